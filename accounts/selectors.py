@@ -1,0 +1,58 @@
+"""Reads for users, units and memberships."""
+
+from django.db.models import Q, QuerySet
+
+from accounts.authority import Actor, Grant
+from accounts.models import Membership, OrgUnit, Role, User
+
+
+def actor_for(user: User) -> Actor:
+    """Snapshot of the user's grants, read fresh so membership changes apply on the next request."""
+    grants = tuple(
+        Grant(role=role, path=path)
+        for role, path in Membership.objects.filter(user=user).values_list("role", "unit__path").order_by("unit__path")
+    )
+    return Actor(user_id=user.pk, is_active=user.is_active, grants=grants)
+
+
+def units_under(unit: OrgUnit) -> QuerySet[OrgUnit]:
+    """The unit and all its descendants."""
+    return OrgUnit.objects.filter(path__startswith=unit.path)
+
+
+def units_visible_to(user: User) -> QuerySet[OrgUnit]:
+    """Units in the subtrees of the user's memberships (any role)."""
+    actor = actor_for(user)
+    paths = actor.paths_for(*Role.values)
+    if not actor.is_active or not paths:
+        return OrgUnit.objects.none()
+    return OrgUnit.objects.filter(path_prefix_q("path", paths))
+
+
+def supervisors_covering(path: str) -> QuerySet[User]:
+    """Active supervisors whose nearest covering unit holds the case at ``path``.
+
+    Walks up from the unit to the first ancestor that has any supervisor, so a county case alerts the
+    county office rather than every supervisor up to the ministry.
+    """
+    codes = [c for c in path.strip("/").split("/") if c]
+    ancestors = ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+    held = set(
+        Membership.objects.filter(role=Role.SUPERVISOR, unit__path__in=ancestors, user__is_active=True).values_list(
+            "unit__path", flat=True
+        )
+    )
+    for ancestor in reversed(ancestors):
+        if ancestor in held:
+            return User.objects.filter(
+                is_active=True, memberships__role=Role.SUPERVISOR, memberships__unit__path=ancestor
+            ).distinct()
+    return User.objects.none()
+
+
+def path_prefix_q(field: str, paths: tuple[str, ...] | list[str]) -> Q:
+    """``field`` starts with any of ``paths``; an empty list matches nothing."""
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(**{f"{field}__startswith": path})
+    return q

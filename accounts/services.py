@@ -1,0 +1,68 @@
+"""Writes for users, units and memberships."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import LEVEL_ORDER, Membership, OrgLevel, OrgUnit, Role, User
+
+
+@transaction.atomic
+def create_org_unit(*, code: str, name: str, level: str, parent: OrgUnit | None, name_en: str = "") -> OrgUnit:
+    """Create a unit below ``parent`` (or a root); its level must be below the parent's."""
+    if "/" in code or not code.strip():
+        raise ValidationError({"code": _("A unit code must be non-empty and contain no slash.")})
+    if parent is None:
+        path, depth = f"/{code}/", 0
+    else:
+        if LEVEL_ORDER.index(OrgLevel(level)) <= LEVEL_ORDER.index(OrgLevel(parent.level)):
+            raise ValidationError({"level": _("A unit must be at a lower level than its parent.")})
+        path, depth = f"{parent.path}{code}/", parent.depth + 1
+    unit = OrgUnit(code=code, name=name, name_en=name_en, level=level, parent=parent, path=path, depth=depth)
+    unit.full_clean()
+    unit.save()
+    return unit
+
+
+def create_user(
+    *,
+    username: str,
+    password: str | None,
+    full_name: str = "",
+    badge_number: str = "",
+    email: str = "",
+    validate: bool = True,
+) -> User:
+    """Create an account; the password passes the configured validators unless ``validate`` is off."""
+    user = User(username=username, full_name=full_name, badge_number=badge_number, email=email)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        if validate:
+            validate_password(password, user)
+        user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+@transaction.atomic
+def grant_membership(*, user: User, unit: OrgUnit, role: str) -> Membership:
+    if role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
+    membership, _created = Membership.objects.get_or_create(user=user, unit=unit, role=role)
+    return membership
+
+
+@transaction.atomic
+def revoke_membership(*, membership: Membership) -> None:
+    membership.delete()
+
+
+@transaction.atomic
+def deactivate_user(*, user: User) -> User:
+    """Deactivate an account; authorisation re-reads it on every request, so access ends at once."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    return user

@@ -1,0 +1,177 @@
+"""Read-only admin views of the case records: every change goes through the services and their timeline."""
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from cases.models import (
+    AccessLog,
+    Attachment,
+    Case,
+    CaseEvent,
+    Flag,
+    InvolvedOfficer,
+    LookBackReview,
+    Notification,
+    ReferenceCounter,
+    Referral,
+    StageLimit,
+    SupervisionFinding,
+    SupportMeasure,
+    Suspect,
+)
+from cases.selectors import cases_visible_to
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records are written by services only; the admin shows them, scoped to what the user may see."""
+
+    case_field: str | None = "case"
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser or self.case_field is None:
+            return qs
+        return qs.filter(**{f"{self.case_field}__in": cases_visible_to(request.user).values("pk")})
+
+
+class OfficerInline(admin.TabularInline):
+    model = InvolvedOfficer
+    extra = 0
+    can_delete = False
+    exclude = ("medical_notes",)
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class SuspectInline(OfficerInline):
+    model = Suspect
+    exclude = ("id_number",)
+
+
+class EventInline(OfficerInline):
+    model = CaseEvent
+    exclude = ()
+    fields = ("at", "kind", "action", "from_status", "to_status", "actor", "data")
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyAdmin):
+    case_field = None
+    list_display = ("reference", "kind", "status", "unit", "occurred_at", "stage_due_at", "assigned_to", "last_activity_at")
+    list_filter = ("status", "kind", "channel", "track", "is_stalled", "is_downgraded", "major_security_period")
+    search_fields = ("reference", "summary", "dispatch_ref", "location")
+    date_hierarchy = "occurred_at"
+    list_select_related = ("unit", "assigned_to")
+    inlines = [OfficerInline, SuspectInline, EventInline]
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
+        if request.user.is_superuser:
+            return super().get_queryset(request)
+        return cases_visible_to(request.user).select_related("unit", "assigned_to")
+
+
+@admin.register(InvolvedOfficer)
+class InvolvedOfficerAdmin(ReadOnlyAdmin):
+    list_display = ("name", "case", "officer_type", "duty_status", "injury")
+    list_filter = ("officer_type", "duty_status", "injury")
+    search_fields = ("name", "badge_number", "case__reference")
+    exclude = ("medical_notes",)
+
+
+@admin.register(Suspect)
+class SuspectAdmin(ReadOnlyAdmin):
+    list_display = ("__str__", "case", "status", "disposition", "decided_at")
+    list_filter = ("status", "disposition")
+    search_fields = ("name", "case__reference")
+    exclude = ("id_number",)
+
+
+@admin.register(Referral)
+class ReferralAdmin(ReadOnlyAdmin):
+    list_display = ("case", "target", "to_unit", "body_name", "track", "referred_at", "due_at", "acknowledged_at")
+    list_filter = ("target", "track")
+    search_fields = ("case__reference", "external_reference", "body_name")
+
+
+@admin.register(SupportMeasure)
+class SupportMeasureAdmin(ReadOnlyAdmin):
+    list_display = ("case", "kind", "status", "amount", "delivered_on")
+    list_filter = ("kind", "status")
+    search_fields = ("case__reference",)
+
+
+@admin.register(SupervisionFinding)
+class SupervisionFindingAdmin(ReadOnlyAdmin):
+    list_display = ("case", "problem", "raised_at", "rectify_by", "rectified_at", "officers_held_accountable")
+    list_filter = ("problem",)
+    search_fields = ("case__reference", "detail")
+
+
+@admin.register(LookBackReview)
+class LookBackReviewAdmin(ReadOnlyAdmin):
+    list_display = ("case", "campaign_year", "verdict", "started_at", "finished_at")
+    list_filter = ("verdict", "campaign_year")
+    search_fields = ("case__reference",)
+
+
+@admin.register(Flag)
+class FlagAdmin(ReadOnlyAdmin):
+    list_display = ("case", "kind", "rule_code", "raised_at", "resolved_at", "acknowledged_by")
+    list_filter = ("kind", "rule_code")
+    search_fields = ("case__reference",)
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyAdmin):
+    list_display = ("original_name", "case", "content_type", "size", "uploaded_by", "uploaded_at")
+    search_fields = ("original_name", "case__reference", "sha256")
+    exclude = ("stored_name",)
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(ReadOnlyAdmin):
+    list_display = ("case", "kind", "action", "from_status", "to_status", "actor", "at")
+    list_filter = ("kind", "action")
+    search_fields = ("case__reference",)
+    list_select_related = ("case", "actor")
+    show_full_result_count = False
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdmin):
+    list_display = ("at", "user", "action", "case", "object_ref", "outcome", "source_ip")
+    list_filter = ("action", "outcome")
+    search_fields = ("user__username", "object_ref", "request_id")
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("recipient", "case", "verb", "created_at", "read_at", "emailed_at")
+    search_fields = ("recipient__username", "case__reference")
+
+
+@admin.register(ReferenceCounter)
+class ReferenceCounterAdmin(ReadOnlyAdmin):
+    case_field = None
+    list_display = ("year", "last_number")
+
+
+@admin.register(StageLimit)
+class StageLimitAdmin(admin.ModelAdmin):
+    list_display = ("stage", "track", "days", "halved_in_major_period", "basis")
+    list_editable = ("days", "halved_in_major_period")

@@ -1,0 +1,286 @@
+"""Enumerations of the case domain. Codes are stable identifiers stored in the database.
+
+The taxonomy and ladders follow ``research/domain.md`` §3 and §6; ordering (ranks) is part of the data
+because the downgrade rules compare against it.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CaseStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    INTAKE = "intake", _("Intake")
+    REFERRED = "referred", _("Referred")
+    SUPERVISION = "supervision", _("Supervision")
+    LOOK_BACK = "look_back", _("Look-back review")
+    CLOSED = "closed", _("Closed")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_STATUSES = (CaseStatus.INTAKE, CaseStatus.REFERRED, CaseStatus.SUPERVISION, CaseStatus.LOOK_BACK)
+TERMINAL_STATUSES = (CaseStatus.CLOSED, CaseStatus.REJECTED, CaseStatus.WITHDRAWN)
+
+
+class IncidentKind(models.TextChoices):
+    VIOLENT_ATTACK = "violent_attack", _("Violent attack")
+    ATTACK_ON_VEHICLE_OR_EQUIPMENT = "attack_on_vehicle_or_equipment", _("Attack on police vehicle or equipment")
+    ARMED_ATTACK = "armed_attack", _("Armed attack")
+    VEHICLE_RAMMING = "vehicle_ramming", _("Vehicle ramming")
+    THREAT = "threat", _("Threat or intimidation")
+    OBSTRUCTION = "obstruction", _("Obstruction of duty")
+    MINOR_RESISTANCE = "minor_resistance", _("Minor resistance")
+    INSULT_ON_SCENE = "insult_on_scene", _("Insult on scene")
+    ONLINE_DEFAMATION = "online_defamation", _("Online defamation or insult")
+    FALSE_ACCUSATION = "false_accusation", _("False accusation")
+    UNTRUE_COMPLAINT = "untrue_complaint", _("Untrue complaint")
+    DOXXING = "doxxing", _("Doxxing")
+    STALKING_HARASSMENT = "stalking_harassment", _("Stalking or harassment")
+    RETALIATION_OFF_DUTY = "retaliation_off_duty", _("Retaliation against an off-duty officer")
+    RETALIATION_RELATIVES = "retaliation_relatives", _("Retaliation against relatives")
+    SCENE_DISRUPTION = "scene_disruption", _("Disruption of the scene")
+    PROPERTY_DAMAGE = "property_damage", _("Damage to personal property")
+    OTHER = "other", _("Other")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    MOBILE_APP = "mobile_app", _("Mobile app")
+    DISPATCH_110 = "dispatch_110", _("110 dispatch")
+    HOTLINE_12389 = "hotline_12389", _("12389 hotline")
+    MAILBOX = "mailbox", _("Mailbox")
+    OWN_MOTION = "own_motion", _("Office's own motion")
+
+
+class Weapon(models.TextChoices):
+    UNKNOWN = "unknown", _("Unknown")
+    NONE = "none", _("None")
+    BLUNT = "blunt", _("Blunt object")
+    CONTROLLED_KNIFE = "controlled_knife", _("Controlled knife")
+    GUN = "gun", _("Gun")
+    OTHER_LETHAL = "other_lethal", _("Other lethal tool")
+
+
+class PoliceFault(models.TextChoices):
+    UNKNOWN = "unknown", _("Unknown")
+    NONE = "none", _("None")
+    MINOR = "minor", _("Minor")
+    LARGE = "large", _("Large")
+    SERIOUS = "serious", _("Serious")
+
+
+class OfficerType(models.TextChoices):
+    REGULAR = "regular", _("Police officer")
+    AUXILIARY = "auxiliary", _("Auxiliary officer")
+
+
+class DutyStatus(models.TextChoices):
+    ON_DUTY = "on_duty", _("On duty")
+    OFF_DUTY = "off_duty", _("Off duty")
+    OFF_DUTY_INTERVENING = "off_duty_intervening", _("Off duty, intervening in an emergency")
+
+
+class InjuryGrade(models.TextChoices):
+    NONE = "none", _("No injury")
+    SLIGHT = "slight", _("Slight injury")
+    MINOR_2 = "minor_2", _("Minor injury, grade 2")
+    MINOR_1 = "minor_1", _("Minor injury, grade 1")
+    SERIOUS_2 = "serious_2", _("Serious injury, grade 2")
+    SERIOUS_1 = "serious_1", _("Serious injury, grade 1")
+    DEATH = "death", _("Death")
+    PENDING_APPRAISAL = "pending_appraisal", _("Appraisal pending")
+    NOT_APPRAISED = "not_appraised", _("Not appraised")
+
+
+# Ordered scale of the 2014 injury-degree standard; appraisal states have no rank.
+INJURY_RANK: dict[str, int] = {
+    InjuryGrade.NONE: 0,
+    InjuryGrade.SLIGHT: 1,
+    InjuryGrade.MINOR_2: 2,
+    InjuryGrade.MINOR_1: 3,
+    InjuryGrade.SERIOUS_2: 4,
+    InjuryGrade.SERIOUS_1: 5,
+    InjuryGrade.DEATH: 6,
+}
+
+
+class SuspectStatus(models.TextChoices):
+    UNIDENTIFIED = "unidentified", _("Unidentified")
+    IDENTIFIED = "identified", _("Identified, at liberty")
+    AT_LARGE = "at_large", _("At large (fugitive)")
+    DETAINED = "detained", _("Criminal detention")
+    ADMIN_DETAINED = "admin_detained", _("Administrative detention")
+    ARRESTED = "arrested", _("Arrested")
+    BAIL = "bail", _("Released on bail")
+    RESIDENTIAL_SURVEILLANCE = "residential_surveillance", _("Residential surveillance")
+    RELEASED = "released", _("Released")
+
+
+class Disposition(models.TextChoices):
+    # Pending states: never counted as downgraded while the case is open.
+    UNDER_INVESTIGATION = "under_investigation", _("Under investigation")
+    APPRAISAL_PENDING = "appraisal_pending", _("Injury appraisal pending")
+    AT_LARGE = "at_large", _("Suspect at large")
+    AWAITING_PROSECUTION = "awaiting_prosecution", _("Awaiting prosecution decision")
+    AWAITING_TRIAL = "awaiting_trial", _("Awaiting trial")
+    APPEAL_PENDING = "appeal_pending", _("Appeal pending")
+    # The ladder, lowest first.
+    NO_ACTION = "no_action", _("No action")
+    NON_LEGAL_HANDLING = "non_legal_handling", _("Criticism and education only")
+    MEDIATION = "mediation", _("Mediation")
+    NO_PUNISHMENT = "no_punishment", _("Decision of no punishment")
+    ADMIN_WARNING = "admin_warning", _("Administrative warning")
+    ADMIN_FINE = "admin_fine", _("Administrative fine")
+    ADMIN_DETENTION_1_5 = "admin_detention_1_5", _("Administrative detention, up to 5 days")
+    ADMIN_DETENTION_6_10 = "admin_detention_6_10", _("Administrative detention, 6 to 10 days")
+    ADMIN_DETENTION_11_15 = "admin_detention_11_15", _("Administrative detention, 11 to 15 days")
+    CRIMINAL_FILED = "criminal_filed", _("Criminal case filed")
+    CRIMINAL_NON_PROSECUTION = "criminal_non_prosecution", _("Non-prosecution or exemption from punishment")
+    CONVICTED_277_1 = "convicted_277_1", _("Convicted: obstructing official duty (CL 277(1))")
+    CONVICTED_277_5_BASIC = "convicted_277_5_basic", _("Convicted: assaulting police (CL 277(5))")
+    CONVICTED_277_5_AGGRAVATED = "convicted_277_5_aggravated", _("Convicted: assaulting police, aggravated (CL 277(5))")
+    CONVICTED_OTHER = "convicted_other", _("Convicted: other offence")
+    CONVICTED_SERIOUS = "convicted_serious", _("Convicted: serious injury, homicide or public danger")
+
+
+PENDING_DISPOSITIONS = frozenset(
+    {
+        Disposition.UNDER_INVESTIGATION,
+        Disposition.APPRAISAL_PENDING,
+        Disposition.AT_LARGE,
+        Disposition.AWAITING_PROSECUTION,
+        Disposition.AWAITING_TRIAL,
+        Disposition.APPEAL_PENDING,
+    }
+)
+
+# Rank on the disposition ladder (research/domain.md §6.3). CRIMINAL_FILED ranks but is a stage, not an outcome.
+DISPOSITION_RANK: dict[str, int] = {
+    Disposition.NO_ACTION: 0,
+    Disposition.NON_LEGAL_HANDLING: 1,
+    Disposition.MEDIATION: 2,
+    Disposition.NO_PUNISHMENT: 3,
+    Disposition.ADMIN_WARNING: 4,
+    Disposition.ADMIN_FINE: 5,
+    Disposition.ADMIN_DETENTION_1_5: 6,
+    Disposition.ADMIN_DETENTION_6_10: 7,
+    Disposition.ADMIN_DETENTION_11_15: 8,
+    Disposition.CRIMINAL_FILED: 9,
+    Disposition.CRIMINAL_NON_PROSECUTION: 10,
+    Disposition.CONVICTED_277_1: 11,
+    Disposition.CONVICTED_277_5_BASIC: 12,
+    Disposition.CONVICTED_277_5_AGGRAVATED: 13,
+    Disposition.CONVICTED_OTHER: 14,
+    Disposition.CONVICTED_SERIOUS: 15,
+}
+
+FINAL_DISPOSITIONS = frozenset(set(DISPOSITION_RANK) - {Disposition.CRIMINAL_FILED})
+
+
+class Track(models.TextChoices):
+    ADMINISTRATIVE = "administrative", _("Administrative")
+    CRIMINAL = "criminal", _("Criminal")
+
+
+class ReferralTarget(models.TextChoices):
+    INTERNAL_UNIT = "internal_unit", _("Internal handling unit")
+    PROCURATORATE = "procuratorate", _("Procuratorate")
+    COURT = "court", _("Court")
+    HOSPITAL = "hospital", _("Hospital")
+    LEGAL_AID = "legal_aid", _("Legal aid")
+    INSURER = "insurer", _("Insurer")
+    OTHER = "other", _("Other body")
+
+
+class SupportKind(models.TextChoices):
+    GREEN_CHANNEL = "green_channel", _("Green-channel emergency medical care")
+    PSYCH_ASSESSMENT = "psych_assessment", _("Psychological assessment")
+    PSYCH_INTERVENTION = "psych_intervention", _("Psychological intervention")
+    COMFORT_VISIT = "comfort_visit", _("Comfort visit")
+    COMFORT_PAYMENT = "comfort_payment", _("Comfort payment")
+    LEGAL_SERVICE = "legal_service", _("Legal service")
+    CIVIL_CLAIM_SUPPORT = "civil_claim_support", _("Civil-claim support")
+    CLARIFICATION_NOTICE = "clarification_notice", _("Clarification notice")
+    LIABILITY_INSURANCE_CLAIM = "liability_insurance_claim", _("Liability-insurance claim")
+    DUTY_INJURY_CERTIFICATION = "duty_injury_certification", _("Duty-injury certification")
+    FAULT_TOLERANCE_EXEMPTION = "fault_tolerance_exemption", _("Fault-tolerance exemption")
+    FUGITIVE_PURSUIT = "fugitive_pursuit", _("Fugitive pursuit")
+    RELATIVE_PROTECTION = "relative_protection", _("Protection of relatives")
+    PUBLIC_OPINION_RESPONSE = "public_opinion_response", _("Public-opinion response")
+
+
+class SupportStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    OFFERED = "offered", _("Offered")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DELIVERED = "delivered", _("Delivered")
+    DECLINED = "declined", _("Declined")
+
+
+class FindingProblem(models.TextChoices):
+    NOT_HANDLED = "not_handled", _("Not handled")
+    DOWNGRADED = "downgraded", _("Downgraded handling")
+    PENALTY_FOR_CRIME = "penalty_for_crime", _("Administrative penalty instead of prosecution")
+    MEDIATION_OF_ATTACK = "mediation_of_attack", _("Mediation of an attack")
+    WRONG_CHARGE = "wrong_charge", _("Wrong or lowered charge")
+    PROTRACTED = "protracted", _("Protracted handling")
+    INTERFERENCE = "interference", _("Interference with handling")
+    NO_TRANSFER_AFTER_NON_PROSECUTION = (
+        "no_transfer_after_non_prosecution",
+        _("No administrative transfer after non-prosecution"),
+    )
+    NO_FEEDBACK_TO_OFFICER = "no_feedback_to_officer", _("No feedback to the officer")
+    EVIDENCE_NOT_SECURED = "evidence_not_secured", _("Evidence not secured")
+    NO_CLARIFICATION = "no_clarification", _("No clarification issued")
+    FUGITIVE_NOT_PURSUED = "fugitive_not_pursued", _("Fugitive not pursued")
+    SUPPORT_NOT_PROVIDED = "support_not_provided", _("Support not provided")
+
+
+class ReviewVerdict(models.TextChoices):
+    PENDING = "pending", _("In progress")
+    UPHELD = "upheld", _("Upheld")
+    DEFICIENT = "deficient", _("Deficient, reopened")
+
+
+class FlagKind(models.TextChoices):
+    STALLED = "stalled", _("Stalled")
+    OVERDUE_REFERRAL = "overdue_referral", _("Overdue referral")
+    DOWNGRADED = "downgraded", _("Downgraded")
+    IDLE = "idle", _("Idle")
+
+
+class PauseReason(models.TextChoices):
+    APPRAISAL_PENDING = "appraisal_pending", _("Injury appraisal pending")
+    SUSPECT_AT_LARGE = "suspect_at_large", _("Suspect at large")
+    OTHER = "other", _("Other recorded reason")
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Application created")
+    UPDATED = "updated", _("Details changed")
+    TRANSITION = "transition", _("Status changed")
+    ASSIGNED = "assigned", _("Assigned")
+    OFFICER_ADDED = "officer_added", _("Involved officer added")
+    OFFICER_UPDATED = "officer_updated", _("Involved officer updated")
+    SUSPECT_ADDED = "suspect_added", _("Suspect added")
+    SUSPECT_UPDATED = "suspect_updated", _("Suspect updated")
+    DISPOSITION = "disposition", _("Disposition recorded")
+    REFERRAL = "referral", _("Referral")
+    SUPPORT = "support", _("Support measure")
+    FINDING = "finding", _("Supervision finding")
+    REVIEW = "review", _("Look-back review")
+    FLAG_RAISED = "flag_raised", _("Flag raised")
+    FLAG_RESOLVED = "flag_resolved", _("Flag resolved")
+    ATTACHMENT = "attachment", _("Evidence added")
+    NOTE = "note", _("Note")
+    CLOCK_PAUSED = "clock_paused", _("Clock paused")
+    CLOCK_RESUMED = "clock_resumed", _("Clock resumed")
+
+
+class AccessAction(models.TextChoices):
+    VIEW = "view", _("Viewed case")
+    DOWNLOAD = "download", _("Downloaded file")
+    REVEAL = "reveal", _("Revealed masked data")
+    EXPORT = "export", _("Ran export")
+    DENIED = "denied", _("Denied access")

@@ -1,0 +1,11 @@
+"""Errors the case services raise. All are ``ValidationError`` subclasses with a stable ``code``."""
+
+from django.core.exceptions import ValidationError
+
+
+class IllegalTransition(ValidationError):
+    """The action is not allowed from the case's current status (API: 409)."""
+
+
+class StaleVersion(ValidationError):
+    """The caller acted on an out-of-date copy of the case (API: 412)."""

@@ -1,0 +1,548 @@
+"""Case domain models: fields, constraints and indexes only. All writes go through ``cases.services``."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import OrgUnit
+from cases.choices import (
+    OPEN_STATUSES,
+    AccessAction,
+    CaseStatus,
+    Channel,
+    Disposition,
+    DutyStatus,
+    EventKind,
+    FindingProblem,
+    FlagKind,
+    IncidentKind,
+    InjuryGrade,
+    OfficerType,
+    PauseReason,
+    PoliceFault,
+    ReferralTarget,
+    ReviewVerdict,
+    SupportKind,
+    SupportStatus,
+    SuspectStatus,
+    Track,
+    Weapon,
+)
+
+USER = settings.AUTH_USER_MODEL
+
+
+def _choice_check(
+    field: str, choices: type[models.TextChoices], name: str, *, blank: bool = False
+) -> models.CheckConstraint:
+    values = list(choices.values) + ([""] if blank else [])
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": values}), name=name)
+
+
+class ReferenceCounter(models.Model):
+    """Last reference number issued per year; its row is locked while a number is taken, so none repeat or skip."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("reference counter")
+        verbose_name_plural = _("reference counters")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
+
+
+class StageLimit(models.Model):
+    """How long a stage may take (editable by admins). ``track`` is blank for stages that do not depend on it."""
+
+    stage = models.CharField(_("stage"), max_length=20, choices=CaseStatus.choices)
+    track = models.CharField(_("track"), max_length=20, choices=Track.choices, blank=True)
+    days = models.PositiveSmallIntegerField(_("days"))
+    halved_in_major_period = models.BooleanField(_("halved during a major security period"), default=False)
+    basis = models.CharField(_("basis"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("stage time limit")
+        verbose_name_plural = _("stage time limits")
+        ordering = ["stage", "track"]
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "track"], name="stagelimit_unique"),
+            _choice_check("stage", CaseStatus, "stagelimit_stage_valid"),
+            _choice_check("track", Track, "stagelimit_track_valid", blank=True),
+            models.CheckConstraint(condition=Q(days__gt=0), name="stagelimit_days_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} {self.track} {self.days}d"
+
+
+class Case(models.Model):
+    reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("handling unit"), on_delete=models.PROTECT, related_name="cases")
+    # Copy of unit.path: the supervisor queue filters by subtree without joining the unit table.
+    unit_path = models.CharField(max_length=255, editable=False)
+    kind = models.CharField(_("incident type"), max_length=40, choices=IncidentKind.choices)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.WEB)
+    dispatch_ref = models.CharField(_("110 incident number"), max_length=40, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    summary = models.CharField(_("summary"), max_length=200, blank=True)
+    narrative = models.TextField(_("what happened"), blank=True)
+    major_security_period = models.BooleanField(_("during a major security period"), default=False)
+
+    # Facts for the downgrade rules. None means unknown, which is a value, not a guess.
+    weapon = models.CharField(_("weapon"), max_length=20, choices=Weapon.choices, default=Weapon.UNKNOWN)
+    vehicle_used = models.BooleanField(_("vehicle used against officers"), null=True, blank=True)
+    endangered_safety = models.BooleanField(_("enough to endanger personal safety"), null=True, blank=True)
+    could_cause_serious_harm = models.BooleanField(_("enough to cause serious injury or death"), null=True, blank=True)
+    officers_attacked = models.PositiveSmallIntegerField(_("officers attacked"), null=True, blank=True)
+    attackers = models.PositiveSmallIntegerField(_("attackers"), null=True, blank=True)
+    organised_or_incited = models.BooleanField(_("organised or incited"), null=True, blank=True)
+    intoxicated = models.BooleanField(_("attacker intoxicated"), null=True, blank=True)
+    suspect_escaped = models.BooleanField(_("suspect escaped"), null=True, blank=True)
+    evidence_lost = models.BooleanField(_("key evidence lost"), null=True, blank=True)
+    others_hurt = models.BooleanField(_("others hurt"), null=True, blank=True)
+    major_property_loss = models.BooleanField(_("major property loss"), null=True, blank=True)
+    prior_attack_on_police = models.BooleanField(
+        _("attacker previously punished for attacking police"), null=True, blank=True
+    )
+    police_fault = models.CharField(
+        _("police fault"), max_length=10, choices=PoliceFault.choices, default=PoliceFault.UNKNOWN
+    )
+    online_views = models.PositiveIntegerField(_("online views"), null=True, blank=True)
+    online_reposts = models.PositiveIntegerField(_("online reposts"), null=True, blank=True)
+    personal_info_items = models.PositiveIntegerField(_("personal-information items exposed"), null=True, blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.DRAFT, editable=False
+    )
+    track = models.CharField(_("track"), max_length=20, choices=Track.choices, blank=True, editable=False)
+    stage_started_at = models.DateTimeField(_("stage started"), null=True, blank=True, editable=False)
+    stage_due_at = models.DateTimeField(_("stage due"), null=True, blank=True, editable=False)
+    paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True, editable=False)
+    pause_reason = models.CharField(
+        _("pause reason"), max_length=20, choices=PauseReason.choices, blank=True, editable=False
+    )
+    last_activity_at = models.DateTimeField(_("last activity"), editable=False)
+    conclusion_reason = models.TextField(_("reason recorded at conclusion"), blank=True, editable=False)
+
+    filed_by = models.ForeignKey(USER, verbose_name=_("filed by"), on_delete=models.PROTECT, related_name="filed_cases")
+    assigned_to = models.ForeignKey(
+        USER,
+        verbose_name=_("assigned to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_cases",
+    )
+    created_at = models.DateTimeField(_("created at"), editable=False)
+    updated_at = models.DateTimeField(_("updated at"), editable=False)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    # Optimistic concurrency: forms and API clients send the version they read; a mismatch is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    # Read model kept by services so queues filter without joins.
+    max_injury_rank = models.PositiveSmallIntegerField(_("worst injury"), null=True, blank=True, editable=False)
+    disposition_rank = models.PositiveSmallIntegerField(_("disposition rank"), null=True, blank=True, editable=False)
+    expected_min_rank = models.PositiveSmallIntegerField(
+        _("expected minimum rank"), null=True, blank=True, editable=False
+    )
+    is_stalled = models.BooleanField(_("stalled"), default=False, editable=False)
+    is_idle = models.BooleanField(_("idle"), default=False, editable=False)
+    has_overdue_referral = models.BooleanField(_("overdue referral"), default=False, editable=False)
+    is_downgraded = models.BooleanField(_("downgraded"), default=False, editable=False)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-last_activity_at", "-id"]
+        constraints = [
+            _choice_check("status", CaseStatus, "case_status_valid"),
+            _choice_check("kind", IncidentKind, "case_kind_valid"),
+            _choice_check("channel", Channel, "case_channel_valid"),
+            _choice_check("weapon", Weapon, "case_weapon_valid"),
+            _choice_check("police_fault", PoliceFault, "case_police_fault_valid"),
+            _choice_check("track", Track, "case_track_valid", blank=True),
+            _choice_check("pause_reason", PauseReason, "case_pause_reason_valid", blank=True),
+            models.CheckConstraint(
+                condition=Q(reference__regex=r"^RG-[0-9]{4}-[0-9]{6}$"), name="case_reference_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(paused_at__isnull=True, pause_reason="") | Q(paused_at__isnull=False) & ~Q(pause_reason=""),
+                name="case_pause_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=OPEN_STATUSES, stage_due_at__isnull=False) | ~Q(status__in=OPEN_STATUSES),
+                name="case_open_stage_has_due_date",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="case_version_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["filed_by", "-created_at"], name="case_filed_by_recent"),
+            models.Index(fields=["status", "stage_due_at"], name="case_status_due"),
+            models.Index(fields=["occurred_at"], name="case_occurred"),
+            models.Index(fields=["assigned_to", "-last_activity_at"], name="case_assigned_recent"),
+            models.Index(fields=["unit_path"], name="case_unit_path_prefix", opclasses=["text_pattern_ops"]),
+            # The supervisor queue's partial index is created per database vendor in migration 0002.
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class InvolvedOfficer(models.Model):
+    """An infringed officer (victim). ``user`` is empty for colleagues without an account."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="officers")
+    user = models.ForeignKey(
+        USER, verbose_name=_("account"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    badge_number = models.CharField(_("badge number"), max_length=20, blank=True)
+    officer_type = models.CharField(
+        _("officer type"), max_length=10, choices=OfficerType.choices, default=OfficerType.REGULAR
+    )
+    duty_status = models.CharField(
+        _("duty status"), max_length=25, choices=DutyStatus.choices, default=DutyStatus.ON_DUTY
+    )
+    injury = models.CharField(_("injury"), max_length=20, choices=InjuryGrade.choices, default=InjuryGrade.NONE)
+    medical_notes = models.TextField(_("medical details"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("involved officer")
+        verbose_name_plural = _("involved officers")
+        ordering = ["id"]
+        constraints = [
+            _choice_check("officer_type", OfficerType, "officer_type_valid"),
+            _choice_check("duty_status", DutyStatus, "officer_duty_status_valid"),
+            _choice_check("injury", InjuryGrade, "officer_injury_valid"),
+            models.UniqueConstraint(
+                fields=["case", "user"], condition=Q(user__isnull=False), name="officer_unique_account_per_case"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "case"], name="officer_user_case")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Suspect(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="suspects")
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=30, blank=True)
+    status = models.CharField(
+        _("status"), max_length=30, choices=SuspectStatus.choices, default=SuspectStatus.UNIDENTIFIED
+    )
+    disposition = models.CharField(
+        _("disposition"), max_length=30, choices=Disposition.choices, default=Disposition.UNDER_INVESTIGATION
+    )
+    disposition_article = models.CharField(_("article applied"), max_length=60, blank=True)
+    sentence_months = models.PositiveSmallIntegerField(_("sentence (months)"), null=True, blank=True)
+    probation = models.BooleanField(_("probation"), null=True, blank=True)
+    decided_at = models.DateField(_("decided on"), null=True, blank=True)
+    lowered_reason = models.TextField(_("reason for a lowered charge"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suspect")
+        verbose_name_plural = _("suspects")
+        ordering = ["id"]
+        constraints = [
+            _choice_check("status", SuspectStatus, "suspect_status_valid"),
+            _choice_check("disposition", Disposition, "suspect_disposition_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or str(_("Unknown suspect"))
+
+    @property
+    def is_identified(self) -> bool:
+        return self.status != SuspectStatus.UNIDENTIFIED
+
+
+class Referral(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="referrals")
+    target = models.CharField(
+        _("referred to"), max_length=20, choices=ReferralTarget.choices, default=ReferralTarget.INTERNAL_UNIT
+    )
+    to_unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("handling unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="referrals_received",
+    )
+    body_name = models.CharField(_("name of the body"), max_length=150, blank=True)
+    track = models.CharField(_("track"), max_length=20, choices=Track.choices)
+    referred_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    referred_at = models.DateTimeField(_("referred at"))
+    due_at = models.DateTimeField(_("acknowledgement due"))
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    external_reference = models.CharField(_("handling unit's case number"), max_length=60, blank=True)
+    outcome = models.TextField(_("outcome"), blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["referred_at", "id"]
+        constraints = [
+            _choice_check("target", ReferralTarget, "referral_target_valid"),
+            _choice_check("track", Track, "referral_track_valid"),
+            models.CheckConstraint(
+                condition=Q(target=ReferralTarget.INTERNAL_UNIT, to_unit__isnull=False)
+                | ~Q(target=ReferralTarget.INTERNAL_UNIT) & ~Q(body_name=""),
+                name="referral_has_recipient",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "to_unit"],
+                condition=Q(closed_at__isnull=True, to_unit__isnull=False),
+                name="referral_one_open_per_unit",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=Q(acknowledged_at__isnull=True, closed_at__isnull=True),
+                name="referral_awaiting_ack",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} → {self.to_unit or self.body_name}"
+
+
+class SupportMeasure(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="support_measures")
+    officer = models.ForeignKey(
+        InvolvedOfficer,
+        verbose_name=_("for officer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="support_measures",
+    )
+    kind = models.CharField(_("measure"), max_length=30, choices=SupportKind.choices)
+    status = models.CharField(_("status"), max_length=15, choices=SupportStatus.choices, default=SupportStatus.OFFERED)
+    amount = models.DecimalField(_("amount (CNY)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    started_on = models.DateField(_("started on"), null=True, blank=True)
+    delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("support measure")
+        verbose_name_plural = _("support measures")
+        ordering = ["id"]
+        constraints = [
+            _choice_check("kind", SupportKind, "support_kind_valid"),
+            _choice_check("status", SupportStatus, "support_status_valid"),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(kind=SupportKind.COMFORT_PAYMENT, amount__gte=0),
+                name="support_amount_only_for_payment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class SupervisionFinding(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="findings")
+    problem = models.CharField(_("problem"), max_length=40, choices=FindingProblem.choices)
+    detail = models.TextField(_("detail"))
+    raised_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(_("raised at"))
+    rectify_by = models.DateField(_("rectify by"), null=True, blank=True)
+    rectified_at = models.DateTimeField(_("rectified at"), null=True, blank=True)
+    officers_held_accountable = models.PositiveSmallIntegerField(_("officers held accountable"), default=0)
+    accountability_note = models.TextField(_("accountability"), blank=True)
+
+    class Meta:
+        verbose_name = _("supervision finding")
+        verbose_name_plural = _("supervision findings")
+        ordering = ["raised_at", "id"]
+        constraints = [_choice_check("problem", FindingProblem, "finding_problem_valid")]
+
+    def __str__(self) -> str:
+        return self.get_problem_display()
+
+
+class LookBackReview(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="reviews")
+    campaign_year = models.PositiveSmallIntegerField(_("campaign year"))
+    reviewer = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    verdict = models.CharField(
+        _("verdict"), max_length=10, choices=ReviewVerdict.choices, default=ReviewVerdict.PENDING
+    )
+    disposition_consistent = models.BooleanField(_("disposition consistent with the facts"), null=True, blank=True)
+    officer_informed = models.BooleanField(_("officer informed of the outcome"), null=True, blank=True)
+    support_delivered = models.BooleanField(_("support delivered"), null=True, blank=True)
+    clarification_issued = models.BooleanField(_("clarification issued where due"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("look-back review")
+        verbose_name_plural = _("look-back reviews")
+        ordering = ["started_at", "id"]
+        constraints = [
+            _choice_check("verdict", ReviewVerdict, "review_verdict_valid"),
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(finished_at__isnull=True), name="review_one_open_per_case"
+            ),
+            models.CheckConstraint(
+                condition=Q(finished_at__isnull=True, verdict=ReviewVerdict.PENDING)
+                | Q(finished_at__isnull=False) & ~Q(verdict=ReviewVerdict.PENDING),
+                name="review_verdict_when_finished",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.campaign_year} {self.get_verdict_display()}"
+
+
+class Flag(models.Model):
+    """A prompt raised by the scans; never a legal verdict."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="flags")
+    kind = models.CharField(_("kind"), max_length=20, choices=FlagKind.choices)
+    rule_code = models.CharField(_("rule"), max_length=20)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    raised_at = models.DateTimeField(_("raised at"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        ordering = ["-raised_at", "id"]
+        constraints = [
+            _choice_check("kind", FlagKind, "flag_kind_valid"),
+            models.UniqueConstraint(
+                fields=["case", "kind", "rule_code"],
+                condition=Q(resolved_at__isnull=True),
+                name="flag_one_open_per_rule",
+            ),
+            models.CheckConstraint(
+                condition=Q(acknowledged_by__isnull=True, acknowledged_at__isnull=True)
+                | Q(acknowledged_by__isnull=False, acknowledged_at__isnull=False),
+                name="flag_acknowledged_by_and_at",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind"], condition=Q(resolved_at__isnull=True), name="flag_open_by_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.kind} {self.rule_code}"
+
+
+class Attachment(models.Model):
+    """Evidence stored outside the web root under a generated name; served only through a permission check."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    original_name = models.CharField(_("file name"), max_length=255)
+    stored_name = models.CharField(max_length=100, unique=True, editable=False)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="attachment_sha256_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class CaseEvent(models.Model):
+    """Append-only timeline, written in the same transaction as the change it records."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
+    action = models.CharField(_("action"), max_length=20, blank=True)
+    from_status = models.CharField(max_length=20, choices=CaseStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=CaseStatus.choices, blank=True)
+    actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"))
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["at", "id"]
+        constraints = [_choice_check("kind", EventKind, "event_kind_valid")]
+        indexes = [models.Index(fields=["case", "at", "id"], name="event_case_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class AccessLog(models.Model):
+    """Who read or exported what, when and from where. Append-only."""
+
+    user = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(_("action"), max_length=10, choices=AccessAction.choices)
+    object_ref = models.CharField(_("object"), max_length=200, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, default="ok")
+    at = models.DateTimeField(_("at"))
+    source_ip = models.GenericIPAddressField(_("source address"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-id"]
+        constraints = [_choice_check("action", AccessAction, "accesslog_action_valid")]
+        indexes = [
+            models.Index(fields=["user", "-at"], name="accesslog_user_recent"),
+            models.Index(fields=["case", "-at"], name="accesslog_case_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.action} {self.object_ref}"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notifications")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    verb = models.CharField(_("what happened"), max_length=200)
+    created_at = models.DateTimeField(_("created at"))
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Delivering the same event twice (a retried task) must not notify anyone twice.
+            models.UniqueConstraint(
+                fields=["recipient", "event"], condition=Q(event__isnull=False), name="notification_once_per_event"
+            ),
+        ]
+        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id}: {self.verb}"

@@ -1,0 +1,283 @@
+"""One service per workflow action (cases/workflow.py). Each locks the case, checks role, version and
+transition, checks the action's requirements, changes state, restarts the stage clock and writes the
+event; notifications go out after commit. Any refusal raises before anything is written."""
+
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import OrgUnit, Role, User
+from cases import permissions
+from cases.choices import FINAL_DISPOSITIONS, CaseStatus, EventKind, FindingProblem, ReferralTarget, ReviewVerdict, Track
+from cases.exceptions import IllegalTransition
+from cases.models import Case, LookBackReview, Referral, SupervisionFinding, Suspect
+from cases.services.common import authority, check_version, lock_case, now, record_event, require, save_case, start_stage
+from cases.sla import stage_deadline
+from cases.workflow import TRANSITIONS, is_legal
+
+SUBMIT_REQUIRED = ("occurred_at", "location", "summary")
+
+
+def _begin(case: Case, by: User, action: str, expected_version: int | None) -> tuple[Case, datetime]:
+    case = lock_case(case)
+    require(
+        permissions.can_perform(authority(by), case, action),
+        _("You are not allowed to %(action)s this case.") % {"action": TRANSITIONS[action].label},
+    )
+    check_version(case, expected_version)
+    if not is_legal(action, case.status):
+        raise IllegalTransition(
+            _("A case that is %(status)s cannot be %(action)s.")
+            % {"status": case.get_status_display(), "action": TRANSITIONS[action].label},
+            code="illegal_transition",
+        )
+    return case, now()
+
+
+def _finish(
+    case: Case,
+    action: str,
+    by: User,
+    t: datetime,
+    data: dict[str, Any],
+    fields: list[str] | None = None,
+    due_at: datetime | None = None,
+) -> Case:
+    from_status = case.status
+    changed = start_stage(case, TRANSITIONS[action].target, t)
+    if due_at is not None:
+        case.stage_due_at = due_at
+    save_case(case, t, changed + (fields or []))
+    record_event(
+        case=case,
+        kind=EventKind.TRANSITION,
+        by=by,
+        now=t,
+        action=action,
+        from_status=from_status,
+        to_status=case.status,
+        data=data,
+    )
+    return case
+
+
+def _required_text(value: str, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: message})
+    return value
+
+
+def _conclusion_gaps(case: Case) -> list[str]:
+    """References of identified suspects without a final disposition; ["-"] when no suspect is identified."""
+    identified = [s for s in Suspect.objects.filter(case=case) if s.is_identified]
+    if not identified:
+        return ["-"]
+    return [s.name or str(s.pk) for s in identified if s.disposition not in FINAL_DISPOSITIONS]
+
+
+@transaction.atomic
+def submit_case(*, case: Case, by: User, expected_version: int | None) -> Case:
+    case, t = _begin(case, by, "submit", expected_version)
+    errors: dict[str, str] = {f: _("This field is required to submit.") for f in SUBMIT_REQUIRED if not getattr(case, f)}
+    if case.occurred_at and case.occurred_at > t:
+        errors["occurred_at"] = _("The incident cannot be in the future.")
+    if not case.officers.exists():
+        errors["officers"] = _("List at least one involved officer.")
+    if errors:
+        raise ValidationError(errors)
+    case.submitted_at = t
+    return _finish(case, "submit", by, t, {}, ["submitted_at"])
+
+
+@transaction.atomic
+def withdraw_case(*, case: Case, by: User, expected_version: int | None, reason: str) -> Case:
+    case, t = _begin(case, by, "withdraw", expected_version)
+    reason = _required_text(reason, "reason", _("Say why the application is withdrawn."))
+    return _finish(case, "withdraw", by, t, {"reason": reason})
+
+
+@transaction.atomic
+def reject_case(*, case: Case, by: User, expected_version: int | None, reason: str, duplicate_of: str = "") -> Case:
+    case, t = _begin(case, by, "reject", expected_version)
+    reason = _required_text(reason, "reason", _("Say why the application is rejected."))
+    if duplicate_of and not Case.objects.filter(reference=duplicate_of).exclude(pk=case.pk).exists():
+        raise ValidationError({"duplicate_of": _("No case has the reference %(ref)s.") % {"ref": duplicate_of}})
+    return _finish(case, "reject", by, t, {"reason": reason, "duplicate_of": duplicate_of})
+
+
+@transaction.atomic
+def refer_case(
+    *,
+    case: Case,
+    by: User,
+    expected_version: int | None,
+    track: str,
+    target: str = ReferralTarget.INTERNAL_UNIT,
+    to_unit: OrgUnit | None = None,
+    body_name: str = "",
+    due_at: datetime | None = None,
+) -> Case:
+    """Refer to a handling unit (inside the supervisor's subtree) or an outside body, on a track."""
+    case, t = _begin(case, by, "refer", expected_version)
+    errors: dict[str, str] = {}
+    if track not in Track.values:
+        errors["track"] = _("Choose the administrative or the criminal track.")
+    if target not in ReferralTarget.values:
+        errors["target"] = _("Choose where the case is referred.")
+    elif target == ReferralTarget.INTERNAL_UNIT:
+        if to_unit is None:
+            errors["to_unit"] = _("Choose the handling unit.")
+        elif not authority(by).covers(Role.SUPERVISOR, to_unit.path):
+            errors["to_unit"] = _("You can only refer to units you supervise.")
+    elif not body_name.strip():
+        errors["body_name"] = _("Name the body the case is referred to.")
+    if due_at is not None and due_at <= t:
+        errors["due_at"] = _("The due date must be in the future.")
+    if errors:
+        raise ValidationError(errors)
+    case.track = track
+    due_at = due_at or stage_deadline(
+        stage=CaseStatus.REFERRED, track=track, major_security_period=case.major_security_period, start=t
+    )
+    referral = Referral.objects.create(
+        case=case,
+        target=target,
+        to_unit=to_unit if target == ReferralTarget.INTERNAL_UNIT else None,
+        body_name=body_name.strip(),
+        track=track,
+        referred_by=by,
+        referred_at=t,
+        due_at=due_at,
+    )
+    # The referral's own due date is the stage deadline, so the queue and the overdue scan agree.
+    data = {"referral": referral.pk, "track": track, "due_at": due_at.isoformat()}
+    return _finish(case, "refer", by, t, data, ["track"], due_at=due_at)
+
+
+@transaction.atomic
+def acknowledge_referral(*, case: Case, by: User, expected_version: int | None, external_reference: str) -> Case:
+    """The handling unit has taken the case on; supervision of its handling starts."""
+    case, t = _begin(case, by, "acknowledge", expected_version)
+    external_reference = _required_text(
+        external_reference, "external_reference", _("Enter the handling unit's case number.")
+    )
+    referral = (
+        Referral.objects.select_for_update()
+        .filter(case=case, acknowledged_at__isnull=True, closed_at__isnull=True)
+        .order_by("-referred_at")
+        .first()
+    )
+    if referral is None:
+        raise ValidationError(_("There is no open referral to acknowledge."))
+    referral.acknowledged_at = t
+    referral.external_reference = external_reference
+    referral.save(update_fields=["acknowledged_at", "external_reference"])
+    return _finish(case, "acknowledge", by, t, {"referral": referral.pk, "external_reference": external_reference})
+
+
+@transaction.atomic
+def conclude_case(*, case: Case, by: User, expected_version: int | None, reason: str = "") -> Case:
+    """Handling is finished: every identified suspect has a final disposition, or a reason says why not."""
+    case, t = _begin(case, by, "conclude", expected_version)
+    reason = (reason or "").strip()
+    gaps = _conclusion_gaps(case)
+    if gaps and not reason:
+        raise ValidationError(
+            {
+                "reason": _(
+                    "Record a final disposition for every identified suspect, or give the reason the case concludes "
+                    "without one."
+                )
+            }
+        )
+    case.conclusion_reason = reason
+    LookBackReview.objects.create(case=case, campaign_year=timezone.localtime(t).year, started_at=t)
+    return _finish(case, "conclude", by, t, {"reason": reason, "missing": gaps}, ["conclusion_reason"])
+
+
+@transaction.atomic
+def reopen_case(
+    *, case: Case, by: User, expected_version: int | None, problem: str, detail: str, rectify_by: date | None = None
+) -> Case:
+    """The look-back found a deficiency: record it as a finding and send the case back to supervision."""
+    case, t = _begin(case, by, "reopen", expected_version)
+    if problem not in FindingProblem.values:
+        raise ValidationError({"problem": _("Choose the problem found.")})
+    detail = _required_text(detail, "detail", _("Describe the deficiency."))
+    finding = SupervisionFinding.objects.create(
+        case=case, problem=problem, detail=detail, raised_by=by, raised_at=t, rectify_by=rectify_by
+    )
+    LookBackReview.objects.filter(case=case, finished_at__isnull=True).update(
+        finished_at=t, verdict=ReviewVerdict.DEFICIENT, reviewer=by, disposition_consistent=False
+    )
+    return _finish(case, "reopen", by, t, {"finding": finding.pk, "problem": problem})
+
+
+@transaction.atomic
+def close_case(
+    *,
+    case: Case,
+    by: User,
+    expected_version: int | None,
+    officer_informed: bool,
+    disposition_consistent: bool,
+    support_delivered: bool | None = None,
+    clarification_issued: bool | None = None,
+    notes: str = "",
+) -> Case:
+    """Record an upheld look-back verdict and close. A deficient review is a reopen, not a close."""
+    case, t = _begin(case, by, "close", expected_version)
+    errors: dict[str, str] = {}
+    if not officer_informed:
+        errors["officer_informed"] = _("The officer must be informed of the outcome before the case closes.")
+    if not disposition_consistent:
+        errors["disposition_consistent"] = _("A disposition inconsistent with the facts is a reason to reopen, not to close.")
+    if _conclusion_gaps(case) and not case.conclusion_reason:
+        errors["reason"] = _("A suspect's disposition is no longer final; reopen the case.")
+    if errors:
+        raise ValidationError(errors)
+    review = LookBackReview.objects.select_for_update().filter(case=case, finished_at__isnull=True).first()
+    if review is None:
+        review = LookBackReview(case=case, campaign_year=timezone.localtime(t).year, started_at=t)
+    review.finished_at = t
+    review.reviewer = by
+    review.verdict = ReviewVerdict.UPHELD
+    review.officer_informed = officer_informed
+    review.disposition_consistent = disposition_consistent
+    review.support_delivered = support_delivered
+    review.clarification_issued = clarification_issued
+    review.notes = notes
+    review.save()
+    case.closed_at = t
+    return _finish(case, "close", by, t, {"review": review.pk}, ["closed_at"])
+
+
+@transaction.atomic
+def recall_case(
+    *, case: Case, by: User, expected_version: int | None, reason: str, campaign_year: int | None = None
+) -> Case:
+    """Bring a closed case back for a look-back review (annual campaign or new facts)."""
+    case, t = _begin(case, by, "recall", expected_version)
+    reason = _required_text(reason, "reason", _("Say why the case is recalled."))
+    year = campaign_year or timezone.localtime(t).year
+    LookBackReview.objects.create(case=case, campaign_year=year, started_at=t)
+    case.closed_at = None
+    return _finish(case, "recall", by, t, {"reason": reason, "campaign_year": year}, ["closed_at"])
+
+
+ACTION_SERVICES = {
+    "submit": submit_case,
+    "withdraw": withdraw_case,
+    "reject": reject_case,
+    "refer": refer_case,
+    "acknowledge": acknowledge_referral,
+    "conclude": conclude_case,
+    "reopen": reopen_case,
+    "close": close_case,
+    "recall": recall_case,
+}

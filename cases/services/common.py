@@ -1,0 +1,137 @@
+"""Building blocks shared by the case services: locking, version checks, events, the stage clock, the read model."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.authority import Actor
+from accounts.models import User
+from accounts.selectors import actor_for
+from cases import tasks
+from cases.choices import DISPOSITION_RANK, INJURY_RANK, OPEN_STATUSES, EventKind
+from cases.exceptions import StaleVersion
+from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
+from cases.sla import stage_deadline
+
+
+def authority(by: User | None) -> Actor | None:
+    """The acting user's grants, or None for the system."""
+    return None if by is None else actor_for(by)
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise PermissionDenied(message)
+
+
+def lock_case(case: Case | int) -> Case:
+    """Re-read the case under a row lock; every read-then-write on a case starts here."""
+    pk = case if isinstance(case, int) else case.pk
+    return Case.objects.select_for_update().get(pk=pk)
+
+
+def check_version(case: Case, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != case.version:
+        raise StaleVersion(
+            _("This case was changed by someone else (version %(current)s, you had %(expected)s). Reload and try again.")
+            % {"current": case.version, "expected": expected_version},
+            code="stale_version",
+        )
+
+
+def record_event(
+    *,
+    case: Case,
+    kind: str,
+    by: User | None,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+    action: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    notify: bool = True,
+) -> CaseEvent:
+    """Append to the timeline and, once the transaction commits, deliver its notifications."""
+    event = CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        actor=by,
+        at=now,
+        data=data or {},
+    )
+    if notify:
+        tasks.deliver_event_notifications.delay_on_commit(event.pk)
+    return event
+
+
+def save_case(case: Case, now: datetime, fields: list[str]) -> None:
+    """Persist changed fields, bump the version and the activity time."""
+    case.version += 1
+    case.updated_at = now
+    case.last_activity_at = now
+    case.save(update_fields=[*fields, "version", "updated_at", "last_activity_at"])
+
+
+def start_stage(case: Case, status: str, now: datetime) -> list[str]:
+    """Enter ``status``: restart the stage clock (running). Returns the fields changed."""
+    case.status = status
+    case.stage_started_at = now
+    case.paused_at = None
+    case.pause_reason = ""
+    case.stage_due_at = (
+        stage_deadline(stage=status, track=case.track, major_security_period=case.major_security_period, start=now)
+        if status in OPEN_STATUSES
+        else None
+    )
+    return ["status", "stage_started_at", "stage_due_at", "paused_at", "pause_reason"]
+
+
+def refresh_read_model(case: Case) -> list[str]:
+    """Recompute the denormalised worst injury and disposition rank from the case's officers and suspects."""
+    injuries = InvolvedOfficer.objects.filter(case=case).values_list("injury", flat=True)
+    ranks = [INJURY_RANK[i] for i in injuries if i in INJURY_RANK]
+    case.max_injury_rank = max(ranks) if ranks else None
+    dispositions = Suspect.objects.filter(case=case).values_list("disposition", flat=True)
+    drank = [DISPOSITION_RANK[d] for d in dispositions if d in DISPOSITION_RANK]
+    case.disposition_rank = max(drank) if drank else None
+    return ["max_injury_rank", "disposition_rank"]
+
+
+def now() -> datetime:
+    return timezone.now()
+
+
+
+# Not copied into the timeline: medical details and ID numbers are shown only to roles that need them.
+SENSITIVE_FIELDS = frozenset({"medical_notes", "id_number"})
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "pk"):
+        return value.pk
+    return value
+
+
+def apply_changes(obj: Any, fields: tuple[str, ...], changes: dict[str, Any]) -> dict[str, list[Any]]:
+    """Set allowed fields; return ``{field: [old, new]}`` for what actually changed (sensitive values elided)."""
+    unknown = set(changes) - set(fields)
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+    diff: dict[str, list[Any]] = {}
+    for field, value in changes.items():
+        old = getattr(obj, field)
+        if old != value:
+            setattr(obj, field, value)
+            diff[field] = ["***", "***"] if field in SENSITIVE_FIELDS else [_jsonable(old), _jsonable(value)]
+    return diff
