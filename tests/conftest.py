@@ -1,0 +1,32 @@
+import os
+
+import pytest
+from django.db import connection
+
+from rightsguard.celery import app as celery_app
+from tests.factories import World, build_world
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_local(settings):
+    # PBKDF2 dominates run time; a cheap hasher keeps the suite fast without changing behaviour.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Unit tests run tasks in-process on commit; the integration tests start a real worker instead.
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def postgres_only():
+    """For behaviour only PostgreSQL can show (row locks under real concurrency). CI runs on PostgreSQL, so
+    there a different database is a failure, not a skip."""
+    if connection.vendor != "postgresql":
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the suite on PostgreSQL (set DATABASE_URL)")
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")

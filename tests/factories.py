@@ -1,0 +1,139 @@
+"""Test data builders. Units and cases are made through the services so paths, clocks and events are real."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import factory
+from django.utils import timezone
+
+from accounts import services as account_services
+from accounts.models import OrgUnit, Role, User
+from cases import services
+from cases.choices import CaseStatus, Disposition, IncidentKind, Track
+from cases.models import Case
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    full_name = factory.Sequence(lambda n: f"民警{n}")
+    badge_number = factory.Sequence(lambda n: f"{100000 + n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@police.example")
+    password = factory.django.Password(PASSWORD)
+
+
+def member(unit: OrgUnit, role: str, **kwargs: Any) -> User:
+    user = UserFactory(**kwargs)
+    account_services.grant_membership(user=user, unit=unit, role=role)
+    return user
+
+
+@dataclass
+class World:
+    """Two provinces under one ministry, with people placed to probe every visibility edge."""
+
+    ministry: OrgUnit
+    province: OrgUnit
+    city: OrgUnit
+    county: OrgUnit
+    station: OrgUnit
+    other_station: OrgUnit
+    sibling_province: OrgUnit
+    sibling_station: OrgUnit
+    officer: User
+    other_officer: User
+    supervisor: User  # at the city
+    county_supervisor: User
+    sibling_supervisor: User  # in the other province
+    ministry_supervisor: User
+    admin: User  # at the province
+    sibling_officer: User
+
+
+def build_world() -> World:
+    unit = account_services.create_org_unit
+    ministry = unit(code="000000", name="公安部", name_en="Ministry of Public Security", level="ministry", parent=None)
+    province = unit(code="330000", name="浙江省公安厅", level="province", parent=ministry)
+    city = unit(code="330100", name="杭州市公安局", level="city", parent=province)
+    county = unit(code="330106", name="西湖区分局", level="county", parent=city)
+    station = unit(code="330106001", name="北山派出所", level="station", parent=county)
+    other_station = unit(code="330106002", name="灵隐派出所", level="station", parent=county)
+    sibling_province = unit(code="420000", name="湖北省公安厅", level="province", parent=ministry)
+    sibling_city = unit(code="420100", name="武汉市公安局", level="city", parent=sibling_province)
+    sibling_station = unit(code="420100001", name="江岸派出所", level="station", parent=sibling_city)
+    return World(
+        ministry=ministry,
+        province=province,
+        city=city,
+        county=county,
+        station=station,
+        other_station=other_station,
+        sibling_province=sibling_province,
+        sibling_station=sibling_station,
+        officer=member(station, Role.OFFICER, username="officer"),
+        other_officer=member(other_station, Role.OFFICER, username="other_officer"),
+        supervisor=member(city, Role.SUPERVISOR, username="supervisor"),
+        county_supervisor=member(county, Role.SUPERVISOR, username="county_supervisor"),
+        sibling_supervisor=member(sibling_province, Role.SUPERVISOR, username="sibling_supervisor"),
+        ministry_supervisor=member(ministry, Role.SUPERVISOR, username="ministry_supervisor"),
+        admin=member(province, Role.ADMIN, username="admin"),
+        sibling_officer=member(sibling_station, Role.OFFICER, username="sibling_officer"),
+    )
+
+
+def complete_details(**overrides: Any) -> dict[str, Any]:
+    details = {
+        "kind": IncidentKind.VIOLENT_ATTACK,
+        "occurred_at": timezone.now() - timedelta(days=1),
+        "location": "杭州市西湖区北山街",
+        "summary": "盘查时遭嫌疑人踢打",
+        "narrative": "民警依法盘查时，嫌疑人拒不配合并踢打民警。",
+    }
+    details.update(overrides)
+    return details
+
+
+def draft(world: World, **details: Any) -> Case:
+    return services.create_draft_case(by=world.officer, unit=world.station, details=complete_details(**details))
+
+
+# The shortest legal path from a draft to each status, as (action, performer attribute, payload).
+PATH: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
+    CaseStatus.DRAFT: [],
+    CaseStatus.INTAKE: [("submit", "officer", {})],
+    CaseStatus.WITHDRAWN: [("withdraw", "officer", {"reason": "Filed by mistake"})],
+    CaseStatus.REJECTED: [("submit", "officer", {}), ("reject", "supervisor", {"reason": "Not within scope"})],
+}
+PATH[CaseStatus.REFERRED] = [*PATH[CaseStatus.INTAKE], ("refer", "supervisor", {"track": Track.CRIMINAL, "to_unit": "county"})]
+PATH[CaseStatus.SUPERVISION] = [*PATH[CaseStatus.REFERRED], ("acknowledge", "supervisor", {"external_reference": "XH-2026-118"})]
+PATH[CaseStatus.LOOK_BACK] = [*PATH[CaseStatus.SUPERVISION], ("conclude", "supervisor", {"reason": "Attacker not identified"})]
+PATH[CaseStatus.CLOSED] = [
+    *PATH[CaseStatus.LOOK_BACK],
+    ("close", "supervisor", {"officer_informed": True, "disposition_consistent": True}),
+]
+
+
+def resolve(world: World, payload: dict[str, Any]) -> dict[str, Any]:
+    """Payload values naming a unit of the world ("county") become that unit."""
+    return {k: getattr(world, v) if k == "to_unit" else v for k, v in payload.items()}
+
+
+def case_in(world: World, status: str, **details: Any) -> Case:
+    case = draft(world, **details)
+    for action, who, payload in PATH[status]:
+        case = services.ACTION_SERVICES[action](
+            case=case, by=getattr(world, who), expected_version=case.version, **resolve(world, payload)
+        )
+    assert case.status == status
+    return case
+
+
+def add_convicted_suspect(world: World, case: Case) -> None:
+    suspect = services.add_suspect(case=case, by=world.supervisor, name="张某")
+    services.record_disposition(suspect=suspect, by=world.supervisor, disposition=Disposition.CONVICTED_277_5_BASIC)
