@@ -71,7 +71,16 @@ class EventInline(OfficerInline):
 @admin.register(Case)
 class CaseAdmin(ReadOnlyAdmin):
     case_field = None
-    list_display = ("reference", "kind", "status", "unit", "occurred_at", "stage_due_at", "assigned_to", "last_activity_at")
+    list_display = (
+        "reference",
+        "kind",
+        "status",
+        "unit",
+        "occurred_at",
+        "stage_due_at",
+        "assigned_to",
+        "last_activity_at",
+    )
     list_filter = ("status", "kind", "channel", "track", "is_stalled", "is_downgraded", "major_security_period")
     search_fields = ("reference", "summary", "dispatch_ref", "location")
     date_hierarchy = "occurred_at"

@@ -24,7 +24,9 @@ class Transition:
     requires: Promise
 
 
-def _t(action: str, sources: set[str], target: str, performers: set[str], label: Promise, requires: Promise) -> Transition:
+def _t(
+    action: str, sources: set[str], target: str, performers: set[str], label: Promise, requires: Promise
+) -> Transition:
     return Transition(action, frozenset(sources), target, frozenset(performers), label, requires)
 
 
@@ -32,9 +34,23 @@ S = CaseStatus
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
-        _t("submit", {S.DRAFT}, S.INTAKE, {FILER}, _("Submit"), _("Required details and at least one involved officer.")),
+        _t(
+            "submit",
+            {S.DRAFT},
+            S.INTAKE,
+            {FILER},
+            _("Submit"),
+            _("Required details and at least one involved officer."),
+        ),
         _t("withdraw", {S.DRAFT, S.INTAKE}, S.WITHDRAWN, {FILER}, _("Withdraw"), _("A reason.")),
-        _t("reject", {S.INTAKE}, S.REJECTED, {Role.SUPERVISOR}, _("Reject"), _("A reason (out of scope, or a duplicate).")),
+        _t(
+            "reject",
+            {S.INTAKE},
+            S.REJECTED,
+            {Role.SUPERVISOR},
+            _("Reject"),
+            _("A reason (out of scope, or a duplicate)."),
+        ),
         _t(
             "refer",
             {S.INTAKE},

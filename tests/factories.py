@@ -110,9 +110,18 @@ PATH: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     CaseStatus.WITHDRAWN: [("withdraw", "officer", {"reason": "Filed by mistake"})],
     CaseStatus.REJECTED: [("submit", "officer", {}), ("reject", "supervisor", {"reason": "Not within scope"})],
 }
-PATH[CaseStatus.REFERRED] = [*PATH[CaseStatus.INTAKE], ("refer", "supervisor", {"track": Track.CRIMINAL, "to_unit": "county"})]
-PATH[CaseStatus.SUPERVISION] = [*PATH[CaseStatus.REFERRED], ("acknowledge", "supervisor", {"external_reference": "XH-2026-118"})]
-PATH[CaseStatus.LOOK_BACK] = [*PATH[CaseStatus.SUPERVISION], ("conclude", "supervisor", {"reason": "Attacker not identified"})]
+PATH[CaseStatus.REFERRED] = [
+    *PATH[CaseStatus.INTAKE],
+    ("refer", "supervisor", {"track": Track.CRIMINAL, "to_unit": "county"}),
+]
+PATH[CaseStatus.SUPERVISION] = [
+    *PATH[CaseStatus.REFERRED],
+    ("acknowledge", "supervisor", {"external_reference": "XH-2026-118"}),
+]
+PATH[CaseStatus.LOOK_BACK] = [
+    *PATH[CaseStatus.SUPERVISION],
+    ("conclude", "supervisor", {"reason": "Attacker not identified"}),
+]
 PATH[CaseStatus.CLOSED] = [
     *PATH[CaseStatus.LOOK_BACK],
     ("close", "supervisor", {"officer_informed": True, "disposition_consistent": True}),

@@ -59,7 +59,7 @@ __all__ = [
     "submit_case",
     "update_case_details",
     "update_involved_officer",
-    "update_suspect",
     "update_support_measure",
+    "update_suspect",
     "withdraw_case",
 ]

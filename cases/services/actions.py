@@ -12,10 +12,27 @@ from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, Role, User
 from cases import permissions
-from cases.choices import FINAL_DISPOSITIONS, CaseStatus, EventKind, FindingProblem, ReferralTarget, ReviewVerdict, Track
+from cases.choices import (
+    FINAL_DISPOSITIONS,
+    CaseStatus,
+    EventKind,
+    FindingProblem,
+    ReferralTarget,
+    ReviewVerdict,
+    Track,
+)
 from cases.exceptions import IllegalTransition
 from cases.models import Case, LookBackReview, Referral, SupervisionFinding, Suspect
-from cases.services.common import authority, check_version, lock_case, now, record_event, require, save_case, start_stage
+from cases.services.common import (
+    authority,
+    check_version,
+    lock_case,
+    now,
+    record_event,
+    require,
+    save_case,
+    start_stage,
+)
 from cases.sla import stage_deadline
 from cases.workflow import TRANSITIONS, is_legal
 
@@ -83,7 +100,9 @@ def _conclusion_gaps(case: Case) -> list[str]:
 @transaction.atomic
 def submit_case(*, case: Case, by: User, expected_version: int | None) -> Case:
     case, t = _begin(case, by, "submit", expected_version)
-    errors: dict[str, str] = {f: _("This field is required to submit.") for f in SUBMIT_REQUIRED if not getattr(case, f)}
+    errors: dict[str, str] = {
+        f: _("This field is required to submit.") for f in SUBMIT_REQUIRED if not getattr(case, f)
+    }
     if case.occurred_at and case.occurred_at > t:
         errors["occurred_at"] = _("The incident cannot be in the future.")
     if not case.officers.exists():
@@ -236,7 +255,9 @@ def close_case(
     if not officer_informed:
         errors["officer_informed"] = _("The officer must be informed of the outcome before the case closes.")
     if not disposition_consistent:
-        errors["disposition_consistent"] = _("A disposition inconsistent with the facts is a reason to reopen, not to close.")
+        errors["disposition_consistent"] = _(
+            "A disposition inconsistent with the facts is a reason to reopen, not to close."
+        )
     if _conclusion_gaps(case) and not case.conclusion_reason:
         errors["reason"] = _("A suspect's disposition is no longer final; reopen the case.")
     if errors:

@@ -12,7 +12,7 @@ from accounts.authority import Actor
 from accounts.models import User
 from accounts.selectors import actor_for
 from cases import tasks
-from cases.choices import DISPOSITION_RANK, INJURY_RANK, OPEN_STATUSES, EventKind
+from cases.choices import DISPOSITION_RANK, INJURY_RANK, OPEN_STATUSES
 from cases.exceptions import StaleVersion
 from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
 from cases.sla import stage_deadline
@@ -37,7 +37,10 @@ def lock_case(case: Case | int) -> Case:
 def check_version(case: Case, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != case.version:
         raise StaleVersion(
-            _("This case was changed by someone else (version %(current)s, you had %(expected)s). Reload and try again.")
+            _(
+                "This case was changed by someone else (version %(current)s, you had %(expected)s). "
+                "Reload and try again."
+            )
             % {"current": case.version, "expected": expected_version},
             code="stale_version",
         )
@@ -108,7 +111,6 @@ def now() -> datetime:
     return timezone.now()
 
 
-
 # Not copied into the timeline: medical details and ID numbers are shown only to roles that need them.
 SENSITIVE_FIELDS = frozenset({"medical_notes", "id_number"})
 
@@ -127,7 +129,9 @@ def apply_changes(obj: Any, fields: tuple[str, ...], changes: dict[str, Any]) ->
     """Set allowed fields; return ``{field: [old, new]}`` for what actually changed (sensitive values elided)."""
     unknown = set(changes) - set(fields)
     if unknown:
-        raise ValidationError(_("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+        raise ValidationError(
+            _("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
     diff: dict[str, list[Any]] = {}
     for field, value in changes.items():
         old = getattr(obj, field)

@@ -12,13 +12,24 @@ from accounts.models import Role, User
 from cases import permissions
 from cases.choices import EventKind, FindingProblem, PauseReason, SupportKind, SupportStatus
 from cases.models import Case, InvolvedOfficer, SupervisionFinding, SupportMeasure
-from cases.services.common import apply_changes, authority, check_version, lock_case, now, record_event, require, save_case
+from cases.services.common import (
+    apply_changes,
+    authority,
+    check_version,
+    lock_case,
+    now,
+    record_event,
+    require,
+    save_case,
+)
 
 SUPPORT_FIELDS = ("officer", "kind", "status", "amount", "started_on", "delivered_on", "notes")
 
 
 def _require_handler(case: Case, by: User) -> None:
-    require(permissions.can_handle(authority(by), case), _("Only a supervisor of this unit can do this on an open case."))
+    require(
+        permissions.can_handle(authority(by), case), _("Only a supervisor of this unit can do this on an open case.")
+    )
 
 
 @transaction.atomic
@@ -36,7 +47,11 @@ def assign_case(*, case: Case, by: User, expected_version: int | None, assignee:
     t = now()
     save_case(case, t, ["assigned_to"])
     record_event(
-        case=case, kind=EventKind.ASSIGNED, by=by, now=t, data={"from": previous, "to": assignee.pk if assignee else None}
+        case=case,
+        kind=EventKind.ASSIGNED,
+        by=by,
+        now=t,
+        data={"from": previous, "to": assignee.pk if assignee else None},
     )
     return case
 
@@ -55,7 +70,9 @@ def pause_clock(*, case: Case, by: User, expected_version: int | None, reason: s
     case.paused_at = t
     case.pause_reason = reason
     save_case(case, t, ["paused_at", "pause_reason"])
-    record_event(case=case, kind=EventKind.CLOCK_PAUSED, by=by, now=t, data={"reason": reason, "note": note}, notify=False)
+    record_event(
+        case=case, kind=EventKind.CLOCK_PAUSED, by=by, now=t, data={"reason": reason, "note": note}, notify=False
+    )
     return case
 
 

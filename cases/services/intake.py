@@ -59,7 +59,14 @@ DETAIL_FIELDS = (
 )
 OFFICER_FIELDS = ("user", "name", "badge_number", "officer_type", "duty_status", "injury", "medical_notes")
 SUSPECT_FIELDS = ("name", "id_number", "status")
-DISPOSITION_FIELDS = ("disposition", "disposition_article", "sentence_months", "probation", "decided_at", "lowered_reason")
+DISPOSITION_FIELDS = (
+    "disposition",
+    "disposition_article",
+    "sentence_months",
+    "probation",
+    "decided_at",
+    "lowered_reason",
+)
 
 
 def _next_reference(year: int) -> str:
@@ -72,7 +79,9 @@ def _next_reference(year: int) -> str:
 
 
 @transaction.atomic
-def create_draft_case(*, by: User, unit: OrgUnit, details: dict[str, Any] | None = None, add_filer_as_officer: bool = True) -> Case:
+def create_draft_case(
+    *, by: User, unit: OrgUnit, details: dict[str, Any] | None = None, add_filer_as_officer: bool = True
+) -> Case:
     """Start an application. The filer is listed as the first involved officer unless told otherwise."""
     actor = authority(by)
     require(permissions.can_file_in(actor, unit.path), _("You cannot file a case for this unit."))
@@ -93,7 +102,9 @@ def create_draft_case(*, by: User, unit: OrgUnit, details: dict[str, Any] | None
     case.save()
     record_event(case=case, kind=EventKind.CREATED, by=by, now=t, to_status=CaseStatus.DRAFT, notify=False)
     if add_filer_as_officer:
-        InvolvedOfficer.objects.create(case=case, user=by, name=by.full_name or by.username, badge_number=by.badge_number)
+        InvolvedOfficer.objects.create(
+            case=case, user=by, name=by.full_name or by.username, badge_number=by.badge_number
+        )
     return case
 
 
@@ -128,7 +139,12 @@ def add_involved_officer(*, case: Case, by: User, **fields: Any) -> InvolvedOffi
     changed = refresh_read_model(case)
     save_case(case, t, changed)
     record_event(
-        case=case, kind=EventKind.OFFICER_ADDED, by=by, now=t, data={"officer": officer.pk, "name": officer.name}, notify=False
+        case=case,
+        kind=EventKind.OFFICER_ADDED,
+        by=by,
+        now=t,
+        data={"officer": officer.pk, "name": officer.name},
+        notify=False,
     )
     return officer
 
@@ -145,7 +161,14 @@ def update_involved_officer(*, officer: InvolvedOfficer, by: User, **fields: Any
     officer.save()
     t = now()
     save_case(case, t, refresh_read_model(case))
-    record_event(case=case, kind=EventKind.OFFICER_UPDATED, by=by, now=t, data={"officer": officer.pk, "changes": diff}, notify=False)
+    record_event(
+        case=case,
+        kind=EventKind.OFFICER_UPDATED,
+        by=by,
+        now=t,
+        data={"officer": officer.pk, "changes": diff},
+        notify=False,
+    )
     return officer
 
 
@@ -189,7 +212,14 @@ def update_suspect(*, suspect: Suspect, by: User, **fields: Any) -> Suspect:
     suspect.save()
     t = now()
     save_case(case, t, [])
-    record_event(case=case, kind=EventKind.SUSPECT_UPDATED, by=by, now=t, data={"suspect": suspect.pk, "changes": diff}, notify=False)
+    record_event(
+        case=case,
+        kind=EventKind.SUSPECT_UPDATED,
+        by=by,
+        now=t,
+        data={"suspect": suspect.pk, "changes": diff},
+        notify=False,
+    )
     return suspect
 
 
@@ -201,7 +231,9 @@ def record_disposition(*, suspect: Suspect, by: User, disposition: str, **detail
     charge is exactly what supervision looks for.
     """
     case = lock_case(suspect.case_id)
-    require(permissions.can_handle(authority(by), case), _("Only a supervisor can record dispositions on an open case."))
+    require(
+        permissions.can_handle(authority(by), case), _("Only a supervisor can record dispositions on an open case.")
+    )
     suspect = Suspect.objects.select_for_update().get(pk=suspect.pk)
     if disposition not in Disposition.values:
         raise ValidationError({"disposition": _("Unknown disposition.")})

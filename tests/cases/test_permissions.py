@@ -24,7 +24,13 @@ inactive_supervisor = Actor(user_id=5, is_active=False, grants=(Grant(Role.SUPER
 
 @pytest.mark.parametrize(
     ("actor", "roles"),
-    [(officer, {"filer"}), (supervisor, {Role.SUPERVISOR}), (sibling, set()), (admin, {Role.ADMIN}), (inactive_supervisor, set())],
+    [
+        (officer, {"filer"}),
+        (supervisor, {Role.SUPERVISOR}),
+        (sibling, set()),
+        (admin, {Role.ADMIN}),
+        (inactive_supervisor, set()),
+    ],
 )
 def test_performer_roles(actor, roles):
     assert performer_roles(actor, case("intake")) == roles

@@ -24,8 +24,8 @@ from cases.choices import (
     Track,
 )
 from cases.exceptions import IllegalTransition, StaleVersion
-from cases.notifications import deliver_for_event
 from cases.models import Case, CaseEvent, LookBackReview, Notification, Referral, SupervisionFinding
+from cases.notifications import deliver_for_event
 from cases.workflow import TRANSITIONS
 from tests.factories import PATH, add_convicted_suspect, case_in, draft, resolve
 
@@ -82,7 +82,9 @@ def run(world, action: str, case: Case, who: str, **overrides):
     payload = resolve(world, {**PAYLOAD[action], **overrides})
     expected_version = overrides.pop("expected_version", case.version)
     payload.pop("expected_version", None)
-    return services.ACTION_SERVICES[action](case=case, by=getattr(world, who), expected_version=expected_version, **payload)
+    return services.ACTION_SERVICES[action](
+        case=case, by=getattr(world, who), expected_version=expected_version, **payload
+    )
 
 
 @pytest.mark.parametrize("action", sorted(TRANSITIONS))
@@ -213,10 +215,20 @@ def test_refer_records_the_referral_and_uses_its_due_date(world):
     case = case_in(world, S.INTAKE)
     due = timezone.now() + timedelta(days=3)
     case = services.refer_case(
-        case=case, by=world.supervisor, expected_version=case.version, track=Track.CRIMINAL, to_unit=world.county, due_at=due
+        case=case,
+        by=world.supervisor,
+        expected_version=case.version,
+        track=Track.CRIMINAL,
+        to_unit=world.county,
+        due_at=due,
     )
     referral = Referral.objects.get(case=case)
-    assert (referral.to_unit, referral.track, referral.due_at, referral.acknowledged_at) == (world.county, Track.CRIMINAL, due, None)
+    assert (referral.to_unit, referral.track, referral.due_at, referral.acknowledged_at) == (
+        world.county,
+        Track.CRIMINAL,
+        due,
+        None,
+    )
     assert (case.track, case.stage_due_at) == (Track.CRIMINAL, due)
 
 
@@ -225,7 +237,11 @@ def test_refer_to_an_outside_body_needs_its_name(world):
     before = snapshot(case)
     with pytest.raises(ValidationError) as excinfo:
         services.refer_case(
-            case=case, by=world.supervisor, expected_version=case.version, track=Track.CRIMINAL, target=ReferralTarget.PROCURATORATE
+            case=case,
+            by=world.supervisor,
+            expected_version=case.version,
+            track=Track.CRIMINAL,
+            target=ReferralTarget.PROCURATORATE,
         )
     assert list(excinfo.value.message_dict) == ["body_name"]
     assert snapshot(case) == before
@@ -245,7 +261,11 @@ def test_refer_only_to_units_the_supervisor_covers(world):
     before = snapshot(case)
     with pytest.raises(ValidationError) as excinfo:
         services.refer_case(
-            case=case, by=world.supervisor, expected_version=case.version, track=Track.CRIMINAL, to_unit=world.sibling_station
+            case=case,
+            by=world.supervisor,
+            expected_version=case.version,
+            track=Track.CRIMINAL,
+            to_unit=world.sibling_station,
         )
     assert list(excinfo.value.message_dict) == ["to_unit"]
     assert snapshot(case) == before
@@ -293,7 +313,13 @@ def test_close_requires_the_officer_informed(world):
     case = case_in(world, S.LOOK_BACK)
     before = snapshot(case)
     with pytest.raises(ValidationError) as excinfo:
-        services.close_case(case=case, by=world.supervisor, expected_version=case.version, officer_informed=False, disposition_consistent=True)
+        services.close_case(
+            case=case,
+            by=world.supervisor,
+            expected_version=case.version,
+            officer_informed=False,
+            disposition_consistent=True,
+        )
     assert list(excinfo.value.message_dict) == ["officer_informed"]
     assert snapshot(case) == before
     assert LookBackReview.objects.get(case=case).verdict == ReviewVerdict.PENDING
@@ -302,13 +328,25 @@ def test_close_requires_the_officer_informed(world):
 def test_reopen_records_a_finding_and_a_deficient_review(world):
     case = case_in(world, S.LOOK_BACK)
     case = services.reopen_case(
-        case=case, by=world.supervisor, expected_version=case.version, problem=FindingProblem.DOWNGRADED, detail="降格处理"
+        case=case,
+        by=world.supervisor,
+        expected_version=case.version,
+        problem=FindingProblem.DOWNGRADED,
+        detail="降格处理",
     )
     assert case.status == S.SUPERVISION
     finding = SupervisionFinding.objects.get(case=case)
-    assert (finding.problem, finding.detail, finding.raised_by) == (FindingProblem.DOWNGRADED, "降格处理", world.supervisor)
+    assert (finding.problem, finding.detail, finding.raised_by) == (
+        FindingProblem.DOWNGRADED,
+        "降格处理",
+        world.supervisor,
+    )
     review = LookBackReview.objects.get(case=case)
-    assert (review.verdict, review.reviewer, review.finished_at) == (ReviewVerdict.DEFICIENT, world.supervisor, case.stage_started_at)
+    assert (review.verdict, review.reviewer, review.finished_at) == (
+        ReviewVerdict.DEFICIENT,
+        world.supervisor,
+        case.stage_started_at,
+    )
 
 
 def test_reopen_needs_a_known_problem(world):
@@ -321,7 +359,9 @@ def test_reopen_needs_a_known_problem(world):
 
 def test_recall_by_admin_starts_a_new_review(world):
     case = case_in(world, S.CLOSED)
-    case = services.recall_case(case=case, by=world.admin, expected_version=case.version, reason="2027 回头看", campaign_year=2027)
+    case = services.recall_case(
+        case=case, by=world.admin, expected_version=case.version, reason="2027 回头看", campaign_year=2027
+    )
     assert (case.status, case.closed_at) == (S.LOOK_BACK, None)
     assert list(LookBackReview.objects.filter(case=case).values_list("campaign_year", "verdict")) == [
         (timezone.localtime(case.created_at).year, ReviewVerdict.UPHELD),
@@ -342,7 +382,9 @@ def test_withdraw_and_reject_need_a_reason(world):
 def test_reject_as_duplicate_must_name_an_existing_case(world):
     case = case_in(world, S.INTAKE)
     with pytest.raises(ValidationError):
-        services.reject_case(case=case, by=world.supervisor, expected_version=case.version, reason="dup", duplicate_of="RG-1999-000001")
+        services.reject_case(
+            case=case, by=world.supervisor, expected_version=case.version, reason="dup", duplicate_of="RG-1999-000001"
+        )
     other = case_in(world, S.INTAKE)
     case = services.reject_case(
         case=case, by=world.supervisor, expected_version=case.version, reason="dup", duplicate_of=other.reference
@@ -360,7 +402,10 @@ def test_lowering_a_disposition_needs_a_reason(world):
     suspect.refresh_from_db()
     assert suspect.disposition == Disposition.CRIMINAL_FILED
     services.record_disposition(
-        suspect=suspect, by=world.supervisor, disposition=Disposition.ADMIN_FINE, lowered_reason="检察院不批捕，转行政处罚"
+        suspect=suspect,
+        by=world.supervisor,
+        disposition=Disposition.ADMIN_FINE,
+        lowered_reason="检察院不批捕，转行政处罚",
     )
     event = CaseEvent.objects.filter(case=case, kind=EventKind.DISPOSITION).latest("id")
     assert event.data["lowered"] is True
@@ -379,7 +424,9 @@ def test_officers_cannot_record_dispositions(world):
 
 def test_worst_injury_is_kept_on_the_case(world):
     case = draft(world)
-    services.add_involved_officer(case=case, by=world.officer, name="辅警小李", officer_type="auxiliary", injury=InjuryGrade.MINOR_2)
+    services.add_involved_officer(
+        case=case, by=world.officer, name="辅警小李", officer_type="auxiliary", injury=InjuryGrade.MINOR_2
+    )
     services.add_involved_officer(case=case, by=world.officer, name="张警官", injury=InjuryGrade.PENDING_APPRAISAL)
     case.refresh_from_db()
     assert case.max_injury_rank == 2
@@ -388,10 +435,16 @@ def test_worst_injury_is_kept_on_the_case(world):
 def test_draft_details_only_by_the_filer_and_with_the_current_version(world):
     case = draft(world)
     with pytest.raises(PermissionDenied):
-        services.update_case_details(case=case, by=world.other_officer, expected_version=case.version, changes={"summary": "x"})
+        services.update_case_details(
+            case=case, by=world.other_officer, expected_version=case.version, changes={"summary": "x"}
+        )
     with pytest.raises(StaleVersion):
-        services.update_case_details(case=case, by=world.officer, expected_version=case.version + 1, changes={"summary": "x"})
-    case = services.update_case_details(case=case, by=world.officer, expected_version=case.version, changes={"summary": "新摘要"})
+        services.update_case_details(
+            case=case, by=world.officer, expected_version=case.version + 1, changes={"summary": "x"}
+        )
+    case = services.update_case_details(
+        case=case, by=world.officer, expected_version=case.version, changes={"summary": "新摘要"}
+    )
     assert case.summary == "新摘要"
     assert CaseEvent.objects.filter(case=case, kind=EventKind.UPDATED).get().data == {
         "changes": {"summary": ["盘查时遭嫌疑人踢打", "新摘要"]}
@@ -401,7 +454,9 @@ def test_draft_details_only_by_the_filer_and_with_the_current_version(world):
 def test_status_cannot_be_set_through_details(world):
     case = draft(world)
     with pytest.raises(ValidationError):
-        services.update_case_details(case=case, by=world.officer, expected_version=case.version, changes={"status": S.CLOSED})
+        services.update_case_details(
+            case=case, by=world.officer, expected_version=case.version, changes={"status": S.CLOSED}
+        )
     case.refresh_from_db()
     assert case.status == S.DRAFT
 
@@ -409,7 +464,9 @@ def test_status_cannot_be_set_through_details(world):
 def test_pause_and_resume_move_the_deadline_by_the_paused_time(world):
     case = case_in(world, S.INTAKE)
     due = case.stage_due_at
-    case = services.pause_clock(case=case, by=world.supervisor, expected_version=case.version, reason=PauseReason.APPRAISAL_PENDING)
+    case = services.pause_clock(
+        case=case, by=world.supervisor, expected_version=case.version, reason=PauseReason.APPRAISAL_PENDING
+    )
     paused_at = case.paused_at - timedelta(days=2)
     Case.objects.filter(pk=case.pk).update(paused_at=paused_at)  # as if paused two days ago
     case.refresh_from_db()
@@ -423,7 +480,9 @@ def test_pause_needs_a_reason_and_cannot_double_pause(world):
     case = case_in(world, S.INTAKE)
     with pytest.raises(ValidationError):
         services.pause_clock(case=case, by=world.supervisor, expected_version=case.version, reason="")
-    case = services.pause_clock(case=case, by=world.supervisor, expected_version=case.version, reason=PauseReason.SUSPECT_AT_LARGE)
+    case = services.pause_clock(
+        case=case, by=world.supervisor, expected_version=case.version, reason=PauseReason.SUSPECT_AT_LARGE
+    )
     with pytest.raises(ValidationError):
         services.pause_clock(case=case, by=world.supervisor, expected_version=case.version, reason=PauseReason.OTHER)
 
@@ -431,7 +490,9 @@ def test_pause_needs_a_reason_and_cannot_double_pause(world):
 def test_a_transition_restarts_a_paused_clock(world):
     case = case_in(world, S.INTAKE)
     case = services.pause_clock(case=case, by=world.supervisor, expected_version=case.version, reason=PauseReason.OTHER)
-    case = services.refer_case(case=case, by=world.supervisor, expected_version=case.version, track=Track.ADMINISTRATIVE, to_unit=world.county)
+    case = services.refer_case(
+        case=case, by=world.supervisor, expected_version=case.version, track=Track.ADMINISTRATIVE, to_unit=world.county
+    )
     assert (case.paused_at, case.pause_reason) == (None, "")
 
 
@@ -454,15 +515,23 @@ def test_support_measures_and_comfort_payment(world):
 def test_assignment_only_to_a_supervisor_of_the_unit(world):
     case = case_in(world, S.INTAKE)
     with pytest.raises(ValidationError):
-        services.assign_case(case=case, by=world.supervisor, expected_version=case.version, assignee=world.sibling_supervisor)
-    case = services.assign_case(case=case, by=world.supervisor, expected_version=case.version, assignee=world.county_supervisor)
+        services.assign_case(
+            case=case, by=world.supervisor, expected_version=case.version, assignee=world.sibling_supervisor
+        )
+    case = services.assign_case(
+        case=case, by=world.supervisor, expected_version=case.version, assignee=world.county_supervisor
+    )
     assert case.assigned_to == world.county_supervisor
 
 
 def test_findings_and_rectification(world):
     case = case_in(world, S.SUPERVISION)
-    finding = services.raise_finding(case=case, by=world.supervisor, problem=FindingProblem.PROTRACTED, detail="超期未决")
-    finding = services.rectify_finding(finding=finding, by=world.supervisor, officers_held_accountable=2, accountability_note="通报批评")
+    finding = services.raise_finding(
+        case=case, by=world.supervisor, problem=FindingProblem.PROTRACTED, detail="超期未决"
+    )
+    finding = services.rectify_finding(
+        finding=finding, by=world.supervisor, officers_held_accountable=2, accountability_note="通报批评"
+    )
     assert (finding.officers_held_accountable, finding.rectified_at is not None) == (2, True)
     with pytest.raises(ValidationError):
         services.rectify_finding(finding=finding, by=world.supervisor)
@@ -482,7 +551,9 @@ def test_submission_notifies_the_nearest_supervisors_after_commit(world, django_
 def test_supervisor_actions_notify_the_officers_once_even_if_delivered_twice(world, django_capture_on_commit_callbacks):
     case = case_in(world, S.INTAKE)
     with django_capture_on_commit_callbacks(execute=True):
-        services.refer_case(case=case, by=world.supervisor, expected_version=case.version, track=Track.CRIMINAL, to_unit=world.county)
+        services.refer_case(
+            case=case, by=world.supervisor, expected_version=case.version, track=Track.CRIMINAL, to_unit=world.county
+        )
     event = CaseEvent.objects.filter(case=case, action="refer").get()
     assert deliver_for_event(event.pk) == 0
     assert list(Notification.objects.filter(event=event).values_list("recipient__username", flat=True)) == ["officer"]
