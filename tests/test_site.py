@@ -37,7 +37,7 @@ def test_login_page_shows_the_use_banner(client, db):
     assert b"restricted to authorised personnel" in response.content
 
 
-@pytest.mark.parametrize("model", [m for m in admin.site._registry], ids=lambda m: m._meta.label)
+@pytest.mark.parametrize("model", list(admin.site._registry), ids=lambda m: m._meta.label)
 def test_every_model_has_a_working_admin_changelist(client, world, staff_admin, model):
     case_in(world, CaseStatus.SUPERVISION)
     client.force_login(staff_admin)
