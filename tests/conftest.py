@@ -12,6 +12,11 @@ def _fast_and_local(settings):
     # PBKDF2 dominates run time; a cheap hasher keeps the suite fast without changing behaviour.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Tests render templates without running collectstatic first.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     # Unit tests run tasks in-process on commit; the integration tests start a real worker instead.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
