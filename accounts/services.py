@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import LEVEL_ORDER, Membership, OrgLevel, OrgUnit, Role, User
+from accounts.models import LEVEL_ORDER, Membership, OrgLevel, OrgUnit, Role, SavedQueueFilter, User
 
 
 @transaction.atomic
@@ -66,3 +66,19 @@ def deactivate_user(*, user: User) -> User:
     user.is_active = False
     user.save(update_fields=["is_active"])
     return user
+
+
+@transaction.atomic
+def save_queue_filter(*, user: User, name: str, query: str) -> SavedQueueFilter:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the filter a name.")})
+    saved, _created = SavedQueueFilter.objects.update_or_create(user=user, name=name, defaults={"query": query[:1000]})
+    return saved
+
+
+@transaction.atomic
+def delete_queue_filter(*, saved: SavedQueueFilter, by: User) -> None:
+    if saved.user_id != by.pk:
+        raise ValidationError(_("You can only delete your own filters."))
+    saved.delete()

@@ -1,0 +1,348 @@
+"""HTML forms. They parse and validate input; the services decide and write."""
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import OrgUnit
+from cases.choices import (
+    INJURY_RANK,
+    CaseStatus,
+    FindingProblem,
+    FlagKind,
+    IncidentKind,
+    InjuryGrade,
+    PauseReason,
+    ReferralTarget,
+    SupportKind,
+    SupportStatus,
+    Track,
+)
+from cases.models import Case, InvolvedOfficer, SupportMeasure, Suspect
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class BootstrapMixin:
+    """Bootstrap classes on every widget, and aria-invalid on fields with errors."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        for name, field in self.fields.items():  # type: ignore[attr-defined]
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+                css = ""
+            elif isinstance(widget, forms.Select):
+                css = "form-select"
+            else:
+                css = "form-control"
+            if css:
+                widget.attrs.setdefault("class", css)
+            if self.is_bound and name in self.errors:  # type: ignore[attr-defined]
+                widget.attrs["aria-invalid"] = "true"
+                widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
+
+
+class VersionForm(BootstrapMixin, forms.Form):
+    """Every change carries the version the user saw; a newer version means someone else acted first."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+# --- Filing (officer) -------------------------------------------------------------------------------------------
+
+
+class IncidentForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = Case
+        fields = ["kind", "occurred_at", "location", "channel", "dispatch_ref"]
+        widgets = {"occurred_at": DATETIME_WIDGET}
+
+    def clean_occurred_at(self) -> Any:
+        value = self.cleaned_data.get("occurred_at")
+        if value and value > timezone.now():
+            raise forms.ValidationError(_("The incident cannot be in the future."))
+        return value
+
+
+class NarrativeForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = Case
+        fields = ["summary", "narrative"]
+        widgets = {"narrative": forms.Textarea(attrs={"rows": 8})}
+        help_texts = {
+            "summary": _("One line, e.g. “Kicked by a suspect during a street check”."),
+            "narrative": _("What happened, in order: who, what, where, and what was said or done."),
+        }
+
+
+class FactsForm(BootstrapMixin, forms.ModelForm):
+    """The facts the office weighs, asked as plain questions. "Unknown" is a valid answer."""
+
+    class Meta:
+        model = Case
+        fields = [
+            "weapon",
+            "vehicle_used",
+            "endangered_safety",
+            "could_cause_serious_harm",
+            "officers_attacked",
+            "attackers",
+            "organised_or_incited",
+            "intoxicated",
+            "suspect_escaped",
+            "evidence_lost",
+            "others_hurt",
+            "major_property_loss",
+            "prior_attack_on_police",
+            "online_views",
+            "online_reposts",
+            "personal_info_items",
+        ]
+        labels = {
+            "weapon": _("Was a weapon used?"),
+            "vehicle_used": _("Was a vehicle driven at officers or a police car?"),
+            "endangered_safety": _("Was it enough to endanger anyone's safety?"),
+            "could_cause_serious_harm": _("Could it have caused serious injury or death?"),
+            "officers_attacked": _("How many officers were attacked?"),
+            "attackers": _("How many attackers?"),
+            "organised_or_incited": _("Did someone organise or incite others?"),
+            "intoxicated": _("Was the attacker drunk?"),
+            "suspect_escaped": _("Did a suspect escape because of it?"),
+            "evidence_lost": _("Was key evidence lost?"),
+            "others_hurt": _("Were other people hurt?"),
+            "major_property_loss": _("Was there a major property loss?"),
+            "prior_attack_on_police": _("Has the attacker been punished for attacking police before?"),
+            "online_views": _("Online posts: how many views?"),
+            "online_reposts": _("Online posts: how many reposts?"),
+            "personal_info_items": _("How many items of personal information were exposed?"),
+        }
+
+
+class SupervisorFactsForm(FactsForm):
+    class Meta(FactsForm.Meta):
+        fields = [*FactsForm.Meta.fields, "police_fault", "major_security_period"]
+
+
+class OfficerForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = InvolvedOfficer
+        fields = ["name", "badge_number", "officer_type", "duty_status", "injury", "medical_notes"]
+        widgets = {"medical_notes": forms.Textarea(attrs={"rows": 2})}
+
+
+class SuspectForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = Suspect
+        fields = ["name", "id_number", "status"]
+
+
+class SupportRequestForm(BootstrapMixin, forms.Form):
+    kinds = forms.MultipleChoiceField(
+        label=_("Support you need"), choices=SupportKind.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    notes = forms.CharField(
+        label=_("Anything the office should know"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class EvidenceForm(BootstrapMixin, forms.Form):
+    file = forms.FileField(label=_("Evidence file"))
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+
+
+class NoteForm(BootstrapMixin, forms.Form):
+    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+# --- Workflow actions -------------------------------------------------------------------------------------------
+
+
+class SubmitForm(VersionForm):
+    pass
+
+
+class ReasonForm(VersionForm):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WithdrawForm(ReasonForm):
+    pass
+
+
+class RejectForm(ReasonForm):
+    duplicate_of = forms.CharField(label=_("Duplicate of (reference)"), required=False, max_length=20)
+
+
+class ReferForm(VersionForm):
+    target = forms.ChoiceField(
+        label=_("Refer to"), choices=ReferralTarget.choices, initial=ReferralTarget.INTERNAL_UNIT
+    )
+    to_unit = forms.ModelChoiceField(label=_("Handling unit"), queryset=OrgUnit.objects.none(), required=False)
+    body_name = forms.CharField(label=_("Name of the outside body"), required=False, max_length=150)
+    track = forms.ChoiceField(label=_("Track"), choices=Track.choices)
+    due_at = forms.DateTimeField(
+        label=_("Acknowledgement due"),
+        required=False,
+        widget=DATETIME_WIDGET,
+        help_text=_("Leave empty for the default time limit."),
+    )
+
+    def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if units is not None:
+            self.fields["to_unit"].queryset = units
+
+
+class AcknowledgeForm(VersionForm):
+    external_reference = forms.CharField(label=_("Handling unit's case number"), max_length=60)
+
+
+class ConcludeForm(VersionForm):
+    reason = forms.CharField(
+        label=_("Reason (if a suspect has no final disposition)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ReopenForm(VersionForm):
+    problem = forms.ChoiceField(label=_("Problem found"), choices=FindingProblem.choices)
+    detail = forms.CharField(label=_("Detail"), widget=forms.Textarea(attrs={"rows": 2}))
+    rectify_by = forms.DateField(label=_("Rectify by"), required=False, widget=DATE_WIDGET)
+
+
+class CloseForm(VersionForm):
+    officer_informed = forms.BooleanField(label=_("The officer has been informed of the outcome"), required=False)
+    disposition_consistent = forms.BooleanField(label=_("The disposition is consistent with the facts"), required=False)
+    support_delivered = forms.NullBooleanField(label=_("Support delivered"), required=False)
+    clarification_issued = forms.NullBooleanField(label=_("Clarification issued where due"), required=False)
+    notes = forms.CharField(label=_("Review notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RecallForm(ReasonForm):
+    campaign_year = forms.IntegerField(
+        label=_("Look-back campaign year"), required=False, min_value=2019, max_value=2100
+    )
+
+
+ACTION_FORMS: dict[str, type[VersionForm]] = {
+    "submit": SubmitForm,
+    "withdraw": WithdrawForm,
+    "reject": RejectForm,
+    "refer": ReferForm,
+    "acknowledge": AcknowledgeForm,
+    "conclude": ConcludeForm,
+    "reopen": ReopenForm,
+    "close": CloseForm,
+    "recall": RecallForm,
+}
+
+
+# --- Handling (supervisor) --------------------------------------------------------------------------------------
+
+
+class DispositionForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = Suspect
+        fields = ["disposition", "disposition_article", "sentence_months", "probation", "decided_at", "lowered_reason"]
+        widgets = {"decided_at": DATE_WIDGET, "lowered_reason": forms.Textarea(attrs={"rows": 2})}
+
+
+class SupportMeasureForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = SupportMeasure
+        fields = ["kind", "officer", "status", "amount", "started_on", "delivered_on", "notes"]
+        widgets = {"started_on": DATE_WIDGET, "delivered_on": DATE_WIDGET, "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, case: Case | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["officer"].queryset = (
+            InvolvedOfficer.objects.filter(case=case) if case else InvolvedOfficer.objects.none()
+        )
+        self.fields["status"].choices = [c for c in SupportStatus.choices if c[0] != SupportStatus.REQUESTED]
+
+
+class FindingForm(BootstrapMixin, forms.Form):
+    problem = forms.ChoiceField(label=_("Problem"), choices=FindingProblem.choices)
+    detail = forms.CharField(label=_("Detail"), widget=forms.Textarea(attrs={"rows": 2}))
+    rectify_by = forms.DateField(label=_("Rectify by"), required=False, widget=DATE_WIDGET)
+
+
+class PauseForm(VersionForm):
+    reason = forms.ChoiceField(label=_("Why is the clock paused?"), choices=PauseReason.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+
+class AssignForm(VersionForm):
+    assignee = forms.ModelChoiceField(label=_("Supervisor in charge"), queryset=None, required=False)
+
+    def __init__(self, *args: Any, supervisors: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = supervisors
+
+
+# --- Queue ------------------------------------------------------------------------------------------------------
+
+INJURY_CHOICES = [("", _("Any"))] + [
+    (str(rank), label) for value, label in InjuryGrade.choices if (rank := INJURY_RANK.get(value))
+]
+
+
+class QueueFilterForm(BootstrapMixin, forms.Form):
+    status = forms.MultipleChoiceField(
+        label=_("Status"),
+        choices=[c for c in CaseStatus.choices if c[0] != CaseStatus.DRAFT],
+        required=False,
+        help_text=_("Open cases when none is chosen."),
+    )
+    kind = forms.MultipleChoiceField(label=_("Incident type"), choices=IncidentKind.choices, required=False)
+    unit = forms.ModelChoiceField(
+        label=_("Unit"), queryset=OrgUnit.objects.none(), required=False, to_field_name="code"
+    )
+    flag = forms.MultipleChoiceField(label=_("Flag"), choices=FlagKind.choices, required=False)
+    injury = forms.TypedChoiceField(
+        label=_("Injury at least"), choices=INJURY_CHOICES, coerce=int, required=False, empty_value=None
+    )
+    occurred_from = forms.DateField(label=_("Occurred from"), required=False, widget=DATE_WIDGET)
+    occurred_to = forms.DateField(label=_("Occurred to"), required=False, widget=DATE_WIDGET)
+    q = forms.CharField(
+        label=_("Search"), required=False, max_length=100, help_text=_("Reference, summary or narrative")
+    )
+    view = forms.ChoiceField(
+        label=_("Show"),
+        choices=[("all", _("All")), ("mine", _("Assigned to me")), ("unassigned", _("Unassigned"))],
+        required=False,
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        choices=[
+            ("activity", _("Latest activity")),
+            ("due", _("Stage deadline")),
+            ("occurred", _("Incident date")),
+            ("created", _("Filing date")),
+        ],
+        required=False,
+    )
+
+    def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if units is not None:
+            self.fields["unit"].queryset = units
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("occurred_from"), data.get("occurred_to")
+        if start and end and start > end:
+            self.add_error("occurred_to", _("The end date is before the start date."))
+        return data
+
+
+class SaveFilterForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label=_("Name this filter"), max_length=60)
+    query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=1000)
