@@ -35,8 +35,7 @@ def supervisors_covering(path: str) -> QuerySet[User]:
     Walks up from the unit to the first ancestor that has any supervisor, so a county case alerts the
     county office rather than every supervisor up to the ministry.
     """
-    codes = [c for c in path.strip("/").split("/") if c]
-    ancestors = ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+    ancestors = ancestor_paths(path)
     held = set(
         Membership.objects.filter(role=Role.SUPERVISOR, unit__path__in=ancestors, user__is_active=True).values_list(
             "unit__path", flat=True
@@ -48,6 +47,23 @@ def supervisors_covering(path: str) -> QuerySet[User]:
                 is_active=True, memberships__role=Role.SUPERVISOR, memberships__unit__path=ancestor
             ).distinct()
     return User.objects.none()
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of the unit at ``path`` and of every unit above it, root first."""
+    codes = [c for c in path.strip("/").split("/") if c]
+    return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+
+
+def supervisors_of_unit_and_above(path: str) -> QuerySet[User]:
+    """Active supervisors who cover the unit at ``path`` (those who may be put in charge of its cases)."""
+    return (
+        User.objects.filter(
+            is_active=True, memberships__role=Role.SUPERVISOR, memberships__unit__path__in=ancestor_paths(path)
+        )
+        .distinct()
+        .order_by("username")
+    )
 
 
 def path_prefix_q(field: str, paths: tuple[str, ...] | list[str]) -> Q:

@@ -59,3 +59,8 @@ def can_add_material(actor: Actor, case: Case) -> bool:
     if not actor.is_active or case.status in TERMINAL_STATUSES:
         return False
     return case.filed_by_id == actor.user_id or can_handle(actor, case)
+
+
+def can_see_sensitive(actor: Actor, case: Case) -> bool:
+    """Suspects' ID numbers and officers' medical details: the supervisors handling the case."""
+    return actor.covers(Role.SUPERVISOR, case.unit_path)

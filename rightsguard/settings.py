@@ -69,6 +69,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "cases.context_processors.navigation",
             ],
         },
     },
@@ -115,6 +116,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Evidence lives outside the web root and is only served through a permission-checked view.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 MEDIA_URL = None  # never served directly
+RIGHTSGUARD_MAX_UPLOAD_BYTES = env.int("RIGHTSGUARD_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

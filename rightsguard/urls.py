@@ -1,8 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
 
-from cases import views as case_views
 from rightsguard import health
 
 admin.site.site_header = _("RightsGuard administration")
@@ -10,9 +11,10 @@ admin.site.site_title = _("RightsGuard")
 admin.site.index_title = _("Records and settings")
 
 urlpatterns = [
-    path("", case_views.home, name="home"),
+    path("", include("cases.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch is on the login page too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("cases.api.urls")),
     path("healthz", health.healthz, name="healthz"),

@@ -71,7 +71,7 @@ def test_case_records_are_read_only_in_the_admin(client, world, db):
 def test_home_lists_the_supervisors_queue(client, world):
     case = case_in(world, CaseStatus.INTAKE)
     assert client.login(username="supervisor", password=PASSWORD)
-    body = client.get("/").content.decode()
+    body = client.get("/", follow=True).content.decode()
     assert case.reference in body
     client.force_login(world.sibling_supervisor)
-    assert case.reference not in client.get("/").content.decode()
+    assert case.reference not in client.get("/", follow=True).content.decode()

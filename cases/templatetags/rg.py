@@ -1,0 +1,76 @@
+"""Presentation helpers for case pages. No queries here: everything comes from the view's context."""
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cases.choices import CaseStatus, EventKind
+from cases.models import Case, CaseEvent
+from cases.workflow import TRANSITIONS
+
+register = template.Library()
+
+STATUS_STYLE = {
+    CaseStatus.DRAFT: "secondary",
+    CaseStatus.INTAKE: "info",
+    CaseStatus.REFERRED: "primary",
+    CaseStatus.SUPERVISION: "warning",
+    CaseStatus.LOOK_BACK: "dark",
+    CaseStatus.CLOSED: "success",
+    CaseStatus.REJECTED: "danger",
+    CaseStatus.WITHDRAWN: "secondary",
+}
+
+
+@register.filter
+def status_style(status: str) -> str:
+    return STATUS_STYLE.get(status, "secondary")
+
+
+@register.filter
+def days_left(case: Case) -> int | None:
+    """Whole days until the stage deadline (negative when overdue); None without a running clock."""
+    if case.stage_due_at is None or case.paused_at is not None:
+        return None
+    return (timezone.localdate(case.stage_due_at) - timezone.localdate()).days
+
+
+@register.filter
+def mask(value: str, show: bool = False) -> str:
+    """Show sensitive identifiers only to roles that need them: ``110***********34``."""
+    if show or not value:
+        return value
+    if len(value) <= 5:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 5) + value[-2:]
+
+
+@register.filter
+def event_text(event: CaseEvent) -> str:
+    """One line describing a timeline event, in the reader's language."""
+    data = event.data or {}
+    if event.kind == EventKind.TRANSITION and event.action in TRANSITIONS:
+        text = str(TRANSITIONS[event.action].label)
+        reason = data.get("reason")
+        return f"{text}: {reason}" if reason else text
+    if event.kind == EventKind.UPDATED:
+        return _("Changed: %(fields)s") % {"fields": ", ".join(sorted(data.get("changes", {})))}
+    if event.kind == EventKind.NOTE:
+        return _("Note: %(text)s") % {"text": data.get("text", "")}
+    if event.kind == EventKind.ATTACHMENT:
+        return _("Evidence added: %(name)s") % {"name": data.get("name", "")}
+    if event.kind == EventKind.CLOCK_PAUSED:
+        return _("Clock paused")
+    return str(event.get_kind_display())
+
+
+@register.filter
+def is_past(value: datetime | None) -> bool:
+    return value is not None and value < timezone.now()
+
+
+@register.filter
+def absval(value: int) -> int:
+    return abs(value)

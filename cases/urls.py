@@ -1,0 +1,29 @@
+from django.urls import path
+
+from cases.views import evidence, filing, pages, queue, workspace
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("notifications/", pages.notifications, name="notifications"),
+    path("notifications/read/", pages.notifications_read, name="notifications-read"),
+    path("queue/", queue.queue, name="queue"),
+    path("queue/saved/", queue.save_filter, name="queue-save"),
+    path("queue/saved/<int:saved_id>/delete/", queue.delete_filter, name="queue-delete"),
+    path("cases/new/", filing.new_case, name="new"),
+    path("cases/<int:pk>/", workspace.case_detail, name="detail"),
+    path("cases/<int:pk>/edit/<slug:step>/", filing.edit_step, name="edit"),
+    path("cases/<int:pk>/actions/<slug:action>/", workspace.case_action, name="action"),
+    path("cases/<int:pk>/add/<slug:party>/", filing.add_party, name="add-party"),
+    path("cases/<int:pk>/officers/<int:officer_id>/remove/", filing.remove_officer, name="remove-officer"),
+    path("cases/<int:pk>/assign/", workspace.assign, name="assign"),
+    path("cases/<int:pk>/clock/<slug:move>/", workspace.clock, name="clock"),
+    path("cases/<int:pk>/suspects/<int:suspect_id>/disposition/", workspace.record_disposition, name="disposition"),
+    path("cases/<int:pk>/support/", workspace.add_support, name="support"),
+    path("cases/<int:pk>/findings/", workspace.add_finding, name="finding"),
+    path("cases/<int:pk>/facts/", workspace.update_facts, name="facts"),
+    path("cases/<int:pk>/notes/", workspace.add_note, name="note"),
+    path("cases/<int:pk>/evidence/", evidence.upload, name="evidence-upload"),
+    path("cases/<int:pk>/evidence/<int:attachment_id>/", evidence.download, name="evidence-download"),
+]

@@ -1,0 +1,1 @@
+"""Server-rendered pages. Thin: parse input, call one selector or service, render."""

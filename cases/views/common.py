@@ -1,0 +1,53 @@
+"""Shared plumbing for the HTML views: the acting user's grants, scoped case lookup, service error mapping."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+
+from accounts.authority import Actor
+from accounts.selectors import actor_for
+from cases.exceptions import StaleVersion
+from cases.models import Case
+from cases.selectors import cases_visible_to
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    """The user's grants, read once per request (fresh on every request)."""
+    if not hasattr(request, "_rg_actor"):
+        request._rg_actor = actor_for(request.user)  # type: ignore[attr-defined]
+    return request._rg_actor  # type: ignore[attr-defined]
+
+
+def visible_case(request: HttpRequest, pk: int) -> Case:
+    """The case if the user may see it; otherwise 404, so invisible cases do not reveal they exist."""
+    return get_object_or_404(cases_visible_to(request.user).select_related("unit", "filed_by", "assigned_to"), pk=pk)
+
+
+def attach_errors(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError next to the matching fields, the rest at the top of the form."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+def run_service(form: forms.Form, call: Callable[[], Any]) -> tuple[bool, int]:
+    """Call a service for a valid form; on refusal keep the user's input in the form with the reason.
+
+    Returns (succeeded, HTTP status to render on failure): 400 for invalid input, 409 when someone else changed
+    the case first. PermissionDenied propagates to the 403 page.
+    """
+    try:
+        call()
+    except StaleVersion as exc:
+        form.add_error(None, exc.messages)
+        return False, 409
+    except ValidationError as exc:
+        attach_errors(form, exc)
+        return False, 400
+    return True, 200

@@ -1,0 +1,45 @@
+"""Home and the notification inbox."""
+
+from django.contrib import messages
+from django.db.models import Max
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from accounts.models import Role
+from cases import selectors
+from cases.models import CaseEvent, Notification
+from cases.services.inbox import mark_notifications_read
+from cases.views.common import actor_of
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Supervisors land on their queue; officers see their own applications."""
+    actor = actor_of(request)
+    if actor.paths_for(Role.SUPERVISOR):
+        return redirect("cases:queue")
+    cases = list(selectors.cases_filed_by(request.user)[:100])
+    latest = dict(
+        CaseEvent.objects.filter(case__in=cases).values("case").annotate(last=Max("id")).values_list("case", "last")
+    )
+    events = {e.case_id: e for e in CaseEvent.objects.filter(pk__in=latest.values())}
+    rows = [(case, events.get(case.pk)) for case in cases]
+    return render(request, "cases/home.html", {"rows": rows, "can_file": actor.is_officer})
+
+
+def notifications(request: HttpRequest) -> HttpResponse:
+    items = (
+        Notification.objects.filter(recipient=request.user).select_related("case").order_by("-created_at", "-id")[:100]
+    )
+    return render(request, "cases/notifications.html", {"items": items})
+
+
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    changed = mark_notifications_read(user=request.user)
+    messages.success(
+        request,
+        ngettext("%(n)d notification marked as read.", "%(n)d notifications marked as read.", changed) % {"n": changed},
+    )
+    return redirect("cases:notifications")

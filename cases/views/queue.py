@@ -1,0 +1,82 @@
+"""The supervisor's queue: filters, keyset pages, saved filters."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import services as account_services
+from accounts.models import OrgUnit, Role, SavedQueueFilter
+from accounts.selectors import path_prefix_q
+from cases.forms import QueueFilterForm, SaveFilterForm
+from cases.queue import QueueFilters, queue_page
+from cases.views.common import actor_of
+from cases.views.workspace import require_supervisor
+
+
+def _filters(form: QueueFilterForm) -> QueueFilters:
+    d = form.cleaned_data
+    return QueueFilters(
+        statuses=tuple(d.get("status") or ()),
+        kinds=tuple(d.get("kind") or ()),
+        unit_path=d["unit"].path if d.get("unit") else "",
+        flags=tuple(d.get("flag") or ()),
+        min_injury_rank=d.get("injury"),
+        occurred_from=d.get("occurred_from"),
+        occurred_to=d.get("occurred_to"),
+        text=d.get("q") or "",
+        view=d.get("view") or "all",
+        sort=d.get("sort") or "activity",
+    )
+
+
+def queue(request: HttpRequest) -> HttpResponse:
+    require_supervisor(request)
+    actor = actor_of(request)
+    units = OrgUnit.objects.filter(path_prefix_q("path", actor.paths_for(Role.SUPERVISOR))).order_by("path")
+    form = QueueFilterForm(request.GET or None, units=units)
+    filters = _filters(form) if form.is_bound and form.is_valid() else QueueFilters()
+    page = queue_page(actor, filters, cursor=request.GET.get("after"))
+    query = request.GET.copy()
+    query.pop("after", None)
+    base_query = query.urlencode()
+    context = {
+        "form": form,
+        "page": page,
+        "base_query": base_query,
+        "next_url": f"?{base_query}&{urlencode({'after': page.next_cursor})}" if page.next_cursor else "",
+        "saved": SavedQueueFilter.objects.filter(user=request.user),
+        "save_form": SaveFilterForm(initial={"query": base_query}),
+        "first_page": not request.GET.get("after"),
+    }
+    # htmx asks for the results block when filters change, and for more rows when paging.
+    template = "cases/queue/page.html"
+    if request.htmx:
+        template = "cases/queue/_rows.html" if request.GET.get("after") else "cases/queue/_results.html"
+    return render(request, template, context, status=200 if not form.is_bound or form.is_valid() else 400)
+
+
+@require_POST
+def save_filter(request: HttpRequest) -> HttpResponse:
+    require_supervisor(request)
+    form = SaveFilterForm(request.POST)
+    if form.is_valid():
+        account_services.save_queue_filter(
+            user=request.user, name=form.cleaned_data["name"], query=form.cleaned_data["query"]
+        )
+        messages.success(request, _("Filter “%(name)s” saved.") % {"name": form.cleaned_data["name"]})
+        return redirect(f"{reverse('cases:queue')}?{form.cleaned_data['query']}")
+    messages.error(request, _("Give the filter a name."))
+    return redirect("cases:queue")
+
+
+@require_POST
+def delete_filter(request: HttpRequest, saved_id: int) -> HttpResponse:
+    saved = get_object_or_404(SavedQueueFilter, pk=saved_id, user=request.user)
+    account_services.delete_queue_filter(saved=saved, by=request.user)
+    messages.success(request, _("Filter deleted."))
+    return redirect("cases:queue")

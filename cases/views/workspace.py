@@ -1,0 +1,252 @@
+"""The case page: what happened, the timeline, and the forms for what this user may do next."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.models import OrgUnit, Role
+from accounts.selectors import path_prefix_q, supervisors_of_unit_and_above
+from cases import services
+from cases.forms import (
+    ACTION_FORMS,
+    AssignForm,
+    DispositionForm,
+    EvidenceForm,
+    FindingForm,
+    NoteForm,
+    OfficerForm,
+    PauseForm,
+    SupervisorFactsForm,
+    SupportMeasureForm,
+    SuspectForm,
+    VersionForm,
+)
+from cases.models import Case, Suspect
+from cases.views.common import actor_of, run_service, visible_case
+from cases.workflow import TRANSITIONS
+from cases.workspace import workspace_for
+
+
+def _referral_units(request: HttpRequest) -> QuerySet[OrgUnit]:
+    return OrgUnit.objects.filter(path_prefix_q("path", actor_of(request).paths_for(Role.SUPERVISOR))).order_by("path")
+
+
+def _action_form(request: HttpRequest, case: Case, action: str, data: Any = None) -> VersionForm:
+    kwargs: dict[str, Any] = {"prefix": action}
+    if action == "refer":
+        kwargs["units"] = _referral_units(request)
+    return ACTION_FORMS[action](data, initial={"version": case.version}, **kwargs)
+
+
+def render_workspace(
+    request: HttpRequest,
+    case: Case,
+    *,
+    bound: dict[str, forms.Form] | None = None,
+    status: int = 200,
+    open_panel: str = "",
+) -> HttpResponse:
+    """Render the case page; ``bound`` replaces blank forms with the user's rejected input so nothing is lost."""
+    actor = actor_of(request)
+    ws = workspace_for(actor, case)
+    bound = bound or {}
+    action_forms = [(t, bound.get(t.action) or _action_form(request, case, t.action)) for t in ws.actions]
+    handling: dict[str, Any] = {}
+    if ws.can_handle:
+        handling = {
+            "assign": bound.get("assign")
+            or AssignForm(
+                initial={"version": case.version, "assignee": case.assigned_to_id},
+                supervisors=supervisors_of_unit_and_above(case.unit_path),
+            ),
+            "pause": bound.get("pause") or PauseForm(initial={"version": case.version}),
+            "support": bound.get("support") or SupportMeasureForm(case=case),
+            "finding": bound.get("finding") or FindingForm(),
+            "officer": bound.get("officer") or OfficerForm(prefix="officer"),
+            "suspect": bound.get("suspect") or SuspectForm(prefix="suspect"),
+            "facts": bound.get("facts") or SupervisorFactsForm(instance=case, initial={}),
+            "dispositions": [
+                (
+                    s,
+                    bound.get(f"disposition-{s.pk}") or DispositionForm(instance=s, prefix=f"d{s.pk}"),
+                    f"disposition-{s.pk}",
+                )
+                for s in ws.suspects
+            ],
+        }
+    context = {
+        "ws": ws,
+        "case": case,
+        "action_forms": action_forms,
+        "handling": handling,
+        "note_form": bound.get("note") or NoteForm(),
+        "evidence_form": bound.get("evidence") or EvidenceForm(),
+        "open_panel": open_panel,
+    }
+    return render(request, "cases/detail.html", context, status=status)
+
+
+@never_cache
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render_workspace(request, visible_case(request, pk))
+
+
+@require_POST
+def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    case = visible_case(request, pk)
+    if action not in TRANSITIONS:
+        raise Http404
+    form = _action_form(request, case, action, request.POST)
+    status = 400
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version")
+        ok, status = run_service(
+            form,
+            lambda: services.ACTION_SERVICES[action](case=case, by=request.user, expected_version=version, **data),
+        )
+        if ok:
+            case.refresh_from_db()
+            messages.success(
+                request,
+                _("%(action)s: done. %(ref)s is now %(status)s.")
+                % {"action": TRANSITIONS[action].label, "ref": case.reference, "status": case.get_status_display()},
+            )
+            return redirect("cases:detail", pk=case.pk)
+    if status == 409:
+        case.refresh_from_db()
+        form.data = form.data.copy()
+        form.data[f"{action}-version"] = str(case.version)
+    return render_workspace(request, case, bound={action: form}, status=status, open_panel=action)
+
+
+def _handled(request: HttpRequest, case: Case, key: str, form: forms.Form, call: Any, done: str) -> HttpResponse:
+    """Validate, call the service, and either go back to the case or show the form again with its errors."""
+    status = 400
+    if form.is_valid():
+        ok, status = run_service(form, lambda: call(form.cleaned_data))
+        if ok:
+            messages.success(request, done)
+            return redirect("cases:detail", pk=case.pk)
+    return render_workspace(request, case, bound={key: form}, status=status, open_panel=key)
+
+
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    case = visible_case(request, pk)
+    form = AssignForm(request.POST, supervisors=supervisors_of_unit_and_above(case.unit_path))
+    return _handled(
+        request,
+        case,
+        "assign",
+        form,
+        lambda d: services.assign_case(
+            case=case, by=request.user, expected_version=d["version"], assignee=d["assignee"]
+        ),
+        _("Assignment saved."),
+    )
+
+
+@require_POST
+def clock(request: HttpRequest, pk: int, move: str) -> HttpResponse:
+    case = visible_case(request, pk)
+    if move == "pause":
+        form: forms.Form = PauseForm(request.POST)
+        call = lambda d: services.pause_clock(  # noqa: E731
+            case=case, by=request.user, expected_version=d["version"], reason=d["reason"], note=d["note"]
+        )
+        done = _("The clock is paused.")
+    elif move == "resume":
+        form = VersionForm(request.POST)
+        call = lambda d: services.resume_clock(case=case, by=request.user, expected_version=d["version"])  # noqa: E731
+        done = _("The clock is running again.")
+    else:
+        raise Http404
+    return _handled(request, case, "pause", form, call, done)
+
+
+@require_POST
+def record_disposition(request: HttpRequest, pk: int, suspect_id: int) -> HttpResponse:
+    case = visible_case(request, pk)
+    suspect = get_object_or_404(Suspect, pk=suspect_id, case=case)
+    form = DispositionForm(request.POST, prefix=f"d{suspect.pk}")
+    return _handled(
+        request,
+        case,
+        f"disposition-{suspect.pk}",
+        form,
+        lambda d: services.record_disposition(suspect=suspect, by=request.user, **d),
+        _("Disposition recorded."),
+    )
+
+
+@require_POST
+def add_support(request: HttpRequest, pk: int) -> HttpResponse:
+    case = visible_case(request, pk)
+    form = SupportMeasureForm(request.POST, case=case)
+    return _handled(
+        request,
+        case,
+        "support",
+        form,
+        lambda d: services.record_support_measure(case=case, by=request.user, **d),
+        _("Support measure recorded."),
+    )
+
+
+@require_POST
+def add_finding(request: HttpRequest, pk: int) -> HttpResponse:
+    case = visible_case(request, pk)
+    form = FindingForm(request.POST)
+    return _handled(
+        request,
+        case,
+        "finding",
+        form,
+        lambda d: services.raise_finding(case=case, by=request.user, **d),
+        _("Finding recorded."),
+    )
+
+
+@require_POST
+def update_facts(request: HttpRequest, pk: int) -> HttpResponse:
+    case = visible_case(request, pk)
+    form = SupervisorFactsForm(request.POST, instance=Case.objects.get(pk=case.pk))
+    version = request.POST.get("version")
+
+    def call(d: dict[str, Any]) -> Case:
+        return services.update_case_details(
+            case=case,
+            by=request.user,
+            expected_version=int(version) if version and version.isdigit() else None,
+            changes=d,
+        )
+
+    return _handled(request, case, "facts", form, call, _("Facts updated."))
+
+
+@require_POST
+def add_note(request: HttpRequest, pk: int) -> HttpResponse:
+    case = visible_case(request, pk)
+    form = NoteForm(request.POST)
+    return _handled(
+        request,
+        case,
+        "note",
+        form,
+        lambda d: services.add_note(case=case, by=request.user, text=d["text"]),
+        _("Note added."),
+    )
+
+
+def require_supervisor(request: HttpRequest) -> None:
+    if not actor_of(request).paths_for(Role.SUPERVISOR):
+        raise PermissionDenied(_("Only supervisors have a queue."))

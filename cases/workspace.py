@@ -1,0 +1,70 @@
+"""Selector for the case page: everything a user may see of one case, read in a fixed number of queries."""
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from accounts.authority import Actor
+from cases import permissions
+from cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Flag,
+    InvolvedOfficer,
+    LookBackReview,
+    Referral,
+    SupervisionFinding,
+    SupportMeasure,
+    Suspect,
+)
+from cases.workflow import Transition
+
+TIMELINE_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Workspace:
+    case: Case
+    officers: list[InvolvedOfficer]
+    suspects: list[Suspect]
+    referrals: list[Referral]
+    support: list[SupportMeasure]
+    findings: list[SupervisionFinding]
+    reviews: list[LookBackReview]
+    attachments: list[Attachment]
+    flags: list[Flag]
+    events: list[CaseEvent]
+    events_total: int
+    actions: list[Transition]
+    can_handle: bool
+    can_edit_draft: bool
+    can_add_material: bool
+    see_sensitive: bool
+
+
+def timeline(case: Case) -> QuerySet[CaseEvent]:
+    return CaseEvent.objects.filter(case=case).select_related("actor").order_by("-at", "-id")
+
+
+def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIMELINE_PAGE) -> Workspace:
+    events = timeline(case)
+    total = events.count()
+    return Workspace(
+        case=case,
+        officers=list(InvolvedOfficer.objects.filter(case=case).select_related("user")),
+        suspects=list(Suspect.objects.filter(case=case)),
+        referrals=list(Referral.objects.filter(case=case).select_related("to_unit")),
+        support=list(SupportMeasure.objects.filter(case=case).select_related("officer")),
+        findings=list(SupervisionFinding.objects.filter(case=case).select_related("raised_by")),
+        reviews=list(LookBackReview.objects.filter(case=case).select_related("reviewer")),
+        attachments=list(Attachment.objects.filter(case=case).select_related("uploaded_by")),
+        flags=list(Flag.objects.filter(case=case, resolved_at__isnull=True).select_related("acknowledged_by")),
+        events=list(events[:timeline_limit] if timeline_limit else events),
+        events_total=total,
+        actions=permissions.available_actions(actor, case),
+        can_handle=permissions.can_handle(actor, case),
+        can_edit_draft=permissions.can_edit_draft(actor, case),
+        can_add_material=permissions.can_add_material(actor, case),
+        see_sensitive=permissions.can_see_sensitive(actor, case),
+    )
