@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import OrgUnit, Role
 from accounts.selectors import path_prefix_q, supervisors_of_unit_and_above
-from cases import services
+from cases import permissions, services
 from cases.forms import (
     ACTION_FORMS,
     AssignForm,
@@ -104,6 +104,11 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     case = visible_case(request, pk)
     if action not in TRANSITIONS:
         raise Http404
+    # Refuse a forbidden action before looking at its input: a 403 must not depend on what was typed.
+    if not permissions.can_perform(actor_of(request), case, action):
+        raise PermissionDenied(
+            _("You are not allowed to %(action)s this case.") % {"action": TRANSITIONS[action].label}
+        )
     form = _action_form(request, case, action, request.POST)
     status = 400
     if form.is_valid():
