@@ -115,7 +115,8 @@ STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "var" / 
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Evidence lives outside the web root and is only served through a permission-checked view.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
-MEDIA_URL = None  # never served directly
+# Never served: no route maps this prefix (evidence is downloaded through a permission-checked view).
+MEDIA_URL = "/_no_direct_media_access_/"
 RIGHTSGUARD_MAX_UPLOAD_BYTES = env.int("RIGHTSGUARD_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 STORAGES = {
@@ -145,14 +146,50 @@ CELERY_TASK_ALWAYS_EAGER = env.bool(
     "CELERY_TASK_ALWAYS_EAGER", default=not (REDIS_URL or env.str("CELERY_BROKER_URL", ""))
 )
 CELERY_TASK_EAGER_PROPAGATES = True
+# At-least-once delivery: a task is acknowledged after it ran, and re-queued if its worker dies mid-run. Every
+# task is idempotent by its business key (the case, the notification's e-mailed time), so a rerun is harmless.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Must exceed the longest task's run time, or Redis hands an unacknowledged task to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A lost broker connection cancels the running late-acked tasks instead of letting them finish while Redis
+# redelivers them to another worker (the Celery 6 default).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# Must exceed the longest task's run time (the hard limit below), or Redis hands an unacknowledged task to a
+# second worker. Kombu reads it from the broker options; the result backend options keep it consistent.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # How often a worker looks for unacknowledged tasks whose visibility timeout expired; kombu's defaults
+    # (a sweep about every 100 s) unless set, e.g. by the integration tests.
+    **{
+        option: env.int(f"CELERY_{option.upper()}")
+        for option in ("unacked_restore_interval", "unacked_restore_throttle")
+        if env.str(f"CELERY_{option.upper()}", default="")
+    },
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_TASK_SOFT_TIME_LIMIT = 20 * 60
+CELERY_TASK_TIME_LIMIT = 25 * 60
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Run exactly one beat (README, docker-compose.yml): two would send every periodic task twice. The scan also
+# takes a database advisory lock, so an overlapping run does nothing rather than the same work again.
+RIGHTSGUARD_FLAG_SCAN_SECONDS = env.float("RIGHTSGUARD_FLAG_SCAN_SECONDS", default=15 * 60)
+CELERY_BEAT_SCHEDULE = {
+    # Raise and resolve flags (stalled, idle, overdue referral, downgraded) and send the digests (DESIGN §5).
+    "flag-cases": {
+        "task": "cases.flag_cases",
+        "schedule": RIGHTSGUARD_FLAG_SCAN_SECONDS,
+        # A tick that waits longer than one interval is superseded by the next one.
+        "options": {"expires": RIGHTSGUARD_FLAG_SCAN_SECONDS},
+    },
+    # Sweeper: e-mails flag notifications a crashed run committed but never mailed (a no-op otherwise).
+    "send-flag-digests": {"task": "cases.send_flag_digests", "schedule": 30 * 60.0},
+}
+# Days without activity after which an open case is flagged idle.
+RIGHTSGUARD_IDLE_DAYS = env.int("RIGHTSGUARD_IDLE_DAYS", default=14)
 
 # --- REST framework --------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
