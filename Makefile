@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint setup messages migrate seed clean
+.PHONY: run test lint setup messages migrate seed clean system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,8 +31,11 @@ run: setup
 
 # The whole suite. Uses DATABASE_URL and REDIS_URL when set (CI sets PostgreSQL and Redis), else SQLite.
 test: export DJANGO_SECRET_KEY ?= insecure-key-for-the-test-suite-only
-test: setup
+test: setup system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+system-deps:
+	bash scripts/system-deps
 
 lint: setup
 	$(VENV)/bin/ruff check .
