@@ -26,6 +26,13 @@ DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+class UnitChoiceField(forms.ModelChoiceField):
+    """Units indented by their depth in the tree, so the hierarchy reads at a glance."""
+
+    def label_from_instance(self, obj: OrgUnit) -> str:
+        return "\u3000" * obj.depth + f"{obj.name} ({obj.code})"
+
+
 class BootstrapMixin:
     """Bootstrap classes on every widget, and aria-invalid on fields with errors once the form is validated."""
 
@@ -189,7 +196,7 @@ class ReferForm(VersionForm):
     target = forms.ChoiceField(
         label=_("Refer to"), choices=ReferralTarget.choices, initial=ReferralTarget.INTERNAL_UNIT
     )
-    to_unit = forms.ModelChoiceField(label=_("Handling unit"), queryset=OrgUnit.objects.none(), required=False)
+    to_unit = UnitChoiceField(label=_("Handling unit"), queryset=OrgUnit.objects.none(), required=False)
     body_name = forms.CharField(label=_("Name of the outside body"), required=False, max_length=150)
     track = forms.ChoiceField(label=_("Track"), choices=Track.choices)
     due_at = forms.DateTimeField(
@@ -305,13 +312,16 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
         label=_("Status"),
         choices=[c for c in CaseStatus.choices if c[0] != CaseStatus.DRAFT],
         required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("Open cases when none is chosen."),
     )
     kind = forms.MultipleChoiceField(label=_("Incident type"), choices=IncidentKind.choices, required=False)
     unit = forms.ModelChoiceField(
         label=_("Unit"), queryset=OrgUnit.objects.none(), required=False, to_field_name="code"
     )
-    flag = forms.MultipleChoiceField(label=_("Flag"), choices=FlagKind.choices, required=False)
+    flag = forms.MultipleChoiceField(
+        label=_("Flag"), choices=FlagKind.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
     injury = forms.TypedChoiceField(
         label=_("Injury at least"), choices=INJURY_CHOICES, coerce=int, required=False, empty_value=None
     )

@@ -3,10 +3,19 @@
 from datetime import datetime
 
 from django import template
+from django.db.models import TextChoices
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cases.choices import CaseStatus, EventKind
+from cases.choices import (
+    CaseStatus,
+    Disposition,
+    EventKind,
+    FindingProblem,
+    PauseReason,
+    SupportKind,
+    SupportStatus,
+)
 from cases.models import Case, CaseEvent
 from cases.workflow import TRANSITIONS
 
@@ -62,8 +71,35 @@ def event_text(event: CaseEvent) -> str:
     if event.kind == EventKind.ATTACHMENT:
         return _("Evidence added: %(name)s") % {"name": data.get("name", "")}
     if event.kind == EventKind.CLOCK_PAUSED:
-        return _("Clock paused")
+        return _("Clock paused: %(reason)s") % {"reason": _label(PauseReason, data.get("reason"))}
+    if event.kind == EventKind.CLOCK_RESUMED:
+        return _("Clock resumed")
+    if event.kind == EventKind.DISPOSITION:
+        change = data.get("changes", {}).get("disposition")
+        if change:
+            return _("Disposition: %(value)s") % {"value": _label(Disposition, change[1])}
+    if event.kind == EventKind.SUPPORT:
+        if "requested" in data:
+            return _("Support requested: %(kinds)s") % {
+                "kinds": ", ".join(_label(SupportKind, k) for k in data["requested"])
+            }
+        if "kind" in data:
+            return _("Support: %(kind)s (%(status)s)") % {
+                "kind": _label(SupportKind, data["kind"]),
+                "status": _label(SupportStatus, data.get("status")),
+            }
+    if event.kind == EventKind.FINDING and "problem" in data:
+        return _("Finding: %(problem)s") % {"problem": _label(FindingProblem, data["problem"])}
+    if event.kind in (EventKind.FLAG_RAISED, EventKind.FLAG_RESOLVED) and data.get("rule"):
+        return f"{event.get_kind_display()}: {data['rule']}"
     return str(event.get_kind_display())
+
+
+def _label(choices: type[TextChoices], value: object) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value or "")
 
 
 @register.filter

@@ -32,7 +32,9 @@ def act(page: Page, action: str, fields: dict[str, str] | None = None, checks: t
     for label, value in (fields or {}).items():
         control = panel.get_by_label(label, exact=True)
         if control.evaluate("e => e.tagName") == "SELECT":
-            control.select_option(label=value)
+            control.select_option(value=value[len("value=") :]) if value.startswith(
+                "value="
+            ) else control.select_option(label=value)
         else:
             control.fill(value)
     for label in checks:
@@ -105,7 +107,7 @@ def test_officer_files_and_supervisor_closes(page: Page, live_server, world, med
     shoot(page, "05-supervisor-queue")
     page.get_by_role("link", name=case.reference).click()
 
-    act(page, "Refer", {"Handling unit": str(world.county), "Track": "Criminal"})
+    act(page, "Refer", {"Handling unit": f"value={world.county.pk}", "Track": "Criminal"})
     act(page, "Acknowledge", {"Handling unit's case number": "杭西公刑立字〔2026〕118号"})
     shoot(page, "06-supervisor-supervision")
     act(page, "Conclude", {"Reason (if a suspect has no final disposition)": "嫌疑人已刑事立案，待审判"})
