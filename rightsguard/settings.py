@@ -174,6 +174,8 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# Task modules outside an app's tasks.py (which autodiscovery finds by itself).
+CELERY_IMPORTS = ["cases.reports.tasks"]
 # Run exactly one beat (README, docker-compose.yml): two would send every periodic task twice. The scan also
 # takes a database advisory lock, so an overlapping run does nothing rather than the same work again.
 RIGHTSGUARD_FLAG_SCAN_SECONDS = env.float("RIGHTSGUARD_FLAG_SCAN_SECONDS", default=15 * 60)

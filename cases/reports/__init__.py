@@ -1,0 +1,1 @@
+"""Yearly reports: one selector computing the figures in SQL, and a renderer per format."""
