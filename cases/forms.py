@@ -360,5 +360,7 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
 
 
 class SaveFilterForm(BootstrapMixin, forms.Form):
-    name = forms.CharField(label=_("Name this filter"), max_length=60)
+    name = forms.CharField(
+        label=_("Name this filter"), max_length=60, widget=forms.TextInput(attrs={"placeholder": _("Name this filter")})
+    )
     query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=1000)

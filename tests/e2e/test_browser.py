@@ -164,3 +164,26 @@ def test_chinese_interface(page: Page, live_server, world, shoot):
     shoot(page, "09-chinese-case-page")
     page.goto(f"{live_server.url}/queue/")
     shoot(page, "10-chinese-queue")
+
+
+UNLABELLED = """() => Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+  .map(e => e.name || e.id)"""
+
+
+def test_every_form_control_has_a_label_and_focus_is_visible(page: Page, live_server, world):
+    case = case_in(world, CaseStatus.SUPERVISION)
+    log_in(page, live_server.url, "supervisor")
+    for path in ("/queue/", f"/cases/{case.pk}/", "/notifications/", "/accounts/password_change/"):
+        page.goto(f"{live_server.url}{path}")
+        assert page.evaluate(UNLABELLED) == [], path
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, live_server.url, "officer")
+    for path in ("/cases/new/", "/"):
+        page.goto(f"{live_server.url}{path}")
+        assert page.evaluate(UNLABELLED) == [], path
+    # Keyboard users see where they are: the focused control gets a visible outline.
+    page.goto(f"{live_server.url}/cases/new/")
+    page.keyboard.press("Tab")
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
