@@ -17,6 +17,9 @@ def _fast_and_local(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Lockout is proven by its own tests (tests/accounts/test_login.py); elsewhere a fuzzer or a table of bad
+    # logins would otherwise lock the shared test users.
+    settings.AXES_ENABLED = False
     # Unit tests run tasks in-process on commit; the integration tests start a real worker instead.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True

@@ -28,7 +28,8 @@ def act(page: Page, action: str, fields: dict[str, str] | None = None, checks: t
     """Open an action's panel on the case page, fill its form and press its button."""
     page.get_by_role("button", name=action, exact=True).first.click()
     panel = page.locator(f"#action-{action.lower()}")
-    expect(panel).to_be_visible()
+    # Wait for Bootstrap's collapse animation to finish, or a click can land while the panel still moves.
+    expect(page.locator(f"#action-{action.lower()}.collapse.show")).to_be_visible()
     for label, value in (fields or {}).items():
         control = panel.get_by_label(label, exact=True)
         if control.evaluate("e => e.tagName") == "SELECT":
@@ -139,6 +140,7 @@ def test_stale_action_keeps_what_was_typed(page: Page, live_server, world):
     log_in(page, live_server.url, "supervisor")
     page.goto(f"{live_server.url}/cases/{case.pk}/")
     page.get_by_role("button", name="Reject", exact=True).first.click()
+    expect(page.locator("#action-reject.collapse.show")).to_be_visible()
     page.locator("#action-reject").get_by_label("Reason").fill("与12389热线案件重复")
     # Someone else acts on the case meanwhile.
     services.add_note(case=case, by=world.county_supervisor, text="已电话核实")
