@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services
+from accounts import mfa, services
 from accounts.models import Membership, OrgUnit, User
 from accounts.selectors import units_visible_to
 
@@ -25,6 +25,13 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("is_active", "is_staff", "memberships__role")
     search_fields = ("username", "full_name", "badge_number", "email")
     inlines = [MembershipInline]
+    actions = ["reset_two_factor"]
+
+    @admin.action(description=_("Reset two-factor log-in (the user enrols again)"))
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            mfa.reset_mfa(user=user)
+        self.message_user(request, _("Two-factor log-in reset for %(n)d users.") % {"n": queryset.count()})
 
 
 @admin.register(OrgUnit)

@@ -4,9 +4,12 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext
+
+from accounts import mfa
 
 LOGIN_AT = "rg_login_at"
 
@@ -25,4 +28,36 @@ class AbsoluteSessionLimitMiddleware:
             elif now - started > settings.RIGHTSGUARD_SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 return redirect(f"{settings.LOGIN_URL}?next={request.path}")
+        return self.get_response(request)
+
+
+# Reachable before the second factor: the factor's own pages, leaving, and what every page needs.
+MFA_EXEMPT_PREFIXES = ("/accounts/mfa/", "/accounts/logout/", "/static/", "/healthz", "/readyz", "/i18n/")
+
+
+class RequireMFAMiddleware:
+    """Supervisors and administrators must complete two-factor log-in before anything else (when required).
+
+    Browser pages redirect to the verification (or enrolment) page; API calls on a session get a 403.
+    Requires django_otp's OTPMiddleware before it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not user.is_verified()
+            and not request.path.startswith(MFA_EXEMPT_PREFIXES)
+            and mfa.mfa_required_for(user)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"code": "mfa_required", "detail": gettext("Complete two-factor log-in first.")}, status=403
+                )
+            target = "/accounts/mfa/" if mfa.has_confirmed_device(user) else "/accounts/mfa/setup/"
+            return redirect(f"{target}?next={request.get_full_path()}")
         return self.get_response(request)

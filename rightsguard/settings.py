@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "cases",
 ]
@@ -53,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.RequireMFAMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -249,6 +254,7 @@ SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 RIGHTSGUARD_MFA_REQUIRED = env.bool("RIGHTSGUARD_MFA_REQUIRED", default=True)
+OTP_TOTP_ISSUER = "RightsGuard"
 # A session ends this long after login however active it is (the idle limit is SESSION_COOKIE_AGE).
 RIGHTSGUARD_SESSION_ABSOLUTE_SECONDS = env.int("RIGHTSGUARD_SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
 

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 
+from accounts import views as account_views
 from rightsguard import health
 
 admin.site.site_header = _("RightsGuard administration")
@@ -12,6 +13,8 @@ admin.site.index_title = _("Records and settings")
 
 urlpatterns = [
     path("", include("cases.urls")),
+    path("accounts/mfa/", account_views.verify, name="mfa-verify"),
+    path("accounts/mfa/setup/", account_views.setup, name="mfa-setup"),
     path("accounts/", include("django.contrib.auth.urls")),
     # The language switch is on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

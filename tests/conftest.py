@@ -20,6 +20,8 @@ def _fast_and_local(settings):
     # Lockout is proven by its own tests (tests/accounts/test_login.py); elsewhere a fuzzer or a table of bad
     # logins would otherwise lock the shared test users.
     settings.AXES_ENABLED = False
+    # Two-factor log-in is proven by tests/accounts/test_mfa.py; other tests log supervisors in directly.
+    settings.RIGHTSGUARD_MFA_REQUIRED = False
     # Unit tests run tasks in-process on commit; the integration tests start a real worker instead.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True

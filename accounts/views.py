@@ -1,0 +1,71 @@
+"""Two-factor verification and enrolment pages."""
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_otp import login as otp_login
+from django_otp import match_token
+
+from accounts import mfa
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=gettext_lazy("Code"),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "class": "form-control"}
+        ),
+    )
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else "/"
+
+
+def verify(request: HttpRequest) -> HttpResponse:
+    """Second step of log-in: a code from the authenticator, or one recovery code."""
+    if not mfa.has_confirmed_device(request.user):
+        return redirect(f"/accounts/mfa/setup/?next={_next(request)}")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(request.user, form.cleaned_data["token"].strip())
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_next(request))
+        form.add_error(
+            "token", _("That code is not valid. Use the current code from your authenticator or a recovery code.")
+        )
+    return render(
+        request,
+        "registration/mfa_verify.html",
+        {"form": form, "next": _next(request)},
+        status=200 if form.is_valid() or not form.is_bound else 400,
+    )
+
+
+def setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator: scan the QR code (or type the secret), then confirm with a first code."""
+    device = mfa.pending_totp_device(user=request.user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = mfa.confirm_totp(device=device, token=form.cleaned_data["token"])
+        if codes is not None:
+            otp_login(request, device)
+            messages.success(request, _("Two-factor log-in is on."))
+            return render(request, "registration/mfa_codes.html", {"codes": codes, "next": _next(request)})
+        form.add_error("token", _("That code is not valid. Check the time on your device and try again."))
+    context = {
+        "form": form,
+        "next": _next(request),
+        "secret": mfa.secret_of(device),
+        # Generated here from our own key material; contains no user input.
+        "qr": mark_safe(mfa.qr_svg(device)),  # noqa: S308
+    }
+    return render(request, "registration/mfa_setup.html", context, status=400 if form.is_bound else 200)
