@@ -1,5 +1,6 @@
 """Session lifetime: besides the idle timeout, every session ends a fixed time after login."""
 
+import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -61,3 +62,16 @@ class RequireMFAMiddleware:
             target = "/accounts/mfa/" if mfa.has_confirmed_device(user) else "/accounts/mfa/setup/"
             return redirect(f"{target}?next={request.get_full_path()}")
         return self.get_response(request)
+
+
+class RequestIdMiddleware:
+    """A random id per request, echoed in ``X-Request-ID`` and written to the access log, to tie records together."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
+        return response

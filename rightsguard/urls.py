@@ -23,3 +23,5 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
+
+handler403 = "cases.views.pages.permission_denied"

@@ -5,14 +5,14 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest
 
 from accounts.authority import Actor
 from accounts.selectors import actor_for
 from cases.exceptions import StaleVersion
 from cases.models import Case
 from cases.selectors import cases_visible_to
+from cases.services.audit import log_denied
 
 
 def actor_of(request: HttpRequest) -> Actor:
@@ -23,8 +23,13 @@ def actor_of(request: HttpRequest) -> Actor:
 
 
 def visible_case(request: HttpRequest, pk: int) -> Case:
-    """The case if the user may see it; otherwise 404, so invisible cases do not reveal they exist."""
-    return get_object_or_404(cases_visible_to(request.user).select_related("unit", "filed_by", "assigned_to"), pk=pk)
+    """The case if the user may see it; otherwise 404, so invisible cases do not reveal they exist (the refusal is
+    logged)."""
+    case = cases_visible_to(request.user).select_related("unit", "filed_by", "assigned_to").filter(pk=pk).first()
+    if case is None:
+        log_denied(request=request, object_ref=f"case:{pk}", outcome="not_found")
+        raise Http404
+    return case
 
 
 def attach_errors(form: forms.Form, error: ValidationError) -> None:

@@ -11,8 +11,10 @@ from django.views.decorators.http import require_POST
 
 from cases import permissions, services
 from cases.api import evidence
+from cases.choices import AccessAction
 from cases.forms import EvidenceForm
 from cases.models import Attachment
+from cases.services.audit import log_access
 from cases.views.common import actor_of, attach_errors, visible_case
 from cases.views.workspace import render_workspace
 
@@ -55,6 +57,12 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
 def download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     case = visible_case(request, pk)
     attachment = get_object_or_404(Attachment, pk=attachment_id, case=case)
+    log_access(
+        request=request,
+        action=AccessAction.DOWNLOAD,
+        case=case,
+        object_ref=f"attachment:{attachment.pk} {attachment.sha256[:12]} {attachment.original_name}",
+    )
     return FileResponse(
         evidence.open_stored(attachment.stored_name),
         as_attachment=True,

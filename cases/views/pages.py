@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Role
 from cases import selectors
 from cases.models import CaseEvent, Notification
+from cases.services.audit import log_denied
 from cases.services.inbox import mark_notifications_read
 from cases.views.common import actor_of
 
@@ -43,3 +44,9 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
         ngettext("%(n)d notification marked as read.", "%(n)d notifications marked as read.", changed) % {"n": changed},
     )
     return redirect("cases:notifications")
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 403 page; every refusal is written to the access log."""
+    log_denied(request=request, object_ref=request.path, outcome="forbidden")
+    return render(request, "403.html", {"exception": exception}, status=403)

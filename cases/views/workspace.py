@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import OrgUnit, Role
 from accounts.selectors import path_prefix_q, supervisors_of_unit_and_above
 from cases import permissions, services
+from cases.choices import AccessAction
 from cases.forms import (
     ACTION_FORMS,
     AssignForm,
@@ -30,6 +31,7 @@ from cases.forms import (
     VersionForm,
 )
 from cases.models import Case, Suspect
+from cases.services.audit import log_access
 from cases.views.common import actor_of, run_service, visible_case
 from cases.workflow import TRANSITIONS
 from cases.workspace import workspace_for
@@ -96,7 +98,9 @@ def render_workspace(
 
 @never_cache
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return render_workspace(request, visible_case(request, pk))
+    case = visible_case(request, pk)
+    log_access(request=request, action=AccessAction.VIEW, case=case, object_ref=case.reference)
+    return render_workspace(request, case)
 
 
 @require_POST
