@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts import mfa, services
 from accounts.models import Membership, OrgUnit, User
@@ -31,7 +32,12 @@ class UserAdmin(BaseUserAdmin):
     def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             mfa.reset_mfa(user=user)
-        self.message_user(request, _("Two-factor log-in reset for %(n)d users.") % {"n": queryset.count()})
+        n = queryset.count()
+        self.message_user(
+            request,
+            ngettext("Two-factor log-in reset for %(n)d user.", "Two-factor log-in reset for %(n)d users.", n)
+            % {"n": n},
+        )
 
 
 @admin.register(OrgUnit)

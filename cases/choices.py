@@ -66,7 +66,7 @@ class PoliceFault(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
     NONE = "none", _("None")
     MINOR = "minor", _("Minor")
-    LARGE = "large", _("Large")
+    LARGE = "large", _("Considerable")
     SERIOUS = "serious", _("Serious")
 
 
@@ -139,7 +139,10 @@ class Disposition(models.TextChoices):
     CRIMINAL_NON_PROSECUTION = "criminal_non_prosecution", _("Non-prosecution or exemption from punishment")
     CONVICTED_277_1 = "convicted_277_1", _("Convicted: obstructing official duty (CL 277(1))")
     CONVICTED_277_5_BASIC = "convicted_277_5_basic", _("Convicted: assaulting police (CL 277(5))")
-    CONVICTED_277_5_AGGRAVATED = "convicted_277_5_aggravated", _("Convicted: assaulting police, aggravated (CL 277(5))")
+    CONVICTED_277_5_AGGRAVATED = (
+        "convicted_277_5_aggravated",
+        _("Convicted: assaulting police, 3 to 7 year bracket (CL 277(5))"),
+    )
     CONVICTED_OTHER = "convicted_other", _("Convicted: other offence")
     CONVICTED_SERIOUS = "convicted_serious", _("Convicted: serious injury, homicide or public danger")
 
@@ -215,7 +218,7 @@ class SupportStatus(models.TextChoices):
     OFFERED = "offered", _("Offered")
     IN_PROGRESS = "in_progress", _("In progress")
     DELIVERED = "delivered", _("Delivered")
-    DECLINED = "declined", _("Declined")
+    DECLINED = "declined", _("Declined by the officer")
 
 
 class FindingProblem(models.TextChoices):

@@ -42,7 +42,7 @@ TRANSITIONS: dict[str, Transition] = {
             _("Submit"),
             _("Required details and at least one involved officer."),
         ),
-        _t("withdraw", {S.DRAFT, S.INTAKE}, S.WITHDRAWN, {FILER}, _("Withdraw"), _("A reason.")),
+        _t("withdraw", {S.DRAFT, S.INTAKE}, S.WITHDRAWN, {FILER}, _("Withdraw"), _("A reason for withdrawing.")),
         _t(
             "reject",
             {S.INTAKE},

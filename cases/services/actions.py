@@ -43,12 +43,12 @@ def _begin(case: Case, by: User, action: str, expected_version: int | None) -> t
     case = lock_case(case)
     require(
         permissions.can_perform(authority(by), case, action),
-        _("You are not allowed to %(action)s this case.") % {"action": TRANSITIONS[action].label},
+        _("You are not allowed to take the action “%(action)s” on this case.") % {"action": TRANSITIONS[action].label},
     )
     check_version(case, expected_version)
     if not is_legal(action, case.status):
         raise IllegalTransition(
-            _("A case that is %(status)s cannot be %(action)s.")
+            _("The action “%(action)s” is not possible while the case is at the stage “%(status)s”.")
             % {"status": case.get_status_display(), "action": TRANSITIONS[action].label},
             code="illegal_transition",
         )

@@ -111,7 +111,8 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     # Refuse a forbidden action before looking at its input: a 403 must not depend on what was typed.
     if not permissions.can_perform(actor_of(request), case, action):
         raise PermissionDenied(
-            _("You are not allowed to %(action)s this case.") % {"action": TRANSITIONS[action].label}
+            _("You are not allowed to take the action “%(action)s” on this case.")
+            % {"action": TRANSITIONS[action].label}
         )
     form = _action_form(request, case, action, request.POST)
     status = 400
