@@ -247,6 +247,8 @@ SILENCED_SYSTEM_CHECKS = [
     # axes.W006 prefers locking (username, address) pairs; the policy here is per username, so an attacker
     # rotating addresses cannot keep guessing one officer's password.
     "axes.W006",
+    # HSTS preload lists are for public names; this system runs on intranet host names that cannot be listed.
+    "security.W021",
 ]
 X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31536000)
