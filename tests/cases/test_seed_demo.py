@@ -1,0 +1,290 @@
+"""``manage.py seed_demo``: an idempotent demo world, and synthetic cases that obey the same rules as real ones."""
+
+import re
+from collections import defaultdict
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from accounts.models import Membership, OrgLevel, OrgUnit, Role, User
+from cases import demo, services
+from cases.choices import (
+    DISPOSITION_RANK,
+    FINAL_DISPOSITIONS,
+    INJURY_RANK,
+    OPEN_STATUSES,
+    CaseStatus,
+    EventKind,
+    ReferralTarget,
+    SupportKind,
+    SuspectStatus,
+)
+from cases.models import (
+    Case,
+    CaseEvent,
+    InvolvedOfficer,
+    LookBackReview,
+    ReferenceCounter,
+    Referral,
+    SupportMeasure,
+    Suspect,
+)
+from cases.workflow import TRANSITIONS
+
+pytestmark = pytest.mark.django_db
+
+DEMO_USERNAMES = [a.username for a in demo.DEMO_ACCOUNTS]
+REFERENCE = re.compile(r"RG-(\d{4})-(\d{6})")
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {
+        "units": OrgUnit.objects.count(),
+        "users": User.objects.count(),
+        "memberships": Membership.objects.count(),
+        "cases": Case.objects.count(),
+        "events": CaseEvent.objects.count(),
+    }
+
+
+def demo_cases() -> list[Case]:
+    return list(Case.objects.filter(filed_by__username__in=demo.DEMO_OFFICERS))
+
+
+def test_running_twice_changes_nothing_and_keeps_the_demo_password():
+    seed()
+    first = counts()
+    output = seed()
+
+    assert counts() == first
+    assert "already present" in output
+    for username in DEMO_USERNAMES:
+        user = User.objects.get(username=username)
+        assert user.check_password(demo.DEMO_PASSWORD), username
+        assert user.is_active
+
+
+def test_a_rerun_reactivates_demo_accounts_without_resetting_passwords():
+    seed("--no-demo")
+    officer = User.objects.get(username="officer")
+    officer.set_password("changed-by-its-owner")
+    officer.is_active = False
+    officer.save()
+
+    seed("--no-demo")
+
+    officer.refresh_from_db()
+    assert officer.is_active
+    assert officer.check_password("changed-by-its-owner")
+
+
+def test_no_demo_still_creates_units_and_accounts():
+    seed("--no-demo")
+
+    assert set(User.objects.filter(username__in=DEMO_USERNAMES).values_list("username", flat=True)) == set(
+        DEMO_USERNAMES
+    )
+    assert OrgUnit.objects.filter(code="000000").exists()
+    assert not Case.objects.exists()
+
+
+def test_the_org_tree_has_two_provinces_down_to_stations():
+    seed("--no-demo")
+
+    ministry = OrgUnit.objects.get(code="000000")
+    assert (ministry.name, ministry.name_en, ministry.level) == ("公安部", "Ministry of Public Security", "ministry")
+    provinces = OrgUnit.objects.filter(level=OrgLevel.PROVINCE, parent=ministry)
+    assert {"330000", "420000"} <= set(provinces.values_list("code", flat=True))
+    for county in OrgUnit.objects.filter(level=OrgLevel.COUNTY):
+        stations = county.children.filter(level=OrgLevel.STATION)
+        assert stations.count() >= 2, county
+        assert all(len(s.code) == 9 and s.code.startswith(county.code) for s in stations)
+        assert all(s.path == f"{county.path}{s.code}/" and s.name_en for s in stations)
+
+
+def test_demo_accounts_hold_their_roles():
+    seed("--no-demo")
+
+    def held(username: str) -> set[tuple[str, str]]:
+        return set(Membership.objects.filter(user__username=username).values_list("role", "unit__code"))
+
+    assert held("supervisor") == {(Role.SUPERVISOR, "330100")}
+    assert held("county_supervisor") == {(Role.SUPERVISOR, "330106")}
+    assert held("supervisor_hubei") == {(Role.SUPERVISOR, "420000")}
+    assert held("admin") == {(Role.ADMIN, "330000")}
+    officer_unit = Membership.objects.get(user__username="officer").unit
+    assert officer_unit.level == OrgLevel.STATION
+    assert officer_unit.parent.code == "330106"
+
+
+def test_demo_admin_is_staff_but_not_superuser_and_in_the_group():
+    seed("--no-demo")
+
+    admin = User.objects.get(username="admin")
+    assert admin.is_staff
+    assert not admin.is_superuser
+    assert admin.groups.filter(name=demo.ADMIN_GROUP).exists()
+    assert admin.has_perm("cases.view_case")
+    assert admin.has_perm("cases.view_caseevent")
+    assert admin.has_perm("accounts.view_orgunit")
+    assert admin.has_perm("accounts.change_user")
+    assert admin.has_perm("accounts.add_membership")
+    assert admin.has_perm("cases.change_stagelimit")
+    assert not admin.has_perm("cases.change_case")
+    assert not admin.has_perm("cases.delete_case")
+    assert not admin.has_perm("accounts.delete_user")
+
+
+def test_demo_cases_cover_every_status_and_the_handling_features():
+    seed()
+
+    cases = demo_cases()
+    assert 30 <= len(cases) <= 40
+    assert {c.status for c in cases} == set(CaseStatus.values)
+    ids = [c.pk for c in cases]
+    referrals = Referral.objects.filter(case__in=ids)
+    assert referrals.filter(target=ReferralTarget.INTERNAL_UNIT, to_unit__isnull=False).exists()
+    assert referrals.filter(target=ReferralTarget.PROCURATORATE).exclude(body_name="").exists()
+    kinds = {c.kind for c in cases}
+    assert len(kinds) >= 8
+    measures = {m.kind: m for m in SupportMeasure.objects.filter(case__in=ids)}
+    assert {
+        SupportKind.GREEN_CHANNEL,
+        SupportKind.COMFORT_PAYMENT,
+        SupportKind.PSYCH_INTERVENTION,
+        SupportKind.CLARIFICATION_NOTICE,
+    } <= set(measures)
+    assert measures[SupportKind.COMFORT_PAYMENT].amount > 0
+    assert any(c.paused_at is not None for c in cases)
+    now = timezone.now()
+    assert all(c.occurred_at is None or c.occurred_at <= now for c in cases)
+
+
+def test_synthetic_cases_are_added_with_gap_free_references_per_year():
+    # Numbers already taken, by an earlier run and by the services, must be continued, not repeated or skipped.
+    seed("--no-demo", "--cases", "100")
+    officer = User.objects.get(username="officer")
+    services.create_draft_case(by=officer, unit=Membership.objects.get(user=officer).unit)
+    before = set(Case.objects.values_list("pk", flat=True))
+
+    output = seed("--no-demo", "--cases", "300", "--batch-size", "64", "--seed", "7")
+
+    new = Case.objects.exclude(pk__in=before)
+    assert new.count() == 300
+    assert "cases/s" in output
+    references = list(Case.objects.values_list("reference", flat=True))
+    assert len(references) == len(set(references))
+    by_year: dict[int, list[int]] = defaultdict(list)
+    for reference in references:
+        match = REFERENCE.fullmatch(reference)
+        assert match, reference
+        by_year[int(match[1])].append(int(match[2]))
+    counters = dict(ReferenceCounter.objects.values_list("year", "last_number"))
+    assert set(counters) == set(by_year)
+    for year, numbers in by_year.items():
+        assert sorted(numbers) == list(range(1, counters[year] + 1)), year
+    assert len({c.created_at.year for c in new}) >= 5
+
+
+def test_synthetic_cases_are_consistent_with_the_workflow():
+    seed("--no-demo", "--cases", "300", "--batch-size", "100")
+    cases = {c.pk: c for c in Case.objects.select_related("unit", "filed_by")}
+    assert len(cases) == 300
+    now = timezone.now()
+
+    officers = defaultdict(list)
+    for case_id, injury in InvolvedOfficer.objects.values_list("case_id", "injury"):
+        officers[case_id].append(injury)
+    suspects = defaultdict(list)
+    for suspect in Suspect.objects.all():
+        suspects[suspect.case_id].append(suspect)
+    events = defaultdict(list)
+    for event in CaseEvent.objects.order_by("at", "id"):
+        events[event.case_id].append(event)
+    referred = set(Referral.objects.values_list("case_id", flat=True))
+    reviewed = set(LookBackReview.objects.values_list("case_id", flat=True))
+
+    for case in cases.values():
+        assert case.unit_path == case.unit.path
+        assert case.unit.level in (OrgLevel.STATION, OrgLevel.COUNTY)
+        assert case.filed_by.username.startswith("officer-")
+        assert not case.filed_by.has_usable_password()
+        assert case.occurred_at <= case.created_at <= case.last_activity_at <= now
+        assert now - case.created_at <= timedelta(days=5 * 365 + 1)
+        assert officers[case.pk], case
+        assert (case.status in OPEN_STATUSES) == (case.stage_due_at is not None), case
+        assert (case.status == CaseStatus.CLOSED) == (case.closed_at is not None), case
+        assert case.version >= len(events[case.pk])
+
+        # The timeline starts with the filing and every status change is a legal transition.
+        timeline = events[case.pk]
+        assert timeline[0].kind == EventKind.CREATED
+        assert timeline[0].to_status == CaseStatus.DRAFT
+        status = CaseStatus.DRAFT
+        for event in timeline:
+            if event.kind == EventKind.TRANSITION:
+                transition = TRANSITIONS[event.action]
+                assert event.from_status == status, case
+                assert status in transition.sources, case
+                assert event.to_status == transition.target, case
+                status = event.to_status
+        assert status == case.status, case
+        assert timeline[-1].at == case.last_activity_at
+
+        # Timestamps, referral, track and look-back rows exist exactly when the workflow sets or creates them.
+        assert any(e.action == "submit" for e in timeline) == (case.submitted_at is not None), case
+        past_intake = any(e.action == "refer" for e in timeline)
+        assert past_intake == (case.pk in referred) == bool(case.track), case
+        assert any(e.action == "conclude" for e in timeline) == (case.pk in reviewed), case
+
+        # The read model matches the rows.
+        injury_ranks = [INJURY_RANK[i] for i in officers[case.pk] if i in INJURY_RANK]
+        assert case.max_injury_rank == (max(injury_ranks) if injury_ranks else None), case
+        disposition_ranks = [
+            DISPOSITION_RANK[s.disposition] for s in suspects[case.pk] if s.disposition in DISPOSITION_RANK
+        ]
+        assert case.disposition_rank == (max(disposition_ranks) if disposition_ranks else None), case
+
+        # Open cases have no decided outcome yet; concluded ones have one for each identified suspect, or a reason.
+        identified = [s for s in suspects[case.pk] if s.status != SuspectStatus.UNIDENTIFIED]
+        reopened = any(e.action == "reopen" for e in timeline)
+        undecided = (
+            CaseStatus.DRAFT,
+            CaseStatus.INTAKE,
+            CaseStatus.REFERRED,
+            CaseStatus.REJECTED,
+            CaseStatus.WITHDRAWN,
+        )
+        if case.status in undecided or (case.status == CaseStatus.SUPERVISION and not reopened):
+            assert not any(s.disposition in FINAL_DISPOSITIONS for s in suspects[case.pk]), case
+        if case.status in (CaseStatus.LOOK_BACK, CaseStatus.CLOSED):
+            gaps = [s for s in identified if s.disposition not in FINAL_DISPOSITIONS]
+            assert not gaps or case.conclusion_reason, case
+            assert identified or case.conclusion_reason, case
+
+    statuses = {c.status for c in cases.values()}
+    assert {CaseStatus.CLOSED, CaseStatus.SUPERVISION} <= statuses
+
+
+def test_old_synthetic_cases_are_mostly_closed_and_open_ones_recent():
+    seed("--no-demo", "--cases", "300")
+    year_ago = timezone.now() - timedelta(days=365)
+    old = Case.objects.filter(created_at__lt=year_ago)
+    recent_open = Case.objects.filter(status__in=OPEN_STATUSES, created_at__gte=year_ago).count()
+
+    assert old.filter(status=CaseStatus.CLOSED).count() > 0.8 * old.count()
+    assert recent_open > old.filter(status__in=OPEN_STATUSES).count()
+
+
+def test_a_negative_case_count_is_refused():
+    with pytest.raises(CommandError):
+        call_command("seed_demo", "--cases", "-1", stdout=StringIO())
