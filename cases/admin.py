@@ -1,9 +1,12 @@
 """Read-only admin views of the case records: every change goes through the services and their timeline."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from cases import services
 from cases.models import (
     AccessLog,
     Attachment,
@@ -20,6 +23,7 @@ from cases.models import (
     SupportMeasure,
     Suspect,
 )
+from cases.rules.presentation import describe_flag
 from cases.selectors import cases_visible_to
 
 
@@ -140,9 +144,39 @@ class LookBackReviewAdmin(ReadOnlyAdmin):
 
 @admin.register(Flag)
 class FlagAdmin(ReadOnlyAdmin):
-    list_display = ("case", "kind", "rule_code", "raised_at", "resolved_at", "acknowledged_by")
+    list_display = (
+        "case",
+        "kind",
+        "rule_code",
+        "rule_title",
+        "basis_verified",
+        "raised_at",
+        "resolved_at",
+        "acknowledged_by",
+    )
     list_filter = ("kind", "rule_code")
     search_fields = ("case__reference",)
+    list_select_related = ("case", "acknowledged_by")
+    actions = ["acknowledge"]
+
+    @admin.display(description=_("rule"))
+    def rule_title(self, flag: Flag) -> str:
+        return describe_flag(flag).title
+
+    @admin.display(description=_("basis verified"), boolean=True)
+    def basis_verified(self, flag: Flag) -> bool:
+        return describe_flag(flag).basis_is_law
+
+    @admin.action(description=_("Acknowledge the selected flags"))
+    def acknowledge(self, request: HttpRequest, queryset: QuerySet[Flag]) -> None:
+        done = 0
+        for flag in queryset:
+            try:
+                services.acknowledge_flag(flag=flag, by=request.user)
+            except PermissionDenied:
+                continue
+            done += 1
+        self.message_user(request, _("%(count)d flags acknowledged.") % {"count": done}, messages.SUCCESS)
 
 
 @admin.register(Attachment)

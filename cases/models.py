@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit
@@ -154,6 +154,15 @@ class Case(models.Model):
     is_idle = models.BooleanField(_("idle"), default=False, editable=False)
     has_overdue_referral = models.BooleanField(_("overdue referral"), default=False, editable=False)
     is_downgraded = models.BooleanField(_("downgraded"), default=False, editable=False)
+    # Kept by the flag scan (cases/flags.py). The case version it last evaluated: every service write bumps
+    # ``version``, so "changed since the last scan" is one indexed comparison and an unchanged case costs nothing.
+    flags_checked_version = models.PositiveIntegerField(default=0, editable=False)
+    # When the current stage's clock reaches 75 % of its limit; empty while paused, outside an open stage, or
+    # once that warning went out. Indexed so the scan finds due warnings without computing clocks in SQL.
+    sla_warn_at = models.DateTimeField(_("75 % warning due"), null=True, blank=True, editable=False)
+    # When the 75 % warning of the current stage was sent; a value before ``stage_started_at`` belongs to an
+    # earlier stage, so each stage warns once.
+    sla_warned_at = models.DateTimeField(_("75 % warning sent"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("case")
@@ -187,6 +196,24 @@ class Case(models.Model):
             models.Index(fields=["assigned_to", "-last_activity_at"], name="case_assigned_recent"),
             models.Index(fields=["unit_path"], name="case_unit_path_prefix", opclasses=["text_pattern_ops"]),
             # The supervisor queue's partial index is created per database vendor in migration 0002.
+            # The flag scan's candidate queries (cases/flags.py): each partial index holds only the rows that
+            # need attention, so a scan with nothing to do reads a few index pages, not the table.
+            models.Index(
+                fields=["id"],
+                condition=~Q(flags_checked_version=F("version")) & ~Q(status=CaseStatus.DRAFT),
+                name="case_flags_unchecked",
+            ),
+            models.Index(
+                fields=["stage_due_at"],
+                condition=Q(is_stalled=False, paused_at__isnull=True, status__in=OPEN_STATUSES),
+                name="case_stall_candidates",
+            ),
+            models.Index(
+                fields=["last_activity_at"],
+                condition=Q(is_idle=False, status__in=OPEN_STATUSES),
+                name="case_idle_candidates",
+            ),
+            models.Index(fields=["sla_warn_at"], condition=Q(sla_warn_at__isnull=False), name="case_sla_warn_due"),
         ]
 
     def __str__(self) -> str:
@@ -542,7 +569,11 @@ class Notification(models.Model):
                 fields=["recipient", "event"], condition=Q(event__isnull=False), name="notification_once_per_event"
             ),
         ]
-        indexes = [models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox"),
+            # The flag digest (cases/notifications.py) sweeps what is still to be e-mailed.
+            models.Index(fields=["recipient"], condition=Q(emailed_at__isnull=True), name="notification_unsent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.recipient_id}: {self.verb}"
@@ -568,3 +599,54 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+# --- Yearly report exports (cases/reports) ---------------------------------------------------------------------
+
+
+class ReportFormat(models.TextChoices):
+    CSV = "csv", _("CSV")
+    XLSX = "xlsx", _("Excel workbook")
+    PDF = "pdf", _("PDF")
+    DETAIL = "detail", _("Case list (CSV)")
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class ReportExport(models.Model):
+    """A yearly-report file produced in the background for one user; the reports page polls its progress."""
+
+    requested_by = models.ForeignKey(USER, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    format = models.CharField(_("format"), max_length=10, choices=ReportFormat.choices)
+    # The file is written in the requester's language at the time of the request, not the worker's.
+    language = models.CharField(_("language"), max_length=10)
+    status = models.CharField(_("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report export")
+        verbose_name_plural = _("report exports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            _choice_check("format", ReportFormat, "reportexport_format_valid"),
+            _choice_check("status", ExportStatus, "reportexport_status_valid"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="reportexport_progress_percent"),
+            models.CheckConstraint(
+                condition=~Q(status=ExportStatus.DONE) | ~Q(file_name=""), name="reportexport_done_has_file"
+            ),
+        ]
+        indexes = [models.Index(fields=["requested_by", "-created_at"], name="reportexport_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.year} {self.format} {self.status}"

@@ -3,8 +3,10 @@
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.selectors import supervisors_covering
@@ -85,3 +87,62 @@ def _notification_body(user: User, event: CaseEvent) -> str:
         "name": user.full_name or user.username,
         "what": describe(event),
     }
+
+
+# --- Flag digests ---------------------------------------------------------------------------------------------
+
+# Flag notifications: the ones tied to a FLAG_RAISED event, and the stage-clock warnings, which have no event.
+FLAG_NOTIFICATIONS = Q(event__kind=EventKind.FLAG_RAISED) | Q(event__isnull=True)
+DIGEST_ITEMS = 50
+
+
+def deliver_flag_digests() -> int:
+    """E-mail each supervisor one digest of the flag notifications not yet e-mailed; returns the mails sent.
+
+    Idempotent by ``emailed_at``: each recipient's rows are locked (others running at the same time skip them),
+    mailed and marked in one transaction. If the process dies after sending but before the commit, the same
+    digest goes out again on the next run: at least once, never silently lost.
+    """
+    recipients = (
+        Notification.objects.filter(FLAG_NOTIFICATIONS, emailed_at__isnull=True)
+        .order_by()
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+    sent = 0
+    for recipient_id in list(recipients):
+        with transaction.atomic():
+            pending = list(
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(FLAG_NOTIFICATIONS, recipient_id=recipient_id, emailed_at__isnull=True)
+                .select_related("recipient")
+                .order_by("created_at", "id")
+            )
+            if not pending:
+                continue
+            user = pending[0].recipient
+            if user.email and user.is_active:
+                with translation.override(settings.LANGUAGE_CODE):
+                    subject, body = _digest(user, [n.verb for n in pending])
+                send_mail(subject, body, None, [user.email])
+                sent += 1
+            Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed_at=timezone.now())
+    return sent
+
+
+def _digest(user: User, verbs: list[str]) -> tuple[str, str]:
+    count = len(verbs)
+    subject = ngettext(
+        "RightsGuard: %(count)d flag needs your attention",
+        "RightsGuard: %(count)d flags need your attention",
+        count,
+    ) % {"count": count}
+    lines = [f"- {verb}" for verb in verbs[:DIGEST_ITEMS]]
+    if count > DIGEST_ITEMS:
+        lines.append(_("… and %(more)d more.") % {"more": count - DIGEST_ITEMS})
+    body = _(
+        "Hello %(name)s,\n\nThe flag scan raised these prompts for cases you are responsible for:\n\n%(items)s\n\n"
+        "A flag is a prompt to look at the case, not a legal verdict. Open RightsGuard to see each flag with its "
+        "rule, its basis and the facts behind it."
+    ) % {"name": user.full_name or user.username, "items": "\n".join(lines)}
+    return subject, body

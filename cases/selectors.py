@@ -1,12 +1,15 @@
 """All reads of cases. Every user-facing read starts from ``cases_visible_to(user)``."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import ExtractMonth
 
 from accounts.authority import Actor
 from accounts.models import Role, User
 from accounts.selectors import actor_for, path_prefix_q
 from cases.choices import OPEN_STATUSES, CaseStatus
-from cases.models import Case, CaseEvent, InvolvedOfficer
+from cases.models import Case, CaseEvent, Flag, InvolvedOfficer, Notification
 
 
 def visibility_q(actor: Actor) -> Q:
@@ -44,3 +47,61 @@ def cases_filed_by(user: User) -> QuerySet[Case]:
 
 def timeline_for(case: Case) -> QuerySet[CaseEvent]:
     return CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "id")
+
+
+# --- API reads (cases/api) ---------------------------------------------------------------------------------------
+
+
+def cases_for_api(user: User) -> QuerySet[Case]:
+    """``cases_visible_to`` with everything the API's case representation reads, so a page costs fixed queries."""
+    return cases_visible_to(user).select_related("unit", "filed_by", "assigned_to")
+
+
+def _overseen_cases(actor: Actor) -> QuerySet[Case]:
+    """Visible cases in the subtrees the actor supervises or administers."""
+    paths = actor.paths_for(Role.SUPERVISOR, Role.ADMIN)
+    if not actor.is_active or not paths:
+        return Case.objects.none()
+    return Case.objects.filter(visibility_q(actor) & path_prefix_q("unit_path", paths))
+
+
+def flags_visible_to(user: User) -> QuerySet[Flag]:
+    """Flags are prompts for the office: those of the cases the user supervises or administers, newest first."""
+    cases = _overseen_cases(actor_for(user))
+    return (
+        Flag.objects.filter(case__in=cases.values("pk"))
+        .select_related("case", "acknowledged_by")
+        .order_by("-raised_at", "-id")
+    )
+
+
+def notifications_for(user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user).select_related("case").order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class YearlySummary:
+    year: int
+    total: int
+    by_kind: dict[str, int]
+    by_status: dict[str, int]
+    by_month: list[int]  # twelve counts, January first
+
+
+def yearly_case_summary(user: User, *, year: int, unit_path: str | None = None) -> YearlySummary:
+    """Submitted cases that occurred in ``year`` (local time) among those the user oversees, optionally within one
+    unit's subtree: counts by incident type, status and month, in three grouped queries. A stopgap until the
+    yearly report (cases/reports) exists."""
+    cases = _overseen_cases(actor_for(user)).exclude(status=CaseStatus.DRAFT).filter(occurred_at__year=year)
+    if unit_path is not None:
+        cases = cases.filter(unit_path__startswith=unit_path)
+    by_kind = dict(cases.order_by().values_list("kind").annotate(n=Count("pk")))
+    by_status = dict(cases.order_by().values_list("status").annotate(n=Count("pk")))
+    months = dict(cases.order_by().annotate(m=ExtractMonth("occurred_at")).values_list("m").annotate(n=Count("pk")))
+    return YearlySummary(
+        year=year,
+        total=sum(by_kind.values()),
+        by_kind=by_kind,
+        by_status=by_status,
+        by_month=[months.get(m, 0) for m in range(1, 13)],
+    )

@@ -1,11 +1,48 @@
 """Celery tasks: thin, take ids, safe to run twice."""
 
+from typing import Any
+
 from celery import shared_task
 
 from cases import notifications
+from cases.choices import CaseStatus
+
+# The scans import the services' building blocks, which import this module: import them when a task runs.
 
 
 @shared_task(name="cases.deliver_event_notifications", acks_late=True, max_retries=5, default_retry_delay=30)
 def deliver_event_notifications(event_id: int) -> int:
     """Create the in-app notifications for a case event and e-mail them; returns how many were new."""
     return notifications.deliver_for_event(event_id)
+
+
+# Below the broker's visibility timeout (an hour), so a long first run is never handed to a second worker while
+# it still runs; a run cut short leaves the rest unchecked for the next one, which carries on where it stopped.
+@shared_task(name="cases.flag_cases", acks_late=True, soft_time_limit=45 * 60, time_limit=50 * 60)
+def flag_cases() -> dict[str, Any]:
+    """The periodic scan (Celery beat). Idempotent: a repeated or overlapping run finds nothing left to do."""
+    from cases import flags
+
+    result = flags.flag_cases()
+    return {"ran": result.ran, "raised": result.raised, "resolved": result.resolved, "seconds": result.seconds}
+
+
+@shared_task(name="cases.check_case_flags", acks_late=True)
+def check_case_flags(case_id: int) -> int:
+    """Re-evaluate one case after a change; keyed by the case, so a redelivery only re-checks it."""
+    from cases import flags
+
+    result = flags.check_case_flags(case_id=case_id)
+    return result.raised + result.resolved
+
+
+@shared_task(name="cases.send_flag_digests", acks_late=True, max_retries=5, default_retry_delay=60)
+def send_flag_digests() -> int:
+    """One e-mail per supervisor with the flags not yet e-mailed; also the beat's sweeper for missed runs."""
+    return notifications.deliver_flag_digests()
+
+
+def check_flags_on_commit(case: Any) -> None:
+    """Services call this after changing a case's facts, officers, suspects or dispositions."""
+    if case.status != CaseStatus.DRAFT:
+        check_case_flags.delay_on_commit(case.pk)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases.views import evidence, filing, pages, queue, workspace
+from cases.views import evidence, filing, pages, queue, reports, workspace
 
 app_name = "cases"
 
@@ -26,4 +26,8 @@ urlpatterns = [
     path("cases/<int:pk>/notes/", workspace.add_note, name="note"),
     path("cases/<int:pk>/evidence/", evidence.upload, name="evidence-upload"),
     path("cases/<int:pk>/evidence/<int:attachment_id>/", evidence.download, name="evidence-download"),
+    path("reports/", reports.reports_page, name="reports"),
+    path("reports/export/", reports.export, name="reports-export"),
+    path("reports/exports/<int:pk>/", reports.export_status, name="reports-export-status"),
+    path("reports/exports/<int:pk>/download/", reports.export_download, name="reports-export-download"),
 ]

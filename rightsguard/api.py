@@ -1,24 +1,47 @@
-"""API-wide error handling: service errors become precise HTTP answers.
+"""API-wide error handling: service errors become precise HTTP answers, all in one envelope.
 
-PermissionDenied → 403, IllegalTransition → 409, StaleVersion → 412, other ValidationError → 400; the body
-carries a machine-readable ``code`` and, for field errors, the messages per field.
+PermissionDenied → 403, IllegalTransition → 409, StaleVersion → 412, other ValidationError → 400. Every error
+body is ``{"code": <machine-readable>, "detail": <message>}``; validation errors add ``errors``, the messages
+per field (``non_field_errors`` for the rest). DRF's own errors (401, 404, 405, parse errors, …) use the same
+envelope, so clients and the OpenAPI schema deal with one error shape.
 """
 
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import status
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from cases.exceptions import IllegalTransition, StaleVersion
 
 
-def _messages(exc: DjangoValidationError) -> Any:
+def _messages(exc: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
-        return exc.message_dict
-    return {"non_field_errors": exc.messages}
+        return {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
+    return {"non_field_errors": [str(m) for m in exc.messages]}
+
+
+def _flatten(detail: Any) -> list[str]:
+    """DRF error details of any nesting as a flat list of messages."""
+    if isinstance(detail, dict):
+        return [f"{key}: {message}" for key, value in detail.items() for message in _flatten(value)]
+    if isinstance(detail, list | tuple):
+        return [message for item in detail for message in _flatten(item)]
+    return [str(detail)]
+
+
+def _field_errors(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {str(field): _flatten(value) for field, value in detail.items()}
+    return {"non_field_errors": _flatten(detail)}
+
+
+def invalid(errors: dict[str, list[str]]) -> dict[str, Any]:
+    return {"code": "invalid", "detail": _("The request is not valid."), "errors": errors}
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -29,9 +52,24 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"code": "stale_version", "detail": exc.messages[0]}, status=status.HTTP_412_PRECONDITION_FAILED
         )
     if isinstance(exc, DjangoValidationError):
-        return Response({"code": "invalid", "errors": _messages(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(invalid(_messages(exc)), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, PermissionDenied):
         return Response(
-            {"code": "permission_denied", "detail": str(exc) or "Permission denied."}, status=status.HTTP_403_FORBIDDEN
+            {"code": "permission_denied", "detail": str(exc) or _("You do not have permission to do this.")},
+            status=status.HTTP_403_FORBIDDEN,
         )
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, Http404):
+        # Never echo the model name ("No Case matches the given query"): absence and invisibility look alike.
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = invalid(_field_errors(exc.detail))
+    else:
+        code = exc.get_codes()
+        response.data = {
+            "code": code if isinstance(code, str) else exc.default_code,
+            "detail": " ".join(_flatten(exc.detail)),
+        }
+    return response

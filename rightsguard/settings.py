@@ -172,8 +172,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A lost broker connection cancels the running late-acked tasks instead of letting them finish while Redis
 # redelivers them to another worker (the Celery 6 default).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
-# Must exceed the longest task's run time (the hard limit below), or Redis hands an unacknowledged task to a
-# second worker. Kombu reads it from the broker options; the result backend options keep it consistent.
+# Must exceed the longest task's run time (the flag scan's hard limit is 50 minutes), or Redis hands an
+# unacknowledged task to a second worker. Kombu reads it from the broker options; the result backend's options
+# say the same so the two never disagree.
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
@@ -186,8 +187,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     },
 }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
-CELERY_TASK_SOFT_TIME_LIMIT = 20 * 60
-CELERY_TASK_TIME_LIMIT = 25 * 60
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

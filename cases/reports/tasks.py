@@ -1,1 +1,13 @@
-"""Celery tasks for report exports."""
+"""Celery tasks for report exports: thin, take ids and primitives, safe to run twice."""
+
+from celery import shared_task
+from django.utils import translation
+
+
+@shared_task(name="cases.reports.export_yearly_report", acks_late=True)
+def export_yearly_report(export_id: int, language: str) -> str:
+    """Write a background export's file in the requester's language; returns the export's final status."""
+    from cases.reports.services import produce_export
+
+    with translation.override(language):
+        return produce_export(export_id=export_id).status

@@ -12,6 +12,7 @@ from cases.services.actions import (
     submit_case,
     withdraw_case,
 )
+from cases.services.flags import acknowledge_flag
 from cases.services.handling import (
     assign_case,
     pause_clock,
@@ -36,6 +37,7 @@ from cases.services.intake import (
 
 __all__ = [
     "ACTION_SERVICES",
+    "acknowledge_flag",
     "acknowledge_referral",
     "add_involved_officer",
     "add_note",

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, User
-from cases import permissions
+from cases import permissions, tasks
 from cases.choices import (
     DISPOSITION_RANK,
     CaseStatus,
@@ -105,6 +105,8 @@ def create_draft_case(
         InvolvedOfficer.objects.create(
             case=case, user=by, name=by.full_name or by.username, badge_number=by.badge_number
         )
+        # The read model counts the filer from the start (worst injury "none", not unknown).
+        case.save(update_fields=refresh_read_model(case))
     return case
 
 
@@ -122,6 +124,7 @@ def update_case_details(*, case: Case, by: User, expected_version: int | None, c
     t = now()
     save_case(case, t, list(diff))
     record_event(case=case, kind=EventKind.UPDATED, by=by, now=t, data={"changes": diff}, notify=False)
+    tasks.check_flags_on_commit(case)
     return case
 
 
@@ -146,6 +149,7 @@ def add_involved_officer(*, case: Case, by: User, **fields: Any) -> InvolvedOffi
         data={"officer": officer.pk, "name": officer.name},
         notify=False,
     )
+    tasks.check_flags_on_commit(case)
     return officer
 
 
@@ -169,6 +173,7 @@ def update_involved_officer(*, officer: InvolvedOfficer, by: User, **fields: Any
         data={"officer": officer.pk, "changes": diff},
         notify=False,
     )
+    tasks.check_flags_on_commit(case)
     return officer
 
 
@@ -182,6 +187,7 @@ def remove_involved_officer(*, officer: InvolvedOfficer, by: User) -> None:
     t = now()
     save_case(case, t, refresh_read_model(case))
     record_event(case=case, kind=EventKind.OFFICER_UPDATED, by=by, now=t, data={"removed": name}, notify=False)
+    tasks.check_flags_on_commit(case)
 
 
 @transaction.atomic
@@ -197,6 +203,7 @@ def add_suspect(*, case: Case, by: User, **fields: Any) -> Suspect:
     t = now()
     save_case(case, t, refresh_read_model(case))
     record_event(case=case, kind=EventKind.SUSPECT_ADDED, by=by, now=t, data={"suspect": suspect.pk}, notify=False)
+    tasks.check_flags_on_commit(case)
     return suspect
 
 
@@ -220,6 +227,7 @@ def update_suspect(*, suspect: Suspect, by: User, **fields: Any) -> Suspect:
         data={"suspect": suspect.pk, "changes": diff},
         notify=False,
     )
+    tasks.check_flags_on_commit(case)
     return suspect
 
 
@@ -258,6 +266,7 @@ def record_disposition(*, suspect: Suspect, by: User, disposition: str, **detail
         now=t,
         data={"suspect": suspect.pk, "changes": diff, "lowered": lowered},
     )
+    tasks.check_flags_on_commit(case)
     return suspect
 
 

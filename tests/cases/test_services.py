@@ -570,3 +570,9 @@ def test_nothing_is_notified_when_the_transaction_rolls_back(world, django_captu
 
 def test_paths_cover_every_status():
     assert set(PATH) == set(S.values)
+
+
+def test_a_new_draft_counts_the_filer_in_the_read_model(world):
+    case = draft(world)
+    case.refresh_from_db()
+    assert case.max_injury_rank == 0

@@ -1,0 +1,252 @@
+"""Query filters for the API lists (django-filter), and the case list's ordering.
+
+Filters are strict: a parameter that is present must be valid, so a typo is a 400 rather than a silently
+unfiltered list. Every filter narrows a queryset that already starts from ``cases_visible_to``.
+"""
+
+from datetime import datetime
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.request import Request
+
+from accounts.models import OrgUnit
+from cases.choices import INJURY_RANK, CaseStatus, FlagKind, IncidentKind, InjuryGrade
+from cases.models import Case, Flag, Notification
+
+# Datetimes outside this range are refused: they are never real incident times, and converting them between
+# time zones can overflow.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+class _PresentMeansValid:
+    """A parameter given with an empty value is an error, not "no filter"."""
+
+    def clean(self, value: Any) -> Any:
+        if value == "":
+            raise forms.ValidationError(_("Give a value, or leave the parameter out."), code="blank")
+        return super().clean(value)  # type: ignore[misc]
+
+
+class StrictChoiceField(_PresentMeansValid, django_filters.fields.ChoiceField):
+    pass
+
+
+class StrictIntegerField(_PresentMeansValid, forms.IntegerField):
+    pass
+
+
+class StrictBooleanField(_PresentMeansValid, forms.NullBooleanField):
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        if value in (True, "true", "True", "1"):
+            return True
+        if value in (False, "false", "False", "0"):
+            return False
+        raise forms.ValidationError(_("Give true or false."), code="invalid")
+
+
+class StrictIsoDateTimeField(_PresentMeansValid, django_filters.fields.IsoDateTimeField):
+    def to_python(self, value: Any) -> datetime | None:
+        result = super().to_python(value)
+        if result is not None and not MIN_YEAR <= result.year <= MAX_YEAR:
+            raise forms.ValidationError(
+                _("Give a date between %(min)s and %(max)s.") % {"min": MIN_YEAR, "max": MAX_YEAR}, code="invalid"
+            )
+        return result
+
+
+class ChoiceFilter(django_filters.ChoiceFilter):
+    field_class = StrictChoiceField
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IntegerFilter(django_filters.NumberFilter):
+    field_class = StrictIntegerField
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # A plain input hands the raw text to the field; the default select widget turns any unknown word into None.
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = StrictIsoDateTimeField
+
+
+@extend_schema_field({"type": "string", "maxLength": 100})
+class TextFilter(django_filters.CharFilter):
+    pass
+
+
+# Read-model booleans kept by the services, one per flag kind, so the queue filters without a join.
+FLAG_COLUMNS = {
+    FlagKind.STALLED: "is_stalled",
+    FlagKind.IDLE: "is_idle",
+    FlagKind.OVERDUE_REFERRAL: "has_overdue_referral",
+    FlagKind.DOWNGRADED: "is_downgraded",
+}
+RANKED_INJURIES = [(grade, label) for grade, label in InjuryGrade.choices if grade in INJURY_RANK]
+
+
+class CaseFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        choices=CaseStatus.choices, help_text=gettext_lazy("Any of these statuses (repeat the parameter).")
+    )
+    kind = django_filters.MultipleChoiceFilter(
+        choices=IncidentKind.choices, help_text=gettext_lazy("Any of these incident types (repeat the parameter).")
+    )
+    unit = IntegerFilter(
+        method="filter_unit", help_text=gettext_lazy("Handling unit id: cases of this unit and every unit below it.")
+    )
+    flag = django_filters.MultipleChoiceFilter(
+        choices=FlagKind.choices,
+        method="filter_flag",
+        help_text=gettext_lazy("Cases with any of these open flags (repeat the parameter)."),
+    )
+    injury_at_least = ChoiceFilter(
+        choices=RANKED_INJURIES,
+        method="filter_injury",
+        help_text=gettext_lazy("Cases where the worst injury is at least this grade."),
+    )
+    occurred_after = DateTimeFilter(
+        field_name="occurred_at", lookup_expr="gte", help_text=gettext_lazy("Incident at or after this time.")
+    )
+    occurred_before = DateTimeFilter(
+        field_name="occurred_at", lookup_expr="lt", help_text=gettext_lazy("Incident before this time.")
+    )
+    created_after = DateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text=gettext_lazy("Filed at or after this time.")
+    )
+    created_before = DateTimeFilter(
+        field_name="created_at", lookup_expr="lt", help_text=gettext_lazy("Filed before this time.")
+    )
+    q = TextFilter(
+        method="filter_text",
+        max_length=100,
+        help_text=gettext_lazy("Text in the reference, summary, location or 110 incident number."),
+    )
+    assigned = ChoiceFilter(
+        choices=[("me", gettext_lazy("Assigned to me")), ("nobody", gettext_lazy("Unassigned"))],
+        method="filter_assigned",
+        help_text=gettext_lazy("The queue's 'mine' and 'unassigned' views."),
+    )
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+    def filter_unit(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        path = OrgUnit.objects.filter(pk=value).values_list("path", flat=True).first()
+        return queryset.filter(unit_path__startswith=path) if path else queryset.none()
+
+    def filter_flag(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        if not value:
+            return queryset
+        q = Q(pk__in=[])
+        for kind in value:
+            q |= Q(**{FLAG_COLUMNS[FlagKind(kind)]: True})
+        return queryset.filter(q)
+
+    def filter_injury(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(max_injury_rank__gte=INJURY_RANK[InjuryGrade(value)])
+
+    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(reference__icontains=value)
+            | Q(summary__icontains=value)
+            | Q(location__icontains=value)
+            | Q(dispatch_ref__icontains=value)
+        )
+
+    def filter_assigned(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value == "me":
+            return queryset.filter(assigned_to=self.request.user)
+        return queryset.filter(assigned_to__isnull=True)
+
+
+class FlagFilter(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=FlagKind.choices)
+    open = BooleanFilter(
+        field_name="resolved_at", lookup_expr="isnull", help_text=gettext_lazy("Only flags not yet resolved.")
+    )
+    acknowledged = BooleanFilter(method="filter_acknowledged")
+    case = IntegerFilter(field_name="case_id")
+
+    class Meta:
+        model = Flag
+        fields: list[str] = []
+
+    def filter_acknowledged(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(acknowledged_at__isnull=not value)
+
+
+class NotificationFilter(django_filters.FilterSet):
+    unread = BooleanFilter(method="filter_unread", help_text=gettext_lazy("Only notifications not yet read."))
+
+    class Meta:
+        model = Notification
+        fields: list[str] = []
+
+    def filter_unread(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(read_at__isnull=value)
+
+
+# --- ordering ----------------------------------------------------------------------------------------------------
+
+CASE_ORDERINGS = ("-last_activity_at", "last_activity_at", "-created_at", "created_at", "-reference", "reference")
+
+
+class CaseOrdering(BaseFilterBackend):
+    """``ordering`` for the case list, one of :data:`CASE_ORDERINGS`; the id breaks ties.
+
+    Cursor pagination asks this backend for the ordering (it has ``get_ordering``), so pages stay consistent.
+    """
+
+    param = "ordering"
+    default = ("-last_activity_at", "-id")
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> tuple[str, ...]:
+        value = request.query_params.get(self.param)
+        if value is None:
+            return self.default
+        if value not in CASE_ORDERINGS:
+            raise serializers.ValidationError(
+                {self.param: [_("Choose one of: %(choices)s.") % {"choices": ", ".join(CASE_ORDERINGS)}]}
+            )
+        return (value, "-id" if value.startswith("-") else "id")
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        return queryset.order_by(*self.get_ordering(request, queryset, view))
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": self.param,
+                "required": False,
+                "in": "query",
+                "description": str(_("Sort order; a leading minus sorts descending. Default: -last_activity_at.")),
+                "schema": {"type": "string", "enum": list(CASE_ORDERINGS)},
+            }
+        ]

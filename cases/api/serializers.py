@@ -1,0 +1,671 @@
+"""Serializers: output shapes (read from selectors, never query) and input shapes (parsed, then handed to one
+service). Input serializers validate form only (types, lengths, ranges); the rules live in the services.
+
+Masking of sensitive fields (DESIGN §8), decided per request from the caller's ``Actor`` in the context:
+
+- a suspect's ``id_number`` is shown in full only to a supervisor whose subtree covers the case; everybody else
+  gets the first three and last two characters with asterisks between (all asterisks when it is that short);
+- an involved officer's ``medical_notes`` are shown only to a supervisor covering the case and to the officer
+  themself (the account listed as that involved officer); everybody else gets ``null``.
+
+Admins do not see either: reporting and user management do not need them.
+"""
+
+import functools
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.authority import Actor
+from accounts.models import OrgLevel, OrgUnit, Role, User
+from cases import permissions
+from cases.api.filters import MAX_YEAR, MIN_YEAR
+from cases.choices import (
+    INJURY_RANK,
+    CaseStatus,
+    Channel,
+    Disposition,
+    DutyStatus,
+    EventKind,
+    FindingProblem,
+    FlagKind,
+    IncidentKind,
+    InjuryGrade,
+    OfficerType,
+    PauseReason,
+    PoliceFault,
+    ReferralTarget,
+    ReviewVerdict,
+    SupportKind,
+    SupportStatus,
+    SuspectStatus,
+    Track,
+    Weapon,
+)
+from cases.models import Case, InvolvedOfficer, Suspect
+
+_GRADE_BY_RANK = {rank: str(grade) for grade, rank in INJURY_RANK.items()}
+INT32_MAX = 2**31 - 1
+SMALL_MAX = 32767  # PositiveSmallIntegerField on every supported database
+
+# --- enums: one named schema component per choice set -------------------------------------------------------------
+
+
+@functools.cache
+def _enum_field_class(choices: type[models.TextChoices]) -> type[serializers.ChoiceField]:
+    """A ChoiceField documented as the ``$ref`` of a component named after the enum, so every use of e.g.
+    ``CaseStatus`` shares one schema and unrelated ``status`` fields do not collide."""
+
+    def to_representation(self: serializers.ChoiceField, value: Any) -> Any:
+        # Blank ("not set") goes out as null: no enum has a blank value.
+        return None if value == "" else serializers.ChoiceField.to_representation(self, value)
+
+    cls = type(f"{choices.__name__}Field", (serializers.ChoiceField,), {"to_representation": to_representation})
+    return extend_schema_field({"type": "string", "enum": list(choices.values)}, component_name=choices.__name__)(cls)
+
+
+def enum(choices: type[models.TextChoices], **kwargs: Any) -> serializers.ChoiceField:
+    return _enum_field_class(choices)(choices=choices.choices, **kwargs)
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """Datetimes outside 1900–2999 are refused: never real here, and they overflow time-zone arithmetic."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        result = super().to_internal_value(value)
+        if not MIN_YEAR <= result.year <= MAX_YEAR:
+            raise serializers.ValidationError(
+                _("Give a date between %(min)s and %(max)s.") % {"min": MIN_YEAR, "max": MAX_YEAR}
+            )
+        return result
+
+
+class BoundedDateField(serializers.DateField):
+    def to_internal_value(self, value: Any) -> Any:
+        result = super().to_internal_value(value)
+        if not MIN_YEAR <= result.year <= MAX_YEAR:
+            raise serializers.ValidationError(
+                _("Give a date between %(min)s and %(max)s.") % {"min": MIN_YEAR, "max": MAX_YEAR}
+            )
+        return result
+
+
+def text(max_length: int | None = None, **kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(max_length=max_length, **kwargs)
+
+
+def _actor(serializer: serializers.Field) -> Actor:
+    return serializer.context["actor"]
+
+
+# --- references ------------------------------------------------------------------------------------------------------
+
+
+class UnitRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user: User) -> str:
+        return user.full_name or user.username
+
+
+# --- cases ----------------------------------------------------------------------------------------------------------
+
+
+class AllowedActionSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    label = serializers.CharField()
+    requires = serializers.CharField()
+
+
+class CaseSerializer(serializers.Serializer):
+    """A case as it appears in lists, with the read-model fields the queue filters on."""
+
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    status = enum(CaseStatus)
+    kind = enum(IncidentKind)
+    channel = enum(Channel)
+    unit = UnitRefSerializer()
+    occurred_at = serializers.DateTimeField(allow_null=True)
+    location = serializers.CharField()
+    summary = serializers.CharField()
+    track = enum(Track, allow_null=True)
+    stage_due_at = serializers.DateTimeField(allow_null=True)
+    is_paused = serializers.SerializerMethodField()
+    last_activity_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    filed_by = UserRefSerializer()
+    assigned_to = UserRefSerializer(allow_null=True)
+    version = serializers.IntegerField()
+    max_injury = serializers.SerializerMethodField(help_text=_("Worst ranked injury among the involved officers."))
+    disposition_rank = serializers.IntegerField(allow_null=True)
+    expected_min_rank = serializers.IntegerField(allow_null=True)
+    open_flags = serializers.SerializerMethodField()
+
+    def get_is_paused(self, case: Case) -> bool:
+        return case.paused_at is not None
+
+    @extend_schema_field(enum(InjuryGrade, allow_null=True))
+    def get_max_injury(self, case: Case) -> str | None:
+        return _GRADE_BY_RANK.get(case.max_injury_rank)
+
+    @extend_schema_field(serializers.ListField(child=enum(FlagKind)))
+    def get_open_flags(self, case: Case) -> list[str]:
+        flags = {
+            FlagKind.STALLED: case.is_stalled,
+            FlagKind.IDLE: case.is_idle,
+            FlagKind.OVERDUE_REFERRAL: case.has_overdue_referral,
+            FlagKind.DOWNGRADED: case.is_downgraded,
+        }
+        return [str(kind) for kind, raised in flags.items() if raised]
+
+
+class CaseDetailSerializer(CaseSerializer):
+    """The whole application: details, facts for the rules, the stage clock and what the caller may do next."""
+
+    dispatch_ref = serializers.CharField()
+    narrative = serializers.CharField()
+    major_security_period = serializers.BooleanField()
+    weapon = enum(Weapon)
+    vehicle_used = serializers.BooleanField(allow_null=True)
+    endangered_safety = serializers.BooleanField(allow_null=True)
+    could_cause_serious_harm = serializers.BooleanField(allow_null=True)
+    officers_attacked = serializers.IntegerField(allow_null=True)
+    attackers = serializers.IntegerField(allow_null=True)
+    organised_or_incited = serializers.BooleanField(allow_null=True)
+    intoxicated = serializers.BooleanField(allow_null=True)
+    suspect_escaped = serializers.BooleanField(allow_null=True)
+    evidence_lost = serializers.BooleanField(allow_null=True)
+    others_hurt = serializers.BooleanField(allow_null=True)
+    major_property_loss = serializers.BooleanField(allow_null=True)
+    prior_attack_on_police = serializers.BooleanField(allow_null=True)
+    police_fault = enum(PoliceFault)
+    online_views = serializers.IntegerField(allow_null=True)
+    online_reposts = serializers.IntegerField(allow_null=True)
+    personal_info_items = serializers.IntegerField(allow_null=True)
+    stage_started_at = serializers.DateTimeField(allow_null=True)
+    paused_at = serializers.DateTimeField(allow_null=True)
+    pause_reason = enum(PauseReason, allow_null=True)
+    conclusion_reason = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+    allowed_actions = serializers.SerializerMethodField(
+        help_text=_("Workflow actions the caller may take now (cases/{id}/actions/{action}/).")
+    )
+
+    @extend_schema_field(AllowedActionSerializer(many=True))
+    def get_allowed_actions(self, case: Case) -> list[dict[str, str]]:
+        return [
+            {"action": t.action, "label": str(t.label), "requires": str(t.requires)}
+            for t in permissions.available_actions(_actor(self), case)
+        ]
+
+
+class CaseDetailsWriteSerializer(serializers.Serializer):
+    """The application's details and the facts the rules use; unknown facts stay null."""
+
+    # Mirrors services.intake.DETAIL_FIELDS (a test keeps them equal).
+
+    kind = enum(IncidentKind, required=False)
+    channel = enum(Channel, required=False)
+    dispatch_ref = text(40, required=False, allow_blank=True)
+    occurred_at = BoundedDateTimeField(required=False, allow_null=True)
+    location = text(200, required=False, allow_blank=True)
+    summary = text(200, required=False, allow_blank=True)
+    narrative = text(20000, required=False, allow_blank=True)
+    major_security_period = serializers.BooleanField(required=False)
+    weapon = enum(Weapon, required=False)
+    vehicle_used = serializers.BooleanField(required=False, allow_null=True)
+    endangered_safety = serializers.BooleanField(required=False, allow_null=True)
+    could_cause_serious_harm = serializers.BooleanField(required=False, allow_null=True)
+    officers_attacked = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=SMALL_MAX)
+    attackers = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=SMALL_MAX)
+    organised_or_incited = serializers.BooleanField(required=False, allow_null=True)
+    intoxicated = serializers.BooleanField(required=False, allow_null=True)
+    suspect_escaped = serializers.BooleanField(required=False, allow_null=True)
+    evidence_lost = serializers.BooleanField(required=False, allow_null=True)
+    others_hurt = serializers.BooleanField(required=False, allow_null=True)
+    major_property_loss = serializers.BooleanField(required=False, allow_null=True)
+    prior_attack_on_police = serializers.BooleanField(required=False, allow_null=True)
+    police_fault = enum(PoliceFault, required=False)
+    online_views = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=INT32_MAX)
+    online_reposts = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=INT32_MAX)
+    personal_info_items = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=INT32_MAX)
+
+
+class CaseCreateSerializer(CaseDetailsWriteSerializer):
+    unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all(), help_text=_("Handling unit id."))
+    add_filer_as_officer = serializers.BooleanField(
+        default=True, help_text=_("List the filer as the first involved officer (an application for oneself).")
+    )
+
+
+class VersionedSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=INT32_MAX,
+        help_text=_("The case version the client last read; a stale version is refused with 412."),
+    )
+
+
+class CaseUpdateSerializer(VersionedSerializer, CaseDetailsWriteSerializer):
+    pass
+
+
+# --- workflow actions (cases/workflow.py), one input shape per action ---------------------------------------------
+
+
+class SubmitActionSerializer(VersionedSerializer):
+    pass
+
+
+class WithdrawActionSerializer(VersionedSerializer):
+    reason = text(2000)
+
+
+class RejectActionSerializer(VersionedSerializer):
+    reason = text(2000)
+    duplicate_of = text(20, required=False, allow_blank=True, help_text=_("Reference of the case this duplicates."))
+
+
+class ReferActionSerializer(VersionedSerializer):
+    track = enum(Track)
+    target = enum(ReferralTarget, required=False)
+    to_unit = serializers.PrimaryKeyRelatedField(
+        queryset=OrgUnit.objects.all(), required=False, allow_null=True, help_text=_("Internal handling unit id.")
+    )
+    body_name = text(150, required=False, allow_blank=True, help_text=_("Name of the outside body."))
+    due_at = BoundedDateTimeField(required=False, allow_null=True)
+
+
+class AcknowledgeActionSerializer(VersionedSerializer):
+    external_reference = text(60)
+
+
+class ConcludeActionSerializer(VersionedSerializer):
+    reason = text(2000, required=False, allow_blank=True)
+
+
+class ReopenActionSerializer(VersionedSerializer):
+    problem = enum(FindingProblem)
+    detail = text(5000)
+    rectify_by = BoundedDateField(required=False, allow_null=True)
+
+
+class CloseActionSerializer(VersionedSerializer):
+    officer_informed = serializers.BooleanField()
+    disposition_consistent = serializers.BooleanField()
+    support_delivered = serializers.BooleanField(required=False, allow_null=True)
+    clarification_issued = serializers.BooleanField(required=False, allow_null=True)
+    notes = text(5000, required=False, allow_blank=True)
+
+
+class RecallActionSerializer(VersionedSerializer):
+    reason = text(2000)
+    campaign_year = serializers.IntegerField(required=False, allow_null=True, min_value=2000, max_value=2100)
+
+
+ACTION_INPUTS: dict[str, type[VersionedSerializer]] = {
+    "submit": SubmitActionSerializer,
+    "withdraw": WithdrawActionSerializer,
+    "reject": RejectActionSerializer,
+    "refer": ReferActionSerializer,
+    "acknowledge": AcknowledgeActionSerializer,
+    "conclude": ConcludeActionSerializer,
+    "reopen": ReopenActionSerializer,
+    "close": CloseActionSerializer,
+    "recall": RecallActionSerializer,
+}
+
+
+class AssignmentSerializer(VersionedSerializer):
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), allow_null=True, help_text=_("A supervisor of the case's unit, or null.")
+    )
+
+
+class PauseClockSerializer(VersionedSerializer):
+    reason = enum(PauseReason)
+    note = text(2000, required=False, allow_blank=True)
+
+
+class NoteSerializer(serializers.Serializer):
+    text = text(5000)
+
+
+# --- involved officers and suspects ----------------------------------------------------------------------------
+
+
+class InvolvedOfficerSerializer(serializers.Serializer):
+    """An infringed officer. Medical details are shown only to supervisors covering the case and to the officer
+    themself."""
+
+    id = serializers.IntegerField()
+    user = serializers.IntegerField(source="user_id", allow_null=True)
+    name = serializers.CharField()
+    badge_number = serializers.CharField()
+    officer_type = enum(OfficerType)
+    duty_status = enum(DutyStatus)
+    injury = enum(InjuryGrade)
+    medical_notes = serializers.SerializerMethodField(
+        help_text=_("Only for supervisors covering the case and the officer themself; null otherwise.")
+    )
+    created_at = serializers.DateTimeField()
+
+    def get_medical_notes(self, officer: InvolvedOfficer) -> str | None:
+        actor = _actor(self)
+        case: Case = self.context["case"]
+        if actor.covers(Role.SUPERVISOR, case.unit_path) or (officer.user_id and officer.user_id == actor.user_id):
+            return officer.medical_notes
+        return None
+
+
+class InvolvedOfficerWriteSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True, help_text=_("The officer's account, if any.")
+    )
+    name = text(100, required=False, allow_blank=True)
+    badge_number = text(20, required=False, allow_blank=True)
+    officer_type = enum(OfficerType, required=False)
+    duty_status = enum(DutyStatus, required=False)
+    injury = enum(InjuryGrade, required=False)
+    medical_notes = text(5000, required=False, allow_blank=True)
+
+
+def reveals_id_numbers(actor: Actor, case: Case) -> bool:
+    """Suspects' ID numbers in full: only for supervisors whose subtree covers the case (they handle it)."""
+    return actor.covers(Role.SUPERVISOR, case.unit_path)
+
+
+def mask_id_number(value: str) -> str:
+    if len(value) <= 5:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 5) + value[-2:]
+
+
+class SuspectSerializer(serializers.Serializer):
+    """A suspect and their disposition. The ID number is shown in full only to supervisors covering the case
+    (and the reveal is logged); others see it masked."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    id_number = serializers.SerializerMethodField(
+        help_text=_("In full for supervisors covering the case; masked (first 3 and last 2 characters) otherwise.")
+    )
+    id_number_masked = serializers.SerializerMethodField()
+    status = enum(SuspectStatus)
+    disposition = enum(Disposition)
+    disposition_article = serializers.CharField()
+    sentence_months = serializers.IntegerField(allow_null=True)
+    probation = serializers.BooleanField(allow_null=True)
+    decided_at = serializers.DateField(allow_null=True)
+    lowered_reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def _reveal(self) -> bool:
+        return reveals_id_numbers(_actor(self), self.context["case"])
+
+    def get_id_number(self, suspect: Suspect) -> str:
+        return suspect.id_number if self._reveal() else mask_id_number(suspect.id_number)
+
+    def get_id_number_masked(self, suspect: Suspect) -> bool:
+        return bool(suspect.id_number) and not self._reveal()
+
+
+class SuspectWriteSerializer(serializers.Serializer):
+    name = text(100, required=False, allow_blank=True)
+    id_number = text(30, required=False, allow_blank=True)
+    status = enum(SuspectStatus, required=False)
+
+
+class DispositionSerializer(serializers.Serializer):
+    disposition = enum(Disposition)
+    disposition_article = text(60, required=False, allow_blank=True)
+    sentence_months = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=SMALL_MAX)
+    probation = serializers.BooleanField(required=False, allow_null=True)
+    decided_at = BoundedDateField(required=False, allow_null=True)
+    lowered_reason = text(5000, required=False, allow_blank=True)
+
+
+# --- handling records ------------------------------------------------------------------------------------------------
+
+
+class ReferralSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    target = enum(ReferralTarget)
+    to_unit = UnitRefSerializer(allow_null=True)
+    body_name = serializers.CharField()
+    track = enum(Track)
+    referred_by = serializers.IntegerField(source="referred_by_id")
+    referred_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    external_reference = serializers.CharField()
+    outcome = serializers.CharField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+
+class SupportMeasureSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    officer = serializers.IntegerField(source="officer_id", allow_null=True)
+    kind = enum(SupportKind)
+    status = enum(SupportStatus)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    started_on = serializers.DateField(allow_null=True)
+    delivered_on = serializers.DateField(allow_null=True)
+    notes = serializers.CharField()
+    recorded_by = serializers.IntegerField(source="recorded_by_id")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class SupportMeasureWriteSerializer(serializers.Serializer):
+    officer = serializers.PrimaryKeyRelatedField(
+        queryset=InvolvedOfficer.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text=_("Id of an involved officer of this case."),
+    )
+    kind = enum(SupportKind)
+    status = enum(SupportStatus, required=False)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True)
+    started_on = BoundedDateField(required=False, allow_null=True)
+    delivered_on = BoundedDateField(required=False, allow_null=True)
+    notes = text(5000, required=False, allow_blank=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        case = self.context.get("case")
+        if case is not None:
+            # Only this case's officers resolve; another case's officer id is "does not exist".
+            self.fields["officer"].queryset = InvolvedOfficer.objects.filter(case=case)
+
+
+class SupportMeasureUpdateSerializer(SupportMeasureWriteSerializer):
+    kind = enum(SupportKind, required=False)
+
+
+class FindingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    problem = enum(FindingProblem)
+    detail = serializers.CharField()
+    raised_by = serializers.IntegerField(source="raised_by_id")
+    raised_at = serializers.DateTimeField()
+    rectify_by = serializers.DateField(allow_null=True)
+    rectified_at = serializers.DateTimeField(allow_null=True)
+    officers_held_accountable = serializers.IntegerField()
+    accountability_note = serializers.CharField()
+
+
+class FindingWriteSerializer(serializers.Serializer):
+    problem = enum(FindingProblem)
+    detail = text(5000)
+    rectify_by = BoundedDateField(required=False, allow_null=True)
+
+
+class RectifySerializer(serializers.Serializer):
+    officers_held_accountable = serializers.IntegerField(required=False, min_value=0, max_value=SMALL_MAX)
+    accountability_note = text(5000, required=False, allow_blank=True)
+
+
+class ReviewSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    campaign_year = serializers.IntegerField()
+    reviewer = serializers.IntegerField(source="reviewer_id", allow_null=True)
+    started_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    verdict = enum(ReviewVerdict)
+    disposition_consistent = serializers.BooleanField(allow_null=True)
+    officer_informed = serializers.BooleanField(allow_null=True)
+    support_delivered = serializers.BooleanField(allow_null=True)
+    clarification_issued = serializers.BooleanField(allow_null=True)
+    notes = serializers.CharField()
+
+
+class AttachmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    original_name = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    description = serializers.CharField()
+    uploaded_by = serializers.IntegerField(source="uploaded_by_id")
+    uploaded_at = serializers.DateTimeField()
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("JPEG, PNG, PDF or MP4, recognised by content."))
+    description = text(200, required=False, allow_blank=True)
+
+
+class CaseEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = enum(EventKind)
+    action = serializers.CharField()
+    from_status = enum(CaseStatus, allow_null=True)
+    to_status = enum(CaseStatus, allow_null=True)
+    actor = UserRefSerializer(allow_null=True)
+    at = serializers.DateTimeField()
+    data = serializers.DictField()
+
+
+# --- flags, units, the caller, notifications, reports -------------------------------------------------------------
+
+
+class CaseRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+
+
+class FlagSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = CaseRefSerializer()
+    kind = enum(FlagKind)
+    rule_code = serializers.CharField()
+    detail = serializers.DictField()
+    raised_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    acknowledged_by = UserRefSerializer(allow_null=True)
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+
+
+class UnitSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+    level = enum(OrgLevel)
+    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+    path = serializers.CharField()
+    depth = serializers.IntegerField()
+
+
+class MembershipSerializer(serializers.Serializer):
+    role = enum(Role)
+    unit = UnitRefSerializer()
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    full_name = serializers.CharField()
+    badge_number = serializers.CharField()
+    email = serializers.CharField()
+    memberships = MembershipSerializer(many=True)
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = CaseRefSerializer()
+    verb = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+
+class YearlyReportQuerySerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    unit = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text=_("Unit id; default: every unit you oversee.")
+    )
+
+
+class KindCountSerializer(serializers.Serializer):
+    kind = enum(IncidentKind)
+    count = serializers.IntegerField()
+
+
+class StatusCountSerializer(serializers.Serializer):
+    status = enum(CaseStatus)
+    count = serializers.IntegerField()
+
+
+class YearlyReportSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    unit = UnitRefSerializer(allow_null=True)
+    total = serializers.IntegerField()
+    by_kind = KindCountSerializer(many=True)
+    by_status = StatusCountSerializer(many=True)
+    by_month = serializers.ListField(child=serializers.IntegerField(), help_text=_("Twelve counts, January first."))
+
+
+# --- authentication and errors ------------------------------------------------------------------------------------
+
+
+class CredentialsSerializer(serializers.Serializer):
+    username = text(150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    otp_token = text(
+        16,
+        required=False,
+        allow_blank=True,
+        help_text=_("Two-factor code, for accounts that must use two-factor log-in (supervisors, administrators)."),
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error answer: a machine-readable code, a message, and for invalid input the messages per field."""
+
+    code = serializers.CharField(
+        help_text=_(
+            "For example invalid, not_authenticated, authentication_failed, permission_denied, not_found, "
+            "illegal_transition, stale_version, idempotency_key_reused."
+        )
+    )
+    detail = serializers.CharField()
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)

@@ -1,0 +1,828 @@
+"""REST API v1. Thin: reads start from a selector scoped by ``cases_visible_to``; commands parse input with a
+serializer, call one service and render the result. Refusals come from the services and are mapped to HTTP by
+``rightsguard.api.exception_handler``; an invisible case is a 404 because it is fetched from the visible set.
+"""
+
+from functools import cached_property
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_filters.rest_framework import DjangoFilterBackend
+from django_otp import match_token
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import mfa
+from accounts.authority import Actor
+from accounts.models import Membership, OrgUnit, Role
+from accounts.selectors import actor_for, units_visible_to
+from cases import permissions, selectors, services
+from cases.api import evidence
+from cases.api import serializers as s
+from cases.api.filters import CaseFilter, CaseOrdering, FlagFilter, NotificationFilter
+from cases.api.idempotency import idempotent
+from cases.api.pagination import (
+    CasePagination,
+    EventPagination,
+    FlagPagination,
+    NotificationPagination,
+    UnitPagination,
+)
+from cases.api.schema import ETAG, IDEMPOTENCY_KEY, IF_MATCH, errors, responses
+from cases.api.versioning import etag, expected_version
+from cases.choices import AccessAction
+from cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Flag,
+    InvolvedOfficer,
+    Notification,
+    SupervisionFinding,
+    SupportMeasure,
+    Suspect,
+)
+from cases.services.audit import log_access, log_denied
+from cases.workflow import ACTIONS, TRANSITIONS
+
+# Token first: an unauthenticated request then gets 401 with ``WWW-Authenticate: Token`` (session-only clients
+# are browsers, which never see it). Session requests keep DRF's CSRF enforcement.
+AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+
+
+class ApiView(APIView):
+    authentication_classes = AUTHENTICATION
+    # JSON only (uploads declare their own): one body format to document, validate and replay.
+    parser_classes = [JSONParser]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # An unsupported method is a 405 for everyone: which methods a path has is no secret (the schema says),
+        # and answering 401 first would tell an unauthenticated client the wrong thing.
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise exceptions.MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
+
+    @cached_property
+    def actor(self) -> Actor:
+        return actor_for(self.request.user)
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        return {"request": self.request, "actor": self.actor, **extra}
+
+
+class CaseScoped(ApiView):
+    # Views of one case: it comes from the caller's visible set, or the answer is 404 (and the refusal is logged).
+    #
+    # The case is looked up right after authentication, before the body is read: whether a case exists for the
+    # caller never depends on what they sent, and a refusal is logged outside any transaction of the handler.
+
+    case_url_kwarg = "case_pk"
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.case = self.visible_case()
+
+    def visible_case(self) -> Case:
+        pk = self.kwargs[self.case_url_kwarg]
+        case = selectors.cases_for_api(self.request.user).filter(pk=pk).first()
+        if case is None:
+            log_denied(request=self.request, object_ref=f"case:{pk}", outcome="not_found")
+            raise exceptions.NotFound()
+        return case
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        return super().context(case=self.case, **extra)
+
+    def suspects_response(self, suspects: list[Suspect], *, many: bool, code: int = status.HTTP_200_OK) -> Response:
+        """Suspects as the caller may see them; ID numbers shown in full are logged as a reveal (DESIGN §8)."""
+        revealed = [x.pk for x in suspects if x.id_number] if s.reveals_id_numbers(self.actor, self.case) else []
+        if revealed:
+            ref = "suspect id_number: " + ",".join(str(pk) for pk in revealed)
+            log_access(request=self.request, action=AccessAction.REVEAL, case=self.case, object_ref=ref)
+        data = s.SuspectSerializer(suspects if many else suspects[0], many=many, context=self.context()).data
+        return Response(data, status=code)
+
+
+def _validated(serializer_class: type, request: Request, *, partial: bool = False, **context: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data, partial=partial, context={"request": request, **context})
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def case_response(view: ApiView, case: Case, code: int = status.HTTP_200_OK) -> Response:
+    data = s.CaseDetailSerializer(case, context=view.context()).data
+    return Response(data, status=code, headers={"ETag": etag(case)})
+
+
+# --- cases -----------------------------------------------------------------------------------------------------
+
+
+class SelectorListView(generics.ListAPIView, ApiView):
+    # A paginated list whose queryset is a selector for the caller.
+
+    model: type[Model]
+
+    def select(self) -> QuerySet:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no caller
+            return self.model.objects.none()
+        return self.select()
+
+
+class CaseListView(SelectorListView):
+    model = Case
+    serializer_class = s.CaseSerializer
+    filter_backends = [DjangoFilterBackend, CaseOrdering]
+    filterset_class = CaseFilter
+    pagination_class = CasePagination
+
+    def select(self) -> QuerySet[Case]:
+        return selectors.cases_for_api(self.request.user)
+
+    @extend_schema(
+        summary=gettext_lazy("Cases visible to the caller"),
+        responses=responses({200: s.CaseSerializer(many=True)}, 400, 401, 403),
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary=gettext_lazy("Start an application (a draft)"),
+        request=s.CaseCreateSerializer,
+        responses=responses({201: s.CaseDetailSerializer}, 400, 401, 403, 422),
+        parameters=[IDEMPOTENCY_KEY, ETAG],
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = _validated(s.CaseCreateSerializer, request)
+        unit = data.pop("unit")
+        add_filer = data.pop("add_filer_as_officer")
+        case = services.create_draft_case(by=request.user, unit=unit, details=data, add_filer_as_officer=add_filer)
+        return case_response(self, case, status.HTTP_201_CREATED)
+
+
+class CaseDetailView(CaseScoped):
+    case_url_kwarg = "pk"
+
+    @extend_schema(
+        summary=gettext_lazy("A case, with the actions the caller may take"),
+        responses=responses({200: s.CaseDetailSerializer}, 401, 403, 404),
+        parameters=[ETAG],
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        log_access(request=request, action=AccessAction.VIEW, case=self.case, object_ref=self.case.reference)
+        return case_response(self, self.case)
+
+    @extend_schema(
+        summary=gettext_lazy("Change the application's details"),
+        description=gettext_lazy(
+            "The filer while the case is a draft (a supervisor of the unit may correct details while it is open). "
+            "The status is never written here: use the actions."
+        ),
+        request=s.CaseUpdateSerializer,
+        responses=responses({200: s.CaseDetailSerializer}, 400, 401, 403, 404, 412),
+        parameters=[IF_MATCH, ETAG],
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        changes = _validated(s.CaseUpdateSerializer, request, partial=True)
+        version = expected_version(request, changes.pop("version", None))
+        case = services.update_case_details(case=self.case, by=request.user, expected_version=version, changes=changes)
+        return case_response(self, case)
+
+
+class CaseActionView(CaseScoped):
+    # One workflow action; concrete classes per action are built below from the transition table.
+
+    action_name = ""
+
+    @idempotent
+    def post(self, request: Request, case_pk: int) -> Response:
+        # As in the browser: a forbidden action is refused before its input is looked at, so a 403 never depends
+        # on what was sent. The service checks again under its lock.
+        if not permissions.can_perform(self.actor, self.case, self.action_name):
+            raise PermissionDenied(
+                _("You are not allowed to %(action)s this case.") % {"action": TRANSITIONS[self.action_name].label}
+            )
+        payload = _validated(s.ACTION_INPUTS[self.action_name], request)
+        version = expected_version(request, payload.pop("version", None))
+        service = services.ACTION_SERVICES[self.action_name]
+        case = service(case=self.case, by=request.user, expected_version=version, **payload)
+        return case_response(self, case)
+
+
+def _action_view(action: str) -> type[CaseActionView]:
+    transition = TRANSITIONS[action]
+
+    @extend_schema(
+        operation_id=f"cases_actions_{action}",
+        summary=transition.label,
+        description=gettext_lazy("Requires: %(requires)s") % {"requires": transition.requires},
+        request=s.ACTION_INPUTS[action],
+        responses=responses({200: s.CaseDetailSerializer}, 400, 401, 403, 404, 409, 412, 422),
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY, ETAG],
+    )
+    def post(self: CaseActionView, request: Request, case_pk: int) -> Response:
+        return CaseActionView.post(self, request, case_pk)
+
+    return type(f"{action.title()}ActionView", (CaseActionView,), {"action_name": action, "post": post})
+
+
+ACTION_VIEWS: dict[str, type[CaseActionView]] = {action: _action_view(action) for action in ACTIONS}
+
+
+class CaseCommandView(CaseScoped):
+    # Handling commands that are not status changes (assignment, the stage clock, notes).
+
+    input_serializer: type = s.VersionedSerializer
+
+    def run(self, payload: dict[str, Any], version: int | None) -> Case:
+        raise NotImplementedError
+
+    @idempotent
+    def post(self, request: Request, case_pk: int) -> Response:
+        payload = _validated(self.input_serializer, request)
+        version = expected_version(request, payload.pop("version", None))
+        return case_response(self, self.run(payload, version))
+
+
+_COMMAND_SCHEMA: dict[str, Any] = {
+    "responses": responses({200: s.CaseDetailSerializer}, 400, 401, 403, 404, 412, 422),
+    "parameters": [IF_MATCH, IDEMPOTENCY_KEY, ETAG],
+}
+
+
+@extend_schema(
+    summary=gettext_lazy("Assign the case to a supervisor of its unit (or nobody)"),
+    request=s.AssignmentSerializer,
+    **_COMMAND_SCHEMA,
+)
+class AssignView(CaseCommandView):
+    input_serializer = s.AssignmentSerializer
+
+    def run(self, payload: dict[str, Any], version: int | None) -> Case:
+        return services.assign_case(
+            case=self.case, by=self.request.user, expected_version=version, assignee=payload["assignee"]
+        )
+
+
+@extend_schema(summary=gettext_lazy("Pause the stage clock"), request=s.PauseClockSerializer, **_COMMAND_SCHEMA)
+class PauseClockView(CaseCommandView):
+    input_serializer = s.PauseClockSerializer
+
+    def run(self, payload: dict[str, Any], version: int | None) -> Case:
+        return services.pause_clock(case=self.case, by=self.request.user, expected_version=version, **payload)
+
+
+@extend_schema(summary=gettext_lazy("Resume the stage clock"), request=s.VersionedSerializer, **_COMMAND_SCHEMA)
+class ResumeClockView(CaseCommandView):
+    def run(self, payload: dict[str, Any], version: int | None) -> Case:
+        return services.resume_clock(case=self.case, by=self.request.user, expected_version=version)
+
+
+@extend_schema(
+    summary=gettext_lazy("Add a note to the timeline"),
+    request=s.NoteSerializer,
+    responses=responses({200: s.CaseDetailSerializer}, 400, 401, 403, 404, 422),
+    parameters=[IDEMPOTENCY_KEY, ETAG],
+)
+class NoteView(CaseCommandView):
+    input_serializer = s.NoteSerializer
+
+    def run(self, payload: dict[str, Any], version: int | None) -> Case:
+        return services.add_note(case=self.case, by=self.request.user, text=payload["text"])
+
+
+# --- involved officers and suspects ----------------------------------------------------------------------------
+
+
+class OfficerListView(CaseScoped):
+    @extend_schema(
+        summary=gettext_lazy("Involved officers (victims)"),
+        responses=responses({200: s.InvolvedOfficerSerializer(many=True)}, 401, 403, 404),
+    )
+    def get(self, request: Request, case_pk: int) -> Response:
+        return Response(s.InvolvedOfficerSerializer(self.case.officers.all(), many=True, context=self.context()).data)
+
+    @extend_schema(
+        summary=gettext_lazy("List an involved officer"),
+        request=s.InvolvedOfficerWriteSerializer,
+        responses=responses({201: s.InvolvedOfficerSerializer}, 400, 401, 403, 404, 422),
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def post(self, request: Request, case_pk: int) -> Response:
+        fields = _validated(s.InvolvedOfficerWriteSerializer, request)
+        officer = services.add_involved_officer(case=self.case, by=request.user, **fields)
+        return Response(s.InvolvedOfficerSerializer(officer, context=self.context()).data, status=201)
+
+
+class OfficerDetailView(CaseScoped):
+    @cached_property
+    def officer(self) -> InvolvedOfficer:
+        return get_object_or_404(InvolvedOfficer, case=self.case, pk=self.kwargs["pk"])
+
+    @extend_schema(
+        summary=gettext_lazy("An involved officer"),
+        responses=responses({200: s.InvolvedOfficerSerializer}, 401, 403, 404),
+    )
+    def get(self, request: Request, case_pk: int, pk: int) -> Response:
+        return Response(s.InvolvedOfficerSerializer(self.officer, context=self.context()).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Change an involved officer (injury, duty status, …)"),
+        request=s.InvolvedOfficerWriteSerializer,
+        responses=responses({200: s.InvolvedOfficerSerializer}, 400, 401, 403, 404),
+    )
+    def patch(self, request: Request, case_pk: int, pk: int) -> Response:
+        officer = self.officer
+        fields = _validated(s.InvolvedOfficerWriteSerializer, request, partial=True)
+        officer = services.update_involved_officer(officer=officer, by=request.user, **fields)
+        return Response(s.InvolvedOfficerSerializer(officer, context=self.context()).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Remove an involved officer (drafts only)"),
+        responses={204: None, **errors(401, 403, 404)},
+    )
+    def delete(self, request: Request, case_pk: int, pk: int) -> Response:
+        services.remove_involved_officer(officer=self.officer, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SuspectListView(CaseScoped):
+    @extend_schema(
+        summary=gettext_lazy("Suspects, with their dispositions"),
+        responses=responses({200: s.SuspectSerializer(many=True)}, 401, 403, 404),
+    )
+    def get(self, request: Request, case_pk: int) -> Response:
+        return self.suspects_response(list(self.case.suspects.all()), many=True)
+
+    @extend_schema(
+        summary=gettext_lazy("Add a suspect"),
+        request=s.SuspectWriteSerializer,
+        responses=responses({201: s.SuspectSerializer}, 400, 401, 403, 404, 422),
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def post(self, request: Request, case_pk: int) -> Response:
+        fields = _validated(s.SuspectWriteSerializer, request)
+        suspect = services.add_suspect(case=self.case, by=request.user, **fields)
+        return self.suspects_response([suspect], many=False, code=status.HTTP_201_CREATED)
+
+
+class SuspectScoped(CaseScoped):
+    @cached_property
+    def suspect(self) -> Suspect:
+        return get_object_or_404(Suspect, case=self.case, pk=self.kwargs["pk"])
+
+
+class SuspectDetailView(SuspectScoped):
+    @extend_schema(summary=gettext_lazy("A suspect"), responses=responses({200: s.SuspectSerializer}, 401, 403, 404))
+    def get(self, request: Request, case_pk: int, pk: int) -> Response:
+        return self.suspects_response([self.suspect], many=False)
+
+    @extend_schema(
+        summary=gettext_lazy("Change a suspect's identity or status"),
+        request=s.SuspectWriteSerializer,
+        responses=responses({200: s.SuspectSerializer}, 400, 401, 403, 404),
+    )
+    def patch(self, request: Request, case_pk: int, pk: int) -> Response:
+        suspect = self.suspect
+        fields = _validated(s.SuspectWriteSerializer, request, partial=True)
+        suspect = services.update_suspect(suspect=suspect, by=request.user, **fields)
+        return self.suspects_response([suspect], many=False)
+
+
+class DispositionView(SuspectScoped):
+    @extend_schema(
+        summary=gettext_lazy("Record a suspect's disposition"),
+        description=gettext_lazy("A disposition lower than the one recorded before needs lowered_reason."),
+        request=s.DispositionSerializer,
+        responses=responses({200: s.SuspectSerializer}, 400, 401, 403, 404, 422),
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def post(self, request: Request, case_pk: int, pk: int) -> Response:
+        suspect = self.suspect
+        fields = _validated(s.DispositionSerializer, request)
+        suspect = services.record_disposition(suspect=suspect, by=request.user, **fields)
+        return self.suspects_response([suspect], many=False)
+
+
+# --- handling records ------------------------------------------------------------------------------------------------
+
+
+class ReferralListView(CaseScoped):
+    @extend_schema(
+        summary=gettext_lazy("Referrals to handling units and outside bodies"),
+        description=gettext_lazy("Referrals are made and acknowledged through the refer and acknowledge actions."),
+        responses=responses({200: s.ReferralSerializer(many=True)}, 401, 403, 404),
+    )
+    def get(self, request: Request, case_pk: int) -> Response:
+        referrals = self.case.referrals.select_related("to_unit")
+        return Response(s.ReferralSerializer(referrals, many=True, context=self.context()).data)
+
+
+class SupportListView(CaseScoped):
+    @extend_schema(
+        summary=gettext_lazy("Support measures for the officers"),
+        responses=responses({200: s.SupportMeasureSerializer(many=True)}, 401, 403, 404),
+    )
+    def get(self, request: Request, case_pk: int) -> Response:
+        measures = self.case.support_measures.all()
+        return Response(s.SupportMeasureSerializer(measures, many=True, context=self.context()).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Record a support measure"),
+        request=s.SupportMeasureWriteSerializer,
+        responses=responses({201: s.SupportMeasureSerializer}, 400, 401, 403, 404, 422),
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def post(self, request: Request, case_pk: int) -> Response:
+        fields = _validated(s.SupportMeasureWriteSerializer, request, case=self.case)
+        measure = services.record_support_measure(case=self.case, by=request.user, **fields)
+        return Response(s.SupportMeasureSerializer(measure, context=self.context()).data, status=201)
+
+
+class SupportDetailView(CaseScoped):
+    @cached_property
+    def measure(self) -> SupportMeasure:
+        return get_object_or_404(SupportMeasure, case=self.case, pk=self.kwargs["pk"])
+
+    @extend_schema(
+        summary=gettext_lazy("A support measure"), responses=responses({200: s.SupportMeasureSerializer}, 401, 403, 404)
+    )
+    def get(self, request: Request, case_pk: int, pk: int) -> Response:
+        return Response(s.SupportMeasureSerializer(self.measure, context=self.context()).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Update a support measure (status, delivery, …)"),
+        request=s.SupportMeasureUpdateSerializer,
+        responses=responses({200: s.SupportMeasureSerializer}, 400, 401, 403, 404),
+    )
+    def patch(self, request: Request, case_pk: int, pk: int) -> Response:
+        measure = self.measure
+        changes = _validated(s.SupportMeasureUpdateSerializer, request, partial=True, case=self.case)
+        measure = services.update_support_measure(measure=measure, by=request.user, **changes)
+        return Response(s.SupportMeasureSerializer(measure, context=self.context()).data)
+
+
+class FindingListView(CaseScoped):
+    @extend_schema(
+        summary=gettext_lazy("Supervision findings"),
+        responses=responses({200: s.FindingSerializer(many=True)}, 401, 403, 404),
+    )
+    def get(self, request: Request, case_pk: int) -> Response:
+        return Response(s.FindingSerializer(self.case.findings.all(), many=True, context=self.context()).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Raise a supervision finding"),
+        request=s.FindingWriteSerializer,
+        responses=responses({201: s.FindingSerializer}, 400, 401, 403, 404, 422),
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def post(self, request: Request, case_pk: int) -> Response:
+        fields = _validated(s.FindingWriteSerializer, request)
+        finding = services.raise_finding(case=self.case, by=request.user, **fields)
+        return Response(s.FindingSerializer(finding, context=self.context()).data, status=201)
+
+
+class RectifyFindingView(CaseScoped):
+    @extend_schema(
+        summary=gettext_lazy("Record that a finding was rectified"),
+        request=s.RectifySerializer,
+        responses=responses({200: s.FindingSerializer}, 400, 401, 403, 404, 422),
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def post(self, request: Request, case_pk: int, pk: int) -> Response:
+        finding = get_object_or_404(SupervisionFinding, case=self.case, pk=pk)
+        fields = _validated(s.RectifySerializer, request)
+        finding = services.rectify_finding(finding=finding, by=request.user, **fields)
+        return Response(s.FindingSerializer(finding, context=self.context()).data)
+
+
+class ReviewListView(CaseScoped):
+    @extend_schema(
+        summary=gettext_lazy("Look-back reviews"),
+        description=gettext_lazy(
+            "Reviews are opened and decided through the conclude, close, reopen and recall actions."
+        ),
+        responses=responses({200: s.ReviewSerializer(many=True)}, 401, 403, 404),
+    )
+    def get(self, request: Request, case_pk: int) -> Response:
+        return Response(s.ReviewSerializer(self.case.reviews.all(), many=True, context=self.context()).data)
+
+
+class AttachmentListView(CaseScoped):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        summary=gettext_lazy("Evidence files"),
+        responses=responses({200: s.AttachmentSerializer(many=True)}, 401, 403, 404),
+    )
+    def get(self, request: Request, case_pk: int) -> Response:
+        attachments = self.case.attachments.all()
+        return Response(s.AttachmentSerializer(attachments, many=True, context=self.context()).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Upload evidence"),
+        description=gettext_lazy(
+            "multipart/form-data. The type is decided by the file's content: JPEG, PNG, PDF or MP4; anything "
+            "else, an empty file or one over the size limit is refused with 400."
+        ),
+        request={"multipart/form-data": s.AttachmentUploadSerializer},
+        responses=responses({201: s.AttachmentSerializer}, 400, 401, 403, 404, 422),
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def post(self, request: Request, case_pk: int) -> Response:
+        fields = _validated(s.AttachmentUploadSerializer, request)
+        case = self.case
+        stored = evidence.validate_and_store(fields["file"])
+        try:
+            attachment = services.record_attachment(
+                case=case, by=request.user, description=fields.get("description", ""), **stored.attachment_fields()
+            )
+        except BaseException:
+            evidence.discard(stored)
+            raise
+        return Response(s.AttachmentSerializer(attachment, context=self.context()).data, status=201)
+
+
+class AttachmentDownloadView(CaseScoped):
+    @extend_schema(
+        summary=gettext_lazy("Download an evidence file"),
+        responses={
+            (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description=_("The file, as an attachment."))
+            for content_type in evidence.ALLOWED_CONTENT_TYPES
+        }
+        | errors(401, 403, 404),
+    )
+    def get(self, request: Request, case_pk: int, pk: int) -> FileResponse:
+        attachment = get_object_or_404(Attachment, case=self.case, pk=pk)
+        try:
+            handle = evidence.open_stored(attachment.stored_name)
+        except FileNotFoundError as exc:
+            raise exceptions.NotFound() from exc
+        log_access(
+            request=request,
+            action=AccessAction.DOWNLOAD,
+            case=self.case,
+            object_ref=f"attachment:{attachment.pk} {attachment.sha256[:12]} {attachment.original_name}",
+        )
+        return FileResponse(
+            handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+        )
+
+
+class EventListView(SelectorListView, CaseScoped):
+    model = CaseEvent
+    serializer_class = s.CaseEventSerializer
+    pagination_class = EventPagination
+
+    def select(self) -> QuerySet:
+        return selectors.timeline_for(self.case)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), **self.context()}
+
+    @extend_schema(
+        summary=gettext_lazy("The case's timeline, oldest first"),
+        responses=responses({200: s.CaseEventSerializer(many=True)}, 400, 401, 403, 404),
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+# --- flags, units, the caller, notifications, reports -------------------------------------------------------------
+
+
+class FlagListView(SelectorListView):
+    model = Flag
+    serializer_class = s.FlagSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = FlagFilter
+    pagination_class = FlagPagination
+
+    def select(self) -> QuerySet:
+        return selectors.flags_visible_to(self.request.user)
+
+    @extend_schema(
+        summary=gettext_lazy("Flags on the cases the caller supervises or administers"),
+        description=gettext_lazy("Flags are prompts for the office, never legal verdicts; officers see none."),
+        responses=responses({200: s.FlagSerializer(many=True)}, 400, 401, 403),
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class FlagAcknowledgeView(ApiView):
+    @extend_schema(
+        summary=gettext_lazy("Acknowledge a flag"),
+        description=gettext_lazy(
+            "Records that a supervisor of the case's unit has seen the prompt. It does not resolve the flag, "
+            "and acknowledging again keeps the first acknowledgement."
+        ),
+        request=None,
+        responses=responses({200: s.FlagSerializer}, 400, 401, 403, 404, 422),
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def post(self, request: Request, pk: int) -> Response:
+        flag = get_object_or_404(selectors.flags_visible_to(request.user), pk=pk)
+        flag = services.acknowledge_flag(flag=flag, by=request.user)
+        return Response(s.FlagSerializer(flag).data)
+
+
+class UnitListView(SelectorListView):
+    model = OrgUnit
+    serializer_class = s.UnitSerializer
+    pagination_class = UnitPagination
+
+    def select(self) -> QuerySet:
+        return units_visible_to(self.request.user)
+
+    @extend_schema(
+        summary=gettext_lazy("Units in the caller's subtrees"),
+        responses=responses({200: s.UnitSerializer(many=True)}, 400, 401, 403),
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class MeView(ApiView):
+    @extend_schema(
+        summary=gettext_lazy("The caller and their memberships"), responses=responses({200: s.MeSerializer}, 401, 403)
+    )
+    def get(self, request: Request) -> Response:
+        user = request.user
+        memberships = Membership.objects.filter(user=user).select_related("unit").order_by("unit__path", "role")
+        data = {
+            "id": user.pk,
+            "username": user.username,
+            "full_name": user.full_name,
+            "badge_number": user.badge_number,
+            "email": user.email,
+            "memberships": memberships,
+        }
+        return Response(s.MeSerializer(data).data)
+
+
+class NotificationListView(SelectorListView):
+    model = Notification
+    serializer_class = s.NotificationSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = NotificationFilter
+    pagination_class = NotificationPagination
+
+    def select(self) -> QuerySet:
+        return selectors.notifications_for(self.request.user)
+
+    @extend_schema(
+        summary=gettext_lazy("The caller's notifications, newest first"),
+        responses=responses({200: s.NotificationSerializer(many=True)}, 400, 401, 403),
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class YearlyReportView(ApiView):
+    @extend_schema(
+        summary=gettext_lazy("Yearly summary for a unit subtree"),
+        description=gettext_lazy(
+            "Submitted cases that occurred in the year, by incident type, status and month, among the cases the "
+            "caller supervises or administers. File exports come with the reports module."
+        ),
+        parameters=[s.YearlyReportQuerySerializer],
+        responses=responses({200: s.YearlyReportSerializer}, 400, 401, 403, 404),
+    )
+    def get(self, request: Request) -> Response:
+        query = s.YearlyReportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if not self.actor.paths_for(Role.SUPERVISOR, Role.ADMIN):
+            raise exceptions.PermissionDenied(_("Reports are for supervisors and administrators."))
+        unit = None
+        if "unit" in query.validated_data:
+            unit = get_object_or_404(OrgUnit, pk=query.validated_data["unit"])
+            if not any(self.actor.covers(role, unit.path) for role in (Role.SUPERVISOR, Role.ADMIN)):
+                raise exceptions.NotFound()
+        summary = selectors.yearly_case_summary(
+            request.user, year=query.validated_data["year"], unit_path=unit.path if unit else None
+        )
+        data = {
+            "year": summary.year,
+            "unit": unit,
+            "total": summary.total,
+            "by_kind": [{"kind": k, "count": n} for k, n in sorted(summary.by_kind.items())],
+            "by_status": [{"status": k, "count": n} for k, n in sorted(summary.by_status.items())],
+            "by_month": summary.by_month,
+        }
+        return Response(s.YearlyReportSerializer(data).data)
+
+
+# --- tokens for terminals -----------------------------------------------------------------------------------------
+
+
+class InvalidCredentials(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = gettext_lazy("Unable to log in with the given username and password.")
+    default_code = "invalid_credentials"
+
+
+class SecondFactorRequired(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = gettext_lazy(
+        "This account needs its two-factor code (otp_token): from the authenticator app, or a recovery code. "
+        "Set up two-factor log-in in the browser first if you have not."
+    )
+    default_code = "otp_required"
+
+
+class LockedOut(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = gettext_lazy("Too many failed log-ins for this account. Try again later.")
+    default_code = "locked_out"
+
+
+class TokenView(ApiView):
+    # Obtain (POST, with username and password) or revoke (DELETE) the caller's API token.
+
+    def get_authenticators(self) -> list[Any]:
+        # Obtaining a token is how a terminal logs in: no session, hence no CSRF, on that request.
+        if getattr(self.request, "method", None) == "POST":
+            return []
+        return super().get_authenticators()
+
+    def get_permissions(self) -> list[Any]:
+        if getattr(self.request, "method", None) == "POST":
+            return [AllowAny()]  # nosemgrep: no-allowany-outside-allowlist -- the log-in itself
+        return super().get_permissions()
+
+    @extend_schema(
+        summary=gettext_lazy("Obtain an API token"),
+        description=gettext_lazy(
+            "Send it as 'Authorization: Token <token>'. Inactive accounts get no token; accounts that must use "
+            "two-factor log-in also send otp_token. Repeated failures lock the account for a while (429)."
+        ),
+        request=s.CredentialsSerializer,
+        responses=responses({200: s.TokenSerializer}, 400, 429),
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(s.CredentialsSerializer, request)
+        # The DRF request (not the Django one) goes to authenticate(): the lockout check marks *it*, so this view
+        # answers a lockout in the API's format instead of the login page's HTML.
+        user = authenticate(request, username=data["username"], password=data["password"])
+        if getattr(request, "axes_locked_out", False):
+            raise LockedOut()
+        if user is None or not user.is_active:
+            raise InvalidCredentials()
+        # A token must not be a way around two-factor log-in.
+        if mfa.mfa_required_for(user) and match_token(user, data.get("otp_token", "")) is None:
+            raise SecondFactorRequired()
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+    @extend_schema(summary=gettext_lazy("Revoke the caller's API token"), responses={204: None, **errors(401, 403)})
+    def delete(self, request: Request) -> Response:
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NotFoundView(APIView):
+    """Any other path under the API answers 404 in the API's error format, not with an HTML page."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]  # nosemgrep: no-allowany-outside-allowlist -- only ever answers 404
+    schema = None
+
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        # No Allow header: a path that does not exist supports no method.
+        return {"Vary": "Accept"}
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound()
+
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise exceptions.NotFound()

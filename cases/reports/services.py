@@ -1,0 +1,166 @@
+"""Producing report files: rendering a format, recording every export in the access log, and background exports.
+
+A file is rendered in the language active when ``render_export`` runs; the web request, the Celery task (which
+activates the requester's language) and the management command each set it first.
+"""
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from accounts.models import OrgUnit, User
+from cases.choices import AccessAction
+from cases.models import AccessLog, ExportStatus, ReportExport, ReportFormat
+from cases.reports.detail import detail_cases, write_detail_csv
+from cases.reports.yearly import yearly_report
+
+ProgressPercent = Callable[[int], None]
+
+EXTENSIONS = {ReportFormat.CSV: "csv", ReportFormat.XLSX: "xlsx", ReportFormat.PDF: "pdf", ReportFormat.DETAIL: "csv"}
+CONTENT_TYPES = {
+    ReportFormat.CSV: "text/csv; charset=utf-8",
+    ReportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ReportFormat.PDF: "application/pdf",
+    ReportFormat.DETAIL: "text/csv; charset=utf-8",
+}
+# Imported when used: matplotlib and WeasyPrint take a while to load, and most processes never render a PDF.
+SUMMARY_WRITERS = {
+    ReportFormat.CSV: "cases.reports.csv.write_csv",
+    ReportFormat.XLSX: "cases.reports.xlsx.write_xlsx",
+    ReportFormat.PDF: "cases.reports.pdf.write_pdf",
+}
+
+
+def inline_export_max() -> int:
+    """Exports of fewer cases than this run inside the request; bigger ones go to a Celery worker."""
+    return int(getattr(settings, "RIGHTSGUARD_INLINE_EXPORT_MAX", 20000))
+
+
+def year_case_count(*, unit: OrgUnit, year: int) -> int:
+    """Cases of the report year in the subtree: what decides between an inline and a background export."""
+    return detail_cases(unit=unit, year=year).order_by().count()
+
+
+def runs_in_background(*, unit: OrgUnit, year: int) -> bool:
+    return year_case_count(unit=unit, year=year) >= inline_export_max()
+
+
+def download_name(*, unit: OrgUnit, year: int, fmt: str) -> str:
+    stem = f"rightsguard-{year}-{unit.code}"
+    if fmt == ReportFormat.DETAIL:
+        stem += "-cases"
+    return f"{stem}.{EXTENSIONS[ReportFormat(fmt)]}"
+
+
+def export_object_ref(*, unit: OrgUnit, year: int, fmt: str, language: str, via: str) -> str:
+    """What the access log says was exported: scope, year, format, language and how."""
+    return f"yearly-report unit={unit.code} year={year} format={fmt} lang={language} via={via}"[:200]
+
+
+def record_export(
+    *,
+    user: User | None,
+    unit: OrgUnit,
+    year: int,
+    fmt: str,
+    language: str,
+    via: str,
+    source_ip: str | None = None,
+    action: str = AccessAction.EXPORT,
+) -> AccessLog:
+    """Append the access-log row for an export (``user`` is None for the management command)."""
+    return AccessLog.objects.create(
+        user=user,
+        action=action,
+        object_ref=export_object_ref(unit=unit, year=year, fmt=fmt, language=language, via=via),
+        at=timezone.now(),
+        source_ip=source_ip or None,
+    )
+
+
+def render_export(
+    *, unit: OrgUnit, year: int, fmt: str, out: BinaryIO, progress: ProgressPercent | None = None
+) -> None:
+    """Write one format of the year's report for ``unit`` to ``out``."""
+    step = progress or (lambda _pct: None)
+    if fmt == ReportFormat.DETAIL:
+        # 5 … 95 % while rows stream; the count behind it is one indexed query.
+        write_detail_csv(
+            unit=unit,
+            year=year,
+            out=out,
+            progress=lambda done, total: step(5 + (90 * done // total if total else 90)),
+        )
+    else:
+        step(5)
+        report = yearly_report(unit=unit, year=year)
+        step(60)
+        import_string(SUMMARY_WRITERS[ReportFormat(fmt)])(report, out)
+    step(100)
+
+
+def exports_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "exports"
+
+
+def export_file(export: ReportExport) -> Path:
+    """Where a background export's file lives: named by the export's id, so a rerun overwrites, never duplicates."""
+    return exports_dir() / f"yearly-report-{export.pk}.{EXTENSIONS[ReportFormat(export.format)]}"
+
+
+@transaction.atomic
+def request_export(
+    *, user: User, unit: OrgUnit, year: int, fmt: str, language: str, source_ip: str | None
+) -> ReportExport:
+    """Queue a background export, log it, and start the task once the row is committed (the worker reads it)."""
+    from cases.reports.tasks import export_yearly_report
+
+    export = ReportExport.objects.create(
+        requested_by=user, unit=unit, year=year, format=fmt, language=language, created_at=timezone.now()
+    )
+    record_export(user=user, unit=unit, year=year, fmt=fmt, language=language, via="task", source_ip=source_ip)
+    export_yearly_report.delay_on_commit(export.pk, language)
+    return export
+
+
+def _update(export_id: int, **fields: object) -> None:
+    # Plain UPDATEs outside any transaction, so the page polling from another process sees each step at once.
+    ReportExport.objects.filter(pk=export_id).update(**fields)
+
+
+def produce_export(*, export_id: int) -> ReportExport:
+    """The background export's work, safe to run twice: a finished export with its file is left alone; otherwise
+    the file is written under a temporary name and moved into place, so a reader never sees half a file."""
+    export = ReportExport.objects.select_related("unit").get(pk=export_id)
+    target = export_file(export)
+    if export.status == ExportStatus.DONE and target.exists():
+        return export
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _update(export_id, status=ExportStatus.RUNNING, progress=1, error="", finished_at=None)
+    last = [1]
+
+    def progress(pct: int) -> None:
+        pct = max(1, min(99, pct))  # 100 only once the file is in place
+        if pct > last[0]:
+            last[0] = pct
+            _update(export_id, progress=pct)
+
+    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            render_export(unit=export.unit, year=export.year, fmt=export.format, out=out, progress=progress)
+        os.replace(temp_name, target)
+    except Exception as error:
+        Path(temp_name).unlink(missing_ok=True)
+        _update(export_id, status=ExportStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now())
+        raise
+    _update(export_id, status=ExportStatus.DONE, progress=100, file_name=target.name, finished_at=timezone.now())
+    export.refresh_from_db()
+    return export

@@ -1,0 +1,144 @@
+"""How a flag reads to a supervisor: the rule's title, its basis, how well the basis is sourced, what is wrong
+and the facts that triggered it, all in the user's language.
+
+A rule not verified against a primary text is never shown as the law: ``basis_is_law`` is False and
+``caveat`` says so. Pages, the API and e-mails build on ``describe_flag`` so they say the same thing.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cases.choices import DISPOSITION_RANK, CaseStatus, Disposition, FlagKind, IncidentKind, InjuryGrade, Weapon
+from cases.models import Flag
+from cases.rules.base import PROBLEM_TEXT, Rule, Source, Tag
+from cases.rules.engine import rule_version
+from cases.rules.operational import OPERATIONAL_RULES, OperationalRule
+
+TAG_TEXT = {
+    Tag.VERIFIED: gettext_lazy("verified from the official text"),
+    Tag.SECONDARY: gettext_lazy("from a secondary source"),
+    Tag.RECOLLECTION: gettext_lazy("unverified recollection"),
+    Tag.BRIEF: gettext_lazy("from the project brief"),
+    Tag.INFERENCE: gettext_lazy("the office's inference"),
+}
+FACT_LABELS = {
+    "incident_date": gettext_lazy("Incident date"),
+    "kind": gettext_lazy("Incident type"),
+    "victims": gettext_lazy("Officers attacked"),
+    "worst_injury": gettext_lazy("Worst injury"),
+    "endangered_safety": gettext_lazy("Enough to endanger personal safety"),
+    "could_cause_serious_harm": gettext_lazy("Enough to cause serious injury or death"),
+    "weapon": gettext_lazy("Weapon"),
+    "vehicle_used": gettext_lazy("Vehicle used"),
+    "aggravating": gettext_lazy("Aggravating circumstances"),
+    "below_violent_attack_threshold": gettext_lazy("Below the violent-attack threshold"),
+    "off_duty_intervening": gettext_lazy("Off duty, intervening"),
+    "auxiliary_only": gettext_lazy("Only auxiliary officers attacked"),
+    "intoxicated": gettext_lazy("Attacker intoxicated"),
+    "track": gettext_lazy("Track"),
+    "status": gettext_lazy("Status"),
+    "non_prosecuted_suspects": gettext_lazy("Suspects not prosecuted"),
+    "outcome": gettext_lazy("Outcome recorded"),
+    "outcome_rank": gettext_lazy("Rank of the outcome"),
+    "sentence_months": gettext_lazy("Sentence (months)"),
+    "stage": gettext_lazy("Stage"),
+    "stage_started_at": gettext_lazy("Stage started"),
+    "due_at": gettext_lazy("Due"),
+    "last_activity_at": gettext_lazy("Last activity"),
+    "days": gettext_lazy("Idle threshold (days)"),
+    "referrals": gettext_lazy("Overdue referrals"),
+    "details": gettext_lazy("Details"),
+}
+CHOICE_LABELS: dict[str, Any] = {
+    "kind": IncidentKind,
+    "worst_injury": InjuryGrade,
+    "weapon": Weapon,
+    "outcome": Disposition,
+    "stage": CaseStatus,
+}
+RANK_LABEL = {rank: Disposition(code).label for code, rank in DISPOSITION_RANK.items()}
+
+
+@dataclass(frozen=True)
+class FlagView:
+    flag_id: int
+    case_id: int
+    kind: str
+    kind_label: str
+    rule_code: str
+    rule_version: str
+    title: str
+    basis: str
+    basis_is_law: bool
+    caveat: str
+    sources: tuple[tuple[str, str, str], ...]  # (part, tag, what the tag means)
+    problems: tuple[str, ...]
+    expected: str | None
+    facts: tuple[tuple[str, str], ...]  # (label, value)
+    raised_at: datetime
+    resolved_at: datetime | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+
+
+def _value(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if value is None:
+        return _("unknown")
+    if name in CHOICE_LABELS and isinstance(value, str):
+        try:
+            return str(CHOICE_LABELS[name](value).label)
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return ", ".join(_value(name, v) if not isinstance(v, dict) else _item(v) for v in value)
+    return str(value)
+
+
+def _item(item: dict[str, Any]) -> str:
+    return "; ".join(f"{FACT_LABELS.get(k, k)}: {_value(k, v)}" for k, v in item.items())
+
+
+def _sources(rule: Rule | OperationalRule | None) -> tuple[Source, ...]:
+    return rule.sources if rule is not None else ()
+
+
+def describe_flag(flag: Flag) -> FlagView:
+    detail = flag.detail or {}
+    if flag.kind == FlagKind.DOWNGRADED:
+        rule: Rule | OperationalRule | None = rule_version(flag.rule_code, detail.get("version", ""))
+        facts = detail.get("facts", {})
+    else:
+        rule = OPERATIONAL_RULES.get(flag.rule_code)
+        facts = detail
+    verified = rule is not None and rule.verified
+    min_rank = detail.get("min_rank")
+    return FlagView(
+        flag_id=flag.pk,
+        case_id=flag.case_id,
+        kind=flag.kind,
+        kind_label=str(FlagKind(flag.kind).label),
+        rule_code=flag.rule_code,
+        rule_version=detail.get("version", "-"),
+        title=str(rule.title) if rule is not None else flag.rule_code,
+        basis=str(rule.basis) if rule is not None else "",
+        basis_is_law=verified,
+        caveat=""
+        if verified
+        else _("Not every part of this rule is verified against the official text: a prompt to check, not the law."),
+        sources=tuple((str(s.part), str(s.tag), str(TAG_TEXT[s.tag])) for s in _sources(rule)),
+        problems=tuple(str(PROBLEM_TEXT[p]) for p in detail.get("problems", []) if p in PROBLEM_TEXT),
+        expected=str(RANK_LABEL[min_rank]) if min_rank in RANK_LABEL else None,
+        facts=tuple((str(FACT_LABELS.get(k, k)), _value(k, v)) for k, v in facts.items()),
+        raised_at=flag.raised_at,
+        resolved_at=flag.resolved_at,
+        acknowledged_by=(flag.acknowledged_by.full_name or flag.acknowledged_by.username)
+        if flag.acknowledged_by_id
+        else None,
+        acknowledged_at=flag.acknowledged_at,
+    )
