@@ -18,6 +18,7 @@ from cases.models import (
     SupportMeasure,
     Suspect,
 )
+from cases.rules.presentation import FlagView, describe_flag
 from cases.workflow import Transition
 
 TIMELINE_PAGE = 50
@@ -33,7 +34,7 @@ class Workspace:
     findings: list[SupervisionFinding]
     reviews: list[LookBackReview]
     attachments: list[Attachment]
-    flags: list[Flag]
+    flags: list[FlagView]
     events: list[CaseEvent]
     events_total: int
     actions: list[Transition]
@@ -59,7 +60,10 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
         findings=list(SupervisionFinding.objects.filter(case=case).select_related("raised_by")),
         reviews=list(LookBackReview.objects.filter(case=case).select_related("reviewer")),
         attachments=list(Attachment.objects.filter(case=case).select_related("uploaded_by")),
-        flags=list(Flag.objects.filter(case=case, resolved_at__isnull=True).select_related("acknowledged_by")),
+        flags=[
+            describe_flag(f)
+            for f in Flag.objects.filter(case=case, resolved_at__isnull=True).select_related("acknowledged_by")
+        ],
         events=list(events[:timeline_limit] if timeline_limit else events),
         events_total=total,
         actions=permissions.available_actions(actor, case),

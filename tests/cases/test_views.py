@@ -15,8 +15,9 @@ from accounts import services as account_services
 from accounts.selectors import actor_for
 from cases import services
 from cases.choices import CaseStatus, SupportKind, SupportStatus, Track
-from cases.models import Attachment, Case, CaseEvent, Notification, SupportMeasure
+from cases.models import Attachment, Case, CaseEvent, Flag, Notification, SupportMeasure
 from cases.queue import QueueFilters, queue_page
+from cases.rules.presentation import describe_flag
 from tests.cases.test_services import snapshot
 from tests.factories import case_in, draft
 
@@ -376,3 +377,13 @@ def test_language_can_be_switched_before_login(client, db):
     response = client.post(reverse("set_language"), {"language": "zh-hans", "next": "/accounts/login/"})
     assert response.status_code == 302
     assert response.cookies["django_language"].value == "zh-hans"
+
+
+def test_case_page_shows_a_flag_with_its_rule_and_basis(client, world):
+    case = case_in(world, S.SUPERVISION)
+    Flag.objects.create(case=case, kind="stalled", rule_code="STALLED", detail={}, raised_at=timezone.now())
+    client.force_login(world.supervisor)
+    body = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    view = describe_flag(Flag.objects.get(case=case))
+    assert view.title in body
+    assert "A flag is a prompt for review, not a legal verdict." in body
