@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) messages
 
 messages: $(STAMP)
-	cd $(CURDIR) && $(PY) manage.py compilemessages --ignore=.venv -v0
+	DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
 
 # Embedded default: SQLite file under var/, tasks run in-process, demo data, MFA off for the demo.
 run: export DJANGO_DEBUG ?= 1
