@@ -4,6 +4,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from accounts.models import LEVEL_ORDER, Membership, OrgLevel, OrgUnit, Role, SavedQueueFilter, User
 
@@ -65,6 +66,8 @@ def deactivate_user(*, user: User) -> User:
     """Deactivate an account; authorisation re-reads it on every request, so access ends at once."""
     user.is_active = False
     user.save(update_fields=["is_active"])
+    # Terminals' API tokens die with the account; reactivation requires a new log-in.
+    Token.objects.filter(user=user).delete()
     return user
 
 

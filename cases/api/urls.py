@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 
-from cases.api import views
+from cases.api import auth, views
 from cases.workflow import ACTIONS
 
 app_name = "api"
@@ -26,7 +26,7 @@ urlpatterns = [
         name="schema",
     ),
     path("docs/", _docs_view(), name="docs"),
-    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("auth/token/", auth.TokenView.as_view(), name="token"),
     path("me/", views.MeView.as_view(), name="me"),
     path("units/", views.UnitListView.as_view(), name="units"),
     path("flags/", views.FlagListView.as_view(), name="flags"),

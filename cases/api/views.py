@@ -6,7 +6,6 @@ serializer, call one service and render the result. Refusals come from the servi
 from functools import cached_property
 from typing import Any
 
-from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import FileResponse
@@ -14,19 +13,15 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
-from django_otp import match_token
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.authtoken.models import Token
 from rest_framework.parsers import JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import mfa
 from accounts.authority import Actor
 from accounts.models import Membership, OrgUnit, Role
 from accounts.selectors import actor_for, units_visible_to
@@ -118,7 +113,7 @@ class CaseScoped(ApiView):
         return Response(data, status=code)
 
 
-def _validated(serializer_class: type, request: Request, *, partial: bool = False, **context: Any) -> dict[str, Any]:
+def validated(serializer_class: type, request: Request, *, partial: bool = False, **context: Any) -> dict[str, Any]:
     serializer = serializer_class(data=request.data, partial=partial, context={"request": request, **context})
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
@@ -171,7 +166,7 @@ class CaseListView(SelectorListView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        data = _validated(s.CaseCreateSerializer, request)
+        data = validated(s.CaseCreateSerializer, request)
         unit = data.pop("unit")
         add_filer = data.pop("add_filer_as_officer")
         case = services.create_draft_case(by=request.user, unit=unit, details=data, add_filer_as_officer=add_filer)
@@ -201,7 +196,7 @@ class CaseDetailView(CaseScoped):
         parameters=[IF_MATCH, ETAG],
     )
     def patch(self, request: Request, pk: int) -> Response:
-        changes = _validated(s.CaseUpdateSerializer, request, partial=True)
+        changes = validated(s.CaseUpdateSerializer, request, partial=True)
         version = expected_version(request, changes.pop("version", None))
         case = services.update_case_details(case=self.case, by=request.user, expected_version=version, changes=changes)
         return case_response(self, case)
@@ -220,7 +215,7 @@ class CaseActionView(CaseScoped):
             raise PermissionDenied(
                 _("You are not allowed to %(action)s this case.") % {"action": TRANSITIONS[self.action_name].label}
             )
-        payload = _validated(s.ACTION_INPUTS[self.action_name], request)
+        payload = validated(s.ACTION_INPUTS[self.action_name], request)
         version = expected_version(request, payload.pop("version", None))
         service = services.ACTION_SERVICES[self.action_name]
         case = service(case=self.case, by=request.user, expected_version=version, **payload)
@@ -257,7 +252,7 @@ class CaseCommandView(CaseScoped):
 
     @idempotent
     def post(self, request: Request, case_pk: int) -> Response:
-        payload = _validated(self.input_serializer, request)
+        payload = validated(self.input_serializer, request)
         version = expected_version(request, payload.pop("version", None))
         return case_response(self, self.run(payload, version))
 
@@ -328,7 +323,7 @@ class OfficerListView(CaseScoped):
     )
     @idempotent
     def post(self, request: Request, case_pk: int) -> Response:
-        fields = _validated(s.InvolvedOfficerWriteSerializer, request)
+        fields = validated(s.InvolvedOfficerWriteSerializer, request)
         officer = services.add_involved_officer(case=self.case, by=request.user, **fields)
         return Response(s.InvolvedOfficerSerializer(officer, context=self.context()).data, status=201)
 
@@ -352,7 +347,7 @@ class OfficerDetailView(CaseScoped):
     )
     def patch(self, request: Request, case_pk: int, pk: int) -> Response:
         officer = self.officer
-        fields = _validated(s.InvolvedOfficerWriteSerializer, request, partial=True)
+        fields = validated(s.InvolvedOfficerWriteSerializer, request, partial=True)
         officer = services.update_involved_officer(officer=officer, by=request.user, **fields)
         return Response(s.InvolvedOfficerSerializer(officer, context=self.context()).data)
 
@@ -381,7 +376,7 @@ class SuspectListView(CaseScoped):
     )
     @idempotent
     def post(self, request: Request, case_pk: int) -> Response:
-        fields = _validated(s.SuspectWriteSerializer, request)
+        fields = validated(s.SuspectWriteSerializer, request)
         suspect = services.add_suspect(case=self.case, by=request.user, **fields)
         return self.suspects_response([suspect], many=False, code=status.HTTP_201_CREATED)
 
@@ -404,7 +399,7 @@ class SuspectDetailView(SuspectScoped):
     )
     def patch(self, request: Request, case_pk: int, pk: int) -> Response:
         suspect = self.suspect
-        fields = _validated(s.SuspectWriteSerializer, request, partial=True)
+        fields = validated(s.SuspectWriteSerializer, request, partial=True)
         suspect = services.update_suspect(suspect=suspect, by=request.user, **fields)
         return self.suspects_response([suspect], many=False)
 
@@ -420,7 +415,7 @@ class DispositionView(SuspectScoped):
     @idempotent
     def post(self, request: Request, case_pk: int, pk: int) -> Response:
         suspect = self.suspect
-        fields = _validated(s.DispositionSerializer, request)
+        fields = validated(s.DispositionSerializer, request)
         suspect = services.record_disposition(suspect=suspect, by=request.user, **fields)
         return self.suspects_response([suspect], many=False)
 
@@ -456,7 +451,7 @@ class SupportListView(CaseScoped):
     )
     @idempotent
     def post(self, request: Request, case_pk: int) -> Response:
-        fields = _validated(s.SupportMeasureWriteSerializer, request, case=self.case)
+        fields = validated(s.SupportMeasureWriteSerializer, request, case=self.case)
         measure = services.record_support_measure(case=self.case, by=request.user, **fields)
         return Response(s.SupportMeasureSerializer(measure, context=self.context()).data, status=201)
 
@@ -479,7 +474,7 @@ class SupportDetailView(CaseScoped):
     )
     def patch(self, request: Request, case_pk: int, pk: int) -> Response:
         measure = self.measure
-        changes = _validated(s.SupportMeasureUpdateSerializer, request, partial=True, case=self.case)
+        changes = validated(s.SupportMeasureUpdateSerializer, request, partial=True, case=self.case)
         measure = services.update_support_measure(measure=measure, by=request.user, **changes)
         return Response(s.SupportMeasureSerializer(measure, context=self.context()).data)
 
@@ -500,7 +495,7 @@ class FindingListView(CaseScoped):
     )
     @idempotent
     def post(self, request: Request, case_pk: int) -> Response:
-        fields = _validated(s.FindingWriteSerializer, request)
+        fields = validated(s.FindingWriteSerializer, request)
         finding = services.raise_finding(case=self.case, by=request.user, **fields)
         return Response(s.FindingSerializer(finding, context=self.context()).data, status=201)
 
@@ -515,7 +510,7 @@ class RectifyFindingView(CaseScoped):
     @idempotent
     def post(self, request: Request, case_pk: int, pk: int) -> Response:
         finding = get_object_or_404(SupervisionFinding, case=self.case, pk=pk)
-        fields = _validated(s.RectifySerializer, request)
+        fields = validated(s.RectifySerializer, request)
         finding = services.rectify_finding(finding=finding, by=request.user, **fields)
         return Response(s.FindingSerializer(finding, context=self.context()).data)
 
@@ -555,7 +550,7 @@ class AttachmentListView(CaseScoped):
     )
     @idempotent
     def post(self, request: Request, case_pk: int) -> Response:
-        fields = _validated(s.AttachmentUploadSerializer, request)
+        fields = validated(s.AttachmentUploadSerializer, request)
         case = self.case
         stored = evidence.validate_and_store(fields["file"])
         try:
@@ -739,80 +734,10 @@ class YearlyReportView(ApiView):
         return Response(s.YearlyReportSerializer(data).data)
 
 
-# --- tokens for terminals -----------------------------------------------------------------------------------------
-
-
-class InvalidCredentials(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = gettext_lazy("Unable to log in with the given username and password.")
-    default_code = "invalid_credentials"
-
-
-class SecondFactorRequired(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_detail = gettext_lazy(
-        "This account needs its two-factor code (otp_token): from the authenticator app, or a recovery code. "
-        "Set up two-factor log-in in the browser first if you have not."
-    )
-    default_code = "otp_required"
-
-
-class LockedOut(exceptions.APIException):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_detail = gettext_lazy("Too many failed log-ins for this account. Try again later.")
-    default_code = "locked_out"
-
-
-class TokenView(ApiView):
-    # Obtain (POST, with username and password) or revoke (DELETE) the caller's API token.
-
-    def get_authenticators(self) -> list[Any]:
-        # Obtaining a token is how a terminal logs in: no session, hence no CSRF, on that request.
-        if getattr(self.request, "method", None) == "POST":
-            return []
-        return super().get_authenticators()
-
-    def get_permissions(self) -> list[Any]:
-        if getattr(self.request, "method", None) == "POST":
-            return [AllowAny()]  # nosemgrep: no-allowany-outside-allowlist -- the log-in itself
-        return super().get_permissions()
-
-    @extend_schema(
-        summary=gettext_lazy("Obtain an API token"),
-        description=gettext_lazy(
-            "Send it as 'Authorization: Token <token>'. Inactive accounts get no token; accounts that must use "
-            "two-factor log-in also send otp_token. Repeated failures lock the account for a while (429)."
-        ),
-        request=s.CredentialsSerializer,
-        responses=responses({200: s.TokenSerializer}, 400, 429),
-        auth=[],
-    )
-    def post(self, request: Request) -> Response:
-        data = _validated(s.CredentialsSerializer, request)
-        # The DRF request (not the Django one) goes to authenticate(): the lockout check marks *it*, so this view
-        # answers a lockout in the API's format instead of the login page's HTML.
-        user = authenticate(request, username=data["username"], password=data["password"])
-        if getattr(request, "axes_locked_out", False):
-            raise LockedOut()
-        if user is None or not user.is_active:
-            raise InvalidCredentials()
-        # A token must not be a way around two-factor log-in.
-        if mfa.mfa_required_for(user) and match_token(user, data.get("otp_token", "")) is None:
-            raise SecondFactorRequired()
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
-
-    @extend_schema(summary=gettext_lazy("Revoke the caller's API token"), responses={204: None, **errors(401, 403)})
-    def delete(self, request: Request) -> Response:
-        Token.objects.filter(user=request.user).delete()
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
 class NotFoundView(APIView):
     """Any other path under the API answers 404 in the API's error format, not with an HTML page."""
 
     authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]  # nosemgrep: no-allowany-outside-allowlist -- only ever answers 404
     schema = None
 
     @property
@@ -821,8 +746,5 @@ class NotFoundView(APIView):
         return {"Vary": "Accept"}
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        raise exceptions.NotFound()
-
-    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Before any permission check: there is nothing here to protect, for anyone.
         raise exceptions.NotFound()

@@ -26,8 +26,9 @@ measures it) with a fixed number of queries whatever the number of cases:
   ``COUNT(*) FILTER`` per figure straight over the rows would evaluate some sixty conditions per case instead.
 - The month of a submission comes from comparing it with the local month boundaries, not from converting every
   timestamp to local time.
-- Covering indexes (migration 0005) let the case queries read only the two years' index entries, and the
-  officers and suspects of those cases come from narrow indexes rather than the tables.
+- Covering indexes (migration 0005) let the case queries read only the two years' index entries, the officers,
+  suspects and referrals of those cases come from narrow indexes rather than the tables, and rows are counted
+  with ``COUNT(*)`` so that no query needs a column those indexes leave out.
 - PostgreSQL gets enough working memory for these queries to group in memory (``REPORT_WORK_MEM``).
 - A unit with no parent and no other root covers every case: its report skips the subtree condition, and with
   it the join from the related tables to the cases.
@@ -388,6 +389,11 @@ class Sum_:
     where: Mapping[str, Any] = field(default_factory=dict)
 
 
+# COUNT(*) rather than COUNT(id): the row count needs no column, so PostgreSQL can answer from the narrow covering
+# indexes of migration 0005, which do not all carry the id.
+ROWS = Count("*")
+
+
 def _crosstab(cells: QuerySet[Any], year: int, figures: Mapping[str, Sum_]) -> dict[str, Pair]:
     """Add up a grouped query's cells into figures for the report year and the year before.
 
@@ -507,7 +513,7 @@ def _case_figures(scope: _Scope, w: _Window) -> CaseFigures:
         _year_cases(scope, w)
         .annotate(report_year=w.bucket("submitted_at"), month=w.month("submitted_at"), child=_child_path(unit))
         .values("report_year", "month", "kind", "channel", "status", "child")
-        .annotate(n=Count("pk"))
+        .annotate(n=ROWS)
     )
     pairs = _crosstab(
         cells,
@@ -542,7 +548,7 @@ def _officer_figures(scope: _Scope, w: _Window) -> OfficerFigures:
     cells = (
         officers.annotate(report_year=w.bucket("case__submitted_at"))
         .values("report_year", "officer_type", "injury")
-        .annotate(n=Count("pk"))
+        .annotate(n=ROWS)
     )
     hurt = [grade for grade, rank in INJURY_RANK.items() if rank >= INJURY_RANK[InjuryGrade.SLIGHT]]
     pairs = _crosstab(
@@ -571,7 +577,7 @@ def _suspect_figures(scope: _Scope, w: _Window, cases_total: Pair) -> tuple[Susp
     cells = (
         suspects.annotate(report_year=w.bucket("case__submitted_at"))
         .values("report_year", "status", "disposition")
-        .annotate(n=Count("pk"))
+        .annotate(n=ROWS)
     )
     identified = [s for s in SuspectStatus.values if s != SuspectStatus.UNIDENTIFIED]
     pairs = _crosstab(
@@ -641,7 +647,7 @@ def _review_figures(scope: _Scope, w: _Window) -> ReviewFigures:
     cells = (
         reviews.annotate(report_year=F("campaign_year"))
         .values("report_year", "verdict", "officer_informed", "support_delivered", "clarification_issued")
-        .annotate(n=Count("pk"))
+        .annotate(n=ROWS)
     )
     pairs = _crosstab(
         cells,
@@ -670,7 +676,7 @@ def _support_figures(scope: _Scope, w: _Window) -> SupportFigures:
     cells = (
         measures.annotate(report_year=w.bucket("delivered_on", dates=True))
         .values("report_year", "kind")
-        .annotate(n=Count("pk"), amount=Sum("amount"))
+        .annotate(n=ROWS, amount=Sum("amount"))
     )
     pairs = _crosstab(
         cells,
@@ -702,7 +708,7 @@ def _spread(qs: QuerySet[Any], bucket: Any, days: DaysBetween, year: int) -> Spr
     """Count, median and 90th percentile of ``days`` for both years, in one query."""
     values: dict[tuple[int, float], float | None] = {}
     if connection.vendor == "postgresql":
-        aggregates = {"n": Count("pk"), "p": PercentilesCont(days, FRACTIONS)}
+        aggregates = {"n": ROWS, "p": PercentilesCont(days, FRACTIONS)}
         pairs = _grouped(qs, bucket, aggregates, year, none_is_zero=False)
         count = Pair(pairs["n"].current or 0, pairs["n"].previous or 0)
         for y, found in ((year, pairs["p"].current), (year - 1, pairs["p"].previous)):

@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
+from rest_framework.authtoken.models import Token
 
 from accounts import selectors, services
 from accounts.models import OrgUnit, Role
@@ -59,3 +60,9 @@ def test_units_visible_to(world):
         "330106001",
         "330106002",
     }
+
+
+def test_deactivation_revokes_api_tokens(world):
+    Token.objects.create(user=world.officer)
+    services.deactivate_user(user=world.officer)
+    assert Token.objects.filter(user=world.officer).count() == 0

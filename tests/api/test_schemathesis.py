@@ -8,7 +8,7 @@ rule, 403, 404, 409, 412, 422) counted as expected: the workflow may refuse well
 Phases: the coverage phase generates the negative boundary cases deterministically (every wrong type, value out
 of range, missing required field, malformed content type, undeclared method); positive and further negative
 cases come from the fuzzing phase, 20 per operation. Positive coverage cases are left out to keep the run near
-a minute and a half on two cores (with them it takes about 40 % longer and found nothing more).
+a minute and a half on two cores (with them the run takes nearly twice as long; such a run also passes).
 
 Generated path ids are mapped onto the objects created here (most of the time), so operations reach real cases
 in every status instead of answering 404 throughout. Stateful testing is off: the workflow's own state machine
