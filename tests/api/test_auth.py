@@ -57,7 +57,11 @@ def test_a_deactivated_accounts_token_stops_working_at_once(world, api):
     account_services.deactivate_user(user=world.supervisor)
     response = client.get("/api/v1/cases/")
     assert response.status_code == 401
-    assert response.json() == {"code": "authentication_failed", "detail": "User inactive or deleted."}
+    # Deactivation deletes the token itself, so reactivating the account does not bring it back.
+    assert response.json() == {"code": "authentication_failed", "detail": "Invalid token."}
+    world.supervisor.is_active = True
+    world.supervisor.save(update_fields=["is_active"])
+    assert client.get("/api/v1/cases/").status_code == 401
 
 
 def test_no_credentials_is_a_401_that_names_the_scheme(db):
