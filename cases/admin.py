@@ -18,6 +18,7 @@ from cases.models import (
     Notification,
     ReferenceCounter,
     Referral,
+    ReportExport,
     StageLimit,
     SupervisionFinding,
     SupportMeasure,
@@ -218,3 +219,15 @@ class ReferenceCounterAdmin(ReadOnlyAdmin):
 class StageLimitAdmin(admin.ModelAdmin):
     list_display = ("stage", "track", "days", "halved_in_major_period", "basis")
     list_editable = ("days", "halved_in_major_period")
+
+
+@admin.register(ReportExport)
+class ReportExportAdmin(ReadOnlyAdmin):
+    case_field = None
+    list_display = ("requested_by", "unit", "year", "format", "language", "status", "progress", "created_at")
+    list_filter = ("format", "status", "year")
+    search_fields = ("requested_by__username", "unit__name", "unit__code")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(requested_by=request.user)
