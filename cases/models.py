@@ -650,3 +650,46 @@ class ReportExport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.year} {self.format} {self.status}"
+
+
+class OutboxMessage(models.Model):
+    """A background job, written in the same transaction as the change that starts it (transactional outbox).
+
+    Published to the broker once the transaction commits; a periodic relay publishes what a broker outage or a
+    crash left behind. ``key`` is the job's business key: enqueuing the same job twice stores it once.
+    """
+
+    task = models.CharField(max_length=100)
+    args = models.JSONField(default=list)
+    key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [
+            models.Index(fields=["created_at"], name="outbox_unpublished", condition=Q(published_at__isnull=True)),
+            models.Index(fields=["published_at"], name="outbox_published"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class JobRun(models.Model):
+    """One row per periodic job and period: a second beat's tick for the same period finds it and does nothing."""
+
+    job = models.CharField(max_length=100)
+    period_start = models.DateTimeField()
+    started_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("periodic job run")
+        verbose_name_plural = _("periodic job runs")
+        constraints = [models.UniqueConstraint(fields=["job", "period_start"], name="job_run_once_per_period")]
+
+    def __str__(self) -> str:
+        return f"{self.job}@{self.period_start:%Y-%m-%d %H:%M:%S}"
