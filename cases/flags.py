@@ -791,7 +791,7 @@ def flag_cases(
         for ids in _chunks(later, batch_size):
             _process_batch(ids, now, ctx, result)
     if result.notifications:
-        tasks.send_flag_digests.delay_on_commit()
+        tasks.send_flag_digests_on_commit()
     result.seconds = time.monotonic() - started
     logger.info("Flag scan: %s", result)
     return result
@@ -813,7 +813,7 @@ def check_case_flags(*, case_id: int, now: datetime | None = None) -> ScanResult
             result.evaluated = 1
             _apply(snap, plan_for(snap, now), now, _Context(), result)
     if result.notifications:
-        tasks.send_flag_digests.delay_on_commit()
+        tasks.send_flag_digests_on_commit()
     return result
 
 

@@ -1,10 +1,12 @@
 """Celery tasks: thin, take ids, safe to run twice."""
 
+import uuid
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
 
-from cases import notifications
+from cases import notifications, periodic
 from cases.choices import CaseStatus
 
 # The scans import the services' building blocks, which import this module: import them when a task runs.
@@ -19,9 +21,12 @@ def deliver_event_notifications(event_id: int) -> int:
 # Below the broker's visibility timeout (an hour), so a long first run is never handed to a second worker while
 # it still runs; a run cut short leaves the rest unchecked for the next one, which carries on where it stopped.
 @shared_task(name="cases.flag_cases", acks_late=True, soft_time_limit=45 * 60, time_limit=50 * 60)
-def flag_cases() -> dict[str, Any]:
+def flag_cases(period: float | None = None) -> dict[str, Any]:
     """The periodic scan (Celery beat). Idempotent: a repeated or overlapping run finds nothing left to do."""
     from cases import flags
+
+    if period and not periodic.claim("flag_cases", period):
+        return {"ran": False, "skipped": "period already run"}
 
     result = flags.flag_cases()
     return {"ran": result.ran, "raised": result.raised, "resolved": result.resolved, "seconds": result.seconds}
@@ -37,12 +42,54 @@ def check_case_flags(case_id: int) -> int:
 
 
 @shared_task(name="cases.send_flag_digests", acks_late=True, max_retries=5, default_retry_delay=60)
-def send_flag_digests() -> int:
+def send_flag_digests(period: float | None = None) -> int:
     """One e-mail per supervisor with the flags not yet e-mailed; also the beat's sweeper for missed runs."""
+    if period and not periodic.claim("send_flag_digests", period):
+        return 0
     return notifications.deliver_flag_digests()
+
+
+@shared_task(name="cases.relay_outbox", acks_late=True)
+def relay_outbox(period: float | None = None) -> dict[str, int]:
+    """Publish the background jobs a broker outage or a crash left in the outbox (beat, every minute)."""
+    from cases import outbox
+
+    if period and not periodic.claim("relay_outbox", period):
+        return {"skipped": 1}
+    result = outbox.relay()
+    result["job_runs_purged"] = periodic.purge()
+    result["idempotency_records_purged"] = purge_idempotency_records()
+    return result
+
+
+def purge_idempotency_records() -> int:
+    """Replays of an ``Idempotency-Key`` are honoured for a day; older records are deleted."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from cases.models import IdempotencyRecord
+
+    cutoff = timezone.now() - timedelta(hours=settings.RIGHTSGUARD_IDEMPOTENCY_HOURS)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def check_flags_on_commit(case: Any) -> None:
     """Services call this after changing a case's facts, officers, suspects or dispositions."""
     if case.status != CaseStatus.DRAFT:
-        check_case_flags.delay_on_commit(case.pk)
+        from cases import outbox
+
+        outbox.enqueue("cases.check_case_flags", [case.pk], key=f"flags:{case.pk}:{uuid.uuid4().hex}")
+
+
+def notify_event_on_commit(event_id: int) -> None:
+    """Deliver a case event's notifications once the transaction that wrote the event commits."""
+    from cases import outbox
+
+    outbox.enqueue("cases.deliver_event_notifications", [event_id], key=f"notify:{event_id}")
+
+
+def send_flag_digests_on_commit() -> None:
+    from cases import outbox
+
+    outbox.enqueue("cases.send_flag_digests", [], key=f"digests:{uuid.uuid4().hex}")

@@ -136,6 +136,10 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 # Never served: no route maps this prefix (evidence is downloaded through a permission-checked view).
 MEDIA_URL = "/_no_direct_media_access_/"
 RIGHTSGUARD_MAX_UPLOAD_BYTES = env.int("RIGHTSGUARD_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
+# Total evidence one case may hold; an upload that would pass it is refused while it is received.
+RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES = env.int("RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES", default=500 * 1024 * 1024)
+# JPEG and PNG evidence is decoded to strip its metadata; larger images are refused before decoding.
+RIGHTSGUARD_MAX_IMAGE_PIXELS = env.int("RIGHTSGUARD_MAX_IMAGE_PIXELS", default=60_000_000)
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -172,12 +176,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A lost broker connection cancels the running late-acked tasks instead of letting them finish while Redis
 # redelivers them to another worker (the Celery 6 default).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2.0)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Warm shutdown (SIGTERM) lets running tasks finish for this long before they are cancelled and requeued.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=30.0)
 # Must exceed the longest task's run time (the flag scan's hard limit is 50 minutes), or Redis hands an
 # unacknowledged task to a second worker. Kombu reads it from the broker options; the result backend's options
 # say the same so the two never disagree.
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # A web process publishing to a Redis that is down gives up within seconds; the outbox relay publishes later.
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2.0),
+    "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=5.0),
     # How often a worker looks for unacknowledged tasks whose visibility timeout expired; kombu's defaults
     # (a sweep about every 100 s) unless set, e.g. by the integration tests.
     **{
@@ -193,20 +204,33 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules outside an app's tasks.py (which autodiscovery finds by itself).
 CELERY_IMPORTS = ["cases.reports.tasks"]
-# Run exactly one beat (README, docker-compose.yml): two would send every periodic task twice. The scan also
-# takes a database advisory lock, so an overlapping run does nothing rather than the same work again.
+# Run one beat (README, docker-compose.yml). The scan also takes a database advisory lock, so an overlapping run
+# does nothing rather than the same work again.
 RIGHTSGUARD_FLAG_SCAN_SECONDS = env.float("RIGHTSGUARD_FLAG_SCAN_SECONDS", default=15 * 60)
+RIGHTSGUARD_OUTBOX_RELAY_SECONDS = env.float("RIGHTSGUARD_OUTBOX_RELAY_SECONDS", default=60)
+# Each entry passes its period: the task claims the period in the database first, so a second beat (started by
+# mistake, or an old one during a deployment) cannot run a job twice in one period.
 CELERY_BEAT_SCHEDULE = {
     # Raise and resolve flags (stalled, idle, overdue referral, downgraded) and send the digests (DESIGN §5).
     "flag-cases": {
         "task": "cases.flag_cases",
         "schedule": RIGHTSGUARD_FLAG_SCAN_SECONDS,
+        "kwargs": {"period": RIGHTSGUARD_FLAG_SCAN_SECONDS},
         # A tick that waits longer than one interval is superseded by the next one.
         "options": {"expires": RIGHTSGUARD_FLAG_SCAN_SECONDS},
     },
     # Sweeper: e-mails flag notifications a crashed run committed but never mailed (a no-op otherwise).
-    "send-flag-digests": {"task": "cases.send_flag_digests", "schedule": 30 * 60.0},
+    "send-flag-digests": {"task": "cases.send_flag_digests", "schedule": 30 * 60.0, "kwargs": {"period": 30 * 60.0}},
+    # Transactional outbox relay: publishes jobs whose on-commit publish failed (broker down, process killed).
+    "relay-outbox": {
+        "task": "cases.relay_outbox",
+        "schedule": RIGHTSGUARD_OUTBOX_RELAY_SECONDS,
+        "kwargs": {"period": RIGHTSGUARD_OUTBOX_RELAY_SECONDS},
+        "options": {"expires": RIGHTSGUARD_OUTBOX_RELAY_SECONDS},
+    },
 }
+# Hours an Idempotency-Key's first answer is kept for replay.
+RIGHTSGUARD_IDEMPOTENCY_HOURS = env.int("RIGHTSGUARD_IDEMPOTENCY_HOURS", default=24)
 # Days without activity after which an open case is flagged idle.
 RIGHTSGUARD_IDLE_DAYS = env.int("RIGHTSGUARD_IDLE_DAYS", default=14)
 

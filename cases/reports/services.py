@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from accounts.models import OrgUnit, User
+from cases import outbox
 from cases.choices import AccessAction
 from cases.models import AccessLog, ExportStatus, ReportExport, ReportFormat
 from cases.reports.detail import detail_cases, write_detail_csv
@@ -120,13 +121,11 @@ def request_export(
     *, user: User, unit: OrgUnit, year: int, fmt: str, language: str, source_ip: str | None
 ) -> ReportExport:
     """Queue a background export, log it, and start the task once the row is committed (the worker reads it)."""
-    from cases.reports.tasks import export_yearly_report
-
     export = ReportExport.objects.create(
         requested_by=user, unit=unit, year=year, format=fmt, language=language, created_at=timezone.now()
     )
     record_export(user=user, unit=unit, year=year, fmt=fmt, language=language, via="task", source_ip=source_ip)
-    export_yearly_report.delay_on_commit(export.pk, language)
+    outbox.enqueue("cases.reports.export_yearly_report", [export.pk, language], key=f"export:{export.pk}")
     return export
 
 

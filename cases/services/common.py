@@ -70,7 +70,7 @@ def record_event(
         data=data or {},
     )
     if notify:
-        tasks.deliver_event_notifications.delay_on_commit(event.pk)
+        tasks.notify_event_on_commit(event.pk)
     return event
 
 

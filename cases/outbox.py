@@ -1,0 +1,110 @@
+"""Transactional outbox: background jobs recorded with the change that starts them, published after commit.
+
+A service calls ``enqueue("cases.deliver_event_notifications", [event.pk], key=f"notify:{event.pk}")`` inside its
+transaction. The row commits or rolls back with the change, so a job is never lost to a crash between the commit
+and the publish, and never published for a change that did not happen. Once the transaction commits the row is
+published to the broker; if the broker is down the publish fails fast, the user's request succeeds, and the
+periodic relay (``relay``, every minute on beat, also ``manage.py relay_outbox``) publishes it when the broker is
+back. Delivery is at least once — a relay may publish a message whose first publish succeeded a moment before its
+row was marked — so every task is idempotent by its business key.
+
+Without a broker (the embedded default) tasks run eagerly: the publish runs the task in-process right after the
+commit, as before, and a failure propagates.
+"""
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from cases.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+# A message younger than this is left to its own on-commit publish; the relay only picks up older ones.
+RELAY_AFTER = timedelta(seconds=60)
+RELAY_BATCH = 500
+KEEP_PUBLISHED = timedelta(days=7)
+
+
+def enqueue(task: str, args: Sequence[Any] = (), *, key: str) -> None:
+    """Record a job in the current transaction; publish it once the transaction commits.
+
+    ``key`` identifies the job (e.g. ``notify:<event id>``): a second enqueue with the same key is ignored.
+    """
+    OutboxMessage.objects.bulk_create(
+        [OutboxMessage(task=task, args=list(args), key=key, created_at=timezone.now())], ignore_conflicts=True
+    )
+    # ``bulk_create(ignore_conflicts=True)`` returns no primary key; the key finds the row after the commit.
+    transaction.on_commit(lambda: publish_keys([key]))
+
+
+def _eager() -> bool:
+    return bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False))
+
+
+def _send(message: OutboxMessage) -> None:
+    if message.task not in current_app.tasks:
+        # Task modules listed in CELERY_IMPORTS are loaded by workers at start; a web process loads them here.
+        current_app.loader.import_default_modules()
+    task = current_app.tasks[message.task]
+    # No retries inside the request: a broker that does not answer within the connect timeout leaves the message
+    # to the relay instead of holding the user's request.
+    task.apply_async(args=message.args, retry=False)
+
+
+def publish_keys(keys: Iterable[str]) -> int:
+    """Publish the unpublished messages with these keys; returns how many were published."""
+    return _publish(OutboxMessage.objects.filter(key__in=list(keys), published_at__isnull=True))
+
+
+def _publish(messages: Iterable[OutboxMessage]) -> int:
+    published = 0
+    for message in messages:
+        if _eager():
+            # In-process: mark first, so a task that enqueues more work sees its own message as done.
+            OutboxMessage.objects.filter(pk=message.pk).update(published_at=timezone.now(), attempts=F("attempts") + 1)
+            _send(message)
+            published += 1
+            continue
+        try:
+            _send(message)
+        except Exception as exc:  # any broker failure leaves the message for the relay
+            logger.warning("Outbox: could not publish %s (%s); the relay will retry", message.key, exc)
+            OutboxMessage.objects.filter(pk=message.pk).update(
+                attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:500]
+            )
+            # The broker is unreachable: the rest would fail the same way, each after its own timeout.
+            break
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            published_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+        )
+        published += 1
+    return published
+
+
+def relay(*, now: Any = None, older_than: timedelta = RELAY_AFTER, batch: int = RELAY_BATCH) -> dict[str, int]:
+    """Publish messages left unpublished for longer than ``older_than``; drop published ones after a week."""
+    now = now or timezone.now()
+    published = 0
+    while True:
+        with transaction.atomic():
+            # SKIP LOCKED: two relays (or a relay and a slow on-commit publish) never take the same rows.
+            rows = list(
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(published_at__isnull=True, created_at__lte=now - older_than)
+                .order_by("created_at", "id")[:batch]
+            )
+            done = _publish(rows)
+        published += done
+        if done < len(rows) or len(rows) < batch:
+            break
+    pending = OutboxMessage.objects.filter(published_at__isnull=True).count()
+    purged, _ = OutboxMessage.objects.filter(published_at__lt=now - KEEP_PUBLISHED).delete()
+    return {"published": published, "pending": pending, "purged": purged}
