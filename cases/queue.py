@@ -91,7 +91,9 @@ def queue_queryset(actor: Actor, filters: QueueFilters) -> QuerySet[Case]:
         qs = qs.filter(occurred_at__lt=_day_start(filters.occurred_to) + timezone.timedelta(days=1))
     if filters.text:
         text = filters.text.strip()
-        qs = qs.filter(Q(reference__iexact=text) | Q(summary__icontains=text) | Q(narrative__icontains=text))
+        # References are stored upper-case (the format constraint), so an exact match on the upper-cased text is the
+        # case-insensitive match, served by the unique index; the substrings by trigram indexes (migration 0009).
+        qs = qs.filter(Q(reference=text.upper()) | Q(summary__icontains=text) | Q(narrative__icontains=text))
     if filters.view == "mine":
         qs = qs.filter(assigned_to_id=actor.user_id)
     elif filters.view == "unassigned":

@@ -1,0 +1,738 @@
+"""Every DESIGN §9 benchmark in one run, on PostgreSQL, with a table of results against the targets.
+
+    .venv/bin/python benchmarks/run.py                                      # 100,000 cases, scratch database
+    .venv/bin/python benchmarks/run.py --cases 1000000 --database rg_bench_1m --keep   # seed once, keep it
+    .venv/bin/python benchmarks/run.py --database rg_bench_1m --reuse       # measure the kept database again
+    .venv/bin/python benchmarks/run.py --database rg_bench_1m --reuse --no-wrk --duration 10
+
+Steps:
+
+1. Database: create, migrate and seed (``manage.py seed_demo --no-demo --cases N``, its rate recorded), then VACUUM
+   ANALYZE; with ``--reuse``, migrate only (and measure the seeding rate on a small scratch database instead, see
+   ``--seed-sample``). Static files are collected into a scratch directory: the site runs as in production.
+2. In one process (``--child``), with Django's test client (server time: middleware, views, templates, queries;
+   no network): the supervisor queue at ministry, province, city and county level (and with a text filter), the
+   administration site's case list for a superuser on the same data, an officer's home page, a case page with a
+   500-event timeline, the API case list (per level and with filters) and case detail. For each: median and p95
+   of ``--repeat`` requests, the SQL statements of one request (``CaptureQueriesContext``), and those statements
+   replayed on a raw cursor (median), so that app time ÷ SQL time shows where the time goes. Then
+   ``flag_cases`` with nothing changed and in full (after the one-off first scan if the data was never scanned),
+   and the yearly report of one province.
+3. In fresh processes, reusing ``benchmarks/reports.py``: the national yearly report, the XLSX export and the
+   streamed detail CSV's peak memory.
+4. Throughput (``--wrk``, on by default): gunicorn with 2 workers on a free loopback port, production settings,
+   one session log-in and one API token, then ``wrk --latency`` for ``--duration`` seconds against the queue page
+   and the API case list: requests/s and p99.
+
+Benchmark users are created in the data if missing (``bench_*``; supervisors at the ministry, a province and a
+county, a superuser), and one open case of the county gets a 500-note timeline. The officer is the synthetic
+station officer who filed the most cases. Results: a table on stdout and JSON in ``benchmarks/results/``
+(git-ignored). The database is dropped at the end unless ``--keep`` or ``--reuse``. Not a test: timings depend on
+the machine and what else runs on it; the load average is recorded before and after.
+"""
+
+import argparse
+import http.client
+import json
+import math
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import flag_scan  # noqa: E402  (the flag benchmark's database helpers)
+import reports as report_bench  # noqa: E402  (the report benchmark's measurements)
+
+PYTHON = sys.executable
+PG = flag_scan.PG
+RESULTS = ROOT / "benchmarks" / "results"
+STATIC_ROOT = Path(os.environ.get("BENCH_STATIC_ROOT", "/tmp/rg_bench_static"))  # noqa: S108
+BENCH_PASSWORD = "bench-only-password-" + "not-a-secret"
+TIMELINE_EVENTS = 500
+PROVINCE, CITY, COUNTY = "330000", "330100", "330106"
+
+# name -> (target, unit, direction). "le": at most; "ge": at least. None: measured for comparison only.
+TARGETS: dict[str, tuple[float | None, str, str]] = {
+    "queue_ministry": (50, "ms", "le"),
+    "queue_province": (50, "ms", "le"),
+    "queue_city": (50, "ms", "le"),
+    "queue_county": (50, "ms", "le"),
+    "queue_ministry_text": (50, "ms", "le"),
+    "queue_county_page2": (50, "ms", "le"),
+    "admin_case_changelist": (None, "ms", "le"),
+    "officer_home": (30, "ms", "le"),
+    "case_page_500_events": (50, "ms", "le"),
+    "api_list_ministry": (50, "ms", "le"),
+    "api_list_province": (50, "ms", "le"),
+    "api_list_county": (50, "ms", "le"),
+    "api_list_filtered": (50, "ms", "le"),
+    "api_list_text": (50, "ms", "le"),
+    "api_detail": (None, "ms", "le"),
+    "flag_cases_no_change": (1, "s", "le"),
+    "flag_cases_full": (30, "s", "le"),
+    "flag_cases_first": (None, "s", "le"),
+    "report_national": (1.5, "s", "le"),
+    "report_province": (None, "s", "le"),
+    "xlsx_national": (3, "s", "le"),
+    "csv_peak_memory": (200, "MB", "le"),
+    "seed_rate": (None, "cases/s", "ge"),
+    "wrk_queue_county": (None, "req/s", "ge"),
+    "wrk_api_list_county": (300, "req/s", "ge"),
+}
+
+
+def env_for(database: str) -> dict[str, str]:
+    env = flag_scan.env_for(database)
+    env.update(
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,testserver",
+        RIGHTSGUARD_MFA_REQUIRED="0",
+        DJANGO_STATIC_ROOT=str(STATIC_ROOT),
+    )
+    return env
+
+
+def manage(database: str, *args: str, capture: bool = False) -> str:
+    out = subprocess.run(  # noqa: S603
+        [PYTHON, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env=env_for(database),
+        check=True,
+        capture_output=capture,
+        text=True,
+    )
+    return out.stdout or ""
+
+
+def seed(database: str, cases: int) -> dict[str, Any]:
+    """Create, migrate and seed ``database``; returns the seeding rate as seed_demo reports it."""
+    flag_scan.psql(f'DROP DATABASE IF EXISTS "{database}"')
+    flag_scan.psql(f'CREATE DATABASE "{database}"')
+    manage(database, "migrate", "--no-input", "-v0")
+    started = time.perf_counter()
+    out = manage(database, "seed_demo", "--no-demo", "--cases", str(cases), capture=True)
+    seconds = time.perf_counter() - started
+    found = re.search(r"Added ([\d,]+) synthetic cases in ([\d.]+) s", out)
+    generated = int(found.group(1).replace(",", "")) if found else cases
+    generating = float(found.group(2)) if found else seconds
+    flag_scan.psql("VACUUM ANALYZE", database)
+    return {"cases": generated, "seconds": round(generating, 1), "command_seconds": round(seconds, 1)}
+
+
+# --- Measuring in-process (the child) -----------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def ensure_users() -> dict[str, Any]:
+    from django.db.models import Count
+
+    from accounts import services as account_services
+    from accounts.models import OrgUnit, Role, User
+    from cases.models import Case
+
+    root = OrgUnit.objects.get(parent__isnull=True)
+    wanted = {
+        "ministry": (root, Role.SUPERVISOR),
+        "province": (OrgUnit.objects.get(code=PROVINCE), Role.SUPERVISOR),
+        "city": (OrgUnit.objects.get(code=CITY), Role.SUPERVISOR),
+        "county": (OrgUnit.objects.get(code=COUNTY), Role.SUPERVISOR),
+    }
+    users: dict[str, Any] = {}
+    for level, (unit, role) in wanted.items():
+        user = User.objects.filter(username=f"bench_{level}").first()
+        if user is None:
+            user = account_services.create_user(
+                username=f"bench_{level}", password=BENCH_PASSWORD, full_name=f"Bench {level}", validate=False
+            )
+        account_services.grant_membership(user=user, unit=unit, role=role)
+        users[level] = user
+    superuser = User.objects.filter(username="bench_root").first()
+    if superuser is None:
+        superuser = User.objects.create_superuser(username="bench_root", password=BENCH_PASSWORD)
+    users["superuser"] = superuser
+    # The synthetic station officer with the most applications of their own (the busiest home page).
+    busiest = (
+        Case.objects.filter(filed_by__username__startswith="officer-")
+        .values("filed_by")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    users["officer"] = User.objects.get(pk=busiest["filed_by"])
+    users["officer_cases"] = busiest["n"]
+    return users
+
+
+def ensure_long_case(supervisor: Any) -> Any:
+    """An open case of the county with a ``TIMELINE_EVENTS``-event timeline (notes by the bench supervisor)."""
+    from accounts.models import OrgUnit
+    from cases import services
+    from cases.choices import OPEN_STATUSES
+    from cases.models import Case, CaseEvent
+
+    marked = CaseEvent.objects.filter(actor=supervisor).values_list("case_id", flat=True).first()
+    if marked is not None:
+        case = Case.objects.get(pk=marked)
+    else:
+        case = (
+            Case.objects.filter(
+                unit_path__startswith=OrgUnit.objects.get(code=COUNTY).path,
+                status__in=OPEN_STATUSES,
+                paused_at__isnull=True,
+            )
+            .order_by("-id")
+            .first()
+        )
+    missing = TIMELINE_EVENTS - CaseEvent.objects.filter(case=case).count()
+    for i in range(max(0, missing)):
+        case = services.add_note(case=case, by=supervisor, text=f"Benchmark note {i + 1}: follow-up call logged.")
+    return case
+
+
+# Transaction control is left out of a replay (it runs in one transaction that is rolled back), and a server-side
+# cursor's query is run as a plain query with every row fetched, as the page's iteration fetches them.
+CONTROL = re.compile(r"^(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|FETCH|CLOSE)\b", re.IGNORECASE)
+DECLARE = re.compile(r'^DECLARE\s+"[^"]+"\s.*?\bCURSOR\b.*?\bFOR\s+', re.IGNORECASE | re.DOTALL)
+
+
+def replayable(statements: list[str]) -> list[str]:
+    return [DECLARE.sub("", sql, count=1) for sql in statements if not CONTROL.match(sql)]
+
+
+def replay(statements: list[str]) -> float:
+    """Run the captured statements again on a raw cursor, rows fetched; rolled back (some requests write)."""
+    from django.db import connection, transaction
+
+    statements = replayable(statements)
+    with transaction.atomic():
+        cursor = connection.connection.cursor()
+        started = time.perf_counter()
+        for sql in statements:
+            cursor.execute(sql)
+            if cursor.description is not None:
+                cursor.fetchall()
+        elapsed = time.perf_counter() - started
+        cursor.close()
+        transaction.set_rollback(True)
+    return elapsed
+
+
+def measure_page(client: Any, url: str, repeat: int, headers: dict[str, str]) -> dict[str, Any]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def get() -> Any:
+        response = client.get(url, **headers)
+        if response.status_code != 200:
+            raise SystemExit(f"{url}: HTTP {response.status_code}")
+        if response.streaming:
+            b"".join(response.streaming_content)
+        return response
+
+    for _ in range(2):  # warm: connection, session, template and plan caches
+        get()
+    with CaptureQueriesContext(connection) as captured:
+        size = len(get().content)
+    statements = [q["sql"] for q in captured.captured_queries]
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        get()
+        times.append(time.perf_counter() - started)
+    sql_times = [replay(statements) for _ in range(repeat)]
+    median, sql_median = statistics.median(times), statistics.median(sql_times)
+    return {
+        "url": url,
+        "value": round(median * 1000, 2),
+        "median_ms": round(median * 1000, 2),
+        "p95_ms": round(percentile(times, 0.95) * 1000, 2),
+        "queries": len(statements),
+        "sql_median_ms": round(sql_median * 1000, 2),
+        "app_over_sql": round(median / sql_median, 1) if sql_median else None,
+        "bytes": size,
+        "statements": statements,
+    }
+
+
+def measure_scan(**kwargs: Any) -> dict[str, Any]:
+    from django.db import connection
+
+    from cases import flags
+
+    count = {"n": 0}
+
+    def counter(execute, sql, params, many, context):
+        count["n"] += 1
+        return execute(sql, params, many, context)
+
+    started = time.perf_counter()
+    with connection.execute_wrapper(counter):
+        result = flags.flag_cases(notify=False, **kwargs)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": round(seconds, 3),
+        "queries": count["n"],
+        "candidates": result.candidates,
+        "evaluated": result.evaluated,
+        "raised": result.raised,
+        "resolved": result.resolved,
+    }
+
+
+def run_child(args: argparse.Namespace) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import OrgUnit
+    from accounts.selectors import actor_for
+    from cases import flags
+    from cases.models import Case, CaseEvent
+    from cases.queue import QueueFilters, queue_page
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    out: dict[str, Any] = {}
+    log("Preparing users and the long-timeline case...")
+    users = ensure_users()
+    case = ensure_long_case(users["county"])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE cases_caseevent")
+    out["officer"] = {"username": users["officer"].username, "cases_filed": users["officer_cases"]}
+    out["long_case"] = {"id": case.pk, "events": CaseEvent.objects.filter(case=case).count()}
+    out["cases"] = Case.objects.count()
+
+    def session(user: Any) -> Any:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    def token(user: Any) -> dict[str, str]:
+        key, _created = Token.objects.get_or_create(user=user)
+        return {"HTTP_AUTHORIZATION": f"Token {key.key}"}
+
+    api = Client()
+    # A search word that occurs in some summaries (a place name), so the filter does real work.
+    word = args.text
+    queue = reverse("cases:queue")
+    county_id = OrgUnit.objects.get(code=COUNTY).pk
+    second = queue_page(actor_for(users["county"]), QueueFilters()).next_cursor
+    pages: list[tuple[str, Any, str, dict[str, str]]] = [
+        ("queue_ministry", session(users["ministry"]), queue, {}),
+        ("queue_province", session(users["province"]), queue, {}),
+        ("queue_city", session(users["city"]), queue, {}),
+        ("queue_county", session(users["county"]), queue, {}),
+        ("queue_ministry_text", session(users["ministry"]), f"{queue}?q={word}", {}),
+        ("queue_county_page2", session(users["county"]), f"{queue}?after={second}", {}),
+        ("admin_case_changelist", session(users["superuser"]), "/admin/cases/case/", {}),
+        ("officer_home", session(users["officer"]), reverse("cases:home"), {}),
+        ("case_page_500_events", session(users["county"]), reverse("cases:detail", args=[case.pk]), {}),
+        ("api_list_ministry", api, "/api/v1/cases/", token(users["ministry"])),
+        ("api_list_province", api, "/api/v1/cases/", token(users["province"])),
+        ("api_list_county", api, "/api/v1/cases/", token(users["county"])),
+        (
+            "api_list_filtered",
+            api,
+            f"/api/v1/cases/?status=supervision&status=referred&kind=violent_attack&unit={county_id}"
+            "&occurred_after=2023-01-01T00:00:00Z&injury_at_least=minor_2",
+            token(users["province"]),
+        ),
+        ("api_list_text", api, f"/api/v1/cases/?q={word}", token(users["ministry"])),
+        ("api_detail", api, f"/api/v1/cases/{case.pk}/", token(users["county"])),
+    ]
+    for name, client, url, headers in pages:
+        if args.only and name not in args.only:
+            continue
+        out[name] = measure_page(client, url, args.repeat, headers)
+        row = out[name]
+        log(
+            f"{name:>24}: median {row['median_ms']:8.1f} ms  p95 {row['p95_ms']:8.1f} ms  "
+            f"{row['queries']:3d} queries  SQL {row['sql_median_ms']:7.1f} ms"
+        )
+
+    if not args.only or "flag_cases" in args.only:
+        if flags.unchecked_cases().exists() and args.flag_first:
+            log("First flag scan (every case unevaluated; a deployment's one-off backfill)...")
+            out["flag_cases_first"] = {**measure_scan(), "note": "one-off first scan over never-scanned data"}
+            out["flag_cases_first"]["value"] = out["flag_cases_first"]["seconds"]
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE cases_case")
+        runs = [measure_scan() for _ in range(args.flag_repeat)]
+        out["flag_cases_no_change"] = {
+            "value": statistics.median(r["seconds"] for r in runs),
+            "p95": percentile([r["seconds"] for r in runs], 0.95),
+            "queries": runs[-1]["queries"],
+            "runs": runs,
+        }
+        log(f"flag_cases no change: {out['flag_cases_no_change']['value']:.3f} s")
+        fulls = [measure_scan(full=True) for _ in range(args.full_repeat)]
+        out["flag_cases_full"] = {
+            "value": statistics.median(r["seconds"] for r in fulls),
+            "p95": max(r["seconds"] for r in fulls),
+            "queries": fulls[-1]["queries"],
+            "runs": fulls,
+        }
+        log(f"flag_cases full: {out['flag_cases_full']['value']:.1f} s")
+
+    if not args.only or "report_province" in args.only:
+        from cases.reports.yearly import yearly_report
+
+        province = OrgUnit.objects.get(code=PROVINCE)
+        yearly_report(unit=province, year=args.year)  # warm, as any earlier request would
+        timed = report_bench._timed(lambda: yearly_report(unit=province, year=args.year), args.report_repeat)
+        summary = report_bench._summary(timed)
+        out["report_province"] = {"value": summary["wall_median"], **summary, "p95": max(timed["times"])}
+        log(f"report province: {summary}")
+    return out
+
+
+# --- Throughput (gunicorn + wrk) ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _request(port: int, method: str, path: str, body: str = "", headers: dict[str, str] | None = None) -> Any:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request(method, path, body=body.encode(), headers=headers or {})
+    response = connection.getresponse()
+    response.body = response.read()
+    connection.close()
+    return response
+
+
+def _cookies(response: Any) -> dict[str, str]:
+    jar = {}
+    for header in response.headers.get_all("Set-Cookie") or []:
+        name, _sep, rest = header.partition("=")
+        jar[name.strip()] = rest.split(";", 1)[0]
+    return jar
+
+
+def log_in(port: int, username: str) -> str:
+    """Log in through the form; returns the Cookie header of the session."""
+    page = _request(port, "GET", "/accounts/login/")
+    jar = _cookies(page)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.body).group(1).decode()
+    form = f"csrfmiddlewaretoken={token}&username={username}&password={BENCH_PASSWORD}"
+    done = _request(
+        port,
+        "POST",
+        "/accounts/login/",
+        form,
+        {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={jar['csrftoken']}"},
+    )
+    jar.update(_cookies(done))
+    if done.status != 302 or "sessionid" not in jar:
+        raise SystemExit(f"log-in as {username} failed: HTTP {done.status}")
+    return f"sessionid={jar['sessionid']}"
+
+
+def api_token(port: int, username: str) -> str:
+    response = _request(
+        port,
+        "POST",
+        "/api/v1/auth/token/",
+        json.dumps({"username": username, "password": BENCH_PASSWORD}),
+        {"Content-Type": "application/json"},
+    )
+    if response.status != 200:
+        raise SystemExit(f"token for {username} failed: HTTP {response.status} {response.body[:200]!r}")
+    return json.loads(response.body)["token"]
+
+
+def wrk(port: int, path: str, header: str, duration: int, connections: int) -> dict[str, Any]:
+    command = [
+        "wrk",
+        "--threads",
+        "2",
+        "--connections",
+        str(connections),
+        "--duration",
+        f"{duration}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "--header",
+        header,
+        f"http://127.0.0.1:{port}{path}",
+    ]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=True).stdout  # noqa: S603
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+    p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)] if p99 else None
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "value": rate,
+        "requests_per_s": rate,
+        "p99_ms": p99_ms,
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "connections": connections,
+        "duration_s": duration,
+        "output": out,
+    }
+
+
+def throughput(database: str, duration: int, connections: int) -> dict[str, Any]:
+    port = free_port()
+    env = env_for(database)
+    env.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        RIGHTSGUARD_MFA_REQUIRED="0",
+        DJANGO_LOG_LEVEL="WARNING",
+    )
+    gunicorn = shutil.which("gunicorn", path=str(Path(PYTHON).parent)) or "gunicorn"
+    server = subprocess.Popen(  # noqa: S603
+        [gunicorn, "rightsguard.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(60):  # up to 30 s to start
+            try:
+                if _request(port, "GET", "/healthz").status == 200:
+                    break
+            except OSError:
+                pass
+            if server.poll() is not None:
+                raise SystemExit("gunicorn exited")
+            time.sleep(0.5)
+        else:
+            raise SystemExit("gunicorn did not answer /healthz within 30 s")
+        cookie = log_in(port, "bench_county")
+        token = api_token(port, "bench_county")
+        results = {}
+        for name, path, header in (
+            ("wrk_queue_county", "/queue/", f"Cookie: {cookie}"),
+            ("wrk_api_list_county", "/api/v1/cases/", f"Authorization: Token {token}"),
+        ):
+            print(f"wrk {path} for {duration} s...", file=sys.stderr, flush=True)
+            results[name] = {"url": path, **wrk(port, path, header, duration, connections)}
+        return results
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
+
+
+# --- Driver -------------------------------------------------------------------------------------------------------
+
+
+def verdict(name: str, value: float | None) -> str:
+    target, unit, direction = TARGETS.get(name, (None, "", "le"))
+    if target is None or value is None:
+        return "—"
+    if direction == "le":
+        if value <= target:
+            return "PASS"
+        digits = {"ms": 1, "s": 2}.get(unit, 0)
+        return f"MISS +{value - target:,.{digits}f} {unit} (×{value / target:.1f})"
+    if value >= target:
+        return "PASS"
+    return f"MISS −{target - value:,.0f} {unit} ({value / target:.0%} of target)"
+
+
+def fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def table(results: dict[str, Any]) -> str:
+    head = "| benchmark | median | p95 | queries | SQL median | app ÷ SQL | target | result |"
+    lines = [head, "|---|---:|---:|---:|---:|---:|---|---|"]
+    for name, (target, unit, direction) in TARGETS.items():
+        row = results.get(name)
+        if not row:
+            continue
+        value = row.get("value")
+        if unit == "ms":
+            median, p95 = fmt(row["median_ms"]), fmt(row["p95_ms"])
+            sql, ratio = fmt(row["sql_median_ms"]), fmt(row["app_over_sql"])
+        elif unit == "req/s":
+            median, p95, sql, ratio = fmt(value, 0), f"p99 {fmt(row.get('p99_ms'))} ms", "—", "—"
+        else:
+            median, p95, sql, ratio = fmt(value, 3 if unit == "s" else 1), fmt(row.get("p95"), 3), "—", "—"
+        wanted = "—" if target is None else f"{'≤' if direction == 'le' else '≥'} {target:g} {unit}"
+        shown = f"{median} {unit}" if unit != "ms" else f"{median} ms"
+        p95_shown = f"{p95} ms" if unit == "ms" else p95
+        lines.append(
+            f"| {name} | {shown} | {p95_shown} | {fmt(row.get('queries'))} | "
+            f"{sql + ' ms' if sql != '—' else sql} | {ratio} | {wanted} | {verdict(name, value)} |"
+        )
+    return "\n".join(lines)
+
+
+def seed_sample(database: str, cases: int) -> dict[str, Any]:
+    scratch = f"{database}_seedrate"
+    try:
+        return seed(scratch, cases)
+    finally:
+        flag_scan.psql(f'DROP DATABASE IF EXISTS "{scratch}"')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--database", default=f"rg_bench_run_{os.getpid()}")
+    parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    parser.add_argument("--reuse", action="store_true", help="Measure an existing seeded database (kept).")
+    parser.add_argument("--repeat", type=int, default=20, help="Requests per page (median and p95 of these).")
+    parser.add_argument("--flag-repeat", type=int, default=5, help="Runs of the no-change flag scan.")
+    parser.add_argument("--full-repeat", type=int, default=1, help="Runs of the full flag scan.")
+    parser.add_argument("--no-flag-first", dest="flag_first", action="store_false",
+                        help="Do not run the one-off first flag scan on never-scanned data.")  # fmt: skip
+    parser.add_argument("--report-repeat", type=int, default=3)
+    parser.add_argument("--year", type=int, help="Report year (default: last full calendar year).")
+    parser.add_argument("--text", default="商场", help="Search word for the text-filter pages.")
+    parser.add_argument("--seed-sample", type=int, default=20_000, help="With --reuse: cases seeded to get a rate.")
+    parser.add_argument("--wrk", action=argparse.BooleanOptionalAction, default=True, help="Throughput with wrk.")
+    parser.add_argument("--duration", type=int, default=30, help="Seconds per wrk run.")
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections.")
+    parser.add_argument("--only", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.year = args.year or time.localtime().tm_year - 1
+
+    if args.child:
+        print("RESULT " + json.dumps(run_child(args), default=str))
+        return
+
+    db = args.database
+    results: dict[str, Any] = {}
+    before = flag_scan.loadavg()
+    try:
+        if args.reuse:
+            manage(db, "migrate", "--no-input", "-v0")
+            if args.seed_sample:
+                print(f"Seeding {args.seed_sample:,} cases into a scratch database for the rate...", flush=True)
+                sample = seed_sample(db, args.seed_sample)
+                results["seed_rate"] = {**sample, "value": round(sample["cases"] / sample["seconds"]), "sample": True}
+        else:
+            print(f"Seeding {args.cases:,} cases into {db}...", flush=True)
+            seeded = seed(db, args.cases)
+            results["seed_rate"] = {**seeded, "value": round(seeded["cases"] / seeded["seconds"]), "sample": False}
+        STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+        manage(db, "collectstatic", "--no-input", "-v0")
+
+        child_args = [
+            "--child",
+            "--database",
+            db,
+            "--repeat",
+            str(args.repeat),
+            "--flag-repeat",
+            str(args.flag_repeat),
+            "--full-repeat",
+            str(args.full_repeat),
+            "--report-repeat",
+            str(args.report_repeat),
+            "--year",
+            str(args.year),
+            "--text",
+            args.text,
+        ]
+        if not args.flag_first:
+            child_args.append("--no-flag-first")
+        if args.only:
+            child_args += ["--only", *args.only]
+        done = subprocess.run(  # noqa: S603
+            [PYTHON, __file__, *child_args], cwd=ROOT, env=env_for(db), stdout=subprocess.PIPE, text=True, check=True
+        )
+        line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+        results.update(json.loads(line.removeprefix("RESULT ")))
+
+        if not args.only or "report_national" in args.only:
+            print("National report, XLSX and CSV in fresh processes...", flush=True)
+            national = report_bench.child(db, "selector", args.year, args.report_repeat)
+            results["report_national"] = {
+                **report_bench._summary(national),
+                "value": round(statistics.median(national["times"]), 3),
+                "p95": round(max(national["times"]), 3),
+                "cases_in_year": national["cases"],
+            }
+            xlsx = report_bench.child(db, "xlsx", args.year, args.report_repeat)
+            results["xlsx_national"] = {
+                **report_bench._summary(xlsx),
+                "value": round(statistics.median(xlsx["times"]), 3),
+                "p95": round(max(xlsx["times"]), 3),
+            }
+            detail = report_bench.child(db, "detail", args.year, 1)
+            results["csv_peak_memory"] = {**detail, "value": round(detail["peak_mb"], 1)}
+
+        if args.wrk and not args.only:
+            if shutil.which("wrk") is None:
+                sys.exit("wrk is not installed (apt-get install -y wrk), or run with --no-wrk")
+            results.update(throughput(db, args.duration, args.connections))
+    finally:
+        if not args.keep and not args.reuse:
+            flag_scan.psql(f'DROP DATABASE IF EXISTS "{db}"')
+
+    levels = [
+        results[k]["queries"]
+        for k in ("queue_ministry", "queue_province", "queue_city", "queue_county")
+        if k in results
+    ]
+    api_levels = [
+        results[k]["queries"] for k in ("api_list_ministry", "api_list_province", "api_list_county") if k in results
+    ]
+    results["query_count_constant"] = {
+        "queue": len(set(levels)) <= 1,
+        "api_list": len(set(api_levels)) <= 1,
+    }
+    results["machine"] = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "loadavg_before": before,
+        "loadavg_after": flag_scan.loadavg(),
+    }
+    results["database"] = db
+    results["targets"] = {k: {"target": t, "unit": u, "direction": d} for k, (t, u, d) in TARGETS.items()}
+    results["verdicts"] = {k: verdict(k, results[k].get("value")) for k in TARGETS if k in results}
+
+    rendered = table(results)
+    print()
+    print(f"{results.get('cases', '?'):,} cases in {db}; load average before {before}, after "
+          f"{results['machine']['loadavg_after']}")  # fmt: skip
+    print(rendered)
+    print(f"Query count constant across levels: queue {results['query_count_constant']['queue']}, "
+          f"API list {results['query_count_constant']['api_list']}")  # fmt: skip
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"run-{results.get('cases', 0)}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps({**results, "table": rendered}, indent=2, default=str))
+    print(f"\nWritten {path}")
+
+
+if __name__ == "__main__":
+    main()
