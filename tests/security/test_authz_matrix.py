@@ -1,0 +1,538 @@
+"""The authorization matrix of docs/authorization-matrix.md, run against the application.
+
+The document's tables are parsed, not copied: each browser-page row and each row of "the other endpoints" of the
+API is requested by every kind of caller and must answer exactly what its cell says; the API rows already run by
+tests/api/test_matrix.py must agree with that file cell for cell. A refused request (4xx, or a redirect to a
+log-in page) must leave every record as it was. Every route of the case pages and of the API must appear in
+some row, so a new view cannot go undocumented.
+
+Also here: a revoked membership and a deactivated account take effect on the very next request.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cached_property
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django import forms
+from django.conf import settings
+from django.db import transaction
+from django.test import Client
+from django.urls import get_resolver, resolve
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts import services as account_services
+from accounts.models import Membership, Role, SavedQueueFilter
+from cases import services
+from cases.api import evidence
+from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind
+from cases.forms import DispositionForm, OfficerForm, SupervisorFactsForm, SupportMeasureForm, SuspectForm
+from cases.models import Case, ExportStatus, Flag, Notification, ReportExport
+from cases.reports.services import export_file
+from tests.api.conftest import PDF, stored_files, token_client, upload
+from tests.api.test_matrix import ENDPOINTS as API_MATRIX_ENDPOINTS
+from tests.api.test_matrix import EXPECTED as API_MATRIX_EXPECTED
+from tests.api.test_matrix import ROLES, WORLD_ATTRIBUTE
+from tests.api.test_matrix import clients as api_clients
+from tests.api.test_matrix import snapshot as records_snapshot
+from tests.factories import PASSWORD, World, case_in, draft, member
+
+DOCUMENT = Path(settings.BASE_DIR) / "docs" / "authorization-matrix.md"
+HTML_SECTION = "Browser pages"
+API_MATRIX_SECTION = "API v1 — the role matrix of `tests/api/test_matrix.py`"
+API_OTHER_SECTION = "API v1 — the other endpoints"
+COLUMNS = {
+    "Owner": "owner",
+    "Other officer": "other_officer",
+    "Supervisor": "supervisor",
+    "Sibling supervisor": "sibling_supervisor",
+    "Ancestor supervisor": "ancestor",
+    "Admin": "admin",
+    "Anonymous": "anonymous",
+    "Deactivated": "deactivated",
+}
+assert tuple(COLUMNS.values()) == ROLES
+LOGIN_PREFIX = f"{settings.LOGIN_URL}?next="
+ADMIN_LOGIN_PREFIX = "/admin/login/?next="
+
+
+# --- reading the document --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    method: str
+    path: str  # with {placeholders}
+    cells: dict[str, str]  # role -> cell text
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def read_tables(text: str) -> dict[str, list[Row]]:
+    """The matrix tables of the document, by the heading they stand under."""
+    tables: dict[str, list[Row]] = {}
+    heading = ""
+    header: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            heading, header = line[3:].strip(), None
+            continue
+        if not line.startswith("|"):
+            header = None
+            continue
+        cells = _cells(line)
+        if header is None:
+            header = cells
+            continue
+        if set("".join(cells)) <= set("-: "):
+            continue
+        if header[:3] != ["Row", *header[1:2], "Request"] or header[3:] != list(COLUMNS):
+            continue  # not a matrix table (the people, the legend)
+        request = re.fullmatch(r"`(GET|POST|PUT|PATCH|DELETE) (\S+)`", cells[2])
+        assert request, f"{heading}: row {cells[0]} has no `METHOD /path` request: {cells[2]!r}"
+        row_id = cells[0].strip("`")
+        assert len(cells) == len(header), f"{heading}: row {row_id} has {len(cells)} cells, not {len(header)}"
+        tables.setdefault(heading, []).append(
+            Row(
+                id=row_id,
+                method=request[1].lower(),
+                path=request[2],
+                cells={COLUMNS[column]: cell for column, cell in zip(header[3:], cells[3:], strict=True)},
+            )
+        )
+    return tables
+
+
+TABLES = read_tables(DOCUMENT.read_text(encoding="utf-8"))
+HTML_ROWS = {row.id: row for row in TABLES.get(HTML_SECTION, [])}
+API_MATRIX_ROWS = {row.id: row for row in TABLES.get(API_MATRIX_SECTION, [])}
+API_OTHER_ROWS = {row.id: row for row in TABLES.get(API_OTHER_SECTION, [])}
+
+
+# --- the objects the rows act on -------------------------------------------------------------------------------
+
+
+class Fixture:
+    """The world and, built when a row first names them, the objects behind the placeholders."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def _intake(self) -> SimpleNamespace:
+        w = self.world
+        case = case_in(w, CaseStatus.INTAKE)
+        suspect = services.add_suspect(case=case, by=w.supervisor, name="张某", id_number="330106199001011234")
+        stored = evidence.validate_and_store(upload(PDF, "statement.pdf", "application/pdf"))
+        attachment = services.record_attachment(case=case, by=w.officer, **stored.attachment_fields())
+        support = services.record_support_measure(case=case, by=w.supervisor, kind=SupportKind.COMFORT_VISIT)
+        finding = services.raise_finding(case=case, by=w.supervisor, problem=FindingProblem.PROTRACTED, detail="久拖")
+        flag = Flag.objects.create(case=case, kind=FlagKind.STALLED, rule_code="SLA", raised_at=timezone.now())
+        return SimpleNamespace(
+            case=case, suspect=suspect, attachment=attachment, support=support, finding=finding, flag=flag
+        )
+
+    @cached_property
+    def on_intake(self) -> SimpleNamespace:
+        return self._intake()
+
+    @cached_property
+    def draft(self) -> Case:
+        return draft(self.world)
+
+    @cached_property
+    def export(self) -> ReportExport:
+        job = ReportExport.objects.create(
+            requested_by=self.world.supervisor,
+            unit=self.world.city,
+            year=timezone.localdate().year,
+            format="csv",
+            language="en",
+            status=ExportStatus.DONE,
+            progress=100,
+            file_name="report.csv",
+            created_at=timezone.now(),
+            finished_at=timezone.now(),
+        )
+        path = export_file(job)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"unit,cases\n330100,1\n")
+        return job
+
+    @cached_property
+    def saved_filter(self) -> SavedQueueFilter:
+        return account_services.save_queue_filter(user=self.world.supervisor, name="逾期", query="flag=overdue")
+
+    @cached_property
+    def by_status(self) -> dict[str, Case]:
+        return {}
+
+    def in_status(self, status: str) -> Case:
+        if status not in self.by_status:
+            self.by_status[status] = case_in(self.world, status)
+        return self.by_status[status]
+
+    def value(self, placeholder: str) -> Any:
+        """The object (or value) a placeholder of the document names; built on first use."""
+        makers: dict[str, Callable[[], Any]] = {
+            "intake": lambda: self.on_intake.case,
+            "suspect": lambda: self.on_intake.suspect,
+            "attachment": lambda: self.on_intake.attachment,
+            "support": lambda: self.on_intake.support,
+            "finding": lambda: self.on_intake.finding,
+            "flag": lambda: self.on_intake.flag,
+            "officer": lambda: self.on_intake.case.officers.get(),
+            "draft": lambda: self.draft,
+            "draft_officer": lambda: self.draft.officers.get(),
+            "referred": lambda: self.in_status(CaseStatus.REFERRED),
+            "supervision": lambda: self.in_status(CaseStatus.SUPERVISION),
+            "look_back": lambda: self.in_status(CaseStatus.LOOK_BACK),
+            "closed": lambda: self.in_status(CaseStatus.CLOSED),
+            "saved_filter": lambda: self.saved_filter,
+            "export": lambda: self.export,
+        }
+        if placeholder not in makers:
+            raise KeyError(f"unknown placeholder {{{placeholder}}} in {DOCUMENT.name}")
+        return makers[placeholder]()
+
+    def url(self, path: str) -> str:
+        return re.sub(r"\{(\w+)\}", lambda m: str(self.value(m[1]).pk), path)
+
+    def current(self, placeholder: str) -> Case:
+        return Case.objects.get(pk=self.value(placeholder).pk)
+
+
+# --- what the rows send ----------------------------------------------------------------------------------------
+
+
+def form_data(form: forms.BaseForm, **values: Any) -> dict[str, Any]:
+    """What a browser submits for an untouched form (its initial values), with ``values`` typed in."""
+    data: dict[str, Any] = {}
+    for field in form:
+        value = field.value()
+        if value is None or value is False:
+            continue
+        data[field.html_name] = "on" if value is True else value
+    data.update({form.add_prefix(name): value for name, value in values.items()})
+    return data
+
+
+def action(name: str, placeholder: str, **values: Any) -> Callable[[Fixture], dict[str, Any]]:
+    """The fields of a workflow action's form (prefixed with the action's name), with the case's version."""
+    return lambda fx: {f"{name}-{k}": v for k, v in {"version": fx.current(placeholder).version, **values}.items()}
+
+
+def versioned(placeholder: str, **values: Any) -> Callable[[Fixture], dict[str, Any]]:
+    return lambda fx: {"version": fx.current(placeholder).version, **values}
+
+
+HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
+    "queue-save": lambda fx: {"name": "我的案件", "query": "view=mine"},
+    "new": lambda fx: {
+        "unit": fx.world.station.pk,
+        "kind": "violent_attack",
+        "occurred_at": (timezone.localtime() - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+        "location": "北山街",
+        "channel": "web",
+    },
+    "draft-save": lambda fx: {"version": fx.current("draft").version, "summary": "被踢伤", "narrative": "经过"},
+    "draft-support": lambda fx: {"kinds": [SupportKind.LEGAL_SERVICE]},
+    "submit": action("submit", "draft"),
+    "withdraw": action("withdraw", "intake", reason="Filed by mistake"),
+    "reject": action("reject", "intake", reason="Not within scope"),
+    "refer": lambda fx: action("refer", "intake", target="internal_unit", to_unit=fx.world.county.pk, track="criminal")(
+        fx
+    ),
+    "refer-draft": lambda fx: action(
+        "refer", "draft", target="internal_unit", to_unit=fx.world.county.pk, track="criminal"
+    )(fx),
+    "acknowledge": action("acknowledge", "referred", external_reference="XH-2026-118"),
+    "acknowledge-intake": action("acknowledge", "intake", external_reference="XH-2026-118"),
+    "conclude": action("conclude", "supervision", reason="Attacker not identified"),
+    "reopen": action("reopen", "look_back", problem=FindingProblem.PROTRACTED, detail="久拖未结"),
+    "close": action("close", "look_back", officer_informed="on", disposition_consistent="on"),
+    "recall": action("recall", "closed", reason="New facts"),
+    "add-suspect": lambda fx: form_data(SuspectForm(prefix="suspect"), name="李某"),
+    "add-officer": lambda fx: form_data(OfficerForm(prefix="officer"), name="王警官"),
+    "assign": lambda fx: versioned("intake", assignee=fx.world.supervisor.pk)(fx),
+    "clock-pause": versioned("intake", reason="other", note="等待鉴定"),
+    "disposition": lambda fx: form_data(
+        DispositionForm(instance=fx.value("suspect"), prefix=f"d{fx.value('suspect').pk}"), disposition="admin_fine"
+    ),
+    "support": lambda fx: form_data(
+        SupportMeasureForm(case=fx.value("intake")), kind=SupportKind.COMFORT_VISIT, status="offered"
+    ),
+    "finding": lambda fx: {"problem": FindingProblem.PROTRACTED, "detail": "久拖"},
+    "facts": lambda fx: {
+        **form_data(SupervisorFactsForm(instance=fx.current("intake")), weapon="blunt"),
+        "version": fx.current("intake").version,
+    },
+    "note": lambda fx: {"text": "已电话联系"},
+    "evidence-upload": lambda fx: {"file": upload(PDF, "report.pdf", "application/pdf")},
+    "reports-export": lambda fx: {"unit": "330100", "year": timezone.localdate().year, "format": "csv"},
+    "set-language": lambda fx: {"language": "en", "next": "/"},
+}
+
+API_DATA: dict[str, Callable[[Fixture], Any]] = {
+    "token-obtain": lambda fx: {"username": "officer", "password": "not-the-password"},
+    "action-reject": lambda fx: {"reason": "Not within scope"},
+    "action-acknowledge": lambda fx: {"external_reference": "XH-2026-118"},
+    "action-conclude": lambda fx: {"reason": "Attacker not identified"},
+    "action-reopen": lambda fx: {"problem": FindingProblem.PROTRACTED, "detail": "久拖未结"},
+    "action-close": lambda fx: {"officer_informed": True, "disposition_consistent": True},
+    "action-recall": lambda fx: {"reason": "New facts"},
+    "clock-resume": lambda fx: {},
+    "suspect-patch": lambda fx: {"name": "李某"},
+    "support-patch": lambda fx: {"notes": "已安排慰问"},
+    "finding-rectify": lambda fx: {},
+}
+
+# Rows whose object must first be in a particular state.
+SETUP: dict[str, Callable[[Fixture], Any]] = {
+    "clock-resume": lambda fx: services.pause_clock(
+        case=fx.current("intake"), by=fx.world.supervisor, expected_version=None, reason="other"
+    ),
+}
+
+
+# --- callers ---------------------------------------------------------------------------------------------------
+
+
+def browsers(world: World) -> dict[str, Client]:
+    made = {}
+    for role, attribute in WORLD_ATTRIBUTE.items():
+        made[role] = Client(raise_request_exception=False)
+        made[role].force_login(getattr(world, attribute))
+    deactivated = member(world.city, Role.SUPERVISOR)
+    made["deactivated"] = Client(raise_request_exception=False)
+    made["deactivated"].force_login(deactivated)
+    account_services.deactivate_user(user=deactivated)
+    made["anonymous"] = Client(raise_request_exception=False)
+    return {role: made[role] for role in ROLES}
+
+
+def cell_of(response: Any) -> str:
+    """The answer as the document writes it."""
+    if hasattr(response, "streaming_content"):
+        b"".join(response.streaming_content)
+    location = response.get("Location", "")
+    if response.status_code in (301, 302) and location.startswith(LOGIN_PREFIX):
+        return f"{response.status_code} login"
+    if response.status_code in (301, 302) and location.startswith(ADMIN_LOGIN_PREFIX):
+        return f"{response.status_code} admin login"
+    return str(response.status_code)
+
+
+def is_refusal(cell: str) -> bool:
+    return cell.endswith("login") or int(cell.split()[0]) >= 400
+
+
+def records() -> tuple:
+    """Every row a request could write (the access log aside: a refusal is meant to leave its trace there)."""
+    return (
+        records_snapshot(),
+        tuple(SavedQueueFilter.objects.order_by("pk").values_list("pk", "user_id", "name", "query")),
+        tuple(ReportExport.objects.order_by("pk").values_list("pk", "status")),
+        tuple(Notification.objects.order_by("pk").values_list("pk", "read_at")),
+        tuple(Membership.objects.order_by("pk").values_list("pk", "user_id", "unit_id", "role")),
+        tuple(Case.objects.order_by("pk").values_list("pk", *_CASE_FACTS)),
+    )
+
+
+# Accepted requests that write nothing the snapshot compares: marking an empty inbox read, leaving, choosing a
+# language, and an inline report export (only its access-log entry is written).
+WRITES_NOTHING = {"notifications-read", "logout", "set-language", "reports-export"}
+_CASE_FACTS = ("summary", "narrative", "weapon", "police_fault", "paused_at", "pause_reason", "is_stalled")
+
+
+def run_row(row: Row, fx: Fixture, callers: dict[str, Any], data: Callable[[Fixture], Any] | None, api: bool) -> None:
+    url = fx.url(row.path)
+    if row.id in SETUP:
+        SETUP[row.id](fx)
+    if data:
+        data(fx)  # build whatever the payload names now, not inside a savepoint that is rolled back
+    answers: dict[str, str] = {}
+    changed_on_refusal: list[str] = []
+    unchanged_on_success: list[str] = []
+    for role in ROLES:
+        files_before = stored_files()
+        with transaction.atomic():
+            before = records()
+            payload = data(fx) if data else None
+            client = callers[role]
+            if api:
+                options = {"format": "json"} if payload is not None else {}
+                response = getattr(client, row.method)(url, payload, **options)
+            elif payload is not None:
+                response = getattr(client, row.method)(url, payload)
+            else:
+                response = getattr(client, row.method)(url)
+            answers[role] = cell_of(response)
+            changed = records() != before
+            if is_refusal(answers[role]) and changed:
+                changed_on_refusal.append(role)
+            if not is_refusal(answers[role]) and row.method != "get" and row.id not in WRITES_NOTHING and not changed:
+                unchanged_on_success.append(role)
+            transaction.set_rollback(True)
+        for name in stored_files() - files_before:
+            evidence.path_of(name).unlink()
+    assert answers == row.cells, (
+        f"{row.method.upper()} {url}: the document says {row.cells}, the site answers {answers}"
+    )
+    assert changed_on_refusal == [], f"records changed although the request was refused: {changed_on_refusal}"
+    assert unchanged_on_success == [], f"accepted, yet nothing was written: {unchanged_on_success}"
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+# --- the document itself ---------------------------------------------------------------------------------------
+
+
+def test_the_document_has_its_three_tables():
+    assert len(HTML_ROWS) == len(TABLES[HTML_SECTION]), "a row id is used twice in the browser table"
+    assert len(API_OTHER_ROWS) == len(TABLES[API_OTHER_SECTION]), "a row id is used twice in the API table"
+    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (53, 31, 21)
+
+
+def _route_names(namespace: str) -> set[str]:
+    resolver = get_resolver()
+    found = resolver.namespace_dict[namespace][1]
+    return {f"{namespace}:{p.name}" for p in found.url_patterns if getattr(p, "name", None)}
+
+
+def _resolved_names(rows: list[Row]) -> set[str]:
+    fake = re.compile(r"\{\w+\}")
+    return {resolve(fake.sub("1", row.path).split("?")[0]).view_name for row in rows}
+
+
+def test_every_case_page_and_api_route_has_a_row():
+    html = _resolved_names(list(HTML_ROWS.values()))
+    api = _resolved_names([*API_MATRIX_ROWS.values(), *API_OTHER_ROWS.values(), *HTML_ROWS.values()])
+    assert _route_names("cases") - html == set(), "case pages without a row in the browser table"
+    assert _route_names("api") - api == set(), "API routes without a row in the API tables"
+
+
+def test_every_post_row_says_what_it_sends():
+    posted = {row.id for row in HTML_ROWS.values() if row.method != "get"}
+    silent = {"notifications-read", "queue-delete", "remove-officer", "unknown-action", "logout"}
+    assert set(HTML_DATA) - posted == set(), "form data for rows the document does not have"
+    assert posted - set(HTML_DATA) == silent
+    assert set(API_DATA) <= set(API_OTHER_ROWS)
+
+
+def test_the_api_table_is_the_api_role_matrix():
+    """Same rows, same requests, same cells as tests/api/test_matrix.py (which runs them)."""
+    stub = SimpleNamespace(
+        case=SimpleNamespace(
+            pk="{intake}",
+            officers=SimpleNamespace(get=lambda: SimpleNamespace(pk="{officer}")),
+            occurred_at=SimpleNamespace(year="{year}"),
+        ),
+        draft=SimpleNamespace(pk="{draft}"),
+        suspect=SimpleNamespace(pk="{suspect}"),
+        attachment=SimpleNamespace(pk="{attachment}"),
+        flag=SimpleNamespace(pk="{flag}"),
+    )
+    in_test = {name: (call.method, call.url(stub)) for name, call in API_MATRIX_ENDPOINTS.items()}
+    in_document = {row.id: (row.method, row.path) for row in API_MATRIX_ROWS.values()}
+    assert in_document == in_test
+    cells = {row.id: tuple(int(row.cells[role]) for role in ROLES) for row in API_MATRIX_ROWS.values()}
+    assert cells == API_MATRIX_EXPECTED
+
+
+# --- the rows, run ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("row_id", list(HTML_ROWS))
+def test_browser_page(world, media, row_id):
+    row = HTML_ROWS[row_id]
+    run_row(row, Fixture(world), browsers(world), HTML_DATA.get(row_id), api=False)
+
+
+@pytest.mark.parametrize("row_id", list(API_OTHER_ROWS))
+def test_api_endpoint(world, media, row_id):
+    row = API_OTHER_ROWS[row_id]
+    fx = Fixture(world)
+    fx.url(row.path)  # build the objects before the deactivated caller's account is made
+    run_row(row, fx, api_clients(world), API_DATA.get(row_id), api=True)
+
+
+# --- changes of standing ---------------------------------------------------------------------------------------
+
+
+def test_a_revoked_membership_ends_access_on_the_next_request(world, media):
+    case = case_in(world, CaseStatus.INTAKE)
+    browser = Client()
+    browser.force_login(world.supervisor)
+    api = token_client(world.supervisor)
+    page, endpoint = f"/cases/{case.pk}/", f"/api/v1/cases/{case.pk}/"
+    assert (browser.get(page).status_code, api.get(endpoint).status_code) == (200, 200)
+    assert browser.get("/queue/").status_code == 200
+
+    account_services.revoke_membership(membership=Membership.objects.get(user=world.supervisor, unit=world.city))
+
+    assert (browser.get(page).status_code, api.get(endpoint).status_code) == (404, 404)
+    assert browser.get("/queue/").status_code == 403
+    before = records()
+    note = browser.post(f"/cases/{case.pk}/notes/", {"text": "仍想补充"})
+    assert (note.status_code, records()) == (404, before)
+
+
+def _logged_in_browser(username: str) -> Client:
+    browser = Client()
+    response = browser.post("/accounts/login/", {"username": username, "password": PASSWORD})
+    assert (response.status_code, response["Location"]) == (302, settings.LOGIN_REDIRECT_URL)
+    return browser
+
+
+def test_deactivation_ends_the_accounts_sessions_and_tokens_at_once(world, media):
+    case = case_in(world, CaseStatus.INTAKE)
+    page = f"/cases/{case.pk}/"
+    desk, laptop = _logged_in_browser("supervisor"), _logged_in_browser("supervisor")
+    terminal = token_client(world.supervisor)
+    assert (desk.get(page).status_code, laptop.get(page).status_code) == (200, 200)
+    assert terminal.get("/api/v1/me/").status_code == 200
+
+    account_services.deactivate_user(user=world.supervisor)
+
+    response = laptop.get(page)
+    assert (response.status_code, response["Location"]) == (302, f"{LOGIN_PREFIX}{page}")
+    assert desk.get("/queue/")["Location"] == f"{LOGIN_PREFIX}/queue/"
+    assert terminal.get("/api/v1/me/").status_code == 401
+    assert terminal.get(f"/api/v1/cases/{case.pk}/").status_code == 401
+    assert not Token.objects.filter(user=world.supervisor).exists()
+    # Nor can the account log in again.
+    assert Client().post("/accounts/login/", {"username": "supervisor", "password": PASSWORD}).status_code == 200
+    token = APIClient().post("/api/v1/auth/token/", {"username": "supervisor", "password": PASSWORD}, format="json")
+    assert token.status_code == 400
+
+
+def test_a_reactivated_account_must_log_in_again(world, media):
+    """Deactivation ends the sessions; it does not suspend them until an administrator ticks "active" again."""
+    case = case_in(world, CaseStatus.INTAKE)
+    page = f"/cases/{case.pk}/"
+    laptop = _logged_in_browser("supervisor")
+    assert laptop.get(page).status_code == 200
+
+    account_services.deactivate_user(user=world.supervisor)
+    assert laptop.get(page).status_code == 302
+    # An administrator reactivates the account (the admin site's "active" box saves the user like this).
+    world.supervisor.refresh_from_db()
+    world.supervisor.is_active = True
+    world.supervisor.save()
+
+    response = laptop.get(page)
+    assert (response.status_code, response.get("Location")) == (302, f"{LOGIN_PREFIX}{page}")

@@ -1,0 +1,385 @@
+"""Default deny, proven route by route: every URL pattern of the site is requested with GET, POST, PUT, PATCH and
+DELETE by callers who may not use it, and every answer must be a refusal.
+
+The walk iterates the resolver itself (the case pages, accounts, the language switch, the admin site, the API
+with its schema, docs and catch-all, the health probes, regular-expression routes included), so a route added
+later is walked too. Each pattern becomes a concrete URL whose path arguments name real objects (a case under
+supervision, its involved officer, suspect, evidence, support measure and finding, the filer's draft, a flag,
+a saved queue filter, a report export, an authenticator); the URL must resolve back to the same pattern.
+
+A refusal is a redirect to the log-in page (for admin routes the admin site's own log-in page also counts), 401,
+403, 404 or 405: never a 2xx, never a 500, never a redirect elsewhere. The only exceptions are the routes of
+``PUBLIC``, each with the exact answer it gives per method; any other method on them must refuse as well.
+
+A new route needs no entry here unless its path arguments are new (then the walk fails saying which value to
+add) or it is meant to be public (then it fails until it is listed in ``PUBLIC``).
+
+Callers: anonymous; a superuser whose session was logged in and whose account was then switched off
+(``is_active = False`` written directly, not through the service, so the flag alone must end access); and, on
+the API routes, the same account's API token, which still exists because the service was not used.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls.resolvers import RegexPattern, RoutePattern
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
+
+from accounts import services as account_services
+from accounts.models import Role, SavedQueueFilter, User
+from cases import services
+from cases.api import evidence
+from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind
+from cases.models import (
+    Attachment,
+    Case,
+    Flag,
+    InvolvedOfficer,
+    ReportExport,
+    SupervisionFinding,
+    SupportMeasure,
+    Suspect,
+)
+from tests.api.conftest import PDF, upload
+from tests.factories import World, case_in, draft, member
+
+METHODS = ("get", "post", "put", "patch", "delete")
+LOGIN_PREFIX = f"{settings.LOGIN_URL}?next="
+ADMIN_LOGIN_PREFIX = "/admin/login/?next="
+DENIAL_CODES = {401, 403, 404, 405}
+
+
+# --- the routes ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    key: str  # the joined pattern text, as ``ResolverMatch.route`` reports it
+    name: str | None  # namespaced, e.g. "cases:detail"; None for unnamed admin redirects and catch-alls
+    patterns: tuple[Any, ...]  # the pattern objects from the root down
+
+    @property
+    def area(self) -> str:
+        """The group the route is walked in: its first path segment, but each accounts page on its own (some are
+        public, some not)."""
+        depth = 2 if self.key.startswith("accounts/") else 1
+        return "/".join(s for s in self.key.split("/")[:depth] if s) or "home"
+
+
+def _join(route1: str, route2: str) -> str:
+    # Django's own rule (URLResolver._join_route): the second route loses a leading "^".
+    return route2 if not route1 else route1 + route2.removeprefix("^")
+
+
+def _walk(patterns: list[Any], key: str = "", namespaces: tuple[str, ...] = (), chain: tuple = ()) -> Iterator[Route]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            spaces = (*namespaces, entry.namespace) if entry.namespace else namespaces
+            yield from _walk(entry.url_patterns, _join(key, str(entry.pattern)), spaces, (*chain, entry.pattern))
+        else:
+            assert isinstance(entry, URLPattern)
+            name = ":".join((*namespaces, entry.name)) if entry.name else None
+            yield Route(_join(key, str(entry.pattern)), name, (*chain, entry.pattern))
+
+
+ROUTES: list[Route] = list(_walk(get_resolver().url_patterns))
+AREAS = sorted({route.area for route in ROUTES})
+
+
+# --- the public routes -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    location: str = ""  # the exact Location header (none but on redirects)
+
+
+# Route key -> the exact answer per method for callers without a session. Methods not listed must refuse.
+PUBLIC: dict[str, dict[str, Answer]] = {
+    # The log-in page (a PUT is handled as a POST by Django's form views: an empty form, shown again).
+    "accounts/login/": {"get": Answer(200), "post": Answer(200), "put": Answer(200)},
+    # The language switch is on the log-in page; without a "next" it sends the browser home.
+    "i18n/setlang/": {m: Answer(302, "/") for m in METHODS},
+    # The admin site's own log-in form.
+    "admin/login/": {"get": Answer(200), "post": Answer(200), "put": Answer(200)},
+    # Terminals log in here: the body must be JSON (415 for the empty form body the walk sends).
+    "api/v1/auth/token/": {"post": Answer(415)},
+    # Liveness and readiness probes, GET only.
+    "healthz": {"get": Answer(200)},
+    "readyz": {"get": Answer(200)},
+    # Not public, although Django's auth URLs bring them along: the password-reset pages (accounts/password_reset/,
+    # accounts/reset/...). Accounts are managed by administrators; a self-service reset by e-mail would let
+    # whoever reads an officer's mailbox set a new password without the old one.
+}
+
+
+# --- concrete URLs ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Objects:
+    world: World
+    case: Case  # under supervision: it has a referral, an involved officer, a suspect, evidence, support, a finding
+    draft: Case
+    draft_officer: InvolvedOfficer
+    suspect: Suspect
+    attachment: Attachment
+    support: SupportMeasure
+    finding: SupervisionFinding
+    flag: Flag
+    saved_filter: SavedQueueFilter
+    export: ReportExport
+    device: TOTPDevice
+    superuser: User
+
+
+def build_objects(world: World) -> Objects:
+    case = case_in(world, CaseStatus.SUPERVISION)
+    suspect = services.add_suspect(case=case, by=world.supervisor, name="张某")
+    stored = evidence.validate_and_store(upload(PDF, "statement.pdf", "application/pdf"))
+    attachment = services.record_attachment(case=case, by=world.officer, **stored.attachment_fields())
+    support = services.record_support_measure(case=case, by=world.supervisor, kind=SupportKind.COMFORT_VISIT)
+    finding = services.raise_finding(case=case, by=world.supervisor, problem=FindingProblem.PROTRACTED, detail="久拖")
+    flag = Flag.objects.create(case=case, kind=FlagKind.STALLED, rule_code="SLA", raised_at=timezone.now())
+    a_draft = draft(world)
+    superuser = member(world.ministry, Role.SUPERVISOR, is_staff=True, is_superuser=True)
+    return Objects(
+        world=world,
+        case=Case.objects.get(pk=case.pk),
+        draft=a_draft,
+        draft_officer=a_draft.officers.get(),
+        suspect=suspect,
+        attachment=attachment,
+        support=support,
+        finding=finding,
+        flag=flag,
+        saved_filter=account_services.save_queue_filter(user=world.supervisor, name="逾期", query="flag=overdue"),
+        export=ReportExport.objects.create(
+            requested_by=world.supervisor,
+            unit=world.city,
+            year=case.occurred_at.year,
+            format="xlsx",
+            language="en",
+            created_at=timezone.now(),
+        ),
+        device=TOTPDevice.objects.create(user=world.supervisor, name="authenticator", confirmed=True),
+        superuser=superuser,
+    )
+
+
+Value = Callable[[Objects], Any]
+CASE: Value = lambda o: o.case.pk  # noqa: E731
+
+# Path arguments by route name, then argument name.
+ARGUMENTS: dict[str, dict[str, Value]] = {
+    "cases:queue-delete": {"saved_id": lambda o: o.saved_filter.pk},
+    "cases:detail": {"pk": CASE},
+    "cases:edit": {"pk": lambda o: o.draft.pk, "step": lambda o: "incident"},
+    "cases:action": {"pk": CASE, "action": lambda o: "conclude"},
+    "cases:add-party": {"pk": CASE, "party": lambda o: "suspect"},
+    "cases:remove-officer": {"pk": lambda o: o.draft.pk, "officer_id": lambda o: o.draft_officer.pk},
+    "cases:assign": {"pk": CASE},
+    "cases:clock": {"pk": CASE, "move": lambda o: "pause"},
+    "cases:disposition": {"pk": CASE, "suspect_id": lambda o: o.suspect.pk},
+    "cases:support": {"pk": CASE},
+    "cases:finding": {"pk": CASE},
+    "cases:facts": {"pk": CASE},
+    "cases:note": {"pk": CASE},
+    "cases:evidence-upload": {"pk": CASE},
+    "cases:evidence-download": {"pk": CASE, "attachment_id": lambda o: o.attachment.pk},
+    "cases:reports-export-status": {"pk": lambda o: o.export.pk},
+    "cases:reports-export-download": {"pk": lambda o: o.export.pk},
+    # A genuine reset link for the filing officer.
+    "password_reset_confirm": {
+        "uidb64": lambda o: urlsafe_base64_encode(force_bytes(o.world.officer.pk)),
+        "token": lambda o: default_token_generator.make_token(o.world.officer),
+    },
+    "admin:view_on_site": {
+        "content_type_id": lambda o: ContentType.objects.get_for_model(Case).pk,
+        "object_id": CASE,
+    },
+    "admin:auth_user_password_change": {"id": lambda o: o.world.officer.pk},
+    "admin:otp_totp_totpdevice_config": {"pk": lambda o: o.device.pk},
+    "admin:otp_totp_totpdevice_qrcode": {"pk": lambda o: o.device.pk},
+    "api:flag-acknowledge": {"pk": lambda o: o.flag.pk},
+    "api:case": {"pk": CASE},
+    "api:case-officer": {"pk": lambda o: o.case.officers.get().pk},
+    "api:case-suspect": {"pk": lambda o: o.suspect.pk},
+    "api:case-suspect-disposition": {"pk": lambda o: o.suspect.pk},
+    "api:case-support-measure": {"pk": lambda o: o.support.pk},
+    "api:case-finding-rectify": {"pk": lambda o: o.finding.pk},
+    "api:case-attachment-download": {"pk": lambda o: o.attachment.pk},
+}
+# Every API route under a case names it as ``case_pk``.
+API_CASE_ARGUMENT = "case_pk"
+
+# Regular-expression routes: the concrete path, by route name or (unnamed) by route key.
+REGEX_URLS: dict[str, str] = {
+    "admin:app_list": "/admin/cases/",
+    "admin/(?P<url>.*)$": "/admin/no-such-page/",
+    "api:not-found": "/api/v1/no-such-endpoint/",
+}
+
+ADMIN_MODEL_ROUTE = re.compile(r"^admin/(?P<app>\w+)/(?P<model>\w+)/")
+CONVERTER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<argument>[^>]+)>")
+
+
+class UnbuildableRoute(Exception):
+    pass
+
+
+def _admin_object_id(route: Route) -> str:
+    """An existing row of the admin page's model (a row that does not exist when the fixture has none)."""
+    found = ADMIN_MODEL_ROUTE.match(route.key)
+    if not found:
+        raise UnbuildableRoute("an admin route with an object id but no app/model in its path")
+    model = apps.get_model(found["app"], found["model"])
+    row = model._default_manager.order_by("pk").first()
+    return str(row.pk) if row is not None else "0"
+
+
+def _argument(route: Route, argument: str, objects: Objects) -> str:
+    given = ARGUMENTS.get(route.name or "", {})
+    if argument in given:
+        return str(given[argument](objects))
+    if route.key.startswith("api/") and argument == API_CASE_ARGUMENT:
+        return str(objects.case.pk)
+    if route.key.startswith("admin/") and argument == "object_id":
+        return _admin_object_id(route)
+    raise UnbuildableRoute(f"no value for <{argument}>: add one to ARGUMENTS[{route.name!r}]")
+
+
+def concrete_url(route: Route, objects: Objects) -> str:
+    if any(isinstance(p, RegexPattern) for p in route.patterns):
+        url = REGEX_URLS.get(route.name or "") or REGEX_URLS.get(route.key)
+        if url is None:
+            raise UnbuildableRoute(f"a regular-expression route: add a concrete path to REGEX_URLS[{route.key!r}]")
+        return url
+    assert all(isinstance(p, RoutePattern) for p in route.patterns)
+    return "/" + CONVERTER.sub(lambda m: _argument(route, m["argument"], objects), route.key)
+
+
+# --- the answers -----------------------------------------------------------------------------------------------
+
+
+def is_refusal(route: Route, status: int, location: str) -> bool:
+    if status in DENIAL_CODES:
+        return True
+    if status in (301, 302):
+        return location.startswith(LOGIN_PREFIX) or (
+            route.key.startswith("admin/") and location.startswith(ADMIN_LOGIN_PREFIX)
+        )
+    return False
+
+
+def request(client: Client, method: str, url: str) -> tuple[int, str]:
+    response = getattr(client, method)(url)
+    if hasattr(response, "streaming_content"):
+        b"".join(response.streaming_content)
+    return response.status_code, response.get("Location", "")
+
+
+def walk(area: str, objects: Objects, client: Client, before_each: Callable[[], None] = lambda: None) -> list[str]:
+    """Request every route of the area with every method; the list of wrong answers (empty when all is well)."""
+    wrong: list[str] = []
+    walked = 0
+    for route in (r for r in ROUTES if r.area == area):
+        label = route.name or route.key
+        try:
+            url = concrete_url(route, objects)
+        except UnbuildableRoute as exc:
+            wrong.append(f"{route.key} ({label}): cannot build a URL, {exc}")
+            continue
+        match = resolve(url.split("?")[0])
+        if match.route != route.key:
+            wrong.append(f"{route.key} ({label}): {url} resolves to {match.route!r} instead")
+            continue
+        public = PUBLIC.get(route.key, {})
+        for method in METHODS:
+            before_each()
+            status, location = request(client, method, url)
+            walked += 1
+            if method in public:
+                expected = public[method]
+                if (status, location) != (expected.status, expected.location):
+                    wrong.append(
+                        f"{method.upper()} {url} ({label}): public route answered {status} {location!r}, "
+                        f"expected {expected.status} {expected.location!r}"
+                    )
+            elif not is_refusal(route, status, location):
+                hint = "" if route.key in PUBLIC else " — a route open to this caller must be listed in PUBLIC"
+                wrong.append(f"{method.upper()} {url} ({label}): answered {status} {location!r}, not a refusal{hint}")
+    assert walked, f"no route walked in area {area!r}"
+    return wrong
+
+
+# --- the tests -------------------------------------------------------------------------------------------------
+
+
+def test_the_walk_sees_every_kind_of_route():
+    keys = {route.key for route in ROUTES}
+    assert not set(PUBLIC) - keys, f"PUBLIC lists routes that no longer exist: {sorted(set(PUBLIC) - keys)}"
+    # Every area of the site is walked, the regular-expression routes among them.
+    assert {"home", "cases", "queue", "notifications", "reports", "i18n", "admin", "api"} <= set(AREAS)
+    assert {"accounts/login", "accounts/logout", "accounts/mfa", "accounts/password_change"} <= set(AREAS)
+    assert {"healthz", "readyz"} <= set(AREAS)
+    regex_routes = {r.key for r in ROUTES if any(isinstance(p, RegexPattern) for p in r.patterns)}
+    assert {"admin/(?P<url>.*)$", "api/v1/.*$"} <= regex_routes
+    assert len(ROUTES) == len(keys), "two routes share one pattern text"
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_anonymous_callers_are_refused_everywhere_but_the_public_routes(world, settings, tmp_path, area):
+    settings.MEDIA_ROOT = tmp_path
+    objects = build_objects(world)
+    wrong = walk(area, objects, Client(raise_request_exception=False))
+    assert wrong == [], "\n".join(wrong)
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_a_deactivated_session_is_refused_on_its_next_request(world, settings, tmp_path, area):
+    settings.MEDIA_ROOT = tmp_path
+    objects = build_objects(world)
+    user = objects.superuser
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    # Logged in and let in (the admin index is for staff only).
+    assert client.get("/admin/").status_code == 200
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    session_key = client.session.session_key
+
+    def session_still_there() -> None:
+        # The refusal must come from the account flag, not from a session that some request ended.
+        session = Session.objects.get(session_key=session_key)
+        assert session.get_decoded()["_auth_user_id"] == str(user.pk)
+
+    wrong = walk(area, objects, client, before_each=session_still_there)
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_a_deactivated_accounts_api_token_is_refused_on_every_api_route(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    objects = build_objects(world)
+    user = objects.superuser
+    token = Token.objects.create(user=user)
+    client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get("/api/v1/me/").status_code == 200
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert Token.objects.filter(pk=token.pk).exists()
+    wrong = walk("api", objects, client)
+    assert wrong == [], "\n".join(wrong)
