@@ -2,7 +2,7 @@
 
 Independent of DRF so the browser UI can use the same checks::
 
-    stored = validate_and_store(request.FILES["file"])   # raises ValidationError({"file": ...}) when refused
+    stored = validate_and_store(request.FILES["file"], case=case)   # raises ValidationError({"file": ...})
     try:
         services.record_attachment(case=case, by=user, **stored.attachment_fields(), description=...)
     except Exception:
@@ -10,12 +10,22 @@ Independent of DRF so the browser UI can use the same checks::
         raise
 
 Rules: the content type is decided by the file's first bytes (magic numbers), never by its name or the
-type the client declares; only JPEG, PNG, PDF and MP4 are accepted; the size is capped by
-``RIGHTSGUARD_MAX_UPLOAD_BYTES`` (25 MiB by default); files are written under ``MEDIA_ROOT/evidence`` with a
-random name, and their SHA-256 is computed while they are written.
+type the client declares; only JPEG, PNG, PDF and MP4 are accepted, so archives (ZIP, RAR, 7z, gzip) are refused
+by their first bytes and never opened; the size is capped by ``RIGHTSGUARD_MAX_UPLOAD_BYTES`` (25 MiB by default)
+and, when the case is given, by the room left under ``RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES`` (500 MiB per case by
+default), both while the file is received; files are written under ``MEDIA_ROOT/evidence`` with a random name.
+
+JPEG and PNG images are decoded and re-encoded before they are kept: the EXIF orientation is applied to the
+pixels, then all metadata (EXIF with GPS positions, XMP, comments, PNG text chunks) is dropped, and an embedded
+colour profile is converted to sRGB so the picture looks the same without it. Images over
+``RIGHTSGUARD_MAX_IMAGE_PIXELS`` (60 megapixels by default) are refused before any pixel is decoded, as are
+images that do not decode completely and animated PNGs. Of a multi-picture JPEG (MPO) the primary picture is
+kept. The stored size and SHA-256 are those of the file as stored.
 """
 
+import contextlib
 import hashlib
+import io
 import os
 import unicodedata
 import uuid
@@ -26,10 +36,18 @@ from typing import Any, BinaryIO, Protocol
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from PIL import Image, ImageCms, ImageOps
+
+from cases.models import Attachment, Case
 
 DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+DEFAULT_MAX_CASE_EVIDENCE_BYTES = 500 * 1024 * 1024
+DEFAULT_MAX_IMAGE_PIXELS = 60_000_000
+JPEG_QUALITY = 92
 # The longest signature checked below is the 12-byte ISO base-media header.
 _SNIFF_BYTES = 32
 # Major brands of the ISO base-media ("ftyp") family that are MP4 video. QuickTime, 3GPP and HEIF images share
@@ -71,6 +89,19 @@ class StoredFile:
 
 def max_upload_bytes() -> int:
     return int(getattr(settings, "RIGHTSGUARD_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES))
+
+
+def max_case_evidence_bytes() -> int:
+    return int(getattr(settings, "RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES", DEFAULT_MAX_CASE_EVIDENCE_BYTES))
+
+
+def max_image_pixels() -> int:
+    return int(getattr(settings, "RIGHTSGUARD_MAX_IMAGE_PIXELS", DEFAULT_MAX_IMAGE_PIXELS))
+
+
+def case_evidence_bytes(case: Case) -> int:
+    """The total size of the evidence a case already holds."""
+    return Attachment.objects.filter(case=case).aggregate(total=Sum("size"))["total"] or 0
 
 
 def evidence_dir() -> Path:
@@ -118,15 +149,131 @@ def _too_large(limit: int) -> ValidationError:
     )
 
 
-def validate_and_store(uploaded_file: Upload) -> StoredFile:
+def _case_full(used: int, limit: int) -> ValidationError:
+    return _refuse(
+        _("This case already holds %(used)s of evidence; the limit per case is %(limit)s.")
+        % {"used": filesizeformat(used), "limit": filesizeformat(limit)},
+        "case_evidence_full",
+    )
+
+
+def _image_invalid() -> ValidationError:
+    return _refuse(_("The image could not be read completely; it may be damaged or truncated."), "image_invalid")
+
+
+def _image_too_large(limit: int) -> ValidationError:
+    return _refuse(
+        _("The image has too many pixels; at most %(limit)s pixels are accepted.")
+        % {"limit": number_format(limit, force_grouping=True)},
+        "image_too_large",
+    )
+
+
+@dataclass(frozen=True)
+class _CaseRoom:
+    """How much evidence a case holds and may hold."""
+
+    used: int
+    limit: int
+
+    @property
+    def left(self) -> int:
+        return self.limit - self.used
+
+    def full(self) -> ValidationError:
+        return _case_full(self.used, self.limit)
+
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+# Modes whose transparency PNG keeps in a tRNS chunk (RGBA and LA carry it in the pixels).
+_TRNS_MODES = frozenset({"1", "L", "I", "I;16", "P", "RGB"})
+
+
+def _check_pixels(size: tuple[int, int], limit: int) -> None:
+    width, height = size
+    if width * height > limit:
+        raise _image_too_large(limit)
+
+
+def sanitised_image(path: Path, content_type: str) -> bytes:
+    """The image at ``path`` decoded and re-encoded without metadata, upright, in sRGB.
+
+    Raises ``ValidationError({"file": …})`` (codes ``image_too_large``, ``image_invalid``, ``image_animated``) when
+    the image is over the pixel limit, does not decode completely, or is an animated PNG. The pixel count is
+    checked from the header, before any pixel is decoded.
+    """
+    image_format = "JPEG" if content_type == "image/jpeg" else "PNG"
+    limit = max_image_pixels()
+    try:
+        if image_format == "PNG":
+            # verify() walks every chunk with its checksum up to IEND, which decoding alone does not.
+            with Image.open(path, formats=["PNG"]) as probe:
+                _check_pixels(probe.size, limit)
+                probe.verify()
+        with Image.open(path, formats=[image_format]) as image:
+            _check_pixels(image.size, limit)
+            if image_format == "PNG" and getattr(image, "is_animated", False):
+                raise _refuse(
+                    _("Animated PNG images are not accepted; upload a recording as an MP4 video."), "image_animated"
+                )
+            image.load()
+            picture = ImageOps.exif_transpose(image)
+            icc_profile = picture.info.get("icc_profile")
+            transparency = picture.info.get("transparency")
+        if icc_profile and picture.mode in ("RGB", "RGBA", "CMYK"):
+            # An unusable profile is dropped and the pixels are kept as they are.
+            with contextlib.suppress(ImageCms.PyCMSError, OSError, ValueError):
+                picture = ImageCms.profileToProfile(
+                    picture,
+                    ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)),
+                    _SRGB,
+                    outputMode="RGBA" if picture.mode == "RGBA" else "RGB",
+                )
+        # Nothing of the original's metadata travels to the encoder: it only sees what is passed below.
+        picture.info = {}
+        picture.encoderinfo = {}
+        out = io.BytesIO()
+        if image_format == "JPEG":
+            if picture.mode not in ("L", "RGB", "CMYK"):
+                picture = picture.convert("RGB")
+                picture.info = {}
+            picture.save(out, "JPEG", quality=JPEG_QUALITY)
+        else:
+            options = {"transparency": transparency} if transparency is not None and picture.mode in _TRNS_MODES else {}
+            picture.save(out, "PNG", **options)
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow's own, higher limit (its MAX_IMAGE_PIXELS) refused the header first.
+        raise _image_too_large(limit) from None
+    except Exception:
+        # Any failure to decode untrusted image data is a refusal of the file, never a server error.
+        raise _image_invalid() from None
+    return out.getvalue()
+
+
+def validate_and_store(uploaded_file: Upload, case: Case | None = None) -> StoredFile:
     """Check the upload's size and content type and write it to evidence storage.
 
-    Raises ``ValidationError({"file": …})`` (codes ``file_empty``, ``file_too_large``, ``file_type_not_allowed``)
-    and leaves nothing on disk when the file is refused.
+    With a ``case``, the file must also fit in the room the case has left under
+    ``RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES``. JPEG and PNG images are stored re-encoded without metadata (see the
+    module docstring).
+
+    Raises ``ValidationError({"file": …})`` (codes ``file_empty``, ``file_too_large``, ``case_evidence_full``,
+    ``file_type_not_allowed``, ``image_too_large``, ``image_invalid``, ``image_animated``) and leaves nothing on
+    disk when the file is refused.
     """
-    limit = max_upload_bytes()
+    room = _CaseRoom(used=case_evidence_bytes(case), limit=max_case_evidence_bytes()) if case is not None else None
+    if room is not None and room.left <= 0:
+        raise room.full()
+    per_file = max_upload_bytes()
+    limit = per_file if room is None else min(per_file, room.left)
+
+    def refusal(size: int) -> ValidationError:
+        return _too_large(per_file) if room is None or size > per_file else room.full()
+
     if uploaded_file.size is not None and uploaded_file.size > limit:
-        raise _too_large(limit)
+        raise refusal(uploaded_file.size)
     directory = evidence_dir()
     directory.mkdir(parents=True, exist_ok=True)
     stored_name = uuid.uuid4().hex
@@ -141,7 +288,7 @@ def validate_and_store(uploaded_file: Upload) -> StoredFile:
             for chunk in uploaded_file.chunks():
                 size += len(chunk)
                 if size > limit:
-                    raise _too_large(limit)
+                    raise refusal(size)
                 if len(head) < _SNIFF_BYTES:
                     head += chunk[: _SNIFF_BYTES - len(head)]
                 digest.update(chunk)
@@ -157,6 +304,15 @@ def validate_and_store(uploaded_file: Upload) -> StoredFile:
                 ),
                 "file_type_not_allowed",
             )
+        if content_type in ("image/jpeg", "image/png"):
+            clean = sanitised_image(path, content_type)
+            size = len(clean)
+            if room is not None and size > room.left:
+                raise room.full()
+            digest = hashlib.sha256(clean)
+            # The same file, rewritten in place: what is kept is only the re-encoded picture.
+            with path.open("wb") as out:
+                out.write(clean)
     except BaseException:
         path.unlink(missing_ok=True)
         raise

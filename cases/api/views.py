@@ -542,7 +542,10 @@ class AttachmentListView(CaseScoped):
         summary=gettext_lazy("Upload evidence"),
         description=gettext_lazy(
             "multipart/form-data. The type is decided by the file's content: JPEG, PNG, PDF or MP4; anything "
-            "else, an empty file or one over the size limit is refused with 400."
+            "else, an empty file, one over the size limit or one that would take the case over its evidence limit "
+            "is refused with 400. JPEG and PNG images are stored re-encoded, upright and without their metadata "
+            "(EXIF, GPS position, XMP, comments, text chunks), so the stored size and SHA-256 are those of the "
+            "re-encoded file; images that do not decode completely or have too many pixels are refused with 400."
         ),
         request={"multipart/form-data": s.AttachmentUploadSerializer},
         responses=responses({201: s.AttachmentSerializer}, 400, 401, 403, 404, 422),
@@ -552,7 +555,7 @@ class AttachmentListView(CaseScoped):
     def post(self, request: Request, case_pk: int) -> Response:
         fields = validated(s.AttachmentUploadSerializer, request)
         case = self.case
-        stored = evidence.validate_and_store(fields["file"])
+        stored = evidence.validate_and_store(fields["file"], case=case)
         try:
             attachment = services.record_attachment(
                 case=case, by=request.user, description=fields.get("description", ""), **stored.attachment_fields()

@@ -28,7 +28,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
     wants_json = request.headers.get("Accept", "").startswith("application/json")
     if form.is_valid():
         try:
-            stored = evidence.validate_and_store(form.cleaned_data["file"])
+            stored = evidence.validate_and_store(form.cleaned_data["file"], case=case)
         except ValidationError as exc:
             attach_errors(form, exc)
         else:

@@ -1,5 +1,6 @@
 """Evidence: accepted by content (JPEG, PNG, PDF, MP4) within a size cap, stored under a random name with its
-SHA-256, never left on disk when refused or not recorded, and downloaded only as an attachment."""
+SHA-256, never left on disk when refused or not recorded, and downloaded only as an attachment. Images are
+stored re-encoded (tests/security/test_upload_corpus.py covers what that removes)."""
 
 import hashlib
 import io
@@ -8,15 +9,45 @@ from unittest import mock
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
+from PIL import Image
 
 from cases import services
 from cases.api import evidence
 from cases.choices import CaseStatus
 from cases.models import AccessLog, Attachment, CaseEvent
-from tests.api.conftest import JPEG, MP4, PDF, PNG, stored_files, upload
+from tests.api.conftest import MP4, PDF, stored_files
+from tests.api.conftest import upload as _upload
 from tests.factories import case_in
 
 S = CaseStatus
+
+
+def _image(image_format: str) -> bytes:
+    """A real 32×24 picture: images are decoded, so only a decodable one is accepted."""
+    picture = Image.frombytes("RGB", (32, 24), bytes((i * 7) % 256 for i in range(32 * 24 * 3)))
+    out = io.BytesIO()
+    picture.save(out, image_format, **({"quality": 90} if image_format == "JPEG" else {}))
+    return out.getvalue()
+
+
+JPEG = _image("JPEG")
+PNG = _image("PNG")
+
+
+def reencoded(content: bytes) -> bytes:
+    """What the evidence store keeps of an image without metadata or orientation: the same pixels re-encoded."""
+    with Image.open(io.BytesIO(content)) as picture:
+        picture.load()
+        out = io.BytesIO()
+        if picture.format == "JPEG":
+            picture.save(out, "JPEG", quality=evidence.JPEG_QUALITY)
+        else:
+            picture.save(out, "PNG")
+    return out.getvalue()
+
+
+def upload(content: bytes = JPEG, name: str = "scene.jpg", content_type: str = "image/jpeg") -> SimpleUploadedFile:
+    return _upload(content, name, content_type)
 
 
 def post(client, case, file, description: str = ""):
@@ -40,15 +71,16 @@ def test_accepted_files_are_stored_with_their_digest(world, api, content, name, 
     assert response.status_code == 201, response.content
     body = response.json()
     attachment = Attachment.objects.get(pk=body["id"])
+    kept = reencoded(content) if expected_type.startswith("image/") else content
     assert (body["content_type"], body["size"], body["sha256"], body["original_name"], body["description"]) == (
         expected_type,
-        len(content),
-        hashlib.sha256(content).hexdigest(),
+        len(kept),
+        hashlib.sha256(kept).hexdigest(),
         name,
         "现场照片",
     )
     path = evidence.path_of(attachment.stored_name)
-    assert path.read_bytes() == content
+    assert path.read_bytes() == kept
     assert path.parent == evidence.evidence_dir()
     assert len(attachment.stored_name) == 32
     assert name not in attachment.stored_name
@@ -186,6 +218,8 @@ def test_the_helper_works_on_any_chunked_file():
     stream = io.BytesIO(PNG)
     uploaded = SimpleUploadedFile("a.png", stream.getvalue())
     stored = evidence.validate_and_store(uploaded)
+    # A PNG without metadata comes back byte for byte: re-encoding is lossless and Pillow wrote it the same way.
+    assert reencoded(PNG) == PNG
     assert (stored.content_type, stored.size, stored.original_name) == ("image/png", len(PNG), "a.png")
     assert stored.attachment_fields()["sha256"] == hashlib.sha256(PNG).hexdigest()
     evidence.discard(stored)
