@@ -614,7 +614,7 @@ def main() -> None:
                         help="Do not run the one-off first flag scan on never-scanned data.")  # fmt: skip
     parser.add_argument("--report-repeat", type=int, default=3)
     parser.add_argument("--year", type=int, help="Report year (default: last full calendar year).")
-    parser.add_argument("--text", default="商场", help="Search word for the text-filter pages.")
+    parser.add_argument("--text", default="柳汀街", help="Search word for the text-filter pages (3+ characters).")
     parser.add_argument("--seed-sample", type=int, default=20_000, help="With --reuse: cases seeded to get a rate.")
     parser.add_argument("--wrk", action=argparse.BooleanOptionalAction, default=True, help="Throughput with wrk.")
     parser.add_argument("--duration", type=int, default=30, help="Seconds per wrk run.")

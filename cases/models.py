@@ -214,6 +214,10 @@ class Case(models.Model):
                 name="case_idle_candidates",
             ),
             models.Index(fields=["sla_warn_at"], condition=Q(sla_warn_at__isnull=False), name="case_sla_warn_due"),
+            # The default order, newest activity first: the API case list and the administration list read the
+            # first page in index order however many cases there are, and so does the queue of a wide subtree
+            # (a province or the ministry), where the subtree index would return tens of thousands to sort.
+            models.Index(fields=["-last_activity_at", "-id"], name="case_recent"),
         ]
 
     def __str__(self) -> str:

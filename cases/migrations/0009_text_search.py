@@ -1,4 +1,5 @@
-"""Trigram indexes for the text filters of the queue and the API case list (DESIGN §9).
+"""Indexes for the case lists at a million cases (DESIGN §9): trigram indexes for the text filters of the queue
+and the API case list, and the default order (newest activity first).
 
 Both filters match a substring case-insensitively (``icontains``), which Django sends to PostgreSQL as
 ``UPPER(column::text) LIKE UPPER('%text%')``. A b-tree cannot serve a leading wildcard, so at a million cases the
@@ -9,8 +10,7 @@ Built concurrently (outside a transaction) so that applying this to a populated 
 the case table while the indexes are built. SQLite has no trigram indexes: there the migration does nothing.
 """
 
-from django.contrib.postgres.operations import TrigramExtension
-from django.db import migrations
+from django.db import migrations, models
 
 # index name -> indexed expression. The queue searches summary and narrative (and the reference exactly, served by
 # the unique index); the API's ``q`` searches reference, summary, location and the 110 incident number.
@@ -23,6 +23,17 @@ TEXT_INDEXES = {
 }
 
 
+def create_trigram_extension(apps, schema_editor):
+    # What django.contrib.postgres's TrigramExtension does, for PostgreSQL only (its reverse fails elsewhere).
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+
+
+def drop_trigram_extension(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP EXTENSION IF EXISTS pg_trgm")
+
+
 def create_text_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
@@ -33,6 +44,25 @@ def create_text_indexes(apps, schema_editor):
             f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON cases_case USING gin (({expression}) gin_trgm_ops)"
         )
     schema_editor.execute("RESET maintenance_work_mem")
+
+
+RECENT = models.Index(fields=["-last_activity_at", "-id"], name="case_recent")
+
+
+def create_recent_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS case_recent ON cases_case (last_activity_at DESC, id DESC)"
+        )
+    else:
+        schema_editor.add_index(apps.get_model("cases", "Case"), RECENT)
+
+
+def drop_recent_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS case_recent")
+    else:
+        schema_editor.remove_index(apps.get_model("cases", "Case"), RECENT)
 
 
 def drop_text_indexes(apps, schema_editor):
@@ -48,7 +78,11 @@ class Migration(migrations.Migration):
     dependencies = [("cases", "0008_outbox")]
 
     operations = [
-        # Does nothing on other databases.
-        TrigramExtension(),
+        migrations.RunPython(create_trigram_extension, drop_trigram_extension),
         migrations.RunPython(create_text_indexes, drop_text_indexes),
+        # Newest activity first (Case.Meta.indexes), built concurrently on PostgreSQL like the others.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.AddIndex(model_name="case", index=RECENT)],
+            database_operations=[migrations.RunPython(create_recent_index, drop_recent_index)],
+        ),
     ]

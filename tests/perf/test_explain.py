@@ -1,0 +1,106 @@
+"""The queue's queries use its indexes on PostgreSQL (DESIGN §9): checked on the plans, not on timings.
+
+Synthetic cases from the demo generator (the data the benchmarks use, spread over the demo organisation tree),
+copied in SQL until the table is big enough for the planner to choose the plans it chooses at a million cases:
+on a few thousand rows reading the whole table is legitimately the cheapest plan. The plans are read from
+``EXPLAIN (FORMAT JSON)`` of the statements the queue actually sends.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts import services as account_services
+from accounts.models import OrgUnit, Role, User
+from accounts.selectors import actor_for
+from cases import demo
+from cases.choices import CaseStatus
+from cases.models import Case
+from cases.queue import QueueFilters, queue_page
+
+GENERATED = 2000
+COPIES = 15  # 32,000 cases in all
+
+
+def multiply_cases(copies: int) -> None:
+    """Add ``copies`` copies of every case row (not of its children; the queue reads only the case table)."""
+    columns = [f.column for f in Case._meta.concrete_fields if f.column not in ("id", "reference")]
+    listed = ", ".join(f'"{c}"' for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO cases_case (reference, {listed}) SELECT "  # noqa: S608
+            f"'RG-' || (2100 + copy) || '-' || lpad(id::text, 6, '0'), {listed} "
+            "FROM cases_case CROSS JOIN generate_series(1, %s) AS copy",
+            [copies],
+        )
+        cursor.execute("ANALYZE")
+
+
+def plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+def explain(sql: str) -> list[dict[str, Any]]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        (plan,) = cursor.fetchone()[0]
+    return list(plan_nodes(plan["Plan"]))
+
+
+def queue_plans(user: User, filters: QueueFilters) -> list[list[dict[str, Any]]]:
+    """Plans of the statements on the case table that one queue page sends (the capped count and the rows)."""
+    with CaptureQueriesContext(connection) as captured:
+        queue_page(actor_for(user), filters)
+    statements = [q["sql"] for q in captured.captured_queries if '"cases_case"' in q["sql"]]
+    assert len(statements) == 2, statements
+    return [explain(sql) for sql in statements]
+
+
+def seq_scans(nodes: list[dict[str, Any]]) -> list[str]:
+    return [n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"]
+
+
+def indexes(nodes: list[dict[str, Any]]) -> set[str]:
+    return {n["Index Name"] for n in nodes if "Index Name" in n}
+
+
+# Indexes each statement of the plain queue page may read, by the supervisor's level (as at a million cases).
+# The capped count reads the queue index (subtree, open cases) and stops at the cap. The page of a county reads the
+# queue index too; the ministry's subtree holds every open case, so its page walks the newest-first index instead
+# and stops after a page of matches. In the test's transaction the table was never vacuumed, so the planner cannot
+# count on index-only scans and, for the ministry's count, the b-tree on status is as cheap as the queue index.
+EXPECTED = {
+    "county": {"count": {"case_queue_open"}, "rows": {"case_queue_open"}},
+    "ministry": {"count": {"case_queue_open", "case_status_due"}, "rows": {"case_recent"}},
+}
+
+
+def test_queue_pages_read_the_queue_index_and_text_search_the_trigram_indexes(postgres_only, db):
+    demo.seed(cases=GENERATED, demo=False, log=lambda message: None)
+    multiply_cases(COPIES)
+    ministry = account_services.create_user(username="ministry_supervisor", password=None)
+    root = OrgUnit.objects.get(parent__isnull=True)
+    account_services.grant_membership(user=ministry, unit=root, role=Role.SUPERVISOR)
+    supervisors = {"ministry": ministry, "county": User.objects.get(username="county_supervisor")}
+    search = "柳汀街公交站台"  # a place named in some of the narratives
+
+    for level, user in supervisors.items():
+        count, rows = queue_plans(user, QueueFilters())
+        for nodes in (count, rows):
+            assert "cases_case" not in seq_scans(nodes), (level, nodes)
+        assert indexes(count) & EXPECTED[level]["count"], (level, count)
+        assert indexes(rows) & EXPECTED[level]["rows"], (level, rows)
+        # Text: a case-insensitive substring of summary or narrative, or the reference exactly. Over the open
+        # cases, the queue index (then a filter) and the trigram indexes are both fair plans, never the table.
+        for nodes in queue_plans(user, QueueFilters(text=search)):
+            assert "cases_case" not in seq_scans(nodes), (level, nodes)
+        # Over the closed cases (most of them) only the trigram indexes and the reference's index can help.
+        for nodes in queue_plans(user, QueueFilters(statuses=(CaseStatus.CLOSED,), text=search)):
+            assert "cases_case" not in seq_scans(nodes), (level, nodes)
+            used = indexes(nodes)
+            assert {"case_text_summary", "case_text_narrative"} <= used, (level, nodes)
+            assert any(name.startswith("cases_case_reference") for name in used), (level, nodes)
