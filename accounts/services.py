@@ -3,6 +3,7 @@
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
@@ -66,9 +67,22 @@ def deactivate_user(*, user: User) -> User:
     """Deactivate an account; authorisation re-reads it on every request, so access ends at once."""
     user.is_active = False
     user.save(update_fields=["is_active"])
-    # Terminals' API tokens die with the account; reactivation requires a new log-in.
+    # Terminals' API tokens and browser sessions die with the account; reactivation requires a new log-in.
     Token.objects.filter(user=user).delete()
+    end_sessions(user)
     return user
+
+
+def end_sessions(user: User) -> int:
+    """Delete every stored session of ``user`` (database session backend); returns how many."""
+    from django.contrib.sessions.models import Session
+
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            session.delete()
+            ended += 1
+    return ended
 
 
 @transaction.atomic

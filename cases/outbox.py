@@ -27,8 +27,6 @@ from cases.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
 
-# A message younger than this is left to its own on-commit publish; the relay only picks up older ones.
-RELAY_AFTER = timedelta(seconds=60)
 RELAY_BATCH = 500
 KEEP_PUBLISHED = timedelta(days=7)
 
@@ -89,9 +87,15 @@ def _publish(messages: Iterable[OutboxMessage]) -> int:
     return published
 
 
-def relay(*, now: Any = None, older_than: timedelta = RELAY_AFTER, batch: int = RELAY_BATCH) -> dict[str, int]:
+def relay_after() -> timedelta:
+    """A message younger than this is left to its own on-commit publish; the relay only picks up older ones."""
+    return timedelta(seconds=getattr(settings, "RIGHTSGUARD_OUTBOX_RELAY_AFTER_SECONDS", 60))
+
+
+def relay(*, now: Any = None, older_than: timedelta | None = None, batch: int = RELAY_BATCH) -> dict[str, int]:
     """Publish messages left unpublished for longer than ``older_than``; drop published ones after a week."""
     now = now or timezone.now()
+    older_than = relay_after() if older_than is None else older_than
     published = 0
     while True:
         with transaction.atomic():

@@ -99,6 +99,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # While the database restarts, requests fail within seconds (503, rightsguard/errors.py) instead of hanging.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DJANGO_DB_CONNECT_TIMEOUT", default=3)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -208,6 +212,8 @@ CELERY_IMPORTS = ["cases.reports.tasks"]
 # does nothing rather than the same work again.
 RIGHTSGUARD_FLAG_SCAN_SECONDS = env.float("RIGHTSGUARD_FLAG_SCAN_SECONDS", default=15 * 60)
 RIGHTSGUARD_OUTBOX_RELAY_SECONDS = env.float("RIGHTSGUARD_OUTBOX_RELAY_SECONDS", default=60)
+# The relay leaves a message this long to its own on-commit publish before publishing it itself.
+RIGHTSGUARD_OUTBOX_RELAY_AFTER_SECONDS = env.float("RIGHTSGUARD_OUTBOX_RELAY_AFTER_SECONDS", default=60)
 # Each entry passes its period: the task claims the period in the database first, so a second beat (started by
 # mistake, or an old one during a deployment) cannot run a job twice in one period.
 CELERY_BEAT_SCHEDULE = {

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +16,12 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("accounts/mfa/", account_views.verify, name="mfa-verify"),
     path("accounts/mfa/setup/", account_views.setup, name="mfa-setup"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Log-in, log-out and password change only: there is no self-service password reset (an e-mailed link would
+    # bypass the second factor and the office's account control); administrators reset passwords.
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     # The language switch is on the login page too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
@@ -25,3 +31,4 @@ urlpatterns = [
 ]
 
 handler403 = "cases.views.pages.permission_denied"
+handler500 = "rightsguard.errors.server_error"

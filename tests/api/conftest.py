@@ -1,12 +1,14 @@
 """API test helpers: token-authenticated clients for the people of the ``world``, a private evidence store, and
 the objects most API tests act on."""
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -16,8 +18,16 @@ from cases.choices import CaseStatus, FlagKind
 from cases.models import Attachment, Case, Flag, Suspect
 from tests.factories import World, case_in, draft
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(256)) * 4
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
+
+def _picture(image_format: str) -> bytes:
+    """A real, decodable 32×24 picture: the evidence store decodes and re-encodes JPEG and PNG uploads."""
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (120, 60, 30)).save(out, image_format)
+    return out.getvalue()
+
+
+JPEG = _picture("JPEG")
+PNG = _picture("PNG")
 PDF = b"%PDF-1.7\n" + b"1 0 obj <<>> endobj\n" * 8 + b"%%EOF\n"
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(64)
 

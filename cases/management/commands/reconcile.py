@@ -1,0 +1,30 @@
+"""``manage.py reconcile``: the ledger check (cases/ledger.py). Prints the counts as JSON; exit status 1 on any
+problem."""
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cases.ledger import read_accepted, reconcile
+
+
+class Command(BaseCommand):
+    help = "Check that every case has its events, attachments (checksums) and notifications; exit 1 on a problem."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--since", help="Only cases created at or after this ISO time.")
+        parser.add_argument("--accepted", type=Path, help="JSON lines of accepted submissions to look for.")
+        parser.add_argument(
+            "--no-notifications", action="store_true", help="Skip the recipients check (for old history)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        since = datetime.fromisoformat(options["since"]) if options["since"] else None
+        accepted = read_accepted(options["accepted"]) if options["accepted"] else []
+        ledger = reconcile(since=since, accepted=accepted, notifications=not options["no_notifications"])
+        self.stdout.write(json.dumps(ledger.as_dict(), ensure_ascii=False, indent=2))
+        if ledger.problems:
+            raise CommandError(f"{len(ledger.problems)} problem(s) found")

@@ -1,0 +1,33 @@
+"""``manage.py restore DIR``: restore a backup into this configuration's (fresh) database and MEDIA_ROOT."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from cases.backup import BackupError, restore
+
+
+class Command(BaseCommand):
+    help = "Restore a backup made by `backup` into an empty database (DATABASE_URL) and an empty MEDIA_ROOT."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("source", type=Path)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            result = restore(options["source"])
+        except BackupError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(
+            json.dumps(
+                {
+                    "cases": result.row_counts.get("cases.Case", 0),
+                    "media_files": result.media_files,
+                    "mismatches": result.mismatches,
+                }
+            )
+        )
+        if result.mismatches:
+            raise CommandError(f"{len(result.mismatches)} mismatch(es) with the manifest")
