@@ -4,10 +4,15 @@ Embedded default (no variables set): SQLite file, Celery tasks run eagerly in-pr
 Full stack: DATABASE_URL=postgres://..., REDIS_URL=redis://...
 """
 
+import base64
+import hashlib
+import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -161,6 +166,9 @@ STORAGES = {
 
 # --- E-mail ----------------------------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# For the file back end (filemail://): an absolute directory (a URL's path loses its leading slash).
+if env.str("EMAIL_FILE_PATH", default=""):
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="rightsguard@localhost")
 
 # --- Celery ----------------------------------------------------------------------------------------------------
@@ -289,6 +297,26 @@ RIGHTSGUARD_MFA_REQUIRED = env.bool("RIGHTSGUARD_MFA_REQUIRED", default=True)
 OTP_TOTP_ISSUER = "RightsGuard"
 # A session ends this long after login however active it is (the idle limit is SESSION_COOKIE_AGE).
 RIGHTSGUARD_SESSION_ABSOLUTE_SECONDS = env.int("RIGHTSGUARD_SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
+# Revealing masked data and exporting reports need the password (and code) re-entered within this many seconds.
+RIGHTSGUARD_REAUTH_SECONDS = env.int("RIGHTSGUARD_REAUTH_SECONDS", default=300)
+# Fernet keys encrypting suspects' ID numbers at rest (cases/fields.py), comma-separated: the first encrypts, all
+# decrypt. DEBUG and the test suite (which runs with DEBUG off) fall back to a key derived from SECRET_KEY; the test
+# suite hands that key on to the processes it starts (restore drill, Celery worker).
+RIGHTSGUARD_FIELD_KEYS = env.list("RIGHTSGUARD_FIELD_KEY", default=[])
+if not RIGHTSGUARD_FIELD_KEYS:
+    if not DEBUG and "pytest" not in sys.modules:
+        raise ImproperlyConfigured("RIGHTSGUARD_FIELD_KEY must be set when DJANGO_DEBUG is off.")
+    derived = hashlib.sha256(b"rightsguard field encryption:" + SECRET_KEY.encode()).digest()
+    RIGHTSGUARD_FIELD_KEYS = [base64.urlsafe_b64encode(derived).decode()]
+    if not DEBUG:
+        os.environ.setdefault("RIGHTSGUARD_FIELD_KEY", RIGHTSGUARD_FIELD_KEYS[0])
+for _key in RIGHTSGUARD_FIELD_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "RIGHTSGUARD_FIELD_KEY holds a value that is not a Fernet key (32 url-safe base64-encoded bytes)."
+        ) from None
 
 # Content-Security-Policy: everything from this server, no inline script or style, never framed.
 CONTENT_SECURITY_POLICY = {

@@ -24,6 +24,7 @@ kept. The stored size and SHA-256 are those of the file as stored.
 """
 
 import contextlib
+import errno
 import hashlib
 import io
 import os
@@ -252,6 +253,24 @@ def sanitised_image(path: Path, content_type: str) -> bytes:
     return out.getvalue()
 
 
+# No space left, quota exceeded, file-size limit: the evidence store cannot take the file.
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+class StorageFull(Exception):
+    """The evidence store has no room: not the user's fault (API 507); nothing is kept."""
+
+    code = "storage_full"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "The evidence store is full, so the file could not be saved and nothing was kept. "
+                "Please tell your system administrator and try again later."
+            )
+        )
+
+
 def validate_and_store(uploaded_file: Upload, case: Case | None = None) -> StoredFile:
     """Check the upload's size and content type and write it to evidence storage.
 
@@ -261,7 +280,7 @@ def validate_and_store(uploaded_file: Upload, case: Case | None = None) -> Store
 
     Raises ``ValidationError({"file": …})`` (codes ``file_empty``, ``file_too_large``, ``case_evidence_full``,
     ``file_type_not_allowed``, ``image_too_large``, ``image_invalid``, ``image_animated``) and leaves nothing on
-    disk when the file is refused.
+    disk when the file is refused; ``StorageFull`` when the disk is full (the partial file is removed).
     """
     room = _CaseRoom(used=case_evidence_bytes(case), limit=max_case_evidence_bytes()) if case is not None else None
     if room is not None and room.left <= 0:
@@ -313,6 +332,11 @@ def validate_and_store(uploaded_file: Upload, case: Case | None = None) -> Store
             # The same file, rewritten in place: what is kept is only the re-encoded picture.
             with path.open("wb") as out:
                 out.write(clean)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        if exc.errno in _DISK_FULL:
+            raise StorageFull from exc
+        raise
     except BaseException:
         path.unlink(missing_ok=True)
         raise

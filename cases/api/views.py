@@ -548,14 +548,17 @@ class AttachmentListView(CaseScoped):
             "re-encoded file; images that do not decode completely or have too many pixels are refused with 400."
         ),
         request={"multipart/form-data": s.AttachmentUploadSerializer},
-        responses=responses({201: s.AttachmentSerializer}, 400, 401, 403, 404, 422),
+        responses=responses({201: s.AttachmentSerializer}, 400, 401, 403, 404, 422, 507),
         parameters=[IDEMPOTENCY_KEY],
     )
     @idempotent
     def post(self, request: Request, case_pk: int) -> Response:
         fields = validated(s.AttachmentUploadSerializer, request)
         case = self.case
-        stored = evidence.validate_and_store(fields["file"], case=case)
+        try:
+            stored = evidence.validate_and_store(fields["file"], case=case)
+        except evidence.StorageFull as exc:
+            return Response({"code": exc.code, "detail": str(exc)}, status=507)
         try:
             attachment = services.record_attachment(
                 case=case, by=request.user, description=fields.get("description", ""), **stored.attachment_fields()

@@ -31,6 +31,8 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
             stored = evidence.validate_and_store(form.cleaned_data["file"], case=case)
         except ValidationError as exc:
             attach_errors(form, exc)
+        except evidence.StorageFull as exc:
+            form.add_error("file", str(exc))
         else:
             try:
                 attachment = services.record_attachment(

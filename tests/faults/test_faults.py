@@ -1,0 +1,276 @@
+"""Fault injection against the production stack started natively (tests/faults/stack.py).
+
+Scenarios, in order, on one stack: Redis stopped during a burst of submissions; PostgreSQL restarted immediately
+under load; two beat processes; the evidence disk full during an upload; then the ledger check over everything
+the clients were told was accepted. (A worker killed with SIGKILL mid-task is tests/integration.) Each prints its
+figures. Needs root, the PostgreSQL server binaries and redis-server: skipped locally without them, a failure in
+CI. Loopback only; every loop is bounded in time.
+"""
+
+import email
+import json
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.factories import PASSWORD
+from tests.faults.stack import Api, NativeStack, missing, print_figures, wait_for
+
+pytestmark = pytest.mark.faults
+
+BODY = {
+    "kind": "threat",
+    "occurred_at": "2026-11-20T10:00:00+08:00",
+    "location": "杭州市西湖区北山街",
+    "summary": "电话威胁民警",
+    "narrative": "嫌疑人多次电话威胁处警民警及其家属。",
+}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Iterator[NativeStack]:
+    problem = missing()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the fault tests: {problem}")
+        pytest.skip(problem)
+    s = NativeStack(tmp=tmp_path_factory.mktemp("faults"))
+    try:
+        s.up()
+        s.started = datetime.now(UTC)
+        s.accepted = []  # what the clients were told was accepted: checked by the ledger at the end
+        yield s
+    finally:
+        s.down()
+
+
+@pytest.fixture(scope="module")
+def officer(stack) -> Api:
+    return Api(stack, "officer", PASSWORD)
+
+
+def station_id(stack: NativeStack) -> int:
+    return stack.sql("SELECT id FROM accounts_orgunit WHERE code = '330106001'")[0][0]
+
+
+def submit_one(api: Api, unit: int, n: int) -> tuple[dict, float]:
+    """File a draft and submit it; returns the case and the seconds the two requests took."""
+    started = time.monotonic()
+    created = api.post("/cases/", json={**BODY, "unit": unit, "summary": f"{BODY['summary']} #{n}"})
+    assert created.status_code == 201, created.text
+    case = created.json()
+    submitted = api.post(f"/cases/{case['id']}/actions/submit/", json={})
+    assert submitted.status_code == 200, submitted.text
+    return submitted.json(), time.monotonic() - started
+
+
+def mails_by_subject(stack: NativeStack) -> Counter:
+    subjects: Counter = Counter()
+    for path in stack.mail_dir.iterdir():
+        for chunk in path.read_text(errors="replace").split("\n" + "-" * 79 + "\n"):
+            if chunk.strip():
+                message = email.message_from_string(chunk)
+                subject = str(email.header.make_header(email.header.decode_header(message["Subject"] or "")))
+                subjects[(subject, message["To"])] += 1
+    return subjects
+
+
+def test_redis_stopped_during_a_burst_of_submissions_loses_and_duplicates_nothing(stack, officer):
+    unit = station_id(stack)
+    stack.stop_redis()
+    down_at = time.monotonic()
+    burst = [submit_one(officer, unit, n) for n in range(12)]
+    slowest = max(seconds for _case, seconds in burst)
+    references = [case["reference"] for case, _ in burst]
+    stack.accepted += [{"reference": r, "sha256": []} for r in references]
+    pending = stack.sql("SELECT count(*) FROM cases_outboxmessage WHERE published_at IS NULL")[0][0]
+    # Every submission was accepted while the broker was down; its notification job waits in the outbox.
+    assert pending >= len(references)
+
+    stack.start_redis()
+    back_at = time.monotonic()
+    events = stack.sql(
+        "SELECT e.id FROM cases_caseevent e JOIN cases_case c ON c.id = e.case_id "
+        "WHERE e.action = 'submit' AND c.reference = ANY(%s)",
+        references,
+    )
+    assert len(events) == len(references)
+
+    def delivered() -> bool:
+        rows = stack.sql(
+            "SELECT count(*) FROM cases_notification WHERE event_id = ANY(%s) AND emailed_at IS NOT NULL",
+            [e for (e,) in events],
+        )
+        return rows[0][0] == len(references)
+
+    wait_for(delivered, "every submission's notification after Redis returned", timeout=90)
+    recovered = time.monotonic() - back_at
+    # One notification per submission (the county office's supervisor), one e-mail each, none twice.
+    notifications = stack.sql(
+        "SELECT u.username, count(*) FROM cases_notification n JOIN accounts_user u ON u.id = n.recipient_id "
+        "WHERE n.event_id = ANY(%s) GROUP BY u.username",
+        [e for (e,) in events],
+    )
+    assert notifications == [("county_supervisor", len(references))]
+    time.sleep(3)  # a late duplicate publish would land within the relay's period
+    mails = mails_by_subject(stack)
+    per_reference = {r: sum(n for (subject, _to), n in mails.items() if subject.startswith(r)) for r in references}
+    lost = sum(1 for n in per_reference.values() if n == 0)
+    duplicates = sum(n - 1 for n in per_reference.values() if n > 1)
+    assert per_reference == dict.fromkeys(references, 1)
+    assert stack.sql("SELECT count(*) FROM cases_outboxmessage WHERE published_at IS NULL")[0][0] == 0
+    print_figures(
+        "redis-outage",
+        {
+            "submissions": len(references),
+            "lost": lost,
+            "duplicates": duplicates,
+            "outbox_pending_during_outage": pending,
+            "slowest_submission_s": round(slowest, 2),
+            "outage_s": round(back_at - down_at, 1),
+            "delivered_after_return_s": round(recovered, 1),
+        },
+    )
+
+
+def test_postgres_restarted_immediately_under_load_fails_fast_and_recovers(stack, officer):
+    unit = station_id(stack)
+    results: list[tuple[float, str, int, float]] = []  # (time, kind, status, seconds)
+    stop = threading.Event()
+
+    def load() -> None:
+        n = 0
+        deadline = time.monotonic() + 60
+        while not stop.is_set() and time.monotonic() < deadline:
+            n += 1
+            for kind in ("list", "create"):
+                started = time.monotonic()
+                try:
+                    if kind == "list":
+                        answer = officer.get("/cases/", timeout=10)
+                    else:
+                        body = {**BODY, "unit": unit, "summary": f"restart #{n}"}
+                        answer = officer.post("/cases/", json=body, timeout=10)
+                        if answer.status_code == 201:
+                            stack.accepted.append({"reference": answer.json()["reference"], "submitted": False})
+                    status = answer.status_code
+                except Exception:
+                    status = 0  # connection refused or timed out
+                results.append((started, kind, status, time.monotonic() - started))
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=load)
+    thread.start()
+    time.sleep(3)
+    restart_at = time.monotonic()
+    stack.restart_postgres_immediately()
+    restarted_in = time.monotonic() - restart_at
+    # Load continues until it has succeeded for a while after the restart (or the load's own bound ends it).
+    wait_for(
+        lambda: sum(1 for t, _k, s, _d in results if t > restart_at + restarted_in and s in (200, 201)) >= 10,
+        "requests to succeed again after the restart",
+        timeout=45,
+    )
+    stop.set()
+    thread.join(timeout=30)
+
+    statuses = Counter(status for _t, _k, status, _d in results)
+    failures = [(t, s, d) for t, _k, s, d in results if s not in (200, 201)]
+    assert set(statuses) <= {200, 201, 503}, statuses  # no 500, no dropped connection
+    assert all(d < 5 for _t, _s, d in failures), failures  # failing fast
+    first_ok_after = min(t for t, _k, s, _d in results if t > restart_at and s in (200, 201))
+    recovery = first_ok_after - restart_at
+    assert recovery < 30
+    # No half-written case: every case has its 'created' event, and the ledger below checks the rest.
+    orphans = stack.sql(
+        "SELECT count(*) FROM cases_case c WHERE NOT EXISTS "
+        "(SELECT 1 FROM cases_caseevent e WHERE e.case_id = c.id AND e.kind = 'created')"
+    )[0][0]
+    assert orphans == 0
+    print_figures(
+        "postgres-restart",
+        {
+            "requests": len(results),
+            "status_counts": dict(statuses),
+            "slowest_failure_s": round(max((d for _t, _s, d in failures), default=0), 2),
+            "restart_s": round(restarted_in, 1),
+            "recovery_s": round(recovery, 1),
+            "half_written_cases": orphans,
+        },
+    )
+
+
+def test_two_beats_run_each_periodic_job_once_per_period(stack):
+    since = datetime.now(UTC)
+    stack.start_beat("beat2")
+    time.sleep(12)
+    stack.kill("beat2")
+    time.sleep(3)  # the last ticks' tasks run
+    runs = stack.sql(
+        "SELECT job, period_start, count(*) FROM cases_jobrun WHERE started_at >= %s GROUP BY job, period_start",
+        since,
+    )
+    relay_periods = [r for r in runs if r[0] == "relay_outbox"]
+    assert len(relay_periods) >= 4  # a 2-second period over ~15 seconds
+    assert all(count == 1 for _job, _start, count in runs)
+    log = stack.log("worker").decode(errors="replace")
+    skipped = log.count("{'skipped': 1}")
+    # Both beats sent the relay each period: the second tick of a period found it claimed and did nothing.
+    assert skipped >= 3
+    print_figures(
+        "two-beats",
+        {"relay_periods": len(relay_periods), "duplicate_runs": 0, "ticks_refused_as_duplicates": skipped},
+    )
+
+
+def test_a_full_evidence_disk_refuses_the_upload_cleanly_and_leaves_nothing_behind(stack, officer):
+    unit = station_id(stack)
+    created = officer.post("/cases/", json={**BODY, "unit": unit})
+    case = created.json()
+    pdf = b"%PDF-1.7\n" + b"0" * (700 * 1024) + b"\n%%EOF\n"
+    evidence = stack.media / "evidence"
+    before_files = sorted(p.name for p in evidence.iterdir()) if evidence.exists() else []
+    stack.mount_small_media("1m")
+    try:
+        first = officer.post(f"/cases/{case['id']}/attachments/", files={"file": ("a.pdf", pdf, "application/pdf")})
+        assert first.status_code == 201, first.text
+        second = officer.post(f"/cases/{case['id']}/attachments/", files={"file": ("b.pdf", pdf, "application/pdf")})
+        assert second.status_code == 507, second.text
+        assert second.json()["code"] == "storage_full"
+        files = sorted(p.name for p in (stack.media / "evidence").iterdir())
+        rows = stack.sql("SELECT stored_name, sha256 FROM cases_attachment WHERE case_id = %s", case["id"])
+        assert files == [rows[0][0]]  # the refused upload left no file and no row
+        assert len(rows) == 1
+        stack.accepted.append({"reference": case["reference"], "sha256": [rows[0][1]], "submitted": False})
+    finally:
+        # Keep the stored file for the ledger: copy it off the small disk.
+        kept = {p.name: p.read_bytes() for p in (stack.media / "evidence").iterdir()}
+        stack.unmount_media()
+        (stack.media / "evidence").mkdir(exist_ok=True)
+        for name, content in kept.items():
+            (stack.media / "evidence" / name).write_bytes(content)
+    assert sorted(p.name for p in (stack.media / "evidence").iterdir()) == sorted(before_files + list(kept))
+    print_figures("disk-full", {"accepted": 1, "refused": 1, "orphan_files": 0, "orphan_rows": 0})
+
+
+def test_the_ledger_finds_everything_that_was_accepted(stack):
+    accepted = Path(stack.tmp / "accepted.jsonl")
+    accepted.write_text("".join(json.dumps(entry) + "\n" for entry in stack.accepted))
+    wait_for(
+        lambda: stack.sql("SELECT count(*) FROM cases_outboxmessage WHERE published_at IS NULL")[0][0] == 0,
+        "the outbox to drain",
+        timeout=60,
+    )
+    result = stack.manage("reconcile", "--since", stack.started.isoformat(), "--accepted", str(accepted))
+    ledger = json.loads(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ledger["problems"] == []
+    assert ledger["accepted_checked"] == len(stack.accepted)
+    assert ledger["notifications"] == ledger["notifications_expected"]
+    print_figures("ledger", {k: v for k, v in ledger.items() if k != "problems"})
