@@ -10,7 +10,6 @@ PostgreSQL needs ``pg_dump``/``pg_restore`` of the server's major version or new
 ``postgresql-client``).
 """
 
-import hashlib
 import json
 import shutil
 import sqlite3
@@ -25,6 +24,8 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
+from cases.ledger import sha256_of
+
 MANIFEST = "manifest.json"
 MEDIA_TAR = "media.tar"
 PG_DUMP = "database.dump"
@@ -33,14 +34,6 @@ SQLITE_FILE = "database.sqlite3"
 
 class BackupError(Exception):
     pass
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _pg_url(settings_dict: dict[str, Any]) -> str:
@@ -83,7 +76,7 @@ def _media_files(media_root: Path) -> dict[str, str]:
     if not media_root.exists():
         return {}
     return {
-        str(path.relative_to(media_root)): _sha256(path)
+        str(path.relative_to(media_root)): sha256_of(path)
         for path in sorted(media_root.rglob("*"))
         if path.is_file() and not path.is_symlink()
     }
@@ -123,8 +116,8 @@ def backup(target: Path) -> dict[str, Any]:
         "created_at": started.isoformat(),
         "vendor": connection.vendor,
         "database_file": dump.name,
-        "database_sha256": _sha256(dump),
-        "media_tar_sha256": _sha256(target / MEDIA_TAR),
+        "database_sha256": sha256_of(dump),
+        "media_tar_sha256": sha256_of(target / MEDIA_TAR),
         "media": media,
         "row_counts": counts,
     }
@@ -141,9 +134,9 @@ class RestoreResult:
 
 def read_manifest(source: Path) -> dict[str, Any]:
     manifest = json.loads((source / MANIFEST).read_text())
-    if _sha256(source / manifest["database_file"]) != manifest["database_sha256"]:
+    if sha256_of(source / manifest["database_file"]) != manifest["database_sha256"]:
         raise BackupError("the database file does not match the manifest")
-    if _sha256(source / MEDIA_TAR) != manifest["media_tar_sha256"]:
+    if sha256_of(source / MEDIA_TAR) != manifest["media_tar_sha256"]:
         raise BackupError("the media archive does not match the manifest")
     return manifest
 

@@ -135,24 +135,16 @@ def test_two_ticks_in_one_period_run_the_job_once(world, monkeypatch):
 def test_the_relay_task_purges_old_runs_and_idempotency_records(world):
     now = timezone.now()
     JobRun.objects.create(job="flag_cases", period_start=now - timedelta(days=8), started_at=now - timedelta(days=8))
-    IdempotencyRecord.objects.create(
-        user=world.officer,
-        key="old",
-        method="POST",
-        path="/api/v1/cases/",
-        request_hash="0" * 64,
-        response_status=201,
-        created_at=now - timedelta(hours=25),
-    )
-    IdempotencyRecord.objects.create(
-        user=world.officer,
-        key="new",
-        method="POST",
-        path="/api/v1/cases/",
-        request_hash="0" * 64,
-        response_status=201,
-        created_at=now - timedelta(hours=23),
-    )
+    for key, hours in (("old", 25), ("new", 23)):
+        IdempotencyRecord.objects.create(
+            user=world.officer,
+            key=key,
+            method="POST",
+            path="/api/v1/cases/",
+            request_hash="0" * 64,
+            response_status=201,
+            created_at=now - timedelta(hours=hours),
+        )
     result = tasks.relay_outbox(period=60)
     assert result == {
         "published": 0,
