@@ -52,6 +52,7 @@ from cases.models import (
     Suspect,
 )
 from cases.services.audit import log_access, log_denied
+from cases.services.inbox import mark_notifications_read
 from cases.workflow import ACTIONS, TRANSITIONS
 
 # Token first: an unauthenticated request then gets 401 with ``WWW-Authenticate: Token`` (session-only clients
@@ -704,6 +705,22 @@ class NotificationListView(SelectorListView):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
+
+
+class NotificationsReadView(ApiView):
+    @extend_schema(
+        summary=gettext_lazy("Mark the caller's notifications read"),
+        description=gettext_lazy(
+            "Marks the given notifications (or every unread one) read. Ids of notifications that are not the "
+            "caller's, or already read, are ignored."
+        ),
+        request=s.MarkNotificationsReadSerializer,
+        responses=responses({200: s.MarkedReadSerializer}, 400, 401, 403),
+    )
+    def post(self, request: Request) -> Response:
+        fields = validated(s.MarkNotificationsReadSerializer, request)
+        marked = mark_notifications_read(user=request.user, ids=fields.get("ids"))
+        return Response(s.MarkedReadSerializer({"marked": marked}).data)
 
 
 class YearlyReportView(ApiView):
