@@ -32,6 +32,8 @@ the machine and what else runs on it; the load average is recorded before and af
 """
 
 import argparse
+import base64
+import hashlib
 import http.client
 import json
 import math
@@ -45,6 +47,7 @@ import statistics
 import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +62,9 @@ PG = flag_scan.PG
 RESULTS = ROOT / "benchmarks" / "results"
 STATIC_ROOT = Path(os.environ.get("BENCH_STATIC_ROOT", "/tmp/rg_bench_static"))  # noqa: S108
 BENCH_PASSWORD = "bench-only-password-" + "not-a-secret"
+# Suspects' ID numbers are encrypted at rest; a benchmark database is seeded and read with this fixed key (a valid
+# Fernet key: 32 bytes, URL-safe base64). Scratch data only.
+BENCH_FIELD_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"rightsguard benchmark field key").digest()).decode()
 TIMELINE_EVENTS = 500
 PROVINCE, CITY, COUNTY = "330000", "330100", "330106"
 
@@ -95,6 +101,7 @@ TARGETS: dict[str, tuple[float | None, str, str]] = {
 def env_for(database: str) -> dict[str, str]:
     env = flag_scan.env_for(database)
     env.update(
+        RIGHTSGUARD_FIELD_KEY=os.environ.get("RIGHTSGUARD_FIELD_KEY", BENCH_FIELD_KEY),
         DJANGO_ALLOWED_HOSTS="127.0.0.1,testserver",
         RIGHTSGUARD_MFA_REQUIRED="0",
         DJANGO_STATIC_ROOT=str(STATIC_ROOT),
@@ -305,7 +312,6 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
 
     from accounts.models import OrgUnit
     from accounts.selectors import actor_for
-    from cases import flags
     from cases.models import Case, CaseEvent
     from cases.queue import QueueFilters, queue_page
 
@@ -363,7 +369,12 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
     for name, client, url, headers in pages:
         if args.only and name not in args.only:
             continue
-        out[name] = measure_page(client, url, args.repeat, headers)
+        try:
+            out[name] = measure_page(client, url, args.repeat, headers)
+        except Exception as error:  # one broken page must not lose the others' numbers
+            out[name] = {"error": repr(error), "traceback": traceback.format_exc()}
+            log(f"{name:>24}: FAILED {error!r}")
+            continue
         row = out[name]
         log(
             f"{name:>24}: median {row['median_ms']:8.1f} ms  p95 {row['p95_ms']:8.1f} ms  "
@@ -371,39 +382,60 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
         )
 
     if not args.only or "flag_cases" in args.only:
-        if flags.unchecked_cases().exists() and args.flag_first:
-            log("First flag scan (every case unevaluated; a deployment's one-off backfill)...")
-            out["flag_cases_first"] = {**measure_scan(), "note": "one-off first scan over never-scanned data"}
-            out["flag_cases_first"]["value"] = out["flag_cases_first"]["seconds"]
-            with connection.cursor() as cursor:
-                cursor.execute("VACUUM ANALYZE cases_case")
-        runs = [measure_scan() for _ in range(args.flag_repeat)]
-        out["flag_cases_no_change"] = {
-            "value": statistics.median(r["seconds"] for r in runs),
-            "p95": percentile([r["seconds"] for r in runs], 0.95),
-            "queries": runs[-1]["queries"],
-            "runs": runs,
-        }
-        log(f"flag_cases no change: {out['flag_cases_no_change']['value']:.3f} s")
-        fulls = [measure_scan(full=True) for _ in range(args.full_repeat)]
-        out["flag_cases_full"] = {
-            "value": statistics.median(r["seconds"] for r in fulls),
-            "p95": max(r["seconds"] for r in fulls),
-            "queries": fulls[-1]["queries"],
-            "runs": fulls,
-        }
-        log(f"flag_cases full: {out['flag_cases_full']['value']:.1f} s")
-
+        guarded(out, "flag_cases", lambda: measure_flags(args, out, log))
     if not args.only or "report_province" in args.only:
-        from cases.reports.yearly import yearly_report
-
-        province = OrgUnit.objects.get(code=PROVINCE)
-        yearly_report(unit=province, year=args.year)  # warm, as any earlier request would
-        timed = report_bench._timed(lambda: yearly_report(unit=province, year=args.year), args.report_repeat)
-        summary = report_bench._summary(timed)
-        out["report_province"] = {"value": summary["wall_median"], **summary, "p95": max(timed["times"])}
-        log(f"report province: {summary}")
+        guarded(out, "report_province", lambda: measure_province_report(args, out, log))
     return out
+
+
+def guarded(out: dict[str, Any], name: str, work: Any) -> None:
+    """Run one stage; on failure record the error under ``name`` and go on with the next stage."""
+    try:
+        work()
+    except Exception as error:
+        out.setdefault(name, {}).update(error=repr(error), traceback=traceback.format_exc())
+        print(f"{name}: FAILED {error!r}", file=sys.stderr, flush=True)
+
+
+def measure_flags(args: argparse.Namespace, out: dict[str, Any], log: Any) -> None:
+    from django.db import connection
+
+    from cases import flags
+
+    if flags.unchecked_cases().exists() and args.flag_first:
+        log("First flag scan (every case unevaluated; a deployment's one-off backfill)...")
+        out["flag_cases_first"] = {**measure_scan(), "note": "one-off first scan over never-scanned data"}
+        out["flag_cases_first"]["value"] = out["flag_cases_first"]["seconds"]
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE cases_case")
+    runs = [measure_scan() for _ in range(args.flag_repeat)]
+    out["flag_cases_no_change"] = {
+        "value": statistics.median(r["seconds"] for r in runs),
+        "p95": percentile([r["seconds"] for r in runs], 0.95),
+        "queries": runs[-1]["queries"],
+        "runs": runs,
+    }
+    log(f"flag_cases no change: {out['flag_cases_no_change']['value']:.3f} s")
+    fulls = [measure_scan(full=True) for _ in range(args.full_repeat)]
+    out["flag_cases_full"] = {
+        "value": statistics.median(r["seconds"] for r in fulls),
+        "p95": max(r["seconds"] for r in fulls),
+        "queries": fulls[-1]["queries"],
+        "runs": fulls,
+    }
+    log(f"flag_cases full: {out['flag_cases_full']['value']:.1f} s")
+
+
+def measure_province_report(args: argparse.Namespace, out: dict[str, Any], log: Any) -> None:
+    from accounts.models import OrgUnit
+    from cases.reports.yearly import yearly_report
+
+    province = OrgUnit.objects.get(code=PROVINCE)
+    yearly_report(unit=province, year=args.year)  # warm, as any earlier request would
+    timed = report_bench._timed(lambda: yearly_report(unit=province, year=args.year), args.report_repeat)
+    summary = report_bench._summary(timed)
+    out["report_province"] = {"value": summary["wall_median"], **summary, "p95": max(timed["times"])}
+    log(f"report province: {summary}")
 
 
 # --- Throughput (gunicorn + wrk) ----------------------------------------------------------------------------------
@@ -575,6 +607,9 @@ def table(results: dict[str, Any]) -> str:
         row = results.get(name)
         if not row:
             continue
+        if "value" not in row:
+            lines.append(f"| {name} | ERROR: {row.get('error', '?')[:80]} | | | | | | |")
+            continue
         value = row.get("value")
         if unit == "ms":
             median, p95 = fmt(row["median_ms"]), fmt(row["p95_ms"])
@@ -628,6 +663,8 @@ def main() -> None:
         print("RESULT " + json.dumps(run_child(args), default=str))
         return
 
+    # The report and flag benchmarks' child processes inherit this environment.
+    os.environ.setdefault("RIGHTSGUARD_FIELD_KEY", BENCH_FIELD_KEY)
     db = args.database
     results: dict[str, Any] = {}
     before = flag_scan.loadavg()
@@ -666,46 +703,66 @@ def main() -> None:
             child_args.append("--no-flag-first")
         if args.only:
             child_args += ["--only", *args.only]
-        done = subprocess.run(  # noqa: S603
-            [PYTHON, __file__, *child_args], cwd=ROOT, env=env_for(db), stdout=subprocess.PIPE, text=True, check=True
-        )
-        line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
-        results.update(json.loads(line.removeprefix("RESULT ")))
-
+        stage(results, "in_process", lambda: results.update(in_process(db, child_args)))
         if not args.only or "report_national" in args.only:
             print("National report, XLSX and CSV in fresh processes...", flush=True)
-            national = report_bench.child(db, "selector", args.year, args.report_repeat)
-            results["report_national"] = {
-                **report_bench._summary(national),
-                "value": round(statistics.median(national["times"]), 3),
-                "p95": round(max(national["times"]), 3),
-                "cases_in_year": national["cases"],
-            }
-            xlsx = report_bench.child(db, "xlsx", args.year, args.report_repeat)
-            results["xlsx_national"] = {
-                **report_bench._summary(xlsx),
-                "value": round(statistics.median(xlsx["times"]), 3),
-                "p95": round(max(xlsx["times"]), 3),
-            }
-            detail = report_bench.child(db, "detail", args.year, 1)
-            results["csv_peak_memory"] = {**detail, "value": round(detail["peak_mb"], 1)}
-
+            stage(results, "report_national", lambda: results.update(national_reports(db, args)))
         if args.wrk and not args.only:
             if shutil.which("wrk") is None:
                 sys.exit("wrk is not installed (apt-get install -y wrk), or run with --no-wrk")
-            results.update(throughput(db, args.duration, args.connections))
+            stage(results, "wrk", lambda: results.update(throughput(db, args.duration, args.connections)))
     finally:
         if not args.keep and not args.reuse:
             flag_scan.psql(f'DROP DATABASE IF EXISTS "{db}"')
+        report(results, db, before)
 
-    levels = [
-        results[k]["queries"]
-        for k in ("queue_ministry", "queue_province", "queue_city", "queue_county")
-        if k in results
-    ]
-    api_levels = [
-        results[k]["queries"] for k in ("api_list_ministry", "api_list_province", "api_list_county") if k in results
-    ]
+
+def stage(results: dict[str, Any], name: str, work: Any) -> None:
+    """Run one stage of the driver; a failure is recorded (with the child's error output) and the next stage runs."""
+    try:
+        work()
+    except Exception as error:
+        detail = getattr(error, "stderr", None) or traceback.format_exc()
+        results.setdefault("errors", {})[name] = {"error": repr(error), "detail": str(detail)[-4000:]}
+        print(f"{name}: FAILED {error!r}\n{str(detail)[-2000:]}", file=sys.stderr, flush=True)
+
+
+def in_process(db: str, child_args: list[str]) -> dict[str, Any]:
+    done = subprocess.run(  # noqa: S603
+        [PYTHON, __file__, *child_args], cwd=ROOT, env=env_for(db), stdout=subprocess.PIPE, text=True, check=False
+    )
+    line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"the measuring process exited with {done.returncode} and no results")
+    return json.loads(line.removeprefix("RESULT "))
+
+
+def national_reports(db: str, args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    national = report_bench.child(db, "selector", args.year, args.report_repeat)
+    out["report_national"] = {
+        **report_bench._summary(national),
+        "value": round(statistics.median(national["times"]), 3),
+        "p95": round(max(national["times"]), 3),
+        "cases_in_year": national["cases"],
+    }
+    xlsx = report_bench.child(db, "xlsx", args.year, args.report_repeat)
+    out["xlsx_national"] = {
+        **report_bench._summary(xlsx),
+        "value": round(statistics.median(xlsx["times"]), 3),
+        "p95": round(max(xlsx["times"]), 3),
+    }
+    detail = report_bench.child(db, "detail", args.year, 1)
+    out["csv_peak_memory"] = {**detail, "value": round(detail["peak_mb"], 1)}
+    return out
+
+
+def report(results: dict[str, Any], db: str, before: list[float]) -> None:
+    """Print the table and write the JSON (also after a failed stage: what was measured is kept)."""
+    queues = ("queue_ministry", "queue_province", "queue_city", "queue_county")
+    levels = [results[k].get("queries") for k in queues if k in results]
+    apis = ("api_list_ministry", "api_list_province", "api_list_county")
+    api_levels = [results[k].get("queries") for k in apis if k in results]
     results["query_count_constant"] = {
         "queue": len(set(levels)) <= 1,
         "api_list": len(set(api_levels)) <= 1,
@@ -720,10 +777,12 @@ def main() -> None:
     results["database"] = db
     results["targets"] = {k: {"target": t, "unit": u, "direction": d} for k, (t, u, d) in TARGETS.items()}
     results["verdicts"] = {k: verdict(k, results[k].get("value")) for k in TARGETS if k in results}
+    if results.get("errors"):
+        print(f"Stages that failed: {', '.join(results['errors'])}")
 
     rendered = table(results)
     print()
-    print(f"{results.get('cases', '?'):,} cases in {db}; load average before {before}, after "
+    print(f"{fmt(results.get('cases'))} cases in {db}; load average before {before}, after "
           f"{results['machine']['loadavg_after']}")  # fmt: skip
     print(rendered)
     print(f"Query count constant across levels: queue {results['query_count_constant']['queue']}, "
