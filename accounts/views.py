@@ -1,17 +1,23 @@
-"""Two-factor verification and enrolment pages."""
+"""Two-factor verification and enrolment pages, and re-authentication before sensitive steps."""
+
+from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp import match_token
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import mfa
+from accounts.reauth import mark_reauthenticated
 
 
 class TokenForm(forms.Form):
@@ -69,3 +75,59 @@ def setup(request: HttpRequest) -> HttpResponse:
         "qr": mark_safe(mfa.qr_svg(device)),  # noqa: S308  # nosemgrep: no-mark-safe
     }
     return render(request, "registration/mfa_setup.html", context, status=400 if form.is_bound else 200)
+
+
+class ReauthForm(forms.Form):
+    """The user's password and, when their account has an authenticator, its current code."""
+
+    password = forms.CharField(
+        label=gettext_lazy("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "class": "form-control"}),
+    )
+
+    def __init__(self, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.devices = list(TOTPDevice.objects.filter(user=request.user, confirmed=True))
+        if self.devices:
+            self.fields["token"] = forms.CharField(
+                label=gettext_lazy("Code from your authenticator"),
+                max_length=16,
+                widget=forms.TextInput(
+                    attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "class": "form-control"}
+                ),
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        password = data.get("password")
+        if password is None or (self.devices and not data.get("token")):
+            return data
+        user = self.request.user
+        # Through the authentication backends, so failed attempts count towards the log-in lockout.
+        checked = authenticate(self.request, username=user.get_username(), password=password)
+        if checked is None or checked.pk != user.pk:
+            raise forms.ValidationError(_("That password is not correct."), code="password")
+        if self.devices:
+            token = data["token"].strip()
+            if not any(device.verify_token(token) for device in self.devices):
+                raise forms.ValidationError(
+                    _("That code is not valid. Use the current code from your authenticator."), code="token"
+                )
+        return data
+
+
+@never_cache
+def reauth(request: HttpRequest) -> HttpResponse:
+    """Confirm it is still the user at the keyboard before masked data is shown or a report is exported."""
+    form = ReauthForm(request.POST or None, request=request)
+    if request.method == "POST" and form.is_valid():
+        mark_reauthenticated(request)
+        return redirect(_next(request))
+    return render(
+        request,
+        "registration/reauth.html",
+        {"form": form, "next": _next(request), "needs_code": bool(form.devices)},
+        status=400 if form.is_bound else 200,
+    )

@@ -29,6 +29,7 @@ from cases.choices import (
     Track,
     Weapon,
 )
+from cases.fields import EncryptedCharField
 
 USER = settings.AUTH_USER_MODEL
 
@@ -268,7 +269,8 @@ class InvolvedOfficer(models.Model):
 class Suspect(models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="suspects")
     name = models.CharField(_("name"), max_length=100, blank=True)
-    id_number = models.CharField(_("ID number"), max_length=30, blank=True)
+    # Encrypted at rest (cases/fields.py); max_length is the plain text's.
+    id_number = EncryptedCharField(_("ID number"), max_length=30, blank=True)
     status = models.CharField(
         _("status"), max_length=30, choices=SuspectStatus.choices, default=SuspectStatus.UNIDENTIFIED
     )

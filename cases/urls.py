@@ -24,6 +24,7 @@ urlpatterns = [
     path("cases/<int:pk>/findings/", workspace.add_finding, name="finding"),
     path("cases/<int:pk>/facts/", workspace.update_facts, name="facts"),
     path("cases/<int:pk>/notes/", workspace.add_note, name="note"),
+    path("cases/<int:pk>/reveal/<slug:party>/<int:item_id>/", workspace.reveal, name="reveal"),
     path("cases/<int:pk>/evidence/", evidence.upload, name="evidence-upload"),
     path("cases/<int:pk>/evidence/<int:attachment_id>/", evidence.download, name="evidence-download"),
     path("reports/", reports.reports_page, name="reports"),

@@ -40,3 +40,16 @@ def postgres_only():
         if os.environ.get("CI"):
             pytest.fail("CI must run the suite on PostgreSQL (set DATABASE_URL)")
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
+
+
+def reauthenticated(client, at: float | None = None):
+    """Mark a logged-in test client's session as re-authenticated (now, or at the given timestamp), as the
+    re-authentication page does before reveals and exports."""
+    from django.utils import timezone
+
+    from accounts.reauth import REAUTH_AT
+
+    session = client.session
+    session[REAUTH_AT] = timezone.now().timestamp() if at is None else at
+    session.save()
+    return client

@@ -3,6 +3,7 @@
 Only holders of an admin or supervisor membership see reports (403 otherwise), for units inside those
 memberships' subtrees (404 otherwise, like any object out of scope). Every export is in the access log, and
 nothing here may be cached (``never_cache`` sends ``Cache-Control: no-store``): the figures are confidential.
+Exports and downloads (not the page) need a recent re-authentication (accounts/reauth.py).
 """
 
 import tempfile
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.authority import Actor
 from accounts.models import OrgUnit
+from accounts.reauth import reauth_needed
 from cases.choices import AccessAction
 from cases.models import ExportStatus, ReportExport, ReportFormat
 from cases.reports import page, scope
@@ -128,6 +130,10 @@ def export(request: HttpRequest) -> HttpResponse:
         return HttpResponse(_("The export request was not valid."), status=400, content_type="text/plain")
     unit = _unit(actor, form.cleaned_data["unit"])
     year, fmt = form.cleaned_data["year"], form.cleaned_data["format"]
+    # Back to the report page after re-authenticating: a POST cannot be replayed, the user exports again.
+    needed = reauth_needed(request, f"{reverse('cases:reports')}?unit={unit.code}&year={year}#exports")
+    if needed is not None:
+        return needed
     language = translation.get_language() or "en"
     if runs_in_background(unit=unit, year=year):
         request_export(
@@ -173,6 +179,9 @@ def export_status(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = _own_export(request, pk)
+    needed = reauth_needed(request, request.get_full_path())
+    if needed is not None:
+        return needed
     path = export_file(job)
     if job.status != ExportStatus.DONE or not path.exists():
         raise Http404(_("This export is not ready."))

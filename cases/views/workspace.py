@@ -8,11 +8,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.models import OrgUnit, Role
+from accounts.reauth import reauth_needed
 from accounts.selectors import path_prefix_q, supervisors_of_unit_and_above
 from cases import permissions, services
 from cases.choices import AccessAction
@@ -30,7 +32,7 @@ from cases.forms import (
     SuspectForm,
     VersionForm,
 )
-from cases.models import Case, Suspect
+from cases.models import Case, InvolvedOfficer, Suspect
 from cases.services.audit import log_access
 from cases.views.common import actor_of, run_service, visible_case
 from cases.workflow import TRANSITIONS
@@ -55,10 +57,18 @@ def render_workspace(
     bound: dict[str, forms.Form] | None = None,
     status: int = 200,
     open_panel: str = "",
+    revealed: dict[tuple[str, int], str] | None = None,
 ) -> HttpResponse:
-    """Render the case page; ``bound`` replaces blank forms with the user's rejected input so nothing is lost."""
+    """Render the case page; ``bound`` replaces blank forms with the user's rejected input so nothing is lost.
+
+    ID numbers and medical details are masked; ``revealed`` (from the reveal view alone) shows those values in full.
+    """
     actor = actor_of(request)
     ws = workspace_for(actor, case)
+    revealed = revealed or {}
+    for party, items in (("officer", ws.officers), ("suspect", ws.suspects)):
+        for item in items:
+            item.revealed = revealed.get((party, item.pk))  # type: ignore[union-attr]
     bound = bound or {}
     action_forms = [(t, bound.get(t.action) or _action_form(request, case, t.action)) for t in ws.actions]
     handling: dict[str, Any] = {}
@@ -101,6 +111,50 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
     log_access(request=request, action=AccessAction.VIEW, case=case, object_ref=case.reference)
     return render_workspace(request, case)
+
+
+# What a reveal may show: the party, its model and the masked field.
+REVEALABLE: dict[str, tuple[type[InvolvedOfficer] | type[Suspect], str]] = {
+    "suspect": (Suspect, "id_number"),
+    "officer": (InvolvedOfficer, "medical_notes"),
+}
+
+
+def may_reveal(request: HttpRequest, case: Case, item: InvolvedOfficer | Suspect) -> bool:
+    """Suspects' ID numbers: the supervisors covering the case; an officer's medical details: those supervisors and
+    the officer themself (the API's rules, cases/api/serializers.py)."""
+    actor = actor_of(request)
+    if permissions.can_see_sensitive(actor, case):
+        return True
+    return isinstance(item, InvolvedOfficer) and item.user_id is not None and item.user_id == actor.user_id
+
+
+@never_cache
+@require_POST
+def reveal(request: HttpRequest, pk: int, party: str, item_id: int) -> HttpResponse:
+    """Show one masked value in full, in this response only, after a recent re-authentication; logged either way."""
+    case = visible_case(request, pk)
+    if party not in REVEALABLE:
+        raise Http404
+    model, field = REVEALABLE[party]
+    ref = f"{party}:{item_id} {field}"
+    item = model.objects.filter(pk=item_id, case=case).first()
+    if item is None or not getattr(item, field):
+        log_access(request=request, action=AccessAction.DENIED, case=case, object_ref=ref, outcome="not_found")
+        raise Http404
+    if not may_reveal(request, case, item):
+        # Answered here rather than raised: the 403 handler would log the refusal a second time, without the case.
+        log_access(request=request, action=AccessAction.DENIED, case=case, object_ref=ref, outcome="forbidden")
+        return render(request, "403.html", {"exception": _("You may not see this in full.")}, status=403)
+    needed = reauth_needed(request, reverse("cases:detail", args=[case.pk]))
+    if needed is not None:
+        return needed
+    log_access(request=request, action=AccessAction.REVEAL, case=case, object_ref=ref)
+    value = getattr(item, field)
+    if request.htmx:  # type: ignore[attr-defined]
+        context = {"case": case, "party": party, "item": item, "value": value}
+        return render(request, "cases/_sensitive.html", context)
+    return render_workspace(request, case, revealed={(party, item.pk): value})
 
 
 @require_POST

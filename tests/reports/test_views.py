@@ -15,6 +15,7 @@ from cases.choices import AccessAction, IncidentKind
 from cases.models import AccessLog, ExportStatus, ReportExport
 from cases.reports import tasks
 from cases.reports.services import export_file
+from tests.conftest import reauthenticated
 
 PAGE = reverse("cases:reports")
 EXPORT = reverse("cases:reports-export")
@@ -33,8 +34,9 @@ PAGE_MATRIX = {
 
 
 def login(client, dataset, who: str):
+    """Logged in and recently re-authenticated (exports need it: tests/security/test_reveal.py)."""
     client.force_login(getattr(dataset.world, who))
-    return client
+    return reauthenticated(client)
 
 
 @pytest.mark.parametrize(("who", "expected"), sorted(PAGE_MATRIX.items()))

@@ -42,6 +42,7 @@ from tests.api.test_matrix import EXPECTED as API_MATRIX_EXPECTED
 from tests.api.test_matrix import ROLES, WORLD_ATTRIBUTE
 from tests.api.test_matrix import clients as api_clients
 from tests.api.test_matrix import snapshot as records_snapshot
+from tests.conftest import reauthenticated
 from tests.factories import PASSWORD, World, case_in, draft, member
 
 DOCUMENT = Path(settings.BASE_DIR) / "docs" / "authorization-matrix.md"
@@ -279,6 +280,8 @@ HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
     "note": lambda fx: {"text": "已电话联系"},
     "evidence-upload": lambda fx: {"file": upload(PDF, "report.pdf", "application/pdf")},
     "reports-export": lambda fx: {"unit": "330100", "year": timezone.localdate().year, "format": "csv"},
+    "reveal-suspect": lambda fx: {},
+    "reveal-officer": lambda fx: {},
     "set-language": lambda fx: {"language": "en", "next": "/"},
 }
 
@@ -298,6 +301,9 @@ API_DATA: dict[str, Callable[[Fixture], Any]] = {
 
 # Rows whose object must first be in a particular state.
 SETUP: dict[str, Callable[[Fixture], Any]] = {
+    "reveal-officer": lambda fx: services.update_involved_officer(
+        officer=fx.value("officer"), by=fx.world.supervisor, medical_notes="左臂骨折"
+    ),
     "clock-resume": lambda fx: services.pause_clock(
         case=fx.current("intake"), by=fx.world.supervisor, expected_version=None, reason="other"
     ),
@@ -309,12 +315,16 @@ SETUP: dict[str, Callable[[Fixture], Any]] = {
 
 def browsers(world: World) -> dict[str, Client]:
     made = {}
+    # Every session re-authenticated recently (reveals and exports need it; tests/security/test_reveal.py proves
+    # the re-authentication itself): the rows are about who may, not about how recently they typed their password.
     for role, attribute in WORLD_ATTRIBUTE.items():
         made[role] = Client(raise_request_exception=False)
         made[role].force_login(getattr(world, attribute))
+        reauthenticated(made[role])
     deactivated = member(world.city, Role.SUPERVISOR)
     made["deactivated"] = Client(raise_request_exception=False)
     made["deactivated"].force_login(deactivated)
+    reauthenticated(made["deactivated"])
     account_services.deactivate_user(user=deactivated)
     made["anonymous"] = Client(raise_request_exception=False)
     return {role: made[role] for role in ROLES}
@@ -349,8 +359,8 @@ def records() -> tuple:
 
 
 # Accepted requests that write nothing the snapshot compares: marking an empty inbox read, leaving, choosing a
-# language, and an inline report export (only its access-log entry is written).
-WRITES_NOTHING = {"notifications-read", "logout", "set-language", "reports-export"}
+# language, an inline report export and a reveal (only their access-log entries are written).
+WRITES_NOTHING = {"notifications-read", "logout", "set-language", "reports-export", "reveal-suspect", "reveal-officer"}
 _CASE_FACTS = ("summary", "narrative", "weapon", "police_fault", "paused_at", "pause_reason", "is_stalled")
 
 
@@ -404,7 +414,7 @@ def media(settings, tmp_path):
 def test_the_document_has_its_three_tables():
     assert len(HTML_ROWS) == len(TABLES[HTML_SECTION]), "a row id is used twice in the browser table"
     assert len(API_OTHER_ROWS) == len(TABLES[API_OTHER_SECTION]), "a row id is used twice in the API table"
-    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (53, 31, 21)
+    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (56, 31, 22)
 
 
 def _route_names(namespace: str) -> set[str]:

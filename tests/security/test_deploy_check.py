@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -16,6 +18,7 @@ def production_env() -> dict[str, str]:
             key, value = line.split("=", 1)
             env[key] = value
     env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(64)
+    env["RIGHTSGUARD_FIELD_KEY"] = Fernet.generate_key().decode()
     env["DATABASE_URL"] = os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'deploy-check.sqlite3'}")
     env.pop("REDIS_URL", None)
     return env

@@ -201,6 +201,7 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "cases:facts": {"pk": CASE},
     "cases:note": {"pk": CASE},
     "cases:evidence-upload": {"pk": CASE},
+    "cases:reveal": {"pk": CASE, "party": lambda o: "suspect", "item_id": lambda o: o.suspect.pk},
     "cases:evidence-download": {"pk": CASE, "attachment_id": lambda o: o.attachment.pk},
     "cases:reports-export-status": {"pk": lambda o: o.export.pk},
     "cases:reports-export-download": {"pk": lambda o: o.export.pk},
