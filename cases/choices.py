@@ -279,6 +279,7 @@ class EventKind(models.TextChoices):
     NOTE = "note", _("Note")
     CLOCK_PAUSED = "clock_paused", _("Clock paused")
     CLOCK_RESUMED = "clock_resumed", _("Clock resumed")
+    DEADLINE_EXTENDED = "deadline_extended", _("Time limit extended")
 
 
 class AccessAction(models.TextChoices):

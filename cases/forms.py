@@ -292,6 +292,13 @@ class PauseForm(VersionForm):
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
 
 
+class ExtendDeadlineForm(VersionForm):
+    approval_reference = forms.CharField(label=_("Approval reference"), max_length=100)
+    reason = forms.CharField(
+        label=_("Why more time is needed"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class AssignForm(VersionForm):
     assignee = forms.ModelChoiceField(label=_("Supervisor in charge"), queryset=None, required=False)
 

@@ -123,6 +123,8 @@ class Case(models.Model):
     stage_started_at = models.DateTimeField(_("stage started"), null=True, blank=True, editable=False)
     stage_due_at = models.DateTimeField(_("stage due"), null=True, blank=True, editable=False)
     paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True, editable=False)
+    # When the current stage's time limit was extended (once per stage, where the law allows it).
+    stage_extended_at = models.DateTimeField(_("time limit extended at"), null=True, blank=True, editable=False)
     pause_reason = models.CharField(
         _("pause reason"), max_length=20, choices=PauseReason.choices, blank=True, editable=False
     )

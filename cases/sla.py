@@ -32,6 +32,27 @@ DEFAULT_LIMITS: tuple[DefaultLimit, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Extension:
+    days: int
+    basis: str
+
+
+# Extensions the law provides for, once per stage, with the approval recorded by the office.
+EXTENSIONS: dict[tuple[str, str], Extension] = {
+    (CaseStatus.SUPERVISION, Track.ADMINISTRATIVE): Extension(
+        30, "PSAPL (2012) Art. 99; ACPR Art. 165: +30 days with the approval of the public security organ above [V]"
+    ),
+}
+
+
+def extension_for(*, stage: str, track: str) -> Extension | None:
+    # A supervision stage without a track is handled as administrative, as ``limit_days`` does.
+    if stage == CaseStatus.SUPERVISION and not track:
+        track = Track.ADMINISTRATIVE
+    return EXTENSIONS.get((stage, track))
+
+
 def limit_days(*, stage: str, track: str) -> tuple[float, bool] | None:
     """Days allowed for a stage (and track), and whether a major security period halves it."""
     rows = {(r.stage, r.track): (r.days, r.halved_in_major_period) for r in StageLimit.objects.filter(stage=stage)}

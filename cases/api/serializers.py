@@ -341,6 +341,11 @@ class PauseClockSerializer(VersionedSerializer):
     note = text(2000, required=False, allow_blank=True)
 
 
+class ExtendDeadlineSerializer(VersionedSerializer):
+    approval_reference = text(100, help_text=_("Reference of the approval by the organ above."))
+    reason = text(500, help_text=_("Why more time is needed."))
+
+
 class NoteSerializer(serializers.Serializer):
     text = text(5000)
 

@@ -43,6 +43,7 @@ urlpatterns = [
     path("cases/<int:case_pk>/assignment/", views.AssignView.as_view(), name="case-assignment"),
     path("cases/<int:case_pk>/clock/pause/", views.PauseClockView.as_view(), name="case-clock-pause"),
     path("cases/<int:case_pk>/clock/resume/", views.ResumeClockView.as_view(), name="case-clock-resume"),
+    path("cases/<int:case_pk>/clock/extend/", views.ExtendDeadlineView.as_view(), name="case-clock-extend"),
     path("cases/<int:case_pk>/notes/", views.NoteView.as_view(), name="case-notes"),
     path("cases/<int:case_pk>/officers/", views.OfficerListView.as_view(), name="case-officers"),
     path("cases/<int:case_pk>/officers/<int:pk>/", views.OfficerDetailView.as_view(), name="case-officer"),

@@ -286,6 +286,23 @@ class PauseClockView(CaseCommandView):
         return services.pause_clock(case=self.case, by=self.request.user, expected_version=version, **payload)
 
 
+@extend_schema(
+    summary=gettext_lazy("Extend the stage's time limit"),
+    description=gettext_lazy(
+        "Once per stage, where the law allows it: an administrative case under supervision gets 30 more days "
+        "with the approval of the organ above (PSAPL Art. 99). Refused with 400 where no extension applies or "
+        "the stage was already extended."
+    ),
+    request=s.ExtendDeadlineSerializer,
+    **_COMMAND_SCHEMA,
+)
+class ExtendDeadlineView(CaseCommandView):
+    input_serializer = s.ExtendDeadlineSerializer
+
+    def run(self, payload: dict[str, Any], version: int | None) -> Case:
+        return services.extend_deadline(case=self.case, by=self.request.user, expected_version=version, **payload)
+
+
 @extend_schema(summary=gettext_lazy("Resume the stage clock"), request=s.VersionedSerializer, **_COMMAND_SCHEMA)
 class ResumeClockView(CaseCommandView):
     def run(self, payload: dict[str, Any], version: int | None) -> Case:

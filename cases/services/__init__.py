@@ -15,6 +15,7 @@ from cases.services.actions import (
 from cases.services.flags import acknowledge_flag
 from cases.services.handling import (
     assign_case,
+    extend_deadline,
     pause_clock,
     raise_finding,
     record_support_measure,
@@ -46,6 +47,7 @@ __all__ = [
     "close_case",
     "conclude_case",
     "create_draft_case",
+    "extend_deadline",
     "pause_clock",
     "raise_finding",
     "recall_case",

@@ -88,12 +88,13 @@ def start_stage(case: Case, status: str, now: datetime) -> list[str]:
     case.stage_started_at = now
     case.paused_at = None
     case.pause_reason = ""
+    case.stage_extended_at = None
     case.stage_due_at = (
         stage_deadline(stage=status, track=case.track, major_security_period=case.major_security_period, start=now)
         if status in OPEN_STATUSES
         else None
     )
-    return ["status", "stage_started_at", "stage_due_at", "paused_at", "pause_reason"]
+    return ["status", "stage_started_at", "stage_due_at", "paused_at", "pause_reason", "stage_extended_at"]
 
 
 def refresh_read_model(case: Case) -> list[str]:

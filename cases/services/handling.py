@@ -1,6 +1,6 @@
 """Supervisors' handling of an open case: assignment, the stage clock, support measures and findings."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,7 @@ from cases.services.common import (
     require,
     save_case,
 )
+from cases.sla import extension_for
 
 SUPPORT_FIELDS = ("officer", "kind", "status", "amount", "started_on", "delivered_on", "notes")
 
@@ -72,6 +73,49 @@ def pause_clock(*, case: Case, by: User, expected_version: int | None, reason: s
     save_case(case, t, ["paused_at", "pause_reason"])
     record_event(
         case=case, kind=EventKind.CLOCK_PAUSED, by=by, now=t, data={"reason": reason, "note": note}, notify=False
+    )
+    tasks.check_flags_on_commit(case)
+    return case
+
+
+@transaction.atomic
+def extend_deadline(
+    *, case: Case, by: User, expected_version: int | None, approval_reference: str, reason: str
+) -> Case:
+    """Extend the current stage's time limit once, where the law allows it (administrative cases: +30 days with
+    the approval of the organ above), recording who approved it."""
+    case = lock_case(case)
+    _require_handler(case, by)
+    check_version(case, expected_version)
+    extension = extension_for(stage=case.status, track=case.track)
+    if extension is None or case.stage_due_at is None:
+        raise ValidationError(_("The time limit of this stage cannot be extended."))
+    if case.stage_extended_at is not None:
+        raise ValidationError(_("The time limit of this stage has already been extended."))
+    errors = {}
+    if not approval_reference.strip():
+        errors["approval_reference"] = _("Give the reference of the approval.")
+    if not reason.strip():
+        errors["reason"] = _("Say why more time is needed.")
+    if errors:
+        raise ValidationError(errors)
+    t = now()
+    case.stage_due_at = case.stage_due_at + timedelta(days=extension.days)
+    case.stage_extended_at = t
+    save_case(case, t, ["stage_due_at", "stage_extended_at"])
+    record_event(
+        case=case,
+        kind=EventKind.DEADLINE_EXTENDED,
+        by=by,
+        now=t,
+        data={
+            "days": extension.days,
+            "due_at": case.stage_due_at.isoformat(),
+            "approval_reference": approval_reference.strip(),
+            "reason": reason.strip(),
+            "basis": extension.basis,
+        },
+        notify=False,
     )
     tasks.check_flags_on_commit(case)
     return case

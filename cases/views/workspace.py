@@ -23,6 +23,7 @@ from cases.forms import (
     AssignForm,
     DispositionForm,
     EvidenceForm,
+    ExtendDeadlineForm,
     FindingForm,
     NoteForm,
     OfficerForm,
@@ -34,6 +35,7 @@ from cases.forms import (
 )
 from cases.models import Case, InvolvedOfficer, Suspect
 from cases.services.audit import log_access
+from cases.sla import extension_for
 from cases.views.common import actor_of, run_service, visible_case
 from cases.workflow import TRANSITIONS
 from cases.workspace import workspace_for
@@ -80,6 +82,13 @@ def render_workspace(
                 supervisors=supervisors_of_unit_and_above(case.unit_path),
             ),
             "pause": bound.get("pause") or PauseForm(initial={"version": case.version}),
+            "extend": (
+                bound.get("extend") or ExtendDeadlineForm(initial={"version": case.version})
+                if case.stage_extended_at is None
+                and case.stage_due_at is not None
+                and extension_for(stage=case.status, track=case.track) is not None
+                else None
+            ),
             "support": bound.get("support") or SupportMeasureForm(case=case),
             "finding": bound.get("finding") or FindingForm(),
             "officer": bound.get("officer") or OfficerForm(prefix="officer"),
@@ -232,6 +241,17 @@ def clock(request: HttpRequest, pk: int, move: str) -> HttpResponse:
         form = VersionForm(request.POST)
         call = lambda d: services.resume_clock(case=case, by=request.user, expected_version=d["version"])  # noqa: E731
         done = _("The clock is running again.")
+    elif move == "extend":
+        form = ExtendDeadlineForm(request.POST)
+        call = lambda d: services.extend_deadline(  # noqa: E731
+            case=case,
+            by=request.user,
+            expected_version=d["version"],
+            approval_reference=d["approval_reference"],
+            reason=d["reason"],
+        )
+        done = _("The time limit is extended.")
+        return _handled(request, case, "extend", form, call, done)
     else:
         raise Http404
     return _handled(request, case, "pause", form, call, done)
