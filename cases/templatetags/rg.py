@@ -1,10 +1,13 @@
 """Presentation helpers for case pages. No queries here: everything comes from the view's context."""
 
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from django import template
 from django.db.models import TextChoices
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cases.choices import (
@@ -74,6 +77,12 @@ def event_text(event: CaseEvent) -> str:
         return _("Clock paused: %(reason)s") % {"reason": _label(PauseReason, data.get("reason"))}
     if event.kind == EventKind.CLOCK_RESUMED:
         return _("Clock resumed")
+    if event.kind == EventKind.DEADLINE_EXTENDED:
+        return _("Time limit extended by %(days)s days (approval %(reference)s): %(reason)s") % {
+            "days": data.get("days", ""),
+            "reference": data.get("approval_reference", ""),
+            "reason": data.get("reason", ""),
+        }
     if event.kind == EventKind.DISPOSITION:
         change = data.get("changes", {}).get("disposition")
         if change:
@@ -91,15 +100,31 @@ def event_text(event: CaseEvent) -> str:
     if event.kind == EventKind.FINDING and "problem" in data:
         return _("Finding: %(problem)s") % {"problem": _label(FindingProblem, data["problem"])}
     if event.kind in (EventKind.FLAG_RAISED, EventKind.FLAG_RESOLVED) and data.get("rule"):
-        return f"{event.get_kind_display()}: {data['rule']}"
-    return str(event.get_kind_display())
+        return f"{_label(EventKind, event.kind)}: {data['rule']}"
+    return _label(EventKind, event.kind)
+
+
+# Labels translated once per language (``get_FOO_display`` re-translates every choice on every call: thousands of
+# lookups on a page of a hundred rows). Keyed by the class or the model field, never by the lazy labels.
+@lru_cache(maxsize=256)
+def _class_labels(choices: type[TextChoices], language: str | None) -> dict[str, str]:
+    return {member.value: str(member.label) for member in choices}
+
+
+@lru_cache(maxsize=256)
+def _field_labels(model: type, field_name: str, language: str | None) -> dict[Any, str]:
+    return {value: str(label) for value, label in model._meta.get_field(field_name).flatchoices}
 
 
 def _label(choices: type[TextChoices], value: object) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return str(value or "")
+    return _class_labels(choices, get_language()).get(value, str(value or ""))
+
+
+@register.filter
+def display(obj: Any, field_name: str) -> str:
+    """``{{ case|display:"kind" }}``: the label of a choice field, as ``get_kind_display`` gives it."""
+    value = getattr(obj, field_name)
+    return _field_labels(type(obj), field_name, get_language()).get(value, value)
 
 
 @register.filter

@@ -124,18 +124,19 @@ def _notifications(world: World, n: int) -> str:
 
 # name → (rows builder, exact query count). Token lookup, the caller's grants for the visible set, then for a
 # nested list the case and the grants again (for masking and allowed actions), the rows, and for suspects the
-# access-log entry of revealed ID numbers.
+# access-log entry of revealed ID numbers. Every read of visible cases also reads the ids of the cases listing
+# the caller as a victim (cases/selectors.py).
 LISTS: dict[str, tuple[Callable[[World, int], str], int]] = {
-    "cases": (_cases, 3),
-    "officers": (lambda w, n: _case_with(w, n, _officer, "officers/"), 5),
-    "suspects": (lambda w, n: _case_with(w, n, _suspect, "suspects/"), 6),
-    "referrals": (lambda w, n: _case_with(w, n, _referral, "referrals/"), 5),
-    "support": (lambda w, n: _case_with(w, n, _support, "support/"), 5),
-    "findings": (lambda w, n: _case_with(w, n, _finding, "findings/"), 5),
-    "reviews": (lambda w, n: _case_with(w, n, _review, "reviews/"), 5),
-    "attachments": (lambda w, n: _case_with(w, n, _attachment, "attachments/"), 5),
-    "events": (lambda w, n: _case_with(w, n, _event, "events/?page_size=100"), 5),
-    "flags": (_flags, 3),
+    "cases": (_cases, 4),  # + the ids of the cases listing the caller
+    "officers": (lambda w, n: _case_with(w, n, _officer, "officers/"), 6),
+    "suspects": (lambda w, n: _case_with(w, n, _suspect, "suspects/"), 7),
+    "referrals": (lambda w, n: _case_with(w, n, _referral, "referrals/"), 6),
+    "support": (lambda w, n: _case_with(w, n, _support, "support/"), 6),
+    "findings": (lambda w, n: _case_with(w, n, _finding, "findings/"), 6),
+    "reviews": (lambda w, n: _case_with(w, n, _review, "reviews/"), 6),
+    "attachments": (lambda w, n: _case_with(w, n, _attachment, "attachments/"), 6),
+    "events": (lambda w, n: _case_with(w, n, _event, "events/?page_size=100"), 6),
+    "flags": (_flags, 4),
     "units": (_units, 3),
     "notifications": (_notifications, 2),
 }
