@@ -21,6 +21,8 @@ machine and on whatever else it runs (the load average before and after is recor
 """
 
 import argparse
+import base64
+import hashlib
 import json
 import os
 import platform
@@ -37,6 +39,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 TARGETS = {"full_scan_s_at_1M": 30.0, "no_change_s": 1.0}
+# Suspects' ID numbers are encrypted at rest; benchmark databases are seeded and read with this fixed key (a valid
+# Fernet key: 32 bytes, URL-safe base64), unless RIGHTSGUARD_FIELD_KEY is set. Scratch data only.
+BENCH_FIELD_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"rightsguard benchmark field key").digest()).decode()
 
 
 def env_for(database: str) -> dict[str, str]:
@@ -46,6 +51,7 @@ def env_for(database: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="rightsguard.settings",
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY", "benchmark-only-secret-key"),
+        RIGHTSGUARD_FIELD_KEY=os.environ.get("RIGHTSGUARD_FIELD_KEY", BENCH_FIELD_KEY),
         DJANGO_LOG_LEVEL="WARNING",
         # Digests go nowhere: the benchmark measures the scan, not an SMTP server.
         EMAIL_URL="dummymail://",

@@ -30,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+import flag_scan  # the benchmark key and the PostgreSQL address, shared
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -43,6 +45,7 @@ def env_for(database: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="rightsguard.settings",
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY", "benchmark-only-secret-key"),
+        RIGHTSGUARD_FIELD_KEY=os.environ.get("RIGHTSGUARD_FIELD_KEY", flag_scan.BENCH_FIELD_KEY),
         DJANGO_LOG_LEVEL="WARNING",
     )
     return env

@@ -32,8 +32,6 @@ the machine and what else runs on it; the load average is recorded before and af
 """
 
 import argparse
-import base64
-import hashlib
 import http.client
 import json
 import math
@@ -62,9 +60,7 @@ PG = flag_scan.PG
 RESULTS = ROOT / "benchmarks" / "results"
 STATIC_ROOT = Path(os.environ.get("BENCH_STATIC_ROOT", "/tmp/rg_bench_static"))  # noqa: S108
 BENCH_PASSWORD = "bench-only-password-" + "not-a-secret"
-# Suspects' ID numbers are encrypted at rest; a benchmark database is seeded and read with this fixed key (a valid
-# Fernet key: 32 bytes, URL-safe base64). Scratch data only.
-BENCH_FIELD_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"rightsguard benchmark field key").digest()).decode()
+BENCH_FIELD_KEY = flag_scan.BENCH_FIELD_KEY
 TIMELINE_EVENTS = 500
 PROVINCE, CITY, COUNTY = "330000", "330100", "330106"
 

@@ -20,11 +20,19 @@ def home(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     if actor.paths_for(Role.SUPERVISOR):
         return redirect("cases:queue")
-    cases = list(selectors.cases_filed_by(request.user)[:100])
+    # Only what the table shows: a case row is wide (narrative, facts), and an officer may have filed hundreds.
+    cases = list(
+        selectors.cases_filed_by(request.user).only(
+            "pk", "reference", "status", "kind", "summary", "stage_due_at", "unit", "created_at"
+        )[:100]
+    )
     latest = dict(
         CaseEvent.objects.filter(case__in=cases).values("case").annotate(last=Max("id")).values_list("case", "last")
     )
-    events = {e.case_id: e for e in CaseEvent.objects.filter(pk__in=latest.values())}
+    events = {
+        e.case_id: e
+        for e in CaseEvent.objects.filter(pk__in=latest.values()).only("case_id", "kind", "action", "data", "at")
+    }
     rows = [(case, events.get(case.pk)) for case in cases]
     return render(request, "cases/home.html", {"rows": rows, "can_file": actor.is_officer})
 
