@@ -11,7 +11,8 @@ from accounts import services as account_services
 from accounts.models import OrgUnit, Role, User
 from cases import services
 from cases.choices import CaseStatus, Disposition, IncidentKind, Track
-from cases.models import Case
+from cases.models import Case, ExportStatus, ReportExport
+from cases.reports.services import export_file
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -146,3 +147,23 @@ def case_in(world: World, status: str, **details: Any) -> Case:
 def add_convicted_suspect(world: World, case: Case) -> None:
     suspect = services.add_suspect(case=case, by=world.supervisor, name="张某")
     services.record_disposition(suspect=suspect, by=world.supervisor, disposition=Disposition.CONVICTED_277_5_BASIC)
+
+
+def finished_export(user: User, unit: OrgUnit, year: int) -> ReportExport:
+    """A background report export that has finished, with its file on disk (MEDIA_ROOT)."""
+    job = ReportExport.objects.create(
+        requested_by=user,
+        unit=unit,
+        year=year,
+        format="csv",
+        language="en",
+        status=ExportStatus.DONE,
+        progress=100,
+        file_name="report.csv",
+        created_at=timezone.now(),
+        finished_at=timezone.now(),
+    )
+    path = export_file(job)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"unit,cases\n330100,1\n")
+    return job

@@ -34,8 +34,7 @@ from cases import services
 from cases.api import evidence
 from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind, Track
 from cases.forms import DispositionForm, OfficerForm, SupervisorFactsForm, SupportMeasureForm, SuspectForm
-from cases.models import Case, ExportStatus, Flag, Notification, ReportExport
-from cases.reports.services import export_file
+from cases.models import Case, Flag, Notification, ReportExport
 from tests.api.conftest import PDF, stored_files, token_client, upload
 from tests.api.test_matrix import ENDPOINTS as API_MATRIX_ENDPOINTS
 from tests.api.test_matrix import EXPECTED as API_MATRIX_EXPECTED
@@ -43,7 +42,7 @@ from tests.api.test_matrix import ROLES, WORLD_ATTRIBUTE
 from tests.api.test_matrix import clients as api_clients
 from tests.api.test_matrix import snapshot as records_snapshot
 from tests.conftest import reauthenticated
-from tests.factories import PASSWORD, World, case_in, draft, member
+from tests.factories import PASSWORD, World, case_in, draft, finished_export, member
 
 DOCUMENT = Path(settings.BASE_DIR) / "docs" / "authorization-matrix.md"
 HTML_SECTION = "Browser pages"
@@ -152,22 +151,7 @@ class Fixture:
 
     @cached_property
     def export(self) -> ReportExport:
-        job = ReportExport.objects.create(
-            requested_by=self.world.supervisor,
-            unit=self.world.city,
-            year=timezone.localdate().year,
-            format="csv",
-            language="en",
-            status=ExportStatus.DONE,
-            progress=100,
-            file_name="report.csv",
-            created_at=timezone.now(),
-            finished_at=timezone.now(),
-        )
-        path = export_file(job)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b"unit,cases\n330100,1\n")
-        return job
+        return finished_export(self.world.supervisor, self.world.city, timezone.localdate().year)
 
     @cached_property
     def saved_filter(self) -> SavedQueueFilter:

@@ -38,17 +38,16 @@ def test_check_deploy_is_clean_with_production_settings():
     assert "System check identified no issues" in result.stdout
 
 
+def manage_check(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``manage.py check`` in a fresh process with ``env``."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
 def test_the_app_refuses_to_start_without_a_secret_key_in_production():
     env = production_env()
     del env["DJANGO_SECRET_KEY"]
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = manage_check(env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr

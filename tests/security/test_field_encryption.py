@@ -19,7 +19,7 @@ from cases.choices import CaseStatus
 from cases.forms import SuspectForm
 from cases.models import Suspect
 from tests.factories import case_in
-from tests.security.test_deploy_check import ROOT, production_env
+from tests.security.test_deploy_check import ROOT, manage_check, production_env
 
 ID_NUMBER = "330106199001011234"
 migration = importlib.import_module("cases.migrations.0010_encrypt_id_numbers")
@@ -125,27 +125,15 @@ def test_synthetic_demo_cases_write_tokens_too(db):
     assert all(fields.decrypt(stored[pk]) == plain[pk] for pk in stored)
 
 
-def _check(env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_production_refuses_to_start_without_a_field_key():
     env = production_env()
-    assert _check(env).returncode == 0
+    assert manage_check(env).returncode == 0
     del env["RIGHTSGUARD_FIELD_KEY"]
-    result = _check(env)
+    result = manage_check(env)
     assert result.returncode != 0
     assert "RIGHTSGUARD_FIELD_KEY must be set when DJANGO_DEBUG is off." in result.stderr
     env["RIGHTSGUARD_FIELD_KEY"] = "change-me-to-a-generated-fernet-key"  # the example file's placeholder
-    result = _check(env)
+    result = manage_check(env)
     assert result.returncode != 0
     assert "RIGHTSGUARD_FIELD_KEY holds a value that is not a Fernet key" in result.stderr
 

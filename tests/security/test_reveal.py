@@ -16,7 +16,7 @@ from cases import services
 from cases.choices import AccessAction, CaseStatus
 from cases.models import AccessLog
 from tests.conftest import reauthenticated
-from tests.factories import PASSWORD, case_in
+from tests.factories import PASSWORD, case_in, finished_export
 
 ID_NUMBER = "330106199001011234"
 MASKED = "330*************34"
@@ -269,8 +269,7 @@ def test_reveals_of_what_is_not_there_are_not_found(client, world, case):
 
 
 def test_report_exports_and_downloads_need_recent_reauthentication(client, world, settings, tmp_path):
-    from cases.models import ExportStatus, ReportExport
-    from cases.reports.services import export_file
+    from cases.models import ReportExport
 
     settings.MEDIA_ROOT = tmp_path
     year = timezone.localdate().year
@@ -283,21 +282,7 @@ def test_report_exports_and_downloads_need_recent_reauthentication(client, world
     assert AccessLog.objects.filter(action__in=[AccessAction.EXPORT, AccessAction.DOWNLOAD]).count() == 0
     assert ReportExport.objects.count() == 0
 
-    job = ReportExport.objects.create(
-        requested_by=world.supervisor,
-        unit=world.city,
-        year=year,
-        format="csv",
-        language="en",
-        status=ExportStatus.DONE,
-        progress=100,
-        file_name="report.csv",
-        created_at=timezone.now(),
-        finished_at=timezone.now(),
-    )
-    path = export_file(job)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"unit,cases\n330100,1\n")
+    job = finished_export(world.supervisor, world.city, year)
     download = reverse("cases:reports-export-download", args=[job.pk])
     response = client.get(download)
     assert (response.status_code, response["Location"]) == (
