@@ -7,7 +7,7 @@ Reconciles, for every case submitted since ``since`` (or every case):
   is without its attachment row (an orphan);
 - every event that notifies someone has a notification for each of its recipients, and none twice (the unique
   constraint makes a duplicate row impossible; duplicate e-mails are counted by the fault tests);
-- no outbox message is left unpublished;
+- no background job in the outbox is left undone;
 - optionally, a client's list of accepted submissions (JSON lines ``{"reference": ..., "sha256": [...]}``): each
   reference exists, submitted, with exactly those attachments.
 
@@ -85,9 +85,9 @@ def reconcile(
     if notifications:
         _check_notifications(ledger, events.filter(kind__in=_NOTIFYING).select_related("case"))
 
-    ledger.outbox_pending = OutboxMessage.objects.filter(published_at__isnull=True).count()
+    ledger.outbox_pending = OutboxMessage.objects.filter(done_at__isnull=True).count()
     if ledger.outbox_pending:
-        ledger.problems.append(f"{ledger.outbox_pending} outbox message(s) not published")
+        ledger.problems.append(f"{ledger.outbox_pending} background job(s) not done")
 
     _check_accepted(ledger, accepted)
     return ledger

@@ -672,6 +672,8 @@ class OutboxMessage(models.Model):
     key = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField()
     published_at = models.DateTimeField(null=True, blank=True)
+    # Set by the task when it has run: a message published but never done is published again by the relay.
+    done_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
 
@@ -680,7 +682,8 @@ class OutboxMessage(models.Model):
         verbose_name_plural = _("outbox messages")
         indexes = [
             models.Index(fields=["created_at"], name="outbox_unpublished", condition=Q(published_at__isnull=True)),
-            models.Index(fields=["published_at"], name="outbox_published"),
+            models.Index(fields=["published_at"], name="outbox_not_done", condition=Q(done_at__isnull=True)),
+            models.Index(fields=["done_at"], name="outbox_done"),
         ]
 
     def __str__(self) -> str:

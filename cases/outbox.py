@@ -17,13 +17,13 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from cases.models import OutboxMessage
+from rightsguard.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 
@@ -48,13 +48,20 @@ def _eager() -> bool:
 
 
 def _send(message: OutboxMessage) -> None:
-    if message.task not in current_app.tasks:
+    # The project's app, not ``current_app``: any other Celery() instance (a client, a test) becomes current.
+    if message.task not in celery_app.tasks:
         # Task modules listed in CELERY_IMPORTS are loaded by workers at start; a web process loads them here.
-        current_app.loader.import_default_modules()
-    task = current_app.tasks[message.task]
+        celery_app.loader.import_default_modules()
+    task = celery_app.tasks[message.task]
     # No retries inside the request: a broker that does not answer within the connect timeout leaves the message
-    # to the relay instead of holding the user's request.
-    task.apply_async(args=message.args, retry=False)
+    # to the relay instead of holding the user's request. The task marks the message done when it has run.
+    task.apply_async(args=message.args, kwargs={"outbox_key": message.key}, retry=False)
+
+
+def done(key: str | None) -> None:
+    """Called by a task at the end of a successful run: the job needs no further delivery."""
+    if key:
+        OutboxMessage.objects.filter(key=key, done_at__isnull=True).update(done_at=timezone.now())
 
 
 def publish_keys(keys: Iterable[str]) -> int:
@@ -92,23 +99,33 @@ def relay_after() -> timedelta:
     return timedelta(seconds=getattr(settings, "RIGHTSGUARD_OUTBOX_RELAY_AFTER_SECONDS", 60))
 
 
+def redeliver_after() -> timedelta:
+    """A published message whose task has not finished after this long is published again (the broker lost it:
+    Redis killed within its one-second AOF window, or a queue flushed)."""
+    return timedelta(seconds=getattr(settings, "RIGHTSGUARD_OUTBOX_REDELIVER_SECONDS", 900))
+
+
 def relay(*, now: Any = None, older_than: timedelta | None = None, batch: int = RELAY_BATCH) -> dict[str, int]:
-    """Publish messages left unpublished for longer than ``older_than``; drop published ones after a week."""
+    """Publish messages left unpublished for longer than ``older_than``, publish again those published long ago
+    whose task never finished, and drop finished ones after a week."""
     now = now or timezone.now()
     older_than = relay_after() if older_than is None else older_than
+    stale = Q(published_at__isnull=True, created_at__lte=now - older_than) | Q(
+        published_at__lte=now - redeliver_after(), done_at__isnull=True
+    )
     published = 0
     while True:
         with transaction.atomic():
             # SKIP LOCKED: two relays (or a relay and a slow on-commit publish) never take the same rows.
             rows = list(
                 OutboxMessage.objects.select_for_update(skip_locked=True)
-                .filter(published_at__isnull=True, created_at__lte=now - older_than)
+                .filter(stale)
                 .order_by("created_at", "id")[:batch]
             )
             done = _publish(rows)
         published += done
         if done < len(rows) or len(rows) < batch:
             break
-    pending = OutboxMessage.objects.filter(published_at__isnull=True).count()
-    purged, _ = OutboxMessage.objects.filter(published_at__lt=now - KEEP_PUBLISHED).delete()
+    pending = OutboxMessage.objects.filter(done_at__isnull=True).count()
+    purged, _ = OutboxMessage.objects.filter(done_at__lt=now - KEEP_PUBLISHED).delete()
     return {"published": published, "pending": pending, "purged": purged}

@@ -6,16 +6,18 @@ from typing import Any
 
 from celery import shared_task
 
-from cases import notifications, periodic
+from cases import notifications, outbox, periodic
 from cases.choices import CaseStatus
 
 # The scans import the services' building blocks, which import this module: import them when a task runs.
 
 
 @shared_task(name="cases.deliver_event_notifications", acks_late=True, max_retries=5, default_retry_delay=30)
-def deliver_event_notifications(event_id: int) -> int:
+def deliver_event_notifications(event_id: int, outbox_key: str | None = None) -> int:
     """Create the in-app notifications for a case event and e-mail them; returns how many were new."""
-    return notifications.deliver_for_event(event_id)
+    delivered = notifications.deliver_for_event(event_id)
+    outbox.done(outbox_key)
+    return delivered
 
 
 # Below the broker's visibility timeout (an hour), so a long first run is never handed to a second worker while
@@ -33,20 +35,23 @@ def flag_cases(period: float | None = None) -> dict[str, Any]:
 
 
 @shared_task(name="cases.check_case_flags", acks_late=True)
-def check_case_flags(case_id: int) -> int:
+def check_case_flags(case_id: int, outbox_key: str | None = None) -> int:
     """Re-evaluate one case after a change; keyed by the case, so a redelivery only re-checks it."""
     from cases import flags
 
     result = flags.check_case_flags(case_id=case_id)
+    outbox.done(outbox_key)
     return result.raised + result.resolved
 
 
 @shared_task(name="cases.send_flag_digests", acks_late=True, max_retries=5, default_retry_delay=60)
-def send_flag_digests(period: float | None = None) -> int:
+def send_flag_digests(period: float | None = None, outbox_key: str | None = None) -> int:
     """One e-mail per supervisor with the flags not yet e-mailed; also the beat's sweeper for missed runs."""
     if period and not periodic.claim("send_flag_digests", period):
         return 0
-    return notifications.deliver_flag_digests()
+    sent = notifications.deliver_flag_digests()
+    outbox.done(outbox_key)
+    return sent
 
 
 @shared_task(name="cases.relay_outbox", acks_late=True)

@@ -222,6 +222,8 @@ RIGHTSGUARD_FLAG_SCAN_SECONDS = env.float("RIGHTSGUARD_FLAG_SCAN_SECONDS", defau
 RIGHTSGUARD_OUTBOX_RELAY_SECONDS = env.float("RIGHTSGUARD_OUTBOX_RELAY_SECONDS", default=60)
 # The relay leaves a message this long to its own on-commit publish before publishing it itself.
 RIGHTSGUARD_OUTBOX_RELAY_AFTER_SECONDS = env.float("RIGHTSGUARD_OUTBOX_RELAY_AFTER_SECONDS", default=60)
+# A job published this long ago whose task never finished is published again (tasks are idempotent).
+RIGHTSGUARD_OUTBOX_REDELIVER_SECONDS = env.float("RIGHTSGUARD_OUTBOX_REDELIVER_SECONDS", default=900)
 # Each entry passes its period: the task claims the period in the database first, so a second beat (started by
 # mistake, or an old one during a deployment) cannot run a job twice in one period.
 CELERY_BEAT_SCHEDULE = {

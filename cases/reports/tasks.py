@@ -5,9 +5,12 @@ from django.utils import translation
 
 
 @shared_task(name="cases.reports.export_yearly_report", acks_late=True)
-def export_yearly_report(export_id: int, language: str) -> str:
+def export_yearly_report(export_id: int, language: str, outbox_key: str | None = None) -> str:
     """Write a background export's file in the requester's language; returns the export's final status."""
+    from cases import outbox
     from cases.reports.services import produce_export
 
     with translation.override(language):
-        return produce_export(export_id=export_id).status
+        status = produce_export(export_id=export_id).status
+    outbox.done(outbox_key)
+    return status

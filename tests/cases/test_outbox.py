@@ -30,6 +30,7 @@ def test_a_submission_records_its_notification_job_and_publishes_it_on_commit(
         "",
     )
     assert message.published_at is not None
+    assert message.done_at is not None  # the task ran (eagerly) and said so
     # The job ran (eagerly here): the supervisors of the nearest office above the station were notified.
     assert list(Notification.objects.filter(event=event).values_list("recipient__username", flat=True)) == [
         "county_supervisor"
@@ -85,6 +86,7 @@ def test_a_failed_publish_is_kept_with_its_error_and_the_relay_publishes_old_mes
     assert result == {"published": 0, "pending": 3, "purged": 0}
     broken.delete()
     result = outbox.relay(now=now)
+    # The old one was published (and, the Celery app being eager in tests, ran and is done); the young one waits.
     assert result == {"published": 1, "pending": 1, "purged": 0}
     old.refresh_from_db()
     young.refresh_from_db()
@@ -94,16 +96,45 @@ def test_a_failed_publish_is_kept_with_its_error_and_the_relay_publishes_old_mes
     assert young.attempts == 0
 
 
-def test_the_relay_drops_published_messages_after_a_week(db):
+def test_the_relay_drops_done_messages_after_a_week(db):
     now = timezone.now()
-    OutboxMessage.objects.create(
-        task="t", args=[], key="a", created_at=now - timedelta(days=9), published_at=now - timedelta(days=8)
-    )
-    OutboxMessage.objects.create(
-        task="t", args=[], key="b", created_at=now - timedelta(days=2), published_at=now - timedelta(days=2)
-    )
+    for key, days in (("a", 8), ("b", 2)):
+        at = now - timedelta(days=days)
+        OutboxMessage.objects.create(task="t", args=[], key=key, created_at=at, published_at=at, done_at=at)
     assert outbox.relay(now=now) == {"published": 0, "pending": 0, "purged": 1}
     assert list(OutboxMessage.objects.values_list("key", flat=True)) == ["b"]
+
+
+def test_a_job_the_broker_lost_is_published_again_until_its_task_has_run(db, settings, world):
+    """Published but never run (Redis killed inside its AOF second, a flushed queue): published again after
+    RIGHTSGUARD_OUTBOX_REDELIVER_SECONDS; once the task has run (eagerly here) it is done and left alone."""
+    now = timezone.now()
+    case = case_in(world, CaseStatus.INTAKE)
+    event = CaseEvent.objects.get(case=case, action="submit")
+    # The submission wrote its notification job; say it was published 16 minutes ago and then lost.
+    lost = OutboxMessage.objects.get(key=f"notify:{event.pk}")
+    OutboxMessage.objects.filter(pk=lost.pk).update(
+        created_at=now - timedelta(minutes=20), published_at=now - timedelta(minutes=16), attempts=1
+    )
+    recent = OutboxMessage.objects.create(
+        task="cases.send_flag_digests",
+        args=[],
+        key="digests:recent",
+        created_at=now - timedelta(minutes=5),
+        published_at=now - timedelta(minutes=5),
+        attempts=1,
+    )
+    assert Notification.objects.filter(event=event).count() == 0
+    assert outbox.relay(now=now) == {"published": 1, "pending": 1, "purged": 0}
+    lost.refresh_from_db()
+    recent.refresh_from_db()
+    assert lost.attempts == 2
+    assert lost.done_at is not None
+    assert list(Notification.objects.filter(event=event).values_list("recipient__username", flat=True)) == [
+        "county_supervisor"
+    ]
+    assert (recent.attempts, recent.done_at) == (1, None)  # not overdue yet
+    assert outbox.relay(now=now) == {"published": 0, "pending": 1, "purged": 0}
 
 
 def test_a_periodic_job_claims_its_period_once():

@@ -263,8 +263,8 @@ def test_the_ledger_finds_everything_that_was_accepted(stack):
     accepted = Path(stack.tmp / "accepted.jsonl")
     accepted.write_text("".join(json.dumps(entry) + "\n" for entry in stack.accepted))
     wait_for(
-        lambda: stack.sql("SELECT count(*) FROM cases_outboxmessage WHERE published_at IS NULL")[0][0] == 0,
-        "the outbox to drain",
+        lambda: stack.sql("SELECT count(*) FROM cases_outboxmessage WHERE done_at IS NULL")[0][0] == 0,
+        "every background job to be done",
         timeout=60,
     )
     result = stack.manage("reconcile", "--since", stack.started.isoformat(), "--accepted", str(accepted))
