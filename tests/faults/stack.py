@@ -161,6 +161,12 @@ class NativeStack:
         except OSError:
             return False
 
+    def flush_redis(self) -> None:
+        """The broker loses everything it holds (a flushed or rebuilt Redis), queued tasks included."""
+        with socket.create_connection(("127.0.0.1", self.redis_port), timeout=5) as s:
+            s.sendall(b"FLUSHALL\r\n")
+            assert s.recv(16).startswith(b"+OK")
+
     def stop_redis(self) -> None:
         """A clean stop (SIGTERM: Redis writes its AOF and exits), as an operator's restart would."""
         proc = self.procs.pop("redis")
@@ -190,6 +196,7 @@ class NativeStack:
             "RIGHTSGUARD_MFA_REQUIRED": "0",
             "RIGHTSGUARD_OUTBOX_RELAY_SECONDS": "2",
             "RIGHTSGUARD_OUTBOX_RELAY_AFTER_SECONDS": "1",
+            "RIGHTSGUARD_OUTBOX_REDELIVER_SECONDS": "8",
             "RIGHTSGUARD_FLAG_SCAN_SECONDS": "5",
             "CELERY_VISIBILITY_TIMEOUT": "10",
             "CELERY_UNACKED_RESTORE_INTERVAL": "1",

@@ -139,6 +139,55 @@ def test_redis_stopped_during_a_burst_of_submissions_loses_and_duplicates_nothin
     )
 
 
+def test_jobs_the_broker_lost_are_published_again_and_run_once(stack, officer):
+    """The worker is down, submissions are published to Redis, then Redis loses its data: the jobs were published
+    but never done, so the relay publishes them again and each notification arrives once."""
+    unit = station_id(stack)
+    stack.kill("worker")
+    burst = [submit_one(officer, unit, 100 + n)[0] for n in range(5)]
+    references = [case["reference"] for case in burst]
+    stack.accepted += [{"reference": r, "sha256": []} for r in references]
+    published = stack.sql(
+        "SELECT count(*) FROM cases_outboxmessage o JOIN cases_caseevent e ON o.key = 'notify:' || e.id "
+        "JOIN cases_case c ON c.id = e.case_id WHERE c.reference = ANY(%s) "
+        "AND o.published_at IS NOT NULL AND o.done_at IS NULL",
+        references,
+    )[0][0]
+    assert published == len(references)  # on the broker, not yet run
+    stack.flush_redis()
+    lost_at = time.monotonic()
+    stack.start_worker()
+
+    def delivered() -> bool:
+        return stack.sql(
+            "SELECT count(*) FROM cases_notification n JOIN cases_case c ON c.id = n.case_id "
+            "WHERE c.reference = ANY(%s) AND n.emailed_at IS NOT NULL",
+            references,
+        )[0][0] == len(references)
+
+    wait_for(delivered, "the lost jobs to be published again and run", timeout=90)
+    recovered = time.monotonic() - lost_at
+    time.sleep(3)
+    mails = mails_by_subject(stack)
+    per_reference = {r: sum(n for (subject, _to), n in mails.items() if subject.startswith(r)) for r in references}
+    assert per_reference == dict.fromkeys(references, 1)
+    attempts = stack.sql(
+        "SELECT o.attempts FROM cases_outboxmessage o JOIN cases_caseevent e ON o.key = 'notify:' || e.id "
+        "JOIN cases_case c ON c.id = e.case_id WHERE c.reference = ANY(%s) ORDER BY o.id",
+        references,
+    )
+    assert [a for (a,) in attempts] == [2] * len(references)  # published twice, run once
+    print_figures(
+        "broker-lost-jobs",
+        {
+            "jobs_lost_by_the_broker": len(references),
+            "lost": sum(1 for n in per_reference.values() if n == 0),
+            "duplicates": sum(n - 1 for n in per_reference.values() if n > 1),
+            "redelivered_after_s": round(recovered, 1),
+        },
+    )
+
+
 def test_postgres_restarted_immediately_under_load_fails_fast_and_recovers(stack, officer):
     unit = station_id(stack)
     results: list[tuple[float, str, int, float]] = []  # (time, kind, status, seconds)
