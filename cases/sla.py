@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from cases.choices import CaseStatus, Track
 from cases.models import StageLimit
@@ -51,6 +52,15 @@ def extension_for(*, stage: str, track: str) -> Extension | None:
     if stage == CaseStatus.SUPERVISION and not track:
         track = Track.ADMINISTRATIVE
     return EXTENSIONS.get((stage, track))
+
+
+def extendable(case: Any) -> bool:
+    """The case's current stage has a running deadline, the law allows extending it, and it was not extended yet."""
+    return (
+        case.stage_due_at is not None
+        and case.stage_extended_at is None
+        and extension_for(stage=case.status, track=case.track) is not None
+    )
 
 
 def limit_days(*, stage: str, track: str) -> tuple[float, bool] | None:

@@ -57,8 +57,6 @@ def send_flag_digests(period: float | None = None, outbox_key: str | None = None
 @shared_task(name="cases.relay_outbox", acks_late=True)
 def relay_outbox(period: float | None = None) -> dict[str, int]:
     """Publish the background jobs a broker outage or a crash left in the outbox (beat, every minute)."""
-    from cases import outbox
-
     if period and not periodic.claim("relay_outbox", period):
         return {"skipped": 1}
     result = outbox.relay()
@@ -82,19 +80,13 @@ def purge_idempotency_records() -> int:
 def check_flags_on_commit(case: Any) -> None:
     """Services call this after changing a case's facts, officers, suspects or dispositions."""
     if case.status != CaseStatus.DRAFT:
-        from cases import outbox
-
         outbox.enqueue("cases.check_case_flags", [case.pk], key=f"flags:{case.pk}:{uuid.uuid4().hex}")
 
 
 def notify_event_on_commit(event_id: int) -> None:
     """Deliver a case event's notifications once the transaction that wrote the event commits."""
-    from cases import outbox
-
     outbox.enqueue("cases.deliver_event_notifications", [event_id], key=f"notify:{event_id}")
 
 
 def send_flag_digests_on_commit() -> None:
-    from cases import outbox
-
     outbox.enqueue("cases.send_flag_digests", [], key=f"digests:{uuid.uuid4().hex}")

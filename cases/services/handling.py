@@ -22,7 +22,7 @@ from cases.services.common import (
     require,
     save_case,
 )
-from cases.sla import extension_for
+from cases.sla import extendable, extension_for
 
 SUPPORT_FIELDS = ("officer", "kind", "status", "amount", "started_on", "delivered_on", "notes")
 
@@ -87,11 +87,11 @@ def extend_deadline(
     case = lock_case(case)
     _require_handler(case, by)
     check_version(case, expected_version)
-    extension = extension_for(stage=case.status, track=case.track)
-    if extension is None or case.stage_due_at is None:
-        raise ValidationError(_("The time limit of this stage cannot be extended."))
     if case.stage_extended_at is not None:
         raise ValidationError(_("The time limit of this stage has already been extended."))
+    if not extendable(case):
+        raise ValidationError(_("The time limit of this stage cannot be extended."))
+    extension = extension_for(stage=case.status, track=case.track)
     errors = {}
     if not approval_reference.strip():
         errors["approval_reference"] = _("Give the reference of the approval.")

@@ -35,7 +35,7 @@ from cases.forms import (
 )
 from cases.models import Case, InvolvedOfficer, Suspect
 from cases.services.audit import log_access
-from cases.sla import extension_for
+from cases.sla import extendable
 from cases.views.common import actor_of, run_service, visible_case
 from cases.workflow import TRANSITIONS
 from cases.workspace import workspace_for
@@ -84,9 +84,7 @@ def render_workspace(
             "pause": bound.get("pause") or PauseForm(initial={"version": case.version}),
             "extend": (
                 bound.get("extend") or ExtendDeadlineForm(initial={"version": case.version})
-                if case.stage_extended_at is None
-                and case.stage_due_at is not None
-                and extension_for(stage=case.status, track=case.track) is not None
+                if extendable(case)
                 else None
             ),
             "support": bound.get("support") or SupportMeasureForm(case=case),
