@@ -1,11 +1,11 @@
 """The yearly report as CSV: a short header, then each table with the report year, last year and the change."""
 
-import csv
 import io
 from typing import BinaryIO
 
 from django.utils.translation import gettext as _
 
+from cases.reports.cells import csv_writer
 from cases.reports.layout import column_headers, format_change, format_value, generated_label, report_tables, unit_label
 from cases.reports.yearly import YearlyReport
 
@@ -14,7 +14,7 @@ def write_csv(report: YearlyReport, out: BinaryIO) -> None:
     """Write the report to a binary stream as UTF-8 with a byte-order mark, so spreadsheet programs read Chinese."""
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
     try:
-        writer = csv.writer(text)
+        writer = csv_writer(text)
         writer.writerow([_("RightsGuard yearly report")])
         writer.writerow([_("Unit"), unit_label(report.unit)])
         writer.writerow([_("Year"), report.year])

@@ -6,7 +6,6 @@ yielded in blocks of a few hundred rows. The file leaves the unit, so it carries
 numbers, narrative, location or medical details; a case is identified by its reference only.
 """
 
-import csv
 import io
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -33,6 +32,7 @@ from cases.choices import (
     Track,
 )
 from cases.models import Case, InvolvedOfficer, Referral, SupportMeasure, Suspect
+from cases.reports.cells import csv_writer
 from cases.reports.yearly import report_timezone
 
 CHUNK_ROWS = 2000  # rows fetched per round trip of the server-side cursor
@@ -198,7 +198,7 @@ def detail_rows(*, unit: OrgUnit, year: int, progress: Progress | None = None) -
 def stream_detail_csv(*, unit: OrgUnit, year: int, progress: Progress | None = None) -> Iterator[bytes]:
     """The CSV as UTF-8 blocks (a byte-order mark first, so spreadsheet programs read Chinese)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     yield "\ufeff".encode()
     pending = 0
     for row in detail_rows(unit=unit, year=year, progress=progress):

@@ -8,7 +8,6 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -24,27 +23,13 @@ from cases.reports.layout import (
 from cases.reports.yearly import YearlyReport
 
 
-def css_string(text: str) -> str:
-    """``text`` as a quoted CSS string (for ``content:`` in page margin boxes)."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
-    # The string sits inside a <style> element: never let a unit name close it.
-    escaped = escaped.replace("<", "\\3C ").replace(">", "\\3E ")
-    return f'"{escaped}"'
-
-
-def page_counter_content() -> str:
-    """The translated "Page N of M" as CSS ``content`` tokens around the page counters."""
+def page_counter_parts() -> list[tuple[str, str]]:
+    """The translated "Page N of M" as (kind, text) parts: "text" is printed as it is, "page" and "pages" become the
+    page counters (drawn by CSS ``counter()`` on an otherwise empty element)."""
     template = _("Page %(page)s of %(pages)s")
     parts = re.split(r"(%\(page\)s|%\(pages\)s)", template)
-    tokens = []
-    for part in parts:
-        if part == "%(page)s":
-            tokens.append("counter(page)")
-        elif part == "%(pages)s":
-            tokens.append("counter(pages)")
-        elif part:
-            tokens.append(css_string(part))
-    return " ".join(tokens)
+    counters = {"%(page)s": "page", "%(pages)s": "pages"}
+    return [(counters[part], "") if part in counters else ("text", part) for part in parts if part]
 
 
 def pdf_context(report: YearlyReport) -> dict[str, Any]:
@@ -68,12 +53,17 @@ def pdf_context(report: YearlyReport) -> dict[str, Any]:
         "charts": charts,
         "language": get_language(),
         "font": CJK_FONT,
-        # Margin boxes take CSS strings, not HTML; these are escaped by css_string().
-        "footer_left": mark_safe(css_string(footer_left)),  # noqa: S308  # nosemgrep: no-mark-safe
-        "footer_centre": mark_safe(css_string(footer_centre)),  # noqa: S308  # nosemgrep: no-mark-safe
-        "footer_right": mark_safe(page_counter_content()),  # noqa: S308  # nosemgrep: no-mark-safe
+        # The footer is HTML text moved into the page margins (CSS running elements): no text of the report is ever
+        # written into the style sheet, where a unit name could end a string and add rules of its own.
+        "footer_left": footer_left,
+        "footer_centre": footer_centre,
+        "footer_right": page_counter_parts(),
     }
 
+
+# Control characters have no glyph; WeasyPrint would draw a form feed in a unit name as a glyph whose text cannot be
+# copied or searched, taking the text around it along. Tab, line feed and carriage return are ordinary white space.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 # WeasyPrint logs every layout step at INFO; the project's root logger would print them all.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -83,5 +73,9 @@ def write_pdf(report: YearlyReport, out: BinaryIO) -> None:
     # Imported here: WeasyPrint loads Pango at import time, which the web pages never need.
     from weasyprint import HTML
 
-    html = render_to_string("reports/pdf.html", pdf_context(report))
-    HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(out)
+    from cases.reports.pdf_fetch import StaticOnlyURLFetcher
+
+    html = CONTROL_CHARACTERS.sub(" ", render_to_string("reports/pdf.html", pdf_context(report)))
+    # Relative URLs resolve into the static directory; the fetcher refuses anything outside it but data: URLs.
+    base_url = str(settings.STATICFILES_DIRS[0])
+    HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyURLFetcher()).write_pdf(out)
