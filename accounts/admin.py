@@ -31,7 +31,7 @@ class UserAdmin(BaseUserAdmin):
     @admin.action(description=_("Reset two-factor log-in (the user enrols again)"))
     def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
-            mfa.reset_mfa(user=user)
+            mfa.reset_mfa(user=user, request=request)
         n = queryset.count()
         self.message_user(
             request,

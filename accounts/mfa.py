@@ -2,6 +2,17 @@
 
 Enforcement is on unless ``RIGHTSGUARD_MFA_REQUIRED`` is 0 (the embedded demo turns it off). Officers may
 enrol voluntarily.
+
+Who may change the second factor:
+
+* The first authenticator is set up right after the password (there is no second factor yet to ask for).
+* Once an account has a confirmed authenticator, a session that knows only the password can verify, never enrol:
+  replacing the authenticator or making new recovery codes needs a session that passed the second factor and the
+  current password again (``MFAChangeRefused`` otherwise). Replacing leaves exactly one authenticator.
+* An administrator's reset removes every authenticator and recovery code; the user enrols again.
+
+Every change is written to the access log and e-mailed to the account's owner, so a change they did not make
+does not go unnoticed.
 """
 
 import base64
@@ -10,13 +21,28 @@ import io
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Membership, Role, User
+from cases import outbox
+from cases.choices import AccessAction
+from cases.models import AccessLog
+from cases.services.audit import log_access
 
 RECOVERY_CODES = 10
+
+
+class MFAChangeRefused(PermissionDenied):
+    """The session may not change the second factor: it has not passed it."""
 
 
 def mfa_required_for(user: User) -> bool:
@@ -52,18 +78,70 @@ def qr_svg(device: TOTPDevice) -> str:
     return svg[svg.index("<svg") :]
 
 
-@transaction.atomic
-def confirm_totp(*, device: TOTPDevice, token: str) -> list[str] | None:
-    """Confirm the authenticator with a first code; returns fresh recovery codes, or None if the code is wrong."""
-    if not device.verify_token(token.strip()):
-        return None
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    return regenerate_recovery_codes(user=device.user)
+def second_factor_passed(request: HttpRequest | None, user: User) -> bool:
+    """Whether the request is ``user``'s own session and it passed the second factor (OTPMiddleware)."""
+    current = getattr(request, "user", None)
+    is_verified = getattr(current, "is_verified", None)
+    return current is not None and current.pk == user.pk and is_verified is not None and bool(is_verified())
 
 
-@transaction.atomic
-def regenerate_recovery_codes(*, user: User) -> list[str]:
+def check_may_change(*, request: HttpRequest | None, user: User, password: str | None) -> None:
+    """Replacing the authenticator or making new recovery codes: a session that passed the second factor, and the
+    current password. Raises MFAChangeRefused, or ValidationError for a wrong password.
+
+    Not inside a transaction: the password goes through the authentication backends, whose failure count (the
+    log-in lockout) must not be rolled back with the refused change.
+    """
+    if request is None or not second_factor_passed(request, user):
+        raise MFAChangeRefused(_("Complete two-factor log-in first."))
+    checked = authenticate(request, username=user.get_username(), password=password or "")
+    if checked is None or checked.pk != user.pk:
+        raise ValidationError({"password": _("That password is not correct.")})
+
+
+def confirm_totp(
+    *, device: TOTPDevice, token: str, request: HttpRequest | None = None, password: str | None = None
+) -> list[str] | None:
+    """Confirm an authenticator with a first code; returns fresh recovery codes, or None if the code is wrong.
+
+    The account's first authenticator needs nothing more. Any other replaces the first and needs what
+    ``check_may_change`` asks for; afterwards the account has this one authenticator only.
+    """
+    user = device.user
+    checked = False
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).exists():
+        check_may_change(request=request, user=user, password=password)
+        checked = True
+    with transaction.atomic():
+        # Two confirmations for one account at once (two sessions, two tabs) are taken one after the other, so the
+        # second sees the first's device and needs the checks above.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        replaced = list(
+            TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).values_list("pk", flat=True)
+        )
+        if replaced and not checked:
+            raise MFAChangeRefused(_("Complete two-factor log-in first."))
+        if not device.verify_token(token.strip()):
+            return None
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        # The old authenticator (and any other half-finished enrolment) stops working.
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        codes = _new_recovery_codes(user)
+        _record(request=request, user=user, action=AccessAction.MFA_REPLACE if replaced else AccessAction.MFA_ENROL)
+    return codes
+
+
+def regenerate_recovery_codes(*, user: User, request: HttpRequest | None, password: str | None) -> list[str]:
+    """New recovery codes; the old ones stop working. Needs what ``check_may_change`` asks for."""
+    check_may_change(request=request, user=user, password=password)
+    with transaction.atomic():
+        codes = _new_recovery_codes(user)
+        _record(request=request, user=user, action=AccessAction.MFA_CODES)
+    return codes
+
+
+def _new_recovery_codes(user: User) -> list[str]:
     static, _created = StaticDevice.objects.get_or_create(user=user, name="recovery", defaults={"confirmed": True})
     static.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
@@ -72,7 +150,58 @@ def regenerate_recovery_codes(*, user: User) -> list[str]:
 
 
 @transaction.atomic
-def reset_mfa(*, user: User) -> None:
+def reset_mfa(*, user: User, request: HttpRequest | None = None) -> None:
     """An administrator's unlock for a user who lost their authenticator: they enrol again at next log-in."""
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    _record(request=request, user=user, action=AccessAction.MFA_RESET)
+
+
+def _record(*, request: HttpRequest | None, user: User, action: str) -> None:
+    """Write the change to the access log (the actor is the request's user: the owner, or the administrator who
+    reset it) and, once it commits, e-mail the account's owner."""
+    entry = log_access(request=request, action=action, object_ref=f"user:{user.pk}")
+    outbox.enqueue("accounts.mail_second_factor_change", [entry.pk, user.pk], key=f"mfa-notice:{entry.pk}")
+
+
+CHANGE_NOTICES = {
+    AccessAction.MFA_ENROL: gettext_lazy(
+        "Two-factor log-in was set up on your RightsGuard account: an authenticator app now confirms your log-ins."
+    ),
+    AccessAction.MFA_REPLACE: gettext_lazy(
+        "The authenticator of your RightsGuard account was replaced. The previous one and the previous recovery "
+        "codes no longer work."
+    ),
+    AccessAction.MFA_CODES: gettext_lazy(
+        "New recovery codes were made for your RightsGuard account. The previous ones no longer work."
+    ),
+    AccessAction.MFA_RESET: gettext_lazy(
+        "An administrator reset two-factor log-in on your RightsGuard account. You will set up an authenticator "
+        "again at your next log-in."
+    ),
+}
+
+
+def mail_change_notice(*, entry_id: int, user_id: int) -> bool:
+    """E-mail the account's owner about a change of their second factor; returns whether a mail was sent.
+
+    Run by a task after the change committed. The access log is append-only, so nothing marks the mail as sent: a
+    redelivered job mails twice, which is better for a security notice than not at all.
+    """
+    entry = AccessLog.objects.filter(pk=entry_id, action__in=list(CHANGE_NOTICES)).first()
+    user = User.objects.filter(pk=user_id).first()
+    if entry is None or user is None or not user.email or not user.is_active:
+        return False
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Two-factor log-in on your RightsGuard account changed")
+        body = _(
+            "Hello %(name)s,\n\n%(what)s\n\nWhen: %(at)s\nFrom address: %(address)s\n\n"
+            "If this was not you, tell your unit's administrator at once."
+        ) % {
+            "name": user.full_name or user.username,
+            "what": CHANGE_NOTICES[AccessAction(entry.action)],
+            "at": timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M"),
+            "address": entry.source_ip or "-",
+        }
+    send_mail(subject, body, None, [user.email])
+    return True

@@ -1,12 +1,15 @@
 """Two-factor verification and enrolment pages, and re-authentication before sensitive steps."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -30,9 +33,35 @@ class TokenForm(forms.Form):
     )
 
 
+def _password_field() -> forms.CharField:
+    return forms.CharField(
+        label=gettext_lazy("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "class": "form-control"}),
+    )
+
+
+class SetupForm(TokenForm):
+    """The first code from the new authenticator and, when it replaces one, the current password."""
+
+    def __init__(self, *args: Any, replacing: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if replacing:
+            self.fields["password"] = _password_field()
+
+
+class PasswordForm(forms.Form):
+    password = _password_field()
+
+
 def _next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or "/"
     return target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else "/"
+
+
+def _verify_first(request: HttpRequest) -> HttpResponse:
+    """To the second factor, then back to the page asked for."""
+    return redirect(f"{reverse('mfa-verify')}?{urlencode({'next': request.get_full_path()})}")
 
 
 def verify(request: HttpRequest) -> HttpResponse:
@@ -56,20 +85,38 @@ def verify(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 def setup(request: HttpRequest) -> HttpResponse:
-    """Enrol an authenticator: scan the QR code (or type the secret), then confirm with a first code."""
+    """Enrol an authenticator: scan the QR code (or type the secret), then confirm with a first code.
+
+    With an authenticator already confirmed this replaces it: only in a session that passed the second factor, and
+    with the password again (accounts/mfa.py); any other session is sent to verify.
+    """
+    replacing = mfa.has_confirmed_device(request.user)
+    if replacing and not mfa.second_factor_passed(request, request.user):
+        return _verify_first(request)
     device = mfa.pending_totp_device(user=request.user)
-    form = TokenForm(request.POST or None)
+    form = SetupForm(request.POST or None, replacing=replacing)
     if request.method == "POST" and form.is_valid():
-        codes = mfa.confirm_totp(device=device, token=form.cleaned_data["token"])
-        if codes is not None:
-            otp_login(request, device)
-            messages.success(request, _("Two-factor log-in is on."))
-            return render(request, "registration/mfa_codes.html", {"codes": codes, "next": _next(request)})
-        form.add_error("token", _("That code is not valid. Check the time on your device and try again."))
+        try:
+            codes = mfa.confirm_totp(
+                device=device,
+                token=form.cleaned_data["token"],
+                request=request,
+                password=form.cleaned_data.get("password"),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if codes is not None:
+                otp_login(request, device)
+                messages.success(request, _("Two-factor log-in is on."))
+                return render(request, "registration/mfa_codes.html", {"codes": codes, "next": _next(request)})
+            form.add_error("token", _("That code is not valid. Check the time on your device and try again."))
     context = {
         "form": form,
         "next": _next(request),
+        "replacing": replacing,
         "secret": mfa.secret_of(device),
         # Generated here from our own key material; contains no user input.
         "qr": mark_safe(mfa.qr_svg(device)),  # noqa: S308  # nosemgrep: no-mark-safe
@@ -77,14 +124,36 @@ def setup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/mfa_setup.html", context, status=400 if form.is_bound else 200)
 
 
+@never_cache
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    """Make new recovery codes (the old ones stop working): in a session that passed the second factor, with the
+    password again."""
+    if not mfa.has_confirmed_device(request.user):
+        return redirect(reverse("mfa-setup"))
+    if not mfa.second_factor_passed(request, request.user):
+        return _verify_first(request)
+    form = PasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = mfa.regenerate_recovery_codes(
+                user=request.user, request=request, password=form.cleaned_data["password"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return render(request, "registration/mfa_codes.html", {"codes": codes, "next": _next(request)})
+    return render(
+        request,
+        "registration/mfa_recovery_codes.html",
+        {"form": form, "next": _next(request)},
+        status=400 if form.is_bound else 200,
+    )
+
+
 class ReauthForm(forms.Form):
     """The user's password and, when their account has an authenticator, its current code."""
 
-    password = forms.CharField(
-        label=gettext_lazy("Password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "class": "form-control"}),
-    )
+    password = _password_field()
 
     def __init__(self, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -288,3 +288,8 @@ class AccessAction(models.TextChoices):
     REVEAL = "reveal", _("Revealed masked data")
     EXPORT = "export", _("Ran export")
     DENIED = "denied", _("Denied access")
+    # Changes to an account's second factor (accounts/mfa.py); the entry's object is the account.
+    MFA_ENROL = "mfa_enrol", _("Set up two-factor log-in")
+    MFA_REPLACE = "mfa_change", _("Replaced the authenticator")
+    MFA_CODES = "mfa_codes", _("Made new recovery codes")
+    MFA_RESET = "mfa_reset", _("Reset two-factor log-in")

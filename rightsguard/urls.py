@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("accounts/mfa/", account_views.verify, name="mfa-verify"),
     path("accounts/mfa/setup/", account_views.setup, name="mfa-setup"),
+    path("accounts/mfa/recovery-codes/", account_views.recovery_codes, name="mfa-recovery-codes"),
     path("accounts/reauth/", account_views.reauth, name="reauth"),
     # Log-in, log-out and password change only: there is no self-service password reset (an e-mailed link would
     # bypass the second factor and the office's account control); administrators reset passwords.
