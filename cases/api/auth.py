@@ -38,7 +38,7 @@ class SecondFactorRequired(exceptions.APIException):
 
 class LockedOut(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_detail = gettext_lazy("Too many failed log-ins for this account. Try again later.")
+    default_detail = gettext_lazy("Too many failed log-ins. Try again later.")
     default_code = "locked_out"
 
 

@@ -1,4 +1,4 @@
-"""Log-in protection: lockout per username, uniform answers, session limits, security headers."""
+"""Log-in protection: lockout per username and address, uniform answers, session limits, security headers."""
 
 import pytest
 from axes.models import AccessAttempt
@@ -18,7 +18,7 @@ def attempt(client, username: str, password: str):
     return client.post(reverse("login"), {"username": username, "password": password})
 
 
-def test_five_failures_lock_the_username_even_for_the_right_password(client, world, axes_on):
+def test_five_failures_lock_the_username_from_that_address_even_for_the_right_password(client, world, axes_on):
     for _ in range(4):
         assert attempt(client, "officer", "wrong-password-123").status_code == 200
     locked = attempt(client, "officer", "wrong-password-123")
@@ -26,8 +26,13 @@ def test_five_failures_lock_the_username_even_for_the_right_password(client, wor
     assert "Too many failed log-ins" in locked.content.decode()
     assert attempt(client, "officer", PASSWORD).status_code == 429
     assert "_auth_user_id" not in client.session
-    # Another officer is unaffected: the lock is on the username, not on the address.
+    # Another officer at that address is unaffected: five failures are below the address's own limit.
     assert attempt(client, "other_officer", PASSWORD).status_code == 302
+    client.post(reverse("logout"))
+    # The lock is on the username at that address: from another address its owner logs in (a stranger's failures
+    # must not lock an officer out; tests/security/test_throttle.py).
+    elsewhere = client.post(reverse("login"), {"username": "officer", "password": PASSWORD}, REMOTE_ADDR="10.0.0.5")
+    assert elsewhere.status_code == 302
 
 
 def test_success_resets_the_failure_count(client, world, axes_on):
