@@ -6,6 +6,7 @@ Full stack: DATABASE_URL=postgres://..., REDIS_URL=redis://...
 
 import base64
 import hashlib
+import ipaddress
 import os
 import sys
 from datetime import timedelta
@@ -53,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: forwarded headers from anyone but a configured proxy are removed before anything reads them.
+    "rightsguard.proxies.TrustedProxyMiddleware",
     "accounts.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -290,7 +293,21 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=False)
+# Believed only from RIGHTSGUARD_TRUSTED_PROXIES: rightsguard/proxies.py removes the forwarded headers (and
+# X-Forwarded-For) from every other peer before any other middleware runs.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Reverse proxies in front of the application, comma-separated addresses or CIDR ranges (empty: none).
+RIGHTSGUARD_TRUSTED_PROXIES = env.list("RIGHTSGUARD_TRUSTED_PROXIES", default=[])
+for _proxy in RIGHTSGUARD_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"RIGHTSGUARD_TRUSTED_PROXIES holds {_proxy!r}, which is not an IP address or CIDR range."
+        ) from None
+# /readyz names the failing dependency only to loopback callers and to callers sending this token as
+# "Authorization: Bearer <token>" (empty: loopback only).
+RIGHTSGUARD_MONITORING_TOKEN = env.str("RIGHTSGUARD_MONITORING_TOKEN", default="")
 
 RIGHTSGUARD_MFA_REQUIRED = env.bool("RIGHTSGUARD_MFA_REQUIRED", default=True)
 OTP_TOTP_ISSUER = "RightsGuard"

@@ -1,0 +1,96 @@
+"""Forwarded headers are believed only when a configured reverse proxy sent them.
+
+Anyone can send ``X-Forwarded-Proto: https`` or ``X-Forwarded-For: 10.0.0.1``. Only a request whose peer address is
+one of ``RIGHTSGUARD_TRUSTED_PROXIES`` keeps them; from anyone else they are removed before any other code runs, so
+``request.is_secure()`` (SECURE_PROXY_SSL_HEADER) cannot be faked. Behind a trusted proxy the client is the
+right-most ``X-Forwarded-For`` address that is not itself a trusted proxy, and it replaces ``REMOTE_ADDR``: the
+access log, the login lockout and every other reader of the peer address see the real client.
+"""
+
+import ipaddress
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# request.META keys of the headers a proxy sets to describe the original request.
+FORWARDED_HEADERS = (
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "HTTP_X_REAL_IP",
+    "HTTP_FORWARDED",
+)
+
+
+def parse_networks(entries: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """Addresses and CIDR ranges; raises ValueError on anything else."""
+    return tuple(ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip())
+
+
+@lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return parse_networks(entries)
+
+
+def trusted_networks() -> tuple[IPNetwork, ...]:
+    return _networks(tuple(getattr(settings, "RIGHTSGUARD_TRUSTED_PROXIES", ())))
+
+
+def parse_address(text: str) -> IPAddress | None:
+    """An address as proxies write it (``203.0.113.7``, ``2001:db8::1``, ``[2001:db8::1]:443``, ``1.2.3.4:80``)."""
+    text = text.strip()
+    if text.startswith("["):
+        text = text[1:].split("]", 1)[0]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def is_trusted_proxy(address: IPAddress | None, networks: tuple[IPNetwork, ...]) -> bool:
+    return address is not None and any(address in network for network in networks)
+
+
+def forwarded_client(header: str, networks: tuple[IPNetwork, ...]) -> IPAddress | None:
+    """The right-most address of an ``X-Forwarded-For`` chain that is not a trusted proxy.
+
+    Each proxy appends the address it received the request from, so only the right-hand part written by trusted
+    proxies is reliable; everything left of the first untrusted address is whatever the client claimed. When every
+    address is a trusted proxy, the left-most one is the client. None when the chain holds no usable address.
+    """
+    client = None
+    for part in reversed(header.split(",")):
+        address = parse_address(part)
+        if address is None:
+            break  # a malformed entry: nothing left of it can be relied on
+        client = address
+        if not is_trusted_proxy(address, networks):
+            break
+    return client
+
+
+class TrustedProxyMiddleware:
+    """First in MIDDLEWARE: removes forwarded headers from untrusted peers, applies them from trusted proxies."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        networks = trusted_networks()
+        peer = parse_address(request.META.get("REMOTE_ADDR", ""))
+        if not is_trusted_proxy(peer, networks):
+            for key in FORWARDED_HEADERS:
+                request.META.pop(key, None)
+        else:
+            client = forwarded_client(request.META.get("HTTP_X_FORWARDED_FOR", ""), networks)
+            if client is not None:
+                request.META["REMOTE_ADDR"] = str(client)
+        return self.get_response(request)
