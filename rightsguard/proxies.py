@@ -3,8 +3,9 @@
 Anyone can send ``X-Forwarded-Proto: https`` or ``X-Forwarded-For: 10.0.0.1``. Only a request whose peer address is
 one of ``RIGHTSGUARD_TRUSTED_PROXIES`` keeps them; from anyone else they are removed before any other code runs, so
 ``request.is_secure()`` (SECURE_PROXY_SSL_HEADER) cannot be faked. Behind a trusted proxy the client is the
-right-most ``X-Forwarded-For`` address that is not itself a trusted proxy, and it replaces ``REMOTE_ADDR``: the
-access log, the login lockout and every other reader of the peer address see the real client.
+right-most ``X-Forwarded-For`` address that is not itself a trusted proxy, and it replaces ``REMOTE_ADDR`` (the
+header itself is removed): the access log, the login lockout and every other reader of the peer address see the real
+client.
 """
 
 import ipaddress
@@ -90,7 +91,9 @@ class TrustedProxyMiddleware:
             for key in FORWARDED_HEADERS:
                 request.META.pop(key, None)
         else:
-            client = forwarded_client(request.META.get("HTTP_X_FORWARDED_FOR", ""), networks)
+            # Consumed here: REMOTE_ADDR is the answer, and nothing else (a throttle reading the raw chain, say) can
+            # pick the client-written part of it.
+            client = forwarded_client(request.META.pop("HTTP_X_FORWARDED_FOR", ""), networks)
             if client is not None:
                 request.META["REMOTE_ADDR"] = str(client)
         return self.get_response(request)

@@ -59,8 +59,9 @@ def test_a_peer_outside_the_trusted_ranges_is_untrusted(settings):
 
 def test_a_trusted_proxy_is_believed(settings):
     settings.RIGHTSGUARD_TRUSTED_PROXIES = ["10.0.0.0/24"]
-    seen = seen_by_the_application(PROXY, HTTP_X_FORWARDED_PROTO="https", HTTP_X_FORWARDED_FOR=CLIENT)
-    assert (seen["secure"], seen["address"]) == (True, CLIENT)
+    seen = seen_by_the_application(PROXY, HTTP_X_FORWARDED_PROTO="https", HTTP_X_FORWARDED_FOR=f"9.9.9.9, {CLIENT}")
+    # The forwarded chain is consumed: what it proves is in REMOTE_ADDR, and nothing can re-read the forged part.
+    assert seen == {"secure": True, "address": CLIENT, "forwarded": {"HTTP_X_FORWARDED_PROTO": "https"}}
 
 
 def test_the_client_is_the_right_most_address_not_a_trusted_proxy(settings):
