@@ -8,6 +8,8 @@ that is not itself a trusted proxy.
 import ipaddress
 
 import pytest
+from axes.models import AccessAttempt
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
@@ -141,3 +143,31 @@ def test_a_bad_trusted_proxy_setting_stops_the_start():
     result = manage_check(env)
     assert result.returncode != 0
     assert "RIGHTSGUARD_TRUSTED_PROXIES holds 'proxy.example'" in result.stderr
+
+
+@pytest.fixture
+def throttle_on(settings):
+    settings.AXES_ENABLED = True
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def failed_log_in(client, **extra) -> None:
+    response = client.post(reverse("login"), {"username": "officer", "password": "wrong-password-123"}, **extra)
+    assert response.status_code == 200
+
+
+def test_the_log_in_throttle_counts_the_peer_not_a_forged_forwarded_address(client, world, settings, throttle_on):
+    settings.RIGHTSGUARD_TRUSTED_PROXIES = []
+    failed_log_in(client, REMOTE_ADDR=CLIENT, HTTP_X_FORWARDED_FOR="10.9.9.9")
+    assert list(AccessAttempt.objects.values_list("ip_address", "failures_since_start")) == [(CLIENT, 1)]
+
+
+def test_the_log_in_throttle_counts_the_client_behind_a_trusted_proxy(client, world, settings, throttle_on):
+    """Otherwise every failure behind the proxy would count against the proxy, and one guesser would lock out all."""
+    settings.RIGHTSGUARD_TRUSTED_PROXIES = ["10.0.0.0/24"]
+    failed_log_in(client, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=CLIENT)
+    failed_log_in(client, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="203.0.113.51")
+    attempts = set(AccessAttempt.objects.values_list("ip_address", "failures_since_start"))
+    assert attempts == {(CLIENT, 1), ("203.0.113.51", 1)}
