@@ -60,7 +60,8 @@ class TokenView(ApiView):
         summary=gettext_lazy("Obtain an API token"),
         description=gettext_lazy(
             "Send it as 'Authorization: Token <token>'. Inactive accounts get no token; accounts that must use "
-            "two-factor log-in also send otp_token. Repeated failures lock the account for a while (429)."
+            "two-factor log-in also send otp_token. Repeated failures from one address lock it out for a while, for "
+            "that username or altogether (429)."
         ),
         request=s.CredentialsSerializer,
         responses=responses({200: s.TokenSerializer}, 400, 429),
