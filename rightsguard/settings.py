@@ -152,6 +152,11 @@ RIGHTSGUARD_MAX_UPLOAD_BYTES = env.int("RIGHTSGUARD_MAX_UPLOAD_BYTES", default=2
 RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES = env.int("RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES", default=500 * 1024 * 1024)
 # JPEG and PNG evidence is decoded to strip its metadata; larger images are refused before decoding.
 RIGHTSGUARD_MAX_IMAGE_PIXELS = env.int("RIGHTSGUARD_MAX_IMAGE_PIXELS", default=60_000_000)
+# Dotted path of the malware scanner every evidence upload passes before it is kept (see cases/malware.py), e.g.
+# "cases.malware.clamav"; empty: not scanned. While a configured scanner cannot check files, uploads are refused.
+RIGHTSGUARD_MALWARE_SCANNER = env.str("RIGHTSGUARD_MALWARE_SCANNER", default="")
+RIGHTSGUARD_CLAMD_ADDRESS = env.str("RIGHTSGUARD_CLAMD_ADDRESS", default="unix:///run/clamav/clamd.ctl")
+RIGHTSGUARD_CLAMD_TIMEOUT = env.float("RIGHTSGUARD_CLAMD_TIMEOUT", default=30.0)
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

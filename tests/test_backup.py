@@ -19,10 +19,11 @@ from cases.api import evidence
 from cases.backup import BackupError, read_manifest, restore
 from cases.choices import CaseStatus
 from cases.models import Attachment, Case, CaseEvent
+from tests.evidence_files import pdf_document
 from tests.factories import case_in, draft
 
 ROOT = Path(settings.BASE_DIR)
-PDF = b"%PDF-1.7\n" + b"1 0 obj <<>> endobj\n" * 8 + b"%%EOF\n"
+PDF = pdf_document()
 
 
 def _attach(world, case: Case, content: bytes, name: str) -> Attachment:
@@ -64,7 +65,7 @@ def test_a_backup_restores_into_a_fresh_database_with_every_row_and_file(world, 
     closed = case_in(world, CaseStatus.CLOSED)
     filed = draft(world)
     first = _attach(world, filed, PDF, "scene.pdf")
-    second = _attach(world, filed, PDF.replace(b"1.7", b"1.6"), "statement.pdf")
+    second = _attach(world, filed, pdf_document(pages=2), "statement.pdf")
     services.ACTION_SERVICES["submit"](
         case=filed, by=world.officer, expected_version=Case.objects.get(pk=filed.pk).version
     )

@@ -11,7 +11,10 @@ Independent of DRF so the browser UI can use the same checks::
 
 Rules: the content type is decided by the file's first bytes (magic numbers), never by its name or the
 type the client declares; only JPEG, PNG, PDF and MP4 are accepted, so archives (ZIP, RAR, 7z, gzip) are refused
-by their first bytes and never opened; the size is capped by ``RIGHTSGUARD_MAX_UPLOAD_BYTES`` (25 MiB by default)
+by their first bytes and never opened. The first bytes only say what a file claims to be: ``checked_content_type``
+then proves it by the file's structure (``cases/api/structure.py``: PDFs open strictly and carry no active content,
+MP4 boxes cover the file exactly) after the configured malware scanner, if any, found nothing in it
+(``cases/malware.py``). The size is capped by ``RIGHTSGUARD_MAX_UPLOAD_BYTES`` (25 MiB by default)
 and, when the case is given, by the room left under ``RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES`` (500 MiB per case by
 default), both while the file is received; files are written under ``MEDIA_ROOT/evidence`` with a random name.
 
@@ -43,6 +46,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from PIL import Image, ImageCms, ImageOps
 
+from cases import malware
+from cases.api import structure
 from cases.models import Attachment, Case
 
 DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024
@@ -51,11 +56,6 @@ DEFAULT_MAX_IMAGE_PIXELS = 60_000_000
 JPEG_QUALITY = 92
 # The longest signature checked below is the 12-byte ISO base-media header.
 _SNIFF_BYTES = 32
-# Major brands of the ISO base-media ("ftyp") family that are MP4 video. QuickTime, 3GPP and HEIF images share
-# the container but are not accepted.
-_MP4_BRANDS = frozenset(
-    {b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"MSNV", b"dash"}
-)
 
 ALLOWED_CONTENT_TYPES = ("image/jpeg", "image/png", "application/pdf", "video/mp4")
 
@@ -124,7 +124,7 @@ def sniff_content_type(head: bytes) -> str | None:
         return "image/png"
     if head.startswith(b"%PDF-"):
         return "application/pdf"
-    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in _MP4_BRANDS:
+    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in structure.MP4_BRANDS:
         return "video/mp4"
     return None
 
@@ -271,6 +271,57 @@ class StorageFull(Exception):
         )
 
 
+class ScanUnavailable(Exception):
+    """The configured malware scanner could not check the file: not the user's fault (API 503); nothing is kept."""
+
+    code = "scanner_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "The file cannot be checked for malware right now, so it was not accepted and nothing was kept. "
+                "Please try again in a few minutes, and tell your system administrator if this happens again."
+            )
+        )
+
+
+def checked_content_type(path: Path, head: bytes) -> str:
+    """The content type of the received file at ``path`` (whose first bytes are ``head``), once it passed the
+    checks on its content: a type announced by its first bytes, nothing found by the malware scanner, and for
+    PDF and MP4 a structure that proves the type (images are proven by decoding them, ``sanitised_image``).
+
+    Raises ``ValidationError({"file": …})`` (codes ``file_type_not_allowed``, ``malware_found``, ``pdf_invalid``,
+    ``pdf_encrypted``, ``pdf_too_complex``, ``pdf_active_content``, ``mp4_invalid``) or ``ScanUnavailable``.
+    """
+    content_type = sniff_content_type(head)
+    if content_type is None:
+        raise _refuse(
+            _(
+                "Only JPEG, PNG, PDF and MP4 files are accepted, and this file's content is none of them "
+                "(the file name and the declared type are not taken into account)."
+            ),
+            "file_type_not_allowed",
+        )
+    # The scanner sees the bytes as received, before any parser here touches them.
+    try:
+        finding = malware.scan(path)
+    except malware.ScannerUnavailable:
+        raise ScanUnavailable from None
+    if finding is not None:
+        raise _refuse(
+            _("The file was refused because the malware scanner found “%(finding)s” in it.") % {"finding": finding},
+            "malware_found",
+        )
+    try:
+        if content_type == "application/pdf":
+            structure.check_pdf(path)
+        elif content_type == "video/mp4":
+            structure.check_mp4(path)
+    except ValidationError as exc:
+        raise ValidationError({"file": exc.error_list}) from None
+    return content_type
+
+
 def validate_and_store(uploaded_file: Upload, case: Case | None = None) -> StoredFile:
     """Check the upload's size and content type and write it to evidence storage.
 
@@ -279,8 +330,9 @@ def validate_and_store(uploaded_file: Upload, case: Case | None = None) -> Store
     module docstring).
 
     Raises ``ValidationError({"file": …})`` (codes ``file_empty``, ``file_too_large``, ``case_evidence_full``,
-    ``file_type_not_allowed``, ``image_too_large``, ``image_invalid``, ``image_animated``) and leaves nothing on
-    disk when the file is refused; ``StorageFull`` when the disk is full (the partial file is removed).
+    those of ``checked_content_type``, ``image_too_large``, ``image_invalid``, ``image_animated``) and leaves nothing
+    on disk when the file is refused; ``ScanUnavailable`` when the malware scanner cannot check it and
+    ``StorageFull`` when the disk is full (the partial file is removed).
     """
     room = _CaseRoom(used=case_evidence_bytes(case), limit=max_case_evidence_bytes()) if case is not None else None
     if room is not None and room.left <= 0:
@@ -314,15 +366,7 @@ def validate_and_store(uploaded_file: Upload, case: Case | None = None) -> Store
                 out.write(chunk)
         if size == 0:
             raise _refuse(_("The file is empty."), "file_empty")
-        content_type = sniff_content_type(head)
-        if content_type is None:
-            raise _refuse(
-                _(
-                    "Only JPEG, PNG, PDF and MP4 files are accepted, and this file's content is none of them "
-                    "(the file name and the declared type are not taken into account)."
-                ),
-                "file_type_not_allowed",
-            )
+        content_type = checked_content_type(path, head)
         if content_type in ("image/jpeg", "image/png"):
             clean = sanitised_image(path, content_type)
             size = len(clean)

@@ -563,10 +563,15 @@ class AttachmentListView(CaseScoped):
             "else, an empty file, one over the size limit or one that would take the case over its evidence limit "
             "is refused with 400. JPEG and PNG images are stored re-encoded, upright and without their metadata "
             "(EXIF, GPS position, XMP, comments, text chunks), so the stored size and SHA-256 are those of the "
-            "re-encoded file; images that do not decode completely or have too many pixels are refused with 400."
+            "re-encoded file; images that do not decode completely or have too many pixels are refused with 400. "
+            "PDF files must open strictly, have pages and end at their end-of-file marker, and are refused with 400 "
+            "when they contain JavaScript, launch actions, embedded files, rich media or an XFA form; MP4 files must "
+            "be consistent ISO base-media boxes covering the whole file with a movie header. When a malware scanner "
+            "is configured, a file it finds something in is refused with 400, and every upload is refused with 503 "
+            "while the scanner cannot check files."
         ),
         request={"multipart/form-data": s.AttachmentUploadSerializer},
-        responses=responses({201: s.AttachmentSerializer}, 400, 401, 403, 404, 422, 507),
+        responses=responses({201: s.AttachmentSerializer}, 400, 401, 403, 404, 422, 503, 507),
         parameters=[IDEMPOTENCY_KEY],
     )
     @idempotent
@@ -577,6 +582,8 @@ class AttachmentListView(CaseScoped):
             stored = evidence.validate_and_store(fields["file"], case=case)
         except evidence.StorageFull as exc:
             return Response({"code": exc.code, "detail": str(exc)}, status=507)
+        except evidence.ScanUnavailable as exc:
+            return Response({"code": exc.code, "detail": str(exc)}, status=503)
         try:
             attachment = services.record_attachment(
                 case=case, by=request.user, description=fields.get("description", ""), **stored.attachment_fields()

@@ -26,6 +26,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(_("You cannot add evidence to this case."))
     form = EvidenceForm(request.POST, request.FILES)
     wants_json = request.headers.get("Accept", "").startswith("application/json")
+    status = 400
     if form.is_valid():
         try:
             stored = evidence.validate_and_store(form.cleaned_data["file"], case=case)
@@ -33,6 +34,9 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
             attach_errors(form, exc)
         except evidence.StorageFull as exc:
             form.add_error("file", str(exc))
+        except evidence.ScanUnavailable as exc:
+            form.add_error("file", str(exc))
+            status = 503
         else:
             try:
                 attachment = services.record_attachment(
@@ -51,8 +55,8 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
             step = request.POST.get("step")
             return redirect("cases:edit", pk=case.pk, step=step) if step else redirect("cases:detail", pk=case.pk)
     if wants_json:
-        return JsonResponse({"errors": form.errors}, status=400)
-    return render_workspace(request, case, bound={"evidence": form}, status=400, open_panel="evidence")
+        return JsonResponse({"errors": form.errors}, status=status)
+    return render_workspace(request, case, bound={"evidence": form}, status=status, open_panel="evidence")
 
 
 @never_cache

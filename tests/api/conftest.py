@@ -16,6 +16,7 @@ from cases import services
 from cases.api import evidence
 from cases.choices import CaseStatus, FlagKind
 from cases.models import Attachment, Case, Flag, Suspect
+from tests.evidence_files import mp4_video, pdf_document
 from tests.factories import World, case_in, draft
 
 
@@ -28,8 +29,8 @@ def _picture(image_format: str) -> bytes:
 
 JPEG = _picture("JPEG")
 PNG = _picture("PNG")
-PDF = b"%PDF-1.7\n" + b"1 0 obj <<>> endobj\n" * 8 + b"%%EOF\n"
-MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(64)
+PDF = pdf_document()
+MP4 = mp4_video(brand=b"mp42")
 
 
 @pytest.fixture(autouse=True)

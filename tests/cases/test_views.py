@@ -19,6 +19,7 @@ from cases.models import Attachment, Case, CaseEvent, Flag, Notification, Suppor
 from cases.queue import QueueFilters, queue_page
 from cases.rules.presentation import describe_flag
 from tests.cases.test_services import snapshot
+from tests.evidence_files import pdf_document
 from tests.factories import case_in, draft
 
 S = CaseStatus
@@ -284,15 +285,13 @@ def test_evidence_is_checked_by_content_and_served_as_a_download(client, world, 
     assert "Only JPEG, PNG, PDF and MP4 files are accepted" in response.content.decode()
     assert Attachment.objects.count() == 0
     assert [p for p in media.rglob("*") if p.is_file()] == []
-    pdf = SimpleUploadedFile(
-        "会议纪要.pdf", b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", content_type="application/pdf"
-    )
+    pdf = SimpleUploadedFile("会议纪要.pdf", pdf_document(), content_type="application/pdf")
     assert client.post(reverse("cases:evidence-upload", args=[case.pk]), {"file": pdf}).status_code == 302
     attachment = Attachment.objects.get()
     response = client.get(reverse("cases:evidence-download", args=[case.pk, attachment.pk]))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
-    assert b"".join(response.streaming_content).startswith(b"%PDF-1.4")
+    assert b"".join(response.streaming_content) == pdf_document()
     client.force_login(world.sibling_supervisor)
     assert client.get(reverse("cases:evidence-download", args=[case.pk, attachment.pk])).status_code == 404
 

