@@ -5,8 +5,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts import mfa, services
-from accounts.models import Membership, OrgUnit, User
+from accounts import mfa, services, tokens
+from accounts.models import ApiToken, Membership, OrgUnit, User
 from accounts.selectors import units_visible_to
 
 
@@ -27,6 +27,17 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("username", "full_name", "badge_number", "email")
     inlines = [MembershipInline]
     actions = ["reset_two_factor"]
+
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            # Unticking "active" ends the sessions and API tokens too, as deactivation anywhere else does.
+            services.deactivate_user(user=obj)
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:  # type: ignore[no-untyped-def]
+        super().save_formset(request, form, formset, change)
+        if formset.model is Membership and (formset.new_objects or formset.changed_objects or formset.deleted_objects):
+            tokens.revoke_tokens(user=form.instance)  # a change of roles ends the API tokens (accounts/tokens.py)
 
     @admin.action(description=_("Reset two-factor log-in (the user enrols again)"))
     def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
@@ -74,3 +85,49 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("role", "unit__level")
     search_fields = ("user__username", "user__full_name", "unit__name", "unit__code")
     autocomplete_fields = ["user", "unit"]
+
+    # A change of roles ends the API tokens of everyone it touches (accounts/tokens.py).
+    def save_model(self, request: HttpRequest, obj: Membership, form, change: bool) -> None:  # type: ignore[no-untyped-def]
+        previous_user = form.initial.get("user") if change else None
+        super().save_model(request, obj, form, change)
+        for user in User.objects.filter(pk__in={obj.user_id, previous_user} - {None}):
+            tokens.revoke_tokens(user=user)
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        services.revoke_membership(membership=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        for membership in queryset.select_related("user"):
+            services.revoke_membership(membership=membership)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Terminals' tokens, to see and revoke; they are issued only by logging in, and their keys are not kept."""
+
+    list_display = ("user", "name", "created_at", "last_used_at", "expires_at", "mfa_verified")
+    list_filter = ("mfa_verified",)
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__full_name", "name")
+    fields = ("user", "name", "created_at", "last_used_at", "expires_at", "mfa_verified")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
+        return tokens.tokens_administered_by(request.user).select_related("user")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False
+
+    @admin.display(description=_("expires at"))
+    def expires_at(self, token: ApiToken) -> object:
+        return tokens.expires_at(token)
+
+    def delete_model(self, request: HttpRequest, obj: ApiToken) -> None:
+        tokens.revoke_token(token=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            tokens.revoke_token(token=token)

@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import tokens
 from accounts.models import Membership, Role, User
 from cases import outbox
 from cases.choices import AccessAction
@@ -154,6 +155,8 @@ def reset_mfa(*, user: User, request: HttpRequest | None = None) -> None:
     """An administrator's unlock for a user who lost their authenticator: they enrol again at next log-in."""
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    # Tokens issued with the lost authenticator's codes must not outlive it.
+    tokens.revoke_tokens(user=user)
     _record(request=request, user=user, action=AccessAction.MFA_RESET)
 
 

@@ -113,3 +113,46 @@ class SavedQueueFilter(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ApiToken(models.Model):
+    """A terminal's API token. Only the SHA-256 of its key is kept; the key itself is shown once, when issued.
+
+    Policy (idle and absolute expiry, revocation, the second factor) is in ``accounts/tokens.py``.
+    """
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=60)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    # Whether the token was issued after a second-factor check; without one it stops working once the user must
+    # use two-factor log-in.
+    mfa_verified = models.BooleanField(_("issued with a second factor"), default=False)
+    # The user's session authentication hash (a keyed hash of the password hash) when the token was issued: a new
+    # password changes it, which ends the token whichever way the password was changed.
+    password_fingerprint = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created at"))
+    last_used_at = models.DateTimeField(_("last used at"))
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-last_used_at"], name="apitoken_user_last_used")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="apitoken_name_not_empty"),
+            models.CheckConstraint(condition=Q(last_used_at__gte=models.F("created_at")), name="apitoken_used_after"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.name}"
+
+
+class AccountChange(models.TextChoices):
+    CREATED = "created", _("Account created")
+    MEMBERSHIP_GRANTED = "membership_granted", _("Membership granted")
+    MEMBERSHIP_REVOKED = "membership_revoked", _("Membership revoked")
+    PASSWORD_SET = "password_set", _("Password set")
+    PASSWORD_DISABLED = "password_disabled", _("Password log-in disabled")
+    DEACTIVATED = "deactivated", _("Account deactivated")
+    REACTIVATED = "reactivated", _("Account reactivated")
+    PRIVILEGES_CHANGED = "privileges_changed", _("Staff status, superuser status, groups or permissions changed")

@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
+from accounts import tokens
 from accounts.models import LEVEL_ORDER, Membership, OrgLevel, OrgUnit, Role, SavedQueueFilter, User
 
 
@@ -53,13 +53,18 @@ def create_user(
 def grant_membership(*, user: User, unit: OrgUnit, role: str) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
-    membership, _created = Membership.objects.get_or_create(user=user, unit=unit, role=role)
+    membership, created = Membership.objects.get_or_create(user=user, unit=unit, role=role)
+    if created:
+        # A change of standing ends the user's API tokens: terminals log in again under the new roles (with the
+        # second factor, where those need one), and a key copied before the change is worth nothing after it.
+        tokens.revoke_tokens(user=user)
     return membership
 
 
 @transaction.atomic
 def revoke_membership(*, membership: Membership) -> None:
     membership.delete()
+    tokens.revoke_tokens(user=membership.user)
 
 
 @transaction.atomic
@@ -68,7 +73,7 @@ def deactivate_user(*, user: User) -> User:
     user.is_active = False
     user.save(update_fields=["is_active"])
     # Terminals' API tokens and browser sessions die with the account; reactivation requires a new log-in.
-    Token.objects.filter(user=user).delete()
+    tokens.revoke_tokens(user=user)
     end_sessions(user)
     return user
 

@@ -4,22 +4,24 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import mfa
+from accounts import mfa, tokens
 from accounts.reauth import mark_reauthenticated
 
 
@@ -200,3 +202,24 @@ def reauth(request: HttpRequest) -> HttpResponse:
         {"form": form, "next": _next(request), "needs_code": bool(form.devices)},
         status=400 if form.is_bound else 200,
     )
+
+
+@never_cache
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """The user's own API tokens (one per terminal), each with a button that revokes it."""
+    mine = [(token, tokens.expires_at(token)) for token in tokens.tokens_of(request.user)]
+    context = {
+        "tokens": mine,
+        "idle_days": settings.RIGHTSGUARD_TOKEN_IDLE_DAYS,
+        "max_days": settings.RIGHTSGUARD_TOKEN_MAX_DAYS,
+    }
+    return render(request, "registration/api_tokens.html", context)
+
+
+@require_POST
+def revoke_api_token(request: HttpRequest, pk: int) -> HttpResponse:
+    # Someone else's token is not found, exactly like one that does not exist.
+    token = get_object_or_404(tokens.tokens_of(request.user), pk=pk)
+    tokens.revoke_token(token=token)
+    messages.success(request, _("The token is revoked. The device that used it must log in again."))
+    return redirect("api-tokens")

@@ -39,7 +39,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -57,6 +56,8 @@ MIDDLEWARE = [
     # First: forwarded headers from anyone but a configured proxy are removed before anything reads them.
     "rightsguard.proxies.TrustedProxyMiddleware",
     "accounts.middleware.RequestIdMiddleware",
+    # Early, so that it also marks the answers other middleware gives (a refused second factor, a CSRF failure).
+    "cases.api.middleware.NoStoreMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -262,7 +263,7 @@ RIGHTSGUARD_IDLE_DAYS = env.int("RIGHTSGUARD_IDLE_DAYS", default=14)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "cases.api.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -320,6 +321,11 @@ OTP_TOTP_ISSUER = "RightsGuard"
 RIGHTSGUARD_SESSION_ABSOLUTE_SECONDS = env.int("RIGHTSGUARD_SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
 # Revealing masked data and exporting reports need the password (and code) re-entered within this many seconds.
 RIGHTSGUARD_REAUTH_SECONDS = env.int("RIGHTSGUARD_REAUTH_SECONDS", default=300)
+# API tokens (accounts/tokens.py) end this many days after their last use, and this many days after they were issued.
+RIGHTSGUARD_TOKEN_IDLE_DAYS = env.int("RIGHTSGUARD_TOKEN_IDLE_DAYS", default=7)
+RIGHTSGUARD_TOKEN_MAX_DAYS = env.int("RIGHTSGUARD_TOKEN_MAX_DAYS", default=30)
+if not 1 <= RIGHTSGUARD_TOKEN_IDLE_DAYS <= RIGHTSGUARD_TOKEN_MAX_DAYS:
+    raise ImproperlyConfigured("RIGHTSGUARD_TOKEN_IDLE_DAYS must be at least 1 and at most RIGHTSGUARD_TOKEN_MAX_DAYS.")
 # Fernet keys encrypting suspects' ID numbers at rest (cases/fields.py), comma-separated: the first encrypts, all
 # decrypt. DEBUG and the test suite (which runs with DEBUG off) fall back to a key derived from SECRET_KEY; the test
 # suite hands that key on to the processes it starts (restore drill, Celery worker).

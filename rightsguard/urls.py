@@ -18,6 +18,8 @@ urlpatterns = [
     path("accounts/mfa/setup/", account_views.setup, name="mfa-setup"),
     path("accounts/mfa/recovery-codes/", account_views.recovery_codes, name="mfa-recovery-codes"),
     path("accounts/reauth/", account_views.reauth, name="reauth"),
+    path("accounts/tokens/", account_views.api_tokens, name="api-tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", account_views.revoke_api_token, name="api-token-revoke"),
     # Log-in, log-out and password change only: there is no self-service password reset (an e-mailed link would
     # bypass the second factor and the office's account control); administrators reset passwords.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -1,21 +1,22 @@
 """API tokens for terminals: obtained with username and password (plus the second factor where two-factor
-log-in is required), revoked by the caller. This and the health probes are the only endpoints open to anonymous
-callers (.semgrep/rules.yml).
+log-in is required), one per device; listed and revoked by their user. Obtaining one is, with the health probes,
+the only thing open to anonymous callers (.semgrep/rules.yml). The token policy is in accounts/tokens.py.
 """
 
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy
 from django_otp import match_token
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts import mfa
+from accounts import mfa, tokens
+from accounts.models import ApiToken
 from cases.api import serializers as s
 from cases.api.schema import errors, responses
 from cases.api.views import ApiView, validated
@@ -43,7 +44,7 @@ class LockedOut(exceptions.APIException):
 
 
 class TokenView(ApiView):
-    # Obtain (POST, with username and password) or revoke (DELETE) the caller's API token.
+    # Obtain a new token (POST, with username and password) or revoke the one the request is sent with (DELETE).
 
     def get_authenticators(self) -> list[Any]:
         # Obtaining a token is how a terminal logs in: no session, hence no CSRF, on that request.
@@ -59,9 +60,12 @@ class TokenView(ApiView):
     @extend_schema(
         summary=gettext_lazy("Obtain an API token"),
         description=gettext_lazy(
-            "Send it as 'Authorization: Token <token>'. Inactive accounts get no token; accounts that must use "
-            "two-factor log-in also send otp_token. Repeated failures from one address lock it out for a while, for "
-            "that username or altogether (429)."
+            "A new token for one device each time: send it as 'Authorization: Token <token>'; its key is shown only "
+            "in this answer. It ends after RIGHTSGUARD_TOKEN_IDLE_DAYS without use, RIGHTSGUARD_TOKEN_MAX_DAYS "
+            "after it was issued, and when the password, the two-factor log-in or the account's roles change or the "
+            "account is deactivated. Inactive accounts get no token; accounts that must use two-factor log-in also "
+            "send otp_token. Repeated failures from one address lock it out for a while, for that username or "
+            "altogether (429)."
         ),
         request=s.CredentialsSerializer,
         responses=responses({200: s.TokenSerializer}, 400, 429),
@@ -76,13 +80,49 @@ class TokenView(ApiView):
             raise LockedOut()
         if user is None or not user.is_active:
             raise InvalidCredentials()
-        # A token must not be a way around two-factor log-in.
-        if mfa.mfa_required_for(user) and match_token(user, data.get("otp_token", "")) is None:
+        # A token must not be a way around two-factor log-in; a code that was sent must be right.
+        code = data.get("otp_token", "").strip()
+        verified = bool(code) and match_token(user, code) is not None
+        if (code or mfa.mfa_required_for(user)) and not verified:
             raise SecondFactorRequired()
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        token, key = tokens.issue_token(user=user, name=data.get("name", ""), mfa_verified=verified)
+        return Response(s.TokenSerializer(token, context={"request": request, "key": key}).data)
 
-    @extend_schema(summary=gettext_lazy("Revoke the caller's API token"), responses={204: None, **errors(401, 403)})
+    @extend_schema(
+        summary=gettext_lazy("Revoke the token this request is sent with"),
+        description=gettext_lazy(
+            "Logs the terminal out. A browser session has no token: nothing is revoked. Other tokens of one's own "
+            "are revoked with DELETE /api/v1/auth/tokens/{id}/."
+        ),
+        responses={204: None, **errors(401, 403)},
+    )
     def delete(self, request: Request) -> Response:
-        Token.objects.filter(user=request.user).delete()
+        if isinstance(request.auth, ApiToken):
+            tokens.revoke_token(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenListView(ApiView):
+    @extend_schema(
+        summary=gettext_lazy("The caller's API tokens that still work"),
+        description=gettext_lazy(
+            "One per device, newest first, without their keys; 'current' marks the one this request is sent with. "
+            "Obtaining a token when twenty work already revokes the one used least recently."
+        ),
+        responses=responses({200: s.ApiTokenSerializer(many=True)}, 401, 403),
+    )
+    def get(self, request: Request) -> Response:
+        mine = tokens.tokens_of(request.user)
+        return Response(s.ApiTokenSerializer(mine, many=True, context={"request": request}).data)
+
+
+class TokenDetailView(ApiView):
+    @extend_schema(
+        summary=gettext_lazy("Revoke one of the caller's API tokens"),
+        description=gettext_lazy("Another person's token is not found (404), and stays as it was."),
+        responses={204: None, **errors(401, 403, 404)},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        token = get_object_or_404(tokens.tokens_of(request.user), pk=pk)
+        tokens.revoke_token(token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -19,8 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts import tokens
 from accounts.authority import Actor
-from accounts.models import OrgLevel, OrgUnit, Role, User
+from accounts.models import ApiToken, OrgLevel, OrgUnit, Role, User
 from cases import permissions
 from cases.api.filters import MAX_YEAR, MIN_YEAR
 from cases.choices import (
@@ -668,12 +669,57 @@ class CredentialsSerializer(serializers.Serializer):
         16,
         required=False,
         allow_blank=True,
-        help_text=_("Two-factor code, for accounts that must use two-factor log-in (supervisors, administrators)."),
+        help_text=_(
+            "Two-factor code, for accounts that must use two-factor log-in (supervisors, administrators). Officers "
+            "who have an authenticator may send it too; a wrong code is refused."
+        ),
+    )
+    name = text(
+        60,
+        required=False,
+        allow_blank=True,
+        help_text=_("A name for the device the token is for, shown in the list of one's tokens."),
     )
 
 
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+class TokenExpiryField(serializers.DateTimeField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, source="*", **kwargs)
+
+    def to_representation(self, value: ApiToken) -> str:
+        return super().to_representation(tokens.expires_at(value))
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    expires_at = TokenExpiryField(
+        help_text=_("When the token stops working unless it is used before (never later than its lifetime allows).")
+    )
+    current = serializers.SerializerMethodField(help_text=_("Whether this request was sent with this token."))
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "created_at", "last_used_at", "expires_at", "mfa_verified", "current"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_current(self, token: ApiToken) -> bool:
+        return token.pk == getattr(self.context["request"].auth, "pk", None)
+
+
+class TokenSerializer(ApiTokenSerializer):
+    """A token just issued, with its key: the only time the key is shown."""
+
+    token = serializers.SerializerMethodField(
+        help_text=_("Send it as 'Authorization: Token <token>'. It is shown this once and cannot be shown again.")
+    )
+
+    class Meta(ApiTokenSerializer.Meta):
+        fields = ["token", *ApiTokenSerializer.Meta.fields]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_token(self, token: ApiToken) -> str:
+        return self.context["key"]
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -27,6 +27,8 @@ urlpatterns = [
     ),
     path("docs/", _docs_view(), name="docs"),
     path("auth/token/", auth.TokenView.as_view(), name="token"),
+    path("auth/tokens/", auth.TokenListView.as_view(), name="tokens"),
+    path("auth/tokens/<int:pk>/", auth.TokenDetailView.as_view(), name="token-detail"),
     path("me/", views.MeView.as_view(), name="me"),
     path("units/", views.UnitListView.as_view(), name="units"),
     path("flags/", views.FlagListView.as_view(), name="flags"),

@@ -16,7 +16,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +28,7 @@ from accounts.selectors import actor_for, units_visible_to
 from cases import permissions, selectors, services
 from cases.api import evidence
 from cases.api import serializers as s
+from cases.api.authentication import ApiTokenAuthentication
 from cases.api.filters import CaseFilter, CaseOrdering, FlagFilter, NotificationFilter
 from cases.api.idempotency import idempotent
 from cases.api.pagination import (
@@ -57,7 +58,7 @@ from cases.workflow import ACTIONS, TRANSITIONS
 
 # Token first: an unauthenticated request then gets 401 with ``WWW-Authenticate: Token`` (session-only clients
 # are browsers, which never see it). Session requests keep DRF's CSRF enforcement.
-AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+AUTHENTICATION = [ApiTokenAuthentication, SessionAuthentication]
 
 
 class ApiView(APIView):

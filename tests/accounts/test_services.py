@@ -1,9 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
-from rest_framework.authtoken.models import Token
 
-from accounts import selectors, services
-from accounts.models import OrgUnit, Role
+from accounts import selectors, services, tokens
+from accounts.models import ApiToken, OrgUnit, Role
 
 
 def test_units_carry_a_materialised_path_of_codes(world):
@@ -63,6 +62,6 @@ def test_units_visible_to(world):
 
 
 def test_deactivation_revokes_api_tokens(world):
-    Token.objects.create(user=world.officer)
+    tokens.issue_token(user=world.officer, name="phone", mfa_verified=False)
     services.deactivate_user(user=world.officer)
-    assert Token.objects.filter(user=world.officer).count() == 0
+    assert ApiToken.objects.filter(user=world.officer).count() == 0

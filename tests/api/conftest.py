@@ -9,9 +9,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts import tokens
 from cases import services
 from cases.api import evidence
 from cases.choices import CaseStatus, FlagKind
@@ -38,10 +38,11 @@ def _evidence_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def token_client(user) -> APIClient:
+def token_client(user, *, mfa_verified: bool = True) -> APIClient:
+    """A terminal that obtained a token of its own (with the second factor, unless told otherwise)."""
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, key = tokens.issue_token(user=user, name="test terminal", mfa_verified=mfa_verified)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

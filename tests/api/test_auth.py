@@ -1,17 +1,19 @@
 """Who gets in: tokens for terminals (obtain, revoke, dead with the account), sessions with CSRF for browsers,
-two-factor log-in and lockout on the token endpoint, and the schema and offline docs behind log-in."""
+two-factor log-in and lockout on the token endpoint, and the schema and offline docs behind log-in. The token
+policy itself (expiry, revocation, the second factor, listing) is proven in tests/security/test_api_tokens.py."""
 
+import hashlib
 import re
 
 import pytest
 from django.contrib.staticfiles import finders
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts import mfa
 from accounts import services as account_services
+from accounts.models import ApiToken
 from cases.models import Case
 from tests.factories import PASSWORD
 
@@ -24,13 +26,29 @@ def obtain(username: str, password: str = PASSWORD, **extra) -> tuple[int, dict]
 
 
 def test_a_terminal_obtains_a_token_and_uses_it(world):
-    status, body = obtain("officer")
+    status, body = obtain("officer", name="patrol phone")
     assert status == 200
-    assert body == {"token": Token.objects.get(user=world.officer).key}
+    token = ApiToken.objects.get(user=world.officer)
+    assert body == {
+        "token": body["token"],
+        "id": token.pk,
+        "name": "patrol phone",
+        "created_at": body["created_at"],
+        "last_used_at": body["created_at"],
+        "expires_at": body["expires_at"],
+        "mfa_verified": False,
+        "current": False,
+    }
+    assert token.key_hash == hashlib.sha256(body["token"].encode()).hexdigest()
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {body['token']}")
     assert client.get("/api/v1/me/").json()["username"] == "officer"
-    assert obtain("officer") == (200, body)  # the same token until it is revoked
+    # Each log-in is a new token of its own (one per device); the first keeps working.
+    status, second = obtain("officer")
+    assert (status, second["name"]) == (200, "terminal")
+    assert second["token"] != body["token"]
+    assert ApiToken.objects.filter(user=world.officer).count() == 2
+    assert client.get("/api/v1/me/").status_code == 200
 
 
 def test_wrong_passwords_and_inactive_accounts_get_no_token(world):
@@ -40,7 +58,7 @@ def test_wrong_passwords_and_inactive_accounts_get_no_token(world):
     )
     account_services.deactivate_user(user=world.other_officer)
     assert obtain("other_officer")[0] == 400
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_revoking_ends_the_token(world, api):
@@ -48,7 +66,7 @@ def test_revoking_ends_the_token(world, api):
     assert client.delete(TOKEN_URL).status_code == 204
     response = client.get("/api/v1/me/")
     assert (response.status_code, response.json()["code"]) == (401, "authentication_failed")
-    assert not Token.objects.filter(user=world.officer).exists()
+    assert not ApiToken.objects.filter(user=world.officer).exists()
 
 
 def test_a_deactivated_accounts_token_stops_working_at_once(world, api):
@@ -117,13 +135,17 @@ def test_supervisors_need_their_second_factor_for_a_token(world, mfa_on):
     recovery = mfa.confirm_totp(device=device, token=code_for(device))
     assert obtain("supervisor")[1]["code"] == "otp_required"
     assert obtain("supervisor", otp_token="000000")[1]["code"] == "otp_required"
-    assert not Token.objects.filter(user=world.supervisor).exists()
+    assert not ApiToken.objects.filter(user=world.supervisor).exists()
     # The code used to confirm the device cannot be used twice; let the next one be the current one again.
     TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)
-    assert obtain("supervisor", otp_token=code_for(device))[0] == 200
-    Token.objects.all().delete()
-    assert obtain("supervisor", otp_token=recovery[0])[0] == 200
-    assert obtain("officer")[0] == 200  # officers are not required to use a second factor
+    status, body = obtain("supervisor", otp_token=code_for(device))
+    assert (status, body["mfa_verified"]) == (200, True)
+    assert obtain("supervisor", otp_token=recovery[0])[1]["mfa_verified"] is True
+    assert ApiToken.objects.filter(user=world.supervisor, mfa_verified=True).count() == 2
+    # Officers are not required to use a second factor; a code they send must be right, though.
+    assert obtain("officer")[1]["mfa_verified"] is False
+    assert obtain("officer", otp_token="000000")[1]["code"] == "otp_required"
+    assert ApiToken.objects.filter(user=world.officer).count() == 1
 
 
 def test_a_supervisor_without_an_authenticator_gets_no_token(world, mfa_on):
@@ -153,7 +175,7 @@ def test_repeated_failures_lock_the_account_with_a_json_429(world, settings):
     status, body = obtain("officer", "wrong")
     assert (status, body["code"]) == (429, "locked_out")
     assert obtain("officer")[0] == 429  # even the right password, until the cool-off ends
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 # --- the schema and the docs ------------------------------------------------------------------------------------

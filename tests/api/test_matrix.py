@@ -15,11 +15,10 @@ from typing import Any
 
 import pytest
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
-from accounts.models import Role
+from accounts.models import ApiToken, Role
 from cases.api import evidence
 from cases.models import (
     Attachment,
@@ -165,7 +164,7 @@ def snapshot() -> tuple:
         Attachment,
         Notification,
         IdempotencyRecord,
-        Token,
+        ApiToken,
     )
     return (
         tuple(m.objects.count() for m in models),

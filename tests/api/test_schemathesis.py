@@ -23,8 +23,9 @@ from django.core import signals
 from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 
+from accounts import tokens
+from accounts.models import ApiToken
 from cases import services
 from cases.api import evidence
 from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind
@@ -63,9 +64,10 @@ def map_path_parameters(context: schemathesis.HookContext, path_parameters: dict
 
 @schemathesis.hook
 def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: dict[str, Any]) -> None:
-    # DELETE /auth/token/ is fuzzed too; re-issue the same token so the calls after it stay authenticated.
+    # DELETE /auth/token/ (and /auth/tokens/{id}/) is fuzzed too; put the same token back so the calls after it stay
+    # authenticated.
     if TOKEN:
-        Token.objects.get_or_create(user_id=TOKEN["user"], defaults={"key": TOKEN["key"]})
+        ApiToken.objects.get_or_create(key_hash=tokens.hash_key(TOKEN["key"]), defaults=TOKEN["row"])
 
 
 @pytest.fixture
@@ -93,11 +95,12 @@ def api_schema(world, settings):
         attachments=list(handled.attachments.values_list("pk", flat=True)),
         flags=list(Flag.objects.values_list("pk", flat=True)),
     )
-    token = Token.objects.create(user=sup)
-    TOKEN.update(user=sup.pk, key=token.key)
+    token, key = tokens.issue_token(user=sup, name="schemathesis", mfa_verified=True)
+    row = ("user_id", "name", "mfa_verified", "password_fingerprint", "created_at", "last_used_at")
+    TOKEN.update(key=key, row={field: getattr(token, field) for field in row})
     config = schemathesis.Config.from_dict(
         {
-            "auth": {"openapi": {"tokenAuth": {"api_key": f"Token {token.key}"}}},
+            "auth": {"openapi": {"tokenAuth": {"api_key": f"Token {key}"}}},
             "checks": {
                 "positive_data_acceptance": {
                     "expected-statuses": ["2xx", "400", "401", "403", "404", "409", "412", "422"]
@@ -112,7 +115,7 @@ def api_schema(world, settings):
     signals.request_finished.disconnect(close_old_connections)
     try:
         yield schemathesis.openapi.from_wsgi(
-            "/api/v1/schema/", application, headers={"Authorization": f"Token {token.key}"}, config=config
+            "/api/v1/schema/", application, headers={"Authorization": f"Token {key}"}, config=config
         )
     finally:
         signals.request_started.connect(close_old_connections)

@@ -35,9 +35,9 @@ from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 from pypdf import PdfReader
 from pypdf.actions import JavaScript
 from pypdf.generic import NameObject, TextStringObject
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts import tokens
 from cases import services
 from cases.api import evidence
 from cases.choices import CaseStatus
@@ -534,8 +534,8 @@ class Channel:
         self.kind, self.case = kind, case
         if kind == "api":
             self.http = APIClient()
-            token, _ = Token.objects.get_or_create(user=world.officer)
-            self.http.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            _token, key = tokens.issue_token(user=world.officer, name="upload corpus", mfa_verified=True)
+            self.http.credentials(HTTP_AUTHORIZATION=f"Token {key}")
             self.url = f"/api/v1/cases/{case.pk}/attachments/"
         else:
             self.http = browser

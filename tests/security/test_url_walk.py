@@ -37,10 +37,10 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 
 from accounts import services as account_services
-from accounts.models import Role, SavedQueueFilter, User
+from accounts import tokens
+from accounts.models import ApiToken, Role, SavedQueueFilter, User
 from cases import services
 from cases.api import evidence
 from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind
@@ -146,6 +146,7 @@ class Objects:
     export: ReportExport
     device: TOTPDevice
     superuser: User
+    api_token: ApiToken  # the filing officer's
 
 
 def build_objects(world: World) -> Objects:
@@ -179,6 +180,7 @@ def build_objects(world: World) -> Objects:
         ),
         device=TOTPDevice.objects.create(user=world.supervisor, name="authenticator", confirmed=True),
         superuser=superuser,
+        api_token=tokens.issue_token(user=world.officer, name="patrol phone", mfa_verified=False)[0],
     )
 
 
@@ -205,6 +207,7 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "cases:evidence-download": {"pk": CASE, "attachment_id": lambda o: o.attachment.pk},
     "cases:reports-export-status": {"pk": lambda o: o.export.pk},
     "cases:reports-export-download": {"pk": lambda o: o.export.pk},
+    "api-token-revoke": {"pk": lambda o: o.api_token.pk},
     # A genuine reset link for the filing officer.
     "password_reset_confirm": {
         "uidb64": lambda o: urlsafe_base64_encode(force_bytes(o.world.officer.pk)),
@@ -225,6 +228,7 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "api:case-support-measure": {"pk": lambda o: o.support.pk},
     "api:case-finding-rectify": {"pk": lambda o: o.finding.pk},
     "api:case-attachment-download": {"pk": lambda o: o.attachment.pk},
+    "api:token-detail": {"pk": lambda o: o.api_token.pk},
 }
 # Every API route under a case names it as ``case_pk``.
 API_CASE_ARGUMENT = "case_pk"
@@ -377,10 +381,10 @@ def test_a_deactivated_accounts_api_token_is_refused_on_every_api_route(world, s
     settings.MEDIA_ROOT = tmp_path
     objects = build_objects(world)
     user = objects.superuser
-    token = Token.objects.create(user=user)
-    client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {token.key}")
+    token, key = tokens.issue_token(user=user, name="terminal", mfa_verified=True)
+    client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/v1/me/").status_code == 200
     User.objects.filter(pk=user.pk).update(is_active=False)
-    assert Token.objects.filter(pk=token.pk).exists()
+    assert ApiToken.objects.filter(pk=token.pk).exists()
     wrong = walk("api", objects, client)
     assert wrong == [], "\n".join(wrong)
