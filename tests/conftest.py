@@ -2,9 +2,18 @@ import os
 
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from rightsguard.celery import app as celery_app
 from tests.factories import World, build_world
+
+# Locally hypothesis explores new random examples on every run (and remembers failing ones in .hypothesis/), which
+# is how it finds bugs. In CI the same commit must get the same verdict every time: examples are derived from each
+# test alone and no example database is read or written. Hypothesis's built-in "ci" profile does this today; the
+# profile is spelled out so the guarantee does not hang on a library default.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True)

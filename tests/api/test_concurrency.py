@@ -25,7 +25,7 @@ def test_twenty_simultaneous_conflicting_actions_have_one_winner(postgres_only, 
 
     def send(i: int) -> None:
         try:
-            barrier.wait(timeout=20)
+            barrier.wait(timeout=60)
             response = clients[i].post(
                 f"/api/v1/cases/{case.pk}/actions/refer/",
                 {"track": "criminal", "to_unit": world.county.pk, "version": version},

@@ -122,7 +122,7 @@ def test_simultaneous_retries_run_the_service_once(postgres_only, world):
     def send(i: int) -> None:
         try:
             client = token_client(world.supervisor)
-            barrier.wait(timeout=10)
+            barrier.wait(timeout=60)
             response = client.post(
                 f"/api/v1/cases/{case.pk}/suspects/", {"name": "孙某"}, format="json", HTTP_IDEMPOTENCY_KEY="race"
             )
@@ -134,7 +134,8 @@ def test_simultaneous_retries_run_the_service_once(postgres_only, world):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=60)
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
     assert Counter(statuses) == Counter({201: count})
     assert Suspect.objects.filter(case=case).count() == 1
     assert IdempotencyRecord.objects.count() == 1

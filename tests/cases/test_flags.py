@@ -271,20 +271,21 @@ def test_a_case_a_user_holds_locked_is_skipped_and_taken_next_time(postgres_only
             with transaction.atomic():
                 Case.objects.select_for_update().get(pk=case.pk)
                 locked.set()
-                release.wait(timeout=30)
+                release.wait(timeout=300)  # released as soon as the scan below is done
         finally:
             connection.close()
 
     holder = threading.Thread(target=hold_lock)
     holder.start()
     try:
-        assert locked.wait(timeout=10)
+        assert locked.wait(timeout=60)
         result = flags.flag_cases()
         assert (result.skipped_locked, result.raised) == (1, 1)
         assert list(Flag.objects.values_list("case_id", flat=True)) == [other.pk]
     finally:
         release.set()
-        holder.join(timeout=10)
+        holder.join(timeout=60)
+    assert not holder.is_alive()
     assert flags.flag_cases().raised == 1
     assert set(Flag.objects.values_list("case_id", flat=True)) == {case.pk, other.pk}
 

@@ -2,8 +2,9 @@
 
 import re
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -38,6 +39,7 @@ pytestmark = pytest.mark.django_db
 
 DEMO_USERNAMES = [a.username for a in demo.DEMO_ACCOUNTS]
 REFERENCE = re.compile(r"RG-(\d{4})-(\d{6})")
+NOW = datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def seed(*args: str) -> str:
@@ -58,6 +60,13 @@ def counts() -> dict[str, int]:
 
 def demo_cases() -> list[Case]:
     return list(Case.objects.filter(filed_by__username__in=demo.DEMO_OFFICERS))
+
+
+@pytest.fixture
+def fixed_now(monkeypatch):
+    """Synthetic cases are dated back from now (stage limits, security periods and reference years follow the
+    calendar): with the clock fixed too, what the tests below see depends on the seed alone, not on the day they run."""
+    monkeypatch.setattr("django.utils.timezone.now", lambda: NOW)
 
 
 def test_running_twice_changes_nothing_and_keeps_the_demo_password():
@@ -169,6 +178,7 @@ def test_demo_cases_cover_every_status_and_the_handling_features():
     assert all(c.occurred_at is None or c.occurred_at <= now for c in cases)
 
 
+@pytest.mark.usefixtures("fixed_now")
 def test_synthetic_cases_are_added_with_gap_free_references_per_year():
     # Numbers already taken, by an earlier run and by the services, must be continued, not repeated or skipped.
     seed("--no-demo", "--cases", "100")
@@ -195,6 +205,7 @@ def test_synthetic_cases_are_added_with_gap_free_references_per_year():
     assert len({c.created_at.year for c in new}) >= 5
 
 
+@pytest.mark.usefixtures("fixed_now")
 def test_synthetic_cases_are_consistent_with_the_workflow():
     seed("--no-demo", "--cases", "300", "--batch-size", "100")
     cases = {c.pk: c for c in Case.objects.select_related("unit", "filed_by")}
@@ -275,6 +286,7 @@ def test_synthetic_cases_are_consistent_with_the_workflow():
     assert {CaseStatus.CLOSED, CaseStatus.SUPERVISION} <= statuses
 
 
+@pytest.mark.usefixtures("fixed_now")
 def test_old_synthetic_cases_are_mostly_closed_and_open_ones_recent():
     seed("--no-demo", "--cases", "300")
     year_ago = timezone.now() - timedelta(days=365)

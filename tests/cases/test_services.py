@@ -1,7 +1,8 @@
 """Every workflow action through its service: the happy path, and each refusal leaving nothing changed."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -170,11 +171,14 @@ def test_full_life_cycle_reaches_closed_with_a_complete_timeline(world):
     assert (review.verdict, review.officer_informed, review.reviewer) == (ReviewVerdict.UPHELD, True, world.supervisor)
 
 
-def test_reference_format_and_sequence(world):
+def test_reference_format_and_sequence(world, monkeypatch):
+    # The year is the local one: half past midnight on 1 January 2027 in Shanghai is still 2026 in UTC. The clock is
+    # fixed so both drafts are filed in the same year however close to midnight the test runs.
+    at = datetime(2027, 1, 1, 0, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: at)
     first, second = draft(world), draft(world)
-    year = timezone.localtime(first.created_at).year
-    assert first.reference == f"RG-{year}-000001"
-    assert second.reference == f"RG-{year}-000002"
+    assert first.reference == "RG-2027-000001"
+    assert second.reference == "RG-2027-000002"
 
 
 def test_submit_requires_details_and_an_officer(world):
@@ -357,14 +361,18 @@ def test_reopen_needs_a_known_problem(world):
     assert snapshot(case) == before
 
 
-def test_recall_by_admin_starts_a_new_review(world):
+def test_recall_by_admin_starts_a_new_review(world, monkeypatch):
+    # The first review's campaign is the (local) year the case was concluded in; a fixed clock keeps the case from
+    # being filed in one year and concluded in the next when the test runs around midnight on 31 December.
+    at = datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: at)
     case = case_in(world, S.CLOSED)
     case = services.recall_case(
         case=case, by=world.admin, expected_version=case.version, reason="2027 回头看", campaign_year=2027
     )
     assert (case.status, case.closed_at) == (S.LOOK_BACK, None)
     assert list(LookBackReview.objects.filter(case=case).values_list("campaign_year", "verdict")) == [
-        (timezone.localtime(case.created_at).year, ReviewVerdict.UPHELD),
+        (2026, ReviewVerdict.UPHELD),
         (2027, ReviewVerdict.PENDING),
     ]
 
