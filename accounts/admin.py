@@ -1,47 +1,256 @@
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+"""The admin site's account pages.
 
-from accounts import mfa, services, tokens
-from accounts.models import ApiToken, Membership, OrgUnit, User
-from accounts.selectors import units_visible_to
+Every list, form choice and object check asks ``accounts/scope.py`` (the one rule of who administers whom), and every
+change of standing (memberships, passwords, activation, privileges) goes through ``accounts/services.py``, which
+checks the rule again and writes the ``AccountAudit`` record. The third-party records about accounts (groups,
+authenticators, log-in lockouts) are the superusers' to change; other staff see those of the accounts they
+administer.
+"""
+
+from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessLog as AxesAccessLog
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.db.models.fields import BLANK_CHOICE_DASH
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import mfa, scope, services, tokens
+from accounts.models import AccountAudit, ApiToken, Membership, OrgUnit, Role, User
+
+# What only a superuser may change on an account; other administrators see these read-only.
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
+def _role_choices(user: User) -> list[tuple[str, str]]:
+    """A blank choice, then the roles ``user`` may grant somewhere (the chosen unit is checked on saving)."""
+    return [*BLANK_CHOICE_DASH, *((role, Role(role).label) for role in scope.grantable_roles(user))]
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Model permissions open a page; ``administered`` (a queryset of accounts/scope.py) decides which rows it has."""
+
+    def administered(self, user: User) -> QuerySet:
+        raise NotImplementedError
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(pk__in=self.administered(request.user).values("pk"))
+
+    def in_scope(self, request: HttpRequest, obj: object | None) -> bool:
+        if obj is None:
+            return scope.administers_anything(request.user)
+        return self.administered(request.user).filter(pk=obj.pk).exists()  # type: ignore[attr-defined]
+
+    def has_view_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return super().has_view_permission(request, obj) and self.in_scope(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and self.in_scope(request, None)
+
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return super().has_change_permission(request, obj) and self.in_scope(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and self.in_scope(request, obj)
+
+
+class AccountCreationForm(AdminUserCreationForm):
+    """The stock form plus the account's first membership, offered as the actor may grant it.
+
+    Only superusers create accounts without a role: no administrator could reach such an account afterwards.
+    """
+
+    unit = forms.ModelChoiceField(label=_("unit"), queryset=OrgUnit.objects.none(), required=False)
+    role = forms.ChoiceField(label=_("role"), choices=(), required=False)
+    actor: User  # set per request by UserAdmin.get_form
+
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ("username",)
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        required = not scope.may_change_privileges(self.actor)
+        self.fields["unit"].queryset = scope.administered_units(self.actor)  # type: ignore[attr-defined]
+        self.fields["role"].choices = _role_choices(self.actor)  # type: ignore[attr-defined]
+        self.fields["unit"].required = self.fields["role"].required = required
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        cleaned = super().clean()
+        unit, role = cleaned.get("unit"), cleaned.get("role")
+        if self.has_error("unit") or self.has_error("role"):
+            return cleaned
+        if bool(unit) != bool(role):
+            self.add_error("role", gettext("Give both a unit and a role, or neither."))
+        elif unit and not scope.may_grant_at(self.actor, unit, role):
+            self.add_error("role", gettext("You may not grant this role at this unit."))
+        return cleaned
 
 
 class MembershipInline(admin.TabularInline):
+    """Memberships are granted and revoked (each an audited service call), never edited in place."""
+
     model = Membership
     extra = 0
     autocomplete_fields = ["unit"]
 
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        return False
+
+    def has_add_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        return super().has_add_permission(request, obj) and (
+            obj is None or scope.may_administer_user(request.user, obj)
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and (
+            obj is None or scope.may_administer_user(request.user, obj)
+        )
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):  # type: ignore[no-untyped-def]
+        if db_field.name == "unit":
+            kwargs["queryset"] = scope.administered_units(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):  # type: ignore[no-untyped-def]
+        if db_field.name == "role":
+            kwargs["choices"] = _role_choices(request.user)
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ScopedAdmin, BaseUserAdmin):
     fieldsets = (
         *BaseUserAdmin.fieldsets,
         (_("Police details"), {"fields": ("full_name", "badge_number", "phone")}),
     )
+    add_fieldsets = (
+        *BaseUserAdmin.add_fieldsets,
+        (_("First membership"), {"fields": ("unit", "role")}),
+    )
+    add_form = AccountCreationForm
     list_display = ("username", "full_name", "badge_number", "email", "is_active", "is_staff")
     list_filter = ("is_active", "is_staff", "memberships__role")
     search_fields = ("username", "full_name", "badge_number", "email")
     inlines = [MembershipInline]
     actions = ["reset_two_factor"]
 
+    def administered(self, user: User) -> QuerySet[User]:
+        return scope.administered_users(user)
+
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> list:
+        # A new account's first membership is part of the add form (an account without one is no administrator's).
+        return self.inlines if obj is not None else []
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
+        readonly = ("last_login", "date_joined")
+        return readonly if scope.may_change_privileges(request.user) else (*readonly, *PRIVILEGE_FIELDS)
+
+    def get_form(self, request: HttpRequest, obj: User | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None:
+            return form
+        return type(form.__name__, (form,), {"actor": request.user})
+
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:  # type: ignore[no-untyped-def]
-        super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            # Unticking "active" ends the sessions and API tokens too, as deactivation anywhere else does.
-            services.deactivate_user(user=obj)
+        if not change:
+            cleaned = form.cleaned_data
+            created = services.create_user(
+                username=obj.username,
+                password=cleaned["password1"] if cleaned.get("set_usable_password") else None,
+                validate=False,  # the form validated it
+                unit=cleaned.get("unit"),
+                role=cleaned.get("role") or "",
+                by=request.user,
+            )
+            obj.pk, obj.password, obj._state.adding = created.pk, created.password, False
+            return
+        # The form has set every submitted value on ``obj``; activation and privileges are left as stored here and
+        # changed by their services (in save_related for the many-to-many ones).
+        stored = User.objects.get(pk=obj.pk)
+        for name in ("is_active", "is_staff", "is_superuser"):
+            setattr(obj, name, getattr(stored, name))
+        details = [name for name in form.changed_data if name not in ("is_active", "password", *PRIVILEGE_FIELDS)]
+        if details:
+            obj.save(update_fields=details)
+        if "is_active" in form.changed_data:
+            if form.cleaned_data["is_active"]:
+                services.reactivate_user(user=obj, by=request.user)
+            else:
+                # Ends the sessions and API tokens too, as deactivation anywhere else does.
+                services.deactivate_user(user=obj, by=request.user)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:  # type: ignore[no-untyped-def]
+        # Not form.save_m2m(): an account's only many-to-many fields are its groups and permissions.
+        cleaned = form.cleaned_data
+        if change and any(name in form.changed_data for name in PRIVILEGE_FIELDS):
+            services.set_privileges(
+                user=form.instance,
+                is_staff=cleaned["is_staff"],
+                is_superuser=cleaned["is_superuser"],
+                groups=list(cleaned["groups"]),
+                permissions=list(cleaned["user_permissions"]),
+                by=request.user,
+            )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:  # type: ignore[no-untyped-def]
-        super().save_formset(request, form, formset, change)
-        if formset.model is Membership and (formset.new_objects or formset.changed_objects or formset.deleted_objects):
-            tokens.revoke_tokens(user=form.instance)  # a change of roles ends the API tokens (accounts/tokens.py)
+        if formset.model is not Membership:
+            super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)  # sorts the rows into new and deleted without writing them
+        for membership in formset.deleted_objects:
+            services.revoke_membership(membership=membership, by=request.user)
+        for membership in formset.new_objects:
+            services.grant_membership(user=form.instance, unit=membership.unit, role=membership.role, by=request.user)
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        # The stock view saves the form itself; here the password goes through the service (rule and audit). An
+        # account outside the administrator's reach is not found (404), whatever the method.
+        user = self.get_object(request, unquote(id))
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        if user is None:
+            raise Http404
+        if request.method == "POST":
+            form = self.change_password_form(user, request.POST)
+            if form.is_valid() and (form.cleaned_data["set_usable_password"] or "unset-password" in request.POST):
+                usable = form.cleaned_data["set_usable_password"]
+                services.set_password(
+                    user=user, password=form.cleaned_data["password1"] if usable else None, by=request.user
+                )
+                self.log_change(request, user, self.construct_change_message(request, form, None))
+                update_session_auth_hash(request, user)  # a superuser setting their own stays logged in
+                self.message_user(
+                    request,
+                    gettext("Password changed successfully.")
+                    if usable
+                    else gettext("Password-based authentication was disabled."),
+                )
+                return HttpResponseRedirect(reverse("admin:accounts_user_change", args=(user.pk,)))
+        return super().user_change_password(request, id, form_url)
 
     @admin.action(description=_("Reset two-factor log-in (the user enrols again)"))
     def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
+            if not scope.may_administer_user(request.user, user):
+                raise PermissionDenied
             mfa.reset_mfa(user=user, request=request)
         n = queryset.count()
         self.message_user(
@@ -52,7 +261,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(admin.ModelAdmin):
+class OrgUnitAdmin(ScopedAdmin):
     list_display = ("code", "name", "name_en", "level", "parent")
     list_filter = ("level",)
     search_fields = ("code", "name", "name_en")
@@ -60,45 +269,90 @@ class OrgUnitAdmin(admin.ModelAdmin):
     autocomplete_fields = ["parent"]
     ordering = ("path",)
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[OrgUnit]:
-        if request.user.is_superuser:
-            return super().get_queryset(request)
-        return units_visible_to(request.user)
+    def administered(self, user: User) -> QuerySet[OrgUnit]:
+        return scope.administered_units(user)
 
     def get_readonly_fields(self, request: HttpRequest, obj: OrgUnit | None = None) -> tuple[str, ...]:
         # The code and position make up the materialised path that cases copy; they are fixed once created.
         return ("path", "depth", "code", "parent", "level") if obj else ("path", "depth")
 
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):  # type: ignore[no-untyped-def]
+        if db_field.name == "parent":
+            kwargs["queryset"] = scope.administered_units(request.user)
+            # A new root (a tree of its own) is for superusers.
+            kwargs["required"] = not scope.may_create_unit(request.user, None)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request: HttpRequest, obj: OrgUnit, form, change: bool) -> None:  # type: ignore[no-untyped-def]
         if change:
-            obj.save(update_fields=["name", "name_en"])
+            services.rename_org_unit(unit=obj, name=obj.name, name_en=obj.name_en, by=request.user)
             return
         created = services.create_org_unit(
-            code=obj.code, name=obj.name, name_en=obj.name_en, level=obj.level, parent=obj.parent
+            code=obj.code, name=obj.name, name_en=obj.name_en, level=obj.level, parent=obj.parent, by=request.user
         )
         obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ScopedAdmin):
+    """Granted and revoked through the services (rule, audit, API tokens); never edited in place."""
+
     list_display = ("user", "role", "unit", "created_at")
     list_filter = ("role", "unit__level")
+    list_select_related = ("user", "unit")
     search_fields = ("user__username", "user__full_name", "unit__name", "unit__code")
     autocomplete_fields = ["user", "unit"]
 
-    # A change of roles ends the API tokens of everyone it touches (accounts/tokens.py).
+    def administered(self, user: User) -> QuerySet[Membership]:
+        return scope.administered_memberships(user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Membership | None = None) -> bool:
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):  # type: ignore[no-untyped-def]
+        if db_field.name == "user":
+            kwargs["queryset"] = scope.administered_users(request.user)
+        elif db_field.name == "unit":
+            kwargs["queryset"] = scope.administered_units(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):  # type: ignore[no-untyped-def]
+        if db_field.name == "role":
+            kwargs["choices"] = _role_choices(request.user)
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_form(self, request: HttpRequest, obj: Membership | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        form = super().get_form(request, obj, **kwargs)
+        actor = request.user
+
+        class GrantForm(form):  # type: ignore[valid-type,misc]
+            def clean(self):  # type: ignore[no-untyped-def]
+                cleaned = super().clean()
+                user, unit, role = cleaned.get("user"), cleaned.get("unit"), cleaned.get("role")
+                if user and unit and role and not scope.may_grant(actor, subject=user, unit=unit, role=role):
+                    raise forms.ValidationError(gettext("You may not grant this role to this account at this unit."))
+                return cleaned
+
+        return GrantForm
+
     def save_model(self, request: HttpRequest, obj: Membership, form, change: bool) -> None:  # type: ignore[no-untyped-def]
-        previous_user = form.initial.get("user") if change else None
-        super().save_model(request, obj, form, change)
-        for user in User.objects.filter(pk__in={obj.user_id, previous_user} - {None}):
-            tokens.revoke_tokens(user=user)
+        created = services.grant_membership(user=obj.user, unit=obj.unit, role=obj.role, by=request.user)
+        obj.pk, obj.created_at, obj._state.adding = created.pk, created.created_at, False
+
+    def response_delete(self, request: HttpRequest, obj_display: str, obj_id: int) -> HttpResponse:
+        # Django sends a revoker without the change permission (nobody has it here) to the index; the list is where
+        # they came from.
+        response = super().response_delete(request, obj_display, obj_id)
+        if isinstance(response, HttpResponseRedirect) and self.has_view_permission(request):
+            response["Location"] = reverse("admin:accounts_membership_changelist")
+        return response
 
     def delete_model(self, request: HttpRequest, obj: Membership) -> None:
-        services.revoke_membership(membership=obj)
+        services.revoke_membership(membership=obj, by=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
-        for membership in queryset.select_related("user"):
-            services.revoke_membership(membership=membership)
+        for membership in queryset.select_related("user", "unit"):
+            services.revoke_membership(membership=membership, by=request.user)
 
 
 @admin.register(ApiToken)
@@ -131,3 +385,102 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset:
             tokens.revoke_token(token=token)
+
+
+@admin.register(AccountAudit)
+class AccountAuditAdmin(admin.ModelAdmin):
+    """Append-only: nobody adds, changes or deletes a record here (the services write them)."""
+
+    list_display = ("at", "actor", "subject", "action", "unit", "role", "before", "after")
+    list_filter = ("action",)
+    list_select_related = ("actor", "subject", "unit")
+    search_fields = ("subject__username", "subject__full_name", "actor__username")
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AccountAudit]:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        # The records of the accounts one administers, and the changes one made oneself.
+        return qs.filter(Q(subject__in=scope.administered_users(request.user).values("pk")) | Q(actor=request.user))
+
+    def has_view_permission(self, request: HttpRequest, obj: AccountAudit | None = None) -> bool:
+        return super().has_view_permission(request, obj) and scope.administers_anything(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AccountAudit | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AccountAudit | None = None) -> bool:
+        return False
+
+
+# --- Third-party records about accounts ------------------------------------------------------------------------
+
+
+class SuperuserChangesAdmin:
+    """Mixed into a third-party ModelAdmin: superusers change the records; other staff (with the view permission)
+    see those of the accounts they administer (``account_field`` names the account: a user or a username)."""
+
+    account_field = "user"
+    by_username = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = super().get_queryset(request)  # type: ignore[misc]
+        if request.user.is_superuser:
+            return qs
+        accounts = scope.administered_users(request.user)
+        if self.by_username:
+            return qs.filter(**{f"{self.account_field}__in": accounts.values("username")})
+        return qs.filter(**{f"{self.account_field}__in": accounts.values("pk")})
+
+    def has_view_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        allowed = super().has_view_permission(request, obj)  # type: ignore[misc]
+        if request.user.is_superuser or obj is None:
+            return allowed
+        return allowed and self.get_queryset(request).filter(pk=obj.pk).exists()  # type: ignore[attr-defined]
+
+    def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request, *args)  # type: ignore[misc]
+
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return request.user.is_superuser and super().has_change_permission(request, obj)  # type: ignore[misc]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return request.user.is_superuser and super().has_delete_permission(request, obj)  # type: ignore[misc]
+
+
+def _rescope(model: type, **attributes: object) -> None:
+    """Register ``model`` again, its third-party admin class with ``SuperuserChangesAdmin`` mixed in."""
+    if not admin.site.is_registered(model):
+        return
+    base = type(admin.site.get_model_admin(model))
+    admin.site.unregister(model)
+    admin.site.register(
+        model, type(base.__name__, (SuperuserChangesAdmin, base), {"__module__": __name__, **attributes})
+    )
+
+
+for _model in (TOTPDevice, StaticDevice):
+    _rescope(_model)
+for _model in (AccessAttempt, AxesAccessLog, AccessFailureLog):
+    _rescope(_model, account_field="username", by_username=True)
+
+
+# Groups carry permissions: making or changing one is a superuser's act. Their names are no secret to staff.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BaseGroupAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
+        return request.user.is_superuser and super().has_delete_permission(request, obj)

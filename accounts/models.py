@@ -3,6 +3,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,6 +22,10 @@ class Role(models.TextChoices):
     OFFICER = "officer", _("Officer")
     SUPERVISOR = "supervisor", _("Supervisor")
     ADMIN = "admin", _("Administrator")
+
+
+# Least authority first: an administrator may grant a role up to their own, never above it.
+ROLE_ORDER = [Role.OFFICER, Role.SUPERVISOR, Role.ADMIN]
 
 
 class User(AbstractUser):
@@ -156,3 +161,39 @@ class AccountChange(models.TextChoices):
     DEACTIVATED = "deactivated", _("Account deactivated")
     REACTIVATED = "reactivated", _("Account reactivated")
     PRIVILEGES_CHANGED = "privileges_changed", _("Staff status, superuser status, groups or permissions changed")
+
+
+class AccountAudit(models.Model):
+    """One change to who may do what: written by the account services in the same transaction as the change.
+
+    Append-only: the admin shows it read-only, and on PostgreSQL a trigger refuses UPDATE and DELETE.
+    ``before`` and ``after`` hold the standing that changed (memberships, flags), never a password or its hash.
+    """
+
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    # Null: a change made by the system itself (the demo seed, a management command), not by a person.
+    actor = models.ForeignKey(
+        User, verbose_name=_("changed by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    subject = models.ForeignKey(
+        User, verbose_name=_("account"), on_delete=models.PROTECT, related_name="account_changes"
+    )
+    action = models.CharField(_("change"), max_length=20, choices=AccountChange.choices)
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices, blank=True)
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("account change")
+        verbose_name_plural = _("account changes")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=AccountChange.values), name="accountaudit_action_valid"),
+        ]
+        indexes = [models.Index(fields=["subject", "at"], name="accountaudit_subject_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} · {self.subject}"

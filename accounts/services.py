@@ -1,18 +1,41 @@
-"""Writes for users, units and memberships."""
+"""Writes for users, units and memberships.
 
+A change made by a person names them (``by``) and is checked against the administration rule of
+``accounts/scope.py`` (``PermissionDenied`` otherwise); ``by=None`` is the system itself (the demo seed, a management
+command). Every change of who may do what (memberships, passwords, activation, privileges) writes an
+``AccountAudit`` row in the same transaction.
+"""
+
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import tokens
-from accounts.models import LEVEL_ORDER, Membership, OrgLevel, OrgUnit, Role, SavedQueueFilter, User
+from accounts import scope, tokens
+from accounts.models import (
+    LEVEL_ORDER,
+    AccountAudit,
+    AccountChange,
+    Membership,
+    OrgLevel,
+    OrgUnit,
+    Role,
+    SavedQueueFilter,
+    User,
+)
 
 
 @transaction.atomic
-def create_org_unit(*, code: str, name: str, level: str, parent: OrgUnit | None, name_en: str = "") -> OrgUnit:
+def create_org_unit(
+    *, code: str, name: str, level: str, parent: OrgUnit | None, name_en: str = "", by: User | None = None
+) -> OrgUnit:
     """Create a unit below ``parent`` (or a root); its level must be below the parent's."""
+    if by is not None and not scope.may_create_unit(by, parent):
+        raise PermissionDenied(_("You may only add a unit below one you administer."))
     if "/" in code or not code.strip():
         raise ValidationError({"code": _("A unit code must be non-empty and contain no slash.")})
     if parent is None:
@@ -27,6 +50,18 @@ def create_org_unit(*, code: str, name: str, level: str, parent: OrgUnit | None,
     return unit
 
 
+@transaction.atomic
+def rename_org_unit(*, unit: OrgUnit, name: str, name_en: str, by: User | None = None) -> OrgUnit:
+    """Only the names change: the code and the position make up the path that cases copy."""
+    if by is not None and not scope.may_administer_unit(by, unit):
+        raise PermissionDenied(_("You may not change this unit."))
+    unit.name, unit.name_en = name, name_en
+    unit.full_clean(exclude=["code"])
+    unit.save(update_fields=["name", "name_en"])
+    return unit
+
+
+@transaction.atomic
 def create_user(
     *,
     username: str,
@@ -35,8 +70,17 @@ def create_user(
     badge_number: str = "",
     email: str = "",
     validate: bool = True,
+    unit: OrgUnit | None = None,
+    role: str = "",
+    by: User | None = None,
 ) -> User:
-    """Create an account; the password passes the configured validators unless ``validate`` is off."""
+    """Create an account, with a first membership when ``unit`` and ``role`` are given; the password passes the
+    configured validators unless ``validate`` is off. An administrator creates accounts only with a role they may
+    grant (an account without one is out of every administrator's reach)."""
+    if by is not None and not (scope.may_change_privileges(by) if unit is None else scope.may_grant_at(by, unit, role)):
+        raise PermissionDenied(_("You may only create an account with a role you may grant at a unit you administer."))
+    if unit is not None and role not in Role.values:
+        raise ValidationError({"role": _("Unknown role.")})
     user = User(username=username, full_name=full_name, badge_number=badge_number, email=email)
     if password is None:
         user.set_unusable_password()
@@ -46,36 +90,189 @@ def create_user(
         user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
+    _audit(
+        by=by,
+        subject=user,
+        action=AccountChange.CREATED,
+        after={"username": user.username, "is_active": True, "password": _password_state(user)},
+    )
+    if unit is not None:
+        _grant(user=user, unit=unit, role=role, by=by)
     return user
 
 
 @transaction.atomic
-def grant_membership(*, user: User, unit: OrgUnit, role: str) -> Membership:
+def grant_membership(*, user: User, unit: OrgUnit, role: str, by: User | None = None) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
+    if by is not None and not scope.may_grant(by, subject=user, unit=unit, role=role):
+        raise PermissionDenied(_("You may not grant this role to this account at this unit."))
+    return _grant(user=user, unit=unit, role=role, by=by)
+
+
+def _grant(*, user: User, unit: OrgUnit, role: str, by: User | None) -> Membership:
+    before = _memberships(user)
     membership, created = Membership.objects.get_or_create(user=user, unit=unit, role=role)
     if created:
         # A change of standing ends the user's API tokens: terminals log in again under the new roles (with the
         # second factor, where those need one), and a key copied before the change is worth nothing after it.
         tokens.revoke_tokens(user=user)
+        _audit(
+            by=by,
+            subject=user,
+            action=AccountChange.MEMBERSHIP_GRANTED,
+            unit=unit,
+            role=role,
+            before=before,
+            after=_memberships(user),
+        )
     return membership
 
 
 @transaction.atomic
-def revoke_membership(*, membership: Membership) -> None:
+def revoke_membership(*, membership: Membership, by: User | None = None) -> None:
+    if by is not None and not scope.may_administer_membership(by, membership):
+        raise PermissionDenied(_("You may not administer this account."))
+    user = membership.user
+    before = _memberships(user)
     membership.delete()
-    tokens.revoke_tokens(user=membership.user)
+    tokens.revoke_tokens(user=user)
+    _audit(
+        by=by,
+        subject=user,
+        action=AccountChange.MEMBERSHIP_REVOKED,
+        unit=membership.unit,
+        role=membership.role,
+        before=before,
+        after=_memberships(user),
+    )
 
 
 @transaction.atomic
-def deactivate_user(*, user: User) -> User:
+def deactivate_user(*, user: User, by: User | None = None) -> User:
     """Deactivate an account; authorisation re-reads it on every request, so access ends at once."""
+    _check_administers(by, user)
+    was_active = _locked(user).is_active
     user.is_active = False
     user.save(update_fields=["is_active"])
     # Terminals' API tokens and browser sessions die with the account; reactivation requires a new log-in.
     tokens.revoke_tokens(user=user)
     end_sessions(user)
+    if was_active:
+        _audit(
+            by=by,
+            subject=user,
+            action=AccountChange.DEACTIVATED,
+            before={"is_active": True},
+            after={"is_active": False},
+        )
     return user
+
+
+@transaction.atomic
+def reactivate_user(*, user: User, by: User | None = None) -> User:
+    """Let a deactivated account log in again (its old sessions and tokens stay ended)."""
+    _check_administers(by, user)
+    was_active = _locked(user).is_active
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    if not was_active:
+        _audit(
+            by=by,
+            subject=user,
+            action=AccountChange.REACTIVATED,
+            before={"is_active": False},
+            after={"is_active": True},
+        )
+    return user
+
+
+@transaction.atomic
+def set_password(*, user: User, password: str | None, by: User | None = None) -> User:
+    """An administrator sets another account's password (``None``: password log-in disabled). The new password
+    changes the account's session hash, which ends its sessions and API tokens."""
+    _check_administers(by, user)
+    before = _password_state(_locked(user))
+    if password is None:
+        user.set_unusable_password()
+    else:
+        validate_password(password, user)
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    action = AccountChange.PASSWORD_SET if password is not None else AccountChange.PASSWORD_DISABLED
+    _audit(by=by, subject=user, action=action, before={"password": before}, after={"password": _password_state(user)})
+    return user
+
+
+@transaction.atomic
+def set_privileges(
+    *,
+    user: User,
+    is_staff: bool,
+    is_superuser: bool,
+    groups: list[Group],
+    permissions: list[Permission],
+    by: User | None = None,
+) -> User:
+    """Staff status, superuser status, groups and permissions: superusers' business alone."""
+    if by is not None and not scope.may_change_privileges(by):
+        raise PermissionDenied(_("Only a superuser may change staff status, superuser status, groups or permissions."))
+    before = _privileges(_locked(user))
+    user.is_staff, user.is_superuser = is_staff, is_superuser
+    user.save(update_fields=["is_staff", "is_superuser"])
+    user.groups.set(groups)
+    user.user_permissions.set(permissions)
+    after = _privileges(user)
+    if after != before:
+        _audit(by=by, subject=user, action=AccountChange.PRIVILEGES_CHANGED, before=before, after=after)
+    return user
+
+
+def _check_administers(by: User | None, user: User) -> None:
+    if by is not None and not scope.may_administer_user(by, user):
+        raise PermissionDenied(_("You may not administer this account."))
+
+
+def _locked(user: User) -> User:
+    """The account's row as stored, locked until the change commits (the object in hand may be stale)."""
+    return User.objects.select_for_update().get(pk=user.pk)
+
+
+def _memberships(user: User) -> dict[str, Any]:
+    held = Membership.objects.filter(user=user).order_by("unit__path", "role").values_list("unit__code", "role")
+    return {"memberships": [f"{code}:{role}" for code, role in held]}
+
+
+def _password_state(user: User) -> str:
+    # Never the hash: the record shows that a password exists, not anything that helps guess it.
+    return "usable" if user.has_usable_password() else "unusable"
+
+
+def _privileges(user: User) -> dict[str, Any]:
+    return {
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+        "groups": sorted(user.groups.values_list("name", flat=True)),
+        "permissions": sorted(
+            f"{app}.{codename}"
+            for app, codename in user.user_permissions.values_list("content_type__app_label", "codename")
+        ),
+    }
+
+
+def _audit(
+    *,
+    by: User | None,
+    subject: User,
+    action: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    unit: OrgUnit | None = None,
+    role: str = "",
+) -> AccountAudit:
+    return AccountAudit.objects.create(
+        actor=by, subject=subject, action=action, unit=unit, role=role, before=before or {}, after=after or {}
+    )
 
 
 def end_sessions(user: User) -> int:

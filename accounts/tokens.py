@@ -25,9 +25,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts import mfa
-from accounts.models import ApiToken, Membership, Role, User
-from accounts.selectors import actor_for, path_prefix_q
+from accounts import mfa, scope
+from accounts.models import ApiToken, User
 
 KEY_BYTES = 32
 # Recording the last use on every request would turn every API read into a write.
@@ -77,15 +76,9 @@ def tokens_of(user: User) -> QuerySet[ApiToken]:
 
 
 def tokens_administered_by(user: User) -> QuerySet[ApiToken]:
-    """Tokens an administrator may see and revoke in the admin site: of users holding a role in their subtrees."""
-    if user.is_superuser and user.is_active:
-        return ApiToken.objects.all()
-    actor = actor_for(user)
-    paths = actor.paths_for(Role.ADMIN)
-    if not actor.is_active or not paths:
-        return ApiToken.objects.none()
-    members = Membership.objects.filter(path_prefix_q("unit__path", paths)).values("user_id")
-    return ApiToken.objects.filter(user_id__in=members)
+    """Tokens an administrator may see and revoke in the admin site: of the accounts they administer
+    (``accounts/scope.py``)."""
+    return ApiToken.objects.filter(user__in=scope.administered_users(user).values("pk"))
 
 
 @transaction.atomic

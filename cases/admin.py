@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scope import may_change_shared_settings
 from cases import services
 from cases.models import (
     AccessLog,
@@ -217,8 +218,19 @@ class ReferenceCounterAdmin(ReadOnlyAdmin):
 
 @admin.register(StageLimit)
 class StageLimitAdmin(admin.ModelAdmin):
+    """The time limits hold for every unit's cases: only an administrator of the whole tree changes them."""
+
     list_display = ("stage", "track", "days", "halved_in_major_period", "basis")
     list_editable = ("days", "halved_in_major_period")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and may_change_shared_settings(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return super().has_change_permission(request, obj) and may_change_shared_settings(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return super().has_delete_permission(request, obj) and may_change_shared_settings(request.user)
 
 
 @admin.register(ReportExport)

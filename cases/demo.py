@@ -253,6 +253,8 @@ ADMIN_EDITABLE: tuple[tuple[str, str], ...] = (
     ("accounts", "orgunit"),
     ("cases", "stagelimit"),
 )
+# They revoke memberships as well as grant them (both audited service calls, within their subtree).
+ADMIN_REVOCABLE: tuple[tuple[str, str], ...] = (("accounts", "membership"),)
 
 
 def ensure_admin_group() -> Group:
@@ -264,6 +266,8 @@ def ensure_admin_group() -> Group:
             content_type__model=model,
             codename__in=[f"add_{model}", f"change_{model}"],
         )
+    for app_label, model in ADMIN_REVOCABLE:
+        editable |= Q(content_type__app_label=app_label, content_type__model=model, codename=f"delete_{model}")
     viewable = Q(content_type__app_label__in=["accounts", "cases"], codename__startswith="view_")
     # add() rather than set(): permissions an administrator granted the group later survive a re-run.
     group.permissions.add(*Permission.objects.filter(viewable | editable))

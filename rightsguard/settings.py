@@ -317,6 +317,9 @@ RIGHTSGUARD_MONITORING_TOKEN = env.str("RIGHTSGUARD_MONITORING_TOKEN", default="
 
 RIGHTSGUARD_MFA_REQUIRED = env.bool("RIGHTSGUARD_MFA_REQUIRED", default=True)
 OTP_TOTP_ISSUER = "RightsGuard"
+# The admin site never shows an authenticator's secret, its QR code or recovery codes, not even to superusers: whoever
+# read them could pass the account's second factor. A lost authenticator is reset, never copied.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # A session ends this long after login however active it is (the idle limit is SESSION_COOKIE_AGE).
 RIGHTSGUARD_SESSION_ABSOLUTE_SECONDS = env.int("RIGHTSGUARD_SESSION_ABSOLUTE_SECONDS", default=12 * 3600)
 # Revealing masked data and exporting reports need the password (and code) re-entered within this many seconds.

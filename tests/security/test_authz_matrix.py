@@ -4,7 +4,8 @@ The document's tables are parsed, not copied: each browser-page row and each row
 API is requested by every kind of caller and must answer exactly what its cell says; the API rows already run by
 tests/api/test_matrix.py must agree with that file cell for cell. A refused request (4xx, or a redirect to a
 log-in page) must leave every record as it was. Every route of the case pages and of the API must appear in
-some row, so a new view cannot go undocumented.
+some row, so a new view cannot go undocumented. The admin-site table runs the same way, with every person made
+staff in the unit administrators' group.
 
 Also here: a revoked membership and a deactivated account take effect on the very next request.
 """
@@ -29,12 +30,13 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts import tokens
-from accounts.models import ApiToken, Membership, Role, SavedQueueFilter
+from accounts.models import AccountAudit, ApiToken, Membership, OrgUnit, Role, SavedQueueFilter, User
 from cases import services
 from cases.api import evidence
 from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind, Track
+from cases.demo import ensure_admin_group
 from cases.forms import DispositionForm, OfficerForm, SupervisorFactsForm, SupportMeasureForm, SuspectForm
-from cases.models import Case, Flag, Notification, ReportExport
+from cases.models import Case, Flag, Notification, ReportExport, StageLimit
 from tests.api.conftest import PDF, stored_files, token_client, upload
 from tests.api.test_matrix import ENDPOINTS as API_MATRIX_ENDPOINTS
 from tests.api.test_matrix import EXPECTED as API_MATRIX_EXPECTED
@@ -43,11 +45,13 @@ from tests.api.test_matrix import clients as api_clients
 from tests.api.test_matrix import snapshot as records_snapshot
 from tests.conftest import reauthenticated
 from tests.factories import PASSWORD, World, case_in, draft, finished_export, member
+from tests.security.test_admin_scope import user_form
 
 DOCUMENT = Path(settings.BASE_DIR) / "docs" / "authorization-matrix.md"
 HTML_SECTION = "Browser pages"
 API_MATRIX_SECTION = "API v1 — the role matrix of `tests/api/test_matrix.py`"
 API_OTHER_SECTION = "API v1 — the other endpoints"
+ADMIN_SECTION = "Admin site"
 COLUMNS = {
     "Owner": "owner",
     "Other officer": "other_officer",
@@ -61,6 +65,7 @@ COLUMNS = {
 assert tuple(COLUMNS.values()) == ROLES
 LOGIN_PREFIX = f"{settings.LOGIN_URL}?next="
 ADMIN_LOGIN_PREFIX = "/admin/login/?next="
+ADMIN_INDEX = "/admin/"
 
 
 # --- reading the document --------------------------------------------------------------------------------------
@@ -117,6 +122,7 @@ TABLES = read_tables(DOCUMENT.read_text(encoding="utf-8"))
 HTML_ROWS = {row.id: row for row in TABLES.get(HTML_SECTION, [])}
 API_MATRIX_ROWS = {row.id: row for row in TABLES.get(API_MATRIX_SECTION, [])}
 API_OTHER_ROWS = {row.id: row for row in TABLES.get(API_OTHER_SECTION, [])}
+ADMIN_ROWS = {row.id: row for row in TABLES.get(ADMIN_SECTION, [])}
 
 
 # --- the objects the rows act on -------------------------------------------------------------------------------
@@ -188,6 +194,14 @@ class Fixture:
             "closed": lambda: self.in_status(CaseStatus.CLOSED),
             "saved_filter": lambda: self.saved_filter,
             "export": lambda: self.export,
+            "owner_account": lambda: self.world.officer,
+            "admin_account": lambda: self.world.admin,
+            "sibling_account": lambda: self.world.sibling_officer,
+            "owner_membership": lambda: Membership.objects.get(user=self.world.officer),
+            "sibling_membership": lambda: Membership.objects.get(user=self.world.sibling_supervisor),
+            "station": lambda: self.world.station,
+            "sibling_province": lambda: self.world.sibling_province,
+            "stage_limit": lambda: StageLimit.objects.order_by("pk").first(),
             "token": lambda: self.token,
         }
         if placeholder not in makers:
@@ -324,6 +338,54 @@ def browsers(world: World) -> dict[str, Client]:
     return {role: made[role] for role in ROLES}
 
 
+NEW_PASSWORD = "a-new-and-long-passphrase-9"
+ADMIN_DATA: dict[str, Callable[[Fixture], Any]] = {
+    "admin-user-self": lambda fx: user_form(fx.world.admin, is_superuser="on", is_staff="on"),
+    "admin-deactivate": lambda fx: {k: v for k, v in user_form(fx.world.officer).items() if k != "is_active"},
+    "admin-password": lambda fx: {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    "admin-password-sibling": lambda fx: {
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+        "usable_password": "true",
+    },
+    "admin-add-user": lambda fx: {
+        "username": "new_officer",
+        "usable_password": "true",
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+        "unit": fx.world.station.pk,
+        "role": Role.OFFICER,
+    },
+    "admin-grant": lambda fx: {"user": fx.world.officer.pk, "unit": fx.world.county.pk, "role": Role.SUPERVISOR},
+    "admin-grant-ministry": lambda fx: {"user": fx.world.admin.pk, "unit": fx.world.ministry.pk, "role": Role.ADMIN},
+    "admin-revoke": lambda fx: {"post": "yes"},
+    "admin-revoke-sibling": lambda fx: {"post": "yes"},
+    "admin-unit-rename": lambda fx: {"name": "北山街派出所", "name_en": "Beishan Street"},
+    "admin-unit-sibling": lambda fx: {"name": "浙江省公安厅二处", "name_en": "Taken over"},
+    "admin-stage-limit": lambda fx: {"days": 1, "halved_in_major_period": "on"},
+}
+
+
+def admin_browsers(world: World) -> dict[str, Client]:
+    """The callers of the admin table: every person staff and in the unit administrators' group."""
+    group = ensure_admin_group()
+    made = {}
+    for role, attribute in WORLD_ATTRIBUTE.items():
+        user = getattr(world, attribute)
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+        user.groups.add(group)
+        made[role] = Client(raise_request_exception=False)
+        made[role].force_login(user)
+    deactivated = member(world.city, Role.SUPERVISOR, is_staff=True)
+    deactivated.groups.add(group)
+    made["deactivated"] = Client(raise_request_exception=False)
+    made["deactivated"].force_login(deactivated)
+    account_services.deactivate_user(user=deactivated)
+    made["anonymous"] = Client(raise_request_exception=False)
+    return {role: made[role] for role in ROLES}
+
+
 def cell_of(response: Any) -> str:
     """The answer as the document writes it."""
     if hasattr(response, "streaming_content"):
@@ -333,11 +395,15 @@ def cell_of(response: Any) -> str:
         return f"{response.status_code} login"
     if response.status_code in (301, 302) and location.startswith(ADMIN_LOGIN_PREFIX):
         return f"{response.status_code} admin login"
+    if response.status_code == 302 and location == ADMIN_INDEX:
+        return "302 admin index"
+    if response.status_code == 200 and response.context is not None and response.context.get("errors"):
+        return "200 form error"
     return str(response.status_code)
 
 
 def is_refusal(cell: str) -> bool:
-    return cell.endswith("login") or int(cell.split()[0]) >= 400
+    return cell.endswith(("login", "admin index", "form error")) or int(cell.split()[0]) >= 400
 
 
 def records() -> tuple:
@@ -349,6 +415,10 @@ def records() -> tuple:
         tuple(Notification.objects.order_by("pk").values_list("pk", "read_at")),
         tuple(Membership.objects.order_by("pk").values_list("pk", "user_id", "unit_id", "role")),
         tuple(Case.objects.order_by("pk").values_list("pk", *_CASE_FACTS)),
+        tuple(User.objects.order_by("pk").values_list("pk", "is_active", "is_staff", "is_superuser", "password")),
+        tuple(OrgUnit.objects.order_by("pk").values_list("pk", "name", "name_en", "parent_id")),
+        tuple(StageLimit.objects.order_by("pk").values_list("pk", "days", "halved_in_major_period")),
+        AccountAudit.objects.count(),
     )
 
 
@@ -472,6 +542,20 @@ def test_api_endpoint(world, media, row_id):
     fx = Fixture(world)
     fx.url(row.path)  # build the objects before the deactivated caller's account is made
     run_row(row, fx, api_clients(world), API_DATA.get(row_id), api=True)
+
+
+@pytest.mark.parametrize("row_id", list(ADMIN_ROWS))
+def test_admin_page(world, media, row_id):
+    row = ADMIN_ROWS[row_id]
+    fx = Fixture(world)
+    fx.url(row.path)  # build the objects before the callers are made
+    run_row(row, fx, admin_browsers(world), ADMIN_DATA.get(row_id), api=False)
+
+
+def test_the_admin_table_is_there_and_says_what_it_sends():
+    assert len(ADMIN_ROWS) == len(TABLES[ADMIN_SECTION]) == 20, "a row id is used twice, or rows went missing"
+    assert {row.id for row in ADMIN_ROWS.values() if row.method != "get"} == set(ADMIN_DATA)
+    assert {resolve(re.sub(r"\{\w+\}", "1", row.path)).namespace for row in ADMIN_ROWS.values()} == {"admin"}
 
 
 # --- changes of standing ---------------------------------------------------------------------------------------
