@@ -66,6 +66,17 @@ def supervisors_of_unit_and_above(path: str) -> QuerySet[User]:
     )
 
 
+def administrators_over(path: str) -> QuerySet[User]:
+    """Active administrators of the unit at ``path`` or of a unit above it."""
+    return (
+        User.objects.filter(
+            is_active=True, memberships__role=Role.ADMIN, memberships__unit__path__in=ancestor_paths(path)
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
 def path_prefix_q(field: str, paths: tuple[str, ...] | list[str]) -> Q:
     """``field`` starts with any of ``paths``; an empty list matches nothing."""
     q = Q(pk__in=[])

@@ -2,9 +2,10 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.scope import may_change_shared_settings
 from cases import services
@@ -204,10 +205,57 @@ class AccessLogAdmin(ReadOnlyAdmin):
     search_fields = ("user__username", "object_ref", "request_id")
 
 
+class EmailDeliveryFilter(admin.SimpleListFilter):
+    """Where a notification's e-mail stands: failed ones are the administrators' to look into."""
+
+    title = _("e-mail")
+    parameter_name = "email"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            ("sent", _("Sent")),
+            ("waiting", _("Not sent yet")),
+            ("retrying", _("Failed, to be retried")),
+            ("failed", _("Failed for good")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        unsent = Q(emailed_at__isnull=True, email_failed_at__isnull=True)
+        filters = {
+            "sent": Q(emailed_at__isnull=False),
+            "waiting": unsent & Q(email_attempts=0),
+            "retrying": unsent & Q(email_attempts__gt=0),
+            "failed": Q(email_failed_at__isnull=False),
+        }
+        return queryset.filter(filters[self.value()]) if self.value() in filters else queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyAdmin):
-    list_display = ("recipient", "case", "verb", "created_at", "read_at", "emailed_at")
+    list_display = (
+        "recipient",
+        "case",
+        "verb",
+        "created_at",
+        "read_at",
+        "emailed_at",
+        "email_attempts",
+        "email_failed_at",
+    )
+    list_filter = (EmailDeliveryFilter,)
     search_fields = ("recipient__username", "case__reference")
+    list_select_related = ("recipient", "case")
+    actions = ["retry_email"]
+
+    @admin.action(description=_("Retry the failed e-mails of the selected notifications"))
+    def retry_email(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
+        try:
+            count = services.retry_failed_emails(notifications=queryset, by=request.user)
+        except PermissionDenied as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        message = ngettext("%(count)d e-mail will be sent again.", "%(count)d e-mails will be sent again.", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
 
 @admin.register(ReferenceCounter)

@@ -7,6 +7,8 @@ Reconciles, for every case submitted since ``since`` (or every case):
   is without its attachment row (an orphan);
 - every event that notifies someone has a notification for each of its recipients, and none twice (the unique
   constraint makes a duplicate row impossible; duplicate e-mails are counted by the fault tests);
+- every notification e-mail due is sent within ``email_after`` (30 minutes by default), and none has failed for
+  good;
 - no background job in the outbox is left undone;
 - optionally, a client's list of accepted submissions (JSON lines ``{"reference": ..., "sha256": [...]}``): each
   reference exists, submitted, with exactly those attachments.
@@ -19,18 +21,20 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.db.models import Count
+from django.utils import timezone
 
 from cases.api.evidence import evidence_dir, path_of
 from cases.choices import CaseStatus, EventKind
 from cases.models import Attachment, Case, CaseEvent, Notification, OutboxMessage
-from cases.notifications import recipients_for
+from cases.notifications import EMAIL_OPEN, recipients_for
 
 _NOTIFYING = (EventKind.TRANSITION, EventKind.ASSIGNED, EventKind.DISPOSITION, EventKind.SUPPORT, EventKind.FINDING)
+EMAIL_AFTER = timedelta(minutes=30)
 
 
 @dataclass
@@ -42,6 +46,8 @@ class Ledger:
     attachment_bytes: int = 0
     notifications: int = 0
     notifications_expected: int = 0
+    emails_unsent: int = 0
+    emails_failed: int = 0
     outbox_pending: int = 0
     accepted_checked: int = 0
     problems: list[str] = field(default_factory=list)
@@ -59,10 +65,15 @@ def sha256_of(path: Path) -> str:
 
 
 def reconcile(
-    *, since: datetime | None = None, accepted: Iterable[dict[str, Any]] = (), notifications: bool = True
+    *,
+    since: datetime | None = None,
+    accepted: Iterable[dict[str, Any]] = (),
+    notifications: bool = True,
+    email_after: timedelta = EMAIL_AFTER,
 ) -> Ledger:
-    """``notifications=False`` skips the recipients check: it recomputes who an event notifies from the case as it
-    is now, which is right just after the events (the fault tests) but not for years-old history (a restore)."""
+    """``notifications=False`` skips the recipients and e-mail checks: they recompute who an event notifies from
+    the case as it is now, which is right just after the events (the fault tests) but not for years-old history
+    (a restore)."""
     ledger = Ledger()
     cases = Case.objects.all()
     if since is not None:
@@ -84,6 +95,7 @@ def reconcile(
     _check_attachments(ledger, Attachment.objects.filter(case_id__in=ids), full_scan=since is None)
     if notifications:
         _check_notifications(ledger, events.filter(kind__in=_NOTIFYING).select_related("case"))
+        _check_emails(ledger, Notification.objects.filter(case_id__in=ids), email_after)
 
     ledger.outbox_pending = OutboxMessage.objects.filter(done_at__isnull=True).count()
     if ledger.outbox_pending:
@@ -91,6 +103,19 @@ def reconcile(
 
     _check_accepted(ledger, accepted)
     return ledger
+
+
+def _check_emails(ledger: Ledger, notes: Any, email_after: timedelta) -> None:
+    """Notifications due for e-mail (an active recipient with an address) and not sent within ``email_after``,
+    and those given up on after every attempt (the admin lists them under "e-mail: failed for good")."""
+    due = notes.filter(EMAIL_OPEN, recipient__is_active=True).exclude(recipient__email="")
+    ledger.emails_unsent = due.filter(created_at__lte=timezone.now() - email_after).count()
+    ledger.emails_failed = notes.filter(email_failed_at__isnull=False).count()
+    if ledger.emails_unsent:
+        minutes = int(email_after.total_seconds() // 60)
+        ledger.problems.append(f"{ledger.emails_unsent} notification e-mail(s) not sent after {minutes} minutes")
+    if ledger.emails_failed:
+        ledger.problems.append(f"{ledger.emails_failed} notification e-mail(s) failed after every attempt")
 
 
 def _check_attachments(ledger: Ledger, attachments: Any, *, full_scan: bool) -> None:

@@ -566,6 +566,12 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    # E-mail delivery (cases/notifications.py): a failed attempt is retried with exponential backoff until
+    # RIGHTSGUARD_EMAIL_MAX_ATTEMPTS, then the notification is marked failed and the unit's administrators are told.
+    email_attempts = models.PositiveSmallIntegerField(_("e-mail attempts"), default=0)
+    email_last_error = models.CharField(_("last e-mail error"), max_length=500, blank=True, default="")
+    email_retry_at = models.DateTimeField(_("next e-mail attempt"), null=True, blank=True)
+    email_failed_at = models.DateTimeField(_("e-mail failed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")

@@ -1,18 +1,33 @@
-"""Who hears about a case event, and delivery (in-app row + e-mail). Called from tasks only."""
+"""Who hears about a case event, and delivery (in-app row + e-mail). Called from tasks only.
+
+E-mail is delivered at least once and never dropped silently. Each notification is locked on its own row only
+(``of=("self",)``: a lock someone else holds on the recipient's user row must not make the delivery pass it by),
+e-mailed and marked in its own transaction. A send the mail server refuses or does not answer is a failed attempt:
+the notification is retried with exponential backoff (``retry_unsent_emails``, beat every minute; flag
+notifications go out again with the next digest), and after ``RIGHTSGUARD_EMAIL_MAX_ATTEMPTS`` it is marked
+failed, which the admin's notification list shows and ``manage.py reconcile`` reports, and the administrators over
+the case's unit are told in-app.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from accounts.selectors import supervisors_covering
+from accounts.selectors import administrators_over, supervisors_covering
 from cases.choices import EventKind
 from cases.models import Case, CaseEvent, InvolvedOfficer, Notification
 from cases.workflow import TRANSITIONS
+
+logger = logging.getLogger(__name__)
 
 # Actions taken by the filer that the office must hear about; every other transition is news for the officers.
 _OFFICE_ACTIONS = {"submit", "withdraw"}
@@ -68,18 +83,140 @@ def deliver_for_event(event_id: int) -> int:
         ],
         ignore_conflicts=True,
     )
-    with transaction.atomic():
-        pending = (
-            Notification.objects.select_for_update(skip_locked=True)
-            .filter(event=event, emailed_at__isnull=True)
-            .select_related("recipient")
-        )
-        for note in pending:
-            if note.recipient.email and note.recipient.is_active:
-                send_mail(verb, _notification_body(note.recipient, event), None, [note.recipient.email])
-            note.emailed_at = timezone.now()
-            note.save(update_fields=["emailed_at"])
+    now = timezone.now()
+    # A redelivered job leaves a notification waiting out its backoff alone: the retry sweep takes it when due.
+    _email_each(Notification.objects.filter(_attemptable(now), event=event), now)
     return Notification.objects.filter(event=event).count() - before
+
+
+# --- E-mail attempts, backoff and the retry sweep -------------------------------------------------------------
+
+# Neither e-mailed (or found to have nowhere to go) nor given up on.
+EMAIL_OPEN = Q(emailed_at__isnull=True, email_failed_at__isnull=True)
+# The delivery that created a notification has this long to e-mail it before the retry sweep may take it over.
+RETRY_GRACE = timedelta(minutes=2)
+RETRY_BATCH = 200
+# After this many failed sends in a row the mail server is taken to be down: the rest of a sweep waits for the next
+# run instead of each waiting out its own timeout.
+RETRY_STOP_AFTER_FAILURES = 3
+
+Outcome = Literal["sent", "nowhere", "retry", "failed", "skipped"]
+
+
+def email_max_attempts() -> int:
+    return int(settings.RIGHTSGUARD_EMAIL_MAX_ATTEMPTS)
+
+
+def email_backoff(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failed send: the first delay, doubled after each failure."""
+    return timedelta(seconds=float(settings.RIGHTSGUARD_EMAIL_RETRY_SECONDS) * 2 ** (attempts - 1))
+
+
+def _attemptable(now: datetime) -> Q:
+    """Open and not waiting out the backoff of a failed attempt."""
+    return EMAIL_OPEN & (Q(email_retry_at__isnull=True) | Q(email_retry_at__lte=now))
+
+
+def email_due_for_retry(now: datetime) -> Q:
+    """Open event notifications the sweep takes: after a failed attempt's backoff, or left unsent by a delivery
+    that skipped them (its row was locked) or died. Flag notifications go out in digests instead."""
+    due = Q(email_retry_at__lte=now) | Q(email_retry_at__isnull=True, created_at__lte=now - RETRY_GRACE)
+    return EMAIL_OPEN & due & Q(event__isnull=False) & ~Q(event__kind=EventKind.FLAG_RAISED)
+
+
+def retry_unsent_emails(*, now: datetime | None = None, batch: int = RETRY_BATCH) -> dict[str, int]:
+    """The beat's sweep: e-mail the event notifications due for another attempt, oldest first."""
+    now = now or timezone.now()
+    due = Notification.objects.filter(email_due_for_retry(now)).order_by("created_at", "id")[:batch]
+    return _email_each(due, now, stop_after_failures=RETRY_STOP_AFTER_FAILURES)
+
+
+def _email_each(notes: QuerySet[Notification], now: datetime, stop_after_failures: int = 0) -> dict[str, int]:
+    counts = dict.fromkeys(("sent", "nowhere", "retry", "failed", "skipped"), 0)
+    failures_in_a_row = 0
+    for pk in list(notes.values_list("pk", flat=True)):
+        outcome = _email_one(pk, now)
+        counts[outcome] += 1
+        failures_in_a_row = failures_in_a_row + 1 if outcome in ("retry", "failed") else 0
+        if stop_after_failures and failures_in_a_row >= stop_after_failures:
+            break
+    return counts
+
+
+def _email_one(pk: int, now: datetime) -> Outcome:
+    """Lock, e-mail and mark one notification in one transaction (at least once: a crash after the send and
+    before the commit sends it again)."""
+    with transaction.atomic():
+        # OF self: without it PostgreSQL also locks the joined user row, and SKIP LOCKED then passed the
+        # notification by whenever anything held that row (a delivery to the same supervisor, a last-login
+        # update). A notification skipped here is held by another delivery; if that one fails, the sweep retries.
+        note = (
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("recipient", "event__case")
+            .filter(EMAIL_OPEN, pk=pk)
+            .first()
+        )
+        if note is None:
+            return "skipped"
+        user = note.recipient
+        if not (user.email and user.is_active):
+            # Nowhere to send it: handled, as the in-app notification is all this recipient gets.
+            note.emailed_at = now
+            note.save(update_fields=["emailed_at"])
+            return "nowhere"
+        with translation.override(settings.LANGUAGE_CODE):
+            body = _notification_body(user, note.event)
+        try:
+            send_mail(note.verb, body, None, [user.email])
+        except Exception as exc:  # the mail server's refusal or silence: an attempt to retry, not a crashed job
+            return "failed" if _record_failure([note], exc, now) else "retry"
+        note.emailed_at = timezone.now()
+        note.email_attempts += 1
+        note.email_retry_at = None
+        note.save(update_fields=["emailed_at", "email_attempts", "email_retry_at"])
+        return "sent"
+
+
+def _record_failure(notes: list[Notification], exc: Exception, now: datetime) -> int:
+    """Count a failed send for these notifications: retry after the backoff, or give up and tell the unit's
+    administrators. Returns how many were given up on."""
+    error = f"{type(exc).__name__}: {exc}"[:500]
+    logger.warning("E-mail for notification(s) %s not sent: %s", [n.pk for n in notes], error)
+    given_up = []
+    for note in notes:
+        note.email_attempts += 1
+        note.email_last_error = error
+        if note.email_attempts >= email_max_attempts():
+            note.email_failed_at = now
+            note.email_retry_at = None
+            given_up.append(note)
+        else:
+            note.email_retry_at = now + email_backoff(note.email_attempts)
+    Notification.objects.bulk_update(notes, ["email_attempts", "email_last_error", "email_failed_at", "email_retry_at"])
+    if given_up:
+        _tell_administrators(given_up, now)
+    return len(given_up)
+
+
+def _tell_administrators(notes: list[Notification], now: datetime) -> None:
+    cases = {c.pk: c for c in Case.objects.filter(pk__in={n.case_id for n in notes}).only("reference", "unit_path")}
+    users = {u.pk: u for u in User.objects.filter(pk__in={n.recipient_id for n in notes})}
+    notices = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for note in notes:
+            case, user = cases[note.case_id], users[note.recipient_id]
+            verb = _("The e-mail to %(name)s about %(ref)s could not be sent after %(attempts)d attempts.") % {
+                "name": user.full_name or user.username,
+                "ref": case.reference,
+                "attempts": note.email_attempts,
+            }
+            notices.extend(
+                # In-app only (``emailed_at`` set): e-mail is what failed, and a notification without an event
+                # would otherwise be taken for a flag warning by the digest.
+                Notification(recipient_id=uid, case_id=case.pk, verb=verb, created_at=now, emailed_at=now)
+                for uid in administrators_over(case.unit_path).values_list("pk", flat=True)
+            )
+    Notification.objects.bulk_create(notices)
 
 
 def _notification_body(user: User, event: CaseEvent) -> str:
@@ -96,15 +233,17 @@ FLAG_NOTIFICATIONS = Q(event__kind=EventKind.FLAG_RAISED) | Q(event__isnull=True
 DIGEST_ITEMS = 50
 
 
-def deliver_flag_digests() -> int:
+def deliver_flag_digests(*, now: datetime | None = None) -> int:
     """E-mail each supervisor one digest of the flag notifications not yet e-mailed; returns the mails sent.
 
     Idempotent by ``emailed_at``: each recipient's rows are locked (others running at the same time skip them),
     mailed and marked in one transaction. If the process dies after sending but before the commit, the same
-    digest goes out again on the next run: at least once, never silently lost.
+    digest goes out again on the next run: at least once, never silently lost. A digest the mail server refuses
+    counts as a failed attempt for each of its notifications, which wait out the backoff for a later digest.
     """
+    now = now or timezone.now()
     recipients = (
-        Notification.objects.filter(FLAG_NOTIFICATIONS, emailed_at__isnull=True)
+        Notification.objects.filter(FLAG_NOTIFICATIONS, _attemptable(now))
         .order_by()
         .values_list("recipient_id", flat=True)
         .distinct()
@@ -114,19 +253,26 @@ def deliver_flag_digests() -> int:
         with transaction.atomic():
             pending = list(
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(FLAG_NOTIFICATIONS, recipient_id=recipient_id, emailed_at__isnull=True)
+                .filter(FLAG_NOTIFICATIONS, _attemptable(now), recipient_id=recipient_id)
                 .select_related("recipient")
                 .order_by("created_at", "id")
             )
             if not pending:
                 continue
             user = pending[0].recipient
-            if user.email and user.is_active:
-                with translation.override(settings.LANGUAGE_CODE):
-                    subject, body = _digest(user, [n.verb for n in pending])
+            mailed = Notification.objects.filter(pk__in=[n.pk for n in pending])
+            if not (user.email and user.is_active):
+                mailed.update(emailed_at=now)
+                continue
+            with translation.override(settings.LANGUAGE_CODE):
+                subject, body = _digest(user, [n.verb for n in pending])
+            try:
                 send_mail(subject, body, None, [user.email])
-                sent += 1
-            Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed_at=timezone.now())
+            except Exception as exc:  # counted and retried, and the other supervisors still get theirs
+                _record_failure(pending, exc, now)
+                continue
+            sent += 1
+            mailed.update(emailed_at=timezone.now(), email_attempts=F("email_attempts") + 1, email_retry_at=None)
     return sent
 
 

@@ -54,6 +54,14 @@ def send_flag_digests(period: float | None = None, outbox_key: str | None = None
     return sent
 
 
+@shared_task(name="cases.retry_notification_emails", acks_late=True)
+def retry_notification_emails(period: float | None = None) -> dict[str, int]:
+    """E-mail the notifications whose last attempt failed (after their backoff) or that a delivery left unsent."""
+    if period and not periodic.claim("retry_notification_emails", period):
+        return {"skipped": 1}
+    return notifications.retry_unsent_emails()
+
+
 @shared_task(name="cases.relay_outbox", acks_late=True)
 def relay_outbox(period: float | None = None) -> dict[str, int]:
     """Publish the background jobs a broker outage or a crash left in the outbox (beat, every minute)."""

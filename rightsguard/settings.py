@@ -179,6 +179,12 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 if env.str("EMAIL_FILE_PATH", default=""):
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="rightsguard@localhost")
+# A mail server that does not answer fails the attempt after this many seconds instead of holding the worker.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=30.0)
+# A notification e-mail that fails is retried after RIGHTSGUARD_EMAIL_RETRY_SECONDS, doubling after each failure,
+# up to RIGHTSGUARD_EMAIL_MAX_ATTEMPTS attempts (defaults: 8 attempts over about 21 hours), then marked failed.
+RIGHTSGUARD_EMAIL_MAX_ATTEMPTS = env.int("RIGHTSGUARD_EMAIL_MAX_ATTEMPTS", default=8)
+RIGHTSGUARD_EMAIL_RETRY_SECONDS = env.float("RIGHTSGUARD_EMAIL_RETRY_SECONDS", default=600)
 
 # --- Celery ----------------------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -246,6 +252,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Sweeper: e-mails flag notifications a crashed run committed but never mailed (a no-op otherwise).
     "send-flag-digests": {"task": "cases.send_flag_digests", "schedule": 30 * 60.0, "kwargs": {"period": 30 * 60.0}},
+    # Notification e-mails whose last attempt failed, once their backoff is over, and any a delivery left unsent.
+    "retry-notification-emails": {
+        "task": "cases.retry_notification_emails",
+        "schedule": 60.0,
+        "kwargs": {"period": 60.0},
+        "options": {"expires": 60.0},
+    },
     # Transactional outbox relay: publishes jobs whose on-commit publish failed (broker down, process killed).
     "relay-outbox": {
         "task": "cases.relay_outbox",

@@ -23,6 +23,7 @@ from cases.services.handling import (
     resume_clock,
     update_support_measure,
 )
+from cases.services.inbox import retry_failed_emails
 from cases.services.intake import (
     add_involved_officer,
     add_note,
@@ -60,6 +61,7 @@ __all__ = [
     "remove_involved_officer",
     "reopen_case",
     "resume_clock",
+    "retry_failed_emails",
     "submit_case",
     "update_case_details",
     "update_involved_officer",

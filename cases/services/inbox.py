@@ -1,9 +1,13 @@
-"""A user's own notifications."""
+"""A user's own notifications, and the administrators' retry of failed notification e-mails."""
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import administrators_over
 from cases.models import Notification
 
 
@@ -14,3 +18,17 @@ def mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())
+
+
+@transaction.atomic
+def retry_failed_emails(*, notifications: QuerySet[Notification], by: User) -> int:
+    """Give the selected failed e-mails a new round of attempts (once the address or the mail server is fixed):
+    the next retry sweep, or for flags the next digest, sends them. Only an administrator over each case's unit
+    may."""
+    failed = list(notifications.filter(email_failed_at__isnull=False).select_related("case"))
+    for note in failed:
+        if not (by.is_superuser or administrators_over(note.case.unit_path).filter(pk=by.pk).exists()):
+            raise PermissionDenied(_("Only an administrator of the case's unit may retry its e-mails."))
+    return Notification.objects.filter(pk__in=[n.pk for n in failed]).update(
+        email_failed_at=None, email_attempts=0, email_retry_at=timezone.now()
+    )
