@@ -279,6 +279,9 @@ REST_FRAMEWORK = {
         "cases.api.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only (uploads declare their own): one body format to document, validate and replay; UTF-8 and nested
+    # a bounded number of levels deep (cases/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["cases.api.parsers.JSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "rightsguard.api.exception_handler",

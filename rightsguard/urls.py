@@ -34,5 +34,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
 ]
 
+handler400 = "rightsguard.errors.bad_request"
 handler403 = "cases.views.pages.permission_denied"
+handler404 = "rightsguard.errors.page_not_found"
 handler500 = "rightsguard.errors.server_error"

@@ -73,5 +73,6 @@ urlpatterns = [
         name="case-attachment-download",
     ),
     path("cases/<int:case_pk>/events/", views.EventListView.as_view(), name="case-events"),
-    re_path(r"^.*$", views.NotFoundView.as_view(), name="not-found"),
+    # Any path, including one with a newline in it ("." would not match that).
+    re_path(r"^[\s\S]*$", views.NotFoundView.as_view(), name="not-found"),
 ]

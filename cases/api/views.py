@@ -17,7 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -63,8 +63,6 @@ AUTHENTICATION = [ApiTokenAuthentication, SessionAuthentication]
 
 class ApiView(APIView):
     authentication_classes = AUTHENTICATION
-    # JSON only (uploads declare their own): one body format to document, validate and replay.
-    parser_classes = [JSONParser]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # An unsupported method is a 405 for everyone: which methods a path has is no secret (the schema says),
