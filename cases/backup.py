@@ -1,35 +1,53 @@
 """Backups: the database and the media files (evidence, exports) into one directory, and restore into a fresh one.
 
 A backup directory holds ``database.dump`` (``pg_dump --format=custom``) or ``database.sqlite3`` (SQLite's online
-backup), ``media.tar`` and ``manifest.json`` (row counts of every table, each file's SHA-256, the tools' versions).
-Restore refuses a database that already has tables and a media directory that is not empty, checks the files
-against the manifest before it touches anything, and afterwards compares the restored row counts with it. The
-ledger check (``manage.py reconcile --no-notifications``) then proves the evidence files match their records.
+backup), ``media.tar`` and ``manifest.json`` (row counts of every table, each archived file's SHA-256, the tools'
+versions). Restore refuses a database that already has tables and a media directory that is not empty, checks the
+files against the manifest before it touches anything, and afterwards compares the restored row counts with it.
+The ledger check (``manage.py reconcile --no-notifications``) then proves the evidence files match their records.
+
+A backup is one moment of the database and of the files its rows refer to, also while the application writes.
+PostgreSQL: a connection of the backup's own opens a REPEATABLE READ, read-only transaction, exports its snapshot
+(``pg_export_snapshot()``), counts the tables and reads the attachment and export rows in it, and runs
+``pg_dump --snapshot`` on that snapshot while the transaction stays open. SQLite: the online backup API makes a
+consistent copy, and the counts and rows are read from the copy. The media archive then holds exactly the files
+those rows refer to: every evidence file, verified against its attachment's recorded size and SHA-256 as it is
+archived (a missing or altered file fails the backup), and the files of finished exports. A file whose row
+committed after the snapshot (or never) is neither archived nor expected.
 
 PostgreSQL needs ``pg_dump``/``pg_restore`` of the server's major version or newer on the PATH (Debian:
 ``postgresql-client``).
 """
 
+import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
 import tarfile
+from collections.abc import Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
+from cases.api.evidence import path_of
 from cases.ledger import sha256_of
+from cases.models import Attachment, ExportStatus, ReportExport
+from cases.reports.services import export_file
 
 MANIFEST = "manifest.json"
 MEDIA_TAR = "media.tar"
 PG_DUMP = "database.dump"
 SQLITE_FILE = "database.sqlite3"
+# 2: counts and files from the dump's own snapshot; the archive holds the files the backed-up rows refer to.
+MANIFEST_FORMAT = 2
 
 
 class BackupError(Exception):
@@ -48,8 +66,6 @@ def _pg_url(settings_dict: dict[str, Any]) -> str:
 
 
 def _pg_env(settings_dict: dict[str, Any]) -> dict[str, str]:
-    import os
-
     env = dict(os.environ)
     if settings_dict.get("PASSWORD"):
         env["PGPASSWORD"] = settings_dict["PASSWORD"]
@@ -63,16 +79,43 @@ def _tool(name: str) -> str:
     return found
 
 
-def row_counts(using: str = "default") -> dict[str, int]:
+def _run(command: Sequence[str], env: dict[str, str]) -> str:
+    """Run a PostgreSQL client tool; its own error message becomes the BackupError's."""
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603 - fixed tools
+    if done.returncode != 0:
+        raise BackupError(f"{Path(command[0]).name} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def _tables() -> list[tuple[str, str]]:
+    """(model label, table) for every table the models own, the many-to-many tables included."""
+    return sorted(
+        (model._meta.label, model._meta.db_table)
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.managed and not model._meta.proxy
+    )
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _count_rows(cursor: Any) -> dict[str, int]:
+    """Row counts of every table, read through ``cursor`` (a DB-API cursor: Django's, or sqlite3's on a copy)."""
     counts = {}
-    for model in apps.get_models():
-        if model._meta.proxy or not model._meta.managed:
-            continue
-        counts[model._meta.label] = model._default_manager.using(using).count()
-    return dict(sorted(counts.items()))
+    for label, table in _tables():
+        cursor.execute(f"SELECT count(*) FROM {_quoted(table)}")  # noqa: S608 - our own table names, quoted
+        counts[label] = cursor.fetchone()[0]
+    return counts
+
+
+def row_counts(using: str = "default") -> dict[str, int]:
+    with connections[using].cursor() as cursor:
+        return _count_rows(cursor)
 
 
 def _media_files(media_root: Path) -> dict[str, str]:
+    """Every regular file under ``media_root`` and its SHA-256 (what a restore left there)."""
     if not media_root.exists():
         return {}
     return {
@@ -82,45 +125,163 @@ def _media_files(media_root: Path) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class _MediaFile:
+    name: str  # path under MEDIA_ROOT, as archived
+    sha256: str | None  # what its row records (evidence); None: taken as archived (exports)
+    size: int | None
+    required: bool
+
+
+def _referenced_files(cursor: Any) -> list[_MediaFile]:
+    """The files under MEDIA_ROOT that the rows seen through ``cursor`` refer to."""
+    media_root = Path(settings.MEDIA_ROOT)
+    stored, sha256, size, attachment_id = (
+        _quoted(Attachment._meta.get_field(name).column) for name in ("stored_name", "sha256", "size", "id")
+    )
+    cursor.execute(
+        f"SELECT {stored}, {sha256}, {size} FROM {_quoted(Attachment._meta.db_table)} "  # noqa: S608
+        f"ORDER BY {attachment_id}"
+    )
+    files = [
+        _MediaFile(str(path_of(name).relative_to(media_root)), checksum, length, required=True)
+        for name, checksum, length in cursor.fetchall()
+    ]
+    # A finished export's file can be produced again, so one that has gone is left out rather than failing.
+    export_id, export_format, status = (
+        _quoted(ReportExport._meta.get_field(name).column) for name in ("id", "format", "status")
+    )
+    cursor.execute(
+        f"SELECT {export_id}, {export_format}, {status} FROM {_quoted(ReportExport._meta.db_table)} "  # noqa: S608
+        f"ORDER BY {export_id}"
+    )
+    files += [
+        _MediaFile(str(export_file(ReportExport(pk=pk, format=fmt)).relative_to(media_root)), None, None, False)
+        for pk, fmt, state in cursor.fetchall()
+        if state == ExportStatus.DONE
+    ]
+    return files
+
+
+class _Digesting:
+    """A file being read into the archive, hashed on the way: the checksum is of exactly the bytes archived."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        block = self.handle.read(size)
+        self.digest.update(block)
+        return block
+
+
+def _archive(files: list[_MediaFile], tar_path: Path) -> dict[str, str]:
+    """Write ``files`` into the media archive; return each archived file's SHA-256. A missing evidence file, or one
+    whose size or checksum is not what its row records, fails the backup."""
+    media_root = Path(settings.MEDIA_ROOT)
+    archived: dict[str, str] = {}
+    problems: list[str] = []
+    with tarfile.open(tar_path, "w") as tar:
+        for file in files:
+            try:
+                handle = (media_root / file.name).open("rb")
+            except FileNotFoundError:
+                if file.required:
+                    problems.append(f"{file.name}: missing")
+                continue
+            with handle:
+                info = tar.gettarinfo(arcname=file.name, fileobj=handle)
+                if file.size is not None and info.size != file.size:
+                    problems.append(f"{file.name}: {info.size} bytes, its row records {file.size}")
+                    continue
+                reader = _Digesting(handle)
+                tar.addfile(info, reader)  # type: ignore[arg-type]  # addfile only calls read()
+            archived[file.name] = reader.digest.hexdigest()
+            if file.sha256 is not None and archived[file.name] != file.sha256:
+                problems.append(f"{file.name}: SHA-256 {archived[file.name]}, its row records {file.sha256}")
+    if problems:
+        shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise BackupError(f"{len(problems)} evidence file(s) missing or not as recorded: {shown}")
+    return archived
+
+
+def _dump_postgresql(target: Path) -> tuple[Path, dict[str, int], list[_MediaFile], dict[str, str]]:
+    dump = target / PG_DUMP
+    db = connection.settings_dict
+    pg_dump = _tool("pg_dump")
+    # A connection of its own, whose transaction starts with its first statement (the isolation level must be set
+    # there) and stays open while pg_dump runs: an exported snapshot lives as long as its transaction.
+    snapshot = connection.copy()
+    try:
+        snapshot.set_autocommit(False)
+        with snapshot.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            # Idle while pg_dump works, maybe for long: a configured timeout must not end the transaction early.
+            cursor.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+            cursor.execute("SET LOCAL statement_timeout = 0")
+            cursor.execute("SELECT pg_export_snapshot()")
+            (snapshot_id,) = cursor.fetchone()
+            counts = _count_rows(cursor)
+            files = _referenced_files(cursor)
+            _run(
+                [
+                    pg_dump,
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-acl",
+                    f"--snapshot={snapshot_id}",
+                    "--file",
+                    str(dump),
+                    _pg_url(db),
+                ],
+                _pg_env(db),
+            )
+        snapshot.rollback()
+    finally:
+        snapshot.close()
+    tools = {"pg_dump": _run([pg_dump, "--version"], _pg_env(db)).strip()}
+    return dump, counts, files, tools
+
+
+def _copy_sqlite(target: Path) -> tuple[Path, dict[str, int], list[_MediaFile], dict[str, str]]:
+    dump = target / SQLITE_FILE
+    connection.ensure_connection()
+    with closing(sqlite3.connect(dump)) as copy:
+        # The online backup copies one consistent state (it starts over if another connection writes meanwhile);
+        # the counts and the rows that name the files are read from that copy.
+        connection.connection.backup(copy)
+        cursor = copy.cursor()
+        counts = _count_rows(cursor)
+        files = _referenced_files(cursor)
+    return dump, counts, files, {"sqlite": sqlite3.sqlite_version}
+
+
 def backup(target: Path) -> dict[str, Any]:
     """Write a backup of the default database and MEDIA_ROOT into ``target`` (created; must be empty)."""
     target.mkdir(parents=True, exist_ok=True)
     if any(target.iterdir()):
         raise BackupError(f"{target} is not empty")
-    media_root = Path(settings.MEDIA_ROOT)
-    db = connection.settings_dict
     started = timezone.now()
-    counts = row_counts()
     if connection.vendor == "postgresql":
-        dump = target / PG_DUMP
-        subprocess.run(  # noqa: S603 - fixed tool, arguments from settings
-            [_tool("pg_dump"), "--format=custom", "--no-owner", "--no-acl", "--file", str(dump), _pg_url(db)],
-            check=True,
-            env=_pg_env(db),
-            capture_output=True,
-        )
+        dump, counts, files, tools = _dump_postgresql(target)
     elif connection.vendor == "sqlite":
-        dump = target / SQLITE_FILE
-        connection.ensure_connection()
-        with sqlite3.connect(dump) as copy:
-            connection.connection.backup(copy)
-        copy.close()
+        dump, counts, files, tools = _copy_sqlite(target)
     else:
         raise BackupError(f"unsupported database: {connection.vendor}")
-    media = _media_files(media_root)
-    with tarfile.open(target / MEDIA_TAR, "w") as tar:
-        for name in media:
-            tar.add(media_root / name, arcname=name, recursive=False)
+    media = _archive(files, target / MEDIA_TAR)
     manifest = {
-        "format": 1,
+        "format": MANIFEST_FORMAT,
         "created_at": started.isoformat(),
         "vendor": connection.vendor,
+        "tools": tools,
         "database_file": dump.name,
         "database_sha256": sha256_of(dump),
         "media_tar_sha256": sha256_of(target / MEDIA_TAR),
-        "media": media,
-        "row_counts": counts,
+        "media": dict(sorted(media.items())),
+        "row_counts": dict(sorted(counts.items())),
     }
+    # Written last: a directory without a manifest is not a backup (restore refuses it).
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     return manifest
 
@@ -154,7 +315,7 @@ def restore(source: Path, *, using: str = "default") -> RestoreResult:
         raise BackupError(f"a {manifest['vendor']} backup cannot be restored into {target.vendor}")
     if target.vendor == "postgresql":
         db = target.settings_dict
-        subprocess.run(  # noqa: S603 - fixed tool, arguments from settings
+        _run(
             [
                 _tool("pg_restore"),
                 "--no-owner",
@@ -165,9 +326,7 @@ def restore(source: Path, *, using: str = "default") -> RestoreResult:
                 _pg_url(db),
                 str(source / PG_DUMP),
             ],
-            check=True,
-            env=_pg_env(db),
-            capture_output=True,
+            _pg_env(db),
         )
     else:
         target.close()

@@ -5,6 +5,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -16,11 +18,12 @@ from django.db import connection
 
 from cases import services
 from cases.api import evidence
-from cases.backup import BackupError, read_manifest, restore
+from cases.backup import BackupError, backup, read_manifest, restore
 from cases.choices import CaseStatus
+from cases.ledger import sha256_of
 from cases.models import Attachment, Case, CaseEvent
 from tests.evidence_files import pdf_document
-from tests.factories import case_in, draft
+from tests.factories import case_in, complete_details, draft, finished_export
 
 ROOT = Path(settings.BASE_DIR)
 PDF = pdf_document()
@@ -135,3 +138,139 @@ def test_a_backup_needs_an_empty_directory(world, settings, tmp_path):
     with pytest.raises(Exception, match="is not empty"):
         call_command("backup", str(tmp_path / "backup"))
     assert sorted(p.name for p in (tmp_path / "backup").iterdir()) == ["old.txt"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_archive_holds_the_files_the_rows_refer_to_and_nothing_else(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    attachment = _attach(world, draft(world), PDF, "scene.pdf")
+    export = finished_export(world.supervisor, world.station, 2025)
+    # A file no row refers to (an upload whose row never committed) is not part of the backup.
+    (tmp_path / "media" / "evidence" / "0123456789abcdef0123456789abcdef").write_bytes(PDF)
+    call_command("backup", str(tmp_path / "backup"), stdout=open(os.devnull, "w"))  # noqa: SIM115
+    manifest = read_manifest(tmp_path / "backup")
+    export_name = f"exports/yearly-report-{export.pk}.csv"
+    assert manifest["format"] == 2
+    assert manifest["media"] == {
+        f"evidence/{attachment.stored_name}": attachment.sha256,
+        export_name: sha256_of(tmp_path / "media" / export_name),
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("damage", ["altered", "missing"])
+def test_a_backup_fails_when_evidence_is_not_as_its_row_records(world, settings, tmp_path, damage):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    attachment = _attach(world, draft(world), PDF, "scene.pdf")
+    stored = tmp_path / "media" / "evidence" / attachment.stored_name
+    if damage == "altered":
+        content = bytearray(stored.read_bytes())
+        content[-8] ^= 0xFF
+        stored.write_bytes(bytes(content))
+        expected = f"SHA-256 {sha256_of(stored)}, its row records {attachment.sha256}"
+    else:
+        stored.unlink()
+        expected = "missing"
+    with pytest.raises(BackupError) as refused:
+        backup(tmp_path / "backup")
+    assert str(refused.value) == (
+        f"1 evidence file(s) missing or not as recorded: evidence/{attachment.stored_name}: {expected}"
+    )
+    assert not (tmp_path / "backup" / "manifest.json").exists()
+
+
+# The writer's bounds: at most this many rounds, and no longer than this many seconds.
+WRITER_ROUNDS = 2_000
+WRITER_SECONDS = 120
+
+
+def _wait_until(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_taken_during_writes_restores_into_a_consistent_database(postgres_only, world, settings, tmp_path):
+    """A writer keeps filing drafts with evidence and notes (through the services, on its own connection) while the
+    backup runs. The restore must match the manifest, the ledger must find no problem (no file missing, none
+    orphaned), and everything acknowledged before the backup began must be there."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    acknowledged: list[tuple[float, dict]] = []  # (when the last service call returned, what it stored)
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def write() -> None:
+        deadline = time.monotonic() + WRITER_SECONDS
+        try:
+            for n in range(WRITER_ROUNDS):
+                if stop.is_set() or time.monotonic() > deadline:
+                    return
+                case = services.create_draft_case(by=world.officer, unit=world.station, details=complete_details())
+                attachment = _attach(world, case, PDF, f"scene-{n}.pdf")
+                services.add_note(case=Case.objects.get(pk=case.pk), by=world.officer, text=f"note {n}")
+                entry = {"reference": case.reference, "submitted": False, "sha256": [attachment.sha256]}
+                acknowledged.append((time.monotonic(), entry))
+        except BaseException as exc:  # reported by the test's thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        _wait_until(lambda: len(acknowledged) >= 5 or failures)
+        began = time.monotonic()
+        before = [entry for at, entry in list(acknowledged) if at < began]
+        call_command("backup", str(tmp_path / "backup"), stdout=open(os.devnull, "w"))  # noqa: SIM115
+        ended = time.monotonic()
+        # Writes go on after the backup, so the live files outnumber the archived ones at the end.
+        _wait_until(lambda: sum(1 for at, _ in list(acknowledged) if at > ended) >= 3 or failures)
+    finally:
+        stop.set()
+        writer.join(timeout=60)
+    assert not writer.is_alive()
+    assert failures == []
+    during = [entry for at, entry in acknowledged if began <= at <= ended]
+    assert during, "the writer acknowledged nothing while the backup ran"
+
+    manifest = read_manifest(tmp_path / "backup")
+    counts = manifest["row_counts"]
+    backed_up = counts["cases.Case"]
+    assert len(before) <= backed_up < len(acknowledged)
+    # Exactly the evidence of the attachment rows in the snapshot, no file of a row committed after it.
+    assert len(before) <= counts["cases.Attachment"] <= backed_up
+    assert len(manifest["media"]) == counts["cases.Attachment"]
+    live = [path for path in (tmp_path / "media" / "evidence").iterdir() if path.is_file()]
+    assert len(live) == len(acknowledged) > len(manifest["media"])
+    (tmp_path / "accepted.jsonl").write_text("".join(json.dumps(entry) + "\n" for entry in before))
+
+    url, drop = _fresh_database()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "MEDIA_ROOT": str(tmp_path / "restored-media"),
+        "DJANGO_SECRET_KEY": "restore-drill",
+        "DJANGO_DEBUG": "0",
+    }
+    try:
+        restored = _manage(env, "restore", str(tmp_path / "backup"))
+        assert restored.returncode == 0, restored.stdout + restored.stderr
+        assert json.loads(restored.stdout) == {
+            "cases": backed_up,
+            "media_files": counts["cases.Attachment"],
+            "mismatches": [],
+        }
+        ledger = _manage(env, "reconcile", "--no-notifications", "--accepted", str(tmp_path / "accepted.jsonl"))
+        assert ledger.returncode == 0, ledger.stdout + ledger.stderr
+        result = json.loads(ledger.stdout)
+        assert result["problems"] == []
+        assert (result["cases"], result["attachments"], result["events"]) == (
+            backed_up,
+            counts["cases.Attachment"],
+            counts["cases.CaseEvent"],
+        )
+        assert result["accepted_checked"] == len(before)
+    finally:
+        drop()
