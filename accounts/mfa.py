@@ -128,6 +128,9 @@ def confirm_totp(
         device.save(update_fields=["confirmed"])
         # The old authenticator (and any other half-finished enrolment) stops working.
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        if replaced:
+            # Tokens obtained with the replaced authenticator's codes must not outlive it (as after a reset).
+            tokens.revoke_tokens(user=user)
         codes = _new_recovery_codes(user)
         _record(request=request, user=user, action=AccessAction.MFA_REPLACE if replaced else AccessAction.MFA_ENROL)
     return codes

@@ -15,8 +15,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from accounts import mfa
-from accounts.models import Role
+from accounts import mfa, tokens
+from accounts.models import ApiToken, Role
 from cases.models import AccessLog
 from tests.factories import PASSWORD, member
 
@@ -145,6 +145,8 @@ def test_the_owner_replaces_the_authenticator_with_the_second_factor_and_the_pas
     verified(log_in(client), old_codes[0])
     mail.outbox.clear()
     log_before = mfa_log()
+    # A terminal's token obtained with the old authenticator's code.
+    _terminal, key = tokens.issue_token(user=world.supervisor, name="terminal", mfa_verified=True)
 
     page = client.get(SETUP)
     assert page.status_code == 200
@@ -170,6 +172,9 @@ def test_the_owner_replaces_the_authenticator_with_the_second_factor_and_the_pas
     assert list(TOTPDevice.objects.filter(user=world.supervisor).values_list("pk", "confirmed")) == [(new.pk, True)]
     assert recovery_codes(world.supervisor) == set(codes)
     assert not set(old_codes) & set(codes)
+    # Tokens obtained with the replaced authenticator end with it.
+    assert ApiToken.objects.filter(user=world.supervisor).count() == 0
+    assert APIClient().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
     # The session goes on with the new authenticator.
     assert client.get(reverse("cases:queue")).status_code == 200
     # Logged, and the owner told.
