@@ -3,6 +3,7 @@ nested too deep, a body over the upload limit, a body labelled with a charset ot
 request Django refuses itself, and paths that exist nowhere (also with a newline in them)."""
 
 import json
+import uuid
 
 import pytest
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from cases.api.parsers import MAX_JSON_DEPTH
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, IdempotencyRecord
 from rightsguard import errors
 
 SUMMARY = "盘查时遭踢打"
@@ -28,11 +29,14 @@ def _filing(world, **extra) -> dict:
 
 
 def _post(client, body: bytes, content_type: str = "application/json"):
-    return client.generic("POST", "/api/v1/cases/", body, content_type=content_type)
+    # With an Idempotency-Key: a refused body must not leave a claimed key behind either.
+    return client.generic(
+        "POST", "/api/v1/cases/", body, content_type=content_type, HTTP_IDEMPOTENCY_KEY=uuid.uuid4().hex
+    )
 
 
-def _stored() -> tuple[int, int]:
-    return Case.objects.count(), CaseEvent.objects.count()
+def _stored() -> tuple[int, int, int]:
+    return Case.objects.count(), CaseEvent.objects.count(), IdempotencyRecord.objects.count()
 
 
 # --- nesting ------------------------------------------------------------------------------------------------------
