@@ -2,7 +2,8 @@
 when their account has an authenticator, a current code) unless they did so within ``RIGHTSGUARD_REAUTH_SECONDS``.
 
 The time of the last re-authentication is kept in the session (``REAUTH_AT``); logging in does not count. This
-applies to browser sessions; API token clients are terminals and keep the API's role-based, logged rules.
+applies to browser sessions, on the pages and when they call the API; API token clients are terminals and follow
+the terminal rule of cases/sensitive.py.
 """
 
 from collections.abc import Callable

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from accounts.authority import Actor
-from cases import permissions
+from cases import permissions, sensitive
 from cases.models import (
     Attachment,
     Case,
@@ -41,7 +41,6 @@ class Workspace:
     can_handle: bool
     can_edit_draft: bool
     can_add_material: bool
-    see_sensitive: bool
 
 
 def timeline(case: Case) -> QuerySet[CaseEvent]:
@@ -51,10 +50,15 @@ def timeline(case: Case) -> QuerySet[CaseEvent]:
 def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIMELINE_PAGE) -> Workspace:
     events = timeline(case)
     total = events.count()
+    officers = list(InvolvedOfficer.objects.filter(case=case).select_related("user"))
+    suspects = list(Suspect.objects.filter(case=case))
+    for item in (*officers, *suspects):
+        # Whether the page offers to reveal the item's masked value: the rule the reveal itself applies.
+        item.may_reveal = sensitive.may_see_in_full(actor, case, item)  # type: ignore[union-attr]
     return Workspace(
         case=case,
-        officers=list(InvolvedOfficer.objects.filter(case=case).select_related("user")),
-        suspects=list(Suspect.objects.filter(case=case)),
+        officers=officers,
+        suspects=suspects,
         referrals=list(Referral.objects.filter(case=case).select_related("to_unit")),
         support=list(SupportMeasure.objects.filter(case=case).select_related("officer")),
         findings=list(SupervisionFinding.objects.filter(case=case).select_related("raised_by")),
@@ -70,5 +74,4 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
         can_handle=permissions.can_handle(actor, case),
         can_edit_draft=permissions.can_edit_draft(actor, case),
         can_add_material=permissions.can_add_material(actor, case),
-        see_sensitive=permissions.can_see_sensitive(actor, case),
     )

@@ -1,14 +1,10 @@
 """Serializers: output shapes (read from selectors, never query) and input shapes (parsed, then handed to one
 service). Input serializers validate form only (types, lengths, ranges); the rules live in the services.
 
-Masking of sensitive fields (DESIGN §8), decided per request from the caller's ``Actor`` in the context:
-
-- a suspect's ``id_number`` is shown in full only to a supervisor whose subtree covers the case; everybody else
-  gets the first three and last two characters with asterisks between (all asterisks when it is that short);
-- an involved officer's ``medical_notes`` are shown only to a supervisor covering the case and to the officer
-  themself (the account listed as that involved officer); everybody else gets ``null``.
-
-Admins do not see either: reporting and user management do not need them.
+Sensitive fields (DESIGN §8) are masked for every caller, in lists, details and the answers to writes alike:
+a suspect's ``id_number`` shows the first three and last two characters with asterisks between (all asterisks when
+it is that short); an involved officer's ``medical_notes`` are ``null``. One value is shown in full only by the
+reveal endpoints, under the rule of cases/sensitive.py (role, recent re-authentication for sessions, logged).
 """
 
 import functools
@@ -47,6 +43,7 @@ from cases.choices import (
     Weapon,
 )
 from cases.models import Case, InvolvedOfficer, Suspect
+from cases.sensitive import mask_id_number
 
 _GRADE_BY_RANK = {rank: str(grade) for grade, rank in INJURY_RANK.items()}
 INT32_MAX = 2**31 - 1
@@ -355,8 +352,7 @@ class NoteSerializer(serializers.Serializer):
 
 
 class InvolvedOfficerSerializer(serializers.Serializer):
-    """An infringed officer. Medical details are shown only to supervisors covering the case and to the officer
-    themself."""
+    """An infringed officer. Medical details are masked; the reveal endpoint shows them in full."""
 
     id = serializers.IntegerField()
     user = serializers.IntegerField(source="user_id", allow_null=True)
@@ -366,16 +362,19 @@ class InvolvedOfficerSerializer(serializers.Serializer):
     duty_status = enum(DutyStatus)
     injury = enum(InjuryGrade)
     medical_notes = serializers.SerializerMethodField(
-        help_text=_("Only for supervisors covering the case and the officer themself; null otherwise.")
+        help_text=_(
+            "Always masked: null when medical details are recorded, empty when there are none. Supervisors covering "
+            "the case and the officer themself read them with the reveal endpoint."
+        )
     )
+    medical_notes_masked = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
 
     def get_medical_notes(self, officer: InvolvedOfficer) -> str | None:
-        actor = _actor(self)
-        case: Case = self.context["case"]
-        if actor.covers(Role.SUPERVISOR, case.unit_path) or (officer.user_id and officer.user_id == actor.user_id):
-            return officer.medical_notes
-        return None
+        return None if officer.medical_notes else ""
+
+    def get_medical_notes_masked(self, officer: InvolvedOfficer) -> bool:
+        return bool(officer.medical_notes)
 
 
 class InvolvedOfficerWriteSerializer(serializers.Serializer):
@@ -390,25 +389,16 @@ class InvolvedOfficerWriteSerializer(serializers.Serializer):
     medical_notes = text(5000, required=False, allow_blank=True)
 
 
-def reveals_id_numbers(actor: Actor, case: Case) -> bool:
-    """Suspects' ID numbers in full: only for supervisors whose subtree covers the case (they handle it)."""
-    return actor.covers(Role.SUPERVISOR, case.unit_path)
-
-
-def mask_id_number(value: str) -> str:
-    if len(value) <= 5:
-        return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 5) + value[-2:]
-
-
 class SuspectSerializer(serializers.Serializer):
-    """A suspect and their disposition. The ID number is shown in full only to supervisors covering the case
-    (and the reveal is logged); others see it masked."""
+    """A suspect and their disposition. The ID number is masked; the reveal endpoint shows it in full."""
 
     id = serializers.IntegerField()
     name = serializers.CharField()
     id_number = serializers.SerializerMethodField(
-        help_text=_("In full for supervisors covering the case; masked (first 3 and last 2 characters) otherwise.")
+        help_text=_(
+            "Always masked (first 3 and last 2 characters). Supervisors covering the case read it with the reveal "
+            "endpoint."
+        )
     )
     id_number_masked = serializers.SerializerMethodField()
     status = enum(SuspectStatus)
@@ -420,14 +410,32 @@ class SuspectSerializer(serializers.Serializer):
     lowered_reason = serializers.CharField()
     created_at = serializers.DateTimeField()
 
-    def _reveal(self) -> bool:
-        return reveals_id_numbers(_actor(self), self.context["case"])
-
     def get_id_number(self, suspect: Suspect) -> str:
-        return suspect.id_number if self._reveal() else mask_id_number(suspect.id_number)
+        return mask_id_number(suspect.id_number)
 
     def get_id_number_masked(self, suspect: Suspect) -> bool:
-        return bool(suspect.id_number) and not self._reveal()
+        return bool(suspect.id_number)
+
+
+class SuspectSensitiveField(models.TextChoices):
+    ID_NUMBER = "id_number", _("ID number")
+
+
+class OfficerSensitiveField(models.TextChoices):
+    MEDICAL_NOTES = "medical_notes", _("medical details")
+
+
+class SuspectRevealSerializer(serializers.Serializer):
+    field = enum(SuspectSensitiveField, help_text=_("The masked field to show in full."))
+
+
+class OfficerRevealSerializer(serializers.Serializer):
+    field = enum(OfficerSensitiveField, help_text=_("The masked field to show in full."))
+
+
+class RevealedSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    value = serializers.CharField(help_text=_("The value in full, for this answer only."))
 
 
 class SuspectWriteSerializer(serializers.Serializer):

@@ -49,8 +49,14 @@ urlpatterns = [
     path("cases/<int:case_pk>/notes/", views.NoteView.as_view(), name="case-notes"),
     path("cases/<int:case_pk>/officers/", views.OfficerListView.as_view(), name="case-officers"),
     path("cases/<int:case_pk>/officers/<int:pk>/", views.OfficerDetailView.as_view(), name="case-officer"),
+    path(
+        "cases/<int:case_pk>/officers/<int:pk>/reveal/", views.OfficerRevealView.as_view(), name="case-officer-reveal"
+    ),
     path("cases/<int:case_pk>/suspects/", views.SuspectListView.as_view(), name="case-suspects"),
     path("cases/<int:case_pk>/suspects/<int:pk>/", views.SuspectDetailView.as_view(), name="case-suspect"),
+    path(
+        "cases/<int:case_pk>/suspects/<int:pk>/reveal/", views.SuspectRevealView.as_view(), name="case-suspect-reveal"
+    ),
     path(
         "cases/<int:case_pk>/suspects/<int:pk>/disposition/",
         views.DispositionView.as_view(),

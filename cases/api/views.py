@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
@@ -25,7 +26,7 @@ from rest_framework.views import APIView
 from accounts.authority import Actor
 from accounts.models import Membership, OrgUnit, Role
 from accounts.selectors import actor_for, units_visible_to
-from cases import permissions, selectors, services
+from cases import permissions, selectors, sensitive, services
 from cases.api import evidence
 from cases.api import serializers as s
 from cases.api.authentication import ApiTokenAuthentication
@@ -104,11 +105,7 @@ class CaseScoped(ApiView):
         return super().context(case=self.case, **extra)
 
     def suspects_response(self, suspects: list[Suspect], *, many: bool, code: int = status.HTTP_200_OK) -> Response:
-        """Suspects as the caller may see them; ID numbers shown in full are logged as a reveal (DESIGN §8)."""
-        revealed = [x.pk for x in suspects if x.id_number] if s.reveals_id_numbers(self.actor, self.case) else []
-        if revealed:
-            ref = "suspect id_number: " + ",".join(str(pk) for pk in revealed)
-            log_access(request=self.request, action=AccessAction.REVEAL, case=self.case, object_ref=ref)
+        """Suspects with their ID numbers masked: only the reveal endpoint shows one in full (cases/sensitive.py)."""
         data = s.SuspectSerializer(suspects if many else suspects[0], many=many, context=self.context()).data
         return Response(data, status=code)
 
@@ -375,6 +372,78 @@ class OfficerDetailView(CaseScoped):
     def delete(self, request: Request, case_pk: int, pk: int) -> Response:
         services.remove_involved_officer(officer=self.officer, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ReauthRequired(exceptions.APIException):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = gettext_lazy(
+        "Revealing masked data needs a recent re-authentication: re-enter your password on the re-authentication "
+        "page (/accounts/reauth/), then ask again."
+    )
+    default_code = "reauth_required"
+
+
+REVEAL_403 = OpenApiResponse(
+    s.ErrorSerializer,
+    description=gettext_lazy(
+        "The role may not see this value in full (code permission_denied), or a browser session has not "
+        "re-authenticated recently (code reauth_required)."
+    ),
+)
+
+
+class RevealView(CaseScoped):
+    # One masked value in full, under the one rule of cases/sensitive.py (the case page's reveal calls it too).
+    # Never idempotent-replayed: a stored answer would keep the value, and each reveal must be logged.
+
+    party = ""
+    input_serializer: type
+
+    def post(self, request: Request, case_pk: int, pk: int) -> Response:
+        validated(self.input_serializer, request)  # names the one field this endpoint reveals
+        try:
+            revealed = sensitive.reveal_value(
+                request=request, actor=self.actor, case=self.case, party=self.party, item_id=pk
+            )
+        except sensitive.RevealRefused as refused:
+            if refused.refusal == sensitive.Refusal.NOT_FOUND:
+                raise exceptions.NotFound() from None
+            if refused.refusal == sensitive.Refusal.FORBIDDEN:
+                raise PermissionDenied(_("You may not see this in full.")) from None
+            raise ReauthRequired() from None
+        response = Response(s.RevealedSerializer({"field": revealed.field, "value": revealed.value}).data)
+        add_never_cache_headers(response)
+        return response
+
+
+@extend_schema(
+    summary=gettext_lazy("Reveal an involved officer's medical details"),
+    description=gettext_lazy(
+        "Shows the masked value in full in this answer only, and logs it. For supervisors covering the case and the "
+        "officer themself; a browser session must have re-authenticated recently. API token clients reveal only "
+        "here, one value per request."
+    ),
+    request=s.OfficerRevealSerializer,
+    responses={**responses({200: s.RevealedSerializer}, 400, 401, 404), 403: REVEAL_403},
+)
+class OfficerRevealView(RevealView):
+    party = "officer"
+    input_serializer = s.OfficerRevealSerializer
+
+
+@extend_schema(
+    summary=gettext_lazy("Reveal a suspect's ID number"),
+    description=gettext_lazy(
+        "Shows the masked value in full in this answer only, and logs it. For supervisors covering the case; a "
+        "browser session must have re-authenticated recently. API token clients reveal only here, one value per "
+        "request."
+    ),
+    request=s.SuspectRevealSerializer,
+    responses={**responses({200: s.RevealedSerializer}, 400, 401, 404), 403: REVEAL_403},
+)
+class SuspectRevealView(RevealView):
+    party = "suspect"
+    input_serializer = s.SuspectRevealSerializer
 
 
 class SuspectListView(CaseScoped):

@@ -20,6 +20,7 @@ from cases.choices import (
     SupportStatus,
 )
 from cases.models import Case, CaseEvent
+from cases.sensitive import mask_id_number
 from cases.workflow import TRANSITIONS
 
 register = template.Library()
@@ -50,13 +51,9 @@ def days_left(case: Case) -> int | None:
 
 
 @register.filter
-def mask(value: str, show: bool = False) -> str:
-    """Show sensitive identifiers only to roles that need them: ``110***********34``."""
-    if show or not value:
-        return value
-    if len(value) <= 5:
-        return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 5) + value[-2:]
+def mask(value: str) -> str:
+    """An ID number as pages show it, masked: ``110***********34`` (the reveal shows it in full)."""
+    return mask_id_number(value)
 
 
 @register.filter

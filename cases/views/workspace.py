@@ -14,9 +14,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.models import OrgUnit, Role
-from accounts.reauth import reauth_needed
+from accounts.reauth import reauth_redirect
 from accounts.selectors import path_prefix_q, supervisors_of_unit_and_above
-from cases import permissions, services
+from cases import permissions, sensitive, services
 from cases.choices import AccessAction
 from cases.forms import (
     ACTION_FORMS,
@@ -33,7 +33,7 @@ from cases.forms import (
     SuspectForm,
     VersionForm,
 )
-from cases.models import Case, InvolvedOfficer, Suspect
+from cases.models import Case, Suspect
 from cases.services.audit import log_access
 from cases.sla import extendable
 from cases.views.common import actor_of, run_service, visible_case
@@ -120,48 +120,29 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render_workspace(request, case)
 
 
-# What a reveal may show: the party, its model and the masked field.
-REVEALABLE: dict[str, tuple[type[InvolvedOfficer] | type[Suspect], str]] = {
-    "suspect": (Suspect, "id_number"),
-    "officer": (InvolvedOfficer, "medical_notes"),
-}
-
-
-def may_reveal(request: HttpRequest, case: Case, item: InvolvedOfficer | Suspect) -> bool:
-    """Suspects' ID numbers: the supervisors covering the case; an officer's medical details: those supervisors and
-    the officer themself (the API's rules, cases/api/serializers.py)."""
-    actor = actor_of(request)
-    if permissions.can_see_sensitive(actor, case):
-        return True
-    return isinstance(item, InvolvedOfficer) and item.user_id is not None and item.user_id == actor.user_id
-
-
 @never_cache
 @require_POST
 def reveal(request: HttpRequest, pk: int, party: str, item_id: int) -> HttpResponse:
-    """Show one masked value in full, in this response only, after a recent re-authentication; logged either way."""
+    """Show one masked value in full, in this response only, after a recent re-authentication; logged either way
+    (the rule: cases/sensitive.py)."""
     case = visible_case(request, pk)
-    if party not in REVEALABLE:
+    if party not in sensitive.REVEALABLE:
         raise Http404
-    model, field = REVEALABLE[party]
-    ref = f"{party}:{item_id} {field}"
-    item = model.objects.filter(pk=item_id, case=case).first()
-    if item is None or not getattr(item, field):
-        log_access(request=request, action=AccessAction.DENIED, case=case, object_ref=ref, outcome="not_found")
-        raise Http404
-    if not may_reveal(request, case, item):
-        # Answered here rather than raised: the 403 handler would log the refusal a second time, without the case.
-        log_access(request=request, action=AccessAction.DENIED, case=case, object_ref=ref, outcome="forbidden")
-        return render(request, "403.html", {"exception": _("You may not see this in full.")}, status=403)
-    needed = reauth_needed(request, reverse("cases:detail", args=[case.pk]))
-    if needed is not None:
-        return needed
-    log_access(request=request, action=AccessAction.REVEAL, case=case, object_ref=ref)
-    value = getattr(item, field)
+    try:
+        revealed = sensitive.reveal_value(
+            request=request, actor=actor_of(request), case=case, party=party, item_id=item_id
+        )
+    except sensitive.RevealRefused as refused:
+        if refused.refusal == sensitive.Refusal.NOT_FOUND:
+            raise Http404 from None
+        if refused.refusal == sensitive.Refusal.FORBIDDEN:
+            # Answered here rather than raised: the 403 handler would log the refusal a second time, without the case.
+            return render(request, "403.html", {"exception": _("You may not see this in full.")}, status=403)
+        return reauth_redirect(request, reverse("cases:detail", args=[case.pk]))
     if request.htmx:  # type: ignore[attr-defined]
-        context = {"case": case, "party": party, "item": item, "value": value}
+        context = {"case": case, "party": party, "item": revealed.item, "value": revealed.value}
         return render(request, "cases/_sensitive.html", context)
-    return render_workspace(request, case, revealed={(party, item.pk): value})
+    return render_workspace(request, case, revealed={(party, revealed.item.pk): revealed.value})
 
 
 @require_POST

@@ -123,13 +123,13 @@ def _notifications(world: World, n: int) -> str:
 
 
 # name → (rows builder, exact query count). Token lookup, the caller's grants for the visible set, then for a
-# nested list the case and the grants again (for masking and allowed actions), the rows, and for suspects the
-# access-log entry of revealed ID numbers. Every read of visible cases also reads the ids of the cases listing
-# the caller as a victim (cases/selectors.py).
+# nested list the case and the grants again (for allowed actions), and the rows; lists reveal nothing, so they
+# write no access-log entry (cases/sensitive.py). Every read of visible cases also reads the ids of the cases
+# listing the caller as a victim (cases/selectors.py).
 LISTS: dict[str, tuple[Callable[[World, int], str], int]] = {
     "cases": (_cases, 4),  # + the ids of the cases listing the caller
     "officers": (lambda w, n: _case_with(w, n, _officer, "officers/"), 6),
-    "suspects": (lambda w, n: _case_with(w, n, _suspect, "suspects/"), 7),
+    "suspects": (lambda w, n: _case_with(w, n, _suspect, "suspects/"), 6),
     "referrals": (lambda w, n: _case_with(w, n, _referral, "referrals/"), 6),
     "support": (lambda w, n: _case_with(w, n, _support, "support/"), 6),
     "findings": (lambda w, n: _case_with(w, n, _finding, "findings/"), 6),

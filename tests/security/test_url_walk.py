@@ -224,6 +224,8 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "api:case": {"pk": CASE},
     "api:case-officer": {"pk": lambda o: o.case.officers.get().pk},
     "api:case-suspect": {"pk": lambda o: o.suspect.pk},
+    "api:case-suspect-reveal": {"pk": lambda o: o.suspect.pk},
+    "api:case-officer-reveal": {"pk": lambda o: o.case.officers.get().pk},
     "api:case-suspect-disposition": {"pk": lambda o: o.suspect.pk},
     "api:case-support-measure": {"pk": lambda o: o.support.pk},
     "api:case-finding-rectify": {"pk": lambda o: o.finding.pk},

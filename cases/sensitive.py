@@ -1,0 +1,117 @@
+"""Sensitive values — suspects' ID numbers and involved officers' medical details: one rule for every door.
+
+Masked by default everywhere they appear: the case page, the API's lists and details (also the answers to writes),
+the admin site (the fields are left out), the timeline (changes show ``***``). The report exports carry neither
+field. A value is read in full only through ``reveal_value``, one value per request, which the case page's reveal
+and the API's reveal endpoints both call:
+
+- who (``may_see_in_full``): the supervisors whose subtree covers the case; an officer's medical details also the
+  officer themself (the account listed as that involved officer). Administrators never: reporting and user
+  management do not need them.
+- how recently: a browser session (the case page, or the API called with the session cookie) must have
+  re-authenticated within ``RIGHTSGUARD_REAUTH_SECONDS`` (accounts/reauth.py). An API token client is a terminal:
+  it has no session to re-authenticate, and its token was issued on password (and two-factor code) entry. The
+  terminal rule is that it sees a value in full only by asking for that one value at a reveal endpoint
+  (``POST …/suspects/{id}/reveal/``, ``POST …/officers/{id}/reveal/``), never in a list or detail, under the same
+  role rule, logged the same way.
+- trace: each value shown in full writes exactly one access-log entry ``reveal`` (``suspect:12 id_number``); a
+  refusal writes one ``denied`` entry (``not_found`` or ``forbidden``); a request sent to re-authenticate first
+  writes nothing, as it showed nothing.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.http import HttpRequest
+from rest_framework.authentication import TokenAuthentication
+
+from accounts.authority import Actor
+from accounts.reauth import recently_reauthenticated
+from cases import permissions
+from cases.choices import AccessAction
+from cases.models import Case, InvolvedOfficer, Suspect
+from cases.services.audit import log_access
+
+Party = InvolvedOfficer | Suspect
+
+# What a reveal may show: the party, its model and its masked field.
+REVEALABLE: dict[str, tuple[type[InvolvedOfficer] | type[Suspect], str]] = {
+    "suspect": (Suspect, "id_number"),
+    "officer": (InvolvedOfficer, "medical_notes"),
+}
+
+
+class Refusal(StrEnum):
+    NOT_FOUND = "not_found"  # no such item on this case, or nothing recorded in the field
+    FORBIDDEN = "forbidden"  # the role may not see this value
+    REAUTH_REQUIRED = "reauth_required"  # a session that has not re-authenticated recently
+
+
+class RevealRefused(Exception):
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal)
+        self.refusal = refusal
+
+
+@dataclass(frozen=True)
+class Revealed:
+    party: str
+    item: Party
+    field: str
+    value: str
+
+
+def mask_id_number(value: str) -> str:
+    """The first three and last two characters, asterisks between (all asterisks when that short): ``330***34``."""
+    if len(value) <= 5:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 5) + value[-2:]
+
+
+def may_see_in_full(actor: Actor, case: Case, item: Party) -> bool:
+    """The role rule: supervisors covering the case; for medical details also the officer themself."""
+    if permissions.can_see_sensitive(actor, case):
+        return True
+    return isinstance(item, InvolvedOfficer) and item.user_id is not None and item.user_id == actor.user_id
+
+
+def reveal_refusal(
+    actor: Actor, case: Case, item: Party | None, field: str, *, by_token: bool, reauthenticated: bool
+) -> Refusal | None:
+    """Why this value may not be shown in full now, or None when it may. Pure: the caller states how the request
+    was authenticated and whether its session re-authenticated recently."""
+    if item is None or not getattr(item, field):
+        return Refusal.NOT_FOUND
+    if not may_see_in_full(actor, case, item):
+        return Refusal.FORBIDDEN
+    if not by_token and not reauthenticated:
+        return Refusal.REAUTH_REQUIRED
+    return None
+
+
+def authenticated_by_token(request: HttpRequest) -> bool:
+    """An API request that presented a token (a terminal); browser pages and session API calls are not."""
+    return isinstance(getattr(request, "successful_authenticator", None), TokenAuthentication)
+
+
+def reveal_value(*, request: HttpRequest, actor: Actor, case: Case, party: str, item_id: int) -> Revealed:
+    """One masked value in full, for this response only, logged; ``RevealRefused`` otherwise (refusals by role or
+    absence are logged as denied). ``case`` must come from the caller's visible cases."""
+    model, field = REVEALABLE[party]
+    ref = f"{party}:{item_id} {field}"
+    item = model.objects.filter(pk=item_id, case=case).first()
+    refusal = reveal_refusal(
+        actor,
+        case,
+        item,
+        field,
+        by_token=authenticated_by_token(request),
+        reauthenticated=recently_reauthenticated(request),
+    )
+    if refusal is not None or item is None:
+        refusal = refusal or Refusal.NOT_FOUND
+        if refusal != Refusal.REAUTH_REQUIRED:
+            log_access(request=request, action=AccessAction.DENIED, case=case, object_ref=ref, outcome=refusal.value)
+        raise RevealRefused(refusal)
+    log_access(request=request, action=AccessAction.REVEAL, case=case, object_ref=ref)
+    return Revealed(party=party, item=item, field=field, value=getattr(item, field))
