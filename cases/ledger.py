@@ -6,7 +6,10 @@ Reconciles, for every case submitted since ``since`` (or every case):
   table from a draft to the status it has now (so a submitted case has its ``submit``, while a draft its filer
   withdrew has only its ``withdraw``);
 - every attachment's file exists in evidence storage and its SHA-256 matches the recorded one, and no stored file
-  is without its attachment row (an orphan);
+  is without its attachment row (an orphan); with ``since``, the attachments of those cases and every attachment
+  uploaded since (to any case), and orphans among the files stored since (by modification time). Files still
+  being received (``evidence/.incoming``) are not evidence yet: an upload in progress, or what a crash left for
+  the sweep;
 - every event that notifies someone has its notifications, and none twice (the unique constraint makes a
   duplicate row impossible; duplicate e-mails are counted by the fault tests). A delivery writes all of an event's
   notifications in one statement, so a lost or failed delivery leaves the event with none; which people they went
@@ -30,7 +33,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from cases.api.evidence import evidence_dir, path_of
@@ -95,7 +98,10 @@ def reconcile(
         ledger.problems.append(f"case {case_id}: no 'created' event")
     ledger.submitted = _check_transitions(ledger, cases, events)
 
-    _check_attachments(ledger, Attachment.objects.filter(case_id__in=ids), full_scan=since is None)
+    attachments = Attachment.objects.filter(case_id__in=ids)
+    if since is not None:
+        attachments = Attachment.objects.filter(Q(case_id__in=ids) | Q(uploaded_at__gte=since))
+    _check_attachments(ledger, attachments, since=since)
     if notifications:
         _check_notifications(ledger, events.filter(kind__in=_NOTIFYING).select_related("case"))
         _check_emails(ledger, Notification.objects.filter(case_id__in=ids), email_after)
@@ -155,7 +161,7 @@ def _check_emails(ledger: Ledger, notes: Any, email_after: timedelta) -> None:
         ledger.problems.append(f"{ledger.emails_failed} notification e-mail(s) failed after every attempt")
 
 
-def _check_attachments(ledger: Ledger, attachments: Any, *, full_scan: bool) -> None:
+def _check_attachments(ledger: Ledger, attachments: Any, *, since: datetime | None) -> None:
     known: set[str] = set()
     for attachment in attachments.order_by("pk").iterator():
         ledger.attachments += 1
@@ -166,10 +172,22 @@ def _check_attachments(ledger: Ledger, attachments: Any, *, full_scan: bool) -> 
             ledger.problems.append(f"attachment {attachment.pk}: file missing")
         elif path.stat().st_size != attachment.size or sha256_of(path) != attachment.sha256:
             ledger.problems.append(f"attachment {attachment.pk}: checksum or size does not match")
-    if full_scan and evidence_dir().exists():
-        for path in evidence_dir().iterdir():
-            if path.name not in known:
-                ledger.problems.append(f"evidence file {path.name}: no attachment row (orphan)")
+    if not evidence_dir().exists():
+        return
+    # Regular files only: the directory of files being received is not evidence.
+    unknown = sorted(
+        path.name
+        for path in evidence_dir().iterdir()
+        if path.is_file() and path.name not in known and (since is None or path.stat().st_mtime >= since.timestamp())
+    )
+    # A file stored in the period may belong to an attachment from before it (an upload that straddled its start, a
+    # file copied back without its modification time).
+    for start in range(0, len(unknown), 1000):
+        batch = unknown[start : start + 1000]
+        recorded = set(Attachment.objects.filter(stored_name__in=batch).values_list("stored_name", flat=True))
+        ledger.problems.extend(
+            f"evidence file {name}: no attachment row (orphan)" for name in batch if name not in recorded
+        )
 
 
 def _check_notifications(ledger: Ledger, events: Any) -> None:

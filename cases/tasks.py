@@ -7,6 +7,7 @@ from typing import Any
 from celery import shared_task
 
 from cases import notifications, outbox, periodic
+from cases.api import evidence
 from cases.choices import CaseStatus
 
 # The scans import the services' building blocks, which import this module: import them when a task runs.
@@ -71,6 +72,14 @@ def relay_outbox(period: float | None = None) -> dict[str, int]:
     result["job_runs_purged"] = periodic.purge()
     result["idempotency_records_purged"] = purge_idempotency_records()
     return result
+
+
+@shared_task(name="cases.sweep_evidence", acks_late=True)
+def sweep_evidence(period: float | None = None) -> dict[str, int]:
+    """Remove evidence files crashed uploads left: received but never recorded, or without an attachment row."""
+    if period and not periodic.claim("sweep_evidence", period):
+        return {"skipped": 1}
+    return evidence.sweep()
 
 
 def purge_idempotency_records() -> int:

@@ -239,6 +239,10 @@ RIGHTSGUARD_OUTBOX_RELAY_SECONDS = env.float("RIGHTSGUARD_OUTBOX_RELAY_SECONDS",
 RIGHTSGUARD_OUTBOX_RELAY_AFTER_SECONDS = env.float("RIGHTSGUARD_OUTBOX_RELAY_AFTER_SECONDS", default=60)
 # A job published this long ago whose task never finished is published again (tasks are idempotent).
 RIGHTSGUARD_OUTBOX_REDELIVER_SECONDS = env.float("RIGHTSGUARD_OUTBOX_REDELIVER_SECONDS", default=900)
+# How often beat sweeps evidence storage, and how old a received file never recorded, or an evidence file without an
+# attachment row, must be before the sweep removes it (cases/api/evidence.py).
+RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS = env.float("RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS", default=15 * 60)
+RIGHTSGUARD_EVIDENCE_STALE_SECONDS = env.float("RIGHTSGUARD_EVIDENCE_STALE_SECONDS", default=60 * 60)
 # Each entry passes its period: the task claims the period in the database first, so a second beat (started by
 # mistake, or an old one during a deployment) cannot run a job twice in one period.
 CELERY_BEAT_SCHEDULE = {
@@ -265,6 +269,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": RIGHTSGUARD_OUTBOX_RELAY_SECONDS,
         "kwargs": {"period": RIGHTSGUARD_OUTBOX_RELAY_SECONDS},
         "options": {"expires": RIGHTSGUARD_OUTBOX_RELAY_SECONDS},
+    },
+    # Evidence files a killed upload left: received and never recorded, or renamed but never committed.
+    "sweep-evidence": {
+        "task": "cases.sweep_evidence",
+        "schedule": RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS,
+        "kwargs": {"period": RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS},
+        "options": {"expires": RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS},
     },
 }
 # Hours an Idempotency-Key's first answer is kept for replay.

@@ -5,8 +5,8 @@ Independent of DRF so the browser UI can use the same checks::
     stored = validate_and_store(request.FILES["file"], case=case)   # raises ValidationError({"file": ...})
     try:
         services.record_attachment(case=case, by=user, **stored.attachment_fields(), description=...)
-    except Exception:
-        discard(stored)   # the metadata was not recorded, so the file must not stay behind
+    except BaseException:
+        discard(stored)   # not recorded: the received file must not stay behind
         raise
 
 Rules: the content type is decided by the file's first bytes (magic numbers), never by its name or the
@@ -16,7 +16,7 @@ then proves it by the file's structure (``cases/api/structure.py``: PDFs open st
 MP4 boxes cover the file exactly) after the configured malware scanner, if any, found nothing in it
 (``cases/malware.py``). The size is capped by ``RIGHTSGUARD_MAX_UPLOAD_BYTES`` (25 MiB by default)
 and, when the case is given, by the room left under ``RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES`` (500 MiB per case by
-default), both while the file is received; files are written under ``MEDIA_ROOT/evidence`` with a random name.
+default), both while the file is received; files are kept under ``MEDIA_ROOT/evidence`` with a random name.
 
 JPEG and PNG images are decoded and re-encoded before they are kept: the EXIF orientation is applied to the
 pixels, then all metadata (EXIF with GPS positions, XMP, comments, PNG text chunks) is dropped, and an embedded
@@ -24,17 +24,53 @@ colour profile is converted to sRGB so the picture looks the same without it. Im
 ``RIGHTSGUARD_MAX_IMAGE_PIXELS`` (60 megapixels by default) are refused before any pixel is decoded, as are
 images that do not decode completely and animated PNGs. Of a multi-picture JPEG (MPO) the primary picture is
 kept. The stored size and SHA-256 are those of the file as stored.
+
+Storage and crashes. A file is received into ``MEDIA_ROOT/evidence/.incoming/<random>.part`` (the same file system
+as the evidence, so the final rename is atomic; nothing there is ever served, as downloads go through an
+attachment row and ``path_of`` only knows final names), and checked, scanned and re-encoded there. It gets its
+final name ``MEDIA_ROOT/evidence/<stored_name>`` inside the transaction that records its attachment, as that
+transaction's last step (``Installation``, run by ``services.record_attachment``): the file, flushed to disk when
+it was received, is renamed, the directory is flushed, then the transaction commits. The database commit is the one
+moment the upload happens; a process killed at any point before it leaves no row, and a file no row refers to:
+
+- killed while receiving, checking or re-encoding: a stale ``.part`` file (for an image, possibly still with its
+  metadata);
+- killed after the rename, before the commit: an evidence file without an attachment row (an orphan), already
+  checked and re-encoded;
+- killed after the commit: the row and its file, both durable (the rename was flushed before the commit).
+
+A row therefore never refers to a missing file. Renaming after the commit (``transaction.on_commit``) would leave
+exactly that when the process dies, or the rename fails, between the two. ``sweep`` (Celery beat every 15 minutes,
+also ``manage.py sweep_evidence``) removes ``.part`` files and orphans once they are older than
+``RIGHTSGUARD_EVIDENCE_STALE_SECONDS`` (an hour by default), so an upload still in progress is never touched: the
+rename stamps the file's modification time. An exception (not a kill) cleans up at once: the received file, and
+the renamed file when its transaction rolled back; only when the commit itself fails is the file left to the sweep,
+as whether it committed is then unknown (as it is when the recording transaction is part of a larger one, the
+Idempotency-Key's, that fails after it).
+
+A retried API request with the same ``Idempotency-Key`` (``attempt``) receives into the same ``.part`` name as the
+attempt before it, and replaces what a killed attempt left there, so a retry does not keep a second copy of what an
+earlier attempt was receiving; only one request with a key runs at a time (``cases/api/idempotency.py``), and one
+that committed is replayed, not re-run. (An orphan of an attempt killed between rename and commit waits for the
+sweep.)
+
+The per-case cap is exact only under the case's row lock: ``services.record_attachment`` checks the room again
+(``ensure_room``) after locking the case, in the transaction that records the attachment, so concurrent uploads
+to one case can never together exceed it. The check while receiving only refuses early.
 """
 
 import contextlib
 import errno
 import hashlib
 import io
+import logging
 import os
+import re
 import unicodedata
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -42,6 +78,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from PIL import Image, ImageCms, ImageOps
@@ -53,11 +90,18 @@ from cases.models import Attachment, Case
 DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 DEFAULT_MAX_CASE_EVIDENCE_BYTES = 500 * 1024 * 1024
 DEFAULT_MAX_IMAGE_PIXELS = 60_000_000
+DEFAULT_STALE_SECONDS = 60 * 60
+# Received files wait here, in the evidence directory's file system, until they are recorded.
+INCOMING = ".incoming"
+_INCOMING_NAME = re.compile(r"[0-9a-f]{32}(?:[0-9a-f]{32})?\.part")
+_STORED_NAME = re.compile(r"[0-9a-f]{32}")
 JPEG_QUALITY = 92
 # The longest signature checked below is the 12-byte ISO base-media header.
 _SNIFF_BYTES = 32
 
 ALLOWED_CONTENT_TYPES = ("image/jpeg", "image/png", "application/pdf", "video/mp4")
+
+logger = logging.getLogger(__name__)
 
 
 class Upload(Protocol):
@@ -71,11 +115,19 @@ class Upload(Protocol):
 
 @dataclass(frozen=True)
 class StoredFile:
+    """A received and checked file, waiting under ``incoming`` until its attachment is recorded."""
+
     stored_name: str
     original_name: str
     content_type: str
     size: int
     sha256: str
+    incoming: str
+
+    @property
+    def path(self) -> Path:
+        """Where the file waits (``Installation`` moves it to ``path_of(stored_name)``)."""
+        return incoming_path(self.incoming)
 
     def attachment_fields(self) -> dict[str, Any]:
         """Keyword arguments for ``services.record_attachment``."""
@@ -85,6 +137,7 @@ class StoredFile:
             "content_type": self.content_type,
             "size": self.size,
             "sha256": self.sha256,
+            "incoming": self.incoming,
         }
 
 
@@ -100,6 +153,11 @@ def max_image_pixels() -> int:
     return int(getattr(settings, "RIGHTSGUARD_MAX_IMAGE_PIXELS", DEFAULT_MAX_IMAGE_PIXELS))
 
 
+def stale_after() -> timedelta:
+    """How old a received or orphaned file must be before the sweep removes it."""
+    return timedelta(seconds=float(getattr(settings, "RIGHTSGUARD_EVIDENCE_STALE_SECONDS", DEFAULT_STALE_SECONDS)))
+
+
 def case_evidence_bytes(case: Case) -> int:
     """The total size of the evidence a case already holds."""
     return Attachment.objects.filter(case=case).aggregate(total=Sum("size"))["total"] or 0
@@ -109,11 +167,22 @@ def evidence_dir() -> Path:
     return Path(settings.MEDIA_ROOT) / "evidence"
 
 
+def incoming_dir() -> Path:
+    return evidence_dir() / INCOMING
+
+
 def path_of(stored_name: str) -> Path:
     """Where a stored file lives. Stored names are generated here (hex), so they never contain a separator."""
     if not stored_name or not all(c in "0123456789abcdef" for c in stored_name):
         raise ValueError(f"not a stored evidence name: {stored_name!r}")
     return evidence_dir() / stored_name
+
+
+def incoming_path(name: str) -> Path:
+    """Where a received file waits. Its name is generated here too: hex and ``.part``."""
+    if not _INCOMING_NAME.fullmatch(name):
+        raise ValueError(f"not a received evidence name: {name!r}")
+    return incoming_dir() / name
 
 
 def sniff_content_type(head: bytes) -> str | None:
@@ -322,12 +391,15 @@ def checked_content_type(path: Path, head: bytes) -> str:
     return content_type
 
 
-def validate_and_store(uploaded_file: Upload, case: Case | None = None) -> StoredFile:
-    """Check the upload's size and content type and write it to evidence storage.
+def validate_and_store(uploaded_file: Upload, case: Case | None = None, *, attempt: str | None = None) -> StoredFile:
+    """Check the upload's size and content type and receive it into evidence storage, under ``.incoming`` until
+    ``services.record_attachment`` records it and gives it its final name (module docstring).
 
     With a ``case``, the file must also fit in the room the case has left under
-    ``RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES``. JPEG and PNG images are stored re-encoded without metadata (see the
-    module docstring).
+    ``RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES`` (checked again, exactly, when it is recorded). JPEG and PNG images are
+    kept re-encoded without metadata (see the module docstring). ``attempt`` names a request that may be retried
+    (the user and the ``Idempotency-Key``): its retries receive into the same place, replacing what an attempt
+    killed on the way left there.
 
     Raises ``ValidationError({"file": …})`` (codes ``file_empty``, ``file_too_large``, ``case_evidence_full``,
     those of ``checked_content_type``, ``image_too_large``, ``image_invalid``, ``image_animated``) and leaves nothing
@@ -345,14 +417,17 @@ def validate_and_store(uploaded_file: Upload, case: Case | None = None) -> Store
 
     if uploaded_file.size is not None and uploaded_file.size > limit:
         raise refusal(uploaded_file.size)
-    directory = evidence_dir()
-    directory.mkdir(parents=True, exist_ok=True)
     stored_name = uuid.uuid4().hex
-    path = directory / stored_name
+    incoming = (hashlib.sha256(attempt.encode()).hexdigest() if attempt else uuid.uuid4().hex) + ".part"
+    path = incoming_path(incoming)
     digest = hashlib.sha256()
     size = 0
     head = b""
     try:
+        path.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
+        if attempt:
+            # Left by an earlier attempt of this request that was killed; no other attempt runs now.
+            path.unlink(missing_ok=True)
         # O_EXCL: a generated name never overwrites anything, even in the astronomically unlikely collision.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
         with os.fdopen(fd, "wb") as out:
@@ -373,16 +448,16 @@ def validate_and_store(uploaded_file: Upload, case: Case | None = None) -> Store
             if room is not None and size > room.left:
                 raise room.full()
             digest = hashlib.sha256(clean)
-            # The same file, rewritten in place: what is kept is only the re-encoded picture.
-            with path.open("wb") as out:
-                out.write(clean)
+            _rewrite(path, clean)
+        # Flushed now, outside the transaction that records it, so the case stays locked only for the rename.
+        _fsync(path)
     except OSError as exc:
-        path.unlink(missing_ok=True)
+        _remove(path)
         if exc.errno in _DISK_FULL:
             raise StorageFull from exc
         raise
     except BaseException:
-        path.unlink(missing_ok=True)
+        _remove(path)
         raise
     return StoredFile(
         stored_name=stored_name,
@@ -390,14 +465,143 @@ def validate_and_store(uploaded_file: Upload, case: Case | None = None) -> Store
         content_type=content_type,
         size=size,
         sha256=digest.hexdigest(),
+        incoming=incoming,
     )
 
 
+def _rewrite(path: Path, content: bytes) -> None:
+    """The same received file, rewritten in place: what is kept is only the re-encoded picture."""
+    with path.open("wb") as out:
+        out.write(content)
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def ensure_room(case: Case, size: int) -> None:
+    """Refuse ``size`` more bytes of evidence for ``case`` (``case_evidence_full``) if they do not fit under its cap.
+
+    Exact only while the case's row is locked, as in ``services.record_attachment``; without the lock a concurrent
+    upload may be recording a file at the same moment.
+    """
+    room = _CaseRoom(used=case_evidence_bytes(case), limit=max_case_evidence_bytes())
+    if size > room.left:
+        raise room.full()
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file (or a directory's entries) to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Installation:
+    """Giving one received file its final name, as the last step of the transaction that records its attachment, so
+    the row commits only with its file in place and a crash before the commit leaves at most a file without a row
+    (module docstring). ``services.record_attachment`` runs it, and undoes it if the transaction rolls back."""
+
+    incoming: str
+    stored_name: str
+    renamed: bool = False
+
+    def run(self) -> None:
+        """Rename the file (flushed when it was received) and flush the directory, so a committed row never
+        outlives its file.
+
+        Raises ``StorageFull`` when the disk turns out to be full only now (a flush can report it).
+        """
+        source, target = incoming_path(self.incoming), path_of(self.stored_name)
+        try:
+            # The sweep measures an orphan's age from here: a file renamed a moment ago is never taken for one.
+            os.utime(source)
+            # Never replaces an evidence file: the attachment row, inserted first, has a unique stored name.
+            os.replace(source, target)
+            self.renamed = True
+            _fsync(target.parent)
+        except OSError as exc:
+            if exc.errno in _DISK_FULL:
+                raise StorageFull from exc
+            raise
+
+    def undo(self) -> None:
+        """The transaction rolled back: remove the received file, and the final one only if this renamed it (a
+        refused second record of the same file must not take the first one's)."""
+        _remove(incoming_path(self.incoming), *([path_of(self.stored_name)] if self.renamed else []))
+
+
 def discard(stored: StoredFile) -> None:
-    """Remove a stored file whose metadata could not be recorded."""
-    path_of(stored.stored_name).unlink(missing_ok=True)
+    """Remove a received file that was not recorded. A recorded one has its final name, which this never touches."""
+    _remove(stored.path)
 
 
 def open_stored(stored_name: str) -> BinaryIO:
     """Open a stored evidence file for reading (raises ``FileNotFoundError`` if it is gone)."""
     return path_of(stored_name).open("rb")
+
+
+def _entries(directory: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    """The regular files directly in ``directory`` with their status (none if it does not exist)."""
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_file(follow_symlinks=False):
+                yield Path(entry.path), entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        path.unlink()
+    except FileNotFoundError:  # a sweep running at the same time took it
+        return False
+    return True
+
+
+_SWEEP_BATCH = 1000
+
+
+def sweep(*, now: datetime | None = None, older_than: timedelta | None = None) -> dict[str, int]:
+    """Remove what crashed or killed uploads left in evidence storage: received files never recorded, and evidence
+    files no attachment row refers to, once older than ``older_than`` (``RIGHTSGUARD_EVIDENCE_STALE_SECONDS``), so
+    an upload in progress is never touched. Only names this module generates are removed. Idempotent; returns and
+    logs the counts."""
+    cutoff = ((now or timezone.now()) - (older_than if older_than is not None else stale_after())).timestamp()
+    result = {"incoming_removed": 0, "orphans_removed": 0, "bytes_removed": 0}
+    for path, status in _entries(incoming_dir()):
+        if _INCOMING_NAME.fullmatch(path.name) and status.st_mtime < cutoff and _unlink(path):
+            result["incoming_removed"] += 1
+            result["bytes_removed"] += status.st_size
+    candidates = {
+        path.name: (path, status)
+        for path, status in _entries(evidence_dir())
+        if _STORED_NAME.fullmatch(path.name) and status.st_mtime < cutoff
+    }
+    names = sorted(candidates)
+    for start in range(0, len(names), _SWEEP_BATCH):
+        batch = names[start : start + _SWEEP_BATCH]
+        recorded = set(Attachment.objects.filter(stored_name__in=batch).values_list("stored_name", flat=True))
+        for name in batch:
+            path, status = candidates[name]
+            if name not in recorded and _unlink(path):
+                result["orphans_removed"] += 1
+                result["bytes_removed"] += status.st_size
+    removed = result["incoming_removed"] + result["orphans_removed"]
+    logger.log(
+        logging.WARNING if removed else logging.INFO,
+        "Evidence sweep: removed %d received file(s) never recorded and %d evidence file(s) without an attachment "
+        "(%d bytes)",
+        result["incoming_removed"],
+        result["orphans_removed"],
+        result["bytes_removed"],
+    )
+    return result

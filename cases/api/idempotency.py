@@ -77,6 +77,14 @@ def _key_of(request: Request) -> str | None:
     return key
 
 
+def attempt_of(request: Request) -> str | None:
+    """What a request shares with its retries (the user and the ``Idempotency-Key``), or None without a key.
+    Inside an ``@idempotent`` handler only one request with a given key runs at a time: its record is claimed
+    first, and the claim is held until the handler's transaction ends."""
+    key = request.headers.get(HEADER)
+    return f"{request.user.pk}:{key}" if key else None
+
+
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     if record.request_hash != fingerprint:
         return Response(

@@ -31,7 +31,7 @@ from cases.api import evidence
 from cases.api import serializers as s
 from cases.api.authentication import ApiTokenAuthentication
 from cases.api.filters import CaseFilter, CaseOrdering, FlagFilter, NotificationFilter
-from cases.api.idempotency import idempotent
+from cases.api.idempotency import attempt_of, idempotent
 from cases.api.pagination import (
     CasePagination,
     EventPagination,
@@ -647,18 +647,19 @@ class AttachmentListView(CaseScoped):
         fields = validated(s.AttachmentUploadSerializer, request)
         case = self.case
         try:
-            stored = evidence.validate_and_store(fields["file"], case=case)
+            stored = evidence.validate_and_store(fields["file"], case=case, attempt=attempt_of(request))
+            try:
+                attachment = services.record_attachment(
+                    case=case, by=request.user, description=fields.get("description", ""), **stored.attachment_fields()
+                )
+            except BaseException:
+                # Still inside the Idempotency-Key's claim: a retry cannot be receiving into the same place yet.
+                evidence.discard(stored)
+                raise
         except evidence.StorageFull as exc:
             return Response({"code": exc.code, "detail": str(exc)}, status=507)
         except evidence.ScanUnavailable as exc:
             return Response({"code": exc.code, "detail": str(exc)}, status=503)
-        try:
-            attachment = services.record_attachment(
-                case=case, by=request.user, description=fields.get("description", ""), **stored.attachment_fields()
-            )
-        except BaseException:
-            evidence.discard(stored)
-            raise
         return Response(s.AttachmentSerializer(attachment, context=self.context()).data, status=201)
 
 

@@ -30,14 +30,6 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             stored = evidence.validate_and_store(form.cleaned_data["file"], case=case)
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        except evidence.StorageFull as exc:
-            form.add_error("file", str(exc))
-        except evidence.ScanUnavailable as exc:
-            form.add_error("file", str(exc))
-            status = 503
-        else:
             try:
                 attachment = services.record_attachment(
                     case=case,
@@ -46,9 +38,17 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
                     **stored.attachment_fields(),
                 )
             except BaseException:
-                # Nothing recorded means nothing kept: no orphaned file on disk.
+                # Nothing recorded means nothing kept: no received file left on disk.
                 evidence.discard(stored)
                 raise
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        except evidence.StorageFull as exc:
+            form.add_error("file", str(exc))
+        except evidence.ScanUnavailable as exc:
+            form.add_error("file", str(exc))
+            status = 503
+        else:
             if wants_json:
                 return JsonResponse({"id": attachment.pk, "name": attachment.original_name, "size": attachment.size})
             messages.success(request, _("Evidence “%(name)s” added.") % {"name": attachment.original_name})

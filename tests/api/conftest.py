@@ -61,8 +61,9 @@ def upload(content: bytes = JPEG, name: str = "scene.jpg", content_type: str = "
 
 
 def stored_files() -> set[str]:
+    """Every file in evidence storage, received ones (``.incoming/…``) included, by its path there."""
     directory = evidence.evidence_dir()
-    return {p.name for p in directory.iterdir()} if directory.exists() else set()
+    return {str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file()}
 
 
 def evidence_path(attachment: Attachment) -> Path:

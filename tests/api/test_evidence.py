@@ -208,7 +208,7 @@ def test_a_file_missing_from_storage_is_a_404(world, api):
     case = case_in(world, S.INTAKE)
     stored = evidence.validate_and_store(upload())
     attachment = services.record_attachment(case=case, by=world.officer, **stored.attachment_fields())
-    evidence.discard(stored)
+    evidence.path_of(attachment.stored_name).unlink()
     response = api("officer").get(f"/api/v1/cases/{case.pk}/attachments/{attachment.pk}/download/")
     assert response.status_code == 404
 

@@ -301,7 +301,8 @@ def test_a_full_evidence_disk_refuses_the_upload_cleanly_and_leaves_nothing_behi
     case = created.json()
     pdf = pdf_document(700 * 1024)
     evidence = stack.media / "evidence"
-    before_files = sorted(p.name for p in evidence.iterdir()) if evidence.exists() else []
+    # Files only: evidence/.incoming holds uploads being received, never evidence.
+    before_files = sorted(p.name for p in evidence.iterdir() if p.is_file()) if evidence.exists() else []
     stack.mount_small_media("1m")
     try:
         first = officer.post(f"/cases/{case['id']}/attachments/", files={"file": ("a.pdf", pdf, "application/pdf")})
@@ -309,19 +310,22 @@ def test_a_full_evidence_disk_refuses_the_upload_cleanly_and_leaves_nothing_behi
         second = officer.post(f"/cases/{case['id']}/attachments/", files={"file": ("b.pdf", pdf, "application/pdf")})
         assert second.status_code == 507, second.text
         assert second.json()["code"] == "storage_full"
-        files = sorted(p.name for p in (stack.media / "evidence").iterdir())
+        files = sorted(p.name for p in (stack.media / "evidence").iterdir() if p.is_file())
         rows = stack.sql("SELECT stored_name, sha256 FROM cases_attachment WHERE case_id = %s", case["id"])
         assert files == [rows[0][0]]  # the refused upload left no file and no row
+        assert list((stack.media / "evidence" / ".incoming").iterdir()) == []  # nor a received part
         assert len(rows) == 1
         stack.accepted.append({"reference": case["reference"], "sha256": [rows[0][1]], "submitted": False})
     finally:
         # Keep the stored file for the ledger: copy it off the small disk.
-        kept = {p.name: p.read_bytes() for p in (stack.media / "evidence").iterdir()}
+        kept = {p.name: p.read_bytes() for p in (stack.media / "evidence").iterdir() if p.is_file()}
         stack.unmount_media()
         (stack.media / "evidence").mkdir(exist_ok=True)
         for name, content in kept.items():
             (stack.media / "evidence" / name).write_bytes(content)
-    assert sorted(p.name for p in (stack.media / "evidence").iterdir()) == sorted(before_files + list(kept))
+    assert sorted(p.name for p in (stack.media / "evidence").iterdir() if p.is_file()) == sorted(
+        before_files + list(kept)
+    )
     print_figures("disk-full", {"accepted": 1, "refused": 1, "orphan_files": 0, "orphan_rows": 0})
 
 

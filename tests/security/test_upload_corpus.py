@@ -777,10 +777,11 @@ def test_any_name_is_stored_under_a_generated_name_and_shown_cleaned(
     attachment = channel.assert_accepted(channel.send(JPEG, name, "image/jpeg", plain_name=plain))
     assert attachment.original_name == display
     assert_stored_as_recorded(attachment, media)
-    # Nothing was written anywhere but the one generated file.
+    # Nothing was written anywhere but the one generated file (received under .incoming, which it has left).
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
         "media",
         "media/evidence",
+        "media/evidence/.incoming",
         f"media/evidence/{attachment.stored_name}",
     ]
     event = CaseEvent.objects.filter(case=case).latest("id")

@@ -18,7 +18,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--since", help="Only cases created at or after this ISO time.")
+        parser.add_argument(
+            "--since",
+            help="Only cases created at or after this ISO time, and evidence uploaded or files stored since then.",
+        )
         parser.add_argument("--accepted", type=Path, help="JSON lines of accepted submissions to look for.")
         parser.add_argument(
             "--no-notifications", action="store_true", help="Skip the recipients and e-mail checks (for old history)."
