@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "accounts",
     "cases",
+    "demo",
 ]
 
 MIDDLEWARE = [

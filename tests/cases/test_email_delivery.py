@@ -17,9 +17,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases import notifications, services, tasks
-from cases.demo import ensure_admin_group
 from cases.ledger import reconcile
 from cases.models import Case, CaseEvent, Notification, OutboxMessage
+from demo.organisation import ensure_admin_group
 from tests.factories import draft
 
 SUPERVISOR_MAIL = "county_supervisor@police.example"

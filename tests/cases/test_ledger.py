@@ -15,12 +15,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from cases import demo, services
+from cases import services
 from cases.choices import OPEN_STATUSES, CaseStatus, Disposition, EventKind
 from cases.exceptions import IllegalTransition, StaleVersion
 from cases.ledger import reconcile
 from cases.models import Case, CaseEvent, Suspect
 from cases.workflow import TRANSITIONS, actions_from, reachable_statuses
+from demo.seed import seed
 from tests.factories import World, draft
 
 pytestmark = pytest.mark.django_db
@@ -288,7 +289,7 @@ def test_random_histories_reconcile(world):
 
 def test_the_demo_data_reconciles_clean(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        demo.seed(demo=True, log=lambda _line: None)
+        seed(demo=True, log=lambda _line: None)
     # The demo has a draft its filer withdrew, the history the ledger used to reject.
     withdrawn_drafts = Case.objects.filter(
         events__kind=EventKind.TRANSITION, events__action="withdraw", events__from_status=CaseStatus.DRAFT

@@ -23,10 +23,10 @@ from django.test.utils import CaptureQueriesContext
 from accounts import services as account_services
 from accounts.models import OrgUnit, Role, User
 from accounts.selectors import actor_for
-from cases import demo
 from cases.choices import CaseStatus
 from cases.models import Case
 from cases.queue import QueueFilters, queue_page
+from demo.seed import seed
 
 GENERATED = 2000
 COPIES = 15  # 32,000 cases in all
@@ -90,7 +90,7 @@ EXPECTED = {
 
 
 def test_queue_pages_read_the_queue_index_and_text_search_the_trigram_indexes(postgres_only, db):
-    demo.seed(cases=GENERATED, demo=False, log=lambda message: None)
+    seed(cases=GENERATED, demo=False, log=lambda message: None)
     multiply_cases(COPIES)
     ministry = account_services.create_user(username="ministry_supervisor", password=None)
     root = OrgUnit.objects.get(parent__isnull=True)

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.choices import CaseStatus
-from cases.demo import ensure_admin_group
 from cases.models import Case, CaseEvent, Notification
+from demo.organisation import ensure_admin_group
 from tests.factories import World, case_in
 
 S = CaseStatus

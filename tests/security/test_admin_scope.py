@@ -31,8 +31,8 @@ from accounts import scope, services, tokens
 from accounts.models import AccountAudit, AccountChange, Membership, OrgUnit, Role, User
 from cases import services as case_services
 from cases.choices import CaseStatus
-from cases.demo import ensure_admin_group
 from cases.models import Case, StageLimit
+from demo.organisation import ensure_admin_group
 from tests.api.conftest import token_client
 from tests.factories import PASSWORD, World, case_in, complete_details, member
 

@@ -18,7 +18,7 @@ from accounts import mfa
 from accounts.models import User
 from cases import services as case_services
 from cases.choices import CaseStatus
-from cases.demo import ensure_admin_group
+from demo.organisation import ensure_admin_group
 from tests.factories import PASSWORD, case_in
 
 SETUP = "/accounts/mfa/setup/"

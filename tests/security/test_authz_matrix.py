@@ -34,9 +34,9 @@ from accounts.models import AccountAudit, ApiToken, Membership, OrgUnit, Role, S
 from cases import services
 from cases.api import evidence
 from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind, Track
-from cases.demo import ensure_admin_group
 from cases.forms import DispositionForm, OfficerForm, SupervisorFactsForm, SupportMeasureForm, SuspectForm
 from cases.models import Case, Flag, Notification, ReportExport, StageLimit
+from demo.organisation import ensure_admin_group
 from tests.api.conftest import PDF, stored_files, token_client, upload
 from tests.api.test_matrix import ENDPOINTS as API_MATRIX_ENDPOINTS
 from tests.api.test_matrix import EXPECTED as API_MATRIX_EXPECTED

@@ -5,7 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases import demo
+from demo.generator import DEFAULT_BATCH_SIZE, DEFAULT_SEED
+from demo.seed import seed
 
 
 class Command(BaseCommand):
@@ -16,14 +17,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--cases", type=int, default=0, help="Synthetic cases to add (default 0).")
-        parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="Random seed for the synthetic cases.")
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="Random seed for the synthetic cases.")
         parser.add_argument(
             "--no-demo", action="store_true", help="Skip the demo cases; units and accounts are still ensured."
         )
         parser.add_argument(
             "--batch-size",
             type=int,
-            default=demo.DEFAULT_BATCH_SIZE,
+            default=DEFAULT_BATCH_SIZE,
             help="Synthetic cases written per transaction.",
         )
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
             raise CommandError("--cases must be zero or more.")
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
-        demo.seed(
+        seed(
             cases=options["cases"],
             seed_value=options["seed"],
             demo=not options["no_demo"],

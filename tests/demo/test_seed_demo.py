@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import Membership, OrgLevel, OrgUnit, Role, User
-from cases import demo, services
+from cases import services
 from cases.choices import (
     DISPOSITION_RANK,
     FINAL_DISPOSITIONS,
@@ -34,10 +34,11 @@ from cases.models import (
     Suspect,
 )
 from cases.workflow import TRANSITIONS
+from demo.organisation import ADMIN_GROUP, DEMO_ACCOUNTS, DEMO_OFFICERS, DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-DEMO_USERNAMES = [a.username for a in demo.DEMO_ACCOUNTS]
+DEMO_USERNAMES = [a.username for a in DEMO_ACCOUNTS]
 REFERENCE = re.compile(r"RG-(\d{4})-(\d{6})")
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
@@ -59,7 +60,7 @@ def counts() -> dict[str, int]:
 
 
 def demo_cases() -> list[Case]:
-    return list(Case.objects.filter(filed_by__username__in=demo.DEMO_OFFICERS))
+    return list(Case.objects.filter(filed_by__username__in=DEMO_OFFICERS))
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ def test_running_twice_changes_nothing_and_keeps_the_demo_password():
     assert "already present" in output
     for username in DEMO_USERNAMES:
         user = User.objects.get(username=username)
-        assert user.check_password(demo.DEMO_PASSWORD), username
+        assert user.check_password(DEMO_PASSWORD), username
         assert user.is_active
 
 
@@ -141,7 +142,7 @@ def test_demo_admin_is_staff_but_not_superuser_and_in_the_group():
     admin = User.objects.get(username="admin")
     assert admin.is_staff
     assert not admin.is_superuser
-    assert admin.groups.filter(name=demo.ADMIN_GROUP).exists()
+    assert admin.groups.filter(name=ADMIN_GROUP).exists()
     assert admin.has_perm("cases.view_case")
     assert admin.has_perm("cases.view_caseevent")
     assert admin.has_perm("accounts.view_orgunit")

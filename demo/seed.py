@@ -1,0 +1,34 @@
+"""What ``manage.py seed_demo`` does: ensure the tree and accounts, play the demo cases, add synthetic ones."""
+
+from demo.generator import DEFAULT_BATCH_SIZE, DEFAULT_SEED, Log, generate_cases
+from demo.organisation import ensure_demo_accounts, ensure_org_tree
+from demo.stories import seed_demo_cases
+
+
+def seed(
+    *,
+    cases: int = 0,
+    seed_value: int = DEFAULT_SEED,
+    demo: bool = True,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    log: Log = print,
+) -> None:
+    """Everything but the synthetic cases is idempotent: a second run finds what the first created and leaves it."""
+    units, new_units = ensure_org_tree()
+    log(f"Organisation units: {new_units} created, {len(units) - new_units} already present.")
+    users, new_users = ensure_demo_accounts(units)
+    existing = len(users) - new_users
+    kept = ", passwords left unchanged" if existing else ""
+    log(f"Demo accounts: {new_users} created, {existing} already present{kept}.")
+    if demo:
+        played = seed_demo_cases(units, users)
+        if played:
+            log(f"Demo cases: {played} created.")
+        else:
+            log("Demo cases: already present, left unchanged.")
+    else:
+        log("Demo cases: skipped (--no-demo).")
+    if cases:
+        log(f"Generating {cases:,} synthetic cases (seed {seed_value}, batches of {batch_size:,})...")
+        result = generate_cases(cases, seed=seed_value, batch_size=batch_size, log=log)
+        log(f"Added {result.cases:,} synthetic cases in {result.seconds:.1f} s ({result.rate:,.0f} cases/s).")
