@@ -42,8 +42,8 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	DJANGO_DEBUG=1 $(PY) manage.py check
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/bandit -q -r accounts cases rightsguard -x '*/migrations/*' --severity-level high
-	$(VENV)/bin/semgrep scan --config .semgrep/rules.yml --metrics=off --error --quiet --disable-version-check accounts cases rightsguard
+	$(VENV)/bin/bandit -q -r accounts cases demo rightsguard -x '*/migrations/*' --severity-level high
+	$(VENV)/bin/semgrep scan --config .semgrep/rules.yml --metrics=off --error --quiet --disable-version-check accounts cases demo rightsguard
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
