@@ -29,6 +29,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import mfa, scope, services, tokens
 from accounts.models import AccountAudit, ApiToken, Membership, OrgUnit, Role, User
+from rightsguard.admin_lookups import DeclaredLookupsOnly
 
 # What only a superuser may change on an account; other administrators see these read-only.
 PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
@@ -39,7 +40,7 @@ def _role_choices(user: User) -> list[tuple[str, str]]:
     return [*BLANK_CHOICE_DASH, *((role, Role(role).label) for role in scope.grantable_roles(user))]
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class ScopedAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     """Model permissions open a page; ``administered`` (a queryset of accounts/scope.py) decides which rows it has."""
 
     def administered(self, user: User) -> QuerySet:
@@ -187,7 +188,10 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
             setattr(obj, name, getattr(stored, name))
         details = [name for name in form.changed_data if name not in ("is_active", "password", *PRIVILEGE_FIELDS)]
         if details:
-            obj.save(update_fields=details)
+            # Through the service: a new e-mail address (where second-factor notices go) is audited.
+            services.update_user_details(
+                user=obj, changes={name: getattr(obj, name) for name in details}, by=request.user
+            )
         if "is_active" in form.changed_data:
             if form.cleaned_data["is_active"]:
                 services.reactivate_user(user=obj, by=request.user)
@@ -356,7 +360,7 @@ class MembershipAdmin(ScopedAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     """Terminals' tokens, to see and revoke; they are issued only by logging in, and their keys are not kept."""
 
     list_display = ("user", "name", "created_at", "last_used_at", "expires_at", "mfa_verified")
@@ -388,7 +392,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccountAudit)
-class AccountAuditAdmin(admin.ModelAdmin):
+class AccountAuditAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     """Append-only: nobody adds, changes or deletes a record here (the services write them)."""
 
     list_display = ("at", "actor", "subject", "action", "unit", "role", "before", "after")
@@ -421,7 +425,7 @@ class AccountAuditAdmin(admin.ModelAdmin):
 # --- Third-party records about accounts ------------------------------------------------------------------------
 
 
-class SuperuserChangesAdmin:
+class SuperuserChangesAdmin(DeclaredLookupsOnly):
     """Mixed into a third-party ModelAdmin: superusers change the records; other staff (with the view permission)
     see those of the accounts they administer (``account_field`` names the account: a user or a username)."""
 
@@ -475,7 +479,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(BaseGroupAdmin):
+class GroupAdmin(DeclaredLookupsOnly, BaseGroupAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser and super().has_add_permission(request)
 

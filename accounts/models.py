@@ -161,6 +161,8 @@ class AccountChange(models.TextChoices):
     DEACTIVATED = "deactivated", _("Account deactivated")
     REACTIVATED = "reactivated", _("Account reactivated")
     PRIVILEGES_CHANGED = "privileges_changed", _("Staff status, superuser status, groups or permissions changed")
+    # Second-factor notices go to this address: whoever changes it can hide a change of the second factor.
+    EMAIL_CHANGED = "email_changed", _("E-mail address changed")
 
 
 class AccountAudit(models.Model):

@@ -3,19 +3,24 @@
 An administrator (a membership with role ``admin``) administers
 
 - the units of their subtrees (the unit of the membership and everything below it);
-- the accounts whose every membership lies in those subtrees: never their own account (nobody changes their own
-  standing), never a superuser's, never one that holds a role anywhere else (whoever could set its password would
-  gain that role), never one without memberships (only superusers reach those);
+- the accounts whose every membership lies strictly below them: in a unit under one of their administrator
+  units, or at such a unit itself with a lower role than administrator. So never their own account (nobody changes
+  their own standing), never a fellow administrator of their unit or of a unit above (a peer or a superior cannot be
+  locked out, reset or stripped of their role by an equal), never a superuser's, never one that holds a role
+  anywhere else (whoever could set its password would gain that role), never one without memberships (only
+  superusers reach those);
 
-and may grant, at a unit they administer, any role up to the highest they hold there. Staff status, superuser
-status, groups and permissions are for superusers alone; superusers administer everything. The settings every
-unit shares (the stage time limits) belong to the administrators of the whole tree (a unit without a parent).
+and may grant only what leaves the account strictly below them: at a unit under one of their administrator units
+any role up to administrator, at their administrator unit itself only the lower roles (no new peers). Staff
+status, superuser status, groups and permissions are for superusers alone; superusers administer everything. The
+settings every unit shares (the stage time limits) belong to the administrators of the whole tree (a unit without
+a parent).
 
 The querysets are the rule; the predicates ask them about one object, so a list, a form's choices, an object
 check and a service cannot disagree.
 """
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import ROLE_ORDER, Membership, OrgUnit, Role, User
 from accounts.selectors import actor_for, path_prefix_q
@@ -42,6 +47,21 @@ def administered_units(user: User) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(path_prefix_q("path", admin_paths(user)))
 
 
+def _roles_below(role: str) -> list[str]:
+    return [held for held in ROLE_ORDER if role_rank(held) < role_rank(role)]
+
+
+def _strictly_below_q(paths: tuple[str, ...]) -> Q:
+    """Memberships strictly below an administrator of ``paths``: at a unit under one of them, or at one of them
+    with a role lower than administrator."""
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= (Q(unit__path__startswith=path) & ~Q(unit__path=path)) | Q(
+            unit__path=path, role__in=_roles_below(Role.ADMIN)
+        )
+    return q
+
+
 def administered_users(user: User) -> QuerySet[User]:
     if _is_superuser(user):
         return User.objects.all()
@@ -49,12 +69,12 @@ def administered_users(user: User) -> QuerySet[User]:
     if not paths:
         return User.objects.none()
     memberships = Membership.objects.filter(user=OuterRef("pk"))
-    inside = path_prefix_q("unit__path", paths)
+    below = _strictly_below_q(paths)
     return (
         User.objects.filter(is_superuser=False)
         .exclude(pk=user.pk)
-        .filter(Exists(memberships.filter(inside)))
-        .exclude(Exists(memberships.exclude(inside)))
+        .filter(Exists(memberships.filter(below)))
+        .exclude(Exists(memberships.exclude(below)))
     )
 
 
@@ -81,21 +101,21 @@ def role_rank(role: str) -> int:
 
 
 def grantable_roles(user: User, unit: OrgUnit | None = None) -> list[str]:
-    """The roles ``user`` may grant at ``unit`` (or at any unit they administer): up to their own, never above."""
+    """The roles ``user`` may grant at ``unit`` (or at any unit they administer): those that leave the account
+    strictly below them (administrator below their administrator units, the lower roles at those units)."""
     if _is_superuser(user):
         return list(ROLE_ORDER)
-    actor = actor_for(user)
-    if unit is None:
-        # At the unit of each of their admin memberships they hold "admin" itself.
-        held = [g.role for g in actor.grants if g.role == Role.ADMIN and actor.is_active]
-    elif actor.covers(Role.ADMIN, unit.path):
-        held = [g.role for g in actor.grants if unit.path.startswith(g.path)]
-    else:
-        held = []
-    if not held:
+    paths = admin_paths(user)
+    if not paths:
         return []
-    top = max(role_rank(role) for role in held)
-    return [role for role in ROLE_ORDER if role_rank(role) <= top]
+    if unit is None:
+        # Administrator itself at the units below theirs (the unit chosen is checked when the grant is made).
+        return list(ROLE_ORDER)
+    if any(unit.path.startswith(path) and unit.path != path for path in paths):
+        return list(ROLE_ORDER)
+    if unit.path in paths:
+        return _roles_below(Role.ADMIN)
+    return []
 
 
 def may_grant_at(user: User, unit: OrgUnit, role: str) -> bool:

@@ -2,8 +2,8 @@
 
 A change made by a person names them (``by``) and is checked against the administration rule of
 ``accounts/scope.py`` (``PermissionDenied`` otherwise); ``by=None`` is the system itself (the demo seed, a management
-command). Every change of who may do what (memberships, passwords, activation, privileges) writes an
-``AccountAudit`` row in the same transaction.
+command). Every change of who may do what (memberships, passwords, activation, privileges) and of where the
+account's security notices go (its e-mail address) writes an ``AccountAudit`` row in the same transaction.
 """
 
 from typing import Any
@@ -201,6 +201,39 @@ def set_password(*, user: User, password: str | None, by: User | None = None) ->
     user.save(update_fields=["password"])
     action = AccountChange.PASSWORD_SET if password is not None else AccountChange.PASSWORD_DISABLED
     _audit(by=by, subject=user, action=action, before={"password": before}, after={"password": _password_state(user)})
+    return user
+
+
+# What the admin's account form changes directly: names, the e-mail address, police details.
+ACCOUNT_DETAILS = frozenset(
+    {"username", "first_name", "last_name", "email", "full_name", "badge_number", "phone", "date_joined"}
+)
+
+
+@transaction.atomic
+def update_user_details(*, user: User, changes: dict[str, Any], by: User | None = None) -> User:
+    """Change an account's details (``ACCOUNT_DETAILS``). A new e-mail address is audited: the notices of changes to
+    the account's second factor go there, so moving them elsewhere is a change of standing."""
+    unknown = set(changes) - ACCOUNT_DETAILS
+    if unknown:
+        raise ValueError(f"Not account details: {sorted(unknown)}")
+    _check_administers(by, user)
+    stored = _locked(user)
+    for name, value in changes.items():
+        setattr(user, name, value)
+    changed = [name for name in changes if getattr(stored, name) != getattr(user, name)]
+    if not changed:
+        return user
+    user.full_clean(exclude=[field.name for field in User._meta.concrete_fields if field.name not in changed])
+    user.save(update_fields=changed)
+    if "email" in changed:
+        _audit(
+            by=by,
+            subject=user,
+            action=AccountChange.EMAIL_CHANGED,
+            before={"email": stored.email},
+            after={"email": user.email},
+        )
     return user
 
 

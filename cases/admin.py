@@ -28,9 +28,10 @@ from cases.models import (
 )
 from cases.rules.presentation import describe_flag
 from cases.selectors import cases_visible_to
+from rightsguard.admin_lookups import DeclaredLookupsOnly
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     """Records are written by services only; the admin shows them, scoped to what the user may see."""
 
     case_field: str | None = "case"
@@ -265,7 +266,7 @@ class ReferenceCounterAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StageLimit)
-class StageLimitAdmin(admin.ModelAdmin):
+class StageLimitAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     """The time limits hold for every unit's cases: only an administrator of the whole tree changes them."""
 
     list_display = ("stage", "track", "days", "halved_in_major_period", "basis")

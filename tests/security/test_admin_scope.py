@@ -537,3 +537,202 @@ def test_third_party_account_records_are_the_superusers_to_change(world, browser
 
     assert before == (standing(), list(TOTPDevice.objects.values_list("pk", "name", "confirmed")))
     assert set(group.permissions.values_list("pk", flat=True)) == group_permissions != set()
+
+
+# --- what a change list may be filtered by --------------------------------------------------------------------------
+
+# Fields no admin page shows (or shows only masked): a query-string filter on them would answer guesses by its count.
+HIDDEN_LOOKUPS = [
+    ("cases", "involvedofficer", "medical_notes__contains", "骨折"),
+    ("cases", "involvedofficer", "medical_notes__isnull", "False"),
+    ("cases", "suspect", "id_number__startswith", "3301"),
+    ("cases", "attachment", "stored_name__startswith", "a"),
+    ("accounts", "user", "password__startswith", "pbkdf2_sha256$"),
+    ("accounts", "apitoken", "key_hash__startswith", "a"),
+    ("accounts", "apitoken", "password_fingerprint__startswith", "a"),
+    ("otp_totp", "totpdevice", "key__startswith", "a"),
+]
+HIDDEN_FIELDS = {"medical_notes", "id_number", "stored_name", "password", "key_hash", "password_fingerprint", "key"}
+
+
+@pytest.fixture
+def superuser_browser(db) -> Client:
+    client = Client(raise_request_exception=False)
+    client.force_login(User.objects.create_user("root", password=PASSWORD, is_staff=True, is_superuser=True))
+    return client
+
+
+def changelist(app: str, model: str) -> str:
+    return reverse(f"admin:{app}_{model}_changelist")
+
+
+@pytest.mark.parametrize(("app", "model", "lookup", "value"), HIDDEN_LOOKUPS)
+def test_no_change_list_accepts_a_filter_on_a_field_it_hides(
+    world, browser, province_admin, superuser_browser, app, model, lookup, value
+):
+    province_admin.user_permissions.add(*Permission.objects.filter(codename__startswith="view_"))
+    for client in (browser, superuser_browser):
+        assert client.get(changelist(app, model)).status_code == 200
+        response = client.get(changelist(app, model), {lookup: value})
+        assert response.status_code == 400, (app, model, lookup)
+
+
+def test_a_declared_filter_does_not_open_the_fields_behind_it(world, superuser_browser):
+    url = changelist("accounts", "membership")
+    # Zhejiang's administrator and Hubei's supervisor hold their roles at a province.
+    assert superuser_browser.get(url, {"unit__level__exact": "province"}).context["cl"].result_count == 2
+    assert superuser_browser.get(url, {"unit__name__contains": "浙江"}).status_code == 400
+    assert (
+        superuser_browser.get(changelist("accounts", "user"), {"memberships__unit__code": "330000"}).status_code == 400
+    )
+
+
+def test_every_declared_filter_and_date_drill_down_still_works(world, superuser_browser):
+    """Each choice every list filter offers, and each date hierarchy's drill-down, is accepted (200, not refused)."""
+    records_of(world.officer, [world.province, world.station], case_in(world, CaseStatus.INTAKE))
+    tried = 0
+    for model, model_admin in admin.site._registry.items():
+        url = changelist(model._meta.app_label, model._meta.model_name)
+        cl = superuser_browser.get(url).context["cl"]
+        queries = [choice["query_string"] for spec in cl.filter_specs for choice in spec.choices(cl)]
+        if model_admin.date_hierarchy:
+            field = model_admin.date_hierarchy
+            queries.append(f"?{field}__year=2025&{field}__month=3&{field}__day=1")
+        for query in queries:
+            response = superuser_browser.get(url + query)
+            assert (response.status_code, "cl" in response.context) == (200, True), (model._meta.label, query)
+            tried += 1
+    assert tried > 60
+
+
+def test_no_admin_searches_a_field_it_hides(db):
+    for model, model_admin in admin.site._registry.items():
+        hidden = HIDDEN_FIELDS | set(model_admin.exclude or ())
+        for field in model_admin.get_search_fields(None):
+            parts = field.lstrip("^=@").split("__")
+            assert not hidden & set(parts), (model._meta.label, field)
+
+
+# --- (e) administrators of the same rank ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fellow_admin(world: World) -> User:
+    """A second administrator of Zhejiang, staff like the first, with an authenticator and an API token."""
+    fellow = member(world.province, Role.ADMIN, username="new_province_admin", is_staff=True)
+    fellow.groups.add(ensure_admin_group())
+    TOTPDevice.objects.create(user=fellow, name="authenticator", confirmed=True)
+    tokens.issue_token(user=fellow, name="laptop", mfa_verified=True)
+    return fellow
+
+
+def test_e_an_administrator_never_administers_a_fellow_administrator_of_its_unit(
+    world, browser, province_admin, fellow_admin
+):
+    """Neither its password, nor its second factor, nor its role, nor its details: each refused, nothing changed."""
+    before = (standing(), list(TOTPDevice.objects.values_list("pk", flat=True)), tokens.tokens_of(fellow_admin).count())
+    membership = Membership.objects.get(user=fellow_admin)
+
+    listed = browser.get(reverse("admin:accounts_user_changelist")).context["cl"].result_list
+    assert fellow_admin not in listed
+    assert is_not_found_redirect(browser.get(reverse("admin:accounts_user_change", args=[fellow_admin.pk])))
+    assert is_not_found_redirect(
+        browser.post(
+            reverse("admin:accounts_user_change", args=[fellow_admin.pk]),
+            user_form(fellow_admin, email="x@evil.example"),
+        )
+    )
+    page = reverse("admin:auth_user_password_change", args=[fellow_admin.pk])
+    response = browser.post(page, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"})
+    assert response.status_code == 404
+    browser.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "reset_two_factor", "_selected_action": [fellow_admin.pk]},
+    )
+    assert is_not_found_redirect(
+        browser.post(reverse("admin:accounts_membership_delete", args=[membership.pk]), {"post": "yes"})
+    )
+
+    assert before == (
+        standing(),
+        list(TOTPDevice.objects.values_list("pk", flat=True)),
+        tokens.tokens_of(fellow_admin).count(),
+    )
+    assert Client().login(username=fellow_admin.username, password=PASSWORD)
+    # The services refuse it too, whoever calls them.
+    for attempt in (
+        lambda: services.set_password(user=fellow_admin, password=NEW_PASSWORD, by=province_admin),
+        lambda: services.revoke_membership(membership=membership, by=province_admin),
+        lambda: services.deactivate_user(user=fellow_admin, by=province_admin),
+        lambda: services.update_user_details(user=fellow_admin, changes={"email": "x@evil.example"}, by=province_admin),
+    ):
+        with pytest.raises(PermissionDenied):
+            attempt()
+    assert before[0] == standing()
+
+
+def test_e_an_administrator_at_a_higher_unit_is_out_of_reach_too(world, province_admin):
+    national = member(world.ministry, Role.ADMIN, username="national_admin")
+    assert not scope.may_administer_user(province_admin, national)
+
+
+def test_e_lower_roles_at_its_unit_and_administrators_of_lower_units_are_administered(world, province_admin):
+    provincial_supervisor = member(world.province, Role.SUPERVISOR, username="provincial_supervisor")
+    city_admin = member(world.city, Role.ADMIN, username="city_admin")
+    administered = set(scope.administered_users(province_admin).values_list("username", flat=True))
+    assert {"provincial_supervisor", "city_admin", "officer", "supervisor"} <= administered
+    assert "admin" not in administered
+    # The city's administrator does not administer the province's supervisor (a unit above), nor itself.
+    assert not scope.may_administer_user(city_admin, provincial_supervisor)
+    assert not scope.may_administer_user(city_admin, city_admin)
+    assert scope.may_administer_user(city_admin, world.officer)
+
+
+def test_e_an_administrator_makes_no_new_peers(world, browser, province_admin):
+    """Administrator at its own unit is not granted (the account would leave its reach); below its unit it is."""
+    supervisor = member(world.province, Role.SUPERVISOR, username="provincial_supervisor")
+    before = standing()
+    with pytest.raises(PermissionDenied):
+        services.grant_membership(user=supervisor, unit=world.province, role=Role.ADMIN, by=province_admin)
+    response = browser.post(
+        reverse("admin:accounts_membership_add"), {"user": supervisor.pk, "unit": world.province.pk, "role": Role.ADMIN}
+    )
+    assert response.status_code == 200
+    assert standing() == before
+    assert scope.grantable_roles(province_admin, world.province) == [Role.OFFICER, Role.SUPERVISOR]
+    assert scope.grantable_roles(province_admin, world.city) == [Role.OFFICER, Role.SUPERVISOR, Role.ADMIN]
+    services.grant_membership(user=world.supervisor, unit=world.city, role=Role.ADMIN, by=province_admin)
+    assert scope.may_administer_user(province_admin, world.supervisor)
+
+
+# --- (f) e-mail addresses, where second-factor notices go ---------------------------------------------------------
+
+
+def test_f_an_email_change_through_the_admin_is_audited(world, browser, province_admin):
+    officer = world.officer
+    page = reverse("admin:accounts_user_change", args=[officer.pk])
+    old = officer.email
+    response = browser.post(page, user_form(officer, email="wang.lei@police.example"))
+    assert (response.status_code, response["Location"]) == (302, reverse("admin:accounts_user_changelist"))
+    officer.refresh_from_db()
+    assert officer.email == "wang.lei@police.example"
+    audit = AccountAudit.objects.get(subject=officer, action=AccountChange.EMAIL_CHANGED)
+    assert (audit.actor, audit.before, audit.after) == (
+        province_admin,
+        {"email": old},
+        {"email": "wang.lei@police.example"},
+    )
+
+    # Other details are saved without an audit record; an unchanged address writes none.
+    audits = AccountAudit.objects.count()
+    assert browser.post(page, user_form(officer, full_name="王磊")).status_code == 302
+    officer.refresh_from_db()
+    assert (officer.full_name, officer.email) == ("王磊", "wang.lei@police.example")
+    assert AccountAudit.objects.count() == audits
+
+
+def test_f_the_details_service_changes_details_only(world, province_admin):
+    before = standing()
+    with pytest.raises(ValueError, match="is_superuser"):
+        services.update_user_details(user=world.officer, changes={"is_superuser": True}, by=province_admin)
+    assert standing() == before
