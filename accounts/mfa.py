@@ -1,11 +1,14 @@
-"""Two-factor log-in (TOTP) with one-time recovery codes, required for supervisors and administrators.
+"""Two-factor log-in (TOTP) with one-time recovery codes, required for supervisors, administrators, staff and
+superusers.
 
 Enforcement is on unless ``RIGHTSGUARD_MFA_REQUIRED`` is 0 (the embedded demo turns it off). Officers may
 enrol voluntarily.
 
 Who may change the second factor:
 
-* The first authenticator is set up right after the password (there is no second factor yet to ask for).
+* The first authenticator is set up right after the password (there is no second factor yet to ask for). Its
+  secret belongs to the session that opened the set-up page (``pending_totp_device``): another session knowing
+  the same password never sees the secret the owner confirms.
 * Once an account has a confirmed authenticator, a session that knows only the password can verify, never enrol:
   replacing the authenticator or making new recovery codes needs a session that passed the second factor and the
   current password again (``MFAChangeRefused`` otherwise). Replacing leaves exactly one authenticator.
@@ -22,6 +25,7 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -40,6 +44,8 @@ from cases.models import AccessLog
 from cases.services.audit import log_access
 
 RECOVERY_CODES = 10
+# The session's own unconfirmed authenticator (its id): set-up pages in other sessions never see its secret.
+PENDING_DEVICE_KEY = "rg_pending_totp_device"
 
 
 class MFAChangeRefused(PermissionDenied):
@@ -47,8 +53,11 @@ class MFAChangeRefused(PermissionDenied):
 
 
 def mfa_required_for(user: User) -> bool:
+    """Supervisors, administrators and every account that reaches the admin site (staff, superusers)."""
     if not settings.RIGHTSGUARD_MFA_REQUIRED or not user.is_authenticated:
         return False
+    if user.is_superuser or user.is_staff:
+        return True
     return Membership.objects.filter(user=user, role__in=[Role.SUPERVISOR, Role.ADMIN]).exists()
 
 
@@ -56,12 +65,34 @@ def has_confirmed_device(user: User) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
-@transaction.atomic
-def pending_totp_device(*, user: User) -> TOTPDevice:
-    """The user's unconfirmed authenticator (created once, reused until confirmed)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
+def session_totp_device(*, user: User, session: SessionBase) -> TOTPDevice | None:
+    """The unconfirmed authenticator this session set up, if it is still waiting for its first code."""
+    pk = session.get(PENDING_DEVICE_KEY)
+    if pk is None:
+        return None
+    return TOTPDevice.objects.filter(user=user, confirmed=False, pk=pk).first()
+
+
+def pending_totp_device(*, user: User, session: SessionBase | None = None) -> TOTPDevice:
+    """The authenticator being set up in ``session``: the one it set up before, or a new one (no session: always new).
+
+    A secret is never shared between sessions: whoever opened the set-up page elsewhere (someone who knows only the
+    password, say) saw another secret, and a new one deletes the user's other unconfirmed authenticators, so a
+    secret seen elsewhere can never be the one the owner confirms. A set-up page opened later elsewhere deletes this
+    session's one in turn; its first code is then refused and the owner scans the new code.
+    """
+    if session is not None:
+        device = session_totp_device(user=user, session=session)
+        if device is not None:
+            return device
+    with transaction.atomic():
+        # Taken one after the other with confirm_totp, which locks the same row: a confirmation never sees its
+        # device half-deleted.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    if session is not None:
+        session[PENDING_DEVICE_KEY] = device.pk
     return device
 
 
@@ -122,6 +153,9 @@ def confirm_totp(
         )
         if replaced and not checked:
             raise MFAChangeRefused(_("Complete two-factor log-in first."))
+        # A set-up page opened meanwhile in another session has deleted this one: its secret is gone.
+        if not TOTPDevice.objects.filter(pk=device.pk, user=user, confirmed=False).exists():
+            return None
         if not device.verify_token(token.strip()):
             return None
         device.confirmed = True

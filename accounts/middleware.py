@@ -37,7 +37,8 @@ MFA_EXEMPT_PREFIXES = ("/accounts/mfa/", "/accounts/logout/", "/static/", "/heal
 
 
 class RequireMFAMiddleware:
-    """Supervisors and administrators must complete two-factor log-in before anything else (when required).
+    """Whoever ``mfa.mfa_required_for`` names (supervisors, administrators, staff, superusers) must complete
+    two-factor log-in before anything else (when required).
 
     Browser pages redirect to the verification (or enrolment) page; API calls on a session get a 403.
     Requires django_otp's OTPMiddleware before it.

@@ -2,7 +2,8 @@
 
 Every password check goes through ``authenticate()`` — the log-in page, the re-authentication page, the API token
 endpoint, the authenticator replacement form — so one policy covers them all. django-axes records each failure
-with its username and source address (``accounts.network.client_address``); this handler decides:
+with its username and source address (``accounts.network.throttle_address``: an IPv6 client counts by its /64);
+this handler decides:
 
 * A **(username, address) pair** is locked after ``AXES_FAILURE_LIMIT`` failures within the cool-off period. A
   stranger guessing an officer's password locks only themselves out: the officer still logs in from their own

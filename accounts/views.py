@@ -7,6 +7,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -97,24 +99,41 @@ def setup(request: HttpRequest) -> HttpResponse:
     replacing = mfa.has_confirmed_device(request.user)
     if replacing and not mfa.second_factor_passed(request, request.user):
         return _verify_first(request)
-    device = mfa.pending_totp_device(user=request.user)
     form = SetupForm(request.POST or None, replacing=replacing)
     if request.method == "POST" and form.is_valid():
+        # Only the authenticator this session set up is confirmed, never one whose secret another session saw.
+        device = mfa.session_totp_device(user=request.user, session=request.session)
         try:
-            codes = mfa.confirm_totp(
-                device=device,
-                token=form.cleaned_data["token"],
-                request=request,
-                password=form.cleaned_data.get("password"),
+            codes = (
+                None
+                if device is None
+                else mfa.confirm_totp(
+                    device=device,
+                    token=form.cleaned_data["token"],
+                    request=request,
+                    password=form.cleaned_data.get("password"),
+                )
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            if codes is not None:
+            if device is not None and codes is not None:
+                request.session.pop(mfa.PENDING_DEVICE_KEY, None)
                 otp_login(request, device)
                 messages.success(request, _("Two-factor log-in is on."))
                 return render(request, "registration/mfa_codes.html", {"codes": codes, "next": _next(request)})
-            form.add_error("token", _("That code is not valid. Check the time on your device and try again."))
+            if mfa.session_totp_device(user=request.user, session=request.session) is None:
+                form.add_error(
+                    "token",
+                    _(
+                        "Two-factor set-up was started again in another session, so this code no longer applies. "
+                        "Add the new code below to your authenticator app and enter the code it shows."
+                    ),
+                )
+            else:
+                form.add_error("token", _("That code is not valid. Check the time on your device and try again."))
+    # The session's own authenticator, or a new one when it has none (or another session's set-up replaced it).
+    device = mfa.pending_totp_device(user=request.user, session=request.session)
     context = {
         "form": form,
         "next": _next(request),
@@ -150,6 +169,29 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
         {"form": form, "next": _next(request)},
         status=400 if form.is_bound else 200,
     )
+
+
+class CheckedPasswordChangeForm(PasswordChangeForm):
+    """The stock form, its old password checked through the authentication backends: a wrong guess counts towards
+    the log-in lockout (accounts/throttle.py), and once the lockout holds no guess is checked at all."""
+
+    def __init__(self, user: Any, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        checked = authenticate(self.request, username=self.user.get_username(), password=old_password)
+        if checked is None or checked.pk != self.user.pk:
+            raise forms.ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = CheckedPasswordChangeForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 class ReauthForm(forms.Form):

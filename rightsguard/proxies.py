@@ -5,7 +5,9 @@ one of ``RIGHTSGUARD_TRUSTED_PROXIES`` keeps them; from anyone else they are rem
 ``request.is_secure()`` (SECURE_PROXY_SSL_HEADER) cannot be faked. Behind a trusted proxy the client is the
 right-most ``X-Forwarded-For`` address that is not itself a trusted proxy, and it replaces ``REMOTE_ADDR`` (the
 header itself is removed): the access log, the login lockout and every other reader of the peer address see the real
-client.
+client. A request from a trusted proxy without a usable client address gets ``UNKNOWN_CLIENT``: a request the proxy
+relays is never taken for the proxy's own (on loopback that would show /readyz's details to anyone), so a monitor
+on the proxy's machine calling the application directly presents the monitoring token instead.
 """
 
 import ipaddress
@@ -14,6 +16,10 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+# The address a request relayed by a trusted proxy gets when the proxy names no usable client: from TEST-NET-1
+# (RFC 5737), which no real host has, so the access log shows it for what it is, and it is never loopback.
+UNKNOWN_CLIENT = "192.0.2.0"
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -94,6 +100,8 @@ class TrustedProxyMiddleware:
             # Consumed here: REMOTE_ADDR is the answer, and nothing else (a throttle reading the raw chain, say) can
             # pick the client-written part of it.
             client = forwarded_client(request.META.pop("HTTP_X_FORWARDED_FOR", ""), networks)
-            if client is not None:
-                request.META["REMOTE_ADDR"] = str(client)
+            # A trusted proxy that names no usable client (the header dropped on the way, or "unknown") relays
+            # someone unknown: never the proxy's own address, which may be loopback (health details) and is every
+            # such client's lockout bucket alike.
+            request.META["REMOTE_ADDR"] = UNKNOWN_CLIENT if client is None else str(client)
         return self.get_response(request)

@@ -32,7 +32,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the project's site (rightsguard/admin_site.py).
+    "rightsguard.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -397,7 +398,8 @@ CONTENT_SECURITY_POLICY = {
 # and 10 failures lock an address, for the cool-off period; success clears its own pair's count. A username failing
 # from 5 addresses is reported, not locked, so a stranger cannot lock an officer out.
 AXES_HANDLER = "accounts.throttle.LoginThrottleHandler"
-AXES_CLIENT_IP_CALLABLE = "accounts.network.client_address"
+# IPv6 clients are counted by their /64 (accounts/network.py), so rotating through one's own addresses does not help.
+AXES_CLIENT_IP_CALLABLE = "accounts.network.throttle_address"
 AXES_FAILURE_LIMIT = env.int("RIGHTSGUARD_LOCKOUT_FAILURES", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("RIGHTSGUARD_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

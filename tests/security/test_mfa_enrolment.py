@@ -8,7 +8,7 @@ to the access log and e-mailed to the account's owner.
 
 import pytest
 from django.core import mail
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -236,6 +236,38 @@ def test_the_first_authenticator_is_set_up_after_the_password_and_logged(
     assert confirmed_devices(world.supervisor) == [device.pk]
     assert mfa_log() == [("mfa_enrol", world.supervisor.pk, f"user:{world.supervisor.pk}", "127.0.0.1")]
     assert [m.to for m in mail.outbox] == [["supervisor@police.example"]]
+
+
+def test_a_set_up_page_opened_later_elsewhere_never_hands_over_the_owners_secret(world, mfa_on):
+    """The owner opens the set-up page; someone with only the password opens it afterwards. The later page gets a
+    secret of its own (the owner's is deleted, never shown), the owner's first code is then refused and the owner
+    enrols with a new secret that the other session has not seen."""
+    owner, other = log_in(Client()), log_in(Client())
+    owners_secret = owner.get(SETUP).context["secret"]
+    others_secret = other.get(SETUP).context["secret"]
+    assert others_secret != owners_secret
+    others_device = TOTPDevice.objects.get(user=world.supervisor, confirmed=False)
+    assert mfa.secret_of(others_device) == others_secret
+
+    # The owner types a code of the secret they scanned: refused, and the other session's device is not confirmed
+    # whatever the owner typed (not even a code of the other session's secret).
+    refused = owner.post(SETUP, {"token": code_for(others_device)})
+    assert refused.status_code == 400
+    assert "started again in another session" in refused.content.decode()
+    assert confirmed_devices(world.supervisor) == []
+    retry_secret = refused.context["secret"]
+    assert retry_secret not in (owners_secret, others_secret)
+
+    retry = TOTPDevice.objects.get(user=world.supervisor, confirmed=False)
+    assert mfa.secret_of(retry) == retry_secret
+    done = owner.post(SETUP, {"token": code_for(retry)})
+    assert done.status_code == 200
+    assert done.context["codes"]
+    assert confirmed_devices(world.supervisor) == [retry.pk]
+    assert not TOTPDevice.objects.filter(user=world.supervisor, confirmed=False).exists()
+    # The other session's page now belongs to an account with an authenticator: it is sent to verify.
+    assert other.post(SETUP, {"token": code_for(retry)})["Location"].startswith("/accounts/mfa/?")
+    assert confirmed_devices(world.supervisor) == [retry.pk]
 
 
 def test_an_administrators_reset_removes_every_authenticator_and_code(

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from cases.choices import CaseStatus
 from cases.models import AccessLog
-from rightsguard.proxies import TrustedProxyMiddleware, forwarded_client, parse_networks
+from rightsguard.proxies import UNKNOWN_CLIENT, TrustedProxyMiddleware, forwarded_client, parse_networks
 from tests.factories import case_in
 from tests.security.test_deploy_check import manage_check, production_env
 
@@ -73,8 +73,9 @@ def test_the_client_is_the_right_most_address_not_a_trusted_proxy(settings):
     assert seen["address"] == CLIENT
     seen = seen_by_the_application("2001:db8::5", HTTP_X_FORWARDED_FOR="2001:db8:1::9, 2001:db8::7")
     assert seen["address"] == "2001:db8:1::9"
-    # No forwarded address: the proxy's own request, with its own address.
-    assert seen_by_the_application(PROXY)["address"] == PROXY
+    # No usable forwarded address: a client the proxy relayed without naming it, never the proxy itself.
+    assert seen_by_the_application(PROXY)["address"] == UNKNOWN_CLIENT
+    assert seen_by_the_application(PROXY, HTTP_X_FORWARDED_FOR="unknown")["address"] == UNKNOWN_CLIENT
 
 
 @pytest.mark.parametrize(
@@ -131,6 +132,16 @@ def test_the_access_log_records_the_client_a_trusted_proxy_forwards(client, worl
     settings.RIGHTSGUARD_TRUSTED_PROXIES = ["10.0.0.0/24"]
     entry = view_case(client, world, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"10.9.9.9, {CLIENT}")
     assert entry.source_ip == CLIENT
+
+
+@pytest.mark.parametrize("forwarded", [None, "unknown"], ids=["header-dropped", "unknown-client"])
+def test_a_client_the_proxy_does_not_name_is_recorded_as_unknown_not_as_the_proxy(client, world, settings, forwarded):
+    """The placeholder is a documentation address (RFC 5737), so the access log shows that the client is unknown."""
+    settings.RIGHTSGUARD_TRUSTED_PROXIES = ["127.0.0.1"]
+    extra = {} if forwarded is None else {"HTTP_X_FORWARDED_FOR": forwarded}
+    entry = view_case(client, world, REMOTE_ADDR="127.0.0.1", **extra)
+    assert entry.source_ip == UNKNOWN_CLIENT == "192.0.2.0"
+    assert ipaddress.ip_address(UNKNOWN_CLIENT) in ipaddress.ip_network("192.0.2.0/24")
 
 
 def test_the_middleware_comes_first(settings):

@@ -10,11 +10,15 @@ import pytest
 from axes.models import AccessAttempt
 from django.core import mail
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from accounts.network import throttle_address
 from accounts.reauth import REAUTH_AT
-from tests.factories import PASSWORD
+from cases.choices import CaseStatus
+from cases.models import AccessLog
+from tests.factories import PASSWORD, case_in
 
 SPRAYER = "10.0.0.66"
 OFFICE = "10.0.0.5"
@@ -159,3 +163,94 @@ def test_a_stranger_on_the_token_endpoint_does_not_lock_the_officers_terminal_ou
         {"code": "locked_out", "detail": "Too many failed log-ins. Try again later."},
     )
     assert token("officer", PASSWORD, OFFICE)[0] == 200
+
+
+# --- the password change page -----------------------------------------------------------------------------------
+
+NEW_PASSWORD = "a-new-and-long-passphrase-9"
+
+
+def change_password(client, old: str, address: str):
+    return client.post(
+        reverse("password_change"),
+        {"old_password": old, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        REMOTE_ADDR=address,
+    )
+
+
+def test_the_password_change_page_is_throttled_like_the_log_in(client, world, throttle_on):
+    """Its old-password check goes through authenticate(): wrong guesses count, and a locked pair changes nothing."""
+    client.force_login(world.officer)
+    hash_before = world.officer.password
+    answers = [change_password(client, f"wrong-guess-{i}", SPRAYER).status_code for i in range(5)]
+    assert answers == [200] * 4 + [429]
+    assert failures_from(SPRAYER) == 5
+    assert change_password(client, PASSWORD, SPRAYER).status_code == 429
+    world.officer.refresh_from_db()
+    assert world.officer.password == hash_before
+    # From the officer's own computer the right old password still changes it.
+    response = change_password(client, PASSWORD, OFFICE)
+    assert (response.status_code, response["Location"]) == (302, "/accounts/password_change/done/")
+    world.officer.refresh_from_db()
+    assert world.officer.check_password(NEW_PASSWORD)
+
+
+def test_the_admin_sites_password_change_is_throttled_like_the_log_in(client, world, throttle_on):
+    """Django's admin form checks the old password without authenticate(); the site's page uses the checked form."""
+    world.admin.is_staff = True
+    world.admin.save(update_fields=["is_staff"])
+    client.force_login(world.admin)
+    hash_before = world.admin.password
+    page = reverse("admin:password_change")
+    assert page == "/admin/password_change/"
+
+    def change(old: str, address: str):
+        data = {"old_password": old, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+        return client.post(page, data, REMOTE_ADDR=address)
+
+    assert [change(f"wrong-guess-{i}", SPRAYER).status_code for i in range(5)] == [200] * 4 + [429]
+    assert failures_from(SPRAYER) == 5
+    assert change(PASSWORD, SPRAYER).status_code == 429
+    world.admin.refresh_from_db()
+    assert world.admin.password == hash_before
+    response = change(PASSWORD, OFFICE)
+    assert (response.status_code, response["Location"]) == (302, "/admin/password_change/done/")
+    world.admin.refresh_from_db()
+    assert world.admin.check_password(NEW_PASSWORD)
+
+
+# --- IPv6 ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "counted"),
+    [
+        ("10.0.0.66", "10.0.0.66"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::"),
+        ("2001:db8:1:3::1", "2001:db8:1:3::"),
+        ("::ffff:10.0.0.66", "10.0.0.66"),
+        ("::1", "::"),
+    ],
+)
+def test_the_lockout_counts_an_ipv6_address_by_its_64(rf, address, counted):
+    assert throttle_address(rf.get("/", REMOTE_ADDR=address)) == counted
+
+
+def test_ipv6_guesses_from_one_64_lock_it_and_the_access_log_keeps_each_address(client, world, throttle_on):
+    # Each guess from another address of the same /64.
+    answers = [
+        log_in(Client(), name, "Summer2025!spring", f"2001:db8:1:2:{i:x}::{i + 1:x}").status_code
+        for i, name in enumerate(SPRAYED)
+    ]
+    assert answers == [200] * 9 + [429]
+    assert failures_from("2001:db8:1:2::") == 10
+    # Another /64 is another address; the locked one refuses the right password from a new address in it.
+    assert log_in(Client(), "officer", PASSWORD, "2001:db8:1:2:aaaa::1").status_code == 429
+    assert log_in(Client(), "officer", PASSWORD, "2001:db8:1:3::1").status_code == 302
+    # The access log records the full address of the successful log-in's later requests.
+    browser = Client()
+    assert log_in(browser, "supervisor", PASSWORD, "2001:db8:1:4::abcd").status_code == 302
+    case = case_in(world, CaseStatus.INTAKE)
+    assert browser.get(reverse("cases:detail", args=[case.pk]), REMOTE_ADDR="2001:db8:1:4::abcd").status_code == 200
+    assert list(AccessLog.objects.filter(case=case).values_list("source_ip", flat=True)) == ["2001:db8:1:4::abcd"]
