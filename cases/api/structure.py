@@ -2,9 +2,11 @@
 
 A file that merely starts like a PDF or an MP4 is not one. PDFs are opened strictly with pypdf, must have pages and
 end at their last ``%%EOF``, and are refused when they carry active content a viewer would run or hand on:
-JavaScript (in the names tree, an open action or any other action), launch actions, embedded files, rich media
-(Flash, video, 3D) and XFA forms. Every object the cross-reference table lists is inspected, including those in
-compressed object streams, so neither a hex-escaped name (``/J#61vaScript``) nor compression hides them.
+JavaScript (in the names tree, an open action or any other action), launch actions, actions that open another
+document or send or fetch form data (GoToR, GoToE, SubmitForm, ImportData), embedded files, rich media (Flash, video,
+3D), sound, movie and rendition content, and XFA forms; plain web links (URI actions) are accepted. Every object
+the cross-reference table lists is inspected, including those in compressed object streams, so neither a
+hex-escaped name (``/J#61vaScript``) nor compression hides them.
 
 MP4 videos are walked box by box (ISO base media file format, ISO/IEC 14496-12): the first box is ``ftyp`` with a
 known MP4 brand, every box's size fits inside its parent, the top-level boxes cover the file exactly (no truncated
@@ -36,13 +38,20 @@ _PDF_WHITESPACE = b"\x00\t\n\x0c\r "
 _TAIL_BYTES = 64 * 1024
 
 # The names that mark each kind of active content, wherever they occur (as a key or as a value): the action types
-# /JavaScript and /Launch, the /JS script key, the /EmbeddedFiles names tree, embedded file streams and file
-# attachment annotations, the RichMedia annotation and its dictionaries, and the /XFA form entry.
+# /JavaScript and /Launch, the /JS script key, the actions that reach another document or send form data, the
+# /EmbeddedFiles names tree, embedded file streams and file attachment annotations, the RichMedia annotation and its
+# dictionaries, sound, movie and rendition actions and annotations, and the /XFA form entry. A plain web link (a /URI
+# action) is accepted: ordinary documents (a hospital's letter, a printed web page) carry them, and a viewer follows
+# one only when the reader clicks it, never on opening.
 _ACTIVE_NAMES = {
     "javascript": frozenset({"/JS", "/JavaScript"}),
     "launch": frozenset({"/Launch"}),
+    # Actions that open another document (a remote or embedded one) or send or fetch form data: requests to
+    # elsewhere made by opening or clicking.
+    "remote_action": frozenset({"/GoToR", "/GoToE", "/SubmitForm", "/ImportData"}),
     "embedded_file": frozenset({"/EmbeddedFiles", "/EmbeddedFile", "/EF", "/FileAttachment"}),
     "rich_media": frozenset({"/RichMedia", "/RichMediaContent", "/RichMediaSettings", "/RichMediaExecute"}),
+    "media": frozenset({"/Sound", "/Movie", "/Rendition"}),
     "xfa": frozenset({"/XFA"}),
 }
 _KIND_OF_NAME = {name: kind for kind, names in _ACTIVE_NAMES.items() for name in names}
@@ -57,11 +66,19 @@ def _active_content_message(kind: str) -> str:
             "The PDF file contains an action that starts another program, which is not accepted; print it to a new "
             "PDF and upload that instead."
         ),
+        "remote_action": _(
+            "The PDF file contains an action that opens another document or sends or fetches form data, which is "
+            "not accepted; print it to a new PDF and upload that instead."
+        ),
         "embedded_file": _(
             "The PDF file contains embedded files, which are not accepted; upload each file on its own instead."
         ),
         "rich_media": _(
             "The PDF file contains rich media (Flash, video or 3D content), which is not accepted; print it to a new "
+            "PDF and upload that instead."
+        ),
+        "media": _(
+            "The PDF file contains sound or video that a viewer would play, which is not accepted; print it to a new "
             "PDF and upload that instead."
         ),
         "xfa": _(

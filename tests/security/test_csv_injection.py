@@ -1,7 +1,8 @@
 """Text in a report export is never taken for a spreadsheet formula (CSV injection).
 
-Every CSV cell of text that starts with = + - @ tab or carriage return gets a leading single quote (OWASP), numbers
-stay as they are; the XLSX writes text as string cells, whatever it starts with.
+Every CSV cell of text that starts with = + - @ tab, carriage return or line feed gets a leading single quote (OWASP),
+also when white space, invisible characters or a full-width form disguise that start; numbers stay as they are; the
+XLSX writes text as string cells, whatever it starts with.
 """
 
 import csv
@@ -39,8 +40,11 @@ FORMULAS = {
         ("-5 ", "'-5 "),
         ("Unit", "Unit"),
         ("a=b", "a=b"),
-        (" =1", " =1"),
         ("", ""),
+        ("   ", "   "),
+        ("Unit =1", "Unit =1"),
+        ("\u200bUnit", "\u200bUnit"),
+        ("＝", "'＝"),
         # Numbers stay numbers, as values or as the text the reports write for figures and changes.
         (-5, -5),
         (3, 3),
@@ -57,6 +61,39 @@ FORMULAS = {
 )
 def test_a_cell_that_could_start_a_formula_is_quoted(value, written):
     assert csv_cell(value) == written
+
+
+# What spreadsheet programs skip or fold before they look for a formula: white space of any script, invisible
+# format characters, full-width forms.
+DISGUISED_FORMULAS = [
+    " =1+1",
+    '  =HYPERLINK("http://evil.example/")',
+    "\u3000=1+1",  # ideographic space
+    "\xa0=1+1",  # no-break space
+    "\n=1+1",
+    "\r\n=1+1",
+    "\u200b=1+1",  # zero-width space
+    "\ufeff=1+1",  # byte order mark
+    "\u200e\u2060+1+1",  # left-to-right mark, word joiner
+    "＝1+1",  # full-width equals sign
+    "＋1+cmd|' /C calc'!A0",  # full-width plus sign
+    "－2+3",  # full-width hyphen-minus
+    "＠SUM(1+1)",  # full-width commercial at
+    "\u3000＝1+1",
+    "﹦1+1",  # small equals sign
+    " -5",
+    "\nplain text after a line break",
+]
+
+
+@pytest.mark.parametrize("text", DISGUISED_FORMULAS)
+def test_a_formula_behind_white_space_invisible_or_full_width_characters_is_quoted(text):
+    assert csv_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["Unit", " Unit", "\u3000北山派出所", "\u200b灵隐", "１２３", " 5", "a＝b"])
+def test_text_that_starts_with_anything_else_is_unchanged(text):
+    assert csv_cell(text) == text
 
 
 @pytest.fixture

