@@ -253,6 +253,16 @@ class FlagKind(models.TextChoices):
     IDLE = "idle", _("Idle")
 
 
+# The read model on the case, one boolean per flag kind, kept by the flag scan (cases/flags.py) so the queue and the
+# API's case list filter on flags without a join.
+FLAG_FIELDS: dict[str, str] = {
+    FlagKind.STALLED: "is_stalled",
+    FlagKind.IDLE: "is_idle",
+    FlagKind.OVERDUE_REFERRAL: "has_overdue_referral",
+    FlagKind.DOWNGRADED: "is_downgraded",
+}
+
+
 class PauseReason(models.TextChoices):
     APPRAISAL_PENDING = "appraisal_pending", _("Injury appraisal pending")
     SUSPECT_AT_LARGE = "suspect_at_large", _("Suspect at large")

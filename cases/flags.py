@@ -44,6 +44,7 @@ from accounts.selectors import supervisors_covering
 from cases import tasks
 from cases.choices import (
     DISPOSITION_RANK,
+    FLAG_FIELDS,
     OPEN_STATUSES,
     CaseStatus,
     EventKind,
@@ -131,12 +132,6 @@ READ_MODEL_FIELDS = (
 )
 # Support measures the rules read (R19 looks for a delivered clarification notice).
 RULE_SUPPORT_KINDS = (SupportKind.CLARIFICATION_NOTICE,)
-KIND_FIELD = {
-    FlagKind.STALLED: "is_stalled",
-    FlagKind.IDLE: "is_idle",
-    FlagKind.OVERDUE_REFERRAL: "has_overdue_referral",
-    FlagKind.DOWNGRADED: "is_downgraded",
-}
 DEFAULT_BATCH = 2000
 # One run at a time: overlapping runs would be correct (row locks, constraints) but would do the work twice.
 SCAN_LOCK_KEY = 7_240_519
@@ -433,7 +428,7 @@ def plan_for(snap: Snapshot, now: datetime) -> Plan:
                     warn, warned_at = True, now
                 else:
                     warn_at = clock.warn_at()
-    read_model = {KIND_FIELD[kind]: any(k == kind for k, _code in desired) for kind in KIND_FIELD}
+    read_model = {FLAG_FIELDS[kind]: any(k == kind for k, _code in desired) for kind in FLAG_FIELDS}
     read_model["expected_min_rank"] = evaluation.expected_min_rank if evaluation else None
     read_model["sla_warn_at"] = warn_at
     read_model["sla_warned_at"] = warned_at
