@@ -335,7 +335,13 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
     occurred_from = forms.DateField(label=_("Occurred from"), required=False, widget=DATE_WIDGET)
     occurred_to = forms.DateField(label=_("Occurred to"), required=False, widget=DATE_WIDGET)
     q = forms.CharField(
-        label=_("Search"), required=False, max_length=100, help_text=_("Reference, summary or narrative")
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "Finds cases whose reference starts with the text, or whose summary, narrative, location or 110 "
+            "incident number contains it."
+        ),
     )
     view = forms.ChoiceField(
         label=_("Show"),

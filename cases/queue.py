@@ -1,56 +1,47 @@
-"""Selectors for the supervisor queue: filtering on denormalised case columns and keyset pagination.
+"""The case queue: one set of filters for the supervisor's queue page and the API's case list.
 
-The queue never joins the unit table to find the subtree (``unit_path`` is on the case) and pages by keyset
-(the last row's sort value and id), so a page costs the same on page 1 and page 10,000.
+Each interface only parses its request into :class:`QueueFilters` (the page's form, the API's filter set);
+:func:`filter_cases` is the one place that turns them into SQL, on denormalised case columns (``unit_path``, the
+flag booleans, ``max_injury_rank``) so no filter joins another table. Pages come from the one keyset paginator
+(cases/keyset.py), so page 1 and page 10,000 cost the same.
 """
 
-import base64
-import binascii
-import json
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from typing import Any
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts.authority import Actor
 from accounts.models import Role
 from accounts.selectors import path_prefix_q
-from cases.choices import OPEN_STATUSES, CaseStatus, FlagKind
+from cases.choices import FLAG_FIELDS, OPEN_STATUSES, CaseStatus
+from cases.keyset import keyset_page
 from cases.models import Case
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
-
-# sort key -> (field, descending). Every sort breaks ties on id in the same direction.
-SORTS: dict[str, tuple[str, bool]] = {
-    "activity": ("last_activity_at", True),
-    "due": ("stage_due_at", False),
-    "occurred": ("occurred_at", True),
-    "created": ("created_at", True),
-}
-FLAG_FIELDS = {
-    FlagKind.STALLED: "is_stalled",
-    FlagKind.IDLE: "is_idle",
-    FlagKind.OVERDUE_REFERRAL: "has_overdue_referral",
-    FlagKind.DOWNGRADED: "is_downgraded",
-}
+ASSIGNED_TO_ME, UNASSIGNED = "me", "nobody"
+DEFAULT_ORDER = "-last_activity_at"
+# Text that can be part of a 110 incident number.
+DISPATCH_TEXT = re.compile(r"[A-Za-z0-9-]+")
+# The page's sort choices. The paginator breaks ties on the id in the same direction.
+SORTS = {"activity": DEFAULT_ORDER, "due": "stage_due_at", "occurred": "-occurred_at", "created": "-created_at"}
 
 
 @dataclass(frozen=True)
 class QueueFilters:
     statuses: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
-    unit_path: str = ""
-    flags: tuple[str, ...] = ()
+    unit_path: str = ""  # the unit's subtree
+    flags: tuple[str, ...] = ()  # any of these open flags
     min_injury_rank: int | None = None
-    occurred_from: date | None = None
-    occurred_to: date | None = None
+    occurred_after: datetime | None = None  # inclusive
+    occurred_before: datetime | None = None  # exclusive
+    created_after: datetime | None = None
+    created_before: datetime | None = None
     text: str = ""
-    view: str = "all"  # all | mine | unassigned
-    sort: str = "activity"
+    assigned: str = ""  # ASSIGNED_TO_ME | UNASSIGNED
 
 
 @dataclass(frozen=True)
@@ -59,89 +50,88 @@ class QueuePage:
     next_cursor: str | None
     count: int
     count_capped: bool
-    filters: QueueFilters = field(default_factory=QueueFilters)
 
 
-def _day_start(d: date) -> datetime:
-    return timezone.make_aware(datetime.combine(d, time.min))
+def text_q(text: str) -> Q:
+    """The search: the beginning of a reference, or a case-insensitive part of the summary, the narrative, the
+    location or (for text that can be part of one: letters, digits and hyphens) the 110 incident number."""
+    # References are stored upper-case (the format constraint), so a prefix of the upper-cased text is the
+    # case-insensitive prefix, served by the reference's b-tree (an exact reference is its own prefix); the
+    # substrings are served by the trigram indexes of migration 0009, combined by a bitmap OR. The 110 number's
+    # index is the costliest to probe, and on a table of some tens of thousands of cases (tests/perf/test_explain.py)
+    # all five probes together cost more than reading the table, so it is probed only for text that can occur in
+    # a 110 number: words in Chinese, or with spaces, never do.
+    q = (
+        Q(reference__startswith=text.upper())
+        | Q(summary__icontains=text)
+        | Q(narrative__icontains=text)
+        | Q(location__icontains=text)
+    )
+    if DISPATCH_TEXT.fullmatch(text):
+        q |= Q(dispatch_ref__icontains=text)
+    return q
 
 
-def queue_queryset(actor: Actor, filters: QueueFilters) -> QuerySet[Case]:
-    """Cases in the supervisor's subtrees matching the filters (unordered)."""
+def filter_cases(cases: QuerySet[Case], filters: QueueFilters, *, user_id: int | None) -> QuerySet[Case]:
+    """``cases`` narrowed by ``filters``; ``user_id`` is the caller, for "assigned to me"."""
+    f = filters
+    if f.statuses:
+        cases = cases.filter(status__in=f.statuses)
+    if f.kinds:
+        cases = cases.filter(kind__in=f.kinds)
+    if f.unit_path:
+        cases = cases.filter(unit_path__startswith=f.unit_path)
+    if f.flags:
+        flagged = Q(pk__in=[])
+        for kind in f.flags:
+            flagged |= Q(**{FLAG_FIELDS[kind]: True})
+        cases = cases.filter(flagged)
+    if f.min_injury_rank is not None:
+        cases = cases.filter(max_injury_rank__gte=f.min_injury_rank)
+    if f.occurred_after:
+        cases = cases.filter(occurred_at__gte=f.occurred_after)
+    if f.occurred_before:
+        cases = cases.filter(occurred_at__lt=f.occurred_before)
+    if f.created_after:
+        cases = cases.filter(created_at__gte=f.created_after)
+    if f.created_before:
+        cases = cases.filter(created_at__lt=f.created_before)
+    if text := f.text.strip():
+        cases = cases.filter(text_q(text))
+    if f.assigned == ASSIGNED_TO_ME:
+        cases = cases.filter(assigned_to_id=user_id)
+    elif f.assigned == UNASSIGNED:
+        cases = cases.filter(assigned_to__isnull=True)
+    return cases
+
+
+def queue_cases(actor: Actor, filters: QueueFilters, *, order: str = DEFAULT_ORDER) -> QuerySet[Case]:
+    """The supervisor's queue: cases of the subtrees they supervise, open ones unless statuses are chosen, never
+    drafts, matching the filters (unordered). Cases without a value to sort on are left out."""
     paths = actor.paths_for(Role.SUPERVISOR)
-    if not actor.is_active or not paths:
+    statuses = tuple(s for s in filters.statuses or OPEN_STATUSES if s != CaseStatus.DRAFT)
+    if not actor.is_active or not paths or not statuses:
         return Case.objects.none()
-    qs = Case.objects.filter(path_prefix_q("unit_path", paths))
-    statuses = filters.statuses or OPEN_STATUSES
-    qs = qs.filter(status__in=[s for s in statuses if s != CaseStatus.DRAFT])
-    if filters.kinds:
-        qs = qs.filter(kind__in=filters.kinds)
-    if filters.unit_path:
-        qs = qs.filter(unit_path__startswith=filters.unit_path)
-    if filters.flags:
-        flag_q = Q(pk__in=[])
-        for kind in filters.flags:
-            flag_q |= Q(**{FLAG_FIELDS[kind]: True})
-        qs = qs.filter(flag_q)
-    if filters.min_injury_rank is not None:
-        qs = qs.filter(max_injury_rank__gte=filters.min_injury_rank)
-    if filters.occurred_from:
-        qs = qs.filter(occurred_at__gte=_day_start(filters.occurred_from))
-    if filters.occurred_to:
-        qs = qs.filter(occurred_at__lt=_day_start(filters.occurred_to) + timezone.timedelta(days=1))
-    if filters.text:
-        text = filters.text.strip()
-        # References are stored upper-case (the format constraint), so an exact match on the upper-cased text is the
-        # case-insensitive match, served by the unique index; the substrings by trigram indexes (migration 0009).
-        qs = qs.filter(Q(reference=text.upper()) | Q(summary__icontains=text) | Q(narrative__icontains=text))
-    if filters.view == "mine":
-        qs = qs.filter(assigned_to_id=actor.user_id)
-    elif filters.view == "unassigned":
-        qs = qs.filter(assigned_to__isnull=True)
-    sort_field, _desc = SORTS.get(filters.sort, SORTS["activity"])
-    return qs.exclude(**{f"{sort_field}__isnull": True})
+    cases = Case.objects.filter(path_prefix_q("unit_path", paths))
+    cases = filter_cases(cases, replace(filters, statuses=statuses), user_id=actor.user_id)
+    return cases.exclude(**{f"{order.lstrip('-')}__isnull": True})
 
 
-def encode_cursor(value: Any, pk: int) -> str:
-    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, pk])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[Any, int] | None:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        value, pk = json.loads(raw)
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
-        return None
-    if not isinstance(pk, int):
-        return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
-    return (parsed, pk) if parsed is not None else None
-
-
-def queue_page(actor: Actor, filters: QueueFilters, cursor: str | None = None, size: int = PAGE_SIZE) -> QueuePage:
-    """One page of the queue, plus a capped count (exact up to ``COUNT_CAP``)."""
-    sort_field, desc = SORTS.get(filters.sort, SORTS["activity"])
-    qs = queue_queryset(actor, filters)
+def queue_page(
+    actor: Actor,
+    filters: QueueFilters,
+    *,
+    order: str = DEFAULT_ORDER,
+    cursor: str | None = None,
+    size: int = PAGE_SIZE,
+) -> QueuePage:
+    """One page of the queue, plus a capped count (exact up to ``COUNT_CAP``). A cursor that is not one of the
+    paginator's raises :class:`~cases.keyset.InvalidCursor`."""
+    cases = queue_cases(actor, filters, order=order)
     # Any COUNT_CAP + 1 matching rows will do: unordered, the count stops reading the index there instead of
     # reading and sorting every match (tens of thousands for the ministry).
-    count = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
-    position = decode_cursor(cursor) if cursor else None
-    if position is not None:
-        value, pk = position
-        op = "lt" if desc else "gt"
-        qs = qs.filter(Q(**{f"{sort_field}__{op}": value}) | Q(**{sort_field: value, f"pk__{op}": pk}))
-    order = [f"-{sort_field}", "-id"] if desc else [sort_field, "id"]
-    rows = list(qs.select_related("unit", "assigned_to").order_by(*order)[: size + 1])
-    next_cursor = None
-    if len(rows) > size:
-        rows = rows[:size]
-        last = rows[-1]
-        next_cursor = encode_cursor(getattr(last, sort_field), last.pk)
+    count = cases.order_by().values("pk")[: COUNT_CAP + 1].count()
+    page = keyset_page(cases.select_related("unit", "assigned_to"), [order], cursor=cursor, size=size)
     return QueuePage(
-        cases=rows,
-        next_cursor=next_cursor,
-        count=min(count, COUNT_CAP),
-        count_capped=count > COUNT_CAP,
-        filters=filters,
+        cases=page.rows, next_cursor=page.next_cursor, count=min(count, COUNT_CAP), count_capped=count > COUNT_CAP
     )

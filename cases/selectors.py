@@ -8,7 +8,7 @@ from django.db.models.functions import ExtractMonth
 from accounts.authority import Actor
 from accounts.models import Role, User
 from accounts.selectors import actor_for, path_prefix_q
-from cases.choices import OPEN_STATUSES, CaseStatus
+from cases.choices import CaseStatus
 from cases.models import Case, CaseEvent, Flag, InvolvedOfficer, Notification
 
 # Up to this many cases listing a user are passed to the database as ids; beyond it, a correlated EXISTS.
@@ -39,17 +39,6 @@ def visibility_q(actor: Actor) -> Q:
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
     return Case.objects.filter(visibility_q(actor_for(user)))
-
-
-def queue_for(user: User, *, open_only: bool = True) -> QuerySet[Case]:
-    """A supervisor's working queue: cases of their subtrees, most recent activity first."""
-    actor = actor_for(user)
-    paths = actor.paths_for(Role.SUPERVISOR)
-    if not actor.is_active or not paths:
-        return Case.objects.none()
-    qs = Case.objects.filter(path_prefix_q("unit_path", paths))
-    qs = qs.filter(status__in=OPEN_STATUSES) if open_only else qs.exclude(status=CaseStatus.DRAFT)
-    return qs.select_related("unit", "assigned_to").order_by("-last_activity_at", "-id")
 
 
 def cases_filed_by(user: User) -> QuerySet[Case]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from accounts.models import OrgUnit
 from cases.choices import INJURY_RANK, CaseStatus, FlagKind, IncidentKind, InjuryGrade
 from cases.models import Case, Flag, Notification
+from cases.queue import ASSIGNED_TO_ME, UNASSIGNED, QueueFilters, filter_cases
 
 # Datetimes outside this range are refused: they are never real incident times, and converting them between
 # time zones can overflow.
@@ -88,61 +89,56 @@ class DateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = StrictIsoDateTimeField
 
 
+class StrictModelChoiceField(_PresentMeansValid, django_filters.fields.ModelChoiceField):
+    pass
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class UnitFilter(django_filters.ModelChoiceFilter):
+    field_class = StrictModelChoiceField
+
+
 @extend_schema_field({"type": "string", "maxLength": 100})
 class TextFilter(django_filters.CharFilter):
     pass
 
 
-# Read-model booleans kept by the services, one per flag kind, so the queue filters without a join.
-FLAG_COLUMNS = {
-    FlagKind.STALLED: "is_stalled",
-    FlagKind.IDLE: "is_idle",
-    FlagKind.OVERDUE_REFERRAL: "has_overdue_referral",
-    FlagKind.DOWNGRADED: "is_downgraded",
-}
 RANKED_INJURIES = [(grade, label) for grade, label in InjuryGrade.choices if grade in INJURY_RANK]
 
 
 class CaseFilter(django_filters.FilterSet):
+    """The case list's parameters, parsed into the queue's filters: the page and the API filter by one rule
+    (cases/queue.py)."""
+
     status = django_filters.MultipleChoiceFilter(
         choices=CaseStatus.choices, help_text=gettext_lazy("Any of these statuses (repeat the parameter).")
     )
     kind = django_filters.MultipleChoiceFilter(
         choices=IncidentKind.choices, help_text=gettext_lazy("Any of these incident types (repeat the parameter).")
     )
-    unit = IntegerFilter(
-        method="filter_unit", help_text=gettext_lazy("Handling unit id: cases of this unit and every unit below it.")
+    unit = UnitFilter(
+        queryset=OrgUnit.objects.all(),
+        help_text=gettext_lazy("Handling unit id: cases of this unit and every unit below it."),
     )
     flag = django_filters.MultipleChoiceFilter(
-        choices=FlagKind.choices,
-        method="filter_flag",
-        help_text=gettext_lazy("Cases with any of these open flags (repeat the parameter)."),
+        choices=FlagKind.choices, help_text=gettext_lazy("Cases with any of these open flags (repeat the parameter).")
     )
     injury_at_least = ChoiceFilter(
-        choices=RANKED_INJURIES,
-        method="filter_injury",
-        help_text=gettext_lazy("Cases where the worst injury is at least this grade."),
+        choices=RANKED_INJURIES, help_text=gettext_lazy("Cases where the worst injury is at least this grade.")
     )
-    occurred_after = DateTimeFilter(
-        field_name="occurred_at", lookup_expr="gte", help_text=gettext_lazy("Incident at or after this time.")
-    )
-    occurred_before = DateTimeFilter(
-        field_name="occurred_at", lookup_expr="lt", help_text=gettext_lazy("Incident before this time.")
-    )
-    created_after = DateTimeFilter(
-        field_name="created_at", lookup_expr="gte", help_text=gettext_lazy("Filed at or after this time.")
-    )
-    created_before = DateTimeFilter(
-        field_name="created_at", lookup_expr="lt", help_text=gettext_lazy("Filed before this time.")
-    )
+    occurred_after = DateTimeFilter(help_text=gettext_lazy("Incident at or after this time."))
+    occurred_before = DateTimeFilter(help_text=gettext_lazy("Incident before this time."))
+    created_after = DateTimeFilter(help_text=gettext_lazy("Filed at or after this time."))
+    created_before = DateTimeFilter(help_text=gettext_lazy("Filed before this time."))
     q = TextFilter(
-        method="filter_text",
         max_length=100,
-        help_text=gettext_lazy("Text in the reference, summary, location or 110 incident number."),
+        help_text=gettext_lazy(
+            "Finds cases whose reference starts with the text, or whose summary, narrative, location or 110 "
+            "incident number contains it."
+        ),
     )
     assigned = ChoiceFilter(
-        choices=[("me", gettext_lazy("Assigned to me")), ("nobody", gettext_lazy("Unassigned"))],
-        method="filter_assigned",
+        choices=[(ASSIGNED_TO_ME, gettext_lazy("Assigned to me")), (UNASSIGNED, gettext_lazy("Unassigned"))],
         help_text=gettext_lazy("The queue's 'mine' and 'unassigned' views."),
     )
 
@@ -150,36 +146,24 @@ class CaseFilter(django_filters.FilterSet):
         model = Case
         fields: list[str] = []
 
-    def filter_unit(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
-        path = OrgUnit.objects.filter(pk=value).values_list("path", flat=True).first()
-        return queryset.filter(unit_path__startswith=path) if path else queryset.none()
-
-    def filter_flag(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
-        if not value:
-            return queryset
-        q = Q(pk__in=[])
-        for kind in value:
-            q |= Q(**{FLAG_COLUMNS[FlagKind(kind)]: True})
-        return queryset.filter(q)
-
-    def filter_injury(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(max_injury_rank__gte=INJURY_RANK[InjuryGrade(value)])
-
-    def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(reference__icontains=value)
-            | Q(summary__icontains=value)
-            | Q(location__icontains=value)
-            | Q(dispatch_ref__icontains=value)
+    def queue_filters(self) -> QueueFilters:
+        d = self.form.cleaned_data
+        return QueueFilters(
+            statuses=tuple(d["status"]),
+            kinds=tuple(d["kind"]),
+            unit_path=d["unit"].path if d["unit"] else "",
+            flags=tuple(d["flag"]),
+            min_injury_rank=INJURY_RANK[d["injury_at_least"]] if d["injury_at_least"] else None,
+            occurred_after=d["occurred_after"],
+            occurred_before=d["occurred_before"],
+            created_after=d["created_after"],
+            created_before=d["created_before"],
+            text=d["q"],
+            assigned=d["assigned"],
         )
 
-    def filter_assigned(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        if value == "me":
-            return queryset.filter(assigned_to=self.request.user)
-        return queryset.filter(assigned_to__isnull=True)
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        return filter_cases(queryset, self.queue_filters(), user_id=self.request.user.pk)
 
 
 class FlagFilter(django_filters.FilterSet):

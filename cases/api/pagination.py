@@ -1,16 +1,20 @@
 """Keyset (cursor) pagination for every list: constant cost per page however deep the client reads.
 
-Bad paging parameters are refused with 400 instead of being silently replaced by defaults, so a client
-never mistakes a page of the wrong size (or the first page) for the one it asked for.
+The rows and the cursors come from the one keyset paginator (cases/keyset.py), which the queue page uses too;
+DRF's cursor pagination supplies the parameters, the ``next``/``previous``/``results`` answer and its schema.
+Bad paging parameters are refused with 400 instead of being silently replaced by defaults, so a client never
+mistakes a page of the wrong size (or the first page) for the one it asked for.
 """
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
+from rest_framework.utils.urls import replace_query_param
+
+from cases.keyset import InvalidCursor, KeysetPage, keyset_page
 
 MAX_PAGE_SIZE = 100
 
@@ -39,23 +43,26 @@ class KeysetPagination(CursorPagination):
             )
         return size
 
-    def _invalid_cursor(self) -> serializers.ValidationError:
-        return serializers.ValidationError({self.cursor_query_param: [_("This cursor is not valid.")]})
-
-    def decode_cursor(self, request: Request) -> Any:
-        try:
-            return super().decode_cursor(request)
-        except Exception as exc:
-            raise self._invalid_cursor() from exc
-
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
+        size = self.get_page_size(request)
+        self.base_url = request.build_absolute_uri()
+        ordering = self.get_ordering(request, queryset, view)
         try:
-            return super().paginate_queryset(queryset, request, view)
-        except (ValueError, TypeError, OverflowError, DjangoValidationError) as exc:
-            if request.query_params.get(self.cursor_query_param) is None:
-                raise
-            # A forged cursor position that does not parse as the ordering field's type.
-            raise self._invalid_cursor() from exc
+            self.page: KeysetPage = keyset_page(
+                queryset, ordering, cursor=request.query_params.get(self.cursor_query_param), size=size
+            )
+        except InvalidCursor as exc:
+            raise serializers.ValidationError({self.cursor_query_param: [_("This cursor is not valid.")]}) from exc
+        return self.page.rows
+
+    def _link(self, cursor: str | None) -> str | None:
+        return replace_query_param(self.base_url, self.cursor_query_param, cursor) if cursor else None
+
+    def get_next_link(self) -> str | None:
+        return self._link(self.page.next_cursor)
+
+    def get_previous_link(self) -> str | None:
+        return self._link(self.page.previous_cursor)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)

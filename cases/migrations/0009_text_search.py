@@ -12,8 +12,8 @@ the case table while the indexes are built. SQLite has no trigram indexes: there
 
 from django.db import migrations, models
 
-# index name -> indexed expression. The queue searches summary and narrative (and the reference exactly, served by
-# the unique index); the API's ``q`` searches reference, summary, location and the 110 incident number.
+# index name -> indexed expression. The one text search of the queue and the API (cases/queue.py ``text_q``) reads
+# summary, narrative, location and the 110 incident number here, and a reference's beginning from its b-tree.
 TEXT_INDEXES = {
     "case_text_reference": "UPPER(reference::text)",
     "case_text_summary": "UPPER(summary::text)",

@@ -1,11 +1,13 @@
 """The supervisor's queue: filters, keyset pages, saved filters."""
 
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -13,24 +15,31 @@ from accounts import services as account_services
 from accounts.models import OrgUnit, Role, SavedQueueFilter
 from accounts.selectors import path_prefix_q
 from cases.forms import QueueFilterForm, SaveFilterForm
-from cases.queue import QueueFilters, queue_page
+from cases.keyset import InvalidCursor
+from cases.queue import ASSIGNED_TO_ME, DEFAULT_ORDER, SORTS, UNASSIGNED, QueueFilters, queue_page
 from cases.views.common import actor_of
 from cases.views.workspace import require_supervisor
+
+VIEWS = {"mine": ASSIGNED_TO_ME, "unassigned": UNASSIGNED}
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _filters(form: QueueFilterForm) -> QueueFilters:
     d = form.cleaned_data
+    start, end = d.get("occurred_from"), d.get("occurred_to")
     return QueueFilters(
         statuses=tuple(d.get("status") or ()),
         kinds=tuple(d.get("kind") or ()),
         unit_path=d["unit"].path if d.get("unit") else "",
         flags=tuple(d.get("flag") or ()),
         min_injury_rank=d.get("injury"),
-        occurred_from=d.get("occurred_from"),
-        occurred_to=d.get("occurred_to"),
+        occurred_after=_day_start(start) if start else None,
+        occurred_before=_day_start(end + timedelta(days=1)) if end else None,  # through the whole last day
         text=d.get("q") or "",
-        view=d.get("view") or "all",
-        sort=d.get("sort") or "activity",
+        assigned=VIEWS.get(d.get("view") or "", ""),
     )
 
 
@@ -39,8 +48,16 @@ def queue(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     units = OrgUnit.objects.filter(path_prefix_q("path", actor.paths_for(Role.SUPERVISOR))).order_by("path")
     form = QueueFilterForm(request.GET or None, units=units)
-    filters = _filters(form) if form.is_bound and form.is_valid() else QueueFilters()
-    page = queue_page(actor, filters, cursor=request.GET.get("after"))
+    valid = not form.is_bound or form.is_valid()
+    filters = _filters(form) if form.is_bound and valid else QueueFilters()
+    order = SORTS[form.cleaned_data.get("sort") or "activity"] if form.is_bound and valid else DEFAULT_ORDER
+    cursor = request.GET.get("after")
+    try:
+        page = queue_page(actor, filters, order=order, cursor=cursor)
+    except InvalidCursor:
+        # Not a link this page made: refused like an invalid filter, showing the first page.
+        valid, cursor = False, None
+        page = queue_page(actor, filters, order=order)
     query = request.GET.copy()
     query.pop("after", None)
     base_query = query.urlencode()
@@ -51,13 +68,13 @@ def queue(request: HttpRequest) -> HttpResponse:
         "next_url": f"?{base_query}&{urlencode({'after': page.next_cursor})}" if page.next_cursor else "",
         "saved": SavedQueueFilter.objects.filter(user=request.user),
         "save_form": SaveFilterForm(initial={"query": base_query}),
-        "first_page": not request.GET.get("after"),
+        "first_page": not cursor,
     }
     # htmx asks for the results block when filters change, and for more rows when paging.
     template = "cases/queue/page.html"
     if request.htmx:
-        template = "cases/queue/_rows.html" if request.GET.get("after") else "cases/queue/_results.html"
-    return render(request, template, context, status=200 if not form.is_bound or form.is_valid() else 400)
+        template = "cases/queue/_rows.html" if cursor else "cases/queue/_results.html"
+    return render(request, template, context, status=200 if valid else 400)
 
 
 @require_POST

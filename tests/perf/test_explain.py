@@ -104,8 +104,8 @@ def test_queue_pages_read_the_queue_index_and_text_search_the_trigram_indexes(po
             assert "cases_case" not in seq_scans(nodes), (level, nodes)
         assert indexes(count) & EXPECTED[level]["count"], (level, count)
         assert indexes(rows) & EXPECTED[level]["rows"], (level, rows)
-        # Text: a case-insensitive substring of summary or narrative, or the reference exactly. Over the open
-        # cases, the queue index (then a filter) and the trigram indexes are both fair plans, never the table.
+        # Text: a case-insensitive substring of summary, narrative or location, or the reference's beginning. Over
+        # the open cases, the queue index (then a filter) and the trigram indexes are both fair plans, never the table.
         for nodes in queue_plans(user, QueueFilters(text=search)):
             assert "cases_case" not in seq_scans(nodes), (level, nodes)
         # Over the closed cases (most of them), for the ministry only the trigram indexes and the reference's index
