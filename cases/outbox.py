@@ -10,6 +10,11 @@ row was marked — so every task is idempotent by its business key.
 
 Without a broker (the embedded default) tasks run eagerly: the publish runs the task in-process right after the
 commit, as before, and a failure propagates.
+
+The publish runs after the commit, inside the user's request, and queries (it marks the row; an eager task does its
+work). If the database fails there (rightsguard/errors.py ``database_failure``: unreachable, busy, refusing
+writes), the change and its outbox row are already committed: the error is logged and the request answers its
+success, and the relay publishes the row later. Any other error still propagates.
 """
 
 import logging
@@ -18,12 +23,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from cases.models import OutboxMessage
 from rightsguard.celery import app as celery_app
+from rightsguard.errors import database_failure, sqlstate_of
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +46,25 @@ def enqueue(task: str, args: Sequence[Any] = (), *, key: str) -> None:
         [OutboxMessage(task=task, args=list(args), key=key, created_at=timezone.now())], ignore_conflicts=True
     )
     # ``bulk_create(ignore_conflicts=True)`` returns no primary key; the key finds the row after the commit.
-    transaction.on_commit(lambda: publish_keys([key]))
+    transaction.on_commit(lambda: _publish_after_commit([key]))
+
+
+def _publish_after_commit(keys: list[str]) -> None:
+    try:
+        publish_keys(keys)
+    except DatabaseError as exc:
+        failure = database_failure(exc)
+        if failure is None:
+            raise
+        # The change is saved: the answer must say so. The unpublished row waits for the relay.
+        logger.error(
+            "Outbox: the database failed (%s, SQLSTATE %s) while publishing %s after the commit; the relay will "
+            "publish it: %s",
+            failure,
+            sqlstate_of(exc) or "none",
+            ", ".join(keys),
+            exc,
+        )
 
 
 def _eager() -> bool:

@@ -10,6 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from rightsguard import errors
 from rightsguard.celery import app as celery_app
 from rightsguard.proxies import parse_address
 
@@ -21,13 +22,26 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def _database_ok() -> bool:
+def _database_state() -> str:
+    """The database as the probe sees it: "ok", or what keeps it from saving: "unreachable", "busy" (it answered
+    that it is out of connections or memory), "read-only" (PostgreSQL in recovery, a hot standby, or
+    ``default_transaction_read_only`` on; SQLite's ``query_only``). A full disk cannot be seen from here:
+    ``errors.database_recently_full``."""
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
-    except Exception:
-        return False
+            if connection.vendor == "postgresql":
+                # In autocommit each statement is its own transaction, read-only exactly as a request's would be.
+                cursor.execute("SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on'")
+                in_recovery, read_only = cursor.fetchone()
+                if in_recovery or read_only:
+                    return errors.READ_ONLY
+            else:  # SQLite: a connection set to refuse writes (a read-only file is seen only by a write)
+                cursor.execute("PRAGMA query_only")
+                if cursor.fetchone()[0]:
+                    return errors.READ_ONLY
+    except Exception as exc:
+        return errors.database_failure(exc) or errors.UNREACHABLE
+    return "ok"
 
 
 def _broker_ok() -> bool:
@@ -61,9 +75,18 @@ def may_see_details(request: HttpRequest) -> bool:
 @require_GET
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    """Ready means able to accept work: the database and the broker answer.
+
+    A database that answers but refuses writes is reachable, and the process stays ready: the requests that write
+    nothing still work, and every process shares that database, so taking them out of service would only turn a
+    write outage into a whole one. The "database" detail says why writes fail: "read-only" from the probe's own
+    query, "full" when a write was refused for lack of space within the last minutes (a full disk shows only on a
+    write that needs space)."""
+    database = _database_state()
+    checks = {"database": database in ("ok", errors.READ_ONLY, errors.FULL), "broker": _broker_ok()}
     ready = all(checks.values())
     body: dict[str, object] = {"status": "ok" if ready else "unavailable"}
     if may_see_details(request):
         body["checks"] = checks
+        body["database"] = errors.FULL if database == "ok" and errors.database_recently_full() else database
     return JsonResponse(body, status=200 if ready else 503)

@@ -58,6 +58,9 @@ MIDDLEWARE = [
     # First: forwarded headers from anyone but a configured proxy are removed before anything reads them.
     "rightsguard.proxies.TrustedProxyMiddleware",
     "accounts.middleware.RequestIdMiddleware",
+    # Before everything that writes (sessions, authentication): a database error answer must know whether the
+    # request's writes may already be saved (rightsguard/errors.py).
+    "rightsguard.errors.SavedWritesMiddleware",
     # Early, so that it also marks the answers other middleware gives (a refused second factor, a CSRF failure).
     "cases.api.middleware.NoStoreMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.evidence_files import pdf_document
 from tests.factories import PASSWORD
@@ -327,6 +328,64 @@ def test_a_full_evidence_disk_refuses_the_upload_cleanly_and_leaves_nothing_behi
         before_files + list(kept)
     )
     print_figures("disk-full", {"accepted": 1, "refused": 1, "orphan_files": 0, "orphan_rows": 0})
+
+
+def alter_system(stack: NativeStack, statement: str) -> None:
+    """A server setting changed as an administrator changes it: written to postgresql.auto.conf and reloaded."""
+    import psycopg
+
+    dsn = f"host=127.0.0.1 port={stack.pg_port} user=postgres dbname=rightsguard"
+    with psycopg.connect(dsn, autocommit=True) as conn:  # ALTER SYSTEM runs outside a transaction block
+        conn.execute(statement)
+        conn.execute("SELECT pg_reload_conf()")
+
+
+def database_detail(stack: NativeStack) -> tuple[int, dict, str]:
+    """/readyz from loopback, which is told the details."""
+    answer = requests.get(stack.base_url + "/readyz", timeout=10)
+    body = answer.json()
+    return answer.status_code, body["checks"], body["database"]
+
+
+def test_a_read_only_database_refuses_writes_as_read_only_and_readyz_says_so(stack, officer):
+    """PostgreSQL made read-only (``default_transaction_read_only``, as on a hot standby) under the running web:
+    a write answers 503 "refused to save: read-only", not "not reachable", /readyz stays ready and tells why, and
+    once the setting is reset the same write is saved."""
+    unit = station_id(stack)
+    cases_before = stack.sql("SELECT count(*) FROM cases_case")[0][0]
+    body = {**BODY, "unit": unit, "summary": "数据库只读时的提交"}
+    alter_system(stack, "ALTER SYSTEM SET default_transaction_read_only = on")
+    try:
+        # Each pooled connection of each gunicorn worker applies the reloaded setting at its next statement.
+        wait_for(lambda: all(database_detail(stack)[2] == "read-only" for _ in range(4)), "/readyz to see read-only")
+        refused = [officer.post("/cases/", json=body, timeout=10) for _ in range(4)]
+        ready = database_detail(stack)
+        cases_during = stack.sql("SELECT count(*) FROM cases_case")[0][0]
+    finally:
+        alter_system(stack, "ALTER SYSTEM RESET default_transaction_read_only")
+    assert [(r.status_code, r.headers.get("Retry-After"), r.json()) for r in refused] == [
+        (
+            503,
+            "60",
+            {
+                "code": "database_read_only",
+                "detail": "The database refused to save because it is read-only at the moment. Nothing was saved; "
+                "the administrators have been told.",
+            },
+        )
+    ] * len(refused)
+    assert ready == (200, {"database": True, "broker": True}, "read-only")
+    assert cases_during == cases_before
+    log = stack.log("web").decode(errors="replace")
+    assert "The database refused to save: it is read-only (SQLSTATE 25006)" in log
+    wait_for(lambda: all(database_detail(stack)[2] == "ok" for _ in range(4)), "/readyz to see the database writable")
+    saved = officer.post("/cases/", json=body, timeout=10)
+    assert saved.status_code == 201, saved.text
+    stack.accepted.append({"reference": saved.json()["reference"], "submitted": False})
+    print_figures(
+        "database-read-only",
+        {"writes_refused": len(refused), "saved_while_read_only": cases_during - cases_before, "readyz": ready[2]},
+    )
 
 
 def test_the_ledger_finds_everything_that_was_accepted(stack):
