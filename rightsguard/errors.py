@@ -292,15 +292,15 @@ def database_failed(request: HttpRequest, exc: BaseException, failure: str) -> H
     if failure == READ_ONLY:
         logger.critical("The database refused to save: it is read-only (SQLSTATE %s): %s", sqlstate, exc)
         message = _(
-            "The database refused to save because it is read-only at the moment. Nothing was saved; the "
-            "administrators have been told."
+            "The database refused to save because it is read-only at the moment. Nothing was saved; "
+            "please tell your system administrator."
         )
         return _database_answer(request, "database_read_only", message, REFUSED_RETRY_AFTER_SECONDS)
     if failure == FULL:
         logger.critical("The database refused to save: it is full (SQLSTATE %s): %s", sqlstate, exc)
         _remember_full()
         message = _(
-            "The database refused to save because it is full. Nothing was saved; the administrators have been told."
+            "The database refused to save because it is full. Nothing was saved; please tell your system administrator."
         )
         return _database_answer(request, "database_full", message, REFUSED_RETRY_AFTER_SECONDS)
     if failure == BUSY:

@@ -195,10 +195,10 @@ pytestmark = pytest.mark.urls(__name__)
 UNREACHABLE = "The database is not reachable at the moment. Nothing was saved; please try again shortly."
 BUSY = "The database is too busy to answer at the moment. Nothing was saved; please try again shortly."
 READ_ONLY = (
-    "The database refused to save because it is read-only at the moment. Nothing was saved; the administrators "
-    "have been told."
+    "The database refused to save because it is read-only at the moment. Nothing was saved; please tell your "
+    "system administrator."
 )
-FULL = "The database refused to save because it is full. Nothing was saved; the administrators have been told."
+FULL = "The database refused to save because it is full. Nothing was saved; please tell your system administrator."
 UNKNOWN_API = (
     "The outcome is unknown: what you sent may have been saved before the database stopped answering. Retry with "
     "the same Idempotency-Key to get the first answer without saving twice."
