@@ -16,17 +16,20 @@ standing.
 """
 
 import hashlib
+import logging
 import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import mfa, scope
 from accounts.models import ApiToken, User
+
+logger = logging.getLogger(__name__)
 
 KEY_BYTES = 32
 # Recording the last use on every request would turn every API read into a write.
@@ -125,9 +128,20 @@ def authenticate(key: str) -> ApiToken:
             code="mfa_required",
         )
     if now - token.last_used_at >= TOUCH_INTERVAL:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+        _touch(token, now)
     return token
+
+
+def _touch(token: ApiToken, now: datetime) -> None:
+    """Record the token's use: bookkeeping, so a database that refuses writes (read-only, full) does not refuse
+    the request that uses it; the use is recorded by a later request."""
+    try:
+        with transaction.atomic():
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    except DatabaseError as error:
+        logger.warning("The last use of API token %s was not recorded: %s", token.pk, error)
+        return
+    token.last_used_at = now
 
 
 @transaction.atomic
