@@ -91,8 +91,18 @@ class BoundedDateField(serializers.DateField):
         return result
 
 
+class TextField(serializers.CharField):
+    """Text the schema documents as a string is a JSON string: a number or a boolean is refused, not turned into
+    text (DRF's ``CharField`` would store ``0`` as ``"0"``)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def text(max_length: int | None = None, **kwargs: Any) -> serializers.CharField:
-    return serializers.CharField(max_length=max_length, **kwargs)
+    return TextField(max_length=max_length, **kwargs)
 
 
 def _actor(serializer: serializers.Field) -> Actor:

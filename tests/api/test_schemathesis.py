@@ -1,4 +1,5 @@
-"""Property-based API testing against the live schema (schemathesis), in process, as a supervisor with cases.
+"""Property-based API testing against the live schema (schemathesis), in process, once as a supervisor handling
+cases and once as the officer who filed them.
 
 Every check runs: server errors, status codes, content types, response headers and bodies against the schema,
 invalid data rejected, authentication enforced (with and without a token), unsupported methods refused.
@@ -7,14 +8,18 @@ rule, 403, 404, 409, 412, 422) counted as expected: the workflow may refuse well
 
 Phases: the coverage phase generates the negative boundary cases deterministically (every wrong type, value out
 of range, missing required field, malformed content type, undeclared method); positive and further negative
-cases come from the fuzzing phase, 20 per operation. Positive coverage cases are left out to keep the run near
-a minute and a half on two cores (with them the run takes nearly twice as long; such a run also passes).
+cases come from the fuzzing phase, 20 per operation and role. Positive coverage cases are left out to keep the
+supervisor's run near a minute and a half on two cores and the officer's under a minute (with them a run takes
+nearly twice as long; such a run also passes).
 
-Generated path ids are mapped onto the objects created here (most of the time), so operations reach real cases
-in every status instead of answering 404 throughout. Stateful testing is off: the workflow's own state machine
-is tested in tests/cases.
+Generated path ids are mapped onto the objects created for the role (most of the time), so operations reach real
+objects instead of answering 404 throughout: for the supervisor, cases in every status and the handling records
+of one of them; for the officer, drafts and submitted cases of their own, with their parties and evidence, and
+records the officer may not see (support measures, findings, flags). Stateful testing is off: the workflow's own
+state machine is tested in tests/cases.
 """
 
+import itertools
 from typing import Any
 
 import pytest
@@ -23,16 +28,17 @@ from django.core import signals
 from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
+from schemathesis.core.parameters import ParameterLocation
 
 from accounts import tokens
 from accounts.models import ApiToken
 from cases import services
 from cases.api import evidence
 from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind
-from cases.models import Flag
+from cases.models import Attachment, Flag, InvolvedOfficer, Suspect
 from rightsguard.wsgi import application
 from tests.api.conftest import upload
-from tests.factories import add_convicted_suspect, case_in
+from tests.factories import World, add_convicted_suspect, case_in, draft
 
 # Filled by the fixture, read by the hooks: ids of the objects generated requests should reach, and the token.
 TARGETS: dict[str, list[int]] = {}
@@ -42,24 +48,30 @@ TOKEN: dict[str, Any] = {}
 _ID_KINDS = {kind: kind for kind in ("officers", "suspects", "support", "findings", "attachments", "flags")}
 
 
+def _pool(path: str, name: str) -> list[int]:
+    """The ids of the objects the path parameter ``name`` of the operation at ``path`` may name."""
+    segments = path.strip("/").split("/")
+    if name == "case_pk" or (segments[-1] == "{id}" and segments[-2] == "cases"):
+        return TARGETS.get("cases", [])
+    kind = _ID_KINDS.get(segments[segments.index("{id}") - 1])
+    return TARGETS.get(kind, []) if kind else []
+
+
 @schemathesis.hook
 def map_path_parameters(context: schemathesis.HookContext, path_parameters: dict[str, Any]) -> dict[str, Any]:
     if not TARGETS or not path_parameters or context.operation is None:
         return path_parameters
     mapped = dict(path_parameters)
-    segments = context.operation.path.strip("/").split("/")
     for name, value in path_parameters.items():
         # Leave some ids alone (404s are part of the contract) and never touch invalid (non-integer) values.
         if not isinstance(value, int) or isinstance(value, bool) or value % 5 == 0:
             continue
-        if name == "case_pk" or (segments[-1] == "{id}" and segments[-2] == "cases"):
-            pool = TARGETS["cases"]
-        else:
-            kind = _ID_KINDS.get(segments[segments.index("{id}") - 1])
-            pool = TARGETS.get(kind, []) if kind else []
-        if pool:
+        if pool := _pool(context.operation.path, name):
             mapped[name] = pool[value % len(pool)]
     return mapped
+
+
+_coverage_calls = itertools.count()
 
 
 @schemathesis.hook
@@ -68,12 +80,22 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwar
     # authenticated.
     if TOKEN:
         ApiToken.objects.get_or_create(key_hash=tokens.hash_key(TOKEN["key"]), defaults=TOKEN["row"])
+    # The coverage phase builds its negative cases on a template whose path ids are invalid too ("0.5"), so a case
+    # aimed at the body, the query or a header would stop at the URL (404) and never reach the view. Point such a
+    # case's ids at real objects; cases aimed at the path itself keep their invalid ids.
+    phase = case.meta.phase if case.meta is not None else None
+    if not TARGETS or phase is None or phase.name != "coverage" or not case.path_parameters:
+        return
+    if phase.data.parameter_location == ParameterLocation.PATH:
+        return
+    turn = next(_coverage_calls)
+    for name, value in list(case.path_parameters.items()):
+        if isinstance(value, str) and (pool := _pool(case.operation.path, name)):
+            case.path_parameters[name] = pool[turn % len(pool)]
 
 
-@pytest.fixture
-def api_schema(world, settings):
-    # schemathesis calls the WSGI application as host "localhost".
-    settings.ALLOWED_HOSTS = ["localhost", "testserver"]
+def _supervisor_targets(world: World) -> dict[str, list[int]]:
+    """Cases in every status the supervisor handles, and the handling records of one of them."""
     sup = world.supervisor
     cases = [case_in(world, status) for status in (CaseStatus.INTAKE, CaseStatus.REFERRED, CaseStatus.SUPERVISION)]
     cases += [case_in(world, CaseStatus.LOOK_BACK), case_in(world, CaseStatus.CLOSED)]
@@ -85,17 +107,59 @@ def api_schema(world, settings):
     stored = evidence.validate_and_store(upload())
     services.record_attachment(case=handled, by=sup, **stored.attachment_fields())
     Flag.objects.create(case=handled, kind=FlagKind.STALLED, rule_code="SLA", raised_at=timezone.now())
+    return {
+        "cases": [c.pk for c in cases],
+        "officers": list(handled.officers.values_list("pk", flat=True)),
+        "suspects": list(handled.suspects.values_list("pk", flat=True)),
+        "support": list(handled.support_measures.values_list("pk", flat=True)),
+        "findings": list(handled.findings.values_list("pk", flat=True)),
+        "attachments": list(handled.attachments.values_list("pk", flat=True)),
+        "flags": list(Flag.objects.values_list("pk", flat=True)),
+    }
+
+
+def _officer_targets(world: World) -> dict[str, list[int]]:
+    """The officer's own drafts (which they may still edit) and submitted cases (which they may only add to), with
+    their parties and evidence; the submitted case under supervision also has records only supervisors see."""
+    off, sup = world.officer, world.supervisor
+    drafts = [draft(world), draft(world, location="杭州市西湖区灵隐路")]
+    submitted = [case_in(world, CaseStatus.INTAKE), case_in(world, CaseStatus.SUPERVISION)]
+    services.add_suspect(case=drafts[0], by=off, name="王某")
+    services.add_involved_officer(case=drafts[0], by=off, name="赵某")
+    for case in (drafts[0], submitted[0]):
+        stored = evidence.validate_and_store(upload())
+        services.record_attachment(case=case, by=off, **stored.attachment_fields())
+    handled = submitted[1]
+    add_convicted_suspect(world, handled)
+    services.record_support_measure(case=handled, by=sup, kind=SupportKind.COMFORT_VISIT)
+    services.raise_finding(case=handled, by=sup, problem=FindingProblem.PROTRACTED, detail="No progress for 40 days")
+    Flag.objects.create(case=handled, kind=FlagKind.STALLED, rule_code="SLA", raised_at=timezone.now())
+    cases = [*drafts, *submitted]
+    return {
+        "cases": [c.pk for c in cases],
+        "officers": list(InvolvedOfficer.objects.filter(case__in=cases).values_list("pk", flat=True)),
+        "suspects": list(Suspect.objects.filter(case__in=cases).values_list("pk", flat=True)),
+        "support": list(handled.support_measures.values_list("pk", flat=True)),
+        "findings": list(handled.findings.values_list("pk", flat=True)),
+        "attachments": list(Attachment.objects.filter(case__in=cases).values_list("pk", flat=True)),
+        "flags": list(Flag.objects.values_list("pk", flat=True)),
+    }
+
+
+# Role (a user of the world) → the objects its run should reach.
+ROLES = {"supervisor": _supervisor_targets, "officer": _officer_targets}
+
+
+@pytest.fixture(params=list(ROLES))
+def api_schema(request, world, settings):
+    # schemathesis calls the WSGI application as host "localhost".
+    settings.ALLOWED_HOSTS = ["localhost", "testserver"]
+    role = request.param
+    user = getattr(world, role)
+    targets = ROLES[role](world)
     TARGETS.clear()
-    TARGETS.update(
-        cases=[c.pk for c in cases],
-        officers=list(handled.officers.values_list("pk", flat=True)),
-        suspects=list(handled.suspects.values_list("pk", flat=True)),
-        support=list(handled.support_measures.values_list("pk", flat=True)),
-        findings=list(handled.findings.values_list("pk", flat=True)),
-        attachments=list(handled.attachments.values_list("pk", flat=True)),
-        flags=list(Flag.objects.values_list("pk", flat=True)),
-    )
-    token, key = tokens.issue_token(user=sup, name="schemathesis", mfa_verified=True)
+    TARGETS.update(targets)
+    token, key = tokens.issue_token(user=user, name="schemathesis", mfa_verified=True)
     row = ("user_id", "name", "mfa_verified", "password_fingerprint", "created_at", "last_used_at")
     TOKEN.update(key=key, row={field: getattr(token, field) for field in row})
     config = schemathesis.Config.from_dict(
