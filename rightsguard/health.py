@@ -10,7 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from rightsguard import errors
+from rightsguard import errors, heartbeat
 from rightsguard.celery import app as celery_app
 from rightsguard.proxies import parse_address
 
@@ -75,7 +75,9 @@ def may_see_details(request: HttpRequest) -> bool:
 @require_GET
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready means able to accept work: the database and the broker answer.
+    """Ready means able to accept work: the database and the broker answer. The worker is a detail, not a
+    condition: while it is down the web still takes changes, whose jobs wait in the outbox until a worker runs
+    them, so taking this process out of service would only add an outage.
 
     A database that answers but refuses writes is reachable, and the process stays ready: the requests that write
     nothing still work, and every process shares that database, so taking them out of service would only turn a
@@ -89,4 +91,5 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if may_see_details(request):
         body["checks"] = checks
         body["database"] = errors.FULL if database == "ok" and errors.database_recently_full() else database
+        body["worker"] = heartbeat.worker_state() if checks["broker"] else "unknown"
     return JsonResponse(body, status=200 if ready else 503)

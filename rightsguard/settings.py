@@ -9,6 +9,7 @@ import hashlib
 import ipaddress
 import os
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -205,13 +206,22 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A lost broker connection cancels the running late-acked tasks instead of letting them finish while Redis
-# redelivers them to another worker (the Celery 6 default).
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# A lost broker connection lets the running tasks finish. Cancelling them (the Celery 6 default) kills each one
+# wherever it is: a notification job killed between sending its e-mail and committing that it did is run again
+# and sends it twice (tests/faults/test_faults.py saw this when Redis was killed). A task left to finish while
+# Redis redelivers it does no harm: tasks are idempotent and lock what they change (a second run skips the
+# locked notification, the flag scan holds an advisory lock), and a second run finds the work done.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Warm shutdown (SIGTERM) lets running tasks finish for this long before they are cancelled and requeued.
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=30.0)
+# Worker liveness (rightsguard/heartbeat.py): a connected worker touches this file and sets a Redis key this often;
+# four missed beats make it stale (`manage.py worker_alive`, the "worker" detail of /readyz).
+RIGHTSGUARD_WORKER_HEARTBEAT_FILE = env.str(
+    "RIGHTSGUARD_WORKER_HEARTBEAT_FILE", default=os.path.join(tempfile.gettempdir(), "rightsguard-worker.heartbeat")
+)
+RIGHTSGUARD_WORKER_HEARTBEAT_SECONDS = env.float("RIGHTSGUARD_WORKER_HEARTBEAT_SECONDS", default=15.0)
 # Must exceed the longest task's run time (the flag scan's hard limit is 50 minutes), or Redis hands an
 # unacknowledged task to a second worker. Kombu reads it from the broker options; the result backend's options
 # say the same so the two never disagree.

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from cases.choices import CaseStatus
+from rightsguard import heartbeat
 from tests.factories import PASSWORD, UserFactory, case_in
 
 
@@ -19,12 +20,14 @@ def staff_admin(world):
     return user
 
 
-def test_health_probes_need_no_login(client, db):
+def test_health_probes_need_no_login(client, db, monkeypatch):
+    monkeypatch.setattr(heartbeat, "worker_state", lambda: "stale")  # no worker runs here (tests/faults: one does)
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {
         "status": "ok",
         "checks": {"database": True, "broker": True},
         "database": "ok",
+        "worker": "stale",
     }
 
 

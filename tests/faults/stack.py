@@ -26,6 +26,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 60.0
+# The worker's arguments after `celery -A rightsguard`, exactly as docker-compose.yml and
+# deploy/systemd/rightsguard-worker.service start it (tests/faults/test_worker.py keeps the three in step).
+DEPLOYED_WORKER = ("worker", "--loglevel=INFO", "--concurrency=2")
 
 
 def free_port() -> int:
@@ -202,6 +205,8 @@ class NativeStack:
             "CELERY_UNACKED_RESTORE_INTERVAL": "1",
             "CELERY_UNACKED_RESTORE_THROTTLE": "1",
             "DJANGO_LOG_LEVEL": "WARNING",
+            "RIGHTSGUARD_WORKER_HEARTBEAT_FILE": str(self.tmp / "worker.heartbeat"),
+            "RIGHTSGUARD_WORKER_HEARTBEAT_SECONDS": "2",
             **extra,
         }
 
@@ -242,6 +247,13 @@ class NativeStack:
             name, "worker", "-P", "solo", "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"
         )
         wait_for(lambda: b" ready." in self.log(name), f"{name} to start")
+
+    def start_deployed_worker(self, name: str = "worker") -> subprocess.Popen:
+        """The production worker: prefork with two processes, started as compose and systemd start it."""
+        offset = len(self.log(name))  # the log is appended to: wait for this worker's own "ready"
+        proc = self.celery(name, *DEPLOYED_WORKER)
+        wait_for(lambda: b" ready." in self.log(name)[offset:], f"{name} to start")
+        return proc
 
     def start_beat(self, name: str = "beat") -> None:
         self.celery(name, "beat", "-s", str(self.tmp / f"{name}-schedule"), "-l", "INFO")

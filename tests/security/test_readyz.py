@@ -65,11 +65,11 @@ def test_without_a_configured_token_no_token_is_accepted(client, settings, broke
 def test_a_monitor_with_the_token_gets_the_details(client, token, broker_down):
     assert readyz(client, REMOTE_ADDR=OUTSIDE, HTTP_AUTHORIZATION=f"Bearer {TOKEN}") == (
         503,
-        {"status": "unavailable", "checks": {"database": True, "broker": False}, "database": "ok"},
+        {"status": "unavailable", "checks": {"database": True, "broker": False}, "database": "ok", "worker": "unknown"},
     )
     assert readyz(client, REMOTE_ADDR=OUTSIDE, HTTP_AUTHORIZATION=f"bearer {TOKEN}") == (
         503,
-        {"status": "unavailable", "checks": {"database": True, "broker": False}, "database": "ok"},
+        {"status": "unavailable", "checks": {"database": True, "broker": False}, "database": "ok", "worker": "unknown"},
     )
 
 
@@ -77,7 +77,7 @@ def test_a_monitor_with_the_token_gets_the_details(client, token, broker_down):
 def test_a_loopback_caller_gets_the_details(client, broker_down, address):
     assert readyz(client, REMOTE_ADDR=address) == (
         503,
-        {"status": "unavailable", "checks": {"database": True, "broker": False}, "database": "ok"},
+        {"status": "unavailable", "checks": {"database": True, "broker": False}, "database": "ok", "worker": "unknown"},
     )
 
 
