@@ -1,15 +1,17 @@
 """Fault injection against the production stack started natively (tests/faults/stack.py).
 
 Scenarios, in order, on one stack: Redis stopped during a burst of submissions; PostgreSQL restarted immediately
-under load; two beat processes; the evidence disk full during an upload; then the ledger check over everything
-the clients were told was accepted. (A worker killed with SIGKILL mid-task is tests/integration.) Each prints its
-figures. Needs root, the PostgreSQL server binaries and redis-server: skipped locally without them, a failure in
-CI. Loopback only; every loop is bounded in time.
+under load; two beat processes; the evidence disk full during an upload; Redis killed five times under load with
+the production worker (prefork); then the ledger check over everything the clients were told was accepted. (A
+worker killed with SIGKILL mid-task is tests/integration.) Each prints its figures. Needs root, the PostgreSQL
+server binaries and redis-server: skipped locally without them, a failure in CI. Loopback only; every loop is
+bounded in time.
 """
 
 import email
 import json
 import os
+import signal
 import threading
 import time
 from collections import Counter
@@ -328,6 +330,97 @@ def test_a_full_evidence_disk_refuses_the_upload_cleanly_and_leaves_nothing_behi
         before_files + list(kept)
     )
     print_figures("disk-full", {"accepted": 1, "refused": 1, "orphan_files": 0, "orphan_rows": 0})
+
+
+def test_the_deployed_worker_survives_redis_killed_five_times_during_a_burst(stack, officer):
+    """The worker as compose and systemd start it (prefork, two processes) while Redis is killed with SIGKILL five
+    times during a burst of submissions: the same worker process is still running afterwards, beats again, and
+    every submission's notification is e-mailed exactly once."""
+    unit = station_id(stack)
+    stack.kill("worker")  # the module's solo worker: from here on the production one
+    worker = stack.start_deployed_worker()
+    log_from = len(stack.log("worker"))
+    burst: list[tuple[dict, float]] = []
+    failures: list[BaseException] = []
+    stop = threading.Event()
+
+    def submit() -> None:
+        deadline = time.monotonic() + 60
+        n = 300
+        while not stop.is_set() and time.monotonic() < deadline and n < 360:
+            try:
+                burst.append(submit_one(officer, unit, n))
+            except BaseException as exc:  # reported below: an assertion in a thread would be lost
+                failures.append(exc)
+                return
+            n += 1
+
+    thread = threading.Thread(target=submit)
+    thread.start()
+    outages = []
+    try:
+        for _ in range(5):
+            time.sleep(1.5)
+            stack.kill("redis", signal.SIGKILL)
+            killed_at = time.monotonic()
+            time.sleep(1.0)
+            stack.start_redis()
+            outages.append(time.monotonic() - killed_at)
+    finally:
+        time.sleep(2)
+        stop.set()
+        thread.join(timeout=60)
+    assert failures == []
+    back_at = time.monotonic()
+    references = [case["reference"] for case, _ in burst]
+    stack.accepted += [{"reference": r, "sha256": []} for r in references]
+    assert len(references) >= 20
+
+    def delivered() -> bool:
+        return stack.sql(
+            "SELECT count(*) FROM cases_notification n JOIN cases_case c ON c.id = n.case_id "
+            "WHERE c.reference = ANY(%s) AND n.emailed_at IS NOT NULL",
+            references,
+        )[0][0] == len(references)
+
+    try:
+        wait_for(delivered, "every notification of the burst", timeout=120)
+    finally:
+        log = stack.log("worker")[log_from:].decode(errors="replace")
+        assert "Unrecoverable error" not in log, log[-4000:]
+        assert worker.poll() is None, f"the worker exited ({worker.returncode}):\n{log[-4000:]}"
+    recovered = time.monotonic() - back_at
+    time.sleep(3)  # a late duplicate would land within the relay's period
+    mails = mails_by_subject(stack)
+    per_reference = {r: sum(n for (subject, _to), n in mails.items() if subject.startswith(r)) for r in references}
+    assert per_reference == dict.fromkeys(references, 1)
+    notifications = stack.sql(
+        "SELECT count(*) FROM cases_notification n JOIN cases_case c ON c.id = n.case_id WHERE c.reference = ANY(%s)",
+        references,
+    )[0][0]
+    assert notifications == len(references)
+    # The process the burst started with, not a restarted one; it reconnected after each kill and beats again.
+    assert stack.procs["worker"] is worker
+    assert worker.poll() is None
+    reconnects = log.count("Connection to broker lost")
+    assert reconnects >= 1
+    assert "mingle:" not in log  # the compose command line, and still no mingle (rightsguard/celery.py)
+    wait_for(lambda: stack.manage("worker_alive").returncode == 0, "the worker's heartbeat", timeout=20)
+    ready = requests.get(stack.base_url + "/readyz", timeout=10).json()  # from loopback: with the details
+    assert (ready["status"], ready["checks"]["broker"], ready["worker"]) == ("ok", True, "ok")
+    print_figures(
+        "redis-killed-under-load",
+        {
+            "submissions": len(references),
+            "redis_sigkills": len(outages),
+            "longest_outage_s": round(max(outages), 1),
+            "worker_exits": 0,
+            "connection_losses_seen_by_worker": reconnects,
+            "lost": sum(1 for n in per_reference.values() if n == 0),
+            "duplicates": sum(n - 1 for n in per_reference.values() if n > 1),
+            "delivered_after_last_restart_s": round(recovered, 1),
+        },
+    )
 
 
 def alter_system(stack: NativeStack, statement: str) -> None:
