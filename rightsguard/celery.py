@@ -11,7 +11,8 @@ worker with ``celery -A rightsguard worker``:
 
 Remote control (the pidbox) stays on on purpose: its subscription is the socket on which a worker whose task
 prefetch is full (both processes busy, or their acknowledgements lost with the connection) notices that Redis went
-away. Without it such a worker sat connected to nothing and never consumed again (tests/faults/test_faults.py).
+away. With it switched off, such a worker was seen to outlive Redis being killed yet never consume again; the
+Redis fault test (tests/faults/test_faults.py) fails if a worker stops consuming.
 """
 
 import os
