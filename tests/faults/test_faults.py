@@ -463,7 +463,7 @@ def test_a_read_only_database_refuses_writes_as_read_only_and_readyz_says_so(sta
             {
                 "code": "database_read_only",
                 "detail": "The database refused to save because it is read-only at the moment. Nothing was saved; "
-                "the administrators have been told.",
+                "please tell your system administrator.",
             },
         )
     ] * len(refused)
