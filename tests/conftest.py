@@ -1,3 +1,4 @@
+import importlib
 import os
 
 import pytest
@@ -34,6 +35,33 @@ def _fast_and_local(settings):
     # Unit tests run tasks in-process on commit; the integration tests start a real worker instead.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+
+
+_DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
+
+@pytest.fixture(autouse=True)
+def _migration_data(request):
+    """The rows the migrations create (the stage time limits) are there for every test that uses the database.
+
+    A transactional test ends by emptying every table, so without this a test that reads them would pass or fail by
+    whether such a test ran before it (the authorization matrix's stage-limit row did, in a full run).
+    """
+    if request.node.get_closest_marker("django_db") is None and not _DATABASE_FIXTURES & set(request.fixturenames):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.apps import apps
+
+    from cases.models import StageLimit
+
+    if not StageLimit.objects.exists():
+        importlib.import_module("cases.migrations.0002_queue_index_and_stage_limits").seed_limits(apps, None)
 
 
 @pytest.fixture
