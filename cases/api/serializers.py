@@ -93,11 +93,15 @@ class BoundedDateField(serializers.DateField):
 
 class TextField(serializers.CharField):
     """Text the schema documents as a string is a JSON string: a number or a boolean is refused, not turned into
-    text (DRF's ``CharField`` would store ``0`` as ``"0"``)."""
+    text (DRF's ``CharField`` would store ``0`` as ``"0"``), and one longer than its limit is refused even when
+    trimming its white space would make it fit."""
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
+        # The documented limit is on what is sent: measured before white space is trimmed, as a client checks it.
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length, length=len(data))
         return super().to_internal_value(data)
 
 

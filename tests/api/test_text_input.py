@@ -48,3 +48,16 @@ def test_text_sent_as_a_string_is_still_accepted(world, api):
     )
     assert (response.status_code, response.json()["name"]) == (200, "0")
     assert Suspect.objects.get(pk=suspect.pk).name == "0"
+
+
+def test_text_longer_than_its_limit_is_refused_before_white_space_is_trimmed(world, api):
+    # The schema says at most 30 characters; 31 with a leading newline is more, even if trimming would fit it.
+    case = case_in(world, CaseStatus.INTAKE)
+    before = Suspect.objects.filter(case=case).count()
+    sent = "\n" + "3" * 30
+    response = api("supervisor").post(f"/api/v1/cases/{case.pk}/suspects/", {"id_number": sent}, format="json")
+    assert (response.status_code, list(response.json()["errors"])) == (400, ["id_number"])
+    assert Suspect.objects.filter(case=case).count() == before
+    fits = api("supervisor").post(f"/api/v1/cases/{case.pk}/suspects/", {"id_number": " " + "3" * 29}, format="json")
+    assert fits.status_code == 201
+    assert Suspect.objects.filter(case=case).count() == before + 1
