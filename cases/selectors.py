@@ -1,9 +1,6 @@
 """All reads of cases. Every user-facing read starts from ``cases_visible_to(user)``."""
 
-from dataclasses import dataclass
-
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import ExtractMonth
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.authority import Actor
 from accounts.models import Role, User
@@ -77,31 +74,3 @@ def flags_visible_to(user: User) -> QuerySet[Flag]:
 
 def notifications_for(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).select_related("case").order_by("-created_at", "-id")
-
-
-@dataclass(frozen=True)
-class YearlySummary:
-    year: int
-    total: int
-    by_kind: dict[str, int]
-    by_status: dict[str, int]
-    by_month: list[int]  # twelve counts, January first
-
-
-def yearly_case_summary(user: User, *, year: int, unit_path: str | None = None) -> YearlySummary:
-    """Submitted cases that occurred in ``year`` (local time) among those the user oversees, optionally within one
-    unit's subtree: counts by incident type, status and month, in three grouped queries. A stopgap until the
-    yearly report (cases/reports) exists."""
-    cases = _overseen_cases(actor_for(user)).exclude(status=CaseStatus.DRAFT).filter(occurred_at__year=year)
-    if unit_path is not None:
-        cases = cases.filter(unit_path__startswith=unit_path)
-    by_kind = dict(cases.order_by().values_list("kind").annotate(n=Count("pk")))
-    by_status = dict(cases.order_by().values_list("status").annotate(n=Count("pk")))
-    months = dict(cases.order_by().annotate(m=ExtractMonth("occurred_at")).values_list("m").annotate(n=Count("pk")))
-    return YearlySummary(
-        year=year,
-        total=sum(by_kind.values()),
-        by_kind=by_kind,
-        by_status=by_status,
-        by_month=[months.get(m, 0) for m in range(1, 13)],
-    )

@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authority import Actor
-from accounts.models import Membership, OrgUnit, Role
+from accounts.models import Membership, OrgUnit
 from accounts.selectors import actor_for, units_visible_to
 from cases import permissions, selectors, sensitive, services
 from cases.api import evidence
@@ -53,6 +53,8 @@ from cases.models import (
     SupportMeasure,
     Suspect,
 )
+from cases.reports import scope as report_scope
+from cases.reports.yearly import case_summary
 from cases.services.audit import log_access, log_denied
 from cases.services.inbox import mark_notifications_read
 from cases.workflow import ACTIONS, TRANSITIONS
@@ -820,8 +822,9 @@ class YearlyReportView(ApiView):
     @extend_schema(
         summary=gettext_lazy("Yearly summary for a unit subtree"),
         description=gettext_lazy(
-            "Submitted cases that occurred in the year, by incident type, status and month, among the cases the "
-            "caller supervises or administers. File exports come with the reports module."
+            "The cases submitted in the year (local time), by incident type, current status and month of submission, "
+            "among the cases the caller supervises or administers: the same figures as the yearly report's case "
+            "section. The report itself, with every section and its exports, is the Reports page."
         ),
         parameters=[s.YearlyReportQuerySerializer],
         responses=responses({200: s.YearlyReportSerializer}, 400, 401, 403, 404),
@@ -829,16 +832,15 @@ class YearlyReportView(ApiView):
     def get(self, request: Request) -> Response:
         query = s.YearlyReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        if not self.actor.paths_for(Role.SUPERVISOR, Role.ADMIN):
+        if not report_scope.can_report(self.actor):
             raise exceptions.PermissionDenied(_("Reports are for supervisors and administrators."))
         unit = None
         if "unit" in query.validated_data:
             unit = get_object_or_404(OrgUnit, pk=query.validated_data["unit"])
-            if not any(self.actor.covers(role, unit.path) for role in (Role.SUPERVISOR, Role.ADMIN)):
+            if not report_scope.covers_unit(self.actor, unit):
                 raise exceptions.NotFound()
-        summary = selectors.yearly_case_summary(
-            request.user, year=query.validated_data["year"], unit_path=unit.path if unit else None
-        )
+        units = [unit] if unit is not None else report_scope.outermost_report_units(self.actor)
+        summary = case_summary(units=units, year=query.validated_data["year"])
         data = {
             "year": summary.year,
             "unit": unit,

@@ -15,6 +15,13 @@ def report_paths(actor: Actor) -> tuple[str, ...]:
     return actor.paths_for(*REPORT_ROLES) if actor.is_active else ()
 
 
+def outermost_report_units(actor: Actor) -> list[OrgUnit]:
+    """The units at the top of the actor's report subtrees, none inside another: "every unit you oversee"."""
+    paths = report_paths(actor)
+    tops = {p for p in paths if not any(p != q and p.startswith(q) for q in paths)}
+    return list(OrgUnit.objects.filter(path__in=tops).order_by("path"))
+
+
 def can_report(actor: Actor) -> bool:
     return bool(report_paths(actor))
 

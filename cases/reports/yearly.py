@@ -783,6 +783,36 @@ def _closure_spread(scope: _Scope, w: _Window) -> Spread:
 REPORT_WORK_MEM = "64MB"
 
 
+@dataclass(frozen=True)
+class CaseSummary:
+    """The report's case figures for the report year alone, added up over one or more disjoint subtrees: what the
+    API's yearly summary answers, so that it and the report never disagree."""
+
+    year: int
+    total: int
+    by_kind: dict[str, int]
+    by_status: dict[str, int]
+    by_month: list[int]  # twelve counts, January first
+
+
+def case_summary(*, units: Iterable[OrgUnit], year: int) -> CaseSummary:
+    """The year's cases of the subtrees of ``units`` (which must not overlap), counted as the report counts them:
+    submitted in the year (local time), drafts excluded."""
+    w = _Window.of(year)
+    total, by_kind, by_status, by_month = 0, dict[str, int](), dict[str, int](), [0] * 12
+    with timezone.override(report_timezone()):
+        for unit in units:
+            figures = _case_figures(_Scope.of(unit), w)
+            total += int(figures.total.current or 0)
+            for items, into in ((figures.by_kind, by_kind), (figures.by_status, by_status)):
+                for item in items:
+                    if item.current:
+                        into[item.code] = into.get(item.code, 0) + int(item.current)
+            for item in figures.by_month:
+                by_month[int(item.code) - 1] += int(item.current or 0)
+    return CaseSummary(year=year, total=total, by_kind=by_kind, by_status=by_status, by_month=by_month)
+
+
 def yearly_report(*, unit: OrgUnit, year: int) -> YearlyReport:
     """The yearly report of ``unit``'s subtree for ``year``, each figure beside last year's (see the module doc)."""
     w = _Window.of(year)

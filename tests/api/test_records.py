@@ -9,6 +9,7 @@ import pytest
 from cases import services
 from cases.choices import CaseStatus, Disposition, FindingProblem, SupportKind
 from cases.models import AccessLog, Case, CaseEvent, InvolvedOfficer, Suspect
+from cases.reports.yearly import yearly_report
 from tests.factories import case_in, draft
 
 S = CaseStatus
@@ -295,15 +296,20 @@ def test_notifications_are_the_callers_own(world, api, django_capture_on_commit_
 
 
 def test_yearly_summary(world, api):
-    # Years and months are local (Asia/Shanghai): 03:00 on 1 January 2026 there is still 2025-12-31 in UTC. A fixed
-    # moment keeps the three cases in one year and one month whenever the test runs.
-    occurred = datetime(2026, 1, 1, 3, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    case_in(world, S.INTAKE, kind="threat", occurred_at=occurred)
-    case_in(world, S.CLOSED, occurred_at=occurred)
-    case_in(world, S.REFERRED, occurred_at=occurred)
+    # A case belongs to the year it was submitted in, local time (Asia/Shanghai), as in the yearly report: 03:00 on
+    # 1 January 2026 there is still 2025-12-31 in UTC. Fixed moments keep the cases in one year and month.
+    submitted = datetime(2026, 1, 1, 3, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    cases = [
+        case_in(world, S.INTAKE, kind="threat"),
+        case_in(world, S.CLOSED),
+        # Occurred the year before: counted in the year of its submission, as the report counts it.
+        case_in(world, S.REFERRED, occurred_at=datetime(2025, 12, 30, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))),
+    ]
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(submitted_at=submitted)
     year = 2026
     body = api("supervisor").get(f"/api/v1/reports/yearly/?year={year}").json()
     assert body["total"] == 3
+    assert body["unit"] is None
     assert body["by_kind"] == [{"kind": "threat", "count": 1}, {"kind": "violent_attack", "count": 2}]
     assert body["by_status"] == [
         {"status": "closed", "count": 1},
@@ -318,6 +324,25 @@ def test_yearly_summary(world, api):
     assert outside.status_code == 404
     assert api("sibling_supervisor").get(f"/api/v1/reports/yearly/?year={year}").json()["total"] == 0
     assert api("supervisor").get("/api/v1/reports/yearly/?year=1999").status_code == 400
+    refused = api("officer").get(f"/api/v1/reports/yearly/?year={year}")
+    assert refused.status_code == 403
+
+
+def test_yearly_summary_is_the_reports_case_section(world, api):
+    """One figure: the API's summary and the yearly report's case section count the same cases the same way."""
+    at = datetime(2026, 3, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    cases = [case_in(world, S.SUPERVISION), case_in(world, S.CLOSED, kind="threat"), draft(world)]
+    Case.objects.filter(pk__in=[c.pk for c in cases[:2]]).update(submitted_at=at)
+    report = yearly_report(unit=world.city, year=2026).cases
+    body = api("supervisor").get(f"/api/v1/reports/yearly/?year=2026&unit={world.city.pk}").json()
+    assert body["total"] == report.total.current == 2
+    assert body["by_kind"] == sorted(
+        ({"kind": i.code, "count": i.current} for i in report.by_kind if i.current), key=lambda r: r["kind"]
+    )
+    assert body["by_status"] == sorted(
+        ({"status": i.code, "count": i.current} for i in report.by_status if i.current), key=lambda r: r["status"]
+    )
+    assert body["by_month"] == [i.current for i in report.by_month] == [0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0]
 
 
 def test_support_kinds_and_problems_round_trip(world, api):
