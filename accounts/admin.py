@@ -7,6 +7,8 @@ authenticators, log-in lockouts) are the superusers' to change; other staff see 
 administer.
 """
 
+from typing import Any
+
 from axes.models import AccessAttempt, AccessFailureLog
 from axes.models import AccessLog as AxesAccessLog
 from django import forms
@@ -29,6 +31,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import mfa, scope, services, tokens
 from accounts.models import AccountAudit, ApiToken, Membership, OrgUnit, Role, User
+from accounts.requests import user_of
 from rightsguard.admin_lookups import DeclaredLookupsOnly
 
 # What only a superuser may change on an account; other administrators see these read-only.
@@ -37,7 +40,7 @@ PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 def _role_choices(user: User) -> list[tuple[str, str]]:
     """A blank choice, then the roles ``user`` may grant somewhere (the chosen unit is checked on saving)."""
-    return [*BLANK_CHOICE_DASH, *((role, Role(role).label) for role in scope.grantable_roles(user))]
+    return [*BLANK_CHOICE_DASH, *((role, str(Role(role).label)) for role in scope.grantable_roles(user))]
 
 
 class ScopedAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
@@ -48,14 +51,14 @@ class ScopedAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = super().get_queryset(request)
-        if request.user.is_superuser:
+        if user_of(request).is_superuser:
             return qs
-        return qs.filter(pk__in=self.administered(request.user).values("pk"))
+        return qs.filter(pk__in=self.administered(user_of(request)).values("pk"))
 
     def in_scope(self, request: HttpRequest, obj: object | None) -> bool:
         if obj is None:
-            return scope.administers_anything(request.user)
-        return self.administered(request.user).filter(pk=obj.pk).exists()  # type: ignore[attr-defined]
+            return scope.administers_anything(user_of(request))
+        return self.administered(user_of(request)).filter(pk=obj.pk).exists()  # type: ignore[attr-defined]
 
     def has_view_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
         return super().has_view_permission(request, obj) and self.in_scope(request, obj)
@@ -80,25 +83,26 @@ class AccountCreationForm(AdminUserCreationForm):
     role = forms.ChoiceField(label=_("role"), choices=(), required=False)
     actor: User  # set per request by UserAdmin.get_form
 
-    class Meta(AdminUserCreationForm.Meta):
+    class Meta(AdminUserCreationForm.Meta):  # type: ignore[name-defined]
         model = User
         fields = ("username",)
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         required = not scope.may_change_privileges(self.actor)
         self.fields["unit"].queryset = scope.administered_units(self.actor)  # type: ignore[attr-defined]
         self.fields["role"].choices = _role_choices(self.actor)  # type: ignore[attr-defined]
         self.fields["unit"].required = self.fields["role"].required = required
 
-    def clean(self):  # type: ignore[no-untyped-def]
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         unit, role = cleaned.get("unit"), cleaned.get("role")
         if self.has_error("unit") or self.has_error("role"):
             return cleaned
         if bool(unit) != bool(role):
             self.add_error("role", gettext("Give both a unit and a role, or neither."))
-        elif unit and not scope.may_grant_at(self.actor, unit, role):
+        elif unit and role and not scope.may_grant_at(self.actor, unit, role):
             self.add_error("role", gettext("You may not grant this role at this unit."))
         return cleaned
 
@@ -115,33 +119,33 @@ class MembershipInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         return super().has_add_permission(request, obj) and (
-            obj is None or scope.may_administer_user(request.user, obj)
+            obj is None or scope.may_administer_user(user_of(request), obj)
         )
 
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         return super().has_delete_permission(request, obj) and (
-            obj is None or scope.may_administer_user(request.user, obj)
+            obj is None or scope.may_administer_user(user_of(request), obj)
         )
 
-    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):  # type: ignore[no-untyped-def]
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "unit":
-            kwargs["queryset"] = scope.administered_units(request.user)
+            kwargs["queryset"] = scope.administered_units(user_of(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):  # type: ignore[no-untyped-def]
+    def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "role":
-            kwargs["choices"] = _role_choices(request.user)
+            kwargs["choices"] = _role_choices(user_of(request))
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
 @admin.register(User)
 class UserAdmin(ScopedAdmin, BaseUserAdmin):
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("Police details"), {"fields": ("full_name", "badge_number", "phone")}),
     )
     add_fieldsets = (
-        *BaseUserAdmin.add_fieldsets,
+        *(BaseUserAdmin.add_fieldsets or ()),
         (_("First membership"), {"fields": ("unit", "role")}),
     )
     add_form = AccountCreationForm
@@ -160,15 +164,15 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> tuple[str, ...]:
         readonly = ("last_login", "date_joined")
-        return readonly if scope.may_change_privileges(request.user) else (*readonly, *PRIVILEGE_FIELDS)
+        return readonly if scope.may_change_privileges(user_of(request)) else (*readonly, *PRIVILEGE_FIELDS)
 
-    def get_form(self, request: HttpRequest, obj: User | None = None, **kwargs):  # type: ignore[no-untyped-def]
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(self, request: HttpRequest, obj: User | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
         if obj is not None:
             return form
-        return type(form.__name__, (form,), {"actor": request.user})
+        return type(form.__name__, (form,), {"actor": user_of(request)})
 
-    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:  # type: ignore[no-untyped-def]
+    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         if not change:
             cleaned = form.cleaned_data
             created = services.create_user(
@@ -177,7 +181,7 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
                 validate=False,  # the form validated it
                 unit=cleaned.get("unit"),
                 role=cleaned.get("role") or "",
-                by=request.user,
+                by=user_of(request),
             )
             obj.pk, obj.password, obj._state.adding = created.pk, created.password, False
             return
@@ -190,16 +194,16 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
         if details:
             # Through the service: a new e-mail address (where second-factor notices go) is audited.
             services.update_user_details(
-                user=obj, changes={name: getattr(obj, name) for name in details}, by=request.user
+                user=obj, changes={name: getattr(obj, name) for name in details}, by=user_of(request)
             )
         if "is_active" in form.changed_data:
             if form.cleaned_data["is_active"]:
-                services.reactivate_user(user=obj, by=request.user)
+                services.reactivate_user(user=obj, by=user_of(request))
             else:
                 # Ends the sessions and API tokens too, as deactivation anywhere else does.
-                services.deactivate_user(user=obj, by=request.user)
+                services.deactivate_user(user=obj, by=user_of(request))
 
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:  # type: ignore[no-untyped-def]
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         # Not form.save_m2m(): an account's only many-to-many fields are its groups and permissions.
         cleaned = form.cleaned_data
         if change and any(name in form.changed_data for name in PRIVILEGE_FIELDS):
@@ -209,20 +213,22 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
                 is_superuser=cleaned["is_superuser"],
                 groups=list(cleaned["groups"]),
                 permissions=list(cleaned["user_permissions"]),
-                by=request.user,
+                by=user_of(request),
             )
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
-    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:  # type: ignore[no-untyped-def]
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
         if formset.model is not Membership:
             super().save_formset(request, form, formset, change)
             return
         formset.save(commit=False)  # sorts the rows into new and deleted without writing them
         for membership in formset.deleted_objects:
-            services.revoke_membership(membership=membership, by=request.user)
+            services.revoke_membership(membership=membership, by=user_of(request))
         for membership in formset.new_objects:
-            services.grant_membership(user=form.instance, unit=membership.unit, role=membership.role, by=request.user)
+            services.grant_membership(
+                user=form.instance, unit=membership.unit, role=membership.role, by=user_of(request)
+            )
 
     def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
         # The stock view saves the form itself; here the password goes through the service (rule and audit). An
@@ -237,9 +243,9 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
             if form.is_valid() and (form.cleaned_data["set_usable_password"] or "unset-password" in request.POST):
                 usable = form.cleaned_data["set_usable_password"]
                 services.set_password(
-                    user=user, password=form.cleaned_data["password1"] if usable else None, by=request.user
+                    user=user, password=form.cleaned_data["password1"] if usable else None, by=user_of(request)
                 )
-                self.log_change(request, user, self.construct_change_message(request, form, None))
+                self.log_change(request, user, self.construct_change_message(request, form, []))
                 update_session_auth_hash(request, user)  # a superuser setting their own stays logged in
                 self.message_user(
                     request,
@@ -253,7 +259,7 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
     @admin.action(description=_("Reset two-factor log-in (the user enrols again)"))
     def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
-            if not scope.may_administer_user(request.user, user):
+            if not scope.may_administer_user(user_of(request), user):
                 raise PermissionDenied
             mfa.reset_mfa(user=user, request=request)
         n = queryset.count()
@@ -280,19 +286,19 @@ class OrgUnitAdmin(ScopedAdmin):
         # The code and position make up the materialised path that cases copy; they are fixed once created.
         return ("path", "depth", "code", "parent", "level") if obj else ("path", "depth")
 
-    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):  # type: ignore[no-untyped-def]
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "parent":
-            kwargs["queryset"] = scope.administered_units(request.user)
+            kwargs["queryset"] = scope.administered_units(user_of(request))
             # A new root (a tree of its own) is for superusers.
-            kwargs["required"] = not scope.may_create_unit(request.user, None)
+            kwargs["required"] = not scope.may_create_unit(user_of(request), None)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def save_model(self, request: HttpRequest, obj: OrgUnit, form, change: bool) -> None:  # type: ignore[no-untyped-def]
+    def save_model(self, request: HttpRequest, obj: OrgUnit, form, change: bool) -> None:
         if change:
-            services.rename_org_unit(unit=obj, name=obj.name, name_en=obj.name_en, by=request.user)
+            services.rename_org_unit(unit=obj, name=obj.name, name_en=obj.name_en, by=user_of(request))
             return
         created = services.create_org_unit(
-            code=obj.code, name=obj.name, name_en=obj.name_en, level=obj.level, parent=obj.parent, by=request.user
+            code=obj.code, name=obj.name, name_en=obj.name_en, level=obj.level, parent=obj.parent, by=user_of(request)
         )
         obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth
 
@@ -310,27 +316,27 @@ class MembershipAdmin(ScopedAdmin):
     def administered(self, user: User) -> QuerySet[Membership]:
         return scope.administered_memberships(user)
 
-    def has_change_permission(self, request: HttpRequest, obj: Membership | None = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
         return False
 
-    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):  # type: ignore[no-untyped-def]
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "user":
-            kwargs["queryset"] = scope.administered_users(request.user)
+            kwargs["queryset"] = scope.administered_users(user_of(request))
         elif db_field.name == "unit":
-            kwargs["queryset"] = scope.administered_units(request.user)
+            kwargs["queryset"] = scope.administered_units(user_of(request))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):  # type: ignore[no-untyped-def]
+    def formfield_for_choice_field(self, db_field, request: HttpRequest, **kwargs):
         if db_field.name == "role":
-            kwargs["choices"] = _role_choices(request.user)
+            kwargs["choices"] = _role_choices(user_of(request))
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
-    def get_form(self, request: HttpRequest, obj: Membership | None = None, **kwargs):  # type: ignore[no-untyped-def]
-        form = super().get_form(request, obj, **kwargs)
-        actor = request.user
+    def get_form(self, request: HttpRequest, obj: Membership | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        actor = user_of(request)
 
         class GrantForm(form):  # type: ignore[valid-type,misc]
-            def clean(self):  # type: ignore[no-untyped-def]
+            def clean(self):
                 cleaned = super().clean()
                 user, unit, role = cleaned.get("user"), cleaned.get("unit"), cleaned.get("role")
                 if user and unit and role and not scope.may_grant(actor, subject=user, unit=unit, role=role):
@@ -339,8 +345,8 @@ class MembershipAdmin(ScopedAdmin):
 
         return GrantForm
 
-    def save_model(self, request: HttpRequest, obj: Membership, form, change: bool) -> None:  # type: ignore[no-untyped-def]
-        created = services.grant_membership(user=obj.user, unit=obj.unit, role=obj.role, by=request.user)
+    def save_model(self, request: HttpRequest, obj: Membership, form, change: bool) -> None:
+        created = services.grant_membership(user=obj.user, unit=obj.unit, role=obj.role, by=user_of(request))
         obj.pk, obj.created_at, obj._state.adding = created.pk, created.created_at, False
 
     def response_delete(self, request: HttpRequest, obj_display: str, obj_id: int) -> HttpResponse:
@@ -352,11 +358,11 @@ class MembershipAdmin(ScopedAdmin):
         return response
 
     def delete_model(self, request: HttpRequest, obj: Membership) -> None:
-        services.revoke_membership(membership=obj, by=request.user)
+        services.revoke_membership(membership=obj, by=user_of(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
         for membership in queryset.select_related("user", "unit"):
-            services.revoke_membership(membership=membership, by=request.user)
+            services.revoke_membership(membership=membership, by=user_of(request))
 
 
 @admin.register(ApiToken)
@@ -371,7 +377,7 @@ class ApiTokenAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
-        return tokens.tokens_administered_by(request.user).select_related("user")
+        return tokens.tokens_administered_by(user_of(request)).select_related("user")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -404,13 +410,15 @@ class AccountAuditAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AccountAudit]:
         qs = super().get_queryset(request)
-        if request.user.is_superuser:
+        if user_of(request).is_superuser:
             return qs
         # The records of the accounts one administers, and the changes one made oneself.
-        return qs.filter(Q(subject__in=scope.administered_users(request.user).values("pk")) | Q(actor=request.user))
+        return qs.filter(
+            Q(subject__in=scope.administered_users(user_of(request)).values("pk")) | Q(actor=user_of(request))
+        )
 
     def has_view_permission(self, request: HttpRequest, obj: AccountAudit | None = None) -> bool:
-        return super().has_view_permission(request, obj) and scope.administers_anything(request.user)
+        return super().has_view_permission(request, obj) and scope.administers_anything(user_of(request))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -434,34 +442,34 @@ class SuperuserChangesAdmin(DeclaredLookupsOnly):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = super().get_queryset(request)  # type: ignore[misc]
-        if request.user.is_superuser:
+        if user_of(request).is_superuser:
             return qs
-        accounts = scope.administered_users(request.user)
+        accounts = scope.administered_users(user_of(request))
         if self.by_username:
             return qs.filter(**{f"{self.account_field}__in": accounts.values("username")})
         return qs.filter(**{f"{self.account_field}__in": accounts.values("pk")})
 
     def has_view_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
         allowed = super().has_view_permission(request, obj)  # type: ignore[misc]
-        if request.user.is_superuser or obj is None:
+        if user_of(request).is_superuser or obj is None:
             return allowed
         return allowed and self.get_queryset(request).filter(pk=obj.pk).exists()  # type: ignore[attr-defined]
 
     def has_add_permission(self, request: HttpRequest, *args: object) -> bool:
-        return request.user.is_superuser and super().has_add_permission(request, *args)  # type: ignore[misc]
+        return user_of(request).is_superuser and super().has_add_permission(request, *args)  # type: ignore[misc]
 
     def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
-        return request.user.is_superuser and super().has_change_permission(request, obj)  # type: ignore[misc]
+        return user_of(request).is_superuser and super().has_change_permission(request, obj)  # type: ignore[misc]
 
     def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
-        return request.user.is_superuser and super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return user_of(request).is_superuser and super().has_delete_permission(request, obj)  # type: ignore[misc]
 
 
 def _rescope(model: type, **attributes: object) -> None:
     """Register ``model`` again, its third-party admin class with ``SuperuserChangesAdmin`` mixed in."""
     if not admin.site.is_registered(model):
         return
-    base = type(admin.site.get_model_admin(model))
+    base: type[admin.ModelAdmin] = type(admin.site.get_model_admin(model))
     admin.site.unregister(model)
     admin.site.register(
         model, type(base.__name__, (SuperuserChangesAdmin, base), {"__module__": __name__, **attributes})
@@ -481,10 +489,10 @@ admin.site.unregister(Group)
 @admin.register(Group)
 class GroupAdmin(DeclaredLookupsOnly, BaseGroupAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return request.user.is_superuser and super().has_add_permission(request)
+        return user_of(request).is_superuser and super().has_add_permission(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
-        return request.user.is_superuser and super().has_change_permission(request, obj)
+        return user_of(request).is_superuser and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
-        return request.user.is_superuser and super().has_delete_permission(request, obj)
+        return user_of(request).is_superuser and super().has_delete_permission(request, obj)

@@ -64,7 +64,7 @@ class LoginThrottleHandler(AxesDatabaseHandler):
             return True
         return address_failures(request) >= settings.RIGHTSGUARD_LOCKOUT_ADDRESS_FAILURES
 
-    def user_login_failed(self, sender, credentials: dict, request: HttpRequest | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def user_login_failed(self, sender, credentials: dict, request: HttpRequest | None = None, **kwargs) -> None:
         super().user_login_failed(sender, credentials, request, **kwargs)
         if request is None or self.is_whitelisted(request, credentials):
             return

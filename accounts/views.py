@@ -25,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import mfa, tokens
 from accounts.reauth import mark_reauthenticated
+from accounts.requests import user_of
 
 
 class TokenForm(forms.Form):
@@ -70,11 +71,11 @@ def _verify_first(request: HttpRequest) -> HttpResponse:
 
 def verify(request: HttpRequest) -> HttpResponse:
     """Second step of log-in: a code from the authenticator, or one recovery code."""
-    if not mfa.has_confirmed_device(request.user):
+    if not mfa.has_confirmed_device(user_of(request)):
         return redirect(f"/accounts/mfa/setup/?next={_next(request)}")
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = match_token(request.user, form.cleaned_data["token"].strip())
+        device = match_token(user_of(request), form.cleaned_data["token"].strip())
         if device is not None:
             otp_login(request, device)
             return redirect(_next(request))
@@ -96,13 +97,13 @@ def setup(request: HttpRequest) -> HttpResponse:
     With an authenticator already confirmed this replaces it: only in a session that passed the second factor, and
     with the password again (accounts/mfa.py); any other session is sent to verify.
     """
-    replacing = mfa.has_confirmed_device(request.user)
-    if replacing and not mfa.second_factor_passed(request, request.user):
+    replacing = mfa.has_confirmed_device(user_of(request))
+    if replacing and not mfa.second_factor_passed(request, user_of(request)):
         return _verify_first(request)
     form = SetupForm(request.POST or None, replacing=replacing)
     if request.method == "POST" and form.is_valid():
         # Only the authenticator this session set up is confirmed, never one whose secret another session saw.
-        device = mfa.session_totp_device(user=request.user, session=request.session)
+        device = mfa.session_totp_device(user=user_of(request), session=request.session)
         try:
             codes = (
                 None
@@ -122,7 +123,7 @@ def setup(request: HttpRequest) -> HttpResponse:
                 otp_login(request, device)
                 messages.success(request, _("Two-factor log-in is on."))
                 return render(request, "registration/mfa_codes.html", {"codes": codes, "next": _next(request)})
-            if mfa.session_totp_device(user=request.user, session=request.session) is None:
+            if mfa.session_totp_device(user=user_of(request), session=request.session) is None:
                 form.add_error(
                     "token",
                     _(
@@ -133,7 +134,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             else:
                 form.add_error("token", _("That code is not valid. Check the time on your device and try again."))
     # The session's own authenticator, or a new one when it has none (or another session's set-up replaced it).
-    device = mfa.pending_totp_device(user=request.user, session=request.session)
+    device = mfa.pending_totp_device(user=user_of(request), session=request.session)
     context = {
         "form": form,
         "next": _next(request),
@@ -149,15 +150,15 @@ def setup(request: HttpRequest) -> HttpResponse:
 def recovery_codes(request: HttpRequest) -> HttpResponse:
     """Make new recovery codes (the old ones stop working): in a session that passed the second factor, with the
     password again."""
-    if not mfa.has_confirmed_device(request.user):
+    if not mfa.has_confirmed_device(user_of(request)):
         return redirect(reverse("mfa-setup"))
-    if not mfa.second_factor_passed(request, request.user):
+    if not mfa.second_factor_passed(request, user_of(request)):
         return _verify_first(request)
     form = PasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             codes = mfa.regenerate_recovery_codes(
-                user=request.user, request=request, password=form.cleaned_data["password"]
+                user=user_of(request), request=request, password=form.cleaned_data["password"]
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -202,7 +203,7 @@ class ReauthForm(forms.Form):
     def __init__(self, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.request = request
-        self.devices = list(TOTPDevice.objects.filter(user=request.user, confirmed=True))
+        self.devices = list(TOTPDevice.objects.filter(user=user_of(request), confirmed=True))
         if self.devices:
             self.fields["token"] = forms.CharField(
                 label=gettext_lazy("Code from your authenticator"),
@@ -213,11 +214,12 @@ class ReauthForm(forms.Form):
             )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         password = data.get("password")
         if password is None or (self.devices and not data.get("token")):
             return data
-        user = self.request.user
+        user = user_of(self.request)
         # Through the authentication backends, so failed attempts count towards the log-in lockout.
         checked = authenticate(self.request, username=user.get_username(), password=password)
         if checked is None or checked.pk != user.pk:
@@ -249,7 +251,7 @@ def reauth(request: HttpRequest) -> HttpResponse:
 @never_cache
 def api_tokens(request: HttpRequest) -> HttpResponse:
     """The user's own API tokens (one per terminal), each with a button that revokes it."""
-    mine = [(token, tokens.expires_at(token)) for token in tokens.tokens_of(request.user)]
+    mine = [(token, tokens.expires_at(token)) for token in tokens.tokens_of(user_of(request))]
     context = {
         "tokens": mine,
         "idle_days": settings.RIGHTSGUARD_TOKEN_IDLE_DAYS,
@@ -261,7 +263,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 @require_POST
 def revoke_api_token(request: HttpRequest, pk: int) -> HttpResponse:
     # Someone else's token is not found, exactly like one that does not exist.
-    token = get_object_or_404(tokens.tokens_of(request.user), pk=pk)
+    token = get_object_or_404(tokens.tokens_of(user_of(request)), pk=pk)
     tokens.revoke_token(token=token)
     messages.success(request, _("The token is revoked. The device that used it must log in again."))
     return redirect("api-tokens")

@@ -52,6 +52,8 @@ def order_keys(model: type[Model], ordering: Sequence[str]) -> list[Key]:
             field = model._meta.pk if name == "pk" else model._meta.get_field(name)
         except FieldDoesNotExist:
             raise ValueError(f"{model.__name__} has no field {name!r} to order by") from None
+        if not isinstance(field, Field):
+            raise ValueError(f"{model.__name__}.{name} is a relation, not a column to order by")
         keys.append(Key(field, descending))
     if not keys or not keys[-1].field.unique:
         keys.append(Key(model._meta.pk, keys[-1].descending if keys else False))

@@ -22,7 +22,7 @@ DATE_HIERARCHY_PARTS = ("year", "month", "day")
 
 def _fkey_popup_lookup(model: type[Model], lookup: str, value: str) -> bool:
     """A lookup Django's raw-id pop-up sends for a foreign key's ``limit_choices_to`` (as ModelAdmin allows it)."""
-    for fk_lookup in model._meta.related_fkey_lookups:  # type: ignore[attr-defined]
+    for fk_lookup in model._meta.related_fkey_lookups:
         if callable(fk_lookup):
             fk_lookup = fk_lookup()
         if (lookup, value) in widgets.url_params_from_lookup_dict(fk_lookup).items():
@@ -45,7 +45,7 @@ def _within_declared_field(model: type[Model], path: str, lookup: str) -> bool:
     if not field.is_relation:
         return True  # what follows is a lookup or a transform of this field
     related = field.related_model
-    if related is None:
+    if related is None or isinstance(related, str):
         return False
     # A relation is filtered by the key it points at (RelatedFieldListFilter), then lookups only.
     target = getattr(field, "target_field", None)
@@ -66,29 +66,29 @@ def _is_field(model: type[Model], name: str) -> bool:
 class DeclaredLookupsOnly:
     """Mixed into a ModelAdmin: only the lookups of its declared filters and date hierarchy are accepted."""
 
-    model: type[Model]
-    date_hierarchy: str | None
+    def _admin(self) -> "ModelAdmin":
+        return cast("ModelAdmin", self)
 
     def declared_lookups(self, request: HttpRequest | None) -> tuple[set[str], set[str]]:
         """The exact parameters (simple filters, date drill-down) and the field paths (field filters) of the page."""
         exact: set[str] = set()
         paths: set[str] = set()
-        if self.date_hierarchy:
-            exact |= {f"{self.date_hierarchy}{LOOKUP_SEP}{part}" for part in DATE_HIERARCHY_PARTS}
-        admin = cast("ModelAdmin", self)
+        admin = self._admin()
+        if admin.date_hierarchy:
+            exact |= {f"{admin.date_hierarchy}{LOOKUP_SEP}{part}" for part in DATE_HIERARCHY_PARTS}
         list_filter = admin.get_list_filter(request) if request is not None else admin.list_filter
         for item in list_filter:
             if isinstance(item, type) and issubclass(item, SimpleListFilter):
                 exact.add(item.parameter_name)  # type: ignore[arg-type]
                 continue
             field = item[0] if isinstance(item, list | tuple) else item
-            paths.add(field.name if isinstance(field, Field) else field)
+            paths.add(field.name if isinstance(field, Field) else str(field))
         return exact, paths
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         if not super().lookup_allowed(lookup, value, request):  # type: ignore[misc]
             return False
-        if _fkey_popup_lookup(self.model, lookup, value):
+        if _fkey_popup_lookup(self._admin().model, lookup, value):
             return True
         exact, paths = self.declared_lookups(request)
-        return lookup in exact or any(_within_declared_field(self.model, path, lookup) for path in paths)
+        return lookup in exact or any(_within_declared_field(self._admin().model, path, lookup) for path in paths)

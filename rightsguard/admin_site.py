@@ -1,14 +1,15 @@
 """The admin site: Django's, except that its password change checks the old password as the log-in does."""
 
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from accounts.views import PasswordChangeView
 
 
 class AdminSite(admin.AdminSite):
-    def password_change(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    def password_change(self, request: HttpRequest, extra_context: dict | None = None) -> TemplateResponse:
         """Django's page with the site's password change view: the old password goes through authenticate(), so
         wrong guesses count towards the log-in lockout (Django's admin form checks it directly, without a limit)."""
         options: dict = {
@@ -17,5 +18,6 @@ class AdminSite(admin.AdminSite):
         }
         if self.password_change_template is not None:
             options["template_name"] = self.password_change_template
-        request.current_app = self.name  # type: ignore[attr-defined]
-        return PasswordChangeView.as_view(**options)(request)
+        request.current_app = self.name
+        response = PasswordChangeView.as_view(**options)(request)
+        return response  # type: ignore[return-value]  # the form page, its redirect or a refusal

@@ -68,7 +68,7 @@ def _api_error(code: str, detail: str, status: int) -> JsonResponse:
 @requires_csrf_token
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if not request.path.startswith(API_PREFIX):
-        return defaults.bad_request(request, exception)
+        return defaults.bad_request(request, exception or Exception())
     if isinstance(exception, RequestDataTooBig):
         limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         return _api_error(
@@ -138,7 +138,7 @@ def database_failure(exc: BaseException | None) -> str | None:
 
 def _interrupted_commit(exc: BaseException) -> bool:
     """Did the error come out of COMMIT? Then the server may have committed before the connection was lost."""
-    commit = BaseDatabaseWrapper._commit.__code__
+    commit = BaseDatabaseWrapper._commit.__code__  # type: ignore[attr-defined]
     tb = exc.__traceback__
     while tb is not None:
         if tb.tb_frame.f_code is commit:

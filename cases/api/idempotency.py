@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from accounts.requests import user_of
 from cases.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -116,7 +117,7 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
         if key is None:
             return handler(view, request, *args, **kwargs)
         fingerprint = request_fingerprint(request)
-        existing = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
+        existing = IdempotencyRecord.objects.filter(user=user_of(request), key=key).first()
         if existing is not None:
             return _replay(existing, fingerprint)
         try:
@@ -126,9 +127,9 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
                     # unique index until this transaction ends, then replays what it stored.
                     with transaction.atomic():
                         record = IdempotencyRecord.objects.create(
-                            user=request.user,
+                            user=user_of(request),
                             key=key,
-                            method=request.method,
+                            method=request.method or "",
                             path=request.path[:300],
                             request_hash=fingerprint,
                             response_status=0,
@@ -136,7 +137,7 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
                             created_at=timezone.now(),
                         )
                 except IntegrityError:
-                    return _replay(IdempotencyRecord.objects.get(user=request.user, key=key), fingerprint)
+                    return _replay(IdempotencyRecord.objects.get(user=user_of(request), key=key), fingerprint)
                 response = handler(view, request, *args, **kwargs)
                 if not status.is_success(response.status_code):
                     raise _NotStored(response)

@@ -48,21 +48,21 @@ class KeysetPagination(CursorPagination):
         self.base_url = request.build_absolute_uri()
         ordering = self.get_ordering(request, queryset, view)
         try:
-            self.page: KeysetPage = keyset_page(
+            self.keyset: KeysetPage = keyset_page(
                 queryset, ordering, cursor=request.query_params.get(self.cursor_query_param), size=size
             )
         except InvalidCursor as exc:
             raise serializers.ValidationError({self.cursor_query_param: [_("This cursor is not valid.")]}) from exc
-        return self.page.rows
+        return self.keyset.rows
 
     def _link(self, cursor: str | None) -> str | None:
-        return replace_query_param(self.base_url, self.cursor_query_param, cursor) if cursor else None
+        return replace_query_param(self.base_url or "", self.cursor_query_param, cursor) if cursor else None
 
     def get_next_link(self) -> str | None:
-        return self._link(self.page.next_cursor)
+        return self._link(self.keyset.next_cursor)
 
     def get_previous_link(self) -> str | None:
-        return self._link(self.page.previous_cursor)
+        return self._link(self.keyset.previous_cursor)
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)

@@ -59,7 +59,7 @@ class JSONParser(parsers.JSONParser):
         charset = parse_header_parameters(media_type or "")[1].get("charset")
         if charset is not None and not _is_utf8(charset):
             raise exceptions.UnsupportedMediaType(
-                media_type,
+                media_type or "",
                 detail=_("A JSON body must be encoded as UTF-8; the charset %(charset)s is not accepted.")
                 % {"charset": charset},
             )

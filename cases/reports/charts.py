@@ -7,6 +7,7 @@ rest of the PDF. Matplotlib draws the labels with the CJK font, so Chinese needs
 
 import io
 import textwrap
+from typing import Any
 
 from matplotlib import rc_context
 from matplotlib.figure import Figure
@@ -15,7 +16,7 @@ from cases.reports.layout import Chart
 
 CJK_FONT = "WenQuanYi Micro Hei"
 COLOURS = ("#0b3d91", "#9aa5b1")  # report year, previous year (the page uses the same pair)
-STYLE = {
+STYLE: dict[str, Any] = {
     "font.family": "sans-serif",
     "font.sans-serif": [CJK_FONT, "DejaVu Sans"],
     "font.size": 8,

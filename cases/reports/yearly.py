@@ -112,14 +112,14 @@ class Pair:
     def change(self) -> Number | None:
         if self.current is None or self.previous is None:
             return None
-        return self.current - self.previous
+        return self.current - self.previous  # type: ignore[operator]  # both years' figures have one type
 
     @property
     def change_ratio(self) -> float | None:
         """Relative change as a fraction (0.25 for +25 %); None when last year had nothing to compare with."""
         if self.current is None or not self.previous:
             return None
-        return float(self.current - self.previous) / float(self.previous)
+        return float(self.current - self.previous) / float(self.previous)  # type: ignore[operator]
 
     @property
     def change_pct(self) -> float | None:
@@ -306,7 +306,7 @@ class PercentilesCont(Aggregate):
             expression, fractions=", ".join(map(repr, values)), output_field=ArrayField(FloatField()), **extra
         )
 
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:  # type: ignore[override]
         if connection.vendor != "postgresql":
             raise NotSupportedError("percentile_cont needs PostgreSQL")
         return super().as_sql(compiler, connection, **extra_context)
@@ -425,11 +425,16 @@ def _crosstab(cells: QuerySet[Any], year: int, figures: Mapping[str, Sum_]) -> d
     return out
 
 
+def _whole_exponent(value: Decimal) -> bool:
+    exponent = value.as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= 0
+
+
 def _number(value: Any) -> int | Decimal:
     """A cell sum: counts as int (PostgreSQL sums bigints as numeric), money stays Decimal, nothing is zero."""
     if value is None:
         return 0
-    if isinstance(value, Decimal) and value == value.to_integral_value() and value.as_tuple().exponent >= 0:
+    if isinstance(value, Decimal) and value == value.to_integral_value() and _whole_exponent(value):
         return int(value)
     return value
 
@@ -712,7 +717,7 @@ def _spread(qs: QuerySet[Any], bucket: Any, days: DaysBetween, year: int) -> Spr
         pairs = _grouped(qs, bucket, aggregates, year, none_is_zero=False)
         count = Pair(pairs["n"].current or 0, pairs["n"].previous or 0)
         for y, found in ((year, pairs["p"].current), (year - 1, pairs["p"].previous)):
-            for f, v in zip(FRACTIONS, found or [None] * len(FRACTIONS), strict=True):
+            for f, v in zip(FRACTIONS, found or [None] * len(FRACTIONS), strict=True):  # type: ignore[arg-type]
                 values[(y, f)] = v
     else:
         sizes, percentiles = window_percentiles(qs, bucket, days)

@@ -138,7 +138,7 @@ def describe_flag(flag: Flag) -> FlagView:
         raised_at=flag.raised_at,
         resolved_at=flag.resolved_at,
         acknowledged_by=(flag.acknowledged_by.full_name or flag.acknowledged_by.username)
-        if flag.acknowledged_by_id
+        if flag.acknowledged_by is not None
         else None,
         acknowledged_at=flag.acknowledged_at,
     )
