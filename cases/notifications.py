@@ -85,8 +85,9 @@ def deliver_for_event(event_id: int) -> int:
         ignore_conflicts=True,
     )
     now = timezone.now()
-    # A redelivered job leaves a notification waiting out its backoff alone: the retry sweep takes it when due.
-    _email_each(Notification.objects.filter(_attemptable(now), event=event), now)
+    # A redelivered job leaves a notification waiting out its backoff alone: the retry sweep takes it when due. A
+    # mail server that fails again and again is down: the rest wait for the sweep instead of each for its timeout.
+    _email_each(Notification.objects.filter(_attemptable(now), event=event), now, RETRY_STOP_AFTER_FAILURES)
     return Notification.objects.filter(event=event).count() - before
 
 

@@ -3,6 +3,8 @@ after an administrator asked for one) must not go to someone who can no longer s
 sent. The subject and body name the case and what happened to it."""
 
 import smtplib
+import socket
+import threading
 from datetime import timedelta
 
 import pytest
@@ -11,11 +13,11 @@ from django.core.mail.backends.locmem import EmailBackend
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import Membership
+from accounts.models import Membership, Role
 from cases import notifications, services
 from cases.models import Case, CaseEvent, Notification
 from cases.selectors import cases_visible_to
-from tests.factories import draft
+from tests.factories import draft, member
 
 NOTHING = {"sent": 0, "nowhere": 0, "retry": 0, "failed": 0, "skipped": 0}
 
@@ -101,3 +103,74 @@ def test_a_flag_digest_leaves_out_the_cases_its_recipient_can_no_longer_see(worl
     gone = Notification.objects.get(recipient=world.county_supervisor, case=case, event__isnull=True)
     assert gone.emailed_at is not None
     assert gone.email_attempts == 0
+
+
+# --- A mail server that does not answer ----------------------------------------------------------------------------
+
+
+def _listen_on_loopback() -> socket.socket:
+    """A listening socket on the first free port of the range set aside for these tests (loopback only)."""
+    for port in range(8701, 8710):
+        try:
+            return socket.create_server(("127.0.0.1", port))
+        except OSError:
+            continue
+    raise AssertionError("no free port in 8701-8709")
+
+
+class SilentMailServer:
+    """A loopback port that accepts connections and never says a word (a hung mail server): each client waits out
+    its ``EMAIL_TIMEOUT``. Counts the connections; every wait is bounded."""
+
+    def __init__(self) -> None:
+        self.listener = _listen_on_loopback()
+        self.listener.settimeout(0.2)
+        self.port = self.listener.getsockname()[1]
+        self.connections = 0
+        self.stop = threading.Event()
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+
+    def serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            self.held.append(conn)
+
+    def __enter__(self) -> "SilentMailServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+        for conn in self.held:
+            conn.close()
+        self.listener.close()
+
+
+@pytest.mark.django_db
+def test_a_hung_mail_server_costs_one_delivery_a_few_timeouts_not_one_per_recipient(world, settings):
+    """The retry sweep stops after ``RETRY_STOP_AFTER_FAILURES`` failures in a row instead of waiting out every
+    notification's timeout; a delivery to many recipients (an event that tells a whole office) must stop the same
+    way, or a hung mail server holds it (and, without a broker, the user's request) for one timeout per recipient."""
+    for _ in range(4):
+        member(world.county, Role.SUPERVISOR)
+    case = draft(world)
+    case = services.submit_case(case=case, by=world.officer, expected_version=case.version)  # job not run yet
+    event = CaseEvent.objects.get(case=case, action="submit")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_TIMEOUT = 0.3
+    with SilentMailServer() as server:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        assert notifications.deliver_for_event(event.pk) == 5
+        assert server.connections == notifications.RETRY_STOP_AFTER_FAILURES == 3
+    attempts = sorted(Notification.objects.filter(event=event).values_list("email_attempts", flat=True))
+    assert attempts == [0, 0, 1, 1, 1]
+    assert Notification.objects.filter(event=event, emailed_at__isnull=False).count() == 0
+    # The ones not tried are the sweep's once the delivery's grace period is over.
+    later = timezone.now() + notifications.RETRY_GRACE
+    assert Notification.objects.filter(notifications.email_due_for_retry(later), email_attempts=0).count() == 2
