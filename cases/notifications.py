@@ -25,6 +25,7 @@ from accounts.models import User
 from accounts.selectors import administrators_over, supervisors_covering
 from cases.choices import EventKind
 from cases.models import Case, CaseEvent, InvolvedOfficer, Notification
+from cases.selectors import cases_visible_to
 from cases.workflow import TRANSITIONS
 
 logger = logging.getLogger(__name__)
@@ -84,8 +85,9 @@ def deliver_for_event(event_id: int) -> int:
         ignore_conflicts=True,
     )
     now = timezone.now()
-    # A redelivered job leaves a notification waiting out its backoff alone: the retry sweep takes it when due.
-    _email_each(Notification.objects.filter(_attemptable(now), event=event), now)
+    # A redelivered job leaves a notification waiting out its backoff alone: the retry sweep takes it when due. A
+    # mail server that fails again and again is down: the rest wait for the sweep instead of each for its timeout.
+    _email_each(Notification.objects.filter(_attemptable(now), event=event), now, RETRY_STOP_AFTER_FAILURES)
     return Notification.objects.filter(event=event).count() - before
 
 
@@ -159,8 +161,10 @@ def _email_one(pk: int, now: datetime) -> Outcome:
         if note is None:
             return "skipped"
         user = note.recipient
-        if not (user.email and user.is_active):
-            # Nowhere to send it: handled, as the in-app notification is all this recipient gets.
+        if not (user.email and user.is_active) or not cases_visible_to(user).filter(pk=note.case_id).exists():
+            # Nowhere to send it: handled, as the in-app notification is all this recipient gets. The e-mail names
+            # the case, so it goes only to someone who can still see it when it is sent (a retry can come days
+            # after the event, when the recipient has moved to another unit).
             note.emailed_at = now
             note.save(update_fields=["emailed_at"])
             return "nowhere"
@@ -260,10 +264,19 @@ def deliver_flag_digests(*, now: datetime | None = None) -> int:
             if not pending:
                 continue
             user = pending[0].recipient
-            mailed = Notification.objects.filter(pk__in=[n.pk for n in pending])
-            if not (user.email and user.is_active):
-                mailed.update(emailed_at=now)
+            # Nowhere to send them, or (as for event e-mails) cases the recipient can no longer see: handled in-app.
+            visible = (
+                set(cases_visible_to(user).filter(pk__in={n.case_id for n in pending}).values_list("pk", flat=True))
+                if user.email and user.is_active
+                else set()
+            )
+            Notification.objects.filter(pk__in=[n.pk for n in pending if n.case_id not in visible]).update(
+                emailed_at=now
+            )
+            pending = [n for n in pending if n.case_id in visible]
+            if not pending:
                 continue
+            mailed = Notification.objects.filter(pk__in=[n.pk for n in pending])
             with translation.override(settings.LANGUAGE_CODE):
                 subject, body = _digest(user, [n.verb for n in pending])
             try:

@@ -351,7 +351,8 @@ def test_a_notification_a_delivery_left_unsent_is_taken_by_the_sweep_after_the_g
 
 @pytest.mark.django_db
 def test_a_refused_flag_digest_is_counted_and_retried_and_other_supervisors_still_get_theirs(world, refusing):
-    case = draft(world)
+    # Flags are raised on submitted cases, which the supervisors see (a digest names only cases its reader sees).
+    case = submit(world, draft(world))
     now = timezone.now()
     flagged = [
         Notification.objects.create(recipient=user, case=case, verb=f"flag for {user.username}", created_at=now)
