@@ -26,8 +26,7 @@ from rest_framework.views import APIView
 from accounts.authority import Actor
 from accounts.models import Membership, OrgUnit, Role
 from accounts.selectors import actor_for, units_visible_to
-from cases import permissions, selectors, sensitive, services
-from cases.api import evidence
+from cases import evidence, permissions, selectors, sensitive, services
 from cases.api import serializers as s
 from cases.api.authentication import ApiTokenAuthentication
 from cases.api.filters import CaseFilter, CaseOrdering, FlagFilter, NotificationFilter
@@ -43,7 +42,6 @@ from cases.api.schema import ETAG, IDEMPOTENCY_KEY, IF_MATCH, errors, responses
 from cases.api.versioning import etag, expected_version
 from cases.choices import AccessAction
 from cases.models import (
-    Attachment,
     Case,
     CaseEvent,
     Flag,
@@ -645,21 +643,16 @@ class AttachmentListView(CaseScoped):
     @idempotent
     def post(self, request: Request, case_pk: int) -> Response:
         fields = validated(s.AttachmentUploadSerializer, request)
-        case = self.case
         try:
-            stored = evidence.validate_and_store(fields["file"], case=case, attempt=attempt_of(request))
-            try:
-                attachment = services.record_attachment(
-                    case=case, by=request.user, description=fields.get("description", ""), **stored.attachment_fields()
-                )
-            except BaseException:
-                # Still inside the Idempotency-Key's claim: a retry cannot be receiving into the same place yet.
-                evidence.discard(stored)
-                raise
-        except evidence.StorageFull as exc:
-            return Response({"code": exc.code, "detail": str(exc)}, status=507)
-        except evidence.ScanUnavailable as exc:
-            return Response({"code": exc.code, "detail": str(exc)}, status=503)
+            attachment = services.add_evidence(
+                case=self.case,
+                by=request.user,
+                file=fields["file"],
+                description=fields.get("description", ""),
+                attempt=attempt_of(request),
+            )
+        except evidence.CannotKeep as exc:
+            return Response({"code": exc.code, "detail": str(exc)}, status=exc.status)
         return Response(s.AttachmentSerializer(attachment, context=self.context()).data, status=201)
 
 
@@ -672,21 +665,11 @@ class AttachmentDownloadView(CaseScoped):
         }
         | errors(401, 403, 404),
     )
-    def get(self, request: Request, case_pk: int, pk: int) -> FileResponse:
-        attachment = get_object_or_404(Attachment, case=self.case, pk=pk)
+    def get(self, request: Request, case_pk: int, pk: int) -> FileResponse | Response:
         try:
-            handle = evidence.open_stored(attachment.stored_name)
-        except FileNotFoundError as exc:
-            raise exceptions.NotFound() from exc
-        log_access(
-            request=request,
-            action=AccessAction.DOWNLOAD,
-            case=self.case,
-            object_ref=f"attachment:{attachment.pk} {attachment.sha256[:12]} {attachment.original_name}",
-        )
-        return FileResponse(
-            handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
-        )
+            return services.open_evidence(case=self.case, attachment_id=pk, request=request)
+        except evidence.EvidenceMissing as exc:
+            return Response({"code": exc.code, "detail": str(exc)}, status=404)
 
 
 class EventListView(SelectorListView, CaseScoped):

@@ -38,8 +38,7 @@ from pypdf.generic import ArrayObject, NameObject, NumberObject, TextStringObjec
 from rest_framework.test import APIClient
 
 from accounts import tokens
-from cases import services
-from cases.api import evidence
+from cases import evidence, services
 from cases.choices import CaseStatus
 from cases.models import Attachment, Case, CaseEvent
 from tests.evidence_files import (
