@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 from accounts.authority import Actor
 from accounts.models import Membership, OrgUnit, Role
 from accounts.selectors import actor_for, units_visible_to
-from cases import evidence, permissions, selectors, sensitive, services
+from cases import permissions, selectors, sensitive, services
 from cases.api import serializers as s
 from cases.api.authentication import ApiTokenAuthentication
 from cases.api.filters import CaseFilter, CaseOrdering, FlagFilter, NotificationFilter
@@ -41,6 +41,7 @@ from cases.api.pagination import (
 from cases.api.schema import ETAG, IDEMPOTENCY_KEY, IF_MATCH, errors, responses
 from cases.api.versioning import etag, expected_version
 from cases.choices import AccessAction
+from cases.evidence import ALLOWED_CONTENT_TYPES, CannotKeep, EvidenceMissing
 from cases.models import (
     Case,
     CaseEvent,
@@ -651,7 +652,7 @@ class AttachmentListView(CaseScoped):
                 description=fields.get("description", ""),
                 attempt=attempt_of(request),
             )
-        except evidence.CannotKeep as exc:
+        except CannotKeep as exc:
             return Response({"code": exc.code, "detail": str(exc)}, status=exc.status)
         return Response(s.AttachmentSerializer(attachment, context=self.context()).data, status=201)
 
@@ -661,14 +662,14 @@ class AttachmentDownloadView(CaseScoped):
         summary=gettext_lazy("Download an evidence file"),
         responses={
             (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description=_("The file, as an attachment."))
-            for content_type in evidence.ALLOWED_CONTENT_TYPES
+            for content_type in ALLOWED_CONTENT_TYPES
         }
         | errors(401, 403, 404),
     )
     def get(self, request: Request, case_pk: int, pk: int) -> FileResponse | Response:
         try:
             return services.open_evidence(case=self.case, attachment_id=pk, request=request)
-        except evidence.EvidenceMissing as exc:
+        except EvidenceMissing as exc:
             return Response({"code": exc.code, "detail": str(exc)}, status=404)
 
 
