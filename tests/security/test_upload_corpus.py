@@ -756,10 +756,9 @@ def assert_stored_as_recorded(attachment: Attachment, media: Path) -> bytes:
 
 @pytest.mark.parametrize("refusal", [pytest.param(r, id=r.label) for r in REFUSED])
 def test_hostile_and_broken_files_are_refused_without_a_trace(channel, case, media, existing, refusal):
+    content = refusal.build()
     with no_decompression() if refusal.archive else nullcontext():
-        before = channel.assert_refused_without_a_trace(
-            refusal.build(), refusal.name, refusal.content_type, refusal.message
-        )
+        before = channel.assert_refused_without_a_trace(content, refusal.name, refusal.content_type, refusal.message)
     assert list(before[2]) == [f"evidence/{existing.stored_name}"]
 
 
