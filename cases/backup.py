@@ -37,7 +37,7 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
-from cases.api.evidence import path_of
+from cases.evidence import path_of
 from cases.ledger import sha256_of
 from cases.models import Attachment, ExportStatus, ReportExport
 from cases.reports.services import export_file

@@ -36,8 +36,8 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from cases.api.evidence import evidence_dir, path_of
 from cases.choices import CaseStatus, EventKind
+from cases.evidence import evidence_dir, path_of
 from cases.models import Attachment, Case, CaseEvent, Notification, OutboxMessage
 from cases.notifications import EMAIL_OPEN, recipients_for
 from cases.workflow import TRANSITIONS

@@ -7,8 +7,8 @@ from typing import Any
 from celery import shared_task
 
 from cases import notifications, outbox, periodic
-from cases.api import evidence
 from cases.choices import CaseStatus
+from cases.evidence import sweep
 
 # The scans import the services' building blocks, which import this module: import them when a task runs.
 
@@ -79,7 +79,7 @@ def sweep_evidence(period: float | None = None) -> dict[str, int]:
     """Remove evidence files crashed uploads left: received but never recorded, or without an attachment row."""
     if period and not periodic.claim("sweep_evidence", period):
         return {"skipped": 1}
-    return evidence.sweep()
+    return sweep()
 
 
 def purge_idempotency_records() -> int:

@@ -255,7 +255,7 @@ RIGHTSGUARD_OUTBOX_RELAY_AFTER_SECONDS = env.float("RIGHTSGUARD_OUTBOX_RELAY_AFT
 # A job published this long ago whose task never finished is published again (tasks are idempotent).
 RIGHTSGUARD_OUTBOX_REDELIVER_SECONDS = env.float("RIGHTSGUARD_OUTBOX_REDELIVER_SECONDS", default=900)
 # How often beat sweeps evidence storage, and how old a received file never recorded, or an evidence file without an
-# attachment row, must be before the sweep removes it (cases/api/evidence.py).
+# attachment row, must be before the sweep removes it (cases/evidence.py).
 RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS = env.float("RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS", default=15 * 60)
 RIGHTSGUARD_EVIDENCE_STALE_SECONDS = env.float("RIGHTSGUARD_EVIDENCE_STALE_SECONDS", default=60 * 60)
 # Each entry passes its period: the task claims the period in the database first, so a second beat (started by

@@ -16,8 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 
-from cases import services
-from cases.api import evidence
+from cases import evidence, services
 from cases.backup import BackupError, backup, read_manifest, restore
 from cases.choices import CaseStatus
 from cases.ledger import sha256_of

@@ -27,7 +27,6 @@ from accounts.authority import Actor
 from accounts.models import Membership, OrgUnit
 from accounts.selectors import actor_for, units_visible_to
 from cases import permissions, selectors, sensitive, services
-from cases.api import evidence
 from cases.api import serializers as s
 from cases.api.authentication import ApiTokenAuthentication
 from cases.api.filters import CaseFilter, CaseOrdering, FlagFilter, NotificationFilter
@@ -42,8 +41,8 @@ from cases.api.pagination import (
 from cases.api.schema import ETAG, IDEMPOTENCY_KEY, IF_MATCH, errors, responses
 from cases.api.versioning import etag, expected_version
 from cases.choices import AccessAction
+from cases.evidence import ALLOWED_CONTENT_TYPES, CannotKeep, EvidenceMissing
 from cases.models import (
-    Attachment,
     Case,
     CaseEvent,
     Flag,
@@ -647,21 +646,16 @@ class AttachmentListView(CaseScoped):
     @idempotent
     def post(self, request: Request, case_pk: int) -> Response:
         fields = validated(s.AttachmentUploadSerializer, request)
-        case = self.case
         try:
-            stored = evidence.validate_and_store(fields["file"], case=case, attempt=attempt_of(request))
-            try:
-                attachment = services.record_attachment(
-                    case=case, by=request.user, description=fields.get("description", ""), **stored.attachment_fields()
-                )
-            except BaseException:
-                # Still inside the Idempotency-Key's claim: a retry cannot be receiving into the same place yet.
-                evidence.discard(stored)
-                raise
-        except evidence.StorageFull as exc:
-            return Response({"code": exc.code, "detail": str(exc)}, status=507)
-        except evidence.ScanUnavailable as exc:
-            return Response({"code": exc.code, "detail": str(exc)}, status=503)
+            attachment = services.add_evidence(
+                case=self.case,
+                by=request.user,
+                file=fields["file"],
+                description=fields.get("description", ""),
+                attempt=attempt_of(request),
+            )
+        except CannotKeep as exc:
+            return Response({"code": exc.code, "detail": str(exc)}, status=exc.status)
         return Response(s.AttachmentSerializer(attachment, context=self.context()).data, status=201)
 
 
@@ -670,25 +664,15 @@ class AttachmentDownloadView(CaseScoped):
         summary=gettext_lazy("Download an evidence file"),
         responses={
             (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description=_("The file, as an attachment."))
-            for content_type in evidence.ALLOWED_CONTENT_TYPES
+            for content_type in ALLOWED_CONTENT_TYPES
         }
         | errors(401, 403, 404),
     )
-    def get(self, request: Request, case_pk: int, pk: int) -> FileResponse:
-        attachment = get_object_or_404(Attachment, case=self.case, pk=pk)
+    def get(self, request: Request, case_pk: int, pk: int) -> FileResponse | Response:
         try:
-            handle = evidence.open_stored(attachment.stored_name)
-        except FileNotFoundError as exc:
-            raise exceptions.NotFound() from exc
-        log_access(
-            request=request,
-            action=AccessAction.DOWNLOAD,
-            case=self.case,
-            object_ref=f"attachment:{attachment.pk} {attachment.sha256[:12]} {attachment.original_name}",
-        )
-        return FileResponse(
-            handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
-        )
+            return services.open_evidence(case=self.case, attachment_id=pk, request=request)
+        except EvidenceMissing as exc:
+            return Response({"code": exc.code, "detail": str(exc)}, status=404)
 
 
 class EventListView(SelectorListView, CaseScoped):

@@ -12,6 +12,7 @@ from cases.services.actions import (
     submit_case,
     withdraw_case,
 )
+from cases.services.evidence import add_evidence, open_evidence, record_attachment
 from cases.services.flags import acknowledge_flag
 from cases.services.handling import (
     assign_case,
@@ -29,7 +30,6 @@ from cases.services.intake import (
     add_note,
     add_suspect,
     create_draft_case,
-    record_attachment,
     record_disposition,
     remove_involved_officer,
     update_case_details,
@@ -41,6 +41,7 @@ __all__ = [
     "ACTION_SERVICES",
     "acknowledge_flag",
     "acknowledge_referral",
+    "add_evidence",
     "add_involved_officer",
     "add_note",
     "add_suspect",
@@ -49,6 +50,7 @@ __all__ = [
     "conclude_case",
     "create_draft_case",
     "extend_deadline",
+    "open_evidence",
     "pause_clock",
     "raise_finding",
     "recall_case",

@@ -1,4 +1,4 @@
-"""Filing an application: drafts, details, involved officers, suspects, notes and evidence metadata."""
+"""Filing an application: drafts, details, involved officers, suspects and notes (evidence: services/evidence.py)."""
 
 from typing import Any
 
@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, User
 from cases import permissions, tasks
-from cases.api import evidence
 from cases.choices import (
     DISPOSITION_RANK,
     CaseStatus,
@@ -17,7 +16,7 @@ from cases.choices import (
     EventKind,
     SuspectStatus,
 )
-from cases.models import Attachment, Case, InvolvedOfficer, ReferenceCounter, Suspect
+from cases.models import Case, InvolvedOfficer, ReferenceCounter, Suspect
 from cases.services.common import (
     apply_changes,
     authority,
@@ -281,61 +280,3 @@ def add_note(*, case: Case, by: User, text: str) -> Case:
     save_case(case, t, [])
     record_event(case=case, kind=EventKind.NOTE, by=by, now=t, data={"text": text.strip()}, notify=False)
     return case
-
-
-def record_attachment(
-    *,
-    case: Case,
-    by: User,
-    original_name: str,
-    stored_name: str,
-    content_type: str,
-    size: int,
-    sha256: str,
-    incoming: str,
-    description: str = "",
-) -> Attachment:
-    """Record evidence received by ``evidence.validate_and_store`` and give its file its final name, in one
-    transaction: the case's room is checked under its row lock, so concurrent uploads never exceed the cap
-    together, and the file is renamed into place as the transaction's last step, so the row never commits without
-    it (``cases/api/evidence.py`` goes through every point a crash can hit)."""
-    installation = evidence.Installation(incoming=incoming, stored_name=stored_name)
-    done = False
-    try:
-        with transaction.atomic():
-            case = lock_case(case)
-            require(permissions.can_add_material(authority(by), case), _("You cannot add evidence to this case."))
-            evidence.ensure_room(case, size)
-            t = now()
-            attachment = Attachment(
-                case=case,
-                original_name=original_name,
-                stored_name=stored_name,
-                content_type=content_type,
-                size=size,
-                sha256=sha256,
-                description=description,
-                uploaded_by=by,
-                uploaded_at=t,
-            )
-            attachment.full_clean()
-            attachment.save()
-            save_case(case, t, [])
-            record_event(
-                case=case,
-                kind=EventKind.ATTACHMENT,
-                by=by,
-                now=t,
-                data={"attachment": attachment.pk, "name": original_name, "sha256": sha256},
-                notify=False,
-            )
-            installation.run()
-            done = True
-    except BaseException:
-        # Raised inside the block, the transaction rolled back: nothing of this upload may stay. Raised after it,
-        # only the commit can have failed, and whether it happened is unknown; the sweep removes the file if no
-        # row refers to it.
-        if not done:
-            installation.undo()
-        raise
-    return attachment

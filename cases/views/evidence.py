@@ -1,20 +1,16 @@
-"""Evidence upload and download. Files are validated by content, stored outside the web root under generated
-names, and served only to users who can see the case, always as a download."""
+"""Evidence upload and download pages: HTTP glue around ``services.add_evidence`` and ``services.open_evidence``
+(cases/services/evidence.py), which the API calls too."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from cases import permissions, services
-from cases.api import evidence
-from cases.choices import AccessAction
+from cases import evidence, permissions, services
 from cases.forms import EvidenceForm
-from cases.models import Attachment
-from cases.services.audit import log_access
 from cases.views.common import actor_of, attach_errors, visible_case
 from cases.views.workspace import render_workspace
 
@@ -29,25 +25,17 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
     status = 400
     if form.is_valid():
         try:
-            stored = evidence.validate_and_store(form.cleaned_data["file"], case=case)
-            try:
-                attachment = services.record_attachment(
-                    case=case,
-                    by=request.user,
-                    description=form.cleaned_data["description"],
-                    **stored.attachment_fields(),
-                )
-            except BaseException:
-                # Nothing recorded means nothing kept: no received file left on disk.
-                evidence.discard(stored)
-                raise
+            attachment = services.add_evidence(
+                case=case,
+                by=request.user,
+                file=form.cleaned_data["file"],
+                description=form.cleaned_data["description"],
+            )
         except ValidationError as exc:
             attach_errors(form, exc)
-        except evidence.StorageFull as exc:
+        except evidence.CannotKeep as exc:
             form.add_error("file", str(exc))
-        except evidence.ScanUnavailable as exc:
-            form.add_error("file", str(exc))
-            status = 503
+            status = exc.status
         else:
             if wants_json:
                 return JsonResponse({"id": attachment.pk, "name": attachment.original_name, "size": attachment.size})
@@ -60,18 +48,9 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @never_cache
-def download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+def download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse | HttpResponse:
     case = visible_case(request, pk)
-    attachment = get_object_or_404(Attachment, pk=attachment_id, case=case)
-    log_access(
-        request=request,
-        action=AccessAction.DOWNLOAD,
-        case=case,
-        object_ref=f"attachment:{attachment.pk} {attachment.sha256[:12]} {attachment.original_name}",
-    )
-    return FileResponse(
-        evidence.open_stored(attachment.stored_name),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
+    try:
+        return services.open_evidence(case=case, attachment_id=attachment_id, request=request)
+    except evidence.EvidenceMissing as exc:
+        return render(request, "404.html", {"detail": str(exc)}, status=404)

@@ -12,8 +12,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from accounts import tokens
-from cases import services
-from cases.api import evidence
+from cases import evidence, services
 from cases.choices import CaseStatus, FlagKind
 from cases.models import Attachment, Case, Flag, Suspect
 from tests.evidence_files import mp4_video, pdf_document

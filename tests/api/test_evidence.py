@@ -11,8 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError
 from PIL import Image
 
-from cases import services
-from cases.api import evidence
+from cases import evidence, services
 from cases.choices import CaseStatus
 from cases.models import AccessLog, Attachment, CaseEvent
 from tests.api.conftest import MP4, PDF, stored_files
@@ -143,7 +142,7 @@ def test_the_default_cap_is_25_mib(settings):
 
 def test_the_stored_file_is_removed_when_the_record_cannot_be_written(world, api):
     case = case_in(world, S.INTAKE)
-    failing = mock.patch.object(services, "record_attachment", side_effect=IntegrityError("disk full"))
+    failing = mock.patch("cases.services.evidence.record_attachment", side_effect=IntegrityError("disk full"))
     with failing, pytest.raises(IntegrityError):
         post(api("officer"), case, upload())
     assert stored_files() == set()

@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import ApiToken, Role
-from cases.api import evidence
+from cases import evidence
 from cases.models import (
     Attachment,
     Case,

@@ -32,8 +32,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 from accounts import tokens
 from accounts.models import ApiToken
-from cases import services
-from cases.api import evidence
+from cases import evidence, services
 from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind
 from cases.models import Attachment, Flag, InvolvedOfficer, Suspect
 from rightsguard.wsgi import application

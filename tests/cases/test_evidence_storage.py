@@ -26,8 +26,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts import tokens
-from cases import services, tasks
-from cases.api import evidence
+from cases import evidence, services, tasks
 from cases.api.views import AttachmentListView
 from cases.choices import CaseStatus
 from cases.ledger import reconcile
@@ -219,7 +218,7 @@ def test_a_killed_page_upload_leaves_a_received_file_the_sweep_removes_after_an_
     assert client.post(url, {"file": SimpleUploadedFile("b.jpg", PHOTO)}).status_code == 302
     kept = Attachment.objects.get().stored_name
     assert sorted(disk()) == sorted([name, kept])
-    caplog.set_level(logging.INFO, logger="cases.api.evidence")
+    caplog.set_level(logging.INFO, logger="cases.evidence")
     assert evidence.sweep(now=timezone.now() + timedelta(minutes=59))["incoming_removed"] == 0
     assert evidence.sweep(now=timezone.now() + timedelta(minutes=61)) == {
         "incoming_removed": 1,
@@ -227,7 +226,7 @@ def test_a_killed_page_upload_leaves_a_received_file_the_sweep_removes_after_an_
         "bytes_removed": len(KEPT),
     }
     assert disk() == {kept: KEPT}
-    assert [r.getMessage() for r in caplog.records if r.name == "cases.api.evidence"] == [
+    assert [r.getMessage() for r in caplog.records if r.name == "cases.evidence"] == [
         "Evidence sweep: removed 0 received file(s) never recorded and 0 evidence file(s) without an attachment "
         "(0 bytes)",
         "Evidence sweep: removed 1 received file(s) never recorded and 0 evidence file(s) without an attachment "

@@ -31,8 +31,7 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts import tokens
 from accounts.models import AccountAudit, ApiToken, Membership, OrgUnit, Role, SavedQueueFilter, User
-from cases import services
-from cases.api import evidence
+from cases import evidence, services
 from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind, Track
 from cases.forms import DispositionForm, OfficerForm, SupervisorFactsForm, SupportMeasureForm, SuspectForm
 from cases.models import Case, Flag, Notification, ReportExport, StageLimit

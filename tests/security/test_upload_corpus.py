@@ -38,8 +38,7 @@ from pypdf.generic import ArrayObject, NameObject, NumberObject, TextStringObjec
 from rest_framework.test import APIClient
 
 from accounts import tokens
-from cases import services
-from cases.api import evidence
+from cases import evidence, services
 from cases.choices import CaseStatus
 from cases.models import Attachment, Case, CaseEvent
 from tests.evidence_files import (
@@ -59,6 +58,8 @@ from tests.evidence_files import (
 from tests.factories import World, case_in
 
 BOUNDARY = "RightsGuardCorpusBoundary"
+# The code the API gives with each status of a file that cannot be kept now.
+CANNOT_KEEP_CODES = {error.status: error.code for error in (evidence.StorageFull, evidence.ScanUnavailable)}
 WRONG_TYPE = (
     "Only JPEG, PNG, PDF and MP4 files are accepted, and this file's content is none of them "
     "(the file name and the declared type are not taken into account)."
@@ -621,10 +622,10 @@ def multipart(content: bytes, name: str, content_type: str, *, plain_name: bool 
 
 
 class Channel:
-    """The filing officer uploading to ``case`` through the API or the browser form."""
+    """The filing officer uploading to ``case`` through the API or the browser form; ``media`` is MEDIA_ROOT."""
 
-    def __init__(self, kind: str, world: World, case: Case, browser) -> None:
-        self.kind, self.case = kind, case
+    def __init__(self, kind: str, world: World, case: Case, browser, media: Path) -> None:
+        self.kind, self.case, self.media = kind, case, media
         if kind == "api":
             self.http = APIClient()
             _token, key = tokens.issue_token(user=world.officer, name="upload corpus", mfa_verified=True)
@@ -641,15 +642,30 @@ class Channel:
         body = multipart(content, name, content_type, **kw)
         return self.http.post(self.url, data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}")
 
-    def assert_refused(self, response: HttpResponse, message: str) -> None:
+    def assert_refused(self, response: HttpResponse, message: str, *, status: int = 400) -> None:
+        """Refused with ``status`` and ``message``: 400 for the file itself, or the status of an
+        ``evidence.CannotKeep`` (the store or the scanner cannot take it now)."""
+        assert response.status_code == status, response.content
         if self.kind == "api":
-            assert response.status_code == 400, response.content
-            assert response.json()["errors"] == {"file": [message]}
+            body = response.json()
+            if status == 400:
+                assert body["errors"] == {"file": [message]}
+            else:
+                assert body == {"code": CANNOT_KEEP_CODES[status], "detail": message}
         else:
-            assert response.status_code == 400, response.content
             page = response.content.decode()
             assert page.count(escape(message)) == 1
             assert 'id="id_file"' in page  # the form is shown again, with the error next to the file field
+
+    def assert_refused_without_a_trace(
+        self, content: bytes, name: str, content_type: str, message: str, *, status: int = 400
+    ) -> tuple[int, int, dict[str, str]]:
+        """Send the file, see it refused (``assert_refused``), and find no attachment, event or file that was not
+        there before, and none of those that were gone. Returns what was there before."""
+        before = trace(self.case, self.media)
+        self.assert_refused(self.send(content, name, content_type), message, status=status)
+        assert trace(self.case, self.media) == before
+        return before
 
     def assert_accepted(self, response: HttpResponse) -> Attachment:
         if self.kind == "api":
@@ -683,7 +699,7 @@ def case(world) -> Case:
 
 @pytest.fixture(params=["api", "browser"])
 def channel(request, world, case, media, client) -> Channel:
-    return Channel(request.param, world, case, client)
+    return Channel(request.param, world, case, client, media)
 
 
 @pytest.fixture
@@ -741,11 +757,8 @@ def assert_stored_as_recorded(attachment: Attachment, media: Path) -> bytes:
 @pytest.mark.parametrize("refusal", [pytest.param(r, id=r.label) for r in REFUSED])
 def test_hostile_and_broken_files_are_refused_without_a_trace(channel, case, media, existing, refusal):
     content = refusal.build()
-    before = trace(case, media)
     with no_decompression() if refusal.archive else nullcontext():
-        response = channel.send(content, refusal.name, refusal.content_type)
-    channel.assert_refused(response, refusal.message)
-    assert trace(case, media) == before
+        before = channel.assert_refused_without_a_trace(content, refusal.name, refusal.content_type, refusal.message)
     assert list(before[2]) == [f"evidence/{existing.stored_name}"]
 
 
@@ -758,9 +771,7 @@ def test_each_refusal_carries_its_code(case, media, refusal):
 
 
 def test_an_empty_file_is_refused(channel, case, media, existing):
-    before = trace(case, media)
-    channel.assert_refused(channel.send(b"", "photo.jpg", "image/jpeg"), EMPTY)
-    assert trace(case, media) == before
+    channel.assert_refused_without_a_trace(b"", "photo.jpg", "image/jpeg", EMPTY)
 
 
 def test_the_store_refuses_an_empty_file_itself(case, media):
@@ -776,21 +787,16 @@ def test_a_file_over_the_size_cap_is_refused_and_one_at_the_cap_accepted(channel
     photo = encoded(noise((64, 64)), "JPEG", quality=90)
     assert len(photo) > 1000
     for content, name in ((pdf(1001), "report.pdf"), (photo, "photo.jpg"), (pdf(50_000), "scan.pdf")):
-        before = trace(case, media)
-        channel.assert_refused(channel.send(content, name), too_big)
-        assert trace(case, media) == before
+        channel.assert_refused_without_a_trace(content, name, "application/octet-stream", too_big)
     attachment = channel.assert_accepted(channel.send(pdf(1000), "report.pdf"))
     assert stored_bytes(attachment) == pdf(1000)
 
 
 def test_images_over_the_pixel_limit_are_refused(channel, case, media, existing, settings):
     settings.RIGHTSGUARD_MAX_IMAGE_PIXELS = 64 * 48 - 1
-    before = trace(case, media)
-    channel.assert_refused(
-        channel.send(JPEG, "photo.jpg", "image/jpeg"),
-        "The image has too many pixels; at most 3,071 pixels are accepted.",
+    channel.assert_refused_without_a_trace(
+        JPEG, "photo.jpg", "image/jpeg", "The image has too many pixels; at most 3,071 pixels are accepted."
     )
-    assert trace(case, media) == before
     settings.RIGHTSGUARD_MAX_IMAGE_PIXELS = 64 * 48
     attachment = channel.assert_accepted(channel.send(JPEG, "photo.jpg", "image/jpeg"))
     assert Image.open(evidence.path_of(attachment.stored_name)).size == (64, 48)
@@ -800,20 +806,20 @@ def test_the_evidence_a_case_may_hold_is_capped(channel, case, media, settings):
     settings.RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES = 3000
     first = channel.assert_accepted(channel.send(pdf(2000), "first.pdf"))
     assert first.size == 2000
-    before = trace(case, media)
-    channel.assert_refused(
-        channel.send(pdf(1001), "second.pdf"),
+    channel.assert_refused_without_a_trace(
+        pdf(1001),
+        "second.pdf",
+        "application/octet-stream",
         "This case already holds 2.0\xa0KB of evidence; the limit per case is 2.9\xa0KB.",
     )
-    assert trace(case, media) == before
     # Exactly the room that is left fits.
     channel.assert_accepted(channel.send(pdf(1000), "second.pdf"))
-    before = trace(case, media)
-    channel.assert_refused(
-        channel.send(pdf(500), "third.pdf"),
+    channel.assert_refused_without_a_trace(
+        pdf(500),
+        "third.pdf",
+        "application/octet-stream",
         "This case already holds 2.9\xa0KB of evidence; the limit per case is 2.9\xa0KB.",
     )
-    assert trace(case, media) == before
     assert sorted(Attachment.objects.filter(case=case).values_list("original_name", "size")) == [
         ("first.pdf", 2000),
         ("second.pdf", 1000),
@@ -826,12 +832,12 @@ def test_the_case_cap_counts_an_image_as_it_is_stored(channel, case, media, sett
     kept = reencoded_jpeg(rough)
     assert len(kept) > len(rough)
     settings.RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES = len(rough)
-    before = trace(case, media)
-    channel.assert_refused(
-        channel.send(rough, "photo.jpg", "image/jpeg"),
+    channel.assert_refused_without_a_trace(
+        rough,
+        "photo.jpg",
+        "image/jpeg",
         f"This case already holds 0\xa0bytes of evidence; the limit per case is {filesizeformat(len(rough))}.",
     )
-    assert trace(case, media) == before
     settings.RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES = len(kept)
     attachment = channel.assert_accepted(channel.send(rough, "photo.jpg", "image/jpeg"))
     assert stored_bytes(attachment) == kept

@@ -41,8 +41,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services as account_services
 from accounts import tokens
 from accounts.models import ApiToken, Role, SavedQueueFilter, User
-from cases import services
-from cases.api import evidence
+from cases import evidence, services
 from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind
 from cases.models import (
     Attachment,

@@ -1,5 +1,5 @@
 """``manage.py sweep_evidence``: remove what crashed uploads left in evidence storage (what beat does every 15
-minutes; cases/api/evidence.py)."""
+minutes; cases/evidence.py)."""
 
 import json
 from datetime import timedelta
@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from cases.api import evidence
+from cases import evidence
 
 
 class Command(BaseCommand):

@@ -1,18 +1,12 @@
-"""Evidence files: validate an upload by its content and store it outside the web root.
+"""Evidence files: checked by their content, stored outside the web root, served back only as downloads.
 
-Independent of DRF so the browser UI can use the same checks::
-
-    stored = validate_and_store(request.FILES["file"], case=case)   # raises ValidationError({"file": ...})
-    try:
-        services.record_attachment(case=case, by=user, **stored.attachment_fields(), description=...)
-    except BaseException:
-        discard(stored)   # not recorded: the received file must not stay behind
-        raise
+``services.add_evidence`` and ``services.open_evidence`` (``cases/services/evidence.py``) put the steps below
+together; the browser page and the API both call them, and neither takes a storage step of its own.
 
 Rules: the content type is decided by the file's first bytes (magic numbers), never by its name or the
 type the client declares; only JPEG, PNG, PDF and MP4 are accepted, so archives (ZIP, RAR, 7z, gzip) are refused
 by their first bytes and never opened. The first bytes only say what a file claims to be: ``checked_content_type``
-then proves it by the file's structure (``cases/api/structure.py``: PDFs open strictly and carry no active content,
+then proves it by the file's structure (``cases/evidence_structure.py``: PDFs open strictly and carry no active content,
 MP4 boxes cover the file exactly) after the configured malware scanner, if any, found nothing in it
 (``cases/malware.py``). The size is capped by ``RIGHTSGUARD_MAX_UPLOAD_BYTES`` (25 MiB by default)
 and, when the case is given, by the room left under ``RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES`` (500 MiB per case by
@@ -77,14 +71,15 @@ from typing import Any, BinaryIO, Protocol
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
+from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from PIL import Image, ImageCms, ImageOps
 
-from cases import malware
-from cases.api import structure
+from cases import evidence_structure, malware
 from cases.models import Attachment, Case
 
 DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024
@@ -193,7 +188,7 @@ def sniff_content_type(head: bytes) -> str | None:
         return "image/png"
     if head.startswith(b"%PDF-"):
         return "application/pdf"
-    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in structure.MP4_BRANDS:
+    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in evidence_structure.MP4_BRANDS:
         return "video/mp4"
     return None
 
@@ -326,10 +321,19 @@ def sanitised_image(path: Path, content_type: str) -> bytes:
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
-class StorageFull(Exception):
-    """The evidence store has no room: not the user's fault (API 507); nothing is kept."""
+class CannotKeep(Exception):
+    """The file could not be kept, and not through any fault of the file or the user; nothing is kept. ``status`` is
+    the HTTP answer both doors give."""
+
+    code: str
+    status: int
+
+
+class StorageFull(CannotKeep):
+    """The evidence store has no room (507); nothing is kept."""
 
     code = "storage_full"
+    status = 507
 
     def __init__(self) -> None:
         super().__init__(
@@ -340,10 +344,11 @@ class StorageFull(Exception):
         )
 
 
-class ScanUnavailable(Exception):
-    """The configured malware scanner could not check the file: not the user's fault (API 503); nothing is kept."""
+class ScanUnavailable(CannotKeep):
+    """The configured malware scanner could not check the file (503); nothing is kept."""
 
     code = "scanner_unavailable"
+    status = 503
 
     def __init__(self) -> None:
         super().__init__(
@@ -383,9 +388,9 @@ def checked_content_type(path: Path, head: bytes) -> str:
         )
     try:
         if content_type == "application/pdf":
-            structure.check_pdf(path)
+            evidence_structure.check_pdf(path)
         elif content_type == "video/mp4":
-            structure.check_mp4(path)
+            evidence_structure.check_mp4(path)
     except ValidationError as exc:
         raise ValidationError({"file": exc.error_list}) from None
     return content_type
@@ -543,6 +548,33 @@ def discard(stored: StoredFile) -> None:
 def open_stored(stored_name: str) -> BinaryIO:
     """Open a stored evidence file for reading (raises ``FileNotFoundError`` if it is gone)."""
     return path_of(stored_name).open("rb")
+
+
+class EvidenceMissing(Exception):
+    """An attachment row whose file is not in evidence storage (a restore without its media, a deleted file): a 404
+    in both doors, with this message; nothing a user did, so it is logged as an error."""
+
+    code = "evidence_missing"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "The file of this evidence is missing from the evidence store, so it cannot be downloaded. "
+                "Please tell your system administrator."
+            )
+        )
+
+
+def download_response(attachment: Attachment, handle: BinaryIO) -> FileResponse:
+    """The stored file as a download: always an attachment (never shown inline), under its cleaned display name
+    (``Content-Disposition`` with an RFC 5987 ``filename*``), with the content type its content proved, never
+    sniffed by the browser and never kept in a cache."""
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    add_never_cache_headers(response)
+    return response
 
 
 def _entries(directory: Path) -> Iterator[tuple[Path, os.stat_result]]:
