@@ -450,6 +450,16 @@ def validate_and_store(uploaded_file: Upload, case: Case | None = None, *, attem
         if content_type in ("image/jpeg", "image/png"):
             clean = sanitised_image(path, content_type)
             size = len(clean)
+            if size > per_file:
+                # Re-encoding can make a heavily compressed picture larger: what is kept stays within the limit.
+                raise _refuse(
+                    _(
+                        "Without its hidden data this picture would be larger than the %(limit)s allowed. Save it "
+                        "at a smaller size or lower quality and add it again."
+                    )
+                    % {"limit": filesizeformat(per_file)},
+                    "image_too_large_after_cleaning",
+                )
             if room is not None and size > room.left:
                 raise room.full()
             digest = hashlib.sha256(clean)

@@ -11,8 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from cases import services
-from cases.api import evidence
+from cases import evidence, services
 from cases.choices import AccessAction, CaseStatus
 from cases.models import AccessLog, Attachment
 from tests.api.conftest import token_client
@@ -46,9 +45,6 @@ def api_upload(user, case, content: bytes, name: str = "report.pdf"):  # type: i
     )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="web download of evidence whose file is missing is a 500 (FileNotFoundError), API says 404"
-)
 @pytest.mark.django_db
 def test_the_web_download_of_evidence_whose_file_is_missing_is_a_404_like_the_api(world, media):
     """A database restored without one of its files (or a file lost on disk): the API answers 404; the page must
@@ -69,10 +65,6 @@ def test_the_web_download_of_evidence_whose_file_is_missing_is_a_404_like_the_ap
     assert AccessLog.objects.filter(action=AccessAction.DOWNLOAD).count() == downloads_before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="API upload checks can_add_material only after receiving and scanning the file (403 after the input)",
-)
 @pytest.mark.django_db
 def test_an_api_upload_someone_may_not_add_is_refused_before_the_file_is_read(world, media, settings):
     """SECURITY.md (V13): 401/403/404 before input is read. The filer of a closed case may see it but not add to
@@ -100,10 +92,6 @@ def noisy_jpeg(quality: int) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="re-encoded images are checked against the case's room but not RIGHTSGUARD_MAX_UPLOAD_BYTES",
-)
 @pytest.mark.django_db
 def test_a_reencoded_image_is_never_kept_larger_than_the_per_file_limit(world, media, settings):
     """A JPEG saved at low quality and exactly at the per-file limit is re-encoded at quality 92, which makes it
@@ -115,6 +103,11 @@ def test_a_reencoded_image_is_never_kept_larger_than_the_per_file_limit(world, m
 
     response = api_upload(world.officer, case, small, name="scene.jpg")
     assert response.status_code == 400, response.content
-    assert response.json()["errors"] == {"file": [f"The file is larger than the {filesizeformat(len(small))} allowed."]}
+    assert response.json()["errors"] == {
+        "file": [
+            f"Without its hidden data this picture would be larger than the {filesizeformat(len(small))} allowed. "
+            "Save it at a smaller size or lower quality and add it again."
+        ]
+    }
     assert Attachment.objects.filter(case=case).count() == 0
     assert files_under(media) == []
