@@ -9,20 +9,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from cases import permissions, services
+from cases import policy, services
 from cases.api import evidence
 from cases.choices import AccessAction
 from cases.forms import EvidenceForm
 from cases.models import Attachment
 from cases.services.audit import log_access
-from cases.views.common import actor_of, attach_errors, visible_case
+from cases.views.common import attach_errors, visible_case
 from cases.views.workspace import render_workspace
 
 
 @require_POST
 def upload(request: HttpRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
-    if not permissions.can_add_material(actor_of(request), case):
+    if not policy.can_add_material(request.actor, case):
         raise PermissionDenied(_("You cannot add evidence to this case."))
     form = EvidenceForm(request.POST, request.FILES)
     wants_json = request.headers.get("Accept", "").startswith("application/json")
