@@ -30,3 +30,4 @@ class Actor:
 
 
 SYSTEM = Actor(user_id=0, is_active=True, grants=())
+ANONYMOUS = Actor(user_id=0, is_active=False, grants=())  # no user: may do and see nothing

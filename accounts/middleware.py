@@ -8,11 +8,49 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext
 
 from accounts import mfa
+from accounts.authority import Actor
+from accounts.selectors import actor_for
 
 LOGIN_AT = "rg_login_at"
+
+
+class RequestActor(LazyObject):
+    """``request.actor``: the grants of the request's user, read on first use and then kept for that user.
+
+    The user is the one the request has when the actor is used, not when the middleware ran: the API authenticates
+    a token later, and then puts the token's user on the underlying request (which a DRF request reads
+    ``actor`` from). An actor read for one user is never handed out for another: one read before the API
+    authenticated (anonymous, no grants) is read again for the authenticated user, as is one read before a log-in.
+    """
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.__dict__["_request"] = request
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def _wrapped(self) -> Actor | object:
+        # What every proxied access reads first: ``empty`` makes LazyObject call _setup() for the current user.
+        kept = self.__dict__
+        return kept["_actor"] if kept.get("_user") is kept["_request"].user else empty
+
+    def _setup(self) -> None:
+        user = self.__dict__["_request"].user
+        self.__dict__.update(_user=user, _actor=actor_for(user))
+
+
+class ActorMiddleware:
+    """Gives every request its ``request.actor`` (one membership query, only when something asks)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.actor = RequestActor(request)
+        return self.get_response(request)
 
 
 class AbsoluteSessionLimitMiddleware:

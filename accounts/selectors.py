@@ -1,13 +1,17 @@
 """Reads for users, units and memberships."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
-from accounts.authority import Actor, Grant
+from accounts.authority import ANONYMOUS, Actor, Grant
 from accounts.models import Membership, OrgUnit, Role, User
 
 
-def actor_for(user: User) -> Actor:
-    """Snapshot of the user's grants, read fresh so membership changes apply on the next request."""
+def actor_for(user: User | AnonymousUser) -> Actor:
+    """Snapshot of the user's grants, read fresh so membership changes apply on the next request. The one way an
+    ``Actor`` is built: once per request (``request.actor``, accounts/middleware.py), service call or task."""
+    if not user.is_authenticated:
+        return ANONYMOUS
     grants = tuple(
         Grant(role=role, path=path)
         for role, path in Membership.objects.filter(user=user).values_list("role", "unit__path").order_by("unit__path")

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.scope import may_change_shared_settings
-from cases import services
+from cases import policy, services
 from cases.models import (
     AccessLog,
     Attachment,
@@ -27,7 +27,6 @@ from cases.models import (
     Suspect,
 )
 from cases.rules.presentation import describe_flag
-from cases.selectors import cases_visible_to
 from rightsguard.admin_lookups import DeclaredLookupsOnly
 
 
@@ -47,9 +46,9 @@ class ReadOnlyAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = super().get_queryset(request)
-        if request.user.is_superuser or self.case_field is None:
+        if self.case_field is None or policy.sees_every_case(request.user):
             return qs
-        return qs.filter(**{f"{self.case_field}__in": cases_visible_to(request.user).values("pk")})
+        return qs.filter(**{f"{self.case_field}__in": policy.visible_cases(request.actor).values("pk")})
 
 
 class OfficerInline(admin.TabularInline):
@@ -97,9 +96,9 @@ class CaseAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
-        if request.user.is_superuser:
+        if policy.sees_every_case(request.user):
             return super().get_queryset(request)
-        return cases_visible_to(request.user).select_related("unit", "assigned_to")
+        return policy.visible_cases(request.actor).select_related("unit", "assigned_to")
 
 
 @admin.register(InvolvedOfficer)

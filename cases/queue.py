@@ -13,8 +13,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from accounts.authority import Actor
-from accounts.models import Role
-from accounts.selectors import path_prefix_q
+from cases import policy
 from cases.choices import FLAG_FIELDS, OPEN_STATUSES, CaseStatus
 from cases.keyset import keyset_page
 from cases.models import Case
@@ -108,11 +107,10 @@ def filter_cases(cases: QuerySet[Case], filters: QueueFilters, *, user_id: int |
 def queue_cases(actor: Actor, filters: QueueFilters, *, order: str = DEFAULT_ORDER) -> QuerySet[Case]:
     """The supervisor's queue: cases of the subtrees they supervise, open ones unless statuses are chosen, never
     drafts, matching the filters (unordered). Cases without a value to sort on are left out."""
-    paths = actor.paths_for(Role.SUPERVISOR)
     statuses = tuple(s for s in filters.statuses or OPEN_STATUSES if s != CaseStatus.DRAFT)
-    if not actor.is_active or not paths or not statuses:
+    if not statuses:
         return Case.objects.none()
-    cases = Case.objects.filter(path_prefix_q("unit_path", paths))
+    cases = policy.supervised_cases(actor)
     cases = filter_cases(cases, replace(filters, statuses=statuses), user_id=actor.user_id)
     return cases.exclude(**{f"{order.lstrip('-')}__isnull": True})
 

@@ -5,9 +5,9 @@ the admin site (the fields are left out), the timeline (changes show ``***``). T
 field. A value is read in full only through ``reveal_value``, one value per request, which the case page's reveal
 and the API's reveal endpoints both call:
 
-- who (``may_see_in_full``): the supervisors whose subtree covers the case; an officer's medical details also the
-  officer themself (the account listed as that involved officer). Administrators never: reporting and user
-  management do not need them.
+- who (``policy.can_see_in_full``, cases/policy.py): the supervisors whose subtree covers the case; an officer's
+  medical details also the officer themself (the account listed as that involved officer). Administrators never:
+  reporting and user management do not need them.
 - how recently: a browser session (the case page, or the API called with the session cookie) must have
   re-authenticated within ``RIGHTSGUARD_REAUTH_SECONDS`` (accounts/reauth.py). An API token client is a terminal:
   it has no session to re-authenticate, and its token was issued on password (and two-factor code) entry. The
@@ -20,16 +20,15 @@ and the API's reveal endpoints both call:
 """
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from django.http import HttpRequest
 from rest_framework.authentication import TokenAuthentication
 
 from accounts.authority import Actor
 from accounts.reauth import recently_reauthenticated
-from cases import permissions
 from cases.choices import AccessAction
 from cases.models import Case, InvolvedOfficer, Suspect
+from cases.policy import Refusal, reveal_refusal
 from cases.services.audit import log_access
 
 Party = InvolvedOfficer | Suspect
@@ -39,12 +38,6 @@ REVEALABLE: dict[str, tuple[type[InvolvedOfficer] | type[Suspect], str]] = {
     "suspect": (Suspect, "id_number"),
     "officer": (InvolvedOfficer, "medical_notes"),
 }
-
-
-class Refusal(StrEnum):
-    NOT_FOUND = "not_found"  # no such item on this case, or nothing recorded in the field
-    FORBIDDEN = "forbidden"  # the role may not see this value
-    REAUTH_REQUIRED = "reauth_required"  # a session that has not re-authenticated recently
 
 
 class RevealRefused(Exception):
@@ -66,27 +59,6 @@ def mask_id_number(value: str) -> str:
     if len(value) <= 5:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 5) + value[-2:]
-
-
-def may_see_in_full(actor: Actor, case: Case, item: Party) -> bool:
-    """The role rule: supervisors covering the case; for medical details also the officer themself."""
-    if permissions.can_see_sensitive(actor, case):
-        return True
-    return isinstance(item, InvolvedOfficer) and item.user_id is not None and item.user_id == actor.user_id
-
-
-def reveal_refusal(
-    actor: Actor, case: Case, item: Party | None, field: str, *, by_token: bool, reauthenticated: bool
-) -> Refusal | None:
-    """Why this value may not be shown in full now, or None when it may. Pure: the caller states how the request
-    was authenticated and whether its session re-authenticated recently."""
-    if item is None or not getattr(item, field):
-        return Refusal.NOT_FOUND
-    if not may_see_in_full(actor, case, item):
-        return Refusal.FORBIDDEN
-    if not by_token and not reauthenticated:
-        return Refusal.REAUTH_REQUIRED
-    return None
 
 
 def authenticated_by_token(request: HttpRequest) -> bool:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from accounts.authority import Actor
-from cases import permissions, sensitive
+from cases import policy
 from cases.models import (
     Attachment,
     Case,
@@ -54,7 +54,7 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
     suspects = list(Suspect.objects.filter(case=case))
     for item in (*officers, *suspects):
         # Whether the page offers to reveal the item's masked value: the rule the reveal itself applies.
-        item.may_reveal = sensitive.may_see_in_full(actor, case, item)  # type: ignore[union-attr]
+        item.may_reveal = policy.can_see_in_full(actor, case, item)  # type: ignore[union-attr]
     return Workspace(
         case=case,
         officers=officers,
@@ -70,8 +70,8 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
         ],
         events=list(events[:timeline_limit] if timeline_limit else events),
         events_total=total,
-        actions=permissions.available_actions(actor, case),
-        can_handle=permissions.can_handle(actor, case),
-        can_edit_draft=permissions.can_edit_draft(actor, case),
-        can_add_material=permissions.can_add_material(actor, case),
+        actions=policy.available_actions(actor, case),
+        can_handle=policy.can_handle(actor, case),
+        can_edit_draft=policy.can_edit_draft(actor, case),
+        can_add_material=policy.can_add_material(actor, case),
     )

@@ -4,7 +4,7 @@ service). Input serializers validate form only (types, lengths, ranges); the rul
 Sensitive fields (DESIGN §8) are masked for every caller, in lists, details and the answers to writes alike:
 a suspect's ``id_number`` shows the first three and last two characters with asterisks between (all asterisks when
 it is that short); an involved officer's ``medical_notes`` are ``null``. One value is shown in full only by the
-reveal endpoints, under the rule of cases/sensitive.py (role, recent re-authentication for sessions, logged).
+reveal endpoints, under the rule of cases/policy.py (role, recent re-authentication for sessions, logged).
 """
 
 import functools
@@ -16,9 +16,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts import tokens
-from accounts.authority import Actor
 from accounts.models import ApiToken, OrgLevel, OrgUnit, Role, User
-from cases import permissions
+from cases import policy
 from cases.api.filters import MAX_YEAR, MIN_YEAR
 from cases.choices import (
     INJURY_RANK,
@@ -107,10 +106,6 @@ class TextField(serializers.CharField):
 
 def text(max_length: int | None = None, **kwargs: Any) -> serializers.CharField:
     return TextField(max_length=max_length, **kwargs)
-
-
-def _actor(serializer: serializers.Field) -> Actor:
-    return serializer.context["actor"]
 
 
 # --- references ------------------------------------------------------------------------------------------------------
@@ -220,7 +215,7 @@ class CaseDetailSerializer(CaseSerializer):
     def get_allowed_actions(self, case: Case) -> list[dict[str, str]]:
         return [
             {"action": t.action, "label": str(t.label), "requires": str(t.requires)}
-            for t in permissions.available_actions(_actor(self), case)
+            for t in policy.available_actions(self.context["request"].actor, case)
         ]
 
 

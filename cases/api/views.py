@@ -1,4 +1,5 @@
-"""REST API v1. Thin: reads start from a selector scoped by ``cases_visible_to``; commands parse input with a
+"""REST API v1. Thin: reads start from a selector scoped by the case policy (cases/policy.py) for
+``request.actor``; commands parse input with a
 serializer, call one service and render the result. Refusals come from the services and are mapped to HTTP by
 ``rightsguard.api.exception_handler``; an invisible case is a 404 because it is fetched from the visible set.
 """
@@ -23,10 +24,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authority import Actor
 from accounts.models import Membership, OrgUnit
-from accounts.selectors import actor_for, units_visible_to
-from cases import permissions, selectors, sensitive, services
+from accounts.selectors import units_visible_to
+from cases import policy, selectors, sensitive, services
 from cases.api import serializers as s
 from cases.api.authentication import ApiTokenAuthentication
 from cases.api.filters import CaseFilter, CaseOrdering, FlagFilter, NotificationFilter
@@ -74,12 +74,9 @@ class ApiView(APIView):
             raise exceptions.MethodNotAllowed(request.method)
         super().initial(request, *args, **kwargs)
 
-    @cached_property
-    def actor(self) -> Actor:
-        return actor_for(self.request.user)
-
     def context(self, **extra: Any) -> dict[str, Any]:
-        return {"request": self.request, "actor": self.actor, **extra}
+        # Serializers read the caller's grants as ``request.actor``, resolved once for the request.
+        return {"request": self.request, **extra}
 
 
 class CaseScoped(ApiView):
@@ -96,7 +93,7 @@ class CaseScoped(ApiView):
 
     def visible_case(self) -> Case:
         pk = self.kwargs[self.case_url_kwarg]
-        case = selectors.cases_for_api(self.request.user).filter(pk=pk).first()
+        case = selectors.cases_for_api(self.request.actor).filter(pk=pk).first()
         if case is None:
             log_denied(request=self.request, object_ref=f"case:{pk}", outcome="not_found")
             raise exceptions.NotFound()
@@ -147,7 +144,7 @@ class CaseListView(SelectorListView):
     pagination_class = CasePagination
 
     def select(self) -> QuerySet[Case]:
-        return selectors.cases_for_api(self.request.user)
+        return selectors.cases_for_api(self.request.actor)
 
     @extend_schema(
         summary=gettext_lazy("Cases visible to the caller"),
@@ -209,7 +206,7 @@ class CaseActionView(CaseScoped):
     def post(self, request: Request, case_pk: int) -> Response:
         # As in the browser: a forbidden action is refused before its input is looked at, so a 403 never depends
         # on what was sent. The service checks again under its lock.
-        if not permissions.can_perform(self.actor, self.case, self.action_name):
+        if not policy.can_perform(request.actor, self.case, self.action_name):
             raise PermissionDenied(
                 _("You are not allowed to %(action)s this case.") % {"action": TRANSITIONS[self.action_name].label}
             )
@@ -394,7 +391,7 @@ REVEAL_403 = OpenApiResponse(
 
 
 class RevealView(CaseScoped):
-    # One masked value in full, under the one rule of cases/sensitive.py (the case page's reveal calls it too).
+    # One masked value in full, under the rule of cases/policy.py (the case page's reveal calls it too).
     # Never idempotent-replayed: a stored answer would keep the value, and each reveal must be logged.
 
     party = ""
@@ -404,12 +401,12 @@ class RevealView(CaseScoped):
         validated(self.input_serializer, request)  # names the one field this endpoint reveals
         try:
             revealed = sensitive.reveal_value(
-                request=request, actor=self.actor, case=self.case, party=self.party, item_id=pk
+                request=request, actor=request.actor, case=self.case, party=self.party, item_id=pk
             )
         except sensitive.RevealRefused as refused:
-            if refused.refusal == sensitive.Refusal.NOT_FOUND:
+            if refused.refusal == policy.Refusal.NOT_FOUND:
                 raise exceptions.NotFound() from None
-            if refused.refusal == sensitive.Refusal.FORBIDDEN:
+            if refused.refusal == policy.Refusal.FORBIDDEN:
                 raise PermissionDenied(_("You may not see this in full.")) from None
             raise ReauthRequired() from None
         response = Response(s.RevealedSerializer({"field": revealed.field, "value": revealed.value}).data)
@@ -617,6 +614,13 @@ class ReviewListView(CaseScoped):
 class AttachmentListView(CaseScoped):
     parser_classes = [MultiPartParser]
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # Before the body is read (and before an Idempotency-Key is looked at): someone who may not add evidence
+        # is refused without the file being received, written or scanned, whatever the file is.
+        if request.method == "POST" and not policy.can_add_material(request.actor, self.case):
+            raise exceptions.PermissionDenied(_("You cannot add evidence to this case."))
+
     @extend_schema(
         summary=gettext_lazy("Evidence files"),
         responses=responses({200: s.AttachmentSerializer(many=True)}, 401, 403, 404),
@@ -705,7 +709,7 @@ class FlagListView(SelectorListView):
     pagination_class = FlagPagination
 
     def select(self) -> QuerySet:
-        return selectors.flags_visible_to(self.request.user)
+        return selectors.flags_visible_to(self.request.actor)
 
     @extend_schema(
         summary=gettext_lazy("Flags on the cases the caller supervises or administers"),
@@ -729,7 +733,7 @@ class FlagAcknowledgeView(ApiView):
     )
     @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        flag = get_object_or_404(selectors.flags_visible_to(request.user), pk=pk)
+        flag = get_object_or_404(selectors.flags_visible_to(request.actor), pk=pk)
         flag = services.acknowledge_flag(flag=flag, by=request.user)
         return Response(s.FlagSerializer(flag).data)
 
@@ -816,14 +820,12 @@ class YearlyReportView(ApiView):
     def get(self, request: Request) -> Response:
         query = s.YearlyReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        if not report_scope.can_report(self.actor):
+        if not policy.can_report(request.actor):
             raise exceptions.PermissionDenied(_("Reports are for supervisors and administrators."))
         unit = None
         if "unit" in query.validated_data:
-            unit = get_object_or_404(OrgUnit, pk=query.validated_data["unit"])
-            if not report_scope.covers_unit(self.actor, unit):
-                raise exceptions.NotFound()
-        units = [unit] if unit is not None else report_scope.outermost_report_units(self.actor)
+            unit = get_object_or_404(policy.reportable_units(request.actor), pk=query.validated_data["unit"])
+        units = [unit] if unit is not None else report_scope.outermost_report_units(request.actor)
         summary = case_summary(units=units, year=query.validated_data["year"])
         data = {
             "year": summary.year,

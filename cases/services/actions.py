@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import OrgUnit, Role, User
-from cases import permissions
+from accounts.models import OrgUnit, User
+from accounts.selectors import actor_for
+from cases import policy
 from cases.choices import (
     FINAL_DISPOSITIONS,
     CaseStatus,
@@ -24,7 +25,6 @@ from cases.choices import (
 from cases.exceptions import IllegalTransition
 from cases.models import Case, LookBackReview, Referral, SupervisionFinding, Suspect
 from cases.services.common import (
-    authority,
     check_version,
     lock_case,
     now,
@@ -42,7 +42,7 @@ SUBMIT_REQUIRED = ("occurred_at", "location", "summary")
 def _begin(case: Case, by: User, action: str, expected_version: int | None) -> tuple[Case, datetime]:
     case = lock_case(case)
     require(
-        permissions.can_perform(authority(by), case, action),
+        policy.can_perform(actor_for(by), case, action),
         _("You are not allowed to take the action “%(action)s” on this case.") % {"action": TRANSITIONS[action].label},
     )
     check_version(case, expected_version)
@@ -151,7 +151,7 @@ def refer_case(
     elif target == ReferralTarget.INTERNAL_UNIT:
         if to_unit is None:
             errors["to_unit"] = _("Choose the handling unit.")
-        elif not authority(by).covers(Role.SUPERVISOR, to_unit.path):
+        elif not policy.can_refer_to(actor_for(by), to_unit):
             errors["to_unit"] = _("You can only refer to units you supervise.")
     elif not body_name.strip():
         errors["body_name"] = _("Name the body the case is referred to.")

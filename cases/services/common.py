@@ -8,19 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.authority import Actor
 from accounts.models import User
-from accounts.selectors import actor_for
 from cases import tasks
 from cases.choices import DISPOSITION_RANK, INJURY_RANK, OPEN_STATUSES
 from cases.exceptions import StaleVersion
 from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
 from cases.sla import stage_deadline
-
-
-def authority(by: User | None) -> Actor | None:
-    """The acting user's grants, or None for the system."""
-    return None if by is None else actor_for(by)
 
 
 def require(condition: bool, message: str) -> None:

@@ -13,17 +13,18 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from cases import evidence, permissions
+from accounts.selectors import actor_for
+from cases import evidence, policy
 from cases.choices import AccessAction, EventKind
 from cases.models import Attachment, Case
 from cases.services.audit import log_access
-from cases.services.common import authority, lock_case, now, record_event, require, save_case
+from cases.services.common import lock_case, now, record_event, require, save_case
 
 logger = logging.getLogger(__name__)
 
 
 def _require_may_add(case: Case, by: User) -> None:
-    require(permissions.can_add_material(authority(by), case), _("You cannot add evidence to this case."))
+    require(policy.can_add_material(actor_for(by), case), _("You cannot add evidence to this case."))
 
 
 def add_evidence(

@@ -7,9 +7,11 @@ neither bumps the case version nor resets the idle clock.
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import User
+from accounts.selectors import actor_for
+from cases import policy
 from cases.models import Flag
-from cases.services.common import authority, lock_case, now, require
+from cases.services.common import lock_case, now, require
 
 
 @transaction.atomic
@@ -19,7 +21,7 @@ def acknowledge_flag(*, flag: Flag, by: User) -> Flag:
     case = lock_case(flag.case_id)
     # Any stage, closed included: a downgraded flag on a closed case is exactly what the look-back reviews.
     require(
-        authority(by).covers(Role.SUPERVISOR, case.unit_path),
+        policy.can_acknowledge_flag(actor_for(by), case),
         _("Only a supervisor of this case's unit can acknowledge its flags."),
     )
     flag = Flag.objects.select_for_update().get(pk=flag.pk)

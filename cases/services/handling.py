@@ -8,13 +8,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
-from cases import permissions, tasks
+from accounts.models import User
+from accounts.selectors import actor_for
+from cases import policy, tasks
 from cases.choices import EventKind, FindingProblem, PauseReason, SupportKind, SupportStatus
 from cases.models import Case, InvolvedOfficer, SupervisionFinding, SupportMeasure
 from cases.services.common import (
     apply_changes,
-    authority,
     check_version,
     lock_case,
     now,
@@ -28,9 +28,7 @@ SUPPORT_FIELDS = ("officer", "kind", "status", "amount", "started_on", "delivere
 
 
 def _require_handler(case: Case, by: User) -> None:
-    require(
-        permissions.can_handle(authority(by), case), _("Only a supervisor of this unit can do this on an open case.")
-    )
+    require(policy.can_handle(actor_for(by), case), _("Only a supervisor of this unit can do this on an open case."))
 
 
 @transaction.atomic
@@ -39,7 +37,7 @@ def assign_case(*, case: Case, by: User, expected_version: int | None, assignee:
     case = lock_case(case)
     _require_handler(case, by)
     check_version(case, expected_version)
-    if assignee is not None and not authority(assignee).covers(Role.SUPERVISOR, case.unit_path):
+    if assignee is not None and not policy.can_be_assigned(actor_for(assignee), case):
         raise ValidationError({"assignee": _("The assignee must be a supervisor of the case's unit.")})
     if case.assigned_to_id == (assignee.pk if assignee else None):
         return case

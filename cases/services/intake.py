@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, User
-from cases import permissions, tasks
+from accounts.selectors import actor_for
+from cases import policy, tasks
 from cases.choices import (
     DISPOSITION_RANK,
     CaseStatus,
@@ -19,7 +20,6 @@ from cases.choices import (
 from cases.models import Case, InvolvedOfficer, ReferenceCounter, Suspect
 from cases.services.common import (
     apply_changes,
-    authority,
     check_version,
     lock_case,
     now,
@@ -83,8 +83,8 @@ def create_draft_case(
     *, by: User, unit: OrgUnit, details: dict[str, Any] | None = None, add_filer_as_officer: bool = True
 ) -> Case:
     """Start an application. The filer is listed as the first involved officer unless told otherwise."""
-    actor = authority(by)
-    require(permissions.can_file_in(actor, unit.path), _("You cannot file a case for this unit."))
+    actor = actor_for(by)
+    require(policy.can_file_in(actor, unit.path), _("You cannot file a case for this unit."))
     t = now()
     case = Case(
         reference=_next_reference(timezone.localtime(t).year),
@@ -114,8 +114,8 @@ def create_draft_case(
 def update_case_details(*, case: Case, by: User, expected_version: int | None, changes: dict[str, Any]) -> Case:
     """Change the application's details: the filer while it is a draft, a supervisor while it is open."""
     case = lock_case(case)
-    actor = authority(by)
-    require(permissions.can_edit_parties(actor, case), _("You cannot change this case's details now."))
+    actor = actor_for(by)
+    require(policy.can_edit_parties(actor, case), _("You cannot change this case's details now."))
     check_version(case, expected_version)
     diff = apply_changes(case, DETAIL_FIELDS, changes)
     if not diff:
@@ -131,7 +131,7 @@ def update_case_details(*, case: Case, by: User, expected_version: int | None, c
 @transaction.atomic
 def add_involved_officer(*, case: Case, by: User, **fields: Any) -> InvolvedOfficer:
     case = lock_case(case)
-    require(permissions.can_edit_parties(authority(by), case), _("You cannot add officers to this case now."))
+    require(policy.can_edit_parties(actor_for(by), case), _("You cannot add officers to this case now."))
     officer = InvolvedOfficer(case=case)
     apply_changes(officer, OFFICER_FIELDS, fields)
     if officer.user is not None and not officer.name:
@@ -156,7 +156,7 @@ def add_involved_officer(*, case: Case, by: User, **fields: Any) -> InvolvedOffi
 @transaction.atomic
 def update_involved_officer(*, officer: InvolvedOfficer, by: User, **fields: Any) -> InvolvedOfficer:
     case = lock_case(officer.case_id)
-    require(permissions.can_edit_parties(authority(by), case), _("You cannot change this case's officers now."))
+    require(policy.can_edit_parties(actor_for(by), case), _("You cannot change this case's officers now."))
     officer = InvolvedOfficer.objects.select_for_update().get(pk=officer.pk)
     diff = apply_changes(officer, OFFICER_FIELDS, fields)
     if not diff:
@@ -181,7 +181,7 @@ def update_involved_officer(*, officer: InvolvedOfficer, by: User, **fields: Any
 def remove_involved_officer(*, officer: InvolvedOfficer, by: User) -> None:
     """Only from a draft: once submitted, the list of victims is part of the record."""
     case = lock_case(officer.case_id)
-    require(permissions.can_edit_draft(authority(by), case), _("Officers can only be removed from a draft."))
+    require(policy.can_edit_draft(actor_for(by), case), _("Officers can only be removed from a draft."))
     name = officer.name
     officer.delete()
     t = now()
@@ -193,7 +193,7 @@ def remove_involved_officer(*, officer: InvolvedOfficer, by: User) -> None:
 @transaction.atomic
 def add_suspect(*, case: Case, by: User, **fields: Any) -> Suspect:
     case = lock_case(case)
-    require(permissions.can_edit_parties(authority(by), case), _("You cannot add suspects to this case now."))
+    require(policy.can_edit_parties(actor_for(by), case), _("You cannot add suspects to this case now."))
     suspect = Suspect(case=case)
     apply_changes(suspect, SUSPECT_FIELDS, fields)
     if suspect.status == SuspectStatus.UNIDENTIFIED and (suspect.name or suspect.id_number):
@@ -210,7 +210,7 @@ def add_suspect(*, case: Case, by: User, **fields: Any) -> Suspect:
 @transaction.atomic
 def update_suspect(*, suspect: Suspect, by: User, **fields: Any) -> Suspect:
     case = lock_case(suspect.case_id)
-    require(permissions.can_edit_parties(authority(by), case), _("You cannot change this case's suspects now."))
+    require(policy.can_edit_parties(actor_for(by), case), _("You cannot change this case's suspects now."))
     suspect = Suspect.objects.select_for_update().get(pk=suspect.pk)
     diff = apply_changes(suspect, SUSPECT_FIELDS, fields)
     if not diff:
@@ -239,9 +239,7 @@ def record_disposition(*, suspect: Suspect, by: User, disposition: str, **detail
     charge is exactly what supervision looks for.
     """
     case = lock_case(suspect.case_id)
-    require(
-        permissions.can_handle(authority(by), case), _("Only a supervisor can record dispositions on an open case.")
-    )
+    require(policy.can_handle(actor_for(by), case), _("Only a supervisor can record dispositions on an open case."))
     suspect = Suspect.objects.select_for_update().get(pk=suspect.pk)
     if disposition not in Disposition.values:
         raise ValidationError({"disposition": _("Unknown disposition.")})
@@ -273,7 +271,7 @@ def record_disposition(*, suspect: Suspect, by: User, disposition: str, **detail
 @transaction.atomic
 def add_note(*, case: Case, by: User, text: str) -> Case:
     case = lock_case(case)
-    require(permissions.can_add_material(authority(by), case), _("You cannot add notes to this case."))
+    require(policy.can_add_material(actor_for(by), case), _("You cannot add notes to this case."))
     if not text.strip():
         raise ValidationError({"text": _("A note cannot be empty.")})
     t = now()

@@ -5,17 +5,18 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from cases import permissions
+from accounts.selectors import actor_for
+from cases import policy
 from cases.choices import EventKind, SupportKind, SupportStatus
 from cases.models import Case, SupportMeasure
-from cases.services.common import authority, lock_case, now, record_event, require, save_case
+from cases.services.common import lock_case, now, record_event, require, save_case
 
 
 @transaction.atomic
 def set_requested_support(*, case: Case, by: User, kinds: list[str], notes: str = "") -> list[SupportMeasure]:
     """Replace the draft's requested measures with ``kinds``; the office decides on them after submission."""
     case = lock_case(case)
-    require(permissions.can_edit_draft(authority(by), case), _("Support can only be requested on your own draft."))
+    require(policy.can_edit_draft(actor_for(by), case), _("Support can only be requested on your own draft."))
     unknown = set(kinds) - set(SupportKind.values)
     if unknown:
         raise ValidationError({"kinds": _("Unknown support measure.")})

@@ -1,4 +1,5 @@
-"""Shared plumbing for the HTML views: the acting user's grants, scoped case lookup, service error mapping."""
+"""Shared plumbing for the HTML views: scoped case lookup, service error mapping. The acting user's grants are
+``request.actor`` (accounts/middleware.py)."""
 
 from collections.abc import Callable
 from typing import Any
@@ -7,25 +8,17 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 
-from accounts.authority import Actor
-from accounts.selectors import actor_for
+from cases import policy
 from cases.exceptions import StaleVersion
 from cases.models import Case
-from cases.selectors import cases_visible_to
 from cases.services.audit import log_denied
-
-
-def actor_of(request: HttpRequest) -> Actor:
-    """The user's grants, read once per request (fresh on every request)."""
-    if not hasattr(request, "_rg_actor"):
-        request._rg_actor = actor_for(request.user)  # type: ignore[attr-defined]
-    return request._rg_actor  # type: ignore[attr-defined]
 
 
 def visible_case(request: HttpRequest, pk: int) -> Case:
     """The case if the user may see it; otherwise 404, so invisible cases do not reveal they exist (the refusal is
     logged)."""
-    case = cases_visible_to(request.user).select_related("unit", "filed_by", "assigned_to").filter(pk=pk).first()
+    cases = policy.visible_cases(request.actor)
+    case = cases.select_related("unit", "filed_by", "assigned_to").filter(pk=pk).first()
     if case is None:
         log_denied(request=request, object_ref=f"case:{pk}", outcome="not_found")
         raise Http404

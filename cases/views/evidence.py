@@ -9,16 +9,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from cases import evidence, permissions, services
+from cases import evidence, policy, services
 from cases.forms import EvidenceForm
-from cases.views.common import actor_of, attach_errors, visible_case
+from cases.views.common import attach_errors, visible_case
 from cases.views.workspace import render_workspace
 
 
 @require_POST
 def upload(request: HttpRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
-    if not permissions.can_add_material(actor_of(request), case):
+    if not policy.can_add_material(request.actor, case):
         raise PermissionDenied(_("You cannot add evidence to this case."))
     form = EvidenceForm(request.POST, request.FILES)
     wants_json = request.headers.get("Accept", "").startswith("application/json")

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.models import OrgUnit, Role
-from cases import permissions, services
+from accounts.models import OrgUnit
+from cases import policy, services
 from cases.choices import SupportStatus
 from cases.forms import (
     EvidenceForm,
@@ -28,7 +28,7 @@ from cases.forms import (
 )
 from cases.models import InvolvedOfficer, SupportMeasure
 from cases.services.support_requests import set_requested_support
-from cases.views.common import actor_of, run_service, visible_case
+from cases.views.common import run_service, visible_case
 from cases.workspace import workspace_for
 
 STEPS: list[tuple[str, Any]] = [
@@ -50,8 +50,7 @@ DETAIL_FORMS: dict[str, type[forms.ModelForm]] = {
 
 
 def filing_units(request: HttpRequest) -> list[OrgUnit]:
-    paths = [g.path for g in actor_of(request).grants if g.role == Role.OFFICER]
-    return list(OrgUnit.objects.filter(path__in=paths).order_by("path"))
+    return list(policy.filing_units(request.actor))
 
 
 class NewCaseForm(IncidentForm):
@@ -94,7 +93,7 @@ def new_case(request: HttpRequest) -> HttpResponse:
 
 def _draft(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
     case = visible_case(request, pk)
-    if not permissions.can_edit_draft(actor_of(request), case):
+    if not policy.can_edit_draft(request.actor, case):
         if case.filed_by_id == request.user.pk:
             return None, redirect("cases:detail", pk=case.pk)
         raise PermissionDenied(_("Only the filer can edit a draft."))
@@ -165,7 +164,7 @@ def edit_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         context["attachments"] = case.attachments.all()
         context["form"] = EvidenceForm()
     elif step == "review":
-        context["ws"] = workspace_for(actor_of(request), case)
+        context["ws"] = workspace_for(request.actor, case)
         context["submit_form"] = SubmitForm(initial={"version": case.version}, prefix="submit")
         context["missing"] = [
             label

@@ -7,18 +7,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from accounts.models import Role
-from cases import selectors
+from cases import policy, selectors
 from cases.models import CaseEvent, Notification
 from cases.services.audit import log_denied
 from cases.services.inbox import mark_notifications_read
-from cases.views.common import actor_of
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """Supervisors land on their queue; officers see their own applications."""
-    actor = actor_of(request)
-    if actor.paths_for(Role.SUPERVISOR):
+    if policy.has_queue(request.actor):
         return redirect("cases:queue")
     # Only what the table shows: a case row is wide (narrative, facts), and an officer may have filed hundreds.
     cases = list(
@@ -34,7 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
         for e in CaseEvent.objects.filter(pk__in=latest.values()).only("case_id", "kind", "action", "data", "at")
     }
     rows = [(case, events.get(case.pk)) for case in cases]
-    return render(request, "cases/home.html", {"rows": rows, "can_file": actor.is_officer})
+    return render(request, "cases/home.html", {"rows": rows, "can_file": policy.can_file(request.actor)})
 
 
 def notifications(request: HttpRequest) -> HttpResponse:

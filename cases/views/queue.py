@@ -12,12 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import services as account_services
-from accounts.models import OrgUnit, Role, SavedQueueFilter
-from accounts.selectors import path_prefix_q
+from accounts.models import SavedQueueFilter
+from cases import policy
 from cases.forms import QueueFilterForm, SaveFilterForm
 from cases.keyset import InvalidCursor
 from cases.queue import ASSIGNED_TO_ME, DEFAULT_ORDER, SORTS, UNASSIGNED, QueueFilters, queue_page
-from cases.views.common import actor_of
 from cases.views.workspace import require_supervisor
 
 VIEWS = {"mine": ASSIGNED_TO_ME, "unassigned": UNASSIGNED}
@@ -45,8 +44,8 @@ def _filters(form: QueueFilterForm) -> QueueFilters:
 
 def queue(request: HttpRequest) -> HttpResponse:
     require_supervisor(request)
-    actor = actor_of(request)
-    units = OrgUnit.objects.filter(path_prefix_q("path", actor.paths_for(Role.SUPERVISOR))).order_by("path")
+    actor = request.actor
+    units = policy.supervised_units(actor)
     form = QueueFilterForm(request.GET or None, units=units)
     valid = not form.is_bound or form.is_valid()
     filters = _filters(form) if form.is_bound and valid else QueueFilters()

@@ -1,10 +1,10 @@
 """Yearly reports: the page with charts, exports (inline or in the background) and their downloads.
 
 Only holders of an admin or supervisor membership see reports (403 otherwise), for units inside those
-memberships' subtrees (404 otherwise, like any object out of scope). Every export is in the access log, and
-nothing here may be cached (``never_cache`` sends ``Cache-Control: no-store``): the figures are confidential.
-Exports and downloads (not the page) need a recent re-authentication (accounts/reauth.py).
-"""
+memberships' subtrees (404 otherwise, like any object out of scope): the rule is the case policy's
+(cases/policy.py). Every export is in the access log, and nothing here may be cached (``never_cache`` sends
+``Cache-Control: no-store``): the figures are confidential. Exports and downloads (not the page) need a recent
+re-authentication (accounts/reauth.py)."""
 
 import tempfile
 
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.authority import Actor
 from accounts.models import OrgUnit
 from accounts.reauth import reauth_needed
+from cases import policy
 from cases.choices import AccessAction
 from cases.models import ExportStatus, ReportExport, ReportFormat
 from cases.reports import page, scope
@@ -36,7 +37,6 @@ from cases.reports.services import (
     runs_in_background,
 )
 from cases.reports.yearly import report_timezone, yearly_report
-from cases.views.common import actor_of
 
 FIRST_YEAR = 2015  # the regulation dates from 2019; older records were migrated in as far back as 2015
 RECENT_EXPORTS = 8
@@ -64,8 +64,8 @@ class ExportForm(ReportQueryForm):
 
 
 def _require_reporter(request: HttpRequest) -> Actor:
-    actor = actor_of(request)
-    if not scope.can_report(actor):
+    actor: Actor = request.actor
+    if not policy.can_report(actor):
         raise PermissionDenied(_("Reports are for administrators and supervisors."))
     return actor
 
@@ -88,7 +88,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     actor = _require_reporter(request)
     form = ReportQueryForm(request.GET or None)
     if form.is_bound and not form.is_valid():
-        options = page.unit_options(list(scope.picker_units(actor)), _unit(actor, ""))
+        options = page.unit_options(list(policy.picker_units(actor)), _unit(actor, ""))
         return render(
             request, "reports/page.html", {"form": form, "unit_options": options, "years": _years()}, status=400
         )
@@ -99,7 +99,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         **page.report_context(report),
         "form": form,
         "unit": unit,
-        "unit_options": page.unit_options(list(scope.picker_units(actor)), unit),
+        "unit_options": page.unit_options(list(policy.picker_units(actor)), unit),
         "years": _years(),
         "formats": ReportFormat.choices,
         "exports": _recent_exports(request),
@@ -113,10 +113,9 @@ def _years() -> list[int]:
 
 
 def _recent_exports(request: HttpRequest) -> list[ReportExport]:
+    """The user's latest exports that they may still open (those of units they no longer cover are left out)."""
     return list(
-        ReportExport.objects.filter(requested_by=request.user)
-        .select_related("unit")
-        .order_by("-created_at", "-id")[:RECENT_EXPORTS]
+        policy.visible_exports(request.actor).select_related("unit").order_by("-created_at", "-id")[:RECENT_EXPORTS]
     )
 
 
@@ -160,10 +159,7 @@ def export(request: HttpRequest) -> HttpResponse:
 def _own_export(request: HttpRequest, pk: int) -> ReportExport:
     """The user's own export, if they still cover its unit; anyone else's is a 404."""
     actor = _require_reporter(request)
-    job = get_object_or_404(ReportExport.objects.select_related("unit"), pk=pk, requested_by=request.user)
-    if not scope.covers_unit(actor, job.unit):
-        raise Http404
-    return job
+    return get_object_or_404(policy.visible_exports(actor).select_related("unit"), pk=pk)
 
 
 @never_cache

@@ -13,10 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.models import OrgUnit, Role
+from accounts.models import OrgUnit
 from accounts.reauth import reauth_redirect
-from accounts.selectors import path_prefix_q, supervisors_of_unit_and_above
-from cases import permissions, sensitive, services
+from cases import policy, sensitive, services
 from cases.choices import AccessAction
 from cases.forms import (
     ACTION_FORMS,
@@ -36,13 +35,13 @@ from cases.forms import (
 from cases.models import Case, Suspect
 from cases.services.audit import log_access
 from cases.sla import extendable
-from cases.views.common import actor_of, run_service, visible_case
+from cases.views.common import run_service, visible_case
 from cases.workflow import TRANSITIONS
 from cases.workspace import workspace_for
 
 
 def _referral_units(request: HttpRequest) -> QuerySet[OrgUnit]:
-    return OrgUnit.objects.filter(path_prefix_q("path", actor_of(request).paths_for(Role.SUPERVISOR))).order_by("path")
+    return policy.supervised_units(request.actor)
 
 
 def _action_form(request: HttpRequest, case: Case, action: str, data: Any = None) -> VersionForm:
@@ -65,8 +64,7 @@ def render_workspace(
 
     ID numbers and medical details are masked; ``revealed`` (from the reveal view alone) shows those values in full.
     """
-    actor = actor_of(request)
-    ws = workspace_for(actor, case)
+    ws = workspace_for(request.actor, case)
     revealed = revealed or {}
     for party, items in (("officer", ws.officers), ("suspect", ws.suspects)):
         for item in items:
@@ -79,7 +77,7 @@ def render_workspace(
             "assign": bound.get("assign")
             or AssignForm(
                 initial={"version": case.version, "assignee": case.assigned_to_id},
-                supervisors=supervisors_of_unit_and_above(case.unit_path),
+                supervisors=policy.assignable_supervisors(case),
             ),
             "pause": bound.get("pause") or PauseForm(initial={"version": case.version}),
             "extend": (
@@ -124,18 +122,16 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def reveal(request: HttpRequest, pk: int, party: str, item_id: int) -> HttpResponse:
     """Show one masked value in full, in this response only, after a recent re-authentication; logged either way
-    (the rule: cases/sensitive.py)."""
+    (the rule: cases/policy.py, the reveal: cases/sensitive.py)."""
     case = visible_case(request, pk)
     if party not in sensitive.REVEALABLE:
         raise Http404
     try:
-        revealed = sensitive.reveal_value(
-            request=request, actor=actor_of(request), case=case, party=party, item_id=item_id
-        )
+        revealed = sensitive.reveal_value(request=request, actor=request.actor, case=case, party=party, item_id=item_id)
     except sensitive.RevealRefused as refused:
-        if refused.refusal == sensitive.Refusal.NOT_FOUND:
+        if refused.refusal == policy.Refusal.NOT_FOUND:
             raise Http404 from None
-        if refused.refusal == sensitive.Refusal.FORBIDDEN:
+        if refused.refusal == policy.Refusal.FORBIDDEN:
             # Answered here rather than raised: the 403 handler would log the refusal a second time, without the case.
             return render(request, "403.html", {"exception": _("You may not see this in full.")}, status=403)
         return reauth_redirect(request, reverse("cases:detail", args=[case.pk]))
@@ -151,7 +147,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in TRANSITIONS:
         raise Http404
     # Refuse a forbidden action before looking at its input: a 403 must not depend on what was typed.
-    if not permissions.can_perform(actor_of(request), case, action):
+    if not policy.can_perform(request.actor, case, action):
         raise PermissionDenied(
             _("You are not allowed to take the action “%(action)s” on this case.")
             % {"action": TRANSITIONS[action].label}
@@ -194,7 +190,7 @@ def _handled(request: HttpRequest, case: Case, key: str, form: forms.Form, call:
 @require_POST
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
-    form = AssignForm(request.POST, supervisors=supervisors_of_unit_and_above(case.unit_path))
+    form = AssignForm(request.POST, supervisors=policy.assignable_supervisors(case))
     return _handled(
         request,
         case,
@@ -311,5 +307,5 @@ def add_note(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def require_supervisor(request: HttpRequest) -> None:
-    if not actor_of(request).paths_for(Role.SUPERVISOR):
+    if not policy.has_queue(request.actor):
         raise PermissionDenied(_("Only supervisors have a queue."))

@@ -122,20 +122,20 @@ def _notifications(world: World, n: int) -> str:
     return "/api/v1/notifications/?page_size=100"
 
 
-# name → (rows builder, exact query count). Token lookup, the caller's grants for the visible set, then for a
-# nested list the case and the grants again (for allowed actions), and the rows; lists reveal nothing, so they
-# write no access-log entry (cases/sensitive.py). Every read of visible cases also reads the ids of the cases
-# listing the caller as a victim (cases/selectors.py).
+# name → (rows builder, exact query count). Token lookup, the caller's grants (read once per request: request.actor)
+# for the visible set, then for a nested list the case and the rows; lists reveal nothing, so they write no
+# access-log entry (cases/sensitive.py). Every read of visible cases also reads the ids of the cases listing the
+# caller as a victim (cases/policy.py).
 LISTS: dict[str, tuple[Callable[[World, int], str], int]] = {
     "cases": (_cases, 4),  # + the ids of the cases listing the caller
-    "officers": (lambda w, n: _case_with(w, n, _officer, "officers/"), 6),
-    "suspects": (lambda w, n: _case_with(w, n, _suspect, "suspects/"), 6),
-    "referrals": (lambda w, n: _case_with(w, n, _referral, "referrals/"), 6),
-    "support": (lambda w, n: _case_with(w, n, _support, "support/"), 6),
-    "findings": (lambda w, n: _case_with(w, n, _finding, "findings/"), 6),
-    "reviews": (lambda w, n: _case_with(w, n, _review, "reviews/"), 6),
-    "attachments": (lambda w, n: _case_with(w, n, _attachment, "attachments/"), 6),
-    "events": (lambda w, n: _case_with(w, n, _event, "events/?page_size=100"), 6),
+    "officers": (lambda w, n: _case_with(w, n, _officer, "officers/"), 5),
+    "suspects": (lambda w, n: _case_with(w, n, _suspect, "suspects/"), 5),
+    "referrals": (lambda w, n: _case_with(w, n, _referral, "referrals/"), 5),
+    "support": (lambda w, n: _case_with(w, n, _support, "support/"), 5),
+    "findings": (lambda w, n: _case_with(w, n, _finding, "findings/"), 5),
+    "reviews": (lambda w, n: _case_with(w, n, _review, "reviews/"), 5),
+    "attachments": (lambda w, n: _case_with(w, n, _attachment, "attachments/"), 5),
+    "events": (lambda w, n: _case_with(w, n, _event, "events/?page_size=100"), 5),
     "flags": (_flags, 4),
     "units": (_units, 3),
     "notifications": (_notifications, 2),

@@ -5,7 +5,7 @@ import pytest
 from accounts.authority import Actor, Grant
 from accounts.models import Role
 from cases.models import Case
-from cases.permissions import available_actions, can_file_in, can_handle, can_perform, performer_roles
+from cases.policy import available_actions, can_file_in, can_handle, can_perform, performer_roles
 
 CITY = "/000000/330000/330100/"
 STATION = CITY + "330106/330106001/"

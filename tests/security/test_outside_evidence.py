@@ -56,13 +56,15 @@ def test_the_web_download_of_evidence_whose_file_is_missing_is_a_404_like_the_ap
 
     api = token_client(world.officer).get(f"/api/v1/cases/{case.pk}/attachments/{attachment.pk}/download/")
     assert api.status_code == 404
-    downloads_before = AccessLog.objects.filter(action=AccessAction.DOWNLOAD).count()
+    served_before = AccessLog.objects.filter(action=AccessAction.DOWNLOAD, outcome="ok").count()
 
     browser = Client(raise_request_exception=False)
     browser.force_login(world.officer)
     page = browser.get(reverse("cases:evidence-download", args=[case.pk, attachment.pk]))
     assert page.status_code == 404
-    assert AccessLog.objects.filter(action=AccessAction.DOWNLOAD).count() == downloads_before
+    # The attempt is logged as what it was; no download is recorded as served.
+    assert AccessLog.objects.filter(action=AccessAction.DOWNLOAD, outcome="ok").count() == served_before
+    assert AccessLog.objects.filter(action=AccessAction.DOWNLOAD, outcome="file_missing").count() == 2
 
 
 @pytest.mark.django_db
