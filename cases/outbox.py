@@ -18,6 +18,7 @@ success, and the relay publishes the row later. Any other error still propagates
 """
 
 import logging
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from cases.choices import CaseStatus
 from cases.models import OutboxMessage
 from rightsguard.celery import app as celery_app
 from rightsguard.errors import database_failure, sqlstate_of
@@ -47,6 +49,21 @@ def enqueue(task: str, args: Sequence[Any] = (), *, key: str) -> None:
     )
     # ``bulk_create(ignore_conflicts=True)`` returns no primary key; the key finds the row after the commit.
     transaction.on_commit(lambda: _publish_after_commit([key]))
+
+
+def check_flags_on_commit(case: Any) -> None:
+    """Services call this after changing a case's facts, officers, suspects or dispositions."""
+    if case.status != CaseStatus.DRAFT:
+        enqueue("cases.check_case_flags", [case.pk], key=f"flags:{case.pk}:{uuid.uuid4().hex}")
+
+
+def notify_event_on_commit(event_id: int) -> None:
+    """Deliver a case event's notifications once the transaction that wrote the event commits."""
+    enqueue("cases.deliver_event_notifications", [event_id], key=f"notify:{event_id}")
+
+
+def send_flag_digests_on_commit() -> None:
+    enqueue("cases.send_flag_digests", [], key=f"digests:{uuid.uuid4().hex}")
 
 
 def _publish_after_commit(keys: list[str]) -> None:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.authority import Actor
 from accounts.models import User
 from accounts.selectors import actor_for
-from cases import tasks
+from cases import outbox
 from cases.choices import DISPOSITION_RANK, INJURY_RANK, OPEN_STATUSES
 from cases.exceptions import StaleVersion
 from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
@@ -70,7 +70,7 @@ def record_event(
         data=data or {},
     )
     if notify:
-        tasks.notify_event_on_commit(event.pk)
+        outbox.notify_event_on_commit(event.pk)
     return event
 
 

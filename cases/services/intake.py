@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, User
-from cases import permissions, tasks
+from cases import outbox, permissions
 from cases.api import evidence
 from cases.choices import (
     DISPOSITION_RANK,
@@ -125,7 +125,7 @@ def update_case_details(*, case: Case, by: User, expected_version: int | None, c
     t = now()
     save_case(case, t, list(diff))
     record_event(case=case, kind=EventKind.UPDATED, by=by, now=t, data={"changes": diff}, notify=False)
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return case
 
 
@@ -150,7 +150,7 @@ def add_involved_officer(*, case: Case, by: User, **fields: Any) -> InvolvedOffi
         data={"officer": officer.pk, "name": officer.name},
         notify=False,
     )
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return officer
 
 
@@ -174,7 +174,7 @@ def update_involved_officer(*, officer: InvolvedOfficer, by: User, **fields: Any
         data={"officer": officer.pk, "changes": diff},
         notify=False,
     )
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return officer
 
 
@@ -188,7 +188,7 @@ def remove_involved_officer(*, officer: InvolvedOfficer, by: User) -> None:
     t = now()
     save_case(case, t, refresh_read_model(case))
     record_event(case=case, kind=EventKind.OFFICER_UPDATED, by=by, now=t, data={"removed": name}, notify=False)
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
 
 
 @transaction.atomic
@@ -204,7 +204,7 @@ def add_suspect(*, case: Case, by: User, **fields: Any) -> Suspect:
     t = now()
     save_case(case, t, refresh_read_model(case))
     record_event(case=case, kind=EventKind.SUSPECT_ADDED, by=by, now=t, data={"suspect": suspect.pk}, notify=False)
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return suspect
 
 
@@ -228,7 +228,7 @@ def update_suspect(*, suspect: Suspect, by: User, **fields: Any) -> Suspect:
         data={"suspect": suspect.pk, "changes": diff},
         notify=False,
     )
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return suspect
 
 
@@ -267,7 +267,7 @@ def record_disposition(*, suspect: Suspect, by: User, disposition: str, **detail
         now=t,
         data={"suspect": suspect.pk, "changes": diff, "lowered": lowered},
     )
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return suspect
 
 
