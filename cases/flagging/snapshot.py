@@ -25,28 +25,10 @@ from cases.models import (
     Suspect,
 )
 from cases.rules import CaseFacts, OfficerFacts, ReferralFacts, StageClock, SuspectFacts
+from cases.rules.facts import FACT_NAMES
 
-FACT_FIELDS = (
-    "kind",
-    "track",
-    "weapon",
-    "vehicle_used",
-    "endangered_safety",
-    "could_cause_serious_harm",
-    "officers_attacked",
-    "attackers",
-    "organised_or_incited",
-    "intoxicated",
-    "suspect_escaped",
-    "evidence_lost",
-    "others_hurt",
-    "major_property_loss",
-    "prior_attack_on_police",
-    "police_fault",
-    "online_views",
-    "online_reposts",
-    "personal_info_items",
-)
+# What CaseFacts takes from the case row: its type and track, and the facts of the table.
+FACT_FIELDS = ("kind", "track", *FACT_NAMES)
 CASE_FIELDS = (
     "id",
     "reference",

@@ -18,6 +18,7 @@ from cases.choices import (
     SuspectStatus,
 )
 from cases.models import Attachment, Case, InvolvedOfficer, ReferenceCounter, Suspect
+from cases.rules.facts import FACT_NAMES
 from cases.services.common import (
     apply_changes,
     authority,
@@ -31,33 +32,7 @@ from cases.services.common import (
 )
 
 # Details the filer may set on a draft; a supervisor may correct all but the unit while the case is open.
-DETAIL_FIELDS = (
-    "kind",
-    "channel",
-    "dispatch_ref",
-    "occurred_at",
-    "location",
-    "summary",
-    "narrative",
-    "major_security_period",
-    "weapon",
-    "vehicle_used",
-    "endangered_safety",
-    "could_cause_serious_harm",
-    "officers_attacked",
-    "attackers",
-    "organised_or_incited",
-    "intoxicated",
-    "suspect_escaped",
-    "evidence_lost",
-    "others_hurt",
-    "major_property_loss",
-    "prior_attack_on_police",
-    "police_fault",
-    "online_views",
-    "online_reposts",
-    "personal_info_items",
-)
+DETAIL_FIELDS = ("kind", "channel", "dispatch_ref", "occurred_at", "location", "summary", "narrative", *FACT_NAMES)
 OFFICER_FIELDS = ("user", "name", "badge_number", "officer_type", "duty_status", "injury", "medical_notes")
 SUSPECT_FIELDS = ("name", "id_number", "status")
 DISPOSITION_FIELDS = (
