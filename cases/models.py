@@ -93,7 +93,8 @@ class Case(models.Model):
     narrative = models.TextField(_("what happened"), blank=True)
     major_security_period = models.BooleanField(_("during a major security period"), default=False)
 
-    # Facts for the downgrade rules. None means unknown, which is a value, not a guess.
+    # Facts for the downgrade rules, as cases/rules/facts.FACTS declares them (tests/cases/test_facts.py keeps these
+    # fields in step with it, major_security_period above included). None means unknown, a value, not a guess.
     weapon = models.CharField(_("weapon"), max_length=20, choices=Weapon.choices, default=Weapon.UNKNOWN)
     vehicle_used = models.BooleanField(_("vehicle used against officers"), null=True, blank=True)
     endangered_safety = models.BooleanField(_("enough to endanger personal safety"), null=True, blank=True)

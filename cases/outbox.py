@@ -1,11 +1,15 @@
 """Transactional outbox: background jobs recorded with the change that starts them, published after commit.
 
 A service calls ``enqueue("cases.deliver_event_notifications", [event.pk], key=f"notify:{event.pk}")`` inside its
-transaction. The row commits or rolls back with the change, so a job is never lost to a crash between the commit
-and the publish, and never published for a change that did not happen. Once the transaction commits the row is
-published to the broker; if the broker is down the publish fails fast, the user's request succeeds, and the
-periodic relay (``relay``, every minute on beat, also ``manage.py relay_outbox``) publishes it when the broker is
-back. Delivery is at least once — a relay may publish a message whose first publish succeeded a moment before its
+transaction, usually through the helpers named for the job (``notify_event_on_commit``, ``check_flags_on_commit``,
+``send_flag_digests_on_commit``): jobs are named by their Celery task name, so the services and the flag scan never
+import the task module.
+
+The row commits or rolls back with the change, so a job is never lost to a crash between the commit and the
+publish, and never published for a change that did not happen. Once the transaction commits the row is published
+to the broker; if the broker is down the publish fails fast, the user's request succeeds, and the periodic relay
+(``relay``, every minute on beat, also ``manage.py relay_outbox``) publishes it when the broker is back. Delivery
+is at least once — a relay may publish a message whose first publish succeeded a moment before its
 row was marked — so every task is idempotent by its business key.
 
 Without a broker (the embedded default) tasks run eagerly: the publish runs the task in-process right after the
@@ -29,7 +33,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from cases.choices import CaseStatus
-from cases.models import OutboxMessage
+from cases.models import Case, OutboxMessage
 from rightsguard.celery import app as celery_app
 from rightsguard.errors import database_failure, sqlstate_of
 
@@ -51,7 +55,7 @@ def enqueue(task: str, args: Sequence[Any] = (), *, key: str) -> None:
     transaction.on_commit(lambda: _publish_after_commit([key]))
 
 
-def check_flags_on_commit(case: Any) -> None:
+def check_flags_on_commit(case: Case) -> None:
     """Services call this after changing a case's facts, officers, suspects or dispositions."""
     if case.status != CaseStatus.DRAFT:
         enqueue("cases.check_case_flags", [case.pk], key=f"flags:{case.pk}:{uuid.uuid4().hex}")
