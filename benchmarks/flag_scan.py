@@ -121,7 +121,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from django.db.models import Count
     from django.utils import timezone
 
-    from cases import flags
+    from cases import flagging
+    from cases.choices import OPEN_STATUSES
+    from cases.flagging.scan import unchecked_cases
     from cases.models import Case, Flag
 
     statements = {"count": 0}
@@ -134,7 +136,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         statements["count"] = 0
         started = time.perf_counter()
         with connection.execute_wrapper(count):
-            result = flags.flag_cases(**kwargs)
+            result = flagging.flag_cases(**kwargs)
         seconds = time.perf_counter() - started
         row = {
             "seconds": round(seconds, 3),
@@ -181,11 +183,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         cursor.execute("ANALYZE cases_case")
         # The scan's own candidate queries, as it sends them.
         for name, qs in (
-            ("unchecked", flags.unchecked_cases().filter(pk__gt=0).order_by("pk").values("pk")[: flags.DEFAULT_BATCH]),
+            ("unchecked", unchecked_cases().filter(pk__gt=0).order_by("pk").values("pk")[: flagging.DEFAULT_BATCH]),
             (
                 "stalled",
                 Case.objects.order_by()
-                .filter(status__in=flags.OPEN_STATUSES, is_stalled=False, paused_at__isnull=True, stage_due_at__lt=now)
+                .filter(status__in=OPEN_STATUSES, is_stalled=False, paused_at__isnull=True, stage_due_at__lt=now)
                 .values("pk"),
             ),
         ):

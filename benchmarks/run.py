@@ -274,7 +274,7 @@ def measure_page(client: Any, url: str, repeat: int, headers: dict[str, str]) ->
 def measure_scan(**kwargs: Any) -> dict[str, Any]:
     from django.db import connection
 
-    from cases import flags
+    from cases import flagging
 
     count = {"n": 0}
 
@@ -284,7 +284,7 @@ def measure_scan(**kwargs: Any) -> dict[str, Any]:
 
     started = time.perf_counter()
     with connection.execute_wrapper(counter):
-        result = flags.flag_cases(notify=False, **kwargs)
+        result = flagging.flag_cases(notify=False, **kwargs)
     seconds = time.perf_counter() - started
     return {
         "seconds": round(seconds, 3),
@@ -396,9 +396,9 @@ def guarded(out: dict[str, Any], name: str, work: Any) -> None:
 def measure_flags(args: argparse.Namespace, out: dict[str, Any], log: Any) -> None:
     from django.db import connection
 
-    from cases import flags
+    from cases import flagging
 
-    if flags.unchecked_cases().exists() and args.flag_first:
+    if flagging.scan.unchecked_cases().exists() and args.flag_first:
         log("First flag scan (every case unevaluated; a deployment's one-off backfill)...")
         out["flag_cases_first"] = {**measure_scan(), "note": "one-off first scan over never-scanned data"}
         out["flag_cases_first"]["value"] = out["flag_cases_first"]["seconds"]

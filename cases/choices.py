@@ -253,7 +253,7 @@ class FlagKind(models.TextChoices):
     IDLE = "idle", _("Idle")
 
 
-# The read model on the case, one boolean per flag kind, kept by the flag scan (cases/flags.py) so the queue and the
+# The read model on the case, one boolean per flag kind, kept by the flag scan (cases/flagging/) so the queue and the
 # API's case list filter on flags without a join.
 FLAG_FIELDS: dict[str, str] = {
     FlagKind.STALLED: "is_stalled",

@@ -21,6 +21,7 @@ from cases.choices import (
     Track,
 )
 from cases.models import Case, InvolvedOfficer, SupportMeasure, Suspect
+from cases.rules.facts import FACTS, OFFICER, SUPERVISOR, facts_asked_of
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -99,47 +100,14 @@ class FactsForm(BootstrapMixin, forms.ModelForm):
 
     class Meta:
         model = Case
-        fields = [
-            "weapon",
-            "vehicle_used",
-            "endangered_safety",
-            "could_cause_serious_harm",
-            "officers_attacked",
-            "attackers",
-            "organised_or_incited",
-            "intoxicated",
-            "suspect_escaped",
-            "evidence_lost",
-            "others_hurt",
-            "major_property_loss",
-            "prior_attack_on_police",
-            "online_views",
-            "online_reposts",
-            "personal_info_items",
-        ]
-        labels = {
-            "weapon": _("Was a weapon used?"),
-            "vehicle_used": _("Was a vehicle driven at officers or a police car?"),
-            "endangered_safety": _("Was it enough to endanger anyone's safety?"),
-            "could_cause_serious_harm": _("Could it have caused serious injury or death?"),
-            "officers_attacked": _("How many officers were attacked?"),
-            "attackers": _("How many attackers?"),
-            "organised_or_incited": _("Did someone organise or incite others?"),
-            "intoxicated": _("Was the attacker drunk?"),
-            "suspect_escaped": _("Did a suspect escape because of it?"),
-            "evidence_lost": _("Was key evidence lost?"),
-            "others_hurt": _("Were other people hurt?"),
-            "major_property_loss": _("Was there a major property loss?"),
-            "prior_attack_on_police": _("Has the attacker been punished for attacking police before?"),
-            "online_views": _("Online posts: how many views?"),
-            "online_reposts": _("Online posts: how many reposts?"),
-            "personal_info_items": _("How many items of personal information were exposed?"),
-        }
+        fields = [f.name for f in facts_asked_of(OFFICER)]
+        labels = {f.name: f.question for f in FACTS if f.question}
+        help_texts = {f.name: f.help_text for f in FACTS if f.help_text}
 
 
 class SupervisorFactsForm(FactsForm):
     class Meta(FactsForm.Meta):
-        fields = [*FactsForm.Meta.fields, "police_fault", "major_security_period"]
+        fields = [*FactsForm.Meta.fields, *(f.name for f in facts_asked_of(SUPERVISOR))]
 
 
 class OfficerForm(BootstrapMixin, forms.ModelForm):

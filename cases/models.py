@@ -93,7 +93,8 @@ class Case(models.Model):
     narrative = models.TextField(_("what happened"), blank=True)
     major_security_period = models.BooleanField(_("during a major security period"), default=False)
 
-    # Facts for the downgrade rules. None means unknown, which is a value, not a guess.
+    # Facts for the downgrade rules, as cases/rules/facts.FACTS declares them (tests/cases/test_facts.py keeps these
+    # fields in step with it, major_security_period above included). None means unknown, a value, not a guess.
     weapon = models.CharField(_("weapon"), max_length=20, choices=Weapon.choices, default=Weapon.UNKNOWN)
     vehicle_used = models.BooleanField(_("vehicle used against officers"), null=True, blank=True)
     endangered_safety = models.BooleanField(_("enough to endanger personal safety"), null=True, blank=True)
@@ -157,7 +158,7 @@ class Case(models.Model):
     is_idle = models.BooleanField(_("idle"), default=False, editable=False)
     has_overdue_referral = models.BooleanField(_("overdue referral"), default=False, editable=False)
     is_downgraded = models.BooleanField(_("downgraded"), default=False, editable=False)
-    # Kept by the flag scan (cases/flags.py). The case version it last evaluated: every service write bumps
+    # Kept by the flag scan (cases/flagging/). The case version it last evaluated: every service write bumps
     # ``version``, so "changed since the last scan" is one indexed comparison and an unchanged case costs nothing.
     flags_checked_version = models.PositiveIntegerField(default=0, editable=False)
     # When the current stage's clock reaches 75 % of its limit; empty while paused, outside an open stage, or
@@ -199,7 +200,7 @@ class Case(models.Model):
             models.Index(fields=["assigned_to", "-last_activity_at"], name="case_assigned_recent"),
             models.Index(fields=["unit_path"], name="case_unit_path_prefix", opclasses=["text_pattern_ops"]),
             # The supervisor queue's partial index is created per database vendor in migration 0002.
-            # The flag scan's candidate queries (cases/flags.py): each partial index holds only the rows that
+            # The flag scan's candidate queries (cases/flagging/scan.py): each partial index holds only the rows that
             # need attention, so a scan with nothing to do reads a few index pages, not the table.
             models.Index(
                 fields=["id"],

@@ -1,11 +1,15 @@
 """Transactional outbox: background jobs recorded with the change that starts them, published after commit.
 
 A service calls ``enqueue("cases.deliver_event_notifications", [event.pk], key=f"notify:{event.pk}")`` inside its
-transaction. The row commits or rolls back with the change, so a job is never lost to a crash between the commit
-and the publish, and never published for a change that did not happen. Once the transaction commits the row is
-published to the broker; if the broker is down the publish fails fast, the user's request succeeds, and the
-periodic relay (``relay``, every minute on beat, also ``manage.py relay_outbox``) publishes it when the broker is
-back. Delivery is at least once — a relay may publish a message whose first publish succeeded a moment before its
+transaction, usually through the helpers named for the job (``notify_event_on_commit``, ``check_flags_on_commit``,
+``send_flag_digests_on_commit``): jobs are named by their Celery task name, so the services and the flag scan never
+import the task module.
+
+The row commits or rolls back with the change, so a job is never lost to a crash between the commit and the
+publish, and never published for a change that did not happen. Once the transaction commits the row is published
+to the broker; if the broker is down the publish fails fast, the user's request succeeds, and the periodic relay
+(``relay``, every minute on beat, also ``manage.py relay_outbox``) publishes it when the broker is back. Delivery
+is at least once — a relay may publish a message whose first publish succeeded a moment before its
 row was marked — so every task is idempotent by its business key.
 
 Without a broker (the embedded default) tasks run eagerly: the publish runs the task in-process right after the
@@ -18,6 +22,7 @@ success, and the relay publishes the row later. Any other error still propagates
 """
 
 import logging
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -27,7 +32,8 @@ from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from cases.models import OutboxMessage
+from cases.choices import CaseStatus
+from cases.models import Case, OutboxMessage
 from rightsguard.celery import app as celery_app
 from rightsguard.errors import database_failure, sqlstate_of
 
@@ -47,6 +53,21 @@ def enqueue(task: str, args: Sequence[Any] = (), *, key: str) -> None:
     )
     # ``bulk_create(ignore_conflicts=True)`` returns no primary key; the key finds the row after the commit.
     transaction.on_commit(lambda: _publish_after_commit([key]))
+
+
+def check_flags_on_commit(case: Case) -> None:
+    """Services call this after changing a case's facts, officers, suspects or dispositions."""
+    if case.status != CaseStatus.DRAFT:
+        enqueue("cases.check_case_flags", [case.pk], key=f"flags:{case.pk}:{uuid.uuid4().hex}")
+
+
+def notify_event_on_commit(event_id: int) -> None:
+    """Deliver a case event's notifications once the transaction that wrote the event commits."""
+    enqueue("cases.deliver_event_notifications", [event_id], key=f"notify:{event_id}")
+
+
+def send_flag_digests_on_commit() -> None:
+    enqueue("cases.send_flag_digests", [], key=f"digests:{uuid.uuid4().hex}")
 
 
 def _publish_after_commit(keys: list[str]) -> None:

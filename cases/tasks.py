@@ -1,16 +1,15 @@
 """Celery tasks: thin, take ids, safe to run twice."""
 
-import uuid
 from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 
-from cases import notifications, outbox, periodic
-from cases.choices import CaseStatus
+from cases import flagging, notifications, outbox, periodic
 from cases.evidence import sweep
-
-# The scans import the services' building blocks, which import this module: import them when a task runs.
+from cases.models import IdempotencyRecord
 
 
 @shared_task(name="cases.deliver_event_notifications", acks_late=True, max_retries=5, default_retry_delay=30)
@@ -26,21 +25,17 @@ def deliver_event_notifications(event_id: int, outbox_key: str | None = None) ->
 @shared_task(name="cases.flag_cases", acks_late=True, soft_time_limit=45 * 60, time_limit=50 * 60)
 def flag_cases(period: float | None = None) -> dict[str, Any]:
     """The periodic scan (Celery beat). Idempotent: a repeated or overlapping run finds nothing left to do."""
-    from cases import flags
-
     if period and not periodic.claim("flag_cases", period):
         return {"ran": False, "skipped": "period already run"}
 
-    result = flags.flag_cases()
+    result = flagging.flag_cases()
     return {"ran": result.ran, "raised": result.raised, "resolved": result.resolved, "seconds": result.seconds}
 
 
 @shared_task(name="cases.check_case_flags", acks_late=True)
 def check_case_flags(case_id: int, outbox_key: str | None = None) -> int:
     """Re-evaluate one case after a change; keyed by the case, so a redelivery only re-checks it."""
-    from cases import flags
-
-    result = flags.check_case_flags(case_id=case_id)
+    result = flagging.check_case_flags(case_id=case_id)
     outbox.done(outbox_key)
     return result.raised + result.resolved
 
@@ -84,26 +79,6 @@ def sweep_evidence(period: float | None = None) -> dict[str, int]:
 
 def purge_idempotency_records() -> int:
     """Replays of an ``Idempotency-Key`` are honoured for a day; older records are deleted."""
-    from django.conf import settings
-    from django.utils import timezone
-
-    from cases.models import IdempotencyRecord
-
     cutoff = timezone.now() - timedelta(hours=settings.RIGHTSGUARD_IDEMPOTENCY_HOURS)
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
-
-
-def check_flags_on_commit(case: Any) -> None:
-    """Services call this after changing a case's facts, officers, suspects or dispositions."""
-    if case.status != CaseStatus.DRAFT:
-        outbox.enqueue("cases.check_case_flags", [case.pk], key=f"flags:{case.pk}:{uuid.uuid4().hex}")
-
-
-def notify_event_on_commit(event_id: int) -> None:
-    """Deliver a case event's notifications once the transaction that wrote the event commits."""
-    outbox.enqueue("cases.deliver_event_notifications", [event_id], key=f"notify:{event_id}")
-
-
-def send_flag_digests_on_commit() -> None:
-    outbox.enqueue("cases.send_flag_digests", [], key=f"digests:{uuid.uuid4().hex}")

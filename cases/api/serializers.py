@@ -32,16 +32,15 @@ from cases.choices import (
     InjuryGrade,
     OfficerType,
     PauseReason,
-    PoliceFault,
     ReferralTarget,
     ReviewVerdict,
     SupportKind,
     SupportStatus,
     SuspectStatus,
     Track,
-    Weapon,
 )
 from cases.models import Case, InvolvedOfficer, Suspect
+from cases.rules.facts import FACTS
 from cases.sensitive import mask_id_number
 
 _GRADE_BY_RANK = {rank: str(grade) for grade, rank in INJURY_RANK.items()}
@@ -106,6 +105,24 @@ class TextField(serializers.CharField):
 
 def text(max_length: int | None = None, **kwargs: Any) -> serializers.CharField:
     return TextField(max_length=max_length, **kwargs)
+
+
+def fact_fields(*, write: bool) -> dict[str, serializers.Field]:
+    """The case facts' fields, made from the facts table in its order; writes leave out what they do not change."""
+    fields: dict[str, serializers.Field] = {}
+    for fact in FACTS:
+        options: dict[str, Any] = {"required": False} if write else {}
+        if fact.nullable:
+            options["allow_null"] = True
+        if fact.choices is not None:
+            fields[fact.name] = enum(fact.choices, **options)
+        elif fact.type is bool:
+            fields[fact.name] = serializers.BooleanField(**options)
+        else:
+            if write:
+                options.update(min_value=0, max_value=fact.max_value)
+            fields[fact.name] = serializers.IntegerField(**options)
+    return fields
 
 
 # --- references ------------------------------------------------------------------------------------------------------
@@ -184,24 +201,8 @@ class CaseDetailSerializer(CaseSerializer):
 
     dispatch_ref = serializers.CharField()
     narrative = serializers.CharField()
-    major_security_period = serializers.BooleanField()
-    weapon = enum(Weapon)
-    vehicle_used = serializers.BooleanField(allow_null=True)
-    endangered_safety = serializers.BooleanField(allow_null=True)
-    could_cause_serious_harm = serializers.BooleanField(allow_null=True)
-    officers_attacked = serializers.IntegerField(allow_null=True)
-    attackers = serializers.IntegerField(allow_null=True)
-    organised_or_incited = serializers.BooleanField(allow_null=True)
-    intoxicated = serializers.BooleanField(allow_null=True)
-    suspect_escaped = serializers.BooleanField(allow_null=True)
-    evidence_lost = serializers.BooleanField(allow_null=True)
-    others_hurt = serializers.BooleanField(allow_null=True)
-    major_property_loss = serializers.BooleanField(allow_null=True)
-    prior_attack_on_police = serializers.BooleanField(allow_null=True)
-    police_fault = enum(PoliceFault)
-    online_views = serializers.IntegerField(allow_null=True)
-    online_reposts = serializers.IntegerField(allow_null=True)
-    personal_info_items = serializers.IntegerField(allow_null=True)
+    # The facts (cases/rules/facts.FACTS), in the table's order: DRF orders fields by when they were made.
+    vars().update(fact_fields(write=False))
     stage_started_at = serializers.DateTimeField(allow_null=True)
     paused_at = serializers.DateTimeField(allow_null=True)
     pause_reason = enum(PauseReason, allow_null=True)
@@ -231,24 +232,7 @@ class CaseDetailsWriteSerializer(serializers.Serializer):
     location = text(200, required=False, allow_blank=True)
     summary = text(200, required=False, allow_blank=True)
     narrative = text(20000, required=False, allow_blank=True)
-    major_security_period = serializers.BooleanField(required=False)
-    weapon = enum(Weapon, required=False)
-    vehicle_used = serializers.BooleanField(required=False, allow_null=True)
-    endangered_safety = serializers.BooleanField(required=False, allow_null=True)
-    could_cause_serious_harm = serializers.BooleanField(required=False, allow_null=True)
-    officers_attacked = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=SMALL_MAX)
-    attackers = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=SMALL_MAX)
-    organised_or_incited = serializers.BooleanField(required=False, allow_null=True)
-    intoxicated = serializers.BooleanField(required=False, allow_null=True)
-    suspect_escaped = serializers.BooleanField(required=False, allow_null=True)
-    evidence_lost = serializers.BooleanField(required=False, allow_null=True)
-    others_hurt = serializers.BooleanField(required=False, allow_null=True)
-    major_property_loss = serializers.BooleanField(required=False, allow_null=True)
-    prior_attack_on_police = serializers.BooleanField(required=False, allow_null=True)
-    police_fault = enum(PoliceFault, required=False)
-    online_views = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=INT32_MAX)
-    online_reposts = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=INT32_MAX)
-    personal_info_items = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=INT32_MAX)
+    vars().update(fact_fields(write=True))
 
 
 class CaseCreateSerializer(CaseDetailsWriteSerializer):

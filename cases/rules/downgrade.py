@@ -26,6 +26,8 @@ from django.utils.translation import gettext_lazy as _
 from cases.choices import DISPOSITION_RANK, Disposition, IncidentKind, InjuryGrade, PoliceFault, Track, Weapon
 from cases.rules.base import Rule, Source, Suppression, Tag, Trigger
 from cases.rules.facts import (
+    ATTACK_KINDS,
+    EQUIPMENT_KINDS,
     CaseFacts,
     OfficerFacts,
     injury_at_least,
@@ -50,8 +52,6 @@ CRIMINAL = DISPOSITION_RANK[D.CRIMINAL_FILED]
 ASSAULT_AGGRAVATED = DISPOSITION_RANK[D.CONVICTED_277_5_AGGRAVATED]
 SERIOUS_OFFENCE = DISPOSITION_RANK[D.CONVICTED_SERIOUS]
 
-ATTACK_KINDS = frozenset({K.VIOLENT_ATTACK, K.ARMED_ATTACK, K.VEHICLE_RAMMING})
-EQUIPMENT_KINDS = frozenset({K.ATTACK_ON_VEHICLE_OR_EQUIPMENT})
 OBSTRUCTION_KINDS = frozenset({K.OBSTRUCTION, K.THREAT, K.SCENE_DISRUPTION})
 MINOR_KINDS = frozenset({K.MINOR_RESISTANCE, K.INSULT_ON_SCENE})
 LETHAL_WEAPONS = frozenset({Weapon.GUN, Weapon.CONTROLLED_KNIFE, Weapon.OTHER_LETHAL})

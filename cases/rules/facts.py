@@ -1,24 +1,155 @@
 """What the rules read: a frozen snapshot of one case's facts, its officers, suspects, referrals and findings.
 
-Built from the database by ``cases.flags`` and by hand in tests, so every rule is a pure function of this
-value. ``None`` means the fact is unknown; rules treat an unknown fact as "the precondition is not shown",
+Built from the database by ``cases.flagging.snapshot`` and by hand in tests, so every rule is a pure function of
+this value. ``None`` means the fact is unknown; rules treat an unknown fact as "the precondition is not shown",
 never as a guess, so missing data can stop a prompt but never causes one.
+
+``FACTS`` declares the case facts once: how each is stored, named and asked. The facts forms, the API's case
+serializers, the intake service's editable fields and the snapshot reader derive their lists from it; the ``Case``
+model's fields and ``CaseFacts`` are checked against it by tests (tests/cases/test_facts.py).
 """
 
 from dataclasses import dataclass, field
 from datetime import date
+from enum import Enum
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from cases.choices import (
     DISPOSITION_RANK,
     FINAL_DISPOSITIONS,
     INJURY_RANK,
     DutyStatus,
+    IncidentKind,
     InjuryGrade,
     OfficerType,
     PoliceFault,
     SuspectStatus,
     Weapon,
 )
+
+# Incident types the downgrade rules group together (cases/rules/downgrade.py reads them from here).
+ATTACK_KINDS = frozenset({IncidentKind.VIOLENT_ATTACK, IncidentKind.ARMED_ATTACK, IncidentKind.VEHICLE_RAMMING})
+EQUIPMENT_KINDS = frozenset({IncidentKind.ATTACK_ON_VEHICLE_OR_EQUIPMENT})
+
+# Who is asked a fact: the filing officer (and the supervisor, who may correct it), or the supervisor only.
+OFFICER = "officer"
+SUPERVISOR = "supervisor"
+
+# The largest count each column holds (PositiveSmallIntegerField, PositiveIntegerField on every supported database).
+SMALL_COUNT_MAX = 32767
+COUNT_MAX = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact of a case: its value type, its name on the record, how the forms ask it and who is asked."""
+
+    name: str
+    type: type  # bool, int, or str for a choice
+    label: Promise  # the model field's verbose name
+    question: Promise | None = None  # how the facts form asks it; None: the label
+    help_text: Promise | str = ""
+    asked_of: str = OFFICER
+    choices: type[Enum] | None = None  # a TextChoices of cases.choices
+    default: object = None  # None: unknown until someone says, and the column is nullable
+    max_value: int | None = None  # counts only
+    # Incident types whose rules read the fact; None where no rule ties it to particular types today.
+    kinds: frozenset[str] | None = None
+
+    @property
+    def nullable(self) -> bool:
+        return self.default is None
+
+
+def _flag(name: str, label: Promise, question: Promise, kinds: frozenset[str] | None) -> Fact:
+    return Fact(name, bool, label, question, kinds=kinds)
+
+
+def _count(name: str, label: Promise, question: Promise, max_value: int, kinds: frozenset[str] | None = None) -> Fact:
+    return Fact(name, int, label, question, max_value=max_value, kinds=kinds)
+
+
+ATTACK_OR_EQUIPMENT = ATTACK_KINDS | EQUIPMENT_KINDS
+# In the order of the case record and the API.
+FACTS: tuple[Fact, ...] = (
+    # Shortens the stage time limits (cases/sla.py); no rule reads it.
+    Fact(
+        "major_security_period",
+        bool,
+        _("during a major security period"),
+        asked_of=SUPERVISOR,
+        default=False,
+    ),
+    Fact(
+        "weapon",
+        str,
+        _("weapon"),
+        _("Was a weapon used?"),
+        choices=Weapon,
+        default=Weapon.UNKNOWN,
+        kinds=ATTACK_OR_EQUIPMENT,
+    ),
+    _flag(
+        "vehicle_used",
+        _("vehicle used against officers"),
+        _("Was a vehicle driven at officers or a police car?"),
+        ATTACK_OR_EQUIPMENT,
+    ),
+    _flag(
+        "endangered_safety",
+        _("enough to endanger personal safety"),
+        _("Was it enough to endanger anyone's safety?"),
+        ATTACK_OR_EQUIPMENT,
+    ),
+    _flag(
+        "could_cause_serious_harm",
+        _("enough to cause serious injury or death"),
+        _("Could it have caused serious injury or death?"),
+        ATTACK_OR_EQUIPMENT,
+    ),
+    _count(
+        "officers_attacked",
+        _("officers attacked"),
+        _("How many officers were attacked?"),
+        SMALL_COUNT_MAX,
+        ATTACK_KINDS,
+    ),
+    _count("attackers", _("attackers"), _("How many attackers?"), SMALL_COUNT_MAX),
+    _flag(
+        "organised_or_incited",
+        _("organised or incited"),
+        _("Did someone organise or incite others?"),
+        ATTACK_KINDS,
+    ),
+    _flag("intoxicated", _("attacker intoxicated"), _("Was the attacker drunk?"), ATTACK_OR_EQUIPMENT),
+    _flag("suspect_escaped", _("suspect escaped"), _("Did a suspect escape because of it?"), ATTACK_KINDS),
+    _flag("evidence_lost", _("key evidence lost"), _("Was key evidence lost?"), ATTACK_KINDS),
+    _flag("others_hurt", _("others hurt"), _("Were other people hurt?"), ATTACK_KINDS),
+    _flag("major_property_loss", _("major property loss"), _("Was there a major property loss?"), ATTACK_KINDS),
+    _flag(
+        "prior_attack_on_police",
+        _("attacker previously punished for attacking police"),
+        _("Has the attacker been punished for attacking police before?"),
+        ATTACK_KINDS,
+    ),
+    # Serious fault suppresses rules of several types (R14): a judgement for the supervisor, not the filer.
+    Fact("police_fault", str, _("police fault"), asked_of=SUPERVISOR, choices=PoliceFault, default=PoliceFault.UNKNOWN),
+    _count("online_views", _("online views"), _("Online posts: how many views?"), COUNT_MAX),
+    _count("online_reposts", _("online reposts"), _("Online posts: how many reposts?"), COUNT_MAX),
+    _count(
+        "personal_info_items",
+        _("personal-information items exposed"),
+        _("How many items of personal information were exposed?"),
+        COUNT_MAX,
+    ),
+)
+FACT_NAMES: tuple[str, ...] = tuple(f.name for f in FACTS)
+
+
+def facts_asked_of(who: str) -> tuple[Fact, ...]:
+    return tuple(f for f in FACTS if f.asked_of == who)
 
 
 @dataclass(frozen=True)
@@ -61,6 +192,7 @@ class CaseFacts:
     kind: str
     status: str = "supervision"
     track: str = ""
+    major_security_period: bool = False
     weapon: str = Weapon.UNKNOWN
     vehicle_used: bool | None = None
     endangered_safety: bool | None = None

@@ -7,16 +7,18 @@ A rule not verified against a primary text is never shown as the law: ``basis_is
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.choices import DISPOSITION_RANK, CaseStatus, Disposition, FlagKind, IncidentKind, InjuryGrade, Weapon
-from cases.models import Flag
 from cases.rules.base import PROBLEM_TEXT, Rule, Source, Tag
 from cases.rules.engine import rule_version
 from cases.rules.operational import OPERATIONAL_RULES, OperationalRule
+
+if TYPE_CHECKING:
+    from cases.models import Flag
 
 TAG_TEXT = {
     Tag.VERIFIED: gettext_lazy("verified from the official text"),
@@ -108,7 +110,7 @@ def _sources(rule: Rule | OperationalRule | None) -> tuple[Source, ...]:
     return rule.sources if rule is not None else ()
 
 
-def describe_flag(flag: Flag) -> FlagView:
+def describe_flag(flag: "Flag") -> FlagView:
     detail = flag.detail or {}
     if flag.kind == FlagKind.DOWNGRADED:
         rule: Rule | OperationalRule | None = rule_version(flag.rule_code, detail.get("version", ""))

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from cases import tasks
+from cases import outbox
 from cases.choices import DISPOSITION_RANK, INJURY_RANK, OPEN_STATUSES
 from cases.exceptions import StaleVersion
 from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
@@ -63,7 +63,7 @@ def record_event(
         data=data or {},
     )
     if notify:
-        tasks.notify_event_on_commit(event.pk)
+        outbox.notify_event_on_commit(event.pk)
     return event
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import actor_for
-from cases import policy, tasks
+from cases import outbox, policy
 from cases.choices import EventKind, FindingProblem, PauseReason, SupportKind, SupportStatus
 from cases.models import Case, InvolvedOfficer, SupervisionFinding, SupportMeasure
 from cases.services.common import (
@@ -72,7 +72,7 @@ def pause_clock(*, case: Case, by: User, expected_version: int | None, reason: s
     record_event(
         case=case, kind=EventKind.CLOCK_PAUSED, by=by, now=t, data={"reason": reason, "note": note}, notify=False
     )
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return case
 
 
@@ -115,7 +115,7 @@ def extend_deadline(
         },
         notify=False,
     )
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return case
 
 
@@ -141,7 +141,7 @@ def resume_clock(*, case: Case, by: User, expected_version: int | None) -> Case:
         data={"paused_seconds": int(paused_for.total_seconds()), "due_at": case.stage_due_at.isoformat()},
         notify=False,
     )
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return case
 
 
@@ -192,7 +192,7 @@ def record_support_measure(
         now=t,
         data={"measure": measure.pk, "kind": kind, "status": status},
     )
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return measure
 
 
@@ -209,7 +209,7 @@ def update_support_measure(*, measure: SupportMeasure, by: User, **changes: Any)
     t = now()
     save_case(case, t, [])
     record_event(case=case, kind=EventKind.SUPPORT, by=by, now=t, data={"measure": measure.pk, "changes": diff})
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return measure
 
 

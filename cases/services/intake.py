@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
-from cases import policy, tasks
+from cases import outbox, policy
 from cases.choices import (
     DISPOSITION_RANK,
     CaseStatus,
@@ -18,6 +18,7 @@ from cases.choices import (
     SuspectStatus,
 )
 from cases.models import Case, InvolvedOfficer, ReferenceCounter, Suspect
+from cases.rules.facts import FACT_NAMES
 from cases.services.common import (
     apply_changes,
     check_version,
@@ -30,33 +31,7 @@ from cases.services.common import (
 )
 
 # Details the filer may set on a draft; a supervisor may correct all but the unit while the case is open.
-DETAIL_FIELDS = (
-    "kind",
-    "channel",
-    "dispatch_ref",
-    "occurred_at",
-    "location",
-    "summary",
-    "narrative",
-    "major_security_period",
-    "weapon",
-    "vehicle_used",
-    "endangered_safety",
-    "could_cause_serious_harm",
-    "officers_attacked",
-    "attackers",
-    "organised_or_incited",
-    "intoxicated",
-    "suspect_escaped",
-    "evidence_lost",
-    "others_hurt",
-    "major_property_loss",
-    "prior_attack_on_police",
-    "police_fault",
-    "online_views",
-    "online_reposts",
-    "personal_info_items",
-)
+DETAIL_FIELDS = ("kind", "channel", "dispatch_ref", "occurred_at", "location", "summary", "narrative", *FACT_NAMES)
 OFFICER_FIELDS = ("user", "name", "badge_number", "officer_type", "duty_status", "injury", "medical_notes")
 SUSPECT_FIELDS = ("name", "id_number", "status")
 DISPOSITION_FIELDS = (
@@ -124,7 +99,7 @@ def update_case_details(*, case: Case, by: User, expected_version: int | None, c
     t = now()
     save_case(case, t, list(diff))
     record_event(case=case, kind=EventKind.UPDATED, by=by, now=t, data={"changes": diff}, notify=False)
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return case
 
 
@@ -149,7 +124,7 @@ def add_involved_officer(*, case: Case, by: User, **fields: Any) -> InvolvedOffi
         data={"officer": officer.pk, "name": officer.name},
         notify=False,
     )
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return officer
 
 
@@ -173,7 +148,7 @@ def update_involved_officer(*, officer: InvolvedOfficer, by: User, **fields: Any
         data={"officer": officer.pk, "changes": diff},
         notify=False,
     )
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return officer
 
 
@@ -187,7 +162,7 @@ def remove_involved_officer(*, officer: InvolvedOfficer, by: User) -> None:
     t = now()
     save_case(case, t, refresh_read_model(case))
     record_event(case=case, kind=EventKind.OFFICER_UPDATED, by=by, now=t, data={"removed": name}, notify=False)
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
 
 
 @transaction.atomic
@@ -203,7 +178,7 @@ def add_suspect(*, case: Case, by: User, **fields: Any) -> Suspect:
     t = now()
     save_case(case, t, refresh_read_model(case))
     record_event(case=case, kind=EventKind.SUSPECT_ADDED, by=by, now=t, data={"suspect": suspect.pk}, notify=False)
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return suspect
 
 
@@ -227,7 +202,7 @@ def update_suspect(*, suspect: Suspect, by: User, **fields: Any) -> Suspect:
         data={"suspect": suspect.pk, "changes": diff},
         notify=False,
     )
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return suspect
 
 
@@ -264,7 +239,7 @@ def record_disposition(*, suspect: Suspect, by: User, disposition: str, **detail
         now=t,
         data={"suspect": suspect.pk, "changes": diff, "lowered": lowered},
     )
-    tasks.check_flags_on_commit(case)
+    outbox.check_flags_on_commit(case)
     return suspect
 
 

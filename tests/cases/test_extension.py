@@ -136,14 +136,14 @@ def test_a_criminal_case_page_does_not_offer_it(world, client):
 
 
 def test_an_extension_resolves_the_stalled_flag(world, monkeypatch):
-    from cases import flags
+    from cases import flagging
     from cases.choices import FlagKind
     from cases.models import Flag
 
     case = administrative_supervision(world)
     late = case.stage_due_at + timedelta(days=2)
     monkeypatch.setattr("django.utils.timezone.now", lambda: late)
-    flags.flag_cases(now=late)
+    flagging.flag_cases(now=late)
 
     def open_flags() -> list[str]:
         return sorted(Flag.objects.filter(case=case, resolved_at__isnull=True).values_list("kind", flat=True))
@@ -151,6 +151,6 @@ def test_an_extension_resolves_the_stalled_flag(world, monkeypatch):
     assert open_flags() == [FlagKind.IDLE, FlagKind.STALLED]
     case = Case.objects.get(pk=case.pk)
     services.extend_deadline(case=case, by=world.supervisor, expected_version=case.version, **APPROVAL)
-    flags.check_case_flags(case_id=case.pk, now=late)
+    flagging.check_case_flags(case_id=case.pk, now=late)
     # Within the extended limit again, and the extension is activity: neither flag stays open.
     assert open_flags() == []

@@ -12,8 +12,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases import flags, notifications, services, tasks
+from cases import flagging, notifications, outbox, services, tasks
 from cases.choices import CaseStatus, Disposition, EventKind, FlagKind, InjuryGrade, Track
+from cases.flagging import apply, scan
+from cases.flagging.snapshot import load_snapshots
 from cases.models import Case, CaseEvent, Flag, Notification
 from cases.rules.presentation import describe_flag
 from tests.factories import case_in
@@ -97,7 +99,7 @@ def test_scanning_twice_raises_nothing_new_and_sends_nothing_twice(world, django
     cases = [downgraded(world), downgraded(world), case_in(world, CaseStatus.INTAKE)]
     later = timezone.now() + 20 * DAY
     with django_capture_on_commit_callbacks(execute=True):
-        first = flags.flag_cases(now=later)
+        first = flagging.flag_cases(now=later)
     # Two downgraded, each also stalled? No: supervision lasts 60 days. All three are idle; the intake is stalled.
     assert (first.raised, first.resolved) == (6, 0)
     state = (
@@ -108,7 +110,7 @@ def test_scanning_twice_raises_nothing_new_and_sends_nothing_twice(world, django
     )
     for full in (False, True):
         with django_capture_on_commit_callbacks(execute=True):
-            again = flags.flag_cases(now=later, full=full)
+            again = flagging.flag_cases(now=later, full=full)
         assert (again.raised, again.resolved, again.warnings, again.notifications) == (0, 0, 0, 0)
         assert state == (
             list(Flag.objects.order_by("id").values_list("id", "resolved_at")),
@@ -124,7 +126,7 @@ def test_one_digest_per_supervisor_per_run(world, django_capture_on_commit_callb
     mine = downgraded(world)
     services.assign_case(case=mine, by=world.supervisor, expected_version=None, assignee=world.supervisor)
     with django_capture_on_commit_callbacks(execute=True):
-        flags.flag_cases()
+        flagging.flag_cases()
     by_recipient = {m.to[0]: m for m in digests()}
     assert sorted(by_recipient) == sorted([world.county_supervisor.email, world.supervisor.email])
     county = by_recipient[world.county_supervisor.email]
@@ -138,7 +140,7 @@ def test_one_digest_per_supervisor_per_run(world, django_capture_on_commit_callb
 
 def test_the_digest_sweeper_mails_what_a_crashed_run_left_behind(world):
     downgraded(world)
-    flags.flag_cases()  # its on-commit digest never runs here: as if the process died after the commit
+    flagging.flag_cases()  # its on-commit digest never runs here: as if the process died after the commit
     assert digests() == []
     assert notifications.deliver_flag_digests() == 1
     assert notifications.deliver_flag_digests() == 0
@@ -147,7 +149,7 @@ def test_the_digest_sweeper_mails_what_a_crashed_run_left_behind(world):
 
 def test_stalled_resolves_when_the_stage_moves_on(world, clock):
     case = case_in(world, CaseStatus.INTAKE)
-    flags.flag_cases(now=clock(T0 + 11 * DAY))
+    flagging.flag_cases(now=clock(T0 + 11 * DAY))
     stalled = Flag.objects.get(case=case, kind=FlagKind.STALLED)
     assert Case.objects.get(pk=case.pk).is_stalled
     case = services.refer_case(
@@ -157,7 +159,7 @@ def test_stalled_resolves_when_the_stage_moves_on(world, clock):
         track=Track.ADMINISTRATIVE,
         to_unit=world.county,
     )
-    flags.flag_cases(now=clock(T0 + 11 * DAY + timedelta(hours=1)))
+    flagging.flag_cases(now=clock(T0 + 11 * DAY + timedelta(hours=1)))
     stalled.refresh_from_db()
     case.refresh_from_db()
     assert stalled.resolved_at == T0 + 11 * DAY + timedelta(hours=1)
@@ -167,14 +169,14 @@ def test_stalled_resolves_when_the_stage_moves_on(world, clock):
 
 def test_idle_flag_and_its_resolution_by_activity(world, clock):
     case = case_in(world, CaseStatus.SUPERVISION)
-    flags.flag_cases(now=T0 + 14 * DAY)
+    flagging.flag_cases(now=T0 + 14 * DAY)
     assert not Flag.objects.filter(case=case).exists()
-    flags.flag_cases(now=T0 + 14 * DAY + timedelta(seconds=1))
+    flagging.flag_cases(now=T0 + 14 * DAY + timedelta(seconds=1))
     idle = Flag.objects.get(case=case)
     assert (idle.kind, idle.rule_code) == (FlagKind.IDLE, "IDLE")
     clock(T0 + 15 * DAY)
     services.add_note(case=case, by=world.supervisor, text="Called the handling unit")
-    flags.flag_cases(now=T0 + 15 * DAY)
+    flagging.flag_cases(now=T0 + 15 * DAY)
     idle.refresh_from_db()
     assert idle.resolved_at == T0 + 15 * DAY
     assert not Case.objects.get(pk=case.pk).is_idle
@@ -183,13 +185,13 @@ def test_idle_flag_and_its_resolution_by_activity(world, clock):
 def test_idle_days_is_a_setting(world, clock, settings):
     settings.RIGHTSGUARD_IDLE_DAYS = 3
     case = case_in(world, CaseStatus.SUPERVISION)
-    flags.flag_cases(now=T0 + 3 * DAY + timedelta(seconds=1))
+    flagging.flag_cases(now=T0 + 3 * DAY + timedelta(seconds=1))
     assert Flag.objects.get(case=case).detail["days"] == 3
 
 
 def test_overdue_referral_and_its_resolution_by_acknowledgement(world, clock):
     case = case_in(world, CaseStatus.REFERRED)  # due in 7 days
-    flags.flag_cases(now=T0 + 7 * DAY + timedelta(seconds=1))
+    flagging.flag_cases(now=T0 + 7 * DAY + timedelta(seconds=1))
     open_kinds = set(Flag.objects.filter(case=case, resolved_at__isnull=True).values_list("kind", flat=True))
     assert open_kinds == {FlagKind.OVERDUE_REFERRAL, FlagKind.STALLED}
     overdue = Flag.objects.get(case=case, kind=FlagKind.OVERDUE_REFERRAL)
@@ -201,7 +203,7 @@ def test_overdue_referral_and_its_resolution_by_acknowledgement(world, clock):
     services.acknowledge_referral(
         case=Case.objects.get(pk=case.pk), by=world.supervisor, expected_version=None, external_reference="X"
     )
-    flags.flag_cases(now=T0 + 8 * DAY)
+    flagging.flag_cases(now=T0 + 8 * DAY)
     assert not Flag.objects.filter(case=case, resolved_at__isnull=True).exists()
     case.refresh_from_db()
     assert (case.has_overdue_referral, case.is_stalled) == (False, False)
@@ -209,9 +211,9 @@ def test_overdue_referral_and_its_resolution_by_acknowledgement(world, clock):
 
 def test_a_scan_with_nothing_to_do_runs_the_same_queries_however_many_cases(world):
     def idle_scan_queries() -> int:
-        flags.flag_cases()
+        flagging.flag_cases()
         with CaptureQueriesContext(connection) as ctx:
-            result = flags.flag_cases()
+            result = flagging.flag_cases()
         assert result.candidates == 0
         return len(ctx.captured_queries)
 
@@ -225,43 +227,46 @@ def test_a_scan_with_nothing_to_do_runs_the_same_queries_however_many_cases(worl
 
 def test_only_changed_cases_are_evaluated(world):
     cases = [downgraded(world) for _ in range(3)]
-    assert flags.flag_cases().evaluated == 3
+    assert flagging.flag_cases().evaluated == 3
     services.add_note(case=cases[1], by=world.supervisor, text="Spoke to the officer")
-    result = flags.flag_cases()
+    result = flagging.flag_cases()
     assert (result.candidates, result.evaluated, result.raised) == (1, 1, 0)
-    assert flags.flag_cases().evaluated == 0
+    assert flagging.flag_cases().evaluated == 0
 
 
 def test_evaluating_a_batch_takes_a_fixed_number_of_queries(world):
     downgraded(world)
     with CaptureQueriesContext(connection) as one:
-        flags.load_snapshots(list(Case.objects.values_list("pk", flat=True)), timezone.now())
+        load_snapshots(list(Case.objects.values_list("pk", flat=True)), timezone.now())
     for _ in range(3):
         downgraded(world)
     with CaptureQueriesContext(connection) as four:
-        flags.load_snapshots(list(Case.objects.values_list("pk", flat=True)), timezone.now())
+        load_snapshots(list(Case.objects.values_list("pk", flat=True)), timezone.now())
     assert len(four.captured_queries) == len(one.captured_queries)
 
 
 def test_a_duplicate_flag_is_stopped_by_the_constraint_and_the_case_left_for_the_next_run(world, monkeypatch):
     case = downgraded(world)
-    flags.flag_cases()
+    flagging.flag_cases()
     services.add_note(case=case, by=world.supervisor, text="New information")
-    real = flags.diff_for
+    real = apply.diff_for
     # A writer that does not see the open flag (as a scan without the case lock would not).
-    monkeypatch.setattr(flags, "diff_for", lambda open_flags, desired: real({}, desired))
-    result = flags.flag_cases()
+    blind = lambda open_flags, desired: real({}, desired)  # noqa: E731
+    monkeypatch.setattr(scan, "diff_for", blind)
+    monkeypatch.setattr(apply, "diff_for", blind)
+    result = flagging.flag_cases()
     assert (result.failed, result.raised) == (1, 0)
     assert Flag.objects.filter(case=case, resolved_at__isnull=True).count() == 1
     assert flag_events(case) == [(EventKind.FLAG_RAISED, "R1")]
-    monkeypatch.setattr(flags, "diff_for", real)
-    assert flags.flag_cases().evaluated == 1  # still unchecked: the next run settles it
+    monkeypatch.setattr(scan, "diff_for", real)
+    monkeypatch.setattr(apply, "diff_for", real)
+    assert flagging.flag_cases().evaluated == 1  # still unchecked: the next run settles it
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_case_a_user_holds_locked_is_skipped_and_taken_next_time(postgres_only, world, monkeypatch):
     # Real commits here: keep the services' on-commit check from flagging the cases before the scan does.
-    monkeypatch.setattr(tasks, "check_flags_on_commit", lambda case: None)
+    monkeypatch.setattr(outbox, "check_flags_on_commit", lambda case: None)
     case = downgraded(world)
     other = downgraded(world)
     locked, release = threading.Event(), threading.Event()
@@ -279,20 +284,20 @@ def test_a_case_a_user_holds_locked_is_skipped_and_taken_next_time(postgres_only
     holder.start()
     try:
         assert locked.wait(timeout=60)
-        result = flags.flag_cases()
+        result = flagging.flag_cases()
         assert (result.skipped_locked, result.raised) == (1, 1)
         assert list(Flag.objects.values_list("case_id", flat=True)) == [other.pk]
     finally:
         release.set()
         holder.join(timeout=60)
     assert not holder.is_alive()
-    assert flags.flag_cases().raised == 1
+    assert flagging.flag_cases().raised == 1
     assert set(Flag.objects.values_list("case_id", flat=True)) == {case.pk, other.pk}
 
 
 def test_acknowledging_records_who_and_when_and_nothing_else(world, clock):
     case = downgraded(world)
-    flags.flag_cases(now=T0)
+    flagging.flag_cases(now=T0)
     flag = Flag.objects.get(case=case)
     version = Case.objects.get(pk=case.pk).version
     clock(T0 + DAY)
@@ -311,7 +316,7 @@ def test_acknowledging_records_who_and_when_and_nothing_else(world, clock):
 
 def test_flags_read_with_their_rule_basis_and_facts(world):
     case = downgraded(world)
-    flags.flag_cases()
+    flagging.flag_cases()
     view = describe_flag(Flag.objects.get(case=case))
     assert (view.rule_code, view.rule_version, view.kind_label) == ("R1", "2025-01-18", "Downgraded")
     assert view.title == "Violent attack on an officer on duty"
@@ -325,7 +330,7 @@ def test_flags_read_with_their_rule_basis_and_facts(world):
     obstruction = case_in(world, CaseStatus.SUPERVISION, kind="obstruction")
     suspect = services.add_suspect(case=obstruction, by=world.supervisor, name="李某")
     services.record_disposition(suspect=suspect, by=world.supervisor, disposition=Disposition.NO_ACTION)
-    flags.flag_cases()
+    flagging.flag_cases()
     unverified = describe_flag(Flag.objects.get(case=obstruction, rule_code="R7"))
     assert not unverified.basis_is_law
     assert unverified.caveat
@@ -340,9 +345,10 @@ def test_open_flags_of_visible_cases(world):
     from cases.selectors import cases_visible_to
 
     case = downgraded(world)
-    flags.flag_cases()
-    assert list(flags.open_flags_of(cases_visible_to(world.supervisor)).values_list("case_id", flat=True)) == [case.pk]
-    assert not flags.open_flags_of(cases_visible_to(world.sibling_supervisor)).exists()
+    flagging.flag_cases()
+    visible = flagging.open_flags_of(cases_visible_to(world.supervisor))
+    assert list(visible.values_list("case_id", flat=True)) == [case.pk]
+    assert not flagging.open_flags_of(cases_visible_to(world.sibling_supervisor)).exists()
 
 
 def test_the_management_command_and_the_tasks_run_the_same_scan(world):
@@ -370,7 +376,7 @@ def test_a_disposition_lowered_through_a_pending_state_without_a_reason_is_flagg
     suspect = services.add_suspect(case=case, by=world.supervisor, name="王某")
     for disposition in (Disposition.CONVICTED_277_1, Disposition.APPEAL_PENDING, Disposition.ADMIN_FINE):
         services.record_disposition(suspect=suspect, by=world.supervisor, disposition=disposition)
-    flags.flag_cases()
+    flagging.flag_cases()
     flag = Flag.objects.get(case=case)
     assert (flag.rule_code, flag.detail["problems"]) == ("LOWERED", ["lowered_without_reason"])
     assert flag.detail["facts"]["details"] == [
@@ -379,7 +385,7 @@ def test_a_disposition_lowered_through_a_pending_state_without_a_reason_is_flagg
     services.record_disposition(
         suspect=suspect, by=world.supervisor, disposition=Disposition.ADMIN_FINE, lowered_reason="Acquitted on appeal"
     )
-    flags.flag_cases()
+    flagging.flag_cases()
     flag.refresh_from_db()
     assert flag.resolved_at is not None
 

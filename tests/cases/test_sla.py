@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from cases import flags, services
+from cases import flagging, services
 from cases.choices import CaseStatus, FlagKind, PauseReason, Track
+from cases.flagging.snapshot import load_snapshots
 from cases.models import Case, CaseEvent, Flag, Notification, StageLimit
 from cases.rules import StageClock
 from tests.factories import case_in, draft
@@ -38,7 +39,7 @@ def clock(monkeypatch):
 
 
 def stage_clock(case: Case, now: datetime) -> StageClock:
-    return flags.load_snapshots([case.pk], now)[case.pk].clock
+    return load_snapshots([case.pk], now)[case.pk].clock
 
 
 def warnings_sent() -> int:
@@ -110,17 +111,17 @@ def test_pauses_across_stage_changes_and_the_notices_they_cause(world, clock):
     assert (running.allowed, running.paused_before, running.used(T0 + 6 * DAY)) == (7 * DAY, 3 * DAY, 3 * DAY)
 
     # 75 % of 7 running days is 5.25 days: with 3 days paused that is day 8.25.
-    flags.flag_cases(now=T0 + 8 * DAY)
+    flagging.flag_cases(now=T0 + 8 * DAY)
     assert Case.objects.get(pk=case.pk).sla_warn_at == T0 + 8.25 * DAY
     assert warnings_sent() == 0
-    flags.flag_cases(now=T0 + 8.3 * DAY)
+    flagging.flag_cases(now=T0 + 8.3 * DAY)
     assert warnings_sent() == 1
-    flags.flag_cases(now=T0 + 8.4 * DAY)
+    flagging.flag_cases(now=T0 + 8.4 * DAY)
     assert warnings_sent() == 1
     assert Case.objects.get(pk=case.pk).sla_warn_at is None
 
     # Breach: the stalled flag, announced once.
-    flags.flag_cases(now=T0 + 10 * DAY + timedelta(minutes=1))
+    flagging.flag_cases(now=T0 + 10 * DAY + timedelta(minutes=1))
     stalled = Flag.objects.get(case=case, kind=FlagKind.STALLED)
     assert stalled.resolved_at is None
     assert Notification.objects.filter(event__data__flag=stalled.pk).count() == 1
@@ -133,12 +134,12 @@ def test_pauses_across_stage_changes_and_the_notices_they_cause(world, clock):
         expected_version=None,
         reason=PauseReason.SUSPECT_AT_LARGE,
     )
-    flags.flag_cases(now=T0 + 10.5 * DAY)
+    flagging.flag_cases(now=T0 + 10.5 * DAY)
     assert Flag.objects.get(pk=stalled.pk).resolved_at == T0 + 10.5 * DAY
     clock.set(T0 + 11 * DAY)
     case = services.resume_clock(case=case, by=world.supervisor, expected_version=case.version)
     assert case.stage_due_at == T0 + 10.5 * DAY
-    flags.flag_cases(now=T0 + 11 * DAY)
+    flagging.flag_cases(now=T0 + 11 * DAY)
     again = Flag.objects.get(case=case, kind=FlagKind.STALLED, resolved_at__isnull=True)
     assert again.pk != stalled.pk
     assert Notification.objects.filter(event__data__flag=again.pk).count() == 0
@@ -158,10 +159,10 @@ def test_pauses_across_stage_changes_and_the_notices_they_cause(world, clock):
     assert case.stage_due_at == T0 + 72 * DAY
     fresh = stage_clock(case, T0 + 12 * DAY)
     assert (fresh.allowed, fresh.paused_before) == (60 * DAY, timedelta(0))
-    flags.flag_cases(now=T0 + 12 * DAY)
+    flagging.flag_cases(now=T0 + 12 * DAY)
     assert Flag.objects.get(pk=again.pk).resolved_at == T0 + 12 * DAY
     assert Case.objects.get(pk=case.pk).sla_warn_at == T0 + 57 * DAY
-    flags.flag_cases(now=T0 + 57 * DAY)
+    flagging.flag_cases(now=T0 + 57 * DAY)
     assert warnings_sent() == 2
 
 
@@ -174,14 +175,14 @@ def test_a_pause_does_not_survive_a_stage_change(world, clock):
         case=case, by=world.supervisor, expected_version=case.version, external_reference="XH-2"
     )
     assert (case.paused_at, case.stage_due_at) == (None, T0 + 63 * DAY)
-    flags.flag_cases(now=T0 + 63 * DAY + timedelta(seconds=1))
+    flagging.flag_cases(now=T0 + 63 * DAY + timedelta(seconds=1))
     assert Case.objects.get(pk=case.pk).is_stalled
 
 
 def test_paused_cases_are_never_stalled(world, clock):
     case = case_in(world, CaseStatus.INTAKE)
     case = services.pause_clock(case=case, by=world.supervisor, expected_version=case.version, reason=PauseReason.OTHER)
-    result = flags.flag_cases(now=T0 + 30 * DAY)
+    result = flagging.flag_cases(now=T0 + 30 * DAY)
     case.refresh_from_db()
     assert (case.is_stalled, case.is_idle) == (False, True)
     assert result.raised == 1
@@ -189,5 +190,5 @@ def test_paused_cases_are_never_stalled(world, clock):
 
 def test_a_draft_has_no_clock_and_no_flags(world, clock):
     case = draft(world)
-    assert flags.flag_cases(now=T0 + 100 * DAY).candidates == 0
+    assert flagging.flag_cases(now=T0 + 100 * DAY).candidates == 0
     assert not Flag.objects.filter(case=case).exists()

@@ -12,7 +12,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from cases import flags
+from cases import flagging
 
 
 @shared_task(name="tests.integration.slow_check_case_flags", acks_late=True)
@@ -20,7 +20,7 @@ def slow_check_case_flags(case_id: int, marker: str, sleep_seconds: float) -> in
     client = redis.Redis.from_url(settings.REDIS_URL)
     attempt = client.incr(f"{marker}:attempts")
     with transaction.atomic():
-        result = flags.check_case_flags(case_id=case_id)
+        result = flagging.check_case_flags(case_id=case_id)
         if attempt == 1:
             client.set(f"{marker}:written", 1)
             time.sleep(sleep_seconds)

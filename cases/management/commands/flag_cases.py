@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from cases import flags
+from cases import flagging
 
 
 class Command(BaseCommand):
@@ -26,16 +26,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--case", type=int, help="Check a single case by id.")
         parser.add_argument("--now", help="Evaluate as of this ISO date-time (default: the current time).")
-        parser.add_argument("--batch-size", type=int, default=flags.DEFAULT_BATCH, help="Cases read per batch.")
+        parser.add_argument("--batch-size", type=int, default=flagging.DEFAULT_BATCH, help="Cases read per batch.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         now = self._now(options["now"])
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
         if options["case"] is not None:
-            result = flags.check_case_flags(case_id=options["case"], now=now)
+            result = flagging.check_case_flags(case_id=options["case"], now=now)
         else:
-            result = flags.flag_cases(
+            result = flagging.flag_cases(
                 now=now, full=options["full"], notify=not options["no_notify"], batch_size=options["batch_size"]
             )
         if not result.ran:

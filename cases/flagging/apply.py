@@ -1,0 +1,252 @@
+"""Writing a case's flag changes: flags raised and resolved, their timeline events, notifications, the read model.
+
+A case whose flags change gets its own transaction, which locks the case with ``SKIP LOCKED`` (a supervisor in the
+middle of an action is left alone and the case is picked up by the next run) and re-reads what could have changed
+under it. Cases whose flags do not change are marked evaluated by one UPDATE per batch, each row guarded by the
+version it was evaluated at.
+"""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import FilteredRelation, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.selectors import supervisors_covering
+from cases.choices import CaseStatus, EventKind, FlagKind
+from cases.flagging.plan import READ_MODEL_FIELDS, Plan, Snapshot, diff_for, plan_for
+from cases.flagging.snapshot import load_snapshots
+from cases.models import Case, CaseEvent, Flag, Notification
+from cases.rules import OPERATIONAL_RULES, rule_version
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ScanResult:
+    candidates: int = 0
+    evaluated: int = 0
+    raised: int = 0
+    resolved: int = 0
+    warnings: int = 0
+    notifications: int = 0
+    skipped_locked: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    ran: bool = True
+
+
+class Recipients:
+    """Per run: whether supervisors are notified, and a cache of who is responsible for a unit's cases."""
+
+    def __init__(self, *, notify: bool = True) -> None:
+        self.notify = notify
+        self._supervisors: dict[str, list[int]] = {}
+
+    def recipients(self, row: dict[str, Any]) -> list[int]:
+        if not self.notify:
+            return []
+        if row["assigned_to_id"]:
+            return [row["assigned_to_id"]]
+        path = row["unit_path"]
+        if path not in self._supervisors:
+            self._supervisors[path] = list(supervisors_covering(path).values_list("pk", flat=True))
+        return self._supervisors[path]
+
+
+def _rule_title(kind: str, code: str, version: str | None) -> str:
+    rule = OPERATIONAL_RULES.get(code) if kind != FlagKind.DOWNGRADED else rule_version(code, version or "")
+    return str(rule.title) if rule is not None else code
+
+
+def _flag_verb(reference: str, kind: str, code: str, detail: dict[str, Any]) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _("%(ref)s: flag raised: %(title)s (%(code)s)") % {
+            "ref": reference,
+            "title": _rule_title(kind, code, detail.get("version")),
+            "code": code,
+        }
+    return text[:200]
+
+
+def _warning_verb(row: dict[str, Any]) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _("%(ref)s: %(stage)s has used 75 %% of its time limit; due %(due)s") % {
+            "ref": row["reference"],
+            "stage": CaseStatus(row["status"]).label,
+            "due": timezone.localtime(row["stage_due_at"]).strftime("%Y-%m-%d %H:%M"),
+        }
+    return text[:200]
+
+
+def _stall_already_notified(case_id: int, detail: dict[str, Any]) -> bool:
+    """Each stage's breach is announced once, even if pausing and resuming raises the flag again."""
+    return Flag.objects.filter(
+        case_id=case_id, kind=FlagKind.STALLED, detail__stage_started_at=detail["stage_started_at"]
+    ).exists()
+
+
+def apply_plan(snap: Snapshot, plan: Plan, now: datetime, ctx: Recipients, result: ScanResult) -> None:
+    """Write one case's flag changes, events, notifications and read model. Runs inside the case's transaction,
+    holding its row lock, with ``snap.open_flags`` read under that lock."""
+    row = snap.row
+    case_id = row["id"]
+    diff = diff_for(snap.open_flags, plan.desired)
+    events: list[CaseEvent] = []
+    if diff.resolve:
+        ids = [snap.open_flags[key][0] for key in diff.resolve]
+        Flag.objects.filter(pk__in=ids, resolved_at__isnull=True).update(resolved_at=now)
+        result.resolved += len(ids)
+        events.extend(
+            CaseEvent(
+                case_id=case_id,
+                kind=EventKind.FLAG_RESOLVED,
+                at=now,
+                data={"flag": snap.open_flags[key][0], "kind": key[0], "rule": key[1]},
+            )
+            for key in diff.resolve
+        )
+    for key in diff.update:
+        Flag.objects.filter(pk=snap.open_flags[key][0]).update(detail=plan.desired[key])
+    quiet = {
+        key for key in diff.raise_ if key[0] == FlagKind.STALLED and _stall_already_notified(case_id, plan.desired[key])
+    }
+    raised = (
+        Flag.objects.bulk_create(
+            [
+                Flag(case_id=case_id, kind=kind, rule_code=code, detail=plan.desired[(kind, code)], raised_at=now)
+                for kind, code in diff.raise_
+            ]
+        )
+        if diff.raise_
+        else []
+    )
+    result.raised += len(raised)
+    raised_events = [
+        CaseEvent(
+            case_id=case_id,
+            kind=EventKind.FLAG_RAISED,
+            at=now,
+            data={
+                "flag": flag.pk,
+                "kind": flag.kind,
+                "rule": flag.rule_code,
+                "version": flag.detail.get("version"),
+                "problems": flag.detail.get("problems", []),
+            },
+        )
+        for flag in raised
+    ]
+    if events or raised_events:
+        CaseEvent.objects.bulk_create(events + raised_events)
+
+    recipients = ctx.recipients(row) if (plan.warn or len(quiet) < len(raised)) else []
+    notes = [
+        Notification(
+            recipient_id=uid,
+            case_id=case_id,
+            event=event,
+            verb=_flag_verb(row["reference"], flag.kind, flag.rule_code, flag.detail),
+            created_at=now,
+        )
+        for flag, event in zip(raised, raised_events, strict=True)
+        if (flag.kind, flag.rule_code) not in quiet
+        for uid in recipients
+    ]
+    if plan.warn:
+        result.warnings += 1
+        notes.extend(
+            Notification(recipient_id=uid, case_id=case_id, verb=_warning_verb(row), created_at=now)
+            for uid in recipients
+        )
+    if notes:
+        Notification.objects.bulk_create(notes, ignore_conflicts=True)
+        result.notifications += len(notes)
+    Case.objects.filter(pk=case_id).update(flags_checked_version=row["version"], **plan.read_model)
+
+
+def apply_locked(case_id: int, snap: Snapshot, plan: Plan, now: datetime, ctx: Recipients, result: ScanResult) -> None:
+    """One case in its own transaction, or nothing if a user holds its row."""
+    try:
+        with transaction.atomic():
+            # The lock, and the open flags as they are under it, in one round trip: another scan may have changed
+            # the flags since the batch was read, and it, too, held this lock.
+            rows = list(
+                Case.objects.select_for_update(skip_locked=True, no_key=True, of=("self",))
+                .annotate(open_flag=FilteredRelation("flags", condition=Q(flags__resolved_at__isnull=True)))
+                .filter(pk=case_id)
+                .order_by()
+                .values_list("version", "open_flag__id", "open_flag__kind", "open_flag__rule_code", "open_flag__detail")
+            )
+            if not rows:
+                result.skipped_locked += 1
+                return
+            if rows[0][0] != snap.row["version"]:
+                # Changed since the batch was read: evaluate it again under the lock.
+                fresh = load_snapshots([case_id], now).get(case_id)
+                if fresh is None:
+                    return
+                snap, plan = fresh, plan_for(fresh, now)
+            else:
+                snap.open_flags = {
+                    (kind, code): (flag_id, detail) for _v, flag_id, kind, code, detail in rows if flag_id is not None
+                }
+            apply_plan(snap, plan, now, ctx, result)
+    except IntegrityError:
+        # Only a writer racing on the same flag without the case lock gets here (the partial unique constraint);
+        # the case's transaction is rolled back whole and the next run reconciles it.
+        result.failed += 1
+        logger.warning("Flag scan: conflicting write on case %s; left for the next run", case_id, exc_info=True)
+
+
+_LOCK_SQL = "SELECT id FROM cases_case WHERE id = ANY(%s) FOR NO KEY UPDATE SKIP LOCKED"
+_MARK_SQL = """
+UPDATE cases_case AS c
+SET flags_checked_version = v.version, is_stalled = v.is_stalled, is_idle = v.is_idle,
+    has_overdue_referral = v.has_overdue_referral, is_downgraded = v.is_downgraded,
+    expected_min_rank = v.expected_min_rank, sla_warn_at = v.sla_warn_at, sla_warned_at = v.sla_warned_at
+FROM (VALUES {rows}) AS v(id, version, is_stalled, is_idle, has_overdue_referral, is_downgraded,
+                          expected_min_rank, sla_warn_at, sla_warned_at)
+WHERE c.id = v.id AND c.version = v.version
+"""
+_MARK_ROW = (
+    "(%s::bigint, %s::integer, %s::boolean, %s::boolean, %s::boolean, %s::boolean, %s::smallint, "
+    "%s::timestamptz, %s::timestamptz)"
+)
+
+
+def mark_evaluated(marks: list[tuple[int, int, dict[str, Any]]]) -> None:
+    """Record cases whose flags do not change as evaluated, with their read model.
+
+    Each row is guarded by the version it was evaluated at, so a change committed meanwhile is evaluated by the
+    next run rather than lost; rows a user holds locked are skipped. On PostgreSQL one statement per batch; the
+    portable fallback issues one per distinct (version, read model).
+    """
+    if not marks:
+        return
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_LOCK_SQL, [[case_id for case_id, _v, _values in marks]])
+            locked = {row[0] for row in cursor.fetchall()}
+            params: list[Any] = []
+            for case_id, version, values in marks:
+                if case_id in locked:
+                    params.extend([case_id, version, *(values[f] for f in READ_MODEL_FIELDS)])
+            if params:
+                rows = ", ".join([_MARK_ROW] * (len(params) // (2 + len(READ_MODEL_FIELDS))))
+                cursor.execute(_MARK_SQL.format(rows=rows), params)
+        return
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for case_id, version, values in marks:
+        groups[(version, *(values[f] for f in READ_MODEL_FIELDS))].append(case_id)
+    for (version, *values), ids in groups.items():
+        fields = dict(zip(READ_MODEL_FIELDS, values, strict=True))
+        with transaction.atomic():
+            free = Case.objects.filter(pk__in=ids, version=version).select_for_update(skip_locked=True, no_key=True)
+            Case.objects.filter(pk__in=free.values("pk")).update(flags_checked_version=version, **fields)

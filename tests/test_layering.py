@@ -1,0 +1,177 @@
+"""Import layering, read from the source with ``ast``: which module may import which.
+
+Views, the API and tasks call services; services call selectors, the policy and the models; the rules are pure.
+Every import counts, those inside functions included: deferring an import hides a dependency from readers and tools
+but does not remove it. Imports under ``if TYPE_CHECKING`` (annotations only) do not count.
+"""
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("cases", "accounts", "demo")
+
+# Existing edges that break a rule below, each with the reason it stays for now. Remove an entry when its edge goes.
+ALLOWED: dict[tuple[str, str], str] = {}
+
+
+@dataclass(frozen=True)
+class Import:
+    source: str  # the importing module
+    target: str  # the imported module (a submodule when ``from package import submodule``)
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "migrations" not in path.parts:
+                found[_module_name(path)] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _import_nodes(node: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    found: list[ast.Import | ast.ImportFrom] = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.Import | ast.ImportFrom):
+            found.append(child)
+        elif not (isinstance(child, ast.If) and _is_type_checking(child)):
+            found.extend(_import_nodes(child))
+    return found
+
+
+def _imports_of(module: str, path: Path) -> list[Import]:
+    is_package = path.name == "__init__.py"
+    found = []
+    for node in _import_nodes(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.extend(Import(module, alias.name) for alias in node.names)
+            continue
+        base = node.module or ""
+        if node.level:
+            anchor = module.split(".")
+            anchor = anchor if is_package else anchor[:-1]
+            anchor = anchor[: len(anchor) - (node.level - 1)]
+            base = ".".join([*anchor, base] if base else anchor)
+        for alias in node.names:
+            submodule = f"{base}.{alias.name}"
+            found.append(Import(module, submodule if submodule in MODULES else base))
+    return found
+
+
+IMPORTS = [imp for module, path in MODULES.items() for imp in _imports_of(module, path)]
+
+
+def _violations(source_prefix: str, forbidden: tuple[str, ...]) -> list[tuple[str, str]]:
+    return sorted(
+        {
+            (imp.source, imp.target)
+            for imp in IMPORTS
+            if _within(imp.source, source_prefix)
+            and any(_within(imp.target, f) for f in forbidden)
+            and (imp.source, imp.target) not in ALLOWED
+        }
+    )
+
+
+def _within(module: str, prefix: str) -> bool:
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected component with more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for target in sorted(edges.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in on_stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(edges):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_import_reader_sees_the_modules_and_their_edges():
+    # Guards the checks below against passing because nothing was read.
+    assert {"cases.flagging.plan", "cases.flagging.scan", "cases.tasks", "accounts.models", "demo.seed"} <= set(MODULES)
+    assert Import("cases.tasks", "cases.flagging") in IMPORTS
+    assert Import("cases.flagging.scan", "cases.outbox") in IMPORTS
+    assert Import("cases.flagging.apply", "cases.flagging.plan") in IMPORTS
+    # Inside a function it counts; under TYPE_CHECKING it does not.
+    assert Import("cases.reports.tasks", "cases.reports.services") in IMPORTS
+    assert Import("cases.rules.presentation", "cases.models") not in IMPORTS
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_no_import_cycles_among_the_modules_of_cases():
+    edges: dict[str, set[str]] = {}
+    for imp in IMPORTS:
+        if _within(imp.source, "cases") and _within(imp.target, "cases") and imp.source != imp.target:
+            edges.setdefault(imp.source, set()).add(imp.target)
+    assert _cycles(edges) == []
+
+
+def test_nothing_below_the_tasks_imports_the_tasks():
+    importers = sorted({imp.source for imp in IMPORTS if imp.target == "cases.tasks"})
+    assert importers == []
+
+
+def test_the_rules_are_pure():
+    forbidden = ("django.db", "cases.models", "cases.services", "cases.selectors")
+    assert _violations("cases.rules", forbidden) == []
+
+
+def test_planning_the_flags_needs_no_database():
+    assert _violations("cases.flagging.plan", ("django.db", "cases.models", "cases.flagging.snapshot")) == []
+
+
+def test_the_domain_does_not_import_the_demo():
+    assert _violations("cases", ("demo",)) == []
+    assert _violations("accounts", ("demo",)) == []
+
+
+def test_services_do_not_import_views_or_the_api():
+    assert _violations("cases.services", ("cases.views", "cases.api")) == []
+
+
+def test_every_allowed_edge_still_exists():
+    # An allowance outliving its edge would quietly permit the next one.
+    assert {(imp.source, imp.target) for imp in IMPORTS} >= set(ALLOWED)
