@@ -289,16 +289,3 @@ def recall_case(
     LookBackReview.objects.create(case=case, campaign_year=year, started_at=t)
     case.closed_at = None
     return _finish(case, "recall", by, t, {"reason": reason, "campaign_year": year}, ["closed_at"])
-
-
-ACTION_SERVICES = {
-    "submit": submit_case,
-    "withdraw": withdraw_case,
-    "reject": reject_case,
-    "refer": refer_case,
-    "acknowledge": acknowledge_referral,
-    "conclude": conclude_case,
-    "reopen": reopen_case,
-    "close": close_case,
-    "recall": recall_case,
-}

@@ -28,6 +28,7 @@ from cases.exceptions import IllegalTransition, StaleVersion
 from cases.models import Case, CaseEvent, LookBackReview, Notification, Referral, SupervisionFinding
 from cases.notifications import deliver_for_event
 from cases.workflow import TRANSITIONS
+from cases.workflow_actions import WORKFLOW_ACTIONS
 from tests.factories import PATH, add_convicted_suspect, case_in, draft, resolve
 
 S = CaseStatus
@@ -83,7 +84,7 @@ def run(world, action: str, case: Case, who: str, **overrides):
     payload = resolve(world, {**PAYLOAD[action], **overrides})
     expected_version = overrides.pop("expected_version", case.version)
     payload.pop("expected_version", None)
-    return services.ACTION_SERVICES[action](
+    return WORKFLOW_ACTIONS[action].service(
         case=case, by=getattr(world, who), expected_version=expected_version, **payload
     )
 
