@@ -203,17 +203,21 @@ class CaseDetailView(CaseScoped):
 class ActionSchema(AutoSchema):
     # The parts of a workflow action's operation that differ by action, read from the view's registry entry.
 
+    @property
+    def workflow_action(self) -> WorkflowAction:
+        return self.view.workflow_action  # type: ignore[attr-defined]
+
     def get_operation_id(self) -> str:
-        return f"cases_actions_{self.view.action_name}"
+        return f"cases_actions_{self.workflow_action.name}"
 
     def get_summary(self) -> str:
-        return str(self.view.workflow_action.transition.label)
+        return str(self.workflow_action.transition.label)
 
-    def get_description(self) -> str:
-        return _("Requires: %(requires)s") % {"requires": self.view.workflow_action.transition.requires}
+    def get_description(self) -> str:  # type: ignore[override]
+        return _("Requires: %(requires)s") % {"requires": self.workflow_action.transition.requires}
 
     def get_request_serializer(self) -> type[s.VersionedSerializer]:
-        return self.view.workflow_action.api_input
+        return self.workflow_action.api_input
 
 
 class CaseActionView(CaseScoped):
