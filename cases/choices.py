@@ -276,6 +276,8 @@ class EventKind(models.TextChoices):
     ASSIGNED = "assigned", _("Assigned")
     OFFICER_ADDED = "officer_added", _("Involved officer added")
     OFFICER_UPDATED = "officer_updated", _("Involved officer updated")
+    # Removals recorded before this kind existed are officer_updated events whose data has "removed".
+    OFFICER_REMOVED = "officer_removed", _("Involved officer removed")
     SUSPECT_ADDED = "suspect_added", _("Suspect added")
     SUSPECT_UPDATED = "suspect_updated", _("Suspect updated")
     DISPOSITION = "disposition", _("Disposition recorded")

@@ -212,19 +212,6 @@ class RecallForm(ReasonForm):
     )
 
 
-ACTION_FORMS: dict[str, type[VersionForm]] = {
-    "submit": SubmitForm,
-    "withdraw": WithdrawForm,
-    "reject": RejectForm,
-    "refer": ReferForm,
-    "acknowledge": AcknowledgeForm,
-    "conclude": ConcludeForm,
-    "reopen": ReopenForm,
-    "close": CloseForm,
-    "recall": RecallForm,
-}
-
-
 # --- Handling (supervisor) --------------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from cases import services
 from cases.choices import CaseStatus, Disposition, IncidentKind, Track
 from cases.models import Case, ExportStatus, ReportExport
 from cases.reports.services import export_file
+from cases.workflow_actions import WORKFLOW_ACTIONS
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -137,7 +138,7 @@ def resolve(world: World, payload: dict[str, Any]) -> dict[str, Any]:
 def case_in(world: World, status: str, **details: Any) -> Case:
     case = draft(world, **details)
     for action, who, payload in PATH[status]:
-        case = services.ACTION_SERVICES[action](
+        case = WORKFLOW_ACTIONS[action].service(
             case=case, by=getattr(world, who), expected_version=case.version, **resolve(world, payload)
         )
     assert case.status == status

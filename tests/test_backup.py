@@ -68,9 +68,7 @@ def test_a_backup_restores_into_a_fresh_database_with_every_row_and_file(world, 
     filed = draft(world)
     first = _attach(world, filed, PDF, "scene.pdf")
     second = _attach(world, filed, pdf_document(pages=2), "statement.pdf")
-    services.ACTION_SERVICES["submit"](
-        case=filed, by=world.officer, expected_version=Case.objects.get(pk=filed.pk).version
-    )
+    services.submit_case(case=filed, by=world.officer, expected_version=Case.objects.get(pk=filed.pk).version)
 
     call_command("backup", str(tmp_path / "backup"), stdout=open(os.devnull, "w"))  # noqa: SIM115
     manifest = read_manifest(tmp_path / "backup")

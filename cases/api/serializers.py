@@ -308,19 +308,6 @@ class RecallActionSerializer(VersionedSerializer):
     campaign_year = serializers.IntegerField(required=False, allow_null=True, min_value=2000, max_value=2100)
 
 
-ACTION_INPUTS: dict[str, type[VersionedSerializer]] = {
-    "submit": SubmitActionSerializer,
-    "withdraw": WithdrawActionSerializer,
-    "reject": RejectActionSerializer,
-    "refer": ReferActionSerializer,
-    "acknowledge": AcknowledgeActionSerializer,
-    "conclude": ConcludeActionSerializer,
-    "reopen": ReopenActionSerializer,
-    "close": CloseActionSerializer,
-    "recall": RecallActionSerializer,
-}
-
-
 class AssignmentSerializer(VersionedSerializer):
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), allow_null=True, help_text=_("A supervisor of the case's unit, or null.")

@@ -39,7 +39,11 @@ urlpatterns = [
     path("cases/", views.CaseListView.as_view(), name="cases"),
     path("cases/<int:pk>/", views.CaseDetailView.as_view(), name="case"),
     *[
-        path(f"cases/<int:case_pk>/actions/{action}/", views.ACTION_VIEWS[action].as_view(), name=f"case-{action}")
+        path(
+            f"cases/<int:case_pk>/actions/{action}/",
+            views.CaseActionView.as_view(action_name=action),
+            name=f"case-{action}",
+        )
         for action in ACTIONS
     ],
     path("cases/<int:case_pk>/assignment/", views.AssignView.as_view(), name="case-assignment"),

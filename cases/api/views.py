@@ -15,6 +15,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
@@ -56,7 +57,7 @@ from cases.reports import scope as report_scope
 from cases.reports.yearly import case_summary
 from cases.services.audit import log_access, log_denied
 from cases.services.inbox import mark_notifications_read
-from cases.workflow import ACTIONS, TRANSITIONS
+from cases.workflow_actions import WORKFLOW_ACTIONS, WorkflowAction
 
 # Token first: an unauthenticated request then gets 401 with ``WWW-Authenticate: Token`` (session-only clients
 # are browsers, which never see it). Session requests keep DRF's CSRF enforcement.
@@ -197,44 +198,54 @@ class CaseDetailView(CaseScoped):
         return case_response(self, case)
 
 
+class ActionSchema(AutoSchema):
+    # The parts of a workflow action's operation that differ by action, read from the view's registry entry.
+
+    @property
+    def workflow_action(self) -> WorkflowAction:
+        return self.view.workflow_action  # type: ignore[attr-defined]
+
+    def get_operation_id(self) -> str:
+        return f"cases_actions_{self.workflow_action.name}"
+
+    def get_summary(self) -> str:
+        return str(self.workflow_action.transition.label)
+
+    def get_description(self) -> str:  # type: ignore[override]
+        return _("Requires: %(requires)s") % {"requires": self.workflow_action.transition.requires}
+
+    def get_request_serializer(self) -> type[s.VersionedSerializer]:
+        return self.workflow_action.api_input
+
+
 class CaseActionView(CaseScoped):
-    # One workflow action; concrete classes per action are built below from the transition table.
+    # One workflow action, named by the URL conf: ``CaseActionView.as_view(action_name="refer")``. What it parses
+    # and which service it calls come from the action's entry in cases/workflow_actions.py.
 
     action_name = ""
+    schema = ActionSchema()
 
-    @idempotent
-    def post(self, request: Request, case_pk: int) -> Response:
-        # As in the browser: a forbidden action is refused before its input is looked at, so a 403 never depends
-        # on what was sent. The service checks again under its lock.
-        if not policy.can_perform(request.actor, self.case, self.action_name):
-            raise PermissionDenied(
-                _("You are not allowed to %(action)s this case.") % {"action": TRANSITIONS[self.action_name].label}
-            )
-        payload = validated(s.ACTION_INPUTS[self.action_name], request)
-        version = expected_version(request, payload.pop("version", None))
-        service = services.ACTION_SERVICES[self.action_name]
-        case = service(case=self.case, by=request.user, expected_version=version, **payload)
-        return case_response(self, case)
-
-
-def _action_view(action: str) -> type[CaseActionView]:
-    transition = TRANSITIONS[action]
+    @property
+    def workflow_action(self) -> WorkflowAction:
+        return WORKFLOW_ACTIONS[self.action_name]
 
     @extend_schema(
-        operation_id=f"cases_actions_{action}",
-        summary=transition.label,
-        description=gettext_lazy("Requires: %(requires)s") % {"requires": transition.requires},
-        request=s.ACTION_INPUTS[action],
         responses=responses({200: s.CaseDetailSerializer}, 400, 401, 403, 404, 409, 412, 422),
         parameters=[IF_MATCH, IDEMPOTENCY_KEY, ETAG],
     )
-    def post(self: CaseActionView, request: Request, case_pk: int) -> Response:
-        return CaseActionView.post(self, request, case_pk)
-
-    return type(f"{action.title()}ActionView", (CaseActionView,), {"action_name": action, "post": post})
-
-
-ACTION_VIEWS: dict[str, type[CaseActionView]] = {action: _action_view(action) for action in ACTIONS}
+    @idempotent
+    def post(self, request: Request, case_pk: int) -> Response:
+        action = self.workflow_action
+        # As in the browser: a forbidden action is refused before its input is looked at, so a 403 never depends
+        # on what was sent. The service checks again under its lock.
+        if not policy.can_perform(request.actor, self.case, action.name):
+            raise PermissionDenied(
+                _("You are not allowed to %(action)s this case.") % {"action": action.transition.label}
+            )
+        payload = validated(action.api_input, request)
+        version = expected_version(request, payload.pop("version", None))
+        case = action.service(case=self.case, by=request.user, expected_version=version, **payload)
+        return case_response(self, case)
 
 
 class CaseCommandView(CaseScoped):

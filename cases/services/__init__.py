@@ -1,7 +1,6 @@
 """All writes to cases. Views, the API, the admin and tasks call these and nothing else."""
 
 from cases.services.actions import (
-    ACTION_SERVICES,
     acknowledge_referral,
     close_case,
     conclude_case,
@@ -38,7 +37,6 @@ from cases.services.intake import (
 )
 
 __all__ = [
-    "ACTION_SERVICES",
     "acknowledge_flag",
     "acknowledge_referral",
     "add_evidence",

@@ -24,60 +24,51 @@ from cases.choices import (
 )
 from cases.exceptions import IllegalTransition
 from cases.models import Case, LookBackReview, Referral, SupervisionFinding, Suspect
-from cases.services.common import (
-    check_version,
-    lock_case,
-    now,
-    record_event,
-    require,
-    save_case,
-    start_stage,
-)
+from cases.services.common import CaseChange, change_case, start_stage
 from cases.sla import stage_deadline
 from cases.workflow import TRANSITIONS, is_legal
 
 SUBMIT_REQUIRED = ("occurred_at", "location", "summary")
 
 
-def _begin(case: Case, by: User, action: str, expected_version: int | None) -> tuple[Case, datetime]:
-    case = lock_case(case)
-    require(
-        policy.can_perform(actor_for(by), case, action),
-        _("You are not allowed to take the action “%(action)s” on this case.") % {"action": TRANSITIONS[action].label},
+def _begin(case: Case, by: User, action: str, expected_version: int | None) -> CaseChange:
+    label = TRANSITIONS[action].label
+    change = change_case(
+        case,
+        by=by,
+        allowed=lambda actor, locked: policy.can_perform(actor, locked, action),
+        refusal=_("You are not allowed to take the action “%(action)s” on this case.") % {"action": label},
+        expected_version=expected_version,
     )
-    check_version(case, expected_version)
-    if not is_legal(action, case.status):
+    if not is_legal(action, change.case.status):
         raise IllegalTransition(
             _("The action “%(action)s” is not possible while the case is at the stage “%(status)s”.")
-            % {"status": case.get_status_display(), "action": TRANSITIONS[action].label},
+            % {"status": change.case.get_status_display(), "action": label},
             code="illegal_transition",
         )
-    return case, now()
+    return change
 
 
 def _finish(
-    case: Case,
+    change: CaseChange,
     action: str,
-    by: User,
-    t: datetime,
     data: dict[str, Any],
     fields: list[str] | None = None,
     due_at: datetime | None = None,
 ) -> Case:
+    case = change.case
     from_status = case.status
-    changed = start_stage(case, TRANSITIONS[action].target, t)
+    changed = start_stage(case, TRANSITIONS[action].target, change.at)
     if due_at is not None:
         case.stage_due_at = due_at
-    save_case(case, t, changed + (fields or []))
-    record_event(
-        case=case,
-        kind=EventKind.TRANSITION,
-        by=by,
-        now=t,
+    change.save(
+        EventKind.TRANSITION,
+        data=data,
+        fields=changed + (fields or []),
+        check_flags=False,
         action=action,
         from_status=from_status,
         to_status=case.status,
-        data=data,
     )
     return case
 
@@ -99,7 +90,8 @@ def _conclusion_gaps(case: Case) -> list[str]:
 
 @transaction.atomic
 def submit_case(*, case: Case, by: User, expected_version: int | None) -> Case:
-    case, t = _begin(case, by, "submit", expected_version)
+    change = _begin(case, by, "submit", expected_version)
+    case, t = change.case, change.at
     errors: dict[str, str] = {
         f: _("This field is required to submit.") for f in SUBMIT_REQUIRED if not getattr(case, f)
     }
@@ -110,23 +102,24 @@ def submit_case(*, case: Case, by: User, expected_version: int | None) -> Case:
     if errors:
         raise ValidationError(errors)
     case.submitted_at = t
-    return _finish(case, "submit", by, t, {}, ["submitted_at"])
+    return _finish(change, "submit", {}, ["submitted_at"])
 
 
 @transaction.atomic
 def withdraw_case(*, case: Case, by: User, expected_version: int | None, reason: str) -> Case:
-    case, t = _begin(case, by, "withdraw", expected_version)
+    change = _begin(case, by, "withdraw", expected_version)
     reason = _required_text(reason, "reason", _("Say why the application is withdrawn."))
-    return _finish(case, "withdraw", by, t, {"reason": reason})
+    return _finish(change, "withdraw", {"reason": reason})
 
 
 @transaction.atomic
 def reject_case(*, case: Case, by: User, expected_version: int | None, reason: str, duplicate_of: str = "") -> Case:
-    case, t = _begin(case, by, "reject", expected_version)
+    change = _begin(case, by, "reject", expected_version)
+    case = change.case
     reason = _required_text(reason, "reason", _("Say why the application is rejected."))
     if duplicate_of and not Case.objects.filter(reference=duplicate_of).exclude(pk=case.pk).exists():
         raise ValidationError({"duplicate_of": _("No case has the reference %(ref)s.") % {"ref": duplicate_of}})
-    return _finish(case, "reject", by, t, {"reason": reason, "duplicate_of": duplicate_of})
+    return _finish(change, "reject", {"reason": reason, "duplicate_of": duplicate_of})
 
 
 @transaction.atomic
@@ -142,7 +135,8 @@ def refer_case(
     due_at: datetime | None = None,
 ) -> Case:
     """Refer to a handling unit (inside the supervisor's subtree) or an outside body, on a track."""
-    case, t = _begin(case, by, "refer", expected_version)
+    change = _begin(case, by, "refer", expected_version)
+    case, t = change.case, change.at
     errors: dict[str, str] = {}
     if track not in Track.values:
         errors["track"] = _("Choose the administrative or the criminal track.")
@@ -175,13 +169,14 @@ def refer_case(
     )
     # The referral's own due date is the stage deadline, so the queue and the overdue scan agree.
     data = {"referral": referral.pk, "track": track, "due_at": due_at.isoformat()}
-    return _finish(case, "refer", by, t, data, ["track"], due_at=due_at)
+    return _finish(change, "refer", data, ["track"], due_at=due_at)
 
 
 @transaction.atomic
 def acknowledge_referral(*, case: Case, by: User, expected_version: int | None, external_reference: str) -> Case:
     """The handling unit has taken the case on; supervision of its handling starts."""
-    case, t = _begin(case, by, "acknowledge", expected_version)
+    change = _begin(case, by, "acknowledge", expected_version)
+    case, t = change.case, change.at
     external_reference = _required_text(
         external_reference, "external_reference", _("Enter the handling unit's case number.")
     )
@@ -196,13 +191,14 @@ def acknowledge_referral(*, case: Case, by: User, expected_version: int | None, 
     referral.acknowledged_at = t
     referral.external_reference = external_reference
     referral.save(update_fields=["acknowledged_at", "external_reference"])
-    return _finish(case, "acknowledge", by, t, {"referral": referral.pk, "external_reference": external_reference})
+    return _finish(change, "acknowledge", {"referral": referral.pk, "external_reference": external_reference})
 
 
 @transaction.atomic
 def conclude_case(*, case: Case, by: User, expected_version: int | None, reason: str = "") -> Case:
     """Handling is finished: every identified suspect has a final disposition, or a reason says why not."""
-    case, t = _begin(case, by, "conclude", expected_version)
+    change = _begin(case, by, "conclude", expected_version)
+    case, t = change.case, change.at
     reason = (reason or "").strip()
     gaps = _conclusion_gaps(case)
     if gaps and not reason:
@@ -216,7 +212,7 @@ def conclude_case(*, case: Case, by: User, expected_version: int | None, reason:
         )
     case.conclusion_reason = reason
     LookBackReview.objects.create(case=case, campaign_year=timezone.localtime(t).year, started_at=t)
-    return _finish(case, "conclude", by, t, {"reason": reason, "missing": gaps}, ["conclusion_reason"])
+    return _finish(change, "conclude", {"reason": reason, "missing": gaps}, ["conclusion_reason"])
 
 
 @transaction.atomic
@@ -224,7 +220,8 @@ def reopen_case(
     *, case: Case, by: User, expected_version: int | None, problem: str, detail: str, rectify_by: date | None = None
 ) -> Case:
     """The look-back found a deficiency: record it as a finding and send the case back to supervision."""
-    case, t = _begin(case, by, "reopen", expected_version)
+    change = _begin(case, by, "reopen", expected_version)
+    case, t = change.case, change.at
     if problem not in FindingProblem.values:
         raise ValidationError({"problem": _("Choose the problem found.")})
     detail = _required_text(detail, "detail", _("Describe the deficiency."))
@@ -234,7 +231,7 @@ def reopen_case(
     LookBackReview.objects.filter(case=case, finished_at__isnull=True).update(
         finished_at=t, verdict=ReviewVerdict.DEFICIENT, reviewer=by, disposition_consistent=False
     )
-    return _finish(case, "reopen", by, t, {"finding": finding.pk, "problem": problem})
+    return _finish(change, "reopen", {"finding": finding.pk, "problem": problem})
 
 
 @transaction.atomic
@@ -250,7 +247,8 @@ def close_case(
     notes: str = "",
 ) -> Case:
     """Record an upheld look-back verdict and close. A deficient review is a reopen, not a close."""
-    case, t = _begin(case, by, "close", expected_version)
+    change = _begin(case, by, "close", expected_version)
+    case, t = change.case, change.at
     errors: dict[str, str] = {}
     if not officer_informed:
         errors["officer_informed"] = _("The officer must be informed of the outcome before the case closes.")
@@ -275,7 +273,7 @@ def close_case(
     review.notes = notes
     review.save()
     case.closed_at = t
-    return _finish(case, "close", by, t, {"review": review.pk}, ["closed_at"])
+    return _finish(change, "close", {"review": review.pk}, ["closed_at"])
 
 
 @transaction.atomic
@@ -283,22 +281,10 @@ def recall_case(
     *, case: Case, by: User, expected_version: int | None, reason: str, campaign_year: int | None = None
 ) -> Case:
     """Bring a closed case back for a look-back review (annual campaign or new facts)."""
-    case, t = _begin(case, by, "recall", expected_version)
+    change = _begin(case, by, "recall", expected_version)
+    case, t = change.case, change.at
     reason = _required_text(reason, "reason", _("Say why the case is recalled."))
     year = campaign_year or timezone.localtime(t).year
     LookBackReview.objects.create(case=case, campaign_year=year, started_at=t)
     case.closed_at = None
-    return _finish(case, "recall", by, t, {"reason": reason, "campaign_year": year}, ["closed_at"])
-
-
-ACTION_SERVICES = {
-    "submit": submit_case,
-    "withdraw": withdraw_case,
-    "reject": reject_case,
-    "refer": refer_case,
-    "acknowledge": acknowledge_referral,
-    "conclude": conclude_case,
-    "reopen": reopen_case,
-    "close": close_case,
-    "recall": recall_case,
-}
+    return _finish(change, "recall", {"reason": reason, "campaign_year": year}, ["closed_at"])

@@ -1,14 +1,21 @@
-"""Building blocks shared by the case services: locking, version checks, events, the stage clock, the read model."""
+"""Building blocks shared by the case services: locking, version checks, events, the stage clock, the read model,
+and the steps every change to a case takes, in order (``change_case`` then ``CaseChange.save``): lock, permission,
+version, [the service's own change and checks], save with a new version, read model, event, flag check."""
 
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.authority import Actor
 from accounts.models import User
+from accounts.selectors import actor_for
 from cases import outbox
 from cases.choices import DISPOSITION_RANK, INJURY_RANK, OPEN_STATUSES
 from cases.exceptions import StaleVersion
@@ -103,6 +110,82 @@ def refresh_read_model(case: Case) -> list[str]:
 
 def now() -> datetime:
     return timezone.now()
+
+
+@dataclass
+class CaseChange:
+    """A change to one case under way: the case re-read under its row lock, who changes it and when."""
+
+    case: Case
+    by: User
+    at: datetime
+
+    def save(
+        self,
+        kind: str,
+        *,
+        data: dict[str, Any],
+        fields: list[str] | None = None,
+        read_model: bool = False,
+        notify: bool = True,
+        check_flags: bool = True,
+        action: str = "",
+        from_status: str = "",
+        to_status: str = "",
+    ) -> CaseEvent:
+        """Save the case's changed ``fields`` (and the read model, when officers or suspects changed) with a new
+        version, append the event to the timeline and, once the transaction commits, check the case's flags."""
+        changed = list(fields or [])
+        if read_model:
+            changed += refresh_read_model(self.case)
+        save_case(self.case, self.at, changed)
+        event = record_event(
+            case=self.case,
+            kind=kind,
+            by=self.by,
+            now=self.at,
+            data=data,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            notify=notify,
+        )
+        if check_flags:
+            outbox.check_flags_on_commit(self.case)
+        return event
+
+
+def change_case(
+    case: Case | int,
+    *,
+    by: User,
+    allowed: Callable[[Actor, Case], bool],
+    refusal: str,
+    expected_version: int | None = None,
+) -> CaseChange:
+    """Start a change to a case: lock it, refuse (403) a user ``allowed`` says no to, then a stale version (412).
+
+    The permission is checked on the locked row, so it holds for what is written. The service then makes and checks
+    its own change (a refusal raised there rolls its transaction back) and ends with ``CaseChange.save``.
+    """
+    locked = lock_case(case)
+    require(allowed(actor_for(by), locked), refusal)
+    check_version(locked, expected_version)
+    return CaseChange(case=locked, by=by, at=now())
+
+
+class Unset(enum.Enum):
+    """A keyword a caller did not give: the field keeps its value (on a new record, the model's default)."""
+
+    UNSET = "unset"
+
+
+UNSET: Final = Unset.UNSET
+
+
+def given(**values: Any) -> dict[str, Any]:
+    """The keyword arguments that were given, i.e. not left ``UNSET``."""
+    return {field: value for field, value in values.items() if value is not UNSET}
 
 
 # Not copied into the timeline: medical details and ID numbers are shown only to roles that need them.

@@ -2,7 +2,6 @@
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,47 +9,41 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import actor_for
-from cases import outbox, policy
+from cases import policy
 from cases.choices import EventKind, FindingProblem, PauseReason, SupportKind, SupportStatus
 from cases.models import Case, InvolvedOfficer, SupervisionFinding, SupportMeasure
-from cases.services.common import (
-    apply_changes,
-    check_version,
-    lock_case,
-    now,
-    record_event,
-    require,
-    save_case,
-)
+from cases.services.common import UNSET, CaseChange, Unset, apply_changes, change_case, given
 from cases.sla import extendable, extension_for
 
 SUPPORT_FIELDS = ("officer", "kind", "status", "amount", "started_on", "delivered_on", "notes")
 
 
-def _require_handler(case: Case, by: User) -> None:
-    require(policy.can_handle(actor_for(by), case), _("Only a supervisor of this unit can do this on an open case."))
+def _handling(case: Case | int, by: User, expected_version: int | None = None) -> CaseChange:
+    return change_case(
+        case,
+        by=by,
+        allowed=policy.can_handle,
+        refusal=_("Only a supervisor of this unit can do this on an open case."),
+        expected_version=expected_version,
+    )
 
 
 @transaction.atomic
 def assign_case(*, case: Case, by: User, expected_version: int | None, assignee: User | None) -> Case:
     """Make a supervisor of the case's unit (or nobody) responsible for it."""
-    case = lock_case(case)
-    _require_handler(case, by)
-    check_version(case, expected_version)
+    change = _handling(case, by, expected_version)
+    case = change.case
     if assignee is not None and not policy.can_be_assigned(actor_for(assignee), case):
         raise ValidationError({"assignee": _("The assignee must be a supervisor of the case's unit.")})
     if case.assigned_to_id == (assignee.pk if assignee else None):
         return case
     previous = case.assigned_to_id
     case.assigned_to = assignee
-    t = now()
-    save_case(case, t, ["assigned_to"])
-    record_event(
-        case=case,
-        kind=EventKind.ASSIGNED,
-        by=by,
-        now=t,
+    change.save(
+        EventKind.ASSIGNED,
+        fields=["assigned_to"],
         data={"from": previous, "to": assignee.pk if assignee else None},
+        check_flags=False,
     )
     return case
 
@@ -58,21 +51,20 @@ def assign_case(*, case: Case, by: User, expected_version: int | None, assignee:
 @transaction.atomic
 def pause_clock(*, case: Case, by: User, expected_version: int | None, reason: str, note: str = "") -> Case:
     """Stop the stage clock (appraisal pending, suspect at large); paused time does not count."""
-    case = lock_case(case)
-    _require_handler(case, by)
-    check_version(case, expected_version)
+    change = _handling(case, by, expected_version)
+    case = change.case
     if reason not in PauseReason.values:
         raise ValidationError({"reason": _("Choose why the clock is paused.")})
     if case.paused_at is not None:
         raise ValidationError(_("The clock is already paused."))
-    t = now()
-    case.paused_at = t
+    case.paused_at = change.at
     case.pause_reason = reason
-    save_case(case, t, ["paused_at", "pause_reason"])
-    record_event(
-        case=case, kind=EventKind.CLOCK_PAUSED, by=by, now=t, data={"reason": reason, "note": note}, notify=False
+    change.save(
+        EventKind.CLOCK_PAUSED,
+        fields=["paused_at", "pause_reason"],
+        data={"reason": reason, "note": note},
+        notify=False,
     )
-    outbox.check_flags_on_commit(case)
     return case
 
 
@@ -82,9 +74,8 @@ def extend_deadline(
 ) -> Case:
     """Extend the current stage's time limit once, where the law allows it (administrative cases: +30 days with
     the approval of the organ above), recording who approved it."""
-    case = lock_case(case)
-    _require_handler(case, by)
-    check_version(case, expected_version)
+    change = _handling(case, by, expected_version)
+    case = change.case
     if case.stage_extended_at is not None:
         raise ValidationError(_("The time limit of this stage has already been extended."))
     if not extendable(case):
@@ -97,15 +88,11 @@ def extend_deadline(
         errors["reason"] = _("Say why more time is needed.")
     if errors:
         raise ValidationError(errors)
-    t = now()
     case.stage_due_at = case.stage_due_at + timedelta(days=extension.days)
-    case.stage_extended_at = t
-    save_case(case, t, ["stage_due_at", "stage_extended_at"])
-    record_event(
-        case=case,
-        kind=EventKind.DEADLINE_EXTENDED,
-        by=by,
-        now=t,
+    case.stage_extended_at = change.at
+    change.save(
+        EventKind.DEADLINE_EXTENDED,
+        fields=["stage_due_at", "stage_extended_at"],
         data={
             "days": extension.days,
             "due_at": case.stage_due_at.isoformat(),
@@ -115,33 +102,26 @@ def extend_deadline(
         },
         notify=False,
     )
-    outbox.check_flags_on_commit(case)
     return case
 
 
 @transaction.atomic
 def resume_clock(*, case: Case, by: User, expected_version: int | None) -> Case:
     """Restart the stage clock; the deadline moves by the time spent paused."""
-    case = lock_case(case)
-    _require_handler(case, by)
-    check_version(case, expected_version)
+    change = _handling(case, by, expected_version)
+    case = change.case
     if case.paused_at is None:
         raise ValidationError(_("The clock is not paused."))
-    t = now()
-    paused_for = t - case.paused_at
+    paused_for = change.at - case.paused_at
     case.stage_due_at = case.stage_due_at + paused_for
     case.paused_at = None
     case.pause_reason = ""
-    save_case(case, t, ["paused_at", "pause_reason", "stage_due_at"])
-    record_event(
-        case=case,
-        kind=EventKind.CLOCK_RESUMED,
-        by=by,
-        now=t,
+    change.save(
+        EventKind.CLOCK_RESUMED,
+        fields=["paused_at", "pause_reason", "stage_due_at"],
         data={"paused_seconds": int(paused_for.total_seconds()), "due_at": case.stage_due_at.isoformat()},
         notify=False,
     )
-    outbox.check_flags_on_commit(case)
     return case
 
 
@@ -168,10 +148,9 @@ def record_support_measure(
     delivered_on: date | None = None,
     notes: str = "",
 ) -> SupportMeasure:
-    case = lock_case(case)
-    _require_handler(case, by)
+    change = _handling(case, by)
     measure = SupportMeasure(
-        case=case,
+        case=change.case,
         officer=officer,
         kind=kind,
         status=status,
@@ -181,35 +160,43 @@ def record_support_measure(
         notes=notes,
         recorded_by=by,
     )
-    _clean_support(case, measure)
+    _clean_support(change.case, measure)
     measure.save()
-    t = now()
-    save_case(case, t, [])
-    record_event(
-        case=case,
-        kind=EventKind.SUPPORT,
-        by=by,
-        now=t,
-        data={"measure": measure.pk, "kind": kind, "status": status},
-    )
-    outbox.check_flags_on_commit(case)
+    change.save(EventKind.SUPPORT, data={"measure": measure.pk, "kind": kind, "status": status})
     return measure
 
 
 @transaction.atomic
-def update_support_measure(*, measure: SupportMeasure, by: User, **changes: Any) -> SupportMeasure:
-    case = lock_case(measure.case_id)
-    _require_handler(case, by)
+def update_support_measure(
+    *,
+    measure: SupportMeasure,
+    by: User,
+    officer: InvolvedOfficer | Unset | None = UNSET,
+    kind: str | Unset = UNSET,
+    status: str | Unset = UNSET,
+    amount: Decimal | Unset | None = UNSET,
+    started_on: date | Unset | None = UNSET,
+    delivered_on: date | Unset | None = UNSET,
+    notes: str | Unset = UNSET,
+) -> SupportMeasure:
+    """Change what is given; a field left out keeps its value."""
+    change = _handling(measure.case_id, by)
     measure = SupportMeasure.objects.select_for_update().get(pk=measure.pk)
+    changes = given(
+        officer=officer,
+        kind=kind,
+        status=status,
+        amount=amount,
+        started_on=started_on,
+        delivered_on=delivered_on,
+        notes=notes,
+    )
     diff = apply_changes(measure, SUPPORT_FIELDS, changes)
     if not diff:
         return measure
-    _clean_support(case, measure)
+    _clean_support(change.case, measure)
     measure.save()
-    t = now()
-    save_case(case, t, [])
-    record_event(case=case, kind=EventKind.SUPPORT, by=by, now=t, data={"measure": measure.pk, "changes": diff})
-    outbox.check_flags_on_commit(case)
+    change.save(EventKind.SUPPORT, data={"measure": measure.pk, "changes": diff})
     return measure
 
 
@@ -217,18 +204,20 @@ def update_support_measure(*, measure: SupportMeasure, by: User, **changes: Any)
 def raise_finding(
     *, case: Case, by: User, problem: str, detail: str, rectify_by: date | None = None
 ) -> SupervisionFinding:
-    case = lock_case(case)
-    _require_handler(case, by)
+    change = _handling(case, by)
     if problem not in FindingProblem.values:
         raise ValidationError({"problem": _("Choose the problem found.")})
     if not detail.strip():
         raise ValidationError({"detail": _("Describe the problem.")})
-    t = now()
     finding = SupervisionFinding.objects.create(
-        case=case, problem=problem, detail=detail.strip(), raised_by=by, raised_at=t, rectify_by=rectify_by
+        case=change.case,
+        problem=problem,
+        detail=detail.strip(),
+        raised_by=by,
+        raised_at=change.at,
+        rectify_by=rectify_by,
     )
-    save_case(case, t, [])
-    record_event(case=case, kind=EventKind.FINDING, by=by, now=t, data={"finding": finding.pk, "problem": problem})
+    change.save(EventKind.FINDING, data={"finding": finding.pk, "problem": problem}, check_flags=False)
     return finding
 
 
@@ -236,25 +225,20 @@ def raise_finding(
 def rectify_finding(
     *, finding: SupervisionFinding, by: User, officers_held_accountable: int = 0, accountability_note: str = ""
 ) -> SupervisionFinding:
-    case = lock_case(finding.case_id)
-    _require_handler(case, by)
+    change = _handling(finding.case_id, by)
     finding = SupervisionFinding.objects.select_for_update().get(pk=finding.pk)
     if finding.rectified_at is not None:
         raise ValidationError(_("This finding is already rectified."))
     if officers_held_accountable < 0:
         raise ValidationError({"officers_held_accountable": _("Cannot be negative.")})
-    t = now()
-    finding.rectified_at = t
+    finding.rectified_at = change.at
     finding.officers_held_accountable = officers_held_accountable
     finding.accountability_note = accountability_note
     finding.save(update_fields=["rectified_at", "officers_held_accountable", "accountability_note"])
-    save_case(case, t, [])
-    record_event(
-        case=case,
-        kind=EventKind.FINDING,
-        by=by,
-        now=t,
+    change.save(
+        EventKind.FINDING,
         data={"finding": finding.pk, "rectified": True, "accountable": officers_held_accountable},
         notify=False,
+        check_flags=False,
     )
     return finding

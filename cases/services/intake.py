@@ -1,5 +1,6 @@
 """Filing an application: drafts, details, involved officers, suspects and notes (evidence: services/evidence.py)."""
 
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
-from cases import outbox, policy
+from cases import policy
 from cases.choices import (
     DISPOSITION_RANK,
     CaseStatus,
@@ -20,14 +21,16 @@ from cases.choices import (
 from cases.models import Case, InvolvedOfficer, ReferenceCounter, Suspect
 from cases.rules.facts import FACT_NAMES
 from cases.services.common import (
+    UNSET,
+    CaseChange,
+    Unset,
     apply_changes,
-    check_version,
-    lock_case,
+    change_case,
+    given,
     now,
     record_event,
     refresh_read_model,
     require,
-    save_case,
 )
 
 # Details the filer may set on a draft; a supervisor may correct all but the unit while the case is open.
@@ -85,171 +88,216 @@ def create_draft_case(
     return case
 
 
+def _editing_parties(case: Case | int, by: User, refusal: str, expected_version: int | None = None) -> CaseChange:
+    return change_case(case, by=by, allowed=policy.can_edit_parties, refusal=refusal, expected_version=expected_version)
+
+
 @transaction.atomic
 def update_case_details(*, case: Case, by: User, expected_version: int | None, changes: dict[str, Any]) -> Case:
     """Change the application's details: the filer while it is a draft, a supervisor while it is open."""
-    case = lock_case(case)
-    actor = actor_for(by)
-    require(policy.can_edit_parties(actor, case), _("You cannot change this case's details now."))
-    check_version(case, expected_version)
+    change = _editing_parties(case, by, _("You cannot change this case's details now."), expected_version)
+    case = change.case
     diff = apply_changes(case, DETAIL_FIELDS, changes)
     if not diff:
         return case
     case.full_clean(exclude=["reference", "unit_path", "last_activity_at", "created_at", "updated_at"])
-    t = now()
-    save_case(case, t, list(diff))
-    record_event(case=case, kind=EventKind.UPDATED, by=by, now=t, data={"changes": diff}, notify=False)
-    outbox.check_flags_on_commit(case)
+    change.save(EventKind.UPDATED, fields=list(diff), data={"changes": diff}, notify=False)
     return case
 
 
 @transaction.atomic
-def add_involved_officer(*, case: Case, by: User, **fields: Any) -> InvolvedOfficer:
-    case = lock_case(case)
-    require(policy.can_edit_parties(actor_for(by), case), _("You cannot add officers to this case now."))
-    officer = InvolvedOfficer(case=case)
+def add_involved_officer(
+    *,
+    case: Case,
+    by: User,
+    user: User | Unset | None = UNSET,
+    name: str | Unset = UNSET,
+    badge_number: str | Unset = UNSET,
+    officer_type: str | Unset = UNSET,
+    duty_status: str | Unset = UNSET,
+    injury: str | Unset = UNSET,
+    medical_notes: str | Unset = UNSET,
+) -> InvolvedOfficer:
+    """List an involved officer; what is left out takes the model's default (an account's officer is named after
+    it)."""
+    change = _editing_parties(case, by, _("You cannot add officers to this case now."))
+    officer = InvolvedOfficer(case=change.case)
+    fields = given(
+        user=user,
+        name=name,
+        badge_number=badge_number,
+        officer_type=officer_type,
+        duty_status=duty_status,
+        injury=injury,
+        medical_notes=medical_notes,
+    )
     apply_changes(officer, OFFICER_FIELDS, fields)
     if officer.user is not None and not officer.name:
         officer.name = officer.user.full_name or officer.user.username
     officer.full_clean()
     officer.save()
-    t = now()
-    changed = refresh_read_model(case)
-    save_case(case, t, changed)
-    record_event(
-        case=case,
-        kind=EventKind.OFFICER_ADDED,
-        by=by,
-        now=t,
+    change.save(
+        EventKind.OFFICER_ADDED,
         data={"officer": officer.pk, "name": officer.name},
+        read_model=True,
         notify=False,
     )
-    outbox.check_flags_on_commit(case)
     return officer
 
 
 @transaction.atomic
-def update_involved_officer(*, officer: InvolvedOfficer, by: User, **fields: Any) -> InvolvedOfficer:
-    case = lock_case(officer.case_id)
-    require(policy.can_edit_parties(actor_for(by), case), _("You cannot change this case's officers now."))
+def update_involved_officer(
+    *,
+    officer: InvolvedOfficer,
+    by: User,
+    user: User | Unset | None = UNSET,
+    name: str | Unset = UNSET,
+    badge_number: str | Unset = UNSET,
+    officer_type: str | Unset = UNSET,
+    duty_status: str | Unset = UNSET,
+    injury: str | Unset = UNSET,
+    medical_notes: str | Unset = UNSET,
+) -> InvolvedOfficer:
+    """Change what is given; a field left out keeps its value."""
+    change = _editing_parties(officer.case_id, by, _("You cannot change this case's officers now."))
     officer = InvolvedOfficer.objects.select_for_update().get(pk=officer.pk)
+    fields = given(
+        user=user,
+        name=name,
+        badge_number=badge_number,
+        officer_type=officer_type,
+        duty_status=duty_status,
+        injury=injury,
+        medical_notes=medical_notes,
+    )
     diff = apply_changes(officer, OFFICER_FIELDS, fields)
     if not diff:
         return officer
     officer.full_clean()
     officer.save()
-    t = now()
-    save_case(case, t, refresh_read_model(case))
-    record_event(
-        case=case,
-        kind=EventKind.OFFICER_UPDATED,
-        by=by,
-        now=t,
+    change.save(
+        EventKind.OFFICER_UPDATED,
         data={"officer": officer.pk, "changes": diff},
+        read_model=True,
         notify=False,
     )
-    outbox.check_flags_on_commit(case)
     return officer
 
 
 @transaction.atomic
 def remove_involved_officer(*, officer: InvolvedOfficer, by: User) -> None:
     """Only from a draft: once submitted, the list of victims is part of the record."""
-    case = lock_case(officer.case_id)
-    require(policy.can_edit_draft(actor_for(by), case), _("Officers can only be removed from a draft."))
+    change = change_case(
+        officer.case_id,
+        by=by,
+        allowed=policy.can_edit_draft,
+        refusal=_("Officers can only be removed from a draft."),
+    )
     name = officer.name
     officer.delete()
-    t = now()
-    save_case(case, t, refresh_read_model(case))
-    record_event(case=case, kind=EventKind.OFFICER_UPDATED, by=by, now=t, data={"removed": name}, notify=False)
-    outbox.check_flags_on_commit(case)
+    change.save(EventKind.OFFICER_REMOVED, data={"removed": name}, read_model=True, notify=False)
 
 
 @transaction.atomic
-def add_suspect(*, case: Case, by: User, **fields: Any) -> Suspect:
-    case = lock_case(case)
-    require(policy.can_edit_parties(actor_for(by), case), _("You cannot add suspects to this case now."))
-    suspect = Suspect(case=case)
-    apply_changes(suspect, SUSPECT_FIELDS, fields)
+def add_suspect(
+    *,
+    case: Case,
+    by: User,
+    name: str | Unset = UNSET,
+    id_number: str | Unset = UNSET,
+    status: str | Unset = UNSET,
+) -> Suspect:
+    """List a suspect; one with a name or an ID number counts as identified."""
+    change = _editing_parties(case, by, _("You cannot add suspects to this case now."))
+    suspect = Suspect(case=change.case)
+    apply_changes(suspect, SUSPECT_FIELDS, given(name=name, id_number=id_number, status=status))
     if suspect.status == SuspectStatus.UNIDENTIFIED and (suspect.name or suspect.id_number):
         suspect.status = SuspectStatus.IDENTIFIED
     suspect.full_clean()
     suspect.save()
-    t = now()
-    save_case(case, t, refresh_read_model(case))
-    record_event(case=case, kind=EventKind.SUSPECT_ADDED, by=by, now=t, data={"suspect": suspect.pk}, notify=False)
-    outbox.check_flags_on_commit(case)
+    change.save(EventKind.SUSPECT_ADDED, data={"suspect": suspect.pk}, read_model=True, notify=False)
     return suspect
 
 
 @transaction.atomic
-def update_suspect(*, suspect: Suspect, by: User, **fields: Any) -> Suspect:
-    case = lock_case(suspect.case_id)
-    require(policy.can_edit_parties(actor_for(by), case), _("You cannot change this case's suspects now."))
+def update_suspect(
+    *,
+    suspect: Suspect,
+    by: User,
+    name: str | Unset = UNSET,
+    id_number: str | Unset = UNSET,
+    status: str | Unset = UNSET,
+) -> Suspect:
+    """Change what is given; a field left out keeps its value."""
+    change = _editing_parties(suspect.case_id, by, _("You cannot change this case's suspects now."))
     suspect = Suspect.objects.select_for_update().get(pk=suspect.pk)
-    diff = apply_changes(suspect, SUSPECT_FIELDS, fields)
+    diff = apply_changes(suspect, SUSPECT_FIELDS, given(name=name, id_number=id_number, status=status))
     if not diff:
         return suspect
     suspect.full_clean()
     suspect.save()
-    t = now()
-    save_case(case, t, [])
-    record_event(
-        case=case,
-        kind=EventKind.SUSPECT_UPDATED,
-        by=by,
-        now=t,
-        data={"suspect": suspect.pk, "changes": diff},
-        notify=False,
-    )
-    outbox.check_flags_on_commit(case)
+    change.save(EventKind.SUSPECT_UPDATED, data={"suspect": suspect.pk, "changes": diff}, notify=False)
     return suspect
 
 
 @transaction.atomic
-def record_disposition(*, suspect: Suspect, by: User, disposition: str, **details: Any) -> Suspect:
+def record_disposition(
+    *,
+    suspect: Suspect,
+    by: User,
+    disposition: str,
+    disposition_article: str | Unset = UNSET,
+    sentence_months: int | Unset | None = UNSET,
+    probation: bool | Unset | None = UNSET,
+    decided_at: date | Unset | None = UNSET,
+    lowered_reason: str | Unset = UNSET,
+) -> Suspect:
     """Record where a suspect's handling stands on the disposition ladder (any open stage, supervisors only).
 
     A disposition lower than the one recorded before needs ``lowered_reason``: an unexplained lowered
-    charge is exactly what supervision looks for.
+    charge is exactly what supervision looks for. Other details left out keep their value.
     """
-    case = lock_case(suspect.case_id)
-    require(policy.can_handle(actor_for(by), case), _("Only a supervisor can record dispositions on an open case."))
+    change = change_case(
+        suspect.case_id,
+        by=by,
+        allowed=policy.can_handle,
+        refusal=_("Only a supervisor can record dispositions on an open case."),
+    )
     suspect = Suspect.objects.select_for_update().get(pk=suspect.pk)
     if disposition not in Disposition.values:
         raise ValidationError({"disposition": _("Unknown disposition.")})
     before = DISPOSITION_RANK.get(suspect.disposition)
     after = DISPOSITION_RANK.get(disposition)
     lowered = before is not None and after is not None and after < before
-    if lowered and not str(details.get("lowered_reason", "")).strip():
+    if lowered and (lowered_reason is UNSET or not lowered_reason.strip()):
         raise ValidationError(
             {"lowered_reason": _("This disposition is lower than the one recorded before; record the reason.")}
         )
-    diff = apply_changes(suspect, DISPOSITION_FIELDS, {"disposition": disposition, **details})
+    details = given(
+        disposition=disposition,
+        disposition_article=disposition_article,
+        sentence_months=sentence_months,
+        probation=probation,
+        decided_at=decided_at,
+        lowered_reason=lowered_reason,
+    )
+    diff = apply_changes(suspect, DISPOSITION_FIELDS, details)
     if not diff:
         return suspect
     suspect.full_clean()
     suspect.save()
-    t = now()
-    save_case(case, t, refresh_read_model(case))
-    record_event(
-        case=case,
-        kind=EventKind.DISPOSITION,
-        by=by,
-        now=t,
+    change.save(
+        EventKind.DISPOSITION,
         data={"suspect": suspect.pk, "changes": diff, "lowered": lowered},
+        read_model=True,
     )
-    outbox.check_flags_on_commit(case)
     return suspect
 
 
 @transaction.atomic
 def add_note(*, case: Case, by: User, text: str) -> Case:
-    case = lock_case(case)
-    require(policy.can_add_material(actor_for(by), case), _("You cannot add notes to this case."))
+    change = change_case(case, by=by, allowed=policy.can_add_material, refusal=_("You cannot add notes to this case."))
     if not text.strip():
         raise ValidationError({"text": _("A note cannot be empty.")})
-    t = now()
-    save_case(case, t, [])
-    record_event(case=case, kind=EventKind.NOTE, by=by, now=t, data={"text": text.strip()}, notify=False)
-    return case
+    change.save(EventKind.NOTE, data={"text": text.strip()}, notify=False, check_flags=False)
+    return change.case

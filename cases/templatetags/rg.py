@@ -64,6 +64,9 @@ def event_text(event: CaseEvent) -> str:
         text = str(TRANSITIONS[event.action].label)
         reason = data.get("reason")
         return f"{text}: {reason}" if reason else text
+    if event.kind == EventKind.OFFICER_REMOVED or (event.kind == EventKind.OFFICER_UPDATED and "removed" in data):
+        # Removals recorded before they had their own kind are officer updates with "removed" in their data.
+        return f"{_label(EventKind, EventKind.OFFICER_REMOVED)}: {data.get('removed', '')}"
     if event.kind == EventKind.UPDATED:
         return _("Changed: %(fields)s") % {"fields": ", ".join(sorted(data.get("changes", {})))}
     if event.kind == EventKind.NOTE:

@@ -18,7 +18,6 @@ from accounts.reauth import reauth_redirect
 from cases import policy, sensitive, services
 from cases.choices import AccessAction
 from cases.forms import (
-    ACTION_FORMS,
     AssignForm,
     DispositionForm,
     EvidenceForm,
@@ -36,7 +35,7 @@ from cases.models import Case, Suspect
 from cases.services.audit import log_access
 from cases.sla import extendable
 from cases.views.common import run_service, visible_case
-from cases.workflow import TRANSITIONS
+from cases.workflow_actions import WORKFLOW_ACTIONS
 from cases.workspace import workspace_for
 
 
@@ -48,7 +47,7 @@ def _action_form(request: HttpRequest, case: Case, action: str, data: Any = None
     kwargs: dict[str, Any] = {"prefix": action}
     if action == "refer":
         kwargs["units"] = _referral_units(request)
-    return ACTION_FORMS[action](data, initial={"version": case.version}, **kwargs)
+    return WORKFLOW_ACTIONS[action].form(data, initial={"version": case.version}, **kwargs)
 
 
 def render_workspace(
@@ -144,13 +143,14 @@ def reveal(request: HttpRequest, pk: int, party: str, item_id: int) -> HttpRespo
 @require_POST
 def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     case = visible_case(request, pk)
-    if action not in TRANSITIONS:
+    workflow_action = WORKFLOW_ACTIONS.get(action)
+    if workflow_action is None:
         raise Http404
+    label = workflow_action.transition.label
     # Refuse a forbidden action before looking at its input: a 403 must not depend on what was typed.
     if not policy.can_perform(request.actor, case, action):
         raise PermissionDenied(
-            _("You are not allowed to take the action “%(action)s” on this case.")
-            % {"action": TRANSITIONS[action].label}
+            _("You are not allowed to take the action “%(action)s” on this case.") % {"action": label}
         )
     form = _action_form(request, case, action, request.POST)
     status = 400
@@ -159,14 +159,14 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         version = data.pop("version")
         ok, status = run_service(
             form,
-            lambda: services.ACTION_SERVICES[action](case=case, by=request.user, expected_version=version, **data),
+            lambda: workflow_action.service(case=case, by=request.user, expected_version=version, **data),
         )
         if ok:
             case.refresh_from_db()
             messages.success(
                 request,
                 _("%(action)s: done. %(ref)s is now %(status)s.")
-                % {"action": TRANSITIONS[action].label, "ref": case.reference, "status": case.get_status_display()},
+                % {"action": label, "ref": case.reference, "status": case.get_status_display()},
             )
             return redirect("cases:detail", pk=case.pk)
     if status == 409:

@@ -19,10 +19,10 @@ APPROVAL = {"approval_reference": "杭公复〔2026〕12号", "reason": "伤情�
 
 def administrative_supervision(world) -> Case:
     case = case_in(world, CaseStatus.INTAKE)
-    case = services.ACTION_SERVICES["refer"](
+    case = services.refer_case(
         case=case, by=world.supervisor, expected_version=case.version, track=Track.ADMINISTRATIVE, to_unit=world.county
     )
-    return services.ACTION_SERVICES["acknowledge"](
+    return services.acknowledge_referral(
         case=case, by=world.supervisor, expected_version=case.version, external_reference="XH-2026-7"
     )
 
@@ -61,9 +61,7 @@ def test_an_administrative_case_gets_thirty_more_days_once(world):
 def test_a_new_stage_starts_without_an_extension(world):
     case = administrative_supervision(world)
     case = services.extend_deadline(case=case, by=world.supervisor, expected_version=case.version, **APPROVAL)
-    case = services.ACTION_SERVICES["conclude"](
-        case=case, by=world.supervisor, expected_version=case.version, reason="未查获"
-    )
+    case = services.conclude_case(case=case, by=world.supervisor, expected_version=case.version, reason="未查获")
     case = Case.objects.get(pk=case.pk)
     assert (case.status, case.stage_extended_at) == (CaseStatus.LOOK_BACK, None)
 

@@ -21,6 +21,7 @@ from cases.exceptions import IllegalTransition, StaleVersion
 from cases.ledger import reconcile
 from cases.models import Case, CaseEvent, Suspect
 from cases.workflow import TRANSITIONS, actions_from, reachable_statuses
+from cases.workflow_actions import WORKFLOW_ACTIONS
 from demo.seed import seed
 from tests.factories import World, draft
 
@@ -62,7 +63,7 @@ def workflow_paths(most_per_action: int = 2) -> list[list[str]]:
 def act(world: World, case: Case, action: str, who: str | None = None) -> Case:
     """Take an action as a user would: the notification jobs run once its transaction commits."""
     with TestCase.captureOnCommitCallbacks(execute=True):
-        return services.ACTION_SERVICES[action](
+        return WORKFLOW_ACTIONS[action].service(
             case=case,
             by=getattr(world, who or PERFORMER[action]),
             expected_version=case.version,
@@ -202,7 +203,7 @@ class LedgerMachine(RuleBasedStateMachine):
         action = data.draw(st.sampled_from(sorted(t.action for t in actions_from(case.status))))
         with TestCase.captureOnCommitCallbacks(execute=True):
             try:
-                services.ACTION_SERVICES[action](
+                WORKFLOW_ACTIONS[action].service(
                     case=case,
                     by=getattr(self.world, PERFORMER[action]),
                     expected_version=case.version,
@@ -223,7 +224,7 @@ class LedgerMachine(RuleBasedStateMachine):
         case = self.fresh()
         with TestCase.captureOnCommitCallbacks(execute=True):
             try:
-                services.ACTION_SERVICES[action](
+                WORKFLOW_ACTIONS[action].service(
                     case=case,
                     by=getattr(self.world, who),
                     expected_version=case.version - 1 if stale else case.version,

@@ -20,7 +20,7 @@ def test_a_submission_records_its_notification_job_and_publishes_it_on_commit(
 ):
     case = draft(world)
     with django_capture_on_commit_callbacks(execute=True):
-        case = services.ACTION_SERVICES["submit"](case=case, by=world.officer, expected_version=case.version)
+        case = services.submit_case(case=case, by=world.officer, expected_version=case.version)
     event = CaseEvent.objects.get(case=case, action="submit")
     message = OutboxMessage.objects.get(key=f"notify:{event.pk}")
     assert (message.task, message.args, message.attempts, message.last_error) == (
@@ -50,7 +50,7 @@ def test_a_rolled_back_change_leaves_no_job(world, django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         try:
             with transaction.atomic():
-                services.ACTION_SERVICES["submit"](case=case, by=world.officer, expected_version=case.version)
+                services.submit_case(case=case, by=world.officer, expected_version=case.version)
                 raise RuntimeError("the request failed after the change")
         except RuntimeError:
             pass

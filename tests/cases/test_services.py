@@ -28,6 +28,7 @@ from cases.exceptions import IllegalTransition, StaleVersion
 from cases.models import Case, CaseEvent, LookBackReview, Notification, Referral, SupervisionFinding
 from cases.notifications import deliver_for_event
 from cases.workflow import TRANSITIONS
+from cases.workflow_actions import WORKFLOW_ACTIONS
 from tests.factories import PATH, add_convicted_suspect, case_in, draft, resolve
 
 S = CaseStatus
@@ -83,7 +84,7 @@ def run(world, action: str, case: Case, who: str, **overrides):
     payload = resolve(world, {**PAYLOAD[action], **overrides})
     expected_version = overrides.pop("expected_version", case.version)
     payload.pop("expected_version", None)
-    return services.ACTION_SERVICES[action](
+    return WORKFLOW_ACTIONS[action].service(
         case=case, by=getattr(world, who), expected_version=expected_version, **payload
     )
 
@@ -200,6 +201,28 @@ def test_submit_refuses_a_future_incident(world):
 def test_filer_is_listed_as_an_involved_officer(world):
     case = draft(world)
     assert list(case.officers.values_list("user", "name")) == [(world.officer.pk, world.officer.full_name)]
+
+
+def test_removing_an_officer_from_a_draft_records_a_removal(world):
+    case = draft(world)
+    colleague = services.add_involved_officer(case=case, by=world.officer, name="王警官", badge_number="012345")
+    version = Case.objects.get(pk=case.pk).version
+    services.remove_involved_officer(officer=colleague, by=world.officer)
+    assert list(case.officers.values_list("name", flat=True)) == [world.officer.full_name]
+    assert Case.objects.get(pk=case.pk).version == version + 1
+    event = CaseEvent.objects.filter(case=case).order_by("at", "id").last()
+    assert (event.kind, event.data, event.actor) == (EventKind.OFFICER_REMOVED, {"removed": "王警官"}, world.officer)
+    assert CaseEvent.objects.filter(case=case, kind=EventKind.OFFICER_UPDATED).count() == 0
+
+
+def test_an_officer_cannot_be_removed_once_the_case_is_submitted(world):
+    case = case_in(world, S.INTAKE)
+    officer = case.officers.get()
+    before = snapshot(case)
+    with pytest.raises(PermissionDenied):
+        services.remove_involved_officer(officer=officer, by=world.officer)
+    assert snapshot(case) == before
+    assert list(case.officers.values_list("pk", flat=True)) == [officer.pk]
 
 
 def test_officer_cannot_file_for_another_province(world):

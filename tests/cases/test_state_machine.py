@@ -18,6 +18,7 @@ from cases.choices import FINAL_DISPOSITIONS, OPEN_STATUSES, CaseStatus, Disposi
 from cases.exceptions import IllegalTransition, StaleVersion
 from cases.models import Case, CaseEvent, LookBackReview, Suspect
 from cases.workflow import FILER, TRANSITIONS
+from cases.workflow_actions import WORKFLOW_ACTIONS
 from tests.factories import World, draft
 
 PEOPLE = {
@@ -85,7 +86,7 @@ class CaseMachine(RuleBasedStateMachine):
         kwargs = payload(self.world, action, reason)
         expected_version = case.version - 1 if stale else case.version
         try:
-            result = services.ACTION_SERVICES[action](
+            result = WORKFLOW_ACTIONS[action].service(
                 case=case, by=getattr(self.world, who), expected_version=expected_version, **kwargs
             )
         except PermissionDenied:

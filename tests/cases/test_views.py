@@ -14,10 +14,11 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.selectors import actor_for
 from cases import services
-from cases.choices import CaseStatus, SupportKind, SupportStatus, Track
+from cases.choices import CaseStatus, EventKind, SupportKind, SupportStatus, Track
 from cases.models import Attachment, Case, CaseEvent, Flag, Notification, SupportMeasure
 from cases.queue import QueueFilters, queue_page
 from cases.rules.presentation import describe_flag
+from cases.templatetags.rg import event_text
 from tests.cases.test_services import snapshot
 from tests.evidence_files import pdf_document
 from tests.factories import case_in, draft
@@ -386,3 +387,18 @@ def test_case_page_shows_a_flag_with_its_rule_and_basis(client, world):
     view = describe_flag(Flag.objects.get(case=case))
     assert view.title in body
     assert "A flag is a prompt for review, not a legal verdict." in body
+
+
+def test_the_timeline_names_the_officer_removed_also_for_removals_recorded_as_updates(client, world):
+    case = draft(world)
+    colleague = services.add_involved_officer(case=case, by=world.officer, name="王警官")
+    client.force_login(world.officer)
+    response = client.post(reverse("cases:remove-officer", args=[case.pk, colleague.pk]))
+    assert response.status_code == 302
+    removal = CaseEvent.objects.filter(case=case).order_by("at", "id").last()
+    assert (removal.kind, event_text(removal)) == (EventKind.OFFICER_REMOVED, "Involved officer removed: 王警官")
+    # Before removals had their own kind they were stored as officer updates; the timeline still says what they were.
+    recorded_before = CaseEvent(case=case, kind=EventKind.OFFICER_UPDATED, data={"removed": "李警官"})
+    assert event_text(recorded_before) == "Involved officer removed: 李警官"
+    update = CaseEvent(case=case, kind=EventKind.OFFICER_UPDATED, data={"officer": colleague.pk, "changes": {}})
+    assert event_text(update) == "Involved officer updated"

@@ -45,6 +45,7 @@ from cases.choices import (
     Track,
 )
 from cases.models import Case, Flag, InvolvedOfficer, Referral, SupervisionFinding
+from cases.workflow_actions import WORKFLOW_ACTIONS
 from tests.factories import World
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -75,7 +76,7 @@ class Story:
     def _act(self, action: str, when: datetime, **payload: Any) -> "Story":
         who = self.filer if action in ("submit", "withdraw") else self.handler
         with clock(when):
-            self.case = services.ACTION_SERVICES[action](
+            self.case = WORKFLOW_ACTIONS[action].service(
                 case=self.case, by=who, expected_version=self.case.version, **payload
             )
         return self

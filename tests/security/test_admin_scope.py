@@ -75,7 +75,7 @@ def hubei_case(world: World):
     draft = case_services.create_draft_case(
         by=world.sibling_officer, unit=world.sibling_station, details=complete_details()
     )
-    case = case_services.ACTION_SERVICES["submit"](case=draft, by=world.sibling_officer, expected_version=draft.version)
+    case = case_services.submit_case(case=draft, by=world.sibling_officer, expected_version=draft.version)
     assert case.status == CaseStatus.INTAKE
     return case
 

@@ -122,7 +122,7 @@ def test_hostile_text_in_every_editable_string_reaches_the_pdf_as_text_and_fetch
     other_case = services.create_draft_case(
         by=world.other_officer, unit=other, details=complete_details(summary=hostile(listener, "other")["img"])
     )
-    services.ACTION_SERVICES["submit"](case=other_case, by=world.other_officer, expected_version=other_case.version)
+    services.submit_case(case=other_case, by=world.other_officer, expected_version=other_case.version)
     year = timezone.localtime(case.submitted_at, report_timezone()).year
 
     texts = {}
