@@ -309,7 +309,7 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
     from accounts.models import OrgUnit
     from accounts.selectors import actor_for
     from cases.models import Case, CaseEvent
-    from cases.queue import QueueFilters, queue_page
+    from cases.queue_filters import QueueFilters, queue_page
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from accounts.models import OrgUnit
 from cases.choices import INJURY_RANK, CaseStatus, FlagKind, IncidentKind, InjuryGrade
 from cases.models import Case, Flag, Notification
-from cases.queue import ASSIGNED_TO_ME, UNASSIGNED, QueueFilters, filter_cases
+from cases.queue_filters import ASSIGNED_TO_ME, UNASSIGNED, QueueFilters, filter_cases
 
 # Datetimes outside this range are refused: they are never real incident times, and converting them between
 # time zones can overflow.
@@ -108,7 +108,7 @@ RANKED_INJURIES = [(grade, label) for grade, label in InjuryGrade.choices if gra
 
 class CaseFilter(django_filters.FilterSet):
     """The case list's parameters, parsed into the queue's filters: the page and the API filter by one rule
-    (cases/queue.py)."""
+    (cases/queue_filters.py)."""
 
     status = django_filters.MultipleChoiceFilter(
         choices=CaseStatus.choices, help_text=gettext_lazy("Any of these statuses (repeat the parameter).")

@@ -12,7 +12,7 @@ the case table while the indexes are built. SQLite has no trigram indexes: there
 
 from django.db import migrations, models
 
-# index name -> indexed expression. The one text search of the queue and the API (cases/queue.py ``text_q``) reads
+# index name -> indexed expression. The one text search of the queue and the API (cases/queue_filters.py ``text_q``) reads
 # summary, narrative, location and the 110 incident number here, and a reference's beginning from its b-tree.
 TEXT_INDEXES = {
     "case_text_reference": "UPPER(reference::text)",

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import OrgUnit
 from cases import policy, services
+from cases.case_page import workspace_for
 from cases.choices import SupportStatus
 from cases.forms import (
     EvidenceForm,
@@ -29,7 +30,6 @@ from cases.forms import (
 from cases.models import InvolvedOfficer, SupportMeasure
 from cases.services.support_requests import set_requested_support
 from cases.views.common import run_service, visible_case
-from cases.workspace import workspace_for
 
 STEPS: list[tuple[str, Any]] = [
     ("incident", gettext_lazy("Incident")),

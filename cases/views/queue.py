@@ -16,7 +16,7 @@ from accounts.models import SavedQueueFilter
 from cases import policy
 from cases.forms import QueueFilterForm, SaveFilterForm
 from cases.keyset import InvalidCursor
-from cases.queue import ASSIGNED_TO_ME, DEFAULT_ORDER, SORTS, UNASSIGNED, QueueFilters, queue_page
+from cases.queue_filters import ASSIGNED_TO_ME, DEFAULT_ORDER, SORTS, UNASSIGNED, QueueFilters, queue_page
 from cases.views.workspace import require_supervisor
 
 VIEWS = {"mine": ASSIGNED_TO_ME, "unassigned": UNASSIGNED}

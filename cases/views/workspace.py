@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import OrgUnit
 from accounts.reauth import reauth_redirect
 from cases import policy, sensitive, services
+from cases.case_page import workspace_for
 from cases.choices import AccessAction
 from cases.forms import (
     AssignForm,
@@ -36,7 +37,6 @@ from cases.services.audit import log_access
 from cases.sla import extendable
 from cases.views.common import run_service, visible_case
 from cases.workflow_actions import WORKFLOW_ACTIONS
-from cases.workspace import workspace_for
 
 
 def _referral_units(request: HttpRequest) -> QuerySet[OrgUnit]:

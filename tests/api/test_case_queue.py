@@ -1,4 +1,4 @@
-"""The queue page and the API's case list filter by one rule (cases/queue.py): the same question asked in each
+"""The queue page and the API's case list filter by one rule (cases/queue_filters.py): the same question asked in each
 interface's words finds the same cases; and the API's pages walk both ways through the one keyset paginator."""
 
 from datetime import datetime, time, timedelta

@@ -1,4 +1,4 @@
-"""The supervisor's queue (cases/queue.py): its scope, the one flag map, and a page link it did not make."""
+"""The supervisor's queue (cases/queue_filters.py): its scope, the one flag map, and a page link it did not make."""
 
 from django.urls import reverse
 
@@ -6,7 +6,7 @@ from accounts.selectors import actor_for
 from cases.choices import FLAG_FIELDS, CaseStatus, FlagKind
 from cases.flagging.plan import READ_MODEL_FIELDS
 from cases.models import Case
-from cases.queue import QueueFilters, queue_page
+from cases.queue_filters import QueueFilters, queue_page
 from tests.factories import case_in, draft
 
 S = CaseStatus

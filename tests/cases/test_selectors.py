@@ -7,7 +7,7 @@ from accounts.models import Membership, Role
 from accounts.selectors import actor_for
 from cases import selectors, services
 from cases.choices import CaseStatus
-from cases.queue import QueueFilters, queue_page
+from cases.queue_filters import QueueFilters, queue_page
 from tests.factories import UserFactory, case_in, draft, member
 
 S = CaseStatus

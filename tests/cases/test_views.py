@@ -16,7 +16,7 @@ from accounts.selectors import actor_for
 from cases import services
 from cases.choices import CaseStatus, EventKind, SupportKind, SupportStatus, Track
 from cases.models import Attachment, Case, CaseEvent, Flag, Notification, SupportMeasure
-from cases.queue import QueueFilters, queue_page
+from cases.queue_filters import QueueFilters, queue_page
 from cases.rules.presentation import describe_flag
 from cases.templatetags.rg import event_text
 from tests.cases.test_services import snapshot

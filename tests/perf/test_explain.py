@@ -30,7 +30,7 @@ from accounts.models import OrgUnit, Role, User
 from accounts.selectors import actor_for
 from cases.choices import CaseStatus
 from cases.models import Case
-from cases.queue import QueueFilters, queue_page
+from cases.queue_filters import QueueFilters, queue_page
 from demo.seed import seed
 
 GENERATED = 2000
