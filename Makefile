@@ -42,8 +42,9 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	DJANGO_DEBUG=1 $(PY) manage.py check
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	DJANGO_DEBUG=1 $(VENV)/bin/mypy
 	$(VENV)/bin/bandit -q -r accounts cases demo rightsguard -x '*/migrations/*' --severity-level high
 	$(VENV)/bin/semgrep scan --config .semgrep/rules.yml --metrics=off --error --quiet --disable-version-check accounts cases demo rightsguard
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache .hypothesis

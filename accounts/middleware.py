@@ -31,7 +31,7 @@ class RequestActor(LazyObject):
         self.__dict__["_request"] = request
         super().__init__()
 
-    @property  # type: ignore[override]
+    @property
     def _wrapped(self) -> Actor | object:
         # What every proxied access reads first: ``empty`` makes LazyObject call _setup() for the current user.
         kept = self.__dict__
@@ -49,7 +49,7 @@ class ActorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.actor = RequestActor(request)
+        request.actor = RequestActor(request)  # type: ignore[attr-defined]
         return self.get_response(request)
 
 

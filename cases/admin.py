@@ -1,5 +1,7 @@
 """Read-only admin views of the case records: every change goes through the services and their timeline."""
 
+from typing import Any, cast
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -7,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.requests import AuthenticatedRequest, user_of
 from accounts.scope import may_change_shared_settings
 from cases import policy, services
 from cases.models import (
@@ -46,9 +49,11 @@ class ReadOnlyAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = super().get_queryset(request)
-        if self.case_field is None or policy.sees_every_case(request.user):
+        if self.case_field is None or policy.sees_every_case(user_of(request)):
             return qs
-        return qs.filter(**{f"{self.case_field}__in": policy.visible_cases(request.actor).values("pk")})
+        return qs.filter(
+            **{f"{self.case_field}__in": policy.visible_cases(cast("AuthenticatedRequest", request).actor).values("pk")}
+        )
 
 
 class OfficerInline(admin.TabularInline):
@@ -65,13 +70,13 @@ class OfficerInline(admin.TabularInline):
 
 
 class SuspectInline(OfficerInline):
-    model = Suspect
+    model = Suspect  # type: ignore[assignment]
     exclude = ("id_number",)
 
 
 class EventInline(OfficerInline):
-    model = CaseEvent
-    exclude = ()
+    model = CaseEvent  # type: ignore[assignment]
+    exclude = ()  # type: ignore[assignment]
     fields = ("at", "kind", "action", "from_status", "to_status", "actor", "data")
 
 
@@ -96,9 +101,9 @@ class CaseAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
-        if policy.sees_every_case(request.user):
+        if policy.sees_every_case(user_of(request)):
             return super().get_queryset(request)
-        return policy.visible_cases(request.actor).select_related("unit", "assigned_to")
+        return policy.visible_cases(cast("AuthenticatedRequest", request).actor).select_related("unit", "assigned_to")
 
 
 @admin.register(InvolvedOfficer)
@@ -175,7 +180,7 @@ class FlagAdmin(ReadOnlyAdmin):
         done = 0
         for flag in queryset:
             try:
-                services.acknowledge_flag(flag=flag, by=request.user)
+                services.acknowledge_flag(flag=flag, by=user_of(request))
             except PermissionDenied:
                 continue
             done += 1
@@ -211,7 +216,7 @@ class EmailDeliveryFilter(admin.SimpleListFilter):
     title = _("e-mail")
     parameter_name = "email"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
         return [
             ("sent", _("Sent")),
             ("waiting", _("Not sent yet")),
@@ -227,7 +232,8 @@ class EmailDeliveryFilter(admin.SimpleListFilter):
             "retrying": unsent & Q(email_attempts__gt=0),
             "failed": Q(email_failed_at__isnull=False),
         }
-        return queryset.filter(filters[self.value()]) if self.value() in filters else queryset
+        chosen = filters.get(self.value() or "")
+        return queryset if chosen is None else queryset.filter(chosen)
 
 
 @admin.register(Notification)
@@ -250,7 +256,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Retry the failed e-mails of the selected notifications"))
     def retry_email(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         try:
-            count = services.retry_failed_emails(notifications=queryset, by=request.user)
+            count = services.retry_failed_emails(notifications=queryset, by=user_of(request))
         except PermissionDenied as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
@@ -272,13 +278,13 @@ class StageLimitAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     list_editable = ("days", "halved_in_major_period")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and may_change_shared_settings(request.user)
+        return super().has_add_permission(request) and may_change_shared_settings(user_of(request))
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return super().has_change_permission(request, obj) and may_change_shared_settings(request.user)
+        return super().has_change_permission(request, obj) and may_change_shared_settings(user_of(request))
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return super().has_delete_permission(request, obj) and may_change_shared_settings(request.user)
+        return super().has_delete_permission(request, obj) and may_change_shared_settings(user_of(request))
 
 
 @admin.register(ReportExport)
@@ -290,4 +296,4 @@ class ReportExportAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = super().get_queryset(request)
-        return qs if request.user.is_superuser else qs.filter(requested_by=request.user)
+        return qs if user_of(request).is_superuser else qs.filter(requested_by=user_of(request))

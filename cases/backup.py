@@ -30,11 +30,12 @@ from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, connections
+from django.db.models import Field, Model
 from django.utils import timezone
 
 from cases.evidence import path_of
@@ -133,11 +134,15 @@ class _MediaFile:
     required: bool
 
 
+def _column(model: type[Model], name: str) -> str:
+    return cast(Field, model._meta.get_field(name)).column
+
+
 def _referenced_files(cursor: Any) -> list[_MediaFile]:
     """The files under MEDIA_ROOT that the rows seen through ``cursor`` refer to."""
     media_root = Path(settings.MEDIA_ROOT)
     stored, sha256, size, attachment_id = (
-        _quoted(Attachment._meta.get_field(name).column) for name in ("stored_name", "sha256", "size", "id")
+        _quoted(_column(Attachment, name)) for name in ("stored_name", "sha256", "size", "id")
     )
     cursor.execute(
         f"SELECT {stored}, {sha256}, {size} FROM {_quoted(Attachment._meta.db_table)} "  # noqa: S608
@@ -148,9 +153,7 @@ def _referenced_files(cursor: Any) -> list[_MediaFile]:
         for name, checksum, length in cursor.fetchall()
     ]
     # A finished export's file can be produced again, so one that has gone is left out rather than failing.
-    export_id, export_format, status = (
-        _quoted(ReportExport._meta.get_field(name).column) for name in ("id", "format", "status")
-    )
+    export_id, export_format, status = (_quoted(_column(ReportExport, name)) for name in ("id", "format", "status"))
     cursor.execute(
         f"SELECT {export_id}, {export_format}, {status} FROM {_quoted(ReportExport._meta.db_table)} "  # noqa: S608
         f"ORDER BY {export_id}"
@@ -196,7 +199,7 @@ def _archive(files: list[_MediaFile], tar_path: Path) -> dict[str, str]:
                     problems.append(f"{file.name}: {info.size} bytes, its row records {file.size}")
                     continue
                 reader = _Digesting(handle)
-                tar.addfile(info, reader)  # type: ignore[arg-type]  # addfile only calls read()
+                tar.addfile(info, reader)  # addfile only calls read()
             archived[file.name] = reader.digest.hexdigest()
             if file.sha256 is not None and archived[file.name] != file.sha256:
                 problems.append(f"{file.name}: SHA-256 {archived[file.name]}, its row records {file.sha256}")
@@ -330,8 +333,11 @@ def restore(source: Path, *, using: str = "default") -> RestoreResult:
         )
     else:
         target.close()
-        with sqlite3.connect(source / SQLITE_FILE) as backup_db, sqlite3.connect(target.settings_dict["NAME"]) as db:
-            backup_db.backup(db)
+        with (
+            sqlite3.connect(source / SQLITE_FILE) as backup_db,
+            sqlite3.connect(target.settings_dict["NAME"]) as restored_db,
+        ):
+            backup_db.backup(restored_db)
     media_root.mkdir(parents=True, exist_ok=True)
     with tarfile.open(source / MEDIA_TAR) as tar:
         # The "data" filter refuses absolute paths, "..", links out of the tree and device files.

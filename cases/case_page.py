@@ -52,7 +52,8 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
     total = events.count()
     officers = list(InvolvedOfficer.objects.filter(case=case).select_related("user"))
     suspects = list(Suspect.objects.filter(case=case))
-    for item in (*officers, *suspects):
+    parties: list[InvolvedOfficer | Suspect] = [*officers, *suspects]
+    for item in parties:
         # Whether the page offers to reveal the item's masked value: the rule the reveal itself applies.
         item.may_reveal = policy.can_see_in_full(actor, case, item)  # type: ignore[union-attr]
     return Workspace(

@@ -13,7 +13,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"mfa_required": settings.RIGHTSGUARD_MFA_REQUIRED}
-    actor = request.actor
+    actor = request.actor  # type: ignore[attr-defined]  # set by ActorMiddleware for every request
     return {
         "nav_is_supervisor": policy.has_queue(actor),
         "nav_can_report": policy.can_report(actor),

@@ -282,13 +282,13 @@ def sanitised_image(path: Path, content_type: str) -> bytes:
                     _("Animated PNG images are not accepted; upload a recording as an MP4 video."), "image_animated"
                 )
             image.load()
-            picture = ImageOps.exif_transpose(image)
+            picture = ImageOps.exif_transpose(image) or image
             icc_profile = picture.info.get("icc_profile")
             transparency = picture.info.get("transparency")
         if icc_profile and picture.mode in ("RGB", "RGBA", "CMYK"):
             # An unusable profile is dropped and the pixels are kept as they are.
             with contextlib.suppress(ImageCms.PyCMSError, OSError, ValueError):
-                picture = ImageCms.profileToProfile(
+                picture = ImageCms.profileToProfile(  # type: ignore[assignment]
                     picture,
                     ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)),
                     _SRGB,

@@ -38,7 +38,7 @@ class BootstrapMixin:
     """Bootstrap classes on every widget, and aria-invalid on fields with errors once the form is validated."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         for field in self.fields.values():  # type: ignore[attr-defined]
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):
@@ -177,7 +177,7 @@ class ReferForm(VersionForm):
     def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if units is not None:
-            self.fields["to_unit"].queryset = units
+            self.fields["to_unit"].queryset = units  # type: ignore[attr-defined]
 
 
 class AcknowledgeForm(VersionForm):
@@ -230,10 +230,10 @@ class SupportMeasureForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, case: Case | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["officer"].queryset = (
+        self.fields["officer"].queryset = (  # type: ignore[attr-defined]
             InvolvedOfficer.objects.filter(case=case) if case else InvolvedOfficer.objects.none()
         )
-        self.fields["status"].choices = [c for c in SupportStatus.choices if c[0] != SupportStatus.REQUESTED]
+        self.fields["status"].choices = [c for c in SupportStatus.choices if c[0] != SupportStatus.REQUESTED]  # type: ignore[attr-defined]
 
 
 class FindingForm(BootstrapMixin, forms.Form):
@@ -255,11 +255,11 @@ class ExtendDeadlineForm(VersionForm):
 
 
 class AssignForm(VersionForm):
-    assignee = forms.ModelChoiceField(label=_("Supervisor in charge"), queryset=None, required=False)
+    assignee = forms.ModelChoiceField(label=_("Supervisor in charge"), queryset=None, required=False)  # type: ignore[var-annotated]
 
     def __init__(self, *args: Any, supervisors: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = supervisors
+        self.fields["assignee"].queryset = supervisors  # type: ignore[attr-defined]
 
 
 # --- Queue ------------------------------------------------------------------------------------------------------
@@ -317,10 +317,11 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
     def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if units is not None:
-            self.fields["unit"].queryset = units
+            self.fields["unit"].queryset = units  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("occurred_from"), data.get("occurred_to")
         if start and end and start > end:
             self.add_error("occurred_to", _("The end date is before the start date."))

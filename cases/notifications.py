@@ -58,7 +58,8 @@ def recipients_for(event: CaseEvent) -> set[int]:
         ids = _office_of(case)
     else:
         ids = set()
-    ids.discard(event.actor_id)
+    if event.actor_id is not None:
+        ids.discard(event.actor_id)
     return {i for i in ids if i is not None}
 
 
@@ -169,7 +170,7 @@ def _email_one(pk: int, now: datetime) -> Outcome:
             note.save(update_fields=["emailed_at"])
             return "nowhere"
         with translation.override(settings.LANGUAGE_CODE):
-            body = _notification_body(user, note.event)
+            body = _notification_body(user, note.event)  # type: ignore[arg-type]  # e-mailed notes have events
         try:
             send_mail(note.verb, body, None, [user.email])
         except Exception as exc:  # the mail server's refusal or silence: an attempt to retry, not a crashed job
@@ -205,7 +206,7 @@ def _record_failure(notes: list[Notification], exc: Exception, now: datetime) ->
 def _tell_administrators(notes: list[Notification], now: datetime) -> None:
     cases = {c.pk: c for c in Case.objects.filter(pk__in={n.case_id for n in notes}).only("reference", "unit_path")}
     users = {u.pk: u for u in User.objects.filter(pk__in={n.recipient_id for n in notes})}
-    notices = []
+    notices: list[Notification] = []
     with translation.override(settings.LANGUAGE_CODE):
         for note in notes:
             case, user = cases[note.case_id], users[note.recipient_id]

@@ -135,7 +135,7 @@ def performer_roles(actor: Actor, case: Case) -> set[str]:
     """The workflow performer roles the actor holds for this case."""
     if not actor.is_active:
         return set()
-    roles = {role for role in OVERSEER_ROLES if actor.covers(role, case.unit_path)}
+    roles: set[str] = {role for role in OVERSEER_ROLES if actor.covers(role, case.unit_path)}
     if case.filed_by_id == actor.user_id:
         roles.add(FILER)
     return roles

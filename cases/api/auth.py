@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from accounts import mfa, tokens
 from accounts.models import ApiToken
+from accounts.requests import user_of
 from cases.api import serializers as s
 from cases.api.schema import errors, responses
 from cases.api.views import ApiView, validated
@@ -55,7 +56,7 @@ class TokenView(ApiView):
     def get_permissions(self) -> list[Any]:
         if getattr(self.request, "method", None) == "POST":
             return [AllowAny()]
-        return super().get_permissions()
+        return super().get_permissions()  # type: ignore[return-value]
 
     @extend_schema(
         summary=gettext_lazy("Obtain an API token"),
@@ -112,7 +113,7 @@ class TokenListView(ApiView):
         responses=responses({200: s.ApiTokenSerializer(many=True)}, 401, 403),
     )
     def get(self, request: Request) -> Response:
-        mine = tokens.tokens_of(request.user)
+        mine = tokens.tokens_of(user_of(request))
         return Response(s.ApiTokenSerializer(mine, many=True, context={"request": request}).data)
 
 
@@ -123,6 +124,6 @@ class TokenDetailView(ApiView):
         responses={204: None, **errors(401, 403, 404)},
     )
     def delete(self, request: Request, pk: int) -> Response:
-        token = get_object_or_404(tokens.tokens_of(request.user), pk=pk)
+        token = get_object_or_404(tokens.tokens_of(user_of(request)), pk=pk)
         tokens.revoke_token(token=token)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -46,7 +46,7 @@ class StrictIntegerField(_PresentMeansValid, forms.IntegerField):
 
 
 class StrictBooleanField(_PresentMeansValid, forms.NullBooleanField):
-    def to_python(self, value: Any) -> bool | None:
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
         if value in (None, ""):
             return None
         if value in (True, "true", "True", "1"):

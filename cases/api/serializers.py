@@ -104,7 +104,7 @@ class TextField(serializers.CharField):
 
 
 def text(max_length: int | None = None, **kwargs: Any) -> serializers.CharField:
-    return TextField(max_length=max_length, **kwargs)
+    return TextField(max_length=max_length, **kwargs)  # type: ignore[arg-type]
 
 
 def fact_fields(*, write: bool) -> dict[str, serializers.Field]:
@@ -115,7 +115,7 @@ def fact_fields(*, write: bool) -> dict[str, serializers.Field]:
         if fact.nullable:
             options["allow_null"] = True
         if fact.choices is not None:
-            fields[fact.name] = enum(fact.choices, **options)
+            fields[fact.name] = enum(fact.choices, **options)  # type: ignore[arg-type]
         elif fact.type is bool:
             fields[fact.name] = serializers.BooleanField(**options)
         else:
@@ -147,7 +147,7 @@ class UserRefSerializer(serializers.Serializer):
 
 class AllowedActionSerializer(serializers.Serializer):
     action = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     requires = serializers.CharField()
 
 
@@ -183,7 +183,7 @@ class CaseSerializer(serializers.Serializer):
 
     @extend_schema_field(enum(InjuryGrade, allow_null=True))
     def get_max_injury(self, case: Case) -> str | None:
-        return _GRADE_BY_RANK.get(case.max_injury_rank)
+        return None if case.max_injury_rank is None else _GRADE_BY_RANK.get(case.max_injury_rank)
 
     @extend_schema_field(serializers.ListField(child=enum(FlagKind)))
     def get_open_flags(self, case: Case) -> list[str]:
@@ -484,7 +484,7 @@ class SupportMeasureWriteSerializer(serializers.Serializer):
         case = self.context.get("case")
         if case is not None:
             # Only this case's officers resolve; another case's officer id is "does not exist".
-            self.fields["officer"].queryset = InvolvedOfficer.objects.filter(case=case)
+            self.fields["officer"].queryset = InvolvedOfficer.objects.filter(case=case)  # type: ignore[attr-defined]
 
 
 class SupportMeasureUpdateSerializer(SupportMeasureWriteSerializer):
@@ -552,7 +552,7 @@ class CaseEventSerializer(serializers.Serializer):
     to_status = enum(CaseStatus, allow_null=True)
     actor = UserRefSerializer(allow_null=True)
     at = serializers.DateTimeField()
-    data = serializers.DictField()
+    data = serializers.DictField()  # type: ignore[assignment]
 
 
 # --- flags, units, the caller, notifications, reports -------------------------------------------------------------
@@ -581,7 +581,7 @@ class UnitSerializer(serializers.Serializer):
     name = serializers.CharField()
     name_en = serializers.CharField()
     level = enum(OrgLevel)
-    parent = serializers.IntegerField(source="parent_id", allow_null=True)
+    parent = serializers.IntegerField(source="parent_id", allow_null=True)  # type: ignore[assignment]
     path = serializers.CharField()
     depth = serializers.IntegerField()
 
@@ -674,7 +674,7 @@ class TokenExpiryField(serializers.DateTimeField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(read_only=True, source="*", **kwargs)
 
-    def to_representation(self, value: ApiToken) -> str:
+    def to_representation(self, value: ApiToken) -> str:  # type: ignore[override]
         return super().to_representation(tokens.expires_at(value))
 
 
@@ -720,4 +720,4 @@ class ErrorSerializer(serializers.Serializer):
         )
     )
     detail = serializers.CharField()
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)  # type: ignore[assignment]

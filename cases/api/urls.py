@@ -15,7 +15,7 @@ def _docs_view():
         url_name="api:schema", authentication_classes=views.AUTHENTICATION, permission_classes=[IsAuthenticated]
     )
     # A browser that is not logged in is sent to the login page (LoginRequiredMiddleware) instead of a JSON 401.
-    view.login_required = True
+    view.login_required = True  # type: ignore[attr-defined]
     return view
 
 

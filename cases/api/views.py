@@ -26,6 +26,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Membership, OrgUnit
+from accounts.requests import ApiRequest
 from accounts.selectors import units_visible_to
 from cases import policy, selectors, sensitive, services
 from cases.api import serializers as s
@@ -66,13 +67,14 @@ AUTHENTICATION = [ApiTokenAuthentication, SessionAuthentication]
 
 class ApiView(APIView):
     authentication_classes = AUTHENTICATION
+    request: ApiRequest  # authenticated before any handler runs
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # An unsupported method is a 405 for everyone: which methods a path has is no secret (the schema says),
         # and answering 401 first would tell an unauthenticated client the wrong thing.
-        method = request.method.lower()
+        method = (request.method or "").lower()
         if method not in self.http_method_names or not hasattr(self, method):
-            raise exceptions.MethodNotAllowed(request.method)
+            raise exceptions.MethodNotAllowed(method.upper())
         super().initial(request, *args, **kwargs)
 
     def context(self, **extra: Any) -> dict[str, Any]:
@@ -133,7 +135,7 @@ class SelectorListView(generics.ListAPIView, ApiView):
 
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no caller
-            return self.model.objects.none()
+            return self.model._default_manager.none()
         return self.select()
 
 
@@ -161,7 +163,7 @@ class CaseListView(SelectorListView):
         parameters=[IDEMPOTENCY_KEY, ETAG],
     )
     @idempotent
-    def post(self, request: Request) -> Response:
+    def post(self, request: ApiRequest) -> Response:
         data = validated(s.CaseCreateSerializer, request)
         unit = data.pop("unit")
         add_filer = data.pop("add_filer_as_officer")
@@ -177,7 +179,7 @@ class CaseDetailView(CaseScoped):
         responses=responses({200: s.CaseDetailSerializer}, 401, 403, 404),
         parameters=[ETAG],
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: ApiRequest, pk: int) -> Response:
         log_access(request=request, action=AccessAction.VIEW, case=self.case, object_ref=self.case.reference)
         return case_response(self, self.case)
 
@@ -191,7 +193,7 @@ class CaseDetailView(CaseScoped):
         responses=responses({200: s.CaseDetailSerializer}, 400, 401, 403, 404, 412),
         parameters=[IF_MATCH, ETAG],
     )
-    def patch(self, request: Request, pk: int) -> Response:
+    def patch(self, request: ApiRequest, pk: int) -> Response:
         changes = validated(s.CaseUpdateSerializer, request, partial=True)
         version = expected_version(request, changes.pop("version", None))
         case = services.update_case_details(case=self.case, by=request.user, expected_version=version, changes=changes)
@@ -234,7 +236,7 @@ class CaseActionView(CaseScoped):
         parameters=[IF_MATCH, IDEMPOTENCY_KEY, ETAG],
     )
     @idempotent
-    def post(self, request: Request, case_pk: int) -> Response:
+    def post(self, request: ApiRequest, case_pk: int) -> Response:
         action = self.workflow_action
         # As in the browser: a forbidden action is refused before its input is looked at, so a 403 never depends
         # on what was sent. The service checks again under its lock.
@@ -257,7 +259,7 @@ class CaseCommandView(CaseScoped):
         raise NotImplementedError
 
     @idempotent
-    def post(self, request: Request, case_pk: int) -> Response:
+    def post(self, request: ApiRequest, case_pk: int) -> Response:
         payload = validated(self.input_serializer, request)
         version = expected_version(request, payload.pop("version", None))
         return case_response(self, self.run(payload, version))
@@ -335,7 +337,7 @@ class OfficerListView(CaseScoped):
         summary=gettext_lazy("Involved officers (victims)"),
         responses=responses({200: s.InvolvedOfficerSerializer(many=True)}, 401, 403, 404),
     )
-    def get(self, request: Request, case_pk: int) -> Response:
+    def get(self, request: ApiRequest, case_pk: int) -> Response:
         return Response(s.InvolvedOfficerSerializer(self.case.officers.all(), many=True, context=self.context()).data)
 
     @extend_schema(
@@ -345,7 +347,7 @@ class OfficerListView(CaseScoped):
         parameters=[IDEMPOTENCY_KEY],
     )
     @idempotent
-    def post(self, request: Request, case_pk: int) -> Response:
+    def post(self, request: ApiRequest, case_pk: int) -> Response:
         fields = validated(s.InvolvedOfficerWriteSerializer, request)
         officer = services.add_involved_officer(case=self.case, by=request.user, **fields)
         return Response(s.InvolvedOfficerSerializer(officer, context=self.context()).data, status=201)
@@ -360,7 +362,7 @@ class OfficerDetailView(CaseScoped):
         summary=gettext_lazy("An involved officer"),
         responses=responses({200: s.InvolvedOfficerSerializer}, 401, 403, 404),
     )
-    def get(self, request: Request, case_pk: int, pk: int) -> Response:
+    def get(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
         return Response(s.InvolvedOfficerSerializer(self.officer, context=self.context()).data)
 
     @extend_schema(
@@ -368,7 +370,7 @@ class OfficerDetailView(CaseScoped):
         request=s.InvolvedOfficerWriteSerializer,
         responses=responses({200: s.InvolvedOfficerSerializer}, 400, 401, 403, 404),
     )
-    def patch(self, request: Request, case_pk: int, pk: int) -> Response:
+    def patch(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
         officer = self.officer
         fields = validated(s.InvolvedOfficerWriteSerializer, request, partial=True)
         officer = services.update_involved_officer(officer=officer, by=request.user, **fields)
@@ -378,7 +380,7 @@ class OfficerDetailView(CaseScoped):
         summary=gettext_lazy("Remove an involved officer (drafts only)"),
         responses={204: None, **errors(401, 403, 404)},
     )
-    def delete(self, request: Request, case_pk: int, pk: int) -> Response:
+    def delete(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
         services.remove_involved_officer(officer=self.officer, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -408,7 +410,7 @@ class RevealView(CaseScoped):
     party = ""
     input_serializer: type
 
-    def post(self, request: Request, case_pk: int, pk: int) -> Response:
+    def post(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
         validated(self.input_serializer, request)  # names the one field this endpoint reveals
         try:
             revealed = sensitive.reveal_value(
@@ -460,7 +462,7 @@ class SuspectListView(CaseScoped):
         summary=gettext_lazy("Suspects, with their dispositions"),
         responses=responses({200: s.SuspectSerializer(many=True)}, 401, 403, 404),
     )
-    def get(self, request: Request, case_pk: int) -> Response:
+    def get(self, request: ApiRequest, case_pk: int) -> Response:
         return self.suspects_response(list(self.case.suspects.all()), many=True)
 
     @extend_schema(
@@ -470,7 +472,7 @@ class SuspectListView(CaseScoped):
         parameters=[IDEMPOTENCY_KEY],
     )
     @idempotent
-    def post(self, request: Request, case_pk: int) -> Response:
+    def post(self, request: ApiRequest, case_pk: int) -> Response:
         fields = validated(s.SuspectWriteSerializer, request)
         suspect = services.add_suspect(case=self.case, by=request.user, **fields)
         return self.suspects_response([suspect], many=False, code=status.HTTP_201_CREATED)
@@ -484,7 +486,7 @@ class SuspectScoped(CaseScoped):
 
 class SuspectDetailView(SuspectScoped):
     @extend_schema(summary=gettext_lazy("A suspect"), responses=responses({200: s.SuspectSerializer}, 401, 403, 404))
-    def get(self, request: Request, case_pk: int, pk: int) -> Response:
+    def get(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
         return self.suspects_response([self.suspect], many=False)
 
     @extend_schema(
@@ -492,7 +494,7 @@ class SuspectDetailView(SuspectScoped):
         request=s.SuspectWriteSerializer,
         responses=responses({200: s.SuspectSerializer}, 400, 401, 403, 404),
     )
-    def patch(self, request: Request, case_pk: int, pk: int) -> Response:
+    def patch(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
         suspect = self.suspect
         fields = validated(s.SuspectWriteSerializer, request, partial=True)
         suspect = services.update_suspect(suspect=suspect, by=request.user, **fields)
@@ -508,7 +510,7 @@ class DispositionView(SuspectScoped):
         parameters=[IDEMPOTENCY_KEY],
     )
     @idempotent
-    def post(self, request: Request, case_pk: int, pk: int) -> Response:
+    def post(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
         suspect = self.suspect
         fields = validated(s.DispositionSerializer, request)
         suspect = services.record_disposition(suspect=suspect, by=request.user, **fields)
@@ -524,7 +526,7 @@ class ReferralListView(CaseScoped):
         description=gettext_lazy("Referrals are made and acknowledged through the refer and acknowledge actions."),
         responses=responses({200: s.ReferralSerializer(many=True)}, 401, 403, 404),
     )
-    def get(self, request: Request, case_pk: int) -> Response:
+    def get(self, request: ApiRequest, case_pk: int) -> Response:
         referrals = self.case.referrals.select_related("to_unit")
         return Response(s.ReferralSerializer(referrals, many=True, context=self.context()).data)
 
@@ -534,7 +536,7 @@ class SupportListView(CaseScoped):
         summary=gettext_lazy("Support measures for the officers"),
         responses=responses({200: s.SupportMeasureSerializer(many=True)}, 401, 403, 404),
     )
-    def get(self, request: Request, case_pk: int) -> Response:
+    def get(self, request: ApiRequest, case_pk: int) -> Response:
         measures = self.case.support_measures.all()
         return Response(s.SupportMeasureSerializer(measures, many=True, context=self.context()).data)
 
@@ -545,7 +547,7 @@ class SupportListView(CaseScoped):
         parameters=[IDEMPOTENCY_KEY],
     )
     @idempotent
-    def post(self, request: Request, case_pk: int) -> Response:
+    def post(self, request: ApiRequest, case_pk: int) -> Response:
         fields = validated(s.SupportMeasureWriteSerializer, request, case=self.case)
         measure = services.record_support_measure(case=self.case, by=request.user, **fields)
         return Response(s.SupportMeasureSerializer(measure, context=self.context()).data, status=201)
@@ -559,7 +561,7 @@ class SupportDetailView(CaseScoped):
     @extend_schema(
         summary=gettext_lazy("A support measure"), responses=responses({200: s.SupportMeasureSerializer}, 401, 403, 404)
     )
-    def get(self, request: Request, case_pk: int, pk: int) -> Response:
+    def get(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
         return Response(s.SupportMeasureSerializer(self.measure, context=self.context()).data)
 
     @extend_schema(
@@ -567,7 +569,7 @@ class SupportDetailView(CaseScoped):
         request=s.SupportMeasureUpdateSerializer,
         responses=responses({200: s.SupportMeasureSerializer}, 400, 401, 403, 404),
     )
-    def patch(self, request: Request, case_pk: int, pk: int) -> Response:
+    def patch(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
         measure = self.measure
         changes = validated(s.SupportMeasureUpdateSerializer, request, partial=True, case=self.case)
         measure = services.update_support_measure(measure=measure, by=request.user, **changes)
@@ -579,7 +581,7 @@ class FindingListView(CaseScoped):
         summary=gettext_lazy("Supervision findings"),
         responses=responses({200: s.FindingSerializer(many=True)}, 401, 403, 404),
     )
-    def get(self, request: Request, case_pk: int) -> Response:
+    def get(self, request: ApiRequest, case_pk: int) -> Response:
         return Response(s.FindingSerializer(self.case.findings.all(), many=True, context=self.context()).data)
 
     @extend_schema(
@@ -589,7 +591,7 @@ class FindingListView(CaseScoped):
         parameters=[IDEMPOTENCY_KEY],
     )
     @idempotent
-    def post(self, request: Request, case_pk: int) -> Response:
+    def post(self, request: ApiRequest, case_pk: int) -> Response:
         fields = validated(s.FindingWriteSerializer, request)
         finding = services.raise_finding(case=self.case, by=request.user, **fields)
         return Response(s.FindingSerializer(finding, context=self.context()).data, status=201)
@@ -603,7 +605,7 @@ class RectifyFindingView(CaseScoped):
         parameters=[IDEMPOTENCY_KEY],
     )
     @idempotent
-    def post(self, request: Request, case_pk: int, pk: int) -> Response:
+    def post(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
         finding = get_object_or_404(SupervisionFinding, case=self.case, pk=pk)
         fields = validated(s.RectifySerializer, request)
         finding = services.rectify_finding(finding=finding, by=request.user, **fields)
@@ -618,7 +620,7 @@ class ReviewListView(CaseScoped):
         ),
         responses=responses({200: s.ReviewSerializer(many=True)}, 401, 403, 404),
     )
-    def get(self, request: Request, case_pk: int) -> Response:
+    def get(self, request: ApiRequest, case_pk: int) -> Response:
         return Response(s.ReviewSerializer(self.case.reviews.all(), many=True, context=self.context()).data)
 
 
@@ -629,14 +631,14 @@ class AttachmentListView(CaseScoped):
         super().initial(request, *args, **kwargs)
         # Before the body is read (and before an Idempotency-Key is looked at): someone who may not add evidence
         # is refused without the file being received, written or scanned, whatever the file is.
-        if request.method == "POST" and not policy.can_add_material(request.actor, self.case):
+        if request.method == "POST" and not policy.can_add_material(self.request.actor, self.case):
             raise exceptions.PermissionDenied(_("You cannot add evidence to this case."))
 
     @extend_schema(
         summary=gettext_lazy("Evidence files"),
         responses=responses({200: s.AttachmentSerializer(many=True)}, 401, 403, 404),
     )
-    def get(self, request: Request, case_pk: int) -> Response:
+    def get(self, request: ApiRequest, case_pk: int) -> Response:
         attachments = self.case.attachments.all()
         return Response(s.AttachmentSerializer(attachments, many=True, context=self.context()).data)
 
@@ -659,7 +661,7 @@ class AttachmentListView(CaseScoped):
         parameters=[IDEMPOTENCY_KEY],
     )
     @idempotent
-    def post(self, request: Request, case_pk: int) -> Response:
+    def post(self, request: ApiRequest, case_pk: int) -> Response:
         fields = validated(s.AttachmentUploadSerializer, request)
         try:
             attachment = services.add_evidence(
@@ -683,7 +685,7 @@ class AttachmentDownloadView(CaseScoped):
         }
         | errors(401, 403, 404),
     )
-    def get(self, request: Request, case_pk: int, pk: int) -> FileResponse | Response:
+    def get(self, request: ApiRequest, case_pk: int, pk: int) -> FileResponse | Response:
         try:
             return services.open_evidence(case=self.case, attachment_id=pk, request=request)
         except EvidenceMissing as exc:
@@ -743,7 +745,7 @@ class FlagAcknowledgeView(ApiView):
         parameters=[IDEMPOTENCY_KEY],
     )
     @idempotent
-    def post(self, request: Request, pk: int) -> Response:
+    def post(self, request: ApiRequest, pk: int) -> Response:
         flag = get_object_or_404(selectors.flags_visible_to(request.actor), pk=pk)
         flag = services.acknowledge_flag(flag=flag, by=request.user)
         return Response(s.FlagSerializer(flag).data)
@@ -769,7 +771,7 @@ class MeView(ApiView):
     @extend_schema(
         summary=gettext_lazy("The caller and their memberships"), responses=responses({200: s.MeSerializer}, 401, 403)
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         user = request.user
         memberships = Membership.objects.filter(user=user).select_related("unit").order_by("unit__path", "role")
         data = {
@@ -811,7 +813,7 @@ class NotificationsReadView(ApiView):
         request=s.MarkNotificationsReadSerializer,
         responses=responses({200: s.MarkedReadSerializer}, 400, 401, 403),
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: ApiRequest) -> Response:
         fields = validated(s.MarkNotificationsReadSerializer, request)
         marked = mark_notifications_read(user=request.user, ids=fields.get("ids"))
         return Response(s.MarkedReadSerializer({"marked": marked}).data)
@@ -828,7 +830,7 @@ class YearlyReportView(ApiView):
         parameters=[s.YearlyReportQuerySerializer],
         responses=responses({200: s.YearlyReportSerializer}, 400, 401, 403, 404),
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: ApiRequest) -> Response:
         query = s.YearlyReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         if not policy.can_report(request.actor):

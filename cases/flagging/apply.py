@@ -245,8 +245,8 @@ def mark_evaluated(marks: list[tuple[int, int, dict[str, Any]]]) -> None:
     groups: dict[tuple, list[int]] = defaultdict(list)
     for case_id, version, values in marks:
         groups[(version, *(values[f] for f in READ_MODEL_FIELDS))].append(case_id)
-    for (version, *values), ids in groups.items():
-        fields = dict(zip(READ_MODEL_FIELDS, values, strict=True))
+    for (version, *changed), ids in groups.items():
+        fields = dict(zip(READ_MODEL_FIELDS, changed, strict=True))
         with transaction.atomic():
             free = Case.objects.filter(pk__in=ids, version=version).select_for_update(skip_locked=True, no_key=True)
             Case.objects.filter(pk__in=free.values("pk")).update(flags_checked_version=version, **fields)

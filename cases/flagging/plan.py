@@ -102,7 +102,7 @@ def plan_for(snap: Snapshot, now: datetime) -> Plan:
                     warn, warned_at = True, now
                 else:
                     warn_at = clock.warn_at()
-    read_model = {FLAG_FIELDS[kind]: any(k == kind for k, _code in desired) for kind in FLAG_FIELDS}
+    read_model: dict[str, Any] = {FLAG_FIELDS[kind]: any(k == kind for k, _code in desired) for kind in FLAG_FIELDS}
     read_model["expected_min_rank"] = evaluation.expected_min_rank if evaluation else None
     read_model["sla_warn_at"] = warn_at
     read_model["sla_warned_at"] = warned_at

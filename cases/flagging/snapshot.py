@@ -196,16 +196,16 @@ def load_snapshots(case_ids: list[int], now: datetime) -> dict[int, Snapshot]:
     flags = _open_flags(batch)
     paused = _paused_before(open_ids) if open_ids else {}
 
-    snapshots = {}
-    for row in rows:
-        cid = row["id"]
+    snapshots: dict[int, Snapshot] = {}
+    for case_row in rows:
+        cid = case_row["id"]
         extra = clocks.get(cid)
         if extra is not None:
-            row.update(extra)
+            case_row.update(extra)
         facts = CaseFacts(
-            incident_date=row["incident_date"],
-            status=row["status"],
-            **{f: row[f] for f in FACT_FIELDS},
+            incident_date=case_row["incident_date"],
+            status=case_row["status"],
+            **{f: case_row[f] for f in FACT_FIELDS},
             officers=tuple(officers.get(cid, ())),
             suspects=tuple(
                 SuspectFacts(
@@ -235,7 +235,11 @@ def load_snapshots(case_ids: list[int], now: datetime) -> dict[int, Snapshot]:
                 paused_before=paused.get(cid, timedelta(0)),
             )
         snapshots[cid] = Snapshot(
-            row=row, facts=facts, clock=clock, overdue_referrals=overdue.get(cid, []), open_flags=flags.get(cid, {})
+            row=case_row,
+            facts=facts,
+            clock=clock,
+            overdue_referrals=overdue.get(cid, []),
+            open_flags=flags.get(cid, {}),
         )
     return snapshots
 

@@ -33,7 +33,7 @@ def _wrap(label: str, width: int = 28) -> str:
 
 def chart_png(chart: Chart, *, width: float = 6.6, dpi: int = 200) -> bytes:
     """One chart as a PNG image ``width`` inches wide."""
-    with rc_context(STYLE):
+    with rc_context(STYLE):  # type: ignore[arg-type]
         rows = len(chart.labels)
         height = 2.4 if chart.kind != "hbar" else max(1.6, 0.24 * rows + 0.9)
         fig = Figure(figsize=(width, height), layout="constrained")

@@ -9,7 +9,7 @@ numbers, narrative, location or medical details; a case is identified by its ref
 import io
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from django.db.models import Count, IntegerField, Min, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -213,6 +213,6 @@ def stream_detail_csv(*, unit: OrgUnit, year: int, progress: Progress | None = N
         yield buffer.getvalue().encode()
 
 
-def write_detail_csv(*, unit: OrgUnit, year: int, out: BinaryIO, progress: Progress | None = None) -> None:
+def write_detail_csv(*, unit: OrgUnit, year: int, out: IO[bytes], progress: Progress | None = None) -> None:
     for block in stream_detail_csv(unit=unit, year=year, progress=progress):
         out.write(block)

@@ -8,7 +8,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from django.conf import settings
 from django.db import transaction
@@ -87,7 +87,7 @@ def record_export(
 
 
 def render_export(
-    *, unit: OrgUnit, year: int, fmt: str, out: BinaryIO, progress: ProgressPercent | None = None
+    *, unit: OrgUnit, year: int, fmt: str, out: IO[bytes], progress: ProgressPercent | None = None
 ) -> None:
     """Write one format of the year's report for ``unit`` to ``out``."""
     step = progress or (lambda _pct: None)

@@ -9,6 +9,7 @@ serializers, the intake service's editable fields and the snapshot reader derive
 model's fields and ``CaseFacts`` are checked against it by tests (tests/cases/test_facts.py).
 """
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -47,12 +48,12 @@ class Fact:
     """One fact of a case: its value type, its name on the record, how the forms ask it and who is asked."""
 
     name: str
-    type: type  # bool, int, or str for a choice
+    type: builtins.type  # bool, int, or str for a choice
     label: Promise  # the model field's verbose name
     question: Promise | None = None  # how the facts form asks it; None: the label
     help_text: Promise | str = ""
     asked_of: str = OFFICER
-    choices: type[Enum] | None = None  # a TextChoices of cases.choices
+    choices: builtins.type[Enum] | None = None  # a TextChoices of cases.choices
     default: object = None  # None: unknown until someone says, and the column is nullable
     max_value: int | None = None  # counts only
     # Incident types whose rules read the fact; None where no rule ties it to particular types today.

@@ -157,6 +157,8 @@ def refer_case(
     due_at = due_at or stage_deadline(
         stage=CaseStatus.REFERRED, track=track, major_security_period=case.major_security_period, start=t
     )
+    if due_at is None:  # every track has a referral time limit (cases/sla.py)
+        raise ValidationError({"due_at": _("Give the date the referral is due.")})
     referral = Referral.objects.create(
         case=case,
         target=target,

@@ -78,9 +78,9 @@ def extend_deadline(
     case = change.case
     if case.stage_extended_at is not None:
         raise ValidationError(_("The time limit of this stage has already been extended."))
-    if not extendable(case):
-        raise ValidationError(_("The time limit of this stage cannot be extended."))
     extension = extension_for(stage=case.status, track=case.track)
+    if not extendable(case) or extension is None or case.stage_due_at is None:
+        raise ValidationError(_("The time limit of this stage cannot be extended."))
     errors = {}
     if not approval_reference.strip():
         errors["approval_reference"] = _("Give the reference of the approval.")
@@ -113,13 +113,17 @@ def resume_clock(*, case: Case, by: User, expected_version: int | None) -> Case:
     if case.paused_at is None:
         raise ValidationError(_("The clock is not paused."))
     paused_for = change.at - case.paused_at
-    case.stage_due_at = case.stage_due_at + paused_for
+    if case.stage_due_at is not None:
+        case.stage_due_at = case.stage_due_at + paused_for
     case.paused_at = None
     case.pause_reason = ""
     change.save(
         EventKind.CLOCK_RESUMED,
         fields=["paused_at", "pause_reason", "stage_due_at"],
-        data={"paused_seconds": int(paused_for.total_seconds()), "due_at": case.stage_due_at.isoformat()},
+        data={
+            "paused_seconds": int(paused_for.total_seconds()),
+            "due_at": case.stage_due_at.isoformat() if case.stage_due_at else None,
+        },
         notify=False,
     )
     return case

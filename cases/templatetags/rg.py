@@ -2,10 +2,10 @@
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from django import template
-from django.db.models import TextChoices
+from django.db.models import Field, Model, TextChoices
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from cases.workflow import TRANSITIONS
 
 register = template.Library()
 
-STATUS_STYLE = {
+STATUS_STYLE: dict[str, str] = {
     CaseStatus.DRAFT: "secondary",
     CaseStatus.INTAKE: "info",
     CaseStatus.REFERRED: "primary",
@@ -112,19 +112,20 @@ def _class_labels(choices: type[TextChoices], language: str | None) -> dict[str,
 
 
 @lru_cache(maxsize=256)
-def _field_labels(model: type, field_name: str, language: str | None) -> dict[Any, str]:
-    return {value: str(label) for value, label in model._meta.get_field(field_name).flatchoices}
+def _field_labels(model: type[Model], field_name: str, language: str | None) -> dict[Any, str]:
+    field = cast(Field, model._meta.get_field(field_name))
+    return {value: str(label) for value, label in field.flatchoices}
 
 
 def _label(choices: type[TextChoices], value: object) -> str:
-    return _class_labels(choices, get_language()).get(value, str(value or ""))
+    return _class_labels(choices, get_language()).get(str(value), str(value or ""))
 
 
 @register.filter
 def display(obj: Any, field_name: str) -> str:
     """``{{ case|display:"kind" }}``: the label of a choice field, as ``get_kind_display`` gives it."""
     value = getattr(obj, field_name)
-    return _field_labels(type(obj), field_name, get_language()).get(value, value)
+    return _field_labels(type(obj), field_name, get_language()).get(value, value)  # type: ignore[arg-type]
 
 
 @register.filter

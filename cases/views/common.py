@@ -6,15 +6,16 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
+from accounts.requests import AuthenticatedRequest
 from cases import policy
 from cases.exceptions import StaleVersion
 from cases.models import Case
 from cases.services.audit import log_denied
 
 
-def visible_case(request: HttpRequest, pk: int) -> Case:
+def visible_case(request: AuthenticatedRequest, pk: int) -> Case:
     """The case if the user may see it; otherwise 404, so invisible cases do not reveal they exist (the refusal is
     logged)."""
     cases = policy.visible_cases(request.actor)
@@ -25,7 +26,7 @@ def visible_case(request: HttpRequest, pk: int) -> Case:
     return case
 
 
-def attach_errors(form: forms.Form, error: ValidationError) -> None:
+def attach_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Put a service's ValidationError next to the matching fields, the rest at the top of the form."""
     if hasattr(error, "error_dict"):
         for field, messages in error.message_dict.items():
@@ -34,7 +35,7 @@ def attach_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-def run_service(form: forms.Form, call: Callable[[], Any]) -> tuple[bool, int]:
+def run_service(form: forms.BaseForm, call: Callable[[], Any]) -> tuple[bool, int]:
     """Call a service for a valid form; on refusal keep the user's input in the form with the reason.
 
     Returns (succeeded, HTTP status to render on failure): 400 for invalid input, 409 when someone else changed

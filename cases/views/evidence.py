@@ -3,12 +3,13 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.requests import AuthenticatedRequest
 from cases import evidence, policy, services
 from cases.forms import EvidenceForm
 from cases.views.common import attach_errors, visible_case
@@ -16,7 +17,7 @@ from cases.views.workspace import render_workspace
 
 
 @require_POST
-def upload(request: HttpRequest, pk: int) -> HttpResponse:
+def upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
     if not policy.can_add_material(request.actor, case):
         raise PermissionDenied(_("You cannot add evidence to this case."))
@@ -48,7 +49,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @never_cache
-def download(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse | HttpResponse:
+def download(request: AuthenticatedRequest, pk: int, attachment_id: int) -> FileResponse | HttpResponse:
     case = visible_case(request, pk)
     try:
         return services.open_evidence(case=case, attachment_id=attachment_id, request=request)

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import OrgUnit
+from accounts.requests import AuthenticatedRequest
 from cases import policy, services
 from cases.case_page import workspace_for
 from cases.choices import SupportStatus
@@ -49,7 +50,7 @@ DETAIL_FORMS: dict[str, type[forms.ModelForm]] = {
 }
 
 
-def filing_units(request: HttpRequest) -> list[OrgUnit]:
+def filing_units(request: AuthenticatedRequest) -> list[OrgUnit]:
     return list(policy.filing_units(request.actor))
 
 
@@ -60,14 +61,14 @@ class NewCaseForm(IncidentForm):
         fields = ["unit", *IncidentForm.Meta.fields]
 
 
-def new_case(request: HttpRequest) -> HttpResponse:
+def new_case(request: AuthenticatedRequest) -> HttpResponse:
     units = filing_units(request)
     if not units:
         raise PermissionDenied(_("Only officers file applications."))
     form = NewCaseForm(
         request.POST or None, initial={"occurred_at": timezone.localtime().replace(second=0, microsecond=0)}
     )
-    form.fields["unit"].queryset = OrgUnit.objects.filter(pk__in=[u.pk for u in units])
+    form.fields["unit"].queryset = OrgUnit.objects.filter(pk__in=[u.pk for u in units])  # type: ignore[attr-defined]
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -91,7 +92,7 @@ def new_case(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/filing/new.html", {"form": form, "steps": STEPS, "step": "incident"}, status=status)
 
 
-def _draft(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
+def _draft(request: AuthenticatedRequest, pk: int):
     case = visible_case(request, pk)
     if not policy.can_edit_draft(request.actor, case):
         if case.filed_by_id == request.user.pk:
@@ -100,7 +101,7 @@ def _draft(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
     return case, None
 
 
-def edit_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+def edit_step(request: AuthenticatedRequest, pk: int, step: str) -> HttpResponse:
     if step not in STEP_NAMES:
         raise Http404
     case, leave = _draft(request, pk)
@@ -115,7 +116,7 @@ def edit_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             form = DETAIL_FORMS[step](request.POST, instance=case)
             version = _posted_version(request)
             if form.is_valid():
-                changes = {f: form.cleaned_data[f] for f in form.Meta.fields}
+                changes = {f: form.cleaned_data[f] for f in form.Meta.fields}  # type: ignore[attr-defined]
                 ok, status = run_service(
                     form,
                     lambda: services.update_case_details(
@@ -149,7 +150,7 @@ def edit_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
         requested = list(
             SupportMeasure.objects.filter(case=case, status=SupportStatus.REQUESTED).values_list("kind", flat=True)
         )
-        form = SupportRequestForm(request.POST or None, initial={"kinds": requested})
+        form = SupportRequestForm(request.POST or None, initial={"kinds": requested})  # type: ignore[assignment]
         if request.method == "POST" and form.is_valid():
             ok, status = run_service(
                 form,
@@ -183,7 +184,7 @@ def _next(step: str) -> str | None:
     return STEP_NAMES[i + 1] if i + 1 < len(STEP_NAMES) else None
 
 
-def _posted_version(request: HttpRequest) -> int | None:
+def _posted_version(request: AuthenticatedRequest) -> int | None:
     try:
         return int(request.POST.get("version", ""))
     except ValueError:
@@ -191,7 +192,7 @@ def _posted_version(request: HttpRequest) -> int | None:
 
 
 @require_POST
-def add_party(request: HttpRequest, pk: int, party: str) -> HttpResponse:
+def add_party(request: AuthenticatedRequest, pk: int, party: str) -> HttpResponse:
     """Add an involved officer or a suspect: the filer on a draft, a supervisor while the case is open."""
     case = visible_case(request, pk)
     form_class, service, prefix = {
@@ -203,18 +204,19 @@ def add_party(request: HttpRequest, pk: int, party: str) -> HttpResponse:
     form = form_class(request.POST, prefix=prefix)
     back = _back_url(request, case)
     if form.is_valid():
-        ok, _status = run_service(form, lambda: service(case=case, by=request.user, **form.cleaned_data))
+        ok, _status = run_service(form, lambda: service(case=case, by=request.user, **form.cleaned_data))  # type: ignore[misc,operator]
         if ok:
             messages.success(request, _("Added."))
             return redirect(back)
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
-        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        text = " ".join(str(error) for error in errors)
+        messages.error(request, f"{label}: {text}" if label else text)
     return redirect(back)
 
 
 @require_POST
-def remove_officer(request: HttpRequest, pk: int, officer_id: int) -> HttpResponse:
+def remove_officer(request: AuthenticatedRequest, pk: int, officer_id: int) -> HttpResponse:
     case, leave = _draft(request, pk)
     if leave:
         return leave
@@ -224,7 +226,7 @@ def remove_officer(request: HttpRequest, pk: int, officer_id: int) -> HttpRespon
     return redirect("cases:edit", pk=case.pk, step="officers")
 
 
-def _back_url(request: HttpRequest, case: Any) -> str:
+def _back_url(request: AuthenticatedRequest, case: Any) -> str:
     step = request.POST.get("step")
     if step in STEP_NAMES:
         return reverse("cases:edit", kwargs={"pk": case.pk, "step": step})

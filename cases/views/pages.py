@@ -2,18 +2,19 @@
 
 from django.contrib import messages
 from django.db.models import Max
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from accounts.requests import AuthenticatedRequest
 from cases import policy, selectors
 from cases.models import CaseEvent, Notification
 from cases.services.audit import log_denied
 from cases.services.inbox import mark_notifications_read
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """Supervisors land on their queue; officers see their own applications."""
     if policy.has_queue(request.actor):
         return redirect("cases:queue")
@@ -34,7 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/home.html", {"rows": rows, "can_file": policy.can_file(request.actor)})
 
 
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: AuthenticatedRequest) -> HttpResponse:
     items = (
         Notification.objects.filter(recipient=request.user).select_related("case").order_by("-created_at", "-id")[:100]
     )
@@ -42,7 +43,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def notifications_read(request: HttpRequest) -> HttpResponse:
+def notifications_read(request: AuthenticatedRequest) -> HttpResponse:
     changed = mark_notifications_read(user=request.user)
     messages.success(
         request,
@@ -51,7 +52,7 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     return redirect("cases:notifications")
 
 
-def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def permission_denied(request: AuthenticatedRequest, exception: Exception | None = None) -> HttpResponse:
     """The 403 page; every refusal is written to the access log."""
     log_denied(request=request, object_ref=request.path, outcome="forbidden")
     return render(request, "403.html", {"exception": exception}, status=403)

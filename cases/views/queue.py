@@ -4,7 +4,7 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import services as account_services
 from accounts.models import SavedQueueFilter
+from accounts.requests import AuthenticatedRequest
 from cases import policy
 from cases.forms import QueueFilterForm, SaveFilterForm
 from cases.keyset import InvalidCursor
@@ -42,7 +43,7 @@ def _filters(form: QueueFilterForm) -> QueueFilters:
     )
 
 
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedRequest) -> HttpResponse:
     require_supervisor(request)
     actor = request.actor
     units = policy.supervised_units(actor)
@@ -77,7 +78,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def save_filter(request: HttpRequest) -> HttpResponse:
+def save_filter(request: AuthenticatedRequest) -> HttpResponse:
     require_supervisor(request)
     form = SaveFilterForm(request.POST)
     if form.is_valid():
@@ -91,7 +92,7 @@ def save_filter(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def delete_filter(request: HttpRequest, saved_id: int) -> HttpResponse:
+def delete_filter(request: AuthenticatedRequest, saved_id: int) -> HttpResponse:
     saved = get_object_or_404(SavedQueueFilter, pk=saved_id, user=request.user)
     account_services.delete_queue_filter(saved=saved, by=request.user)
     messages.success(request, _("Filter deleted."))

@@ -10,7 +10,8 @@ import tempfile
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.authority import Actor
 from accounts.models import OrgUnit
 from accounts.reauth import reauth_needed
+from accounts.requests import AuthenticatedRequest
 from cases import policy
 from cases.choices import AccessAction
 from cases.models import ExportStatus, ReportExport, ReportFormat
@@ -63,7 +65,7 @@ class ExportForm(ReportQueryForm):
     format = forms.ChoiceField(label=gettext_lazy("Format"), choices=ReportFormat.choices)
 
 
-def _require_reporter(request: HttpRequest) -> Actor:
+def _require_reporter(request: AuthenticatedRequest) -> Actor:
     actor: Actor = request.actor
     if not policy.can_report(actor):
         raise PermissionDenied(_("Reports are for administrators and supervisors."))
@@ -78,13 +80,13 @@ def _unit(actor: Actor, code: str) -> OrgUnit:
     return unit
 
 
-def _source_ip(request: HttpRequest) -> str | None:
+def _source_ip(request: AuthenticatedRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
 @never_cache
 @require_GET
-def reports_page(request: HttpRequest) -> HttpResponse:
+def reports_page(request: AuthenticatedRequest) -> HttpResponse:
     actor = _require_reporter(request)
     form = ReportQueryForm(request.GET or None)
     if form.is_bound and not form.is_valid():
@@ -112,7 +114,7 @@ def _years() -> list[int]:
     return list(range(_this_year(), FIRST_YEAR - 1, -1))
 
 
-def _recent_exports(request: HttpRequest) -> list[ReportExport]:
+def _recent_exports(request: AuthenticatedRequest) -> list[ReportExport]:
     """The user's latest exports that they may still open (those of units they no longer cover are left out)."""
     return list(
         policy.visible_exports(request.actor).select_related("unit").order_by("-created_at", "-id")[:RECENT_EXPORTS]
@@ -121,7 +123,7 @@ def _recent_exports(request: HttpRequest) -> list[ReportExport]:
 
 @never_cache
 @require_POST
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: AuthenticatedRequest) -> HttpResponseBase:
     """Small scopes get the file in the response; big ones are queued and the page shows their progress."""
     actor = _require_reporter(request)
     form = ExportForm(request.POST)
@@ -144,9 +146,7 @@ def export(request: HttpRequest) -> HttpResponse:
     )
     name = download_name(unit=unit, year=year, fmt=fmt)
     if fmt == ReportFormat.DETAIL:
-        response: HttpResponse = StreamingHttpResponse(
-            stream_detail_csv(unit=unit, year=year), content_type=CONTENT_TYPES[fmt]
-        )
+        response = StreamingHttpResponse(stream_detail_csv(unit=unit, year=year), content_type=CONTENT_TYPES[fmt])
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     # Summary files are small; past a few MB they would go to disk rather than stay in the worker's memory.
@@ -156,7 +156,7 @@ def export(request: HttpRequest) -> HttpResponse:
     return FileResponse(buffer, as_attachment=True, filename=name, content_type=CONTENT_TYPES[fmt])
 
 
-def _own_export(request: HttpRequest, pk: int) -> ReportExport:
+def _own_export(request: AuthenticatedRequest, pk: int) -> ReportExport:
     """The user's own export, if they still cover its unit; anyone else's is a 404."""
     actor = _require_reporter(request)
     return get_object_or_404(policy.visible_exports(actor).select_related("unit"), pk=pk)
@@ -164,7 +164,7 @@ def _own_export(request: HttpRequest, pk: int) -> ReportExport:
 
 @never_cache
 @require_GET
-def export_status(request: HttpRequest, pk: int) -> HttpResponse:
+def export_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """One export's row; htmx polls it every two seconds until the file is ready or the export failed."""
     job = _own_export(request, pk)
     template = "reports/_export.html" if request.htmx else "reports/export.html"
@@ -173,7 +173,7 @@ def export_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @require_GET
-def export_download(request: HttpRequest, pk: int) -> HttpResponse:
+def export_download(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     job = _own_export(request, pk)
     needed = reauth_needed(request, request.get_full_path())
     if needed is not None:
@@ -192,4 +192,6 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
         action=AccessAction.DOWNLOAD,
     )
     name = download_name(unit=job.unit, year=job.year, fmt=job.format)
-    return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type=CONTENT_TYPES[job.format])
+    return FileResponse(
+        path.open("rb"), as_attachment=True, filename=name, content_type=CONTENT_TYPES[ReportFormat(job.format)]
+    )

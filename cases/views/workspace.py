@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import OrgUnit
 from accounts.reauth import reauth_redirect
+from accounts.requests import AuthenticatedRequest
 from cases import policy, sensitive, services
 from cases.case_page import workspace_for
 from cases.choices import AccessAction
@@ -39,11 +40,11 @@ from cases.views.common import run_service, visible_case
 from cases.workflow_actions import WORKFLOW_ACTIONS
 
 
-def _referral_units(request: HttpRequest) -> QuerySet[OrgUnit]:
+def _referral_units(request: AuthenticatedRequest) -> QuerySet[OrgUnit]:
     return policy.supervised_units(request.actor)
 
 
-def _action_form(request: HttpRequest, case: Case, action: str, data: Any = None) -> VersionForm:
+def _action_form(request: AuthenticatedRequest, case: Case, action: str, data: Any = None) -> VersionForm:
     kwargs: dict[str, Any] = {"prefix": action}
     if action == "refer":
         kwargs["units"] = _referral_units(request)
@@ -51,10 +52,10 @@ def _action_form(request: HttpRequest, case: Case, action: str, data: Any = None
 
 
 def render_workspace(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     case: Case,
     *,
-    bound: dict[str, forms.Form] | None = None,
+    bound: dict[str, forms.BaseForm] | None = None,
     status: int = 200,
     open_panel: str = "",
     revealed: dict[tuple[str, int], str] | None = None,
@@ -111,7 +112,7 @@ def render_workspace(
 
 
 @never_cache
-def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def case_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
     log_access(request=request, action=AccessAction.VIEW, case=case, object_ref=case.reference)
     return render_workspace(request, case)
@@ -119,7 +120,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @never_cache
 @require_POST
-def reveal(request: HttpRequest, pk: int, party: str, item_id: int) -> HttpResponse:
+def reveal(request: AuthenticatedRequest, pk: int, party: str, item_id: int) -> HttpResponse:
     """Show one masked value in full, in this response only, after a recent re-authentication; logged either way
     (the rule: cases/policy.py, the reveal: cases/sensitive.py)."""
     case = visible_case(request, pk)
@@ -134,14 +135,14 @@ def reveal(request: HttpRequest, pk: int, party: str, item_id: int) -> HttpRespo
             # Answered here rather than raised: the 403 handler would log the refusal a second time, without the case.
             return render(request, "403.html", {"exception": _("You may not see this in full.")}, status=403)
         return reauth_redirect(request, reverse("cases:detail", args=[case.pk]))
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         context = {"case": case, "party": party, "item": revealed.item, "value": revealed.value}
         return render(request, "cases/_sensitive.html", context)
     return render_workspace(request, case, revealed={(party, revealed.item.pk): revealed.value})
 
 
 @require_POST
-def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def case_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     case = visible_case(request, pk)
     workflow_action = WORKFLOW_ACTIONS.get(action)
     if workflow_action is None:
@@ -171,12 +172,14 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             return redirect("cases:detail", pk=case.pk)
     if status == 409:
         case.refresh_from_db()
-        form.data = form.data.copy()
-        form.data[f"{action}-version"] = str(case.version)
+        form.data = form.data.copy()  # type: ignore[attr-defined]
+        form.data[f"{action}-version"] = str(case.version)  # type: ignore[index]
     return render_workspace(request, case, bound={action: form}, status=status, open_panel=action)
 
 
-def _handled(request: HttpRequest, case: Case, key: str, form: forms.Form, call: Any, done: str) -> HttpResponse:
+def _handled(
+    request: AuthenticatedRequest, case: Case, key: str, form: forms.BaseForm, call: Any, done: str
+) -> HttpResponse:
     """Validate, call the service, and either go back to the case or show the form again with its errors."""
     status = 400
     if form.is_valid():
@@ -188,7 +191,7 @@ def _handled(request: HttpRequest, case: Case, key: str, form: forms.Form, call:
 
 
 @require_POST
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
+def assign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
     form = AssignForm(request.POST, supervisors=policy.assignable_supervisors(case))
     return _handled(
@@ -204,7 +207,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def clock(request: HttpRequest, pk: int, move: str) -> HttpResponse:
+def clock(request: AuthenticatedRequest, pk: int, move: str) -> HttpResponse:
     case = visible_case(request, pk)
     if move == "pause":
         form: forms.Form = PauseForm(request.POST)
@@ -233,7 +236,7 @@ def clock(request: HttpRequest, pk: int, move: str) -> HttpResponse:
 
 
 @require_POST
-def record_disposition(request: HttpRequest, pk: int, suspect_id: int) -> HttpResponse:
+def record_disposition(request: AuthenticatedRequest, pk: int, suspect_id: int) -> HttpResponse:
     case = visible_case(request, pk)
     suspect = get_object_or_404(Suspect, pk=suspect_id, case=case)
     form = DispositionForm(request.POST, prefix=f"d{suspect.pk}")
@@ -248,7 +251,7 @@ def record_disposition(request: HttpRequest, pk: int, suspect_id: int) -> HttpRe
 
 
 @require_POST
-def add_support(request: HttpRequest, pk: int) -> HttpResponse:
+def add_support(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
     form = SupportMeasureForm(request.POST, case=case)
     return _handled(
@@ -262,7 +265,7 @@ def add_support(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def add_finding(request: HttpRequest, pk: int) -> HttpResponse:
+def add_finding(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
     form = FindingForm(request.POST)
     return _handled(
@@ -276,7 +279,7 @@ def add_finding(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def update_facts(request: HttpRequest, pk: int) -> HttpResponse:
+def update_facts(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
     form = SupervisorFactsForm(request.POST, instance=Case.objects.get(pk=case.pk))
     version = request.POST.get("version")
@@ -293,7 +296,7 @@ def update_facts(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def add_note(request: HttpRequest, pk: int) -> HttpResponse:
+def add_note(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
     form = NoteForm(request.POST)
     return _handled(
@@ -306,6 +309,6 @@ def add_note(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def require_supervisor(request: HttpRequest) -> None:
+def require_supervisor(request: AuthenticatedRequest) -> None:
     if not policy.has_queue(request.actor):
         raise PermissionDenied(_("Only supervisors have a queue."))
