@@ -5,8 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from cases import policy
-from cases.models import Notification
+from cases import policy, selectors
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -19,5 +18,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_can_report": policy.can_report(actor),
         "nav_is_officer": policy.can_file(actor),
         "max_upload_bytes": settings.RIGHTSGUARD_MAX_UPLOAD_BYTES,
-        "nav_unread": Notification.objects.filter(recipient=user, read_at__isnull=True).count(),
+        "nav_unread": selectors.notifications_for(actor).filter(read_at__isnull=True).count(),
     }

@@ -40,5 +40,12 @@ def flags_visible_to(actor: Actor) -> QuerySet[Flag]:
     )
 
 
-def notifications_for(user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user).select_related("case").order_by("-created_at", "-id")
+def notifications_for(actor: Actor) -> QuerySet[Notification]:
+    """The actor's notifications about cases they can still see (one who lost access to a case no longer reads what
+    happened to it), newest first."""
+    return (
+        Notification.objects.filter(recipient_id=actor.user_id)
+        .filter(policy.visibility_q(actor, through="case__"))
+        .select_related("case")
+        .order_by("-created_at", "-id")
+    )

@@ -793,7 +793,7 @@ class NotificationListView(SelectorListView):
     pagination_class = NotificationPagination
 
     def select(self) -> QuerySet:
-        return selectors.notifications_for(self.request.user)
+        return selectors.notifications_for(self.request.actor)
 
     @extend_schema(
         summary=gettext_lazy("The caller's notifications, newest first"),

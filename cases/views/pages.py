@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.requests import AuthenticatedRequest
 from cases import policy, selectors
-from cases.models import CaseEvent, Notification
+from cases.models import CaseEvent
 from cases.services.audit import log_denied
 from cases.services.inbox import mark_notifications_read
 
@@ -36,9 +36,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
 
 
 def notifications(request: AuthenticatedRequest) -> HttpResponse:
-    items = (
-        Notification.objects.filter(recipient=request.user).select_related("case").order_by("-created_at", "-id")[:100]
-    )
+    items = selectors.notifications_for(request.actor)[:100]
     return render(request, "cases/notifications.html", {"items": items})
 
 

@@ -10,6 +10,8 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
@@ -17,6 +19,7 @@ from accounts.models import Membership, Role
 from cases import notifications, services
 from cases.models import Case, CaseEvent, Notification
 from cases.selectors import cases_visible_to
+from tests.api.conftest import token_client
 from tests.factories import draft, member
 
 NOTHING = {"sent": 0, "nowhere": 0, "retry": 0, "failed": 0, "skipped": 0}
@@ -174,3 +177,38 @@ def test_a_hung_mail_server_costs_one_delivery_a_few_timeouts_not_one_per_recipi
     # The ones not tried are the sweep's once the delivery's grace period is over.
     later = timezone.now() + notifications.RETRY_GRACE
     assert Notification.objects.filter(notifications.email_due_for_retry(later), email_attempts=0).count() == 2
+
+
+@pytest.mark.django_db
+def test_the_in_app_notifications_of_a_case_go_with_access_to_it(world):
+    """What an e-mail may no longer say, the notifications page, its unread count and the API may not show either:
+    a supervisor who left the county keeps only the notifications of the cases they can still see."""
+    case = services.submit_case(case=draft(world), by=world.officer, expected_version=1)
+    other = services.submit_case(case=draft(world, location="杭州市西湖区灵隐路"), by=world.officer, expected_version=1)
+    now = timezone.now()
+    Notification.objects.bulk_create(
+        [
+            Notification(recipient=world.county_supervisor, case=case, verb=f"{case.reference}: gone", created_at=now),
+        ]
+    )
+    Case.objects.filter(pk=other.pk).update(filed_by=world.county_supervisor)  # theirs whatever their role
+    Notification.objects.create(
+        recipient=world.county_supervisor, case=other, verb=f"{other.reference}: kept", created_at=now
+    )
+    browser = Client()
+    browser.force_login(world.county_supervisor)
+
+    def shown() -> tuple[list[str], int, list[str]]:
+        page = browser.get(reverse("cases:notifications"))
+        verbs = [n.verb for n in page.context["items"]]
+        # A new token each time: a change of roles ends the tokens issued before it.
+        api = token_client(world.county_supervisor)
+        listed = [n["verb"] for n in api.get("/api/v1/notifications/").json()["results"]]
+        return verbs, page.context["nav_unread"], listed
+
+    everything = [f"{other.reference}: kept", f"{case.reference}: gone"]
+    assert shown() == (everything, 2, everything)
+    moved_away(world, case)
+    still = [f"{other.reference}: kept"]
+    assert shown() == (still, 1, still)
+    assert Notification.objects.filter(recipient=world.county_supervisor).count() == 2  # hidden, not deleted
