@@ -7,9 +7,11 @@ rest of the PDF. Matplotlib draws the labels with the CJK font, so Chinese needs
 
 import io
 import textwrap
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from matplotlib import rc_context
+from matplotlib import font_manager, rc_context
 from matplotlib.figure import Figure
 
 from cases.reports.layout import Chart
@@ -31,8 +33,22 @@ def _wrap(label: str, width: int = 28) -> str:
     return "\n".join(textwrap.wrap(label, width=width)) or label
 
 
+@cache
+def _cjk_font_known() -> bool:
+    """Make sure matplotlib knows the CJK font. Its font list is cached on disk the first time it runs, so a font
+    installed after that is missing from it and Chinese labels come out as boxes: add such a font by its file."""
+    manager = font_manager.fontManager
+    if any(font.name == CJK_FONT for font in manager.ttflist):
+        return True
+    for path in font_manager.findSystemFonts():
+        if Path(path).name.lower().startswith("wqy-microhei"):
+            manager.addfont(path)
+    return any(font.name == CJK_FONT for font in manager.ttflist)
+
+
 def chart_png(chart: Chart, *, width: float = 6.6, dpi: int = 200) -> bytes:
     """One chart as a PNG image ``width`` inches wide."""
+    _cjk_font_known()
     with rc_context(STYLE):  # type: ignore[arg-type]
         rows = len(chart.labels)
         height = 2.4 if chart.kind != "hbar" else max(1.6, 0.24 * rows + 0.9)

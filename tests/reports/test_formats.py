@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+import warnings
 import zipfile
 
 import openpyxl
@@ -12,7 +13,9 @@ from pypdf import PdfReader
 
 from cases.choices import IncidentKind
 from cases.models import ReportFormat
+from cases.reports.charts import chart_png
 from cases.reports.detail import stream_detail_csv
+from cases.reports.layout import Chart, Series
 from cases.reports.services import render_export
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -210,3 +213,22 @@ def test_detail_csv_carries_no_personal_data_and_no_sibling(dataset):
 @pytest.mark.parametrize("fmt", [ReportFormat.CSV, ReportFormat.XLSX, ReportFormat.PDF, ReportFormat.DETAIL])
 def test_every_format_renders_an_empty_year(dataset, fmt):
     assert render(dataset.world.county, 2016, fmt)
+
+
+def test_chinese_chart_labels_are_drawn_with_the_cjk_font():
+    """Every glyph of a Chinese chart comes from a font that has it: matplotlib warns "Glyph … missing" and draws
+    boxes otherwise, which happens when the CJK font was installed after matplotlib cached its font list."""
+    chart = Chart(
+        key="kinds",
+        title="案件类型",
+        kind="hbar",
+        labels=("暴力袭警", "阻碍执行职务（含辅警）"),
+        series=(Series("2025", (3.0, 1.0)), Series("2024", (2.0, 0.0))),
+        table="kinds",
+        rows=(0, 1),
+        span=(0, 2),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        png = chart_png(chart)
+    assert png.startswith(b"\x89PNG")
