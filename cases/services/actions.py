@@ -29,6 +29,9 @@ from cases.sla import stage_deadline
 from cases.workflow import TRANSITIONS, is_legal
 
 SUBMIT_REQUIRED = ("occurred_at", "location", "summary")
+# Rules that judge how a case ended (e.g. R19, an untrue complaint concluded without a clarification notice) are
+# checked when it ends, not at the next scan.
+CHECK_FLAGS_AFTER = frozenset({"conclude", "close"})
 
 
 def _begin(case: Case, by: User, action: str, expected_version: int | None) -> CaseChange:
@@ -65,7 +68,7 @@ def _finish(
         EventKind.TRANSITION,
         data=data,
         fields=changed + (fields or []),
-        check_flags=False,
+        check_flags=action in CHECK_FLAGS_AFTER,
         action=action,
         from_status=from_status,
         to_status=case.status,

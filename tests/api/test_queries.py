@@ -138,7 +138,7 @@ LISTS: dict[str, tuple[Callable[[World, int], str], int]] = {
     "events": (lambda w, n: _case_with(w, n, _event, "events/?page_size=100"), 5),
     "flags": (_flags, 4),
     "units": (_units, 3),
-    "notifications": (_notifications, 2),
+    "notifications": (_notifications, 3),  # + the grants: only notifications of cases the caller still sees
 }
 
 

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases import flagging, notifications, outbox, services, tasks
-from cases.choices import CaseStatus, Disposition, EventKind, FlagKind, InjuryGrade, Track
+from cases.choices import CaseStatus, Disposition, EventKind, FlagKind, IncidentKind, InjuryGrade, Track
 from cases.flagging import apply, scan
 from cases.flagging.snapshot import load_snapshots
 from cases.models import Case, CaseEvent, Flag, Notification
@@ -398,3 +398,16 @@ def test_a_first_run_over_existing_cases_can_stay_quiet(world):
     assert Flag.objects.filter(case=case, resolved_at__isnull=True).count() == 1
     assert flag_events(case) == [(EventKind.FLAG_RAISED, "R1")]
     assert not Notification.objects.exists()
+
+
+def test_concluding_checks_the_case_at_once(world, django_capture_on_commit_callbacks):
+    """R19 judges how an untrue complaint ended: it is raised when the case is concluded without a clarification
+    notice, not only at the next scan."""
+    case = case_in(world, CaseStatus.SUPERVISION, kind=IncidentKind.UNTRUE_COMPLAINT)
+    assert not Flag.objects.filter(case=case).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        case = services.conclude_case(
+            case=case, by=world.supervisor, expected_version=case.version, reason="举报失实，无人需要处理"
+        )
+    flag = Flag.objects.get(case=case, resolved_at__isnull=True)
+    assert (case.status, flag.rule_code) == (CaseStatus.LOOK_BACK, "R19")
