@@ -305,7 +305,8 @@ class CloseActionSerializer(VersionedSerializer):
 
 class RecallActionSerializer(VersionedSerializer):
     reason = text(2000)
-    campaign_year = serializers.IntegerField(required=False, allow_null=True, min_value=2000, max_value=2100)
+    # The years the page's recall form offers (cases/forms.py RecallForm).
+    campaign_year = serializers.IntegerField(required=False, allow_null=True, min_value=2019, max_value=2100)
 
 
 class AssignmentSerializer(VersionedSerializer):

@@ -7,14 +7,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import administrators_over
+from accounts.selectors import actor_for, administrators_over
+from cases import policy
 from cases.models import Notification
 
 
 @transaction.atomic
 def mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:
-    """Mark the user's unread notifications (or just ``ids``) read; returns how many changed."""
-    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    """Mark the user's unread notifications (or just ``ids``) read; returns how many changed. Like their list, only
+    those about cases the user can still see: the others are neither changed nor counted."""
+    seen = policy.visibility_q(actor_for(user), through="case__")
+    qs = Notification.objects.filter(seen, recipient=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=ids)
     return qs.update(read_at=timezone.now())

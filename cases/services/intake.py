@@ -19,7 +19,7 @@ from cases.choices import (
     SuspectStatus,
 )
 from cases.models import Case, InvolvedOfficer, ReferenceCounter, Suspect
-from cases.rules.facts import FACT_NAMES
+from cases.rules.facts import FACT_NAMES, SUPERVISOR, facts_asked_of
 from cases.services.common import (
     UNSET,
     CaseChange,
@@ -33,8 +33,11 @@ from cases.services.common import (
     require,
 )
 
-# Details the filer may set on a draft; a supervisor may correct all but the unit while the case is open.
+# An application's details; a supervisor of the case's unit may correct all but the unit while the case is open.
 DETAIL_FIELDS = ("kind", "channel", "dispatch_ref", "occurred_at", "location", "summary", "narrative", *FACT_NAMES)
+# What the filer changes on their draft: not the facts that are the supervisor's judgement (the filer's facts step
+# does not ask them), whichever door the change comes through.
+FILER_DETAIL_FIELDS = tuple(f for f in DETAIL_FIELDS if f not in {fact.name for fact in facts_asked_of(SUPERVISOR)})
 OFFICER_FIELDS = ("user", "name", "badge_number", "officer_type", "duty_status", "injury", "medical_notes")
 SUSPECT_FIELDS = ("name", "id_number", "status")
 DISPOSITION_FIELDS = (
@@ -97,7 +100,8 @@ def update_case_details(*, case: Case, by: User, expected_version: int | None, c
     """Change the application's details: the filer while it is a draft, a supervisor while it is open."""
     change = _editing_parties(case, by, _("You cannot change this case's details now."), expected_version)
     case = change.case
-    diff = apply_changes(case, DETAIL_FIELDS, changes)
+    fields = DETAIL_FIELDS if policy.supervises(actor_for(by), case.unit_path) else FILER_DETAIL_FIELDS
+    diff = apply_changes(case, fields, changes)
     if not diff:
         return case
     case.full_clean(exclude=["reference", "unit_path", "last_activity_at", "created_at", "updated_at"])
