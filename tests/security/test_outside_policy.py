@@ -30,7 +30,11 @@ def test_the_filer_cannot_set_the_supervisors_facts_of_a_draft_through_the_api(w
     assert before[:2] == (PoliceFault.UNKNOWN, False)
     events = CaseEvent.objects.filter(case=case).count()
     client = token_client(world.officer)
-    for change in ({"police_fault": "none"}, {"major_security_period": True}, {"summary": "新摘要", "police_fault": "none"}):
+    for change in (
+        {"police_fault": "none"},
+        {"major_security_period": True},
+        {"summary": "新摘要", "police_fault": "none"},
+    ):
         response = client.patch(f"/api/v1/cases/{case.pk}/", change, format="json")
         assert response.status_code == 400, (change, response.content)
     assert facts_of(case) == before
