@@ -16,7 +16,7 @@ Modules, one concern each:
 - ``clock`` and ``operational``: stage clocks, warnings at 75 % and at breach, stalled, idle, overdue referrals.
 """
 
-from cases.rules.base import Evaluation, Finding, Problem, Rule, Source, Suppression, Tag, Trigger
+from cases.rules.base import Evaluation, Finding, Problem, Rule, Severity, Source, Suppression, Tag, Trigger
 from cases.rules.clock import WARNING_FRACTION, StageClock
 from cases.rules.engine import RULES, evaluate, rule_version, rules_in_force, suppression_version
 from cases.rules.facts import CaseFacts, OfficerFacts, ReferralFacts, SuspectFacts
@@ -28,6 +28,7 @@ __all__ = [
     "REFERRAL_OVERDUE",
     "RULES",
     "STALLED",
+    "Severity",
     "WARNING_FRACTION",
     "CaseFacts",
     "Evaluation",

@@ -38,6 +38,19 @@ class Source:
     tag: Tag
 
 
+class Severity(StrEnum):
+    """How firmly a finding says the handling fell short.
+
+    ``DOWNGRADE``: the outcome is below the minimum (or the sentence below the bracket) that verified law calls for.
+    ``PROMPT``: a review prompt: a practice or guidance expectation, a wrong label on an adequate outcome, a
+    procedure step, a fact to establish, or anything resting on unverified material. Prompts are counted apart from
+    downgrades everywhere (queue, API, reports).
+    """
+
+    DOWNGRADE = "downgrade"
+    PROMPT = "prompt"
+
+
 class Problem(StrEnum):
     """What is wrong with a case's handling, as found by a rule."""
 
@@ -49,6 +62,11 @@ class Problem(StrEnum):
     NO_ADMINISTRATIVE_TRANSFER = "no_administrative_transfer"
     NO_CLARIFICATION = "no_clarification"
     LOWERED_WITHOUT_REASON = "lowered_without_reason"
+    FACT_UNKNOWN = "fact_unknown"
+
+
+# Problems about the level of the outcome: only these can make a finding a downgrade.
+LEVEL_PROBLEMS = frozenset({Problem.BELOW_MINIMUM, Problem.SENTENCE_BELOW_BRACKET})
 
 
 PROBLEM_TEXT: dict[str, Promise] = {
@@ -62,6 +80,7 @@ PROBLEM_TEXT: dict[str, Promise] = {
     ),
     Problem.NO_CLARIFICATION: _("The complaint was found untrue, but no clarification notice has been delivered."),
     Problem.LOWERED_WITHOUT_REASON: _("A disposition was lowered during handling without a recorded reason."),
+    Problem.FACT_UNKNOWN: _("A fact that decides what the law calls for is not recorded: establish it."),
 }
 
 
@@ -133,10 +152,19 @@ class Rule(Dated):
     # Incident kinds the predicate can hold for (None: any). Only an index for speed: the engine skips the rule
     # for other kinds, and a test checks the predicate never holds outside them.
     kinds: frozenset[str] | None = None
+    # A rule that only ever prompts, even on verified law (a practice expectation, a procedure step).
+    prompt_only: bool = False
 
     @property
     def verified(self) -> bool:
         return all(s.tag == Tag.VERIFIED for s in self.sources)
+
+    @property
+    def severity(self) -> Severity:
+        """Downgrade only where every part is verified and the rule sets a minimum outcome; else a prompt."""
+        if self.verified and self.sets_expected_rank and not self.prompt_only:
+            return Severity.DOWNGRADE
+        return Severity.PROMPT
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -152,12 +180,14 @@ class Finding:
     problems: tuple[str, ...]
     min_rank: int | None
     facts: dict[str, Any] = field(default_factory=dict)
+    severity: Severity = Severity.PROMPT
 
     def as_detail(self) -> dict[str, Any]:
         """JSON for ``Flag.detail``: codes and facts only; titles and basis are looked up when shown."""
         return {
             "rule": self.code,
             "version": self.version,
+            "severity": str(self.severity),
             "problems": list(self.problems),
             "min_rank": self.min_rank,
             "facts": self.facts,
@@ -173,3 +203,11 @@ class Evaluation:
 
     def finding(self, code: str) -> Finding | None:
         return next((f for f in self.findings if f.code == code), None)
+
+    @property
+    def downgrades(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == Severity.DOWNGRADE)
+
+    @property
+    def prompts(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == Severity.PROMPT)

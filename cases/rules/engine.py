@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from cases.choices import DISPOSITION_RANK, Disposition
-from cases.rules.base import Evaluation, Finding, Problem, Rule, Suppression
+from cases.rules.base import LEVEL_PROBLEMS, Evaluation, Finding, Problem, Rule, Severity, Suppression
 from cases.rules.downgrade import RANK_RULES, SUPPRESSIONS
 from cases.rules.facts import CaseFacts, Outcome, principal_outcome
 from cases.rules.procedure import PROCEDURE_RULES
@@ -90,6 +90,13 @@ def _judge(rule: Rule, min_rank: int | None, outcome: Outcome | None, facts: Cas
     return problems, details
 
 
+def severity_of(rule: Rule, problems: list[str]) -> Severity:
+    """A downgrade needs a rule that is a downgrade rule and a problem about the level of the outcome."""
+    if rule.severity == Severity.DOWNGRADE and LEVEL_PROBLEMS.intersection(problems):
+        return Severity.DOWNGRADE
+    return Severity.PROMPT
+
+
 def evaluate(facts: CaseFacts) -> Evaluation:
     """Findings for one case. Without an incident date no rule can be versioned, so nothing applies."""
     if facts.incident_date is None:
@@ -122,7 +129,14 @@ def evaluate(facts: CaseFacts) -> Evaluation:
         if details:
             detail["details"] = details
         findings.append(
-            Finding(code=rule.code, version=rule.version, problems=tuple(problems), min_rank=min_rank, facts=detail)
+            Finding(
+                code=rule.code,
+                version=rule.version,
+                problems=tuple(problems),
+                min_rank=min_rank,
+                facts=detail,
+                severity=severity_of(rule, problems),
+            )
         )
     return Evaluation(
         findings=tuple(findings),

@@ -531,6 +531,7 @@ def test_finding_carries_rule_version_minimum_and_triggering_facts():
     assert finding.as_detail() == {
         "rule": "R1",
         "version": "2021-03-01",
+        "severity": "prompt",
         "problems": [BELOW],
         "min_rank": 9,
         "facts": {
