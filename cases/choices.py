@@ -253,6 +253,43 @@ class FlagKind(models.TextChoices):
     IDLE = "idle", _("Idle")
 
 
+# Flags the stage clocks raise (cases/rules/operational.py); every other kind is raised by a rule finding
+# (cases/rules/), and only those can be overridden.
+OPERATIONAL_FLAG_KINDS = frozenset({FlagKind.STALLED, FlagKind.OVERDUE_REFERRAL, FlagKind.IDLE})
+
+
+class FlagResolution(models.TextChoices):
+    """How an open flag ended: the condition went away, or a supervisor overrode the finding with a reason."""
+
+    CLEARED = "cleared", _("Cleared: the facts no longer call for it")
+    OVERRIDDEN = "overridden", _("Overridden by a supervisor")
+
+
+class OverrideReason(models.TextChoices):
+    """Why a supervisor lets a case conclude or close although a rule finds its handling below what the facts call
+    for. Each says where the rule and the case part ways; an explanation is always required."""
+
+    # The rule read a record that does not match the case's file (and cannot be corrected here, or the correction
+    # is pending elsewhere): the input is wrong, not the handling.
+    FACTS_INCOMPLETE = "facts_incomplete", _("The recorded facts are incomplete or wrong; the full facts are on file")
+    # The handling rests on law the rules do not model (age of criminal responsibility, mental illness, limitation,
+    # trivial circumstances, …): the legal basis is required.
+    LAWFUL_REASON = "lawful_reason", _("A lawful reason the rules do not capture")
+    # A procuratorate or court decided; the office supervises the police's handling and cannot change it.
+    AUTHORITY_DECIDED = "authority_decided", _("The competent authority decided and the office cannot change it")
+    OTHER = "other", _("Other")
+
+
+class NoSuspectReason(models.TextChoices):
+    """Why a case concludes without an identified suspect."""
+
+    UNKNOWN_PURSUING = "unknown_pursuing", _("Suspect unknown; pursuit continuing")
+    FLED = "fled", _("Suspect fled (at large)")
+    DECEASED = "deceased", _("Suspect deceased")
+    NOT_AN_OFFENCE = "not_an_offence", _("Not a crime or violation: no case to answer")
+    OTHER = "other", _("Other")
+
+
 # The read model on the case, one boolean per flag kind, kept by the flag scan (cases/flagging/) so the queue and the
 # API's case list filter on flags without a join.
 FLAG_FIELDS: dict[str, str] = {
@@ -287,6 +324,7 @@ class EventKind(models.TextChoices):
     REVIEW = "review", _("Look-back review")
     FLAG_RAISED = "flag_raised", _("Flag raised")
     FLAG_RESOLVED = "flag_resolved", _("Flag resolved")
+    FLAG_OVERRIDDEN = "flag_overridden", _("Flag overridden")
     ATTACHMENT = "attachment", _("Evidence added")
     NOTE = "note", _("Note")
     CLOCK_PAUSED = "clock_paused", _("Clock paused")

@@ -16,9 +16,12 @@ from cases.choices import (
     EventKind,
     FindingProblem,
     FlagKind,
+    FlagResolution,
     IncidentKind,
     InjuryGrade,
+    NoSuspectReason,
     OfficerType,
+    OverrideReason,
     PauseReason,
     PoliceFault,
     ReferralTarget,
@@ -131,6 +134,10 @@ class Case(models.Model):
     )
     last_activity_at = models.DateTimeField(_("last activity"), editable=False)
     conclusion_reason = models.TextField(_("reason recorded at conclusion"), blank=True, editable=False)
+    # Why the case concluded without an identified suspect (blank when one is identified); the rules read it.
+    no_suspect_reason = models.CharField(
+        _("why no suspect is identified"), max_length=20, choices=NoSuspectReason.choices, blank=True, editable=False
+    )
 
     filed_by = models.ForeignKey(USER, verbose_name=_("filed by"), on_delete=models.PROTECT, related_name="filed_cases")
     assigned_to = models.ForeignKey(
@@ -180,6 +187,7 @@ class Case(models.Model):
             _choice_check("police_fault", PoliceFault, "case_police_fault_valid"),
             _choice_check("track", Track, "case_track_valid", blank=True),
             _choice_check("pause_reason", PauseReason, "case_pause_reason_valid", blank=True),
+            _choice_check("no_suspect_reason", NoSuspectReason, "case_no_suspect_reason_valid", blank=True),
             models.CheckConstraint(
                 condition=Q(reference__regex=r"^RG-[0-9]{4}-[0-9]{6}$"), name="case_reference_format"
             ),
@@ -459,6 +467,8 @@ class Flag(models.Model):
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     raised_at = models.DateTimeField(_("raised at"))
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # How it was resolved: blank while open; "overridden" has its FlagOverride.
+    resolution = models.CharField(_("resolution"), max_length=12, choices=FlagResolution.choices, blank=True)
     acknowledged_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
 
@@ -468,6 +478,11 @@ class Flag(models.Model):
         ordering = ["-raised_at", "id"]
         constraints = [
             _choice_check("kind", FlagKind, "flag_kind_valid"),
+            _choice_check("resolution", FlagResolution, "flag_resolution_valid", blank=True),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True, resolution="") | Q(resolved_at__isnull=False) & ~Q(resolution=""),
+                name="flag_resolved_with_resolution",
+            ),
             models.UniqueConstraint(
                 fields=["case", "kind", "rule_code"],
                 condition=Q(resolved_at__isnull=True),
@@ -483,6 +498,38 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} {self.kind} {self.rule_code}"
+
+
+class FlagOverride(models.Model):
+    """A supervisor's decision, taken when concluding or closing a case, that a rule's finding does not stand: who,
+    when, why (a reason of a fixed list, always explained, with the legal basis where the reason is the law).
+    Written in the transaction that resolves the flag as overridden and records it on the timeline; never changed.
+    """
+
+    flag = models.OneToOneField(Flag, on_delete=models.PROTECT, related_name="override")
+    action = models.CharField(_("action"), max_length=20)
+    reason = models.CharField(_("reason"), max_length=20, choices=OverrideReason.choices)
+    explanation = models.TextField(_("explanation"))
+    legal_basis = models.CharField(_("legal basis"), max_length=300, blank=True)
+    by = models.ForeignKey(USER, verbose_name=_("overridden by"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("overridden at"))
+
+    class Meta:
+        verbose_name = _("flag override")
+        verbose_name_plural = _("flag overrides")
+        ordering = ["at", "id"]
+        constraints = [
+            _choice_check("reason", OverrideReason, "flagoverride_reason_valid"),
+            models.CheckConstraint(condition=~Q(explanation=""), name="flagoverride_explained"),
+            models.CheckConstraint(
+                condition=~Q(reason=OverrideReason.LAWFUL_REASON) | ~Q(legal_basis=""),
+                name="flagoverride_lawful_reason_has_basis",
+            ),
+        ]
+        indexes = [models.Index(fields=["at"], name="flagoverride_at")]
+
+    def __str__(self) -> str:
+        return f"{self.flag} {self.reason}"
 
 
 class Attachment(models.Model):

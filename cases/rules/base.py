@@ -63,6 +63,8 @@ class Problem(StrEnum):
     NO_CLARIFICATION = "no_clarification"
     LOWERED_WITHOUT_REASON = "lowered_without_reason"
     FACT_UNKNOWN = "fact_unknown"
+    PURSUIT_OPEN = "pursuit_open"
+    FUGITIVE_NOT_PURSUED = "fugitive_not_pursued"
 
 
 # Problems about the level of the outcome: only these can make a finding a downgrade.
@@ -81,6 +83,10 @@ PROBLEM_TEXT: dict[str, Promise] = {
     Problem.NO_CLARIFICATION: _("The complaint was found untrue, but no clarification notice has been delivered."),
     Problem.LOWERED_WITHOUT_REASON: _("A disposition was lowered during handling without a recorded reason."),
     Problem.FACT_UNKNOWN: _("A fact that decides what the law calls for is not recorded: establish it."),
+    Problem.PURSUIT_OPEN: _(
+        "The case concluded with the suspect unknown: the pursuit stays open until a suspect is identified."
+    ),
+    Problem.FUGITIVE_NOT_PURSUED: _("The suspect fled, and no fugitive-pursuit measure is recorded."),
 }
 
 

@@ -193,6 +193,8 @@ class CaseFacts:
     kind: str
     status: str = "supervision"
     track: str = ""
+    # Why the case concluded without an identified suspect (NoSuspectReason); blank otherwise.
+    no_suspect_reason: str = ""
     major_security_period: bool = False
     weapon: str = Weapon.UNKNOWN
     vehicle_used: bool | None = None
@@ -216,6 +218,9 @@ class CaseFacts:
     referrals: tuple[ReferralFacts, ...] = ()
     # Kinds of support measure delivered (a clarification notice, …).
     support_delivered: frozenset[str] = field(default_factory=frozenset)
+    # Kinds of support measure offered, in progress or delivered: under way, not merely requested or declined
+    # (a fugitive pursuit).
+    support_under_way: frozenset[str] = field(default_factory=frozenset)
     # Problems of supervision findings that were rectified: the office dealt with them, outside the record if
     # need be (a transfer to another authority, a clarification issued on paper).
     rectified_findings: frozenset[str] = field(default_factory=frozenset)
@@ -276,14 +281,17 @@ class Outcome:
     suspect: SuspectFacts
 
 
+def identified_suspects(facts: CaseFacts) -> tuple[SuspectFacts, ...]:
+    return tuple(s for s in facts.suspects if s.status != SuspectStatus.UNIDENTIFIED)
+
+
 def principal_outcome(facts: CaseFacts) -> Outcome | None:
     """None while any identified suspect's handling is still pending: a pending disposition never flags.
 
     Several attackers: the rules ask whether the incident was handled at the expected level at all, so the
     best outcome counts; differences between accomplices are for the supervisor, not for a scan.
     """
-    identified = [s for s in facts.suspects if s.status != SuspectStatus.UNIDENTIFIED]
-    if any(not s.is_final for s in identified):
+    if any(not s.is_final for s in identified_suspects(facts)):
         return None
     finals = [s for s in facts.suspects if s.is_final]
     if not finals:

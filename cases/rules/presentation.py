@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.choices import DISPOSITION_RANK, CaseStatus, Disposition, FlagKind, IncidentKind, InjuryGrade, Weapon
+from cases.choices import (
+    DISPOSITION_RANK,
+    CaseStatus,
+    Disposition,
+    FlagKind,
+    IncidentKind,
+    InjuryGrade,
+    NoSuspectReason,
+    Weapon,
+)
 from cases.rules.base import PROBLEM_TEXT, Rule, Source, Tag
 from cases.rules.engine import rule_version
 from cases.rules.operational import OPERATIONAL_RULES, OperationalRule
@@ -54,6 +63,7 @@ FACT_LABELS = {
     "days": gettext_lazy("Idle threshold (days)"),
     "referrals": gettext_lazy("Overdue referrals"),
     "details": gettext_lazy("Details"),
+    "no_suspect_reason": gettext_lazy("Why no suspect is identified"),
 }
 CHOICE_LABELS: dict[str, Any] = {
     "kind": IncidentKind,
@@ -61,6 +71,7 @@ CHOICE_LABELS: dict[str, Any] = {
     "weapon": Weapon,
     "outcome": Disposition,
     "stage": CaseStatus,
+    "no_suspect_reason": NoSuspectReason,
 }
 RANK_LABEL = {rank: Disposition(code).label for code, rank in DISPOSITION_RANK.items()}
 

@@ -11,17 +11,45 @@
   service refuses a direct lowering without one, but a detour through a pending state (convicted → appeal
   pending → fine) would otherwise pass unexplained.
 
-None of them sets the expected rank, and pending dispositions never count.
+- R27, R28, R29: a case concluded without an identified suspect records why (``NoSuspectReason``), and the reason
+  is judged: "not a crime or violation" on facts that meet the assault-on-police preconditions of R1, R2 or R11 is
+  an outcome below the minimum (a criminal case); "unknown, pursuit continuing" keeps a prompt open for as long as
+  no suspect is identified; "fled" expects a fugitive-pursuit measure. "Deceased" and "other" (explained) are
+  accepted.
+
+None of them but R27 sets the expected rank, and pending dispositions never count.
 """
 
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from cases.choices import DISPOSITION_RANK, CaseStatus, Disposition, FindingProblem, IncidentKind, SupportKind, Track
-from cases.rules.base import Problem, Rule, Source, Tag, Trigger
-from cases.rules.downgrade import ATTACK_KINDS, EQUIPMENT_KINDS, MINOR_KINDS, OBSTRUCTION_KINDS
-from cases.rules.facts import CaseFacts, intervening, on_duty
+from cases.choices import (
+    DISPOSITION_RANK,
+    CaseStatus,
+    Disposition,
+    FindingProblem,
+    IncidentKind,
+    NoSuspectReason,
+    SupportKind,
+    Track,
+)
+from cases.rules.base import Predicate, Problem, Rule, Source, Tag, Trigger
+from cases.rules.downgrade import (
+    ASSAULT_SUPPRESSIONS,
+    ATTACK_KINDS,
+    CRIMINAL,
+    EQUIPMENT_KINDS,
+    MINOR_KINDS,
+    OBSTRUCTION_KINDS,
+    equipment_attack_2025,
+    equipment_attack_before_2025,
+    intervening_attack,
+    violent_attack_2025,
+    violent_attack_before_2025,
+)
+from cases.rules.facts import CaseFacts, identified_suspects, intervening, on_duty
+from cases.rules.periods import INTERPRETATION_2025, day_before
 
 V, S, B, INFER = Tag.VERIFIED, Tag.SECONDARY, Tag.BRIEF, Tag.INFERENCE
 D = Disposition
@@ -96,6 +124,126 @@ def lowered_without_reason(facts: CaseFacts) -> Items:
     return items
 
 
+def _concluded_without_suspect(facts: CaseFacts, reason: str) -> bool:
+    return facts.status in CONCLUDED and facts.no_suspect_reason == reason and not identified_suspects(facts)
+
+
+def _declared_no_offence(*assault: Predicate) -> Predicate:
+    """Concluded as "no case to answer" although the facts meet one of the ``assault`` preconditions."""
+
+    def applies(facts: CaseFacts) -> Trigger | None:
+        if not _concluded_without_suspect(facts, NoSuspectReason.NOT_AN_OFFENCE):
+            return None
+        trigger = next((t for p in assault if (t := p(facts)) is not None), None)
+        return None if trigger is None else Trigger({**trigger.facts, "no_suspect_reason": facts.no_suspect_reason})
+
+    return applies
+
+
+def no_case_to_answer(facts: CaseFacts) -> Items:
+    # Nothing was decided against anyone: the declared outcome is "no case", below the criminal case expected.
+    return [(Problem.BELOW_MINIMUM, {})]
+
+
+def concluded_suspect_unknown(facts: CaseFacts) -> Trigger | None:
+    if _concluded_without_suspect(facts, NoSuspectReason.UNKNOWN_PURSUING):
+        return Trigger({"no_suspect_reason": facts.no_suspect_reason})
+    return None
+
+
+def pursuit_open(facts: CaseFacts) -> Items:
+    return [(Problem.PURSUIT_OPEN, {})]
+
+
+def concluded_suspect_fled(facts: CaseFacts) -> Trigger | None:
+    if _concluded_without_suspect(facts, NoSuspectReason.FLED):
+        return Trigger({"no_suspect_reason": facts.no_suspect_reason})
+    return None
+
+
+def missing_pursuit(facts: CaseFacts) -> Items:
+    pursued = SupportKind.FUGITIVE_PURSUIT in facts.support_under_way
+    if pursued or FindingProblem.FUGITIVE_NOT_PURSUED in facts.rectified_findings:
+        return []
+    return [(Problem.FUGITIVE_NOT_PURSUED, {})]
+
+
+_R27 = Rule(
+    effective_from=INTERPRETATION_2025,
+    effective_to=None,
+    code="R27",
+    title=_("Concluded as no case to answer on the facts of an assault on police"),
+    basis=_(
+        "SPC/SPP Interpretation on assault-on-police cases (高检发释字〔2025〕1号) Art. 1 and Art. 7(2); "
+        "Criminal Law Art. 277(5)"
+    ),
+    sources=(
+        Source(
+            _(
+                "A violent attack causing at least a slight injury, or an attack on police equipment endangering "
+                "safety, on an officer on duty (or off duty and intervening in an emergency) is assaulting police"
+            ),
+            V,
+        ),
+        Source(_("Expected outcome: a criminal case for assaulting police, not “no case to answer”"), V),
+    ),
+    applies=_declared_no_offence(violent_attack_2025, equipment_attack_2025, intervening_attack),
+    check=no_case_to_answer,
+    min_rank=CRIMINAL,
+    suppressed_by=ASSAULT_SUPPRESSIONS,
+    kinds=ATTACK_KINDS | EQUIPMENT_KINDS,
+)
+
+CONCLUSION_RULES: tuple[Rule, ...] = (
+    Rule(
+        effective_from=None,
+        effective_to=day_before(INTERPRETATION_2025),
+        code="R27",
+        title=_R27.title,
+        basis=_("Criminal Law Art. 277(5); 2020 SPC/SPP/MPS guidance on assaults on police, Sec. 1"),
+        sources=(
+            Source(_("Under the 2020 guidance a violent attack on an officer on duty needed no injury"), S),
+            Source(_("Expected outcome: a criminal case, not “no case to answer”"), INFER),
+        ),
+        applies=_declared_no_offence(violent_attack_before_2025, equipment_attack_before_2025),
+        check=no_case_to_answer,
+        min_rank=CRIMINAL,
+        suppressed_by=ASSAULT_SUPPRESSIONS,
+        kinds=ATTACK_KINDS | EQUIPMENT_KINDS,
+    ),
+    _R27,
+    Rule(
+        effective_from=None,
+        effective_to=None,
+        code="R28",
+        title=_("Concluded with the suspect unknown: the pursuit is still open"),
+        basis=_("Supervision of cases left unhandled and of suspects not pursued; the office's look-back practice"),
+        sources=(
+            Source(_("Supervision checks that suspects are pursued, and the look-back returns to them"), B),
+            Source(_("A case concluded with the suspect unknown stays a prompt until a suspect is identified"), INFER),
+        ),
+        applies=concluded_suspect_unknown,
+        check=pursuit_open,
+        sets_expected_rank=False,
+        prompt_only=True,
+    ),
+    Rule(
+        effective_from=None,
+        effective_to=None,
+        code="R29",
+        title=_("Suspect fled: no fugitive pursuit recorded"),
+        basis=_("Supervision of fugitives not pursued"),
+        sources=(
+            Source(_("A fugitive not pursued is a problem for supervision"), B),
+            Source(_("A fugitive-pursuit measure offered, in progress or delivered shows the pursuit"), INFER),
+        ),
+        applies=concluded_suspect_fled,
+        check=missing_pursuit,
+        sets_expected_rank=False,
+        prompt_only=True,
+    ),
+)
+
 PROCEDURE_RULES: tuple[Rule, ...] = (
     Rule(
         effective_from=None,
@@ -158,4 +306,5 @@ PROCEDURE_RULES: tuple[Rule, ...] = (
         check=lowered_without_reason,
         sets_expected_rank=False,
     ),
+    *CONCLUSION_RULES,
 )

@@ -20,6 +20,7 @@ from cases.choices import (
     FindingProblem,
     IncidentKind,
     InjuryGrade,
+    NoSuspectReason,
     OfficerType,
     PoliceFault,
     SupportKind,
@@ -68,6 +69,13 @@ MEDIATION = "mediation_of_attack"
 TRANSFER = "no_administrative_transfer"
 CLARIFY = "no_clarification"
 LOWERED = "lowered_without_reason"
+PURSUIT = "pursuit_open"
+FUGITIVE = "fugitive_not_pursued"
+NOT_AN = NoSuspectReason.NOT_AN_OFFENCE
+UNKNOWN = NoSuspectReason.UNKNOWN_PURSUING
+FLED = NoSuspectReason.FLED
+DEAD = NoSuspectReason.DECEASED
+OTHER = NoSuspectReason.OTHER
 
 # (id, facts, {rule: problems}, expected minimum rank, suppressed (rule, by))
 TABLE = [
@@ -470,6 +478,136 @@ TABLE = [
         None,
         [],
     ),
+    # R27–R29: concluded without an identified suspect, judged by the reason recorded.
+    (
+        "R27 slight-injury kick 2025-03-01 concluded as no offence",
+        facts(on="2025-03-01", officers=(officer(INJ.SLIGHT),), status=CaseStatus.LOOK_BACK, no_suspect_reason=NOT_AN),
+        {"R27": [BELOW]},
+        9,
+        [],
+    ),
+    (
+        "R27 equipment smashed, safety endangered, concluded as no offence",
+        facts(
+            on="2025-03-01",
+            kind=K.ATTACK_ON_VEHICLE_OR_EQUIPMENT,
+            endangered_safety=True,
+            status=CaseStatus.CLOSED,
+            no_suspect_reason=NOT_AN,
+        ),
+        {"R27": [BELOW]},
+        9,
+        [],
+    ),
+    (
+        "R27 no injury 2025-03-01: below the assault threshold, accepted",
+        facts(on="2025-03-01", status=CaseStatus.LOOK_BACK, no_suspect_reason=NOT_AN),
+        {},
+        4,
+        [],
+    ),
+    (
+        "R27 no injury 2024-06-01: the 2020 guidance needed none",
+        facts(on="2024-06-01", status=CaseStatus.LOOK_BACK, no_suspect_reason=NOT_AN),
+        {"R27": [BELOW]},
+        9,
+        [],
+    ),
+    (
+        "R27 auxiliary officer only: suppressed",
+        facts(
+            on="2025-03-01",
+            officers=(officer(INJ.SLIGHT, auxiliary=True),),
+            status=CaseStatus.LOOK_BACK,
+            no_suspect_reason=NOT_AN,
+        ),
+        {},
+        9,
+        [("R1", "R12"), ("R27", "R12")],
+    ),
+    (
+        "R27 not yet concluded",
+        facts(on="2025-03-01", officers=(officer(INJ.SLIGHT),), no_suspect_reason=NOT_AN),
+        {},
+        9,
+        [],
+    ),
+    (
+        "R27 suspect deceased: accepted",
+        facts(on="2025-03-01", officers=(officer(INJ.SLIGHT),), status=CaseStatus.LOOK_BACK, no_suspect_reason=DEAD),
+        {},
+        9,
+        [],
+    ),
+    (
+        "R28 suspect unknown, pursuit continuing",
+        facts(on="2025-03-01", officers=(officer(INJ.SLIGHT),), status=CaseStatus.LOOK_BACK, no_suspect_reason=UNKNOWN),
+        {"R28": [PURSUIT]},
+        9,
+        [],
+    ),
+    (
+        "R28 stays while the only suspect is unidentified",
+        facts(
+            kind=K.ONLINE_DEFAMATION,
+            suspects=(suspect(D.UNDER_INVESTIGATION, status=SuspectStatus.UNIDENTIFIED),),
+            status=CaseStatus.CLOSED,
+            no_suspect_reason=UNKNOWN,
+        ),
+        {"R28": [PURSUIT]},
+        None,
+        [],
+    ),
+    (
+        "R28 ends once a suspect is identified",
+        facts(
+            kind=K.ONLINE_DEFAMATION,
+            suspects=(suspect(D.UNDER_INVESTIGATION, status=SuspectStatus.IDENTIFIED),),
+            status=CaseStatus.LOOK_BACK,
+            no_suspect_reason=UNKNOWN,
+        ),
+        {},
+        None,
+        [],
+    ),
+    (
+        "R29 fled, no pursuit recorded",
+        facts(kind=K.THREAT, status=CaseStatus.LOOK_BACK, no_suspect_reason=FLED),
+        {"R29": [FUGITIVE]},
+        4,
+        [],
+    ),
+    (
+        "R29 fled, pursuit under way",
+        facts(
+            kind=K.THREAT,
+            status=CaseStatus.LOOK_BACK,
+            no_suspect_reason=FLED,
+            support_under_way=frozenset({SupportKind.FUGITIVE_PURSUIT}),
+        ),
+        {},
+        4,
+        [],
+    ),
+    (
+        "R29 fled, the finding about it rectified",
+        facts(
+            kind=K.THREAT,
+            status=CaseStatus.CLOSED,
+            no_suspect_reason=FLED,
+            rectified_findings=frozenset({FindingProblem.FUGITIVE_NOT_PURSUED}),
+        ),
+        {},
+        4,
+        [],
+    ),
+    (
+        "other reason, explained: accepted",
+        facts(on="2025-03-01", officers=(officer(INJ.SLIGHT),), status=CaseStatus.CLOSED, no_suspect_reason=OTHER),
+        {},
+        9,
+        [],
+    ),
     # Pending dispositions never flag.
     ("pending: awaiting trial", facts(D.AWAITING_TRIAL, officers=(officer(INJ.SLIGHT),)), {}, 9, []),
     (
@@ -520,7 +658,7 @@ def test_every_implemented_rule_has_a_row_that_flags_it():
     suppressing = {by for *_rest, suppressed in TABLE for _code, by in suppressed}
     assert {r.code for r in RULES} <= flagged
     assert {s.code for s in SUPPRESSIONS} <= suppressing
-    required = {f"R{n}" for n in (*range(1, 15), 17, 18, 19, 23)} - {"R14"}
+    required = {f"R{n}" for n in (*range(1, 15), 17, 18, 19, 23, 27, 28, 29)} - {"R14"}
     assert required <= {r.code for r in RULES}
     assert "R14" in {s.code for s in SUPPRESSIONS}
 
@@ -598,6 +736,7 @@ def test_every_rule_is_sourced_and_verified_only_when_every_part_is():
         ("R11", "2025-01-18"),
         ("R13", "2025-01-18"),
         ("R18", "-"),
+        ("R27", "2025-01-18"),
     }
 
 
@@ -642,6 +781,42 @@ def test_pending_dispositions_never_flag(pending):
 def test_without_an_incident_date_nothing_applies():
     result = evaluate(replace(facts(D.NO_ACTION, officers=(officer(INJ.DEATH),)), incident_date=None))
     assert (result.findings, result.expected_min_rank, result.applied) == ((), None, ())
+
+
+@pytest.mark.parametrize(
+    ("on", "reason", "code", "severity"),
+    [
+        ("2025-03-01", NoSuspectReason.NOT_AN_OFFENCE, "R27", "downgrade"),
+        ("2024-06-01", NoSuspectReason.NOT_AN_OFFENCE, "R27", "prompt"),
+        ("2025-03-01", NoSuspectReason.UNKNOWN_PURSUING, "R28", "prompt"),
+        ("2025-03-01", NoSuspectReason.FLED, "R29", "prompt"),
+    ],
+)
+def test_a_conclusion_without_a_suspect_is_a_downgrade_only_on_verified_law(on, reason, code, severity):
+    result = evaluate(facts(on=on, officers=(officer(INJ.SLIGHT),), status=CaseStatus.LOOK_BACK, no_suspect_reason=reason))
+    (finding,) = result.findings
+    assert (finding.code, str(finding.severity)) == (code, severity)
+    assert finding.facts["no_suspect_reason"] == reason
+
+
+def test_the_no_offence_finding_names_the_assault_facts_and_the_reason():
+    (finding,) = evaluate(
+        facts(on="2025-03-01", officers=(officer(INJ.SLIGHT),), status=CaseStatus.CLOSED, no_suspect_reason=NOT_AN)
+    ).findings
+    assert finding.as_detail() == {
+        "rule": "R27",
+        "version": "2025-01-18",
+        "severity": "downgrade",
+        "problems": [BELOW],
+        "min_rank": 9,
+        "facts": {
+            "incident_date": "2025-03-01",
+            "kind": K.VIOLENT_ATTACK,
+            "victims": 1,
+            "worst_injury": INJ.SLIGHT,
+            "no_suspect_reason": NOT_AN,
+        },
+    }
 
 
 def test_evaluation_is_pure():
