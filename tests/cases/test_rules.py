@@ -793,7 +793,8 @@ def test_without_an_incident_date_nothing_applies():
     ],
 )
 def test_a_conclusion_without_a_suspect_is_a_downgrade_only_on_verified_law(on, reason, code, severity):
-    result = evaluate(facts(on=on, officers=(officer(INJ.SLIGHT),), status=CaseStatus.LOOK_BACK, no_suspect_reason=reason))
+    case_facts = facts(on=on, officers=(officer(INJ.SLIGHT),), status=CaseStatus.LOOK_BACK, no_suspect_reason=reason)
+    result = evaluate(case_facts)
     (finding,) = result.findings
     assert (finding.code, str(finding.severity)) == (code, severity)
     assert finding.facts["no_suspect_reason"] == reason
