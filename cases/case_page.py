@@ -11,6 +11,7 @@ from cases.models import (
     Case,
     CaseEvent,
     Flag,
+    FlagOverride,
     InvolvedOfficer,
     LookBackReview,
     Referral,
@@ -18,6 +19,7 @@ from cases.models import (
     SupportMeasure,
     Suspect,
 )
+from cases.overrides import needs_override
 from cases.rules.presentation import FlagView, describe_flag
 from cases.workflow import Transition
 
@@ -35,6 +37,9 @@ class Workspace:
     reviews: list[LookBackReview]
     attachments: list[Attachment]
     flags: list[FlagView]
+    # Open flags that must be overridden before the case concludes or closes (cases/overrides.py).
+    flags_to_override: list[FlagView]
+    overrides: list[FlagOverride]
     events: list[CaseEvent]
     events_total: int
     actions: list[Transition]
@@ -47,8 +52,15 @@ def timeline(case: Case) -> QuerySet[CaseEvent]:
     return CaseEvent.objects.filter(case=case).select_related("actor").order_by("-at", "-id")
 
 
+def flags_to_override(case: Case) -> list[FlagView]:
+    """The case's open flags that must be overridden before it concludes or closes, oldest first."""
+    flags = Flag.objects.filter(case=case, resolved_at__isnull=True).order_by("raised_at", "id")
+    return [describe_flag(f) for f in flags if needs_override(f.kind, f.detail)]
+
+
 def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIMELINE_PAGE) -> Workspace:
     events = timeline(case)
+    open_flags = list(Flag.objects.filter(case=case, resolved_at__isnull=True).select_related("acknowledged_by"))
     total = events.count()
     officers = list(InvolvedOfficer.objects.filter(case=case).select_related("user"))
     suspects = list(Suspect.objects.filter(case=case))
@@ -65,10 +77,15 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
         findings=list(SupervisionFinding.objects.filter(case=case).select_related("raised_by")),
         reviews=list(LookBackReview.objects.filter(case=case).select_related("reviewer")),
         attachments=list(Attachment.objects.filter(case=case).select_related("uploaded_by")),
-        flags=[
+        flags=[describe_flag(f) for f in open_flags],
+        flags_to_override=[
             describe_flag(f)
-            for f in Flag.objects.filter(case=case, resolved_at__isnull=True).select_related("acknowledged_by")
+            for f in sorted(open_flags, key=lambda f: (f.raised_at, f.pk))
+            if needs_override(f.kind, f.detail)
         ],
+        overrides=list(
+            FlagOverride.objects.filter(flag__case=case).select_related("flag", "by").order_by("at", "id")
+        ),
         events=list(events[:timeline_limit] if timeline_limit else events),
         events_total=total,
         actions=policy.available_actions(actor, case),

@@ -1,5 +1,6 @@
 """HTML forms. They parse and validate input; the services decide and write."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -14,6 +15,8 @@ from cases.choices import (
     FlagKind,
     IncidentKind,
     InjuryGrade,
+    NoSuspectReason,
+    OverrideReason,
     PauseReason,
     ReferralTarget,
     SupportKind,
@@ -21,7 +24,9 @@ from cases.choices import (
     Track,
 )
 from cases.models import Case, InvolvedOfficer, SupportMeasure, Suspect
+from cases.overrides import BASIS_MAX, TEXT_MAX, override_errors
 from cases.rules.facts import FACTS, OFFICER, SUPERVISOR, facts_asked_of
+from cases.rules.presentation import FlagView
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -184,9 +189,89 @@ class AcknowledgeForm(VersionForm):
     external_reference = forms.CharField(label=_("Handling unit's case number"), max_length=60)
 
 
-class ConcludeForm(VersionForm):
+class OverrideFieldsMixin:
+    """For each open flag that must be overridden before the action (cases/overrides.py), its reason, explanation and
+    legal basis, shown under the flag's rule; ``clean`` hands them to the service as ``overrides``.
+
+    ``flags_shown`` carries the flags the page listed: a flag raised after the page was loaded gets its own message
+    (the user has not seen it), and its fields ask for an override like the others; what was typed is kept.
+    """
+
+    FIELD = "override_{flag}_{part}"
+    PARTS = ("reason", "text", "basis")
+
+    def __init__(self, *args: Any, flags: Sequence[FlagView] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.override_flags = list(flags)
+        fields = self.fields  # type: ignore[attr-defined]
+        for flag in self.override_flags:
+            fields[self._name(flag, "reason")] = forms.ChoiceField(
+                label=_("Why the finding does not stand"),
+                choices=[("", "---------"), *OverrideReason.choices],
+                widget=forms.Select(attrs={"class": "form-select"}),
+            )
+            fields[self._name(flag, "text")] = forms.CharField(
+                label=_("Explanation"),
+                max_length=TEXT_MAX,
+                widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+            )
+            fields[self._name(flag, "basis")] = forms.CharField(
+                label=_("Legal basis (required for a lawful reason)"),
+                required=False,
+                max_length=BASIS_MAX,
+                widget=forms.TextInput(attrs={"class": "form-control"}),
+            )
+        fields["flags_shown"] = forms.CharField(
+            widget=forms.HiddenInput,
+            required=False,
+            initial=",".join(str(f.flag_id) for f in self.override_flags),
+        )
+
+    def _name(self, flag: FlagView, part: str) -> str:
+        return self.FIELD.format(flag=flag.flag_id, part=part)
+
+    def plain_fields(self) -> list[forms.BoundField]:
+        """The action's own fields (and the hidden list of flags shown), without the overrides."""
+        override_names = {self._name(f, p) for f in self.override_flags for p in self.PARTS}
+        return [self[name] for name in self.fields if name not in override_names]  # type: ignore[attr-defined,index]
+
+    def override_groups(self) -> list[tuple[FlagView, list[forms.BoundField]]]:
+        return [(f, [self[self._name(f, p)] for p in self.PARTS]) for f in self.override_flags]  # type: ignore[index]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()  # type: ignore[misc]
+        shown = {part.strip() for part in str(data.pop("flags_shown", "") or "").split(",")}
+        unseen = [f for f in self.override_flags if str(f.flag_id) not in shown]
+        if unseen:
+            self.add_error(  # type: ignore[attr-defined]
+                None,
+                _(
+                    "A flag was raised on this case after the page was loaded: %(flags)s. Read it and give a reason "
+                    "to override it too; nothing you typed is lost."
+                )
+                % {"flags": ", ".join(f"{f.rule_code} “{f.title}”" for f in unseen)},
+            )
+        overrides = []
+        for flag in self.override_flags:
+            values = {part: data.pop(self._name(flag, part), "") or "" for part in self.PARTS}
+            for part, message in override_errors(**values).items():
+                name = self._name(flag, part)
+                if name not in self.errors:  # type: ignore[attr-defined]
+                    self.add_error(name, message)  # type: ignore[attr-defined]
+            overrides.append({"flag": flag.flag_id, **values})
+        data["overrides"] = overrides
+        return data
+
+
+class ConcludeForm(OverrideFieldsMixin, VersionForm):
+    no_suspect_reason = forms.ChoiceField(
+        label=_("Why no suspect is identified"),
+        choices=[("", "---------"), *NoSuspectReason.choices],
+        required=False,
+        help_text=_("Required when the case concludes without an identified suspect."),
+    )
     reason = forms.CharField(
-        label=_("Reason (if a suspect has no final disposition)"),
+        label=_("Reason (if a suspect has no final disposition, or the reason above is “other”)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -198,7 +283,7 @@ class ReopenForm(VersionForm):
     rectify_by = forms.DateField(label=_("Rectify by"), required=False, widget=DATE_WIDGET)
 
 
-class CloseForm(VersionForm):
+class CloseForm(OverrideFieldsMixin, VersionForm):
     officer_informed = forms.BooleanField(label=_("The officer has been informed of the outcome"), required=False)
     disposition_consistent = forms.BooleanField(label=_("The disposition is consistent with the facts"), required=False)
     support_delivered = forms.NullBooleanField(label=_("Support delivered"), required=False)

@@ -21,6 +21,7 @@ from accounts.models import OrgLevel, OrgUnit, Role, User
 from accounts.selectors import path_prefix_q, supervisors_of_unit_and_above
 from cases.choices import OPEN_STATUSES, TERMINAL_STATUSES, CaseStatus
 from cases.models import Case, InvolvedOfficer, ReportExport, Suspect
+from cases.overrides import OVERRIDING_ACTIONS
 from cases.workflow import FILER, Transition, actions_from, transition_for
 
 OVERSEER_ROLES = (Role.SUPERVISOR, Role.ADMIN)
@@ -214,6 +215,13 @@ def assignable_supervisors(case: Case) -> QuerySet[User]:
 def can_be_assigned(assignee: Actor, case: Case) -> bool:
     """Whether the assignee is among ``assignable_supervisors(case)``."""
     return assignee.covers(Role.SUPERVISOR, case.unit_path)
+
+
+def can_override_flags(actor: Actor, case: Case, action: str) -> bool:
+    """Override a rule's flag while concluding or closing the case (cases/overrides.py): whoever may take that action,
+    a supervisor covering the case's unit. There is no separate office-head role: the override is the supervisor's
+    recorded, reasoned decision, reviewable on the timeline and counted in the yearly report."""
+    return action in OVERRIDING_ACTIONS and can_perform(actor, case, action)
 
 
 def can_acknowledge_flag(actor: Actor, case: Case) -> bool:

@@ -37,6 +37,7 @@ from cases.choices import (
     FindingProblem,
     IncidentKind,
     InjuryGrade,
+    NoSuspectReason,
     OfficerType,
     PauseReason,
     PoliceFault,
@@ -797,15 +798,20 @@ class _Generator:
     def _conclude(self, bundle: Bundle, at: datetime, sup: int, kind: str, move: Move) -> None:
         identified = [s for s in bundle.suspects if s["status"] != Sp.UNIDENTIFIED]
         gaps = [s["name"] for s in identified if s["disposition"] not in FINAL_DISPOSITIONS] if identified else ["-"]
-        reason = ""
+        reason, no_suspect = "", ""
         if gaps == ["-"]:
             reason = REASONS["no_suspect_by_kind"].get(kind, REASONS["no_suspect"])
+            # An untrue complaint leaves nobody to pursue; otherwise the attacker is still sought.
+            no_suspect = (
+                NoSuspectReason.NOT_AN_OFFENCE if kind == K.UNTRUE_COMPLAINT else NoSuspectReason.UNKNOWN_PURSUING
+            )
         elif gaps:
             reason = REASONS["at_large"]
         bundle.case["conclusion_reason"] = reason
+        bundle.case["no_suspect_reason"] = no_suspect
         year = at.astimezone(self.tzinfo).year
         bundle.reviews.append(LinkedRow(campaign_year=year, started_at=at, verdict=ReviewVerdict.PENDING))
-        move("conclude", at, sup, {"reason": reason, "missing": gaps})
+        move("conclude", at, sup, {"reason": reason, "missing": gaps, "no_suspect_reason": no_suspect})
 
     def _close(self, bundle: Bundle, at: datetime, sup: int, move: Move) -> None:
         kinds = {m["kind"] for m in bundle.measures}

@@ -119,6 +119,7 @@ class Pause:
 @dataclass(frozen=True)
 class Conclude:
     reason: str = ""
+    no_suspect_reason: str = ""  # NoSuspectReason, when no suspect is identified
 
 
 @dataclass(frozen=True)
@@ -269,8 +270,8 @@ def _play(spec: DemoCase, units: dict[str, OrgUnit], users: dict[str, User], pla
                 )
             case Pause(reason=reason, note=note):
                 services.pause_clock(**kw, reason=reason, note=note)
-            case Conclude(reason=reason):
-                services.conclude_case(**kw, reason=reason)
+            case Conclude(reason=reason, no_suspect_reason=no_suspect_reason):
+                services.conclude_case(**kw, reason=reason, no_suspect_reason=no_suspect_reason)
             case Reopen(problem=problem, detail=detail):
                 services.reopen_case(**kw, problem=problem, detail=detail, rectify_by=today + timedelta(days=15))
             case Close():

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import OrgUnit, Role, User
 from cases import services
-from cases.choices import CaseStatus, Disposition, IncidentKind, Track
+from cases.choices import CaseStatus, Disposition, IncidentKind, NoSuspectReason, Track
 from cases.models import Case, ExportStatus, ReportExport
 from cases.reports.services import export_file
 from cases.workflow_actions import WORKFLOW_ACTIONS
@@ -122,7 +122,7 @@ PATH[CaseStatus.SUPERVISION] = [
 ]
 PATH[CaseStatus.LOOK_BACK] = [
     *PATH[CaseStatus.SUPERVISION],
-    ("conclude", "supervisor", {"reason": "Attacker not identified"}),
+    ("conclude", "supervisor", {"reason": "Attacker not identified", "no_suspect_reason": NoSuspectReason.OTHER}),
 ]
 PATH[CaseStatus.CLOSED] = [
     *PATH[CaseStatus.LOOK_BACK],

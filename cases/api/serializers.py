@@ -28,9 +28,12 @@ from cases.choices import (
     EventKind,
     FindingProblem,
     FlagKind,
+    FlagResolution,
     IncidentKind,
     InjuryGrade,
+    NoSuspectReason,
     OfficerType,
+    OverrideReason,
     PauseReason,
     ReferralTarget,
     ReviewVerdict,
@@ -40,6 +43,7 @@ from cases.choices import (
     Track,
 )
 from cases.models import Case, InvolvedOfficer, Suspect
+from cases.overrides import BASIS_MAX, TEXT_MAX, override_errors
 from cases.rules.facts import FACTS
 from cases.sensitive import mask_id_number
 
@@ -207,6 +211,7 @@ class CaseDetailSerializer(CaseSerializer):
     paused_at = serializers.DateTimeField(allow_null=True)
     pause_reason = enum(PauseReason, allow_null=True)
     conclusion_reason = serializers.CharField()
+    no_suspect_reason = enum(NoSuspectReason, allow_null=True)
     updated_at = serializers.DateTimeField()
     allowed_actions = serializers.SerializerMethodField(
         help_text=_("Workflow actions the caller may take now (cases/{id}/actions/{action}/).")
@@ -285,8 +290,44 @@ class AcknowledgeActionSerializer(VersionedSerializer):
     external_reference = text(60)
 
 
+class OverrideSerializer(serializers.Serializer):
+    """One open flag overridden while concluding or closing (cases/overrides.py)."""
+
+    flag = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text=_("The flag's id."))
+    reason = enum(OverrideReason)
+    text = TextField(max_length=TEXT_MAX, help_text=_("Why the finding does not stand."))
+    basis = TextField(
+        max_length=BASIS_MAX,
+        required=False,
+        allow_blank=True,
+        help_text=_("The legal basis; required for a lawful reason."),
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        errors = override_errors(reason=attrs["reason"], text=attrs["text"], basis=attrs.get("basis", ""))
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+def overrides_field() -> serializers.ListSerializer:
+    return OverrideSerializer(
+        many=True,
+        required=False,
+        max_length=200,
+        help_text=_(
+            "An override for each open downgraded flag of the case (required before concluding or closing), and for "
+            "any open review prompt the caller chooses to override."
+        ),
+    )
+
+
 class ConcludeActionSerializer(VersionedSerializer):
     reason = text(2000, required=False, allow_blank=True)
+    no_suspect_reason = enum(
+        NoSuspectReason, required=False, allow_blank=True, help_text=_("Required when no suspect is identified.")
+    )
+    overrides = overrides_field()
 
 
 class ReopenActionSerializer(VersionedSerializer):
@@ -301,6 +342,7 @@ class CloseActionSerializer(VersionedSerializer):
     support_delivered = serializers.BooleanField(required=False, allow_null=True)
     clarification_issued = serializers.BooleanField(required=False, allow_null=True)
     notes = text(5000, required=False, allow_blank=True)
+    overrides = overrides_field()
 
 
 class RecallActionSerializer(VersionedSerializer):
@@ -572,6 +614,7 @@ class FlagSerializer(serializers.Serializer):
     detail = serializers.DictField()
     raised_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
+    resolution = enum(FlagResolution, allow_null=True, help_text=_("How the flag was resolved; null while open."))
     acknowledged_by = UserRefSerializer(allow_null=True)
     acknowledged_at = serializers.DateTimeField(allow_null=True)
 

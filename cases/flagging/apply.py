@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.selectors import supervisors_covering
-from cases.choices import CaseStatus, EventKind, FlagKind
+from cases.choices import CaseStatus, EventKind, FlagKind, FlagResolution
 from cases.flagging.plan import READ_MODEL_FIELDS, Plan, Snapshot, diff_for, plan_for
 from cases.flagging.snapshot import load_snapshots
 from cases.models import Case, CaseEvent, Flag, Notification
@@ -101,7 +101,9 @@ def apply_plan(snap: Snapshot, plan: Plan, now: datetime, ctx: Recipients, resul
     events: list[CaseEvent] = []
     if diff.resolve:
         ids = [snap.open_flags[key][0] for key in diff.resolve]
-        Flag.objects.filter(pk__in=ids, resolved_at__isnull=True).update(resolved_at=now)
+        Flag.objects.filter(pk__in=ids, resolved_at__isnull=True).update(
+            resolved_at=now, resolution=FlagResolution.CLEARED
+        )
         result.resolved += len(ids)
         events.extend(
             CaseEvent(

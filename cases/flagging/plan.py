@@ -4,6 +4,7 @@
 the same way; ``diff_for`` compares the plan with the flags open now.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,6 +42,9 @@ class Snapshot:
     clock: StageClock | None
     overdue_referrals: list[dict[str, Any]]
     open_flags: dict[FlagKey, tuple[int, dict[str, Any]]]
+    # The details of the findings a supervisor overrode: a finding the same in every detail (rule version, problems,
+    # facts) stays overridden and is not raised again; one whose detail changed is a new finding.
+    overridden: dict[FlagKey, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -66,6 +70,12 @@ def _stage_started(row: dict[str, Any]) -> str | None:
     return row["stage_started_at"].isoformat() if row["stage_started_at"] else None
 
 
+def is_overridden(snap: Snapshot, key: FlagKey, detail: dict[str, Any]) -> bool:
+    """Whether a supervisor already overrode this very finding (compared as stored: JSON)."""
+    overridden = snap.overridden.get(key)
+    return bool(overridden) and json.loads(json.dumps(detail)) in overridden
+
+
 def plan_for(snap: Snapshot, now: datetime) -> Plan:
     """Pure given the snapshot: the flags and read model the case should have at ``now``."""
     row = snap.row
@@ -73,7 +83,9 @@ def plan_for(snap: Snapshot, now: datetime) -> Plan:
     evaluation = evaluate(snap.facts) if row["status"] != CaseStatus.DRAFT else None
     if evaluation is not None:
         for finding in evaluation.findings:
-            desired[(FlagKind.DOWNGRADED, finding.code)] = finding.as_detail()
+            key, detail = (FlagKind.DOWNGRADED, finding.code), finding.as_detail()
+            if not is_overridden(snap, key, detail):
+                desired[key] = detail
 
     clock = snap.clock
     warn = False

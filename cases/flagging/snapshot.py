@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from cases.choices import DISPOSITION_RANK, OPEN_STATUSES, EventKind, SupportKind, SupportStatus
+from cases.choices import DISPOSITION_RANK, OPEN_STATUSES, EventKind, FlagResolution, SupportKind, SupportStatus
 from cases.flagging.plan import FlagKey, Snapshot
 from cases.models import (
     Case,
@@ -27,8 +27,9 @@ from cases.models import (
 from cases.rules import CaseFacts, OfficerFacts, ReferralFacts, StageClock, SuspectFacts
 from cases.rules.facts import FACT_NAMES
 
-# What CaseFacts takes from the case row: its type and track, and the facts of the table.
-FACT_FIELDS = ("kind", "track", *FACT_NAMES)
+# What CaseFacts takes from the case row: its type and track, why it concluded without a suspect, and the facts of
+# the table.
+FACT_FIELDS = ("kind", "track", "no_suspect_reason", *FACT_NAMES)
 CASE_FIELDS = (
     "id",
     "reference",
@@ -49,8 +50,11 @@ CASE_FIELDS = (
 # Read only for open cases: parsing date-times is a large part of reading a closed case otherwise.
 # Read only for open cases: parsing date-times is a large part of reading a closed case otherwise.
 CLOCK_FIELDS = ("stage_started_at", "stage_due_at", "paused_at", "last_activity_at")
-# Support measures the rules read (R19 looks for a delivered clarification notice).
+# Support measures the rules read: delivered (R19 looks for a clarification notice), and under way (R29 for a
+# fugitive pursuit).
 RULE_SUPPORT_KINDS = (SupportKind.CLARIFICATION_NOTICE,)
+RULE_UNDER_WAY_KINDS = (SupportKind.FUGITIVE_PURSUIT,)
+UNDER_WAY = (SupportStatus.OFFERED, SupportStatus.IN_PROGRESS, SupportStatus.DELIVERED)
 
 
 class _Batch:
@@ -180,12 +184,18 @@ def load_snapshots(case_ids: list[int], now: datetime) -> dict[int, Snapshot]:
     ):
         overdue[case_id].append({"id": referral_id, "due_at": due_at.isoformat()})
     delivered: dict[int, set[str]] = defaultdict(set)
-    for case_id, kind in (
-        SupportMeasure.objects.filter(batch.q(), kind__in=RULE_SUPPORT_KINDS, status=SupportStatus.DELIVERED)
+    under_way: dict[int, set[str]] = defaultdict(set)
+    for case_id, kind, status in (
+        SupportMeasure.objects.filter(
+            batch.q(), kind__in=RULE_SUPPORT_KINDS + RULE_UNDER_WAY_KINDS, status__in=UNDER_WAY
+        )
         .order_by()
-        .values_list("case_id", "kind")
+        .values_list("case_id", "kind", "status")
     ):
-        delivered[case_id].add(kind)
+        if kind in RULE_SUPPORT_KINDS and status == SupportStatus.DELIVERED:
+            delivered[case_id].add(kind)
+        if kind in RULE_UNDER_WAY_KINDS:
+            under_way[case_id].add(kind)
     rectified: dict[int, set[str]] = defaultdict(set)
     for case_id, problem in (
         SupervisionFinding.objects.filter(batch.q(), rectified_at__isnull=False)
@@ -194,6 +204,7 @@ def load_snapshots(case_ids: list[int], now: datetime) -> dict[int, Snapshot]:
     ):
         rectified[case_id].add(problem)
     flags = _open_flags(batch)
+    overridden = _overridden_findings(batch)
     paused = _paused_before(open_ids) if open_ids else {}
 
     snapshots: dict[int, Snapshot] = {}
@@ -224,6 +235,7 @@ def load_snapshots(case_ids: list[int], now: datetime) -> dict[int, Snapshot]:
             ),
             referrals=tuple(referrals.get(cid, ())),
             support_delivered=frozenset(delivered.get(cid, ())),
+            support_under_way=frozenset(under_way.get(cid, ())),
             rectified_findings=frozenset(rectified.get(cid, ())),
         )
         clock = None
@@ -240,6 +252,7 @@ def load_snapshots(case_ids: list[int], now: datetime) -> dict[int, Snapshot]:
             clock=clock,
             overdue_referrals=overdue.get(cid, []),
             open_flags=flags.get(cid, {}),
+            overridden=overridden.get(cid, {}),
         )
     return snapshots
 
@@ -253,4 +266,16 @@ def _open_flags(batch: "_Batch") -> dict[int, dict[FlagKey, tuple[int, dict[str,
     ):
         if case_id in batch.wanted:
             found[case_id][(kind, code)] = (flag_id, detail)
+    return found
+
+
+def _overridden_findings(batch: "_Batch") -> dict[int, dict[FlagKey, list[dict[str, Any]]]]:
+    found: dict[int, dict[FlagKey, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    for case_id, kind, code, detail in (
+        Flag.objects.filter(batch.q(), resolution=FlagResolution.OVERRIDDEN)
+        .order_by()
+        .values_list("case_id", "kind", "rule_code", "detail")
+    ):
+        if case_id in batch.wanted:
+            found[case_id][(kind, code)].append(detail)
     return found

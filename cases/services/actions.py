@@ -2,6 +2,7 @@
 transition, checks the action's requirements, changes state, restarts the stage clock and writes the
 event; notifications go out after commit. Any refusal raises before anything is written."""
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -18,13 +19,16 @@ from cases.choices import (
     CaseStatus,
     EventKind,
     FindingProblem,
+    NoSuspectReason,
     ReferralTarget,
     ReviewVerdict,
     Track,
 )
 from cases.exceptions import IllegalTransition
 from cases.models import Case, LookBackReview, Referral, SupervisionFinding, Suspect
+from cases.overrides import OverrideInput
 from cases.services.common import CaseChange, change_case, start_stage
+from cases.services.overrides import Checked, check_overrides, write_overrides
 from cases.sla import stage_deadline
 from cases.workflow import TRANSITIONS, is_legal
 
@@ -83,12 +87,23 @@ def _required_text(value: str, field: str, message: str) -> str:
     return value
 
 
+NO_SUSPECT = ["-"]
+
+
 def _conclusion_gaps(case: Case) -> list[str]:
     """References of identified suspects without a final disposition; ["-"] when no suspect is identified."""
     identified = [s for s in Suspect.objects.filter(case=case) if s.is_identified]
     if not identified:
-        return ["-"]
+        return NO_SUSPECT
     return [s.name or str(s.pk) for s in identified if s.disposition not in FINAL_DISPOSITIONS]
+
+
+def _refuse(errors: dict[str, Any], checked: Checked) -> None:
+    """Raise every reason the action is refused at once, the overrides' under ``overrides``."""
+    if checked.errors:
+        errors["overrides"] = checked.errors
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -200,24 +215,47 @@ def acknowledge_referral(*, case: Case, by: User, expected_version: int | None, 
 
 
 @transaction.atomic
-def conclude_case(*, case: Case, by: User, expected_version: int | None, reason: str = "") -> Case:
-    """Handling is finished: every identified suspect has a final disposition, or a reason says why not."""
+def conclude_case(
+    *,
+    case: Case,
+    by: User,
+    expected_version: int | None,
+    reason: str = "",
+    no_suspect_reason: str = "",
+    overrides: Sequence[OverrideInput | Mapping[str, Any]] = (),
+) -> Case:
+    """Handling is finished: every identified suspect has a final disposition, or a reason says why not; without
+    an identified suspect, a structured reason says why (explained when it is "other"). Every open downgraded flag
+    needs an override (cases/overrides.py)."""
     change = _begin(case, by, "conclude", expected_version)
     case, t = change.case, change.at
     reason = (reason or "").strip()
+    no_suspect_reason = no_suspect_reason or ""
     gaps = _conclusion_gaps(case)
-    if gaps and not reason:
-        raise ValidationError(
-            {
-                "reason": _(
-                    "Record a final disposition for every identified suspect, or give the reason the case concludes "
-                    "without one."
-                )
-            }
-        )
+    errors: dict[str, Any] = {}
+    if gaps == NO_SUSPECT:
+        if no_suspect_reason not in NoSuspectReason.values:
+            errors["no_suspect_reason"] = _("No suspect is identified: say why the case concludes without one.")
+        elif no_suspect_reason == NoSuspectReason.OTHER and not reason:
+            errors["reason"] = _("Explain the other reason the case concludes without an identified suspect.")
+    else:
+        if no_suspect_reason:
+            errors["no_suspect_reason"] = _(
+                "A suspect is identified: this reason is only for a case that concludes without one."
+            )
+        if gaps and not reason:
+            errors["reason"] = _(
+                "Record a final disposition for every identified suspect, or give the reason the case concludes "
+                "without one."
+            )
+    checked = check_overrides(change, "conclude", overrides)
+    _refuse(errors, checked)
+    fields = write_overrides(change, "conclude", checked)
     case.conclusion_reason = reason
+    case.no_suspect_reason = no_suspect_reason
     LookBackReview.objects.create(case=case, campaign_year=timezone.localtime(t).year, started_at=t)
-    return _finish(change, "conclude", {"reason": reason, "missing": gaps}, ["conclusion_reason"])
+    data = {"reason": reason, "missing": gaps, "no_suspect_reason": no_suspect_reason}
+    return _finish(change, "conclude", data, ["conclusion_reason", "no_suspect_reason", *fields])
 
 
 @transaction.atomic
@@ -250,21 +288,28 @@ def close_case(
     support_delivered: bool | None = None,
     clarification_issued: bool | None = None,
     notes: str = "",
+    overrides: Sequence[OverrideInput | Mapping[str, Any]] = (),
 ) -> Case:
-    """Record an upheld look-back verdict and close. A deficient review is a reopen, not a close."""
+    """Record an upheld look-back verdict and close. A deficient review is a reopen, not a close. Every open
+    downgraded flag needs an override (cases/overrides.py): ticking "consistent with the facts" does not answer one.
+    """
     change = _begin(case, by, "close", expected_version)
     case, t = change.case, change.at
-    errors: dict[str, str] = {}
+    errors: dict[str, Any] = {}
     if not officer_informed:
         errors["officer_informed"] = _("The officer must be informed of the outcome before the case closes.")
     if not disposition_consistent:
         errors["disposition_consistent"] = _(
             "A disposition inconsistent with the facts is a reason to reopen, not to close."
         )
-    if _conclusion_gaps(case) and not case.conclusion_reason:
+    gaps = _conclusion_gaps(case)
+    if gaps == NO_SUSPECT and not (case.no_suspect_reason or case.conclusion_reason):
+        errors["reason"] = _("No reason is recorded for concluding without an identified suspect; reopen the case.")
+    elif gaps and gaps != NO_SUSPECT and not case.conclusion_reason:
         errors["reason"] = _("A suspect's disposition is no longer final; reopen the case.")
-    if errors:
-        raise ValidationError(errors)
+    checked = check_overrides(change, "close", overrides)
+    _refuse(errors, checked)
+    fields = write_overrides(change, "close", checked)
     review = LookBackReview.objects.select_for_update().filter(case=case, finished_at__isnull=True).first()
     if review is None:
         review = LookBackReview(case=case, campaign_year=timezone.localtime(t).year, started_at=t)
@@ -278,7 +323,7 @@ def close_case(
     review.notes = notes
     review.save()
     case.closed_at = t
-    return _finish(change, "close", {"review": review.pk}, ["closed_at"])
+    return _finish(change, "close", {"review": review.pk}, ["closed_at", *fields])
 
 
 @transaction.atomic

@@ -15,6 +15,8 @@ from cases.choices import (
     Disposition,
     EventKind,
     FindingProblem,
+    NoSuspectReason,
+    OverrideReason,
     PauseReason,
     SupportKind,
     SupportStatus,
@@ -62,8 +64,19 @@ def event_text(event: CaseEvent) -> str:
     data = event.data or {}
     if event.kind == EventKind.TRANSITION and event.action in TRANSITIONS:
         text = str(TRANSITIONS[event.action].label)
-        reason = data.get("reason")
-        return f"{text}: {reason}" if reason else text
+        said = [_label(NoSuspectReason, data["no_suspect_reason"])] if data.get("no_suspect_reason") else []
+        if data.get("reason"):
+            said.append(str(data["reason"]))
+        return f"{text}: {'; '.join(said)}" if said else text
+    if event.kind == EventKind.FLAG_OVERRIDDEN:
+        text = _("Flag overridden: %(rule)s, %(reason)s: %(text)s") % {
+            "rule": data.get("rule", ""),
+            "reason": _label(OverrideReason, data.get("reason")),
+            "text": data.get("text", ""),
+        }
+        if data.get("basis"):
+            text += " " + _("(legal basis: %(basis)s)") % {"basis": data["basis"]}
+        return text
     if event.kind == EventKind.OFFICER_REMOVED or (event.kind == EventKind.OFFICER_UPDATED and "removed" in data):
         # Removals recorded before they had their own kind are officer updates with "removed" in their data.
         return f"{_label(EventKind, EventKind.OFFICER_REMOVED)}: {data.get('removed', '')}"

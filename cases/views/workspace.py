@@ -17,7 +17,7 @@ from accounts.models import OrgUnit
 from accounts.reauth import reauth_redirect
 from accounts.requests import AuthenticatedRequest
 from cases import policy, sensitive, services
-from cases.case_page import workspace_for
+from cases.case_page import flags_to_override, workspace_for
 from cases.choices import AccessAction
 from cases.forms import (
     AssignForm,
@@ -34,6 +34,8 @@ from cases.forms import (
     VersionForm,
 )
 from cases.models import Case, Suspect
+from cases.overrides import OVERRIDING_ACTIONS
+from cases.rules.presentation import FlagView
 from cases.services.audit import log_access
 from cases.sla import extendable
 from cases.views.common import run_service, visible_case
@@ -44,10 +46,21 @@ def _referral_units(request: AuthenticatedRequest) -> QuerySet[OrgUnit]:
     return policy.supervised_units(request.actor)
 
 
-def _action_form(request: AuthenticatedRequest, case: Case, action: str, data: Any = None) -> VersionForm:
+def _action_form(
+    request: AuthenticatedRequest,
+    case: Case,
+    action: str,
+    data: Any = None,
+    *,
+    flags: list[FlagView] | None = None,
+) -> VersionForm:
     kwargs: dict[str, Any] = {"prefix": action}
     if action == "refer":
         kwargs["units"] = _referral_units(request)
+    if action in OVERRIDING_ACTIONS:
+        # The flags open now, also when the form comes back with the user's input: one raised since the page was
+        # loaded gets its fields and its message.
+        kwargs["flags"] = flags_to_override(case) if flags is None else flags
     return WORKFLOW_ACTIONS[action].form(data, initial={"version": case.version}, **kwargs)
 
 
@@ -70,7 +83,10 @@ def render_workspace(
         for item in items:
             item.revealed = revealed.get((party, item.pk))  # type: ignore[union-attr]
     bound = bound or {}
-    action_forms = [(t, bound.get(t.action) or _action_form(request, case, t.action)) for t in ws.actions]
+    action_forms = [
+        (t, bound.get(t.action) or _action_form(request, case, t.action, flags=ws.flags_to_override))
+        for t in ws.actions
+    ]
     handling: dict[str, Any] = {}
     if ws.can_handle:
         handling = {

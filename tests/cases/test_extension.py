@@ -61,7 +61,13 @@ def test_an_administrative_case_gets_thirty_more_days_once(world):
 def test_a_new_stage_starts_without_an_extension(world):
     case = administrative_supervision(world)
     case = services.extend_deadline(case=case, by=world.supervisor, expected_version=case.version, **APPROVAL)
-    case = services.conclude_case(case=case, by=world.supervisor, expected_version=case.version, reason="未查获")
+    case = services.conclude_case(
+        case=case,
+        by=world.supervisor,
+        expected_version=case.version,
+        reason="未查获",
+        no_suspect_reason="unknown_pursuing",
+    )
     case = Case.objects.get(pk=case.pk)
     assert (case.status, case.stage_extended_at) == (CaseStatus.LOOK_BACK, None)
 

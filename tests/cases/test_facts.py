@@ -28,7 +28,9 @@ NOT_FACTS = {
     "suspects",
     "referrals",
     "support_delivered",
+    "support_under_way",
     "rectified_findings",
+    "no_suspect_reason",
 }
 MODEL_FIELD = {bool: models.BooleanField, str: models.CharField}
 COUNT_FIELD = {32767: models.PositiveSmallIntegerField, 2**31 - 1: models.PositiveIntegerField}

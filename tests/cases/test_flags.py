@@ -13,7 +13,16 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases import flagging, notifications, outbox, services, tasks
-from cases.choices import CaseStatus, Disposition, EventKind, FlagKind, IncidentKind, InjuryGrade, Track
+from cases.choices import (
+    CaseStatus,
+    Disposition,
+    EventKind,
+    FlagKind,
+    IncidentKind,
+    InjuryGrade,
+    NoSuspectReason,
+    Track,
+)
 from cases.flagging import apply, scan
 from cases.flagging.snapshot import load_snapshots
 from cases.models import Case, CaseEvent, Flag, Notification
@@ -407,7 +416,11 @@ def test_concluding_checks_the_case_at_once(world, django_capture_on_commit_call
     assert not Flag.objects.filter(case=case).exists()
     with django_capture_on_commit_callbacks(execute=True):
         case = services.conclude_case(
-            case=case, by=world.supervisor, expected_version=case.version, reason="举报失实，无人需要处理"
+            case=case,
+            by=world.supervisor,
+            expected_version=case.version,
+            reason="举报失实，无人需要处理",
+            no_suspect_reason=NoSuspectReason.NOT_AN_OFFENCE,
         )
     flag = Flag.objects.get(case=case, resolved_at__isnull=True)
     assert (case.status, flag.rule_code) == (CaseStatus.LOOK_BACK, "R19")

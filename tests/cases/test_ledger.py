@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from cases import services
-from cases.choices import OPEN_STATUSES, CaseStatus, Disposition, EventKind
+from cases.choices import OPEN_STATUSES, CaseStatus, Disposition, EventKind, NoSuspectReason, SuspectStatus
 from cases.exceptions import IllegalTransition, StaleVersion
 from cases.ledger import reconcile
 from cases.models import Case, CaseEvent, Suspect
@@ -60,6 +60,14 @@ def workflow_paths(most_per_action: int = 2) -> list[list[str]]:
     return paths
 
 
+def explained(case: Case, action: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A conclusion with a reason and no identified suspect says why none is identified."""
+    identified = Suspect.objects.filter(case=case).exclude(status=SuspectStatus.UNIDENTIFIED).exists()
+    if action == "conclude" and kwargs["reason"] and not identified:
+        return {**kwargs, "no_suspect_reason": NoSuspectReason.OTHER}
+    return kwargs
+
+
 def act(world: World, case: Case, action: str, who: str | None = None) -> Case:
     """Take an action as a user would: the notification jobs run once its transaction commits."""
     with TestCase.captureOnCommitCallbacks(execute=True):
@@ -67,7 +75,7 @@ def act(world: World, case: Case, action: str, who: str | None = None) -> Case:
             case=case,
             by=getattr(world, who or PERFORMER[action]),
             expected_version=case.version,
-            **payload(world, action),
+            **explained(case, action, payload(world, action)),
         )
 
 
@@ -207,7 +215,7 @@ class LedgerMachine(RuleBasedStateMachine):
                     case=case,
                     by=getattr(self.world, PERFORMER[action]),
                     expected_version=case.version,
-                    **payload(self.world, action, reason),
+                    **explained(case, action, payload(self.world, action, reason)),
                 )
             except ValidationError:
                 # Concluding without a reason while a suspect's disposition is not final, or closing then.
@@ -228,7 +236,7 @@ class LedgerMachine(RuleBasedStateMachine):
                     case=case,
                     by=getattr(self.world, who),
                     expected_version=case.version - 1 if stale else case.version,
-                    **payload(self.world, action),
+                    **explained(case, action, payload(self.world, action)),
                 )
             except REFUSED:
                 return

@@ -52,7 +52,7 @@ PAYLOAD = {
     "reject": {"reason": "Not an infringement of enforcement authority"},
     "refer": {"track": Track.ADMINISTRATIVE, "to_unit": "county"},
     "acknowledge": {"external_reference": "XH-2026-001"},
-    "conclude": {"reason": "Attacker not identified despite investigation"},
+    "conclude": {"reason": "Attacker not identified despite investigation", "no_suspect_reason": "unknown_pursuing"},
     "reopen": {"problem": FindingProblem.DOWNGRADED, "detail": "Mediation used for an attack on duty"},
     "close": {"officer_informed": True, "disposition_consistent": True},
     "recall": {"reason": "Annual look-back campaign"},

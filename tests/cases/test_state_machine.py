@@ -14,7 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from accounts.models import Role
 from cases import services
-from cases.choices import FINAL_DISPOSITIONS, OPEN_STATUSES, CaseStatus, Disposition, EventKind
+from cases.choices import FINAL_DISPOSITIONS, OPEN_STATUSES, CaseStatus, Disposition, EventKind, NoSuspectReason
 from cases.exceptions import IllegalTransition, StaleVersion
 from cases.models import Case, CaseEvent, LookBackReview, Suspect
 from cases.workflow import FILER, TRANSITIONS
@@ -84,6 +84,8 @@ class CaseMachine(RuleBasedStateMachine):
             meets = self.reason_recorded or not self.gaps()
         before = self.state()
         kwargs = payload(self.world, action, reason)
+        if action == "conclude" and reason and not self.suspects:
+            kwargs["no_suspect_reason"] = NoSuspectReason.OTHER
         expected_version = case.version - 1 if stale else case.version
         try:
             result = WORKFLOW_ACTIONS[action].service(

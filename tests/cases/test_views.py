@@ -168,7 +168,7 @@ def test_supervisor_takes_a_case_to_closure_through_the_pages(client, world):
     steps = [
         ("refer", {"target": "internal_unit", "to_unit": world.county.pk, "track": Track.ADMINISTRATIVE}),
         ("acknowledge", {"external_reference": "XH-77"}),
-        ("conclude", {"reason": "Attacker not identified"}),
+        ("conclude", {"reason": "Attacker not identified", "no_suspect_reason": "unknown_pursuing"}),
         ("close", {"officer_informed": "on", "disposition_consistent": "on"}),
     ]
     for action, data in steps:

@@ -35,6 +35,7 @@ from cases.choices import (
     Disposition,
     FindingProblem,
     FlagKind,
+    FlagResolution,
     IncidentKind,
     InjuryGrade,
     OfficerType,
@@ -172,7 +173,14 @@ class Story:
 
     def flag(self, kind: str, raised: datetime, resolved: datetime | None = None) -> "Story":
         # The scans write flags; here we only need their dates, so the rows are written directly.
-        Flag.objects.create(case=self.case, kind=kind, rule_code="T1", raised_at=raised, resolved_at=resolved)
+        Flag.objects.create(
+            case=self.case,
+            kind=kind,
+            rule_code="T1",
+            raised_at=raised,
+            resolved_at=resolved,
+            resolution=FlagResolution.CLEARED if resolved else "",
+        )
         return self
 
 
