@@ -83,9 +83,7 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
             for f in sorted(open_flags, key=lambda f: (f.raised_at, f.pk))
             if needs_override(f.kind, f.detail)
         ],
-        overrides=list(
-            FlagOverride.objects.filter(flag__case=case).select_related("flag", "by").order_by("at", "id")
-        ),
+        overrides=list(FlagOverride.objects.filter(flag__case=case).select_related("flag", "by").order_by("at", "id")),
         events=list(events[:timeline_limit] if timeline_limit else events),
         events_total=total,
         actions=policy.available_actions(actor, case),

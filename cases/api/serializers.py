@@ -689,6 +689,9 @@ class YearlyReportSerializer(serializers.Serializer):
     by_kind = KindCountSerializer(many=True)
     by_status = StatusCountSerializer(many=True)
     by_month = serializers.ListField(child=serializers.IntegerField(), help_text=_("Twelve counts, January first."))
+    downgraded_overridden = serializers.IntegerField(
+        help_text=_("Downgraded flags overridden in the year when a case was concluded or closed.")
+    )
 
 
 # --- authentication and errors ------------------------------------------------------------------------------------

@@ -825,7 +825,8 @@ class YearlyReportView(ApiView):
         description=gettext_lazy(
             "The cases submitted in the year (local time), by incident type, current status and month of submission, "
             "among the cases the caller supervises or administers: the same figures as the yearly report's case "
-            "section. The report itself, with every section and its exports, is the Reports page."
+            "section, and the downgraded flags overridden in the year. The report itself, with every section and its "
+            "exports, is the Reports page."
         ),
         parameters=[s.YearlyReportQuerySerializer],
         responses=responses({200: s.YearlyReportSerializer}, 400, 401, 403, 404),
@@ -847,6 +848,7 @@ class YearlyReportView(ApiView):
             "by_kind": [{"kind": k, "count": n} for k, n in sorted(summary.by_kind.items())],
             "by_status": [{"status": k, "count": n} for k, n in sorted(summary.by_status.items())],
             "by_month": summary.by_month,
+            "downgraded_overridden": summary.downgraded_overridden,
         }
         return Response(s.YearlyReportSerializer(data).data)
 

@@ -25,6 +25,7 @@ from cases.choices import (
     IncidentKind,
     InjuryGrade,
     OfficerType,
+    OverrideReason,
     ReviewVerdict,
     SupportKind,
     SuspectStatus,
@@ -163,6 +164,12 @@ def report_tables(report: YearlyReport) -> tuple[Table, ...]:
             _row(_("%(flag)s: resolved") % {"flag": kind}, f.resolved),
             _row(_("%(flag)s: still open") % {"flag": kind}, f.still_open),
         ]
+    flag_rows.append(_row(_("Downgraded flags overridden"), r.overrides.downgraded, key="downgraded_overridden"))
+    reasons = dict(OverrideReason.choices)
+    flag_rows += [
+        Row(_("Overridden because: %(reason)s") % {"reason": reasons[i.code]}, i.current, i.previous, optional=True)
+        for i in r.overrides.by_reason
+    ]
     return (
         Table("overview", _("Key figures"), overview),
         Table("by_month", _("Cases by month of submission"), months),

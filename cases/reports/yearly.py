@@ -80,6 +80,7 @@ from cases.choices import (
     IncidentKind,
     InjuryGrade,
     OfficerType,
+    OverrideReason,
     ReviewVerdict,
     SupportKind,
     SupportStatus,
@@ -88,6 +89,7 @@ from cases.choices import (
 from cases.models import (
     Case,
     Flag,
+    FlagOverride,
     InvolvedOfficer,
     LookBackReview,
     Referral,
@@ -230,6 +232,14 @@ class FlagFigures:
 
 
 @dataclass(frozen=True)
+class OverrideFigures:
+    """Downgraded flags a supervisor overrode while concluding or closing a case, dated by the override."""
+
+    downgraded: Pair
+    by_reason: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
 class FindingFigures:
     total: Pair
     by_problem: tuple[Item, ...]
@@ -274,6 +284,7 @@ class YearlyReport:
     suspects: SuspectFigures
     dispositions: DispositionFigures
     flags: tuple[FlagFigures, ...]
+    overrides: OverrideFigures
     findings: FindingFigures
     reviews: ReviewFigures
     support: SupportFigures
@@ -627,6 +638,16 @@ def _flag_figures(scope: _Scope, w: _Window) -> tuple[FlagFigures, ...]:
     )
 
 
+def _override_figures(scope: _Scope, w: _Window) -> OverrideFigures:
+    overrides = FlagOverride.objects.filter(w.within("at"), scope.q("flag__case__"), flag__kind=FlagKind.DOWNGRADED)
+    aggregates: dict[str, Any] = {
+        "total": Count("pk"),
+        **{f"reason_{r}": Count("pk", filter=Q(reason=r)) for r in OverrideReason.values},
+    }
+    pairs = _grouped(overrides, w.bucket("at"), aggregates, w.year)
+    return OverrideFigures(downgraded=pairs["total"], by_reason=_items(pairs, "reason_", OverrideReason.values))
+
+
 def _finding_figures(scope: _Scope, w: _Window) -> FindingFigures:
     findings = SupervisionFinding.objects.filter(w.within("raised_at"), scope.q("case__"))
     on_time = Q(rectified_at__isnull=False) & (Q(rectify_by__isnull=True) | Q(rectified_at__date__lte=F("rectify_by")))
@@ -798,6 +819,7 @@ class CaseSummary:
     by_kind: dict[str, int]
     by_status: dict[str, int]
     by_month: list[int]  # twelve counts, January first
+    downgraded_overridden: int  # downgraded flags overridden in the year (dated by the override)
 
 
 def case_summary(*, units: Iterable[OrgUnit], year: int) -> CaseSummary:
@@ -805,9 +827,12 @@ def case_summary(*, units: Iterable[OrgUnit], year: int) -> CaseSummary:
     submitted in the year (local time), drafts excluded."""
     w = _Window.of(year)
     total, by_kind, by_status, by_month = 0, dict[str, int](), dict[str, int](), [0] * 12
+    overridden = 0
     with timezone.override(report_timezone()):
         for unit in units:
-            figures = _case_figures(_Scope.of(unit), w)
+            scope = _Scope.of(unit)
+            figures = _case_figures(scope, w)
+            overridden += int(_override_figures(scope, w).downgraded.current or 0)
             total += int(figures.total.current or 0)
             for items, into in ((figures.by_kind, by_kind), (figures.by_status, by_status)):
                 for item in items:
@@ -815,7 +840,14 @@ def case_summary(*, units: Iterable[OrgUnit], year: int) -> CaseSummary:
                         into[item.code] = into.get(item.code, 0) + int(item.current)
             for item in figures.by_month:
                 by_month[int(item.code) - 1] += int(item.current or 0)
-    return CaseSummary(year=year, total=total, by_kind=by_kind, by_status=by_status, by_month=by_month)
+    return CaseSummary(
+        year=year,
+        total=total,
+        by_kind=by_kind,
+        by_status=by_status,
+        by_month=by_month,
+        downgraded_overridden=overridden,
+    )
 
 
 def yearly_report(*, unit: OrgUnit, year: int) -> YearlyReport:
@@ -839,6 +871,7 @@ def yearly_report(*, unit: OrgUnit, year: int) -> YearlyReport:
             suspects=suspects,
             dispositions=dispositions,
             flags=_flag_figures(scope, w),
+            overrides=_override_figures(scope, w),
             findings=_finding_figures(scope, w),
             reviews=_review_figures(scope, w),
             support=_support_figures(scope, w),

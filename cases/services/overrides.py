@@ -37,9 +37,7 @@ def flag_label(flag: Flag) -> str:
     return _("flag %(id)s, %(code)s “%(title)s”") % {"id": flag.pk, "code": flag.rule_code, "title": title}
 
 
-def check_overrides(
-    change: CaseChange, action: str, overrides: Iterable[OverrideInput | Mapping[str, Any]]
-) -> Checked:
+def check_overrides(change: CaseChange, action: str, overrides: Iterable[OverrideInput | Mapping[str, Any]]) -> Checked:
     """Match the overrides given with the case's open flags: each names an open rule flag of this case once and says
     why, and every open flag that needs an override has one."""
     case = change.case
