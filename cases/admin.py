@@ -160,9 +160,10 @@ class FlagAdmin(ReadOnlyAdmin):
         "basis_verified",
         "raised_at",
         "resolved_at",
+        "resolution",
         "acknowledged_by",
     )
-    list_filter = ("kind", "rule_code")
+    list_filter = ("kind", "rule_code", "resolution")
     search_fields = ("case__reference",)
     list_select_related = ("case", "acknowledged_by")
     actions = ["acknowledge"]

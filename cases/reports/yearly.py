@@ -97,6 +97,7 @@ from cases.models import (
     SupportMeasure,
     Suspect,
 )
+from cases.rules.base import Severity
 
 Number = int | float | Decimal
 
@@ -639,7 +640,12 @@ def _flag_figures(scope: _Scope, w: _Window) -> tuple[FlagFigures, ...]:
 
 
 def _override_figures(scope: _Scope, w: _Window) -> OverrideFigures:
-    overrides = FlagOverride.objects.filter(w.within("at"), scope.q("flag__case__"), flag__kind=FlagKind.DOWNGRADED)
+    # A downgrade flag, not a review prompt recorded under the same kind (a flag from before findings had a severity
+    # counts as a downgrade, as cases/overrides.py treats it).
+    downgrade = Q(flag__detail__severity=Severity.DOWNGRADE) | ~Q(flag__detail__has_key="severity")
+    overrides = FlagOverride.objects.filter(
+        w.within("at"), scope.q("flag__case__"), downgrade, flag__kind=FlagKind.DOWNGRADED
+    )
     aggregates: dict[str, Any] = {
         "total": Count("pk"),
         **{f"reason_{r}": Count("pk", filter=Q(reason=r)) for r in OverrideReason.values},
