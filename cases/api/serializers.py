@@ -311,7 +311,7 @@ class OverrideSerializer(serializers.Serializer):
 
 
 def overrides_field() -> serializers.ListSerializer:
-    return OverrideSerializer(
+    return OverrideSerializer(  # type: ignore[call-arg,return-value]  # many=True makes a ListSerializer
         many=True,
         required=False,
         max_length=200,

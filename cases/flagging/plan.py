@@ -72,7 +72,7 @@ def _stage_started(row: dict[str, Any]) -> str | None:
 
 def is_overridden(snap: Snapshot, key: FlagKey, detail: dict[str, Any]) -> bool:
     """Whether a supervisor already overrode this very finding (compared as stored: JSON)."""
-    overridden = snap.overridden.get(key)
+    overridden = snap.overridden.get(key) or []
     return bool(overridden) and json.loads(json.dumps(detail)) in overridden
 
 
