@@ -163,7 +163,7 @@ def test_the_whole_workflow_through_the_api(world, api):
         (officer, "submit", {}),
         (supervisor, "refer", {"track": "administrative", "to_unit": world.county.pk}),
         (supervisor, "acknowledge", {"external_reference": "XH-2026-7"}),
-        (supervisor, "conclude", {"reason": "Attacker not identified"}),
+        (supervisor, "conclude", {"reason": "Attacker not identified", "no_suspect_reason": "unknown_pursuing"}),
         (supervisor, "close", {"officer_informed": True, "disposition_consistent": True}),
         (supervisor, "recall", {"reason": "Annual campaign", "campaign_year": 2026}),
         (supervisor, "reopen", {"problem": "downgraded", "detail": "Mediation of an attack"}),
