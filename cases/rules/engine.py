@@ -183,7 +183,7 @@ def _evaluate_on(facts: CaseFacts, on: date) -> Evaluation:
             severity = severity_of(rule, problems)
         if not problems:
             continue
-        detail = {"incident_date": facts.incident_date.isoformat(), **trigger.facts, **_outcome_facts(outcome)}
+        detail = {"incident_date": str(facts.incident_date), **trigger.facts, **_outcome_facts(outcome)}
         if favourable:
             detail["favourable_law_from"] = rule.version
         if details:
