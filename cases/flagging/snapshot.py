@@ -237,6 +237,7 @@ def load_snapshots(case_ids: list[int], now: datetime) -> dict[int, Snapshot]:
             support_delivered=frozenset(delivered.get(cid, ())),
             support_under_way=frozenset(under_way.get(cid, ())),
             rectified_findings=frozenset(rectified.get(cid, ())),
+            as_of=timezone.localdate(now),
         )
         clock = None
         if extra is not None and extra["stage_started_at"] and extra["stage_due_at"]:

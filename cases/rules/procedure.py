@@ -45,6 +45,7 @@ from cases.rules.downgrade import (
     equipment_attack_2025,
     equipment_attack_before_2025,
     intervening_attack,
+    intervening_attack_before_2025,
     violent_attack_2025,
     violent_attack_before_2025,
 )
@@ -134,8 +135,13 @@ def _declared_no_offence(*assault: Predicate) -> Predicate:
     def applies(facts: CaseFacts) -> Trigger | None:
         if not _concluded_without_suspect(facts, NoSuspectReason.NOT_AN_OFFENCE):
             return None
-        trigger = next((t for p in assault if (t := p(facts)) is not None), None)
-        return None if trigger is None else Trigger({**trigger.facts, "no_suspect_reason": facts.no_suspect_reason})
+        triggers = [t for p in assault if (t := p(facts)) is not None]
+        # One made out if any; otherwise the one that waits for a fact to be established (and stays silent, as
+        # every rule does when nothing was decided against anyone).
+        trigger = next((t for t in triggers if t.made_out), triggers[0] if triggers else None)
+        if trigger is None:
+            return None
+        return Trigger({**trigger.facts, "no_suspect_reason": facts.no_suspect_reason}, unknown=trigger.unknown)
 
     return applies
 
@@ -205,7 +211,9 @@ CONCLUSION_RULES: tuple[Rule, ...] = (
             Source(_("Under the 2020 guidance a violent attack on an officer on duty needed no injury"), S),
             Source(_("Expected outcome: a criminal case, not “no case to answer”"), INFER),
         ),
-        applies=_declared_no_offence(violent_attack_before_2025, equipment_attack_before_2025),
+        applies=_declared_no_offence(
+            violent_attack_before_2025, equipment_attack_before_2025, intervening_attack_before_2025
+        ),
         check=no_case_to_answer,
         min_rank=CRIMINAL,
         suppressed_by=ASSAULT_SUPPRESSIONS,
