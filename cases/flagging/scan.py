@@ -22,7 +22,9 @@ How the scan stays cheap:
 
 Idempotency: evaluation is a function of the stored facts and ``now``; flags are raised only where none is open
 (the partial unique constraint is the last line of defence) and resolved only where one is open, and warnings
-are recorded on the case, so a second run finds nothing to do and sends nothing.
+are recorded on the case, so a second run finds nothing to do and sends nothing. A finding a supervisor overrode
+(cases/overrides.py) is not raised again while it is the same finding, detail for detail; a finding whose rule
+version, problems or facts changed is a new one.
 
 The work is split by what it touches: ``snapshot`` reads, ``plan`` decides (no database), ``apply`` writes; this
 module picks the candidates and runs the batches.
