@@ -111,7 +111,11 @@ def test_officer_files_and_supervisor_closes(page: Page, live_server, world, med
     act(page, "Refer", {"Handling unit": f"value={world.county.pk}", "Track": "Criminal"})
     act(page, "Acknowledge", {"Handling unit's case number": "杭西公刑立字〔2026〕118号"})
     shoot(page, "06-supervisor-supervision")
-    act(page, "Conclude", {"Reason (if a suspect has no final disposition)": "嫌疑人已刑事立案，待审判"})
+    act(
+        page,
+        "Conclude",
+        {"Reason (if a suspect has no final disposition, or the reason above is “other”)": "嫌疑人已刑事立案，待审判"},
+    )
     act(
         page,
         "Close",
