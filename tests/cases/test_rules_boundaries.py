@@ -332,15 +332,15 @@ def test_a_lawful_non_prosecution_with_its_administrative_transfer_is_not_flagge
 
 
 def test_a_pending_appraisal_waits_when_the_outcome_could_still_be_enough():
-    # A fine is enough if the appraisal finds no injury (R7) and too little if it finds one (R1): wait.
+    # A fine is enough if the appraisal finds no injury (R7) and too little if it finds one (R1): wait. Meanwhile
+    # an administrative punishment is expected whatever the appraisal shows.
     result = evaluate(facts(D.ADMIN_FINE, officers=(officer(INJ.PENDING_APPRAISAL),)))
-    assert (result.findings, result.expected_min_rank) == ((), None)
+    assert (result.findings, result.expected_min_rank) == ((), RANK[D.ADMIN_WARNING])
 
 
-# --- Defects found in review (strict xfail: the assertion is what the engine should say) ------------------------
+# --- Defects found in review: fixed ones pin the fix; strict xfails record what is still open ------------------
 
 
-@pytest.mark.xfail(strict=True, reason="a final 'no action' with the injury unappraised is silent")
 @pytest.mark.parametrize("injury", [INJ.NOT_APPRAISED, INJ.PENDING_APPRAISAL])
 def test_no_action_for_an_attack_with_the_injury_unappraised_is_below_any_minimum(injury):
     # Whatever the appraisal shows, a violent attack on an officer on duty calls at least for an administrative
@@ -354,7 +354,6 @@ def test_no_action_for_an_attack_with_the_injury_unappraised_is_below_any_minimu
     assert result.finding("R7").min_rank == RANK[D.ADMIN_WARNING]
 
 
-@pytest.mark.xfail(strict=True, reason="the later law is taken as lighter when it merely lacks an appraisal")
 def test_the_later_law_is_not_lighter_just_because_a_deciding_fact_is_unknown():
     # A 2024 attack, appraisal pending, closed with no action in mid-2025. The 2020 guidance of the incident's time
     # needs no injury (criminal case expected, R1 [S]); the 2025 Interpretation expects the same if the appraisal
@@ -383,7 +382,6 @@ def test_intoxication_does_not_make_an_unknown_danger_a_downgrade():
     assert problems(result)["R2"] == [UNKNOWN]
 
 
-@pytest.mark.xfail(strict=True, reason="R7 says 'below the violent-attack threshold' beside R3's 3-7 year attack")
 def test_a_knife_attack_able_to_kill_is_not_below_the_violent_attack_threshold():
     # Controlled knife, able to cause serious injury or death, nobody hurt, no action. Interp. Art. 2(1) [V] makes it
     # a violent attack in the 3-7 year bracket (no injury is needed for that clause [S: commentary]); R3 says so.
@@ -394,7 +392,6 @@ def test_a_knife_attack_able_to_kill_is_not_below_the_violent_attack_threshold()
     assert problems(result) == {"R3": [BELOW]}
 
 
-@pytest.mark.xfail(strict=True, reason="an intervening officer's injury is ignored when an on-duty officer is there")
 def test_an_intervening_officer_hurt_beside_an_unhurt_colleague_on_duty_is_assaulted():
     # An off-duty officer intervening in an emergency is treated as on duty (Interp. Art. 7(2) [V]); he suffered a
     # slight injury, which makes out a violent attack (Art. 1(1) [V]): a criminal case is the minimum. Because an
@@ -406,7 +403,6 @@ def test_an_intervening_officer_hurt_beside_an_unhurt_colleague_on_duty_is_assau
     assert any(BELOW in f.problems and f.severity == Severity.DOWNGRADE for f in result.findings)
 
 
-@pytest.mark.xfail(strict=True, reason="an auxiliary's injury makes out assaulting police when the officer intervenes")
 def test_an_auxiliary_hurt_beside_an_unhurt_intervening_officer_is_obstruction_not_assault():
     # The engine's own per-victim reading (facts.assault_victims, Interp. Art. 8 [V]): only regular officers' harm
     # makes out assaulting police; an auxiliary hurt beside an unhurt officer on duty gives R12 (277(1)), a prompt.
@@ -419,7 +415,6 @@ def test_an_auxiliary_hurt_beside_an_unhurt_intervening_officer_is_obstruction_n
     assert result.downgrades == ()
 
 
-@pytest.mark.xfail(strict=True, reason="R11 before 2025 has no 277(1) wrong-charge prompt although 277(5) existed")
 def test_277_1_for_an_intervening_officer_between_2021_and_2025_is_a_wrong_charge_prompt():
     # From 2021-03-01 assaulting police is its own offence (CL 277(5) [V]). R11's pre-2025 version treats the
     # intervening officer as performing official duty (PPL Art. 19 [S] read with 277 [I]) and its basis cites 277(5)
@@ -452,7 +447,6 @@ def test_an_administrative_punishment_after_non_prosecution_is_not_a_downgrade()
     assert result.downgrades == ()
 
 
-@pytest.mark.xfail(strict=True, reason="one suspect decided, one at large: the expected rank jumps back to the old law")
 def test_a_case_partly_decided_is_still_judged_by_the_day_it_will_be_disposed():
     # A no-injury kick on 2025-01-17, evaluated in December 2026. With both suspects pending the engine expects what
     # the lighter 2025 law expects (an administrative punishment, rank 4); once one is fined and the other is still
@@ -494,9 +488,6 @@ def test_serious_police_fault_does_not_excuse_killing_the_officer():
     assert any(BELOW in f.problems for f in result.findings)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="whether a vehicle attack endangered anyone is asked only for some incident types"
-)
 def test_a_vehicle_driven_at_officers_prompts_for_the_danger_whatever_the_incident_type():
     # The rules are to read facts, not the type (downgrade.py docstring; Interp. Art. 1(2), 2(2) [V]). A vehicle driven
     # at officers, danger unknown, could not have killed, fined: typed "vehicle ramming" R2 prompts to establish the
@@ -506,7 +497,6 @@ def test_a_vehicle_driven_at_officers_prompts_for_the_danger_whatever_the_incide
     assert problems(evaluate(replace(typed_ramming, kind=K.VIOLENT_ATTACK))) == {"R2": [UNKNOWN]}
 
 
-@pytest.mark.xfail(strict=True, reason="prompts to establish whether a ramming could kill when it endangered no one")
 def test_no_danger_to_safety_settles_that_it_could_not_cause_serious_harm():
     # "Enough to cause serious injury or death" (Interp. Art. 2 [V]) presupposes a danger to personal safety. The
     # record says the ramming did not endanger anyone's safety; R3 still prompts to establish whether it could have
@@ -515,7 +505,6 @@ def test_no_danger_to_safety_settles_that_it_could_not_cause_serious_harm():
     assert problems(evaluate(rammed)) == {}
 
 
-@pytest.mark.xfail(strict=True, reason="before 2021 R3 prompts for a fact that cannot change the minimum")
 def test_before_amendment_xi_whether_a_ramming_could_kill_changes_nothing():
     # Before 2021-03-01 there was no 3-7 year bracket: R3's minimum is a criminal case [S], the same as R1's, which
     # already applies and already reports the shortfall. The prompt to establish could_cause_serious_harm is moot
@@ -525,7 +514,6 @@ def test_before_amendment_xi_whether_a_ramming_could_kill_changes_nothing():
     assert problems(evaluate(rammed)) == {"R1": [BELOW]}
 
 
-@pytest.mark.xfail(strict=True, reason="the 2020 guidance's probation rule is applied to a sentence passed in 2019")
 def test_a_sentence_passed_before_the_2020_guidance_is_not_held_to_it():
     # The "generally no probation" rule comes from the SPC/SPP/MPS guidance issued 2020-01-10 [S]. A 2019 attack on
     # two officers sentenced with probation in October 2019 could not follow a document that did not yet exist; the
@@ -535,7 +523,6 @@ def test_a_sentence_passed_before_the_2020_guidance_is_not_held_to_it():
     assert problems(result) == {}
 
 
-@pytest.mark.xfail(strict=True, reason="aggravating circumstances are not looked for in vehicle or equipment attacks")
 def test_probation_after_an_aggravated_attack_on_a_police_car_is_prompted():
     # Smashing the police car two officers sat in, endangering them, is assaulting police (Interp. Art. 1(2) [V]);
     # attacking two or more officers is an aggravating circumstance (Art. 3(4) [V]); the no-probation rule is the
@@ -550,7 +537,6 @@ def test_probation_after_an_aggravated_attack_on_a_police_car_is_prompted():
     assert problems(evaluate(car)) == {"R6": [PROBATION]}
 
 
-@pytest.mark.xfail(strict=True, reason="an off-duty officer's minor injury is ignored when an on-duty officer is there")
 def test_a_minor_injury_to_an_off_duty_officer_calls_for_a_criminal_case_beside_an_on_duty_colleague():
     # A minor injury (轻伤) intentionally caused is intentional injury, CL 234(1) [V], whatever the victim's duty; the
     # engine says so alone (R10: criminal case) but, with an unhurt officer on duty also attacked, R10 does not apply
