@@ -128,7 +128,9 @@ FACTS: tuple[Fact, ...] = (
         _("Did someone organise or incite others?"),
         ATTACK_KINDS,
     ),
-    _flag("intoxicated", _("attacker intoxicated"), _("Was the attacker drunk?"), ATTACK_OR_EQUIPMENT),
+    # No rule reads it: drunkenness is no defence (Interpretation 〔2025〕1号 Art. 5), so R13 asks whether a lenient
+    # outcome was recorded as reached *because* of it (the suspect's lenient reason), not whether the attacker drank.
+    _flag("intoxicated", _("attacker intoxicated"), _("Was the attacker drunk?"), None),
     _flag("suspect_escaped", _("suspect escaped"), _("Did a suspect escape because of it?"), ATTACK_KINDS),
     _flag("evidence_lost", _("key evidence lost"), _("Was key evidence lost?"), ATTACK_KINDS),
     _flag("others_hurt", _("others hurt"), _("Were other people hurt?"), ATTACK_KINDS),

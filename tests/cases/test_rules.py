@@ -908,7 +908,7 @@ def test_r13_finding_names_the_suspect_citing_drunkenness_and_is_a_prompt():
             "details": [{"suspect": 1}],
         },
     }
-    assert result.applied == ("R1", "R13", "R9", "LOWERED")
+    assert result.applied == ("R1", "R13", "R9", "R23", "LOWERED")
 
 
 def test_r13_never_fires_unless_a_reason_cites_intoxication():
