@@ -504,7 +504,11 @@ class SuspectDetailView(SuspectScoped):
 class DispositionView(SuspectScoped):
     @extend_schema(
         summary=gettext_lazy("Record a suspect's disposition"),
-        description=gettext_lazy("A disposition lower than the one recorded before needs lowered_reason."),
+        description=gettext_lazy(
+            "A disposition lower than the one recorded before needs lowered_reason. A lenient outcome (below a "
+            "criminal case, or non-prosecution or exemption) needs lenient_reason, and other needs "
+            "lenient_reason_detail; an administrative punishment after the suspect's recorded transfer is not lower."
+        ),
         request=s.DispositionSerializer,
         responses=responses({200: s.SuspectSerializer}, 400, 401, 403, 404, 422),
         parameters=[IDEMPOTENCY_KEY],
