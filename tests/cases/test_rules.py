@@ -547,6 +547,13 @@ TABLE = [
         [],
     ),
     (
+        "R13 drunk-cited, the danger to safety unknown: R2 asks to establish it first",
+        facts(suspects=(suspect(D.ADMIN_FINE, lenient_reason=LR.INTOXICATION),), kind=K.ATTACK_ON_VEHICLE_OR_EQUIPMENT),
+        {"R2": ["fact_unknown"]},
+        4,
+        [],
+    ),
+    (
         "R13 drunk-cited, below the attack threshold: not R13's question",
         facts(suspects=(suspect(D.ADMIN_WARNING, lenient_reason=LR.INTOXICATION),), officers=(officer(),)),
         {},
