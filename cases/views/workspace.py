@@ -108,7 +108,9 @@ def render_workspace(
                     ),
                     f"transfer-{s.pk}",
                 )
-                for s in ws.awaiting_transfer
+                # A refused transfer stays on the page with its message, even for a suspect no longer awaiting one.
+                for s in ws.suspects
+                if s in ws.awaiting_transfer or f"transfer-{s.pk}" in bound
             ],
         }
     context = {

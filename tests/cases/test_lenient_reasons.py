@@ -427,6 +427,24 @@ def test_the_page_refuses_a_transfer_without_a_unit_next_to_the_field(client, wo
     assert state(case) == before
 
 
+def test_a_transfer_sent_from_a_stale_page_is_refused_with_its_reason_shown(client, world):
+    case, suspect = not_prosecuted(world)
+    transfer(world, suspect)
+    before = state(case)
+    client.force_login(world.supervisor)
+    response = client.post(
+        reverse("cases:transfer", args=[case.pk, suspect.pk]),
+        {
+            f"t{suspect.pk}-version": before[1],
+            f"t{suspect.pk}-target": "internal_unit",
+            f"t{suspect.pk}-to_unit": world.county.pk,
+        },
+    )
+    assert response.status_code == 400
+    assert "This suspect&#x27;s transfer is already recorded." in response.content.decode()
+    assert state(case) == before
+
+
 @pytest.mark.parametrize(("who", "status"), [("sibling_supervisor", 404), ("officer", 403), ("admin", 403)])
 def test_the_page_lets_only_a_supervisor_of_the_case_record_a_transfer(client, world, who, status):
     case, suspect = not_prosecuted(world)
