@@ -157,7 +157,13 @@ PROCEDURE_RULES: tuple[Rule, ...] = (
         ),
         sources=(
             Source(_("People not prosecuted or exempted are transferred for administrative punishment"), V),
-            Source(_("The transfer shows as an administrative-track referral after the decision"), INFER),
+            Source(
+                _(
+                    "The transfer shows as the suspect's recorded transfer, or an administrative-track referral after "
+                    "the decision"
+                ),
+                INFER,
+            ),
         ),
         applies=non_prosecuted,
         check=missing_transfer,
