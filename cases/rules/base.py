@@ -103,6 +103,9 @@ class Trigger:
     facts: dict[str, Any]
     min_rank: int | None = None
     unknown: tuple[str, ...] = ()
+    # Facts still to be established (an injury appraisal) that could raise what is expected; the minimum holds
+    # whatever they turn out to be, but a later law cannot be shown to be lighter until they are known.
+    pending: tuple[str, ...] = ()
 
     @property
     def made_out(self) -> bool:
@@ -225,6 +228,8 @@ class Evaluation:
     # The date whose rule versions were applied: the incident date, or a later date whose law is more
     # favourable to the suspect and was in force when the case was (or will be) disposed.
     law_date: date | None = None
+    # Some rule could not yet decide what it calls for (a deciding fact unknown, an appraisal pending).
+    undetermined: bool = False
 
     def finding(self, code: str) -> Finding | None:
         return next((f for f in self.findings if f.code == code), None)

@@ -103,10 +103,10 @@ TABLE = [
     ("R1 no injury 2025-01-18, education only", facts(D.NON_LEGAL_HANDLING, on="2025-01-18"), {"R7": [BELOW]}, 4, []),
     ("R1 before Amendment XI", facts(D.ADMIN_DETENTION_11_15, on="2021-02-28"), {"R1": [BELOW]}, 9, []),
     (
-        "R1 appraisal pending: nothing yet",
+        "R1 appraisal pending: nothing yet, an administrative punishment at least expected",
         facts(D.ADMIN_FINE, officers=(officer(INJ.PENDING_APPRAISAL),)),
         {},
-        None,
+        4,
         [],
     ),
     # R2: police vehicle or equipment.
@@ -1047,7 +1047,9 @@ def test_a_knife_attack_with_harm_unknown_prompts_to_establish_it():
     assert evaluate(replace(knife, suspects=(suspect(D.AWAITING_TRIAL),))).findings == ()
 
 
-@pytest.mark.parametrize(("on", "version"), [("2020-06-01", "-"), ("2024-06-01", "-"), ("2026-03-01", "2025-01-18")])
+@pytest.mark.parametrize(
+    ("on", "version"), [("2020-06-01", "-"), ("2024-06-01", "2021-03-01"), ("2026-03-01", "2025-01-18")]
+)
 def test_an_off_duty_officer_intervening_in_an_emergency_is_protected_as_on_duty(on, version):
     intervening = officer(INJ.SLIGHT, duty=DutyStatus.OFF_DUTY_INTERVENING)
     result = evaluate(facts(D.ADMIN_DETENTION_6_10, on=on, officers=(intervening,)))
