@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_account_audit_email_changed'),
-        ('cases', '0015_event_kind_officer_removed'),
+        ('cases', '0018_lenient_reasons'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -65,6 +65,8 @@ class Problem(StrEnum):
     FACT_UNKNOWN = "fact_unknown"
     PURSUIT_OPEN = "pursuit_open"
     FUGITIVE_NOT_PURSUED = "fugitive_not_pursued"
+    INTOXICATION_AS_REASON = "intoxication_as_reason"
+    FAULT_NOT_FOUND = "fault_not_found"
 
 
 # Problems about the level of the outcome: only these can make a finding a downgrade.
@@ -87,6 +89,11 @@ PROBLEM_TEXT: dict[str, Promise] = {
         "The case concluded with the suspect unknown: the pursuit stays open until a suspect is identified."
     ),
     Problem.FUGITIVE_NOT_PURSUED: _("The suspect fled, and no fugitive-pursuit measure is recorded."),
+    Problem.INTOXICATION_AS_REASON: _(
+        "A lenient outcome was recorded as reached because the attacker was drunk, which does not lessen an attack "
+        "on police."
+    ),
+    Problem.FAULT_NOT_FOUND: _("Police fault is cited for a lenient outcome, but no fault finding is recorded."),
 }
 
 

@@ -17,12 +17,15 @@ from pypdf import PdfReader
 from accounts.selectors import actor_for
 from cases import policy, services
 from cases.choices import (
+    LENIENT_DISPOSITIONS,
     CaseStatus,
     Disposition,
     EventKind,
     FlagKind,
     FlagResolution,
+    IncidentKind,
     InjuryGrade,
+    LenientReason,
     NoSuspectReason,
     OverrideReason,
     SupportKind,
@@ -35,9 +38,9 @@ from tests.api.conftest import token_client
 from tests.factories import case_in
 
 S = CaseStatus
-KICKED_ON = datetime(2025, 3, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+ATTACKED_ON = datetime(2025, 3, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 R1_TITLE = "Violent attack on an officer on duty"
-R13_TITLE = "Attacker intoxicated: no lighter qualification"
+R2_TITLE = "Attack on a police vehicle or equipment endangering safety"
 HOSTILE = '<script>alert("x")</script>'
 HOSTILE_BASIS = "<img src=x onerror=alert(1)>"
 
@@ -45,17 +48,37 @@ HOSTILE_BASIS = "<img src=x onerror=alert(1)>"
 # --- building the cases -----------------------------------------------------------------------------------------
 
 
-def kicked(world, status: str = S.SUPERVISION, **details) -> Case:
-    """A drunk attacker kicked the filer, on duty, on 2025-03-01: a slight injury (R1 and R13 apply)."""
-    case = case_in(world, status, **{"occurred_at": KICKED_ON, "intoxicated": True, **details})
+def rammed(world, status: str = S.SUPERVISION, **details) -> Case:
+    """A car driven at the filer, on duty, on 2025-03-01: a slight injury, safety endangered, not able to kill (R1
+    and R2 apply)."""
+    facts = {
+        "kind": IncidentKind.VEHICLE_RAMMING,
+        "occurred_at": ATTACKED_ON,
+        "endangered_safety": True,
+        "could_cause_serious_harm": False,
+    }
+    case = case_in(world, status, **{**facts, **details})
     officer = InvolvedOfficer.objects.get(case=case)
     services.update_involved_officer(officer=officer, by=world.supervisor, injury=InjuryGrade.SLIGHT)
     return Case.objects.get(pk=case.pk)
 
 
+def kicked(world, status: str = S.SUPERVISION) -> Case:
+    """The filer kicked, on duty, on 2025-03-01: a slight injury (R1 applies)."""
+    return rammed(
+        world, status, kind=IncidentKind.VIOLENT_ATTACK, endangered_safety=None, could_cause_serious_harm=None
+    )
+
+
+def dispose(world, suspect, disposition: str) -> None:
+    """Record a disposition, with the reason a lenient one needs (not one the rules object to)."""
+    lenient = {"lenient_reason": LenientReason.MINOR_CIRCUMSTANCES} if disposition in LENIENT_DISPOSITIONS else {}
+    services.record_disposition(suspect=suspect, by=world.supervisor, disposition=disposition, **lenient)
+
+
 def fined(world, case: Case, disposition: str = Disposition.ADMIN_FINE):
     suspect = services.add_suspect(case=case, by=world.supervisor, name="张某")
-    services.record_disposition(suspect=suspect, by=world.supervisor, disposition=disposition)
+    dispose(world, suspect, disposition)
     return suspect
 
 
@@ -64,27 +87,27 @@ def open_flags(case: Case) -> list[Flag]:
 
 
 def two_downgrades(world) -> tuple[Case, Flag, Flag]:
-    """In supervision, fined although the facts call for a criminal case: R1 and R13 open, both downgrades."""
-    case = kicked(world)
+    """In supervision, fined although the facts call for a criminal case: R1 and R2 open, both downgrades."""
+    case = rammed(world)
     fined(world, case)
     check_case_flags(case_id=case.pk)
-    r1, r13 = open_flags(case)
-    assert [(f.kind, f.rule_code, f.detail["severity"]) for f in (r1, r13)] == [
+    r1, r2 = open_flags(case)
+    assert [(f.kind, f.rule_code, f.detail["severity"]) for f in (r1, r2)] == [
         (FlagKind.DOWNGRADED, "R1", "downgrade"),
-        (FlagKind.DOWNGRADED, "R13", "downgrade"),
+        (FlagKind.DOWNGRADED, "R2", "downgrade"),
     ]
-    return Case.objects.get(pk=case.pk), r1, r13
+    return Case.objects.get(pk=case.pk), r1, r2
 
 
 def in_look_back_with_two_downgrades(world) -> tuple[Case, Flag, Flag]:
     """Concluded before the flags were raised (the check after the conclusion raises them)."""
-    case = kicked(world)
+    case = rammed(world)
     fined(world, case)
     case = services.conclude_case(case=Case.objects.get(pk=case.pk), by=world.supervisor, expected_version=None)
     check_case_flags(case_id=case.pk)
-    r1, r13 = open_flags(case)
-    assert (r1.rule_code, r13.rule_code) == ("R1", "R13")
-    return Case.objects.get(pk=case.pk), r1, r13
+    r1, r2 = open_flags(case)
+    assert (r1.rule_code, r2.rule_code) == ("R1", "R2")
+    return Case.objects.get(pk=case.pk), r1, r2
 
 
 def override(flag: Flag, text: str = "行为人系限制刑事责任能力人，已依法处理", **kwargs) -> dict:
@@ -124,27 +147,27 @@ def missing(flag: Flag, title: str) -> str:
 
 
 def test_concluding_with_two_open_downgraded_flags_and_no_override_is_refused(world):
-    case, r1, r13 = two_downgrades(world)
+    case, r1, r2 = two_downgrades(world)
     before = state(case)
     errors = refusal(lambda: services.conclude_case(case=case, by=world.supervisor, expected_version=case.version))
-    assert errors == {"overrides": [missing(r1, R1_TITLE), missing(r13, R13_TITLE)]}
+    assert errors == {"overrides": [missing(r1, R1_TITLE), missing(r2, R2_TITLE)]}
     assert state(case) == before
 
 
 def test_an_override_for_only_one_flag_is_refused_naming_the_other(world):
-    case, r1, r13 = two_downgrades(world)
+    case, r1, r2 = two_downgrades(world)
     before = state(case)
     errors = refusal(
         lambda: services.conclude_case(
             case=case, by=world.supervisor, expected_version=case.version, overrides=[override(r1)]
         )
     )
-    assert errors == {"overrides": [missing(r13, R13_TITLE)]}
+    assert errors == {"overrides": [missing(r2, R2_TITLE)]}
     assert state(case) == before
 
 
 def test_overriding_both_concludes_and_resolves_them_as_overridden_on_the_timeline(world):
-    case, r1, r13 = two_downgrades(world)
+    case, r1, r2 = two_downgrades(world)
     assert case.is_downgraded is True
     case = services.conclude_case(
         case=case,
@@ -152,13 +175,13 @@ def test_overriding_both_concludes_and_resolves_them_as_overridden_on_the_timeli
         expected_version=case.version,
         overrides=[
             override(r1, reason=OverrideReason.LAWFUL_REASON, text="未满十六周岁", basis="刑法第十七条"),
-            override(r13, reason=OverrideReason.FACTS_INCOMPLETE, text="醉酒情节经复核不成立，见办案卷宗"),
+            override(r2, reason=OverrideReason.FACTS_INCOMPLETE, text="醉酒情节经复核不成立，见办案卷宗"),
         ],
     )
     assert (case.status, case.is_downgraded) == (S.LOOK_BACK, False)
     assert Case.objects.get(pk=case.pk).is_downgraded is False
     transition = CaseEvent.objects.get(case=case, kind=EventKind.TRANSITION, action="conclude")
-    for flag in (r1, r13):
+    for flag in (r1, r2):
         flag.refresh_from_db()
         assert (flag.resolution, flag.resolved_at) == (FlagResolution.OVERRIDDEN, transition.at)
     assert [
@@ -175,7 +198,7 @@ def test_overriding_both_concludes_and_resolves_them_as_overridden_on_the_timeli
             transition.at,
         ),
         (
-            r13.pk,
+            r2.pk,
             "conclude",
             OverrideReason.FACTS_INCOMPLETE,
             "醉酒情节经复核不成立，见办案卷宗",
@@ -205,9 +228,9 @@ def test_overriding_both_concludes_and_resolves_them_as_overridden_on_the_timeli
             world.supervisor,
             transition.at,
             {
-                "flag": r13.pk,
+                "flag": r2.pk,
                 "kind": FlagKind.DOWNGRADED,
-                "rule": "R13",
+                "rule": "R2",
                 "version": "2025-01-18",
                 "problems": ["below_minimum"],
                 "reason": OverrideReason.FACTS_INCOMPLETE,
@@ -241,14 +264,14 @@ def test_overriding_both_concludes_and_resolves_them_as_overridden_on_the_timeli
     ],
 )
 def test_an_override_must_say_why_and_on_which_basis(world, item, message):
-    case, r1, r13 = two_downgrades(world)
+    case, r1, r2 = two_downgrades(world)
     before = state(case)
     errors = refusal(
         lambda: services.conclude_case(
             case=case,
             by=world.supervisor,
             expected_version=case.version,
-            overrides=[{"flag": r1.pk, **item}, override(r13)],
+            overrides=[{"flag": r1.pk, **item}, override(r2)],
         )
     )
     assert errors == {"overrides": [f"flag {r1.pk}, R1 “{R1_TITLE}”: {message}"]}
@@ -256,7 +279,7 @@ def test_an_override_must_say_why_and_on_which_basis(world, item, message):
 
 
 def test_an_override_must_name_an_open_rule_flag_of_the_case_once(world):
-    case, r1, r13 = two_downgrades(world)
+    case, r1, r2 = two_downgrades(world)
     stalled = Flag.objects.create(case=case, kind=FlagKind.STALLED, rule_code="STALLED", raised_at=timezone.now())
     other, *_ = two_downgrades(world)
     elsewhere = open_flags(other)[0]
@@ -266,7 +289,7 @@ def test_an_override_must_name_an_open_rule_flag_of_the_case_once(world):
             case=case,
             by=world.supervisor,
             expected_version=case.version,
-            overrides=[override(r1), override(r1), override(r13), override(stalled), override(elsewhere)],
+            overrides=[override(r1), override(r1), override(r2), override(stalled), override(elsewhere)],
         )
     )
     assert errors == {
@@ -280,16 +303,16 @@ def test_an_override_must_name_an_open_rule_flag_of_the_case_once(world):
 
 
 def test_closing_with_open_downgraded_flags_needs_an_override_each_ticked_checklist_or_not(world):
-    case, r1, r13 = in_look_back_with_two_downgrades(world)
+    case, r1, r2 = in_look_back_with_two_downgrades(world)
     checklist = {"officer_informed": True, "disposition_consistent": True}
     before = state(case)
     errors = refusal(
         lambda: services.close_case(case=case, by=world.supervisor, expected_version=case.version, **checklist)
     )
-    assert errors == {"overrides": [missing(r1, R1_TITLE), missing(r13, R13_TITLE)]}
+    assert errors == {"overrides": [missing(r1, R1_TITLE), missing(r2, R2_TITLE)]}
     errors = refusal(
         lambda: services.close_case(
-            case=case, by=world.supervisor, expected_version=case.version, overrides=[override(r13)], **checklist
+            case=case, by=world.supervisor, expected_version=case.version, overrides=[override(r2)], **checklist
         )
     )
     assert errors == {"overrides": [missing(r1, R1_TITLE)]}
@@ -299,14 +322,14 @@ def test_closing_with_open_downgraded_flags_needs_an_override_each_ticked_checkl
         case=case,
         by=world.supervisor,
         expected_version=case.version,
-        overrides=[override(r1), override(r13, reason=OverrideReason.OTHER, text="检察院已作出决定并经复议")],
+        overrides=[override(r1), override(r2, reason=OverrideReason.OTHER, text="检察院已作出决定并经复议")],
         **checklist,
     )
     assert (case.status, case.is_downgraded) == (S.CLOSED, False)
     assert open_flags(case) == []
     assert sorted(FlagOverride.objects.values_list("flag__rule_code", "action", "reason")) == [
         ("R1", "close", OverrideReason.AUTHORITY_DECIDED),
-        ("R13", "close", OverrideReason.OTHER),
+        ("R2", "close", OverrideReason.OTHER),
     ]
     assert CaseEvent.objects.filter(case=case, kind=EventKind.FLAG_OVERRIDDEN, data__action="close").count() == 2
     assert yearly_report(unit=world.city, year=timezone.localdate().year).overrides.downgraded.current == 2
@@ -341,9 +364,9 @@ def test_a_review_prompt_does_not_stop_closing_and_may_be_overridden(world):
 
 
 def test_the_scan_keeps_an_overridden_finding_closed_until_the_finding_changes(world):
-    case, r1, r13 = two_downgrades(world)
+    case, r1, r2 = two_downgrades(world)
     case = services.conclude_case(
-        case=case, by=world.supervisor, expected_version=case.version, overrides=[override(r1), override(r13)]
+        case=case, by=world.supervisor, expected_version=case.version, overrides=[override(r1), override(r2)]
     )
     raised = CaseEvent.objects.filter(case=case, kind=EventKind.FLAG_RAISED).count()
 
@@ -358,23 +381,23 @@ def test_the_scan_keeps_an_overridden_finding_closed_until_the_finding_changes(w
 
     # A new outcome changes both findings: new flags, the overridden ones stay as they were.
     suspect = case.suspects.get()
-    services.record_disposition(suspect=suspect, by=world.supervisor, disposition=Disposition.ADMIN_DETENTION_1_5)
+    dispose(world, suspect, Disposition.ADMIN_DETENTION_1_5)
     check_case_flags(case_id=case.pk)
-    new_r1, new_r13 = open_flags(case)
-    assert {new_r1.pk, new_r13.pk}.isdisjoint({r1.pk, r13.pk})
+    new_r1, new_r2 = open_flags(case)
+    assert {new_r1.pk, new_r2.pk}.isdisjoint({r1.pk, r2.pk})
     assert (new_r1.rule_code, new_r1.detail["facts"]["outcome"]) == ("R1", Disposition.ADMIN_DETENTION_1_5)
-    assert new_r13.rule_code == "R13"
+    assert new_r2.rule_code == "R2"
     assert sorted(Flag.objects.filter(resolution=FlagResolution.OVERRIDDEN).values_list("pk", flat=True)) == sorted(
-        [r1.pk, r13.pk]
+        [r1.pk, r2.pk]
     )
     assert CaseEvent.objects.filter(case=case, kind=EventKind.FLAG_RAISED).count() == raised + 2
     assert Case.objects.get(pk=case.pk).is_downgraded is True
 
 
 def test_a_flag_the_facts_no_longer_call_for_is_resolved_as_cleared(world):
-    case, r1, _r13 = two_downgrades(world)
+    case, r1, _r2 = two_downgrades(world)
     suspect = case.suspects.get()
-    services.record_disposition(suspect=suspect, by=world.supervisor, disposition=Disposition.CRIMINAL_FILED)
+    dispose(world, suspect, Disposition.CRIMINAL_FILED)
     check_case_flags(case_id=case.pk)
     r1.refresh_from_db()
     assert (r1.resolution, r1.resolved_at is not None) == (FlagResolution.CLEARED, True)
@@ -397,28 +420,28 @@ def override_fields(flag: Flag, reason: str, text: str, basis: str = "") -> dict
 
 
 def test_the_page_lists_each_flag_to_override_beside_the_conclude_form(client, world):
-    case, r1, r13 = two_downgrades(world)
+    case, r1, r2 = two_downgrades(world)
     client.force_login(world.supervisor)
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     form = page[page.index('id="action-conclude"') :]
     form = form[: form.index("</form>")]
     assert f"R1: {R1_TITLE}</legend>" in form
-    assert f"R13: {R13_TITLE}</legend>" in form
-    for flag in (r1, r13):
+    assert f"R2: {R2_TITLE}</legend>" in form
+    for flag in (r1, r2):
         assert f'name="conclude-override_{flag.pk}_reason"' in form
         assert f'name="conclude-override_{flag.pk}_text"' in form
         assert f'name="conclude-override_{flag.pk}_basis"' in form
-    assert f'name="conclude-flags_shown" value="{r1.pk},{r13.pk}"' in form
+    assert f'name="conclude-flags_shown" value="{r1.pk},{r2.pk}"' in form
     assert 'name="conclude-no_suspect_reason"' in form
 
 
 def test_the_page_refuses_without_overrides_with_errors_next_to_each_field_and_keeps_the_input(client, world):
-    case, r1, r13 = two_downgrades(world)
+    case, r1, r2 = two_downgrades(world)
     client.force_login(world.supervisor)
     before = state(case)
     data = {
         "version": case.version,
-        "flags_shown": f"{r1.pk},{r13.pk}",
+        "flags_shown": f"{r1.pk},{r2.pk}",
         "reason": "两名嫌疑人均已处理",
         **override_fields(r1, OverrideReason.LAWFUL_REASON, "未满十六周岁"),
     }
@@ -431,7 +454,7 @@ def test_the_page_refuses_without_overrides_with_errors_next_to_each_field_and_k
     ) in body
     for part in ("reason", "text"):
         assert (
-            f'<div class="invalid-feedback d-block" id="id_conclude-override_{r13.pk}_{part}_errors" role="alert">'
+            f'<div class="invalid-feedback d-block" id="id_conclude-override_{r2.pk}_{part}_errors" role="alert">'
             "This field is required.</div>"
         ) in body
     assert "未满十六周岁</textarea>" in body
@@ -440,20 +463,20 @@ def test_the_page_refuses_without_overrides_with_errors_next_to_each_field_and_k
 
 
 def test_the_page_concludes_with_an_override_for_each_flag(client, world):
-    case, r1, r13 = two_downgrades(world)
+    case, r1, r2 = two_downgrades(world)
     client.force_login(world.supervisor)
     data = {
         "version": case.version,
-        "flags_shown": f"{r1.pk},{r13.pk}",
+        "flags_shown": f"{r1.pk},{r2.pk}",
         **override_fields(r1, OverrideReason.LAWFUL_REASON, "未满十六周岁", "刑法第十七条"),
-        **override_fields(r13, OverrideReason.AUTHORITY_DECIDED, "法院已判决"),
+        **override_fields(r2, OverrideReason.AUTHORITY_DECIDED, "法院已判决"),
     }
     response = client.post(action_url(case, "conclude"), page_fields(case, "conclude", data))
     assert response.status_code == 302
     assert Case.objects.get(pk=case.pk).status == S.LOOK_BACK
     assert sorted(FlagOverride.objects.values_list("flag__rule_code", "reason", "explanation", "legal_basis")) == [
         ("R1", OverrideReason.LAWFUL_REASON, "未满十六周岁", "刑法第十七条"),
-        ("R13", OverrideReason.AUTHORITY_DECIDED, "法院已判决", ""),
+        ("R2", OverrideReason.AUTHORITY_DECIDED, "法院已判决", ""),
     ]
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert (
@@ -464,19 +487,21 @@ def test_the_page_concludes_with_an_override_for_each_flag(client, world):
 
 
 def test_a_stale_tab_is_refused_naming_the_flag_raised_since_and_keeps_what_was_typed(client, world):
-    case = kicked(world, intoxicated=False)
+    case = rammed(world, endangered_safety=False)
     fined(world, case)
     check_case_flags(case_id=case.pk)
     (r1,) = open_flags(case)
     # A fact changes; the check it asks for has not run yet when the supervisor opens the page.
-    services.update_case_details(case=case, by=world.supervisor, expected_version=None, changes={"intoxicated": True})
+    services.update_case_details(
+        case=case, by=world.supervisor, expected_version=None, changes={"endangered_safety": True}
+    )
     client.force_login(world.supervisor)
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     version = re.search(r'name="conclude-version" value="(\d+)"', page).group(1)
     shown = re.search(r'name="conclude-flags_shown" value="([\d,]*)"', page).group(1)
     assert shown == str(r1.pk)
-    check_case_flags(case_id=case.pk)  # raises R13; the case's version does not change
-    r13 = Flag.objects.get(case=case, rule_code="R13", resolved_at__isnull=True)
+    check_case_flags(case_id=case.pk)  # raises R2; the case's version does not change
+    r2 = Flag.objects.get(case=case, rule_code="R2", resolved_at__isnull=True)
     assert str(Case.objects.get(pk=case.pk).version) == version
     before = state(case)
     data = {"version": version, "flags_shown": shown, **override_fields(r1, OverrideReason.OTHER, "已由上级复核同意")}
@@ -484,24 +509,24 @@ def test_a_stale_tab_is_refused_naming_the_flag_raised_since_and_keeps_what_was_
     assert response.status_code == 400
     body = response.content.decode()
     assert (
-        f"A flag was raised on this case after the page was loaded: R13 “{R13_TITLE}”. Read it and give a reason to "
+        f"A flag was raised on this case after the page was loaded: R2 “{R2_TITLE}”. Read it and give a reason to "
         "override it too; nothing you typed is lost."
     ) in body
     assert "已由上级复核同意</textarea>" in body
-    assert f'name="conclude-override_{r13.pk}_reason"' in body
+    assert f'name="conclude-override_{r2.pk}_reason"' in body
     assert state(case) == before
 
 
 @pytest.mark.parametrize(("who", "status"), [("sibling_supervisor", 404), ("officer", 403), ("admin", 403)])
 def test_only_a_supervisor_of_the_unit_may_override_on_the_page(client, world, who, status):
-    case, r1, r13 = two_downgrades(world)
+    case, r1, r2 = two_downgrades(world)
     client.force_login(getattr(world, who))
     before = state(case)
     data = {
         "version": case.version,
-        "flags_shown": f"{r1.pk},{r13.pk}",
+        "flags_shown": f"{r1.pk},{r2.pk}",
         **override_fields(r1, OverrideReason.OTHER, "x"),
-        **override_fields(r13, OverrideReason.OTHER, "y"),
+        **override_fields(r2, OverrideReason.OTHER, "y"),
     }
     response = client.post(action_url(case, "conclude"), page_fields(case, "conclude", data))
     assert response.status_code == status
@@ -509,14 +534,14 @@ def test_only_a_supervisor_of_the_unit_may_override_on_the_page(client, world, w
 
 
 def test_hostile_text_in_an_override_is_shown_as_text_on_the_page_and_never_reaches_the_reports(client, world):
-    case, r1, r13 = two_downgrades(world)
+    case, r1, r2 = two_downgrades(world)
     services.conclude_case(
         case=case,
         by=world.supervisor,
         expected_version=case.version,
         overrides=[
             override(r1, reason=OverrideReason.LAWFUL_REASON, text=HOSTILE, basis=HOSTILE_BASIS),
-            override(r13, text=HOSTILE),
+            override(r2, text=HOSTILE),
         ],
     )
     client.force_login(world.supervisor)
@@ -557,22 +582,22 @@ def api_action(world, who: str, case: Case, action: str, body: dict):
 
 
 def test_the_api_refuses_missing_overrides_naming_the_flags_and_concludes_with_them(world):
-    case, r1, r13 = two_downgrades(world)
+    case, r1, r2 = two_downgrades(world)
     before = state(case)
     response = api_action(world, "supervisor", case, "conclude", {"version": case.version})
     assert response.status_code == 400
-    assert response.json()["errors"] == {"overrides": [missing(r1, R1_TITLE), missing(r13, R13_TITLE)]}
+    assert response.json()["errors"] == {"overrides": [missing(r1, R1_TITLE), missing(r2, R2_TITLE)]}
     response = api_action(world, "supervisor", case, "conclude", {"overrides": [override(r1)]})
     assert response.status_code == 400
-    assert response.json()["errors"] == {"overrides": [missing(r13, R13_TITLE)]}
+    assert response.json()["errors"] == {"overrides": [missing(r2, R2_TITLE)]}
     assert state(case) == before
 
-    response = api_action(world, "supervisor", case, "conclude", {"overrides": [override(r1), override(r13)]})
+    response = api_action(world, "supervisor", case, "conclude", {"overrides": [override(r1), override(r2)]})
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == S.LOOK_BACK
     assert sorted(Flag.objects.filter(case=case).values_list("rule_code", "resolution")) == [
         ("R1", FlagResolution.OVERRIDDEN),
-        ("R13", FlagResolution.OVERRIDDEN),
+        ("R2", FlagResolution.OVERRIDDEN),
     ]
     year = timezone.localdate().year
     summary = token_client(world.supervisor).get(f"/api/v1/reports/yearly/?year={year}").json()
@@ -580,19 +605,19 @@ def test_the_api_refuses_missing_overrides_naming_the_flags_and_concludes_with_t
     flags = token_client(world.supervisor).get("/api/v1/flags/").json()["results"]
     assert {(f["rule_code"], f["resolution"]) for f in flags if f["case"]["id"] == case.pk} == {
         ("R1", "overridden"),
-        ("R13", "overridden"),
+        ("R2", "overridden"),
     }
 
 
 def test_the_api_checks_each_override_field_by_field(world):
-    case, r1, r13 = two_downgrades(world)
+    case, r1, r2 = two_downgrades(world)
     before = state(case)
     response = api_action(
         world,
         "supervisor",
         case,
         "conclude",
-        {"overrides": [{"flag": r1.pk, "reason": "lawful_reason", "text": "x"}, {"flag": r13.pk, "reason": "maybe"}]},
+        {"overrides": [{"flag": r1.pk, "reason": "lawful_reason", "text": "x"}, {"flag": r2.pk, "reason": "maybe"}]},
     )
     assert response.status_code == 400
     assert response.json()["errors"] == {
@@ -606,33 +631,33 @@ def test_the_api_checks_each_override_field_by_field(world):
 
 
 def test_the_api_closes_with_overrides(world):
-    case, r1, r13 = in_look_back_with_two_downgrades(world)
+    case, r1, r2 = in_look_back_with_two_downgrades(world)
     checklist = {"officer_informed": True, "disposition_consistent": True}
     before = state(case)
     response = api_action(world, "supervisor", case, "close", checklist)
     assert response.status_code == 400
-    assert response.json()["errors"] == {"overrides": [missing(r1, R1_TITLE), missing(r13, R13_TITLE)]}
+    assert response.json()["errors"] == {"overrides": [missing(r1, R1_TITLE), missing(r2, R2_TITLE)]}
     assert state(case) == before
-    response = api_action(world, "supervisor", case, "close", {**checklist, "overrides": [override(r1), override(r13)]})
+    response = api_action(world, "supervisor", case, "close", {**checklist, "overrides": [override(r1), override(r2)]})
     assert response.status_code == 200
     assert Case.objects.get(pk=case.pk).status == S.CLOSED
 
 
 @pytest.mark.parametrize(("who", "status"), [("sibling_supervisor", 404), ("officer", 403), ("admin", 403)])
 def test_only_a_supervisor_of_the_unit_may_override_through_the_api(world, who, status):
-    case, r1, r13 = two_downgrades(world)
+    case, r1, r2 = two_downgrades(world)
     before = state(case)
-    response = api_action(world, who, case, "conclude", {"overrides": [override(r1), override(r13)]})
+    response = api_action(world, who, case, "conclude", {"overrides": [override(r1), override(r2)]})
     assert response.status_code == status
     assert state(case) == before
 
 
 def test_the_service_refuses_an_officer_whatever_the_overrides(world):
-    case, r1, r13 = two_downgrades(world)
+    case, r1, r2 = two_downgrades(world)
     before = state(case)
     with pytest.raises(PermissionDenied):
         services.conclude_case(
-            case=case, by=world.officer, expected_version=case.version, overrides=[override(r1), override(r13)]
+            case=case, by=world.officer, expected_version=case.version, overrides=[override(r1), override(r2)]
         )
     assert state(case) == before
 
@@ -712,7 +737,7 @@ def test_the_page_and_the_api_put_the_missing_reason_next_to_its_field(client, w
 
 
 def test_not_a_crime_on_a_slight_injury_kick_is_a_downgrade_that_closing_must_override(client, world):
-    case = kicked(world, intoxicated=None)
+    case = kicked(world)
     case = services.conclude_case(
         case=case,
         by=world.supervisor,
@@ -754,7 +779,7 @@ def test_not_a_crime_on_a_slight_injury_kick_is_a_downgrade_that_closing_must_ov
 
 
 def test_suspect_unknown_keeps_a_pursuit_prompt_open_until_a_suspect_is_identified(world):
-    case = kicked(world, intoxicated=None)
+    case = kicked(world)
     case = services.conclude_case(
         case=case,
         by=world.supervisor,
@@ -775,7 +800,7 @@ def test_suspect_unknown_keeps_a_pursuit_prompt_open_until_a_suspect_is_identifi
 
 
 def test_a_fled_suspect_expects_a_fugitive_pursuit(world):
-    case = kicked(world, intoxicated=None)
+    case = kicked(world)
     case = services.conclude_case(
         case=case, by=world.supervisor, expected_version=case.version, no_suspect_reason=NoSuspectReason.FLED
     )
