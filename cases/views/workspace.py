@@ -88,7 +88,7 @@ def render_workspace(
             ),
             "support": bound.get("support") or SupportMeasureForm(case=case),
             "finding": bound.get("finding") or FindingForm(),
-            "fault": (bound.get("fault") or FaultFindingForm() if ws.can_record_fault_finding else None),
+            "fault": (bound.get("fault") or FaultFindingForm(prefix="fault") if ws.can_record_fault_finding else None),
             "officer": bound.get("officer") or OfficerForm(prefix="officer"),
             "suspect": bound.get("suspect") or SuspectForm(prefix="suspect"),
             "facts": bound.get("facts") or SupervisorFactsForm(instance=case, initial={}),
@@ -291,7 +291,7 @@ def record_fault_finding(request: AuthenticatedRequest, pk: int) -> HttpResponse
                 "and only while the case is open."
             )
         )
-    form = FaultFindingForm(request.POST)
+    form = FaultFindingForm(request.POST, prefix="fault")
 
     return _handled(
         request,

@@ -292,7 +292,7 @@ def _page_client(user) -> Client:
 
 
 def _form(**overrides) -> dict:
-    return {
+    fields = {
         "finding": "serious",
         "department": DEPARTMENT,
         "found_on": today().isoformat(),
@@ -300,6 +300,8 @@ def _form(**overrides) -> dict:
         "notes": "",
         **overrides,
     }
+    # The page's forms share field names (notes): this one's are prefixed.
+    return {f"fault-{name}": value for name, value in fields.items()}
 
 
 @pytest.mark.parametrize(("who", "status_code"), [("officer", 403), ("admin", 403), ("sibling_supervisor", 404)])

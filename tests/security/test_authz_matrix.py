@@ -276,10 +276,10 @@ HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
     ),
     "finding": lambda fx: {"problem": FindingProblem.PROTRACTED, "detail": "久拖"},
     "fault-finding": lambda fx: {
-        "finding": "serious",
-        "department": "杭州市公安局法制支队",
-        "found_on": timezone.localdate().isoformat(),
-        "document_reference": "杭公法审〔2026〕12号",
+        "fault-finding": "serious",
+        "fault-department": "杭州市公安局法制支队",
+        "fault-found_on": timezone.localdate().isoformat(),
+        "fault-document_reference": "杭公法审〔2026〕12号",
     },
     "facts": lambda fx: {
         **form_data(SupervisorFactsForm(instance=fx.current("intake")), weapon="blunt"),
