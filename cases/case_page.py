@@ -20,7 +20,7 @@ from cases.models import (
     Suspect,
 )
 from cases.rules.presentation import FlagView, describe_flag
-from cases.selectors import fault_findings_of
+from cases.selectors import fault_findings_of, suspects_awaiting_transfer
 from cases.workflow import Transition
 
 TIMELINE_PAGE = 50
@@ -46,6 +46,8 @@ class Workspace:
     can_edit_draft: bool
     can_add_material: bool
     can_record_fault_finding: bool
+    # Suspects whose transfer for administrative punishment this user may record now.
+    awaiting_transfer: list[Suspect]
 
     @property
     def current_fault_finding(self) -> FaultFinding | None:
@@ -65,11 +67,12 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
     for item in parties:
         # Whether the page offers to reveal the item's masked value: the rule the reveal itself applies.
         item.may_reveal = policy.can_see_in_full(actor, case, item)  # type: ignore[union-attr]
+    awaiting = suspects_awaiting_transfer(case) if policy.can_record_transfer(actor, case) and suspects else set()
     return Workspace(
         case=case,
         officers=officers,
         suspects=suspects,
-        referrals=list(Referral.objects.filter(case=case).select_related("to_unit")),
+        referrals=list(Referral.objects.filter(case=case).select_related("to_unit", "suspect")),
         support=list(SupportMeasure.objects.filter(case=case).select_related("officer")),
         findings=list(SupervisionFinding.objects.filter(case=case).select_related("raised_by")),
         fault_findings=list(fault_findings_of(case)),
@@ -86,4 +89,5 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
         can_edit_draft=policy.can_edit_draft(actor, case),
         can_add_material=policy.can_add_material(actor, case),
         can_record_fault_finding=policy.can_record_fault_finding(actor, case),
+        awaiting_transfer=[s for s in suspects if s.pk in awaiting] if awaiting else [],
     )

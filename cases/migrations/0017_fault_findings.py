@@ -77,7 +77,7 @@ def restore_police_fault(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0015_event_kind_officer_removed"),
+        ("cases", "0018_lenient_reasons"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -63,6 +63,8 @@ class Problem(StrEnum):
     NO_CLARIFICATION = "no_clarification"
     LOWERED_WITHOUT_REASON = "lowered_without_reason"
     FACT_UNKNOWN = "fact_unknown"
+    INTOXICATION_AS_REASON = "intoxication_as_reason"
+    FAULT_NOT_FOUND = "fault_not_found"
 
 
 # Problems about the level of the outcome: only these can make a finding a downgrade.
@@ -81,6 +83,11 @@ PROBLEM_TEXT: dict[str, Promise] = {
     Problem.NO_CLARIFICATION: _("The complaint was found untrue, but no clarification notice has been delivered."),
     Problem.LOWERED_WITHOUT_REASON: _("A disposition was lowered during handling without a recorded reason."),
     Problem.FACT_UNKNOWN: _("A fact that decides what the law calls for is not recorded: establish it."),
+    Problem.INTOXICATION_AS_REASON: _(
+        "A lenient outcome was recorded as reached because the attacker was drunk, which does not lessen an attack "
+        "on police."
+    ),
+    Problem.FAULT_NOT_FOUND: _("Police fault is cited for a lenient outcome, but no fault finding is recorded."),
 }
 
 
@@ -96,6 +103,9 @@ class Trigger:
     facts: dict[str, Any]
     min_rank: int | None = None
     unknown: tuple[str, ...] = ()
+    # Facts still to be established (an injury appraisal) that could raise what is expected; the minimum holds
+    # whatever they turn out to be, but a later law cannot be shown to be lighter until they are known.
+    pending: tuple[str, ...] = ()
 
     @property
     def made_out(self) -> bool:
@@ -218,6 +228,8 @@ class Evaluation:
     # The date whose rule versions were applied: the incident date, or a later date whose law is more
     # favourable to the suspect and was in force when the case was (or will be) disposed.
     law_date: date | None = None
+    # Some rule could not yet decide what it calls for (a deciding fact unknown, an appraisal pending).
+    undetermined: bool = False
 
     def finding(self, code: str) -> Finding | None:
         return next((f for f in self.findings if f.code == code), None)

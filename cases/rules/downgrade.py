@@ -41,11 +41,21 @@ Policy choices made here, each tagged [I] in the rule it affects:
 """
 
 from dataclasses import replace
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from cases.choices import DISPOSITION_RANK, Disposition, IncidentKind, InjuryGrade, PoliceFault, Track, Weapon
-from cases.rules.base import Rule, Source, Suppression, Tag, Trigger, made_out
+from cases.choices import (
+    DISPOSITION_RANK,
+    Disposition,
+    IncidentKind,
+    InjuryGrade,
+    LenientReason,
+    PoliceFault,
+    Track,
+    Weapon,
+)
+from cases.rules.base import Problem, Rule, Source, Suppression, Tag, Trigger, made_out
 from cases.rules.facts import (
     ATTACK_KINDS,
     EQUIPMENT_KINDS,
@@ -62,7 +72,7 @@ from cases.rules.facts import (
     regulars,
     worst_injury,
 )
-from cases.rules.periods import AMENDMENT_XI, INTERPRETATION_2025, PSAPL_2026, day_before
+from cases.rules.periods import AMENDMENT_XI, GUIDANCE_2020, INTERPRETATION_2025, PSAPL_2026, day_before
 
 K = IncidentKind
 D = Disposition
@@ -98,7 +108,11 @@ def _duty_victims(facts: CaseFacts) -> tuple[OfficerFacts, ...]:
 
 
 def violent_attack_2025(facts: CaseFacts) -> Trigger | None:
-    victims = assault_victims(on_duty(facts))
+    # Officers on duty and officers intervening off duty alike (Interp. Art. 7(2)); R11 names the case where only
+    # intervening officers were attacked.
+    victims = assault_victims(_duty_victims(facts))
+    if not on_duty(facts):
+        return None
     if facts.kind in ATTACK_KINDS and victims and injury_at_least(victims, InjuryGrade.SLIGHT):
         return Trigger(_victim_facts(facts, victims))
     return None
@@ -111,19 +125,24 @@ def violent_attack_before_2025(facts: CaseFacts) -> Trigger | None:
     return None
 
 
+def _rammed(facts: CaseFacts) -> bool:
+    """A vehicle was driven at officers or their car: recorded so, or typed so and not recorded otherwise."""
+    return facts.vehicle_used is True or (facts.kind == K.VEHICLE_RAMMING and facts.vehicle_used is not False)
+
+
 def _vehicle_attack(facts: CaseFacts) -> bool:
     """The facts show an attack on a police vehicle or equipment, whatever the incident type says: the type is
     "attack on vehicle or equipment", or a vehicle was driven at the officers or their car."""
-    return facts.kind in EQUIPMENT_KINDS or facts.vehicle_used is True or facts.kind == K.VEHICLE_RAMMING
+    return facts.kind in EQUIPMENT_KINDS or _rammed(facts)
 
 
 def equipment_attack_2025(facts: CaseFacts) -> Trigger | None:
-    victims = on_duty(facts)
+    victims = _duty_victims(facts)
     if not victims or facts.kind not in ATTACK_KINDS | EQUIPMENT_KINDS or not _vehicle_attack(facts):
         return None
     if facts.endangered_safety is True:
         return Trigger({**_victim_facts(facts, victims), "endangered_safety": True})
-    if facts.endangered_safety is None and facts.kind in EQUIPMENT_KINDS | {K.VEHICLE_RAMMING}:
+    if facts.endangered_safety is None:
         # Whether it endangered anyone's safety decides between assaulting police and an administrative case.
         return Trigger(_victim_facts(facts, victims), unknown=("endangered_safety",))
     return None
@@ -139,13 +158,14 @@ def equipment_attack_before_2025(facts: CaseFacts) -> Trigger | None:
 def lethal_attack(facts: CaseFacts) -> Trigger | None:
     victims = _duty_victims(facts)
     lethal = facts.weapon in LETHAL_WEAPONS
-    ramming = facts.vehicle_used is True or facts.kind == K.VEHICLE_RAMMING
+    ramming = _rammed(facts)
     if facts.kind not in ATTACK_KINDS | EQUIPMENT_KINDS or not victims or not (lethal or ramming):
         return None
     means = {**_victim_facts(facts, victims), "weapon": facts.weapon, "vehicle_used": ramming}
     if facts.could_cause_serious_harm is True:
         return Trigger({**means, "could_cause_serious_harm": True})
-    if facts.could_cause_serious_harm is None:
+    # No danger to anyone's safety settles that it could not have caused serious injury or death.
+    if facts.could_cause_serious_harm is None and facts.endangered_safety is not False:
         # A knife or a car was used and nobody has said whether it could have killed: establish it.
         return Trigger(means, unknown=("could_cause_serious_harm",))
     return None
@@ -191,8 +211,12 @@ def _aggravators(facts: CaseFacts, *, guidance: bool) -> list[str]:
     return found
 
 
+def _first_made_out(facts: CaseFacts, *predicates) -> Trigger | None:
+    return next((t for t in (p(facts) for p in predicates) if made_out(t)), None)
+
+
 def aggravated_attack_2025(facts: CaseFacts) -> Trigger | None:
-    base = violent_attack_2025(facts) or intervening_attack(facts)
+    base = _first_made_out(facts, violent_attack_2025, equipment_attack_2025, intervening_attack)
     found = _aggravators(facts, guidance=False)
     if base is None or not found:
         return None
@@ -200,7 +224,7 @@ def aggravated_attack_2025(facts: CaseFacts) -> Trigger | None:
 
 
 def aggravated_attack_before_2025(facts: CaseFacts) -> Trigger | None:
-    base = violent_attack_before_2025(facts)
+    base = _first_made_out(facts, violent_attack_before_2025, equipment_attack_before_2025)
     found = _aggravators(facts, guidance=True)
     if base is None or not found:
         return None
@@ -219,16 +243,28 @@ def _obstruction(facts: CaseFacts, *, attack_threshold_met: bool) -> Trigger | N
 
 
 def obstruction_2025(facts: CaseFacts) -> Trigger | None:
-    met = any(made_out(p(facts)) for p in (violent_attack_2025, equipment_attack_2025, intervening_attack))
-    # Not met because an appraisal is pending is not "below the threshold": wait for the appraisal.
-    pending = facts.kind in ATTACK_KINDS and worst_injury(_duty_victims(facts)) is None
-    return None if pending else _obstruction(facts, attack_threshold_met=met)
+    met = any(
+        made_out(p(facts)) for p in (violent_attack_2025, equipment_attack_2025, intervening_attack, lethal_attack)
+    )
+    if not met and facts.kind in ATTACK_KINDS and worst_injury(_duty_victims(facts)) is None:
+        # No appraisal yet: not "below the threshold", but whatever it shows an administrative punishment at least
+        # is due (a criminal case if it shows an injury), so that minimum holds while the appraisal is awaited.
+        victims = _duty_victims(facts)
+        if not victims:
+            return None
+        return Trigger({**_victim_facts(facts, victims), "injury_appraised": False}, pending=("injury",))
+    return _obstruction(facts, attack_threshold_met=met)
 
 
 def obstruction_before_2025(facts: CaseFacts) -> Trigger | None:
     met = any(
         made_out(p(facts))
-        for p in (violent_attack_before_2025, equipment_attack_before_2025, intervening_attack_before_2025)
+        for p in (
+            violent_attack_before_2025,
+            equipment_attack_before_2025,
+            intervening_attack_before_2025,
+            lethal_attack,
+        )
     )
     return _obstruction(facts, attack_threshold_met=met)
 
@@ -242,9 +278,8 @@ def minor_resistance(facts: CaseFacts) -> Trigger | None:
 
 def off_duty_retaliation(facts: CaseFacts) -> Trigger | None:
     victims = off_duty(facts)
-    retaliation = facts.kind == K.RETALIATION_OFF_DUTY or (
-        facts.kind in ATTACK_KINDS and victims and not _duty_victims(facts)
-    )
+    # An off-duty officer hurt in an attack is judged by his injury, whoever else was attacked with him.
+    retaliation = facts.kind == K.RETALIATION_OFF_DUTY or facts.kind in ATTACK_KINDS
     if not retaliation or not victims:
         return None
     if injury_at_least(victims, InjuryGrade.MINOR_2):
@@ -302,11 +337,24 @@ def auxiliary_attack_before_2025(facts: CaseFacts) -> Trigger | None:
     return _auxiliary_attack(facts, needs_harm=False)
 
 
-def intoxicated_attack(facts: CaseFacts) -> Trigger | None:
-    if facts.intoxicated is not True:
+def _citing_intoxication(facts: CaseFacts) -> list[int]:
+    # A reason not recorded is unknown: it never counts as citing intoxication.
+    return [s.id for s in facts.suspects if s.cites(LenientReason.INTOXICATION)]
+
+
+def intoxication_cited(facts: CaseFacts) -> Trigger | None:
+    """An attack on police (the facts of R1 or R2) where a suspect's lenient outcome was recorded as reached because
+    the attacker was drunk."""
+    cited = _citing_intoxication(facts)
+    if not cited:
         return None
-    base = violent_attack_2025(facts) or equipment_attack_2025(facts)
-    return None if base is None else Trigger({**base.facts, "intoxicated": True})
+    # Only an attack shown on the facts; one that turns on an unknown fact is R1's or R2's prompt to establish it.
+    base = next((t for t in (violent_attack_2025(facts), equipment_attack_2025(facts)) if made_out(t)), None)
+    return None if base is None else Trigger({**base.facts, "intoxication_cited": cited})
+
+
+def intoxication_as_reason(facts: CaseFacts) -> list[tuple[Problem, dict[str, Any]]]:
+    return [(Problem.INTOXICATION_AS_REASON, {"suspect": sid}) for sid in _citing_intoxication(facts)]
 
 
 def false_accusation_criminal(facts: CaseFacts) -> Trigger | None:
@@ -501,7 +549,7 @@ _R6 = Rule(
     min_rank=CRIMINAL,
     discourage_probation=True,
     suppressed_by=ASSAULT_SUPPRESSIONS,
-    kinds=ATTACK_KINDS,
+    kinds=ATTACK_KINDS | EQUIPMENT_KINDS,
 )
 _R7 = Rule(
     effective_from=INTERPRETATION_2025,
@@ -581,6 +629,22 @@ _R18 = Rule(
     applies=false_accusation,
     min_rank=ANY_DECISION,
     kinds=frozenset({K.FALSE_ACCUSATION}),
+)
+
+_R11_BEFORE_2025 = Rule(
+    effective_from=None,
+    effective_to=day_before(AMENDMENT_XI),
+    code="R11",
+    title=_("Attack on an off-duty officer intervening in an emergency"),
+    basis=_("People's Police Law Art. 19; Criminal Law Art. 277 (2015 text)"),
+    sources=(
+        Source(_("An officer off duty who meets an emergency within his duties must act"), S),
+        Source(_("Acting under that duty, the officer is performing official duty and 277 applies"), INFER),
+    ),
+    applies=intervening_attack_before_2025,
+    min_rank=CRIMINAL,
+    suppressed_by=(SERIOUS_FAULT,),
+    kinds=ATTACK_KINDS,
 )
 
 _NEW_PSAPL = Source(_("The revised Public Security Administration Punishments Law renumbered its articles"), S)
@@ -688,9 +752,10 @@ RANK_RULES: tuple[Rule, ...] = (
     ),
     _R5,
     # R6: aggravating circumstances.
+    # Before the 2020 guidance was issued there is no list of aggravating circumstances and no probation rule.
     replace(
         _R6,
-        effective_from=None,
+        effective_from=GUIDANCE_2020,
         effective_to=day_before(INTERPRETATION_2025),
         basis=_("2020 SPC/SPP/MPS guidance on assaults on police: seven aggravating circumstances; no probation"),
         sources=(
@@ -769,20 +834,13 @@ RANK_RULES: tuple[Rule, ...] = (
     ),
     # R11: off duty, intervening in an emergency: treated as on duty. Before 2025-01-18 the People's Police Law
     # duty to act off duty in an emergency makes the officer one performing official duty.
-    Rule(
-        effective_from=None,
+    _R11_BEFORE_2025,
+    replace(
+        _R11_BEFORE_2025,
+        effective_from=AMENDMENT_XI,
         effective_to=day_before(INTERPRETATION_2025),
-        code="R11",
-        title=_("Attack on an off-duty officer intervening in an emergency"),
-        basis=_("People's Police Law Art. 19; Criminal Law Art. 277 (and 277(5) from 2021-03-01)"),
-        sources=(
-            Source(_("An officer off duty who meets an emergency within his duties must act"), S),
-            Source(_("Acting under that duty, the officer is performing official duty and 277 applies"), INFER),
-        ),
-        applies=intervening_attack_before_2025,
-        min_rank=CRIMINAL,
-        suppressed_by=(SERIOUS_FAULT,),
-        kinds=ATTACK_KINDS,
+        basis=_("People's Police Law Art. 19; Criminal Law Art. 277(5) (Amendment XI)"),
+        wrong_charges=frozenset({D.CONVICTED_277_1}),
     ),
     Rule(
         effective_from=INTERPRETATION_2025,
@@ -807,17 +865,26 @@ RANK_RULES: tuple[Rule, ...] = (
         applies=auxiliary_attack_before_2025,
     ),
     _R12,
-    # R13: intoxication is no excuse.
+    # R13: intoxication is no excuse. It reads the recorded reason for a lenient outcome, not the intoxication fact:
+    # whether the outcome is high enough is R1's and R2's question; R13 asks whether drunkenness was the ground.
     Rule(
         effective_from=INTERPRETATION_2025,
         effective_to=None,
         code="R13",
         title=_("Attacker intoxicated: no lighter qualification"),
-        basis=_("Interpretation 〔2025〕1号 Art. 5"),
-        sources=(Source(_("Being drunk does not make an attack on police a lesser case"), V),),
-        applies=intoxicated_attack,
-        min_rank=CRIMINAL,
+        basis=_("Interpretation 〔2025〕1号 Art. 5 and Art. 10"),
+        sources=(
+            Source(_("Being drunk does not make an attack on police a lesser case"), V),
+            Source(_("Non-prosecution or exemption is for minor circumstances"), V),
+            Source(
+                _("A lenient outcome recorded as reached because of drunkenness rests on a ground Art. 5 excludes"),
+                INFER,
+            ),
+        ),
+        applies=intoxication_cited,
+        check=intoxication_as_reason,
         suppressed_by=ASSAULT_SUPPRESSIONS,
+        sets_expected_rank=False,
         kinds=ATTACK_KINDS | EQUIPMENT_KINDS,
     ),
     # R17, R18: false accusation.

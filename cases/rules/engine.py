@@ -115,8 +115,7 @@ def judging_date(facts: CaseFacts) -> date | None:
     outcome = principal_outcome(facts)
     if outcome is not None:
         return outcome.suspect.decided_on
-    if any(s.is_final for s in facts.suspects):
-        return None  # some suspects decided, others pending: judged when the last is decided
+    # Not yet disposed (some suspects may be decided, another is pending): it will be disposed after today.
     return facts.as_of
 
 
@@ -145,6 +144,9 @@ def evaluate(facts: CaseFacts) -> Evaluation:
     if later is None or later <= facts.incident_date or _period(later) == _period(facts.incident_date):
         return base
     candidate = _evaluate_on(facts, later)
+    # A later law is lighter only where that is shown: not while a fact it turns on is still unknown.
+    if candidate.undetermined:
+        return base
     return candidate if _demands(candidate) < _demands(base) else base
 
 
@@ -156,6 +158,8 @@ def _evaluate_on(facts: CaseFacts, on: date) -> Evaluation:
     applied: list[str] = []
     suppressed: list[tuple[str, str]] = []
     ranks: list[int] = []
+    undetermined = False
+    to_establish: list[tuple[Finding, Rule]] = []
     favourable = on != facts.incident_date
     for rule in _rules_for(on, facts.kind):
         trigger = rule.applies(facts)
@@ -169,6 +173,7 @@ def _evaluate_on(facts: CaseFacts, on: date) -> Evaluation:
             continue
         applied.append(rule.code)
         min_rank = trigger.min_rank if trigger.min_rank is not None else rule.min_rank
+        undetermined = undetermined or bool(trigger.unknown or trigger.pending)
         if not trigger.made_out:
             # Like every other finding it waits for a final outcome, and is moot once the outcome is high enough.
             if outcome is None or _meets(rule, min_rank, outcome):
@@ -188,22 +193,32 @@ def _evaluate_on(facts: CaseFacts, on: date) -> Evaluation:
             detail["favourable_law_from"] = rule.version
         if details:
             detail["details"] = details
-        findings.append(
-            Finding(
-                code=rule.code,
-                version=rule.version,
-                problems=tuple(problems),
-                min_rank=min_rank,
-                facts=detail,
-                severity=severity,
-            )
+        finding = Finding(
+            code=rule.code,
+            version=rule.version,
+            problems=tuple(problems),
+            min_rank=min_rank,
+            facts=detail,
+            severity=severity,
         )
+        if trigger.made_out:
+            findings.append(finding)
+        else:
+            to_establish.append((finding, rule))
+    expected = max(ranks) if ranks else None
+    # A fact is worth establishing only if its answer could raise what is already expected.
+    findings.extend(
+        finding
+        for finding, rule in to_establish
+        if expected is None or (finding.min_rank or 0) > expected or rule.min_sentence_months is not None
+    )
     return Evaluation(
         findings=_without_repeated_charges(findings),
-        expected_min_rank=max(ranks) if ranks else None,
+        expected_min_rank=expected,
         applied=tuple(applied),
         suppressed=tuple(suppressed),
         law_date=on,
+        undetermined=undetermined,
     )
 
 

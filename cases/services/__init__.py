@@ -15,6 +15,7 @@ from cases.services.evidence import add_evidence, open_evidence, record_attachme
 from cases.services.fault import record_fault_finding
 from cases.services.flags import acknowledge_flag
 from cases.services.handling import (
+    TRANSFER_REFUSAL,
     assign_case,
     extend_deadline,
     pause_clock,
@@ -22,6 +23,7 @@ from cases.services.handling import (
     record_support_measure,
     rectify_finding,
     resume_clock,
+    transfer_for_administrative_punishment,
     update_support_measure,
 )
 from cases.services.inbox import retry_failed_emails
@@ -38,6 +40,7 @@ from cases.services.intake import (
 )
 
 __all__ = [
+    "TRANSFER_REFUSAL",
     "acknowledge_flag",
     "acknowledge_referral",
     "add_evidence",
@@ -65,6 +68,7 @@ __all__ = [
     "resume_clock",
     "retry_failed_emails",
     "submit_case",
+    "transfer_for_administrative_punishment",
     "update_case_details",
     "update_involved_officer",
     "update_support_measure",

@@ -26,6 +26,8 @@ from tests.factories import case_in, draft, member
 
 DEPARTMENT = "杭州市公安局法制支队"
 REFERENCE = "杭公法审〔2026〕12号"
+# A value carried over from the former case field, as the snapshot reads it: no date, no document.
+CARRIED_SERIOUS = FaultFindingFacts(PoliceFault.SERIOUS, found_on=None, documented=False, carried_over=True)
 HOSTILE_NOTES = "<script>alert('notes')</script>"
 HOSTILE_REFERENCE = '"><img src=x onerror=alert(1)>'
 
@@ -533,7 +535,9 @@ def test_a_carried_over_serious_value_silences_nothing(world, django_capture_on_
         recorded_at=timezone.now(),
     )
     snapshot = load_snapshots([case.pk], timezone.now())[case.pk]
-    assert snapshot.facts.fault_finding == FaultFindingFacts(PoliceFault.SERIOUS, found_on=None, documented=False)
+    assert snapshot.facts.fault_finding == FaultFindingFacts(
+        PoliceFault.SERIOUS, found_on=None, documented=False, carried_over=True
+    )
     flagging.check_case_flags(case_id=case.pk, now=timezone.now())
     assert open_downgrades(case) == ["R1"]
     # Any finding recorded since supersedes it, whatever its date.
@@ -621,4 +625,6 @@ def test_the_migration_carries_each_known_value_over_without_a_document():
         (made[v], None, True) for v in ("none", "serious", "large")
     )
     snapshot = load_snapshots([made["serious"]], timezone.now())[made["serious"]]
-    assert snapshot.facts.fault_finding == FaultFindingFacts(PoliceFault.SERIOUS, found_on=None, documented=False)
+    assert snapshot.facts.fault_finding == FaultFindingFacts(
+        PoliceFault.SERIOUS, found_on=None, documented=False, carried_over=True
+    )
