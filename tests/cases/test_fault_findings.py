@@ -15,7 +15,7 @@ from accounts.authority import ANONYMOUS
 from accounts.models import Role
 from accounts.selectors import actor_for
 from cases import flagging, policy, services
-from cases.choices import CaseStatus, Disposition, EventKind, FlagKind, InjuryGrade, PoliceFault
+from cases.choices import CaseStatus, Disposition, EventKind, FlagKind, InjuryGrade, LenientReason, PoliceFault
 from cases.flagging.snapshot import load_snapshots
 from cases.models import Case, CaseEvent, FaultFinding, Flag, OutboxMessage
 from cases.rules import FaultFindingFacts
@@ -51,11 +51,13 @@ def standing(case: Case) -> tuple:
 
 
 def kicked(world, injury: str = InjuryGrade.SLIGHT, disposition: str = Disposition.NO_ACTION) -> Case:
-    """A violent attack on the filing officer on duty, the attacker's case dropped."""
+    """A violent attack on the filing officer on duty, the attacker's case dropped citing police fault."""
     case = case_in(world, CaseStatus.SUPERVISION)
     services.update_involved_officer(officer=case.officers.get(), by=world.supervisor, injury=injury)
     suspect = services.add_suspect(case=case, by=world.supervisor, name="张某")
-    services.record_disposition(suspect=suspect, by=world.supervisor, disposition=disposition)
+    services.record_disposition(
+        suspect=suspect, by=world.supervisor, disposition=disposition, lenient_reason=LenientReason.POLICE_FAULT
+    )
     return Case.objects.get(pk=case.pk)
 
 
@@ -505,14 +507,15 @@ def test_the_timeline_says_what_was_found_and_by_whom(world):
 def test_a_slight_injury_kick_with_a_recorded_serious_finding_raises_no_r1(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         case = kicked(world)
-    assert open_downgrades(case) == ["R1"]
+    # Dropped citing police fault that no finding supports yet: R1, and the prompt for the finding.
+    assert open_downgrades(case) == ["FAULT_CITED", "R1"]
     with django_capture_on_commit_callbacks(execute=True):
         record(case, world.supervisor)
     assert open_downgrades(case) == []
     # A newer finding of no fault lifts the suppression at the check that follows it.
     with django_capture_on_commit_callbacks(execute=True):
         record(case, world.county_supervisor, PoliceFault.NONE, document_reference="")
-    assert open_downgrades(case) == ["R1"]
+    assert open_downgrades(case) == ["FAULT_CITED", "R1"]
 
 
 def test_a_serious_injury_dropped_despite_serious_fault_still_raises_r5(world, django_capture_on_commit_callbacks):
@@ -539,7 +542,7 @@ def test_a_carried_over_serious_value_silences_nothing(world, django_capture_on_
         PoliceFault.SERIOUS, found_on=None, documented=False, carried_over=True
     )
     flagging.check_case_flags(case_id=case.pk, now=timezone.now())
-    assert open_downgrades(case) == ["R1"]
+    assert open_downgrades(case) == ["FAULT_CITED", "R1"]
     # Any finding recorded since supersedes it, whatever its date.
     with django_capture_on_commit_callbacks(execute=True):
         record(case, world.supervisor, found_on=timezone.localdate(case.occurred_at))
