@@ -453,8 +453,9 @@ class FaultFinding(models.Model):
     (法制部门) and recorded by a supervisor of the case's unit (cases/services/fault.py).
 
     Findings are never edited: a later one supersedes an earlier one, and the current finding is the latest by
-    ``found_on``, then by id (``current_fault_findings``). A finding carried over from the case record's former
-    police-fault field has no author, date or document, and never silences a rule (cases/rules/downgrade.py, R14).
+    ``found_on``, then by id (``cases.selectors.FAULT_FINDING_ORDER``). A finding carried over from the case
+    record's former police-fault field has no author, date or document, and never silences a rule
+    (cases/rules/downgrade.py, R14).
     """
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="fault_findings")
