@@ -239,6 +239,11 @@ def _obstruction(facts: CaseFacts, *, attack_threshold_met: bool) -> Trigger | N
         return Trigger(_victim_facts(facts, victims))
     if facts.kind in ATTACK_KINDS | EQUIPMENT_KINDS and not attack_threshold_met:
         return Trigger({**_victim_facts(facts, victims), "below_violent_attack_threshold": True})
+    grave = injury_at_least(facts.officers, InjuryGrade.SERIOUS_2)  # R5 speaks, unsilenced
+    if facts.kind in ATTACK_KINDS | EQUIPMENT_KINDS and not grave and serious_police_fault(facts) is not None:
+        # Serious police fault takes away the criminal case (R14), not the administrative punishment: more harm may
+        # not expect less than an unhurt officer's case [I].
+        return Trigger({**_victim_facts(facts, victims), "serious_police_fault": True})
     return None
 
 

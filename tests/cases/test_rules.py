@@ -620,7 +620,7 @@ TABLE = [
             intoxicated=True,
         ),
         {},
-        None,
+        4,
         [("R1", "R14"), ("R13", "R14")],
     ),
     (
@@ -638,10 +638,10 @@ TABLE = [
         [("R1", "R14"), ("R4", "R14"), ("R6", "R14")],
     ),
     (
-        "R14 serious fault, slight injury kick: no R1",
+        "R14 serious fault, slight injury kick: no R1, but R7's administrative punishment",
         facts(D.NO_ACTION, officers=(officer(INJ.SLIGHT),), fault_finding=SERIOUS_FOUND),
-        {},
-        None,
+        {"R7": [BELOW]},
+        4,
         [("R1", "R14")],
     ),
     (
@@ -669,14 +669,14 @@ TABLE = [
         "R14 serious fault 2024 (analogy)",
         facts(D.ADMIN_FINE, on="2024-06-01", fault_finding=SERIOUS_FOUND),
         {},
-        None,
+        4,
         [("R1", "R14")],
     ),
     (
         "R14 serious fault, mediation still flagged",
         facts(D.MEDIATION, officers=(officer(INJ.SLIGHT),), fault_finding=SERIOUS_FOUND),
-        {"R23": [MEDIATION]},
-        None,
+        {"R23": [MEDIATION], "R7": [BELOW]},
+        4,
         [("R1", "R14")],
     ),
     (
@@ -688,7 +688,7 @@ TABLE = [
             fault_finding=SERIOUS_FOUND,
         ),
         {},
-        None,
+        4,
         [("R2", "R14")],
     ),
     (
@@ -702,7 +702,7 @@ TABLE = [
             fault_finding=SERIOUS_FOUND,
         ),
         {},
-        None,
+        4,
         [("R1", "R14"), ("R3", "R14")],
     ),
     (
@@ -713,7 +713,7 @@ TABLE = [
             fault_finding=SERIOUS_FOUND,
         ),
         {},
-        None,
+        4,
         [("R11", "R14")],
     ),
     (

@@ -472,9 +472,6 @@ def test_a_case_partly_decided_is_still_judged_by_the_day_it_will_be_disposed():
     assert evaluate(replace(pending, suspects=one_decided)).expected_min_rank == RANK[D.ADMIN_WARNING]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="with serious police fault, an injured officer's case expects less than an unhurt one"
-)
 def test_serious_police_fault_removes_the_criminal_case_not_the_administrative_punishment():
     # Interp. Art. 4 [V]: serious police fault means the act is generally not treated as a crime. With no injury the
     # engine expects R7's administrative punishment; with a slight injury R1 is suppressed and R7 does not apply
