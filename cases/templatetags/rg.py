@@ -19,6 +19,7 @@ from cases.choices import (
     NoSuspectReason,
     OverrideReason,
     PauseReason,
+    PoliceFault,
     SupportKind,
     SupportStatus,
 )
@@ -121,6 +122,17 @@ def event_text(event: CaseEvent) -> str:
             }
     if event.kind == EventKind.FINDING and "problem" in data:
         return _("Finding: %(problem)s") % {"problem": _label(FindingProblem, data["problem"])}
+    if event.kind == EventKind.FAULT_FINDING and "finding" in data:
+        if data.get("carried_over"):
+            return _("Police-fault finding carried over from the case record (no finding document): %(finding)s") % {
+                "finding": _label(PoliceFault, data["finding"])
+            }
+        return _("Police-fault finding: %(finding)s (%(department)s, %(date)s, document %(reference)s)") % {
+            "finding": _label(PoliceFault, data["finding"]),
+            "department": data.get("department") or "—",
+            "date": data.get("found_on") or "—",
+            "reference": data.get("document_reference") or "—",
+        }
     if event.kind in (EventKind.FLAG_RAISED, EventKind.FLAG_RESOLVED) and data.get("rule"):
         return f"{_label(EventKind, event.kind)}: {data['rule']}"
     return _label(EventKind, event.kind)
