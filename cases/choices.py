@@ -251,6 +251,9 @@ class FlagKind(models.TextChoices):
     OVERDUE_REFERRAL = "overdue_referral", _("Overdue referral")
     DOWNGRADED = "downgraded", _("Downgraded")
     IDLE = "idle", _("Idle")
+    # A rule finding that is not a downgrade (cases/rules/base.Severity.PROMPT): practice or guidance, a wrong label,
+    # a procedure step, or a rule resting on unverified material. Counted apart from downgrades everywhere.
+    REVIEW_PROMPT = "review_prompt", _("Review prompt")
 
 
 # The read model on the case, one boolean per flag kind, kept by the flag scan (cases/flagging/) so the queue and the
@@ -260,7 +263,11 @@ FLAG_FIELDS: dict[str, str] = {
     FlagKind.IDLE: "is_idle",
     FlagKind.OVERDUE_REFERRAL: "has_overdue_referral",
     FlagKind.DOWNGRADED: "is_downgraded",
+    FlagKind.REVIEW_PROMPT: "has_review_prompt",
 }
+
+# The flag kinds raised from rule findings (cases/rules/), one per severity; the others come from the clocks.
+RULE_FLAG_KINDS = (FlagKind.DOWNGRADED, FlagKind.REVIEW_PROMPT)
 
 
 class PauseReason(models.TextChoices):
