@@ -250,10 +250,10 @@ class FlagKind(models.TextChoices):
     STALLED = "stalled", _("Stalled")
     OVERDUE_REFERRAL = "overdue_referral", _("Overdue referral")
     DOWNGRADED = "downgraded", _("Downgraded")
-    IDLE = "idle", _("Idle")
     # A rule finding that is not a downgrade (cases/rules/base.Severity.PROMPT): practice or guidance, a wrong label,
     # a procedure step, or a rule resting on unverified material. Counted apart from downgrades everywhere.
     REVIEW_PROMPT = "review_prompt", _("Review prompt")
+    IDLE = "idle", _("Idle")
 
 
 # The read model on the case, one boolean per flag kind, kept by the flag scan (cases/flagging/) so the queue and the

@@ -81,11 +81,11 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='flag',
             name='kind',
-            field=models.CharField(choices=[('stalled', 'Stalled'), ('overdue_referral', 'Overdue referral'), ('downgraded', 'Downgraded'), ('idle', 'Idle'), ('review_prompt', 'Review prompt')], max_length=20, verbose_name='kind'),
+            field=models.CharField(choices=[('stalled', 'Stalled'), ('overdue_referral', 'Overdue referral'), ('downgraded', 'Downgraded'), ('review_prompt', 'Review prompt'), ('idle', 'Idle')], max_length=20, verbose_name='kind'),
         ),
         migrations.AddConstraint(
             model_name='flag',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['stalled', 'overdue_referral', 'downgraded', 'idle', 'review_prompt'])), name='flag_kind_valid'),
+            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['stalled', 'overdue_referral', 'downgraded', 'review_prompt', 'idle'])), name='flag_kind_valid'),
         ),
         # Last: it needs the new column and kind, and going back it runs first, before the old constraint returns.
         migrations.RunPython(move_prompts, move_back),
