@@ -213,13 +213,13 @@ def rule_catalogue() -> Catalogue:
         )
     suppressions = []
     for code in sorted({s.code for s in SUPPRESSIONS}, key=_code_order):
-        versions = sorted((s for s in SUPPRESSIONS if s.code == code), key=_version_order)
+        dated = sorted((s for s in SUPPRESSIONS if s.code == code), key=_version_order)
         suppressions.append(
             SuppressionEntry(
                 code=code,
                 anchor=f"suppression-{code}",
-                title=str(versions[-1].title),
-                versions=tuple(_suppression_version(s) for s in versions),
+                title=str(dated[-1].title),
+                versions=tuple(_suppression_version(s) for s in dated),
             )
         )
     return Catalogue(
