@@ -226,6 +226,7 @@ def load_snapshots(case_ids: list[int], now: datetime) -> dict[int, Snapshot]:
             referrals=tuple(referrals.get(cid, ())),
             support_delivered=frozenset(delivered.get(cid, ())),
             rectified_findings=frozenset(rectified.get(cid, ())),
+            as_of=timezone.localdate(now),
         )
         clock = None
         if extra is not None and extra["stage_started_at"] and extra["stage_due_at"]:

@@ -86,10 +86,28 @@ PROBLEM_TEXT: dict[str, Promise] = {
 
 @dataclass(frozen=True)
 class Trigger:
-    """The facts that made a rule's preconditions hold; ``min_rank`` overrides the rule's when it depends on them."""
+    """The facts that made a rule's preconditions hold; ``min_rank`` overrides the rule's when it depends on them.
+
+    ``unknown`` names facts that decide the rule but are not recorded: every other precondition holds, so the
+    engine prompts to establish them (Problem.FACT_UNKNOWN) instead of staying silent, and the rule's minimum is
+    not expected until they are known.
+    """
 
     facts: dict[str, Any]
     min_rank: int | None = None
+    unknown: tuple[str, ...] = ()
+    # Facts still to be established (an injury appraisal) that could raise what is expected; the minimum holds
+    # whatever they turn out to be, but a later law cannot be shown to be lighter until they are known.
+    pending: tuple[str, ...] = ()
+
+    @property
+    def made_out(self) -> bool:
+        return not self.unknown
+
+
+def made_out(trigger: "Trigger | None") -> bool:
+    """The rule's preconditions are shown, not merely possible."""
+    return trigger is not None and trigger.made_out
 
 
 Predicate = Callable[[CaseFacts], Trigger | None]
@@ -200,6 +218,11 @@ class Evaluation:
     expected_min_rank: int | None
     applied: tuple[str, ...]  # rules whose preconditions hold and are not suppressed
     suppressed: tuple[tuple[str, str], ...]  # (rule code, suppression code)
+    # The date whose rule versions were applied: the incident date, or a later date whose law is more
+    # favourable to the suspect and was in force when the case was (or will be) disposed.
+    law_date: date | None = None
+    # Some rule could not yet decide what it calls for (a deciding fact unknown, an appraisal pending).
+    undetermined: bool = False
 
     def finding(self, code: str) -> Finding | None:
         return next((f for f in self.findings if f.code == code), None)

@@ -17,6 +17,17 @@ Policy choices made here, each tagged [I] in the rule it affects:
 - Suppressions: only auxiliary officers attacked means obstructing official duty (277(1)) is expected, not
   assaulting police (R12 replaces R1–R4, R6, R13); police conduct recorded as seriously at fault (R14) means a
   criminal charge may legitimately be dropped, so R1–R6 and R11–R13 stay silent.
+- Victims are judged one by one: only regular officers' injuries make out assaulting police; auxiliaries hurt
+  beside unharmed officers are judged as obstructing official duty (R12); officers and auxiliaries attacked
+  together aggravate an assault on police (Interp. Art. 8) [V].
+- Rules read the facts, not the incident type: a vehicle driven at officers or their car that endangered safety
+  is R2 whatever the type says [V: Interp. Art. 1(2), 2(2)].
+- A fact that decides a rule and is not recorded (could a knife have killed, did a ramming endanger anyone) is
+  a prompt to establish it once a final outcome is recorded below what the rule would call for [I].
+- An off-duty officer intervening in an emergency is protected as on duty: from 2025-01-18 by Interp. Art. 7(2)
+  [V]; before, through the People's Police Law Art. 19 duty to act [S] read with 277 [I].
+- From 2021-03-01 a conviction for obstructing official duty (277(1)) where assaulting police (277(5)) is made
+  out is a wrong-charge prompt (R1, R2, R11), said once by the most specific rule.
 """
 
 from dataclasses import replace
@@ -24,21 +35,24 @@ from dataclasses import replace
 from django.utils.translation import gettext_lazy as _
 
 from cases.choices import DISPOSITION_RANK, Disposition, IncidentKind, InjuryGrade, PoliceFault, Track, Weapon
-from cases.rules.base import Rule, Source, Suppression, Tag, Trigger
+from cases.rules.base import Rule, Source, Suppression, Tag, Trigger, made_out
 from cases.rules.facts import (
     ATTACK_KINDS,
     EQUIPMENT_KINDS,
     CaseFacts,
     OfficerFacts,
+    assault_victims,
+    auxiliaries,
     injury_at_least,
     injury_name,
     intervening,
     off_duty,
     on_duty,
     only_auxiliaries,
+    regulars,
     worst_injury,
 )
-from cases.rules.periods import AMENDMENT_XI, INTERPRETATION_2025, PSAPL_2026, day_before
+from cases.rules.periods import AMENDMENT_XI, GUIDANCE_2020, INTERPRETATION_2025, PSAPL_2026, day_before
 
 K = IncidentKind
 D = Disposition
@@ -74,7 +88,11 @@ def _duty_victims(facts: CaseFacts) -> tuple[OfficerFacts, ...]:
 
 
 def violent_attack_2025(facts: CaseFacts) -> Trigger | None:
-    victims = on_duty(facts)
+    # Officers on duty and officers intervening off duty alike (Interp. Art. 7(2)); R11 names the case where only
+    # intervening officers were attacked.
+    victims = assault_victims(_duty_victims(facts))
+    if not on_duty(facts):
+        return None
     if facts.kind in ATTACK_KINDS and victims and injury_at_least(victims, InjuryGrade.SLIGHT):
         return Trigger(_victim_facts(facts, victims))
     return None
@@ -87,10 +105,26 @@ def violent_attack_before_2025(facts: CaseFacts) -> Trigger | None:
     return None
 
 
+def _rammed(facts: CaseFacts) -> bool:
+    """A vehicle was driven at officers or their car: recorded so, or typed so and not recorded otherwise."""
+    return facts.vehicle_used is True or (facts.kind == K.VEHICLE_RAMMING and facts.vehicle_used is not False)
+
+
+def _vehicle_attack(facts: CaseFacts) -> bool:
+    """The facts show an attack on a police vehicle or equipment, whatever the incident type says: the type is
+    "attack on vehicle or equipment", or a vehicle was driven at the officers or their car."""
+    return facts.kind in EQUIPMENT_KINDS or _rammed(facts)
+
+
 def equipment_attack_2025(facts: CaseFacts) -> Trigger | None:
-    victims = on_duty(facts)
-    if facts.kind in EQUIPMENT_KINDS and victims and facts.endangered_safety is True:
+    victims = _duty_victims(facts)
+    if not victims or facts.kind not in ATTACK_KINDS | EQUIPMENT_KINDS or not _vehicle_attack(facts):
+        return None
+    if facts.endangered_safety is True:
         return Trigger({**_victim_facts(facts, victims), "endangered_safety": True})
+    if facts.endangered_safety is None:
+        # Whether it endangered anyone's safety decides between assaulting police and an administrative case.
+        return Trigger(_victim_facts(facts, victims), unknown=("endangered_safety",))
     return None
 
 
@@ -104,26 +138,21 @@ def equipment_attack_before_2025(facts: CaseFacts) -> Trigger | None:
 def lethal_attack(facts: CaseFacts) -> Trigger | None:
     victims = _duty_victims(facts)
     lethal = facts.weapon in LETHAL_WEAPONS
-    ramming = facts.vehicle_used is True or facts.kind == K.VEHICLE_RAMMING
-    if (
-        facts.kind in ATTACK_KINDS | EQUIPMENT_KINDS
-        and victims
-        and (lethal or ramming)
-        and facts.could_cause_serious_harm is True
-    ):
-        return Trigger(
-            {
-                **_victim_facts(facts, victims),
-                "weapon": facts.weapon,
-                "vehicle_used": ramming,
-                "could_cause_serious_harm": True,
-            }
-        )
+    ramming = _rammed(facts)
+    if facts.kind not in ATTACK_KINDS | EQUIPMENT_KINDS or not victims or not (lethal or ramming):
+        return None
+    means = {**_victim_facts(facts, victims), "weapon": facts.weapon, "vehicle_used": ramming}
+    if facts.could_cause_serious_harm is True:
+        return Trigger({**means, "could_cause_serious_harm": True})
+    # No danger to anyone's safety settles that it could not have caused serious injury or death.
+    if facts.could_cause_serious_harm is None and facts.endangered_safety is not False:
+        # A knife or a car was used and nobody has said whether it could have killed: establish it.
+        return Trigger(means, unknown=("could_cause_serious_harm",))
     return None
 
 
 def minor_injury_attack(facts: CaseFacts) -> Trigger | None:
-    victims = _duty_victims(facts)
+    victims = assault_victims(_duty_victims(facts))
     if facts.kind in ATTACK_KINDS and victims and injury_at_least(victims, InjuryGrade.MINOR_2):
         return Trigger(_victim_facts(facts, victims))
     return None
@@ -139,13 +168,20 @@ def grave_injury(facts: CaseFacts) -> Trigger | None:
 def _aggravators(facts: CaseFacts, *, guidance: bool) -> list[str]:
     victims = _duty_victims(facts)
     found = []
-    if injury_at_least(victims, InjuryGrade.MINOR_2):
+    if injury_at_least(assault_victims(victims), InjuryGrade.MINOR_2):
         found.append("minor_injury")
     for name in ("suspect_escaped", "evidence_lost", "others_hurt", "major_property_loss", "organised_or_incited"):
         if getattr(facts, name) is True:
             found.append(name)
-    if len(victims) >= 2 or (facts.officers_attacked or 0) >= 2:
+    if guidance and (len(victims) >= 2 or (facts.officers_attacked or 0) >= 2):
         found.append("two_or_more_officers")
+    if not guidance:
+        # Interp. 2025 Art. 3(4) counts officers; Art. 8 makes attacking auxiliaries together with them heavier.
+        officers = regulars(victims)
+        if len(officers) >= 2 or (len(victims) == len(officers) and (facts.officers_attacked or 0) >= 2):
+            found.append("two_or_more_officers")
+        if officers and auxiliaries(victims):
+            found.append("auxiliaries_also_attacked")
     if guidance:
         # The 2020 guidance's list adds weapons or a vehicle and an earlier punishment for attacking police.
         if facts.weapon in LETHAL_WEAPONS | {Weapon.BLUNT} or facts.vehicle_used is True:
@@ -155,8 +191,12 @@ def _aggravators(facts: CaseFacts, *, guidance: bool) -> list[str]:
     return found
 
 
+def _first_made_out(facts: CaseFacts, *predicates) -> Trigger | None:
+    return next((t for t in (p(facts) for p in predicates) if made_out(t)), None)
+
+
 def aggravated_attack_2025(facts: CaseFacts) -> Trigger | None:
-    base = violent_attack_2025(facts) or intervening_attack(facts)
+    base = _first_made_out(facts, violent_attack_2025, equipment_attack_2025, intervening_attack)
     found = _aggravators(facts, guidance=False)
     if base is None or not found:
         return None
@@ -164,7 +204,7 @@ def aggravated_attack_2025(facts: CaseFacts) -> Trigger | None:
 
 
 def aggravated_attack_before_2025(facts: CaseFacts) -> Trigger | None:
-    base = violent_attack_before_2025(facts)
+    base = _first_made_out(facts, violent_attack_before_2025, equipment_attack_before_2025)
     found = _aggravators(facts, guidance=True)
     if base is None or not found:
         return None
@@ -183,14 +223,29 @@ def _obstruction(facts: CaseFacts, *, attack_threshold_met: bool) -> Trigger | N
 
 
 def obstruction_2025(facts: CaseFacts) -> Trigger | None:
-    met = any(p(facts) is not None for p in (violent_attack_2025, equipment_attack_2025, intervening_attack))
-    # Not met because an appraisal is pending is not "below the threshold": wait for the appraisal.
-    pending = facts.kind in ATTACK_KINDS and worst_injury(_duty_victims(facts)) is None
-    return None if pending else _obstruction(facts, attack_threshold_met=met)
+    met = any(
+        made_out(p(facts)) for p in (violent_attack_2025, equipment_attack_2025, intervening_attack, lethal_attack)
+    )
+    if not met and facts.kind in ATTACK_KINDS and worst_injury(_duty_victims(facts)) is None:
+        # No appraisal yet: not "below the threshold", but whatever it shows an administrative punishment at least
+        # is due (a criminal case if it shows an injury), so that minimum holds while the appraisal is awaited.
+        victims = _duty_victims(facts)
+        if not victims:
+            return None
+        return Trigger({**_victim_facts(facts, victims), "injury_appraised": False}, pending=("injury",))
+    return _obstruction(facts, attack_threshold_met=met)
 
 
 def obstruction_before_2025(facts: CaseFacts) -> Trigger | None:
-    met = violent_attack_before_2025(facts) is not None or equipment_attack_before_2025(facts) is not None
+    met = any(
+        made_out(p(facts))
+        for p in (
+            violent_attack_before_2025,
+            equipment_attack_before_2025,
+            intervening_attack_before_2025,
+            lethal_attack,
+        )
+    )
     return _obstruction(facts, attack_threshold_met=met)
 
 
@@ -203,9 +258,8 @@ def minor_resistance(facts: CaseFacts) -> Trigger | None:
 
 def off_duty_retaliation(facts: CaseFacts) -> Trigger | None:
     victims = off_duty(facts)
-    retaliation = facts.kind == K.RETALIATION_OFF_DUTY or (
-        facts.kind in ATTACK_KINDS and victims and not _duty_victims(facts)
-    )
+    # An off-duty officer hurt in an attack is judged by his injury, whoever else was attacked with him.
+    retaliation = facts.kind == K.RETALIATION_OFF_DUTY or facts.kind in ATTACK_KINDS
     if not retaliation or not victims:
         return None
     if injury_at_least(victims, InjuryGrade.MINOR_2):
@@ -222,6 +276,14 @@ def intervening_attack(facts: CaseFacts) -> Trigger | None:
     return None
 
 
+def intervening_attack_before_2025(facts: CaseFacts) -> Trigger | None:
+    # As for an officer on duty before 2025-01-18: no injury needed (2020 guidance).
+    victims = intervening(facts)
+    if facts.kind in ATTACK_KINDS and victims and not on_duty(facts):
+        return Trigger({**_victim_facts(facts, victims), "off_duty_intervening": True})
+    return None
+
+
 def _auxiliary_attack(facts: CaseFacts, *, needs_harm: bool) -> Trigger | None:
     victims = _duty_victims(facts)
     if facts.kind not in ATTACK_KINDS | EQUIPMENT_KINDS or not only_auxiliaries(victims):
@@ -233,8 +295,22 @@ def _auxiliary_attack(facts: CaseFacts, *, needs_harm: bool) -> Trigger | None:
     return Trigger({**_victim_facts(facts, victims), "auxiliary_only": True})
 
 
+def _injured_auxiliaries_beside_unharmed_officers(facts: CaseFacts) -> Trigger | None:
+    """Officers and auxiliaries attacked, only the auxiliaries hurt, and no assault on police made out: the attack
+    on the auxiliaries is judged on its own as obstructing official duty (Interp. 2025 Art. 8)."""
+    victims = _duty_victims(facts)
+    hurt = auxiliaries(victims)
+    if facts.kind not in ATTACK_KINDS | EQUIPMENT_KINDS or not regulars(victims) or not hurt:
+        return None
+    if not injury_at_least(hurt, InjuryGrade.SLIGHT):
+        return None
+    if any(made_out(p(facts)) for p in (violent_attack_2025, equipment_attack_2025, lethal_attack)):
+        return None
+    return Trigger({**_victim_facts(facts, hurt), "auxiliaries_hurt": len(hurt)})
+
+
 def auxiliary_attack_2025(facts: CaseFacts) -> Trigger | None:
-    return _auxiliary_attack(facts, needs_harm=True)
+    return _auxiliary_attack(facts, needs_harm=True) or _injured_auxiliaries_beside_unharmed_officers(facts)
 
 
 def auxiliary_attack_before_2025(facts: CaseFacts) -> Trigger | None:
@@ -331,6 +407,9 @@ _R1 = Rule(
     ),
     applies=violent_attack_2025,
     min_rank=CRIMINAL,
+    # From 2021-03-01 assaulting police is its own offence: a conviction for obstructing official duty is the
+    # wrong charge (a prompt: both carry up to three years).
+    wrong_charges=frozenset({D.CONVICTED_277_1}),
     suppressed_by=ASSAULT_SUPPRESSIONS,
     kinds=ATTACK_KINDS,
 )
@@ -344,12 +423,14 @@ _R2 = Rule(
     ),
     sources=(
         Source(_("Smashing, damaging or seizing the police vehicle or equipment in use, enough to endanger safety"), V),
+        Source(_("Driving a motor vehicle into officers or their vehicle is a form of violent attack (Art. 2(2))"), V),
         Source(_("Expected outcome: a criminal case for assaulting police"), V),
     ),
     applies=equipment_attack_2025,
     min_rank=CRIMINAL,
+    wrong_charges=frozenset({D.CONVICTED_277_1}),
     suppressed_by=ASSAULT_SUPPRESSIONS,
-    kinds=EQUIPMENT_KINDS,
+    kinds=ATTACK_KINDS | EQUIPMENT_KINDS,
 )
 _R3 = Rule(
     effective_from=AMENDMENT_XI,
@@ -386,6 +467,21 @@ _R4 = Rule(
     suppressed_by=ASSAULT_SUPPRESSIONS,
     kinds=ATTACK_KINDS,
 )
+_R5 = Rule(
+    effective_from=INTERPRETATION_2025,
+    effective_to=None,
+    code="R5",
+    title=_("Officer seriously injured or killed"),
+    basis=_("Criminal Law Art. 232 and Art. 234(2); Interpretation 〔2025〕1号 Art. 9 (the heavier offence)"),
+    sources=(
+        Source(_("Serious injury or death: intentional injury (3 to 10 years or more) or homicide"), V),
+        Source(_("An attack on police that is also intentional injury or homicide is punished as the heavier"), V),
+    ),
+    applies=grave_injury,
+    min_rank=SERIOUS_OFFENCE,
+    suppressed_by=(SERIOUS_FAULT,),
+    kinds=ATTACK_KINDS | {K.RETALIATION_OFF_DUTY},
+)
 _R6 = Rule(
     effective_from=INTERPRETATION_2025,
     effective_to=None,
@@ -397,6 +493,7 @@ _R6 = Rule(
     ),
     sources=(
         Source(_("Two or more officers, organised attack, escape, lost evidence or others hurt: heavier"), V),
+        Source(_("Attacking officers and auxiliary officers together is punished more heavily (Art. 8)"), V),
         Source(_("Probation should generally not be granted (2020 guidance)"), S),
         Source(_("Whether the probation rule survives the 2025 Interpretation is unclear; a soft prompt"), INFER),
     ),
@@ -404,7 +501,7 @@ _R6 = Rule(
     min_rank=CRIMINAL,
     discourage_probation=True,
     suppressed_by=ASSAULT_SUPPRESSIONS,
-    kinds=ATTACK_KINDS,
+    kinds=ATTACK_KINDS | EQUIPMENT_KINDS,
 )
 _R7 = Rule(
     effective_from=INTERPRETATION_2025,
@@ -487,6 +584,22 @@ _R18 = Rule(
     kinds=frozenset({K.FALSE_ACCUSATION}),
 )
 
+_R11_BEFORE_2025 = Rule(
+    effective_from=None,
+    effective_to=day_before(AMENDMENT_XI),
+    code="R11",
+    title=_("Attack on an off-duty officer intervening in an emergency"),
+    basis=_("People's Police Law Art. 19; Criminal Law Art. 277 (2015 text)"),
+    sources=(
+        Source(_("An officer off duty who meets an emergency within his duties must act"), S),
+        Source(_("Acting under that duty, the officer is performing official duty and 277 applies"), INFER),
+    ),
+    applies=intervening_attack_before_2025,
+    min_rank=CRIMINAL,
+    suppressed_by=(SERIOUS_FAULT,),
+    kinds=ATTACK_KINDS,
+)
+
 _NEW_PSAPL = Source(_("The revised Public Security Administration Punishments Law renumbered its articles"), S)
 _NEW_PSAPL_BASIS = _(
     "Public Security Administration Punishments Law (revised 2025, in force 2026-01-01): article number not verified"
@@ -498,6 +611,7 @@ RANK_RULES: tuple[Rule, ...] = (
         _R1,
         effective_from=None,
         effective_to=day_before(AMENDMENT_XI),
+        wrong_charges=frozenset(),
         basis=_("Criminal Law Art. 277(5) as added in 2015: attacking police is punished more heavily under 277(1)"),
         sources=(
             Source(_("Before 2021-03-01 assaulting police was a heavier case of obstructing official duty"), S),
@@ -521,13 +635,27 @@ RANK_RULES: tuple[Rule, ...] = (
     replace(
         _R2,
         effective_from=None,
-        effective_to=day_before(INTERPRETATION_2025),
+        effective_to=day_before(AMENDMENT_XI),
         basis=_("Criminal Law Art. 277; 2020 SPC/SPP/MPS guidance on assaults on police, Sec. 1"),
         sources=(
             Source(_("Smashing, damaging or seizing police vehicles or equipment while attacking the officer"), S),
             Source(_("No danger threshold before the 2025 Interpretation"), INFER),
         ),
         applies=equipment_attack_before_2025,
+        wrong_charges=frozenset(),
+        kinds=EQUIPMENT_KINDS,
+    ),
+    replace(
+        _R2,
+        effective_from=AMENDMENT_XI,
+        effective_to=day_before(INTERPRETATION_2025),
+        basis=_("Criminal Law Art. 277(5) (Amendment XI); 2020 SPC/SPP/MPS guidance on assaults on police, Sec. 1"),
+        sources=(
+            Source(_("Smashing, damaging or seizing police vehicles or equipment while attacking the officer"), S),
+            Source(_("No danger threshold before the 2025 Interpretation"), INFER),
+        ),
+        applies=equipment_attack_before_2025,
+        kinds=EQUIPMENT_KINDS,
     ),
     _R2,
     # R3: lethal means. Before Amendment XI there was no 3-7 year bracket: a criminal case is the minimum.
@@ -565,25 +693,22 @@ RANK_RULES: tuple[Rule, ...] = (
     ),
     _R4,
     # R5: serious injury or death: intentional injury (234(2)) or homicide (232) outweighs assaulting police.
-    Rule(
+    replace(
+        _R5,
         effective_from=None,
-        effective_to=None,
-        code="R5",
-        title=_("Officer seriously injured or killed"),
-        basis=_("Criminal Law Art. 232 and Art. 234(2); Interpretation 〔2025〕1号 Art. 9 (the heavier offence)"),
+        effective_to=day_before(INTERPRETATION_2025),
+        basis=_("Criminal Law Art. 232 and Art. 234(2)"),
         sources=(
             Source(_("Serious injury or death: intentional injury (3 to 10 years or more) or homicide"), V),
-            Source(_("The heavier offence is expected rather than assaulting police"), INFER),
+            Source(_("Where one act meets two offences the heavier applies"), S),
         ),
-        applies=grave_injury,
-        min_rank=SERIOUS_OFFENCE,
-        suppressed_by=(SERIOUS_FAULT,),
-        kinds=ATTACK_KINDS | {K.RETALIATION_OFF_DUTY},
     ),
+    _R5,
     # R6: aggravating circumstances.
+    # Before the 2020 guidance was issued there is no list of aggravating circumstances and no probation rule.
     replace(
         _R6,
-        effective_from=None,
+        effective_from=GUIDANCE_2020,
         effective_to=day_before(INTERPRETATION_2025),
         basis=_("2020 SPC/SPP/MPS guidance on assaults on police: seven aggravating circumstances; no probation"),
         sources=(
@@ -660,16 +785,26 @@ RANK_RULES: tuple[Rule, ...] = (
             Source(_("A minor injury is the usual threshold for the crime of intentional injury"), R),
         ),
     ),
-    # R11: off duty, intervening in an emergency: treated as on duty.
+    # R11: off duty, intervening in an emergency: treated as on duty. Before 2025-01-18 the People's Police Law
+    # duty to act off duty in an emergency makes the officer one performing official duty.
+    _R11_BEFORE_2025,
+    replace(
+        _R11_BEFORE_2025,
+        effective_from=AMENDMENT_XI,
+        effective_to=day_before(INTERPRETATION_2025),
+        basis=_("People's Police Law Art. 19; Criminal Law Art. 277(5) (Amendment XI)"),
+        wrong_charges=frozenset({D.CONVICTED_277_1}),
+    ),
     Rule(
         effective_from=INTERPRETATION_2025,
         effective_to=None,
         code="R11",
         title=_("Attack on an off-duty officer intervening in an emergency"),
-        basis=_("Interpretation 〔2025〕1号 Art. 7(2)"),
+        basis=_("Interpretation 〔2025〕1号 Art. 7(2); People's Police Law Art. 19"),
         sources=(Source(_("An off-duty officer acting in an emergency is treated as on duty"), V),),
         applies=intervening_attack,
         min_rank=CRIMINAL,
+        wrong_charges=frozenset({D.CONVICTED_277_1}),
         suppressed_by=(SERIOUS_FAULT,),
         kinds=ATTACK_KINDS,
     ),

@@ -219,6 +219,9 @@ class CaseFacts:
     # Problems of supervision findings that were rectified: the office dealt with them, outside the record if
     # need be (a transfer to another authority, a clarification issued on paper).
     rectified_findings: frozenset[str] = field(default_factory=frozenset)
+    # The day the case is evaluated (local date). A case not yet disposed will be disposed after it, so a later,
+    # more favourable law in force on that day applies (cases.rules.engine, the favourable-law rule).
+    as_of: date | None = None
 
 
 # --- Views of the victims -------------------------------------------------------------------------------------
@@ -239,6 +242,25 @@ def intervening(facts: CaseFacts) -> tuple[OfficerFacts, ...]:
 
 def off_duty(facts: CaseFacts) -> tuple[OfficerFacts, ...]:
     return tuple(o for o in facts.officers if o.duty_status == DutyStatus.OFF_DUTY)
+
+
+def regulars(officers: tuple[OfficerFacts, ...]) -> tuple[OfficerFacts, ...]:
+    return tuple(o for o in officers if o.officer_type == OfficerType.REGULAR)
+
+
+def auxiliaries(officers: tuple[OfficerFacts, ...]) -> tuple[OfficerFacts, ...]:
+    return tuple(o for o in officers if o.officer_type == OfficerType.AUXILIARY)
+
+
+def assault_victims(officers: tuple[OfficerFacts, ...]) -> tuple[OfficerFacts, ...]:
+    """The victims whose harm decides whether police were assaulted: the regular officers among them.
+
+    Attacking an auxiliary officer is not assaulting police (Interp. 2025 Art. 8), so with both attacked only the
+    regular officers' injuries count for 277(5); the auxiliaries' are judged as obstructing official duty (R12).
+    With auxiliaries only, they are returned so that the auxiliary-only suppression can say why nothing applies.
+    """
+    found = regulars(officers)
+    return found if found else officers
 
 
 def only_auxiliaries(officers: tuple[OfficerFacts, ...]) -> bool:

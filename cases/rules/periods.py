@@ -16,6 +16,9 @@ are generally applied to cases not yet decided when they take effect [R], so for
 
 from datetime import date, timedelta
 
+# The SPC/SPP/MPS guidance on assaults on police (aggravating circumstances, "generally no probation") was issued on
+# 2020-01-10 [S]; rules resting on it start then.
+GUIDANCE_2020 = date(2020, 1, 10)
 AMENDMENT_XI = date(2021, 3, 1)
 INTERPRETATION_2025 = date(2025, 1, 18)
 PSAPL_2026 = date(2026, 1, 1)

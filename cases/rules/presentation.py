@@ -27,6 +27,7 @@ from cases.choices import (
 )
 from cases.rules.base import LEVEL_PROBLEMS, PROBLEM_TEXT, Problem, Rule, Severity, Source, Tag
 from cases.rules.engine import rule_version
+from cases.rules.facts import FACTS
 from cases.rules.operational import OPERATIONAL_RULES, OperationalRule
 
 if TYPE_CHECKING:
@@ -66,6 +67,26 @@ FACT_LABELS = {
     "days": gettext_lazy("Idle threshold (days)"),
     "referrals": gettext_lazy("Overdue referrals"),
     "details": gettext_lazy("Details"),
+    "unknown": gettext_lazy("Facts to establish"),
+    "favourable_law_from": gettext_lazy("Judged under the later, more favourable law in force from"),
+    "auxiliaries_hurt": gettext_lazy("Auxiliary officers hurt"),
+    "probation_suspects": gettext_lazy("Suspects on probation"),
+    "suspect": gettext_lazy("Suspect"),
+    "decided_on": gettext_lazy("Decided on"),
+    "from": gettext_lazy("From"),
+    "to": gettext_lazy("To"),
+}
+AGGRAVATING_LABELS = {
+    "minor_injury": gettext_lazy("an officer suffered a minor injury"),
+    "suspect_escaped": gettext_lazy("a suspect escaped"),
+    "evidence_lost": gettext_lazy("key evidence was lost"),
+    "others_hurt": gettext_lazy("other people were hurt"),
+    "major_property_loss": gettext_lazy("major property loss"),
+    "organised_or_incited": gettext_lazy("organised or incited"),
+    "two_or_more_officers": gettext_lazy("two or more officers attacked"),
+    "auxiliaries_also_attacked": gettext_lazy("auxiliary officers attacked together with officers"),
+    "weapon_or_vehicle": gettext_lazy("a weapon or a vehicle was used"),
+    "prior_attack_on_police": gettext_lazy("previously punished for attacking police"),
 }
 CHOICE_LABELS: dict[str, Any] = {
     "kind": IncidentKind,
@@ -74,6 +95,7 @@ CHOICE_LABELS: dict[str, Any] = {
     "outcome": Disposition,
     "stage": CaseStatus,
 }
+FACT_QUESTION_LABELS = {f.name: f.label for f in FACTS}
 RANK_LABEL = {rank: Disposition(code).label for code, rank in DISPOSITION_RANK.items()}
 SEVERITY_LABEL = {
     Severity.DOWNGRADE: gettext_lazy("Downgrade"),
@@ -162,6 +184,12 @@ def _value(name: str, value: Any) -> str:
             return str(CHOICE_LABELS[name](value).label)
         except ValueError:
             return value
+    if name == "aggravating" and isinstance(value, str):
+        return str(AGGRAVATING_LABELS.get(value, value))
+    if name == "unknown" and isinstance(value, str):
+        return str(FACT_QUESTION_LABELS.get(value, value))
+    if name in ("from", "to") and isinstance(value, str):
+        return _value("outcome", value)
     if isinstance(value, list):
         return ", ".join(_value(name, v) if not isinstance(v, dict) else _item(v) for v in value)
     return str(value)

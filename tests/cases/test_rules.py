@@ -62,6 +62,7 @@ def facts(
 
 BELOW = "below_minimum"
 WRONG = "wrong_charge"
+UNKNOWN = "fact_unknown"
 SENTENCE = "sentence_below_bracket"
 PROBATION = "probation_despite_aggravation"
 MEDIATION = "mediation_of_attack"
@@ -79,10 +80,10 @@ TABLE = [
     ("R1 no injury 2025-01-18, education only", facts(D.NON_LEGAL_HANDLING, on="2025-01-18"), {"R7": [BELOW]}, 4, []),
     ("R1 before Amendment XI", facts(D.ADMIN_DETENTION_11_15, on="2021-02-28"), {"R1": [BELOW]}, 9, []),
     (
-        "R1 appraisal pending: nothing yet",
+        "R1 appraisal pending: nothing yet, an administrative punishment at least expected",
         facts(D.ADMIN_FINE, officers=(officer(INJ.PENDING_APPRAISAL),)),
         {},
-        None,
+        4,
         [],
     ),
     # R2: police vehicle or equipment.
@@ -94,9 +95,9 @@ TABLE = [
         [],
     ),
     (
-        "R2 danger unknown 2026: R7 only",
+        "R2 danger unknown 2026: R7, and a prompt to establish the danger",
         facts(D.ADMIN_DETENTION_6_10, kind=K.ATTACK_ON_VEHICLE_OR_EQUIPMENT),
-        {},
+        {"R2": [UNKNOWN]},
         4,
         [],
     ),
@@ -595,6 +596,7 @@ def test_every_rule_is_sourced_and_verified_only_when_every_part_is():
         ("R2", "2025-01-18"),
         ("R3", "2021-03-01"),
         ("R4", "2025-01-18"),
+        ("R5", "2025-01-18"),
         ("R11", "2025-01-18"),
         ("R13", "2025-01-18"),
         ("R18", "-"),
@@ -648,3 +650,189 @@ def test_evaluation_is_pure():
     case_facts = facts(D.MEDIATION, officers=(officer(INJ.SLIGHT),), intoxicated=True)
     assert evaluate(case_facts) == evaluate(case_facts)
     assert RANK[D.MEDIATION] == 2
+
+
+# --- Severity: a downgrade rests on verified law and a level problem; everything else is a review prompt -------
+
+
+def severities(result) -> dict[str, str]:
+    return {f.code: str(f.severity) for f in result.findings}
+
+
+def test_a_verified_minimum_missed_is_a_downgrade():
+    result = evaluate(facts(D.ADMIN_FINE, officers=(officer(INJ.SLIGHT),)))
+    assert severities(result) == {"R1": "downgrade"}
+    assert result.finding("R1").as_detail()["severity"] == "downgrade"
+
+
+def test_a_guidance_expectation_is_a_prompt_not_a_downgrade():
+    # R6's "no probation" rests on the 2020 guidance [S] and the office's reading of its survival [I].
+    on_probation = suspect(D.CONVICTED_277_5_BASIC, probation=True, sentence_months=12)
+    result = evaluate(facts(officers=(officer(INJ.SLIGHT), officer()), suspects=(on_probation,)))
+    assert {f.code: list(f.problems) for f in result.findings} == {"R6": ["probation_despite_aggravation"]}
+    assert severities(result) == {"R6": "prompt"}
+
+
+def test_the_2020_guidance_period_only_prompts():
+    # 2021-03-01 to 2025-01-17 the "no injury needed" reading rests on the guidance [S]: a prompt.
+    result = evaluate(facts(D.ADMIN_FINE, on="2024-06-01"))
+    assert severities(result) == {"R1": "prompt"}
+
+
+# --- The favourable-law rule in time (SPC/SPP provisions on the temporal effect of interpretations, Art. 3-4) ---
+
+
+def kick(decided: str | None, disposition: str = D.ADMIN_DETENTION_6_10, on: str = "2025-01-17", **kwargs):
+    return facts(
+        suspects=(suspect(disposition, decided_on=date.fromisoformat(decided) if decided else None),), on=on, **kwargs
+    )
+
+
+def test_a_no_injury_kick_disposed_after_the_2025_interpretation_gets_its_lighter_law():
+    result = evaluate(kick("2025-02-10"))
+    assert result.findings == ()
+    assert result.law_date == date(2025, 2, 10)
+    assert result.expected_min_rank == RANK[D.ADMIN_WARNING]  # R7: an administrative punishment
+
+
+def test_the_same_kick_disposed_before_the_change_is_judged_by_the_law_of_its_time():
+    result = evaluate(kick("2025-01-15", on="2025-01-12"))
+    assert {f.code: (list(f.problems), f.version) for f in result.findings} == {"R1": ([BELOW], "2021-03-01")}
+    assert result.law_date == date(2025, 1, 12)
+    assert result.expected_min_rank == RANK[D.CRIMINAL_FILED]
+
+
+def test_a_disposition_without_a_date_keeps_the_law_of_the_incident():
+    result = evaluate(kick(None))
+    assert [f.code for f in result.findings] == ["R1"]
+    assert result.law_date == date(2025, 1, 17)
+
+
+def test_a_case_not_yet_disposed_expects_what_the_later_lighter_law_expects():
+    pending = facts(D.UNDER_INVESTIGATION, on="2025-01-17", as_of=date(2026, 12, 6))
+    assert evaluate(pending).expected_min_rank == RANK[D.ADMIN_WARNING]
+    # Evaluated on a day before the change, the law of the incident is all there is.
+    assert evaluate(replace(pending, as_of=date(2025, 1, 17))).expected_min_rank == RANK[D.CRIMINAL_FILED]
+
+
+def test_a_later_harsher_law_never_applies():
+    # A slight injury in 2024 expects a criminal case under both laws: the incident's law applies.
+    result = evaluate(kick("2025-06-01", D.ADMIN_FINE, on="2024-06-01", officers=(officer(INJ.SLIGHT),)))
+    assert {f.code: f.version for f in result.findings} == {"R1": "2021-03-01"}
+    assert result.law_date == date(2024, 6, 1)
+
+
+def test_a_finding_under_the_later_law_says_so():
+    # Slight injury on 2025-01-17, disposed with a fine after the change: both laws expect a criminal case, and a
+    # criminal case is not lighter, so the incident's law (and no favourable marker) applies.
+    same = evaluate(kick("2025-03-01", D.ADMIN_FINE, officers=(officer(INJ.SLIGHT),)))
+    assert "favourable_law_from" not in same.finding("R1").facts
+    # A no-injury kick disposed in 2026 with no action: the 2026 law's R7 is the lighter law and says so.
+    lighter = evaluate(kick("2026-02-01", D.NO_ACTION))
+    assert {f.code: f.version for f in lighter.findings} == {"R7": "2026-01-01"}
+    assert lighter.finding("R7").facts["favourable_law_from"] == "2026-01-01"
+
+
+# --- Boundary cases ------------------------------------------------------------------------------------------
+
+
+def test_277_1_for_a_violent_attack_on_an_officer_is_a_wrong_charge_prompt_from_2021():
+    result = evaluate(facts(D.CONVICTED_277_1, officers=(officer(INJ.SLIGHT),)))
+    assert {f.code: list(f.problems) for f in result.findings} == {"R1": [WRONG]}
+    assert severities(result) == {"R1": "prompt"}
+    # Before Amendment XI, 277(1) was the offence: nothing to say.
+    assert evaluate(facts(D.CONVICTED_277_1, on="2020-06-01")).findings == ()
+
+
+def test_the_wrong_charge_is_said_once_by_the_most_specific_rule():
+    result = evaluate(facts(D.CONVICTED_277_1, officers=(officer(INJ.MINOR_2),)))
+    assert {f.code: list(f.problems) for f in result.findings} == {"R4": [WRONG]}
+
+
+def test_ramming_a_police_car_is_judged_by_the_facts_not_the_incident_type():
+    rammed = facts(
+        D.ADMIN_DETENTION_6_10, kind=K.VEHICLE_RAMMING, endangered_safety=True, could_cause_serious_harm=False
+    )
+    result = evaluate(rammed)
+    assert {f.code: list(f.problems) for f in result.findings} == {"R2": [BELOW]}
+    assert severities(result) == {"R2": "downgrade"}
+    # Typed a violent attack but a vehicle was driven at the police car: the same.
+    typed = replace(rammed, kind=K.VIOLENT_ATTACK, vehicle_used=True)
+    assert [f.code for f in evaluate(typed).findings] == ["R2"]
+    # No vehicle, no danger: not R2.
+    assert evaluate(replace(rammed, kind=K.VIOLENT_ATTACK)).finding("R2") is None
+
+
+def test_an_auxiliary_only_attack_before_2025_is_a_prompt_at_most():
+    result = evaluate(facts(D.ADMIN_DETENTION_6_10, on="2024-06-01", officers=(officer(auxiliary=True),)))
+    assert {f.code: list(f.problems) for f in result.findings} == {"R12": [BELOW]}
+    assert severities(result) == {"R12": "prompt"}
+    assert {str(s.tag) for s in result_rule("R12", "-").sources} == {"I"}
+
+
+def result_rule(code: str, version: str):
+    return next(r for r in RULES if r.code == code and r.version == version)
+
+
+def test_mixed_victims_are_judged_per_victim():
+    # An uninjured regular officer and an auxiliary with a slight injury: no assault on police (the officer was
+    # not hurt), but obstructing official duty against the auxiliary (R12), which a detention is below.
+    mixed = facts(D.ADMIN_DETENTION_6_10, officers=(officer(), officer(INJ.SLIGHT, auxiliary=True)))
+    result = evaluate(mixed)
+    assert {f.code: list(f.problems) for f in result.findings} == {"R12": [BELOW]}
+    assert "R1" not in result.applied
+    assert "R6" not in result.applied
+    assert result.finding("R12").facts["auxiliaries_hurt"] == 1
+
+
+def test_an_injured_officer_with_an_auxiliary_is_an_aggravated_assault_on_police():
+    both = facts(D.CONVICTED_277_5_BASIC, officers=(officer(INJ.SLIGHT), officer(auxiliary=True)))
+    result = evaluate(both)
+    assert "R12" not in result.applied
+    assert set(result.applied) >= {"R1", "R6"}
+    assert result.findings == ()  # a 277(5) conviction is what both call for
+
+
+def test_a_knife_attack_with_harm_unknown_prompts_to_establish_it():
+    knife = facts(D.CONVICTED_277_5_BASIC, weapon=Weapon.CONTROLLED_KNIFE, officers=(officer(INJ.SLIGHT),))
+    result = evaluate(knife)
+    assert {f.code: list(f.problems) for f in result.findings} == {"R3": [UNKNOWN]}
+    assert result.finding("R3").facts["details"] == [{"unknown": ["could_cause_serious_harm"]}]
+    assert severities(result) == {"R3": "prompt"}
+    # The unknown fact does not set the expected minimum: R1's criminal case does.
+    assert result.expected_min_rank == RANK[D.CRIMINAL_FILED]
+    # Established either way, the prompt goes: "no" leaves R1 satisfied, "yes" makes it the 3-7 year bracket.
+    assert evaluate(replace(knife, could_cause_serious_harm=False)).findings == ()
+    assert [f.code for f in evaluate(replace(knife, could_cause_serious_harm=True)).findings] == ["R3"]
+    assert evaluate(replace(knife, could_cause_serious_harm=True)).finding("R3").problems == (BELOW,)
+    # Already convicted in the 3-7 year bracket with 36 months: nothing to establish.
+    done = suspect(D.CONVICTED_277_5_AGGRAVATED, sentence_months=36)
+    assert evaluate(replace(knife, suspects=(done,))).findings == ()
+    # Still pending: nothing yet.
+    assert evaluate(replace(knife, suspects=(suspect(D.AWAITING_TRIAL),))).findings == ()
+
+
+@pytest.mark.parametrize(
+    ("on", "version"), [("2020-06-01", "-"), ("2024-06-01", "2021-03-01"), ("2026-03-01", "2025-01-18")]
+)
+def test_an_off_duty_officer_intervening_in_an_emergency_is_protected_as_on_duty(on, version):
+    intervening = officer(INJ.SLIGHT, duty=DutyStatus.OFF_DUTY_INTERVENING)
+    result = evaluate(facts(D.ADMIN_DETENTION_6_10, on=on, officers=(intervening,)))
+    assert {f.code: (list(f.problems), f.version) for f in result.findings} == {"R11": ([BELOW], version)}
+    assert "R10" not in result.applied
+
+
+def test_before_2025_an_intervening_officer_needs_no_injury_and_the_basis_is_the_police_law():
+    result = evaluate(facts(D.NO_ACTION, on="2024-06-01", officers=(officer(duty=DutyStatus.OFF_DUTY_INTERVENING),)))
+    assert [f.code for f in result.findings] == ["R11"]
+    rule = result_rule("R11", "-")
+    assert "People's Police Law Art. 19" in str(rule.basis)
+    assert sorted(str(s.tag) for s in rule.sources) == ["I", "S"]
+    assert severities(result) == {"R11": "prompt"}
+
+
+def test_serious_injury_is_a_verified_downgrade_from_2025_and_a_prompt_before():
+    grave = facts(D.CONVICTED_277_5_BASIC, officers=(officer(INJ.SERIOUS_2),))
+    assert {f.code: list(f.problems) for f in evaluate(grave).findings} == {"R5": [BELOW]}
+    assert severities(evaluate(grave)) == {"R5": "downgrade"}
+    assert severities(evaluate(replace(grave, incident_date=date(2024, 6, 1)))) == {"R5": "prompt"}
