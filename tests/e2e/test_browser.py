@@ -172,13 +172,14 @@ def test_queue_tells_downgrades_from_review_prompts_and_links_to_the_rule(page: 
     page.get_by_role("link", name=prompt.reference).click()
     flag = page.locator("[data-flag-kind=review_prompt]")
     expect(flag).to_contain_text("Review prompt: the rule rests on material not verified from the official text")
+    shoot(page, "12-case-review-prompt")
     flag.get_by_role("link", name="The rule in the catalogue").click()
     expect(page).to_have_url(re.compile(r"/rules/#rule-R7-2025-01-18$"))
     version = page.locator("#rule-R7-2025-01-18")
     expect(version).to_be_in_viewport()
     expect(version).to_contain_text("Review prompt")
     expect(version).to_contain_text("Not every part of this rule is verified against the official text")
-    shoot(page, "12-rule-catalogue")
+    shoot(page, "13-rule-catalogue")
 
 
 def test_chinese_interface(page: Page, live_server, world, shoot):
