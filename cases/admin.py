@@ -125,15 +125,25 @@ class InvolvedOfficerAdmin(ReadOnlyAdmin):
 
 @admin.register(Suspect)
 class SuspectAdmin(ReadOnlyAdmin):
-    list_display = ("__str__", "case", "status", "disposition", "decided_at")
-    list_filter = ("status", "disposition")
+    list_display = ("__str__", "case", "status", "disposition", "lenient_reason", "decided_at")
+    list_filter = ("status", "disposition", "lenient_reason")
     search_fields = ("name", "case__reference")
     exclude = ("id_number",)
 
 
 @admin.register(Referral)
 class ReferralAdmin(ReadOnlyAdmin):
-    list_display = ("case", "target", "to_unit", "body_name", "track", "referred_at", "due_at", "acknowledged_at")
+    list_display = (
+        "case",
+        "target",
+        "to_unit",
+        "body_name",
+        "track",
+        "suspect",
+        "referred_at",
+        "due_at",
+        "acknowledged_at",
+    )
     list_filter = ("target", "track")
     search_fields = ("case__reference", "external_reference", "body_name")
 

@@ -19,6 +19,7 @@ from cases.models import (
     Suspect,
 )
 from cases.rules.presentation import FlagView, describe_flag
+from cases.selectors import suspects_awaiting_transfer
 from cases.workflow import Transition
 
 TIMELINE_PAGE = 50
@@ -41,6 +42,8 @@ class Workspace:
     can_handle: bool
     can_edit_draft: bool
     can_add_material: bool
+    # Suspects whose transfer for administrative punishment this user may record now.
+    awaiting_transfer: list[Suspect]
 
 
 def timeline(case: Case) -> QuerySet[CaseEvent]:
@@ -56,11 +59,12 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
     for item in parties:
         # Whether the page offers to reveal the item's masked value: the rule the reveal itself applies.
         item.may_reveal = policy.can_see_in_full(actor, case, item)  # type: ignore[union-attr]
+    awaiting = suspects_awaiting_transfer(case) if policy.can_record_transfer(actor, case) and suspects else set()
     return Workspace(
         case=case,
         officers=officers,
         suspects=suspects,
-        referrals=list(Referral.objects.filter(case=case).select_related("to_unit")),
+        referrals=list(Referral.objects.filter(case=case).select_related("to_unit", "suspect")),
         support=list(SupportMeasure.objects.filter(case=case).select_related("officer")),
         findings=list(SupervisionFinding.objects.filter(case=case).select_related("raised_by")),
         reviews=list(LookBackReview.objects.filter(case=case).select_related("reviewer")),
@@ -75,4 +79,5 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
         can_handle=policy.can_handle(actor, case),
         can_edit_draft=policy.can_edit_draft(actor, case),
         can_add_material=policy.can_add_material(actor, case),
+        awaiting_transfer=[s for s in suspects if s.pk in awaiting] if awaiting else [],
     )

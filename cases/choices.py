@@ -180,6 +180,38 @@ DISPOSITION_RANK: dict[str, int] = {
 
 FINAL_DISPOSITIONS = frozenset(set(DISPOSITION_RANK) - {Disposition.CRIMINAL_FILED})
 
+# Final outcomes more lenient than a criminal case running its course: everything below a criminal case, and a
+# decision not to prosecute or to exempt from punishment (Interpretation 〔2025〕1号 Art. 10). Recording one needs a
+# structured reason (``LenientReason``); a lowered charge keeps its free-text ``lowered_reason`` as well.
+LENIENT_DISPOSITIONS = frozenset(
+    {d for d in FINAL_DISPOSITIONS if DISPOSITION_RANK[d] < DISPOSITION_RANK[Disposition.CRIMINAL_FILED]}
+    | {Disposition.CRIMINAL_NON_PROSECUTION}
+)
+
+# Administrative punishments proper: what a transfer after non-prosecution can lead to (Criminal Procedure Law
+# Art. 177 para 3).
+ADMIN_PUNISHMENTS = frozenset(
+    {
+        Disposition.ADMIN_WARNING,
+        Disposition.ADMIN_FINE,
+        Disposition.ADMIN_DETENTION_1_5,
+        Disposition.ADMIN_DETENTION_6_10,
+        Disposition.ADMIN_DETENTION_11_15,
+    }
+)
+
+
+class LenientReason(models.TextChoices):
+    """Why a suspect's outcome is lenient. An empty value means "not recorded" (dispositions recorded before reasons
+    were asked): the rules treat it as unknown."""
+
+    INTOXICATION = "intoxication", _("The attacker was intoxicated")
+    POLICE_FAULT = "police_fault", _("Fault on the police side")
+    MINOR_CIRCUMSTANCES = "minor_circumstances", _("Minor circumstances")
+    FORGIVENESS = "forgiveness", _("The victim forgave the attacker or settled")
+    INSUFFICIENT_EVIDENCE = "insufficient_evidence", _("Insufficient evidence")
+    OTHER = "other", _("Other (say which)")
+
 
 class Track(models.TextChoices):
     ADMINISTRATIVE = "administrative", _("Administrative")

@@ -218,8 +218,49 @@ class RecallForm(ReasonForm):
 class DispositionForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Suspect
-        fields = ["disposition", "disposition_article", "sentence_months", "probation", "decided_at", "lowered_reason"]
-        widgets = {"decided_at": DATE_WIDGET, "lowered_reason": forms.Textarea(attrs={"rows": 2})}
+        fields = [
+            "disposition",
+            "disposition_article",
+            "sentence_months",
+            "probation",
+            "decided_at",
+            "lowered_reason",
+            "lenient_reason",
+            "lenient_reason_detail",
+        ]
+        widgets = {
+            "decided_at": DATE_WIDGET,
+            "lowered_reason": forms.Textarea(attrs={"rows": 2}),
+            "lenient_reason_detail": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "lenient_reason": _(
+                "Required for an outcome below a criminal case, and for non-prosecution or exemption from punishment."
+            ),
+            "lenient_reason_detail": _("Required when the reason is “Other”."),
+        }
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # Whether a lenient outcome's reason is needed and complete is the service's to decide, next to the fields;
+        # the model's constraints on the pair would only repeat it at the top of the form.
+        return super()._get_validation_exclusions() | {"lenient_reason", "lenient_reason_detail"}  # type: ignore[misc]
+
+
+class TransferForm(VersionForm):
+    """A suspect not prosecuted or exempted, handed over for administrative punishment."""
+
+    target = forms.ChoiceField(
+        label=_("Transfer to"),
+        choices=[(t.value, t.label) for t in (ReferralTarget.INTERNAL_UNIT, ReferralTarget.OTHER)],
+        initial=ReferralTarget.INTERNAL_UNIT,
+    )
+    to_unit = UnitChoiceField(label=_("Public-security unit"), queryset=OrgUnit.objects.none(), required=False)
+    body_name = forms.CharField(label=_("Name of the competent body"), required=False, max_length=150)
+
+    def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if units is not None:
+            self.fields["to_unit"].queryset = units  # type: ignore[attr-defined]
 
 
 class SupportMeasureForm(BootstrapMixin, forms.ModelForm):

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit
 from cases.choices import (
+    LENIENT_DISPOSITIONS,
     OPEN_STATUSES,
     AccessAction,
     CaseStatus,
@@ -18,6 +19,7 @@ from cases.choices import (
     FlagKind,
     IncidentKind,
     InjuryGrade,
+    LenientReason,
     OfficerType,
     PauseReason,
     PoliceFault,
@@ -286,6 +288,11 @@ class Suspect(models.Model):
     probation = models.BooleanField(_("probation"), null=True, blank=True)
     decided_at = models.DateField(_("decided on"), null=True, blank=True)
     lowered_reason = models.TextField(_("reason for a lowered charge"), blank=True)
+    # Why a lenient outcome (``LENIENT_DISPOSITIONS``) was reached; empty: not recorded, or not a lenient outcome.
+    lenient_reason = models.CharField(
+        _("reason for the lenient outcome"), max_length=30, choices=LenientReason.choices, blank=True
+    )
+    lenient_reason_detail = models.TextField(_("the reason in words"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -295,6 +302,17 @@ class Suspect(models.Model):
         constraints = [
             _choice_check("status", SuspectStatus, "suspect_status_valid"),
             _choice_check("disposition", Disposition, "suspect_disposition_valid"),
+            _choice_check("lenient_reason", LenientReason, "suspect_lenient_reason_valid", blank=True),
+            # A reason belongs to a lenient outcome: it goes when the disposition stops being one.
+            models.CheckConstraint(
+                condition=Q(lenient_reason="", lenient_reason_detail="")
+                | Q(disposition__in=sorted(LENIENT_DISPOSITIONS)),
+                name="suspect_lenient_reason_with_lenient_outcome",
+            ),
+            models.CheckConstraint(
+                condition=~Q(lenient_reason=LenientReason.OTHER) | ~Q(lenient_reason_detail=""),
+                name="suspect_other_lenient_reason_says_which",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -327,6 +345,16 @@ class Referral(models.Model):
     external_reference = models.CharField(_("handling unit's case number"), max_length=60, blank=True)
     outcome = models.TextField(_("outcome"), blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Set for a transfer for administrative punishment after the suspect was not prosecuted or was exempted
+    # (Criminal Procedure Law Art. 177 para 3): a handover recorded during supervision, not a workflow referral.
+    suspect = models.ForeignKey(
+        "Suspect",
+        verbose_name=_("suspect transferred"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transfers",
+    )
 
     class Meta:
         verbose_name = _("referral")
@@ -335,6 +363,13 @@ class Referral(models.Model):
         constraints = [
             _choice_check("target", ReferralTarget, "referral_target_valid"),
             _choice_check("track", Track, "referral_track_valid"),
+            models.CheckConstraint(
+                condition=Q(suspect__isnull=True) | Q(track=Track.ADMINISTRATIVE, closed_at__isnull=False),
+                name="referral_transfer_is_administrative_handover",
+            ),
+            models.UniqueConstraint(
+                fields=["suspect"], condition=Q(suspect__isnull=False), name="referral_one_transfer_per_suspect"
+            ),
             models.CheckConstraint(
                 condition=Q(target=ReferralTarget.INTERNAL_UNIT, to_unit__isnull=False)
                 | ~Q(target=ReferralTarget.INTERNAL_UNIT) & ~Q(body_name=""),

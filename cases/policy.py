@@ -189,6 +189,17 @@ def can_handle(actor: Actor, case: Case) -> bool:
     return case.status in OPEN_STATUSES and actor.covers(Role.SUPERVISOR, case.unit_path)
 
 
+# A suspect not prosecuted or exempted is transferred for administrative punishment once the criminal track has
+# decided: while its handling is supervised, or the look-back finds the transfer missing.
+TRANSFER_STATUSES = frozenset({CaseStatus.SUPERVISION, CaseStatus.LOOK_BACK})
+
+
+def can_record_transfer(actor: Actor, case: Case) -> bool:
+    """Record a suspect's transfer for administrative punishment after non-prosecution: a supervisor of the case's
+    unit, while the case is in supervision or look-back."""
+    return case.status in TRANSFER_STATUSES and can_handle(actor, case)
+
+
 def can_edit_parties(actor: Actor, case: Case) -> bool:
     """Add or change involved officers and suspects: the filer on a draft, a supervisor while open."""
     return can_edit_draft(actor, case) or can_handle(actor, case)

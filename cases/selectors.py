@@ -6,7 +6,8 @@ from accounts.authority import Actor
 from accounts.models import User
 from accounts.selectors import actor_for
 from cases import policy
-from cases.models import Case, CaseEvent, Flag, Notification
+from cases.choices import ADMIN_PUNISHMENTS, Disposition, EventKind
+from cases.models import Case, CaseEvent, Flag, Notification, Suspect
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -20,6 +21,35 @@ def cases_filed_by(user: User) -> QuerySet[Case]:
 
 def timeline_for(case: Case) -> QuerySet[CaseEvent]:
     return CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "id")
+
+
+def non_prosecuted_suspect_ids(case: Case | int) -> set[int]:
+    """Suspects of the case whose criminal case ended in non-prosecution or exemption: still so, or administratively
+    punished since (the timeline keeps the non-prosecution). Two queries whatever the number of suspects."""
+    case_id = case if isinstance(case, int) else case.pk
+    suspects = dict(Suspect.objects.filter(case_id=case_id).values_list("pk", "disposition"))
+    earlier = set(
+        CaseEvent.objects.filter(
+            case_id=case_id,
+            kind=EventKind.DISPOSITION,
+            data__changes__disposition__0=Disposition.CRIMINAL_NON_PROSECUTION,
+        ).values_list("data__suspect", flat=True)
+    )
+    return {
+        pk
+        for pk, disposition in suspects.items()
+        if disposition == Disposition.CRIMINAL_NON_PROSECUTION or (disposition in ADMIN_PUNISHMENTS and pk in earlier)
+    }
+
+
+def suspects_awaiting_transfer(case: Case | int) -> set[int]:
+    """Non-prosecuted suspects (``non_prosecuted_suspect_ids``) whose transfer for administrative punishment is not
+    recorded yet."""
+    eligible = non_prosecuted_suspect_ids(case)
+    if not eligible:
+        return set()
+    done = set(Suspect.objects.filter(pk__in=eligible, transfers__isnull=False).values_list("pk", flat=True))
+    return eligible - done
 
 
 # --- API reads (cases/api) ---------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ urlpatterns = [
     path("cases/<int:pk>/assign/", workspace.assign, name="assign"),
     path("cases/<int:pk>/clock/<slug:move>/", workspace.clock, name="clock"),
     path("cases/<int:pk>/suspects/<int:suspect_id>/disposition/", workspace.record_disposition, name="disposition"),
+    path("cases/<int:pk>/suspects/<int:suspect_id>/transfer/", workspace.transfer, name="transfer"),
     path("cases/<int:pk>/support/", workspace.add_support, name="support"),
     path("cases/<int:pk>/findings/", workspace.add_finding, name="finding"),
     path("cases/<int:pk>/facts/", workspace.update_facts, name="facts"),

@@ -28,6 +28,7 @@ from cases.choices import (
     DISPOSITION_RANK,
     FINAL_DISPOSITIONS,
     INJURY_RANK,
+    LENIENT_DISPOSITIONS,
     OPEN_STATUSES,
     CaseStatus,
     Channel,
@@ -37,6 +38,7 @@ from cases.choices import (
     FindingProblem,
     IncidentKind,
     InjuryGrade,
+    LenientReason,
     OfficerType,
     PauseReason,
     PoliceFault,
@@ -194,6 +196,11 @@ CRIMINAL_GRAVE_OUTCOME = _w(
     (D.CONVICTED_OTHER, 10), (D.CRIMINAL_NON_PROSECUTION, 5), (D.CONVICTED_277_1, 5),
 )  # fmt: skip
 CRIMINAL_SPEECH_OUTCOME = _w((D.CONVICTED_OTHER, 70), (D.CRIMINAL_NON_PROSECUTION, 20), (D.ADMIN_DETENTION_11_15, 10))
+# Why a lenient outcome was reached ("other" needs words the generator has none of).
+LENIENT_REASON = _w(
+    (LenientReason.MINOR_CIRCUMSTANCES, 60), (LenientReason.FORGIVENESS, 18),
+    (LenientReason.INSUFFICIENT_EVIDENCE, 14), (LenientReason.INTOXICATION, 5), (LenientReason.POLICE_FAULT, 3),
+)  # fmt: skip
 PENDING_ADMIN = _w((D.UNDER_INVESTIGATION, 85), (D.AT_LARGE, 10), (D.APPRAISAL_PENDING, 5))
 PENDING_CRIMINAL = _w(
     (D.UNDER_INVESTIGATION, 35), (D.CRIMINAL_FILED, 25), (D.AWAITING_PROSECUTION, 15), (D.AWAITING_TRIAL, 12),
@@ -781,6 +788,12 @@ class _Generator:
                 if lowered:
                     s["lowered_reason"] = REASONS["lowered_charge"]
                     changes["lowered_reason"] = ["", s["lowered_reason"]]
+                lenient: dict[str, str] = {}
+                if step in LENIENT_DISPOSITIONS:
+                    # The service asks why a lenient outcome was reached; the timeline keeps the reason.
+                    s["lenient_reason"] = LENIENT_REASON.pick(rng)
+                    changes["lenient_reason"] = ["", s["lenient_reason"]]
+                    lenient = {"lenient_reason": s["lenient_reason"], "lenient_reason_detail": ""}
                 if step in FINAL_DISPOSITIONS:
                     s["decided_at"] = at.astimezone(self.tzinfo).date()
                     changes["decided_at"] = [None, s["decided_at"].isoformat()]
@@ -790,7 +803,7 @@ class _Generator:
                         s["probation"] = months <= 36 and rng.random() < probation_share
                         changes["sentence_months"] = [None, months]
                         changes["probation"] = [None, s["probation"]]
-                data = {"suspect": s, "changes": changes, "lowered": lowered}
+                data = {"suspect": s, "changes": changes, "lowered": lowered, **lenient}
                 bundle.events.append({"kind": EventKind.DISPOSITION, "actor_id": sup, "at": at, "data": data})
                 previous, article_before = step, article
 

@@ -90,6 +90,18 @@ class Dispose:
     probation: bool | None = None
     days_ago: int = 1
     lowered_reason: str = ""
+    # Why a lenient outcome was reached (cases.choices.LenientReason), and the reason in words.
+    reason: str = ""
+    reason_detail: str = ""
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A suspect not prosecuted or exempted, transferred for administrative punishment to a unit or a named body."""
+
+    suspect: int
+    unit: str = ""
+    body: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,6 +159,7 @@ Step = (
     | Refer
     | Acknowledge
     | Dispose
+    | Transfer
     | Support
     | Finding
     | Pause
@@ -244,6 +257,16 @@ def _play(spec: DemoCase, units: dict[str, OrgUnit], users: dict[str, User], pla
                     probation=step.probation,
                     decided_at=today - timedelta(days=step.days_ago),
                     lowered_reason=step.lowered_reason,
+                    lenient_reason=step.reason,
+                    lenient_reason_detail=step.reason_detail,
+                )
+            case Transfer():
+                services.transfer_for_administrative_punishment(
+                    suspect=suspects[step.suspect],
+                    by=handler,
+                    target=ReferralTarget.INTERNAL_UNIT if step.unit else ReferralTarget.OTHER,
+                    to_unit=units[step.unit] if step.unit else None,
+                    body_name=step.body,
                 )
             case Support():
                 services.record_support_measure(

@@ -31,6 +31,7 @@ from cases.choices import (
     FlagKind,
     IncidentKind,
     InjuryGrade,
+    LenientReason,
     OfficerType,
     PauseReason,
     ReferralTarget,
@@ -386,6 +387,12 @@ class SuspectSerializer(serializers.Serializer):
     probation = serializers.BooleanField(allow_null=True)
     decided_at = serializers.DateField(allow_null=True)
     lowered_reason = serializers.CharField()
+    lenient_reason = enum(
+        LenientReason,
+        allow_null=True,
+        help_text=_("Why a lenient outcome was reached; null when none is recorded or the outcome is not lenient."),
+    )
+    lenient_reason_detail = serializers.CharField()
     created_at = serializers.DateTimeField()
 
     def get_id_number(self, suspect: Suspect) -> str:
@@ -429,6 +436,30 @@ class DispositionSerializer(serializers.Serializer):
     probation = serializers.BooleanField(required=False, allow_null=True)
     decided_at = BoundedDateField(required=False, allow_null=True)
     lowered_reason = text(5000, required=False, allow_blank=True)
+    lenient_reason = enum(
+        LenientReason,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "Required with an outcome below a criminal case and with non-prosecution or exemption (left out: the "
+            "reason recorded before is kept); dropped with any other disposition."
+        ),
+    )
+    lenient_reason_detail = text(
+        5000, required=False, allow_blank=True, help_text=_("The reason in words; required with lenient_reason other.")
+    )
+
+
+class TransferSerializer(VersionedSerializer):
+    target = serializers.ChoiceField(
+        choices=[(t.value, t.label) for t in (ReferralTarget.INTERNAL_UNIT, ReferralTarget.OTHER)],
+        required=False,
+        help_text=_("internal_unit (a public-security unit you supervise, the default) or other (a body named)."),
+    )
+    to_unit = serializers.PrimaryKeyRelatedField(
+        queryset=OrgUnit.objects.all(), required=False, allow_null=True, help_text=_("Unit id, for internal_unit.")
+    )
+    body_name = text(150, required=False, allow_blank=True, help_text=_("Name of the competent body, for other."))
 
 
 # --- handling records ------------------------------------------------------------------------------------------------
@@ -447,6 +478,11 @@ class ReferralSerializer(serializers.Serializer):
     external_reference = serializers.CharField()
     outcome = serializers.CharField()
     closed_at = serializers.DateTimeField(allow_null=True)
+    suspect = serializers.IntegerField(
+        source="suspect_id",
+        allow_null=True,
+        help_text=_("For a transfer for administrative punishment after non-prosecution: the suspect transferred."),
+    )
 
 
 class SupportMeasureSerializer(serializers.Serializer):

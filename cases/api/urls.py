@@ -67,6 +67,11 @@ urlpatterns = [
         views.DispositionView.as_view(),
         name="case-suspect-disposition",
     ),
+    path(
+        "cases/<int:case_pk>/suspects/<int:pk>/transfer/",
+        views.TransferView.as_view(),
+        name="case-suspect-transfer",
+    ),
     path("cases/<int:case_pk>/referrals/", views.ReferralListView.as_view(), name="case-referrals"),
     path("cases/<int:case_pk>/support/", views.SupportListView.as_view(), name="case-support"),
     path("cases/<int:case_pk>/support/<int:pk>/", views.SupportDetailView.as_view(), name="case-support-measure"),

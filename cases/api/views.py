@@ -505,7 +505,11 @@ class SuspectDetailView(SuspectScoped):
 class DispositionView(SuspectScoped):
     @extend_schema(
         summary=gettext_lazy("Record a suspect's disposition"),
-        description=gettext_lazy("A disposition lower than the one recorded before needs lowered_reason."),
+        description=gettext_lazy(
+            "A disposition lower than the one recorded before needs lowered_reason. A lenient outcome (below a "
+            "criminal case, or non-prosecution or exemption) needs lenient_reason, and other needs "
+            "lenient_reason_detail; an administrative punishment after the suspect's recorded transfer is not lower."
+        ),
         request=s.DispositionSerializer,
         responses=responses({200: s.SuspectSerializer}, 400, 401, 403, 404, 422),
         parameters=[IDEMPOTENCY_KEY],
@@ -516,6 +520,33 @@ class DispositionView(SuspectScoped):
         fields = validated(s.DispositionSerializer, request)
         suspect = services.record_disposition(suspect=suspect, by=request.user, **fields)
         return self.suspects_response([suspect], many=False)
+
+
+class TransferView(SuspectScoped):
+    @extend_schema(
+        summary=gettext_lazy("Record a suspect's transfer for administrative punishment"),
+        description=gettext_lazy(
+            "For a suspect not prosecuted or exempted from punishment (Criminal Procedure Law Art. 177 para 3), "
+            "while the case is in supervision or look-back: a referral on the administrative track linked to the "
+            "suspect, closed as it is recorded. The case keeps its status, track and stage clock. The suspect's "
+            "administrative punishment is then recorded as their disposition."
+        ),
+        request=s.TransferSerializer,
+        responses=responses({201: s.ReferralSerializer}, 400, 401, 403, 404, 412, 422),
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+    )
+    @idempotent
+    def post(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
+        suspect = self.suspect
+        # Refused before the input is read, as on the page: a 403 must not depend on what was sent.
+        if not policy.can_record_transfer(request.actor, self.case):
+            raise PermissionDenied(str(services.TRANSFER_REFUSAL))
+        payload = validated(s.TransferSerializer, request)
+        version = expected_version(request, payload.pop("version", None))
+        referral = services.transfer_for_administrative_punishment(
+            suspect=suspect, by=request.user, expected_version=version, **payload
+        )
+        return Response(s.ReferralSerializer(referral, context=self.context()).data, status=status.HTTP_201_CREATED)
 
 
 # --- handling records ------------------------------------------------------------------------------------------------

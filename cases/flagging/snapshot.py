@@ -156,7 +156,15 @@ def load_snapshots(case_ids: list[int], now: datetime) -> dict[int, Snapshot]:
         Suspect.objects.filter(batch.q())
         .order_by("id")
         .values_list(
-            "case_id", "id", "status", "disposition", "lowered_reason", "probation", "sentence_months", "decided_at"
+            "case_id",
+            "id",
+            "status",
+            "disposition",
+            "lowered_reason",
+            "lenient_reason",
+            "probation",
+            "sentence_months",
+            "decided_at",
         )
     ):
         suspect_rows[row[0]].append(row)
@@ -164,13 +172,13 @@ def load_snapshots(case_ids: list[int], now: datetime) -> dict[int, Snapshot]:
     with_ranked = {cid for cid, ss in suspect_rows.items() if cid in ids and any(s[3] in DISPOSITION_RANK for s in ss)}
     history = _history(batch, with_ranked) if with_ranked else {}
     referrals: dict[int, list[ReferralFacts]] = defaultdict(list)
-    for case_id, track, referred_on in (
+    for case_id, track, referred_on, suspect_id in (
         Referral.objects.filter(batch.q())
         .annotate(referred_on=TruncDate("referred_at", tzinfo=timezone.get_current_timezone()))
         .order_by()
-        .values_list("case_id", "track", "referred_on")
+        .values_list("case_id", "track", "referred_on", "suspect_id")
     ):
-        referrals[case_id].append(ReferralFacts(track=track, referred_on=referred_on))
+        referrals[case_id].append(ReferralFacts(track=track, referred_on=referred_on, suspect=suspect_id))
     overdue: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for case_id, referral_id, due_at in (
         Referral.objects.filter(
@@ -214,14 +222,23 @@ def load_snapshots(case_ids: list[int], now: datetime) -> dict[int, Snapshot]:
                     status=status,
                     disposition=disposition,
                     lowered_reason=lowered_reason,
+                    lenient_reason=lenient_reason,
                     probation=probation,
                     sentence_months=months,
                     decided_on=decided_on,
                     history=tuple(history.get(sid, ())),
                 )
-                for _cid, sid, status, disposition, lowered_reason, probation, months, decided_on in suspect_rows.get(
-                    cid, ()
-                )
+                for (
+                    _cid,
+                    sid,
+                    status,
+                    disposition,
+                    lowered_reason,
+                    lenient_reason,
+                    probation,
+                    months,
+                    decided_on,
+                ) in suspect_rows.get(cid, ())
             ),
             referrals=tuple(referrals.get(cid, ())),
             support_delivered=frozenset(delivered.get(cid, ())),

@@ -64,7 +64,8 @@ def move_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0015_event_kind_officer_removed'),
+        # After the lenient-reasons migration, which reached main first from the same parent (0015).
+        ('cases', '0018_lenient_reasons'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,7 +11,8 @@ Modules, one concern each:
 - ``periods``: the dates at which the law changed; rules are versioned by incident date.
 - ``downgrade``: facts → the minimum expected outcome (R1–R8, R10–R13, R17, R18) and the suppressions
   (R12 auxiliary officers only, R14 serious police fault).
-- ``procedure``: prompts about how the case was handled (R9, R19, R23, lowered without a reason).
+- ``procedure``: prompts about how the case was handled (R9, R19, R23, lowered without a reason, police fault cited
+  for a lenient outcome without a fault finding).
 - ``engine``: ``evaluate(facts)``, the pure function the scan and the tests call.
 - ``clock`` and ``operational``: stage clocks, warnings at 75 % and at breach, stalled, idle, overdue referrals.
 """

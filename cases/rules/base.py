@@ -63,6 +63,8 @@ class Problem(StrEnum):
     NO_CLARIFICATION = "no_clarification"
     LOWERED_WITHOUT_REASON = "lowered_without_reason"
     FACT_UNKNOWN = "fact_unknown"
+    INTOXICATION_AS_REASON = "intoxication_as_reason"
+    FAULT_NOT_FOUND = "fault_not_found"
 
 
 # Problems about the level of the outcome: only these can make a finding a downgrade.
@@ -81,6 +83,11 @@ PROBLEM_TEXT: dict[str, Promise] = {
     Problem.NO_CLARIFICATION: _("The complaint was found untrue, but no clarification notice has been delivered."),
     Problem.LOWERED_WITHOUT_REASON: _("A disposition was lowered during handling without a recorded reason."),
     Problem.FACT_UNKNOWN: _("A fact that decides what the law calls for is not recorded: establish it."),
+    Problem.INTOXICATION_AS_REASON: _(
+        "A lenient outcome was recorded as reached because the attacker was drunk, which does not lessen an attack "
+        "on police."
+    ),
+    Problem.FAULT_NOT_FOUND: _("Police fault is cited for a lenient outcome, but no fault finding is recorded."),
 }
 
 

@@ -31,11 +31,21 @@ Policy choices made here, each tagged [I] in the rule it affects:
 """
 
 from dataclasses import replace
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from cases.choices import DISPOSITION_RANK, Disposition, IncidentKind, InjuryGrade, PoliceFault, Track, Weapon
-from cases.rules.base import Rule, Source, Suppression, Tag, Trigger, made_out
+from cases.choices import (
+    DISPOSITION_RANK,
+    Disposition,
+    IncidentKind,
+    InjuryGrade,
+    LenientReason,
+    PoliceFault,
+    Track,
+    Weapon,
+)
+from cases.rules.base import Problem, Rule, Source, Suppression, Tag, Trigger, made_out
 from cases.rules.facts import (
     ATTACK_KINDS,
     EQUIPMENT_KINDS,
@@ -317,11 +327,24 @@ def auxiliary_attack_before_2025(facts: CaseFacts) -> Trigger | None:
     return _auxiliary_attack(facts, needs_harm=False)
 
 
-def intoxicated_attack(facts: CaseFacts) -> Trigger | None:
-    if facts.intoxicated is not True:
+def _citing_intoxication(facts: CaseFacts) -> list[int]:
+    # A reason not recorded is unknown: it never counts as citing intoxication.
+    return [s.id for s in facts.suspects if s.cites(LenientReason.INTOXICATION)]
+
+
+def intoxication_cited(facts: CaseFacts) -> Trigger | None:
+    """An attack on police (the facts of R1 or R2) where a suspect's lenient outcome was recorded as reached because
+    the attacker was drunk."""
+    cited = _citing_intoxication(facts)
+    if not cited:
         return None
-    base = violent_attack_2025(facts) or equipment_attack_2025(facts)
-    return None if base is None else Trigger({**base.facts, "intoxicated": True})
+    # Only an attack shown on the facts; one that turns on an unknown fact is R1's or R2's prompt to establish it.
+    base = next((t for t in (violent_attack_2025(facts), equipment_attack_2025(facts)) if made_out(t)), None)
+    return None if base is None else Trigger({**base.facts, "intoxication_cited": cited})
+
+
+def intoxication_as_reason(facts: CaseFacts) -> list[tuple[Problem, dict[str, Any]]]:
+    return [(Problem.INTOXICATION_AS_REASON, {"suspect": sid}) for sid in _citing_intoxication(facts)]
 
 
 def false_accusation_criminal(facts: CaseFacts) -> Trigger | None:
@@ -818,17 +841,26 @@ RANK_RULES: tuple[Rule, ...] = (
         applies=auxiliary_attack_before_2025,
     ),
     _R12,
-    # R13: intoxication is no excuse.
+    # R13: intoxication is no excuse. It reads the recorded reason for a lenient outcome, not the intoxication fact:
+    # whether the outcome is high enough is R1's and R2's question; R13 asks whether drunkenness was the ground.
     Rule(
         effective_from=INTERPRETATION_2025,
         effective_to=None,
         code="R13",
         title=_("Attacker intoxicated: no lighter qualification"),
-        basis=_("Interpretation 〔2025〕1号 Art. 5"),
-        sources=(Source(_("Being drunk does not make an attack on police a lesser case"), V),),
-        applies=intoxicated_attack,
-        min_rank=CRIMINAL,
+        basis=_("Interpretation 〔2025〕1号 Art. 5 and Art. 10"),
+        sources=(
+            Source(_("Being drunk does not make an attack on police a lesser case"), V),
+            Source(_("Non-prosecution or exemption is for minor circumstances"), V),
+            Source(
+                _("A lenient outcome recorded as reached because of drunkenness rests on a ground Art. 5 excludes"),
+                INFER,
+            ),
+        ),
+        applies=intoxication_cited,
+        check=intoxication_as_reason,
         suppressed_by=ASSAULT_SUPPRESSIONS,
+        sets_expected_rank=False,
         kinds=ATTACK_KINDS | EQUIPMENT_KINDS,
     ),
     # R17, R18: false accusation.

@@ -18,15 +18,19 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from cases.choices import (
+    ADMIN_PUNISHMENTS,
     DISPOSITION_RANK,
     FINAL_DISPOSITIONS,
     INJURY_RANK,
+    LENIENT_DISPOSITIONS,
+    Disposition,
     DutyStatus,
     IncidentKind,
     InjuryGrade,
     OfficerType,
     PoliceFault,
     SuspectStatus,
+    Track,
     Weapon,
 )
 
@@ -115,25 +119,27 @@ FACTS: tuple[Fact, ...] = (
         _("officers attacked"),
         _("How many officers were attacked?"),
         SMALL_COUNT_MAX,
-        ATTACK_KINDS,
+        ATTACK_OR_EQUIPMENT,
     ),
     _count("attackers", _("attackers"), _("How many attackers?"), SMALL_COUNT_MAX),
     _flag(
         "organised_or_incited",
         _("organised or incited"),
         _("Did someone organise or incite others?"),
-        ATTACK_KINDS,
+        ATTACK_OR_EQUIPMENT,
     ),
-    _flag("intoxicated", _("attacker intoxicated"), _("Was the attacker drunk?"), ATTACK_OR_EQUIPMENT),
-    _flag("suspect_escaped", _("suspect escaped"), _("Did a suspect escape because of it?"), ATTACK_KINDS),
-    _flag("evidence_lost", _("key evidence lost"), _("Was key evidence lost?"), ATTACK_KINDS),
-    _flag("others_hurt", _("others hurt"), _("Were other people hurt?"), ATTACK_KINDS),
-    _flag("major_property_loss", _("major property loss"), _("Was there a major property loss?"), ATTACK_KINDS),
+    # No rule reads it: drunkenness is no defence (Interpretation 〔2025〕1号 Art. 5), so R13 asks whether a lenient
+    # outcome was recorded as reached *because* of it (the suspect's lenient reason), not whether the attacker drank.
+    _flag("intoxicated", _("attacker intoxicated"), _("Was the attacker drunk?"), None),
+    _flag("suspect_escaped", _("suspect escaped"), _("Did a suspect escape because of it?"), ATTACK_OR_EQUIPMENT),
+    _flag("evidence_lost", _("key evidence lost"), _("Was key evidence lost?"), ATTACK_OR_EQUIPMENT),
+    _flag("others_hurt", _("others hurt"), _("Were other people hurt?"), ATTACK_OR_EQUIPMENT),
+    _flag("major_property_loss", _("major property loss"), _("Was there a major property loss?"), ATTACK_OR_EQUIPMENT),
     _flag(
         "prior_attack_on_police",
         _("attacker previously punished for attacking police"),
         _("Has the attacker been punished for attacking police before?"),
-        ATTACK_KINDS,
+        ATTACK_OR_EQUIPMENT,
     ),
     # Serious fault suppresses rules of several types (R14): a judgement for the supervisor, not the filer.
     Fact("police_fault", str, _("police fault"), asked_of=SUPERVISOR, choices=PoliceFault, default=PoliceFault.UNKNOWN),
@@ -166,6 +172,8 @@ class SuspectFacts:
     status: str = SuspectStatus.IDENTIFIED
     disposition: str = "under_investigation"
     lowered_reason: str = ""
+    # Why a lenient outcome was reached (cases.choices.LenientReason); "" is not recorded, i.e. unknown.
+    lenient_reason: str = ""
     probation: bool | None = None
     sentence_months: int | None = None
     decided_on: date | None = None
@@ -180,11 +188,22 @@ class SuspectFacts:
     def rank(self) -> int | None:
         return DISPOSITION_RANK.get(self.disposition)
 
+    @property
+    def is_lenient(self) -> bool:
+        return self.disposition in LENIENT_DISPOSITIONS
+
+    def cites(self, reason: str) -> bool:
+        """Whether the suspect's lenient outcome was recorded as reached for ``reason``."""
+        return self.is_lenient and self.lenient_reason == reason
+
 
 @dataclass(frozen=True)
 class ReferralFacts:
     track: str
     referred_on: date
+    # The suspect a transfer for administrative punishment after non-prosecution was made for; None for a referral
+    # of the case through the workflow.
+    suspect: int | None = None
 
 
 @dataclass(frozen=True)
@@ -298,17 +317,45 @@ class Outcome:
     suspect: SuspectFacts
 
 
+def transferred(facts: CaseFacts, suspect: SuspectFacts) -> bool:
+    """Whether a transfer for administrative punishment is recorded for this suspect."""
+    return any(r.suspect == suspect.id and r.track == Track.ADMINISTRATIVE for r in facts.referrals)
+
+
+def after_non_prosecution(suspect: SuspectFacts) -> bool:
+    """An administrative punishment recorded after the suspect was not prosecuted or was exempted."""
+    return suspect.disposition in ADMIN_PUNISHMENTS and Disposition.CRIMINAL_NON_PROSECUTION in suspect.history
+
+
+def counted_disposition(facts: CaseFacts, suspect: SuspectFacts) -> str:
+    """The disposition a suspect counts at on the ladder.
+
+    A criminal case that ended in non-prosecution or exemption, then a recorded transfer and the administrative
+    punishment it led to, counts at the non-prosecution: the criminal case was made, and the punishment is its
+    lawful follow-on (Criminal Procedure Law Art. 177 para 3; Interpretation 〔2025〕1号 Art. 11). Without a recorded
+    transfer the punishment counts as what it is.
+    """
+    if after_non_prosecution(suspect) and transferred(facts, suspect):
+        return Disposition.CRIMINAL_NON_PROSECUTION
+    return suspect.disposition
+
+
+def counted_rank(facts: CaseFacts, suspect: SuspectFacts) -> int | None:
+    return DISPOSITION_RANK.get(counted_disposition(facts, suspect))
+
+
 def principal_outcome(facts: CaseFacts) -> Outcome | None:
     """None while any identified suspect's handling is still pending: a pending disposition never flags.
 
     Several attackers: the rules ask whether the incident was handled at the expected level at all, so the
-    best outcome counts; differences between accomplices are for the supervisor, not for a scan.
+    best outcome counts; differences between accomplices are for the supervisor, not for a scan. Each suspect
+    counts at ``counted_disposition``.
     """
     identified = [s for s in facts.suspects if s.status != SuspectStatus.UNIDENTIFIED]
     if any(not s.is_final for s in identified):
         return None
-    finals = [s for s in facts.suspects if s.is_final]
+    finals = [(counted_disposition(facts, s), s) for s in facts.suspects if s.is_final]
     if not finals:
         return None
-    best = max(finals, key=lambda s: (DISPOSITION_RANK[s.disposition], s.id))
-    return Outcome(disposition=best.disposition, rank=DISPOSITION_RANK[best.disposition], suspect=best)
+    disposition, best = max(finals, key=lambda pair: (DISPOSITION_RANK[pair[0]], pair[1].id))
+    return Outcome(disposition=disposition, rank=DISPOSITION_RANK[disposition], suspect=best)

@@ -54,6 +54,8 @@ FACT_LABELS = {
     "off_duty_intervening": gettext_lazy("Off duty, intervening"),
     "auxiliary_only": gettext_lazy("Only auxiliary officers attacked"),
     "intoxicated": gettext_lazy("Attacker intoxicated"),
+    "intoxication_cited": gettext_lazy("Suspects whose lenient outcome cites drunkenness"),
+    "police_fault_cited": gettext_lazy("Suspects whose lenient outcome cites police fault"),
     "track": gettext_lazy("Track"),
     "status": gettext_lazy("Status"),
     "non_prosecuted_suspects": gettext_lazy("Suspects not prosecuted"),

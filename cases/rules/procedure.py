@@ -1,15 +1,19 @@
 """Procedure rules: prompts about *how* a case was handled rather than the level of its outcome.
 
 - R9: a suspect not prosecuted or exempted from punishment must be transferred for administrative punishment
-  where needed; the transfer shows as a referral on the administrative track on or after the decision, or a
-  rectified supervision finding says the office dealt with it.
+  where needed; the transfer shows as the suspect's transfer (a referral on the administrative track recorded
+  during supervision), or, as recorded before, an administrative-track referral on or after the decision, or a
+  rectified supervision finding says the office dealt with it. A suspect administratively punished after the
+  non-prosecution is still asked for the transfer.
 - R19: an untrue complaint (no intent to frame) calls for no sanction but for clearing the officer's name:
   once the case is concluded, a delivered clarification notice is expected.
 - R23: police mediation is for private disputes; an attack on or obstruction of an officer on duty is not one,
   so mediating it is always a prompt.
 - LOWERED: a disposition lower than one recorded before for the same suspect needs a recorded reason. The
   service refuses a direct lowering without one, but a detour through a pending state (convicted → appeal
-  pending → fine) would otherwise pass unexplained.
+  pending → fine) would otherwise pass unexplained. An administrative punishment after a non-prosecution and a
+  recorded transfer counts at the non-prosecution (``facts.counted_disposition``): not a lowering.
+- FAULT_CITED: a lenient outcome recorded as reached because of police fault needs the fault finding on record.
 
 None of them sets the expected rank, and pending dispositions never count.
 """
@@ -18,22 +22,45 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from cases.choices import DISPOSITION_RANK, CaseStatus, Disposition, FindingProblem, IncidentKind, SupportKind, Track
+from cases.choices import (
+    DISPOSITION_RANK,
+    CaseStatus,
+    Disposition,
+    FindingProblem,
+    IncidentKind,
+    LenientReason,
+    SupportKind,
+    Track,
+)
 from cases.rules.base import Problem, Rule, Source, Tag, Trigger
 from cases.rules.downgrade import ATTACK_KINDS, EQUIPMENT_KINDS, MINOR_KINDS, OBSTRUCTION_KINDS
-from cases.rules.facts import CaseFacts, intervening, on_duty
+from cases.rules.facts import (
+    CaseFacts,
+    SuspectFacts,
+    after_non_prosecution,
+    counted_rank,
+    intervening,
+    on_duty,
+    transferred,
+)
 
 V, S, B, INFER = Tag.VERIFIED, Tag.SECONDARY, Tag.BRIEF, Tag.INFERENCE
 D = Disposition
 ON_SCENE_KINDS = ATTACK_KINDS | EQUIPMENT_KINDS | OBSTRUCTION_KINDS | MINOR_KINDS
 CONCLUDED = frozenset({CaseStatus.LOOK_BACK, CaseStatus.CLOSED})
 LOWERED_CHARGE = "LOWERED"
+FAULT_CITED = "FAULT_CITED"
 
 Items = list[tuple[Problem, dict[str, Any]]]
 
 
+def _non_prosecuted(facts: CaseFacts) -> list[SuspectFacts]:
+    """Suspects not prosecuted or exempted: still so, or administratively punished since."""
+    return [s for s in facts.suspects if s.disposition == D.CRIMINAL_NON_PROSECUTION or after_non_prosecution(s)]
+
+
 def non_prosecuted(facts: CaseFacts) -> Trigger | None:
-    ids = [s.id for s in facts.suspects if s.disposition == D.CRIMINAL_NON_PROSECUTION]
+    ids = [s.id for s in _non_prosecuted(facts)]
     return Trigger({"non_prosecuted_suspects": ids}) if ids else None
 
 
@@ -41,14 +68,16 @@ def missing_transfer(facts: CaseFacts) -> Items:
     if FindingProblem.NO_TRANSFER_AFTER_NON_PROSECUTION in facts.rectified_findings:
         return []
     items: Items = []
-    for s in facts.suspects:
-        if s.disposition != D.CRIMINAL_NON_PROSECUTION:
-            continue
-        transferred = any(
-            r.track == Track.ADMINISTRATIVE and (s.decided_on is None or r.referred_on >= s.decided_on)
+    for s in _non_prosecuted(facts):
+        # The suspect's own transfer; or, as recorded before transfers named a suspect, an administrative-track
+        # referral of the case on or after the decision.
+        done = transferred(facts, s) or any(
+            r.suspect is None
+            and r.track == Track.ADMINISTRATIVE
+            and (s.decided_on is None or r.referred_on >= s.decided_on)
             for r in facts.referrals
         )
-        if not transferred:
+        if not done:
             decided = s.decided_on.isoformat() if s.decided_on else None
             items.append((Problem.NO_ADMINISTRATIVE_TRANSFER, {"suspect": s.id, "decided_on": decided}))
     return items
@@ -85,15 +114,35 @@ def has_final_disposition(facts: CaseFacts) -> Trigger | None:
 def lowered_without_reason(facts: CaseFacts) -> Items:
     items: Items = []
     for s in facts.suspects:
-        if not s.is_final or s.lowered_reason.strip() or s.rank is None:
+        # Compared at the rank the suspect counts at: an administrative punishment after a non-prosecution and a
+        # recorded transfer is its lawful follow-on, not a lowering.
+        rank = counted_rank(facts, s)
+        if not s.is_final or s.lowered_reason.strip() or rank is None:
             continue
         earlier = [d for d in s.history if d in DISPOSITION_RANK]
         if not earlier:
             continue
         peak = max(earlier, key=DISPOSITION_RANK.__getitem__)
-        if DISPOSITION_RANK[peak] > s.rank:
+        if DISPOSITION_RANK[peak] > rank:
             items.append((Problem.LOWERED_WITHOUT_REASON, {"suspect": s.id, "from": peak, "to": s.disposition}))
     return items
+
+
+def police_fault_cited(facts: CaseFacts) -> Trigger | None:
+    ids = [s.id for s in facts.suspects if s.cites(LenientReason.POLICE_FAULT)]
+    return Trigger({"police_fault_cited": ids}) if ids else None
+
+
+def fault_finding_recorded(facts: CaseFacts) -> bool:
+    """Whether the legal-affairs finding on police fault is on the record. None is read yet, so the cited reason
+    alone prompts; this is the one place that learns to read it."""
+    return False
+
+
+def fault_not_found(facts: CaseFacts) -> Items:
+    if fault_finding_recorded(facts):
+        return []
+    return [(Problem.FAULT_NOT_FOUND, {"suspect": s.id}) for s in facts.suspects if s.cites(LenientReason.POLICE_FAULT)]
 
 
 PROCEDURE_RULES: tuple[Rule, ...] = (
@@ -108,7 +157,13 @@ PROCEDURE_RULES: tuple[Rule, ...] = (
         ),
         sources=(
             Source(_("People not prosecuted or exempted are transferred for administrative punishment"), V),
-            Source(_("The transfer shows as an administrative-track referral after the decision"), INFER),
+            Source(
+                _(
+                    "The transfer shows as the suspect's recorded transfer, or an administrative-track referral after "
+                    "the decision"
+                ),
+                INFER,
+            ),
         ),
         applies=non_prosecuted,
         check=missing_transfer,
@@ -157,5 +212,25 @@ PROCEDURE_RULES: tuple[Rule, ...] = (
         applies=has_final_disposition,
         check=lowered_without_reason,
         sets_expected_rank=False,
+    ),
+    Rule(
+        effective_from=None,
+        effective_to=None,
+        code=FAULT_CITED,
+        title=_("Police fault cited for a lenient outcome without a fault finding"),
+        basis=_(
+            "Interpretation 〔2025〕1号 Art. 4 (the degree of police fault is weighed) for incidents from 2025-01-18; "
+            "the office's recording rule"
+        ),
+        sources=(
+            Source(_("Police fault is weighed in deciding whether and how an attack on police is punished"), V),
+            Source(
+                _("Fault relied on for a lenient outcome is found by the legal-affairs department and recorded"), INFER
+            ),
+        ),
+        applies=police_fault_cited,
+        check=fault_not_found,
+        sets_expected_rank=False,
+        prompt_only=True,
     ),
 )

@@ -14,6 +14,7 @@ from cases.services.actions import (
 from cases.services.evidence import add_evidence, open_evidence, record_attachment
 from cases.services.flags import acknowledge_flag
 from cases.services.handling import (
+    TRANSFER_REFUSAL,
     assign_case,
     extend_deadline,
     pause_clock,
@@ -21,6 +22,7 @@ from cases.services.handling import (
     record_support_measure,
     rectify_finding,
     resume_clock,
+    transfer_for_administrative_punishment,
     update_support_measure,
 )
 from cases.services.inbox import retry_failed_emails
@@ -37,6 +39,7 @@ from cases.services.intake import (
 )
 
 __all__ = [
+    "TRANSFER_REFUSAL",
     "acknowledge_flag",
     "acknowledge_referral",
     "add_evidence",
@@ -63,6 +66,7 @@ __all__ = [
     "resume_clock",
     "retry_failed_emails",
     "submit_case",
+    "transfer_for_administrative_punishment",
     "update_case_details",
     "update_involved_officer",
     "update_support_measure",

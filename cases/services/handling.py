@@ -6,16 +6,24 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from accounts.models import User
+from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
 from cases import policy
-from cases.choices import EventKind, FindingProblem, PauseReason, SupportKind, SupportStatus
-from cases.models import Case, InvolvedOfficer, SupervisionFinding, SupportMeasure
+from cases.choices import EventKind, FindingProblem, PauseReason, ReferralTarget, SupportKind, SupportStatus, Track
+from cases.models import Case, InvolvedOfficer, Referral, SupervisionFinding, SupportMeasure, Suspect
+from cases.selectors import non_prosecuted_suspect_ids
 from cases.services.common import UNSET, CaseChange, Unset, apply_changes, change_case, given
 from cases.sla import extendable, extension_for
 
 SUPPORT_FIELDS = ("officer", "kind", "status", "amount", "started_on", "delivered_on", "notes")
+# Where a suspect is transferred for administrative punishment: a public-security unit the supervisor covers, or
+# another competent body by name.
+TRANSFER_TARGETS = (ReferralTarget.INTERNAL_UNIT, ReferralTarget.OTHER)
+TRANSFER_REFUSAL = gettext_lazy(
+    "Only a supervisor of this unit can record a transfer, while the case is in supervision or look-back."
+)
 
 
 def _handling(case: Case | int, by: User, expected_version: int | None = None) -> CaseChange:
@@ -246,3 +254,75 @@ def rectify_finding(
         check_flags=False,
     )
     return finding
+
+
+@transaction.atomic
+def transfer_for_administrative_punishment(
+    *,
+    suspect: Suspect,
+    by: User,
+    expected_version: int | None = None,
+    target: str = ReferralTarget.INTERNAL_UNIT,
+    to_unit: OrgUnit | None = None,
+    body_name: str = "",
+) -> Referral:
+    """Record that a suspect not prosecuted or exempted from punishment was handed to the competent authority for
+    administrative punishment (Criminal Procedure Law Art. 177 para 3; Interpretation 〔2025〕1号 Art. 11).
+
+    It is a referral on the administrative track linked to the suspect, made from supervision or look-back. It is a
+    handover, not a stage of the case: the case keeps its status, its track and its stage clock, and the referral is
+    closed as it is recorded, so it awaits no acknowledgement, is never overdue and leaves the case's one open
+    referral per unit alone. The punishment is then recorded as the suspect's disposition, which keeps the
+    non-prosecution in its history.
+    """
+    change = change_case(
+        suspect.case_id,
+        by=by,
+        allowed=policy.can_record_transfer,
+        refusal=str(TRANSFER_REFUSAL),
+        expected_version=expected_version,
+    )
+    suspect = Suspect.objects.select_for_update().get(pk=suspect.pk)
+    if suspect.pk not in non_prosecuted_suspect_ids(change.case):
+        raise ValidationError(
+            _("Only a suspect who was not prosecuted or was exempted from punishment is transferred this way.")
+        )
+    if suspect.transfers.exists():
+        raise ValidationError(_("This suspect's transfer is already recorded."))
+    body_name = (body_name or "").strip()
+    errors: dict[str, str] = {}
+    if target not in TRANSFER_TARGETS:
+        errors["target"] = _("Transfer to a public-security unit you supervise, or name the competent body.")
+    elif target == ReferralTarget.INTERNAL_UNIT:
+        if to_unit is None:
+            errors["to_unit"] = _("Choose the unit that decides the administrative punishment.")
+        elif not policy.can_refer_to(actor_for(by), to_unit):
+            errors["to_unit"] = _("You can only transfer to units you supervise.")
+    elif not body_name:
+        errors["body_name"] = _("Name the body the suspect is transferred to.")
+    if errors:
+        raise ValidationError(errors)
+    internal = target == ReferralTarget.INTERNAL_UNIT
+    referral = Referral.objects.create(
+        case=change.case,
+        suspect=suspect,
+        target=target,
+        to_unit=to_unit if internal else None,
+        body_name="" if internal else body_name,
+        track=Track.ADMINISTRATIVE,
+        referred_by=by,
+        referred_at=change.at,
+        due_at=change.at,
+        closed_at=change.at,
+    )
+    change.save(
+        EventKind.REFERRAL,
+        data={
+            "referral": referral.pk,
+            "suspect": suspect.pk,
+            "track": Track.ADMINISTRATIVE,
+            "transfer": True,
+            "to": to_unit.name if internal and to_unit is not None else body_name,
+        },
+    )
+    return referral

@@ -12,10 +12,13 @@ from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
 from cases import policy
 from cases.choices import (
+    ADMIN_PUNISHMENTS,
     DISPOSITION_RANK,
+    LENIENT_DISPOSITIONS,
     CaseStatus,
     Disposition,
     EventKind,
+    LenientReason,
     SuspectStatus,
 )
 from cases.models import Case, InvolvedOfficer, ReferenceCounter, Suspect
@@ -47,6 +50,8 @@ DISPOSITION_FIELDS = (
     "probation",
     "decided_at",
     "lowered_reason",
+    "lenient_reason",
+    "lenient_reason_detail",
 )
 
 
@@ -255,11 +260,16 @@ def record_disposition(
     probation: bool | Unset | None = UNSET,
     decided_at: date | Unset | None = UNSET,
     lowered_reason: str | Unset = UNSET,
+    lenient_reason: str | Unset = UNSET,
+    lenient_reason_detail: str | Unset = UNSET,
 ) -> Suspect:
     """Record where a suspect's handling stands on the disposition ladder (any open stage, supervisors only).
 
     A disposition lower than the one recorded before needs ``lowered_reason``: an unexplained lowered
-    charge is exactly what supervision looks for. Other details left out keep their value.
+    charge is exactly what supervision looks for. A lenient outcome (``LENIENT_DISPOSITIONS``) needs
+    ``lenient_reason`` (and, for "other", ``lenient_reason_detail``); any other disposition drops them. An
+    administrative punishment after a non-prosecution and the suspect's recorded transfer is not a lowering: it is
+    the transfer's lawful follow-on. Other details left out keep their value.
     """
     change = change_case(
         suspect.case_id,
@@ -272,11 +282,30 @@ def record_disposition(
         raise ValidationError({"disposition": _("Unknown disposition.")})
     before = DISPOSITION_RANK.get(suspect.disposition)
     after = DISPOSITION_RANK.get(disposition)
-    lowered = before is not None and after is not None and after < before
+    follows_transfer = (
+        suspect.disposition == Disposition.CRIMINAL_NON_PROSECUTION
+        and disposition in ADMIN_PUNISHMENTS
+        and suspect.transfers.exists()
+    )
+    lowered = before is not None and after is not None and after < before and not follows_transfer
+    errors: dict[str, str] = {}
     if lowered and (lowered_reason is UNSET or not lowered_reason.strip()):
-        raise ValidationError(
-            {"lowered_reason": _("This disposition is lower than the one recorded before; record the reason.")}
-        )
+        errors["lowered_reason"] = _("This disposition is lower than the one recorded before; record the reason.")
+    reason = suspect.lenient_reason if lenient_reason is UNSET else lenient_reason
+    reason_detail = (
+        suspect.lenient_reason_detail if lenient_reason_detail is UNSET else (lenient_reason_detail or "").strip()
+    )
+    lenient = disposition in LENIENT_DISPOSITIONS
+    if not lenient:
+        reason, reason_detail = "", ""
+    elif not reason:
+        errors["lenient_reason"] = _("This outcome is lenient: choose the reason it was reached.")
+    elif reason not in LenientReason.values:
+        errors["lenient_reason"] = _("Choose one of the listed reasons.")
+    elif reason == LenientReason.OTHER and not reason_detail:
+        errors["lenient_reason_detail"] = _("Say what the reason is.")
+    if errors:
+        raise ValidationError(errors)
     details = given(
         disposition=disposition,
         disposition_article=disposition_article,
@@ -285,16 +314,19 @@ def record_disposition(
         decided_at=decided_at,
         lowered_reason=lowered_reason,
     )
+    details.update(lenient_reason=reason, lenient_reason_detail=reason_detail)
     diff = apply_changes(suspect, DISPOSITION_FIELDS, details)
     if not diff:
         return suspect
     suspect.full_clean()
     suspect.save()
-    change.save(
-        EventKind.DISPOSITION,
-        data={"suspect": suspect.pk, "changes": diff, "lowered": lowered},
-        read_model=True,
-    )
+    data: dict[str, Any] = {"suspect": suspect.pk, "changes": diff, "lowered": lowered}
+    if lenient:
+        # The reason of the outcome as recorded, whether or not it changed with this step.
+        data.update(lenient_reason=reason, lenient_reason_detail=reason_detail)
+    if follows_transfer:
+        data["follows_transfer"] = True
+    change.save(EventKind.DISPOSITION, data=data, read_model=True)
     return suspect
 
 

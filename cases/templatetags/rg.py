@@ -16,6 +16,7 @@ from cases.choices import (
     EventKind,
     FindingProblem,
     FlagKind,
+    LenientReason,
     PauseReason,
     SupportKind,
     SupportStatus,
@@ -86,8 +87,16 @@ def event_text(event: CaseEvent) -> str:
         }
     if event.kind == EventKind.DISPOSITION:
         change = data.get("changes", {}).get("disposition")
+        reason = _lenient_reason_text(data)
         if change:
-            return _("Disposition: %(value)s") % {"value": _label(Disposition, change[1])}
+            text = _("Disposition: %(value)s") % {"value": _label(Disposition, change[1])}
+            return (
+                _("%(disposition)s; reason: %(reason)s") % {"disposition": text, "reason": reason} if reason else text
+            )
+        if reason:
+            return _("Reason for the lenient outcome: %(reason)s") % {"reason": reason}
+    if event.kind == EventKind.REFERRAL and data.get("transfer"):
+        return _("Transferred for administrative punishment: %(to)s") % {"to": data.get("to", "")}
     if event.kind == EventKind.SUPPORT:
         if "requested" in data:
             return _("Support requested: %(kinds)s") % {
@@ -105,6 +114,16 @@ def event_text(event: CaseEvent) -> str:
         kind = f" ({_label(FlagKind, data['kind'])})" if data.get("kind") in FlagKind.values else ""
         return f"{_label(EventKind, event.kind)}{kind}: {data['rule']}"
     return _label(EventKind, event.kind)
+
+
+def _lenient_reason_text(data: dict[str, Any]) -> str:
+    """The reason recorded with a lenient outcome, with its words when it has them (plain text: escaped on output)."""
+    reason = data.get("lenient_reason")
+    if not reason:
+        return ""
+    label = _label(LenientReason, reason)
+    detail = data.get("lenient_reason_detail") or ""
+    return f"{label} ({detail})" if detail else label
 
 
 # Labels translated once per language (``get_FOO_display`` re-translates every choice on every call: thousands of

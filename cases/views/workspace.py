@@ -31,6 +31,7 @@ from cases.forms import (
     SupervisorFactsForm,
     SupportMeasureForm,
     SuspectForm,
+    TransferForm,
     VersionForm,
 )
 from cases.models import Case, Suspect
@@ -97,6 +98,19 @@ def render_workspace(
                     f"disposition-{s.pk}",
                 )
                 for s in ws.suspects
+            ],
+            "transfers": [
+                (
+                    s,
+                    bound.get(f"transfer-{s.pk}")
+                    or TransferForm(
+                        initial={"version": case.version}, prefix=f"t{s.pk}", units=_referral_units(request)
+                    ),
+                    f"transfer-{s.pk}",
+                )
+                # A refused transfer stays on the page with its message, even for a suspect no longer awaiting one.
+                for s in ws.suspects
+                if s in ws.awaiting_transfer or f"transfer-{s.pk}" in bound
             ],
         }
     context = {
@@ -248,6 +262,29 @@ def record_disposition(request: AuthenticatedRequest, pk: int, suspect_id: int) 
         lambda d: services.record_disposition(suspect=suspect, by=request.user, **d),
         _("Disposition recorded."),
     )
+
+
+@require_POST
+def transfer(request: AuthenticatedRequest, pk: int, suspect_id: int) -> HttpResponse:
+    """Record a non-prosecuted suspect's transfer for administrative punishment."""
+    case = visible_case(request, pk)
+    suspect = get_object_or_404(Suspect, pk=suspect_id, case=case)
+    # Refused before the input is read: the unit list is the supervisor's, and a 403 must not depend on what was typed.
+    if not policy.can_record_transfer(request.actor, case):
+        raise PermissionDenied(str(services.TRANSFER_REFUSAL))
+    form = TransferForm(request.POST, prefix=f"t{suspect.pk}", units=_referral_units(request))
+
+    def call(d: dict[str, Any]) -> Any:
+        return services.transfer_for_administrative_punishment(
+            suspect=suspect,
+            by=request.user,
+            expected_version=d["version"],
+            target=d["target"],
+            to_unit=d["to_unit"],
+            body_name=d["body_name"],
+        )
+
+    return _handled(request, case, f"transfer-{suspect.pk}", form, call, _("Transfer recorded."))
 
 
 @require_POST

@@ -85,7 +85,7 @@ ENDPOINTS: dict[str, Call] = {
     "disposition": Call(
         "post",
         lambda o: f"{C}/{o.case.pk}/suspects/{o.suspect.pk}/disposition/",
-        lambda w, o: {"disposition": "admin_fine"},
+        lambda w, o: {"disposition": "admin_fine", "lenient_reason": "forgiveness"},
     ),
     "referrals": Call("get", lambda o: f"{C}/{o.case.pk}/referrals/"),
     "support-add": Call("post", lambda o: f"{C}/{o.case.pk}/support/", lambda w, o: {"kind": "comfort_visit"}),

@@ -129,6 +129,7 @@ def test_suspects_and_dispositions(world, api):
             "disposition": "admin_detention_6_10",
             "disposition_article": "治安管理处罚法第50条",
             "decided_at": "2026-03-01",
+            "lenient_reason": "minor_circumstances",
         },
         format="json",
     )

@@ -41,7 +41,9 @@ def downgraded(world, **details) -> Case:
     case = case_in(world, CaseStatus.SUPERVISION, **details)
     services.update_involved_officer(officer=case.officers.get(), by=world.supervisor, injury=InjuryGrade.SLIGHT)
     suspect = services.add_suspect(case=case, by=world.supervisor, name="张某")
-    services.record_disposition(suspect=suspect, by=world.supervisor, disposition=Disposition.ADMIN_FINE)
+    services.record_disposition(
+        suspect=suspect, by=world.supervisor, disposition=Disposition.ADMIN_FINE, lenient_reason="forgiveness"
+    )
     return Case.objects.get(pk=case.pk)
 
 
@@ -329,7 +331,9 @@ def test_flags_read_with_their_rule_basis_and_facts(world):
 
     obstruction = case_in(world, CaseStatus.SUPERVISION, kind="obstruction")
     suspect = services.add_suspect(case=obstruction, by=world.supervisor, name="李某")
-    services.record_disposition(suspect=suspect, by=world.supervisor, disposition=Disposition.NO_ACTION)
+    services.record_disposition(
+        suspect=suspect, by=world.supervisor, disposition=Disposition.NO_ACTION, lenient_reason="insufficient_evidence"
+    )
     flagging.flag_cases()
     unverified = describe_flag(Flag.objects.get(case=obstruction, rule_code="R7"))
     # Resting partly on an inference, R7 is a review prompt, never a downgrade.
@@ -377,7 +381,9 @@ def test_a_disposition_lowered_through_a_pending_state_without_a_reason_is_flagg
     case = case_in(world, CaseStatus.SUPERVISION, kind="other")
     suspect = services.add_suspect(case=case, by=world.supervisor, name="王某")
     for disposition in (Disposition.CONVICTED_277_1, Disposition.APPEAL_PENDING, Disposition.ADMIN_FINE):
-        services.record_disposition(suspect=suspect, by=world.supervisor, disposition=disposition)
+        services.record_disposition(
+            suspect=suspect, by=world.supervisor, disposition=disposition, lenient_reason="insufficient_evidence"
+        )
     flagging.flag_cases()
     flag = Flag.objects.get(case=case)
     assert (flag.kind, flag.rule_code, flag.detail["problems"]) == (

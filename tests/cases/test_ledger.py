@@ -250,7 +250,9 @@ class LedgerMachine(RuleBasedStateMachine):
         with TestCase.captureOnCommitCallbacks(execute=True):
             services.add_involved_officer(case=case, by=self.world.supervisor, name="王伟")
             suspect = services.add_suspect(case=self.fresh(), by=self.world.supervisor, name="嫌疑人")
-            services.record_disposition(suspect=suspect, by=self.world.supervisor, disposition=disposition)
+            services.record_disposition(
+                suspect=suspect, by=self.world.supervisor, disposition=disposition, lenient_reason="minor_circumstances"
+            )
 
     @precondition(lambda self: self.fresh().status in OPEN_STATUSES and Suspect.objects.filter(case=self.case))
     @rule(disposition=st.sampled_from(sorted(Disposition.values)))
@@ -258,7 +260,11 @@ class LedgerMachine(RuleBasedStateMachine):
         suspect = Suspect.objects.filter(case=self.case).order_by("pk").first()
         with TestCase.captureOnCommitCallbacks(execute=True):
             services.record_disposition(
-                suspect=suspect, by=self.world.supervisor, disposition=disposition, lowered_reason="review"
+                suspect=suspect,
+                by=self.world.supervisor,
+                disposition=disposition,
+                lowered_reason="review",
+                lenient_reason="minor_circumstances",
             )
 
     @invariant()

@@ -5,7 +5,14 @@ import pytest
 from accounts.authority import Actor, Grant
 from accounts.models import Role
 from cases.models import Case
-from cases.policy import available_actions, can_file_in, can_handle, can_perform, performer_roles
+from cases.policy import (
+    available_actions,
+    can_file_in,
+    can_handle,
+    can_perform,
+    can_record_transfer,
+    performer_roles,
+)
 
 CITY = "/000000/330000/330100/"
 STATION = CITY + "330106/330106001/"
@@ -65,3 +72,10 @@ def test_handling_needs_an_open_case_in_the_subtree():
     assert not can_handle(supervisor, case("draft"))
     assert not can_handle(sibling, case("supervision"))
     assert not can_handle(inactive_supervisor, case("supervision"))
+
+
+def test_a_transfer_after_non_prosecution_is_recorded_by_a_supervisor_in_supervision_or_look_back():
+    statuses = ["draft", "intake", "referred", "supervision", "look_back", "closed", "rejected", "withdrawn"]
+    assert [s for s in statuses if can_record_transfer(supervisor, case(s))] == ["supervision", "look_back"]
+    for actor in (officer, sibling, admin, inactive_supervisor):
+        assert not any(can_record_transfer(actor, case(s)) for s in statuses)

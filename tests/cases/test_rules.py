@@ -13,6 +13,7 @@ import pytest
 
 from cases.choices import (
     DISPOSITION_RANK,
+    LENIENT_DISPOSITIONS,
     PENDING_DISPOSITIONS,
     CaseStatus,
     Disposition,
@@ -20,6 +21,7 @@ from cases.choices import (
     FindingProblem,
     IncidentKind,
     InjuryGrade,
+    LenientReason,
     OfficerType,
     PoliceFault,
     SupportKind,
@@ -29,10 +31,12 @@ from cases.choices import (
 )
 from cases.rules import RULES, CaseFacts, OfficerFacts, ReferralFacts, SuspectFacts, Tag, evaluate
 from cases.rules.downgrade import SUPPRESSIONS
+from cases.rules.facts import counted_disposition, principal_outcome
 
 D = Disposition
 K = IncidentKind
 INJ = InjuryGrade
+LR = LenientReason
 RANK = DISPOSITION_RANK
 
 
@@ -60,6 +64,23 @@ def facts(
     return CaseFacts(incident_date=date.fromisoformat(on), kind=kind, officers=officers, suspects=suspects, **kwargs)
 
 
+def non_prosecuted(reason: str, sid: int = 1) -> SuspectFacts:
+    return suspect(D.CRIMINAL_NON_PROSECUTION, sid, lenient_reason=reason, decided_on=date(2025, 6, 1))
+
+
+def punished_after_transfer(**kwargs) -> SuspectFacts:
+    """Criminal case filed, not prosecuted, then administrative detention (a lenient outcome, with its reason)."""
+    return suspect(
+        D.ADMIN_DETENTION_6_10,
+        history=(D.CRIMINAL_FILED, D.CRIMINAL_NON_PROSECUTION),
+        lenient_reason=LR.MINOR_CIRCUMSTANCES,
+        **kwargs,
+    )
+
+
+# Suspect 1's transfer for administrative punishment after the non-prosecution.
+TRANSFER_OF_1 = ReferralFacts(track=Track.ADMINISTRATIVE, referred_on=date(2025, 6, 3), suspect=1)
+
 BELOW = "below_minimum"
 WRONG = "wrong_charge"
 UNKNOWN = "fact_unknown"
@@ -69,6 +90,8 @@ MEDIATION = "mediation_of_attack"
 TRANSFER = "no_administrative_transfer"
 CLARIFY = "no_clarification"
 LOWERED = "lowered_without_reason"
+INTOXICATION = "intoxication_as_reason"
+FAULT = "fault_not_found"
 
 # (id, facts, {rule: problems}, expected minimum rank, suppressed (rule, by))
 TABLE = [
@@ -266,6 +289,111 @@ TABLE = [
         9,
         [],
     ),
+    (
+        "R9 the suspect's own transfer",
+        facts(
+            suspects=(suspect(D.CRIMINAL_NON_PROSECUTION, decided_on=date(2026, 5, 1)),),
+            officers=(officer(INJ.SLIGHT),),
+            referrals=(TRANSFER_OF_1,),
+        ),
+        {},
+        9,
+        [],
+    ),
+    (
+        "R9 another suspect's transfer does not count",
+        facts(
+            suspects=(
+                suspect(D.CRIMINAL_NON_PROSECUTION, decided_on=date(2026, 5, 1)),
+                suspect(D.CRIMINAL_NON_PROSECUTION, sid=2, decided_on=date(2026, 5, 1)),
+            ),
+            officers=(officer(INJ.SLIGHT),),
+            referrals=(TRANSFER_OF_1,),
+        ),
+        {"R9": [TRANSFER]},
+        9,
+        [],
+    ),
+    # Non-prosecution, transfer, administrative punishment: counted at the non-prosecution.
+    (
+        "non-prosecution, transfer, detention: lawful",
+        facts(suspects=(punished_after_transfer(),), officers=(officer(INJ.SLIGHT),), referrals=(TRANSFER_OF_1,)),
+        {},
+        9,
+        [],
+    ),
+    (
+        "non-prosecution, detention without a transfer",
+        facts(
+            suspects=(punished_after_transfer(lowered_reason="转治安处罚"),),
+            officers=(officer(INJ.SLIGHT),),
+        ),
+        {"R1": [BELOW], "R9": [TRANSFER]},
+        9,
+        [],
+    ),
+    (
+        "non-prosecution, detention without a transfer or a reason",
+        facts(suspects=(punished_after_transfer(),), officers=(officer(INJ.SLIGHT),)),
+        {"R1": [BELOW], "R9": [TRANSFER], "LOWERED": [LOWERED]},
+        9,
+        [],
+    ),
+    (
+        "detention without a non-prosecution, though another suspect was transferred",
+        facts(
+            suspects=(suspect(D.ADMIN_DETENTION_6_10, history=(D.CRIMINAL_FILED,), lowered_reason="证据不足"),),
+            officers=(officer(INJ.SLIGHT),),
+            referrals=(TRANSFER_OF_1,),
+        ),
+        {"R1": [BELOW]},
+        9,
+        [],
+    ),
+    (
+        "non-prosecution, transfer, then no punishment: not an administrative punishment",
+        facts(
+            suspects=(
+                suspect(
+                    D.NO_PUNISHMENT, history=(D.CRIMINAL_FILED, D.CRIMINAL_NON_PROSECUTION), lowered_reason="不予处罚"
+                ),
+            ),
+            officers=(officer(INJ.SLIGHT),),
+            referrals=(TRANSFER_OF_1,),
+        ),
+        {"R1": [BELOW]},
+        9,
+        [],
+    ),
+    (
+        "non-prosecution, transfer, detention: still below R3's bracket",
+        facts(
+            suspects=(punished_after_transfer(),),
+            kind=K.ARMED_ATTACK,
+            weapon=Weapon.CONTROLLED_KNIFE,
+            could_cause_serious_harm=True,
+            officers=(officer(INJ.SLIGHT),),
+            referrals=(TRANSFER_OF_1,),
+        ),
+        {"R3": [BELOW]},
+        13,
+        [],
+    ),
+    # FAULT_CITED: police fault cited for a lenient outcome, with no fault finding recorded.
+    (
+        "FAULT_CITED fine because of police fault",
+        facts(suspects=(suspect(D.ADMIN_FINE, lenient_reason=LR.POLICE_FAULT),), kind=K.OBSTRUCTION),
+        {"FAULT_CITED": [FAULT]},
+        4,
+        [],
+    ),
+    (
+        "FAULT_CITED another reason",
+        facts(suspects=(suspect(D.ADMIN_FINE, lenient_reason=LR.FORGIVENESS),), kind=K.OBSTRUCTION),
+        {},
+        4,
+        [],
+    ),
     # R10: retaliation against an off-duty officer.
     (
         "R10 minor injury, detention only",
@@ -352,18 +480,126 @@ TABLE = [
         9,
         [("R1", "R12")],
     ),
-    # R13: intoxication is no excuse.
+    # R13: intoxication is no excuse. It reads the reason recorded for a lenient outcome, not the intoxication fact.
     (
-        "R13 intoxicated attacker, fine",
-        facts(D.ADMIN_FINE, officers=(officer(INJ.SLIGHT),), intoxicated=True),
-        {"R1": [BELOW], "R13": [BELOW]},
+        "R13 drunk-cited non-prosecution of a kick",
+        facts(
+            on="2025-03-01",
+            suspects=(non_prosecuted(LR.INTOXICATION),),
+            officers=(officer(INJ.SLIGHT),),
+            referrals=(TRANSFER_OF_1,),
+        ),
+        {"R13": [INTOXICATION]},
         9,
         [],
+    ),
+    (
+        "R13 non-prosecution for minor circumstances",
+        facts(
+            on="2025-03-01",
+            suspects=(non_prosecuted(LR.MINOR_CIRCUMSTANCES),),
+            officers=(officer(INJ.SLIGHT),),
+            referrals=(TRANSFER_OF_1,),
+        ),
+        {},
+        9,
+        [],
+    ),
+    (
+        "R13 non-prosecution, reason not recorded",
+        facts(
+            on="2025-03-01",
+            suspects=(non_prosecuted(""),),
+            officers=(officer(INJ.SLIGHT),),
+            referrals=(TRANSFER_OF_1,),
+            intoxicated=True,
+        ),
+        {},
+        9,
+        [],
+    ),
+    (
+        "R13 intoxicated attacker, fine for another reason: R1 alone",
+        facts(D.ADMIN_FINE, officers=(officer(INJ.SLIGHT),), intoxicated=True),
+        {"R1": [BELOW]},
+        9,
+        [],
+    ),
+    (
+        "R13 fine because drunk",
+        facts(
+            suspects=(suspect(D.ADMIN_FINE, lenient_reason=LR.INTOXICATION),),
+            officers=(officer(INJ.SLIGHT),),
+        ),
+        {"R1": [BELOW], "R13": [INTOXICATION]},
+        9,
+        [],
+    ),
+    (
+        "R13 drunk-cited equipment attack endangering safety",
+        facts(
+            suspects=(suspect(D.ADMIN_DETENTION_11_15, lenient_reason=LR.INTOXICATION),),
+            kind=K.ATTACK_ON_VEHICLE_OR_EQUIPMENT,
+            endangered_safety=True,
+        ),
+        {"R2": [BELOW], "R13": [INTOXICATION]},
+        9,
+        [],
+    ),
+    (
+        "R13 drunk-cited, the danger to safety unknown: R2 asks to establish it first",
+        facts(suspects=(suspect(D.ADMIN_FINE, lenient_reason=LR.INTOXICATION),), kind=K.ATTACK_ON_VEHICLE_OR_EQUIPMENT),
+        {"R2": ["fact_unknown"]},
+        4,
+        [],
+    ),
+    (
+        "R13 drunk-cited, below the attack threshold: not R13's question",
+        facts(suspects=(suspect(D.ADMIN_WARNING, lenient_reason=LR.INTOXICATION),), officers=(officer(),)),
+        {},
+        4,
+        [],
+    ),
+    (
+        "R13 drunk-cited before the Interpretation",
+        facts(
+            on="2024-06-01",
+            suspects=(suspect(D.ADMIN_FINE, lenient_reason=LR.INTOXICATION),),
+            officers=(officer(INJ.SLIGHT),),
+        ),
+        {"R1": [BELOW]},
+        9,
+        [],
+    ),
+    (
+        "R13 a reason kept on a pending disposition does not count",
+        facts(
+            suspects=(suspect(D.AWAITING_TRIAL, lenient_reason=LR.INTOXICATION),),
+            officers=(officer(INJ.SLIGHT),),
+        ),
+        {},
+        9,
+        [],
+    ),
+    (
+        "R13 drunk-cited, auxiliary only: suppressed",
+        facts(
+            suspects=(suspect(D.ADMIN_FINE, lenient_reason=LR.INTOXICATION),),
+            officers=(officer(INJ.SLIGHT, auxiliary=True),),
+        ),
+        {"R12": [BELOW]},
+        9,
+        [("R1", "R12"), ("R13", "R12")],
     ),
     # R14: serious police fault suppresses the assault rules, not the mediation rule.
     (
         "R14 serious fault, fine",
-        facts(D.ADMIN_FINE, officers=(officer(INJ.SLIGHT),), police_fault=PoliceFault.SERIOUS, intoxicated=True),
+        facts(
+            suspects=(suspect(D.ADMIN_FINE, lenient_reason=LR.INTOXICATION),),
+            officers=(officer(INJ.SLIGHT),),
+            police_fault=PoliceFault.SERIOUS,
+            intoxicated=True,
+        ),
         {},
         None,
         [("R1", "R14"), ("R13", "R14")],
@@ -598,7 +834,6 @@ def test_every_rule_is_sourced_and_verified_only_when_every_part_is():
         ("R4", "2025-01-18"),
         ("R5", "2025-01-18"),
         ("R11", "2025-01-18"),
-        ("R13", "2025-01-18"),
         ("R18", "-"),
     }
 
@@ -836,3 +1071,77 @@ def test_serious_injury_is_a_verified_downgrade_from_2025_and_a_prompt_before():
     assert {f.code: list(f.problems) for f in evaluate(grave).findings} == {"R5": [BELOW]}
     assert severities(evaluate(grave)) == {"R5": "downgrade"}
     assert severities(evaluate(replace(grave, incident_date=date(2024, 6, 1)))) == {"R5": "prompt"}
+
+
+# --- reasons for lenient outcomes, and the transfer after non-prosecution ----------------------------------------
+
+
+def test_r13_finding_names_the_suspect_citing_drunkenness_and_is_a_prompt():
+    result = evaluate(
+        facts(
+            on="2025-03-01",
+            suspects=(non_prosecuted(LR.INTOXICATION),),
+            officers=(officer(INJ.SLIGHT),),
+            referrals=(TRANSFER_OF_1,),
+        )
+    )
+    (finding,) = result.findings
+    assert finding.as_detail() == {
+        "rule": "R13",
+        "version": "2025-01-18",
+        "severity": "prompt",
+        "problems": [INTOXICATION],
+        "min_rank": None,
+        "facts": {
+            "incident_date": "2025-03-01",
+            "kind": K.VIOLENT_ATTACK,
+            "victims": 1,
+            "worst_injury": INJ.SLIGHT,
+            "intoxication_cited": [1],
+            "outcome": D.CRIMINAL_NON_PROSECUTION,
+            "outcome_rank": 10,
+            "details": [{"suspect": 1}],
+        },
+    }
+    assert result.applied == ("R1", "R13", "R9", "R23", "LOWERED")
+
+
+def test_r13_never_fires_unless_a_reason_cites_intoxication():
+    """Every lenient outcome, every other reason (and none), every kind and victim profile, the attacker drunk."""
+    others = ["", *(r for r in LR.values if r != LR.INTOXICATION)]
+    for disposition in sorted(LENIENT_DISPOSITIONS):
+        for reason in others:
+            for kind in IncidentKind.values:
+                for victims in _every_victim_profile():
+                    case_facts = facts(
+                        suspects=(suspect(disposition, lenient_reason=reason),),
+                        kind=kind,
+                        officers=victims,
+                        intoxicated=True,
+                        endangered_safety=True,
+                    )
+                    assert "R13" not in {f.code for f in evaluate(case_facts).findings}, (disposition, reason, kind)
+
+
+def test_a_punishment_after_transfer_counts_at_the_non_prosecution():
+    transferred = facts(
+        suspects=(punished_after_transfer(),), officers=(officer(INJ.SLIGHT),), referrals=(TRANSFER_OF_1,)
+    )
+    untransferred = replace(transferred, referrals=())
+    assert (counted_disposition(transferred, transferred.suspects[0]), principal_outcome(transferred).rank) == (
+        D.CRIMINAL_NON_PROSECUTION,
+        10,
+    )
+    assert (counted_disposition(untransferred, untransferred.suspects[0]), principal_outcome(untransferred).rank) == (
+        D.ADMIN_DETENTION_6_10,
+        7,
+    )
+
+
+def test_the_new_prompts_are_never_downgrades():
+    fine_because_drunk = facts(
+        suspects=(suspect(D.ADMIN_FINE, lenient_reason=LR.INTOXICATION),), officers=(officer(INJ.SLIGHT),)
+    )
+    fault = facts(suspects=(suspect(D.ADMIN_FINE, lenient_reason=LR.POLICE_FAULT),), kind=K.OBSTRUCTION)
+    severities = {f.code: str(f.severity) for f in (*evaluate(fine_because_drunk).findings, *evaluate(fault).findings)}
+    assert severities == {"R1": "downgrade", "R13": "prompt", "FAULT_CITED": "prompt"}

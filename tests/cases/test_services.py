@@ -428,7 +428,9 @@ def test_lowering_a_disposition_needs_a_reason(world):
     suspect = services.add_suspect(case=case, by=world.supervisor, name="赵某")
     services.record_disposition(suspect=suspect, by=world.supervisor, disposition=Disposition.CRIMINAL_FILED)
     with pytest.raises(ValidationError) as excinfo:
-        services.record_disposition(suspect=suspect, by=world.supervisor, disposition=Disposition.ADMIN_FINE)
+        services.record_disposition(
+            suspect=suspect, by=world.supervisor, disposition=Disposition.ADMIN_FINE, lenient_reason="forgiveness"
+        )
     assert list(excinfo.value.message_dict) == ["lowered_reason"]
     suspect.refresh_from_db()
     assert suspect.disposition == Disposition.CRIMINAL_FILED
@@ -437,6 +439,7 @@ def test_lowering_a_disposition_needs_a_reason(world):
         by=world.supervisor,
         disposition=Disposition.ADMIN_FINE,
         lowered_reason="检察院不批捕，转行政处罚",
+        lenient_reason="insufficient_evidence",
     )
     event = CaseEvent.objects.filter(case=case, kind=EventKind.DISPOSITION).latest("id")
     assert event.data["lowered"] is True

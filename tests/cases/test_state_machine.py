@@ -115,7 +115,9 @@ class CaseMachine(RuleBasedStateMachine):
     @rule(disposition=st.sampled_from(DISPOSITIONS))
     def add_suspect_with_disposition(self, disposition: str) -> None:
         suspect = services.add_suspect(case=self.fresh(), by=self.world.supervisor, name="嫌疑人")
-        services.record_disposition(suspect=suspect, by=self.world.supervisor, disposition=disposition)
+        services.record_disposition(
+            suspect=suspect, by=self.world.supervisor, disposition=disposition, lenient_reason="minor_circumstances"
+        )
         self.suspects[suspect.pk] = disposition
 
     @precondition(lambda self: bool(self.suspects))
@@ -129,6 +131,7 @@ class CaseMachine(RuleBasedStateMachine):
                 by=self.world.supervisor,
                 disposition=disposition,
                 lowered_reason="review",
+                lenient_reason="minor_circumstances",
             )
         except PermissionDenied:
             assert self.fresh().status not in OPEN_STATUSES

@@ -7,11 +7,13 @@ import pytest
 
 from accounts.models import OrgLevel, Role
 from cases.choices import (
+    LENIENT_DISPOSITIONS,
     Disposition,
     DutyStatus,
     FindingProblem,
     IncidentKind,
     InjuryGrade,
+    LenientReason,
     OfficerType,
     PauseReason,
     ReferralTarget,
@@ -98,12 +100,20 @@ def test_each_story_names_demo_people_units_and_valid_choices():
                     assert not unit or unit in UNIT_SPECS, (story.key, step)
                 case stories.Reject(duplicate_of=key):
                     assert not key or key in keys, (story.key, step)  # an earlier story
-                case stories.Dispose(suspect=index):
+                case stories.Dispose(suspect=index, disposition=disposition, reason=reason):
                     assert index < len(story.suspects), (story.key, step)
+                    # Every lenient outcome of the demo says why it was reached; no other outcome has a reason.
+                    if disposition in LENIENT_DISPOSITIONS:
+                        assert reason in LenientReason.values, (story.key, step)
+                    else:
+                        assert reason == "", (story.key, step)
+                case stories.Transfer(suspect=index, unit=unit, body=body):
+                    assert index < len(story.suspects), (story.key, step)
+                    assert (unit in UNIT_SPECS) != bool(body), (story.key, step)
                 case stories.Support(officer=index):
                     assert index is None or index < len(story.victims), (story.key, step)
         keys.append(story.key)
-    assert len(keys) == 35
+    assert len(keys) == 37
 
 
 def test_an_unknown_step_is_refused():

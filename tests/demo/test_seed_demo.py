@@ -11,14 +11,17 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import Membership, OrgLevel, OrgUnit, Role, User
-from cases import services
+from cases import flagging, services
 from cases.choices import (
     DISPOSITION_RANK,
     FINAL_DISPOSITIONS,
     INJURY_RANK,
+    LENIENT_DISPOSITIONS,
     OPEN_STATUSES,
     CaseStatus,
+    Disposition,
     EventKind,
+    FlagKind,
     ReferralTarget,
     SupportKind,
     SuspectStatus,
@@ -26,6 +29,7 @@ from cases.choices import (
 from cases.models import (
     Case,
     CaseEvent,
+    Flag,
     InvolvedOfficer,
     LookBackReview,
     ReferenceCounter,
@@ -266,6 +270,10 @@ def test_synthetic_cases_are_consistent_with_the_workflow():
         ]
         assert case.disposition_rank == (max(disposition_ranks) if disposition_ranks else None), case
 
+        # A lenient outcome says why it was reached, as the service asks; no other outcome has a reason.
+        for s in suspects[case.pk]:
+            assert (s.disposition in LENIENT_DISPOSITIONS) == bool(s.lenient_reason), (case, s.disposition)
+
         # Open cases have no decided outcome yet; concluded ones have one for each identified suspect, or a reason.
         identified = [s for s in suspects[case.pk] if s.status != SuspectStatus.UNIDENTIFIED]
         reopened = any(e.action == "reopen" for e in timeline)
@@ -301,3 +309,27 @@ def test_old_synthetic_cases_are_mostly_closed_and_open_ones_recent():
 def test_a_negative_case_count_is_refused():
     with pytest.raises(CommandError):
         call_command("seed_demo", "--cases", "-1", stdout=StringIO())
+
+
+def test_demo_lenient_outcomes_say_why_and_the_transfer_after_non_prosecution_is_shown():
+    seed()
+    flagging.flag_cases()
+    suspects = Suspect.objects.filter(case__in=[c.pk for c in demo_cases()])
+    lenient = suspects.filter(disposition__in=LENIENT_DISPOSITIONS)
+    assert lenient.count() == 10
+    assert not lenient.filter(lenient_reason="").exists()
+    assert not suspects.exclude(disposition__in=LENIENT_DISPOSITIONS).exclude(lenient_reason="").exists()
+
+    transferred = Suspect.objects.get(name="何某", transfers__isnull=False)
+    assert (transferred.disposition, transferred.case.status) == (
+        Disposition.ADMIN_DETENTION_6_10,
+        CaseStatus.LOOK_BACK,
+    )
+    assert not Flag.objects.filter(case=transferred.case, kind=FlagKind.DOWNGRADED, resolved_at__isnull=True).exists()
+
+    drunk = Suspect.objects.get(name="邵某")
+    assert list(
+        Flag.objects.filter(case=drunk.case, kind=FlagKind.DOWNGRADED, resolved_at__isnull=True).values_list(
+            "rule_code", flat=True
+        )
+    ) == ["R13"]

@@ -223,7 +223,8 @@ def test_a_task_scheduled_on_commit_runs_on_the_worker(stack, world):
         "from cases.models import Suspect\n"
         "print('eager', app.conf.task_always_eager)\n"
         f"services.record_disposition(suspect=Suspect.objects.get(pk={suspect_id}), "
-        f"by=User.objects.get(pk={supervisor_id}), disposition='{Disposition.ADMIN_FINE}')\n"
+        f"by=User.objects.get(pk={supervisor_id}), disposition='{Disposition.ADMIN_FINE}', "
+        "lenient_reason='forgiveness')\n"
     )
     assert "eager False" in out  # the web process only published the task
     flag = stack.wait_for(

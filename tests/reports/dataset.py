@@ -125,7 +125,9 @@ class Story:
             suspect = services.add_suspect(case=self.case, by=self.handler, name=name, status=status)
         if disposition:
             with clock(when + timedelta(minutes=1)):
-                services.record_disposition(suspect=suspect, by=self.handler, disposition=disposition)
+                services.record_disposition(
+                    suspect=suspect, by=self.handler, disposition=disposition, lenient_reason="minor_circumstances"
+                )
         self.case.refresh_from_db()
         return self
 

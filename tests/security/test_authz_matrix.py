@@ -32,9 +32,9 @@ from accounts import services as account_services
 from accounts import tokens
 from accounts.models import AccountAudit, ApiToken, Membership, OrgUnit, Role, SavedQueueFilter, User
 from cases import evidence, services
-from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind, Track
+from cases.choices import CaseStatus, Disposition, FindingProblem, FlagKind, LenientReason, SupportKind, Track
 from cases.forms import DispositionForm, OfficerForm, SupervisorFactsForm, SupportMeasureForm, SuspectForm
-from cases.models import Case, Flag, Notification, ReportExport, StageLimit
+from cases.models import Case, Flag, Notification, ReportExport, StageLimit, Suspect
 from demo.organisation import ensure_admin_group
 from tests.api.conftest import PDF, stored_files, token_client, upload
 from tests.api.test_matrix import ENDPOINTS as API_MATRIX_ENDPOINTS
@@ -155,6 +155,17 @@ class Fixture:
         return draft(self.world)
 
     @cached_property
+    def non_prosecuted(self) -> Suspect:
+        case = self.in_status(CaseStatus.SUPERVISION)
+        suspect = services.add_suspect(case=case, by=self.world.supervisor, name="陈某")
+        return services.record_disposition(
+            suspect=suspect,
+            by=self.world.supervisor,
+            disposition=Disposition.CRIMINAL_NON_PROSECUTION,
+            lenient_reason=LenientReason.MINOR_CIRCUMSTANCES,
+        )
+
+    @cached_property
     def export(self) -> ReportExport:
         return finished_export(self.world.supervisor, self.world.city, timezone.localdate().year)
 
@@ -189,6 +200,7 @@ class Fixture:
             "draft_officer": lambda: self.draft.officers.get(),
             "referred": lambda: self.in_status(CaseStatus.REFERRED),
             "supervision": lambda: self.in_status(CaseStatus.SUPERVISION),
+            "non_prosecuted": lambda: self.non_prosecuted,
             "look_back": lambda: self.in_status(CaseStatus.LOOK_BACK),
             "closed": lambda: self.in_status(CaseStatus.CLOSED),
             "saved_filter": lambda: self.saved_filter,
@@ -269,8 +281,18 @@ HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
     "assign": lambda fx: versioned("intake", assignee=fx.world.supervisor.pk)(fx),
     "clock-pause": versioned("intake", reason="other", note="等待鉴定"),
     "disposition": lambda fx: form_data(
-        DispositionForm(instance=fx.value("suspect"), prefix=f"d{fx.value('suspect').pk}"), disposition="admin_fine"
+        DispositionForm(instance=fx.value("suspect"), prefix=f"d{fx.value('suspect').pk}"),
+        disposition="admin_fine",
+        lenient_reason="forgiveness",
     ),
+    "transfer": lambda fx: {
+        f"t{fx.value('non_prosecuted').pk}-{name}": value
+        for name, value in {
+            "version": fx.current("supervision").version,
+            "target": "internal_unit",
+            "to_unit": fx.world.county.pk,
+        }.items()
+    },
     "support": lambda fx: form_data(
         SupportMeasureForm(case=fx.value("intake")), kind=SupportKind.COMFORT_VISIT, status="offered"
     ),
@@ -299,6 +321,7 @@ API_DATA: dict[str, Callable[[Fixture], Any]] = {
     "clock-extend": lambda fx: {"approval_reference": "杭公复〔2026〕12号", "reason": "伤情鉴定未完成"},
     "suspect-patch": lambda fx: {"name": "李某"},
     "suspect-reveal": lambda fx: {"field": "id_number"},
+    "suspect-transfer": lambda fx: {"to_unit": fx.world.county.pk},
     "officer-reveal": lambda fx: {"field": "medical_notes"},
     "support-patch": lambda fx: {"notes": "已安排慰问"},
     "finding-rectify": lambda fx: {},
