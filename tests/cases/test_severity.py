@@ -18,7 +18,15 @@ from django.utils import timezone, translation
 
 from accounts.selectors import actor_for
 from cases import flagging, services
-from cases.choices import CaseStatus, Disposition, EventKind, FlagKind, IncidentKind, InjuryGrade
+from cases.choices import (
+    LENIENT_DISPOSITIONS,
+    CaseStatus,
+    Disposition,
+    EventKind,
+    FlagKind,
+    IncidentKind,
+    InjuryGrade,
+)
 from cases.models import Case, CaseEvent, Flag, Notification
 from cases.queue_filters import QueueFilters, queue_page
 from cases.reports.detail import stream_detail_csv
@@ -34,12 +42,21 @@ SH = ZoneInfo("Asia/Shanghai")
 OCCURRED = datetime(2025, 6, 1, 10, 0, tzinfo=SH)
 
 
+def record(world, suspect, disposition: str, **extra: str) -> None:
+    """Record a disposition; a lenient one with its reason (the victim forgave, or the evidence fell short)."""
+    if disposition in LENIENT_DISPOSITIONS:
+        extra.setdefault(
+            "lenient_reason", "insufficient_evidence" if disposition == Disposition.NO_ACTION else "forgiveness"
+        )
+    services.record_disposition(suspect=suspect, by=world.supervisor, disposition=disposition, **extra)
+
+
 def attack(world, disposition: str, *, injury: str = InjuryGrade.SLIGHT) -> Case:
     """A violent attack on the officer on duty, with one suspect whose final disposition is ``disposition``."""
     case = case_in(world, CaseStatus.SUPERVISION, kind=IncidentKind.VIOLENT_ATTACK, occurred_at=OCCURRED)
     services.update_involved_officer(officer=case.officers.get(), by=world.supervisor, injury=injury)
     suspect = services.add_suspect(case=case, by=world.supervisor, name="张某")
-    services.record_disposition(suspect=suspect, by=world.supervisor, disposition=disposition)
+    record(world, suspect, disposition)
     return case
 
 
@@ -47,7 +64,7 @@ def obstruction_left_alone(world) -> Case:
     """Obstruction of the officer on duty, and no action taken: only R7 applies, and R7 is a review prompt."""
     case = case_in(world, CaseStatus.SUPERVISION, kind=IncidentKind.OBSTRUCTION, occurred_at=OCCURRED)
     suspect = services.add_suspect(case=case, by=world.supervisor, name="李某")
-    services.record_disposition(suspect=suspect, by=world.supervisor, disposition=Disposition.NO_ACTION)
+    record(world, suspect, Disposition.NO_ACTION)
     return case
 
 
@@ -112,9 +129,7 @@ def test_the_reports_count_a_review_prompt_apart_from_the_downgrades(world):
     second_prompt = obstruction_left_alone(world)
     flagging.flag_cases()
     # The second prompt is settled: a warning is an administrative punishment, the minimum R7 asks for.
-    services.record_disposition(
-        suspect=second_prompt.suspects.get(), by=world.supervisor, disposition=Disposition.ADMIN_WARNING
-    )
+    record(world, second_prompt.suspects.get(), Disposition.ADMIN_WARNING)
     flagging.flag_cases()
     assert Flag.objects.filter(case=second_prompt, kind=FlagKind.REVIEW_PROMPT, resolved_at__isnull=False).count() == 1
     year = timezone.localtime(timezone.now(), SH).year
@@ -211,12 +226,7 @@ def test_a_finding_that_changes_severity_resolves_one_flag_and_raises_the_other(
 
     # Back to a fine (on appeal, with its reason): R4's prompt is resolved and its downgrade raised again, beside R1's
     # and R6's prompt.
-    services.record_disposition(
-        suspect=case.suspects.get(),
-        by=world.supervisor,
-        disposition=Disposition.ADMIN_FINE,
-        lowered_reason="Conviction quashed on appeal",
-    )
+    record(world, case.suspects.get(), Disposition.ADMIN_FINE, lowered_reason="Conviction quashed on appeal")
     flagging.flag_cases()
     assert open_flags(case) == [
         (FlagKind.DOWNGRADED, "R1"),
