@@ -17,6 +17,7 @@ from cases.models import (
     Attachment,
     Case,
     CaseEvent,
+    FaultFinding,
     Flag,
     InvolvedOfficer,
     LookBackReview,
@@ -74,6 +75,12 @@ class SuspectInline(OfficerInline):
     exclude = ("id_number",)
 
 
+class FaultFindingInline(OfficerInline):
+    model = FaultFinding  # type: ignore[assignment]
+    exclude = ()  # type: ignore[assignment]
+    fields = ("finding", "department", "found_on", "document_reference", "notes", "carried_over", "recorded_by")
+
+
 class EventInline(OfficerInline):
     model = CaseEvent  # type: ignore[assignment]
     exclude = ()  # type: ignore[assignment]
@@ -106,7 +113,7 @@ class CaseAdmin(ReadOnlyAdmin):
     search_fields = ("reference", "summary", "dispatch_ref", "location")
     date_hierarchy = "occurred_at"
     list_select_related = ("unit", "assigned_to")
-    inlines = [OfficerInline, SuspectInline, EventInline]
+    inlines = [OfficerInline, SuspectInline, FaultFindingInline, EventInline]
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Case]:
@@ -160,6 +167,14 @@ class SupervisionFindingAdmin(ReadOnlyAdmin):
     list_display = ("case", "problem", "raised_at", "rectify_by", "rectified_at", "officers_held_accountable")
     list_filter = ("problem",)
     search_fields = ("case__reference", "detail")
+
+
+@admin.register(FaultFinding)
+class FaultFindingAdmin(ReadOnlyAdmin):
+    list_display = ("case", "finding", "department", "found_on", "document_reference", "carried_over", "recorded_at")
+    list_filter = ("finding", "carried_over")
+    search_fields = ("case__reference", "department", "document_reference")
+    list_select_related = ("case",)
 
 
 @admin.register(LookBackReview)

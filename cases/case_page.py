@@ -10,6 +10,7 @@ from cases.models import (
     Attachment,
     Case,
     CaseEvent,
+    FaultFinding,
     Flag,
     InvolvedOfficer,
     LookBackReview,
@@ -19,7 +20,7 @@ from cases.models import (
     Suspect,
 )
 from cases.rules.presentation import FlagView, describe_flag
-from cases.selectors import suspects_awaiting_transfer
+from cases.selectors import fault_findings_of, suspects_awaiting_transfer
 from cases.workflow import Transition
 
 TIMELINE_PAGE = 50
@@ -33,6 +34,8 @@ class Workspace:
     referrals: list[Referral]
     support: list[SupportMeasure]
     findings: list[SupervisionFinding]
+    # Police-fault findings, oldest first; the last is the one that counts.
+    fault_findings: list[FaultFinding]
     reviews: list[LookBackReview]
     attachments: list[Attachment]
     flags: list[FlagView]
@@ -42,8 +45,13 @@ class Workspace:
     can_handle: bool
     can_edit_draft: bool
     can_add_material: bool
+    can_record_fault_finding: bool
     # Suspects whose transfer for administrative punishment this user may record now.
     awaiting_transfer: list[Suspect]
+
+    @property
+    def current_fault_finding(self) -> FaultFinding | None:
+        return self.fault_findings[-1] if self.fault_findings else None
 
 
 def timeline(case: Case) -> QuerySet[CaseEvent]:
@@ -67,6 +75,7 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
         referrals=list(Referral.objects.filter(case=case).select_related("to_unit", "suspect")),
         support=list(SupportMeasure.objects.filter(case=case).select_related("officer")),
         findings=list(SupervisionFinding.objects.filter(case=case).select_related("raised_by")),
+        fault_findings=list(fault_findings_of(case)),
         reviews=list(LookBackReview.objects.filter(case=case).select_related("reviewer")),
         attachments=list(Attachment.objects.filter(case=case).select_related("uploaded_by")),
         flags=[
@@ -79,5 +88,6 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
         can_handle=policy.can_handle(actor, case),
         can_edit_draft=policy.can_edit_draft(actor, case),
         can_add_material=policy.can_add_material(actor, case),
+        can_record_fault_finding=policy.can_record_fault_finding(actor, case),
         awaiting_transfer=[s for s in suspects if s.pk in awaiting] if awaiting else [],
     )

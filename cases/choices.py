@@ -70,6 +70,13 @@ class PoliceFault(models.TextChoices):
     SERIOUS = "serious", _("Serious")
 
 
+# What a recorded fault finding may say (cases.models.FaultFinding): a finding is never "unknown".
+FAULT_FINDING_CHOICES = [(v, label) for v, label in PoliceFault.choices if v != PoliceFault.UNKNOWN]
+FAULT_FINDING_VALUES = tuple(v for v, _label in FAULT_FINDING_CHOICES)
+# Findings that need the finding document's reference (文书编号): the ones that weigh on how the act is qualified.
+FAULT_NEEDS_DOCUMENT = frozenset({PoliceFault.LARGE, PoliceFault.SERIOUS})
+
+
 class OfficerType(models.TextChoices):
     REGULAR = "regular", _("Police officer")
     AUXILIARY = "auxiliary", _("Auxiliary officer")
@@ -331,6 +338,7 @@ class EventKind(models.TextChoices):
     CLOCK_PAUSED = "clock_paused", _("Clock paused")
     CLOCK_RESUMED = "clock_resumed", _("Clock resumed")
     DEADLINE_EXTENDED = "deadline_extended", _("Time limit extended")
+    FAULT_FINDING = "fault_finding", _("Police-fault finding recorded")
 
 
 class AccessAction(models.TextChoices):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit
 from cases.choices import (
+    FAULT_FINDING_CHOICES,
     INJURY_RANK,
     CaseStatus,
     FindingProblem,
@@ -22,6 +23,7 @@ from cases.choices import (
 )
 from cases.models import Case, InvolvedOfficer, SupportMeasure, Suspect
 from cases.rules.facts import FACTS, OFFICER, SUPERVISOR, facts_asked_of
+from cases.services.fault import DEPARTMENT_MAX, DOCUMENT_REFERENCE_MAX, NOTES_MAX
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -281,6 +283,27 @@ class FindingForm(BootstrapMixin, forms.Form):
     problem = forms.ChoiceField(label=_("Problem"), choices=FindingProblem.choices)
     detail = forms.CharField(label=_("Detail"), widget=forms.Textarea(attrs={"rows": 2}))
     rectify_by = forms.DateField(label=_("Rectify by"), required=False, widget=DATE_WIDGET)
+
+
+class FaultFindingForm(BootstrapMixin, forms.Form):
+    """The legal-affairs department's finding on police fault; the service checks dates and the document rule."""
+
+    finding = forms.ChoiceField(label=_("Police fault found"), choices=FAULT_FINDING_CHOICES)
+    department = forms.CharField(
+        label=_("Department that made the finding"),
+        max_length=DEPARTMENT_MAX,
+        help_text=_("The legal-affairs department, e.g. “杭州市公安局法制支队”."),
+    )
+    found_on = forms.DateField(label=_("Date of the finding"), widget=DATE_WIDGET)
+    document_reference = forms.CharField(
+        label=_("Finding document number"),
+        max_length=DOCUMENT_REFERENCE_MAX,
+        required=False,
+        help_text=_("Required when the fault found is considerable or serious."),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), max_length=NOTES_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class PauseForm(VersionForm):

@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit
 from cases.choices import (
+    FAULT_FINDING_CHOICES,
+    FAULT_FINDING_VALUES,
+    FAULT_NEEDS_DOCUMENT,
     LENIENT_DISPOSITIONS,
     OPEN_STATUSES,
     AccessAction,
@@ -22,7 +25,6 @@ from cases.choices import (
     LenientReason,
     OfficerType,
     PauseReason,
-    PoliceFault,
     ReferralTarget,
     ReviewVerdict,
     SupportKind,
@@ -112,9 +114,6 @@ class Case(models.Model):
     prior_attack_on_police = models.BooleanField(
         _("attacker previously punished for attacking police"), null=True, blank=True
     )
-    police_fault = models.CharField(
-        _("police fault"), max_length=10, choices=PoliceFault.choices, default=PoliceFault.UNKNOWN
-    )
     online_views = models.PositiveIntegerField(_("online views"), null=True, blank=True)
     online_reposts = models.PositiveIntegerField(_("online reposts"), null=True, blank=True)
     personal_info_items = models.PositiveIntegerField(_("personal-information items exposed"), null=True, blank=True)
@@ -180,7 +179,6 @@ class Case(models.Model):
             _choice_check("kind", IncidentKind, "case_kind_valid"),
             _choice_check("channel", Channel, "case_channel_valid"),
             _choice_check("weapon", Weapon, "case_weapon_valid"),
-            _choice_check("police_fault", PoliceFault, "case_police_fault_valid"),
             _choice_check("track", Track, "case_track_valid", blank=True),
             _choice_check("pause_reason", PauseReason, "case_pause_reason_valid", blank=True),
             models.CheckConstraint(
@@ -449,6 +447,56 @@ class SupervisionFinding(models.Model):
 
     def __str__(self) -> str:
         return self.get_problem_display()
+
+
+class FaultFinding(models.Model):
+    """A finding on whether police conduct was at fault in the incident, made by the legal-affairs department
+    (法制部门) and recorded by a supervisor of the case's unit (cases/services/fault.py).
+
+    Findings are never edited: a later one supersedes an earlier one, and the current finding is the latest by
+    ``found_on``, then by id (``cases.selectors.FAULT_FINDING_ORDER``). A finding carried over from the case
+    record's former police-fault field has no author, date or document, and never silences a rule
+    (cases/rules/downgrade.py, R14).
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="fault_findings")
+    finding = models.CharField(_("police fault found"), max_length=10, choices=FAULT_FINDING_CHOICES)
+    # The legal-affairs department is a department inside a public-security organ, not a unit of the office's tree.
+    department = models.CharField(_("department that made the finding"), max_length=150, blank=True)
+    found_on = models.DateField(_("date of the finding"), null=True, blank=True)
+    document_reference = models.CharField(_("finding document number"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    carried_over = models.BooleanField(_("carried over from the case record"), default=False)
+    recorded_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("police-fault finding")
+        verbose_name_plural = _("police-fault findings")
+        ordering = ["found_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(finding__in=list(FAULT_FINDING_VALUES)), name="faultfinding_valid"),
+            # Recorded by a person, with the department and date of the finding; or carried over by the system.
+            models.CheckConstraint(
+                condition=Q(carried_over=True, recorded_by__isnull=True)
+                | Q(carried_over=False, recorded_by__isnull=False, found_on__isnull=False) & ~Q(department=""),
+                name="faultfinding_recorded_or_carried_over",
+            ),
+            models.CheckConstraint(
+                condition=Q(carried_over=True)
+                | ~Q(finding__in=sorted(FAULT_NEEDS_DOCUMENT))
+                | ~Q(document_reference=""),
+                name="faultfinding_document_when_at_fault",
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "found_on", "id"], name="faultfinding_case_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.finding} {self.found_on or '-'}"
+
+    @property
+    def is_documented(self) -> bool:
+        return bool(self.document_reference)
 
 
 class LookBackReview(models.Model):

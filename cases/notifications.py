@@ -54,7 +54,7 @@ def recipients_for(event: CaseEvent) -> set[int]:
         ids = {event.data.get("to")} - {None}
     elif event.kind in (EventKind.DISPOSITION, EventKind.SUPPORT):
         ids = _officers_of(case)
-    elif event.kind in (EventKind.FINDING, EventKind.FLAG_RAISED):
+    elif event.kind in (EventKind.FINDING, EventKind.FLAG_RAISED, EventKind.FAULT_FINDING):
         ids = _office_of(case)
     else:
         ids = set()

@@ -1,13 +1,13 @@
 """Reads of cases. Every user-facing read starts from the visible cases (``policy.visible_cases``)."""
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from accounts.authority import Actor
 from accounts.models import User
 from accounts.selectors import actor_for
 from cases import policy
 from cases.choices import ADMIN_PUNISHMENTS, Disposition, EventKind
-from cases.models import Case, CaseEvent, Flag, Notification, Suspect
+from cases.models import Case, CaseEvent, FaultFinding, Flag, Notification, Suspect
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -21,6 +21,22 @@ def cases_filed_by(user: User) -> QuerySet[Case]:
 
 def timeline_for(case: Case) -> QuerySet[CaseEvent]:
     return CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "id")
+
+
+# --- police-fault findings ---------------------------------------------------------------------------------------
+
+# Which finding counts: the latest by the date of the finding, then the later record. A finding carried over from
+# the case record has no date and comes before every dated one, so any finding recorded since supersedes it.
+FAULT_FINDING_ORDER = (F("found_on").asc(nulls_first=True), F("id").asc())
+
+
+def fault_findings_of(case: Case) -> QuerySet[FaultFinding]:
+    """A case's police-fault findings, oldest first: the last one is the current finding."""
+    return FaultFinding.objects.filter(case=case).select_related("recorded_by").order_by(*FAULT_FINDING_ORDER)
+
+
+def current_fault_finding(case: Case) -> FaultFinding | None:
+    return fault_findings_of(case).last()
 
 
 def non_prosecuted_suspect_ids(case: Case | int) -> set[int]:

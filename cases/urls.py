@@ -24,6 +24,7 @@ urlpatterns = [
     path("cases/<int:pk>/suspects/<int:suspect_id>/transfer/", workspace.transfer, name="transfer"),
     path("cases/<int:pk>/support/", workspace.add_support, name="support"),
     path("cases/<int:pk>/findings/", workspace.add_finding, name="finding"),
+    path("cases/<int:pk>/fault-findings/", workspace.record_fault_finding, name="fault-finding"),
     path("cases/<int:pk>/facts/", workspace.update_facts, name="facts"),
     path("cases/<int:pk>/notes/", workspace.add_note, name="note"),
     path("cases/<int:pk>/reveal/<slug:party>/<int:item_id>/", workspace.reveal, name="reveal"),

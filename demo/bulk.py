@@ -22,6 +22,7 @@ from cases.fields import EncryptedCharField, encrypt
 from cases.models import (
     Case,
     CaseEvent,
+    FaultFinding,
     InvolvedOfficer,
     LookBackReview,
     ReferenceCounter,
@@ -50,6 +51,7 @@ class Bundle:
     suspects: list[LinkedRow] = field(default_factory=list)
     referrals: list[LinkedRow] = field(default_factory=list)
     findings: list[LinkedRow] = field(default_factory=list)
+    fault_findings: list[LinkedRow] = field(default_factory=list)
     reviews: list[LinkedRow] = field(default_factory=list)
     measures: list[LinkedRow] = field(default_factory=list)
     events: list[Row] = field(default_factory=list)
@@ -169,6 +171,7 @@ class Writer:
                 Suspect,
                 Referral,
                 SupervisionFinding,
+                FaultFinding,
                 LookBackReview,
                 SupportMeasure,
                 CaseEvent,
@@ -195,6 +198,7 @@ class Writer:
                 (Suspect, "suspects"),
                 (Referral, "referrals"),
                 (SupervisionFinding, "findings"),
+                (FaultFinding, "fault_findings"),
                 (LookBackReview, "reviews"),
                 (SupportMeasure, "measures"),
                 (CaseEvent, "events"),

@@ -178,6 +178,7 @@ POLICE_FAULT = _w(
     (PoliceFault.NONE, 80), (PoliceFault.UNKNOWN, 12), (PoliceFault.MINOR, 6), (PoliceFault.LARGE, 1.5),
     (PoliceFault.SERIOUS, 0.5),
 )  # fmt: skip
+FAULT_RECORDED = frozenset({PoliceFault.MINOR, PoliceFault.LARGE, PoliceFault.SERIOUS})
 ADMIN_OUTCOME = _w(
     (D.NO_ACTION, 1.5), (D.NON_LEGAL_HANDLING, 4), (D.MEDIATION, 3), (D.NO_PUNISHMENT, 2.5), (D.ADMIN_WARNING, 10),
     (D.ADMIN_FINE, 18), (D.ADMIN_DETENTION_1_5, 25), (D.ADMIN_DETENTION_6_10, 24), (D.ADMIN_DETENTION_11_15, 12),
@@ -539,6 +540,9 @@ class _Generator:
             endangered, serious_harm = (rng.random() < 0.3 if rng.random() < 0.9 else None), rng.random() < 0.03
         else:
             endangered = serious_harm = None
+        # What the legal-affairs department would find if the officers' conduct were looked into; recorded as a
+        # finding during supervision where some fault is found (a finding of none is rarely written up).
+        fault = POLICE_FAULT.pick(rng)
         case: dict[str, Any] = {
             "unit_id": site.unit_id,
             "unit_path": site.path,
@@ -564,7 +568,6 @@ class _Generator:
             "others_hurt": (rng.random() < 0.05) if physical else False,
             "major_property_loss": rng.random() < (0.1 if kind == K.ATTACK_ON_VEHICLE_OR_EQUIPMENT else 0.01),
             "prior_attack_on_police": rng.random() < 0.03 if n_suspects else None,
-            "police_fault": POLICE_FAULT.pick(rng),
             "online_views": views,
             "online_reposts": int(views / rng.uniform(8, 40)) if views else None,
             "personal_info_items": items,
@@ -679,6 +682,8 @@ class _Generator:
             span *= rng.uniform(3, 8)
         conclude_at = ack_at + span
         concluded = conclude_at <= now
+        if fault in FAULT_RECORDED:
+            self._fault_finding(bundle, site, fault, ack_at, conclude_at if concluded else now, sup)
         self._dispose(bundle, kind, criminal, worst, ack_at, conclude_at if concluded else now, concluded, sup)
         if not concluded:
             self._support(bundle, kind, worst, submit_at, now, sup, concluded=False)
@@ -899,6 +904,38 @@ class _Generator:
             bundle.measures.append(measure)
             data = {"measure": measure, "kind": measure_kind, "status": measure["status"]}
             bundle.events.append({"kind": EventKind.SUPPORT, "actor_id": sup, "at": at, "data": data})
+
+    def _fault_finding(self, bundle: Bundle, site: _Site, fault: str, start: datetime, end: datetime, sup: int) -> None:
+        """The legal-affairs department's finding, recorded by the supervisor during supervision."""
+        at = start + (end - start) * self.rng.uniform(0.2, 0.8)
+        found_on = at.astimezone(self.tzinfo).date()
+        finding = LinkedRow(
+            finding=fault,
+            department=f"{site.locality}法制大队",
+            found_on=found_on,
+            document_reference=f"{site.abbr}法审〔{found_on.year}〕{_between(self.rng, 1, 3000):04d}号",
+            notes="",
+            carried_over=False,
+            recorded_by_id=sup,
+            recorded_at=at,
+        )
+        bundle.fault_findings.append(finding)
+        bundle.events.append(
+            {
+                "kind": EventKind.FAULT_FINDING,
+                "actor_id": sup,
+                "at": at,
+                "data": {
+                    "fault_finding": finding,
+                    "finding": fault,
+                    "department": finding["department"],
+                    "found_on": found_on.isoformat(),
+                    "document_reference": finding["document_reference"],
+                    "previous": None,
+                    "current": True,
+                },
+            }
+        )
 
     def _maybe_pause(self, bundle: Bundle, since: datetime, sup: int) -> None:
         """Open supervision waiting on an appraisal or a fugitive often has its clock stopped."""

@@ -123,6 +123,17 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class FaultFinding:
+    """The legal-affairs department's finding on police fault, recorded by the handler."""
+
+    finding: str
+    department: str
+    document: str = ""
+    notes: str = ""
+    days_ago: int = 1
+
+
+@dataclass(frozen=True)
 class Pause:
     reason: str
     note: str
@@ -162,6 +173,7 @@ Step = (
     | Transfer
     | Support
     | Finding
+    | FaultFinding
     | Pause
     | Conclude
     | Reopen
@@ -289,6 +301,16 @@ def _play(spec: DemoCase, units: dict[str, OrgUnit], users: dict[str, User], pla
                     problem=step.problem,
                     detail=step.detail,
                     rectify_by=today + timedelta(days=step.rectify_in_days),
+                )
+            case FaultFinding():
+                services.record_fault_finding(
+                    case=case,
+                    by=handler,
+                    finding=step.finding,
+                    department=step.department,
+                    found_on=today - timedelta(days=step.days_ago),
+                    document_reference=step.document.replace(YEAR, str(today.year)),
+                    notes=step.notes,
                 )
             case Pause(reason=reason, note=note):
                 services.pause_clock(**kw, reason=reason, note=note)

@@ -20,6 +20,7 @@ from accounts.models import ApiToken, OrgLevel, OrgUnit, Role, User
 from cases import policy
 from cases.api.filters import MAX_YEAR, MIN_YEAR
 from cases.choices import (
+    FAULT_FINDING_CHOICES,
     FLAG_FIELDS,
     INJURY_RANK,
     CaseStatus,
@@ -34,6 +35,7 @@ from cases.choices import (
     LenientReason,
     OfficerType,
     PauseReason,
+    PoliceFault,
     ReferralTarget,
     ReviewVerdict,
     SupportKind,
@@ -45,6 +47,7 @@ from cases.models import Case, InvolvedOfficer, Suspect
 from cases.rules.base import Severity, Tag
 from cases.rules.facts import FACTS
 from cases.sensitive import mask_id_number
+from cases.services.fault import DEPARTMENT_MAX, DOCUMENT_REFERENCE_MAX, NOTES_MAX
 
 _GRADE_BY_RANK = {rank: str(grade) for grade, rank in INJURY_RANK.items()}
 INT32_MAX = 2**31 - 1
@@ -231,6 +234,19 @@ class CaseDetailsWriteSerializer(serializers.Serializer):
     summary = text(200, required=False, allow_blank=True)
     narrative = text(20000, required=False, allow_blank=True)
     vars().update(fact_fields(write=True))
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A client written for the former field is told where the finding goes now, rather than having it ignored.
+        if isinstance(self.initial_data, dict) and "police_fault" in self.initial_data:
+            raise serializers.ValidationError(
+                {
+                    "police_fault": _(
+                        "Police fault is no longer a field of the case: a supervisor of the case's unit records the "
+                        "legal-affairs department's finding at cases/{id}/fault-findings/."
+                    )
+                }
+            )
+        return attrs
 
 
 class CaseCreateSerializer(CaseDetailsWriteSerializer):
@@ -546,6 +562,39 @@ class FindingWriteSerializer(serializers.Serializer):
 class RectifySerializer(serializers.Serializer):
     officers_held_accountable = serializers.IntegerField(required=False, min_value=0, max_value=SMALL_MAX)
     accountability_note = text(5000, required=False, allow_blank=True)
+
+
+class FaultFindingSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    finding = enum(PoliceFault)
+    department = serializers.CharField()
+    found_on = serializers.DateField(allow_null=True)
+    document_reference = serializers.CharField()
+    notes = serializers.CharField()
+    carried_over = serializers.BooleanField(
+        help_text=_("Carried over from the case record's former police-fault field: no finding document is on file.")
+    )
+    recorded_by = UserRefSerializer(allow_null=True)
+    recorded_at = serializers.DateTimeField()
+    current = serializers.SerializerMethodField(
+        help_text=_("Whether this finding is the one that counts (the latest by date of finding, then record).")
+    )
+
+    def get_current(self, finding: Any) -> bool:
+        return finding.pk == self.context.get("current_id")
+
+
+class FaultFindingWriteSerializer(VersionedSerializer):
+    finding = serializers.ChoiceField(choices=FAULT_FINDING_CHOICES)
+    department = text(DEPARTMENT_MAX, help_text=_("The department that made the finding (legal affairs)."))
+    found_on = BoundedDateField(help_text=_("Date of the finding: not in the future, not before the incident."))
+    document_reference = text(
+        DOCUMENT_REFERENCE_MAX,
+        required=False,
+        allow_blank=True,
+        help_text=_("Number of the finding document; required when the fault found is considerable or serious."),
+    )
+    notes = text(NOTES_MAX, required=False, allow_blank=True)
 
 
 class ReviewSerializer(serializers.Serializer):

@@ -81,6 +81,7 @@ urlpatterns = [
         views.RectifyFindingView.as_view(),
         name="case-finding-rectify",
     ),
+    path("cases/<int:case_pk>/fault-findings/", views.FaultFindingListView.as_view(), name="case-fault-findings"),
     path("cases/<int:case_pk>/reviews/", views.ReviewListView.as_view(), name="case-reviews"),
     path("cases/<int:case_pk>/attachments/", views.AttachmentListView.as_view(), name="case-attachments"),
     path(

@@ -629,6 +629,48 @@ class FindingListView(CaseScoped):
         return Response(s.FindingSerializer(finding, context=self.context()).data, status=201)
 
 
+class FaultFindingListView(CaseScoped):
+    @extend_schema(
+        summary=gettext_lazy("Police-fault findings"),
+        description=gettext_lazy(
+            "The legal-affairs department's findings on police fault, oldest first; the current one (the latest by "
+            "date of finding, then record) is marked. Rule R14 reads it."
+        ),
+        responses=responses({200: s.FaultFindingSerializer(many=True)}, 401, 403, 404),
+    )
+    def get(self, request: ApiRequest, case_pk: int) -> Response:
+        findings = list(selectors.fault_findings_of(self.case))
+        context = self.context(current_id=findings[-1].pk if findings else None)
+        return Response(s.FaultFindingSerializer(findings, many=True, context=context).data)
+
+    @extend_schema(
+        summary=gettext_lazy("Record a police-fault finding"),
+        description=gettext_lazy(
+            "A supervisor of the case's unit, not involved in the case, while it is open. A finding is never "
+            "changed: a correction or withdrawal is a new finding, which supersedes the earlier one."
+        ),
+        request=s.FaultFindingWriteSerializer,
+        responses=responses({201: s.FaultFindingSerializer}, 400, 401, 403, 404, 412, 422),
+        parameters=[IDEMPOTENCY_KEY, IF_MATCH],
+    )
+    @idempotent
+    def post(self, request: ApiRequest, case_pk: int) -> Response:
+        # Refused before the body is read, as on the case page: a 403 must not depend on what was sent.
+        if not policy.can_record_fault_finding(request.actor, self.case):
+            raise PermissionDenied(
+                _(
+                    "Only a supervisor of this unit who is not involved in the case can record a police-fault "
+                    "finding, and only while the case is open."
+                )
+            )
+        fields = validated(s.FaultFindingWriteSerializer, request)
+        version = expected_version(request, fields.pop("version", None))
+        finding = services.record_fault_finding(case=self.case, by=request.user, expected_version=version, **fields)
+        current = selectors.current_fault_finding(self.case)
+        context = self.context(current_id=current.pk if current else None)
+        return Response(s.FaultFindingSerializer(finding, context=context).data, status=201)
+
+
 class RectifyFindingView(CaseScoped):
     @extend_schema(
         summary=gettext_lazy("Record that a finding was rectified"),

@@ -1,7 +1,7 @@
 """Reading cases for the flag scan: everything evaluation needs for a batch of cases, in a fixed number of queries.
 
-Candidates are read in batches (facts, officers, suspects, referrals, open flags: a handful of queries per batch)
-and evaluated in memory by ``cases.flagging.plan``.
+Candidates are read in batches (facts, officers, suspects, referrals, fault findings, open flags: a handful of queries
+per batch) and evaluated in memory by ``cases.flagging.plan``.
 """
 
 from collections import defaultdict
@@ -17,6 +17,7 @@ from cases.flagging.plan import FlagKey, Snapshot
 from cases.models import (
     Case,
     CaseEvent,
+    FaultFinding,
     Flag,
     InvolvedOfficer,
     Referral,
@@ -24,8 +25,9 @@ from cases.models import (
     SupportMeasure,
     Suspect,
 )
-from cases.rules import CaseFacts, OfficerFacts, ReferralFacts, StageClock, SuspectFacts
+from cases.rules import CaseFacts, FaultFindingFacts, OfficerFacts, ReferralFacts, StageClock, SuspectFacts
 from cases.rules.facts import FACT_NAMES
+from cases.selectors import FAULT_FINDING_ORDER
 
 # What CaseFacts takes from the case row: its type and track, and the facts of the table.
 FACT_FIELDS = ("kind", "track", *FACT_NAMES)
@@ -202,6 +204,7 @@ def load_snapshots(case_ids: list[int], now: datetime) -> dict[int, Snapshot]:
         .values_list("case_id", "problem")
     ):
         rectified[case_id].add(problem)
+    fault = _current_fault_findings(batch)
     flags = _open_flags(batch)
     paused = _paused_before(open_ids) if open_ids else {}
 
@@ -243,6 +246,7 @@ def load_snapshots(case_ids: list[int], now: datetime) -> dict[int, Snapshot]:
             referrals=tuple(referrals.get(cid, ())),
             support_delivered=frozenset(delivered.get(cid, ())),
             rectified_findings=frozenset(rectified.get(cid, ())),
+            fault_finding=fault.get(cid),
             as_of=timezone.localdate(now),
         )
         clock = None
@@ -261,6 +265,22 @@ def load_snapshots(case_ids: list[int], now: datetime) -> dict[int, Snapshot]:
             open_flags=flags.get(cid, {}),
         )
     return snapshots
+
+
+def _current_fault_findings(batch: _Batch) -> dict[int, FaultFindingFacts]:
+    """Each case's current police-fault finding: one query for the batch, in the order that decides which counts
+    (findings are few: a case has none or a handful), the last one of each case kept."""
+    current: dict[int, FaultFindingFacts] = {}
+    for case_id, finding, found_on, document, carried_over in (
+        FaultFinding.objects.filter(batch.q())
+        .order_by("case_id", *FAULT_FINDING_ORDER)
+        .values_list("case_id", "finding", "found_on", "document_reference", "carried_over")
+    ):
+        if case_id in batch.wanted:
+            current[case_id] = FaultFindingFacts(
+                finding=finding, found_on=found_on, documented=bool(document), carried_over=carried_over
+            )
+    return current
 
 
 def _open_flags(batch: "_Batch") -> dict[int, dict[FlagKey, tuple[int, dict[str, Any]]]]:

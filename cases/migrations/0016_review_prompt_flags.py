@@ -64,8 +64,8 @@ def move_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        # After the lenient-reasons migration, which reached main first from the same parent (0015).
-        ('cases', '0018_lenient_reasons'),
+        # After the migrations that reached main first (0018 lenient reasons, then 0017 fault findings).
+        ('cases', '0017_fault_findings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -20,7 +20,7 @@ Modules, one concern each:
 from cases.rules.base import Evaluation, Finding, Problem, Rule, Severity, Source, Suppression, Tag, Trigger
 from cases.rules.clock import WARNING_FRACTION, StageClock
 from cases.rules.engine import RULES, evaluate, rule_version, rules_in_force, suppression_version
-from cases.rules.facts import CaseFacts, OfficerFacts, ReferralFacts, SuspectFacts
+from cases.rules.facts import CaseFacts, FaultFindingFacts, OfficerFacts, ReferralFacts, SuspectFacts
 from cases.rules.operational import IDLE, OPERATIONAL_RULES, REFERRAL_OVERDUE, STALLED, OperationalRule, idle_days
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "WARNING_FRACTION",
     "CaseFacts",
     "Evaluation",
+    "FaultFindingFacts",
     "Finding",
     "OfficerFacts",
     "OperationalRule",

@@ -15,8 +15,18 @@ Policy choices made here, each tagged [I] in the rule it affects:
   2025 Interpretation needs at least a slight injury or danger to safety [V]. The same facts can therefore
   expect a criminal case on 2025-01-17 and an administrative punishment on 2025-01-18.
 - Suppressions: only auxiliary officers attacked means obstructing official duty (277(1)) is expected, not
-  assaulting police (R12 replaces R1–R4, R6, R13); police conduct recorded as seriously at fault (R14) means a
-  criminal charge may legitimately be dropped, so R1–R6 and R11–R13 stay silent.
+  assaulting police (R12 replaces R1–R4, R6, R13).
+- Serious police fault (R14) rests on a finding of the legal-affairs department recorded on the case
+  (``FaultFinding``: who recorded it, the department, the date and the finding document's number); the latest
+  finding counts, and one without a document reference (a value carried over from the case record's former
+  police-fault field) silences nothing. The 2025 Interpretation's Art. 4 says that where police conduct was
+  seriously at fault the act is generally not treated as *assaulting police* [V]. R14 therefore silences only the
+  rules that expect 277(5) to be made out — R1, R2, R3, R4, R6 (aggravated attack), R11 (an off-duty officer
+  intervening, treated as on duty) and R13 (intoxication) — and never R5 (serious injury or death: intentional
+  injury or homicide, Art. 9; Art. 4 itself keeps criminal liability where the consequences are serious), R10
+  (retaliation against an off-duty officer, not assaulting police) or R12 (auxiliary officers, obstructing duty
+  under 277(1)). That scope is the office's reading of Art. 4's wording [I]. Before 2025-01-18 the same
+  suppression applies by analogy [I].
 - Victims are judged one by one: only regular officers' injuries make out assaulting police; auxiliaries hurt
   beside unharmed officers are judged as obstructing official duty (R12); officers and auxiliaries attacked
   together aggravate an assault on police (Interp. Art. 8) [V].
@@ -229,6 +239,11 @@ def _obstruction(facts: CaseFacts, *, attack_threshold_met: bool) -> Trigger | N
         return Trigger(_victim_facts(facts, victims))
     if facts.kind in ATTACK_KINDS | EQUIPMENT_KINDS and not attack_threshold_met:
         return Trigger({**_victim_facts(facts, victims), "below_violent_attack_threshold": True})
+    grave = injury_at_least(facts.officers, InjuryGrade.SERIOUS_2)  # R5 speaks, unsilenced
+    if facts.kind in ATTACK_KINDS | EQUIPMENT_KINDS and not grave and serious_police_fault(facts) is not None:
+        # Serious police fault takes away the criminal case (R14), not the administrative punishment: more harm may
+        # not expect less than an unhurt officer's case [I].
+        return Trigger({**_victim_facts(facts, victims), "serious_police_fault": True})
     return None
 
 
@@ -365,7 +380,11 @@ def auxiliary_only(facts: CaseFacts) -> Trigger | None:
 
 
 def serious_police_fault(facts: CaseFacts) -> Trigger | None:
-    return Trigger({"police_fault": facts.police_fault}) if facts.police_fault == PoliceFault.SERIOUS else None
+    """The current fault finding says "serious" and its finding document is on file."""
+    found = facts.fault_finding
+    if found is None or found.finding != PoliceFault.SERIOUS or not found.documented:
+        return None
+    return Trigger({"fault_finding": found.finding, "found_on": found.found_on.isoformat() if found.found_on else None})
 
 
 # --- Suppressions ---------------------------------------------------------------------------------------------
@@ -379,15 +398,24 @@ _AUX = Suppression(
     sources=(Source(_("Attacking auxiliary officers is not assaulting police but may be obstructing duty"), V),),
     applies=auxiliary_only,
 )
+_FAULT_SCOPE = Source(
+    _(
+        "Only the rules that expect assaulting police (277(5)) are silenced; serious injury or death, retaliation "
+        "against an off-duty officer and obstructing duty against auxiliary officers are not"
+    ),
+    INFER,
+)
 _FAULT = Suppression(
     effective_from=INTERPRETATION_2025,
     effective_to=None,
     code=SERIOUS_FAULT,
-    title=_("Police conduct recorded as seriously at fault"),
+    title=_("Police conduct found seriously at fault by the legal-affairs department"),
     basis=_("SPC/SPP Interpretation on assault-on-police cases (高检发释字〔2025〕1号) Art. 4"),
     sources=(
-        Source(_("Where police conduct was seriously at fault, the act is generally not treated as a crime"), V),
-        Source(_("The recorded police-fault fact stands for the legal-affairs department's finding"), INFER),
+        Source(
+            _("Where police conduct was seriously at fault, the act is generally not treated as assaulting police"), V
+        ),
+        _FAULT_SCOPE,
     ),
     applies=serious_police_fault,
 )
@@ -406,7 +434,10 @@ SUPPRESSIONS: tuple[Suppression, ...] = (
         effective_from=None,
         effective_to=day_before(INTERPRETATION_2025),
         basis=_("Criminal Law Art. 13 (trivial circumstances); Interpretation 〔2025〕1号 Art. 4 applied by analogy"),
-        sources=(Source(_("Serious police fault also excuses a dropped charge for earlier incidents"), INFER),),
+        sources=(
+            Source(_("Serious police fault also excuses a dropped charge for earlier incidents"), INFER),
+            _FAULT_SCOPE,
+        ),
     ),
     _FAULT,
 )
@@ -502,7 +533,6 @@ _R5 = Rule(
     ),
     applies=grave_injury,
     min_rank=SERIOUS_OFFENCE,
-    suppressed_by=(SERIOUS_FAULT,),
     kinds=ATTACK_KINDS | {K.RETALIATION_OFF_DUTY},
 )
 _R6 = Rule(
@@ -592,7 +622,6 @@ _R12 = Rule(
     ),
     applies=auxiliary_attack_2025,
     min_rank=CRIMINAL,
-    suppressed_by=(SERIOUS_FAULT,),
     kinds=ATTACK_KINDS | EQUIPMENT_KINDS,
 )
 _R18 = Rule(

@@ -1,4 +1,5 @@
-"""What the rules read: a frozen snapshot of one case's facts, its officers, suspects, referrals and findings.
+"""What the rules read: a frozen snapshot of one case's facts, its officers, suspects, referrals and findings (the
+supervision findings rectified, and the current police-fault finding).
 
 Built from the database by ``cases.flagging.snapshot`` and by hand in tests, so every rule is a pure function of
 this value. ``None`` means the fact is unknown; rules treat an unknown fact as "the precondition is not shown",
@@ -28,7 +29,6 @@ from cases.choices import (
     IncidentKind,
     InjuryGrade,
     OfficerType,
-    PoliceFault,
     SuspectStatus,
     Track,
     Weapon,
@@ -141,8 +141,6 @@ FACTS: tuple[Fact, ...] = (
         _("Has the attacker been punished for attacking police before?"),
         ATTACK_OR_EQUIPMENT,
     ),
-    # Serious fault suppresses rules of several types (R14): a judgement for the supervisor, not the filer.
-    Fact("police_fault", str, _("police fault"), asked_of=SUPERVISOR, choices=PoliceFault, default=PoliceFault.UNKNOWN),
     _count("online_views", _("online views"), _("Online posts: how many views?"), COUNT_MAX),
     _count("online_reposts", _("online reposts"), _("Online posts: how many reposts?"), COUNT_MAX),
     _count(
@@ -207,6 +205,20 @@ class ReferralFacts:
 
 
 @dataclass(frozen=True)
+class FaultFindingFacts:
+    """The case's current police-fault finding (cases.models.FaultFinding; the latest by date, then record).
+
+    ``documented``: the finding document's reference is on file. A value carried over from the case record's former
+    police-fault field has none, and stands for no finding of the legal-affairs department.
+    """
+
+    finding: str  # a PoliceFault value other than "unknown"
+    found_on: date | None = None
+    documented: bool = False
+    carried_over: bool = False
+
+
+@dataclass(frozen=True)
 class CaseFacts:
     incident_date: date | None
     kind: str
@@ -226,7 +238,6 @@ class CaseFacts:
     others_hurt: bool | None = None
     major_property_loss: bool | None = None
     prior_attack_on_police: bool | None = None
-    police_fault: str = PoliceFault.UNKNOWN
     online_views: int | None = None
     online_reposts: int | None = None
     personal_info_items: int | None = None
@@ -238,6 +249,8 @@ class CaseFacts:
     # Problems of supervision findings that were rectified: the office dealt with them, outside the record if
     # need be (a transfer to another authority, a clarification issued on paper).
     rectified_findings: frozenset[str] = field(default_factory=frozenset)
+    # Not a fact of the table: a recorded finding, with its author, department, date and document (R14 reads it).
+    fault_finding: FaultFindingFacts | None = None
     # The day the case is evaluated (local date). A case not yet disposed will be disposed after it, so a later,
     # more favourable law in force on that day applies (cases.rules.engine, the favourable-law rule).
     as_of: date | None = None

@@ -72,6 +72,8 @@ FACT_LABELS = {
     "unknown": gettext_lazy("Facts to establish"),
     "favourable_law_from": gettext_lazy("Judged under the later, more favourable law in force from"),
     "auxiliaries_hurt": gettext_lazy("Auxiliary officers hurt"),
+    "serious_police_fault": gettext_lazy("Police conduct found seriously at fault"),
+    "injury_appraised": gettext_lazy("Injury appraised"),
     "probation_suspects": gettext_lazy("Suspects on probation"),
     "suspect": gettext_lazy("Suspect"),
     "decided_on": gettext_lazy("Decided on"),

@@ -29,6 +29,7 @@ from cases.choices import (
     FindingProblem,
     IncidentKind,
     LenientReason,
+    PoliceFault,
     SupportKind,
     Track,
 )
@@ -134,9 +135,11 @@ def police_fault_cited(facts: CaseFacts) -> Trigger | None:
 
 
 def fault_finding_recorded(facts: CaseFacts) -> bool:
-    """Whether the legal-affairs finding on police fault is on the record. None is read yet, so the cited reason
-    alone prompts; this is the one place that learns to read it."""
-    return False
+    """Whether the legal-affairs department's finding of police fault is on the record: the current finding
+    (cases.models.FaultFinding) finds some fault and was recorded from the department's finding, not carried over
+    from the case record's former field. A finding of no fault leaves the cited reason without support."""
+    found = facts.fault_finding
+    return found is not None and not found.carried_over and found.finding != PoliceFault.NONE
 
 
 def fault_not_found(facts: CaseFacts) -> Items:

@@ -12,6 +12,7 @@ from cases.services.actions import (
     withdraw_case,
 )
 from cases.services.evidence import add_evidence, open_evidence, record_attachment
+from cases.services.fault import record_fault_finding
 from cases.services.flags import acknowledge_flag
 from cases.services.handling import (
     TRANSFER_REFUSAL,
@@ -57,6 +58,7 @@ __all__ = [
     "recall_case",
     "record_attachment",
     "record_disposition",
+    "record_fault_finding",
     "record_support_measure",
     "rectify_finding",
     "refer_case",

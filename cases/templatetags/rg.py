@@ -18,6 +18,7 @@ from cases.choices import (
     FlagKind,
     LenientReason,
     PauseReason,
+    PoliceFault,
     SupportKind,
     SupportStatus,
 )
@@ -109,6 +110,17 @@ def event_text(event: CaseEvent) -> str:
             }
     if event.kind == EventKind.FINDING and "problem" in data:
         return _("Finding: %(problem)s") % {"problem": _label(FindingProblem, data["problem"])}
+    if event.kind == EventKind.FAULT_FINDING and "finding" in data:
+        if data.get("carried_over"):
+            return _("Police-fault finding carried over from the case record (no finding document): %(finding)s") % {
+                "finding": _label(PoliceFault, data["finding"])
+            }
+        return _("Police-fault finding: %(finding)s (%(department)s, %(date)s, document %(reference)s)") % {
+            "finding": _label(PoliceFault, data["finding"]),
+            "department": data.get("department") or "—",
+            "date": data.get("found_on") or "—",
+            "reference": data.get("document_reference") or "—",
+        }
     if event.kind in (EventKind.FLAG_RAISED, EventKind.FLAG_RESOLVED) and data.get("rule"):
         # Which kind of flag (a downgrade or a review prompt, say), as it was raised.
         kind = f" ({_label(FlagKind, data['kind'])})" if data.get("kind") in FlagKind.values else ""

@@ -24,6 +24,7 @@ from cases.forms import (
     DispositionForm,
     EvidenceForm,
     ExtendDeadlineForm,
+    FaultFindingForm,
     FindingForm,
     NoteForm,
     OfficerForm,
@@ -88,6 +89,7 @@ def render_workspace(
             ),
             "support": bound.get("support") or SupportMeasureForm(case=case),
             "finding": bound.get("finding") or FindingForm(),
+            "fault": (bound.get("fault") or FaultFindingForm(prefix="fault") if ws.can_record_fault_finding else None),
             "officer": bound.get("officer") or OfficerForm(prefix="officer"),
             "suspect": bound.get("suspect") or SuspectForm(prefix="suspect"),
             "facts": bound.get("facts") or SupervisorFactsForm(instance=case, initial={}),
@@ -312,6 +314,29 @@ def add_finding(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         form,
         lambda d: services.raise_finding(case=case, by=request.user, **d),
         _("Finding recorded."),
+    )
+
+
+@require_POST
+def record_fault_finding(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    case = visible_case(request, pk)
+    # Refused before the input is read: a 403 must not depend on what was typed.
+    if not policy.can_record_fault_finding(request.actor, case):
+        raise PermissionDenied(
+            _(
+                "Only a supervisor of this unit who is not involved in the case can record a police-fault finding, "
+                "and only while the case is open."
+            )
+        )
+    form = FaultFindingForm(request.POST, prefix="fault")
+
+    return _handled(
+        request,
+        case,
+        "fault",
+        form,
+        lambda d: services.record_fault_finding(case=case, by=request.user, **d),
+        _("Police-fault finding recorded."),
     )
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from cases.api.serializers import CaseDetailSerializer, CaseDetailsWriteSerializer
-from cases.choices import Disposition, DutyStatus, IncidentKind, InjuryGrade, OfficerType, PoliceFault, Weapon
+from cases.choices import Disposition, DutyStatus, IncidentKind, InjuryGrade, OfficerType, Weapon
 from cases.flagging.snapshot import load_snapshots
 from cases.forms import FactsForm, SupervisorFactsForm
 from cases.models import Case
@@ -29,6 +29,7 @@ NOT_FACTS = {
     "referrals",
     "support_delivered",
     "rectified_findings",
+    "fault_finding",
     "as_of",
 }
 MODEL_FIELD = {bool: models.BooleanField, str: models.CharField}
@@ -39,8 +40,6 @@ def _other_value(fact: Fact) -> object:
     """A value other than the fact's default that a rule could react to."""
     if fact.choices is Weapon:
         return Weapon.GUN
-    if fact.choices is PoliceFault:
-        return PoliceFault.SERIOUS
     if fact.type is bool:
         return not fact.default if fact.default is not None else True
     return 5
@@ -76,7 +75,7 @@ def test_case_facts_has_exactly_the_tables_facts_with_the_same_defaults():
 def test_the_facts_forms_ask_the_officer_the_officers_facts_and_the_supervisor_all_of_them():
     officer_facts = [f.name for f in FACTS if f.asked_of == OFFICER]
     supervisor_only = [f.name for f in FACTS if f.asked_of == SUPERVISOR]
-    assert supervisor_only == ["major_security_period", "police_fault"]
+    assert supervisor_only == ["major_security_period"]
     assert list(FactsForm().fields) == officer_facts
     assert list(SupervisorFactsForm().fields) == [*officer_facts, *supervisor_only]
 
@@ -87,7 +86,7 @@ def test_the_facts_forms_label_each_fact_with_its_question_or_else_its_name():
         f.name: str(f.question) if f.question else capfirst(str(f.label)) for f in FACTS
     }
     assert form.fields["weapon"].label == "Was a weapon used?"
-    assert form.fields["police_fault"].label == "Police fault"
+    assert "police_fault" not in form.fields
     assert all(field.help_text == "" for field in form.fields.values())
 
 
@@ -111,8 +110,10 @@ def test_the_case_serializers_carry_every_fact_in_the_tables_order():
         ({"vehicle_used": None, "online_reposts": None}, True),
         ({"weapon": None}, False),
         ({"major_security_period": None}, False),
-        ({"police_fault": "serious", "weapon": "gun"}, True),
-        ({"police_fault": "grave"}, False),
+        ({"weapon": "gun", "major_security_period": True}, True),
+        ({"weapon": "sword"}, False),
+        # The former field is refused with a pointer to the fault findings, not silently dropped.
+        ({"police_fault": "serious"}, False),
     ],
 )
 def test_the_write_serializer_takes_the_range_and_nullability_of_each_fact(data, valid):
@@ -132,8 +133,7 @@ def test_the_snapshot_reads_every_fact_of_the_case(world):
 
 def _scenarios(kind: str, fact: Fact) -> list[CaseFacts]:
     """Cases of ``kind`` on both sides of the 2025 change, with victims the rules treat differently, handled at the
-    lowest, a middle and a criminal rank; the other facts unknown, or all shown (serious police fault aside, which
-    silences most rules)."""
+    lowest, a middle and a criminal rank; the other facts unknown, or all shown."""
     victims = [
         (OfficerFacts(injury=InjuryGrade.SLIGHT),),
         (OfficerFacts(injury=InjuryGrade.MINOR_2), OfficerFacts()),
@@ -141,7 +141,7 @@ def _scenarios(kind: str, fact: Fact) -> list[CaseFacts]:
         (OfficerFacts(duty_status=DutyStatus.OFF_DUTY_INTERVENING, injury=InjuryGrade.SLIGHT),),
         (OfficerFacts(duty_status=DutyStatus.OFF_DUTY, injury=InjuryGrade.MINOR_2),),
     ]
-    shown = {f.name: _other_value(f) for f in FACTS if f.name not in (fact.name, "police_fault")}
+    shown = {f.name: _other_value(f) for f in FACTS if f.name != fact.name}
     return [
         CaseFacts(
             incident_date=on,

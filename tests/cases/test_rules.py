@@ -29,7 +29,16 @@ from cases.choices import (
     Track,
     Weapon,
 )
-from cases.rules import RULES, CaseFacts, OfficerFacts, ReferralFacts, SuspectFacts, Tag, evaluate
+from cases.rules import (
+    RULES,
+    CaseFacts,
+    FaultFindingFacts,
+    OfficerFacts,
+    ReferralFacts,
+    SuspectFacts,
+    Tag,
+    evaluate,
+)
 from cases.rules.downgrade import SUPPRESSIONS
 from cases.rules.facts import counted_disposition, principal_outcome
 
@@ -62,6 +71,14 @@ def facts(
     if suspects is None:
         suspects = (suspect(disposition),) if disposition else ()
     return CaseFacts(incident_date=date.fromisoformat(on), kind=kind, officers=officers, suspects=suspects, **kwargs)
+
+
+# Findings of the legal-affairs department as the snapshot reads them (the current one of the case).
+SERIOUS_FOUND = FaultFindingFacts(PoliceFault.SERIOUS, found_on=date(2026, 3, 20), documented=True)
+LARGE_FOUND = FaultFindingFacts(PoliceFault.LARGE, found_on=date(2026, 3, 20), documented=True)
+NO_FAULT_FOUND = FaultFindingFacts(PoliceFault.NONE, found_on=date(2026, 4, 2), documented=True)
+# Carried over from the former case field: no date, no document.
+CARRIED_SERIOUS = FaultFindingFacts(PoliceFault.SERIOUS, carried_over=True)
 
 
 def non_prosecuted(reason: str, sid: int = 1) -> SuspectFacts:
@@ -591,46 +608,132 @@ TABLE = [
         9,
         [("R1", "R12"), ("R13", "R12")],
     ),
-    # R14: serious police fault suppresses the assault rules, not the mediation rule.
+    # R14: a recorded finding of serious police fault, with its document, silences the rules that expect assaulting
+    # police (277(5)): R1-R4, R6, R11, R13. Never R5 (serious injury or death), R10 (off-duty retaliation), R12
+    # (auxiliary officers, 277(1)) or the procedure rules (R23 mediation).
     (
         "R14 serious fault, fine",
         facts(
             suspects=(suspect(D.ADMIN_FINE, lenient_reason=LR.INTOXICATION),),
             officers=(officer(INJ.SLIGHT),),
-            police_fault=PoliceFault.SERIOUS,
+            fault_finding=SERIOUS_FOUND,
             intoxicated=True,
         ),
         {},
-        None,
+        4,
         [("R1", "R14"), ("R13", "R14")],
     ),
     (
-        "R14 serious fault, serious injury",
-        facts(D.ADMIN_FINE, officers=(officer(INJ.SERIOUS_1),), police_fault=PoliceFault.SERIOUS),
-        {},
-        None,
-        [("R1", "R14"), ("R4", "R14"), ("R5", "R14"), ("R6", "R14")],
+        "R14 serious fault, serious injury: R5 still expects intentional injury",
+        facts(D.ADMIN_FINE, officers=(officer(INJ.SERIOUS_1),), fault_finding=SERIOUS_FOUND),
+        {"R5": [BELOW]},
+        15,
+        [("R1", "R14"), ("R4", "R14"), ("R6", "R14")],
+    ),
+    (
+        "R14 serious fault, serious injury grade 2 dropped: R5",
+        facts(D.NO_ACTION, officers=(officer(INJ.SERIOUS_2),), fault_finding=SERIOUS_FOUND),
+        {"R5": [BELOW]},
+        15,
+        [("R1", "R14"), ("R4", "R14"), ("R6", "R14")],
+    ),
+    (
+        "R14 serious fault, slight injury kick: no R1, but R7's administrative punishment",
+        facts(D.NO_ACTION, officers=(officer(INJ.SLIGHT),), fault_finding=SERIOUS_FOUND),
+        {"R7": [BELOW]},
+        4,
+        [("R1", "R14")],
+    ),
+    (
+        "R14 carried-over serious fault without a document silences nothing",
+        facts(D.NO_ACTION, officers=(officer(INJ.SLIGHT),), fault_finding=CARRIED_SERIOUS),
+        {"R1": [BELOW]},
+        9,
+        [],
+    ),
+    (
+        "R14 later finding of no fault",
+        facts(D.NO_ACTION, officers=(officer(INJ.SLIGHT),), fault_finding=NO_FAULT_FOUND),
+        {"R1": [BELOW]},
+        9,
+        [],
     ),
     (
         "R14 large fault does not suppress",
-        facts(D.ADMIN_FINE, officers=(officer(INJ.SLIGHT),), police_fault=PoliceFault.LARGE),
+        facts(D.ADMIN_FINE, officers=(officer(INJ.SLIGHT),), fault_finding=LARGE_FOUND),
         {"R1": [BELOW]},
         9,
         [],
     ),
     (
         "R14 serious fault 2024 (analogy)",
-        facts(D.ADMIN_FINE, on="2024-06-01", police_fault=PoliceFault.SERIOUS),
+        facts(D.ADMIN_FINE, on="2024-06-01", fault_finding=SERIOUS_FOUND),
         {},
-        None,
+        4,
         [("R1", "R14")],
     ),
     (
         "R14 serious fault, mediation still flagged",
-        facts(D.MEDIATION, officers=(officer(INJ.SLIGHT),), police_fault=PoliceFault.SERIOUS),
-        {"R23": [MEDIATION]},
-        None,
+        facts(D.MEDIATION, officers=(officer(INJ.SLIGHT),), fault_finding=SERIOUS_FOUND),
+        {"R23": [MEDIATION], "R7": [BELOW]},
+        4,
         [("R1", "R14")],
+    ),
+    (
+        "R14 serious fault, police car smashed",
+        facts(
+            D.ADMIN_DETENTION_6_10,
+            kind=K.ATTACK_ON_VEHICLE_OR_EQUIPMENT,
+            endangered_safety=True,
+            fault_finding=SERIOUS_FOUND,
+        ),
+        {},
+        4,
+        [("R2", "R14")],
+    ),
+    (
+        "R14 serious fault, knife",
+        facts(
+            D.CONVICTED_277_5_BASIC,
+            kind=K.ARMED_ATTACK,
+            weapon=Weapon.CONTROLLED_KNIFE,
+            could_cause_serious_harm=True,
+            officers=(officer(INJ.SLIGHT),),
+            fault_finding=SERIOUS_FOUND,
+        ),
+        {},
+        4,
+        [("R1", "R14"), ("R3", "R14")],
+    ),
+    (
+        "R14 serious fault, intervening off-duty officer",
+        facts(
+            D.ADMIN_DETENTION_11_15,
+            officers=(officer(INJ.SLIGHT, duty=DutyStatus.OFF_DUTY_INTERVENING),),
+            fault_finding=SERIOUS_FOUND,
+        ),
+        {},
+        4,
+        [("R11", "R14")],
+    ),
+    (
+        "R14 serious fault, auxiliary only: R12 still expects obstructing duty",
+        facts(D.ADMIN_FINE, officers=(officer(INJ.SLIGHT, auxiliary=True),), fault_finding=SERIOUS_FOUND),
+        {"R12": [BELOW]},
+        9,
+        [("R1", "R12"), ("R1", "R14")],
+    ),
+    (
+        "R14 serious fault, off-duty retaliation: R10 still applies",
+        facts(
+            D.ADMIN_DETENTION_1_5,
+            kind=K.RETALIATION_OFF_DUTY,
+            officers=(officer(INJ.MINOR_2, duty=DutyStatus.OFF_DUTY),),
+            fault_finding=SERIOUS_FOUND,
+        ),
+        {"R10": [BELOW]},
+        9,
+        [],
     ),
     # R17 and R18: false accusation.
     (

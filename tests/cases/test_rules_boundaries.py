@@ -32,7 +32,7 @@ from cases.choices import (
     Track,
     Weapon,
 )
-from cases.rules import CaseFacts, OfficerFacts, ReferralFacts, SuspectFacts, evaluate
+from cases.rules import CaseFacts, FaultFindingFacts, OfficerFacts, ReferralFacts, SuspectFacts, evaluate
 from cases.rules.base import LEVEL_PROBLEMS, Problem, Severity
 from cases.rules.engine import judging_date, rule_version
 
@@ -122,7 +122,16 @@ CASE_FACTS = st.builds(
     others_hurt=MAYBE,
     major_property_loss=MAYBE,
     prior_attack_on_police=MAYBE,
-    police_fault=st.sampled_from(PoliceFault.values),
+    fault_finding=st.one_of(
+        st.none(),
+        st.builds(
+            FaultFindingFacts,
+            finding=st.sampled_from([v for v in PoliceFault.values if v != PoliceFault.UNKNOWN]),
+            found_on=st.one_of(st.none(), DATES),
+            documented=st.booleans(),
+            carried_over=st.booleans(),
+        ),
+    ),
     officers=st.lists(OFFICERS, max_size=3).map(tuple),
     suspects=st.lists(SUSPECTS, max_size=3).map(tuple),
     referrals=st.lists(
@@ -130,6 +139,8 @@ CASE_FACTS = st.builds(
     ).map(tuple),
     as_of=st.one_of(st.none(), DATES),
 )
+# A recorded finding of serious police fault, with its document (what R14 needs).
+SERIOUS_FOUND = FaultFindingFacts(PoliceFault.SERIOUS, found_on=date(2026, 3, 20), documented=True)
 FINALS = sorted(FINAL_DISPOSITIONS, key=RANK.__getitem__)
 PROPERTY = settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -461,32 +472,28 @@ def test_a_case_partly_decided_is_still_judged_by_the_day_it_will_be_disposed():
     assert evaluate(replace(pending, suspects=one_decided)).expected_min_rank == RANK[D.ADMIN_WARNING]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="with serious police fault, an injured officer's case expects less than an unhurt one"
-)
 def test_serious_police_fault_removes_the_criminal_case_not_the_administrative_punishment():
     # Interp. Art. 4 [V]: serious police fault means the act is generally not treated as a crime. With no injury the
     # engine expects R7's administrative punishment; with a slight injury R1 is suppressed and R7 does not apply
     # (the violent-attack threshold counts as met), so nothing at all is expected. More harm may not expect less.
     # Confidence: I (whether an administrative punishment survives serious fault is the office's reading; the
     # inversion is a defect either way).
-    unhurt = facts(D.NO_ACTION, police_fault=PoliceFault.SERIOUS)
+    unhurt = facts(D.NO_ACTION, fault_finding=SERIOUS_FOUND)
     assert problems(evaluate(unhurt)) == {"R7": [BELOW]}
     hurt = evaluate(replace(unhurt, officers=(officer(INJ.SLIGHT),)))
     assert hurt.expected_min_rank == RANK[D.ADMIN_WARNING]
     assert problems(hurt) == {"R7": [BELOW]}
 
 
-@pytest.mark.xfail(strict=True, reason="serious police fault silences the homicide and serious-injury rule entirely")
 def test_serious_police_fault_does_not_excuse_killing_the_officer():
-    # Interp. Art. 4 as summarised in research/domain.md §2.3: serious fault means generally not a crime, but where
-    # serious consequences follow the attacker is prosecuted, leniently. R14 suppresses R5 too, so an officer's death
-    # closed with a fine is silent. Expected: at least a criminal case. Confidence: S (the summary of a V text; the
-    # article was not quoted verbatim).
-    killed = facts(D.ADMIN_FINE, officers=(officer(INJ.DEATH),), police_fault=PoliceFault.SERIOUS)
+    # Interp. Art. 4 as summarised in research/domain.md §2.3: serious fault means generally not a crime of assaulting
+    # police, but where serious consequences follow the attacker is prosecuted, leniently. R14 silences only the rules
+    # that expect assaulting police, never R5: an officer's death closed with a fine still expects the heavier
+    # offence. Confidence: S (the summary of a V text; the article was not quoted verbatim) and I (R14's scope).
+    killed = facts(D.ADMIN_FINE, officers=(officer(INJ.DEATH),), fault_finding=SERIOUS_FOUND)
     result = evaluate(killed)
-    assert (result.expected_min_rank or -1) >= RANK[D.CRIMINAL_FILED]
-    assert any(BELOW in f.problems for f in result.findings)
+    assert result.expected_min_rank == RANK[D.CONVICTED_SERIOUS]
+    assert problems(result) == {"R5": [BELOW]}
 
 
 def test_a_vehicle_driven_at_officers_prompts_for_the_danger_whatever_the_incident_type():

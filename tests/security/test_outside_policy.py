@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Membership
-from cases.choices import CaseStatus, PoliceFault
+from cases.choices import CaseStatus
 from cases.models import Case, CaseEvent, LookBackReview, Notification
 from tests.api.conftest import token_client
 from tests.factories import case_in, draft
@@ -15,24 +15,26 @@ from tests.factories import case_in, draft
 S = CaseStatus
 
 
-def facts_of(case: Case) -> tuple[str, bool, int]:
-    return Case.objects.filter(pk=case.pk).values_list("police_fault", "major_security_period", "version").get()
+def facts_of(case: Case) -> tuple[bool, int]:
+    return Case.objects.filter(pk=case.pk).values_list("major_security_period", "version").get()
 
 
 # --- supervisor-only facts: the filer's forms never offer them, the API took them ------------------------------------
 
 
 def test_the_filer_cannot_set_the_supervisors_facts_of_a_draft_through_the_api(world):
-    """police_fault and major_security_period are the supervisor's judgement (FACTS asked_of=SUPERVISOR): the filer's
-    facts step does not offer them, so a PATCH of the draft that sets them is refused and changes nothing."""
+    """major_security_period is the supervisor's judgement (FACTS asked_of=SUPERVISOR): the filer's facts step does not
+    offer it, so a PATCH of the draft that sets it is refused and changes nothing. The former police_fault field is
+    refused too (police fault is now a finding recorded by a supervisor: tests/cases/test_fault_findings.py)."""
     case = draft(world)
     before = facts_of(case)
-    assert before[:2] == (PoliceFault.UNKNOWN, False)
+    assert before[0] is False
     events = CaseEvent.objects.filter(case=case).count()
     client = token_client(world.officer)
     for change in (
         {"police_fault": "none"},
         {"major_security_period": True},
+        {"summary": "新摘要", "major_security_period": True},
         {"summary": "新摘要", "police_fault": "none"},
     ):
         response = client.patch(f"/api/v1/cases/{case.pk}/", change, format="json")
@@ -44,10 +46,10 @@ def test_the_filer_cannot_set_the_supervisors_facts_of_a_draft_through_the_api(w
     assert client.patch(f"/api/v1/cases/{case.pk}/", {"weapon": "blunt"}, format="json").status_code == 200
     submitted = case_in(world, S.INTAKE)
     response = token_client(world.county_supervisor).patch(
-        f"/api/v1/cases/{submitted.pk}/", {"police_fault": "none", "major_security_period": True}, format="json"
+        f"/api/v1/cases/{submitted.pk}/", {"major_security_period": True}, format="json"
     )
     assert response.status_code == 200, response.content
-    assert facts_of(submitted)[:2] == (PoliceFault.NONE, True)
+    assert facts_of(submitted)[0] is True
 
 
 @pytest.mark.xfail(
@@ -56,12 +58,12 @@ def test_the_filer_cannot_set_the_supervisors_facts_of_a_draft_through_the_api(w
     "needs the demo stories and the test helpers that file with supervisor facts to set them another way",
 )
 def test_the_filer_cannot_set_the_supervisors_facts_when_filing_through_the_api(world):
-    """A new application through the API with police_fault or major_security_period from an officer is refused, as
-    the filing wizard never asks the filer for them; no case is created."""
+    """A new application through the API with major_security_period from an officer is refused, as the filing
+    wizard never asks the filer for it; no case is created."""
     client = token_client(world.officer)
     response = client.post(
         "/api/v1/cases/",
-        {"unit": world.station.pk, "police_fault": "serious", "major_security_period": True},
+        {"unit": world.station.pk, "major_security_period": True},
         format="json",
     )
     assert response.status_code == 400, response.content

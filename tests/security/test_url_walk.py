@@ -201,6 +201,7 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "cases:support": {"pk": CASE},
     "cases:finding": {"pk": CASE},
     "cases:facts": {"pk": CASE},
+    "cases:fault-finding": {"pk": CASE},
     "cases:note": {"pk": CASE},
     "cases:evidence-upload": {"pk": CASE},
     "cases:reveal": {"pk": CASE, "party": lambda o: "suspect", "item_id": lambda o: o.suspect.pk},
