@@ -99,8 +99,8 @@ RESET_SQL = [
     "ALTER TABLE cases_caseevent ENABLE TRIGGER USER",
     "DELETE FROM cases_flag",
     "UPDATE cases_case SET flags_checked_version = 0, is_stalled = false, is_idle = false, "
-    "has_overdue_referral = false, is_downgraded = false, expected_min_rank = NULL, sla_warn_at = NULL, "
-    "sla_warned_at = NULL",
+    "has_overdue_referral = false, is_downgraded = false, has_review_prompt = false, expected_min_rank = NULL, "
+    "sla_warn_at = NULL, sla_warned_at = NULL",
     "VACUUM ANALYZE",
 ]
 

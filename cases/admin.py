@@ -100,7 +100,16 @@ class CaseAdmin(ReadOnlyAdmin):
         "assigned_to",
         "last_activity_at",
     )
-    list_filter = ("status", "kind", "channel", "track", "is_stalled", "is_downgraded", "major_security_period")
+    list_filter = (
+        "status",
+        "kind",
+        "channel",
+        "track",
+        "is_stalled",
+        "is_downgraded",
+        "has_review_prompt",
+        "major_security_period",
+    )
     search_fields = ("reference", "summary", "dispatch_ref", "location")
     date_hierarchy = "occurred_at"
     list_select_related = ("unit", "assigned_to")

@@ -289,12 +289,10 @@ class FlagKind(models.TextChoices):
     STALLED = "stalled", _("Stalled")
     OVERDUE_REFERRAL = "overdue_referral", _("Overdue referral")
     DOWNGRADED = "downgraded", _("Downgraded")
+    # A rule finding that is not a downgrade (cases/rules/base.Severity.PROMPT): practice or guidance, a wrong label,
+    # a procedure step, or a rule resting on unverified material. Counted apart from downgrades everywhere.
+    REVIEW_PROMPT = "review_prompt", _("Review prompt")
     IDLE = "idle", _("Idle")
-
-
-# Flags the stage clocks raise (cases/rules/operational.py); every other kind is raised by a rule finding
-# (cases/rules/), and only those can be overridden.
-OPERATIONAL_FLAG_KINDS = frozenset({FlagKind.STALLED, FlagKind.OVERDUE_REFERRAL, FlagKind.IDLE})
 
 
 class FlagResolution(models.TextChoices):
@@ -336,7 +334,11 @@ FLAG_FIELDS: dict[str, str] = {
     FlagKind.IDLE: "is_idle",
     FlagKind.OVERDUE_REFERRAL: "has_overdue_referral",
     FlagKind.DOWNGRADED: "is_downgraded",
+    FlagKind.REVIEW_PROMPT: "has_review_prompt",
 }
+
+# The flag kinds raised from rule findings (cases/rules/), one per severity; the others come from the clocks.
+RULE_FLAG_KINDS = (FlagKind.DOWNGRADED, FlagKind.REVIEW_PROMPT)
 
 
 class PauseReason(models.TextChoices):

@@ -16,6 +16,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_is_supervisor": policy.has_queue(actor),
         "nav_can_report": policy.can_report(actor),
+        "nav_rules": policy.can_read_rule_catalogue(actor),
         "nav_is_officer": policy.can_file(actor),
         "max_upload_bytes": settings.RIGHTSGUARD_MAX_UPLOAD_BYTES,
         "nav_unread": selectors.notifications_for(actor).filter(read_at__isnull=True).count(),

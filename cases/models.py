@@ -166,6 +166,7 @@ class Case(models.Model):
     is_idle = models.BooleanField(_("idle"), default=False, editable=False)
     has_overdue_referral = models.BooleanField(_("overdue referral"), default=False, editable=False)
     is_downgraded = models.BooleanField(_("downgraded"), default=False, editable=False)
+    has_review_prompt = models.BooleanField(_("review prompt"), default=False, editable=False)
     # Kept by the flag scan (cases/flagging/). The case version it last evaluated: every service write bumps
     # ``version``, so "changed since the last scan" is one indexed comparison and an unchanged case costs nothing.
     flags_checked_version = models.PositiveIntegerField(default=0, editable=False)

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from cases.choices import OPERATIONAL_FLAG_KINDS, FlagKind, OverrideReason
+from cases.choices import RULE_FLAG_KINDS, FlagKind, OverrideReason
 from cases.rules.base import Severity
 
 # The actions that end the office's handling of a case: an open downgrade must be overridden before either.
@@ -48,7 +48,7 @@ class OverrideInput:
 
 def is_rule_flag(kind: str) -> bool:
     """Raised by a rule's finding (a downgrade or a review prompt), not by a stage clock: only these are overridden."""
-    return kind not in OPERATIONAL_FLAG_KINDS
+    return kind in RULE_FLAG_KINDS
 
 
 def needs_override(kind: str, detail: Mapping[str, Any] | None) -> bool:

@@ -249,6 +249,18 @@ def can_acknowledge_flag(actor: Actor, case: Case) -> bool:
     return actor.covers(Role.SUPERVISOR, case.unit_path)
 
 
+# --- the rule catalogue ---------------------------------------------------------------------------------------------
+
+CATALOGUE_ROLES = (Role.OFFICER, Role.SUPERVISOR, Role.ADMIN)
+
+
+def can_read_rule_catalogue(actor: Actor) -> bool:
+    """Anyone holding a membership reads the rule catalogue (the page and the API): it is the law and the office's
+    expectations with how well each part is sourced, no case data; supervisors and administrators work from it, and
+    an officer sees flags on their own cases, whose rules it explains. A person without a membership does not."""
+    return actor.is_active and bool(actor.paths_for(*CATALOGUE_ROLES))
+
+
 # --- masked values: suspects' ID numbers, officers' medical details --------------------------------------------------
 
 

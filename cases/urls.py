@@ -8,6 +8,7 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("notifications/", pages.notifications, name="notifications"),
     path("notifications/read/", pages.notifications_read, name="notifications-read"),
+    path("rules/", pages.rules, name="rules"),
     path("queue/", queue.queue, name="queue"),
     path("queue/saved/", queue.save_filter, name="queue-save"),
     path("queue/saved/<int:saved_id>/delete/", queue.delete_filter, name="queue-delete"),

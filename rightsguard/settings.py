@@ -263,7 +263,7 @@ RIGHTSGUARD_EVIDENCE_STALE_SECONDS = env.float("RIGHTSGUARD_EVIDENCE_STALE_SECON
 # Each entry passes its period: the task claims the period in the database first, so a second beat (started by
 # mistake, or an old one during a deployment) cannot run a job twice in one period.
 CELERY_BEAT_SCHEDULE = {
-    # Raise and resolve flags (stalled, idle, overdue referral, downgraded) and send the digests (DESIGN §5).
+    # Raise and resolve flags (stalled, idle, overdue referral, downgraded, review prompt); digests (DESIGN §5).
     "flag-cases": {
         "task": "cases.flag_cases",
         "schedule": RIGHTSGUARD_FLAG_SCAN_SECONDS,

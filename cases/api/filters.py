@@ -121,7 +121,11 @@ class CaseFilter(django_filters.FilterSet):
         help_text=gettext_lazy("Handling unit id: cases of this unit and every unit below it."),
     )
     flag = django_filters.MultipleChoiceFilter(
-        choices=FlagKind.choices, help_text=gettext_lazy("Cases with any of these open flags (repeat the parameter).")
+        choices=FlagKind.choices,
+        help_text=gettext_lazy(
+            "Cases with any of these open flags (repeat the parameter). downgraded: an outcome below the minimum "
+            "verified law calls for; review_prompt: any other rule finding, kept apart from downgrades."
+        ),
     )
     injury_at_least = ChoiceFilter(
         choices=RANKED_INJURIES, help_text=gettext_lazy("Cases where the worst injury is at least this grade.")

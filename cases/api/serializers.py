@@ -21,6 +21,7 @@ from cases import policy
 from cases.api.filters import MAX_YEAR, MIN_YEAR
 from cases.choices import (
     FAULT_FINDING_CHOICES,
+    FLAG_FIELDS,
     INJURY_RANK,
     CaseStatus,
     Channel,
@@ -47,6 +48,7 @@ from cases.choices import (
 )
 from cases.models import Case, InvolvedOfficer, Suspect
 from cases.overrides import BASIS_MAX, TEXT_MAX, override_errors
+from cases.rules.base import Severity, Tag
 from cases.rules.facts import FACTS
 from cases.sensitive import mask_id_number
 from cases.services.fault import DEPARTMENT_MAX, DOCUMENT_REFERENCE_MAX, NOTES_MAX
@@ -195,13 +197,8 @@ class CaseSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ListField(child=enum(FlagKind)))
     def get_open_flags(self, case: Case) -> list[str]:
-        flags = {
-            FlagKind.STALLED: case.is_stalled,
-            FlagKind.IDLE: case.is_idle,
-            FlagKind.OVERDUE_REFERRAL: case.has_overdue_referral,
-            FlagKind.DOWNGRADED: case.is_downgraded,
-        }
-        return [str(kind) for kind, raised in flags.items() if raised]
+        # The read model's booleans (one per kind, FLAG_FIELDS): a downgrade and a review prompt are apart here too.
+        return [str(kind) for kind, name in FLAG_FIELDS.items() if getattr(case, name)]
 
 
 class CaseDetailSerializer(CaseSerializer):
@@ -704,6 +701,89 @@ class FlagSerializer(serializers.Serializer):
     acknowledged_at = serializers.DateTimeField(allow_null=True)
 
 
+# --- the rule catalogue (cases/rules/catalogue.py) -----------------------------------------------------------------
+
+
+class RuleSourceSerializer(serializers.Serializer):
+    part = serializers.CharField()
+    tag = serializers.ChoiceField(
+        choices=[str(t) for t in Tag],
+        help_text=_(
+            "V verified from the official text, S secondary source, R unverified recollection, B project brief, "
+            "I the office's inference."
+        ),
+    )
+    tag_text = serializers.CharField(help_text=_("The tag in words."))
+
+
+class RuleVersionSerializer(serializers.Serializer):
+    version = serializers.CharField(help_text=_("The first incident date the version covers, or '-' for none."))
+    effective_from = serializers.DateField(allow_null=True)
+    effective_to = serializers.DateField(allow_null=True, help_text=_("The last incident date covered (inclusive)."))
+    covers = serializers.CharField()
+    severity = serializers.ChoiceField(
+        choices=[str(v) for v in Severity],
+        help_text=_(
+            "downgrade: verified law sets a minimum outcome, and an outcome below it is flagged as downgraded; "
+            "prompt: its findings are review prompts."
+        ),
+    )
+    severity_label = serializers.CharField()
+    other_findings_are_prompts = serializers.BooleanField()
+    title = serializers.CharField()
+    basis = serializers.CharField()
+    verified = serializers.BooleanField(help_text=_("Every part verified from the official text; only then is it law."))
+    caveat = serializers.CharField()
+    sources = RuleSourceSerializer(many=True)
+    expected = serializers.CharField(allow_null=True)
+    too_light = serializers.ListField(child=serializers.CharField())
+    min_sentence_months = serializers.IntegerField(allow_null=True)
+    discourages_probation = serializers.BooleanField()
+    silenced_by = serializers.ListField(child=serializers.CharField())
+
+
+class RuleEntrySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    versions = RuleVersionSerializer(many=True)
+
+
+class SuppressionVersionSerializer(serializers.Serializer):
+    version = serializers.CharField()
+    effective_from = serializers.DateField(allow_null=True)
+    effective_to = serializers.DateField(allow_null=True)
+    covers = serializers.CharField()
+    title = serializers.CharField()
+    basis = serializers.CharField()
+    verified = serializers.BooleanField()
+    caveat = serializers.CharField()
+    sources = RuleSourceSerializer(many=True)
+    silences = serializers.ListField(child=serializers.CharField())
+
+
+class SuppressionEntrySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    versions = SuppressionVersionSerializer(many=True)
+
+
+class OperationalRuleSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    kind = enum(FlagKind)
+    kind_label = serializers.CharField()
+    title = serializers.CharField()
+    basis = serializers.CharField()
+    verified = serializers.BooleanField()
+    caveat = serializers.CharField()
+    sources = RuleSourceSerializer(many=True)
+
+
+class RuleCatalogueSerializer(serializers.Serializer):
+    rules = RuleEntrySerializer(many=True)
+    suppressions = SuppressionEntrySerializer(many=True)
+    operational = OperationalRuleSerializer(many=True)
+
+
 class UnitSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
@@ -767,6 +847,12 @@ class StatusCountSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+class FlagCountSerializer(serializers.Serializer):
+    kind = enum(FlagKind)
+    raised = serializers.IntegerField(help_text=_("Flags of this kind raised in the year."))
+    resolved = serializers.IntegerField(help_text=_("Flags of this kind resolved in the year, whenever raised."))
+
+
 class YearlyReportSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     unit = UnitRefSerializer(allow_null=True)
@@ -776,6 +862,13 @@ class YearlyReportSerializer(serializers.Serializer):
     by_month = serializers.ListField(child=serializers.IntegerField(), help_text=_("Twelve counts, January first."))
     downgraded_overridden = serializers.IntegerField(
         help_text=_("Downgraded flags overridden in the year when a case was concluded or closed.")
+    )
+    flags = FlagCountSerializer(
+        many=True,
+        help_text=_(
+            "Every flag kind, raised and resolved in the year: downgraded counts only outcomes below a verified "
+            "minimum; review_prompt the other rule findings."
+        ),
     )
 
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path("auth/tokens/<int:pk>/", auth.TokenDetailView.as_view(), name="token-detail"),
     path("me/", views.MeView.as_view(), name="me"),
     path("units/", views.UnitListView.as_view(), name="units"),
+    path("rules/", views.RuleCatalogueView.as_view(), name="rules"),
     path("flags/", views.FlagListView.as_view(), name="flags"),
     path("flags/<int:pk>/acknowledge/", views.FlagAcknowledgeView.as_view(), name="flag-acknowledge"),
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),

@@ -42,7 +42,7 @@ from cases.api.pagination import (
 )
 from cases.api.schema import ETAG, IDEMPOTENCY_KEY, IF_MATCH, errors, responses
 from cases.api.versioning import etag, expected_version
-from cases.choices import AccessAction
+from cases.choices import AccessAction, FlagKind
 from cases.evidence import ALLOWED_CONTENT_TYPES, CannotKeep, EvidenceMissing
 from cases.models import (
     Case,
@@ -56,6 +56,7 @@ from cases.models import (
 )
 from cases.reports import scope as report_scope
 from cases.reports.yearly import case_summary
+from cases.rules.catalogue import rule_catalogue
 from cases.services.audit import log_access, log_denied
 from cases.services.inbox import mark_notifications_read
 from cases.workflow_actions import WORKFLOW_ACTIONS, WorkflowAction
@@ -824,6 +825,23 @@ class FlagAcknowledgeView(ApiView):
         return Response(s.FlagSerializer(flag).data)
 
 
+class RuleCatalogueView(ApiView):
+    @extend_schema(
+        summary=gettext_lazy("The rule catalogue"),
+        description=gettext_lazy(
+            "Every rule the flags come from: each version with the incident dates it covers, its severity "
+            "(downgrade or review prompt), title, basis and each source part with its confidence tag; the "
+            "suppressions with the rules they silence; and the time-limit rules. A rule not verified from the "
+            "official text in every part is not the law: its caveat says so."
+        ),
+        responses=responses({200: s.RuleCatalogueSerializer}, 401, 403),
+    )
+    def get(self, request: ApiRequest) -> Response:
+        if not policy.can_read_rule_catalogue(request.actor):
+            raise exceptions.PermissionDenied(_("The rule catalogue is for members of a unit."))
+        return Response(s.RuleCatalogueSerializer(rule_catalogue()).data)
+
+
 class UnitListView(SelectorListView):
     model = OrgUnit
     serializer_class = s.UnitSerializer
@@ -897,9 +915,10 @@ class YearlyReportView(ApiView):
         summary=gettext_lazy("Yearly summary for a unit subtree"),
         description=gettext_lazy(
             "The cases submitted in the year (local time), by incident type, current status and month of submission, "
-            "among the cases the caller supervises or administers: the same figures as the yearly report's case "
-            "section, and the downgraded flags overridden in the year. The report itself, with every section and its "
-            "exports, is the Reports page."
+            "and the flags raised and resolved in the year by kind (downgrades apart from review prompts), and the "
+            "downgraded flags overridden in the year, among the cases the caller supervises or administers: the same "
+            "figures as the yearly report's. The report itself, with every section and its exports, is the Reports "
+            "page."
         ),
         parameters=[s.YearlyReportQuerySerializer],
         responses=responses({200: s.YearlyReportSerializer}, 400, 401, 403, 404),
@@ -922,6 +941,10 @@ class YearlyReportView(ApiView):
             "by_status": [{"status": k, "count": n} for k, n in sorted(summary.by_status.items())],
             "by_month": summary.by_month,
             "downgraded_overridden": summary.downgraded_overridden,
+            "flags": [
+                {"kind": kind, "raised": summary.flags_raised[kind], "resolved": summary.flags_resolved[kind]}
+                for kind in FlagKind.values
+            ],
         }
         return Response(s.YearlyReportSerializer(data).data)
 

@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.selectors import supervisors_covering
-from cases.choices import CaseStatus, EventKind, FlagKind, FlagResolution
+from cases.choices import RULE_FLAG_KINDS, CaseStatus, EventKind, FlagKind, FlagResolution
 from cases.flagging.plan import READ_MODEL_FIELDS, Plan, Snapshot, diff_for, plan_for
 from cases.flagging.snapshot import load_snapshots
 from cases.models import Case, CaseEvent, Flag, Notification
@@ -61,17 +61,20 @@ class Recipients:
 
 
 def _rule_title(kind: str, code: str, version: str | None) -> str:
-    rule = OPERATIONAL_RULES.get(code) if kind != FlagKind.DOWNGRADED else rule_version(code, version or "")
+    rule = rule_version(code, version or "") if kind in RULE_FLAG_KINDS else OPERATIONAL_RULES.get(code)
     return str(rule.title) if rule is not None else code
 
 
 def _flag_verb(reference: str, kind: str, code: str, detail: dict[str, Any]) -> str:
+    """The notification (and digest line) for a raised flag; a downgrade and a review prompt say which they are."""
     with translation.override(settings.LANGUAGE_CODE):
-        text = _("%(ref)s: flag raised: %(title)s (%(code)s)") % {
-            "ref": reference,
-            "title": _rule_title(kind, code, detail.get("version")),
-            "code": code,
-        }
+        if kind == FlagKind.DOWNGRADED:
+            template = _("%(ref)s: downgraded: %(title)s (%(code)s)")
+        elif kind == FlagKind.REVIEW_PROMPT:
+            template = _("%(ref)s: review prompt: %(title)s (%(code)s)")
+        else:
+            template = _("%(ref)s: flag raised: %(title)s (%(code)s)")
+        text = template % {"ref": reference, "title": _rule_title(kind, code, detail.get("version")), "code": code}
     return text[:200]
 
 
@@ -212,13 +215,14 @@ _MARK_SQL = """
 UPDATE cases_case AS c
 SET flags_checked_version = v.version, is_stalled = v.is_stalled, is_idle = v.is_idle,
     has_overdue_referral = v.has_overdue_referral, is_downgraded = v.is_downgraded,
+    has_review_prompt = v.has_review_prompt,
     expected_min_rank = v.expected_min_rank, sla_warn_at = v.sla_warn_at, sla_warned_at = v.sla_warned_at
-FROM (VALUES {rows}) AS v(id, version, is_stalled, is_idle, has_overdue_referral, is_downgraded,
+FROM (VALUES {rows}) AS v(id, version, is_stalled, is_idle, has_overdue_referral, is_downgraded, has_review_prompt,
                           expected_min_rank, sla_warn_at, sla_warned_at)
 WHERE c.id = v.id AND c.version = v.version
 """
 _MARK_ROW = (
-    "(%s::bigint, %s::integer, %s::boolean, %s::boolean, %s::boolean, %s::boolean, %s::smallint, "
+    "(%s::bigint, %s::integer, %s::boolean, %s::boolean, %s::boolean, %s::boolean, %s::boolean, %s::smallint, "
     "%s::timestamptz, %s::timestamptz)"
 )
 

@@ -16,17 +16,22 @@ from cases.rules import (
     STALLED,
     WARNING_FRACTION,
     CaseFacts,
+    Severity,
     StageClock,
     evaluate,
     idle_days,
 )
 
 FlagKey = tuple[str, str]  # (kind, rule code)
+# Each finding is raised under the flag kind of its severity: a finding whose severity changes resolves the flag of
+# the one kind and raises one of the other.
+SEVERITY_KIND = {Severity.DOWNGRADE: FlagKind.DOWNGRADED, Severity.PROMPT: FlagKind.REVIEW_PROMPT}
 READ_MODEL_FIELDS = (
     "is_stalled",
     "is_idle",
     "has_overdue_referral",
     "is_downgraded",
+    "has_review_prompt",
     "expected_min_rank",
     "sla_warn_at",
     "sla_warned_at",
@@ -83,7 +88,7 @@ def plan_for(snap: Snapshot, now: datetime) -> Plan:
     evaluation = evaluate(snap.facts) if row["status"] != CaseStatus.DRAFT else None
     if evaluation is not None:
         for finding in evaluation.findings:
-            key, detail = (FlagKind.DOWNGRADED, finding.code), finding.as_detail()
+            key, detail = (SEVERITY_KIND[finding.severity], finding.code), finding.as_detail()
             if not is_overridden(snap, key, detail):
                 desired[key] = detail
 

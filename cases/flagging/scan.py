@@ -4,7 +4,8 @@
 ``check_case_flags(case_id=…)`` runs for one case right after a disposition or a fact changes. Both end in
 the same place: the set of open flags of a case equals what its facts call for at ``now``; newly raised and
 resolved flags are on the timeline (FLAG_RAISED, FLAG_RESOLVED); the read model on the case (``is_stalled``,
-``is_idle``, ``has_overdue_referral``, ``is_downgraded``, ``expected_min_rank``) agrees with the open flags;
+``is_idle``, ``has_overdue_referral``, ``is_downgraded``, ``has_review_prompt``, ``expected_min_rank``) agrees with
+the open flags (a rule finding is a DOWNGRADED or a REVIEW_PROMPT flag by its severity, ``plan.SEVERITY_KIND``);
 and the responsible supervisors get one digest per run.
 
 How the scan stays cheap:

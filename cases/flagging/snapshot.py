@@ -43,6 +43,7 @@ CASE_FIELDS = (
     "is_idle",
     "has_overdue_referral",
     "is_downgraded",
+    "has_review_prompt",
     "expected_min_rank",
     "flags_checked_version",
     "sla_warn_at",

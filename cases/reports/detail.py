@@ -84,6 +84,8 @@ COLUMNS = (
     "is_downgraded",
     "n_support_delivered",
     "comfort_payments",
+    # Last, so the columns before it keep their places: "Downgraded" counts only downgrades, this the review prompts.
+    "has_review_prompt",
 )
 
 
@@ -111,6 +113,7 @@ def _headers() -> list[str]:
         _("Downgraded"),
         _("Support measures delivered"),
         _("Comfort payments (CNY)"),
+        _("Review prompt"),
     ]
 
 
@@ -163,7 +166,7 @@ def detail_rows(*, unit: OrgUnit, year: int, progress: Progress | None = None) -
     for r in rows.iterator(chunk_size=CHUNK_ROWS):
         (ref, submitted, occurred, code, name, name_en, kind, channel, status, track) = r[:10]
         (officers, auxiliary, injury, suspects, identified, disposition, referred, closed) = r[10:18]
-        (stalled, overdue, downgraded, support, payments) = r[18:]
+        (stalled, overdue, downgraded, support, payments, review_prompt) = r[18:]
         yield [
             ref,
             when(submitted),
@@ -187,6 +190,7 @@ def detail_rows(*, unit: OrgUnit, year: int, progress: Progress | None = None) -
             int(downgraded),
             support,
             "" if payments is None else f"{payments:.2f}",
+            int(review_prompt),
         ]
         done += 1
         if progress and done % 5000 == 0:

@@ -134,6 +134,7 @@ def report_tables(report: YearlyReport) -> tuple[Table, ...]:
         sum(i.current or 0 for i in r.dispositions.convicted_by_article),
         sum(i.previous or 0 for i in r.dispositions.convicted_by_article),
     )
+    flags = {f.kind: f for f in r.flags}
     overview = (
         _row(_("Cases submitted"), r.cases.total, key="cases"),
         _row(_("Officers infringed"), r.officers.total, key="officers"),
@@ -144,6 +145,14 @@ def report_tables(report: YearlyReport) -> tuple[Table, ...]:
         _row(_("Suspects at large"), r.suspects.at_large, key="at_large"),
         _row(_("Suspects convicted"), convictions, key="convicted"),
         _row(_("Supervision findings raised"), r.findings.total, key="findings"),
+        # Downgrades and review prompts apart: only a verified minimum missed is a downgrade.
+        _row(_("Downgraded flags raised"), flags[FlagKind.DOWNGRADED].raised, key="downgrades"),
+        _row(_("Review prompts raised"), flags[FlagKind.REVIEW_PROMPT].raised, key="review_prompts"),
+        _row(
+            _("Review prompts resolved in the year"),
+            flags[FlagKind.REVIEW_PROMPT].resolved_in_year,
+            key="review_prompts_resolved",
+        ),
         _row(_("Look-back reviews"), r.reviews.total, key="reviews"),
         _row(_("Support measures delivered"), r.support.delivered, key="support"),
         _row(_("Comfort payments (CNY)"), r.support.comfort_payment_total, "money", key="payments"),
@@ -211,7 +220,7 @@ def report_tables(report: YearlyReport) -> tuple[Table, ...]:
             _choice_rows(r.dispositions.convicted_by_article, Disposition),
         ),
         Table("dispositions", _("Dispositions"), _choice_rows(r.dispositions.by_disposition, Disposition)),
-        Table("flags", _("Downgraded, stalled and overdue cases"), tuple(flag_rows)),
+        Table("flags", _("Flags by kind"), tuple(flag_rows)),
         Table(
             "findings",
             _("Supervision findings"),

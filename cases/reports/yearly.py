@@ -9,9 +9,10 @@ that is the calendar the offices report in, whatever the server's clock says):
   Everything describing those cases as they stand today follows them: types, months, sub-units, channels,
   current status, the involved officers and their injuries, the suspects, their status and dispositions.
 - **Work done in the year** is dated by the act itself, so that a finished year's figures stop moving: flags
-  *raised* in the year, supervision findings *raised* in the year, look-back reviews of the year's *campaign*,
-  support measures *delivered* in the year (and comfort payments among them), and the time taken by first
-  referrals *made* in the year (submission → referral) and by cases *closed* in the year (submission → closure).
+  *raised* in the year (and flags *resolved* in the year, for the resolutions), supervision findings *raised* in
+  the year, look-back reviews of the year's *campaign*, support measures *delivered* in the year (and comfort
+  payments among them), and the time taken by first referrals *made* in the year (submission → referral) and by
+  cases *closed* in the year (submission → closure).
 
 The scope is the unit's subtree, matched on the case's denormalised ``unit_path`` (the handling unit), so a
 sibling's cases never appear and no unit table is joined.
@@ -226,10 +227,14 @@ class DispositionFigures:
 
 @dataclass(frozen=True)
 class FlagFigures:
+    """Flags of one kind raised in each year, and of those how many are resolved by now and how many still open;
+    ``resolved_in_year`` counts the flags resolved in each year, whenever raised (the act dates it)."""
+
     kind: str
     raised: Pair
     resolved: Pair
     still_open: Pair
+    resolved_in_year: Pair
 
 
 @dataclass(frozen=True)
@@ -633,8 +638,22 @@ def _flag_figures(scope: _Scope, w: _Window) -> tuple[FlagFigures, ...]:
         aggregates[f"resolved_{kind}"] = Count("pk", filter=Q(kind=kind, resolved_at__isnull=False))
         aggregates[f"open_{kind}"] = Count("pk", filter=Q(kind=kind, resolved_at__isnull=True))
     pairs = _grouped(flags, w.bucket("raised_at"), aggregates, w.year)
+    # Resolutions are dated by the resolution: a flag raised one year and resolved the next counts in the next.
+    resolved = Flag.objects.filter(w.within("resolved_at"), scope.q("case__"))
+    resolutions = _grouped(
+        resolved,
+        w.bucket("resolved_at"),
+        {f"resolved_in_{kind}": Count("pk", filter=Q(kind=kind)) for kind in FlagKind.values},
+        w.year,
+    )
     return tuple(
-        FlagFigures(kind, pairs[f"raised_{kind}"], pairs[f"resolved_{kind}"], pairs[f"open_{kind}"])
+        FlagFigures(
+            kind,
+            pairs[f"raised_{kind}"],
+            pairs[f"resolved_{kind}"],
+            pairs[f"open_{kind}"],
+            resolutions[f"resolved_in_{kind}"],
+        )
         for kind in FlagKind.values
     )
 
@@ -826,19 +845,26 @@ class CaseSummary:
     by_status: dict[str, int]
     by_month: list[int]  # twelve counts, January first
     downgraded_overridden: int  # downgraded flags overridden in the year (dated by the override)
+    # Per flag kind: flags raised in the year, and flags resolved in the year (the report's flag figures).
+    flags_raised: dict[str, int] = field(default_factory=dict)
+    flags_resolved: dict[str, int] = field(default_factory=dict)
 
 
 def case_summary(*, units: Iterable[OrgUnit], year: int) -> CaseSummary:
     """The year's cases of the subtrees of ``units`` (which must not overlap), counted as the report counts them:
-    submitted in the year (local time), drafts excluded."""
+    submitted in the year (local time), drafts excluded; and their flags raised and resolved in the year, by kind."""
     w = _Window.of(year)
     total, by_kind, by_status, by_month = 0, dict[str, int](), dict[str, int](), [0] * 12
+    raised, resolved = dict.fromkeys(FlagKind.values, 0), dict.fromkeys(FlagKind.values, 0)
     overridden = 0
     with timezone.override(report_timezone()):
         for unit in units:
             scope = _Scope.of(unit)
-            figures = _case_figures(scope, w)
+            for flag in _flag_figures(scope, w):
+                raised[flag.kind] += int(flag.raised.current or 0)
+                resolved[flag.kind] += int(flag.resolved_in_year.current or 0)
             overridden += int(_override_figures(scope, w).downgraded.current or 0)
+            figures = _case_figures(scope, w)
             total += int(figures.total.current or 0)
             for items, into in ((figures.by_kind, by_kind), (figures.by_status, by_status)):
                 for item in items:
@@ -853,6 +879,8 @@ def case_summary(*, units: Iterable[OrgUnit], year: int) -> CaseSummary:
         by_status=by_status,
         by_month=by_month,
         downgraded_overridden=overridden,
+        flags_raised=raised,
+        flags_resolved=resolved,
     )
 
 

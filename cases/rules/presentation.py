@@ -1,10 +1,13 @@
-"""How a flag reads to a supervisor: the rule's title, its basis, how well the basis is sourced, what is wrong
-and the facts that triggered it, all in the user's language.
+"""How a flag reads to a supervisor: which severity it is and why, the rule's title, its basis, how well the basis is
+sourced, what is wrong and the facts that triggered it, all in the user's language.
 
 A rule not verified against a primary text is never shown as the law: ``basis_is_law`` is False and
-``caveat`` says so. Pages, the API and e-mails build on ``describe_flag`` so they say the same thing.
+``caveat`` says so. A downgrade says the outcome is below the minimum verified law calls for; a review prompt says
+why it is only a prompt (guidance or practice, a wrong label, a procedure step, a fact to establish, unverified
+material). Pages, the API and e-mails build on ``describe_flag`` so they say the same thing.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -14,6 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from cases.choices import (
     DISPOSITION_RANK,
+    RULE_FLAG_KINDS,
     CaseStatus,
     Disposition,
     FlagKind,
@@ -22,7 +26,7 @@ from cases.choices import (
     NoSuspectReason,
     Weapon,
 )
-from cases.rules.base import PROBLEM_TEXT, Rule, Source, Tag
+from cases.rules.base import LEVEL_PROBLEMS, PROBLEM_TEXT, Problem, Rule, Severity, Source, Tag
 from cases.rules.engine import rule_version
 from cases.rules.facts import FACTS
 from cases.rules.operational import OPERATIONAL_RULES, OperationalRule
@@ -100,6 +104,57 @@ CHOICE_LABELS: dict[str, Any] = {
 }
 FACT_QUESTION_LABELS = {f.name: f.label for f in FACTS}
 RANK_LABEL = {rank: Disposition(code).label for code, rank in DISPOSITION_RANK.items()}
+SEVERITY_LABEL = {
+    Severity.DOWNGRADE: gettext_lazy("Downgrade"),
+    Severity.PROMPT: gettext_lazy("Review prompt"),
+}
+DOWNGRADE_HEADLINE = gettext_lazy("Downgraded: below the minimum verified law calls for")
+# Why a rule finding is a review prompt and not a downgrade.
+GUIDANCE, WRONG_LABEL, PROCEDURE, UNVERIFIED, FACT_TO_ESTABLISH = (
+    "guidance",
+    "wrong_label",
+    "procedure",
+    "unverified",
+    "fact_to_establish",
+)
+PROMPT_REASONS = {
+    GUIDANCE: gettext_lazy("guidance or practice, not a minimum set by law"),
+    WRONG_LABEL: gettext_lazy("the outcome is high enough, but under a lighter offence than the facts call for"),
+    PROCEDURE: gettext_lazy("a step in how the case was handled, not the level of its outcome"),
+    UNVERIFIED: gettext_lazy("the rule rests on material not verified from the official text"),
+    FACT_TO_ESTABLISH: gettext_lazy("a fact that decides what the law calls for is not recorded"),
+}
+
+
+def caveat_for(verified: bool) -> str:
+    """What a rule not verified from the official text in every part says of itself: it is not the law."""
+    if verified:
+        return ""
+    return _("Not every part of this rule is verified against the official text: a prompt to check, not the law.")
+
+
+def rule_anchor(code: str, version: str | None = None) -> str:
+    """The fragment of a rule (or one of its versions) on the rule catalogue page."""
+    if version is None:
+        return f"rule-{code}"
+    return f"rule-{code}-{version if version != '-' else 'start'}"
+
+
+def prompt_reason(rule: Rule | None, problems: Iterable[str]) -> str:
+    """Why a finding of ``rule`` with ``problems`` is a review prompt (a key of ``PROMPT_REASONS``)."""
+    found = set(problems)
+    if found & LEVEL_PROBLEMS:
+        # An outcome below the rule's minimum that is still only a prompt: the rule is not a downgrade rule.
+        if rule is None or not rule.verified:
+            return UNVERIFIED
+        return GUIDANCE if rule.prompt_only else PROCEDURE
+    if Problem.WRONG_CHARGE in found:
+        return WRONG_LABEL
+    if Problem.PROBATION_DESPITE_AGGRAVATION in found:
+        return GUIDANCE
+    if Problem.FACT_UNKNOWN in found:
+        return FACT_TO_ESTABLISH
+    return PROCEDURE
 
 
 @dataclass(frozen=True)
@@ -108,6 +163,8 @@ class FlagView:
     case_id: int
     kind: str
     kind_label: str
+    headline: str  # which severity the flag is and why: "Downgraded: …", "Review prompt: …"
+    catalogue_anchor: str  # the rule's entry on the rule catalogue page
     rule_code: str
     rule_version: str
     title: str
@@ -155,27 +212,37 @@ def _sources(rule: Rule | OperationalRule | None) -> tuple[Source, ...]:
 
 def describe_flag(flag: "Flag") -> FlagView:
     detail = flag.detail or {}
-    if flag.kind == FlagKind.DOWNGRADED:
-        rule: Rule | OperationalRule | None = rule_version(flag.rule_code, detail.get("version", ""))
+    kind_label = str(FlagKind(flag.kind).label)
+    if flag.kind in RULE_FLAG_KINDS:
+        found = rule_version(flag.rule_code, detail.get("version", ""))
+        rule: Rule | OperationalRule | None = found
         facts = detail.get("facts", {})
+        anchor = rule_anchor(flag.rule_code, detail.get("version") if found is not None else None)
+        if flag.kind == FlagKind.DOWNGRADED:
+            headline = str(DOWNGRADE_HEADLINE)
+        else:
+            reason = PROMPT_REASONS[prompt_reason(found, detail.get("problems", []))]
+            headline = _("Review prompt: %(reason)s") % {"reason": reason}
     else:
         rule = OPERATIONAL_RULES.get(flag.rule_code)
         facts = detail
+        anchor = rule_anchor(flag.rule_code)
+        headline = kind_label
     verified = rule is not None and rule.verified
     min_rank = detail.get("min_rank")
     return FlagView(
         flag_id=flag.pk,
         case_id=flag.case_id,
         kind=flag.kind,
-        kind_label=str(FlagKind(flag.kind).label),
+        kind_label=kind_label,
+        headline=headline,
+        catalogue_anchor=anchor,
         rule_code=flag.rule_code,
         rule_version=detail.get("version", "-"),
         title=str(rule.title) if rule is not None else flag.rule_code,
         basis=str(rule.basis) if rule is not None else "",
         basis_is_law=verified,
-        caveat=""
-        if verified
-        else _("Not every part of this rule is verified against the official text: a prompt to check, not the law."),
+        caveat=caveat_for(verified),
         sources=tuple((str(s.part), str(s.tag), str(TAG_TEXT[s.tag])) for s in _sources(rule)),
         problems=tuple(str(PROBLEM_TEXT[p]) for p in detail.get("problems", []) if p in PROBLEM_TEXT),
         expected=str(RANK_LABEL[min_rank]) if min_rank in RANK_LABEL else None,

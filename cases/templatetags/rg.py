@@ -15,6 +15,7 @@ from cases.choices import (
     Disposition,
     EventKind,
     FindingProblem,
+    FlagKind,
     LenientReason,
     NoSuspectReason,
     OverrideReason,
@@ -134,7 +135,9 @@ def event_text(event: CaseEvent) -> str:
             "reference": data.get("document_reference") or "—",
         }
     if event.kind in (EventKind.FLAG_RAISED, EventKind.FLAG_RESOLVED) and data.get("rule"):
-        return f"{_label(EventKind, event.kind)}: {data['rule']}"
+        # Which kind of flag (a downgrade or a review prompt, say), as it was raised.
+        kind = f" ({_label(FlagKind, data['kind'])})" if data.get("kind") in FlagKind.values else ""
+        return f"{_label(EventKind, event.kind)}{kind}: {data['rule']}"
     return _label(EventKind, event.kind)
 
 

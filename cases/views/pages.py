@@ -1,15 +1,18 @@
-"""Home and the notification inbox."""
+"""Home, the notification inbox and the rule catalogue."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Max
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.requests import AuthenticatedRequest
 from cases import policy, selectors
 from cases.models import CaseEvent
+from cases.rules.catalogue import rule_catalogue
 from cases.services.audit import log_denied
 from cases.services.inbox import mark_notifications_read
 
@@ -48,6 +51,13 @@ def notifications_read(request: AuthenticatedRequest) -> HttpResponse:
         ngettext("%(n)d notification marked as read.", "%(n)d notifications marked as read.", changed) % {"n": changed},
     )
     return redirect("cases:notifications")
+
+
+def rules(request: AuthenticatedRequest) -> HttpResponse:
+    """The rule catalogue: every rule the flags come from, read from the rules themselves."""
+    if not policy.can_read_rule_catalogue(request.actor):
+        raise PermissionDenied(_("The rule catalogue is for members of a unit."))
+    return render(request, "cases/rules.html", {"catalogue": rule_catalogue()})
 
 
 def permission_denied(request: AuthenticatedRequest, exception: Exception | None = None) -> HttpResponse:

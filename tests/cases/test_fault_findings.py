@@ -15,7 +15,16 @@ from accounts.authority import ANONYMOUS
 from accounts.models import Role
 from accounts.selectors import actor_for
 from cases import flagging, policy, services
-from cases.choices import CaseStatus, Disposition, EventKind, FlagKind, InjuryGrade, LenientReason, PoliceFault
+from cases.choices import (
+    RULE_FLAG_KINDS,
+    CaseStatus,
+    Disposition,
+    EventKind,
+    FlagKind,
+    InjuryGrade,
+    LenientReason,
+    PoliceFault,
+)
 from cases.flagging.snapshot import load_snapshots
 from cases.models import Case, CaseEvent, FaultFinding, Flag, OutboxMessage
 from cases.rules import FaultFindingFacts
@@ -61,12 +70,16 @@ def kicked(world, injury: str = InjuryGrade.SLIGHT, disposition: str = Dispositi
     return Case.objects.get(pk=case.pk)
 
 
-def open_downgrades(case: Case) -> list[str]:
+def open_rule_flags(case: Case) -> list[tuple[str, str]]:
+    """The case's open rule flags as (rule code, downgraded or review prompt)."""
     return sorted(
-        Flag.objects.filter(case=case, kind=FlagKind.DOWNGRADED, resolved_at__isnull=True).values_list(
-            "rule_code", flat=True
+        Flag.objects.filter(case=case, kind__in=RULE_FLAG_KINDS, resolved_at__isnull=True).values_list(
+            "rule_code", "kind"
         )
     )
+
+
+DOWNGRADED, PROMPT = FlagKind.DOWNGRADED, FlagKind.REVIEW_PROMPT
 
 
 # --- the service -----------------------------------------------------------------------------------------------------
@@ -508,22 +521,22 @@ def test_a_slight_injury_kick_with_a_recorded_serious_finding_raises_no_r1(world
     with django_capture_on_commit_callbacks(execute=True):
         case = kicked(world)
     # Dropped citing police fault that no finding supports yet: R1, and the prompt for the finding.
-    assert open_downgrades(case) == ["FAULT_CITED", "R1"]
+    assert open_rule_flags(case) == [("FAULT_CITED", PROMPT), ("R1", DOWNGRADED)]
     with django_capture_on_commit_callbacks(execute=True):
         record(case, world.supervisor)
     # The criminal case is no longer expected; an administrative punishment still is (R7), and "no action" is not one.
-    assert open_downgrades(case) == ["R7"]
+    assert open_rule_flags(case) == [("R7", PROMPT)]
     # A newer finding of no fault lifts the suppression at the check that follows it.
     with django_capture_on_commit_callbacks(execute=True):
         record(case, world.county_supervisor, PoliceFault.NONE, document_reference="")
-    assert open_downgrades(case) == ["FAULT_CITED", "R1"]
+    assert open_rule_flags(case) == [("FAULT_CITED", PROMPT), ("R1", DOWNGRADED)]
 
 
 def test_a_serious_injury_dropped_despite_serious_fault_still_raises_r5(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         case = kicked(world, injury=InjuryGrade.SERIOUS_2)
         record(case, world.supervisor)
-    assert open_downgrades(case) == ["R5"]
+    assert open_rule_flags(case) == [("R5", DOWNGRADED)]
     case.refresh_from_db()
     assert case.expected_min_rank == 15
 
@@ -543,11 +556,11 @@ def test_a_carried_over_serious_value_silences_nothing(world, django_capture_on_
         PoliceFault.SERIOUS, found_on=None, documented=False, carried_over=True
     )
     flagging.check_case_flags(case_id=case.pk, now=timezone.now())
-    assert open_downgrades(case) == ["FAULT_CITED", "R1"]
+    assert open_rule_flags(case) == [("FAULT_CITED", PROMPT), ("R1", DOWNGRADED)]
     # Any finding recorded since supersedes it, whatever its date.
     with django_capture_on_commit_callbacks(execute=True):
         record(case, world.supervisor, found_on=timezone.localdate(case.occurred_at))
-    assert open_downgrades(case) == ["R7"]
+    assert open_rule_flags(case) == [("R7", PROMPT)]
 
 
 def test_the_scan_reads_the_current_finding_of_many_cases_in_one_query(world):

@@ -345,6 +345,8 @@ def test_flags_read_with_their_rule_basis_and_facts(world):
     )
     flagging.flag_cases()
     unverified = describe_flag(Flag.objects.get(case=obstruction, rule_code="R7"))
+    # Resting partly on an inference, R7 is a review prompt, never a downgrade.
+    assert (unverified.kind, unverified.kind_label) == (FlagKind.REVIEW_PROMPT, "Review prompt")
     assert not unverified.basis_is_law
     assert unverified.caveat
     assert (
@@ -393,7 +395,11 @@ def test_a_disposition_lowered_through_a_pending_state_without_a_reason_is_flagg
         )
     flagging.flag_cases()
     flag = Flag.objects.get(case=case)
-    assert (flag.rule_code, flag.detail["problems"]) == ("LOWERED", ["lowered_without_reason"])
+    assert (flag.kind, flag.rule_code, flag.detail["problems"]) == (
+        FlagKind.REVIEW_PROMPT,
+        "LOWERED",
+        ["lowered_without_reason"],
+    )
     assert flag.detail["facts"]["details"] == [
         {"suspect": suspect.pk, "from": Disposition.CONVICTED_277_1, "to": Disposition.ADMIN_FINE}
     ]
@@ -429,4 +435,4 @@ def test_concluding_checks_the_case_at_once(world, django_capture_on_commit_call
             no_suspect_reason=NoSuspectReason.NOT_AN_OFFENCE,
         )
     flag = Flag.objects.get(case=case, resolved_at__isnull=True)
-    assert (case.status, flag.rule_code) == (CaseStatus.LOOK_BACK, "R19")
+    assert (case.status, flag.kind, flag.rule_code) == (CaseStatus.LOOK_BACK, FlagKind.REVIEW_PROMPT, "R19")

@@ -10,7 +10,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import flagging, services
-from cases.choices import CaseStatus, Disposition, EventKind, FlagKind, InjuryGrade, LenientReason, Track
+from cases.choices import (
+    RULE_FLAG_KINDS,
+    CaseStatus,
+    Disposition,
+    EventKind,
+    FlagKind,
+    InjuryGrade,
+    LenientReason,
+    Track,
+)
 from cases.models import Case, CaseEvent, Flag, Referral, Suspect
 from tests.api.conftest import token_client
 from tests.factories import case_in
@@ -43,12 +52,16 @@ def transfer(world, suspect: Suspect, **kwargs) -> Referral:
     )
 
 
-def open_flags(case: Case) -> dict[str, list[str]]:
+def open_flags(case: Case) -> dict[str, tuple[str, list[str]]]:
+    """The case's open rule flags after a scan: rule code → (downgraded or review prompt, problems)."""
     flagging.flag_cases()
     return {
-        f.rule_code: f.detail["problems"]
-        for f in Flag.objects.filter(case=case, kind=FlagKind.DOWNGRADED, resolved_at__isnull=True)
+        f.rule_code: (f.kind, f.detail["problems"])
+        for f in Flag.objects.filter(case=case, kind__in=RULE_FLAG_KINDS, resolved_at__isnull=True)
     }
+
+
+DOWNGRADED, PROMPT = FlagKind.DOWNGRADED, FlagKind.REVIEW_PROMPT
 
 
 def state(case: Case) -> tuple:
@@ -160,7 +173,7 @@ def test_a_reason_left_out_is_kept_and_a_heavier_outcome_drops_it(world):
 def test_a_non_prosecution_because_drunk_raises_r13(world):
     case, suspect = not_prosecuted(world, LR.INTOXICATION)
     transfer(world, suspect)
-    assert open_flags(case) == {"R13": ["intoxication_as_reason"]}
+    assert open_flags(case) == {"R13": (PROMPT, ["intoxication_as_reason"])}
     flag = Flag.objects.get(case=case, rule_code="R13")
     assert (flag.detail["severity"], flag.detail["facts"]["intoxication_cited"]) == ("prompt", [suspect.pk])
 
@@ -184,12 +197,12 @@ def test_a_disposition_recorded_before_reasons_is_not_recorded_and_raises_nothin
 def test_police_fault_cited_prompts_for_the_fault_finding(world):
     case, suspect = not_prosecuted(world, LR.POLICE_FAULT)
     transfer(world, suspect)
-    assert open_flags(case) == {"FAULT_CITED": ["fault_not_found"]}
+    assert open_flags(case) == {"FAULT_CITED": (PROMPT, ["fault_not_found"])}
 
 
 def test_non_prosecution_then_transfer_then_detention_raises_nothing(world):
     case, suspect = not_prosecuted(world)
-    assert open_flags(case) == {"R9": ["no_administrative_transfer"]}
+    assert open_flags(case) == {"R9": (PROMPT, ["no_administrative_transfer"])}
     transfer(world, suspect)
     assert open_flags(case) == {}
     # The punishment needs no lowered reason: it follows the transfer.
@@ -216,7 +229,7 @@ def test_non_prosecution_then_transfer_then_detention_raises_nothing(world):
 
 def test_non_prosecution_without_a_transfer_raises_r9(world):
     case, _suspect = not_prosecuted(world)
-    assert open_flags(case) == {"R9": ["no_administrative_transfer"]}
+    assert open_flags(case) == {"R9": (PROMPT, ["no_administrative_transfer"])}
 
 
 def test_detention_without_a_non_prosecution_still_raises_r1(world):
@@ -228,7 +241,7 @@ def test_detention_without_a_non_prosecution_still_raises_r1(world):
         lowered_reason="检察院不批捕",
         lenient_reason=LR.INSUFFICIENT_EVIDENCE,
     )
-    assert open_flags(case) == {"R1": ["below_minimum"]}
+    assert open_flags(case) == {"R1": (DOWNGRADED, ["below_minimum"])}
 
 
 def test_detention_after_non_prosecution_without_a_transfer_needs_a_lowered_reason_and_raises_r1_and_r9(world):
@@ -245,7 +258,7 @@ def test_detention_after_non_prosecution_without_a_transfer_needs_a_lowered_reas
         lenient_reason=LR.FORGIVENESS,
         lowered_reason="转治安处罚",
     )
-    assert open_flags(case) == {"R1": ["below_minimum"], "R9": ["no_administrative_transfer"]}
+    assert open_flags(case) == {"R1": (DOWNGRADED, ["below_minimum"]), "R9": (PROMPT, ["no_administrative_transfer"])}
     # Recording the transfer afterwards settles both.
     transfer(world, suspect)
     assert open_flags(case) == {}

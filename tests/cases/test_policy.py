@@ -147,6 +147,13 @@ def test_reporting_on_a_unit_agrees_with_the_reportable_units(setting, who):
 
 
 @pytest.mark.parametrize("who", PEOPLE)
+def test_reading_the_rule_catalogue_needs_a_membership(setting, who):
+    """The catalogue holds no case data: every active member of a unit reads it, officers included; a deactivated
+    account does not, nor (tests/cases/test_rule_catalogue.py) one without a membership."""
+    assert policy.can_read_rule_catalogue(actor_for(setting.people[who])) is (who != "inactive")
+
+
+@pytest.mark.parametrize("who", PEOPLE)
 def test_following_an_export_agrees_with_the_visible_exports(setting, who):
     w, people = setting.world, setting.people
     exports = {

@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from cases import services
-from cases.choices import CaseStatus
+from cases import flagging, services
+from cases.choices import CaseStatus, Disposition
 from cases.models import Attachment, Case
+from tests.cases.test_severity import attack, obstruction_left_alone
 from tests.cases.test_views import png_bytes
 from tests.factories import PASSWORD, case_in
 
@@ -153,6 +154,36 @@ def test_stale_action_keeps_what_was_typed(page: Page, live_server, world):
     expect(page.locator("#action-reject").get_by_label("Reason")).to_have_value("与12389热线案件重复")
     case.refresh_from_db()
     assert case.status == CaseStatus.INTAKE
+
+
+def test_queue_tells_downgrades_from_review_prompts_and_links_to_the_rule(page: Page, live_server, world, shoot):
+    downgrade = attack(world, Disposition.ADMIN_FINE)
+    prompt = obstruction_left_alone(world)
+    flagging.flag_cases()
+    log_in(page, live_server.url, "supervisor")
+    expect(page).to_have_url(re.compile(r"/queue/$"))
+    rows = page.locator("#queue-results tbody tr")
+    expect(rows.filter(has_text=downgrade.reference).locator(".badge", has_text="Downgraded")).to_be_visible()
+    expect(rows.filter(has_text=prompt.reference).locator(".badge", has_text="Review prompt")).to_be_visible()
+    expect(rows.filter(has_text=prompt.reference).locator(".badge", has_text="Downgraded")).to_have_count(0)
+
+    # The filter: review prompts only (htmx replaces the results as the box is ticked).
+    page.locator("#queue-filters").get_by_label("Review prompt", exact=True).check()
+    expect(page.get_by_role("link", name=downgrade.reference)).to_have_count(0)
+    expect(page.get_by_role("link", name=prompt.reference)).to_be_visible()
+    shoot(page, "11-queue-review-prompts")
+
+    page.get_by_role("link", name=prompt.reference).click()
+    flag = page.locator("[data-flag-kind=review_prompt]")
+    expect(flag).to_contain_text("Review prompt: the rule rests on material not verified from the official text")
+    shoot(page, "12-case-review-prompt")
+    flag.get_by_role("link", name="The rule in the catalogue").click()
+    expect(page).to_have_url(re.compile(r"/rules/#rule-R7-2025-01-18$"))
+    version = page.locator("#rule-R7-2025-01-18")
+    expect(version).to_be_in_viewport()
+    expect(version).to_contain_text("Review prompt")
+    expect(version).to_contain_text("Not every part of this rule is verified against the official text")
+    shoot(page, "13-rule-catalogue")
 
 
 def test_chinese_interface(page: Page, live_server, world, shoot):

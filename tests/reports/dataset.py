@@ -223,6 +223,8 @@ def build_dataset(world: World) -> Dataset:
     c1.finding(at(2025, 2, 10), FindingProblem.PROTRACTED, date(2025, 2, 20), at(2025, 2, 20, 23, 30), accountable=2)
     c1.conclude(at(2025, 2, 20)).reopen(at(2025, 2, 25), FindingProblem.NO_FEEDBACK_TO_OFFICER)
     c1.conclude(at(2025, 2, 26)).close(at(2025, 3, 1, 0, 30), support_delivered=True)
+    # Review prompts (counted apart from downgrades): raised and resolved in 2025.
+    c1.flag(FlagKind.REVIEW_PROMPT, at(2025, 2, 1), at(2025, 2, 15))
     out["C1"] = c1.case
 
     c2 = story(
@@ -241,6 +243,7 @@ def build_dataset(world: World) -> Dataset:
     # rectify-by 20 April, rectified 21 April 07:00 local: late, although it is still the 20th in UTC
     c2.finding(at(2025, 4, 10), FindingProblem.DOWNGRADED, date(2025, 4, 20), at(2025, 4, 21, 7, 0), accountable=1)
     c2.flag(FlagKind.DOWNGRADED, at(2025, 5, 1), at(2025, 6, 1)).flag(FlagKind.STALLED, at(2025, 7, 1))
+    c2.flag(FlagKind.REVIEW_PROMPT, at(2025, 5, 1))  # still open
     # A later referral of the same case is not a "first referral" and must not enter the durations.
     Referral.objects.create(
         case=c2.case,
@@ -257,6 +260,8 @@ def build_dataset(world: World) -> Dataset:
     c3.injure(InjuryGrade.DEATH, at(2025, 12, 31, 22, 5))
     c3.submit(at(2025, 12, 31, 23, 30))
     c3.suspect(at(2025, 12, 31, 23, 40), SuspectStatus.DETAINED, Disposition.CRIMINAL_FILED, name="王五")
+    # Raised on 31 December, resolved ten minutes into 2026 local time (still 2025 in UTC): resolved in 2026.
+    c3.flag(FlagKind.REVIEW_PROMPT, at(2025, 12, 31, 23, 35), at(2026, 1, 1, 0, 10))
     out["C3"] = c3.case
 
     c6 = story(w.station, w.officer, at(2025, 8, 8, 9), kind=IncidentKind.INSULT_ON_SCENE, channel=Channel.WEB)
@@ -298,6 +303,8 @@ def build_dataset(world: World) -> Dataset:
     p3 = story(w.station, w.officer, at(2023, 12, 31, 23), kind=IncidentKind.ONLINE_DEFAMATION, channel=Channel.WEB)
     p3.submit(at(2024, 1, 1, 0, 0))
     p3.flag(FlagKind.IDLE, at(2024, 12, 31, 23))
+    # Raised in 2024, resolved in 2025: a 2024 flag (since resolved) and a 2025 resolution.
+    p3.flag(FlagKind.REVIEW_PROMPT, at(2024, 3, 1), at(2025, 2, 1))
     out["P3"] = p3.case
 
     # --- edges outside the two years ---

@@ -63,7 +63,16 @@ def test_csv_has_every_section_with_both_years(dataset):
     }
     assert s["Suspects"]["Suspects per case"] == ["1.25", "1.00", "+0.25", "+25.0%"]
     assert s["Dispositions by ladder level"]["Convicted"] == ["1", "0", "+1", ""]
-    assert s["Downgraded, stalled and overdue cases"]["Stalled: still open"] == ["1", "0", "+1", ""]
+    assert s["Flags by kind"]["Stalled: still open"] == ["1", "0", "+1", ""]
+    # Downgrades and review prompts apart (tests/reports/dataset.py): one downgrade, review prompts of C1, C2, C3
+    # in 2025 and P3 in 2024; C1's and P3's resolved in 2025, C3's only in 2026.
+    assert s["Key figures"]["Downgraded flags raised"] == ["1", "0", "+1", ""]
+    assert s["Key figures"]["Review prompts raised"] == ["3", "1", "+2", "+200.0%"]
+    assert s["Key figures"]["Review prompts resolved in the year"] == ["2", "0", "+2", ""]
+    assert s["Flags by kind"]["Downgraded: raised"] == ["1", "0", "+1", ""]
+    assert s["Flags by kind"]["Review prompt: raised"] == ["3", "1", "+2", "+200.0%"]
+    assert s["Flags by kind"]["Review prompt: resolved"] == ["2", "1", "+1", "+100.0%"]
+    assert s["Flags by kind"]["Review prompt: still open"] == ["1", "0", "+1", ""]
     assert s["Supervision findings"]["Rectified on time"] == ["1", "1", "0", "0.0%"]
     assert s["Look-back reviews"]["Deficient, reopened"] == ["1", "0", "+1", ""]
     assert s["Support measures delivered"]["Clarification notices issued"] == ["1", "0", "+1", ""]
@@ -84,7 +93,10 @@ def test_xlsx_sheets_numbers_frozen_headers_and_charts(dataset):
     assert wb.sheetnames[0] == "Summary"
     assert wb.sheetnames[-1] == "Charts"
     assert "Cases by incident type" in wb.sheetnames
-    assert "Downgraded, stalled and overdue" in wb.sheetnames  # titles are cut to Excel's 31 characters
+    assert "Flags by kind" in wb.sheetnames
+    flags = {row[0]: row[1:3] for row in wb["Flags by kind"].iter_rows(min_row=2, values_only=True)}
+    assert (flags["Downgraded: raised"], flags["Review prompt: raised"]) == ((1, 0), (3, 1))
+    assert (flags["Review prompt: resolved"], flags["Review prompt: still open"]) == ((2, 1), (1, 0))
 
     summary = wb["Summary"]
     assert summary["B2"].value == "西湖区分局 (330106)"
@@ -95,6 +107,9 @@ def test_xlsx_sheets_numbers_frozen_headers_and_charts(dataset):
     assert figures["Officers killed"] == (1, 0, 1, None)  # no percentage against nothing
     assert figures["Comfort payments (CNY)"] == (5000.0, 2000.5, 2999.5, pytest.approx(2999.5 / 2000.5))
     assert figures["Median days from submission to referral"] == (2.0, 10.0, -8.0, pytest.approx(-0.8))
+    assert figures["Downgraded flags raised"] == (1, 0, 1, None)
+    assert figures["Review prompts raised"] == (3, 1, 2, pytest.approx(2.0))
+    assert figures["Review prompts resolved in the year"] == (2, 0, 2, None)
 
     kinds = wb["Cases by incident type"]
     assert kinds.freeze_panes == "B2"
@@ -130,6 +145,10 @@ def test_pdf_has_the_figures_and_a_footer_on_every_page(dataset):
     assert "Comfort payments (CNY) 5,000.00 2,000.50 +2,999.50 +149.9%" in flat
     assert "Median days from submission to closure 45.5 30.0 +15.5 +51.7%" in flat
     assert "Stalled: still open 1 0 +1" in flat
+    assert "Downgraded flags raised 1 0 +1" in flat
+    assert "Review prompts raised 3 1 +2 +200.0%" in flat
+    assert "Review prompts resolved in the year 2 0 +2" in flat
+    assert "Review prompt: still open 1 0 +1" in flat
     assert flat.count("西湖区分局 (330106) · 2025") == pages  # the footer: unit and year
     assert f"Page 1 of {pages}" in flat
     assert f"Page {pages} of {pages}" in flat

@@ -75,6 +75,17 @@ def test_page_shows_figures_and_chart_data_without_inline_script(client, dataset
     assert kpis["Cases submitted"] == ("4", "3", 33.3)
     assert kpis["Officers killed"] == ("1", "0", None)
     assert kpis["Median days from submission to closure"] == ("45.5", "30.0", 51.7)
+    rows = {
+        (table.key, r["label"]): (r["current"], r["previous"], r["change"], r["pct"])
+        for table, table_rows in response.context["tables"]
+        for r in table_rows
+    }
+    # Downgrades and review prompts apart (tests/reports/dataset.py).
+    assert rows[("overview", "Downgraded flags raised")] == ("1", "0", "+1", "")
+    assert rows[("overview", "Review prompts raised")] == ("3", "1", "+2", "+200.0%")
+    assert rows[("overview", "Review prompts resolved in the year")] == ("2", "0", "+2", "")
+    assert rows[("flags", "Review prompt: still open")] == ("1", "0", "+1", "")
+    assert '<th scope="row" class="fw-normal">Review prompts resolved in the year</th>' in html
     data = json.loads(re.search(r'<script id="report-charts" type="application/json">(.*?)</script>', html).group(1))
     by_month = next(c for c in data["charts"] if c["key"] == "by_month")
     assert by_month["series"][0] == {"name": "2025", "values": [1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 1]}

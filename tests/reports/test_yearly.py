@@ -117,13 +117,19 @@ def test_dispositions_by_ladder_level(county_2025):
 
 
 def test_flags_raised_in_the_year_and_their_resolution(county_2025):
-    flags = {f.kind: (pair(f.raised), pair(f.resolved), pair(f.still_open)) for f in county_2025.flags}
+    flags = {
+        f.kind: (pair(f.raised), pair(f.resolved), pair(f.still_open), pair(f.resolved_in_year))
+        for f in county_2025.flags
+    }
     assert flags == {
         # P1 is a 2024 case; its overdue referral was flagged and resolved in 2025, so it counts in 2025.
-        "stalled": ((1, 1), (0, 1), (1, 0)),
-        "overdue_referral": ((1, 0), (1, 0), (0, 0)),
-        "downgraded": ((1, 0), (1, 0), (0, 0)),
-        "idle": ((0, 1), (0, 0), (0, 1)),
+        "stalled": ((1, 1), (0, 1), (1, 0), (0, 1)),
+        "overdue_referral": ((1, 0), (1, 0), (0, 0), (1, 0)),
+        "downgraded": ((1, 0), (1, 0), (0, 0), (1, 0)),
+        "idle": ((0, 1), (0, 0), (0, 1), (0, 0)),
+        # C1, C2 and C3 raised in 2025 (C1 and C3 since resolved, C3 only in 2026), P3 in 2024 (resolved in 2025):
+        # resolved in 2025 are C1's and P3's.
+        "review_prompt": ((3, 1), (2, 1), (1, 0), (2, 0)),
     }
 
 

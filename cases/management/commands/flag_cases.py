@@ -13,7 +13,8 @@ from cases import flagging
 
 class Command(BaseCommand):
     help = (
-        "Raise and resolve flags (stalled, idle, overdue referral, downgraded) for the cases that need it, and "
+        "Raise and resolve flags (stalled, idle, overdue referral, downgraded, review prompt) for the cases that need "
+        "it, and "
         "send the supervisors' digests. --full re-evaluates every case, e.g. after a rule or setting changed."
     )
 
