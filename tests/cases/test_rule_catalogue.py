@@ -130,8 +130,8 @@ def test_a_few_rows_exactly(catalogue_html):
 def test_the_suppressions_name_the_rules_they_silence(catalogue_html):
     found = {(m["code"], m["version"]): text(m["body"]) for m in SUPPRESSION.finditer(catalogue_html)}
     assert sorted(found) == sorted((s.code, s.version) for s in SUPPRESSIONS)
-    assert found[("R12", "2025-01-18")].endswith("Silences: R1, R2, R3, R4, R6, R13")
-    assert found[("R12", "-")].endswith("Silences: R1, R2, R3, R4, R6")
+    assert found[("R12", "2025-01-18")].endswith("Silences: R1, R2, R3, R4, R6, R13, R27")
+    assert found[("R12", "-")].endswith("Silences: R1, R2, R3, R4, R6, R27")
     assert found[("R14", "2025-01-18")].endswith(f"Silences: {', '.join(silenced_by('R14', '2025-01-18'))}")
     assert "(verified from the official text, V)" in found[("R14", "2025-01-18")]
     assert NOT_LAW in found[("R14", "2025-01-18")]  # one part is an inference
@@ -227,7 +227,7 @@ def test_the_api_answers_the_same_catalogue(world):
     assert (r6["severity"], r6["verified"], r6["caveat"]) == ("prompt", False, NOT_LAW)
     assert [s["tag"] for s in r6["sources"]] == ["V", "V", "S", "I"]
     assert {s["code"]: s["versions"][-1]["silences"] for s in body["suppressions"]} == {
-        "R12": ["R1", "R2", "R3", "R4", "R6", "R13"],
+        "R12": ["R1", "R2", "R3", "R4", "R6", "R13", "R27"],
         "R14": silenced_by("R14", "2025-01-18"),
     }
     assert [(o["code"], o["kind"]) for o in body["operational"]] == [
