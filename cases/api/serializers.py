@@ -557,6 +557,17 @@ class SupportMeasureSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+class AmountField(serializers.DecimalField):
+    """A money amount, sent as text ("1200.00") as the schema says: a JSON number is refused, never guessed at."""
+
+    default_error_messages = {"text": _('Send the amount as text, such as "1200.00".')}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("text")
+        return super().to_internal_value(data)
+
+
 class SupportMeasureWriteSerializer(serializers.Serializer):
     officer = serializers.PrimaryKeyRelatedField(
         queryset=InvolvedOfficer.objects.none(),
@@ -566,7 +577,7 @@ class SupportMeasureWriteSerializer(serializers.Serializer):
     )
     kind = enum(SupportKind)
     status = enum(SupportStatus, required=False)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True)
+    amount = AmountField(max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True)
     started_on = BoundedDateField(required=False, allow_null=True)
     delivered_on = BoundedDateField(required=False, allow_null=True)
     notes = text(5000, required=False, allow_blank=True)

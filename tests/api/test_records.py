@@ -8,7 +8,7 @@ import pytest
 
 from cases import services
 from cases.choices import CaseStatus, Disposition, FindingProblem, SupportKind
-from cases.models import AccessLog, Case, CaseEvent, InvolvedOfficer, Suspect
+from cases.models import AccessLog, Case, CaseEvent, InvolvedOfficer, SupportMeasure, Suspect
 from cases.reports.yearly import yearly_report
 from tests.factories import case_in, draft
 
@@ -163,6 +163,17 @@ def test_support_measures(world, api):
     )
     assert (delivered.status_code, delivered.json()["status"]) == (200, "delivered")
     assert [row["id"] for row in api("officer").get(url(case, "support/")).json()] == [pk]
+
+
+def test_an_amount_sent_as_a_number_is_refused_with_its_field_named(world, api):
+    case = case_in(world, S.SUPERVISION)
+    client = api("supervisor")
+    added = client.post(url(case, "support/"), {"kind": "comfort_payment", "amount": "2000.00"}, format="json")
+    pk = added.json()["id"]
+    response = client.patch(url(case, f"support/{pk}/"), {"amount": 0}, format="json")
+    assert (response.status_code, list(response.json()["errors"])) == (400, ["amount"])
+    assert response.json()["errors"]["amount"] == ['Send the amount as text, such as "1200.00".']
+    assert str(SupportMeasure.objects.get(pk=pk).amount) == "2000.00"
 
 
 def test_support_for_an_officer_of_another_case_is_refused(world, api):
