@@ -79,7 +79,7 @@ def _encode(values: list[str | None], *, backwards: bool) -> str:
 
 def _position(row: Model, keys: list[Key], *, backwards: bool) -> str:
     values = [None if key.field.value_from_object(row) is None else key.field.value_to_string(row) for key in keys]
-    return _encode(values, backwards=backwards)  # type: ignore[arg-type]
+    return _encode(values, backwards=backwards)
 
 
 def _parse(key: Key, text: Any) -> Any:
