@@ -9,6 +9,8 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -41,6 +43,8 @@ from cases.rules.presentation import FlagView
 from cases.services.audit import log_access
 from cases.sla import extendable
 from cases.views.common import run_service, visible_case
+from cases.views.parties import pending_undo
+from cases.workflow import Transition
 from cases.workflow_actions import WORKFLOW_ACTIONS
 
 
@@ -139,6 +143,7 @@ def render_workspace(
         "note_form": bound.get("note") or NoteForm(),
         "evidence_form": bound.get("evidence") or EvidenceForm(),
         "open_panel": open_panel,
+        "undo": pending_undo(request, case),
     }
     return render(request, "cases/detail.html", context, status=status)
 
@@ -196,17 +201,20 @@ def case_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResp
         )
         if ok:
             case.refresh_from_db()
-            messages.success(
-                request,
-                _("%(action)s: done. %(ref)s is now %(status)s.")
-                % {"action": label, "ref": case.reference, "status": case.get_status_display()},
-            )
+            messages.success(request, next_step_text(workflow_action.transition, case))
             return redirect("cases:detail", pk=case.pk)
     if status == 409:
         case.refresh_from_db()
         form.data = form.data.copy()  # type: ignore[attr-defined]
         form.data[f"{action}-version"] = str(case.version)  # type: ignore[index]
     return render_workspace(request, case, bound={action: form}, status=status, open_panel=action)
+
+
+def next_step_text(transition: Transition, case: Case) -> str:
+    """What happens next, after ``transition`` took ``case`` to its new stage: the workflow's sentence with the case's
+    reference and the new stage's due date."""
+    due = date_format(timezone.localtime(case.stage_due_at), "DATE_FORMAT") if case.stage_due_at else "—"
+    return str(transition.next_step) % {"ref": case.reference, "due": due}
 
 
 def _handled(
