@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from accounts.selectors import actor_for
-from cases import policy, services
+from cases import policy, services, workflow
 from cases.choices import CaseStatus, Disposition, EventKind, InjuryGrade, SupportKind
 from cases.exceptions import StaleVersion
 from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
 from cases.templatetags.rg import event_text
-from cases.workflow import STAGES, TRANSITIONS, progress
+from cases.workflow import TRANSITIONS
 from tests.cases.test_services import snapshot
 from tests.conftest import reauthenticated
 from tests.factories import case_in, draft
@@ -131,7 +131,10 @@ def test_a_suspect_with_a_disposition_on_record_cannot_be_removed_even_once_it_i
     case = case_in(world, S.SUPERVISION)
     suspect = services.add_suspect(case=case, by=world.supervisor, name="张某")
     services.record_disposition(
-        suspect=suspect, by=world.supervisor, disposition=Disposition.ADMIN_WARNING, lenient_reason="minor_circumstances"
+        suspect=suspect,
+        by=world.supervisor,
+        disposition=Disposition.ADMIN_WARNING,
+        lenient_reason="minor_circumstances",
     )
     services.record_disposition(
         suspect=suspect,
@@ -203,8 +206,8 @@ def test_every_transition_says_what_happens_next_with_the_reference():
 
 
 def test_progress_marks_the_stages_done_current_and_next():
-    at = {s: datetime(2026, 12, i + 1, tzinfo=UTC) for i, s in enumerate(STAGES)}
-    steps = progress(S.REFERRED, {s: at[s] for s in (S.DRAFT, S.INTAKE, S.REFERRED)})
+    at = {s: datetime(2026, 12, i + 1, tzinfo=UTC) for i, s in enumerate(workflow.STAGES)}
+    steps = workflow.progress(S.REFERRED, {s: at[s] for s in (S.DRAFT, S.INTAKE, S.REFERRED)})
     assert [(p.status, p.state, p.entered_at) for p in steps] == [
         (S.DRAFT, "done", at[S.DRAFT]),
         (S.INTAKE, "done", at[S.INTAKE]),
@@ -214,11 +217,11 @@ def test_progress_marks_the_stages_done_current_and_next():
         (S.CLOSED, "next", None),
     ]
     # A recalled case: back in look-back, the closing it went through is to come again.
-    steps = progress(S.LOOK_BACK, at)
+    steps = workflow.progress(S.LOOK_BACK, at)
     assert [p.state for p in steps] == ["done", "done", "done", "done", "current", "next"]
     # A case that left the path: what it passed is done, the exit comes last.
     rejected = datetime(2026, 12, 9, tzinfo=UTC)
-    steps = progress(S.REJECTED, {S.DRAFT: at[S.DRAFT], S.INTAKE: at[S.INTAKE], S.REJECTED: rejected})
+    steps = workflow.progress(S.REJECTED, {S.DRAFT: at[S.DRAFT], S.INTAKE: at[S.INTAKE], S.REJECTED: rejected})
     assert [(p.status, p.state) for p in steps] == [
         (S.DRAFT, "done"),
         (S.INTAKE, "done"),

@@ -10,10 +10,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from playwright.sync_api import Page, expect
 
-from cases import services
+from cases import services, workflow
 from cases.choices import CaseStatus, InjuryGrade
 from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
-from cases.workflow import STAGES, TRANSITIONS
+from cases.workflow import TRANSITIONS
 from tests.e2e.test_browser import log_in
 from tests.factories import PASSWORD, case_in, draft
 
@@ -232,7 +232,7 @@ def test_the_next_step_and_the_stepper_in_chinese(page: Page, live_server, world
     with translation.override("zh-hans"):
         due = date_format(timezone.localtime(case.stage_due_at), "DATE_FORMAT")
         expected = str(TRANSITIONS["refer"].next_step) % {"ref": case.reference, "due": due}
-        labels = [str(CaseStatus(s).label) for s in STAGES]
+        labels = [str(CaseStatus(s).label) for s in workflow.STAGES]
     expect(page.locator(".alert-success")).to_have_text(expected)
     expect(page.locator("[data-stepper] .case-stage-label")).to_have_text(labels)
     assert [state for _stage, state in stepper_states(page)] == ["done", "done", "current", "next", "next", "next"]
