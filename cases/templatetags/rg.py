@@ -100,7 +100,7 @@ def event_text(event: CaseEvent) -> str:
         return f"{_label(EventKind, EventKind.OFFICER_REMOVED)}: {data.get('removed', '')}"
     if event.kind in PARTY_MODELS and data.get("changes"):
         model = PARTY_MODELS[event.kind]
-        names = sorted(str(model._meta.get_field(f).verbose_name) for f in data["changes"] if _has_field(model, f))
+        names = sorted(str(model._meta.get_field(f).verbose_name) for f in data["changes"] if _has_field(model, f))  # type: ignore[union-attr]
         return f"{_label(EventKind, event.kind)}: {', '.join(names)}"
     if event.kind == EventKind.SUSPECT_REMOVED:
         return f"{_label(EventKind, EventKind.SUSPECT_REMOVED)}: {data.get('removed', '')}"

@@ -81,7 +81,8 @@ def _party(case: Case, party: str, item_id: int) -> InvolvedOfficer | Suspect:
     if party not in PARTIES:
         raise Http404
     model = PARTIES[party][0]
-    return get_object_or_404(model, pk=item_id, case=case)
+    item: InvolvedOfficer | Suspect = get_object_or_404(model, pk=item_id, case=case)  # type: ignore[assignment]
+    return item
 
 
 @never_cache
@@ -99,11 +100,7 @@ def edit_party(request: AuthenticatedRequest, pk: int, party: str, item_id: int)
         version = _posted_version(request) or case.version
         status = 400
         if form.is_valid():
-            update = services.update_involved_officer if party == "officer" else services.update_suspect
-            ok, status = run_service(
-                form,
-                lambda: update(**{party: item}, by=request.user, expected_version=version, **form.changes()),
-            )
+            ok, status = run_service(form, lambda: _update(request, item, version, form.changes()))
             if ok:
                 item.refresh_from_db()
                 messages.success(request, _("Saved the changes to %(name)s.") % {"name": item})
@@ -124,25 +121,26 @@ def edit_party(request: AuthenticatedRequest, pk: int, party: str, item_id: int)
     return render(request, "cases/party_edit.html", context, status=status)
 
 
+def _update(
+    request: AuthenticatedRequest, item: InvolvedOfficer | Suspect, version: int, changes: dict[str, Any]
+) -> InvolvedOfficer | Suspect:
+    if isinstance(item, InvolvedOfficer):
+        return services.update_involved_officer(officer=item, by=request.user, expected_version=version, **changes)
+    return services.update_suspect(suspect=item, by=request.user, expected_version=version, **changes)
+
+
 @require_POST
 def remove_party(request: AuthenticatedRequest, pk: int, party: str, item_id: int) -> HttpResponse:
     """Remove a listed officer or suspect (the page asks first); the removal can be undone for a while."""
     case = visible_case(request, pk)
     item = _party(case, party, item_id)
     back = back_url(request, case)
+    version = _posted_version(request)
     try:
-        if party == "officer":
-            removed = services.remove_involved_officer(
-                officer=item,  # type: ignore[arg-type]
-                by=request.user,
-                expected_version=_posted_version(request),
-            )
+        if isinstance(item, InvolvedOfficer):
+            removed = services.remove_involved_officer(officer=item, by=request.user, expected_version=version)
         else:
-            removed = services.remove_suspect(
-                suspect=item,  # type: ignore[arg-type]
-                by=request.user,
-                expected_version=_posted_version(request),
-            )
+            removed = services.remove_suspect(suspect=item, by=request.user, expected_version=version)
     except (StaleVersion, ValidationError) as refused:
         messages.error(request, " ".join(refused.messages))
         return redirect(back)
