@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from accounts.authority import Actor
 from cases import policy
+from cases.choices import CaseStatus
 from cases.models import (
     Attachment,
     Case,
@@ -58,6 +59,11 @@ class Workspace:
     can_record_fault_finding: bool
     # Suspects whose transfer for administrative punishment this user may record now.
     awaiting_transfer: list[Suspect]
+
+    @property
+    def last_officer_stays(self) -> bool:
+        """A submitted case keeps at least one officer: the page offers no removal of its only one."""
+        return self.case.status != CaseStatus.DRAFT and len(self.officers) == 1
 
     @property
     def current_fault_finding(self) -> FaultFinding | None:

@@ -382,6 +382,17 @@ def test_a_refused_removal_on_the_case_page_says_why_and_changes_nothing(client,
     assert (snapshot(case), people(case)) == (before, listed)
 
 
+def test_the_case_page_offers_no_removal_of_the_only_officer_of_a_submitted_case(client, world):
+    case = case_in(world, S.INTAKE)
+    only = reverse("cases:remove-party", args=[case.pk, "officer", filer_entry(case).pk])
+    client.force_login(world.supervisor)
+    assert only not in client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    colleague = services.add_involved_officer(case=case, by=world.supervisor, name="王警官")
+    body = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert only in body
+    assert reverse("cases:remove-party", args=[case.pk, "officer", colleague.pk]) in body
+
+
 def test_the_case_page_offers_edit_and_remove_only_to_whom_the_policy_allows(client, world):
     case = case_in(world, S.INTAKE)
     services.add_suspect(case=case, by=world.supervisor, name="张某")
