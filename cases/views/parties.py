@@ -153,6 +153,8 @@ def remove_party(request: AuthenticatedRequest, pk: int, party: str, item_id: in
 def undo_removal(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """List again the party this user removed last on this case."""
     case = visible_case(request, pk)
+    if not policy.can_remove_parties(request.actor, case):
+        raise PermissionDenied(_("You cannot change the people of this case now."))
     back = back_url(request, case)
     found = _removal(request, case) if pending_undo(request, case) else None
     if found is None:
