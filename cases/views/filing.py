@@ -31,7 +31,8 @@ from cases.forms import (
 from cases.models import Case, InvolvedOfficer, SupportMeasure
 from cases.services.support_requests import set_requested_support
 from cases.views.common import run_service, visible_case
-from cases.views.parties import pending_undo, remove_party
+from cases.views.parties import remove_party
+from cases.views.undo import pending_undo
 
 STEPS: list[tuple[str, Any]] = [
     ("incident", gettext_lazy("Incident")),

@@ -1,8 +1,6 @@
 """The people of a case — involved officers and suspects — changed and removed (with an undo) from the filing wizard
 and from the case page, for whoever ``policy.can_edit_parties`` / ``can_remove_parties`` allows."""
 
-import json
-import time
 from typing import Any
 
 from django.contrib import messages
@@ -15,52 +13,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.requests import AuthenticatedRequest
-from cases import fields, policy, services
+from cases import policy, services
 from cases.exceptions import StaleVersion
 from cases.forms import OfficerEditForm, SuspectEditForm
 from cases.models import Case, InvolvedOfficer, Suspect
-from cases.services.intake import RemovedParty
 from cases.views.common import run_service, visible_case
+from cases.views.undo import pending_undo, remember_removal, removal, undo_key
+from cases.views.workspace import render_workspace
 
 PARTIES: dict[str, tuple[type[InvolvedOfficer] | type[Suspect], Any]] = {
     "officer": (InvolvedOfficer, OfficerEditForm),
     "suspect": (Suspect, SuspectEditForm),
 }
-# How long the "Undo" of a removal is offered.
-UNDO_SECONDS = 600
 # The wizard steps a change may come from and go back to (cases/views/filing.py); anything else goes to the case page.
 WIZARD_STEPS = ("officers", "suspects", "review")
-
-
-def _undo_key(case: Case) -> str:
-    return f"rg-undo-{case.pk}"
-
-
-def _remember_removal(request: AuthenticatedRequest, case: Case, removed: RemovedParty) -> None:
-    # The removed party's fields, ID number and medical details included, stay in this session only, encrypted with
-    # the field keys like the record they came from (cases/fields.py), until undone, replaced or expired.
-    payload = json.dumps({"party": removed.party, "name": removed.name, "fields": removed.fields, "at": time.time()})
-    request.session[_undo_key(case)] = fields.encrypt(payload)
-
-
-def _removal(request: AuthenticatedRequest, case: Case) -> tuple[RemovedParty, float] | None:
-    token = request.session.get(_undo_key(case))
-    if not token:
-        return None
-    data = json.loads(fields.decrypt(token))
-    return RemovedParty(party=data["party"], name=data["name"], fields=data["fields"]), data["at"]
-
-
-def pending_undo(request: AuthenticatedRequest, case: Case) -> dict[str, str] | None:
-    """The removal this user may still undo on this case (what the page's "Undo" banner says), or None."""
-    found = _removal(request, case)
-    if found is None:
-        return None
-    removed, at = found
-    if time.time() - at > UNDO_SECONDS or not policy.can_remove_parties(request.actor, case):
-        request.session.pop(_undo_key(case), None)
-        return None
-    return {"party": removed.party, "name": removed.name}
 
 
 def back_url(request: AuthenticatedRequest, case: Case) -> str:
@@ -144,7 +110,7 @@ def remove_party(request: AuthenticatedRequest, pk: int, party: str, item_id: in
     except (StaleVersion, ValidationError) as refused:
         messages.error(request, " ".join(refused.messages))
         return redirect(back)
-    _remember_removal(request, case, removed)
+    remember_removal(request, case, removed)
     messages.success(request, _("Removed %(name)s.") % {"name": removed.name})
     return redirect(back)
 
@@ -156,9 +122,12 @@ def undo_removal(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if not policy.can_remove_parties(request.actor, case):
         raise PermissionDenied(_("You cannot change the people of this case now."))
     back = back_url(request, case)
-    found = _removal(request, case) if pending_undo(request, case) else None
+    found = removal(request, case) if pending_undo(request, case) else None
     if found is None:
         messages.error(request, _("There is no removal to undo here any more."))
+        if back.startswith(reverse("cases:detail", kwargs={"pk": case.pk})):
+            # Nothing was done: the case page again, as a refusal, with the message.
+            return render_workspace(request, case, status=400)
         return redirect(back)
     removed, _at = found
     try:
@@ -166,6 +135,6 @@ def undo_removal(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     except ValidationError as refused:
         messages.error(request, " ".join(refused.messages))
         return redirect(back)
-    request.session.pop(_undo_key(case), None)
+    request.session.pop(undo_key(case), None)
     messages.success(request, _("%(name)s is listed again.") % {"name": removed.name})
     return redirect(back)

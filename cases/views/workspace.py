@@ -43,7 +43,7 @@ from cases.rules.presentation import FlagView
 from cases.services.audit import log_access
 from cases.sla import extendable
 from cases.views.common import run_service, visible_case
-from cases.views.parties import pending_undo
+from cases.views.undo import pending_undo
 from cases.workflow import Transition
 from cases.workflow_actions import WORKFLOW_ACTIONS
 

@@ -82,7 +82,7 @@ def test_officer_files_and_supervisor_closes(page: Page, live_server, world, med
     page.get_by_label("Officer type").select_option(label="Auxiliary officer")
     page.get_by_label("Injury").select_option(label="Slight injury")
     page.get_by_role("button", name="Add officer").click()
-    expect(page.get_by_text("辅警 李明")).to_be_visible()
+    expect(page.locator("main .list-group").get_by_text("辅警 李明")).to_be_visible()
     page.get_by_role("button", name="Continue").click()
 
     page.get_by_label("Name").fill("张某")

@@ -128,7 +128,7 @@ def test_a_supervisor_corrects_and_removes_people_on_the_case_page_in_chinese(pa
     page.goto(f"{base}/cases/{case.pk}/")
 
     officer = page.locator("main li", has_text="王警官").last
-    officer.get_by_role("link", name=zh("Edit")).click()
+    officer.get_by_role("link", name=zh("Edit %(name)s") % {"name": "王警官"}).click()
     page.locator("select[name=officer-injury]").select_option("slight")
     page.get_by_role("button", name=zh("Save changes")).click()
     expect(page.locator(".alert-success")).to_contain_text(zh("Saved the changes to %(name)s.") % {"name": "王警官"})
@@ -136,7 +136,9 @@ def test_a_supervisor_corrects_and_removes_people_on_the_case_page_in_chinese(pa
 
     said: list[str] = []
     answer_dialogs(page, said, accept=True)
-    page.locator("main li", has_text="王警官").last.get_by_role("button", name=zh("Remove")).click()
+    page.locator("main li", has_text="王警官").last.get_by_role(
+        "button", name=zh("Remove %(name)s") % {"name": "王警官"}
+    ).click()
     expect(page.locator("[data-undo]")).to_contain_text(zh("%(name)s was removed.").replace("%(name)s", "王警官"))
     assert said == [zh("Remove %(name)s from the involved officers?").replace("%(name)s", "王警官")]
     shoot(page, "people-04-chinese-case-page-removed")
@@ -147,7 +149,9 @@ def test_a_supervisor_corrects_and_removes_people_on_the_case_page_in_chinese(pa
 
     # The filer's entry is the only other officer: removing the last one would be refused; a suspect goes.
     answer_dialogs(page, said, accept=True)
-    page.locator("main li", has_text="张某").last.get_by_role("button", name=zh("Remove")).click()
+    page.locator("main li", has_text="张某").last.get_by_role(
+        "button", name=zh("Remove %(name)s") % {"name": "张某"}
+    ).click()
     expect(page.locator("[data-undo]")).to_be_visible()
     assert not Suspect.objects.filter(case=case).exists()
     event = CaseEvent.objects.filter(case=case).order_by("at", "id").last()
@@ -161,7 +165,9 @@ def test_the_filer_removes_himself_by_mistake_and_undoes_it_in_chinese(page: Pag
     page.goto(f"{base}/cases/{case.pk}/edit/officers/")
     said: list[str] = []
     answer_dialogs(page, said, accept=True)
-    page.locator("[data-party=officer]").get_by_role("button", name=zh("Remove")).click()
+    page.locator("[data-party=officer]").get_by_role(
+        "button", name=zh("Remove %(name)s") % {"name": world.officer.full_name}
+    ).click()
     expect(page.locator("[data-undo]")).to_be_visible()
     expect(page.get_by_role("button", name=zh("Add myself"))).to_be_visible()
     shoot(page, "people-05-chinese-filer-removed")
