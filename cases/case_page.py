@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from accounts.authority import Actor
 from cases import policy
+from cases.choices import CaseStatus
 from cases.models import (
     Attachment,
     Case,
@@ -23,7 +24,7 @@ from cases.models import (
 from cases.overrides import needs_override
 from cases.rules.presentation import FlagView, describe_flag
 from cases.selectors import fault_findings_of, suspects_awaiting_transfer
-from cases.workflow import Transition
+from cases.workflow import SIDE_EXITS, STAGES, Stage, Transition, progress
 
 TIMELINE_PAGE = 50
 
@@ -49,10 +50,20 @@ class Workspace:
     actions: list[Transition]
     can_handle: bool
     can_edit_draft: bool
+    # Change and remove involved officers and suspects (``policy.can_edit_parties``/``can_remove_parties``).
+    can_edit_parties: bool
+    can_remove_parties: bool
+    # The case's way through the workflow's stages, with when it entered each (cases/workflow.py ``progress``).
+    stages: list[Stage]
     can_add_material: bool
     can_record_fault_finding: bool
     # Suspects whose transfer for administrative punishment this user may record now.
     awaiting_transfer: list[Suspect]
+
+    @property
+    def last_officer_stays(self) -> bool:
+        """A submitted case keeps at least one officer: the page offers no removal of its only one."""
+        return self.case.status != CaseStatus.DRAFT and len(self.officers) == 1
 
     @property
     def current_fault_finding(self) -> FaultFinding | None:
@@ -67,6 +78,13 @@ def flags_to_override(case: Case) -> list[FlagView]:
     """The case's open flags that must be overridden before it concludes or closes, oldest first."""
     flags = Flag.objects.filter(case=case, resolved_at__isnull=True).order_by("raised_at", "id")
     return [describe_flag(f) for f in flags if needs_override(f.kind, f.detail)]
+
+
+def stages_of(case: Case) -> list[Stage]:
+    """The progress stepper: when the case last entered each stage, read from its timeline."""
+    entries = CaseEvent.objects.filter(case=case, to_status__in=[*STAGES, *SIDE_EXITS]).order_by("at", "id")
+    entered = dict(entries.values_list("to_status", "at"))
+    return progress(case.status, entered)
 
 
 def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIMELINE_PAGE) -> Workspace:
@@ -102,6 +120,9 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
         actions=policy.available_actions(actor, case),
         can_handle=policy.can_handle(actor, case),
         can_edit_draft=policy.can_edit_draft(actor, case),
+        can_edit_parties=policy.can_edit_parties(actor, case),
+        can_remove_parties=policy.can_remove_parties(actor, case),
+        stages=stages_of(case),
         can_add_material=policy.can_add_material(actor, case),
         can_record_fault_finding=policy.can_record_fault_finding(actor, case),
         awaiting_transfer=[s for s in suspects if s.pk in awaiting] if awaiting else [],

@@ -358,6 +358,7 @@ class EventKind(models.TextChoices):
     OFFICER_REMOVED = "officer_removed", _("Involved officer removed")
     SUSPECT_ADDED = "suspect_added", _("Suspect added")
     SUSPECT_UPDATED = "suspect_updated", _("Suspect updated")
+    SUSPECT_REMOVED = "suspect_removed", _("Suspect removed")
     DISPOSITION = "disposition", _("Disposition recorded")
     REFERRAL = "referral", _("Referral")
     SUPPORT = "support", _("Support measure")

@@ -130,6 +130,54 @@ class SuspectForm(BootstrapMixin, forms.ModelForm):
         fields = ["name", "id_number", "status"]
 
 
+class PartyEditMixin:
+    """Changing a listed officer or suspect: the form starts from what is recorded, except the masked field (medical
+    details, ID number), which is never put into the page. Left empty it keeps the recorded value; typed, it replaces
+    it; the "clear" box empties it. ``changes()`` gives the service only what is to be set."""
+
+    masked_field: str
+    clear_label: Any
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        instance = kwargs.get("instance")
+        field = self.fields[self.masked_field]  # type: ignore[attr-defined]
+        self.initial[self.masked_field] = ""  # type: ignore[attr-defined]
+        field.required = False
+        self.has_recorded = bool(instance and getattr(instance, self.masked_field))
+        if self.has_recorded:
+            field.help_text = _("Recorded, and hidden here. Leave this empty to keep it; type to replace it.")
+            self.fields[f"clear_{self.masked_field}"] = forms.BooleanField(  # type: ignore[attr-defined]
+                label=self.clear_label, required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
+            )
+
+    def changes(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)  # type: ignore[attr-defined]
+        clear = data.pop(f"clear_{self.masked_field}", False)
+        if clear:
+            data[self.masked_field] = ""
+        elif not data.get(self.masked_field):
+            data.pop(self.masked_field, None)
+        return data
+
+
+class OfficerEditForm(PartyEditMixin, OfficerForm):
+    masked_field = "medical_notes"
+    clear_label = _("Clear the recorded medical details")
+
+    def _post_clean(self) -> None:
+        # The service validates and saves; the form must not write the blank masked field over the instance.
+        pass
+
+
+class SuspectEditForm(PartyEditMixin, SuspectForm):
+    masked_field = "id_number"
+    clear_label = _("Clear the recorded ID number")
+
+    def _post_clean(self) -> None:
+        pass
+
+
 class SupportRequestForm(BootstrapMixin, forms.Form):
     kinds = forms.MultipleChoiceField(
         label=_("Support you need"), choices=SupportKind.choices, widget=forms.CheckboxSelectMultiple, required=False

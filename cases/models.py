@@ -155,6 +155,9 @@ class Case(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
     # Optimistic concurrency: forms and API clients send the version they read; a mismatch is refused.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # The filing step the filer last opened on their draft, where "continue editing" takes them back; empty: none yet.
+    # Where the filer was, not what the case says: it changes neither the version nor the timeline.
+    draft_step = models.CharField(max_length=20, blank=True, editable=False)
 
     # Read model kept by services so queues filter without joins.
     max_injury_rank = models.PositiveSmallIntegerField(_("worst injury"), null=True, blank=True, editable=False)

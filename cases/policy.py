@@ -215,6 +215,14 @@ def can_edit_parties(actor: Actor, case: Case) -> bool:
     return can_edit_draft(actor, case) or can_handle(actor, case)
 
 
+def can_remove_parties(actor: Actor, case: Case) -> bool:
+    """Remove an involved officer or a suspect listed by mistake: whoever may change them (``can_edit_parties``), the
+    filer on their draft and a supervisor covering the case while it is open. The removal is on the timeline, and the
+    service refuses one the record depends on (a support measure for the officer, a disposition or transfer of the
+    suspect, the last officer of a submitted case)."""
+    return can_edit_parties(actor, case)
+
+
 def can_add_material(actor: Actor, case: Case) -> bool:
     """Add notes and evidence: the filer until the case ends, a supervisor while it is open."""
     if not actor.is_active or case.status in TERMINAL_STATUSES:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases.views import evidence, filing, pages, queue, reports, workspace
+from cases.views import evidence, filing, pages, parties, queue, reports, workspace
 
 app_name = "cases"
 
@@ -15,9 +15,13 @@ urlpatterns = [
     path("cases/new/", filing.new_case, name="new"),
     path("cases/<int:pk>/", workspace.case_detail, name="detail"),
     path("cases/<int:pk>/edit/<slug:step>/", filing.edit_step, name="edit"),
+    path("cases/<int:pk>/continue/", filing.resume, name="resume"),
     path("cases/<int:pk>/actions/<slug:action>/", workspace.case_action, name="action"),
     path("cases/<int:pk>/add/<slug:party>/", filing.add_party, name="add-party"),
     path("cases/<int:pk>/officers/<int:officer_id>/remove/", filing.remove_officer, name="remove-officer"),
+    path("cases/<int:pk>/people/<slug:party>/<int:item_id>/edit/", parties.edit_party, name="edit-party"),
+    path("cases/<int:pk>/people/<slug:party>/<int:item_id>/remove/", parties.remove_party, name="remove-party"),
+    path("cases/<int:pk>/people/undo/", parties.undo_removal, name="undo-removal"),
     path("cases/<int:pk>/assign/", workspace.assign, name="assign"),
     path("cases/<int:pk>/clock/<slug:move>/", workspace.clock, name="clock"),
     path("cases/<int:pk>/suspects/<int:suspect_id>/disposition/", workspace.record_disposition, name="disposition"),

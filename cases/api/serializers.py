@@ -487,6 +487,14 @@ class SuspectWriteSerializer(serializers.Serializer):
     status = enum(SuspectStatus, required=False)
 
 
+class InvolvedOfficerUpdateSerializer(VersionedSerializer, InvolvedOfficerWriteSerializer):
+    pass
+
+
+class SuspectUpdateSerializer(VersionedSerializer, SuspectWriteSerializer):
+    pass
+
+
 class DispositionSerializer(serializers.Serializer):
     disposition = enum(Disposition)
     disposition_article = text(60, required=False, allow_blank=True)

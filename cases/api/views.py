@@ -368,21 +368,32 @@ class OfficerDetailView(CaseScoped):
 
     @extend_schema(
         summary=gettext_lazy("Change an involved officer (injury, duty status, …)"),
-        request=s.InvolvedOfficerWriteSerializer,
-        responses=responses({200: s.InvolvedOfficerSerializer}, 400, 401, 403, 404),
+        description=gettext_lazy(
+            "The filer on their draft, a supervisor covering the case while it is open. A field left out keeps its "
+            "value. With the case version (body or If-Match) a change made meanwhile is refused with 412."
+        ),
+        request=s.InvolvedOfficerUpdateSerializer,
+        responses=responses({200: s.InvolvedOfficerSerializer}, 400, 401, 403, 404, 412),
     )
     def patch(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
         officer = self.officer
-        fields = validated(s.InvolvedOfficerWriteSerializer, request, partial=True)
-        officer = services.update_involved_officer(officer=officer, by=request.user, **fields)
+        fields = validated(s.InvolvedOfficerUpdateSerializer, request, partial=True)
+        version = expected_version(request, fields.pop("version", None))
+        officer = services.update_involved_officer(officer=officer, by=request.user, expected_version=version, **fields)
         return Response(s.InvolvedOfficerSerializer(officer, context=self.context()).data)
 
     @extend_schema(
-        summary=gettext_lazy("Remove an involved officer (drafts only)"),
-        responses={204: None, **errors(401, 403, 404)},
+        summary=gettext_lazy("Remove an involved officer"),
+        description=gettext_lazy(
+            "The filer on their draft, a supervisor covering the case while it is open; recorded on the timeline. "
+            "Refused (400) for an officer a support measure is recorded for, and for the only officer of a "
+            "submitted case. With If-Match, a change made meanwhile is refused with 412."
+        ),
+        responses={204: None, **errors(400, 401, 403, 404, 412)},
     )
     def delete(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
-        services.remove_involved_officer(officer=self.officer, by=request.user)
+        version = expected_version(request, None)
+        services.remove_involved_officer(officer=self.officer, by=request.user, expected_version=version)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -492,14 +503,33 @@ class SuspectDetailView(SuspectScoped):
 
     @extend_schema(
         summary=gettext_lazy("Change a suspect's identity or status"),
-        request=s.SuspectWriteSerializer,
-        responses=responses({200: s.SuspectSerializer}, 400, 401, 403, 404),
+        description=gettext_lazy(
+            "The filer on their draft, a supervisor covering the case while it is open. A field left out keeps its "
+            "value. With the case version (body or If-Match) a change made meanwhile is refused with 412."
+        ),
+        request=s.SuspectUpdateSerializer,
+        responses=responses({200: s.SuspectSerializer}, 400, 401, 403, 404, 412),
     )
     def patch(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
         suspect = self.suspect
-        fields = validated(s.SuspectWriteSerializer, request, partial=True)
-        suspect = services.update_suspect(suspect=suspect, by=request.user, **fields)
+        fields = validated(s.SuspectUpdateSerializer, request, partial=True)
+        version = expected_version(request, fields.pop("version", None))
+        suspect = services.update_suspect(suspect=suspect, by=request.user, expected_version=version, **fields)
         return self.suspects_response([suspect], many=False)
+
+    @extend_schema(
+        summary=gettext_lazy("Remove a suspect"),
+        description=gettext_lazy(
+            "The filer on their draft, a supervisor covering the case while it is open; recorded on the timeline. "
+            "Refused (400) once a disposition or a transfer for administrative punishment is recorded for the "
+            "suspect. With If-Match, a change made meanwhile is refused with 412."
+        ),
+        responses={204: None, **errors(400, 401, 403, 404, 412)},
+    )
+    def delete(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
+        version = expected_version(request, None)
+        services.remove_suspect(suspect=self.suspect, by=request.user, expected_version=version)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class DispositionView(SuspectScoped):

@@ -1,10 +1,12 @@
 """Filing an application: drafts, details, involved officers, suspects and notes (evidence: services/evidence.py)."""
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +23,7 @@ from cases.choices import (
     LenientReason,
     SuspectStatus,
 )
-from cases.models import Case, InvolvedOfficer, ReferenceCounter, Suspect
+from cases.models import Case, CaseEvent, InvolvedOfficer, ReferenceCounter, Suspect
 from cases.rules.facts import FACT_NAMES, SUPERVISOR, facts_asked_of
 from cases.services.common import (
     UNSET,
@@ -96,6 +98,14 @@ def create_draft_case(
     return case
 
 
+def note_draft_step(*, case: Case, by: User, step: str) -> None:
+    """Remember the filing step the filer opened on their draft, where "continue editing" takes them back. Where the
+    filer was is not part of the record: no lock, no new version (a second tab's form stays current), no event."""
+    Case.objects.filter(pk=case.pk, status=CaseStatus.DRAFT, filed_by=by).exclude(draft_step=step).update(
+        draft_step=step
+    )
+
+
 def _editing_parties(case: Case | int, by: User, refusal: str, expected_version: int | None = None) -> CaseChange:
     return change_case(case, by=by, allowed=policy.can_edit_parties, refusal=refusal, expected_version=expected_version)
 
@@ -166,10 +176,12 @@ def update_involved_officer(
     duty_status: str | Unset = UNSET,
     injury: str | Unset = UNSET,
     medical_notes: str | Unset = UNSET,
+    expected_version: int | None = None,
 ) -> InvolvedOfficer:
-    """Change what is given; a field left out keeps its value."""
-    change = _editing_parties(officer.case_id, by, _("You cannot change this case's officers now."))
-    officer = InvolvedOfficer.objects.select_for_update().get(pk=officer.pk)
+    """Change what is given; a field left out keeps its value (the filer's own entry stays linked to their
+    account unless ``user`` is given)."""
+    change = _editing_parties(officer.case_id, by, _("You cannot change this case's officers now."), expected_version)
+    officer = _locked_party(InvolvedOfficer, officer)
     fields = given(
         user=user,
         name=name,
@@ -193,18 +205,115 @@ def update_involved_officer(
     return officer
 
 
+@dataclass(frozen=True)
+class RemovedParty:
+    """What a removal took off the case, for undoing it: the party ("officer" or "suspect"), its name as the timeline
+    shows it and its fields (sensitive values included: keep them as confidential as the record was)."""
+
+    party: str
+    name: str
+    fields: dict[str, Any]
+
+
+def _locked_party(model: type[InvolvedOfficer] | type[Suspect], item: InvolvedOfficer | Suspect) -> Any:
+    """Re-read the party under its case's lock; one removed meanwhile is gone (404), not changed."""
+    found = model.objects.select_for_update().filter(pk=item.pk, case_id=item.case_id).first()
+    if found is None:
+        raise Http404
+    return found
+
+
 @transaction.atomic
-def remove_involved_officer(*, officer: InvolvedOfficer, by: User) -> None:
-    """Only from a draft: once submitted, the list of victims is part of the record."""
+def remove_involved_officer(*, officer: InvolvedOfficer, by: User, expected_version: int | None = None) -> RemovedParty:
+    """Take an officer listed by mistake off the case (``policy.can_remove_parties``). Refused while the record
+    depends on them: a support measure recorded for them, or as the only officer of a submitted case."""
     change = change_case(
         officer.case_id,
         by=by,
-        allowed=policy.can_edit_draft,
-        refusal=_("Officers can only be removed from a draft."),
+        allowed=policy.can_remove_parties,
+        refusal=_("You cannot remove officers from this case now."),
+        expected_version=expected_version,
     )
-    name = officer.name
+    officer = _locked_party(InvolvedOfficer, officer)
+    if officer.support_measures.exists():
+        raise ValidationError(
+            _("%(name)s cannot be removed: a support measure is recorded for them. Change the officer instead.")
+            % {"name": officer.name}
+        )
+    if (
+        change.case.status != CaseStatus.DRAFT
+        and not InvolvedOfficer.objects.filter(case_id=officer.case_id).exclude(pk=officer.pk).exists()
+    ):
+        raise ValidationError(
+            _("%(name)s cannot be removed: a submitted case lists at least one officer. Add the right one first.")
+            % {"name": officer.name}
+        )
+    removed = RemovedParty(
+        party="officer",
+        name=officer.name,
+        fields={f: (officer.user_id if f == "user" else getattr(officer, f)) for f in OFFICER_FIELDS},
+    )
+    pk = officer.pk
     officer.delete()
-    change.save(EventKind.OFFICER_REMOVED, data={"removed": name}, read_model=True, notify=False)
+    change.save(EventKind.OFFICER_REMOVED, data={"officer": pk, "removed": removed.name}, read_model=True, notify=False)
+    return removed
+
+
+@transaction.atomic
+def remove_suspect(*, suspect: Suspect, by: User, expected_version: int | None = None) -> RemovedParty:
+    """Take a suspect listed by mistake off the case (``policy.can_remove_parties``). Refused once their handling
+    is on record: a disposition recorded (now or before) or a transfer for administrative punishment."""
+    change = change_case(
+        suspect.case_id,
+        by=by,
+        allowed=policy.can_remove_parties,
+        refusal=_("You cannot remove suspects from this case now."),
+        expected_version=expected_version,
+    )
+    suspect = _locked_party(Suspect, suspect)
+    name = str(suspect)
+    if suspect.transfers.exists():
+        raise ValidationError(
+            _("%(name)s cannot be removed: their transfer for administrative punishment is on record.") % {"name": name}
+        )
+    dispositions = CaseEvent.objects.filter(
+        case_id=suspect.case_id, kind=EventKind.DISPOSITION, data__suspect=suspect.pk
+    )
+    if suspect.disposition != Disposition.UNDER_INVESTIGATION or dispositions.exists():
+        raise ValidationError(
+            _("%(name)s cannot be removed: a disposition is recorded for them. Correct the suspect instead.")
+            % {"name": name}
+        )
+    removed = RemovedParty(party="suspect", name=name, fields={f: getattr(suspect, f) for f in SUSPECT_FIELDS})
+    pk = suspect.pk
+    suspect.delete()
+    change.save(EventKind.SUSPECT_REMOVED, data={"suspect": pk, "removed": name}, read_model=True, notify=False)
+    return removed
+
+
+@transaction.atomic
+def undo_removal(*, case: Case, by: User, removed: RemovedParty) -> InvolvedOfficer | Suspect:
+    """List again a party just removed, as it was (an officer keeps their account link), by whoever may remove it;
+    the timeline records the undo."""
+    change = change_case(
+        case, by=by, allowed=policy.can_remove_parties, refusal=_("You cannot change this case's people now.")
+    )
+    fields = dict(removed.fields)
+    item: InvolvedOfficer | Suspect
+    if removed.party == "officer":
+        user_id = fields.pop("user", None)
+        item = InvolvedOfficer(case=change.case, user_id=user_id)
+        apply_changes(item, OFFICER_FIELDS, fields)
+        kind = EventKind.OFFICER_ADDED
+    else:
+        item = Suspect(case=change.case)
+        apply_changes(item, SUSPECT_FIELDS, fields)
+        kind = EventKind.SUSPECT_ADDED
+    item.full_clean()
+    item.save()
+    data = {removed.party: item.pk, "name": removed.name, "restored": True}
+    change.save(kind, data=data, read_model=True, notify=False)
+    return item
 
 
 @transaction.atomic
@@ -236,10 +345,11 @@ def update_suspect(
     name: str | Unset = UNSET,
     id_number: str | Unset = UNSET,
     status: str | Unset = UNSET,
+    expected_version: int | None = None,
 ) -> Suspect:
     """Change what is given; a field left out keeps its value."""
-    change = _editing_parties(suspect.case_id, by, _("You cannot change this case's suspects now."))
-    suspect = Suspect.objects.select_for_update().get(pk=suspect.pk)
+    change = _editing_parties(suspect.case_id, by, _("You cannot change this case's suspects now."), expected_version)
+    suspect = _locked_party(Suspect, suspect)
     diff = apply_changes(suspect, SUSPECT_FIELDS, given(name=name, id_number=id_number, status=status))
     if not diff:
         return suspect

@@ -5,6 +5,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from django import template
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Field, Model, TextChoices
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -24,7 +25,7 @@ from cases.choices import (
     SupportKind,
     SupportStatus,
 )
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
 from cases.sensitive import mask_id_number
 from cases.workflow import TRANSITIONS
 
@@ -61,6 +62,20 @@ def mask(value: str) -> str:
     return mask_id_number(value)
 
 
+PARTY_MODELS: dict[str, type[InvolvedOfficer] | type[Suspect]] = {
+    EventKind.OFFICER_UPDATED: InvolvedOfficer,
+    EventKind.SUSPECT_UPDATED: Suspect,
+}
+
+
+def _has_field(model: type[InvolvedOfficer] | type[Suspect], name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
 @register.filter
 def event_text(event: CaseEvent) -> str:
     """One line describing a timeline event, in the reader's language."""
@@ -83,6 +98,14 @@ def event_text(event: CaseEvent) -> str:
     if event.kind == EventKind.OFFICER_REMOVED or (event.kind == EventKind.OFFICER_UPDATED and "removed" in data):
         # Removals recorded before they had their own kind are officer updates with "removed" in their data.
         return f"{_label(EventKind, EventKind.OFFICER_REMOVED)}: {data.get('removed', '')}"
+    if event.kind in PARTY_MODELS and data.get("changes"):
+        model = PARTY_MODELS[event.kind]
+        names = sorted(str(model._meta.get_field(f).verbose_name) for f in data["changes"] if _has_field(model, f))  # type: ignore[union-attr]
+        return f"{_label(EventKind, event.kind)}: {', '.join(names)}"
+    if event.kind == EventKind.SUSPECT_REMOVED:
+        return f"{_label(EventKind, EventKind.SUSPECT_REMOVED)}: {data.get('removed', '')}"
+    if event.kind in (EventKind.OFFICER_ADDED, EventKind.SUSPECT_ADDED) and data.get("restored"):
+        return _("Removal undone: %(name)s is listed again") % {"name": data.get("name", "")}
     if event.kind == EventKind.UPDATED:
         return _("Changed: %(fields)s") % {"fields": ", ".join(sorted(data.get("changes", {})))}
     if event.kind == EventKind.NOTE:

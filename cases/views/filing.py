@@ -4,9 +4,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,10 +28,12 @@ from cases.forms import (
     SupportRequestForm,
     SuspectForm,
 )
-from cases.models import InvolvedOfficer, SupportMeasure
+from cases.models import Case, InvolvedOfficer, SupportMeasure
 from cases.services.support_requests import set_requested_support
 from cases.views.common import run_service, visible_case
 from cases.views.kept import keep_input, page_is_stale
+from cases.views.parties import remove_party
+from cases.views.undo import pending_undo
 
 STEPS: list[tuple[str, Any]] = [
     ("incident", gettext_lazy("Incident")),
@@ -108,6 +110,10 @@ def edit_step(request: AuthenticatedRequest, pk: int, step: str) -> HttpResponse
     case, leave = _draft(request, pk)
     if leave:
         return leave
+    if request.method == "GET":
+        services.note_draft_step(case=case, by=request.user, step=step)
+    if step in PARTY_STEPS:
+        return _party_step(request, case, step)
     context: dict[str, Any] = {"case": case, "steps": STEPS, "step": step, "next_step": _next(step)}
     status = 200
     if step in DETAIL_FORMS:
@@ -141,12 +147,6 @@ def edit_step(request: AuthenticatedRequest, pk: int, step: str) -> HttpResponse
                     )
         context["form"] = form
         context["version"] = case.version
-    elif step == "officers":
-        context["officers"] = InvolvedOfficer.objects.filter(case=case)
-        context["form"] = OfficerForm(prefix="officer")
-    elif step == "suspects":
-        context["suspects"] = case.suspects.all()
-        context["form"] = SuspectForm(prefix="suspect")
     elif step == "support":
         requested = list(
             SupportMeasure.objects.filter(case=case, status=SupportStatus.REQUESTED).values_list("kind", flat=True)
@@ -167,6 +167,7 @@ def edit_step(request: AuthenticatedRequest, pk: int, step: str) -> HttpResponse
         context["form"] = EvidenceForm()
     elif step == "review":
         context["ws"] = workspace_for(request.actor, case)
+        context["undo"] = pending_undo(request, case)
         context["submit_form"] = SubmitForm(initial={"version": case.version}, prefix="submit")
         context["missing"] = [
             label
@@ -192,9 +193,57 @@ def _posted_version(request: AuthenticatedRequest) -> int | None:
         return None
 
 
+# The steps listing people: each has a sub-form to add one, whose "Continue" adds what was typed before moving on.
+PARTY_STEPS = {"officers": "officer", "suspects": "suspect"}
+PARTY_FORMS: dict[str, type[forms.ModelForm]] = {"officer": OfficerForm, "suspect": SuspectForm}
+
+
+def _party_step(
+    request: AuthenticatedRequest, case: Case, step: str, form: forms.ModelForm | None = None, status: int = 200
+) -> HttpResponse:
+    """The officers or suspects step: who is listed, with edit and remove, and the sub-form to add one (``form``:
+    the user's input sent back with what is wrong with it)."""
+    party = PARTY_STEPS[step]
+    ws = workspace_for(request.actor, case, timeline_limit=1)
+    context: dict[str, Any] = {
+        "case": case,
+        "steps": STEPS,
+        "step": step,
+        "next_step": _next(step),
+        "ws": ws,
+        "form": form or PARTY_FORMS[party](prefix=party),
+        "undo": pending_undo(request, case),
+        "filer_listed": any(o.user_id == case.filed_by_id for o in ws.officers),
+    }
+    return render(request, "cases/filing/step.html", context, status=status)
+
+
+def resume(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Back to the draft where the filer left off: the step they last opened, or else the first one not done."""
+    case, leave = _draft(request, pk)
+    if leave:
+        return leave
+    step = case.draft_step if case.draft_step in STEP_NAMES else _first_incomplete_step(case)
+    return redirect("cases:edit", pk=case.pk, step=step)
+
+
+def _first_incomplete_step(case: Case) -> str:
+    if not case.occurred_at or not case.location:
+        return "incident"
+    if not case.summary:
+        return "narrative"
+    if not InvolvedOfficer.objects.filter(case=case).exists():
+        return "officers"
+    return "review"
+
+
 @require_POST
 def add_party(request: AuthenticatedRequest, pk: int, party: str) -> HttpResponse:
-    """Add an involved officer or a suspect: the filer on a draft, a supervisor while the case is open."""
+    """Add an involved officer or a suspect: the filer on a draft, a supervisor while the case is open.
+
+    From the wizard, "Continue" sends the sub-form too: what was typed there is added before moving on (or shown
+    again with what is wrong), never dropped; an untouched sub-form just moves on. "Add myself" lists the filer
+    with their account."""
     case = visible_case(request, pk)
     form_class, service, prefix = {
         "officer": (OfficerForm, services.add_involved_officer, "officer"),
@@ -202,15 +251,36 @@ def add_party(request: AuthenticatedRequest, pk: int, party: str) -> HttpRespons
     }.get(party, (None, None, None))
     if form_class is None:
         raise Http404
+    step = request.POST.get("step")
+    wizard = step in PARTY_STEPS and PARTY_STEPS[step] == party and policy.can_edit_draft(request.actor, case)
+    moving_on = wizard and "continue" in request.POST
+    onward = reverse("cases:edit", kwargs={"pk": case.pk, "step": _next(step)}) if wizard and step else ""
+    if party == "officer" and "myself" in request.POST and wizard:
+        user = request.user
+        name = user.full_name or user.username
+        try:
+            services.add_involved_officer(case=case, by=user, user=user, name=name, badge_number=user.badge_number)
+        except ValidationError as refused:
+            messages.error(request, " ".join(refused.messages))
+        else:
+            messages.success(request, _("Added %(name)s.") % {"name": name})
+        return redirect(_back_url(request, case))
     form = form_class(request.POST, prefix=prefix)
+    if moving_on and not form.has_changed():
+        return redirect(onward)
     back = _back_url(request, case)
-    on_case_page = request.POST.get("step") not in STEP_NAMES
+    on_case_page = step not in STEP_NAMES
+    status = 400
     try:
         if form.is_valid():
-            ok, _status = run_service(form, lambda: service(case=case, by=request.user, **form.cleaned_data))  # type: ignore[misc,operator]
+            holder: dict[str, Any] = {}
+            ok, status = run_service(
+                form,
+                lambda: holder.update(item=service(case=case, by=request.user, **form.cleaned_data)),  # type: ignore[misc,operator]
+            )
             if ok:
-                messages.success(request, _("Added."))
-                return redirect(back)
+                messages.success(request, _("Added %(name)s.") % {"name": holder["item"]})
+                return redirect(onward if moving_on else back)
     except PermissionDenied:
         if not (on_case_page and page_is_stale(request, case)):
             raise
@@ -218,6 +288,10 @@ def add_party(request: AuthenticatedRequest, pk: int, party: str) -> HttpRespons
     if on_case_page:
         # The case page's panel: the input comes back in it, with what was wrong (cases/views/kept.py).
         return keep_input(request, case, key=party, form=form, stale=page_is_stale(request, case))
+    if wizard and step:
+        if moving_on:
+            messages.error(request, _("What you typed is not added yet: correct it, or empty the form to go on."))
+        return _party_step(request, case, step, form=form, status=status)
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
         text = " ".join(str(error) for error in errors)
@@ -227,13 +301,8 @@ def add_party(request: AuthenticatedRequest, pk: int, party: str) -> HttpRespons
 
 @require_POST
 def remove_officer(request: AuthenticatedRequest, pk: int, officer_id: int) -> HttpResponse:
-    case, leave = _draft(request, pk)
-    if leave:
-        return leave
-    officer = get_object_or_404(InvolvedOfficer, pk=officer_id, case=case)
-    services.remove_involved_officer(officer=officer, by=request.user)
-    messages.success(request, _("Removed %(name)s.") % {"name": officer.name})
-    return redirect("cases:edit", pk=case.pk, step="officers")
+    """The wizard's former removal address: the same as removing the officer from the officers step."""
+    return remove_party(request, pk, "officer", officer_id)
 
 
 def _back_url(request: AuthenticatedRequest, case: Any) -> str:

@@ -9,6 +9,8 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
@@ -43,6 +45,8 @@ from cases.services.audit import log_access
 from cases.sla import extendable
 from cases.views.common import run_service, visible_case
 from cases.views.kept import Kept, keep_input, kept_notice, page_is_stale, take_kept
+from cases.views.undo import pending_undo
+from cases.workflow import Transition
 from cases.workflow_actions import WORKFLOW_ACTIONS
 
 
@@ -244,6 +248,7 @@ def render_workspace(
         "evidence_form": bound.get("evidence") or EvidenceForm(),
         "open_panel": open_panel,
         "kept_notice": notice,
+        "undo": pending_undo(request, case),
     }
     return render(request, "cases/detail.html", context, status=status)
 
@@ -301,16 +306,19 @@ def case_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResp
         )
         if ok:
             case.refresh_from_db()
-            messages.success(
-                request,
-                _("%(action)s: done. %(ref)s is now %(status)s.")
-                % {"action": label, "ref": case.reference, "status": case.get_status_display()},
-            )
+            messages.success(request, next_step_text(workflow_action.transition, case))
             return redirect("cases:detail", pk=case.pk)
     if status == 409 or page_is_stale(request, case):
         # Someone else acted first: the case page says who and what, with the input given back.
         return keep_input(request, case, key=action, form=form, stale=True)
     return render_workspace(request, case, bound={action: form}, status=status, open_panel=action)
+
+
+def next_step_text(transition: Transition, case: Case) -> str:
+    """What happens next, after ``transition`` took ``case`` to its new stage: the workflow's sentence with the case's
+    reference and the new stage's due date."""
+    due = date_format(timezone.localtime(case.stage_due_at), "DATE_FORMAT") if case.stage_due_at else "—"
+    return str(transition.next_step) % {"ref": case.reference, "due": due}
 
 
 def _handled(

@@ -76,9 +76,45 @@
     });
   }
 
+  // A form that removes something asks first (its data-confirm says what); the page then offers an undo.
+  function wireConfirm(form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  }
+
+  // Whether a control differs from what the page was loaded with.
+  function changed(control) {
+    if (control.type === "hidden" || control.type === "submit" || control.type === "button") { return false; }
+    if (control.type === "checkbox" || control.type === "radio") { return control.checked !== control.defaultChecked; }
+    if (control.tagName === "SELECT") {
+      return Array.prototype.some.call(control.options, function (o) { return o.selected !== o.defaultSelected; });
+    }
+    return control.value !== control.defaultValue;
+  }
+
+  function dirty(form) {
+    return Array.prototype.some.call(form.elements, changed);
+  }
+
+  // A sub-form with typed input that was not sent (an officer typed but not added): leaving the page by a link asks
+  // first. Its own buttons (and "Continue", which sends it) are not links, so they go ahead.
+  function wireUnsavedGuard() {
+    var guarded = Array.prototype.slice.call(document.querySelectorAll("form[data-unsaved-guard]"));
+    if (!guarded.length) { return; }
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest ? event.target.closest("a[href]") : null;
+      if (!link || event.defaultPrevented) { return; }
+      var form = guarded.filter(function (f) { return !f.contains(link) && dirty(f); })[0];
+      if (form && !window.confirm(form.getAttribute("data-unsaved-message"))) { event.preventDefault(); }
+    });
+  }
+
   // After an htmx autosave the server sends the new case version out of band; nothing else is needed here.
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-upload]").forEach(wireUpload);
     document.querySelectorAll("button[data-copy-from]").forEach(wireCopy);
+    document.querySelectorAll("form[data-confirm]").forEach(wireConfirm);
+    wireUnsavedGuard();
   });
 })();

@@ -46,12 +46,75 @@ def test_the_filer_manages_officers_on_a_draft(world, api):
     assert not InvolvedOfficer.objects.filter(pk=officer.pk).exists()
 
 
-def test_officers_can_only_be_removed_from_a_draft(world, api):
+def test_after_submission_a_supervisor_removes_officers_but_never_the_last_one(world, api):
     case = case_in(world, S.INTAKE)
+    filer = case.officers.get()
+    colleague = services.add_involved_officer(case=case, by=world.supervisor, name="王警官")
+    # The filer no longer changes the list once it is submitted.
+    refused = api("officer").delete(url(case, f"officers/{colleague.pk}/"))
+    assert refused.status_code == 403
+    removed = api("supervisor").delete(url(case, f"officers/{colleague.pk}/"))
+    assert removed.status_code == 204
+    assert list(case.officers.values_list("pk", flat=True)) == [filer.pk]
+    before = Case.objects.get(pk=case.pk).version
+    last = api("supervisor").delete(url(case, f"officers/{filer.pk}/"))
+    assert last.status_code == 400
+    assert "a submitted case lists at least one officer" in str(last.json())
+    assert InvolvedOfficer.objects.filter(pk=filer.pk).exists()
+    assert Case.objects.get(pk=case.pk).version == before
+
+
+def test_party_changes_and_removals_check_the_case_version(world, api):
+    case = case_in(world, S.INTAKE)
+    suspect = services.add_suspect(case=case, by=world.supervisor, name="张某")
+    stale = Case.objects.get(pk=case.pk).version
+    services.add_note(case=case, by=world.supervisor, text="已电话核实")
+    client = api("supervisor")
+    assert (
+        client.patch(
+            url(case, f"suspects/{suspect.pk}/"), {"name": "李某", "version": stale}, format="json"
+        ).status_code
+        == 412
+    )
+    assert client.delete(url(case, f"suspects/{suspect.pk}/"), HTTP_IF_MATCH=f'"{stale}"').status_code == 412
     officer = case.officers.get()
-    response = api("supervisor").delete(url(case, f"officers/{officer.pk}/"))
-    assert response.status_code == 403
-    assert InvolvedOfficer.objects.filter(pk=officer.pk).exists()
+    assert (
+        client.patch(
+            url(case, f"officers/{officer.pk}/"), {"injury": "slight"}, HTTP_IF_MATCH=f'"{stale}"', format="json"
+        ).status_code
+        == 412
+    )
+    assert Suspect.objects.get(pk=suspect.pk).name == "张某"
+    assert InvolvedOfficer.objects.get(pk=officer.pk).injury == "none"
+    current = Case.objects.get(pk=case.pk).version
+    renamed = client.patch(url(case, f"suspects/{suspect.pk}/"), {"name": "李某", "version": current}, format="json")
+    assert (renamed.status_code, renamed.json()["name"]) == (200, "李某")
+    current = Case.objects.get(pk=case.pk).version
+    assert client.delete(url(case, f"suspects/{suspect.pk}/"), HTTP_IF_MATCH=f'"{current}"').status_code == 204
+    assert not Suspect.objects.filter(pk=suspect.pk).exists()
+    event = CaseEvent.objects.filter(case=case).order_by("at", "id").last()
+    assert (event.kind, event.data) == ("suspect_removed", {"suspect": suspect.pk, "removed": "李某"})
+
+
+def test_a_suspect_whose_transfer_or_disposition_is_on_record_is_not_removed(world, api):
+    case = case_in(world, S.SUPERVISION)
+    suspect = services.add_suspect(case=case, by=world.supervisor, name="张某")
+    services.record_disposition(
+        suspect=suspect,
+        by=world.supervisor,
+        disposition=Disposition.CRIMINAL_NON_PROSECUTION,
+        lenient_reason="minor_circumstances",
+    )
+    services.transfer_for_administrative_punishment(
+        suspect=suspect,
+        by=world.supervisor,
+        to_unit=world.county,
+        expected_version=Case.objects.get(pk=case.pk).version,
+    )
+    response = api("supervisor").delete(url(case, f"suspects/{suspect.pk}/"))
+    assert response.status_code == 400
+    assert "their transfer for administrative punishment is on record" in str(response.json())
+    assert Suspect.objects.filter(pk=suspect.pk).exists()
 
 
 def test_an_officer_of_another_case_is_a_404(world, api):

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from cases import flagging, services
 from cases.choices import CaseStatus, Disposition
 from cases.models import Attachment, Case
+from cases.workflow import TRANSITIONS
 from tests.cases.test_severity import attack, obstruction_left_alone
 from tests.cases.test_views import png_bytes
 from tests.factories import PASSWORD, case_in
@@ -42,7 +43,15 @@ def act(page: Page, action: str, fields: dict[str, str] | None = None, checks: t
     for label in checks:
         panel.get_by_label(label).check()
     panel.get_by_role("button", name=action, exact=True).click()
-    expect(page.locator(".alert-success")).to_contain_text(f"{action}: done.")
+    expect(page.locator(".alert-success")).to_have_text(next_step_pattern(action))
+
+
+def next_step_pattern(label: str) -> re.Pattern[str]:
+    """What the page says happens next after the action labelled ``label`` (cases/workflow.py), any case, any date."""
+    transition = next(t for t in TRANSITIONS.values() if str(t.label) == label)
+    pattern = re.escape(str(transition.next_step))
+    pattern = pattern.replace(re.escape("%(ref)s"), r"RG-\d{4}-\d{6}").replace(re.escape("%(due)s"), r".+")
+    return re.compile(pattern)
 
 
 def test_officer_files_and_supervisor_closes(page: Page, live_server, world, media, shoot, tmp_path):
@@ -73,12 +82,12 @@ def test_officer_files_and_supervisor_closes(page: Page, live_server, world, med
     page.get_by_label("Officer type").select_option(label="Auxiliary officer")
     page.get_by_label("Injury").select_option(label="Slight injury")
     page.get_by_role("button", name="Add officer").click()
-    expect(page.get_by_text("辅警 李明")).to_be_visible()
-    page.get_by_role("link", name="Continue").click()
+    expect(page.locator("main .list-group").get_by_text("辅警 李明")).to_be_visible()
+    page.get_by_role("button", name="Continue").click()
 
     page.get_by_label("Name").fill("张某")
     page.get_by_role("button", name="Add suspect").click()
-    page.get_by_role("link", name="Continue").click()
+    page.get_by_role("button", name="Continue").click()
 
     page.get_by_label("Green-channel emergency medical care").check()
     page.get_by_label("Legal service").check()
@@ -93,8 +102,10 @@ def test_officer_files_and_supervisor_closes(page: Page, live_server, world, med
 
     shoot(page, "03-officer-review")
     page.get_by_role("button", name="Submit").click()
-    expect(page.locator(".alert-success")).to_contain_text("Submit: done.")
     case = Case.objects.get()
+    expect(page.locator(".alert-success")).to_contain_text(
+        f"Your application {case.reference} is with the rights-protection office. A supervisor will review it by "
+    )
     expect(page.get_by_role("heading", level=1)).to_contain_text(case.reference)
     expect(page.locator("h1 .badge")).to_have_text("Intake")
     shoot(page, "04-officer-submitted")

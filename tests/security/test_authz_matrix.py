@@ -278,6 +278,10 @@ HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
     "close": action("close", "look_back", officer_informed="on", disposition_consistent="on"),
     "recall": action("recall", "closed", reason="New facts"),
     "add-suspect": lambda fx: form_data(SuspectForm(prefix="suspect"), name="李某"),
+    "edit-party": lambda fx: {
+        **form_data(SuspectForm(prefix="suspect"), name="李某"),
+        "version": fx.current("intake").version,
+    },
     "add-officer": lambda fx: form_data(OfficerForm(prefix="officer"), name="王警官"),
     "assign": lambda fx: versioned("intake", assignee=fx.world.supervisor.pk)(fx),
     "clock-pause": versioned("intake", reason="other", note="等待鉴定"),
@@ -530,7 +534,7 @@ def media(settings, tmp_path):
 def test_the_document_has_its_three_tables():
     assert len(HTML_ROWS) == len(TABLES[HTML_SECTION]), "a row id is used twice in the browser table"
     assert len(API_OTHER_ROWS) == len(TABLES[API_OTHER_SECTION]), "a row id is used twice in the API table"
-    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (59, 31, 31)
+    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (64, 31, 33)
 
 
 def _route_names(namespace: str) -> set[str]:
@@ -553,7 +557,15 @@ def test_every_case_page_and_api_route_has_a_row():
 
 def test_every_post_row_says_what_it_sends():
     posted = {row.id for row in HTML_ROWS.values() if row.method != "get"}
-    silent = {"notifications-read", "queue-delete", "remove-officer", "unknown-action", "logout"}
+    silent = {
+        "notifications-read",
+        "queue-delete",
+        "remove-officer",
+        "remove-party",
+        "undo-removal",
+        "unknown-action",
+        "logout",
+    }
     assert set(HTML_DATA) - posted == set(), "form data for rows the document does not have"
     assert posted - set(HTML_DATA) == silent
     assert set(API_DATA) <= set(API_OTHER_ROWS)
