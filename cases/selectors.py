@@ -23,6 +23,11 @@ def timeline_for(case: Case) -> QuerySet[CaseEvent]:
     return CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "id")
 
 
+def timeline_visible_to(actor: Actor, case: Case) -> QuerySet[CaseEvent]:
+    """The timeline as the actor may read it (the filer: without the office's internal events), oldest first."""
+    return policy.events_visible_to(actor, case).select_related("actor").order_by("at", "id")
+
+
 # --- police-fault findings ---------------------------------------------------------------------------------------
 
 # Which finding counts: the latest by the date of the finding, then the later record. A finding carried over from

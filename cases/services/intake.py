@@ -331,9 +331,15 @@ def record_disposition(
 
 
 @transaction.atomic
-def add_note(*, case: Case, by: User, text: str) -> Case:
+def add_note(*, case: Case, by: User, text: str, visibility: str = "") -> Case:
+    """A note on the timeline. ``visibility`` (NoteVisibility) defaults by the author's standing on the case: the
+    office's notes are internal, the filer's shared; a filer cannot write an internal note."""
     change = change_case(case, by=by, allowed=policy.can_add_material, refusal=_("You cannot add notes to this case."))
+    actor = actor_for(by)
     if not text.strip():
         raise ValidationError({"text": _("A note cannot be empty.")})
-    change.save(EventKind.NOTE, data={"text": text.strip()}, notify=False, check_flags=False)
+    visibility = visibility or policy.default_note_visibility(actor, change.case)
+    if visibility not in policy.note_visibilities(actor, change.case):
+        raise ValidationError({"visibility": _("Choose who may read the note.")})
+    change.save(EventKind.NOTE, data={"text": text.strip(), "visibility": visibility}, notify=False, check_flags=False)
     return change.case

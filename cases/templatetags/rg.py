@@ -18,6 +18,7 @@ from cases.choices import (
     FlagKind,
     LenientReason,
     NoSuspectReason,
+    NoteVisibility,
     OverrideReason,
     PauseReason,
     PoliceFault,
@@ -45,6 +46,28 @@ STATUS_STYLE: dict[str, str] = {
 @register.filter
 def status_style(status: str) -> str:
     return STATUS_STYLE.get(status, "secondary")
+
+
+SUPPORT_STYLE: dict[str, str] = {
+    SupportStatus.REQUESTED: "warning",
+    SupportStatus.APPROVED: "info",
+    SupportStatus.REFUSED: "danger",
+    SupportStatus.OFFERED: "info",
+    SupportStatus.IN_PROGRESS: "primary",
+    SupportStatus.DELIVERED: "success",
+    SupportStatus.DECLINED: "secondary",
+}
+
+
+@register.filter
+def support_style(status: str) -> str:
+    return SUPPORT_STYLE.get(status, "secondary")
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``mapping[key]``, or None (a template cannot index a dict by a variable)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
 
 
 @register.filter
@@ -86,6 +109,8 @@ def event_text(event: CaseEvent) -> str:
     if event.kind == EventKind.UPDATED:
         return _("Changed: %(fields)s") % {"fields": ", ".join(sorted(data.get("changes", {})))}
     if event.kind == EventKind.NOTE:
+        if data.get("visibility") == NoteVisibility.INTERNAL:
+            return _("Internal note: %(text)s") % {"text": data.get("text", "")}
         return _("Note: %(text)s") % {"text": data.get("text", "")}
     if event.kind == EventKind.ATTACHMENT:
         return _("Evidence added: %(name)s") % {"name": data.get("name", "")}
@@ -112,6 +137,8 @@ def event_text(event: CaseEvent) -> str:
     if event.kind == EventKind.REFERRAL and data.get("transfer"):
         return _("Transferred for administrative punishment: %(to)s") % {"to": data.get("to", "")}
     if event.kind == EventKind.SUPPORT:
+        if "answer" in data:
+            return support_answer_text(data)
         if "requested" in data:
             return _("Support requested: %(kinds)s") % {
                 "kinds": ", ".join(_label(SupportKind, k) for k in data["requested"])
@@ -183,3 +210,22 @@ def is_past(value: datetime | None) -> bool:
 @register.filter
 def absval(value: int) -> int:
     return abs(value)
+
+
+def support_answer_text(data: dict[str, Any]) -> str:
+    """The office's answer to a support measure, as the timeline and the officer's notification say it."""
+    kind = _label(SupportKind, data.get("kind"))
+    status = data.get("status")
+    if status == SupportStatus.APPROVED:
+        text = _("Support request approved: %(kind)s") % {"kind": kind}
+    elif status == SupportStatus.REFUSED:
+        text = _("Support request declined: %(kind)s") % {"kind": kind}
+    else:
+        text = _("Support delivered: %(kind)s, by %(provider)s on %(date)s") % {
+            "kind": kind,
+            "provider": data.get("provider") or "—",
+            "date": data.get("delivered_on") or "—",
+        }
+    if data.get("reason"):
+        text += " " + _("(reason: %(reason)s)") % {"reason": data["reason"]}
+    return text
