@@ -31,7 +31,7 @@ from cases.choices import (
 )
 from cases.models import Case, InvolvedOfficer, SupportMeasure, Suspect
 from cases.overrides import BASIS_MAX, TEXT_MAX, override_errors
-from cases.rules.facts import FACTS, OFFICER, SUPERVISOR, facts_asked_of
+from cases.rules.facts import FACT_NAMES, FACTS, OFFICER, SUPERVISOR, facts_asked_of, facts_for_kind
 from cases.rules.presentation import FlagView
 from cases.services.fault import DEPARTMENT_MAX, DOCUMENT_REFERENCE_MAX, NOTES_MAX
 
@@ -108,13 +108,20 @@ class NarrativeForm(BootstrapMixin, forms.ModelForm):
 
 
 class FactsForm(BootstrapMixin, forms.ModelForm):
-    """The facts the office weighs, asked as plain questions. "Unknown" is a valid answer."""
+    """The facts the office weighs, asked as plain questions. "Unknown" is a valid answer. Only the questions the
+    case's incident type asks (cases/rules/facts.Fact.asked_about): no online views for a kick, no weapon for a post."""
 
     class Meta:
         model = Case
         fields = [f.name for f in facts_asked_of(OFFICER)]
         labels = {f.name: f.question for f in FACTS if f.question}
         help_texts = {f.name: f.help_text for f in FACTS if f.help_text}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        asked = {f.name for f in facts_for_kind(self.instance.kind)}
+        for name in [n for n in self.fields if n in FACT_NAMES and n not in asked]:
+            del self.fields[name]
 
 
 class SupervisorFactsForm(FactsForm):

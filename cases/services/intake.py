@@ -22,7 +22,7 @@ from cases.choices import (
     SuspectStatus,
 )
 from cases.models import Case, InvolvedOfficer, ReferenceCounter, Suspect
-from cases.rules.facts import FACT_NAMES, SUPERVISOR, facts_asked_of
+from cases.rules.facts import FACT_NAMES, FACTS, SUPERVISOR, facts_asked_of
 from cases.services.common import (
     UNSET,
     CaseChange,
@@ -109,8 +109,21 @@ def update_case_details(*, case: Case, by: User, expected_version: int | None, c
     diff = apply_changes(case, fields, changes)
     if not diff:
         return case
+    data: dict[str, Any] = {"changes": diff}
+    if "kind" in diff:
+        # Answers to questions the new incident type does not ask are cleared, not kept out of sight: nobody could
+        # see or correct a hidden answer, yet the API and a later change of type would bring it back. The event
+        # keeps what each was, and the pages say which were cleared.
+        cleared = apply_changes(case, FACT_NAMES, {f.name: f.default for f in FACTS if not f.asked_about(case.kind)})
+        for name, (old, new) in cleared.items():
+            # A value given in this same change and cleared at once: the event shows what the case had before.
+            first = diff.pop(name, [old])[0]
+            if first != new:
+                diff[name] = [first, new]
+        if cleared:
+            data["cleared_facts"] = sorted(cleared)
     case.full_clean(exclude=["reference", "unit_path", "last_activity_at", "created_at", "updated_at"])
-    change.save(EventKind.UPDATED, fields=list(diff), data={"changes": diff}, notify=False)
+    change.save(EventKind.UPDATED, fields=list(diff), data=data, notify=False)
     return case
 
 

@@ -1,5 +1,6 @@
 """Presentation helpers for case pages. No queries here: everything comes from the view's context."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
@@ -7,6 +8,7 @@ from typing import Any, cast
 from django import template
 from django.db.models import Field, Model, TextChoices
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -26,6 +28,7 @@ from cases.choices import (
     SupportStatus,
 )
 from cases.models import Case, CaseEvent
+from cases.rules.facts import facts_for_kind
 from cases.sensitive import mask_id_number
 from cases.workflow import TRANSITIONS
 
@@ -229,3 +232,30 @@ def support_answer_text(data: dict[str, Any]) -> str:
     if data.get("reason"):
         text += " " + _("(reason: %(reason)s)") % {"reason": data["reason"]}
     return text
+
+
+@dataclass(frozen=True)
+class FactShown:
+    name: str
+    label: str
+    value: str
+    answered: bool
+
+
+@register.filter
+def case_facts(case: Case) -> list[FactShown]:
+    """The facts the case's incident type asks (cases/rules/facts.FACTS), each with its answer in words, or "not
+    answered" for an unknown value; in the reader's language."""
+    shown = []
+    for fact in facts_for_kind(case.kind):
+        value = getattr(case, fact.name)
+        if fact.choices is not None:
+            text, answered = str(dict(fact.choices.choices)[value]), value != fact.default  # type: ignore[attr-defined]
+        elif value is None:
+            text, answered = _("not answered"), False
+        elif fact.type is bool:
+            text, answered = (_("yes") if value else _("no")), True
+        else:
+            text, answered = str(value), True
+        shown.append(FactShown(fact.name, capfirst(str(fact.label)), text, answered))
+    return shown
