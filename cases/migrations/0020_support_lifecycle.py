@@ -38,6 +38,10 @@ def one_lifecycle_per_measure(apps, schema_editor):
     for measure in SupportMeasure.objects.filter(status="delivered", delivered_on__isnull=True):
         measure.delivered_on = measure.updated_at.date()
         measure.save(update_fields=["delivered_on"])
+    if schema_editor.connection.vendor == "postgresql":
+        # The constraints below alter the table in this same transaction: run the deferred foreign-key checks of
+        # the rows changed above now, or PostgreSQL refuses the ALTER TABLE ("pending trigger events").
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
