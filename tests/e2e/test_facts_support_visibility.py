@@ -7,7 +7,7 @@ from django.utils.text import capfirst
 from playwright.sync_api import Page, expect
 
 from cases import flagging, services
-from cases.choices import Disposition, FindingProblem, NoteVisibility, SupportKind, SupportStatus
+from cases.choices import Disposition, FindingProblem, SupportKind, SupportStatus
 from cases.models import CaseEvent, Notification, SupportMeasure
 from cases.rules.facts import FACTS
 from cases.services.support_requests import set_requested_support
@@ -16,6 +16,9 @@ from tests.e2e.test_browser import log_in
 from tests.factories import draft
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# Values are spelled out (a note's visibility "internal"/"shared", the status "approved") so that this file also runs,
+# and fails, against the code before these features.
 
 FINDING_DETAIL = "处罚偏轻，应立案侦查"
 PHONE_NOTE = "领导电话：此案从轻处理"
@@ -59,12 +62,12 @@ def test_the_filer_reads_his_case_without_the_offices_internal_material(page: Pa
     page.goto(f"{base}/cases/{case.pk}/")
     expect(page.locator("[data-flag-kind=downgraded]")).to_be_visible()
     note = page.locator("form[action$='/notes/']")
-    expect(note.get_by_label("Who may read it")).to_have_value(NoteVisibility.INTERNAL)
+    expect(note.get_by_label("Who may read it")).to_have_value("internal")
     note.get_by_label("Note").fill(PHONE_NOTE)
     note.get_by_role("button", name="Add note").click()
     expect(page.locator(".alert-success")).to_contain_text("Note added.")
     note.get_by_label("Note").fill(SHARED_NOTE)
-    note.get_by_label("Who may read it").select_option(NoteVisibility.SHARED)
+    note.get_by_label("Who may read it").select_option("shared")
     note.get_by_role("button", name="Add note").click()
     timeline = page.locator("ol.timeline")
     expect(timeline).to_contain_text(f"Internal note: {PHONE_NOTE}")
@@ -73,8 +76,8 @@ def test_the_filer_reads_his_case_without_the_offices_internal_material(page: Pa
     shoot(page, "visibility-01-supervisor-sees-everything")
     notes = CaseEvent.objects.filter(case=case, kind="note").order_by("id")
     assert [(e.data["text"], e.data["visibility"]) for e in notes] == [
-        (PHONE_NOTE, NoteVisibility.INTERNAL),
-        (SHARED_NOTE, NoteVisibility.SHARED),
+        (PHONE_NOTE, "internal"),
+        (SHARED_NOTE, "shared"),
     ]
 
     # The officer: his case's status, support and the shared note; no flag box, no finding, no internal note.
@@ -159,7 +162,7 @@ def test_the_office_answers_a_support_request_and_the_officer_reads_the_answer(p
         page, request, {"Answer": "approve", "Reason (the officer reads it)": "同意，已联系医院"}, "Answer the request"
     )
     expect(page.locator(".alert-success")).to_contain_text("Answer recorded; the officer is told.")
-    expect(item).to_have_attribute("data-support-status", SupportStatus.APPROVED)
+    expect(item).to_have_attribute("data-support-status", "approved")
     _answer(
         page,
         request,
