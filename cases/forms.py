@@ -119,6 +119,8 @@ class FactsForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not self.instance.kind:
+            return  # no incident type yet: every question
         asked = {f.name for f in facts_for_kind(self.instance.kind)}
         for name in [n for n in self.fields if n in FACT_NAMES and n not in asked]:
             del self.fields[name]
