@@ -38,6 +38,9 @@ class ReadOnlyAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     """Records are written by services only; the admin shows them, scoped to what the user may see."""
 
     case_field: str | None = "case"
+    # The office's assessment of a case (cases/policy.py): listed only for the cases whose internal material the
+    # user reads, never to a filer who happens to be staff.
+    internal = False
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -52,9 +55,13 @@ class ReadOnlyAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
         qs = super().get_queryset(request)
         if self.case_field is None or policy.sees_every_case(user_of(request)):
             return qs
-        return qs.filter(
-            **{f"{self.case_field}__in": policy.visible_cases(cast("AuthenticatedRequest", request).actor).values("pk")}
-        )
+        actor = cast("AuthenticatedRequest", request).actor
+        qs = qs.filter(**{f"{self.case_field}__in": policy.visible_cases(actor).values("pk")})
+        if self.internal:
+            qs = qs.filter(policy.internal_scope_q(actor, through=f"{self.case_field}__"))
+        elif self.model is CaseEvent:
+            qs = qs.filter(policy.events_q(actor))
+        return qs
 
 
 class OfficerInline(admin.TabularInline):
@@ -80,11 +87,23 @@ class FaultFindingInline(OfficerInline):
     exclude = ()  # type: ignore[assignment]
     fields = ("finding", "department", "found_on", "document_reference", "notes", "carried_over", "recorded_by")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = super().get_queryset(request)
+        if policy.sees_every_case(user_of(request)):
+            return qs
+        return qs.filter(policy.internal_scope_q(cast("AuthenticatedRequest", request).actor, through="case__"))
+
 
 class EventInline(OfficerInline):
     model = CaseEvent  # type: ignore[assignment]
     exclude = ()  # type: ignore[assignment]
     fields = ("at", "kind", "action", "from_status", "to_status", "actor", "data")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        qs = super().get_queryset(request)
+        if policy.sees_every_case(user_of(request)):
+            return qs
+        return qs.filter(policy.events_q(cast("AuthenticatedRequest", request).actor))
 
 
 @admin.register(Case)
@@ -164,6 +183,7 @@ class SupportMeasureAdmin(ReadOnlyAdmin):
 
 @admin.register(SupervisionFinding)
 class SupervisionFindingAdmin(ReadOnlyAdmin):
+    internal = True
     list_display = ("case", "problem", "raised_at", "rectify_by", "rectified_at", "officers_held_accountable")
     list_filter = ("problem",)
     search_fields = ("case__reference", "detail")
@@ -171,6 +191,7 @@ class SupervisionFindingAdmin(ReadOnlyAdmin):
 
 @admin.register(FaultFinding)
 class FaultFindingAdmin(ReadOnlyAdmin):
+    internal = True
     list_display = ("case", "finding", "department", "found_on", "document_reference", "carried_over", "recorded_at")
     list_filter = ("finding", "carried_over")
     search_fields = ("case__reference", "department", "document_reference")
@@ -179,6 +200,7 @@ class FaultFindingAdmin(ReadOnlyAdmin):
 
 @admin.register(LookBackReview)
 class LookBackReviewAdmin(ReadOnlyAdmin):
+    internal = True
     list_display = ("case", "campaign_year", "verdict", "started_at", "finished_at")
     list_filter = ("verdict", "campaign_year")
     search_fields = ("case__reference",)
@@ -186,6 +208,7 @@ class LookBackReviewAdmin(ReadOnlyAdmin):
 
 @admin.register(Flag)
 class FlagAdmin(ReadOnlyAdmin):
+    internal = True
     list_display = (
         "case",
         "kind",

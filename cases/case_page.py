@@ -57,6 +57,9 @@ class Workspace:
     stages: list[Stage]
     can_add_material: bool
     can_record_fault_finding: bool
+    # The office's view (cases/policy.sees_internal): flags, findings, overrides, reviews and internal notes. For
+    # the filer and the officers listed on the case those lists are empty and the timeline is the shared one.
+    sees_internal: bool
     # Suspects whose transfer for administrative punishment this user may record now.
     awaiting_transfer: list[Suspect]
 
@@ -88,8 +91,13 @@ def stages_of(case: Case) -> list[Stage]:
 
 
 def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIMELINE_PAGE) -> Workspace:
-    events = timeline(case)
-    open_flags = list(Flag.objects.filter(case=case, resolved_at__isnull=True).select_related("acknowledged_by"))
+    internal = policy.sees_internal(actor, case)
+    events = policy.events_visible_to(actor, case).select_related("actor").order_by("-at", "-id")
+    open_flags = (
+        list(Flag.objects.filter(case=case, resolved_at__isnull=True).select_related("acknowledged_by"))
+        if internal
+        else []
+    )
     total = events.count()
     officers = list(InvolvedOfficer.objects.filter(case=case).select_related("user"))
     suspects = list(Suspect.objects.filter(case=case))
@@ -103,10 +111,10 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
         officers=officers,
         suspects=suspects,
         referrals=list(Referral.objects.filter(case=case).select_related("to_unit", "suspect")),
-        support=list(SupportMeasure.objects.filter(case=case).select_related("officer")),
-        findings=list(SupervisionFinding.objects.filter(case=case).select_related("raised_by")),
-        fault_findings=list(fault_findings_of(case)),
-        reviews=list(LookBackReview.objects.filter(case=case).select_related("reviewer")),
+        support=list(SupportMeasure.objects.filter(case=case).select_related("officer", "requested_by", "decided_by")),
+        findings=list(SupervisionFinding.objects.filter(case=case).select_related("raised_by")) if internal else [],
+        fault_findings=list(fault_findings_of(case)) if internal else [],
+        reviews=list(LookBackReview.objects.filter(case=case).select_related("reviewer")) if internal else [],
         attachments=list(Attachment.objects.filter(case=case).select_related("uploaded_by")),
         flags=[describe_flag(f) for f in open_flags],
         flags_to_override=[
@@ -114,7 +122,11 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
             for f in sorted(open_flags, key=lambda f: (f.raised_at, f.pk))
             if needs_override(f.kind, f.detail)
         ],
-        overrides=list(FlagOverride.objects.filter(flag__case=case).select_related("flag", "by").order_by("at", "id")),
+        overrides=(
+            list(FlagOverride.objects.filter(flag__case=case).select_related("flag", "by").order_by("at", "id"))
+            if internal
+            else []
+        ),
         events=list(events[:timeline_limit] if timeline_limit else events),
         events_total=total,
         actions=policy.available_actions(actor, case),
@@ -125,5 +137,6 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
         stages=stages_of(case),
         can_add_material=policy.can_add_material(actor, case),
         can_record_fault_finding=policy.can_record_fault_finding(actor, case),
+        sees_internal=internal,
         awaiting_transfer=[s for s in suspects if s.pk in awaiting] if awaiting else [],
     )

@@ -253,11 +253,53 @@ class SupportKind(models.TextChoices):
 
 
 class SupportStatus(models.TextChoices):
+    """One lifecycle per measure: the officer's request is answered on the same record (approved or refused, then
+    delivered); the office may also offer a measure nobody asked for. ``SUPPORT_TRANSITIONS`` says what follows."""
+
     REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Declined by the office")
     OFFERED = "offered", _("Offered")
     IN_PROGRESS = "in_progress", _("In progress")
     DELIVERED = "delivered", _("Delivered")
     DECLINED = "declined", _("Declined by the officer")
+
+
+# The statuses a support measure may move to from each status. Delivered, declined and refused are final.
+SUPPORT_TRANSITIONS: dict[str, frozenset[str]] = {
+    SupportStatus.REQUESTED: frozenset({SupportStatus.APPROVED, SupportStatus.REFUSED, SupportStatus.DELIVERED}),
+    SupportStatus.APPROVED: frozenset({SupportStatus.IN_PROGRESS, SupportStatus.DELIVERED, SupportStatus.DECLINED}),
+    SupportStatus.OFFERED: frozenset({SupportStatus.IN_PROGRESS, SupportStatus.DELIVERED, SupportStatus.DECLINED}),
+    SupportStatus.IN_PROGRESS: frozenset({SupportStatus.DELIVERED, SupportStatus.DECLINED}),
+    SupportStatus.DELIVERED: frozenset(),
+    SupportStatus.DECLINED: frozenset(),
+    SupportStatus.REFUSED: frozenset(),
+}
+# What the office may record a measure as when nobody asked for it: requests come from the officer, and approving or
+# refusing is an answer to a request.
+OFFICE_RECORDED_STATUSES = (
+    SupportStatus.OFFERED,
+    SupportStatus.IN_PROGRESS,
+    SupportStatus.DELIVERED,
+    SupportStatus.DECLINED,
+)
+# A request still waiting for the office's answer, or approved and not yet delivered: one per kind and officer.
+OPEN_REQUEST_STATUSES = (SupportStatus.REQUESTED, SupportStatus.APPROVED)
+
+
+class SupportAnswer(models.TextChoices):
+    """The office's answer to an officer's support request (``answer_support_request``)."""
+
+    APPROVE = "approve", _("Approve")
+    DECLINE = "decline", _("Decline")
+    DELIVER = "deliver", _("Record as delivered")
+
+
+ANSWER_STATUS = {
+    SupportAnswer.APPROVE: SupportStatus.APPROVED,
+    SupportAnswer.DECLINE: SupportStatus.REFUSED,
+    SupportAnswer.DELIVER: SupportStatus.DELIVERED,
+}
 
 
 class FindingProblem(models.TextChoices):
@@ -373,6 +415,13 @@ class EventKind(models.TextChoices):
     CLOCK_RESUMED = "clock_resumed", _("Clock resumed")
     DEADLINE_EXTENDED = "deadline_extended", _("Time limit extended")
     FAULT_FINDING = "fault_finding", _("Police-fault finding recorded")
+
+
+class NoteVisibility(models.TextChoices):
+    """Who reads a note on the case (cases/policy.py): the office only, or the filer and listed officers too."""
+
+    INTERNAL = "internal", _("Internal (the office only)")
+    SHARED = "shared", _("Shared with the filer")
 
 
 class AccessAction(models.TextChoices):

@@ -9,24 +9,29 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit
 from cases.choices import (
+    ANSWER_STATUS,
     FAULT_FINDING_CHOICES,
     INJURY_RANK,
+    OFFICE_RECORDED_STATUSES,
+    SUPPORT_TRANSITIONS,
     CaseStatus,
     FindingProblem,
     FlagKind,
     IncidentKind,
     InjuryGrade,
     NoSuspectReason,
+    NoteVisibility,
     OverrideReason,
     PauseReason,
     ReferralTarget,
+    SupportAnswer,
     SupportKind,
     SupportStatus,
     Track,
 )
 from cases.models import Case, InvolvedOfficer, SupportMeasure, Suspect
 from cases.overrides import BASIS_MAX, TEXT_MAX, override_errors
-from cases.rules.facts import FACTS, OFFICER, SUPERVISOR, facts_asked_of
+from cases.rules.facts import FACT_NAMES, FACTS, OFFICER, SUPERVISOR, facts_asked_of, facts_for_kind
 from cases.rules.presentation import FlagView
 from cases.services.fault import DEPARTMENT_MAX, DOCUMENT_REFERENCE_MAX, NOTES_MAX
 
@@ -103,13 +108,22 @@ class NarrativeForm(BootstrapMixin, forms.ModelForm):
 
 
 class FactsForm(BootstrapMixin, forms.ModelForm):
-    """The facts the office weighs, asked as plain questions. "Unknown" is a valid answer."""
+    """The facts the office weighs, asked as plain questions. "Unknown" is a valid answer. Only the questions the
+    case's incident type asks (cases/rules/facts.Fact.asked_about): no online views for a kick, no weapon for a post."""
 
     class Meta:
         model = Case
         fields = [f.name for f in facts_asked_of(OFFICER)]
         labels = {f.name: f.question for f in FACTS if f.question}
         help_texts = {f.name: f.help_text for f in FACTS if f.help_text}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance.kind:
+            return  # no incident type yet: every question
+        asked = {f.name for f in facts_for_kind(self.instance.kind)}
+        for name in [n for n in self.fields if n in FACT_NAMES and n not in asked]:
+            del self.fields[name]
 
 
 class SupervisorFactsForm(FactsForm):
@@ -194,6 +208,18 @@ class EvidenceForm(BootstrapMixin, forms.Form):
 
 class NoteForm(BootstrapMixin, forms.Form):
     text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+    visibility = forms.ChoiceField(label=_("Who may read it"), choices=NoteVisibility.choices, required=False)
+
+    def __init__(self, *args: Any, visibilities: tuple[str, ...] = (), **kwargs: Any) -> None:
+        """``visibilities``: what the author may choose (cases/policy.note_visibilities), the first the default.
+        With one choice only (the filer's notes are shared) the field is not offered."""
+        super().__init__(*args, **kwargs)
+        if len(visibilities) > 1:
+            field = self.fields["visibility"]
+            field.choices = [(v, label) for v, label in NoteVisibility.choices if v in visibilities]  # type: ignore[attr-defined]
+            field.initial = visibilities[0]
+        else:
+            del self.fields["visibility"]
 
 
 # --- Workflow actions -------------------------------------------------------------------------------------------
@@ -401,7 +427,7 @@ class TransferForm(VersionForm):
 class SupportMeasureForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = SupportMeasure
-        fields = ["kind", "officer", "status", "amount", "started_on", "delivered_on", "notes"]
+        fields = ["kind", "officer", "status", "amount", "started_on", "delivered_on", "provider", "notes"]
         widgets = {"started_on": DATE_WIDGET, "delivered_on": DATE_WIDGET, "notes": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args: Any, case: Case | None = None, **kwargs: Any) -> None:
@@ -409,7 +435,38 @@ class SupportMeasureForm(BootstrapMixin, forms.ModelForm):
         self.fields["officer"].queryset = (  # type: ignore[attr-defined]
             InvolvedOfficer.objects.filter(case=case) if case else InvolvedOfficer.objects.none()
         )
-        self.fields["status"].choices = [c for c in SupportStatus.choices if c[0] != SupportStatus.REQUESTED]  # type: ignore[attr-defined]
+        # Requests come from the officer and approving or declining answers one: neither is recorded here.
+        self.fields["status"].choices = [c for c in SupportStatus.choices if c[0] in OFFICE_RECORDED_STATUSES]  # type: ignore[attr-defined]
+
+
+class SupportAnswerForm(VersionForm):
+    """The office's answer to one support measure: the choices are those its status allows (SUPPORT_TRANSITIONS)."""
+
+    answer = forms.ChoiceField(label=_("Answer"), choices=SupportAnswer.choices)
+    reason = forms.CharField(
+        label=_("Reason (the officer reads it)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required when declining."),
+    )
+    provider = forms.CharField(
+        label=_("Provided by"), required=False, max_length=200, help_text=_("Required when recording delivery.")
+    )
+    delivered_on = forms.DateField(label=_("Delivered on"), required=False, widget=DATE_WIDGET)
+
+    def __init__(self, *args: Any, measure: SupportMeasure, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", f"answer-{measure.pk}")
+        super().__init__(*args, **kwargs)
+        allowed = SUPPORT_TRANSITIONS[SupportStatus(measure.status)]
+        self.fields["answer"].choices = [  # type: ignore[attr-defined]
+            (a, label) for a, label in SupportAnswer.choices if ANSWER_STATUS[SupportAnswer(a)] in allowed
+        ]
+        self.measure = measure
+
+
+def answerable(measure: SupportMeasure) -> bool:
+    """Whether the office has an answer left to give on this measure (it is not delivered, declined or refused)."""
+    return any(ANSWER_STATUS[a] in SUPPORT_TRANSITIONS[SupportStatus(measure.status)] for a in SupportAnswer)
 
 
 class FindingForm(BootstrapMixin, forms.Form):

@@ -11,6 +11,7 @@ from cases.choices import (
     FAULT_FINDING_VALUES,
     FAULT_NEEDS_DOCUMENT,
     LENIENT_DISPOSITIONS,
+    OPEN_REQUEST_STATUSES,
     OPEN_STATUSES,
     AccessAction,
     CaseStatus,
@@ -417,7 +418,20 @@ class SupportMeasure(models.Model):
     amount = models.DecimalField(_("amount (CNY)"), max_digits=12, decimal_places=2, null=True, blank=True)
     started_on = models.DateField(_("started on"), null=True, blank=True)
     delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    # Who delivered it: the hospital of the green channel, the legal-aid centre, the insurer...
+    provider = models.CharField(_("provided by"), max_length=200, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # The officer's request, when the measure began as one (the same record carries the office's answer).
+    requested_at = models.DateTimeField(_("requested at"), null=True, blank=True)
+    requested_by = models.ForeignKey(
+        USER, verbose_name=_("requested by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The office's answer to the request: approved or refused, by whom, when and why.
+    decided_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        USER, verbose_name=_("answered by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_reason = models.TextField(_("reason given"), blank=True)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -432,6 +446,37 @@ class SupportMeasure(models.Model):
             models.CheckConstraint(
                 condition=Q(amount__isnull=True) | Q(kind=SupportKind.COMFORT_PAYMENT, amount__gte=0),
                 name="support_amount_only_for_payment",
+            ),
+            # A request is the officer's and waits for an answer: it has its time and nothing decided or delivered.
+            models.CheckConstraint(
+                condition=~Q(status=SupportStatus.REQUESTED)
+                | Q(requested_at__isnull=False, decided_at__isnull=True, delivered_on__isnull=True),
+                name="support_request_unanswered",
+            ),
+            # Approving or refusing answers a request: both have the request and the answer's time.
+            models.CheckConstraint(
+                condition=~Q(status__in=(SupportStatus.APPROVED, SupportStatus.REFUSED))
+                | Q(requested_at__isnull=False, decided_at__isnull=False),
+                name="support_answer_has_request",
+            ),
+            # A refusal says why.
+            models.CheckConstraint(
+                condition=~Q(status=SupportStatus.REFUSED) | ~Q(decision_reason=""),
+                name="support_refusal_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SupportStatus.DELIVERED) | Q(delivered_on__isnull=False),
+                name="support_delivered_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_at__isnull=True) | Q(requested_at__isnull=False),
+                name="support_answer_after_request",
+            ),
+            # One open request per measure kind and officer (the office answers it, it is not asked twice).
+            models.UniqueConstraint(
+                fields=["case", "kind"],
+                condition=Q(status__in=OPEN_REQUEST_STATUSES, officer__isnull=True),
+                name="support_one_open_request_per_kind",
             ),
         ]
 

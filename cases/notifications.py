@@ -22,10 +22,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
-from accounts.selectors import administrators_over, supervisors_covering
+from accounts.selectors import actor_for, administrators_over, supervisors_covering
+from cases import policy
 from cases.choices import EventKind
 from cases.models import Case, CaseEvent, InvolvedOfficer, Notification
 from cases.selectors import cases_visible_to
+from cases.templatetags.rg import support_answer_text
 from cases.workflow import TRANSITIONS
 
 logger = logging.getLogger(__name__)
@@ -60,10 +62,18 @@ def recipients_for(event: CaseEvent) -> set[int]:
         ids = set()
     if event.actor_id is not None:
         ids.discard(event.actor_id)
-    return {i for i in ids if i is not None}
+    ids = {i for i in ids if i is not None}
+    if ids and not policy.is_shared_event(event, case):
+        # The office's internal events reach only those who read the case's internal material (cases/policy.py):
+        # never its filer, even one who is also a supervisor elsewhere.
+        ids = {u.pk for u in User.objects.filter(pk__in=ids) if policy.sees_internal(actor_for(u), case)}
+    return ids
 
 
 def describe(event: CaseEvent) -> str:
+    if event.kind == EventKind.SUPPORT and "answer" in (event.data or {}):
+        # The officer hears what was decided on their request, not only that something happened.
+        return _("%(ref)s: %(what)s") % {"ref": event.case.reference, "what": support_answer_text(event.data)}
     if event.kind == EventKind.TRANSITION and event.action in TRANSITIONS:
         return _("%(ref)s: %(action)s") % {"ref": event.case.reference, "action": TRANSITIONS[event.action].label}
     return _("%(ref)s: %(what)s") % {"ref": event.case.reference, "what": event.get_kind_display()}

@@ -14,13 +14,13 @@ their lock, so every door behaves alike.
 
 from enum import StrEnum
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from accounts.authority import Actor
 from accounts.models import OrgLevel, OrgUnit, Role, User
 from accounts.selectors import path_prefix_q, supervisors_of_unit_and_above
-from cases.choices import OPEN_STATUSES, TERMINAL_STATUSES, CaseStatus
-from cases.models import Case, InvolvedOfficer, ReportExport, Suspect
+from cases.choices import OPEN_STATUSES, TERMINAL_STATUSES, CaseStatus, EventKind, NoteVisibility
+from cases.models import Case, CaseEvent, InvolvedOfficer, ReportExport, Suspect
 from cases.overrides import OVERRIDING_ACTIONS
 from cases.workflow import FILER, Transition, actions_from, transition_for
 
@@ -105,6 +105,96 @@ def can_oversee(actor: Actor, case: Case) -> bool:
 def sees_every_case(user: User) -> bool:
     """Superusers: the admin site shows them every case and its records; everyone else sees ``visible_cases``."""
     return user.is_active and user.is_superuser
+
+
+# --- what the filer reads, what stays with the office -----------------------------------------------------------------
+#
+# The filer and the officers listed on a case read what concerns them: the status and stage deadlines, the referrals,
+# the outcomes (dispositions, the conclusion), the support measures and their answers, the evidence, their own notes
+# and the notes the office shares with them. The office's own assessment of how the case is handled stays with the
+# office: flags and what a rule expected, supervision findings, police-fault findings, flag overrides, look-back
+# reviews and internal notes. Every door asks these functions: the case page, the API (case list and detail, the
+# findings, fault-findings and reviews lists, the timeline), notifications and their e-mails, the admin site.
+
+# Timeline events about the office's assessment, never shown to a reader without ``sees_internal``.
+INTERNAL_EVENT_KINDS = frozenset(
+    {
+        EventKind.FLAG_RAISED,
+        EventKind.FLAG_RESOLVED,
+        EventKind.FLAG_OVERRIDDEN,
+        EventKind.FINDING,
+        EventKind.FAULT_FINDING,
+        EventKind.REVIEW,
+    }
+)
+# Keys of a shared event's data that point at internal records (a reopen names its supervision finding; a close, its
+# look-back review; a conclusion, the dispositions a rule still missed): left out of what the filer reads.
+INTERNAL_EVENT_DATA = frozenset({"finding", "problem", "review", "missing"})
+
+
+def sees_internal(actor: Actor, case: Case) -> bool:
+    """The office's view of a case: supervisors and administrators covering its unit. Everyone else who sees the case
+    (its filer, the officers listed on it) reads the shared part only. Pure."""
+    return actor.is_active and any(actor.covers(role, case.unit_path) for role in OVERSEER_ROLES)
+
+
+def internal_scope_q(actor: Actor, *, through: str = "") -> Q:
+    """The cases whose internal material the actor reads (``sees_internal`` for many): the queue's flag filters
+    apply only within it, so a filer cannot learn through a filter which of their cases are flagged."""
+    paths = actor.paths_for(*OVERSEER_ROLES) if actor.is_active else ()
+    if not paths:
+        return Q(pk__in=[])
+    return path_prefix_q(f"{through}unit_path", paths)
+
+
+def default_note_visibility(actor: Actor, case: Case) -> str:
+    """The office's notes are internal unless the author shares them; the filer's notes are for the office anyway."""
+    return NoteVisibility.INTERNAL if sees_internal(actor, case) else NoteVisibility.SHARED
+
+
+def note_visibilities(actor: Actor, case: Case) -> tuple[str, ...]:
+    """The visibilities the actor may give a note: only the office writes internal notes (a filer's own note is
+    always readable by the filer)."""
+    if sees_internal(actor, case):
+        return (NoteVisibility.INTERNAL, NoteVisibility.SHARED)
+    return (NoteVisibility.SHARED,)
+
+
+def shared_events_q() -> Q:
+    """The timeline events a case's filer reads: not about the office's assessment, and notes only when shared. A
+    note recorded before notes had a visibility is shared when its author is the filer, internal otherwise (the
+    office wrote it for the office)."""
+    shared_note = Q(data__visibility=NoteVisibility.SHARED) | Q(
+        data__visibility__isnull=True, actor_id=F("case__filed_by_id")
+    )
+    return ~Q(kind__in=INTERNAL_EVENT_KINDS) & (~Q(kind=EventKind.NOTE) | shared_note)
+
+
+def events_q(actor: Actor) -> Q:
+    """Events of visible cases the actor reads (the admin site's lists): all of those whose internal material the
+    actor reads, the shared ones of the others."""
+    return internal_scope_q(actor, through="case__") | shared_events_q()
+
+
+def is_shared_event(event: CaseEvent, case: Case) -> bool:
+    """``shared_events_q`` for one event (a notification, an e-mail)."""
+    if event.kind in INTERNAL_EVENT_KINDS:
+        return False
+    if event.kind == EventKind.NOTE:
+        visibility = (event.data or {}).get("visibility")
+        return visibility == NoteVisibility.SHARED or (visibility is None and event.actor_id == case.filed_by_id)
+    return True
+
+
+def events_visible_to(actor: Actor, case: Case) -> QuerySet[CaseEvent]:
+    """The timeline of ``case`` as the actor may read it (the case itself is visible: the caller checked)."""
+    events = CaseEvent.objects.filter(case=case)
+    return events if sees_internal(actor, case) else events.filter(shared_events_q())
+
+
+def shared_event_data(data: dict) -> dict:
+    """An event's data as the filer reads it: without the keys that point at internal records."""
+    return {k: v for k, v in (data or {}).items() if k not in INTERNAL_EVENT_DATA}
 
 
 # --- the supervisor's queue ------------------------------------------------------------------------------------------

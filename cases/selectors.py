@@ -8,6 +8,7 @@ from accounts.selectors import actor_for
 from cases import policy
 from cases.choices import ADMIN_PUNISHMENTS, Disposition, EventKind
 from cases.models import Case, CaseEvent, FaultFinding, Flag, Notification, Suspect
+from cases.rules.facts import FACT_NAMES
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -21,6 +22,27 @@ def cases_filed_by(user: User) -> QuerySet[Case]:
 
 def timeline_for(case: Case) -> QuerySet[CaseEvent]:
     return CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "id")
+
+
+def last_event_id(case: Case) -> int:
+    """The id of the case's latest timeline event (0 for none): ``facts_cleared_since`` reads what came after it."""
+    return CaseEvent.objects.filter(case=case).order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def facts_cleared_since(case: Case, event_id: int) -> list[str]:
+    """The facts that changes of the case's details after event ``event_id`` cleared because its incident type no
+    longer asks them (in the table's order)."""
+    cleared: set[str] = set()
+    for data in CaseEvent.objects.filter(case=case, kind=EventKind.UPDATED, id__gt=event_id).values_list(
+        "data", flat=True
+    ):
+        cleared.update(data.get("cleared_facts", []))
+    return [name for name in FACT_NAMES if name in cleared]
+
+
+def timeline_visible_to(actor: Actor, case: Case) -> QuerySet[CaseEvent]:
+    """The timeline as the actor may read it (the filer: without the office's internal events), oldest first."""
+    return policy.events_visible_to(actor, case).select_related("actor").order_by("at", "id")
 
 
 # --- police-fault findings ---------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ urlpatterns = [
     path("cases/<int:pk>/suspects/<int:suspect_id>/disposition/", workspace.record_disposition, name="disposition"),
     path("cases/<int:pk>/suspects/<int:suspect_id>/transfer/", workspace.transfer, name="transfer"),
     path("cases/<int:pk>/support/", workspace.add_support, name="support"),
+    path("cases/<int:pk>/support/<int:measure_id>/answer/", workspace.answer_support, name="support-answer"),
     path("cases/<int:pk>/findings/", workspace.add_finding, name="finding"),
     path("cases/<int:pk>/fault-findings/", workspace.record_fault_finding, name="fault-finding"),
     path("cases/<int:pk>/facts/", workspace.update_facts, name="facts"),

@@ -19,6 +19,7 @@ from rest_framework.filters import BaseFilterBackend
 from rest_framework.request import Request
 
 from accounts.models import OrgUnit
+from cases import policy
 from cases.choices import INJURY_RANK, CaseStatus, FlagKind, IncidentKind, InjuryGrade
 from cases.models import Case, Flag, Notification
 from cases.queue_filters import ASSIGNED_TO_ME, UNASSIGNED, QueueFilters, filter_cases
@@ -167,7 +168,12 @@ class CaseFilter(django_filters.FilterSet):
         )
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        return filter_cases(queryset, self.queue_filters(), user_id=self.request.user.pk)
+        filters = self.queue_filters()
+        if filters.flags:
+            # Flags are the office's: filtering by them finds only cases whose internal material the caller reads,
+            # so a filer cannot tell which of their own cases are flagged (cases/policy.py).
+            queryset = queryset.filter(policy.internal_scope_q(self.request.actor))
+        return filter_cases(queryset, filters, user_id=self.request.user.pk)
 
 
 class FlagFilter(django_filters.FilterSet):

@@ -35,12 +35,14 @@ from cases.choices import (
     InjuryGrade,
     LenientReason,
     NoSuspectReason,
+    NoteVisibility,
     OfficerType,
     OverrideReason,
     PauseReason,
     PoliceFault,
     ReferralTarget,
     ReviewVerdict,
+    SupportAnswer,
     SupportKind,
     SupportStatus,
     SuspectStatus,
@@ -185,8 +187,18 @@ class CaseSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     max_injury = serializers.SerializerMethodField(help_text=_("Worst ranked injury among the involved officers."))
     disposition_rank = serializers.IntegerField(allow_null=True)
-    expected_min_rank = serializers.IntegerField(allow_null=True)
-    open_flags = serializers.SerializerMethodField()
+    expected_min_rank = serializers.SerializerMethodField(
+        help_text=_("The lowest rank the rules expect; the office's alone (null for the filer).")
+    )
+    open_flags = serializers.SerializerMethodField(help_text=_("Open flags; the office's alone (empty for the filer)."))
+
+    def _internal(self, case: Case) -> bool:
+        # Flags and what a rule expected are the office's assessment (cases/policy.py, sees_internal).
+        return policy.sees_internal(self.context["request"].actor, case)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_expected_min_rank(self, case: Case) -> int | None:
+        return case.expected_min_rank if self._internal(case) else None
 
     def get_is_paused(self, case: Case) -> bool:
         return case.paused_at is not None
@@ -197,6 +209,8 @@ class CaseSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ListField(child=enum(FlagKind)))
     def get_open_flags(self, case: Case) -> list[str]:
+        if not self._internal(case):
+            return []
         # The read model's booleans (one per kind, FLAG_FIELDS): a downgrade and a review prompt are apart here too.
         return [str(kind) for kind, name in FLAG_FIELDS.items() if getattr(case, name)]
 
@@ -383,6 +397,14 @@ class ExtendDeadlineSerializer(VersionedSerializer):
 
 class NoteSerializer(serializers.Serializer):
     text = text(5000)
+    visibility = enum(
+        NoteVisibility,
+        required=False,
+        help_text=_(
+            "Who may read the note: internal (the office only; the default for supervisors) or shared with the "
+            "filer (the only choice, and the default, for the filer)."
+        ),
+    )
 
 
 # --- involved officers and suspects ----------------------------------------------------------------------------
@@ -559,7 +581,15 @@ class SupportMeasureSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     started_on = serializers.DateField(allow_null=True)
     delivered_on = serializers.DateField(allow_null=True)
+    provider = serializers.CharField(help_text=_("Who delivered the measure (a hospital, a legal-aid centre, ...)."))
     notes = serializers.CharField()
+    requested_at = serializers.DateTimeField(
+        allow_null=True, help_text=_("When the officer requested it; null for a measure the office offered.")
+    )
+    requested_by = serializers.IntegerField(source="requested_by_id", allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True, help_text=_("When the office answered the request."))
+    decided_by = serializers.IntegerField(source="decided_by_id", allow_null=True)
+    decision_reason = serializers.CharField(help_text=_("The office's reason, required when it declines."))
     recorded_by = serializers.IntegerField(source="recorded_by_id")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -588,6 +618,7 @@ class SupportMeasureWriteSerializer(serializers.Serializer):
     amount = AmountField(max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True)
     started_on = BoundedDateField(required=False, allow_null=True)
     delivered_on = BoundedDateField(required=False, allow_null=True)
+    provider = text(200, required=False, allow_blank=True)
     notes = text(5000, required=False, allow_blank=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -600,6 +631,21 @@ class SupportMeasureWriteSerializer(serializers.Serializer):
 
 class SupportMeasureUpdateSerializer(SupportMeasureWriteSerializer):
     kind = enum(SupportKind, required=False)
+
+
+class SupportAnswerSerializer(VersionedSerializer):
+    answer = enum(
+        SupportAnswer,
+        help_text=_(
+            "approve or decline the officer's request (a refusal gives a reason), or deliver the measure (with the "
+            "provider and the date)."
+        ),
+    )
+    reason = text(
+        5000, required=False, allow_blank=True, help_text=_("Why; required to decline. The officer reads it.")
+    )
+    provider = text(200, required=False, allow_blank=True, help_text=_("Who delivered it; required to deliver."))
+    delivered_on = BoundedDateField(required=False, allow_null=True, help_text=_("Required to deliver."))
 
 
 class FindingSerializer(serializers.Serializer):
@@ -697,6 +743,13 @@ class CaseEventSerializer(serializers.Serializer):
     actor = UserRefSerializer(allow_null=True)
     at = serializers.DateTimeField()
     data = serializers.DictField()  # type: ignore[assignment]
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        out = super().to_representation(instance)
+        if self.context.get("shared_only"):
+            # The filer's timeline: an event's pointers at internal records are left out (cases/policy.py).
+            out["data"] = policy.shared_event_data(out["data"])
+        return out
 
 
 # --- flags, units, the caller, notifications, reports -------------------------------------------------------------

@@ -75,6 +75,7 @@ urlpatterns = [
     path("cases/<int:case_pk>/referrals/", views.ReferralListView.as_view(), name="case-referrals"),
     path("cases/<int:case_pk>/support/", views.SupportListView.as_view(), name="case-support"),
     path("cases/<int:case_pk>/support/<int:pk>/", views.SupportDetailView.as_view(), name="case-support-measure"),
+    path("cases/<int:case_pk>/support/<int:pk>/answer/", views.SupportAnswerView.as_view(), name="case-support-answer"),
     path("cases/<int:case_pk>/findings/", views.FindingListView.as_view(), name="case-findings"),
     path(
         "cases/<int:case_pk>/findings/<int:pk>/rectify/",

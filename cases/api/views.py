@@ -112,6 +112,12 @@ class CaseScoped(ApiView):
         return Response(data, status=code)
 
 
+def require_internal(request: ApiRequest, case: Case) -> None:
+    """The office's assessment of a case (findings, police-fault findings, reviews): 403 for its filer."""
+    if not policy.sees_internal(request.actor, case):
+        raise exceptions.PermissionDenied(_("This is the office's internal record of the case."))
+
+
 def validated(serializer_class: type, request: Request, *, partial: bool = False, **context: Any) -> dict[str, Any]:
     serializer = serializer_class(data=request.data, partial=partial, context={"request": request, **context})
     serializer.is_valid(raise_exception=True)
@@ -327,7 +333,9 @@ class NoteView(CaseCommandView):
     input_serializer = s.NoteSerializer
 
     def run(self, payload: dict[str, Any], version: int | None) -> Case:
-        return services.add_note(case=self.case, by=self.request.user, text=payload["text"])
+        return services.add_note(
+            case=self.case, by=self.request.user, text=payload["text"], visibility=payload.get("visibility", "")
+        )
 
 
 # --- involved officers and suspects ----------------------------------------------------------------------------
@@ -638,12 +646,41 @@ class SupportDetailView(CaseScoped):
         return Response(s.SupportMeasureSerializer(measure, context=self.context()).data)
 
 
+class SupportAnswerView(CaseScoped):
+    @extend_schema(
+        summary=gettext_lazy("Answer a support measure"),
+        description=gettext_lazy(
+            "The office answers the officer's request on the request itself: approve, decline with a reason, or "
+            "record it delivered with the provider and the date; an approved or offered measure is later delivered "
+            "the same way. Only what the measure's status allows; the case's officers are notified."
+        ),
+        request=s.SupportAnswerSerializer,
+        responses=responses({200: s.SupportMeasureSerializer}, 400, 401, 403, 404, 412),
+        parameters=[IF_MATCH],
+    )
+    def post(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
+        measure = get_object_or_404(SupportMeasure, case=self.case, pk=pk)
+        fields = validated(s.SupportAnswerSerializer, request)
+        version = expected_version(request, fields.pop("version", None))
+        measure = services.answer_support_request(
+            measure=measure,
+            by=request.user,
+            expected_version=version,
+            answer=fields["answer"],
+            reason=fields.get("reason", ""),
+            provider=fields.get("provider", ""),
+            delivered_on=fields.get("delivered_on"),
+        )
+        return Response(s.SupportMeasureSerializer(measure, context=self.context()).data)
+
+
 class FindingListView(CaseScoped):
     @extend_schema(
         summary=gettext_lazy("Supervision findings"),
         responses=responses({200: s.FindingSerializer(many=True)}, 401, 403, 404),
     )
     def get(self, request: ApiRequest, case_pk: int) -> Response:
+        require_internal(request, self.case)
         return Response(s.FindingSerializer(self.case.findings.all(), many=True, context=self.context()).data)
 
     @extend_schema(
@@ -669,6 +706,7 @@ class FaultFindingListView(CaseScoped):
         responses=responses({200: s.FaultFindingSerializer(many=True)}, 401, 403, 404),
     )
     def get(self, request: ApiRequest, case_pk: int) -> Response:
+        require_internal(request, self.case)
         findings = list(selectors.fault_findings_of(self.case))
         context = self.context(current_id=findings[-1].pk if findings else None)
         return Response(s.FaultFindingSerializer(findings, many=True, context=context).data)
@@ -725,6 +763,7 @@ class ReviewListView(CaseScoped):
         responses=responses({200: s.ReviewSerializer(many=True)}, 401, 403, 404),
     )
     def get(self, request: ApiRequest, case_pk: int) -> Response:
+        require_internal(request, self.case)
         return Response(s.ReviewSerializer(self.case.reviews.all(), many=True, context=self.context()).data)
 
 
@@ -802,10 +841,11 @@ class EventListView(SelectorListView, CaseScoped):
     pagination_class = EventPagination
 
     def select(self) -> QuerySet:
-        return selectors.timeline_for(self.case)
+        return selectors.timeline_visible_to(self.request.actor, self.case)
 
     def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), **self.context()}
+        shared_only = not policy.sees_internal(self.request.actor, self.case)
+        return {**super().get_serializer_context(), **self.context(shared_only=shared_only)}
 
     @extend_schema(
         summary=gettext_lazy("The case's timeline, oldest first"),

@@ -57,7 +57,7 @@ CLOCK_FIELDS = ("stage_started_at", "stage_due_at", "paused_at", "last_activity_
 # fugitive pursuit).
 RULE_SUPPORT_KINDS = (SupportKind.CLARIFICATION_NOTICE,)
 RULE_UNDER_WAY_KINDS = (SupportKind.FUGITIVE_PURSUIT,)
-UNDER_WAY = (SupportStatus.OFFERED, SupportStatus.IN_PROGRESS, SupportStatus.DELIVERED)
+UNDER_WAY = (SupportStatus.APPROVED, SupportStatus.OFFERED, SupportStatus.IN_PROGRESS, SupportStatus.DELIVERED)
 
 
 class _Batch:

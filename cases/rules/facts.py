@@ -62,21 +62,59 @@ class Fact:
     max_value: int | None = None  # counts only
     # Incident types whose rules read the fact; None where no rule ties it to particular types today.
     kinds: frozenset[str] | None = None
+    # Incident types the forms ask it for, where no rule says (``kinds`` None): how many views for online posts, how
+    # many attackers for a confrontation. None: every type.
+    asked_for: frozenset[str] | None = None
 
     @property
     def nullable(self) -> bool:
         return self.default is None
+
+    def asked_about(self, kind: str) -> bool:
+        """Whether the forms ask this fact for an incident of type ``kind``: where a rule reads it or it belongs to
+        the type; for "other" everything, as the type says nothing. A fact not asked keeps no answer (changing the
+        incident type clears it, and the timeline keeps what it was)."""
+        types = self.kinds if self.kinds is not None else self.asked_for
+        return types is None or kind == IncidentKind.OTHER or kind in types
 
 
 def _flag(name: str, label: Promise, question: Promise, kinds: frozenset[str] | None) -> Fact:
     return Fact(name, bool, label, question, kinds=kinds)
 
 
-def _count(name: str, label: Promise, question: Promise, max_value: int, kinds: frozenset[str] | None = None) -> Fact:
-    return Fact(name, int, label, question, max_value=max_value, kinds=kinds)
+def _count(
+    name: str,
+    label: Promise,
+    question: Promise,
+    max_value: int,
+    kinds: frozenset[str] | None = None,
+    asked_for: frozenset[str] | None = None,
+) -> Fact:
+    return Fact(name, int, label, question, max_value=max_value, kinds=kinds, asked_for=asked_for)
 
 
 ATTACK_OR_EQUIPMENT = ATTACK_KINDS | EQUIPMENT_KINDS
+K = IncidentKind
+# Incidents where someone confronted officers in person: attackers are counted and may have been drunk.
+IN_PERSON_KINDS = ATTACK_OR_EQUIPMENT | frozenset(
+    {
+        K.THREAT,
+        K.OBSTRUCTION,
+        K.MINOR_RESISTANCE,
+        K.INSULT_ON_SCENE,
+        K.STALKING_HARASSMENT,
+        K.RETALIATION_OFF_DUTY,
+        K.RETALIATION_RELATIVES,
+        K.SCENE_DISRUPTION,
+        K.PROPERTY_DAMAGE,
+    }
+)
+# Incidents that happen (also) online: posts have views and reposts.
+ONLINE_KINDS = frozenset({K.ONLINE_DEFAMATION, K.FALSE_ACCUSATION, K.UNTRUE_COMPLAINT, K.DOXXING})
+# Incidents in which an officer's or a relative's personal information may be exposed.
+PERSONAL_INFO_KINDS = frozenset(
+    {K.DOXXING, K.ONLINE_DEFAMATION, K.STALKING_HARASSMENT, K.RETALIATION_OFF_DUTY, K.RETALIATION_RELATIVES}
+)
 # In the order of the case record and the API.
 FACTS: tuple[Fact, ...] = (
     # Shortens the stage time limits (cases/sla.py); no rule reads it.
@@ -121,7 +159,7 @@ FACTS: tuple[Fact, ...] = (
         SMALL_COUNT_MAX,
         ATTACK_OR_EQUIPMENT,
     ),
-    _count("attackers", _("attackers"), _("How many attackers?"), SMALL_COUNT_MAX),
+    _count("attackers", _("attackers"), _("How many attackers?"), SMALL_COUNT_MAX, asked_for=IN_PERSON_KINDS),
     _flag(
         "organised_or_incited",
         _("organised or incited"),
@@ -130,7 +168,7 @@ FACTS: tuple[Fact, ...] = (
     ),
     # No rule reads it: drunkenness is no defence (Interpretation 〔2025〕1号 Art. 5), so R13 asks whether a lenient
     # outcome was recorded as reached *because* of it (the suspect's lenient reason), not whether the attacker drank.
-    _flag("intoxicated", _("attacker intoxicated"), _("Was the attacker drunk?"), None),
+    Fact("intoxicated", bool, _("attacker intoxicated"), _("Was the attacker drunk?"), asked_for=IN_PERSON_KINDS),
     _flag("suspect_escaped", _("suspect escaped"), _("Did a suspect escape because of it?"), ATTACK_OR_EQUIPMENT),
     _flag("evidence_lost", _("key evidence lost"), _("Was key evidence lost?"), ATTACK_OR_EQUIPMENT),
     _flag("others_hurt", _("others hurt"), _("Were other people hurt?"), ATTACK_OR_EQUIPMENT),
@@ -141,13 +179,16 @@ FACTS: tuple[Fact, ...] = (
         _("Has the attacker been punished for attacking police before?"),
         ATTACK_OR_EQUIPMENT,
     ),
-    _count("online_views", _("online views"), _("Online posts: how many views?"), COUNT_MAX),
-    _count("online_reposts", _("online reposts"), _("Online posts: how many reposts?"), COUNT_MAX),
+    _count("online_views", _("online views"), _("Online posts: how many views?"), COUNT_MAX, asked_for=ONLINE_KINDS),
+    _count(
+        "online_reposts", _("online reposts"), _("Online posts: how many reposts?"), COUNT_MAX, asked_for=ONLINE_KINDS
+    ),
     _count(
         "personal_info_items",
         _("personal-information items exposed"),
         _("How many items of personal information were exposed?"),
         COUNT_MAX,
+        asked_for=PERSONAL_INFO_KINDS,
     ),
 )
 FACT_NAMES: tuple[str, ...] = tuple(f.name for f in FACTS)
@@ -155,6 +196,11 @@ FACT_NAMES: tuple[str, ...] = tuple(f.name for f in FACTS)
 
 def facts_asked_of(who: str) -> tuple[Fact, ...]:
     return tuple(f for f in FACTS if f.asked_of == who)
+
+
+def facts_for_kind(kind: str) -> tuple[Fact, ...]:
+    """The facts asked about an incident of type ``kind``, in the table's order."""
+    return tuple(f for f in FACTS if f.asked_about(kind))
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from cases.services.intake import (
     update_involved_officer,
     update_suspect,
 )
+from cases.services.support_requests import answer_support_request
 
 __all__ = [
     "TRANSFER_REFUSAL",
@@ -50,6 +51,7 @@ __all__ = [
     "add_involved_officer",
     "add_note",
     "add_suspect",
+    "answer_support_request",
     "assign_case",
     "close_case",
     "conclude_case",

@@ -11,13 +11,26 @@ from django.utils.translation import gettext_lazy
 from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
 from cases import policy
-from cases.choices import EventKind, FindingProblem, PauseReason, ReferralTarget, SupportKind, SupportStatus, Track
+from cases.choices import (
+    OFFICE_RECORDED_STATUSES,
+    OPEN_REQUEST_STATUSES,
+    SUPPORT_TRANSITIONS,
+    EventKind,
+    FindingProblem,
+    PauseReason,
+    ReferralTarget,
+    SupportKind,
+    SupportStatus,
+    Track,
+)
 from cases.models import Case, InvolvedOfficer, Referral, SupervisionFinding, SupportMeasure, Suspect
 from cases.selectors import non_prosecuted_suspect_ids
 from cases.services.common import UNSET, CaseChange, Unset, apply_changes, change_case, given
 from cases.sla import extendable, extension_for
 
-SUPPORT_FIELDS = ("officer", "kind", "status", "amount", "started_on", "delivered_on", "notes")
+SUPPORT_FIELDS = ("officer", "kind", "status", "amount", "started_on", "delivered_on", "provider", "notes")
+# Statuses only an answer to the officer's request reaches (cases/services/support_requests.answer_support_request).
+ANSWER_ONLY_STATUSES = frozenset({SupportStatus.REQUESTED, SupportStatus.APPROVED, SupportStatus.REFUSED})
 # Where a suspect is transferred for administrative punishment: a public-security unit the supervisor covers, or
 # another competent body by name.
 TRANSFER_TARGETS = (ReferralTarget.INTERNAL_UNIT, ReferralTarget.OTHER)
@@ -158,9 +171,19 @@ def record_support_measure(
     amount: Decimal | None = None,
     started_on: date | None = None,
     delivered_on: date | None = None,
+    provider: str = "",
     notes: str = "",
 ) -> SupportMeasure:
     change = _handling(case, by)
+    if status not in OFFICE_RECORDED_STATUSES:
+        raise ValidationError(
+            {"status": _("Requests come from the officer; approving or declining one answers it on the request.")}
+        )
+    if SupportMeasure.objects.filter(case=change.case, kind=kind, status__in=OPEN_REQUEST_STATUSES).exists():
+        # One lifecycle per measure: a second record would leave the officer's request unanswered for ever.
+        raise ValidationError(
+            {"kind": _("The officer's request for this measure is open: answer it (approve, decline or deliver).")}
+        )
     measure = SupportMeasure(
         case=change.case,
         officer=officer,
@@ -169,6 +192,7 @@ def record_support_measure(
         amount=amount,
         started_on=started_on,
         delivered_on=delivered_on,
+        provider=provider.strip(),
         notes=notes,
         recorded_by=by,
     )
@@ -189,9 +213,11 @@ def update_support_measure(
     amount: Decimal | Unset | None = UNSET,
     started_on: date | Unset | None = UNSET,
     delivered_on: date | Unset | None = UNSET,
+    provider: str | Unset = UNSET,
     notes: str | Unset = UNSET,
 ) -> SupportMeasure:
-    """Change what is given; a field left out keeps its value."""
+    """Change what is given; a field left out keeps its value. The status moves only as ``SUPPORT_TRANSITIONS``
+    allows, and never to or from the officer's request: that is answered (``answer_support_request``)."""
     change = _handling(measure.case_id, by)
     measure = SupportMeasure.objects.select_for_update().get(pk=measure.pk)
     changes = given(
@@ -201,11 +227,25 @@ def update_support_measure(
         amount=amount,
         started_on=started_on,
         delivered_on=delivered_on,
+        provider=provider,
         notes=notes,
     )
+    before = measure.status
     diff = apply_changes(measure, SUPPORT_FIELDS, changes)
     if not diff:
         return measure
+    if "status" in diff:
+        if measure.status in ANSWER_ONLY_STATUSES or before == SupportStatus.REQUESTED:
+            raise ValidationError(
+                {"status": _("Answer the officer's request (approve, decline or deliver) instead of changing it.")}
+            )
+        if measure.status not in SUPPORT_TRANSITIONS[SupportStatus(before)]:
+            raise ValidationError(
+                {
+                    "status": _("A measure that is “%(status)s” cannot become “%(target)s”.")
+                    % {"status": SupportStatus(before).label, "target": SupportStatus(measure.status).label}
+                }
+            )
     _clean_support(change.case, measure)
     measure.save()
     change.save(EventKind.SUPPORT, data={"measure": measure.pk, "changes": diff})

@@ -24,7 +24,7 @@ from cases.choices import (
     SuspectStatus,
 )
 from cases.models import Case, CaseEvent, InvolvedOfficer, ReferenceCounter, Suspect
-from cases.rules.facts import FACT_NAMES, SUPERVISOR, facts_asked_of
+from cases.rules.facts import FACT_NAMES, FACTS, SUPERVISOR, facts_asked_of
 from cases.services.common import (
     UNSET,
     CaseChange,
@@ -119,8 +119,21 @@ def update_case_details(*, case: Case, by: User, expected_version: int | None, c
     diff = apply_changes(case, fields, changes)
     if not diff:
         return case
+    data: dict[str, Any] = {"changes": diff}
+    if "kind" in diff:
+        # Answers to questions the new incident type does not ask are cleared, not kept out of sight: nobody could
+        # see or correct a hidden answer, yet the API and a later change of type would bring it back. The event
+        # keeps what each was, and the pages say which were cleared.
+        cleared = apply_changes(case, FACT_NAMES, {f.name: f.default for f in FACTS if not f.asked_about(case.kind)})
+        for name, (old, new) in cleared.items():
+            # A value given in this same change and cleared at once: the event shows what the case had before.
+            first = diff.pop(name, [old])[0]
+            if first != new:
+                diff[name] = [first, new]
+        if cleared:
+            data["cleared_facts"] = sorted(cleared)
     case.full_clean(exclude=["reference", "unit_path", "last_activity_at", "created_at", "updated_at"])
-    change.save(EventKind.UPDATED, fields=list(diff), data={"changes": diff}, notify=False)
+    change.save(EventKind.UPDATED, fields=list(diff), data=data, notify=False)
     return case
 
 
@@ -441,9 +454,15 @@ def record_disposition(
 
 
 @transaction.atomic
-def add_note(*, case: Case, by: User, text: str) -> Case:
+def add_note(*, case: Case, by: User, text: str, visibility: str = "") -> Case:
+    """A note on the timeline. ``visibility`` (NoteVisibility) defaults by the author's standing on the case: the
+    office's notes are internal, the filer's shared; a filer cannot write an internal note."""
     change = change_case(case, by=by, allowed=policy.can_add_material, refusal=_("You cannot add notes to this case."))
+    actor = actor_for(by)
     if not text.strip():
         raise ValidationError({"text": _("A note cannot be empty.")})
-    change.save(EventKind.NOTE, data={"text": text.strip()}, notify=False, check_flags=False)
+    visibility = visibility or policy.default_note_visibility(actor, change.case)
+    if visibility not in policy.note_visibilities(actor, change.case):
+        raise ValidationError({"visibility": _("Choose who may read the note.")})
+    change.save(EventKind.NOTE, data={"text": text.strip(), "visibility": visibility}, notify=False, check_flags=False)
     return change.case

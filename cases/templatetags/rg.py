@@ -1,5 +1,6 @@
 """Presentation helpers for case pages. No queries here: everything comes from the view's context."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
@@ -8,6 +9,7 @@ from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Field, Model, TextChoices
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -19,6 +21,7 @@ from cases.choices import (
     FlagKind,
     LenientReason,
     NoSuspectReason,
+    NoteVisibility,
     OverrideReason,
     PauseReason,
     PoliceFault,
@@ -26,6 +29,7 @@ from cases.choices import (
     SupportStatus,
 )
 from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
+from cases.rules.facts import facts_for_kind
 from cases.sensitive import mask_id_number
 from cases.workflow import TRANSITIONS
 
@@ -46,6 +50,28 @@ STATUS_STYLE: dict[str, str] = {
 @register.filter
 def status_style(status: str) -> str:
     return STATUS_STYLE.get(status, "secondary")
+
+
+SUPPORT_STYLE: dict[str, str] = {
+    SupportStatus.REQUESTED: "warning",
+    SupportStatus.APPROVED: "info",
+    SupportStatus.REFUSED: "danger",
+    SupportStatus.OFFERED: "info",
+    SupportStatus.IN_PROGRESS: "primary",
+    SupportStatus.DELIVERED: "success",
+    SupportStatus.DECLINED: "secondary",
+}
+
+
+@register.filter
+def support_style(status: str) -> str:
+    return SUPPORT_STYLE.get(status, "secondary")
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``mapping[key]``, or None (a template cannot index a dict by a variable)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
 
 
 @register.filter
@@ -109,6 +135,8 @@ def event_text(event: CaseEvent) -> str:
     if event.kind == EventKind.UPDATED:
         return _("Changed: %(fields)s") % {"fields": ", ".join(sorted(data.get("changes", {})))}
     if event.kind == EventKind.NOTE:
+        if data.get("visibility") == NoteVisibility.INTERNAL:
+            return _("Internal note: %(text)s") % {"text": data.get("text", "")}
         return _("Note: %(text)s") % {"text": data.get("text", "")}
     if event.kind == EventKind.ATTACHMENT:
         return _("Evidence added: %(name)s") % {"name": data.get("name", "")}
@@ -135,6 +163,8 @@ def event_text(event: CaseEvent) -> str:
     if event.kind == EventKind.REFERRAL and data.get("transfer"):
         return _("Transferred for administrative punishment: %(to)s") % {"to": data.get("to", "")}
     if event.kind == EventKind.SUPPORT:
+        if "answer" in data:
+            return support_answer_text(data)
         if "requested" in data:
             return _("Support requested: %(kinds)s") % {
                 "kinds": ", ".join(_label(SupportKind, k) for k in data["requested"])
@@ -206,3 +236,49 @@ def is_past(value: datetime | None) -> bool:
 @register.filter
 def absval(value: int) -> int:
     return abs(value)
+
+
+def support_answer_text(data: dict[str, Any]) -> str:
+    """The office's answer to a support measure, as the timeline and the officer's notification say it."""
+    kind = _label(SupportKind, data.get("kind"))
+    status = data.get("status")
+    if status == SupportStatus.APPROVED:
+        text = _("Support request approved: %(kind)s") % {"kind": kind}
+    elif status == SupportStatus.REFUSED:
+        text = _("Support request declined: %(kind)s") % {"kind": kind}
+    else:
+        text = _("Support delivered: %(kind)s, by %(provider)s on %(date)s") % {
+            "kind": kind,
+            "provider": data.get("provider") or "—",
+            "date": data.get("delivered_on") or "—",
+        }
+    if data.get("reason"):
+        text += " " + _("(reason: %(reason)s)") % {"reason": data["reason"]}
+    return text
+
+
+@dataclass(frozen=True)
+class FactShown:
+    name: str
+    label: str
+    value: str
+    answered: bool
+
+
+@register.filter
+def case_facts(case: Case) -> list[FactShown]:
+    """The facts the case's incident type asks (cases/rules/facts.FACTS), each with its answer in words, or "not
+    answered" for an unknown value; in the reader's language."""
+    shown = []
+    for fact in facts_for_kind(case.kind):
+        value = getattr(case, fact.name)
+        if fact.choices is not None:
+            text, answered = str(dict(fact.choices.choices)[value]), value != fact.default  # type: ignore[attr-defined]
+        elif value is None:
+            text, answered = _("not answered"), False
+        elif fact.type is bool:
+            text, answered = (_("yes") if value else _("no")), True
+        else:
+            text, answered = str(value), True
+        shown.append(FactShown(fact.name, capfirst(str(fact.label)), text, answered))
+    return shown

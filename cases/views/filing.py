@@ -9,13 +9,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import OrgUnit
 from accounts.requests import AuthenticatedRequest
-from cases import policy, services
+from cases import policy, selectors, services
 from cases.case_page import workspace_for
 from cases.choices import SupportStatus
 from cases.forms import (
@@ -29,6 +30,7 @@ from cases.forms import (
     SuspectForm,
 )
 from cases.models import Case, InvolvedOfficer, SupportMeasure
+from cases.rules.facts import FACTS
 from cases.services.support_requests import set_requested_support
 from cases.views.common import run_service, visible_case
 from cases.views.kept import keep_input, page_is_stale
@@ -104,6 +106,19 @@ def _draft(request: AuthenticatedRequest, pk: int):
     return case, None
 
 
+def cleared_notice(case: Case, since_event: int) -> str:
+    """Which answers a change of incident type cleared since ``since_event`` ("" for none); the timeline keeps
+    what they were."""
+    cleared = selectors.facts_cleared_since(case, since_event)
+    if not cleared:
+        return ""
+    labels = {f.name: capfirst(str(f.label)) for f in FACTS}
+    return _("These answers do not apply to “%(kind)s” and were cleared (the timeline keeps them): %(facts)s.") % {
+        "kind": case.get_kind_display(),
+        "facts": ", ".join(str(labels[name]) for name in cleared),
+    }
+
+
 def edit_step(request: AuthenticatedRequest, pk: int, step: str) -> HttpResponse:
     if step not in STEP_NAMES:
         raise Http404
@@ -123,7 +138,9 @@ def edit_step(request: AuthenticatedRequest, pk: int, step: str) -> HttpResponse
             form = DETAIL_FORMS[step](request.POST, instance=case)
             version = _posted_version(request)
             if form.is_valid():
-                changes = {f: form.cleaned_data[f] for f in form.Meta.fields}  # type: ignore[attr-defined]
+                # The fields the form asks (the facts step asks only what the incident type calls for).
+                changes = {f: form.cleaned_data[f] for f in form.Meta.fields if f in form.fields}  # type: ignore[attr-defined]
+                since = selectors.last_event_id(case)
                 ok, status = run_service(
                     form,
                     lambda: services.update_case_details(
@@ -131,13 +148,22 @@ def edit_step(request: AuthenticatedRequest, pk: int, step: str) -> HttpResponse
                     ),
                 )
                 case.refresh_from_db()
+                notice = cleared_notice(case, since) if ok else ""
                 if request.htmx:
                     return render(
                         request,
                         "cases/filing/_autosave.html",
-                        {"case": case, "ok": ok, "errors": form.non_field_errors(), "at": timezone.now()},
+                        {
+                            "case": case,
+                            "ok": ok,
+                            "errors": form.non_field_errors(),
+                            "at": timezone.now(),
+                            "cleared": notice,
+                        },
                     )
                 if ok:
+                    if notice:
+                        messages.warning(request, notice)
                     return redirect("cases:edit", pk=case.pk, step=_next(step) or step)
             else:
                 status = 400

@@ -33,12 +33,14 @@ from cases.forms import (
     OfficerForm,
     PauseForm,
     SupervisorFactsForm,
+    SupportAnswerForm,
     SupportMeasureForm,
     SuspectForm,
     TransferForm,
     VersionForm,
+    answerable,
 )
-from cases.models import Case, Suspect
+from cases.models import Case, SupportMeasure, Suspect
 from cases.overrides import OVERRIDING_ACTIONS
 from cases.rules.presentation import FlagView
 from cases.services.audit import log_access
@@ -212,6 +214,13 @@ def render_workspace(
                 else None
             ),
             "support": bound.get("support") or SupportMeasureForm(case=case),
+            # The office's answer to each measure still open (the officer's requests first of all).
+            "support_answers": {
+                m.pk: bound.get(f"answer-{m.pk}")
+                or SupportAnswerForm(measure=m, initial={"version": case.version, "delivered_on": None})
+                for m in ws.support
+                if answerable(m)
+            },
             "finding": bound.get("finding") or FindingForm(),
             "fault": (bound.get("fault") or FaultFindingForm(prefix="fault") if ws.can_record_fault_finding else None),
             "officer": bound.get("officer") or OfficerForm(prefix="officer"),
@@ -244,7 +253,7 @@ def render_workspace(
         "case": case,
         "action_forms": action_forms,
         "handling": handling,
-        "note_form": bound.get("note") or NoteForm(),
+        "note_form": bound.get("note") or NoteForm(visibilities=policy.note_visibilities(request.actor, case)),
         "evidence_form": bound.get("evidence") or EvidenceForm(),
         "open_panel": open_panel,
         "kept_notice": notice,
@@ -450,6 +459,29 @@ def add_support(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+def answer_support(request: AuthenticatedRequest, pk: int, measure_id: int) -> HttpResponse:
+    case = visible_case(request, pk)
+    measure = get_object_or_404(SupportMeasure, case=case, pk=measure_id)
+    form = SupportAnswerForm(request.POST, measure=measure)
+    return _handled(
+        request,
+        case,
+        f"answer-{measure.pk}",
+        form,
+        lambda d: services.answer_support_request(
+            measure=measure,
+            by=request.user,
+            expected_version=d["version"],
+            answer=d["answer"],
+            reason=d["reason"],
+            provider=d["provider"],
+            delivered_on=d["delivered_on"],
+        ),
+        _("Answer recorded; the officer is told."),
+    )
+
+
+@require_POST
 def add_finding(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
     form = FindingForm(request.POST)
@@ -509,13 +541,13 @@ def update_facts(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 def add_note(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
-    form = NoteForm(request.POST)
+    form = NoteForm(request.POST, visibilities=policy.note_visibilities(request.actor, case))
     return _handled(
         request,
         case,
         "note",
         form,
-        lambda d: services.add_note(case=case, by=request.user, text=d["text"]),
+        lambda d: services.add_note(case=case, by=request.user, text=d["text"], visibility=d.get("visibility", "")),
         _("Note added."),
     )
 

@@ -273,8 +273,10 @@ def test_referrals_and_reviews_are_read_from_the_actions(world, api):
     assert [(r["target"], r["to_unit"]["code"], r["track"]) for r in referrals] == [
         ("internal_unit", "330106", "criminal")
     ]
-    reviews = client.get(url(case, "reviews/")).json()
+    reviews = api("supervisor").get(url(case, "reviews/")).json()
     assert [(r["verdict"], r["officer_informed"]) for r in reviews] == [("upheld", True)]
+    # The look-back review is the office's internal record (cases/policy.py): not its filer's to read.
+    assert client.get(url(case, "reviews/")).status_code == 403
 
 
 def test_notes_assignment_and_the_clock(world, api):

@@ -342,9 +342,10 @@ def test_a_supervisor_records_a_finding_on_the_page_and_sees_it(world):
     assert "Police-fault finding" in page
     assert "民警执法程序存在严重瑕疵。" in page
     assert f"Police-fault finding: Serious ({DEPARTMENT}, {today().isoformat()}, document {REFERENCE})" in page
-    # The officer sees the finding on their case, and no form to record one.
+    # The finding is the office's internal record (cases/policy.py): the officer's page has neither it nor a form.
     officer_page = _page_client(world.officer).get(f"/cases/{case.pk}/").content.decode()
-    assert DEPARTMENT in officer_page
+    assert DEPARTMENT not in officer_page
+    assert "Police-fault finding" not in officer_page
     assert "fault-findings/" not in officer_page
 
 

@@ -25,14 +25,23 @@ from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import get_resolver, resolve
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts import tokens
 from accounts.models import AccountAudit, ApiToken, Membership, OrgUnit, Role, SavedQueueFilter, User
 from cases import evidence, services
-from cases.choices import CaseStatus, Disposition, FindingProblem, FlagKind, LenientReason, SupportKind, Track
+from cases.choices import (
+    CaseStatus,
+    Disposition,
+    FindingProblem,
+    FlagKind,
+    LenientReason,
+    NoteVisibility,
+    SupportKind,
+    Track,
+)
 from cases.forms import DispositionForm, OfficerForm, SupervisorFactsForm, SupportMeasureForm, SuspectForm
 from cases.models import Case, Flag, Notification, ReportExport, StageLimit, Suspect
 from cases.views.kept import SESSION_KEY as KEPT_INPUT
@@ -52,6 +61,7 @@ HTML_SECTION = "Browser pages"
 API_MATRIX_SECTION = "API v1 — the role matrix of `tests/api/test_matrix.py`"
 API_OTHER_SECTION = "API v1 — the other endpoints"
 ADMIN_SECTION = "Admin site"
+CONTENT_SECTION = "What the filer reads, what stays with the office"
 COLUMNS = {
     "Owner": "owner",
     "Other officer": "other_officer",
@@ -123,7 +133,11 @@ HTML_ROWS = {row.id: row for row in TABLES.get(HTML_SECTION, [])}
 API_MATRIX_ROWS = {row.id: row for row in TABLES.get(API_MATRIX_SECTION, [])}
 API_OTHER_ROWS = {row.id: row for row in TABLES.get(API_OTHER_SECTION, [])}
 ADMIN_ROWS = {row.id: row for row in TABLES.get(ADMIN_SECTION, [])}
+CONTENT_ROWS = {row.id: row for row in TABLES.get(CONTENT_SECTION, [])}
 
+
+INTERNAL_NOTE = "内部电话记录"
+SHARED_NOTE = "已电话告知本人"
 
 # --- the objects the rows act on -------------------------------------------------------------------------------
 
@@ -143,6 +157,10 @@ class Fixture:
         support = services.record_support_measure(case=case, by=w.supervisor, kind=SupportKind.COMFORT_VISIT)
         finding = services.raise_finding(case=case, by=w.supervisor, problem=FindingProblem.PROTRACTED, detail="久拖")
         flag = Flag.objects.create(case=case, kind=FlagKind.STALLED, rule_code="SLA", raised_at=timezone.now())
+        Case.objects.filter(pk=case.pk).update(is_stalled=True)  # the read model the flag scan keeps
+        services.add_note(case=case, by=w.supervisor, text=INTERNAL_NOTE)
+        services.add_note(case=case, by=w.supervisor, text=SHARED_NOTE, visibility=NoteVisibility.SHARED)
+        case.refresh_from_db()
         return SimpleNamespace(
             case=case, suspect=suspect, attachment=attachment, support=support, finding=finding, flag=flag
         )
@@ -301,6 +319,15 @@ HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
     "support": lambda fx: form_data(
         SupportMeasureForm(case=fx.value("intake")), kind=SupportKind.COMFORT_VISIT, status="offered"
     ),
+    "support-answer": lambda fx: {
+        f"answer-{fx.value('support').pk}-{name}": value
+        for name, value in {
+            "version": fx.current("intake").version,
+            "answer": "deliver",
+            "provider": "西湖区人民医院",
+            "delivered_on": timezone.localdate().isoformat(),
+        }.items()
+    },
     "finding": lambda fx: {"problem": FindingProblem.PROTRACTED, "detail": "久拖"},
     "fault-finding": lambda fx: {
         "fault-finding": "serious",
@@ -335,6 +362,11 @@ API_DATA: dict[str, Callable[[Fixture], Any]] = {
     "suspect-transfer": lambda fx: {"to_unit": fx.world.county.pk},
     "officer-reveal": lambda fx: {"field": "medical_notes"},
     "support-patch": lambda fx: {"notes": "已安排慰问"},
+    "support-answer": lambda fx: {
+        "answer": "deliver",
+        "provider": "西湖区人民医院",
+        "delivered_on": timezone.localdate().isoformat(),
+    },
     "finding-rectify": lambda fx: {},
     "fault-finding-add": lambda fx: {
         "finding": "serious",
@@ -534,7 +566,7 @@ def media(settings, tmp_path):
 def test_the_document_has_its_three_tables():
     assert len(HTML_ROWS) == len(TABLES[HTML_SECTION]), "a row id is used twice in the browser table"
     assert len(API_OTHER_ROWS) == len(TABLES[API_OTHER_SECTION]), "a row id is used twice in the API table"
-    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (64, 31, 33)
+    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (65, 31, 34)
 
 
 def _route_names(namespace: str) -> set[str]:
@@ -620,6 +652,52 @@ def test_the_admin_table_is_there_and_says_what_it_sends():
     assert len(ADMIN_ROWS) == len(TABLES[ADMIN_SECTION]) == 20, "a row id is used twice, or rows went missing"
     assert {row.id for row in ADMIN_ROWS.values() if row.method != "get"} == set(ADMIN_DATA)
     assert {resolve(re.sub(r"\{\w+\}", "1", row.path)).namespace for row in ADMIN_ROWS.values()} == {"admin"}
+
+
+# --- what each reader sees of a case ---------------------------------------------------------------------------
+
+# What each row of the content table looks for in the answer (the page's HTML or the API's JSON).
+CONTENT_MARKERS: dict[str, Callable[[Fixture], str]] = {
+    "sees-flag-box": lambda fx: 'data-flag-kind="stalled"',
+    "sees-finding": lambda fx: "久拖",
+    "sees-finding-event": lambda fx: '<li class="finding">',
+    "sees-internal-note": lambda fx: INTERNAL_NOTE,
+    "sees-shared-note": lambda fx: SHARED_NOTE,
+    "sees-support": lambda fx: str(SupportKind.COMFORT_VISIT.label),
+    "api-sees-internal-note": lambda fx: INTERNAL_NOTE,
+    "api-sees-finding-event": lambda fx: '"kind":"finding"',
+    "api-sees-shared-note": lambda fx: SHARED_NOTE,
+    "api-sees-flag": lambda fx: '"open_flags":["stalled"]',
+    "api-flag-filter": lambda fx: f'"reference":"{fx.value("intake").reference}"',
+}
+
+
+def test_the_content_table_is_there_and_every_row_looks_for_something():
+    assert len(CONTENT_ROWS) == len(TABLES[CONTENT_SECTION]) == 11, "a row id is used twice, or rows went missing"
+    assert set(CONTENT_ROWS) == set(CONTENT_MARKERS)
+    assert {row.method for row in CONTENT_ROWS.values()} == {"get"}
+
+
+@pytest.mark.parametrize("row_id", list(CONTENT_ROWS))
+def test_what_each_reader_sees(world, media, row_id):
+    row = CONTENT_ROWS[row_id]
+    fx = Fixture(world)
+    url = fx.url(row.path)
+    api = url.startswith("/api/")
+    callers = api_clients(world) if api else browsers(world)
+    marker = CONTENT_MARKERS[row_id](fx)
+    answers: dict[str, str] = {}
+    for role in ROLES:
+        with translation.override("en"):
+            response = callers[role].get(url, HTTP_ACCEPT_LANGUAGE="en")
+        cell = cell_of(response)
+        if cell == "200":
+            body = response.content.decode()
+            if api:
+                body = body.replace(": ", ":").replace(", ", ",")
+            cell = "shown" if marker in body else "hidden"
+        answers[role] = cell
+    assert answers == row.cells, f"GET {url}: the document says {row.cells}, the site answers {answers}"
 
 
 # --- changes of standing ---------------------------------------------------------------------------------------
