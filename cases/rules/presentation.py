@@ -278,7 +278,12 @@ def describe_flag(flag: "Flag") -> FlagView:
         sources=tuple((str(s.part), str(s.tag), str(TAG_TEXT[s.tag])) for s in _sources(rule)),
         problems=tuple(str(PROBLEM_TEXT[p]) for p in detail.get("problems", []) if p in PROBLEM_TEXT),
         expected=str(RANK_LABEL[min_rank]) if min_rank in RANK_LABEL else None,
-        facts=tuple((fact_label(k), _value(k, v)) for k, v in facts.items() if k not in HIDDEN_FACTS),
+        facts=tuple(
+            (fact_label(k), _value(k, v))
+            for k, v in facts.items()
+            # The outcome's rank is the program's; the outcome it stands for is shown already.
+            if k not in HIDDEN_FACTS and not (k == "outcome_rank" and "outcome" in facts)
+        ),
         raised_at=flag.raised_at,
         resolved_at=flag.resolved_at,
         acknowledged_by=(flag.acknowledged_by.full_name or flag.acknowledged_by.username)

@@ -155,10 +155,11 @@ def event_text(event: CaseEvent) -> str:
 def _rule_named(data: dict[str, Any]) -> str:
     """A flag's rule as readers know it: its code (R7), or its title where the code is the program's (STALLED)."""
     code = str(data.get("rule", ""))
-    if shown_code(code):
-        return code
     kind = data.get("kind") or (FlagKind.STALLED if code in OPERATIONAL_RULES else FlagKind.REVIEW_PROMPT)
-    return rule_title(kind, code, str(data.get("version") or ""))
+    title = rule_title(kind, code, str(data.get("version") or ""))
+    if not shown_code(code):
+        return title
+    return f"{code} {title}" if title != code else code
 
 
 @lru_cache(maxsize=8)

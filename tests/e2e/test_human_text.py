@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from accounts import services as account_services
 from cases import flagging, notifications, services
 from cases.choices import CaseStatus, Disposition
 from cases.models import Case, CaseEvent, Notification
@@ -126,3 +127,114 @@ def test_chinese_interface_shows_no_identifiers_or_iso_times(page: Page, live_se
         page.locator("nav form[action$='logout/'] button").click()
         expect(page.get_by_label("用户名")).to_be_visible()
     assert problems == {}
+
+
+def english_when(moment) -> str:
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%b %Y %H:%M}"
+
+
+def chinese_when(moment) -> str:
+    local = timezone.localtime(moment)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def choose_language(page: Page, code: str) -> None:
+    """The language switch in the navigation bar."""
+    page.locator(".lang-form select").select_option(code)
+    page.locator(".lang-form button[type=submit]").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans" if code == "zh-hans" else "en")
+
+
+def test_notifications_flags_timeline_and_dates_read_in_the_readers_language(page: Page, live_server, world, shoot):
+    base = live_server.url
+    case = attack(world, Disposition.ADMIN_FINE)
+    flagging.flag_cases()
+    note = Notification.objects.get(recipient=world.county_supervisor, case=case, message="flag")
+    edited = draft(world)
+    services.update_case_details(
+        case=edited,
+        by=world.officer,
+        expected_version=edited.version,
+        changes={"summary": "民警盘查时遭踢打", "narrative": "嫌疑人拒不配合，踢打民警腿部。"},
+    )
+
+    log_in(page, base, "county_supervisor")
+    page.goto(f"{base}/notifications/")
+    row = page.locator("main .list-group-item", has_text=re.compile(rf"{case.reference}.*\bR1\b"))
+    expect(row.locator("a")).to_have_text(
+        f"Case {case.reference} may have been handled below the minimum the law calls for: "
+        "Violent attack on an officer on duty (rule R1)."
+    )
+    expect(row.locator(".small")).to_have_text(english_when(note.created_at))
+    shoot(page, "text-en-notifications")
+    page.goto(f"{base}/cases/{case.pk}/")
+    flag = page.locator("[data-flag-kind=downgraded]")
+    expect(flag.locator(".text-body-secondary")).to_have_text(
+        "Incident type: Violent attack · Outcome recorded: Administrative fine · Officers attacked: 1 · "
+        "Worst injury: Slight injury · Incident date: 1 Jun 2025"
+    )
+    expect(page.locator("ol.timeline li.flag_raised")).to_contain_text(
+        "Flag raised (Downgraded): R1 Violent attack on an officer on duty"
+    )
+    shoot(page, "text-en-case-flag")
+
+    choose_language(page, "zh-hans")
+    page.goto(f"{base}/notifications/")
+    row = page.locator("main .list-group-item", has_text=re.compile(rf"{case.reference}.*\bR1\b"))
+    # The same stored notification, rendered for a reader of Chinese: the rule's Chinese title, the Chinese date.
+    expect(row.locator("a")).to_contain_text("暴力袭击正在依法执行职务的民警")
+    expect(row.locator(".small")).to_have_text(chinese_when(note.created_at))
+    shoot(page, "text-zh-notifications")
+    page.goto(f"{base}/cases/{case.pk}/")
+    expect(page.locator("[data-flag-kind=downgraded] .text-body-secondary")).to_have_text(
+        "侵权类型: 暴力袭击 · 已记录的处理结果: 罚款 · 被袭民警人数: 1 · 最重伤情: 轻微伤 · 事发日期: 2025年6月1日"
+    )
+    expect(page.locator("ol.timeline li.flag_raised")).to_contain_text(
+        "发出预警 (降格处理): R1 暴力袭击正在依法执行职务的民警"
+    )
+    shoot(page, "text-zh-case-flag")
+    page.locator("nav form[action$='logout/'] button").click()
+
+    page.get_by_label("用户名").fill("officer")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.goto(f"{base}/cases/{edited.pk}/")
+    changed = page.locator("ol.timeline li.updated")
+    expect(changed).to_contain_text("已修改：事件经过")
+    expect(changed).to_contain_text("摘要")
+    expect(changed).not_to_contain_text("narrative")
+    shoot(page, "text-zh-timeline")
+    choose_language(page, "en")
+    expect(page.locator("ol.timeline li.updated")).to_contain_text("Changed: Summary, What happened")
+    shoot(page, "text-en-timeline")
+
+
+def test_unit_names_follow_the_interface_language(page: Page, live_server, world, shoot):
+    base = live_server.url
+    account_services.rename_org_unit(unit=world.station, name="北山派出所", name_en="Beishan Police Station")
+    account_services.rename_org_unit(unit=world.county, name="西湖区分局", name_en="Xihu District Branch")
+    case = case_in(world, CaseStatus.SUPERVISION)
+    year = timezone.localtime(case.submitted_at or timezone.now()).year
+
+    log_in(page, base, "admin")
+    page.goto(f"{base}/cases/{case.pk}/")
+    header = page.locator("main h1 + div")
+    expect(header).to_contain_text("Beishan Police Station")
+    expect(header).not_to_contain_text("北山派出所")
+    expect(page.locator("main dl").first).to_contain_text("Beishan Police Station")
+    shoot(page, "text-en-unit-case")
+    page.goto(f"{base}/reports/?unit=330106&year={year}")
+    expect(page.locator("main")).to_contain_text("Beishan Police Station (330106001)")
+    expect(page.locator("main")).not_to_contain_text("北山派出所")
+    shoot(page, "text-en-unit-report")
+
+    choose_language(page, "zh-hans")
+    page.goto(f"{base}/cases/{case.pk}/")
+    expect(page.locator("main h1 + div")).to_contain_text("北山派出所")
+    expect(page.locator("main")).not_to_contain_text("Beishan Police Station")
+    shoot(page, "text-zh-unit-case")
+    page.goto(f"{base}/reports/?unit=330106&year={year}")
+    expect(page.locator("main")).to_contain_text("北山派出所 (330106001)")
+    expect(page.locator("main")).not_to_contain_text("Beishan Police Station")
+    shoot(page, "text-zh-unit-report")
