@@ -207,7 +207,7 @@ def set_password(*, user: User, password: str | None, by: User | None = None) ->
 
 # What the admin's account form changes directly: names, the e-mail address, police details.
 ACCOUNT_DETAILS = frozenset(
-    {"username", "first_name", "last_name", "email", "full_name", "badge_number", "phone", "date_joined"}
+    {"username", "first_name", "last_name", "email", "full_name", "badge_number", "phone", "language", "date_joined"}
 )
 
 

@@ -85,6 +85,7 @@ FACT_LABELS = {
     "from": gettext_lazy("From"),
     "to": gettext_lazy("To"),
 }
+FACT_ORDER = {name: i for i, name in enumerate(FACT_LABELS)}
 AGGRAVATING_LABELS = {
     "minor_injury": gettext_lazy("an officer suffered a minor injury"),
     "suspect_escaped": gettext_lazy("a suspect escaped"),
@@ -280,7 +281,8 @@ def describe_flag(flag: "Flag") -> FlagView:
         expected=str(RANK_LABEL[min_rank]) if min_rank in RANK_LABEL else None,
         facts=tuple(
             (fact_label(k), _value(k, v))
-            for k, v in facts.items()
+            # In one order on every database (a JSON column need not keep the order the facts were written in).
+            for k, v in sorted(facts.items(), key=lambda item: FACT_ORDER.get(item[0], len(FACT_ORDER)))
             # The outcome's rank is the program's; the outcome it stands for is shown already.
             if k not in HIDDEN_FACTS and not (k == "outcome_rank" and "outcome" in facts)
         ),

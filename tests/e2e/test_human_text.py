@@ -171,8 +171,8 @@ def test_notifications_flags_timeline_and_dates_read_in_the_readers_language(pag
     page.goto(f"{base}/cases/{case.pk}/")
     flag = page.locator("[data-flag-kind=downgraded]")
     expect(flag.locator(".text-body-secondary")).to_have_text(
-        "Incident type: Violent attack · Outcome recorded: Administrative fine · Officers attacked: 1 · "
-        "Worst injury: Slight injury · Incident date: 1 Jun 2025"
+        "Incident date: 1 Jun 2025 · Incident type: Violent attack · Officers attacked: 1 · "
+        "Worst injury: Slight injury · Outcome recorded: Administrative fine"
     )
     expect(page.locator("ol.timeline li.flag_raised")).to_contain_text(
         "Flag raised (Downgraded): R1 Violent attack on an officer on duty"
@@ -188,7 +188,7 @@ def test_notifications_flags_timeline_and_dates_read_in_the_readers_language(pag
     shoot(page, "text-zh-notifications")
     page.goto(f"{base}/cases/{case.pk}/")
     expect(page.locator("[data-flag-kind=downgraded] .text-body-secondary")).to_have_text(
-        "侵权类型: 暴力袭击 · 已记录的处理结果: 罚款 · 被袭民警人数: 1 · 最重伤情: 轻微伤 · 事发日期: 2025年6月1日"
+        "事发日期: 2025年6月1日 · 侵权类型: 暴力袭击 · 被袭民警人数: 1 · 最重伤情: 轻微伤 · 已记录的处理结果: 罚款"
     )
     expect(page.locator("ol.timeline li.flag_raised")).to_contain_text(
         "发出预警 (降格处理): R1 暴力袭击正在依法执行职务的民警"
