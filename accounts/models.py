@@ -36,7 +36,7 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     # The language e-mails reach the user in; blank: the site's. Set when the user picks a language.
     language = models.CharField(
-        _("preferred language"), max_length=10, choices=settings.LANGUAGES, blank=True, default=""
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, blank=True, default="", db_default=""
     )
 
     class Meta:

@@ -25,6 +25,13 @@ from tests.factories import PASSWORD, case_in, draft
 MOMENT = datetime(2026, 10, 31, 13, 31, 16, 865090, tzinfo=UTC)  # 21:31 in Asia/Shanghai
 
 
+@pytest.fixture(autouse=True)
+def _language_left_as_found():
+    """A request in Chinese leaves Chinese active in the thread: restore the language for the tests that follow."""
+    with translation.override(translation.get_language()):
+        yield
+
+
 # --- Dates ----------------------------------------------------------------------------------------------------
 
 
