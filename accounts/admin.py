@@ -142,7 +142,7 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(ScopedAdmin, BaseUserAdmin):
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        (_("Police details"), {"fields": ("full_name", "badge_number", "phone")}),
+        (_("Police details"), {"fields": ("full_name", "badge_number", "phone", "language")}),
     )
     add_fieldsets = (
         *(BaseUserAdmin.add_fieldsets or ()),

@@ -30,7 +30,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -42,6 +42,7 @@ from cases import outbox
 from cases.choices import AccessAction
 from cases.models import AccessLog
 from cases.services.audit import log_access
+from rightsguard.text import language_of, when
 
 RECOVERY_CODES = 10
 # The session's own unconfirmed authenticator (its id): set-up pages in other sessions never see its secret.
@@ -232,7 +233,7 @@ def mail_change_notice(*, entry_id: int, user_id: int) -> bool:
     user = User.objects.filter(pk=user_id).first()
     if entry is None or user is None or not user.email or not user.is_active:
         return False
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language_of(user)):
         subject = _("Two-factor log-in on your RightsGuard account changed")
         body = _(
             "Hello %(name)s,\n\n%(what)s\n\nWhen: %(at)s\nFrom address: %(address)s\n\n"
@@ -240,7 +241,7 @@ def mail_change_notice(*, entry_id: int, user_id: int) -> bool:
         ) % {
             "name": user.full_name or user.username,
             "what": CHANGE_NOTICES[AccessAction(entry.action)],
-            "at": timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M"),
+            "at": when(entry.at),
             "address": entry.source_ip or "-",
         }
     send_mail(subject, body, None, [user.email])

@@ -1,9 +1,11 @@
 """Users, the organisation tree and memberships (who holds which role where)."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -32,13 +34,33 @@ class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=100, blank=True)
     badge_number = models.CharField(_("badge number"), max_length=20, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # The language e-mails reach the user in; blank: the site's. Set when the user picks a language.
+    language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(language__in=["", *(code for code, _name in settings.LANGUAGES)]),
+                name="user_language_valid",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+
+def unit_name(name: str, name_en: str, language: str | None = None) -> str:
+    """A unit's name in the interface language, falling back to the other: the official Chinese name in Chinese
+    (its English name where no Chinese one is recorded), the English name in English (the Chinese one where no
+    English name is recorded). Pages, reports, exports, notifications and e-mails all name units by this rule."""
+    language = language if language is not None else (get_language() or settings.LANGUAGE_CODE)
+    if language.startswith("zh"):
+        return name or name_en
+    return name_en or name
 
 
 class OrgUnit(models.Model):
@@ -75,7 +97,12 @@ class OrgUnit(models.Model):
         indexes = [models.Index(fields=["path"], name="orgunit_path_prefix", opclasses=["text_pattern_ops"])]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.code})"
+        return f"{self.display_name} ({self.code})"
+
+    @property
+    def display_name(self) -> str:
+        """The unit's name in the active language (``unit_name``)."""
+        return unit_name(self.name, self.name_en)
 
     def contains(self, path: str) -> bool:
         """Whether ``path`` (a unit's or a case's) lies in this unit's subtree."""

@@ -8,6 +8,7 @@ account's security notices go (its e-mail address) writes an ``AccountAudit`` ro
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -206,7 +207,7 @@ def set_password(*, user: User, password: str | None, by: User | None = None) ->
 
 # What the admin's account form changes directly: names, the e-mail address, police details.
 ACCOUNT_DETAILS = frozenset(
-    {"username", "first_name", "last_name", "email", "full_name", "badge_number", "phone", "date_joined"}
+    {"username", "first_name", "last_name", "email", "full_name", "badge_number", "phone", "language", "date_joined"}
 )
 
 
@@ -334,3 +335,13 @@ def delete_queue_filter(*, saved: SavedQueueFilter, by: User) -> None:
     if saved.user_id != by.pk:
         raise ValidationError(_("You can only delete your own filters."))
     saved.delete()
+
+
+def set_language_preference(*, user: User, language: str) -> User:
+    """Remember the language the user chose, for what reaches them outside a page (e-mails)."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValueError(language)
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
+    return user

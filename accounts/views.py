@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -17,13 +18,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import i18n as i18n_views
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import mfa, tokens
+from accounts import mfa, services, tokens
 from accounts.reauth import mark_reauthenticated
 from accounts.requests import user_of
 
@@ -267,3 +269,13 @@ def revoke_api_token(request: HttpRequest, pk: int) -> HttpResponse:
     tokens.revoke_token(token=token)
     messages.success(request, _("The token is revoked. The device that used it must log in again."))
     return redirect("api-tokens")
+
+
+@login_not_required
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, which also remembers a logged-in user's choice for their e-mails."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in {code for code, _name in settings.LANGUAGES}:
+        services.set_language_preference(user=user_of(request), language=language)
+    return response

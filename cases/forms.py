@@ -43,7 +43,7 @@ class UnitChoiceField(forms.ModelChoiceField):
     """Units indented by their depth in the tree, so the hierarchy reads at a glance."""
 
     def label_from_instance(self, obj: OrgUnit) -> str:
-        return "\u3000" * obj.depth + f"{obj.name} ({obj.code})"
+        return "\u3000" * obj.depth + f"{obj.display_name} ({obj.code})"
 
 
 class BootstrapMixin:

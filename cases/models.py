@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit
+from cases import messages
 from cases.choices import (
     FAULT_FINDING_CHOICES,
     FAULT_FINDING_VALUES,
@@ -742,6 +743,10 @@ class Notification(models.Model):
     recipient = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notifications")
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
     event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # What happened, as a message key and its parameters rendered in the reader's language (cases/messages.py);
+    # ``verb`` is its English text, and the whole text of rows whose message could not be recovered.
+    message = models.CharField(_("message"), max_length=30, blank=True, default="")
+    params = models.JSONField(_("message parameters"), default=dict, blank=True)
     verb = models.CharField(_("what happened"), max_length=200)
     created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -762,6 +767,9 @@ class Notification(models.Model):
             models.UniqueConstraint(
                 fields=["recipient", "event"], condition=Q(event__isnull=False), name="notification_once_per_event"
             ),
+            models.CheckConstraint(
+                condition=Q(message__in=["", *messages.MESSAGES]), name="notification_message_known"
+            ),
         ]
         indexes = [
             models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox"),
@@ -771,6 +779,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient_id}: {self.verb}"
+
+    @property
+    def text(self) -> str:
+        """What happened, in the active language."""
+        return (messages.render(self.message, self.params) if self.message else "") or self.verb
 
 
 class IdempotencyRecord(models.Model):

@@ -11,7 +11,7 @@ the case's unit are told in-app.
 
 import logging
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -23,12 +23,11 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.selectors import actor_for, administrators_over, supervisors_covering
-from cases import policy
+from cases import messages, policy
 from cases.choices import EventKind
 from cases.models import Case, CaseEvent, InvolvedOfficer, Notification
 from cases.selectors import cases_visible_to
-from cases.templatetags.rg import support_answer_text
-from cases.workflow import TRANSITIONS
+from rightsguard.text import language_of
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +69,20 @@ def recipients_for(event: CaseEvent) -> set[int]:
     return ids
 
 
-def describe(event: CaseEvent) -> str:
-    if event.kind == EventKind.SUPPORT and "answer" in (event.data or {}):
+def message_for(event: CaseEvent) -> tuple[str, dict[str, Any]]:
+    """The message key and parameters of the notification announcing ``event`` (cases/messages.py)."""
+    data = event.data or {}
+    if event.kind == EventKind.FLAG_RAISED and data.get("rule"):
+        return messages.for_flag(event.case.reference, data.get("kind", ""), data["rule"], data.get("version"))
+    if event.kind == EventKind.SUPPORT and "answer" in data:
         # The officer hears what was decided on their request, not only that something happened.
-        return _("%(ref)s: %(what)s") % {"ref": event.case.reference, "what": support_answer_text(event.data)}
-    if event.kind == EventKind.TRANSITION and event.action in TRANSITIONS:
-        return _("%(ref)s: %(action)s") % {"ref": event.case.reference, "action": TRANSITIONS[event.action].label}
-    return _("%(ref)s: %(what)s") % {"ref": event.case.reference, "what": event.get_kind_display()}
+        return messages.for_support_answer(event.case.reference, data)
+    return messages.for_event(event.case.reference, event.kind, event.action)
+
+
+def describe(event: CaseEvent) -> str:
+    """What a notification about ``event`` says, in the active language."""
+    return messages.render(*message_for(event))
 
 
 def deliver_for_event(event_id: int) -> int:
@@ -85,12 +91,20 @@ def deliver_for_event(event_id: int) -> int:
     if event is None:
         return 0
     recipients = recipients_for(event)
-    with translation.override(settings.LANGUAGE_CODE):
-        verb = describe(event)
+    message, params = message_for(event)
+    verb = messages.stored_text(message, params)
     before = Notification.objects.filter(event=event).count()
     Notification.objects.bulk_create(
         [
-            Notification(recipient_id=uid, case=event.case, event=event, verb=verb, created_at=timezone.now())
+            Notification(
+                recipient_id=uid,
+                case=event.case,
+                event=event,
+                message=message,
+                params=params,
+                verb=verb,
+                created_at=timezone.now(),
+            )
             for uid in sorted(recipients)
         ],
         ignore_conflicts=True,
@@ -179,10 +193,11 @@ def _email_one(pk: int, now: datetime) -> Outcome:
             note.emailed_at = now
             note.save(update_fields=["emailed_at"])
             return "nowhere"
-        with translation.override(settings.LANGUAGE_CODE):
-            body = _notification_body(user, note.event)  # type: ignore[arg-type]  # e-mailed notes have events
+        # In the recipient's language, rendered now: the same message the in-app list shows them.
+        with translation.override(language_of(user)):
+            subject, body = note.text, _notification_body(user, note)
         try:
-            send_mail(note.verb, body, None, [user.email])
+            send_mail(subject, body, None, [user.email])
         except Exception as exc:  # the mail server's refusal or silence: an attempt to retry, not a crashed job
             return "failed" if _record_failure([note], exc, now) else "retry"
         note.emailed_at = timezone.now()
@@ -217,27 +232,33 @@ def _tell_administrators(notes: list[Notification], now: datetime) -> None:
     cases = {c.pk: c for c in Case.objects.filter(pk__in={n.case_id for n in notes}).only("reference", "unit_path")}
     users = {u.pk: u for u in User.objects.filter(pk__in={n.recipient_id for n in notes})}
     notices: list[Notification] = []
-    with translation.override(settings.LANGUAGE_CODE):
-        for note in notes:
-            case, user = cases[note.case_id], users[note.recipient_id]
-            verb = _("The e-mail to %(name)s about %(ref)s could not be sent after %(attempts)d attempts.") % {
-                "name": user.full_name or user.username,
-                "ref": case.reference,
-                "attempts": note.email_attempts,
-            }
-            notices.extend(
-                # In-app only (``emailed_at`` set): e-mail is what failed, and a notification without an event
-                # would otherwise be taken for a flag warning by the digest.
-                Notification(recipient_id=uid, case_id=case.pk, verb=verb, created_at=now, emailed_at=now)
-                for uid in administrators_over(case.unit_path).values_list("pk", flat=True)
+    for note in notes:
+        case, user = cases[note.case_id], users[note.recipient_id]
+        message, params = messages.for_email_failed(
+            case.reference, user.full_name or user.username, note.email_attempts
+        )
+        verb = messages.stored_text(message, params)
+        notices.extend(
+            # In-app only (``emailed_at`` set): e-mail is what failed, and a notification without an event
+            # would otherwise be taken for a flag warning by the digest.
+            Notification(
+                recipient_id=uid,
+                case_id=case.pk,
+                message=message,
+                params=params,
+                verb=verb,
+                created_at=now,
+                emailed_at=now,
             )
+            for uid in administrators_over(case.unit_path).values_list("pk", flat=True)
+        )
     Notification.objects.bulk_create(notices)
 
 
-def _notification_body(user: User, event: CaseEvent) -> str:
+def _notification_body(user: User, note: Notification) -> str:
     return _("Hello %(name)s,\n\n%(what)s\n\nOpen RightsGuard to see the case.") % {
         "name": user.full_name or user.username,
-        "what": describe(event),
+        "what": note.text,
     }
 
 
@@ -288,8 +309,8 @@ def deliver_flag_digests(*, now: datetime | None = None) -> int:
             if not pending:
                 continue
             mailed = Notification.objects.filter(pk__in=[n.pk for n in pending])
-            with translation.override(settings.LANGUAGE_CODE):
-                subject, body = _digest(user, [n.verb for n in pending])
+            with translation.override(language_of(user)):
+                subject, body = _digest(user, [n.text for n in pending])
             try:
                 send_mail(subject, body, None, [user.email])
             except Exception as exc:  # counted and retried, and the other supervisors still get theirs

@@ -143,7 +143,11 @@ def fact_fields(*, write: bool) -> dict[str, serializers.Field]:
 class UnitRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
+    # The official (Chinese) name as recorded, whatever the language: a stable value for clients and filters.
     name = serializers.CharField()
+    display_name = serializers.CharField(
+        help_text=_("The unit's name in the request's language, falling back to the other, as pages show it.")
+    )
 
 
 class UserRefSerializer(serializers.Serializer):
@@ -861,6 +865,9 @@ class UnitSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     name_en = serializers.CharField()
+    display_name = serializers.CharField(
+        help_text=_("The unit's name in the request's language, falling back to the other, as pages show it.")
+    )
     level = enum(OrgLevel)
     parent = serializers.IntegerField(source="parent_id", allow_null=True)  # type: ignore[assignment]
     path = serializers.CharField()
@@ -884,7 +891,11 @@ class MeSerializer(serializers.Serializer):
 class NotificationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     case = CaseRefSerializer()
-    verb = serializers.CharField()
+    verb = serializers.CharField(
+        source="text", help_text=_("What happened, in the request's language (Accept-Language), as the pages say it.")
+    )
+    message = serializers.CharField(help_text=_("The message key, for a client that words messages itself."))
+    params = serializers.JSONField(help_text=_("The message's parameters: codes, references, ISO 8601 times."))
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)
 

@@ -12,18 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import FilteredRelation, Q
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from accounts.selectors import supervisors_covering
-from cases.choices import RULE_FLAG_KINDS, CaseStatus, EventKind, FlagKind, FlagResolution
+from cases import messages
+from cases.choices import EventKind, FlagKind, FlagResolution
 from cases.flagging.plan import READ_MODEL_FIELDS, Plan, Snapshot, diff_for, plan_for
 from cases.flagging.snapshot import load_snapshots
 from cases.models import Case, CaseEvent, Flag, Notification
-from cases.rules import OPERATIONAL_RULES, rule_version
 
 logger = logging.getLogger(__name__)
 
@@ -60,32 +57,19 @@ class Recipients:
         return self._supervisors[path]
 
 
-def _rule_title(kind: str, code: str, version: str | None) -> str:
-    rule = rule_version(code, version or "") if kind in RULE_FLAG_KINDS else OPERATIONAL_RULES.get(code)
-    return str(rule.title) if rule is not None else code
-
-
-def _flag_verb(reference: str, kind: str, code: str, detail: dict[str, Any]) -> str:
-    """The notification (and digest line) for a raised flag; a downgrade and a review prompt say which they are."""
-    with translation.override(settings.LANGUAGE_CODE):
-        if kind == FlagKind.DOWNGRADED:
-            template = _("%(ref)s: downgraded: %(title)s (%(code)s)")
-        elif kind == FlagKind.REVIEW_PROMPT:
-            template = _("%(ref)s: review prompt: %(title)s (%(code)s)")
-        else:
-            template = _("%(ref)s: flag raised: %(title)s (%(code)s)")
-        text = template % {"ref": reference, "title": _rule_title(kind, code, detail.get("version")), "code": code}
-    return text[:200]
-
-
-def _warning_verb(row: dict[str, Any]) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        text = _("%(ref)s: %(stage)s has used 75 %% of its time limit; due %(due)s") % {
-            "ref": row["reference"],
-            "stage": CaseStatus(row["status"]).label,
-            "due": timezone.localtime(row["stage_due_at"]).strftime("%Y-%m-%d %H:%M"),
-        }
-    return text[:200]
+def _notification(
+    uid: int, case_id: int, message: tuple[str, dict[str, Any]], now: datetime, event: CaseEvent | None = None
+) -> Notification:
+    key, params = message
+    return Notification(
+        recipient_id=uid,
+        case_id=case_id,
+        event=event,
+        message=key,
+        params=params,
+        verb=messages.stored_text(key, params),
+        created_at=now,
+    )
 
 
 def _stall_already_notified(case_id: int, detail: dict[str, Any]) -> bool:
@@ -153,12 +137,12 @@ def apply_plan(snap: Snapshot, plan: Plan, now: datetime, ctx: Recipients, resul
 
     recipients = ctx.recipients(row) if (plan.warn or len(quiet) < len(raised)) else []
     notes = [
-        Notification(
-            recipient_id=uid,
-            case_id=case_id,
-            event=event,
-            verb=_flag_verb(row["reference"], flag.kind, flag.rule_code, flag.detail),
-            created_at=now,
+        _notification(
+            uid,
+            case_id,
+            messages.for_flag(row["reference"], flag.kind, flag.rule_code, flag.detail.get("version")),
+            now,
+            event,
         )
         for flag, event in zip(raised, raised_events, strict=True)
         if (flag.kind, flag.rule_code) not in quiet
@@ -166,10 +150,8 @@ def apply_plan(snap: Snapshot, plan: Plan, now: datetime, ctx: Recipients, resul
     ]
     if plan.warn:
         result.warnings += 1
-        notes.extend(
-            Notification(recipient_id=uid, case_id=case_id, verb=_warning_verb(row), created_at=now)
-            for uid in recipients
-        )
+        warning = messages.for_stage_warning(row["reference"], row["status"], row["stage_due_at"].isoformat())
+        notes.extend(_notification(uid, case_id, warning, now) for uid in recipients)
     if notes:
         Notification.objects.bulk_create(notes, ignore_conflicts=True)
         result.notifications += len(notes)

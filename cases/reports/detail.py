@@ -13,10 +13,9 @@ from typing import IO, Any
 
 from django.db.models import Count, IntegerField, Min, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
-from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts.models import OrgUnit
+from accounts.models import OrgUnit, unit_name
 from cases.choices import (
     DISPOSITION_RANK,
     INJURY_RANK,
@@ -120,7 +119,6 @@ def _headers() -> list[str]:
 def detail_rows(*, unit: OrgUnit, year: int, progress: Progress | None = None) -> Iterator[list[Any]]:
     """The header, then one list per case, with labels in the active language."""
     tz = report_timezone()
-    chinese = (translation.get_language() or "").startswith("zh")
     kinds, channels = dict(IncidentKind.choices), dict(Channel.choices)
     statuses, tracks = dict(CaseStatus.choices), dict(Track.choices)
     injuries = {rank: str(dict(InjuryGrade.choices)[grade]) for grade, rank in INJURY_RANK.items()}
@@ -172,7 +170,7 @@ def detail_rows(*, unit: OrgUnit, year: int, progress: Progress | None = None) -
             when(submitted),
             when(occurred),
             code,
-            name if chinese or not name_en else name_en,
+            unit_name(name, name_en),
             labels["kind"].get(kind, kind),
             labels["channel"].get(channel, channel),
             labels["status"].get(status, status),

@@ -11,11 +11,11 @@ from decimal import Decimal
 from typing import Literal
 
 from django.db import models
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from accounts.models import OrgLevel
+from accounts.models import OrgLevel, unit_name
 from cases.choices import (
     CaseStatus,
     Channel,
@@ -91,9 +91,7 @@ class Chart:
 
 def unit_label(unit: UnitRef) -> str:
     """The unit's name in the active language (Chinese names are the official ones; English where recorded)."""
-    language = translation.get_language() or ""
-    name = unit.name if language.startswith("zh") or not unit.name_en else unit.name_en
-    return f"{name} ({unit.code})"
+    return f"{unit_name(unit.name, unit.name_en)} ({unit.code})"
 
 
 def _choice_rows(items: Iterable[Item], enum: type[models.TextChoices], fmt: Format = "int") -> tuple[Row, ...]:
@@ -308,7 +306,7 @@ def level_label(level: str) -> str:
 
 def generated_label(report: YearlyReport) -> str:
     local = timezone.localtime(report.generated_at, report_timezone())
-    return local.strftime("%Y-%m-%d %H:%M")
+    return formats.date_format(local, "DATETIME_FORMAT")
 
 
 def format_value(value: int | float | Decimal | None, fmt: Format, *, grouped: bool = False) -> str:

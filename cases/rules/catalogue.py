@@ -19,7 +19,8 @@ from cases.choices import Disposition, FlagKind
 from cases.rules.base import Dated, Rule, Severity, Source, Suppression
 from cases.rules.engine import RULES, SUPPRESSIONS
 from cases.rules.operational import OPERATIONAL_RULES, OperationalRule
-from cases.rules.presentation import RANK_LABEL, SEVERITY_LABEL, TAG_TEXT, caveat_for, rule_anchor
+from cases.rules.presentation import RANK_LABEL, SEVERITY_LABEL, TAG_TEXT, caveat_for, rule_anchor, shown_code
+from rightsguard.text import when
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ class RuleEntry:
     title: str  # of the latest version
     versions: tuple[RuleVersionEntry, ...]
 
+    @property
+    def shown_code(self) -> str:
+        return shown_code(self.code)
+
 
 @dataclass(frozen=True)
 class SuppressionVersionEntry:
@@ -97,6 +102,10 @@ class OperationalEntry:
     caveat: str
     sources: tuple[SourceLine, ...]
 
+    @property
+    def shown_code(self) -> str:
+        return shown_code(self.code)
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -118,11 +127,11 @@ def _version_order(item: Dated) -> date:
 def covers(item: Dated) -> str:
     start, end = item.effective_from, item.effective_to
     if start and end:
-        return _("Incidents from %(start)s to %(end)s") % {"start": start.isoformat(), "end": end.isoformat()}
+        return _("Incidents from %(start)s to %(end)s") % {"start": when(start), "end": when(end)}
     if start:
-        return _("Incidents from %(start)s") % {"start": start.isoformat()}
+        return _("Incidents from %(start)s") % {"start": when(start)}
     if end:
-        return _("Incidents up to %(end)s") % {"end": end.isoformat()}
+        return _("Incidents up to %(end)s") % {"end": when(end)}
     return _("Incidents of any date")
 
 

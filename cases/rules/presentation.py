@@ -7,11 +7,13 @@ why it is only a prompt (guidance or practice, a wrong label, a procedure step, 
 material). Pages, the API and e-mails build on ``describe_flag`` so they say the same thing.
 """
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -30,6 +32,7 @@ from cases.rules.base import LEVEL_PROBLEMS, PROBLEM_TEXT, Problem, Rule, Severi
 from cases.rules.engine import rule_version
 from cases.rules.facts import FACTS
 from cases.rules.operational import OPERATIONAL_RULES, OperationalRule
+from rightsguard.text import parse_when, when
 
 if TYPE_CHECKING:
     from cases.models import Flag
@@ -61,7 +64,7 @@ FACT_LABELS = {
     "status": gettext_lazy("Status"),
     "non_prosecuted_suspects": gettext_lazy("Suspects not prosecuted"),
     "outcome": gettext_lazy("Outcome recorded"),
-    "outcome_rank": gettext_lazy("Rank of the outcome"),
+    "outcome_rank": gettext_lazy("Outcome it counts as"),
     "sentence_months": gettext_lazy("Sentence (months)"),
     "stage": gettext_lazy("Stage"),
     "stage_started_at": gettext_lazy("Stage started"),
@@ -82,6 +85,7 @@ FACT_LABELS = {
     "from": gettext_lazy("From"),
     "to": gettext_lazy("To"),
 }
+FACT_ORDER = {name: i for i, name in enumerate(FACT_LABELS)}
 AGGRAVATING_LABELS = {
     "minor_injury": gettext_lazy("an officer suffered a minor injury"),
     "suspect_escaped": gettext_lazy("a suspect escaped"),
@@ -124,6 +128,12 @@ PROMPT_REASONS = {
     UNVERIFIED: gettext_lazy("the rule rests on material not verified from the official text"),
     FACT_TO_ESTABLISH: gettext_lazy("a fact that decides what the law calls for is not recorded"),
 }
+
+
+def shown_code(code: str) -> str:
+    """A rule's code as readers know it (R7, S2); "" for the rules known only by their title (the operational
+    flags, the procedure checks), whose codes are the program's."""
+    return code if re.fullmatch(r"[RS]\d+[a-z]?", code) else ""
 
 
 def caveat_for(verified: bool) -> str:
@@ -180,12 +190,35 @@ class FlagView:
     acknowledged_by: str | None
     acknowledged_at: datetime | None
 
+    @property
+    def shown_code(self) -> str:
+        return shown_code(self.rule_code)
+
+
+# Facts that are moments or days, stored as ISO text in a flag's detail: shown in the reader's date format.
+DATE_FACTS = frozenset(
+    {"incident_date", "stage_started_at", "due_at", "last_activity_at", "favourable_law_from", "decided_on"}
+)
+# Internal keys a flag's detail carries for the program, not for the reader.
+HIDDEN_FACTS = frozenset({"id"})
+
+
+def fact_label(name: str) -> str:
+    """A fact's label; a name without one reads as words, never as an identifier."""
+    label = FACT_LABELS.get(name) or FACT_QUESTION_LABELS.get(name)
+    return capfirst(str(label)) if label is not None else capfirst(name.replace("_", " "))
+
 
 def _value(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if value is None:
         return _("unknown")
+    if name == "outcome_rank" and isinstance(value, int):
+        # The ladder's rank is the program's; the reader sees the outcome it stands for.
+        return str(RANK_LABEL.get(value, value))
+    if name in DATE_FACTS and isinstance(value, str) and parse_when(value) is not None:
+        return when(value)
     if name in CHOICE_LABELS and isinstance(value, str):
         try:
             return str(CHOICE_LABELS[name](value).label)
@@ -203,7 +236,7 @@ def _value(name: str, value: Any) -> str:
 
 
 def _item(item: dict[str, Any]) -> str:
-    return "; ".join(f"{FACT_LABELS.get(k, k)}: {_value(k, v)}" for k, v in item.items())
+    return "; ".join(f"{fact_label(k)}: {_value(k, v)}" for k, v in item.items() if k not in HIDDEN_FACTS)
 
 
 def _sources(rule: Rule | OperationalRule | None) -> tuple[Source, ...]:
@@ -246,7 +279,13 @@ def describe_flag(flag: "Flag") -> FlagView:
         sources=tuple((str(s.part), str(s.tag), str(TAG_TEXT[s.tag])) for s in _sources(rule)),
         problems=tuple(str(PROBLEM_TEXT[p]) for p in detail.get("problems", []) if p in PROBLEM_TEXT),
         expected=str(RANK_LABEL[min_rank]) if min_rank in RANK_LABEL else None,
-        facts=tuple((str(FACT_LABELS.get(k, k)), _value(k, v)) for k, v in facts.items()),
+        facts=tuple(
+            (fact_label(k), _value(k, v))
+            # In one order on every database (a JSON column need not keep the order the facts were written in).
+            for k, v in sorted(facts.items(), key=lambda item: FACT_ORDER.get(item[0], len(FACT_ORDER)))
+            # The outcome's rank is the program's; the outcome it stands for is shown already.
+            if k not in HIDDEN_FACTS and not (k == "outcome_rank" and "outcome" in facts)
+        ),
         raised_at=flag.raised_at,
         resolved_at=flag.resolved_at,
         acknowledged_by=(flag.acknowledged_by.full_name or flag.acknowledged_by.username)

@@ -363,6 +363,8 @@ def transfer_for_administrative_punishment(
             "track": Track.ADMINISTRATIVE,
             "transfer": True,
             "to": to_unit.name if internal and to_unit is not None else body_name,
+            # The unit's English name too, so the timeline names it in the reader's language.
+            "to_en": to_unit.name_en if internal and to_unit is not None else "",
         },
     )
     return referral

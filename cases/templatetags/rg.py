@@ -1,5 +1,6 @@
 """Presentation helpers for case pages. No queries here: everything comes from the view's context."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -13,6 +14,7 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from accounts.models import unit_name
 from cases.choices import (
     CaseStatus,
     Disposition,
@@ -28,10 +30,14 @@ from cases.choices import (
     SupportKind,
     SupportStatus,
 )
+from cases.messages import rule_title
 from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
 from cases.rules.facts import facts_for_kind
+from cases.rules.operational import OPERATIONAL_RULES
+from cases.rules.presentation import shown_code
 from cases.sensitive import mask_id_number
 from cases.workflow import TRANSITIONS
+from rightsguard.text import when
 
 register = template.Library()
 
@@ -114,7 +120,7 @@ def event_text(event: CaseEvent) -> str:
         return f"{text}: {'; '.join(said)}" if said else text
     if event.kind == EventKind.FLAG_OVERRIDDEN:
         text = _("Flag overridden: %(rule)s, %(reason)s: %(text)s") % {
-            "rule": data.get("rule", ""),
+            "rule": _rule_named(data),
             "reason": _label(OverrideReason, data.get("reason")),
             "text": data.get("text", ""),
         }
@@ -133,7 +139,9 @@ def event_text(event: CaseEvent) -> str:
     if event.kind in (EventKind.OFFICER_ADDED, EventKind.SUSPECT_ADDED) and data.get("restored"):
         return _("Removal undone: %(name)s is listed again") % {"name": data.get("name", "")}
     if event.kind == EventKind.UPDATED:
-        return _("Changed: %(fields)s") % {"fields": ", ".join(sorted(data.get("changes", {})))}
+        return _("Changed: %(fields)s") % {
+            "fields": human_list(_case_field_labels(get_language()), data.get("changes", {}))
+        }
     if event.kind == EventKind.NOTE:
         if data.get("visibility") == NoteVisibility.INTERNAL:
             return _("Internal note: %(text)s") % {"text": data.get("text", "")}
@@ -161,7 +169,9 @@ def event_text(event: CaseEvent) -> str:
         if reason:
             return _("Reason for the lenient outcome: %(reason)s") % {"reason": reason}
     if event.kind == EventKind.REFERRAL and data.get("transfer"):
-        return _("Transferred for administrative punishment: %(to)s") % {"to": data.get("to", "")}
+        return _("Transferred for administrative punishment: %(to)s") % {
+            "to": unit_name(data.get("to", ""), data.get("to_en", ""))
+        }
     if event.kind == EventKind.SUPPORT:
         if "answer" in data:
             return support_answer_text(data)
@@ -184,14 +194,40 @@ def event_text(event: CaseEvent) -> str:
         return _("Police-fault finding: %(finding)s (%(department)s, %(date)s, document %(reference)s)") % {
             "finding": _label(PoliceFault, data["finding"]),
             "department": data.get("department") or "—",
-            "date": data.get("found_on") or "—",
+            "date": when(data.get("found_on")) or "—",
             "reference": data.get("document_reference") or "—",
         }
     if event.kind in (EventKind.FLAG_RAISED, EventKind.FLAG_RESOLVED) and data.get("rule"):
         # Which kind of flag (a downgrade or a review prompt, say), as it was raised.
         kind = f" ({_label(FlagKind, data['kind'])})" if data.get("kind") in FlagKind.values else ""
-        return f"{_label(EventKind, event.kind)}{kind}: {data['rule']}"
+        return f"{_label(EventKind, event.kind)}{kind}: {_rule_named(data)}"
     return _label(EventKind, event.kind)
+
+
+def _rule_named(data: dict[str, Any]) -> str:
+    """A flag's rule as readers know it: its code (R7), or its title where the code is the program's (STALLED)."""
+    code = str(data.get("rule", ""))
+    kind = data.get("kind") or (FlagKind.STALLED if code in OPERATIONAL_RULES else FlagKind.REVIEW_PROMPT)
+    title = rule_title(kind, code, str(data.get("version") or ""))
+    if not shown_code(code):
+        return title
+    return f"{code} {title}" if title != code else code
+
+
+@lru_cache(maxsize=8)
+def _case_field_labels(language: str | None) -> dict[str, str]:
+    """A case field's label as forms show it (the field's verbose name), by field name."""
+    return {
+        f.name: capfirst(str(f.verbose_name))
+        for f in Case._meta.get_fields()
+        if isinstance(f, Field) and getattr(f, "verbose_name", None)
+    }
+
+
+def human_list(labels: dict[str, str], names: Iterable[str]) -> str:
+    """Field names as their labels, in a list the reader's language punctuates; never a bare field name."""
+    shown = sorted(labels.get(n) or n.replace("_", " ") for n in names)
+    return _(", ").join(shown)
 
 
 def _lenient_reason_text(data: dict[str, Any]) -> str:
@@ -229,6 +265,18 @@ def display(obj: Any, field_name: str) -> str:
 
 
 @register.filter
+def rule_shown(code: str) -> str:
+    """A rule's code as readers know it, or "" (cases.rules.presentation.shown_code)."""
+    return shown_code(code)
+
+
+@register.filter
+def local_when(value: object) -> str:
+    """A date, a moment or the ISO text of one in the reader's one local format (rightsguard/text.py)."""
+    return when(value)
+
+
+@register.filter
 def is_past(value: datetime | None) -> bool:
     return value is not None and value < timezone.now()
 
@@ -250,7 +298,7 @@ def support_answer_text(data: dict[str, Any]) -> str:
         text = _("Support delivered: %(kind)s, by %(provider)s on %(date)s") % {
             "kind": kind,
             "provider": data.get("provider") or "—",
-            "date": data.get("delivered_on") or "—",
+            "date": when(data.get("delivered_on")) or "—",
         }
     if data.get("reason"):
         text += " " + _("(reason: %(reason)s)") % {"reason": data["reason"]}

@@ -48,7 +48,12 @@ def test_an_officer_files_a_draft_and_reads_it_back(world, api):
     assert response["ETag"] == f'"{case.version}"'
     assert body["status"] == "draft"
     assert body["reference"] == case.reference
-    assert body["unit"] == {"id": world.station.pk, "code": "330106001", "name": "北山派出所"}
+    assert body["unit"] == {
+        "id": world.station.pk,
+        "code": "330106001",
+        "name": "北山派出所",
+        "display_name": "北山派出所",  # no English name recorded: the Chinese one in either language
+    }
     assert [a["action"] for a in body["allowed_actions"]] == ["submit", "withdraw"]
 
 

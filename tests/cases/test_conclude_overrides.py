@@ -480,8 +480,8 @@ def test_the_page_concludes_with_an_override_for_each_flag(client, world):
     ]
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert (
-        "Flag overridden: R1, A lawful reason the rules do not capture: 未满十六周岁 (legal basis: 刑法第十七条)"
-        in page
+        "Flag overridden: R1 Violent attack on an officer on duty, A lawful reason the rules do not capture: "
+        "未满十六周岁 (legal basis: 刑法第十七条)" in page
     )
     assert "Overridden flags" in page
 

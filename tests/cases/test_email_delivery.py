@@ -231,7 +231,7 @@ def test_a_refused_email_is_retried_after_its_backoff_and_then_sent_once(
     assert notifications.retry_unsent_emails(now=note.email_retry_at + timedelta(days=2)) == nothing
     assert refusing.attempts == 3
     assert [(m.subject, m.to) for m in mail.outbox] == [(note.verb, [SUPERVISOR_MAIL])]
-    assert note.verb == f"{case.reference}: Submit"
+    assert note.verb == f"Case {case.reference} was submitted to the rights-protection office."
     assert email_state(note) == (True, 3, "SMTPServerDisconnected: Connection unexpectedly closed", False)
     assert note.email_retry_at is None
 
@@ -261,7 +261,7 @@ def test_after_the_last_attempt_the_email_is_failed_the_admins_are_told_and_the_
 
     # The administrators over the case's unit (the province's) are told in-app; nobody else is.
     with translation.override(settings.LANGUAGE_CODE):
-        expected = _("The e-mail to %(name)s about %(ref)s could not be sent after %(attempts)d attempts.") % {
+        expected = _("The e-mail to %(name)s about case %(ref)s could not be sent after %(attempts)d attempts.") % {
             "name": world.county_supervisor.full_name,
             "ref": case.reference,
             "attempts": 3,

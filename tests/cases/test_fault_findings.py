@@ -45,6 +45,11 @@ def today():
     return timezone.localdate()
 
 
+def shown(day) -> str:
+    """A day as the English pages show it (rightsguard/formats/en)."""
+    return f"{day.day} {day:%b %Y}"
+
+
 def record(case: Case, by, finding: str = PoliceFault.SERIOUS, **overrides) -> FaultFinding:
     fields = {"department": DEPARTMENT, "found_on": today(), "document_reference": REFERENCE, **overrides}
     return services.record_fault_finding(case=case, by=by, finding=finding, **fields)
@@ -341,7 +346,7 @@ def test_a_supervisor_records_a_finding_on_the_page_and_sees_it(world):
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert "Police-fault finding" in page
     assert "民警执法程序存在严重瑕疵。" in page
-    assert f"Police-fault finding: Serious ({DEPARTMENT}, {today().isoformat()}, document {REFERENCE})" in page
+    assert f"Police-fault finding: Serious ({DEPARTMENT}, {shown(today())}, document {REFERENCE})" in page
     # The finding is the office's internal record (cases/policy.py): the officer's page has neither it nor a form.
     officer_page = _page_client(world.officer).get(f"/cases/{case.pk}/").content.decode()
     assert DEPARTMENT not in officer_page
@@ -505,7 +510,7 @@ def test_the_timeline_says_what_was_found_and_by_whom(world):
     record(case, world.supervisor)
     event = CaseEvent.objects.filter(case=case, kind=EventKind.FAULT_FINDING).get()
     assert event_text(event) == (
-        f"Police-fault finding: Serious ({DEPARTMENT}, {today().isoformat()}, document {REFERENCE})"
+        f"Police-fault finding: Serious ({DEPARTMENT}, {shown(today())}, document {REFERENCE})"
     )
     carried = CaseEvent(case=case, kind=EventKind.FAULT_FINDING, data={"finding": "large", "carried_over": True})
     assert event_text(carried) == (

@@ -296,6 +296,7 @@ def test_a_transfer_from_supervision_is_a_closed_administrative_referral_that_le
             "track": Track.ADMINISTRATIVE,
             "transfer": True,
             "to": world.county.name,
+            "to_en": world.county.name_en,
         },
     )
     # Nothing waits for an acknowledgement: no overdue referral, ever.

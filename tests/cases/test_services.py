@@ -577,7 +577,7 @@ def test_submission_notifies_the_nearest_supervisors_after_commit(world, django_
         services.submit_case(case=case, by=world.officer, expected_version=case.version)
     assert len(callbacks) == 1
     assert list(Notification.objects.values_list("recipient__username", "case", "verb")) == [
-        ("county_supervisor", case.pk, f"{case.reference}: Submit")
+        ("county_supervisor", case.pk, f"Case {case.reference} was submitted to the rights-protection office.")
     ]
     assert [m.to for m in mail.outbox] == [[world.county_supervisor.email]]
 

@@ -218,10 +218,12 @@ def test_a_finding_that_changes_severity_resolves_one_flag_and_raises_the_other(
     raised = Notification.objects.filter(case=case, event__kind=EventKind.FLAG_RAISED)
     verbs = sorted(set(raised.values_list("verb", flat=True)))
     assert verbs == [
-        f"{case.reference}: downgraded: Officer on duty suffered a minor injury (R4)",
-        f"{case.reference}: downgraded: Violent attack on an officer on duty (R1)",
-        f"{case.reference}: review prompt: Aggravated attack on police (R6)",
-        f"{case.reference}: review prompt: Officer on duty suffered a minor injury (R4)",
+        f"Case {case.reference} has a review prompt: Aggravated attack on police (rule R6).",
+        f"Case {case.reference} has a review prompt: Officer on duty suffered a minor injury (rule R4).",
+        f"Case {case.reference} may have been handled below the minimum the law calls for: "
+        "Officer on duty suffered a minor injury (rule R4).",
+        f"Case {case.reference} may have been handled below the minimum the law calls for: "
+        "Violent attack on an officer on duty (rule R1).",
     ]
 
     # Back to a fine (on appeal, with its reason): R4's prompt is resolved and its downgrade raised again, beside R1's
@@ -311,7 +313,9 @@ def test_the_timeline_names_the_kind_of_flag(world):
     flagging.flag_cases()
     raised = CaseEvent.objects.get(case=prompt, kind=EventKind.FLAG_RAISED)
     with translation.override("en"):
-        assert event_text(raised) == "Flag raised (Review prompt): R7"
+        assert event_text(raised) == (
+            "Flag raised (Review prompt): R7 Violence or threats obstructing an officer, below a violent attack"
+        )
 
 
 # --- the upgrade: open flags raised as DOWNGRADED before the two kinds existed ---------------------------------------

@@ -367,7 +367,7 @@ def test_notifications_list_and_mark_read(client, world, django_capture_on_commi
         services.submit_case(case=case, by=world.officer, expected_version=case.version)
     client.force_login(world.county_supervisor)
     body = client.get(reverse("cases:notifications")).content.decode()
-    assert f"{case.reference}: Submit" in body
+    assert f"Case {case.reference} was submitted to the rights-protection office." in body
     assert client.post(reverse("cases:notifications-read")).status_code == 302
     assert Notification.objects.filter(recipient=world.county_supervisor, read_at__isnull=True).count() == 0
 
