@@ -370,8 +370,10 @@ class FindingForm(BootstrapMixin, forms.Form):
     rectify_by = forms.DateField(label=_("Rectify by"), required=False, widget=DATE_WIDGET)
 
 
-class FaultFindingForm(BootstrapMixin, forms.Form):
-    """The legal-affairs department's finding on police fault; the service checks dates and the document rule."""
+class FaultFindingForm(VersionForm):
+    """The legal-affairs department's finding on police fault; the service checks dates and the document rule. It
+    carries the version of the case the supervisor saw: a finding supersedes the current one, so a stale tab or a
+    second click must not silently replace a finding the supervisor never saw."""
 
     finding = forms.ChoiceField(label=_("Police fault found"), choices=FAULT_FINDING_CHOICES)
     department = forms.CharField(

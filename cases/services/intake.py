@@ -23,6 +23,7 @@ from cases.choices import (
 )
 from cases.models import Case, InvolvedOfficer, ReferenceCounter, Suspect
 from cases.rules.facts import FACT_NAMES, SUPERVISOR, facts_asked_of
+from cases.sla import stage_deadline
 from cases.services.common import (
     UNSET,
     CaseChange,
@@ -83,7 +84,9 @@ def create_draft_case(
     )
     details = dict(details or {})
     details.setdefault("kind", "other")
-    apply_changes(case, DETAIL_FIELDS, details)
+    # As on the draft afterwards (update_case_details): the facts that are the supervisor's judgement come only from a
+    # supervisor of the unit, whichever door the application comes through.
+    apply_changes(case, DETAIL_FIELDS if policy.supervises(actor, unit.path) else FILER_DETAIL_FIELDS, details)
     case.full_clean(exclude=["reference", "unit_path", "last_activity_at", "created_at", "updated_at"])
     case.save()
     record_event(case=case, kind=EventKind.CREATED, by=by, now=t, to_status=CaseStatus.DRAFT, notify=False)
@@ -106,12 +109,30 @@ def update_case_details(*, case: Case, by: User, expected_version: int | None, c
     change = _editing_parties(case, by, _("You cannot change this case's details now."), expected_version)
     case = change.case
     fields = DETAIL_FIELDS if policy.supervises(actor_for(by), case.unit_path) else FILER_DETAIL_FIELDS
+    major_before = case.major_security_period
     diff = apply_changes(case, fields, changes)
     if not diff:
         return case
     case.full_clean(exclude=["reference", "unit_path", "last_activity_at", "created_at", "updated_at"])
+    if case.major_security_period != major_before:
+        diff.update(_restate_deadline(case, major_before))
     change.save(EventKind.UPDATED, fields=list(diff), data={"changes": diff}, notify=False)
     return case
+
+
+def _restate_deadline(case: Case, major_before: bool) -> dict[str, list[Any]]:
+    """A supervisor judges the security period once the case is open (the filer is never asked): the running stage's
+    limit follows the judgement at once, keeping the time its pauses and any extension added."""
+    if case.stage_due_at is None or case.stage_started_at is None:
+        return {}
+    start, stage, track = case.stage_started_at, case.status, case.track
+    before = stage_deadline(stage=stage, track=track, major_security_period=major_before, start=start)
+    after = stage_deadline(stage=stage, track=track, major_security_period=case.major_security_period, start=start)
+    if before is None or after is None or before == after:
+        return {}
+    old = case.stage_due_at
+    case.stage_due_at = old + (after - before)
+    return {"stage_due_at": [old.isoformat(), case.stage_due_at.isoformat()]}
 
 
 @transaction.atomic
