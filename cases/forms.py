@@ -29,6 +29,7 @@ from cases.overrides import BASIS_MAX, TEXT_MAX, override_errors
 from cases.rules.facts import FACTS, OFFICER, SUPERVISOR, facts_asked_of
 from cases.rules.presentation import FlagView
 from cases.services.fault import DEPARTMENT_MAX, DOCUMENT_REFERENCE_MAX, NOTES_MAX
+from cases.services.handling import support_amount_error
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -362,6 +363,14 @@ class SupportMeasureForm(BootstrapMixin, forms.ModelForm):
             InvolvedOfficer.objects.filter(case=case) if case else InvolvedOfficer.objects.none()
         )
         self.fields["status"].choices = [c for c in SupportStatus.choices if c[0] != SupportStatus.REQUESTED]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # Named on its field here: left to the model, the same rule answers as a constraint naming no field.
+        message = support_amount_error(data.get("kind", ""), data.get("amount"))
+        if message:
+            self.add_error("amount", message)
+        return data
 
 
 class FindingForm(BootstrapMixin, forms.Form):

@@ -222,6 +222,25 @@ def can_add_material(actor: Actor, case: Case) -> bool:
     return case.filed_by_id == actor.user_id or can_handle(actor, case)
 
 
+# Who may be listed on a case as an involved officer: the police, not administrators or accounts without a unit.
+LISTABLE_ROLES = (Role.OFFICER, Role.SUPERVISOR)
+
+
+def _province_path(path: str) -> str:
+    """The path of the province a unit belongs to; the ministry's own path for the ministry."""
+    return "/" + "/".join(path.strip("/").split("/")[:2]) + "/"
+
+
+def can_be_listed_on(listed: Actor, case: Case) -> bool:
+    """Whether an account may be linked to an involved officer of ``case``, which lets it see the case: an active
+    officer or supervisor of a unit of the case's province (a colleague from a neighbouring station, a supervisor
+    above the unit who was there), never an account elsewhere, an administrator's or one without a unit."""
+    if not listed.is_active:
+        return False
+    province = _province_path(case.unit_path)
+    return any(path.startswith(province) for path in listed.paths_for(*LISTABLE_ROLES))
+
+
 def can_refer_to(actor: Actor, unit: OrgUnit) -> bool:
     """A case is referred to a unit the referring supervisor supervises."""
     return supervises(actor, unit.path)

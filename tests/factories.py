@@ -12,8 +12,8 @@ from accounts.models import OrgUnit, Role, User
 from cases import services
 from cases.choices import CaseStatus, Disposition, IncidentKind, NoSuspectReason, Track
 from cases.models import Case, ExportStatus, ReportExport
-from cases.rules.facts import SUPERVISOR, facts_asked_of
 from cases.reports.services import export_file
+from cases.rules.facts import SUPERVISOR, facts_asked_of
 from cases.workflow_actions import WORKFLOW_ACTIONS
 
 PASSWORD = "correct-horse-battery-staple"

@@ -23,7 +23,6 @@ from cases.choices import (
 )
 from cases.models import Case, InvolvedOfficer, ReferenceCounter, Suspect
 from cases.rules.facts import FACT_NAMES, SUPERVISOR, facts_asked_of
-from cases.sla import stage_deadline
 from cases.services.common import (
     UNSET,
     CaseChange,
@@ -36,6 +35,7 @@ from cases.services.common import (
     refresh_read_model,
     require,
 )
+from cases.sla import stage_deadline
 
 # An application's details; a supervisor of the case's unit may correct all but the unit while the case is open.
 DETAIL_FIELDS = ("kind", "channel", "dispatch_ref", "occurred_at", "location", "summary", "narrative", *FACT_NAMES)
@@ -97,6 +97,18 @@ def create_draft_case(
         # The read model counts the filer from the start (worst injury "none", not unknown).
         case.save(update_fields=refresh_read_model(case))
     return case
+
+
+def _check_listed_account(officer: InvolvedOfficer, case: Case) -> None:
+    """An involved officer's account sees the case: only one ``policy.can_be_listed_on`` allows is linked."""
+    if officer.user is not None and not policy.can_be_listed_on(actor_for(officer.user), case):
+        raise ValidationError(
+            {
+                "user": _(
+                    "Only the account of a police officer of this case's province can be linked to an involved officer."
+                )
+            }
+        )
 
 
 def _editing_parties(case: Case | int, by: User, refusal: str, expected_version: int | None = None) -> CaseChange:
@@ -162,6 +174,7 @@ def add_involved_officer(
         medical_notes=medical_notes,
     )
     apply_changes(officer, OFFICER_FIELDS, fields)
+    _check_listed_account(officer, change.case)
     if officer.user is not None and not officer.name:
         officer.name = officer.user.full_name or officer.user.username
     officer.full_clean()
@@ -203,6 +216,8 @@ def update_involved_officer(
     diff = apply_changes(officer, OFFICER_FIELDS, fields)
     if not diff:
         return officer
+    if "user" in diff:
+        _check_listed_account(officer, change.case)
     officer.full_clean()
     officer.save()
     change.save(

@@ -120,7 +120,10 @@ def test_the_filer_cannot_set_the_supervisors_facts_when_filing_a_draft_directly
 def test_a_supervisor_filing_in_their_subtree_may_set_the_supervisors_facts(world):
     """A supervisor opening a case in the unit they supervise judges the security period themself, as they may on the open case."""
     case = services.create_draft_case(
-        by=world.county_supervisor, unit=world.station, details={"major_security_period": True}, add_filer_as_officer=False
+        by=world.county_supervisor,
+        unit=world.station,
+        details={"major_security_period": True},
+        add_filer_as_officer=False,
     )
     assert Case.objects.get(pk=case.pk).major_security_period is True
 
@@ -369,14 +372,16 @@ def test_a_transfer_posted_twice_through_the_api_is_recorded_once(world):
 
 
 def test_a_suspect_of_another_case_cannot_be_transferred_through_this_case(world):
-    """The URL names a case the supervisor handles and a suspect of a case of another province: 404, nothing written."""
-    case, _suspect = non_prosecuted(world)
-    foreign = case_in(world, S.SUPERVISION)
+    """The URL names another case the supervisor handles with this case's suspect: 404, nothing written."""
+    _case, suspect = non_prosecuted(world)
+    other = case_in(world, S.SUPERVISION)
     response = token_client(world.supervisor).post(
-        f"/api/v1/cases/{foreign.pk}/suspects/{_suspect}/transfer/", {"target": "other", "body_name": "某局"}, format="json"
+        f"/api/v1/cases/{other.pk}/suspects/{suspect}/transfer/",
+        {"target": "other", "body_name": "某局"},
+        format="json",
     )
     assert response.status_code == 404
-    assert Referral.objects.filter(suspect_id=_suspect).count() == 0
+    assert Referral.objects.filter(suspect_id=suspect).count() == 0
 
 
 # --- hostile text ----------------------------------------------------------------------------------------------------
@@ -390,11 +395,19 @@ def test_a_nul_byte_in_a_fault_finding_is_refused_on_the_api_and_the_page(world,
     """PostgreSQL cannot store NUL: both doors answer 400 on the field instead of a server error, nothing written."""
     case = case_in(world, S.SUPERVISION)
     before = fault_state(case)
-    body = {"finding": "serious", "department": DEPARTMENT, "found_on": timezone.localdate().isoformat(), "document_reference": REFERENCE, field: value}
+    body = {
+        "finding": "serious",
+        "department": DEPARTMENT,
+        "found_on": timezone.localdate().isoformat(),
+        "document_reference": REFERENCE,
+        field: value,
+    }
     response = token_client(world.supervisor).post(f"/api/v1/cases/{case.pk}/fault-findings/", body, format="json")
     assert response.status_code == 400, response.content
     assert list(response.json()["errors"]) == [field]
-    response = page(world.supervisor).post(f"/cases/{case.pk}/fault-findings/", fault_form(case.version, **{field: value}))
+    response = page(world.supervisor).post(
+        f"/cases/{case.pk}/fault-findings/", fault_form(case.version, **{field: value})
+    )
     assert response.status_code == 400
     assert fault_state(case) == before
 

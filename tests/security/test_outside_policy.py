@@ -2,7 +2,6 @@
 ``world``. Each test is a hole that was open; it asserts the safe behaviour and that a refused request changed
 nothing."""
 
-import pytest
 from django.test import Client
 from django.utils import timezone
 
