@@ -44,6 +44,8 @@ DETAIL_FIELDS = ("kind", "channel", "dispatch_ref", "occurred_at", "location", "
 FILER_DETAIL_FIELDS = tuple(f for f in DETAIL_FIELDS if f not in {fact.name for fact in facts_asked_of(SUPERVISOR)})
 OFFICER_FIELDS = ("user", "name", "badge_number", "officer_type", "duty_status", "injury", "medical_notes")
 SUSPECT_FIELDS = ("name", "id_number", "status")
+# The longest reason given with a disposition (lowered or lenient), whichever door it comes through.
+REASON_TEXT_MAX = 5000
 DISPOSITION_FIELDS = (
     "disposition",
     "disposition_article",
@@ -340,6 +342,12 @@ def record_disposition(
         errors["lenient_reason"] = _("Choose one of the listed reasons.")
     elif reason == LenientReason.OTHER and not reason_detail:
         errors["lenient_reason_detail"] = _("Say what the reason is.")
+    # The limits the API documents hold for every door.
+    too_long = _("Keep this to %(limit)s characters or fewer.") % {"limit": REASON_TEXT_MAX}
+    if len(reason_detail) > REASON_TEXT_MAX:
+        errors["lenient_reason_detail"] = too_long
+    if lowered_reason is not UNSET and len(lowered_reason) > REASON_TEXT_MAX:
+        errors["lowered_reason"] = too_long
     if errors:
         raise ValidationError(errors)
     details = given(

@@ -445,3 +445,41 @@ def test_an_override_naming_a_flag_already_overridden_is_refused(world):
     assert response.status_code == 400, response.content
     assert FlagOverride.objects.get(flag=flag).explanation == f"{FORMULA} <b>x</b>"
     assert Case.objects.get(pk=case.pk).status == S.LOOK_BACK
+
+
+# --- very long text: the page took what the API refuses ------------------------------------------------------------
+
+
+def test_the_page_refuses_a_conclusion_reason_longer_than_the_api_takes(world):
+    """A 2,001-character reason for concluding without a suspect on the case page (the API's limit is 2,000): 400 on the reason, the case stays in supervision."""
+    case = case_in(world, S.SUPERVISION)
+    version = case.version
+    response = page(world.supervisor).post(
+        f"/cases/{case.pk}/actions/conclude/",
+        {"conclude-version": version, "conclude-no_suspect_reason": "other", "conclude-reason": "长" * 2001},
+    )
+    assert response.status_code == 400
+    assert "Keep this to 2000 characters or fewer." in response.content.decode()
+    fresh = Case.objects.get(pk=case.pk)
+    assert (fresh.status, fresh.version, fresh.conclusion_reason) == (S.SUPERVISION, version, "")
+
+
+def test_the_page_refuses_a_lenient_reason_longer_than_the_api_takes(world):
+    """A 5,001-character "other" lenient reason on the case page's disposition form (the API's limit is 5,000): 400 on the field, nothing recorded."""
+    case = case_in(world, S.SUPERVISION)
+    suspect = services.add_suspect(case=case, by=world.supervisor, name="张某")
+    version = Case.objects.get(pk=case.pk).version
+    before = (suspect.disposition, suspect.lenient_reason, suspect.lenient_reason_detail)
+    response = page(world.supervisor).post(
+        f"/cases/{case.pk}/suspects/{suspect.pk}/disposition/",
+        {
+            f"d{suspect.pk}-disposition": Disposition.NO_ACTION,
+            f"d{suspect.pk}-lenient_reason": LenientReason.OTHER,
+            f"d{suspect.pk}-lenient_reason_detail": "理" * 5001,
+        },
+    )
+    assert response.status_code == 400
+    assert "Keep this to 5000 characters or fewer." in response.content.decode()
+    suspect.refresh_from_db()
+    assert (suspect.disposition, suspect.lenient_reason, suspect.lenient_reason_detail) == before
+    assert Case.objects.get(pk=case.pk).version == version
