@@ -223,6 +223,12 @@ def _handled(
         if ok:
             messages.success(request, done)
             return redirect("cases:detail", pk=case.pk)
+    if status == 409 and "version" in form.fields:
+        # As for the workflow actions: the page now shows what changed, and sending the form again is a decision
+        # taken on it.
+        case.refresh_from_db()
+        form.data = form.data.copy()  # type: ignore[attr-defined]
+        form.data[form.add_prefix("version")] = str(case.version)  # type: ignore[index]
     return render_workspace(request, case, bound={key: form}, status=status, open_panel=key)
 
 

@@ -85,6 +85,11 @@ def test_a_stale_case_page_cannot_record_a_fault_finding_over_one_it_never_saw(w
     assert "This case was changed by someone else" in response.content.decode()
     assert fault_state(case) == before
     assert before[0] == [("serious", world.county_supervisor.pk)]
+    # The page now shows the finding recorded meanwhile, and its form carries the current version: sending it again
+    # is a decision taken knowing that finding.
+    html = response.content.decode()
+    assert f'name="fault-version" value="{before[1]}"' in html
+    assert "Police-fault finding: Serious" in html
 
 
 def test_a_double_click_on_the_fault_finding_form_records_one_finding(world):
@@ -483,3 +488,50 @@ def test_the_page_refuses_a_lenient_reason_longer_than_the_api_takes(world):
     suspect.refresh_from_db()
     assert (suspect.disposition, suspect.lenient_reason, suspect.lenient_reason_detail) == before
     assert Case.objects.get(pk=case.pk).version == version
+
+
+# --- a party to the case overriding the rules' finding on it ---------------------------------------------------------
+
+INVOLVED = "You filed this case or are listed on it: another supervisor of its unit must override its flags."
+
+
+def test_a_supervisor_listed_on_the_case_cannot_override_its_flags(world):
+    """The county supervisor, listed as an involved officer (a party, barred from the police-fault finding), overrides both downgrades through the API: 403 naming why, nothing changed; the city supervisor then may."""
+    case, r1, r2 = two_downgrades(world)
+    services.add_involved_officer(case=case, by=world.supervisor, user=world.county_supervisor)
+    case = Case.objects.get(pk=case.pk)
+    before = (case.status, case.version, FlagOverride.objects.count(), CaseEvent.objects.filter(case=case).count())
+    body = {"version": case.version, "overrides": [override(r1), override(r2)]}
+    response = token_client(world.county_supervisor).post(
+        f"/api/v1/cases/{case.pk}/actions/conclude/", body, format="json"
+    )
+    assert response.status_code == 403, response.content
+    assert response.json()["detail"] == INVOLVED
+    fresh = Case.objects.get(pk=case.pk)
+    after = (fresh.status, fresh.version, FlagOverride.objects.count(), CaseEvent.objects.filter(case=case).count())
+    assert after == before
+    response = token_client(world.supervisor).post(f"/api/v1/cases/{case.pk}/actions/conclude/", body, format="json")
+    assert response.status_code == 200, response.content
+    assert FlagOverride.objects.filter(by=world.supervisor).count() == 2
+
+
+def test_the_policy_bars_the_filer_and_the_listed_supervisor_from_overriding(world):
+    """can_override_flags says no to a supervisor who filed the case or is listed on it, yes to one who is neither."""
+    from accounts.selectors import actor_for
+    from cases import policy
+
+    filed = services.create_draft_case(by=world.county_supervisor, unit=world.station, add_filer_as_officer=False)
+    listed = case_in(world, S.SUPERVISION)
+    services.add_involved_officer(case=listed, by=world.supervisor, user=world.county_supervisor)
+    filed.status = S.SUPERVISION  # the question is asked of the case as it would stand in supervision
+    answers = {
+        (name, who): policy.can_override_flags(actor_for(getattr(world, who)), case, "conclude")
+        for name, case in (("filed", filed), ("listed", Case.objects.get(pk=listed.pk)))
+        for who in ("county_supervisor", "supervisor")
+    }
+    assert answers == {
+        ("filed", "county_supervisor"): False,
+        ("filed", "supervisor"): True,
+        ("listed", "county_supervisor"): False,
+        ("listed", "supervisor"): True,
+    }
