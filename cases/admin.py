@@ -19,6 +19,7 @@ from cases.models import (
     CaseEvent,
     FaultFinding,
     Flag,
+    FlagOverride,
     InvolvedOfficer,
     LookBackReview,
     Notification,
@@ -243,6 +244,29 @@ class FlagAdmin(ReadOnlyAdmin):
                 continue
             done += 1
         self.message_user(request, _("%(count)d flags acknowledged.") % {"count": done}, messages.SUCCESS)
+
+
+@admin.register(FlagOverride)
+class FlagOverrideAdmin(ReadOnlyAdmin):
+    """A supervisor's reasoned decision to let a case go on despite a rule's finding: kept as it was made, shown to
+    those who see the case, never added, changed or deleted here."""
+
+    case_field = "flag__case"
+    list_display = ("case", "rule_code", "action", "reason", "by", "at")
+    list_filter = ("reason", "action")
+    search_fields = ("flag__case__reference",)
+    list_select_related = ("flag__case", "by")
+    fields = ("case", "flag", "action", "reason", "explanation", "legal_basis", "by", "at")
+    readonly_fields = ("case",)
+    date_hierarchy = "at"
+
+    @admin.display(description=_("case"))
+    def case(self, item: FlagOverride) -> Case:
+        return item.flag.case
+
+    @admin.display(description=_("rule"))
+    def rule_code(self, item: FlagOverride) -> str:
+        return item.flag.rule_code
 
 
 @admin.register(Attachment)

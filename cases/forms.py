@@ -34,6 +34,7 @@ from cases.overrides import BASIS_MAX, TEXT_MAX, override_errors
 from cases.rules.facts import FACT_NAMES, FACTS, OFFICER, SUPERVISOR, facts_asked_of, facts_for_kind
 from cases.rules.presentation import FlagView
 from cases.services.fault import DEPARTMENT_MAX, DOCUMENT_REFERENCE_MAX, NOTES_MAX
+from cases.services.handling import support_amount_error
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -438,6 +439,14 @@ class SupportMeasureForm(BootstrapMixin, forms.ModelForm):
         # Requests come from the officer and approving or declining answers one: neither is recorded here.
         self.fields["status"].choices = [c for c in SupportStatus.choices if c[0] in OFFICE_RECORDED_STATUSES]  # type: ignore[attr-defined]
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # Named on its field here: left to the model, the same rule answers as a constraint naming no field.
+        message = support_amount_error(data.get("kind", ""), data.get("amount"))
+        if message:
+            self.add_error("amount", message)
+        return data
+
 
 class SupportAnswerForm(VersionForm):
     """The office's answer to one support measure: the choices are those its status allows (SUPPORT_TRANSITIONS)."""
@@ -475,8 +484,10 @@ class FindingForm(BootstrapMixin, forms.Form):
     rectify_by = forms.DateField(label=_("Rectify by"), required=False, widget=DATE_WIDGET)
 
 
-class FaultFindingForm(BootstrapMixin, forms.Form):
-    """The legal-affairs department's finding on police fault; the service checks dates and the document rule."""
+class FaultFindingForm(VersionForm):
+    """The legal-affairs department's finding on police fault; the service checks dates and the document rule. It
+    carries the version of the case the supervisor saw: a finding supersedes the current one, so a stale tab or a
+    second click must not silently replace a finding the supervisor never saw."""
 
     finding = forms.ChoiceField(label=_("Police fault found"), choices=FAULT_FINDING_CHOICES)
     department = forms.CharField(

@@ -4,8 +4,8 @@ In the manner of Wagtail's permission policies, each yes/no question about one o
 that answers it for many (``can_see`` beside ``visible_cases``, ``can_report_on`` beside ``reportable_units``), so
 a list, a page, an API answer, the admin site and a service cannot disagree. Everything here is a function of an
 ``Actor`` (accounts/authority.py: the user's grants, read once per request by ``accounts.middleware.ActorMiddleware``
-and once per service call or task) and the object asked about. The predicates are pure except ``can_see`` and
-``can_record_fault_finding``, which ask the database only whether the user is listed on the case as a victim.
+and once per service call or task) and the object asked about. The predicates are pure except ``can_see``,
+``is_involved`` and those that call it, which ask the database only whether the user is listed on the case as a victim.
 
 A "no" is the caller's to turn into an answer: an invisible case or an out-of-scope unit is a 404 (its existence is
 not revealed), a forbidden step on a visible case a 403. The services enforce the action checks themselves, under
@@ -284,9 +284,15 @@ def can_record_fault_finding(actor: Actor, case: Case) -> bool:
     """Record the legal-affairs department's finding on police fault (R14 reads it): a supervisor of the case's
     unit while the case is open, never an officer, and never a supervisor who filed the case or is listed on it as
     an involved officer, whose own conduct the finding may be about. Asks the database whether the actor is listed."""
-    if not can_handle(actor, case) or case.filed_by_id == actor.user_id:
-        return False
-    return not InvolvedOfficer.objects.filter(case_id=case.pk, user_id=actor.user_id).exists()
+    return can_handle(actor, case) and not is_involved(actor, case)
+
+
+def is_involved(actor: Actor, case: Case) -> bool:
+    """Whether the actor filed the case or is listed on it as an involved officer: a party, whose own conduct and
+    interest the office's decisions on the case weigh. Asks the database whether the actor is listed."""
+    if case.filed_by_id == actor.user_id:
+        return True
+    return InvolvedOfficer.objects.filter(case_id=case.pk, user_id=actor.user_id).exists()
 
 
 # A suspect not prosecuted or exempted is transferred for administrative punishment once the criminal track has
@@ -320,6 +326,25 @@ def can_add_material(actor: Actor, case: Case) -> bool:
     return case.filed_by_id == actor.user_id or can_handle(actor, case)
 
 
+# Who may be listed on a case as an involved officer: the police, not administrators or accounts without a unit.
+LISTABLE_ROLES = (Role.OFFICER, Role.SUPERVISOR)
+
+
+def _province_path(path: str) -> str:
+    """The path of the province a unit belongs to; the ministry's own path for the ministry."""
+    return "/" + "/".join(path.strip("/").split("/")[:2]) + "/"
+
+
+def can_be_listed_on(listed: Actor, case: Case) -> bool:
+    """Whether an account may be linked to an involved officer of ``case``, which lets it see the case: an active
+    officer or supervisor of a unit of the case's province (a colleague from a neighbouring station, a supervisor
+    above the unit who was there), never an account elsewhere, an administrator's or one without a unit."""
+    if not listed.is_active:
+        return False
+    province = _province_path(case.unit_path)
+    return any(path.startswith(province) for path in listed.paths_for(*LISTABLE_ROLES))
+
+
 def can_refer_to(actor: Actor, unit: OrgUnit) -> bool:
     """A case is referred to a unit the referring supervisor supervises."""
     return supervises(actor, unit.path)
@@ -337,9 +362,12 @@ def can_be_assigned(assignee: Actor, case: Case) -> bool:
 
 def can_override_flags(actor: Actor, case: Case, action: str) -> bool:
     """Override a rule's flag while concluding or closing the case (cases/overrides.py): whoever may take that action,
-    a supervisor covering the case's unit. There is no separate office-head role: the override is the supervisor's
-    recorded, reasoned decision, reviewable on the timeline and counted in the yearly report."""
-    return action in OVERRIDING_ACTIONS and can_perform(actor, case, action)
+    a supervisor covering the case's unit, unless they are a party to the case (``is_involved``): as with the
+    police-fault finding, which a flag may turn on, a party does not decide that the rules' finding on their own case
+    does not stand. There is no separate office-head role: the override is the supervisor's recorded, reasoned
+    decision, reviewable on the timeline and counted in the yearly report. Asks the database whether the actor is
+    listed."""
+    return action in OVERRIDING_ACTIONS and can_perform(actor, case, action) and not is_involved(actor, case)
 
 
 def can_acknowledge_flag(actor: Actor, case: Case) -> bool:

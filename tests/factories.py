@@ -13,6 +13,7 @@ from cases import services
 from cases.choices import CaseStatus, Disposition, IncidentKind, NoSuspectReason, Track
 from cases.models import Case, ExportStatus, ReportExport
 from cases.reports.services import export_file
+from cases.rules.facts import SUPERVISOR, facts_asked_of
 from cases.workflow_actions import WORKFLOW_ACTIONS
 
 PASSWORD = "correct-horse-battery-staple"
@@ -135,12 +136,22 @@ def resolve(world: World, payload: dict[str, Any]) -> dict[str, Any]:
     return {k: getattr(world, v) if k == "to_unit" else v for k, v in payload.items()}
 
 
+SUPERVISOR_FACTS = frozenset(f.name for f in facts_asked_of(SUPERVISOR))
+
+
 def case_in(world: World, status: str, **details: Any) -> Case:
+    """A case filed by the officer and taken to ``status``. The facts that are the supervisor's judgement are set by
+    the supervisor once the application is submitted, as on the case page (the filer is never asked them)."""
+    judged = {name: details.pop(name) for name in SUPERVISOR_FACTS & set(details)}
     case = draft(world, **details)
     for action, who, payload in PATH[status]:
         case = WORKFLOW_ACTIONS[action].service(
             case=case, by=getattr(world, who), expected_version=case.version, **resolve(world, payload)
         )
+        if judged and action == "submit":
+            case = services.update_case_details(case=case, by=world.supervisor, expected_version=None, changes=judged)
+    if judged and status in (CaseStatus.DRAFT, CaseStatus.WITHDRAWN):
+        raise ValueError("The supervisor's facts are set on a submitted case; a draft or a withdrawn one has none.")
     assert case.status == status
     return case
 

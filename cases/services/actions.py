@@ -214,6 +214,10 @@ def acknowledge_referral(*, case: Case, by: User, expected_version: int | None, 
     return _finish(change, "acknowledge", {"referral": referral.pk, "external_reference": external_reference})
 
 
+# The longest reason recorded at conclusion, whichever door it comes through (the API documents the same limit).
+CONCLUSION_REASON_MAX = 2000
+
+
 @transaction.atomic
 def conclude_case(
     *,
@@ -248,6 +252,8 @@ def conclude_case(
                 "Record a final disposition for every identified suspect, or give the reason the case concludes "
                 "without one."
             )
+    if len(reason) > CONCLUSION_REASON_MAX and "reason" not in errors:
+        errors["reason"] = _("Keep this to %(limit)s characters or fewer.") % {"limit": CONCLUSION_REASON_MAX}
     checked = check_overrides(change, "conclude", overrides)
     _refuse(errors, checked)
     fields = write_overrides(change, "conclude", checked)

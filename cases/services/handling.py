@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -150,14 +151,29 @@ def resume_clock(*, case: Case, by: User, expected_version: int | None) -> Case:
     return case
 
 
-def _clean_support(case: Case, measure: SupportMeasure) -> None:
+def support_amount_error(kind: str, amount: Decimal | None) -> str:
+    """What is wrong with an amount sent for a measure of ``kind`` (empty when nothing): only a payment has one. The
+    page's form asks this before the model's constraint would answer with a message naming no field."""
+    if kind != SupportKind.COMFORT_PAYMENT and amount is not None:
+        return str(_("Only a comfort payment has an amount: leave the amount empty for this kind of support."))
+    return ""
+
+
+def _clean_support(case: Case, measure: SupportMeasure, *, amount_given: bool) -> dict[str, list[Any]]:
+    """Check a measure before it is saved. An amount sent with a kind that is not a payment is refused, never
+    dropped; a payment changed to another kind loses its former amount, returned as a change for the timeline."""
     if measure.officer is not None and measure.officer.case_id != case.pk:
         raise ValidationError({"officer": _("That officer is not involved in this case.")})
-    if measure.kind != SupportKind.COMFORT_PAYMENT:
+    dropped: dict[str, list[Any]] = {}
+    if measure.kind != SupportKind.COMFORT_PAYMENT and measure.amount is not None:
+        if amount_given:
+            raise ValidationError({"amount": support_amount_error(measure.kind, measure.amount)})
+        dropped["amount"] = [str(measure.amount), None]
         measure.amount = None
     if measure.status == SupportStatus.DELIVERED and measure.delivered_on is None:
         raise ValidationError({"delivered_on": _("Give the date the measure was delivered.")})
     measure.full_clean()
+    return dropped
 
 
 @transaction.atomic
@@ -196,7 +212,7 @@ def record_support_measure(
         notes=notes,
         recorded_by=by,
     )
-    _clean_support(change.case, measure)
+    _clean_support(change.case, measure, amount_given=amount is not None)
     measure.save()
     change.save(EventKind.SUPPORT, data={"measure": measure.pk, "kind": kind, "status": status})
     return measure
@@ -246,7 +262,7 @@ def update_support_measure(
                     % {"status": SupportStatus(before).label, "target": SupportStatus(measure.status).label}
                 }
             )
-    _clean_support(change.case, measure)
+    diff.update(_clean_support(change.case, measure, amount_given=amount is not UNSET and amount is not None))
     measure.save()
     change.save(EventKind.SUPPORT, data={"measure": measure.pk, "changes": diff})
     return measure

@@ -37,6 +37,7 @@ from cases.services.common import (
     refresh_read_model,
     require,
 )
+from cases.sla import stage_deadline
 
 # An application's details; a supervisor of the case's unit may correct all but the unit while the case is open.
 DETAIL_FIELDS = ("kind", "channel", "dispatch_ref", "occurred_at", "location", "summary", "narrative", *FACT_NAMES)
@@ -45,6 +46,8 @@ DETAIL_FIELDS = ("kind", "channel", "dispatch_ref", "occurred_at", "location", "
 FILER_DETAIL_FIELDS = tuple(f for f in DETAIL_FIELDS if f not in {fact.name for fact in facts_asked_of(SUPERVISOR)})
 OFFICER_FIELDS = ("user", "name", "badge_number", "officer_type", "duty_status", "injury", "medical_notes")
 SUSPECT_FIELDS = ("name", "id_number", "status")
+# The longest reason given with a disposition (lowered or lenient), whichever door it comes through.
+REASON_TEXT_MAX = 5000
 DISPOSITION_FIELDS = (
     "disposition",
     "disposition_article",
@@ -85,7 +88,9 @@ def create_draft_case(
     )
     details = dict(details or {})
     details.setdefault("kind", "other")
-    apply_changes(case, DETAIL_FIELDS, details)
+    # As on the draft afterwards (update_case_details): the facts that are the supervisor's judgement come only from a
+    # supervisor of the unit, whichever door the application comes through.
+    apply_changes(case, DETAIL_FIELDS if policy.supervises(actor, unit.path) else FILER_DETAIL_FIELDS, details)
     case.full_clean(exclude=["reference", "unit_path", "last_activity_at", "created_at", "updated_at"])
     case.save()
     record_event(case=case, kind=EventKind.CREATED, by=by, now=t, to_status=CaseStatus.DRAFT, notify=False)
@@ -106,6 +111,18 @@ def note_draft_step(*, case: Case, by: User, step: str) -> None:
     )
 
 
+def _check_listed_account(officer: InvolvedOfficer, case: Case) -> None:
+    """An involved officer's account sees the case: only one ``policy.can_be_listed_on`` allows is linked."""
+    if officer.user is not None and not policy.can_be_listed_on(actor_for(officer.user), case):
+        raise ValidationError(
+            {
+                "user": _(
+                    "Only the account of a police officer of this case's province can be linked to an involved officer."
+                )
+            }
+        )
+
+
 def _editing_parties(case: Case | int, by: User, refusal: str, expected_version: int | None = None) -> CaseChange:
     return change_case(case, by=by, allowed=policy.can_edit_parties, refusal=refusal, expected_version=expected_version)
 
@@ -116,6 +133,7 @@ def update_case_details(*, case: Case, by: User, expected_version: int | None, c
     change = _editing_parties(case, by, _("You cannot change this case's details now."), expected_version)
     case = change.case
     fields = DETAIL_FIELDS if policy.supervises(actor_for(by), case.unit_path) else FILER_DETAIL_FIELDS
+    major_before = case.major_security_period
     diff = apply_changes(case, fields, changes)
     if not diff:
         return case
@@ -133,8 +151,25 @@ def update_case_details(*, case: Case, by: User, expected_version: int | None, c
         if cleared:
             data["cleared_facts"] = sorted(cleared)
     case.full_clean(exclude=["reference", "unit_path", "last_activity_at", "created_at", "updated_at"])
+    if case.major_security_period != major_before:
+        diff.update(_restate_deadline(case, major_before))
     change.save(EventKind.UPDATED, fields=list(diff), data=data, notify=False)
     return case
+
+
+def _restate_deadline(case: Case, major_before: bool) -> dict[str, list[Any]]:
+    """A supervisor judges the security period once the case is open (the filer is never asked): the running stage's
+    limit follows the judgement at once, keeping the time its pauses and any extension added."""
+    if case.stage_due_at is None or case.stage_started_at is None:
+        return {}
+    start, stage, track = case.stage_started_at, case.status, case.track
+    before = stage_deadline(stage=stage, track=track, major_security_period=major_before, start=start)
+    after = stage_deadline(stage=stage, track=track, major_security_period=case.major_security_period, start=start)
+    if before is None or after is None or before == after:
+        return {}
+    old = case.stage_due_at
+    case.stage_due_at = old + (after - before)
+    return {"stage_due_at": [old.isoformat(), case.stage_due_at.isoformat()]}
 
 
 @transaction.atomic
@@ -164,6 +199,7 @@ def add_involved_officer(
         medical_notes=medical_notes,
     )
     apply_changes(officer, OFFICER_FIELDS, fields)
+    _check_listed_account(officer, change.case)
     if officer.user is not None and not officer.name:
         officer.name = officer.user.full_name or officer.user.username
     officer.full_clean()
@@ -207,6 +243,8 @@ def update_involved_officer(
     diff = apply_changes(officer, OFFICER_FIELDS, fields)
     if not diff:
         return officer
+    if "user" in diff:
+        _check_listed_account(officer, change.case)
     officer.full_clean()
     officer.save()
     change.save(
@@ -427,6 +465,12 @@ def record_disposition(
         errors["lenient_reason"] = _("Choose one of the listed reasons.")
     elif reason == LenientReason.OTHER and not reason_detail:
         errors["lenient_reason_detail"] = _("Say what the reason is.")
+    # The limits the API documents hold for every door.
+    too_long = _("Keep this to %(limit)s characters or fewer.") % {"limit": REASON_TEXT_MAX}
+    if len(reason_detail) > REASON_TEXT_MAX:
+        errors["lenient_reason_detail"] = too_long
+    if lowered_reason is not UNSET and len(lowered_reason) > REASON_TEXT_MAX:
+        errors["lowered_reason"] = too_long
     if errors:
         raise ValidationError(errors)
     details = given(

@@ -44,9 +44,12 @@ def check_overrides(change: CaseChange, action: str, overrides: Iterable[Overrid
     given = [OverrideInput.of(o) for o in overrides]
     if given:
         # The action itself was allowed by its service; an override is a decision of its own, asked of the policy.
+        actor = actor_for(change.by)
         require(
-            policy.can_override_flags(actor_for(change.by), case, action),
-            _("You are not allowed to override this case's flags."),
+            policy.can_override_flags(actor, case, action),
+            _("You filed this case or are listed on it: another supervisor of its unit must override its flags.")
+            if policy.is_involved(actor, case)
+            else _("You are not allowed to override this case's flags."),
         )
     open_flags = {
         f.pk: f for f in Flag.objects.select_for_update().filter(case=case, resolved_at__isnull=True).order_by("pk")

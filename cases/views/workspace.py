@@ -222,7 +222,11 @@ def render_workspace(
                 if answerable(m)
             },
             "finding": bound.get("finding") or FindingForm(),
-            "fault": (bound.get("fault") or FaultFindingForm(prefix="fault") if ws.can_record_fault_finding else None),
+            "fault": (
+                bound.get("fault") or FaultFindingForm(prefix="fault", initial={"version": case.version})
+                if ws.can_record_fault_finding
+                else None
+            ),
             "officer": bound.get("officer") or OfficerForm(prefix="officer"),
             "suspect": bound.get("suspect") or SuspectForm(prefix="suspect"),
             "facts": bound.get("facts") or SupervisorFactsForm(instance=case, initial={}),
@@ -516,7 +520,12 @@ def record_fault_finding(request: AuthenticatedRequest, pk: int) -> HttpResponse
         case,
         "fault",
         form,
-        lambda d: services.record_fault_finding(case=case, by=request.user, **d),
+        lambda d: services.record_fault_finding(
+            case=case,
+            by=request.user,
+            expected_version=d["version"],
+            **{name: value for name, value in d.items() if name != "version"},
+        ),
         _("Police-fault finding recorded."),
     )
 

@@ -313,8 +313,9 @@ def _page_client(user) -> Client:
     return client
 
 
-def _form(**overrides) -> dict:
+def _form(case: Case, **overrides) -> dict:
     fields = {
+        "version": case.version,
         "finding": "serious",
         "department": DEPARTMENT,
         "found_on": today().isoformat(),
@@ -330,7 +331,7 @@ def _form(**overrides) -> dict:
 def test_the_page_refuses_those_who_may_not_record_and_changes_nothing(world, who, status_code):
     case = case_in(world, CaseStatus.SUPERVISION)
     before = standing(case)
-    response = _page_client(getattr(world, who)).post(f"/cases/{case.pk}/fault-findings/", _form())
+    response = _page_client(getattr(world, who)).post(f"/cases/{case.pk}/fault-findings/", _form(case))
     assert response.status_code == status_code
     assert standing(case) == before
 
@@ -340,7 +341,7 @@ def test_a_supervisor_records_a_finding_on_the_page_and_sees_it(world):
     client = _page_client(world.supervisor)
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert f'action="/cases/{case.pk}/fault-findings/"' in page
-    response = client.post(f"/cases/{case.pk}/fault-findings/", _form(notes="民警执法程序存在严重瑕疵。"))
+    response = client.post(f"/cases/{case.pk}/fault-findings/", _form(case, notes="民警执法程序存在严重瑕疵。"))
     assert response.status_code == 302
     assert response["Location"] == f"/cases/{case.pk}/"
     page = client.get(f"/cases/{case.pk}/").content.decode()
@@ -358,7 +359,7 @@ def test_the_page_shows_the_errors_next_to_the_fields_and_keeps_what_was_typed(w
     case = case_in(world, CaseStatus.SUPERVISION)
     before = standing(case)
     response = _page_client(world.supervisor).post(
-        f"/cases/{case.pk}/fault-findings/", _form(document_reference="", notes="已核实执法记录仪")
+        f"/cases/{case.pk}/fault-findings/", _form(case, document_reference="", notes="已核实执法记录仪")
     )
     assert response.status_code == 400
     form = response.context["handling"]["fault"]

@@ -2,7 +2,6 @@
 ``world``. Each test is a hole that was open; it asserts the safe behaviour and that a refused request changed
 nothing."""
 
-import pytest
 from django.test import Client
 from django.utils import timezone
 
@@ -52,11 +51,6 @@ def test_the_filer_cannot_set_the_supervisors_facts_of_a_draft_through_the_api(w
     assert facts_of(submitted)[0] is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="create_draft_case takes every DETAIL_FIELDS entry from any filer; restricting it to the filer's facts "
-    "needs the demo stories and the test helpers that file with supervisor facts to set them another way",
-)
 def test_the_filer_cannot_set_the_supervisors_facts_when_filing_through_the_api(world):
     """A new application through the API with major_security_period from an officer is refused, as the filing
     wizard never asks the filer for it; no case is created."""
