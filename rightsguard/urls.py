@@ -10,6 +10,7 @@ from django.views.i18n import set_language
 from accounts import views as account_views
 from rightsguard import health
 
+
 @login_not_required
 def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
     # Resolved per request: the static file's hashed name is only known once collectstatic has run.

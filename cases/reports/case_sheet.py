@@ -20,6 +20,7 @@ from cases.models import Case
 from cases.reports.charts import CJK_FONT
 from cases.reports.layout import unit_label
 from cases.reports.pdf import page_counter_parts, render_pdf
+from cases.reports.yearly import unit_ref
 
 
 def case_sheet_name(case: Case) -> str:
@@ -32,7 +33,7 @@ def case_sheet_context(*, actor: Actor, case: Case, by: User) -> dict[str, Any]:
     return {
         "ws": ws,
         "case": case,
-        "unit": unit_label(case.unit),
+        "unit": unit_label(unit_ref(case.unit)),
         "generated": generated,
         "generated_by": str(by),
         "language": get_language(),
