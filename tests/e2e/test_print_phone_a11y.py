@@ -263,7 +263,7 @@ def test_axe_finds_no_serious_violation_on_any_main_page(page: Page, live_server
             assert response is not None
             assert response.status == 200, (visit.name, response.status)
             expect(page.locator(visit.heading).first).to_be_attached()
-            # The admin site writes the language code as Django spells it (zh-hans), the app's pages as BCP 47 (zh-Hans).
+            # The admin site writes the language code as Django spells it (zh-hans), the pages as BCP 47 (zh-Hans).
             expect(page.locator("html")).to_have_attribute("lang", re.compile(f"^{language}$", re.IGNORECASE))
             violations = page.evaluate(RUN_AXE)
             if violations:
