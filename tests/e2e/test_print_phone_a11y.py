@@ -143,6 +143,15 @@ def test_at_390_px_every_column_of_the_lists_is_on_screen_and_the_actions_come_f
     assert handling is not None
     assert handling["y"] > timeline["y"]
     assert page.evaluate(PAGE_WIDTH) <= PHONE["width"]
+    # On a wide screen the actions stay in the side column, level with the facts.
+    page.set_viewport_size(DESKTOP)
+    actions = page.get_by_role("heading", name="Actions").bounding_box()
+    facts = page.get_by_text("What happened", exact=True).bounding_box()
+    assert actions is not None
+    assert facts is not None
+    assert actions["x"] > facts["x"] + 500
+    assert actions["y"] < facts["y"]
+    expect(page.locator("main")).not_to_contain_text("{#")
     # The forms are the same ones, not a copy for phones.
     assert page.locator("#actions").count() == 1
     assert page.locator("form[action$='/actions/conclude/']").count() == 1
