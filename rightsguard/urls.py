@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 from django.views.i18n import set_language
 
 from accounts import views as account_views
@@ -12,6 +13,7 @@ from rightsguard import health
 
 
 @login_not_required
+@require_safe
 def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
     # Resolved per request: the static file's hashed name is only known once collectstatic has run.
     return HttpResponsePermanentRedirect(static("favicon.svg"))
