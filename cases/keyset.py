@@ -2,9 +2,11 @@
 
 A page is the rows strictly after (or, going back, strictly before) a position in a fixed order, so page 10,000
 costs what page 1 costs, and rows added or removed between two requests neither repeat nor skip a row. The order
-always ends in a unique field (the id breaks ties), so a position names exactly one place in it. The cursor is the
-position's values as text, read back with the model fields' own parsing: a forged or mangled cursor is refused,
-never turned into a query the database rejects.
+always ends in a unique field (the id breaks ties), so a position names exactly one place in it. A row without a
+value for a nullable key comes after every row with one, in either direction (a closed case has no stage deadline,
+and sorting by the deadline must not hide it), on PostgreSQL and SQLite alike. The cursor is the position's values
+as text (JSON null for a missing value), read back with the model fields' own parsing: a forged or mangled cursor is
+refused, never turned into a query the database rejects.
 """
 
 import base64
@@ -16,7 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db.models import Field, Model, Q, QuerySet
+from django.db.models import F, Field, Model, Q, QuerySet
+from django.db.models.expressions import OrderBy
 from django.utils import timezone
 
 
@@ -32,6 +35,15 @@ class Key:
     @property
     def name(self) -> str:
         return self.field.name
+
+    def order_by(self, *, backwards: bool) -> OrderBy:
+        """The key's term in ORDER BY: missing values last going forward, so first going back."""
+        descending = self.descending != backwards
+        expression = F(self.name)
+        if not self.field.null:
+            return expression.desc() if descending else expression.asc()
+        nulls = {"nulls_first": True} if backwards else {"nulls_last": True}
+        return expression.desc(**nulls) if descending else expression.asc(**nulls)
 
 
 @dataclass(frozen=True)
@@ -60,16 +72,19 @@ def order_keys(model: type[Model], ordering: Sequence[str]) -> list[Key]:
     return keys
 
 
-def _encode(values: list[str], *, backwards: bool) -> str:
+def _encode(values: list[str | None], *, backwards: bool) -> str:
     raw = json.dumps({"before" if backwards else "after": values}, ensure_ascii=False, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def _position(row: Model, keys: list[Key], *, backwards: bool) -> str:
-    return _encode([key.field.value_to_string(row) for key in keys], backwards=backwards)
+    values = [None if key.field.value_from_object(row) is None else key.field.value_to_string(row) for key in keys]
+    return _encode(values, backwards=backwards)
 
 
 def _parse(key: Key, text: Any) -> Any:
+    if text is None and key.field.null:
+        return None
     if not isinstance(text, str) or "\x00" in text:
         raise InvalidCursor
     try:
@@ -99,14 +114,28 @@ def decode_cursor(cursor: str, keys: list[Key]) -> tuple[list[Any], bool]:
     return [_parse(key, text) for key, text in zip(keys, texts, strict=True)], direction == "before"
 
 
+def _same(key: Key, value: Any) -> Q:
+    return Q(**{f"{key.name}__isnull": True}) if value is None else Q(**{key.name: value})
+
+
+def _past(key: Key, value: Any, *, backwards: bool) -> Q:
+    """Rows whose ``key`` lies strictly beyond ``value`` in the direction of travel; missing values are last."""
+    if value is None:
+        # Nothing lies after a missing value; going back, every row with a value lies before it.
+        return Q(**{f"{key.name}__isnull": False}) if backwards else Q(pk__in=[])
+    step = Q(**{f"{key.name}__{'lt' if key.descending != backwards else 'gt'}": value})
+    if key.field.null and not backwards:
+        step |= Q(**{f"{key.name}__isnull": True})
+    return step
+
+
 def _beyond(keys: list[Key], values: list[Any], *, backwards: bool) -> Q:
     """Rows after the position in the order (before it when going back): on the first key that differs."""
     q = Q(pk__in=[])
     for i, key in enumerate(keys):
-        later = "lt" if key.descending != backwards else "gt"
-        step = Q(**{f"{key.name}__{later}": values[i]})
+        step = _past(key, values[i], backwards=backwards)
         for earlier, value in zip(keys[:i], values[:i], strict=True):
-            step &= Q(**{earlier.name: value})
+            step &= _same(earlier, value)
         q |= step
     return q
 
@@ -114,15 +143,14 @@ def _beyond(keys: list[Key], values: list[Any], *, backwards: bool) -> Q:
 def keyset_page(queryset: QuerySet, ordering: Sequence[str], *, cursor: str | None, size: int) -> KeysetPage:
     """One page of ``queryset`` in ``ordering``, from ``cursor`` (the first page without one).
 
-    The ordering's fields must not be null in ``queryset``: a row without a value has no position.
+    Rows without a value for a nullable key come after those with one.
     """
     keys = order_keys(queryset.model, ordering)
     backwards = False
     if cursor:
         values, backwards = decode_cursor(cursor, keys)
         queryset = queryset.filter(_beyond(keys, values, backwards=backwards))
-    order = [("-" if key.descending != backwards else "") + key.name for key in keys]
-    rows = list(queryset.order_by(*order)[: size + 1])
+    rows = list(queryset.order_by(*[key.order_by(backwards=backwards) for key in keys])[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if backwards:

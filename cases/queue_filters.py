@@ -104,15 +104,15 @@ def filter_cases(cases: QuerySet[Case], filters: QueueFilters, *, user_id: int |
     return cases
 
 
-def queue_cases(actor: Actor, filters: QueueFilters, *, order: str = DEFAULT_ORDER) -> QuerySet[Case]:
+def queue_cases(actor: Actor, filters: QueueFilters) -> QuerySet[Case]:
     """The supervisor's queue: cases of the subtrees they supervise, open ones unless statuses are chosen, never
-    drafts, matching the filters (unordered). Cases without a value to sort on are left out."""
+    drafts, matching the filters (unordered). The sort never filters: the paginator puts cases without a value to
+    sort on (a closed case has no stage deadline) last."""
     statuses = tuple(s for s in filters.statuses or OPEN_STATUSES if s != CaseStatus.DRAFT)
     if not statuses:
         return Case.objects.none()
     cases = policy.supervised_cases(actor)
-    cases = filter_cases(cases, replace(filters, statuses=statuses), user_id=actor.user_id)
-    return cases.exclude(**{f"{order.lstrip('-')}__isnull": True})
+    return filter_cases(cases, replace(filters, statuses=statuses), user_id=actor.user_id)
 
 
 def queue_page(
@@ -125,7 +125,7 @@ def queue_page(
 ) -> QueuePage:
     """One page of the queue, plus a capped count (exact up to ``COUNT_CAP``). A cursor that is not one of the
     paginator's raises :class:`~cases.keyset.InvalidCursor`."""
-    cases = queue_cases(actor, filters, order=order)
+    cases = queue_cases(actor, filters)
     # Any COUNT_CAP + 1 matching rows will do: unordered, the count stops reading the index there instead of
     # reading and sorting every match (tens of thousands for the ministry).
     count = cases.order_by().values("pk")[: COUNT_CAP + 1].count()

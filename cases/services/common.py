@@ -38,10 +38,9 @@ def check_version(case: Case, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != case.version:
         raise StaleVersion(
             _(
-                "This case was changed by someone else (version %(current)s, you had %(expected)s). "
-                "Reload and try again."
-            )
-            % {"current": case.version, "expected": expected_version},
+                "This case was changed by someone else after you opened it, so nothing was saved. Look at what "
+                "changed, then try again."
+            ),
             code="stale_version",
         )
 

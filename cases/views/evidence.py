@@ -13,15 +13,19 @@ from accounts.requests import AuthenticatedRequest
 from cases import evidence, policy, services
 from cases.forms import EvidenceForm
 from cases.views.common import attach_errors, visible_case
+from cases.views.kept import keep_input, page_is_stale
 from cases.views.workspace import render_workspace
 
 
 @require_POST
 def upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
-    if not policy.can_add_material(request.actor, case):
-        raise PermissionDenied(_("You cannot add evidence to this case."))
     form = EvidenceForm(request.POST, request.FILES)
+    if not policy.can_add_material(request.actor, case):
+        if page_is_stale(request, case):
+            # The case changed since the page was loaded (closed, say): its page says so and keeps the description.
+            return keep_input(request, case, key="evidence", form=form, stale=True)
+        raise PermissionDenied(_("You cannot add evidence to this case."))
     wants_json = request.headers.get("Accept", "").startswith("application/json")
     status = 400
     if form.is_valid():

@@ -31,6 +31,7 @@ from cases.forms import (
 from cases.models import InvolvedOfficer, SupportMeasure
 from cases.services.support_requests import set_requested_support
 from cases.views.common import run_service, visible_case
+from cases.views.kept import keep_input, page_is_stale
 
 STEPS: list[tuple[str, Any]] = [
     ("incident", gettext_lazy("Incident")),
@@ -203,11 +204,20 @@ def add_party(request: AuthenticatedRequest, pk: int, party: str) -> HttpRespons
         raise Http404
     form = form_class(request.POST, prefix=prefix)
     back = _back_url(request, case)
-    if form.is_valid():
-        ok, _status = run_service(form, lambda: service(case=case, by=request.user, **form.cleaned_data))  # type: ignore[misc,operator]
-        if ok:
-            messages.success(request, _("Added."))
-            return redirect(back)
+    on_case_page = request.POST.get("step") not in STEP_NAMES
+    try:
+        if form.is_valid():
+            ok, _status = run_service(form, lambda: service(case=case, by=request.user, **form.cleaned_data))  # type: ignore[misc,operator]
+            if ok:
+                messages.success(request, _("Added."))
+                return redirect(back)
+    except PermissionDenied:
+        if not (on_case_page and page_is_stale(request, case)):
+            raise
+        return keep_input(request, case, key=party, form=form, stale=True)
+    if on_case_page:
+        # The case page's panel: the input comes back in it, with what was wrong (cases/views/kept.py).
+        return keep_input(request, case, key=party, form=form, stale=page_is_stale(request, case))
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
         text = " ".join(str(error) for error in errors)

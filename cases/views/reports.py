@@ -4,11 +4,16 @@ Only holders of an admin or supervisor membership see reports (403 otherwise), f
 memberships' subtrees (404 otherwise, like any object out of scope): the rule is the case policy's
 (cases/policy.py). Every export is in the access log, and nothing here may be cached (``never_cache`` sends
 ``Cache-Control: no-store``): the figures are confidential. Exports and downloads (not the page) need a recent
-re-authentication (accounts/reauth.py)."""
+re-authentication (accounts/reauth.py): the page says so beforehand, and after the password the user is back on the
+page with the export they asked for under way (the choice is kept in the session, never in a replayable URL). A PDF
+takes seconds to draw, so it is always prepared in the background, with its progress on the page; the file the user
+just asked for downloads by itself once ready."""
 
 import tempfile
 
 from django import forms
+from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -22,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.authority import Actor
 from accounts.models import OrgUnit
-from accounts.reauth import reauth_needed
+from accounts.reauth import reauth_redirect, recently_reauthenticated
 from accounts.requests import AuthenticatedRequest
 from cases import policy
 from cases.choices import AccessAction
@@ -40,6 +45,10 @@ from cases.reports.services import (
 )
 from cases.reports.yearly import report_timezone, yearly_report
 
+# The export asked for before re-authenticating, resumed on the report page after it; the background export that
+# downloads by itself when ready.
+PENDING_EXPORT = "cases.pending_export"
+AUTO_DOWNLOAD = "cases.auto_download"
 FIRST_YEAR = 2015  # the regulation dates from 2019; older records were migrated in as far back as 2015
 RECENT_EXPORTS = 8
 
@@ -97,6 +106,11 @@ def reports_page(request: AuthenticatedRequest) -> HttpResponse:
     data = form.cleaned_data if form.is_bound else {"unit": "", "year": _this_year()}
     unit = _unit(actor, data["unit"])
     report = yearly_report(unit=unit, year=data["year"])
+    exports = _recent_exports(request)
+    auto_download = _auto_download(request)
+    for job in exports:
+        if job.pk == auto_download:
+            _auto_download(request, job)
     context = {
         **page.report_context(report),
         "form": form,
@@ -104,10 +118,45 @@ def reports_page(request: AuthenticatedRequest) -> HttpResponse:
         "unit_options": page.unit_options(list(policy.picker_units(actor)), unit),
         "years": _years(),
         "formats": ReportFormat.choices,
-        "exports": _recent_exports(request),
+        "exports": exports,
         "background": runs_in_background(unit=unit, year=report.year),
+        "password_first": not recently_reauthenticated(request),
+        "reauth_minutes": max(1, settings.RIGHTSGUARD_REAUTH_SECONDS // 60),
+        "resume_format": _resumed_export(request, unit=unit, year=report.year),
+        "auto_download": auto_download,
     }
     return render(request, "reports/page.html", context)
+
+
+def _resumed_export(request: AuthenticatedRequest, *, unit: OrgUnit, year: int) -> str:
+    """The format of the export this user asked for just before re-authenticating, for this page, once."""
+    pending = request.session.get(PENDING_EXPORT)
+    if not isinstance(pending, dict) or (pending.get("unit"), pending.get("year")) != (unit.code, year):
+        return ""
+    if not recently_reauthenticated(request):
+        return ""
+    del request.session[PENDING_EXPORT]
+    fmt = pending.get("format")
+    return fmt if fmt in ReportFormat.values else ""
+
+
+def _auto_download(request: AuthenticatedRequest, job: ReportExport | None = None) -> int | None:
+    """The background export to download as soon as it is ready; forgotten once it is."""
+    pk = request.session.get(AUTO_DOWNLOAD)
+    if not isinstance(pk, int):
+        return None
+    if job is not None and job.pk == pk and job.status in (ExportStatus.DONE, ExportStatus.FAILED):
+        del request.session[AUTO_DOWNLOAD]
+    return pk
+
+
+def _back_to(unit: OrgUnit, year: int) -> str:
+    return f"{reverse('cases:reports')}?unit={unit.code}&year={year}#exports"
+
+
+def in_background(*, unit: OrgUnit, year: int, fmt: str) -> bool:
+    """Big scopes, and every PDF (drawing its charts takes seconds), are prepared by a task with progress."""
+    return fmt == ReportFormat.PDF or runs_in_background(unit=unit, year=year)
 
 
 def _years() -> list[int]:
@@ -131,16 +180,23 @@ def export(request: AuthenticatedRequest) -> HttpResponseBase:
         return HttpResponse(_("The export request was not valid."), status=400, content_type="text/plain")
     unit = _unit(actor, form.cleaned_data["unit"])
     year, fmt = form.cleaned_data["year"], form.cleaned_data["format"]
-    # Back to the report page after re-authenticating: a POST cannot be replayed, the user exports again.
-    needed = reauth_needed(request, f"{reverse('cases:reports')}?unit={unit.code}&year={year}#exports")
-    if needed is not None:
-        return needed
+    if not recently_reauthenticated(request):
+        # A POST cannot be replayed by a redirect: the choice waits in the session, and the report page resumes it
+        # once the password is confirmed.
+        request.session[PENDING_EXPORT] = {"unit": unit.code, "year": year, "format": fmt}
+        return reauth_redirect(request, _back_to(unit, year))
     language = translation.get_language() or "en"
-    if runs_in_background(unit=unit, year=year):
-        request_export(
+    if in_background(unit=unit, year=year, fmt=fmt):
+        job = request_export(
             user=request.user, unit=unit, year=year, fmt=fmt, language=language, source_ip=_source_ip(request)
         )
-        return redirect(f"{reverse('cases:reports')}?unit={unit.code}&year={year}#exports")
+        request.session[AUTO_DOWNLOAD] = job.pk
+        messages.info(
+            request,
+            _("Your %(format)s file is being prepared; its progress shows below, and it downloads when ready.")
+            % {"format": ReportFormat(fmt).label},
+        )
+        return redirect(_back_to(unit, year))
     record_export(
         user=request.user, unit=unit, year=year, fmt=fmt, language=language, via="web", source_ip=_source_ip(request)
     )
@@ -168,16 +224,17 @@ def export_status(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """One export's row; htmx polls it every two seconds until the file is ready or the export failed."""
     job = _own_export(request, pk)
     template = "reports/_export.html" if request.htmx else "reports/export.html"
-    return render(request, template, {"job": job})
+    return render(request, template, {"job": job, "auto_download": _auto_download(request, job)})
 
 
 @never_cache
 @require_GET
 def export_download(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
     job = _own_export(request, pk)
-    needed = reauth_needed(request, request.get_full_path())
-    if needed is not None:
-        return needed
+    if not recently_reauthenticated(request):
+        # Back to the report page, where the file downloads by itself once the password is confirmed.
+        request.session[AUTO_DOWNLOAD] = job.pk
+        return reauth_redirect(request, _back_to(job.unit, job.year))
     path = export_file(job)
     if job.status != ExportStatus.DONE or not path.exists():
         raise Http404(_("This export is not ready."))

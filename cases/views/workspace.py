@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -44,6 +45,7 @@ from cases.rules.presentation import FlagView
 from cases.services.audit import log_access
 from cases.sla import extendable
 from cases.views.common import run_service, visible_case
+from cases.views.kept import Kept, keep_input, kept_notice, page_is_stale, take_kept
 from cases.workflow_actions import WORKFLOW_ACTIONS
 
 
@@ -69,6 +71,92 @@ def _action_form(
     return WORKFLOW_ACTIONS[action].form(data, initial={"version": case.version}, **kwargs)
 
 
+# The case page's forms by key (the panel they sit in), for the titles the page gives them.
+HANDLING_TITLES = {
+    "assign": _lazy("Assign"),
+    "pause": _lazy("Pause the clock"),
+    "resume": _lazy("Resume the clock"),
+    "extend": _lazy("Extend the time limit"),
+    "support": _lazy("Record a support measure"),
+    "finding": _lazy("Raise a supervision finding"),
+    "fault": _lazy("Record a police-fault finding"),
+    "suspect": _lazy("Add a suspect"),
+    "officer": _lazy("Add an involved officer"),
+    "facts": _lazy("Correct the facts"),
+    "note": _lazy("Add a note"),
+    "evidence": _lazy("Documents and evidence"),
+}
+
+
+def _suspect_of(case: Case, key: str) -> Suspect | None:
+    """The suspect of a per-suspect form key (``disposition-12``, ``transfer-12``), read afresh."""
+    _kind, _sep, pk = key.partition("-")
+    return Suspect.objects.filter(case=case, pk=int(pk)).first() if pk.isdigit() else None
+
+
+def form_title(case: Case, key: str) -> str:
+    """The title the case page gives the form ``key``."""
+    if key in WORKFLOW_ACTIONS:
+        return str(WORKFLOW_ACTIONS[key].transition.label)
+    if key in HANDLING_TITLES:
+        return str(HANDLING_TITLES[key])
+    suspect = _suspect_of(case, key)
+    if key.startswith("disposition-"):
+        return _("Disposition: %(name)s") % {"name": suspect}
+    if key.startswith("transfer-"):
+        return _("Transfer for administrative punishment: %(name)s") % {"name": suspect}
+    return key
+
+
+def form_for(request: AuthenticatedRequest, case: Case, key: str, data: Any) -> forms.BaseForm | None:
+    """The case page's form ``key`` bound to ``data``; the model forms get fresh copies, so checking the input never
+    changes what the page shows."""
+    if key in WORKFLOW_ACTIONS:
+        return _action_form(request, case, key, data)
+    simple: dict[str, Any] = {
+        "assign": lambda: AssignForm(data, supervisors=policy.assignable_supervisors(case)),
+        "pause": lambda: PauseForm(data),
+        "resume": lambda: VersionForm(data),
+        "extend": lambda: ExtendDeadlineForm(data),
+        "support": lambda: SupportMeasureForm(data, case=case),
+        "finding": lambda: FindingForm(data),
+        "fault": lambda: FaultFindingForm(data, prefix="fault"),
+        "officer": lambda: OfficerForm(data, prefix="officer"),
+        "suspect": lambda: SuspectForm(data, prefix="suspect"),
+        "facts": lambda: SupervisorFactsForm(data, instance=Case.objects.get(pk=case.pk)),
+        "note": lambda: NoteForm(data),
+        "evidence": lambda: EvidenceForm(data),
+    }
+    if key in simple:
+        return simple[key]()
+    suspect = _suspect_of(case, key)
+    if suspect is None:
+        return None
+    if key.startswith("disposition-"):
+        return DispositionForm(data, instance=suspect, prefix=f"d{suspect.pk}")
+    if key.startswith("transfer-"):
+        return TransferForm(data, prefix=f"t{suspect.pk}", units=_referral_units(request))
+    return None
+
+
+def _form_keys(ws: Any, case: Case) -> set[str]:
+    """The keys of the forms the case page shows this user now: where input sent back to it can be shown."""
+    keys = {t.action for t in ws.actions}
+    if ws.can_handle:
+        keys |= {"assign", "support", "finding", "suspect", "officer", "facts"}
+        keys.add("resume" if case.paused_at else "pause")
+        if extendable(case):
+            keys.add("extend")
+        if ws.can_record_fault_finding:
+            keys.add("fault")
+        keys |= {f"disposition-{s.pk}" for s in ws.suspects}
+        # A refused transfer stays on the page with its message, even for a suspect no longer awaiting one.
+        keys |= {f"transfer-{s.pk}" for s in ws.suspects}
+    if ws.can_add_material:
+        keys |= {"note", "evidence"}
+    return keys
+
+
 def render_workspace(
     request: AuthenticatedRequest,
     case: Case,
@@ -77,17 +165,33 @@ def render_workspace(
     status: int = 200,
     open_panel: str = "",
     revealed: dict[tuple[str, int], str] | None = None,
+    kept: Kept | None = None,
 ) -> HttpResponse:
-    """Render the case page; ``bound`` replaces blank forms with the user's rejected input so nothing is lost.
+    """Render the case page; ``bound`` replaces blank forms with the user's rejected input so nothing is lost. Input
+    for a form the page no longer shows (the action is not possible at the case's stage) is kept and the user is
+    sent to the case page instead (cases/views/kept.py); ``kept`` is such input, to give back there.
 
     ID numbers and medical details are masked; ``revealed`` (from the reveal view alone) shows those values in full.
     """
     ws = workspace_for(request.actor, case)
+    shown = _form_keys(ws, case) - {"resume"}  # the resume form has nothing to show again
+    bound = dict(bound or {})
+    for key, form in bound.items():
+        if key not in shown:
+            return keep_input(request, case, key=key, form=form, stale=page_is_stale(request, case))
+    notice = None
+    if kept is not None:
+        again = form_for(request, case, kept.key, kept.data_at(case.version)) if kept.key in shown else None
+        if again is not None and kept.fields:
+            bound[kept.key] = again
+            open_panel = kept.key
+        latest = ws.events[0] if ws.events else None
+        title = form_title(case, kept.key)
+        notice = kept_notice(kept, case, latest, title=title, offered=kept.key in shown)
     revealed = revealed or {}
     for party, items in (("officer", ws.officers), ("suspect", ws.suspects)):
         for item in items:
             item.revealed = revealed.get((party, item.pk))  # type: ignore[union-attr]
-    bound = bound or {}
     action_forms = [
         (t, bound.get(t.action) or _action_form(request, case, t.action, flags=ws.flags_to_override))
         for t in ws.actions
@@ -143,6 +247,7 @@ def render_workspace(
         "evidence_form": bound.get("evidence") or EvidenceForm(),
         "open_panel": open_panel,
         "can_download_sheet": policy.can_download_case_sheet(request.actor, case),
+        "kept_notice": notice,
     }
     return render(request, "cases/detail.html", context, status=status)
 
@@ -151,7 +256,7 @@ def render_workspace(
 def case_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
     log_access(request=request, action=AccessAction.VIEW, case=case, object_ref=case.reference)
-    return render_workspace(request, case)
+    return render_workspace(request, case, kept=take_kept(request, case))
 
 
 @never_cache
@@ -225,24 +330,40 @@ def case_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResp
                 % {"action": label, "ref": case.reference, "status": case.get_status_display()},
             )
             return redirect("cases:detail", pk=case.pk)
-    if status == 409:
-        case.refresh_from_db()
-        form.data = form.data.copy()  # type: ignore[attr-defined]
-        form.data[f"{action}-version"] = str(case.version)  # type: ignore[index]
+    if status == 409 or page_is_stale(request, case):
+        # Someone else acted first: the case page says who and what, with the input given back.
+        return keep_input(request, case, key=action, form=form, stale=True)
     return render_workspace(request, case, bound={action: form}, status=status, open_panel=action)
 
 
 def _handled(
     request: AuthenticatedRequest, case: Case, key: str, form: forms.BaseForm, call: Any, done: str
 ) -> HttpResponse:
-    """Validate, call the service, and either go back to the case or show the form again with its errors."""
+    """Validate, call the service, and either go back to the case or show the form again with its errors. When the
+    case changed since the page was loaded, the refusal (also a 403: the change may have ended what the user could
+    do) goes back to the case page, which says what happened and keeps the input."""
     status = 400
-    if form.is_valid():
-        ok, status = run_service(form, lambda: call(form.cleaned_data))
-        if ok:
-            messages.success(request, done)
-            return redirect("cases:detail", pk=case.pk)
+    try:
+        if form.is_valid():
+            ok, status = run_service(form, lambda: call(form.cleaned_data))
+            if ok:
+                messages.success(request, done)
+                return redirect("cases:detail", pk=case.pk)
+    except PermissionDenied:
+        if not page_is_stale(request, case):
+            raise
+        return keep_input(request, case, key=key, form=form, stale=True)
+    if status == 409 or page_is_stale(request, case):
+        return keep_input(request, case, key=key, form=form, stale=True)
     return render_workspace(request, case, bound={key: form}, status=status, open_panel=key)
+
+
+def refuse(request: AuthenticatedRequest, case: Case, key: str, message: str) -> HttpResponse:
+    """A refusal decided before the input is read: a 403, unless the case changed since the page was loaded (the
+    change may be what ended the user's right), when the case page says what happened and keeps the input."""
+    if not page_is_stale(request, case):
+        raise PermissionDenied(message)
+    return keep_input(request, case, key=key, form=form_for(request, case, key, request.POST), stale=True)
 
 
 @require_POST
@@ -274,6 +395,7 @@ def clock(request: AuthenticatedRequest, pk: int, move: str) -> HttpResponse:
         form = VersionForm(request.POST)
         call = lambda d: services.resume_clock(case=case, by=request.user, expected_version=d["version"])  # noqa: E731
         done = _("The clock is running again.")
+        return _handled(request, case, "resume", form, call, done)
     elif move == "extend":
         form = ExtendDeadlineForm(request.POST)
         call = lambda d: services.extend_deadline(  # noqa: E731
@@ -312,7 +434,7 @@ def transfer(request: AuthenticatedRequest, pk: int, suspect_id: int) -> HttpRes
     suspect = get_object_or_404(Suspect, pk=suspect_id, case=case)
     # Refused before the input is read: the unit list is the supervisor's, and a 403 must not depend on what was typed.
     if not policy.can_record_transfer(request.actor, case):
-        raise PermissionDenied(str(services.TRANSFER_REFUSAL))
+        return refuse(request, case, f"transfer-{suspect.pk}", str(services.TRANSFER_REFUSAL))
     form = TransferForm(request.POST, prefix=f"t{suspect.pk}", units=_referral_units(request))
 
     def call(d: dict[str, Any]) -> Any:
@@ -361,11 +483,14 @@ def record_fault_finding(request: AuthenticatedRequest, pk: int) -> HttpResponse
     case = visible_case(request, pk)
     # Refused before the input is read: a 403 must not depend on what was typed.
     if not policy.can_record_fault_finding(request.actor, case):
-        raise PermissionDenied(
+        return refuse(
+            request,
+            case,
+            "fault",
             _(
                 "Only a supervisor of this unit who is not involved in the case can record a police-fault finding, "
                 "and only while the case is open."
-            )
+            ),
         )
     form = FaultFindingForm(request.POST, prefix="fault")
 

@@ -40,6 +40,11 @@
         var message = form.getAttribute("data-failed") || "Upload failed";
         try {
           var body = JSON.parse(xhr.responseText);
+          // The case changed meanwhile: its page says what happened and keeps the description.
+          if (body.redirect && body.redirect.charAt(0) === "/" && body.redirect.charAt(1) !== "/") {
+            window.location.assign(body.redirect);
+            return;
+          }
           if (body.errors && body.errors.file) { message = body.errors.file.join(" "); }
         } catch (ignored) { /* keep the generic message */ }
         if (notice) { notice.textContent = message; }
@@ -52,8 +57,28 @@
     });
   }
 
+  // "Copy the text" next to input the case page could not save.
+  function wireCopy(button) {
+    var source = document.getElementById(button.getAttribute("data-copy-from"));
+    var status = button.parentElement.querySelector("[data-copy-status]");
+    if (!source) { return; }
+    function say(attribute) { if (status) { status.textContent = button.getAttribute(attribute) || ""; } }
+    button.addEventListener("click", function () {
+      source.focus();
+      source.select();
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(source.value).then(function () { say("data-copied"); }, function () {
+          say(document.execCommand && document.execCommand("copy") ? "data-copied" : "data-copy-failed");
+        });
+        return;
+      }
+      say(document.execCommand && document.execCommand("copy") ? "data-copied" : "data-copy-failed");
+    });
+  }
+
   // After an htmx autosave the server sends the new case version out of band; nothing else is needed here.
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-upload]").forEach(wireUpload);
+    document.querySelectorAll("button[data-copy-from]").forEach(wireCopy);
   });
 })();

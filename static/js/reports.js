@@ -86,8 +86,24 @@
     });
   }
 
+  // After the password: the export the user asked for goes ahead (the server marked its button, once).
+  function resume() {
+    var button = document.querySelector("button[data-resume]");
+    if (button) { button.removeAttribute("data-resume"); button.click(); }
+  }
+
+  // The background export the user just asked for downloads by itself once its row says it is ready.
+  function autodownload(root) {
+    var link = root.querySelector ? root.querySelector("a[data-autodownload]") : null;
+    if (!link && root.matches && root.matches("a[data-autodownload]")) { link = root; }
+    if (link) { link.removeAttribute("data-autodownload"); window.location.assign(link.href); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     draw();
     autosubmit();
+    resume();
+    autodownload(document);
   });
+  document.addEventListener("htmx:load", function (event) { autodownload(event.target); });
 })();

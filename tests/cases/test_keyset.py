@@ -57,6 +57,37 @@ def test_every_row_once_in_order_forward_and_back(tied, ordering):
     assert list(reversed(backward)) == forward[:-1]
 
 
+@pytest.fixture
+def partly_missing(world):
+    """Eight cases: three ended (no stage deadline), two without an incident date, two sharing a deadline."""
+    made = [case_in(world, S.INTAKE) for _ in range(5)] + [case_in(world, S.CLOSED) for _ in range(3)]
+    Case.objects.filter(pk__in=[made[0].pk, made[5].pk]).update(occurred_at=None)
+    Case.objects.filter(pk=made[1].pk).update(stage_due_at=made[2].stage_due_at)
+    return Case.objects.filter(pk__in=[c.pk for c in made])
+
+
+@pytest.mark.parametrize("ordering", [["stage_due_at"], ["-stage_due_at"], ["occurred_at"], ["-occurred_at"]])
+def test_rows_without_a_value_come_last_both_ways_and_page_correctly(partly_missing, ordering):
+    name = ordering[0].lstrip("-")
+    descending = ordering[0].startswith("-")
+    rows = list(partly_missing)
+    present = sorted(
+        (r for r in rows if getattr(r, name) is not None), key=lambda r: (getattr(r, name), r.pk), reverse=descending
+    )
+    missing = sorted((r for r in rows if getattr(r, name) is None), key=lambda r: r.pk, reverse=descending)
+    assert len(missing) == (3 if name == "stage_due_at" else 2)
+    expected = [r.pk for r in present + missing]
+    for size in (1, 2, 3):
+        forward, backward = walk(partly_missing, ordering, size=size)
+        assert [pk for page in forward for pk in page] == expected
+        assert list(reversed(backward)) == forward[:-1]
+
+
+def test_a_missing_value_is_refused_for_a_key_that_always_has_one(db):
+    with pytest.raises(InvalidCursor):
+        keyset_page(Case.objects.all(), ["-last_activity_at"], cursor=forged({"after": [None, "1"]}), size=2)
+
+
 def test_the_id_breaks_ties_in_the_direction_of_the_last_key():
     assert [(k.name, k.descending) for k in order_keys(Case, ["-last_activity_at"])] == [
         ("last_activity_at", True),

@@ -1,15 +1,17 @@
 """The supervisor's queue (cases/queue_filters.py): its scope, the one flag map, and a page link it did not make."""
 
+import pytest
 from django.urls import reverse
 
 from accounts.selectors import actor_for
 from cases.choices import FLAG_FIELDS, CaseStatus, FlagKind
 from cases.flagging.plan import READ_MODEL_FIELDS
 from cases.models import Case
-from cases.queue_filters import QueueFilters, queue_page
+from cases.queue_filters import SORTS, QueueFilters, queue_page
 from tests.factories import case_in, draft
 
 S = CaseStatus
+QUEUE_STATUSES = tuple(s for s in CaseStatus.values if s != S.DRAFT)
 
 
 def test_one_read_model_boolean_per_flag_kind_written_by_the_scan():
@@ -26,14 +28,48 @@ def test_the_queue_never_lists_drafts_even_when_asked(world):
     assert queue_page(actor, QueueFilters(statuses=(S.DRAFT,))).count == 0
 
 
-def test_sorting_by_a_date_lists_the_cases_that_have_one(world):
-    case_in(world, S.INTAKE)
-    closed = case_in(world, S.CLOSED)
-    assert closed.stage_due_at is None
+@pytest.fixture
+def one_of_each(world):
+    """Two cases in every status the queue can show; those that ended have no stage deadline."""
+    return {status: [case_in(world, status), case_in(world, status)] for status in QUEUE_STATUSES}
+
+
+def test_sorting_never_filters_every_sort_for_every_status(world, one_of_each):
+    """Issue 17: "Closed" sorted by the stage deadline listed no case. Every sort lists every case of every status,
+    those without a value to sort on last."""
     actor = actor_for(world.supervisor)
-    page = queue_page(actor, QueueFilters(statuses=(S.INTAKE, S.CLOSED)), order="stage_due_at")
-    assert closed not in page.cases
-    assert (len(page.cases), page.count) == (1, 1)
+    assert [c.stage_due_at for c in one_of_each[S.CLOSED]] == [None, None]
+    for sort, order in SORTS.items():
+        for status, made in one_of_each.items():
+            page = queue_page(actor, QueueFilters(statuses=(status,)), order=order)
+            assert (sort, status, page.count, {c.pk for c in page.cases}) == (sort, status, 2, {c.pk for c in made})
+        everything = queue_page(actor, QueueFilters(statuses=QUEUE_STATUSES), order=order)
+        assert (sort, everything.count, len(everything.cases)) == (sort, 2 * len(QUEUE_STATUSES), 14)
+
+
+def test_the_deadline_sort_puts_cases_without_one_last_and_pages_through_them(world, one_of_each):
+    actor = actor_for(world.supervisor)
+    filters = QueueFilters(statuses=QUEUE_STATUSES)
+    seen, cursor = [], None
+    while True:
+        page = queue_page(actor, filters, order=SORTS["due"], cursor=cursor, size=3)
+        seen += page.cases
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    with_deadline = sorted((c for c in seen if c.stage_due_at), key=lambda c: (c.stage_due_at, c.pk))
+    without = sorted((c for c in seen if c.stage_due_at is None), key=lambda c: c.pk)
+    assert (len(with_deadline), len(without)) == (8, 6)  # intake, referred, supervision, look-back; the rest ended
+    assert [c.pk for c in seen] == [c.pk for c in with_deadline + without]
+
+
+def test_the_queue_page_lists_closed_cases_sorted_by_deadline(client, world, one_of_each):
+    client.force_login(world.supervisor)
+    response = client.get(reverse("cases:queue"), {"status": S.CLOSED, "sort": "due"})
+    assert response.status_code == 200
+    assert {c.pk for c in response.context["page"].cases} == {c.pk for c in one_of_each[S.CLOSED]}
+    assert response.context["page"].count == 2
+    assert "No cases match." not in response.content.decode()
 
 
 def test_a_page_link_the_queue_did_not_make_is_a_400_showing_the_first_page(client, world):

@@ -154,12 +154,20 @@ def test_stale_form_shows_a_clear_message_and_keeps_what_was_typed(client, world
         reverse("cases:action", args=[case.pk, "reject"]),
         {"reject-version": old_version, "reject-reason": "Duplicate of the hotline report filed yesterday"},
     )
-    assert response.status_code == 409
-    body = response.content.decode()
-    assert "changed by someone else" in body
-    assert "Duplicate of the hotline report filed yesterday" in body
-    assert f'name="reject-version" value="{before[1]}"' in body
+    # Back to the case page (POST, redirect, GET), which says what changed and gives the reason back in its form,
+    # now carrying the case's current version.
+    assert (response.status_code, response["Location"]) == (302, reverse("cases:detail", args=[case.pk]))
     assert snapshot(case) == before
+    page = client.get(response["Location"])
+    body = page.content.decode()
+    notice = page.context["kept_notice"]
+    assert notice.headline.startswith(f"This case was changed by {world.supervisor} at ")
+    assert notice.headline.endswith("(Note: someone else was quicker).")
+    assert notice.detail == ("Nothing was saved. What you typed is back in “Reject” below: check it and send it again.")
+    assert "version" not in notice.headline
+    assert "Duplicate of the hotline report filed yesterday</textarea>" in body
+    assert f'name="reject-version" value="{before[1]}"' in body
+    assert page.context["open_panel"] == "reject"
 
 
 def test_supervisor_takes_a_case_to_closure_through_the_pages(client, world):

@@ -150,7 +150,11 @@ def test_stale_action_keeps_what_was_typed(page: Page, live_server, world):
     # Someone else acts on the case meanwhile.
     services.add_note(case=case, by=world.county_supervisor, text="已电话核实")
     page.locator("#action-reject").get_by_role("button", name="Reject", exact=True).click()
-    expect(page.locator("#action-reject .alert-danger")).to_contain_text("changed by someone else")
+    # Back on the case page, which says what changed and gives the reason back in the re-opened panel.
+    expect(page).to_have_url(re.compile(rf"/cases/{case.pk}/$"))
+    expect(page.locator("#kept-notice")).to_contain_text(f"This case was changed by {world.county_supervisor} at ")
+    expect(page.locator("#kept-notice")).to_contain_text("(Note: 已电话核实)")
+    expect(page.locator("#action-reject.collapse.show")).to_be_visible()
     expect(page.locator("#action-reject").get_by_label("Reason")).to_have_value("与12389热线案件重复")
     case.refresh_from_db()
     assert case.status == CaseStatus.INTAKE

@@ -129,7 +129,6 @@ def test_inline_csv_export_is_logged_and_not_cached(client, dataset):
     ("fmt", "content_type", "magic"),
     [
         ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b"PK"),
-        ("pdf", "application/pdf", b"%PDF"),
     ],
 )
 def test_inline_binary_exports(client, dataset, fmt, content_type, magic):

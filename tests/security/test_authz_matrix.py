@@ -35,6 +35,7 @@ from cases import evidence, services
 from cases.choices import CaseStatus, Disposition, FindingProblem, FlagKind, LenientReason, SupportKind, Track
 from cases.forms import DispositionForm, OfficerForm, SupervisorFactsForm, SupportMeasureForm, SuspectForm
 from cases.models import Case, Flag, Notification, ReportExport, StageLimit, Suspect
+from cases.views.kept import SESSION_KEY as KEPT_INPUT
 from demo.organisation import ensure_admin_group
 from tests.api.conftest import PDF, stored_files, token_client, upload
 from tests.api.test_matrix import ENDPOINTS as API_MATRIX_ENDPOINTS
@@ -438,11 +439,14 @@ def cell_of(response: Any) -> str:
         return "302 admin index"
     if response.status_code == 200 and response.context is not None and response.context.get("errors"):
         return "200 form error"
+    session = getattr(getattr(response, "wsgi_request", None), "session", None)
+    if response.status_code == 302 and session is not None and KEPT_INPUT in session:
+        return "302 kept"
     return str(response.status_code)
 
 
 def is_refusal(cell: str) -> bool:
-    return cell.endswith(("login", "admin index", "form error")) or int(cell.split()[0]) >= 400
+    return cell.endswith(("login", "admin index", "form error", "kept")) or int(cell.split()[0]) >= 400
 
 
 def records() -> tuple:
