@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,6 +28,18 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import mfa, services, tokens
 from accounts.reauth import mark_reauthenticated
 from accounts.requests import user_of
+
+
+def _styled(form: forms.BaseForm) -> None:
+    """Bootstrap's input class on the stock account forms' fields (the case forms get it from BootstrapMixin)."""
+    for field in form.fields.values():
+        field.widget.attrs.setdefault("class", "form-control")
+
+
+class LoginForm(AuthenticationForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _styled(self)
 
 
 class TokenForm(forms.Form):
@@ -180,6 +192,7 @@ class CheckedPasswordChangeForm(PasswordChangeForm):
 
     def __init__(self, user: Any, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(user, *args, **kwargs)
+        _styled(self)
         self.request = request
 
     def clean_old_password(self) -> str:

@@ -375,6 +375,14 @@ def can_acknowledge_flag(actor: Actor, case: Case) -> bool:
     return actor.covers(Role.SUPERVISOR, case.unit_path)
 
 
+def can_download_case_sheet(actor: Actor, case: Case) -> bool:
+    """The case sheet PDF (cases/reports/case_sheet.py) is the supervision record a supervisor files or hands to a
+    procuratorate: the supervisors and administrators overseeing the case (``can_oversee``). The filing officer and
+    the officers listed on the case read and print the case page itself (it has a print layout); they get no sheet,
+    which would carry the supervisors' findings and flag decisions as an official-looking document."""
+    return can_oversee(actor, case)
+
+
 # --- the rule catalogue ---------------------------------------------------------------------------------------------
 
 CATALOGUE_ROLES = (Role.OFFICER, Role.SUPERVISOR, Role.ADMIN)

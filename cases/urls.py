@@ -14,6 +14,7 @@ urlpatterns = [
     path("queue/saved/<int:saved_id>/delete/", queue.delete_filter, name="queue-delete"),
     path("cases/new/", filing.new_case, name="new"),
     path("cases/<int:pk>/", workspace.case_detail, name="detail"),
+    path("cases/<int:pk>/sheet.pdf", workspace.case_sheet, name="sheet"),
     path("cases/<int:pk>/edit/<slug:step>/", filing.edit_step, name="edit"),
     path("cases/<int:pk>/continue/", filing.resume, name="resume"),
     path("cases/<int:pk>/actions/<slug:action>/", workspace.case_action, name="action"),

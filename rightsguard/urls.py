@@ -1,10 +1,22 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_safe
 
 from accounts import views as account_views
 from rightsguard import health
+
+
+@login_not_required
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    # Resolved per request: the static file's hashed name is only known once collectstatic has run.
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
+
 
 admin.site.site_header = _("RightsGuard administration")
 admin.site.site_title = _("RightsGuard")
@@ -20,13 +32,15 @@ urlpatterns = [
     path("accounts/tokens/<int:pk>/revoke/", account_views.revoke_api_token, name="api-token-revoke"),
     # Log-in, log-out and password change only: there is no self-service password reset (an e-mailed link would
     # bypass the second factor and the office's account control); administrators reset passwords.
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=account_views.LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_change/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     # The language switch is on the login page too.
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico on pages that link no icon (the admin site's): answer with the static one.
+    path("favicon.ico", favicon),
     path("api/v1/", include("cases.api.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -29,8 +29,10 @@ STYLE: dict[str, Any] = {
 
 
 def _wrap(label: str, width: int = 28) -> str:
-    # CJK labels have no spaces to wrap at; textwrap then cuts at the width, which is what we want.
-    return "\n".join(textwrap.wrap(label, width=width)) or label
+    """A tick label on lines of about ``width`` characters, broken between words, never inside one ("Januar / y"):
+    a word longer than the width keeps its line. CJK text has no spaces to break at, so it is cut at the width."""
+    latin = label.isascii()
+    return "\n".join(textwrap.wrap(label, width=width, break_long_words=not latin, break_on_hyphens=False)) or label
 
 
 @cache

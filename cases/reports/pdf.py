@@ -69,13 +69,19 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
-def write_pdf(report: YearlyReport, out: BinaryIO) -> None:
+def render_pdf(template: str, context: dict[str, Any], out: BinaryIO) -> None:
+    """Render a template to PDF (the yearly report, the case sheet). Every text reaches the template as data, so
+    Django's escaping keeps it text; the URL fetcher loads nothing from outside the static files."""
     # Imported here: WeasyPrint loads Pango at import time, which the web pages never need.
     from weasyprint import HTML
 
     from cases.reports.pdf_fetch import StaticOnlyURLFetcher
 
-    html = CONTROL_CHARACTERS.sub(" ", render_to_string("reports/pdf.html", pdf_context(report)))
+    html = CONTROL_CHARACTERS.sub(" ", render_to_string(template, context))
     # Relative URLs resolve into the static directory; the fetcher refuses anything outside it but data: URLs.
     base_url = str(settings.STATICFILES_DIRS[0])
     HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyURLFetcher()).write_pdf(out)
+
+
+def write_pdf(report: YearlyReport, out: BinaryIO) -> None:
+    render_pdf("reports/pdf.html", pdf_context(report), out)

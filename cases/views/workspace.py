@@ -1,5 +1,6 @@
 """The case page: what happened, the timeline, and the forms for what this user may do next."""
 
+import io
 from typing import Any
 
 from django import forms
@@ -9,12 +10,12 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import OrgUnit
 from accounts.reauth import reauth_redirect
@@ -42,6 +43,7 @@ from cases.forms import (
 )
 from cases.models import Case, SupportMeasure, Suspect
 from cases.overrides import OVERRIDING_ACTIONS
+from cases.reports.case_sheet import case_sheet_name, write_case_sheet
 from cases.rules.presentation import FlagView
 from cases.services.audit import log_access
 from cases.sla import extendable
@@ -260,6 +262,7 @@ def render_workspace(
         "note_form": bound.get("note") or NoteForm(visibilities=policy.note_visibilities(request.actor, case)),
         "evidence_form": bound.get("evidence") or EvidenceForm(),
         "open_panel": open_panel,
+        "can_download_sheet": policy.can_download_case_sheet(request.actor, case),
         "kept_notice": notice,
         "undo": pending_undo(request, case),
     }
@@ -271,6 +274,25 @@ def case_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk)
     log_access(request=request, action=AccessAction.VIEW, case=case, object_ref=case.reference)
     return render_workspace(request, case, kept=take_kept(request, case))
+
+
+@never_cache
+@require_GET
+def case_sheet(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The case as a PDF for the file (cases/reports/case_sheet.py), in the reader's language; each download is in
+    the access log, a refusal too (by the 403 handler)."""
+    case = visible_case(request, pk)
+    if not policy.can_download_case_sheet(request.actor, case):
+        raise PermissionDenied(_("The case sheet is for the supervisors and administrators overseeing the case."))
+    buffer = io.BytesIO()
+    write_case_sheet(actor=request.actor, case=case, by=request.user, out=buffer)
+    language = translation.get_language() or "en"
+    log_access(
+        request=request, action=AccessAction.DOWNLOAD, case=case, object_ref=f"case-sheet:{case.reference} {language}"
+    )
+    response = HttpResponse(buffer.getvalue(), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{case_sheet_name(case)}"'
+    return response
 
 
 @never_cache

@@ -121,6 +121,8 @@ PUBLIC: dict[str, dict[str, Answer]] = {
     # Liveness and readiness probes, GET only.
     "healthz": {"get": Answer(200)},
     "readyz": {"get": Answer(200)},
+    # The site's icon, for pages that link none (the admin site's): a redirect to the static file, GET only.
+    "favicon.ico": {"get": Answer(301, "/static/favicon.svg")},
     # Not public, although Django's auth URLs bring them along: the password-reset pages (accounts/password_reset/,
     # accounts/reset/...). Accounts are managed by administrators; a self-service reset by e-mail would let
     # whoever reads an officer's mailbox set a new password without the old one.
@@ -190,6 +192,7 @@ CASE: Value = lambda o: o.case.pk  # noqa: E731
 ARGUMENTS: dict[str, dict[str, Value]] = {
     "cases:queue-delete": {"saved_id": lambda o: o.saved_filter.pk},
     "cases:detail": {"pk": CASE},
+    "cases:sheet": {"pk": CASE},
     "cases:edit": {"pk": lambda o: o.draft.pk, "step": lambda o: "incident"},
     "cases:action": {"pk": CASE, "action": lambda o: "conclude"},
     "cases:add-party": {"pk": CASE, "party": lambda o: "suspect"},
