@@ -70,6 +70,10 @@ def typed_fields(form: forms.BaseForm) -> list[list[str]]:
         values = [str(v) for v in values if str(v).strip()]
         if not values:
             continue
+        initial = form.get_initial_for_field(field, name)
+        if _choices(field) and initial not in (None, "") and values == [str(initial)]:
+            # A choice left as the form offered it (a note's default visibility) is not something the user typed.
+            continue
         if isinstance(field, forms.BooleanField):
             text = _("yes")
         elif _choices(field):

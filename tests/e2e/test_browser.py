@@ -164,7 +164,7 @@ def test_stale_action_keeps_what_was_typed(page: Page, live_server, world):
     # Back on the case page, which says what changed and gives the reason back in the re-opened panel.
     expect(page).to_have_url(re.compile(rf"/cases/{case.pk}/$"))
     expect(page.locator("#kept-notice")).to_contain_text(f"This case was changed by {world.county_supervisor} at ")
-    expect(page.locator("#kept-notice")).to_contain_text("(Note: 已电话核实)")
+    expect(page.locator("#kept-notice")).to_contain_text("(Internal note: 已电话核实)")
     expect(page.locator("#action-reject.collapse.show")).to_be_visible()
     expect(page.locator("#action-reject").get_by_label("Reason")).to_have_value("与12389热线案件重复")
     case.refresh_from_db()

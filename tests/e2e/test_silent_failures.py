@@ -171,7 +171,7 @@ def test_a_stale_handling_form_still_offered_comes_back_filled_in(page: Page, li
     expect(page).to_have_url(re.compile(rf"/cases/{case.pk}/$"))
     banner = page.locator("#kept-notice")
     expect(banner).to_contain_text(f"This case was changed by {world.county_supervisor.full_name} at ")
-    expect(banner).to_contain_text("Note: 已联系办案单位")
+    expect(banner).to_contain_text("Internal note: 已联系办案单位")
     expect(banner).to_contain_text(
         "Nothing was saved. What you typed is back in “Pause the clock” below: check it and send it again."
     )
