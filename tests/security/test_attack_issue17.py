@@ -5,12 +5,16 @@ drives the application as an outsider would (the case page, the API, a direct se
 behaviour; a refused request also leaves everything as it was."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
 
+from accounts import services as account_services
+from accounts.models import Role
 from cases import services
-from cases.choices import CaseStatus, EventKind, NoteVisibility
-from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
+from cases.choices import CaseStatus, EventKind, NoteVisibility, SupportKind, SupportStatus
+from cases.models import Case, CaseEvent, InvolvedOfficer, Notification, SupportMeasure, Suspect
+from cases.services.support_requests import answer_support_request, set_requested_support
 from cases.views.kept import SESSION_KEY
 from cases.views.undo import undo_key
 from tests.api.conftest import token_client
@@ -143,3 +147,58 @@ def test_another_units_supervisor_and_the_filer_after_submission_cannot_remove_o
     assert response.status_code == 403
     assert page(world.officer).post(reverse("cases:undo-removal", args=[case.pk])).status_code == 403
     assert case_state(case) == before
+
+
+# --- support: the office's answer ------------------------------------------------------------------------------------
+
+
+def self_requested(world) -> SupportMeasure:
+    """The filer of the case is also a supervisor over its unit (a deputy head who files for himself)."""
+    account_services.grant_membership(user=world.officer, unit=world.county, role=Role.SUPERVISOR)
+    case = draft(world)
+    set_requested_support(case=case, by=world.officer, kinds=[SupportKind.GREEN_CHANNEL], notes="左腿受伤")
+    case.refresh_from_db()
+    services.submit_case(case=case, by=world.officer, expected_version=case.version)
+    return SupportMeasure.objects.get(case=case)
+
+
+def support_state(measure: SupportMeasure) -> tuple:
+    m = SupportMeasure.objects.get(pk=measure.pk)
+    return (m.status, m.decided_at, m.decided_by_id, m.decision_reason, CaseEvent.objects.filter(case=m.case).count())
+
+
+def test_a_supervisor_cannot_answer_his_own_support_request(world):
+    """The filer who is also a supervisor over the unit approves his own request, by the service and the API: refused (403), the request stays unanswered; another supervisor may answer it."""
+    measure = self_requested(world)
+    before = support_state(measure)
+    with pytest.raises(PermissionDenied):
+        answer_support_request(measure=measure, by=world.officer, answer="approve", reason="同意")
+    response = token_client(world.officer).post(
+        f"/api/v1/cases/{measure.case_id}/support/{measure.pk}/answer/", {"answer": "approve"}, format="json"
+    )
+    assert response.status_code == 403
+    assert support_state(measure) == before
+    assert support_state(measure)[0] == SupportStatus.REQUESTED
+    html = page(world.officer).get(reverse("cases:detail", args=[measure.case_id])).content.decode()
+    assert reverse("cases:support-answer", args=[measure.case_id, measure.pk]) not in html
+    answer_support_request(measure=measure, by=world.supervisor, answer="approve", reason="同意")
+    assert SupportMeasure.objects.get(pk=measure.pk).status == SupportStatus.APPROVED
+
+
+def test_a_decline_without_a_reason_and_a_second_answer_are_refused(world):
+    """The office declines with a blank reason (400), then a double click approves twice: the second answer is refused (400), one decision on record."""
+    case = draft(world)
+    set_requested_support(case=case, by=world.officer, kinds=[SupportKind.GREEN_CHANNEL])
+    case.refresh_from_db()
+    services.submit_case(case=case, by=world.officer, expected_version=case.version)
+    measure = SupportMeasure.objects.get(case=case)
+    api = token_client(world.supervisor)
+    url = f"/api/v1/cases/{case.pk}/support/{measure.pk}/answer/"
+    before = support_state(measure)
+    assert api.post(url, {"answer": "decline", "reason": "   "}, format="json").status_code == 400
+    assert support_state(measure) == before
+    assert api.post(url, {"answer": "approve", "reason": "同意"}, format="json").status_code == 200
+    after = support_state(measure)
+    assert api.post(url, {"answer": "approve", "reason": "同意"}, format="json").status_code == 400
+    assert support_state(measure) == after
+    assert Notification.objects.filter(case=case, recipient=world.supervisor).count() == 0
