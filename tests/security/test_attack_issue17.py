@@ -92,16 +92,23 @@ def test_input_kept_for_one_case_never_shows_on_another_and_hostile_text_is_esca
 
 
 def test_the_stale_banner_shown_to_the_filer_never_names_an_internal_note(world):
-    """The office writes an internal note after the filer loaded the page; the filer's stale form is kept, and the banner tells what changed from the latest event the filer may read, not from the internal note."""
-    case = case_in(world, S.SUPERVISION)
+    """The office writes an internal note after the filer loaded the page; the filer's withdrawal from that page is kept (nothing saved), and the banner tells what changed from the latest event the filer may read, never the internal note; the kept reason comes back escaped."""
+    case = case_in(world, S.INTAKE)
     seen = case.version
     services.add_note(case=case, by=world.supervisor, text="内部意见：疑似降格处理", visibility=NoteVisibility.INTERNAL)
+    before = case_state(case)
     client = page(world.officer)
     response = client.post(
-        reverse("cases:note", args=[case.pk]), {"text": "补充说明", "visibility": "shared", "page_version": seen}
+        f"/cases/{case.pk}/actions/withdraw/",
+        {"withdraw-version": seen, "withdraw-reason": "<b>撤回</b>", "page_version": seen},
     )
+    assert (response.status_code, response["Location"]) == (302, reverse("cases:detail", args=[case.pk]))
+    assert case_state(case) == before
+    assert Case.objects.get(pk=case.pk).status == S.INTAKE
     html = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
-    assert response.status_code in (200, 302)
+    assert 'id="kept-notice"' in html
+    assert "&lt;b&gt;撤回&lt;/b&gt;" in html
+    assert "<b>撤回</b>" not in html
     assert "疑似降格处理" not in html
     assert "Internal note" not in html
 
