@@ -4,21 +4,25 @@ after a refused form, the people's edit, removal and undo, and the office's answ
 drives the application as an outsider would (the case page, the API, a direct service call) and asserts the safe
 behaviour; a refused request also leaves everything as it was."""
 
+from datetime import timedelta
+from urllib.parse import quote
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Role
 from cases import services
-from cases.choices import CaseStatus, EventKind, NoteVisibility, SupportKind, SupportStatus
-from cases.models import Case, CaseEvent, InvolvedOfficer, Notification, SupportMeasure, Suspect
+from cases.choices import FLAG_FIELDS, CaseStatus, EventKind, FlagKind, NoteVisibility, SupportKind, SupportStatus
+from cases.models import Case, CaseEvent, Flag, InvolvedOfficer, Notification, SupportMeasure, Suspect
 from cases.services.support_requests import answer_support_request, set_requested_support
 from cases.views.kept import SESSION_KEY
 from cases.views.undo import undo_key
 from tests.api.conftest import token_client
-from tests.factories import case_in, draft
+from tests.factories import PASSWORD, case_in, draft
 
 pytestmark = pytest.mark.django_db
 S = CaseStatus
@@ -209,3 +213,61 @@ def test_a_decline_without_a_reason_and_a_second_answer_are_refused(world):
     assert api.post(url, {"answer": "approve", "reason": "同意"}, format="json").status_code == 400
     assert support_state(measure) == after
     assert Notification.objects.filter(case=case, recipient=world.supervisor).count() == 0
+
+
+def test_support_answers_for_another_cases_measure_and_a_delivery_in_the_future_are_refused(world):
+    """The office answers case B's measure through case A's URL (404), and records a delivery dated tomorrow (400): nothing changed either time."""
+    case_a = case_in(world, S.INTAKE)
+    case_b = draft(world)
+    set_requested_support(case=case_b, by=world.officer, kinds=[SupportKind.GREEN_CHANNEL])
+    case_b.refresh_from_db()
+    services.submit_case(case=case_b, by=world.officer, expected_version=case_b.version)
+    measure = SupportMeasure.objects.get(case=case_b)
+    before = support_state(measure)
+    before_a = (case_a.version, CaseEvent.objects.filter(case=case_a).count())
+    api = token_client(world.supervisor)
+    wrong = api.post(f"/api/v1/cases/{case_a.pk}/support/{measure.pk}/answer/", {"answer": "approve"}, format="json")
+    assert wrong.status_code == 404
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    future = api.post(
+        f"/api/v1/cases/{case_b.pk}/support/{measure.pk}/answer/",
+        {"answer": "deliver", "provider": "西湖区人民医院", "delivered_on": tomorrow},
+        format="json",
+    )
+    assert future.status_code == 400
+    assert support_state(measure) == before
+    assert (Case.objects.get(pk=case_a.pk).version, CaseEvent.objects.filter(case=case_a).count()) == before_a
+
+
+# --- what the filer reads: flags, the case sheet ---------------------------------------------------------------------
+
+
+def test_the_filer_learns_nothing_of_a_flag_from_the_api_or_the_case_sheet(world):
+    """A case of the filer carries an open flag: the API detail shows no flags and no expected minimum, the list filtered by that flag finds nothing for the filer (the office finds it), and the case sheet PDF is refused (403)."""
+    case = case_in(world, S.SUPERVISION)
+    Flag.objects.create(case=case, kind=FlagKind.STALLED, rule_code="SLA", raised_at=timezone.now())
+    Case.objects.filter(pk=case.pk).update(**{FLAG_FIELDS[FlagKind.STALLED]: True, "expected_min_rank": 3})
+    filer = token_client(world.officer)
+    detail = filer.get(f"/api/v1/cases/{case.pk}/").json()
+    assert (detail["open_flags"], detail["expected_min_rank"]) == ([], None)
+    found = filer.get(f"/api/v1/cases/?flag={FlagKind.STALLED}").json()["results"]
+    assert found == []
+    office = token_client(world.supervisor).get(f"/api/v1/cases/?flag={FlagKind.STALLED}").json()["results"]
+    assert [c["id"] for c in office] == [case.pk]
+    sheet = page(world.officer).get(reverse("cases:sheet", args=[case.pk]))
+    assert sheet.status_code == 403
+    assert sheet.get("Content-Type", "").startswith("application/pdf") is False
+
+
+# --- re-authentication: where it returns to ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/x", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"]
+)
+def test_the_password_confirmation_never_sends_the_user_off_the_site(world, target):
+    """The re-authentication page is given a "next" off the site: after the right password it goes to "/" instead."""
+    client = page(world.supervisor)
+    response = client.post(f"{reverse('reauth')}?next={quote(target)}", {"password": PASSWORD, "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
