@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -271,3 +272,40 @@ def test_the_password_confirmation_never_sends_the_user_off_the_site(world, targ
     response = client.post(f"{reverse('reauth')}?next={quote(target)}", {"password": PASSWORD, "next": target})
     assert response.status_code == 302
     assert response["Location"] == "/"
+
+
+# --- notifications stored as a key and parameters -----------------------------------------------------------------------
+
+
+def test_a_hostile_decline_reason_reaches_the_officer_as_text_and_an_unknown_message_falls_back(
+    world, django_capture_on_commit_callbacks, mailoutbox
+):
+    """The office declines with a reason carrying HTML, a template tag and a format placeholder: the officer's notifications page shows it escaped and unformatted, the e-mail as plain text; the database refuses a notification with an unknown message key, and one without a key shows its stored text."""
+    case = draft(world)
+    set_requested_support(case=case, by=world.officer, kinds=[SupportKind.GREEN_CHANNEL])
+    case.refresh_from_db()
+    services.submit_case(case=case, by=world.officer, expected_version=case.version)
+    measure = SupportMeasure.objects.get(case=case)
+    reason = "<img src=x onerror=alert(1)> {{ settings.SECRET_KEY }} %(ref)s"
+    with django_capture_on_commit_callbacks(execute=True):
+        answer_support_request(measure=measure, by=world.supervisor, answer="decline", reason=reason)
+    note = Notification.objects.get(recipient=world.officer, case=case, params__answer__status=SupportStatus.REFUSED)
+    expected = (
+        f"Case {case.reference}: Support request declined: Green-channel emergency medical care (reason: {reason})."
+    )
+    assert note.text == expected
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Notification.objects.create(
+            recipient=world.officer, case=case, message="retired_key", params={}, verb="x", created_at=timezone.now()
+        )
+    # A row from before messages had keys shows its stored text.
+    Notification.objects.create(
+        recipient=world.officer, case=case, message="", params={}, verb="旧通知文本", created_at=timezone.now()
+    )
+    html = page(world.officer).get(reverse("cases:notifications")).content.decode()
+    assert "&lt;img src=x onerror=alert(1)&gt; {{ settings.SECRET_KEY }} %(ref)s" in html
+    assert "<img src=x" not in html
+    assert "旧通知文本" in html
+    bodies = [m.body for m in mailoutbox if m.to == [world.officer.email]]
+    assert any(reason in body for body in bodies)
+    assert all(not m.alternatives for m in mailoutbox)
