@@ -309,3 +309,26 @@ def test_a_hostile_decline_reason_reaches_the_officer_as_text_and_an_unknown_mes
     bodies = [m.body for m in mailoutbox if m.to == [world.officer.email]]
     assert any(reason in body for body in bodies)
     assert all(not m.alternatives for m in mailoutbox)
+
+
+def test_a_stale_if_match_cannot_remove_or_change_a_suspect_and_an_undo_after_submission_is_refused(world):
+    """The office deletes and patches a suspect with the version it read before a change (412), and the filer's undo kept from the draft is refused once the case is submitted (403): the suspect and the case are as they were."""
+    case = draft(world)
+    suspect = services.add_suspect(case=case, by=world.officer, name="张某")
+    case.refresh_from_db()
+    client = page(world.officer)
+    client.post(reverse("cases:remove-party", args=[case.pk, "suspect", suspect.pk]), {"version": case.version})
+    case.refresh_from_db()
+    services.submit_case(case=case, by=world.officer, expected_version=case.version)
+    before = case_state(case)
+    assert client.post(reverse("cases:undo-removal", args=[case.pk])).status_code == 403
+    assert case_state(case) == before
+    other = services.add_suspect(case=case, by=world.supervisor, name="李某")
+    stale = Case.objects.get(pk=case.pk).version
+    services.add_note(case=case, by=world.supervisor, text="已核实", visibility=NoteVisibility.SHARED)
+    before = case_state(case)
+    api = token_client(world.supervisor)
+    url = f"/api/v1/cases/{case.pk}/suspects/{other.pk}/"
+    assert api.delete(url, HTTP_IF_MATCH=f'"{stale}"').status_code == 412
+    assert api.patch(url, {"name": "王某"}, format="json", HTTP_IF_MATCH=f'"{stale}"').status_code == 412
+    assert case_state(case) == before
