@@ -332,3 +332,27 @@ def test_a_stale_if_match_cannot_remove_or_change_a_suspect_and_an_undo_after_su
     assert api.delete(url, HTTP_IF_MATCH=f'"{stale}"').status_code == 412
     assert api.patch(url, {"name": "王某"}, format="json", HTTP_IF_MATCH=f'"{stale}"').status_code == 412
     assert case_state(case) == before
+
+
+def test_input_kept_with_an_id_number_is_gone_for_the_next_user_of_the_browser(world):
+    """The office's refused suspect form kept an ID number in the session; the supervisor logs out and the filer logs in on the same browser: the case page shows no kept input and no ID number."""
+    case = case_in(world, S.INTAKE)
+    client = page(world.supervisor)
+    session = client.session
+    session[SESSION_KEY] = {
+        "case": case.pk,
+        "key": "suspect",
+        "stale": True,
+        "errors": [],
+        "data": {"suspect-name": ["张某"], "suspect-id_number": ["330106199001011234"]},
+        "fields": [["Name", "张某"], ["ID number", "330106199001011234"]],
+        "file": False,
+    }
+    session.save()
+    assert client.session[SESSION_KEY]["case"] == case.pk
+    client.post(reverse("logout"))
+    client.force_login(world.officer)
+    html = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
+    assert 'id="kept-notice"' not in html
+    assert "330106199001011234" not in html
+    assert SESSION_KEY not in client.session
