@@ -355,7 +355,12 @@ def test_me_and_units(world, api):
     me = api("supervisor").get("/api/v1/me/").json()
     assert (me["username"], me["memberships"]) == (
         "supervisor",
-        [{"role": "supervisor", "unit": {"id": world.city.pk, "code": "330100", "name": "杭州市公安局"}}],
+        [
+            {
+                "role": "supervisor",
+                "unit": {"id": world.city.pk, "code": "330100", "name": "杭州市公安局", "display_name": "杭州市公安局"},
+            }
+        ],
     )
     codes = [u["code"] for u in api("county_supervisor").get("/api/v1/units/").json()["results"]]
     assert codes == ["330106", "330106001", "330106002"]

@@ -438,9 +438,11 @@ def test_the_api_records_a_finding_and_lists_the_history_with_the_current_one(wo
         HTTP_IF_MATCH=f'"{Case.objects.get(pk=case.pk).version}"',
     )
     assert response.status_code == 201, response.content
-    listed = token_client(world.officer).get(f"/api/v1/cases/{case.pk}/fault-findings/")
+    listed = token_client(world.supervisor).get(f"/api/v1/cases/{case.pk}/fault-findings/")
     assert listed.status_code == 200
     assert [(f["finding"], f["current"]) for f in listed.json()] == [("serious", False), ("none", True)]
+    # The finding is the office's internal record: the filing officer is refused the list (cases/policy.py).
+    assert token_client(world.officer).get(f"/api/v1/cases/{case.pk}/fault-findings/").status_code == 403
 
 
 def test_the_api_answers_precise_errors(world):
@@ -517,8 +519,11 @@ def test_the_timeline_says_what_was_found_and_by_whom(world):
     assert event_text(carried) == (
         "Police-fault finding carried over from the case record (no finding document): Considerable"
     )
-    events = token_client(world.officer).get(f"/api/v1/cases/{case.pk}/events/").json()["results"]
+    events = token_client(world.supervisor).get(f"/api/v1/cases/{case.pk}/events/").json()["results"]
     assert [e["kind"] for e in events].count("fault_finding") == 1
+    # The filer's timeline leaves the office's internal record out.
+    events = token_client(world.officer).get(f"/api/v1/cases/{case.pk}/events/").json()["results"]
+    assert [e["kind"] for e in events].count("fault_finding") == 0
 
 
 # --- rule R14 through the database -----------------------------------------------------------------------------------

@@ -211,7 +211,8 @@ def test_removing_an_officer_from_a_draft_records_a_removal(world):
     assert list(case.officers.values_list("name", flat=True)) == [world.officer.full_name]
     assert Case.objects.get(pk=case.pk).version == version + 1
     event = CaseEvent.objects.filter(case=case).order_by("at", "id").last()
-    assert (event.kind, event.data, event.actor) == (EventKind.OFFICER_REMOVED, {"removed": "王警官"}, world.officer)
+    removed = {"officer": colleague.pk, "removed": "王警官"}
+    assert (event.kind, event.data, event.actor) == (EventKind.OFFICER_REMOVED, removed, world.officer)
     assert CaseEvent.objects.filter(case=case, kind=EventKind.OFFICER_UPDATED).count() == 0
 
 

@@ -71,8 +71,9 @@ def test_approve_then_deliver_is_one_record_with_its_dates_and_provider(world, d
         .order_by("id")
         .values_list("verb", flat=True)
     )[-2:] == [
-        f"{ref}: Support request approved: Green-channel emergency medical care (reason: 同意)",
-        f"{ref}: Support delivered: Green-channel emergency medical care, by 西湖区人民医院 on {day.isoformat()}",
+        f"Case {ref}: Support request approved: Green-channel emergency medical care (reason: 同意).",
+        f"Case {ref}: Support delivered: Green-channel emergency medical care, by 西湖区人民医院 on "
+        f"{day.day} {day:%b %Y}.",
     ]
 
 

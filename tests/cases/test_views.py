@@ -162,7 +162,7 @@ def test_stale_form_shows_a_clear_message_and_keeps_what_was_typed(client, world
     body = page.content.decode()
     notice = page.context["kept_notice"]
     assert notice.headline.startswith(f"This case was changed by {world.supervisor} at ")
-    assert notice.headline.endswith("(Note: someone else was quicker).")
+    assert notice.headline.endswith("(Internal note: someone else was quicker).")
     assert notice.detail == ("Nothing was saved. What you typed is back in “Reject” below: check it and send it again.")
     assert "version" not in notice.headline
     assert "Duplicate of the hotline report filed yesterday</textarea>" in body
