@@ -287,6 +287,13 @@ def can_record_fault_finding(actor: Actor, case: Case) -> bool:
     return can_handle(actor, case) and not is_involved(actor, case)
 
 
+def can_answer_support(actor: Actor, case: Case) -> bool:
+    """Answer a support request (approve, decline, record delivered): a supervisor of the case's unit while the case
+    is open, never one who filed the case or is listed on it, who would be deciding on support for themselves. Asks
+    the database whether the actor is listed."""
+    return can_handle(actor, case) and not is_involved(actor, case)
+
+
 def is_involved(actor: Actor, case: Case) -> bool:
     """Whether the actor filed the case or is listed on it as an involved officer: a party, whose own conduct and
     interest the office's decisions on the case weigh. Asks the database whether the actor is listed."""

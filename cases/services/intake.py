@@ -264,6 +264,9 @@ class RemovedParty:
     party: str
     name: str
     fields: dict[str, Any]
+    # The removed row's id: the undo lists the party again under it, so a second undo of the same removal (a double
+    # click, a replayed session) finds it listed and is refused instead of listing it twice.
+    pk: int | None = None
 
 
 def _locked_party(model: type[InvolvedOfficer] | type[Suspect], item: InvolvedOfficer | Suspect) -> Any:
@@ -303,6 +306,7 @@ def remove_involved_officer(*, officer: InvolvedOfficer, by: User, expected_vers
         party="officer",
         name=officer.name,
         fields={f: (officer.user_id if f == "user" else getattr(officer, f)) for f in OFFICER_FIELDS},
+        pk=officer.pk,
     )
     pk = officer.pk
     officer.delete()
@@ -335,7 +339,9 @@ def remove_suspect(*, suspect: Suspect, by: User, expected_version: int | None =
             _("%(name)s cannot be removed: a disposition is recorded for them. Correct the suspect instead.")
             % {"name": name}
         )
-    removed = RemovedParty(party="suspect", name=name, fields={f: getattr(suspect, f) for f in SUSPECT_FIELDS})
+    removed = RemovedParty(
+        party="suspect", name=name, fields={f: getattr(suspect, f) for f in SUSPECT_FIELDS}, pk=suspect.pk
+    )
     pk = suspect.pk
     suspect.delete()
     change.save(EventKind.SUSPECT_REMOVED, data={"suspect": pk, "removed": name}, read_model=True, notify=False)
@@ -344,24 +350,27 @@ def remove_suspect(*, suspect: Suspect, by: User, expected_version: int | None =
 
 @transaction.atomic
 def undo_removal(*, case: Case, by: User, removed: RemovedParty) -> InvolvedOfficer | Suspect:
-    """List again a party just removed, as it was (an officer keeps their account link), by whoever may remove it;
-    the timeline records the undo."""
+    """List again a party just removed, as it was and under its id (an officer keeps their account link), by whoever
+    may remove it; the timeline records the undo. Undoing the same removal twice is refused (400): it is listed."""
     change = change_case(
         case, by=by, allowed=policy.can_remove_parties, refusal=_("You cannot change this case's people now.")
     )
     fields = dict(removed.fields)
+    model = InvolvedOfficer if removed.party == "officer" else Suspect
+    if removed.pk is not None and model.objects.filter(pk=removed.pk).exists():
+        raise ValidationError(_("%(name)s is listed already.") % {"name": removed.name})
     item: InvolvedOfficer | Suspect
     if removed.party == "officer":
         user_id = fields.pop("user", None)
-        item = InvolvedOfficer(case=change.case, user_id=user_id)
+        item = InvolvedOfficer(pk=removed.pk, case=change.case, user_id=user_id)
         apply_changes(item, OFFICER_FIELDS, fields)
         kind = EventKind.OFFICER_ADDED
     else:
-        item = Suspect(case=change.case)
+        item = Suspect(pk=removed.pk, case=change.case)
         apply_changes(item, SUSPECT_FIELDS, fields)
         kind = EventKind.SUSPECT_ADDED
     item.full_clean()
-    item.save()
+    item.save(force_insert=True)
     data = {removed.party: item.pk, "name": removed.name, "restored": True}
     change.save(kind, data=data, read_model=True, notify=False)
     return item

@@ -71,8 +71,11 @@ def answer_support_request(
     change = change_case(
         measure.case_id,
         by=by,
-        allowed=policy.can_handle,
-        refusal=_("Only a supervisor of this unit can answer a support request on an open case."),
+        allowed=policy.can_answer_support,
+        refusal=_(
+            "Only a supervisor of this unit who did not file the case and is not listed on it can answer its support "
+            "requests, while it is open."
+        ),
         expected_version=expected_version,
     )
     measure = SupportMeasure.objects.select_for_update().get(pk=measure.pk)

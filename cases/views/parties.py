@@ -133,6 +133,8 @@ def undo_removal(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         services.undo_removal(case=case, by=request.user, removed=removed)
     except ValidationError as refused:
+        # Not possible now is not possible later: the banner offers it no more.
+        request.session.pop(undo_key(case), None)
         messages.error(request, " ".join(refused.messages))
         return redirect(back)
     request.session.pop(undo_key(case), None)

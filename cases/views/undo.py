@@ -20,7 +20,9 @@ def undo_key(case: Case) -> str:
 def remember_removal(request: AuthenticatedRequest, case: Case, removed: RemovedParty) -> None:
     # The removed party's fields, ID number and medical details included, stay in this session only, encrypted with
     # the field keys like the record they came from (cases/fields.py), until undone, replaced or expired.
-    payload = json.dumps({"party": removed.party, "name": removed.name, "fields": removed.fields, "at": time.time()})
+    payload = json.dumps(
+        {"party": removed.party, "name": removed.name, "fields": removed.fields, "pk": removed.pk, "at": time.time()}
+    )
     request.session[undo_key(case)] = fields.encrypt(payload)
 
 
@@ -29,7 +31,8 @@ def removal(request: AuthenticatedRequest, case: Case) -> tuple[RemovedParty, fl
     if not token:
         return None
     data = json.loads(fields.decrypt(token))
-    return RemovedParty(party=data["party"], name=data["name"], fields=data["fields"]), data["at"]
+    removed = RemovedParty(party=data["party"], name=data["name"], fields=data["fields"], pk=data.get("pk"))
+    return removed, data["at"]
 
 
 def pending_undo(request: AuthenticatedRequest, case: Case) -> dict[str, str] | None:

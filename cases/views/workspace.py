@@ -222,7 +222,9 @@ def render_workspace(
                 or SupportAnswerForm(measure=m, initial={"version": case.version, "delivered_on": None})
                 for m in ws.support
                 if answerable(m)
-            },
+            }
+            if policy.can_answer_support(request.actor, case)
+            else {},
             "finding": bound.get("finding") or FindingForm(),
             "fault": (
                 bound.get("fault") or FaultFindingForm(prefix="fault", initial={"version": case.version})
