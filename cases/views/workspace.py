@@ -99,12 +99,21 @@ def _suspect_of(case: Case, key: str) -> Suspect | None:
     return Suspect.objects.filter(case=case, pk=int(pk)).first() if pk.isdigit() else None
 
 
+def _measure_of(case: Case, key: str) -> SupportMeasure | None:
+    """The support measure of an answer form's key (``answer-7``), read afresh."""
+    kind, _sep, pk = key.partition("-")
+    return SupportMeasure.objects.filter(case=case, pk=int(pk)).first() if kind == "answer" and pk.isdigit() else None
+
+
 def form_title(case: Case, key: str) -> str:
     """The title the case page gives the form ``key``."""
     if key in WORKFLOW_ACTIONS:
         return str(WORKFLOW_ACTIONS[key].transition.label)
     if key in HANDLING_TITLES:
         return str(HANDLING_TITLES[key])
+    measure = _measure_of(case, key)
+    if measure is not None:
+        return _("Answer to the support request: %(kind)s") % {"kind": measure.get_kind_display()}
     suspect = _suspect_of(case, key)
     if key.startswith("disposition-"):
         return _("Disposition: %(name)s") % {"name": suspect}
@@ -134,6 +143,9 @@ def form_for(request: AuthenticatedRequest, case: Case, key: str, data: Any) -> 
     }
     if key in simple:
         return simple[key]()
+    measure = _measure_of(case, key)
+    if measure is not None:
+        return SupportAnswerForm(data, measure=measure)
     suspect = _suspect_of(case, key)
     if suspect is None:
         return None
@@ -144,7 +156,7 @@ def form_for(request: AuthenticatedRequest, case: Case, key: str, data: Any) -> 
     return None
 
 
-def _form_keys(ws: Any, case: Case) -> set[str]:
+def _form_keys(ws: Any, case: Case, actor: Any) -> set[str]:
     """The keys of the forms the case page shows this user now: where input sent back to it can be shown."""
     keys = {t.action for t in ws.actions}
     if ws.can_handle:
@@ -157,6 +169,8 @@ def _form_keys(ws: Any, case: Case) -> set[str]:
         keys |= {f"disposition-{s.pk}" for s in ws.suspects}
         # A refused transfer stays on the page with its message, even for a suspect no longer awaiting one.
         keys |= {f"transfer-{s.pk}" for s in ws.suspects}
+        if policy.can_answer_support(actor, case):
+            keys |= {f"answer-{m.pk}" for m in ws.support if answerable(m)}
     if ws.can_add_material:
         keys |= {"note", "evidence"}
     return keys
@@ -179,7 +193,7 @@ def render_workspace(
     ID numbers and medical details are masked; ``revealed`` (from the reveal view alone) shows those values in full.
     """
     ws = workspace_for(request.actor, case)
-    shown = _form_keys(ws, case) - {"resume"}  # the resume form has nothing to show again
+    shown = _form_keys(ws, case, request.actor) - {"resume"}  # the resume form has nothing to show again
     bound = dict(bound or {})
     for key, form in bound.items():
         if key not in shown:

@@ -187,9 +187,10 @@ def test_the_office_answers_a_support_request_and_the_officer_reads_the_answer(p
         Notification.objects.filter(recipient=world.officer, case=case).order_by("id").values_list("verb", flat=True)
     )
     assert verbs[-2:] == [
-        f"{case.reference}: Support request approved: Green-channel emergency medical care (reason: 同意，已联系医院)",
-        f"{case.reference}: Support delivered: Green-channel emergency medical care, by 西湖区人民医院 on "
-        f"{today.isoformat()}",
+        f"Case {case.reference}: Support request approved: Green-channel emergency medical care "
+        "(reason: 同意，已联系医院).",
+        f"Case {case.reference}: Support delivered: Green-channel emergency medical care, by 西湖区人民医院 on "
+        f"{today.day} {today:%b %Y}.",
     ]
 
     # The officer reads the same record, in English and in Chinese.
