@@ -337,6 +337,6 @@ def test_a_stale_version_is_told_as_a_sentence():
     with pytest.raises(StaleVersion) as refused, translation.override("en"):
         check_version(SimpleNamespace(version=13), 12)  # type: ignore[arg-type]
     assert str(refused.value.message) == (
-        "This case was changed by someone else while you were working on it. Reload the page to see the changes, "
+        "This case was changed by someone else after you opened it, so nothing was saved. Look at what changed, "
         "then try again."
     )

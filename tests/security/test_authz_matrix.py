@@ -334,6 +334,7 @@ HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
         "fault-department": "杭州市公安局法制支队",
         "fault-found_on": timezone.localdate().isoformat(),
         "fault-document_reference": "杭公法审〔2026〕12号",
+        "fault-version": fx.current("intake").version,
     },
     "facts": lambda fx: {
         **form_data(SupervisorFactsForm(instance=fx.current("intake")), weapon="blunt"),
