@@ -13,7 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.choices import RULE_FLAG_KINDS, CaseStatus, EventKind, FlagKind
+from cases.choices import RULE_FLAG_KINDS, CaseStatus, EventKind, FlagKind, SupportKind, SupportStatus
 from rightsguard.text import when
 
 TRANSITION = "transition"
@@ -84,6 +84,25 @@ def _choice(enum: Any, value: object) -> str:
         return str(value)
 
 
+def support_answer_text(data: dict[str, Any]) -> str:
+    """The office's answer to a support measure, as the timeline and the officer's notification say it."""
+    kind = _choice(SupportKind, data.get("kind"))
+    status = data.get("status")
+    if status == SupportStatus.APPROVED:
+        text = _("Support request approved: %(kind)s") % {"kind": kind}
+    elif status == SupportStatus.REFUSED:
+        text = _("Support request declined: %(kind)s") % {"kind": kind}
+    else:
+        text = _("Support delivered: %(kind)s, by %(provider)s on %(date)s") % {
+            "kind": kind,
+            "provider": data.get("provider") or "—",
+            "date": when(data.get("delivered_on")) or "—",
+        }
+    if data.get("reason"):
+        text += " " + _("(reason: %(reason)s)") % {"reason": data["reason"]}
+    return text
+
+
 def render(message: str, params: dict[str, Any]) -> str:
     """The message in the active language; "" for an unknown key (the caller falls back to the stored text)."""
     ref = str(params.get("ref", ""))
@@ -95,8 +114,6 @@ def render(message: str, params: dict[str, Any]) -> str:
     if message == EVENT:
         kind = params.get("kind", "")
         if kind == EventKind.SUPPORT and isinstance(params.get("answer"), dict):
-            from cases.templatetags.rg import support_answer_text
-
             return _("Case %(ref)s: %(answer)s.") % {"ref": ref, "answer": support_answer_text(params["answer"])}
         if kind in EVENT_TEXT:
             return str(EVENT_TEXT[kind]) % {"ref": ref}

@@ -30,7 +30,7 @@ from cases.choices import (
     SupportKind,
     SupportStatus,
 )
-from cases.messages import rule_title
+from cases.messages import rule_title, support_answer_text
 from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
 from cases.rules.facts import facts_for_kind
 from cases.rules.operational import OPERATIONAL_RULES
@@ -284,25 +284,6 @@ def is_past(value: datetime | None) -> bool:
 @register.filter
 def absval(value: int) -> int:
     return abs(value)
-
-
-def support_answer_text(data: dict[str, Any]) -> str:
-    """The office's answer to a support measure, as the timeline and the officer's notification say it."""
-    kind = _label(SupportKind, data.get("kind"))
-    status = data.get("status")
-    if status == SupportStatus.APPROVED:
-        text = _("Support request approved: %(kind)s") % {"kind": kind}
-    elif status == SupportStatus.REFUSED:
-        text = _("Support request declined: %(kind)s") % {"kind": kind}
-    else:
-        text = _("Support delivered: %(kind)s, by %(provider)s on %(date)s") % {
-            "kind": kind,
-            "provider": data.get("provider") or "—",
-            "date": when(data.get("delivered_on")) or "—",
-        }
-    if data.get("reason"):
-        text += " " + _("(reason: %(reason)s)") % {"reason": data["reason"]}
-    return text
 
 
 @dataclass(frozen=True)

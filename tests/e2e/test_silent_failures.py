@@ -194,7 +194,7 @@ def test_export_after_the_password_goes_ahead_and_a_pdf_shows_progress(
     hint = page.locator("#export-hint")
     with translation.override(language):
         warning = translation.ngettext(
-            "You will be asked for your password first: exports need it confirmed within the last minute.",
+            "You will be asked for your password first: exports need it confirmed within the last %(minutes)s minute.",
             "You will be asked for your password first: exports need it confirmed within the last %(minutes)s minutes.",
             5,
         ) % {"minutes": 5}
