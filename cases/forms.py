@@ -644,15 +644,15 @@ class DashboardForm(BootstrapMixin, forms.Form):
     )
     sort = forms.ChoiceField(choices=[], required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, units: Any, picker: Iterable[OrgUnit], sorts: Sequence[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, units: Any, sorts: Sequence[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["unit"]
-        field.queryset = units  # type: ignore[attr-defined]
-        # Every unit of the subtree is accepted (the sub-unit table links down to stations); the list offers fewer.
-        field.widget.choices = [("", field.empty_label)] + [  # type: ignore[attr-defined]
-            (u.code, str(u)) for u in picker
-        ]
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
         self.fields["sort"].choices = [(s, s) for s in sorts] + [(f"-{s}", f"-{s}") for s in sorts]  # type: ignore[attr-defined]
+
+    def offer(self, picker: Iterable[OrgUnit]) -> None:
+        """The units the list shows; every unit of the queryset is accepted (the sub-unit table links further down)."""
+        field = self.fields["unit"]
+        field.widget.choices = [("", field.empty_label)] + [(u.code, str(u)) for u in picker]  # type: ignore[attr-defined]
 
 
 class SaveFilterForm(BootstrapMixin, forms.Form):
