@@ -134,8 +134,8 @@ class Dashboard:
     sub_units: list[SubUnitRow]
     sort: str
     median_since: datetime
-    this_month: str
-    last_month: str
+    this_month: datetime  # the first instant of the month
+    last_month: datetime
     at: datetime = field(default_factory=timezone.now)
 
 
@@ -512,8 +512,8 @@ def build(actor: Actor, unit: OrgUnit | None, *, sort: str = "name", now: dateti
         sub_units=sub_units,
         sort=sort,
         median_since=since,
-        this_month=this_month,
-        last_month=last_month,
+        this_month=this_start,
+        last_month=last_start,
         at=now,
     )
 

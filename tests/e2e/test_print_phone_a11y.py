@@ -225,6 +225,7 @@ def visits(world, case, draft_case) -> dict[str, list[Visit]]:
             Visit("two-factor", "/accounts/mfa/setup/", "main h1"),
         ],
         "supervisor": [
+            Visit("dashboard", "/", "#dash-summary"),
             Visit("queue", "/queue/", "#queue-rows"),
             Visit("case", f"/cases/{c}/", "#actions"),
             Visit("reports", "/reports/", "main h1"),
