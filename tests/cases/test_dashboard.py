@@ -237,3 +237,25 @@ def test_the_administrator_sees_the_dashboard_of_their_province(client, world, o
     assert board.unit == world.province
     assert counts(board)["open"] == 7
     assert client.get(reverse("cases:queue")).status_code == 200
+
+
+def test_the_dashboard_costs_the_same_queries_for_10_cases_as_for_200(client, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.perf.test_queries import copies
+
+    client.force_login(world.supervisor)
+    client.get("/")  # warm: session, content types
+
+    def uncached() -> int:
+        cache.clear()  # the medians too
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/").status_code == 200
+        return len(captured.captured_queries)
+
+    copies(world, 10, world.officer)
+    small = uncached()
+    copies(world, 190, world.officer)
+    assert uncached() == small
+    assert small <= 20
