@@ -642,12 +642,17 @@ class DashboardForm(BootstrapMixin, forms.Form):
         empty_label=_("All my units"),
         error_messages={"invalid_choice": _("Choose one of your own units; that unit is not among them.")},
     )
-    sort = forms.ChoiceField(choices=[], required=False, widget=forms.HiddenInput)
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, units: Any, sorts: Sequence[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
-        self.fields["sort"].choices = [(s, s) for s in sorts] + [(f"-{s}", f"-{s}") for s in sorts]  # type: ignore[attr-defined]
+        self.sorts = {*sorts, *(f"-{s}" for s in sorts)}
+
+    def clean_sort(self) -> str:
+        """A column heading's link: an order that is not one of them falls back to the default (by unit)."""
+        value = self.cleaned_data.get("sort") or ""
+        return value if value in self.sorts else ""
 
     def offer(self, picker: Iterable[OrgUnit]) -> None:
         """The units the list shows; every unit of the queryset is accepted (the sub-unit table links further down)."""

@@ -259,3 +259,10 @@ def test_the_dashboard_costs_the_same_queries_for_10_cases_as_for_200(client, wo
     copies(world, 190, world.officer)
     assert uncached() == small
     assert small <= 20
+
+
+def test_an_unknown_sort_falls_back_to_the_unit_order(client, world, office):
+    client.force_login(world.county_supervisor)
+    response = client.get("/", {"unit": world.county.code, "sort": "-nonsense"})
+    assert response.status_code == 200
+    assert [r.unit for r in response.context["board"].sub_units] == [world.station, world.other_station]
