@@ -415,6 +415,9 @@ def measure_uncached_dashboard(args: argparse.Namespace, client: Any, out: dict[
         "value": round(median * 1000, 2),
         "median_ms": round(median * 1000, 2),
         "p95_ms": round(percentile(times, 0.95) * 1000, 2),
+        "queries": None,
+        "sql_median_ms": None,
+        "app_over_sql": None,
     }
     log(f"dashboard_ministry_uncached: median {median * 1000:8.1f} ms")
 

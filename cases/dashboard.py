@@ -320,20 +320,20 @@ def roots_group(roots: list[OrgUnit]) -> Any:
 def _medians(cases: QuerySet[Case], group: Any, since: datetime) -> dict[str, float]:
     """The median days from submission to the first referral per group, over cases submitted since ``since``."""
     first = Referral.objects.filter(case=OuterRef("pk"), suspect__isnull=True).order_by("referred_at")
-    rows = (
-        cases.filter(submitted_at__gte=since)
-        .annotate(group=group, first_referred_at=Subquery(first.values("referred_at")[:1]))
-        .filter(first_referred_at__isnull=False)
+    # A case never referred has no first referral (NULL), which the median leaves out; not filtering it out keeps
+    # the subquery to one evaluation per case.
+    rows = cases.filter(submitted_at__gte=since).annotate(
+        group=group, first_referred_at=Subquery(first.values("referred_at")[:1])
     )
     delay = ExpressionWrapper(F("first_referred_at") - F("submitted_at"), output_field=DurationField())
     if connection.vendor == "postgresql":
-        return {
-            r["group"]: r["median"] for r in rows.values("group").order_by().annotate(median=Median(EpochDays(delay)))
-        }
+        medians = rows.values("group").order_by().annotate(median=Median(EpochDays(delay)))
+        return {r["group"]: r["median"] for r in medians if r["median"] is not None}
     # SQLite (the embedded demo): the same figure computed here.
     per_group: dict[str, list[float]] = {}
     for g, submitted, referred in rows.values_list("group", "submitted_at", "first_referred_at"):
-        per_group.setdefault(g, []).append((referred - submitted).total_seconds() / 86400)
+        if referred is not None:
+            per_group.setdefault(g, []).append((referred - submitted).total_seconds() / 86400)
     return {g: statistics.median(days) for g, days in per_group.items()}
 
 
@@ -366,10 +366,38 @@ def build(actor: Actor, unit: OrgUnit | None, *, sort: str = "name", now: dateti
     base_params: tuple[tuple[str, str], ...] = (("unit", unit.code),) if unit else ()
     user_id = actor.user_id
 
-    # 1. Open cases.
+    # The rows of the sub-unit table: the chosen unit's children, or the actor's top units.
+    if unit is not None:
+        rows_units = list(OrgUnit.objects.filter(parent=unit).order_by("path"))
+        group = child_group(unit.path)
+    else:
+        rows_units = roots
+        group = roots_group(roots)
+
+    # 1. Open cases, one grouped query for the figures and the sub-unit table: per stage and sub-unit, each measure
+    # counted with the queue filter that lists its cases. A figure is the sum over the groups it covers (the groups
+    # partition the cases), so it equals the count of its filter.
     open_cases = queue_cases(actor, base_filters)
     specs = _open_specs()
-    counts = open_cases.aggregate(**_count(specs, user_id=user_id, now=now))
+    measures = {name: spec for name, spec in specs.items() if ":" not in name}
+    grouped = list(
+        open_cases.annotate(group=group)
+        .values("status", "group")
+        .order_by()
+        .annotate(**_count(measures, user_id=user_id, now=now))
+    )
+
+    def total(measure: str, *, status: str | None = None, of: str | None = None) -> int:
+        return sum(
+            r[measure]
+            for r in grouped
+            if (status is None or r["status"] == status) and (of is None or r["group"] == of)
+        )
+
+    counts = {}
+    for name in specs:
+        stage, _, measure = name.rpartition(":")
+        counts[name] = total(measure, status=stage) if stage else total(measure)
     figures = _figures(specs, counts, base_params)
     figures["look_back"] = figures[f"{CaseStatus.LOOK_BACK}:open"]
     stages = [
@@ -439,24 +467,7 @@ def build(actor: Actor, unit: OrgUnit | None, *, sort: str = "name", now: dateti
         .order_by("submitted_at", "pk")[:OLDEST]
     )
 
-    # 5. The sub-unit table.
-    if unit is not None:
-        rows_units = list(OrgUnit.objects.filter(parent=unit).order_by("path"))
-        group = child_group(unit.path)
-    else:
-        rows_units = roots
-        group = roots_group(roots)
-    per_group = {
-        r["group"]: r
-        for r in open_cases.annotate(group=group)
-        .values("group")
-        .order_by()
-        .annotate(
-            open=Count("pk"),
-            overdue=Count("pk", filter=filters_q(QueueFilters(due=DUE_OVERDUE), user_id=user_id, now=now)),
-            flagged=Count("pk", filter=filters_q(QueueFilters(flags=ALL_FLAGS), user_id=user_id, now=now)),
-        )
-    }
+    # 5. The sub-unit table (its counts are block 1's).
     since = now - MEDIAN_PERIOD
     key = f"dashboard:median:{unit.path if unit else ','.join(u.path for u in roots)}:{this_month}"
     medians: dict[str, float] | None = cache.get(key)
@@ -468,9 +479,8 @@ def build(actor: Actor, unit: OrgUnit | None, *, sort: str = "name", now: dateti
         cache.set(key, medians, MEDIAN_CACHE_SECONDS)
     sub_units = []
     for u in rows_units:
-        r = per_group.get(u.path, {})
         params = (("unit", u.code),)
-        n_open, n_overdue, n_flagged = r.get("open", 0), r.get("overdue", 0), r.get("flagged", 0)
+        n_open, n_overdue, n_flagged = (total(m, of=u.path) for m in ("open", DUE_OVERDUE, "flagged"))
         sub_units.append(
             SubUnitRow(
                 unit=u,
