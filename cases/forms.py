@@ -636,9 +636,9 @@ class BulkSelectionForm(forms.Form):
         self.fields["action"].widget.attrs["class"] = "form-select form-select-sm"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         picked: list[tuple[int, int]] = []
-        for value in self.data.getlist("case"):
+        for value in self.data.getlist("case"):  # type: ignore[attr-defined]
             pk, _sep, version = str(value).partition(":")
             if not (pk.isdigit() and version.isdigit()) or len(pk) > 12 or len(version) > 9:
                 raise forms.ValidationError(_("The selection was not sent by the queue page. Select the cases again."))
@@ -655,9 +655,9 @@ class BulkSelectionForm(forms.Form):
 
 
 class BulkAssignForm(BootstrapMixin, forms.Form):
-    assignee = forms.ModelChoiceField(
+    assignee: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Supervisor in charge"),
-        queryset=None,  # type: ignore[arg-type]
+        queryset=None,
         required=False,
         empty_label=_("Nobody (unassigned)"),
     )

@@ -98,7 +98,10 @@ def bulk(request: AuthenticatedRequest) -> HttpResponse:
             log_denied(request=request, object_ref=f"case:{outcome.case_id}", outcome="not_found")
     done = sum(o.done for o in outcomes)
     context.update(outcomes=outcomes, done=done, refused=len(outcomes) - done)
-    return render(request, "cases/queue/bulk_result.html", context)
+    # Nothing done: none of the cases is in the user's queue (answered as if they did not exist), or each was refused
+    # (changed meanwhile, a form sent twice, the wrong stage). The page lists why either way.
+    status = 200 if done else 404 if all(not o.reference for o in outcomes) else 409
+    return render(request, "cases/queue/bulk_result.html", context, status=status)
 
 
 @never_cache

@@ -95,7 +95,7 @@ def _position(request: AuthenticatedRequest) -> int | None:
 
 
 def _paging_url(base_query: str, cursor: str, position: int | None) -> str:
-    params = {"after": cursor} if position is None else {"after": cursor, "pos": position}
+    params = {"after": cursor} if position is None else {"after": cursor, "pos": str(position)}
     return f"?{base_query}&{urlencode(params)}" if base_query else f"?{urlencode(params)}"
 
 

@@ -128,7 +128,7 @@ def test_bulk_refer_with_a_missing_field_shows_the_form_again_and_keeps_the_inpu
         BULK,
         {"action": "refer", "case": seen(case), "target": "other", "body_name": "", "track": "criminal", "apply": "1"},
     )
-    assert response.status_code == 200  # the service refused, per case: the form was valid
+    assert response.status_code == 409  # the form was valid; the service refused the one case
     assert outcomes(response) == [(case.pk, case.reference, False, "Name the body the case is referred to.")]
     assert snapshot(case) == before
     invalid = client.post(BULK, {"action": "refer", "case": seen(case), "track": "sideways", "apply": "1"})
@@ -162,7 +162,22 @@ def test_ids_outside_the_queue_are_refused_alike_whether_or_not_the_case_exists(
     assert elsewhere.reference not in response.content.decode()
     assert snapshot(elsewhere) == elsewhere_before
     denied = AccessLog.objects.filter(user=world.supervisor, action=AccessAction.DENIED).order_by("pk")
-    assert [d.object_ref for d in denied] == [f"case:{elsewhere.pk}", f"case:{missing}"]
+    assert [d.object_ref for d in denied][:2] == [f"case:{elsewhere.pk}", f"case:{missing}"]
+    assert response.status_code == 200
+    # Only cases outside the queue: answered as if none existed.
+    alone = client.post(
+        BULK,
+        {
+            "action": "note",
+            "case": [f"{elsewhere.pk}:{elsewhere.version}"],
+            "text": "x",
+            "visibility": "internal",
+            "apply": "1",
+        },
+    )
+    assert alone.status_code == 404
+    assert outcomes(alone) == [(elsewhere.pk, "", False, NOT_IN_QUEUE)]
+    assert snapshot(elsewhere) == elsewhere_before
     note = CaseEvent.objects.get(case=mine, kind=EventKind.NOTE)
     assert note.data == {"text": "请尽快联系受害民警", "visibility": NoteVisibility.INTERNAL}
 
@@ -173,6 +188,7 @@ def test_a_bulk_form_sent_twice_adds_each_note_once(client, world):
     form = {"action": "note", "case": seen(a, b), "text": "已核实", "visibility": "internal", "apply": "1"}
     first = client.post(BULK, form)
     second = client.post(BULK, form)
+    assert (first.status_code, second.status_code) == (200, 409)
     assert [o[2] for o in outcomes(first)] == [True, True]
     assert outcomes(second) == [(a.pk, a.reference, False, STALE), (b.pk, b.reference, False, STALE)]
     assert CaseEvent.objects.filter(case__in=[a, b], kind=EventKind.NOTE).count() == 2
@@ -203,6 +219,7 @@ def test_a_case_the_supervisor_may_not_handle_is_refused_with_the_services_reaso
     before = snapshot(closed)
     client.force_login(world.county_supervisor)
     response = client.post(BULK, {"action": "assign", "case": seen(closed), "assignee": "", "apply": "1"})
+    assert response.status_code == 409
     assert outcomes(response) == [
         (closed.pk, closed.reference, False, "Only a supervisor of this unit can do this on an open case.")
     ]
