@@ -354,11 +354,14 @@ def site_url(path: str) -> str:
 
 def _notification_body(user: User, note: Notification) -> str:
     # The same sentence as the in-app list, then the link that opens it (and marks it read).
-    return _("Hello %(name)s,\n\n%(what)s\n\nOpen it in RightsGuard: %(link)s") % {
-        "name": user.full_name or user.username,
-        "what": note.text,
-        "link": site_url(reverse("cases:notification-open", args=[note.pk])),
-    }
+    link = site_url(reverse("cases:notification-open", args=[note.pk]))
+    return "\n\n".join(
+        [
+            _("Hello %(name)s,") % {"name": user.full_name or user.username},
+            note.text,
+            _("Open it in RightsGuard: %(link)s") % {"link": link},
+        ]
+    )
 
 
 # --- Flag digests ---------------------------------------------------------------------------------------------
@@ -470,12 +473,12 @@ def _daily_digest(user: User, notes: list[Notification]) -> tuple[str, str]:
         "RightsGuard: your daily digest of %(count)d notifications",
         count,
     ) % {"count": count}
-    body = _(
-        "Hello %(name)s,\n\nThese happened on your cases since your last digest:\n\n%(items)s\n\n"
-        "Your notifications in RightsGuard: %(link)s"
-    ) % {
-        "name": user.full_name or user.username,
-        "items": _items(notes),
-        "link": site_url(reverse("cases:notifications")),
-    }
+    body = "\n\n".join(
+        [
+            _("Hello %(name)s,") % {"name": user.full_name or user.username},
+            _("This happened on your cases since your last digest:"),
+            _items(notes),
+            _("Your notifications in RightsGuard: %(link)s") % {"link": site_url(reverse("cases:notifications"))},
+        ]
+    )
     return subject, body
