@@ -164,7 +164,8 @@ def test_a_submission_tells_the_office_by_when_to_review_it(world, django_captur
     assert said(note_for(world.county_supervisor, case)) == (
         f"{world.officer.full_name} submitted {case.reference} to the rights-protection office — review it by "
         f"{due_day(case.stage_due_at)}.",
-        f"{world.officer.full_name}已将 {case.reference} 提交维权办——请于{due_day(case.stage_due_at, 'zh-hans')}前审查。",
+        f"{world.officer.full_name}已将 {case.reference} 提交维权办——请于{due_day(case.stage_due_at, 'zh-hans')}"
+        "前审查。",
     )
 
 
@@ -178,7 +179,7 @@ def test_a_declined_support_request_gives_the_officer_the_reason(world, django_c
     assert said(note) == (
         f"{ACTOR} declined the support request “Green-channel emergency medical care” in {ref} (reason: 不符合条件) — "
         "ask the office if you need it reconsidered.",
-        f"{ACTOR}未批准 {ref} 中的保障申请“绿色通道紧急救治”（理由：不符合条件）——如需重新考虑，请联系维权办。",
+        f"{ACTOR}未批准 {ref} 中的保障申请“紧急救治绿色通道”（理由：不符合条件）——如需重新考虑，请联系维权办。",
     )
 
 
@@ -223,7 +224,7 @@ def test_a_reopened_case_tells_the_filer_nothing_of_the_finding(world, django_ca
     client = Client()
     client.login(username="officer", password=PASSWORD)
     listed = client.get("/api/v1/notifications/").json()["results"]
-    assert [n["params"]["action"] for n in listed if n["case"]["id"] == case.pk][0] == "reopen"
+    assert next(n["params"]["action"] for n in listed if n["case"]["id"] == case.pk) == "reopen"
     assert all(not {"finding", "problem", "missing", "review"} & set(n["params"]) for n in listed)
 
 
