@@ -982,6 +982,7 @@ class NotificationsReadView(ApiView):
 
 class NotificationReadView(ApiView):
     @extend_schema(
+        operation_id="notification_read_one",
         summary=gettext_lazy("Mark one of the caller's notifications read"),
         description=gettext_lazy(
             "Marks the notification read, as opening it on the notifications page does. Someone else's notification, "
