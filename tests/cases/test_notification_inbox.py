@@ -22,6 +22,7 @@ from cases.choices import (
     NotificationKind,
     Track,
 )
+from cases.ledger import reconcile
 from cases.models import Case, Notification, NotificationPreference
 from cases.services import refer_case, submit_case
 from cases.services.inbox import set_notification_preferences
@@ -366,3 +367,14 @@ def test_a_flag_chosen_for_the_daily_digest_is_not_in_the_flag_digest(world):
     assert notifications.deliver_flag_digests() == 0
     assert notifications.deliver_daily_digests() == 1
     assert "The flag scan flagged" in mail.outbox[0].body
+
+
+def test_reconciliation_gives_the_daily_digest_its_day(world, django_capture_on_commit_callbacks):
+    with_mail(world.county_supervisor, "county@example.org")
+    set_notification_preferences(user=world.county_supervisor, deliveries={"case_moves": D.DAILY})
+    with django_capture_on_commit_callbacks(execute=True):
+        case = submitted(world)
+    note = Notification.objects.get(recipient=world.county_supervisor, case=case)
+    assert reconcile(since=case.created_at, email_after=timedelta(0)).emails_unsent == 0
+    Notification.objects.filter(pk=note.pk).update(created_at=note.created_at - timedelta(days=1, minutes=1))
+    assert reconcile(since=case.created_at - timedelta(days=2), email_after=timedelta(0)).emails_unsent == 1
