@@ -26,6 +26,15 @@ DEFAULT_ORDER = "-last_activity_at"
 DISPATCH_TEXT = re.compile(r"[A-Za-z0-9-]+")
 # The page's sort choices. The paginator breaks ties on the id in the same direction.
 SORTS = {"activity": DEFAULT_ORDER, "due": "stage_due_at", "occurred": "-occurred_at", "created": "-created_at"}
+ASCENDING, DESCENDING = "asc", "desc"
+
+
+def sort_order(sort: str, direction: str = "") -> str:
+    """The order of a sort (its usual direction unless ``direction`` names one): the paginator's field spec."""
+    field = SORTS.get(sort, DEFAULT_ORDER).lstrip("-")
+    if direction not in (ASCENDING, DESCENDING):
+        return SORTS.get(sort, DEFAULT_ORDER)
+    return f"-{field}" if direction == DESCENDING else field
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,7 @@ class QueuePage:
     next_cursor: str | None
     count: int
     count_capped: bool
+    previous_cursor: str | None = None
 
 
 def text_q(text: str) -> Q:
@@ -131,5 +141,9 @@ def queue_page(
     count = cases.order_by().values("pk")[: COUNT_CAP + 1].count()
     page = keyset_page(cases.select_related("unit", "assigned_to"), [order], cursor=cursor, size=size)
     return QueuePage(
-        cases=page.rows, next_cursor=page.next_cursor, count=min(count, COUNT_CAP), count_capped=count > COUNT_CAP
+        cases=page.rows,
+        next_cursor=page.next_cursor,
+        count=min(count, COUNT_CAP),
+        count_capped=count > COUNT_CAP,
+        previous_cursor=page.previous_cursor,
     )

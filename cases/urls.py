@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases.views import evidence, filing, notifications, pages, parties, queue, reports, workspace
+from cases.views import bulk, evidence, filing, notifications, pages, parties, queue, reports, workspace
 
 app_name = "cases"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("rules/", pages.rules, name="rules"),
     path("queue/", queue.queue, name="queue"),
     path("queue/saved/", queue.save_filter, name="queue-save"),
+    path("queue/bulk/", bulk.bulk, name="queue-bulk"),
+    path("queue/export/", bulk.export, name="queue-export"),
     path("queue/saved/<int:saved_id>/delete/", queue.delete_filter, name="queue-delete"),
     path("cases/new/", filing.new_case, name="new"),
     path("cases/<int:pk>/", workspace.case_detail, name="detail"),

@@ -282,6 +282,13 @@ def versioned(placeholder: str, **values: Any) -> Callable[[Fixture], dict[str, 
 HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
     "queue-save": lambda fx: {"name": "我的案件", "query": "view=mine"},
     "notification-settings-save": lambda fx: dict.fromkeys(PREFERENCE_KINDS, NotificationDelivery.DAILY),
+    "queue-bulk": lambda fx: {
+        "action": "note",
+        "case": f"{fx.current('intake').pk}:{fx.current('intake').version}",
+        "text": INTERNAL_NOTE,
+        "visibility": NoteVisibility.INTERNAL,
+        "apply": "1",
+    },
     "new": lambda fx: {
         "unit": fx.world.station.pk,
         "kind": "violent_attack",
@@ -579,7 +586,7 @@ def media(settings, tmp_path):
 def test_the_document_has_its_three_tables():
     assert len(HTML_ROWS) == len(TABLES[HTML_SECTION]), "a row id is used twice in the browser table"
     assert len(API_OTHER_ROWS) == len(TABLES[API_OTHER_SECTION]), "a row id is used twice in the API table"
-    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (70, 31, 35)
+    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (72, 31, 35)
 
 
 def _route_names(namespace: str) -> set[str]:
