@@ -222,6 +222,7 @@ def visits(world, case, draft_case) -> dict[str, list[Visit]]:
             *(Visit(f"filing-{step}", f"/cases/{d}/edit/{step}/", "main h1") for step in FILING_STEPS),
             Visit("case-officer", f"/cases/{c}/", ".timeline"),
             Visit("notifications", "/notifications/", "main h1"),
+            Visit("notification-settings", "/notifications/settings/", "main form"),
             Visit("rules", "/rules/", "main h1"),
             Visit("password-change", "/accounts/password_change/", "#id_old_password"),
             Visit("api-tokens", "/accounts/tokens/", "main h1"),
@@ -283,6 +284,6 @@ def test_axe_finds_no_serious_violation_on_any_main_page(page: Page, live_server
             checked.append(visit.name)
             lang = "zh" if language == "zh-hans" else "en"
             page.screenshot(path=str(SCREENSHOTS / f"page-{visit.name}-{lang}-{size}.png"), full_page=True)
-    assert len(checked) == 24
+    assert len(checked) == 25
     listed = json.dumps(found, ensure_ascii=False, indent=1)
     assert found == {}, f"serious or critical accessibility violations:\n{listed}"
