@@ -37,6 +37,15 @@ DUE_WINDOW = timedelta(days=7)
 MONTH = re.compile(r"(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])")
 # A referral the handling unit has not acknowledged yet (a transfer after non-prosecution is recorded closed).
 AWAITING_ACK = Q(acknowledged_at__isnull=True, closed_at__isnull=True)
+ASCENDING, DESCENDING = "asc", "desc"
+
+
+def sort_order(sort: str, direction: str = "") -> str:
+    """The order of a sort (its usual direction unless ``direction`` names one): the paginator's field spec."""
+    field = SORTS.get(sort, DEFAULT_ORDER).lstrip("-")
+    if direction not in (ASCENDING, DESCENDING):
+        return SORTS.get(sort, DEFAULT_ORDER)
+    return f"-{field}" if direction == DESCENDING else field
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,7 @@ class QueuePage:
     next_cursor: str | None
     count: int
     count_capped: bool
+    previous_cursor: str | None = None
 
 
 def text_q(text: str) -> Q:
@@ -207,5 +217,9 @@ def queue_page(
     count = cases.order_by().values("pk")[: COUNT_CAP + 1].count()
     page = keyset_page(cases.select_related("unit", "assigned_to"), [order], cursor=cursor, size=size)
     return QueuePage(
-        cases=page.rows, next_cursor=page.next_cursor, count=min(count, COUNT_CAP), count_capped=count > COUNT_CAP
+        cases=page.rows,
+        next_cursor=page.next_cursor,
+        count=min(count, COUNT_CAP),
+        count_capped=count > COUNT_CAP,
+        previous_cursor=page.previous_cursor,
     )

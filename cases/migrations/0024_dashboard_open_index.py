@@ -28,6 +28,6 @@ def drop_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0022_notification_message")]
+    dependencies = [("cases", "0023_notification_kinds_preferences")]
 
     operations = [migrations.RunPython(create_index, drop_index)]
