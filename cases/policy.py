@@ -212,6 +212,12 @@ def has_queue(actor: Actor) -> bool:
     return actor.is_active and bool(actor.paths_for(*QUEUE_ROLES))
 
 
+def works_the_queue(actor: Actor) -> bool:
+    """Bulk work on the queue and its export are the supervisors': an administrator reads the queue, takes no action
+    on its cases and takes no list of them away (the yearly report is theirs)."""
+    return actor.is_active and bool(actor.paths_for(Role.SUPERVISOR))
+
+
 def has_dashboard(actor: Actor) -> bool:
     """Who lands on the dashboard at ``/``: whoever has the queue, which every figure of it links to. Officers (and
     anyone else) land on their own applications."""
