@@ -15,9 +15,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def queue_count(page: Page) -> int:
-    summary = page.locator("#queue-results > p").first
+    """The count the queue states: "7 cases", or "Cases 1–7 of 7" (the total is the last number)."""
+    summary = page.locator("#queue-position")
     expect(summary).to_be_visible()
-    return int(re.search(r"\d+", summary.inner_text()).group())
+    return int(re.findall(r"\d+", summary.inner_text())[-1])
 
 
 def follow_every_figure(page: Page, base: str, sentence_end: str) -> list[tuple[str, int, int]]:
