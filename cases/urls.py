@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases.views import evidence, filing, pages, parties, queue, reports, workspace
+from cases.views import evidence, filing, pages, parties, queue, reports, search, workspace
 
 app_name = "cases"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("notifications/", pages.notifications, name="notifications"),
     path("notifications/read/", pages.notifications_read, name="notifications-read"),
     path("rules/", pages.rules, name="rules"),
+    path("search/", search.search, name="search"),
     path("queue/", queue.queue, name="queue"),
     path("queue/saved/", queue.save_filter, name="queue-save"),
     path("queue/saved/<int:saved_id>/delete/", queue.delete_filter, name="queue-delete"),

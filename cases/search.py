@@ -1,0 +1,308 @@
+"""The one case search: the queue's ``q``, the API's ``q`` and the global search in the top bar.
+
+A text is looked for in, by rank: the whole reference or a suspect's ID number (exact), part of the reference
+(``000459`` in ``RG-2026-000459``), the involved officers' names and badge numbers and the suspects' names, the
+summary, the location, the narrative, the 110 incident number and the handling unit's name. :func:`search_q` is
+the filter (every field at once: what the queue and the API narrow by); :func:`search_page` the global search's
+ranked pages, one tier per rank, newest activity first within a tier; :func:`describe_matches` says on each result
+row which field matched ("Matched: suspect name “张某”."), as the case page would show it: an ID number never.
+
+Indexes (PostgreSQL; migrations 0009 and 0024):
+
+- summary, location and narrative: one GIN index over the characters and character pairs of the three texts
+  (``rg_grams``, lower case, as pg_bigm indexes), which a one- or two-character text (most Chinese words: 袭警,
+  西湖) is looked up in directly with ``@>``, then the field's ``icontains`` decides; longer texts use the per-field
+  trigram indexes of 0009 (``icontains`` is their ``UPPER(...) LIKE``). A trigram index cannot serve fewer than
+  three characters: at a million cases such a search read the table (2.2 s).
+- officers' names and badge numbers, suspects' names: the same kind of index on each table, every pair of the text
+  (``@>``) and ``icontains`` to decide. The matching cases' ids (a few, for a name) are read first and handed to the
+  case query as a list, so the case table is still searched by its indexes only; a very common text (one
+  character) hands over a subquery instead.
+- ID numbers: exact match on the keyed blind index (cases/fields.py ``blind_index``), never decrypted.
+- unit names: the unit table is small; the matching units' ids select cases through the unit's foreign key index.
+
+SQLite (the embedded default) has no such indexes: every field is a plain ``icontains`` there, with the same
+results.
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db import connection
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext as _
+
+from accounts.authority import Actor
+from accounts.models import OrgUnit
+from cases import policy
+from cases.fields import blind_index, normalise_id_number
+from cases.keyset import InvalidCursor, keyset_page
+from cases.models import Case, InvolvedOfficer, Suspect
+
+PAGE_SIZE = 25
+COUNT_CAP = 1000
+ORDER = "-last_activity_at"
+MAX_LENGTH = 100
+# Up to this many matching cases (or units) of a party name are handed to the case query as ids; beyond, a subquery.
+IDS_CAP = 2000
+# Texts this short are looked up in the character-pair index; longer ones in the trigram indexes.
+SHORT = 2
+# Text that can be part of a reference or a 110 incident number: letters, digits and hyphens.
+CODE_TEXT = re.compile(r"[A-Za-z0-9-]+")
+# Text that can be an ID number once normalised (cases/fields.py): letters and digits, at least one digit.
+ID_NUMBER_TEXT = re.compile(r"(?=.*[0-9])[0-9A-Z]{6,30}")
+
+# The indexed expressions (migration 0024 indexes exactly these; the planner matches the expression).
+GRAMS_FUNCTION = "rg_grams"
+CASE_TEXT_COLUMNS = ("summary", "location", "narrative")
+OFFICER_TEXT_COLUMNS = ("name", "badge_number")
+SUSPECT_TEXT_COLUMNS = ("name",)
+
+
+def grams_expression(columns: Iterable[str], table: str = "") -> str:
+    """``rg_grams(a::text || ' ' || b::text ...)``: the columns' texts joined by a space, as indexed."""
+    prefix = f'"{table}".' if table else ""
+    joined = " || ' ' || ".join(f'{prefix}"{c}"::text' for c in columns)
+    return f"{GRAMS_FUNCTION}({joined})"
+
+
+def grams(text: str) -> list[str]:
+    """What the index must hold for ``text`` to occur: the text itself when it is one or two characters long,
+    otherwise each of its character pairs (lower case, as ``rg_grams`` stores them)."""
+    lowered = text.lower()
+    if len(lowered) <= SHORT:
+        return [lowered]
+    return sorted({lowered[i : i + 2] for i in range(len(lowered) - 1)})
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _grams_q(table: str, columns: Iterable[str], text: str) -> Q:
+    """The character-pair index's condition (PostgreSQL; elsewhere no condition: ``icontains`` decides alone)."""
+    if not _postgres():
+        return Q()
+    sql = f"{grams_expression(columns, table)} @> %s::text[]"
+    # The SQL is built from the column names above; the text is a parameter.
+    return Q(RawSQL(sql, [grams(text)], output_field=BooleanField()))  # noqa: S611
+
+
+def _ids_q(field: str, queryset: QuerySet, column: str) -> Q:
+    """``field`` among the values of ``column`` in ``queryset``: a list when few, a subquery when many."""
+    ids = list(queryset.values_list(column, flat=True).distinct()[: IDS_CAP + 1])
+    if len(ids) <= IDS_CAP:
+        return Q(**{f"{field}__in": ids})
+    return Q(**{f"{field}__in": queryset.values(column)})
+
+
+# --- one tier per rank ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    q: Q
+
+
+def _icontains_any(columns: Iterable[str], text: str) -> Q:
+    return reduce(or_, (Q(**{f"{c}__icontains": text}) for c in columns))
+
+
+def _case_text_q(column: str, text: str) -> Q:
+    q = Q(**{f"{column}__icontains": text})
+    if len(text) <= SHORT:
+        q &= _grams_q(Case._meta.db_table, CASE_TEXT_COLUMNS, text)
+    return q
+
+
+def build_tiers(text: str) -> list[Tier]:
+    """The search for ``text`` (stripped), one condition per rank, best first; the party, ID-number and unit
+    conditions are turned into case ids here (a few indexed reads)."""
+    text = text.strip()
+    if not text:
+        return []
+    upper = text.upper()
+    code = bool(CODE_TEXT.fullmatch(text))
+    tiers: list[Tier] = []
+
+    exact = Q(reference=upper) if code else Q(pk__in=[])
+    normalised = normalise_id_number(text)
+    if ID_NUMBER_TEXT.fullmatch(normalised):
+        holders = Suspect.objects.filter(id_number_index=blind_index(normalised))
+        exact |= _ids_q("pk", holders, "case_id")
+    tiers.append(Tier("exact", exact))
+    if code:
+        # The trigram index of UPPER(reference) (migration 0009) serves a part of three characters or more.
+        tiers.append(Tier("reference", Q(reference__icontains=text)))
+
+    officers = InvolvedOfficer.objects.filter(
+        _grams_q(InvolvedOfficer._meta.db_table, OFFICER_TEXT_COLUMNS, text)
+        & _icontains_any(OFFICER_TEXT_COLUMNS, text)
+    )
+    suspects = Suspect.objects.filter(
+        _grams_q(Suspect._meta.db_table, SUSPECT_TEXT_COLUMNS, text) & _icontains_any(SUSPECT_TEXT_COLUMNS, text)
+    )
+    tiers.append(Tier("party", _ids_q("pk", officers, "case_id") | _ids_q("pk", suspects, "case_id")))
+
+    for column in CASE_TEXT_COLUMNS:
+        tiers.append(Tier(column, _case_text_q(column, text)))
+    if code:
+        tiers.append(Tier("dispatch_ref", Q(dispatch_ref__icontains=text)))
+    units = OrgUnit.objects.filter(Q(name__icontains=text) | Q(name_en__icontains=text))
+    tiers.append(Tier("unit", _ids_q("unit_id", units, "pk")))
+    return tiers
+
+
+def search_q(text: str) -> Q:
+    """Cases matching ``text`` in any searched field: the queue's and the API's ``q`` (cases/queue_filters.py)."""
+    tiers = build_tiers(text)
+    if not tiers:
+        return Q()
+    text = text.strip()
+    # The three case texts share one character-pair lookup instead of three.
+    texts = [t.q for t in tiers if t.name not in CASE_TEXT_COLUMNS]
+    in_text = _icontains_any(CASE_TEXT_COLUMNS, text)
+    if len(text) <= SHORT:
+        in_text &= _grams_q(Case._meta.db_table, CASE_TEXT_COLUMNS, text)
+    return reduce(or_, texts, in_text)
+
+
+def _tier_filter(tiers: list[Tier], index: int) -> Q:
+    """Tier ``index`` without the cases an earlier tier holds: each case appears once, at its best rank."""
+    q = tiers[index].q
+    for earlier in tiers[:index]:
+        q &= ~earlier.q
+    return q
+
+
+# --- the global search's pages ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    cases: list[Case]  # each with ``match`` (describe_matches)
+    next_cursor: str | None
+    count: int
+    count_capped: bool
+
+
+def _encode(tier: int, inner: str | None) -> str:
+    return f"{tier}.{inner or ''}"
+
+
+def _decode(cursor: str, tiers: int) -> tuple[int, str | None]:
+    tier_text, dot, inner = cursor.partition(".")
+    if not dot or not tier_text.isdigit() or not 0 <= int(tier_text) < tiers:
+        raise InvalidCursor(cursor)
+    return int(tier_text), inner or None
+
+
+def search_page(actor: Actor, text: str, *, cursor: str | None = None, size: int = PAGE_SIZE) -> SearchPage:
+    """One page of the global search over the cases ``policy.searchable_cases`` gives the actor, best rank first,
+    newest activity first within a rank, with a capped count and each row's matched field. A cursor that is not
+    one of these pages' raises :class:`~cases.keyset.InvalidCursor`."""
+    tiers = build_tiers(text)
+    if not tiers:
+        return SearchPage(cases=[], next_cursor=None, count=0, count_capped=False)
+    scope = policy.searchable_cases(actor)
+    count = scope.filter(reduce(or_, (t.q for t in tiers))).order_by().values("pk")[: COUNT_CAP + 1].count()
+    start, inner = _decode(cursor, len(tiers)) if cursor else (0, None)
+    rows: list[Case] = []
+    next_cursor = None
+    for index in range(start, len(tiers)):
+        if not tiers[index].q:
+            continue
+        wanted = size - len(rows)
+        page = keyset_page(
+            scope.filter(_tier_filter(tiers, index)).select_related("unit", "assigned_to"),
+            [ORDER],
+            cursor=inner if index == start else None,
+            size=wanted,
+        )
+        rows += page.rows
+        if page.next_cursor:
+            next_cursor = _encode(index, page.next_cursor)
+            break
+        if len(rows) >= size:
+            next_cursor = _encode(index + 1, None) if index + 1 < len(tiers) else None
+            break
+    describe_matches(rows, text)
+    return SearchPage(cases=rows, next_cursor=next_cursor, count=min(count, COUNT_CAP), count_capped=count > COUNT_CAP)
+
+
+# --- what matched ----------------------------------------------------------------------------------------------
+
+EXCERPT = 24  # characters shown either side of a match in a long text
+
+
+def _excerpt(value: str, text: str) -> str:
+    at = value.upper().find(text.upper())
+    if at < 0 or len(value) <= 2 * EXCERPT + len(text):
+        return value
+    start, end = max(0, at - EXCERPT), at + len(text) + EXCERPT
+    return ("…" if start else "") + value[start:end] + ("…" if end < len(value) else "")
+
+
+def _contains(value: str, text: str) -> bool:
+    return text.upper() in value.upper()
+
+
+def describe_matches(cases: list[Case], text: str) -> None:
+    """Set ``case.match`` on each case: a sentence naming the best field that matched ``text`` (empty when none
+    does). Suspects' names are shown as the case page shows them to anyone who sees the case; an ID number never,
+    only that one matched (compared through its blind index, not decrypted)."""
+    text = text.strip()
+    for case in cases:
+        case.match = ""
+    if not text or not cases:
+        return
+    ids = [c.pk for c in cases]
+    officers: dict[int, list[InvolvedOfficer]] = defaultdict(list)
+    for o in InvolvedOfficer.objects.filter(case_id__in=ids).only("case_id", "name", "badge_number"):
+        officers[o.case_id].append(o)
+    suspects: dict[int, list[Suspect]] = defaultdict(list)
+    for s in Suspect.objects.filter(case_id__in=ids).only("case_id", "name", "id_number_index").order_by("id"):
+        suspects[s.case_id].append(s)
+    normalised = normalise_id_number(text)
+    digest = blind_index(normalised) if ID_NUMBER_TEXT.fullmatch(normalised) else ""
+    for case in cases:
+        case.match = _describe(case, text, officers[case.pk], suspects[case.pk], digest)
+
+
+def _describe(case: Case, text: str, officers: list[InvolvedOfficer], suspects: list[Suspect], digest: str) -> str:
+    code = bool(CODE_TEXT.fullmatch(text))
+    if code and case.reference == text.upper():
+        return _("Matched: the reference.")
+    if digest and any(s.id_number_index == digest for s in suspects):
+        return _("Matched: a suspect's ID number (not shown).")
+    if code and _contains(case.reference, text):
+        return _("Matched: part of the reference.")
+    for o in officers:
+        if _contains(o.name, text):
+            return _("Matched: officer name “%(value)s”.") % {"value": o.name}
+        if _contains(o.badge_number, text):
+            return _("Matched: badge number “%(value)s” of %(name)s.") % {"value": o.badge_number, "name": o.name}
+    for s in suspects:
+        if s.name and _contains(s.name, text):
+            return _("Matched: suspect name “%(value)s”.") % {"value": s.name}
+    fields: list[tuple[str, Any]] = [
+        (case.summary, _("Matched: summary “%(value)s”.")),
+        (case.location, _("Matched: location “%(value)s”.")),
+        (case.narrative, _("Matched: what happened “%(value)s”.")),
+    ]
+    if code:
+        fields.append((case.dispatch_ref, _("Matched: 110 incident number “%(value)s”.")))
+    for value, sentence in fields:
+        if _contains(value, text):
+            return sentence % {"value": _excerpt(value, text)}
+    unit = case.unit
+    if _contains(unit.name, text) or _contains(unit.name_en, text):
+        return _("Matched: handling unit “%(value)s”.") % {"value": unit.display_name}
+    return ""
