@@ -150,11 +150,11 @@ def rebuild_id_number_index(connection: Any, *, batch: int = 5000) -> int:
         changed += len(updates)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                values = ", ".join(["(%s, %s)"] * len(updates))
+                values = ", ".join(["(%s::bigint, %s::text)"] * len(updates))
                 cursor.execute(
                     f"UPDATE {table} AS s SET id_number_index = v.digest FROM (VALUES {values}) AS v(id, digest) "  # noqa: S608
                     "WHERE s.id = v.id",
-                    [x for pk, new in updates for x in (pk, new)],
+                    [x for new, pk in updates for x in (pk, new)],
                 )
             else:
                 cursor.executemany(f"UPDATE {table} SET id_number_index = %s WHERE id = %s", updates)  # noqa: S608
