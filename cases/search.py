@@ -1,25 +1,29 @@
 """The one case search: the queue's ``q``, the API's ``q`` and the global search in the top bar.
 
 A text is looked for in, by rank: the whole reference or a suspect's ID number (exact), part of the reference
-(``000459`` in ``RG-2026-000459``), the involved officers' names and badge numbers and the suspects' names, the
-summary, the location, the narrative, the 110 incident number and the handling unit's name. :func:`search_q` is
+(``000459`` in ``RG-2026-000459``), the involved officers' names and whole badge numbers and the suspects' names,
+the summary, the location, the narrative, the 110 incident number and the handling unit's name. :func:`search_q` is
 the filter (every field at once: what the queue and the API narrow by); :func:`search_page` the global search's
 ranked pages, one tier per rank, newest activity first within a tier; :func:`describe_matches` says on each result
 row which field matched ("Matched: suspect name “张某”."), as the case page would show it: an ID number never.
 
 Indexes (PostgreSQL; migrations 0009 and 0024):
 
-- summary, location and narrative: one GIN index over the characters and character pairs of the three texts
+- summary, location and narrative: a GIN index each over the characters and character pairs of the text
   (``rg_grams``, lower case, as pg_bigm indexes), which a one- or two-character text (most Chinese words: 袭警,
-  西湖) is looked up in directly with ``@>``, then the field's ``icontains`` decides; longer texts use the per-field
+  西湖) is looked up in directly with ``@>``, then ``icontains`` decides (case-insensitivity beyond lower case);
+  one index per field, so that each rank's query reads only its field's matches; longer texts use the per-field
   trigram indexes of 0009 (``icontains`` is their ``UPPER(...) LIKE``). A trigram index cannot serve fewer than
   three characters: at a million cases such a search read the table (2.2 s).
-- officers' names and badge numbers, suspects' names: the same kind of index on each table, every pair of the text
-  (``@>``) and ``icontains`` to decide. The matching cases' ids (a few, for a name) are read first and handed to the
-  case query as a list, so the case table is still searched by its indexes only; a very common text (one
-  character) hands over a subquery instead.
+- officers' and suspects' names: the same kind of index on each table, every pair of the text (``@>``) and
+  ``icontains`` to decide. A badge number is an identifier, found whole (case-insensitively, a b-tree on its upper
+  case): the pairs of a part of one, digits, are in every badge number. The matching cases' ids (a few, for a name)
+  are read first and handed to the case query as a list, so the case table is still searched by its indexes only;
+  a very common text (one character) hands over a subquery instead.
 - ID numbers: exact match on the keyed blind index (cases/fields.py ``blind_index``), never decrypted.
 - unit names: the unit table is small; the matching units' ids select cases through the unit's foreign key index.
+- references: a part of three characters or more through the trigram index of 0009, and only for text that can be
+  part of a reference (``RG-2026-000459``'s shape), so a long number never probes trigrams every reference shares.
 
 SQLite (the embedded default) has no such indexes: every field is a plain ``icontains`` there, with the same
 results.
@@ -53,15 +57,17 @@ MAX_LENGTH = 100
 IDS_CAP = 2000
 # Texts this short are looked up in the character-pair index; longer ones in the trigram indexes.
 SHORT = 2
-# Text that can be part of a reference or a 110 incident number: letters, digits and hyphens.
+# Text that can be part of a 110 incident number or a badge number: letters, digits and hyphens.
 CODE_TEXT = re.compile(r"[A-Za-z0-9-]+")
+# Every reference has this shape (the case table's format constraint); ``#`` is a digit.
+REFERENCE_SHAPE = "RG-####-######"
 # Text that can be an ID number once normalised (cases/fields.py): letters and digits, at least one digit.
 ID_NUMBER_TEXT = re.compile(r"(?=.*[0-9])[0-9A-Z]{6,30}")
 
 # The indexed expressions (migration 0024 indexes exactly these; the planner matches the expression).
 GRAMS_FUNCTION = "rg_grams"
 CASE_TEXT_COLUMNS = ("summary", "location", "narrative")
-OFFICER_TEXT_COLUMNS = ("name", "badge_number")
+OFFICER_TEXT_COLUMNS = ("name",)
 SUSPECT_TEXT_COLUMNS = ("name",)
 
 
@@ -79,6 +85,20 @@ def grams(text: str) -> list[str]:
     if len(lowered) <= SHORT:
         return [lowered]
     return sorted({lowered[i : i + 2] for i in range(len(lowered) - 1)})
+
+
+def in_a_reference(text: str) -> bool:
+    """Whether ``text`` (any case) can be part of some reference: only then is the reference searched, so that a
+    long number (an ID number) never probes the reference's trigrams, which every reference shares."""
+    upper = text.upper()
+
+    def fits(at: int) -> bool:
+        return all(
+            (c.isdigit() and c.isascii()) if shape == "#" else c == shape
+            for c, shape in zip(upper, REFERENCE_SHAPE[at:], strict=False)
+        )
+
+    return bool(upper) and any(fits(at) for at in range(len(REFERENCE_SHAPE) - len(upper) + 1))
 
 
 def _postgres() -> bool:
@@ -118,7 +138,7 @@ def _icontains_any(columns: Iterable[str], text: str) -> Q:
 def _case_text_q(column: str, text: str) -> Q:
     q = Q(**{f"{column}__icontains": text})
     if len(text) <= SHORT:
-        q &= _grams_q(Case._meta.db_table, CASE_TEXT_COLUMNS, text)
+        q &= _grams_q(Case._meta.db_table, (column,), text)
     return q
 
 
@@ -129,23 +149,26 @@ def build_tiers(text: str) -> list[Tier]:
     if not text:
         return []
     upper = text.upper()
-    code = bool(CODE_TEXT.fullmatch(text))
+    code, reference = bool(CODE_TEXT.fullmatch(text)), in_a_reference(text)
     tiers: list[Tier] = []
 
-    exact = Q(reference=upper) if code else Q(pk__in=[])
+    exact = Q(reference=upper) if reference else Q(pk__in=[])
     normalised = normalise_id_number(text)
     if ID_NUMBER_TEXT.fullmatch(normalised):
         holders = Suspect.objects.filter(id_number_index=blind_index(normalised))
         exact |= _ids_q("pk", holders, "case_id")
     tiers.append(Tier("exact", exact))
-    if code:
+    if reference:
         # The trigram index of UPPER(reference) (migration 0009) serves a part of three characters or more.
         tiers.append(Tier("reference", Q(reference__icontains=text)))
 
+    # An officer by part of the name, or by the whole badge number (an identifier, like the ID number: its
+    # digits' pairs are in every badge number, so a part of one would select them all).
     officers = InvolvedOfficer.objects.filter(
-        _grams_q(InvolvedOfficer._meta.db_table, OFFICER_TEXT_COLUMNS, text)
-        & _icontains_any(OFFICER_TEXT_COLUMNS, text)
+        _grams_q(InvolvedOfficer._meta.db_table, OFFICER_TEXT_COLUMNS, text) & Q(name__icontains=text)
     )
+    if code:
+        officers = officers | InvolvedOfficer.objects.filter(badge_number__iexact=text)
     suspects = Suspect.objects.filter(
         _grams_q(Suspect._meta.db_table, SUSPECT_TEXT_COLUMNS, text) & _icontains_any(SUSPECT_TEXT_COLUMNS, text)
     )
@@ -165,13 +188,7 @@ def search_q(text: str) -> Q:
     tiers = build_tiers(text)
     if not tiers:
         return Q()
-    text = text.strip()
-    # The three case texts share one character-pair lookup instead of three.
-    texts = [t.q for t in tiers if t.name not in CASE_TEXT_COLUMNS]
-    in_text = _icontains_any(CASE_TEXT_COLUMNS, text)
-    if len(text) <= SHORT:
-        in_text &= _grams_q(Case._meta.db_table, CASE_TEXT_COLUMNS, text)
-    return reduce(or_, texts, in_text)
+    return reduce(or_, (t.q for t in tiers))
 
 
 def _tier_filter(tiers: list[Tier], index: int) -> Q:
@@ -277,17 +294,17 @@ def describe_matches(cases: list[Case], text: str) -> None:
 
 
 def _describe(case: Case, text: str, officers: list[InvolvedOfficer], suspects: list[Suspect], digest: str) -> str:
-    code = bool(CODE_TEXT.fullmatch(text))
-    if code and case.reference == text.upper():
+    code, reference = bool(CODE_TEXT.fullmatch(text)), in_a_reference(text)
+    if reference and case.reference == text.upper():
         return _("Matched: the reference.")
     if digest and any(s.id_number_index == digest for s in suspects):
         return _("Matched: a suspect's ID number (not shown).")
-    if code and _contains(case.reference, text):
+    if reference and _contains(case.reference, text):
         return _("Matched: part of the reference.")
     for o in officers:
         if _contains(o.name, text):
             return _("Matched: officer name “%(value)s”.") % {"value": o.name}
-        if _contains(o.badge_number, text):
+        if code and o.badge_number.upper() == text.upper():
             return _("Matched: badge number “%(value)s” of %(name)s.") % {"value": o.badge_number, "name": o.name}
     for s in suspects:
         if s.name and _contains(s.name, text):

@@ -4,8 +4,9 @@ two-character texts (most Chinese words: 袭警, 西湖) and the parties' names 
 ``rg_grams(text)`` is the array of every character and every pair of adjacent characters of ``lower(text)``, as
 pg_bigm indexes; a GIN index over it finds the rows holding a one- or two-character text with ``@>`` (and a longer
 text's pairs, which the search then checks with ``icontains``). IMMUTABLE, so it can be indexed: it reads nothing
-but its argument. The case texts share one index (summary, location and narrative joined by a space); the officers'
-name and badge number share another; the suspects' name has its own. The expressions are those of cases/search.py
+but its argument. Summary, location and narrative have one index each (the search ranks by field, and each rank reads
+its field's index only), and so do the officers' and the suspects' names. A badge number is found whole, case-insensitively: a b-tree over its upper
+case, the expression of Django's ``iexact``. The expressions are those of cases/search.py
 ``grams_expression``: the planner uses an expression index only for the same expression.
 
 Built concurrently, outside a transaction, like 0009. SQLite has neither the function nor the indexes: there the
@@ -27,13 +28,14 @@ $$
 
 # index name -> (table, indexed expression)
 GRAM_INDEXES = {
-    "case_text_grams": (
-        "cases_case",
-        """rg_grams("summary"::text || ' ' || "location"::text || ' ' || "narrative"::text)""",
-    ),
-    "officer_text_grams": ("cases_involvedofficer", """rg_grams("name"::text || ' ' || "badge_number"::text)"""),
+    "case_summary_grams": ("cases_case", """rg_grams("summary"::text)"""),
+    "case_location_grams": ("cases_case", """rg_grams("location"::text)"""),
+    "case_narrative_grams": ("cases_case", """rg_grams("narrative"::text)"""),
+    "officer_name_grams": ("cases_involvedofficer", """rg_grams("name"::text)"""),
     "suspect_name_grams": ("cases_suspect", """rg_grams("name"::text)"""),
 }
+
+BADGE_INDEX = "officer_badge_upper"
 
 
 def create_function(apps, schema_editor):
@@ -52,13 +54,16 @@ def create_indexes(apps, schema_editor):
     schema_editor.execute("SET maintenance_work_mem = '256MB'")
     for name, (table, expression) in GRAM_INDEXES.items():
         schema_editor.execute(f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} USING gin (({expression}))")
+    schema_editor.execute(
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {BADGE_INDEX} ON cases_involvedofficer (UPPER(badge_number::text))"
+    )
     schema_editor.execute("RESET maintenance_work_mem")
 
 
 def drop_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for name in GRAM_INDEXES:
+    for name in [*GRAM_INDEXES, BADGE_INDEX]:
         schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
 
 
