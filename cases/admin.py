@@ -80,7 +80,7 @@ class OfficerInline(admin.TabularInline):
 
 class SuspectInline(OfficerInline):
     model = Suspect  # type: ignore[assignment]
-    exclude = ("id_number", "id_number_index")
+    exclude = ("id_number", "id_number_index")  # type: ignore[assignment]
 
 
 class FaultFindingInline(OfficerInline):

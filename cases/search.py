@@ -231,6 +231,13 @@ def search_page(actor: Actor, text: str, *, cursor: str | None = None, size: int
     scope = policy.searchable_cases(actor)
     count = scope.filter(reduce(or_, (t.q for t in tiers))).order_by().values("pk")[: COUNT_CAP + 1].count()
     start, inner = _decode(cursor, len(tiers)) if cursor else (0, None)
+    if not cursor and count <= size:
+        # Every match fits on this page (an ID number, a name, a reference): one query reads them all, and the
+        # rank each row's matched field gives orders them, as the ranks' queries would.
+        every = list(scope.filter(reduce(or_, (t.q for t in tiers))).select_related("unit", "assigned_to"))
+        describe_matches(every, text)
+        every.sort(key=lambda c: (c.match_rank, -c.last_activity_at.timestamp(), -c.pk))  # type: ignore[attr-defined]
+        return SearchPage(cases=every, next_cursor=None, count=count, count_capped=False)
     rows: list[Case] = []
     next_cursor = None
     for index in range(start, len(tiers)):
@@ -273,11 +280,12 @@ def _contains(value: str, text: str) -> bool:
 
 def describe_matches(cases: list[Case], text: str) -> None:
     """Set ``case.match`` on each case: a sentence naming the best field that matched ``text`` (empty when none
-    does). Suspects' names are shown as the case page shows them to anyone who sees the case; an ID number never,
-    only that one matched (compared through its blind index, not decrypted)."""
+    does), and ``case.match_rank``, that field's rank (``RANKS``). Suspects' names are shown as the case page shows
+    them to anyone who sees the case; an ID number never, only that one matched (compared through its blind index,
+    not decrypted)."""
     text = text.strip()
     for case in cases:
-        case.match = ""
+        case.match, case.match_rank = "", len(RANKS)  # type: ignore[attr-defined]
     if not text or not cases:
         return
     ids = [c.pk for c in cases]
@@ -290,36 +298,46 @@ def describe_matches(cases: list[Case], text: str) -> None:
     normalised = normalise_id_number(text)
     digest = blind_index(normalised) if ID_NUMBER_TEXT.fullmatch(normalised) else ""
     for case in cases:
-        case.match = _describe(case, text, officers[case.pk], suspects[case.pk], digest)
+        rank, case.match = _describe(case, text, officers[case.pk], suspects[case.pk], digest)  # type: ignore[attr-defined]
+        case.match_rank = RANKS.index(rank) if rank else len(RANKS)  # type: ignore[attr-defined]
 
 
-def _describe(case: Case, text: str, officers: list[InvolvedOfficer], suspects: list[Suspect], digest: str) -> str:
+# The tiers' names, best first (``build_tiers`` makes them in this order, leaving out those that cannot match).
+RANKS = ("exact", "reference", "party", *CASE_TEXT_COLUMNS, "dispatch_ref", "unit")
+
+
+def _describe(
+    case: Case, text: str, officers: list[InvolvedOfficer], suspects: list[Suspect], digest: str
+) -> tuple[str, str]:
+    """The tier and the sentence of the best field of ``case`` that matches ``text``: the tests of ``build_tiers``,
+    in Python, in the same order."""
     code, reference = bool(CODE_TEXT.fullmatch(text)), in_a_reference(text)
     if reference and case.reference == text.upper():
-        return _("Matched: the reference.")
+        return "exact", _("Matched: the reference.")
     if digest and any(s.id_number_index == digest for s in suspects):
-        return _("Matched: a suspect's ID number (not shown).")
+        return "exact", _("Matched: a suspect's ID number (not shown).")
     if reference and _contains(case.reference, text):
-        return _("Matched: part of the reference.")
+        return "reference", _("Matched: part of the reference.")
     for o in officers:
         if _contains(o.name, text):
-            return _("Matched: officer name “%(value)s”.") % {"value": o.name}
+            return "party", _("Matched: officer name “%(value)s”.") % {"value": o.name}
         if code and o.badge_number.upper() == text.upper():
-            return _("Matched: badge number “%(value)s” of %(name)s.") % {"value": o.badge_number, "name": o.name}
+            sentence = _("Matched: badge number “%(value)s” of %(name)s.")
+            return "party", sentence % {"value": o.badge_number, "name": o.name}
     for s in suspects:
         if s.name and _contains(s.name, text):
-            return _("Matched: suspect name “%(value)s”.") % {"value": s.name}
-    fields: list[tuple[str, Any]] = [
-        (case.summary, _("Matched: summary “%(value)s”.")),
-        (case.location, _("Matched: location “%(value)s”.")),
-        (case.narrative, _("Matched: what happened “%(value)s”.")),
+            return "party", _("Matched: suspect name “%(value)s”.") % {"value": s.name}
+    fields: list[tuple[str, str, Any]] = [
+        ("summary", case.summary, _("Matched: summary “%(value)s”.")),
+        ("location", case.location, _("Matched: location “%(value)s”.")),
+        ("narrative", case.narrative, _("Matched: what happened “%(value)s”.")),
     ]
     if code:
-        fields.append((case.dispatch_ref, _("Matched: 110 incident number “%(value)s”.")))
-    for value, sentence in fields:
+        fields.append(("dispatch_ref", case.dispatch_ref, _("Matched: 110 incident number “%(value)s”.")))
+    for rank, value, sentence in fields:
         if _contains(value, text):
-            return sentence % {"value": _excerpt(value, text)}
+            return rank, sentence % {"value": _excerpt(value, text)}
     unit = case.unit
     if _contains(unit.name, text) or _contains(unit.name_en, text):
-        return _("Matched: handling unit “%(value)s”.") % {"value": unit.display_name}
-    return ""
+        return "unit", _("Matched: handling unit “%(value)s”.") % {"value": unit.display_name}
+    return "", ""
