@@ -351,3 +351,12 @@ def test_the_migration_fills_the_index_of_existing_numbers(world):
     assert stored(with_number.pk)[1] == blind_index(ID_NUMBER)
     assert stored(without.pk)[1] == ""
     assert names_of({"found": case}, found(world.supervisor, ID_NUMBER)) == ["found"]
+
+
+def test_without_the_character_pair_indexes_the_search_finds_the_same(world, cases, monkeypatch):
+    # SQLite (the embedded default) has no rg_grams: there every field is a plain icontains. Same results.
+    texts = ("袭警", "袭", "鼓楼", "lakeside", "王磊", "磊", "px4471", "三丰", "smith", ID_NUMBER, "北山派出所")
+    indexed = {text: [c.pk for c in found(world.supervisor, text).cases] for text in texts}
+    monkeypatch.setattr("cases.search._postgres", lambda: False)
+    assert {text: [c.pk for c in found(world.supervisor, text).cases] for text in texts} == indexed
+    assert all(indexed.values())
