@@ -30,9 +30,13 @@ run: setup
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # The whole suite. Uses DATABASE_URL and REDIS_URL when set (CI sets PostgreSQL and Redis), else SQLite.
+# TEST_WORKERS parallel processes (pytest-xdist), each with its own test database and Redis database; many tests
+# wait on a browser, a server or a subprocess, so a worker more than the cores keeps them busy. TEST_WORKERS=0
+# runs in one process.
+TEST_WORKERS ?= 3
 test: export DJANGO_SECRET_KEY ?= insecure-key-for-the-test-suite-only
 test: setup system-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 system-deps:
 	bash scripts/system-deps

@@ -42,6 +42,33 @@ class LoginForm(AuthenticationForm):
         _styled(self)
 
 
+def remember_language(response: HttpResponse, language: str) -> None:
+    """Set the language cookie as Django's language switch does, so the next pages are in ``language``."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+
+
+class LoginView(auth_views.LoginView):
+    """Log-in; a user who chose a language before gets it back on any browser they log in from."""
+
+    authentication_form = LoginForm
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        language = getattr(form.get_user(), "language", "")
+        if language:
+            remember_language(response, language)
+        return response
+
+
 class TokenForm(forms.Form):
     token = forms.CharField(
         label=gettext_lazy("Code"),

@@ -32,7 +32,7 @@ urlpatterns = [
     path("accounts/tokens/<int:pk>/revoke/", account_views.revoke_api_token, name="api-token-revoke"),
     # Log-in, log-out and password change only: there is no self-service password reset (an e-mailed link would
     # bypass the second factor and the office's account control); administrators reset passwords.
-    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=account_views.LoginForm), name="login"),
+    path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password_change/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),

@@ -17,6 +17,32 @@ if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
 
+def _worker_redis_url(url: str, worker: str) -> str:
+    """``url`` with a Redis database of this test worker's own: parallel workers (pytest-xdist's gw0, gw1, ...)
+    each get theirs, as each gets its own test database, so one worker's Celery queues and worker heartbeat are
+    never another's."""
+    index = int(worker.removeprefix("gw") or 0)
+    base, _, db = url.rstrip("/").rpartition("/")
+    if not db.isdigit():
+        base, db = url.rstrip("/"), "0"
+    number = int(db) - index if int(db) >= index else int(db) + index
+    return f"{base}/{number % 16}"
+
+
+def pytest_configure(config):
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("REDIS_URL", "")
+    if not worker or not url.startswith("redis://"):
+        return
+    from django.conf import settings
+
+    own = _worker_redis_url(url, worker)
+    os.environ["REDIS_URL"] = own  # the Celery workers and beat the tests start inherit it
+    settings.REDIS_URL = own
+    settings.CELERY_BROKER_URL = own
+    celery_app.conf.broker_url = own
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_local(settings):
     # PBKDF2 dominates run time; a cheap hasher keeps the suite fast without changing behaviour.

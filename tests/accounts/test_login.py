@@ -2,6 +2,7 @@
 
 import pytest
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -90,3 +91,34 @@ def test_new_session_id_at_login(client, world):
     client.cookies["sessionid"] = "attacker-chosen-session-id"
     client.post(reverse("login"), {"username": "officer", "password": PASSWORD})
     assert client.cookies["sessionid"].value != "attacker-chosen-session-id"
+
+
+def test_log_in_brings_back_the_language_the_user_chose(client, world):
+    world.officer.language = "zh-hans"
+    world.officer.save(update_fields=["language"])
+
+    response = attempt(client, "officer", PASSWORD)
+
+    assert response.status_code == 302
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
+    home = client.get(reverse("cases:home"))
+    assert home.headers["Content-Language"] == "zh-hans"
+
+
+def test_log_in_without_a_chosen_language_keeps_the_browser_s(client, world):
+    assert world.officer.language == ""
+
+    response = attempt(client, "officer", PASSWORD)
+
+    assert response.status_code == 302
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+
+
+def test_a_refused_log_in_sets_no_language(client, world):
+    world.officer.language = "zh-hans"
+    world.officer.save(update_fields=["language"])
+
+    response = attempt(client, "officer", "wrong-password-123")
+
+    assert response.status_code == 200
+    assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
