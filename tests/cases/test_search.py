@@ -360,3 +360,11 @@ def test_without_the_character_pair_indexes_the_search_finds_the_same(world, cas
     monkeypatch.setattr("cases.search._postgres", lambda: False)
     assert {text: [c.pk for c in found(world.supervisor, text).cases] for text in texts} == indexed
     assert all(indexed.values())
+
+
+def test_a_name_too_common_for_a_list_of_ids_is_searched_through_a_subquery(world, cases, monkeypatch):
+    texts = ("王磊", "三丰", "smith", "px4471", "北山派出所")
+    listed = {text: [c.pk for c in found(world.supervisor, text).cases] for text in texts}
+    monkeypatch.setattr("cases.search.IDS_CAP", 0)
+    assert {text: [c.pk for c in found(world.supervisor, text).cases] for text in texts} == listed
+    assert all(listed.values())
