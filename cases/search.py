@@ -63,6 +63,8 @@ CODE_TEXT = re.compile(r"[A-Za-z0-9-]+")
 REFERENCE_SHAPE = "RG-####-######"
 # Text that can be an ID number once normalised (cases/fields.py): letters and digits, at least one digit.
 ID_NUMBER_TEXT = re.compile(r"(?=.*[0-9])[0-9A-Z]{6,30}")
+# A resident ID number's shape: searched for in the blind index alone.
+ID_NUMBER_SHAPE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]")
 
 # The indexed expressions (migration 0024 indexes exactly these; the planner matches the expression).
 GRAMS_FUNCTION = "rg_grams"
@@ -163,6 +165,10 @@ def build_tiers(text: str) -> list[Tier]:
         holders = Suspect.objects.filter(id_number_index=blind_index(normalised))
         exact |= _ids_q("pk", holders, "case_id")
     tiers.append(Tier("exact", exact))
+    if ID_NUMBER_SHAPE.fullmatch(normalised):
+        # A resident ID number (15 digits, or 17 and a check digit or X): it is looked for as one, in the blind
+        # index only; every other field's lookup would cost more than the answer (no text field holds one).
+        return tiers
     if reference:
         # The trigram index of UPPER(reference) (migration 0009) serves a part of three characters or more.
         tiers.append(Tier("reference", Q(reference__icontains=text)))
