@@ -136,6 +136,16 @@ class SavedQueueFilter(models.Model):
     name = models.CharField(_("name"), max_length=60)
     query = models.CharField(_("filter"), max_length=1000)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Shared read-only with the other supervisors of this unit (accounts/selectors.shared_queue_filters); blank: the
+    # owner's alone.
+    shared_unit = models.ForeignKey(
+        "OrgUnit",
+        verbose_name=_("shared with unit"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("saved queue filter")

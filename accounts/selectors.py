@@ -1,10 +1,10 @@
 """Reads for users, units and memberships."""
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.authority import ANONYMOUS, Actor, Grant
-from accounts.models import Membership, OrgUnit, Role, User
+from accounts.models import Membership, OrgUnit, Role, SavedQueueFilter, User
 
 
 def actor_for(user: User | AnonymousUser) -> Actor:
@@ -87,3 +87,34 @@ def path_prefix_q(field: str, paths: tuple[str, ...] | list[str]) -> Q:
     for path in paths:
         q |= Q(**{f"{field}__startswith": path})
     return q
+
+
+# --- saved queue filters shared with a unit ---------------------------------------------------------------------------
+#
+# A supervisor shares a saved filter with the unit they supervise at (their highest, when they supervise at several):
+# the other supervisors of that same unit see it beside their own, read-only. The unit itself, not its subtree: a
+# filter names units and views of the owner's office, which a supervisor of a unit below may not cover, and a
+# sub-unit keeps its own standard views.
+
+
+def share_unit(actor: Actor) -> OrgUnit | None:
+    """The unit a filter the actor saves is shared with: that of their highest supervisor membership."""
+    paths = sorted(actor.paths_for(Role.SUPERVISOR), key=lambda path: (len(path), path))
+    return OrgUnit.objects.filter(path=paths[0]).first() if actor.is_active and paths else None
+
+
+def shared_queue_filters(*, actor: Actor) -> QuerySet[SavedQueueFilter]:
+    """Filters others shared with a unit the actor supervises at, while their owner still supervises there."""
+    paths = actor.paths_for(Role.SUPERVISOR)
+    if not actor.is_active or not paths:
+        return SavedQueueFilter.objects.none()
+    owner_still_there = Membership.objects.filter(
+        user=OuterRef("user"), unit=OuterRef("shared_unit"), role=Role.SUPERVISOR
+    )
+    return (
+        SavedQueueFilter.objects.filter(shared_unit__path__in=paths, user__is_active=True)
+        .filter(Exists(owner_still_there))
+        .exclude(user_id=actor.user_id)
+        .select_related("user", "shared_unit")
+        .order_by("name", "pk")
+    )

@@ -322,11 +322,20 @@ def end_sessions(user: User) -> int:
 
 
 @transaction.atomic
-def save_queue_filter(*, user: User, name: str, query: str) -> SavedQueueFilter:
+def save_queue_filter(*, user: User, name: str, query: str, shared_unit: OrgUnit | None = None) -> SavedQueueFilter:
+    """Save (or overwrite, by name) the user's filter; with ``shared_unit``, the other supervisors of that unit, one
+    the user supervises at, see it too (read-only)."""
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("Give the filter a name.")})
-    saved, _created = SavedQueueFilter.objects.update_or_create(user=user, name=name, defaults={"query": query[:1000]})
+    if (
+        shared_unit is not None
+        and not Membership.objects.filter(user=user, unit=shared_unit, role=Role.SUPERVISOR).exists()
+    ):
+        raise ValidationError({"shared": _("You can only share a filter with a unit you supervise at.")})
+    saved, _created = SavedQueueFilter.objects.update_or_create(
+        user=user, name=name, defaults={"query": query[:1000], "shared_unit": shared_unit}
+    )
     return saved
 
 

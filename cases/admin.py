@@ -324,13 +324,15 @@ class NotificationAdmin(ReadOnlyAdmin):
         "recipient",
         "case",
         "verb",
+        "kind",
+        "delivery",
         "created_at",
         "read_at",
         "emailed_at",
         "email_attempts",
         "email_failed_at",
     )
-    list_filter = (EmailDeliveryFilter,)
+    list_filter = (EmailDeliveryFilter, "kind", "delivery")
     search_fields = ("recipient__username", "case__reference")
     list_select_related = ("recipient", "case")
     actions = ["retry_email"]

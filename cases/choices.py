@@ -435,3 +435,27 @@ class AccessAction(models.TextChoices):
     MFA_REPLACE = "mfa_change", _("Replaced the authenticator")
     MFA_CODES = "mfa_codes", _("Made new recovery codes")
     MFA_RESET = "mfa_reset", _("Reset two-factor log-in")
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification is about: the inbox's kind filter and the unit of a user's delivery preferences."""
+
+    CASE_MOVES = "case_moves", _("Case moves")
+    ASSIGNMENTS = "assignments", _("Assignments")
+    RECORDS = "records", _("Handling records")
+    SUPPORT_ANSWERS = "support_answers", _("Support answers")
+    FLAGS = "flags", _("Flags")
+    STAGE_WARNINGS = "stage_warnings", _("Stage time-limit warnings")
+    EMAIL_PROBLEMS = "email_problems", _("E-mail problems")
+
+
+# The kinds a user chooses the delivery of; e-mail problems are told in-app only (their e-mail is what failed).
+PREFERENCE_KINDS: tuple[str, ...] = tuple(k for k in NotificationKind.values if k != NotificationKind.EMAIL_PROBLEMS)
+
+
+class NotificationDelivery(models.TextChoices):
+    """How a user hears about a kind of notification besides the in-app list."""
+
+    EMAIL = "email", _("E-mail at once")
+    DAILY = "daily", _("Daily digest e-mail")
+    IN_APP = "in_app", _("In-app only")

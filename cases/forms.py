@@ -47,6 +47,14 @@ class UnitChoiceField(forms.ModelChoiceField):
         return "\u3000" * obj.depth + f"{obj.display_name} ({obj.code})"
 
 
+class DisclosureCheckboxes(forms.CheckboxSelectMultiple):
+    """Checkboxes the form folds into a disclosure (``<details>``) under the field's label: a long list of choices
+    that any number of may be ticked without holding Ctrl, and that takes one line until opened. Works without
+    JavaScript (includes/field.html)."""
+
+    disclosure = True
+
+
 class BootstrapMixin:
     """Bootstrap classes on every widget, and aria-invalid on fields with errors once the form is validated."""
 
@@ -554,7 +562,9 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Open cases when none is chosen."),
     )
-    kind = forms.MultipleChoiceField(label=_("Incident type"), choices=IncidentKind.choices, required=False)
+    kind = forms.MultipleChoiceField(
+        label=_("Incident type"), choices=IncidentKind.choices, required=False, widget=DisclosureCheckboxes
+    )
     unit = forms.ModelChoiceField(
         label=_("Unit"), queryset=OrgUnit.objects.none(), required=False, to_field_name="code"
     )
@@ -587,6 +597,11 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
         ],
         required=False,
     )
+    dir = forms.ChoiceField(
+        label=_("Order"),
+        choices=[("", _("Usual order")), ("asc", _("Ascending")), ("desc", _("Descending"))],
+        required=False,
+    )
 
     def __init__(self, *args: Any, units: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -607,3 +622,68 @@ class SaveFilterForm(BootstrapMixin, forms.Form):
         label=_("Name this filter"), max_length=60, widget=forms.TextInput(attrs={"placeholder": _("Name this filter")})
     )
     query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=1000)
+    shared = forms.BooleanField(label=_("Share with my unit"), required=False)
+
+
+# --- Bulk work on the queue ---------------------------------------------------------------------------------------
+
+BULK_MAX = 100  # cases one bulk request may act on
+
+
+class BulkSelectionForm(forms.Form):
+    """The cases ticked on the queue page, each as ``id:version`` (the version the user saw, so a case changed by
+    someone else since is refused rather than acted on blindly), and the action chosen."""
+
+    action = forms.ChoiceField(
+        label=_("With the selected cases"),
+        choices=[("assign", _("Assign")), ("refer", _("Refer")), ("note", _("Add a note"))],
+    )
+    back = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["action"].widget.attrs["class"] = "form-select form-select-sm"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        picked: list[tuple[int, int]] = []
+        for value in self.data.getlist("case"):  # type: ignore[attr-defined]
+            pk, _sep, version = str(value).partition(":")
+            if not (pk.isdigit() and version.isdigit()) or len(pk) > 12 or len(version) > 9:
+                raise forms.ValidationError(_("The selection was not sent by the queue page. Select the cases again."))
+            if int(pk) not in {seen for seen, _v in picked}:
+                picked.append((int(pk), int(version)))
+        if not picked:
+            raise forms.ValidationError(_("Select at least one case."))
+        if len(picked) > BULK_MAX:
+            raise forms.ValidationError(
+                _("You selected %(n)s cases; select at most %(max)s at a time.") % {"n": len(picked), "max": BULK_MAX}
+            )
+        data["cases"] = picked
+        return data
+
+
+class BulkAssignForm(BootstrapMixin, forms.Form):
+    assignee: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Supervisor in charge"),
+        queryset=None,
+        required=False,
+        empty_label=_("Nobody (unassigned)"),
+    )
+
+    def __init__(self, *args: Any, supervisors: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = supervisors  # type: ignore[attr-defined]
+
+
+class BulkReferForm(ReferForm):
+    """The case page's referral fields, without its version: each case carries its own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["version"]
+
+
+class BulkNoteForm(BootstrapMixin, forms.Form):
+    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}))
+    visibility = forms.ChoiceField(label=_("Who may read it"), choices=NoteVisibility.choices)

@@ -36,7 +36,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from cases.choices import CaseStatus, EventKind
+from cases.choices import CaseStatus, EventKind, NotificationDelivery
 from cases.evidence import evidence_dir, path_of
 from cases.models import Attachment, Case, CaseEvent, Notification, OutboxMessage
 from cases.notifications import EMAIL_OPEN, recipients_for
@@ -44,6 +44,8 @@ from cases.workflow import TRANSITIONS
 
 _NOTIFYING = (EventKind.TRANSITION, EventKind.ASSIGNED, EventKind.DISPOSITION, EventKind.SUPPORT, EventKind.FINDING)
 EMAIL_AFTER = timedelta(minutes=30)
+# The daily digest goes out once a day.
+DAILY = timedelta(days=1)
 _DRAFT = CaseStatus.DRAFT.value
 
 
@@ -152,7 +154,11 @@ def _check_emails(ledger: Ledger, notes: Any, email_after: timedelta) -> None:
     """Notifications due for e-mail (an active recipient with an address) and not sent within ``email_after``,
     and those given up on after every attempt (the admin lists them under "e-mail: failed for good")."""
     due = notes.filter(EMAIL_OPEN, recipient__is_active=True).exclude(recipient__email="")
-    ledger.emails_unsent = due.filter(created_at__lte=timezone.now() - email_after).count()
+    # Those the recipient chose to read in the daily digest have a day more.
+    now = timezone.now()
+    late = Q(created_at__lte=now - email_after) & ~Q(delivery=NotificationDelivery.DAILY)
+    late |= Q(created_at__lte=now - DAILY - email_after, delivery=NotificationDelivery.DAILY)
+    ledger.emails_unsent = due.filter(late).count()
     ledger.emails_failed = notes.filter(email_failed_at__isnull=False).count()
     if ledger.emails_unsent:
         minutes = int(email_after.total_seconds() // 60)

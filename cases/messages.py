@@ -3,18 +3,35 @@
 they are read or sent. Parameters are codes and values (an action, a flag kind, a rule code, an ISO time), turned
 into labels, names and local dates here. ``Notification.verb`` keeps the English text for the admin site and for
 rows whose message could not be recovered when this scheme was introduced.
+
+Since version 2 (``params["v"] == 2``) a notification is one sentence saying who did what to which case and what
+the recipient is to do, with the date where there is one: "Zhao Min referred RG-2026-000459 to Xihu District Branch —
+acknowledge by 12 Dec 2026". Its parameters are taken when it is made: the actor's name as text then, the unit's
+recorded names (either language), the due date, and whom it is for (``to``: the office, which reads the case's
+internal material, or the filer and the officers listed, who do not: cases/policy.py). A recipient who does not read
+the internal material is never given a parameter taken from it. Rows made before keep their earlier sentences.
 """
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cases.choices import RULE_FLAG_KINDS, CaseStatus, EventKind, FlagKind, SupportKind, SupportStatus
-from rightsguard.text import when
+from accounts.models import unit_name
+from cases.choices import (
+    RULE_FLAG_KINDS,
+    CaseStatus,
+    EventKind,
+    FlagKind,
+    NotificationKind,
+    SupportKind,
+    SupportStatus,
+)
+from rightsguard.text import parse_when, when
 
 TRANSITION = "transition"
 EVENT = "event"
@@ -103,8 +120,230 @@ def support_answer_text(data: dict[str, Any]) -> str:
     return text
 
 
+# --- Version 2: who, what, which case, what to do -------------------------------------------------------------------
+
+VERSION = 2
+# Whom a notification is for: the office (reads the case's internal material) or the filer and the listed officers.
+OFFICE, FILER = "office", "filer"
+
+# Per workflow action, per recipient: the sentence when the new stage has a due date %(due)s, and when it has none.
+# A refer or acknowledge also names the handling unit %(unit)s.
+MOVE_TEXT: dict[tuple[str, str], Promise] = {
+    ("submit", OFFICE): gettext_lazy(
+        "%(actor)s submitted %(ref)s to the rights-protection office — review it by %(due)s."
+    ),
+    ("withdraw", OFFICE): gettext_lazy("%(actor)s withdrew %(ref)s — nothing more is needed from you."),
+    ("reject", OFFICE): gettext_lazy("%(actor)s rejected %(ref)s — nothing more is needed from you."),
+    ("reject", FILER): gettext_lazy("%(actor)s rejected %(ref)s — read the reason on the case page."),
+    ("refer", OFFICE): gettext_lazy("%(actor)s referred %(ref)s to %(unit)s — acknowledge by %(due)s."),
+    ("refer", FILER): gettext_lazy(
+        "%(actor)s referred %(ref)s to %(unit)s — it is to be acknowledged by %(due)s; nothing is needed from you."
+    ),
+    ("acknowledge", OFFICE): gettext_lazy(
+        "%(actor)s recorded that %(unit)s acknowledged %(ref)s — supervise its handling; this stage is due by %(due)s."
+    ),
+    ("acknowledge", FILER): gettext_lazy(
+        "%(actor)s recorded that %(unit)s acknowledged %(ref)s — its handling is now supervised; nothing is needed "
+        "from you."
+    ),
+    ("conclude", OFFICE): gettext_lazy("%(actor)s concluded %(ref)s — complete its look-back review by %(due)s."),
+    ("conclude", FILER): gettext_lazy(
+        "%(actor)s concluded %(ref)s — its look-back review is due by %(due)s; nothing is needed from you."
+    ),
+    ("reopen", OFFICE): gettext_lazy("%(actor)s reopened %(ref)s — have the finding rectified by %(due)s."),
+    ("reopen", FILER): gettext_lazy("%(actor)s reopened %(ref)s for further handling — nothing is needed from you."),
+    ("close", OFFICE): gettext_lazy("%(actor)s closed %(ref)s — nothing more is needed unless it is recalled."),
+    ("close", FILER): gettext_lazy("%(actor)s closed %(ref)s — read the outcome on the case page."),
+    ("recall", OFFICE): gettext_lazy(
+        "%(actor)s recalled %(ref)s for another look-back review — complete the review by %(due)s."
+    ),
+    ("recall", FILER): gettext_lazy(
+        "%(actor)s recalled %(ref)s for another look-back review — nothing is needed from you."
+    ),
+}
+# The office's sentences that need a due date, when the stage has none (a paused clock, a stage without a limit).
+MOVE_WITHOUT_DUE = frozenset(
+    {
+        ("submit", OFFICE),
+        ("refer", OFFICE),
+        ("acknowledge", OFFICE),
+        ("conclude", OFFICE),
+        ("reopen", OFFICE),
+        ("recall", OFFICE),
+        ("conclude", FILER),
+        ("refer", FILER),
+    }
+)
+
+
+def _day(value: object) -> str:
+    """A due date as a day in the reader's language (``12 Dec 2026`` / ``2026年12月12日``), local time."""
+    found = parse_when(value)
+    if found is None:
+        return ""
+    if isinstance(found, datetime):
+        found = timezone.localtime(timezone.make_aware(found) if timezone.is_naive(found) else found).date()
+    return when(found)
+
+
+def _unit(params: dict[str, Any]) -> str:
+    unit = params.get("unit") or {}
+    return unit_name(str(unit.get("name", "")), str(unit.get("name_en", ""))) or str(_("the handling unit"))
+
+
+def _who(params: dict[str, Any]) -> str:
+    return str(params.get("actor") or "") or str(_("RightsGuard"))
+
+
+def _render_move(params: dict[str, Any]) -> str:
+    action, to = params.get("action", ""), params.get("to", FILER)
+    values = {
+        "actor": _who(params),
+        "ref": params.get("ref", ""),
+        "unit": _unit(params),
+        "due": _day(params.get("due")),
+    }
+    text = MOVE_TEXT.get((action, to))
+    if text is None:
+        return _("%(actor)s changed the status of %(ref)s — open the case to see its next step.") % values
+    if not values["due"] and (action, to) in MOVE_WITHOUT_DUE:
+        return _("%(actor)s moved %(ref)s to the stage “%(stage)s” — open the case to see its next step.") % {
+            **values,
+            "stage": _choice(CaseStatus, params.get("stage", "")),
+        }
+    return str(text) % values
+
+
+def _render_support_answer(params: dict[str, Any]) -> str:
+    answer = params.get("answer") or {}
+    values = {
+        "actor": _who(params),
+        "ref": params.get("ref", ""),
+        "kind": _choice(SupportKind, answer.get("kind")),
+        "provider": answer.get("provider") or "—",
+        "date": when(answer.get("delivered_on")) or "—",
+        "reason": answer.get("reason") or "",
+    }
+    status = answer.get("status")
+    if status == SupportStatus.APPROVED:
+        return _("%(actor)s approved the support request “%(kind)s” in %(ref)s — the office arranges it.") % values
+    if status == SupportStatus.REFUSED:
+        if values["reason"]:
+            return (
+                _(
+                    "%(actor)s declined the support request “%(kind)s” in %(ref)s (reason: %(reason)s) — ask the "
+                    "office if you need it reconsidered."
+                )
+                % values
+            )
+        return (
+            _(
+                "%(actor)s declined the support request “%(kind)s” in %(ref)s — ask the office if you need it "
+                "reconsidered."
+            )
+            % values
+        )
+    return (
+        _(
+            "%(actor)s recorded the support “%(kind)s” in %(ref)s as delivered by %(provider)s on %(date)s — tell the "
+            "office if it did not reach you."
+        )
+        % values
+    )
+
+
+def _render_event(params: dict[str, Any]) -> str:
+    kind = params.get("kind", "")
+    values = {"actor": _who(params), "ref": params.get("ref", ""), "due": _day(params.get("due"))}
+    if kind == EventKind.SUPPORT and isinstance(params.get("answer"), dict):
+        return _render_support_answer(params)
+    if kind == EventKind.ASSIGNED:
+        if values["due"]:
+            return _("%(actor)s assigned %(ref)s to you — take its next step by %(due)s.") % values
+        return _("%(actor)s assigned %(ref)s to you — open it to take its next step.") % values
+    if kind == EventKind.DISPOSITION:
+        return _("%(actor)s recorded an outcome for a suspect in %(ref)s — read it on the case page.") % values
+    if kind == EventKind.SUPPORT:
+        return _("%(actor)s recorded a support measure in %(ref)s — read it on the case page.") % values
+    if kind == EventKind.FINDING:
+        if values["due"]:
+            return _("%(actor)s raised a supervision finding in %(ref)s — have it rectified by %(due)s.") % values
+        return _("%(actor)s raised a supervision finding in %(ref)s — follow up its rectification.") % values
+    if kind == EventKind.FAULT_FINDING:
+        return _("%(actor)s recorded a police-fault finding in %(ref)s — review the flags it bears on.") % values
+    return _("%(actor)s recorded “%(what)s” in %(ref)s — read it on the case page.") % {
+        **values,
+        "what": _choice(EventKind, kind),
+    }
+
+
+def _render_flag(params: dict[str, Any]) -> str:
+    kind, code = params.get("kind", ""), params.get("rule", "")
+    values = {"ref": params.get("ref", ""), "title": rule_title(kind, code, params.get("version", "")), "code": code}
+    if kind == FlagKind.DOWNGRADED:
+        return (
+            _(
+                "The flag scan found that %(ref)s may have been handled below the minimum the law calls for: %(title)s "
+                "(rule %(code)s) — review the disposition before the case concludes."
+            )
+            % values
+        )
+    if kind == FlagKind.REVIEW_PROMPT:
+        return (
+            _("The flag scan raised a review prompt on %(ref)s: %(title)s (rule %(code)s) — review the case.") % values
+        )
+    if kind == FlagKind.STALLED:
+        return _("The flag scan flagged %(ref)s: %(title)s — take its next step or extend its time limit.") % values
+    if kind == FlagKind.OVERDUE_REFERRAL:
+        return _("The flag scan flagged %(ref)s: %(title)s — have the handling unit acknowledge it.") % values
+    return _("The flag scan flagged %(ref)s: %(title)s — record what is happening on the case.") % values
+
+
+def _render_v2(message: str, params: dict[str, Any]) -> str:
+    if message == TRANSITION:
+        return _render_move(params)
+    if message == EVENT:
+        return _render_event(params)
+    if message == FLAG:
+        return _render_flag(params)
+    if message == STAGE_WARNING:
+        return _(
+            "%(ref)s has used three quarters of the time limit for its stage “%(stage)s” — take its next step by "
+            "%(due)s."
+        ) % {
+            "ref": params.get("ref", ""),
+            "stage": _choice(CaseStatus, params.get("stage", "")),
+            "due": _day(params.get("due")),
+        }
+    if message == EMAIL_FAILED:
+        return _(
+            "The e-mail to %(name)s about %(ref)s could not be sent after %(attempts)d attempts — check their address, "
+            "then retry it from the notifications in the administration."
+        ) % {"name": params.get("name", ""), "ref": params.get("ref", ""), "attempts": int(params.get("attempts", 0))}
+    return ""
+
+
+def kind_of(message: str, params: dict[str, Any]) -> str:
+    """The notification kind (``NotificationKind``) of a message: the inbox's filter, the delivery preference."""
+    if message == TRANSITION:
+        return NotificationKind.CASE_MOVES
+    if message == FLAG:
+        return NotificationKind.FLAGS
+    if message == STAGE_WARNING:
+        return NotificationKind.STAGE_WARNINGS
+    if message == EMAIL_FAILED:
+        return NotificationKind.EMAIL_PROBLEMS
+    if params.get("kind") == EventKind.ASSIGNED:
+        return NotificationKind.ASSIGNMENTS
+    if params.get("kind") == EventKind.SUPPORT and "answer" in params:
+        return NotificationKind.SUPPORT_ANSWERS
+    return NotificationKind.RECORDS
+
+
 def render(message: str, params: dict[str, Any]) -> str:
     """The message in the active language; "" for an unknown key (the caller falls back to the stored text)."""
+    if params.get("v") == VERSION:
+        return _render_v2(message, params)
     ref = str(params.get("ref", ""))
     if message == TRANSITION:
         action = params.get("action", "")

@@ -29,6 +29,8 @@ from cases.choices import (
     InjuryGrade,
     LenientReason,
     NoSuspectReason,
+    NotificationDelivery,
+    NotificationKind,
     OfficerType,
     OverrideReason,
     PauseReason,
@@ -765,6 +767,15 @@ class Notification(models.Model):
     message = models.CharField(_("message"), max_length=30, blank=True, default="")
     params = models.JSONField(_("message parameters"), default=dict, blank=True)
     verb = models.CharField(_("what happened"), max_length=200)
+    # What it is about (the inbox's kind filter, the recipient's preferences) and how the recipient chose, when it
+    # was created, to hear about it: e-mailed at once, in the daily digest, or in-app only (then ``emailed_at`` is
+    # set at creation: there is nothing to send).
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=NotificationKind.choices, default=NotificationKind.RECORDS
+    )
+    delivery = models.CharField(
+        _("delivery"), max_length=10, choices=NotificationDelivery.choices, default=NotificationDelivery.EMAIL
+    )
     created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
@@ -787,9 +798,13 @@ class Notification(models.Model):
             models.CheckConstraint(
                 condition=Q(message__in=["", *messages.MESSAGES]), name="notification_message_known"
             ),
+            _choice_check("kind", NotificationKind, "notification_kind_valid"),
+            _choice_check("delivery", NotificationDelivery, "notification_delivery_valid"),
         ]
         indexes = [
             models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox"),
+            # The inbox filtered by kind.
+            models.Index(fields=["recipient", "kind", "-created_at"], name="notification_inbox_kind"),
             # The flag digest (cases/notifications.py) sweeps what is still to be e-mailed.
             models.Index(fields=["recipient"], condition=Q(emailed_at__isnull=True), name="notification_unsent"),
         ]
@@ -801,6 +816,26 @@ class Notification(models.Model):
     def text(self) -> str:
         """What happened, in the active language."""
         return (messages.render(self.message, self.params) if self.message else "") or self.verb
+
+
+class NotificationPreference(models.Model):
+    """How a user hears about one kind of notification; without a row, the default (e-mail at once)."""
+
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notification_preferences")
+    kind = models.CharField(_("kind"), max_length=20, choices=NotificationKind.choices)
+    delivery = models.CharField(_("delivery"), max_length=10, choices=NotificationDelivery.choices)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once"),
+            _choice_check("kind", NotificationKind, "notificationpreference_kind_valid"),
+            _choice_check("delivery", NotificationDelivery, "notificationpreference_delivery_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.kind} {self.delivery}"
 
 
 class IdempotencyRecord(models.Model):

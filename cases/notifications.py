@@ -17,15 +17,16 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.selectors import actor_for, administrators_over, supervisors_covering
-from cases import messages, policy
-from cases.choices import EventKind
-from cases.models import Case, CaseEvent, InvolvedOfficer, Notification
+from cases import messages, policy, selectors
+from cases.choices import OPEN_STATUSES, EventKind, FlagKind, NotificationDelivery
+from cases.models import Case, CaseEvent, InvolvedOfficer, Notification, Referral, SupervisionFinding
 from cases.selectors import cases_visible_to
 from rightsguard.text import language_of
 
@@ -50,7 +51,12 @@ def _office_of(case: Case) -> set[int]:
 def recipients_for(event: CaseEvent) -> set[int]:
     case = event.case
     if event.kind == EventKind.TRANSITION:
-        ids = _office_of(case) if event.action in _OFFICE_ACTIONS else _officers_of(case)
+        if event.action in _OFFICE_ACTIONS:
+            ids = _office_of(case)
+        else:
+            # The officers hear of every move; the case's handler too when someone else moved it (they have the
+            # next step to take: acknowledge a referral, complete a review).
+            ids = _officers_of(case) | ({case.assigned_to_id} if case.assigned_to_id else set())
     elif event.kind == EventKind.ASSIGNED:
         ids = {event.data.get("to")} - {None}
     elif event.kind in (EventKind.DISPOSITION, EventKind.SUPPORT):
@@ -69,50 +75,131 @@ def recipients_for(event: CaseEvent) -> set[int]:
     return ids
 
 
-def message_for(event: CaseEvent) -> tuple[str, dict[str, Any]]:
-    """The message key and parameters of the notification announcing ``event`` (cases/messages.py)."""
+def _actor_name(event: CaseEvent) -> str:
+    actor = event.actor
+    return (actor.full_name or actor.username) if actor is not None else ""
+
+
+def _referral_unit(data: dict[str, Any]) -> dict[str, str] | None:
+    if not isinstance(data.get("referral"), int):
+        return None
+    referral = Referral.objects.select_related("to_unit").filter(pk=data["referral"]).first()
+    if referral is None:
+        return None
+    if referral.to_unit is not None:
+        return {"name": referral.to_unit.name, "name_en": referral.to_unit.name_en}
+    return {"name": referral.body_name, "name_en": ""}
+
+
+def _stage_due(event: CaseEvent) -> str | None:
+    """The due date of the stage the event moved the case into, while the case is still in it."""
+    case = event.case
+    if event.to_status and case.status == event.to_status and case.stage_due_at:
+        return case.stage_due_at.isoformat()
+    return None
+
+
+def message_for(event: CaseEvent, to: str = messages.OFFICE) -> tuple[str, dict[str, Any]]:
+    """The message key and parameters of the notification announcing ``event`` to a recipient who is the office
+    (``messages.OFFICE``: reads the case's internal material) or not (``messages.FILER``): who did what to which case,
+    with what the recipient needs to act on it (a handling unit, a due date), taken now. A filer's parameters hold
+    nothing from the case's internal material (a reopen's finding, a conclusion's missing dispositions)."""
     data = event.data or {}
+    case = event.case
+    base: dict[str, Any] = {"v": messages.VERSION, "ref": case.reference, "actor": _actor_name(event), "to": to}
     if event.kind == EventKind.FLAG_RAISED and data.get("rule"):
-        return messages.for_flag(event.case.reference, data.get("kind", ""), data["rule"], data.get("version"))
+        key, params = messages.for_flag(case.reference, data.get("kind", ""), data["rule"], data.get("version"))
+        return key, {**params, "v": messages.VERSION, "to": to}
+    if event.kind == EventKind.TRANSITION and event.action:
+        params = {**base, "action": event.action, "stage": event.to_status}
+        due = data.get("due_at") if event.action == "refer" else _stage_due(event)
+        if due:
+            params["due"] = due
+        if event.action in ("refer", "acknowledge") and (unit := _referral_unit(data)):
+            params["unit"] = unit
+        return messages.TRANSITION, params
     if event.kind == EventKind.SUPPORT and "answer" in data:
         # The officer hears what was decided on their request, not only that something happened.
-        return messages.for_support_answer(event.case.reference, data)
-    return messages.for_event(event.case.reference, event.kind, event.action)
+        key, params = messages.for_support_answer(case.reference, data)
+        return key, {**params, **base}
+    params = {**base, "kind": event.kind}
+    if event.kind == EventKind.ASSIGNED and case.stage_due_at and case.status in OPEN_STATUSES:
+        params["due"] = case.stage_due_at.isoformat()
+    if event.kind == EventKind.FINDING and to == messages.OFFICE and isinstance(data.get("finding"), int):
+        rectify_by = SupervisionFinding.objects.filter(pk=data["finding"]).values_list("rectify_by", flat=True)
+        if rectify_by and rectify_by[0]:
+            params["due"] = rectify_by[0].isoformat()
+    return messages.EVENT, params
 
 
-def describe(event: CaseEvent) -> str:
+def describe(event: CaseEvent, to: str = messages.OFFICE) -> str:
     """What a notification about ``event`` says, in the active language."""
-    return messages.render(*message_for(event))
+    return messages.render(*message_for(event, to))
+
+
+def build_notification(
+    *,
+    recipient_id: int,
+    case_id: int,
+    message: str,
+    params: dict[str, Any],
+    delivery: str,
+    now: datetime,
+    event: CaseEvent | None = None,
+) -> Notification:
+    """An unsaved notification as the recipient chose to hear about its kind: in-app only ones have nothing to
+    e-mail (``emailed_at`` set at once, as for a recipient without an address)."""
+    return Notification(
+        recipient_id=recipient_id,
+        case_id=case_id,
+        event=event,
+        message=message,
+        params=params,
+        verb=messages.stored_text(message, params),
+        kind=messages.kind_of(message, params),
+        delivery=delivery,
+        created_at=now,
+        emailed_at=now if delivery == NotificationDelivery.IN_APP else None,
+    )
 
 
 def deliver_for_event(event_id: int) -> int:
     """Idempotent: the unique (recipient, event) constraint and ``emailed_at`` make a retry a no-op."""
-    event = CaseEvent.objects.select_related("case").filter(pk=event_id).first()
+    event = CaseEvent.objects.select_related("case", "actor").filter(pk=event_id).first()
     if event is None:
         return 0
-    recipients = recipients_for(event)
-    message, params = message_for(event)
-    verb = messages.stored_text(message, params)
+    recipients = sorted(recipients_for(event))
+    users = User.objects.filter(pk__in=recipients)
+    roles = {u.pk: messages.OFFICE if policy.sees_internal(actor_for(u), event.case) else messages.FILER for u in users}
+    by_role = {role: message_for(event, role) for role in set(roles.values())}
+    # The kind is the event's, whoever reads it.
+    kind = messages.kind_of(*next(iter(by_role.values()))) if by_role else ""
+    deliveries = selectors.notification_deliveries(roles, kind)
     before = Notification.objects.filter(event=event).count()
+    now = timezone.now()
     Notification.objects.bulk_create(
         [
-            Notification(
+            build_notification(
                 recipient_id=uid,
-                case=event.case,
+                case_id=event.case_id,
                 event=event,
-                message=message,
-                params=params,
-                verb=verb,
-                created_at=timezone.now(),
+                message=by_role[roles[uid]][0],
+                params=by_role[roles[uid]][1],
+                delivery=deliveries[uid],
+                now=now,
             )
-            for uid in sorted(recipients)
+            for uid in recipients
+            if uid in roles
         ],
         ignore_conflicts=True,
     )
-    now = timezone.now()
     # A redelivered job leaves a notification waiting out its backoff alone: the retry sweep takes it when due. A
     # mail server that fails again and again is down: the rest wait for the sweep instead of each for its timeout.
-    _email_each(Notification.objects.filter(_attemptable(now), event=event), now, RETRY_STOP_AFTER_FAILURES)
+    _email_each(
+        Notification.objects.filter(_attemptable(now), event=event, delivery=NotificationDelivery.EMAIL),
+        now,
+        RETRY_STOP_AFTER_FAILURES,
+    )
     return Notification.objects.filter(event=event).count() - before
 
 
@@ -146,9 +233,15 @@ def _attemptable(now: datetime) -> Q:
 
 def email_due_for_retry(now: datetime) -> Q:
     """Open event notifications the sweep takes: after a failed attempt's backoff, or left unsent by a delivery
-    that skipped them (its row was locked) or died. Flag notifications go out in digests instead."""
+    that skipped them (its row was locked) or died. Flag notifications go out in digests instead, and those the
+    recipient chose to read in the daily digest wait for it."""
     due = Q(email_retry_at__lte=now) | Q(email_retry_at__isnull=True, created_at__lte=now - RETRY_GRACE)
-    return EMAIL_OPEN & due & Q(event__isnull=False) & ~Q(event__kind=EventKind.FLAG_RAISED)
+    return (
+        EMAIL_OPEN
+        & due
+        & Q(delivery=NotificationDelivery.EMAIL, event__isnull=False)
+        & ~Q(event__kind=EventKind.FLAG_RAISED)
+    )
 
 
 def retry_unsent_emails(*, now: datetime | None = None, batch: int = RETRY_BATCH) -> dict[str, int]:
@@ -237,29 +330,38 @@ def _tell_administrators(notes: list[Notification], now: datetime) -> None:
         message, params = messages.for_email_failed(
             case.reference, user.full_name or user.username, note.email_attempts
         )
-        verb = messages.stored_text(message, params)
+        params["v"] = messages.VERSION
         notices.extend(
-            # In-app only (``emailed_at`` set): e-mail is what failed, and a notification without an event
-            # would otherwise be taken for a flag warning by the digest.
-            Notification(
+            # In-app only: e-mail is what failed, and a notification without an event would otherwise be taken
+            # for a flag warning by the digest.
+            build_notification(
                 recipient_id=uid,
                 case_id=case.pk,
                 message=message,
                 params=params,
-                verb=verb,
-                created_at=now,
-                emailed_at=now,
+                delivery=NotificationDelivery.IN_APP,
+                now=now,
             )
             for uid in administrators_over(case.unit_path).values_list("pk", flat=True)
         )
     Notification.objects.bulk_create(notices)
 
 
+def site_url(path: str) -> str:
+    """The absolute address of a page of this site, for e-mails (``RIGHTSGUARD_SITE_URL``)."""
+    return settings.RIGHTSGUARD_SITE_URL.rstrip("/") + path
+
+
 def _notification_body(user: User, note: Notification) -> str:
-    return _("Hello %(name)s,\n\n%(what)s\n\nOpen RightsGuard to see the case.") % {
-        "name": user.full_name or user.username,
-        "what": note.text,
-    }
+    # The same sentence as the in-app list, then the link that opens it (and marks it read).
+    link = site_url(reverse("cases:notification-open", args=[note.pk]))
+    return "\n\n".join(
+        [
+            _("Hello %(name)s,") % {"name": user.full_name or user.username},
+            note.text,
+            _("Open it in RightsGuard: %(link)s") % {"link": link},
+        ]
+    )
 
 
 # --- Flag digests ---------------------------------------------------------------------------------------------
@@ -270,16 +372,29 @@ DIGEST_ITEMS = 50
 
 
 def deliver_flag_digests(*, now: datetime | None = None) -> int:
-    """E-mail each supervisor one digest of the flag notifications not yet e-mailed; returns the mails sent.
+    """E-mail each supervisor one digest of the flag notifications not yet e-mailed (of those they chose to have
+    e-mailed at once); returns the mails sent. See ``_send_digests``."""
+    return _send_digests(FLAG_NOTIFICATIONS & Q(delivery=NotificationDelivery.EMAIL), _flag_digest, now=now)
+
+
+def deliver_daily_digests(*, now: datetime | None = None) -> int:
+    """E-mail each user who chose the daily digest for some kinds one mail of their notifications of those kinds
+    not yet e-mailed; returns the mails sent. See ``_send_digests``."""
+    return _send_digests(Q(delivery=NotificationDelivery.DAILY), _daily_digest, now=now)
+
+
+def _send_digests(selection: Q, compose: Any, *, now: datetime | None = None) -> int:
+    """One mail per recipient of the ``selection`` not yet e-mailed, written by ``compose(user, notes)``.
 
     Idempotent by ``emailed_at``: each recipient's rows are locked (others running at the same time skip them),
-    mailed and marked in one transaction. If the process dies after sending but before the commit, the same
-    digest goes out again on the next run: at least once, never silently lost. A digest the mail server refuses
-    counts as a failed attempt for each of its notifications, which wait out the backoff for a later digest.
+    mailed and marked in one transaction, so a rerun finds nothing left to send. If the process dies after sending
+    but before the commit, the same digest goes out again on the next run: at least once, never silently lost. A
+    digest the mail server refuses counts as a failed attempt for each of its notifications, which wait out the
+    backoff for a later digest.
     """
     now = now or timezone.now()
     recipients = (
-        Notification.objects.filter(FLAG_NOTIFICATIONS, _attemptable(now))
+        Notification.objects.filter(selection, _attemptable(now))
         .order_by()
         .values_list("recipient_id", flat=True)
         .distinct()
@@ -289,7 +404,7 @@ def deliver_flag_digests(*, now: datetime | None = None) -> int:
         with transaction.atomic():
             pending = list(
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(FLAG_NOTIFICATIONS, _attemptable(now), recipient_id=recipient_id)
+                .filter(selection, _attemptable(now), recipient_id=recipient_id)
                 .select_related("recipient")
                 .order_by("created_at", "id")
             )
@@ -309,11 +424,12 @@ def deliver_flag_digests(*, now: datetime | None = None) -> int:
             if not pending:
                 continue
             mailed = Notification.objects.filter(pk__in=[n.pk for n in pending])
+            # In the recipient's language: the same sentences their in-app list shows them.
             with translation.override(language_of(user)):
-                subject, body = _digest(user, [n.text for n in pending])
+                subject, body = compose(user, pending)
             try:
                 send_mail(subject, body, None, [user.email])
-            except Exception as exc:  # counted and retried, and the other supervisors still get theirs
+            except Exception as exc:  # counted and retried, and the other recipients still get theirs
                 _record_failure(pending, exc, now)
                 continue
             sent += 1
@@ -321,19 +437,48 @@ def deliver_flag_digests(*, now: datetime | None = None) -> int:
     return sent
 
 
-def _digest(user: User, verbs: list[str]) -> tuple[str, str]:
-    count = len(verbs)
+def _items(notes: list[Notification]) -> str:
+    lines = [f"- {note.text}" for note in notes[:DIGEST_ITEMS]]
+    if len(notes) > DIGEST_ITEMS:
+        lines.append(_("… and %(more)d more.") % {"more": len(notes) - DIGEST_ITEMS})
+    return "\n".join(lines)
+
+
+def stalled_queue_url() -> str:
+    """The queue filtered to the stalled cases of the supervisor's units (the dashboard links to the same filter)."""
+    return site_url(reverse("cases:queue") + "?flag=" + FlagKind.STALLED)
+
+
+def _flag_digest(user: User, notes: list[Notification]) -> tuple[str, str]:
+    count = len(notes)
     subject = ngettext(
         "RightsGuard: %(count)d flag needs your attention",
         "RightsGuard: %(count)d flags need your attention",
         count,
     ) % {"count": count}
-    lines = [f"- {verb}" for verb in verbs[:DIGEST_ITEMS]]
-    if count > DIGEST_ITEMS:
-        lines.append(_("… and %(more)d more.") % {"more": count - DIGEST_ITEMS})
     body = _(
         "Hello %(name)s,\n\nThe flag scan raised these prompts for cases you are responsible for:\n\n%(items)s\n\n"
         "A flag is a prompt to look at the case, not a legal verdict. Open RightsGuard to see each flag with its "
         "rule, its basis and the facts behind it."
-    ) % {"name": user.full_name or user.username, "items": "\n".join(lines)}
+    ) % {"name": user.full_name or user.username, "items": _items(notes)}
+    if any(n.message == messages.FLAG and n.params.get("kind") == FlagKind.STALLED for n in notes):
+        body += "\n\n" + _("The stalled cases of your units: %(link)s") % {"link": stalled_queue_url()}
+    return subject, body
+
+
+def _daily_digest(user: User, notes: list[Notification]) -> tuple[str, str]:
+    count = len(notes)
+    subject = ngettext(
+        "RightsGuard: your daily digest of %(count)d notification",
+        "RightsGuard: your daily digest of %(count)d notifications",
+        count,
+    ) % {"count": count}
+    body = "\n\n".join(
+        [
+            _("Hello %(name)s,") % {"name": user.full_name or user.username},
+            _("This happened on your cases since your last digest:"),
+            _items(notes),
+            _("Your notifications in RightsGuard: %(link)s") % {"link": site_url(reverse("cases:notifications"))},
+        ]
+    )
     return subject, body

@@ -12,13 +12,14 @@ not revealed), a forbidden step on a visible case a 403. The services enforce th
 their lock, so every door behaves alike.
 """
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from accounts.authority import Actor
 from accounts.models import OrgLevel, OrgUnit, Role, User
-from accounts.selectors import path_prefix_q, supervisors_of_unit_and_above
+from accounts.selectors import ancestor_paths, path_prefix_q, supervisors_of_unit_and_above
 from cases.choices import OPEN_STATUSES, TERMINAL_STATUSES, CaseStatus, EventKind, NoteVisibility
 from cases.models import Case, CaseEvent, InvolvedOfficer, ReportExport, Suspect
 from cases.overrides import OVERRIDING_ACTIONS
@@ -384,6 +385,17 @@ def can_refer_to(actor: Actor, unit: OrgUnit) -> bool:
 def assignable_supervisors(case: Case) -> QuerySet[User]:
     """Who may be put in charge of ``case``: the active supervisors covering its unit."""
     return supervisors_of_unit_and_above(case.unit_path)
+
+
+def assignable_supervisors_of_any(unit_paths: Iterable[str]) -> QuerySet[User]:
+    """Who may be put in charge of at least one case of units at ``unit_paths`` (a bulk assignment's choices; the
+    service still asks ``can_be_assigned`` for each case)."""
+    above = {path for unit_path in unit_paths for path in ancestor_paths(unit_path)}
+    return (
+        User.objects.filter(is_active=True, memberships__role=Role.SUPERVISOR, memberships__unit__path__in=above)
+        .distinct()
+        .order_by("username")
+    )
 
 
 def can_be_assigned(assignee: Actor, case: Case) -> bool:

@@ -25,6 +25,15 @@ ASSIGNED_TO_ME, UNASSIGNED = "me", "nobody"
 DEFAULT_ORDER = "-last_activity_at"
 # The page's sort choices. The paginator breaks ties on the id in the same direction.
 SORTS = {"activity": DEFAULT_ORDER, "due": "stage_due_at", "occurred": "-occurred_at", "created": "-created_at"}
+ASCENDING, DESCENDING = "asc", "desc"
+
+
+def sort_order(sort: str, direction: str = "") -> str:
+    """The order of a sort (its usual direction unless ``direction`` names one): the paginator's field spec."""
+    field = SORTS.get(sort, DEFAULT_ORDER).lstrip("-")
+    if direction not in (ASCENDING, DESCENDING):
+        return SORTS.get(sort, DEFAULT_ORDER)
+    return f"-{field}" if direction == DESCENDING else field
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,7 @@ class QueuePage:
     next_cursor: str | None
     count: int
     count_capped: bool
+    previous_cursor: str | None = None
 
 
 def filter_cases(cases: QuerySet[Case], filters: QueueFilters, *, user_id: int | None) -> QuerySet[Case]:
@@ -112,5 +122,9 @@ def queue_page(
     if filters.text.strip():
         describe_matches(page.rows, filters.text)  # each row says which field matched
     return QueuePage(
-        cases=page.rows, next_cursor=page.next_cursor, count=min(count, COUNT_CAP), count_capped=count > COUNT_CAP
+        cases=page.rows,
+        next_cursor=page.next_cursor,
+        count=min(count, COUNT_CAP),
+        count_capped=count > COUNT_CAP,
+        previous_cursor=page.previous_cursor,
     )

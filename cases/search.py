@@ -7,7 +7,7 @@ the filter (every field at once: what the queue and the API narrow by); :func:`s
 ranked pages, one tier per rank, newest activity first within a tier; :func:`describe_matches` says on each result
 row which field matched ("Matched: suspect name “张某”."), as the case page would show it: an ID number never.
 
-Indexes (PostgreSQL; migrations 0009 and 0024):
+Indexes (PostgreSQL; migrations 0009 and 0025):
 
 - summary, location and narrative: a GIN index each over the characters and character pairs of the text
   (``rg_grams``, lower case, as pg_bigm indexes), which a one- or two-character text (most Chinese words: 袭警,
@@ -66,7 +66,7 @@ ID_NUMBER_TEXT = re.compile(r"(?=.*[0-9])[0-9A-Z]{6,30}")
 # A resident ID number's shape: searched for in the blind index alone.
 ID_NUMBER_SHAPE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]")
 
-# The indexed expressions (migration 0024 indexes exactly these; the planner matches the expression).
+# The indexed expressions (migration 0025 indexes exactly these; the planner matches the expression).
 GRAMS_FUNCTION = "rg_grams"
 CASE_TEXT_COLUMNS = ("summary", "location", "narrative")
 OFFICER_TEXT_COLUMNS = ("name",)

@@ -1,13 +1,16 @@
 """Reads of cases. Every user-facing read starts from the visible cases (``policy.visible_cases``)."""
 
-from django.db.models import F, QuerySet
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, F, QuerySet
 
 from accounts.authority import Actor
 from accounts.models import User
 from accounts.selectors import actor_for
 from cases import policy
-from cases.choices import ADMIN_PUNISHMENTS, Disposition, EventKind
-from cases.models import Case, CaseEvent, FaultFinding, Flag, Notification, Suspect
+from cases.choices import ADMIN_PUNISHMENTS, PREFERENCE_KINDS, Disposition, EventKind, NotificationDelivery
+from cases.models import Case, CaseEvent, FaultFinding, Flag, Notification, NotificationPreference, Suspect
 from cases.rules.facts import FACT_NAMES
 
 
@@ -117,3 +120,41 @@ def notifications_for(actor: Actor) -> QuerySet[Notification]:
         .select_related("case")
         .order_by("-created_at", "-id")
     )
+
+
+def notification_deliveries(user_ids: Iterable[int], kind: str) -> dict[int, str]:
+    """How each of these users chose to hear about notifications of ``kind`` (``NotificationDelivery``); users
+    without a choice get the default, e-mail at once (as before preferences existed)."""
+    ids = list(user_ids)
+    chosen = dict(NotificationPreference.objects.filter(user_id__in=ids, kind=kind).values_list("user_id", "delivery"))
+    return {uid: chosen.get(uid, NotificationDelivery.EMAIL) for uid in ids}
+
+
+def notification_preferences(user: User) -> dict[str, str]:
+    """The user's delivery for each kind they may choose (``PREFERENCE_KINDS``), defaults filled in."""
+    chosen = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "delivery"))
+    return {kind: chosen.get(kind, NotificationDelivery.EMAIL) for kind in PREFERENCE_KINDS}
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """The inbox's filters, for the page and the API alike."""
+
+    unread: bool | None = None  # True: unread only; False: read only
+    kind: str = ""
+
+
+def filter_notifications(notes: QuerySet[Notification], filters: InboxFilters) -> QuerySet[Notification]:
+    if filters.unread is not None:
+        notes = notes.filter(read_at__isnull=filters.unread)
+    if filters.kind:
+        notes = notes.filter(kind=filters.kind)
+    return notes
+
+
+def inbox_counts(actor: Actor) -> dict[str, int]:
+    """Unread notifications per kind (those about cases the actor can still see), and ``"all"``."""
+    rows = notifications_for(actor).filter(read_at__isnull=True).order_by().values_list("kind").annotate(n=Count("pk"))
+    counts = dict(rows)
+    counts["all"] = sum(counts.values())
+    return counts

@@ -50,6 +50,14 @@ def send_flag_digests(period: float | None = None, outbox_key: str | None = None
     return sent
 
 
+@shared_task(name="cases.send_daily_digests", acks_late=True)
+def send_daily_digests(period: float | None = None) -> int:
+    """One e-mail per user who chose the daily digest, with their notifications of those kinds not yet e-mailed."""
+    if period and not periodic.claim("send_daily_digests", period):
+        return 0
+    return notifications.deliver_daily_digests()
+
+
 @shared_task(name="cases.retry_notification_emails", acks_late=True)
 def retry_notification_emails(period: float | None = None) -> dict[str, int]:
     """E-mail the notifications whose last attempt failed (after their backoff) or that a delivery left unsent."""

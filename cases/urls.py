@@ -1,17 +1,22 @@
 from django.urls import path
 
-from cases.views import evidence, filing, pages, parties, queue, reports, search, workspace
+from cases.views import bulk, evidence, filing, notifications, pages, parties, queue, reports, search, workspace
 
 app_name = "cases"
 
 urlpatterns = [
     path("", pages.home, name="home"),
-    path("notifications/", pages.notifications, name="notifications"),
-    path("notifications/read/", pages.notifications_read, name="notifications-read"),
+    path("notifications/", notifications.notifications, name="notifications"),
+    path("notifications/read/", notifications.notifications_read, name="notifications-read"),
+    path("notifications/settings/", notifications.notification_settings, name="notification-settings"),
+    path("notifications/<int:pk>/", notifications.notification_open, name="notification-open"),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification-read"),
     path("rules/", pages.rules, name="rules"),
     path("search/", search.search, name="search"),
     path("queue/", queue.queue, name="queue"),
     path("queue/saved/", queue.save_filter, name="queue-save"),
+    path("queue/bulk/", bulk.bulk, name="queue-bulk"),
+    path("queue/export/", bulk.export, name="queue-export"),
     path("queue/saved/<int:saved_id>/delete/", queue.delete_filter, name="queue-delete"),
     path("cases/new/", filing.new_case, name="new"),
     path("cases/<int:pk>/", workspace.case_detail, name="detail"),

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -262,6 +263,10 @@ RIGHTSGUARD_OUTBOX_REDELIVER_SECONDS = env.float("RIGHTSGUARD_OUTBOX_REDELIVER_S
 # attachment row, must be before the sweep removes it (cases/evidence.py).
 RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS = env.float("RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS", default=15 * 60)
 RIGHTSGUARD_EVIDENCE_STALE_SECONDS = env.float("RIGHTSGUARD_EVIDENCE_STALE_SECONDS", default=60 * 60)
+# The site's address as users reach it (scheme, host, any path prefix; no trailing slash): links in e-mails.
+RIGHTSGUARD_SITE_URL = env.str("RIGHTSGUARD_SITE_URL", default="http://localhost:8000").rstrip("/")
+# The local hour (TIME_ZONE) the daily notification digest goes out to users who chose it.
+RIGHTSGUARD_DAILY_DIGEST_HOUR = env.int("RIGHTSGUARD_DAILY_DIGEST_HOUR", default=7)
 # Each entry passes its period: the task claims the period in the database first, so a second beat (started by
 # mistake, or an old one during a deployment) cannot run a job twice in one period.
 CELERY_BEAT_SCHEDULE = {
@@ -275,6 +280,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Sweeper: e-mails flag notifications a crashed run committed but never mailed (a no-op otherwise).
     "send-flag-digests": {"task": "cases.send_flag_digests", "schedule": 30 * 60.0, "kwargs": {"period": 30 * 60.0}},
+    # Once a day: each user who chose the daily digest for some kinds gets one mail of those not yet e-mailed. The
+    # claim's period is a day, so a second beat sends nothing more; one that failed is retried the next day.
+    "send-daily-digests": {
+        "task": "cases.send_daily_digests",
+        "schedule": crontab(hour=RIGHTSGUARD_DAILY_DIGEST_HOUR, minute=0),
+        "kwargs": {"period": 24 * 3600.0},
+    },
     # Notification e-mails whose last attempt failed, once their backoff is over, and any a delivery left unsent.
     "retry-notification-emails": {
         "task": "cases.retry_notification_emails",

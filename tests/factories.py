@@ -1,11 +1,11 @@
 """Test data builders. Units and cases are made through the services so paths, clocks and events are real."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import factory
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import services as account_services
 from accounts.models import OrgUnit, Role, User
@@ -15,6 +15,7 @@ from cases.models import Case, ExportStatus, ReportExport
 from cases.reports.services import export_file
 from cases.rules.facts import SUPERVISOR, facts_asked_of
 from cases.workflow_actions import WORKFLOW_ACTIONS
+from rightsguard.text import when
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -179,3 +180,10 @@ def finished_export(user: User, unit: OrgUnit, year: int) -> ReportExport:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"unit,cases\n330100,1\n")
     return job
+
+
+def due_day(moment: datetime | None, language: str = "en") -> str:
+    """A due date as notifications say it: the local day, in ``language`` (``16 Dec 2026`` / ``2026年12月16日``)."""
+    assert moment is not None
+    with translation.override(language):
+        return when(timezone.localtime(moment).date())

@@ -20,9 +20,10 @@ from rest_framework.request import Request
 
 from accounts.models import OrgUnit
 from cases import policy
-from cases.choices import INJURY_RANK, CaseStatus, FlagKind, IncidentKind, InjuryGrade
+from cases.choices import INJURY_RANK, CaseStatus, FlagKind, IncidentKind, InjuryGrade, NotificationKind
 from cases.models import Case, Flag, Notification
 from cases.queue_filters import ASSIGNED_TO_ME, UNASSIGNED, QueueFilters, filter_cases
+from cases.selectors import InboxFilters, filter_notifications
 
 # Datetimes outside this range are refused: they are never real incident times, and converting them between
 # time zones can overflow.
@@ -196,16 +197,26 @@ class FlagFilter(django_filters.FilterSet):
 
 
 class NotificationFilter(django_filters.FilterSet):
-    unread = BooleanFilter(method="filter_unread", help_text=gettext_lazy("Only notifications not yet read."))
+    """The notification page's filters (cases/selectors.py ``filter_notifications``)."""
+
+    unread = BooleanFilter(
+        method="filter_unread", help_text=gettext_lazy("true: only notifications not yet read; false: only read ones.")
+    )
+    kind = ChoiceFilter(
+        choices=NotificationKind.choices,
+        method="filter_kind",
+        help_text=gettext_lazy("Only notifications of this kind."),
+    )
 
     class Meta:
         model = Notification
         fields: list[str] = []
 
     def filter_unread(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
-        if value is None:
-            return queryset
-        return queryset.filter(read_at__isnull=value)
+        return filter_notifications(queryset, InboxFilters(unread=value))
+
+    def filter_kind(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return filter_notifications(queryset, InboxFilters(kind=value or ""))
 
 
 # --- ordering ----------------------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from cases.choices import (
     LenientReason,
     NoSuspectReason,
     NoteVisibility,
+    NotificationKind,
     OfficerType,
     OverrideReason,
     PauseReason,
@@ -893,6 +894,9 @@ class NotificationSerializer(serializers.Serializer):
     case = CaseRefSerializer()
     verb = serializers.CharField(
         source="text", help_text=_("What happened, in the request's language (Accept-Language), as the pages say it.")
+    )
+    kind = serializers.ChoiceField(
+        choices=NotificationKind.choices, help_text=_("What it is about: the list's kind filter, the delivery setting.")
     )
     message = serializers.CharField(help_text=_("The message key, for a client that words messages itself."))
     params = serializers.JSONField(help_text=_("The message's parameters: codes, references, ISO 8601 times."))

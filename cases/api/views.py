@@ -980,6 +980,24 @@ class NotificationsReadView(ApiView):
         return Response(s.MarkedReadSerializer({"marked": marked}).data)
 
 
+class NotificationReadView(ApiView):
+    @extend_schema(
+        operation_id="notification_read_one",
+        summary=gettext_lazy("Mark one of the caller's notifications read"),
+        description=gettext_lazy(
+            "Marks the notification read, as opening it on the notifications page does. Someone else's notification, "
+            "or one about a case the caller can no longer see, is not found and nothing changes."
+        ),
+        request=None,
+        responses=responses({200: s.NotificationSerializer}, 401, 403, 404),
+    )
+    def post(self, request: ApiRequest, pk: int) -> Response:
+        note = get_object_or_404(selectors.notifications_for(request.actor), pk=pk)
+        mark_notifications_read(user=request.user, ids=[note.pk])
+        note = get_object_or_404(selectors.notifications_for(request.actor), pk=pk)
+        return Response(s.NotificationSerializer(note).data)
+
+
 class YearlyReportView(ApiView):
     @extend_schema(
         summary=gettext_lazy("Yearly summary for a unit subtree"),

@@ -21,6 +21,8 @@ from cases.choices import EventKind, FlagKind, FlagResolution
 from cases.flagging.plan import READ_MODEL_FIELDS, Plan, Snapshot, diff_for, plan_for
 from cases.flagging.snapshot import load_snapshots
 from cases.models import Case, CaseEvent, Flag, Notification
+from cases.notifications import build_notification
+from cases.selectors import notification_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,13 @@ class Recipients:
     def __init__(self, *, notify: bool = True) -> None:
         self.notify = notify
         self._supervisors: dict[str, list[int]] = {}
+        self._deliveries: dict[tuple[int, str], str] = {}
+
+    def delivery(self, uid: int, kind: str) -> str:
+        """How the recipient chose to hear about notifications of ``kind`` (read once per run)."""
+        if (uid, kind) not in self._deliveries:
+            self._deliveries[(uid, kind)] = notification_deliveries([uid], kind)[uid]
+        return self._deliveries[(uid, kind)]
 
     def recipients(self, row: dict[str, Any]) -> list[int]:
         if not self.notify:
@@ -58,17 +67,24 @@ class Recipients:
 
 
 def _notification(
-    uid: int, case_id: int, message: tuple[str, dict[str, Any]], now: datetime, event: CaseEvent | None = None
+    uid: int,
+    case_id: int,
+    message: tuple[str, dict[str, Any]],
+    now: datetime,
+    ctx: "Recipients",
+    event: CaseEvent | None = None,
 ) -> Notification:
     key, params = message
-    return Notification(
+    params = {**params, "v": messages.VERSION, "to": messages.OFFICE}
+    kind = messages.kind_of(key, params)
+    return build_notification(
         recipient_id=uid,
         case_id=case_id,
         event=event,
         message=key,
         params=params,
-        verb=messages.stored_text(key, params),
-        created_at=now,
+        delivery=ctx.delivery(uid, kind),
+        now=now,
     )
 
 
@@ -142,6 +158,7 @@ def apply_plan(snap: Snapshot, plan: Plan, now: datetime, ctx: Recipients, resul
             case_id,
             messages.for_flag(row["reference"], flag.kind, flag.rule_code, flag.detail.get("version")),
             now,
+            ctx,
             event,
         )
         for flag, event in zip(raised, raised_events, strict=True)
@@ -151,7 +168,7 @@ def apply_plan(snap: Snapshot, plan: Plan, now: datetime, ctx: Recipients, resul
     if plan.warn:
         result.warnings += 1
         warning = messages.for_stage_warning(row["reference"], row["status"], row["stage_due_at"].isoformat())
-        notes.extend(_notification(uid, case_id, warning, now) for uid in recipients)
+        notes.extend(_notification(uid, case_id, warning, now, ctx) for uid in recipients)
     if notes:
         Notification.objects.bulk_create(notes, ignore_conflicts=True)
         result.notifications += len(notes)

@@ -1,6 +1,7 @@
-"""A user's own notifications, and the administrators' retry of failed notification e-mails."""
+"""A user's own notifications and how they hear about them; the administrators' retry of failed notification
+e-mails."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -9,7 +10,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.selectors import actor_for, administrators_over
 from cases import policy
-from cases.models import Notification
+from cases.choices import PREFERENCE_KINDS, NotificationDelivery
+from cases.models import Notification, NotificationPreference
 
 
 @transaction.atomic
@@ -35,3 +37,14 @@ def retry_failed_emails(*, notifications: QuerySet[Notification], by: User) -> i
     return Notification.objects.filter(pk__in=[n.pk for n in failed]).update(
         email_failed_at=None, email_attempts=0, email_retry_at=timezone.now()
     )
+
+
+@transaction.atomic
+def set_notification_preferences(*, user: User, deliveries: dict[str, str]) -> None:
+    """Record how the user hears about each kind of notification (``PREFERENCE_KINDS``). It applies to notifications
+    made from now on; those already waiting keep the delivery they were made with."""
+    for kind, delivery in deliveries.items():
+        if kind not in PREFERENCE_KINDS or delivery not in NotificationDelivery.values:
+            raise ValidationError({kind: _("Choose how you hear about this kind of notification.")})
+    for kind, delivery in deliveries.items():
+        NotificationPreference.objects.update_or_create(user=user, kind=kind, defaults={"delivery": delivery})

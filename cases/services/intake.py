@@ -507,10 +507,17 @@ def record_disposition(
 
 
 @transaction.atomic
-def add_note(*, case: Case, by: User, text: str, visibility: str = "") -> Case:
+def add_note(*, case: Case, by: User, text: str, visibility: str = "", expected_version: int | None = None) -> Case:
     """A note on the timeline. ``visibility`` (NoteVisibility) defaults by the author's standing on the case: the
-    office's notes are internal, the filer's shared; a filer cannot write an internal note."""
-    change = change_case(case, by=by, allowed=policy.can_add_material, refusal=_("You cannot add notes to this case."))
+    office's notes are internal, the filer's shared; a filer cannot write an internal note. With ``expected_version``
+    (bulk notes from the queue) a case changed since the user saw it is refused, so a form sent twice adds one note."""
+    change = change_case(
+        case,
+        by=by,
+        allowed=policy.can_add_material,
+        refusal=_("You cannot add notes to this case."),
+        expected_version=expected_version,
+    )
     actor = actor_for(by)
     if not text.strip():
         raise ValidationError({"text": _("A note cannot be empty.")})

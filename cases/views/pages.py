@@ -1,20 +1,16 @@
 """Home, the notification inbox and the rule catalogue."""
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
 
 from accounts.requests import AuthenticatedRequest
 from cases import policy, selectors
 from cases.models import CaseEvent
 from cases.rules.catalogue import rule_catalogue
 from cases.services.audit import log_denied
-from cases.services.inbox import mark_notifications_read
 
 
 def home(request: AuthenticatedRequest) -> HttpResponse:
@@ -36,21 +32,6 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     }
     rows = [(case, events.get(case.pk)) for case in cases]
     return render(request, "cases/home.html", {"rows": rows, "can_file": policy.can_file(request.actor)})
-
-
-def notifications(request: AuthenticatedRequest) -> HttpResponse:
-    items = selectors.notifications_for(request.actor)[:100]
-    return render(request, "cases/notifications.html", {"items": items})
-
-
-@require_POST
-def notifications_read(request: AuthenticatedRequest) -> HttpResponse:
-    changed = mark_notifications_read(user=request.user)
-    messages.success(
-        request,
-        ngettext("%(n)d notification marked as read.", "%(n)d notifications marked as read.", changed) % {"n": changed},
-    )
-    return redirect("cases:notifications")
 
 
 def rules(request: AuthenticatedRequest) -> HttpResponse:

@@ -110,11 +110,41 @@
     });
   }
 
+  // "Select all on this page" in the queue: shown only with JavaScript (without it, each case is ticked on its own).
+  // The queue's results are swapped in by htmx, so the box is wired by delegation.
+  function boxesOf(all) {
+    var form = all.form || all.closest("form");
+    return form ? form.querySelectorAll("input[type=checkbox][name='" + all.getAttribute("data-select-all") + "']") : [];
+  }
+
+  function showSelectAll(root) {
+    (root || document).querySelectorAll("input[data-select-all]").forEach(function (all) { all.hidden = false; });
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (!target || target.tagName !== "INPUT") { return; }
+    if (target.hasAttribute("data-select-all")) {
+      Array.prototype.forEach.call(boxesOf(target), function (box) { box.checked = target.checked; });
+      return;
+    }
+    var form = target.form;
+    var all = form ? form.querySelector("input[data-select-all='" + target.name + "']") : null;
+    if (all) {
+      var boxes = Array.prototype.slice.call(boxesOf(all));
+      var ticked = boxes.filter(function (box) { return box.checked; }).length;
+      all.checked = ticked === boxes.length && ticked > 0;
+      all.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) { showSelectAll(event.target); });
+
   // After an htmx autosave the server sends the new case version out of band; nothing else is needed here.
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-upload]").forEach(wireUpload);
     document.querySelectorAll("button[data-copy-from]").forEach(wireCopy);
     document.querySelectorAll("form[data-confirm]").forEach(wireConfirm);
     wireUnsavedGuard();
+    showSelectAll(document);
   });
 })();

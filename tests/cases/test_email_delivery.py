@@ -14,13 +14,12 @@ from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from cases import notifications, services, tasks
 from cases.ledger import reconcile
 from cases.models import Case, CaseEvent, Notification, OutboxMessage
 from demo.organisation import ensure_admin_group
-from tests.factories import draft
+from tests.factories import draft, due_day
 
 SUPERVISOR_MAIL = "county_supervisor@police.example"
 
@@ -231,7 +230,11 @@ def test_a_refused_email_is_retried_after_its_backoff_and_then_sent_once(
     assert notifications.retry_unsent_emails(now=note.email_retry_at + timedelta(days=2)) == nothing
     assert refusing.attempts == 3
     assert [(m.subject, m.to) for m in mail.outbox] == [(note.verb, [SUPERVISOR_MAIL])]
-    assert note.verb == f"Case {case.reference} was submitted to the rights-protection office."
+    case.refresh_from_db()
+    assert note.verb == (
+        f"{world.officer.full_name} submitted {case.reference} to the rights-protection office — review it by "
+        f"{due_day(case.stage_due_at)}."
+    )
     assert email_state(note) == (True, 3, "SMTPServerDisconnected: Connection unexpectedly closed", False)
     assert note.email_retry_at is None
 
@@ -261,11 +264,10 @@ def test_after_the_last_attempt_the_email_is_failed_the_admins_are_told_and_the_
 
     # The administrators over the case's unit (the province's) are told in-app; nobody else is.
     with translation.override(settings.LANGUAGE_CODE):
-        expected = _("The e-mail to %(name)s about case %(ref)s could not be sent after %(attempts)d attempts.") % {
-            "name": world.county_supervisor.full_name,
-            "ref": case.reference,
-            "attempts": 3,
-        }
+        expected = (
+            f"The e-mail to {world.county_supervisor.full_name} about {case.reference} could not be sent after 3 "
+            "attempts — check their address, then retry it from the notifications in the administration."
+        )
     notices = Notification.objects.filter(event__isnull=True)
     assert list(notices.values_list("recipient__username", "case_id", "verb")) == [("admin", case.pk, expected)]
     assert notices.get().emailed_at is not None  # in-app only

@@ -20,7 +20,7 @@ from cases.rules.presentation import describe_flag
 from cases.templatetags.rg import event_text
 from rightsguard.text import language_of, when
 from tests.cases.test_severity import attack
-from tests.factories import PASSWORD, case_in, draft
+from tests.factories import PASSWORD, case_in, draft, due_day
 
 MOMENT = datetime(2026, 10, 31, 13, 31, 16, 865090, tzinfo=UTC)  # 21:31 in Asia/Shanghai
 
@@ -138,10 +138,17 @@ def test_a_stored_notification_renders_in_the_readers_language_at_read_time(worl
     case = attack(world, Disposition.ADMIN_FINE)
     flagging.flag_cases()
     note = Notification.objects.get(recipient=world.county_supervisor, case=case, message=messages.FLAG)
-    assert note.params == {"ref": case.reference, "kind": FlagKind.DOWNGRADED, "rule": "R1", "version": "2025-01-18"}
+    assert note.params == {
+        "v": 2,
+        "to": "office",
+        "ref": case.reference,
+        "kind": FlagKind.DOWNGRADED,
+        "rule": "R1",
+        "version": "2025-01-18",
+    }
     english = (
-        f"Case {case.reference} may have been handled below the minimum the law calls for: "
-        "Violent attack on an officer on duty (rule R1)."
+        f"The flag scan found that {case.reference} may have been handled below the minimum the law calls for: "
+        "Violent attack on an officer on duty (rule R1) — review the disposition before the case concludes."
     )
     assert note.verb == english  # the English text the admin site lists
     with translation.override("en"):
@@ -171,12 +178,16 @@ def test_the_notification_api_speaks_the_request_language(world):
     chinese = client.get("/api/v1/notifications/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()["results"]
     flag_en = next(n for n in english if n["message"] == messages.FLAG)
     flag_zh = next(n for n in chinese if n["message"] == messages.FLAG)
-    assert flag_en["verb"].endswith("Violent attack on an officer on duty (rule R1).")
+    assert flag_en["verb"].endswith(
+        "Violent attack on an officer on duty (rule R1) — review the disposition before the case concludes."
+    )
     assert "暴力袭击正在依法执行职务的民警" in flag_zh["verb"]
     assert (
         flag_en["params"]
         == flag_zh["params"]
         == {
+            "v": 2,
+            "to": "office",
             "ref": case.reference,
             "kind": "downgraded",
             "rule": "R1",
@@ -197,13 +208,20 @@ def test_an_event_e_mail_goes_out_in_the_recipients_language(world):
     Notification.objects.filter(event=event).delete()
     assert notifications.deliver_for_event(event.pk) == 1
     [sent] = mail.outbox
+    note = Notification.objects.get(event=event)
+    case.refresh_from_db()
+    due = due_day(case.stage_due_at, "zh-hans")
+    what = f"{world.officer.full_name}已将 {case.reference} 提交维权办——请于{due}前审查。"
     with translation.override("zh-hans"):
-        what = messages.render(messages.TRANSITION, {"ref": case.reference, "action": "submit"})
+        assert note.text == what
     assert sent.subject == what
-    assert sent.body == f"{world.county_supervisor.full_name}，您好：\n\n{what}\n\n请登录民警维权系统查看案件详情。"
-    assert (
-        Notification.objects.get(event=event).verb
-        == f"Case {case.reference} was submitted to the rights-protection office."
+    assert sent.body == (
+        f"{world.county_supervisor.full_name}，您好：\n\n{what}\n\n"
+        f"在民警维权系统中打开：http://localhost:8000/notifications/{note.pk}/"
+    )
+    assert note.verb == (
+        f"{world.officer.full_name} submitted {case.reference} to the rights-protection office — review it by "
+        f"{due_day(case.stage_due_at)}."
     )
 
 

@@ -342,7 +342,7 @@ def test_the_migration_fills_the_index_of_existing_numbers(world):
     with_number = services.add_suspect(case=case, by=world.supervisor, name="甲", id_number=ID_NUMBER)
     without = services.add_suspect(case=case, by=world.supervisor, name="乙")
     Suspect.objects.update(id_number_index="")  # as before the migration
-    migration = importlib.import_module("cases.migrations.0023_suspect_id_number_index")
+    migration = importlib.import_module("cases.migrations.0024_suspect_id_number_index")
 
     class Editor:
         connection = connection

@@ -29,7 +29,7 @@ from cases.models import Case, CaseEvent, LookBackReview, Notification, Referral
 from cases.notifications import deliver_for_event
 from cases.workflow import TRANSITIONS
 from cases.workflow_actions import WORKFLOW_ACTIONS
-from tests.factories import PATH, add_convicted_suspect, case_in, draft, resolve
+from tests.factories import PATH, add_convicted_suspect, case_in, draft, due_day, resolve
 
 S = CaseStatus
 
@@ -577,8 +577,13 @@ def test_submission_notifies_the_nearest_supervisors_after_commit(world, django_
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.submit_case(case=case, by=world.officer, expected_version=case.version)
     assert len(callbacks) == 1
+    case.refresh_from_db()
+    sentence = (
+        f"{world.officer.full_name} submitted {case.reference} to the rights-protection office — review it by "
+        f"{due_day(case.stage_due_at)}."
+    )
     assert list(Notification.objects.values_list("recipient__username", "case", "verb")) == [
-        ("county_supervisor", case.pk, f"Case {case.reference} was submitted to the rights-protection office.")
+        ("county_supervisor", case.pk, sentence)
     ]
     assert [m.to for m in mail.outbox] == [[world.county_supervisor.email]]
 

@@ -217,13 +217,16 @@ def test_a_finding_that_changes_severity_resolves_one_flag_and_raises_the_other(
     # The notifications say which each one is.
     raised = Notification.objects.filter(case=case, event__kind=EventKind.FLAG_RAISED)
     verbs = sorted(set(raised.values_list("verb", flat=True)))
+    review = " — review the case."
+    before_conclusion = " — review the disposition before the case concludes."
     assert verbs == [
-        f"Case {case.reference} has a review prompt: Aggravated attack on police (rule R6).",
-        f"Case {case.reference} has a review prompt: Officer on duty suffered a minor injury (rule R4).",
-        f"Case {case.reference} may have been handled below the minimum the law calls for: "
-        "Officer on duty suffered a minor injury (rule R4).",
-        f"Case {case.reference} may have been handled below the minimum the law calls for: "
-        "Violent attack on an officer on duty (rule R1).",
+        f"The flag scan found that {case.reference} may have been handled below the minimum the law calls for: "
+        f"Officer on duty suffered a minor injury (rule R4){before_conclusion}",
+        f"The flag scan found that {case.reference} may have been handled below the minimum the law calls for: "
+        f"Violent attack on an officer on duty (rule R1){before_conclusion}",
+        f"The flag scan raised a review prompt on {case.reference}: Aggravated attack on police (rule R6){review}",
+        f"The flag scan raised a review prompt on {case.reference}: Officer on duty suffered a minor injury "
+        f"(rule R4){review}",
     ]
 
     # Back to a fine (on appeal, with its reason): R4's prompt is resolved and its downgrade raised again, beside R1's

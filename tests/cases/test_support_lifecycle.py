@@ -71,9 +71,10 @@ def test_approve_then_deliver_is_one_record_with_its_dates_and_provider(world, d
         .order_by("id")
         .values_list("verb", flat=True)
     )[-2:] == [
-        f"Case {ref}: Support request approved: Green-channel emergency medical care (reason: 同意).",
-        f"Case {ref}: Support delivered: Green-channel emergency medical care, by 西湖区人民医院 on "
-        f"{day.day} {day:%b %Y}.",
+        f"{world.supervisor.full_name} approved the support request “Green-channel emergency medical care” in {ref} "
+        "— the office arranges it.",
+        f"{world.supervisor.full_name} recorded the support “Green-channel emergency medical care” in {ref} as "
+        f"delivered by 西湖区人民医院 on {day.day} {day:%b %Y} — tell the office if it did not reach you.",
     ]
 
 

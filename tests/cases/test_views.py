@@ -21,7 +21,7 @@ from cases.rules.presentation import describe_flag
 from cases.templatetags.rg import event_text
 from tests.cases.test_services import snapshot
 from tests.evidence_files import pdf_document
-from tests.factories import case_in, draft
+from tests.factories import case_in, draft, due_day
 
 S = CaseStatus
 
@@ -367,7 +367,11 @@ def test_notifications_list_and_mark_read(client, world, django_capture_on_commi
         services.submit_case(case=case, by=world.officer, expected_version=case.version)
     client.force_login(world.county_supervisor)
     body = client.get(reverse("cases:notifications")).content.decode()
-    assert f"Case {case.reference} was submitted to the rights-protection office." in body
+    case.refresh_from_db()
+    assert (
+        f"{world.officer.full_name} submitted {case.reference} to the rights-protection office — review it by "
+        f"{due_day(case.stage_due_at)}." in body
+    )
     assert client.post(reverse("cases:notifications-read")).status_code == 302
     assert Notification.objects.filter(recipient=world.county_supervisor, read_at__isnull=True).count() == 0
 

@@ -163,8 +163,8 @@ def test_notifications_flags_timeline_and_dates_read_in_the_readers_language(pag
     page.goto(f"{base}/notifications/")
     row = page.locator("main .list-group-item", has_text=re.compile(rf"{case.reference}.*\bR1\b"))
     expect(row.locator("a")).to_have_text(
-        f"Case {case.reference} may have been handled below the minimum the law calls for: "
-        "Violent attack on an officer on duty (rule R1)."
+        f"The flag scan found that {case.reference} may have been handled below the minimum the law calls for: "
+        "Violent attack on an officer on duty (rule R1) — review the disposition before the case concludes."
     )
     expect(row.locator(".small")).to_have_text(english_when(note.created_at))
     shoot(page, "text-en-notifications")

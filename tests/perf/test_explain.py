@@ -130,7 +130,7 @@ def test_queue_pages_read_the_queue_index_and_text_search_the_text_indexes(postg
                 used = indexes(nodes)
                 assert {"case_text_summary", "case_text_narrative"} <= used, (level, nodes)
         # One or two characters (most Chinese words): no trigram to look up, so the search reads the character-pair
-        # index of migration 0024 (cases/search.py), never the table, even over the closed cases.
+        # index of migration 0025 (cases/search.py), never the table, even over the closed cases.
         for word in ("柳汀", "汀"):
             for nodes in queue_plans(user, QueueFilters(statuses=(CaseStatus.CLOSED,), text=word)):
                 assert "cases_case" not in seq_scans(nodes), (level, word, nodes)

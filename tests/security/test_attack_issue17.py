@@ -291,7 +291,8 @@ def test_a_hostile_decline_reason_reaches_the_officer_as_text_and_an_unknown_mes
         answer_support_request(measure=measure, by=world.supervisor, answer="decline", reason=reason)
     note = Notification.objects.get(recipient=world.officer, case=case, params__answer__status=SupportStatus.REFUSED)
     expected = (
-        f"Case {case.reference}: Support request declined: Green-channel emergency medical care (reason: {reason})."
+        f"{world.supervisor.full_name} declined the support request “Green-channel emergency medical care” in "
+        f"{case.reference} (reason: {reason}) — ask the office if you need it reconsidered."
     )
     assert note.text == expected
     with pytest.raises(IntegrityError), transaction.atomic():

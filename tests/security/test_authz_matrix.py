@@ -33,17 +33,19 @@ from accounts import tokens
 from accounts.models import AccountAudit, ApiToken, Membership, OrgUnit, Role, SavedQueueFilter, User
 from cases import evidence, services
 from cases.choices import (
+    PREFERENCE_KINDS,
     CaseStatus,
     Disposition,
     FindingProblem,
     FlagKind,
     LenientReason,
     NoteVisibility,
+    NotificationDelivery,
     SupportKind,
     Track,
 )
 from cases.forms import DispositionForm, OfficerForm, SupervisorFactsForm, SupportMeasureForm, SuspectForm
-from cases.models import Case, Flag, Notification, ReportExport, StageLimit, Suspect
+from cases.models import Case, Flag, Notification, NotificationPreference, ReportExport, StageLimit, Suspect
 from cases.views.kept import SESSION_KEY as KEPT_INPUT
 from demo.organisation import ensure_admin_group
 from tests.api.conftest import PDF, stored_files, token_client, upload
@@ -189,6 +191,13 @@ class Fixture:
         return finished_export(self.world.supervisor, self.world.city, timezone.localdate().year)
 
     @cached_property
+    def notification(self) -> Notification:
+        """The owner's unread notification about the submitted case."""
+        return Notification.objects.create(
+            recipient=self.world.officer, case=self.on_intake.case, verb="Submitted", created_at=timezone.now()
+        )
+
+    @cached_property
     def token(self) -> ApiToken:
         return tokens.issue_token(user=self.world.officer, name="patrol tablet", mfa_verified=False)[0]
 
@@ -233,6 +242,7 @@ class Fixture:
             "sibling_province": lambda: self.world.sibling_province,
             "stage_limit": lambda: StageLimit.objects.order_by("pk").first(),
             "token": lambda: self.token,
+            "notification": lambda: self.notification,
         }
         if placeholder not in makers:
             raise KeyError(f"unknown placeholder {{{placeholder}}} in {DOCUMENT.name}")
@@ -271,6 +281,14 @@ def versioned(placeholder: str, **values: Any) -> Callable[[Fixture], dict[str, 
 
 HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
     "queue-save": lambda fx: {"name": "我的案件", "query": "view=mine"},
+    "notification-settings-save": lambda fx: dict.fromkeys(PREFERENCE_KINDS, NotificationDelivery.DAILY),
+    "queue-bulk": lambda fx: {
+        "action": "note",
+        "case": f"{fx.current('intake').pk}:{fx.current('intake').version}",
+        "text": INTERNAL_NOTE,
+        "visibility": NoteVisibility.INTERNAL,
+        "apply": "1",
+    },
     "new": lambda fx: {
         "unit": fx.world.station.pk,
         "kind": "violent_attack",
@@ -493,6 +511,7 @@ def records() -> tuple:
         tuple(SavedQueueFilter.objects.order_by("pk").values_list("pk", "user_id", "name", "query")),
         tuple(ReportExport.objects.order_by("pk").values_list("pk", "status")),
         tuple(Notification.objects.order_by("pk").values_list("pk", "read_at")),
+        tuple(NotificationPreference.objects.order_by("pk").values_list("pk", "user_id", "kind", "delivery")),
         tuple(Membership.objects.order_by("pk").values_list("pk", "user_id", "unit_id", "role")),
         tuple(Case.objects.order_by("pk").values_list("pk", *_CASE_FACTS)),
         tuple(User.objects.order_by("pk").values_list("pk", "is_active", "is_staff", "is_superuser", "password")),
@@ -567,7 +586,7 @@ def media(settings, tmp_path):
 def test_the_document_has_its_three_tables():
     assert len(HTML_ROWS) == len(TABLES[HTML_SECTION]), "a row id is used twice in the browser table"
     assert len(API_OTHER_ROWS) == len(TABLES[API_OTHER_SECTION]), "a row id is used twice in the API table"
-    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (66, 31, 34)
+    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (72, 31, 35)
 
 
 def _route_names(namespace: str) -> set[str]:
@@ -592,6 +611,7 @@ def test_every_post_row_says_what_it_sends():
     posted = {row.id for row in HTML_ROWS.values() if row.method != "get"}
     silent = {
         "notifications-read",
+        "notification-read",
         "queue-delete",
         "remove-officer",
         "remove-party",

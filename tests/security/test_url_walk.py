@@ -48,6 +48,7 @@ from cases.models import (
     Case,
     Flag,
     InvolvedOfficer,
+    Notification,
     ReportExport,
     SupervisionFinding,
     SupportMeasure,
@@ -148,6 +149,7 @@ class Objects:
     device: TOTPDevice
     superuser: User
     api_token: ApiToken  # the filing officer's
+    notification: Notification  # the filing officer's
 
 
 def build_objects(world: World) -> Objects:
@@ -182,6 +184,9 @@ def build_objects(world: World) -> Objects:
         device=TOTPDevice.objects.create(user=world.supervisor, name="authenticator", confirmed=True),
         superuser=superuser,
         api_token=tokens.issue_token(user=world.officer, name="patrol phone", mfa_verified=False)[0],
+        notification=Notification.objects.create(
+            recipient=world.officer, case=case, verb="Referred", created_at=timezone.now()
+        ),
     )
 
 
@@ -217,6 +222,9 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "cases:reports-export-status": {"pk": lambda o: o.export.pk},
     "cases:reports-export-download": {"pk": lambda o: o.export.pk},
     "api-token-revoke": {"pk": lambda o: o.api_token.pk},
+    "cases:notification-open": {"pk": lambda o: o.notification.pk},
+    "cases:notification-read": {"pk": lambda o: o.notification.pk},
+    "api:notification-read": {"pk": lambda o: o.notification.pk},
     # A genuine reset link for the filing officer.
     "password_reset_confirm": {
         "uidb64": lambda o: urlsafe_base64_encode(force_bytes(o.world.officer.pk)),

@@ -70,7 +70,7 @@ def drop_indexes(apps, schema_editor):
 class Migration(migrations.Migration):
     atomic = False
 
-    dependencies = [("cases", "0023_suspect_id_number_index")]
+    dependencies = [("cases", "0024_suspect_id_number_index")]
 
     operations = [
         migrations.RunPython(create_function, drop_function),

@@ -13,7 +13,7 @@ def fill_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0022_notification_message"),
+        ("cases", "0023_notification_kinds_preferences"),
     ]
 
     operations = [
