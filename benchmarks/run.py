@@ -18,7 +18,8 @@ Steps:
    of ``--repeat`` requests, the SQL statements of one request (``CaptureQueriesContext``), and those statements
    replayed on a raw cursor (median), so that app time ÷ SQL time shows where the time goes. Then
    ``flag_cases`` with nothing changed and in full (after the one-off first scan if the data was never scanned),
-   and the yearly report of one province.
+   and the yearly report of one province. The search (``--only search`` measures nothing else): a two-character
+   word over every status (the top bar's ranked page, the queue, the API), a suspect's name, an ID number.
 3. In fresh processes, reusing ``benchmarks/reports.py``: the national yearly report, the XLSX export and the
    streamed detail CSV's peak memory.
 4. Throughput (``--wrk``, on by default): gunicorn with 2 workers on a free loopback port, production settings,
@@ -85,6 +86,14 @@ TARGETS: dict[str, tuple[float | None, str, str]] = {
     "dashboard_ministry": (100, "ms", "le"),
     "dashboard_county": (100, "ms", "le"),
     "dashboard_ministry_uncached": (None, "ms", "le"),
+    # The one search (cases/search.py), issue 18: the ministry supervisor, every status.
+    "search_two_chars": (50, "ms", "le"),
+    "queue_two_chars_all_statuses": (50, "ms", "le"),
+    "api_two_chars_all_statuses": (50, "ms", "le"),
+    "search_two_chars_trigram": (None, "ms", "le"),
+    "search_party_name": (50, "ms", "le"),
+    "search_id_number": (10, "ms", "le"),
+    "search_id_number_page": (None, "ms", "le"),
     "flag_cases_no_change": (1, "s", "le"),
     "flag_cases_full": (30, "s", "le"),
     "flag_cases_first": (None, "s", "le"),
@@ -390,6 +399,8 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
             "dashboard_ministry_uncached",
             lambda: measure_uncached_dashboard(args, session(users["ministry"]), out, log),
         )
+    if not args.only or "search" in args.only:
+        guarded(out, "search", lambda: measure_search(args, out, users, session, token, log))
     if not args.only or "flag_cases" in args.only:
         guarded(out, "flag_cases", lambda: measure_flags(args, out, log))
     if not args.only or "report_province" in args.only:
@@ -420,6 +431,88 @@ def measure_uncached_dashboard(args: argparse.Namespace, client: Any, out: dict[
         "app_over_sql": None,
     }
     log(f"dashboard_ministry_uncached: median {median * 1000:8.1f} ms")
+
+
+def measure_call(work: Any, repeat: int) -> dict[str, Any]:
+    """``measure_page`` for a function call (no HTTP, no template): its median and p95, and its SQL replayed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(2):
+        work()
+    with CaptureQueriesContext(connection) as captured:
+        work()
+    statements = [q["sql"] for q in captured.captured_queries]
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    sql_times = [replay(statements) for _ in range(repeat)]
+    median, sql_median = statistics.median(times), statistics.median(sql_times)
+    return {
+        "value": round(median * 1000, 2),
+        "median_ms": round(median * 1000, 2),
+        "p95_ms": round(percentile(times, 0.95) * 1000, 2),
+        "queries": len(statements),
+        "sql_median_ms": round(sql_median * 1000, 2),
+        "app_over_sql": round(median / sql_median, 1) if sql_median else None,
+        "statements": statements,
+    }
+
+
+def measure_search(
+    args: argparse.Namespace, out: dict[str, Any], users: dict[str, Any], session: Any, token: Any, log: Any
+) -> None:
+    """The one search at the ministry level over every status: the top bar's ranked page, the queue and the API
+    list with a two-character word; a suspect's name; an ID number (the search itself, and its page). For
+    comparison, the two-character search as the trigram indexes alone would serve it (the character-pair index
+    switched off: what the search was before issue 18)."""
+    from unittest import mock
+    from urllib.parse import quote
+
+    from django.test import Client
+    from django.urls import reverse
+
+    from accounts.selectors import actor_for
+    from cases.choices import CaseStatus
+    from cases.models import Suspect
+    from cases.search import search_page
+
+    two, ministry = args.two, users["ministry"]
+    # A suspect's name (two or three characters, as most are) from the middle of the data, and an ID number.
+    suspects = Suspect.objects.exclude(name="").order_by("id")
+    name = suspects.values_list("name", flat=True)[suspects.count() // 2]
+    with_number = Suspect.objects.exclude(id_number_index="").order_by("id")
+    number = with_number[with_number.count() // 2].id_number  # decrypted here, by the benchmark, to search for it
+    out["search_words"] = {"two_chars": two, "party_name": name, "id_number": number[:3] + "…"}
+    search, queue = reverse("cases:search"), reverse("cases:queue")
+    every = "&".join(f"status={s}" for s in CaseStatus.values if s != CaseStatus.DRAFT)
+    client, api = session(ministry), Client()
+    actor = actor_for(ministry)
+    pages = [
+        ("search_two_chars", client, f"{search}?q={quote(two)}", {}),
+        ("queue_two_chars_all_statuses", client, f"{queue}?{every}&q={quote(two)}", {}),
+        ("api_two_chars_all_statuses", api, f"/api/v1/cases/?q={quote(two)}", token(ministry)),
+        ("search_party_name", client, f"{search}?q={quote(name)}", {}),
+        ("search_id_number_page", client, f"{search}?q={quote(number)}", {}),
+    ]
+
+    def show(label: str) -> None:
+        row = out[label]
+        log(
+            f"{label:>30}: median {row['median_ms']:8.1f} ms  {row['queries']:3d} queries  "
+            f"SQL {row['sql_median_ms']:7.1f} ms"
+        )
+
+    for label, who, url, headers in pages:
+        out[label] = measure_page(who, url, args.repeat, headers)
+        show(label)
+    out["search_id_number"] = measure_call(lambda: search_page(actor, number), args.repeat)
+    with mock.patch("cases.search.SHORT", 0):  # every text through icontains: the trigram indexes' plan
+        out["search_two_chars_trigram"] = measure_call(lambda: search_page(actor, two), max(3, args.repeat // 4))
+    show("search_id_number")
+    show("search_two_chars_trigram")
 
 
 def guarded(out: dict[str, Any], name: str, work: Any) -> None:
@@ -684,6 +777,7 @@ def main() -> None:
     parser.add_argument("--report-repeat", type=int, default=3)
     parser.add_argument("--year", type=int, help="Report year (default: last full calendar year).")
     parser.add_argument("--text", default="柳汀街", help="Search word for the text-filter pages (3+ characters).")
+    parser.add_argument("--two", default="酒吧", help="Two-character word for the search benchmarks.")
     parser.add_argument("--seed-sample", type=int, default=20_000, help="With --reuse: cases seeded to get a rate.")
     parser.add_argument("--wrk", action=argparse.BooleanOptionalAction, default=True, help="Throughput with wrk.")
     parser.add_argument("--duration", type=int, default=30, help="Seconds per wrk run.")
@@ -737,6 +831,8 @@ def main() -> None:
             str(args.year),
             "--text",
             args.text,
+            "--two",
+            args.two,
         ]
         if not args.flag_first:
             child_args.append("--no-flag-first")

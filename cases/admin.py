@@ -80,7 +80,7 @@ class OfficerInline(admin.TabularInline):
 
 class SuspectInline(OfficerInline):
     model = Suspect  # type: ignore[assignment]
-    exclude = ("id_number",)
+    exclude = ("id_number", "id_number_index")  # type: ignore[assignment]
 
 
 class FaultFindingInline(OfficerInline):
@@ -155,7 +155,7 @@ class SuspectAdmin(ReadOnlyAdmin):
     list_display = ("__str__", "case", "status", "disposition", "lenient_reason", "decided_at")
     list_filter = ("status", "disposition", "lenient_reason")
     search_fields = ("name", "case__reference")
-    exclude = ("id_number",)
+    exclude = ("id_number", "id_number_index")
 
 
 @admin.register(Referral)

@@ -18,6 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_can_report": policy.can_report(actor),
         "nav_rules": policy.can_read_rule_catalogue(actor),
         "nav_is_officer": policy.can_file(actor),
+        "nav_can_search": policy.can_search(actor),
         "max_upload_bytes": settings.RIGHTSGUARD_MAX_UPLOAD_BYTES,
         "nav_unread": selectors.notifications_for(actor).filter(read_at__isnull=True).count(),
     }

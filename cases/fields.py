@@ -7,12 +7,24 @@ saved). Without the keys a database dump or a backup shows no ID number: keep th
 
 A token differs on every write (random IV), so an encrypted column cannot be searched or compared in SQL: the field
 refuses every lookup but ``isnull``. Empty values stay empty (nothing to protect, and blank stays blank).
+
+An ID number is still found by exact match, through a keyed blind index (``blind_index``): HMAC-SHA256 of the
+normalised number (spaces removed, upper case) under a key of its own (``RIGHTSGUARD_BLIND_INDEX_KEY``, by default
+derived with HKDF from the first field key, never that key itself), stored beside the token
+(``Suspect.id_number_index``). Equal numbers have equal digests, so the column answers "which suspects have this
+number" and nothing else: no part of a number, no order, and without the key not even a guess can be checked.
 """
 
+import base64
+import hashlib
+import hmac
+import re
 from functools import cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.signals import setting_changed
@@ -35,8 +47,9 @@ def _fernet() -> MultiFernet:
 
 @receiver(setting_changed)
 def _keys_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting == "RIGHTSGUARD_FIELD_KEYS":
+    if setting in ("RIGHTSGUARD_FIELD_KEYS", "RIGHTSGUARD_BLIND_INDEX_KEY"):
         _fernet.cache_clear()
+        _blind_index_key.cache_clear()
 
 
 def encrypt(value: str) -> str:
@@ -64,6 +77,37 @@ def is_token(value: str) -> bool:
     return True
 
 
+BLIND_INDEX_INFO = b"rightsguard blind index of ID numbers v1"
+_SPACES = re.compile(r"\s+")
+
+
+@cache
+def _blind_index_key() -> bytes:
+    configured = settings.RIGHTSGUARD_BLIND_INDEX_KEY
+    if configured:
+        return configured.encode()
+    keys = settings.RIGHTSGUARD_FIELD_KEYS
+    if not keys:
+        raise ImproperlyConfigured("RIGHTSGUARD_FIELD_KEY is not set.")
+    # A key of its own for the index: HKDF expands the field key's bytes under a purpose label, so the index key
+    # tells nothing about the encryption key and the other way round.
+    field_key = base64.urlsafe_b64decode(keys[0])
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=BLIND_INDEX_INFO).derive(field_key)
+
+
+def normalise_id_number(value: str) -> str:
+    """An ID number as the index compares it: without spaces, upper case (a final ``x`` is ``X``)."""
+    return _SPACES.sub("", value).upper()
+
+
+def blind_index(value: str) -> str:
+    """The keyed digest (64 hex digits) the ID number is found by; empty for an empty number."""
+    normalised = normalise_id_number(value or "")
+    if not normalised:
+        return ""
+    return hmac.new(_blind_index_key(), normalised.encode(), hashlib.sha256).hexdigest()
+
+
 class EncryptedCharField(models.CharField):
     """A CharField in Python and in forms (``max_length`` validates the plain text); a text column of Fernet
     tokens in the database."""
@@ -82,3 +126,35 @@ class EncryptedCharField(models.CharField):
         if lookup_name != "isnull":
             raise FieldError(f"{self.name} is encrypted: it cannot be filtered with '{lookup_name}'.")
         return super().get_lookup(lookup_name)
+
+
+def rebuild_id_number_index(connection: Any, *, batch: int = 5000) -> int:
+    """Recompute every suspect's ``id_number_index`` from its ID number in plain SQL (the migration that added the
+    column, and ``manage.py rebuild_blind_index`` after the index key changed); returns how many rows changed.
+    Reads id ranges in batches, so a million suspects never sit in memory at once."""
+    table = connection.ops.quote_name("cases_suspect")
+    changed, last = 0, 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, id_number, id_number_index FROM {table} WHERE id > %s ORDER BY id LIMIT %s",  # noqa: S608
+                [last, batch],
+            )
+            rows = cursor.fetchall()
+        if not rows:
+            return changed
+        last = rows[-1][0]
+        updates = [(new, pk) for pk, token, old in rows if (new := blind_index(decrypt(token))) != old]
+        if not updates:
+            continue
+        changed += len(updates)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                values = ", ".join(["(%s::bigint, %s::text)"] * len(updates))
+                cursor.execute(
+                    f"UPDATE {table} AS s SET id_number_index = v.digest FROM (VALUES {values}) AS v(id, digest) "  # noqa: S608
+                    "WHERE s.id = v.id",
+                    [x for new, pk in updates for x in (pk, new)],
+                )
+            else:
+                cursor.executemany(f"UPDATE {table} SET id_number_index = %s WHERE id = %s", updates)  # noqa: S608

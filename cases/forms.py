@@ -544,6 +544,18 @@ INJURY_CHOICES = [("", _("Any"))] + [
 ]
 
 
+SEARCH_HELP = _(
+    "Finds cases by reference or part of it, summary, what happened, location, 110 incident number, involved "
+    "officer's name or badge number, suspect's name or exact ID number, or handling unit."
+)
+
+
+class SearchForm(forms.Form):
+    """The global search in the top bar (cases/search.py)."""
+
+    q = forms.CharField(label=_("Search cases"), max_length=100, help_text=SEARCH_HELP)
+
+
 class QueueFilterForm(BootstrapMixin, forms.Form):
     status = forms.MultipleChoiceField(
         label=_("Status"),
@@ -570,10 +582,7 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
         label=_("Search"),
         required=False,
         max_length=100,
-        help_text=_(
-            "Finds cases whose reference starts with the text, or whose summary, narrative, location or 110 "
-            "incident number contains it."
-        ),
+        help_text=SEARCH_HELP,
     )
     view = forms.ChoiceField(
         label=_("Show"),

@@ -1,5 +1,7 @@
 """Case domain models: fields, constraints and indexes only. All writes go through ``cases.services``."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -40,7 +42,7 @@ from cases.choices import (
     Track,
     Weapon,
 )
-from cases.fields import EncryptedCharField
+from cases.fields import EncryptedCharField, blind_index
 
 USER = settings.AUTH_USER_MODEL
 
@@ -290,6 +292,9 @@ class Suspect(models.Model):
     name = models.CharField(_("name"), max_length=100, blank=True)
     # Encrypted at rest (cases/fields.py); max_length is the plain text's.
     id_number = EncryptedCharField(_("ID number"), max_length=30, blank=True)
+    # The keyed blind index of the ID number (cases/fields.py ``blind_index``), set by ``save`` whenever the number
+    # is: the search finds a suspect by exact number without decrypting. Empty when there is no number.
+    id_number_index = models.CharField(max_length=64, blank=True, editable=False)
     status = models.CharField(
         _("status"), max_length=30, choices=SuspectStatus.choices, default=SuspectStatus.UNIDENTIFIED
     )
@@ -327,9 +332,21 @@ class Suspect(models.Model):
                 name="suspect_other_lenient_reason_says_which",
             ),
         ]
+        indexes = [
+            models.Index(fields=["id_number_index"], condition=~Q(id_number_index=""), name="suspect_id_number_index")
+        ]
 
     def __str__(self) -> str:
         return self.name or str(_("Unknown suspect"))
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every write of a suspect passes here (services, the admin site, the API through the services), so the
+        # index never lags the number it stands for.
+        self.id_number_index = blind_index(self.id_number)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "id_number" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "id_number_index"}
+        super().save(*args, **kwargs)
 
     @property
     def is_identified(self) -> bool:

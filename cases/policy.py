@@ -198,6 +198,30 @@ def shared_event_data(data: dict) -> dict:
     return {k: v for k, v in (data or {}).items() if k not in INTERNAL_EVENT_DATA}
 
 
+# --- the search --------------------------------------------------------------------------------------------------
+
+
+def searchable_cases(actor: Actor) -> QuerySet[Case]:
+    """What the global search in the top bar looks in (cases/search.py): for supervisors and administrators, the
+    cases they see (``visible_cases``); for an officer, only the applications they filed, not every case listing
+    them. The queue and the API search within their own lists."""
+    if not actor.is_active:
+        return Case.objects.none()
+    if searches_own_filings_only(actor):
+        return Case.objects.filter(filed_by_id=actor.user_id)
+    return visible_cases(actor)
+
+
+def searches_own_filings_only(actor: Actor) -> bool:
+    """Whether ``searchable_cases`` is only the actor's own applications (the page says so)."""
+    return not actor.paths_for(*OVERSEER_ROLES)
+
+
+def can_search(actor: Actor) -> bool:
+    """Whether the top bar offers the search: to supervisors, administrators and officers (their own filings)."""
+    return actor.is_active and (bool(actor.paths_for(*OVERSEER_ROLES)) or actor.is_officer)
+
+
 # --- the supervisor's queue ------------------------------------------------------------------------------------------
 
 

@@ -2,8 +2,9 @@
 
 Each interface only parses its request into :class:`QueueFilters` (the page's form, the API's filter set);
 :func:`filter_cases` is the one place that turns them into SQL, on denormalised case columns (``unit_path``, the
-flag booleans, ``max_injury_rank``) so no filter joins another table. Pages come from the one keyset paginator
-(cases/keyset.py), so page 1 and page 10,000 cost the same.
+flag booleans, ``max_injury_rank``) so no filter joins another table; the text is the one search of
+cases/search.py, which reads the parties' and units' matching case ids first, so the case query joins nothing
+either. Pages come from the one keyset paginator (cases/keyset.py), so page 1 and page 10,000 cost the same.
 """
 
 import re
@@ -18,13 +19,12 @@ from cases import policy
 from cases.choices import FLAG_FIELDS, OPEN_STATUSES, CaseStatus
 from cases.keyset import keyset_page
 from cases.models import Case, Referral
+from cases.search import describe_matches, search_q
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
 ASSIGNED_TO_ME, UNASSIGNED = "me", "nobody"
 DEFAULT_ORDER = "-last_activity_at"
-# Text that can be part of a 110 incident number.
-DISPATCH_TEXT = re.compile(r"[A-Za-z0-9-]+")
 # The page's sort choices. The paginator breaks ties on the id in the same direction.
 SORTS = {"activity": DEFAULT_ORDER, "due": "stage_due_at", "occurred": "-occurred_at", "created": "-created_at"}
 # The stage clock: overdue (the stage deadline has passed), due within the coming seven days, or paused. A paused
@@ -75,26 +75,6 @@ class QueuePage:
     count: int
     count_capped: bool
     previous_cursor: str | None = None
-
-
-def text_q(text: str) -> Q:
-    """The search: the beginning of a reference, or a case-insensitive part of the summary, the narrative, the
-    location or (for text that can be part of one: letters, digits and hyphens) the 110 incident number."""
-    # References are stored upper-case (the format constraint), so a prefix of the upper-cased text is the
-    # case-insensitive prefix, served by the reference's b-tree (an exact reference is its own prefix); the
-    # substrings are served by the trigram indexes of migration 0009, combined by a bitmap OR. The 110 number's
-    # index is the costliest to probe, and on a table of some tens of thousands of cases (tests/perf/test_explain.py)
-    # all five probes together cost more than reading the table, so it is probed only for text that can occur in
-    # a 110 number: words in Chinese, or with spaces, never do.
-    q = (
-        Q(reference__startswith=text.upper())
-        | Q(summary__icontains=text)
-        | Q(narrative__icontains=text)
-        | Q(location__icontains=text)
-    )
-    if DISPATCH_TEXT.fullmatch(text):
-        q |= Q(dispatch_ref__icontains=text)
-    return q
 
 
 def month_range(value: str) -> tuple[datetime, datetime] | None:
@@ -161,7 +141,7 @@ def filters_q(filters: QueueFilters, *, user_id: int | None, now: datetime | Non
     if f.created_before:
         q &= Q(created_at__lt=f.created_before)
     if text := f.text.strip():
-        q &= text_q(text)
+        q &= search_q(text)  # the one search (cases/search.py)
     if f.assigned == ASSIGNED_TO_ME:
         q &= Q(assigned_to_id=user_id)
     elif f.assigned == UNASSIGNED:
@@ -216,6 +196,8 @@ def queue_page(
     # reading and sorting every match (tens of thousands for the ministry).
     count = cases.order_by().values("pk")[: COUNT_CAP + 1].count()
     page = keyset_page(cases.select_related("unit", "assigned_to"), [order], cursor=cursor, size=size)
+    if filters.text.strip():
+        describe_matches(page.rows, filters.text)  # each row says which field matched
     return QueuePage(
         cases=page.rows,
         next_cursor=page.next_cursor,

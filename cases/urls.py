@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases.views import bulk, evidence, filing, notifications, pages, parties, queue, reports, workspace
+from cases.views import bulk, evidence, filing, notifications, pages, parties, queue, reports, search, workspace
 
 app_name = "cases"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("notifications/<int:pk>/", notifications.notification_open, name="notification-open"),
     path("notifications/<int:pk>/read/", notifications.notification_read, name="notification-read"),
     path("rules/", pages.rules, name="rules"),
+    path("search/", search.search, name="search"),
     path("queue/", queue.queue, name="queue"),
     path("queue/saved/", queue.save_filter, name="queue-save"),
     path("queue/bulk/", bulk.bulk, name="queue-bulk"),

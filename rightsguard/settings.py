@@ -406,6 +406,14 @@ for _key in RIGHTSGUARD_FIELD_KEYS:
             "RIGHTSGUARD_FIELD_KEY holds a value that is not a Fernet key (32 url-safe base64-encoded bytes)."
         ) from None
 
+# The keyed blind index of suspects' ID numbers (cases/fields.py ``blind_index``): an ID number is searched by exact
+# match on an HMAC of it, never by decrypting. A key of its own (any text of at least 32 characters); when unset, one
+# is derived (HKDF-SHA256) from the first RIGHTSGUARD_FIELD_KEY, never that key itself. Changing it (or rotating the
+# first field key while it is unset) needs ``manage.py rebuild_blind_index``.
+RIGHTSGUARD_BLIND_INDEX_KEY = env.str("RIGHTSGUARD_BLIND_INDEX_KEY", default="")
+if RIGHTSGUARD_BLIND_INDEX_KEY and len(RIGHTSGUARD_BLIND_INDEX_KEY) < 32:
+    raise ImproperlyConfigured("RIGHTSGUARD_BLIND_INDEX_KEY must be at least 32 characters long.")
+
 # Content-Security-Policy: everything from this server, no inline script or style, never framed.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

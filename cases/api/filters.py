@@ -166,8 +166,9 @@ class CaseFilter(django_filters.FilterSet):
     q = TextFilter(
         max_length=100,
         help_text=gettext_lazy(
-            "Finds cases whose reference starts with the text, or whose summary, narrative, location or 110 "
-            "incident number contains it."
+            "Finds cases whose reference, summary, narrative, location, 110 incident number, involved officer "
+            "(name or badge number), suspect name or handling unit name contains the text, or with a suspect of "
+            "exactly this ID number: the same search as the queue page's and the top bar's."
         ),
     )
     assigned = ChoiceFilter(

@@ -79,7 +79,7 @@ def test_the_page_and_the_api_find_the_same_cases(client, world, api, queue, pag
     assert in_the_api(api("supervisor"), api_query) == page
 
 
-def test_a_reference_is_found_by_its_beginning_in_any_case_on_both(client, world, api, queue):
+def test_a_reference_is_found_by_any_part_of_it_on_both(client, world, api, queue):
     client.force_login(world.supervisor)
     reference = queue["dispatch"].reference
     for text in (reference, reference.lower()):
@@ -87,8 +87,9 @@ def test_a_reference_is_found_by_its_beginning_in_any_case_on_both(client, world
         assert names(queue, in_the_api(api("supervisor"), f"{OPEN}&q={text}")) == {"dispatch"}
     year = reference[: len("RG-2026")]
     assert names(queue, in_the_api(api("supervisor"), f"q={year}")) == set(queue)
-    # The middle of a reference is not its beginning (the API used to match any part of it).
-    assert in_the_api(api("supervisor"), f"q={reference[3:]}") == set()
+    # Any part of a reference finds it too: its number without the prefix (issue 18), on both.
+    assert names(queue, in_the_api(api("supervisor"), f"{OPEN}&q={reference[-6:]}")) == {"dispatch"}
+    assert names(queue, on_the_page(client, f"q={reference[-6:]}")) == {"dispatch"}
 
 
 def test_the_page_and_the_api_agree_on_unit_subtrees_and_incident_dates(client, world, api, queue):
