@@ -1,5 +1,6 @@
 """HTML forms. They parse and validate input; the services decide and write."""
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -619,6 +620,8 @@ class SaveFilterForm(BootstrapMixin, forms.Form):
 # --- Bulk work on the queue ---------------------------------------------------------------------------------------
 
 BULK_MAX = 100  # cases one bulk request may act on
+# One ticked case as the queue page sends it: ``id:version``, ASCII digits, the id at most 12 and the version 9 long.
+SELECTION_ITEM = re.compile(r"(?P<pk>[0-9]{1,12}):(?P<version>[0-9]{1,9})", re.ASCII)
 
 
 class BulkSelectionForm(forms.Form):
@@ -637,20 +640,20 @@ class BulkSelectionForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        picked: list[tuple[int, int]] = []
+        picked: dict[int, int] = {}  # case id -> version seen, in the order sent; a repeated id counts once
         for value in self.data.getlist("case"):  # type: ignore[attr-defined]
-            pk, _sep, version = str(value).partition(":")
-            if not (pk.isdigit() and version.isdigit()) or len(pk) > 12 or len(version) > 9:
+            # ASCII digits only: str.isdigit() also takes superscripts (int() then fails) and other scripts' digits.
+            match = SELECTION_ITEM.fullmatch(str(value))
+            if match is None:
                 raise forms.ValidationError(_("The selection was not sent by the queue page. Select the cases again."))
-            if int(pk) not in {seen for seen, _v in picked}:
-                picked.append((int(pk), int(version)))
+            picked.setdefault(int(match["pk"]), int(match["version"]))
         if not picked:
             raise forms.ValidationError(_("Select at least one case."))
         if len(picked) > BULK_MAX:
             raise forms.ValidationError(
                 _("You selected %(n)s cases; select at most %(max)s at a time.") % {"n": len(picked), "max": BULK_MAX}
             )
-        data["cases"] = picked
+        data["cases"] = list(picked.items())
         return data
 
 
