@@ -5,16 +5,20 @@ asserts the safe behaviour; a refused request also leaves everything as it was."
 
 import csv
 import io
+from datetime import timedelta
 
 import openpyxl
 import pytest
 from django.contrib.auth.models import Permission
+from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Role, SavedQueueFilter
-from cases.choices import CaseStatus, EventKind, NoteVisibility
+from cases import messages, notifications
+from cases.choices import CaseStatus, EventKind, FlagKind, NoteVisibility
 from cases.models import Case, CaseEvent, Notification, NotificationPreference
 from tests.api.conftest import token_client
 from tests.conftest import reauthenticated
@@ -276,3 +280,54 @@ def test_a_staff_filer_does_not_read_the_offices_notifications_about_their_case_
     detail = client.get(reverse("admin:cases_notification_change", args=[office.pk]))
     assert detail.status_code in (302, 404)
     assert "supervision finding" not in detail.content.decode()
+
+
+# --- the office's sentences, once the reader no longer reads the internal material --------------------------------
+
+
+@pytest.fixture
+def former_supervisor_note(world):
+    """The filer was a supervisor of the county when the flag scan told them of a downgrade on their own case; they
+    have since stopped supervising, and still see the case as its filer."""
+    case = case_in(world, S.SUPERVISION)
+    supervising = member(world.county, Role.SUPERVISOR)  # placeholder user to keep the county's supervisors
+    assert supervising.pk != world.officer.pk
+    account_services.grant_membership(user=world.officer, unit=world.county, role=Role.SUPERVISOR)
+    key, params = messages.for_flag(case.reference, FlagKind.DOWNGRADED, "R-ADM-01", "1")
+    note = Notification.objects.create(
+        recipient=world.officer,
+        case=case,
+        message=key,
+        params={**params, "v": messages.VERSION, "to": messages.OFFICE},
+        verb="may have been handled below the minimum",
+        kind="flags",
+        created_at=timezone.now() - timedelta(hours=1),
+    )
+    world.officer.memberships.filter(role=Role.SUPERVISOR).delete()
+    return note
+
+
+def test_a_former_supervisor_no_longer_reads_the_offices_flag_sentence_about_their_own_case(
+    world, former_supervisor_note
+):
+    """The filer, no longer a supervisor, lists notifications on the page and the API, opens and marks the office's flag notification read: it is not listed, 404, still unread."""
+    note = former_supervisor_note
+    client = page(world.officer)
+    html = client.get(reverse("cases:notifications")).content.decode()
+    assert "below the minimum" not in html
+    assert client.get(reverse("cases:notification-open", args=[note.pk])).status_code == 404
+    api = token_client(world.officer)
+    assert [n["id"] for n in api.get("/api/v1/notifications/").json()["results"]] == []
+    assert api.post("/api/v1/notifications/read/", {"ids": [note.pk]}, format="json").json() == {"marked": 0}
+    note.refresh_from_db()
+    assert note.read_at is None
+
+
+def test_a_former_supervisor_is_not_e_mailed_the_offices_flag_sentence(world, former_supervisor_note):
+    """The flag digest runs after the filer stopped supervising: no mail reaches them, and the notification is handled (not retried forever)."""
+    world.officer.email = "officer@example.test"
+    world.officer.save(update_fields=["email"])
+    assert notifications.deliver_flag_digests() == 0
+    assert [m.to for m in mail.outbox] == []
+    former_supervisor_note.refresh_from_db()
+    assert former_supervisor_note.emailed_at is not None
