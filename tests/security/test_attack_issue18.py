@@ -331,3 +331,43 @@ def test_a_former_supervisor_is_not_e_mailed_the_offices_flag_sentence(world, fo
     assert [m.to for m in mail.outbox] == []
     former_supervisor_note.refresh_from_db()
     assert former_supervisor_note.emailed_at is not None
+
+
+def test_ten_thousand_ids_or_an_administrator_posting_bulk_work_change_nothing(world):
+    """10,000 ticked ids (the request is refused before any case is read), and the province's administrator (not a supervisor) posting a bulk note: refused, nothing written."""
+    case = case_in(world, S.INTAKE)
+    before = snapshot(case)
+    many = [f"{pk}:1" for pk in range(1, 10_001)]
+    flood = page(world.supervisor).post(
+        BULK, {"action": "note", "case": [*seen(case), *many], "text": "x", "visibility": "internal", "apply": "1"}
+    )
+    assert flood.status_code == 400
+    admin = page(world.admin).post(
+        BULK, {"action": "note", "case": seen(case), "text": "x", "visibility": "internal", "apply": "1"}
+    )
+    assert admin.status_code == 403
+    assert snapshot(case) == before
+
+
+def test_a_second_or_concurrent_digest_run_sends_nothing_more(world):
+    """The daily digest and the flag digest each run twice in a row: the second run of each sends no mail."""
+    case = case_in(world, S.INTAKE)
+    world.supervisor.email = "supervisor@example.test"
+    world.supervisor.save(update_fields=["email"])
+    now = timezone.now()
+    Notification.objects.create(
+        recipient=world.supervisor, case=case, verb="a", kind="records", delivery="daily", created_at=now
+    )
+    key, params = messages.for_stage_warning(case.reference, case.status, now.isoformat())
+    Notification.objects.create(
+        recipient=world.supervisor,
+        case=case,
+        message=key,
+        params={**params, "v": messages.VERSION, "to": messages.OFFICE},
+        verb="b",
+        kind="stage_warnings",
+        created_at=now,
+    )
+    assert (notifications.deliver_daily_digests(), notifications.deliver_flag_digests()) == (1, 1)
+    assert (notifications.deliver_daily_digests(), notifications.deliver_flag_digests()) == (0, 0)
+    assert len(mail.outbox) == 2
