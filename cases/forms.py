@@ -13,6 +13,7 @@ from cases.choices import (
     ANSWER_STATUS,
     FAULT_FINDING_CHOICES,
     INJURY_RANK,
+    NOTE_MAX_LENGTH,
     OFFICE_RECORDED_STATUSES,
     SUPPORT_TRANSITIONS,
     CaseStatus,
@@ -217,7 +218,7 @@ class EvidenceForm(BootstrapMixin, forms.Form):
 
 
 class NoteForm(BootstrapMixin, forms.Form):
-    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+    text = forms.CharField(label=_("Note"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
     visibility = forms.ChoiceField(label=_("Who may read it"), choices=NoteVisibility.choices, required=False)
 
     def __init__(self, *args: Any, visibilities: tuple[str, ...] = (), **kwargs: Any) -> None:
@@ -679,5 +680,5 @@ class BulkReferForm(ReferForm):
 
 
 class BulkNoteForm(BootstrapMixin, forms.Form):
-    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(label=_("Note"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
     visibility = forms.ChoiceField(label=_("Who may read it"), choices=NoteVisibility.choices)

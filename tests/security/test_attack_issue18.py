@@ -11,13 +11,14 @@ import openpyxl
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Role, SavedQueueFilter
-from cases import messages, notifications
+from cases import messages, notifications, services
 from cases.choices import CaseStatus, EventKind, FlagKind, NoteVisibility
 from cases.models import Case, CaseEvent, Notification, NotificationPreference
 from tests.api.conftest import token_client
@@ -371,3 +372,21 @@ def test_a_second_or_concurrent_digest_run_sends_nothing_more(world):
     assert (notifications.deliver_daily_digests(), notifications.deliver_flag_digests()) == (1, 1)
     assert (notifications.deliver_daily_digests(), notifications.deliver_flag_digests()) == (0, 0)
     assert len(mail.outbox) == 2
+
+
+def test_a_very_long_bulk_note_is_refused_like_the_apis_and_nothing_is_written(world):
+    """A 5,001-character bulk note on two cases (the API refuses notes over 5,000): 400 with a message at the field, the text kept in the form, neither case written; the case page's note form refuses it too."""
+    a, b = case_in(world, S.INTAKE), case_in(world, S.INTAKE)
+    before = snapshot(a), snapshot(b)
+    long_text = "长" * 5001
+    client = page(world.supervisor)
+    response = client.post(
+        BULK, {"action": "note", "case": seen(a, b), "text": long_text, "visibility": "internal", "apply": "1"}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["text"] == ["Ensure this value has at most 5000 characters (it has 5001)."]
+    assert long_text in response.content.decode()
+    assert (snapshot(a), snapshot(b)) == before
+    with pytest.raises(ValidationError):
+        services.add_note(case=a, by=world.supervisor, text=long_text)
+    assert snapshot(a) == before[0]
