@@ -612,7 +612,10 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
 
 class SaveFilterForm(BootstrapMixin, forms.Form):
     name = forms.CharField(
-        label=_("Name this filter"), max_length=60, widget=forms.TextInput(attrs={"placeholder": _("Name this filter")})
+        label=_("Name this filter"),
+        max_length=60,
+        widget=forms.TextInput(attrs={"placeholder": _("Name this filter")}),
+        error_messages={"required": _("Give the filter a name.")},
     )
     query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=1000)
     shared = forms.BooleanField(label=_("Share with my unit"), required=False)

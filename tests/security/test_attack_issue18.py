@@ -10,6 +10,7 @@ from datetime import timedelta
 import openpyxl
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -390,3 +391,21 @@ def test_a_very_long_bulk_note_is_refused_like_the_apis_and_nothing_is_written(w
     with pytest.raises(ValidationError):
         services.add_note(case=a, by=world.supervisor, text=long_text)
     assert snapshot(a) == before[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("名" * 61, "Ensure this value has at most 60 characters (it has 61)."),
+        ("a\x00b", "Null characters are not allowed."),
+        ("   ", "Give the filter a name."),
+    ],
+)
+def test_a_refused_saved_view_name_says_why_and_keeps_the_queue_filters(world, name, said):
+    """A saved view named too long, with a NUL byte, or blank: nothing saved, the message says what is wrong, and the queue comes back with the filter the user was saving."""
+    client = page(world.supervisor)
+    response = client.post("/queue/saved/", {"name": name, "query": "status=intake&q=%3Cscript%3E"})
+    assert response.status_code == 302
+    assert response["Location"] == "/queue/?status=intake&q=%3Cscript%3E"
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [said]
+    assert not SavedQueueFilter.objects.filter(user=world.supervisor).exists()
