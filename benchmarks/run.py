@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/run.py --cases 1000000 --database rg_bench_1m --keep   # seed once, keep it
     .venv/bin/python benchmarks/run.py --database rg_bench_1m --reuse       # measure the kept database again
     .venv/bin/python benchmarks/run.py --database rg_bench_1m --reuse --no-wrk --duration 10
+    .venv/bin/python benchmarks/run.py --database rg_bench_1m --reuse --only dashboard_ministry dashboard_county
 
 Steps:
 
@@ -81,6 +82,9 @@ TARGETS: dict[str, tuple[float | None, str, str]] = {
     "api_list_filtered": (50, "ms", "le"),
     "api_list_text": (50, "ms", "le"),
     "api_detail": (None, "ms", "le"),
+    "dashboard_ministry": (100, "ms", "le"),
+    "dashboard_county": (100, "ms", "le"),
+    "dashboard_ministry_uncached": (None, "ms", "le"),
     "flag_cases_no_change": (1, "s", "le"),
     "flag_cases_full": (30, "s", "le"),
     "flag_cases_first": (None, "s", "le"),
@@ -361,6 +365,9 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
         ),
         ("api_list_text", api, f"/api/v1/cases/?q={word}", token(users["ministry"])),
         ("api_detail", api, f"/api/v1/cases/{case.pk}/", token(users["county"])),
+        # The supervisor's landing page: every figure of the subtree (the median column cached, see below).
+        ("dashboard_ministry", session(users["ministry"]), reverse("cases:home"), {}),
+        ("dashboard_county", session(users["county"]), reverse("cases:home"), {}),
     ]
     for name, client, url, headers in pages:
         if args.only and name not in args.only:
@@ -377,11 +384,42 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
             f"{row['queries']:3d} queries  SQL {row['sql_median_ms']:7.1f} ms"
         )
 
+    if not args.only or "dashboard_ministry_uncached" in args.only:
+        guarded(
+            out,
+            "dashboard_ministry_uncached",
+            lambda: measure_uncached_dashboard(args, session(users["ministry"]), out, log),
+        )
     if not args.only or "flag_cases" in args.only:
         guarded(out, "flag_cases", lambda: measure_flags(args, out, log))
     if not args.only or "report_province" in args.only:
         guarded(out, "report_province", lambda: measure_province_report(args, out, log))
     return out
+
+
+def measure_uncached_dashboard(args: argparse.Namespace, client: Any, out: dict[str, Any], log: Any) -> None:
+    """The ministry dashboard with its cached block (the sub-unit medians over a year of referrals) recomputed on
+    every request: what the first visitor after the cache expires waits."""
+    from django.core.cache import cache
+    from django.urls import reverse
+
+    times = []
+    for _ in range(max(3, args.repeat // 4)):
+        cache.clear()
+        started = time.perf_counter()
+        if client.get(reverse("cases:home")).status_code != 200:
+            raise SystemExit("dashboard: not 200")
+        times.append(time.perf_counter() - started)
+    median = statistics.median(times)
+    out["dashboard_ministry_uncached"] = {
+        "value": round(median * 1000, 2),
+        "median_ms": round(median * 1000, 2),
+        "p95_ms": round(percentile(times, 0.95) * 1000, 2),
+        "queries": None,
+        "sql_median_ms": None,
+        "app_over_sql": None,
+    }
+    log(f"dashboard_ministry_uncached: median {median * 1000:8.1f} ms")
 
 
 def guarded(out: dict[str, Any], name: str, work: Any) -> None:
@@ -650,7 +688,12 @@ def main() -> None:
     parser.add_argument("--wrk", action=argparse.BooleanOptionalAction, default=True, help="Throughput with wrk.")
     parser.add_argument("--duration", type=int, default=30, help="Seconds per wrk run.")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections.")
-    parser.add_argument("--only", nargs="*", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        help="Run only these measurements (names of the result table, e.g. dashboard_ministry dashboard_county; "
+        "flag_cases, report_province or report_national for those stages). No seeding-rate sample, no wrk.",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.year = args.year or time.localtime().tm_year - 1
@@ -667,7 +710,7 @@ def main() -> None:
     try:
         if args.reuse:
             manage(db, "migrate", "--no-input", "-v0")
-            if args.seed_sample:
+            if args.seed_sample and not args.only:
                 print(f"Seeding {args.seed_sample:,} cases into a scratch database for the rate...", flush=True)
                 sample = seed_sample(db, args.seed_sample)
                 results["seed_rate"] = {**sample, "value": round(sample["cases"] / sample["seconds"]), "sample": True}

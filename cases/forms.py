@@ -1,7 +1,8 @@
 """HTML forms. They parse and validate input; the services decide and write."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from django import forms
@@ -33,6 +34,7 @@ from cases.choices import (
 )
 from cases.models import Case, InvolvedOfficer, SupportMeasure, Suspect
 from cases.overrides import BASIS_MAX, TEXT_MAX, override_errors
+from cases.queue_filters import DUE_OVERDUE, DUE_PAUSED, DUE_WEEK, month_range
 from cases.rules.facts import FACT_NAMES, FACTS, OFFICER, SUPERVISOR, facts_asked_of, facts_for_kind
 from cases.rules.presentation import FlagView
 from cases.services.fault import DEPARTMENT_MAX, DOCUMENT_REFERENCE_MAX, NOTES_MAX
@@ -580,6 +582,32 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
         choices=[("all", _("All")), ("mine", _("Assigned to me")), ("unassigned", _("Unassigned"))],
         required=False,
     )
+    due = forms.ChoiceField(
+        label=_("Stage clock"),
+        choices=[
+            ("", _("Any")),
+            (DUE_OVERDUE, _("Overdue")),
+            (DUE_WEEK, _("Due within seven days")),
+            (DUE_PAUSED, _("Clock paused")),
+        ],
+        required=False,
+        help_text=_("A paused clock is neither overdue nor due: it is listed under “Clock paused”."),
+    )
+    submitted = forms.CharField(
+        label=_("Submitted in month"),
+        required=False,
+        max_length=7,
+        help_text=_("A month written as year and month, for example 2026-03."),
+    )
+    awaiting = forms.BooleanField(label=_("Only cases with a referral awaiting acknowledgement"), required=False)
+    awaiting_unit = forms.ModelChoiceField(
+        label=_("Referral awaiting acknowledgement by the unit with this code"),
+        queryset=OrgUnit.objects.all(),
+        required=False,
+        to_field_name="code",
+        widget=forms.TextInput,
+        error_messages={"invalid_choice": _("No unit has this code.")},
+    )
     sort = forms.ChoiceField(
         label=_("Sort by"),
         choices=[
@@ -608,6 +636,45 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
         if start and end and start > end:
             self.add_error("occurred_to", _("The end date is before the start date."))
         return data
+
+    def clean_submitted(self) -> tuple[datetime, datetime] | None:
+        value = (self.cleaned_data.get("submitted") or "").strip()
+        if not value:
+            return None
+        months = month_range(value)
+        if months is None:
+            raise forms.ValidationError(_("Write the month as year and month, for example 2026-03."), code="invalid")
+        return months
+
+
+class DashboardForm(BootstrapMixin, forms.Form):
+    """The dashboard's unit picker and the sub-unit table's sort. A unit outside the actor's units is refused, never
+    replaced by a wider one."""
+
+    unit = forms.ModelChoiceField(
+        label=_("Unit"),
+        queryset=OrgUnit.objects.none(),
+        required=False,
+        to_field_name="code",
+        empty_label=_("All my units"),
+        error_messages={"invalid_choice": _("Choose one of your own units; that unit is not among them.")},
+    )
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, units: Any, sorts: Sequence[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.sorts = {*sorts, *(f"-{s}" for s in sorts)}
+
+    def clean_sort(self) -> str:
+        """A column heading's link: an order that is not one of them falls back to the default (by unit)."""
+        value = self.cleaned_data.get("sort") or ""
+        return value if value in self.sorts else ""
+
+    def offer(self, picker: Iterable[OrgUnit]) -> None:
+        """The units the list shows; every unit of the queryset is accepted (the sub-unit table links further down)."""
+        field = self.fields["unit"]
+        field.widget.choices = [("", field.empty_label)] + [(u.code, str(u)) for u in picker]  # type: ignore[attr-defined]
 
 
 class SaveFilterForm(BootstrapMixin, forms.Form):

@@ -201,9 +201,53 @@ def shared_event_data(data: dict) -> dict:
 # --- the supervisor's queue ------------------------------------------------------------------------------------------
 
 
+# Who has the queue and the dashboard: the supervisors and administrators of a subtree, who see its cases anyway
+# (``visibility_q``, ``sees_internal``). An administrator reads them there; every action on a case is still decided
+# on the case (``can_handle`` and the others below), so the queue gives an administrator nothing to act on.
+QUEUE_ROLES = OVERSEER_ROLES
+
+
 def has_queue(actor: Actor) -> bool:
-    """Supervisors have a queue (and land on it); everyone else has their own applications."""
+    """Supervisors and administrators have the queue of their subtrees; officers have their own applications."""
+    return actor.is_active and bool(actor.paths_for(*QUEUE_ROLES))
+
+
+def works_the_queue(actor: Actor) -> bool:
+    """Bulk work on the queue and its export are the supervisors': an administrator reads the queue, takes no action
+    on its cases and takes no list of them away (the yearly report is theirs)."""
     return actor.is_active and bool(actor.paths_for(Role.SUPERVISOR))
+
+
+def has_dashboard(actor: Actor) -> bool:
+    """Who lands on the dashboard at ``/``: whoever has the queue, which every figure of it links to. Officers (and
+    anyone else) land on their own applications."""
+    return has_queue(actor)
+
+
+def queue_units(actor: Actor) -> QuerySet[OrgUnit]:
+    """The units of the subtrees the actor's queue and dashboard cover: the unit filter and the dashboard's unit
+    picker offer these, and refuse any other unit."""
+    paths = actor.paths_for(*QUEUE_ROLES) if actor.is_active else ()
+    if not paths:
+        return OrgUnit.objects.none()
+    return OrgUnit.objects.filter(path_prefix_q("path", paths)).order_by("path")
+
+
+def queue_roots(actor: Actor) -> QuerySet[OrgUnit]:
+    """The top units of ``queue_units``: the units of the actor's supervisor and administrator memberships, without
+    one that lies inside another."""
+    paths = actor.paths_for(*QUEUE_ROLES) if actor.is_active else ()
+    tops = [p for p in paths if not any(p != other and p.startswith(other) for other in paths)]
+    return OrgUnit.objects.filter(path__in=tops).order_by("path")
+
+
+def queue_scope(actor: Actor) -> QuerySet[Case]:
+    """The cases of ``queue_units``, whatever their status: what the queue and the dashboard filter (they never
+    count drafts)."""
+    paths = actor.paths_for(*QUEUE_ROLES) if actor.is_active else ()
+    if not paths:
+        return Case.objects.none()
+    return Case.objects.filter(path_prefix_q("unit_path", paths))
 
 
 def supervised_units(actor: Actor) -> QuerySet[OrgUnit]:

@@ -8,15 +8,16 @@ flag booleans, ``max_injury_rank``) so no filter joins another table. Pages come
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from accounts.authority import Actor
 from cases import policy
 from cases.choices import FLAG_FIELDS, OPEN_STATUSES, CaseStatus
 from cases.keyset import keyset_page
-from cases.models import Case
+from cases.models import Case, Referral
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
@@ -26,6 +27,16 @@ DEFAULT_ORDER = "-last_activity_at"
 DISPATCH_TEXT = re.compile(r"[A-Za-z0-9-]+")
 # The page's sort choices. The paginator breaks ties on the id in the same direction.
 SORTS = {"activity": DEFAULT_ORDER, "due": "stage_due_at", "occurred": "-occurred_at", "created": "-created_at"}
+# The stage clock: overdue (the stage deadline has passed), due within the coming seven days, or paused. A paused
+# clock does not run (resuming it moves the deadline on by the time it was paused), so a paused case is neither
+# overdue nor due this week: it is counted under "paused" only.
+DUE_OVERDUE, DUE_WEEK, DUE_PAUSED = "overdue", "week", "paused"
+DUE_VALUES = (DUE_OVERDUE, DUE_WEEK, DUE_PAUSED)
+DUE_WINDOW = timedelta(days=7)
+# A month of submissions, as the queue's and the API's ``submitted`` parameter writes it.
+MONTH = re.compile(r"(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])")
+# A referral the handling unit has not acknowledged yet (a transfer after non-prosecution is recorded closed).
+AWAITING_ACK = Q(acknowledged_at__isnull=True, closed_at__isnull=True)
 ASCENDING, DESCENDING = "asc", "desc"
 
 
@@ -50,6 +61,11 @@ class QueueFilters:
     created_before: datetime | None = None
     text: str = ""
     assigned: str = ""  # ASSIGNED_TO_ME | UNASSIGNED
+    due: str = ""  # DUE_OVERDUE | DUE_WEEK | DUE_PAUSED
+    submitted_after: datetime | None = None  # inclusive
+    submitted_before: datetime | None = None  # exclusive
+    awaiting_ack: bool = False  # a referral the handling unit has not acknowledged
+    awaiting_unit_id: int | None = None  # ... by this handling unit (implies awaiting_ack)
 
 
 @dataclass(frozen=True)
@@ -81,47 +97,107 @@ def text_q(text: str) -> Q:
     return q
 
 
+def month_range(value: str) -> tuple[datetime, datetime] | None:
+    """The month written ``YYYY-MM`` as [its first instant, the next month's) in the current time zone; None for
+    anything else."""
+    match = MONTH.fullmatch(value)
+    if not match:
+        return None
+    year, month = int(match["year"]), int(match["month"])
+    if not 1900 <= year <= 2999:
+        return None
+    zone = timezone.get_current_timezone()
+    start = datetime(year, month, 1, tzinfo=zone)
+    following = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    return start, following
+
+
+def month_of(moment: datetime) -> str:
+    """The ``YYYY-MM`` of ``moment`` in the current time zone."""
+    return timezone.localtime(moment).strftime("%Y-%m")
+
+
+def due_q(due: str, now: datetime) -> Q:
+    """The stage-clock condition (see DUE_VALUES); closed cases have no stage deadline and match none."""
+    if due == DUE_PAUSED:
+        return Q(paused_at__isnull=False)
+    if due == DUE_OVERDUE:
+        return Q(paused_at__isnull=True, stage_due_at__lt=now)
+    if due == DUE_WEEK:
+        return Q(paused_at__isnull=True, stage_due_at__gte=now, stage_due_at__lt=now + DUE_WINDOW)
+    raise ValueError(due)
+
+
+def flags_q(flags: tuple[str, ...]) -> Q:
+    """Any of these open flags, on the case's flag booleans."""
+    flagged = Q(pk__in=[])
+    for kind in flags:
+        flagged |= Q(**{FLAG_FIELDS[kind]: True})
+    return flagged
+
+
+def filters_q(filters: QueueFilters, *, user_id: int | None, now: datetime | None = None) -> Q:
+    """``filters`` as one condition on cases: what :func:`filter_cases` applies, and what the dashboard counts with
+    (cases/dashboard.py), so each figure equals the queue's count for its link. ``now`` is the instant the stage
+    clocks are read at (the dashboard reads every figure at one instant)."""
+    f = filters
+    q = Q()
+    if f.statuses:
+        q &= Q(status__in=f.statuses)
+    if f.kinds:
+        q &= Q(kind__in=f.kinds)
+    if f.unit_path:
+        q &= Q(unit_path__startswith=f.unit_path)
+    if f.flags:
+        q &= flags_q(f.flags)
+    if f.min_injury_rank is not None:
+        q &= Q(max_injury_rank__gte=f.min_injury_rank)
+    if f.occurred_after:
+        q &= Q(occurred_at__gte=f.occurred_after)
+    if f.occurred_before:
+        q &= Q(occurred_at__lt=f.occurred_before)
+    if f.created_after:
+        q &= Q(created_at__gte=f.created_after)
+    if f.created_before:
+        q &= Q(created_at__lt=f.created_before)
+    if text := f.text.strip():
+        q &= text_q(text)
+    if f.assigned == ASSIGNED_TO_ME:
+        q &= Q(assigned_to_id=user_id)
+    elif f.assigned == UNASSIGNED:
+        q &= Q(assigned_to__isnull=True)
+    if f.due:
+        q &= due_q(f.due, now or timezone.now())
+    if f.submitted_after:
+        q &= Q(submitted_at__gte=f.submitted_after)
+    if f.submitted_before:
+        q &= Q(submitted_at__lt=f.submitted_before)
+    if f.awaiting_ack or f.awaiting_unit_id is not None:
+        awaiting = Referral.objects.filter(AWAITING_ACK, case=OuterRef("pk"))
+        if f.awaiting_unit_id is not None:
+            awaiting = awaiting.filter(to_unit_id=f.awaiting_unit_id)
+        q &= Q(Exists(awaiting))
+    return q
+
+
 def filter_cases(cases: QuerySet[Case], filters: QueueFilters, *, user_id: int | None) -> QuerySet[Case]:
     """``cases`` narrowed by ``filters``; ``user_id`` is the caller, for "assigned to me"."""
-    f = filters
-    if f.statuses:
-        cases = cases.filter(status__in=f.statuses)
-    if f.kinds:
-        cases = cases.filter(kind__in=f.kinds)
-    if f.unit_path:
-        cases = cases.filter(unit_path__startswith=f.unit_path)
-    if f.flags:
-        flagged = Q(pk__in=[])
-        for kind in f.flags:
-            flagged |= Q(**{FLAG_FIELDS[kind]: True})
-        cases = cases.filter(flagged)
-    if f.min_injury_rank is not None:
-        cases = cases.filter(max_injury_rank__gte=f.min_injury_rank)
-    if f.occurred_after:
-        cases = cases.filter(occurred_at__gte=f.occurred_after)
-    if f.occurred_before:
-        cases = cases.filter(occurred_at__lt=f.occurred_before)
-    if f.created_after:
-        cases = cases.filter(created_at__gte=f.created_after)
-    if f.created_before:
-        cases = cases.filter(created_at__lt=f.created_before)
-    if text := f.text.strip():
-        cases = cases.filter(text_q(text))
-    if f.assigned == ASSIGNED_TO_ME:
-        cases = cases.filter(assigned_to_id=user_id)
-    elif f.assigned == UNASSIGNED:
-        cases = cases.filter(assigned_to__isnull=True)
-    return cases
+    return cases.filter(filters_q(filters, user_id=user_id))
+
+
+def queue_statuses(filters: QueueFilters) -> tuple[str, ...]:
+    """The statuses the queue shows: those chosen, open ones when none is, never drafts."""
+    return tuple(s for s in filters.statuses or OPEN_STATUSES if s != CaseStatus.DRAFT)
 
 
 def queue_cases(actor: Actor, filters: QueueFilters) -> QuerySet[Case]:
-    """The supervisor's queue: cases of the subtrees they supervise, open ones unless statuses are chosen, never
-    drafts, matching the filters (unordered). The sort never filters: the paginator puts cases without a value to
-    sort on (a closed case has no stage deadline) last."""
-    statuses = tuple(s for s in filters.statuses or OPEN_STATUSES if s != CaseStatus.DRAFT)
+    """The queue: cases of the subtrees the actor oversees (``policy.queue_scope``), open ones unless statuses are
+    chosen, never drafts, matching the filters (unordered). The sort never filters: the paginator puts cases without
+    a value to sort on (a closed case has no stage deadline) last."""
+    statuses = queue_statuses(filters)
     if not statuses:
         return Case.objects.none()
-    cases = policy.supervised_cases(actor)
+    cases = policy.queue_scope(actor)
     return filter_cases(cases, replace(filters, statuses=statuses), user_id=actor.user_id)
 
 

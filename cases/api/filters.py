@@ -22,7 +22,16 @@ from accounts.models import OrgUnit
 from cases import policy
 from cases.choices import INJURY_RANK, CaseStatus, FlagKind, IncidentKind, InjuryGrade, NotificationKind
 from cases.models import Case, Flag, Notification
-from cases.queue_filters import ASSIGNED_TO_ME, UNASSIGNED, QueueFilters, filter_cases
+from cases.queue_filters import (
+    ASSIGNED_TO_ME,
+    DUE_OVERDUE,
+    DUE_PAUSED,
+    DUE_WEEK,
+    UNASSIGNED,
+    QueueFilters,
+    filter_cases,
+    month_range,
+)
 from cases.selectors import InboxFilters, filter_notifications
 
 # Datetimes outside this range are refused: they are never real incident times, and converting them between
@@ -105,6 +114,24 @@ class TextFilter(django_filters.CharFilter):
     pass
 
 
+class StrictMonthField(_PresentMeansValid, forms.CharField):
+    def to_python(self, value: Any) -> tuple[datetime, datetime] | None:  # type: ignore[override]
+        if value in (None, ""):
+            return None
+        months = month_range(str(value))
+        if months is None:
+            raise forms.ValidationError(_("Give a month as YYYY-MM."), code="invalid")
+        return months
+
+
+@extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"})
+class MonthFilter(django_filters.CharFilter):
+    field_class = StrictMonthField
+
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
+        return qs  # read by ``CaseFilter.queue_filters``
+
+
 RANKED_INJURIES = [(grade, label) for grade, label in InjuryGrade.choices if grade in INJURY_RANK]
 
 
@@ -148,9 +175,34 @@ class CaseFilter(django_filters.FilterSet):
         help_text=gettext_lazy("The queue's 'mine' and 'unassigned' views."),
     )
 
+    due = ChoiceFilter(
+        choices=[
+            (DUE_OVERDUE, gettext_lazy("Overdue")),
+            (DUE_WEEK, gettext_lazy("Due within seven days")),
+            (DUE_PAUSED, gettext_lazy("Clock paused")),
+        ],
+        help_text=gettext_lazy(
+            "The stage clock: overdue (the stage deadline has passed), week (due within the next seven days) or "
+            "paused. A paused clock is neither overdue nor due."
+        ),
+    )
+    submitted = MonthFilter(help_text=gettext_lazy("Submitted in this month, written YYYY-MM (local time)."))
+    awaiting = BooleanFilter(
+        method="filter_nothing", help_text=gettext_lazy("Cases with a referral awaiting acknowledgement.")
+    )
+    awaiting_unit = UnitFilter(
+        queryset=OrgUnit.objects.all(),
+        method="filter_nothing",
+        help_text=gettext_lazy("Unit id: cases with a referral awaiting acknowledgement by this handling unit."),
+    )
+
     class Meta:
         model = Case
         fields: list[str] = []
+
+    def filter_nothing(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        """The parameter is read by ``queue_filters``; the one filter is applied in ``filter_queryset``."""
+        return queryset
 
     def queue_filters(self) -> QueueFilters:
         d = self.form.cleaned_data
@@ -166,6 +218,11 @@ class CaseFilter(django_filters.FilterSet):
             created_before=d["created_before"],
             text=d["q"],
             assigned=d["assigned"],
+            due=d["due"] or "",
+            submitted_after=d["submitted"][0] if d["submitted"] else None,
+            submitted_before=d["submitted"][1] if d["submitted"] else None,
+            awaiting_ack=bool(d["awaiting"]),
+            awaiting_unit_id=d["awaiting_unit"].pk if d["awaiting_unit"] else None,
         )
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:

@@ -33,7 +33,7 @@ from cases.reports.services import inline_export_max
 from cases.services.audit import log_denied
 from cases.services.bulk import apply_in_bulk, bulk_scope
 from cases.views.queue import _filters, sort_of
-from cases.views.workspace import require_supervisor
+from cases.views.workspace import require_queue_worker
 
 TITLES = {"assign": gettext_lazy("Assign"), "refer": gettext_lazy("Refer"), "note": gettext_lazy("Add a note")}
 
@@ -70,7 +70,7 @@ def _act(request: AuthenticatedRequest, action: str, d: dict[str, Any]) -> Calla
 @never_cache
 @require_POST
 def bulk(request: AuthenticatedRequest) -> HttpResponse:
-    require_supervisor(request)
+    require_queue_worker(request)
     selection = BulkSelectionForm(request.POST)
     back = _queue_url(request.POST.get("back", ""))
     if not selection.is_valid():
@@ -108,7 +108,7 @@ def bulk(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def export(request: AuthenticatedRequest) -> HttpResponseBase:
     """The queue's cases for the page's filters and sort as a CSV or XLSX file; logged, after a recent password."""
-    require_supervisor(request)
+    require_queue_worker(request)
     fmt = request.GET.get("format", "")
     query = request.GET.copy()
     for name in ("format", "after", "pos"):

@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.db.models import Max
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from accounts.requests import AuthenticatedRequest
@@ -11,12 +11,13 @@ from cases import policy, selectors
 from cases.models import CaseEvent
 from cases.rules.catalogue import rule_catalogue
 from cases.services.audit import log_denied
+from cases.views.dashboard import dashboard_page
 
 
 def home(request: AuthenticatedRequest) -> HttpResponse:
-    """Supervisors land on their queue; officers see their own applications."""
-    if policy.has_queue(request.actor):
-        return redirect("cases:queue")
+    """Supervisors and administrators land on the dashboard; officers see their own applications."""
+    if policy.has_dashboard(request.actor):
+        return dashboard_page(request)
     # Only what the table shows: a case row is wide (narrative, facts), and an officer may have filed hundreds.
     cases = list(
         selectors.cases_filed_by(request.user).only(

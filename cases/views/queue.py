@@ -57,6 +57,11 @@ def _filters(form: QueueFilterForm) -> QueueFilters:
         occurred_before=_day_start(end + timedelta(days=1)) if end else None,  # through the whole last day
         text=d.get("q") or "",
         assigned=VIEWS.get(d.get("view") or "", ""),
+        due=d.get("due") or "",
+        submitted_after=d["submitted"][0] if d.get("submitted") else None,
+        submitted_before=d["submitted"][1] if d.get("submitted") else None,
+        awaiting_ack=bool(d.get("awaiting")),
+        awaiting_unit_id=d["awaiting_unit"].pk if d.get("awaiting_unit") else None,
     )
 
 
@@ -110,7 +115,7 @@ def _previous_url(base_query: str, cursor: str | None, position: int | None) -> 
 def queue(request: AuthenticatedRequest) -> HttpResponse:
     require_supervisor(request)
     actor = request.actor
-    units = policy.supervised_units(actor)
+    units = policy.queue_units(actor)
     form = QueueFilterForm(request.GET or None, units=units)
     valid = not form.is_bound or form.is_valid()
     filters = _filters(form) if form.is_bound and valid else QueueFilters()

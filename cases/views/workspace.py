@@ -602,3 +602,9 @@ def add_note(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def require_supervisor(request: AuthenticatedRequest) -> None:
     if not policy.has_queue(request.actor):
         raise PermissionDenied(_("Only supervisors have a queue."))
+
+
+def require_queue_worker(request: AuthenticatedRequest) -> None:
+    """Bulk work and the export (``policy.works_the_queue``)."""
+    if not policy.works_the_queue(request.actor):
+        raise PermissionDenied(_("Only supervisors have a queue."))

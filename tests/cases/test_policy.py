@@ -129,7 +129,18 @@ def test_supervising_agrees_with_the_supervised_cases_and_units(setting, who):
     assert setting.unit_codes(policy.supervised_units(actor)) == units
     assert {u.code for u in setting.units if policy.supervises(actor, u.path)} == units
     assert {u.code for u in setting.units if policy.can_refer_to(actor, u)} == units
+
+
+@pytest.mark.parametrize("who", PEOPLE)
+def test_the_queue_and_dashboard_cover_the_supervised_and_administered_subtrees(setting, who):
+    """Supervisors and administrators have the queue and land on the dashboard, over the subtrees they oversee (the
+    reportable units); officers have neither."""
+    actor = actor_for(setting.people[who])
+    units = REPORTABLE.get(who, set())
+    assert setting.unit_codes(policy.queue_units(actor)) == units
     assert policy.has_queue(actor) is bool(units)
+    assert policy.has_dashboard(actor) is bool(units)
+    assert {c.unit_path for c in policy.queue_scope(actor)} <= {u.path for u in policy.queue_units(actor)}
 
 
 @pytest.mark.parametrize("who", PEOPLE)

@@ -185,12 +185,13 @@ def test_navigation_reads_at_aa_marks_the_current_page_and_nothing_is_missing(pa
         expect(page.locator(field)).to_have_class("form-control")
     sign_in(page, base, "supervisor")
     nav = page.get_by_role("navigation", name="Main")
-    queue = nav.get_by_role("link", name="Queue")
-    expect(queue).to_have_attribute("aria-current", "page")
+    # A supervisor lands on the dashboard.
+    dashboard = nav.get_by_role("link", name="Dashboard")
+    expect(dashboard).to_have_attribute("aria-current", "page")
     expect(nav.locator("[aria-current]")).to_have_count(1)
     rules = nav.get_by_role("link", name="Rules")
     assert rules.evaluate(CONTRAST) == 7.56  # #d6e0f2 on #0b3d91
-    assert queue.evaluate(CONTRAST) == 10.04  # the current page: white
+    assert dashboard.evaluate(CONTRAST) == 10.04  # the current page: white
     rules.click()
     expect(nav.get_by_role("link", name="Rules")).to_have_attribute("aria-current", "page")
     expect(nav.locator("[aria-current]")).to_have_count(1)
@@ -229,6 +230,7 @@ def visits(world, case, draft_case) -> dict[str, list[Visit]]:
             Visit("two-factor", "/accounts/mfa/setup/", "main h1"),
         ],
         "supervisor": [
+            Visit("dashboard", "/", "#dash-summary"),
             Visit("queue", "/queue/", "#queue-rows"),
             Visit("case", f"/cases/{c}/", "#actions"),
             Visit("reports", "/reports/", "main h1"),
@@ -284,6 +286,6 @@ def test_axe_finds_no_serious_violation_on_any_main_page(page: Page, live_server
             checked.append(visit.name)
             lang = "zh" if language == "zh-hans" else "en"
             page.screenshot(path=str(SCREENSHOTS / f"page-{visit.name}-{lang}-{size}.png"), full_page=True)
-    assert len(checked) == 25
+    assert len(checked) == 26
     listed = json.dumps(found, ensure_ascii=False, indent=1)
     assert found == {}, f"serious or critical accessibility violations:\n{listed}"
