@@ -337,6 +337,17 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_select_related = ("recipient", "case")
     actions = ["retry_email"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """Of the cases the user sees: those whose internal material the user reads (the office's sentences name
+        findings, flags and due dates), and the user's own. A filer who is staff never reads what the office was
+        told about their case."""
+        qs = super().get_queryset(request)
+        user = user_of(request)
+        if policy.sees_every_case(user):
+            return qs
+        actor = cast("AuthenticatedRequest", request).actor
+        return qs.filter(policy.internal_scope_q(actor, through="case__") | Q(recipient_id=user.pk))
+
     @admin.action(description=_("Retry the failed e-mails of the selected notifications"))
     def retry_email(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
         try:

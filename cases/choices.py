@@ -417,6 +417,10 @@ class EventKind(models.TextChoices):
     FAULT_FINDING = "fault_finding", _("Police-fault finding recorded")
 
 
+# The longest note, on every path (the case page, bulk notes from the queue, the API, the service itself).
+NOTE_MAX_LENGTH = 5000
+
+
 class NoteVisibility(models.TextChoices):
     """Who reads a note on the case (cases/policy.py): the office only, or the filer and listed officers too."""
 

@@ -1,5 +1,6 @@
 """HTML forms. They parse and validate input; the services decide and write."""
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from cases.choices import (
     ANSWER_STATUS,
     FAULT_FINDING_CHOICES,
     INJURY_RANK,
+    NOTE_MAX_LENGTH,
     OFFICE_RECORDED_STATUSES,
     SUPPORT_TRANSITIONS,
     CaseStatus,
@@ -218,7 +220,7 @@ class EvidenceForm(BootstrapMixin, forms.Form):
 
 
 class NoteForm(BootstrapMixin, forms.Form):
-    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
+    text = forms.CharField(label=_("Note"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2}))
     visibility = forms.ChoiceField(label=_("Who may read it"), choices=NoteVisibility.choices, required=False)
 
     def __init__(self, *args: Any, visibilities: tuple[str, ...] = (), **kwargs: Any) -> None:
@@ -686,7 +688,10 @@ class DashboardForm(BootstrapMixin, forms.Form):
 
 class SaveFilterForm(BootstrapMixin, forms.Form):
     name = forms.CharField(
-        label=_("Name this filter"), max_length=60, widget=forms.TextInput(attrs={"placeholder": _("Name this filter")})
+        label=_("Name this filter"),
+        max_length=60,
+        widget=forms.TextInput(attrs={"placeholder": _("Name this filter")}),
+        error_messages={"required": _("Give the filter a name.")},
     )
     query = forms.CharField(widget=forms.HiddenInput, required=False, max_length=1000)
     shared = forms.BooleanField(label=_("Share with my unit"), required=False)
@@ -695,6 +700,8 @@ class SaveFilterForm(BootstrapMixin, forms.Form):
 # --- Bulk work on the queue ---------------------------------------------------------------------------------------
 
 BULK_MAX = 100  # cases one bulk request may act on
+# One ticked case as the queue page sends it: ``id:version``, ASCII digits, the id at most 12 and the version 9 long.
+SELECTION_ITEM = re.compile(r"(?P<pk>[0-9]{1,12}):(?P<version>[0-9]{1,9})", re.ASCII)
 
 
 class BulkSelectionForm(forms.Form):
@@ -713,20 +720,20 @@ class BulkSelectionForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        picked: list[tuple[int, int]] = []
+        picked: dict[int, int] = {}  # case id -> version seen, in the order sent; a repeated id counts once
         for value in self.data.getlist("case"):  # type: ignore[attr-defined]
-            pk, _sep, version = str(value).partition(":")
-            if not (pk.isdigit() and version.isdigit()) or len(pk) > 12 or len(version) > 9:
+            # ASCII digits only: str.isdigit() also takes superscripts (int() then fails) and other scripts' digits.
+            match = SELECTION_ITEM.fullmatch(str(value))
+            if match is None:
                 raise forms.ValidationError(_("The selection was not sent by the queue page. Select the cases again."))
-            if int(pk) not in {seen for seen, _v in picked}:
-                picked.append((int(pk), int(version)))
+            picked.setdefault(int(match["pk"]), int(match["version"]))
         if not picked:
             raise forms.ValidationError(_("Select at least one case."))
         if len(picked) > BULK_MAX:
             raise forms.ValidationError(
                 _("You selected %(n)s cases; select at most %(max)s at a time.") % {"n": len(picked), "max": BULK_MAX}
             )
-        data["cases"] = picked
+        data["cases"] = list(picked.items())
         return data
 
 
@@ -752,5 +759,5 @@ class BulkReferForm(ReferForm):
 
 
 class BulkNoteForm(BootstrapMixin, forms.Form):
-    text = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(label=_("Note"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
     visibility = forms.ChoiceField(label=_("Who may read it"), choices=NoteVisibility.choices)

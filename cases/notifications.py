@@ -27,7 +27,6 @@ from accounts.selectors import actor_for, administrators_over, supervisors_cover
 from cases import messages, policy, selectors
 from cases.choices import OPEN_STATUSES, EventKind, FlagKind, NotificationDelivery
 from cases.models import Case, CaseEvent, InvolvedOfficer, Notification, Referral, SupervisionFinding
-from cases.selectors import cases_visible_to
 from rightsguard.text import language_of
 
 logger = logging.getLogger(__name__)
@@ -279,10 +278,10 @@ def _email_one(pk: int, now: datetime) -> Outcome:
         if note is None:
             return "skipped"
         user = note.recipient
-        if not (user.email and user.is_active) or not cases_visible_to(user).filter(pk=note.case_id).exists():
+        if not (user.email and user.is_active) or not _readable(user, [note.pk]):
             # Nowhere to send it: handled, as the in-app notification is all this recipient gets. The e-mail names
-            # the case, so it goes only to someone who can still see it when it is sent (a retry can come days
-            # after the event, when the recipient has moved to another unit).
+            # the case, so it goes only to someone who may still read it when it is sent (a retry can come days
+            # after the event, when the recipient has moved to another unit or stopped supervising).
             note.emailed_at = now
             note.save(update_fields=["emailed_at"])
             return "nowhere"
@@ -298,6 +297,13 @@ def _email_one(pk: int, now: datetime) -> Outcome:
         note.email_retry_at = None
         note.save(update_fields=["emailed_at", "email_attempts", "email_retry_at"])
         return "sent"
+
+
+def _readable(user: User, ids: list[int]) -> set[int]:
+    """Which of these notifications ``user`` may still read (``selectors.readable_notifications_q``): an e-mail says
+    no more than the in-app list would."""
+    seen = selectors.readable_notifications_q(actor_for(user))
+    return set(Notification.objects.filter(seen, pk__in=ids).values_list("pk", flat=True))
 
 
 def _record_failure(notes: list[Notification], exc: Exception, now: datetime) -> int:
@@ -411,16 +417,10 @@ def _send_digests(selection: Q, compose: Any, *, now: datetime | None = None) ->
             if not pending:
                 continue
             user = pending[0].recipient
-            # Nowhere to send them, or (as for event e-mails) cases the recipient can no longer see: handled in-app.
-            visible = (
-                set(cases_visible_to(user).filter(pk__in={n.case_id for n in pending}).values_list("pk", flat=True))
-                if user.email and user.is_active
-                else set()
-            )
-            Notification.objects.filter(pk__in=[n.pk for n in pending if n.case_id not in visible]).update(
-                emailed_at=now
-            )
-            pending = [n for n in pending if n.case_id in visible]
+            # Nowhere to send them, or (as for event e-mails) ones the recipient may no longer read: handled in-app.
+            readable = _readable(user, [n.pk for n in pending]) if user.email and user.is_active else set()
+            Notification.objects.filter(pk__in=[n.pk for n in pending if n.pk not in readable]).update(emailed_at=now)
+            pending = [n for n in pending if n.pk in readable]
             if not pending:
                 continue
             mailed = Notification.objects.filter(pk__in=[n.pk for n in pending])

@@ -3,12 +3,12 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from accounts.authority import Actor
 from accounts.models import User
 from accounts.selectors import actor_for
-from cases import policy
+from cases import messages, policy
 from cases.choices import ADMIN_PUNISHMENTS, PREFERENCE_KINDS, Disposition, EventKind, NotificationDelivery
 from cases.models import Case, CaseEvent, FaultFinding, Flag, Notification, NotificationPreference, Suspect
 from cases.rules.facts import FACT_NAMES
@@ -111,12 +111,32 @@ def flags_visible_to(actor: Actor) -> QuerySet[Flag]:
     )
 
 
+def office_notifications_q() -> Q:
+    """Notifications written for the office (``messages.OFFICE``): flags, stage warnings, e-mail problems, and the
+    sentences about the office's own records (findings, reviews). Older rows without a recipient role count by their
+    message."""
+    # Each key test behind ``has_key``: a missing key compares as NULL, which a negation would turn into "not listed".
+    return (
+        Q(params__has_key="to", params__to=messages.OFFICE)
+        | Q(message__in=(messages.FLAG, messages.STAGE_WARNING, messages.EMAIL_FAILED))
+        | Q(message=messages.EVENT, params__has_key="kind", params__kind__in=sorted(policy.INTERNAL_EVENT_KINDS))
+    )
+
+
+def readable_notifications_q(actor: Actor) -> Q:
+    """The notifications (of anyone) the actor may still read: about a case they see, and, when written for the office,
+    about a case whose internal material they still read. One who lost access to a case, or stopped supervising it
+    and sees it only as its filer, no longer reads what the office was told about it."""
+    return policy.visibility_q(actor, through="case__") & (
+        policy.internal_scope_q(actor, through="case__") | ~office_notifications_q()
+    )
+
+
 def notifications_for(actor: Actor) -> QuerySet[Notification]:
-    """The actor's notifications about cases they can still see (one who lost access to a case no longer reads what
-    happened to it), newest first."""
+    """The actor's notifications they may still read (``readable_notifications_q``), newest first."""
     return (
         Notification.objects.filter(recipient_id=actor.user_id)
-        .filter(policy.visibility_q(actor, through="case__"))
+        .filter(readable_notifications_q(actor))
         .select_related("case")
         .order_by("-created_at", "-id")
     )

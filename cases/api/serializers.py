@@ -23,6 +23,7 @@ from cases.choices import (
     FAULT_FINDING_CHOICES,
     FLAG_FIELDS,
     INJURY_RANK,
+    NOTE_MAX_LENGTH,
     CaseStatus,
     Channel,
     Disposition,
@@ -401,7 +402,7 @@ class ExtendDeadlineSerializer(VersionedSerializer):
 
 
 class NoteSerializer(serializers.Serializer):
-    text = text(5000)
+    text = text(NOTE_MAX_LENGTH)
     visibility = enum(
         NoteVisibility,
         required=False,

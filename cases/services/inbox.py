@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import actor_for, administrators_over
-from cases import policy
+from cases import selectors
 from cases.choices import PREFERENCE_KINDS, NotificationDelivery
 from cases.models import Notification, NotificationPreference
 
@@ -17,8 +17,9 @@ from cases.models import Notification, NotificationPreference
 @transaction.atomic
 def mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:
     """Mark the user's unread notifications (or just ``ids``) read; returns how many changed. Like their list, only
-    those about cases the user can still see: the others are neither changed nor counted."""
-    seen = policy.visibility_q(actor_for(user), through="case__")
+    those the user may still read (``selectors.readable_notifications_q``): the others are neither changed nor
+    counted."""
+    seen = selectors.readable_notifications_q(actor_for(user))
     qs = Notification.objects.filter(seen, recipient=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=ids)

@@ -17,6 +17,7 @@ from cases.choices import (
     ADMIN_PUNISHMENTS,
     DISPOSITION_RANK,
     LENIENT_DISPOSITIONS,
+    NOTE_MAX_LENGTH,
     CaseStatus,
     Disposition,
     EventKind,
@@ -521,6 +522,8 @@ def add_note(*, case: Case, by: User, text: str, visibility: str = "", expected_
     actor = actor_for(by)
     if not text.strip():
         raise ValidationError({"text": _("A note cannot be empty.")})
+    if len(text.strip()) > NOTE_MAX_LENGTH:
+        raise ValidationError({"text": _("A note can be at most %(max)d characters long.") % {"max": NOTE_MAX_LENGTH}})
     visibility = visibility or policy.default_note_visibility(actor, change.case)
     if visibility not in policy.note_visibilities(actor, change.case):
         raise ValidationError({"visibility": _("Choose who may read the note.")})

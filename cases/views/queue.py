@@ -169,8 +169,13 @@ def save_filter(request: AuthenticatedRequest) -> HttpResponse:
         )
         messages.success(request, _("Filter “%(name)s” saved.") % {"name": form.cleaned_data["name"]})
         return redirect(f"{reverse('cases:queue')}?{form.cleaned_data['query']}")
-    messages.error(request, _("Give the filter a name."))
-    return redirect("cases:queue")
+    # What was wrong with it (no name, too long a name, a character that cannot be stored), on the queue as it was.
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, str(error))
+    query = str(form.data.get("query", ""))
+    kept = urlencode(parse_qsl(query, keep_blank_values=True)) if len(query) <= 1000 else ""
+    return redirect(f"{reverse('cases:queue')}?{kept}" if kept else reverse("cases:queue"))
 
 
 @require_POST
