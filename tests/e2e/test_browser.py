@@ -113,8 +113,11 @@ def test_officer_files_and_supervisor_closes(page: Page, live_server, world, med
 
     page.get_by_role("button", name="Log out").click()
     log_in(page, base, "supervisor")
+    # Supervisors land on the dashboard; the queue is one link away.
+    expect(page).to_have_url(re.compile(r"/$"))
+    page.get_by_role("link", name="Queue", exact=True).click()
     expect(page).to_have_url(re.compile(r"/queue/$"))
-    page.get_by_label("Search").fill(case.reference)
+    page.locator("main").get_by_label("Search", exact=True).fill(case.reference)
     page.get_by_role("button", name="Apply").click()
     expect(page.get_by_role("link", name=case.reference)).to_be_visible()
     shoot(page, "05-supervisor-queue")
@@ -176,6 +179,8 @@ def test_queue_tells_downgrades_from_review_prompts_and_links_to_the_rule(page: 
     prompt = obstruction_left_alone(world)
     flagging.flag_cases()
     log_in(page, live_server.url, "supervisor")
+    expect(page).to_have_url(re.compile(r"/$"))
+    page.get_by_role("link", name="Queue", exact=True).click()
     expect(page).to_have_url(re.compile(r"/queue/$"))
     rows = page.locator("#queue-results tbody tr")
     expect(rows.filter(has_text=downgrade.reference).locator(".badge", has_text="Downgraded")).to_be_visible()

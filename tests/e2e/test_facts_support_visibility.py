@@ -186,11 +186,12 @@ def test_the_office_answers_a_support_request_and_the_officer_reads_the_answer(p
     verbs = list(
         Notification.objects.filter(recipient=world.officer, case=case).order_by("id").values_list("verb", flat=True)
     )
+    who = world.supervisor.full_name or world.supervisor.username
     assert verbs[-2:] == [
-        f"Case {case.reference}: Support request approved: Green-channel emergency medical care "
-        "(reason: 同意，已联系医院).",
-        f"Case {case.reference}: Support delivered: Green-channel emergency medical care, by 西湖区人民医院 on "
-        f"{today.day} {today:%b %Y}.",
+        f"{who} approved the support request “Green-channel emergency medical care” in {case.reference} — the "
+        "office arranges it.",
+        f"{who} recorded the support “Green-channel emergency medical care” in {case.reference} as delivered by "
+        f"西湖区人民医院 on {today.day} {today:%b %Y} — tell the office if it did not reach you.",
     ]
 
     # The officer reads the same record, in English and in Chinese.

@@ -117,6 +117,10 @@ def test_at_390_px_every_column_of_the_lists_is_on_screen_and_the_actions_come_f
     assert page.evaluate(PAGE_WIDTH) <= PHONE["width"]
 
     sign_in(page, base, "supervisor")
+    # The supervisor lands on the dashboard, which fits the phone too; then the queue.
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert page.evaluate(PAGE_WIDTH) <= PHONE["width"]
+    page.goto(f"{base}/queue/")
     row = page.locator("#queue-rows tr").filter(has_text=worked_case.reference)
     # The bulk checkbox, reference, incident, status and deadline; unit, last activity and assignee (5th, 7th and 8th)
     # are left out on phones.
