@@ -168,6 +168,9 @@ class Case(models.Model):
     # Read model kept by services so queues filter without joins.
     max_injury_rank = models.PositiveSmallIntegerField(_("worst injury"), null=True, blank=True, editable=False)
     disposition_rank = models.PositiveSmallIntegerField(_("disposition rank"), null=True, blank=True, editable=False)
+    # The involved officers' and the suspects' names, one per line (cases/parties.py ``party_names``): the search
+    # finds a party by name in the case row itself, through one character-pair index (migration 0027).
+    party_names = models.TextField(_("parties' names"), blank=True, default="", editable=False)
     expected_min_rank = models.PositiveSmallIntegerField(
         _("expected minimum rank"), null=True, blank=True, editable=False
     )

@@ -19,7 +19,7 @@ from cases import policy
 from cases.choices import FLAG_FIELDS, OPEN_STATUSES, CaseStatus
 from cases.keyset import keyset_page
 from cases.models import Case, Referral
-from cases.search import describe_matches, search_q
+from cases.search import capped_count, describe_matches, is_common, search_q
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
@@ -116,10 +116,11 @@ def flags_q(flags: tuple[str, ...]) -> Q:
     return flagged
 
 
-def filters_q(filters: QueueFilters, *, user_id: int | None, now: datetime | None = None) -> Q:
+def filters_q(filters: QueueFilters, *, user_id: int | None, now: datetime | None = None, scan: bool = False) -> Q:
     """``filters`` as one condition on cases: what :func:`filter_cases` applies, and what the dashboard counts with
     (cases/dashboard.py), so each figure equals the queue's count for its link. ``now`` is the instant the stage
-    clocks are read at (the dashboard reads every figure at one instant)."""
+    clocks are read at (the dashboard reads every figure at one instant); ``scan``: the text's row-by-row form
+    (cases/search.py ``search_q``), the same cases."""
     f = filters
     q = Q()
     if f.statuses:
@@ -141,7 +142,7 @@ def filters_q(filters: QueueFilters, *, user_id: int | None, now: datetime | Non
     if f.created_before:
         q &= Q(created_at__lt=f.created_before)
     if text := f.text.strip():
-        q &= search_q(text)  # the one search (cases/search.py)
+        q &= search_q(text, scan=scan)  # the one search (cases/search.py)
     if f.assigned == ASSIGNED_TO_ME:
         q &= Q(assigned_to_id=user_id)
     elif f.assigned == UNASSIGNED:
@@ -160,9 +161,15 @@ def filters_q(filters: QueueFilters, *, user_id: int | None, now: datetime | Non
     return q
 
 
-def filter_cases(cases: QuerySet[Case], filters: QueueFilters, *, user_id: int | None) -> QuerySet[Case]:
-    """``cases`` narrowed by ``filters``; ``user_id`` is the caller, for "assigned to me"."""
-    return cases.filter(filters_q(filters, user_id=user_id))
+def filter_cases(
+    cases: QuerySet[Case], filters: QueueFilters, *, user_id: int | None, scan: bool | None = False
+) -> QuerySet[Case]:
+    """``cases`` narrowed by ``filters``; ``user_id`` is the caller, for "assigned to me". ``scan``: how the text is
+    looked for (cases/search.py): through its indexes (False), row by row (True), or whichever suits how common the
+    matches are (None: one capped count decides, for a caller that pages without counting, as the API does)."""
+    if scan is None:
+        scan = bool(filters.text.strip()) and is_common(cases.filter(filters_q(filters, user_id=user_id)))
+    return cases.filter(filters_q(filters, user_id=user_id, scan=scan))
 
 
 def queue_statuses(filters: QueueFilters) -> tuple[str, ...]:
@@ -170,7 +177,7 @@ def queue_statuses(filters: QueueFilters) -> tuple[str, ...]:
     return tuple(s for s in filters.statuses or OPEN_STATUSES if s != CaseStatus.DRAFT)
 
 
-def queue_cases(actor: Actor, filters: QueueFilters) -> QuerySet[Case]:
+def queue_cases(actor: Actor, filters: QueueFilters, *, scan: bool | None = False) -> QuerySet[Case]:
     """The queue: cases of the subtrees the actor oversees (``policy.queue_scope``), open ones unless statuses are
     chosen, never drafts, matching the filters (unordered). The sort never filters: the paginator puts cases without
     a value to sort on (a closed case has no stage deadline) last."""
@@ -178,7 +185,7 @@ def queue_cases(actor: Actor, filters: QueueFilters) -> QuerySet[Case]:
     if not statuses:
         return Case.objects.none()
     cases = policy.queue_scope(actor)
-    return filter_cases(cases, replace(filters, statuses=statuses), user_id=actor.user_id)
+    return filter_cases(cases, replace(filters, statuses=statuses), user_id=actor.user_id, scan=scan)
 
 
 def queue_page(
@@ -194,7 +201,10 @@ def queue_page(
     cases = queue_cases(actor, filters)
     # Any COUNT_CAP + 1 matching rows will do: unordered, the count stops reading the index there instead of
     # reading and sorting every match (tens of thousands for the ministry).
-    count = cases.order_by().values("pk")[: COUNT_CAP + 1].count()
+    count = capped_count(cases, COUNT_CAP)
+    if count > COUNT_CAP and filters.text.strip():
+        # A common text: the page walks the order's index and tests each row (cases/search.py ``Tier``).
+        cases = queue_cases(actor, filters, scan=True)
     page = keyset_page(cases.select_related("unit", "assigned_to"), [order], cursor=cursor, size=size)
     if filters.text.strip():
         describe_matches(page.rows, filters.text)  # each row says which field matched

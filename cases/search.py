@@ -38,8 +38,10 @@ from operator import or_
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, F, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower, StrIndex
+from django.db.models.lookups import GreaterThan
 from django.utils.translation import gettext as _
 
 from accounts.authority import Actor
@@ -69,8 +71,15 @@ ID_NUMBER_SHAPE = re.compile(r"[0-9]{15}|[0-9]{17}[0-9X]")
 # The indexed expressions (migration 0025 indexes exactly these; the planner matches the expression).
 GRAMS_FUNCTION = "rg_grams"
 CASE_TEXT_COLUMNS = ("summary", "location", "narrative")
-OFFICER_TEXT_COLUMNS = ("name",)
-SUSPECT_TEXT_COLUMNS = ("name",)
+PARTY_COLUMN = "party_names"
+# Between the names in ``Case.party_names``: a line break, which no name holds, so no match spans two names.
+NAME_SEPARATOR = "\n"
+
+
+def party_names(names: Iterable[str]) -> str:
+    """``Case.party_names``: the officers' then the suspects' names (each in id order), one per line, blank ones
+    left out. Kept by the services with the rest of the read model (cases/services/common.py)."""
+    return NAME_SEPARATOR.join(n.strip() for n in names if n and n.strip())
 
 
 def grams_expression(columns: Iterable[str], table: str = "") -> str:
@@ -127,13 +136,26 @@ def _ids_q(field: str, queryset: QuerySet, column: str) -> Q:
     return Q(**{f"{field}__in": RawSQL(sql, params)})  # noqa: S611  (Django's own compiled SQL and parameters)
 
 
+def _holds(column: str, text: str) -> Q:
+    """``column`` holds ``text``, case-insensitively, tested row by row (``strpos(lower(column), lower(text))``,
+    ``instr`` on SQLite): what a search that walks an ordered index checks on each row it passes. No index serves
+    this expression, so the planner never mistakes a short text for a trigram search."""
+    return Q(GreaterThan(StrIndex(Lower(F(column)), Lower(Value(text))), 0))
+
+
 # --- one tier per rank ------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Tier:
+    """One rank of the search, two ways to ask for the same cases: ``indexed`` reads its indexes (the way when the
+    matches are few: every match is read, then sorted), ``scan`` is tested row by row (the way when they are many:
+    the cases are walked newest first through an ordered index, and the first page is found within a few thousand
+    rows instead of sorting tens of thousands)."""
+
     name: str
-    q: Q
+    indexed: Q
+    scan: Q
 
 
 def _icontains_any(columns: Iterable[str], text: str) -> Q:
@@ -149,8 +171,17 @@ def _case_text_q(column: str, text: str) -> Q:
     return Q(**{f"{column}__icontains": text})
 
 
+def _party_q(text: str) -> Q:
+    """A party's name in ``Case.party_names``: its character-pair index (0027), then, for a text longer than a pair,
+    the row's names hold the whole text."""
+    grams = _grams_q(Case._meta.db_table, (PARTY_COLUMN,), text)
+    if len(text) <= SHORT and _postgres():
+        return grams
+    return grams & _holds(PARTY_COLUMN, text)
+
+
 def build_tiers(text: str) -> list[Tier]:
-    """The search for ``text`` (stripped), one condition per rank, best first; the party, ID-number and unit
+    """The search for ``text`` (stripped), one condition per rank, best first; the badge-number, ID-number and unit
     conditions are turned into case ids here (a few indexed reads)."""
     text = text.strip()
     if not text:
@@ -164,49 +195,63 @@ def build_tiers(text: str) -> list[Tier]:
     if ID_NUMBER_TEXT.fullmatch(normalised):
         holders = Suspect.objects.filter(id_number_index=blind_index(normalised))
         exact |= _ids_q("pk", holders, "case_id")
-    tiers.append(Tier("exact", exact))
+    tiers.append(Tier("exact", exact, exact))
     if ID_NUMBER_SHAPE.fullmatch(normalised):
         # A resident ID number (15 digits, or 17 and a check digit or X): it is looked for as one, in the blind
         # index only; every other field's lookup would cost more than the answer (no text field holds one).
         return tiers
     if reference:
         # The trigram index of UPPER(reference) (migration 0009) serves a part of three characters or more.
-        tiers.append(Tier("reference", Q(reference__icontains=text)))
+        tiers.append(Tier("reference", Q(reference__icontains=text), _holds("reference", text)))
 
-    # An officer by part of the name, or by the whole badge number (an identifier, like the ID number: its
-    # digits' pairs are in every badge number, so a part of one would select them all).
-    officers = InvolvedOfficer.objects.filter(
-        _grams_q(InvolvedOfficer._meta.db_table, OFFICER_TEXT_COLUMNS, text) & Q(name__icontains=text)
-    )
+    # A party by part of a name (the case's own ``party_names``), or an officer by the whole badge number (an
+    # identifier, like the ID number: its digits' pairs are in every badge number, so a part of one would select
+    # them all).
+    badge = Q(pk__in=[])
     if code:
-        officers = officers | InvolvedOfficer.objects.filter(badge_number__iexact=text)
-    suspects = Suspect.objects.filter(
-        _grams_q(Suspect._meta.db_table, SUSPECT_TEXT_COLUMNS, text) & _icontains_any(SUSPECT_TEXT_COLUMNS, text)
-    )
-    tiers.append(Tier("party", _ids_q("pk", officers, "case_id") | _ids_q("pk", suspects, "case_id")))
+        badge = _ids_q("pk", InvolvedOfficer.objects.filter(badge_number__iexact=text), "case_id")
+    tiers.append(Tier("party", _party_q(text) | badge, _holds(PARTY_COLUMN, text) | badge))
 
     for column in CASE_TEXT_COLUMNS:
-        tiers.append(Tier(column, _case_text_q(column, text)))
+        tiers.append(Tier(column, _case_text_q(column, text), _holds(column, text)))
     if code:
-        tiers.append(Tier("dispatch_ref", Q(dispatch_ref__icontains=text)))
+        tiers.append(Tier("dispatch_ref", Q(dispatch_ref__icontains=text), _holds("dispatch_ref", text)))
     units = OrgUnit.objects.filter(Q(name__icontains=text) | Q(name_en__icontains=text))
-    tiers.append(Tier("unit", _ids_q("unit_id", units, "pk")))
+    by_unit = _ids_q("unit_id", units, "pk")
+    tiers.append(Tier("unit", by_unit, by_unit))
     return tiers
 
 
-def search_q(text: str) -> Q:
-    """Cases matching ``text`` in any searched field: the queue's and the API's ``q`` (cases/queue_filters.py)."""
+def search_q(text: str, *, scan: bool = False) -> Q:
+    """Cases matching ``text`` in any searched field: the queue's and the API's ``q`` (cases/queue_filters.py).
+    ``scan``: the same cases, tested row by row (:class:`Tier`), for a text so common (:func:`is_common`) that
+    walking the page's ordered index finds a page sooner than reading and sorting every match."""
     tiers = build_tiers(text)
     if not tiers:
         return Q()
-    return reduce(or_, (t.q for t in tiers))
+    return reduce(or_, (t.scan if scan else t.indexed for t in tiers))
 
 
-def _tier_filter(tiers: list[Tier], index: int) -> Q:
-    """Tier ``index`` without the cases an earlier tier holds: each case appears once, at its best rank."""
-    q = tiers[index].q
+def capped_count(cases: QuerySet, cap: int = COUNT_CAP) -> int:
+    """How many of ``cases`` there are, counting no further than ``cap + 1``: unordered, the count stops reading
+    there instead of reading (and sorting) every match."""
+    return cases.order_by().values("pk")[: cap + 1].count()
+
+
+def is_common(cases: QuerySet) -> bool:
+    """Whether ``cases`` (narrowed by the indexed search) hold more than ``COUNT_CAP`` matches: then a page of them is
+    found by walking an ordered index and testing rows (``scan``), at least one row in ``COUNT_CAP`` of the walk
+    matching; fewer are read through the indexes and sorted."""
+    return capped_count(cases) > COUNT_CAP
+
+
+def _tier_filter(tiers: list[Tier], index: int, *, scan: bool) -> Q:
+    """Tier ``index`` without the cases an earlier tier holds: each case appears once, at its best rank. The
+    earlier tiers are excluded row by row (their cheap form): only the rows this tier reads are tested."""
+    tier = tiers[index]
+    q = tier.scan if scan else tier.indexed
     for earlier in tiers[:index]:
-        q &= ~earlier.q
+        q &= ~earlier.scan
     return q
 
 
@@ -240,23 +285,26 @@ def search_page(actor: Actor, text: str, *, cursor: str | None = None, size: int
     if not tiers:
         return SearchPage(cases=[], next_cursor=None, count=0, count_capped=False)
     scope = policy.searchable_cases(actor)
-    count = scope.filter(reduce(or_, (t.q for t in tiers))).order_by().values("pk")[: COUNT_CAP + 1].count()
+    count = capped_count(scope.filter(reduce(or_, (t.indexed for t in tiers))))
     start, inner = _decode(cursor, len(tiers)) if cursor else (0, None)
     if not cursor and count <= size:
         # Every match fits on this page (an ID number, a name, a reference): one query reads them all, and the
         # rank each row's matched field gives orders them, as the ranks' queries would.
-        every = list(scope.filter(reduce(or_, (t.q for t in tiers))).select_related("unit", "assigned_to"))
+        every = list(scope.filter(reduce(or_, (t.indexed for t in tiers))).select_related("unit", "assigned_to"))
         describe_matches(every, text)
         every.sort(key=lambda c: (c.match_rank, -c.last_activity_at.timestamp(), -c.pk))  # type: ignore[attr-defined]
         return SearchPage(cases=every, next_cursor=None, count=count, count_capped=False)
     rows: list[Case] = []
     next_cursor = None
     for index in range(start, len(tiers)):
-        if not tiers[index].q:
+        if not tiers[index].indexed:
             continue
         wanted = size - len(rows)
+        # A rank with many matches (only possible when the whole search has many) is walked newest first; one with
+        # few is read through its index: walking it would pass most of the cases to find none.
+        scan = count > COUNT_CAP and is_common(scope.filter(_tier_filter(tiers, index, scan=False)))
         page = keyset_page(
-            scope.filter(_tier_filter(tiers, index)).select_related("unit", "assigned_to"),
+            scope.filter(_tier_filter(tiers, index, scan=scan)).select_related("unit", "assigned_to"),
             [ORDER],
             cursor=inner if index == start else None,
             size=wanted,

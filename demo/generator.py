@@ -51,6 +51,7 @@ from cases.choices import (
     Track,
     Weapon,
 )
+from cases.search import party_names
 from cases.sla import stage_deadline
 from cases.workflow import TRANSITIONS
 from demo.bulk import Bundle, LinkedRow, Writer, roomy_sqlite_cache
@@ -975,6 +976,8 @@ class _Generator:
         case["max_injury_rank"] = max(ranks) if ranks else None
         dranks = [DISPOSITION_RANK[d] for s in bundle.suspects if (d := s["disposition"]) in DISPOSITION_RANK]
         case["disposition_rank"] = max(dranks) if dranks else None
+        names = [*(o["name"] for o in bundle.officers), *(s["name"] for s in bundle.suspects)]
+        case["party_names"] = party_names(names)
         return bundle
 
 

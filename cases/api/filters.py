@@ -232,7 +232,8 @@ class CaseFilter(django_filters.FilterSet):
             # Flags are the office's: filtering by them finds only cases whose internal material the caller reads,
             # so a filer cannot tell which of their own cases are flagged (cases/policy.py).
             queryset = queryset.filter(policy.internal_scope_q(self.request.actor))
-        return filter_cases(queryset, filters, user_id=self.request.user.pk)
+        # The list pages without a count: one capped count says how the text is best looked for (cases/search.py).
+        return filter_cases(queryset, filters, user_id=self.request.user.pk, scan=None)
 
 
 class FlagFilter(django_filters.FilterSet):

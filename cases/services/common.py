@@ -20,6 +20,7 @@ from cases import outbox
 from cases.choices import DISPOSITION_RANK, INJURY_RANK, OPEN_STATUSES
 from cases.exceptions import StaleVersion
 from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
+from cases.search import party_names
 from cases.sla import stage_deadline
 
 
@@ -97,14 +98,18 @@ def start_stage(case: Case, status: str, now: datetime) -> list[str]:
 
 
 def refresh_read_model(case: Case) -> list[str]:
-    """Recompute the denormalised worst injury and disposition rank from the case's officers and suspects."""
+    """Recompute the denormalised worst injury, disposition rank and parties' names from the case's officers and
+    suspects."""
     injuries = InvolvedOfficer.objects.filter(case=case).values_list("injury", flat=True)
     ranks = [INJURY_RANK[i] for i in injuries if i in INJURY_RANK]
     case.max_injury_rank = max(ranks) if ranks else None
     dispositions = Suspect.objects.filter(case=case).values_list("disposition", flat=True)
     drank = [DISPOSITION_RANK[d] for d in dispositions if d in DISPOSITION_RANK]
     case.disposition_rank = max(drank) if drank else None
-    return ["max_injury_rank", "disposition_rank"]
+    officer_names = InvolvedOfficer.objects.filter(case=case).order_by("id").values_list("name", flat=True)
+    suspect_names = Suspect.objects.filter(case=case).order_by("id").values_list("name", flat=True)
+    case.party_names = party_names([*officer_names, *suspect_names])
+    return ["max_injury_rank", "disposition_rank", "party_names"]
 
 
 def now() -> datetime:

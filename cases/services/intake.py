@@ -416,7 +416,7 @@ def update_suspect(
         return suspect
     suspect.full_clean()
     suspect.save()
-    change.save(EventKind.SUSPECT_UPDATED, data={"suspect": suspect.pk, "changes": diff}, notify=False)
+    change.save(EventKind.SUSPECT_UPDATED, data={"suspect": suspect.pk, "changes": diff}, read_model=True, notify=False)
     return suspect
 
 

@@ -368,3 +368,99 @@ def test_a_name_too_common_for_a_list_of_ids_is_searched_through_a_subquery(worl
     monkeypatch.setattr("cases.search.IDS_CAP", 0)
     assert {text: [c.pk for c in found(world.supervisor, text).cases] for text in texts} == listed
     assert all(listed.values())
+
+
+def party_names_of(case):
+    return Case.objects.values_list("party_names", flat=True).get(pk=case.pk)
+
+
+def test_the_case_row_keeps_its_parties_names_through_every_change(world):
+    case = case_in(world, S.SUPERVISION)
+    before = list(case.officers.order_by("id").values_list("name", flat=True))
+    officer = services.add_involved_officer(case=case, by=world.supervisor, name=" 王磊 ", badge_number="PX1")
+    suspect = services.add_suspect(case=case, by=world.supervisor, name="张三丰")
+    services.add_suspect(case=case, by=world.supervisor)  # unnamed: not listed
+    assert party_names_of(case) == "\n".join([*before, "王磊", "张三丰"])
+    services.update_suspect(suspect=suspect, by=world.supervisor, name="张君宝")
+    services.update_involved_officer(officer=officer, by=world.supervisor, name="王蕾")
+    assert party_names_of(case) == "\n".join([*before, "王蕾", "张君宝"])
+    # The search follows: the new names are found, the old ones no longer.
+    assert names_of({"case": case}, found(world.supervisor, "君宝")) == ["case"]
+    assert names_of({"case": case}, found(world.supervisor, "王蕾")) == ["case"]
+    assert found(world.supervisor, "三丰").cases == []
+    assert found(world.supervisor, "王磊").cases == []
+    services.remove_suspect(suspect=suspect, by=world.supervisor)
+    assert party_names_of(case) == "\n".join([*before, "王蕾"])
+    assert found(world.supervisor, "君宝").cases == []
+
+
+def test_a_name_is_never_found_across_two_names(world):
+    case = case_in(world, S.SUPERVISION)
+    services.add_suspect(case=case, by=world.supervisor, name="李甲")
+    services.add_suspect(case=case, by=world.supervisor, name="乙丙")
+    assert found(world.supervisor, "甲乙").cases == []
+    assert names_of({"case": case}, found(world.supervisor, "甲")) == ["case"]
+
+
+def test_the_migration_fills_the_parties_names_of_existing_cases(world):
+    case = case_in(world, S.SUPERVISION)
+    services.add_suspect(case=case, by=world.supervisor, name="张三丰")
+    services.add_suspect(case=case, by=world.supervisor)
+    expected = party_names_of(case)
+    assert expected.endswith("\n张三丰")
+    Case.objects.update(party_names="")  # as before the migration
+    migration = importlib.import_module("cases.migrations.0027_case_party_names")
+
+    class Editor:
+        connection = connection
+
+    migration.fill(apps, Editor())
+    assert party_names_of(case) == expected
+    assert names_of({"case": case}, found(world.supervisor, "三丰")) == ["case"]
+
+
+TEXTS = ("袭警", "袭", "鼓楼", "lakeside", "王磊", "磊", "px4471", "三丰", "smith", ID_NUMBER, "北山派出所", "某地")
+
+
+def test_the_row_by_row_search_finds_exactly_what_the_indexes_find(world, cases):
+    # The form a common text is searched in (walking an ordered index, each row tested) and the indexed form select
+    # the same cases, for every kind of field.
+    for text in TEXTS:
+        indexed = set(Case.objects.filter(search_q(text)).values_list("pk", flat=True))
+        scanned = set(Case.objects.filter(search_q(text, scan=True)).values_list("pk", flat=True))
+        assert scanned == indexed, text
+    everywhere = {c.pk for name, c in cases.items() if name != "location"}  # that one's location is in English
+    assert set(Case.objects.filter(search_q("某地")).values_list("pk", flat=True)) == everywhere
+
+
+def test_a_common_text_pages_the_same_whichever_way_it_is_read(client, world, cases, monkeypatch):
+    # With a cap of 1, every text found twice or more is "common": the top bar walks each rank that has more than
+    # one match, the queue and the API walk their order. The pages are the same as when every match is sorted.
+    for _ in range(3):
+        filed(world, summary="袭警 again", location="袭警 place")
+    actor = actor_for(world.supervisor)
+    api = token_client(world.supervisor)
+
+    def pages(text):
+        top, cursor = [], None
+        for _ in range(20):
+            step = search_page(actor, text, cursor=cursor, size=2)
+            top += [(c.pk, c.match) for c in step.cases]
+            if not (cursor := step.next_cursor):
+                break
+        queue, cursor = [], None
+        for _ in range(20):
+            step = queue_page(actor, QueueFilters(text=text), size=2, cursor=cursor)
+            queue += [c.pk for c in step.cases]
+            if not (cursor := step.next_cursor):
+                break
+        listed = [row["id"] for row in api.get("/api/v1/cases/", {"q": text}).json()["results"]]
+        return top, queue, listed
+
+    texts = ("袭警", "某地", "王磊", "北山派出所")
+    sorted_pages = {text: pages(text) for text in texts}
+    assert len(sorted_pages["某地"][0]) == len(cases) - 1  # the three new ones are elsewhere
+    monkeypatch.setattr("cases.search.COUNT_CAP", 1)
+    monkeypatch.setattr("cases.queue_filters.COUNT_CAP", 1)
+    walked = {text: pages(text) for text in texts}
+    assert walked == sorted_pages
