@@ -210,7 +210,11 @@ def build_tiers(text: str) -> list[Tier]:
     badge = Q(pk__in=[])
     if code:
         badge = _ids_q("pk", InvolvedOfficer.objects.filter(badge_number__iexact=text), "case_id")
-    tiers.append(Tier("party", _party_q(text) | badge, _holds(PARTY_COLUMN, text) | badge))
+    if NAME_SEPARATOR in text:
+        # No part of one name holds the separator: in the column, such a text could only span two names.
+        tiers.append(Tier("party", badge, badge))
+    else:
+        tiers.append(Tier("party", _party_q(text) | badge, _holds(PARTY_COLUMN, text) | badge))
 
     for column in CASE_TEXT_COLUMNS:
         tiers.append(Tier(column, _case_text_q(column, text), _holds(column, text)))
@@ -270,9 +274,13 @@ def _encode(tier: int, inner: str | None) -> str:
     return f"{tier}.{inner or ''}"
 
 
+# A cursor's tier as ``_encode`` writes it: ASCII digits (``str.isdigit`` also takes "²", which ``int`` refuses).
+TIER_TEXT = re.compile(r"[0-9]{1,3}")
+
+
 def _decode(cursor: str, tiers: int) -> tuple[int, str | None]:
     tier_text, dot, inner = cursor.partition(".")
-    if not dot or not tier_text.isdigit() or not 0 <= int(tier_text) < tiers:
+    if not dot or not TIER_TEXT.fullmatch(tier_text) or not 0 <= int(tier_text) < tiers:
         raise InvalidCursor(cursor)
     return int(tier_text), inner or None
 
