@@ -368,6 +368,24 @@ def test_too_long_or_nul_text_is_refused_next_to_the_field_and_by_a_precise_400(
     assert response.json() == {"code": "invalid", "detail": "The request is not valid.", "errors": {"q": [said]}}
 
 
+def test_markup_in_the_text_or_in_a_matched_name_is_shown_as_text(world):
+    """A suspect named with markup, found by part of it, and a search text that closes the attribute and opens a script: the search page and the queue row show both escaped, in the box and in the "Matched" sentence, and the "More results" link carries the text encoded."""
+    case = case_in(world, S.INTAKE)
+    services.add_suspect(case=case, by=world.supervisor, name="<img src=x onerror=alert(1)>")
+    client = page(world.supervisor)
+    for text in ("onerror", '"><script>alert(1)</script>'):
+        for response in (
+            client.get(reverse("cases:search"), {"q": text}),
+            client.get(reverse("cases:queue"), {"q": text}),
+        ):
+            body = response.content.decode()
+            assert response.status_code == 200
+            assert "<script>alert(1)" not in body
+            assert "<img src=x" not in body
+    body = client.get(reverse("cases:search"), {"q": "onerror"}).content.decode()
+    assert "Matched: suspect name “&lt;img src=x onerror=alert(1)&gt;”." in body
+
+
 def test_a_line_break_never_matches_across_two_names(world, scene):
     """The case's names are kept one per line (王磊, then 张三): a text with a line break between the end of one and the start of the next ("磊\\n张") matches no name, on the top bar, the queue and the API; each name alone is still found."""
     ours = scene["ours"]
