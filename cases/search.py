@@ -7,7 +7,7 @@ the filter (every field at once: what the queue and the API narrow by); :func:`s
 ranked pages, one tier per rank, newest activity first within a tier; :func:`describe_matches` says on each result
 row which field matched ("Matched: suspect name “张某”."), as the case page would show it: an ID number never.
 
-Indexes (PostgreSQL; migrations 0009 and 0025):
+Indexes (PostgreSQL; migrations 0009, 0026 and 0027):
 
 - summary, location and narrative: a GIN index each over the characters and character pairs of the text
   (``rg_grams``, lower case, as pg_bigm indexes), which a one- or two-character text (most Chinese words: 袭警,
@@ -15,17 +15,21 @@ Indexes (PostgreSQL; migrations 0009 and 0025):
   one index per field, so that each rank's query reads only its field's matches; longer texts use the per-field
   trigram indexes of 0009 (``icontains`` is their ``UPPER(...) LIKE``). A trigram index cannot serve fewer than
   three characters: at a million cases such a search read the table (2.2 s).
-- officers' and suspects' names: the same kind of index on each table, every pair of the text (``@>``) and
-  ``icontains`` to decide. A badge number is an identifier, found whole (case-insensitively, a b-tree on its upper
-  case): the pairs of a part of one, digits, are in every badge number. The matching cases' ids (a few, for a name)
-  are read first and handed to the case query as a list, so the case table is still searched by its indexes only;
-  a very common text (one character) hands over a subquery instead.
+- parties' names: ``Case.party_names`` (the officers' and suspects' names, one per line, kept by the services;
+  migration 0027) has the same kind of index: a name is one more index of the case query, never a read of the
+  parties' tables. A badge number is an identifier, found whole (case-insensitively, a b-tree on its upper case):
+  the pairs of a part of one, digits, are in every badge number; its few cases are handed over as ids.
 - ID numbers: exact match on the keyed blind index (cases/fields.py ``blind_index``), never decrypted, and only on
   the cases whose ID numbers the searcher reads in full (``policy.id_numbers_read_q``): elsewhere a match would
   confirm a guess at the digits the mask hides.
 - unit names: the unit table is small; the matching units' ids select cases through the unit's foreign key index.
 - references: a part of three characters or more through the trigram index of 0009, and only for text that can be
   part of a reference (``RG-2026-000459``'s shape), so a long number never probes trigrams every reference shares.
+
+How a page is read depends on how common the text is. A few matches (up to ``COUNT_CAP``) are read through the
+indexes and sorted. More are found by walking the page's ordered index (newest activity first) and testing each row
+with a plain substring test, which finds a page within a few thousand rows where sorting would read every match:
+each rank (:class:`Tier`) has both forms, and one capped count decides (:func:`is_common`).
 
 SQLite (the embedded default) has no such indexes: every field is a plain ``icontains`` there, with the same
 results.
