@@ -91,7 +91,11 @@ TARGETS: dict[str, tuple[float | None, str, str]] = {
     "queue_two_chars_all_statuses": (50, "ms", "le"),
     "api_two_chars_all_statuses": (50, "ms", "le"),
     "search_two_chars_trigram": (None, "ms", "le"),
+    "search_two_chars_sorted": (None, "ms", "le"),
+    "search_party_surname_sorted": (None, "ms", "le"),
     "search_party_name": (50, "ms", "le"),
+    "search_party_surname": (50, "ms", "le"),
+    "queue_party_surname": (50, "ms", "le"),
     "search_id_number": (10, "ms", "le"),
     "search_id_number_page": (None, "ms", "le"),
     "flag_cases_no_change": (1, "s", "le"),
@@ -485,7 +489,9 @@ def measure_search(
     name = suspects.values_list("name", flat=True)[suspects.count() // 2]
     with_number = Suspect.objects.exclude(id_number_index="").order_by("id")
     number = with_number[with_number.count() // 2].id_number  # decrypted here, by the benchmark, to search for it
-    out["search_words"] = {"two_chars": two, "party_name": name, "id_number": number[:3] + "…"}
+    # A surname and 某, as most suspects' names begin (廖某, 姜某某): thousands of cases, a common text.
+    surname = name[:1] + "某"
+    out["search_words"] = {"two_chars": two, "party_name": name, "surname": surname, "id_number": number[:3] + "…"}
     search, queue = reverse("cases:search"), reverse("cases:queue")
     every = "&".join(f"status={s}" for s in CaseStatus.values if s != CaseStatus.DRAFT)
     client, api = session(ministry), Client()
@@ -495,6 +501,8 @@ def measure_search(
         ("queue_two_chars_all_statuses", client, f"{queue}?{every}&q={quote(two)}", {}),
         ("api_two_chars_all_statuses", api, f"/api/v1/cases/?q={quote(two)}", token(ministry)),
         ("search_party_name", client, f"{search}?q={quote(name)}", {}),
+        ("search_party_surname", client, f"{search}?q={quote(surname)}", {}),
+        ("queue_party_surname", client, f"{queue}?{every}&q={quote(surname)}", {}),
         ("search_id_number_page", client, f"{search}?q={quote(number)}", {}),
     ]
 
@@ -511,8 +519,13 @@ def measure_search(
     out["search_id_number"] = measure_call(lambda: search_page(actor, number), args.repeat)
     with mock.patch("cases.search.SHORT", 0):  # every text through icontains: the trigram indexes' plan
         out["search_two_chars_trigram"] = measure_call(lambda: search_page(actor, two), max(3, args.repeat // 4))
+    with mock.patch("cases.search.is_common", return_value=False):  # every match read and sorted, never walked
+        out["search_two_chars_sorted"] = measure_call(lambda: search_page(actor, two), max(3, args.repeat // 4))
+        out["search_party_surname_sorted"] = measure_call(lambda: search_page(actor, surname), max(3, args.repeat // 4))
     show("search_id_number")
     show("search_two_chars_trigram")
+    show("search_two_chars_sorted")
+    show("search_party_surname_sorted")
 
 
 def guarded(out: dict[str, Any], name: str, work: Any) -> None:
