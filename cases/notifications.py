@@ -120,6 +120,9 @@ def message_for(event: CaseEvent, to: str = messages.OFFICE) -> tuple[str, dict[
             params["due"] = due
         if event.action in ("refer", "acknowledge") and (unit := _referral_unit(data)):
             params["unit"] = unit
+        if event.action in messages.MOVE_REASON_ACTIONS and (reason := messages.excerpt(data.get("reason"))):
+            # The office's reason, as the timeline shows it to both (it is not internal material): quoted.
+            params["reason"] = reason
         return messages.TRANSITION, params
     if event.kind == EventKind.SUPPORT and "answer" in data:
         # The officer hears what was decided on their request, not only that something happened.
