@@ -58,7 +58,7 @@ from cases.reports import scope as report_scope
 from cases.reports.yearly import case_summary
 from cases.rules.catalogue import rule_catalogue
 from cases.services.audit import log_access, log_denied
-from cases.services.inbox import mark_notifications_read
+from cases.services.inbox import mark_notifications_read, set_notification_preferences
 from cases.workflow_actions import WORKFLOW_ACTIONS, WorkflowAction
 
 # Token first: an unauthenticated request then gets 401 with ``WWW-Authenticate: Token`` (session-only clients
@@ -996,6 +996,60 @@ class NotificationReadView(ApiView):
         mark_notifications_read(user=request.user, ids=[note.pk])
         note = get_object_or_404(selectors.notifications_for(request.actor), pk=pk)
         return Response(s.NotificationSerializer(note).data)
+
+
+PREFERENCES_DESCRIPTION = gettext_lazy(
+    "One field per kind of notification, as on the notification settings page: email (e-mailed at once), daily (in "
+    "the daily digest e-mail) or in_app (the notification list only). Every notification is in the list whatever is "
+    "chosen; e-mail problems are told there only and have no setting. A choice applies to notifications made from "
+    "then on. Only the caller's own settings are read or changed."
+)
+
+PREFERENCES_WRITE_DESCRIPTION = gettext_lazy(
+    "The fields are those of the GET answer: email, daily or in_app per kind. PUT gives every kind; PATCH only those "
+    "to change. An unknown kind or delivery, or a kind left out of a PUT, is refused with 400 and its message under "
+    "the kind's name, and nothing is saved. The answer is the caller's settings for every kind."
+)
+
+
+class NotificationPreferencesView(ApiView):
+    @extend_schema(
+        summary=gettext_lazy("How the caller hears about each kind of notification"),
+        description=PREFERENCES_DESCRIPTION,
+        responses=responses({200: s.NotificationPreferencesSerializer}, 401, 403),
+    )
+    def get(self, request: ApiRequest) -> Response:
+        return self.answer(selectors.notification_preferences(request.user))
+
+    @extend_schema(
+        summary=gettext_lazy("Set how the caller hears about every kind of notification"),
+        description=PREFERENCES_WRITE_DESCRIPTION,
+        request=s.NotificationPreferencesSerializer,
+        responses=responses({200: s.NotificationPreferencesSerializer}, 400, 401, 403),
+    )
+    def put(self, request: ApiRequest) -> Response:
+        return self.save(request, complete=True)
+
+    @extend_schema(
+        summary=gettext_lazy("Change how the caller hears about some kinds of notification"),
+        description=PREFERENCES_WRITE_DESCRIPTION,
+        request=s.NotificationPreferencesSerializer,
+        responses=responses({200: s.NotificationPreferencesSerializer}, 400, 401, 403),
+    )
+    def patch(self, request: ApiRequest) -> Response:
+        return self.save(request, complete=False)
+
+    def save(self, request: ApiRequest, *, complete: bool) -> Response:
+        # The body is handed to the service as it came: the settings page's rule decides it, kind by kind.
+        if not isinstance(request.data, dict):
+            raise exceptions.ValidationError(
+                {"non_field_errors": [_("Send an object naming kinds of notification and how you hear about each.")]}
+            )
+        saved = set_notification_preferences(user=request.user, deliveries=request.data, complete=complete)
+        return self.answer(saved)
+
+    def answer(self, deliveries: dict[str, str]) -> Response:
+        return Response(s.NotificationPreferencesSerializer(deliveries).data)
 
 
 class YearlyReportView(ApiView):
