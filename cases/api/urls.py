@@ -41,6 +41,7 @@ urlpatterns = [
     path("reports/yearly/", views.YearlyReportView.as_view(), name="yearly-report"),
     path("cases/", views.CaseListView.as_view(), name="cases"),
     path("cases/<int:pk>/", views.CaseDetailView.as_view(), name="case"),
+    path("cases/<int:pk>/sheet/", views.CaseSheetView.as_view(), name="case-sheet"),
     *[
         path(
             f"cases/<int:case_pk>/actions/{action}/",

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -55,6 +56,7 @@ from cases.models import (
     Suspect,
 )
 from cases.reports import scope as report_scope
+from cases.reports.case_sheet import open_case_sheet
 from cases.reports.yearly import case_summary
 from cases.rules.catalogue import rule_catalogue
 from cases.services.audit import log_access, log_denied
@@ -833,6 +835,38 @@ class AttachmentDownloadView(CaseScoped):
             return services.open_evidence(case=self.case, attachment_id=pk, request=request)
         except EvidenceMissing as exc:
             return Response({"code": exc.code, "detail": str(exc)}, status=404)
+
+
+class DownloadNegotiation(DefaultContentNegotiation):
+    """A download answers with its file whatever the client says it accepts (a client asking for application/pdf is
+    not refused with 406); its errors, which the renderers write, stay JSON."""
+
+    def select_renderer(self, request: Request, renderers: list[Any], format_suffix: str | None = None) -> Any:
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except exceptions.NotAcceptable:
+            return renderers[0], renderers[0].media_type
+
+
+class CaseSheetView(CaseScoped):
+    case_url_kwarg = "pk"
+    content_negotiation_class = DownloadNegotiation
+
+    @extend_schema(
+        summary=gettext_lazy("The case sheet PDF"),
+        description=gettext_lazy(
+            "The case as the A4 PDF the case page offers, in the request's language (Accept-Language): the record a "
+            "supervisor files or hands to a procuratorate. For the supervisors and administrators overseeing the "
+            "case; its filer and the officers listed on it are refused (403). Suspects' ID numbers and officers' "
+            "medical details are masked, as on the page. Each download is in the access log."
+        ),
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The PDF, as an attachment."))
+        }
+        | errors(401, 403, 404),
+    )
+    def get(self, request: ApiRequest, pk: int) -> HttpResponse:
+        return open_case_sheet(case=self.case, actor=request.actor, by=request.user, request=request)
 
 
 class EventListView(SelectorListView, CaseScoped):
