@@ -4,6 +4,7 @@ serializer, call one service and render the result. Refusals come from the servi
 ``rightsguard.api.exception_handler``; an invisible case is a 404 because it is fetched from the visible set.
 """
 
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
@@ -22,6 +23,7 @@ from rest_framework import exceptions, generics, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -841,7 +843,10 @@ class DownloadNegotiation(DefaultContentNegotiation):
     """A download answers with its file whatever the client says it accepts (a client asking for application/pdf is
     not refused with 406); its errors, which the renderers write, stay JSON."""
 
-    def select_renderer(self, request: Request, renderers: list[Any], format_suffix: str | None = None) -> Any:
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> Any:
+        renderers = list(renderers)
         try:
             return super().select_renderer(request, renderers, format_suffix)
         except exceptions.NotAcceptable:
