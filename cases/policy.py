@@ -5,7 +5,8 @@ that answers it for many (``can_see`` beside ``visible_cases``, ``can_report_on`
 a list, a page, an API answer, the admin site and a service cannot disagree. Everything here is a function of an
 ``Actor`` (accounts/authority.py: the user's grants, read once per request by ``accounts.middleware.ActorMiddleware``
 and once per service call or task) and the object asked about. The predicates are pure except ``can_see``,
-``is_involved`` and those that call it, which ask the database only whether the user is listed on the case as a victim.
+``is_involved`` and those that call it, which ask the database only whether the user is listed on the case as a victim;
+``office_recipients`` reads who supervises a unit when a case has no assignee in charge of it.
 
 A "no" is the caller's to turn into an answer: an invisible case or an out-of-scope unit is a 404 (its existence is
 not revealed), a forbidden step on a visible case a 403. The services enforce the action checks themselves, under
