@@ -61,6 +61,25 @@ EVENT_TEXT: dict[str, Promise] = {
 }
 
 
+# The office's reason or note as a notification quotes it: this many characters at most, the rest cut with "…".
+QUOTE_MAX = 200
+
+
+def excerpt(text: object) -> str:
+    """``text`` on one line (runs of white space, line breaks included, become one space: an e-mail's subject is the
+    notification's sentence and may not hold a line break), cut to ``QUOTE_MAX`` characters with "…". Idempotent."""
+    flat = " ".join(str(text or "").split())
+    if len(flat) <= QUOTE_MAX:
+        return flat
+    return flat[: QUOTE_MAX - 1].rstrip() + "…"
+
+
+def quoted(text: object) -> str:
+    """The office's reason as a sentence quotes it: its excerpt between quotation marks (the same marks in Chinese).
+    Plain text, escaped by whoever shows it (the templates autoescape; e-mails are plain text)."""
+    return f"“{excerpt(text)}”"
+
+
 def for_event(reference: str, kind: str, action: str = "") -> tuple[str, dict[str, Any]]:
     """The message of a notification about a timeline event (a flag's has its own, ``for_flag``)."""
     if kind == EventKind.TRANSITION and action:
@@ -71,7 +90,10 @@ def for_event(reference: str, kind: str, action: str = "") -> tuple[str, dict[st
 def for_support_answer(reference: str, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The office's answer to a support request (approved, declined or delivered), kept as its parameters."""
     keys = ("kind", "status", "provider", "delivered_on", "reason")
-    return EVENT, {"ref": reference, "kind": EventKind.SUPPORT, "answer": {k: data.get(k) for k in keys}}
+    answer = {k: data.get(k) for k in keys}
+    if answer["reason"]:
+        answer["reason"] = excerpt(answer["reason"])
+    return EVENT, {"ref": reference, "kind": EventKind.SUPPORT, "answer": answer}
 
 
 def for_flag(reference: str, kind: str, code: str, version: str | None) -> tuple[str, dict[str, Any]]:
@@ -176,6 +198,32 @@ MOVE_WITHOUT_DUE = frozenset(
 )
 
 
+# The office's decisions taken with a reason the filer reads on the timeline (a rejection, a conclusion, a recall): the
+# sentence quotes it, %(reason)s, so neither the officers nor the office have to open the case to learn why.
+MOVE_REASON_ACTIONS = frozenset({"reject", "conclude", "recall"})
+MOVE_REASON_TEXT: dict[tuple[str, str], Promise] = {
+    ("reject", OFFICE): gettext_lazy(
+        "%(actor)s rejected %(ref)s (reason: %(reason)s) — nothing more is needed from you."
+    ),
+    ("reject", FILER): gettext_lazy(
+        "%(actor)s rejected %(ref)s (reason: %(reason)s) — the whole decision is on the case page."
+    ),
+    ("conclude", OFFICE): gettext_lazy(
+        "%(actor)s concluded %(ref)s (reason: %(reason)s) — complete its look-back review by %(due)s."
+    ),
+    ("conclude", FILER): gettext_lazy(
+        "%(actor)s concluded %(ref)s (reason: %(reason)s) — its look-back review is due by %(due)s; nothing is needed "
+        "from you."
+    ),
+    ("recall", OFFICE): gettext_lazy(
+        "%(actor)s recalled %(ref)s for another look-back review (reason: %(reason)s) — complete the review by %(due)s."
+    ),
+    ("recall", FILER): gettext_lazy(
+        "%(actor)s recalled %(ref)s for another look-back review (reason: %(reason)s) — nothing is needed from you."
+    ),
+}
+
+
 def _day(value: object) -> str:
     """A due date as a day in the reader's language (``12 Dec 2026`` / ``2026年12月12日``), local time."""
     found = parse_when(value)
@@ -204,13 +252,23 @@ def _render_move(params: dict[str, Any]) -> str:
         "due": _day(params.get("due")),
     }
     text = MOVE_TEXT.get((action, to))
+    reason = excerpt(params.get("reason")) if action in MOVE_REASON_ACTIONS else ""
+    if reason:
+        values["reason"] = quoted(reason)
+        text = MOVE_REASON_TEXT.get((action, to), text)
     if text is None:
         return _("%(actor)s changed the status of %(ref)s — open the case to see its next step.") % values
     if not values["due"] and (action, to) in MOVE_WITHOUT_DUE:
-        return _("%(actor)s moved %(ref)s to the stage “%(stage)s” — open the case to see its next step.") % {
-            **values,
-            "stage": _choice(CaseStatus, params.get("stage", "")),
-        }
+        stage = {**values, "stage": _choice(CaseStatus, params.get("stage", ""))}
+        if reason:
+            return (
+                _(
+                    "%(actor)s moved %(ref)s to the stage “%(stage)s” (reason: %(reason)s) — open the case to see its "
+                    "next step."
+                )
+                % stage
+            )
+        return _("%(actor)s moved %(ref)s to the stage “%(stage)s” — open the case to see its next step.") % stage
     return str(text) % values
 
 
@@ -222,10 +280,18 @@ def _render_support_answer(params: dict[str, Any]) -> str:
         "kind": _choice(SupportKind, answer.get("kind")),
         "provider": answer.get("provider") or "—",
         "date": when(answer.get("delivered_on")) or "—",
-        "reason": answer.get("reason") or "",
+        "reason": quoted(answer.get("reason")) if excerpt(answer.get("reason")) else "",
     }
     status = answer.get("status")
     if status == SupportStatus.APPROVED:
+        if values["reason"]:
+            return (
+                _(
+                    "%(actor)s approved the support request “%(kind)s” in %(ref)s (reason: %(reason)s) — the office "
+                    "arranges it."
+                )
+                % values
+            )
         return _("%(actor)s approved the support request “%(kind)s” in %(ref)s — the office arranges it.") % values
     if status == SupportStatus.REFUSED:
         if values["reason"]:
@@ -240,6 +306,14 @@ def _render_support_answer(params: dict[str, Any]) -> str:
             _(
                 "%(actor)s declined the support request “%(kind)s” in %(ref)s — ask the office if you need it "
                 "reconsidered."
+            )
+            % values
+        )
+    if values["reason"]:
+        return (
+            _(
+                "%(actor)s recorded the support “%(kind)s” in %(ref)s as delivered by %(provider)s on %(date)s "
+                "(reason: %(reason)s) — tell the office if it did not reach you."
             )
             % values
         )

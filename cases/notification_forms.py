@@ -34,15 +34,16 @@ class InboxFilterForm(BootstrapMixin, forms.Form):
 
 
 class NotificationPreferencesForm(forms.Form):
-    """One choice per kind of notification: e-mail at once, the daily digest, or in-app only."""
+    """One choice per kind of notification: e-mail at once, the daily digest, or in-app only. The form only reads
+    what was chosen; whether it may be saved is the service's rule (``set_notification_preferences``), the same for
+    the API, and its messages are put next to their fields."""
 
     def __init__(self, *args: Any, current: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for kind in PREFERENCE_KINDS:
-            self.fields[kind] = forms.ChoiceField(
+            self.fields[kind] = forms.CharField(
                 label=NotificationKind(kind).label,
-                choices=NotificationDelivery.choices,
+                required=False,
                 initial=current.get(kind, NotificationDelivery.EMAIL),
-                widget=forms.RadioSelect,
-                error_messages={"required": _("Choose how you hear about this kind of notification.")},
+                widget=forms.RadioSelect(choices=NotificationDelivery.choices),
             )

@@ -22,8 +22,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.authority import Actor
 from accounts.models import User
-from accounts.selectors import actor_for, administrators_over, supervisors_covering
+from accounts.selectors import actor_for, administrators_over
 from cases import messages, policy, selectors
 from cases.choices import OPEN_STATUSES, EventKind, FlagKind, NotificationDelivery
 from cases.models import Case, CaseEvent, InvolvedOfficer, Notification, Referral, SupervisionFinding
@@ -41,10 +42,13 @@ def _officers_of(case: Case) -> set[int]:
     return ids
 
 
+def _assignee(case: Case) -> Actor | None:
+    """The grants of the case's assignee as they are now (the policy asks whether they still handle it)."""
+    return actor_for(case.assigned_to) if case.assigned_to is not None else None
+
+
 def _office_of(case: Case) -> set[int]:
-    if case.assigned_to_id:
-        return {case.assigned_to_id}
-    return set(supervisors_covering(case.unit_path).values_list("pk", flat=True))
+    return set(policy.office_recipients(unit_path=case.unit_path, assignee=_assignee(case)))
 
 
 def recipients_for(event: CaseEvent) -> set[int]:
@@ -55,7 +59,7 @@ def recipients_for(event: CaseEvent) -> set[int]:
         else:
             # The officers hear of every move; the case's handler too when someone else moved it (they have the
             # next step to take: acknowledge a referral, complete a review).
-            ids = _officers_of(case) | ({case.assigned_to_id} if case.assigned_to_id else set())
+            ids = _officers_of(case) | set(policy.handler_of(unit_path=case.unit_path, assignee=_assignee(case)))
     elif event.kind == EventKind.ASSIGNED:
         ids = {event.data.get("to")} - {None}
     elif event.kind in (EventKind.DISPOSITION, EventKind.SUPPORT):
@@ -116,6 +120,9 @@ def message_for(event: CaseEvent, to: str = messages.OFFICE) -> tuple[str, dict[
             params["due"] = due
         if event.action in ("refer", "acknowledge") and (unit := _referral_unit(data)):
             params["unit"] = unit
+        if event.action in messages.MOVE_REASON_ACTIONS and (reason := messages.excerpt(data.get("reason"))):
+            # The office's reason, as the timeline shows it to both (it is not internal material): quoted.
+            params["reason"] = reason
         return messages.TRANSITION, params
     if event.kind == EventKind.SUPPORT and "answer" in data:
         # The officer hears what was decided on their request, not only that something happened.
@@ -164,7 +171,7 @@ def build_notification(
 
 def deliver_for_event(event_id: int) -> int:
     """Idempotent: the unique (recipient, event) constraint and ``emailed_at`` make a retry a no-op."""
-    event = CaseEvent.objects.select_related("case", "actor").filter(pk=event_id).first()
+    event = CaseEvent.objects.select_related("case__assigned_to", "actor").filter(pk=event_id).first()
     if event is None:
         return 0
     recipients = sorted(recipients_for(event))
@@ -299,11 +306,21 @@ def _email_one(pk: int, now: datetime) -> Outcome:
         return "sent"
 
 
+# The flag scan's prompts to act on a case (its flags, stalled stages included, and the 75 % stage warnings).
+_PROMPTS = (messages.FLAG, messages.STAGE_WARNING)
+
+
 def _readable(user: User, ids: list[int]) -> set[int]:
-    """Which of these notifications ``user`` may still read (``selectors.readable_notifications_q``): an e-mail says
-    no more than the in-app list would."""
-    seen = selectors.readable_notifications_q(actor_for(user))
-    return set(Notification.objects.filter(seen, pk__in=ids).values_list("pk", flat=True))
+    """Which of these notifications may still be e-mailed to ``user``: those they may still read
+    (``selectors.readable_notifications_q``), as an e-mail says no more than the in-app list would; and of the flag
+    scan's prompts, only while they still handle the case for the office (``policy.in_charge_of``). A digest goes out
+    up to a day after the scan wrote its rows: a supervisor moved elsewhere meanwhile is not asked to act on the case,
+    even one who still reads it (as an administrator above it)."""
+    actor = actor_for(user)
+    rows = Notification.objects.filter(selectors.readable_notifications_q(actor), pk__in=ids).values_list(
+        "pk", "message", "case__unit_path"
+    )
+    return {pk for pk, message, path in rows if message not in _PROMPTS or policy.in_charge_of(actor, path)}
 
 
 def _record_failure(notes: list[Notification], exc: Exception, now: datetime) -> int:

@@ -5,7 +5,8 @@ that answers it for many (``can_see`` beside ``visible_cases``, ``can_report_on`
 a list, a page, an API answer, the admin site and a service cannot disagree. Everything here is a function of an
 ``Actor`` (accounts/authority.py: the user's grants, read once per request by ``accounts.middleware.ActorMiddleware``
 and once per service call or task) and the object asked about. The predicates are pure except ``can_see``,
-``is_involved`` and those that call it, which ask the database only whether the user is listed on the case as a victim.
+``is_involved`` and those that call it, which ask the database only whether the user is listed on the case as a victim;
+``office_recipients`` reads who supervises a unit when a case has no assignee in charge of it.
 
 A "no" is the caller's to turn into an answer: an invisible case or an out-of-scope unit is a 404 (its existence is
 not revealed), a forbidden step on a visible case a 403. The services enforce the action checks themselves, under
@@ -19,7 +20,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from accounts.authority import Actor
 from accounts.models import OrgLevel, OrgUnit, Role, User
-from accounts.selectors import ancestor_paths, path_prefix_q, supervisors_of_unit_and_above
+from accounts.selectors import ancestor_paths, path_prefix_q, supervisors_covering, supervisors_of_unit_and_above
 from cases.choices import OPEN_STATUSES, TERMINAL_STATUSES, CaseStatus, EventKind, NoteVisibility
 from cases.models import Case, CaseEvent, InvolvedOfficer, ReportExport, Suspect
 from cases.overrides import OVERRIDING_ACTIONS
@@ -444,7 +445,38 @@ def assignable_supervisors_of_any(unit_paths: Iterable[str]) -> QuerySet[User]:
 
 def can_be_assigned(assignee: Actor, case: Case) -> bool:
     """Whether the assignee is among ``assignable_supervisors(case)``."""
-    return assignee.covers(Role.SUPERVISOR, case.unit_path)
+    return supervises(assignee, case.unit_path)
+
+
+# --- who hears the office's news of a case ----------------------------------------------------------------------------
+#
+# The office's notices about a case (a submission or withdrawal, flags, stage-clock warnings, findings) are written for
+# whoever handles it for the office. A case's assignee is that person only while they still supervise its unit: one
+# whose supervisor membership was revoked or moved elsewhere, or who was deactivated, hears nothing more of it, and the
+# case is the unit's again, exactly as an unassigned case is. The event notifications, the flag scan (flags, stalled
+# stages, the 75 % warnings) and the e-mail digests all ask here.
+
+
+def in_charge_of(assignee: Actor, unit_path: str) -> bool:
+    """Whether a case's assignee still handles it: while they supervise its unit (``supervises``), which is also what
+    let them be assigned it (``can_be_assigned``). Pure."""
+    return supervises(assignee, unit_path)
+
+
+def office_recipients(*, unit_path: str, assignee: Actor | None) -> list[int]:
+    """Who receives the office's notices about a case of the unit at ``unit_path`` assigned to ``assignee`` (None:
+    unassigned): the assignee while ``in_charge_of`` it, otherwise the supervisors of the nearest unit above it that has
+    any (``supervisors_covering``), so a county case reaches the county office rather than every supervisor up to the
+    ministry."""
+    if assignee is not None and in_charge_of(assignee, unit_path):
+        return [assignee.user_id]
+    return sorted(supervisors_covering(unit_path).values_list("pk", flat=True))
+
+
+def handler_of(*, unit_path: str, assignee: Actor | None) -> list[int]:
+    """The assignee told of the case's moves as its handler (they have the next step to take): only while
+    ``in_charge_of`` it. An unassigned case, or one whose assignee moved on, has no handler to tell."""
+    return [assignee.user_id] if assignee is not None and in_charge_of(assignee, unit_path) else []
 
 
 def can_override_flags(actor: Actor, case: Case, action: str) -> bool:

@@ -338,6 +338,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for a choice set several fields share (each kind of notification's delivery).
+    "ENUM_NAME_OVERRIDES": {"NotificationDeliveryEnum": "cases.choices.NotificationDelivery"},
 }
 
 # --- Security --------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from cases.choices import (
     FLAG_FIELDS,
     INJURY_RANK,
     NOTE_MAX_LENGTH,
+    PREFERENCE_KINDS,
     CaseStatus,
     Channel,
     Disposition,
@@ -37,6 +38,7 @@ from cases.choices import (
     LenientReason,
     NoSuspectReason,
     NoteVisibility,
+    NotificationDelivery,
     NotificationKind,
     OfficerType,
     OverrideReason,
@@ -903,6 +905,23 @@ class NotificationSerializer(serializers.Serializer):
     params = serializers.JSONField(help_text=_("The message's parameters: codes, references, ISO 8601 times."))
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)
+
+
+class NotificationPreferencesSerializer(serializers.Serializer):
+    """How the caller hears about each kind of notification besides the notification list: one field per kind, with
+    the choices of the notification settings page."""
+
+    # As input it documents the body only: what may be saved is the settings page's rule, which answers per kind
+    # (``set_notification_preferences``); the view hands it the body as it came.
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            kind: serializers.ChoiceField(
+                choices=NotificationDelivery.choices,
+                help_text=NotificationKind(kind).label,
+            )
+            for kind in PREFERENCE_KINDS
+        }
 
 
 class MarkNotificationsReadSerializer(serializers.Serializer):

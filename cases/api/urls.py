@@ -36,10 +36,12 @@ urlpatterns = [
     path("flags/<int:pk>/acknowledge/", views.FlagAcknowledgeView.as_view(), name="flag-acknowledge"),
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("notifications/read/", views.NotificationsReadView.as_view(), name="notifications-read"),
+    path("notifications/preferences/", views.NotificationPreferencesView.as_view(), name="notification-preferences"),
     path("notifications/<int:pk>/read/", views.NotificationReadView.as_view(), name="notification-read"),
     path("reports/yearly/", views.YearlyReportView.as_view(), name="yearly-report"),
     path("cases/", views.CaseListView.as_view(), name="cases"),
     path("cases/<int:pk>/", views.CaseDetailView.as_view(), name="case"),
+    path("cases/<int:pk>/sheet/", views.CaseSheetView.as_view(), name="case-sheet"),
     *[
         path(
             f"cases/<int:case_pk>/actions/{action}/",

@@ -4,12 +4,13 @@ serializer, call one service and render the result. Refusals come from the servi
 ``rightsguard.api.exception_handler``; an invisible case is a 404 because it is fetched from the visible set.
 """
 
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -20,7 +21,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -55,10 +58,11 @@ from cases.models import (
     Suspect,
 )
 from cases.reports import scope as report_scope
+from cases.reports.case_sheet import open_case_sheet
 from cases.reports.yearly import case_summary
 from cases.rules.catalogue import rule_catalogue
 from cases.services.audit import log_access, log_denied
-from cases.services.inbox import mark_notifications_read
+from cases.services.inbox import mark_notifications_read, set_notification_preferences
 from cases.workflow_actions import WORKFLOW_ACTIONS, WorkflowAction
 
 # Token first: an unauthenticated request then gets 401 with ``WWW-Authenticate: Token`` (session-only clients
@@ -835,6 +839,41 @@ class AttachmentDownloadView(CaseScoped):
             return Response({"code": exc.code, "detail": str(exc)}, status=404)
 
 
+class DownloadNegotiation(DefaultContentNegotiation):
+    """A download answers with its file whatever the client says it accepts (a client asking for application/pdf is
+    not refused with 406); its errors, which the renderers write, stay JSON."""
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> Any:
+        renderers = list(renderers)
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except exceptions.NotAcceptable:
+            return renderers[0], renderers[0].media_type
+
+
+class CaseSheetView(CaseScoped):
+    case_url_kwarg = "pk"
+    content_negotiation_class = DownloadNegotiation
+
+    @extend_schema(
+        summary=gettext_lazy("The case sheet PDF"),
+        description=gettext_lazy(
+            "The case as the A4 PDF the case page offers, in the request's language (Accept-Language): the record a "
+            "supervisor files or hands to a procuratorate. For the supervisors and administrators overseeing the "
+            "case; its filer and the officers listed on it are refused (403). Suspects' ID numbers and officers' "
+            "medical details are masked, as on the page. Each download is in the access log."
+        ),
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The PDF, as an attachment."))
+        }
+        | errors(401, 403, 404),
+    )
+    def get(self, request: ApiRequest, pk: int) -> HttpResponse:
+        return open_case_sheet(case=self.case, actor=request.actor, by=request.user, request=request)
+
+
 class EventListView(SelectorListView, CaseScoped):
     model = CaseEvent
     serializer_class = s.CaseEventSerializer
@@ -996,6 +1035,60 @@ class NotificationReadView(ApiView):
         mark_notifications_read(user=request.user, ids=[note.pk])
         note = get_object_or_404(selectors.notifications_for(request.actor), pk=pk)
         return Response(s.NotificationSerializer(note).data)
+
+
+PREFERENCES_DESCRIPTION = gettext_lazy(
+    "One field per kind of notification, as on the notification settings page: email (e-mailed at once), daily (in "
+    "the daily digest e-mail) or in_app (the notification list only). Every notification is in the list whatever is "
+    "chosen; e-mail problems are told there only and have no setting. A choice applies to notifications made from "
+    "then on. Only the caller's own settings are read or changed."
+)
+
+PREFERENCES_WRITE_DESCRIPTION = gettext_lazy(
+    "The fields are those of the GET answer: email, daily or in_app per kind. PUT gives every kind; PATCH only those "
+    "to change. An unknown kind or delivery, or a kind left out of a PUT, is refused with 400 and its message under "
+    "the kind's name, and nothing is saved. The answer is the caller's settings for every kind."
+)
+
+
+class NotificationPreferencesView(ApiView):
+    @extend_schema(
+        summary=gettext_lazy("How the caller hears about each kind of notification"),
+        description=PREFERENCES_DESCRIPTION,
+        responses=responses({200: s.NotificationPreferencesSerializer}, 401, 403),
+    )
+    def get(self, request: ApiRequest) -> Response:
+        return self.answer(selectors.notification_preferences(request.user))
+
+    @extend_schema(
+        summary=gettext_lazy("Set how the caller hears about every kind of notification"),
+        description=PREFERENCES_WRITE_DESCRIPTION,
+        request=s.NotificationPreferencesSerializer,
+        responses=responses({200: s.NotificationPreferencesSerializer}, 400, 401, 403),
+    )
+    def put(self, request: ApiRequest) -> Response:
+        return self.save(request, complete=True)
+
+    @extend_schema(
+        summary=gettext_lazy("Change how the caller hears about some kinds of notification"),
+        description=PREFERENCES_WRITE_DESCRIPTION,
+        request=s.NotificationPreferencesSerializer,
+        responses=responses({200: s.NotificationPreferencesSerializer}, 400, 401, 403),
+    )
+    def patch(self, request: ApiRequest) -> Response:
+        return self.save(request, complete=False)
+
+    def save(self, request: ApiRequest, *, complete: bool) -> Response:
+        # The body is handed to the service as it came: the settings page's rule decides it, kind by kind.
+        if not isinstance(request.data, dict):
+            raise exceptions.ValidationError(
+                {"non_field_errors": [_("Send an object naming kinds of notification and how you hear about each.")]}
+            )
+        saved = set_notification_preferences(user=request.user, deliveries=request.data, complete=complete)
+        return self.answer(saved)
+
+    def answer(self, deliveries: dict[str, str]) -> Response:
+        return Response(s.NotificationPreferencesSerializer(deliveries).data)
 
 
 class YearlyReportView(ApiView):

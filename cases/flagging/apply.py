@@ -15,8 +15,10 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import FilteredRelation, Q
 
-from accounts.selectors import supervisors_covering
-from cases import messages
+from accounts.authority import Actor
+from accounts.models import User
+from accounts.selectors import actor_for
+from cases import messages, policy
 from cases.choices import EventKind, FlagKind, FlagResolution
 from cases.flagging.plan import READ_MODEL_FIELDS, Plan, Snapshot, diff_for, plan_for
 from cases.flagging.snapshot import load_snapshots
@@ -42,11 +44,13 @@ class ScanResult:
 
 
 class Recipients:
-    """Per run: whether supervisors are notified, and a cache of who is responsible for a unit's cases."""
+    """Per run: whether supervisors are notified, and a cache of who receives the office's notices about a case
+    (``policy.office_recipients``) by its unit and assignee."""
 
     def __init__(self, *, notify: bool = True) -> None:
         self.notify = notify
-        self._supervisors: dict[str, list[int]] = {}
+        self._office: dict[tuple[str, int | None], list[int]] = {}
+        self._assignees: dict[int, Actor | None] = {}
         self._deliveries: dict[tuple[int, str], str] = {}
 
     def delivery(self, uid: int, kind: str) -> str:
@@ -55,15 +59,22 @@ class Recipients:
             self._deliveries[(uid, kind)] = notification_deliveries([uid], kind)[uid]
         return self._deliveries[(uid, kind)]
 
+    def _assignee(self, uid: int) -> Actor | None:
+        if uid not in self._assignees:
+            user = User.objects.filter(pk=uid).first()
+            self._assignees[uid] = actor_for(user) if user is not None else None
+        return self._assignees[uid]
+
     def recipients(self, row: dict[str, Any]) -> list[int]:
+        """Who hears of the case's new flags and its stage warning: its assignee while they still supervise its unit,
+        otherwise the unit's supervisors (``policy.office_recipients``)."""
         if not self.notify:
             return []
-        if row["assigned_to_id"]:
-            return [row["assigned_to_id"]]
-        path = row["unit_path"]
-        if path not in self._supervisors:
-            self._supervisors[path] = list(supervisors_covering(path).values_list("pk", flat=True))
-        return self._supervisors[path]
+        key = (row["unit_path"], row["assigned_to_id"])
+        if key not in self._office:
+            assignee = self._assignee(row["assigned_to_id"]) if row["assigned_to_id"] else None
+            self._office[key] = policy.office_recipients(unit_path=row["unit_path"], assignee=assignee)
+        return self._office[key]
 
 
 def _notification(

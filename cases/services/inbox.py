@@ -1,6 +1,8 @@
 """A user's own notifications and how they hear about them; the administrators' retry of failed notification
 e-mails."""
 
+from collections.abc import Mapping
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -10,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.selectors import actor_for, administrators_over
 from cases import selectors
-from cases.choices import PREFERENCE_KINDS, NotificationDelivery
+from cases.choices import PREFERENCE_KINDS, NotificationDelivery, NotificationKind
 from cases.models import Notification, NotificationPreference
 
 
@@ -40,12 +42,38 @@ def retry_failed_emails(*, notifications: QuerySet[Notification], by: User) -> i
     )
 
 
-@transaction.atomic
-def set_notification_preferences(*, user: User, deliveries: dict[str, str]) -> None:
-    """Record how the user hears about each kind of notification (``PREFERENCE_KINDS``). It applies to notifications
-    made from now on; those already waiting keep the delivery they were made with."""
+def notification_preference_errors(deliveries: Mapping[str, object], *, complete: bool) -> dict[str, str]:
+    """What is wrong with these delivery choices, one message per kind: the one rule for the settings page and the
+    API. Each key must be a kind the user chooses the delivery of (``PREFERENCE_KINDS``) and each value a
+    ``NotificationDelivery``; ``complete``: every such kind must be given (the page's form, an API PUT)."""
+    errors: dict[str, str] = {}
     for kind, delivery in deliveries.items():
-        if kind not in PREFERENCE_KINDS or delivery not in NotificationDelivery.values:
-            raise ValidationError({kind: _("Choose how you hear about this kind of notification.")})
+        if kind == NotificationKind.EMAIL_PROBLEMS:
+            errors[kind] = _("E-mail problems are told in the notification list only: their e-mail is what failed.")
+        elif kind not in PREFERENCE_KINDS:
+            errors[kind] = _("There is no such kind of notification to choose a delivery for.")
+        elif delivery is None or delivery == "":
+            errors[kind] = _("Choose how you hear about this kind of notification.")
+        elif not isinstance(delivery, str) or delivery not in NotificationDelivery.values:
+            errors[kind] = _("Choose one of %(choices)s.") % {"choices": ", ".join(NotificationDelivery.values)}
+    if complete:
+        for kind in PREFERENCE_KINDS:
+            if kind not in deliveries:
+                errors[kind] = _("Choose how you hear about this kind of notification.")
+    return errors
+
+
+@transaction.atomic
+def set_notification_preferences(
+    *, user: User, deliveries: Mapping[str, object], complete: bool = False
+) -> dict[str, str]:
+    """Record how the user hears about each kind of notification given, after ``notification_preference_errors``
+    finds nothing wrong (otherwise a ValidationError with its messages per kind, and nothing is recorded). It applies
+    to notifications made from now on; those already waiting keep the delivery they were made with. Returns the user's
+    delivery for every kind (``selectors.notification_preferences``)."""
+    errors = notification_preference_errors(deliveries, complete=complete)
+    if errors:
+        raise ValidationError(errors)
     for kind, delivery in deliveries.items():
         NotificationPreference.objects.update_or_create(user=user, kind=kind, defaults={"delivery": delivery})
+    return selectors.notification_preferences(user)

@@ -20,6 +20,7 @@ from cases import selectors
 from cases.choices import NotificationKind
 from cases.notification_forms import InboxFilterForm, NotificationPreferencesForm
 from cases.services.inbox import mark_notifications_read, set_notification_preferences
+from cases.views.common import attach_errors
 
 PAGE_SIZE = 25
 
@@ -92,9 +93,9 @@ def notification_settings(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                set_notification_preferences(user=request.user, deliveries=form.cleaned_data)
+                set_notification_preferences(user=request.user, deliveries=form.cleaned_data, complete=True)
             except ValidationError as error:
-                form.add_error(None, error)
+                attach_errors(form, error)
             else:
                 messages.success(request, _("Your notification settings are saved."))
                 return redirect("cases:notification-settings")

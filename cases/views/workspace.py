@@ -1,6 +1,5 @@
 """The case page: what happened, the timeline, and the forms for what this user may do next."""
 
-import io
 from typing import Any
 
 from django import forms
@@ -10,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -43,7 +42,7 @@ from cases.forms import (
 )
 from cases.models import Case, SupportMeasure, Suspect
 from cases.overrides import OVERRIDING_ACTIONS
-from cases.reports.case_sheet import case_sheet_name, write_case_sheet
+from cases.reports.case_sheet import open_case_sheet
 from cases.rules.presentation import FlagView
 from cases.services.audit import log_access
 from cases.sla import extendable
@@ -298,17 +297,7 @@ def case_sheet(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The case as a PDF for the file (cases/reports/case_sheet.py), in the reader's language; each download is in
     the access log, a refusal too (by the 403 handler)."""
     case = visible_case(request, pk)
-    if not policy.can_download_case_sheet(request.actor, case):
-        raise PermissionDenied(_("The case sheet is for the supervisors and administrators overseeing the case."))
-    buffer = io.BytesIO()
-    write_case_sheet(actor=request.actor, case=case, by=request.user, out=buffer)
-    language = translation.get_language() or "en"
-    log_access(
-        request=request, action=AccessAction.DOWNLOAD, case=case, object_ref=f"case-sheet:{case.reference} {language}"
-    )
-    response = HttpResponse(buffer.getvalue(), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{case_sheet_name(case)}"'
-    return response
+    return open_case_sheet(case=case, actor=request.actor, by=request.user, request=request)
 
 
 @never_cache

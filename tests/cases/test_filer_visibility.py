@@ -83,11 +83,11 @@ def test_the_filers_timeline_leaves_out_the_offices_assessment(world):
 def test_internal_events_notify_nobody_who_reads_only_the_shared_part(world):
     case = case_in(world, CaseStatus.INTAKE)
     # The office's events go to the supervisor in charge; were the filer ever the one assigned (here by hand, no
-    # service would), a finding would still not reach him.
+    # service would), a finding would still not reach him: he supervises nothing, so the unit's supervisors hear of it.
     Case.objects.filter(pk=case.pk).update(assigned_to=world.officer)
     finding = services.raise_finding(case=case, by=world.supervisor, problem=FindingProblem.PROTRACTED, detail="久拖")
     event = CaseEvent.objects.get(case=case, kind=EventKind.FINDING, data__finding=finding.pk)
-    assert recipients_for(event) == set()
+    assert recipients_for(event) == {world.county_supervisor.pk}
     assert policy.is_shared_event(event, case) is False
 
 

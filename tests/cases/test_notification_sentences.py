@@ -14,7 +14,7 @@ from cases.choices import CaseStatus, EventKind, FindingProblem, FlagKind, NoSus
 from cases.models import Case, CaseEvent, Notification, Referral
 from cases.services.support_requests import answer_support_request
 from tests.cases.test_support_lifecycle import requested
-from tests.factories import PASSWORD, case_in, due_day
+from tests.factories import PASSWORD, add_convicted_suspect, case_in, due_day
 
 pytestmark = pytest.mark.django_db
 
@@ -133,27 +133,54 @@ def test_an_acknowledgement_and_a_conclusion_read_differently_for_the_handler_an
             no_suspect_reason=NoSuspectReason.OTHER,
         )
     review_due = Case.objects.get(pk=case.pk).stage_due_at
-    assert said(note_for(world.county_supervisor, case, event__action="conclude")) == (
-        f"{ACTOR} concluded {ref} — complete its look-back review by {due_day(review_due)}.",
-        f"{ACTOR}已对 {ref} 办结——请于{due_day(review_due, 'zh-hans')}前完成回头看复查。",
+    # The conclusion's reason is quoted to both: the filer reads it on the timeline too.
+    english, chinese = said(note_for(world.county_supervisor, case, event__action="conclude"))
+    assert english == (
+        f"{ACTOR} concluded {ref} (reason: “Attacker not identified”) — complete its look-back review by "
+        f"{due_day(review_due)}."
     )
+    assert "“Attacker not identified”" in chinese
     filer = note_for(world.officer, case, event__action="conclude")
-    assert said(filer) == (
-        f"{ACTOR} concluded {ref} — its look-back review is due by {due_day(review_due)}; nothing is needed from you.",
-        f"{ACTOR}已对 {ref} 办结——回头看复查应于{due_day(review_due, 'zh-hans')}前完成；您无需做任何处理。",
+    english, chinese = said(filer)
+    assert english == (
+        f"{ACTOR} concluded {ref} (reason: “Attacker not identified”) — its look-back review is due by "
+        f"{due_day(review_due)}; nothing is needed from you."
     )
+    assert "“Attacker not identified”" in chinese
     # The conclusion's "missing" dispositions are the office's assessment: not in the filer's parameters.
     assert "missing" not in filer.params
+    assert filer.params["reason"] == "Attacker not identified"
 
 
-def test_a_rejection_sends_the_filer_to_the_reason(world, django_capture_on_commit_callbacks):
-    case = case_in(world, CaseStatus.INTAKE)
+def test_a_conclusion_without_a_reason_reads_as_before(world, django_capture_on_commit_callbacks):
+    case = case_in(world, CaseStatus.SUPERVISION)
+    add_convicted_suspect(world, case)
+    with django_capture_on_commit_callbacks(execute=True):
+        case = services.conclude_case(case=case, by=world.supervisor, expected_version=None)
+    review_due = Case.objects.get(pk=case.pk).stage_due_at
+    filer = note_for(world.officer, case, event__action="conclude")
+    assert said(filer) == (
+        f"{ACTOR} concluded {case.reference} — its look-back review is due by {due_day(review_due)}; nothing is "
+        "needed from you.",
+        f"{ACTOR}已对 {case.reference} 办结——回头看复查应于{due_day(review_due, 'zh-hans')}前完成；您无需做任何处理。",
+    )
+    assert "reason" not in filer.params
+
+
+def test_a_rejection_quotes_the_offices_reason_to_the_filer_and_the_handler(world, django_capture_on_commit_callbacks):
+    case = assigned_intake(world, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         services.reject_case(case=case, by=world.supervisor, expected_version=case.version, reason="Not within scope")
-    assert said(note_for(world.officer, case)) == (
-        f"{ACTOR} rejected {case.reference} — read the reason on the case page.",
-        f"{ACTOR}对 {case.reference} 不予受理——请在案件页面查看理由。",
+    english, chinese = said(note_for(world.officer, case, event__action="reject"))
+    assert english == (
+        f"{ACTOR} rejected {case.reference} (reason: “Not within scope”) — the whole decision is on the case page."
     )
+    assert "“Not within scope”" in chinese
+    english, chinese = said(note_for(world.county_supervisor, case, event__action="reject"))
+    assert english == (
+        f"{ACTOR} rejected {case.reference} (reason: “Not within scope”) — nothing more is needed from you."
+    )
+    assert "“Not within scope”" in chinese
 
 
 def test_a_submission_tells_the_office_by_when_to_review_it(world, django_capture_on_commit_callbacks):
@@ -177,9 +204,9 @@ def test_a_declined_support_request_gives_the_officer_the_reason(world, django_c
     ref = measure.case.reference
     assert note.kind == NotificationKind.SUPPORT_ANSWERS
     assert said(note) == (
-        f"{ACTOR} declined the support request “Green-channel emergency medical care” in {ref} (reason: 不符合条件) — "
-        "ask the office if you need it reconsidered.",
-        f"{ACTOR}未批准 {ref} 中的保障申请“紧急救治绿色通道”（理由：不符合条件）——如需重新考虑，请联系维权办。",
+        f"{ACTOR} declined the support request “Green-channel emergency medical care” in {ref} (reason: “不符合条件”) "
+        "— ask the office if you need it reconsidered.",
+        f"{ACTOR}未批准 {ref} 中的保障申请“紧急救治绿色通道”（理由：“不符合条件”）——如需重新考虑，请联系维权办。",
     )
 
 
@@ -270,3 +297,118 @@ def test_the_text_rendered_per_role_is_what_describe_says(world, django_capture_
         assert (
             notifications.describe(event, messages.OFFICE) == note_for(world.county_supervisor, case, event=event).text
         )
+
+
+# --- the office's reason, quoted -----------------------------------------------------------------------------------
+
+
+def test_an_approval_quotes_the_offices_reason_in_the_notification_and_its_e_mail(
+    world, django_capture_on_commit_callbacks, mailoutbox
+):
+    measure = requested(world)
+    ref = measure.case.reference
+    with django_capture_on_commit_callbacks(execute=True):
+        answer_support_request(measure=measure, by=world.supervisor, answer="approve", reason="同意，已联系医院")
+    note = note_for(world.officer, measure.case)
+    english, chinese = said(note)
+    sentence = (
+        f"{ACTOR} approved the support request “Green-channel emergency medical care” in {ref} "
+        "(reason: “同意，已联系医院”) — the office arranges it."
+    )
+    assert english == sentence
+    assert "“同意，已联系医院”" in chinese
+    assert note.params["answer"]["reason"] == "同意，已联系医院"
+    (sent,) = [m for m in mailoutbox if m.to == [world.officer.email]]
+    assert sent.subject == sentence
+    assert sentence in sent.body
+
+
+def test_a_delivery_quotes_the_offices_note(world, django_capture_on_commit_callbacks):
+    measure = requested(world)
+    answer_support_request(measure=measure, by=world.supervisor, answer="approve")
+    day = timezone.localdate()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer_support_request(
+            measure=measure,
+            by=world.supervisor,
+            answer="deliver",
+            provider="西湖区人民医院",
+            delivered_on=day,
+            reason="住院十二天，费用已结清",
+        )
+    english, chinese = said(note_for(world.officer, measure.case))
+    assert english == (
+        f"{ACTOR} recorded the support “Green-channel emergency medical care” in {measure.case.reference} as delivered "
+        f"by 西湖区人民医院 on {day.day} {day:%b %Y} (reason: “住院十二天，费用已结清”) — tell the office if it did "
+        "not reach you."
+    )
+    assert "“住院十二天，费用已结清”" in chinese
+
+
+def test_a_recall_quotes_its_reason(world, django_capture_on_commit_callbacks):
+    case = case_in(world, CaseStatus.CLOSED)
+    with django_capture_on_commit_callbacks(execute=True):
+        case = services.recall_case(case=case, by=world.supervisor, expected_version=None, reason="2026年回头看专项")
+    english, chinese = said(note_for(world.officer, case, event__action="recall"))
+    assert english == (
+        f"{ACTOR} recalled {case.reference} for another look-back review (reason: “2026年回头看专项”) — nothing is "
+        "needed from you."
+    )
+    assert "“2026年回头看专项”" in chinese
+
+
+def test_a_long_reason_is_cut_at_200_characters_and_kept_on_one_line_so_its_e_mail_goes_out(
+    world, django_capture_on_commit_callbacks, mailoutbox
+):
+    """A reason typed over several lines, longer than a sentence should carry: the notification quotes its first 200
+    characters on one line with "…", so the e-mail's subject (the sentence) holds no line break and is sent."""
+    measure = requested(world)
+    reason = "第一行理由\r\n\r\n第二行：Bcc: someone@elsewhere.example\n" + "很长的说明" * 60
+    with django_capture_on_commit_callbacks(execute=True):
+        answer_support_request(measure=measure, by=world.supervisor, answer="decline", reason=reason)
+    note = note_for(world.officer, measure.case)
+    quoted = note.params["answer"]["reason"]
+    assert len(quoted) == messages.QUOTE_MAX == 200
+    assert quoted == ("第一行理由 第二行：Bcc: someone@elsewhere.example " + "很长的说明" * 60)[:199] + "…"
+    with translation.override("en"):
+        assert f"(reason: “{quoted}”)" in note.text
+    note.refresh_from_db()
+    assert (note.email_attempts, note.email_failed_at, note.email_retry_at) == (1, None, None)
+    (sent,) = [m for m in mailoutbox if m.to == [world.officer.email]]
+    assert "\n" not in sent.subject
+    assert "\r" not in sent.subject
+    assert f"(reason: “{quoted}”)" in sent.subject
+    assert sent.extra_headers == {}
+    assert "Bcc" not in sent.message().as_string().split("\n\n", 1)[0]
+
+
+def test_a_hostile_reason_is_text_on_the_notifications_page_in_the_api_and_in_the_e_mail(
+    world, django_capture_on_commit_callbacks, mailoutbox
+):
+    case = case_in(world, CaseStatus.INTAKE)
+    reason = "<script>alert(1)</script> {{ settings.SECRET_KEY }} %(ref)s &amp;"
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reject_case(case=case, by=world.supervisor, expected_version=None, reason=reason)
+    client = Client()
+    client.login(username="officer", password=PASSWORD)
+    html = client.get("/notifications/").content.decode()
+    assert "(reason: “&lt;script&gt;alert(1)&lt;/script&gt; {{ settings.SECRET_KEY }} %(ref)s &amp;amp;”)" in html
+    assert "<script>alert(1)" not in html
+    listed = client.get("/api/v1/notifications/").json()["results"]
+    text = next(n["verb"] for n in listed if n["case"]["id"] == case.pk)
+    assert text == f"{ACTOR} rejected {case.reference} (reason: “{reason}”) — the whole decision is on the case page."
+    (sent,) = [m for m in mailoutbox if m.to == [world.officer.email]]
+    assert f"(reason: “{reason}”)" in sent.body
+    assert not sent.alternatives
+
+
+def test_a_move_with_a_reason_and_no_due_date_still_quotes_it():
+    params = {"v": 2, "to": "office", "ref": "RG-2026-000459", "actor": ACTOR, "action": "conclude"}
+    params |= {"stage": CaseStatus.LOOK_BACK, "reason": "嫌疑人在逃"}
+    with translation.override("en"):
+        assert messages.render(messages.TRANSITION, params) == (
+            f"{ACTOR} moved RG-2026-000459 to the stage “Look-back review” (reason: “嫌疑人在逃”) — open the case "
+            "to see its next step."
+        )
+        # Only the office's decisions are quoted: a reason on any other move is not read.
+        assert "嫌疑人在逃" not in messages.render(messages.TRANSITION, {**params, "action": "reopen"})

@@ -72,7 +72,7 @@ def test_approve_then_deliver_is_one_record_with_its_dates_and_provider(world, d
         .values_list("verb", flat=True)
     )[-2:] == [
         f"{world.supervisor.full_name} approved the support request “Green-channel emergency medical care” in {ref} "
-        "— the office arranges it.",
+        "(reason: “同意”) — the office arranges it.",
         f"{world.supervisor.full_name} recorded the support “Green-channel emergency medical care” in {ref} as "
         f"delivered by 西湖区人民医院 on {day.day} {day:%b %Y} — tell the office if it did not reach you.",
     ]

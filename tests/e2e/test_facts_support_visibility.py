@@ -188,8 +188,8 @@ def test_the_office_answers_a_support_request_and_the_officer_reads_the_answer(p
     )
     who = world.supervisor.full_name or world.supervisor.username
     assert verbs[-2:] == [
-        f"{who} approved the support request “Green-channel emergency medical care” in {case.reference} — the "
-        "office arranges it.",
+        f"{who} approved the support request “Green-channel emergency medical care” in {case.reference} (reason: "
+        "“同意，已联系医院”) — the office arranges it.",
         f"{who} recorded the support “Green-channel emergency medical care” in {case.reference} as delivered by "
         f"西湖区人民医院 on {today.day} {today:%b %Y} — tell the office if it did not reach you.",
     ]

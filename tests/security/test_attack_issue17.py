@@ -292,7 +292,7 @@ def test_a_hostile_decline_reason_reaches_the_officer_as_text_and_an_unknown_mes
     note = Notification.objects.get(recipient=world.officer, case=case, params__answer__status=SupportStatus.REFUSED)
     expected = (
         f"{world.supervisor.full_name} declined the support request “Green-channel emergency medical care” in "
-        f"{case.reference} (reason: {reason}) — ask the office if you need it reconsidered."
+        f"{case.reference} (reason: “{reason}”) — ask the office if you need it reconsidered."
     )
     assert note.text == expected
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -304,7 +304,7 @@ def test_a_hostile_decline_reason_reaches_the_officer_as_text_and_an_unknown_mes
         recipient=world.officer, case=case, message="", params={}, verb="旧通知文本", created_at=timezone.now()
     )
     html = page(world.officer).get(reverse("cases:notifications")).content.decode()
-    assert "&lt;img src=x onerror=alert(1)&gt; {{ settings.SECRET_KEY }} %(ref)s" in html
+    assert "“&lt;img src=x onerror=alert(1)&gt; {{ settings.SECRET_KEY }} %(ref)s”" in html
     assert "<img src=x" not in html
     assert "旧通知文本" in html
     bodies = [m.body for m in mailoutbox if m.to == [world.officer.email]]

@@ -239,6 +239,7 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "admin:otp_totp_totpdevice_qrcode": {"pk": lambda o: o.device.pk},
     "api:flag-acknowledge": {"pk": lambda o: o.flag.pk},
     "api:case": {"pk": CASE},
+    "api:case-sheet": {"pk": CASE},
     "api:case-officer": {"pk": lambda o: o.case.officers.get().pk},
     "api:case-suspect": {"pk": lambda o: o.suspect.pk},
     "api:case-suspect-reveal": {"pk": lambda o: o.suspect.pk},
