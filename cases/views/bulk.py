@@ -29,6 +29,7 @@ from cases.forms import BulkAssignForm, BulkNoteForm, BulkReferForm, BulkSelecti
 from cases.models import AccessLog, Case
 from cases.queue_filters import queue_cases, sort_order
 from cases.reports import queue_export
+from cases.reports.cells import csv_blocks
 from cases.reports.services import inline_export_max
 from cases.services.audit import log_denied
 from cases.services.bulk import apply_in_bulk, bulk_scope
@@ -138,9 +139,8 @@ def export(request: AuthenticatedRequest) -> HttpResponseBase:
     name = f"rightsguard-queue-{timezone.localdate():%Y%m%d}.{fmt}"
     rows = queue_export.export_rows(cases, order)
     if fmt == "csv":
-        response: HttpResponseBase = StreamingHttpResponse(
-            queue_export.stream_csv(rows), content_type=queue_export.CONTENT_TYPES[fmt]
-        )
+        content_type = queue_export.CONTENT_TYPES[fmt]
+        response: HttpResponseBase = StreamingHttpResponse(csv_blocks(rows), content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - FileResponse closes it
