@@ -914,6 +914,52 @@ class ReportExport(models.Model):
         return f"{self.unit_id} {self.year} {self.format} {self.status}"
 
 
+class QueueExportRefusal(models.TextChoices):
+    """Why a queue workbook was not prepared, when the job refused it (an unexpected error leaves this empty)."""
+
+    NO_QUEUE = "no_queue", _("The requester no longer supervises a unit")
+    TOO_MANY = "too_many", _("More rows than a workbook may hold")
+
+
+class QueueExport(models.Model):
+    """The queue as a workbook, prepared in the background for the supervisor who asked for it (too many rows to
+    write while they wait). The filters are kept as the page had them, not the cases: the job lists the queue."""
+
+    requested_by = models.ForeignKey(USER, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+")
+    # ``QueueFilters`` (cases/queue_filters.py) as JSON, the page's sort as the paginator's order, and the page's
+    # query (what the access log names, and the link back to the queue).
+    filters = models.JSONField(_("filters"), default=dict)
+    order = models.CharField(_("order"), max_length=40)
+    query = models.TextField(_("query"), blank=True)
+    # The file is written in the requester's language at the time of the request, not the worker's.
+    language = models.CharField(_("language"), max_length=10)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    status = models.CharField(_("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    refusal = models.CharField(_("refusal"), max_length=10, choices=QueueExportRefusal.choices, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("queue export")
+        verbose_name_plural = _("queue exports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            _choice_check("status", ExportStatus, "queueexport_status_valid"),
+            _choice_check("refusal", QueueExportRefusal, "queueexport_refusal_valid", blank=True),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="queueexport_progress_percent"),
+            models.CheckConstraint(
+                condition=~Q(status=ExportStatus.DONE) | ~Q(file_name=""), name="queueexport_done_has_file"
+            ),
+        ]
+        indexes = [models.Index(fields=["requested_by", "-created_at"], name="queueexport_user_recent")]
+
+    def __str__(self) -> str:
+        return f"queue {self.requested_by_id} {self.rows} {self.status}"
+
+
 class OutboxMessage(models.Model):
     """A background job, written in the same transaction as the change that starts it (transactional outbox).
 
