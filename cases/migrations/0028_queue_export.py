@@ -16,11 +16,7 @@ class Migration(migrations.Migration):
             name="QueueExport",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("filters", models.JSONField(default=dict, verbose_name="filters")),
-                ("order", models.CharField(max_length=40, verbose_name="order")),
-                ("query", models.TextField(blank=True, verbose_name="query")),
                 ("language", models.CharField(max_length=10, verbose_name="language")),
-                ("rows", models.PositiveIntegerField(default=0, verbose_name="rows")),
                 (
                     "status",
                     models.CharField(
@@ -38,6 +34,12 @@ class Migration(migrations.Migration):
                 ("progress", models.PositiveSmallIntegerField(default=0, verbose_name="progress (%)")),
                 ("file_name", models.CharField(blank=True, max_length=200, verbose_name="file name")),
                 ("error", models.TextField(blank=True, verbose_name="error")),
+                ("created_at", models.DateTimeField(verbose_name="created at")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished at")),
+                ("filters", models.JSONField(default=dict, verbose_name="filters")),
+                ("order", models.CharField(max_length=40, verbose_name="order")),
+                ("query", models.TextField(blank=True, verbose_name="query")),
+                ("rows", models.PositiveIntegerField(default=0, verbose_name="rows")),
                 (
                     "refusal",
                     models.CharField(
@@ -50,8 +52,6 @@ class Migration(migrations.Migration):
                         verbose_name="refusal",
                     ),
                 ),
-                ("created_at", models.DateTimeField(verbose_name="created at")),
-                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished at")),
                 (
                     "requested_by",
                     models.ForeignKey(
@@ -66,15 +66,12 @@ class Migration(migrations.Migration):
                 "verbose_name": "queue export",
                 "verbose_name_plural": "queue exports",
                 "ordering": ["-created_at", "-id"],
+                "abstract": False,
                 "indexes": [models.Index(fields=["requested_by", "-created_at"], name="queueexport_user_recent")],
                 "constraints": [
                     models.CheckConstraint(
                         condition=models.Q(("status__in", ["pending", "running", "done", "failed"])),
                         name="queueexport_status_valid",
-                    ),
-                    models.CheckConstraint(
-                        condition=models.Q(("refusal__in", ["no_queue", "too_many", ""])),
-                        name="queueexport_refusal_valid",
                     ),
                     models.CheckConstraint(
                         condition=models.Q(("progress__lte", 100)), name="queueexport_progress_percent"
@@ -86,6 +83,10 @@ class Migration(migrations.Migration):
                             _connector="OR",
                         ),
                         name="queueexport_done_has_file",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("refusal__in", ["no_queue", "too_many", ""])),
+                        name="queueexport_refusal_valid",
                     ),
                 ],
             },
