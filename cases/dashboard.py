@@ -154,11 +154,11 @@ class EpochDays(Func):
     output_field = FloatField()
 
 
-def _count(specs: dict[str, Spec], *, user_id: int, now: datetime) -> dict[str, Any]:
+def _count(specs: dict[str, Spec], *, actor: Actor, now: datetime) -> dict[str, Any]:
     """The aggregate expressions counting each spec's extra filters within the block's base."""
     out: dict[str, Any] = {}
     for name, spec in specs.items():
-        q = filters_q(spec.filters, user_id=user_id, now=now)
+        q = filters_q(spec.filters, actor=actor, now=now)
         out[name] = Count("pk", filter=q) if q else Count("pk")
     return out
 
@@ -364,7 +364,6 @@ def build(actor: Actor, unit: OrgUnit | None, *, sort: str = "name", now: dateti
         unit = roots[0]
     base_filters = QueueFilters(unit_path=unit.path if unit else "")
     base_params: tuple[tuple[str, str], ...] = (("unit", unit.code),) if unit else ()
-    user_id = actor.user_id
 
     # The rows of the sub-unit table: the chosen unit's children, or the actor's top units.
     if unit is not None:
@@ -384,7 +383,7 @@ def build(actor: Actor, unit: OrgUnit | None, *, sort: str = "name", now: dateti
         open_cases.annotate(group=group)
         .values("status", "group")
         .order_by()
-        .annotate(**_count(measures, user_id=user_id, now=now))
+        .annotate(**_count(measures, actor=actor, now=now))
     )
 
     def total(measure: str, *, status: str | None = None, of: str | None = None) -> int:
@@ -420,7 +419,7 @@ def build(actor: Actor, unit: OrgUnit | None, *, sort: str = "name", now: dateti
     month_specs = _month_specs(this_month, last_month)
     submitted = queue_cases(
         actor, replace(base_filters, statuses=SUBMITTED_STATUSES, submitted_after=last_start)
-    ).aggregate(**_count(month_specs, user_id=user_id, now=now))
+    ).aggregate(**_count(month_specs, actor=actor, now=now))
     figures.update(_figures(month_specs, submitted, base_params))
 
     # 3. Referrals awaiting acknowledgement, per handling unit (a case has one open referral per unit).
@@ -448,7 +447,7 @@ def build(actor: Actor, unit: OrgUnit | None, *, sort: str = "name", now: dateti
         )
         for u in sorted(handling.values(), key=lambda u: u.path)
     ]
-    awaiting_total = open_cases.filter(filters_q(QueueFilters(awaiting_ack=True), user_id=user_id)).count()
+    awaiting_total = open_cases.filter(filters_q(QueueFilters(awaiting_ack=True), actor=actor)).count()
     figures["awaiting"] = Figure(
         awaiting_total,
         (*base_params, ("awaiting", "on")),

@@ -9,16 +9,18 @@ A token differs on every write (random IV), so an encrypted column cannot be sea
 refuses every lookup but ``isnull``. Empty values stay empty (nothing to protect, and blank stays blank).
 
 An ID number is still found by exact match, through a keyed blind index (``blind_index``): HMAC-SHA256 of the
-normalised number (spaces removed, upper case) under a key of its own (``RIGHTSGUARD_BLIND_INDEX_KEY``, by default
-derived with HKDF from the first field key, never that key itself), stored beside the token
-(``Suspect.id_number_index``). Equal numbers have equal digests, so the column answers "which suspects have this
-number" and nothing else: no part of a number, no order, and without the key not even a guess can be checked.
+normalised number (full-width characters as ASCII, spaces removed, upper case) under a key of its own
+(``RIGHTSGUARD_BLIND_INDEX_KEY``, by default derived with HKDF from the first field key, never that key itself),
+stored beside the token (``Suspect.id_number_index``). Equal numbers have equal digests, so the column answers
+"which suspects have this number" and nothing else: no part of a number, no order, and without the key not even a
+guess can be checked.
 """
 
 import base64
 import hashlib
 import hmac
 import re
+import unicodedata
 from functools import cache
 from typing import Any
 
@@ -96,8 +98,10 @@ def _blind_index_key() -> bytes:
 
 
 def normalise_id_number(value: str) -> str:
-    """An ID number as the index compares it: without spaces, upper case (a final ``x`` is ``X``)."""
-    return _SPACES.sub("", value).upper()
+    """An ID number as the index compares it: full-width digits and letters as their ASCII forms (NFKC: a Chinese
+    input method in full-width mode types ``１１０１…``), without spaces (an ideographic space too), upper case (a
+    final ``x`` is ``X``)."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", value)).upper()
 
 
 def blind_index(value: str) -> str:

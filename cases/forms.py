@@ -548,7 +548,8 @@ INJURY_CHOICES = [("", _("Any"))] + [
 
 SEARCH_HELP = _(
     "Finds cases by reference or part of it, summary, what happened, location, 110 incident number, involved "
-    "officer's name or badge number, suspect's name or exact ID number, or handling unit."
+    "officer's name or badge number, suspect's name or exact ID number (where you may see it in full), or "
+    "handling unit."
 )
 
 

@@ -504,6 +504,16 @@ def can_see_in_full(actor: Actor, case: Case, item: InvolvedOfficer | Suspect) -
     )
 
 
+def id_numbers_read_q(actor: Actor) -> Q:
+    """The cases whose suspects' ID numbers the actor reads in full (``can_see_in_full`` for a suspect, for many): the
+    search matches an ID number only there, so that it is never an oracle for the digits a mask hides (an
+    administrator, or an officer on the case, confirming a guessed number)."""
+    paths = actor.paths_for(Role.SUPERVISOR) if actor.is_active else ()
+    if not paths:
+        return Q(pk__in=[])
+    return path_prefix_q("unit_path", paths)
+
+
 def reveal_refusal(
     actor: Actor,
     case: Case,

@@ -116,11 +116,11 @@ def flags_q(flags: tuple[str, ...]) -> Q:
     return flagged
 
 
-def filters_q(filters: QueueFilters, *, user_id: int | None, now: datetime | None = None, scan: bool = False) -> Q:
-    """``filters`` as one condition on cases: what :func:`filter_cases` applies, and what the dashboard counts with
-    (cases/dashboard.py), so each figure equals the queue's count for its link. ``now`` is the instant the stage
-    clocks are read at (the dashboard reads every figure at one instant); ``scan``: the text's row-by-row form
-    (cases/search.py ``search_q``), the same cases."""
+def filters_q(filters: QueueFilters, *, actor: Actor, now: datetime | None = None, scan: bool = False) -> Q:
+    """``filters`` as one condition on cases for ``actor`` (their "assigned to me", their search): what
+    :func:`filter_cases` applies, and what the dashboard counts with (cases/dashboard.py), so each figure equals the
+    queue's count for its link. ``now`` is the instant the stage clocks are read at (the dashboard reads every figure
+    at one instant); ``scan``: the text's row-by-row form (cases/search.py ``search_q``), the same cases."""
     f = filters
     q = Q()
     if f.statuses:
@@ -142,9 +142,9 @@ def filters_q(filters: QueueFilters, *, user_id: int | None, now: datetime | Non
     if f.created_before:
         q &= Q(created_at__lt=f.created_before)
     if text := f.text.strip():
-        q &= search_q(text, scan=scan)  # the one search (cases/search.py)
+        q &= search_q(text, actor=actor, scan=scan)  # the one search (cases/search.py)
     if f.assigned == ASSIGNED_TO_ME:
-        q &= Q(assigned_to_id=user_id)
+        q &= Q(assigned_to_id=actor.user_id)
     elif f.assigned == UNASSIGNED:
         q &= Q(assigned_to__isnull=True)
     if f.due:
@@ -162,14 +162,14 @@ def filters_q(filters: QueueFilters, *, user_id: int | None, now: datetime | Non
 
 
 def filter_cases(
-    cases: QuerySet[Case], filters: QueueFilters, *, user_id: int | None, scan: bool | None = False
+    cases: QuerySet[Case], filters: QueueFilters, *, actor: Actor, scan: bool | None = False
 ) -> QuerySet[Case]:
-    """``cases`` narrowed by ``filters``; ``user_id`` is the caller, for "assigned to me". ``scan``: how the text is
+    """``cases`` narrowed by ``filters``; ``actor`` is the caller (``filters_q``). ``scan``: how the text is
     looked for (cases/search.py): through its indexes (False), row by row (True), or whichever suits how common the
     matches are (None: one capped count decides, for a caller that pages without counting, as the API does)."""
     if scan is None:
-        scan = bool(filters.text.strip()) and is_common(cases.filter(filters_q(filters, user_id=user_id)))
-    return cases.filter(filters_q(filters, user_id=user_id, scan=scan))
+        scan = bool(filters.text.strip()) and is_common(cases.filter(filters_q(filters, actor=actor)))
+    return cases.filter(filters_q(filters, actor=actor, scan=scan))
 
 
 def queue_statuses(filters: QueueFilters) -> tuple[str, ...]:
@@ -185,7 +185,7 @@ def queue_cases(actor: Actor, filters: QueueFilters, *, scan: bool | None = Fals
     if not statuses:
         return Case.objects.none()
     cases = policy.queue_scope(actor)
-    return filter_cases(cases, replace(filters, statuses=statuses), user_id=actor.user_id, scan=scan)
+    return filter_cases(cases, replace(filters, statuses=statuses), actor=actor, scan=scan)
 
 
 def queue_page(
@@ -207,7 +207,7 @@ def queue_page(
         cases = queue_cases(actor, filters, scan=True)
     page = keyset_page(cases.select_related("unit", "assigned_to"), [order], cursor=cursor, size=size)
     if filters.text.strip():
-        describe_matches(page.rows, filters.text)  # each row says which field matched
+        describe_matches(page.rows, filters.text, actor)  # each row says which field matched
     return QueuePage(
         cases=page.rows,
         next_cursor=page.next_cursor,

@@ -7,7 +7,7 @@ the filter (every field at once: what the queue and the API narrow by); :func:`s
 ranked pages, one tier per rank, newest activity first within a tier; :func:`describe_matches` says on each result
 row which field matched ("Matched: suspect name “张某”."), as the case page would show it: an ID number never.
 
-Indexes (PostgreSQL; migrations 0009 and 0025):
+Indexes (PostgreSQL; migrations 0009, 0026 and 0027):
 
 - summary, location and narrative: a GIN index each over the characters and character pairs of the text
   (``rg_grams``, lower case, as pg_bigm indexes), which a one- or two-character text (most Chinese words: 袭警,
@@ -15,15 +15,21 @@ Indexes (PostgreSQL; migrations 0009 and 0025):
   one index per field, so that each rank's query reads only its field's matches; longer texts use the per-field
   trigram indexes of 0009 (``icontains`` is their ``UPPER(...) LIKE``). A trigram index cannot serve fewer than
   three characters: at a million cases such a search read the table (2.2 s).
-- officers' and suspects' names: the same kind of index on each table, every pair of the text (``@>``) and
-  ``icontains`` to decide. A badge number is an identifier, found whole (case-insensitively, a b-tree on its upper
-  case): the pairs of a part of one, digits, are in every badge number. The matching cases' ids (a few, for a name)
-  are read first and handed to the case query as a list, so the case table is still searched by its indexes only;
-  a very common text (one character) hands over a subquery instead.
-- ID numbers: exact match on the keyed blind index (cases/fields.py ``blind_index``), never decrypted.
+- parties' names: ``Case.party_names`` (the officers' and suspects' names, one per line, kept by the services;
+  migration 0027) has the same kind of index: a name is one more index of the case query, never a read of the
+  parties' tables. A badge number is an identifier, found whole (case-insensitively, a b-tree on its upper case):
+  the pairs of a part of one, digits, are in every badge number; its few cases are handed over as ids.
+- ID numbers: exact match on the keyed blind index (cases/fields.py ``blind_index``), never decrypted, and only on
+  the cases whose ID numbers the searcher reads in full (``policy.id_numbers_read_q``): elsewhere a match would
+  confirm a guess at the digits the mask hides.
 - unit names: the unit table is small; the matching units' ids select cases through the unit's foreign key index.
 - references: a part of three characters or more through the trigram index of 0009, and only for text that can be
   part of a reference (``RG-2026-000459``'s shape), so a long number never probes trigrams every reference shares.
+
+How a page is read depends on how common the text is. A few matches (up to ``COUNT_CAP``) are read through the
+indexes and sorted. More are found by walking the page's ordered index (newest activity first) and testing each row
+with a plain substring test, which finds a page within a few thousand rows where sorting would read every match:
+each rank (:class:`Tier`) has both forms, and one capped count decides (:func:`is_common`).
 
 SQLite (the embedded default) has no such indexes: every field is a plain ``icontains`` there, with the same
 results.
@@ -180,9 +186,10 @@ def _party_q(text: str) -> Q:
     return grams & _holds(PARTY_COLUMN, text)
 
 
-def build_tiers(text: str) -> list[Tier]:
-    """The search for ``text`` (stripped), one condition per rank, best first; the badge-number, ID-number and unit
-    conditions are turned into case ids here (a few indexed reads)."""
+def build_tiers(text: str, actor: Actor) -> list[Tier]:
+    """The search for ``text`` (stripped) by ``actor``, one condition per rank, best first; the badge-number,
+    ID-number and unit conditions are turned into case ids here (a few indexed reads). An ID number matches only on
+    the cases whose ID numbers the actor reads in full (``policy.id_numbers_read_q``)."""
     text = text.strip()
     if not text:
         return []
@@ -194,7 +201,7 @@ def build_tiers(text: str) -> list[Tier]:
     normalised = normalise_id_number(text)
     if ID_NUMBER_TEXT.fullmatch(normalised):
         holders = Suspect.objects.filter(id_number_index=blind_index(normalised))
-        exact |= _ids_q("pk", holders, "case_id")
+        exact |= _ids_q("pk", holders, "case_id") & policy.id_numbers_read_q(actor)
     tiers.append(Tier("exact", exact, exact))
     if ID_NUMBER_SHAPE.fullmatch(normalised):
         # A resident ID number (15 digits, or 17 and a check digit or X): it is looked for as one, in the blind
@@ -210,7 +217,11 @@ def build_tiers(text: str) -> list[Tier]:
     badge = Q(pk__in=[])
     if code:
         badge = _ids_q("pk", InvolvedOfficer.objects.filter(badge_number__iexact=text), "case_id")
-    tiers.append(Tier("party", _party_q(text) | badge, _holds(PARTY_COLUMN, text) | badge))
+    if NAME_SEPARATOR in text:
+        # No part of one name holds the separator: in the column, such a text could only span two names.
+        tiers.append(Tier("party", badge, badge))
+    else:
+        tiers.append(Tier("party", _party_q(text) | badge, _holds(PARTY_COLUMN, text) | badge))
 
     for column in CASE_TEXT_COLUMNS:
         tiers.append(Tier(column, _case_text_q(column, text), _holds(column, text)))
@@ -222,11 +233,12 @@ def build_tiers(text: str) -> list[Tier]:
     return tiers
 
 
-def search_q(text: str, *, scan: bool = False) -> Q:
-    """Cases matching ``text`` in any searched field: the queue's and the API's ``q`` (cases/queue_filters.py).
+def search_q(text: str, *, actor: Actor, scan: bool = False) -> Q:
+    """Cases matching ``text`` in any searched field, as ``actor`` searches: the queue's and the API's ``q``
+    (cases/queue_filters.py).
     ``scan``: the same cases, tested row by row (:class:`Tier`), for a text so common (:func:`is_common`) that
     walking the page's ordered index finds a page sooner than reading and sorting every match."""
-    tiers = build_tiers(text)
+    tiers = build_tiers(text, actor)
     if not tiers:
         return Q()
     return reduce(or_, (t.scan if scan else t.indexed for t in tiers))
@@ -270,9 +282,13 @@ def _encode(tier: int, inner: str | None) -> str:
     return f"{tier}.{inner or ''}"
 
 
+# A cursor's tier as ``_encode`` writes it: ASCII digits (``str.isdigit`` also takes "²", which ``int`` refuses).
+TIER_TEXT = re.compile(r"[0-9]{1,3}")
+
+
 def _decode(cursor: str, tiers: int) -> tuple[int, str | None]:
     tier_text, dot, inner = cursor.partition(".")
-    if not dot or not tier_text.isdigit() or not 0 <= int(tier_text) < tiers:
+    if not dot or not TIER_TEXT.fullmatch(tier_text) or not 0 <= int(tier_text) < tiers:
         raise InvalidCursor(cursor)
     return int(tier_text), inner or None
 
@@ -281,7 +297,7 @@ def search_page(actor: Actor, text: str, *, cursor: str | None = None, size: int
     """One page of the global search over the cases ``policy.searchable_cases`` gives the actor, best rank first,
     newest activity first within a rank, with a capped count and each row's matched field. A cursor that is not
     one of these pages' raises :class:`~cases.keyset.InvalidCursor`."""
-    tiers = build_tiers(text)
+    tiers = build_tiers(text, actor)
     if not tiers:
         return SearchPage(cases=[], next_cursor=None, count=0, count_capped=False)
     scope = policy.searchable_cases(actor)
@@ -291,7 +307,7 @@ def search_page(actor: Actor, text: str, *, cursor: str | None = None, size: int
         # Every match fits on this page (an ID number, a name, a reference): one query reads them all, and the
         # rank each row's matched field gives orders them, as the ranks' queries would.
         every = list(scope.filter(reduce(or_, (t.indexed for t in tiers))).select_related("unit", "assigned_to"))
-        describe_matches(every, text)
+        describe_matches(every, text, actor)
         every.sort(key=lambda c: (c.match_rank, -c.last_activity_at.timestamp(), -c.pk))  # type: ignore[attr-defined]
         return SearchPage(cases=every, next_cursor=None, count=count, count_capped=False)
     rows: list[Case] = []
@@ -316,7 +332,7 @@ def search_page(actor: Actor, text: str, *, cursor: str | None = None, size: int
         if len(rows) >= size:
             next_cursor = _encode(index + 1, None) if index + 1 < len(tiers) else None
             break
-    describe_matches(rows, text)
+    describe_matches(rows, text, actor)
     return SearchPage(cases=rows, next_cursor=next_cursor, count=min(count, COUNT_CAP), count_capped=count > COUNT_CAP)
 
 
@@ -337,11 +353,12 @@ def _contains(value: str, text: str) -> bool:
     return text.upper() in value.upper()
 
 
-def describe_matches(cases: list[Case], text: str) -> None:
+def describe_matches(cases: list[Case], text: str, actor: Actor) -> None:
     """Set ``case.match`` on each case: a sentence naming the best field that matched ``text`` (empty when none
     does), and ``case.match_rank``, that field's rank (``RANKS``). Suspects' names are shown as the case page shows
     them to anyone who sees the case; an ID number never, only that one matched (compared through its blind index,
-    not decrypted)."""
+    not decrypted), and only to an actor who reads it in full (``policy.can_see_in_full``), as ``build_tiers``
+    matches it."""
     text = text.strip()
     for case in cases:
         case.match, case.match_rank = "", len(RANKS)  # type: ignore[attr-defined]
@@ -357,7 +374,11 @@ def describe_matches(cases: list[Case], text: str) -> None:
     normalised = normalise_id_number(text)
     digest = blind_index(normalised) if ID_NUMBER_TEXT.fullmatch(normalised) else ""
     for case in cases:
-        rank, case.match = _describe(case, text, officers[case.pk], suspects[case.pk], digest)  # type: ignore[attr-defined]
+        # Compared only where the actor reads the numbers in full, as ``build_tiers`` matches them.
+        by_number = bool(digest) and any(
+            s.id_number_index == digest and policy.can_see_in_full(actor, case, s) for s in suspects[case.pk]
+        )
+        rank, case.match = _describe(case, text, officers[case.pk], suspects[case.pk], by_number)  # type: ignore[attr-defined]
         case.match_rank = RANKS.index(rank) if rank else len(RANKS)  # type: ignore[attr-defined]
 
 
@@ -366,14 +387,14 @@ RANKS = ("exact", "reference", "party", *CASE_TEXT_COLUMNS, "dispatch_ref", "uni
 
 
 def _describe(
-    case: Case, text: str, officers: list[InvolvedOfficer], suspects: list[Suspect], digest: str
+    case: Case, text: str, officers: list[InvolvedOfficer], suspects: list[Suspect], by_number: bool
 ) -> tuple[str, str]:
     """The tier and the sentence of the best field of ``case`` that matches ``text``: the tests of ``build_tiers``,
-    in Python, in the same order."""
+    in Python, in the same order; ``by_number``: a suspect's ID number matched."""
     code, reference = bool(CODE_TEXT.fullmatch(text)), in_a_reference(text)
     if reference and case.reference == text.upper():
         return "exact", _("Matched: the reference.")
-    if digest and any(s.id_number_index == digest for s in suspects):
+    if by_number:
         return "exact", _("Matched: a suspect's ID number (not shown).")
     if reference and _contains(case.reference, text):
         return "reference", _("Matched: part of the reference.")

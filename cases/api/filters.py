@@ -167,8 +167,9 @@ class CaseFilter(django_filters.FilterSet):
         max_length=100,
         help_text=gettext_lazy(
             "Finds cases whose reference, summary, narrative, location, 110 incident number, involved officer "
-            "(name or badge number), suspect name or handling unit name contains the text, or with a suspect of "
-            "exactly this ID number: the same search as the queue page's and the top bar's."
+            "(name or badge number), suspect name or handling unit name contains the text, or, among the cases "
+            "whose ID numbers the caller may read in full, with a suspect of exactly this ID number: the same search "
+            "as the queue page's and the top bar's."
         ),
     )
     assigned = ChoiceFilter(
@@ -233,7 +234,7 @@ class CaseFilter(django_filters.FilterSet):
             # so a filer cannot tell which of their own cases are flagged (cases/policy.py).
             queryset = queryset.filter(policy.internal_scope_q(self.request.actor))
         # The list pages without a count: one capped count says how the text is best looked for (cases/search.py).
-        return filter_cases(queryset, filters, user_id=self.request.user.pk, scan=None)
+        return filter_cases(queryset, filters, actor=self.request.actor, scan=None)
 
 
 class FlagFilter(django_filters.FilterSet):
