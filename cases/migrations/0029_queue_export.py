@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0027_case_party_names"),
+        ("cases", "0028_id_number_index_full_width"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
