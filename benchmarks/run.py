@@ -251,10 +251,36 @@ def replay(statements: list[str]) -> float:
     return elapsed
 
 
-def measure_page(client: Any, url: str, repeat: int, headers: dict[str, str]) -> dict[str, Any]:
+def timed_with_sql(work: Any, repeat: int) -> tuple[Any, dict[str, Any]]:
+    """``work`` run twice to warm up, once with its SQL captured (its result returned), then ``repeat`` times timed,
+    and its SQL replayed as often: the median and p95, the number of statements and the SQL's own median."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    for _ in range(2):  # warm: connection, session, template and plan caches
+        work()
+    with CaptureQueriesContext(connection) as captured:
+        result = work()
+    statements = [q["sql"] for q in captured.captured_queries]
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    sql_times = [replay(statements) for _ in range(repeat)]
+    median, sql_median = statistics.median(times), statistics.median(sql_times)
+    return result, {
+        "value": round(median * 1000, 2),
+        "median_ms": round(median * 1000, 2),
+        "p95_ms": round(percentile(times, 0.95) * 1000, 2),
+        "queries": len(statements),
+        "sql_median_ms": round(sql_median * 1000, 2),
+        "app_over_sql": round(median / sql_median, 1) if sql_median else None,
+        "statements": statements,
+    }
+
+
+def measure_page(client: Any, url: str, repeat: int, headers: dict[str, str]) -> dict[str, Any]:
     def get() -> Any:
         response = client.get(url, **headers)
         if response.status_code != 200:
@@ -263,29 +289,9 @@ def measure_page(client: Any, url: str, repeat: int, headers: dict[str, str]) ->
             b"".join(response.streaming_content)
         return response
 
-    for _ in range(2):  # warm: connection, session, template and plan caches
-        get()
-    with CaptureQueriesContext(connection) as captured:
-        size = len(get().content)
-    statements = [q["sql"] for q in captured.captured_queries]
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        get()
-        times.append(time.perf_counter() - started)
-    sql_times = [replay(statements) for _ in range(repeat)]
-    median, sql_median = statistics.median(times), statistics.median(sql_times)
-    return {
-        "url": url,
-        "value": round(median * 1000, 2),
-        "median_ms": round(median * 1000, 2),
-        "p95_ms": round(percentile(times, 0.95) * 1000, 2),
-        "queries": len(statements),
-        "sql_median_ms": round(sql_median * 1000, 2),
-        "app_over_sql": round(median / sql_median, 1) if sql_median else None,
-        "bytes": size,
-        "statements": statements,
-    }
+    response, measured = timed_with_sql(get, repeat)
+    statements = measured.pop("statements")
+    return {"url": url, **measured, "bytes": len(response.content), "statements": statements}
 
 
 def measure_scan(**kwargs: Any) -> dict[str, Any]:
@@ -439,30 +445,7 @@ def measure_uncached_dashboard(args: argparse.Namespace, client: Any, out: dict[
 
 def measure_call(work: Any, repeat: int) -> dict[str, Any]:
     """``measure_page`` for a function call (no HTTP, no template): its median and p95, and its SQL replayed."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _ in range(2):
-        work()
-    with CaptureQueriesContext(connection) as captured:
-        work()
-    statements = [q["sql"] for q in captured.captured_queries]
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    sql_times = [replay(statements) for _ in range(repeat)]
-    median, sql_median = statistics.median(times), statistics.median(sql_times)
-    return {
-        "value": round(median * 1000, 2),
-        "median_ms": round(median * 1000, 2),
-        "p95_ms": round(percentile(times, 0.95) * 1000, 2),
-        "queries": len(statements),
-        "sql_median_ms": round(sql_median * 1000, 2),
-        "app_over_sql": round(median / sql_median, 1) if sql_median else None,
-        "statements": statements,
-    }
+    return timed_with_sql(work, repeat)[1]
 
 
 def measure_search(

@@ -880,13 +880,11 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class ReportExport(models.Model):
-    """A yearly-report file produced in the background for one user; the reports page polls its progress."""
+class BackgroundExport(models.Model):
+    """A file produced in the background for the one user who asked for it, whose page follows its progress
+    (cases/reports/services.py ``produce_file`` writes it)."""
 
     requested_by = models.ForeignKey(USER, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+")
-    unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
-    year = models.PositiveSmallIntegerField(_("year"))
-    format = models.CharField(_("format"), max_length=10, choices=ReportFormat.choices)
     # The file is written in the requester's language at the time of the request, not the worker's.
     language = models.CharField(_("language"), max_length=10)
     status = models.CharField(_("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING)
@@ -897,21 +895,66 @@ class ReportExport(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("report export")
-        verbose_name_plural = _("report exports")
+        abstract = True
         ordering = ["-created_at", "-id"]
         constraints = [
-            _choice_check("format", ReportFormat, "reportexport_format_valid"),
-            _choice_check("status", ExportStatus, "reportexport_status_valid"),
-            models.CheckConstraint(condition=Q(progress__lte=100), name="reportexport_progress_percent"),
+            _choice_check("status", ExportStatus, "%(class)s_status_valid"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="%(class)s_progress_percent"),
             models.CheckConstraint(
-                condition=~Q(status=ExportStatus.DONE) | ~Q(file_name=""), name="reportexport_done_has_file"
+                condition=~Q(status=ExportStatus.DONE) | ~Q(file_name=""), name="%(class)s_done_has_file"
             ),
         ]
-        indexes = [models.Index(fields=["requested_by", "-created_at"], name="reportexport_user_recent")]
+        indexes = [models.Index(fields=["requested_by", "-created_at"], name="%(class)s_user_recent")]
+
+
+class ReportExport(BackgroundExport):
+    """A yearly-report file produced in the background for one user; the reports page polls its progress."""
+
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    format = models.CharField(_("format"), max_length=10, choices=ReportFormat.choices)
+
+    class Meta(BackgroundExport.Meta):
+        verbose_name = _("report export")
+        verbose_name_plural = _("report exports")
+        constraints = [
+            *BackgroundExport.Meta.constraints,
+            _choice_check("format", ReportFormat, "reportexport_format_valid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.year} {self.format} {self.status}"
+
+
+class QueueExportRefusal(models.TextChoices):
+    """Why a queue workbook was not prepared, when the job refused it (an unexpected error leaves this empty)."""
+
+    NO_QUEUE = "no_queue", _("The requester no longer supervises a unit")
+    TOO_MANY = "too_many", _("More rows than a workbook may hold")
+
+
+class QueueExport(BackgroundExport):
+    """The queue as a workbook, prepared in the background for the supervisor who asked for it (too many rows to
+    write while they wait). The filters are kept as the page had them, not the cases: the job lists the queue."""
+
+    # ``QueueFilters`` (cases/queue_filters.py) as JSON, the page's sort as the paginator's order, and the page's
+    # query (what the access log names, and the link back to the queue).
+    filters = models.JSONField(_("filters"), default=dict)
+    order = models.CharField(_("order"), max_length=40)
+    query = models.TextField(_("query"), blank=True)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    refusal = models.CharField(_("refusal"), max_length=10, choices=QueueExportRefusal.choices, blank=True)
+
+    class Meta(BackgroundExport.Meta):
+        verbose_name = _("queue export")
+        verbose_name_plural = _("queue exports")
+        constraints = [
+            *BackgroundExport.Meta.constraints,
+            _choice_check("refusal", QueueExportRefusal, "queueexport_refusal_valid", blank=True),
+        ]
+
+    def __str__(self) -> str:
+        return f"queue {self.requested_by_id} {self.rows} {self.status}"
 
 
 class OutboxMessage(models.Model):

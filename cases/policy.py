@@ -22,7 +22,7 @@ from accounts.authority import Actor
 from accounts.models import OrgLevel, OrgUnit, Role, User
 from accounts.selectors import ancestor_paths, path_prefix_q, supervisors_covering, supervisors_of_unit_and_above
 from cases.choices import OPEN_STATUSES, TERMINAL_STATUSES, CaseStatus, EventKind, NoteVisibility
-from cases.models import Case, CaseEvent, InvolvedOfficer, ReportExport, Suspect
+from cases.models import Case, CaseEvent, InvolvedOfficer, QueueExport, ReportExport, Suspect
 from cases.overrides import OVERRIDING_ACTIONS
 from cases.workflow import FILER, Transition, actions_from, transition_for
 
@@ -605,6 +605,13 @@ def visible_exports(actor: Actor) -> QuerySet[ReportExport]:
     if not paths:
         return ReportExport.objects.none()
     return ReportExport.objects.filter(path_prefix_q("unit__path", paths), requested_by_id=actor.user_id)
+
+
+def visible_queue_exports(actor: Actor) -> QuerySet[QueueExport]:
+    """Queue workbooks the actor may follow and download: their own, while they still work the queue."""
+    if not works_the_queue(actor):
+        return QueueExport.objects.none()
+    return QueueExport.objects.filter(requested_by_id=actor.user_id)
 
 
 def can_see_export(actor: Actor, export: ReportExport) -> bool:

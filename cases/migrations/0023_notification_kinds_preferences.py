@@ -8,6 +8,32 @@ from django.conf import settings
 from django.db import migrations, models
 from django.db.models import Q
 
+# The choices as they were when this migration was written (the app's may change later; this file must not follow).
+KINDS = [
+    ("case_moves", "Case moves"),
+    ("assignments", "Assignments"),
+    ("records", "Handling records"),
+    ("support_answers", "Support answers"),
+    ("flags", "Flags"),
+    ("stage_warnings", "Stage time-limit warnings"),
+    ("email_problems", "E-mail problems"),
+]
+DELIVERIES = [("email", "E-mail at once"), ("daily", "Daily digest e-mail"), ("in_app", "In-app only")]
+
+
+def choice_checks(model_name):
+    """The model's checks that its kind and its delivery hold one of their choices (``<model>_<field>_valid``)."""
+    return [
+        migrations.AddConstraint(
+            model_name=model_name,
+            constraint=models.CheckConstraint(
+                condition=Q((f"{field}__in", [value for value, _label in choices])),
+                name=f"{model_name}_{field}_valid",
+            ),
+        )
+        for field, choices in (("kind", KINDS), ("delivery", DELIVERIES))
+    ]
+
 
 def classify(apps, schema_editor):
     Notification = apps.get_model("cases", "Notification")
@@ -36,34 +62,8 @@ class Migration(migrations.Migration):
             name="NotificationPreference",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("case_moves", "Case moves"),
-                            ("assignments", "Assignments"),
-                            ("records", "Handling records"),
-                            ("support_answers", "Support answers"),
-                            ("flags", "Flags"),
-                            ("stage_warnings", "Stage time-limit warnings"),
-                            ("email_problems", "E-mail problems"),
-                        ],
-                        max_length=20,
-                        verbose_name="kind",
-                    ),
-                ),
-                (
-                    "delivery",
-                    models.CharField(
-                        choices=[
-                            ("email", "E-mail at once"),
-                            ("daily", "Daily digest e-mail"),
-                            ("in_app", "In-app only"),
-                        ],
-                        max_length=10,
-                        verbose_name="delivery",
-                    ),
-                ),
+                ("kind", models.CharField(choices=KINDS, max_length=20, verbose_name="kind")),
+                ("delivery", models.CharField(choices=DELIVERIES, max_length=10, verbose_name="delivery")),
             ],
             options={
                 "verbose_name": "notification preference",
@@ -73,61 +73,18 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="notification",
             name="delivery",
-            field=models.CharField(
-                choices=[("email", "E-mail at once"), ("daily", "Daily digest e-mail"), ("in_app", "In-app only")],
-                default="email",
-                max_length=10,
-                verbose_name="delivery",
-            ),
+            field=models.CharField(choices=DELIVERIES, default="email", max_length=10, verbose_name="delivery"),
         ),
         migrations.AddField(
             model_name="notification",
             name="kind",
-            field=models.CharField(
-                choices=[
-                    ("case_moves", "Case moves"),
-                    ("assignments", "Assignments"),
-                    ("records", "Handling records"),
-                    ("support_answers", "Support answers"),
-                    ("flags", "Flags"),
-                    ("stage_warnings", "Stage time-limit warnings"),
-                    ("email_problems", "E-mail problems"),
-                ],
-                default="records",
-                max_length=20,
-                verbose_name="kind",
-            ),
+            field=models.CharField(choices=KINDS, default="records", max_length=20, verbose_name="kind"),
         ),
         migrations.AddIndex(
             model_name="notification",
             index=models.Index(fields=["recipient", "kind", "-created_at"], name="notification_inbox_kind"),
         ),
-        migrations.AddConstraint(
-            model_name="notification",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    (
-                        "kind__in",
-                        [
-                            "case_moves",
-                            "assignments",
-                            "records",
-                            "support_answers",
-                            "flags",
-                            "stage_warnings",
-                            "email_problems",
-                        ],
-                    )
-                ),
-                name="notification_kind_valid",
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="notification",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("delivery__in", ["email", "daily", "in_app"])), name="notification_delivery_valid"
-            ),
-        ),
+        *choice_checks("notification"),
         migrations.AddField(
             model_name="notificationpreference",
             name="user",
@@ -141,32 +98,6 @@ class Migration(migrations.Migration):
             model_name="notificationpreference",
             constraint=models.UniqueConstraint(fields=("user", "kind"), name="notification_preference_once"),
         ),
-        migrations.AddConstraint(
-            model_name="notificationpreference",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    (
-                        "kind__in",
-                        [
-                            "case_moves",
-                            "assignments",
-                            "records",
-                            "support_answers",
-                            "flags",
-                            "stage_warnings",
-                            "email_problems",
-                        ],
-                    )
-                ),
-                name="notificationpreference_kind_valid",
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="notificationpreference",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("delivery__in", ["email", "daily", "in_app"])),
-                name="notificationpreference_delivery_valid",
-            ),
-        ),
+        *choice_checks("notificationpreference"),
         migrations.RunPython(classify, migrations.RunPython.noop),
     ]

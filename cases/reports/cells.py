@@ -8,13 +8,14 @@ a zero-width space before ``=``, and the full-width ``＝``, start formulas too.
 gets a leading single quote, which the programs show as text.
 Numbers stay numbers: numeric values, and text that is nothing but a signed number (``-5``, ``+2999.50``,
 ``+33.3%``), cannot be a formula and are written unchanged. Every CSV the application writes goes through
-:func:`csv_writer`.
+:func:`csv_writer` (a streamed one through :func:`csv_blocks`).
 """
 
 import csv
+import io
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -24,6 +25,7 @@ FORMULA_CHARACTERS = frozenset("=+-@")
 CONTROL_STARTS = ("\t", "\r", "\n")
 # A signed decimal number, optionally a percentage: what the reports write for figures and changes.
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d+)?|\.\d+)%?")
+BLOCK_ROWS = 500  # CSV rows per yielded block: small enough to keep memory flat, big enough to keep it fast
 
 
 def _ignorable(char: str) -> bool:
@@ -68,3 +70,21 @@ class SafeCSVWriter:
 
 def csv_writer(stream: _Writable) -> SafeCSVWriter:
     return SafeCSVWriter(stream)
+
+
+def csv_blocks(rows: Iterable[Iterable[Any]]) -> Iterator[bytes]:
+    """``rows`` as guarded CSV in UTF-8 blocks, a byte-order mark first (so spreadsheet programs read Chinese)."""
+    buffer = io.StringIO()
+    writer = csv_writer(buffer)
+    yield "\ufeff".encode()
+    pending = 0
+    for row in rows:
+        writer.writerow(row)
+        pending += 1
+        if pending >= BLOCK_ROWS:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue().encode()

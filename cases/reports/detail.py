@@ -6,7 +6,6 @@ yielded in blocks of a few hundred rows. The file leaves the unit, so it carries
 numbers, narrative, location or medical details; a case is identified by its reference only.
 """
 
-import io
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import IO, Any
@@ -31,11 +30,10 @@ from cases.choices import (
     Track,
 )
 from cases.models import Case, InvolvedOfficer, Referral, SupportMeasure, Suspect
-from cases.reports.cells import csv_writer
+from cases.reports.cells import csv_blocks
 from cases.reports.yearly import report_timezone
 
 CHUNK_ROWS = 2000  # rows fetched per round trip of the server-side cursor
-BLOCK_ROWS = 500  # CSV rows per yielded block: small enough to keep memory flat, big enough to keep it fast
 Progress = Callable[[int, int], None]
 
 
@@ -199,20 +197,7 @@ def detail_rows(*, unit: OrgUnit, year: int, progress: Progress | None = None) -
 
 def stream_detail_csv(*, unit: OrgUnit, year: int, progress: Progress | None = None) -> Iterator[bytes]:
     """The CSV as UTF-8 blocks (a byte-order mark first, so spreadsheet programs read Chinese)."""
-    buffer = io.StringIO()
-    writer = csv_writer(buffer)
-    yield "\ufeff".encode()
-    pending = 0
-    for row in detail_rows(unit=unit, year=year, progress=progress):
-        writer.writerow(row)
-        pending += 1
-        if pending >= BLOCK_ROWS:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    if pending:
-        yield buffer.getvalue().encode()
+    return csv_blocks(detail_rows(unit=unit, year=year, progress=progress))
 
 
 def write_detail_csv(*, unit: OrgUnit, year: int, out: IO[bytes], progress: Progress | None = None) -> None:

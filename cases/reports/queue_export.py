@@ -4,12 +4,11 @@ The rows come from ``queue_cases`` (cases/queue_filters.py), the page's own filt
 report's detail export (cases/reports/detail.py) the file carries no personal data: no names or ID numbers of
 suspects, no officers' names or medical details, no narrative, summary or location, which the filer may have written
 names into; a case is identified by its reference, the supervisor in charge by name (a work assignment). Every text
-cell goes through the CSV injection guard (cases/reports/cells.py); the workbook writes text as text cells, never as
-formulas. The CSV is produced in blocks from a server-side cursor, so memory stays flat; the workbook is built in
-XlsxWriter's constant-memory mode and is offered up to the inline export limit (larger scopes: CSV).
+cell goes through the CSV injection guard (cases/reports/cells.py, which also streams the CSV in blocks); the workbook
+writes text as text cells, never as formulas. The rows come from a server-side cursor, so memory stays flat; the
+workbook is built in XlsxWriter's constant-memory mode and is offered up to the inline export limit (larger: CSV).
 """
 
-import io
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import IO, Any
@@ -22,11 +21,10 @@ from accounts.models import unit_name
 from cases.choices import CaseStatus, IncidentKind
 from cases.keyset import order_keys
 from cases.models import Case
-from cases.reports.cells import csv_cell, csv_writer
+from cases.reports.cells import csv_cell
 from cases.reports.yearly import report_timezone
 
 CHUNK_ROWS = 2000
-BLOCK_ROWS = 500
 COLUMNS = (
     "reference",
     "kind",
@@ -103,24 +101,6 @@ def export_rows(cases: QuerySet[Case], order: str) -> Iterator[list[Any]]:
             full_name or username or "",
             *(int(flag) for flag in row[12:]),
         ]
-
-
-def stream_csv(rows: Iterator[list[Any]]) -> Iterator[bytes]:
-    """UTF-8 blocks, a byte-order mark first (so spreadsheet programs read Chinese)."""
-    buffer = io.StringIO()
-    writer = csv_writer(buffer)
-    yield "\ufeff".encode()
-    pending = 0
-    for row in rows:
-        writer.writerow(row)
-        pending += 1
-        if pending >= BLOCK_ROWS:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    if pending:
-        yield buffer.getvalue().encode()
 
 
 def write_xlsx(rows: Iterator[Sequence[Any]], out: IO[bytes]) -> None:

@@ -8,10 +8,11 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -129,37 +130,53 @@ def request_export(
     return export
 
 
-def _update(export_id: int, **fields: object) -> None:
-    # Plain UPDATEs outside any transaction, so the page polling from another process sees each step at once.
-    ReportExport.objects.filter(pk=export_id).update(**fields)
+Render = Callable[[IO[bytes], ProgressPercent], None]
 
 
-def produce_export(*, export_id: int) -> ReportExport:
-    """The background export's work, safe to run twice: a finished export with its file is left alone; otherwise
-    the file is written under a temporary name and moved into place, so a reader never sees half a file."""
-    export = ReportExport.objects.select_related("unit").get(pk=export_id)
-    target = export_file(export)
-    if export.status == ExportStatus.DONE and target.exists():
-        return export
+def produce_file(*, jobs: QuerySet[Any], export_id: int, target: Path, render: Render) -> None:
+    """A background export's file: the row ``export_id`` of ``jobs`` marked running, its progress kept (1 … 99 %),
+    the file written under a temporary name and moved into place, so a reader never sees half a file; then marked
+    done (100 %) with the file's name, or failed with the error, which is raised again."""
+
+    def update(**fields: object) -> None:
+        # Plain UPDATEs outside any transaction, so the page polling from another process sees each step at once.
+        jobs.filter(pk=export_id).update(**fields)
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    _update(export_id, status=ExportStatus.RUNNING, progress=1, error="", finished_at=None)
+    update(status=ExportStatus.RUNNING, progress=1, error="", finished_at=None)
     last = [1]
 
     def progress(pct: int) -> None:
         pct = max(1, min(99, pct))  # 100 only once the file is in place
         if pct > last[0]:
             last[0] = pct
-            _update(export_id, progress=pct)
+            update(progress=pct)
 
     fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
-            render_export(unit=export.unit, year=export.year, fmt=export.format, out=out, progress=progress)
+            render(out, progress)
         os.replace(temp_name, target)
     except Exception as error:
         Path(temp_name).unlink(missing_ok=True)
-        _update(export_id, status=ExportStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now())
+        update(status=ExportStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now())
         raise
-    _update(export_id, status=ExportStatus.DONE, progress=100, file_name=target.name, finished_at=timezone.now())
+    update(status=ExportStatus.DONE, progress=100, file_name=target.name, finished_at=timezone.now())
+
+
+def produce_export(*, export_id: int) -> ReportExport:
+    """The background export's work, safe to run twice: a finished export with its file is left alone."""
+    export = ReportExport.objects.select_related("unit").get(pk=export_id)
+    target = export_file(export)
+    if export.status == ExportStatus.DONE and target.exists():
+        return export
+    produce_file(
+        jobs=ReportExport.objects.all(),
+        export_id=export_id,
+        target=target,
+        render=lambda out, progress: render_export(
+            unit=export.unit, year=export.year, fmt=export.format, out=out, progress=progress
+        ),
+    )
     export.refresh_from_db()
     return export

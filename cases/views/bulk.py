@@ -1,4 +1,5 @@
-"""Work on many cases of the queue at once: bulk actions, and the queue as a file.
+"""Work on many cases of the queue at once: bulk actions, and the queue as a file (a big workbook prepared in the
+background, cases/reports/queue_jobs.py).
 
 Bulk actions are two steps, both POSTs from the queue page, neither needing JavaScript: the ticked cases and the action
 chosen lead to the action's form (the same fields as the case page's), which sends the selection back with the input;
@@ -7,34 +8,48 @@ each case is then acted on through its own service (cases/services/bulk.py) and 
 
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from django import forms
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.reauth import reauth_redirect, recently_reauthenticated
 from accounts.requests import AuthenticatedRequest
 from cases import policy, services
 from cases.choices import AccessAction, NoteVisibility
 from cases.forms import BulkAssignForm, BulkNoteForm, BulkReferForm, BulkSelectionForm, QueueFilterForm
-from cases.models import AccessLog, Case
+from cases.models import Case, ExportStatus, QueueExport
 from cases.queue_filters import queue_cases, sort_order
 from cases.reports import queue_export
+from cases.reports.cells import csv_blocks
+from cases.reports.queue_jobs import (
+    QueueExportRefused,
+    download_name,
+    failure_sentence,
+    log_queue_export,
+    queue_export_max,
+    queue_file,
+    request_queue_export,
+    too_many_rows,
+)
 from cases.reports.services import inline_export_max
 from cases.services.audit import log_denied
 from cases.services.bulk import apply_in_bulk, bulk_scope
 from cases.views.queue import _filters, sort_of
 from cases.views.workspace import require_queue_worker
 
+RECENT_WORKBOOKS = 20
 TITLES = {"assign": gettext_lazy("Assign"), "refer": gettext_lazy("Refer"), "note": gettext_lazy("Add a note")}
 
 
@@ -104,16 +119,26 @@ def bulk(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "cases/queue/bulk_result.html", context, status=status)
 
 
+def _queue_request(request: AuthenticatedRequest, params: QueryDict) -> tuple[QueueFilterForm, QueryDict]:
+    """The queue page's filter form for ``params`` (its paging and the file format left out), and that query."""
+    query = params.copy()
+    for name in ("format", "after", "pos"):
+        query.pop(name, None)
+    return QueueFilterForm(query, units=policy.supervised_units(request.actor)), query
+
+
+def _source_ip(request: AuthenticatedRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
 @never_cache
 @require_GET
 def export(request: AuthenticatedRequest) -> HttpResponseBase:
-    """The queue's cases for the page's filters and sort as a CSV or XLSX file; logged, after a recent password."""
+    """The queue's cases for the page's filters and sort as a CSV or XLSX file; logged, after a recent password. A
+    workbook of more rows than are written while the user waits is offered to be prepared in the background."""
     require_queue_worker(request)
     fmt = request.GET.get("format", "")
-    query = request.GET.copy()
-    for name in ("format", "after", "pos"):
-        query.pop(name, None)
-    form = QueueFilterForm(query, units=policy.supervised_units(request.actor))
+    form, query = _queue_request(request, request.GET)
     if fmt not in queue_export.FORMATS or not form.is_valid():
         return HttpResponse(_("The export request was not valid."), status=400, content_type="text/plain")
     if not recently_reauthenticated(request):
@@ -123,27 +148,112 @@ def export(request: AuthenticatedRequest) -> HttpResponseBase:
     cases = queue_cases(request.actor, _filters(form))
     count = cases.order_by().count()
     if fmt == "xlsx" and count > inline_export_max():
-        return HttpResponse(
-            _("%(n)s cases are too many for a spreadsheet; export them as CSV, or narrow the filter.") % {"n": count},
-            status=400,
-            content_type="text/plain",
-        )
-    AccessLog.objects.create(
-        user=request.user,
-        action=AccessAction.EXPORT,
-        object_ref=f"queue format={fmt} rows={count} filter={query.urlencode()}"[:200],
-        at=timezone.now(),
-        source_ip=request.META.get("REMOTE_ADDR") or None,
-    )
+        if count > queue_export_max():
+            return HttpResponse(too_many_rows(count), status=400, content_type="text/plain")
+        # Nothing is exported yet: the page asks before a job is started (a link alone never starts one).
+        context = {"count": count, "query": query.urlencode(), "back": _queue_url(query.urlencode())}
+        return render(request, "cases/queue/export_prepare.html", context)
+    log_queue_export(user=request.user, fmt=fmt, rows=count, query=query.urlencode(), source_ip=_source_ip(request))
     name = f"rightsguard-queue-{timezone.localdate():%Y%m%d}.{fmt}"
     rows = queue_export.export_rows(cases, order)
     if fmt == "csv":
-        response: HttpResponseBase = StreamingHttpResponse(
-            queue_export.stream_csv(rows), content_type=queue_export.CONTENT_TYPES[fmt]
-        )
+        content_type = queue_export.CONTENT_TYPES[fmt]
+        response: HttpResponseBase = StreamingHttpResponse(csv_blocks(rows), content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     buffer = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - FileResponse closes it
     queue_export.write_xlsx(rows, buffer)
     buffer.seek(0)
     return FileResponse(buffer, as_attachment=True, filename=name, content_type=queue_export.CONTENT_TYPES[fmt])
+
+
+@dataclass(frozen=True)
+class PreparedWorkbook:
+    job: QueueExport
+    failure: str  # what the requester reads when it failed
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def prepared_workbooks(request: AuthenticatedRequest) -> HttpResponseBase:
+    """The user's queue workbooks prepared in the background (htmx polls the list while one is under way); a POST
+    asks for one, for the queue page's filters and sort."""
+    require_queue_worker(request)
+    if request.method == "POST":
+        return _prepare_workbook(request)
+    jobs = policy.visible_queue_exports(request.actor).order_by("-created_at", "-id")[:RECENT_WORKBOOKS]
+    workbooks = [
+        PreparedWorkbook(job, failure_sentence(job) if job.status == ExportStatus.FAILED else "") for job in jobs
+    ]
+    context = {
+        "workbooks": workbooks,
+        "polling": any(w.job.status in (ExportStatus.PENDING, ExportStatus.RUNNING) for w in workbooks),
+    }
+    template = "cases/queue/_workbooks.html" if request.htmx else "cases/queue/workbooks.html"
+    return render(request, template, context)
+
+
+def _prepare_workbook(request: AuthenticatedRequest) -> HttpResponseBase:
+    form, query = _queue_request(request, QueryDict(request.POST.get("query", "")))
+    if not form.is_valid():
+        return HttpResponse(_("The export request was not valid."), status=400, content_type="text/plain")
+    if not recently_reauthenticated(request):
+        # A POST cannot be replayed: after the password, the export link's page asks again.
+        again = query.copy()
+        again["format"] = "xlsx"
+        return reauth_redirect(request, f"{reverse('cases:queue-export')}?{again.urlencode()}")
+    sort, direction = sort_of(form)
+    filters = _filters(form)
+    count = queue_cases(request.actor, filters).order_by().count()
+    try:
+        job = request_queue_export(
+            user=request.user,
+            filters=filters,
+            order=sort_order(sort, direction),
+            query=query.urlencode(),
+            rows=count,
+            language=translation.get_language() or "en",
+            source_ip=_source_ip(request),
+        )
+    except QueueExportRefused as refusal:
+        return HttpResponse(str(refusal), status=400, content_type="text/plain")
+    messages.success(
+        request,
+        ngettext(
+            "Your workbook of %(n)s case is being prepared. It is listed below, on this page of prepared workbooks "
+            "(linked from the queue, beside the export): download it here when it is ready.",
+            "Your workbook of %(n)s cases is being prepared. It is listed below, on this page of prepared workbooks "
+            "(linked from the queue, beside the export): download it here when it is ready.",
+            job.rows,
+        )
+        % {"n": job.rows},
+    )
+    return redirect("cases:queue-workbooks")
+
+
+@never_cache
+@require_GET
+def workbook_download(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
+    """The requester's own prepared workbook (anyone else's is a 404); logged, after a recent password."""
+    require_queue_worker(request)
+    job = get_object_or_404(policy.visible_queue_exports(request.actor), pk=pk)
+    if not recently_reauthenticated(request):
+        return reauth_redirect(request, request.get_full_path())
+    path = queue_file(job)
+    if job.status != ExportStatus.DONE or not path.exists():
+        raise Http404(_("This export is not ready."))
+    log_queue_export(
+        user=request.user,
+        fmt="xlsx",
+        rows=job.rows,
+        query=job.query,
+        source_ip=_source_ip(request),
+        via=f"download:{job.pk}",
+        action=AccessAction.DOWNLOAD,
+    )
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=download_name(job),
+        content_type=queue_export.CONTENT_TYPES["xlsx"],
+    )

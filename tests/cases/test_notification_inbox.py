@@ -328,20 +328,26 @@ def test_preferences_apply_per_kind(world, django_capture_on_commit_callbacks):
 # --- The flag digest's link ----------------------------------------------------------------------------------------
 
 
-def test_the_stalled_case_digest_links_to_the_queue_of_stalled_cases(world, settings):
-    settings.RIGHTSGUARD_SITE_URL = "https://rg.example.gov.cn"
+def flagged_for_county_supervisor(world, flag: str, code: str, delivery: str) -> Case:
+    """An intake case with a flag-scan notification for the county supervisor (who has an address), mail cleared."""
     with_mail(world.county_supervisor, "county@example.org")
     case = case_in(world, CaseStatus.INTAKE)
-    message, params = messages.for_flag(case.reference, FlagKind.STALLED, "STALLED", None)
+    message, params = messages.for_flag(case.reference, flag, code, None)
     notifications.build_notification(
         recipient_id=world.county_supervisor.pk,
         case_id=case.pk,
         message=message,
         params={**params, "v": 2, "to": "office"},
-        delivery=D.EMAIL,
+        delivery=delivery,
         now=timezone.now(),
     ).save()
     mail.outbox.clear()
+    return case
+
+
+def test_the_stalled_case_digest_links_to_the_queue_of_stalled_cases(world, settings):
+    settings.RIGHTSGUARD_SITE_URL = "https://rg.example.gov.cn"
+    case = flagged_for_county_supervisor(world, FlagKind.STALLED, "STALLED", D.EMAIL)
     assert notifications.deliver_flag_digests() == 1
     [digest] = mail.outbox
     assert digest.body.endswith("\n\nThe stalled cases of your units: https://rg.example.gov.cn/queue/?flag=stalled")
@@ -352,18 +358,7 @@ def test_the_stalled_case_digest_links_to_the_queue_of_stalled_cases(world, sett
 
 
 def test_a_flag_chosen_for_the_daily_digest_is_not_in_the_flag_digest(world):
-    with_mail(world.county_supervisor, "county@example.org")
-    case = case_in(world, CaseStatus.INTAKE)
-    message, params = messages.for_flag(case.reference, FlagKind.IDLE, "IDLE", None)
-    notifications.build_notification(
-        recipient_id=world.county_supervisor.pk,
-        case_id=case.pk,
-        message=message,
-        params={**params, "v": 2, "to": "office"},
-        delivery=D.DAILY,
-        now=timezone.now(),
-    ).save()
-    mail.outbox.clear()
+    flagged_for_county_supervisor(world, FlagKind.IDLE, "IDLE", D.DAILY)
     assert notifications.deliver_flag_digests() == 0
     assert notifications.deliver_daily_digests() == 1
     assert "The flag scan flagged" in mail.outbox[0].body

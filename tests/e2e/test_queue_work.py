@@ -1,9 +1,11 @@
 """The supervisor's queue in the browser: column sorting, incident types ticked without Ctrl, bulk work with a partial
-failure, and a filter shared with the unit seen by a colleague, read-only."""
+failure, a filter shared with the unit seen by a colleague, read-only, and a big workbook prepared in the background."""
 
+import io
 import re
 from datetime import timedelta
 
+import openpyxl
 import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
@@ -11,9 +13,10 @@ from playwright.sync_api import Page, expect
 from accounts.models import Role
 from cases import services
 from cases.choices import CaseStatus, IncidentKind
-from cases.models import Case
+from cases.models import AccessLog, Case, QueueExport
 from tests.e2e.test_browser import log_in
-from tests.factories import case_in, member
+from tests.e2e.test_print_phone_a11y import AXE, RUN_AXE
+from tests.factories import PASSWORD, case_in, member
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -114,3 +117,41 @@ def test_a_filter_shared_with_the_unit_is_seen_by_a_colleague_read_only(page: Pa
     shared.get_by_role("link", name="我们的逾期案件").click()
     expect(page).to_have_url(re.compile(r"/queue/\?sort=due$"))
     expect(page.locator("#queue-rows tr").first).to_contain_text(overdue.reference)
+
+
+def test_a_big_workbook_is_prepared_in_the_background_and_downloaded_from_its_page(
+    page: Page, live_server, world, settings, media, shoot
+):
+    settings.RIGHTSGUARD_INLINE_EXPORT_MAX = 1  # two cases are already "too many" to write while the user waits
+    first = case_in(world, CaseStatus.INTAKE, kind=IncidentKind.THREAT)
+    second = case_in(world, CaseStatus.INTAKE, kind=IncidentKind.THREAT)
+    case_in(world, CaseStatus.INTAKE, kind=IncidentKind.DOXXING)
+    page.add_init_script(path=str(AXE))
+    log_in(page, live_server.url, "supervisor")
+    page.goto(f"{live_server.url}/queue/?kind=threat&sort=created&dir=asc")
+    page.get_by_role("link", name="Excel (XLSX)").click()
+    expect(page).to_have_url(re.compile(r"/accounts/reauth/"))
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("main button[type=submit]").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Prepare the workbook")
+    expect(page.locator("#workbook-prepare")).to_contain_text("These 2 cases are too many to write into a workbook")
+    assert page.evaluate(RUN_AXE) == []
+    shoot(page, "queue-workbook-prepare")
+    page.get_by_role("button", name="Prepare the workbook").click()
+
+    expect(page).to_have_url(re.compile(r"/queue/workbooks/$"))
+    expect(page.locator(".alert-success")).to_contain_text("Your workbook of 2 cases is being prepared.")
+    job = QueueExport.objects.get()
+    row = page.locator(f"#workbook-{job.pk}")
+    expect(row).to_contain_text("2 cases")
+    download = row.get_by_role("link", name="Download")
+    expect(download).to_be_visible()  # the task ran on commit (eager here); a worker would take a moment
+    assert page.evaluate(RUN_AXE) == []
+    shoot(page, "queue-workbooks-ready")
+    with page.expect_download() as file:
+        download.click()
+    assert re.fullmatch(r"rightsguard-queue-\d{8}\.xlsx", file.value.suggested_filename)
+    sheet = openpyxl.load_workbook(io.BytesIO(file.value.path().read_bytes())).active
+    assert [r[0] for r in sheet.iter_rows(values_only=True)] == ["Reference", first.reference, second.reference]
+    assert AccessLog.objects.filter(action="download", object_ref__contains=f"via=download:{job.pk}").count() == 1

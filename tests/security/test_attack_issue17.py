@@ -71,21 +71,26 @@ def test_the_filer_cannot_write_an_internal_note_through_the_api_and_does_not_re
 # --- kept input: the notice on the case page -------------------------------------------------------------------------
 
 
+def keep_input(client: Client, case: Case, key: str, data: dict, fields: list, *, stale: bool = False) -> None:
+    """Leave in ``client``'s session the input of a refused form on ``case``, as the case page keeps it."""
+    session = client.session
+    session[SESSION_KEY] = {
+        "case": case.pk,
+        "key": key,
+        "stale": stale,
+        "errors": [],
+        "data": data,
+        "fields": fields,
+        "file": False,
+    }
+    session.save()
+
+
 def test_input_kept_for_one_case_never_shows_on_another_and_hostile_text_is_escaped(world):
     """Input kept after a refused form on case A (hostile HTML and template text) is not shown on case B, and on case A it is shown once, escaped, never rendered."""
     case_a, case_b = case_in(world, S.SUPERVISION), case_in(world, S.SUPERVISION)
     client = page(world.officer)
-    session = client.session
-    session[SESSION_KEY] = {
-        "case": case_a.pk,
-        "key": "withdraw",
-        "stale": False,
-        "errors": [],
-        "data": {"reason": [HOSTILE]},
-        "fields": [["Reason", HOSTILE]],
-        "file": False,
-    }
-    session.save()
+    keep_input(client, case_a, "withdraw", {"reason": [HOSTILE]}, [["Reason", HOSTILE]])
     html_b = client.get(reverse("cases:detail", args=[case_b.pk])).content.decode()
     assert "kept-notice" not in html_b
     assert "alert(1)" not in html_b
@@ -339,17 +344,14 @@ def test_input_kept_with_an_id_number_is_gone_for_the_next_user_of_the_browser(w
     """The office's refused suspect form kept an ID number in the session; the supervisor logs out and the filer logs in on the same browser: the case page shows no kept input and no ID number."""
     case = case_in(world, S.INTAKE)
     client = page(world.supervisor)
-    session = client.session
-    session[SESSION_KEY] = {
-        "case": case.pk,
-        "key": "suspect",
-        "stale": True,
-        "errors": [],
-        "data": {"suspect-name": ["张某"], "suspect-id_number": ["330106199001011234"]},
-        "fields": [["Name", "张某"], ["ID number", "330106199001011234"]],
-        "file": False,
-    }
-    session.save()
+    keep_input(
+        client,
+        case,
+        "suspect",
+        {"suspect-name": ["张某"], "suspect-id_number": ["330106199001011234"]},
+        [["Name", "张某"], ["ID number", "330106199001011234"]],
+        stale=True,
+    )
     assert client.session[SESSION_KEY]["case"] == case.pk
     client.post(reverse("logout"))
     client.force_login(world.officer)

@@ -287,6 +287,18 @@ def test_a_staff_filer_does_not_read_the_offices_notifications_about_their_case_
 # --- the office's sentences, once the reader no longer reads the internal material --------------------------------
 
 
+def office_sentence(recipient, case: Case, message: tuple[str, dict], **fields) -> Notification:
+    """A stored notification whose sentence (``message``: key and parameters) is worded for the office."""
+    key, params = message
+    return Notification.objects.create(
+        recipient=recipient,
+        case=case,
+        message=key,
+        params={**params, "v": messages.VERSION, "to": messages.OFFICE},
+        **fields,
+    )
+
+
 @pytest.fixture
 def former_supervisor_note(world):
     """The filer was a supervisor of the county when the flag scan told them of a downgrade on their own case; they
@@ -295,12 +307,10 @@ def former_supervisor_note(world):
     supervising = member(world.county, Role.SUPERVISOR)  # placeholder user to keep the county's supervisors
     assert supervising.pk != world.officer.pk
     account_services.grant_membership(user=world.officer, unit=world.county, role=Role.SUPERVISOR)
-    key, params = messages.for_flag(case.reference, FlagKind.DOWNGRADED, "R-ADM-01", "1")
-    note = Notification.objects.create(
-        recipient=world.officer,
-        case=case,
-        message=key,
-        params={**params, "v": messages.VERSION, "to": messages.OFFICE},
+    note = office_sentence(
+        world.officer,
+        case,
+        messages.for_flag(case.reference, FlagKind.DOWNGRADED, "R-ADM-01", "1"),
         verb="may have been handled below the minimum",
         kind="flags",
         created_at=timezone.now() - timedelta(hours=1),
@@ -360,12 +370,10 @@ def test_a_second_or_concurrent_digest_run_sends_nothing_more(world):
     Notification.objects.create(
         recipient=world.supervisor, case=case, verb="a", kind="records", delivery="daily", created_at=now
     )
-    key, params = messages.for_stage_warning(case.reference, case.status, now.isoformat())
-    Notification.objects.create(
-        recipient=world.supervisor,
-        case=case,
-        message=key,
-        params={**params, "v": messages.VERSION, "to": messages.OFFICE},
+    office_sentence(
+        world.supervisor,
+        case,
+        messages.for_stage_warning(case.reference, case.status, now.isoformat()),
         verb="b",
         kind="stage_warnings",
         created_at=now,

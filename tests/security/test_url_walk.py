@@ -49,6 +49,7 @@ from cases.models import (
     Flag,
     InvolvedOfficer,
     Notification,
+    QueueExport,
     ReportExport,
     SupervisionFinding,
     SupportMeasure,
@@ -150,6 +151,7 @@ class Objects:
     superuser: User
     api_token: ApiToken  # the filing officer's
     notification: Notification  # the filing officer's
+    queue_workbook: QueueExport  # the supervisor's
 
 
 def build_objects(world: World) -> Objects:
@@ -187,6 +189,9 @@ def build_objects(world: World) -> Objects:
         notification=Notification.objects.create(
             recipient=world.officer, case=case, verb="Referred", created_at=timezone.now()
         ),
+        queue_workbook=QueueExport.objects.create(
+            requested_by=world.supervisor, order="-last_activity_at", language="en", created_at=timezone.now()
+        ),
     )
 
 
@@ -221,6 +226,7 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "cases:evidence-download": {"pk": CASE, "attachment_id": lambda o: o.attachment.pk},
     "cases:reports-export-status": {"pk": lambda o: o.export.pk},
     "cases:reports-export-download": {"pk": lambda o: o.export.pk},
+    "cases:queue-workbook-download": {"pk": lambda o: o.queue_workbook.pk},
     "api-token-revoke": {"pk": lambda o: o.api_token.pk},
     "cases:notification-open": {"pk": lambda o: o.notification.pk},
     "cases:notification-read": {"pk": lambda o: o.notification.pk},
