@@ -257,6 +257,23 @@ def is_common(cases: QuerySet) -> bool:
     return capped_count(cases) > COUNT_CAP
 
 
+def count_matches(cases: QuerySet, tiers: list[Tier]) -> tuple[int, list[int | None]]:
+    """How many of ``cases`` match (exact up to ``COUNT_CAP``, beyond it some number over), and each rank's own
+    capped count (its cases not in an earlier rank), best rank first, until together they pass the cap; None for the
+    ranks after that. Each rank is counted through its own index only: a common word's count stops in its first
+    common rank, where one count over every index at once would build each index's full bitmap first."""
+    counts: list[int | None] = []
+    total = 0
+    for index in range(len(tiers)):
+        if total > COUNT_CAP:
+            counts.append(None)
+            continue
+        found = capped_count(cases.filter(_tier_filter(tiers, index, scan=False)))
+        counts.append(found)
+        total += found
+    return total, counts
+
+
 def _tier_filter(tiers: list[Tier], index: int, *, scan: bool) -> Q:
     """Tier ``index`` without the cases an earlier tier holds: each case appears once, at its best rank. The
     earlier tiers are excluded row by row (their cheap form): only the rows this tier reads are tested."""
@@ -301,7 +318,7 @@ def search_page(actor: Actor, text: str, *, cursor: str | None = None, size: int
     if not tiers:
         return SearchPage(cases=[], next_cursor=None, count=0, count_capped=False)
     scope = policy.searchable_cases(actor)
-    count = capped_count(scope.filter(reduce(or_, (t.indexed for t in tiers))))
+    count, counts = count_matches(scope, tiers)
     start, inner = _decode(cursor, len(tiers)) if cursor else (0, None)
     if not cursor and count <= size:
         # Every match fits on this page (an ID number, a name, a reference): one query reads them all, and the
@@ -316,9 +333,13 @@ def search_page(actor: Actor, text: str, *, cursor: str | None = None, size: int
         if not tiers[index].indexed:
             continue
         wanted = size - len(rows)
-        # A rank with many matches (only possible when the whole search has many) is walked newest first; one with
-        # few is read through its index: walking it would pass most of the cases to find none.
-        scan = count > COUNT_CAP and is_common(scope.filter(_tier_filter(tiers, index, scan=False)))
+        # A rank with many matches is walked newest first; one with few is read through its index: walking it would
+        # pass most of the cases to find none. A rank the count did not reach is counted now.
+        counted = counts[index]
+        if counted is None:
+            scan = is_common(scope.filter(_tier_filter(tiers, index, scan=False)))
+        else:
+            scan = counted > COUNT_CAP
         page = keyset_page(
             scope.filter(_tier_filter(tiers, index, scan=scan)).select_related("unit", "assigned_to"),
             [ORDER],

@@ -121,6 +121,12 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DJANGO_DB_CONNECT_TIMEOUT", default=3)
     )
+    # A request's queries are short: starting parallel workers for one (about 20 ms on two cores) costs more than
+    # it saves, and the planner starts them for a search's bitmap that then stops after a page. The yearly report,
+    # which reads a year of cases, asks for them itself (cases/reports/yearly.py).
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "options", f"-c max_parallel_workers_per_gather={env.int('RIGHTSGUARD_DB_PARALLEL_WORKERS', default=0)}"
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -30,7 +30,8 @@ measures it) with a fixed number of queries whatever the number of cases:
 - Covering indexes (migration 0005) let the case queries read only the two years' index entries, the officers,
   suspects and referrals of those cases come from narrow indexes rather than the tables, and rows are counted
   with ``COUNT(*)`` so that no query needs a column those indexes leave out.
-- PostgreSQL gets enough working memory for these queries to group in memory (``REPORT_WORK_MEM``).
+- PostgreSQL gets enough working memory for these queries to group in memory (``REPORT_WORK_MEM``), and parallel
+  workers for their scans (``REPORT_PARALLEL_WORKERS``; requests run without).
 - A unit with no parent and no other root covers every case: its report skips the subtree condition, and with
   it the join from the related tables to the cases.
 - Percentiles use PostgreSQL's ``percentile_cont``; elsewhere a window query returns only the (at most four)
@@ -832,6 +833,8 @@ def _closure_spread(scope: _Scope, w: _Window) -> Spread:
 # Memory for each sort or hash of the report's queries. At PostgreSQL's default (4 MB) grouping two years of a
 # national caseload spills to disk and sorts; with this it hashes in memory, several times faster.
 REPORT_WORK_MEM = "64MB"
+# Parallel workers per query for the report's scans of a year of cases (requests run without: rightsguard/settings.py).
+REPORT_PARALLEL_WORKERS = 2
 
 
 @dataclass(frozen=True)
@@ -894,6 +897,7 @@ def yearly_report(*, unit: OrgUnit, year: int) -> YearlyReport:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+                cursor.execute(f"SET LOCAL max_parallel_workers_per_gather = {REPORT_PARALLEL_WORKERS}")
         cases = _case_figures(scope, w)
         suspects, dispositions = _suspect_figures(scope, w, cases.total)
         return YearlyReport(
