@@ -19,7 +19,7 @@ from cases import policy
 from cases.choices import FLAG_FIELDS, OPEN_STATUSES, CaseStatus
 from cases.keyset import keyset_page
 from cases.models import Case, Referral
-from cases.search import capped_count, describe_matches, is_common, search_q
+from cases.search import capped_count, describe_matches, search_q, text_match
 
 PAGE_SIZE = 25
 COUNT_CAP = 1000
@@ -161,15 +161,20 @@ def filters_q(filters: QueueFilters, *, actor: Actor, now: datetime | None = Non
     return q
 
 
-def filter_cases(
-    cases: QuerySet[Case], filters: QueueFilters, *, actor: Actor, scan: bool | None = False
-) -> QuerySet[Case]:
-    """``cases`` narrowed by ``filters``; ``actor`` is the caller (``filters_q``). ``scan``: how the text is
-    looked for (cases/search.py): through its indexes (False), row by row (True), or whichever suits how common the
-    matches are (None: one capped count decides, for a caller that pages without counting, as the API does)."""
-    if scan is None:
-        scan = bool(filters.text.strip()) and is_common(cases.filter(filters_q(filters, actor=actor)))
-    return cases.filter(filters_q(filters, actor=actor, scan=scan))
+def filter_cases(cases: QuerySet[Case], filters: QueueFilters, *, actor: Actor) -> QuerySet[Case]:
+    """``cases`` narrowed by ``filters``; ``actor`` is the caller (``filters_q``). The text is matched among the
+    cases the other filters leave (cases/search.py ``text_match``): by their ids when few, row by row when many."""
+    return _filtered(cases, filters, actor=actor)[0]
+
+
+def _filtered(cases: QuerySet[Case], filters: QueueFilters, *, actor: Actor) -> tuple[QuerySet[Case], int | None]:
+    """``filter_cases``, and the text's capped count when there is a text (None otherwise)."""
+    rest = cases.filter(filters_q(replace(filters, text=""), actor=actor))
+    text = filters.text.strip()
+    if not text:
+        return rest, None
+    match = text_match(rest, text, actor)
+    return rest.filter(match.q), match.count
 
 
 def queue_statuses(filters: QueueFilters) -> tuple[str, ...]:
@@ -177,15 +182,18 @@ def queue_statuses(filters: QueueFilters) -> tuple[str, ...]:
     return tuple(s for s in filters.statuses or OPEN_STATUSES if s != CaseStatus.DRAFT)
 
 
-def queue_cases(actor: Actor, filters: QueueFilters, *, scan: bool | None = False) -> QuerySet[Case]:
+def queue_cases(actor: Actor, filters: QueueFilters) -> QuerySet[Case]:
     """The queue: cases of the subtrees the actor oversees (``policy.queue_scope``), open ones unless statuses are
     chosen, never drafts, matching the filters (unordered). The sort never filters: the paginator puts cases without
     a value to sort on (a closed case has no stage deadline) last."""
+    return _queue(actor, filters)[0]
+
+
+def _queue(actor: Actor, filters: QueueFilters) -> tuple[QuerySet[Case], int | None]:
     statuses = queue_statuses(filters)
     if not statuses:
-        return Case.objects.none()
-    cases = policy.queue_scope(actor)
-    return filter_cases(cases, replace(filters, statuses=statuses), actor=actor, scan=scan)
+        return Case.objects.none(), None
+    return _filtered(policy.queue_scope(actor), replace(filters, statuses=statuses), actor=actor)
 
 
 def queue_page(
@@ -198,13 +206,12 @@ def queue_page(
 ) -> QueuePage:
     """One page of the queue, plus a capped count (exact up to ``COUNT_CAP``). A cursor that is not one of the
     paginator's raises :class:`~cases.keyset.InvalidCursor`."""
-    cases = queue_cases(actor, filters)
-    # Any COUNT_CAP + 1 matching rows will do: unordered, the count stops reading the index there instead of
-    # reading and sorting every match (tens of thousands for the ministry).
-    count = capped_count(cases, COUNT_CAP)
-    if count > COUNT_CAP and filters.text.strip():
-        # A common text: the page walks the order's index and tests each row (cases/search.py ``Tier``).
-        cases = queue_cases(actor, filters, scan=True)
+    cases, count = _queue(actor, filters)
+    if count is None:
+        # Any COUNT_CAP + 1 matching rows will do: unordered, the count stops reading the index there instead of
+        # reading and sorting every match (tens of thousands for the ministry). A text was counted as it was
+        # matched, rank by rank (cases/search.py ``text_match``).
+        count = capped_count(cases, COUNT_CAP)
     page = keyset_page(cases.select_related("unit", "assigned_to"), [order], cursor=cursor, size=size)
     if filters.text.strip():
         describe_matches(page.rows, filters.text, actor)  # each row says which field matched

@@ -29,7 +29,8 @@ Indexes (PostgreSQL; migrations 0009, 0026 and 0027):
 How a page is read depends on how common the text is. A few matches (up to ``COUNT_CAP``) are read through the
 indexes and sorted. More are found by walking the page's ordered index (newest activity first) and testing each row
 with a plain substring test, which finds a page within a few thousand rows where sorting would read every match:
-each rank (:class:`Tier`) has both forms, and one capped count decides (:func:`is_common`).
+each rank (:class:`Tier`) has both forms, and a capped read of its own index decides (:func:`tier_matches`): a few
+matches are then read by their ids.
 
 SQLite (the embedded default) has no such indexes: every field is a plain ``icontains`` there, with the same
 results.
@@ -234,10 +235,9 @@ def build_tiers(text: str, actor: Actor) -> list[Tier]:
 
 
 def search_q(text: str, *, actor: Actor, scan: bool = False) -> Q:
-    """Cases matching ``text`` in any searched field, as ``actor`` searches: the queue's and the API's ``q``
-    (cases/queue_filters.py).
-    ``scan``: the same cases, tested row by row (:class:`Tier`), for a text so common (:func:`is_common`) that
-    walking the page's ordered index finds a page sooner than reading and sorting every match."""
+    """Cases matching ``text`` in any searched field, as ``actor`` searches, through the indexes or (``scan``) tested
+    row by row (:class:`Tier`). The queue and the API narrow by :func:`text_match` instead, which reads the matches
+    first: this one condition is for counting and for a caller that reads every match anyway."""
     tiers = build_tiers(text, actor)
     if not tiers:
         return Q()
@@ -250,28 +250,53 @@ def capped_count(cases: QuerySet, cap: int = COUNT_CAP) -> int:
     return cases.order_by().values("pk")[: cap + 1].count()
 
 
-def is_common(cases: QuerySet) -> bool:
-    """Whether ``cases`` (narrowed by the indexed search) hold more than ``COUNT_CAP`` matches: then a page of them is
-    found by walking an ordered index and testing rows (``scan``), at least one row in ``COUNT_CAP`` of the walk
-    matching; fewer are read through the indexes and sorted."""
-    return capped_count(cases) > COUNT_CAP
+def _capped_ids(cases: QuerySet) -> list[int]:
+    """Up to ``COUNT_CAP + 1`` ids of ``cases``, in no order: read through the indexes, stopping there."""
+    return list(cases.order_by().values_list("pk", flat=True)[: COUNT_CAP + 1])
 
 
-def count_matches(cases: QuerySet, tiers: list[Tier]) -> tuple[int, list[int | None]]:
-    """How many of ``cases`` match (exact up to ``COUNT_CAP``, beyond it some number over), and each rank's own
-    capped count (its cases not in an earlier rank), best rank first, until together they pass the cap; None for the
-    ranks after that. Each rank is counted through its own index only: a common word's count stops in its first
-    common rank, where one count over every index at once would build each index's full bitmap first."""
-    counts: list[int | None] = []
+def tier_matches(cases: QuerySet, tiers: list[Tier]) -> list[list[int] | None]:
+    """Each rank's matching ids among ``cases`` (its cases not in an earlier rank, at most ``COUNT_CAP + 1``), best
+    rank first, until together they pass the cap; None for the ranks after that. Each rank is read through its own
+    index only: a common word's read stops in its first common rank, where one read over every index at once would
+    build each index's full bitmap first."""
+    found: list[list[int] | None] = []
     total = 0
     for index in range(len(tiers)):
         if total > COUNT_CAP:
-            counts.append(None)
+            found.append(None)
             continue
-        found = capped_count(cases.filter(_tier_filter(tiers, index, scan=False)))
-        counts.append(found)
-        total += found
-    return total, counts
+        ids = _capped_ids(cases.filter(_tier_filter(tiers, index, scan=False)))
+        found.append(ids)
+        total += len(ids)
+    return found
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """What a text selects among some cases: ``count`` (exact up to ``COUNT_CAP``, beyond it some number over) and
+    ``q``, the condition a page of them is read with: their ids when they are few (so no plan can walk an index
+    computing the character pairs of every row it passes), the row-by-row test when they are many."""
+
+    count: int
+    q: Q
+
+    @property
+    def common(self) -> bool:
+        return self.count > COUNT_CAP
+
+
+def text_match(cases: QuerySet, text: str, actor: Actor) -> TextMatch:
+    """The cases of ``cases`` that match ``text`` as ``actor`` searches: the queue's and the API's ``q``
+    (cases/queue_filters.py)."""
+    tiers = build_tiers(text, actor)
+    if not tiers:
+        return TextMatch(count=capped_count(cases), q=Q())
+    found = tier_matches(cases, tiers)
+    count = sum(len(ids) for ids in found if ids is not None)
+    if count > COUNT_CAP:
+        return TextMatch(count=count, q=reduce(or_, (t.scan for t in tiers)))
+    return TextMatch(count=count, q=Q(pk__in=sorted(pk for ids in found if ids for pk in ids)))
 
 
 def _tier_filter(tiers: list[Tier], index: int, *, scan: bool) -> Q:
@@ -318,12 +343,15 @@ def search_page(actor: Actor, text: str, *, cursor: str | None = None, size: int
     if not tiers:
         return SearchPage(cases=[], next_cursor=None, count=0, count_capped=False)
     scope = policy.searchable_cases(actor)
-    count, counts = count_matches(scope, tiers)
+    found = tier_matches(scope, tiers)
+    count = sum(len(ids) for ids in found if ids is not None)
     start, inner = _decode(cursor, len(tiers)) if cursor else (0, None)
-    if not cursor and count <= size:
+    if not cursor and count <= min(size, COUNT_CAP):
         # Every match fits on this page (an ID number, a name, a reference): one query reads them all, and the
         # rank each row's matched field gives orders them, as the ranks' queries would.
-        every = list(scope.filter(reduce(or_, (t.indexed for t in tiers))).select_related("unit", "assigned_to"))
+        every = list(
+            scope.filter(pk__in=[pk for ids in found if ids for pk in ids]).select_related("unit", "assigned_to")
+        )
         describe_matches(every, text, actor)
         every.sort(key=lambda c: (c.match_rank, -c.last_activity_at.timestamp(), -c.pk))  # type: ignore[attr-defined]
         return SearchPage(cases=every, next_cursor=None, count=count, count_capped=False)
@@ -333,15 +361,14 @@ def search_page(actor: Actor, text: str, *, cursor: str | None = None, size: int
         if not tiers[index].indexed:
             continue
         wanted = size - len(rows)
-        # A rank with many matches is walked newest first; one with few is read through its index: walking it would
-        # pass most of the cases to find none. A rank the count did not reach is counted now.
-        counted = counts[index]
-        if counted is None:
-            scan = is_common(scope.filter(_tier_filter(tiers, index, scan=False)))
-        else:
-            scan = counted > COUNT_CAP
+        # A rank with many matches is walked newest first; one with few is read by its ids: walking it would pass
+        # most of the cases to find none. A rank the count did not reach is read now.
+        ids = found[index]
+        if ids is None:
+            ids = _capped_ids(scope.filter(_tier_filter(tiers, index, scan=False)))
+        rank = _tier_filter(tiers, index, scan=True) if len(ids) > COUNT_CAP else Q(pk__in=ids)
         page = keyset_page(
-            scope.filter(_tier_filter(tiers, index, scan=scan)).select_related("unit", "assigned_to"),
+            scope.filter(rank).select_related("unit", "assigned_to"),
             [ORDER],
             cursor=inner if index == start else None,
             size=wanted,

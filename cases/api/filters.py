@@ -233,8 +233,7 @@ class CaseFilter(django_filters.FilterSet):
             # Flags are the office's: filtering by them finds only cases whose internal material the caller reads,
             # so a filer cannot tell which of their own cases are flagged (cases/policy.py).
             queryset = queryset.filter(policy.internal_scope_q(self.request.actor))
-        # The list pages without a count: one capped count says how the text is best looked for (cases/search.py).
-        return filter_cases(queryset, filters, actor=self.request.actor, scan=None)
+        return filter_cases(queryset, filters, actor=self.request.actor)
 
 
 class FlagFilter(django_filters.FilterSet):
