@@ -366,8 +366,8 @@ def search_page(actor: Actor, text: str, *, cursor: str | None = None, size: int
         ids = found[index]
         if ids is None:
             ids = _capped_ids(scope.filter(_tier_filter(tiers, index, scan=False)))
-        if not ids:
-            continue  # nothing of this rank
+        if not ids and not (index == start and inner):
+            continue  # nothing of this rank (a cursor into it is still read, to refuse one that is not a cursor)
         rank = _tier_filter(tiers, index, scan=True) if len(ids) > COUNT_CAP else Q(pk__in=ids)
         page = keyset_page(
             scope.filter(rank).select_related("unit", "assigned_to"),

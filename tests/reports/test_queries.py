@@ -46,7 +46,21 @@ def test_query_count_is_the_same_for_5_and_50_cases(world, monkeypatch):
     assert yearly_report(unit=world.province, year=timezone.localdate().year).cases.total.current == 50
     # The sub-unit list, then one query each: cases, officers, suspects, flags raised, flags resolved, overridden
     # flags, findings, reviews, support and the two handling-time spreads; a savepoint around them (the report's
-    # transaction, nested in the test's), and on PostgreSQL the report's memory setting. The root unit asks once more
-    # whether it is the only root.
-    fixed = 12 + 2 + (1 if connection.vendor == "postgresql" else 0)
+    # transaction, nested in the test's), and on PostgreSQL the report's memory and parallel-workers settings. The root
+    # unit asks once more whether it is the only root.
+    fixed = 12 + 2 + (2 if connection.vendor == "postgresql" else 0)
     assert few == many == (fixed, fixed + 1)
+
+
+def test_requests_query_without_parallel_workers_and_the_report_with_them(postgres_only, world):
+    # Starting parallel workers costs a short request more than it saves (rightsguard/settings.py); the yearly report,
+    # which reads a year of cases, asks for them within its own transaction only.
+    def workers():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            return cursor.fetchone()[0]
+
+    assert workers() == "0"
+    with CaptureQueriesContext(connection) as captured:
+        yearly_report(unit=world.province, year=timezone.localdate().year)
+    assert "SET LOCAL max_parallel_workers_per_gather = 2" in [q["sql"] for q in captured.captured_queries]
