@@ -106,10 +106,10 @@ TEMPLATES = [
     },
 ]
 
-# Form widgets are rendered with Django's own Jinja2 widget templates (the same markup as its template-language
-# ones): a page of filters renders hundreds of options, each an include in the template language, which made the
-# widgets the largest part of the queue page's time.
-FORM_RENDERER = "django.forms.renderers.Jinja2"
+# Choice widgets are rendered with Django's own Jinja2 widget templates (the same markup as its template-language
+# ones): a page of filters renders hundreds of options, each an include in the template language (rightsguard/
+# form_renderer.py).
+FORM_RENDERER = "rightsguard.form_renderer.ChoicesInJinja2"
 
 # --- Database -------------------------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'rightsguard.sqlite3'}")}
