@@ -45,7 +45,7 @@ from cases.api.pagination import (
 )
 from cases.api.schema import ETAG, IDEMPOTENCY_KEY, IF_MATCH, errors, responses
 from cases.api.versioning import etag, expected_version
-from cases.choices import AccessAction, FlagKind
+from cases.choices import AccessAction, FlagKind, NotificationKind
 from cases.evidence import ALLOWED_CONTENT_TYPES, CannotKeep, EvidenceMissing
 from cases.models import (
     Case,
@@ -1079,8 +1079,10 @@ class NotificationPreferencesView(ApiView):
         return self.save(request, complete=False)
 
     def save(self, request: ApiRequest, *, complete: bool) -> Response:
-        # The body is handed to the service as it came: the settings page's rule decides it, kind by kind.
-        if not isinstance(request.data, dict):
+        # The body is handed to the service as it came: the settings page's rule decides it, kind by kind. An object
+        # of more entries than there are kinds is refused whole, so a huge one is not answered with a message for
+        # each of its names.
+        if not isinstance(request.data, dict) or len(request.data) > len(NotificationKind.values):
             raise exceptions.ValidationError(
                 {"non_field_errors": [_("Send an object naming kinds of notification and how you hear about each.")]}
             )
