@@ -19,7 +19,7 @@ from enum import StrEnum
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from accounts.authority import Actor
-from accounts.models import OrgLevel, OrgUnit, Role, User
+from accounts.models import AccountAudit, AccountChange, OrgLevel, OrgUnit, Role, User
 from accounts.selectors import ancestor_paths, path_prefix_q, supervisors_covering, supervisors_of_unit_and_above
 from cases.choices import OPEN_STATUSES, TERMINAL_STATUSES, CaseStatus, EventKind, NoteVisibility
 from cases.models import Case, CaseEvent, InvolvedOfficer, QueueExport, ReportExport, Suspect
@@ -608,10 +608,15 @@ def visible_exports(actor: Actor) -> QuerySet[ReportExport]:
 
 
 def visible_queue_exports(actor: Actor) -> QuerySet[QueueExport]:
-    """Queue workbooks the actor may follow and download: their own, while they still work the queue."""
+    """Queue workbooks the actor may follow and download: their own, while they still work the queue, asked for
+    since they last lost a role. A workbook may list the cases of an authority they held when they asked; once a
+    membership is revoked it is no longer handed out (they ask again, and the queue is listed as it is now)."""
     if not works_the_queue(actor):
         return QueueExport.objects.none()
-    return QueueExport.objects.filter(requested_by_id=actor.user_id)
+    lost_a_role = AccountAudit.objects.filter(
+        subject_id=OuterRef("requested_by_id"), action=AccountChange.MEMBERSHIP_REVOKED, at__gte=OuterRef("created_at")
+    )
+    return QueueExport.objects.filter(requested_by_id=actor.user_id).exclude(Exists(lost_a_role))
 
 
 def can_see_export(actor: Actor, export: ReportExport) -> bool:
