@@ -115,9 +115,21 @@ def log_queue_export(
 def request_queue_export(
     *, user: User, filters: QueueFilters, order: str, query: str, rows: int, language: str, source_ip: str | None
 ) -> QueueExport:
-    """Keep the request, log it, and start the job once the row is committed (the worker reads it)."""
+    """Keep the request, log it, and start the job once the row is committed (the worker reads it). The same
+    workbook asked for again while one is waiting or under way (a second click, a resent form) is that one: no second
+    job is started."""
     if rows > queue_export_max():
         raise QueueExportRefused(too_many_rows(rows))
+    User.objects.select_for_update().filter(pk=user.pk).exists()  # one request of this user at a time
+    waiting = QueueExport.objects.filter(
+        requested_by=user,
+        filters=filters_as_json(filters),
+        order=order,
+        language=language,
+        status__in=(ExportStatus.PENDING, ExportStatus.RUNNING),
+    ).first()
+    if waiting is not None:
+        return waiting
     export = QueueExport.objects.create(
         requested_by=user,
         filters=filters_as_json(filters),
