@@ -3,7 +3,8 @@
 Each interface only parses its request into :class:`QueueFilters` (the page's form, the API's filter set);
 :func:`filter_cases` is the one place that turns them into SQL, on denormalised case columns (``unit_path``, the
 flag booleans, ``max_injury_rank``) so no filter joins another table; the text is the one search of
-cases/search.py, which reads the parties' and units' matching case ids first, so the case query joins nothing
+cases/search.py (``text_match``), which reads each field's matches through its own index first: the page then reads
+a few by their ids, or walks its order testing each row when there are many, so the case query joins nothing
 either. Pages come from the one keyset paginator (cases/keyset.py), so page 1 and page 10,000 cost the same.
 """
 
@@ -116,11 +117,12 @@ def flags_q(flags: tuple[str, ...]) -> Q:
     return flagged
 
 
-def filters_q(filters: QueueFilters, *, actor: Actor, now: datetime | None = None, scan: bool = False) -> Q:
+def filters_q(filters: QueueFilters, *, actor: Actor, now: datetime | None = None) -> Q:
     """``filters`` as one condition on cases for ``actor`` (their "assigned to me", their search): what
     :func:`filter_cases` applies, and what the dashboard counts with (cases/dashboard.py), so each figure equals the
     queue's count for its link. ``now`` is the instant the stage clocks are read at (the dashboard reads every figure
-    at one instant); ``scan``: the text's row-by-row form (cases/search.py ``search_q``), the same cases."""
+    at one instant). A text is the search's indexed condition; the queue and the API read a text's matches first
+    instead (:func:`filter_cases`)."""
     f = filters
     q = Q()
     if f.statuses:
@@ -142,7 +144,7 @@ def filters_q(filters: QueueFilters, *, actor: Actor, now: datetime | None = Non
     if f.created_before:
         q &= Q(created_at__lt=f.created_before)
     if text := f.text.strip():
-        q &= search_q(text, actor=actor, scan=scan)  # the one search (cases/search.py)
+        q &= search_q(text, actor=actor)  # the one search (cases/search.py)
     if f.assigned == ASSIGNED_TO_ME:
         q &= Q(assigned_to_id=actor.user_id)
     elif f.assigned == UNASSIGNED:

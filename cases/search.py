@@ -281,9 +281,11 @@ class TextMatch:
     count: int
     q: Q
 
-    @property
-    def common(self) -> bool:
-        return self.count > COUNT_CAP
+
+def _found(found: list[list[int] | None]) -> tuple[int, list[int]]:
+    """The capped count of ``tier_matches``' ids, and all of them."""
+    every = [pk for ids in found if ids for pk in ids]
+    return len(every), every
 
 
 def text_match(cases: QuerySet, text: str, actor: Actor) -> TextMatch:
@@ -292,11 +294,10 @@ def text_match(cases: QuerySet, text: str, actor: Actor) -> TextMatch:
     tiers = build_tiers(text, actor)
     if not tiers:
         return TextMatch(count=capped_count(cases), q=Q())
-    found = tier_matches(cases, tiers)
-    count = sum(len(ids) for ids in found if ids is not None)
+    count, every = _found(tier_matches(cases, tiers))
     if count > COUNT_CAP:
         return TextMatch(count=count, q=reduce(or_, (t.scan for t in tiers)))
-    return TextMatch(count=count, q=Q(pk__in=sorted(pk for ids in found if ids for pk in ids)))
+    return TextMatch(count=count, q=Q(pk__in=sorted(every)))
 
 
 def _tier_filter(tiers: list[Tier], index: int, *, scan: bool) -> Q:
@@ -344,14 +345,12 @@ def search_page(actor: Actor, text: str, *, cursor: str | None = None, size: int
         return SearchPage(cases=[], next_cursor=None, count=0, count_capped=False)
     scope = policy.searchable_cases(actor)
     found = tier_matches(scope, tiers)
-    count = sum(len(ids) for ids in found if ids is not None)
+    count, every_id = _found(found)
     start, inner = _decode(cursor, len(tiers)) if cursor else (0, None)
     if not cursor and count <= min(size, COUNT_CAP):
         # Every match fits on this page (an ID number, a name, a reference): one query reads them all, and the
         # rank each row's matched field gives orders them, as the ranks' queries would.
-        every = list(
-            scope.filter(pk__in=[pk for ids in found if ids for pk in ids]).select_related("unit", "assigned_to")
-        )
+        every = list(scope.filter(pk__in=every_id).select_related("unit", "assigned_to"))
         describe_matches(every, text, actor)
         every.sort(key=lambda c: (c.match_rank, -c.last_activity_at.timestamp(), -c.pk))  # type: ignore[attr-defined]
         return SearchPage(cases=every, next_cursor=None, count=count, count_capped=False)
