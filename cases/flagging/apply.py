@@ -20,7 +20,7 @@ from accounts.models import User
 from accounts.selectors import actor_for
 from cases import messages, policy
 from cases.choices import EventKind, FlagKind, FlagResolution
-from cases.flagging.plan import READ_MODEL_FIELDS, Plan, Snapshot, diff_for, plan_for
+from cases.flagging.plan import READ_MODEL_FIELDS, Diff, Plan, Snapshot, diff_for, plan_for
 from cases.flagging.snapshot import load_snapshots
 from cases.models import Case, CaseEvent, Flag, Notification
 from cases.notifications import build_notification
@@ -99,54 +99,70 @@ def _notification(
     )
 
 
-def _stall_already_notified(case_id: int, detail: dict[str, Any]) -> bool:
-    """Each stage's breach is announced once, even if pausing and resuming raises the flag again."""
-    return Flag.objects.filter(
-        case_id=case_id, kind=FlagKind.STALLED, detail__stage_started_at=detail["stage_started_at"]
-    ).exists()
+def _stalls_notified(items: list[tuple[Snapshot, Plan, Diff]]) -> set[tuple[int, str | None]]:
+    """Each stage's breach is announced once, even if pausing and resuming raises the flag again: the (case, stage
+    start) of the stalled flags about to be raised that some flag, open or not, already announced."""
+    wanted = {
+        (snap.row["id"], plan.desired[key]["stage_started_at"])
+        for snap, plan, diff in items
+        for key in diff.raise_
+        if key[0] == FlagKind.STALLED
+    }
+    if not wanted:
+        return set()
+    found = Flag.objects.filter(case_id__in={case_id for case_id, _s in wanted}, kind=FlagKind.STALLED).values_list(
+        "case_id", "detail__stage_started_at"
+    )
+    return wanted & set(found)
 
 
 def apply_plan(snap: Snapshot, plan: Plan, now: datetime, ctx: Recipients, result: ScanResult) -> None:
     """Write one case's flag changes, events, notifications and read model. Runs inside the case's transaction,
     holding its row lock, with ``snap.open_flags`` read under that lock."""
-    row = snap.row
-    case_id = row["id"]
-    diff = diff_for(snap.open_flags, plan.desired)
+    apply_plans([(snap, plan)], now, ctx, result)
+
+
+def apply_plans(pairs: list[tuple[Snapshot, Plan]], now: datetime, ctx: Recipients, result: ScanResult) -> None:
+    """Write the flag changes, events, notifications and read model of several cases in a fixed number of
+    statements. Runs inside a transaction holding the cases' row locks, with each ``snap.open_flags`` read under
+    them."""
+    items = [(snap, plan, diff_for(snap.open_flags, plan.desired)) for snap, plan in pairs]
     events: list[CaseEvent] = []
-    if diff.resolve:
-        ids = [snap.open_flags[key][0] for key in diff.resolve]
-        Flag.objects.filter(pk__in=ids, resolved_at__isnull=True).update(
+    resolve_ids: list[int] = []
+    for snap, _plan, diff in items:
+        case_id = snap.row["id"]
+        for key in diff.resolve:
+            flag_id = snap.open_flags[key][0]
+            resolve_ids.append(flag_id)
+            events.append(
+                CaseEvent(
+                    case_id=case_id,
+                    kind=EventKind.FLAG_RESOLVED,
+                    at=now,
+                    data={"flag": flag_id, "kind": key[0], "rule": key[1]},
+                )
+            )
+    if resolve_ids:
+        Flag.objects.filter(pk__in=resolve_ids, resolved_at__isnull=True).update(
             resolved_at=now, resolution=FlagResolution.CLEARED
         )
-        result.resolved += len(ids)
-        events.extend(
-            CaseEvent(
-                case_id=case_id,
-                kind=EventKind.FLAG_RESOLVED,
-                at=now,
-                data={"flag": snap.open_flags[key][0], "kind": key[0], "rule": key[1]},
-            )
-            for key in diff.resolve
-        )
-    for key in diff.update:
-        Flag.objects.filter(pk=snap.open_flags[key][0]).update(detail=plan.desired[key])
-    quiet = {
-        key for key in diff.raise_ if key[0] == FlagKind.STALLED and _stall_already_notified(case_id, plan.desired[key])
-    }
-    raised = (
-        Flag.objects.bulk_create(
-            [
-                Flag(case_id=case_id, kind=kind, rule_code=code, detail=plan.desired[(kind, code)], raised_at=now)
-                for kind, code in diff.raise_
-            ]
-        )
-        if diff.raise_
-        else []
-    )
+        result.resolved += len(resolve_ids)
+    updated = [
+        Flag(pk=snap.open_flags[key][0], detail=plan.desired[key]) for snap, plan, diff in items for key in diff.update
+    ]
+    if updated:
+        Flag.objects.bulk_update(updated, ["detail"])
+    announced = _stalls_notified(items)
+    new_flags = [
+        Flag(case_id=snap.row["id"], kind=kind, rule_code=code, detail=plan.desired[(kind, code)], raised_at=now)
+        for snap, plan, diff in items
+        for kind, code in diff.raise_
+    ]
+    raised = Flag.objects.bulk_create(new_flags) if new_flags else []
     result.raised += len(raised)
     raised_events = [
         CaseEvent(
-            case_id=case_id,
+            case_id=flag.case_id,
             kind=EventKind.FLAG_RAISED,
             at=now,
             data={
@@ -162,28 +178,43 @@ def apply_plan(snap: Snapshot, plan: Plan, now: datetime, ctx: Recipients, resul
     if events or raised_events:
         CaseEvent.objects.bulk_create(events + raised_events)
 
-    recipients = ctx.recipients(row) if (plan.warn or len(quiet) < len(raised)) else []
-    notes = [
-        _notification(
-            uid,
-            case_id,
-            messages.for_flag(row["reference"], flag.kind, flag.rule_code, flag.detail.get("version")),
-            now,
-            ctx,
-            event,
+    by_case: dict[int, list[tuple[Flag, CaseEvent]]] = defaultdict(list)
+    for flag, event in zip(raised, raised_events, strict=True):
+        by_case[flag.case_id].append((flag, event))
+    notes: list[Notification] = []
+    for snap, plan, _diff in items:
+        row = snap.row
+        case_id = row["id"]
+        loud = [
+            (flag, event)
+            for flag, event in by_case.get(case_id, [])
+            if not (flag.kind == FlagKind.STALLED and (case_id, flag.detail["stage_started_at"]) in announced)
+        ]
+        recipients = ctx.recipients(row) if (plan.warn or loud) else []
+        notes.extend(
+            _notification(
+                uid,
+                case_id,
+                messages.for_flag(row["reference"], flag.kind, flag.rule_code, flag.detail.get("version")),
+                now,
+                ctx,
+                event,
+            )
+            for flag, event in loud
+            for uid in recipients
         )
-        for flag, event in zip(raised, raised_events, strict=True)
-        if (flag.kind, flag.rule_code) not in quiet
-        for uid in recipients
-    ]
-    if plan.warn:
-        result.warnings += 1
-        warning = messages.for_stage_warning(row["reference"], row["status"], row["stage_due_at"].isoformat())
-        notes.extend(_notification(uid, case_id, warning, now, ctx) for uid in recipients)
+        if plan.warn:
+            result.warnings += 1
+            warning = messages.for_stage_warning(row["reference"], row["status"], row["stage_due_at"].isoformat())
+            notes.extend(_notification(uid, case_id, warning, now, ctx) for uid in recipients)
     if notes:
         Notification.objects.bulk_create(notes, ignore_conflicts=True)
         result.notifications += len(notes)
-    Case.objects.filter(pk=case_id).update(flags_checked_version=row["version"], **plan.read_model)
+    if len(items) == 1:
+        snap, plan, _diff = items[0]
+        Case.objects.filter(pk=snap.row["id"]).update(flags_checked_version=snap.row["version"], **plan.read_model)
+    else:
+        mark_evaluated([(snap.row["id"], snap.row["version"], plan.read_model) for snap, plan, _diff in items])
 
 
 def apply_locked(case_id: int, snap: Snapshot, plan: Plan, now: datetime, ctx: Recipients, result: ScanResult) -> None:
@@ -220,6 +251,49 @@ def apply_locked(case_id: int, snap: Snapshot, plan: Plan, now: datetime, ctx: R
         logger.warning("Flag scan: conflicting write on case %s; left for the next run", case_id, exc_info=True)
 
 
+def apply_batch(changes: list[tuple[Snapshot, Plan]], now: datetime, ctx: Recipients, result: ScanResult) -> None:
+    """Many cases' changes in one transaction (a first scan, a full re-evaluation: thousands of cases gain or lose a
+    flag). Cases a user holds locked are skipped, as one by one; cases changed since they were read are evaluated
+    again under the lock. A conflicting write rolls the batch back and its cases are written one by one."""
+    if not changes:
+        return
+    if connection.vendor != "postgresql" or len(changes) == 1:
+        for snap, plan in changes:
+            apply_locked(snap.row["id"], snap, plan, now, ctx, result)
+        return
+    partial = ScanResult()
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            ids = [snap.row["id"] for snap, _plan in changes]
+            cursor.execute(_LOCK_VERSION_SQL, [ids])
+            versions = dict(cursor.fetchall())
+            partial.skipped_locked = len(ids) - len(versions)
+            current = [(s, p) for s, p in changes if versions.get(s.row["id"]) == s.row["version"]]
+            stale = [
+                s.row["id"] for s, _p in changes if versions.get(s.row["id"], s.row["version"]) != s.row["version"]
+            ]
+            if stale:
+                current += [(fresh, plan_for(fresh, now)) for fresh in load_snapshots(stale, now).values()]
+            open_now: dict[int, dict] = defaultdict(dict)
+            for case_id, flag_id, kind, code, detail in (
+                Flag.objects.filter(case_id__in=[s.row["id"] for s, _p in current], resolved_at__isnull=True)
+                .order_by()
+                .values_list("case_id", "id", "kind", "rule_code", "detail")
+            ):
+                open_now[case_id][(kind, code)] = (flag_id, detail)
+            for snap, _plan in current:
+                snap.open_flags = open_now.get(snap.row["id"], {})
+            apply_plans(current, now, ctx, partial)
+    except IntegrityError:
+        logger.warning("Flag scan: conflicting write in a batch; writing its cases one by one", exc_info=True)
+        for snap, plan in changes:
+            apply_locked(snap.row["id"], snap, plan, now, ctx, result)
+        return
+    for name in ("raised", "resolved", "warnings", "notifications", "skipped_locked"):
+        setattr(result, name, getattr(result, name) + getattr(partial, name))
+
+
+_LOCK_VERSION_SQL = "SELECT id, version FROM cases_case WHERE id = ANY(%s) FOR NO KEY UPDATE SKIP LOCKED"
 _LOCK_SQL = "SELECT id FROM cases_case WHERE id = ANY(%s) FOR NO KEY UPDATE SKIP LOCKED"
 _MARK_SQL = """
 UPDATE cases_case AS c

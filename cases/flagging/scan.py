@@ -43,8 +43,9 @@ from django.utils import timezone
 
 from cases import outbox
 from cases.choices import OPEN_STATUSES, CaseStatus
-from cases.flagging.apply import Recipients, ScanResult, apply_locked, apply_plan, mark_evaluated
-from cases.flagging.plan import diff_for, plan_for, read_model_changed
+from cases.flagging import setwise
+from cases.flagging.apply import Recipients, ScanResult, apply_batch, apply_plan, mark_evaluated
+from cases.flagging.plan import Plan, Snapshot, diff_for, plan_for, read_model_changed
 from cases.flagging.snapshot import load_snapshots
 from cases.models import Case, Flag, Referral
 from cases.rules import idle_days
@@ -52,6 +53,8 @@ from cases.rules import idle_days
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH = 2000
+# From this many unevaluated cases on (a first scan, a bulk load), the scan evaluates in SQL (``setwise``).
+SET_WISE_FROM = 20_000
 # One run at a time: overlapping runs would be correct (row locks, constraints) but would do the work twice.
 SCAN_LOCK_KEY = 7_240_519
 
@@ -59,14 +62,38 @@ SCAN_LOCK_KEY = 7_240_519
 def _process_batch(case_ids: list[int], now: datetime, ctx: Recipients, result: ScanResult) -> None:
     snapshots = load_snapshots(case_ids, now)
     marks: list[tuple[int, int, dict[str, Any]]] = []
+    changes: list[tuple[Snapshot, Plan]] = []
     for case_id, snap in snapshots.items():
         result.evaluated += 1
         plan = plan_for(snap, now)
         if plan.warn or diff_for(snap.open_flags, plan.desired):
-            apply_locked(case_id, snap, plan, now, ctx, result)
+            changes.append((snap, plan))
         elif snap.row["flags_checked_version"] != snap.row["version"] or read_model_changed(snap.row, plan):
             marks.append((case_id, snap.row["version"], plan.read_model))
     mark_evaluated(marks)
+    apply_batch(changes, now, ctx, result)
+
+
+# --- The whole population in SQL ---------------------------------------------------------------------------------
+
+
+def _set_wise(now: datetime, ctx: Recipients, result: ScanResult, *, only_unchecked: bool, batch_size: int) -> None:
+    """Evaluate every case (or every unevaluated one) in SQL (``setwise``); hand the cases with a finding, an open
+    flag or a running clock to the planner, and settle the rest, which need no flag, in a few statements."""
+    with connection.cursor() as cursor:
+        setwise.build(cursor, now=now, only_unchecked=only_unchecked)
+        try:
+            cursor.execute(setwise.PLANNER_IDS_SQL)
+            planner = [row[0] for row in cursor.fetchall()]
+            cursor.execute(setwise.COUNT_SQL)
+            scoped = cursor.fetchone()[0]
+            result.candidates += scoped
+            for ids in _chunks(planner, batch_size):
+                _process_batch(ids, now, ctx, result)
+            result.evaluated += setwise.settle(cursor, batch_size=batch_size * 10)
+            # Cases the planner could not lock count as evaluated by neither path; the settled count covers the rest.
+        finally:
+            setwise.drop(cursor)
 
 
 # --- Candidates -------------------------------------------------------------------------------------------------
@@ -86,6 +113,11 @@ def _keyset(qs: QuerySet[Case], batch_size: int) -> Iterator[list[int]]:
 def unchecked_cases() -> QuerySet[Case]:
     """Changed since their last evaluation (matches the ``case_flags_unchecked`` partial index)."""
     return Case.objects.filter(~Q(flags_checked_version=F("version")) & ~Q(status=CaseStatus.DRAFT))
+
+
+def _many_unchecked() -> bool:
+    """Whether a first scan or a bulk load left so many cases unevaluated that SQL should evaluate them."""
+    return unchecked_cases().order_by()[SET_WISE_FROM - 1 : SET_WISE_FROM].exists()
 
 
 def time_candidates(now: datetime) -> list[int]:
@@ -166,10 +198,13 @@ def flag_cases(
             result.ran = False
             logger.info("Flag scan already running elsewhere; this run does nothing")
             return result
-        base = Case.objects.exclude(status=CaseStatus.DRAFT) if full else unchecked_cases()
-        for ids in _keyset(base, batch_size):
-            result.candidates += len(ids)
-            _process_batch(ids, now, ctx, result)
+        if connection.vendor == "postgresql" and (full or _many_unchecked()):
+            _set_wise(now, ctx, result, only_unchecked=not full, batch_size=batch_size)
+        else:
+            base = Case.objects.exclude(status=CaseStatus.DRAFT) if full else unchecked_cases()
+            for ids in _keyset(base, batch_size):
+                result.candidates += len(ids)
+                _process_batch(ids, now, ctx, result)
         later = time_candidates(now)
         result.candidates += len(later)
         for ids in _chunks(later, batch_size):

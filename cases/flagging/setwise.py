@@ -1,0 +1,777 @@
+"""The rules in SQL: every case's findings at once, for the full re-evaluation and the first scan (PostgreSQL).
+
+The Python engine (``cases.rules.engine``) stays the reference: it explains a flag on the case page and decides the
+few cases a scan finds changed. Evaluating the whole population through it costs a Python object per officer,
+suspect and referral and a call per rule; here the same decisions are made set-wise:
+
+1. ``build`` reads one facts relation per scan (a temporary table, ``FACTS``): the case row, its officers reduced to
+   counts and worst appraised injuries per group of victims (on duty, intervening off duty, off duty, regular,
+   auxiliary), its suspects reduced to the principal outcome and the handful of yes/no facts the rules read (each
+   suspect counted at ``counted_disposition``, with the dispositions it had before from the timeline), its
+   referrals, support measures, rectified supervision findings, the current police-fault finding and the number
+   of open flags.
+2. Each rule's predicate is a SQL expression over that relation (``PREDICATES``, keyed by the Python predicate it
+   mirrors, so a rule without its SQL twin is refused at import of the scan, not silently skipped), and each rule
+   *version* comes from the catalogue itself (dates, minimum rank, too-light charges, sentence bracket, probation
+   stance, suppressions, severity): the versions are not written twice.
+3. The law applied (the incident date's, or the later, lighter law of the judging date) and the expected minimum
+   rank are chosen as ``engine.evaluate`` chooses them; the findings relation (``FINDINGS``: case, rule, version,
+   severity) applies the engine's judging, its "establish the fact" filter and its "a wrong charge is said once"
+   filter.
+
+``tests/cases/test_rules_sql.py`` proves the relations equal to the engine, rule version by rule version, on a
+generated population. The scan (``cases.flagging.scan``) uses them to settle, in a few statements, every case with
+no finding, no open flag and no running clock, and hands only the rest to the Python planner, which also writes the
+flags' details.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.backends.utils import CursorWrapper
+from django.utils import timezone
+
+from cases.choices import (
+    ADMIN_PUNISHMENTS,
+    DISPOSITION_RANK,
+    FINAL_DISPOSITIONS,
+    INJURY_RANK,
+    LENIENT_DISPOSITIONS,
+    OPEN_STATUSES,
+    CaseStatus,
+    Disposition,
+    EventKind,
+    FindingProblem,
+    InjuryGrade,
+    LenientReason,
+    NoSuspectReason,
+    PoliceFault,
+    SupportKind,
+    SupportStatus,
+    Track,
+    Weapon,
+)
+from cases.flagging.plan import SEVERITY_KIND
+from cases.rules import downgrade as dg
+from cases.rules import procedure as pr
+from cases.rules.base import Rule, Severity, Suppression
+from cases.rules.engine import CONVICTED, RULES
+from cases.rules.facts import ATTACK_KINDS, EQUIPMENT_KINDS
+
+FACTS = "flag_scan_facts"
+SCOPE = "flag_scan_scope"
+FINDINGS = "flag_scan_findings"
+
+# Characters Python's str.isspace() accepts: a lowered reason made of these alone is no reason (``strip()``).
+_BLANK = r"^[ \t\n\r\f\v\u001c-\u001f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$"
+
+
+def _lit(value: str) -> str:
+    """A code from the choices as a SQL literal (codes are identifiers: no quotes to escape)."""
+    if "'" in value or "\\" in value:
+        raise ValueError(value)
+    return f"'{value}'"
+
+
+def _in(column: str, values: Any) -> str:
+    values = sorted(str(v) for v in values)
+    return f"{column} IN ({', '.join(_lit(v) for v in values)})" if values else "FALSE"
+
+
+def _rank(column: str, ranks: dict[str, int]) -> str:
+    whens = " ".join(f"WHEN {_lit(k)} THEN {v}" for k, v in sorted(ranks.items()))
+    return f"(CASE {column} {whens} END)"
+
+
+def _date(day: date) -> str:
+    return f"DATE '{day.isoformat()}'"
+
+
+# --- 1. The facts relation ------------------------------------------------------------------------------------
+
+_A_E = ATTACK_KINDS | EQUIPMENT_KINDS
+_UNDER_WAY = (SupportStatus.APPROVED, SupportStatus.OFFERED, SupportStatus.IN_PROGRESS, SupportStatus.DELIVERED)
+
+
+def _facts_sql(scope: str, limited: bool) -> str:
+    """The facts relation of the cases not in draft (``scope``: more conditions on the case row). ``limited``: the
+    related rows are read for the cases of ``SCOPE`` only; otherwise every row is aggregated (a full scan reads
+    them all anyway, and hash joins beat a lookup per case)."""
+    on, off, inter = "'on_duty'", "'off_duty'", "'off_duty_intervening'"
+    reg, aux = "'regular'", "'auxiliary'"
+    injury = _rank("o.injury", INJURY_RANK)
+    ranked = _in("e.data->'changes'->'disposition'->>0", DISPOSITION_RANK)
+    old_rank = _rank("e.data->'changes'->'disposition'->>0", DISPOSITION_RANK)
+    counted = (
+        f"CASE WHEN {_in('s.disposition', ADMIN_PUNISHMENTS)} AND coalesce(h.had_np, FALSE) AND tr.suspect_id IS NOT "
+        f"NULL THEN {_lit(Disposition.CRIMINAL_NON_PROSECUTION)} ELSE s.disposition END"
+    )
+    non_prosecuted = (
+        f"(disposition = {_lit(Disposition.CRIMINAL_NON_PROSECUTION)} OR ({_in('disposition', ADMIN_PUNISHMENTS)} "
+        "AND had_np))"
+    )
+    only = {
+        name: (f" AND {alias}.case_id IN (SELECT id FROM {SCOPE})" if limited else "")
+        for name, alias in (
+            ("events", "e"),
+            ("officers", "o"),
+            ("transfers", "r"),
+            ("referrals", "r"),
+            ("suspects", "s"),
+            ("support", "m"),
+            ("rectified", "f"),
+            ("fault", "f"),
+            ("flags", "f"),
+        )
+    }
+    return f"""
+CREATE TEMP TABLE {FACTS} AS
+WITH scope AS (
+    SELECT c.id, c.version, c.flags_checked_version, c.status, c.kind, c.track, c.no_suspect_reason, c.weapon,
+           c.vehicle_used, c.endangered_safety, c.could_cause_serious_harm, c.officers_attacked,
+           c.organised_or_incited, c.suspect_escaped, c.evidence_lost, c.others_hurt, c.major_property_loss,
+           c.prior_attack_on_police, (c.occurred_at AT TIME ZONE %(tz)s)::date AS incident_date,
+           c.is_stalled, c.is_idle, c.has_overdue_referral, c.is_downgraded, c.has_review_prompt,
+           c.expected_min_rank, c.sla_warn_at
+    FROM cases_case c
+    WHERE c.status <> {_lit(CaseStatus.DRAFT)} {scope}
+),
+officers AS (
+    SELECT o.case_id,
+           count(*) FILTER (WHERE o.duty_status = {on}) AS n_on,
+           count(*) FILTER (WHERE o.duty_status = {on} AND o.officer_type = {reg}) AS n_on_reg,
+           count(*) FILTER (WHERE o.duty_status = {on} AND o.officer_type = {aux}) AS n_on_aux,
+           count(*) FILTER (WHERE o.duty_status = {inter} AND o.officer_type = {reg}) AS n_int,
+           count(*) FILTER (WHERE o.duty_status = {off}) AS n_off,
+           coalesce(max({injury}) FILTER (WHERE o.duty_status = {on}), -1) AS w_on,
+           coalesce(max({injury}) FILTER (WHERE o.duty_status = {on} AND o.officer_type = {reg}), -1) AS w_on_reg,
+           coalesce(max({injury}) FILTER (WHERE o.duty_status = {on} AND o.officer_type = {aux}), -1) AS w_on_aux,
+           coalesce(max({injury}) FILTER (WHERE o.duty_status = {inter} AND o.officer_type = {reg}), -1) AS w_int,
+           coalesce(max({injury}) FILTER (WHERE o.duty_status = {off}), -1) AS w_off,
+           coalesce(max({injury}), -1) AS w_all
+    FROM cases_involvedofficer o
+    WHERE TRUE{only["officers"]}
+    GROUP BY o.case_id
+),
+history AS (
+    SELECT (e.data->>'suspect')::bigint AS suspect_id,
+           bool_or(e.data->'changes'->'disposition'->>0 = {_lit(Disposition.CRIMINAL_NON_PROSECUTION)}) AS had_np,
+           max({old_rank}) AS peak
+    FROM cases_caseevent e
+    WHERE e.kind = {_lit(EventKind.DISPOSITION)}{only["events"]}
+      AND jsonb_typeof(e.data->'suspect') = 'number' AND (e.data->>'suspect') ~ '^[0-9]{{1,18}}$'
+      AND jsonb_typeof(e.data->'changes'->'disposition'->0) = 'string' AND {ranked}
+    GROUP BY 1
+),
+transfers AS (
+    SELECT DISTINCT r.case_id, r.suspect_id FROM cases_referral r
+    WHERE r.suspect_id IS NOT NULL AND r.track = {_lit(Track.ADMINISTRATIVE)}{only["transfers"]}
+),
+case_referrals AS (
+    SELECT r.case_id, max((r.referred_at AT TIME ZONE %(tz)s)::date) AS admin_referred_on
+    FROM cases_referral r
+    WHERE r.suspect_id IS NULL AND r.track = {_lit(Track.ADMINISTRATIVE)}{only["referrals"]}
+    GROUP BY r.case_id
+),
+suspects AS (
+    SELECT s.case_id, s.id, s.status, s.disposition, s.probation, s.sentence_months, s.decided_at,
+           s.lenient_reason, s.lowered_reason, tr.suspect_id IS NOT NULL AS transferred,
+           coalesce(h.had_np, FALSE) AS had_np, h.peak, {counted} AS counted,
+           {_rank(counted, DISPOSITION_RANK)} AS counted_rank, {_rank("s.disposition", DISPOSITION_RANK)} AS rank,
+           {_in("s.disposition", FINAL_DISPOSITIONS)} AS final, {_in("s.disposition", LENIENT_DISPOSITIONS)} AS lenient,
+           cr.admin_referred_on
+    FROM cases_suspect s
+    LEFT JOIN history h ON h.suspect_id = s.id
+    LEFT JOIN transfers tr ON tr.case_id = s.case_id AND tr.suspect_id = s.id
+    LEFT JOIN case_referrals cr ON cr.case_id = s.case_id
+    WHERE TRUE{only["suspects"]}
+),
+suspect_facts AS (
+    SELECT case_id,
+           bool_or(status <> 'unidentified' AND NOT final) AS pending,
+           count(*) FILTER (WHERE status <> 'unidentified') AS n_identified,
+           bool_or(final) AS any_final,
+           bool_or(final AND coalesce(rank, 0) >= {CONVICTED} AND probation IS TRUE) AS any_probation,
+           bool_or(lenient AND lenient_reason = {_lit(LenientReason.INTOXICATION)}) AS cites_intoxication,
+           bool_or(lenient AND lenient_reason = {_lit(LenientReason.POLICE_FAULT)}) AS cites_fault,
+           bool_or(disposition = {_lit(Disposition.MEDIATION)}) AS any_mediation,
+           bool_or({non_prosecuted}) AS any_non_prosecuted,
+           bool_or({non_prosecuted} AND NOT transferred
+                   AND NOT (admin_referred_on IS NOT NULL AND (decided_at IS NULL OR admin_referred_on >= decided_at)))
+               AS untransferred,
+           bool_or(final AND counted_rank IS NOT NULL AND peak > counted_rank AND lowered_reason ~ %(blank)s)
+               AS lowered
+    FROM suspects
+    GROUP BY case_id
+),
+outcome AS (
+    SELECT DISTINCT ON (case_id) case_id, counted AS o_disposition, counted_rank AS o_rank,
+           sentence_months AS o_months, decided_at AS o_decided
+    FROM suspects WHERE final
+    ORDER BY case_id, counted_rank DESC, id DESC
+),
+support AS (
+    SELECT m.case_id,
+           bool_or(m.kind = {_lit(SupportKind.CLARIFICATION_NOTICE)} AND m.status = {_lit(SupportStatus.DELIVERED)})
+               AS clarified,
+           bool_or(m.kind = {_lit(SupportKind.FUGITIVE_PURSUIT)} AND {_in("m.status", _UNDER_WAY)}) AS pursued
+    FROM cases_supportmeasure m
+    WHERE {_in("m.kind", (SupportKind.CLARIFICATION_NOTICE, SupportKind.FUGITIVE_PURSUIT))}{only["support"]}
+    GROUP BY m.case_id
+),
+rectified AS (
+    SELECT f.case_id,
+           bool_or(f.problem = {_lit(FindingProblem.NO_TRANSFER_AFTER_NON_PROSECUTION)}) AS r_transfer,
+           bool_or(f.problem = {_lit(FindingProblem.NO_CLARIFICATION)}) AS r_clarification,
+           bool_or(f.problem = {_lit(FindingProblem.FUGITIVE_NOT_PURSUED)}) AS r_pursuit
+    FROM cases_supervisionfinding f
+    WHERE f.rectified_at IS NOT NULL{only["rectified"]}
+    GROUP BY f.case_id
+),
+fault AS (
+    SELECT DISTINCT ON (f.case_id) f.case_id, f.finding AS fault, f.document_reference <> '' AS fault_documented,
+           f.carried_over AS fault_carried_over
+    FROM cases_faultfinding f
+    WHERE TRUE{only["fault"]}
+    ORDER BY f.case_id, f.found_on DESC NULLS LAST, f.id DESC
+),
+flags AS (
+    SELECT f.case_id, count(*) AS open_flags FROM cases_flag f
+    WHERE f.resolved_at IS NULL{only["flags"]}
+    GROUP BY f.case_id
+)
+SELECT c.*,
+       coalesce(o.n_on, 0) AS n_on, coalesce(o.n_on_reg, 0) AS n_on_reg, coalesce(o.n_on_aux, 0) AS n_on_aux,
+       coalesce(o.n_int, 0) AS n_int, coalesce(o.n_off, 0) AS n_off,
+       coalesce(o.w_on, -1) AS w_on, coalesce(o.w_on_reg, -1) AS w_on_reg, coalesce(o.w_on_aux, -1) AS w_on_aux,
+       coalesce(o.w_int, -1) AS w_int, coalesce(o.w_off, -1) AS w_off, coalesce(o.w_all, -1) AS w_all,
+       coalesce(s.pending, FALSE) AS pending, coalesce(s.n_identified, 0) AS n_identified,
+       coalesce(s.any_final, FALSE) AS any_final, coalesce(s.any_probation, FALSE) AS any_probation,
+       coalesce(s.cites_intoxication, FALSE) AS cites_intoxication, coalesce(s.cites_fault, FALSE) AS cites_fault,
+       coalesce(s.any_mediation, FALSE) AS any_mediation,
+       coalesce(s.any_non_prosecuted, FALSE) AS any_non_prosecuted,
+       coalesce(s.untransferred, FALSE) AS untransferred, coalesce(s.lowered, FALSE) AS lowered,
+       (coalesce(s.any_final, FALSE) AND NOT coalesce(s.pending, FALSE)) AS has_outcome,
+       oc.o_disposition, oc.o_rank, oc.o_months, oc.o_decided,
+       coalesce(sp.clarified, FALSE) AS clarified, coalesce(sp.pursued, FALSE) AS pursued,
+       coalesce(r.r_transfer, FALSE) AS r_transfer, coalesce(r.r_clarification, FALSE) AS r_clarification,
+       coalesce(r.r_pursuit, FALSE) AS r_pursuit,
+       ff.fault, coalesce(ff.fault_documented, FALSE) AS fault_documented,
+       coalesce(ff.fault_carried_over, FALSE) AS fault_carried_over,
+       coalesce(fl.open_flags, 0) AS open_flags
+FROM scope c
+LEFT JOIN officers o ON o.case_id = c.id
+LEFT JOIN suspect_facts s ON s.case_id = c.id
+LEFT JOIN outcome oc ON oc.case_id = c.id
+LEFT JOIN support sp ON sp.case_id = c.id
+LEFT JOIN rectified r ON r.case_id = c.id
+LEFT JOIN fault ff ON ff.case_id = c.id
+LEFT JOIN flags fl ON fl.case_id = c.id
+"""
+
+
+# --- 2. The predicates -----------------------------------------------------------------------------------------
+
+# Groups of victims over the facts relation: duty victims are those on duty and regular officers intervening off
+# duty (``downgrade._duty_victims``); assault victims are the regular officers among them, or all of them where
+# none is regular (``facts.assault_victims``).
+N_DV = "(n_on + n_int)"
+W_DV = "greatest(w_on, w_int)"
+N_DVR = "(n_on_reg + n_int)"
+W_DVR = "greatest(w_on_reg, w_int)"
+W_AV = f"(CASE WHEN {N_DVR} > 0 THEN {W_DVR} ELSE {W_DV} END)"
+SLIGHT, MINOR_2, SERIOUS_2 = (INJURY_RANK[g] for g in (InjuryGrade.SLIGHT, InjuryGrade.MINOR_2, InjuryGrade.SERIOUS_2))
+ATTACK = _in("kind", ATTACK_KINDS)
+EQUIPMENT = _in("kind", EQUIPMENT_KINDS)
+A_E = _in("kind", _A_E)
+RAMMED = f"(vehicle_used IS TRUE OR (kind = {_lit('vehicle_ramming')} AND vehicle_used IS DISTINCT FROM FALSE))"
+LETHAL = _in("weapon", dg.LETHAL_WEAPONS)
+SERIOUS_FAULT = f"(fault = {_lit(PoliceFault.SERIOUS)} AND fault_documented)"
+ONLY_AUXILIARIES = f"({N_DV} > 0 AND {N_DVR} = 0)"
+CONCLUDED = _in("status", pr.CONCLUDED)
+
+
+@dataclass(frozen=True)
+class Pred:
+    """A rule predicate in SQL: it ``applies`` (a trigger), is ``made`` out (no fact unknown), leaves the rule
+    ``open`` (a fact unknown or an appraisal pending), and the minimum rank its trigger sets (``Trigger.min_rank``)."""
+
+    applies: str
+    made: str | None = None  # None: whenever it applies
+    open: str = "FALSE"
+    min_rank: str | None = None
+
+    @property
+    def made_out(self) -> str:
+        return self.applies if self.made is None else self.made
+
+
+def _made(*preds: Pred) -> str:
+    return "(" + " OR ".join(f"({p.made_out})" for p in preds) + ")"
+
+
+VA_2025 = Pred(f"(n_on > 0 AND {ATTACK} AND {W_AV} >= {SLIGHT})")
+VA_BEFORE = Pred(f"({ATTACK} AND n_on > 0)")
+_EA = f"({N_DV} > 0 AND {A_E} AND ({EQUIPMENT} OR {RAMMED}))"
+EA_2025 = Pred(
+    f"({_EA} AND endangered_safety IS NOT FALSE)",
+    made=f"({_EA} AND endangered_safety IS TRUE)",
+    open=f"({_EA} AND endangered_safety IS NULL)",
+)
+EA_BEFORE = Pred(f"({EQUIPMENT} AND n_on > 0)")
+_LA = f"({A_E} AND {N_DV} > 0 AND ({LETHAL} OR {RAMMED}))"
+LA = Pred(
+    f"({_LA} AND (could_cause_serious_harm IS TRUE OR (could_cause_serious_harm IS NULL "
+    "AND endangered_safety IS DISTINCT FROM FALSE)))",
+    made=f"({_LA} AND could_cause_serious_harm IS TRUE)",
+    open=f"({_LA} AND could_cause_serious_harm IS NULL AND endangered_safety IS DISTINCT FROM FALSE)",
+)
+MINOR_INJURY = Pred(f"({ATTACK} AND {N_DV} > 0 AND {W_AV} >= {MINOR_2})")
+GRAVE = Pred(f"({_in('kind', ATTACK_KINDS | {'retaliation_off_duty'})} AND w_all >= {SERIOUS_2})")
+INT_2025 = Pred(f"({ATTACK} AND n_int > 0 AND n_on = 0 AND w_int >= {SLIGHT})")
+INT_BEFORE = Pred(f"({ATTACK} AND n_int > 0 AND n_on = 0)")
+_AGGRAVATING_FACTS = ("suspect_escaped", "evidence_lost", "others_hurt", "major_property_loss", "organised_or_incited")
+_BOOLS = " OR ".join(f"{n} IS TRUE" for n in _AGGRAVATING_FACTS)
+AGGRAVATORS_2025 = (
+    f"({W_AV} >= {MINOR_2} OR {_BOOLS} OR {N_DVR} >= 2 OR ({N_DV} = {N_DVR} AND coalesce(officers_attacked, 0) >= 2) "
+    f"OR ({N_DVR} > 0 AND n_on_aux > 0))"
+)
+AGGRAVATORS_GUIDANCE = (
+    f"({W_AV} >= {MINOR_2} OR {_BOOLS} OR {N_DV} >= 2 OR coalesce(officers_attacked, 0) >= 2 "
+    f"OR {_in('weapon', dg.LETHAL_WEAPONS | {Weapon.BLUNT})} OR vehicle_used IS TRUE OR prior_attack_on_police IS TRUE)"
+)
+AGGRAVATED_2025 = Pred(f"({_made(VA_2025, EA_2025, INT_2025)} AND {AGGRAVATORS_2025})")
+AGGRAVATED_BEFORE = Pred(f"({_made(VA_BEFORE, EA_BEFORE)} AND {AGGRAVATORS_GUIDANCE})")
+
+
+def _obstruction(met: str) -> str:
+    return (
+        f"({N_DV} > 0 AND ({_in('kind', dg.OBSTRUCTION_KINDS)} OR ({A_E} AND NOT {met}) "
+        f"OR ({A_E} AND NOT w_all >= {SERIOUS_2} AND {SERIOUS_FAULT})))"
+    )
+
+
+_MET_2025 = _made(VA_2025, EA_2025, INT_2025, LA)
+_AWAITING = f"(NOT {_MET_2025} AND {ATTACK} AND {W_DV} = -1)"
+OBSTRUCTION_2025 = Pred(
+    f"(CASE WHEN {_AWAITING} THEN {N_DV} > 0 ELSE {_obstruction(_MET_2025)} END)",
+    open=f"({_AWAITING} AND {N_DV} > 0)",
+)
+OBSTRUCTION_BEFORE = Pred(_obstruction(_made(VA_BEFORE, EA_BEFORE, INT_BEFORE, LA)))
+MINOR_RESISTANCE = Pred(f"({_in('kind', dg.MINOR_KINDS)} AND {N_DV} > 0)")
+RETALIATION = Pred(
+    f"(({ATTACK} OR kind = 'retaliation_off_duty') AND n_off > 0 AND w_off >= {SLIGHT})",
+    min_rank=f"(CASE WHEN w_off >= {MINOR_2} THEN {dg.CRIMINAL} ELSE {dg.ADMIN_DETENTION} END)",
+)
+_AUX_HARM = f"({W_DV} >= {SLIGHT} OR endangered_safety IS TRUE)"
+_AUX_BESIDE = f"({A_E} AND {N_DVR} > 0 AND n_on_aux > 0 AND w_on_aux >= {SLIGHT} AND NOT {_made(VA_2025, EA_2025, LA)})"
+AUXILIARY_2025 = Pred(f"(({A_E} AND {ONLY_AUXILIARIES} AND {_AUX_HARM}) OR {_AUX_BESIDE})")
+AUXILIARY_BEFORE = Pred(f"({A_E} AND {ONLY_AUXILIARIES})")
+INTOXICATION = Pred(f"(cites_intoxication AND {_made(VA_2025, EA_2025)})")
+FALSE_ACCUSATION_CRIMINAL = Pred(f"(kind = 'false_accusation' AND track = {_lit(Track.CRIMINAL)})")
+FALSE_ACCUSATION = Pred("(kind = 'false_accusation')")
+
+
+def _concluded_without_suspect(reason: str) -> str:
+    return f"({CONCLUDED} AND no_suspect_reason = {_lit(reason)} AND n_identified = 0)"
+
+
+def _declared_no_offence(*assault: Pred) -> Pred:
+    without = _concluded_without_suspect(NoSuspectReason.NOT_AN_OFFENCE)
+    applies = "(" + " OR ".join(f"({p.applies})" for p in assault) + ")"
+    return Pred(
+        f"({without} AND {applies})",
+        made=f"({without} AND {_made(*assault)})",
+        open=f"({without} AND {applies} AND NOT {_made(*assault)})",
+    )
+
+
+# Keyed by the Python predicate each mirrors; the R27 versions' predicates are closures, looked up by rule.
+PREDICATES: dict[Callable, Pred] = {
+    dg.violent_attack_2025: VA_2025,
+    dg.violent_attack_before_2025: VA_BEFORE,
+    dg.equipment_attack_2025: EA_2025,
+    dg.equipment_attack_before_2025: EA_BEFORE,
+    dg.lethal_attack: LA,
+    dg.minor_injury_attack: MINOR_INJURY,
+    dg.grave_injury: GRAVE,
+    dg.aggravated_attack_2025: AGGRAVATED_2025,
+    dg.aggravated_attack_before_2025: AGGRAVATED_BEFORE,
+    dg.obstruction_2025: OBSTRUCTION_2025,
+    dg.obstruction_before_2025: OBSTRUCTION_BEFORE,
+    dg.minor_resistance: MINOR_RESISTANCE,
+    dg.off_duty_retaliation: RETALIATION,
+    dg.intervening_attack: INT_2025,
+    dg.intervening_attack_before_2025: INT_BEFORE,
+    dg.auxiliary_attack_2025: AUXILIARY_2025,
+    dg.auxiliary_attack_before_2025: AUXILIARY_BEFORE,
+    dg.intoxication_cited: INTOXICATION,
+    dg.false_accusation_criminal: FALSE_ACCUSATION_CRIMINAL,
+    dg.false_accusation: FALSE_ACCUSATION,
+    pr.non_prosecuted: Pred("any_non_prosecuted"),
+    pr.concluded_untrue_complaint: Pred(f"(kind = 'untrue_complaint' AND {CONCLUDED})"),
+    pr.attack_on_duty: Pred(f"({_in('kind', pr.ON_SCENE_KINDS)} AND {N_DV} > 0)"),
+    pr.has_final_disposition: Pred("any_final"),
+    pr.concluded_suspect_unknown: Pred(_concluded_without_suspect(NoSuspectReason.UNKNOWN_PURSUING)),
+    pr.concluded_suspect_fled: Pred(_concluded_without_suspect(NoSuspectReason.FLED)),
+    pr.police_fault_cited: Pred("cites_fault"),
+    pr.CONCLUSION_RULES[0].applies: _declared_no_offence(VA_BEFORE, EA_BEFORE, INT_BEFORE),
+    pr.CONCLUSION_RULES[1].applies: _declared_no_offence(VA_2025, EA_2025, INT_2025),
+}
+SUPPRESSION_PREDICATES: dict[Callable, str] = {
+    dg.auxiliary_only: ONLY_AUXILIARIES,
+    dg.serious_police_fault: SERIOUS_FAULT,
+}
+# A rule's own check, where it has one: the problems it finds beyond the level of the outcome.
+_FAULT_RECORDED = f"(fault IS NOT NULL AND NOT fault_carried_over AND fault <> {_lit(PoliceFault.NONE)})"
+CHECKS: dict[Callable, str] = {
+    dg.intoxication_as_reason: "cites_intoxication",
+    pr.missing_transfer: "(NOT r_transfer AND untransferred)",
+    pr.missing_clarification: "(NOT clarified AND NOT r_clarification)",
+    pr.mediated: "any_mediation",
+    pr.lowered_without_reason: "lowered",
+    pr.fault_not_found: f"(NOT {_FAULT_RECORDED} AND cites_fault)",
+    pr.no_case_to_answer: "TRUE",
+    pr.pursuit_open: "TRUE",
+    pr.missing_pursuit: "(NOT pursued AND NOT r_pursuit)",
+}
+
+
+def missing_sql() -> list[str]:
+    """Rules, suppressions and checks of the catalogue with no SQL twin (a test keeps this empty)."""
+    from cases.rules.downgrade import SUPPRESSIONS
+
+    missing = [f"{r.code} {r.version}: applies" for r in RULES if r.applies not in PREDICATES]
+    missing += [f"{r.code} {r.version}: check" for r in RULES if r.check is not None and r.check not in CHECKS]
+    missing += [f"{s.code} {s.version}" for s in SUPPRESSIONS if s.applies not in SUPPRESSION_PREDICATES]
+    return missing
+
+
+# --- 3. Which law, and the findings --------------------------------------------------------------------------
+
+# Each distinct predicate is worked out once per case, as columns of the evaluation relation; the rule versions
+# read the columns.
+_UNIQUE: list[Pred] = list(dict.fromkeys(PREDICATES.values()))
+_COLUMN = {id(p): f"p{i}" for i, p in enumerate(_UNIQUE)}
+
+
+def _a(pred: Pred) -> str:
+    return f"{_COLUMN[id(pred)]}_a"
+
+
+def _m(pred: Pred) -> str:
+    return f"{_COLUMN[id(pred)]}_m"
+
+
+def _o(pred: Pred) -> str:
+    return f"{_COLUMN[id(pred)]}_o"
+
+
+def _predicate_columns() -> str:
+    columns = []
+    for pred in _UNIQUE:
+        columns += [
+            f"coalesce({pred.applies}, FALSE) AS {_a(pred)}",
+            f"coalesce({pred.made_out}, FALSE) AS {_m(pred)}",
+            f"coalesce({pred.open}, FALSE) AS {_o(pred)}",
+        ]
+    columns += [f"coalesce({sql}, FALSE) AS s_{i}" for i, sql in enumerate(SUPPRESSION_PREDICATES.values())]
+    columns += [f"coalesce({sql}, FALSE) AS c_{i}" for i, sql in enumerate(CHECKS.values())]
+    return ",\n       ".join(columns)
+
+
+def _suppression_column(applies: Callable) -> str:
+    return f"s_{list(SUPPRESSION_PREDICATES).index(applies)}"
+
+
+def _check_column(check: Callable) -> str:
+    return f"c_{list(CHECKS).index(check)}"
+
+
+# Checks that find a problem about the level of the outcome (``LEVEL_PROBLEMS``): R27's "no case to answer".
+LEVEL_CHECKS = frozenset({pr.no_case_to_answer})
+
+
+def _periods(version: Rule | Suppression) -> list[int]:
+    """The legal periods (``engine._period``) in which the version is in force: the same all through each."""
+    from cases.rules.engine import _BOUNDARIES
+
+    starts = [date.min, *_BOUNDARIES]
+    return [i for i, start in enumerate(starts) if version.in_force(start)]
+
+
+def _in_force(version: Rule | Suppression, period: str) -> str:
+    periods = _periods(version)
+    if period.isdigit():
+        return "TRUE" if int(period) in periods else "FALSE"
+    return f"{period} IN ({', '.join(map(str, periods))})" if periods else "FALSE"
+
+
+def _kind_ok(rule: Rule) -> str:
+    return "TRUE" if rule.kinds is None else _in("kind", rule.kinds)
+
+
+def _silenced(rule: Rule, day: str) -> str:
+    from cases.rules.downgrade import SUPPRESSIONS
+
+    parts = [
+        f"({_in_force(s, day)} AND {_suppression_column(s.applies)})"
+        for s in SUPPRESSIONS
+        if s.code in rule.suppressed_by
+    ]
+    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
+
+
+def _applied(rule: Rule, day: str) -> str:
+    """In force on ``day`` for the case's kind, its predicate holds, and no suppression in force silences it."""
+    pred = PREDICATES[rule.applies]
+    return f"({_in_force(rule, day)} AND {_kind_ok(rule)} AND {_a(pred)} AND NOT {_silenced(rule, day)})"
+
+
+def _min_rank(rule: Rule) -> str | None:
+    pred = PREDICATES[rule.applies]
+    if pred.min_rank is not None:
+        return pred.min_rank
+    return None if rule.min_rank is None else str(rule.min_rank)
+
+
+def _period_count() -> int:
+    from cases.rules.engine import _BOUNDARIES
+
+    return len(_BOUNDARIES) + 1
+
+
+def _expected(period: str) -> str:
+    """The highest minimum among the rules applied in the legal period whose preconditions are made out; only the
+    versions in force in each period are tested."""
+    whens = []
+    for p in range(_period_count()):
+        terms = []
+        for rule in RULES:
+            rank = _min_rank(rule)
+            if p in _periods(rule) and rule.sets_expected_rank and rank is not None:
+                terms.append(f"CASE WHEN {_applied(rule, str(p))} AND {_m(PREDICATES[rule.applies])} THEN {rank} END")
+        if terms:
+            whens.append(f"WHEN {p} THEN greatest({', '.join(terms)})")
+    return f"(CASE {period} {' '.join(whens)} END)"
+
+
+def _undetermined(period: str) -> str:
+    whens = []
+    for p in range(_period_count()):
+        terms = [
+            f"({_applied(rule, str(p))} AND {_o(PREDICATES[rule.applies])})"
+            for rule in RULES
+            if p in _periods(rule) and PREDICATES[rule.applies].open != "FALSE"
+        ]
+        whens.append(f"WHEN {p} THEN {' OR '.join(terms) if terms else 'FALSE'}")
+    return f"(CASE {period} {' '.join(whens)} END)"
+
+
+def _period(day: str) -> str:
+    """``engine._period``: how many boundaries fall on or before the day (NULL without a day)."""
+    from cases.rules.engine import _BOUNDARIES
+
+    counted = " + ".join(f"({day} >= {_date(b)})::int" for b in _BOUNDARIES)
+    return f"(CASE WHEN {day} IS NOT NULL THEN {counted} END)"
+
+
+def _eval_sql() -> str:
+    """Per case: the predicates, the judging date, the expected minimum rank under the incident date's law and the
+    judging date's, and the law that applies (``engine.evaluate``): the later one only where it falls in a later
+    period, is determined and is lighter."""
+    return f"""
+CREATE TEMP TABLE {FACTS}_eval AS
+SELECT e.*,
+       CASE WHEN later_law THEN judging_period ELSE incident_period END AS law_period,
+       CASE WHEN incident_date IS NULL THEN NULL WHEN later_law THEN later_expected ELSE base_expected END
+           AS expected
+FROM (
+    SELECT l.*,
+           (judging_on IS NOT NULL AND incident_date IS NOT NULL AND judging_on > incident_date
+            AND judging_period <> incident_period AND NOT later_undetermined
+            AND coalesce(later_expected, -1) < coalesce(base_expected, -1)) AS later_law
+    FROM (
+        SELECT p.*, {_expected("incident_period")} AS base_expected, {_expected("judging_period")} AS later_expected,
+               coalesce({_undetermined("judging_period")}, FALSE) AS later_undetermined
+        FROM {FACTS}_p AS p
+    ) AS l
+) AS e
+"""
+
+
+def _predicates_sql() -> str:
+    """The predicates as columns, stored: a subquery's expressions would be worked out again at every use."""
+    judging = "(CASE WHEN has_outcome THEN o_decided ELSE %(as_of)s::date END)"
+    return f"""
+CREATE TEMP TABLE {FACTS}_p AS
+SELECT j.*, {_period("incident_date")} AS incident_period, {_period("judging_on")} AS judging_period,
+       {_predicate_columns()}
+FROM (SELECT f.*, {judging} AS judging_on FROM {FACTS} f) AS j"""
+
+
+def _finding_parts(rule: Rule) -> dict[str, str]:
+    """How this rule version judges a case on the law date (``engine._evaluate_on``): whether it finds something
+    (``hit``), the finding's severity, and what the filter of repeated wrong charges needs."""
+    pred = PREDICATES[rule.applies]
+    made_out = _m(pred)
+    rank = _min_rank(rule)
+    below = f"(has_outcome AND o_rank < {rank})" if rank is not None else "FALSE"
+    wrong = f"(has_outcome AND NOT {below} AND {_in('o_disposition', rule.wrong_charges)})"
+    sentence = "FALSE"
+    if rule.min_sentence_months is not None:
+        sentence = (
+            f"(has_outcome AND NOT {below} AND NOT {wrong} AND o_rank >= {CONVICTED} AND o_months IS NOT NULL "
+            f"AND o_months < {rule.min_sentence_months})"
+        )
+    probation = "any_probation" if rule.discourage_probation else "FALSE"
+    check = _check_column(rule.check) if rule.check is not None else "FALSE"
+    level_check = check if rule.check in LEVEL_CHECKS else "FALSE"
+    # Not made out: a prompt to establish the fact, once a final outcome falls short of what the rule would call
+    # for (``engine._meets``), and only if the answer could raise what is expected already.
+    meets = "FALSE"
+    if rank is not None:
+        meets = f"(o_rank >= {rank}"
+        if rule.min_sentence_months is not None:
+            meets += f" AND o_months IS NOT NULL AND o_months >= {rule.min_sentence_months}"
+        meets += ")"
+    worth = f"(expected IS NULL OR coalesce({rank or 'NULL'}, 0) > expected OR {rule.min_sentence_months is not None})"
+    establish = f"(NOT {made_out} AND has_outcome AND NOT {meets} AND {worth})"
+    made = f"({made_out} AND ({below} OR {wrong} OR {sentence} OR {probation} OR {check}))"
+    severity = "'prompt'"
+    if rule.severity == Severity.DOWNGRADE:
+        downgrade = f"{made_out} AND ({below} OR {sentence} OR {level_check})"
+        severity = f"CASE WHEN {downgrade} THEN 'downgrade' ELSE 'prompt' END"
+    return {
+        "hit": f"({_applied(rule, 'law_period')} AND ({made} OR {establish}))",
+        "severity": severity,
+        "min_rank": f"coalesce({rank or 'NULL'}, 0)",
+        "wrong_only": f"({made_out} AND {wrong} AND NOT {probation} AND NOT {check})",
+        "wrong_or_below": f"({made_out} AND ({below} OR {wrong} OR {level_check}))",
+    }
+
+
+def _findings_sql() -> list[str]:
+    """Two passes: which rule versions find something for which case (one pass over the cases, each rule's test
+    starting with the cheap ones: its legal period, the case's kind), then, for those rows only, the severity and
+    "a wrong charge is said once": a finding that is only a wrong charge is dropped where another finding of the
+    case says the outcome is too low or wrongly charged at a higher minimum, or at the same minimum from a later
+    rule."""
+    parts = [_finding_parts(rule) for rule in RULES]
+    hits = ", ".join(f"CASE WHEN {p['hit']} THEN {i} END" for i, p in enumerate(parts))
+
+    def by_rule(name: str) -> str:
+        return "CASE h.idx " + " ".join(f"WHEN {i} THEN {p[name]}" for i, p in enumerate(parts)) + " END"
+
+    codes = "CASE h.idx " + " ".join(f"WHEN {i} THEN {_lit(r.code)}" for i, r in enumerate(RULES)) + " END"
+    versions = "CASE h.idx " + " ".join(f"WHEN {i} THEN {_lit(r.version)}" for i, r in enumerate(RULES)) + " END"
+    kinds = " ".join(f"WHEN {_lit(str(sev))} THEN {_lit(str(kind))}" for sev, kind in SEVERITY_KIND.items())
+    return [
+        f"""CREATE TEMP TABLE {FINDINGS}_all AS
+SELECT h.id, h.idx, {codes}::text AS rule, {versions}::text AS version, ({by_rule("severity")})::text AS severity,
+       {by_rule("min_rank")} AS min_rank, {by_rule("wrong_only")} AS wrong_only,
+       {by_rule("wrong_or_below")} AS wrong_or_below
+FROM (
+    SELECT id, unnest(hits) AS idx
+    FROM (SELECT e.id, array_remove(ARRAY[{hits}], NULL) AS hits FROM {FACTS}_eval e) AS x
+    WHERE hits <> '{{}}'
+) AS h
+JOIN {FACTS}_eval USING (id)""",
+        f"""CREATE TEMP TABLE {FINDINGS} AS
+SELECT id AS case_id, rule, version, severity, CASE severity {kinds} END AS kind
+FROM (
+    SELECT a.*, max(ARRAY[a.min_rank, a.idx]) FILTER (WHERE a.wrong_or_below) OVER (PARTITION BY a.id) AS top
+    FROM {FINDINGS}_all a
+) AS a
+WHERE NOT (wrong_only AND top > ARRAY[min_rank, idx])""",
+        f"CREATE INDEX ON {FINDINGS} (case_id)",
+        f"ANALYZE {FINDINGS}",
+    ]
+
+
+def drop(cursor: CursorWrapper) -> None:
+    cursor.execute(
+        f"DROP TABLE IF EXISTS {FINDINGS}, {FINDINGS}_all, {FACTS}_settle, {FACTS}_eval, {FACTS}_p, {FACTS}, {SCOPE}"
+    )
+
+
+def build(cursor: CursorWrapper, *, now: Any, only_unchecked: bool = False, case_ids: list[int] | None = None) -> None:
+    """Build the evaluation relation (``FACTS``_eval: one row per case in scope, with its facts, the law date and
+    its expected minimum rank) and the findings relation (``FINDINGS``) for the cases not in draft: every one, only
+    those changed since they were last evaluated, or the given ones."""
+    drop(cursor)
+    params: dict[str, Any] = {
+        "tz": timezone.get_current_timezone_name(),
+        "as_of": timezone.localdate(now),
+        "blank": _BLANK,
+    }
+    scope = ""
+    if only_unchecked:
+        scope = "AND c.flags_checked_version <> c.version"
+    if case_ids is not None:
+        scope += " AND c.id = ANY(%(ids)s)"
+        params["ids"] = list(case_ids)
+    if scope:
+        cursor.execute(f"CREATE TEMP TABLE {SCOPE} AS SELECT c.id FROM cases_case c WHERE TRUE {scope}", params)
+        cursor.execute(f"ANALYZE {SCOPE}")
+    # Expressions this large cost more to compile (JIT) than to run.
+    cursor.execute("SET jit = off")
+    try:
+        cursor.execute(_facts_sql(scope, limited=bool(scope)), params)
+        cursor.execute(_predicates_sql(), params)
+        cursor.execute(_eval_sql())
+        cursor.execute(f"CREATE UNIQUE INDEX ON {FACTS}_eval (id)")
+        cursor.execute(f"ANALYZE {FACTS}_eval")
+        for statement in _findings_sql():
+            cursor.execute(statement)
+    finally:
+        cursor.execute("RESET jit")
+
+
+COUNT_SQL = f"SELECT count(*) FROM {FACTS}_eval"
+# What the Python planner must decide: a finding (its detail is the engine's to write), an open flag (to resolve
+# or to keep with its detail), or a running clock (stalled, idle, overdue referrals, warnings).
+NEEDS_PLANNER = f"""
+(e.open_flags > 0 OR {_in("e.status", OPEN_STATUSES)} OR EXISTS (SELECT 1 FROM {FINDINGS} x WHERE x.case_id = e.id))
+"""
+PLANNER_IDS_SQL = f"SELECT e.id FROM {FACTS}_eval e WHERE {NEEDS_PLANNER} ORDER BY e.id"
+
+# The cases that need no flag: evaluated, their read model all clear but for the expected minimum rank. Each row is
+# guarded by the version it was read at (a change committed meanwhile is evaluated by the next run) and skipped if
+# a user holds it locked; only rows whose stored state differs are written.
+_SETTLE_SQL = f"""
+WITH todo AS (
+    SELECT e.id, e.version, e.expected FROM {FACTS}_settle e WHERE e.n > %(low)s AND e.n <= %(high)s
+), free AS (
+    SELECT c.id FROM cases_case c JOIN todo t ON t.id = c.id
+    WHERE c.version = t.version
+      AND (c.flags_checked_version <> c.version OR c.is_stalled OR c.is_idle OR c.has_overdue_referral
+           OR c.is_downgraded OR c.has_review_prompt OR c.sla_warn_at IS NOT NULL
+           OR c.expected_min_rank IS DISTINCT FROM t.expected)
+    FOR NO KEY UPDATE OF c SKIP LOCKED
+)
+UPDATE cases_case c
+SET flags_checked_version = t.version, is_stalled = FALSE, is_idle = FALSE, has_overdue_referral = FALSE,
+    is_downgraded = FALSE, has_review_prompt = FALSE, expected_min_rank = t.expected, sla_warn_at = NULL
+FROM todo t
+WHERE c.id = t.id AND c.id IN (SELECT id FROM free)
+"""
+
+
+def settle(cursor: CursorWrapper, *, batch_size: int) -> int:
+    """Record every case that needs no flag as evaluated, in batches of ``batch_size`` (one short transaction
+    each); returns how many cases that covers (written or already in step)."""
+    cursor.execute(
+        f"""CREATE TEMP TABLE {FACTS}_settle AS
+        SELECT row_number() OVER (ORDER BY e.id) AS n, e.id, e.version, e.expected
+        FROM {FACTS}_eval e WHERE NOT {NEEDS_PLANNER}"""
+    )
+    cursor.execute(f"CREATE INDEX ON {FACTS}_settle (n)")
+    cursor.execute(f"ANALYZE {FACTS}_settle")
+    cursor.execute(f"SELECT count(*) FROM {FACTS}_settle")
+    total = cursor.fetchone()[0]
+    for low in range(0, total, batch_size):
+        cursor.execute(_SETTLE_SQL, {"low": low, "high": low + batch_size})
+    return total
