@@ -181,13 +181,22 @@ class _ScanSession:
 
 
 def flag_cases(
-    *, now: datetime | None = None, full: bool = False, notify: bool = True, batch_size: int = DEFAULT_BATCH
+    *,
+    now: datetime | None = None,
+    full: bool = False,
+    notify: bool = True,
+    batch_size: int = DEFAULT_BATCH,
+    set_wise: bool | None = None,
 ) -> ScanResult:
     """Scan for cases whose flags should change and bring them in step; ``full`` re-evaluates every case
     (after a rule or setting change). Returns counts; sends one digest per supervisor after the run.
 
     ``notify=False`` raises and resolves flags, timeline included, without notifying anyone: for the first run
     over years of existing cases, whose flags belong in the queues rather than in thousands of e-mails.
+
+    ``set_wise``: evaluate in SQL (PostgreSQL only); by default for a full run and for a first scan or bulk load
+    (``SET_WISE_FROM`` unevaluated cases or more), the planner alone otherwise. ``False`` forces the planner alone
+    (the reference the parity tests and the benchmark compare with).
     """
     now = now or timezone.now()
     started = time.monotonic()
@@ -198,7 +207,9 @@ def flag_cases(
             result.ran = False
             logger.info("Flag scan already running elsewhere; this run does nothing")
             return result
-        if connection.vendor == "postgresql" and (full or _many_unchecked()):
+        if set_wise is None:
+            set_wise = full or _many_unchecked()
+        if set_wise and connection.vendor == "postgresql":
             _set_wise(now, ctx, result, only_unchecked=not full, batch_size=batch_size)
         else:
             base = Case.objects.exclude(status=CaseStatus.DRAFT) if full else unchecked_cases()
