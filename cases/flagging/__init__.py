@@ -1,4 +1,5 @@
-"""The flag scans: ``snapshot`` reads cases, ``plan`` decides their flags (pure), ``apply`` writes, ``scan`` runs."""
+"""The flag scans: ``snapshot`` reads cases, ``plan`` decides their flags (pure), ``apply`` writes, ``scan`` runs;
+``setwise`` evaluates the whole population in SQL."""
 
 from cases.flagging.apply import ScanResult
 from cases.flagging.scan import DEFAULT_BATCH, check_case_flags, flag_cases, open_flags_of

@@ -15,20 +15,28 @@ How the scan stays cheap:
   which every service write bumps), open cases newly past their stage deadline, newly idle, with a 75 % warning
   due, or with a referral newly overdue. A run with nothing to do reads a few index pages.
 - Candidates are read in batches (facts, officers, suspects, referrals, open flags: a handful of queries per
-  batch) and evaluated in memory. Cases whose flags do not change are marked evaluated by one UPDATE per batch,
-  each row guarded by the version it was evaluated at; only a case that gains or loses a flag, or owes a
-  warning, gets its own transaction.
-- That transaction locks the case with ``SKIP LOCKED`` (a supervisor in the middle of an action is left alone
-  and the case is picked up by the next run) and re-reads what could have changed under it.
-
+  batch) and evaluated in memory by the planner (``plan``, the Python rule engine). Cases whose flags do not change
+  are marked evaluated by one UPDATE per batch, each row guarded by the version it was evaluated at; the cases
+  whose flags change are written together in one transaction per batch (``apply.apply_batch``), which locks them
+  with ``SKIP LOCKED`` (a supervisor in the middle of an action is left alone and the case is picked up by the
+  next run) and re-reads what could have changed under it; a conflicting write sends the batch back one case at a
+  time.
+- A scan over the whole population (``full=True`` after a rule or setting change, or a first scan or bulk load
+  leaving ``SET_WISE_FROM`` cases or more unevaluated) evaluates in SQL on PostgreSQL (``setwise``): one facts
+  relation for all the cases and each rule version as a SQL predicate over it give every case's findings and
+  expected minimum rank (proven equal to the engine's by tests/cases/test_rules_sql.py). Only the cases with a
+  finding, an open flag or a running clock go through the planner, which writes the flags' details and keeps
+  overrides, warnings and the clocks' flags as in any scan; every other case needs no flag and is settled by a
+  few UPDATEs (version-guarded, ``SKIP LOCKED``). The periodic scan keeps the planner alone: its candidates are
+  few, and building the facts relation for the whole population would cost more than reading them.
 Idempotency: evaluation is a function of the stored facts and ``now``; flags are raised only where none is open
 (the partial unique constraint is the last line of defence) and resolved only where one is open, and warnings
 are recorded on the case, so a second run finds nothing to do and sends nothing. A finding a supervisor overrode
 (cases/overrides.py) is not raised again while it is the same finding, detail for detail; a finding whose rule
 version, problems or facts changed is a new one.
 
-The work is split by what it touches: ``snapshot`` reads, ``plan`` decides (no database), ``apply`` writes; this
-module picks the candidates and runs the batches.
+The work is split by what it touches: ``snapshot`` reads, ``plan`` decides (no database), ``apply`` writes,
+``setwise`` evaluates the whole population in SQL; this module picks the candidates and runs the batches.
 """
 
 import logging
