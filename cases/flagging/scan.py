@@ -88,20 +88,30 @@ def _process_batch(case_ids: list[int], now: datetime, ctx: Recipients, result: 
 def _set_wise(now: datetime, ctx: Recipients, result: ScanResult, *, only_unchecked: bool, batch_size: int) -> None:
     """Evaluate every case (or every unevaluated one) in SQL (``setwise``); hand the cases with a finding, an open
     flag or a running clock to the planner, and settle the rest, which need no flag, in a few statements."""
+    started = time.monotonic()
     with connection.cursor() as cursor:
-        setwise.build(cursor, now=now, only_unchecked=only_unchecked)
         try:
+            setwise.build(cursor, now=now, only_unchecked=only_unchecked)
             cursor.execute(setwise.PLANNER_IDS_SQL)
             planner = [row[0] for row in cursor.fetchall()]
             cursor.execute(setwise.COUNT_SQL)
             scoped = cursor.fetchone()[0]
+            built = time.monotonic()
             result.candidates += scoped
             for ids in _chunks(planner, batch_size):
                 _process_batch(ids, now, ctx, result)
+            planned = time.monotonic()
             result.evaluated += setwise.settle(cursor, batch_size=batch_size * 10)
-            # Cases the planner could not lock count as evaluated by neither path; the settled count covers the rest.
         finally:
             setwise.drop(cursor)
+    logger.info(
+        "Flag scan in SQL: %d cases, %d through the planner; evaluated in %.1f s, planner %.1f s, settled in %.1f s",
+        scoped,
+        len(planner),
+        built - started,
+        planned - built,
+        time.monotonic() - planned,
+    )
 
 
 # --- Candidates -------------------------------------------------------------------------------------------------
