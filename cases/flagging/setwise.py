@@ -11,7 +11,8 @@ suspect and referral and a call per rule; here the same decisions are made set-w
    referrals, support measures, rectified supervision findings, the current police-fault finding and the number
    of open flags.
 2. Each rule's predicate is a SQL expression over that relation (``PREDICATES``, keyed by the Python predicate it
-   mirrors, so a rule without its SQL twin is refused at import of the scan, not silently skipped), and each rule
+   mirrors: a rule added without its SQL twin fails ``missing_sql`` and its test, and the build, never silently
+   skipped), and each rule
    *version* comes from the catalogue itself (dates, minimum rank, too-light charges, sentence bracket, probation
    stance, suppressions, severity): the versions are not written twice.
 3. The law applied (the incident date's, or the later, lighter law of the judging date) and the expected minimum
