@@ -12,9 +12,8 @@ suspect and referral and a call per rule; here the same decisions are made set-w
    of open flags.
 2. Each rule's predicate is a SQL expression over that relation (``PREDICATES``, keyed by the Python predicate it
    mirrors: a rule added without its SQL twin fails ``missing_sql`` and its test, and the build, never silently
-   skipped), and each rule
-   *version* comes from the catalogue itself (dates, minimum rank, too-light charges, sentence bracket, probation
-   stance, suppressions, severity): the versions are not written twice.
+   skipped), and each rule *version* comes from the catalogue itself (dates, minimum rank, too-light charges,
+   sentence bracket, probation stance, suppressions, severity): the versions are not written twice.
 3. The law applied (the incident date's, or the later, lighter law of the judging date) and the expected minimum
    rank are chosen as ``engine.evaluate`` chooses them; the findings relation (``FINDINGS``: case, rule, version,
    severity) applies the engine's judging, its "establish the fact" filter and its "a wrong charge is said once"
