@@ -159,6 +159,9 @@ class Case(models.Model):
     updated_at = models.DateTimeField(_("updated at"), editable=False)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    # When the case was first referred (the earliest referral's ``referred_at``), kept by the referring services:
+    # the yearly report's referral times read it instead of searching each case's referrals for its first.
+    first_referred_at = models.DateTimeField(_("first referred at"), null=True, blank=True, editable=False)
     # Optimistic concurrency: forms and API clients send the version they read; a mismatch is refused.
     version = models.PositiveIntegerField(default=1, editable=False)
     # The filing step the filer last opened on their draft, where "continue editing" takes them back; empty: none yet.
@@ -1001,3 +1004,101 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job}@{self.period_start:%Y-%m-%d %H:%M:%S}"
+
+
+# --- Report summaries (cases/summaries.py) -------------------------------------------------------------------------
+# Counts the yearly report adds up instead of the cases themselves, kept by the case services in the same
+# transaction as the change (one atomic ``n = n + delta`` upsert per row) and rebuilt from scratch by
+# ``manage.py reconcile --summaries``. A row whose count went back to zero stays, with n = 0: it reads as nothing.
+# No check keeps n from going negative: a count that drifted (rows written around the services) is for reconcile to
+# report and repair, never a reason to refuse someone's change to a case.
+
+
+class ReportCaseSummary(models.Model):
+    """Submitted cases (drafts never count) by handling unit, local month of submission and where they stand now."""
+
+    unit_path = models.CharField(max_length=255)
+    month = models.DateField()  # the first day of the local (Asia/Shanghai) month of submission
+    kind = models.CharField(max_length=40)
+    channel = models.CharField(max_length=20)
+    status = models.CharField(max_length=20)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit_path", "month", "kind", "channel", "status"], name="report_case_summary_cell"
+            ),
+        ]
+        indexes = [models.Index(fields=["month"], name="report_case_summary_month")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_path} {self.month:%Y-%m} {self.kind}/{self.channel}/{self.status}: {self.n}"
+
+
+class ReportOfficerSummary(models.Model):
+    """Involved officers of submitted cases, by the case's unit and local month of submission, type and injury."""
+
+    unit_path = models.CharField(max_length=255)
+    month = models.DateField()
+    officer_type = models.CharField(max_length=20)
+    injury = models.CharField(max_length=20)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit_path", "month", "officer_type", "injury"], name="report_officer_summary_cell"
+            ),
+        ]
+        indexes = [models.Index(fields=["month"], name="report_officer_summary_month")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_path} {self.month:%Y-%m} {self.officer_type}/{self.injury}: {self.n}"
+
+
+class ReportSuspectSummary(models.Model):
+    """Suspects of submitted cases, by the case's unit and local month of submission, status and disposition."""
+
+    unit_path = models.CharField(max_length=255)
+    month = models.DateField()
+    status = models.CharField(max_length=30)
+    disposition = models.CharField(max_length=30)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit_path", "month", "status", "disposition"], name="report_suspect_summary_cell"
+            ),
+        ]
+        indexes = [models.Index(fields=["month"], name="report_suspect_summary_month")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_path} {self.month:%Y-%m} {self.status}/{self.disposition}: {self.n}"
+
+
+class SpreadMeasure(models.TextChoices):
+    REFERRAL = "referral", _("submission to first referral")
+    CLOSURE = "closure", _("submission to closure")
+
+
+class ReportSpreadSummary(models.Model):
+    """How many cases took how many whole days from submission to their first referral (or to closure), by unit and
+    local year of the referral (or closure): a histogram that tells the report which few cases hold its
+    percentiles, whose exact times it then reads from the cases (cases/summaries.py ``exact_spread``)."""
+
+    measure = models.CharField(max_length=10, choices=SpreadMeasure.choices)
+    unit_path = models.CharField(max_length=255)
+    year = models.SmallIntegerField()
+    days = models.IntegerField()  # whole days, rounded down
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "year", "unit_path", "days"], name="report_spread_summary_cell"),
+            _choice_check("measure", SpreadMeasure, "report_spread_summary_measure_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.year} {self.unit_path} {self.days} d: {self.n}"

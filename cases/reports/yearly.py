@@ -67,10 +67,10 @@ from django.db.models import (
     Window,
 )
 from django.db.models import Case as CaseWhen
-from django.db.models.functions import Ceil, Floor, RowNumber, StrIndex, Substr
+from django.db.models.functions import Ceil, ExtractMonth, Floor, RowNumber, StrIndex, Substr
 from django.utils import timezone
 
-from accounts.models import OrgUnit
+from accounts.models import OrgLevel, OrgUnit
 from cases.choices import (
     INJURY_RANK,
     PENDING_DISPOSITIONS,
@@ -95,6 +95,11 @@ from cases.models import (
     InvolvedOfficer,
     LookBackReview,
     Referral,
+    ReportCaseSummary,
+    ReportOfficerSummary,
+    ReportSpreadSummary,
+    ReportSuspectSummary,
+    SpreadMeasure,
     SupervisionFinding,
     SupportMeasure,
     Suspect,
@@ -500,13 +505,14 @@ class _Scope:
 
     unit: OrgUnit
     everything: bool
+    summaries: bool = False  # read the report summaries rather than the cases (see ``reads_summaries``)
 
     @classmethod
-    def of(cls, unit: OrgUnit) -> "_Scope":
+    def of(cls, unit: OrgUnit, *, summaries: bool = False) -> "_Scope":
         only_root = (
             unit.parent_id is None and not OrgUnit.objects.filter(parent__isnull=True).exclude(pk=unit.pk).exists()
         )
-        return cls(unit=unit, everything=only_root)
+        return cls(unit=unit, everything=only_root, summaries=summaries)
 
     def q(self, case_prefix: str = "") -> Q:
         return Q() if self.everything else Q(**{f"{case_prefix}unit_path__startswith": self.unit.path})
@@ -532,18 +538,29 @@ def _case_figures(scope: _Scope, w: _Window) -> CaseFigures:
     paths = [unit.path, *(c.path for c in children)]
     statuses = [s for s in CaseStatus.values if s != CaseStatus.DRAFT]
     months = range(1, 13)
-    cells = (
-        _year_cases(scope, w)
-        .annotate(report_year=w.bucket("submitted_at"), month=w.month("submitted_at"), child=_child_path(unit))
-        .values("report_year", "month", "kind", "channel", "status", "child")
-        .annotate(n=ROWS)
-    )
+    dimensions = ("report_year", "month_no", "kind", "channel", "status", "child")
+    if scope.summaries:
+        cells = (
+            ReportCaseSummary.objects.filter(w.within_dates("month"), scope.q())
+            .annotate(
+                report_year=w.bucket("month", dates=True), month_no=ExtractMonth("month"), child=_child_path(unit)
+            )
+            .values(*dimensions)
+            .annotate(n=Sum("n"))
+        )
+    else:
+        cells = (
+            _year_cases(scope, w)
+            .annotate(report_year=w.bucket("submitted_at"), month_no=w.month("submitted_at"), child=_child_path(unit))
+            .values(*dimensions)
+            .annotate(n=ROWS)
+        )
     pairs = _crosstab(
         cells,
         w.year,
         {
             "total": Sum_(),
-            **_each("month_", "month", months),
+            **_each("month_", "month_no", months),
             **_each("kind_", "kind", IncidentKind.values),
             **_each("channel_", "channel", Channel.values),
             **_each("status_", "status", statuses),
@@ -565,14 +582,23 @@ def _case_figures(scope: _Scope, w: _Window) -> CaseFigures:
 
 
 def _officer_figures(scope: _Scope, w: _Window) -> OfficerFigures:
-    officers = InvolvedOfficer.objects.filter(w.within("case__submitted_at"), scope.q("case__")).exclude(
-        case__status=CaseStatus.DRAFT
-    )
-    cells = (
-        officers.annotate(report_year=w.bucket("case__submitted_at"))
-        .values("report_year", "officer_type", "injury")
-        .annotate(n=ROWS)
-    )
+    cells: QuerySet[Any]
+    if scope.summaries:
+        cells = (
+            ReportOfficerSummary.objects.filter(w.within_dates("month"), scope.q())
+            .annotate(report_year=w.bucket("month", dates=True))
+            .values("report_year", "officer_type", "injury")
+            .annotate(n=Sum("n"))
+        )
+    else:
+        officers = InvolvedOfficer.objects.filter(w.within("case__submitted_at"), scope.q("case__")).exclude(
+            case__status=CaseStatus.DRAFT
+        )
+        cells = (
+            officers.annotate(report_year=w.bucket("case__submitted_at"))
+            .values("report_year", "officer_type", "injury")
+            .annotate(n=ROWS)
+        )
     hurt = [grade for grade, rank in INJURY_RANK.items() if rank >= INJURY_RANK[InjuryGrade.SLIGHT]]
     pairs = _crosstab(
         cells,
@@ -594,14 +620,23 @@ def _officer_figures(scope: _Scope, w: _Window) -> OfficerFigures:
 
 
 def _suspect_figures(scope: _Scope, w: _Window, cases_total: Pair) -> tuple[SuspectFigures, DispositionFigures]:
-    suspects = Suspect.objects.filter(w.within("case__submitted_at"), scope.q("case__")).exclude(
-        case__status=CaseStatus.DRAFT
-    )
-    cells = (
-        suspects.annotate(report_year=w.bucket("case__submitted_at"))
-        .values("report_year", "status", "disposition")
-        .annotate(n=ROWS)
-    )
+    cells: QuerySet[Any]
+    if scope.summaries:
+        cells = (
+            ReportSuspectSummary.objects.filter(w.within_dates("month"), scope.q())
+            .annotate(report_year=w.bucket("month", dates=True))
+            .values("report_year", "status", "disposition")
+            .annotate(n=Sum("n"))
+        )
+    else:
+        suspects = Suspect.objects.filter(w.within("case__submitted_at"), scope.q("case__")).exclude(
+            case__status=CaseStatus.DRAFT
+        )
+        cells = (
+            suspects.annotate(report_year=w.bucket("case__submitted_at"))
+            .values("report_year", "status", "disposition")
+            .annotate(n=ROWS)
+        )
     identified = [s for s in SuspectStatus.values if s != SuspectStatus.UNIDENTIFIED]
     pairs = _crosstab(
         cells,
@@ -817,6 +852,8 @@ def _round(value: float | None) -> float | None:
 
 def _referral_spread(scope: _Scope, w: _Window) -> Spread:
     """Days from submission to the case's first referral, for first referrals made in each year."""
+    if scope.summaries:
+        return _summary_spread(scope, w, SpreadMeasure.REFERRAL)
     earlier = Referral.objects.filter(case=OuterRef("case"), referred_at__lt=OuterRef("referred_at"))
     first = Referral.objects.filter(w.within("referred_at"), ~Exists(earlier), scope.q("case__"))
     return _spread(first, w.bucket("referred_at"), DaysBetween(F("referred_at"), F("case__submitted_at")), w.year)
@@ -824,10 +861,120 @@ def _referral_spread(scope: _Scope, w: _Window) -> Spread:
 
 def _closure_spread(scope: _Scope, w: _Window) -> Spread:
     """Days from submission to closure, for cases closed in each year."""
+    if scope.summaries:
+        return _summary_spread(scope, w, SpreadMeasure.CLOSURE)
     closed = Case.objects.filter(w.within("closed_at"), scope.q(), submitted_at__isnull=False).exclude(
         status=CaseStatus.DRAFT
     )
     return _spread(closed, w.bucket("closed_at"), DaysBetween(F("closed_at"), F("submitted_at")), w.year)
+
+
+# The conditions of each spread's cases, as the live queries above select them (the first referral of a case is its
+# stored ``first_referred_at``), written to match the partial indexes of migration 0031.
+_SPREAD_SQL = {
+    SpreadMeasure.REFERRAL: ("first_referred_at", "c.first_referred_at IS NOT NULL AND c.submitted_at IS NOT NULL"),
+    SpreadMeasure.CLOSURE: (
+        "closed_at",
+        f"c.closed_at IS NOT NULL AND c.submitted_at IS NOT NULL AND c.status <> '{CaseStatus.DRAFT.value}'",
+    ),
+}
+
+
+def _summary_spread(scope: _Scope, w: _Window, measure: SpreadMeasure) -> Spread:
+    """A spread from the whole-day histogram of ``ReportSpreadSummary``, exactly as ``percentile_cont`` computes it.
+
+    The histogram gives each year's count and, for each percentile, the ranks of the two cases it lies between
+    (``percentile_cont`` interpolates between the values at ranks ⌊f·(n−1)⌋ and ⌈f·(n−1)⌉, from 0), and which
+    whole day those cases took. Only the cases of those days are then read, in order, from the duration index
+    (migration 0031) for their exact times; the interpolation is PostgreSQL's own arithmetic, in the same order.
+    """
+    rows = (
+        ReportSpreadSummary.objects.filter(scope.q(), measure=measure, year__in=[w.year - 1, w.year])
+        .values_list("year", "days")
+        .annotate(total=Sum("n"))
+        .filter(total__gt=0)
+        .order_by("year", "days")
+    )
+    histogram: dict[int, list[tuple[int, int]]] = {w.year: [], w.year - 1: []}
+    for year, days, n in rows:
+        histogram[year].append((days, n))
+    # (year, whole days) -> the 0-based ranks wanted among that day's cases, and each percentile's two ranks.
+    wanted: dict[tuple[int, int], set[int]] = {}
+    plan: dict[tuple[int, float], tuple[int, int, float]] = {}
+    where: dict[tuple[int, int], tuple[int, int]] = {}  # (year, overall rank) -> (days, rank within the day)
+    counts: dict[int, int] = {}
+    for year, buckets in histogram.items():
+        counts[year] = total = sum(n for _, n in buckets)
+        if not total:
+            continue
+        for f in FRACTIONS:
+            position = f * (total - 1)
+            first, second = math.floor(position), math.ceil(position)
+            plan[(year, f)] = (first, second, position - first)
+            for rank in (first, second):
+                seen = 0
+                for days, n in buckets:
+                    if rank < seen + n:
+                        where[(year, rank)] = (days, rank - seen)
+                        wanted.setdefault((year, days), set()).add(rank - seen)
+                        break
+                    seen += n
+    exact = _exact_days(scope, w, measure, wanted)
+    values: dict[tuple[int, float], float | None] = {}
+    for (year, f), (first, second, proportion) in plan.items():
+        low = exact[(year, *where[(year, first)])]
+        if second > first:
+            high = exact[(year, *where[(year, second)])]
+            values[(year, f)] = low + (proportion * (high - low))
+        else:
+            values[(year, f)] = low
+    return Spread(
+        count=Pair(counts[w.year], counts[w.year - 1]),
+        median=Pair(_round(values.get((w.year, 0.5))), _round(values.get((w.year - 1, 0.5)))),
+        p90=Pair(_round(values.get((w.year, 0.9))), _round(values.get((w.year - 1, 0.9)))),
+    )
+
+
+def _exact_days(
+    scope: _Scope, w: _Window, measure: SpreadMeasure, wanted: Mapping[tuple[int, int], set[int]]
+) -> dict[tuple[int, int, int], float]:
+    """``{(year, whole days, rank within the day): exact days}`` for the ranks ``wanted``, in one query."""
+    if not wanted:
+        return {}
+    end, condition = _SPREAD_SQL[measure]
+    # The expression DaysBetween writes, so each value is the very number the live percentile sorts.
+    days = f"(CAST(EXTRACT(EPOCH FROM (c.{end} - c.submitted_at)) AS double precision) / 86400.0)"
+    parts: list[str] = []
+    params: list[Any] = []
+    tz = report_timezone()
+    for (year, whole), ranks in sorted(wanted.items()):
+        subtree = ""
+        if not scope.everything:
+            subtree = " AND c.unit_path LIKE %s"
+        part = (
+            f"(SELECT %s::int AS y, %s::int AS w, {days} AS d FROM cases_case c WHERE {condition} "  # noqa: S608
+            f"AND c.{end} >= %s AND c.{end} < %s "
+            f"AND (c.{end} - c.submitted_at) >= make_interval(days => %s) "
+            f"AND (c.{end} - c.submitted_at) < make_interval(days => %s){subtree} "
+            "ORDER BY d OFFSET %s LIMIT %s)"
+        )
+        parts.append(part)
+        params += [year, whole, datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz), whole, whole + 1]
+        if not scope.everything:
+            params.append(connection.ops.prep_for_like_query(scope.unit.path) + "%")
+        params += [min(ranks), max(ranks) - min(ranks) + 1]
+    out: dict[tuple[int, int, int], float] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        ordered: dict[tuple[int, int], list[float]] = {}
+        for year, whole, value in cursor.fetchall():
+            ordered.setdefault((year, whole), []).append(value)
+    for (year, whole), ranks in wanted.items():
+        # Each part is the day's slice in order; UNION ALL need not keep that order, so it is restored here.
+        found = sorted(ordered.get((year, whole), []))
+        for rank in ranks:
+            out[(year, whole, rank)] = found[rank - min(ranks)]
+    return out
 
 
 # Memory for each sort or hash of the report's queries. At PostgreSQL's default (4 MB) grouping two years of a
@@ -862,7 +1009,7 @@ def case_summary(*, units: Iterable[OrgUnit], year: int) -> CaseSummary:
     overridden = 0
     with timezone.override(report_timezone()):
         for unit in units:
-            scope = _Scope.of(unit)
+            scope = _Scope.of(unit, summaries=reads_summaries(unit))
             for flag in _flag_figures(scope, w):
                 raised[flag.kind] += int(flag.raised.current or 0)
                 resolved[flag.kind] += int(flag.resolved_in_year.current or 0)
@@ -887,10 +1034,27 @@ def case_summary(*, units: Iterable[OrgUnit], year: int) -> CaseSummary:
     )
 
 
-def yearly_report(*, unit: OrgUnit, year: int) -> YearlyReport:
-    """The yearly report of ``unit``'s subtree for ``year``, each figure beside last year's (see the module doc)."""
+# The levels whose reports add up the summaries (cases/summaries.py) rather than count the cases: their subtrees
+# are large. A city or county counts its own cases live, through the subtree index, quickly enough.
+SUMMARY_LEVELS = frozenset({OrgLevel.MINISTRY, OrgLevel.PROVINCE})
+
+
+def reads_summaries(unit: OrgUnit, source: str = "auto") -> bool:
+    """Whether the report of ``unit`` reads the summaries: ``source`` "live" or "summaries" chooses, "auto" goes by
+    the unit's level. PostgreSQL only (the exact percentiles read the duration indexes); elsewhere always live."""
+    if source not in ("auto", "live", "summaries"):
+        raise ValueError(f"unknown report source {source!r}")
+    if connection.vendor != "postgresql" or source == "live":
+        return False
+    return source == "summaries" or unit.level in SUMMARY_LEVELS
+
+
+def yearly_report(*, unit: OrgUnit, year: int, source: str = "auto") -> YearlyReport:
+    """The yearly report of ``unit``'s subtree for ``year``, each figure beside last year's (see the module doc).
+
+    ``source`` is for the tests and benchmarks that compare the two ways of counting (``reads_summaries``)."""
     w = _Window.of(year)
-    scope = _Scope.of(unit)
+    scope = _Scope.of(unit, summaries=reads_summaries(unit, source))
     # __date lookups convert to the current time zone; pin it so a worker's setting cannot shift days. The
     # transaction scopes the memory setting to these queries (SET LOCAL ends with it).
     with transaction.atomic(), timezone.override(report_timezone()):

@@ -1,0 +1,229 @@
+"""The yearly report's summaries: what each case adds to them, keeping them in step, rebuilding and reconciling them.
+
+A case adds, while it is submitted (drafts never count, as in the report):
+
+- one to its cell of ``ReportCaseSummary`` (handling unit, local month of submission, type, channel, status now);
+- its officers to ``ReportOfficerSummary`` (type, injury) and its suspects to ``ReportSuspectSummary`` (status,
+  disposition), in the case's unit and month;
+- one to the ``ReportSpreadSummary`` histogram of its first referral (local year of the referral, whole days since
+  submission) and, once closed, of its closure.
+
+The services keep them: ``change_case`` notes what the locked case adds before the change, ``CaseChange.save``
+what it adds after, and the difference is written in the same transaction with ``INSERT … ON CONFLICT DO UPDATE
+SET n = n + delta`` (``apply``), so concurrent writers never lose a count, and rows are written in key order, so two
+changes meeting on the same rows wait for each other rather than deadlock. "Status now" is a dimension: a status
+change moves one from one row to another.
+
+``rebuild_rows`` recomputes every row from the cases in SQL; ``reconcile`` compares it with what is stored and,
+asked to, repairs the difference. Anything that writes cases around the services (the bulk seeder, a data fix)
+ends with ``reconcile(repair=True)``.
+"""
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models, transaction
+
+from cases.choices import CaseStatus
+from cases.models import (
+    Case,
+    InvolvedOfficer,
+    ReportCaseSummary,
+    ReportOfficerSummary,
+    ReportSpreadSummary,
+    ReportSuspectSummary,
+    SpreadMeasure,
+    Suspect,
+)
+
+# A row of a summary: the table's name first, then its dimensions in the order of ``TABLES``.
+Key = tuple[Any, ...]
+
+TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
+    "cases": (ReportCaseSummary, ("unit_path", "month", "kind", "channel", "status")),
+    "officers": (ReportOfficerSummary, ("unit_path", "month", "officer_type", "injury")),
+    "suspects": (ReportSuspectSummary, ("unit_path", "month", "status", "disposition")),
+    "spreads": (ReportSpreadSummary, ("measure", "year", "unit_path", "days")),
+}
+DAY = timedelta(days=1)
+_DRAFT = CaseStatus.DRAFT.value
+
+
+def _local(moment: datetime) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(settings.TIME_ZONE))
+
+
+def local_month(moment: datetime) -> date:
+    return _local(moment).date().replace(day=1)
+
+
+def whole_days(end: datetime, start: datetime) -> int:
+    """Whole days from ``start`` to ``end``, rounded down, exactly (microseconds, no floating point)."""
+    return (end - start) // DAY
+
+
+def _party_counts(case_id: int) -> list[tuple[str, str, str, int]]:
+    """The case's officers by (type, injury) and suspects by (status, disposition), in one query."""
+    qn = connection.ops.quote_name
+    officers, suspects = qn(InvolvedOfficer._meta.db_table), qn(Suspect._meta.db_table)
+    sql = (
+        f"SELECT 'officers', officer_type, injury, COUNT(*) FROM {officers} WHERE case_id = %s "  # noqa: S608
+        f"GROUP BY officer_type, injury UNION ALL SELECT 'suspects', status, disposition, COUNT(*) FROM {suspects} "
+        "WHERE case_id = %s GROUP BY status, disposition"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [case_id, case_id])
+        return list(cursor.fetchall())
+
+
+def contribution(case: Case) -> Counter[Key]:
+    """What ``case`` adds to the summaries as it is now (its officers and suspects read from the database)."""
+    out: Counter[Key] = Counter()
+    submitted = case.submitted_at
+    if submitted is None:
+        return out
+    path = case.unit_path
+    if case.first_referred_at is not None:
+        year = _local(case.first_referred_at).year
+        out[("spreads", SpreadMeasure.REFERRAL.value, year, path, whole_days(case.first_referred_at, submitted))] += 1
+    if case.status == _DRAFT:
+        return out
+    month = local_month(submitted)
+    out[("cases", path, month, case.kind, case.channel, case.status)] += 1
+    if case.closed_at is not None:
+        year = _local(case.closed_at).year
+        out[("spreads", SpreadMeasure.CLOSURE.value, year, path, whole_days(case.closed_at, submitted))] += 1
+    for table, a, b, n in _party_counts(case.pk):
+        out[(table, path, month, a, b)] += n
+    return out
+
+
+def difference(before: Mapping[Key, int], after: Mapping[Key, int]) -> dict[Key, int]:
+    return {k: d for k in before.keys() | after.keys() if (d := after.get(k, 0) - before.get(k, 0))}
+
+
+def apply(delta: Mapping[Key, int]) -> None:
+    """Add ``delta`` to the stored rows: one atomic upsert per table, rows in key order (see the module doc)."""
+    qn = connection.ops.quote_name
+    for table, (model, dims) in TABLES.items():
+        rows = sorted((k[1:], n) for k, n in delta.items() if k[0] == table and n)
+        if not rows:
+            continue
+        name = qn(model._meta.db_table)
+        columns = ", ".join(qn(d) for d in (*dims, "n"))
+        placeholders = ", ".join(["(" + ", ".join(["%s"] * (len(dims) + 1)) + ")"] * len(rows))
+        conflict = ", ".join(qn(d) for d in dims)
+        # Table and column names are ours and quoted; every value is a parameter.
+        sql = (
+            f"INSERT INTO {name} ({columns}) VALUES {placeholders} "  # noqa: S608
+            f"ON CONFLICT ({conflict}) DO UPDATE SET {qn('n')} = {name}.{qn('n')} + EXCLUDED.{qn('n')}"
+        )
+        params = [value for dims_values, n in rows for value in (*dims_values, n)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+def note_referral(case: Case, at: datetime) -> list[str]:
+    """A referral made at ``at``: the case's first, unless it has an earlier one. Returns the fields changed."""
+    if case.first_referred_at is None or at < case.first_referred_at:
+        case.first_referred_at = at
+        return ["first_referred_at"]
+    return []
+
+
+# --- Rebuilding and reconciling ------------------------------------------------------------------------------------
+
+_CASE = Case._meta.db_table
+_OFFICER = InvolvedOfficer._meta.db_table
+_SUSPECT = Suspect._meta.db_table
+# Local months and years by the report's calendar (settings.TIME_ZONE), whole days exactly (EXTRACT gives numeric).
+_MONTH = "(date_trunc('month', c.submitted_at AT TIME ZONE %(tz)s))::date"
+_DAYS = "floor(EXTRACT(EPOCH FROM ({end} - c.submitted_at)) / 86400)::int"
+_YEAR = "EXTRACT(YEAR FROM {end} AT TIME ZONE %(tz)s)::int"
+_SUBMITTED = f"c.submitted_at IS NOT NULL AND c.status <> '{_DRAFT}'"
+REBUILD_SQL: dict[str, str] = {
+    "cases": f"SELECT c.unit_path, {_MONTH}, c.kind, c.channel, c.status, COUNT(*) "  # noqa: S608
+    f"FROM {_CASE} c WHERE {_SUBMITTED} GROUP BY 1, 2, 3, 4, 5",
+    "officers": f"SELECT c.unit_path, {_MONTH}, o.officer_type, o.injury, COUNT(*) "  # noqa: S608
+    f"FROM {_OFFICER} o JOIN {_CASE} c ON c.id = o.case_id WHERE {_SUBMITTED} GROUP BY 1, 2, 3, 4",
+    "suspects": f"SELECT c.unit_path, {_MONTH}, s.status, s.disposition, COUNT(*) "  # noqa: S608
+    f"FROM {_SUSPECT} s JOIN {_CASE} c ON c.id = s.case_id WHERE {_SUBMITTED} GROUP BY 1, 2, 3, 4",
+    "spreads": (
+        f"SELECT '{SpreadMeasure.REFERRAL.value}', {_YEAR.format(end='c.first_referred_at')}, c.unit_path, "  # noqa: S608
+        f"{_DAYS.format(end='c.first_referred_at')}, COUNT(*) FROM {_CASE} c "
+        "WHERE c.first_referred_at IS NOT NULL AND c.submitted_at IS NOT NULL GROUP BY 1, 2, 3, 4 "
+        f"UNION ALL SELECT '{SpreadMeasure.CLOSURE.value}', {_YEAR.format(end='c.closed_at')}, c.unit_path, "
+        f"{_DAYS.format(end='c.closed_at')}, COUNT(*) FROM {_CASE} c "
+        f"WHERE c.closed_at IS NOT NULL AND {_SUBMITTED} GROUP BY 1, 2, 3, 4"
+    ),
+}
+
+
+def rebuild_rows() -> Counter[Key]:
+    """Every summary row, computed from scratch from the cases, their officers and their suspects."""
+    out: Counter[Key] = Counter()
+    if connection.vendor != "postgresql":
+        for case in Case.objects.filter(submitted_at__isnull=False).iterator(chunk_size=2000):
+            out.update(contribution(case))
+        return out
+    with connection.cursor() as cursor:
+        for table, sql in REBUILD_SQL.items():
+            cursor.execute(sql, {"tz": settings.TIME_ZONE})
+            for row in cursor.fetchall():
+                out[(table, *row[:-1])] += row[-1]
+    return out
+
+
+def stored_rows() -> Counter[Key]:
+    out: Counter[Key] = Counter()
+    for table, (model, dims) in TABLES.items():
+        for row in model._default_manager.exclude(n=0).values_list(*dims, "n").iterator(chunk_size=10_000):
+            out[(table, *row[:-1])] += row[-1]
+    return out
+
+
+@dataclass
+class SummaryCheck:
+    rows: int = 0  # rows expected (non-zero)
+    mismatches: list[tuple[Key, int, int]] = field(default_factory=list)  # (row, stored, expected)
+    repaired: bool = False
+
+    @property
+    def problems(self) -> list[str]:
+        return [
+            f"summary {'/'.join(map(str, key))}: stored {got}, expected {want}" for key, got, want in self.mismatches
+        ]
+
+
+def reconcile(*, repair: bool = False) -> SummaryCheck:
+    """Rebuild the summaries from scratch and compare them with the stored ones; ``repair`` writes the difference.
+
+    Both are read from one snapshot (REPEATABLE READ on PostgreSQL): the services write a case and its summaries in
+    one transaction, so a change under way is seen whole or not at all. Repairing locks the summaries against the
+    services' writes (which wait) while the difference is written.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                if repair:
+                    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m, _ in TABLES.values())
+                    cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
+                else:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        expected = rebuild_rows()
+        stored = stored_rows()
+        check = SummaryCheck(rows=len(expected))
+        for key in sorted(expected.keys() | stored.keys(), key=repr):
+            got, want = stored.get(key, 0), expected.get(key, 0)
+            if got != want:
+                check.mismatches.append((key, got, want))
+        if repair and check.mismatches:
+            apply({key: want - got for key, got, want in check.mismatches})
+            check.repaired = True
+    return check
