@@ -1009,37 +1009,47 @@ class JobRun(models.Model):
 # --- Report summaries (cases/summaries.py) -------------------------------------------------------------------------
 # Counts the yearly report adds up instead of the cases themselves, kept by the case services in the same
 # transaction as the change (one atomic ``n = n + delta`` upsert per row) and rebuilt from scratch by
-# ``manage.py reconcile --summaries``. A row whose count went back to zero stays, with n = 0: it reads as nothing.
+# ``manage.py reconcile``. ``area_path`` is the handling unit's path cut below the city level: the reports that read
+# the summaries (the ministry's and the provinces') break their cases down by province or by city, never finer, so
+# the rows do not multiply with the stations. A row whose count went back to zero stays, with n = 0.
 # No check keeps n from going negative: a count that drifted (rows written around the services) is for reconcile to
 # report and repair, never a reason to refuse someone's change to a case.
 
 
-class ReportCaseSummary(models.Model):
-    """Submitted cases (drafts never count) by handling unit, local month of submission and where they stand now."""
+class SummaryDimension(models.TextChoices):
+    KIND = "kind", _("incident type")
+    CHANNEL = "channel", _("channel")
+    STATUS = "status", _("status")
 
-    unit_path = models.CharField(max_length=255)
+
+class ReportCaseSummary(models.Model):
+    """Submitted cases (drafts never count) by area, local month of submission, and one dimension at a time: a case
+    counts once under its type, once under its channel and once under where it stands now (its status), so every
+    figure of the report is a sum over one dimension's rows and the rows do not multiply with the combinations."""
+
+    area_path = models.CharField(max_length=255)
     month = models.DateField()  # the first day of the local (Asia/Shanghai) month of submission
-    kind = models.CharField(max_length=40)
-    channel = models.CharField(max_length=20)
-    status = models.CharField(max_length=20)
+    dimension = models.CharField(max_length=10, choices=SummaryDimension.choices)
+    code = models.CharField(max_length=40)
     n = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["unit_path", "month", "kind", "channel", "status"], name="report_case_summary_cell"
+                fields=["area_path", "month", "dimension", "code"], name="report_case_summary_cell"
             ),
+            _choice_check("dimension", SummaryDimension, "report_case_summary_dimension_valid"),
         ]
         indexes = [models.Index(fields=["month"], name="report_case_summary_month")]
 
     def __str__(self) -> str:
-        return f"{self.unit_path} {self.month:%Y-%m} {self.kind}/{self.channel}/{self.status}: {self.n}"
+        return f"{self.area_path} {self.month:%Y-%m} {self.dimension}={self.code}: {self.n}"
 
 
 class ReportOfficerSummary(models.Model):
-    """Involved officers of submitted cases, by the case's unit and local month of submission, type and injury."""
+    """Involved officers of submitted cases, by the case's area and local month of submission, type and injury."""
 
-    unit_path = models.CharField(max_length=255)
+    area_path = models.CharField(max_length=255)
     month = models.DateField()
     officer_type = models.CharField(max_length=20)
     injury = models.CharField(max_length=20)
@@ -1048,19 +1058,19 @@ class ReportOfficerSummary(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["unit_path", "month", "officer_type", "injury"], name="report_officer_summary_cell"
+                fields=["area_path", "month", "officer_type", "injury"], name="report_officer_summary_cell"
             ),
         ]
         indexes = [models.Index(fields=["month"], name="report_officer_summary_month")]
 
     def __str__(self) -> str:
-        return f"{self.unit_path} {self.month:%Y-%m} {self.officer_type}/{self.injury}: {self.n}"
+        return f"{self.area_path} {self.month:%Y-%m} {self.officer_type}/{self.injury}: {self.n}"
 
 
 class ReportSuspectSummary(models.Model):
-    """Suspects of submitted cases, by the case's unit and local month of submission, status and disposition."""
+    """Suspects of submitted cases, by the case's area and local month of submission, status and disposition."""
 
-    unit_path = models.CharField(max_length=255)
+    area_path = models.CharField(max_length=255)
     month = models.DateField()
     status = models.CharField(max_length=30)
     disposition = models.CharField(max_length=30)
@@ -1069,13 +1079,13 @@ class ReportSuspectSummary(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["unit_path", "month", "status", "disposition"], name="report_suspect_summary_cell"
+                fields=["area_path", "month", "status", "disposition"], name="report_suspect_summary_cell"
             ),
         ]
         indexes = [models.Index(fields=["month"], name="report_suspect_summary_month")]
 
     def __str__(self) -> str:
-        return f"{self.unit_path} {self.month:%Y-%m} {self.status}/{self.disposition}: {self.n}"
+        return f"{self.area_path} {self.month:%Y-%m} {self.status}/{self.disposition}: {self.n}"
 
 
 class SpreadMeasure(models.TextChoices):
@@ -1084,21 +1094,21 @@ class SpreadMeasure(models.TextChoices):
 
 
 class ReportSpreadSummary(models.Model):
-    """How many cases took how many whole days from submission to their first referral (or to closure), by unit and
+    """How many cases took how many whole days from submission to their first referral (or to closure), by area and
     local year of the referral (or closure): a histogram that tells the report which few cases hold its
     percentiles, whose exact times it then reads from the cases (cases/summaries.py ``exact_spread``)."""
 
     measure = models.CharField(max_length=10, choices=SpreadMeasure.choices)
-    unit_path = models.CharField(max_length=255)
+    area_path = models.CharField(max_length=255)
     year = models.SmallIntegerField()
     days = models.IntegerField()  # whole days, rounded down
     n = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["measure", "year", "unit_path", "days"], name="report_spread_summary_cell"),
+            models.UniqueConstraint(fields=["measure", "year", "area_path", "days"], name="report_spread_summary_cell"),
             _choice_check("measure", SpreadMeasure, "report_spread_summary_measure_valid"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.measure} {self.year} {self.unit_path} {self.days} d: {self.n}"
+        return f"{self.measure} {self.year} {self.area_path} {self.days} d: {self.n}"

@@ -2,9 +2,10 @@
 
 A case adds, while it is submitted (drafts never count, as in the report):
 
-- one to its cell of ``ReportCaseSummary`` (handling unit, local month of submission, type, channel, status now);
+- one to each of three rows of ``ReportCaseSummary`` (its area, local month of submission, and its type, its channel,
+  its status now: one row per dimension);
 - its officers to ``ReportOfficerSummary`` (type, injury) and its suspects to ``ReportSuspectSummary`` (status,
-  disposition), in the case's unit and month;
+  disposition), in the case's area and month;
 - one to the ``ReportSpreadSummary`` histogram of its first referral (local year of the referral, whole days since
   submission) and, once closed, of its closure.
 
@@ -13,6 +14,9 @@ what it adds after, and the difference is written in the same transaction with `
 SET n = n + delta`` (``apply``), so concurrent writers never lose a count, and rows are written in key order, so two
 changes meeting on the same rows wait for each other rather than deadlock. "Status now" is a dimension: a status
 change moves one from one row to another.
+
+The area of a case is its handling unit's path cut below ``AREA_DEPTH`` (the cities): the reports that read the
+summaries are those of units above it, which break their figures down by their direct sub-units at most.
 
 ``rebuild_rows`` recomputes every row from the cases in SQL; ``reconcile`` compares it with what is stored and,
 asked to, repairs the difference. Anything that writes cases around the services (the bulk seeder, a data fix)
@@ -44,11 +48,13 @@ from cases.models import (
 Key = tuple[Any, ...]
 
 TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
-    "cases": (ReportCaseSummary, ("unit_path", "month", "kind", "channel", "status")),
-    "officers": (ReportOfficerSummary, ("unit_path", "month", "officer_type", "injury")),
-    "suspects": (ReportSuspectSummary, ("unit_path", "month", "status", "disposition")),
-    "spreads": (ReportSpreadSummary, ("measure", "year", "unit_path", "days")),
+    "cases": (ReportCaseSummary, ("area_path", "month", "dimension", "code")),
+    "officers": (ReportOfficerSummary, ("area_path", "month", "officer_type", "injury")),
+    "suspects": (ReportSuspectSummary, ("area_path", "month", "status", "disposition")),
+    "spreads": (ReportSpreadSummary, ("measure", "year", "area_path", "days")),
 }
+# The deepest units the summaries keep apart (OrgUnit.depth: the ministry 0, provinces 1, cities 2).
+AREA_DEPTH = 2
 DAY = timedelta(days=1)
 _DRAFT = CaseStatus.DRAFT.value
 
@@ -57,6 +63,12 @@ def _local(moment: datetime) -> datetime:
     from zoneinfo import ZoneInfo
 
     return moment.astimezone(ZoneInfo(settings.TIME_ZONE))
+
+
+def area_of(unit_path: str) -> str:
+    """The unit path cut below ``AREA_DEPTH``: a station's cases count in their city's area."""
+    segments = [s for s in unit_path.split("/") if s][: AREA_DEPTH + 1]
+    return "/" + "/".join(segments) + "/"
 
 
 def local_month(moment: datetime) -> date:
@@ -88,14 +100,15 @@ def contribution(case: Case) -> Counter[Key]:
     submitted = case.submitted_at
     if submitted is None:
         return out
-    path = case.unit_path
+    path = area_of(case.unit_path)
     if case.first_referred_at is not None:
         year = _local(case.first_referred_at).year
         out[("spreads", SpreadMeasure.REFERRAL.value, year, path, whole_days(case.first_referred_at, submitted))] += 1
     if case.status == _DRAFT:
         return out
     month = local_month(submitted)
-    out[("cases", path, month, case.kind, case.channel, case.status)] += 1
+    for dimension, code in (("kind", case.kind), ("channel", case.channel), ("status", case.status)):
+        out[("cases", path, month, dimension, code)] += 1
     if case.closed_at is not None:
         year = _local(case.closed_at).year
         out[("spreads", SpreadMeasure.CLOSURE.value, year, path, whole_days(case.closed_at, submitted))] += 1
@@ -144,25 +157,31 @@ _OFFICER = InvolvedOfficer._meta.db_table
 _SUSPECT = Suspect._meta.db_table
 # Local months and years by the report's calendar (settings.TIME_ZONE), whole days exactly (EXTRACT gives numeric).
 _MONTH = "(date_trunc('month', c.submitted_at AT TIME ZONE %(tz)s))::date"
+_AREA = f"substring(c.unit_path from '^(?:/[^/]+){{1,{AREA_DEPTH + 1}}}/')"
 _DAYS = "floor(EXTRACT(EPOCH FROM ({end} - c.submitted_at)) / 86400)::int"
 _YEAR = "EXTRACT(YEAR FROM {end} AT TIME ZONE %(tz)s)::int"
 _SUBMITTED = f"c.submitted_at IS NOT NULL AND c.status <> '{_DRAFT}'"
 REBUILD_SQL: dict[str, str] = {
-    "cases": f"SELECT c.unit_path, {_MONTH}, c.kind, c.channel, c.status, COUNT(*) "  # noqa: S608
-    f"FROM {_CASE} c WHERE {_SUBMITTED} GROUP BY 1, 2, 3, 4, 5",
-    "officers": f"SELECT c.unit_path, {_MONTH}, o.officer_type, o.injury, COUNT(*) "  # noqa: S608
+    "cases": f"SELECT {_AREA}, {_MONTH}, d.dimension, d.code, COUNT(*) FROM {_CASE} c "  # noqa: S608
+    "CROSS JOIN LATERAL (VALUES ('kind', c.kind), ('channel', c.channel), ('status', c.status)) d(dimension, code) "
+    f"WHERE {_SUBMITTED} GROUP BY 1, 2, 3, 4",
+    "officers": f"SELECT {_AREA}, {_MONTH}, o.officer_type, o.injury, COUNT(*) "  # noqa: S608
     f"FROM {_OFFICER} o JOIN {_CASE} c ON c.id = o.case_id WHERE {_SUBMITTED} GROUP BY 1, 2, 3, 4",
-    "suspects": f"SELECT c.unit_path, {_MONTH}, s.status, s.disposition, COUNT(*) "  # noqa: S608
+    "suspects": f"SELECT {_AREA}, {_MONTH}, s.status, s.disposition, COUNT(*) "  # noqa: S608
     f"FROM {_SUSPECT} s JOIN {_CASE} c ON c.id = s.case_id WHERE {_SUBMITTED} GROUP BY 1, 2, 3, 4",
     "spreads": (
-        f"SELECT '{SpreadMeasure.REFERRAL.value}', {_YEAR.format(end='c.first_referred_at')}, c.unit_path, "  # noqa: S608
+        f"SELECT '{SpreadMeasure.REFERRAL.value}', {_YEAR.format(end='c.first_referred_at')}, {_AREA}, "  # noqa: S608
         f"{_DAYS.format(end='c.first_referred_at')}, COUNT(*) FROM {_CASE} c "
         "WHERE c.first_referred_at IS NOT NULL AND c.submitted_at IS NOT NULL GROUP BY 1, 2, 3, 4 "
-        f"UNION ALL SELECT '{SpreadMeasure.CLOSURE.value}', {_YEAR.format(end='c.closed_at')}, c.unit_path, "
+        f"UNION ALL SELECT '{SpreadMeasure.CLOSURE.value}', {_YEAR.format(end='c.closed_at')}, {_AREA}, "
         f"{_DAYS.format(end='c.closed_at')}, COUNT(*) FROM {_CASE} c "
         f"WHERE c.closed_at IS NOT NULL AND {_SUBMITTED} GROUP BY 1, 2, 3, 4"
     ),
 }
+
+
+def rebuild_params() -> dict[str, Any]:
+    return {"tz": settings.TIME_ZONE}
 
 
 def rebuild_rows() -> Counter[Key]:
@@ -174,7 +193,7 @@ def rebuild_rows() -> Counter[Key]:
         return out
     with connection.cursor() as cursor:
         for table, sql in REBUILD_SQL.items():
-            cursor.execute(sql, {"tz": settings.TIME_ZONE})
+            cursor.execute(sql, rebuild_params())
             for row in cursor.fetchall():
                 out[(table, *row[:-1])] += row[-1]
     return out
@@ -208,13 +227,14 @@ def reconcile(*, repair: bool = False) -> SummaryCheck:
     one transaction, so a change under way is seen whole or not at all. Repairing locks the summaries against the
     services' writes (which wait) while the difference is written.
     """
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 if repair:
                     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m, _ in TABLES.values())
                     cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
-                else:
+                elif outermost:  # inside a caller's transaction, its snapshot rules
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         expected = rebuild_rows()
         stored = stored_rows()

@@ -33,9 +33,7 @@ def fill_summaries(apps, schema_editor):
     if connection.vendor != "postgresql":
         return
     # The SQL as of this migration (cases/summaries.py REBUILD_SQL keeps it in step: tests/cases/test_summaries.py).
-    from django.conf import settings
-
-    from cases.summaries import REBUILD_SQL, TABLES
+    from cases.summaries import REBUILD_SQL, TABLES, rebuild_params
 
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         for table, sql in REBUILD_SQL.items():
@@ -43,7 +41,7 @@ def fill_summaries(apps, schema_editor):
             columns = ", ".join(connection.ops.quote_name(d) for d in (*dims, "n"))
             name = model._meta.db_table
             cursor.execute(f"DELETE FROM {name}")  # noqa: S608
-            cursor.execute(f"INSERT INTO {name} ({columns}) {sql}", {"tz": settings.TIME_ZONE})  # noqa: S608
+            cursor.execute(f"INSERT INTO {name} ({columns}) {sql}", rebuild_params())  # noqa: S608
 
 
 class Migration(migrations.Migration):

@@ -70,7 +70,7 @@ from django.db.models import Case as CaseWhen
 from django.db.models.functions import Ceil, ExtractMonth, Floor, RowNumber, StrIndex, Substr
 from django.utils import timezone
 
-from accounts.models import OrgLevel, OrgUnit
+from accounts.models import OrgUnit
 from cases.choices import (
     INJURY_RANK,
     PENDING_DISPOSITIONS,
@@ -100,11 +100,13 @@ from cases.models import (
     ReportSpreadSummary,
     ReportSuspectSummary,
     SpreadMeasure,
+    SummaryDimension,
     SupervisionFinding,
     SupportMeasure,
     Suspect,
 )
 from cases.rules.base import Severity
+from cases.summaries import AREA_DEPTH
 
 Number = int | float | Decimal
 
@@ -514,8 +516,8 @@ class _Scope:
         )
         return cls(unit=unit, everything=only_root, summaries=summaries)
 
-    def q(self, case_prefix: str = "") -> Q:
-        return Q() if self.everything else Q(**{f"{case_prefix}unit_path__startswith": self.unit.path})
+    def q(self, case_prefix: str = "", field: str = "unit_path") -> Q:
+        return Q() if self.everything else Q(**{f"{case_prefix}{field}__startswith": self.unit.path})
 
 
 # --- The sections --------------------------------------------------------------------------------------------------
@@ -525,11 +527,11 @@ def _year_cases(scope: _Scope, w: _Window) -> QuerySet[Case]:
     return Case.objects.filter(w.within("submitted_at"), scope.q()).exclude(status=CaseStatus.DRAFT)
 
 
-def _child_path(unit: OrgUnit) -> Substr:
+def _child_path(unit: OrgUnit, field: str = "unit_path") -> Substr:
     """The path of the direct sub-unit a case belongs to: its path cut after the first segment below ``unit``
     (the unit's own path for cases it handles itself)."""
     offset = len(unit.path)
-    return Substr("unit_path", 1, Value(offset) + StrIndex(Substr("unit_path", offset + 1), Value("/")))
+    return Substr(field, 1, Value(offset) + StrIndex(Substr(field, offset + 1), Value("/")))
 
 
 def _case_figures(scope: _Scope, w: _Window) -> CaseFigures:
@@ -538,35 +540,44 @@ def _case_figures(scope: _Scope, w: _Window) -> CaseFigures:
     paths = [unit.path, *(c.path for c in children)]
     statuses = [s for s in CaseStatus.values if s != CaseStatus.DRAFT]
     months = range(1, 13)
-    dimensions = ("report_year", "month_no", "kind", "channel", "status", "child")
+    figures: dict[str, Sum_]
     if scope.summaries:
+        # One row per case and dimension: the status rows count each case once.
         cells = (
-            ReportCaseSummary.objects.filter(w.within_dates("month"), scope.q())
+            ReportCaseSummary.objects.filter(w.within_dates("month"), scope.q(field="area_path"))
             .annotate(
-                report_year=w.bucket("month", dates=True), month_no=ExtractMonth("month"), child=_child_path(unit)
+                report_year=w.bucket("month", dates=True),
+                month_no=ExtractMonth("month"),
+                child=_child_path(unit, "area_path"),
             )
-            .values(*dimensions)
+            .values("report_year", "month_no", "dimension", "code", "child")
             .annotate(n=Sum("n"))
         )
+        once = {"dimension": SummaryDimension.STATUS}
+        figures = {
+            "total": Sum_("n", once),
+            **{f"month_{m}": Sum_("n", {**once, "month_no": m}) for m in months},
+            **{f"kind_{c}": Sum_("n", {"dimension": SummaryDimension.KIND, "code": c}) for c in IncidentKind.values},
+            **{f"channel_{c}": Sum_("n", {"dimension": SummaryDimension.CHANNEL, "code": c}) for c in Channel.values},
+            **{f"status_{c}": Sum_("n", {**once, "code": c}) for c in statuses},
+            **{f"child_{i}": Sum_("n", {**once, "child": path}) for i, path in enumerate(paths)},
+        }
     else:
         cells = (
             _year_cases(scope, w)
-            .annotate(report_year=w.bucket("submitted_at"), month_no=w.month("submitted_at"), child=_child_path(unit))
-            .values(*dimensions)
+            .annotate(report_year=w.bucket("submitted_at"), month=w.month("submitted_at"), child=_child_path(unit))
+            .values("report_year", "month", "kind", "channel", "status", "child")
             .annotate(n=ROWS)
         )
-    pairs = _crosstab(
-        cells,
-        w.year,
-        {
+        figures = {
             "total": Sum_(),
-            **_each("month_", "month_no", months),
+            **_each("month_", "month", months),
             **_each("kind_", "kind", IncidentKind.values),
             **_each("channel_", "channel", Channel.values),
             **_each("status_", "status", statuses),
             **{f"child_{i}": Sum_("n", {"child": path}) for i, path in enumerate(paths)},
-        },
-    )
+        }
+    pairs = _crosstab(cells, w.year, figures)
     subunits = tuple(
         SubunitItem(pairs[f"child_{i}"].current, pairs[f"child_{i}"].previous, unit_ref(u), i == 0)
         for i, u in enumerate([unit, *children])
@@ -585,7 +596,7 @@ def _officer_figures(scope: _Scope, w: _Window) -> OfficerFigures:
     cells: QuerySet[Any]
     if scope.summaries:
         cells = (
-            ReportOfficerSummary.objects.filter(w.within_dates("month"), scope.q())
+            ReportOfficerSummary.objects.filter(w.within_dates("month"), scope.q(field="area_path"))
             .annotate(report_year=w.bucket("month", dates=True))
             .values("report_year", "officer_type", "injury")
             .annotate(n=Sum("n"))
@@ -623,7 +634,7 @@ def _suspect_figures(scope: _Scope, w: _Window, cases_total: Pair) -> tuple[Susp
     cells: QuerySet[Any]
     if scope.summaries:
         cells = (
-            ReportSuspectSummary.objects.filter(w.within_dates("month"), scope.q())
+            ReportSuspectSummary.objects.filter(w.within_dates("month"), scope.q(field="area_path"))
             .annotate(report_year=w.bucket("month", dates=True))
             .values("report_year", "status", "disposition")
             .annotate(n=Sum("n"))
@@ -889,7 +900,7 @@ def _summary_spread(scope: _Scope, w: _Window, measure: SpreadMeasure) -> Spread
     (migration 0031) for their exact times; the interpolation is PostgreSQL's own arithmetic, in the same order.
     """
     rows = (
-        ReportSpreadSummary.objects.filter(scope.q(), measure=measure, year__in=[w.year - 1, w.year])
+        ReportSpreadSummary.objects.filter(scope.q(field="area_path"), measure=measure, year__in=[w.year - 1, w.year])
         .values_list("year", "days")
         .annotate(total=Sum("n"))
         .filter(total__gt=0)
@@ -1034,19 +1045,19 @@ def case_summary(*, units: Iterable[OrgUnit], year: int) -> CaseSummary:
     )
 
 
-# The levels whose reports add up the summaries (cases/summaries.py) rather than count the cases: their subtrees
-# are large. A city or county counts its own cases live, through the subtree index, quickly enough.
-SUMMARY_LEVELS = frozenset({OrgLevel.MINISTRY, OrgLevel.PROVINCE})
-
-
 def reads_summaries(unit: OrgUnit, source: str = "auto") -> bool:
-    """Whether the report of ``unit`` reads the summaries: ``source`` "live" or "summaries" chooses, "auto" goes by
-    the unit's level. PostgreSQL only (the exact percentiles read the duration indexes); elsewhere always live."""
+    """Whether the report of ``unit`` adds up the summaries (cases/summaries.py) rather than counts the cases.
+
+    The units above the summaries' areas do (the ministry and the provinces: large subtrees, broken down by
+    province or by city); a city or a county counts its own cases live, through the subtree index, quickly enough,
+    and only live can break them down by county or station. PostgreSQL only (the exact percentiles read the
+    duration indexes of migration 0031); elsewhere always live. ``source`` "live" or "summaries" chooses."""
     if source not in ("auto", "live", "summaries"):
         raise ValueError(f"unknown report source {source!r}")
-    if connection.vendor != "postgresql" or source == "live":
-        return False
-    return source == "summaries" or unit.level in SUMMARY_LEVELS
+    above_areas = unit.depth < AREA_DEPTH
+    if source == "summaries" and not above_areas:
+        raise ValueError("the summaries break figures down no finer than by city: a city's report is computed live")
+    return connection.vendor == "postgresql" and source != "live" and above_areas
 
 
 def yearly_report(*, unit: OrgUnit, year: int, source: str = "auto") -> YearlyReport:
