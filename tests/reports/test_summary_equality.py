@@ -94,7 +94,7 @@ cases_strategy = st.lists(
                     (SuspectStatus.RELEASED, Disposition.MEDIATION),
                 ]
             ),
-            "steps": st.lists(gaps, min_size=8, max_size=8),
+            "steps": st.lists(gaps, min_size=11, max_size=11),
         }
     ),
     min_size=1,
