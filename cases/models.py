@@ -1112,3 +1112,74 @@ class ReportSpreadSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure} {self.year} {self.area_path} {self.days} d: {self.n}"
+
+
+class ReportReviewSummary(models.Model):
+    """Look-back reviews by campaign year, the case's area, verdict and checklist answers (True, or not)."""
+
+    year = models.SmallIntegerField()
+    area_path = models.CharField(max_length=255)
+    verdict = models.CharField(max_length=10)
+    officer_informed = models.BooleanField()
+    support_delivered = models.BooleanField()
+    clarification_issued = models.BooleanField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "year",
+                    "area_path",
+                    "verdict",
+                    "officer_informed",
+                    "support_delivered",
+                    "clarification_issued",
+                ],
+                name="report_review_summary_cell",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.area_path} {self.verdict}: {self.n}"
+
+
+class ReportSupportSummary(models.Model):
+    """Support measures delivered, by year of delivery, the case's area and kind; their amounts in fen (cents)."""
+
+    year = models.SmallIntegerField()
+    area_path = models.CharField(max_length=255)
+    kind = models.CharField(max_length=30)
+    n = models.IntegerField(default=0)
+    cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["year", "area_path", "kind"], name="report_support_summary_cell"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.area_path} {self.kind}: {self.n}"
+
+
+class ReportFindingSummary(models.Model):
+    """Supervision findings by local year raised, the case's area, problem, rectified and rectified on time; with the
+    officers held accountable."""
+
+    year = models.SmallIntegerField()
+    area_path = models.CharField(max_length=255)
+    problem = models.CharField(max_length=40)
+    rectified = models.BooleanField()
+    on_time = models.BooleanField()
+    n = models.IntegerField(default=0)
+    accountable = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "area_path", "problem", "rectified", "on_time"], name="report_finding_summary_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.area_path} {self.problem}: {self.n}"

@@ -9,6 +9,10 @@ A case adds, while it is submitted (drafts never count, as in the report):
 - one to the ``ReportSpreadSummary`` histogram of its first referral (local year of the referral, whole days since
   submission) and, once closed, of its closure.
 
+And, whatever its status (the report dates these by their own acts): its look-back reviews to
+``ReportReviewSummary`` (campaign year), its delivered support measures to ``ReportSupportSummary`` (year of
+delivery, with their amounts) and its supervision findings to ``ReportFindingSummary`` (local year raised).
+
 The services keep them: ``change_case`` notes what the locked case adds before the change, ``CaseChange.save``
 what it adds after, and the difference is written in the same transaction with ``INSERT … ON CONFLICT DO UPDATE
 SET n = n + delta`` (``apply``), so concurrent writers never lose a count, and rows are written in key order, so two
@@ -32,19 +36,26 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, models, transaction
 
-from cases.choices import CaseStatus
+from cases.choices import CaseStatus, SupportStatus
 from cases.models import (
     Case,
     InvolvedOfficer,
+    LookBackReview,
     ReportCaseSummary,
+    ReportFindingSummary,
     ReportOfficerSummary,
+    ReportReviewSummary,
     ReportSpreadSummary,
+    ReportSupportSummary,
     ReportSuspectSummary,
     SpreadMeasure,
+    SupervisionFinding,
+    SupportMeasure,
     Suspect,
 )
 
-# A row of a summary: the table's name first, then its dimensions in the order of ``TABLES``.
+# One count of a summary row: the table's name first (``name.column`` for a column other than ``n``), then the row's
+# dimensions in the order of ``TABLES``.
 Key = tuple[Any, ...]
 
 TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
@@ -52,7 +63,25 @@ TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
     "officers": (ReportOfficerSummary, ("area_path", "month", "officer_type", "injury")),
     "suspects": (ReportSuspectSummary, ("area_path", "month", "status", "disposition")),
     "spreads": (ReportSpreadSummary, ("measure", "year", "area_path", "days")),
+    "reviews": (
+        ReportReviewSummary,
+        ("year", "area_path", "verdict", "officer_informed", "support_delivered", "clarification_issued"),
+    ),
+    "support": (ReportSupportSummary, ("year", "area_path", "kind")),
+    "findings": (ReportFindingSummary, ("year", "area_path", "problem", "rectified", "on_time")),
 }
+# The columns each table counts in: ``n`` and, for some, a sum.
+COLUMNS: dict[str, tuple[str, ...]] = {"support": ("n", "cents"), "findings": ("n", "accountable")}
+
+
+def columns_of(table: str) -> tuple[str, ...]:
+    return COLUMNS.get(table, ("n",))
+
+
+def _name(table: str, column: str) -> str:
+    return table if column == "n" else f"{table}.{column}"
+
+
 # The deepest units the summaries keep apart (OrgUnit.depth: the ministry 0, provinces 1, cities 2).
 AREA_DEPTH = 2
 DAY = timedelta(days=1)
@@ -97,10 +126,11 @@ def _party_counts(case_id: int) -> list[tuple[str, str, str, int]]:
 def contribution(case: Case) -> Counter[Key]:
     """What ``case`` adds to the summaries as it is now (its officers and suspects read from the database)."""
     out: Counter[Key] = Counter()
+    path = area_of(case.unit_path)
+    _acts(case.pk, path, out)
     submitted = case.submitted_at
     if submitted is None:
         return out
-    path = area_of(case.unit_path)
     if case.first_referred_at is not None:
         year = _local(case.first_referred_at).year
         out[("spreads", SpreadMeasure.REFERRAL.value, year, path, whole_days(case.first_referred_at, submitted))] += 1
@@ -117,6 +147,29 @@ def contribution(case: Case) -> Counter[Key]:
     return out
 
 
+def _acts(case_id: int, path: str, out: Counter[Key]) -> None:
+    """The case's reviews, delivered support and findings, as the report selects and dates them."""
+    for year, verdict, informed, support, clarification in LookBackReview.objects.filter(case_id=case_id).values_list(
+        "campaign_year", "verdict", "officer_informed", "support_delivered", "clarification_issued"
+    ):
+        out[("reviews", year, path, verdict, informed is True, support is True, clarification is True)] += 1
+    delivered = SupportMeasure.objects.filter(
+        case_id=case_id, status=SupportStatus.DELIVERED, delivered_on__isnull=False
+    ).values_list("delivered_on", "kind", "amount")
+    for on, kind, amount in delivered:
+        out[("support", on.year, path, kind)] += 1
+        out[("support.cents", on.year, path, kind)] += int((amount or 0) * 100)
+    findings = SupervisionFinding.objects.filter(case_id=case_id).values_list(
+        "raised_at", "problem", "rectified_at", "rectify_by", "officers_held_accountable"
+    )
+    for raised, problem, rectified, rectify_by, accountable in findings:
+        # On time: by the rectify-by date in local time, or rectified with no date set (the report's rule).
+        on_time = rectified is not None and (rectify_by is None or _local(rectified).date() <= rectify_by)
+        key = (_local(raised).year, path, problem, rectified is not None, on_time)
+        out[("findings", *key)] += 1
+        out[("findings.accountable", *key)] += accountable
+
+
 def difference(before: Mapping[Key, int], after: Mapping[Key, int]) -> dict[Key, int]:
     return {k: d for k in before.keys() | after.keys() if (d := after.get(k, 0) - before.get(k, 0))}
 
@@ -125,19 +178,27 @@ def apply(delta: Mapping[Key, int]) -> None:
     """Add ``delta`` to the stored rows: one atomic upsert per table, rows in key order (see the module doc)."""
     qn = connection.ops.quote_name
     for table, (model, dims) in TABLES.items():
-        rows = sorted((k[1:], n) for k, n in delta.items() if k[0] == table and n)
-        if not rows:
+        counts = columns_of(table)
+        cells: dict[tuple[Any, ...], list[int]] = {}
+        for i, column in enumerate(counts):
+            name = _name(table, column)
+            for key, n in delta.items():
+                if key[0] == name and n:
+                    cells.setdefault(key[1:], [0] * len(counts))[i] += n
+        if not cells:
             continue
-        name = qn(model._meta.db_table)
-        columns = ", ".join(qn(d) for d in (*dims, "n"))
-        placeholders = ", ".join(["(" + ", ".join(["%s"] * (len(dims) + 1)) + ")"] * len(rows))
+        rows = sorted(cells.items())
+        db_table = qn(model._meta.db_table)
+        columns = ", ".join(qn(d) for d in (*dims, *counts))
+        placeholders = ", ".join(["(" + ", ".join(["%s"] * (len(dims) + len(counts))) + ")"] * len(rows))
         conflict = ", ".join(qn(d) for d in dims)
+        updates = ", ".join(f"{qn(c)} = {db_table}.{qn(c)} + EXCLUDED.{qn(c)}" for c in counts)
         # Table and column names are ours and quoted; every value is a parameter.
         sql = (
-            f"INSERT INTO {name} ({columns}) VALUES {placeholders} "  # noqa: S608
-            f"ON CONFLICT ({conflict}) DO UPDATE SET {qn('n')} = {name}.{qn('n')} + EXCLUDED.{qn('n')}"
+            f"INSERT INTO {db_table} ({columns}) VALUES {placeholders} "  # noqa: S608
+            f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
         )
-        params = [value for dims_values, n in rows for value in (*dims_values, n)]
+        params = [value for dims_values, values in rows for value in (*dims_values, *values)]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
 
@@ -155,6 +216,9 @@ def note_referral(case: Case, at: datetime) -> list[str]:
 _CASE = Case._meta.db_table
 _OFFICER = InvolvedOfficer._meta.db_table
 _SUSPECT = Suspect._meta.db_table
+_REVIEW = LookBackReview._meta.db_table
+_SUPPORT = SupportMeasure._meta.db_table
+_FINDING = SupervisionFinding._meta.db_table
 # Local months and years by the report's calendar (settings.TIME_ZONE), whole days exactly (EXTRACT gives numeric).
 _MONTH = "(date_trunc('month', c.submitted_at AT TIME ZONE %(tz)s))::date"
 _AREA = f"substring(c.unit_path from '^(?:/[^/]+){{1,{AREA_DEPTH + 1}}}/')"
@@ -177,6 +241,16 @@ REBUILD_SQL: dict[str, str] = {
         f"{_DAYS.format(end='c.closed_at')}, COUNT(*) FROM {_CASE} c "
         f"WHERE c.closed_at IS NOT NULL AND {_SUBMITTED} GROUP BY 1, 2, 3, 4"
     ),
+    "reviews": f"SELECT r.campaign_year, {_AREA}, r.verdict, r.officer_informed IS TRUE, "  # noqa: S608
+    f"r.support_delivered IS TRUE, r.clarification_issued IS TRUE, COUNT(*) FROM {_REVIEW} r "
+    f"JOIN {_CASE} c ON c.id = r.case_id GROUP BY 1, 2, 3, 4, 5, 6",
+    "support": f"SELECT EXTRACT(YEAR FROM m.delivered_on)::int, {_AREA}, m.kind, COUNT(*), "  # noqa: S608
+    f"COALESCE(SUM(m.amount * 100), 0)::bigint FROM {_SUPPORT} m JOIN {_CASE} c ON c.id = m.case_id "
+    f"WHERE m.status = '{SupportStatus.DELIVERED.value}' AND m.delivered_on IS NOT NULL GROUP BY 1, 2, 3",
+    "findings": f"SELECT EXTRACT(YEAR FROM f.raised_at AT TIME ZONE %(tz)s)::int, {_AREA}, f.problem, "  # noqa: S608
+    "f.rectified_at IS NOT NULL, f.rectified_at IS NOT NULL AND (f.rectify_by IS NULL OR "
+    "(f.rectified_at AT TIME ZONE %(tz)s)::date <= f.rectify_by), COUNT(*), SUM(f.officers_held_accountable) "
+    f"FROM {_FINDING} f JOIN {_CASE} c ON c.id = f.case_id GROUP BY 1, 2, 3, 4, 5",
 }
 
 
@@ -188,22 +262,27 @@ def rebuild_rows() -> Counter[Key]:
     """Every summary row, computed from scratch from the cases, their officers and their suspects."""
     out: Counter[Key] = Counter()
     if connection.vendor != "postgresql":
-        for case in Case.objects.filter(submitted_at__isnull=False).iterator(chunk_size=2000):
+        for case in Case.objects.iterator(chunk_size=2000):
             out.update(contribution(case))
         return out
     with connection.cursor() as cursor:
         for table, sql in REBUILD_SQL.items():
             cursor.execute(sql, rebuild_params())
+            counts = columns_of(table)
             for row in cursor.fetchall():
-                out[(table, *row[:-1])] += row[-1]
-    return out
+                dims = row[: -len(counts)]
+                for column, value in zip(counts, row[-len(counts) :], strict=True):
+                    out[(_name(table, column), *dims)] += int(value)
+    return +out
 
 
 def stored_rows() -> Counter[Key]:
     out: Counter[Key] = Counter()
     for table, (model, dims) in TABLES.items():
-        for row in model._default_manager.exclude(n=0).values_list(*dims, "n").iterator(chunk_size=10_000):
-            out[(table, *row[:-1])] += row[-1]
+        for column in columns_of(table):
+            rows = model._default_manager.exclude(**{column: 0}).values_list(*dims, column)
+            for row in rows.iterator(chunk_size=10_000):
+                out[(_name(table, column), *row[:-1])] += row[-1]
     return out
 
 

@@ -33,12 +33,12 @@ def fill_summaries(apps, schema_editor):
     if connection.vendor != "postgresql":
         return
     # The SQL as of this migration (cases/summaries.py REBUILD_SQL keeps it in step: tests/cases/test_summaries.py).
-    from cases.summaries import REBUILD_SQL, TABLES, rebuild_params
+    from cases.summaries import REBUILD_SQL, TABLES, columns_of, rebuild_params
 
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         for table, sql in REBUILD_SQL.items():
             model, dims = TABLES[table]
-            columns = ", ".join(connection.ops.quote_name(d) for d in (*dims, "n"))
+            columns = ", ".join(connection.ops.quote_name(d) for d in (*dims, *columns_of(table)))
             name = model._meta.db_table
             cursor.execute(f"DELETE FROM {name}")  # noqa: S608
             cursor.execute(f"INSERT INTO {name} ({columns}) {sql}", rebuild_params())  # noqa: S608

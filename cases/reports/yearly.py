@@ -53,7 +53,9 @@ from django.db import NotSupportedError, connection, transaction
 from django.db.models import (
     Aggregate,
     Count,
+    DecimalField,
     Exists,
+    ExpressionWrapper,
     F,
     FloatField,
     Func,
@@ -96,8 +98,11 @@ from cases.models import (
     LookBackReview,
     Referral,
     ReportCaseSummary,
+    ReportFindingSummary,
     ReportOfficerSummary,
+    ReportReviewSummary,
     ReportSpreadSummary,
+    ReportSupportSummary,
     ReportSuspectSummary,
     SpreadMeasure,
     SummaryDimension,
@@ -721,6 +726,31 @@ def _override_figures(scope: _Scope, w: _Window) -> OverrideFigures:
 
 
 def _finding_figures(scope: _Scope, w: _Window) -> FindingFigures:
+    if scope.summaries:
+        cells = (
+            ReportFindingSummary.objects.filter(scope.q(field="area_path"), year__in=[w.year - 1, w.year])
+            .annotate(report_year=F("year"))
+            .values("report_year", "problem", "rectified", "on_time")
+            .annotate(n=Sum("n"), accountable=Sum("accountable"))
+        )
+        pairs = _crosstab(
+            cells,
+            w.year,
+            {
+                "total": Sum_(),
+                **_each("problem_", "problem", FindingProblem.values),
+                "rectified": Sum_("n", {"rectified": True}),
+                "on_time": Sum_("n", {"on_time": True}),
+                "accountable": Sum_("accountable"),
+            },
+        )
+        return FindingFigures(
+            total=pairs["total"],
+            by_problem=_items(pairs, "problem_", FindingProblem.values),
+            rectified=pairs["rectified"],
+            rectified_on_time=pairs["on_time"],
+            officers_held_accountable=pairs["accountable"],
+        )
     findings = SupervisionFinding.objects.filter(w.within("raised_at"), scope.q("case__"))
     on_time = Q(rectified_at__isnull=False) & (Q(rectify_by__isnull=True) | Q(rectified_at__date__lte=F("rectify_by")))
     aggregates: dict[str, Any] = {
@@ -741,12 +771,18 @@ def _finding_figures(scope: _Scope, w: _Window) -> FindingFigures:
 
 
 def _review_figures(scope: _Scope, w: _Window) -> ReviewFigures:
-    reviews = LookBackReview.objects.filter(campaign_year__in=[w.year - 1, w.year]).filter(scope.q("case__"))
-    cells = (
-        reviews.annotate(report_year=F("campaign_year"))
-        .values("report_year", "verdict", "officer_informed", "support_delivered", "clarification_issued")
-        .annotate(n=ROWS)
-    )
+    dimensions = ("report_year", "verdict", "officer_informed", "support_delivered", "clarification_issued")
+    cells: QuerySet[Any]
+    if scope.summaries:
+        cells = (
+            ReportReviewSummary.objects.filter(scope.q(field="area_path"), year__in=[w.year - 1, w.year])
+            .annotate(report_year=F("year"))
+            .values(*dimensions)
+            .annotate(n=Sum("n"))
+        )
+    else:
+        reviews = LookBackReview.objects.filter(campaign_year__in=[w.year - 1, w.year]).filter(scope.q("case__"))
+        cells = reviews.annotate(report_year=F("campaign_year")).values(*dimensions).annotate(n=ROWS)
     pairs = _crosstab(
         cells,
         w.year,
@@ -768,14 +804,27 @@ def _review_figures(scope: _Scope, w: _Window) -> ReviewFigures:
 
 
 def _support_figures(scope: _Scope, w: _Window) -> SupportFigures:
-    measures = SupportMeasure.objects.filter(
-        w.within_dates("delivered_on"), scope.q("case__"), status=SupportStatus.DELIVERED
-    )
-    cells = (
-        measures.annotate(report_year=w.bucket("delivered_on", dates=True))
-        .values("report_year", "kind")
-        .annotate(n=ROWS, amount=Sum("amount"))
-    )
+    cells: QuerySet[Any]
+    if scope.summaries:
+        # Fen back to yuan, exactly: a bigint times a two-place numeric.
+        amount = ExpressionWrapper(
+            Sum("cents") * Value(Decimal("0.01")), output_field=DecimalField(max_digits=20, decimal_places=2)
+        )
+        cells = (
+            ReportSupportSummary.objects.filter(scope.q(field="area_path"), year__in=[w.year - 1, w.year])
+            .annotate(report_year=F("year"))
+            .values("report_year", "kind")
+            .annotate(n=Sum("n"), amount=amount)
+        )
+    else:
+        measures = SupportMeasure.objects.filter(
+            w.within_dates("delivered_on"), scope.q("case__"), status=SupportStatus.DELIVERED
+        )
+        cells = (
+            measures.annotate(report_year=w.bucket("delivered_on", dates=True))
+            .values("report_year", "kind")
+            .annotate(n=ROWS, amount=Sum("amount"))
+        )
     pairs = _crosstab(
         cells,
         w.year,
