@@ -21,8 +21,8 @@ Steps:
    and the yearly report of one province. The search (``--only search`` measures nothing else): a two-character
    word over every status (the top bar's ranked page, the queue, the API), a suspect's name, an ID number.
 3. In fresh processes, reusing ``benchmarks/reports.py``: the national yearly report (from the report summaries;
-   beside it the same report computed live, and whether the two are equal), the summaries' reconcile, the XLSX export and the
-   streamed detail CSV's peak memory.
+   beside it the same report computed live, and whether the two are equal), the summaries' reconcile, the XLSX
+   export and the streamed detail CSV's peak memory.
 4. Throughput (``--wrk``, on by default): gunicorn with 2 workers on a free loopback port, production settings,
    one session log-in and one API token, then ``wrk --latency`` for ``--duration`` seconds against the queue page
    and the API case list: requests/s and p99.

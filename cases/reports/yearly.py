@@ -36,6 +36,13 @@ measures it) with a fixed number of queries whatever the number of cases:
   it the join from the related tables to the cases.
 - Percentiles use PostgreSQL's ``percentile_cont``; elsewhere a window query returns only the (at most four)
   rows around each percentile's position, and interpolating between two values is all that happens in Python.
+
+The ministry's and the provinces' reports (``reads_summaries``) do not count cases at all on PostgreSQL: they add
+up the report summaries (cases/summaries.py), which the case services keep in the transaction of every change,
+per area (a city), month or year, and dimension. Each figure is the one the live computation gives (the tests
+compare every figure both ways); the percentiles too: a whole-day histogram says which few cases hold each
+percentile, and only their exact times are read (``_summary_spread``). Flags and overridden flags are few and are
+still counted live. A city's or a county's report is computed live, as described above.
 """
 
 import math
