@@ -1,11 +1,12 @@
 """HTML forms. They parse and validate input; the services decide and write."""
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +40,7 @@ from cases.rules.facts import FACT_NAMES, FACTS, OFFICER, SUPERVISOR, facts_aske
 from cases.rules.presentation import FlagView
 from cases.services.fault import DEPARTMENT_MAX, DOCUMENT_REFERENCE_MAX, NOTES_MAX
 from cases.services.handling import support_amount_error
+from rightsguard.form_renderer import IN_JINJA2
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -49,6 +51,21 @@ class UnitChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj: OrgUnit) -> str:
         return "\u3000" * obj.depth + f"{obj.display_name} ({obj.code})"
+
+
+class ListedChoiceIterator(ModelChoiceIterator):
+    """A model choice field's options read with one ordinary query, kept for the form's life (Django's iterator
+    reads through a server-side cursor on PostgreSQL: three statements, each render)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+class ListedModelChoiceField(forms.ModelChoiceField):
+    iterator = ListedChoiceIterator
 
 
 class DisclosureCheckboxes(forms.CheckboxSelectMultiple):
@@ -560,6 +577,10 @@ class SearchForm(forms.Form):
 
 
 class QueueFilterForm(BootstrapMixin, forms.Form):
+    # Fifteen fields and a hundred or more options on every queue page: rendered with Jinja2 (``{{ form }}``).
+    default_renderer = IN_JINJA2
+    template_name = "forms/stacked.html"
+
     status = forms.MultipleChoiceField(
         label=_("Status"),
         choices=[c for c in CaseStatus.choices if c[0] != CaseStatus.DRAFT],
@@ -570,7 +591,7 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
     kind = forms.MultipleChoiceField(
         label=_("Incident type"), choices=IncidentKind.choices, required=False, widget=DisclosureCheckboxes
     )
-    unit = forms.ModelChoiceField(
+    unit = ListedModelChoiceField(
         label=_("Unit"), queryset=OrgUnit.objects.none(), required=False, to_field_name="code"
     )
     flag = forms.MultipleChoiceField(
@@ -688,6 +709,8 @@ class DashboardForm(BootstrapMixin, forms.Form):
 
 
 class SaveFilterForm(BootstrapMixin, forms.Form):
+    default_renderer = IN_JINJA2  # on every queue page, beside the filters
+
     name = forms.CharField(
         label=_("Name this filter"),
         max_length=60,

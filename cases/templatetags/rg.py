@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, cast
 
@@ -81,11 +81,12 @@ def get_item(mapping: Any, key: Any) -> Any:
 
 
 @register.filter
-def days_left(case: Case) -> int | None:
-    """Whole days until the stage deadline (negative when overdue); None without a running clock."""
+def days_left(case: Case, today: date | None = None) -> int | None:
+    """Whole days until the stage deadline (negative when overdue); None without a running clock. ``today`` (the
+    local date) may be given by a caller working out many rows."""
     if case.stage_due_at is None or case.paused_at is not None:
         return None
-    return (timezone.localdate(case.stage_due_at) - timezone.localdate()).days
+    return (timezone.localdate(case.stage_due_at) - (today or timezone.localdate())).days
 
 
 @register.filter

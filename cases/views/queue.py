@@ -30,6 +30,7 @@ from cases.queue_filters import (
     queue_page,
     sort_order,
 )
+from cases.views.queue_rows import render_rows
 from cases.views.workspace import require_supervisor
 
 VIEWS = {"mine": ASSIGNED_TO_ME, "unassigned": UNASSIGNED}
@@ -137,6 +138,7 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
+        "rows": render_rows(page.cases),
         "base_query": base_query,
         "next_url": _paging_url(base_query, page.next_cursor, None if position is None else position + shown)
         if page.next_cursor

@@ -4,6 +4,7 @@ the API's and the top bar's search agreeing, ranks and pages, masking, scope, an
 import base64
 import hashlib
 import hmac
+import html
 import importlib
 
 import pytest
@@ -184,7 +185,7 @@ def test_the_queue_row_and_the_search_page_say_what_matched_never_the_id_number(
     for url in (reverse("cases:queue"), reverse("cases:search")):
         body = client.get(url, {"q": ID_NUMBER.lower()}).content.decode()
         assert cases["id_number"].reference in body
-        assert "Matched: a suspect&#x27;s ID number (not shown)." in body
+        assert "Matched: a suspect's ID number (not shown)." in html.unescape(body)
         # Typed in lower case (kept in the search box as typed): the stored number, upper case, is nowhere.
         assert ID_NUMBER not in body
         assert mask_id_number(ID_NUMBER) not in body
