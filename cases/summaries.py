@@ -157,8 +157,9 @@ def _acts(case_id: int, path: str, out: Counter[Key]) -> None:
         case_id=case_id, status=SupportStatus.DELIVERED, delivered_on__isnull=False
     ).values_list("delivered_on", "kind", "amount")
     for on, kind, amount in delivered:
-        out[("support", on.year, path, kind)] += 1
-        out[("support.cents", on.year, path, kind)] += int((amount or 0) * 100)
+        year = on.year  # type: ignore[union-attr]  # filtered: never None
+        out[("support", year, path, kind)] += 1
+        out[("support.cents", year, path, kind)] += int((amount or 0) * 100)
     findings = SupervisionFinding.objects.filter(case_id=case_id).values_list(
         "raised_at", "problem", "rectified_at", "rectify_by", "officers_held_accountable"
     )

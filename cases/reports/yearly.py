@@ -553,6 +553,7 @@ def _case_figures(scope: _Scope, w: _Window) -> CaseFigures:
     statuses = [s for s in CaseStatus.values if s != CaseStatus.DRAFT]
     months = range(1, 13)
     figures: dict[str, Sum_]
+    cells: QuerySet[Any]
     if scope.summaries:
         # One row per case and dimension: the status rows count each case once.
         cells = (
