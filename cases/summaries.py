@@ -27,6 +27,7 @@ asked to, repairs the difference. Anything that writes cases around the services
 ends with ``reconcile(repair=True)``.
 """
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -98,6 +99,14 @@ def area_of(unit_path: str) -> str:
     """The unit path cut below ``AREA_DEPTH``: a station's cases count in their city's area."""
     segments = [s for s in unit_path.split("/") if s][: AREA_DEPTH + 1]
     return "/" + "/".join(segments) + "/"
+
+
+def report_tz_literal() -> str:
+    """settings.TIME_ZONE for writing into SQL text (the spread indexes and the queries that must match them)."""
+    tz = settings.TIME_ZONE
+    if not re.fullmatch(r"[A-Za-z0-9_+\-/]+", tz):
+        raise ValueError(f"unexpected time zone name {tz!r}")
+    return tz
 
 
 def local_month(moment: datetime) -> date:

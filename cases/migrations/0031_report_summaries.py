@@ -2,22 +2,29 @@
 
 from django.db import migrations, models
 
-# The yearly report reads the exact times of the few cases that hold its percentiles (cases/reports/yearly.py ``_summary_spread``):
-# the cases whose referral (or closure) took a given number of whole days, in a year. These indexes lead with that
-# duration, so such a read touches those cases' entries only; the included columns make it an index-only scan.
-# PostgreSQL only, like the report's summary reads (other databases compute the report live).
+# The yearly report reads the exact times of the few cases that hold its percentiles (cases/reports/yearly.py
+# ``_summary_spread``): the cases of one local year whose referral (or closure) took a given number of whole days,
+# in order of that time. These indexes lead with the local year and the duration, so such a read walks just those
+# entries, already in order; the included columns make it an index-only scan. The year is local to the report's
+# calendar (settings.TIME_ZONE, written into the index as the report's queries write it). PostgreSQL only, like the
+# report's summary reads (other databases compute the report live).
 SPREAD_INDEXES = [
-    "CREATE INDEX case_report_referral_days ON cases_case ((first_referred_at - submitted_at), first_referred_at) "
-    "INCLUDE (submitted_at, unit_path) WHERE first_referred_at IS NOT NULL AND submitted_at IS NOT NULL",
-    "CREATE INDEX case_report_closure_days ON cases_case ((closed_at - submitted_at), closed_at) "
-    "INCLUDE (submitted_at, unit_path, status) WHERE closed_at IS NOT NULL AND submitted_at IS NOT NULL",
+    "CREATE INDEX case_report_referral_days ON cases_case "
+    "((date_part('year', timezone('{tz}', first_referred_at))), (first_referred_at - submitted_at)) "
+    "INCLUDE (first_referred_at, submitted_at, unit_path) "
+    "WHERE first_referred_at IS NOT NULL AND submitted_at IS NOT NULL",
+    "CREATE INDEX case_report_closure_days ON cases_case "
+    "((date_part('year', timezone('{tz}', closed_at))), (closed_at - submitted_at)) "
+    "INCLUDE (closed_at, submitted_at, unit_path, status) WHERE closed_at IS NOT NULL AND submitted_at IS NOT NULL",
 ]
 
 
 def create_spread_indexes(apps, schema_editor):
+    from cases.summaries import report_tz_literal
+
     if schema_editor.connection.vendor == "postgresql":
         for sql in SPREAD_INDEXES:
-            schema_editor.execute(sql)
+            schema_editor.execute(sql.replace("{tz}", report_tz_literal()))
 
 
 def drop_spread_indexes(apps, schema_editor):

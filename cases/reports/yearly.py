@@ -118,7 +118,7 @@ from cases.models import (
     Suspect,
 )
 from cases.rules.base import Severity
-from cases.summaries import AREA_DEPTH
+from cases.summaries import AREA_DEPTH, report_tz_literal
 
 Number = int | float | Decimal
 
@@ -1014,20 +1014,22 @@ def _exact_days(
     days = f"(CAST(EXTRACT(EPOCH FROM (c.{end} - c.submitted_at)) AS double precision) / 86400.0)"
     parts: list[str] = []
     params: list[Any] = []
-    tz = report_timezone()
+    tz = report_tz_literal()
     for (year, whole), ranks in sorted(wanted.items()):
         subtree = ""
         if not scope.everything:
             subtree = " AND c.unit_path LIKE %s"
+        # The local year and the duration as the indexes of migration 0031 write them: the read walks the entries of
+        # one year and one whole day, in order of the time taken.
         part = (
             f"(SELECT %s::int AS y, %s::int AS w, {days} AS d FROM cases_case c WHERE {condition} "  # noqa: S608
-            f"AND c.{end} >= %s AND c.{end} < %s "
+            f"AND date_part('year', timezone('{tz}', c.{end})) = %s "
             f"AND (c.{end} - c.submitted_at) >= make_interval(days => %s) "
             f"AND (c.{end} - c.submitted_at) < make_interval(days => %s){subtree} "
-            "ORDER BY d OFFSET %s LIMIT %s)"
+            f"ORDER BY (c.{end} - c.submitted_at) OFFSET %s LIMIT %s)"
         )
         parts.append(part)
-        params += [year, whole, datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz), whole, whole + 1]
+        params += [year, whole, year, whole, whole + 1]
         if not scope.everything:
             params.append(connection.ops.prep_for_like_query(scope.unit.path) + "%")
         params += [min(ranks), max(ranks) - min(ranks) + 1]
