@@ -172,6 +172,16 @@ class UserAdmin(ScopedAdmin, BaseUserAdmin):
             return form
         return type(form.__name__, (form,), {"actor": user_of(request)})
 
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        # The account's API tokens go with it; their cached checks must go at once too (accounts/tokens.py).
+        tokens.forget_user(obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            tokens.forget_user(user)
+        super().delete_queryset(request, queryset)
+
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         if not change:
             cleaned = form.cleaned_data

@@ -37,6 +37,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import tokens
+from accounts.authority import Actor
 from accounts.models import Membership, Role, User
 from cases import outbox
 from cases.choices import AccessAction
@@ -53,13 +54,19 @@ class MFAChangeRefused(PermissionDenied):
     """The session may not change the second factor: it has not passed it."""
 
 
-def mfa_required_for(user: User) -> bool:
-    """Supervisors, administrators and every account that reaches the admin site (staff, superusers)."""
+MFA_ROLES = (Role.SUPERVISOR, Role.ADMIN)
+
+
+def mfa_required_for(user: User, actor: Actor | None = None) -> bool:
+    """Supervisors, administrators and every account that reaches the admin site (staff, superusers). With the
+    user's ``actor`` at hand, its grants answer instead of the database."""
     if not settings.RIGHTSGUARD_MFA_REQUIRED or not user.is_authenticated:
         return False
     if user.is_superuser or user.is_staff:
         return True
-    return Membership.objects.filter(user=user, role__in=[Role.SUPERVISOR, Role.ADMIN]).exists()
+    if actor is not None:
+        return bool(actor.paths_for(*MFA_ROLES))
+    return Membership.objects.filter(user=user, role__in=MFA_ROLES).exists()
 
 
 def has_confirmed_device(user: User) -> bool:

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -42,6 +43,14 @@ class RequestActor(LazyObject):
         self.__dict__.update(_user=user, _actor=actor_for(user))
 
 
+def use_actor(request: HttpRequest, *, user: Any, actor: Actor) -> None:
+    """Give ``request.actor`` the grants of ``user`` read elsewhere (with an API token), kept only while ``user`` is
+    the request's user."""
+    held = getattr(request, "actor", None)
+    if isinstance(held, RequestActor):
+        held.__dict__.update(_user=user, _actor=actor)
+
+
 class ActorMiddleware:
     """Gives every request its ``request.actor`` (one membership query, only when something asks)."""
 
@@ -51,6 +60,41 @@ class ActorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.actor = RequestActor(request)  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+# When the session's idle expiry was last pushed forward (a POSIX timestamp, in the session).
+SEEN_AT = "rg_seen_at"
+# Pushing it forward writes the session row and sends its cookie again: once a minute keeps the idle timeout to within
+# a minute without a write on every request.
+IDLE_REFRESH_SECONDS = 60
+
+
+class IdleExpiryMiddleware:
+    """The idle timeout: a session ends ``SESSION_COOKIE_AGE`` after its last request, to within a minute.
+
+    Instead of saving every session on every request (``SESSION_SAVE_EVERY_REQUEST``), a request saves it when the
+    expiry was last pushed forward a minute ago or more, or when it changed the session anyway. Goes right after
+    ``SessionMiddleware``, so that it sees the session as every other part of the request left it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        # No session cookie and nothing stored: nothing to keep alive (and nothing is read to find that out).
+        if session is None or session.is_empty():
+            return response
+        now = timezone.now().timestamp()
+        if session.modified:
+            session[SEEN_AT] = now  # saved anyway
+            return response
+        seen = session.get(SEEN_AT)
+        # A cookie naming no live session has loaded as empty: it is not made into one.
+        if not session.is_empty() and (seen is None or now - seen >= IDLE_REFRESH_SECONDS):
+            session[SEEN_AT] = now
+        return response
 
 
 class AbsoluteSessionLimitMiddleware:

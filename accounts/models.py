@@ -52,6 +52,21 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.full_name or self.username
 
+    # Every way a password changes passes here (the change page, the admin site, ``manage.py changepassword``, a hash
+    # upgraded at log-in): the API tokens' cached checks must end with the old password (accounts/tokens.py).
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        self._password_changed()
+
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        self._password_changed()
+
+    def _password_changed(self) -> None:
+        from accounts import tokens
+
+        tokens.forget_user(self)
+
 
 def unit_name(name: str, name_en: str, language: str | None = None) -> str:
     """A unit's name in the interface language, falling back to the other: the official Chinese name in Chinese

@@ -177,6 +177,7 @@ def reactivate_user(*, user: User, by: User | None = None) -> User:
     was_active = _locked(user).is_active
     user.is_active = True
     user.save(update_fields=["is_active"])
+    tokens.forget_user(user)
     if not was_active:
         _audit(
             by=by,
@@ -227,6 +228,8 @@ def update_user_details(*, user: User, changes: dict[str, Any], by: User | None 
         return user
     user.full_clean(exclude=[field.name for field in User._meta.concrete_fields if field.name not in changed])
     user.save(update_fields=changed)
+    # The API's cached token checks carry the user's details: the next request reads the new ones.
+    tokens.forget_user(user)
     if "email" in changed:
         _audit(
             by=by,
@@ -256,6 +259,8 @@ def set_privileges(
     user.save(update_fields=["is_staff", "is_superuser"])
     user.groups.set(groups)
     user.user_permissions.set(permissions)
+    # Staff and superusers must use the second factor: the API's cached token checks are read again.
+    tokens.forget_user(user)
     after = _privileges(user)
     if after != before:
         _audit(by=by, subject=user, action=AccountChange.PRIVILEGES_CHANGED, before=before, after=after)
@@ -353,4 +358,5 @@ def set_language_preference(*, user: User, language: str) -> User:
     if user.language != language:
         User.objects.filter(pk=user.pk).update(language=language)
         user.language = language
+        tokens.forget_user(user)
     return user

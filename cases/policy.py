@@ -137,7 +137,12 @@ INTERNAL_EVENT_DATA = frozenset({"finding", "problem", "review", "missing"})
 def sees_internal(actor: Actor, case: Case) -> bool:
     """The office's view of a case: supervisors and administrators covering its unit. Everyone else who sees the case
     (its filer, the officers listed on it) reads the shared part only. Pure."""
-    return actor.is_active and any(actor.covers(role, case.unit_path) for role in OVERSEER_ROLES)
+    return sees_internal_at(actor, case.unit_path)
+
+
+def sees_internal_at(actor: Actor, unit_path: str) -> bool:
+    """``sees_internal`` for a case at ``unit_path`` (the case's own column), for rows read without their case."""
+    return actor.is_active and any(actor.covers(role, unit_path) for role in OVERSEER_ROLES)
 
 
 def internal_scope_q(actor: Actor, *, through: str = "") -> Q:

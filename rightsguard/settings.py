@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Right after the sessions: pushes the idle expiry forward at most once a minute (SESSION_COOKIE_AGE below).
+    "accounts.middleware.IdleExpiryMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -221,6 +223,21 @@ RIGHTSGUARD_EMAIL_RETRY_SECONDS = env.float("RIGHTSGUARD_EMAIL_RETRY_SECONDS", d
 # --- Celery ----------------------------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+# "auth": what an API token check read (accounts/tokens.py), shared by every web process so that a revocation reaches
+# them all at once: Redis, when there is one; without it nothing is kept (a cache of one process could not be told of a
+# revocation made in another).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "auth": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "rg-auth",
+        # A Redis that does not answer costs a request at most this long; the database answers instead.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+    if REDIS_URL.startswith(("redis://", "rediss://", "unix://"))
+    else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+}
 CELERY_RESULT_BACKEND = None
 # Without a broker the embedded default runs tasks in-process, right after the transaction commits.
 CELERY_TASK_ALWAYS_EAGER = env.bool(
@@ -367,7 +384,9 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env.int("RIGHTSGUARD_SESSION_IDLE_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True  # idle timeout: every request pushes expiry forward
+# Idle timeout: a request pushes the expiry forward, at most once a minute (accounts.middleware.IdleExpiryMiddleware)
+# rather than by writing the session on every request.
+SESSION_SAVE_EVERY_REQUEST = False
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -408,6 +427,9 @@ RIGHTSGUARD_REAUTH_SECONDS = env.int("RIGHTSGUARD_REAUTH_SECONDS", default=300)
 # API tokens (accounts/tokens.py) end this many days after their last use, and this many days after they were issued.
 RIGHTSGUARD_TOKEN_IDLE_DAYS = env.int("RIGHTSGUARD_TOKEN_IDLE_DAYS", default=7)
 RIGHTSGUARD_TOKEN_MAX_DAYS = env.int("RIGHTSGUARD_TOKEN_MAX_DAYS", default=30)
+# How long a checked API token (its user and grants) is kept in the "auth" cache; every revocation ends it at once.
+# 0: read from the database on every request.
+RIGHTSGUARD_TOKEN_CACHE_SECONDS = env.int("RIGHTSGUARD_TOKEN_CACHE_SECONDS", default=60)
 if not 1 <= RIGHTSGUARD_TOKEN_IDLE_DAYS <= RIGHTSGUARD_TOKEN_MAX_DAYS:
     raise ImproperlyConfigured("RIGHTSGUARD_TOKEN_IDLE_DAYS must be at least 1 and at most RIGHTSGUARD_TOKEN_MAX_DAYS.")
 # Fernet keys encrypting suspects' ID numbers at rest (cases/fields.py), comma-separated: the first encrypts, all

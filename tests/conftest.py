@@ -2,6 +2,7 @@ import importlib
 import os
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from hypothesis import settings as hypothesis_settings
 
@@ -61,6 +62,18 @@ def _fast_and_local(settings):
     # Unit tests run tasks in-process on commit; the integration tests start a real worker instead.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+
+
+@pytest.fixture(autouse=True)
+def _token_cache(settings):
+    """The API token cache is on, as in production: Redis when the tests have one (as CI does), else a cache of this
+    process (the tests run in one)."""
+    if settings.CACHES["auth"]["BACKEND"] == "django.core.cache.backends.dummy.DummyCache":
+        settings.CACHES = {
+            **settings.CACHES,
+            "auth": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rightsguard-auth"},
+        }
+        caches["auth"].clear()
 
 
 _DATABASE_FIXTURES = {

@@ -1,12 +1,18 @@
 """Log-in protection: lockout per username and address, uniform answers, session limits, security headers."""
 
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.middleware import LOGIN_AT
+from accounts.middleware import LOGIN_AT, SEEN_AT
 from tests.factories import PASSWORD
 
 
@@ -63,9 +69,89 @@ def test_a_session_ends_twelve_hours_after_login_however_active(client, world, s
     assert "_auth_user_id" not in client.session
 
 
-def test_idle_timeout_is_thirty_minutes_and_refreshed_by_activity(settings):
+def test_idle_timeout_is_thirty_minutes_and_refreshed_by_activity_not_by_saving_every_request(settings):
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_SAVE_EVERY_REQUEST is False
+    assert settings.MIDDLEWARE.index("accounts.middleware.IdleExpiryMiddleware") == (
+        settings.MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1
+    )
+
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+def at(when: datetime):
+    return mock.patch("django.utils.timezone.now", return_value=when)
+
+
+def session_writes(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries if "django_session" in q["sql"] and not q["sql"].startswith("SELECT")]
+
+
+def stored_expiry(client) -> datetime:
+    return Session.objects.get(session_key=client.cookies["sessionid"].value).expire_date
+
+
+def test_a_request_within_a_minute_of_the_last_refresh_does_not_write_the_session(client, world):
+    with at(T0):
+        client.force_login(world.officer)
+        assert client.get("/").status_code == 200  # the first request marks the refresh
+    assert stored_expiry(client) == T0 + timedelta(minutes=30)
+    for seconds in (1, 30, 59):
+        with at(T0 + timedelta(seconds=seconds)), CaptureQueriesContext(connection) as queries:
+            response = client.get("/")
+        assert response.status_code == 200
+        assert session_writes(queries) == []
+        assert "sessionid" not in response.cookies
+        assert stored_expiry(client) == T0 + timedelta(minutes=30)
+
+
+def test_a_request_a_minute_or_more_after_the_last_refresh_pushes_the_expiry_forward(client, world):
+    with at(T0):
+        client.force_login(world.officer)
+        client.get("/")
+    later = T0 + timedelta(seconds=60)
+    with at(later), CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    assert response.status_code == 200
+    assert len(session_writes(queries)) == 1
+    assert response.cookies["sessionid"]["max-age"] == 30 * 60
+    assert stored_expiry(client) == later + timedelta(minutes=30)
+    with at(later):
+        assert client.session[SEEN_AT] == later.timestamp()
+
+
+def test_activity_keeps_a_session_past_thirty_minutes_and_thirty_idle_minutes_end_it(client, world):
+    with at(T0):
+        client.force_login(world.officer)
+    for minutes in (0, 10, 20, 30, 40, 50):
+        with at(T0 + timedelta(minutes=minutes)):
+            assert client.get("/").status_code == 200
+    # 30 minutes after the last request (the last refresh), the session is gone.
+    with at(T0 + timedelta(minutes=50 + 30, seconds=1)):
+        response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_idle_time_counts_from_the_last_refresh_not_from_requests_within_its_minute(client, world):
+    with at(T0):
+        client.force_login(world.officer)
+        client.get("/")
+    with at(T0 + timedelta(seconds=50)):
+        assert client.get("/").status_code == 200  # within the minute: nothing written
+    # So the session ends 30 minutes after the refresh, 50 seconds before 30 minutes of idleness: within a minute.
+    with at(T0 + timedelta(minutes=30, seconds=1)):
+        assert client.get("/").status_code == 302
+
+
+def test_a_stale_session_cookie_is_not_made_into_a_session(client, db):
+    client.cookies["sessionid"] = "no-such-session-0123456789abcdef"
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert session_writes(queries) == []
+    assert not Session.objects.exists()
 
 
 def test_pages_carry_a_strict_content_security_policy(client, world):

@@ -122,23 +122,24 @@ def _notifications(world: World, n: int) -> str:
     return "/api/v1/notifications/?page_size=100"
 
 
-# name → (rows builder, exact query count). Token lookup, the caller's grants (read once per request: request.actor)
-# for the visible set, then for a nested list the case and the rows; lists reveal nothing, so they write no
-# access-log entry (cases/sensitive.py). Every read of visible cases also reads the ids of the cases listing the
-# caller as a victim (cases/policy.py).
+# name → (rows builder, exact query count). The token's check (the token, its user and their grants) comes from the
+# cache after a terminal's first request (accounts/tokens.py; test_a_terminal_s_first_request_reads_its_token_and_grants
+# below); then for a nested list the case and the rows; lists reveal nothing, so they write no access-log entry
+# (cases/sensitive.py). Every read of visible cases also reads the ids of the cases listing the caller as a victim
+# (cases/policy.py).
 LISTS: dict[str, tuple[Callable[[World, int], str], int]] = {
-    "cases": (_cases, 4),  # + the ids of the cases listing the caller
-    "officers": (lambda w, n: _case_with(w, n, _officer, "officers/"), 5),
-    "suspects": (lambda w, n: _case_with(w, n, _suspect, "suspects/"), 5),
-    "referrals": (lambda w, n: _case_with(w, n, _referral, "referrals/"), 5),
-    "support": (lambda w, n: _case_with(w, n, _support, "support/"), 5),
-    "findings": (lambda w, n: _case_with(w, n, _finding, "findings/"), 5),
-    "reviews": (lambda w, n: _case_with(w, n, _review, "reviews/"), 5),
-    "attachments": (lambda w, n: _case_with(w, n, _attachment, "attachments/"), 5),
-    "events": (lambda w, n: _case_with(w, n, _event, "events/?page_size=100"), 5),
-    "flags": (_flags, 4),
-    "units": (_units, 3),
-    "notifications": (_notifications, 3),  # + the grants: only notifications of cases the caller still sees
+    "cases": (_cases, 2),  # the ids of the cases listing the caller, the page
+    "officers": (lambda w, n: _case_with(w, n, _officer, "officers/"), 3),
+    "suspects": (lambda w, n: _case_with(w, n, _suspect, "suspects/"), 3),
+    "referrals": (lambda w, n: _case_with(w, n, _referral, "referrals/"), 3),
+    "support": (lambda w, n: _case_with(w, n, _support, "support/"), 3),
+    "findings": (lambda w, n: _case_with(w, n, _finding, "findings/"), 3),
+    "reviews": (lambda w, n: _case_with(w, n, _review, "reviews/"), 3),
+    "attachments": (lambda w, n: _case_with(w, n, _attachment, "attachments/"), 3),
+    "events": (lambda w, n: _case_with(w, n, _event, "events/?page_size=100"), 3),
+    "flags": (_flags, 2),
+    "units": (_units, 2),  # the units read the caller's grants themselves (accounts/selectors.py units_visible_to)
+    "notifications": (_notifications, 1),
 }
 
 
@@ -147,8 +148,16 @@ def test_list_queries_do_not_grow_with_rows(world, name):
     build, expected = LISTS[name]
     client = token_client(world.supervisor)
     url = build(world, 2)
+    assert client.get(url).status_code == 200  # the terminal's first request: its token's check is then cached
     assert count_queries(client, url) == expected
     build(world, 18)
     rows = client.get(url).json()
     assert len(rows["results"] if isinstance(rows, dict) else rows) >= 20
     assert count_queries(client, url) == expected
+
+
+def test_a_terminal_s_first_request_reads_its_token_and_grants_and_the_next_reads_neither(world):
+    client = token_client(world.supervisor)
+    url = _cases(world, 2)
+    assert count_queries(client, url) == 2 + 2  # the token with its user, their grants; then the list's two
+    assert count_queries(client, url) == 2
