@@ -323,15 +323,15 @@ def _medians(cases: QuerySet[Case], group: Any, since: datetime) -> dict[str, fl
     # A case never referred has no first referral (NULL), which the median leaves out; not filtering it out keeps
     # the subquery to one evaluation per case.
     rows = cases.filter(submitted_at__gte=since).annotate(
-        group=group, first_referred_at=Subquery(first.values("referred_at")[:1])
+        group=group, first_referral_at=Subquery(first.values("referred_at")[:1])
     )
-    delay = ExpressionWrapper(F("first_referred_at") - F("submitted_at"), output_field=DurationField())
+    delay = ExpressionWrapper(F("first_referral_at") - F("submitted_at"), output_field=DurationField())
     if connection.vendor == "postgresql":
         medians = rows.values("group").order_by().annotate(median=Median(EpochDays(delay)))
         return {r["group"]: r["median"] for r in medians if r["median"] is not None}
     # SQLite (the embedded demo): the same figure computed here.
     per_group: dict[str, list[float]] = {}
-    for g, submitted, referred in rows.values_list("group", "submitted_at", "first_referred_at"):
+    for g, submitted, referred in rows.values_list("group", "submitted_at", "first_referral_at"):
         if referred is not None:
             per_group.setdefault(g, []).append((referred - submitted).total_seconds() / 86400)
     return {g: statistics.median(days) for g, days in per_group.items()}

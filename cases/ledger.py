@@ -18,6 +18,9 @@ Reconciles, for every case submitted since ``since`` (or every case):
 - every notification e-mail due is sent within ``email_after`` (30 minutes by default), and none has failed for
   good;
 - no background job in the outbox is left undone;
+- the yearly report's summaries (cases/summaries.py) equal what they are rebuilt to from scratch, row by row;
+  asked to, the difference is written (``repair_summaries``) and the rows repaired are listed, not counted as
+  problems;
 - optionally, a client's list of accepted submissions (JSON lines ``{"reference": ..., "sha256": [...]}``): each
   reference exists, submitted, with exactly those attachments.
 
@@ -36,6 +39,7 @@ from typing import Any
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from cases import summaries as report_summaries
 from cases.choices import CaseStatus, EventKind, NotificationDelivery
 from cases.evidence import evidence_dir, path_of
 from cases.models import Attachment, Case, CaseEvent, Notification, OutboxMessage
@@ -62,10 +66,17 @@ class Ledger:
     emails_failed: int = 0
     outbox_pending: int = 0
     accepted_checked: int = 0
+    summary_rows: int = 0
+    summaries_repaired: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "problems": list(self.problems), "ok": not self.problems}
+        return {
+            **self.__dict__,
+            "summaries_repaired": list(self.summaries_repaired),
+            "problems": list(self.problems),
+            "ok": not self.problems,
+        }
 
 
 def sha256_of(path: Path) -> str:
@@ -82,10 +93,12 @@ def reconcile(
     accepted: Iterable[dict[str, Any]] = (),
     notifications: bool = True,
     email_after: timedelta = EMAIL_AFTER,
+    summaries: bool = True,
+    repair_summaries: bool = False,
 ) -> Ledger:
     """``notifications=False`` skips the recipients and e-mail checks: they recompute who an event notifies from
     the case as it is now, which is right just after the events (the fault tests) but not for years-old history
-    (a restore)."""
+    (a restore). ``summaries=False`` skips the report summaries, which are checked whole whatever ``since``."""
     ledger = Ledger()
     cases = Case.objects.all()
     if since is not None:
@@ -113,6 +126,10 @@ def reconcile(
         ledger.problems.append(f"{ledger.outbox_pending} background job(s) not done")
 
     _check_accepted(ledger, accepted)
+    if summaries or repair_summaries:
+        check = report_summaries.reconcile(repair=repair_summaries)
+        ledger.summary_rows = check.rows
+        (ledger.summaries_repaired if check.repaired else ledger.problems).extend(check.problems)
     return ledger
 
 

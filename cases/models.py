@@ -159,6 +159,9 @@ class Case(models.Model):
     updated_at = models.DateTimeField(_("updated at"), editable=False)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    # When the case was first referred (the earliest referral's ``referred_at``), kept by the referring services:
+    # the yearly report's referral times read it instead of searching each case's referrals for its first.
+    first_referred_at = models.DateTimeField(_("first referred at"), null=True, blank=True, editable=False)
     # Optimistic concurrency: forms and API clients send the version they read; a mismatch is refused.
     version = models.PositiveIntegerField(default=1, editable=False)
     # The filing step the filer last opened on their draft, where "continue editing" takes them back; empty: none yet.
@@ -1001,3 +1004,182 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job}@{self.period_start:%Y-%m-%d %H:%M:%S}"
+
+
+# --- Report summaries (cases/summaries.py) -------------------------------------------------------------------------
+# Counts the yearly report adds up instead of the cases themselves, kept by the case services in the same
+# transaction as the change (one atomic ``n = n + delta`` upsert per row) and rebuilt from scratch by
+# ``manage.py reconcile``. ``area_path`` is the handling unit's path cut below the city level: the reports that read
+# the summaries (the ministry's and the provinces') break their cases down by province or by city, never finer, so
+# the rows do not multiply with the stations. A row whose count went back to zero stays, with n = 0.
+# No check keeps n from going negative: a count that drifted (rows written around the services) is for reconcile to
+# report and repair, never a reason to refuse someone's change to a case.
+
+
+class SummaryDimension(models.TextChoices):
+    KIND = "kind", _("incident type")
+    CHANNEL = "channel", _("channel")
+    STATUS = "status", _("status")
+
+
+class ReportCaseSummary(models.Model):
+    """Submitted cases (drafts never count) by area, local month of submission, and one dimension at a time: a case
+    counts once under its type, once under its channel and once under where it stands now (its status), so every
+    figure of the report is a sum over one dimension's rows and the rows do not multiply with the combinations."""
+
+    area_path = models.CharField(max_length=255)
+    month = models.DateField()  # the first day of the local (Asia/Shanghai) month of submission
+    dimension = models.CharField(max_length=10, choices=SummaryDimension.choices)
+    code = models.CharField(max_length=40)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area_path", "month", "dimension", "code"], name="report_case_summary_cell"
+            ),
+            _choice_check("dimension", SummaryDimension, "report_case_summary_dimension_valid"),
+        ]
+        indexes = [models.Index(fields=["month"], name="report_case_summary_month")]
+
+    def __str__(self) -> str:
+        return f"{self.area_path} {self.month:%Y-%m} {self.dimension}={self.code}: {self.n}"
+
+
+class ReportOfficerSummary(models.Model):
+    """Involved officers of submitted cases, by the case's area and local month of submission, type and injury."""
+
+    area_path = models.CharField(max_length=255)
+    month = models.DateField()
+    officer_type = models.CharField(max_length=20)
+    injury = models.CharField(max_length=20)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area_path", "month", "officer_type", "injury"], name="report_officer_summary_cell"
+            ),
+        ]
+        indexes = [models.Index(fields=["month"], name="report_officer_summary_month")]
+
+    def __str__(self) -> str:
+        return f"{self.area_path} {self.month:%Y-%m} {self.officer_type}/{self.injury}: {self.n}"
+
+
+class ReportSuspectSummary(models.Model):
+    """Suspects of submitted cases, by the case's area and local month of submission, status and disposition."""
+
+    area_path = models.CharField(max_length=255)
+    month = models.DateField()
+    status = models.CharField(max_length=30)
+    disposition = models.CharField(max_length=30)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area_path", "month", "status", "disposition"], name="report_suspect_summary_cell"
+            ),
+        ]
+        indexes = [models.Index(fields=["month"], name="report_suspect_summary_month")]
+
+    def __str__(self) -> str:
+        return f"{self.area_path} {self.month:%Y-%m} {self.status}/{self.disposition}: {self.n}"
+
+
+class SpreadMeasure(models.TextChoices):
+    REFERRAL = "referral", _("submission to first referral")
+    CLOSURE = "closure", _("submission to closure")
+
+
+class ReportSpreadSummary(models.Model):
+    """How many cases took how many whole days from submission to their first referral (or to closure), by area and
+    local year of the referral (or closure): a histogram that tells the report which few cases hold its
+    percentiles, whose exact times it then reads from the cases (cases/summaries.py ``exact_spread``)."""
+
+    measure = models.CharField(max_length=10, choices=SpreadMeasure.choices)
+    area_path = models.CharField(max_length=255)
+    year = models.SmallIntegerField()
+    days = models.IntegerField()  # whole days, rounded down
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "year", "area_path", "days"], name="report_spread_summary_cell"),
+            _choice_check("measure", SpreadMeasure, "report_spread_summary_measure_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.year} {self.area_path} {self.days} d: {self.n}"
+
+
+class ReportReviewSummary(models.Model):
+    """Look-back reviews by campaign year, the case's area, verdict and checklist answers (True, or not)."""
+
+    year = models.SmallIntegerField()
+    area_path = models.CharField(max_length=255)
+    verdict = models.CharField(max_length=10)
+    officer_informed = models.BooleanField()
+    support_delivered = models.BooleanField()
+    clarification_issued = models.BooleanField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "year",
+                    "area_path",
+                    "verdict",
+                    "officer_informed",
+                    "support_delivered",
+                    "clarification_issued",
+                ],
+                name="report_review_summary_cell",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.area_path} {self.verdict}: {self.n}"
+
+
+class ReportSupportSummary(models.Model):
+    """Support measures delivered, by year of delivery, the case's area and kind; their amounts in fen (cents)."""
+
+    year = models.SmallIntegerField()
+    area_path = models.CharField(max_length=255)
+    kind = models.CharField(max_length=30)
+    n = models.IntegerField(default=0)
+    cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["year", "area_path", "kind"], name="report_support_summary_cell"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.area_path} {self.kind}: {self.n}"
+
+
+class ReportFindingSummary(models.Model):
+    """Supervision findings by local year raised, the case's area, problem, rectified and rectified on time; with the
+    officers held accountable."""
+
+    year = models.SmallIntegerField()
+    area_path = models.CharField(max_length=255)
+    problem = models.CharField(max_length=40)
+    rectified = models.BooleanField()
+    on_time = models.BooleanField()
+    n = models.IntegerField(default=0)
+    accountable = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "area_path", "problem", "rectified", "on_time"], name="report_finding_summary_cell"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.area_path} {self.problem}: {self.n}"

@@ -191,6 +191,9 @@ class Writer:
                 b.case["reference"] = f"RG-{b.year}-{numbers[b.year]:06d}"
                 numbers[b.year] += 1
             cases = [b.case for b in bundles]
+            for b in bundles:
+                # What the referring services keep on the case (cases/summaries.py ``note_referral``).
+                b.case["first_referred_at"] = min((r["referred_at"] for r in b.referrals), default=None)
             self.tables[Case].reserve_ids(cases)
             children: dict[type[models.Model], list[Row]] = {}
             for model, attr in (

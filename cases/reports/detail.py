@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import IO, Any
 
-from django.db.models import Count, IntegerField, Min, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -29,7 +29,7 @@ from cases.choices import (
     SuspectStatus,
     Track,
 )
-from cases.models import Case, InvolvedOfficer, Referral, SupportMeasure, Suspect
+from cases.models import Case, InvolvedOfficer, SupportMeasure, Suspect
 from cases.reports.cells import csv_blocks
 from cases.reports.yearly import report_timezone
 
@@ -138,13 +138,6 @@ def detail_rows(*, unit: OrgUnit, year: int, progress: Progress | None = None) -
         n_auxiliary_officers=_count_per_case(InvolvedOfficer.objects.filter(officer_type=OfficerType.AUXILIARY)),
         n_suspects=_count_per_case(Suspect.objects.all()),
         n_identified_suspects=_count_per_case(Suspect.objects.exclude(status=SuspectStatus.UNIDENTIFIED)),
-        first_referred_at=Subquery(
-            Referral.objects.filter(case=OuterRef("pk"))
-            .order_by()
-            .values("case")
-            .annotate(first=Min("referred_at"))
-            .values("first")[:1]
-        ),
         n_support_delivered=_count_per_case(SupportMeasure.objects.filter(status=SupportStatus.DELIVERED)),
         comfort_payments=Subquery(
             SupportMeasure.objects.filter(

@@ -36,6 +36,13 @@ measures it) with a fixed number of queries whatever the number of cases:
   it the join from the related tables to the cases.
 - Percentiles use PostgreSQL's ``percentile_cont``; elsewhere a window query returns only the (at most four)
   rows around each percentile's position, and interpolating between two values is all that happens in Python.
+
+The ministry's and the provinces' reports (``reads_summaries``) do not count cases at all on PostgreSQL: they add
+up the report summaries (cases/summaries.py), which the case services keep in the transaction of every change,
+per area (a city), month or year, and dimension. Each figure is the one the live computation gives (the tests
+compare every figure both ways); the percentiles too: a whole-day histogram says which few cases hold each
+percentile, and only their exact times are read (``_summary_spread``). Flags and overridden flags are few and are
+still counted live. A city's or a county's report is computed live, as described above.
 """
 
 import math
@@ -53,7 +60,9 @@ from django.db import NotSupportedError, connection, transaction
 from django.db.models import (
     Aggregate,
     Count,
+    DecimalField,
     Exists,
+    ExpressionWrapper,
     F,
     FloatField,
     Func,
@@ -67,7 +76,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models import Case as CaseWhen
-from django.db.models.functions import Ceil, Floor, RowNumber, StrIndex, Substr
+from django.db.models.functions import Ceil, ExtractMonth, Floor, RowNumber, StrIndex, Substr
 from django.utils import timezone
 
 from accounts.models import OrgUnit
@@ -95,11 +104,21 @@ from cases.models import (
     InvolvedOfficer,
     LookBackReview,
     Referral,
+    ReportCaseSummary,
+    ReportFindingSummary,
+    ReportOfficerSummary,
+    ReportReviewSummary,
+    ReportSpreadSummary,
+    ReportSupportSummary,
+    ReportSuspectSummary,
+    SpreadMeasure,
+    SummaryDimension,
     SupervisionFinding,
     SupportMeasure,
     Suspect,
 )
 from cases.rules.base import Severity
+from cases.summaries import AREA_DEPTH, report_tz_literal
 
 Number = int | float | Decimal
 
@@ -500,16 +519,17 @@ class _Scope:
 
     unit: OrgUnit
     everything: bool
+    summaries: bool = False  # read the report summaries rather than the cases (see ``reads_summaries``)
 
     @classmethod
-    def of(cls, unit: OrgUnit) -> "_Scope":
+    def of(cls, unit: OrgUnit, *, summaries: bool = False) -> "_Scope":
         only_root = (
             unit.parent_id is None and not OrgUnit.objects.filter(parent__isnull=True).exclude(pk=unit.pk).exists()
         )
-        return cls(unit=unit, everything=only_root)
+        return cls(unit=unit, everything=only_root, summaries=summaries)
 
-    def q(self, case_prefix: str = "") -> Q:
-        return Q() if self.everything else Q(**{f"{case_prefix}unit_path__startswith": self.unit.path})
+    def q(self, case_prefix: str = "", field: str = "unit_path") -> Q:
+        return Q() if self.everything else Q(**{f"{case_prefix}{field}__startswith": self.unit.path})
 
 
 # --- The sections --------------------------------------------------------------------------------------------------
@@ -519,11 +539,11 @@ def _year_cases(scope: _Scope, w: _Window) -> QuerySet[Case]:
     return Case.objects.filter(w.within("submitted_at"), scope.q()).exclude(status=CaseStatus.DRAFT)
 
 
-def _child_path(unit: OrgUnit) -> Substr:
+def _child_path(unit: OrgUnit, field: str = "unit_path") -> Substr:
     """The path of the direct sub-unit a case belongs to: its path cut after the first segment below ``unit``
     (the unit's own path for cases it handles itself)."""
     offset = len(unit.path)
-    return Substr("unit_path", 1, Value(offset) + StrIndex(Substr("unit_path", offset + 1), Value("/")))
+    return Substr(field, 1, Value(offset) + StrIndex(Substr(field, offset + 1), Value("/")))
 
 
 def _case_figures(scope: _Scope, w: _Window) -> CaseFigures:
@@ -532,24 +552,45 @@ def _case_figures(scope: _Scope, w: _Window) -> CaseFigures:
     paths = [unit.path, *(c.path for c in children)]
     statuses = [s for s in CaseStatus.values if s != CaseStatus.DRAFT]
     months = range(1, 13)
-    cells = (
-        _year_cases(scope, w)
-        .annotate(report_year=w.bucket("submitted_at"), month=w.month("submitted_at"), child=_child_path(unit))
-        .values("report_year", "month", "kind", "channel", "status", "child")
-        .annotate(n=ROWS)
-    )
-    pairs = _crosstab(
-        cells,
-        w.year,
-        {
+    figures: dict[str, Sum_]
+    cells: QuerySet[Any]
+    if scope.summaries:
+        # One row per case and dimension: the status rows count each case once.
+        cells = (
+            ReportCaseSummary.objects.filter(w.within_dates("month"), scope.q(field="area_path"))
+            .annotate(
+                report_year=w.bucket("month", dates=True),
+                month_no=ExtractMonth("month"),
+                child=_child_path(unit, "area_path"),
+            )
+            .values("report_year", "month_no", "dimension", "code", "child")
+            .annotate(n=Sum("n"))
+        )
+        once = {"dimension": SummaryDimension.STATUS}
+        figures = {
+            "total": Sum_("n", once),
+            **{f"month_{m}": Sum_("n", {**once, "month_no": m}) for m in months},
+            **{f"kind_{c}": Sum_("n", {"dimension": SummaryDimension.KIND, "code": c}) for c in IncidentKind.values},
+            **{f"channel_{c}": Sum_("n", {"dimension": SummaryDimension.CHANNEL, "code": c}) for c in Channel.values},
+            **{f"status_{c}": Sum_("n", {**once, "code": c}) for c in statuses},
+            **{f"child_{i}": Sum_("n", {**once, "child": path}) for i, path in enumerate(paths)},
+        }
+    else:
+        cells = (
+            _year_cases(scope, w)
+            .annotate(report_year=w.bucket("submitted_at"), month=w.month("submitted_at"), child=_child_path(unit))
+            .values("report_year", "month", "kind", "channel", "status", "child")
+            .annotate(n=ROWS)
+        )
+        figures = {
             "total": Sum_(),
             **_each("month_", "month", months),
             **_each("kind_", "kind", IncidentKind.values),
             **_each("channel_", "channel", Channel.values),
             **_each("status_", "status", statuses),
             **{f"child_{i}": Sum_("n", {"child": path}) for i, path in enumerate(paths)},
-        },
-    )
+        }
+    pairs = _crosstab(cells, w.year, figures)
     subunits = tuple(
         SubunitItem(pairs[f"child_{i}"].current, pairs[f"child_{i}"].previous, unit_ref(u), i == 0)
         for i, u in enumerate([unit, *children])
@@ -565,14 +606,23 @@ def _case_figures(scope: _Scope, w: _Window) -> CaseFigures:
 
 
 def _officer_figures(scope: _Scope, w: _Window) -> OfficerFigures:
-    officers = InvolvedOfficer.objects.filter(w.within("case__submitted_at"), scope.q("case__")).exclude(
-        case__status=CaseStatus.DRAFT
-    )
-    cells = (
-        officers.annotate(report_year=w.bucket("case__submitted_at"))
-        .values("report_year", "officer_type", "injury")
-        .annotate(n=ROWS)
-    )
+    cells: QuerySet[Any]
+    if scope.summaries:
+        cells = (
+            ReportOfficerSummary.objects.filter(w.within_dates("month"), scope.q(field="area_path"))
+            .annotate(report_year=w.bucket("month", dates=True))
+            .values("report_year", "officer_type", "injury")
+            .annotate(n=Sum("n"))
+        )
+    else:
+        officers = InvolvedOfficer.objects.filter(w.within("case__submitted_at"), scope.q("case__")).exclude(
+            case__status=CaseStatus.DRAFT
+        )
+        cells = (
+            officers.annotate(report_year=w.bucket("case__submitted_at"))
+            .values("report_year", "officer_type", "injury")
+            .annotate(n=ROWS)
+        )
     hurt = [grade for grade, rank in INJURY_RANK.items() if rank >= INJURY_RANK[InjuryGrade.SLIGHT]]
     pairs = _crosstab(
         cells,
@@ -594,14 +644,23 @@ def _officer_figures(scope: _Scope, w: _Window) -> OfficerFigures:
 
 
 def _suspect_figures(scope: _Scope, w: _Window, cases_total: Pair) -> tuple[SuspectFigures, DispositionFigures]:
-    suspects = Suspect.objects.filter(w.within("case__submitted_at"), scope.q("case__")).exclude(
-        case__status=CaseStatus.DRAFT
-    )
-    cells = (
-        suspects.annotate(report_year=w.bucket("case__submitted_at"))
-        .values("report_year", "status", "disposition")
-        .annotate(n=ROWS)
-    )
+    cells: QuerySet[Any]
+    if scope.summaries:
+        cells = (
+            ReportSuspectSummary.objects.filter(w.within_dates("month"), scope.q(field="area_path"))
+            .annotate(report_year=w.bucket("month", dates=True))
+            .values("report_year", "status", "disposition")
+            .annotate(n=Sum("n"))
+        )
+    else:
+        suspects = Suspect.objects.filter(w.within("case__submitted_at"), scope.q("case__")).exclude(
+            case__status=CaseStatus.DRAFT
+        )
+        cells = (
+            suspects.annotate(report_year=w.bucket("case__submitted_at"))
+            .values("report_year", "status", "disposition")
+            .annotate(n=ROWS)
+        )
     identified = [s for s in SuspectStatus.values if s != SuspectStatus.UNIDENTIFIED]
     pairs = _crosstab(
         cells,
@@ -675,6 +734,31 @@ def _override_figures(scope: _Scope, w: _Window) -> OverrideFigures:
 
 
 def _finding_figures(scope: _Scope, w: _Window) -> FindingFigures:
+    if scope.summaries:
+        cells = (
+            ReportFindingSummary.objects.filter(scope.q(field="area_path"), year__in=[w.year - 1, w.year])
+            .annotate(report_year=F("year"))
+            .values("report_year", "problem", "rectified", "on_time")
+            .annotate(n=Sum("n"), accountable=Sum("accountable"))
+        )
+        pairs = _crosstab(
+            cells,
+            w.year,
+            {
+                "total": Sum_(),
+                **_each("problem_", "problem", FindingProblem.values),
+                "rectified": Sum_("n", {"rectified": True}),
+                "on_time": Sum_("n", {"on_time": True}),
+                "accountable": Sum_("accountable"),
+            },
+        )
+        return FindingFigures(
+            total=pairs["total"],
+            by_problem=_items(pairs, "problem_", FindingProblem.values),
+            rectified=pairs["rectified"],
+            rectified_on_time=pairs["on_time"],
+            officers_held_accountable=pairs["accountable"],
+        )
     findings = SupervisionFinding.objects.filter(w.within("raised_at"), scope.q("case__"))
     on_time = Q(rectified_at__isnull=False) & (Q(rectify_by__isnull=True) | Q(rectified_at__date__lte=F("rectify_by")))
     aggregates: dict[str, Any] = {
@@ -695,12 +779,18 @@ def _finding_figures(scope: _Scope, w: _Window) -> FindingFigures:
 
 
 def _review_figures(scope: _Scope, w: _Window) -> ReviewFigures:
-    reviews = LookBackReview.objects.filter(campaign_year__in=[w.year - 1, w.year]).filter(scope.q("case__"))
-    cells = (
-        reviews.annotate(report_year=F("campaign_year"))
-        .values("report_year", "verdict", "officer_informed", "support_delivered", "clarification_issued")
-        .annotate(n=ROWS)
-    )
+    dimensions = ("report_year", "verdict", "officer_informed", "support_delivered", "clarification_issued")
+    cells: QuerySet[Any]
+    if scope.summaries:
+        cells = (
+            ReportReviewSummary.objects.filter(scope.q(field="area_path"), year__in=[w.year - 1, w.year])
+            .annotate(report_year=F("year"))
+            .values(*dimensions)
+            .annotate(n=Sum("n"))
+        )
+    else:
+        reviews = LookBackReview.objects.filter(campaign_year__in=[w.year - 1, w.year]).filter(scope.q("case__"))
+        cells = reviews.annotate(report_year=F("campaign_year")).values(*dimensions).annotate(n=ROWS)
     pairs = _crosstab(
         cells,
         w.year,
@@ -722,14 +812,27 @@ def _review_figures(scope: _Scope, w: _Window) -> ReviewFigures:
 
 
 def _support_figures(scope: _Scope, w: _Window) -> SupportFigures:
-    measures = SupportMeasure.objects.filter(
-        w.within_dates("delivered_on"), scope.q("case__"), status=SupportStatus.DELIVERED
-    )
-    cells = (
-        measures.annotate(report_year=w.bucket("delivered_on", dates=True))
-        .values("report_year", "kind")
-        .annotate(n=ROWS, amount=Sum("amount"))
-    )
+    cells: QuerySet[Any]
+    if scope.summaries:
+        # Fen back to yuan, exactly: a bigint times a two-place numeric.
+        amount = ExpressionWrapper(
+            Sum("cents") * Value(Decimal("0.01")), output_field=DecimalField(max_digits=20, decimal_places=2)
+        )
+        cells = (
+            ReportSupportSummary.objects.filter(scope.q(field="area_path"), year__in=[w.year - 1, w.year])
+            .annotate(report_year=F("year"))
+            .values("report_year", "kind")
+            .annotate(n=Sum("n"), amount=amount)
+        )
+    else:
+        measures = SupportMeasure.objects.filter(
+            w.within_dates("delivered_on"), scope.q("case__"), status=SupportStatus.DELIVERED
+        )
+        cells = (
+            measures.annotate(report_year=w.bucket("delivered_on", dates=True))
+            .values("report_year", "kind")
+            .annotate(n=ROWS, amount=Sum("amount"))
+        )
     pairs = _crosstab(
         cells,
         w.year,
@@ -817,6 +920,8 @@ def _round(value: float | None) -> float | None:
 
 def _referral_spread(scope: _Scope, w: _Window) -> Spread:
     """Days from submission to the case's first referral, for first referrals made in each year."""
+    if scope.summaries:
+        return _summary_spread(scope, w, SpreadMeasure.REFERRAL)
     earlier = Referral.objects.filter(case=OuterRef("case"), referred_at__lt=OuterRef("referred_at"))
     first = Referral.objects.filter(w.within("referred_at"), ~Exists(earlier), scope.q("case__"))
     return _spread(first, w.bucket("referred_at"), DaysBetween(F("referred_at"), F("case__submitted_at")), w.year)
@@ -824,10 +929,122 @@ def _referral_spread(scope: _Scope, w: _Window) -> Spread:
 
 def _closure_spread(scope: _Scope, w: _Window) -> Spread:
     """Days from submission to closure, for cases closed in each year."""
+    if scope.summaries:
+        return _summary_spread(scope, w, SpreadMeasure.CLOSURE)
     closed = Case.objects.filter(w.within("closed_at"), scope.q(), submitted_at__isnull=False).exclude(
         status=CaseStatus.DRAFT
     )
     return _spread(closed, w.bucket("closed_at"), DaysBetween(F("closed_at"), F("submitted_at")), w.year)
+
+
+# The conditions of each spread's cases, as the live queries above select them (the first referral of a case is its
+# stored ``first_referred_at``), written to match the partial indexes of migration 0032.
+_SPREAD_SQL = {
+    SpreadMeasure.REFERRAL: ("first_referred_at", "c.first_referred_at IS NOT NULL AND c.submitted_at IS NOT NULL"),
+    SpreadMeasure.CLOSURE: (
+        "closed_at",
+        f"c.closed_at IS NOT NULL AND c.submitted_at IS NOT NULL AND c.status <> '{CaseStatus.DRAFT.value}'",
+    ),
+}
+
+
+def _summary_spread(scope: _Scope, w: _Window, measure: SpreadMeasure) -> Spread:
+    """A spread from the whole-day histogram of ``ReportSpreadSummary``, exactly as ``percentile_cont`` computes it.
+
+    The histogram gives each year's count and, for each percentile, the ranks of the two cases it lies between
+    (``percentile_cont`` interpolates between the values at ranks ⌊f·(n−1)⌋ and ⌈f·(n−1)⌉, from 0), and which
+    whole day those cases took. Only the cases of those days are then read, in order, from the duration index
+    (migration 0032) for their exact times; the interpolation is PostgreSQL's own arithmetic, in the same order.
+    """
+    rows = (
+        ReportSpreadSummary.objects.filter(scope.q(field="area_path"), measure=measure, year__in=[w.year - 1, w.year])
+        .values_list("year", "days")
+        .annotate(total=Sum("n"))
+        .filter(total__gt=0)
+        .order_by("year", "days")
+    )
+    histogram: dict[int, list[tuple[int, int]]] = {w.year: [], w.year - 1: []}
+    for year, days, n in rows:
+        histogram[year].append((days, n))
+    # (year, whole days) -> the 0-based ranks wanted among that day's cases, and each percentile's two ranks.
+    wanted: dict[tuple[int, int], set[int]] = {}
+    plan: dict[tuple[int, float], tuple[int, int, float]] = {}
+    where: dict[tuple[int, int], tuple[int, int]] = {}  # (year, overall rank) -> (days, rank within the day)
+    counts: dict[int, int] = {}
+    for year, buckets in histogram.items():
+        counts[year] = total = sum(n for _, n in buckets)
+        if not total:
+            continue
+        for f in FRACTIONS:
+            position = f * (total - 1)
+            first, second = math.floor(position), math.ceil(position)
+            plan[(year, f)] = (first, second, position - first)
+            for rank in (first, second):
+                seen = 0
+                for days, n in buckets:
+                    if rank < seen + n:
+                        where[(year, rank)] = (days, rank - seen)
+                        wanted.setdefault((year, days), set()).add(rank - seen)
+                        break
+                    seen += n
+    exact = _exact_days(scope, w, measure, wanted)
+    values: dict[tuple[int, float], float | None] = {}
+    for (year, f), (first, second, proportion) in plan.items():
+        low = exact[(year, *where[(year, first)])]
+        if second > first:
+            high = exact[(year, *where[(year, second)])]
+            values[(year, f)] = low + (proportion * (high - low))
+        else:
+            values[(year, f)] = low
+    return Spread(
+        count=Pair(counts[w.year], counts[w.year - 1]),
+        median=Pair(_round(values.get((w.year, 0.5))), _round(values.get((w.year - 1, 0.5)))),
+        p90=Pair(_round(values.get((w.year, 0.9))), _round(values.get((w.year - 1, 0.9)))),
+    )
+
+
+def _exact_days(
+    scope: _Scope, w: _Window, measure: SpreadMeasure, wanted: Mapping[tuple[int, int], set[int]]
+) -> dict[tuple[int, int, int], float]:
+    """``{(year, whole days, rank within the day): exact days}`` for the ranks ``wanted``, in one query."""
+    if not wanted:
+        return {}
+    end, condition = _SPREAD_SQL[measure]
+    # The expression DaysBetween writes, so each value is the very number the live percentile sorts.
+    days = f"(CAST(EXTRACT(EPOCH FROM (c.{end} - c.submitted_at)) AS double precision) / 86400.0)"
+    parts: list[str] = []
+    params: list[Any] = []
+    tz = report_tz_literal()
+    for (year, whole), ranks in sorted(wanted.items()):
+        subtree = ""
+        if not scope.everything:
+            subtree = " AND c.unit_path LIKE %s"
+        # The local year and the duration as the indexes of migration 0032 write them: the read walks the entries of
+        # one year and one whole day, in order of the time taken.
+        part = (
+            f"(SELECT %s::int AS y, %s::int AS w, {days} AS d FROM cases_case c WHERE {condition} "  # noqa: S608
+            f"AND date_part('year', timezone('{tz}', c.{end})) = %s "
+            f"AND (c.{end} - c.submitted_at) >= make_interval(days => %s) "
+            f"AND (c.{end} - c.submitted_at) < make_interval(days => %s){subtree} "
+            f"ORDER BY (c.{end} - c.submitted_at) OFFSET %s LIMIT %s)"
+        )
+        parts.append(part)
+        params += [year, whole, year, whole, whole + 1]
+        if not scope.everything:
+            params.append(connection.ops.prep_for_like_query(scope.unit.path) + "%")
+        params += [min(ranks), max(ranks) - min(ranks) + 1]
+    out: dict[tuple[int, int, int], float] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        ordered: dict[tuple[int, int], list[float]] = {}
+        for year, whole, value in cursor.fetchall():
+            ordered.setdefault((year, whole), []).append(value)
+    for (year, whole), ranks in wanted.items():
+        # Each part is the day's slice in order; UNION ALL need not keep that order, so it is restored here.
+        found = sorted(ordered.get((year, whole), []))
+        for rank in ranks:
+            out[(year, whole, rank)] = found[rank - min(ranks)]
+    return out
 
 
 # Memory for each sort or hash of the report's queries. At PostgreSQL's default (4 MB) grouping two years of a
@@ -862,7 +1079,7 @@ def case_summary(*, units: Iterable[OrgUnit], year: int) -> CaseSummary:
     overridden = 0
     with timezone.override(report_timezone()):
         for unit in units:
-            scope = _Scope.of(unit)
+            scope = _Scope.of(unit, summaries=reads_summaries(unit))
             for flag in _flag_figures(scope, w):
                 raised[flag.kind] += int(flag.raised.current or 0)
                 resolved[flag.kind] += int(flag.resolved_in_year.current or 0)
@@ -887,10 +1104,27 @@ def case_summary(*, units: Iterable[OrgUnit], year: int) -> CaseSummary:
     )
 
 
-def yearly_report(*, unit: OrgUnit, year: int) -> YearlyReport:
-    """The yearly report of ``unit``'s subtree for ``year``, each figure beside last year's (see the module doc)."""
+def reads_summaries(unit: OrgUnit, source: str = "auto") -> bool:
+    """Whether the report of ``unit`` adds up the summaries (cases/summaries.py) rather than counts the cases.
+
+    The units above the summaries' areas do (the ministry and the provinces: large subtrees, broken down by
+    province or by city); a city or a county counts its own cases live, through the subtree index, quickly enough,
+    and only live can break them down by county or station. PostgreSQL only (the exact percentiles read the
+    duration indexes of migration 0032); elsewhere always live. ``source`` "live" or "summaries" chooses."""
+    if source not in ("auto", "live", "summaries"):
+        raise ValueError(f"unknown report source {source!r}")
+    above_areas = unit.depth < AREA_DEPTH
+    if source == "summaries" and not above_areas:
+        raise ValueError("the summaries break figures down no finer than by city: a city's report is computed live")
+    return connection.vendor == "postgresql" and source != "live" and above_areas
+
+
+def yearly_report(*, unit: OrgUnit, year: int, source: str = "auto") -> YearlyReport:
+    """The yearly report of ``unit``'s subtree for ``year``, each figure beside last year's (see the module doc).
+
+    ``source`` is for the tests and benchmarks that compare the two ways of counting (``reads_summaries``)."""
     w = _Window.of(year)
-    scope = _Scope.of(unit)
+    scope = _Scope.of(unit, summaries=reads_summaries(unit, source))
     # __date lookups convert to the current time zone; pin it so a worker's setting cannot shift days. The
     # transaction scopes the memory setting to these queries (SET LOCAL ends with it).
     with transaction.atomic(), timezone.override(report_timezone()):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
-from cases import policy
+from cases import policy, summaries
 from cases.choices import (
     FINAL_DISPOSITIONS,
     CaseStatus,
@@ -189,7 +189,7 @@ def refer_case(
     )
     # The referral's own due date is the stage deadline, so the queue and the overdue scan agree.
     data = {"referral": referral.pk, "track": track, "due_at": due_at.isoformat()}
-    return _finish(change, "refer", data, ["track"], due_at=due_at)
+    return _finish(change, "refer", data, ["track", *summaries.note_referral(case, t)], due_at=due_at)
 
 
 @transaction.atomic

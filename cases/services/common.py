@@ -2,7 +2,9 @@
 and the steps every change to a case takes, in order (``change_case`` then ``CaseChange.save``): lock, permission,
 version, [the service's own change and checks], save with a new version, read model, event, flag check."""
 
+import dataclasses
 import enum
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -16,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.authority import Actor
 from accounts.models import User
 from accounts.selectors import actor_for
-from cases import outbox
+from cases import outbox, summaries
 from cases.choices import DISPOSITION_RANK, INJURY_RANK, OPEN_STATUSES
 from cases.exceptions import StaleVersion
 from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
@@ -123,6 +125,8 @@ class CaseChange:
     case: Case
     by: User
     at: datetime
+    # What the case added to the report summaries when it was locked, before the change (cases/summaries.py).
+    summarised: Counter[summaries.Key] = dataclasses.field(default_factory=Counter)
 
     def save(
         self,
@@ -143,6 +147,7 @@ class CaseChange:
         if read_model:
             changed += refresh_read_model(self.case)
         save_case(self.case, self.at, changed)
+        summaries.apply(summaries.difference(self.summarised, summaries.contribution(self.case)))
         event = record_event(
             case=self.case,
             kind=kind,
@@ -175,7 +180,7 @@ def change_case(
     locked = lock_case(case)
     require(allowed(actor_for(by), locked), refusal)
     check_version(locked, expected_version)
-    return CaseChange(case=locked, by=by, at=now())
+    return CaseChange(case=locked, by=by, at=now(), summarised=summaries.contribution(locked))
 
 
 class Unset(enum.Enum):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
-from cases import policy
+from cases import policy, summaries
 from cases.choices import (
     OFFICE_RECORDED_STATUSES,
     OPEN_REQUEST_STATUSES,
@@ -373,6 +373,7 @@ def transfer_for_administrative_punishment(
     )
     change.save(
         EventKind.REFERRAL,
+        fields=summaries.note_referral(change.case, change.at),
         data={
             "referral": referral.pk,
             "suspect": suspect.pk,

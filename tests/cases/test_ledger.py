@@ -172,7 +172,9 @@ def test_histories_the_workflow_could_not_produce_are_reported(world):
     lost = record(silent, "reject", CaseStatus.INTAKE, CaseStatus.REJECTED, world.supervisor)
     Case.objects.filter(pk=silent.pk).update(status=CaseStatus.REJECTED)
 
-    problems = reconcile(email_after=timedelta(0)).problems
+    # The statuses written around the services leave the report summaries behind too (tests/cases/test_summaries.py
+    # checks that reconcile says so); here only the histories are looked at.
+    problems = reconcile(email_after=timedelta(0), summaries=False).problems
     assert problems == [
         f"case {skipped.pk}: 'acknowledge' from 'referred', but the case was 'intake'",
         f"case {foreign.pk}: transition 'refer' from 'draft' to 'referred'",
@@ -180,7 +182,7 @@ def test_histories_the_workflow_could_not_produce_are_reported(world):
         f"event {lost.pk}: no notifications (1 expected)",
     ]
     with pytest.raises(CommandError, match="4 problem"):
-        reconcile_command()
+        reconcile_command("--no-summaries")
 
 
 # --- Random legal and refused steps by random people ------------------------------------------------------------

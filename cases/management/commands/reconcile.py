@@ -1,5 +1,5 @@
-"""``manage.py reconcile``: the ledger check (cases/ledger.py). Prints the counts as JSON; exit status 1 on any
-problem."""
+"""``manage.py reconcile``: the ledger check (cases/ledger.py), the report summaries included (cases/summaries.py).
+Prints the counts as JSON; exit status 1 on any problem. ``--repair-summaries`` writes what the summaries lack."""
 
 import json
 from datetime import datetime, timedelta
@@ -32,6 +32,14 @@ class Command(BaseCommand):
             default=30,
             help="Report notification e-mails due and not sent after this many minutes (default 30).",
         )
+        parser.add_argument(
+            "--no-summaries", action="store_true", help="Skip rebuilding and comparing the report summaries."
+        )
+        parser.add_argument(
+            "--repair-summaries",
+            action="store_true",
+            help="Rebuild the report summaries and write the difference (after a bulk load or a data fix).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         since = datetime.fromisoformat(options["since"]) if options["since"] else None
@@ -41,6 +49,8 @@ class Command(BaseCommand):
             accepted=accepted,
             notifications=not options["no_notifications"],
             email_after=timedelta(minutes=options["email_after_minutes"]),
+            summaries=not options["no_summaries"],
+            repair_summaries=options["repair_summaries"],
         )
         self.stdout.write(json.dumps(ledger.as_dict(), ensure_ascii=False, indent=2))
         if ledger.problems:
