@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import services
 from accounts.middleware import LOGIN_AT, SEEN_AT
 from tests.factories import PASSWORD
 
@@ -208,3 +209,34 @@ def test_a_refused_log_in_sets_no_language(client, world):
 
     assert response.status_code == 200
     assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
+
+
+def test_logging_out_ends_the_session_between_refreshes(client, world):
+    with at(T0):
+        client.force_login(world.officer)
+        client.get("/")
+    key = client.cookies["sessionid"].value
+    with at(T0 + timedelta(seconds=10)):  # within the minute: the session was not written since
+        assert client.post("/accounts/logout/").status_code == 302
+    assert not Session.objects.filter(session_key=key).exists()
+    with at(T0 + timedelta(seconds=20)):
+        client.cookies["sessionid"] = key
+        response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_a_refresh_by_a_request_that_reads_no_user_does_not_outlive_a_new_password(client, world):
+    with at(T0):
+        client.force_login(world.officer)
+        client.get("/")
+    with at(T0 + timedelta(seconds=5)):
+        services.set_password(user=world.officer, password="An0ther-Passw0rd!!")
+    with at(T0 + timedelta(seconds=70)):
+        assert client.get("/healthz").status_code == 200  # pushes the expiry forward without reading the user
+    with at(T0 + timedelta(seconds=80)):
+        response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert "_auth_user_id" not in client.session
