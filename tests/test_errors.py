@@ -35,6 +35,7 @@ from rest_framework.views import APIView
 
 from accounts import tokens
 from cases import outbox
+from cases.api import views
 from cases.choices import AccessAction
 from cases.models import AccessLog, Case, CaseEvent, IdempotencyRecord, Notification, OutboxMessage
 from cases.services import audit
@@ -548,10 +549,12 @@ def test_a_database_failure_in_the_after_commit_publish_still_answers_the_saved_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_database_lost_right_after_the_commit_never_answers_nothing_was_saved(world):
-    """Without an Idempotency-Key the answer is read back after the service's commit: that read fails, and the
-    answer says the outcome is unknown. With a key the answer is built inside the transaction, so it is the 201,
-    and a retry with the key gets it again."""
+def test_the_database_lost_right_after_the_commit_never_answers_nothing_was_saved(world, monkeypatch):
+    """Without an Idempotency-Key the answer is built after the service's commit. It is made from the case the
+    service returned (the caller's grants are read with the token, before the write), so it needs no read and is the
+    201; where it does read (any answer that reads back) and that read fails, the answer says the outcome is
+    unknown. With a key the answer is built inside the transaction, so it is the 201, and a retry with the key gets
+    it again."""
     api = token_client(world.officer)
     before = Case.objects.count()
     wrote: list[str] = []
@@ -562,7 +565,23 @@ def test_the_database_lost_right_after_the_commit_never_answers_nothing_was_save
         return bool(wrote) and not db.in_atomic_block
 
     with database_lost(when=after_a_write_committed):
+        created = api.post("/api/v1/cases/", new_case(world), format="json")
+    assert created.status_code == 201, created.content
+    stored = api.get(f"/api/v1/cases/{created.json()['id']}/")
+    assert created.json() == stored.json()  # the answer is the case as saved
+    assert Case.objects.count() == before + 1
+
+    def reading_back(view, case, code=200):
+        Case.objects.filter(pk=case.pk).exists()
+        return answer(view, case, code)
+
+    answer = views.case_response
+    monkeypatch.setattr(views, "case_response", reading_back)
+    wrote.clear()
+    with database_lost(when=after_a_write_committed):
         unknown = api.post("/api/v1/cases/", new_case(world), format="json")
+    monkeypatch.undo()
+    before += 1
     assert unknown.status_code == 503
     assert unknown.json() == {"code": "outcome_unknown", "detail": UNKNOWN_API}
     assert Case.objects.count() == before + 1  # it was saved
