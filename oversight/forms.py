@@ -49,7 +49,7 @@ class Styled(forms.Form):
 
 
 class UnitField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: OrgUnit) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: OrgUnit) -> str:
         return f"{'— ' * obj.depth}{obj.display_name}"
 
 
@@ -181,7 +181,7 @@ class RectifyForm(Styled):
 
 
 class ProblemField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Problem) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Problem) -> str:
         text = obj.description if len(obj.description) <= 60 else obj.description[:59] + "…"
         return f"{obj.get_type_display()}: {text}"
 

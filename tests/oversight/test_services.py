@@ -38,7 +38,7 @@ SPECIAL = (
 
 
 def all_pass(**changes: tuple[str, str]) -> dict[str, tuple[str, str]]:
-    answers = {item: (Answer.PASS, "") for item in SPECIAL}
+    answers = dict.fromkeys(SPECIAL, (Answer.PASS, ""))
     answers.update(changes)
     return answers
 
@@ -265,7 +265,7 @@ def test_the_assigned_reviewer_records_the_checklist_and_the_timeline_says_so(ca
     )
     assert review.reviewer == camp.world.county_supervisor
     assert dict(review.answers.values_list("item", "answer")) == {
-        **{i: Answer.PASS for i in SPECIAL},
+        **dict.fromkeys(SPECIAL, Answer.PASS),
         "protracted": Answer.PROBLEM,
     }
     assert review.answers.get(item="protracted").note == note
@@ -369,7 +369,7 @@ def test_a_problem_is_refused_outside_the_owner_unit_or_late_and_a_rectification
 
 
 def test_making_up_a_closed_case_recalls_and_reopens_it_through_the_workflow(camp, reviewing):
-    campaign, item = reviewing
+    _campaign, item = reviewing
     problem = services.raise_problem(
         item=item,
         by=camp.world.county_supervisor,
@@ -426,7 +426,7 @@ def test_a_case_still_being_handled_is_not_made_up(camp):
 
 
 def test_accountability_is_recorded_with_its_document(camp, reviewing):
-    campaign, item = reviewing
+    _campaign, item = reviewing
     record = services.record_accountability(
         item=item,
         by=camp.world.supervisor,
