@@ -4,6 +4,8 @@ form does, and that a refused form keeps what was typed and changes nothing."""
 import re
 from datetime import timedelta
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -218,3 +220,33 @@ def test_the_campaign_page_shows_progress_per_sub_unit(client, camp):
         for p in page.context["progress"]
     ]
     assert rows == [("330106", 1, 1, 1, 0, 0, 0), ("330108", 1, 0, 0, 0, 0, 0), ("total", 2, 1, 1, 0, 0, 0)]
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_campaign_page_costs_the_same_queries_whatever_the_number_of_cases(client, camp):
+    world = camp.world
+    for east in (False, True):
+        case_at(camp, CaseStatus.CLOSED, east=east)
+    small = services.start_campaign(campaign=new_campaign(camp), by=world.supervisor)
+    for east in (False, True, False):
+        case_at(camp, CaseStatus.CLOSED, east=east)
+    large = services.start_campaign(campaign=new_campaign(camp), by=world.supervisor)
+    for campaign in (small, large):
+        services.assign_reviewer(
+            campaign=campaign, by=world.supervisor, sub_unit=world.county, reviewer=world.county_supervisor
+        )
+        for item in CampaignCase.objects.filter(campaign=campaign, sub_unit=world.county):
+            services.record_review(
+                item=item, by=world.county_supervisor, answers=dict.fromkeys(SPECIAL, (Answer.PASS, ""))
+            )
+    assert large.selected_count == 5
+    client.force_login(world.supervisor)
+    client.get(reverse("oversight:list"))  # the session's first request reads what later ones find cached
+    assert _queries(client, reverse("oversight:detail", args=[small.pk])) == _queries(
+        client, reverse("oversight:detail", args=[large.pk])
+    )
