@@ -29,7 +29,8 @@ ends with ``reconcile(repair=True)``.
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -264,6 +265,22 @@ REBUILD_SQL: dict[str, str] = {
 }
 
 
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """A transaction whose reads all see the database as it was at its first: REPEATABLE READ on PostgreSQL.
+
+    The services write a case and its summaries in one transaction, so within one snapshot the summaries and the
+    cases agree; read statement by statement (READ COMMITTED), a change committed between two reads of a report
+    or a reconcile is seen by one and not the other. Inside a caller's transaction, the caller's snapshot rules.
+    """
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
 def rebuild_params() -> dict[str, Any]:
     return {"tz": settings.TIME_ZONE}
 
@@ -312,19 +329,14 @@ class SummaryCheck:
 def reconcile(*, repair: bool = False) -> SummaryCheck:
     """Rebuild the summaries from scratch and compare them with the stored ones; ``repair`` writes the difference.
 
-    Both are read from one snapshot (REPEATABLE READ on PostgreSQL): the services write a case and its summaries in
-    one transaction, so a change under way is seen whole or not at all. Repairing locks the summaries against the
-    services' writes (which wait) while the difference is written.
+    Both are read from one snapshot (``one_snapshot``), so a change under way is seen whole or not at all. Repairing
+    locks the summaries against the services' writes (which wait) while the difference is written.
     """
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
+    with transaction.atomic() if repair else one_snapshot():
+        if repair and connection.vendor == "postgresql":
+            tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m, _ in TABLES.values())
             with connection.cursor() as cursor:
-                if repair:
-                    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m, _ in TABLES.values())
-                    cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
-                elif outermost:  # inside a caller's transaction, its snapshot rules
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
         expected = rebuild_rows()
         stored = stored_rows()
         check = SummaryCheck(rows=len(expected))

@@ -56,7 +56,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import NotSupportedError, connection, transaction
+from django.db import NotSupportedError, connection
 from django.db.models import (
     Aggregate,
     Count,
@@ -118,7 +118,7 @@ from cases.models import (
     Suspect,
 )
 from cases.rules.base import Severity
-from cases.summaries import AREA_DEPTH, report_tz_literal
+from cases.summaries import AREA_DEPTH, one_snapshot, report_tz_literal
 
 Number = int | float | Decimal
 
@@ -1061,7 +1061,7 @@ def case_summary(*, units: Iterable[OrgUnit], year: int) -> CaseSummary:
     total, by_kind, by_status, by_month = 0, dict[str, int](), dict[str, int](), [0] * 12
     raised, resolved = dict.fromkeys(FlagKind.values, 0), dict.fromkeys(FlagKind.values, 0)
     overridden = 0
-    with timezone.override(report_timezone()):
+    with one_snapshot(), timezone.override(report_timezone()):
         for unit in units:
             scope = _Scope.of(unit, summaries=reads_summaries(unit))
             for flag in _flag_figures(scope, w):
@@ -1110,8 +1110,10 @@ def yearly_report(*, unit: OrgUnit, year: int, source: str = "auto") -> YearlyRe
     w = _Window.of(year)
     scope = _Scope.of(unit, summaries=reads_summaries(unit, source))
     # __date lookups convert to the current time zone; pin it so a worker's setting cannot shift days. The
-    # transaction scopes the memory setting to these queries (SET LOCAL ends with it).
-    with transaction.atomic(), timezone.override(report_timezone()):
+    # transaction scopes the memory setting to these queries (SET LOCAL ends with it), and its one snapshot keeps
+    # the figures of a change committed meanwhile out of every section alike: a spread's histogram and the exact
+    # times of the cases it points at, the summaries and the cases.
+    with one_snapshot(), timezone.override(report_timezone()):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")

@@ -2,12 +2,13 @@
 computation figure by figure: on the hand-built two-year dataset, and on random populations told through the
 services (PostgreSQL, as CI runs it: the summaries are read there only)."""
 
+import threading
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connections, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,9 +23,11 @@ from cases.choices import (
     SuspectStatus,
     Track,
 )
+from cases.models import SpreadMeasure
+from cases.reports import yearly
 from cases.reports.yearly import reads_summaries, yearly_report
-from tests.factories import World
-from tests.reports.dataset import SH, Story, clock
+from tests.factories import World, build_world
+from tests.reports.dataset import SH, Story, at, clock
 
 
 def figures(unit, year: int, source: str) -> dict[str, Any]:
@@ -172,3 +175,51 @@ def test_random_populations_give_the_same_figures_both_ways(postgres_only, datas
         assert summaries.reconcile().mismatches == []
         assert_equal_both_ways([world.ministry, world.province, world.sibling_province], [2024, 2025])
         transaction.set_rollback(True)  # each example starts from the hand-built dataset alone
+
+
+# --- One snapshot ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_summed_report_reads_one_snapshot_while_a_case_changes_under_it(postgres_only, monkeypatch):
+    """The summed report reads a spread's whole-day histogram, then the exact times of the cases it points at: a case
+    recalled (its closure undone) and committed between the two reads must not change, or break, the report."""
+    world = build_world()
+    story = Story(world, unit=world.station, filer=world.officer, handler=world.supervisor, created=at(2025, 3, 1))
+    story.submit(at(2025, 3, 1, 11)).refer(at(2025, 3, 3), world.county).acknowledge(at(2025, 3, 4))
+    story._act("conclude", at(2025, 4, 1), reason="处理完毕", no_suspect_reason=NoSuspectReason.OTHER)
+    story.close(at(2025, 4, 10, 23, 30))
+    before = figures(world.ministry, 2025, "summaries")
+    assert before["intake_to_closure"]["count"]["current"] == 1
+    assert before["intake_to_closure"]["median"]["current"] == 40.5  # 1 March 11:00 to 10 April 23:30
+    assert before == figures(world.ministry, 2025, "live")
+
+    exact_days = yearly._exact_days
+    recalled: list[BaseException | None] = []
+
+    def recall_elsewhere() -> None:
+        try:
+            with clock(at(2026, 1, 5)):
+                services.recall_case(case=story.case, by=world.supervisor, expected_version=None, reason="回头看")
+            recalled.append(None)
+        except BaseException as exc:  # reported below
+            recalled.append(exc)
+        finally:
+            connections.close_all()
+
+    def exact_days_after_a_recall(scope, w, measure, wanted):
+        if measure == SpreadMeasure.CLOSURE and not recalled:
+            # Another connection recalls the case and commits, between the histogram's read and this one.
+            thread = threading.Thread(target=recall_elsewhere)
+            thread.start()
+            thread.join()
+        return exact_days(scope, w, measure, wanted)
+
+    monkeypatch.setattr(yearly, "_exact_days", exact_days_after_a_recall)
+    during = figures(world.ministry, 2025, "summaries")
+    assert recalled == [None]
+    assert during == before  # the report as it stood when it began, whole
+    monkeypatch.setattr(yearly, "_exact_days", exact_days)
+    after = figures(world.ministry, 2025, "summaries")
+    assert after["intake_to_closure"]["count"]["current"] == 0
+    assert after == figures(world.ministry, 2025, "live")
