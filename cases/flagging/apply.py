@@ -3,7 +3,12 @@
 A case whose flags change gets its own transaction, which locks the case with ``SKIP LOCKED`` (a supervisor in the
 middle of an action is left alone and the case is picked up by the next run) and re-reads what could have changed
 under it. Cases whose flags do not change are marked evaluated by one UPDATE per batch, each row guarded by the
-version it was evaluated at.
+snapshot it was evaluated at.
+
+A snapshot is current while its ``stamp`` is: the version, which every service write bumps, and the stage warning
+on record, which the flag writers themselves set without a new version (the case's own check, run by a worker
+after a change, can warn a case between a scan's read and its lock; the scan must neither warn it again nor put
+back the "not warned" it read).
 """
 
 import logging
@@ -116,6 +121,14 @@ def _stalls_notified(items: list[tuple[Snapshot, Plan, Diff]]) -> set[tuple[int,
     return wanted & set(found)
 
 
+Stamp = tuple[int, datetime | None]
+
+
+def stamp(row: dict[str, Any]) -> Stamp:
+    """What a snapshot of the case is current by (see the module doc)."""
+    return row["version"], row["sla_warned_at"]
+
+
 def apply_plan(snap: Snapshot, plan: Plan, now: datetime, ctx: Recipients, result: ScanResult) -> None:
     """Write one case's flag changes, events, notifications and read model. Runs inside the case's transaction,
     holding its row lock, with ``snap.open_flags`` read under that lock."""
@@ -214,7 +227,7 @@ def apply_plans(pairs: list[tuple[Snapshot, Plan]], now: datetime, ctx: Recipien
         snap, plan, _diff = items[0]
         Case.objects.filter(pk=snap.row["id"]).update(flags_checked_version=snap.row["version"], **plan.read_model)
     else:
-        mark_evaluated([(snap.row["id"], snap.row["version"], plan.read_model) for snap, plan, _diff in items])
+        mark_evaluated([(snap.row["id"], stamp(snap.row), plan.read_model) for snap, plan, _diff in items])
 
 
 def apply_locked(case_id: int, snap: Snapshot, plan: Plan, now: datetime, ctx: Recipients, result: ScanResult) -> None:
@@ -228,12 +241,19 @@ def apply_locked(case_id: int, snap: Snapshot, plan: Plan, now: datetime, ctx: R
                 .annotate(open_flag=FilteredRelation("flags", condition=Q(flags__resolved_at__isnull=True)))
                 .filter(pk=case_id)
                 .order_by()
-                .values_list("version", "open_flag__id", "open_flag__kind", "open_flag__rule_code", "open_flag__detail")
+                .values_list(
+                    "version",
+                    "sla_warned_at",
+                    "open_flag__id",
+                    "open_flag__kind",
+                    "open_flag__rule_code",
+                    "open_flag__detail",
+                )
             )
             if not rows:
                 result.skipped_locked += 1
                 return
-            if rows[0][0] != snap.row["version"]:
+            if rows[0][:2] != stamp(snap.row):
                 # Changed since the batch was read: evaluate it again under the lock.
                 fresh = load_snapshots([case_id], now).get(case_id)
                 if fresh is None:
@@ -241,7 +261,9 @@ def apply_locked(case_id: int, snap: Snapshot, plan: Plan, now: datetime, ctx: R
                 snap, plan = fresh, plan_for(fresh, now)
             else:
                 snap.open_flags = {
-                    (kind, code): (flag_id, detail) for _v, flag_id, kind, code, detail in rows if flag_id is not None
+                    (kind, code): (flag_id, detail)
+                    for _v, _w, flag_id, kind, code, detail in rows
+                    if flag_id is not None
                 }
             apply_plan(snap, plan, now, ctx, result)
     except IntegrityError:
@@ -265,13 +287,11 @@ def apply_batch(changes: list[tuple[Snapshot, Plan]], now: datetime, ctx: Recipi
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             ids = [snap.row["id"] for snap, _plan in changes]
-            cursor.execute(_LOCK_VERSION_SQL, [ids])
-            versions = dict(cursor.fetchall())
-            partial.skipped_locked = len(ids) - len(versions)
-            current = [(s, p) for s, p in changes if versions.get(s.row["id"]) == s.row["version"]]
-            stale = [
-                s.row["id"] for s, _p in changes if versions.get(s.row["id"], s.row["version"]) != s.row["version"]
-            ]
+            cursor.execute(_LOCK_STAMP_SQL, [ids])
+            stamps = {case_id: (version, warned) for case_id, version, warned in cursor.fetchall()}
+            partial.skipped_locked = len(ids) - len(stamps)
+            current = [(s, p) for s, p in changes if stamps.get(s.row["id"]) == stamp(s.row)]
+            stale = [s.row["id"] for s, _p in changes if stamps.get(s.row["id"], stamp(s.row)) != stamp(s.row)]
             if stale:
                 current += [(fresh, plan_for(fresh, now)) for fresh in load_snapshots(stale, now).values()]
             open_now: dict[int, dict] = defaultdict(dict)
@@ -293,7 +313,7 @@ def apply_batch(changes: list[tuple[Snapshot, Plan]], now: datetime, ctx: Recipi
         setattr(result, name, getattr(result, name) + getattr(partial, name))
 
 
-_LOCK_VERSION_SQL = "SELECT id, version FROM cases_case WHERE id = ANY(%s) FOR NO KEY UPDATE SKIP LOCKED"
+_LOCK_STAMP_SQL = "SELECT id, version, sla_warned_at FROM cases_case WHERE id = ANY(%s) FOR NO KEY UPDATE SKIP LOCKED"
 _LOCK_SQL = "SELECT id FROM cases_case WHERE id = ANY(%s) FOR NO KEY UPDATE SKIP LOCKED"
 _MARK_SQL = """
 UPDATE cases_case AS c
@@ -301,42 +321,45 @@ SET flags_checked_version = v.version, is_stalled = v.is_stalled, is_idle = v.is
     has_overdue_referral = v.has_overdue_referral, is_downgraded = v.is_downgraded,
     has_review_prompt = v.has_review_prompt,
     expected_min_rank = v.expected_min_rank, sla_warn_at = v.sla_warn_at, sla_warned_at = v.sla_warned_at
-FROM (VALUES {rows}) AS v(id, version, is_stalled, is_idle, has_overdue_referral, is_downgraded, has_review_prompt,
-                          expected_min_rank, sla_warn_at, sla_warned_at)
-WHERE c.id = v.id AND c.version = v.version
+FROM (VALUES {rows}) AS v(id, version, seen_warned_at, is_stalled, is_idle, has_overdue_referral, is_downgraded,
+                          has_review_prompt, expected_min_rank, sla_warn_at, sla_warned_at)
+WHERE c.id = v.id AND c.version = v.version AND c.sla_warned_at IS NOT DISTINCT FROM v.seen_warned_at
 """
 _MARK_ROW = (
-    "(%s::bigint, %s::integer, %s::boolean, %s::boolean, %s::boolean, %s::boolean, %s::boolean, %s::smallint, "
-    "%s::timestamptz, %s::timestamptz)"
+    "(%s::bigint, %s::integer, %s::timestamptz, %s::boolean, %s::boolean, %s::boolean, %s::boolean, %s::boolean, "
+    "%s::smallint, %s::timestamptz, %s::timestamptz)"
 )
 
 
-def mark_evaluated(marks: list[tuple[int, int, dict[str, Any]]]) -> None:
+def mark_evaluated(marks: list[tuple[int, Stamp, dict[str, Any]]]) -> None:
     """Record cases whose flags do not change as evaluated, with their read model.
 
-    Each row is guarded by the version it was evaluated at, so a change committed meanwhile is evaluated by the
-    next run rather than lost; rows a user holds locked are skipped. On PostgreSQL one statement per batch; the
-    portable fallback issues one per distinct (version, read model).
+    Each row is guarded by the ``stamp`` of the snapshot it was evaluated at, so a change committed meanwhile is
+    evaluated by the next run rather than lost, and a warning sent meanwhile stays on record; rows a user holds
+    locked are skipped. On PostgreSQL one statement per batch; the portable fallback issues one per distinct (stamp,
+    read model).
     """
     if not marks:
         return
     if connection.vendor == "postgresql":
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_LOCK_SQL, [[case_id for case_id, _v, _values in marks]])
+            cursor.execute(_LOCK_SQL, [[case_id for case_id, _s, _values in marks]])
             locked = {row[0] for row in cursor.fetchall()}
             params: list[Any] = []
-            for case_id, version, values in marks:
+            for case_id, (version, warned), values in marks:
                 if case_id in locked:
-                    params.extend([case_id, version, *(values[f] for f in READ_MODEL_FIELDS)])
+                    params.extend([case_id, version, warned, *(values[f] for f in READ_MODEL_FIELDS)])
             if params:
-                rows = ", ".join([_MARK_ROW] * (len(params) // (2 + len(READ_MODEL_FIELDS))))
+                rows = ", ".join([_MARK_ROW] * (len(params) // (3 + len(READ_MODEL_FIELDS))))
                 cursor.execute(_MARK_SQL.format(rows=rows), params)
         return
     groups: dict[tuple, list[int]] = defaultdict(list)
-    for case_id, version, values in marks:
-        groups[(version, *(values[f] for f in READ_MODEL_FIELDS))].append(case_id)
-    for (version, *changed), ids in groups.items():
+    for case_id, (version, warned), values in marks:
+        groups[(version, warned, *(values[f] for f in READ_MODEL_FIELDS))].append(case_id)
+    for (version, warned, *changed), ids in groups.items():
         fields = dict(zip(READ_MODEL_FIELDS, changed, strict=True))
         with transaction.atomic():
-            free = Case.objects.filter(pk__in=ids, version=version).select_for_update(skip_locked=True, no_key=True)
+            free = Case.objects.filter(pk__in=ids, version=version, sla_warned_at=warned).select_for_update(
+                skip_locked=True, no_key=True
+            )
             Case.objects.filter(pk__in=free.values("pk")).update(flags_checked_version=version, **fields)

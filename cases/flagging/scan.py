@@ -54,7 +54,7 @@ from django.utils import timezone
 from cases import outbox
 from cases.choices import OPEN_STATUSES, CaseStatus
 from cases.flagging import setwise
-from cases.flagging.apply import Recipients, ScanResult, apply_batch, apply_plan, mark_evaluated
+from cases.flagging.apply import Recipients, ScanResult, Stamp, apply_batch, apply_plan, mark_evaluated, stamp
 from cases.flagging.plan import Plan, Snapshot, diff_for, plan_for, read_model_changed
 from cases.flagging.snapshot import load_snapshots
 from cases.models import Case, Flag, Referral
@@ -69,7 +69,7 @@ SCAN_LOCK_KEY = 7_240_519
 
 def _process_batch(case_ids: list[int], now: datetime, ctx: Recipients, result: ScanResult) -> None:
     snapshots = load_snapshots(case_ids, now)
-    marks: list[tuple[int, int, dict[str, Any]]] = []
+    marks: list[tuple[int, Stamp, dict[str, Any]]] = []
     changes: list[tuple[Snapshot, Plan]] = []
     for case_id, snap in snapshots.items():
         result.evaluated += 1
@@ -77,7 +77,7 @@ def _process_batch(case_ids: list[int], now: datetime, ctx: Recipients, result: 
         if plan.warn or diff_for(snap.open_flags, plan.desired):
             changes.append((snap, plan))
         elif snap.row["flags_checked_version"] != snap.row["version"] or read_model_changed(snap.row, plan):
-            marks.append((case_id, snap.row["version"], plan.read_model))
+            marks.append((case_id, stamp(snap.row), plan.read_model))
     mark_evaluated(marks)
     apply_batch(changes, now, ctx, result)
 

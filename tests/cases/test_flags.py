@@ -436,3 +436,60 @@ def test_concluding_checks_the_case_at_once(world, django_capture_on_commit_call
         )
     flag = Flag.objects.get(case=case, resolved_at__isnull=True)
     assert (case.status, flag.kind, flag.rule_code) == (CaseStatus.LOOK_BACK, FlagKind.REVIEW_PROMPT, "R19")
+
+
+def stage_warnings() -> list[tuple[int, int]]:
+    """The stage-clock warnings sent (the flag notifications without an event), as (case, recipient)."""
+    return sorted(Notification.objects.filter(event__isnull=True).values_list("case_id", "recipient_id"))
+
+
+@pytest.mark.parametrize("cases", [1, 2])
+def test_a_warning_sent_by_the_case_check_while_the_scan_runs_is_not_sent_again(
+    world, clock, monkeypatch, request, cases
+):
+    """The on-commit check of one case (a worker) warns it between the scan's read of its batch and the scan's lock:
+    the case's version did not move (a check bumps none), but the warning is on record, so the scan sends none. One
+    case goes through ``apply_locked``, two through ``apply_batch`` (PostgreSQL)."""
+    if cases == 2:
+        request.getfixturevalue("postgres_only")  # several cases are written together on PostgreSQL only
+    referred = [case_in(world, CaseStatus.REFERRED) for _ in range(cases)]  # referral due in 7 days: warned at 5.25
+    now = T0 + 5.5 * DAY
+    loaded = scan.load_snapshots
+    checked: list[int] = []
+
+    def load_then_the_check_runs(case_ids, at):
+        snapshots = loaded(case_ids, at)
+        monkeypatch.setattr(scan, "load_snapshots", loaded)
+        checked.append(flagging.check_case_flags(case_id=referred[0].pk, now=now).warnings)
+        return snapshots
+
+    monkeypatch.setattr(scan, "load_snapshots", load_then_the_check_runs)
+    result = flagging.flag_cases(now=now)
+    assert checked == [1]
+    recipients = sorted({uid for _case, uid in stage_warnings()})
+    assert recipients == [world.county_supervisor.pk]  # the supervisors nearest the station
+    assert stage_warnings() == [(case.pk, world.county_supervisor.pk) for case in referred]  # each case warned once
+    assert result.warnings == cases - 1
+    assert {c.sla_warned_at for c in Case.objects.filter(pk__in=[c.pk for c in referred])} <= {now}
+
+
+def test_a_case_marked_evaluated_keeps_a_warning_the_case_check_sent_meanwhile(world, clock, monkeypatch):
+    """The scan began just before the 75 % point (no warning due by its clock, nothing to write but the read model);
+    the case's own check, a moment later, warns it. Marking the case evaluated must not put back the read model the
+    scan read, "not warned, warn at 5.25 days", or the next run warns again."""
+    case = case_in(world, CaseStatus.REFERRED)  # referral due in 7 days: warned at 5.25
+    loaded = scan.load_snapshots
+
+    def load_then_the_check_runs(case_ids, at):
+        snapshots = loaded(case_ids, at)
+        monkeypatch.setattr(scan, "load_snapshots", loaded)
+        assert flagging.check_case_flags(case_id=case.pk, now=T0 + 5.3 * DAY).warnings == 1
+        return snapshots
+
+    monkeypatch.setattr(scan, "load_snapshots", load_then_the_check_runs)
+    assert flagging.flag_cases(now=T0 + 5.2 * DAY).warnings == 0
+    assert stage_warnings() == [(case.pk, world.county_supervisor.pk)]
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.sla_warned_at, stored.sla_warn_at) == (T0 + 5.3 * DAY, None)
+    assert flagging.flag_cases(now=T0 + 5.4 * DAY).warnings == 0
+    assert stage_warnings() == [(case.pk, world.county_supervisor.pk)]
