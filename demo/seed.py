@@ -33,10 +33,14 @@ def seed(
         log("Demo cases: skipped (--no-demo).")
     if cases:
         log(f"Generating {cases:,} synthetic cases (seed {seed_value}, batches of {batch_size:,})...")
-        result = generate_cases(cases, seed=seed_value, batch_size=batch_size, log=log)
-        log(f"Added {result.cases:,} synthetic cases in {result.seconds:.1f} s ({result.rate:,.0f} cases/s).")
-        # The synthetic cases are written around the services, so the report summaries are rebuilt after them.
-        started = time.perf_counter()
-        check = summaries.reconcile(repair=True)
-        seconds = time.perf_counter() - started
-        log(f"Report summaries rebuilt: {len(check.mismatches):,} rows written in {seconds:.1f} s.")
+        try:
+            result = generate_cases(cases, seed=seed_value, batch_size=batch_size, log=log)
+            log(f"Added {result.cases:,} synthetic cases in {result.seconds:.1f} s ({result.rate:,.0f} cases/s).")
+        finally:
+            # The synthetic cases are written around the services, a batch per transaction, so the report summaries
+            # are rebuilt after them: also when a batch failed, for the batches committed before it. (A process
+            # killed outright leaves that to ``manage.py reconcile --repair-summaries``.)
+            started = time.perf_counter()
+            check = summaries.reconcile(repair=True)
+            seconds = time.perf_counter() - started
+            log(f"Report summaries rebuilt: {len(check.mismatches):,} rows written in {seconds:.1f} s.")

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import Membership, OrgLevel, OrgUnit, Role, User
-from cases import flagging, services
+from cases import flagging, services, summaries
 from cases.choices import (
     DISPOSITION_RANK,
     FINAL_DISPOSITIONS,
@@ -39,6 +39,7 @@ from cases.models import (
     Suspect,
 )
 from cases.workflow import TRANSITIONS
+from demo.bulk import Writer
 from demo.organisation import ADMIN_GROUP, DEMO_ACCOUNTS, DEMO_OFFICERS, DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -334,3 +335,27 @@ def test_demo_lenient_outcomes_say_why_and_the_transfer_after_non_prosecution_is
     assert list(rule_flags.filter(case=drunk.case).values_list("kind", "rule_code")) == [
         (FlagKind.REVIEW_PROMPT, "R13")
     ]
+
+
+@pytest.mark.usefixtures("fixed_now")
+def test_a_seeding_that_fails_midway_leaves_the_report_summaries_in_step_with_what_it_wrote(monkeypatch):
+    """The synthetic cases are written around the services, a batch per transaction: when a later batch fails, the
+    batches already committed are in the cases, so they are in the report summaries too."""
+    write = Writer.write
+    batches: list[int] = []
+
+    def fail_on_the_third(self, bundles):
+        batches.append(len(bundles))
+        if len(batches) == 3:
+            raise RuntimeError("the database went away")
+        write(self, bundles)
+
+    monkeypatch.setattr(Writer, "write", fail_on_the_third)
+    with pytest.raises(RuntimeError, match="went away"):
+        seed("--no-demo", "--cases", "300", "--batch-size", "100")
+    assert Case.objects.count() == 200
+    assert summaries.reconcile().mismatches == []
+    submitted = Case.objects.exclude(status=CaseStatus.DRAFT).exclude(submitted_at=None).count()
+    assert sum(n for key, n in summaries.stored_rows().items() if key[:1] == ("cases",) and key[3] == "status") == (
+        submitted
+    )
