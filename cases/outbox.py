@@ -58,7 +58,13 @@ def enqueue(task: str, args: Sequence[Any] = (), *, key: str) -> None:
 def check_flags_on_commit(case: Case) -> None:
     """Services call this after changing a case's facts, officers, suspects or dispositions."""
     if case.status != CaseStatus.DRAFT:
-        enqueue("cases.check_case_flags", [case.pk], key=f"flags:{case.pk}:{uuid.uuid4().hex}")
+        check_case_flags_on_commit(case.pk)
+
+
+def check_case_flags_on_commit(case_id: int) -> None:
+    """The case's own flag check (``flagging.check_case_flags``, which waits for the case's row lock), once the
+    transaction commits."""
+    enqueue("cases.check_case_flags", [case_id], key=f"flags:{case_id}:{uuid.uuid4().hex}")
 
 
 def notify_event_on_commit(event_id: int) -> None:

@@ -13,7 +13,7 @@ back the "not warned" it read).
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +43,7 @@ class ScanResult:
     warnings: int = 0
     notifications: int = 0
     skipped_locked: int = 0
+    skipped: list[int] = field(default_factory=list, repr=False)  # the cases skipped_locked counts
     failed: int = 0
     seconds: float = 0.0
     ran: bool = True
@@ -252,6 +253,7 @@ def apply_locked(case_id: int, snap: Snapshot, plan: Plan, now: datetime, ctx: R
             )
             if not rows:
                 result.skipped_locked += 1
+                result.skipped.append(case_id)
                 return
             if rows[0][:2] != stamp(snap.row):
                 # Changed since the batch was read: evaluate it again under the lock.
@@ -289,7 +291,8 @@ def apply_batch(changes: list[tuple[Snapshot, Plan]], now: datetime, ctx: Recipi
             ids = [snap.row["id"] for snap, _plan in changes]
             cursor.execute(_LOCK_STAMP_SQL, [ids])
             stamps = {case_id: (version, warned) for case_id, version, warned in cursor.fetchall()}
-            partial.skipped_locked = len(ids) - len(stamps)
+            partial.skipped = [case_id for case_id in ids if case_id not in stamps]
+            partial.skipped_locked = len(partial.skipped)
             current = [(s, p) for s, p in changes if stamps.get(s.row["id"]) == stamp(s.row)]
             stale = [s.row["id"] for s, _p in changes if stamps.get(s.row["id"], stamp(s.row)) != stamp(s.row)]
             if stale:
@@ -309,7 +312,7 @@ def apply_batch(changes: list[tuple[Snapshot, Plan]], now: datetime, ctx: Recipi
         for snap, plan in changes:
             apply_locked(snap.row["id"], snap, plan, now, ctx, result)
         return
-    for name in ("raised", "resolved", "warnings", "notifications", "skipped_locked"):
+    for name in ("raised", "resolved", "warnings", "notifications", "skipped_locked", "skipped"):
         setattr(result, name, getattr(result, name) + getattr(partial, name))
 
 

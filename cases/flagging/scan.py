@@ -231,6 +231,10 @@ def flag_cases(
         result.candidates += len(later)
         for ids in _chunks(later, batch_size):
             _process_batch(ids, now, ctx, result)
+    # A case a user held locked was left alone. Nothing may mark it for the next run: a full scan's case whose version
+    # and clocks did not move is no candidate of the periodic scans. Its own check waits for the user instead.
+    for case_id in result.skipped:
+        outbox.check_case_flags_on_commit(case_id)
     if result.notifications:
         outbox.send_flag_digests_on_commit()
     result.seconds = time.monotonic() - started

@@ -9,6 +9,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -276,8 +277,10 @@ def test_a_duplicate_flag_is_stopped_by_the_constraint_and_the_case_left_for_the
 
 @pytest.mark.django_db(transaction=True)
 def test_a_case_a_user_holds_locked_is_skipped_and_taken_next_time(postgres_only, world, monkeypatch):
-    # Real commits here: keep the services' on-commit check from flagging the cases before the scan does.
+    # Real commits here: keep the services' on-commit check from flagging the cases before the scan does, and the
+    # check the scan asks for the skipped case from running (eagerly, in this thread) while the lock is held.
     monkeypatch.setattr(outbox, "check_flags_on_commit", lambda case: None)
+    monkeypatch.setattr(outbox, "check_case_flags_on_commit", lambda case_id: None)
     case = downgraded(world)
     other = downgraded(world)
     locked, release = threading.Event(), threading.Event()
@@ -493,3 +496,41 @@ def test_a_case_marked_evaluated_keeps_a_warning_the_case_check_sent_meanwhile(w
     assert (stored.sla_warned_at, stored.sla_warn_at) == (T0 + 5.3 * DAY, None)
     assert flagging.flag_cases(now=T0 + 5.4 * DAY).warnings == 0
     assert stage_warnings() == [(case.pk, world.county_supervisor.pk)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_case_a_user_holds_during_a_full_scan_is_handed_to_its_own_check(postgres_only, world, monkeypatch):
+    """A full scan (after a rule changed) finds a case that needs a flag although nothing about it changed; a user
+    holds it, so it is skipped. The periodic scans never look at it again (its version and clocks did not move): the
+    scan hands it to the case's own check, which waits for the user."""
+    monkeypatch.setattr(outbox, "check_flags_on_commit", lambda case: None)
+    handed: list[int] = []
+    monkeypatch.setattr(outbox, "check_case_flags_on_commit", handed.append)
+    case = downgraded(world)
+    # Evaluated, and found in order, under the rules before the one that flags it.
+    Case.objects.filter(pk=case.pk).update(flags_checked_version=F("version"))
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock() -> None:
+        try:
+            with transaction.atomic():
+                Case.objects.select_for_update().get(pk=case.pk)
+                locked.set()
+                release.wait(timeout=300)  # released as soon as the scan below is done
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    try:
+        assert locked.wait(timeout=60)
+        result = flagging.flag_cases(full=True)
+        assert (result.skipped_locked, result.raised) == (1, 0)
+    finally:
+        release.set()
+        holder.join(timeout=60)
+    assert not holder.is_alive()
+    assert flagging.flag_cases().candidates == 0  # no periodic scan takes it again
+    assert handed == [case.pk]
+    assert tasks.check_case_flags(case.pk) == 1  # the job handed over: its flag is raised
+    assert list(Flag.objects.filter(case=case).values_list("kind", "rule_code")) == [(FlagKind.DOWNGRADED, "R1")]
