@@ -107,7 +107,9 @@ TARGETS: dict[str, tuple[float | None, str, str]] = {
     "report_national_live": (None, "s", "le"),
     "summaries_reconcile": (None, "s", "le"),
     "report_province": (None, "s", "le"),
-    "xlsx_national": (3, "s", "le"),
+    "xlsx_national": (2, "s", "le"),
+    "pdf_national": (3, "s", "le"),
+    "pdf_peak_memory": (150, "MiB", "le"),
     "csv_peak_memory": (200, "MB", "le"),
     "seed_rate": (None, "cases/s", "ge"),
     "wrk_healthz": (None, "req/s", "ge"),
@@ -891,8 +893,8 @@ def main() -> None:
         if args.only:
             child_args += ["--only", *args.only]
         stage(results, "in_process", lambda: results.update(in_process(db, child_args)))
-        if not args.only or "report_national" in args.only:
-            print("National report, XLSX and CSV in fresh processes...", flush=True)
+        if not args.only or set(args.only) & set(NATIONAL):
+            print("National report, XLSX, PDF and CSV in fresh processes...", flush=True)
             stage(results, "report_national", lambda: results.update(national_reports(db, args)))
         if args.wrk and (not args.only or "wrk" in args.only):
             if shutil.which("wrk") is None:
@@ -926,33 +928,58 @@ def in_process(db: str, child_args: list[str]) -> dict[str, Any]:
     return json.loads(line.removeprefix("RESULT "))
 
 
+# The measurements of the fresh-process stage; ``--only`` with any of them runs just those.
+NATIONAL = ("report_national", "report_national_live", "summaries_reconcile", "xlsx_national", "pdf_national",
+            "pdf_peak_memory", "csv_peak_memory")  # fmt: skip
+
+
 def national_reports(db: str, args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    national = report_bench.child(db, "selector", args.year, args.report_repeat)
-    out["report_national"] = {
-        **report_bench._summary(national),
-        "value": round(statistics.median(national["times"]), 3),
-        "p95": round(max(national["times"]), 3),
-        "cases_in_year": national["cases"],
-    }
-    # The same report computed live from the cases (what it was before the summaries), and whether they agree.
-    live = report_bench.child(db, "selector_live", args.year, args.report_repeat)
-    out["report_national_live"] = {
-        **report_bench._summary(live),
-        "value": round(statistics.median(live["times"]), 3),
-        "p95": round(max(live["times"]), 3),
-        "equal_to_summaries": live["equal"],
-    }
-    check = report_bench.child(db, "reconcile", args.year, 1)
-    out["summaries_reconcile"] = {**check, "value": round(check["seconds"], 1)}
-    xlsx = report_bench.child(db, "xlsx", args.year, args.report_repeat)
-    out["xlsx_national"] = {
-        **report_bench._summary(xlsx),
-        "value": round(statistics.median(xlsx["times"]), 3),
-        "p95": round(max(xlsx["times"]), 3),
-    }
-    detail = report_bench.child(db, "detail", args.year, 1)
-    out["csv_peak_memory"] = {**detail, "value": round(detail["peak_mb"], 1)}
+
+    def wanted(*names: str) -> bool:
+        return not args.only or any(name in args.only for name in names)
+
+    def timed(what: str) -> dict[str, Any]:
+        measured = report_bench.child(db, what, args.year, args.report_repeat)
+        row = {
+            **report_bench._summary(measured),
+            "value": round(statistics.median(measured["times"]), 3),
+            "p95": round(max(measured["times"]), 3),
+        }
+        return {**row, "peak_mb": measured.get("peak_mb"), "baseline_mb": measured.get("baseline_mb")}
+
+    if wanted("report_national"):
+        national = report_bench.child(db, "selector", args.year, args.report_repeat)
+        out["report_national"] = {
+            **report_bench._summary(national),
+            "value": round(statistics.median(national["times"]), 3),
+            "p95": round(max(national["times"]), 3),
+            "cases_in_year": national["cases"],
+        }
+    if wanted("report_national_live"):
+        # The same report computed live from the cases (what it was before the summaries), and whether they agree.
+        live = report_bench.child(db, "selector_live", args.year, args.report_repeat)
+        out["report_national_live"] = {
+            **report_bench._summary(live),
+            "value": round(statistics.median(live["times"]), 3),
+            "p95": round(max(live["times"]), 3),
+            "equal_to_summaries": live["equal"],
+        }
+    if wanted("summaries_reconcile"):
+        check = report_bench.child(db, "reconcile", args.year, 1)
+        out["summaries_reconcile"] = {**check, "value": round(check["seconds"], 1)}
+    if wanted("xlsx_national"):
+        out["xlsx_national"] = timed("xlsx")
+    if wanted("pdf_national", "pdf_peak_memory"):
+        out["pdf_national"] = timed("pdf")
+        # The fresh process's peak resident memory after the runs: Django, the connection and the renderer included.
+        out["pdf_peak_memory"] = {
+            "value": round(out["pdf_national"]["peak_mb"], 1),
+            "baseline_mb": round(out["pdf_national"]["baseline_mb"], 1),
+        }
+    if wanted("csv_peak_memory"):
+        detail = report_bench.child(db, "detail", args.year, 1)
+        out["csv_peak_memory"] = {**detail, "value": round(detail["peak_mb"], 1)}
     return out
 
 

@@ -1,7 +1,6 @@
 """The yearly report as an A4 PDF (WeasyPrint): key figures, the charts as images, every table, and a footer with
 the unit, the year, the generation time and page numbers on every page."""
 
-import base64
 import logging
 import re
 from typing import Any, BinaryIO
@@ -11,7 +10,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from cases.reports.charts import CJK_FONT, chart_png
+from cases.reports.charts import CJK_FONT, pdf_chart
 from cases.reports.layout import (
     column_headers,
     display_rows,
@@ -35,13 +34,7 @@ def page_counter_parts() -> list[tuple[str, str]]:
 def pdf_context(report: YearlyReport) -> dict[str, Any]:
     tables = report_tables(report)
     rows = {t.key: display_rows(t, for_reading=True) for t in tables}
-    charts = [
-        {
-            "title": chart.title,
-            "src": "data:image/png;base64," + base64.b64encode(chart_png(chart)).decode(),
-        }
-        for chart in report_charts(report, tables)
-    ]
+    charts = [pdf_chart(chart) for chart in report_charts(report, tables)]
     footer_left = f"{unit_label(report.unit)} · {report.year}"
     footer_centre = _("Generated %(time)s") % {"time": generated_label(report)}
     return {
