@@ -1,8 +1,9 @@
 """Synthetic cases for reports and benchmarks: ``generate_cases(count)`` tells each case's story from filing to now,
-in the order the services would have written it, and hands batches to ``demo.bulk`` to insert.
+in the order the services would have written it, and hands batches to ``demo.bulk`` to insert (on PostgreSQL from
+several worker processes at once).
 
-The same seed and clock give the same cases. The names, places and narratives are in ``data/vocabulary.json``;
-the proportions below are the generator's model of a caseload.
+The same seed, clock and batch size give the same cases. The names, places and narratives are in
+``data/vocabulary.json``; the proportions below are the generator's model of a caseload.
 """
 
 import math
@@ -64,6 +65,7 @@ from demo.organisation import UNIT_SPECS
 
 DEFAULT_SEED = 20190201  # any fixed value does; this is the day the 2019 regulation came into force
 DEFAULT_BATCH_SIZE = 2500
+MAX_WORKERS = 8
 
 Log = Callable[[str], None]
 _T = TypeVar("_T")
@@ -1040,13 +1042,20 @@ def generate_cases(
     now = now or timezone.now()
     state = _WorkerState(seed=seed, sites=_load_sites(), now=now, allowances=_stage_allowances())
     chunks = _plan_chunks(count, seed=seed, batch_size=batch_size, now=now)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
+    # Each worker holds a database connection: a machine reporting many CPUs gets no more than MAX_WORKERS.
+    workers = max(1, min(workers or _usable_cpus(), MAX_WORKERS, len(chunks)))
     done = 0
     for written in _written_chunks(chunks, state, workers):
         done += written
         if log:
             log(f"  {done:,}/{count:,} cases ({done / (time.perf_counter() - started):,.0f} cases/s)")
     return GenerationResult(cases=done, seconds=time.perf_counter() - started)
+
+
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):  # Linux: the CPUs this process may run on
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
