@@ -42,6 +42,6 @@ def replace_body(sql):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0033_fill_report_summaries")]
+    dependencies = [("cases", "0034_campaign_event_kind")]
 
     operations = [migrations.RunPython(replace_body(LINEAR), replace_body(QUADRATIC))]
