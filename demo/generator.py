@@ -8,6 +8,7 @@ The same seed, clock and batch size give the same cases. The names, places and n
 
 import math
 import multiprocessing
+import multiprocessing.util
 import operator
 import os
 import queue
@@ -1140,6 +1141,8 @@ _worker: tuple["_Generator", int, Writer] | None = None  # in a worker process: 
 def _start_worker(state: _WorkerState) -> None:
     global _worker  # one per worker process, set once as it starts
     _worker = (_Generator(random.Random(), state.sites, state.now, state.allowances), state.seed, Writer())
+    # Say goodbye to the server when the pool lets the worker go, rather than leave it a dropped socket.
+    multiprocessing.util.Finalize(None, connections.close_all, exitpriority=10)
 
 
 def _write_chunk(chunk: _Chunk) -> int:
