@@ -68,13 +68,17 @@ TIMELINE_EVENTS = 500
 PROVINCE, CITY, COUNTY = "330000", "330100", "330106"
 
 # name -> (target, unit, direction). "le": at most; "ge": at least. None: measured for comparison only.
+# The plain queue pages are held to issue 19's 20 ms (and their app ÷ SQL to 4, ``queue_app_over_sql``); a text
+# search of the queue to issue 18's 50 ms.
 TARGETS: dict[str, tuple[float | None, str, str]] = {
-    "queue_ministry": (50, "ms", "le"),
-    "queue_province": (50, "ms", "le"),
-    "queue_city": (50, "ms", "le"),
-    "queue_county": (50, "ms", "le"),
+    "queue_ministry": (20, "ms", "le"),
+    "queue_province": (20, "ms", "le"),
+    "queue_city": (20, "ms", "le"),
+    "queue_county": (20, "ms", "le"),
     "queue_ministry_text": (50, "ms", "le"),
-    "queue_county_page2": (50, "ms", "le"),
+    "queue_county_page2": (20, "ms", "le"),
+    # The largest app ÷ SQL of the plain queue pages above: the time spent outside the database, per time in it.
+    "queue_app_over_sql": (4, "×", "le"),
     "admin_case_changelist": (None, "ms", "le"),
     "officer_home": (30, "ms", "le"),
     "case_page_500_events": (50, "ms", "le"),
@@ -111,7 +115,7 @@ TARGETS: dict[str, tuple[float | None, str, str]] = {
     "pdf_national": (3, "s", "le"),
     "pdf_peak_memory": (150, "MiB", "le"),
     "csv_peak_memory": (200, "MB", "le"),
-    "seed_rate": (None, "cases/s", "ge"),
+    "seed_rate": (3000, "cases/s", "ge"),
     "wrk_healthz": (None, "req/s", "ge"),
     "wrk_queue_county": (None, "req/s", "ge"),
     "wrk_api_list_county": (300, "req/s", "ge"),
@@ -989,6 +993,9 @@ def report(results: dict[str, Any], db: str, before: list[float]) -> None:
     levels = [results[k].get("queries") for k in queues if k in results]
     apis = ("api_list_ministry", "api_list_province", "api_list_county")
     api_levels = [results[k].get("queries") for k in apis if k in results]
+    ratios = [results[k].get("app_over_sql") for k in (*queues, "queue_county_page2") if k in results]
+    if any(r is not None for r in ratios):
+        results["queue_app_over_sql"] = {"value": max(r for r in ratios if r is not None)}
     results["query_count_constant"] = {
         "queue": len(set(levels)) <= 1,
         "api_list": len(set(api_levels)) <= 1,
