@@ -92,8 +92,7 @@ def _set_wise(now: datetime, ctx: Recipients, result: ScanResult, *, only_unchec
     with connection.cursor() as cursor:
         try:
             setwise.build(cursor, now=now, only_unchecked=only_unchecked)
-            cursor.execute(setwise.PLANNER_IDS_SQL)
-            planner = [row[0] for row in cursor.fetchall()]
+            planner = setwise.diff(cursor)
             cursor.execute(setwise.COUNT_SQL)
             scoped = cursor.fetchone()[0]
             built = time.monotonic()

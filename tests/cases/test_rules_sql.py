@@ -16,6 +16,7 @@ with its reason elsewhere); on another database the scan evaluates with the plan
 flag tests cover.
 """
 
+import json
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
@@ -397,26 +398,35 @@ def _write(world, population: list[dict], now: datetime) -> list[int]:
     return [c.pk for c in created]
 
 
-def _python(ids: list[int], now: datetime) -> tuple[set[tuple], dict[int, int | None]]:
-    found, expected = set(), {}
+def _json(detail: dict) -> str:
+    """A detail as stored and compared: JSON, keys sorted (jsonb keeps no key order)."""
+    return json.dumps(detail, sort_keys=True, ensure_ascii=False)
+
+
+def _python(ids: list[int], now: datetime) -> tuple[set[tuple], dict[int, int | None], dict[tuple, str]]:
+    found, expected, details = set(), {}, {}
     for case_id, snap in load_snapshots(ids, now).items():
         if snap.row["status"] == CaseStatus.DRAFT:
             continue  # never evaluated
         evaluation = evaluate(snap.facts)
         expected[case_id] = evaluation.expected_min_rank
         found |= {(case_id, f.code, f.version, str(f.severity)) for f in evaluation.findings}
-    return found, expected
+        details |= {(case_id, f.code): _json(f.as_detail()) for f in evaluation.findings}
+    return found, expected, details
 
 
-def _sql(ids: list[int], now: datetime) -> tuple[set[tuple], dict[int, int | None]]:
+def _sql(ids: list[int], now: datetime) -> tuple[set[tuple], dict[int, int | None], dict[tuple, str]]:
     with connection.cursor() as cursor:
         setwise.build(cursor, now=now, case_ids=ids)
         cursor.execute(f"SELECT case_id, rule, version, severity FROM {setwise.FINDINGS}")  # noqa: S608
         found = set(cursor.fetchall())
         cursor.execute(f"SELECT id, expected FROM {setwise.FACTS}_eval")  # noqa: S608
         expected = dict(cursor.fetchall())
+        # The detail as PostgreSQL writes it out (jsonb's text form), read back as the planner would compare it.
+        cursor.execute(f"SELECT case_id, rule, detail::text FROM {setwise.FINDINGS}")  # noqa: S608
+        details = {(case_id, rule): _json(json.loads(text)) for case_id, rule, text in cursor.fetchall()}
         setwise.drop(cursor)
-    return found, expected
+    return found, expected, details
 
 
 def _by_version(found: set[tuple]) -> dict[tuple[str, str], set[tuple]]:
@@ -437,14 +447,18 @@ def test_sql_finds_what_the_engine_finds_rule_version_by_rule_version(postgres_o
     try:
         with transaction.atomic():
             ids = _write(world, population, now)
-            expected_found, expected_ranks = _python(ids, now)
-            found, ranks = _sql(ids, now)
+            expected_found, expected_ranks, expected_details = _python(ids, now)
+            found, ranks, details = _sql(ids, now)
             python_by, sql_by = _by_version(expected_found), _by_version(found)
             for rule in RULES:
                 key = (rule.code, rule.version)
                 assert sql_by.get(key, set()) == python_by.get(key, set()), key
             assert found == expected_found
             assert ranks == expected_ranks
+            # Each finding's flag detail, key for key and item for item.
+            for key, detail in expected_details.items():
+                assert details.get(key) == detail, key
+            assert details == expected_details
             raise _Rollback
     except _Rollback:
         pass
