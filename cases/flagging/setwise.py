@@ -119,6 +119,9 @@ def _facts_sql(scope: str) -> str:
         f"(disposition = {_lit(Disposition.CRIMINAL_NON_PROSECUTION)} OR ({_in('disposition', ADMIN_PUNISHMENTS)} "
         "AND had_np))"
     )
+    # An administrative-track referral of the case on or after the decision (as recorded before transfers named a
+    # suspect).
+    transfer_after = "(admin_referred_on IS NOT NULL AND (decided_at IS NULL OR admin_referred_on >= decided_at))"
     return f"""
 CREATE TEMP TABLE {FACTS} AS
 WITH scope AS (
@@ -190,9 +193,7 @@ suspect_facts AS (
            bool_or(lenient AND lenient_reason = {_lit(LenientReason.POLICE_FAULT)}) AS cites_fault,
            bool_or(disposition = {_lit(Disposition.MEDIATION)}) AS any_mediation,
            bool_or({non_prosecuted}) AS any_non_prosecuted,
-           bool_or({non_prosecuted} AND NOT transferred
-                   AND NOT (admin_referred_on IS NOT NULL AND (decided_at IS NULL OR admin_referred_on >= decided_at)))
-               AS untransferred,
+           bool_or({non_prosecuted} AND NOT transferred AND NOT {transfer_after}) AS untransferred,
            bool_or(final AND counted_rank IS NOT NULL AND peak > counted_rank AND lowered_reason ~ %(blank)s)
                AS lowered,
            -- What the flags' details list, suspect by suspect (in the order of their ids, as the engine reads them).
@@ -204,9 +205,7 @@ suspect_facts AS (
                AS fault_ids,
            jsonb_agg(id ORDER BY id) FILTER (WHERE {non_prosecuted}) AS np_ids,
            jsonb_agg(jsonb_build_object('suspect', id, 'decided_on', to_char(decided_at, 'YYYY-MM-DD')) ORDER BY id)
-               FILTER (WHERE {non_prosecuted} AND NOT transferred
-                       AND NOT (admin_referred_on IS NOT NULL AND (decided_at IS NULL OR admin_referred_on >= decided_at)))
-               AS transfer_items,
+               FILTER (WHERE {non_prosecuted} AND NOT transferred AND NOT {transfer_after}) AS transfer_items,
            jsonb_agg(jsonb_build_object('suspect', id) ORDER BY id)
                FILTER (WHERE disposition = {_lit(Disposition.MEDIATION)}) AS mediation_items,
            jsonb_agg(jsonb_build_object('suspect', id, 'from', {_name("peak", DISPOSITION_RANK)}, 'to', disposition)
