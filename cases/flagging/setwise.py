@@ -123,7 +123,6 @@ def _facts_sql(scope: str) -> str:
     # suspect).
     transfer_after = "(admin_referred_on IS NOT NULL AND (decided_at IS NULL OR admin_referred_on >= decided_at))"
     return f"""
-CREATE TEMP TABLE {FACTS} AS
 WITH scope AS (
     SELECT c.id, c.version, c.flags_checked_version, c.status, c.kind, c.track, c.no_suspect_reason, c.weapon,
            c.vehicle_used, c.endangered_safety, c.could_cause_serious_harm, c.officers_attacked,
@@ -721,38 +720,55 @@ def _period(day: str) -> str:
     return f"(CASE WHEN {day} IS NOT NULL THEN {counted} END)"
 
 
-def _eval_sql() -> str:
-    """Per case: the predicates, the judging date, the expected minimum rank under the incident date's law and the
-    judging date's, and the law that applies (``engine.evaluate``): the later one only where it falls in a later
-    period, is determined and is lighter."""
-    return f"""
-CREATE TEMP TABLE {FACTS}_eval AS
-SELECT e.*,
-       CASE WHEN later_law THEN judging_period ELSE incident_period END AS law_period,
-       CASE WHEN incident_date IS NULL THEN NULL WHEN later_law THEN later_expected ELSE base_expected END
-           AS expected
-FROM (
-    SELECT l.*,
-           (judging_on IS NOT NULL AND incident_date IS NOT NULL AND judging_on > incident_date
-            AND judging_period <> incident_period AND NOT later_undetermined
-            AND coalesce(later_expected, -1) < coalesce(base_expected, -1)) AS later_law
-    FROM (
-        SELECT p.*, {_expected("incident_period")} AS base_expected, {_expected("judging_period")} AS later_expected,
-               coalesce({_undetermined("judging_period")}, FALSE) AS later_undetermined
-        FROM {FACTS}_p AS p
-    ) AS l
-) AS e
-"""
+def _eval_sql(facts: str, hits: str, found: str) -> str:
+    """One pass over the cases, each layer a subquery fenced with ``OFFSET 0`` (never flattened into the next, so
+    every expression is worked out once per case, and nothing is stored between them):
 
+    1. the facts relation (``facts``: ``_facts_sql``) and the judging date;
+    2. the predicates as columns and the legal periods of the incident and the judging dates;
+    3. the expected minimum rank under the incident date's law and the judging date's, and the law that applies
+       (``engine.evaluate``): the later one only where it falls in a later period, is determined and is lighter;
+    4. which rule versions find something (``hits``: their indexes in ``RULES``), and for those only, each finding
+       (``found``: severity, minimum, what the filter of repeated wrong charges needs, and the flag's detail).
 
-def _predicates_sql() -> str:
-    """The predicates as columns, stored: a subquery's expressions would be worked out again at every use."""
+    Stored: one narrow row per case (its id, version, status, expected minimum rank and findings as JSON)."""
     judging = "(CASE WHEN has_outcome THEN o_decided ELSE %(as_of)s::date END)"
     return f"""
-CREATE TEMP TABLE {FACTS}_p AS
-SELECT j.*, {_period("incident_date")} AS incident_period, {_period("judging_on")} AS judging_period,
-       {_predicate_columns()}
-FROM (SELECT f.*, {judging} AS judging_on FROM {FACTS} f) AS j"""
+CREATE TEMP TABLE {FACTS}_eval AS
+SELECT h.id, h.version, h.status, h.expected,
+       CASE WHEN h.hits <> '{{}}' THEN (SELECT jsonb_agg({found} ORDER BY idx) FROM unnest(h.hits) AS idx) END AS found
+FROM (
+    SELECT e.*, array_remove(ARRAY[{hits}], NULL) AS hits
+    FROM (
+        SELECT e.*,
+               CASE WHEN later_law THEN judging_period ELSE incident_period END AS law_period,
+               CASE WHEN incident_date IS NULL THEN NULL WHEN later_law THEN later_expected ELSE base_expected END
+                   AS expected
+        FROM (
+            SELECT l.*,
+                   (judging_on IS NOT NULL AND incident_date IS NOT NULL AND judging_on > incident_date
+                    AND judging_period <> incident_period AND NOT later_undetermined
+                    AND coalesce(later_expected, -1) < coalesce(base_expected, -1)) AS later_law
+            FROM (
+                SELECT p.*, {_expected("incident_period")} AS base_expected,
+                       {_expected("judging_period")} AS later_expected,
+                       coalesce({_undetermined("judging_period")}, FALSE) AS later_undetermined
+                FROM (
+                    SELECT j.*, {_period("incident_date")} AS incident_period,
+                           {_period("judging_on")} AS judging_period,
+                           {_predicate_columns()}
+                    FROM (SELECT f.*, {judging} AS judging_on FROM ({facts}) AS f OFFSET 0) AS j
+                    OFFSET 0
+                ) AS p
+                OFFSET 0
+            ) AS l
+            OFFSET 0
+        ) AS e
+        OFFSET 0
+    ) AS e
+    OFFSET 0
+) AS h
+"""
 
 
 def _finding_parts(rule: Rule) -> dict[str, str]:
@@ -843,49 +859,51 @@ def _detail(rule: Rule, *, made_out: str, below: str, wrong: str, sentence: str,
     )
 
 
-def _findings_sql() -> list[str]:
-    """Two passes: which rule versions find something for which case (one pass over the cases, each rule's test
-    starting with the cheap ones: its legal period, the case's kind), then, for those rows only, the severity and
-    "a wrong charge is said once": a finding that is only a wrong charge is dropped where another finding of the
-    case says the outcome is too low or wrongly charged at a higher minimum, or at the same minimum from a later
-    rule."""
+def _findings_columns() -> tuple[str, str]:
+    """For ``_eval_sql``: the hits (the indexes of the rule versions that find something about the case, each
+    rule's test starting with the cheap ones: its legal period, the case's kind) and, for each hit, the finding as
+    JSON."""
     parts = [_finding_parts(rule) for rule in RULES]
     hits = ", ".join(f"CASE WHEN {p['hit']} THEN {i} END" for i, p in enumerate(parts))
 
     def by_rule(name: str) -> str:
-        return "CASE h.idx " + " ".join(f"WHEN {i} THEN {p[name]}" for i, p in enumerate(parts)) + " END"
+        return "CASE idx " + " ".join(f"WHEN {i} THEN {p[name]}" for i, p in enumerate(parts)) + " END"
 
-    codes = "CASE h.idx " + " ".join(f"WHEN {i} THEN {_lit(r.code)}" for i, r in enumerate(RULES)) + " END"
-    versions = "CASE h.idx " + " ".join(f"WHEN {i} THEN {_lit(r.version)}" for i, r in enumerate(RULES)) + " END"
+    found = (
+        f"jsonb_build_object('i', idx, 's', ({by_rule('severity')})::text, 'm', {by_rule('min_rank')}, "
+        f"'wo', {by_rule('wrong_only')}, 'wb', {by_rule('wrong_or_below')}, 'd', {by_rule('detail')})"
+    )
+    return hits, found
+
+
+def _findings_sql() -> list[str]:
+    """The findings relation, from the findings stored per case, after "a wrong charge is said once": a finding
+    that is only a wrong charge is dropped where another finding of the case says the outcome is too low or wrongly
+    charged at a higher minimum, or at the same minimum from a later rule."""
+    codes = "CASE a.idx " + " ".join(f"WHEN {i} THEN {_lit(r.code)}" for i, r in enumerate(RULES)) + " END"
+    versions = "CASE a.idx " + " ".join(f"WHEN {i} THEN {_lit(r.version)}" for i, r in enumerate(RULES)) + " END"
     kinds = " ".join(f"WHEN {_lit(str(sev))} THEN {_lit(str(kind))}" for sev, kind in SEVERITY_KIND.items())
     return [
-        f"""CREATE TEMP TABLE {FINDINGS}_all AS
-SELECT h.id, h.idx, {codes}::text AS rule, {versions}::text AS version, ({by_rule("severity")})::text AS severity,
-       {by_rule("min_rank")} AS min_rank, {by_rule("wrong_only")} AS wrong_only,
-       {by_rule("wrong_or_below")} AS wrong_or_below, {by_rule("detail")} AS detail
-FROM (
-    SELECT id, unnest(hits) AS idx
-    FROM (SELECT e.id, array_remove(ARRAY[{hits}], NULL) AS hits FROM {FACTS}_eval e) AS x
-    WHERE hits <> '{{}}'
-) AS h
-JOIN {FACTS}_eval USING (id)""",
         f"""CREATE TEMP TABLE {FINDINGS} AS
-SELECT id AS case_id, rule, version, severity, CASE severity {kinds} END AS kind, detail
+SELECT a.id AS case_id, {codes}::text AS rule, {versions}::text AS version, a.severity,
+       CASE a.severity {kinds} END AS kind, a.detail
 FROM (
     SELECT a.*, max(ARRAY[a.min_rank, a.idx]) FILTER (WHERE a.wrong_or_below) OVER (PARTITION BY a.id) AS top
-    FROM {FINDINGS}_all a
+    FROM (
+        SELECT e.id, (x->>'i')::int AS idx, x->>'s' AS severity, (x->>'m')::int AS min_rank,
+               (x->>'wo')::boolean AS wrong_only, (x->>'wb')::boolean AS wrong_or_below, x->'d' AS detail
+        FROM {FACTS}_eval e CROSS JOIN LATERAL jsonb_array_elements(e.found) AS x
+        WHERE e.found IS NOT NULL
+    ) AS a
 ) AS a
-WHERE NOT (wrong_only AND top > ARRAY[min_rank, idx])""",
+WHERE NOT (a.wrong_only AND a.top > ARRAY[a.min_rank, a.idx])""",
         f"CREATE INDEX ON {FINDINGS} (case_id)",
-        f"ANALYZE {FINDINGS}",
+        f"ANALYZE {FINDINGS} (case_id)",
     ]
 
 
 def drop(cursor: CursorWrapper) -> None:
-    cursor.execute(
-        f"DROP TABLE IF EXISTS {PLANNER}, {FINDINGS}, {FINDINGS}_all, {FACTS}_settle, {FACTS}_eval, {FACTS}_p, "
-        f"{FACTS}, {SCOPE}"
-    )
+    cursor.execute(f"DROP TABLE IF EXISTS {PLANNER}, {FINDINGS}, {FACTS}_settle, {FACTS}_eval, {SCOPE}")
 
 
 def build(cursor: CursorWrapper, *, now: Any, only_unchecked: bool = False, case_ids: list[int] | None = None) -> None:
@@ -909,19 +927,22 @@ def build(cursor: CursorWrapper, *, now: Any, only_unchecked: bool = False, case
         cursor.execute(f"ANALYZE {SCOPE}")
     # Expressions this large cost more to compile (JIT) than to run.
     cursor.execute("SET jit = off")
+    # The aggregates over officers, suspects and the timeline sort and hash in memory rather than on disk.
+    cursor.execute("SET work_mem = '64MB'")
     try:
         # The cases are those of the scope table, whose size the planner knows (ANALYZE): a condition repeated here
         # would be estimated at a fraction of its rows and joined case by case.
         limited = f"AND c.id IN (SELECT id FROM {SCOPE})" if scope else ""
-        cursor.execute(_facts_sql(limited), params)
-        cursor.execute(_predicates_sql(), params)
-        cursor.execute(_eval_sql())
+        hits, found = _findings_columns()
+        cursor.execute(_eval_sql(_facts_sql(limited), hits, found), params)
         cursor.execute(f"CREATE UNIQUE INDEX ON {FACTS}_eval (id)")
-        cursor.execute(f"ANALYZE {FACTS}_eval")
+        # The row count and the ids' spread; the findings' JSON needs no statistics.
+        cursor.execute(f"ANALYZE {FACTS}_eval (id, status)")
         for statement in _findings_sql():
             cursor.execute(statement)
     finally:
         cursor.execute("RESET jit")
+        cursor.execute("RESET work_mem")
 
 
 COUNT_SQL = f"SELECT count(*) FROM {FACTS}_eval"
