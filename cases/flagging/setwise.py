@@ -19,10 +19,13 @@ suspect and referral and a call per rule; here the same decisions are made set-w
    severity) applies the engine's judging, its "establish the fact" filter and its "a wrong charge is said once"
    filter.
 
-``tests/cases/test_rules_sql.py`` proves the relations equal to the engine, rule version by rule version, on a
-generated population. The scan (``cases.flagging.scan``) uses them to settle, in a few statements, every case with
-no finding, no open flag and no running clock, and hands only the rest to the Python planner, which also writes the
-flags' details.
+4. Each finding's flag detail (``Finding.as_detail``) is built in SQL from the same relation, and the findings are
+   diffed against the open flags (``diff``: kind, rule and detail, compared as stored).
+
+``tests/cases/test_rules_sql.py`` proves the relations equal to the engine, rule version by rule version and detail
+by detail, on a generated population, and the diff equal to the planner's. The scan (``cases.flagging.scan``) hands
+the planner only the cases whose flags change, whose clocks run (open cases) or that carry an overridden finding,
+and records every other case as evaluated in a few set-based UPDATEs (``settle``).
 """
 
 from collections.abc import Callable
