@@ -105,6 +105,10 @@ _A_E = ATTACK_KINDS | EQUIPMENT_KINDS
 _UNDER_WAY = (SupportStatus.APPROVED, SupportStatus.OFFERED, SupportStatus.IN_PROGRESS, SupportStatus.DELIVERED)
 
 
+# A principal outcome without a decision day, in the array that picks it (days since 2000-01-01 otherwise).
+_NO_DAY = -(2**31)
+
+
 def _facts_sql(scope: str) -> str:
     """The facts relation of the cases not in draft (``scope``: a further condition on the case row). The related
     rows are aggregated whole and joined by hash: a scan in SQL covers most cases (a full or a first scan), and a
@@ -186,42 +190,48 @@ suspects AS (
     LEFT JOIN case_referrals cr ON cr.case_id = s.case_id
 ),
 suspect_facts AS (
+    -- Read in the order of the suspects' ids (the engine's order): each list below is aggregated in that order
+    -- without a sort per case.
     SELECT case_id,
            bool_or(status <> 'unidentified' AND NOT final) AS pending,
            count(*) FILTER (WHERE status <> 'unidentified') AS n_identified,
            bool_or(final) AS any_final,
-           bool_or(final AND coalesce(rank, 0) >= {CONVICTED} AND probation IS TRUE) AS any_probation,
-           bool_or(lenient AND lenient_reason = {_lit(LenientReason.INTOXICATION)}) AS cites_intoxication,
-           bool_or(lenient AND lenient_reason = {_lit(LenientReason.POLICE_FAULT)}) AS cites_fault,
-           bool_or(disposition = {_lit(Disposition.MEDIATION)}) AS any_mediation,
-           bool_or({non_prosecuted}) AS any_non_prosecuted,
-           bool_or({non_prosecuted} AND NOT transferred AND NOT {transfer_after}) AS untransferred,
-           bool_or(final AND counted_rank IS NOT NULL AND peak > counted_rank AND lowered_reason ~ %(blank)s)
-               AS lowered,
-           -- What the flags' details list, suspect by suspect (in the order of their ids, as the engine reads them).
-           jsonb_agg(id ORDER BY id) FILTER (WHERE final AND coalesce(rank, 0) >= {CONVICTED} AND probation IS TRUE)
-               AS probation_ids,
-           jsonb_agg(id ORDER BY id) FILTER (WHERE lenient AND lenient_reason = {_lit(LenientReason.INTOXICATION)})
-               AS intox_ids,
-           jsonb_agg(id ORDER BY id) FILTER (WHERE lenient AND lenient_reason = {_lit(LenientReason.POLICE_FAULT)})
-               AS fault_ids,
-           jsonb_agg(id ORDER BY id) FILTER (WHERE {non_prosecuted}) AS np_ids,
-           jsonb_agg(jsonb_build_object('suspect', id, 'decided_on', to_char(decided_at, 'YYYY-MM-DD')) ORDER BY id)
-               FILTER (WHERE {non_prosecuted} AND NOT transferred AND NOT {transfer_after}) AS transfer_items,
-           jsonb_agg(jsonb_build_object('suspect', id) ORDER BY id)
-               FILTER (WHERE disposition = {_lit(Disposition.MEDIATION)}) AS mediation_items,
-           jsonb_agg(jsonb_build_object('suspect', id, 'from', {_name("peak", DISPOSITION_RANK)}, 'to', disposition)
-                     ORDER BY id)
-               FILTER (WHERE final AND counted_rank IS NOT NULL AND peak > counted_rank AND lowered_reason ~ %(blank)s)
-               AS lowered_items
-    FROM suspects
+           bool_or(on_probation) AS any_probation,
+           bool_or(cites_intoxication) AS cites_intoxication,
+           bool_or(cites_fault) AS cites_fault,
+           bool_or(mediated) AS any_mediation,
+           bool_or(non_prosecuted) AS any_non_prosecuted,
+           bool_or(untransferred) AS untransferred,
+           bool_or(lowered) AS lowered,
+           -- The principal outcome (``facts.principal_outcome``): the final suspect of the highest counted rank, the
+           -- latest of equals; its rank, id, sentence and decision day as one array, compared as a whole.
+           max(ARRAY[counted_rank, id, coalesce(sentence_months, -1),
+                     coalesce(decided_at - DATE '2000-01-01', {_NO_DAY})]) FILTER (WHERE final) AS principal,
+           -- What the flags' details list, suspect by suspect.
+           jsonb_agg(id) FILTER (WHERE on_probation) AS probation_ids,
+           jsonb_agg(id) FILTER (WHERE cites_intoxication) AS intox_ids,
+           jsonb_agg(id) FILTER (WHERE cites_fault) AS fault_ids,
+           jsonb_agg(id) FILTER (WHERE non_prosecuted) AS np_ids,
+           jsonb_agg(jsonb_build_object('suspect', id, 'decided_on', to_char(decided_at, 'YYYY-MM-DD')))
+               FILTER (WHERE untransferred) AS transfer_items,
+           jsonb_agg(jsonb_build_object('suspect', id)) FILTER (WHERE mediated) AS mediation_items,
+           jsonb_agg(jsonb_build_object('suspect', id, 'from', {_name("peak", DISPOSITION_RANK)}, 'to', disposition))
+               FILTER (WHERE lowered) AS lowered_items
+    FROM (
+        SELECT s.*,
+               final AND coalesce(rank, 0) >= {CONVICTED} AND probation IS TRUE AS on_probation,
+               lenient AND lenient_reason = {_lit(LenientReason.INTOXICATION)} AS cites_intoxication,
+               lenient AND lenient_reason = {_lit(LenientReason.POLICE_FAULT)} AS cites_fault,
+               disposition = {_lit(Disposition.MEDIATION)} AS mediated,
+               {non_prosecuted} AS non_prosecuted,
+               {non_prosecuted} AND NOT transferred AND NOT {transfer_after} AS untransferred,
+               coalesce(final AND counted_rank IS NOT NULL AND peak > counted_rank AND lowered_reason ~ %(blank)s,
+                        FALSE) AS lowered
+        FROM suspects s
+        ORDER BY s.case_id, s.id
+        OFFSET 0
+    ) AS s
     GROUP BY case_id
-),
-outcome AS (
-    SELECT DISTINCT ON (case_id) case_id, counted AS o_disposition, counted_rank AS o_rank,
-           sentence_months AS o_months, decided_at AS o_decided
-    FROM suspects WHERE final
-    ORDER BY case_id, counted_rank DESC, id DESC
 ),
 support AS (
     SELECT m.case_id,
@@ -264,7 +274,9 @@ SELECT c.*,
        coalesce(s.transfer_items, '[]') AS transfer_items, coalesce(s.mediation_items, '[]') AS mediation_items,
        coalesce(s.lowered_items, '[]') AS lowered_items,
        (coalesce(s.any_final, FALSE) AND NOT coalesce(s.pending, FALSE)) AS has_outcome,
-       oc.o_disposition, oc.o_rank, oc.o_months, oc.o_decided,
+       {_name("s.principal[1]", DISPOSITION_RANK)} AS o_disposition, s.principal[1]::int AS o_rank,
+       nullif(s.principal[3], -1)::int AS o_months,
+       DATE '2000-01-01' + nullif(s.principal[4], {_NO_DAY})::int AS o_decided,
        coalesce(sp.clarified, FALSE) AS clarified, coalesce(sp.pursued, FALSE) AS pursued,
        coalesce(r.r_transfer, FALSE) AS r_transfer, coalesce(r.r_clarification, FALSE) AS r_clarification,
        coalesce(r.r_pursuit, FALSE) AS r_pursuit,
@@ -273,7 +285,6 @@ SELECT c.*,
 FROM scope c
 LEFT JOIN officers o ON o.case_id = c.id
 LEFT JOIN suspect_facts s ON s.case_id = c.id
-LEFT JOIN outcome oc ON oc.case_id = c.id
 LEFT JOIN support sp ON sp.case_id = c.id
 LEFT JOIN rectified r ON r.case_id = c.id
 LEFT JOIN fault ff ON ff.case_id = c.id
@@ -932,6 +943,9 @@ def build(cursor: CursorWrapper, *, now: Any, only_unchecked: bool = False, case
     cursor.execute("SET jit = off")
     # The aggregates over officers, suspects and the timeline sort and hash in memory rather than on disk.
     cursor.execute("SET work_mem = '64MB'")
+    # Every join here is of whole relations, by hash or merge; the estimate of a filtered aggregate (the timeline's
+    # dispositions) can be off by four orders of magnitude, and a nested loop over it would read it once per suspect.
+    cursor.execute("SET enable_nestloop = off")
     try:
         # The cases are those of the scope table, whose size the planner knows (ANALYZE): a condition repeated here
         # would be estimated at a fraction of its rows and joined case by case.
@@ -946,6 +960,7 @@ def build(cursor: CursorWrapper, *, now: Any, only_unchecked: bool = False, case
     finally:
         cursor.execute("RESET jit")
         cursor.execute("RESET work_mem")
+        cursor.execute("RESET enable_nestloop")
 
 
 COUNT_SQL = f"SELECT count(*) FROM {FACTS}_eval"

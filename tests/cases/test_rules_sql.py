@@ -523,7 +523,7 @@ def test_a_full_scan_in_sql_leaves_what_the_planner_alone_leaves(postgres_only, 
 
 # --- The diff in SQL: which cases the planner must decide --------------------------------------------------------
 
-DIFF = settings(PARITY, max_examples=4)
+DIFF = settings(PARITY, max_examples=3)
 
 
 def _perturb(ids: list[int], now: datetime) -> None:
