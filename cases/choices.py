@@ -415,6 +415,20 @@ class EventKind(models.TextChoices):
     CLOCK_RESUMED = "clock_resumed", _("Clock resumed")
     DEADLINE_EXTENDED = "deadline_extended", _("Time limit extended")
     FAULT_FINDING = "fault_finding", _("Police-fault finding recorded")
+    # A step of an oversight campaign (special supervision, the yearly look-back, fugitive pursuit) about this case;
+    # the data names the campaign and the step (``CampaignStep``).
+    CAMPAIGN = "campaign", _("Oversight campaign")
+
+
+class CampaignStep(models.TextChoices):
+    """What an oversight campaign did with a case, as the case's timeline says it (EventKind.CAMPAIGN)."""
+
+    SELECTED = "selected", _("Selected for review")
+    REVIEWED = "reviewed", _("Reviewed")
+    PROBLEM = "problem", _("Problem found")
+    RECTIFIED = "rectified", _("Problem rectified")
+    MADE_UP = "made_up", _("Sent back to be handled again")
+    ACCOUNTABILITY = "accountability", _("Accountability recorded")
 
 
 # The longest note, on every path (the case page, bulk notes from the queue, the API, the service itself).

@@ -127,11 +127,12 @@ INTERNAL_EVENT_KINDS = frozenset(
         EventKind.FINDING,
         EventKind.FAULT_FINDING,
         EventKind.REVIEW,
+        EventKind.CAMPAIGN,
     }
 )
 # Keys of a shared event's data that point at internal records (a reopen names its supervision finding; a close, its
 # look-back review; a conclusion, the dispositions a rule still missed): left out of what the filer reads.
-INTERNAL_EVENT_DATA = frozenset({"finding", "problem", "review", "missing"})
+INTERNAL_EVENT_DATA = frozenset({"finding", "problem", "review", "missing", "campaign"})
 
 
 def sees_internal(actor: Actor, case: Case) -> bool:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from accounts.authority import Actor
+from accounts.authority import ANONYMOUS, Actor
 from cases import policy
 from cases.choices import FLAG_FIELDS, OPEN_STATUSES, CaseStatus
 from cases.keyset import keyset_page
@@ -67,6 +67,8 @@ class QueueFilters:
     submitted_before: datetime | None = None  # exclusive
     awaiting_ack: bool = False  # a referral the handling unit has not acknowledged
     awaiting_unit_id: int | None = None  # ... by this handling unit (implies awaiting_ack)
+    closed_after: datetime | None = None  # inclusive
+    closed_before: datetime | None = None  # exclusive
 
 
 @dataclass(frozen=True)
@@ -155,12 +157,24 @@ def filters_q(filters: QueueFilters, *, actor: Actor, now: datetime | None = Non
         q &= Q(submitted_at__gte=f.submitted_after)
     if f.submitted_before:
         q &= Q(submitted_at__lt=f.submitted_before)
+    if f.closed_after:
+        q &= Q(closed_at__gte=f.closed_after)
+    if f.closed_before:
+        q &= Q(closed_at__lt=f.closed_before)
     if f.awaiting_ack or f.awaiting_unit_id is not None:
         awaiting = Referral.objects.filter(AWAITING_ACK, case=OuterRef("pk"))
         if f.awaiting_unit_id is not None:
             awaiting = awaiting.filter(to_unit_id=f.awaiting_unit_id)
         q &= Q(Exists(awaiting))
     return q
+
+
+def standing_q(filters: QueueFilters, *, now: datetime | None = None) -> Q:
+    """``filters`` that read nothing of who asks, as one condition: a scope stored now and applied later by whoever
+    acts on it (an oversight campaign's). The text and "assigned to me" depend on the asker and are refused."""
+    if filters.text.strip() or filters.assigned == ASSIGNED_TO_ME:
+        raise ValueError("A standing scope has no text and no “assigned to me”.")
+    return filters_q(filters, actor=ANONYMOUS, now=now)
 
 
 def filter_cases(cases: QuerySet[Case], filters: QueueFilters, *, actor: Actor) -> QuerySet[Case]:

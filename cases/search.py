@@ -259,8 +259,15 @@ def tier_matches(cases: QuerySet, tiers: list[Tier]) -> list[list[int] | None]:
     """Each rank's matching ids among ``cases`` (its cases not in an earlier rank, at most ``COUNT_CAP + 1``), best
     rank first, until together they pass the cap; None for the ranks after that. Each rank is read through its own
     index only: a common word's read stops in its first common rank, where one read over every index at once would
-    build each index's full bitmap first."""
-    found: list[list[int] | None] = []
+    build each index's full bitmap first.
+
+    On PostgreSQL the ranks are asked in one statement, each its own capped branch of a ``UNION ALL`` read in order
+    until the cap: the rank where it stops is then read whole (one more statement), the later ones not at all."""
+    if _postgres() and len(tiers) > 1:
+        found = _tier_matches_at_once(cases, tiers)
+        if found is not None:
+            return found
+    found = []
     total = 0
     for index in range(len(tiers)):
         if total > COUNT_CAP:
@@ -270,6 +277,32 @@ def tier_matches(cases: QuerySet, tiers: list[Tier]) -> list[list[int] | None]:
         found.append(ids)
         total += len(ids)
     return found
+
+
+def _tier_matches_at_once(cases: QuerySet, tiers: list[Tier]) -> list[list[int] | None] | None:
+    """:func:`tier_matches` in one statement (two when the cap is passed); None if the rows did not come back rank
+    by rank (a parallel plan may interleave the branches), when the ranks are read one by one instead."""
+    branches = [
+        cases.filter(_tier_filter(tiers, index, scan=False))
+        .order_by()
+        .annotate(rank=Value(index))
+        .values_list("pk", "rank")[: COUNT_CAP + 1]
+        for index in range(len(tiers))
+    ]
+    rows = list(branches[0].union(*branches[1:], all=True)[: COUNT_CAP + 1])
+    ranks = [rank for _pk, rank in rows]
+    if ranks != sorted(ranks):
+        return None
+    by_rank: dict[int, list[int]] = defaultdict(list)
+    for pk, rank in rows:
+        by_rank[rank].append(pk)
+    if len(rows) <= COUNT_CAP:
+        # Every branch ran to its end: each rank is whole.
+        return [by_rank.get(index, []) for index in range(len(tiers))]
+    # The cap was passed within the last rank read: that rank is read whole (as far as its own cap), the rest not.
+    last = ranks[-1]
+    whole = _capped_ids(cases.filter(_tier_filter(tiers, last, scan=False)))
+    return [by_rank.get(index, []) for index in range(last)] + [whole] + [None] * (len(tiers) - last - 1)
 
 
 @dataclass(frozen=True)

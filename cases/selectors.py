@@ -9,14 +9,33 @@ from accounts.authority import Actor
 from accounts.models import User
 from accounts.selectors import actor_for
 from cases import messages, policy
-from cases.choices import ADMIN_PUNISHMENTS, PREFERENCE_KINDS, Disposition, EventKind, NotificationDelivery
+from cases.choices import (
+    ADMIN_PUNISHMENTS,
+    PREFERENCE_KINDS,
+    CaseStatus,
+    Disposition,
+    EventKind,
+    NotificationDelivery,
+)
 from cases.models import Case, CaseEvent, FaultFinding, Flag, Notification, NotificationPreference, Suspect
+from cases.queue_filters import QueueFilters, standing_q
 from cases.rules.facts import FACT_NAMES
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
     """The cases that exist for ``user`` (a request has its actor already: ``policy.visible_cases(request.actor)``)."""
     return policy.visible_cases(actor_for(user))
+
+
+def cases_in_scope(unit_path: str, filters: QueueFilters) -> QuerySet[Case]:
+    """The submitted cases of the subtree at ``unit_path`` that match the queue's ``filters`` (any status but a draft
+    when none is chosen), whoever asks: a scope that a unit's office stands behind, such as an oversight campaign's.
+    Unordered. The filters may hold neither a text nor "assigned to me" (``queue_filters.standing_q``)."""
+    return (
+        Case.objects.filter(unit_path__startswith=unit_path)
+        .exclude(status=CaseStatus.DRAFT)
+        .filter(standing_q(filters))
+    )
 
 
 def cases_filed_by(user: User) -> QuerySet[Case]:

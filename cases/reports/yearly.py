@@ -605,24 +605,24 @@ def _case_figures(scope: _Scope, w: _Window) -> CaseFigures:
     )
 
 
-def _officer_figures(scope: _Scope, w: _Window) -> OfficerFigures:
-    cells: QuerySet[Any]
+def _party_cells(scope: _Scope, w: _Window, summary: Any, party: Any, dimensions: tuple[str, ...]) -> QuerySet[Any]:
+    """A party's counts per report year by ``dimensions``: from its summary table (``summary``, per month and area), or
+    live from the party's own rows (``party``) for the cases submitted in the window."""
     if scope.summaries:
-        cells = (
-            ReportOfficerSummary.objects.filter(w.within_dates("month"), scope.q(field="area_path"))
+        return (
+            summary.objects.filter(w.within_dates("month"), scope.q(field="area_path"))
             .annotate(report_year=w.bucket("month", dates=True))
-            .values("report_year", "officer_type", "injury")
+            .values("report_year", *dimensions)
             .annotate(n=Sum("n"))
         )
-    else:
-        officers = InvolvedOfficer.objects.filter(w.within("case__submitted_at"), scope.q("case__")).exclude(
-            case__status=CaseStatus.DRAFT
-        )
-        cells = (
-            officers.annotate(report_year=w.bucket("case__submitted_at"))
-            .values("report_year", "officer_type", "injury")
-            .annotate(n=ROWS)
-        )
+    rows = party.objects.filter(w.within("case__submitted_at"), scope.q("case__")).exclude(
+        case__status=CaseStatus.DRAFT
+    )
+    return rows.annotate(report_year=w.bucket("case__submitted_at")).values("report_year", *dimensions).annotate(n=ROWS)
+
+
+def _officer_figures(scope: _Scope, w: _Window) -> OfficerFigures:
+    cells = _party_cells(scope, w, ReportOfficerSummary, InvolvedOfficer, ("officer_type", "injury"))
     hurt = [grade for grade, rank in INJURY_RANK.items() if rank >= INJURY_RANK[InjuryGrade.SLIGHT]]
     pairs = _crosstab(
         cells,
@@ -644,23 +644,7 @@ def _officer_figures(scope: _Scope, w: _Window) -> OfficerFigures:
 
 
 def _suspect_figures(scope: _Scope, w: _Window, cases_total: Pair) -> tuple[SuspectFigures, DispositionFigures]:
-    cells: QuerySet[Any]
-    if scope.summaries:
-        cells = (
-            ReportSuspectSummary.objects.filter(w.within_dates("month"), scope.q(field="area_path"))
-            .annotate(report_year=w.bucket("month", dates=True))
-            .values("report_year", "status", "disposition")
-            .annotate(n=Sum("n"))
-        )
-    else:
-        suspects = Suspect.objects.filter(w.within("case__submitted_at"), scope.q("case__")).exclude(
-            case__status=CaseStatus.DRAFT
-        )
-        cells = (
-            suspects.annotate(report_year=w.bucket("case__submitted_at"))
-            .values("report_year", "status", "disposition")
-            .annotate(n=ROWS)
-        )
+    cells = _party_cells(scope, w, ReportSuspectSummary, Suspect, ("status", "disposition"))
     identified = [s for s in SuspectStatus.values if s != SuspectStatus.UNIDENTIFIED]
     pairs = _crosstab(
         cells,

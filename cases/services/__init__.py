@@ -11,6 +11,7 @@ from cases.services.actions import (
     submit_case,
     withdraw_case,
 )
+from cases.services.campaign_steps import record_campaign_step, record_campaign_steps
 from cases.services.evidence import add_evidence, open_evidence, record_attachment
 from cases.services.fault import record_fault_finding
 from cases.services.flags import acknowledge_flag
@@ -63,6 +64,8 @@ __all__ = [
     "raise_finding",
     "recall_case",
     "record_attachment",
+    "record_campaign_step",
+    "record_campaign_steps",
     "record_disposition",
     "record_fault_finding",
     "record_support_measure",

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import unit_name
 from cases.choices import (
+    CampaignStep,
     CaseStatus,
     Disposition,
     EventKind,
@@ -187,6 +188,12 @@ def event_text(event: CaseEvent) -> str:
             }
     if event.kind == EventKind.FINDING and "problem" in data:
         return _("Finding: %(problem)s") % {"problem": _label(FindingProblem, data["problem"])}
+    if event.kind == EventKind.CAMPAIGN and data.get("step"):
+        text = _("Campaign “%(name)s”: %(step)s") % {
+            "name": data.get("name", ""),
+            "step": _label(CampaignStep, data["step"]),
+        }
+        return f"{text} ({data['detail']})" if data.get("detail") else text
     if event.kind == EventKind.FAULT_FINDING and "finding" in data:
         if data.get("carried_over"):
             return _("Police-fault finding carried over from the case record (no finding document): %(finding)s") % {

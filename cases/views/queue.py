@@ -113,6 +113,16 @@ def _previous_url(base_query: str, cursor: str | None, position: int | None) -> 
     return f"?{base_query}" if before == 0 else _paging_url(base_query, cursor, before)
 
 
+def _filter_errors(form: QueueFilterForm) -> list[str]:
+    """Each error of the filters as a sentence naming its field."""
+    errors = []
+    for name, messages_ in form.errors.items():
+        label = form.fields[name].label if name in form.fields else None
+        for message in messages_:
+            errors.append(f"{label}: {message}" if label else str(message))
+    return errors
+
+
 def queue(request: AuthenticatedRequest) -> HttpResponse:
     require_supervisor(request)
     actor = request.actor
@@ -124,11 +134,12 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
     order = sort_order(sort, direction) if form.is_bound and valid else DEFAULT_ORDER
     cursor = request.GET.get("after")
     position = _position(request)
+    stale_link = False
     try:
         page = queue_page(actor, filters, order=order, cursor=cursor)
     except InvalidCursor:
         # Not a link this page made: refused like an invalid filter, showing the first page.
-        valid, cursor, position = False, None, 0
+        valid, cursor, position, stale_link = False, None, 0, True
         page = queue_page(actor, filters, order=order)
     query = request.GET.copy()
     for name in PAGING_PARAMS:
@@ -152,6 +163,10 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
         "save_form": SaveFilterForm(initial={"query": base_query}),
         "share_unit": share_unit(actor),
         "first_page": not cursor,
+        "queue_url": reverse("cases:queue"),
+        # Said above the results too: with JavaScript only the results are replaced, not the filter panel.
+        "filter_errors": _filter_errors(form) if form.is_bound and not form.is_valid() else [],
+        "stale_link": stale_link,
     }
     # htmx asks for the results block when filters change and when paging.
     template = "cases/queue/_results.html" if request.htmx else "cases/queue/page.html"

@@ -139,6 +139,27 @@
   });
   document.addEventListener("htmx:afterSwap", function (event) { showSelectAll(event.target); });
 
+  // A request made by htmx that fails is said on the page, never dropped in silence: the answer is not swapped in
+  // (except a 400, which carries its own errors), so without this the click would seem to do nothing.
+  var failedFrom = null;
+  function sayRequestFailed(event, kind) {
+    var box = document.getElementById("request-failed");
+    if (!box) { return; }
+    box.textContent = box.getAttribute(kind === "offline" ? "data-offline" : "data-failed");
+    box.hidden = false;
+    failedFrom = event.detail ? event.detail.elt : null;
+  }
+  document.addEventListener("htmx:responseError", function (event) { sayRequestFailed(event, "failed"); });
+  document.addEventListener("htmx:sendError", function (event) { sayRequestFailed(event, "offline"); });
+  // The notice goes once the same element's next request goes through.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var box = document.getElementById("request-failed");
+    if (box && !box.hidden && event.detail && event.detail.successful && event.detail.elt === failedFrom) {
+      box.hidden = true;
+      failedFrom = null;
+    }
+  });
+
   // After an htmx autosave the server sends the new case version out of band; nothing else is needed here.
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-upload]").forEach(wireUpload);

@@ -79,9 +79,31 @@ def test_a_page_link_the_queue_did_not_make_is_a_400_showing_the_first_page(clie
     assert response.status_code == 400
     assert [c.pk for c in response.context["page"].cases] == [c.pk for c in reversed(made)]
     assert response.context["first_page"] is True
-    # From htmx ("Load more"), the refusal is not swapped in as more rows.
+    # From htmx (the page links), the results are replaced by the first page, saying why.
     more = client.get(reverse("cases:queue"), {"after": "not-a-cursor"}, HTTP_HX_REQUEST="true")
     assert more.status_code == 400
+    body = more.content.decode()
+    assert "That page link is no longer valid, so the first page is shown." in body
+    assert "<html" not in body
+    assert more.context["filter_errors"] == []
+
+
+def test_a_refused_filter_is_listed_above_the_results_with_its_field(client, world):
+    case_in(world, S.INTAKE)
+    client.force_login(world.supervisor)
+    response = client.get(
+        reverse("cases:queue"), {"submitted": "2026-3", "awaiting_unit": "<b>x</b>"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 400
+    assert response.context["filter_errors"] == [
+        "Submitted in month: Write the month as year and month, for example 2026-03.",
+        "Referral awaiting acknowledgement by the unit with this code: No unit has this code.",
+    ]
+    body = response.content.decode()
+    assert "These filters could not be applied, so the queue shows all your cases:" in body
+    assert "<li>Submitted in month: Write the month as year and month, for example 2026-03.</li>" in body
+    assert "<b>x</b>" not in body
+    assert "That page link is no longer valid" not in body
 
 
 def test_load_more_continues_after_the_last_row_in_the_chosen_sort(client, world):

@@ -474,3 +474,45 @@ def test_the_character_pairs_cost_the_planner_what_they_cost(postgres_only, db):
     with connection.cursor() as cursor:
         cursor.execute("SELECT procost FROM pg_proc WHERE proname = 'rg_grams'")
         assert cursor.fetchall() == [(300.0,)]
+
+
+@pytest.mark.parametrize("cap", [1, 2, 3, 1000])
+def test_the_ranks_read_in_one_statement_are_the_ranks_read_one_by_one(postgres_only, world, cases, monkeypatch, cap):
+    # On PostgreSQL every rank is asked in one UNION ALL, stopping at the cap; the rank where it stops is read whole.
+    # The answer is the one-by-one reading's, rank for rank, with the same ranks left unread, under every cap.
+    from cases import search
+
+    for _ in range(3):
+        filed(world, summary="袭警 again", location="袭警 place", narrative="袭警 narrative")
+    monkeypatch.setattr("cases.search.COUNT_CAP", cap)
+    actor = actor_for(world.supervisor)
+    scope = Case.objects.all()
+    for text in (*TEXTS, "袭警", "某地", "北山派出所"):
+        tiers = search.build_tiers(text, actor)
+        if len(tiers) < 2:
+            continue
+        at_once = search._tier_matches_at_once(scope, tiers)
+        one_by_one = []
+        total = 0
+        for index in range(len(tiers)):
+            if total > cap:
+                one_by_one.append(None)
+                continue
+            ids = search._capped_ids(scope.filter(search._tier_filter(tiers, index, scan=False)))
+            one_by_one.append(ids)
+            total += len(ids)
+        assert at_once is not None, text
+        assert [None if ids is None else sorted(ids) for ids in at_once] == [
+            None if ids is None else sorted(ids) for ids in one_by_one
+        ], text
+
+
+def test_ranks_that_come_back_interleaved_are_read_one_by_one(postgres_only, world, cases, monkeypatch):
+    from cases import search
+
+    actor = actor_for(world.supervisor)
+    tiers = search.build_tiers("某地", actor)
+    expected = search.tier_matches(Case.objects.all(), tiers)
+    monkeypatch.setattr(search, "_tier_matches_at_once", lambda cases, tiers: None)
+    assert search.tier_matches(Case.objects.all(), tiers) == expected
+    assert sum(len(ids) for ids in expected if ids) == len(cases) - 1

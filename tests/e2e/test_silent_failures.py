@@ -9,6 +9,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from playwright.sync_api import Page, expect
 
+from accounts import services as account_services
+from accounts.models import Membership
 from cases import services
 from cases.choices import CaseStatus, FindingProblem, Track
 from cases.models import Case, CaseEvent, ReportExport
@@ -219,3 +221,84 @@ def test_export_after_the_password_goes_ahead_and_a_pdf_shows_progress(
     job = ReportExport.objects.get()
     assert (job.format, job.status, job.progress) == ("pdf", "done", 100)
     expect(page.locator(f"#export-{job.pk}")).to_be_visible()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_filter_the_queue_cannot_apply_is_said_above_the_results_and_kept(
+    page: Page, live_server, world, shoot, language
+):
+    """With JavaScript only the results are replaced: a refused filter (a 400) is swapped in with its errors, and the
+    typed value stays in its field."""
+    case_in(world, CaseStatus.INTAKE)
+    log_in(page, live_server.url, "supervisor", language)
+    page.goto(f"{live_server.url}/queue/")
+    month = page.locator("#queue-filters input[name=submitted]")
+    month.fill("2026-3")
+    with page.expect_response(lambda r: "/queue/?" in r.url and r.status == 400):
+        month.dispatch_event("change")
+    errors = page.locator("#queue-filter-errors")
+    expect(errors).to_be_visible()
+    expect(errors).to_contain_text(
+        tr(language, "These filters could not be applied, so the queue shows all your cases:")
+    )
+    expect(errors.locator("li")).to_have_text(
+        [
+            f"{tr(language, 'Submitted in month')}: "
+            f"{tr(language, 'Write the month as year and month, for example 2026-03.')}"
+        ]
+    )
+    expect(month).to_have_value("2026-3")
+    expect(page.locator("#request-failed")).to_be_hidden()
+    shoot(page, f"silent-queue-refused-filter-{language}")
+    # Put right, the notice goes and the filter applies.
+    month.fill("2026-03")
+    with page.expect_response(lambda r: "/queue/?" in r.url and r.status == 200):
+        month.dispatch_event("change")
+    expect(errors).to_have_count(0)
+
+
+def test_an_autosave_the_server_refuses_says_so(page: Page, live_server, world):
+    case = services.create_draft_case(by=world.officer, unit=world.station, details={"summary": "草稿"})
+    log_in(page, live_server.url, "officer", "en")
+    page.goto(f"{live_server.url}/cases/{case.pk}/edit/incident/")
+    location = page.locator("input[name=location], textarea[name=location]").first
+    occurred = page.locator("input[name=occurred_at]")
+    occurred.fill("2099-01-01T10:00")
+    with page.expect_response(lambda r: r.request.method == "POST" and r.status == 400):
+        location.fill("北山街")
+    expect(page.locator("#autosave-status")).to_have_text(
+        "Not saved: check the highlighted fields and press “Save and continue”."
+    )
+    case.refresh_from_db()
+    assert case.location == ""
+
+
+@pytest.mark.parametrize("failure", ["refused", "offline"])
+def test_a_request_that_fails_in_the_background_is_said_on_the_page(page: Page, live_server, world, failure):
+    """A reveal refused because the membership ended after the page loaded (a stale tab), or a server that cannot be
+    reached: the click does not seem to do nothing."""
+    case = case_in(world, CaseStatus.SUPERVISION)
+    services.add_suspect(case=case, by=world.supervisor, name="张某", id_number="330106199001011234")
+    log_in(page, live_server.url, "supervisor", "en")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    reveal = page.get_by_role("button", name="Reveal").first
+    expect(reveal).to_be_visible()
+    notice = page.locator("#request-failed")
+    expect(notice).to_be_hidden()
+    if failure == "refused":
+        for membership in Membership.objects.filter(user=world.supervisor):
+            account_services.revoke_membership(membership=membership)
+        reveal.click()
+        expect(notice).to_have_text(
+            "That did not go through: the server refused or could not answer it. Nothing on this page was changed; "
+            "try again, or reload the page."
+        )
+    else:
+        page.route("**/reveal/**", lambda route: route.abort())
+        reveal.click()
+        expect(notice).to_have_text(
+            "That did not go through: the server could not be reached. Check the connection and try again; what you "
+            "typed is still on this page."
+        )
+    expect(notice).to_be_visible()
+    expect(page.locator("#main .sensitive-revealed")).to_have_count(0)

@@ -1,0 +1,258 @@
+"""Oversight campaigns: the office reviews many cases at once (special supervision, the yearly look-back, fugitive
+pursuit), finds problems, has them rectified, has cases handled again ("made up") and holds officers accountable.
+
+Every write goes through oversight/services.py, which also writes the campaign's log (``CampaignEvent``) and the
+steps on each case's timeline (through the cases services). The invariants that must hold whatever the door are
+constraints here: a case appears once per campaign, choices are their values, a draft has not started, a sampled
+campaign that started has its seed, a rectification says what was done and when."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import OrgUnit
+from cases.models import Case
+from oversight.choices import (
+    Answer,
+    CampaignKind,
+    CampaignState,
+    ChecklistItem,
+    LogStep,
+    Measure,
+    ProblemType,
+    SelectionMode,
+)
+
+USER = settings.AUTH_USER_MODEL
+
+
+def _in(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
+
+
+class Campaign(models.Model):
+    name = models.CharField(_("name"), max_length=150)
+    kind = models.CharField(_("kind"), max_length=30, choices=CampaignKind.choices)
+    # Reviews happen within this unit's subtree; its supervisors and administrators run the campaign.
+    owner_unit = models.ForeignKey(OrgUnit, verbose_name=_("owner unit"), on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField(_("period from"))
+    period_end = models.DateField(_("period to"))
+    deadline = models.DateField(_("deadline"))
+    # The queue's filter values (oversight/scope.py): statuses, incident types, flags, occurred and closed dates, a
+    # unit of the owner's subtree.
+    scope = models.JSONField(_("scope"), default=dict, blank=True)
+    selection = models.CharField(_("selection"), max_length=20, choices=SelectionMode.choices)
+    # Cases in the sample (per sub-unit when stratified); none when every case in scope is selected.
+    sample_size = models.PositiveIntegerField(_("sample size"), null=True, blank=True)
+    # The sample is md5(seed || case id) ascending: the same seed over the same cases selects the same sample.
+    seed = models.CharField(_("seed"), max_length=64, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=CampaignState.choices, default=CampaignState.DRAFT)
+    selected_count = models.PositiveIntegerField(_("cases selected"), default=0)
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            _in("kind", CampaignKind, "campaign_kind_valid"),
+            _in("state", CampaignState, "campaign_state_valid"),
+            _in("selection", SelectionMode, "campaign_selection_valid"),
+            models.CheckConstraint(condition=~Q(name=""), name="campaign_name_not_empty"),
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="campaign_period_ordered"),
+            models.CheckConstraint(
+                condition=Q(selection=SelectionMode.ALL, sample_size__isnull=True)
+                | (~Q(selection=SelectionMode.ALL) & Q(sample_size__gte=1)),
+                name="campaign_sample_size_matches_selection",
+            ),
+            models.CheckConstraint(
+                condition=Q(state=CampaignState.DRAFT, started_at__isnull=True, closed_at__isnull=True)
+                | Q(state=CampaignState.RUNNING, started_at__isnull=False, closed_at__isnull=True)
+                | Q(state=CampaignState.CLOSED, started_at__isnull=False, closed_at__isnull=False),
+                name="campaign_dates_match_state",
+            ),
+            models.CheckConstraint(
+                condition=Q(state=CampaignState.DRAFT) | Q(selection=SelectionMode.ALL) | ~Q(seed=""),
+                name="campaign_started_sample_has_seed",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner_unit", "state"], name="campaign_owner_state")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignCase(models.Model):
+    """A case selected for the campaign when it started: the frozen list (a case filed later is never added)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="selected")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    # The child of the owner unit the case's unit lies under (the owner unit itself for its own cases): progress,
+    # stratification and reviewers go by it.
+    sub_unit = models.ForeignKey(OrgUnit, verbose_name=_("sub-unit"), on_delete=models.PROTECT, related_name="+")
+    # "Made up": the case was sent back to be handled again through the case workflow (recall, reopen).
+    made_up_at = models.DateTimeField(_("made up at"), null=True, blank=True)
+    made_up_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    made_up_problem = models.ForeignKey(
+        "Problem", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("for problem")
+    )
+
+    class Meta:
+        verbose_name = _("campaign case")
+        verbose_name_plural = _("campaign cases")
+        ordering = ["campaign", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "case"], name="campaign_case_once"),
+            models.CheckConstraint(
+                condition=Q(made_up_at__isnull=True, made_up_by__isnull=True, made_up_problem__isnull=True)
+                | Q(made_up_at__isnull=False, made_up_by__isnull=False, made_up_problem__isnull=False),
+                name="campaign_case_made_up_complete",
+            ),
+        ]
+        indexes = [models.Index(fields=["campaign", "sub_unit"], name="campaign_case_sub_unit")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.case_id}"
+
+
+class ReviewerAssignment(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="reviewers")
+    sub_unit = models.ForeignKey(OrgUnit, verbose_name=_("sub-unit"), on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(USER, verbose_name=_("reviewer"), on_delete=models.PROTECT, related_name="+")
+    assigned_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(_("assigned at"))
+
+    class Meta:
+        verbose_name = _("reviewer assignment")
+        verbose_name_plural = _("reviewer assignments")
+        ordering = ["campaign", "sub_unit", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "sub_unit", "reviewer"], name="reviewer_assigned_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.reviewer_id} @ {self.sub_unit_id}"
+
+
+class CampaignEvent(models.Model):
+    """The campaign's own log, append-only, written in the same transaction as the change it records."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="events")
+    step = models.CharField(_("step"), max_length=20, choices=LogStep.choices)
+    campaign_case = models.ForeignKey(CampaignCase, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"))
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign event")
+        verbose_name_plural = _("campaign events")
+        ordering = ["at", "id"]
+        constraints = [_in("step", LogStep, "campaign_event_step_valid")]
+        indexes = [models.Index(fields=["campaign", "at", "id"], name="campaign_event_log")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.step} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Review(models.Model):
+    """The review of one selected case: the checklist of the campaign's kind, answered item by item."""
+
+    campaign_case = models.OneToOneField(CampaignCase, on_delete=models.PROTECT, related_name="review")
+    reviewer = models.ForeignKey(USER, verbose_name=_("reviewer"), on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(_("reviewed at"))
+    summary = models.TextField(_("summary"), blank=True)
+
+    class Meta:
+        verbose_name = _("campaign review")
+        verbose_name_plural = _("campaign reviews")
+
+    def __str__(self) -> str:
+        return f"{self.campaign_case}"
+
+
+class ReviewAnswer(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.PROTECT, related_name="answers")
+    item = models.CharField(_("item"), max_length=20, choices=ChecklistItem.choices)
+    answer = models.CharField(_("answer"), max_length=20, choices=Answer.choices)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("checklist answer")
+        verbose_name_plural = _("checklist answers")
+        ordering = ["review", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "item"], name="review_item_once"),
+            _in("item", ChecklistItem, "review_item_valid"),
+            _in("answer", Answer, "review_answer_valid"),
+            models.CheckConstraint(condition=~Q(answer=Answer.PROBLEM) | ~Q(note=""), name="review_problem_has_note"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.answer}"
+
+
+class Problem(models.Model):
+    campaign_case = models.ForeignKey(CampaignCase, on_delete=models.PROTECT, related_name="problems")
+    type = models.CharField(_("type"), max_length=20, choices=ProblemType.choices)
+    description = models.TextField(_("description"))
+    responsible_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("responsible unit"), on_delete=models.PROTECT, related_name="+"
+    )
+    rectify_by = models.DateField(_("rectify by"))
+    raised_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(_("raised at"))
+    rectification = models.TextField(_("what was done"), blank=True)
+    rectified_on = models.DateField(_("rectified on"), null=True, blank=True)
+    rectification_recorded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("campaign problem")
+        verbose_name_plural = _("campaign problems")
+        ordering = ["raised_at", "id"]
+        constraints = [
+            _in("type", ProblemType, "problem_type_valid"),
+            models.CheckConstraint(condition=~Q(description=""), name="problem_description_not_empty"),
+            models.CheckConstraint(
+                condition=Q(rectified_on__isnull=True, rectification="", rectification_recorded_by__isnull=True)
+                | (Q(rectified_on__isnull=False, rectification_recorded_by__isnull=False) & ~Q(rectification="")),
+                name="problem_rectification_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_type_display()
+
+
+class Accountability(models.Model):
+    """An officer held accountable for how a selected case was handled."""
+
+    campaign_case = models.ForeignKey(CampaignCase, on_delete=models.PROTECT, related_name="accountabilities")
+    problem = models.ForeignKey(Problem, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    officer_name = models.CharField(_("officer"), max_length=100)
+    officer_badge = models.CharField(_("badge number"), max_length=20, blank=True)
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    measure = models.CharField(_("measure"), max_length=30, choices=Measure.choices)
+    document_reference = models.CharField(_("document reference"), max_length=100)
+    decided_on = models.DateField(_("decided on"))
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    class Meta:
+        verbose_name = _("accountability record")
+        verbose_name_plural = _("accountability records")
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            _in("measure", Measure, "accountability_measure_valid"),
+            models.CheckConstraint(condition=~Q(officer_name=""), name="accountability_officer_named"),
+            models.CheckConstraint(condition=~Q(document_reference=""), name="accountability_has_document"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.officer_name}: {self.get_measure_display()}"

@@ -1,0 +1,124 @@
+"""Reads of oversight campaigns. Every user-facing read starts from ``policy.campaigns_visible_to`` and, for the
+selected cases, ``policy.campaign_cases_visible_to``."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from accounts.authority import Actor
+from accounts.models import OrgUnit, Role, User
+from accounts.selectors import ancestor_paths
+from oversight import policy
+from oversight.models import Accountability, Campaign, CampaignCase, CampaignEvent, Problem, ReviewerAssignment
+
+CASE_PAGE = 50
+
+
+def campaigns_for(actor: Actor) -> QuerySet[Campaign]:
+    return policy.campaigns_visible_to(actor).select_related("owner_unit").order_by("-created_at", "-id")
+
+
+@dataclass
+class Progress:
+    """One row of a campaign's progress: a sub-unit's figures, or the total (``unit`` None)."""
+
+    unit: OrgUnit | None
+    selected: int = 0
+    reviewed: int = 0
+    problems: int = 0
+    rectified: int = 0
+    overdue: int = 0
+    made_up: int = 0
+    accountable: int = 0
+    reviewers: list[User] = field(default_factory=list)
+
+
+def progress(actor: Actor, campaign: Campaign) -> list[Progress]:
+    """The campaign's progress per sub-unit over the selected cases the actor sees, then the total: three grouped
+    queries and one for the units, whatever the number of cases. Overdue: a problem not rectified by its date."""
+    items = policy.campaign_cases_visible_to(actor, campaign)
+    rows: dict[int, Progress] = {}
+
+    def row(sub_unit_id: int) -> Progress:
+        return rows.setdefault(sub_unit_id, Progress(unit=None))
+
+    for r in (
+        items.order_by()
+        .values("sub_unit_id")
+        .annotate(
+            selected=Count("pk"),
+            reviewed=Count("review"),
+            made_up=Count("pk", filter=Q(made_up_at__isnull=False)),
+        )
+    ):
+        p = row(r["sub_unit_id"])
+        p.selected, p.reviewed, p.made_up = r["selected"], r["reviewed"], r["made_up"]
+    today = timezone.localdate()
+    for r in (
+        Problem.objects.filter(campaign_case__in=items.values("pk"))
+        .order_by()
+        .values("campaign_case__sub_unit_id")
+        .annotate(
+            problems=Count("pk"),
+            rectified=Count("pk", filter=Q(rectified_on__isnull=False)),
+            overdue=Count("pk", filter=Q(rectified_on__isnull=True, rectify_by__lt=today)),
+        )
+    ):
+        p = row(r["campaign_case__sub_unit_id"])
+        p.problems, p.rectified, p.overdue = r["problems"], r["rectified"], r["overdue"]
+    for r in (
+        Accountability.objects.filter(campaign_case__in=items.values("pk"))
+        .order_by()
+        .values("campaign_case__sub_unit_id")
+        .annotate(n=Count("pk"))
+    ):
+        row(r["campaign_case__sub_unit_id"]).accountable = r["n"]
+    for assignment in ReviewerAssignment.objects.filter(campaign=campaign).select_related("reviewer"):
+        if assignment.sub_unit_id in rows or policy.can_manage(actor, campaign):
+            row(assignment.sub_unit_id).reviewers.append(assignment.reviewer)
+    units = OrgUnit.objects.in_bulk(list(rows))
+    result = sorted(rows.items(), key=lambda kv: units[kv[0]].path)
+    total = Progress(unit=None)
+    out = []
+    for pk, p in result:
+        p.unit = units[pk]
+        out.append(p)
+        for name in ("selected", "reviewed", "problems", "rectified", "overdue", "made_up", "accountable"):
+            setattr(total, name, getattr(total, name) + getattr(p, name))
+    return [*out, total]
+
+
+def campaign_cases_page(actor: Actor, campaign: Campaign, *, after: int = 0) -> list[CampaignCase]:
+    """One page of the selected cases the actor sees, in selection order, from the id after ``after``."""
+    return list(
+        policy.campaign_cases_visible_to(actor, campaign)
+        .filter(pk__gt=after)
+        .select_related("case", "sub_unit", "review")
+        .annotate(problem_count=Count("problems"))
+        .order_by("pk")[:CASE_PAGE]
+    )
+
+
+def campaign_log(campaign: Campaign) -> QuerySet[CampaignEvent]:
+    return CampaignEvent.objects.filter(campaign=campaign).select_related("actor").order_by("-at", "-id")
+
+
+def reviewer_choices(campaign: Campaign) -> QuerySet[User]:
+    """Who may be assigned as a reviewer somewhere in the campaign: active supervisors of the owner unit's subtree or
+    above it (the service checks the sub-unit)."""
+    owner = campaign.owner_unit.path
+    return (
+        User.objects.filter(is_active=True, memberships__role=Role.SUPERVISOR)
+        .filter(Q(memberships__unit__path__startswith=owner) | Q(memberships__unit__path__in=ancestor_paths(owner)))
+        .distinct()
+        .order_by("username")
+    )
+
+
+def problems_of(item: CampaignCase) -> QuerySet[Problem]:
+    return Problem.objects.filter(campaign_case=item).select_related("responsible_unit").order_by("raised_at", "id")
+
+
+def accountability_of(item: CampaignCase) -> QuerySet[Accountability]:
+    return Accountability.objects.filter(campaign_case=item).select_related("unit").order_by("recorded_at", "id")

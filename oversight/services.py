@@ -1,0 +1,578 @@
+"""Every write to oversight campaigns. Each service owns its transaction, locks what it reads and then writes, checks
+the policy (oversight/policy.py) on the locked rows, writes the campaign's log (``CampaignEvent``) and puts the steps
+that concern a case on its timeline through the cases services. A refusal raises before anything is written:
+``PermissionDenied`` for who may not, ``ValidationError`` (by field) for what may not be."""
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import OrgUnit, User
+from accounts.selectors import actor_for
+from cases import selectors as case_selectors
+from cases import services as case_services
+from cases.choices import CampaignStep, CaseStatus, FindingProblem, FlagKind, IncidentKind
+from cases.models import Case
+from oversight import policy
+from oversight.choices import (
+    CHECKLISTS,
+    Answer,
+    CampaignKind,
+    CampaignState,
+    LogStep,
+    Measure,
+    ProblemType,
+    SelectionMode,
+)
+from oversight.models import (
+    Accountability,
+    Campaign,
+    CampaignCase,
+    CampaignEvent,
+    Problem,
+    Review,
+    ReviewAnswer,
+    ReviewerAssignment,
+)
+from oversight.scope import Scope
+
+NAME_MAX = 150
+TEXT_MAX = 5000
+SAMPLE_MAX = 1_000_000
+# The supervision finding a made-up case is reopened with, by the campaign problem behind it.
+FINDING_FOR: dict[str, str] = {
+    ProblemType.NON_HANDLING: FindingProblem.NOT_HANDLED,
+    ProblemType.DOWNGRADED: FindingProblem.DOWNGRADED,
+    ProblemType.PROTRACTED: FindingProblem.PROTRACTED,
+    ProblemType.INTERFERENCE: FindingProblem.INTERFERENCE,
+    ProblemType.EVIDENCE: FindingProblem.EVIDENCE_NOT_SECURED,
+    ProblemType.TIME_LIMITS: FindingProblem.PROTRACTED,
+    ProblemType.SUPPORT: FindingProblem.SUPPORT_NOT_PROVIDED,
+    ProblemType.LOOK_BACK: FindingProblem.NOT_HANDLED,
+}
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise PermissionDenied(message)
+
+
+def _log(
+    campaign: Campaign,
+    step: str,
+    by: User | None,
+    *,
+    item: CampaignCase | None = None,
+    data: dict[str, Any] | None = None,
+) -> CampaignEvent:
+    return CampaignEvent.objects.create(
+        campaign=campaign, step=step, campaign_case=item, actor=by, at=timezone.now(), data=data or {}
+    )
+
+
+def _on_timeline(item: CampaignCase, by: User, step: str, detail: str = "") -> None:
+    case_services.record_campaign_step(
+        case=item.case, by=by, step=step, campaign_id=item.campaign_id, name=item.campaign.name, detail=detail
+    )
+
+
+def _text(value: str, field: str, message: str, errors: dict[str, str], limit: int = TEXT_MAX) -> str:
+    value = (value or "").strip()
+    if not value:
+        errors[field] = message
+    elif len(value) > limit:
+        errors[field] = _("Keep this to %(limit)s characters or fewer.") % {"limit": limit}
+    return value
+
+
+def _raise(errors: Mapping[str, str]) -> None:
+    if errors:
+        raise ValidationError(dict(errors))
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+# --- the campaign ----------------------------------------------------------------------------------------------------
+
+
+def _check_scope(
+    owner: OrgUnit, scope: Scope, selection: str, sample_size: int | None, seed: str, errors: dict[str, str]
+) -> None:
+    if any(s not in CaseStatus.values or s == CaseStatus.DRAFT for s in scope.statuses):
+        errors["statuses"] = _("Choose statuses from the list.")
+    if any(k not in IncidentKind.values for k in scope.kinds):
+        errors["kinds"] = _("Choose incident types from the list.")
+    if any(f not in FlagKind.values for f in scope.flags):
+        errors["flags"] = _("Choose flags from the list.")
+    if scope.unit_path and not scope.unit_path.startswith(owner.path):
+        errors["unit"] = _("Choose a unit within the owner unit.")
+    if scope.occurred_from and scope.occurred_to and scope.occurred_to < scope.occurred_from:
+        errors["occurred_to"] = _("The last day comes before the first.")
+    if scope.closed_from and scope.closed_to and scope.closed_to < scope.closed_from:
+        errors["closed_to"] = _("The last day comes before the first.")
+    if selection not in SelectionMode.values:
+        errors["selection"] = _("Choose how cases are selected.")
+    elif selection == SelectionMode.ALL and sample_size is not None:
+        errors["sample_size"] = _("A sample size is for a sample; every case in scope is selected here.")
+    elif selection != SelectionMode.ALL and not (sample_size and 1 <= sample_size <= SAMPLE_MAX):
+        errors["sample_size"] = _("Give the number of cases to sample, from 1 to %(max)s.") % {"max": SAMPLE_MAX}
+    if len(seed) > 64:
+        errors["seed"] = _("Keep this to %(limit)s characters or fewer.") % {"limit": 64}
+
+
+@transaction.atomic
+def create_campaign(
+    *,
+    by: User,
+    name: str,
+    kind: str,
+    owner_unit: OrgUnit,
+    period_start: date,
+    period_end: date,
+    deadline: date,
+    scope: Scope,
+    selection: str,
+    sample_size: int | None = None,
+    seed: str = "",
+) -> Campaign:
+    """A campaign in draft, with its scope and how its cases will be selected."""
+    _require(
+        policy.can_create_in(actor_for(by), owner_unit),
+        _("Only the administrators and supervisors of a unit can start a campaign there."),
+    )
+    errors: dict[str, str] = {}
+    name = _text(name, "name", _("Name the campaign."), errors, NAME_MAX)
+    if kind not in CampaignKind.values:
+        errors["kind"] = _("Choose the kind of campaign.")
+    if period_end < period_start:
+        errors["period_end"] = _("The period ends before it starts.")
+    if deadline < _today():
+        errors["deadline"] = _("The deadline cannot be in the past.")
+    seed = (seed or "").strip()
+    _check_scope(owner_unit, scope, selection, sample_size, seed, errors)
+    _raise(errors)
+    campaign = Campaign.objects.create(
+        name=name,
+        kind=kind,
+        owner_unit=owner_unit,
+        period_start=period_start,
+        period_end=period_end,
+        deadline=deadline,
+        scope=scope.as_json(),
+        selection=selection,
+        sample_size=sample_size,
+        seed=seed,
+        created_by=by,
+        created_at=timezone.now(),
+    )
+    _log(campaign, LogStep.CREATED, by, data={"scope": campaign.scope, "selection": selection})
+    return campaign
+
+
+def _lock(campaign: Campaign) -> Campaign:
+    return Campaign.objects.select_for_update().select_related("owner_unit").get(pk=campaign.pk)
+
+
+def _manage(campaign: Campaign, by: User) -> Campaign:
+    locked = _lock(campaign)
+    _require(
+        policy.can_manage(actor_for(by), locked),
+        _("Only the administrators and supervisors of the owner unit can change this campaign."),
+    )
+    return locked
+
+
+def _in_state(campaign: Campaign, *states: str) -> None:
+    if campaign.state not in states:
+        raise ValidationError(
+            _("This is not possible while the campaign is “%(state)s”.") % {"state": campaign.get_state_display()},
+            code="campaign_state",
+        )
+
+
+@transaction.atomic
+def set_scope(
+    *, campaign: Campaign, by: User, scope: Scope, selection: str, sample_size: int | None = None, seed: str = ""
+) -> Campaign:
+    """Change the scope and the selection of a campaign still in draft."""
+    campaign = _manage(campaign, by)
+    _in_state(campaign, CampaignState.DRAFT)
+    errors: dict[str, str] = {}
+    seed = (seed or "").strip()
+    _check_scope(campaign.owner_unit, scope, selection, sample_size, seed, errors)
+    _raise(errors)
+    campaign.scope, campaign.selection, campaign.sample_size, campaign.seed = (
+        scope.as_json(),
+        selection,
+        sample_size,
+        seed,
+    )
+    campaign.save(update_fields=["scope", "selection", "sample_size", "seed"])
+    _log(campaign, LogStep.SCOPE_SET, by, data={"scope": campaign.scope, "selection": selection})
+    return campaign
+
+
+def sample_key(seed: str, case_id: int) -> str:
+    """The order a sample draws cases in: md5 of the seed followed by the case id, as PostgreSQL's md5 computes it."""
+    return hashlib.md5(f"{seed}{case_id}".encode(), usedforsecurity=False).hexdigest()
+
+
+def sub_unit_path(owner_path: str, unit_path: str) -> str:
+    """The path of the owner's child that ``unit_path`` lies under (the owner's own for its own cases)."""
+    rest = unit_path[len(owner_path) :]
+    child = rest.split("/", 1)[0]
+    return f"{owner_path}{child}/" if child else owner_path
+
+
+def _select_in_sql(campaign: Campaign, candidates: QuerySet[Case]) -> None:
+    """INSERT … SELECT of the chosen cases with their sub-units, in one statement (PostgreSQL). Only SQL that Django
+    compiled from the queryset and constant text are interpolated; every value is a parameter."""
+    owner = campaign.owner_unit.path
+    cand_sql, cand_params = candidates.order_by().values("id", "unit_path").query.sql_with_params()
+    placed = (
+        "SELECT c.id AS case_id, su.id AS sub_unit_id FROM ("  # noqa: S608
+        f"  SELECT cand.id, split_part(substr(cand.unit_path, %s), '/', 1) AS child FROM ({cand_sql}) AS cand"
+        ") AS c JOIN accounts_orgunit su ON su.path = CASE WHEN c.child = '' THEN %s ELSE %s || c.child || '/' END"
+    )
+    params: list[Any] = [len(owner) + 1, *cand_params, owner, owner]
+    order = "md5(%s || p.case_id::text), p.case_id"
+    if campaign.selection == SelectionMode.ALL:
+        chosen, chosen_params = "SELECT case_id, sub_unit_id FROM placed p", []
+    elif campaign.selection == SelectionMode.SAMPLE:
+        chosen = f"SELECT case_id, sub_unit_id FROM placed p ORDER BY {order} LIMIT %s"  # noqa: S608
+        chosen_params = [campaign.seed, campaign.sample_size]
+    else:
+        chosen = (
+            "SELECT case_id, sub_unit_id FROM (SELECT p.case_id, p.sub_unit_id, "  # noqa: S608
+            f"row_number() OVER (PARTITION BY p.sub_unit_id ORDER BY {order}) AS n FROM placed p) r WHERE n <= %s"
+        )
+        chosen_params = [campaign.seed, campaign.sample_size]
+    sql = (
+        f"WITH placed AS ({placed}), chosen AS ({chosen}) "  # noqa: S608
+        "INSERT INTO oversight_campaigncase (campaign_id, case_id, sub_unit_id) "
+        "SELECT %s, case_id, sub_unit_id FROM chosen"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *chosen_params, campaign.pk])
+
+
+def _select_in_python(campaign: Campaign, candidates: QuerySet[Case]) -> None:
+    """The same selection as ``_select_in_sql``, for databases without md5 and split_part (SQLite)."""
+    owner = campaign.owner_unit.path
+    units = dict(OrgUnit.objects.filter(path__startswith=owner).values_list("path", "pk"))
+    rows = [(pk, units[sub_unit_path(owner, path)]) for pk, path in candidates.values_list("pk", "unit_path")]
+    if campaign.selection != SelectionMode.ALL:
+        rows.sort(key=lambda row: (sample_key(campaign.seed, row[0]), row[0]))
+        size = campaign.sample_size or 0
+        if campaign.selection == SelectionMode.SAMPLE:
+            rows = rows[:size]
+        else:
+            taken: dict[int, int] = {}
+            kept = []
+            for pk, sub in rows:
+                if taken.get(sub, 0) < size:
+                    taken[sub] = taken.get(sub, 0) + 1
+                    kept.append((pk, sub))
+            rows = kept
+    CampaignCase.objects.bulk_create(
+        [CampaignCase(campaign=campaign, case_id=pk, sub_unit_id=sub) for pk, sub in rows], batch_size=2000
+    )
+
+
+@transaction.atomic
+def start_campaign(*, campaign: Campaign, by: User) -> Campaign:
+    """Select the cases in scope and freeze the list: set-based, in one statement. A sample without a seed is given
+    one now, recorded on the campaign, so the selection can be reproduced."""
+    campaign = _manage(campaign, by)
+    _in_state(campaign, CampaignState.DRAFT)
+    if campaign.selection != SelectionMode.ALL and not campaign.seed:
+        campaign.seed = secrets.token_hex(8)
+    scope = Scope.from_json(campaign.scope)
+    candidates = case_selectors.cases_in_scope(campaign.owner_unit.path, scope.filters())
+    if connection.vendor == "postgresql":
+        _select_in_sql(campaign, candidates)
+    else:
+        _select_in_python(campaign, candidates)
+    selected = CampaignCase.objects.filter(campaign=campaign)
+    campaign.selected_count = selected.count()
+    campaign.state = CampaignState.RUNNING
+    campaign.started_at = timezone.now()
+    campaign.save(update_fields=["seed", "selected_count", "state", "started_at"])
+    case_services.record_campaign_steps(
+        cases=Case.objects.filter(pk__in=selected.values("case_id")),
+        by=by,
+        step=CampaignStep.SELECTED,
+        campaign_id=campaign.pk,
+        name=campaign.name,
+    )
+    _log(campaign, LogStep.STARTED, by, data={"selected": campaign.selected_count, "seed": campaign.seed})
+    return campaign
+
+
+def sub_units_of(campaign: Campaign) -> QuerySet[OrgUnit]:
+    """The units progress and reviewers go by: the owner unit (for its own cases) and its children."""
+    owner = campaign.owner_unit
+    return OrgUnit.objects.filter(pk=owner.pk) | OrgUnit.objects.filter(parent=owner)
+
+
+@transaction.atomic
+def assign_reviewer(*, campaign: Campaign, by: User, sub_unit: OrgUnit, reviewer: User) -> ReviewerAssignment:
+    """Assign a supervisor of the sub-unit to review its selected cases (in draft or while running)."""
+    campaign = _manage(campaign, by)
+    _in_state(campaign, CampaignState.DRAFT, CampaignState.RUNNING)
+    errors: dict[str, str] = {}
+    if not sub_units_of(campaign).filter(pk=sub_unit.pk).exists():
+        errors["sub_unit"] = _("Choose the owner unit or one of the units directly under it.")
+    elif not policy.can_be_reviewer(actor_for(reviewer), sub_unit):
+        errors["reviewer"] = _("The reviewer must be a supervisor of this sub-unit or of a unit above it.")
+    elif ReviewerAssignment.objects.filter(campaign=campaign, sub_unit=sub_unit, reviewer=reviewer).exists():
+        errors["reviewer"] = _("This reviewer is already assigned to this sub-unit.")
+    _raise(errors)
+    assignment = ReviewerAssignment.objects.create(
+        campaign=campaign, sub_unit=sub_unit, reviewer=reviewer, assigned_by=by, assigned_at=timezone.now()
+    )
+    _log(campaign, LogStep.REVIEWER_ASSIGNED, by, data={"sub_unit": sub_unit.pk, "reviewer": reviewer.pk})
+    return assignment
+
+
+@transaction.atomic
+def close_campaign(*, campaign: Campaign, by: User) -> Campaign:
+    """End a running campaign; its records stay as they are (read-only from now on)."""
+    campaign = _manage(campaign, by)
+    _in_state(campaign, CampaignState.RUNNING)
+    campaign.state = CampaignState.CLOSED
+    campaign.closed_at = timezone.now()
+    campaign.save(update_fields=["state", "closed_at"])
+    reviewed = Review.objects.filter(campaign_case__campaign=campaign).count()
+    _log(campaign, LogStep.CLOSED, by, data={"selected": campaign.selected_count, "reviewed": reviewed})
+    return campaign
+
+
+# --- reviewing a selected case ----------------------------------------------------------------------------------------
+
+
+def _lock_item(item: CampaignCase) -> CampaignCase:
+    return (
+        CampaignCase.objects.select_for_update(of=("self",))
+        .select_related("campaign", "campaign__owner_unit", "case")
+        .get(pk=item.pk)
+    )
+
+
+def _reviewing(item: CampaignCase, by: User) -> CampaignCase:
+    locked = _lock_item(item)
+    _require(
+        policy.can_review(actor_for(by), locked),
+        _("Only a reviewer assigned to this case's sub-unit can do this, while the campaign is running."),
+    )
+    return locked
+
+
+def _following_up(item: CampaignCase, by: User) -> CampaignCase:
+    locked = _lock_item(item)
+    _require(
+        policy.can_follow_up(actor_for(by), locked),
+        _("Only the case's reviewer or the campaign's organisers can do this, while the campaign is running."),
+    )
+    return locked
+
+
+@transaction.atomic
+def record_review(*, item: CampaignCase, by: User, answers: Mapping[str, tuple[str, str]], summary: str = "") -> Review:
+    """Answer the checklist of the campaign's kind for a selected case, every item: pass, problem (with a note) or not
+    applicable. Recording it again replaces the answers."""
+    item = _reviewing(item, by)
+    checklist = CHECKLISTS[item.campaign.kind]
+    errors: dict[str, str] = {}
+    for key in answers:
+        if key not in checklist:
+            errors[key] = _("This item is not on the checklist of this campaign.")
+    cleaned: dict[str, tuple[str, str]] = {}
+    for key in checklist:
+        answer, note = answers.get(key, ("", ""))
+        note = (note or "").strip()
+        if answer not in Answer.values:
+            errors[key] = _("Answer this item.")
+        elif answer == Answer.PROBLEM and not note:
+            errors[key] = _("Say what the problem is.")
+        elif len(note) > TEXT_MAX:
+            errors[key] = _("Keep this to %(limit)s characters or fewer.") % {"limit": TEXT_MAX}
+        cleaned[key] = (answer, note)
+    summary = (summary or "").strip()
+    if len(summary) > TEXT_MAX:
+        errors["summary"] = _("Keep this to %(limit)s characters or fewer.") % {"limit": TEXT_MAX}
+    _raise(errors)
+    now = timezone.now()
+    review, created = Review.objects.update_or_create(
+        campaign_case=item, defaults={"reviewer": by, "reviewed_at": now, "summary": summary}
+    )
+    for key, (answer, note) in cleaned.items():
+        ReviewAnswer.objects.update_or_create(review=review, item=key, defaults={"answer": answer, "note": note})
+    problems = sum(1 for answer, _note in cleaned.values() if answer == Answer.PROBLEM)
+    _log(item.campaign, LogStep.REVIEWED, by, item=item, data={"problems": problems, "again": not created})
+    _on_timeline(item, by, CampaignStep.REVIEWED)
+    return review
+
+
+def _check_unit(item: CampaignCase, unit: OrgUnit, field: str, errors: dict[str, str]) -> None:
+    if not unit.path.startswith(item.campaign.owner_unit.path):
+        errors[field] = _("Choose a unit within the campaign's owner unit.")
+
+
+@transaction.atomic
+def raise_problem(
+    *,
+    item: CampaignCase,
+    by: User,
+    type: str,
+    description: str,
+    responsible_unit: OrgUnit,
+    rectify_by: date,
+) -> Problem:
+    """A problem found in how a selected case was handled, with the unit that must rectify it and by when."""
+    item = _reviewing(item, by)
+    errors: dict[str, str] = {}
+    if type not in ProblemType.values:
+        errors["type"] = _("Choose the type of problem.")
+    description = _text(description, "description", _("Describe the problem."), errors)
+    _check_unit(item, responsible_unit, "responsible_unit", errors)
+    if rectify_by < _today():
+        errors["rectify_by"] = _("The rectification date cannot be in the past.")
+    _raise(errors)
+    problem = Problem.objects.create(
+        campaign_case=item,
+        type=type,
+        description=description,
+        responsible_unit=responsible_unit,
+        rectify_by=rectify_by,
+        raised_by=by,
+        raised_at=timezone.now(),
+    )
+    _log(item.campaign, LogStep.PROBLEM_RAISED, by, item=item, data={"problem": problem.pk, "type": type})
+    _on_timeline(item, by, CampaignStep.PROBLEM)
+    return problem
+
+
+@transaction.atomic
+def rectify_problem(*, problem: Problem, by: User, rectification: str, rectified_on: date) -> Problem:
+    """Record what the responsible unit did about a problem, and when."""
+    item = _following_up(problem.campaign_case, by)
+    problem = Problem.objects.select_for_update().get(pk=problem.pk)
+    errors: dict[str, str] = {}
+    if problem.rectified_on is not None:
+        raise ValidationError(_("This problem is already recorded as rectified."), code="already_rectified")
+    rectification = _text(rectification, "rectification", _("Say what was done."), errors)
+    if rectified_on > _today():
+        errors["rectified_on"] = _("The date cannot be in the future.")
+    elif rectified_on < timezone.localtime(problem.raised_at).date():
+        errors["rectified_on"] = _("The date cannot be before the problem was raised.")
+    _raise(errors)
+    problem.rectification = rectification
+    problem.rectified_on = rectified_on
+    problem.rectification_recorded_by = by
+    problem.save(update_fields=["rectification", "rectified_on", "rectification_recorded_by"])
+    on_time = rectified_on <= problem.rectify_by
+    _log(item.campaign, LogStep.RECTIFIED, by, item=item, data={"problem": problem.pk, "on_time": on_time})
+    _on_timeline(item, by, CampaignStep.RECTIFIED)
+    return problem
+
+
+@transaction.atomic
+def make_up_case(*, item: CampaignCase, by: User, problem: Problem) -> CampaignCase:
+    """Send a selected case back to be handled again because of a problem found: through the case workflow's own
+    services — a closed case is recalled, then reopened with a supervision finding; a case in look-back is reopened.
+    A case still being handled needs no making up."""
+    item = _reviewing(item, by)
+    errors: dict[str, str] = {}
+    if item.made_up_at is not None:
+        raise ValidationError(_("This case has already been sent back to be handled again."), code="made_up")
+    if problem.campaign_case_id != item.pk:
+        errors["problem"] = _("Choose a problem found in this case.")
+    status = item.case.status
+    if status not in (CaseStatus.CLOSED, CaseStatus.LOOK_BACK):
+        errors["problem"] = _(
+            "The case is at the stage “%(status)s”: only a concluded or closed case is sent back to be handled again."
+        ) % {"status": item.case.get_status_display()}
+    _raise(errors)
+    case = item.case
+    if status == CaseStatus.CLOSED:
+        case = case_services.recall_case(
+            case=case,
+            by=by,
+            expected_version=None,
+            reason=_("Recalled by the oversight campaign “%(name)s” to be handled again.")
+            % {"name": item.campaign.name},
+        )
+    case_services.reopen_case(
+        case=case,
+        by=by,
+        expected_version=None,
+        problem=FINDING_FOR[problem.type],
+        detail=problem.description,
+        rectify_by=problem.rectify_by,
+    )
+    item.made_up_at = timezone.now()
+    item.made_up_by = by
+    item.made_up_problem = problem
+    item.save(update_fields=["made_up_at", "made_up_by", "made_up_problem"])
+    _log(item.campaign, LogStep.MADE_UP, by, item=item, data={"problem": problem.pk, "from_status": status})
+    _on_timeline(item, by, CampaignStep.MADE_UP)
+    return item
+
+
+@transaction.atomic
+def record_accountability(
+    *,
+    item: CampaignCase,
+    by: User,
+    officer_name: str,
+    unit: OrgUnit,
+    measure: str,
+    document_reference: str,
+    decided_on: date,
+    officer_badge: str = "",
+    problem: Problem | None = None,
+) -> Accountability:
+    """An officer held accountable for how a selected case was handled: the measure and the decision document."""
+    item = _following_up(item, by)
+    errors: dict[str, str] = {}
+    officer_name = _text(officer_name, "officer_name", _("Name the officer."), errors, 100)
+    officer_badge = (officer_badge or "").strip()
+    if len(officer_badge) > 20:
+        errors["officer_badge"] = _("Keep this to %(limit)s characters or fewer.") % {"limit": 20}
+    _check_unit(item, unit, "unit", errors)
+    if measure not in Measure.values:
+        errors["measure"] = _("Choose the measure taken.")
+    document_reference = _text(
+        document_reference, "document_reference", _("Give the decision document's reference."), errors, 100
+    )
+    if decided_on > _today():
+        errors["decided_on"] = _("The date cannot be in the future.")
+    if problem is not None and problem.campaign_case_id != item.pk:
+        errors["problem"] = _("Choose a problem found in this case.")
+    _raise(errors)
+    record = Accountability.objects.create(
+        campaign_case=item,
+        problem=problem,
+        officer_name=officer_name,
+        officer_badge=officer_badge,
+        unit=unit,
+        measure=measure,
+        document_reference=document_reference,
+        decided_on=decided_on,
+        recorded_by=by,
+        recorded_at=timezone.now(),
+    )
+    _log(item.campaign, LogStep.ACCOUNTABILITY, by, item=item, data={"record": record.pk, "measure": measure})
+    _on_timeline(item, by, CampaignStep.ACCOUNTABILITY)
+    return record

@@ -1,0 +1,292 @@
+"""The campaign pages. Thin: parse the input, call one service or selector, render. An invisible campaign or case is
+a 404; a forbidden step on a visible one a 403 (the services decide)."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.models import OrgUnit
+from accounts.requests import AuthenticatedRequest
+from oversight import policy, selectors, services
+from oversight.choices import CHECKLISTS, CampaignState
+from oversight.forms import (
+    AccountabilityForm,
+    AssignForm,
+    CampaignForm,
+    MakeUpForm,
+    ProblemForm,
+    RectifyForm,
+    ReviewForm,
+)
+from oversight.models import Campaign, CampaignCase, Problem
+
+
+def _require_campaigns(request: AuthenticatedRequest) -> None:
+    if not policy.has_campaigns(request.actor):
+        raise PermissionDenied(_("Only supervisors and administrators take part in oversight campaigns."))
+
+
+def _campaign(request: AuthenticatedRequest, pk: int) -> Campaign:
+    _require_campaigns(request)
+    return get_object_or_404(policy.campaigns_visible_to(request.actor).select_related("owner_unit"), pk=pk)
+
+
+def _item(request: AuthenticatedRequest, campaign: Campaign, item_id: int) -> CampaignCase:
+    visible = policy.campaign_cases_visible_to(request.actor, campaign).select_related(
+        "case", "case__unit", "sub_unit", "campaign", "campaign__owner_unit"
+    )
+    return get_object_or_404(visible, pk=item_id)
+
+
+def _errors(error: ValidationError) -> dict[str, list[str]]:
+    if hasattr(error, "error_dict"):
+        return {name: [str(m) for e in errs for m in e.messages] for name, errs in error.error_dict.items()}
+    return {"__all__": [str(m) for m in error.messages]}
+
+
+def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
+    _require_campaigns(request)
+    return render(
+        request,
+        "oversight/list.html",
+        {"campaigns": selectors.campaigns_for(request.actor), "can_create": policy.can_create_any(request.actor)},
+    )
+
+
+def campaign_new(request: AuthenticatedRequest) -> HttpResponse:
+    _require_campaigns(request)
+    units = policy.owner_units(request.actor)
+    form = CampaignForm(request.POST or None, units=units)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                campaign = services.create_campaign(
+                    by=request.user,
+                    name=d["name"],
+                    kind=d["kind"],
+                    owner_unit=d["owner_unit"],
+                    period_start=d["period_start"],
+                    period_end=d["period_end"],
+                    deadline=d["deadline"],
+                    scope=form.scope(),
+                    selection=d["selection"],
+                    sample_size=d.get("sample_size"),
+                    seed=d.get("seed") or "",
+                )
+            except ValidationError as error:
+                form.add_service_errors(_errors(error))
+            else:
+                messages.success(request, _("Campaign “%(name)s” created as a draft.") % {"name": campaign.name})
+                return redirect("oversight:detail", pk=campaign.pk)
+        status = 400
+    return render(request, "oversight/new.html", {"form": form}, status=status)
+
+
+def _detail(
+    request: AuthenticatedRequest, campaign: Campaign, *, assign_form: AssignForm | None = None, status: int = 200
+) -> HttpResponse:
+    actor = request.actor
+    manages = policy.can_manage(actor, campaign)
+    after = request.GET.get("after", "")
+    items = selectors.campaign_cases_page(actor, campaign, after=int(after) if after.isdigit() else 0)
+    if manages and assign_form is None and campaign.state != CampaignState.CLOSED:
+        assign_form = AssignForm(
+            sub_units=services.sub_units_of(campaign).order_by("path"), reviewers=selectors.reviewer_choices(campaign)
+        )
+    return render(
+        request,
+        "oversight/detail.html",
+        {
+            "campaign": campaign,
+            "manages": manages,
+            "progress": selectors.progress(actor, campaign),
+            "items": items,
+            "next_after": items[-1].pk if len(items) == selectors.CASE_PAGE else None,
+            "assign_form": assign_form if manages else None,
+            "log": selectors.campaign_log(campaign)[:20] if manages else [],
+            "checklist": CHECKLISTS[campaign.kind],
+        },
+        status=status,
+    )
+
+
+def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return _detail(request, _campaign(request, pk))
+
+
+@require_POST
+def campaign_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    campaign = _campaign(request, pk)
+    try:
+        campaign = services.start_campaign(campaign=campaign, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Campaign started: %(n)s cases selected.") % {"n": campaign.selected_count})
+    return redirect("oversight:detail", pk=campaign.pk)
+
+
+@require_POST
+def campaign_close(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    campaign = _campaign(request, pk)
+    try:
+        services.close_campaign(campaign=campaign, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Campaign closed."))
+    return redirect("oversight:detail", pk=campaign.pk)
+
+
+@require_POST
+def campaign_assign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    campaign = _campaign(request, pk)
+    if not policy.can_manage(request.actor, campaign):
+        raise PermissionDenied(_("Only the administrators and supervisors of the owner unit can change this campaign."))
+    form = AssignForm(
+        request.POST,
+        sub_units=services.sub_units_of(campaign).order_by("path"),
+        reviewers=selectors.reviewer_choices(campaign),
+    )
+    if form.is_valid():
+        try:
+            services.assign_reviewer(campaign=campaign, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(_errors(error))
+        else:
+            messages.success(request, _("Reviewer assigned."))
+            return redirect("oversight:detail", pk=campaign.pk)
+    return _detail(request, campaign, assign_form=form, status=400)
+
+
+# --- the review page of one selected case ------------------------------------------------------------------------
+
+
+def _units(item: CampaignCase) -> Any:
+    return OrgUnit.objects.filter(path__startswith=item.campaign.owner_unit.path).order_by("path")
+
+
+def _review_page(request: AuthenticatedRequest, item: CampaignCase, *, status: int = 200, **bound: Any) -> HttpResponse:
+    actor = request.actor
+    campaign = item.campaign
+    problems = selectors.problems_of(item)
+    review = getattr(item, "review", None)
+    initial: dict[str, Any] = {}
+    if review is not None:
+        initial["summary"] = review.summary
+        for answer in review.answers.all():
+            initial[answer.item] = answer.answer
+            initial[f"{answer.item}_note"] = answer.note
+    can_review = policy.can_review(actor, item)
+    can_follow_up = policy.can_follow_up(actor, item)
+    open_problems = problems.filter(rectified_on__isnull=True)
+    context = {
+        "campaign": campaign,
+        "item": item,
+        "case": item.case,
+        "review": review,
+        "problems": problems,
+        "accountability": selectors.accountability_of(item),
+        "can_review": can_review,
+        "can_follow_up": can_follow_up,
+        "review_form": bound.get("review_form") or ReviewForm(initial=initial, kind=campaign.kind),
+        "problem_form": bound.get("problem_form") or ProblemForm(units=_units(item)),
+        "rectify_forms": {
+            p.pk: (bound.get("rectify_form") if bound.get("rectify_problem") == p.pk else None)
+            or RectifyForm(prefix=f"p{p.pk}")
+            for p in open_problems
+        },
+        "make_up_form": bound.get("make_up_form") or MakeUpForm(problems=problems),
+        "accountability_form": bound.get("accountability_form")
+        or AccountabilityForm(units=_units(item), problems=problems),
+    }
+    return render(request, "oversight/review.html", context, status=status)
+
+
+def review_page(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpResponse:
+    return _review_page(request, _item(request, _campaign(request, pk), item_id))
+
+
+def _done(request: AuthenticatedRequest, item: CampaignCase, message: str) -> HttpResponse:
+    messages.success(request, message)
+    return redirect("oversight:review", pk=item.campaign_id, item_id=item.pk)
+
+
+@require_POST
+def review_record(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpResponse:
+    item = _item(request, _campaign(request, pk), item_id)
+    form = ReviewForm(request.POST, kind=item.campaign.kind)
+    if form.is_valid():
+        try:
+            services.record_review(
+                item=item, by=request.user, answers=form.answers(), summary=form.cleaned_data.get("summary") or ""
+            )
+        except ValidationError as error:
+            form.add_service_errors(_errors(error))
+        else:
+            return _done(request, item, _("Review recorded."))
+    return _review_page(request, item, status=400, review_form=form)
+
+
+@require_POST
+def problem_raise(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpResponse:
+    item = _item(request, _campaign(request, pk), item_id)
+    form = ProblemForm(request.POST, units=_units(item))
+    if form.is_valid():
+        try:
+            services.raise_problem(item=item, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(_errors(error))
+        else:
+            return _done(request, item, _("Problem recorded."))
+    return _review_page(request, item, status=400, problem_form=form)
+
+
+@require_POST
+def problem_rectify(request: AuthenticatedRequest, pk: int, item_id: int, problem_id: int) -> HttpResponse:
+    item = _item(request, _campaign(request, pk), item_id)
+    problem = get_object_or_404(Problem, pk=problem_id, campaign_case=item)
+    form = RectifyForm(request.POST, prefix=f"p{problem.pk}")
+    if form.is_valid():
+        try:
+            services.rectify_problem(problem=problem, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(_errors(error))
+        else:
+            return _done(request, item, _("Rectification recorded."))
+    return _review_page(request, item, status=400, rectify_form=form, rectify_problem=problem.pk)
+
+
+@require_POST
+def make_up(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpResponse:
+    item = _item(request, _campaign(request, pk), item_id)
+    form = MakeUpForm(request.POST, problems=selectors.problems_of(item))
+    if form.is_valid():
+        try:
+            services.make_up_case(item=item, by=request.user, problem=form.cleaned_data["problem"])
+        except ValidationError as error:
+            form.add_service_errors(_errors(error))
+        else:
+            return _done(request, item, _("The case is sent back to be handled again."))
+    return _review_page(request, item, status=400, make_up_form=form)
+
+
+@require_POST
+def accountability_record(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpResponse:
+    item = _item(request, _campaign(request, pk), item_id)
+    form = AccountabilityForm(request.POST, units=_units(item), problems=selectors.problems_of(item))
+    if form.is_valid():
+        try:
+            services.record_accountability(item=item, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(_errors(error))
+        else:
+            return _done(request, item, _("Accountability recorded."))
+    return _review_page(request, item, status=400, accountability_form=form)
