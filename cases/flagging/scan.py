@@ -87,8 +87,9 @@ def _process_batch(case_ids: list[int], now: datetime, ctx: Recipients, result: 
 
 
 def _set_wise(now: datetime, ctx: Recipients, result: ScanResult, *, only_unchecked: bool, batch_size: int) -> None:
-    """Evaluate every case (or every unevaluated one) in SQL (``setwise``); hand the cases with a finding, an open
-    flag or a running clock to the planner, and settle the rest, which need no flag, in a few statements."""
+    """Evaluate every case (or every unevaluated one) in SQL (``setwise``); hand the planner the cases whose flags
+    change, whose clocks run or with an overridden finding, and record the rest, whose open flags are already what
+    their findings call for, as evaluated in a few statements."""
     started = time.monotonic()
     with connection.cursor() as cursor:
         try:
