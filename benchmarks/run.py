@@ -106,7 +106,7 @@ TARGETS: dict[str, tuple[float | None, str, str]] = {
     "flag_cases_no_change": (1, "s", "le"),
     "flag_cases_full": (30, "s", "le"),
     "flag_cases_first": (60, "s", "le"),
-    "flag_cases_full_sql": (None, "s", "le"),
+    "flag_cases_full_planner": (None, "s", "le"),
     "report_national": (1.0, "s", "le"),
     "report_national_live": (None, "s", "le"),
     "summaries_reconcile": (None, "s", "le"),
@@ -563,10 +563,11 @@ def measure_flags(args: argparse.Namespace, out: dict[str, Any], log: Any) -> No
     }
     log(f"flag_cases full: {out['flag_cases_full']['value']:.1f} s")
     if args.flag_sql:
-        # The same full re-evaluation with the rules evaluated in SQL first (cases/flagging/setwise.py).
-        sql = measure_scan(full=True, set_wise=True)
-        out["flag_cases_full_sql"] = {"value": sql["seconds"], "queries": sql["queries"], "runs": [sql]}
-        log(f"flag_cases full, rules in SQL: {sql['seconds']:.1f} s")
+        # The full re-evaluation evaluates in SQL on PostgreSQL (cases/flagging/setwise.py); the same with the
+        # Python planner alone, the reference, for comparison.
+        planner = measure_scan(full=True, set_wise=False)
+        out["flag_cases_full_planner"] = {"value": planner["seconds"], "queries": planner["queries"], "runs": [planner]}
+        log(f"flag_cases full, planner alone: {planner['seconds']:.1f} s")
 
 
 def measure_province_report(args: argparse.Namespace, out: dict[str, Any], log: Any) -> None:
@@ -821,7 +822,9 @@ def main() -> None:
     parser.add_argument("--no-flag-first", dest="flag_first", action="store_false",
                         help="Do not run the one-off first flag scan on never-scanned data.")  # fmt: skip
     parser.add_argument(
-        "--flag-sql", action="store_true", help="Also time the full flag scan with the rules evaluated in SQL."
+        "--flag-sql",
+        action="store_true",
+        help="Also time the full flag scan with the planner alone (the default evaluates the rules in SQL).",
     )
     parser.add_argument("--report-repeat", type=int, default=3)
     parser.add_argument("--year", type=int, help="Report year (default: last full calendar year).")
