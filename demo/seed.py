@@ -14,6 +14,7 @@ def seed(
     seed_value: int = DEFAULT_SEED,
     demo: bool = True,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int | None = None,
     log: Log = print,
 ) -> None:
     """Everything but the synthetic cases is idempotent: a second run finds what the first created and leaves it."""
@@ -34,7 +35,7 @@ def seed(
     if cases:
         log(f"Generating {cases:,} synthetic cases (seed {seed_value}, batches of {batch_size:,})...")
         try:
-            result = generate_cases(cases, seed=seed_value, batch_size=batch_size, log=log)
+            result = generate_cases(cases, seed=seed_value, batch_size=batch_size, workers=workers, log=log)
             log(f"Added {result.cases:,} synthetic cases in {result.seconds:.1f} s ({result.rate:,.0f} cases/s).")
         finally:
             # The synthetic cases are written around the services, a batch per transaction, so the report summaries
