@@ -334,16 +334,16 @@ _MARK_ROW = (
 )
 
 
-def mark_evaluated(marks: list[tuple[int, Stamp, dict[str, Any]]]) -> None:
-    """Record cases whose flags do not change as evaluated, with their read model.
+def mark_evaluated(marks: list[tuple[int, Stamp, dict[str, Any]]]) -> list[int]:
+    """Record cases whose flags do not change as evaluated, with their read model; returns the cases skipped.
 
     Each row is guarded by the ``stamp`` of the snapshot it was evaluated at, so a change committed meanwhile is
     evaluated by the next run rather than lost, and a warning sent meanwhile stays on record; rows a user holds
     locked are skipped. On PostgreSQL one statement per batch; the portable fallback issues one per distinct (stamp,
-    read model).
+    read model), and skips none (SQLite's transactions take the whole database in turn).
     """
     if not marks:
-        return
+        return []
     if connection.vendor == "postgresql":
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(_LOCK_SQL, [[case_id for case_id, _s, _values in marks]])
@@ -355,7 +355,7 @@ def mark_evaluated(marks: list[tuple[int, Stamp, dict[str, Any]]]) -> None:
             if params:
                 rows = ", ".join([_MARK_ROW] * (len(params) // (3 + len(READ_MODEL_FIELDS))))
                 cursor.execute(_MARK_SQL.format(rows=rows), params)
-        return
+        return [case_id for case_id, _s, _values in marks if case_id not in locked]
     groups: dict[tuple, list[int]] = defaultdict(list)
     for case_id, (version, warned), values in marks:
         groups[(version, warned, *(values[f] for f in READ_MODEL_FIELDS))].append(case_id)
@@ -366,3 +366,4 @@ def mark_evaluated(marks: list[tuple[int, Stamp, dict[str, Any]]]) -> None:
                 skip_locked=True, no_key=True
             )
             Case.objects.filter(pk__in=free.values("pk")).update(flags_checked_version=version, **fields)
+    return []

@@ -79,7 +79,9 @@ def _process_batch(case_ids: list[int], now: datetime, ctx: Recipients, result: 
             changes.append((snap, plan))
         elif snap.row["flags_checked_version"] != snap.row["version"] or read_model_changed(snap.row, plan):
             marks.append((case_id, stamp(snap.row), plan.read_model))
-    mark_evaluated(marks)
+    skipped = mark_evaluated(marks)
+    result.skipped_locked += len(skipped)
+    result.skipped += skipped
     apply_batch(changes, now, ctx, result)
 
 

@@ -2,6 +2,8 @@
 
 import io
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,6 +27,7 @@ from cases.choices import (
     Track,
 )
 from cases.flagging import apply, scan
+from cases.flagging.plan import plan_for
 from cases.flagging.snapshot import load_snapshots
 from cases.models import Case, CaseEvent, Flag, Notification
 from cases.rules.presentation import describe_flag
@@ -498,6 +501,31 @@ def test_a_case_marked_evaluated_keeps_a_warning_the_case_check_sent_meanwhile(w
     assert stage_warnings() == [(case.pk, world.county_supervisor.pk)]
 
 
+@contextmanager
+def held_by_a_user(case: Case) -> Iterator[None]:
+    """Another connection holds the case's row lock (a user in the middle of an action) until the block ends."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock() -> None:
+        try:
+            with transaction.atomic():
+                Case.objects.select_for_update().get(pk=case.pk)
+                locked.set()
+                release.wait(timeout=300)  # released as soon as the block is done
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    try:
+        assert locked.wait(timeout=60)
+        yield
+    finally:
+        release.set()
+        holder.join(timeout=60)
+    assert not holder.is_alive()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_case_a_user_holds_during_a_full_scan_is_handed_to_its_own_check(postgres_only, world, monkeypatch):
     """A full scan (after a rule changed) finds a case that needs a flag although nothing about it changed; a user
@@ -509,28 +537,31 @@ def test_a_case_a_user_holds_during_a_full_scan_is_handed_to_its_own_check(postg
     case = downgraded(world)
     # Evaluated, and found in order, under the rules before the one that flags it.
     Case.objects.filter(pk=case.pk).update(flags_checked_version=F("version"))
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_lock() -> None:
-        try:
-            with transaction.atomic():
-                Case.objects.select_for_update().get(pk=case.pk)
-                locked.set()
-                release.wait(timeout=300)  # released as soon as the scan below is done
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_lock)
-    holder.start()
-    try:
-        assert locked.wait(timeout=60)
+    with held_by_a_user(case):
         result = flagging.flag_cases(full=True)
         assert (result.skipped_locked, result.raised) == (1, 0)
-    finally:
-        release.set()
-        holder.join(timeout=60)
-    assert not holder.is_alive()
     assert flagging.flag_cases().candidates == 0  # no periodic scan takes it again
     assert handed == [case.pk]
     assert tasks.check_case_flags(case.pk) == 1  # the job handed over: its flag is raised
     assert list(Flag.objects.filter(case=case).values_list("kind", "rule_code")) == [(FlagKind.DOWNGRADED, "R1")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_model_a_full_scan_could_not_write_is_handed_to_the_case_check(postgres_only, world, monkeypatch):
+    """The same for a case whose flags stay as they are but whose read model changes (the expected minimum rank of
+    a changed rule): it is marked evaluated by the batch's one UPDATE, which skips the rows users hold."""
+    monkeypatch.setattr(outbox, "check_flags_on_commit", lambda case: None)
+    handed: list[int] = []
+    monkeypatch.setattr(outbox, "check_case_flags_on_commit", handed.append)
+    case = case_in(world, CaseStatus.SUPERVISION)
+    now = timezone.now()
+    expected = plan_for(load_snapshots([case.pk], now)[case.pk], now).read_model["expected_min_rank"]
+    Case.objects.filter(pk=case.pk).update(flags_checked_version=F("version"), expected_min_rank=99)
+    with held_by_a_user(case):
+        result = flagging.flag_cases(full=True)
+        assert (result.skipped_locked, result.raised, result.resolved) == (1, 0, 0)
+    assert Case.objects.get(pk=case.pk).expected_min_rank == 99
+    assert flagging.flag_cases().candidates == 0
+    assert handed == [case.pk]
+    assert tasks.check_case_flags(case.pk) == 0
+    assert Case.objects.get(pk=case.pk).expected_min_rank == expected
