@@ -104,7 +104,10 @@ def _set_wise(now: datetime, ctx: Recipients, result: ScanResult, *, only_unchec
             for ids in _chunks(planner, batch_size):
                 _process_batch(ids, now, ctx, result)
             planned = time.monotonic()
-            result.evaluated += setwise.settle(cursor, batch_size=batch_size * 10)
+            settled, skipped = setwise.settle(cursor, batch_size=batch_size * 10)
+            result.evaluated += settled - len(skipped)
+            result.skipped_locked += len(skipped)
+            result.skipped += skipped
         finally:
             setwise.drop(cursor)
     logger.info(

@@ -1002,29 +1002,39 @@ def diff(cursor: CursorWrapper) -> list[int]:
 # The cases whose open flags are already what their facts call for: evaluated, their read model that of their
 # findings. Each row is guarded by the version it was read at (a change committed meanwhile is evaluated by the next
 # run) and skipped if a user holds it locked; only rows whose stored state differs are written.
+# A case settled by the UPDATE below: anything of its read model not as the findings have it.
+_SETTLE_DIFFERS = """c.flags_checked_version <> c.version OR c.is_stalled OR c.is_idle OR c.has_overdue_referral
+    OR c.is_downgraded <> t.downgraded OR c.has_review_prompt <> t.prompted OR c.sla_warn_at IS NOT NULL
+    OR c.expected_min_rank IS DISTINCT FROM t.expected"""
 _SETTLE_SQL = f"""
 WITH todo AS (
     SELECT e.id, e.version, e.expected, e.downgraded, e.prompted
     FROM {FACTS}_settle e WHERE e.n > %(low)s AND e.n <= %(high)s
+), need AS (
+    SELECT c.id FROM cases_case c JOIN todo t ON t.id = c.id
+    WHERE c.version = t.version AND ({_SETTLE_DIFFERS})
 ), free AS (
     SELECT c.id FROM cases_case c JOIN todo t ON t.id = c.id
-    WHERE c.version = t.version
-      AND (c.flags_checked_version <> c.version OR c.is_stalled OR c.is_idle OR c.has_overdue_referral
-           OR c.is_downgraded <> t.downgraded OR c.has_review_prompt <> t.prompted OR c.sla_warn_at IS NOT NULL
-           OR c.expected_min_rank IS DISTINCT FROM t.expected)
+    WHERE c.version = t.version AND ({_SETTLE_DIFFERS})
     FOR NO KEY UPDATE OF c SKIP LOCKED
+), done AS (
+    UPDATE cases_case c
+    SET flags_checked_version = t.version, is_stalled = FALSE, is_idle = FALSE, has_overdue_referral = FALSE,
+        is_downgraded = t.downgraded, has_review_prompt = t.prompted, expected_min_rank = t.expected,
+        sla_warn_at = NULL
+    FROM todo t
+    WHERE c.id = t.id AND c.id IN (SELECT id FROM free)
+    RETURNING c.id
 )
-UPDATE cases_case c
-SET flags_checked_version = t.version, is_stalled = FALSE, is_idle = FALSE, has_overdue_referral = FALSE,
-    is_downgraded = t.downgraded, has_review_prompt = t.prompted, expected_min_rank = t.expected, sla_warn_at = NULL
-FROM todo t
-WHERE c.id = t.id AND c.id IN (SELECT id FROM free)
+SELECT id FROM need WHERE id NOT IN (SELECT id FROM done) ORDER BY id
 """
 
 
-def settle(cursor: CursorWrapper, *, batch_size: int) -> int:
+def settle(cursor: CursorWrapper, *, batch_size: int) -> tuple[int, list[int]]:
     """Record every case the planner need not decide (after ``diff``) as evaluated, in batches of ``batch_size``
-    (one short transaction each); returns how many cases that covers (written or already in step)."""
+    (one short transaction each); returns how many cases that covers (written or already in step), and the ids of
+    those it had to write but could not: a user held them (or they changed meanwhile). The caller hands those to
+    each case's own check, as a batch's skipped cases (scan.py)."""
     cursor.execute(
         f"""CREATE TEMP TABLE {FACTS}_settle AS
         SELECT row_number() OVER (ORDER BY e.id) AS n, e.id, e.version, e.expected,
@@ -1040,6 +1050,8 @@ def settle(cursor: CursorWrapper, *, batch_size: int) -> int:
     cursor.execute(f"ANALYZE {FACTS}_settle")
     cursor.execute(f"SELECT count(*) FROM {FACTS}_settle")
     total = cursor.fetchone()[0]
+    skipped: list[int] = []
     for low in range(0, total, batch_size):
         cursor.execute(_SETTLE_SQL, {"low": low, "high": low + batch_size})
-    return total
+        skipped += [row[0] for row in cursor.fetchall()]
+    return total, skipped

@@ -565,3 +565,30 @@ def test_a_read_model_a_full_scan_could_not_write_is_handed_to_the_case_check(po
     assert handed == [case.pk]
     assert tasks.check_case_flags(case.pk) == 0
     assert Case.objects.get(pk=case.pk).expected_min_rank == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_closed_case_the_sql_scan_could_not_settle_is_handed_to_the_case_check(postgres_only, world, monkeypatch):
+    """The scan in SQL settles the cases whose flags stay as they are with one UPDATE per batch, which skips the rows
+    users hold: such a case (a closed one, whose read model a changed rule moves) is handed to its own check too."""
+    monkeypatch.setattr(outbox, "check_flags_on_commit", lambda case: None)
+    handed: list[int] = []
+    monkeypatch.setattr(outbox, "check_case_flags_on_commit", handed.append)
+    case = case_in(world, CaseStatus.CLOSED)
+    assert flagging.flag_cases(full=True, set_wise=True).evaluated == 1
+    expected = Case.objects.get(pk=case.pk).expected_min_rank
+    Case.objects.filter(pk=case.pk).update(expected_min_rank=99)
+    with held_by_a_user(case):
+        result = flagging.flag_cases(full=True, set_wise=True)
+        assert (result.skipped_locked, result.evaluated, result.raised, result.resolved) == (1, 0, 0, 0)
+    assert Case.objects.get(pk=case.pk).expected_min_rank == 99
+    assert flagging.flag_cases().candidates == 0
+    assert handed == [case.pk]
+    assert tasks.check_case_flags(case.pk) == 0
+    assert Case.objects.get(pk=case.pk).expected_min_rank == expected
+    # Not held, the same scan settles it in SQL.
+    Case.objects.filter(pk=case.pk).update(expected_min_rank=99)
+    result = flagging.flag_cases(full=True, set_wise=True)
+    assert (result.skipped_locked, result.evaluated) == (0, 1)
+    assert Case.objects.get(pk=case.pk).expected_min_rank == expected
+    assert handed == [case.pk]
