@@ -10,7 +10,16 @@ from accounts.authority import Actor
 from accounts.models import OrgUnit, Role, User
 from accounts.selectors import ancestor_paths
 from oversight import policy
-from oversight.models import Accountability, Campaign, CampaignCase, CampaignEvent, Problem, ReviewerAssignment
+from oversight.choices import PursuitStatus
+from oversight.models import (
+    Accountability,
+    Campaign,
+    CampaignCase,
+    CampaignEvent,
+    Problem,
+    PursuitRecord,
+    ReviewerAssignment,
+)
 
 CASE_PAGE = 50
 
@@ -122,3 +131,33 @@ def problems_of(item: CampaignCase) -> QuerySet[Problem]:
 
 def accountability_of(item: CampaignCase) -> QuerySet[Accountability]:
     return Accountability.objects.filter(campaign_case=item).select_related("unit").order_by("recorded_at", "id")
+
+
+def pursuits_of(item: CampaignCase) -> QuerySet[PursuitRecord]:
+    return PursuitRecord.objects.filter(campaign_case=item).select_related("suspect", "unit").order_by("id")
+
+
+@dataclass(frozen=True)
+class PursuitFigures:
+    """Where the pursuits of a campaign stand, over the selected cases the actor sees."""
+
+    by_status: dict[str, int]
+    cross_border: int
+    total: int
+
+    def rows(self) -> list[tuple[str, str, int]]:
+        return [(s.value, str(s.label), self.by_status.get(s.value, 0)) for s in PursuitStatus]
+
+
+def pursuit_figures(actor: Actor, campaign: Campaign) -> PursuitFigures:
+    """One grouped query."""
+    rows = (
+        PursuitRecord.objects.filter(campaign_case__in=policy.campaign_cases_visible_to(actor, campaign).values("pk"))
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"), crossed=Count("pk", filter=Q(cross_border=True)))
+    )
+    by_status = {r["status"]: r["n"] for r in rows}
+    return PursuitFigures(
+        by_status=by_status, cross_border=sum(r["crossed"] for r in rows), total=sum(by_status.values())
+    )
