@@ -3,7 +3,7 @@ selected cases, ``policy.campaign_cases_visible_to``."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.authority import Actor
@@ -18,6 +18,7 @@ from oversight.models import (
     CampaignEvent,
     Problem,
     PursuitRecord,
+    ReviewAnswer,
     ReviewerAssignment,
 )
 
@@ -160,4 +161,48 @@ def pursuit_figures(actor: Actor, campaign: Campaign) -> PursuitFigures:
     by_status = {r["status"]: r["n"] for r in rows}
     return PursuitFigures(
         by_status=by_status, cross_border=sum(r["crossed"] for r in rows), total=sum(by_status.values())
+    )
+
+
+# --- the API's reads --------------------------------------------------------------------------------------------------
+
+
+def campaign_cases_listed(actor: Actor, campaign: Campaign) -> QuerySet[CampaignCase]:
+    """The selected cases the actor sees, with what their rows show (unordered: the API pages them by id)."""
+    return (
+        policy.campaign_cases_visible_to(actor, campaign)
+        .select_related("case", "sub_unit", "review")
+        .annotate(problem_count=Count("problems"))
+    )
+
+
+def case_reviews(actor: Actor, campaign: Campaign) -> QuerySet[CampaignCase]:
+    """The selected cases the actor sees with everything the campaign recorded about each: four queries per page for
+    the rows, the answers, the problems and the accountability records."""
+    return (
+        policy.campaign_cases_visible_to(actor, campaign)
+        .select_related("case", "sub_unit", "review__reviewer")
+        .prefetch_related(
+            Prefetch("review__answers", queryset=ReviewAnswer.objects.order_by("id")),
+            Prefetch(
+                "problems", queryset=Problem.objects.select_related("responsible_unit").order_by("raised_at", "id")
+            ),
+            Prefetch(
+                "accountabilities", queryset=Accountability.objects.select_related("unit").order_by("recorded_at", "id")
+            ),
+        )
+    )
+
+
+def pursuits_listed(actor: Actor, campaign: Campaign) -> QuerySet[PursuitRecord]:
+    return PursuitRecord.objects.filter(
+        campaign_case__in=policy.campaign_cases_visible_to(actor, campaign).values("pk")
+    ).select_related("suspect", "unit", "campaign_case__case")
+
+
+def reviewers_of(campaign: Campaign) -> QuerySet[ReviewerAssignment]:
+    return (
+        ReviewerAssignment.objects.filter(campaign=campaign)
+        .select_related("sub_unit", "reviewer")
+        .order_by("sub_unit__path", "id")
     )

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
@@ -59,6 +60,17 @@ from oversight.models import (
     ReviewerAssignment,
 )
 from oversight.scope import Scope
+
+# What a refusal says, wherever it is given: here, and by the API before it reads a body (a 403 must not depend on what
+# was sent).
+CREATE_REFUSAL = gettext_lazy("Only the administrators and supervisors of a unit can start a campaign there.")
+MANAGE_REFUSAL = gettext_lazy("Only the administrators and supervisors of the owner unit can change this campaign.")
+REVIEW_REFUSAL = gettext_lazy(
+    "Only a reviewer assigned to this case's sub-unit can do this, while the campaign is running."
+)
+FOLLOW_UP_REFUSAL = gettext_lazy(
+    "Only the case's reviewer or the campaign's organisers can do this, while the campaign is running."
+)
 
 NAME_MAX = 150
 TEXT_MAX = 5000
@@ -164,7 +176,7 @@ def create_campaign(
     """A campaign in draft, with its scope and how its cases will be selected."""
     _require(
         policy.can_create_in(actor_for(by), owner_unit),
-        _("Only the administrators and supervisors of a unit can start a campaign there."),
+        str(CREATE_REFUSAL),
     )
     errors: dict[str, str] = {}
     name = _text(name, "name", _("Name the campaign."), errors, NAME_MAX)
@@ -203,7 +215,7 @@ def _manage(campaign: Campaign, by: User) -> Campaign:
     locked = _lock(campaign)
     _require(
         policy.can_manage(actor_for(by), locked),
-        _("Only the administrators and supervisors of the owner unit can change this campaign."),
+        str(MANAGE_REFUSAL),
     )
     return locked
 
@@ -409,7 +421,7 @@ def _reviewing(item: CampaignCase, by: User) -> CampaignCase:
     locked = _lock_item(item)
     _require(
         policy.can_review(actor_for(by), locked),
-        _("Only a reviewer assigned to this case's sub-unit can do this, while the campaign is running."),
+        str(REVIEW_REFUSAL),
     )
     return locked
 
@@ -418,7 +430,7 @@ def _following_up(item: CampaignCase, by: User) -> CampaignCase:
     locked = _lock_item(item)
     _require(
         policy.can_follow_up(actor_for(by), locked),
-        _("Only the case's reviewer or the campaign's organisers can do this, while the campaign is running."),
+        str(FOLLOW_UP_REFUSAL),
     )
     return locked
 
