@@ -76,6 +76,11 @@ class LogStep(models.TextChoices):
     CLOSED = "closed", _("Campaign closed")
 
 
+class ReminderReason(models.TextChoices):
+    REVIEW_DUE = "review_due", _("Cases to review before the deadline")
+    RECTIFICATION_OVERDUE = "rectification_overdue", _("Rectification overdue")
+
+
 class PursuitStatus(models.TextChoices):
     """Where the pursuit of one fugitive stands: at large, located, then one of the four ends."""
 

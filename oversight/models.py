@@ -22,6 +22,7 @@ from oversight.choices import (
     Measure,
     ProblemType,
     PursuitStatus,
+    ReminderReason,
     SelectionMode,
 )
 
@@ -311,3 +312,52 @@ class PursuitRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_case}: {self.suspect_id} {self.status}"
+
+
+class Reminder(models.Model):
+    """A reminder the campaigns' periodic job gave (oversight/reminders.py): a reviewer's cases still to review as the
+    deadline nears, or a problem whose rectification is overdue. One row per person and thing they are reminded of
+    (the unique constraints), so a job run again, by a second beat or the next period, reminds nobody twice. Its
+    sentence is rendered in the reader's language when read or e-mailed, from the values kept here."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="reminders")
+    recipient = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=30, choices=ReminderReason.choices)
+    problem = models.ForeignKey(Problem, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The cases still to review when it was given (review_due).
+    count = models.PositiveIntegerField(_("cases"), default=0)
+    # The campaign's deadline (review_due), the problem's rectification date (rectification_overdue).
+    due = models.DateField(_("due"))
+    created_at = models.DateTimeField(_("created at"))
+    # Set once e-mailed, or found to have nowhere to go; an e-mail that failed is tried again on the next run.
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign reminder")
+        verbose_name_plural = _("campaign reminders")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            _in("reason", ReminderReason, "reminder_reason_valid"),
+            models.CheckConstraint(
+                condition=Q(reason=ReminderReason.REVIEW_DUE, problem__isnull=True)
+                | Q(reason=ReminderReason.RECTIFICATION_OVERDUE, problem__isnull=False),
+                name="reminder_problem_matches_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "recipient"],
+                condition=Q(reason=ReminderReason.REVIEW_DUE),
+                name="reminder_review_due_once",
+            ),
+            models.UniqueConstraint(
+                fields=["problem", "recipient"],
+                condition=Q(problem__isnull=False),
+                name="reminder_overdue_once",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="reminder_inbox"),
+            models.Index(fields=["created_at"], condition=Q(emailed_at__isnull=True), name="reminder_unsent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id}: {self.reason} {self.due}"

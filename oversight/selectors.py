@@ -2,6 +2,7 @@
 selected cases, ``policy.campaign_cases_visible_to``."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -18,9 +19,11 @@ from oversight.models import (
     CampaignEvent,
     Problem,
     PursuitRecord,
+    Reminder,
     ReviewAnswer,
     ReviewerAssignment,
 )
+from oversight.reminders import reminder_text
 
 CASE_PAGE = 50
 
@@ -206,3 +209,23 @@ def reviewers_of(campaign: Campaign) -> QuerySet[ReviewerAssignment]:
         .select_related("sub_unit", "reviewer")
         .order_by("sub_unit__path", "id")
     )
+
+
+@dataclass(frozen=True)
+class ReminderLine:
+    campaign_id: int
+    text: str
+    created_at: datetime
+
+
+REMINDERS_SHOWN = 10
+
+
+def reminders_for(actor: Actor) -> list[ReminderLine]:
+    """The latest reminders given to the actor, of campaigns they still see, as sentences in the active language."""
+    rows = (
+        Reminder.objects.filter(recipient_id=actor.user_id, campaign__in=policy.campaigns_visible_to(actor))
+        .select_related("campaign", "problem__campaign_case__case")
+        .order_by("-created_at", "-id")[:REMINDERS_SHOWN]
+    )
+    return [ReminderLine(r.campaign_id, reminder_text(r), r.created_at) for r in rows]

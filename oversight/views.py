@@ -55,7 +55,11 @@ def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "oversight/list.html",
-        {"campaigns": selectors.campaigns_for(request.actor), "can_create": policy.can_create_any(request.actor)},
+        {
+            "campaigns": selectors.campaigns_for(request.actor),
+            "can_create": policy.can_create_any(request.actor),
+            "reminders": selectors.reminders_for(request.actor),
+        },
     )
 
 

@@ -255,7 +255,9 @@ class ChecklistAnswerInputSerializer(serializers.Serializer):
 
 
 class ReviewInputSerializer(serializers.Serializer):
-    answers = ChecklistAnswerInputSerializer(many=True, help_text=_("Every item of the campaign kind's checklist, once."))
+    answers = ChecklistAnswerInputSerializer(
+        many=True, help_text=_("Every item of the campaign kind's checklist, once.")
+    )
     summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
     def validate_answers(self, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:

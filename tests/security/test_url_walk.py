@@ -308,6 +308,13 @@ CAMPAIGN_ARGUMENTS: dict[str, Value] = {
     "campaign_pk": lambda o: campaign_objects(o).campaign.pk,
     "item_pk": lambda o: campaign_objects(o).item.pk,
 }
+# The campaign pages (campaigns/...): the campaign, a selected case, its problem, a pursuit record.
+CAMPAIGN_PAGE_ARGUMENTS: dict[str, Value] = {
+    "pk": lambda o: campaign_objects(o).campaign.pk,
+    "item_id": lambda o: campaign_objects(o).item.pk,
+    "problem_id": lambda o: campaign_objects(o).problem.pk,
+    "record_id": lambda o: campaign_objects(o).pursuit.pk,
+}
 # Every API route under a case names it as ``case_pk``.
 API_CASE_ARGUMENT = "case_pk"
 
@@ -340,6 +347,8 @@ def _argument(route: Route, argument: str, objects: Objects) -> str:
     given = ARGUMENTS.get(route.name or "", {})
     if argument in given:
         return str(given[argument](objects))
+    if route.key.startswith("campaigns/") and argument in CAMPAIGN_PAGE_ARGUMENTS:
+        return str(CAMPAIGN_PAGE_ARGUMENTS[argument](objects))
     if route.key.startswith("api/v1/campaigns/") and argument in CAMPAIGN_ARGUMENTS:
         return str(CAMPAIGN_ARGUMENTS[argument](objects))
     if route.key.startswith("api/") and argument == API_CASE_ARGUMENT:
@@ -420,7 +429,7 @@ def test_the_walk_sees_every_kind_of_route():
     keys = {route.key for route in ROUTES}
     assert not set(PUBLIC) - keys, f"PUBLIC lists routes that no longer exist: {sorted(set(PUBLIC) - keys)}"
     # Every area of the site is walked, the regular-expression routes among them.
-    assert {"home", "cases", "queue", "notifications", "reports", "i18n", "admin", "api"} <= set(AREAS)
+    assert {"home", "cases", "queue", "notifications", "reports", "i18n", "admin", "api", "campaigns"} <= set(AREAS)
     assert {"accounts/login", "accounts/logout", "accounts/mfa", "accounts/password_change"} <= set(AREAS)
     assert {"healthz", "readyz"} <= set(AREAS)
     regex_routes = {r.key for r in ROUTES if any(isinstance(p, RegexPattern) for p in r.patterns)}
