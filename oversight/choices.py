@@ -4,6 +4,7 @@ and the tests read it from ``CHECKLISTS``."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.choices import SuspectStatus
 
@@ -86,7 +87,8 @@ class PursuitStatus(models.TextChoices):
 
     AT_LARGE = "at_large", _("At large")
     LOCATED = "located", _("Located")
-    ARRESTED = "arrested", _("Arrested")
+    # Caught and in custody (抓获归案): not the formal arrest a suspect's status "Arrested" (逮捕) means.
+    ARRESTED = "arrested", pgettext_lazy("fugitive pursuit", "Arrested")
     SURRENDERED = "surrendered", _("Surrendered")
     EXTRADITED = "extradited", _("Extradited or repatriated")
     DECEASED = "deceased", _("Deceased")

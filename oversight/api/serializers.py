@@ -125,7 +125,7 @@ class SelectedCaseSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     reference = serializers.CharField()
     status = enum(CaseStatus)
-    unit = serializers.IntegerField(source="unit_id")  # type: ignore[assignment]
+    unit = serializers.IntegerField(source="unit_id")
 
 
 class CampaignCaseSerializer(serializers.Serializer):
@@ -170,7 +170,7 @@ class ProblemSerializer(serializers.Serializer):
 
 class AccountabilitySerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    problem = serializers.IntegerField(source="problem_id", allow_null=True)  # type: ignore[assignment]
+    problem = serializers.IntegerField(source="problem_id", allow_null=True)
     officer_name = serializers.CharField()
     officer_badge = serializers.CharField()
     unit = UnitRefSerializer()
@@ -182,7 +182,7 @@ class AccountabilitySerializer(serializers.Serializer):
 
 class MadeUpSerializer(serializers.Serializer):
     at = serializers.DateTimeField(source="made_up_at")
-    problem = serializers.IntegerField(source="made_up_problem_id")  # type: ignore[assignment]
+    problem = serializers.IntegerField(source="made_up_problem_id")
 
 
 class CaseReviewSerializer(serializers.Serializer):
@@ -215,7 +215,7 @@ class SuspectRefSerializer(serializers.Serializer):
 
 class PursuitSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    campaign_case = serializers.IntegerField(source="campaign_case_id")  # type: ignore[assignment]
+    campaign_case = serializers.IntegerField(source="campaign_case_id")
     case = serializers.CharField(source="campaign_case.case.reference", help_text=_("The case's reference."))
     suspect = SuspectRefSerializer()
     status = enum(PursuitStatus)
