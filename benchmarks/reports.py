@@ -14,7 +14,9 @@ autovacuum does to a table this size within minutes), then measures in fresh sub
   figure;
 - the summaries' reconcile: rebuilt from scratch and compared with the stored ones (``manage.py reconcile``), and
   whether they agree;
-- the XLSX file: selector + workbook, target ≤ 3 s;
+- the XLSX file: selector + workbook, target ≤ 2 s;
+- the PDF file: selector + charts + WeasyPrint, target ≤ 3 s, and the process's peak resident memory (``getrusage``,
+  Django and the database connection included, measured after the runs), target ≤ 150 MiB;
 - the streamed detail CSV: every case of the last two full years (300,000 rows at 1M cases) written to /dev/null
   through ``stream_detail_csv``, peak resident memory of the process (``getrusage``), target < 200 MB.
 
@@ -40,7 +42,7 @@ import flag_scan  # the benchmark key and the PostgreSQL address, shared
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-TARGETS = {"selector_s": 1.0, "xlsx_s": 3.0, "detail_peak_mb": 200.0}
+TARGETS = {"selector_s": 1.0, "xlsx_s": 2.0, "pdf_s": 3.0, "pdf_peak_mb": 150.0, "detail_peak_mb": 200.0}
 
 
 def env_for(database: str) -> dict[str, str]:
@@ -165,6 +167,19 @@ def run_child(what: str, year: int, repeat: int) -> dict:
                 render_export(unit=unit, year=year, fmt="xlsx", out=sink)
 
         return _timed(xlsx, repeat)
+    if what == "pdf":
+        from cases.reports.services import render_export
+
+        connection.ensure_connection()
+        baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        def pdf() -> None:
+            with open(os.devnull, "wb") as sink:
+                render_export(unit=unit, year=year, fmt="pdf", out=sink)
+
+        result = _timed(pdf, repeat)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return {**result, "baseline_mb": baseline, "peak_mb": peak}
     if what == "detail":
         from cases.reports.detail import stream_detail_csv
 
@@ -224,6 +239,7 @@ def main() -> None:
         live = child(db, "selector_live", year, args.repeat)
         check = child(db, "reconcile", year, 1)
         xlsx = child(db, "xlsx", year, args.repeat)
+        pdf = child(db, "pdf", year, args.repeat)
         detail = child(db, "detail", year, 1)
         results.update(
             {
@@ -238,6 +254,8 @@ def main() -> None:
                     "mismatches": check["mismatches"],
                 },
                 "xlsx_s": _summary(xlsx),
+                "pdf_s": _summary(pdf),
+                "pdf_peak_mb": round(pdf["peak_mb"], 1),
                 "detail": {k: round(v, 1) if isinstance(v, float) else v for k, v in detail.items()},
             }
         )
@@ -245,6 +263,8 @@ def main() -> None:
         verdict = {
             "selector_s": results["selector_s"]["judged"] <= TARGETS["selector_s"] and live["equal"],
             "xlsx_s": results["xlsx_s"]["judged"] <= TARGETS["xlsx_s"],
+            "pdf_s": results["pdf_s"]["judged"] <= TARGETS["pdf_s"],
+            "pdf_peak_mb": pdf["peak_mb"] <= TARGETS["pdf_peak_mb"],
             "detail_peak_mb": detail["peak_mb"] < TARGETS["detail_peak_mb"],
         }
         results["targets"] = TARGETS

@@ -68,13 +68,17 @@ TIMELINE_EVENTS = 500
 PROVINCE, CITY, COUNTY = "330000", "330100", "330106"
 
 # name -> (target, unit, direction). "le": at most; "ge": at least. None: measured for comparison only.
+# The plain queue pages are held to issue 19's 20 ms (and their app ÷ SQL to 4, ``queue_app_over_sql``); a text
+# search of the queue to issue 18's 50 ms.
 TARGETS: dict[str, tuple[float | None, str, str]] = {
-    "queue_ministry": (50, "ms", "le"),
-    "queue_province": (50, "ms", "le"),
-    "queue_city": (50, "ms", "le"),
-    "queue_county": (50, "ms", "le"),
+    "queue_ministry": (20, "ms", "le"),
+    "queue_province": (20, "ms", "le"),
+    "queue_city": (20, "ms", "le"),
+    "queue_county": (20, "ms", "le"),
     "queue_ministry_text": (50, "ms", "le"),
-    "queue_county_page2": (50, "ms", "le"),
+    "queue_county_page2": (20, "ms", "le"),
+    # The largest app ÷ SQL of the plain queue pages above: the time spent outside the database, per time in it.
+    "queue_app_over_sql": (4, "×", "le"),
     "admin_case_changelist": (None, "ms", "le"),
     "officer_home": (30, "ms", "le"),
     "case_page_500_events": (50, "ms", "le"),
@@ -102,14 +106,16 @@ TARGETS: dict[str, tuple[float | None, str, str]] = {
     "flag_cases_no_change": (1, "s", "le"),
     "flag_cases_full": (30, "s", "le"),
     "flag_cases_first": (60, "s", "le"),
-    "flag_cases_full_sql": (None, "s", "le"),
+    "flag_cases_full_planner": (None, "s", "le"),
     "report_national": (1.0, "s", "le"),
     "report_national_live": (None, "s", "le"),
     "summaries_reconcile": (None, "s", "le"),
     "report_province": (None, "s", "le"),
-    "xlsx_national": (3, "s", "le"),
+    "xlsx_national": (2, "s", "le"),
+    "pdf_national": (3, "s", "le"),
+    "pdf_peak_memory": (150, "MiB", "le"),
     "csv_peak_memory": (200, "MB", "le"),
-    "seed_rate": (None, "cases/s", "ge"),
+    "seed_rate": (3000, "cases/s", "ge"),
     "wrk_healthz": (None, "req/s", "ge"),
     "wrk_queue_county": (None, "req/s", "ge"),
     "wrk_api_list_county": (300, "req/s", "ge"),
@@ -557,10 +563,11 @@ def measure_flags(args: argparse.Namespace, out: dict[str, Any], log: Any) -> No
     }
     log(f"flag_cases full: {out['flag_cases_full']['value']:.1f} s")
     if args.flag_sql:
-        # The same full re-evaluation with the rules evaluated in SQL first (cases/flagging/setwise.py).
-        sql = measure_scan(full=True, set_wise=True)
-        out["flag_cases_full_sql"] = {"value": sql["seconds"], "queries": sql["queries"], "runs": [sql]}
-        log(f"flag_cases full, rules in SQL: {sql['seconds']:.1f} s")
+        # The full re-evaluation evaluates in SQL on PostgreSQL (cases/flagging/setwise.py); the same with the
+        # Python planner alone, the reference, for comparison.
+        planner = measure_scan(full=True, set_wise=False)
+        out["flag_cases_full_planner"] = {"value": planner["seconds"], "queries": planner["queries"], "runs": [planner]}
+        log(f"flag_cases full, planner alone: {planner['seconds']:.1f} s")
 
 
 def measure_province_report(args: argparse.Namespace, out: dict[str, Any], log: Any) -> None:
@@ -815,7 +822,9 @@ def main() -> None:
     parser.add_argument("--no-flag-first", dest="flag_first", action="store_false",
                         help="Do not run the one-off first flag scan on never-scanned data.")  # fmt: skip
     parser.add_argument(
-        "--flag-sql", action="store_true", help="Also time the full flag scan with the rules evaluated in SQL."
+        "--flag-sql",
+        action="store_true",
+        help="Also time the full flag scan with the planner alone (the default evaluates the rules in SQL).",
     )
     parser.add_argument("--report-repeat", type=int, default=3)
     parser.add_argument("--year", type=int, help="Report year (default: last full calendar year).")
@@ -891,8 +900,8 @@ def main() -> None:
         if args.only:
             child_args += ["--only", *args.only]
         stage(results, "in_process", lambda: results.update(in_process(db, child_args)))
-        if not args.only or "report_national" in args.only:
-            print("National report, XLSX and CSV in fresh processes...", flush=True)
+        if not args.only or set(args.only) & set(NATIONAL):
+            print("National report, XLSX, PDF and CSV in fresh processes...", flush=True)
             stage(results, "report_national", lambda: results.update(national_reports(db, args)))
         if args.wrk and (not args.only or "wrk" in args.only):
             if shutil.which("wrk") is None:
@@ -926,33 +935,58 @@ def in_process(db: str, child_args: list[str]) -> dict[str, Any]:
     return json.loads(line.removeprefix("RESULT "))
 
 
+# The measurements of the fresh-process stage; ``--only`` with any of them runs just those.
+NATIONAL = ("report_national", "report_national_live", "summaries_reconcile", "xlsx_national", "pdf_national",
+            "pdf_peak_memory", "csv_peak_memory")  # fmt: skip
+
+
 def national_reports(db: str, args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    national = report_bench.child(db, "selector", args.year, args.report_repeat)
-    out["report_national"] = {
-        **report_bench._summary(national),
-        "value": round(statistics.median(national["times"]), 3),
-        "p95": round(max(national["times"]), 3),
-        "cases_in_year": national["cases"],
-    }
-    # The same report computed live from the cases (what it was before the summaries), and whether they agree.
-    live = report_bench.child(db, "selector_live", args.year, args.report_repeat)
-    out["report_national_live"] = {
-        **report_bench._summary(live),
-        "value": round(statistics.median(live["times"]), 3),
-        "p95": round(max(live["times"]), 3),
-        "equal_to_summaries": live["equal"],
-    }
-    check = report_bench.child(db, "reconcile", args.year, 1)
-    out["summaries_reconcile"] = {**check, "value": round(check["seconds"], 1)}
-    xlsx = report_bench.child(db, "xlsx", args.year, args.report_repeat)
-    out["xlsx_national"] = {
-        **report_bench._summary(xlsx),
-        "value": round(statistics.median(xlsx["times"]), 3),
-        "p95": round(max(xlsx["times"]), 3),
-    }
-    detail = report_bench.child(db, "detail", args.year, 1)
-    out["csv_peak_memory"] = {**detail, "value": round(detail["peak_mb"], 1)}
+
+    def wanted(*names: str) -> bool:
+        return not args.only or any(name in args.only for name in names)
+
+    def timed(what: str) -> dict[str, Any]:
+        measured = report_bench.child(db, what, args.year, args.report_repeat)
+        row = {
+            **report_bench._summary(measured),
+            "value": round(statistics.median(measured["times"]), 3),
+            "p95": round(max(measured["times"]), 3),
+        }
+        return {**row, "peak_mb": measured.get("peak_mb"), "baseline_mb": measured.get("baseline_mb")}
+
+    if wanted("report_national"):
+        national = report_bench.child(db, "selector", args.year, args.report_repeat)
+        out["report_national"] = {
+            **report_bench._summary(national),
+            "value": round(statistics.median(national["times"]), 3),
+            "p95": round(max(national["times"]), 3),
+            "cases_in_year": national["cases"],
+        }
+    if wanted("report_national_live"):
+        # The same report computed live from the cases (what it was before the summaries), and whether they agree.
+        live = report_bench.child(db, "selector_live", args.year, args.report_repeat)
+        out["report_national_live"] = {
+            **report_bench._summary(live),
+            "value": round(statistics.median(live["times"]), 3),
+            "p95": round(max(live["times"]), 3),
+            "equal_to_summaries": live["equal"],
+        }
+    if wanted("summaries_reconcile"):
+        check = report_bench.child(db, "reconcile", args.year, 1)
+        out["summaries_reconcile"] = {**check, "value": round(check["seconds"], 1)}
+    if wanted("xlsx_national"):
+        out["xlsx_national"] = timed("xlsx")
+    if wanted("pdf_national", "pdf_peak_memory"):
+        out["pdf_national"] = timed("pdf")
+        # The fresh process's peak resident memory after the runs: Django, the connection and the renderer included.
+        out["pdf_peak_memory"] = {
+            "value": round(out["pdf_national"]["peak_mb"], 1),
+            "baseline_mb": round(out["pdf_national"]["baseline_mb"], 1),
+        }
+    if wanted("csv_peak_memory"):
+        detail = report_bench.child(db, "detail", args.year, 1)
+        out["csv_peak_memory"] = {**detail, "value": round(detail["peak_mb"], 1)}
     return out
 
 
@@ -962,6 +996,9 @@ def report(results: dict[str, Any], db: str, before: list[float]) -> None:
     levels = [results[k].get("queries") for k in queues if k in results]
     apis = ("api_list_ministry", "api_list_province", "api_list_county")
     api_levels = [results[k].get("queries") for k in apis if k in results]
+    ratios = [results[k].get("app_over_sql") for k in (*queues, "queue_county_page2") if k in results]
+    if any(r is not None for r in ratios):
+        results["queue_app_over_sql"] = {"value": max(r for r in ratios if r is not None)}
     results["query_count_constant"] = {
         "queue": len(set(levels)) <= 1,
         "api_list": len(set(api_levels)) <= 1,

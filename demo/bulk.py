@@ -84,7 +84,8 @@ class _Table:
         if isinstance(f, EncryptedCharField):
             return encrypt  # bypassing the ORM bypasses the field's own encryption: the column holds tokens
         if kind == "JSONField":
-            return lambda v: json.dumps(v, cls=f.encoder)
+            # One encoder for every row: what json.dumps(v, cls=f.encoder) writes, without building one per value.
+            return (f.encoder or json.JSONEncoder)().encode
         if self.vendor == "postgresql":
             return None  # COPY adapts dates, times and decimals itself
         if kind == "DateTimeField":
@@ -179,17 +180,13 @@ class Writer:
         }
 
     def write(self, bundles: list[Bundle]) -> None:
-        """One batch in one transaction: reference numbers, cases and everything hanging off them."""
+        """One batch in one transaction: cases (their reference numbers given) and everything hanging off them."""
         with transaction.atomic():
             if self.vendor == "postgresql":
                 # A crash can lose at most the last batches, never half of one; not waiting for the WAL flush
                 # lets the server start on the next batch sooner.
                 with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            numbers = _take_numbers(Counter(b.year for b in bundles))
-            for b in bundles:
-                b.case["reference"] = f"RG-{b.year}-{numbers[b.year]:06d}"
-                numbers[b.year] += 1
             cases = [b.case for b in bundles]
             for b in bundles:
                 # What the referring services keep on the case (cases/summaries.py ``note_referral``).
@@ -226,17 +223,18 @@ class Writer:
                 self.tables[model].write(rows)
 
 
-def _take_numbers(counts: Counter[int]) -> dict[int, int]:
+def take_numbers(counts: Counter[int]) -> dict[int, int]:
     """Reserve a block of reference numbers per year under the counter rows' locks; returns each block's first."""
-    ReferenceCounter.objects.bulk_create(
-        [ReferenceCounter(year=y, last_number=0) for y in counts], ignore_conflicts=True
-    )
-    counters = list(ReferenceCounter.objects.select_for_update().filter(year__in=list(counts)).order_by("year"))
-    first = {}
-    for counter in counters:
-        first[counter.year] = counter.last_number + 1
-        counter.last_number += counts[counter.year]
-    ReferenceCounter.objects.bulk_update(counters, ["last_number"])
+    with transaction.atomic():
+        ReferenceCounter.objects.bulk_create(
+            [ReferenceCounter(year=y, last_number=0) for y in counts], ignore_conflicts=True
+        )
+        counters = list(ReferenceCounter.objects.select_for_update().filter(year__in=list(counts)).order_by("year"))
+        first = {}
+        for counter in counters:
+            first[counter.year] = counter.last_number + 1
+            counter.last_number += counts[counter.year]
+        ReferenceCounter.objects.bulk_update(counters, ["last_number"])
     return first
 
 

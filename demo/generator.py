@@ -1,17 +1,22 @@
 """Synthetic cases for reports and benchmarks: ``generate_cases(count)`` tells each case's story from filing to now,
-in the order the services would have written it, and hands batches to ``demo.bulk`` to insert.
+in the order the services would have written it, and hands batches to ``demo.bulk`` to insert (on PostgreSQL from
+several worker processes at once).
 
-The same seed and clock give the same cases. The names, places and narratives are in ``data/vocabulary.json``;
-the proportions below are the generator's model of a caseload.
+The same seed, clock and batch size give the same cases. The names, places and narratives are in
+``data/vocabulary.json``; the proportions below are the generator's model of a caseload.
 """
 
 import math
+import multiprocessing
+import multiprocessing.util
 import operator
+import os
 import queue
 import random
 import threading
 import time
 from bisect import bisect
+from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -21,6 +26,7 @@ from itertools import accumulate
 from typing import Any, TypeVar
 
 from django.contrib.auth.hashers import make_password
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
 from accounts.models import Membership, OrgLevel, OrgUnit, Role, User
@@ -54,12 +60,13 @@ from cases.choices import (
 from cases.search import party_names
 from cases.sla import stage_deadline
 from cases.workflow import TRANSITIONS
-from demo.bulk import Bundle, LinkedRow, Writer, roomy_sqlite_cache
+from demo.bulk import Bundle, LinkedRow, Writer, roomy_sqlite_cache, take_numbers
 from demo.datafiles import load
 from demo.organisation import UNIT_SPECS
 
 DEFAULT_SEED = 20190201  # any fixed value does; this is the day the 2019 regulation came into force
 DEFAULT_BATCH_SIZE = 2500
+MAX_WORKERS = 8
 
 Log = Callable[[str], None]
 _T = TypeVar("_T")
@@ -429,11 +436,17 @@ Move = Callable[[str, datetime, int, dict[str, Any]], None]
 class _Generator:
     """Tells each synthetic case's story from filing to now, in the order the services would have written it."""
 
-    def __init__(self, rng: random.Random, sites: list[_Site], now: datetime) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        sites: list[_Site],
+        now: datetime,
+        allowances: dict[tuple[str, str, bool], timedelta] | None = None,
+    ) -> None:
         self.rng = rng
         self.sites = sites
         self.now = now
-        self.allow = _stage_allowances()
+        self.allow = allowances if allowances is not None else _stage_allowances()
         self.tzinfo = timezone.get_current_timezone()
 
     def _local_date(self, moment: datetime) -> date:
@@ -1017,29 +1030,127 @@ def generate_cases(
     batch_size: int = DEFAULT_BATCH_SIZE,
     log: Log | None = None,
     now: datetime | None = None,
+    workers: int | None = None,
 ) -> GenerationResult:
-    """Insert ``count`` synthetic cases spread over the five years before ``now``."""
+    """Insert ``count`` synthetic cases spread over the five years before ``now``.
+
+    The cases come in chunks of ``batch_size``, each told with its own random sequence (from the seed and the
+    chunk's place) and written in one transaction; on PostgreSQL, ``workers`` processes (default: one per CPU) build
+    and write chunks side by side, each on its own connection. The same seed, clock and batch size give the same
+    cases whatever the number of workers.
+    """
     started = time.perf_counter()
-    rng = random.Random(seed)
     now = now or timezone.now()
-    generator = _Generator(rng, _load_sites(), now)
-    writer = Writer()
+    state = _WorkerState(seed=seed, sites=_load_sites(), now=now, allowances=_stage_allowances())
+    chunks = _plan_chunks(count, seed=seed, batch_size=batch_size, now=now)
+    # Each worker holds a database connection: a machine reporting many CPUs gets no more than MAX_WORKERS.
+    workers = max(1, min(workers or _usable_cpus(), MAX_WORKERS, len(chunks)))
+    done = 0
+    for written in _written_chunks(chunks, state, workers):
+        done += written
+        if log:
+            log(f"  {done:,}/{count:,} cases ({done / (time.perf_counter() - started):,.0f} cases/s)")
+    return GenerationResult(cases=done, seconds=time.perf_counter() - started)
+
+
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):  # Linux: the CPUs this process may run on
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Cases told together with one random sequence and written in one transaction."""
+
+    first: int  # the place of its first case in the run, which seeds its sequence
+    created: list[datetime]
+    numbers: dict[int, int]  # per year, the reference number of its first case filed that year
+
+
+@dataclass(frozen=True)
+class _WorkerState:
+    seed: int
+    sites: list[_Site]
+    now: datetime
+    allowances: dict[tuple[str, str, bool], timedelta]
+
+
+def _plan_chunks(count: int, *, seed: int, batch_size: int, now: datetime) -> list[_Chunk]:
+    """The filing times of the whole run, its chunks, and the reference numbers reserved for all of it at once.
+
+    Reserving up front (rather than per chunk, as chunks are written) keeps the numbers following the filing dates
+    whatever order the workers finish in; a run that fails leaves the numbers of the cases it did not write unused.
+    """
+    rng = random.Random(seed)
+    tzinfo = timezone.get_current_timezone()
     span = timedelta(days=5 * 365)
     latest = now - timedelta(minutes=1)
     # Skewed towards recent years (caseloads grow), and sorted so reference numbers follow filing dates.
-    offsets = sorted(rng.random() ** 0.85 for _ in range(count))
-    batches = (
-        [generator.build(min(now - span + span * o, latest)) for o in offsets[begin : begin + batch_size]]
-        for begin in range(0, count, batch_size)
-    )
-    done = 0
-    with roomy_sqlite_cache(), closing(_ahead(batches)) as ahead:
+    created = [min(now - span + span * o, latest) for o in sorted(rng.random() ** 0.85 for _ in range(count))]
+    years = [moment.astimezone(tzinfo).year for moment in created]
+    next_number = take_numbers(Counter(years)) if count else {}
+    chunks = []
+    for begin in range(0, count, batch_size):
+        end = begin + batch_size
+        chunks.append(_Chunk(first=begin, created=created[begin:end], numbers=dict(next_number)))
+        for year in years[begin:end]:
+            next_number[year] += 1
+    return chunks
+
+
+def _build_chunk(generator: "_Generator", seed: int, chunk: _Chunk) -> list[Bundle]:
+    generator.rng.seed(f"{seed}/{chunk.first}")
+    numbers = dict(chunk.numbers)
+    bundles = []
+    for created in chunk.created:
+        bundle = generator.build(created)
+        bundle.case["reference"] = f"RG-{bundle.year}-{numbers[bundle.year]:06d}"
+        numbers[bundle.year] += 1
+        bundles.append(bundle)
+    return bundles
+
+
+def _written_chunks(chunks: list[_Chunk], state: _WorkerState, workers: int) -> Iterator[int]:
+    """Write every chunk; yields the number of cases of each as its transaction commits."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    # Other processes see only what is committed: inside a transaction (a test's), or on a database a second
+    # connection cannot share (SQLite), the chunks are written here, on this connection.
+    if workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Forked, so the workers inherit the settings as they are now (a test database's name included); the
+        # connection is closed first so that no process shares its socket.
+        connections.close_all()
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers, initializer=_start_worker, initargs=(state,)) as pool:
+            yield from pool.imap_unordered(_write_chunk, chunks)
+            pool.close()
+            pool.join()
+        return
+    generator = _Generator(random.Random(), state.sites, state.now, state.allowances)
+    writer = Writer()
+    built = (_build_chunk(generator, state.seed, chunk) for chunk in chunks)
+    with roomy_sqlite_cache(), closing(_ahead(built)) as ahead:
         for bundles in ahead:
             writer.write(bundles)
-            done += len(bundles)
-            if log:
-                log(f"  {done:,}/{count:,} cases ({done / (time.perf_counter() - started):,.0f} cases/s)")
-    return GenerationResult(cases=done, seconds=time.perf_counter() - started)
+            yield len(bundles)
+
+
+_worker: tuple["_Generator", int, Writer] | None = None  # in a worker process: what _write_chunk works with
+
+
+def _start_worker(state: _WorkerState) -> None:
+    global _worker  # one per worker process, set once as it starts
+    _worker = (_Generator(random.Random(), state.sites, state.now, state.allowances), state.seed, Writer())
+    # Say goodbye to the server when the pool lets the worker go, rather than leave it a dropped socket.
+    multiprocessing.util.Finalize(None, connections.close_all, exitpriority=10)
+
+
+def _write_chunk(chunk: _Chunk) -> int:
+    assert _worker is not None, "_start_worker runs first in every worker"  # noqa: S101
+    generator, seed, writer = _worker
+    bundles = _build_chunk(generator, seed, chunk)
+    writer.write(bundles)
+    return len(bundles)
 
 
 def _ahead(items: Iterator[_T]) -> Generator[_T, None, None]:

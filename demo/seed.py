@@ -14,6 +14,7 @@ def seed(
     seed_value: int = DEFAULT_SEED,
     demo: bool = True,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int | None = None,
     log: Log = print,
 ) -> None:
     """Everything but the synthetic cases is idempotent: a second run finds what the first created and leaves it."""
@@ -33,7 +34,7 @@ def seed(
         log("Demo cases: skipped (--no-demo).")
     if cases:
         log(f"Generating {cases:,} synthetic cases (seed {seed_value}, batches of {batch_size:,})...")
-        result = generate_cases(cases, seed=seed_value, batch_size=batch_size, log=log)
+        result = generate_cases(cases, seed=seed_value, batch_size=batch_size, workers=workers, log=log)
         log(f"Added {result.cases:,} synthetic cases in {result.seconds:.1f} s ({result.rate:,.0f} cases/s).")
         # The synthetic cases are written around the services, so the report summaries are rebuilt after them.
         started = time.perf_counter()

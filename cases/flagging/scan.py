@@ -21,15 +21,16 @@ How the scan stays cheap:
   with ``SKIP LOCKED`` (a supervisor in the middle of an action is left alone and the case is picked up by the
   next run) and re-reads what could have changed under it; a conflicting write sends the batch back one case at a
   time.
-- A scan over the whole population (``full=True`` after a rule or setting change, or a first scan after a bulk
-  load) can evaluate in SQL on PostgreSQL (``set_wise=True``, ``setwise``): one facts relation for all the cases
-  and each rule version as a SQL predicate over it give every case's findings and expected minimum rank (proven
-  equal to the engine's by tests/cases/test_rules_sql.py). Only the cases with a finding, an open flag or a
-  running clock then go through the planner, which writes the flags' details and keeps overrides, warnings and
-  the clocks' flags as in any scan; every other case needs no flag and is settled by a few UPDATEs
-  (version-guarded, ``SKIP LOCKED``). It is off by default: a third of the cases still need the planner (their
-  flags' details are written in Python), and at 100,000 cases the whole was not faster than the planner alone
-  (benchmarks/README.md). The periodic scan always uses the planner alone: its candidates are few.
+- A full scan (``full=True``, after a rule or setting change) evaluates in SQL on PostgreSQL (``setwise``), and so
+  can a first scan after a bulk load (``set_wise=True``): one facts relation for all the cases and each rule
+  version as a SQL predicate over it give every case's findings, their flags' details and its expected minimum
+  rank (proven equal to the engine's by tests/cases/test_rules_sql.py), and the findings are diffed against the
+  open flags in SQL. Only the cases whose flags change, whose clocks run (open cases) or that carry an overridden
+  finding go through the planner, which writes the changes and keeps overrides, warnings and the clocks' flags as
+  in any scan; every other case keeps its flags and is recorded as evaluated by a few UPDATEs (version-guarded,
+  ``SKIP LOCKED``). The periodic scan uses the planner alone: its candidates are few; so does the first scan by
+  default (its cost is writing the flags and the evaluated versions, the same both ways, and the SQL was not
+  measured faster there). On another database every scan uses the planner.
 
 Idempotency: evaluation is a function of the stored facts and ``now``; flags are raised only where none is open
 (the partial unique constraint is the last line of defence) and resolved only where one is open, and warnings
@@ -86,14 +87,14 @@ def _process_batch(case_ids: list[int], now: datetime, ctx: Recipients, result: 
 
 
 def _set_wise(now: datetime, ctx: Recipients, result: ScanResult, *, only_unchecked: bool, batch_size: int) -> None:
-    """Evaluate every case (or every unevaluated one) in SQL (``setwise``); hand the cases with a finding, an open
-    flag or a running clock to the planner, and settle the rest, which need no flag, in a few statements."""
+    """Evaluate every case (or every unevaluated one) in SQL (``setwise``); hand the planner the cases whose flags
+    change, whose clocks run or with an overridden finding, and record the rest, whose open flags are already what
+    their findings call for, as evaluated in a few statements."""
     started = time.monotonic()
     with connection.cursor() as cursor:
         try:
             setwise.build(cursor, now=now, only_unchecked=only_unchecked)
-            cursor.execute(setwise.PLANNER_IDS_SQL)
-            planner = [row[0] for row in cursor.fetchall()]
+            planner = setwise.diff(cursor)
             cursor.execute(setwise.COUNT_SQL)
             scoped = cursor.fetchone()[0]
             built = time.monotonic()
@@ -199,7 +200,7 @@ def flag_cases(
     full: bool = False,
     notify: bool = True,
     batch_size: int = DEFAULT_BATCH,
-    set_wise: bool = False,
+    set_wise: bool | None = None,
 ) -> ScanResult:
     """Scan for cases whose flags should change and bring them in step; ``full`` re-evaluates every case
     (after a rule or setting change). Returns counts; sends one digest per supervisor after the run.
@@ -208,8 +209,9 @@ def flag_cases(
     over years of existing cases, whose flags belong in the queues rather than in thousands of e-mails.
 
     ``set_wise``: evaluate the cases in scope in SQL first (PostgreSQL only; ``setwise``), handing the planner only
-    those with a finding, an open flag or a running clock. Off by default: measured at 100,000 cases it is not yet
-    faster than the planner alone (benchmarks/README.md, "Rules in SQL").
+    those whose flags change, whose clocks run or with an overridden finding. By default (None) for a full scan on
+    PostgreSQL; False uses the planner alone (the reference), True the SQL for any scan on PostgreSQL (a first scan
+    after a bulk load).
     """
     now = now or timezone.now()
     started = time.monotonic()
@@ -220,6 +222,8 @@ def flag_cases(
             result.ran = False
             logger.info("Flag scan already running elsewhere; this run does nothing")
             return result
+        if set_wise is None:
+            set_wise = full
         if set_wise and connection.vendor == "postgresql":
             _set_wise(now, ctx, result, only_unchecked=not full, batch_size=batch_size)
         else:

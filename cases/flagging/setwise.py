@@ -19,10 +19,13 @@ suspect and referral and a call per rule; here the same decisions are made set-w
    severity) applies the engine's judging, its "establish the fact" filter and its "a wrong charge is said once"
    filter.
 
-``tests/cases/test_rules_sql.py`` proves the relations equal to the engine, rule version by rule version, on a
-generated population. The scan (``cases.flagging.scan``) uses them to settle, in a few statements, every case with
-no finding, no open flag and no running clock, and hands only the rest to the Python planner, which also writes the
-flags' details.
+4. Each finding's flag detail (``Finding.as_detail``) is built in SQL from the same relation, and the findings are
+   diffed against the open flags (``diff``: kind, rule and detail, compared as stored).
+
+``tests/cases/test_rules_sql.py`` proves the relations equal to the engine, rule version by rule version and detail
+by detail, on a generated population, and the diff equal to the planner's. The scan (``cases.flagging.scan``) hands
+the planner only the cases whose flags change, whose clocks run (open cases) or that carry an overridden finding,
+and records every other case as evaluated in a few set-based UPDATEs (``settle``).
 """
 
 from collections.abc import Callable
@@ -44,6 +47,7 @@ from cases.choices import (
     Disposition,
     EventKind,
     FindingProblem,
+    FlagResolution,
     InjuryGrade,
     LenientReason,
     NoSuspectReason,
@@ -56,7 +60,7 @@ from cases.choices import (
 from cases.flagging.plan import SEVERITY_KIND
 from cases.rules import downgrade as dg
 from cases.rules import procedure as pr
-from cases.rules.base import Rule, Severity, Suppression
+from cases.rules.base import Problem, Rule, Severity, Suppression
 from cases.rules.engine import CONVICTED, RULES
 from cases.rules.facts import ATTACK_KINDS, EQUIPMENT_KINDS
 
@@ -85,6 +89,12 @@ def _rank(column: str, ranks: dict[str, int]) -> str:
     return f"(CASE {column} {whens} END)"
 
 
+def _name(column: str, ranks: dict[str, int]) -> str:
+    """The code of a rank (the inverse of ``_rank``; the ranks are distinct)."""
+    whens = " ".join(f"WHEN {v} THEN {_lit(k)}" for k, v in sorted(ranks.items()))
+    return f"(CASE {column} {whens} END)"
+
+
 def _date(day: date) -> str:
     return f"DATE '{day.isoformat()}'"
 
@@ -93,6 +103,10 @@ def _date(day: date) -> str:
 
 _A_E = ATTACK_KINDS | EQUIPMENT_KINDS
 _UNDER_WAY = (SupportStatus.APPROVED, SupportStatus.OFFERED, SupportStatus.IN_PROGRESS, SupportStatus.DELIVERED)
+
+
+# A principal outcome without a decision day, in the array that picks it (days since 2000-01-01 otherwise).
+_NO_DAY = -(2**31)
 
 
 def _facts_sql(scope: str) -> str:
@@ -112,8 +126,10 @@ def _facts_sql(scope: str) -> str:
         f"(disposition = {_lit(Disposition.CRIMINAL_NON_PROSECUTION)} OR ({_in('disposition', ADMIN_PUNISHMENTS)} "
         "AND had_np))"
     )
+    # An administrative-track referral of the case on or after the decision (as recorded before transfers named a
+    # suspect).
+    transfer_after = "(admin_referred_on IS NOT NULL AND (decided_at IS NULL OR admin_referred_on >= decided_at))"
     return f"""
-CREATE TEMP TABLE {FACTS} AS
 WITH scope AS (
     SELECT c.id, c.version, c.flags_checked_version, c.status, c.kind, c.track, c.no_suspect_reason, c.weapon,
            c.vehicle_used, c.endangered_safety, c.could_cause_serious_harm, c.officers_attacked,
@@ -136,7 +152,8 @@ officers AS (
            coalesce(max({injury}) FILTER (WHERE o.duty_status = {on} AND o.officer_type = {aux}), -1) AS w_on_aux,
            coalesce(max({injury}) FILTER (WHERE o.duty_status = {inter} AND o.officer_type = {reg}), -1) AS w_int,
            coalesce(max({injury}) FILTER (WHERE o.duty_status = {off}), -1) AS w_off,
-           coalesce(max({injury}), -1) AS w_all
+           coalesce(max({injury}), -1) AS w_all,
+           count(*) AS n_all
     FROM cases_involvedofficer o
     GROUP BY o.case_id
 ),
@@ -173,28 +190,48 @@ suspects AS (
     LEFT JOIN case_referrals cr ON cr.case_id = s.case_id
 ),
 suspect_facts AS (
+    -- Read in the order of the suspects' ids (the engine's order): each list below is aggregated in that order
+    -- without a sort per case.
     SELECT case_id,
            bool_or(status <> 'unidentified' AND NOT final) AS pending,
            count(*) FILTER (WHERE status <> 'unidentified') AS n_identified,
            bool_or(final) AS any_final,
-           bool_or(final AND coalesce(rank, 0) >= {CONVICTED} AND probation IS TRUE) AS any_probation,
-           bool_or(lenient AND lenient_reason = {_lit(LenientReason.INTOXICATION)}) AS cites_intoxication,
-           bool_or(lenient AND lenient_reason = {_lit(LenientReason.POLICE_FAULT)}) AS cites_fault,
-           bool_or(disposition = {_lit(Disposition.MEDIATION)}) AS any_mediation,
-           bool_or({non_prosecuted}) AS any_non_prosecuted,
-           bool_or({non_prosecuted} AND NOT transferred
-                   AND NOT (admin_referred_on IS NOT NULL AND (decided_at IS NULL OR admin_referred_on >= decided_at)))
-               AS untransferred,
-           bool_or(final AND counted_rank IS NOT NULL AND peak > counted_rank AND lowered_reason ~ %(blank)s)
-               AS lowered
-    FROM suspects
+           bool_or(on_probation) AS any_probation,
+           bool_or(cites_intoxication) AS cites_intoxication,
+           bool_or(cites_fault) AS cites_fault,
+           bool_or(mediated) AS any_mediation,
+           bool_or(non_prosecuted) AS any_non_prosecuted,
+           bool_or(untransferred) AS untransferred,
+           bool_or(lowered) AS lowered,
+           -- The principal outcome (``facts.principal_outcome``): the final suspect of the highest counted rank, the
+           -- latest of equals; its rank, id, sentence and decision day as one array, compared as a whole.
+           max(ARRAY[counted_rank, id, coalesce(sentence_months, -1),
+                     coalesce(decided_at - DATE '2000-01-01', {_NO_DAY})]) FILTER (WHERE final) AS principal,
+           -- What the flags' details list, suspect by suspect.
+           jsonb_agg(id) FILTER (WHERE on_probation) AS probation_ids,
+           jsonb_agg(id) FILTER (WHERE cites_intoxication) AS intox_ids,
+           jsonb_agg(id) FILTER (WHERE cites_fault) AS fault_ids,
+           jsonb_agg(id) FILTER (WHERE non_prosecuted) AS np_ids,
+           jsonb_agg(jsonb_build_object('suspect', id, 'decided_on', to_char(decided_at, 'YYYY-MM-DD')))
+               FILTER (WHERE untransferred) AS transfer_items,
+           jsonb_agg(jsonb_build_object('suspect', id)) FILTER (WHERE mediated) AS mediation_items,
+           jsonb_agg(jsonb_build_object('suspect', id, 'from', {_name("peak", DISPOSITION_RANK)}, 'to', disposition))
+               FILTER (WHERE lowered) AS lowered_items
+    FROM (
+        SELECT s.*,
+               final AND coalesce(rank, 0) >= {CONVICTED} AND probation IS TRUE AS on_probation,
+               lenient AND lenient_reason = {_lit(LenientReason.INTOXICATION)} AS cites_intoxication,
+               lenient AND lenient_reason = {_lit(LenientReason.POLICE_FAULT)} AS cites_fault,
+               disposition = {_lit(Disposition.MEDIATION)} AS mediated,
+               {non_prosecuted} AS non_prosecuted,
+               {non_prosecuted} AND NOT transferred AND NOT {transfer_after} AS untransferred,
+               coalesce(final AND counted_rank IS NOT NULL AND peak > counted_rank AND lowered_reason ~ %(blank)s,
+                        FALSE) AS lowered
+        FROM suspects s
+        ORDER BY s.case_id, s.id
+        OFFSET 0
+    ) AS s
     GROUP BY case_id
-),
-outcome AS (
-    SELECT DISTINCT ON (case_id) case_id, counted AS o_disposition, counted_rank AS o_rank,
-           sentence_months AS o_months, decided_at AS o_decided
-    FROM suspects WHERE final
-    ORDER BY case_id, counted_rank DESC, id DESC
 ),
 support AS (
     SELECT m.case_id,
@@ -219,11 +256,6 @@ fault AS (
            f.carried_over AS fault_carried_over
     FROM cases_faultfinding f
     ORDER BY f.case_id, f.found_on DESC NULLS LAST, f.id DESC
-),
-flags AS (
-    SELECT f.case_id, count(*) AS open_flags FROM cases_flag f
-    WHERE f.resolved_at IS NULL
-    GROUP BY f.case_id
 )
 SELECT c.*,
        coalesce(o.n_on, 0) AS n_on, coalesce(o.n_on_reg, 0) AS n_on_reg, coalesce(o.n_on_aux, 0) AS n_on_aux,
@@ -236,22 +268,26 @@ SELECT c.*,
        coalesce(s.any_mediation, FALSE) AS any_mediation,
        coalesce(s.any_non_prosecuted, FALSE) AS any_non_prosecuted,
        coalesce(s.untransferred, FALSE) AS untransferred, coalesce(s.lowered, FALSE) AS lowered,
+       coalesce(o.n_all, 0) AS n_all,
+       coalesce(s.probation_ids, '[]') AS probation_ids, coalesce(s.intox_ids, '[]') AS intox_ids,
+       coalesce(s.fault_ids, '[]') AS fault_ids, coalesce(s.np_ids, '[]') AS np_ids,
+       coalesce(s.transfer_items, '[]') AS transfer_items, coalesce(s.mediation_items, '[]') AS mediation_items,
+       coalesce(s.lowered_items, '[]') AS lowered_items,
        (coalesce(s.any_final, FALSE) AND NOT coalesce(s.pending, FALSE)) AS has_outcome,
-       oc.o_disposition, oc.o_rank, oc.o_months, oc.o_decided,
+       {_name("s.principal[1]", DISPOSITION_RANK)} AS o_disposition, s.principal[1]::int AS o_rank,
+       nullif(s.principal[3], -1)::int AS o_months,
+       DATE '2000-01-01' + nullif(s.principal[4], {_NO_DAY})::int AS o_decided,
        coalesce(sp.clarified, FALSE) AS clarified, coalesce(sp.pursued, FALSE) AS pursued,
        coalesce(r.r_transfer, FALSE) AS r_transfer, coalesce(r.r_clarification, FALSE) AS r_clarification,
        coalesce(r.r_pursuit, FALSE) AS r_pursuit,
        ff.fault, coalesce(ff.fault_documented, FALSE) AS fault_documented,
-       coalesce(ff.fault_carried_over, FALSE) AS fault_carried_over,
-       coalesce(fl.open_flags, 0) AS open_flags
+       coalesce(ff.fault_carried_over, FALSE) AS fault_carried_over
 FROM scope c
 LEFT JOIN officers o ON o.case_id = c.id
 LEFT JOIN suspect_facts s ON s.case_id = c.id
-LEFT JOIN outcome oc ON oc.case_id = c.id
 LEFT JOIN support sp ON sp.case_id = c.id
 LEFT JOIN rectified r ON r.case_id = c.id
 LEFT JOIN fault ff ON ff.case_id = c.id
-LEFT JOIN flags fl ON fl.case_id = c.id
 """
 
 
@@ -279,12 +315,18 @@ CONCLUDED = _in("status", pr.CONCLUDED)
 @dataclass(frozen=True)
 class Pred:
     """A rule predicate in SQL: it ``applies`` (a trigger), is ``made`` out (no fact unknown), leaves the rule
-    ``open`` (a fact unknown or an appraisal pending), and the minimum rank its trigger sets (``Trigger.min_rank``)."""
+    ``open`` (a fact unknown or an appraisal pending), and the minimum rank its trigger sets (``Trigger.min_rank``).
+
+    ``facts`` is the trigger's facts (``Trigger.facts``) as a jsonb expression, where the predicate applies, and
+    ``unknown`` the name of the fact left unknown (``Trigger.unknown``, one at most here) where it is not made out:
+    with them the flag's detail is written in SQL as the engine writes it."""
 
     applies: str
     made: str | None = None  # None: whenever it applies
     open: str = "FALSE"
     min_rank: str | None = None
+    facts: str = "'{}'::jsonb"
+    unknown: str = "NULL::text"
 
     @property
     def made_out(self) -> str:
@@ -295,38 +337,104 @@ def _made(*preds: Pred) -> str:
     return "(" + " OR ".join(f"({p.made_out})" for p in preds) + ")"
 
 
-VA_2025 = Pred(f"(n_on > 0 AND {ATTACK} AND {W_AV} >= {SLIGHT})")
-VA_BEFORE = Pred(f"({ATTACK} AND n_on > 0)")
+# The worst appraised injury's name (``facts.injury_name``): -1 stands for nobody appraised.
+_INJURY_NAME = "(CASE {w} " + " ".join(f"WHEN {r} THEN {_lit(g)}" for g, r in sorted(INJURY_RANK.items())) + " END)"
+
+
+def _victims(n: str, w: str) -> str:
+    """``downgrade._victim_facts`` of a group of victims counted ``n`` whose worst injury rank is ``w``."""
+    return f"jsonb_build_object('kind', kind, 'victims', {n}, 'worst_injury', {_INJURY_NAME.format(w=w)})"
+
+
+def _also(condition: str, key: str, value: str = "TRUE") -> str:
+    """A key added to the facts where ``condition`` holds."""
+    return f"(CASE WHEN {condition} THEN jsonb_build_object({_lit(key)}, {value}) ELSE '{{}}'::jsonb END)"
+
+
+def _names(*pairs: tuple[str, str]) -> str:
+    """A JSON list of the names whose condition holds, in order."""
+    items = ", ".join(f"CASE WHEN {cond} THEN {_lit(name)} END" for cond, name in pairs)
+    return f"to_jsonb(array_remove(ARRAY[{items}]::text[], NULL))"
+
+
+N_AV = f"(CASE WHEN {N_DVR} > 0 THEN {N_DVR} ELSE {N_DV} END)"
+DUTY_VICTIMS = _victims(N_DV, W_DV)
+ASSAULT_VICTIMS = _victims(N_AV, W_AV)
+ON_DUTY_VICTIMS = _victims("n_on", "w_on")
+INTERVENING_VICTIMS = f"({_victims('n_int', 'w_int')} || jsonb_build_object('off_duty_intervening', TRUE))"
+
+VA_2025 = Pred(f"(n_on > 0 AND {ATTACK} AND {W_AV} >= {SLIGHT})", facts=ASSAULT_VICTIMS)
+VA_BEFORE = Pred(f"({ATTACK} AND n_on > 0)", facts=ON_DUTY_VICTIMS)
 _EA = f"({N_DV} > 0 AND {A_E} AND ({EQUIPMENT} OR {RAMMED}))"
 EA_2025 = Pred(
     f"({_EA} AND endangered_safety IS NOT FALSE)",
     made=f"({_EA} AND endangered_safety IS TRUE)",
     open=f"({_EA} AND endangered_safety IS NULL)",
+    facts=f"({DUTY_VICTIMS} || {_also('endangered_safety IS TRUE', 'endangered_safety')})",
+    unknown="'endangered_safety'",
 )
-EA_BEFORE = Pred(f"({EQUIPMENT} AND n_on > 0)")
+EA_BEFORE = Pred(f"({EQUIPMENT} AND n_on > 0)", facts=ON_DUTY_VICTIMS)
 _LA = f"({A_E} AND {N_DV} > 0 AND ({LETHAL} OR {RAMMED}))"
 LA = Pred(
     f"({_LA} AND (could_cause_serious_harm IS TRUE OR (could_cause_serious_harm IS NULL "
     "AND endangered_safety IS DISTINCT FROM FALSE)))",
     made=f"({_LA} AND could_cause_serious_harm IS TRUE)",
     open=f"({_LA} AND could_cause_serious_harm IS NULL AND endangered_safety IS DISTINCT FROM FALSE)",
+    facts=f"({DUTY_VICTIMS} || jsonb_build_object('weapon', weapon, 'vehicle_used', {RAMMED}) "
+    f"|| {_also('could_cause_serious_harm IS TRUE', 'could_cause_serious_harm')})",
+    unknown="'could_cause_serious_harm'",
 )
-MINOR_INJURY = Pred(f"({ATTACK} AND {N_DV} > 0 AND {W_AV} >= {MINOR_2})")
-GRAVE = Pred(f"({_in('kind', ATTACK_KINDS | {'retaliation_off_duty'})} AND w_all >= {SERIOUS_2})")
-INT_2025 = Pred(f"({ATTACK} AND n_int > 0 AND n_on = 0 AND w_int >= {SLIGHT})")
-INT_BEFORE = Pred(f"({ATTACK} AND n_int > 0 AND n_on = 0)")
+MINOR_INJURY = Pred(f"({ATTACK} AND {N_DV} > 0 AND {W_AV} >= {MINOR_2})", facts=ASSAULT_VICTIMS)
+GRAVE = Pred(
+    f"({_in('kind', ATTACK_KINDS | {'retaliation_off_duty'})} AND w_all >= {SERIOUS_2})",
+    facts=_victims("n_all", "w_all"),
+)
+INT_2025 = Pred(f"({ATTACK} AND n_int > 0 AND n_on = 0 AND w_int >= {SLIGHT})", facts=INTERVENING_VICTIMS)
+INT_BEFORE = Pred(f"({ATTACK} AND n_int > 0 AND n_on = 0)", facts=INTERVENING_VICTIMS)
 _AGGRAVATING_FACTS = ("suspect_escaped", "evidence_lost", "others_hurt", "major_property_loss", "organised_or_incited")
 _BOOLS = " OR ".join(f"{n} IS TRUE" for n in _AGGRAVATING_FACTS)
-AGGRAVATORS_2025 = (
-    f"({W_AV} >= {MINOR_2} OR {_BOOLS} OR {N_DVR} >= 2 OR ({N_DV} = {N_DVR} AND coalesce(officers_attacked, 0) >= 2) "
-    f"OR ({N_DVR} > 0 AND n_on_aux > 0))"
-)
+_TWO_2025 = f"({N_DVR} >= 2 OR ({N_DV} = {N_DVR} AND coalesce(officers_attacked, 0) >= 2))"
+_BESIDE_AUX = f"({N_DVR} > 0 AND n_on_aux > 0)"
+_TWO_GUIDANCE = f"({N_DV} >= 2 OR coalesce(officers_attacked, 0) >= 2)"
+_WEAPON_OR_VEHICLE = f"({_in('weapon', dg.LETHAL_WEAPONS | {Weapon.BLUNT})} OR vehicle_used IS TRUE)"
+AGGRAVATORS_2025 = f"({W_AV} >= {MINOR_2} OR {_BOOLS} OR {_TWO_2025} OR {_BESIDE_AUX})"
 AGGRAVATORS_GUIDANCE = (
-    f"({W_AV} >= {MINOR_2} OR {_BOOLS} OR {N_DV} >= 2 OR coalesce(officers_attacked, 0) >= 2 "
-    f"OR {_in('weapon', dg.LETHAL_WEAPONS | {Weapon.BLUNT})} OR vehicle_used IS TRUE OR prior_attack_on_police IS TRUE)"
+    f"({W_AV} >= {MINOR_2} OR {_BOOLS} OR {_TWO_GUIDANCE} OR {_WEAPON_OR_VEHICLE} OR prior_attack_on_police IS TRUE)"
 )
-AGGRAVATED_2025 = Pred(f"({_made(VA_2025, EA_2025, INT_2025)} AND {AGGRAVATORS_2025})")
-AGGRAVATED_BEFORE = Pred(f"({_made(VA_BEFORE, EA_BEFORE)} AND {AGGRAVATORS_GUIDANCE})")
+# ``downgrade._aggravators``, in its order.
+_FOUND_BOOLS = tuple((f"{n} IS TRUE", n) for n in _AGGRAVATING_FACTS)
+_FOUND_2025 = _names(
+    (f"{W_AV} >= {MINOR_2}", "minor_injury"),
+    *_FOUND_BOOLS,
+    (_TWO_2025, "two_or_more_officers"),
+    (_BESIDE_AUX, "auxiliaries_also_attacked"),
+)
+_FOUND_GUIDANCE = _names(
+    (f"{W_AV} >= {MINOR_2}", "minor_injury"),
+    *_FOUND_BOOLS,
+    (_TWO_GUIDANCE, "two_or_more_officers"),
+    (_WEAPON_OR_VEHICLE, "weapon_or_vehicle"),
+    ("prior_attack_on_police IS TRUE", "prior_attack_on_police"),
+)
+
+
+def _first_facts(*preds: Pred, then_applying: bool = False) -> str:
+    """The facts of the first predicate made out (``downgrade._first_made_out``); with ``then_applying``, failing
+    that, of the first that applies."""
+    whens = [f"WHEN {p.made_out} THEN {p.facts}" for p in preds]
+    if then_applying:
+        whens += [f"WHEN {p.applies} THEN {p.facts}" for p in preds]
+    return f"(CASE {' '.join(whens)} END)"
+
+
+AGGRAVATED_2025 = Pred(
+    f"({_made(VA_2025, EA_2025, INT_2025)} AND {AGGRAVATORS_2025})",
+    facts=f"({_first_facts(VA_2025, EA_2025, INT_2025)} || jsonb_build_object('aggravating', {_FOUND_2025}))",
+)
+AGGRAVATED_BEFORE = Pred(
+    f"({_made(VA_BEFORE, EA_BEFORE)} AND {AGGRAVATORS_GUIDANCE})",
+    facts=f"({_first_facts(VA_BEFORE, EA_BEFORE)} || jsonb_build_object('aggravating', {_FOUND_GUIDANCE}))",
+)
 
 
 def _obstruction(met: str) -> str:
@@ -336,38 +444,69 @@ def _obstruction(met: str) -> str:
     )
 
 
+def _obstruction_facts(met: str) -> str:
+    return (
+        f"(CASE WHEN {_in('kind', dg.OBSTRUCTION_KINDS)} THEN {DUTY_VICTIMS} "
+        f"WHEN {A_E} AND NOT {met} THEN {DUTY_VICTIMS} || jsonb_build_object('below_violent_attack_threshold', TRUE) "
+        f"ELSE {DUTY_VICTIMS} || jsonb_build_object('serious_police_fault', TRUE) END)"
+    )
+
+
 _MET_2025 = _made(VA_2025, EA_2025, INT_2025, LA)
+_MET_BEFORE = _made(VA_BEFORE, EA_BEFORE, INT_BEFORE, LA)
 _AWAITING = f"(NOT {_MET_2025} AND {ATTACK} AND {W_DV} = -1)"
 OBSTRUCTION_2025 = Pred(
     f"(CASE WHEN {_AWAITING} THEN {N_DV} > 0 ELSE {_obstruction(_MET_2025)} END)",
     open=f"({_AWAITING} AND {N_DV} > 0)",
+    facts=f"(CASE WHEN {_AWAITING} THEN {DUTY_VICTIMS} || jsonb_build_object('injury_appraised', FALSE) "
+    f"ELSE {_obstruction_facts(_MET_2025)} END)",
 )
-OBSTRUCTION_BEFORE = Pred(_obstruction(_made(VA_BEFORE, EA_BEFORE, INT_BEFORE, LA)))
-MINOR_RESISTANCE = Pred(f"({_in('kind', dg.MINOR_KINDS)} AND {N_DV} > 0)")
+OBSTRUCTION_BEFORE = Pred(_obstruction(_MET_BEFORE), facts=_obstruction_facts(_MET_BEFORE))
+MINOR_RESISTANCE = Pred(f"({_in('kind', dg.MINOR_KINDS)} AND {N_DV} > 0)", facts=DUTY_VICTIMS)
 RETALIATION = Pred(
     f"(({ATTACK} OR kind = 'retaliation_off_duty') AND n_off > 0 AND w_off >= {SLIGHT})",
     min_rank=f"(CASE WHEN w_off >= {MINOR_2} THEN {dg.CRIMINAL} ELSE {dg.ADMIN_DETENTION} END)",
+    facts=_victims("n_off", "w_off"),
 )
 _AUX_HARM = f"({W_DV} >= {SLIGHT} OR endangered_safety IS TRUE)"
+_AUX_ALONE = f"({A_E} AND {ONLY_AUXILIARIES} AND {_AUX_HARM})"
 _AUX_BESIDE = f"({A_E} AND {N_DVR} > 0 AND n_on_aux > 0 AND w_on_aux >= {SLIGHT} AND NOT {_made(VA_2025, EA_2025, LA)})"
-AUXILIARY_2025 = Pred(f"(({A_E} AND {ONLY_AUXILIARIES} AND {_AUX_HARM}) OR {_AUX_BESIDE})")
-AUXILIARY_BEFORE = Pred(f"({A_E} AND {ONLY_AUXILIARIES})")
-INTOXICATION = Pred(f"(cites_intoxication AND {_made(VA_2025, EA_2025)})")
-FALSE_ACCUSATION_CRIMINAL = Pred(f"(kind = 'false_accusation' AND track = {_lit(Track.CRIMINAL)})")
-FALSE_ACCUSATION = Pred("(kind = 'false_accusation')")
+_AUX_ONLY_FACTS = f"({DUTY_VICTIMS} || jsonb_build_object('auxiliary_only', TRUE))"
+AUXILIARY_2025 = Pred(
+    f"({_AUX_ALONE} OR {_AUX_BESIDE})",
+    facts=f"(CASE WHEN {_AUX_ALONE} THEN {_AUX_ONLY_FACTS} "
+    f"ELSE {_victims('n_on_aux', 'w_on_aux')} || jsonb_build_object('auxiliaries_hurt', n_on_aux) END)",
+)
+AUXILIARY_BEFORE = Pred(f"({A_E} AND {ONLY_AUXILIARIES})", facts=_AUX_ONLY_FACTS)
+INTOXICATION = Pred(
+    f"(cites_intoxication AND {_made(VA_2025, EA_2025)})",
+    facts=f"({_first_facts(VA_2025, EA_2025)} || jsonb_build_object('intoxication_cited', intox_ids))",
+)
+FALSE_ACCUSATION_CRIMINAL = Pred(
+    f"(kind = 'false_accusation' AND track = {_lit(Track.CRIMINAL)})",
+    facts="jsonb_build_object('kind', kind, 'track', track)",
+)
+FALSE_ACCUSATION = Pred("(kind = 'false_accusation')", facts="jsonb_build_object('kind', kind)")
 
 
 def _concluded_without_suspect(reason: str) -> str:
     return f"({CONCLUDED} AND no_suspect_reason = {_lit(reason)} AND n_identified = 0)"
 
 
+_NO_SUSPECT_REASON = "jsonb_build_object('no_suspect_reason', no_suspect_reason)"
+
+
 def _declared_no_offence(*assault: Pred) -> Pred:
     without = _concluded_without_suspect(NoSuspectReason.NOT_AN_OFFENCE)
     applies = "(" + " OR ".join(f"({p.applies})" for p in assault) + ")"
+    # Not made out: the first that applies is the one waiting for a fact.
+    unknown = "(CASE " + " ".join(f"WHEN {p.applies} THEN {p.unknown}" for p in assault) + " END)"
     return Pred(
         f"({without} AND {applies})",
         made=f"({without} AND {_made(*assault)})",
         open=f"({without} AND {applies} AND NOT {_made(*assault)})",
+        facts=f"({_first_facts(*assault, then_applying=True)} || {_NO_SUSPECT_REASON})",
+        unknown=unknown,
     )
 
 
@@ -393,13 +532,20 @@ PREDICATES: dict[Callable, Pred] = {
     dg.intoxication_cited: INTOXICATION,
     dg.false_accusation_criminal: FALSE_ACCUSATION_CRIMINAL,
     dg.false_accusation: FALSE_ACCUSATION,
-    pr.non_prosecuted: Pred("any_non_prosecuted"),
-    pr.concluded_untrue_complaint: Pred(f"(kind = 'untrue_complaint' AND {CONCLUDED})"),
-    pr.attack_on_duty: Pred(f"({_in('kind', pr.ON_SCENE_KINDS)} AND {N_DV} > 0)"),
+    pr.non_prosecuted: Pred("any_non_prosecuted", facts="jsonb_build_object('non_prosecuted_suspects', np_ids)"),
+    pr.concluded_untrue_complaint: Pred(
+        f"(kind = 'untrue_complaint' AND {CONCLUDED})", facts="jsonb_build_object('kind', kind, 'status', status)"
+    ),
+    pr.attack_on_duty: Pred(
+        f"({_in('kind', pr.ON_SCENE_KINDS)} AND {N_DV} > 0)",
+        facts=f"jsonb_build_object('kind', kind, 'victims', {N_DV})",
+    ),
     pr.has_final_disposition: Pred("any_final"),
-    pr.concluded_suspect_unknown: Pred(_concluded_without_suspect(NoSuspectReason.UNKNOWN_PURSUING)),
-    pr.concluded_suspect_fled: Pred(_concluded_without_suspect(NoSuspectReason.FLED)),
-    pr.police_fault_cited: Pred("cites_fault"),
+    pr.concluded_suspect_unknown: Pred(
+        _concluded_without_suspect(NoSuspectReason.UNKNOWN_PURSUING), facts=_NO_SUSPECT_REASON
+    ),
+    pr.concluded_suspect_fled: Pred(_concluded_without_suspect(NoSuspectReason.FLED), facts=_NO_SUSPECT_REASON),
+    pr.police_fault_cited: Pred("cites_fault", facts="jsonb_build_object('police_fault_cited', fault_ids)"),
     pr.CONCLUSION_RULES[0].applies: _declared_no_offence(VA_BEFORE, EA_BEFORE, INT_BEFORE),
     pr.CONCLUSION_RULES[1].applies: _declared_no_offence(VA_2025, EA_2025, INT_2025),
 }
@@ -422,12 +568,39 @@ CHECKS: dict[Callable, str] = {
 }
 
 
+def _suspect_items(ids: str) -> str:
+    """``[{"suspect": id}, …]`` for a JSON list of suspect ids."""
+    return (
+        f"coalesce((SELECT jsonb_agg(jsonb_build_object('suspect', x) ORDER BY n) "
+        f"FROM jsonb_array_elements({ids}) WITH ORDINALITY AS t(x, n)), '[]'::jsonb)"
+    )
+
+
+# What each check adds to a finding's detail: its problem (one kind per check) and its items (``details``), a JSON
+# list over the facts relation; an empty item ({}) is not listed, as the engine leaves it out.
+CHECK_DETAILS: dict[Callable, tuple[str, str]] = {
+    dg.intoxication_as_reason: (Problem.INTOXICATION_AS_REASON, _suspect_items("intox_ids")),
+    pr.missing_transfer: (Problem.NO_ADMINISTRATIVE_TRANSFER, "transfer_items"),
+    pr.missing_clarification: (Problem.NO_CLARIFICATION, "'[]'::jsonb"),
+    pr.mediated: (Problem.MEDIATION_OF_ATTACK, "mediation_items"),
+    pr.lowered_without_reason: (Problem.LOWERED_WITHOUT_REASON, "lowered_items"),
+    pr.fault_not_found: (Problem.FAULT_NOT_FOUND, _suspect_items("fault_ids")),
+    pr.no_case_to_answer: (Problem.BELOW_MINIMUM, "'[]'::jsonb"),
+    pr.pursuit_open: (Problem.PURSUIT_OPEN, "'[]'::jsonb"),
+    pr.missing_pursuit: (Problem.FUGITIVE_NOT_PURSUED, "'[]'::jsonb"),
+}
+
+
 def missing_sql() -> list[str]:
     """Rules, suppressions and checks of the catalogue with no SQL twin (a test keeps this empty)."""
     from cases.rules.downgrade import SUPPRESSIONS
 
     missing = [f"{r.code} {r.version}: applies" for r in RULES if r.applies not in PREDICATES]
-    missing += [f"{r.code} {r.version}: check" for r in RULES if r.check is not None and r.check not in CHECKS]
+    missing += [
+        f"{r.code} {r.version}: check"
+        for r in RULES
+        if r.check is not None and (r.check not in CHECKS or r.check not in CHECK_DETAILS)
+    ]
     missing += [f"{s.code} {s.version}" for s in SUPPRESSIONS if s.applies not in SUPPRESSION_PREDICATES]
     return missing
 
@@ -561,38 +734,55 @@ def _period(day: str) -> str:
     return f"(CASE WHEN {day} IS NOT NULL THEN {counted} END)"
 
 
-def _eval_sql() -> str:
-    """Per case: the predicates, the judging date, the expected minimum rank under the incident date's law and the
-    judging date's, and the law that applies (``engine.evaluate``): the later one only where it falls in a later
-    period, is determined and is lighter."""
-    return f"""
-CREATE TEMP TABLE {FACTS}_eval AS
-SELECT e.*,
-       CASE WHEN later_law THEN judging_period ELSE incident_period END AS law_period,
-       CASE WHEN incident_date IS NULL THEN NULL WHEN later_law THEN later_expected ELSE base_expected END
-           AS expected
-FROM (
-    SELECT l.*,
-           (judging_on IS NOT NULL AND incident_date IS NOT NULL AND judging_on > incident_date
-            AND judging_period <> incident_period AND NOT later_undetermined
-            AND coalesce(later_expected, -1) < coalesce(base_expected, -1)) AS later_law
-    FROM (
-        SELECT p.*, {_expected("incident_period")} AS base_expected, {_expected("judging_period")} AS later_expected,
-               coalesce({_undetermined("judging_period")}, FALSE) AS later_undetermined
-        FROM {FACTS}_p AS p
-    ) AS l
-) AS e
-"""
+def _eval_sql(facts: str, hits: str, found: str) -> str:
+    """One pass over the cases, each layer a subquery fenced with ``OFFSET 0`` (never flattened into the next, so
+    every expression is worked out once per case, and nothing is stored between them):
 
+    1. the facts relation (``facts``: ``_facts_sql``) and the judging date;
+    2. the predicates as columns and the legal periods of the incident and the judging dates;
+    3. the expected minimum rank under the incident date's law and the judging date's, and the law that applies
+       (``engine.evaluate``): the later one only where it falls in a later period, is determined and is lighter;
+    4. which rule versions find something (``hits``: their indexes in ``RULES``), and for those only, each finding
+       (``found``: severity, minimum, what the filter of repeated wrong charges needs, and the flag's detail).
 
-def _predicates_sql() -> str:
-    """The predicates as columns, stored: a subquery's expressions would be worked out again at every use."""
+    Stored: one narrow row per case (its id, version, status, expected minimum rank and findings as JSON)."""
     judging = "(CASE WHEN has_outcome THEN o_decided ELSE %(as_of)s::date END)"
     return f"""
-CREATE TEMP TABLE {FACTS}_p AS
-SELECT j.*, {_period("incident_date")} AS incident_period, {_period("judging_on")} AS judging_period,
-       {_predicate_columns()}
-FROM (SELECT f.*, {judging} AS judging_on FROM {FACTS} f) AS j"""
+CREATE TEMP TABLE {FACTS}_eval AS
+SELECT h.id, h.version, h.status, h.expected,
+       CASE WHEN h.hits <> '{{}}' THEN (SELECT jsonb_agg({found} ORDER BY idx) FROM unnest(h.hits) AS idx) END AS found
+FROM (
+    SELECT e.*, array_remove(ARRAY[{hits}], NULL) AS hits
+    FROM (
+        SELECT e.*,
+               CASE WHEN later_law THEN judging_period ELSE incident_period END AS law_period,
+               CASE WHEN incident_date IS NULL THEN NULL WHEN later_law THEN later_expected ELSE base_expected END
+                   AS expected
+        FROM (
+            SELECT l.*,
+                   (judging_on IS NOT NULL AND incident_date IS NOT NULL AND judging_on > incident_date
+                    AND judging_period <> incident_period AND NOT later_undetermined
+                    AND coalesce(later_expected, -1) < coalesce(base_expected, -1)) AS later_law
+            FROM (
+                SELECT p.*, {_expected("incident_period")} AS base_expected,
+                       {_expected("judging_period")} AS later_expected,
+                       coalesce({_undetermined("judging_period")}, FALSE) AS later_undetermined
+                FROM (
+                    SELECT j.*, {_period("incident_date")} AS incident_period,
+                           {_period("judging_on")} AS judging_period,
+                           {_predicate_columns()}
+                    FROM (SELECT f.*, {judging} AS judging_on FROM ({facts}) AS f OFFSET 0) AS j
+                    OFFSET 0
+                ) AS p
+                OFFSET 0
+            ) AS l
+            OFFSET 0
+        ) AS e
+        OFFSET 0
+    ) AS e
+    OFFSET 0
+) AS h
+"""
 
 
 def _finding_parts(rule: Rule) -> dict[str, str]:
@@ -630,54 +820,104 @@ def _finding_parts(rule: Rule) -> dict[str, str]:
     return {
         "hit": f"({_applied(rule, 'law_period')} AND ({made} OR {establish}))",
         "severity": severity,
+        "detail": _detail(rule, made_out=made_out, below=below, wrong=wrong, sentence=sentence, severity=severity),
         "min_rank": f"coalesce({rank or 'NULL'}, 0)",
         "wrong_only": f"({made_out} AND {wrong} AND NOT {probation} AND NOT {check})",
         "wrong_or_below": f"({made_out} AND ({below} OR {wrong} OR {level_check}))",
     }
 
 
-def _findings_sql() -> list[str]:
-    """Two passes: which rule versions find something for which case (one pass over the cases, each rule's test
-    starting with the cheap ones: its legal period, the case's kind), then, for those rows only, the severity and
-    "a wrong charge is said once": a finding that is only a wrong charge is dropped where another finding of the
-    case says the outcome is too low or wrongly charged at a higher minimum, or at the same minimum from a later
-    rule."""
+def _detail(rule: Rule, *, made_out: str, below: str, wrong: str, sentence: str, severity: str) -> str:
+    """The finding's ``Flag.detail`` (``Finding.as_detail``) as jsonb, for a case the rule version finds something
+    about: what ``engine._evaluate_on`` and ``engine._judge`` write, key for key and item for item."""
+    pred = PREDICATES[rule.applies]
+    rank = _min_rank(rule)
+    level = (
+        f"CASE WHEN {below} THEN {_lit(Problem.BELOW_MINIMUM)} WHEN {wrong} THEN {_lit(Problem.WRONG_CHARGE)} "
+        f"WHEN {sentence} THEN {_lit(Problem.SENTENCE_BELOW_BRACKET)} END"
+    )
+    problems = [level]
+    details = []
+    if rule.discourage_probation:
+        problems.append(f"CASE WHEN any_probation THEN {_lit(Problem.PROBATION_DESPITE_AGGRAVATION)} END")
+        details.append(
+            "(CASE WHEN any_probation THEN jsonb_build_array(jsonb_build_object('probation_suspects', probation_ids)) "
+            "ELSE '[]'::jsonb END)"
+        )
+    if rule.check is not None:
+        check = _check_column(rule.check)
+        problem, items = CHECK_DETAILS[rule.check]
+        # Listed once: a check's problem already found by the comparison of ranks is not said twice.
+        problems.append(f"CASE WHEN {check} AND ({level}) IS DISTINCT FROM {_lit(problem)} THEN {_lit(problem)} END")
+        details.append(f"(CASE WHEN {check} THEN {items} ELSE '[]'::jsonb END)")
+    judged = f"to_jsonb(array_remove(ARRAY[{', '.join(problems)}]::text[], NULL))"
+    listed = " || ".join(details) if details else "'[]'::jsonb"
+    unknown = f"jsonb_build_array(jsonb_build_object('unknown', jsonb_build_array({pred.unknown})))"
+    items = f"(CASE WHEN {made_out} THEN {listed} ELSE {unknown} END)"
+    outcome = (
+        "(CASE WHEN has_outcome THEN jsonb_build_object('outcome', o_disposition, 'outcome_rank', o_rank) "
+        "|| (CASE WHEN o_months IS NOT NULL THEN jsonb_build_object('sentence_months', o_months) ELSE '{}' END) "
+        "ELSE '{}'::jsonb END)"
+    )
+    facts = (
+        f"jsonb_build_object('incident_date', to_char(incident_date, 'YYYY-MM-DD')) || {pred.facts} || {outcome} "
+        f"|| (CASE WHEN later_law THEN jsonb_build_object('favourable_law_from', {_lit(rule.version)}) "
+        "ELSE '{}'::jsonb END) "
+        f"|| (SELECT CASE WHEN d <> '[]'::jsonb THEN jsonb_build_object('details', d) ELSE '{{}}'::jsonb END "
+        f"FROM (SELECT {items} AS d) AS listed)"
+    )
+    return (
+        f"jsonb_build_object('rule', {_lit(rule.code)}, 'version', {_lit(rule.version)}, 'severity', ({severity}), "
+        f"'problems', CASE WHEN {made_out} THEN {judged} ELSE '[\"{Problem.FACT_UNKNOWN}\"]'::jsonb END, "
+        f"'min_rank', {rank or 'NULL::int'}, 'facts', {facts})"
+    )
+
+
+def _findings_columns() -> tuple[str, str]:
+    """For ``_eval_sql``: the hits (the indexes of the rule versions that find something about the case, each
+    rule's test starting with the cheap ones: its legal period, the case's kind) and, for each hit, the finding as
+    JSON."""
     parts = [_finding_parts(rule) for rule in RULES]
     hits = ", ".join(f"CASE WHEN {p['hit']} THEN {i} END" for i, p in enumerate(parts))
 
     def by_rule(name: str) -> str:
-        return "CASE h.idx " + " ".join(f"WHEN {i} THEN {p[name]}" for i, p in enumerate(parts)) + " END"
+        return "CASE idx " + " ".join(f"WHEN {i} THEN {p[name]}" for i, p in enumerate(parts)) + " END"
 
-    codes = "CASE h.idx " + " ".join(f"WHEN {i} THEN {_lit(r.code)}" for i, r in enumerate(RULES)) + " END"
-    versions = "CASE h.idx " + " ".join(f"WHEN {i} THEN {_lit(r.version)}" for i, r in enumerate(RULES)) + " END"
+    found = (
+        f"jsonb_build_object('i', idx, 's', ({by_rule('severity')})::text, 'm', {by_rule('min_rank')}, "
+        f"'wo', {by_rule('wrong_only')}, 'wb', {by_rule('wrong_or_below')}, 'd', {by_rule('detail')})"
+    )
+    return hits, found
+
+
+def _findings_sql() -> list[str]:
+    """The findings relation, from the findings stored per case, after "a wrong charge is said once": a finding
+    that is only a wrong charge is dropped where another finding of the case says the outcome is too low or wrongly
+    charged at a higher minimum, or at the same minimum from a later rule."""
+    codes = "CASE a.idx " + " ".join(f"WHEN {i} THEN {_lit(r.code)}" for i, r in enumerate(RULES)) + " END"
+    versions = "CASE a.idx " + " ".join(f"WHEN {i} THEN {_lit(r.version)}" for i, r in enumerate(RULES)) + " END"
     kinds = " ".join(f"WHEN {_lit(str(sev))} THEN {_lit(str(kind))}" for sev, kind in SEVERITY_KIND.items())
     return [
-        f"""CREATE TEMP TABLE {FINDINGS}_all AS
-SELECT h.id, h.idx, {codes}::text AS rule, {versions}::text AS version, ({by_rule("severity")})::text AS severity,
-       {by_rule("min_rank")} AS min_rank, {by_rule("wrong_only")} AS wrong_only,
-       {by_rule("wrong_or_below")} AS wrong_or_below
-FROM (
-    SELECT id, unnest(hits) AS idx
-    FROM (SELECT e.id, array_remove(ARRAY[{hits}], NULL) AS hits FROM {FACTS}_eval e) AS x
-    WHERE hits <> '{{}}'
-) AS h
-JOIN {FACTS}_eval USING (id)""",
         f"""CREATE TEMP TABLE {FINDINGS} AS
-SELECT id AS case_id, rule, version, severity, CASE severity {kinds} END AS kind
+SELECT a.id AS case_id, {codes}::text AS rule, {versions}::text AS version, a.severity,
+       CASE a.severity {kinds} END AS kind, a.detail
 FROM (
     SELECT a.*, max(ARRAY[a.min_rank, a.idx]) FILTER (WHERE a.wrong_or_below) OVER (PARTITION BY a.id) AS top
-    FROM {FINDINGS}_all a
+    FROM (
+        SELECT e.id, (x->>'i')::int AS idx, x->>'s' AS severity, (x->>'m')::int AS min_rank,
+               (x->>'wo')::boolean AS wrong_only, (x->>'wb')::boolean AS wrong_or_below, x->'d' AS detail
+        FROM {FACTS}_eval e CROSS JOIN LATERAL jsonb_array_elements(e.found) AS x
+        WHERE e.found IS NOT NULL
+    ) AS a
 ) AS a
-WHERE NOT (wrong_only AND top > ARRAY[min_rank, idx])""",
+WHERE NOT (a.wrong_only AND a.top > ARRAY[a.min_rank, a.idx])""",
         f"CREATE INDEX ON {FINDINGS} (case_id)",
-        f"ANALYZE {FINDINGS}",
+        f"ANALYZE {FINDINGS} (case_id)",
     ]
 
 
 def drop(cursor: CursorWrapper) -> None:
-    cursor.execute(
-        f"DROP TABLE IF EXISTS {FINDINGS}, {FINDINGS}_all, {FACTS}_settle, {FACTS}_eval, {FACTS}_p, {FACTS}, {SCOPE}"
-    )
+    cursor.execute(f"DROP TABLE IF EXISTS {PLANNER}, {FINDINGS}, {FACTS}_settle, {FACTS}_eval, {SCOPE}")
 
 
 def build(cursor: CursorWrapper, *, now: Any, only_unchecked: bool = False, case_ids: list[int] | None = None) -> None:
@@ -701,58 +941,100 @@ def build(cursor: CursorWrapper, *, now: Any, only_unchecked: bool = False, case
         cursor.execute(f"ANALYZE {SCOPE}")
     # Expressions this large cost more to compile (JIT) than to run.
     cursor.execute("SET jit = off")
+    # The aggregates over officers, suspects and the timeline sort and hash in memory rather than on disk.
+    cursor.execute("SET work_mem = '64MB'")
+    # Every join here is of whole relations, by hash or merge; the estimate of a filtered aggregate (the timeline's
+    # dispositions) can be off by four orders of magnitude, and a nested loop over it would read it once per suspect.
+    cursor.execute("SET enable_nestloop = off")
     try:
         # The cases are those of the scope table, whose size the planner knows (ANALYZE): a condition repeated here
         # would be estimated at a fraction of its rows and joined case by case.
         limited = f"AND c.id IN (SELECT id FROM {SCOPE})" if scope else ""
-        cursor.execute(_facts_sql(limited), params)
-        cursor.execute(_predicates_sql(), params)
-        cursor.execute(_eval_sql())
+        hits, found = _findings_columns()
+        cursor.execute(_eval_sql(_facts_sql(limited), hits, found), params)
         cursor.execute(f"CREATE UNIQUE INDEX ON {FACTS}_eval (id)")
-        cursor.execute(f"ANALYZE {FACTS}_eval")
+        # The row count and the ids' spread; the findings' JSON needs no statistics.
+        cursor.execute(f"ANALYZE {FACTS}_eval (id, status)")
         for statement in _findings_sql():
             cursor.execute(statement)
     finally:
         cursor.execute("RESET jit")
+        cursor.execute("RESET work_mem")
+        cursor.execute("RESET enable_nestloop")
 
 
 COUNT_SQL = f"SELECT count(*) FROM {FACTS}_eval"
-# What the Python planner must decide: a finding (its detail is the engine's to write), an open flag (to resolve
-# or to keep with its detail), or a running clock (stalled, idle, overdue referrals, warnings).
-NEEDS_PLANNER = f"""
-(e.open_flags > 0 OR {_in("e.status", OPEN_STATUSES)} OR EXISTS (SELECT 1 FROM {FINDINGS} x WHERE x.case_id = e.id))
-"""
-PLANNER_IDS_SQL = f"SELECT e.id FROM {FACTS}_eval e WHERE {NEEDS_PLANNER} ORDER BY e.id"
+PLANNER = "flag_scan_planner"
+_DOWNGRADED, _PROMPT = (_lit(SEVERITY_KIND[s]) for s in (Severity.DOWNGRADE, Severity.PROMPT))
 
-# The cases that need no flag: evaluated, their read model all clear but for the expected minimum rank. Each row is
-# guarded by the version it was read at (a change committed meanwhile is evaluated by the next run) and skipped if
-# a user holds it locked; only rows whose stored state differs are written.
+# What the Python planner must decide, diffed in SQL against the flags open now: a case whose clocks run (stalled,
+# idle, overdue referrals, warnings: an open case), one with a finding a supervisor overrode (the planner compares
+# the finding with the overridden one), and one whose open flags differ from its findings — a flag to raise, to
+# resolve, or whose detail changed (compared as stored, jsonb). Every other case keeps the flags it has.
+_PLANNER_SQL = f"""
+CREATE TEMP TABLE {PLANNER} AS
+SELECT e.id FROM {FACTS}_eval e WHERE {_in("e.status", OPEN_STATUSES)}
+UNION
+SELECT f.case_id FROM cases_flag f JOIN {FACTS}_eval e ON e.id = f.case_id
+WHERE f.resolution = {_lit(FlagResolution.OVERRIDDEN)}
+UNION
+SELECT coalesce(x.case_id, o.case_id)
+FROM {FINDINGS} x
+FULL JOIN (
+    SELECT f.case_id, f.kind, f.rule_code, f.detail
+    FROM cases_flag f JOIN {FACTS}_eval e ON e.id = f.case_id
+    WHERE f.resolved_at IS NULL
+) AS o ON o.case_id = x.case_id AND o.kind = x.kind AND o.rule_code = x.rule AND o.detail = x.detail
+WHERE x.case_id IS NULL OR o.case_id IS NULL
+"""
+PLANNER_IDS_SQL = f"SELECT id FROM {PLANNER} ORDER BY id"
+
+
+def diff(cursor: CursorWrapper) -> list[int]:
+    """The cases the planner must decide (``_PLANNER_SQL``), in id order; after ``build``."""
+    cursor.execute(_PLANNER_SQL)
+    cursor.execute(f"CREATE UNIQUE INDEX ON {PLANNER} (id)")
+    cursor.execute(f"ANALYZE {PLANNER}")
+    cursor.execute(PLANNER_IDS_SQL)
+    return [row[0] for row in cursor.fetchall()]
+
+
+# The cases whose open flags are already what their facts call for: evaluated, their read model that of their
+# findings. Each row is guarded by the version it was read at (a change committed meanwhile is evaluated by the next
+# run) and skipped if a user holds it locked; only rows whose stored state differs are written.
 _SETTLE_SQL = f"""
 WITH todo AS (
-    SELECT e.id, e.version, e.expected FROM {FACTS}_settle e WHERE e.n > %(low)s AND e.n <= %(high)s
+    SELECT e.id, e.version, e.expected, e.downgraded, e.prompted
+    FROM {FACTS}_settle e WHERE e.n > %(low)s AND e.n <= %(high)s
 ), free AS (
     SELECT c.id FROM cases_case c JOIN todo t ON t.id = c.id
     WHERE c.version = t.version
       AND (c.flags_checked_version <> c.version OR c.is_stalled OR c.is_idle OR c.has_overdue_referral
-           OR c.is_downgraded OR c.has_review_prompt OR c.sla_warn_at IS NOT NULL
+           OR c.is_downgraded <> t.downgraded OR c.has_review_prompt <> t.prompted OR c.sla_warn_at IS NOT NULL
            OR c.expected_min_rank IS DISTINCT FROM t.expected)
     FOR NO KEY UPDATE OF c SKIP LOCKED
 )
 UPDATE cases_case c
 SET flags_checked_version = t.version, is_stalled = FALSE, is_idle = FALSE, has_overdue_referral = FALSE,
-    is_downgraded = FALSE, has_review_prompt = FALSE, expected_min_rank = t.expected, sla_warn_at = NULL
+    is_downgraded = t.downgraded, has_review_prompt = t.prompted, expected_min_rank = t.expected, sla_warn_at = NULL
 FROM todo t
 WHERE c.id = t.id AND c.id IN (SELECT id FROM free)
 """
 
 
 def settle(cursor: CursorWrapper, *, batch_size: int) -> int:
-    """Record every case that needs no flag as evaluated, in batches of ``batch_size`` (one short transaction
-    each); returns how many cases that covers (written or already in step)."""
+    """Record every case the planner need not decide (after ``diff``) as evaluated, in batches of ``batch_size``
+    (one short transaction each); returns how many cases that covers (written or already in step)."""
     cursor.execute(
         f"""CREATE TEMP TABLE {FACTS}_settle AS
-        SELECT row_number() OVER (ORDER BY e.id) AS n, e.id, e.version, e.expected
-        FROM {FACTS}_eval e WHERE NOT {NEEDS_PLANNER}"""
+        SELECT row_number() OVER (ORDER BY e.id) AS n, e.id, e.version, e.expected,
+               coalesce(x.downgraded, FALSE) AS downgraded, coalesce(x.prompted, FALSE) AS prompted
+        FROM {FACTS}_eval e
+        LEFT JOIN (
+            SELECT case_id, bool_or(kind = {_DOWNGRADED}) AS downgraded, bool_or(kind = {_PROMPT}) AS prompted
+            FROM {FINDINGS} GROUP BY case_id
+        ) AS x ON x.case_id = e.id
+        WHERE NOT EXISTS (SELECT 1 FROM {PLANNER} p WHERE p.id = e.id)"""
     )
     cursor.execute(f"CREATE INDEX ON {FACTS}_settle (n)")
     cursor.execute(f"ANALYZE {FACTS}_settle")

@@ -1,9 +1,9 @@
 """The yearly report as an A4 PDF (WeasyPrint): key figures, the charts as images, every table, and a footer with
 the unit, the year, the generation time and page numbers on every page."""
 
-import base64
 import logging
 import re
+import threading
 from typing import Any, BinaryIO
 
 from django.conf import settings
@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from cases.reports.charts import CJK_FONT, chart_png
+from cases.reports.charts import CJK_FONT, pdf_chart
 from cases.reports.layout import (
     column_headers,
     display_rows,
@@ -35,13 +35,7 @@ def page_counter_parts() -> list[tuple[str, str]]:
 def pdf_context(report: YearlyReport) -> dict[str, Any]:
     tables = report_tables(report)
     rows = {t.key: display_rows(t, for_reading=True) for t in tables}
-    charts = [
-        {
-            "title": chart.title,
-            "src": "data:image/png;base64," + base64.b64encode(chart_png(chart)).decode(),
-        }
-        for chart in report_charts(report, tables)
-    ]
+    charts = [pdf_chart(chart) for chart in report_charts(report, tables)]
     footer_left = f"{unit_label(report.unit)} · {report.year}"
     footer_centre = _("Generated %(time)s") % {"time": generated_label(report)}
     return {
@@ -69,6 +63,22 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
+_fonts = threading.local()
+
+
+def _font_config() -> Any:
+    """This thread's WeasyPrint font configuration, made once: finding and loading the fonts (the CJK font is 5 MB)
+    for every PDF cost a fifth of the rendering time, and each new configuration kept some memory. Per thread, as
+    Pango's font maps are not meant to be shared between threads. The documents load no web fonts (the fetcher
+    refuses them), so one document leaves nothing in it for the next."""
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        config = _fonts.config = FontConfiguration()
+    return config
+
+
 def render_pdf(template: str, context: dict[str, Any], out: BinaryIO) -> None:
     """Render a template to PDF (the yearly report, the case sheet). Every text reaches the template as data, so
     Django's escaping keeps it text; the URL fetcher loads nothing from outside the static files."""
@@ -80,7 +90,8 @@ def render_pdf(template: str, context: dict[str, Any], out: BinaryIO) -> None:
     html = CONTROL_CHARACTERS.sub(" ", render_to_string(template, context))
     # Relative URLs resolve into the static directory; the fetcher refuses anything outside it but data: URLs.
     base_url = str(settings.STATICFILES_DIRS[0])
-    HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyURLFetcher()).write_pdf(out)
+    document = HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyURLFetcher())
+    document.write_pdf(out, font_config=_font_config())
 
 
 def write_pdf(report: YearlyReport, out: BinaryIO) -> None:

@@ -32,7 +32,7 @@ CONTENT_TYPES = {
     ReportFormat.PDF: "application/pdf",
     ReportFormat.DETAIL: "text/csv; charset=utf-8",
 }
-# Imported when used: matplotlib and WeasyPrint take a while to load, and most processes never render a PDF.
+# Imported when used: WeasyPrint takes a while to load (Pango, HarfBuzz), and most processes never render a PDF.
 SUMMARY_WRITERS = {
     ReportFormat.CSV: "cases.reports.csv.write_csv",
     ReportFormat.XLSX: "cases.reports.xlsx.write_xlsx",

@@ -163,6 +163,7 @@ def queue(request: AuthenticatedRequest) -> HttpResponse:
         "save_form": SaveFilterForm(initial={"query": base_query}),
         "share_unit": share_unit(actor),
         "first_page": not cursor,
+        "queue_url": reverse("cases:queue"),
         # Said above the results too: with JavaScript only the results are replaced, not the filter panel.
         "filter_errors": _filter_errors(form) if form.is_bound and not form.is_valid() else [],
         "stale_link": stale_link,

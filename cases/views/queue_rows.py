@@ -22,6 +22,7 @@ from cases.models import Case
 from cases.templatetags.rg import _field_labels, days_left, status_style
 
 SUMMARY_CHARS = 60
+PLACEHOLDER_PK = 987654321
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,8 @@ class RowPresenter:
             "none": _("No cases match."),
         }
         self.today = timezone.localdate()
+        # The case page's address, resolved once for the page: a case id is only digits.
+        self.detail_url = reverse("cases:detail", args=[PLACEHOLDER_PK]).replace(str(PLACEHOLDER_PK), "{}")
         self._deadlines: dict[int, str] = {}
 
     def deadline(self, days: int) -> str:
@@ -100,7 +103,7 @@ class RowPresenter:
             pk=case.pk,
             version=case.version,
             reference=case.reference,
-            url=reverse("cases:detail", args=[case.pk]),
+            url=self.detail_url.format(case.pk),
             select_label=self.select % {"ref": case.reference},
             badges=tuple((style, word) for name, style, word in self.flags if getattr(case, name)),
             kind=self.kinds.get(case.kind, case.kind),

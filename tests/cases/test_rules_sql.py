@@ -16,6 +16,8 @@ with its reason elsewhere); on another database the scan evaluates with the plan
 flag tests cover.
 """
 
+import json
+import re
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
@@ -55,6 +57,7 @@ from cases.models import (
     FaultFinding,
     Flag,
     InvolvedOfficer,
+    Notification,
     Referral,
     SupervisionFinding,
     SupportMeasure,
@@ -397,26 +400,35 @@ def _write(world, population: list[dict], now: datetime) -> list[int]:
     return [c.pk for c in created]
 
 
-def _python(ids: list[int], now: datetime) -> tuple[set[tuple], dict[int, int | None]]:
-    found, expected = set(), {}
+def _json(detail: dict) -> str:
+    """A detail as stored and compared: JSON, keys sorted (jsonb keeps no key order)."""
+    return json.dumps(detail, sort_keys=True, ensure_ascii=False)
+
+
+def _python(ids: list[int], now: datetime) -> tuple[set[tuple], dict[int, int | None], dict[tuple, str]]:
+    found, expected, details = set(), {}, {}
     for case_id, snap in load_snapshots(ids, now).items():
         if snap.row["status"] == CaseStatus.DRAFT:
             continue  # never evaluated
         evaluation = evaluate(snap.facts)
         expected[case_id] = evaluation.expected_min_rank
         found |= {(case_id, f.code, f.version, str(f.severity)) for f in evaluation.findings}
-    return found, expected
+        details |= {(case_id, f.code): _json(f.as_detail()) for f in evaluation.findings}
+    return found, expected, details
 
 
-def _sql(ids: list[int], now: datetime) -> tuple[set[tuple], dict[int, int | None]]:
+def _sql(ids: list[int], now: datetime) -> tuple[set[tuple], dict[int, int | None], dict[tuple, str]]:
     with connection.cursor() as cursor:
         setwise.build(cursor, now=now, case_ids=ids)
         cursor.execute(f"SELECT case_id, rule, version, severity FROM {setwise.FINDINGS}")  # noqa: S608
         found = set(cursor.fetchall())
         cursor.execute(f"SELECT id, expected FROM {setwise.FACTS}_eval")  # noqa: S608
         expected = dict(cursor.fetchall())
+        # The detail as PostgreSQL writes it out (jsonb's text form), read back as the planner would compare it.
+        cursor.execute(f"SELECT case_id, rule, detail::text FROM {setwise.FINDINGS}")  # noqa: S608
+        details = {(case_id, rule): _json(json.loads(text)) for case_id, rule, text in cursor.fetchall()}
         setwise.drop(cursor)
-    return found, expected
+    return found, expected, details
 
 
 def _by_version(found: set[tuple]) -> dict[tuple[str, str], set[tuple]]:
@@ -437,14 +449,18 @@ def test_sql_finds_what_the_engine_finds_rule_version_by_rule_version(postgres_o
     try:
         with transaction.atomic():
             ids = _write(world, population, now)
-            expected_found, expected_ranks = _python(ids, now)
-            found, ranks = _sql(ids, now)
+            expected_found, expected_ranks, expected_details = _python(ids, now)
+            found, ranks, details = _sql(ids, now)
             python_by, sql_by = _by_version(expected_found), _by_version(found)
             for rule in RULES:
                 key = (rule.code, rule.version)
                 assert sql_by.get(key, set()) == python_by.get(key, set()), key
             assert found == expected_found
             assert ranks == expected_ranks
+            # Each finding's flag detail, key for key and item for item.
+            for key, detail in expected_details.items():
+                assert details.get(key) == detail, key
+            assert details == expected_details
             raise _Rollback
     except _Rollback:
         pass
@@ -503,3 +519,140 @@ def test_a_full_scan_in_sql_leaves_what_the_planner_alone_leaves(postgres_only, 
             raise _Rollback
     except _Rollback:
         pass
+
+
+# --- The diff in SQL: which cases the planner must decide --------------------------------------------------------
+
+DIFF = settings(PARITY, max_examples=3)
+
+
+def _perturb(ids: list[int], now: datetime) -> None:
+    """What a full re-evaluation meets after a rule change or edits: flags whose detail is out of date, findings with
+    no open flag, findings a supervisor overrode, a clock flag left on a concluded case, changed facts."""
+    rule_flags = list(
+        Flag.objects.filter(
+            case_id__in=ids, resolved_at__isnull=True, kind__in=["downgraded", "review_prompt"]
+        ).order_by("id")
+    )
+    stale = rule_flags[0::5]
+    for flag in stale:
+        flag.detail = {**flag.detail, "version": "1999-01-01"}
+    Flag.objects.bulk_update(stale, ["detail"])
+    Flag.objects.filter(pk__in=[f.pk for f in rule_flags[1::5]]).update(resolved_at=now, resolution="cleared")
+    Flag.objects.filter(pk__in=[f.pk for f in rule_flags[2::5]]).update(resolved_at=now, resolution="overridden")
+    concluded = list(Case.objects.filter(pk__in=ids, status=CaseStatus.CLOSED, flags__isnull=True).order_by("id")[:2])
+    if concluded:
+        Flag.objects.create(
+            case=concluded[0], kind="stalled", rule_code="STALLED", detail={"stage": "closed"}, raised_at=now
+        )
+    if len(concluded) > 1:
+        Suspect.objects.filter(case=concluded[1]).update(disposition=Disposition.NO_ACTION)
+
+
+def _planner_cases(ids: list[int], now: datetime) -> set[int]:
+    """The reference: the cases whose flags the planner would change, whose clocks run, or with an overridden
+    finding."""
+    from cases.flagging.plan import diff_for, plan_for
+
+    wanted = set()
+    for case_id, snap in load_snapshots(ids, now).items():
+        if snap.row["status"] == CaseStatus.DRAFT:
+            continue
+        if (
+            snap.row["status"] in OPEN_STATUSES
+            or snap.overridden
+            or diff_for(snap.open_flags, plan_for(snap, now).desired)
+        ):
+            wanted.add(case_id)
+    return wanted
+
+
+@DIFF
+@given(population=POPULATIONS, now=AS_OF)
+def test_the_diff_in_sql_hands_the_planner_exactly_the_cases_it_must_decide(postgres_only, world, population, now):
+    try:
+        with transaction.atomic():
+            ids = _write(world, population, now)
+            flag_cases(now=now, full=True, notify=False, set_wise=False)
+            _perturb(ids, now)
+            expected = _planner_cases(ids, now)
+            with connection.cursor() as cursor:
+                setwise.build(cursor, now=now, case_ids=ids)
+                found = setwise.diff(cursor)
+                setwise.drop(cursor)
+            assert found == sorted(expected)
+            # Not everything: cases with open flags in step with their findings are left to the set-wise UPDATE.
+            kept = set(ids) - expected
+            assert Flag.objects.filter(case_id__in=kept, resolved_at__isnull=True).exists()
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+# The tables a statement writes to (``FOR NO KEY UPDATE OF c SKIP LOCKED`` reads "OF" or "SKIP": a lock, no write).
+_WRITES = re.compile(r"\b(?:UPDATE|INSERT INTO|DELETE FROM)\s+\"?(\w+)")
+
+
+@settings(PARITY, max_examples=2)
+@given(population=POPULATIONS, now=AS_OF)
+def test_a_full_scan_in_sql_with_nothing_changed_writes_only_the_evaluated_versions(
+    postgres_only, world, population, now
+):
+    from django.test.utils import CaptureQueriesContext
+
+    try:
+        with transaction.atomic():
+            ids = _write(world, population, now)
+            flag_cases(now=now, full=True, notify=False, set_wise=False)
+            Case.objects.filter(pk__in=ids).update(flags_checked_version=0)
+            flags, events, cases = _state(ids)
+            notes = Notification.objects.count()
+            with CaptureQueriesContext(connection) as queries:
+                result = flag_cases(now=now, full=True, notify=False, set_wise=True)
+            assert (result.raised, result.resolved, result.warnings, result.notifications) == (0, 0, 0, 0)
+            written = {t for q in queries.captured_queries for t in _WRITES.findall(q["sql"])} - {"OF", "SKIP"}
+            assert written == {"cases_case"}
+            after_flags, after_events, after_cases = _state(ids)
+            assert (after_flags, after_events) == (flags, events)
+            assert Notification.objects.count() == notes
+            # The read model as it was; the version evaluated recorded on every case not in draft.
+            assert [c[:1] + c[2:] for c in after_cases] == [c[:1] + c[2:] for c in cases]
+            evaluated = dict(Case.objects.filter(pk__in=ids).values_list("id", "flags_checked_version"))
+            versions = dict(
+                Case.objects.filter(pk__in=ids).exclude(status=CaseStatus.DRAFT).values_list("id", "version")
+            )
+            assert {i: evaluated[i] for i in versions} == versions
+            assert all(evaluated[i] == 0 for i in set(ids) - set(versions))
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+def test_a_case_changed_while_the_scan_runs_is_not_overwritten(postgres_only, world):
+    now = datetime(2026, 3, 1, 12, tzinfo=LOCAL)
+    on = date(2025, 6, 1)
+    # Three concluded cases with a finding each (R1: a violent attack, slight injury, no action taken).
+    population = [_spec(K.VIOLENT_ATTACK, on, [(REG, ON, SLIGHT)], Disposition.NO_ACTION) for _ in range(3)]
+    ids = _write(world, population, now)
+    flag_cases(now=now, full=True, notify=False, set_wise=False)
+    flags_before = sorted(Flag.objects.filter(case_id__in=ids).values_list("id", "detail", "resolved_at"))
+    assert len(flags_before) == 3
+    Case.objects.filter(pk__in=ids).update(flags_checked_version=0, expected_min_rank=None)
+    moved = ids[1]
+    with connection.cursor() as cursor:
+        setwise.build(cursor, now=now, case_ids=ids)
+        assert setwise.diff(cursor) == []  # their flags are in step: settled by the UPDATE
+        # A user's change commits between the evaluation and the UPDATE: the case's version moves on.
+        Case.objects.filter(pk=moved).update(version=3, expected_min_rank=1)
+        assert setwise.settle(cursor, batch_size=2) == 3
+        setwise.drop(cursor)
+    rows = {
+        i: (checked, rank)
+        for i, checked, rank in Case.objects.filter(pk__in=ids).values_list(
+            "id", "flags_checked_version", "expected_min_rank"
+        )
+    }
+    expected = evaluate(load_snapshots([ids[0]], now)[ids[0]].facts).expected_min_rank
+    assert expected is not None
+    assert rows == {ids[0]: (2, expected), moved: (0, 1), ids[2]: (2, expected)}
+    assert sorted(Flag.objects.filter(case_id__in=ids).values_list("id", "detail", "resolved_at")) == flags_before

@@ -476,6 +476,36 @@ def test_the_character_pairs_cost_the_planner_what_they_cost(postgres_only, db):
         assert cursor.fetchall() == [(300.0,)]
 
 
+def test_the_character_pairs_are_those_of_the_first_definition_element_for_element(postgres_only, db):
+    # Migration 0035 replaced the body of 0026 by one in linear time; the indexes built with the old body stay valid
+    # only if every text gives the same array (order included, as the old one gave it).
+    first = importlib.import_module("cases.migrations.0035_grams_linear_time").QUADRATIC
+    texts = [
+        "",
+        "x",
+        "Ab",
+        "AbC中文",
+        "袭警",
+        " 王磊 ",
+        "ÄÖ İ ǅ",
+        "RG-2026-000459",
+        "3月8日，民警郝国勇在宜昌市西陵区夷陵大道一烧烤店门前查处违法行为时，李某等2人围堵民警、起哄煽动围观群众。" * 3,
+        "officer\nsuspect\t张三丰",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(first.replace("FUNCTION rg_grams(", "FUNCTION pg_temp.rg_grams_0026("))
+        cursor.execute(
+            "SELECT t, rg_grams(t), pg_temp.rg_grams_0026(t) FROM unnest(%s::text[]) AS t "
+            "WHERE rg_grams(t) IS DISTINCT FROM pg_temp.rg_grams_0026(t)",
+            [texts],
+        )
+        assert cursor.fetchall() == []
+        cursor.execute("SELECT rg_grams('AbC中文'), rg_grams(''), rg_grams(NULL)")
+        assert cursor.fetchone() == (["a", "ab", "b", "bc", "c", "c中", "中", "中文", "文"], [], None)
+        cursor.execute("SELECT procost, provolatile, proisstrict FROM pg_proc WHERE proname = 'rg_grams'")
+        assert cursor.fetchall() == [(300.0, "i", True)]
+
+
 @pytest.mark.parametrize("cap", [1, 2, 3, 1000])
 def test_the_ranks_read_in_one_statement_are_the_ranks_read_one_by_one(postgres_only, world, cases, monkeypatch, cap):
     # On PostgreSQL every rank is asked in one UNION ALL, stopping at the cap; the rank where it stops is read whole.

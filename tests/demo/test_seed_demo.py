@@ -1,5 +1,8 @@
 """``manage.py seed_demo``: an idempotent demo world, and synthetic cases that obey the same rules as real ones."""
 
+import hashlib
+import json
+import os
 import re
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -8,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import Membership, OrgLevel, OrgUnit, Role, User
@@ -35,10 +40,12 @@ from cases.models import (
     LookBackReview,
     ReferenceCounter,
     Referral,
+    SupervisionFinding,
     SupportMeasure,
     Suspect,
 )
 from cases.workflow import TRANSITIONS
+from demo.bulk import Writer
 from demo.organisation import ADMIN_GROUP, DEMO_ACCOUNTS, DEMO_OFFICERS, DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -334,3 +341,87 @@ def test_demo_lenient_outcomes_say_why_and_the_transfer_after_non_prosecution_is
     assert list(rule_flags.filter(case=drunk.case).values_list("kind", "rule_code")) == [
         (FlagKind.REVIEW_PROMPT, "R13")
     ]
+
+
+# --- Bulk seeding by worker processes (PostgreSQL) -----------------------------------------------------------------
+
+SEEDED_TABLES = (
+    Case,
+    InvolvedOfficer,
+    Suspect,
+    Referral,
+    SupervisionFinding,
+    LookBackReview,
+    SupportMeasure,
+    CaseEvent,
+)
+
+
+def seeded_fingerprint() -> dict[str, object]:
+    """What a seed wrote, without the ids (which depend on which worker reserved them first)."""
+    digest = hashlib.sha256()
+    columns = ("reference", "status", "kind", "unit_path", "created_at", "closed_at", "party_names", "narrative")
+    for row in Case.objects.order_by("reference").values_list(*columns, "version"):
+        digest.update(repr(row).encode())
+    children = (
+        ("officers__name", "officers__injury"),
+        ("suspects__name", "suspects__disposition"),
+        ("events__kind", "events__at"),
+        ("referrals__referred_at", "referrals__external_reference"),
+    )
+    for fields in children:
+        for row in Case.objects.order_by("reference", *fields).values_list("reference", *fields):
+            digest.update(repr(row).encode())
+    return {
+        "rows": {model.__name__: model.objects.count() for model in SEEDED_TABLES},
+        "statuses": dict(Case.objects.values_list("status").annotate(n=Count("id")).order_by("status")),
+        "references": hashlib.sha256(
+            "\n".join(Case.objects.order_by("reference").values_list("reference", flat=True)).encode()
+        ).hexdigest(),
+        "content": digest.hexdigest(),
+    }
+
+
+def forget_synthetic_cases() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {Case._meta.db_table}, {ReferenceCounter._meta.db_table} RESTART IDENTITY CASCADE")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_write_what_one_writes_and_the_ledger_reconciles(postgres_only, fixed_now, tmp_path, monkeypatch):
+    seed("--no-demo")
+    write = Writer.write
+
+    def write_noting_the_process(self, bundles):
+        (tmp_path / str(os.getpid())).touch()
+        write(self, bundles)
+
+    monkeypatch.setattr(Writer, "write", write_noting_the_process)
+    found = {}
+    for workers in (1, 2):
+        forget_synthetic_cases()
+        output = seed("--no-demo", "--cases", "400", "--batch-size", "50", "--seed", "11", "--workers", str(workers))
+        assert "Added 400 synthetic cases" in output
+        found[workers] = seeded_fingerprint()
+        writers = {int(p.name) for p in tmp_path.iterdir()}
+        for p in tmp_path.iterdir():
+            p.unlink()
+        # One worker writes on this process's connection; two are two other processes.
+        if workers == 1:
+            assert writers == {os.getpid()}
+        else:
+            assert len(writers) == 2
+            assert os.getpid() not in writers
+        result = json.loads(call_command_output("reconcile", "--no-notifications"))
+        assert (result["problems"], result["ok"], result["cases"]) == ([], True, 400)
+
+    assert found[2] == found[1]
+    assert found[1]["rows"]["Case"] == 400
+    assert sum(found[1]["statuses"].values()) == 400
+    assert {CaseStatus.CLOSED, CaseStatus.SUPERVISION} <= set(found[1]["statuses"])
+
+
+def call_command_output(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()

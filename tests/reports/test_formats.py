@@ -3,19 +3,17 @@
 import csv
 import io
 import re
-import warnings
 import zipfile
+from datetime import date
 
 import openpyxl
 import pytest
-from django.utils import translation
+from django.utils import formats, translation
 from pypdf import PdfReader
 
 from cases.choices import IncidentKind
 from cases.models import ReportFormat
-from cases.reports.charts import chart_png
 from cases.reports.detail import stream_detail_csv
-from cases.reports.layout import Chart, Series
 from cases.reports.services import render_export
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -234,20 +232,24 @@ def test_every_format_renders_an_empty_year(dataset, fmt):
     assert render(dataset.world.county, 2016, fmt)
 
 
-def test_chinese_chart_labels_are_drawn_with_the_cjk_font():
-    """Every glyph of a Chinese chart comes from a font that has it: matplotlib warns "Glyph … missing" and draws
-    boxes otherwise, which happens when the CJK font was installed after matplotlib cached its font list."""
-    chart = Chart(
-        key="kinds",
-        title="案件类型",
-        kind="hbar",
-        labels=("暴力袭警", "阻碍执行职务（含辅警）"),
-        series=(Series("2025", (3.0, 1.0)), Series("2024", (2.0, 0.0))),
-        table="kinds",
-        rows=(0, 1),
-        span=(0, 2),
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
-        png = chart_png(chart)
-    assert png.startswith(b"\x89PNG")
+def test_pdf_charts_are_text_in_the_document_fonts(dataset):
+    """The charts are drawn by the PDF renderer: their labels and figures are text of the page (searchable, in the
+    embedded CJK font), not pictures of text."""
+    data = render(dataset.world.county, 2025, ReportFormat.PDF, language="zh-hans")
+    _pages, text = pdf_text(data)
+    with translation.override("zh-hans"):
+        march = formats.date_format(date(2000, 3, 1), "F")
+        armed = str(IncidentKind.ARMED_ATTACK.label)
+    assert march == "三月"
+    # Once in the monthly table, once under the line chart.
+    assert "".join(text.split()).count(march) == 2
+    # The incident-type chart's bar row: the label and both years' figures, after the table's row.
+    flat = " ".join(text.split())
+    assert flat.count(f"{armed} 1 0") == 2
+    assert pdf_images(data) == 0
+    # One face of the CJK font: no synthesised bold copy of it.
+    assert {name.split("+", 1)[1] for name in pdf_fonts(data)} == {"WenQuanYi-Micro-Hei"}
+
+
+def pdf_images(data: bytes) -> int:
+    return sum(len(page.images) for page in PdfReader(io.BytesIO(data)).pages)

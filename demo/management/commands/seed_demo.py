@@ -27,17 +27,26 @@ class Command(BaseCommand):
             default=DEFAULT_BATCH_SIZE,
             help="Synthetic cases written per transaction.",
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="Processes writing synthetic cases side by side on PostgreSQL (default: one per CPU).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["cases"] < 0:
             raise CommandError("--cases must be zero or more.")
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
+        if options["workers"] is not None and options["workers"] < 1:
+            raise CommandError("--workers must be at least 1.")
         seed(
             cases=options["cases"],
             seed_value=options["seed"],
             demo=not options["no_demo"],
             batch_size=options["batch_size"],
+            workers=options["workers"],
             log=self.stdout.write,
         )
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
