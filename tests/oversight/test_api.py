@@ -59,6 +59,7 @@ def build_api(camp: Camp) -> Api:
     draft = new_campaign(camp, name="回头看", kind=CampaignKind.LOOK_BACK)
     fugitive_case = case_at(camp, CaseStatus.SUPERVISION)
     suspect = case_services.add_suspect(case=fugitive_case, by=w.supervisor, name="赵某", status=SuspectStatus.AT_LARGE)
+    case_services.add_suspect(case=fugitive_case, by=w.supervisor, name="孙某", status=SuspectStatus.AT_LARGE)
     pursuit = new_campaign(
         camp, name="追逃", kind=CampaignKind.FUGITIVE_PURSUIT, scope=Scope(statuses=(CaseStatus.SUPERVISION,))
     )
@@ -453,8 +454,12 @@ def test_the_reviews_list_costs_the_same_queries_for_one_or_three(api):
 def test_pursuits_listed_and_a_step_recorded(api):
     w = api.camp.world
     listed = as_(w.county_supervisor).get(f"{C}/{api.pursuit.pk}/pursuits/").json()["results"]
-    assert [(r["id"], r["status"], r["suspect"]["name"], r["suspect"]["status"]) for r in listed] == [
-        (api.record.pk, "at_large", "赵某", "at_large")
+    assert [r["id"] for r in listed] == sorted(
+        PursuitRecord.objects.filter(campaign_case__campaign=api.pursuit).values_list("pk", flat=True)
+    )
+    assert sorted((r["status"], r["suspect"]["name"], r["suspect"]["status"]) for r in listed) == [
+        ("at_large", "孙某", "at_large"),
+        ("at_large", "赵某", "at_large"),
     ]
     url = f"{C}/{api.pursuit.pk}/pursuits/{api.record.pk}/steps/"
     before = rows()
@@ -509,3 +514,15 @@ def test_an_unknown_campaign_path_is_the_apis_not_found(api):
 def test_an_anonymous_request_is_401(api, selection):
     assert APIClient().get(f"{C}/").status_code == 401
     assert APIClient().post(f"{C}/", {"selection": selection}, format="json").status_code == 401
+
+
+@pytest.mark.parametrize(("path", "small", "large"), [("", 1, 3), ("pursuits/", 1, 2)])
+def test_the_campaign_and_pursuit_lists_cost_the_same_queries_whatever_their_length(api, path, small, large):
+    client = as_(api.camp.world.supervisor)
+    url = f"{C}/{api.pursuit.pk}/{path}" if path else f"{C}/"
+    client.get(url)  # the token is looked up once, then cached
+    with CaptureQueriesContext(connection) as few:
+        assert len(client.get(f"{url}?page_size={small}").json()["results"]) == small
+    with CaptureQueriesContext(connection) as more:
+        assert len(client.get(f"{url}?page_size={large}").json()["results"]) == large
+    assert len(few) == len(more)
