@@ -429,6 +429,7 @@ class CampaignStep(models.TextChoices):
     RECTIFIED = "rectified", _("Problem rectified")
     MADE_UP = "made_up", _("Sent back to be handled again")
     ACCOUNTABILITY = "accountability", _("Accountability recorded")
+    PURSUIT = "pursuit", _("Fugitive pursuit step recorded")
 
 
 # The longest note, on every path (the case page, bulk notes from the queue, the API, the service itself).

@@ -4,6 +4,9 @@ and the tests read it from ``CHECKLISTS``."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from cases.choices import SuspectStatus
 
 
 class CampaignKind(models.TextChoices):
@@ -70,7 +73,47 @@ class LogStep(models.TextChoices):
     RECTIFIED = "rectified", _("Problem rectified")
     MADE_UP = "made_up", _("Case sent back to be handled again")
     ACCOUNTABILITY = "accountability", _("Accountability recorded")
+    PURSUIT = "pursuit", _("Pursuit step recorded")
     CLOSED = "closed", _("Campaign closed")
+
+
+class ReminderReason(models.TextChoices):
+    REVIEW_DUE = "review_due", _("Cases to review before the deadline")
+    RECTIFICATION_OVERDUE = "rectification_overdue", _("Rectification overdue")
+
+
+class PursuitStatus(models.TextChoices):
+    """Where the pursuit of one fugitive stands: at large, located, then one of the four ends."""
+
+    AT_LARGE = "at_large", _("At large")
+    LOCATED = "located", _("Located")
+    # Caught and in custody (抓获归案): not the formal arrest a suspect's status "Arrested" (逮捕) means.
+    ARRESTED = "arrested", pgettext_lazy("fugitive pursuit", "Arrested")
+    SURRENDERED = "surrendered", _("Surrendered")
+    EXTRADITED = "extradited", _("Extradited or repatriated")
+    DECEASED = "deceased", _("Deceased")
+
+
+# The pursuit's ends: each has its date; none leads anywhere else.
+PURSUIT_ENDS = frozenset(
+    {PursuitStatus.ARRESTED, PursuitStatus.SURRENDERED, PursuitStatus.EXTRADITED, PursuitStatus.DECEASED}
+)
+# The ends that bring the suspect into custody (the suspect's own status changes through the case services).
+PURSUIT_CUSTODY = frozenset({PursuitStatus.ARRESTED, PursuitStatus.SURRENDERED, PursuitStatus.EXTRADITED})
+# The suspect's status once a pursuit brings them into custody: criminal detention unless the step says otherwise.
+CUSTODY_STATUSES: tuple[str, ...] = (
+    SuspectStatus.DETAINED,
+    SuspectStatus.ADMIN_DETAINED,
+    SuspectStatus.ARRESTED,
+    SuspectStatus.BAIL,
+    SuspectStatus.RESIDENTIAL_SURVEILLANCE,
+)
+# The steps a pursuit may take from each status; an end is final.
+PURSUIT_STEPS: dict[str, frozenset[str]] = {
+    PursuitStatus.AT_LARGE: frozenset({PursuitStatus.LOCATED, *PURSUIT_ENDS}),
+    PursuitStatus.LOCATED: frozenset({PursuitStatus.AT_LARGE, *PURSUIT_ENDS}),
+    **{end: frozenset() for end in PURSUIT_ENDS},
+}
 
 
 _I = ChecklistItem

@@ -7,9 +7,20 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit, User
-from cases.choices import CaseStatus, FlagKind, IncidentKind
-from oversight.choices import CHECKLISTS, Answer, CampaignKind, ChecklistItem, Measure, ProblemType, SelectionMode
-from oversight.models import Problem
+from cases.choices import CaseStatus, FlagKind, IncidentKind, SuspectStatus
+from oversight.choices import (
+    CHECKLISTS,
+    CUSTODY_STATUSES,
+    PURSUIT_STEPS,
+    Answer,
+    CampaignKind,
+    ChecklistItem,
+    Measure,
+    ProblemType,
+    PursuitStatus,
+    SelectionMode,
+)
+from oversight.models import Problem, PursuitRecord
 from oversight.scope import Scope
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -207,3 +218,28 @@ class AccountabilityForm(Styled):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
         self.fields["problem"].queryset = problems  # type: ignore[attr-defined]
+
+
+class PursuitStepForm(Styled):
+    """The next step of one suspect's pursuit: the steps its status allows."""
+
+    status = forms.ChoiceField(label=_("Step"), choices=())
+    on = forms.DateField(label=_("On"), widget=DATE)
+    unit = UnitField(label=_("Pursuing unit"), queryset=OrgUnit.objects.none(), to_field_name="code")
+    cross_border = forms.BooleanField(label=_("Across the border"), required=False)
+    custody = forms.ChoiceField(
+        label=_("Custody status"),
+        choices=[(s, SuspectStatus(s).label) for s in CUSTODY_STATUSES],
+        initial=SuspectStatus.DETAINED,
+        help_text=_("For an arrest, a surrender or an extradition: the suspect's status from now on."),
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, record: PursuitRecord, units: QuerySet[OrgUnit], **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", f"f{record.pk}")
+        super().__init__(*args, **kwargs)
+        steps = PURSUIT_STEPS[record.status]
+        self.fields["status"].choices = [(s.value, s.label) for s in PursuitStatus if s.value in steps]  # type: ignore[attr-defined]
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        if record.cross_border:
+            self.fields["cross_border"].initial = True

@@ -12,7 +12,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit
-from cases.models import Case
+from cases.models import Case, Suspect
 from oversight.choices import (
     Answer,
     CampaignKind,
@@ -21,6 +21,8 @@ from oversight.choices import (
     LogStep,
     Measure,
     ProblemType,
+    PursuitStatus,
+    ReminderReason,
     SelectionMode,
 )
 
@@ -256,3 +258,106 @@ class Accountability(models.Model):
 
     def __str__(self) -> str:
         return f"{self.officer_name}: {self.get_measure_display()}"
+
+
+_P = PursuitStatus
+_ENDS = [_P.ARRESTED, _P.SURRENDERED, _P.EXTRADITED, _P.DECEASED]
+
+
+class PursuitRecord(models.Model):
+    """The pursuit of one suspect at large of a case selected by a fugitive-pursuit campaign: one row per suspect,
+    made when the campaign starts and moved on step by step (the steps are in the campaign's log and on the case's
+    timeline)."""
+
+    campaign_case = models.ForeignKey(CampaignCase, on_delete=models.PROTECT, related_name="pursuits")
+    suspect = models.ForeignKey(Suspect, verbose_name=_("suspect"), on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=20, choices=PursuitStatus.choices, default=PursuitStatus.AT_LARGE)
+    located_on = models.DateField(_("located on"), null=True, blank=True)
+    # The day the pursuit ended: arrested, surrendered, extradited (or repatriated), or found deceased.
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    # The unit that located or caught the suspect.
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("pursuing unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cross_border = models.BooleanField(_("across the border"), default=False)
+    note = models.TextField(_("note"), blank=True)
+    updated_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pursuit record")
+        verbose_name_plural = _("pursuit records")
+        ordering = ["campaign_case", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign_case", "suspect"], name="pursuit_suspect_once"),
+            _in("status", PursuitStatus, "pursuit_status_valid"),
+            # Each status has exactly the dates it implies: none at large, the day located, the day it ended.
+            models.CheckConstraint(
+                condition=Q(status=_P.AT_LARGE, located_on__isnull=True, ended_on__isnull=True)
+                | Q(status=_P.LOCATED, located_on__isnull=False, ended_on__isnull=True)
+                | Q(status__in=_ENDS, ended_on__isnull=False),
+                name="pursuit_dates_match_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(located_on__isnull=True) | Q(ended_on__isnull=True) | Q(ended_on__gte=F("located_on")),
+                name="pursuit_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=_P.AT_LARGE) | Q(unit__isnull=False), name="pursuit_step_has_unit"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=_P.EXTRADITED) | Q(cross_border=True), name="pursuit_extradition_cross_border"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_case}: {self.suspect_id} {self.status}"
+
+
+class Reminder(models.Model):
+    """A reminder the campaigns' periodic job gave (oversight/reminders.py): a reviewer's cases still to review as the
+    deadline nears, or a problem whose rectification is overdue. One row per person and thing they are reminded of
+    (the unique constraints), so a job run again, by a second beat or the next period, reminds nobody twice. Its
+    sentence is rendered in the reader's language when read or e-mailed, from the values kept here."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="reminders")
+    recipient = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=30, choices=ReminderReason.choices)
+    problem = models.ForeignKey(Problem, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # The cases still to review when it was given (review_due).
+    count = models.PositiveIntegerField(_("cases"), default=0)
+    # The campaign's deadline (review_due), the problem's rectification date (rectification_overdue).
+    due = models.DateField(_("due"))
+    created_at = models.DateTimeField(_("created at"))
+    # Set once e-mailed, or found to have nowhere to go; an e-mail that failed is tried again on the next run.
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign reminder")
+        verbose_name_plural = _("campaign reminders")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            _in("reason", ReminderReason, "reminder_reason_valid"),
+            models.CheckConstraint(
+                condition=Q(reason=ReminderReason.REVIEW_DUE, problem__isnull=True)
+                | Q(reason=ReminderReason.RECTIFICATION_OVERDUE, problem__isnull=False),
+                name="reminder_problem_matches_reason",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "recipient"],
+                condition=Q(reason=ReminderReason.REVIEW_DUE),
+                name="reminder_review_due_once",
+            ),
+            models.UniqueConstraint(
+                fields=["problem", "recipient"],
+                condition=Q(problem__isnull=False),
+                name="reminder_overdue_once",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="reminder_inbox"),
+            models.Index(fields=["created_at"], condition=Q(emailed_at__isnull=True), name="reminder_unsent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id}: {self.reason} {self.due}"

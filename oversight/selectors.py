@@ -2,15 +2,28 @@
 selected cases, ``policy.campaign_cases_visible_to``."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.authority import Actor
 from accounts.models import OrgUnit, Role, User
 from accounts.selectors import ancestor_paths
 from oversight import policy
-from oversight.models import Accountability, Campaign, CampaignCase, CampaignEvent, Problem, ReviewerAssignment
+from oversight.choices import PursuitStatus
+from oversight.models import (
+    Accountability,
+    Campaign,
+    CampaignCase,
+    CampaignEvent,
+    Problem,
+    PursuitRecord,
+    Reminder,
+    ReviewAnswer,
+    ReviewerAssignment,
+)
+from oversight.reminders import reminder_text
 
 CASE_PAGE = 50
 
@@ -122,3 +135,97 @@ def problems_of(item: CampaignCase) -> QuerySet[Problem]:
 
 def accountability_of(item: CampaignCase) -> QuerySet[Accountability]:
     return Accountability.objects.filter(campaign_case=item).select_related("unit").order_by("recorded_at", "id")
+
+
+def pursuits_of(item: CampaignCase) -> QuerySet[PursuitRecord]:
+    return PursuitRecord.objects.filter(campaign_case=item).select_related("suspect", "unit").order_by("id")
+
+
+@dataclass(frozen=True)
+class PursuitFigures:
+    """Where the pursuits of a campaign stand, over the selected cases the actor sees."""
+
+    by_status: dict[str, int]
+    cross_border: int
+    total: int
+
+    def rows(self) -> list[tuple[str, str, int]]:
+        return [(s.value, str(s.label), self.by_status.get(s.value, 0)) for s in PursuitStatus]
+
+
+def pursuit_figures(actor: Actor, campaign: Campaign) -> PursuitFigures:
+    """One grouped query."""
+    rows = (
+        PursuitRecord.objects.filter(campaign_case__in=policy.campaign_cases_visible_to(actor, campaign).values("pk"))
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"), crossed=Count("pk", filter=Q(cross_border=True)))
+    )
+    by_status = {r["status"]: r["n"] for r in rows}
+    return PursuitFigures(
+        by_status=by_status, cross_border=sum(r["crossed"] for r in rows), total=sum(by_status.values())
+    )
+
+
+# --- the API's reads --------------------------------------------------------------------------------------------------
+
+
+def campaign_cases_listed(actor: Actor, campaign: Campaign) -> QuerySet[CampaignCase]:
+    """The selected cases the actor sees, with what their rows show (unordered: the API pages them by id)."""
+    return (
+        policy.campaign_cases_visible_to(actor, campaign)
+        .select_related("case", "sub_unit", "review")
+        .annotate(problem_count=Count("problems"))
+    )
+
+
+def case_reviews(actor: Actor, campaign: Campaign) -> QuerySet[CampaignCase]:
+    """The selected cases the actor sees with everything the campaign recorded about each: four queries per page for
+    the rows, the answers, the problems and the accountability records."""
+    return (
+        policy.campaign_cases_visible_to(actor, campaign)
+        .select_related("case", "sub_unit", "review__reviewer")
+        .prefetch_related(
+            Prefetch("review__answers", queryset=ReviewAnswer.objects.order_by("id")),
+            Prefetch(
+                "problems", queryset=Problem.objects.select_related("responsible_unit").order_by("raised_at", "id")
+            ),
+            Prefetch(
+                "accountabilities", queryset=Accountability.objects.select_related("unit").order_by("recorded_at", "id")
+            ),
+        )
+    )
+
+
+def pursuits_listed(actor: Actor, campaign: Campaign) -> QuerySet[PursuitRecord]:
+    return PursuitRecord.objects.filter(
+        campaign_case__in=policy.campaign_cases_visible_to(actor, campaign).values("pk")
+    ).select_related("suspect", "unit", "campaign_case__case")
+
+
+def reviewers_of(campaign: Campaign) -> QuerySet[ReviewerAssignment]:
+    return (
+        ReviewerAssignment.objects.filter(campaign=campaign)
+        .select_related("sub_unit", "reviewer")
+        .order_by("sub_unit__path", "id")
+    )
+
+
+@dataclass(frozen=True)
+class ReminderLine:
+    campaign_id: int
+    text: str
+    created_at: datetime
+
+
+REMINDERS_SHOWN = 10
+
+
+def reminders_for(actor: Actor) -> list[ReminderLine]:
+    """The latest reminders given to the actor, of campaigns they still see, as sentences in the active language."""
+    rows = (
+        Reminder.objects.filter(recipient_id=actor.user_id, campaign__in=policy.campaigns_visible_to(actor))
+        .select_related("campaign", "problem__campaign_case__case")
+        .order_by("-created_at", "-id")[:REMINDERS_SHOWN]
+    )
+    return [ReminderLine(r.campaign_id, reminder_text(r), r.created_at) for r in rows]

@@ -11,25 +11,41 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
+from cases import policy as case_policy
 from cases import selectors as case_selectors
 from cases import services as case_services
-from cases.choices import CampaignStep, CaseStatus, FindingProblem, FlagKind, IncidentKind
-from cases.models import Case
+from cases.choices import (
+    OPEN_STATUSES,
+    CampaignStep,
+    CaseStatus,
+    Disposition,
+    FindingProblem,
+    FlagKind,
+    IncidentKind,
+    SuspectStatus,
+)
+from cases.models import Case, Suspect
 from oversight import policy
 from oversight.choices import (
     CHECKLISTS,
+    CUSTODY_STATUSES,
+    PURSUIT_CUSTODY,
+    PURSUIT_ENDS,
+    PURSUIT_STEPS,
     Answer,
     CampaignKind,
     CampaignState,
     LogStep,
     Measure,
     ProblemType,
+    PursuitStatus,
     SelectionMode,
 )
 from oversight.models import (
@@ -38,11 +54,23 @@ from oversight.models import (
     CampaignCase,
     CampaignEvent,
     Problem,
+    PursuitRecord,
     Review,
     ReviewAnswer,
     ReviewerAssignment,
 )
 from oversight.scope import Scope
+
+# What a refusal says, wherever it is given: here, and by the API before it reads a body (a 403 must not depend on what
+# was sent).
+CREATE_REFUSAL = gettext_lazy("Only the administrators and supervisors of a unit can start a campaign there.")
+MANAGE_REFUSAL = gettext_lazy("Only the administrators and supervisors of the owner unit can change this campaign.")
+REVIEW_REFUSAL = gettext_lazy(
+    "Only a reviewer assigned to this case's sub-unit can do this, while the campaign is running."
+)
+FOLLOW_UP_REFUSAL = gettext_lazy(
+    "Only the case's reviewer or the campaign's organisers can do this, while the campaign is running."
+)
 
 NAME_MAX = 150
 TEXT_MAX = 5000
@@ -148,7 +176,7 @@ def create_campaign(
     """A campaign in draft, with its scope and how its cases will be selected."""
     _require(
         policy.can_create_in(actor_for(by), owner_unit),
-        _("Only the administrators and supervisors of a unit can start a campaign there."),
+        str(CREATE_REFUSAL),
     )
     errors: dict[str, str] = {}
     name = _text(name, "name", _("Name the campaign."), errors, NAME_MAX)
@@ -187,7 +215,7 @@ def _manage(campaign: Campaign, by: User) -> Campaign:
     locked = _lock(campaign)
     _require(
         policy.can_manage(actor_for(by), locked),
-        _("Only the administrators and supervisors of the owner unit can change this campaign."),
+        str(MANAGE_REFUSAL),
     )
     return locked
 
@@ -299,6 +327,8 @@ def start_campaign(*, campaign: Campaign, by: User) -> Campaign:
         campaign.seed = secrets.token_hex(8)
     scope = Scope.from_json(campaign.scope)
     candidates = case_selectors.cases_in_scope(campaign.owner_unit.path, scope.filters())
+    if campaign.kind == CampaignKind.FUGITIVE_PURSUIT:
+        candidates = candidates.filter(Exists(_at_large().filter(case_id=OuterRef("pk"))))
     if connection.vendor == "postgresql":
         _select_in_sql(campaign, candidates)
     else:
@@ -308,6 +338,8 @@ def start_campaign(*, campaign: Campaign, by: User) -> Campaign:
     campaign.state = CampaignState.RUNNING
     campaign.started_at = timezone.now()
     campaign.save(update_fields=["seed", "selected_count", "state", "started_at"])
+    if campaign.kind == CampaignKind.FUGITIVE_PURSUIT:
+        _open_pursuits(campaign)
     case_services.record_campaign_steps(
         cases=Case.objects.filter(pk__in=selected.values("case_id")),
         by=by,
@@ -317,6 +349,22 @@ def start_campaign(*, campaign: Campaign, by: User) -> Campaign:
     )
     _log(campaign, LogStep.STARTED, by, data={"selected": campaign.selected_count, "seed": campaign.seed})
     return campaign
+
+
+def _at_large() -> QuerySet[Suspect]:
+    return Suspect.objects.filter(status=SuspectStatus.AT_LARGE)
+
+
+def _open_pursuits(campaign: Campaign) -> None:
+    """A pursuit record, at large, for every suspect at large of every selected case: one INSERT … SELECT."""
+    suspects_sql, suspects_params = _at_large().order_by().values("id", "case_id").query.sql_with_params()
+    sql = (
+        "INSERT INTO oversight_pursuitrecord (campaign_case_id, suspect_id, status, cross_border, note) "  # noqa: S608
+        f"SELECT cc.id, s.id, %s, %s, '' FROM oversight_campaigncase cc JOIN ({suspects_sql}) s "
+        "ON s.case_id = cc.case_id WHERE cc.campaign_id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [PursuitStatus.AT_LARGE.value, False, *suspects_params, campaign.pk])
 
 
 def sub_units_of(campaign: Campaign) -> QuerySet[OrgUnit]:
@@ -373,7 +421,7 @@ def _reviewing(item: CampaignCase, by: User) -> CampaignCase:
     locked = _lock_item(item)
     _require(
         policy.can_review(actor_for(by), locked),
-        _("Only a reviewer assigned to this case's sub-unit can do this, while the campaign is running."),
+        str(REVIEW_REFUSAL),
     )
     return locked
 
@@ -382,7 +430,7 @@ def _following_up(item: CampaignCase, by: User) -> CampaignCase:
     locked = _lock_item(item)
     _require(
         policy.can_follow_up(actor_for(by), locked),
-        _("Only the case's reviewer or the campaign's organisers can do this, while the campaign is running."),
+        str(FOLLOW_UP_REFUSAL),
     )
     return locked
 
@@ -575,4 +623,94 @@ def record_accountability(
     )
     _log(item.campaign, LogStep.ACCOUNTABILITY, by, item=item, data={"record": record.pk, "measure": measure})
     _on_timeline(item, by, CampaignStep.ACCOUNTABILITY)
+    return record
+
+
+# --- fugitive pursuit -------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_pursuit_step(
+    *,
+    record: PursuitRecord,
+    by: User,
+    status: str,
+    on: date,
+    unit: OrgUnit,
+    cross_border: bool | None = None,
+    note: str = "",
+    custody: str = SuspectStatus.DETAINED,
+) -> PursuitRecord:
+    """Move the pursuit of one suspect on: located, lost again (at large), or ended — arrested, surrendered,
+    extradited, deceased — on a day, by a unit. An end that brings the suspect into custody changes the suspect's
+    status (to ``custody``) and a disposition still "at large" to "under investigation", through the case services:
+    so it needs the case open and a supervisor of its unit, and is refused whole otherwise."""
+    item = _following_up(record.campaign_case, by)
+    record = PursuitRecord.objects.select_for_update().select_related("suspect").get(pk=record.pk)
+    errors: dict[str, str] = {}
+    if status not in PursuitStatus.values:
+        errors["status"] = _("Choose the step taken.")
+    elif status == record.status or status not in PURSUIT_STEPS[record.status]:
+        raise ValidationError(
+            _("The pursuit cannot go from “%(from)s” to “%(to)s”.")
+            % {"from": record.get_status_display(), "to": PursuitStatus(status).label},
+            code="pursuit_step",
+        )
+    if status in PURSUIT_CUSTODY:
+        if item.case.status not in OPEN_STATUSES:
+            errors["status"] = _("The case is closed: recall it through the case workflow before recording this.")
+        else:
+            _require(
+                case_policy.can_handle(actor_for(by), item.case),
+                _("Only a supervisor of the case's unit can record that a suspect was caught."),
+            )
+        if custody not in CUSTODY_STATUSES:
+            errors["custody"] = _("Choose the suspect's custody status.")
+    if on > _today():
+        errors["on"] = _("The date cannot be in the future.")
+    elif status in PURSUIT_ENDS and record.located_on and on < record.located_on:
+        errors["on"] = _("The date cannot be before the suspect was located.")
+    _check_unit(item, unit, "unit", errors)
+    crossed = record.cross_border if cross_border is None else cross_border
+    if status == PursuitStatus.EXTRADITED:
+        if cross_border is False:
+            errors["cross_border"] = _("An extradition or repatriation is across the border.")
+        crossed = True
+    note = (note or "").strip()
+    if len(note) > TEXT_MAX:
+        errors["note"] = _("Keep this to %(limit)s characters or fewer.") % {"limit": TEXT_MAX}
+    _raise(errors)
+    before = record.status
+    record.status = status
+    record.located_on = (
+        on if status == PursuitStatus.LOCATED else None if status == PursuitStatus.AT_LARGE else record.located_on
+    )
+    record.ended_on = on if status in PURSUIT_ENDS else None
+    record.unit = unit
+    record.cross_border = crossed
+    if note:
+        record.note = note
+    record.updated_by = by
+    record.updated_at = timezone.now()
+    record.save()
+    if status in PURSUIT_CUSTODY:
+        suspect = case_services.update_suspect(suspect=record.suspect, by=by, status=custody)
+        if suspect.disposition == Disposition.AT_LARGE:
+            case_services.record_disposition(suspect=suspect, by=by, disposition=Disposition.UNDER_INVESTIGATION)
+    _log(
+        item.campaign,
+        LogStep.PURSUIT,
+        by,
+        item=item,
+        data={
+            "record": record.pk,
+            "suspect": record.suspect_id,
+            "from": before,
+            "to": status,
+            "on": on.isoformat(),
+            "unit": unit.pk,
+            "cross_border": crossed,
+        },
+    )
+    _on_timeline(item, by, CampaignStep.PURSUIT)
     return record

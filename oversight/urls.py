@@ -17,4 +17,5 @@ urlpatterns = [
     path("<int:pk>/cases/<int:item_id>/problems/<int:problem_id>/rectify/", views.problem_rectify, name="rectify"),
     path("<int:pk>/cases/<int:item_id>/make-up/", views.make_up, name="make-up"),
     path("<int:pk>/cases/<int:item_id>/accountability/", views.accountability_record, name="accountability"),
+    path("<int:pk>/cases/<int:item_id>/pursuits/<int:record_id>/", views.pursuit_step, name="pursuit"),
 ]

@@ -13,17 +13,18 @@ from django.views.decorators.http import require_POST
 from accounts.models import OrgUnit
 from accounts.requests import AuthenticatedRequest
 from oversight import policy, selectors, services
-from oversight.choices import CHECKLISTS, CampaignState
+from oversight.choices import CHECKLISTS, CampaignKind, CampaignState
 from oversight.forms import (
     AccountabilityForm,
     AssignForm,
     CampaignForm,
     MakeUpForm,
     ProblemForm,
+    PursuitStepForm,
     RectifyForm,
     ReviewForm,
 )
-from oversight.models import Campaign, CampaignCase, Problem
+from oversight.models import Campaign, CampaignCase, Problem, PursuitRecord
 
 
 def _require_campaigns(request: AuthenticatedRequest) -> None:
@@ -54,7 +55,11 @@ def campaign_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "oversight/list.html",
-        {"campaigns": selectors.campaigns_for(request.actor), "can_create": policy.can_create_any(request.actor)},
+        {
+            "campaigns": selectors.campaigns_for(request.actor),
+            "can_create": policy.can_create_any(request.actor),
+            "reminders": selectors.reminders_for(request.actor),
+        },
     )
 
 
@@ -112,6 +117,9 @@ def _detail(
             "assign_form": assign_form if manages else None,
             "log": selectors.campaign_log(campaign)[:20] if manages else [],
             "checklist": CHECKLISTS[campaign.kind],
+            "pursuit": selectors.pursuit_figures(actor, campaign)
+            if campaign.kind == CampaignKind.FUGITIVE_PURSUIT
+            else None,
         },
         status=status,
     )
@@ -206,6 +214,14 @@ def _review_page(request: AuthenticatedRequest, item: CampaignCase, *, status: i
         "make_up_form": bound.get("make_up_form") or MakeUpForm(problems=problems),
         "accountability_form": bound.get("accountability_form")
         or AccountabilityForm(units=_units(item), problems=problems),
+        "pursuits": [
+            (
+                record,
+                (bound.get("pursuit_form") if bound.get("pursuit_record") == record.pk else None)
+                or PursuitStepForm(record=record, units=_units(item)),
+            )
+            for record in selectors.pursuits_of(item)
+        ],
     }
     return render(request, "oversight/review.html", context, status=status)
 
@@ -290,3 +306,18 @@ def accountability_record(request: AuthenticatedRequest, pk: int, item_id: int) 
         else:
             return _done(request, item, _("Accountability recorded."))
     return _review_page(request, item, status=400, accountability_form=form)
+
+
+@require_POST
+def pursuit_step(request: AuthenticatedRequest, pk: int, item_id: int, record_id: int) -> HttpResponse:
+    item = _item(request, _campaign(request, pk), item_id)
+    record = get_object_or_404(PursuitRecord, pk=record_id, campaign_case=item)
+    form = PursuitStepForm(request.POST, record=record, units=_units(item))
+    if form.is_valid():
+        try:
+            services.record_pursuit_step(record=record, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(_errors(error))
+        else:
+            return _done(request, item, _("Pursuit step recorded."))
+    return _review_page(request, item, status=400, pursuit_form=form, pursuit_record=record.pk)

@@ -341,6 +341,14 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"period": RIGHTSGUARD_OUTBOX_RELAY_SECONDS},
         "options": {"expires": RIGHTSGUARD_OUTBOX_RELAY_SECONDS},
     },
+    # Oversight campaigns: reviewers reminded of cases still to review near a deadline, overdue rectifications flagged
+    # (each person once per thing: oversight/reminders.py).
+    "send-campaign-reminders": {
+        "task": "oversight.send_campaign_reminders",
+        "schedule": 3600.0,
+        "kwargs": {"period": 3600.0},
+        "options": {"expires": 3600.0},
+    },
     # Evidence files a killed upload left: received and never recorded, or renamed but never committed.
     "sweep-evidence": {
         "task": "cases.sweep_evidence",

@@ -42,6 +42,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on pages that link no icon (the admin site's): answer with the static one.
     path("favicon.ico", favicon),
+    # Ahead of the case API, whose catch-all answers every other path under api/v1/.
+    path("api/v1/campaigns/", include("oversight.api.urls")),
     path("api/v1/", include("cases.api.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -52,6 +52,8 @@ def _pool(path: str, name: str) -> list[int]:
     segments = path.strip("/").split("/")
     if name == "case_pk" or (segments[-1] == "{id}" and segments[-2] == "cases"):
         return TARGETS.get("cases", [])
+    if "{id}" not in segments:  # the campaign API's paths name their objects otherwise (campaign_pk, item_pk)
+        return []
     kind = _ID_KINDS.get(segments[segments.index("{id}") - 1])
     return TARGETS.get(kind, []) if kind else []
 

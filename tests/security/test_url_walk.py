@@ -22,6 +22,8 @@ the API routes, the same account's API token, which still exists because the ser
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -42,7 +44,7 @@ from accounts import services as account_services
 from accounts import tokens
 from accounts.models import ApiToken, Role, SavedQueueFilter, User
 from cases import evidence, services
-from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind
+from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind, SuspectStatus
 from cases.models import (
     Attachment,
     Case,
@@ -55,6 +57,10 @@ from cases.models import (
     SupportMeasure,
     Suspect,
 )
+from oversight import services as oversight_services
+from oversight.choices import CampaignKind, ProblemType, SelectionMode
+from oversight.models import CampaignCase, PursuitRecord
+from oversight.scope import Scope
 from tests.api.conftest import PDF, upload
 from tests.factories import World, case_in, draft, member
 
@@ -152,6 +158,42 @@ class Objects:
     api_token: ApiToken  # the filing officer's
     notification: Notification  # the filing officer's
     queue_workbook: QueueExport  # the supervisor's
+    campaign: SimpleNamespace | None = None  # built when a campaign route first needs it (campaign_objects)
+
+
+def campaign_objects(o: Objects) -> SimpleNamespace:
+    """A running fugitive-pursuit campaign of the city over the cases in supervision: the case gets a suspect at large,
+    so the campaign has a selected case, a pursuit record, and a problem raised by its reviewer."""
+    if o.campaign is None:
+        w = o.world
+        services.add_suspect(case=o.case, by=w.supervisor, name="逃犯", status=SuspectStatus.AT_LARGE)
+        today = timezone.localdate()
+        campaign = oversight_services.create_campaign(
+            by=w.supervisor,
+            name="追逃专项",
+            kind=CampaignKind.FUGITIVE_PURSUIT,
+            owner_unit=w.city,
+            period_start=today.replace(month=1, day=1),
+            period_end=today.replace(month=12, day=31),
+            deadline=today + timedelta(days=30),
+            scope=Scope(statuses=(CaseStatus.SUPERVISION,)),
+            selection=SelectionMode.ALL,
+        )
+        oversight_services.assign_reviewer(campaign=campaign, by=w.supervisor, sub_unit=w.county, reviewer=w.supervisor)
+        campaign = oversight_services.start_campaign(campaign=campaign, by=w.supervisor)
+        item = CampaignCase.objects.get(campaign=campaign, case=o.case)
+        problem = oversight_services.raise_problem(
+            item=item,
+            by=w.supervisor,
+            type=ProblemType.PROTRACTED,
+            description="久拖",
+            responsible_unit=w.county,
+            rectify_by=today + timedelta(days=7),
+        )
+        o.campaign = SimpleNamespace(
+            campaign=campaign, item=item, problem=problem, pursuit=PursuitRecord.objects.get(campaign_case=item)
+        )
+    return o.campaign
 
 
 def build_objects(world: World) -> Objects:
@@ -257,6 +299,21 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "api:case-finding-rectify": {"pk": lambda o: o.finding.pk},
     "api:case-attachment-download": {"pk": lambda o: o.attachment.pk},
     "api:token-detail": {"pk": lambda o: o.api_token.pk},
+    "campaigns-api:campaign": {"pk": lambda o: campaign_objects(o).campaign.pk},
+    "campaigns-api:campaign-problem-rectify": {"pk": lambda o: campaign_objects(o).problem.pk},
+    "campaigns-api:campaign-pursuit-step": {"pk": lambda o: campaign_objects(o).pursuit.pk},
+}
+# Every campaign API route names its campaign as ``campaign_pk`` and a selected case as ``item_pk``.
+CAMPAIGN_ARGUMENTS: dict[str, Value] = {
+    "campaign_pk": lambda o: campaign_objects(o).campaign.pk,
+    "item_pk": lambda o: campaign_objects(o).item.pk,
+}
+# The campaign pages (campaigns/...): the campaign, a selected case, its problem, a pursuit record.
+CAMPAIGN_PAGE_ARGUMENTS: dict[str, Value] = {
+    "pk": lambda o: campaign_objects(o).campaign.pk,
+    "item_id": lambda o: campaign_objects(o).item.pk,
+    "problem_id": lambda o: campaign_objects(o).problem.pk,
+    "record_id": lambda o: campaign_objects(o).pursuit.pk,
 }
 # Every API route under a case names it as ``case_pk``.
 API_CASE_ARGUMENT = "case_pk"
@@ -290,6 +347,10 @@ def _argument(route: Route, argument: str, objects: Objects) -> str:
     given = ARGUMENTS.get(route.name or "", {})
     if argument in given:
         return str(given[argument](objects))
+    if route.key.startswith("campaigns/") and argument in CAMPAIGN_PAGE_ARGUMENTS:
+        return str(CAMPAIGN_PAGE_ARGUMENTS[argument](objects))
+    if route.key.startswith("api/v1/campaigns/") and argument in CAMPAIGN_ARGUMENTS:
+        return str(CAMPAIGN_ARGUMENTS[argument](objects))
     if route.key.startswith("api/") and argument == API_CASE_ARGUMENT:
         return str(objects.case.pk)
     if route.key.startswith("admin/") and argument == "object_id":
@@ -368,7 +429,7 @@ def test_the_walk_sees_every_kind_of_route():
     keys = {route.key for route in ROUTES}
     assert not set(PUBLIC) - keys, f"PUBLIC lists routes that no longer exist: {sorted(set(PUBLIC) - keys)}"
     # Every area of the site is walked, the regular-expression routes among them.
-    assert {"home", "cases", "queue", "notifications", "reports", "i18n", "admin", "api"} <= set(AREAS)
+    assert {"home", "cases", "queue", "notifications", "reports", "i18n", "admin", "api", "campaigns"} <= set(AREAS)
     assert {"accounts/login", "accounts/logout", "accounts/mfa", "accounts/password_change"} <= set(AREAS)
     assert {"healthz", "readyz"} <= set(AREAS)
     regex_routes = {r.key for r in ROUTES if any(isinstance(p, RegexPattern) for p in r.patterns)}

@@ -1,0 +1,307 @@
+"""The campaign API's shapes. Output serializers read what the selectors fetched (they never query); input serializers
+parse a request for one service and check only its form: the services decide what is allowed."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import OrgUnit
+from cases.api.serializers import BoundedDateField, UnitRefSerializer, UserRefSerializer, enum
+from cases.choices import CaseStatus, FlagKind, IncidentKind, SuspectStatus
+from oversight.choices import (
+    CUSTODY_STATUSES,
+    Answer,
+    CampaignKind,
+    CampaignState,
+    ChecklistItem,
+    Measure,
+    ProblemType,
+    PursuitStatus,
+    SelectionMode,
+)
+from oversight.models import Campaign, CampaignCase
+from oversight.scope import Scope
+
+# --- what the API answers ---------------------------------------------------------------------------------------------
+
+
+class ScopeSerializer(serializers.Serializer):
+    """The queue's filters a campaign selects its cases by: none given, every submitted case of the owner unit."""
+
+    statuses = serializers.ListField(child=enum(CaseStatus), required=False, max_length=20)
+    kinds = serializers.ListField(child=enum(IncidentKind), required=False, max_length=50)
+    flags = serializers.ListField(child=enum(FlagKind), required=False, max_length=20)
+    unit = serializers.PrimaryKeyRelatedField(
+        queryset=OrgUnit.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("Only the cases of this unit (within the owner unit); none: every case of the owner unit."),
+    )
+    occurred_from = BoundedDateField(required=False, allow_null=True)
+    occurred_to = BoundedDateField(required=False, allow_null=True)
+    closed_from = BoundedDateField(required=False, allow_null=True)
+    closed_to = BoundedDateField(required=False, allow_null=True)
+
+    @staticmethod
+    def scope(data: dict[str, Any]) -> Scope:
+        unit = data.get("unit")
+        return Scope(
+            statuses=tuple(data.get("statuses") or ()),
+            kinds=tuple(data.get("kinds") or ()),
+            flags=tuple(data.get("flags") or ()),
+            unit_path=unit.path if unit is not None else "",
+            occurred_from=data.get("occurred_from"),
+            occurred_to=data.get("occurred_to"),
+            closed_from=data.get("closed_from"),
+            closed_to=data.get("closed_to"),
+        )
+
+
+class StoredScopeSerializer(serializers.Serializer):
+    """A campaign's scope as stored (the unit by its path)."""
+
+    statuses = serializers.ListField(child=serializers.CharField())
+    kinds = serializers.ListField(child=serializers.CharField())
+    flags = serializers.ListField(child=serializers.CharField())
+    unit_path = serializers.CharField()
+    occurred_from = serializers.DateField(allow_null=True)
+    occurred_to = serializers.DateField(allow_null=True)
+    closed_from = serializers.DateField(allow_null=True)
+    closed_to = serializers.DateField(allow_null=True)
+
+
+class CampaignSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = enum(CampaignKind)
+    state = enum(CampaignState)
+    owner_unit = UnitRefSerializer()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    deadline = serializers.DateField()
+    scope = serializers.SerializerMethodField()
+    selection = enum(SelectionMode)
+    sample_size = serializers.IntegerField(allow_null=True)
+    seed = serializers.CharField(help_text=_("Draws the same sample from the same cases; recorded at the start."))
+    selected_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(StoredScopeSerializer)
+    def get_scope(self, campaign: Campaign) -> dict[str, Any]:
+        return StoredScopeSerializer(Scope.from_json(campaign.scope)).data
+
+
+class ProgressSerializer(serializers.Serializer):
+    unit = UnitRefSerializer(allow_null=True, help_text=_("None on the row of totals."))
+    selected = serializers.IntegerField()
+    reviewed = serializers.IntegerField()
+    problems = serializers.IntegerField()
+    rectified = serializers.IntegerField()
+    overdue = serializers.IntegerField(help_text=_("Problems not rectified by their date."))
+    made_up = serializers.IntegerField()
+    accountable = serializers.IntegerField()
+    reviewers = UserRefSerializer(many=True)
+
+
+class CampaignDetailSerializer(CampaignSerializer):
+    progress = ProgressSerializer(
+        many=True, help_text=_("Per sub-unit, over the cases the caller sees; then the total.")
+    )
+
+
+class ReviewerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sub_unit = UnitRefSerializer()
+    reviewer = UserRefSerializer()
+    assigned_at = serializers.DateTimeField()
+
+
+class SelectedCaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    status = enum(CaseStatus)
+    unit = serializers.IntegerField(source="unit_id")
+
+
+class CampaignCaseSerializer(serializers.Serializer):
+    """A selected case: its review's date, how many problems, whether it was made up."""
+
+    id = serializers.IntegerField(help_text=_("The selected case's id in this campaign (the reviews' {item_pk})."))
+    case = SelectedCaseSerializer()
+    sub_unit = UnitRefSerializer()
+    reviewed_at = serializers.SerializerMethodField()
+    problem_count = serializers.IntegerField()
+    made_up_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_reviewed_at(self, item: CampaignCase) -> str | None:
+        review = getattr(item, "review", None)
+        return serializers.DateTimeField().to_representation(review.reviewed_at) if review is not None else None
+
+
+class ChecklistAnswerSerializer(serializers.Serializer):
+    item = enum(ChecklistItem)
+    answer = enum(Answer)
+    note = serializers.CharField()
+
+
+class CampaignReviewSerializer(serializers.Serializer):
+    reviewer = UserRefSerializer()
+    reviewed_at = serializers.DateTimeField()
+    summary = serializers.CharField()
+    answers = ChecklistAnswerSerializer(many=True, source="answers.all")
+
+
+class ProblemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = enum(ProblemType)
+    description = serializers.CharField()
+    responsible_unit = UnitRefSerializer()
+    rectify_by = serializers.DateField()
+    raised_at = serializers.DateTimeField()
+    rectification = serializers.CharField()
+    rectified_on = serializers.DateField(allow_null=True)
+
+
+class AccountabilitySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    problem = serializers.IntegerField(source="problem_id", allow_null=True)
+    officer_name = serializers.CharField()
+    officer_badge = serializers.CharField()
+    unit = UnitRefSerializer()
+    measure = enum(Measure)
+    document_reference = serializers.CharField()
+    decided_on = serializers.DateField()
+    recorded_at = serializers.DateTimeField()
+
+
+class MadeUpSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(source="made_up_at")
+    problem = serializers.IntegerField(source="made_up_problem_id")
+
+
+class CaseReviewSerializer(serializers.Serializer):
+    """Everything a campaign recorded about one selected case: the checklist, the problems with their rectification,
+    whether the case was made up, and the accountability records."""
+
+    id = serializers.IntegerField(help_text=_("The selected case's id in this campaign."))
+    case = SelectedCaseSerializer()
+    sub_unit = UnitRefSerializer()
+    review = serializers.SerializerMethodField()
+    problems = ProblemSerializer(many=True, source="problems.all")
+    made_up = serializers.SerializerMethodField()
+    accountability = AccountabilitySerializer(many=True, source="accountabilities.all")
+
+    @extend_schema_field(CampaignReviewSerializer(allow_null=True))
+    def get_review(self, item: CampaignCase) -> dict[str, Any] | None:
+        review = getattr(item, "review", None)
+        return CampaignReviewSerializer(review).data if review is not None else None
+
+    @extend_schema_field(MadeUpSerializer(allow_null=True))
+    def get_made_up(self, item: CampaignCase) -> dict[str, Any] | None:
+        return MadeUpSerializer(item).data if item.made_up_at else None
+
+
+class SuspectRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = enum(SuspectStatus)
+
+
+class PursuitSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    campaign_case = serializers.IntegerField(source="campaign_case_id")
+    case = serializers.CharField(source="campaign_case.case.reference", help_text=_("The case's reference."))
+    suspect = SuspectRefSerializer()
+    status = enum(PursuitStatus)
+    located_on = serializers.DateField(allow_null=True)
+    ended_on = serializers.DateField(allow_null=True)
+    unit = UnitRefSerializer(allow_null=True)
+    cross_border = serializers.BooleanField()
+    note = serializers.CharField()
+    updated_at = serializers.DateTimeField(allow_null=True)
+
+
+# --- what the API reads -----------------------------------------------------------------------------------------------
+
+
+class CampaignCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150)
+    kind = enum(CampaignKind)
+    owner_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
+    period_start = BoundedDateField()
+    period_end = BoundedDateField()
+    deadline = BoundedDateField()
+    scope = ScopeSerializer(required=False)
+    selection = enum(SelectionMode)
+    sample_size = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1_000_000)
+    seed = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
+class AssignSerializer(serializers.Serializer):
+    sub_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
+    reviewer = serializers.IntegerField(min_value=1, help_text=_("The reviewer's user id."))
+
+
+class ChecklistAnswerInputSerializer(serializers.Serializer):
+    item = enum(ChecklistItem)
+    answer = enum(Answer)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    answers = ChecklistAnswerInputSerializer(
+        many=True, help_text=_("Every item of the campaign kind's checklist, once.")
+    )
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+    def validate_answers(self, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        items = [a["item"] for a in answers]
+        if len(items) != len(set(items)):
+            raise serializers.ValidationError(_("Answer each item once."))
+        return answers
+
+
+class ProblemInputSerializer(serializers.Serializer):
+    type = enum(ProblemType)
+    description = serializers.CharField(max_length=5000)
+    responsible_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
+    rectify_by = BoundedDateField()
+
+
+class RectifyInputSerializer(serializers.Serializer):
+    rectification = serializers.CharField(max_length=5000)
+    rectified_on = BoundedDateField()
+
+
+class MakeUpInputSerializer(serializers.Serializer):
+    problem = serializers.IntegerField(min_value=1, help_text=_("The problem found in this case it is made up for."))
+
+
+class AccountabilityInputSerializer(serializers.Serializer):
+    officer_name = serializers.CharField(max_length=100)
+    officer_badge = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
+    measure = enum(Measure)
+    document_reference = serializers.CharField(max_length=100)
+    decided_on = BoundedDateField()
+    problem = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+
+class PursuitStepInputSerializer(serializers.Serializer):
+    status = enum(PursuitStatus)
+    on = BoundedDateField()
+    unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
+    cross_border = serializers.BooleanField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    custody = serializers.ChoiceField(
+        choices=[(s, SuspectStatus(s).label) for s in CUSTODY_STATUSES],
+        required=False,
+        default=SuspectStatus.DETAINED,
+        help_text=_("For an arrest, a surrender or an extradition: the suspect's status from now on."),
+    )
