@@ -21,8 +21,6 @@ does not go unnoticed.
 import base64
 import io
 
-import qrcode
-import qrcode.image.svg
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.sessions.backends.base import SessionBase
@@ -111,6 +109,9 @@ def secret_of(device: TOTPDevice) -> str:
 
 def qr_svg(device: TOTPDevice) -> str:
     """The enrolment QR code as an SVG document, drawn here so nothing is fetched from elsewhere."""
+    import qrcode  # here, not with the module: only the enrolment page draws a code
+    import qrcode.image.svg
+
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buffer = io.BytesIO()
     image.save(buffer)

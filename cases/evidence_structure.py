@@ -19,13 +19,17 @@ Each check raises ``ValidationError`` with a translated, complete sentence and a
 import struct
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from django.core.exceptions import ValidationError
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from pypdf import PasswordType, PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
+
+# pypdf is imported where a PDF is checked, not with this module: it weighs some 25 MB and a third of a second in
+# every process (web and task workers, report renderers) that never checks an upload.
 
 # --- PDF --------------------------------------------------------------------------------------------------------
 
@@ -101,8 +105,10 @@ def _ends_at_eof(path: Path) -> bool:
     return tail.rstrip(_PDF_WHITESPACE).endswith(b"%%EOF")
 
 
-def _objects(reader: PdfReader) -> Iterator[object]:
+def _objects(reader: "PdfReader") -> Iterator[object]:
     """The trailer and every object the cross-reference data lists, resolved (object streams included)."""
+    from pypdf.generic import IndirectObject
+
     yield reader.trailer
     listed = {(generation, idnum) for generation, ids in reader.xref.items() for idnum in ids}
     listed |= {(0, idnum) for idnum in reader.xref_objStm}
@@ -116,8 +122,10 @@ def _objects(reader: PdfReader) -> Iterator[object]:
         yield IndirectObject(idnum, generation, reader).get_object()
 
 
-def _active_content(reader: PdfReader) -> list[str]:
+def _active_content(reader: "PdfReader") -> list[str]:
     """The kinds of active content anywhere in the document, in a fixed order."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
     found: set[str] = set()
     for top in _objects(reader):
         # Iterative, so a deeply nested object cannot exhaust the stack; references are not followed because
@@ -142,6 +150,8 @@ def _active_content(reader: PdfReader) -> list[str]:
 
 def check_pdf(path: Path) -> None:
     """Refuse the PDF at ``path`` unless it opens strictly, has pages, ends at ``%%EOF`` and has no active content."""
+    from pypdf import PasswordType, PdfReader
+
     if not _ends_at_eof(path):
         raise ValidationError(
             _("The PDF file does not end with its end-of-file marker; it may be truncated or have data appended."),

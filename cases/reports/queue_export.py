@@ -13,7 +13,6 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import IO, Any
 
-import xlsxwriter
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -105,6 +104,8 @@ def export_rows(cases: QuerySet[Case], order: str) -> Iterator[list[Any]]:
 
 def write_xlsx(rows: Iterator[Sequence[Any]], out: IO[bytes]) -> None:
     """One sheet, header row frozen; numbers as numbers, every text as a text cell (never a formula)."""
+    import xlsxwriter  # here, not with the module: only a workbook export needs it
+
     workbook = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False})
     sheet = workbook.add_worksheet(_("Queue")[:31])
     bold = workbook.add_format({"bold": True})

@@ -7,11 +7,13 @@ table sheets, so the charts follow if someone corrects a cell.
 
 import re
 from decimal import Decimal
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import xlsxwriter
 from django.utils.translation import gettext as _
-from xlsxwriter.worksheet import Worksheet
+
+if TYPE_CHECKING:  # XlsxWriter itself is imported when a workbook is written (10 MB no other request needs)
+    import xlsxwriter
+    from xlsxwriter.worksheet import Worksheet
 
 from cases.reports.layout import (
     Row,
@@ -51,7 +53,7 @@ def _number(value: Any) -> float | int | None:
 
 
 class _Formats:
-    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
+    def __init__(self, workbook: "xlsxwriter.Workbook") -> None:
         self.title = workbook.add_format({"bold": True, "font_size": 14, "font_color": "#0B3D91"})
         self.label = workbook.add_format({"bold": True})
         self.header = workbook.add_format({"bold": True, "bg_color": "#EEF2F7", "bottom": 1})
@@ -63,7 +65,7 @@ class _Formats:
         self.percent = workbook.add_format({"num_format": "+0.0%;-0.0%;0.0%"})
 
 
-def _write_table(ws: Worksheet, first_row: int, headers: tuple[str, ...], rows: tuple[Row, ...], f: _Formats) -> None:
+def _write_table(ws: "Worksheet", first_row: int, headers: tuple[str, ...], rows: tuple[Row, ...], f: _Formats) -> None:
     """Header at ``first_row``, then one row per table row: label, this year, last year, change, change %."""
     for col, text in enumerate(headers):
         ws.write_string(first_row, col, text, f.header if col == 0 else f.header_number)
@@ -89,6 +91,8 @@ def write_xlsx(report: YearlyReport, out: BinaryIO) -> None:
     # sub-unit; the cases themselves are in the summaries). XlsxWriter's constant_memory mode wrote each of the
     # twenty sheets to a temporary file and read it back into the zip, which took half the time of the export.
     # The same cells and formats either way; the strings go to the shared-strings table instead of each cell.
+    import xlsxwriter
+
     workbook = xlsxwriter.Workbook(out, {"in_memory": True})
     workbook.set_properties({"title": _("RightsGuard yearly report"), "subject": unit_label(report.unit)})
     f = _Formats(workbook)
