@@ -3,6 +3,7 @@
 import time
 
 from cases import summaries
+from demo.campaigns import seed_demo_campaigns
 from demo.generator import DEFAULT_BATCH_SIZE, DEFAULT_SEED, Log, generate_cases
 from demo.organisation import ensure_demo_accounts, ensure_org_tree
 from demo.stories import seed_demo_cases
@@ -30,6 +31,13 @@ def seed(
             log(f"Demo cases: {played} created.")
         else:
             log("Demo cases: already present, left unchanged.")
+        campaigns = seed_demo_campaigns(units, users)
+        if campaigns.campaigns:
+            log(f"Demo campaigns: {campaigns.campaigns} created.")
+        elif campaigns.skipped:
+            log(f"Demo campaigns: skipped, {campaigns.skipped}.")
+        else:
+            log("Demo campaigns: already present, left unchanged.")
     else:
         log("Demo cases: skipped (--no-demo).")
     if cases:

@@ -344,14 +344,14 @@ def seed_demo_cases(units: dict[str, OrgUnit], users: dict[str, User]) -> int:
         return 0
     played: dict[str, Case] = {}
     # One transaction: an interrupted run leaves no half-built demo world that would block the next one.
-    with _quiet_task_log(), transaction.atomic():
+    with quiet_task_log(), transaction.atomic():
         for spec in DEMO_CASES:
             played[spec.key] = _play(spec, units, users, played)
     return len(played)
 
 
 @contextmanager
-def _quiet_task_log() -> Iterator[None]:
+def quiet_task_log() -> Iterator[None]:
     """Notification tasks run in-process without a broker and log a line each; the operator needs the summary."""
     logger = logging.getLogger("celery.app.trace")
     level = logger.level

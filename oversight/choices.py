@@ -17,8 +17,10 @@ class CampaignKind(models.TextChoices):
 
 class CampaignState(models.TextChoices):
     DRAFT = "draft", _("Draft")
-    RUNNING = "running", _("Running")
-    CLOSED = "closed", _("Closed")
+    # A context of their own: a campaign under way is not an export being written ("Running"), nor a closed one a
+    # closed case ("Closed"), in Chinese.
+    RUNNING = "running", pgettext_lazy("campaign state", "Running")
+    CLOSED = "closed", pgettext_lazy("campaign state", "Closed")
 
 
 class SelectionMode(models.TextChoices):

@@ -7,7 +7,8 @@ from datetime import timedelta
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, pgettext
 
 from cases.choices import CaseStatus, EventKind
 from cases.models import CaseEvent
@@ -250,3 +251,32 @@ def test_the_campaign_page_costs_the_same_queries_whatever_the_number_of_cases(c
     assert _queries(client, reverse("oversight:detail", args=[small.pk])) == _queries(
         client, reverse("oversight:detail", args=[large.pk])
     )
+
+
+def test_in_chinese_a_campaign_is_not_said_to_be_an_export_being_written_or_a_closed_case(client, camp):
+    # "Running" and "Closed" were shared with the report exports (生成中, "being written") and the cases (已结案,
+    # "case closed"), and the reviewer's "Assign" with the case's (指派承办人, "assign the handler").
+    case_at(camp, CaseStatus.CLOSED)
+    campaign = services.start_campaign(campaign=new_campaign(camp), by=camp.world.supervisor)
+    client.force_login(camp.world.supervisor)
+    client.cookies["django_language"] = "zh-hans"
+
+    def badge() -> str:
+        page = client.get(reverse("oversight:detail", args=[campaign.pk])).content.decode()
+        assert "指派承办人" not in page
+        return re.search(r"data-campaign-state>([^<]*)<", page).group(1)
+
+    def listed() -> str:
+        page = client.get(reverse("oversight:list")).content.decode()
+        return re.search(r'<span class="badge[^"]*">([^<]*)</span>', page).group(1)
+
+    with translation.override("zh-hans"):
+        running = pgettext("campaign state", "Running")
+        closed = pgettext("campaign state", "Closed")
+        assert gettext("Running") == "生成中"
+        assert gettext("Closed") == "已结案"
+    assert (badge(), listed()) == (running, running)
+    assert running != "生成中"
+    services.close_campaign(campaign=campaign, by=camp.world.supervisor)
+    assert (badge(), listed()) == (closed, closed)
+    assert closed != "已结案"
