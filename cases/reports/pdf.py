@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cases.reports.charts import CJK_FONT, pdf_chart
+from cases.reports.grid import display_grid, report_grids
 from cases.reports.layout import (
     column_headers,
     display_rows,
@@ -45,6 +46,7 @@ def pdf_context(report: YearlyReport) -> dict[str, Any]:
         "headers": column_headers(report),
         "tables": [(t, rows[t.key]) for t in tables],
         "charts": charts,
+        "grids": [(grid, display_grid(grid)) for grid in report_grids(report)],
         "language": get_language(),
         "font": CJK_FONT,
         # The footer is HTML text moved into the page margins (CSS running elements): no text of the report is ever

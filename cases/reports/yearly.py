@@ -117,6 +117,7 @@ from cases.models import (
     SupportMeasure,
     Suspect,
 )
+from cases.reports.sections import ReportSection, extra_sections
 from cases.rules.base import Severity
 from cases.summaries import AREA_DEPTH, one_snapshot, report_tz_literal
 
@@ -316,6 +317,8 @@ class YearlyReport:
     support: SupportFigures
     intake_to_referral: Spread
     intake_to_closure: Spread
+    # What other apps add (cases/reports/sections.py): the oversight campaigns of the year.
+    sections: tuple[ReportSection, ...] = ()
 
     @property
     def previous_year(self) -> int:
@@ -1135,4 +1138,5 @@ def yearly_report(*, unit: OrgUnit, year: int, source: str = "auto") -> YearlyRe
             support=_support_figures(scope, w),
             intake_to_referral=_referral_spread(scope, w),
             intake_to_closure=_closure_spread(scope, w),
+            sections=extra_sections(unit=unit, year=year),
         )
