@@ -121,10 +121,11 @@ def officer_key() -> Concat:
 
 
 def grouped_figures(
-    items: QuerySet[CampaignCase], *, by: str, as_of: date, pursuit: bool
+    items: QuerySet[CampaignCase], *, by: str, as_of: date, pursuit: bool, officers_overall: bool = True
 ) -> tuple[dict[int, Figures], int]:
-    """The figures of ``items`` grouped by one of their columns (``sub_unit_id`` or ``campaign_id``), and the
-    distinct officers held accountable over all of them: a fixed number of grouped queries."""
+    """The figures of ``items`` grouped by one of their columns (``sub_unit_id`` or ``campaign_id``), and (unless
+    ``officers_overall`` is off: then 0) the distinct officers held accountable over all of them: a fixed number of
+    grouped queries."""
     rows: dict[int, dict[str, Any]] = {}
 
     def row(key: int) -> dict[str, Any]:
@@ -176,7 +177,7 @@ def grouped_figures(
         target = row(r[through])
         target.update({k: r[k] for k in ("accountability_records", "officers_accountable")})
         target["accountability_by_measure"] = {m: r[f"measure_{m}"] for m in Measure.values}
-    officers = records.aggregate(n=Count(officer_key(), distinct=True))["n"]
+    officers = records.aggregate(n=Count(officer_key(), distinct=True))["n"] if officers_overall else 0
 
     if pursuit:
         pursuits = (

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import OrgUnit
+from accounts.reauth import reauth_redirect, recently_reauthenticated
 from accounts.requests import AuthenticatedRequest
 from cases import services as case_services
 from cases.choices import AccessAction
@@ -148,10 +149,14 @@ def campaign_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @never_cache
 @require_GET
 def campaign_report_file(request: AuthenticatedRequest, pk: int, fmt: str) -> HttpResponse:
-    """The report as a CSV, XLSX or PDF file in the page's language; each download is in the access log."""
+    """The report as a CSV, XLSX or PDF file in the page's language; each download is in the access log. Like the
+    yearly report's exports, it needs the password confirmed recently (after the checks of who may see it): a GET,
+    so the re-authentication page sends the browser straight back here."""
     if fmt not in report_files.FORMATS:
         raise Http404(_("No such format."))
     campaign = _campaign(request, pk)
+    if not recently_reauthenticated(request):
+        return reauth_redirect(request, request.get_full_path())
     figures = report.campaign_report(request.actor, campaign)
     data = report_files.render_file(figures, fmt)
     case_services.log_access(

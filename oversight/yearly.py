@@ -134,6 +134,7 @@ def campaigns_section(unit: OrgUnit, year: int) -> CampaignsSection:
             by="campaign_id",
             as_of=today,
             pursuit=any(c.kind == CampaignKind.FUGITIVE_PURSUIT for c in campaigns),
+            officers_overall=False,  # each campaign's own officers: its row
         )
     return CampaignsSection(
         year=year,

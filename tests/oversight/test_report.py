@@ -28,6 +28,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 import openpyxl
 import pytest
@@ -51,6 +52,7 @@ from oversight.choices import CHECKLISTS, Answer, CampaignKind, Measure, Problem
 from oversight.models import Campaign, CampaignCase, Problem, PursuitRecord
 from oversight.report_files import render_file
 from oversight.scope import Scope
+from tests.conftest import reauthenticated
 from tests.factories import member
 from tests.oversight.conftest import Camp, build_camp, case_at, new_campaign
 
@@ -592,6 +594,7 @@ def test_the_page_shows_the_figures_and_links_the_files(client, data):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "pdf"])
 def test_a_download_is_the_file_in_the_access_log(client, data, fmt):
     client.force_login(data.camp.world.supervisor)
+    reauthenticated(client)
     before = AccessLog.objects.count()
     answer = client.get(reverse("oversight:report-file", args=[data.special.pk, fmt]))
     assert answer.status_code == 200
@@ -614,6 +617,7 @@ def test_outsiders_get_no_page_and_no_file(client, data):
     exports = AccessLog.objects.filter(action=AccessAction.EXPORT).count()
     for user, code in ((w.sibling_supervisor, 404), (w.officer, 403), (w.other_officer, 403)):
         client.force_login(user)
+        reauthenticated(client)
         for url in urls:
             answer = client.get(url)
             assert answer.status_code == code, (user.username, url)
@@ -621,6 +625,7 @@ def test_outsiders_get_no_page_and_no_file(client, data):
             assert data.special.name not in answer.content.decode()
     # A supervisor of a sibling county, not assigned: the campaign is not theirs.
     client.force_login(member(data.camp.east, Role.SUPERVISOR, username="east_other"))
+    reauthenticated(client)
     assert client.get(urls[1]).status_code == 404
     assert client.get(reverse("oversight:report-file", args=[data.special.pk, "html"])).status_code == 404
     assert AccessLog.objects.filter(action=AccessAction.EXPORT).count() == exports
@@ -628,9 +633,23 @@ def test_outsiders_get_no_page_and_no_file(client, data):
 
 def test_a_reviewer_downloads_only_their_sub_units_figures(client, data):
     client.force_login(data.camp.east_supervisor)
+    reauthenticated(client)
     _head, grids = csv_grids(client.get(reverse("oversight:report-file", args=[data.special.pk, "csv"])).content)
     assert list(grids["Figures by sub-unit"]) == [EAST, "Total"]
     assert grids["Figures by sub-unit"]["Total"]["Officers held accountable"] == "2"
+
+
+def test_a_download_needs_the_password_confirmed_recently(client, data):
+    client.force_login(data.camp.world.supervisor)
+    url = reverse("oversight:report-file", args=[data.special.pk, "xlsx"])
+    exports = AccessLog.objects.filter(action=AccessAction.EXPORT).count()
+    answer = client.get(url)
+    assert (answer.status_code, answer["Location"]) == (302, f"/accounts/reauth/?{urlencode({'next': url})}")
+    assert AccessLog.objects.filter(action=AccessAction.EXPORT).count() == exports
+    # The page itself does not.
+    assert client.get(reverse("oversight:report", args=[data.special.pk])).status_code == 200
+    reauthenticated(client)
+    assert client.get(url)["Content-Disposition"].startswith("attachment;")
 
 
 # --- the API ----------------------------------------------------------------------------------------------------------
@@ -707,6 +726,7 @@ def test_a_hostile_campaign_name_stays_text_in_every_format(client, data):
     assert f"Campaign: {HOSTILE[1:]} Kind: Special supervision" in text
     assert "script> · 杭州市公安局 (330100)" in text  # the footer (the name wraps), the unit's code read as written
     client.force_login(boss)
+    reauthenticated(client)
     html = client.get(reverse("oversight:report", args=[campaign.pk])).content.decode()
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
