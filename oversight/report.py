@@ -83,15 +83,14 @@ class Figures:
     def plus(self, other: "Figures") -> "Figures":
         """The two rows added up (officers too: the caller replaces the total's with the distinct count)."""
 
-        def add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
-            return {k: a.get(k, 0) + b.get(k, 0) for k in a.keys() | b.keys()}
-
-        return Figures(
-            **{
-                name: add(value, getattr(other, name)) if isinstance(value, dict) else value + getattr(other, name)
-                for name, value in self.__dict__.items()
-            }
-        )
+        added: dict[str, Any] = {}
+        for name, value in self.__dict__.items():
+            theirs = getattr(other, name)
+            # A breakdown keeps its choices' order (every choice is a key, zero or not).
+            added[name] = (
+                {k: n + theirs.get(k, 0) for k, n in value.items()} if isinstance(value, dict) else value + theirs
+            )
+        return Figures(**added)
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def file_name(report: CampaignReport, fmt: str) -> str:
 
 
 def _day(value: Any) -> str:
-    return formats.date_format(value, "Y-m-d")
+    return formats.date_format(value, "DATE_FORMAT")
 
 
 def meta(report: CampaignReport) -> list[tuple[str, str]]:
@@ -298,9 +298,9 @@ def write_xlsx(report: CampaignReport, out: BinaryIO) -> None:
     for i, (label, value) in enumerate(lines, start=1):
         summary.write_string(i, 0, label, f.label)
         summary.write_string(i, 1, value)
-    for i, (label, value) in enumerate(key_figures(report), start=len(lines) + 2):
-        summary.write_string(i, 0, label, f.label)
-        summary.write_number(i, 1, value, f.numbers["int"])
+    for i, (heading, figure) in enumerate(key_figures(report), start=len(lines) + 2):
+        summary.write_string(i, 0, heading, f.label)
+        summary.write_number(i, 1, figure, f.numbers["int"])
     sheets: dict[str, str] = {}
     grids = {grid.key: grid for grid in report_grids(report)}
     for grid in grids.values():

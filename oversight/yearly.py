@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -106,7 +106,7 @@ class CampaignsSection:
                     "Campaigns of this area running at some time in the year, with their figures as of %(day)s. "
                     "Overdue: not rectified and past the rectify-by date. Officers held accountable: each officer once."
                 )
-                % {"day": self.as_of.isoformat()},
+                % {"day": formats.date_format(self.as_of, "DATE_FORMAT")},
                 empty=_("No oversight campaign of this area ran in the year."),
             ),
         )

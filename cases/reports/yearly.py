@@ -43,6 +43,9 @@ per area (a city), month or year, and dimension. Each figure is the one the live
 compare every figure both ways); the percentiles too: a whole-day histogram says which few cases hold each
 percentile, and only their exact times are read (``_summary_spread``). Flags and overridden flags are few and are
 still counted live. A city's or a county's report is computed live, as described above.
+
+Other apps add sections of their own through ``sections.py`` (the oversight campaigns of the year): computed inside
+the same snapshot and time zone, kept in ``YearlyReport.sections``, shown after the report's tables in every format.
 """
 
 import math

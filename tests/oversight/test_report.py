@@ -384,7 +384,9 @@ def test_the_csv_has_every_figure(data):
     assert head[1] == ["Campaign", "2026年袭警案件专项监督"]
     assert head[2] == ["Kind", "Special supervision"]
     assert head[3] == ["Owner unit", "杭州市公安局 (330100)"]
-    assert head[6] == ["Figures as of", timezone.localdate().isoformat()]
+    today = timezone.localdate()
+    assert head[4] == ["Period", f"1 Jan {today.year} – 31 Dec {today.year}"]
+    assert head[6] == ["Figures as of", f"{today.day} {today:%b} {today.year}"]
     figures = grids["Figures by sub-unit"]
     assert {label: [row[h] for h in MAIN] for label, row in figures.items()} == {
         WEST: ["3", "2", "4", "2", "1", "1", "1", "1", "2"],
