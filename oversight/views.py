@@ -5,14 +5,19 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import OrgUnit
+from accounts.reauth import reauth_redirect, recently_reauthenticated
 from accounts.requests import AuthenticatedRequest
-from oversight import policy, selectors, services
+from cases import services as case_services
+from cases.choices import AccessAction
+from oversight import policy, report, report_files, selectors, services
 from oversight.choices import CHECKLISTS, CampaignKind, CampaignState
 from oversight.forms import (
     AccountabilityForm,
@@ -127,6 +132,41 @@ def _detail(
 
 def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _detail(request, _campaign(request, pk))
+
+
+# --- the campaign's report ---------------------------------------------------------------------------------------
+
+
+@never_cache
+@require_GET
+def campaign_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The figures per sub-unit with charts, over the selected cases the reader sees (as the campaign page)."""
+    campaign = _campaign(request, pk)
+    figures = report.campaign_report(request.actor, campaign)
+    return render(request, "oversight/report.html", {"campaign": campaign, **report_files.page_context(figures)})
+
+
+@never_cache
+@require_GET
+def campaign_report_file(request: AuthenticatedRequest, pk: int, fmt: str) -> HttpResponse:
+    """The report as a CSV, XLSX or PDF file in the page's language; each download is in the access log. Like the
+    yearly report's exports, it needs the password confirmed recently (after the checks of who may see it): a GET,
+    so the re-authentication page sends the browser straight back here."""
+    if fmt not in report_files.FORMATS:
+        raise Http404(_("No such format."))
+    campaign = _campaign(request, pk)
+    if not recently_reauthenticated(request):
+        return reauth_redirect(request, request.get_full_path())
+    figures = report.campaign_report(request.actor, campaign)
+    data = report_files.render_file(figures, fmt)
+    case_services.log_access(
+        request=request,
+        action=AccessAction.EXPORT,
+        object_ref=f"campaign-report campaign={campaign.pk} format={fmt} lang={get_language() or 'en'}",
+    )
+    response = HttpResponse(data, content_type=report_files.CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{report_files.file_name(figures, fmt)}"'
+    return response
 
 
 @require_POST
