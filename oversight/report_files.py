@@ -10,7 +10,6 @@ against formulas in the CSV, written as strings in the XLSX, never put into a fi
 import io
 from typing import Any, BinaryIO
 
-import xlsxwriter
 from django.utils import formats
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
@@ -286,6 +285,8 @@ def write_csv(report: CampaignReport, out: BinaryIO) -> None:
 
 def write_xlsx(report: CampaignReport, out: BinaryIO) -> None:
     """A summary sheet, a sheet per table with real numbers, and a sheet of native charts pointing at them."""
+    import xlsxwriter  # here, not with the module: only a workbook download needs it
+
     workbook = xlsxwriter.Workbook(out, {"in_memory": True})
     workbook.set_properties({"title": _("RightsGuard campaign report"), "subject": str(report.campaign.owner_unit)})
     f = GridFormats(workbook)

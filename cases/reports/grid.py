@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
-from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
-
 from cases.reports.layout import format_value
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # XlsxWriter itself is imported where a workbook is written (cases/reports/xlsx.py)
+    from xlsxwriter.workbook import Workbook
+    from xlsxwriter.worksheet import Worksheet
+
     from cases.reports.yearly import YearlyReport
 
 CellFormat = Literal["int", "money", "days", "ratio", "text"]
@@ -93,7 +93,7 @@ def grid_csv_rows(grid: Grid) -> list[list[Any]]:
 class GridFormats:
     """The cell formats of one workbook (XlsxWriter formats belong to the workbook that made them)."""
 
-    def __init__(self, workbook: Workbook) -> None:
+    def __init__(self, workbook: "Workbook") -> None:
         self.title = workbook.add_format({"bold": True, "font_size": 14, "font_color": "#0B3D91"})
         self.label = workbook.add_format({"bold": True})
         self.header = workbook.add_format({"bold": True, "bg_color": "#EEF2F7", "bottom": 1, "text_wrap": True})
@@ -107,7 +107,7 @@ class GridFormats:
         }
 
 
-def write_grid_sheet(ws: Worksheet, grid: Grid, f: GridFormats, first_row: int = 0) -> int:
+def write_grid_sheet(ws: "Worksheet", grid: Grid, f: GridFormats, first_row: int = 0) -> int:
     """The grid from ``first_row``: headings (frozen, with the label column), then the rows with numbers as numbers.
     Returns the worksheet row of the first data row."""
     ws.set_column(0, 0, 40)
@@ -136,7 +136,7 @@ COLOURS = ("#0B3D91", "#9AA5B1")
 
 
 def add_grid_chart(
-    workbook: Workbook,
+    workbook: "Workbook",
     sheet: str,
     grid: Grid,
     *,
