@@ -4,7 +4,8 @@
   covering its owner unit.
 - Reviewing a selected case (checklist, problems, rectifications, making up, accountability): a supervisor assigned
   as reviewer for the case's sub-unit, while the campaign runs, who still supervises the case's unit and is not a
-  party to it (``cases.policy.is_involved``). The campaign's runners record rectifications and accountability too.
+  party to it (``cases.policy.is_involved``). The campaign's runners record rectifications and accountability too,
+  on the cases they are no party to.
 - Seeing: the runners see the campaign and every case of it; a reviewer sees the campaign and the cases of the
   sub-units they review. Officers never see campaigns or reviews.
 
@@ -60,15 +61,18 @@ def _assigned(actor: Actor) -> QuerySet[ReviewerAssignment]:
 
 
 def campaigns_visible_to(actor: Actor) -> QuerySet[Campaign]:
-    """Campaigns the actor runs, and those they are assigned to review for while they still supervise."""
+    """Campaigns the actor runs, and those they are assigned to review for while they still supervise the sub-unit
+    (``can_be_reviewer``): a reviewer moved elsewhere no longer sees the campaign."""
     if not actor.is_active:
         return Campaign.objects.none()
     q = Q(pk__in=[])
     paths = actor.paths_for(*RUNNER_ROLES)
     if paths:
         q |= path_prefix_q("owner_unit__path", paths)
-    if actor.paths_for(Role.SUPERVISOR):
-        q |= Q(Exists(_assigned(actor).filter(campaign=OuterRef("pk"))))
+    supervised = actor.paths_for(Role.SUPERVISOR)
+    if supervised:
+        still = _assigned(actor).filter(path_prefix_q("sub_unit__path", supervised))
+        q |= Q(Exists(still.filter(campaign=OuterRef("pk"))))
     return Campaign.objects.filter(q)
 
 
@@ -106,10 +110,12 @@ def can_review(actor: Actor, item: CampaignCase) -> bool:
 
 
 def can_follow_up(actor: Actor, item: CampaignCase) -> bool:
-    """Record a rectification or an accountability decision: the case's reviewer, or a runner of the campaign, while
-    it runs."""
-    return item.campaign.state == CampaignState.RUNNING and (
-        can_manage(actor, item.campaign) or can_review(actor, item)
+    """Record a rectification, an accountability decision or a pursuit step: the case's reviewer, or a runner of the
+    campaign, while it runs — never a party to the case, as for the review."""
+    return (
+        item.campaign.state == CampaignState.RUNNING
+        and (can_manage(actor, item.campaign) or can_review(actor, item))
+        and not case_policy.is_involved(actor, item.case)
     )
 
 
