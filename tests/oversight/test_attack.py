@@ -434,3 +434,138 @@ def test_the_admin_site_shows_the_campaign_log_to_its_organisers_only(scene):
     organiser = browser(w.supervisor)
     shown = organiser.get(reverse("admin:oversight_campaignevent_changelist"))
     assert {e.pk for e in shown.context["cl"].result_list} == set(CampaignEvent.objects.values_list("pk", flat=True))
+
+
+# --- stale tabs, double clicks, races ------------------------------------------------------------------------------
+
+
+def shown_messages(answer) -> list[str]:
+    return [str(m) for m in answer.context["messages"]] if answer.context else []
+
+
+def test_starting_or_closing_twice_and_acting_on_a_closed_campaign_change_nothing(scene):
+    s, w = scene, scene.camp.world
+    organiser = browser(w.supervisor)
+    before = rows()
+    again = organiser.post(reverse("oversight:start", args=[s.x.pk]), follow=True)
+    assert shown_messages(again) == ["This is not possible while the campaign is “Running”."]
+    assert rows() == before
+    services.close_campaign(campaign=s.x, by=w.supervisor)
+    before = rows()
+    twice = organiser.post(reverse("oversight:close", args=[s.x.pk]), follow=True)
+    assert shown_messages(twice) == ["This is not possible while the campaign is “Closed”."]
+    api = token_client(w.supervisor)
+    for url in (f"{API}/{s.x.pk}/start/", f"{API}/{s.x.pk}/close/"):
+        refused = api.post(url)
+        assert (refused.status_code, refused.json()["errors"]) == (
+            400,
+            {"non_field_errors": ["This is not possible while the campaign is “Closed”."]},
+        )
+    assign = organiser.post(
+        reverse("oversight:assign", args=[s.x.pk]), {"sub_unit": w.county.code, "reviewer": "supervisor"}
+    )
+    assert assign.status_code == 400
+    # The reviewer's tab, loaded while the campaign ran: every step refused with the reason, nothing written.
+    reviewer = browser(s.reviewer)
+    for name, url, data in page_posts(s, s.west, s.problem):
+        refused = reviewer.post(url, data)
+        assert refused.status_code == 403, name
+        assert str(
+            services.REVIEW_REFUSAL if name in ("review", "problem", "make-up") else services.FOLLOW_UP_REFUSAL
+        ) in refused.content.decode().replace("&#x27;", "'"), name
+    assert rows() == before
+
+
+def test_assigning_the_same_reviewer_twice_is_refused(scene):
+    s, w = scene, scene.camp.world
+    before = rows()
+    twice = browser(w.supervisor).post(
+        reverse("oversight:assign", args=[s.x.pk]), {"sub_unit": w.county.code, "reviewer": "county_supervisor"}
+    )
+    assert twice.status_code == 400
+    assert "This reviewer is already assigned to this sub-unit." in twice.content.decode()
+    api = token_client(w.supervisor).post(
+        f"{API}/{s.x.pk}/reviewers/", {"sub_unit": w.county.pk, "reviewer": s.reviewer.pk}, format="json"
+    )
+    assert (api.status_code, api.json()["errors"]) == (400, {"reviewer": ["This reviewer is already assigned to this sub-unit."]})
+    assert rows() == before
+
+
+def test_a_second_rectification_from_a_stale_tab_says_it_is_already_recorded(scene):
+    """Two tabs on the review page; the problem is rectified in the first; the second tab's form is refused with the
+    reason shown on the page, and the first rectification stands."""
+    s = scene
+    client = browser(s.reviewer)
+    url = reverse("oversight:rectify", args=[s.x.pk, s.west.pk, s.problem.pk])
+    assert client.post(url, rectify_data(s.problem)).status_code == 302
+    before = rows()
+    stale = client.post(url, rectify_data(s.problem, rectification="另一次整改"), follow=True)
+    assert "This problem is already recorded as rectified." in stale.content.decode()
+    assert rows() == before
+    assert Problem.objects.get(pk=s.problem.pk).rectification == "已补充调查"
+
+
+def test_a_second_make_up_from_a_stale_tab_says_it_was_already_made_up(scene):
+    s = scene
+    client = browser(s.reviewer)
+    url = reverse("oversight:make-up", args=[s.x.pk, s.west.pk])
+    assert client.post(url, {"problem": str(s.problem.pk)}).status_code == 302
+    assert Case.objects.get(pk=s.west.case_id).status == CaseStatus.SUPERVISION
+    before = rows()
+    stale = client.post(url, {"problem": str(s.problem.pk)}, follow=True)
+    assert "This case has already been sent back to be handled again." in stale.content.decode()
+    assert rows() == before
+    api = token_client(s.reviewer).post(f"{API}/{s.x.pk}/reviews/{s.west.pk}/make-up/", {"problem": s.problem.pk}, format="json")
+    assert (api.status_code, api.json()["errors"]) == (
+        400,
+        {"non_field_errors": ["This case has already been sent back to be handled again."]},
+    )
+    assert rows() == before
+
+
+def test_making_up_a_case_reopened_since_the_page_loaded_is_refused_next_to_the_problem(scene):
+    """The case was recalled and reopened through the case workflow after the review page loaded: it is being
+    handled again already."""
+    s, w = scene, scene.camp.world
+    case = Case.objects.get(pk=s.west.case_id)
+    case = case_services.recall_case(case=case, by=w.supervisor, expected_version=case.version, reason="新的事实")
+    case_services.reopen_case(
+        case=case, by=w.supervisor, expected_version=case.version, problem="protracted", detail="久拖"
+    )
+    before = rows()
+    stale = browser(s.reviewer).post(reverse("oversight:make-up", args=[s.x.pk, s.west.pk]), {"problem": str(s.problem.pk)})
+    assert stale.status_code == 400
+    assert (
+        "The case is at the stage “Supervision”: only a concluded or closed case is sent back to be handled again."
+        in stale.content.decode()
+    )
+    assert rows() == before
+
+
+def pursuit_scene(camp: Camp) -> tuple[Campaign, CampaignCase, PursuitRecord]:
+    w = camp.world
+    case = case_at(camp, CaseStatus.SUPERVISION)
+    suspect = case_services.add_suspect(case=case, by=w.supervisor, name="赵某", status=SuspectStatus.AT_LARGE)
+    campaign = new_campaign(
+        camp, name="追逃", kind=CampaignKind.FUGITIVE_PURSUIT, scope=Scope(statuses=(CaseStatus.SUPERVISION,))
+    )
+    services.assign_reviewer(campaign=campaign, by=w.supervisor, sub_unit=w.county, reviewer=w.county_supervisor)
+    campaign = services.start_campaign(campaign=campaign, by=w.supervisor)
+    return campaign, CampaignCase.objects.get(campaign=campaign), PursuitRecord.objects.get(suspect=suspect)
+
+
+def test_a_pursuit_step_from_a_stale_tab_after_the_pursuit_ended_says_so(camp):
+    """The suspect was caught (recorded in one tab); the other tab, loaded while the suspect was at large, records
+    them located: refused with the reason on the page, the arrest stands."""
+    w = camp.world
+    campaign, item, record = pursuit_scene(camp)
+    client = browser(w.county_supervisor)
+    url = reverse("oversight:pursuit", args=[campaign.pk, item.pk, record.pk])
+    step = {"status": PursuitStatus.ARRESTED, "on": str(today()), "unit": w.county.code, "custody": "detained", "note": ""}
+    assert client.post(url, {f"f{record.pk}-{k}": v for k, v in step.items()}).status_code == 302
+    before = rows()
+    located = {**step, "status": PursuitStatus.LOCATED, "note": "在外地"}
+    stale = client.post(url, {f"f{record.pk}-{k}": v for k, v in located.items()}, follow=True)
+    assert "The pursuit cannot go from “Arrested” to “Located”." in stale.content.decode()
+    assert rows() == before
+    assert PursuitRecord.objects.get(pk=record.pk).status == PursuitStatus.ARRESTED
