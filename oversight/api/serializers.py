@@ -45,6 +45,16 @@ class ScopeSerializer(serializers.Serializer):
     closed_from = BoundedDateField(required=False, allow_null=True)
     closed_to = BoundedDateField(required=False, allow_null=True)
 
+    def to_internal_value(self, data: Any) -> Any:
+        # A misspelt filter ("status") would otherwise be dropped without a word, and the campaign select every case.
+        if isinstance(data, dict):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: [_("A campaign's scope has no such filter.")] for key in unknown}
+                )
+        return super().to_internal_value(data)
+
     @staticmethod
     def scope(data: dict[str, Any]) -> Scope:
         unit = data.get("unit")

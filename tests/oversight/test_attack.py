@@ -7,18 +7,18 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from accounts import services as account_services
 from accounts.models import Membership, OrgUnit, Role, User
 from cases import services as case_services
-from cases.choices import CaseStatus, EventKind, SuspectStatus
+from cases.choices import CaseStatus, SuspectStatus
 from cases.models import Case, CaseEvent, Notification, Suspect
 from oversight import services
-from oversight.choices import CHECKLISTS, Answer, CampaignKind, CampaignState, Measure, ProblemType, PursuitStatus
+from oversight.choices import CHECKLISTS, Answer, CampaignKind, Measure, ProblemType, PursuitStatus
 from oversight.models import (
     Accountability,
     Campaign,
@@ -30,6 +30,7 @@ from oversight.models import (
     ReviewAnswer,
     ReviewerAssignment,
 )
+from oversight.reminders import send_reminders
 from oversight.scope import Scope
 from tests.api.conftest import token_client
 from tests.factories import member
@@ -487,7 +488,10 @@ def test_assigning_the_same_reviewer_twice_is_refused(scene):
     api = token_client(w.supervisor).post(
         f"{API}/{s.x.pk}/reviewers/", {"sub_unit": w.county.pk, "reviewer": s.reviewer.pk}, format="json"
     )
-    assert (api.status_code, api.json()["errors"]) == (400, {"reviewer": ["This reviewer is already assigned to this sub-unit."]})
+    assert (api.status_code, api.json()["errors"]) == (
+        400,
+        {"reviewer": ["This reviewer is already assigned to this sub-unit."]},
+    )
     assert rows() == before
 
 
@@ -515,7 +519,9 @@ def test_a_second_make_up_from_a_stale_tab_says_it_was_already_made_up(scene):
     stale = client.post(url, {"problem": str(s.problem.pk)}, follow=True)
     assert "This case has already been sent back to be handled again." in stale.content.decode()
     assert rows() == before
-    api = token_client(s.reviewer).post(f"{API}/{s.x.pk}/reviews/{s.west.pk}/make-up/", {"problem": s.problem.pk}, format="json")
+    api = token_client(s.reviewer).post(
+        f"{API}/{s.x.pk}/reviews/{s.west.pk}/make-up/", {"problem": s.problem.pk}, format="json"
+    )
     assert (api.status_code, api.json()["errors"]) == (
         400,
         {"non_field_errors": ["This case has already been sent back to be handled again."]},
@@ -533,7 +539,9 @@ def test_making_up_a_case_reopened_since_the_page_loaded_is_refused_next_to_the_
         case=case, by=w.supervisor, expected_version=case.version, problem="protracted", detail="久拖"
     )
     before = rows()
-    stale = browser(s.reviewer).post(reverse("oversight:make-up", args=[s.x.pk, s.west.pk]), {"problem": str(s.problem.pk)})
+    stale = browser(s.reviewer).post(
+        reverse("oversight:make-up", args=[s.x.pk, s.west.pk]), {"problem": str(s.problem.pk)}
+    )
     assert stale.status_code == 400
     assert (
         "The case is at the stage “Supervision”: only a concluded or closed case is sent back to be handled again."
@@ -561,7 +569,13 @@ def test_a_pursuit_step_from_a_stale_tab_after_the_pursuit_ended_says_so(camp):
     campaign, item, record = pursuit_scene(camp)
     client = browser(w.county_supervisor)
     url = reverse("oversight:pursuit", args=[campaign.pk, item.pk, record.pk])
-    step = {"status": PursuitStatus.ARRESTED, "on": str(today()), "unit": w.county.code, "custody": "detained", "note": ""}
+    step = {
+        "status": PursuitStatus.ARRESTED,
+        "on": str(today()),
+        "unit": w.county.code,
+        "custody": "detained",
+        "note": "",
+    }
     assert client.post(url, {f"f{record.pk}-{k}": v for k, v in step.items()}).status_code == 302
     before = rows()
     located = {**step, "status": PursuitStatus.LOCATED, "note": "在外地"}
@@ -569,3 +583,432 @@ def test_a_pursuit_step_from_a_stale_tab_after_the_pursuit_ended_says_so(camp):
     assert "The pursuit cannot go from “Arrested” to “Located”." in stale.content.decode()
     assert rows() == before
     assert PursuitRecord.objects.get(pk=record.pk).status == PursuitStatus.ARRESTED
+
+
+# --- hostile text ----------------------------------------------------------------------------------------------------
+
+HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(2)>=HYPERLINK("http://x")+cmd@SUM\u202e'
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"
+
+
+def inert(html: str) -> None:
+    assert "<script>alert(1)" not in html
+    assert "<img src=x" not in html
+    assert ESCAPED in html
+
+
+def create_data(camp: Camp, **changes: str) -> dict[str, str]:
+    data = {
+        "name": "2026年专项",
+        "kind": CampaignKind.SPECIAL_SUPERVISION,
+        "owner_unit": camp.city.code,
+        "period_start": f"{today().year}-01-01",
+        "period_end": f"{today().year}-12-31",
+        "deadline": str(today() + timedelta(days=30)),
+        "statuses": ["closed"],
+        "selection": "all",
+    }
+    data.update(changes)
+    return data
+
+
+def test_hostile_text_is_kept_as_typed_and_stays_inert_on_every_page_the_api_and_the_e_mail(camp, mailoutbox):
+    w = camp.world
+    case, unreviewed = case_at(camp, CaseStatus.CLOSED), case_at(camp, CaseStatus.CLOSED)
+    organiser, reviewer = browser(w.supervisor), browser(w.county_supervisor)
+    assert organiser.post(reverse("oversight:new"), create_data(camp, name=HOSTILE)).status_code == 302
+    campaign = Campaign.objects.get()
+    assert campaign.name == HOSTILE
+    assign = {"sub_unit": w.county.code, "reviewer": "county_supervisor"}
+    assert organiser.post(reverse("oversight:assign", args=[campaign.pk]), assign).status_code == 302
+    assert organiser.post(reverse("oversight:start", args=[campaign.pk])).status_code == 302
+    item = CampaignCase.objects.get(campaign=campaign, case=case)
+    args = [campaign.pk, item.pk]
+    review = review_data(non_handling=HOSTILE)
+    review["summary"] = HOSTILE
+    assert reviewer.post(reverse("oversight:review-record", args=args), review).status_code == 302
+    assert (
+        reviewer.post(reverse("oversight:problem", args=args), problem_data(w.county, description=HOSTILE)).status_code
+        == 302
+    )
+    problem = Problem.objects.get()
+    rectified = rectify_data(problem, rectification=HOSTILE)
+    assert reviewer.post(reverse("oversight:rectify", args=[*args, problem.pk]), rectified).status_code == 302
+    held = accountability_data(w.county, officer_name=HOSTILE, document_reference=HOSTILE)
+    assert reviewer.post(reverse("oversight:accountability", args=args), held).status_code == 302
+    stored = (
+        Review.objects.get().summary,
+        ReviewAnswer.objects.get(item="non_handling").note,
+        Problem.objects.get().description,
+        Problem.objects.get().rectification,
+        Accountability.objects.get().officer_name,
+        Accountability.objects.get().document_reference,
+    )
+    assert stored == (HOSTILE,) * 6
+    for client, url in (
+        (organiser, reverse("oversight:list")),
+        (organiser, reverse("oversight:detail", args=[campaign.pk])),
+        (organiser, reverse("oversight:review", args=args)),
+        (reviewer, reverse("oversight:review", args=args)),
+        (organiser, reverse("cases:detail", args=[case.pk])),
+    ):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        inert(page.content.decode())
+    # The API answers the text as stored, in JSON.
+    api = token_client(w.supervisor)
+    assert api.get(f"{API}/{campaign.pk}/").json()["name"] == HOSTILE
+    body = api.get(f"{API}/{campaign.pk}/reviews/{item.pk}/").json()
+    assert body["review"]["summary"] == HOSTILE
+    assert body["problems"][0]["description"] == HOSTILE
+    assert body["problems"][0]["rectification"] == HOSTILE
+    assert (body["accountability"][0]["officer_name"], body["accountability"][0]["document_reference"]) == (
+        HOSTILE,
+        HOSTILE,
+    )
+    # The reminder e-mail: plain text only, the name on the one-line subject as typed.
+    Campaign.objects.filter(pk=campaign.pk).update(deadline=today())
+    assert CampaignCase.objects.filter(campaign=campaign, case=unreviewed, review__isnull=True).exists()
+    counts = send_reminders()
+    assert (counts["review_due"], counts["sent"], counts["failed"]) == (1, 1, 0)
+    (mail,) = mailoutbox
+    assert mail.subject.startswith(f"Campaign “{HOSTILE}”: 1 of your cases are not reviewed yet")
+    assert mail.alternatives == []
+
+
+def test_a_campaign_name_with_a_line_break_is_refused_so_its_reminders_can_be_sent(camp):
+    """A line break in the name would sit in every reminder's subject: the mail library refuses such a header, so
+    the reminders of the campaign would never go out (tried again, and refused, on every run)."""
+    w = camp.world
+    before = rows()
+    for name in ("专项\r\nBcc: someone@elsewhere.example", "专项\n监督", "专项\u2028监督", "专项\x1b[31m"):
+        page = browser(w.supervisor).post(reverse("oversight:new"), create_data(camp, name=name))
+        assert page.status_code == 400, repr(name)
+        assert "Write this on one line, without line breaks or control characters." in page.content.decode()
+        api = token_client(w.supervisor).post(
+            f"{API}/",
+            {
+                "name": name,
+                "kind": "special_supervision",
+                "owner_unit": camp.city.pk,
+                "period_start": f"{today().year}-01-01",
+                "period_end": f"{today().year}-12-31",
+                "deadline": str(today() + timedelta(days=3)),
+                "selection": "all",
+            },
+            format="json",
+        )
+        assert (api.status_code, api.json()["errors"]) == (
+            400,
+            {"name": ["Write this on one line, without line breaks or control characters."]},
+        ), repr(name)
+    assert rows() == before
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"),
+    [
+        ("description", 5000),
+        ("rectification", 5000),
+        ("officer_name", 100),
+        ("document_reference", 100),
+        ("summary", 5000),
+        ("note", 5000),
+    ],
+)
+def test_nul_bytes_and_over_long_text_are_refused_next_to_the_field_page_and_api(scene, field, limit):
+    s, w = scene, scene.camp.world
+    args = [s.x.pk, s.west.pk]
+    page_forms = {
+        "description": (reverse("oversight:problem", args=args), lambda v: problem_data(w.county, description=v)),
+        "rectification": (
+            reverse("oversight:rectify", args=[*args, s.problem.pk]),
+            lambda v: rectify_data(s.problem, rectification=v),
+        ),
+        "officer_name": (
+            reverse("oversight:accountability", args=args),
+            lambda v: accountability_data(w.county, officer_name=v),
+        ),
+        "document_reference": (
+            reverse("oversight:accountability", args=args),
+            lambda v: accountability_data(w.county, document_reference=v),
+        ),
+        "summary": (reverse("oversight:review-record", args=args), lambda v: {**review_data(), "summary": v}),
+        "note": (reverse("oversight:review-record", args=args), lambda v: review_data(non_handling=v)),
+    }
+    url, data = page_forms[field]
+    client = browser(s.reviewer)
+    before = rows()
+    for value, said in (
+        ("整改\x00完毕", "Null characters are not allowed."),
+        ("长" * 10_000, f"Ensure this value has at most {limit} characters (it has 10000)."),
+    ):
+        page = client.post(url, data(value))
+        assert page.status_code == 400, (field, value[:5])
+        html = page.content.decode()
+        if field == "summary" and len(value) > limit:
+            said = f"Keep this to {limit} characters or fewer."
+        assert said in html, (field, said)
+        assert 'aria-invalid="true"' in html
+        # What was typed stays in the form to be corrected (the long text whole, not cut).
+        if "\x00" not in value:
+            assert value in html
+    assert rows() == before
+
+
+def test_nul_bytes_and_over_long_text_are_a_precise_400_from_the_api(scene):
+    s, w = scene, scene.camp.world
+    api = token_client(s.reviewer)
+    base = f"{API}/{s.x.pk}/reviews/{s.west.pk}"
+    before = rows()
+    for value, said in (
+        ("a\x00b", "Null characters are not allowed."),
+        ("x" * 10_000, "Ensure this field has no more than 5000 characters."),
+    ):
+        answer = api.post(
+            f"{base}/problems/",
+            {"type": "evidence", "description": value, "responsible_unit": w.county.pk, "rectify_by": str(today())},
+            format="json",
+        )
+        assert (answer.status_code, answer.json()["errors"]) == (400, {"description": [said]})
+        answer = api.post(
+            f"{base}/problems/{s.problem.pk}/rectify/",
+            {"rectification": value, "rectified_on": str(today())},
+            format="json",
+        )
+        assert (answer.status_code, answer.json()["errors"]) == (400, {"rectification": [said]})
+    assert rows() == before
+
+
+def test_only_white_space_is_refused_as_empty(scene):
+    s, w = scene, scene.camp.world
+    client = browser(s.reviewer)
+    before = rows()
+    page = client.post(
+        reverse("oversight:problem", args=[s.x.pk, s.west.pk]), problem_data(w.county, description=" \u3000\n\t ")
+    )
+    assert page.status_code == 400
+    assert "This field is required." in page.content.decode()
+    new = browser(w.supervisor).post(reverse("oversight:new"), create_data(s.camp, name="   "))
+    assert new.status_code == 400
+    assert "This field is required." in new.content.decode()
+    assert rows() == before
+
+
+# --- invalid values --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "field", ["period_start", "period_end", "deadline", "occurred_from", "occurred_to", "closed_from", "closed_to"]
+)
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
+def test_dates_out_of_any_real_range_are_refused_next_to_the_field_not_a_500_at_the_start(camp, field, day):
+    """The form takes any date; a last day of 9999-12-31 in the scope overflowed when the campaign started."""
+    w = camp.world
+    changes = {field: day}
+    if field == "period_start" and day.startswith("9999"):
+        changes["period_end"] = day
+    before = rows()
+    page = browser(w.supervisor).post(reverse("oversight:new"), create_data(camp, **changes))
+    assert page.status_code == 400
+    assert "Give a date between 1900 and 2999." in page.content.decode()
+    assert rows() == before
+
+
+def test_a_draft_with_a_scope_day_at_the_end_of_time_cannot_be_made_so_starting_never_overflows(camp):
+    w = camp.world
+    with pytest.raises(ValidationError) as refused:
+        services.set_scope(
+            campaign=new_campaign(camp),
+            by=w.supervisor,
+            scope=Scope(occurred_to=date(9999, 12, 31)),
+            selection="all",
+        )
+    assert refused.value.message_dict == {"occurred_to": ["Give a date between 1900 and 2999."]}
+
+
+def test_problem_and_accountability_dates_out_of_range_are_refused(scene):
+    s, w = scene, scene.camp.world
+    args = [s.x.pk, s.west.pk]
+    client = browser(s.reviewer)
+    before = rows()
+    page = client.post(reverse("oversight:problem", args=args), problem_data(w.county, rectify_by="9999-12-31"))
+    assert page.status_code == 400
+    assert "Give a date between 1900 and 2999." in page.content.decode()
+    page = client.post(
+        reverse("oversight:accountability", args=args), accountability_data(w.county, decided_on="0001-01-01")
+    )
+    assert page.status_code == 400
+    assert "Give a date between 1900 and 2999." in page.content.decode()
+    assert rows() == before
+
+
+def test_a_deadline_before_the_period_starts_is_refused(camp):
+    w = camp.world
+    before = rows()
+    year = today().year + 1
+    page = browser(w.supervisor).post(
+        reverse("oversight:new"),
+        create_data(
+            camp, period_start=f"{year}-06-01", period_end=f"{year}-12-31", deadline=str(today() + timedelta(days=1))
+        ),
+    )
+    assert page.status_code == 400
+    assert "The deadline cannot come before the period starts." in page.content.decode()
+    assert rows() == before
+
+
+@pytest.mark.parametrize(
+    ("size", "said"),
+    [
+        ("0", "Ensure this value is greater than or equal to 1."),
+        ("-3", "Ensure this value is greater than or equal to 1."),
+        ("1000001", "Give the number of cases to sample, from 1 to 1000000."),
+        ("99999999999999999999999", "Give the number of cases to sample, from 1 to 1000000."),
+        ("", "Give the number of cases to sample, from 1 to 1000000."),
+    ],
+)
+def test_sample_sizes_out_of_range_are_refused(camp, size, said):
+    before = rows()
+    page = browser(camp.world.supervisor).post(
+        reverse("oversight:new"), create_data(camp, selection="sample", sample_size=size)
+    )
+    assert page.status_code == 400
+    assert said in page.content.decode()
+    assert rows() == before
+
+
+def test_the_api_refuses_unknown_scope_filters_values_units_reviewers_and_choices(scene):
+    s, w = scene, scene.camp.world
+    api = token_client(w.supervisor)
+    body = {
+        "name": "专项",
+        "kind": "special_supervision",
+        "owner_unit": s.camp.city.pk,
+        "period_start": f"{today().year}-01-01",
+        "period_end": f"{today().year}-12-31",
+        "deadline": str(today() + timedelta(days=3)),
+        "selection": "all",
+    }
+    before = rows()
+    cases = [
+        ({"scope": {"status": ["closed"]}}, {"scope": ["status: A campaign's scope has no such filter."]}),
+        ({"scope": {"statuses": ["nonsense"]}}, None),
+        ({"scope": {"statuses": ["draft"]}}, {"statuses": ["Choose statuses from the list."]}),
+        ({"scope": {"unit": w.sibling_station.pk}}, {"unit": ["Choose a unit within the owner unit."]}),
+        ({"owner_unit": w.sibling_province.pk}, None),
+        ({"kind": "witch_hunt"}, None),
+        ({"selection": "sample", "sample_size": 0}, None),
+        ({"selection": "sample", "sample_size": 10**12}, None),
+        ({"period_start": "0001-01-01"}, None),
+    ]
+    for changes, errors in cases:
+        answer = api.post(f"{API}/", {**body, **changes}, format="json")
+        expected = 403 if "owner_unit" in changes else 400
+        assert answer.status_code == expected, changes
+        if errors is not None:
+            assert answer.json()["errors"] == errors, changes
+    assign = api.post(f"{API}/{s.x.pk}/reviewers/", {"sub_unit": w.county.pk, "reviewer": w.officer.pk}, format="json")
+    assert (assign.status_code, assign.json()["errors"]) == (
+        400,
+        {"reviewer": ["The reviewer must be a supervisor of this sub-unit or of a unit above it."]},
+    )
+    deep = api.post(
+        f"{API}/{s.x.pk}/reviewers/", {"sub_unit": w.station.pk, "reviewer": s.station_supervisor.pk}, format="json"
+    )
+    assert (deep.status_code, deep.json()["errors"]) == (
+        400,
+        {"sub_unit": ["Choose the owner unit or one of the units directly under it."]},
+    )
+    reviewer = token_client(s.reviewer)
+    outside = reviewer.post(
+        f"{API}/{s.x.pk}/reviews/{s.west.pk}/problems/",
+        {"type": "evidence", "description": "x", "responsible_unit": w.sibling_station.pk, "rectify_by": str(today())},
+        format="json",
+    )
+    assert (outside.status_code, outside.json()["errors"]) == (
+        400,
+        {"responsible_unit": ["Choose a unit within the campaign's owner unit."]},
+    )
+    bad_choice = reviewer.post(
+        f"{API}/{s.x.pk}/reviews/{s.west.pk}/problems/",
+        {"type": "corruption", "description": "x", "responsible_unit": w.county.pk, "rectify_by": str(today())},
+        format="json",
+    )
+    assert bad_choice.status_code == 400
+    assert list(bad_choice.json()["errors"]) == ["type"]
+    early = reviewer.post(
+        f"{API}/{s.x.pk}/reviews/{s.west.pk}/problems/{s.problem.pk}/rectify/",
+        {"rectification": "x", "rectified_on": str(today() - timedelta(days=1))},
+        format="json",
+    )
+    assert (early.status_code, early.json()["errors"]) == (
+        400,
+        {"rectified_on": ["The date cannot be before the problem was raised."]},
+    )
+    future = reviewer.post(
+        f"{API}/{s.x.pk}/reviews/{s.west.pk}/problems/{s.problem.pk}/rectify/",
+        {"rectification": "x", "rectified_on": str(today() + timedelta(days=1))},
+        format="json",
+    )
+    assert (future.status_code, future.json()["errors"]) == (
+        400,
+        {"rectified_on": ["The date cannot be in the future."]},
+    )
+    assert rows() == before
+
+
+# --- what the filing officer reads -----------------------------------------------------------------------------------
+
+
+def test_the_filing_officer_reads_nothing_of_the_campaigns_review_problems_or_accountability(
+    scene, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Everything a campaign records about the officer's case, each text marked: the case page, the case sheet, the
+    API's case and timeline, their notifications and e-mails hold none of it (the recall that a make-up does is the
+    case workflow's own step, which the filer reads)."""
+    s, w = scene, scene.camp.world
+    marks = {
+        name: f"MARK-{name}-标记" for name in ("note", "summary", "problem", "rectification", "officer", "document")
+    }
+    reviewer = browser(s.reviewer)
+    args = [s.x.pk, s.west.pk]
+    with django_capture_on_commit_callbacks(execute=True):
+        review = review_data(non_handling=marks["note"])
+        review["summary"] = marks["summary"]
+        assert reviewer.post(reverse("oversight:review-record", args=args), review).status_code == 302
+        assert (
+            reviewer.post(
+                reverse("oversight:problem", args=args), problem_data(w.county, description=marks["problem"])
+            ).status_code
+            == 302
+        )
+        problem = Problem.objects.get(description=marks["problem"])
+        rectified = rectify_data(problem, rectification=marks["rectification"])
+        assert reviewer.post(reverse("oversight:rectify", args=[*args, problem.pk]), rectified).status_code == 302
+        held = accountability_data(w.county, officer_name=marks["officer"], document_reference=marks["document"])
+        assert reviewer.post(reverse("oversight:accountability", args=args), held).status_code == 302
+        assert reviewer.post(reverse("oversight:make-up", args=args), {"problem": str(problem.pk)}).status_code == 302
+    case = Case.objects.get(pk=s.west.case_id)
+    assert case.status == CaseStatus.SUPERVISION
+    officer = browser(w.officer)
+    api = token_client(w.officer)
+    seen = [
+        officer.get(reverse("cases:detail", args=[case.pk])).content.decode(),
+        api.get(f"/api/v1/cases/{case.pk}/").content.decode(),
+        api.get(f"/api/v1/cases/{case.pk}/events/").content.decode(),
+        *(n.text for n in Notification.objects.filter(recipient=w.officer)),
+        *(m.subject + m.body for m in mailoutbox if w.officer.email in m.to),
+    ]
+    assert officer.get(reverse("cases:detail", args=[case.pk])).status_code == 200
+    events = api.get(f"/api/v1/cases/{case.pk}/events/").json()
+    assert "campaign" not in [e["kind"] for e in events["results"]]
+    for text in seen:
+        for mark in marks.values():
+            assert mark not in text
+        assert "久拖不办" not in text  # the problem raised when the scene was built
+    # The office reads the campaign's steps on the same timeline.
+    office = token_client(w.supervisor).get(f"/api/v1/cases/{case.pk}/events/").json()
+    # Selected by X and Y, a problem in each when the scene was built; then review, problem, rectified,
+    # accountability and made up in X.
+    assert [e["kind"] for e in office["results"]].count("campaign") == 9
