@@ -51,6 +51,12 @@ def can_manage(actor: Actor, campaign: Campaign) -> bool:
     return runs_at(actor, campaign.owner_unit.path)
 
 
+def sees_seed(actor: Actor, campaign: Campaign) -> bool:
+    """The seed of a draft decides which cases its sample will draw: its runners' until the sample is drawn. A
+    reviewer (a supervisor of a sub-unit under review) who read it could tidy those very cases first. Pure."""
+    return campaign.state != CampaignState.DRAFT or can_manage(actor, campaign)
+
+
 def has_campaigns(actor: Actor) -> bool:
     """The navigation offers campaigns to those who may run one or review for one: supervisors and administrators."""
     return can_create_any(actor)

@@ -111,6 +111,7 @@ def _detail(
         {
             "campaign": campaign,
             "manages": manages,
+            "sees_seed": policy.sees_seed(actor, campaign),
             "progress": selectors.progress(actor, campaign),
             "items": items,
             "next_after": items[-1].pk if len(items) == selectors.CASE_PAGE else None,

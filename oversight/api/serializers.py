@@ -11,6 +11,7 @@ from rest_framework import serializers
 from accounts.models import OrgUnit
 from cases.api.serializers import BoundedDateField, UnitRefSerializer, UserRefSerializer, enum
 from cases.choices import CaseStatus, FlagKind, IncidentKind, SuspectStatus
+from oversight import policy
 from oversight.choices import (
     CUSTODY_STATUSES,
     Answer,
@@ -95,11 +96,19 @@ class CampaignSerializer(serializers.Serializer):
     scope = serializers.SerializerMethodField()
     selection = enum(SelectionMode)
     sample_size = serializers.IntegerField(allow_null=True)
-    seed = serializers.CharField(help_text=_("Draws the same sample from the same cases; recorded at the start."))
+    seed = serializers.SerializerMethodField(
+        help_text=_(
+            "Draws the same sample from the same cases; recorded at the start. Empty for a reviewer until then."
+        )
+    )
     selected_count = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_seed(self, campaign: Campaign) -> str:
+        return campaign.seed if policy.sees_seed(self.context["request"].actor, campaign) else ""
 
     @extend_schema_field(StoredScopeSerializer)
     def get_scope(self, campaign: Campaign) -> dict[str, Any]:

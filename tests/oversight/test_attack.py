@@ -1012,3 +1012,26 @@ def test_the_filing_officer_reads_nothing_of_the_campaigns_review_problems_or_ac
     # Selected by X and Y, a problem in each when the scene was built; then review, problem, rectified,
     # accountability and made up in X.
     assert [e["kind"] for e in office["results"]].count("campaign") == 9
+
+
+def test_a_reviewer_does_not_learn_a_drafts_seed_before_the_sample_is_drawn(camp):
+    """The seed decides the sample: md5(seed || case id). A reviewer assigned while the campaign is a draft — a
+    supervisor of a sub-unit under review — who read it could tell which of their cases the sample will draw and tidy
+    those first. Its organisers see it; everyone sees it once the sample is drawn."""
+    w = camp.world
+    case_at(camp, CaseStatus.CLOSED)
+    campaign = new_campaign(camp, selection="sample", sample_size=1, seed="secret-seed-42")
+    services.assign_reviewer(campaign=campaign, by=w.supervisor, sub_unit=w.county, reviewer=w.county_supervisor)
+    reviewer, api = browser(w.county_supervisor), token_client(w.county_supervisor)
+    page = reviewer.get(reverse("oversight:detail", args=[campaign.pk]))
+    assert page.status_code == 200
+    assert "secret-seed-42" not in page.content.decode()
+    assert api.get(f"{API}/{campaign.pk}/").json()["seed"] == ""
+    assert [c["seed"] for c in api.get(f"{API}/").json()["results"]] == [""]
+    assert (
+        "secret-seed-42" in browser(w.supervisor).get(reverse("oversight:detail", args=[campaign.pk])).content.decode()
+    )
+    assert token_client(w.supervisor).get(f"{API}/{campaign.pk}/").json()["seed"] == "secret-seed-42"
+    services.start_campaign(campaign=campaign, by=w.supervisor)
+    assert "secret-seed-42" in reviewer.get(reverse("oversight:detail", args=[campaign.pk])).content.decode()
+    assert api.get(f"{API}/{campaign.pk}/").json()["seed"] == "secret-seed-42"
