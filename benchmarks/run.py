@@ -116,6 +116,8 @@ TARGETS: dict[str, tuple[float | None, str, str]] = {
     "pdf_peak_memory": (150, "MiB", "le"),
     "csv_peak_memory": (200, "MB", "le"),
     "seed_rate": (3000, "cases/s", "ge"),
+    "campaign_select_freeze": (10, "s", "le"),
+    "campaign_page": (100, "ms", "le"),
     "wrk_healthz": (None, "req/s", "ge"),
     "wrk_queue_county": (None, "req/s", "ge"),
     "wrk_api_list_county": (300, "req/s", "ge"),
@@ -430,6 +432,8 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
         guarded(out, "flag_cases", lambda: measure_flags(args, out, log))
     if not args.only or "report_province" in args.only:
         guarded(out, "report_province", lambda: measure_province_report(args, out, log))
+    if not args.only or "campaign" in args.only:
+        guarded(out, "campaign_select_freeze", lambda: measure_campaign(args, out, users, session, log))
     return out
 
 
@@ -580,6 +584,51 @@ def measure_province_report(args: argparse.Namespace, out: dict[str, Any], log: 
     summary = report_bench._summary(timed)
     out["report_province"] = {"value": summary["wall_median"], **summary, "p95": max(timed["times"])}
     log(f"report province: {summary}")
+
+
+def measure_campaign(
+    args: argparse.Namespace, out: dict[str, Any], users: dict[str, Any], session: Any, log: Any
+) -> None:
+    """A province's look-back of every case closed in the report year (issue 20: ~200,000 cases
+    at a million): the campaign started (its cases selected and frozen, each case's timeline told) by a province
+    supervisor, then its page. All of it in one transaction rolled back at the end, so a run leaves nothing behind
+    (the commit's own flush is not in the figure)."""
+    from datetime import date, timedelta
+
+    from django.db import transaction
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from accounts.models import OrgUnit
+    from cases.choices import CaseStatus
+    from oversight import services as oversight_services
+    from oversight.choices import CampaignKind, SelectionMode
+    from oversight.scope import Scope
+
+    year = args.year
+    province = OrgUnit.objects.get(code=PROVINCE)
+    supervisor = users["province"]
+    with transaction.atomic():
+        campaign = oversight_services.create_campaign(
+            by=supervisor,
+            name=f"Look-back {year}",
+            kind=CampaignKind.LOOK_BACK,
+            owner_unit=province,
+            period_start=date(year, 1, 1),
+            period_end=date(year, 12, 31),
+            deadline=timezone.localdate() + timedelta(days=180),
+            scope=Scope(statuses=(CaseStatus.CLOSED,), closed_from=date(year, 1, 1), closed_to=date(year, 12, 31)),
+            selection=SelectionMode.ALL,
+        )
+        started = time.perf_counter()
+        campaign = oversight_services.start_campaign(campaign=campaign, by=supervisor)
+        seconds = time.perf_counter() - started
+        out["campaign_select_freeze"] = {"value": round(seconds, 2), "selected": campaign.selected_count}
+        log(f"campaign select and freeze: {seconds:.2f} s for {campaign.selected_count} cases")
+        page = measure_page(session(supervisor), reverse("oversight:detail", args=[campaign.pk]), args.repeat, {})
+        out["campaign_page"] = page
+        log(f"campaign page: median {page['median_ms']:.1f} ms, {page['queries']} queries, SQL {page['sql_median_ms']}")
+        transaction.set_rollback(True)
 
 
 # --- Throughput (gunicorn + wrk) ----------------------------------------------------------------------------------

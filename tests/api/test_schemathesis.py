@@ -8,9 +8,9 @@ rule, 403, 404, 409, 412, 422) counted as expected: the workflow may refuse well
 
 Phases: the coverage phase generates the negative boundary cases deterministically (every wrong type, value out
 of range, missing required field, malformed content type, undeclared method); positive and further negative
-cases come from the fuzzing phase, 20 per operation and role. Positive coverage cases are left out to keep the
-supervisor's run near a minute and a half on two cores and the officer's under a minute (with them a run takes
-nearly twice as long; such a run also passes).
+cases come from the fuzzing phase, 20 per operation and role. Positive coverage cases are left out (with them a
+run takes nearly twice as long; such a run also passes). Each role's run is split into shards of the operations
+(``SHARDS``), each its own test, so that the test workers share the fuzzing.
 
 Generated path ids are mapped onto the objects created for the role (most of the time), so operations reach real
 objects instead of answering 404 throughout: for the supervisor, cases in every status and the handling records
@@ -150,12 +150,32 @@ def _officer_targets(world: World) -> dict[str, list[int]]:
 # Role (a user of the world) → the objects its run should reach.
 ROLES = {"supervisor": _supervisor_targets, "officer": _officer_targets}
 
+# Each role's run is split into this many shards, every operation in exactly one (round robin over the schema's
+# operations in order), so that parallel test workers share the fuzzing instead of one worker running it all.
+SHARDS = 6
 
-@pytest.fixture(params=list(ROLES))
+
+SHARD: dict[str, Any] = {}  # the current shard and each operation's place in the schema, set by the fixture
+
+
+def _in_shard(ctx: Any) -> bool:
+    """Whether the operation belongs to the current shard. An operation missing from the schema's list fails the
+    test (KeyError) rather than going untested."""
+    return SHARD["index"][(ctx.operation.method.upper(), ctx.operation.path)] % SHARDS == SHARD["shard"]
+
+
+def _operation_index(schema: Any) -> dict[tuple[str, str], int]:
+    methods = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+    paths = schema.raw_schema["paths"]
+    order = [(method.upper(), path) for path, item in paths.items() for method in item if method in methods]
+    return {operation: i for i, operation in enumerate(order)}
+
+
+@pytest.fixture(params=[(role, shard) for role in ROLES for shard in range(SHARDS)], ids=lambda p: f"{p[0]}-{p[1]}")
 def api_schema(request, world, settings):
     # schemathesis calls the WSGI application as host "localhost".
     settings.ALLOWED_HOSTS = ["localhost", "testserver"]
-    role = request.param
+    role, shard = request.param
     user = getattr(world, role)
     targets = ROLES[role](world)
     TARGETS.clear()
@@ -179,14 +199,17 @@ def api_schema(request, world, settings):
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        yield schemathesis.openapi.from_wsgi(
+        schema = schemathesis.openapi.from_wsgi(
             "/api/v1/schema/", application, headers={"Authorization": f"Token {key}"}, config=config
         )
+        SHARD.update(shard=shard, index=_operation_index(schema))
+        yield schema
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
         TARGETS.clear()
         TOKEN.clear()
+        SHARD.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -196,7 +219,7 @@ def _node_id_for_schemathesis(request):
         request.node._nodeid = request.node.nodeid
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+schema = schemathesis.pytest.from_fixture("api_schema").include(_in_shard)
 
 
 @pytest.mark.django_db

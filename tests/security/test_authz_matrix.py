@@ -324,6 +324,7 @@ class Fixture:
             "draft_campaign": lambda: self.campaigns.draft,
             "pursuit_campaign": lambda: self.campaigns.pursuit_campaign,
             "pursuit": lambda: self.campaigns.pursuit,
+            "pursuit_case": lambda: self.campaigns.pursuit.campaign_case,
         }
         if placeholder not in makers:
             raise KeyError(f"unknown placeholder {{{placeholder}}} in {DOCUMENT.name}")
@@ -446,6 +447,50 @@ HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
     "reveal-suspect": lambda fx: {},
     "reveal-officer": lambda fx: {},
     "set-language": lambda fx: {"language": "en", "next": "/"},
+    "campaign-new": lambda fx: {
+        "name": "2026年袭警案件专项监督",
+        "kind": CampaignKind.SPECIAL_SUPERVISION,
+        "owner_unit": fx.world.city.code,
+        "period_start": timezone.localdate().replace(month=1, day=1).isoformat(),
+        "period_end": timezone.localdate().replace(month=12, day=31).isoformat(),
+        "deadline": (timezone.localdate() + timedelta(days=30)).isoformat(),
+        "statuses": [CaseStatus.CLOSED],
+        "selection": SelectionMode.ALL,
+    },
+    "campaign-start": lambda fx: {},
+    "campaign-close": lambda fx: {},
+    "campaign-assign": lambda fx: {"sub_unit": fx.world.county.code, "reviewer": fx.world.county_supervisor.username},
+    "campaign-review-record": lambda fx: {
+        **dict.fromkeys(CHECKLISTS[CampaignKind.SPECIAL_SUPERVISION], "pass"),
+        "summary": "办理规范",
+    },
+    "campaign-problem": lambda fx: {
+        "type": ProblemType.EVIDENCE,
+        "description": "证据未固定",
+        "responsible_unit": fx.world.county.code,
+        "rectify_by": (timezone.localdate() + timedelta(days=7)).isoformat(),
+    },
+    "campaign-rectify": lambda fx: {
+        f"p{fx.value('problem').pk}-rectification": "已补充调查",
+        f"p{fx.value('problem').pk}-rectified_on": timezone.localdate().isoformat(),
+    },
+    "campaign-make-up": lambda fx: {"problem": fx.value("problem").pk},
+    "campaign-accountability": lambda fx: {
+        "officer_name": "王某",
+        "unit": fx.world.county.code,
+        "measure": "admonishment",
+        "document_reference": "杭督〔2026〕3号",
+        "decided_on": timezone.localdate().isoformat(),
+    },
+    "campaign-pursuit": lambda fx: {
+        f"f{fx.value('pursuit').pk}-{name}": value
+        for name, value in {
+            "status": "arrested",
+            "on": timezone.localdate().isoformat(),
+            "unit": fx.world.county.code,
+            "custody": SuspectStatus.DETAINED,
+        }.items()
+    },
 }
 
 API_DATA: dict[str, Callable[[Fixture], Any]] = {
@@ -724,7 +769,7 @@ def media(settings, tmp_path):
 def test_the_document_has_its_three_tables():
     assert len(HTML_ROWS) == len(TABLES[HTML_SECTION]), "a row id is used twice in the browser table"
     assert len(API_OTHER_ROWS) == len(TABLES[API_OTHER_SECTION]), "a row id is used twice in the API table"
-    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (76, 31, 56)
+    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (90, 31, 56)
 
 
 def _route_names(namespace: str) -> set[str]:
@@ -742,6 +787,7 @@ def test_every_case_page_and_api_route_has_a_row():
     html = _resolved_names(list(HTML_ROWS.values()))
     api = _resolved_names([*API_MATRIX_ROWS.values(), *API_OTHER_ROWS.values(), *HTML_ROWS.values()])
     assert _route_names("cases") - html == set(), "case pages without a row in the browser table"
+    assert _route_names("oversight") - html == set(), "campaign pages without a row in the browser table"
     assert _route_names("api") - api == set(), "API routes without a row in the API tables"
     assert _route_names("campaigns-api") - api == set(), "campaign API routes without a row in the API tables"
 
