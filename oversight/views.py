@@ -116,6 +116,7 @@ def _detail(
         {
             "campaign": campaign,
             "manages": manages,
+            "sees_seed": policy.sees_seed(actor, campaign),
             "progress": selectors.progress(actor, campaign),
             "items": items,
             "next_after": items[-1].pk if len(items) == selectors.CASE_PAGE else None,
@@ -275,6 +276,13 @@ def _done(request: AuthenticatedRequest, item: CampaignCase, message: str) -> Ht
     return redirect("oversight:review", pk=item.campaign_id, item_id=item.pk)
 
 
+def _refused(request: AuthenticatedRequest, item: CampaignCase, error: ValidationError) -> HttpResponse:
+    """A step the state no longer allows (a second click, a tab loaded before someone else acted): the service's
+    reason above the page as it is now, since the form it came from may no longer be on it."""
+    messages.error(request, " ".join(error.messages))
+    return redirect("oversight:review", pk=item.campaign_id, item_id=item.pk)
+
+
 @require_POST
 def review_record(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpResponse:
     item = _item(request, _campaign(request, pk), item_id)
@@ -285,6 +293,8 @@ def review_record(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpR
                 item=item, by=request.user, answers=form.answers(), summary=form.cleaned_data.get("summary") or ""
             )
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("Review recorded."))
@@ -299,6 +309,8 @@ def problem_raise(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpR
         try:
             services.raise_problem(item=item, by=request.user, **form.cleaned_data)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("Problem recorded."))
@@ -314,6 +326,8 @@ def problem_rectify(request: AuthenticatedRequest, pk: int, item_id: int, proble
         try:
             services.rectify_problem(problem=problem, by=request.user, **form.cleaned_data)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("Rectification recorded."))
@@ -328,6 +342,8 @@ def make_up(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpRespons
         try:
             services.make_up_case(item=item, by=request.user, problem=form.cleaned_data["problem"])
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("The case is sent back to be handled again."))
@@ -342,6 +358,8 @@ def accountability_record(request: AuthenticatedRequest, pk: int, item_id: int) 
         try:
             services.record_accountability(item=item, by=request.user, **form.cleaned_data)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("Accountability recorded."))
@@ -357,6 +375,8 @@ def pursuit_step(request: AuthenticatedRequest, pk: int, item_id: int, record_id
         try:
             services.record_pursuit_step(record=record, by=request.user, **form.cleaned_data)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("Pursuit step recorded."))
