@@ -118,6 +118,7 @@ def _detail(
         {
             "campaign": campaign,
             "manages": manages,
+            "sees_seed": policy.sees_seed(actor, campaign),
             "progress": selectors.progress(actor, campaign),
             "items": items,
             "next_after": items[-1].pk if len(items) == selectors.CASE_PAGE else None,
@@ -302,6 +303,13 @@ def _done(request: AuthenticatedRequest, item: CampaignCase, message: str) -> Ht
     return redirect("oversight:review", pk=item.campaign_id, item_id=item.pk)
 
 
+def _refused(request: AuthenticatedRequest, item: CampaignCase, error: ValidationError) -> HttpResponse:
+    """A step the state no longer allows (a second click, a tab loaded before someone else acted): the service's
+    reason above the page as it is now, since the form it came from may no longer be on it."""
+    messages.error(request, " ".join(error.messages))
+    return redirect("oversight:review", pk=item.campaign_id, item_id=item.pk)
+
+
 @require_POST
 def review_record(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpResponse:
     item = _item(request, _campaign(request, pk), item_id)
@@ -312,6 +320,8 @@ def review_record(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpR
                 item=item, by=request.user, answers=form.answers(), summary=form.cleaned_data.get("summary") or ""
             )
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("Review recorded."))
@@ -326,6 +336,8 @@ def problem_raise(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpR
         try:
             services.raise_problem(item=item, by=request.user, **form.cleaned_data)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("Problem recorded."))
@@ -341,6 +353,8 @@ def problem_rectify(request: AuthenticatedRequest, pk: int, item_id: int, proble
         try:
             services.rectify_problem(problem=problem, by=request.user, **form.cleaned_data)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("Rectification recorded."))
@@ -355,6 +369,8 @@ def make_up(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpRespons
         try:
             services.make_up_case(item=item, by=request.user, problem=form.cleaned_data["problem"])
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("The case is sent back to be handled again."))
@@ -369,6 +385,8 @@ def accountability_record(request: AuthenticatedRequest, pk: int, item_id: int) 
         try:
             services.record_accountability(item=item, by=request.user, **form.cleaned_data)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("Accountability recorded."))
@@ -384,6 +402,8 @@ def pursuit_step(request: AuthenticatedRequest, pk: int, item_id: int, record_id
         try:
             services.record_pursuit_step(record=record, by=request.user, **form.cleaned_data)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("Pursuit step recorded."))

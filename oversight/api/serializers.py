@@ -11,6 +11,7 @@ from rest_framework import serializers
 from accounts.models import OrgUnit
 from cases.api.serializers import BoundedDateField, UnitRefSerializer, UserRefSerializer, enum
 from cases.choices import CaseStatus, FlagKind, IncidentKind, SuspectStatus
+from oversight import policy
 from oversight.choices import (
     CUSTODY_STATUSES,
     Answer,
@@ -44,6 +45,16 @@ class ScopeSerializer(serializers.Serializer):
     occurred_to = BoundedDateField(required=False, allow_null=True)
     closed_from = BoundedDateField(required=False, allow_null=True)
     closed_to = BoundedDateField(required=False, allow_null=True)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # A misspelt filter ("status") would otherwise be dropped without a word, and the campaign select every case.
+        if isinstance(data, dict):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: [_("A campaign's scope has no such filter.")] for key in unknown}
+                )
+        return super().to_internal_value(data)
 
     @staticmethod
     def scope(data: dict[str, Any]) -> Scope:
@@ -85,11 +96,19 @@ class CampaignSerializer(serializers.Serializer):
     scope = serializers.SerializerMethodField()
     selection = enum(SelectionMode)
     sample_size = serializers.IntegerField(allow_null=True)
-    seed = serializers.CharField(help_text=_("Draws the same sample from the same cases; recorded at the start."))
+    seed = serializers.SerializerMethodField(
+        help_text=_(
+            "Draws the same sample from the same cases; recorded at the start. Empty for a reviewer until then."
+        )
+    )
     selected_count = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_seed(self, campaign: Campaign) -> str:
+        return campaign.seed if policy.sees_seed(self.context["request"].actor, campaign) else ""
 
     @extend_schema_field(StoredScopeSerializer)
     def get_scope(self, campaign: Campaign) -> dict[str, Any]:

@@ -74,7 +74,7 @@ class ScopedList(SelectorListView, CampaignScoped):
 
 def _detail(view: ApiView, campaign: Campaign, code: int = status.HTTP_200_OK) -> Response:
     campaign.progress = selectors.progress(view.request.actor, campaign)  # type: ignore[attr-defined]
-    return Response(s.CampaignDetailSerializer(campaign).data, status=code)
+    return Response(s.CampaignDetailSerializer(campaign, context={"request": view.request}).data, status=code)
 
 
 # --- campaigns --------------------------------------------------------------------------------------------------------
