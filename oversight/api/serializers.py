@@ -412,7 +412,7 @@ class CampaignReportSerializer(serializers.Serializer):
         }
 
     @classmethod
-    def of(cls, report: Any) -> dict[str, Any]:
+    def of(cls, report: Any, request: Any) -> dict[str, Any]:
         return cls(
             {
                 "campaign": report.campaign,
@@ -422,5 +422,6 @@ class CampaignReportSerializer(serializers.Serializer):
                     {"unit": r.unit, "figures": cls.figures(r.figures, pursuit=report.pursuit)} for r in report.rows
                 ],
                 "total": cls.figures(report.total, pursuit=report.pursuit),
-            }
+            },
+            context={"request": request},  # what the caller may see of the campaign (its seed) depends on them
         ).data
