@@ -2,8 +2,9 @@
 rights-protection supervisors of their unit, with an offer of psychological support. Called from a task only
 (``cases.check_officer_welfare``, enqueued through the outbox by the services: cases/outbox.py).
 
-Who an officer is: the account they are listed with, or else their badge number (upper case, spaces removed); an
-officer listed with an account is found on other cases by the account or by the account's badge number. An attack is
+Who an officer is: the account they are listed with, or else their badge number, matched whole and case-insensitively
+as the search finds it (cases/search.py; the b-tree of migration 0026 on its upper case serves both); an officer listed
+with an account is found on other cases by the account or by the badge number. An attack is
 a case on record (submitted, not rejected or withdrawn: ``selectors.ON_RECORD_STATUSES``) that lists the officer, of
 any incident type (a threat or doxxing weighs on an officer as a blow does), at the incident's time (its filing time
 where that is not recorded).
@@ -21,7 +22,6 @@ application.
 """
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,7 +37,6 @@ from cases.models import Case, InvolvedOfficer, Notification, WelfarePrompt
 from cases.notifications import build_notification
 
 THRESHOLD = 3
-_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ class Officer:
 
 
 def normalise_badge(value: str) -> str:
-    return _SPACES.sub("", value or "").upper()
+    return (value or "").strip().upper()
 
 
 def officer_of(listed: InvolvedOfficer) -> Officer | None:
