@@ -22,10 +22,9 @@ class OfficerStrengthForm(forms.ModelForm):
         fields = ("unit", "year", "regular", "auxiliary")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        figures = [cleaned.get(name) for name in ("year", "regular", "auxiliary")]
-        if None not in figures:
-            year, regular, auxiliary = figures
+        cleaned = super().clean() or {}
+        year, regular, auxiliary = (cleaned.get(name) for name in ("year", "regular", "auxiliary"))
+        if year is not None and regular is not None and auxiliary is not None:
             for field, message in services.strength_errors(year=year, regular=regular, auxiliary=auxiliary).items():
                 self.add_error(field, message)
         return cleaned
