@@ -56,12 +56,6 @@ class CampaignAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "state")
 
 
-@admin.register(CampaignEvent)
-class CampaignEventAdmin(ReadOnlyAdmin):
-    list_display = ("campaign", "step", "actor", "at")
-    list_filter = ("step",)
-
-
 @admin.register(ReviewerAssignment)
 class ReviewerAssignmentAdmin(ReadOnlyAdmin):
     list_display = ("campaign", "sub_unit", "reviewer", "assigned_at")
@@ -82,6 +76,16 @@ class ByCaseAdmin(ReadOnlyAdmin):
             c.pk for c in policy.campaigns_visible_to(actor).select_related("owner_unit") if policy.can_manage(actor, c)
         ]
         return qs.filter(**{f"{self.campaign_field}__in": runs})
+
+
+@admin.register(CampaignEvent)
+class CampaignEventAdmin(ByCaseAdmin):
+    """The campaign's log names what happened to every selected case: its organisers' (the campaign page shows it
+    to them only)."""
+
+    campaign_field = "campaign"
+    list_display = ("campaign", "step", "actor", "at")
+    list_filter = ("step",)
 
 
 @admin.register(CampaignCase)

@@ -239,7 +239,12 @@ class PursuitStepForm(Styled):
         kwargs.setdefault("prefix", f"f{record.pk}")
         super().__init__(*args, **kwargs)
         steps = PURSUIT_STEPS[record.status]
-        self.fields["status"].choices = [(s.value, s.label) for s in PursuitStatus if s.value in steps]  # type: ignore[attr-defined]
+        # Offered: the steps the pursuit's status allows now. Accepted: any status, so that a step posted from a page
+        # loaded before the pursuit moved on gets the service's reason (it decides the steps), not a bare "not one of
+        # the choices" on a form the page no longer shows.
+        self.fields["status"].choices = PursuitStatus.choices  # type: ignore[attr-defined]
+        self.steps = [(s.value, s.label) for s in PursuitStatus if s.value in steps]
+        self.fields["status"].widget.choices = self.steps
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
         if record.cross_border:
             self.fields["cross_border"].initial = True

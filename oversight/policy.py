@@ -4,7 +4,8 @@
   covering its owner unit.
 - Reviewing a selected case (checklist, problems, rectifications, making up, accountability): a supervisor assigned
   as reviewer for the case's sub-unit, while the campaign runs, who still supervises the case's unit and is not a
-  party to it (``cases.policy.is_involved``). The campaign's runners record rectifications and accountability too.
+  party to it (``cases.policy.is_involved``). The campaign's runners record rectifications and accountability too,
+  on the cases they are no party to.
 - Seeing: the runners see the campaign and every case of it; a reviewer sees the campaign and the cases of the
   sub-units they review. Officers never see campaigns or reviews.
 
@@ -50,6 +51,12 @@ def can_manage(actor: Actor, campaign: Campaign) -> bool:
     return runs_at(actor, campaign.owner_unit.path)
 
 
+def sees_seed(actor: Actor, campaign: Campaign) -> bool:
+    """The seed of a draft decides which cases its sample will draw: its runners' until the sample is drawn. A
+    reviewer (a supervisor of a sub-unit under review) who read it could tidy those very cases first. Pure."""
+    return campaign.state != CampaignState.DRAFT or can_manage(actor, campaign)
+
+
 def has_campaigns(actor: Actor) -> bool:
     """The navigation offers campaigns to those who may run one or review for one: supervisors and administrators."""
     return can_create_any(actor)
@@ -60,15 +67,18 @@ def _assigned(actor: Actor) -> QuerySet[ReviewerAssignment]:
 
 
 def campaigns_visible_to(actor: Actor) -> QuerySet[Campaign]:
-    """Campaigns the actor runs, and those they are assigned to review for while they still supervise."""
+    """Campaigns the actor runs, and those they are assigned to review for while they still supervise the sub-unit
+    (``can_be_reviewer``): a reviewer moved elsewhere no longer sees the campaign."""
     if not actor.is_active:
         return Campaign.objects.none()
     q = Q(pk__in=[])
     paths = actor.paths_for(*RUNNER_ROLES)
     if paths:
         q |= path_prefix_q("owner_unit__path", paths)
-    if actor.paths_for(Role.SUPERVISOR):
-        q |= Q(Exists(_assigned(actor).filter(campaign=OuterRef("pk"))))
+    supervised = actor.paths_for(Role.SUPERVISOR)
+    if supervised:
+        still = _assigned(actor).filter(path_prefix_q("sub_unit__path", supervised))
+        q |= Q(Exists(still.filter(campaign=OuterRef("pk"))))
     return Campaign.objects.filter(q)
 
 
@@ -106,10 +116,12 @@ def can_review(actor: Actor, item: CampaignCase) -> bool:
 
 
 def can_follow_up(actor: Actor, item: CampaignCase) -> bool:
-    """Record a rectification or an accountability decision: the case's reviewer, or a runner of the campaign, while
-    it runs."""
-    return item.campaign.state == CampaignState.RUNNING and (
-        can_manage(actor, item.campaign) or can_review(actor, item)
+    """Record a rectification, an accountability decision or a pursuit step: the case's reviewer, or a runner of the
+    campaign, while it runs — never a party to the case, as for the review."""
+    return (
+        item.campaign.state == CampaignState.RUNNING
+        and (can_manage(actor, item.campaign) or can_review(actor, item))
+        and not case_policy.is_involved(actor, item.case)
     )
 
 

@@ -3,16 +3,23 @@ a 404; a forbidden step on a visible one a 403 (the services decide)."""
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import OrgUnit
+from accounts.reauth import reauth_redirect, recently_reauthenticated
 from accounts.requests import AuthenticatedRequest
-from oversight import policy, selectors, services
+from cases import services as case_services
+from cases.choices import AccessAction
+from oversight import policy, report, report_files, selectors, services
 from oversight.choices import CHECKLISTS, CampaignKind, CampaignState
 from oversight.forms import (
     AccountabilityForm,
@@ -111,6 +118,7 @@ def _detail(
         {
             "campaign": campaign,
             "manages": manages,
+            "sees_seed": policy.sees_seed(actor, campaign),
             "progress": selectors.progress(actor, campaign),
             "items": items,
             "next_after": items[-1].pk if len(items) == selectors.CASE_PAGE else None,
@@ -127,6 +135,66 @@ def _detail(
 
 def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _detail(request, _campaign(request, pk))
+
+
+# --- the campaign's report ---------------------------------------------------------------------------------------
+
+
+# The file asked for before the password was confirmed: the re-authentication page returns the reader to the report,
+# which fetches the file (once), instead of leaving them at the password form while the file downloads behind it.
+PENDING_REPORT_FILE = "oversight.pending_report_file"
+
+
+@never_cache
+@require_GET
+def campaign_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The figures per sub-unit with charts, over the selected cases the reader sees (as the campaign page)."""
+    campaign = _campaign(request, pk)
+    figures = report.campaign_report(request.actor, campaign)
+    context = {
+        "campaign": campaign,
+        **report_files.page_context(figures),
+        "password_first": not recently_reauthenticated(request),
+        "reauth_minutes": max(1, settings.RIGHTSGUARD_REAUTH_SECONDS // 60),
+        "resume_format": _resumed_file(request, campaign),
+    }
+    return render(request, "oversight/report.html", context)
+
+
+def _resumed_file(request: AuthenticatedRequest, campaign: Campaign) -> str:
+    """The format of the file this user asked for on this campaign's report just before re-authenticating, once."""
+    pending = request.session.get(PENDING_REPORT_FILE)
+    if not isinstance(pending, dict) or pending.get("campaign") != campaign.pk:
+        return ""
+    if not recently_reauthenticated(request):
+        return ""
+    del request.session[PENDING_REPORT_FILE]
+    fmt = pending.get("format")
+    return fmt if fmt in report_files.FORMATS else ""
+
+
+@never_cache
+@require_GET
+def campaign_report_file(request: AuthenticatedRequest, pk: int, fmt: str) -> HttpResponse:
+    """The report as a CSV, XLSX or PDF file in the page's language; each download is in the access log. Like the
+    yearly report's exports, it needs the password confirmed recently (after the checks of who may see it); after
+    the password the reader is back on the report page, which fetches the file."""
+    if fmt not in report_files.FORMATS:
+        raise Http404(_("No such format."))
+    campaign = _campaign(request, pk)
+    if not recently_reauthenticated(request):
+        request.session[PENDING_REPORT_FILE] = {"campaign": campaign.pk, "format": fmt}
+        return reauth_redirect(request, reverse("oversight:report", args=[campaign.pk]))
+    figures = report.campaign_report(request.actor, campaign)
+    data = report_files.render_file(figures, fmt)
+    case_services.log_access(
+        request=request,
+        action=AccessAction.EXPORT,
+        object_ref=f"campaign-report campaign={campaign.pk} format={fmt} lang={get_language() or 'en'}",
+    )
+    response = HttpResponse(data, content_type=report_files.CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{report_files.file_name(figures, fmt)}"'
+    return response
 
 
 @require_POST
@@ -235,6 +303,13 @@ def _done(request: AuthenticatedRequest, item: CampaignCase, message: str) -> Ht
     return redirect("oversight:review", pk=item.campaign_id, item_id=item.pk)
 
 
+def _refused(request: AuthenticatedRequest, item: CampaignCase, error: ValidationError) -> HttpResponse:
+    """A step the state no longer allows (a second click, a tab loaded before someone else acted): the service's
+    reason above the page as it is now, since the form it came from may no longer be on it."""
+    messages.error(request, " ".join(error.messages))
+    return redirect("oversight:review", pk=item.campaign_id, item_id=item.pk)
+
+
 @require_POST
 def review_record(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpResponse:
     item = _item(request, _campaign(request, pk), item_id)
@@ -245,6 +320,8 @@ def review_record(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpR
                 item=item, by=request.user, answers=form.answers(), summary=form.cleaned_data.get("summary") or ""
             )
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("Review recorded."))
@@ -259,6 +336,8 @@ def problem_raise(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpR
         try:
             services.raise_problem(item=item, by=request.user, **form.cleaned_data)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("Problem recorded."))
@@ -274,6 +353,8 @@ def problem_rectify(request: AuthenticatedRequest, pk: int, item_id: int, proble
         try:
             services.rectify_problem(problem=problem, by=request.user, **form.cleaned_data)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("Rectification recorded."))
@@ -288,6 +369,8 @@ def make_up(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpRespons
         try:
             services.make_up_case(item=item, by=request.user, problem=form.cleaned_data["problem"])
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("The case is sent back to be handled again."))
@@ -302,6 +385,8 @@ def accountability_record(request: AuthenticatedRequest, pk: int, item_id: int) 
         try:
             services.record_accountability(item=item, by=request.user, **form.cleaned_data)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("Accountability recorded."))
@@ -317,6 +402,8 @@ def pursuit_step(request: AuthenticatedRequest, pk: int, item_id: int, record_id
         try:
             services.record_pursuit_step(record=record, by=request.user, **form.cleaned_data)
         except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
             return _done(request, item, _("Pursuit step recorded."))

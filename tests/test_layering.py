@@ -197,6 +197,23 @@ CASES_API_GROUND = (
 )
 
 
+# The campaign report and the yearly report's campaigns section (oversight.report_files, oversight.yearly) are drawn
+# with the reports' building blocks: the grids and charts, the formula-safe CSV writer, the PDF machinery, the sheet
+# names, the extension point of the yearly report and its time zone. Nothing else of oversight uses them.
+CASES_REPORT_BLOCKS = (
+    "cases.reports.cells",
+    "cases.reports.charts",
+    "cases.reports.grid",
+    "cases.reports.layout",
+    "cases.reports.page",
+    "cases.reports.pdf",
+    "cases.reports.sections",
+    "cases.reports.xlsx",
+    "cases.reports.yearly",
+)
+REPORT_MODULES = ("oversight.report_files", "oversight.yearly", "oversight.apps")
+
+
 def test_oversight_uses_cases_only_through_its_doors():
     used = sorted(
         {
@@ -205,12 +222,20 @@ def test_oversight_uses_cases_only_through_its_doors():
             if _within(imp.source, "oversight") and _within(imp.target, "cases")
             if not any(imp.target == door for door in CASES_DOORS)
             if not (_within(imp.source, "oversight.api") and imp.target in CASES_API_GROUND)
+            if not (imp.source in REPORT_MODULES and imp.target in CASES_REPORT_BLOCKS)
             # The beat's once-per-period claim (JobRun) is the project's, for every periodic task.
             if not (imp.source == "oversight.tasks" and imp.target == "cases.periodic")
         }
     )
     assert used == []
     assert Import("oversight.services", "cases.services") in IMPORTS
+    assert Import("oversight.apps", "cases.reports.sections") in IMPORTS
+
+
+def test_the_yearly_report_knows_its_added_sections_only_through_the_registry():
+    # cases never imports oversight (above); the registry is how the campaigns reach the yearly report.
+    assert Import("cases.reports.yearly", "cases.reports.sections") in IMPORTS
+    assert _violations("cases.reports", ("oversight",)) == []
 
 
 def test_every_allowed_edge_still_exists():

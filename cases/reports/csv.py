@@ -6,6 +6,7 @@ from typing import BinaryIO
 from django.utils.translation import gettext as _
 
 from cases.reports.cells import csv_writer
+from cases.reports.grid import grid_csv_rows, report_grids
 from cases.reports.layout import column_headers, format_change, format_value, generated_label, report_tables, unit_label
 from cases.reports.yearly import YearlyReport
 
@@ -36,6 +37,10 @@ def write_csv(report: YearlyReport, out: BinaryIO) -> None:
                         pct,
                     ]
                 )
+        for grid in report_grids(report):
+            writer.writerow([])
+            for line in grid_csv_rows(grid):
+                writer.writerow(line)
         text.flush()
     finally:
         # Leave the caller's stream open: the wrapper would close it when collected.

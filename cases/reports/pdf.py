@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from cases.reports.charts import CJK_FONT, pdf_chart
+from cases.reports.grid import display_grid, report_grids
 from cases.reports.layout import (
     column_headers,
     display_rows,
@@ -45,6 +46,7 @@ def pdf_context(report: YearlyReport) -> dict[str, Any]:
         "headers": column_headers(report),
         "tables": [(t, rows[t.key]) for t in tables],
         "charts": charts,
+        "grids": [(grid, display_grid(grid)) for grid in report_grids(report)],
         "language": get_language(),
         "font": CJK_FONT,
         # The footer is HTML text moved into the page margins (CSS running elements): no text of the report is ever
@@ -58,6 +60,11 @@ def pdf_context(report: YearlyReport) -> dict[str, Any]:
 # Control characters have no glyph; WeasyPrint would draw a form feed in a unit name as a glyph whose text cannot be
 # copied or searched, taking the text around it along. Tab, line feed and carriage return are ordinary white space.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Explicit bidirectional embeddings, overrides and isolates (LRE … RLO, LRI … PDI) have no glyph either, and in
+# WeasyPrint a right-to-left override typed into one name reorders the rest of its printed line, closed or isolated or
+# not (a campaign name "\u202e…" turned the unit after it around): dropped, so typed text can only print as itself.
+# Text in a right-to-left script needs none of them; the bidirectional algorithm orders it.
+BIDI_FORMATTING = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 # WeasyPrint logs every layout step at INFO; the project's root logger would print them all.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -87,7 +94,7 @@ def render_pdf(template: str, context: dict[str, Any], out: BinaryIO) -> None:
 
     from cases.reports.pdf_fetch import StaticOnlyURLFetcher
 
-    html = CONTROL_CHARACTERS.sub(" ", render_to_string(template, context))
+    html = BIDI_FORMATTING.sub("", CONTROL_CHARACTERS.sub(" ", render_to_string(template, context)))
     # Relative URLs resolve into the static directory; the fetcher refuses anything outside it but data: URLs.
     base_url = str(settings.STATICFILES_DIRS[0])
     document = HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyURLFetcher())

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # XlsxWriter itself is imported when a workbook is written (1
     import xlsxwriter
     from xlsxwriter.worksheet import Worksheet
 
+from cases.reports.grid import GridFormats, report_grids, write_grid_sheet
 from cases.reports.layout import (
     Row,
     Table,
@@ -130,6 +131,10 @@ def write_xlsx(report: YearlyReport, out: BinaryIO) -> None:
         _write_table(ws, 0, headers, table.rows, f)
         # The sheet's printed header says what the numbers are about.
         ws.set_header(f"&L{_escape(unit_label(report.unit))}&R{report.year}")
+
+    grid_formats = GridFormats(workbook)
+    for grid in report_grids(report):
+        write_grid_sheet(workbook.add_worksheet(sheet_name(grid.title, taken)), grid, grid_formats)
 
     charts_sheet = workbook.add_worksheet(sheet_name(_("Charts"), taken))
     anchor = 0

@@ -43,6 +43,9 @@ per area (a city), month or year, and dimension. Each figure is the one the live
 compare every figure both ways); the percentiles too: a whole-day histogram says which few cases hold each
 percentile, and only their exact times are read (``_summary_spread``). Flags and overridden flags are few and are
 still counted live. A city's or a county's report is computed live, as described above.
+
+Other apps add sections of their own through ``sections.py`` (the oversight campaigns of the year): computed inside
+the same snapshot and time zone, kept in ``YearlyReport.sections``, shown after the report's tables in every format.
 """
 
 import math
@@ -117,6 +120,7 @@ from cases.models import (
     SupportMeasure,
     Suspect,
 )
+from cases.reports.sections import ReportSection, extra_sections
 from cases.rules.base import Severity
 from cases.summaries import AREA_DEPTH, one_snapshot, report_tz_literal
 
@@ -316,6 +320,8 @@ class YearlyReport:
     support: SupportFigures
     intake_to_referral: Spread
     intake_to_closure: Spread
+    # What other apps add (cases/reports/sections.py): the oversight campaigns of the year.
+    sections: tuple[ReportSection, ...] = ()
 
     @property
     def previous_year(self) -> int:
@@ -1135,4 +1141,5 @@ def yearly_report(*, unit: OrgUnit, year: int, source: str = "auto") -> YearlyRe
             support=_support_figures(scope, w),
             intake_to_referral=_referral_spread(scope, w),
             intake_to_closure=_closure_spread(scope, w),
+            sections=extra_sections(unit=unit, year=year),
         )

@@ -11,6 +11,7 @@ from cases.services.actions import (
     submit_case,
     withdraw_case,
 )
+from cases.services.audit import log_access
 from cases.services.campaign_steps import record_campaign_step, record_campaign_steps
 from cases.services.evidence import add_evidence, open_evidence, record_attachment
 from cases.services.fault import record_fault_finding
@@ -58,6 +59,7 @@ __all__ = [
     "conclude_case",
     "create_draft_case",
     "extend_deadline",
+    "log_access",
     "note_draft_step",
     "open_evidence",
     "pause_clock",

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from accounts.models import OrgUnit
 from cases.api.serializers import BoundedDateField, UnitRefSerializer, UserRefSerializer, enum
 from cases.choices import CaseStatus, FlagKind, IncidentKind, SuspectStatus
+from oversight import policy
 from oversight.choices import (
     CUSTODY_STATUSES,
     Answer,
@@ -44,6 +45,16 @@ class ScopeSerializer(serializers.Serializer):
     occurred_to = BoundedDateField(required=False, allow_null=True)
     closed_from = BoundedDateField(required=False, allow_null=True)
     closed_to = BoundedDateField(required=False, allow_null=True)
+
+    def to_internal_value(self, data: Any) -> Any:
+        # A misspelt filter ("status") would otherwise be dropped without a word, and the campaign select every case.
+        if isinstance(data, dict):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: [_("A campaign's scope has no such filter.")] for key in unknown}
+                )
+        return super().to_internal_value(data)
 
     @staticmethod
     def scope(data: dict[str, Any]) -> Scope:
@@ -85,11 +96,19 @@ class CampaignSerializer(serializers.Serializer):
     scope = serializers.SerializerMethodField()
     selection = enum(SelectionMode)
     sample_size = serializers.IntegerField(allow_null=True)
-    seed = serializers.CharField(help_text=_("Draws the same sample from the same cases; recorded at the start."))
+    seed = serializers.SerializerMethodField(
+        help_text=_(
+            "Draws the same sample from the same cases; recorded at the start. Empty for a reviewer until then."
+        )
+    )
     selected_count = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_seed(self, campaign: Campaign) -> str:
+        return campaign.seed if policy.sees_seed(self.context["request"].actor, campaign) else ""
 
     @extend_schema_field(StoredScopeSerializer)
     def get_scope(self, campaign: Campaign) -> dict[str, Any]:
@@ -305,3 +324,104 @@ class PursuitStepInputSerializer(serializers.Serializer):
         default=SuspectStatus.DETAINED,
         help_text=_("For an arrest, a surrender or an extradition: the suspect's status from now on."),
     )
+
+
+# --- the campaign's report ----------------------------------------------------------------------------------------
+
+
+class ProblemTypeCountSerializer(serializers.Serializer):
+    type = enum(ProblemType)
+    count = serializers.IntegerField()
+
+
+class MeasureCountSerializer(serializers.Serializer):
+    measure = enum(Measure)
+    count = serializers.IntegerField()
+
+
+class PursuitStatusCountSerializer(serializers.Serializer):
+    status = enum(PursuitStatus)
+    count = serializers.IntegerField()
+
+
+class PursuitFiguresSerializer(serializers.Serializer):
+    pursued = serializers.IntegerField(help_text=_("Pursuit records: one per suspect at large when it started."))
+    by_status = PursuitStatusCountSerializer(many=True, help_text=_("Every status, in the pursuit's order."))
+    still_at_large = serializers.IntegerField(help_text=_("At large or located: not yet caught."))
+    cross_border = serializers.IntegerField(help_text=_("Pursuits across the border, whatever their status."))
+
+
+class ReportFiguresSerializer(serializers.Serializer):
+    selected = serializers.IntegerField()
+    reviewed = serializers.IntegerField()
+    problems = serializers.IntegerField()
+    problems_by_type = ProblemTypeCountSerializer(many=True, help_text=_("Every problem type, in the choices' order."))
+    rectified = serializers.IntegerField()
+    rectified_on_time = serializers.IntegerField(help_text=_("Rectified on or before the rectify-by date."))
+    rectified_late = serializers.IntegerField()
+    overdue = serializers.IntegerField(help_text=_("Not rectified and past the rectify-by date on the report's day."))
+    made_up = serializers.IntegerField()
+    officers_accountable = serializers.IntegerField(
+        help_text=_("Officers, each once (same name, badge number and unit), however many decisions.")
+    )
+    accountability_records = serializers.IntegerField()
+    accountability_by_measure = MeasureCountSerializer(many=True, help_text=_("Decisions per measure."))
+    pursuit = PursuitFiguresSerializer(allow_null=True, help_text=_("Fugitive pursuit campaigns only; else null."))
+
+
+class ReportRowSerializer(serializers.Serializer):
+    unit = UnitRefSerializer()
+    figures = ReportFiguresSerializer()
+
+
+class CampaignReportSerializer(serializers.Serializer):
+    campaign = CampaignSerializer()
+    as_of = serializers.DateField(help_text=_("The day overdue rectifications are counted against (today)."))
+    generated_at = serializers.DateTimeField()
+    rows = ReportRowSerializer(many=True, help_text=_("Per sub-unit, over the selected cases the caller sees."))
+    total = ReportFiguresSerializer(
+        help_text=_("Over every row; officers held accountable counts each officer once over the campaign.")
+    )
+
+    @staticmethod
+    def figures(f: Any, *, pursuit: bool) -> dict[str, Any]:
+        """A report's ``Figures`` in this shape: the breakdowns as lists in their choices' order."""
+        return {
+            "selected": f.selected,
+            "reviewed": f.reviewed,
+            "problems": f.problems,
+            "problems_by_type": [{"type": t, "count": f.problems_by_type[t]} for t in ProblemType.values],
+            "rectified": f.rectified,
+            "rectified_on_time": f.rectified_on_time,
+            "rectified_late": f.rectified_late,
+            "overdue": f.overdue,
+            "made_up": f.made_up,
+            "officers_accountable": f.officers_accountable,
+            "accountability_records": f.accountability_records,
+            "accountability_by_measure": [
+                {"measure": m, "count": f.accountability_by_measure[m]} for m in Measure.values
+            ],
+            "pursuit": {
+                "pursued": f.pursued,
+                "by_status": [{"status": s, "count": f.pursuit_by_status[s]} for s in PursuitStatus.values],
+                "still_at_large": f.still_at_large,
+                "cross_border": f.cross_border,
+            }
+            if pursuit
+            else None,
+        }
+
+    @classmethod
+    def of(cls, report: Any, request: Any) -> dict[str, Any]:
+        return cls(
+            {
+                "campaign": report.campaign,
+                "as_of": report.as_of,
+                "generated_at": report.generated_at,
+                "rows": [
+                    {"unit": r.unit, "figures": cls.figures(r.figures, pursuit=report.pursuit)} for r in report.rows
+                ],
+                "total": cls.figures(report.total, pursuit=report.pursuit),
+            },
+            context={"request": request},  # what the caller may see of the campaign (its seed) depends on them
+        ).data

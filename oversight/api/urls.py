@@ -9,6 +9,7 @@ app_name = "campaigns-api"
 urlpatterns = [
     path("", views.CampaignListView.as_view(), name="campaigns"),
     path("<int:pk>/", views.CampaignDetailView.as_view(), name="campaign"),
+    path("<int:campaign_pk>/report/", views.CampaignReportView.as_view(), name="campaign-report"),
     path("<int:campaign_pk>/start/", views.CampaignStartView.as_view(), name="campaign-start"),
     path("<int:campaign_pk>/close/", views.CampaignCloseView.as_view(), name="campaign-close"),
     path("<int:campaign_pk>/reviewers/", views.ReviewerListView.as_view(), name="campaign-reviewers"),

@@ -21,7 +21,7 @@ from cases.api.idempotency import idempotent
 from cases.api.pagination import KeysetPagination
 from cases.api.schema import IDEMPOTENCY_KEY, responses
 from cases.api.views import ApiView, SelectorListView, validated
-from oversight import policy, selectors, services
+from oversight import policy, report, selectors, services
 from oversight.api import serializers as s
 from oversight.models import Campaign, CampaignCase, Problem, PursuitRecord
 
@@ -74,7 +74,7 @@ class ScopedList(SelectorListView, CampaignScoped):
 
 def _detail(view: ApiView, campaign: Campaign, code: int = status.HTTP_200_OK) -> Response:
     campaign.progress = selectors.progress(view.request.actor, campaign)  # type: ignore[attr-defined]
-    return Response(s.CampaignDetailSerializer(campaign).data, status=code)
+    return Response(s.CampaignDetailSerializer(campaign, context={"request": view.request}).data, status=code)
 
 
 # --- campaigns --------------------------------------------------------------------------------------------------------
@@ -135,6 +135,21 @@ class CampaignDetailView(CampaignScoped):
     )
     def get(self, request: ApiRequest, pk: int) -> Response:
         return _detail(self, self.campaign)
+
+
+class CampaignReportView(CampaignScoped):
+    @extend_schema(
+        summary=gettext_lazy("A campaign's report: its figures per sub-unit and in total"),
+        description=gettext_lazy(
+            "The figures of the report page and its files, over the selected cases the caller sees (as the campaign "
+            "itself): cases selected and reviewed, problems by type, rectified on time or late, overdue, cases made "
+            "up, officers held accountable and decisions by measure, and for a fugitive pursuit where each pursuit "
+            "stands."
+        ),
+        responses=responses({200: s.CampaignReportSerializer}, 401, 403, 404),
+    )
+    def get(self, request: ApiRequest, campaign_pk: int) -> Response:
+        return Response(s.CampaignReportSerializer.of(report.campaign_report(request.actor, self.campaign), request))
 
 
 class CampaignStartView(CampaignScoped):

@@ -314,6 +314,7 @@ CAMPAIGN_PAGE_ARGUMENTS: dict[str, Value] = {
     "item_id": lambda o: campaign_objects(o).item.pk,
     "problem_id": lambda o: campaign_objects(o).problem.pk,
     "record_id": lambda o: campaign_objects(o).pursuit.pk,
+    "fmt": lambda o: "csv",  # the campaign report's files
 }
 # Every API route under a case names it as ``case_pk``.
 API_CASE_ARGUMENT = "case_pk"
