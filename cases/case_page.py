@@ -23,7 +23,12 @@ from cases.models import (
 )
 from cases.overrides import needs_override
 from cases.rules.presentation import FlagView, describe_flag
-from cases.selectors import earlier_cases_against_police, fault_findings_of, suspects_awaiting_transfer
+from cases.selectors import (
+    earlier_cases_against_police,
+    fact_answers_as_read,
+    fault_findings_of,
+    suspects_awaiting_transfer,
+)
 from cases.workflow import SIDE_EXITS, STAGES, Stage, Transition, progress
 
 TIMELINE_PAGE = 50
@@ -65,6 +70,9 @@ class Workspace:
     # Earlier cases against police of this case's suspects, as this user may know of them (oldest first; empty for
     # anyone who does not read the suspects' ID numbers in full: selectors.earlier_cases_against_police).
     earlier_cases: list[Case]
+    # The facts this user reads otherwise than the case holds them: the answers a fact set from the record replaced,
+    # for anyone outside the office (``selectors.fact_answers_as_read``).
+    fact_answers: dict[str, object]
 
     @property
     def last_officer_stays(self) -> bool:
@@ -143,4 +151,5 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
         sees_internal=internal,
         awaiting_transfer=[s for s in suspects if s.pk in awaiting] if awaiting else [],
         earlier_cases=earlier_cases_against_police(actor, case, suspects),
+        fact_answers=fact_answers_as_read(actor, case),
     )

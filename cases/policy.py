@@ -175,7 +175,11 @@ def shared_events_q() -> Q:
     shared_note = Q(data__visibility=NoteVisibility.SHARED) | Q(
         data__visibility__isnull=True, actor_id=F("case__filed_by_id")
     )
-    return ~Q(kind__in=INTERNAL_EVENT_KINDS) & (~Q(kind=EventKind.NOTE) | shared_note)
+    return (
+        ~Q(kind__in=INTERNAL_EVENT_KINDS)
+        & (~Q(kind=EventKind.NOTE) | shared_note)
+        & ~Q(data__has_key=FROM_THE_RECORD)
+    )
 
 
 def events_q(actor: Actor) -> Q:
@@ -186,7 +190,7 @@ def events_q(actor: Actor) -> Q:
 
 def is_shared_event(event: CaseEvent, case: Case) -> bool:
     """``shared_events_q`` for one event (a notification, an e-mail)."""
-    if event.kind in INTERNAL_EVENT_KINDS:
+    if event.kind in INTERNAL_EVENT_KINDS or FROM_THE_RECORD in (event.data or {}):
         return False
     if event.kind == EventKind.NOTE:
         visibility = (event.data or {}).get("visibility")
@@ -198,6 +202,22 @@ def events_visible_to(actor: Actor, case: Case) -> QuerySet[CaseEvent]:
     """The timeline of ``case`` as the actor may read it (the case itself is visible: the caller checked)."""
     events = CaseEvent.objects.filter(case=case)
     return events if sees_internal(actor, case) else events.filter(shared_events_q())
+
+
+# --- what the record says of a case's suspects (cases/services/repeats.py) ----------------------------------------
+#
+# A suspect's ID number matched against the suspects punished in other cases sets the case's "previously punished for
+# attacking police" fact, with a timeline entry (its data has the key below) saying why. Both are the office's: they
+# come from cases the reader may not see, and the filer, who types the suspects' numbers, would otherwise learn for
+# any number typed whether its holder was punished (by submitting a probe and reading their own case). The filer and
+# the officers listed read the answer the fact had from people (``selectors.fact_answers_as_read``), and no entry.
+
+FROM_THE_RECORD = "derived"  # CaseEvent.data key of a change the record made, not a person
+
+
+def reads_the_record(actor: Actor, case: Case) -> bool:
+    """Whether the actor reads the facts as the record set them, and why (the office: ``sees_internal``). Pure."""
+    return sees_internal(actor, case)
 
 
 def shared_event_data(data: dict) -> dict:

@@ -259,6 +259,30 @@ def earlier_cases_against_police(actor: Actor, case: Case, suspects: Iterable[Su
     return list(found.order_by("incident_at", "id").only("id", "reference", "occurred_at", "created_at"))
 
 
+# The facts the record may set (cases/services/repeats.py): what the filer and the officers listed read of them is
+# the answer people gave (``policy.reads_the_record``).
+FACTS_FROM_THE_RECORD = ("prior_attack_on_police",)
+
+
+def fact_answers_as_read(actor: Actor, case: Case) -> dict[str, object]:
+    """The facts ``actor`` reads otherwise than the case holds them: for anyone outside the office, a fact whose last
+    change the record made reads as the answer people had given (the value before the record set it); empty for the
+    office, and where the record changed nothing. One query, only for a reader outside the office."""
+    if policy.reads_the_record(actor, case):
+        return {}
+    answers: dict[str, object] = {}
+    for name in FACTS_FROM_THE_RECORD:
+        last = (
+            CaseEvent.objects.filter(case=case, data__changes__has_key=name)
+            .order_by("-at", "-id")
+            .values_list("data", flat=True)
+            .first()
+        )
+        if last is not None and policy.FROM_THE_RECORD in last:
+            answers[name] = last.get("answer", last["changes"][name][0])
+    return answers
+
+
 def earlier_punishments_of(case: Case, id_number_index: str) -> list[int]:
     """The earlier cases on record, whoever may see them, in which a suspect with this ID number (blind index) was
     punished for the attack (``PUNISHMENTS``) before ``case``'s incident, or on an unrecorded date: the record behind

@@ -375,6 +375,13 @@ class CaseDetailSerializer(CaseSerializer):
         help_text=_("Workflow actions the caller may take now (cases/{id}/actions/{action}/).")
     )
 
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        out = super().to_representation(instance)
+        # The facts the caller reads otherwise than the case holds them (``selectors.fact_answers_as_read``, read by
+        # the view): a fact set from the record reads as the answer it replaced, outside the office.
+        out.update(self.context.get("fact_answers") or {})
+        return out
+
     @extend_schema_field(AllowedActionSerializer(many=True))
     def get_allowed_actions(self, case: Case) -> list[dict[str, str]]:
         return [

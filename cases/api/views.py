@@ -129,7 +129,8 @@ def validated(serializer_class: type, request: Request, *, partial: bool = False
 
 
 def case_response(view: ApiView, case: Case, code: int = status.HTTP_200_OK) -> Response:
-    data = s.CaseDetailSerializer(case, context=view.context()).data
+    answers = selectors.fact_answers_as_read(view.request.actor, case)
+    data = s.CaseDetailSerializer(case, context={**view.context(), "fact_answers": answers}).data
     return Response(data, status=code, headers={"ETag": etag(case)})
 
 

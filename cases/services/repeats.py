@@ -10,7 +10,7 @@ that turned true there would tell the filer, for any number typed, whether its h
 from collections.abc import Iterable
 from typing import Any
 
-from cases import selectors
+from cases import policy, selectors
 from cases.choices import CaseStatus, EventKind
 from cases.models import Suspect
 from cases.rules.facts import FACTS
@@ -40,8 +40,13 @@ def derive_prior_attack(
         if suspect.id_number_index and selectors.earlier_punishments_of(case, suspect.id_number_index):
             before = case.prior_attack_on_police
             case.prior_attack_on_police = True
-            # No reference or count of the earlier case: whoever reads this timeline may not see that case.
-            return {"changes": {PRIOR_ATTACK: [before, True]}, "derived": REPEAT_SUSPECT, "suspect": suspect.pk}
+            # No reference or count of the earlier case: whoever reads this timeline may not see that case. The entry
+            # and the value are the office's (``policy.reads_the_record``): the filer typed the number.
+            return {
+                "changes": {PRIOR_ATTACK: [before, True]},
+                policy.FROM_THE_RECORD: REPEAT_SUSPECT,
+                "suspect": suspect.pk,
+            }
     return None
 
 

@@ -308,12 +308,13 @@ class FactShown:
 
 
 @register.filter
-def case_facts(case: Case) -> list[FactShown]:
+def case_facts(case: Case, answers: dict[str, object] | None = None) -> list[FactShown]:
     """The facts the case's incident type asks (cases/rules/facts.FACTS), each with its answer in words, or "not
-    answered" for an unknown value; in the reader's language."""
+    answered" for an unknown value; in the reader's language. ``answers``: the facts the reader reads otherwise than
+    the case holds them (``selectors.fact_answers_as_read``)."""
     shown = []
     for fact in facts_for_kind(case.kind):
-        value = getattr(case, fact.name)
+        value = answers[fact.name] if answers and fact.name in answers else getattr(case, fact.name)
         if fact.choices is not None and value == "":
             text, answered = _("not answered"), False
         elif fact.choices is not None:
