@@ -733,7 +733,8 @@ class WelfarePrompt(models.Model):
     supervisors of their unit with an offer of psychological support (cases/welfare.py). One per officer per twelve
     months: a row is the record that the prompt for that stretch went out."""
 
-    # Who: "user:<id>" for an officer with an account, "badge:<number>" for one known by badge number only.
+    # Who: "user:<id>" for an officer with an account, "badge:<province code>:<number>" for one known by badge number
+    # only (each province issues its own badge numbers).
     officer_key = models.CharField(max_length=40)
     officer_name = models.CharField(_("officer"), max_length=100)
     # The case whose attack reached the threshold, and that attack's time: the end of the twelve months counted.

@@ -433,7 +433,7 @@ def can_add_material(actor: Actor, case: Case) -> bool:
 LISTABLE_ROLES = (Role.OFFICER, Role.SUPERVISOR)
 
 
-def _province_path(path: str) -> str:
+def province_path(path: str) -> str:
     """The path of the province a unit belongs to; the ministry's own path for the ministry."""
     return "/" + "/".join(path.strip("/").split("/")[:2]) + "/"
 
@@ -444,7 +444,7 @@ def can_be_listed_on(listed: Actor, case: Case) -> bool:
     above the unit who was there), never an account elsewhere, an administrator's or one without a unit."""
     if not listed.is_active:
         return False
-    province = _province_path(case.unit_path)
+    province = province_path(case.unit_path)
     return any(path.startswith(province) for path in listed.paths_for(*LISTABLE_ROLES))
 
 

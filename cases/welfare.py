@@ -1,10 +1,13 @@
 """Welfare prompts: an officer attacked three or more times within twelve months is pointed out to the
-rights-protection supervisors of their unit, with an offer of psychological support. Called from a task only
+rights-protection supervisors of their unit (the nearest office over both their unit and the case, so that the
+prompt concerns a case they supervise), with an offer of psychological support. Called from a task only
 (``cases.check_officer_welfare``, enqueued through the outbox by the services: cases/outbox.py).
 
 Who an officer is: the account they are listed with, or else their badge number, matched whole and case-insensitively
-as the search finds it (cases/search.py; the b-tree of migration 0026 on its upper case serves both); an officer listed
-with an account is found on other cases by the account or by the badge number. An attack is
+as the search finds it (cases/search.py; the b-tree of migration 0026 on its upper case serves both), within the
+case's province (each province issues its own badge numbers); an officer listed with an account is found on other
+cases by the account or by the badge number, and one listed by the badge number of exactly one account of the province
+is that account's officer. An attack is
 a case on record (submitted, not rejected or withdrawn: ``selectors.ON_RECORD_STATUSES``) that lists the officer, of
 any incident type (a threat or doxxing weighs on an officer as a blow does), at the incident's time (its filing time
 where that is not recorded).
@@ -26,12 +29,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Q
-from django.db.models.functions import Coalesce, Upper
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce, Trim, Upper
 from django.utils import timezone
 
-from accounts.selectors import supervisors_covering
-from cases import messages, selectors
+from accounts.models import Membership, Role, User
+from accounts.selectors import ancestor_paths
+from cases import messages, policy, selectors
 from cases.choices import NotificationDelivery
 from cases.models import Case, InvolvedOfficer, Notification, WelfarePrompt
 from cases.notifications import build_notification
@@ -45,19 +49,53 @@ class Officer:
     name: str
     badge: str  # normalised; "" when none is recorded
     user_id: int | None
+    # The province whose cases are counted: the case's. Badge numbers are issued by each province, and an account is
+    # listed on cases of its own province only (``policy.can_be_listed_on``).
+    province: str
+    # The units the officer serves in (their officer and supervisor memberships); empty for one without an account.
+    unit_paths: tuple[str, ...] = ()
 
 
 def normalise_badge(value: str) -> str:
     return (value or "").strip().upper()
 
 
+def _listable_accounts(province: str) -> QuerySet[User]:
+    return User.objects.filter(
+        is_active=True,
+        memberships__role__in=policy.LISTABLE_ROLES,
+        memberships__unit__path__startswith=province,
+    )
+
+
 def officer_of(listed: InvolvedOfficer) -> Officer | None:
-    """Who the listed officer is, across cases; None for one known neither by account nor by badge number."""
-    badge = normalise_badge(listed.badge_number or (listed.user.badge_number if listed.user is not None else ""))
-    if listed.user_id is not None:
-        return Officer(f"user:{listed.user_id}", listed.name, badge, listed.user_id)
+    """Who the listed officer is, across the cases of their province; None for one known neither by account nor by
+    badge number. An officer listed by badge number alone whose number is the badge number of exactly one account
+    of the province is that account's officer: one officer, one count and one prompt, however they were listed."""
+    province = policy.province_path(listed.case.unit_path)
+    user = listed.user
+    badge = normalise_badge(listed.badge_number or (user.badge_number if user is not None else ""))
+    if user is None and badge:
+        holders = list(
+            _listable_accounts(province)
+            .annotate(badge_upper=Upper(Trim("badge_number")))
+            .filter(badge_upper=badge)
+            .distinct()[:2]
+        )
+        user = holders[0] if len(holders) == 1 else None
+    if user is not None:
+        units = tuple(
+            sorted(
+                set(
+                    user.memberships.filter(role__in=policy.LISTABLE_ROLES, unit__path__startswith=province)
+                    .values_list("unit__path", flat=True)
+                )
+            )
+        )
+        return Officer(f"user:{user.pk}", listed.name, badge, user.pk, province, units)
     if badge:
-        return Officer(f"badge:{badge}"[:40], listed.name, badge, None)
+        code = province.strip("/").split("/")[-1]
+        return Officer(f"badge:{code}:{badge}"[:40], listed.name, badge, None, province)
     return None
 
 
@@ -77,7 +115,7 @@ def twelve_months_after(at: datetime) -> datetime:
 
 
 def _listings_q(officer: Officer) -> Q:
-    q = Q(badge_upper=officer.badge) if officer.badge else Q(pk__in=[])
+    q = Q(badge_upper=officer.badge, case__unit_path__startswith=officer.province) if officer.badge else Q(pk__in=[])
     if officer.user_id is not None:
         q |= Q(user_id=officer.user_id)
     return q
@@ -109,11 +147,29 @@ def _lock(officer: Officer) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
+def _common_path(a: str, b: str) -> str:
+    """The path of the lowest unit above (or at) both units."""
+    shared = [path for path in ancestor_paths(a) if b.startswith(path)]
+    return shared[-1] if shared else "/"
+
+
 def _recipients(case: Case, officer: Officer) -> list[int]:
-    """The rights-protection supervisors of the officer's unit: those covering the case's unit, nearest first
-    (``supervisors_covering``), the officer excepted."""
-    ids = supervisors_covering(case.unit_path).values_list("pk", flat=True)
-    return sorted(pk for pk in ids if pk != officer.user_id)
+    """The rights-protection supervisors of the officer's unit: the nearest office over both the officer's unit and
+    the case (so the prompt is about a case they supervise, and their notification list shows it), the officer
+    excepted. The case's unit stands for the officer's where no account tells it (badge number only)."""
+    ids: set[int] = set()
+    for unit_path in officer.unit_paths or (case.unit_path,):
+        ancestors = ancestor_paths(_common_path(unit_path, case.unit_path))
+        held = dict.fromkeys(ancestors, ())  # nearest last
+        for path, uid in (
+            Membership.objects.filter(role=Role.SUPERVISOR, unit__path__in=ancestors, user__is_active=True)
+            .exclude(user_id=officer.user_id)
+            .values_list("unit__path", "user_id")
+        ):
+            held[path] = (*held[path], uid)
+        nearest = next((uids for path in reversed(ancestors) if (uids := held[path])), ())
+        ids.update(nearest)
+    return sorted(ids)
 
 
 def check_case(*, case_id: int) -> int:
@@ -123,7 +179,7 @@ def check_case(*, case_id: int) -> int:
         return 0
     at = selectors.incident_time(case)
     raised = 0
-    for listed in InvolvedOfficer.objects.filter(case=case).select_related("user").order_by("id"):
+    for listed in InvolvedOfficer.objects.filter(case=case).select_related("user", "case").order_by("id"):
         officer = officer_of(listed)
         if officer is not None and _raise_for(case, officer, at):
             raised += 1

@@ -197,7 +197,8 @@ def add_involved_officer(
     fields = given(
         user=user,
         name=name,
-        badge_number=badge_number,
+        # Without the spaces around it: the officer is found on other cases by it (cases/welfare.py, the search).
+        badge_number=badge_number.strip() if isinstance(badge_number, str) else badge_number,
         officer_type=officer_type,
         duty_status=duty_status,
         injury=injury,
@@ -240,7 +241,8 @@ def update_involved_officer(
     fields = given(
         user=user,
         name=name,
-        badge_number=badge_number,
+        # Without the spaces around it: the officer is found on other cases by it (cases/welfare.py, the search).
+        badge_number=badge_number.strip() if isinstance(badge_number, str) else badge_number,
         officer_type=officer_type,
         duty_status=duty_status,
         injury=injury,

@@ -9,12 +9,14 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from accounts import services as account_services
+from accounts.models import Role
 from accounts.selectors import actor_for
-from cases import selectors, services
-from cases.choices import CaseStatus, Disposition, EventKind
-from cases.models import Case, CaseEvent
+from cases import selectors, services, welfare
+from cases.choices import Disposition, NotificationKind
+from cases.models import Case, Notification, WelfarePrompt
 from tests.api.conftest import token_client
-from tests.factories import World, case_in, complete_details
+from tests.factories import World, complete_details, member
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +101,121 @@ def test_the_filer_reads_their_own_no_and_a_number_without_a_record_reads_alike(
         for c in (matched, unmatched)
     ]
     assert kinds[0] == kinds[1] == [("created", ""), ("suspect_added", ""), ("transition", "submit")]
+
+
+# --- welfare prompts -------------------------------------------------------------------------------------------------
+
+
+def welfare_notes() -> list[tuple[str, int, str]]:
+    return list(
+        Notification.objects.filter(kind=NotificationKind.WELFARE)
+        .order_by("id")
+        .values_list("recipient__username", "case_id", "verb")
+    )
+
+
+def filed(world: World, by, unit, days_ago: int, run, *, officers=(), with_filer: bool = True) -> Case:
+    """A case ``by`` files at ``unit`` about an attack ``days_ago`` days ago, listing ``officers`` (accounts, or
+    (name, badge) pairs), submitted with its jobs run."""
+    case = services.create_draft_case(
+        by=by,
+        unit=unit,
+        details=complete_details(occurred_at=timezone.now() - timedelta(days=days_ago)),
+        add_filer_as_officer=with_filer,
+    )
+    for officer in officers:
+        if isinstance(officer, tuple):
+            services.add_involved_officer(case=case, by=by, name=officer[0], badge_number=officer[1])
+        else:
+            services.add_involved_officer(case=case, by=by, user=officer)
+    with run(execute=True):
+        return services.submit_case(case=case, by=by, expected_version=None)
+
+
+@pytest.fixture
+def binjiang(world: World):
+    """A second county of the city, with its own station, officer and rights-protection supervisor."""
+    county = account_services.create_org_unit(code="330108", name="滨江区分局", level="county", parent=world.city)
+    station = account_services.create_org_unit(code="330108001", name="西兴派出所", level="station", parent=county)
+    return (
+        station,
+        member(station, Role.OFFICER, username="binjiang_officer"),
+        member(county, Role.SUPERVISOR, username="binjiang_supervisor"),
+    )
+
+
+def test_the_prompt_goes_to_an_office_over_the_officers_own_unit_not_only_the_cases(
+    world, binjiang, django_capture_on_commit_callbacks
+):
+    """The officer of 北山 (西湖 county) is listed on three cases filed in 滨江 county: the 滨江 office, which does not supervise him, is not told; the nearest office over both his unit and the case (the city's) is."""
+    station, filer, _binjiang_supervisor = binjiang
+    run = django_capture_on_commit_callbacks
+    for days_ago in (200, 100):
+        filed(world, filer, station, days_ago, run, officers=[world.officer], with_filer=False)
+    third = filed(world, filer, station, 1, run, officers=[world.officer], with_filer=False)
+
+    prompt = WelfarePrompt.objects.get(officer_key=f"user:{world.officer.pk}")
+    assert (prompt.case_id, prompt.attacks) == (third.pk, 3)
+    assert [(who, case) for who, case, _verb in welfare_notes()] == [("supervisor", third.pk)]
+    # And the city's supervisor reads it in the notification list.
+    assert [n.pk for n in selectors.notifications_for(actor_for(world.supervisor))] == [
+        Notification.objects.get(kind=NotificationKind.WELFARE).pk
+    ]
+
+
+def test_an_officer_listed_by_account_and_by_badge_number_alone_is_one_officer_prompted_once(
+    world, django_capture_on_commit_callbacks
+):
+    """Two attacks listed by account, a third by his badge number only, a fourth by account again: one prompt, not one per way of listing him."""
+    run = django_capture_on_commit_callbacks
+    badge = world.officer.badge_number
+    filed(world, world.officer, world.station, 200, run)
+    filed(world, world.officer, world.station, 100, run)
+    third = filed(world, world.other_officer, world.other_station, 50, run, officers=[("张警官", badge.lower())])
+    filed(world, world.officer, world.station, 1, run)
+
+    assert list(WelfarePrompt.objects.values_list("officer_key", "case_id", "attacks")) == [
+        (f"user:{world.officer.pk}", third.pk, 3)
+    ]
+    assert len(welfare_notes()) == 1
+
+
+def test_a_badge_number_typed_with_spaces_around_it_is_stored_without_them(world, django_capture_on_commit_callbacks):
+    """A badge number typed " f30217\u3000" (an ideographic space too) is the officer F30217 on the other cases: counted."""
+    run = django_capture_on_commit_callbacks
+    for days_ago in (90, 60):
+        filed(world, world.officer, world.station, days_ago, run, officers=[("何志强", "F30217")], with_filer=False)
+    last = filed(world, world.officer, world.station, 1, run, officers=[("何志强", " f30217\u3000")], with_filer=False)
+    listed = last.officers.get()
+    assert listed.badge_number == "f30217"
+    officer = welfare.officer_of(listed)
+    assert welfare.attacks_within(officer, until=last.occurred_at) == 3
+    assert list(WelfarePrompt.objects.values_list("officer_key", "case_id")) == [("badge:330000:F30217", last.pk)]
+
+
+def test_a_badge_number_of_another_province_is_another_officer(world, django_capture_on_commit_callbacks):
+    """Badge numbers are issued by each province: two Hubei cases listing badge F30217 are not attacks on the Zhejiang officer F30217."""
+    run = django_capture_on_commit_callbacks
+    for days_ago in (90, 60):
+        filed(world, world.sibling_officer, world.sibling_station, days_ago, run, officers=[("王警官", "F30217")])
+    last = filed(world, world.officer, world.station, 1, run, officers=[("何志强", "F30217")], with_filer=False)
+    officer = welfare.officer_of(last.officers.get())
+    assert welfare.attacks_within(officer, until=last.occurred_at) == 1
+    assert WelfarePrompt.objects.count() == 0
+    assert welfare_notes() == []
+
+
+def test_an_attack_exactly_twelve_months_before_is_outside_the_twelve_months(world, django_capture_on_commit_callbacks):
+    """The boundary: an attack at the same moment a year earlier is not counted; a minute later it is."""
+    run = django_capture_on_commit_callbacks
+    now = timezone.now().replace(microsecond=0)
+    first = filed(world, world.officer, world.station, 100, run)
+    filed(world, world.officer, world.station, 50, run)
+    last = filed(world, world.officer, world.station, 1, run)
+    year_before = welfare.twelve_months_before(last.occurred_at)
+    Case.objects.filter(pk=first.pk).update(occurred_at=year_before)
+    officer = welfare.officer_of(last.officers.get())
+    assert welfare.attacks_within(officer, until=last.occurred_at) == 2
+    Case.objects.filter(pk=first.pk).update(occurred_at=year_before + timedelta(minutes=1))
+    assert welfare.attacks_within(officer, until=last.occurred_at) == 3
+    assert now  # the clock is real: the cases above were made relative to it

@@ -115,7 +115,7 @@ def test_an_officer_without_an_account_is_known_by_badge_number_in_either_case(
             services.submit_case(case=case, by=world.officer, expected_version=None)
 
     prompt = WelfarePrompt.objects.get()
-    assert (prompt.officer_key, prompt.attacks, prompt.case_id) == ("badge:F30217", 3, case.pk)
+    assert (prompt.officer_key, prompt.attacks, prompt.case_id) == ("badge:330000:F30217", 3, case.pk)
     assert welfare_notes() == [
         (
             "county_supervisor",
