@@ -176,9 +176,7 @@ def shared_events_q() -> Q:
         data__visibility__isnull=True, actor_id=F("case__filed_by_id")
     )
     return (
-        ~Q(kind__in=INTERNAL_EVENT_KINDS)
-        & (~Q(kind=EventKind.NOTE) | shared_note)
-        & ~Q(data__has_key=FROM_THE_RECORD)
+        ~Q(kind__in=INTERNAL_EVENT_KINDS) & (~Q(kind=EventKind.NOTE) | shared_note) & ~Q(data__has_key=FROM_THE_RECORD)
     )
 
 

@@ -272,15 +272,24 @@ def fact_answers_as_read(actor: Actor, case: Case) -> dict[str, object]:
         return {}
     answers: dict[str, object] = {}
     for name in FACTS_FROM_THE_RECORD:
-        last = (
-            CaseEvent.objects.filter(case=case, data__changes__has_key=name)
-            .order_by("-at", "-id")
-            .values_list("data", flat=True)
-            .first()
-        )
-        if last is not None and policy.FROM_THE_RECORD in last:
-            answers[name] = last.get("answer", last["changes"][name][0])
+        by_record = answer_the_record_replaced(case, name)
+        if by_record is not None:
+            answers[name] = by_record[0]
     return answers
+
+
+def answer_the_record_replaced(case: Case, name: str) -> tuple[object] | None:
+    """When the last change of fact ``name`` of ``case`` was the record's (not a person's): the answer people had given
+    before it, as a 1-tuple (the answer may be None); None when a person made the last change, or nobody did."""
+    last = (
+        CaseEvent.objects.filter(case=case, data__changes__has_key=name)
+        .order_by("-at", "-id")
+        .values_list("data", flat=True)
+        .first()
+    )
+    if last is None or policy.FROM_THE_RECORD not in last:
+        return None
+    return (last.get("answer", last["changes"][name][0]),)
 
 
 def earlier_punishments_of(case: Case, id_number_index: str) -> list[int]:

@@ -87,8 +87,9 @@ def officer_of(listed: InvolvedOfficer) -> Officer | None:
         units = tuple(
             sorted(
                 set(
-                    user.memberships.filter(role__in=policy.LISTABLE_ROLES, unit__path__startswith=province)
-                    .values_list("unit__path", flat=True)
+                    user.memberships.filter(
+                        role__in=policy.LISTABLE_ROLES, unit__path__startswith=province
+                    ).values_list("unit__path", flat=True)
                 )
             )
         )

@@ -38,7 +38,7 @@ from cases.services.common import (
     refresh_read_model,
     require,
 )
-from cases.services.repeats import PRIOR_ATTACK, derive_prior_attack, record_derived
+from cases.services.repeats import PRIOR_ATTACK, derive_prior_attack, record_derived, rederive_prior_attack
 from cases.sla import stage_deadline
 
 # An application's details; a supervisor of the case's unit may correct all but the unit while the case is open.
@@ -155,7 +155,13 @@ def update_case_details(*, case: Case, by: User, expected_version: int | None, c
     case.full_clean(exclude=["reference", "unit_path", "last_activity_at", "created_at", "updated_at"])
     if case.major_security_period != major_before:
         diff.update(_restate_deadline(case, major_before))
-    change.save(EventKind.UPDATED, fields=list(diff), data=data, notify=False)
+    # Another type or time may make or unmake the match of the suspects against the record; an answer given in this
+    # same change is the person's and stays.
+    derived = (
+        rederive_prior_attack(change) if {"kind", "occurred_at"} & set(diff) and PRIOR_ATTACK not in diff else None
+    )
+    change.save(EventKind.UPDATED, fields=[*diff, *([PRIOR_ATTACK] if derived else [])], data=data, notify=False)
+    record_derived(change, derived)
     if "occurred_at" in diff:
         # The attack moved in time: the twelve months an officer's attacks are counted over moved with it.
         outbox.check_welfare_on_commit(case)
@@ -354,7 +360,15 @@ def remove_suspect(*, suspect: Suspect, by: User, expected_version: int | None =
     )
     pk = suspect.pk
     suspect.delete()
-    change.save(EventKind.SUSPECT_REMOVED, data={"suspect": pk, "removed": name}, read_model=True, notify=False)
+    derived = rederive_prior_attack(change)
+    change.save(
+        EventKind.SUSPECT_REMOVED,
+        data={"suspect": pk, "removed": name},
+        fields=[PRIOR_ATTACK] if derived else None,
+        read_model=True,
+        notify=False,
+    )
+    record_derived(change, derived)
     return removed
 
 
@@ -433,7 +447,7 @@ def update_suspect(
         return suspect
     suspect.full_clean()
     suspect.save()
-    derived = derive_prior_attack(change, [suspect]) if "id_number" in diff else None
+    derived = rederive_prior_attack(change) if "id_number" in diff else None
     change.save(
         EventKind.SUSPECT_UPDATED,
         data={"suspect": suspect.pk, "changes": diff},

@@ -3,7 +3,9 @@ makes the case's "previously punished for attacking police" fact true, so the ag
 
 The match is by the keyed blind index of the ID number (cases/fields.py ``blind_index``), never by the number. It is
 made when the office has the case: on submission for the suspects the filer listed, and when a supervisor adds a
-suspect or changes a suspect's ID number on an open case. Never on a draft: a draft is its filer's alone, and a fact
+suspect or changes a suspect's ID number on an open case; it is made again when a suspect's number changes or a
+suspect is removed, or the incident's type or time changes, and a fact the record set goes back to the answer it
+replaced once no suspect matches. Never on a draft: a draft is its filer's alone, and a fact
 that turned true there would tell the filer, for any number typed, whether its holder was punished before.
 """
 
@@ -19,6 +21,8 @@ from cases.services.common import CaseChange, record_event
 PRIOR_ATTACK = "prior_attack_on_police"
 # ``CaseEvent.data["derived"]`` of the timeline entry that says why the fact was set.
 REPEAT_SUSPECT = "repeat_suspect"
+# ... of the entry that says the record no longer holds it (the matching suspect's number changed or was removed).
+NO_REPEAT_SUSPECT = "no_repeat_suspect"
 _PRIOR_ATTACK_FACT = next(f for f in FACTS if f.name == PRIOR_ATTACK)
 
 
@@ -48,6 +52,30 @@ def derive_prior_attack(
                 "suspect": suspect.pk,
             }
     return None
+
+
+def rederive_prior_attack(change: CaseChange) -> dict[str, Any] | None:
+    """Match the case's suspects as they are now, after a change that may make or unmake the match (a suspect's ID
+    number changed or removed, the incident type or time changed): set the fact as ``derive_prior_attack`` does, or,
+    when the record set it and no suspect matches any longer, give back the answer it replaced. A value a person gave
+    since the record set it stays. Returns the timeline entry's data, or None when nothing changes."""
+    case = change.case
+    if case.status == CaseStatus.DRAFT:
+        return None
+    suspects = list(Suspect.objects.filter(case=case).exclude(id_number_index="").order_by("id"))
+    derived = derive_prior_attack(change, suspects)
+    if derived is not None or case.prior_attack_on_police is not True:
+        return derived
+    if _PRIOR_ATTACK_FACT.asked_about(case.kind) and any(
+        selectors.earlier_punishments_of(case, s.id_number_index) for s in suspects
+    ):
+        return None
+    replaced = selectors.answer_the_record_replaced(case, PRIOR_ATTACK)
+    if replaced is None:
+        return None
+    (answer,) = replaced
+    case.prior_attack_on_police = answer  # type: ignore[assignment]
+    return {"changes": {PRIOR_ATTACK: [True, answer]}, policy.FROM_THE_RECORD: NO_REPEAT_SUSPECT, "answer": answer}
 
 
 def record_derived(change: CaseChange, data: dict[str, Any] | None) -> None:

@@ -145,6 +145,11 @@ def event_text(event: CaseEvent) -> str:
             "Set from the record: the attacker was previously punished for attacking police — a suspect's ID number "
             "matches a suspect punished in an earlier case."
         )
+    if event.kind == EventKind.UPDATED and data.get("derived") == "no_repeat_suspect":
+        return _(
+            "Set back from the record: no suspect's ID number matches a suspect punished in an earlier case any more, "
+            "so the answer given before stands again."
+        )
     if event.kind == EventKind.UPDATED:
         return _("Changed: %(fields)s") % {
             "fields": human_list(_case_field_labels(get_language()), data.get("changes", {}))

@@ -12,9 +12,10 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import Role
 from accounts.selectors import actor_for
-from cases import selectors, services, welfare
-from cases.choices import Disposition, NotificationKind
-from cases.models import Case, Notification, WelfarePrompt
+from cases import policy, selectors, services, welfare
+from cases.choices import Disposition, IncidentKind, NotificationKind
+from cases.models import Case, CaseEvent, Notification, WelfarePrompt
+from cases.templatetags.rg import event_text
 from tests.api.conftest import token_client
 from tests.factories import World, complete_details, member
 
@@ -219,3 +220,144 @@ def test_an_attack_exactly_twelve_months_before_is_outside_the_twelve_months(wor
     Case.objects.filter(pk=first.pk).update(occurred_at=year_before + timedelta(minutes=1))
     assert welfare.attacks_within(officer, until=last.occurred_at) == 3
     assert now  # the clock is real: the cases above were made relative to it
+
+
+# --- the match, kept true --------------------------------------------------------------------------------------------
+
+
+def record_entries(case: Case) -> list[tuple[str, dict]]:
+    return [
+        (e.data["derived"], e.data["changes"])
+        for e in CaseEvent.objects.filter(case=case, data__has_key="derived").order_by("id")
+    ]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "33010619920315451x",
+        " 330106 1992 0315 451X ",
+        "３３０１０６１９９２０３１５４５１ｘ",
+        "330106199203154\u3000\u200951X",
+    ],
+)
+def test_the_number_typed_oddly_still_matches(world, typed):
+    """Lower-case check letter, spaces inside and around, full-width digits and letter, ideographic and thin spaces: the same number."""
+    earlier = punished_elsewhere(world)
+    case = probe(world, typed)
+    assert Case.objects.get(pk=case.pk).prior_attack_on_police is True
+    assert selectors.earlier_cases_against_police(actor_for(world.supervisor), case) == [earlier]
+
+
+def test_junk_around_the_number_is_another_number(world):
+    """ "ID 33010619920315451X" or a trailing full stop is not the number: no match (and no false match either)."""
+    punished_elsewhere(world)
+    for typed in ("ID33010619920315451X", "33010619920315451X."):
+        case = probe(world, typed)
+        assert Case.objects.get(pk=case.pk).prior_attack_on_police is None
+
+
+def test_a_suspects_number_corrected_away_gives_the_answer_back(world):
+    """The suspect's number was mistyped as a punished one: corrected, the fact goes back to the filer's answer, with an entry saying why; the line names nothing."""
+    punished_elsewhere(world)
+    case = probe(world, TARGET, prior_attack_on_police=False)
+    suspect = case.suspects.get()
+    services.update_suspect(suspect=suspect, by=world.supervisor, id_number="330106199203154521")
+    case.refresh_from_db()
+    assert case.prior_attack_on_police is False
+    assert record_entries(case) == [
+        ("repeat_suspect", {"prior_attack_on_police": [False, True]}),
+        ("no_repeat_suspect", {"prior_attack_on_police": [True, False]}),
+    ]
+    assert selectors.earlier_cases_against_police(actor_for(world.supervisor), case) == []
+    event = CaseEvent.objects.filter(case=case, data__derived="no_repeat_suspect").get()
+    assert event_text(event) == (
+        "Set back from the record: no suspect's ID number matches a suspect punished in an earlier case any more, so "
+        "the answer given before stands again."
+    )
+    # The filer never saw either: their answer throughout.
+    assert selectors.fact_answers_as_read(actor_for(world.officer), case) == {"prior_attack_on_police": False}
+    assert (
+        CaseEvent.objects.filter(case=case).filter(policy.shared_events_q()).filter(data__has_key="derived").count()
+        == 0
+    )
+
+
+def test_a_matching_suspect_removed_gives_the_answer_back_but_another_match_keeps_it(world):
+    """Two suspects with the punished number (listed twice by mistake): removing one keeps the fact; removing both gives the answer back."""
+    punished_elsewhere(world)
+    case = probe(world, TARGET)
+    twice = services.add_suspect(case=case, by=world.supervisor, name="某人", id_number=TARGET.lower())
+    assert len(record_entries(case)) == 1
+    services.remove_suspect(suspect=twice, by=world.supervisor)
+    assert Case.objects.get(pk=case.pk).prior_attack_on_police is True
+    services.remove_suspect(suspect=case.suspects.get(), by=world.supervisor)
+    case.refresh_from_db()
+    assert case.prior_attack_on_police is None
+    assert [d for d, _c in record_entries(case)] == ["repeat_suspect", "no_repeat_suspect"]
+
+
+def test_a_supervisors_own_answer_after_the_record_stays_when_the_number_changes(world):
+    """The supervisor confirmed "yes" by hand after the record set it: correcting the number does not undo a person's answer."""
+    punished_elsewhere(world)
+    case = probe(world, TARGET)
+    services.update_case_details(
+        case=case, by=world.supervisor, expected_version=None, changes={"prior_attack_on_police": False}
+    )
+    services.update_case_details(
+        case=case, by=world.supervisor, expected_version=None, changes={"prior_attack_on_police": True}
+    )
+    services.update_suspect(suspect=case.suspects.get(), by=world.supervisor, id_number="330106199203154521")
+    assert Case.objects.get(pk=case.pk).prior_attack_on_police is True
+    assert [d for d, _c in record_entries(case)] == ["repeat_suspect"]
+
+
+def test_the_incident_moved_before_the_punishment_unmakes_the_match_and_back(world):
+    """The earlier conviction was decided 30 days ago: an attack moved to 40 days ago was not after it (the answer comes back); moved to yesterday again, the fact is set again."""
+    punished_elsewhere(world)
+    case = probe(world, TARGET)
+    services.update_case_details(
+        case=case,
+        by=world.supervisor,
+        expected_version=None,
+        changes={"occurred_at": timezone.now() - timedelta(days=40)},
+    )
+    assert Case.objects.get(pk=case.pk).prior_attack_on_police is None
+    services.update_case_details(
+        case=case,
+        by=world.supervisor,
+        expected_version=None,
+        changes={"occurred_at": timezone.now() - timedelta(days=1)},
+    )
+    assert Case.objects.get(pk=case.pk).prior_attack_on_police is True
+    assert [d for d, _c in record_entries(case)] == ["repeat_suspect", "no_repeat_suspect", "repeat_suspect"]
+
+
+def test_a_type_that_asks_the_fact_chosen_later_gets_it(world):
+    """Filed as online defamation (the fact not asked), the supervisor corrects the type to a violent attack: the match is made then."""
+    punished_elsewhere(world)
+    case = probe(world, TARGET, kind=IncidentKind.ONLINE_DEFAMATION)
+    assert Case.objects.get(pk=case.pk).prior_attack_on_police is None
+    services.update_case_details(
+        case=case, by=world.supervisor, expected_version=None, changes={"kind": IncidentKind.VIOLENT_ATTACK}
+    )
+    assert Case.objects.get(pk=case.pk).prior_attack_on_police is True
+    services.update_case_details(
+        case=case, by=world.supervisor, expected_version=None, changes={"kind": IncidentKind.ONLINE_DEFAMATION}
+    )
+    assert Case.objects.get(pk=case.pk).prior_attack_on_police is None
+
+
+def test_an_earlier_case_withdrawn_or_rejected_is_no_record(world):
+    """The earlier case with the same number was withdrawn (or rejected): nothing named, nothing set."""
+    withdrawn = services.create_draft_case(
+        by=world.other_officer,
+        unit=world.other_station,
+        details=complete_details(occurred_at=timezone.now() - timedelta(days=50)),
+    )
+    services.add_suspect(case=withdrawn, by=world.other_officer, name="何某", id_number=TARGET)
+    services.submit_case(case=withdrawn, by=world.other_officer, expected_version=None)
+    services.withdraw_case(case=withdrawn, by=world.other_officer, expected_version=None, reason="Filed by mistake")
+    case = probe(world, TARGET)
+    assert Case.objects.get(pk=case.pk).prior_attack_on_police is None
+    assert selectors.earlier_cases_against_police(actor_for(world.ministry_supervisor), case) == []
