@@ -33,6 +33,8 @@ class Styled(forms.Form):
         super().__init__(*args, **kwargs)
         for f in self.fields.values():
             w = f.widget
+            if w.is_hidden:
+                continue
             if isinstance(w, forms.CheckboxInput):
                 css = "form-check-input"
             elif isinstance(w, forms.CheckboxSelectMultiple | forms.RadioSelect):
@@ -64,6 +66,12 @@ class Versioned(Styled):
     it if anything was written about the case since (another tab, another reviewer, the same form sent twice)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Several forms share the page: each version field gets its own id ("problem-version", "rectify-p3-version").
+        form = type(self).__name__.removesuffix("Form").lower()
+        self.fields["version"].widget.attrs["id"] = f"{form}-{self.add_prefix('version')}"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
