@@ -429,7 +429,8 @@ class CampaignReportSerializer(serializers.Serializer):
         }
 
     @classmethod
-    def of(cls, report: Any) -> dict[str, Any]:
+    def of(cls, report: Any, *, request: Any) -> dict[str, Any]:
+        """The report in this shape; the request decides what its campaign shows the caller (the seed)."""
         return cls(
             {
                 "campaign": report.campaign,
@@ -439,5 +440,6 @@ class CampaignReportSerializer(serializers.Serializer):
                     {"unit": r.unit, "figures": cls.figures(r.figures, pursuit=report.pursuit)} for r in report.rows
                 ],
                 "total": cls.figures(report.total, pursuit=report.pursuit),
-            }
+            },
+            context={"request": request},
         ).data

@@ -180,7 +180,8 @@ class CampaignReportView(CampaignScoped):
         responses=responses({200: s.CampaignReportSerializer}, 401, 403, 404),
     )
     def get(self, request: ApiRequest, campaign_pk: int) -> Response:
-        return Response(s.CampaignReportSerializer.of(report.campaign_report(request.actor, self.campaign)))
+        figures = report.campaign_report(request.actor, self.campaign)
+        return Response(s.CampaignReportSerializer.of(figures, request=request))
 
 
 class CampaignStartView(CampaignScoped):
