@@ -49,7 +49,7 @@ from accounts.authority import Actor
 from accounts.models import OrgUnit
 from oversight import policy
 from oversight.choices import CampaignKind, Measure, ProblemType, PursuitStatus
-from oversight.models import Accountability, Campaign, CampaignCase, Problem, PursuitRecord
+from oversight.models import Accountability, Campaign, CampaignCase, Problem, PursuitRecord, Review
 
 P = PursuitStatus
 STILL_AT_LARGE = (P.AT_LARGE, P.LOCATED)
@@ -130,17 +130,19 @@ def grouped_figures(
     def row(key: int) -> dict[str, Any]:
         return rows.setdefault(key, {})
 
-    selected = (
-        items.order_by()
-        .values(by)
-        .annotate(
-            selected=Count("pk"),
-            reviewed=Count("review"),
-            made_up=Count("pk", filter=Q(made_up_at__isnull=False)),
-        )
-    )
-    for r in selected:
-        row(r[by]).update(selected=r["selected"], reviewed=r["reviewed"], made_up=r["made_up"])
+    # Three narrow counts rather than one scan joined to the reviews: the selected cases per group are read from
+    # the (campaign, sub-unit) index alone, the reviews and the made-up cases (a partial index) are few.
+    for r in items.order_by().values(by).annotate(n=Count("pk")):
+        row(r[by]).update(selected=r["n"], reviewed=0, made_up=0)
+    for r in (
+        Review.objects.filter(campaign_case__in=items.values("pk"))
+        .order_by()
+        .values(f"campaign_case__{by}")
+        .annotate(n=Count("pk"))
+    ):
+        row(r[f"campaign_case__{by}"])["reviewed"] = r["n"]
+    for r in items.filter(made_up_at__isnull=False).order_by().values(by).annotate(n=Count("pk")):
+        row(r[by])["made_up"] = r["n"]
 
     ids = items.values("pk")
     through = f"campaign_case__{by}"

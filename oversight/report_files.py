@@ -258,7 +258,11 @@ def page_context(report: CampaignReport) -> dict[str, Any]:
         "grids": [(grid, display_grid(grid)) for grid in grids],
         "charts": charts,
         "chart_data": chart_data(charts),
-        "formats": FORMATS,
+        "downloads": [
+            ("csv", _("Download CSV")),
+            ("xlsx", _("Download Excel")),
+            ("pdf", _("Download PDF")),
+        ],
     }
 
 

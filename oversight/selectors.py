@@ -4,7 +4,8 @@ selected cases, ``policy.campaign_cases_visible_to``."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.authority import Actor
@@ -80,13 +81,20 @@ def progress(actor: Actor, campaign: Campaign) -> list[Progress]:
     return [*out, total]
 
 
+def _problem_count() -> Subquery:
+    """The number of problems of each row, counted for the rows read only: a correlated subquery, not a GROUP BY
+    over every selected case (which at a look-back's 100,000 cases took most of the page's time)."""
+    problems = Problem.objects.filter(campaign_case=OuterRef("pk")).order_by().values("campaign_case")
+    return Subquery(problems.annotate(n=Count("pk")).values("n"), output_field=IntegerField())
+
+
 def campaign_cases_page(actor: Actor, campaign: Campaign, *, after: int = 0) -> list[CampaignCase]:
     """One page of the selected cases the actor sees, in selection order, from the id after ``after``."""
     return list(
         policy.campaign_cases_visible_to(actor, campaign)
         .filter(pk__gt=after)
         .select_related("case", "sub_unit", "review")
-        .annotate(problem_count=Count("problems"))
+        .annotate(problem_count=Coalesce(_problem_count(), 0))
         .order_by("pk")[:CASE_PAGE]
     )
 
@@ -153,7 +161,7 @@ def campaign_cases_listed(actor: Actor, campaign: Campaign) -> QuerySet[Campaign
     return (
         policy.campaign_cases_visible_to(actor, campaign)
         .select_related("case", "sub_unit", "review")
-        .annotate(problem_count=Count("problems"))
+        .annotate(problem_count=Coalesce(_problem_count(), 0))
     )
 
 

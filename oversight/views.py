@@ -5,10 +5,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -143,26 +145,51 @@ def campaign_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 # --- the campaign's report ---------------------------------------------------------------------------------------
 
 
+# The file asked for before the password was confirmed: the re-authentication page returns the reader to the report,
+# which fetches the file (once), instead of leaving them at the password form while the file downloads behind it.
+PENDING_REPORT_FILE = "oversight.pending_report_file"
+
+
 @never_cache
 @require_GET
 def campaign_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The figures per sub-unit with charts, over the selected cases the reader sees (as the campaign page)."""
     campaign = _campaign(request, pk)
     figures = report.campaign_report(request.actor, campaign)
-    return render(request, "oversight/report.html", {"campaign": campaign, **report_files.page_context(figures)})
+    context = {
+        "campaign": campaign,
+        **report_files.page_context(figures),
+        "password_first": not recently_reauthenticated(request),
+        "reauth_minutes": max(1, settings.RIGHTSGUARD_REAUTH_SECONDS // 60),
+        "resume_format": _resumed_file(request, campaign),
+    }
+    return render(request, "oversight/report.html", context)
+
+
+def _resumed_file(request: AuthenticatedRequest, campaign: Campaign) -> str:
+    """The format of the file this user asked for on this campaign's report just before re-authenticating, once."""
+    pending = request.session.get(PENDING_REPORT_FILE)
+    if not isinstance(pending, dict) or pending.get("campaign") != campaign.pk:
+        return ""
+    if not recently_reauthenticated(request):
+        return ""
+    del request.session[PENDING_REPORT_FILE]
+    fmt = pending.get("format")
+    return fmt if fmt in report_files.FORMATS else ""
 
 
 @never_cache
 @require_GET
 def campaign_report_file(request: AuthenticatedRequest, pk: int, fmt: str) -> HttpResponse:
     """The report as a CSV, XLSX or PDF file in the page's language; each download is in the access log. Like the
-    yearly report's exports, it needs the password confirmed recently (after the checks of who may see it): a GET,
-    so the re-authentication page sends the browser straight back here."""
+    yearly report's exports, it needs the password confirmed recently (after the checks of who may see it); after
+    the password the reader is back on the report page, which fetches the file."""
     if fmt not in report_files.FORMATS:
         raise Http404(_("No such format."))
     campaign = _campaign(request, pk)
     if not recently_reauthenticated(request):
-        return reauth_redirect(request, request.get_full_path())
+        request.session[PENDING_REPORT_FILE] = {"campaign": campaign.pk, "format": fmt}
+        return reauth_redirect(request, reverse("oversight:report", args=[campaign.pk]))
     figures = report.campaign_report(request.actor, campaign)
     data = report_files.render_file(figures, fmt)
     case_services.log_access(

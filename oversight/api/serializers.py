@@ -429,8 +429,7 @@ class CampaignReportSerializer(serializers.Serializer):
         }
 
     @classmethod
-    def of(cls, report: Any, *, request: Any) -> dict[str, Any]:
-        """The report in this shape; the request decides what its campaign shows the caller (the seed)."""
+    def of(cls, report: Any, request: Any) -> dict[str, Any]:
         return cls(
             {
                 "campaign": report.campaign,
@@ -441,5 +440,5 @@ class CampaignReportSerializer(serializers.Serializer):
                 ],
                 "total": cls.figures(report.total, pursuit=report.pursuit),
             },
-            context={"request": request},
+            context={"request": request},  # what the caller may see of the campaign (its seed) depends on them
         ).data

@@ -180,8 +180,7 @@ class CampaignReportView(CampaignScoped):
         responses=responses({200: s.CampaignReportSerializer}, 401, 403, 404),
     )
     def get(self, request: ApiRequest, campaign_pk: int) -> Response:
-        figures = report.campaign_report(request.actor, self.campaign)
-        return Response(s.CampaignReportSerializer.of(figures, request=request))
+        return Response(s.CampaignReportSerializer.of(report.campaign_report(request.actor, self.campaign), request))
 
 
 class CampaignStartView(CampaignScoped):

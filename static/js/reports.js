@@ -86,9 +86,9 @@
     });
   }
 
-  // After the password: the export the user asked for goes ahead (the server marked its button, once).
+  // After the password: the export the user asked for goes ahead (the server marked its button or link, once).
   function resume() {
-    var button = document.querySelector("button[data-resume]");
+    var button = document.querySelector("[data-resume]");
     if (button) { button.removeAttribute("data-resume"); button.click(); }
   }
 

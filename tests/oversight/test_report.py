@@ -40,7 +40,7 @@ from django.utils import timezone, translation
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.selectors import actor_for
 from cases import services as case_services
 from cases.choices import AccessAction, CaseStatus, SuspectStatus
@@ -53,7 +53,7 @@ from oversight.models import Campaign, CampaignCase, Problem, PursuitRecord
 from oversight.report_files import render_file
 from oversight.scope import Scope
 from tests.conftest import reauthenticated
-from tests.factories import member
+from tests.factories import PASSWORD, member
 from tests.oversight.conftest import Camp, build_camp, case_at, new_campaign
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -333,8 +333,9 @@ def test_the_figures_cost_a_fixed_number_of_queries(data):
         report.campaign_report(actor, data.special)
     with CaptureQueriesContext(connection) as pursuit:
         report.campaign_report(actor, data.pursuit)
-    # Selected cases, problems, accountability by sub-unit, officers over the campaign, the units; pursuits too.
-    assert (len(special), len(pursuit)) == (5, 6)
+    # Selected, reviewed and made-up cases, problems, accountability by sub-unit, officers over the campaign, the
+    # units; pursuits too.
+    assert (len(special), len(pursuit)) == (7, 8)
 
 
 # --- the files --------------------------------------------------------------------------------------------------------
@@ -644,14 +645,59 @@ def test_a_reviewer_downloads_only_their_sub_units_figures(client, data):
 def test_a_download_needs_the_password_confirmed_recently(client, data):
     client.force_login(data.camp.world.supervisor)
     url = reverse("oversight:report-file", args=[data.special.pk, "xlsx"])
+    page = reverse("oversight:report", args=[data.special.pk])
     exports = AccessLog.objects.filter(action=AccessAction.EXPORT).count()
     answer = client.get(url)
-    assert (answer.status_code, answer["Location"]) == (302, f"/accounts/reauth/?{urlencode({'next': url})}")
+    # Back to the report page after the password, not to the file: see the next test.
+    assert (answer.status_code, answer["Location"]) == (302, f"/accounts/reauth/?{urlencode({'next': page})}")
+    assert "Content-Disposition" not in answer
     assert AccessLog.objects.filter(action=AccessAction.EXPORT).count() == exports
-    # The page itself does not.
-    assert client.get(reverse("oversight:report", args=[data.special.pk])).status_code == 200
+    # The page itself does not, and says beforehand that the password will be asked.
+    shown = client.get(page)
+    assert shown.status_code == 200
+    assert REAUTH_WARNING in shown.content.decode()
     reauthenticated(client)
+    assert REAUTH_WARNING not in client.get(page).content.decode()
     assert client.get(url)["Content-Disposition"].startswith("attachment;")
+
+
+REAUTH_WARNING = "You will be asked for your password first: exports need it confirmed within the last 5 minutes."
+
+
+def test_after_the_password_the_report_page_fetches_the_file_asked_for_once(client, data):
+    """A download link followed before the password was confirmed: once it is, the reader is back on the report page,
+    which marks the file's link to be followed (reports.js) and says so; they are not left at the password form while
+    the file downloads behind it. Only once, and only on that campaign's report."""
+    # The shared data set's accounts do not have the password tests type: this supervisor is given it (on a copy of the
+    # shared account, whose session hash the next tests log in with).
+    boss = User.objects.get(pk=data.camp.world.supervisor.pk)
+    boss.set_password(PASSWORD)
+    boss.save(update_fields=["password"])
+    client.force_login(boss)
+    page = reverse("oversight:report", args=[data.special.pk])
+    pdf = reverse("oversight:report-file", args=[data.special.pk, "pdf"])
+    exports = AccessLog.objects.filter(action=AccessAction.EXPORT).count()
+    assert client.get(pdf)["Location"] == f"/accounts/reauth/?{urlencode({'next': page})}"
+    # Not yet confirmed: the page fetches nothing; another campaign's report never does.
+    assert client.get(page).context["resume_format"] == ""
+
+    confirmed = client.post(reverse("reauth"), {"password": PASSWORD, "next": page})
+    assert (confirmed.status_code, confirmed["Location"]) == (302, page)
+    assert client.get(reverse("oversight:report", args=[data.pursuit.pk])).context["resume_format"] == ""
+    answer = client.get(page)
+    html = answer.content.decode()
+    assert answer.context["resume_format"] == "pdf"
+    assert f'<a class="btn btn-outline-primary" href="{pdf}" data-resume>Download PDF</a>' in html
+    assert html.count("data-resume") == 1
+    assert "Password confirmed. The file downloads now; if nothing happens, press “Download PDF” again." in html
+    assert REAUTH_WARNING not in html
+    # The page only points at the file: the download itself is the link's, in the access log when it is fetched.
+    assert AccessLog.objects.filter(action=AccessAction.EXPORT).count() == exports
+    again = client.get(page)
+    assert again.context["resume_format"] == ""
+    assert "data-resume" not in again.content.decode()
+    assert client.get(pdf)["Content-Disposition"].startswith("attachment;")
+    assert AccessLog.objects.filter(action=AccessAction.EXPORT).count() == exports + 1
 
 
 # --- the API ----------------------------------------------------------------------------------------------------------

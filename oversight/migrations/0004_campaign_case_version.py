@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oversight', '0002_pursuit_and_reminders'),
+        ('oversight', '0003_campaign_case_reads'),
     ]
 
     operations = [
