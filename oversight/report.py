@@ -44,6 +44,8 @@ from typing import Any
 from django.db.models import CharField, Count, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.authority import Actor
 from accounts.models import OrgUnit
@@ -223,3 +225,22 @@ def campaign_report(actor: Actor, campaign: Campaign, *, as_of: date | None = No
         rows=rows,
         total=replace(total, officers_accountable=officers),
     )
+
+
+def figure_label(key: str) -> str:
+    """The heading of a figure of ``Figures`` (the campaign report's and the yearly report's campaigns section's)."""
+    labels = {
+        "selected": _("Cases selected"),
+        "reviewed": _("Cases reviewed"),
+        "problems": _("Problems found"),
+        "rectified": _("Problems rectified"),
+        "rectified_on_time": _("Rectified on time"),
+        "rectified_late": _("Rectified late"),
+        "overdue": _("Overdue rectifications"),
+        "made_up": _("Cases made up"),
+        "officers_accountable": _("Officers held accountable"),
+        "pursued": _("Fugitives pursued"),
+        "arrested": pgettext("fugitive pursuit", "Arrested"),
+        "still_at_large": _("Still at large"),
+    }
+    return labels[key]

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cases.choices import CampaignStep, CaseStatus, EventKind, FindingProblem
@@ -484,3 +485,20 @@ def test_closing_ends_the_reviews(camp, reviewing):
             campaign=campaign, by=camp.world.supervisor, sub_unit=camp.east, reviewer=camp.east_supervisor
         )
     assert snapshot() == before
+
+
+@pytest.mark.parametrize(("threshold", "analysed"), [(2, True), (3, False)])
+def test_a_large_start_refreshes_the_planners_statistics_of_the_selected_cases(
+    camp, postgres_only, monkeypatch, threshold, analysed
+):
+    """From ``ANALYZE_AFTER`` selected cases on (two here), the start analyses the table, so the campaign page's
+    first visits are planned for the campaign's real size; below it, nothing."""
+    case_at(camp, S.CLOSED)
+    case_at(camp, S.CLOSED, east=True)
+    monkeypatch.setattr(services, "ANALYZE_AFTER", threshold)
+    with CaptureQueriesContext(connection) as queries:
+        campaign = running(camp)
+    assert campaign.selected_count == 2
+    assert [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")] == (
+        ["ANALYZE oversight_campaigncase"] if analysed else []
+    )
