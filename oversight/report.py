@@ -30,9 +30,10 @@ What each figure counts (a "case" is a selected case of the campaign, a row of `
   located: a located fugitive is not yet in custody); **across the border**: pursuits recorded as crossing the
   border, whatever their status.
 
-How it is counted: four grouped queries (five for a fugitive pursuit) and one for the units, whatever the number of
-cases — selected cases, problems and accountability records, each grouped by sub-unit with a ``COUNT … FILTER`` per
-figure; the campaign-wide distinct officers; the pursuits by sub-unit. The same grouping by campaign instead of by
+How it is counted: six grouped queries (seven for a fugitive pursuit) and one for the units, whatever the number of
+cases — the selected cases (from the ``(campaign, sub_unit)`` index alone), the reviews, the made-up cases (a partial
+index), problems and accountability records, each grouped by sub-unit with a ``COUNT … FILTER`` per figure; the
+campaign-wide distinct officers; the pursuits by sub-unit. The same grouping by campaign instead of by
 sub-unit gives each campaign's figures for the yearly report's campaigns section (``yearly.py``).
 """
 
