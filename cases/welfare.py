@@ -161,15 +161,13 @@ def _recipients(case: Case, officer: Officer) -> list[int]:
     ids: set[int] = set()
     for unit_path in officer.unit_paths or (case.unit_path,):
         ancestors = ancestor_paths(_common_path(unit_path, case.unit_path))
-        held = dict.fromkeys(ancestors, ())  # nearest last
-        for path, uid in (
-            Membership.objects.filter(role=Role.SUPERVISOR, unit__path__in=ancestors, user__is_active=True)
-            .exclude(user_id=officer.user_id)
-            .values_list("unit__path", "user_id")
-        ):
-            held[path] = (*held[path], uid)
-        nearest = next((uids for path in reversed(ancestors) if (uids := held[path])), ())
-        ids.update(nearest)
+        held: dict[str, set[int]] = {path: set() for path in ancestors}
+        for path, uid in Membership.objects.filter(
+            role=Role.SUPERVISOR, unit__path__in=ancestors, user__is_active=True
+        ).values_list("unit__path", "user_id"):
+            if uid != officer.user_id:
+                held[path].add(uid)
+        ids.update(next((uids for path in reversed(ancestors) if (uids := held[path])), set()))
     return sorted(ids)
 
 
