@@ -12,7 +12,20 @@
 A "no" to seeing is a 404 for the caller to give; a "no" to doing, on something seen, a 403.
 """
 
-from django.db.models import Case, Count, Exists, Expression, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    Expression,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from accounts.authority import Actor
@@ -95,7 +108,7 @@ def reviews_sub_unit(actor: Actor, campaign: Campaign, sub_unit_id: int) -> bool
 def _reviewed_cases_q(actor: Actor, campaign_id: int | OuterRef) -> Q:
     """A reviewer's selected cases of a campaign: those of the sub-units they review whose cases' internal material
     they read."""
-    reviewed = _assigned(actor).filter(campaign_id=campaign_id).values("sub_unit_id")
+    reviewed = _assigned(actor).filter(Q(campaign_id=campaign_id)).values("sub_unit_id")
     return Q(sub_unit_id__in=reviewed) & case_policy.internal_scope_q(actor, through="case__")
 
 
@@ -129,7 +142,8 @@ def selected_seen(actor: Actor) -> Expression:
     paths = actor.paths_for(*RUNNER_ROLES)
     if not paths:
         return seen
-    return Case(When(path_prefix_q("owner_unit__path", paths), then=F("selected_count")), default=seen, output_field=IntegerField())
+    runs = path_prefix_q("owner_unit__path", paths)
+    return Case(When(runs, then=F("selected_count")), default=seen, output_field=IntegerField())
 
 
 def has_report(campaign: Campaign) -> bool:

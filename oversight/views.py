@@ -199,7 +199,8 @@ def campaign_report_file(request: AuthenticatedRequest, pk: int, fmt: str) -> Ht
         raise Http404(_("No such format."))
     campaign = _reported(request, pk)
     if not recently_reauthenticated(request):
-        request.session[PENDING_REPORT_FILE] = {"campaign": campaign.pk, "format": fmt, "at": timezone.now().timestamp()}
+        asked = timezone.now().timestamp()
+        request.session[PENDING_REPORT_FILE] = {"campaign": campaign.pk, "format": fmt, "at": asked}
         return reauth_redirect(request, reverse("oversight:report", args=[campaign.pk]))
     figures = report.campaign_report(request.actor, campaign)
     data = report_files.render_file(figures, fmt)
