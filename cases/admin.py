@@ -30,6 +30,7 @@ from cases.models import (
     SupervisionFinding,
     SupportMeasure,
     Suspect,
+    WelfarePrompt,
 )
 from cases.rules.presentation import describe_flag
 from rightsguard.admin_lookups import DeclaredLookupsOnly
@@ -392,3 +393,12 @@ class ReportExportAdmin(ReadOnlyAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = super().get_queryset(request)
         return qs if user_of(request).is_superuser else qs.filter(requested_by=user_of(request))
+
+
+@admin.register(WelfarePrompt)
+class WelfarePromptAdmin(ReadOnlyAdmin):
+    """The welfare prompts raised (cases/welfare.py): the office's, like the flags."""
+
+    internal = True
+    list_display = ("officer_name", "attacks", "case", "attacked_at", "raised_at")
+    list_select_related = ("case",)

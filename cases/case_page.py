@@ -23,7 +23,7 @@ from cases.models import (
 )
 from cases.overrides import needs_override
 from cases.rules.presentation import FlagView, describe_flag
-from cases.selectors import fault_findings_of, suspects_awaiting_transfer
+from cases.selectors import earlier_cases_against_police, fault_findings_of, suspects_awaiting_transfer
 from cases.workflow import SIDE_EXITS, STAGES, Stage, Transition, progress
 
 TIMELINE_PAGE = 50
@@ -62,6 +62,9 @@ class Workspace:
     sees_internal: bool
     # Suspects whose transfer for administrative punishment this user may record now.
     awaiting_transfer: list[Suspect]
+    # Earlier cases against police of this case's suspects, as this user may know of them (oldest first; empty for
+    # anyone who does not read the suspects' ID numbers in full: selectors.earlier_cases_against_police).
+    earlier_cases: list[Case]
 
     @property
     def last_officer_stays(self) -> bool:
@@ -139,4 +142,5 @@ def workspace_for(actor: Actor, case: Case, *, timeline_limit: int | None = TIME
         can_record_fault_finding=policy.can_record_fault_finding(actor, case),
         sees_internal=internal,
         awaiting_transfer=[s for s in suspects if s.pk in awaiting] if awaiting else [],
+        earlier_cases=earlier_cases_against_police(actor, case, suspects),
     )

@@ -62,6 +62,36 @@ class Weapon(models.TextChoices):
     OTHER_LETHAL = "other_lethal", _("Other lethal tool")
 
 
+class DutyScenario(models.TextChoices):
+    """What the officers were doing when it happened (the analysis's "duty mode"). Blank on a case: not recorded."""
+
+    CALL_110 = "call_110", _("Responding to a 110 call")
+    TRAFFIC = "traffic", _("Traffic stop or check")
+    DISPUTE = "dispute", _("Mediating a dispute")
+    ARREST = "arrest", _("Arrest or summons")
+    INVESTIGATION = "investigation", _("On-site investigation")
+    EVENT_SECURITY = "event_security", _("Security at an event")
+    EVICTION = "eviction", _("Supporting a demolition or eviction")
+    PATROL = "patrol", _("Patrol")
+    OFF_DUTY = "off_duty", _("Off duty")
+    OTHER = "other", _("Other duty")
+
+
+class PlaceCategory(models.TextChoices):
+    """The kind of place it happened (the analysis's "industry or place category"). Blank on a case: not recorded."""
+
+    ROAD = "road", _("Road or street")
+    RESIDENTIAL = "residential", _("Residential area")
+    ENTERTAINMENT = "entertainment", _("Entertainment venue")
+    HOSPITAL = "hospital", _("Hospital")
+    MARKET = "market", _("Market or shop")
+    TRANSPORT_HUB = "transport_hub", _("Transport hub")
+    SCHOOL = "school", _("School")
+    GOVERNMENT = "government", _("Government office")
+    ONLINE = "online", _("Online")
+    OTHER = "other", _("Other place")
+
+
 class PoliceFault(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
     NONE = "none", _("None")
@@ -466,10 +496,13 @@ class NotificationKind(models.TextChoices):
     FLAGS = "flags", _("Flags")
     STAGE_WARNINGS = "stage_warnings", _("Stage time-limit warnings")
     EMAIL_PROBLEMS = "email_problems", _("E-mail problems")
+    WELFARE = "welfare", _("Welfare prompts")
 
 
-# The kinds a user chooses the delivery of; e-mail problems are told in-app only (their e-mail is what failed).
-PREFERENCE_KINDS: tuple[str, ...] = tuple(k for k in NotificationKind.values if k != NotificationKind.EMAIL_PROBLEMS)
+# The kinds a user chooses the delivery of. E-mail problems are told in-app only (their e-mail is what failed), and so
+# are welfare prompts: they name an officer's attacks, which stay in the application (cases/welfare.py).
+IN_APP_ONLY_KINDS = frozenset({NotificationKind.EMAIL_PROBLEMS, NotificationKind.WELFARE})
+PREFERENCE_KINDS: tuple[str, ...] = tuple(k for k in NotificationKind.values if k not in IN_APP_ONLY_KINDS)
 
 
 class NotificationDelivery(models.TextChoices):

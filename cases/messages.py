@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import unit_name
 from cases.choices import (
@@ -38,7 +38,8 @@ EVENT = "event"
 FLAG = "flag"
 STAGE_WARNING = "stage_warning"
 EMAIL_FAILED = "email_failed"
-MESSAGES = (TRANSITION, EVENT, FLAG, STAGE_WARNING, EMAIL_FAILED)
+WELFARE = "welfare"
+MESSAGES = (TRANSITION, EVENT, FLAG, STAGE_WARNING, EMAIL_FAILED, WELFARE)
 
 # What the officers or the office hear when a case moves, one sentence per workflow action.
 TRANSITION_TEXT: dict[str, Promise] = {
@@ -106,6 +107,11 @@ def for_stage_warning(reference: str, stage: str, due_iso: str) -> tuple[str, di
 
 def for_email_failed(reference: str, name: str, attempts: int) -> tuple[str, dict[str, Any]]:
     return EMAIL_FAILED, {"ref": reference, "name": name, "attempts": attempts}
+
+
+def for_welfare(reference: str, name: str, badge: str, attacks: int) -> tuple[str, dict[str, Any]]:
+    """An officer attacked ``attacks`` times within twelve months, the latest in case ``reference``."""
+    return WELFARE, {"ref": reference, "name": name, "badge": badge, "attacks": attacks}
 
 
 def rule_title(kind: str, code: str, version: str) -> str:
@@ -389,12 +395,32 @@ def _render_v2(message: str, params: dict[str, Any]) -> str:
             "stage": _choice(CaseStatus, params.get("stage", "")),
             "due": _day(params.get("due")),
         }
+    if message == WELFARE:
+        return _render_welfare(params)
     if message == EMAIL_FAILED:
         return _(
             "The e-mail to %(name)s about %(ref)s could not be sent after %(attempts)d attempts — check their address, "
             "then retry it from the notifications in the administration."
         ) % {"name": params.get("name", ""), "ref": params.get("ref", ""), "attempts": int(params.get("attempts", 0))}
     return ""
+
+
+def _render_welfare(params: dict[str, Any]) -> str:
+    attacks = int(params.get("attacks", 0))
+    values = {"name": params.get("name", ""), "ref": params.get("ref", ""), "attacks": attacks}
+    if params.get("badge"):
+        # The officer as the sentence names them: with their badge number where one is recorded.
+        values["name"] = _("%(name)s (badge %(badge)s)") % {"name": values["name"], "badge": params["badge"]}
+    return (
+        ngettext(
+            "%(name)s was attacked %(attacks)d time within twelve months, most recently in %(ref)s — offer them "
+            "psychological support.",
+            "%(name)s was attacked %(attacks)d times within twelve months, most recently in %(ref)s — offer them "
+            "psychological support.",
+            attacks,
+        )
+        % values
+    )
 
 
 def kind_of(message: str, params: dict[str, Any]) -> str:
@@ -407,6 +433,8 @@ def kind_of(message: str, params: dict[str, Any]) -> str:
         return NotificationKind.STAGE_WARNINGS
     if message == EMAIL_FAILED:
         return NotificationKind.EMAIL_PROBLEMS
+    if message == WELFARE:
+        return NotificationKind.WELFARE
     if params.get("kind") == EventKind.ASSIGNED:
         return NotificationKind.ASSIGNMENTS
     if params.get("kind") == EventKind.SUPPORT and "answer" in params:

@@ -20,6 +20,7 @@ from cases.choices import (
     CaseStatus,
     Channel,
     Disposition,
+    DutyScenario,
     DutyStatus,
     EventKind,
     FindingProblem,
@@ -34,6 +35,7 @@ from cases.choices import (
     OfficerType,
     OverrideReason,
     PauseReason,
+    PlaceCategory,
     ReferralTarget,
     ReviewVerdict,
     SupportKind,
@@ -108,6 +110,13 @@ class Case(models.Model):
 
     # Facts for the downgrade rules, as cases/rules/facts.FACTS declares them (tests/cases/test_facts.py keeps these
     # fields in step with it, major_security_period above included). None means unknown, a value, not a guess.
+    # Blank: not recorded (cases filed before they were asked, or left unanswered); the analysis counts them apart.
+    duty_scenario = models.CharField(
+        _("duty scenario"), max_length=20, choices=DutyScenario.choices, blank=True, default=""
+    )
+    place_category = models.CharField(
+        _("place category"), max_length=20, choices=PlaceCategory.choices, blank=True, default=""
+    )
     weapon = models.CharField(_("weapon"), max_length=20, choices=Weapon.choices, default=Weapon.UNKNOWN)
     vehicle_used = models.BooleanField(_("vehicle used against officers"), null=True, blank=True)
     endangered_safety = models.BooleanField(_("enough to endanger personal safety"), null=True, blank=True)
@@ -201,6 +210,8 @@ class Case(models.Model):
             _choice_check("kind", IncidentKind, "case_kind_valid"),
             _choice_check("channel", Channel, "case_channel_valid"),
             _choice_check("weapon", Weapon, "case_weapon_valid"),
+            _choice_check("duty_scenario", DutyScenario, "case_duty_scenario_valid", blank=True),
+            _choice_check("place_category", PlaceCategory, "case_place_category_valid", blank=True),
             _choice_check("track", Track, "case_track_valid", blank=True),
             _choice_check("pause_reason", PauseReason, "case_pause_reason_valid", blank=True),
             _choice_check("no_suspect_reason", NoSuspectReason, "case_no_suspect_reason_valid", blank=True),
@@ -287,6 +298,8 @@ class InvolvedOfficer(models.Model):
                 fields=["case", "user"], condition=Q(user__isnull=False), name="officer_unique_account_per_case"
             ),
         ]
+        # Also on PostgreSQL, from migration 0026: officer_badge_upper over UPPER(badge_number), which the search and
+        # the welfare check (cases/welfare.py) find an officer by.
         indexes = [models.Index(fields=["user", "case"], name="officer_user_case")]
 
     def __str__(self) -> str:
@@ -713,6 +726,35 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class WelfarePrompt(models.Model):
+    """A welfare prompt: an officer attacked three or more times within twelve months, told to the rights-protection
+    supervisors of their unit with an offer of psychological support (cases/welfare.py). One per officer per twelve
+    months: a row is the record that the prompt for that stretch went out."""
+
+    # Who: "user:<id>" for an officer with an account, "badge:<number>" for one known by badge number only.
+    officer_key = models.CharField(max_length=40)
+    officer_name = models.CharField(_("officer"), max_length=100)
+    # The case whose attack reached the threshold, and that attack's time: the end of the twelve months counted.
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="+")
+    attacked_at = models.DateTimeField(_("attacked at"))
+    attacks = models.PositiveSmallIntegerField(_("attacks within twelve months"))
+    raised_at = models.DateTimeField(_("raised at"))
+
+    class Meta:
+        verbose_name = _("welfare prompt")
+        verbose_name_plural = _("welfare prompts")
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            # A rerun of the check for the same attack finds its prompt and raises none.
+            models.UniqueConstraint(fields=["officer_key", "case"], name="welfareprompt_once_per_attack"),
+            models.CheckConstraint(condition=Q(attacks__gte=3), name="welfareprompt_three_attacks"),
+        ]
+        indexes = [models.Index(fields=["officer_key", "attacked_at"], name="welfareprompt_officer_time")]
+
+    def __str__(self) -> str:
+        return f"{self.officer_name}: {self.attacks}"
 
 
 class CaseEvent(models.Model):

@@ -67,6 +67,14 @@ def check_case_flags_on_commit(case_id: int) -> None:
     enqueue("cases.check_case_flags", [case_id], key=f"flags:{case_id}:{uuid.uuid4().hex}")
 
 
+def check_welfare_on_commit(case: Case) -> None:
+    """The welfare check of the officers of a case on record (``welfare.check_case``), once the transaction commits:
+    after the case is submitted, an officer is listed or identified anew, or the incident's time changes. Keyed anew
+    each time, as the flag check is: the check itself is idempotent (one prompt per officer per twelve months)."""
+    if case.status != CaseStatus.DRAFT:
+        enqueue("cases.check_officer_welfare", [case.pk], key=f"welfare:{case.pk}:{uuid.uuid4().hex}")
+
+
 def notify_event_on_commit(event_id: int) -> None:
     """Deliver a case event's notifications once the transaction that wrote the event commits."""
     enqueue("cases.deliver_event_notifications", [event_id], key=f"notify:{event_id}")

@@ -552,6 +552,20 @@ def id_numbers_read_q(actor: Actor) -> Q:
     return path_prefix_q("unit_path", paths)
 
 
+def sees_repeat_matches(actor: Actor, case: Case) -> bool:
+    """Whether the actor is told which earlier cases against police the suspects of ``case`` have
+    (``selectors.earlier_cases_against_police``): whoever reads those suspects' ID numbers in full
+    (``can_see_in_full``), since the match rests on the number. Nobody else learns, from a match, anything about a
+    number a mask hides from them."""
+    return actor.is_active and actor.covers(Role.SUPERVISOR, case.unit_path)
+
+
+def repeat_matches_visible(actor: Actor) -> QuerySet[Case]:
+    """The earlier cases a repeat match may name and count for the actor: those they see and whose suspects' ID
+    numbers they read in full (``id_numbers_read_q``). Any other match is neither named nor counted."""
+    return visible_cases(actor).filter(id_numbers_read_q(actor))
+
+
 def reveal_refusal(
     actor: Actor,
     case: Case,

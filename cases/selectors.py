@@ -2,8 +2,11 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.authority import Actor
 from accounts.models import User
@@ -11,6 +14,7 @@ from accounts.selectors import actor_for
 from cases import messages, policy
 from cases.choices import (
     ADMIN_PUNISHMENTS,
+    OPEN_STATUSES,
     PREFERENCE_KINDS,
     CaseStatus,
     Disposition,
@@ -137,7 +141,7 @@ def office_notifications_q() -> Q:
     # Each key test behind ``has_key``: a missing key compares as NULL, which a negation would turn into "not listed".
     return (
         Q(params__has_key="to", params__to=messages.OFFICE)
-        | Q(message__in=(messages.FLAG, messages.STAGE_WARNING, messages.EMAIL_FAILED))
+        | Q(message__in=(messages.FLAG, messages.STAGE_WARNING, messages.EMAIL_FAILED, messages.WELFARE))
         | Q(message=messages.EVENT, params__has_key="kind", params__kind__in=sorted(policy.INTERNAL_EVENT_KINDS))
     )
 
@@ -197,3 +201,73 @@ def inbox_counts(actor: Actor) -> dict[str, int]:
     counts = dict(rows)
     counts["all"] = sum(counts.values())
     return counts
+
+
+# --- repeat attackers (issue 21) ---------------------------------------------------------------------------------
+
+# The cases that count as attacks on record: submitted and not set aside (a rejected or withdrawn application is no
+# attack the office stands behind; a draft is its filer's alone).
+ON_RECORD_STATUSES = (*OPEN_STATUSES, CaseStatus.CLOSED)
+# "Previously punished for attacking police" (the 2020 guidance's aggravating circumstance 6): an administrative
+# punishment or a criminal conviction. A decision not to prosecute, an exemption or mediation is no punishment.
+PUNISHMENTS = frozenset(
+    {
+        *ADMIN_PUNISHMENTS,
+        Disposition.CONVICTED_277_1,
+        Disposition.CONVICTED_277_5_BASIC,
+        Disposition.CONVICTED_277_5_AGGRAVATED,
+        Disposition.CONVICTED_OTHER,
+        Disposition.CONVICTED_SERIOUS,
+    }
+)
+
+
+def incident_time(case: Case) -> datetime:
+    """When the case's incident happened; its filing time where the incident time is not recorded."""
+    return case.occurred_at or case.created_at
+
+
+def _earlier_matches(case: Case, indexes: list[str], within: QuerySet[Case]) -> QuerySet[Case]:
+    """Cases of ``within`` on record whose incident came before ``case``'s and that list a suspect whose ID number has
+    one of these blind indexes (cases/fields.py ``blind_index``: equal numbers, however typed, have equal digests)."""
+    if not indexes:
+        return within.none()
+    return (
+        within.annotate(incident_at=Coalesce("occurred_at", "created_at"))
+        .filter(
+            status__in=ON_RECORD_STATUSES,
+            incident_at__lt=incident_time(case),
+            pk__in=Suspect.objects.filter(id_number_index__in=indexes).values("case_id"),
+        )
+        .exclude(pk=case.pk)
+    )
+
+
+def earlier_cases_against_police(actor: Actor, case: Case, suspects: Iterable[Suspect] | None = None) -> list[Case]:
+    """The earlier cases against police of the suspects of ``case``, as ``actor`` may know of them (oldest first):
+    none unless they read this case's suspects' ID numbers in full, and of the others only those whose ID numbers
+    they read in full too (``policy.repeat_matches_visible``). A case outside that is neither named nor counted: the
+    match rests on the ID number, and must not tell anyone more about a number than they may read of it. ``suspects``:
+    the case's suspects when the caller has read them already."""
+    if not policy.sees_repeat_matches(actor, case):
+        return []
+    listed = Suspect.objects.filter(case=case) if suspects is None else suspects
+    indexes = sorted({s.id_number_index for s in listed if s.id_number_index})
+    if not indexes:
+        return []
+    found = _earlier_matches(case, indexes, policy.repeat_matches_visible(actor))
+    return list(found.order_by("incident_at", "id").only("id", "reference", "occurred_at", "created_at"))
+
+
+def earlier_punishments_of(case: Case, id_number_index: str) -> list[int]:
+    """The earlier cases on record, whoever may see them, in which a suspect with this ID number (blind index) was
+    punished for the attack (``PUNISHMENTS``) before ``case``'s incident, or on an unrecorded date: the record behind
+    the automatic "previously punished for attacking police" fact. Ids, oldest first."""
+    if not id_number_index:
+        return []
+    before = incident_time(case)
+    punished = Suspect.objects.filter(id_number_index=id_number_index, disposition__in=sorted(PUNISHMENTS)).filter(
+        Q(decided_at__isnull=True) | Q(decided_at__lte=timezone.localdate(before))
+    )
+    found = _earlier_matches(case, [id_number_index], Case.objects.all()).filter(pk__in=punished.values("case_id"))
+    return list(found.order_by("incident_at", "id").values_list("pk", flat=True))

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from cases import flagging, notifications, outbox, periodic
+from cases import flagging, notifications, outbox, periodic, welfare
 from cases.evidence import sweep
 from cases.models import IdempotencyRecord
 
@@ -38,6 +38,14 @@ def check_case_flags(case_id: int, outbox_key: str | None = None) -> int:
     result = flagging.check_case_flags(case_id=case_id)
     outbox.done(outbox_key)
     return result.raised + result.resolved
+
+
+@shared_task(name="cases.check_officer_welfare", acks_late=True)
+def check_officer_welfare(case_id: int, outbox_key: str | None = None) -> int:
+    """Raise the welfare prompts a case's attack calls for; idempotent (one per officer per twelve months)."""
+    raised = welfare.check_case(case_id=case_id)
+    outbox.done(outbox_key)
+    return raised
 
 
 @shared_task(name="cases.send_flag_digests", acks_late=True, max_retries=5, default_retry_delay=60)

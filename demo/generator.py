@@ -39,6 +39,7 @@ from cases.choices import (
     CaseStatus,
     Channel,
     Disposition,
+    DutyScenario,
     DutyStatus,
     EventKind,
     FindingProblem,
@@ -48,6 +49,7 @@ from cases.choices import (
     NoSuspectReason,
     OfficerType,
     PauseReason,
+    PlaceCategory,
     PoliceFault,
     ReferralTarget,
     ReviewVerdict,
@@ -223,6 +225,36 @@ SUSPECTS_PHYSICAL = _w((0, 4), (1, 72), (2, 17), (3, 7))
 SUSPECTS_OTHER = _w((0, 8), (1, 85), (2, 6), (3, 1))
 WEAPON_ARMED = _w((Weapon.CONTROLLED_KNIFE, 45), (Weapon.BLUNT, 30), (Weapon.OTHER_LETHAL, 20), (Weapon.GUN, 5))
 WEAPON_PHYSICAL = _w((Weapon.NONE, 72), (Weapon.BLUNT, 10), (Weapon.UNKNOWN, 15), (Weapon.CONTROLLED_KNIFE, 3))
+# What the officers were doing and where (the analysis facts): attacks on officers cluster in 110 call responses,
+# traffic enforcement and dispute mediation, on roads, in residential areas and at entertainment venues. A few cases
+# leave them unrecorded (""), as filers do.
+Duty, Place = DutyScenario, PlaceCategory
+DUTY_ON_SCENE = _w(
+    (Duty.CALL_110, 36), (Duty.TRAFFIC, 17), (Duty.DISPUTE, 14), (Duty.ARREST, 10), (Duty.PATROL, 8),
+    (Duty.INVESTIGATION, 6), (Duty.EVENT_SECURITY, 3), (Duty.EVICTION, 2), (Duty.OTHER, 2), ("", 2),
+)  # fmt: skip
+# An online post or a complaint about officers starts from a duty too, recorded less often.
+DUTY_REMOTE = _w(
+    (Duty.CALL_110, 26), (Duty.TRAFFIC, 22), (Duty.DISPUTE, 12), (Duty.ARREST, 10), (Duty.INVESTIGATION, 10),
+    (Duty.PATROL, 4), (Duty.OTHER, 8), ("", 8),
+)  # fmt: skip
+PLACE_ON_SCENE = _w(
+    (Place.ROAD, 30), (Place.RESIDENTIAL, 20), (Place.ENTERTAINMENT, 13), (Place.MARKET, 11), (Place.HOSPITAL, 7),
+    (Place.TRANSPORT_HUB, 7), (Place.GOVERNMENT, 4), (Place.SCHOOL, 2), (Place.OTHER, 4), ("", 2),
+)  # fmt: skip
+PLACE_FOR_DUTY: dict[str, _Weighted] = {
+    Duty.TRAFFIC: _w((Place.ROAD, 88), (Place.TRANSPORT_HUB, 6), (Place.OTHER, 4), ("", 2)),
+    Duty.EVICTION: _w((Place.RESIDENTIAL, 70), (Place.OTHER, 28), ("", 2)),
+    Duty.EVENT_SECURITY: _w(
+        (Place.ENTERTAINMENT, 40),
+        (Place.TRANSPORT_HUB, 20),
+        (Place.GOVERNMENT, 10),
+        (Place.SCHOOL, 5),
+        (Place.OTHER, 25),
+    ),
+    Duty.OFF_DUTY: _w((Place.RESIDENTIAL, 60), (Place.ROAD, 15), (Place.MARKET, 15), (Place.OTHER, 8), ("", 2)),
+}
+PLACE_ONLINE = _w((Place.ONLINE, 95), ("", 5))
 COMFORT_AMOUNTS = (500, 1000, 1000, 2000, 2000, 3000, 5000, 5000, 8000, 10000, 20000, 50000)
 
 SUSPECT_STATUS_FOR: dict[str, tuple[str, ...]] = {
@@ -555,6 +587,16 @@ class _Generator:
             endangered, serious_harm = (rng.random() < 0.3 if rng.random() < 0.9 else None), rng.random() < 0.03
         else:
             endangered = serious_harm = None
+        if kind in (K.RETALIATION_OFF_DUTY, K.RETALIATION_RELATIVES, K.PROPERTY_DAMAGE):
+            duty = Duty.OFF_DUTY
+        elif channel == C.DISPATCH_110 and rng.random() < 0.8:
+            duty = Duty.CALL_110
+        else:
+            duty = (DUTY_ON_SCENE if physical or kind == K.INSULT_ON_SCENE else DUTY_REMOTE).pick(rng)
+        if kind in ONLINE_KINDS:
+            place_category = PLACE_ONLINE.pick(rng)
+        else:
+            place_category = PLACE_FOR_DUTY.get(duty, PLACE_ON_SCENE).pick(rng)
         # What the legal-affairs department would find if the officers' conduct were looked into; recorded as a
         # finding during supervision where some fault is found (a finding of none is rarely written up).
         fault = POLICE_FAULT.pick(rng)
@@ -571,6 +613,8 @@ class _Generator:
             "summary": summaries[variant].format(**text_args),
             "narrative": narratives[variant].format(**text_args),
             "major_security_period": major,
+            "duty_scenario": duty,
+            "place_category": place_category,
             "weapon": weapon,
             "vehicle_used": True if kind == K.VEHICLE_RAMMING else False if physical else None,
             "endangered_safety": endangered,

@@ -95,6 +95,7 @@ ADMIN_EDITABLE: tuple[tuple[str, str], ...] = (
     ("accounts", "membership"),
     ("accounts", "orgunit"),
     ("cases", "stagelimit"),
+    ("analysis", "officerstrength"),
 )
 # They revoke memberships as well as grant them (both audited service calls, within their subtree).
 ADMIN_REVOCABLE: tuple[tuple[str, str], ...] = (("accounts", "membership"),)
@@ -111,7 +112,7 @@ def ensure_admin_group() -> Group:
         )
     for app_label, model in ADMIN_REVOCABLE:
         editable |= Q(content_type__app_label=app_label, content_type__model=model, codename=f"delete_{model}")
-    viewable = Q(content_type__app_label__in=["accounts", "cases"], codename__startswith="view_")
+    viewable = Q(content_type__app_label__in=["accounts", "cases", "analysis"], codename__startswith="view_")
     # add() rather than set(): permissions an administrator granted the group later survive a re-run.
     group.permissions.add(*Permission.objects.filter(viewable | editable))
     return group

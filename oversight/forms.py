@@ -33,6 +33,8 @@ class Styled(forms.Form):
         super().__init__(*args, **kwargs)
         for f in self.fields.values():
             w = f.widget
+            if w.is_hidden:
+                continue
             if isinstance(w, forms.CheckboxInput):
                 css = "form-check-input"
             elif isinstance(w, forms.CheckboxSelectMultiple | forms.RadioSelect):
@@ -57,6 +59,32 @@ class Styled(forms.Form):
         """A service's refusal by field, on the fields this form has (the rest on the form)."""
         for name, messages in errors.items():
             self.add_error(name if name in self.fields else None, messages)
+
+
+class Versioned(Styled):
+    """A form of the review page. It carries the version of the selected case the page showed, so the service refuses
+    it if anything was written about the case since (another tab, another reviewer, the same form sent twice)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Several forms share the page: each version field gets its own id ("problem-version", "rectify-p3-version").
+        form = type(self).__name__.removesuffix("Form").lower()
+        self.fields["version"].widget.attrs["id"] = f"{form}-{self.add_prefix('version')}"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "version" in self.errors:
+            # A hidden field's error is shown nowhere: say it at the top of the form.
+            self.add_error(None, _("The page that sent this form is incomplete. Reload it, then send the form again."))
+        return cleaned
+
+    def service_data(self) -> dict[str, Any]:
+        """What was typed, as the service takes it: the version the page showed as ``expected_version``."""
+        data = dict(self.cleaned_data)
+        data["expected_version"] = data.pop("version")
+        return data
 
 
 class UnitField(forms.ModelChoiceField):
@@ -147,7 +175,7 @@ class AssignForm(Styled):
         self.fields["reviewer"].queryset = reviewers  # type: ignore[attr-defined]
 
 
-class ReviewForm(Styled):
+class ReviewForm(Versioned):
     """The checklist of a campaign's kind: an answer and a note per item, then a summary."""
 
     summary = forms.CharField(label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -175,7 +203,7 @@ class ReviewForm(Styled):
         return [(self[item], self[f"{item}_note"]) for item in self.items]
 
 
-class ProblemForm(Styled):
+class ProblemForm(Versioned):
     type = forms.ChoiceField(label=_("Type"), choices=ProblemType.choices)
     description = forms.CharField(label=_("Description"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
     responsible_unit = UnitField(label=_("Responsible unit"), queryset=OrgUnit.objects.none(), to_field_name="code")
@@ -186,7 +214,7 @@ class ProblemForm(Styled):
         self.fields["responsible_unit"].queryset = units  # type: ignore[attr-defined]
 
 
-class RectifyForm(Styled):
+class RectifyForm(Versioned):
     rectification = forms.CharField(label=_("What was done"), max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
     rectified_on = forms.DateField(label=_("Rectified on"), widget=DATE)
 
@@ -197,7 +225,7 @@ class ProblemField(forms.ModelChoiceField):
         return f"{obj.get_type_display()}: {text}"
 
 
-class MakeUpForm(Styled):
+class MakeUpForm(Versioned):
     problem = ProblemField(label=_("Because of the problem"), queryset=Problem.objects.none())
 
     def __init__(self, *args: Any, problems: QuerySet[Problem], **kwargs: Any) -> None:
@@ -205,7 +233,7 @@ class MakeUpForm(Styled):
         self.fields["problem"].queryset = problems  # type: ignore[attr-defined]
 
 
-class AccountabilityForm(Styled):
+class AccountabilityForm(Versioned):
     officer_name = forms.CharField(label=_("Officer"), max_length=100)
     officer_badge = forms.CharField(label=_("Badge number"), max_length=20, required=False)
     unit = UnitField(label=_("Unit"), queryset=OrgUnit.objects.none(), to_field_name="code")
@@ -220,7 +248,7 @@ class AccountabilityForm(Styled):
         self.fields["problem"].queryset = problems  # type: ignore[attr-defined]
 
 
-class PursuitStepForm(Styled):
+class PursuitStepForm(Versioned):
     """The next step of one suspect's pursuit: the steps its status allows."""
 
     status = forms.ChoiceField(label=_("Step"), choices=())

@@ -102,6 +102,11 @@ class CampaignCase(models.Model):
     made_up_problem = models.ForeignKey(
         "Problem", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("for problem")
     )
+    # Optimistic concurrency, as a case's own version: every write about this selected case (review, problem,
+    # rectification, making up, accountability, pursuit step) bumps it, and the review page's forms and API clients
+    # send the version they read, so a stale tab or a form sent twice is refused instead of writing again.
+    # The database default too: the cases are selected by one INSERT … SELECT that names only the other columns.
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     class Meta:
         verbose_name = _("campaign case")
@@ -114,6 +119,7 @@ class CampaignCase(models.Model):
                 | Q(made_up_at__isnull=False, made_up_by__isnull=False, made_up_problem__isnull=False),
                 name="campaign_case_made_up_complete",
             ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="campaign_case_version_positive"),
         ]
         indexes = [
             # Progress and the report count the selected cases per sub-unit from this index alone.

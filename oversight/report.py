@@ -30,9 +30,10 @@ What each figure counts (a "case" is a selected case of the campaign, a row of `
   located: a located fugitive is not yet in custody); **across the border**: pursuits recorded as crossing the
   border, whatever their status.
 
-How it is counted: four grouped queries (five for a fugitive pursuit) and one for the units, whatever the number of
-cases — selected cases, problems and accountability records, each grouped by sub-unit with a ``COUNT … FILTER`` per
-figure; the campaign-wide distinct officers; the pursuits by sub-unit. The same grouping by campaign instead of by
+How it is counted: six grouped queries (seven for a fugitive pursuit) and one for the units, whatever the number of
+cases — the selected cases (from the ``(campaign, sub_unit)`` index alone), the reviews, the made-up cases (a partial
+index), problems and accountability records, each grouped by sub-unit with a ``COUNT … FILTER`` per figure; the
+campaign-wide distinct officers; the pursuits by sub-unit. The same grouping by campaign instead of by
 sub-unit gives each campaign's figures for the yearly report's campaigns section (``yearly.py``).
 """
 
@@ -44,6 +45,8 @@ from typing import Any
 from django.db.models import CharField, Count, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat, Length
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.authority import Actor
 from accounts.models import OrgUnit
@@ -233,3 +236,22 @@ def campaign_report(actor: Actor, campaign: Campaign, *, as_of: date | None = No
         rows=rows,
         total=replace(total, officers_accountable=officers),
     )
+
+
+def figure_label(key: str) -> str:
+    """The heading of a figure of ``Figures`` (the campaign report's and the yearly report's campaigns section's)."""
+    labels = {
+        "selected": _("Cases selected"),
+        "reviewed": _("Cases reviewed"),
+        "problems": _("Problems found"),
+        "rectified": _("Problems rectified"),
+        "rectified_on_time": _("Rectified on time"),
+        "rectified_late": _("Rectified late"),
+        "overdue": _("Overdue rectifications"),
+        "made_up": _("Cases made up"),
+        "officers_accountable": _("Officers held accountable"),
+        "pursued": _("Fugitives pursued"),
+        "arrested": pgettext("fugitive pursuit", "Arrested"),
+        "still_at_large": _("Still at large"),
+    }
+    return labels[key]

@@ -31,7 +31,7 @@ from cases.reports.page import chart_data
 from cases.reports.pdf import page_counter_parts, render_pdf
 from cases.reports.xlsx import sheet_name
 from oversight.choices import Measure, ProblemType, PursuitStatus
-from oversight.report import CampaignReport
+from oversight.report import CampaignReport, figure_label
 
 FORMATS = ("csv", "xlsx", "pdf")
 CONTENT_TYPES = {
@@ -81,16 +81,19 @@ def _rows(report: CampaignReport, values: Any) -> tuple[GridRow, ...]:
 def report_grids(report: CampaignReport) -> tuple[Grid, ...]:
     sub_unit = _("Sub-unit")
     empty = _("No selected cases to count.")
-    main = (
-        Column(_("Cases selected"), key="selected"),
-        Column(_("Cases reviewed"), key="reviewed"),
-        Column(_("Problems found"), key="problems"),
-        Column(_("Problems rectified"), key="rectified"),
-        Column(_("Rectified on time"), key="rectified_on_time"),
-        Column(_("Rectified late"), key="rectified_late"),
-        Column(_("Overdue rectifications"), key="overdue"),
-        Column(_("Cases made up"), key="made_up"),
-        Column(_("Officers held accountable"), key="officers_accountable"),
+    main = tuple(
+        Column(figure_label(key), key=key)
+        for key in (
+            "selected",
+            "reviewed",
+            "problems",
+            "rectified",
+            "rectified_on_time",
+            "rectified_late",
+            "overdue",
+            "made_up",
+            "officers_accountable",
+        )
     )
     grids = [
         Grid(

@@ -32,6 +32,7 @@ from cases.choices import (
     IncidentKind,
     SuspectStatus,
 )
+from cases.exceptions import StaleVersion
 from cases.models import Case, Suspect
 from oversight import policy
 from oversight.choices import (
@@ -71,6 +72,9 @@ REVIEW_REFUSAL = gettext_lazy(
 )
 FOLLOW_UP_REFUSAL = gettext_lazy(
     "Only the case's reviewer or the campaign's organisers can do this, while the campaign is running."
+)
+STALE_REFUSAL = gettext_lazy(
+    "This case's review changed after you opened it, so nothing was saved. Check it as it is now, then send it again."
 )
 
 NAME_MAX = 150
@@ -454,29 +458,51 @@ def _lock_item(item: CampaignCase) -> CampaignCase:
     )
 
 
-def _reviewing(item: CampaignCase, by: User) -> CampaignCase:
+def _check_version(item: CampaignCase, expected_version: int | None) -> None:
+    """The version the caller read (a page's form, an API client), checked on the locked row: a tab loaded before
+    someone else wrote, or a form sent twice, is refused whole (412 from the API). None: the caller guards itself."""
+    if expected_version is not None and expected_version != item.version:
+        raise StaleVersion(str(STALE_REFUSAL), code="stale_version")
+
+
+def _bump(item: CampaignCase, *fields: str) -> None:
+    """Save ``fields`` of the locked selected case with its next version: every write about it ends here."""
+    item.version += 1
+    item.save(update_fields=[*fields, "version"])
+
+
+def _reviewing(item: CampaignCase, by: User, expected_version: int | None) -> CampaignCase:
     locked = _lock_item(item)
     _require(
         policy.can_review(actor_for(by), locked),
         str(REVIEW_REFUSAL),
     )
+    _check_version(locked, expected_version)
     return locked
 
 
-def _following_up(item: CampaignCase, by: User) -> CampaignCase:
+def _following_up(item: CampaignCase, by: User, expected_version: int | None) -> CampaignCase:
     locked = _lock_item(item)
     _require(
         policy.can_follow_up(actor_for(by), locked),
         str(FOLLOW_UP_REFUSAL),
     )
+    _check_version(locked, expected_version)
     return locked
 
 
 @transaction.atomic
-def record_review(*, item: CampaignCase, by: User, answers: Mapping[str, tuple[str, str]], summary: str = "") -> Review:
+def record_review(
+    *,
+    item: CampaignCase,
+    by: User,
+    answers: Mapping[str, tuple[str, str]],
+    summary: str = "",
+    expected_version: int | None = None,
+) -> Review:
     """Answer the checklist of the campaign's kind for a selected case, every item: pass, problem (with a note) or not
-    applicable. Recording it again replaces the answers."""
-    item = _reviewing(item, by)
+    applicable. Recording it again replaces the answers (with ``expected_version``, only the review the caller read)."""
+    item = _reviewing(item, by, expected_version)
     checklist = CHECKLISTS[item.campaign.kind]
     errors: dict[str, str] = {}
     for key in answers:
@@ -503,6 +529,7 @@ def record_review(*, item: CampaignCase, by: User, answers: Mapping[str, tuple[s
     )
     for key, (answer, note) in cleaned.items():
         ReviewAnswer.objects.update_or_create(review=review, item=key, defaults={"answer": answer, "note": note})
+    _bump(item)
     problems = sum(1 for answer, _note in cleaned.values() if answer == Answer.PROBLEM)
     _log(item.campaign, LogStep.REVIEWED, by, item=item, data={"problems": problems, "again": not created})
     _on_timeline(item, by, CampaignStep.REVIEWED)
@@ -523,9 +550,10 @@ def raise_problem(
     description: str,
     responsible_unit: OrgUnit,
     rectify_by: date,
+    expected_version: int | None = None,
 ) -> Problem:
     """A problem found in how a selected case was handled, with the unit that must rectify it and by when."""
-    item = _reviewing(item, by)
+    item = _reviewing(item, by, expected_version)
     errors: dict[str, str] = {}
     if type not in ProblemType.values:
         errors["type"] = _("Choose the type of problem.")
@@ -544,15 +572,18 @@ def raise_problem(
         raised_by=by,
         raised_at=timezone.now(),
     )
+    _bump(item)
     _log(item.campaign, LogStep.PROBLEM_RAISED, by, item=item, data={"problem": problem.pk, "type": type})
     _on_timeline(item, by, CampaignStep.PROBLEM)
     return problem
 
 
 @transaction.atomic
-def rectify_problem(*, problem: Problem, by: User, rectification: str, rectified_on: date) -> Problem:
+def rectify_problem(
+    *, problem: Problem, by: User, rectification: str, rectified_on: date, expected_version: int | None = None
+) -> Problem:
     """Record what the responsible unit did about a problem, and when."""
-    item = _following_up(problem.campaign_case, by)
+    item = _following_up(problem.campaign_case, by, expected_version)
     problem = Problem.objects.select_for_update().get(pk=problem.pk)
     errors: dict[str, str] = {}
     if problem.rectified_on is not None:
@@ -567,6 +598,7 @@ def rectify_problem(*, problem: Problem, by: User, rectification: str, rectified
     problem.rectified_on = rectified_on
     problem.rectification_recorded_by = by
     problem.save(update_fields=["rectification", "rectified_on", "rectification_recorded_by"])
+    _bump(item)
     on_time = rectified_on <= problem.rectify_by
     _log(item.campaign, LogStep.RECTIFIED, by, item=item, data={"problem": problem.pk, "on_time": on_time})
     _on_timeline(item, by, CampaignStep.RECTIFIED)
@@ -574,11 +606,13 @@ def rectify_problem(*, problem: Problem, by: User, rectification: str, rectified
 
 
 @transaction.atomic
-def make_up_case(*, item: CampaignCase, by: User, problem: Problem) -> CampaignCase:
+def make_up_case(
+    *, item: CampaignCase, by: User, problem: Problem, expected_version: int | None = None
+) -> CampaignCase:
     """Send a selected case back to be handled again because of a problem found: through the case workflow's own
     services — a closed case is recalled, then reopened with a supervision finding; a case in look-back is reopened.
     A case still being handled needs no making up."""
-    item = _reviewing(item, by)
+    item = _reviewing(item, by, expected_version)
     errors: dict[str, str] = {}
     if item.made_up_at is not None:
         raise ValidationError(_("This case has already been sent back to be handled again."), code="made_up")
@@ -610,7 +644,7 @@ def make_up_case(*, item: CampaignCase, by: User, problem: Problem) -> CampaignC
     item.made_up_at = timezone.now()
     item.made_up_by = by
     item.made_up_problem = problem
-    item.save(update_fields=["made_up_at", "made_up_by", "made_up_problem"])
+    _bump(item, "made_up_at", "made_up_by", "made_up_problem")
     _log(item.campaign, LogStep.MADE_UP, by, item=item, data={"problem": problem.pk, "from_status": status})
     _on_timeline(item, by, CampaignStep.MADE_UP)
     return item
@@ -628,9 +662,10 @@ def record_accountability(
     decided_on: date,
     officer_badge: str = "",
     problem: Problem | None = None,
+    expected_version: int | None = None,
 ) -> Accountability:
     """An officer held accountable for how a selected case was handled: the measure and the decision document."""
-    item = _following_up(item, by)
+    item = _following_up(item, by, expected_version)
     errors: dict[str, str] = {}
     officer_name = _text(officer_name, "officer_name", _("Name the officer."), errors, 100)
     officer_badge = (officer_badge or "").strip()
@@ -660,6 +695,7 @@ def record_accountability(
         recorded_by=by,
         recorded_at=timezone.now(),
     )
+    _bump(item)
     _log(item.campaign, LogStep.ACCOUNTABILITY, by, item=item, data={"record": record.pk, "measure": measure})
     _on_timeline(item, by, CampaignStep.ACCOUNTABILITY)
     return record
@@ -679,12 +715,13 @@ def record_pursuit_step(
     cross_border: bool | None = None,
     note: str = "",
     custody: str = SuspectStatus.DETAINED,
+    expected_version: int | None = None,
 ) -> PursuitRecord:
     """Move the pursuit of one suspect on: located, lost again (at large), or ended — arrested, surrendered,
     extradited, deceased — on a day, by a unit. An end that brings the suspect into custody changes the suspect's
     status (to ``custody``) and a disposition still "at large" to "under investigation", through the case services:
     so it needs the case open and a supervisor of its unit, and is refused whole otherwise."""
-    item = _following_up(record.campaign_case, by)
+    item = _following_up(record.campaign_case, by, expected_version)
     record = PursuitRecord.objects.select_for_update().select_related("suspect").get(pk=record.pk)
     errors: dict[str, str] = {}
     if status not in PursuitStatus.values:
@@ -733,6 +770,7 @@ def record_pursuit_step(
     record.updated_by = by
     record.updated_at = timezone.now()
     record.save()
+    _bump(item)
     if status in PURSUIT_CUSTODY:
         suspect = case_services.update_suspect(suspect=record.suspect, by=by, status=custody)
         if suspect.disposition == Disposition.AT_LARGE:

@@ -1,6 +1,8 @@
 """The campaign pages. Thin: parse the input, call one service or selector, render. An invisible campaign or case is
 a 404; a forbidden step on a visible one a 403 (the services decide)."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +22,8 @@ from accounts.reauth import REAUTH_AT, reauth_redirect, recently_reauthenticated
 from accounts.requests import AuthenticatedRequest
 from cases import services as case_services
 from cases.choices import AccessAction
+from cases.exceptions import StaleVersion
+from cases.views.kept import typed_fields
 from oversight import policy, report, report_files, selectors, services
 from oversight.choices import CHECKLISTS, CampaignKind, CampaignState
 from oversight.forms import (
@@ -31,6 +35,7 @@ from oversight.forms import (
     PursuitStepForm,
     RectifyForm,
     ReviewForm,
+    Versioned,
 )
 from oversight.models import Campaign, CampaignCase, Problem, PursuitRecord
 
@@ -266,12 +271,39 @@ def _units(item: CampaignCase) -> Any:
     return OrgUnit.objects.filter(path__startswith=item.campaign.owner_unit.path).order_by("path")
 
 
-def _review_page(request: AuthenticatedRequest, item: CampaignCase, *, status: int = 200, **bound: Any) -> HttpResponse:
+@dataclass(frozen=True)
+class Stale:
+    """A form refused because the selected case changed since its page was loaded: the service's sentence, which form,
+    and what was typed (shown as text only when the page no longer offers that form)."""
+
+    message: str
+    key: str
+    typed: str
+
+    @property
+    def rows(self) -> int:
+        return min(max(self.typed.count("\n") + 2, 3), 12)
+
+
+def _typed_text(form: Versioned) -> str:
+    """What was typed in ``form``, as text to copy: the one field's text, or a line per field."""
+    fields = typed_fields(form)
+    if len(fields) == 1:
+        return fields[0][1]
+    return "\n".join(f"{label}: {value}" for label, value in fields)
+
+
+def _review_page(
+    request: AuthenticatedRequest, item: CampaignCase, *, status: int = 200, stale: Stale | None = None, **bound: Any
+) -> HttpResponse:
     actor = request.actor
     campaign = item.campaign
     problems = selectors.problems_of(item)
     review = getattr(item, "review", None)
-    initial: dict[str, Any] = {}
+    # Every form of the page carries the version it shows; a bound form carries what was posted (brought up to date
+    # after a stale refusal, so that sending it again, once checked, is taken).
+    version = {"version": item.version}
+    initial: dict[str, Any] = dict(version)
     if review is not None:
         initial["summary"] = review.summary
         for answer in review.answers.all():
@@ -279,7 +311,24 @@ def _review_page(request: AuthenticatedRequest, item: CampaignCase, *, status: i
             initial[f"{answer.item}_note"] = answer.note
     can_review = policy.can_review(actor, item)
     can_follow_up = policy.can_follow_up(actor, item)
-    open_problems = problems.filter(rectified_on__isnull=True)
+    open_problems = list(problems.filter(rectified_on__isnull=True))
+    pursuits = [
+        (
+            record,
+            (bound.get("pursuit_form") if bound.get("pursuit_record") == record.pk else None)
+            or PursuitStepForm(record=record, units=_units(item), initial=version),
+        )
+        for record in selectors.pursuits_of(item)
+    ]
+    offered = {
+        "review_form": can_review,
+        "problem_form": can_review,
+        "rectify_form": can_follow_up and any(p.pk == bound.get("rectify_problem") for p in open_problems),
+        "make_up_form": can_review and problems.exists() and not item.made_up_at,
+        "accountability_form": can_follow_up,
+        "pursuit_form": can_follow_up
+        and any(r.pk == bound.get("pursuit_record") and form.steps for r, form in pursuits),
+    }
     context = {
         "campaign": campaign,
         "item": item,
@@ -289,24 +338,20 @@ def _review_page(request: AuthenticatedRequest, item: CampaignCase, *, status: i
         "accountability": selectors.accountability_of(item),
         "can_review": can_review,
         "can_follow_up": can_follow_up,
+        "stale": stale,
+        # What was typed in a form the page no longer offers (the problem was rectified meanwhile, say), to copy.
+        "stale_typed": stale.typed if stale is not None and not offered.get(stale.key) else "",
         "review_form": bound.get("review_form") or ReviewForm(initial=initial, kind=campaign.kind),
-        "problem_form": bound.get("problem_form") or ProblemForm(units=_units(item)),
+        "problem_form": bound.get("problem_form") or ProblemForm(units=_units(item), initial=version),
         "rectify_forms": {
             p.pk: (bound.get("rectify_form") if bound.get("rectify_problem") == p.pk else None)
-            or RectifyForm(prefix=f"p{p.pk}")
+            or RectifyForm(prefix=f"p{p.pk}", initial=version)
             for p in open_problems
         },
-        "make_up_form": bound.get("make_up_form") or MakeUpForm(problems=problems),
+        "make_up_form": bound.get("make_up_form") or MakeUpForm(problems=problems, initial=version),
         "accountability_form": bound.get("accountability_form")
-        or AccountabilityForm(units=_units(item), problems=problems),
-        "pursuits": [
-            (
-                record,
-                (bound.get("pursuit_form") if bound.get("pursuit_record") == record.pk else None)
-                or PursuitStepForm(record=record, units=_units(item)),
-            )
-            for record in selectors.pursuits_of(item)
-        ],
+        or AccountabilityForm(units=_units(item), problems=problems, initial=version),
+        "pursuits": pursuits,
     }
     return render(request, "oversight/review.html", context, status=status)
 
@@ -327,38 +372,71 @@ def _refused(request: AuthenticatedRequest, item: CampaignCase, error: Validatio
     return redirect("oversight:review", pk=item.campaign_id, item_id=item.pk)
 
 
-@require_POST
-def review_record(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpResponse:
-    item = _item(request, _campaign(request, pk), item_id)
-    form = ReviewForm(request.POST, kind=item.campaign.kind)
+def _submit(
+    request: AuthenticatedRequest,
+    item: CampaignCase,
+    key: str,
+    form: Versioned,
+    call: Callable[[dict[str, Any]], object],
+    done: str,
+    **bound: Any,
+) -> HttpResponse:
+    """Validate a form of the review page, call its service with the version the page showed, and go back to the page;
+    or show the page again with the form as it was sent: with its errors (400), or, when the case changed since the
+    page was loaded, with the service's sentence above the page as it is now (409). Nothing is written then, and the
+    form keeps what was typed, its version brought up to date: checked, it can be sent again."""
+    bound_forms: dict[str, Any] = {key: form, **bound}
     if form.is_valid():
         try:
-            services.record_review(
-                item=item, by=request.user, answers=form.answers(), summary=form.cleaned_data.get("summary") or ""
-            )
+            call(form.service_data())
+        except StaleVersion as error:
+            item = _item(request, item.campaign, item.pk)
+            data = request.POST.copy()
+            data[form.add_prefix("version")] = str(item.version)
+            form.data = data
+            stale = Stale(message=" ".join(error.messages), key=key, typed=_typed_text(form))
+            return _review_page(request, item, status=409, stale=stale, **bound_forms)
         except ValidationError as error:
             if not hasattr(error, "error_dict"):
                 return _refused(request, item, error)
             form.add_service_errors(_errors(error))
         else:
-            return _done(request, item, _("Review recorded."))
-    return _review_page(request, item, status=400, review_form=form)
+            return _done(request, item, done)
+    return _review_page(request, item, status=400, **bound_forms)
+
+
+@require_POST
+def review_record(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpResponse:
+    item = _item(request, _campaign(request, pk), item_id)
+    form = ReviewForm(request.POST, kind=item.campaign.kind)
+    return _submit(
+        request,
+        item,
+        "review_form",
+        form,
+        lambda d: services.record_review(
+            item=item,
+            by=request.user,
+            answers=form.answers(),
+            summary=d.get("summary") or "",
+            expected_version=d["expected_version"],
+        ),
+        _("Review recorded."),
+    )
 
 
 @require_POST
 def problem_raise(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpResponse:
     item = _item(request, _campaign(request, pk), item_id)
     form = ProblemForm(request.POST, units=_units(item))
-    if form.is_valid():
-        try:
-            services.raise_problem(item=item, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            if not hasattr(error, "error_dict"):
-                return _refused(request, item, error)
-            form.add_service_errors(_errors(error))
-        else:
-            return _done(request, item, _("Problem recorded."))
-    return _review_page(request, item, status=400, problem_form=form)
+    return _submit(
+        request,
+        item,
+        "problem_form",
+        form,
+        lambda d: services.raise_problem(item=item, by=request.user, **d),
+        _("Problem recorded."),
+    )
 
 
 @require_POST
@@ -366,48 +444,43 @@ def problem_rectify(request: AuthenticatedRequest, pk: int, item_id: int, proble
     item = _item(request, _campaign(request, pk), item_id)
     problem = get_object_or_404(Problem, pk=problem_id, campaign_case=item)
     form = RectifyForm(request.POST, prefix=f"p{problem.pk}")
-    if form.is_valid():
-        try:
-            services.rectify_problem(problem=problem, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            if not hasattr(error, "error_dict"):
-                return _refused(request, item, error)
-            form.add_service_errors(_errors(error))
-        else:
-            return _done(request, item, _("Rectification recorded."))
-    return _review_page(request, item, status=400, rectify_form=form, rectify_problem=problem.pk)
+    return _submit(
+        request,
+        item,
+        "rectify_form",
+        form,
+        lambda d: services.rectify_problem(problem=problem, by=request.user, **d),
+        _("Rectification recorded."),
+        rectify_problem=problem.pk,
+    )
 
 
 @require_POST
 def make_up(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpResponse:
     item = _item(request, _campaign(request, pk), item_id)
     form = MakeUpForm(request.POST, problems=selectors.problems_of(item))
-    if form.is_valid():
-        try:
-            services.make_up_case(item=item, by=request.user, problem=form.cleaned_data["problem"])
-        except ValidationError as error:
-            if not hasattr(error, "error_dict"):
-                return _refused(request, item, error)
-            form.add_service_errors(_errors(error))
-        else:
-            return _done(request, item, _("The case is sent back to be handled again."))
-    return _review_page(request, item, status=400, make_up_form=form)
+    return _submit(
+        request,
+        item,
+        "make_up_form",
+        form,
+        lambda d: services.make_up_case(item=item, by=request.user, **d),
+        _("The case is sent back to be handled again."),
+    )
 
 
 @require_POST
 def accountability_record(request: AuthenticatedRequest, pk: int, item_id: int) -> HttpResponse:
     item = _item(request, _campaign(request, pk), item_id)
     form = AccountabilityForm(request.POST, units=_units(item), problems=selectors.problems_of(item))
-    if form.is_valid():
-        try:
-            services.record_accountability(item=item, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            if not hasattr(error, "error_dict"):
-                return _refused(request, item, error)
-            form.add_service_errors(_errors(error))
-        else:
-            return _done(request, item, _("Accountability recorded."))
-    return _review_page(request, item, status=400, accountability_form=form)
+    return _submit(
+        request,
+        item,
+        "accountability_form",
+        form,
+        lambda d: services.record_accountability(item=item, by=request.user, **d),
+        _("Accountability recorded."),
+    )
 
 
 @require_POST
@@ -415,13 +488,12 @@ def pursuit_step(request: AuthenticatedRequest, pk: int, item_id: int, record_id
     item = _item(request, _campaign(request, pk), item_id)
     record = get_object_or_404(PursuitRecord, pk=record_id, campaign_case=item)
     form = PursuitStepForm(request.POST, record=record, units=_units(item))
-    if form.is_valid():
-        try:
-            services.record_pursuit_step(record=record, by=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            if not hasattr(error, "error_dict"):
-                return _refused(request, item, error)
-            form.add_service_errors(_errors(error))
-        else:
-            return _done(request, item, _("Pursuit step recorded."))
-    return _review_page(request, item, status=400, pursuit_form=form, pursuit_record=record.pk)
+    return _submit(
+        request,
+        item,
+        "pursuit_form",
+        form,
+        lambda d: services.record_pursuit_step(record=record, by=request.user, **d),
+        _("Pursuit step recorded."),
+        pursuit_record=record.pk,
+    )

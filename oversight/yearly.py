@@ -23,14 +23,13 @@ from datetime import date, datetime
 from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from accounts.models import OrgUnit, unit_name
 from cases.reports.grid import Column, Grid, GridRow
 from cases.reports.yearly import report_timezone
 from oversight.choices import CampaignKind, CampaignState, PursuitStatus
 from oversight.models import Campaign, CampaignCase
-from oversight.report import Figures, grouped_figures
+from oversight.report import Figures, figure_label, grouped_figures
 
 
 @dataclass(frozen=True)
@@ -59,16 +58,21 @@ class CampaignsSection:
             Column(_("Kind"), "text", key="kind"),
             Column(_("State"), "text", key="state"),
             Column(_("Owner unit"), "text", key="owner"),
-            Column(_("Cases selected"), key="selected"),
-            Column(_("Cases reviewed"), key="reviewed"),
-            Column(_("Problems found"), key="problems"),
-            Column(_("Rectified on time"), key="rectified_on_time"),
-            Column(_("Overdue rectifications"), key="overdue"),
-            Column(_("Cases made up"), key="made_up"),
-            Column(_("Officers held accountable"), key="officers_accountable"),
-            Column(_("Fugitives pursued"), key="pursued"),
-            Column(pgettext("fugitive pursuit", "Arrested"), key="arrested"),
-            Column(_("Still at large"), key="still_at_large"),
+            *(
+                Column(figure_label(key), key=key)
+                for key in (
+                    "selected",
+                    "reviewed",
+                    "problems",
+                    "rectified_on_time",
+                    "overdue",
+                    "made_up",
+                    "officers_accountable",
+                    "pursued",
+                    "arrested",
+                    "still_at_large",
+                )
+            ),
         )
         rows = []
         for line in self.lines:

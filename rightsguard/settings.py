@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "accounts",
     "cases",
     "oversight",
+    "analysis",
     "demo",
 ]
 

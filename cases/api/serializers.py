@@ -130,7 +130,8 @@ def fact_fields(*, write: bool) -> dict[str, serializers.Field]:
     fields: dict[str, serializers.Field] = {}
     for fact in FACTS:
         options: dict[str, Any] = {"required": False} if write else {}
-        if fact.nullable:
+        if fact.nullable or fact.blank:
+            # A blank choice ("not recorded") goes out as null and comes in as null (``blank_facts_as_stored``).
             options["allow_null"] = True
         if fact.choices is not None:
             fields[fact.name] = enum(fact.choices, **options)  # type: ignore[arg-type]
@@ -141,6 +142,14 @@ def fact_fields(*, write: bool) -> dict[str, serializers.Field]:
                 options.update(min_value=0, max_value=fact.max_value)
             fields[fact.name] = serializers.IntegerField(**options)
     return fields
+
+
+def blank_facts_as_stored(attrs: dict[str, Any]) -> dict[str, Any]:
+    """A choice fact that may be left unrecorded is stored blank: null from a client means that."""
+    for fact in FACTS:
+        if fact.blank and fact.name in attrs and attrs[fact.name] is None:
+            attrs[fact.name] = ""
+    return attrs
 
 
 # --- references ------------------------------------------------------------------------------------------------------
@@ -399,7 +408,7 @@ class CaseDetailsWriteSerializer(serializers.Serializer):
                     )
                 }
             )
-        return attrs
+        return blank_facts_as_stored(attrs)
 
 
 class CaseCreateSerializer(CaseDetailsWriteSerializer):

@@ -1113,7 +1113,9 @@ class YearlyReportView(ApiView):
         responses=responses({200: s.YearlyReportSerializer}, 400, 401, 403, 404),
     )
     def get(self, request: ApiRequest) -> Response:
-        query = s.YearlyReportQuerySerializer(data=request.query_params)
+        # A plain dict, not the QueryDict: DRF reads an empty value of form data as "not given", and ``?unit=``
+        # would report every unit the caller oversees instead of being refused as not a unit id.
+        query = s.YearlyReportQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         if not policy.can_report(request.actor):
             raise exceptions.PermissionDenied(_("Reports are for supervisors and administrators."))

@@ -25,10 +25,12 @@ from cases.choices import (
     INJURY_RANK,
     LENIENT_DISPOSITIONS,
     Disposition,
+    DutyScenario,
     DutyStatus,
     IncidentKind,
     InjuryGrade,
     OfficerType,
+    PlaceCategory,
     SuspectStatus,
     Track,
     Weapon,
@@ -58,7 +60,8 @@ class Fact:
     help_text: Promise | str = ""
     asked_of: str = OFFICER
     choices: builtins.type[Enum] | None = None  # a TextChoices of cases.choices
-    default: object = None  # None: unknown until someone says, and the column is nullable
+    # None: unknown until someone says, and the column is nullable. "" (a choice only): not recorded, a blank column.
+    default: object = None
     max_value: int | None = None  # counts only
     # Incident types whose rules read the fact; None where no rule ties it to particular types today.
     kinds: frozenset[str] | None = None
@@ -69,6 +72,11 @@ class Fact:
     @property
     def nullable(self) -> bool:
         return self.default is None
+
+    @property
+    def blank(self) -> bool:
+        """A choice that may be left unrecorded (blank): the forms offer no answer, the API takes and gives null."""
+        return self.default == ""
 
     def asked_about(self, kind: str) -> bool:
         """Whether the forms ask this fact for an incident of type ``kind``: where a rule reads it or it belongs to
@@ -124,6 +132,24 @@ FACTS: tuple[Fact, ...] = (
         _("during a major security period"),
         asked_of=SUPERVISOR,
         default=False,
+    ),
+    # For the analysis of where and how officers are attacked (issue 21); no rule reads them. Asked for every type (an
+    # online attack also starts from a duty, or from a post about one). Blank: not recorded, so older cases stay valid.
+    Fact(
+        "duty_scenario",
+        str,
+        _("duty scenario"),
+        _("What were the officers doing when it happened?"),
+        choices=DutyScenario,
+        default="",
+    ),
+    Fact(
+        "place_category",
+        str,
+        _("place category"),
+        _("What kind of place did it happen in?"),
+        choices=PlaceCategory,
+        default="",
     ),
     Fact(
         "weapon",
@@ -273,6 +299,8 @@ class CaseFacts:
     # Why the case concluded without an identified suspect (NoSuspectReason); blank otherwise.
     no_suspect_reason: str = ""
     major_security_period: bool = False
+    duty_scenario: str = ""
+    place_category: str = ""
     weapon: str = Weapon.UNKNOWN
     vehicle_used: bool | None = None
     endangered_safety: bool | None = None

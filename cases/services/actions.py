@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
-from cases import policy, summaries
+from cases import outbox, policy, summaries
 from cases.choices import (
     FINAL_DISPOSITIONS,
     CaseStatus,
@@ -29,6 +29,7 @@ from cases.models import Case, LookBackReview, Referral, SupervisionFinding, Sus
 from cases.overrides import OverrideInput
 from cases.services.common import CaseChange, change_case, start_stage
 from cases.services.overrides import Checked, check_overrides, write_overrides
+from cases.services.repeats import PRIOR_ATTACK, derive_prior_attack, record_derived
 from cases.sla import stage_deadline
 from cases.workflow import TRANSITIONS, is_legal
 
@@ -120,7 +121,15 @@ def submit_case(*, case: Case, by: User, expected_version: int | None) -> Case:
     if errors:
         raise ValidationError(errors)
     case.submitted_at = t
-    return _finish(change, "submit", {}, ["submitted_at"])
+    # The office has the case from now: the suspects the filer listed are matched against the record (a draft never
+    # is: cases/services/repeats.py).
+    listed = Suspect.objects.filter(case=case).exclude(id_number_index="").order_by("id")
+    derived = derive_prior_attack(change, listed, submitting=True)
+    _finish(change, "submit", {}, ["submitted_at", *([PRIOR_ATTACK] if derived else [])])
+    record_derived(change, derived)
+    # The officers listed were attacked once more, on the record now (cases/welfare.py).
+    outbox.check_welfare_on_commit(case)
+    return case
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
-from cases import policy
+from cases import outbox, policy
 from cases.choices import (
     ADMIN_PUNISHMENTS,
     DISPOSITION_RANK,
@@ -38,6 +38,7 @@ from cases.services.common import (
     refresh_read_model,
     require,
 )
+from cases.services.repeats import PRIOR_ATTACK, derive_prior_attack, record_derived
 from cases.sla import stage_deadline
 
 # An application's details; a supervisor of the case's unit may correct all but the unit while the case is open.
@@ -155,6 +156,9 @@ def update_case_details(*, case: Case, by: User, expected_version: int | None, c
     if case.major_security_period != major_before:
         diff.update(_restate_deadline(case, major_before))
     change.save(EventKind.UPDATED, fields=list(diff), data=data, notify=False)
+    if "occurred_at" in diff:
+        # The attack moved in time: the twelve months an officer's attacks are counted over moved with it.
+        outbox.check_welfare_on_commit(case)
     return case
 
 
@@ -211,6 +215,7 @@ def add_involved_officer(
         read_model=True,
         notify=False,
     )
+    outbox.check_welfare_on_commit(change.case)
     return officer
 
 
@@ -254,6 +259,8 @@ def update_involved_officer(
         read_model=True,
         notify=False,
     )
+    if {"user", "badge_number"} & set(diff):
+        outbox.check_welfare_on_commit(change.case)
     return officer
 
 
@@ -394,7 +401,15 @@ def add_suspect(
         suspect.status = SuspectStatus.IDENTIFIED
     suspect.full_clean()
     suspect.save()
-    change.save(EventKind.SUSPECT_ADDED, data={"suspect": suspect.pk}, read_model=True, notify=False)
+    derived = derive_prior_attack(change, [suspect])
+    change.save(
+        EventKind.SUSPECT_ADDED,
+        data={"suspect": suspect.pk},
+        fields=[PRIOR_ATTACK] if derived else None,
+        read_model=True,
+        notify=False,
+    )
+    record_derived(change, derived)
     return suspect
 
 
@@ -416,7 +431,15 @@ def update_suspect(
         return suspect
     suspect.full_clean()
     suspect.save()
-    change.save(EventKind.SUSPECT_UPDATED, data={"suspect": suspect.pk, "changes": diff}, read_model=True, notify=False)
+    derived = derive_prior_attack(change, [suspect]) if "id_number" in diff else None
+    change.save(
+        EventKind.SUSPECT_UPDATED,
+        data={"suspect": suspect.pk, "changes": diff},
+        fields=[PRIOR_ATTACK] if derived else None,
+        read_model=True,
+        notify=False,
+    )
+    record_derived(change, derived)
     return suspect
 
 

@@ -140,6 +140,11 @@ def event_text(event: CaseEvent) -> str:
         return f"{_label(EventKind, EventKind.SUSPECT_REMOVED)}: {data.get('removed', '')}"
     if event.kind in (EventKind.OFFICER_ADDED, EventKind.SUSPECT_ADDED) and data.get("restored"):
         return _("Removal undone: %(name)s is listed again") % {"name": data.get("name", "")}
+    if event.kind == EventKind.UPDATED and data.get("derived") == "repeat_suspect":
+        return _(
+            "Set from the record: the attacker was previously punished for attacking police — a suspect's ID number "
+            "matches a suspect punished in an earlier case."
+        )
     if event.kind == EventKind.UPDATED:
         return _("Changed: %(fields)s") % {
             "fields": human_list(_case_field_labels(get_language()), data.get("changes", {}))
@@ -309,7 +314,9 @@ def case_facts(case: Case) -> list[FactShown]:
     shown = []
     for fact in facts_for_kind(case.kind):
         value = getattr(case, fact.name)
-        if fact.choices is not None:
+        if fact.choices is not None and value == "":
+            text, answered = _("not answered"), False
+        elif fact.choices is not None:
             text, answered = str(dict(fact.choices.choices)[value]), value != fact.default  # type: ignore[attr-defined]
         elif value is None:
             text, answered = _("not answered"), False

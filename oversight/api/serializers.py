@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import OrgUnit
-from cases.api.serializers import BoundedDateField, UnitRefSerializer, UserRefSerializer, enum
+from cases.api.serializers import INT32_MAX, BoundedDateField, UnitRefSerializer, UserRefSerializer, enum, text
 from cases.choices import CaseStatus, FlagKind, IncidentKind, SuspectStatus
 from oversight import policy
 from oversight.choices import (
@@ -220,6 +220,12 @@ class CaseReviewSerializer(serializers.Serializer):
     whether the case was made up, and the accountability records."""
 
     id = serializers.IntegerField(help_text=_("The selected case's id in this campaign."))
+    version = serializers.IntegerField(
+        help_text=_(
+            "The version of what the campaign recorded about this case; every write raises it. Send it back (in the "
+            "body or in If-Match) and a write made meanwhile is refused with 412."
+        )
+    )
     case = SelectedCaseSerializer()
     sub_unit = UnitRefSerializer()
     review = serializers.SerializerMethodField()
@@ -260,8 +266,19 @@ class PursuitSerializer(serializers.Serializer):
 # --- what the API reads -----------------------------------------------------------------------------------------------
 
 
+class ItemVersioned(serializers.Serializer):
+    """A write about a selected case: optionally the version the client read (as If-Match may give it)."""
+
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=INT32_MAX,
+        help_text=_("The review's version the client last read; a stale version is refused with 412."),
+    )
+
+
 class CampaignCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=150)
+    name = text(max_length=150)
     kind = enum(CampaignKind)
     owner_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
     period_start = BoundedDateField()
@@ -270,7 +287,7 @@ class CampaignCreateSerializer(serializers.Serializer):
     scope = ScopeSerializer(required=False)
     selection = enum(SelectionMode)
     sample_size = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1_000_000)
-    seed = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    seed = text(required=False, allow_blank=True, max_length=64)
 
 
 class AssignSerializer(serializers.Serializer):
@@ -281,14 +298,14 @@ class AssignSerializer(serializers.Serializer):
 class ChecklistAnswerInputSerializer(serializers.Serializer):
     item = enum(ChecklistItem)
     answer = enum(Answer)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    note = text(required=False, allow_blank=True, max_length=5000)
 
 
-class ReviewInputSerializer(serializers.Serializer):
+class ReviewInputSerializer(ItemVersioned):
     answers = ChecklistAnswerInputSerializer(
         many=True, help_text=_("Every item of the campaign kind's checklist, once.")
     )
-    summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    summary = text(required=False, allow_blank=True, max_length=5000)
 
     def validate_answers(self, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
         items = [a["item"] for a in answers]
@@ -297,38 +314,38 @@ class ReviewInputSerializer(serializers.Serializer):
         return answers
 
 
-class ProblemInputSerializer(serializers.Serializer):
+class ProblemInputSerializer(ItemVersioned):
     type = enum(ProblemType)
-    description = serializers.CharField(max_length=5000)
+    description = text(max_length=5000)
     responsible_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
     rectify_by = BoundedDateField()
 
 
-class RectifyInputSerializer(serializers.Serializer):
-    rectification = serializers.CharField(max_length=5000)
+class RectifyInputSerializer(ItemVersioned):
+    rectification = text(max_length=5000)
     rectified_on = BoundedDateField()
 
 
-class MakeUpInputSerializer(serializers.Serializer):
+class MakeUpInputSerializer(ItemVersioned):
     problem = serializers.IntegerField(min_value=1, help_text=_("The problem found in this case it is made up for."))
 
 
-class AccountabilityInputSerializer(serializers.Serializer):
-    officer_name = serializers.CharField(max_length=100)
-    officer_badge = serializers.CharField(required=False, allow_blank=True, max_length=20)
+class AccountabilityInputSerializer(ItemVersioned):
+    officer_name = text(max_length=100)
+    officer_badge = text(required=False, allow_blank=True, max_length=20)
     unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
     measure = enum(Measure)
-    document_reference = serializers.CharField(max_length=100)
+    document_reference = text(max_length=100)
     decided_on = BoundedDateField()
     problem = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
-class PursuitStepInputSerializer(serializers.Serializer):
+class PursuitStepInputSerializer(ItemVersioned):
     status = enum(PursuitStatus)
     on = BoundedDateField()
     unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
     cross_border = serializers.BooleanField(required=False, allow_null=True, default=None)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    note = text(required=False, allow_blank=True, max_length=5000)
     custody = serializers.ChoiceField(
         choices=[(s, SuspectStatus(s).label) for s in CUSTODY_STATUSES],
         required=False,

@@ -11,7 +11,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,10 +22,40 @@ from accounts.requests import ApiRequest
 from cases.api.idempotency import idempotent
 from cases.api.pagination import KeysetPagination
 from cases.api.schema import IDEMPOTENCY_KEY, responses
+from cases.api.versioning import IF_MATCH_PATTERN, expected_version
 from cases.api.views import ApiView, SelectorListView, validated
 from oversight import policy, report, selectors, services
 from oversight.api import serializers as s
 from oversight.models import Campaign, CampaignCase, Problem, PursuitRecord
+
+# The version of what the campaign recorded about a selected case (its review's "version"): a write given it, in the
+# body or in If-Match as the case API takes a case's version, is refused with 412 if anything was written meanwhile.
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    {"type": "string", "pattern": IF_MATCH_PATTERN},
+    OpenApiParameter.HEADER,
+    description=gettext_lazy(
+        'The review\'s version the client last read, as returned in ETag (e.g. "3"). Same as "version" in the body; '
+        "a stale version is refused with 412."
+    ),
+)
+ETAG = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=gettext_lazy("The review's version, quoted; send it back in If-Match."),
+    response=[200, 201],
+)
+
+
+def _version(request: Request, data: dict[str, Any]) -> int | None:
+    """The version the client read, from the body or If-Match (None: the write is not conditional)."""
+    return expected_version(request, data.pop("version", None))
+
+
+def _tagged(response: Response, item: CampaignCase) -> Response:
+    response["ETag"] = f'"{item.version}"'
+    return response
 
 
 class CampaignPagination(KeysetPagination):
@@ -66,7 +97,7 @@ class CampaignScoped(ApiView):
 
     def review_response(self, item: CampaignCase, code: int = status.HTTP_200_OK) -> Response:
         full = selectors.case_reviews(self.request.actor, self.campaign).get(pk=item.pk)
-        return Response(s.CaseReviewSerializer(full).data, status=code)
+        return _tagged(Response(s.CaseReviewSerializer(full).data, status=code), full)
 
 
 class ScopedList(SelectorListView, CampaignScoped):
@@ -254,8 +285,12 @@ class ItemScoped(CampaignScoped):
 class ReviewDetailView(ItemScoped):
     @extend_schema(
         summary=gettext_lazy("What the campaign recorded about a selected case"),
-        description=gettext_lazy("The review (none yet: null), the problems, whether it was made up, accountability."),
+        description=gettext_lazy(
+            "The review (none yet: null), the problems, whether it was made up, accountability, and the version to "
+            "send back with a write."
+        ),
         responses=responses({200: s.CaseReviewSerializer}, 401, 403, 404),
+        parameters=[ETAG],
     )
     def get(self, request: ApiRequest, campaign_pk: int, item_pk: int) -> Response:
         return self.review_response(self.selected)
@@ -264,16 +299,25 @@ class ReviewDetailView(ItemScoped):
         summary=gettext_lazy("Record the review of a selected case"),
         description=gettext_lazy(
             "An assigned reviewer of the case's sub-unit while the campaign runs: every item of the campaign kind's "
-            "checklist, pass, problem (with a note) or not applicable. Recording it again replaces the answers."
+            "checklist, pass, problem (with a note) or not applicable. Recording it again replaces the answers: with "
+            "the version (body or If-Match), only the review the client read."
         ),
         request=s.ReviewInputSerializer,
-        responses=responses({200: s.CaseReviewSerializer}, 400, 401, 403, 404),
+        responses=responses({200: s.CaseReviewSerializer}, 400, 401, 403, 404, 412),
+        parameters=[IF_MATCH, ETAG],
     )
     def put(self, request: ApiRequest, campaign_pk: int, item_pk: int) -> Response:
         self.require(policy.can_review(request.actor, self.selected), services.REVIEW_REFUSAL)
         data = validated(s.ReviewInputSerializer, request)
+        version = _version(request, data)
         answers = {a["item"]: (a["answer"], a.get("note") or "") for a in data["answers"]}
-        services.record_review(item=self.selected, by=request.user, answers=answers, summary=data.get("summary") or "")
+        services.record_review(
+            item=self.selected,
+            by=request.user,
+            answers=answers,
+            summary=data.get("summary") or "",
+            expected_version=version,
+        )
         return self.review_response(self.selected)
 
 
@@ -281,22 +325,26 @@ class ProblemView(ItemScoped):
     @extend_schema(
         summary=gettext_lazy("Record a problem found in a selected case"),
         request=s.ProblemInputSerializer,
-        responses=responses({201: s.ProblemSerializer}, 400, 401, 403, 404, 422),
-        parameters=[IDEMPOTENCY_KEY],
+        responses=responses({201: s.ProblemSerializer}, 400, 401, 403, 404, 412, 422),
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY, ETAG],
     )
     @idempotent
     def post(self, request: ApiRequest, campaign_pk: int, item_pk: int) -> Response:
         self.require(policy.can_review(request.actor, self.selected), services.REVIEW_REFUSAL)
         data = validated(s.ProblemInputSerializer, request)
-        problem = services.raise_problem(item=self.selected, by=request.user, **data)
-        return Response(s.ProblemSerializer(problem).data, status=status.HTTP_201_CREATED)
+        version = _version(request, data)
+        problem = services.raise_problem(item=self.selected, by=request.user, expected_version=version, **data)
+        return _tagged(
+            Response(s.ProblemSerializer(problem).data, status=status.HTTP_201_CREATED), problem.campaign_case
+        )
 
 
 class RectifyView(ItemScoped):
     @extend_schema(
         summary=gettext_lazy("Record what was done about a problem, and when"),
         request=s.RectifyInputSerializer,
-        responses=responses({200: s.ProblemSerializer}, 400, 401, 403, 404),
+        responses=responses({200: s.ProblemSerializer}, 400, 401, 403, 404, 412),
+        parameters=[IF_MATCH, ETAG],
     )
     def post(self, request: ApiRequest, campaign_pk: int, item_pk: int, pk: int) -> Response:
         problem = get_object_or_404(
@@ -304,8 +352,9 @@ class RectifyView(ItemScoped):
         )
         self.require(policy.can_follow_up(request.actor, self.selected), services.FOLLOW_UP_REFUSAL)
         data = validated(s.RectifyInputSerializer, request)
-        problem = services.rectify_problem(problem=problem, by=request.user, **data)
-        return Response(s.ProblemSerializer(problem).data)
+        version = _version(request, data)
+        problem = services.rectify_problem(problem=problem, by=request.user, expected_version=version, **data)
+        return _tagged(Response(s.ProblemSerializer(problem).data), problem.campaign_case)
 
 
 def _problem(item: CampaignCase, pk: int) -> Problem:
@@ -324,13 +373,15 @@ class MakeUpView(ItemScoped):
             "a supervision finding for the problem. Once per case."
         ),
         request=s.MakeUpInputSerializer,
-        responses=responses({200: s.CaseReviewSerializer}, 400, 401, 403, 404),
+        responses=responses({200: s.CaseReviewSerializer}, 400, 401, 403, 404, 412),
+        parameters=[IF_MATCH, ETAG],
     )
     def post(self, request: ApiRequest, campaign_pk: int, item_pk: int) -> Response:
         self.require(policy.can_review(request.actor, self.selected), services.REVIEW_REFUSAL)
         data = validated(s.MakeUpInputSerializer, request)
+        version = _version(request, data)
         problem = _problem(self.selected, data["problem"])
-        services.make_up_case(item=self.selected, by=request.user, problem=problem)
+        services.make_up_case(item=self.selected, by=request.user, problem=problem, expected_version=version)
         return self.review_response(self.selected)
 
 
@@ -338,16 +389,19 @@ class AccountabilityView(ItemScoped):
     @extend_schema(
         summary=gettext_lazy("Record an officer held accountable"),
         request=s.AccountabilityInputSerializer,
-        responses=responses({201: s.AccountabilitySerializer}, 400, 401, 403, 404, 422),
-        parameters=[IDEMPOTENCY_KEY],
+        responses=responses({201: s.AccountabilitySerializer}, 400, 401, 403, 404, 412, 422),
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY, ETAG],
     )
     @idempotent
     def post(self, request: ApiRequest, campaign_pk: int, item_pk: int) -> Response:
         self.require(policy.can_follow_up(request.actor, self.selected), services.FOLLOW_UP_REFUSAL)
         data = validated(s.AccountabilityInputSerializer, request)
+        version = _version(request, data)
         data["problem"] = _problem(self.selected, data["problem"]) if data.get("problem") else None
-        record = services.record_accountability(item=self.selected, by=request.user, **data)
-        return Response(s.AccountabilitySerializer(record).data, status=status.HTTP_201_CREATED)
+        record = services.record_accountability(item=self.selected, by=request.user, expected_version=version, **data)
+        return _tagged(
+            Response(s.AccountabilitySerializer(record).data, status=status.HTTP_201_CREATED), record.campaign_case
+        )
 
 
 # --- fugitive pursuit -------------------------------------------------------------------------------------------------
@@ -378,7 +432,8 @@ class PursuitStepView(CampaignScoped):
             "needs the case open and a supervisor of its unit."
         ),
         request=s.PursuitStepInputSerializer,
-        responses=responses({200: s.PursuitSerializer}, 400, 401, 403, 404),
+        responses=responses({200: s.PursuitSerializer}, 400, 401, 403, 404, 412),
+        parameters=[IF_MATCH, ETAG],
     )
     def post(self, request: ApiRequest, campaign_pk: int, pk: int) -> Response:
         record = get_object_or_404(selectors.pursuits_listed(request.actor, self.campaign), pk=pk)
@@ -386,6 +441,7 @@ class PursuitStepView(CampaignScoped):
             policy.can_follow_up(request.actor, self.item(record.campaign_case_id)), services.FOLLOW_UP_REFUSAL
         )
         data = validated(s.PursuitStepInputSerializer, request)
-        record = services.record_pursuit_step(record=record, by=request.user, **data)
+        version = _version(request, data)
+        record = services.record_pursuit_step(record=record, by=request.user, expected_version=version, **data)
         record = selectors.pursuits_listed(request.actor, self.campaign).get(pk=record.pk)
-        return Response(s.PursuitSerializer(record).data)
+        return _tagged(Response(s.PursuitSerializer(record).data), record.campaign_case)

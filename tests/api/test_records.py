@@ -406,6 +406,9 @@ def test_yearly_summary(world, api):
     assert outside.status_code == 404
     assert api("sibling_supervisor").get(f"/api/v1/reports/yearly/?year={year}").json()["total"] == 0
     assert api("supervisor").get("/api/v1/reports/yearly/?year=1999").status_code == 400
+    # An empty unit is not a unit id: refused, not read as "every unit the caller oversees".
+    empty = api("supervisor").get(f"/api/v1/reports/yearly/?year={year}&unit=")
+    assert (empty.status_code, empty.json()["errors"]) == (400, {"unit": ["A valid integer is required."]})
     refused = api("officer").get(f"/api/v1/reports/yearly/?year={year}")
     assert refused.status_code == 403
 

@@ -42,6 +42,8 @@ def _other_value(fact: Fact) -> object:
     """A value other than the fact's default that a rule could react to."""
     if fact.choices is Weapon:
         return Weapon.GUN
+    if fact.choices is not None:
+        return fact.choices.values[0]
     if fact.type is bool:
         return not fact.default if fact.default is not None else True
     return 5

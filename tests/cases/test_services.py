@@ -25,7 +25,7 @@ from cases.choices import (
     Track,
 )
 from cases.exceptions import IllegalTransition, StaleVersion
-from cases.models import Case, CaseEvent, LookBackReview, Notification, Referral, SupervisionFinding
+from cases.models import Case, CaseEvent, LookBackReview, Notification, OutboxMessage, Referral, SupervisionFinding
 from cases.notifications import deliver_for_event
 from cases.workflow import TRANSITIONS
 from cases.workflow_actions import WORKFLOW_ACTIONS
@@ -576,7 +576,12 @@ def test_submission_notifies_the_nearest_supervisors_after_commit(world, django_
     case = draft(world)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.submit_case(case=case, by=world.officer, expected_version=case.version)
-    assert len(callbacks) == 1
+    # Two jobs: the notification, and the welfare check of the officers listed (cases/welfare.py).
+    assert len(callbacks) == 2
+    assert sorted(OutboxMessage.objects.values_list("task", flat=True)) == [
+        "cases.check_officer_welfare",
+        "cases.deliver_event_notifications",
+    ]
     case.refresh_from_db()
     sentence = (
         f"{world.officer.full_name} submitted {case.reference} to the rights-protection office — review it by "

@@ -113,7 +113,7 @@ def test_each_story_names_demo_people_units_and_valid_choices():
                 case stories.Support(officer=index):
                     assert index is None or index < len(story.victims), (story.key, step)
         keys.append(story.key)
-    assert len(keys) == 37
+    assert len(keys) == 38
 
 
 def test_an_unknown_step_is_refused():

@@ -281,6 +281,6 @@ def test_nothing_is_played_when_the_demo_province_holds_other_cases():
 
     output = seed()
 
-    assert "Demo cases: 37 created." in output
+    assert "Demo cases: 38 created." in output
     assert "Demo campaigns: skipped, the demo province holds cases other than the demo's." in output
     assert Campaign.objects.count() == 0

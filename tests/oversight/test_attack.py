@@ -48,7 +48,7 @@ def rows() -> tuple:
     """Every row the campaign doors may write, the cases, their suspects and timelines."""
     return (
         tuple(Campaign.objects.order_by("pk").values_list("pk", "name", "state", "selected_count", "seed", "scope")),
-        tuple(CampaignCase.objects.order_by("pk").values_list("pk", "made_up_at")),
+        tuple(CampaignCase.objects.order_by("pk").values_list("pk", "made_up_at", "version")),
         tuple(ReviewerAssignment.objects.order_by("pk").values_list("pk", "sub_unit_id", "reviewer_id")),
         tuple(Review.objects.order_by("pk").values_list("pk", "reviewer_id", "summary")),
         tuple(ReviewAnswer.objects.order_by("pk").values_list("pk", "answer", "note")),
@@ -141,6 +141,15 @@ def browser(user: User) -> Client:
     return client
 
 
+def version_of(item: CampaignCase) -> int:
+    return CampaignCase.objects.get(pk=item.pk).version
+
+
+def seen(item: CampaignCase, data: dict[str, str], prefix: str = "") -> dict[str, str]:
+    """``data`` as the review page of ``item`` loaded now sends it: with the version the page shows."""
+    return {**data, f"{prefix}version": str(version_of(item))}
+
+
 def review_data(**notes: str) -> dict[str, str]:
     data = {"summary": ""}
     for item in SPECIAL:
@@ -160,7 +169,12 @@ def problem_data(unit: OrgUnit, **changes: str) -> dict[str, str]:
 
 
 def rectify_data(problem: Problem, **changes: str) -> dict[str, str]:
-    data = {"rectification": "已补充调查", "rectified_on": str(today())}
+    """The rectification form of ``problem`` on its review page loaded now (its version), with ``changes``."""
+    data = {
+        "rectification": "已补充调查",
+        "rectified_on": str(today()),
+        "version": str(version_of(problem.campaign_case)),
+    }
     data.update(changes)
     return {f"p{problem.pk}-{k}": v for k, v in data.items()}
 
@@ -183,11 +197,11 @@ def page_posts(s: Scene, item: CampaignCase, problem: Problem) -> list[tuple[str
     county = s.camp.world.county
     args = [item.campaign_id, item.pk]
     return [
-        ("review", reverse("oversight:review-record", args=args), review_data()),
-        ("problem", reverse("oversight:problem", args=args), problem_data(county)),
+        ("review", reverse("oversight:review-record", args=args), seen(item, review_data())),
+        ("problem", reverse("oversight:problem", args=args), seen(item, problem_data(county))),
         ("rectify", reverse("oversight:rectify", args=[*args, problem.pk]), rectify_data(problem)),
-        ("make-up", reverse("oversight:make-up", args=args), {"problem": str(problem.pk)}),
-        ("accountability", reverse("oversight:accountability", args=args), accountability_data(county)),
+        ("make-up", reverse("oversight:make-up", args=args), seen(item, {"problem": str(problem.pk)})),
+        ("accountability", reverse("oversight:accountability", args=args), seen(item, accountability_data(county))),
     ]
 
 
@@ -308,12 +322,14 @@ def test_ids_mixed_across_campaigns_and_cases_are_refused(scene):
         ).status_code
         == 404
     )
-    make_up = client.post(reverse("oversight:make-up", args=[s.x.pk, s.west.pk]), {"problem": str(s.y_problem.pk)})
+    make_up = client.post(
+        reverse("oversight:make-up", args=[s.x.pk, s.west.pk]), seen(s.west, {"problem": str(s.y_problem.pk)})
+    )
     assert make_up.status_code == 400
     assert "Select a valid choice." in make_up.content.decode()
     held = client.post(
         reverse("oversight:accountability", args=[s.x.pk, s.west.pk]),
-        accountability_data(s.camp.world.county, problem=str(s.y_problem.pk)),
+        seen(s.west, accountability_data(s.camp.world.county, problem=str(s.y_problem.pk))),
     )
     assert held.status_code == 400
     assert "Select a valid choice." in held.content.decode()
@@ -403,7 +419,8 @@ def test_a_campaign_organiser_who_is_a_party_to_the_case_does_not_follow_it_up(c
             assert refused.json()["detail"] == str(services.FOLLOW_UP_REFUSAL)
     assert rows() == before
     held = client.post(
-        reverse("oversight:accountability", args=[campaign.pk, other_item.pk]), accountability_data(w.county)
+        reverse("oversight:accountability", args=[campaign.pk, other_item.pk]),
+        seen(other_item, accountability_data(w.county)),
     )
     assert held.status_code == 302
     assert Accountability.objects.filter(campaign_case=other_item).count() == 1
@@ -495,29 +512,60 @@ def test_assigning_the_same_reviewer_twice_is_refused(scene):
     assert rows() == before
 
 
-def test_a_second_rectification_from_a_stale_tab_says_it_is_already_recorded(scene):
+STALE = (
+    "This case's review changed after you opened it, so nothing was saved. Check it as it is now, then send it again."
+)
+
+
+def page_text(answer) -> str:
+    return answer.content.decode().replace("&#x27;", "'")
+
+
+def test_a_second_rectification_from_a_stale_tab_is_refused_and_its_text_kept(scene):
     """Two tabs on the review page; the problem is rectified in the first; the second tab's form is refused with the
-    reason shown on the page, and the first rectification stands."""
+    reason above the page as it is now (the first rectification shown, the form gone), what it typed kept to copy,
+    and the first rectification stands. Sent without a version (the API's unconditional write), it is refused as
+    already rectified."""
     s = scene
     client = browser(s.reviewer)
     url = reverse("oversight:rectify", args=[s.x.pk, s.west.pk, s.problem.pk])
+    second_tab = rectify_data(s.problem, rectification="另一次整改")
     assert client.post(url, rectify_data(s.problem)).status_code == 302
     before = rows()
-    stale = client.post(url, rectify_data(s.problem, rectification="另一次整改"), follow=True)
-    assert "This problem is already recorded as rectified." in stale.content.decode()
+    stale = client.post(url, second_tab)
+    assert stale.status_code == 409
+    html = page_text(stale)
+    assert STALE in html
+    assert "已补充调查" in html
+    assert f'name="p{s.problem.pk}-rectification"' not in html
+    kept = f"What was done: 另一次整改\nRectified on: {today()}"
+    assert f'<textarea class="form-control" id="kept-text" rows="3" readonly>{kept}</textarea>' in html
+    assert rows() == before
+    api = token_client(s.reviewer).post(
+        f"{API}/{s.x.pk}/reviews/{s.west.pk}/problems/{s.problem.pk}/rectify/",
+        {"rectification": "另一次整改", "rectified_on": str(today())},
+        format="json",
+    )
+    assert (api.status_code, api.json()["errors"]) == (
+        400,
+        {"non_field_errors": ["This problem is already recorded as rectified."]},
+    )
     assert rows() == before
     assert Problem.objects.get(pk=s.problem.pk).rectification == "已补充调查"
 
 
-def test_a_second_make_up_from_a_stale_tab_says_it_was_already_made_up(scene):
+def test_a_second_make_up_from_a_stale_tab_is_refused_and_the_api_says_it_was_already_made_up(scene):
     s = scene
     client = browser(s.reviewer)
     url = reverse("oversight:make-up", args=[s.x.pk, s.west.pk])
-    assert client.post(url, {"problem": str(s.problem.pk)}).status_code == 302
+    clicked = seen(s.west, {"problem": str(s.problem.pk)})
+    assert client.post(url, clicked).status_code == 302
     assert Case.objects.get(pk=s.west.case_id).status == CaseStatus.SUPERVISION
     before = rows()
-    stale = client.post(url, {"problem": str(s.problem.pk)}, follow=True)
-    assert "This case has already been sent back to be handled again." in stale.content.decode()
+    stale = client.post(url, clicked)
+    assert stale.status_code == 409
+    assert STALE in page_text(stale)
+    assert 'id="makeup-heading"' not in page_text(stale)
     assert rows() == before
     api = token_client(s.reviewer).post(
         f"{API}/{s.x.pk}/reviews/{s.west.pk}/make-up/", {"problem": s.problem.pk}, format="json"
@@ -540,7 +588,7 @@ def test_making_up_a_case_reopened_since_the_page_loaded_is_refused_next_to_the_
     )
     before = rows()
     stale = browser(s.reviewer).post(
-        reverse("oversight:make-up", args=[s.x.pk, s.west.pk]), {"problem": str(s.problem.pk)}
+        reverse("oversight:make-up", args=[s.x.pk, s.west.pk]), seen(s.west, {"problem": str(s.problem.pk)})
     )
     assert stale.status_code == 400
     assert (
@@ -576,11 +624,18 @@ def test_a_pursuit_step_from_a_stale_tab_after_the_pursuit_ended_says_so(camp):
         "custody": "detained",
         "note": "",
     }
+    step = seen(item, step)
     assert client.post(url, {f"f{record.pk}-{k}": v for k, v in step.items()}).status_code == 302
     before = rows()
     located = {**step, "status": PursuitStatus.LOCATED, "note": "在外地"}
-    stale = client.post(url, {f"f{record.pk}-{k}": v for k, v in located.items()}, follow=True)
-    assert "The pursuit cannot go from “Arrested” to “Located”." in stale.content.decode()
+    stale = client.post(url, {f"f{record.pk}-{k}": v for k, v in located.items()})
+    assert stale.status_code == 409
+    assert STALE in page_text(stale)
+    assert "Note: 在外地" in page_text(stale)
+    assert rows() == before
+    # From a page loaded after the arrest (no step is offered there any more), the pursuit's own reason.
+    current = client.post(url, {f"f{record.pk}-{k}": v for k, v in seen(item, located).items()}, follow=True)
+    assert "The pursuit cannot go from “Arrested” to “Located”." in current.content.decode()
     assert rows() == before
     assert PursuitRecord.objects.get(pk=record.pk).status == PursuitStatus.ARRESTED
 
@@ -626,15 +681,13 @@ def test_hostile_text_is_kept_as_typed_and_stays_inert_on_every_page_the_api_and
     args = [campaign.pk, item.pk]
     review = review_data(non_handling=HOSTILE)
     review["summary"] = HOSTILE
-    assert reviewer.post(reverse("oversight:review-record", args=args), review).status_code == 302
-    assert (
-        reviewer.post(reverse("oversight:problem", args=args), problem_data(w.county, description=HOSTILE)).status_code
-        == 302
-    )
+    assert reviewer.post(reverse("oversight:review-record", args=args), seen(item, review)).status_code == 302
+    hostile_problem = seen(item, problem_data(w.county, description=HOSTILE))
+    assert reviewer.post(reverse("oversight:problem", args=args), hostile_problem).status_code == 302
     problem = Problem.objects.get()
     rectified = rectify_data(problem, rectification=HOSTILE)
     assert reviewer.post(reverse("oversight:rectify", args=[*args, problem.pk]), rectified).status_code == 302
-    held = accountability_data(w.county, officer_name=HOSTILE, document_reference=HOSTILE)
+    held = seen(item, accountability_data(w.county, officer_name=HOSTILE, document_reference=HOSTILE))
     assert reviewer.post(reverse("oversight:accountability", args=args), held).status_code == 302
     stored = (
         Review.objects.get().summary,
@@ -720,21 +773,27 @@ def test_nul_bytes_and_over_long_text_are_refused_next_to_the_field_page_and_api
     s, w = scene, scene.camp.world
     args = [s.x.pk, s.west.pk]
     page_forms = {
-        "description": (reverse("oversight:problem", args=args), lambda v: problem_data(w.county, description=v)),
+        "description": (
+            reverse("oversight:problem", args=args),
+            lambda v: seen(s.west, problem_data(w.county, description=v)),
+        ),
         "rectification": (
             reverse("oversight:rectify", args=[*args, s.problem.pk]),
             lambda v: rectify_data(s.problem, rectification=v),
         ),
         "officer_name": (
             reverse("oversight:accountability", args=args),
-            lambda v: accountability_data(w.county, officer_name=v),
+            lambda v: seen(s.west, accountability_data(w.county, officer_name=v)),
         ),
         "document_reference": (
             reverse("oversight:accountability", args=args),
-            lambda v: accountability_data(w.county, document_reference=v),
+            lambda v: seen(s.west, accountability_data(w.county, document_reference=v)),
         ),
-        "summary": (reverse("oversight:review-record", args=args), lambda v: {**review_data(), "summary": v}),
-        "note": (reverse("oversight:review-record", args=args), lambda v: review_data(non_handling=v)),
+        "summary": (
+            reverse("oversight:review-record", args=args),
+            lambda v: seen(s.west, {**review_data(), "summary": v}),
+        ),
+        "note": (reverse("oversight:review-record", args=args), lambda v: seen(s.west, review_data(non_handling=v))),
     }
     url, data = page_forms[field]
     client = browser(s.reviewer)
@@ -785,7 +844,8 @@ def test_only_white_space_is_refused_as_empty(scene):
     client = browser(s.reviewer)
     before = rows()
     page = client.post(
-        reverse("oversight:problem", args=[s.x.pk, s.west.pk]), problem_data(w.county, description=" \u3000\n\t ")
+        reverse("oversight:problem", args=[s.x.pk, s.west.pk]),
+        seen(s.west, problem_data(w.county, description=" \u3000\n\t ")),
     )
     assert page.status_code == 400
     assert "This field is required." in page.content.decode()
@@ -832,11 +892,14 @@ def test_problem_and_accountability_dates_out_of_range_are_refused(scene):
     args = [s.x.pk, s.west.pk]
     client = browser(s.reviewer)
     before = rows()
-    page = client.post(reverse("oversight:problem", args=args), problem_data(w.county, rectify_by="9999-12-31"))
+    page = client.post(
+        reverse("oversight:problem", args=args), seen(s.west, problem_data(w.county, rectify_by="9999-12-31"))
+    )
     assert page.status_code == 400
     assert "Give a date between 1900 and 2999." in page.content.decode()
     page = client.post(
-        reverse("oversight:accountability", args=args), accountability_data(w.county, decided_on="0001-01-01")
+        reverse("oversight:accountability", args=args),
+        seen(s.west, accountability_data(w.county, decided_on="0001-01-01")),
     )
     assert page.status_code == 400
     assert "Give a date between 1900 and 2999." in page.content.decode()
@@ -976,24 +1039,21 @@ def test_the_filing_officer_reads_nothing_of_the_campaigns_review_problems_or_ac
     with django_capture_on_commit_callbacks(execute=True):
         review = review_data(non_handling=marks["note"])
         review["summary"] = marks["summary"]
-        assert reviewer.post(reverse("oversight:review-record", args=args), review).status_code == 302
-        assert (
-            reviewer.post(
-                reverse("oversight:problem", args=args), problem_data(w.county, description=marks["problem"])
-            ).status_code
-            == 302
-        )
+        assert reviewer.post(reverse("oversight:review-record", args=args), seen(s.west, review)).status_code == 302
+        raised = seen(s.west, problem_data(w.county, description=marks["problem"]))
+        assert reviewer.post(reverse("oversight:problem", args=args), raised).status_code == 302
         problem = Problem.objects.get(description=marks["problem"])
         rectified = rectify_data(problem, rectification=marks["rectification"])
         assert reviewer.post(reverse("oversight:rectify", args=[*args, problem.pk]), rectified).status_code == 302
         held = accountability_data(w.county, officer_name=marks["officer"], document_reference=marks["document"])
-        assert reviewer.post(reverse("oversight:accountability", args=args), held).status_code == 302
-        assert reviewer.post(reverse("oversight:make-up", args=args), {"problem": str(problem.pk)}).status_code == 302
+        assert reviewer.post(reverse("oversight:accountability", args=args), seen(s.west, held)).status_code == 302
+        made_up = seen(s.west, {"problem": str(problem.pk)})
+        assert reviewer.post(reverse("oversight:make-up", args=args), made_up).status_code == 302
     case = Case.objects.get(pk=s.west.case_id)
     assert case.status == CaseStatus.SUPERVISION
     officer = browser(w.officer)
     api = token_client(w.officer)
-    seen = [
+    shown = [
         officer.get(reverse("cases:detail", args=[case.pk])).content.decode(),
         api.get(f"/api/v1/cases/{case.pk}/").content.decode(),
         api.get(f"/api/v1/cases/{case.pk}/events/").content.decode(),
@@ -1003,7 +1063,7 @@ def test_the_filing_officer_reads_nothing_of_the_campaigns_review_problems_or_ac
     assert officer.get(reverse("cases:detail", args=[case.pk])).status_code == 200
     events = api.get(f"/api/v1/cases/{case.pk}/events/").json()
     assert "campaign" not in [e["kind"] for e in events["results"]]
-    for text in seen:
+    for text in shown:
         for mark in marks.values():
             assert mark not in text
         assert "久拖不办" not in text  # the problem raised when the scene was built

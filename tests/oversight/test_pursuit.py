@@ -336,7 +336,11 @@ def test_the_pages_show_the_pursuit_and_record_a_step(client, pursuit):
     assert reverse("oversight:pursuit", args=[pursuit.campaign.pk, item.pk, record.pk]) in page
     post = reverse("oversight:pursuit", args=[pursuit.campaign.pk, item.pk, record.pk])
     before = state()
-    refused = client.post(post, {f"f{record.pk}-status": P.ARRESTED, f"f{record.pk}-unit": w.county.code})
+    version = str(item.version)
+    refused = client.post(
+        post,
+        {f"f{record.pk}-status": P.ARRESTED, f"f{record.pk}-unit": w.county.code, f"f{record.pk}-version": version},
+    )
     assert refused.status_code == 400
     assert state() == before
     response = client.post(
@@ -346,6 +350,7 @@ def test_the_pages_show_the_pursuit_and_record_a_step(client, pursuit):
             f"f{record.pk}-on": today().isoformat(),
             f"f{record.pk}-unit": w.county.code,
             f"f{record.pk}-custody": SuspectStatus.DETAINED,
+            f"f{record.pk}-version": version,
         },
     )
     assert response.status_code == 302

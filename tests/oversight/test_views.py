@@ -126,7 +126,8 @@ def test_starting_assigning_reviewing_and_closing_through_the_pages(client, camp
 
     # The city supervisor runs the campaign but does not review: the page shows no checklist form and refuses one.
     review_url = reverse("oversight:review-record", args=[campaign.pk, item.pk])
-    answers = dict.fromkeys(SPECIAL, Answer.PASS)
+    # As the review page sends it: with the version it showed (nothing recorded yet).
+    answers = {**dict.fromkeys(SPECIAL, Answer.PASS), "version": "1"}
     assert client.post(review_url, answers).status_code == 403
     assert Review.objects.count() == 0
 
@@ -152,6 +153,7 @@ def test_starting_assigning_reviewing_and_closing_through_the_pages(client, camp
             "description": "超期",
             "responsible_unit": world.station.code,
             "rectify_by": str(timezone.localdate() - timedelta(days=1)),
+            "version": "2",
         },
     )
     assert late.status_code == 400

@@ -29,6 +29,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import scope, services, tokens
 from accounts.models import AccountAudit, AccountChange, Membership, OrgUnit, Role, User
+from analysis.models import OfficerStrength
 from cases import services as case_services
 from cases.choices import CaseStatus
 from cases.models import Case, StageLimit
@@ -476,6 +477,9 @@ def test_the_time_limits_are_for_administrators_of_the_whole_tree(world, browser
 def records_of(officer: User, units: list[OrgUnit], case: Case) -> set[tuple[str, int]]:
     """A record of every kind the admin site lists that belongs to the officer's province, as (label, pk)."""
     token, _key = tokens.issue_token(user=officer, name="patrol tablet", mfa_verified=False)
+    strength = OfficerStrength.objects.create(
+        unit=units[-1], year=2025, regular=40, auxiliary=12, recorded_at=timezone.now()
+    )
     seen = {"user_agent": "test", "ip_address": "10.0.0.9", "username": officer.username, "http_accept": "*/*"}
     login = "/accounts/login/"
     made = [
@@ -492,6 +496,7 @@ def records_of(officer: User, units: list[OrgUnit], case: Case) -> set[tuple[str
         case,
         *case.events.all(),
         *case.officers.all(),
+        strength,
     ]
     return {(obj._meta.label, obj.pk) for obj in made}
 

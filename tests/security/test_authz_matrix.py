@@ -336,6 +336,10 @@ class Fixture:
     def current(self, placeholder: str) -> Case:
         return Case.objects.get(pk=self.value(placeholder).pk)
 
+    def campaign_version(self, placeholder: str) -> int:
+        """The version the review page of a selected case shows now (its forms send it back)."""
+        return CampaignCase.objects.get(pk=self.value(placeholder).pk).version
+
 
 # --- what the rows send ----------------------------------------------------------------------------------------
 
@@ -462,6 +466,7 @@ HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
     "campaign-assign": lambda fx: {"sub_unit": fx.world.county.code, "reviewer": fx.world.county_supervisor.username},
     "campaign-review-record": lambda fx: {
         **dict.fromkeys(CHECKLISTS[CampaignKind.SPECIAL_SUPERVISION], "pass"),
+        "version": fx.campaign_version("campaign_case"),
         "summary": "办理规范",
     },
     "campaign-problem": lambda fx: {
@@ -469,18 +474,21 @@ HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
         "description": "证据未固定",
         "responsible_unit": fx.world.county.code,
         "rectify_by": (timezone.localdate() + timedelta(days=7)).isoformat(),
+        "version": fx.campaign_version("campaign_case"),
     },
     "campaign-rectify": lambda fx: {
         f"p{fx.value('problem').pk}-rectification": "已补充调查",
         f"p{fx.value('problem').pk}-rectified_on": timezone.localdate().isoformat(),
+        f"p{fx.value('problem').pk}-version": fx.campaign_version("campaign_case"),
     },
-    "campaign-make-up": lambda fx: {"problem": fx.value("problem").pk},
+    "campaign-make-up": lambda fx: {"problem": fx.value("problem").pk, "version": fx.campaign_version("campaign_case")},
     "campaign-accountability": lambda fx: {
         "officer_name": "王某",
         "unit": fx.world.county.code,
         "measure": "admonishment",
         "document_reference": "杭督〔2026〕3号",
         "decided_on": timezone.localdate().isoformat(),
+        "version": fx.campaign_version("campaign_case"),
     },
     "campaign-pursuit": lambda fx: {
         f"f{fx.value('pursuit').pk}-{name}": value
@@ -489,6 +497,7 @@ HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
             "on": timezone.localdate().isoformat(),
             "unit": fx.world.county.code,
             "custody": SuspectStatus.DETAINED,
+            "version": fx.campaign_version("pursuit_case"),
         }.items()
     },
 }
@@ -694,7 +703,7 @@ def campaign_records() -> tuple:
     """Every row of the oversight campaigns a request could write."""
     return (
         tuple(Campaign.objects.order_by("pk").values_list("pk", "state", "selected_count")),
-        tuple(CampaignCase.objects.order_by("pk").values_list("pk", "made_up_at")),
+        tuple(CampaignCase.objects.order_by("pk").values_list("pk", "made_up_at", "version")),
         tuple(Problem.objects.order_by("pk").values_list("pk", "rectified_on")),
         tuple(PursuitRecord.objects.order_by("pk").values_list("pk", "status", "ended_on")),
         ReviewerAssignment.objects.count(),

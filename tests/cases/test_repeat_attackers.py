@@ -1,0 +1,188 @@
+"""Repeat attackers (issue 21): suspects matched across cases by the blind index of their ID number; the earlier cases
+named on the case page only to those who read both; the "previously punished for attacking police" fact set from the
+record, with its reason on the timeline."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from accounts.selectors import actor_for
+from cases import selectors, services
+from cases.choices import CaseStatus, Disposition, EventKind, IncidentKind
+from cases.fields import blind_index
+from cases.flagging.snapshot import load_snapshots
+from cases.models import Case, CaseEvent
+from cases.templatetags.rg import event_text
+from tests.factories import World, case_in, complete_details, draft
+
+pytestmark = pytest.mark.django_db
+
+NUMBER = "33010619920315451X"
+# The same number as a filer might type it: full-width digits, spaces, a lower-case check letter.
+TYPED_DIFFERENTLY = "３３０１０６ 1992 0315 451x"
+OTHER_NUMBER = "330106199203154521"
+
+
+def earlier_punished(world: World, *, number: str = NUMBER, disposition: str = Disposition.CONVICTED_277_5_BASIC):
+    """A case of 60 days ago in supervision whose suspect was convicted (or handled as ``disposition``)."""
+    case = case_in(world, CaseStatus.SUPERVISION, occurred_at=timezone.now() - timedelta(days=60))
+    suspect = services.add_suspect(case=case, by=world.supervisor, name="何某", id_number=number)
+    if disposition != Disposition.UNDER_INVESTIGATION:
+        services.record_disposition(
+            suspect=suspect,
+            by=world.supervisor,
+            disposition=disposition,
+            decided_at=timezone.localdate() - timedelta(days=30),
+        )
+    return case
+
+
+def hubei_case(world: World, number: str = NUMBER) -> Case:
+    case = services.create_draft_case(
+        by=world.sibling_officer,
+        unit=world.sibling_station,
+        details=complete_details(occurred_at=timezone.now() - timedelta(days=90)),
+    )
+    services.add_suspect(case=case, by=world.sibling_officer, name="何某", id_number=number)
+    return services.submit_case(case=case, by=world.sibling_officer, expected_version=None)
+
+
+def new_case_with_suspect(world: World, number: str) -> Case:
+    case = draft(world)
+    services.add_suspect(case=case, by=world.officer, name="何某", id_number=number)
+    return case
+
+
+def derived_events(case: Case) -> list[CaseEvent]:
+    return list(CaseEvent.objects.filter(case=case, kind=EventKind.UPDATED, data__derived="repeat_suspect"))
+
+
+def test_the_same_number_typed_differently_has_the_same_index_and_another_number_does_not():
+    assert blind_index(TYPED_DIFFERENTLY) == blind_index(NUMBER) != ""
+    assert blind_index(OTHER_NUMBER) != blind_index(NUMBER)
+
+
+def test_a_submitted_case_whose_suspect_was_punished_before_gets_the_fact_and_says_why(world):
+    earlier_punished(world)
+    case = new_case_with_suspect(world, TYPED_DIFFERENTLY)
+    # Not on the draft: a draft is the filer's alone.
+    assert Case.objects.get(pk=case.pk).prior_attack_on_police is None
+    assert derived_events(case) == []
+
+    case = services.submit_case(case=case, by=world.officer, expected_version=None)
+
+    case.refresh_from_db()
+    assert case.prior_attack_on_police is True
+    [event] = derived_events(case)
+    suspect = case.suspects.get()
+    assert event.data == {
+        "changes": {"prior_attack_on_police": [None, True]},
+        "derived": "repeat_suspect",
+        "suspect": suspect.pk,
+    }
+    assert event.actor is None
+    assert event_text(event) == (
+        "Set from the record: the attacker was previously punished for attacking police — a suspect's ID number "
+        "matches a suspect punished in an earlier case."
+    )
+    # Created, suspect added, submitted: the fact rides on the submission's version. The rules read it.
+    assert case.version == 3
+    snapshot = load_snapshots([case.pk], timezone.now())[case.pk]
+    assert snapshot.facts.prior_attack_on_police is True
+
+
+def test_a_supervisor_adding_the_suspect_to_an_open_case_sets_it_and_an_earlier_no_gives_way(world):
+    earlier_punished(world)
+    case = case_in(world, CaseStatus.INTAKE, prior_attack_on_police=False)
+    services.add_suspect(case=case, by=world.supervisor, name="何某", id_number=TYPED_DIFFERENTLY)
+    case.refresh_from_db()
+    assert case.prior_attack_on_police is True
+    assert [e.data["changes"] for e in derived_events(case)] == [{"prior_attack_on_police": [False, True]}]
+
+
+def test_changing_a_suspects_number_to_a_punished_ones_sets_it_once(world):
+    earlier_punished(world)
+    case = case_in(world, CaseStatus.INTAKE)
+    suspect = services.add_suspect(case=case, by=world.supervisor, name="何某", id_number=OTHER_NUMBER)
+    assert Case.objects.get(pk=case.pk).prior_attack_on_police is None
+    services.update_suspect(suspect=suspect, by=world.supervisor, id_number=NUMBER)
+    services.update_suspect(suspect=suspect, by=world.supervisor, name="何某某")
+    assert Case.objects.get(pk=case.pk).prior_attack_on_police is True
+    assert len(derived_events(case)) == 1
+
+
+def test_a_different_number_does_not_match(world):
+    earlier_punished(world)
+    case = services.submit_case(
+        case=new_case_with_suspect(world, OTHER_NUMBER), by=world.officer, expected_version=None
+    )
+    case.refresh_from_db()
+    assert case.prior_attack_on_police is None
+    assert derived_events(case) == []
+    assert selectors.earlier_cases_against_police(actor_for(world.ministry_supervisor), case) == []
+
+
+def test_an_earlier_case_without_a_punishment_is_named_but_sets_nothing(world):
+    earlier = earlier_punished(world, disposition=Disposition.UNDER_INVESTIGATION)
+    case = services.submit_case(case=new_case_with_suspect(world, NUMBER), by=world.officer, expected_version=None)
+    case.refresh_from_db()
+    assert case.prior_attack_on_police is None
+    assert selectors.earlier_cases_against_police(actor_for(world.supervisor), case) == [earlier]
+
+
+def test_a_type_that_does_not_ask_the_fact_is_not_given_it(world):
+    earlier_punished(world)
+    case = new_case_with_suspect(world, NUMBER)
+    services.update_case_details(
+        case=case, by=world.officer, expected_version=None, changes={"kind": IncidentKind.ONLINE_DEFAMATION}
+    )
+    case = services.submit_case(case=case, by=world.officer, expected_version=None)
+    case.refresh_from_db()
+    assert case.prior_attack_on_police is None
+    assert derived_events(case) == []
+
+
+def earlier_line(client: Client, case: Case) -> str:
+    page = client.get(f"/cases/{case.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    start = page.find("data-earlier-cases")
+    return page[start : page.find("</p>", start)] if start >= 0 else ""
+
+
+def test_the_case_page_names_only_the_earlier_cases_the_reader_may_read_both_of(world):
+    zhejiang = earlier_punished(world)
+    hubei = hubei_case(world)
+    case = services.submit_case(case=new_case_with_suspect(world, NUMBER), by=world.officer, expected_version=None)
+    client = Client()
+
+    # The city's supervisor reads Zhejiang's ID numbers, not Hubei's: one case named; Hubei's neither named nor counted.
+    client.force_login(world.supervisor)
+    assert earlier_line(client, case) == (
+        'data-earlier-cases="1">A suspect of this case was a suspect in 1 earlier case against police: '
+        f'<a href="/cases/{zhejiang.pk}/">{zhejiang.reference}</a>'
+    )
+    # The ministry's supervisor reads both, oldest incident first.
+    client.force_login(world.ministry_supervisor)
+    assert earlier_line(client, case) == (
+        'data-earlier-cases="2">A suspect of this case was a suspect in 2 earlier cases against police: '
+        f'<a href="/cases/{hubei.pk}/">{hubei.reference}</a>, '
+        f'<a href="/cases/{zhejiang.pk}/">{zhejiang.reference}</a>'
+    )
+    # Neither the filer nor the province's administrator reads the suspects' ID numbers: no line at all.
+    for reader in (world.officer, world.admin):
+        client.force_login(reader)
+        assert client.get(f"/cases/{case.pk}/").status_code == 200
+        assert earlier_line(client, case) == ""
+    # Hubei's supervisor does not see the new case at all, nor is it named on the Hubei case as "earlier" (it is later).
+    assert selectors.earlier_cases_against_police(actor_for(world.sibling_supervisor), hubei) == []
+
+
+def test_a_later_case_is_not_earlier_and_a_withdrawn_one_is_not_on_record(world):
+    withdrawn = draft(world, occurred_at=timezone.now() - timedelta(days=10))
+    services.add_suspect(case=withdrawn, by=world.officer, name="何某", id_number=NUMBER)
+    services.withdraw_case(case=withdrawn, by=world.officer, expected_version=None, reason="Filed by mistake")
+    case = services.submit_case(case=new_case_with_suspect(world, NUMBER), by=world.officer, expected_version=None)
+    later = earlier_punished(world)
+    Case.objects.filter(pk=later.pk).update(occurred_at=timezone.now())
+    assert selectors.earlier_cases_against_police(actor_for(world.ministry_supervisor), case) == []
