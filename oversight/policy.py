@@ -12,7 +12,21 @@
 A "no" to seeing is a 404 for the caller to give; a "no" to doing, on something seen, a 403.
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    Expression,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from accounts.authority import Actor
 from accounts.models import OrgUnit, Role, User
@@ -91,6 +105,13 @@ def reviews_sub_unit(actor: Actor, campaign: Campaign, sub_unit_id: int) -> bool
     return actor.is_active and _assigned(actor).filter(campaign_id=campaign.pk, sub_unit_id=sub_unit_id).exists()
 
 
+def _reviewed_cases_q(actor: Actor, campaign_id: int | OuterRef) -> Q:
+    """A reviewer's selected cases of a campaign: those of the sub-units they review whose cases' internal material
+    they read."""
+    reviewed = _assigned(actor).filter(Q(campaign_id=campaign_id)).values("sub_unit_id")
+    return Q(sub_unit_id__in=reviewed) & case_policy.internal_scope_q(actor, through="case__")
+
+
 def campaign_cases_visible_to(actor: Actor, campaign: Campaign) -> QuerySet[CampaignCase]:
     """The selected cases of a campaign the actor sees: all of them for its runners; for a reviewer, those of the
     sub-units they review whose cases' internal material they read (``cases.policy.internal_scope_q``)."""
@@ -99,8 +120,35 @@ def campaign_cases_visible_to(actor: Actor, campaign: Campaign) -> QuerySet[Camp
         return cases
     if not actor.is_active:
         return cases.none()
-    reviewed = _assigned(actor).filter(campaign_id=campaign.pk).values("sub_unit_id")
-    return cases.filter(sub_unit_id__in=reviewed).filter(case_policy.internal_scope_q(actor, through="case__"))
+    return cases.filter(_reviewed_cases_q(actor, campaign.pk))
+
+
+def selected_seen(actor: Actor) -> Expression:
+    """How many of each campaign's selected cases the actor sees — ``campaign_cases_visible_to`` counted — as an
+    expression over campaigns: the campaign's own count for its runners, a reviewer's sub-units' for a reviewer. The
+    number of cases selected shown with a campaign anywhere (list, API) is this one: a reviewer of one sub-unit does
+    not learn how many cases the others have, as the campaign page and the report count theirs only."""
+    if not actor.is_active:
+        return Value(0, output_field=IntegerField())
+    reviewed = (
+        CampaignCase.objects.filter(campaign_id=OuterRef("pk"))
+        .filter(_reviewed_cases_q(actor, OuterRef("campaign_id")))
+        .order_by()
+        .values("campaign_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    seen = Coalesce(Subquery(reviewed, output_field=IntegerField()), 0)
+    paths = actor.paths_for(*RUNNER_ROLES)
+    if not paths:
+        return seen
+    runs = path_prefix_q("owner_unit__path", paths)
+    return Case(When(runs, then=F("selected_count")), default=seen, output_field=IntegerField())
+
+
+def has_report(campaign: Campaign) -> bool:
+    """A campaign reports once it has selected its cases: a draft has no report (no page, file or API answer). Pure."""
+    return campaign.state != CampaignState.DRAFT
 
 
 def can_review(actor: Actor, item: CampaignCase) -> bool:

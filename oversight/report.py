@@ -43,7 +43,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import CharField, Count, F, Q, QuerySet, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models.functions import Cast, Concat, Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -116,9 +116,19 @@ class CampaignReport:
 
 
 def officer_key() -> Concat:
-    """The same officer: the same name, badge number and unit on the record (the services store them trimmed)."""
+    """The same officer: the same name, badge number and unit on the record (the services store them trimmed).
+
+    The name goes in after its length, so the key reads back one way only: a name or a badge number may contain the
+    separator ("张|7" without a badge and "张" with badge "7|" are two officers), and the unit's id, last, is digits."""
     return Concat(
-        "officer_name", Value("|"), "officer_badge", Value("|"), Cast("unit_id", CharField()), output_field=CharField()
+        Cast(Length("officer_name"), CharField()),
+        Value(":"),
+        "officer_name",
+        Value("|"),
+        "officer_badge",
+        Value("|"),
+        Cast("unit_id", CharField()),
+        output_field=CharField(),
     )
 
 

@@ -30,7 +30,13 @@ CASE_PAGE = 50
 
 
 def campaigns_for(actor: Actor) -> QuerySet[Campaign]:
-    return policy.campaigns_visible_to(actor).select_related("owner_unit").order_by("-created_at", "-id")
+    """With ``selected_seen``: how many of its selected cases the actor sees (``policy.selected_seen``)."""
+    return (
+        policy.campaigns_visible_to(actor)
+        .select_related("owner_unit")
+        .annotate(selected_seen=policy.selected_seen(actor))
+        .order_by("-created_at", "-id")
+    )
 
 
 @dataclass

@@ -11,13 +11,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import OrgUnit
-from accounts.reauth import reauth_redirect, recently_reauthenticated
+from accounts.reauth import REAUTH_AT, reauth_redirect, recently_reauthenticated
 from accounts.requests import AuthenticatedRequest
 from cases import services as case_services
 from cases.choices import AccessAction
@@ -154,7 +155,7 @@ PENDING_REPORT_FILE = "oversight.pending_report_file"
 @require_GET
 def campaign_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The figures per sub-unit with charts, over the selected cases the reader sees (as the campaign page)."""
-    campaign = _campaign(request, pk)
+    campaign = _reported(request, pk)
     figures = report.campaign_report(request.actor, campaign)
     context = {
         "campaign": campaign,
@@ -166,14 +167,29 @@ def campaign_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "oversight/report.html", context)
 
 
+def _reported(request: AuthenticatedRequest, pk: int) -> Campaign:
+    """A campaign the reader sees that has a report (a draft has none): 404 otherwise."""
+    campaign = _campaign(request, pk)
+    if not policy.has_report(campaign):
+        raise Http404(_("A draft campaign has no report yet."))
+    return campaign
+
+
 def _resumed_file(request: AuthenticatedRequest, campaign: Campaign) -> str:
-    """The format of the file this user asked for on this campaign's report just before re-authenticating, once."""
+    """The format of the file this user asked for on this campaign's report just before re-authenticating, once. Only
+    just before: a download abandoned at the password page is not resumed when the password is confirmed later for
+    something else."""
     pending = request.session.get(PENDING_REPORT_FILE)
     if not isinstance(pending, dict) or pending.get("campaign") != campaign.pk:
         return ""
     if not recently_reauthenticated(request):
         return ""
     del request.session[PENDING_REPORT_FILE]
+    asked, confirmed = pending.get("at"), request.session.get(REAUTH_AT)
+    if not isinstance(asked, int | float) or not isinstance(confirmed, int | float):
+        return ""
+    if not 0 <= confirmed - asked <= settings.RIGHTSGUARD_REAUTH_SECONDS:
+        return ""
     fmt = pending.get("format")
     return fmt if fmt in report_files.FORMATS else ""
 
@@ -186,9 +202,10 @@ def campaign_report_file(request: AuthenticatedRequest, pk: int, fmt: str) -> Ht
     the password the reader is back on the report page, which fetches the file."""
     if fmt not in report_files.FORMATS:
         raise Http404(_("No such format."))
-    campaign = _campaign(request, pk)
+    campaign = _reported(request, pk)
     if not recently_reauthenticated(request):
-        request.session[PENDING_REPORT_FILE] = {"campaign": campaign.pk, "format": fmt}
+        asked = timezone.now().timestamp()
+        request.session[PENDING_REPORT_FILE] = {"campaign": campaign.pk, "format": fmt, "at": asked}
         return reauth_redirect(request, reverse("oversight:report", args=[campaign.pk]))
     figures = report.campaign_report(request.actor, campaign)
     data = report_files.render_file(figures, fmt)

@@ -101,7 +101,12 @@ class CampaignSerializer(serializers.Serializer):
             "Draws the same sample from the same cases; recorded at the start. Empty for a reviewer until then."
         )
     )
-    selected_count = serializers.IntegerField()
+    selected_count = serializers.SerializerMethodField(
+        help_text=_(
+            "The selected cases the caller sees: every one for the campaign's organisers, those of the sub-units they "
+            "review for a reviewer."
+        )
+    )
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
@@ -109,6 +114,12 @@ class CampaignSerializer(serializers.Serializer):
     @extend_schema_field(OpenApiTypes.STR)
     def get_seed(self, campaign: Campaign) -> str:
         return campaign.seed if policy.sees_seed(self.context["request"].actor, campaign) else ""
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_selected_count(self, campaign: Campaign) -> int:
+        # Counted by the view (``selectors.campaigns_for``, the progress or the report's total), never the
+        # campaign's own count, which a reviewer does not learn.
+        return campaign.selected_seen  # type: ignore[attr-defined]
 
     @extend_schema_field(StoredScopeSerializer)
     def get_scope(self, campaign: Campaign) -> dict[str, Any]:
@@ -430,6 +441,7 @@ class CampaignReportSerializer(serializers.Serializer):
 
     @classmethod
     def of(cls, report: Any, request: Any) -> dict[str, Any]:
+        report.campaign.selected_seen = report.total.selected  # the cases the caller counts, as the rows
         return cls(
             {
                 "campaign": report.campaign,

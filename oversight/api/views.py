@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -105,6 +106,7 @@ class ScopedList(SelectorListView, CampaignScoped):
 
 def _detail(view: ApiView, campaign: Campaign, code: int = status.HTTP_200_OK) -> Response:
     campaign.progress = selectors.progress(view.request.actor, campaign)  # type: ignore[attr-defined]
+    campaign.selected_seen = campaign.progress[-1].selected  # type: ignore[attr-defined]  # the total row's
     return Response(s.CampaignDetailSerializer(campaign, context={"request": view.request}).data, status=code)
 
 
@@ -180,6 +182,8 @@ class CampaignReportView(CampaignScoped):
         responses=responses({200: s.CampaignReportSerializer}, 401, 403, 404),
     )
     def get(self, request: ApiRequest, campaign_pk: int) -> Response:
+        if not policy.has_report(self.campaign):
+            raise Http404(_("A draft campaign has no report yet."))
         return Response(s.CampaignReportSerializer.of(report.campaign_report(request.actor, self.campaign), request))
 
 
