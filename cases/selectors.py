@@ -272,6 +272,10 @@ def fact_answers_as_read(actor: Actor, case: Case) -> dict[str, object]:
         return {}
     answers: dict[str, object] = {}
     for name in FACTS_FROM_THE_RECORD:
+        # The record only ever sets such a fact to yes; a case that does not hold yes (a draft, most cases) reads as
+        # it stands, without a query (the answer to a write is then built without reading after the commit).
+        if getattr(case, name) is not True:
+            continue
         by_record = answer_the_record_replaced(case, name)
         if by_record is not None:
             answers[name] = by_record[0]

@@ -276,7 +276,9 @@ def test_a_suspects_number_corrected_away_gives_the_answer_back(world):
         "the answer given before stands again."
     )
     # The filer never saw either: their answer throughout.
-    assert selectors.fact_answers_as_read(actor_for(world.officer), case) == {"prior_attack_on_police": False}
+    # The filer reads the answer as it stands (no answer read otherwise: it holds no yes the record set).
+    assert selectors.fact_answers_as_read(actor_for(world.officer), case) == {}
+    assert case.prior_attack_on_police is False
     assert (
         CaseEvent.objects.filter(case=case).filter(policy.shared_events_q()).filter(data__has_key="derived").count()
         == 0
