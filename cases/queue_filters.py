@@ -95,6 +95,21 @@ def month_range(value: str) -> tuple[datetime, datetime] | None:
     return start, following
 
 
+YEAR = re.compile(r"[0-9]{4}")
+
+
+def period_range(value: str) -> tuple[datetime, datetime] | None:
+    """A month written ``YYYY-MM`` (``month_range``) or a whole year written ``YYYY``, as [its first instant, the next
+    period's) in the current time zone; None for anything else."""
+    if not YEAR.fullmatch(value):
+        return month_range(value)
+    year = int(value)
+    if not 1900 <= year <= 2998:
+        return None
+    zone = timezone.get_current_timezone()
+    return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+
+
 def month_of(moment: datetime) -> str:
     """The ``YYYY-MM`` of ``moment`` in the current time zone."""
     return timezone.localtime(moment).strftime("%Y-%m")
