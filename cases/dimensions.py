@@ -27,6 +27,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.choices import DutyScenario, IncidentKind, PlaceCategory, Weapon
 
@@ -97,6 +100,37 @@ SQL: dict[str, str] = {
         f"ELSE '{FEW}' END"
     ),
 }
+
+
+NOT_RECORDED_LABEL = _("Not recorded")
+_LABELS: dict[str, dict[str, Promise]] = {
+    INTOX: {YES: pgettext_lazy("attacker intoxicated", "Drunk"), NO: pgettext_lazy("attacker intoxicated", "Sober")},
+    CROWD: {
+        ORGANISED: _("Organised or incited"),
+        GROUP: _("Three attackers or more"),
+        FEW: _("One or two attackers"),
+    },
+}
+_CHOICES = {SCENARIO: DutyScenario, PLACE: PlaceCategory, WEAPON: Weapon}
+
+
+def ordered_codes(dimension: str) -> list[str]:
+    """A dimension's codes in their natural order (the choices'), without "not recorded"; the scenario's are the
+    duty scenarios (its codes pair them with an incident type)."""
+    if dimension in _CHOICES:
+        return list(_CHOICES[dimension].values)
+    if dimension == WEEKHOUR:
+        return [f"{d}:{h}" for d in WEEKDAYS for h in HOURS]
+    return list(_LABELS[dimension])
+
+
+def label(dimension: str, code: str) -> str:
+    """A code's name in the active language: the choice's label; "Not recorded" for the empty code."""
+    if code == "":
+        return str(NOT_RECORDED_LABEL)
+    if dimension in _CHOICES:
+        return str(dict(_CHOICES[dimension].choices).get(code, code))
+    return str(_LABELS.get(dimension, {}).get(code, code))
 
 
 class UnknownCode(ValueError):

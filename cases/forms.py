@@ -36,7 +36,7 @@ from cases.choices import (
 from cases.dimensions import UnknownCode
 from cases.models import Case, InvolvedOfficer, SupportMeasure, Suspect
 from cases.overrides import BASIS_MAX, TEXT_MAX, override_errors
-from cases.queue_filters import DIMENSION_CHOICES, DUE_OVERDUE, DUE_PAUSED, DUE_WEEK, month_range, weekhour_code
+from cases.queue_filters import DIMENSION_CHOICES, DUE_OVERDUE, DUE_PAUSED, DUE_WEEK, period_range, weekhour_code
 from cases.rules.facts import FACT_NAMES, FACTS, OFFICER, SUPERVISOR, facts_asked_of, facts_for_kind
 from cases.rules.presentation import FlagView
 from cases.services.fault import DEPARTMENT_MAX, DOCUMENT_REFERENCE_MAX, NOTES_MAX
@@ -626,10 +626,10 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
         help_text=_("A paused clock is neither overdue nor due: it is listed under “Clock paused”."),
     )
     submitted = forms.CharField(
-        label=_("Submitted in month"),
+        label=_("Submitted in"),
         required=False,
         max_length=7,
-        help_text=_("A month written as year and month, for example 2026-03."),
+        help_text=_("A month written as year and month, for example 2026-03, or a whole year, for example 2026."),
     )
     awaiting = forms.BooleanField(label=_("Only cases with a referral awaiting acknowledgement"), required=False)
     awaiting_unit = forms.ModelChoiceField(
@@ -711,10 +711,12 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
         value = (self.cleaned_data.get("submitted") or "").strip()
         if not value:
             return None
-        months = month_range(value)
-        if months is None:
-            raise forms.ValidationError(_("Write the month as year and month, for example 2026-03."), code="invalid")
-        return months
+        period = period_range(value)
+        if period is None:
+            raise forms.ValidationError(
+                _("Write a month as year and month, for example 2026-03, or a year, for example 2026."), code="invalid"
+            )
+        return period
 
 
 class DashboardForm(BootstrapMixin, forms.Form):

@@ -1063,17 +1063,25 @@ class SummaryDimension(models.TextChoices):
     KIND = "kind", _("incident type")
     CHANNEL = "channel", _("channel")
     STATUS = "status", _("status")
+    # The analysis's breakdowns (cases/dimensions.py decides each case's code).
+    SCENARIO = "scenario", _("incident type and duty scenario")
+    PLACE = "place", _("place category")
+    WEEKHOUR = "weekhour", _("weekday and hour")
+    WEAPON = "weapon", _("weapon")
+    INTOX = "intox", _("attacker intoxicated")
+    CROWD = "crowd", _("attackers organised or in a group")
 
 
 class ReportCaseSummary(models.Model):
     """Submitted cases (drafts never count) by area, local month of submission, and one dimension at a time: a case
-    counts once under its type, once under its channel and once under where it stands now (its status), so every
-    figure of the report is a sum over one dimension's rows and the rows do not multiply with the combinations."""
+    counts once under its type, once under its channel and once under where it stands now (its status), and once on
+    each of the analysis's breakdowns (cases/dimensions.py), so every figure of the report and of the analysis is a
+    sum over one dimension's rows and the rows do not multiply with the combinations."""
 
     area_path = models.CharField(max_length=255)
     month = models.DateField()  # the first day of the local (Asia/Shanghai) month of submission
     dimension = models.CharField(max_length=10, choices=SummaryDimension.choices)
-    code = models.CharField(max_length=40)
+    code = models.CharField(max_length=80)
     n = models.IntegerField(default=0)
 
     class Meta:

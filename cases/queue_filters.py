@@ -19,12 +19,11 @@ from datetime import datetime, timedelta
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS as WEEKDAY_NAMES
-from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
+from django.utils.functional import Promise, lazy
 
 from accounts.authority import ANONYMOUS, Actor
 from cases import dimensions, policy
-from cases.choices import FLAG_FIELDS, OPEN_STATUSES, CaseStatus, DutyScenario, PlaceCategory, Weapon
+from cases.choices import FLAG_FIELDS, OPEN_STATUSES, CaseStatus
 from cases.dimensions import NOT_RECORDED, UnknownCode, dimension_q, filter_code
 from cases.keyset import keyset_page
 from cases.models import Case, Referral
@@ -50,23 +49,28 @@ ASCENDING, DESCENDING = "asc", "desc"
 
 
 # The analysis's dimensions as queue parameters, each with the values it takes: a code of the dimension or
-# NOT_RECORDED (cases/dimensions.py). The incident type of the type × scenario table is the ``kind`` filter; the weekday
-# and the hour are one dimension (``weekhour_code``). A weapon is always recorded (``unknown`` where it was not asked).
-_NOT_RECORDED_CHOICE = (NOT_RECORDED, _("Not recorded"))
+# NOT_RECORDED, named as the analysis names them (cases/dimensions.py ``label``). The incident type of the type ×
+# scenario table is the ``kind`` filter; the weekday and the hour are one dimension (``weekhour_code``). A weapon is
+# always recorded (``unknown`` where it was not asked).
+_label = lazy(dimensions.label, str)
+
+
+def _codes(dimension: str, *, not_recorded: bool = True) -> list[tuple[str, str | Promise]]:
+    choices: list[tuple[str, str | Promise]] = [
+        (code, _label(dimension, code)) for code in dimensions.ordered_codes(dimension)
+    ]
+    return [*choices, (NOT_RECORDED, _label(dimension, ""))] if not_recorded else choices
+
+
 DIMENSION_CHOICES: dict[str, list[tuple[str, str | Promise]]] = {
-    "scenario": [*DutyScenario.choices, _NOT_RECORDED_CHOICE],
-    "place": [*PlaceCategory.choices, _NOT_RECORDED_CHOICE],
-    "weapon": list(Weapon.choices),
-    "intox": [(dimensions.YES, _("Yes")), (dimensions.NO, _("No")), _NOT_RECORDED_CHOICE],
-    "crowd": [
-        (dimensions.ORGANISED, _("Organised or incited")),
-        (dimensions.GROUP, _("A group of three or more")),
-        (dimensions.FEW, _("One or two attackers")),
-        (NOT_RECORDED, _("Number of attackers not recorded")),
-    ],
+    "scenario": _codes(dimensions.SCENARIO),
+    "place": _codes(dimensions.PLACE),
+    "weapon": _codes(dimensions.WEAPON, not_recorded=False),
+    "intox": _codes(dimensions.INTOX),
+    "crowd": _codes(dimensions.CROWD),
     "weekday": [
         *((str(day), WEEKDAY_NAMES[day - 1]) for day in dimensions.WEEKDAYS),
-        (NOT_RECORDED, _("Time not recorded")),
+        (NOT_RECORDED, _label(dimensions.WEEKHOUR, "")),
     ],
     "hour": [(str(hour), f"{hour:02d}:00–{hour:02d}:59") for hour in dimensions.HOURS],
 }
@@ -133,6 +137,21 @@ def month_range(value: str) -> tuple[datetime, datetime] | None:
     start = datetime(year, month, 1, tzinfo=zone)
     following = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
     return start, following
+
+
+YEAR = re.compile(r"[0-9]{4}")
+
+
+def period_range(value: str) -> tuple[datetime, datetime] | None:
+    """A month written ``YYYY-MM`` (``month_range``) or a whole year written ``YYYY``, as [its first instant, the next
+    period's) in the current time zone; None for anything else."""
+    if not YEAR.fullmatch(value):
+        return month_range(value)
+    year = int(value)
+    if not 1900 <= year <= 2998:
+        return None
+    zone = timezone.get_current_timezone()
+    return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
 
 
 def month_of(moment: datetime) -> str:

@@ -2,16 +2,16 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.authority import Actor
-from accounts.models import User
+from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
-from cases import messages, policy
+from cases import breakdowns, messages, policy
 from cases.choices import (
     ADMIN_PUNISHMENTS,
     OPEN_STATUSES,
@@ -308,3 +308,10 @@ def earlier_punishments_of(case: Case, id_number_index: str) -> list[int]:
     )
     found = _earlier_matches(case, [id_number_index], Case.objects.all()).filter(pk__in=punished.values("case_id"))
     return list(found.order_by("incident_at", "id").values_list("pk", flat=True))
+
+
+def case_breakdown(*, unit: OrgUnit, start: date, end: date, dims: Iterable[str]) -> breakdowns.Breakdown:
+    """Submitted cases of ``unit``'s subtree by direct sub-unit, local month of submission in [``start``, ``end``)
+    and each dimension of ``dims``, with their officers (cases/breakdowns.py): what the analysis adds up. Whoever
+    asks: the caller decides who may see a unit's figures (``policy.can_report_on``)."""
+    return breakdowns.breakdown(unit=unit, start=start, end=end, dims=dims)

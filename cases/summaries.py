@@ -2,8 +2,9 @@
 
 A case adds, while it is submitted (drafts never count, as in the report):
 
-- one to each of three rows of ``ReportCaseSummary`` (its area, local month of submission, and its type, its channel,
-  its status now: one row per dimension);
+- one to each of nine rows of ``ReportCaseSummary`` (its area, local month of submission, and its type, its channel,
+  its status now, and its code on each of the analysis's six breakdowns, cases/dimensions.py: one row per
+  dimension);
 - its officers to ``ReportOfficerSummary`` (type, injury) and its suspects to ``ReportSuspectSummary`` (status,
   disposition), in the case's area and month;
 - one to the ``ReportSpreadSummary`` histogram of its first referral (local year of the referral, whole days since
@@ -38,6 +39,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, models, transaction
 
+from cases import dimensions
 from cases.choices import CaseStatus, SupportStatus
 from cases.models import (
     Case,
@@ -149,6 +151,8 @@ def contribution(case: Case) -> Counter[Key]:
     month = local_month(submitted)
     for dimension, code in (("kind", case.kind), ("channel", case.channel), ("status", case.status)):
         out[("cases", path, month, dimension, code)] += 1
+    for dimension, code in dimensions.codes(case).items():
+        out[("cases", path, month, dimension, code)] += 1
     if case.closed_at is not None:
         year = _local(case.closed_at).year
         out[("spreads", SpreadMeasure.CLOSURE.value, year, path, whole_days(case.closed_at, submitted))] += 1
@@ -236,10 +240,18 @@ _AREA = f"substring(c.unit_path from '^(?:/[^/]+){{1,{AREA_DEPTH + 1}}}/')"
 _DAYS = "floor(EXTRACT(EPOCH FROM ({end} - c.submitted_at)) / 86400)::int"
 _YEAR = "EXTRACT(YEAR FROM {end} AT TIME ZONE %(tz)s)::int"
 _SUBMITTED = f"c.submitted_at IS NOT NULL AND c.status <> '{_DRAFT}'"
+# Each case once per dimension: its type, channel and status, and its code on each analysis dimension.
+_CASE_DIMENSIONS = ", ".join(
+    [
+        "('kind', c.kind)",
+        "('channel', c.channel)",
+        "('status', c.status)",
+        *(f"('{d}', {dimensions.SQL[d]})" for d in dimensions.DIMENSIONS),
+    ]
+)
 REBUILD_SQL: dict[str, str] = {
     "cases": f"SELECT {_AREA}, {_MONTH}, d.dimension, d.code, COUNT(*) FROM {_CASE} c "  # noqa: S608
-    "CROSS JOIN LATERAL (VALUES ('kind', c.kind), ('channel', c.channel), ('status', c.status)) d(dimension, code) "
-    f"WHERE {_SUBMITTED} GROUP BY 1, 2, 3, 4",
+    f"CROSS JOIN LATERAL (VALUES {_CASE_DIMENSIONS}) d(dimension, code) WHERE {_SUBMITTED} GROUP BY 1, 2, 3, 4",
     "officers": f"SELECT {_AREA}, {_MONTH}, o.officer_type, o.injury, COUNT(*) "  # noqa: S608
     f"FROM {_OFFICER} o JOIN {_CASE} c ON c.id = o.case_id WHERE {_SUBMITTED} GROUP BY 1, 2, 3, 4",
     "suspects": f"SELECT {_AREA}, {_MONTH}, s.status, s.disposition, COUNT(*) "  # noqa: S608

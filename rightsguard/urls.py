@@ -25,6 +25,7 @@ admin.site.index_title = _("Records and settings")
 urlpatterns = [
     path("", include("cases.urls")),
     path("campaigns/", include("oversight.urls")),
+    path("analysis/", include("analysis.urls")),
     path("accounts/mfa/", account_views.verify, name="mfa-verify"),
     path("accounts/mfa/setup/", account_views.setup, name="mfa-setup"),
     path("accounts/mfa/recovery-codes/", account_views.recovery_codes, name="mfa-recovery-codes"),

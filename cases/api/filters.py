@@ -33,7 +33,7 @@ from cases.queue_filters import (
     UNASSIGNED,
     QueueFilters,
     filter_cases,
-    month_range,
+    period_range,
     weekhour_code,
 )
 from cases.selectors import InboxFilters, filter_notifications
@@ -122,13 +122,13 @@ class StrictMonthField(_PresentMeansValid, forms.CharField):
     def to_python(self, value: Any) -> tuple[datetime, datetime] | None:  # type: ignore[override]
         if value in (None, ""):
             return None
-        months = month_range(str(value))
-        if months is None:
-            raise forms.ValidationError(_("Give a month as YYYY-MM."), code="invalid")
-        return months
+        period = period_range(str(value))
+        if period is None:
+            raise forms.ValidationError(_("Give a month as YYYY-MM or a year as YYYY."), code="invalid")
+        return period
 
 
-@extend_schema_field({"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"})
+@extend_schema_field({"type": "string", "pattern": "^[0-9]{4}(-(0[1-9]|1[0-2]))?$"})
 class MonthFilter(django_filters.CharFilter):
     field_class = StrictMonthField
 
@@ -206,7 +206,9 @@ class CaseFilter(django_filters.FilterSet):
             "paused. A paused clock is neither overdue nor due."
         ),
     )
-    submitted = MonthFilter(help_text=gettext_lazy("Submitted in this month, written YYYY-MM (local time)."))
+    submitted = MonthFilter(
+        help_text=gettext_lazy("Submitted in this month, written YYYY-MM, or this year, written YYYY (local time).")
+    )
     awaiting = BooleanFilter(
         method="filter_nothing", help_text=gettext_lazy("Cases with a referral awaiting acknowledgement.")
     )

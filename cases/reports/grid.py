@@ -41,6 +41,9 @@ class GridRow:
     label: str
     values: tuple[Value, ...]
     total: bool = False  # the row of totals, set apart on the page and in the PDF
+    # On the page, the address each value links to ("" none), as many as the values or none at all: the cases a
+    # figure counts (the analysis's tables link to the queue).
+    links: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,14 @@ def display_grid(grid: Grid) -> list[tuple[GridRow, list[tuple[str, bool]]]]:
             ],
         )
         for row in grid.rows
+    ]
+
+
+def linked_grid(grid: Grid) -> list[tuple[GridRow, list[tuple[str, bool, str]]]]:
+    """``display_grid`` with each cell's link ("" for none): the page of a grid whose figures link to their cases."""
+    return [
+        (row, [(text, figure, row.links[i] if row.links else "") for i, (text, figure) in enumerate(cells)])
+        for row, cells in display_grid(grid)
     ]
 
 

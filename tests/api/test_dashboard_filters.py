@@ -60,8 +60,21 @@ def test_the_page_and_the_api_find_the_same_cases_by_the_new_filters(
 @pytest.mark.parametrize(
     ("query", "field", "message"),
     [
-        ("submitted=2026-13", "submitted", "Write the month as year and month, for example 2026-03."),
-        ("submitted=March", "submitted", "Write the month as year and month, for example 2026-03."),
+        (
+            "submitted=2026-13",
+            "submitted",
+            "Write a month as year and month, for example 2026-03, or a year, for example 2026.",
+        ),
+        (
+            "submitted=March",
+            "submitted",
+            "Write a month as year and month, for example 2026-03, or a year, for example 2026.",
+        ),
+        (
+            "submitted=20265",
+            "submitted",
+            "Write a month as year and month, for example 2026-03, or a year, for example 2026.",
+        ),
         ("due=late", "due", "Select a valid choice. late is not one of the available choices."),
         ("awaiting_unit=999999999", "awaiting_unit", "No unit has this code."),
     ],
@@ -96,3 +109,30 @@ def test_a_month_in_the_api_is_a_local_calendar_month(world, api, office):  # no
     response = api("supervisor").get(f"/api/v1/cases/?{urlencode({'submitted': month})}&page_size=100")
     assert response.status_code == 200
     assert names(office, {r["reference"] for r in response.json()["results"]}) == {"b", "d", "g"}
+
+
+def test_a_whole_year_of_submissions_is_one_filter_on_the_page_and_in_the_api(client, world, api):
+    """``submitted=2025`` is the local year: a case submitted at 00:10 on 1 January in Shanghai (16:10 UTC the day
+    before) is in it, one submitted at 23:30 on 31 December 2024 is not."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from cases import services
+    from tests.factories import draft
+    from tests.reports.dataset import clock
+
+    sh = ZoneInfo("Asia/Shanghai")
+    made = {}
+    for name, moment in {
+        "before": datetime(2024, 12, 31, 23, 30, tzinfo=sh),
+        "first": datetime(2025, 1, 1, 0, 10, tzinfo=sh),
+        "last": datetime(2025, 12, 31, 23, 59, tzinfo=sh),
+        "after": datetime(2026, 1, 1, 0, 0, tzinfo=sh),
+    }.items():
+        with clock(moment):
+            case = draft(world)
+            made[name] = services.submit_case(case=case, by=world.officer, expected_version=case.version).reference
+    client.force_login(world.supervisor)
+    page = on_the_page(client, "submitted=2025")
+    assert set(page) == {made["first"], made["last"]}
+    assert in_the_api(api("supervisor"), f"{OPEN}&submitted=2025") == page

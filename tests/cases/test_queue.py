@@ -96,12 +96,15 @@ def test_a_refused_filter_is_listed_above_the_results_with_its_field(client, wor
     )
     assert response.status_code == 400
     assert response.context["filter_errors"] == [
-        "Submitted in month: Write the month as year and month, for example 2026-03.",
+        "Submitted in: Write a month as year and month, for example 2026-03, or a year, for example 2026.",
         "Referral awaiting acknowledgement by the unit with this code: No unit has this code.",
     ]
     body = response.content.decode()
     assert "These filters could not be applied, so the queue shows all your cases:" in body
-    assert "<li>Submitted in month: Write the month as year and month, for example 2026-03.</li>" in body
+    assert (
+        "<li>Submitted in: Write a month as year and month, for example 2026-03, or a year, for example 2026.</li>"
+        in body
+    )
     assert "<b>x</b>" not in body
     assert "That page link is no longer valid" not in body
 

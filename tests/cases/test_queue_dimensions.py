@@ -1,21 +1,25 @@
 """The analysis's dimensions as queue filters (cases/dimensions.py, cases/queue_filters.py): the queue page and the
 API's case list find exactly the cases whose code is asked for, "-" being "not recorded"; times are read in the
 report's time zone (Asia/Shanghai, eight hours ahead of UTC); a value no case can have is refused beside its field on
-the page and as a 400 naming the parameter in the API. The Python codes, the queue's conditions and the summaries' SQL
-agree on every case."""
+the page and as a 400 naming the parameter in the API; every figure of the analysis links to a queue that counts it.
+The Python codes, the queue's conditions and the summaries' SQL agree on every case."""
 
 import random
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.authority import ANONYMOUS
 from accounts.models import SavedQueueFilter
-from cases import dimensions
+from analysis import tables
+from analysis.figures import analyse
+from cases import dimensions, summaries
 from cases.choices import CaseStatus, DutyScenario, IncidentKind, PlaceCategory, Weapon
 from cases.dimensions import NOT_RECORDED, UnknownCode, dimension_q, filter_code
 from cases.forms import QueueFilterForm
@@ -293,6 +297,42 @@ def test_the_case_list_schema_declares_each_dimension_with_its_values(db):
         assert parameters[name]["in"] == "query"
         assert parameters[name]["schema"]["type"] == "string"
         assert set(parameters[name]["schema"]["enum"]) == values, name
+
+
+@pytest.mark.parametrize(("unit", "reader"), [("province", "ministry_supervisor"), ("county", "supervisor")])
+def test_every_figure_of_the_analysis_links_to_exactly_the_cases_it_counts(client, world, facts, unit, reader):
+    """The analysis of the province (read from the summaries, on PostgreSQL) and of the county (counted live): each
+    figure's link opens a queue that counts the figure's value."""
+    summaries.reconcile(repair=True)  # the unknown time was written straight to the row
+    analysis = analyse(unit=getattr(world, unit), year=timezone.localdate().year)
+    client.force_login(getattr(world, reader))
+    checked: dict[str, int] = {}
+    for grid in tables.grids(analysis):
+        for row in grid.rows:
+            for value, link in zip(row.values, row.links, strict=False):
+                if not link:
+                    continue
+                if link not in checked:
+                    response = client.get(link)
+                    assert response.status_code == 200, (link, response.context["form"].errors)
+                    checked[link] = response.context["page"].count
+                assert (grid.key, row.label, checked[link]) == (grid.key, row.label, value), link
+    linked = {frozenset(parse_qs(urlparse(link).query).keys() - {"status", "unit", "submitted"}) for link in checked}
+    assert linked >= {
+        frozenset({"kind", "scenario"}),
+        frozenset({"scenario"}),
+        frozenset({"place"}),
+        frozenset({"weapon"}),
+        frozenset({"intox"}),
+        frozenset({"crowd"}),
+        frozenset({"weekday", "hour"}),
+        frozenset({"weekday"}),
+        frozenset({"hour"}),
+    }
+    assert max(checked.values()) == len(facts)  # the totals
+    assert sum(1 for n in checked.values() if n) >= 30, sorted(checked.values())
+    assert analysis.heat[(1, 7)] == 1  # mon_0730, read in local time
+    assert analysis.heat_unknown == 1
 
 
 # --- the one definition, read three ways ---------------------------------------------------------------------------

@@ -65,6 +65,14 @@ def test_a_draft_adds_nothing_and_submission_adds_the_case_and_its_officer(world
             ("cases", AREA, march, "kind", VIOLENT): 1,
             ("cases", AREA, march, "channel", WEB): 1,
             ("cases", AREA, march, "status", "intake"): 1,
+            # The analysis's breakdowns (cases/dimensions.py): nothing recorded but the type, the time and the weapon
+            # left at "unknown"; it occurred a day before it was filed, at 23:30 on Sunday 30 March in Shanghai.
+            ("cases", AREA, march, "scenario", f"{VIOLENT}:"): 1,
+            ("cases", AREA, march, "place", ""): 1,
+            ("cases", AREA, march, "weekhour", "7:23"): 1,
+            ("cases", AREA, march, "weapon", "unknown"): 1,
+            ("cases", AREA, march, "intox", ""): 1,
+            ("cases", AREA, march, "crowd", ""): 1,
             officer_row(march): 1,
         }
     )
@@ -152,7 +160,9 @@ def test_every_path_of_a_case_keeps_the_summaries_in_step(world):
     assert stored()[("cases", AREA, month, "status", "look_back")] == 1
     assert stored()[("cases", AREA, month, "status", "closed")] == 0
     assert stored()[referral_row] == 1
-    assert sum(n for key, n in stored().items() if key[0] == "cases") == 3  # its type, its channel, its status
+    assert (
+        sum(n for key, n in stored().items() if key[0] == "cases") == 9
+    )  # its type, channel, status and six breakdowns
     assert in_step() == []
 
 
@@ -251,3 +261,50 @@ def test_concurrent_submissions_into_one_row_lose_no_count(postgres_only, world)
     assert sum(n for k, n in counts.items() if k[0] == "officers") == 6
     assert in_step() == []
     assert connection.vendor == "postgresql"
+
+
+def test_a_corrected_fact_moves_the_case_between_the_analysis_rows(world):
+    """The breakdowns follow the case's facts: a supervisor's correction takes one from the old code's row and adds
+    one to the new code's, in the change's transaction; the rebuild agrees."""
+    with clock(at(2025, 5, 6, 9)):
+        case = draft(world)
+        case = services.update_case_details(
+            case=case,
+            by=world.officer,
+            expected_version=case.version,
+            changes={"duty_scenario": "call_110", "place_category": "road", "attackers": 2, "intoxicated": True},
+        )
+        case = services.submit_case(case=case, by=world.officer, expected_version=case.version)
+    may = date(2025, 5, 1)
+
+    def analysis_rows() -> dict:
+        return {k[3:]: n for k, n in stored().items() if k[0] == "cases" and k[3] not in ("kind", "channel", "status")}
+
+    assert analysis_rows() == {
+        ("scenario", f"{VIOLENT}:call_110"): 1,
+        ("place", "road"): 1,
+        ("weekhour", "1:9"): 1,  # the factory's case occurred a day before: Monday 5 May 2025, 09:00 in Shanghai
+        ("weapon", "unknown"): 1,
+        ("intox", "yes"): 1,
+        ("crowd", "few"): 1,
+    }
+    with clock(at(2025, 5, 7, 9)):
+        services.update_case_details(
+            case=case,
+            by=world.supervisor,
+            expected_version=case.version,
+            changes={"place_category": "hospital", "attackers": 3, "organised_or_incited": True},
+        )
+    assert analysis_rows() == {
+        ("scenario", f"{VIOLENT}:call_110"): 1,
+        ("place", "hospital"): 1,
+        ("weekhour", "1:9"): 1,
+        ("weapon", "unknown"): 1,
+        ("intox", "yes"): 1,
+        ("crowd", "organised"): 1,
+    }
+    # The old codes' rows stay, at zero.
+    left = ReportCaseSummary.objects.filter(n=0).values_list("dimension", "code")
+    assert sorted(left) == [("crowd", "few"), ("place", "road")]
+    assert {k[2] for k in stored() if k[0] == "cases"} == {may}
+    assert in_step() == []

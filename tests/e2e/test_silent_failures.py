@@ -243,8 +243,8 @@ def test_a_filter_the_queue_cannot_apply_is_said_above_the_results_and_kept(
     )
     expect(errors.locator("li")).to_have_text(
         [
-            f"{tr(language, 'Submitted in month')}: "
-            f"{tr(language, 'Write the month as year and month, for example 2026-03.')}"
+            f"{tr(language, 'Submitted in')}: "
+            f"{tr(language, 'Write a month as year and month, for example 2026-03, or a year, for example 2026.')}"
         ]
     )
     expect(month).to_have_value("2026-3")

@@ -1,0 +1,236 @@
+"""The analysis of a unit's cases in a year: trends, rates per 100 officers by sub-unit, and the breakdowns of where,
+when and how officers were attacked. Read from ``cases.selectors.case_breakdown`` (the report summaries above the
+cities, the cases live below) and the officer strengths the units recorded; nothing here writes.
+
+What the figures count, so every table says the same:
+
+- a **case** is a submitted application (drafts never count), in the local month and year it was submitted
+  (settings.TIME_ZONE), under the direct sub-unit of the analysed unit it belongs to;
+- an **officer injured** is an involved officer, regular or auxiliary, whose appraised injury is a minor injury or
+  worse (``MINOR_OR_WORSE``), counted in the year of the case's submission;
+- a **rate per 100 officers** divides by the unit's officer strength for that year, regular and auxiliary together:
+  the unit's own record, or else the sum of the records of the units below it that have one and no recorded unit
+  above them (``strength``); with no record at all there is no rate, never a guess;
+- a **change** is this year's figure against last year's, in per cent of last year's (none when last year had none).
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.utils import timezone
+
+from accounts.models import OrgUnit
+from analysis.models import OfficerStrength
+from cases import dimensions, selectors
+from cases.choices import INJURY_RANK, InjuryGrade
+
+MINOR_OR_WORSE = frozenset(g for g, rank in INJURY_RANK.items() if rank >= INJURY_RANK[InjuryGrade.MINOR_2])
+TREND_YEARS = 5  # the yearly trend: the chosen year and the four before it
+BREAKDOWNS = (
+    dimensions.PLACE,
+    dimensions.WEAPON,
+    dimensions.INTOX,
+    dimensions.CROWD,
+)
+
+
+def change_pct(current: int, previous: int) -> float | None:
+    return None if previous == 0 else round((current - previous) * 100 / previous, 1)
+
+
+def per_hundred(count: int, officers: int | None) -> float | None:
+    return None if not officers else round(count * 100 / officers, 2)
+
+
+@dataclass(frozen=True)
+class Strength:
+    regular: int
+    auxiliary: int
+
+    @property
+    def total(self) -> int:
+        return self.regular + self.auxiliary
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """One sub-unit's (or the total's) figures for the year and the year before."""
+
+    path: str
+    unit: OrgUnit | None  # None for the total
+    own: bool  # the cases the analysed unit handles itself, not through a sub-unit
+    cases: int
+    cases_before: int
+    injured: int
+    injured_before: int
+    strength: Strength | None
+
+    @property
+    def cases_change(self) -> float | None:
+        return change_pct(self.cases, self.cases_before)
+
+    @property
+    def cases_per_100(self) -> float | None:
+        return per_hundred(self.cases, self.strength.total if self.strength else None)
+
+    @property
+    def injured_per_100(self) -> float | None:
+        return per_hundred(self.injured, self.strength.total if self.strength else None)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    unit: OrgUnit
+    year: int
+    generated_at: datetime
+    # month number -> (cases this year, cases last year)
+    months: dict[int, tuple[int, int]]
+    # year -> (cases, officers injured), oldest first
+    years: dict[int, tuple[int, int]]
+    rows: tuple[UnitRow, ...]
+    total: UnitRow
+    # (incident type, duty scenario) -> cases this year ("" scenario: not recorded)
+    scenarios: Counter[tuple[str, str]]
+    # dimension -> code -> (this year, last year)
+    distributions: dict[str, dict[str, tuple[int, int]]]
+    # (ISO weekday, hour) -> cases this year; and those whose time is not recorded
+    heat: Counter[tuple[int, int]] = field(default_factory=Counter)
+    heat_unknown: int = 0
+
+    @property
+    def previous_year(self) -> int:
+        return self.year - 1
+
+
+def strength(path: str, records: Mapping[str, Strength]) -> Strength | None:
+    """The officer strength of the unit at ``path``: its own record, else the sum of the records below it that have
+    no recorded unit between them and it; None when none of them has a record."""
+    if path in records:
+        return records[path]
+    tops = [p for p in records if p.startswith(path) and not _has_recorded_ancestor(p, path, records)]
+    if not tops:
+        return None
+    return Strength(sum(records[p].regular for p in tops), sum(records[p].auxiliary for p in tops))
+
+
+def _has_recorded_ancestor(p: str, below: str, records: Mapping[str, Strength]) -> bool:
+    """Whether a unit strictly between ``below`` and ``p`` has a record (paths end with "/")."""
+    segments = [s for s in p[len(below) :].split("/") if s]
+    return any(below + "/".join(segments[:i]) + "/" in records for i in range(1, len(segments)))
+
+
+def _strengths(unit: OrgUnit, year: int) -> dict[str, Strength]:
+    rows = OfficerStrength.objects.filter(year=year, unit__path__startswith=unit.path).values_list(
+        "unit__path", "regular", "auxiliary"
+    )
+    return {path: Strength(regular, auxiliary) for path, regular, auxiliary in rows}
+
+
+def _injured(officers: Counter[tuple[str, date, str, str]], year: int, child: str | None = None) -> int:
+    return sum(
+        n
+        for (c, month, _type, injury), n in officers.items()
+        if month.year == year and injury in MINOR_OR_WORSE and (child is None or c == child)
+    )
+
+
+def analyse(*, unit: OrgUnit, year: int) -> Analysis:
+    """The analysis of ``unit``'s subtree for ``year`` (see the module doc). The caller has checked that the reader
+    may see this unit's figures (``cases.policy.can_report_on``)."""
+    trend = selectors.case_breakdown(
+        unit=unit, start=date(year - TREND_YEARS + 1, 1, 1), end=date(year + 1, 1, 1), dims=["status"]
+    )
+    detail = selectors.case_breakdown(
+        unit=unit,
+        start=date(year - 1, 1, 1),
+        end=date(year + 1, 1, 1),
+        dims=["kind", dimensions.SCENARIO, dimensions.WEEKHOUR, *BREAKDOWNS],
+    )
+    cases_by: Counter[tuple[str, int]] = Counter()  # (child, year)
+    months: Counter[tuple[int, int]] = Counter()  # (year, month)
+    for (child, month, _dimension, _code), n in trend.cases.items():
+        cases_by[(child, month.year)] += n
+        months[(month.year, month.month)] += n
+    years = {
+        y: (sum(n for (_c, cy), n in cases_by.items() if cy == y), _injured(trend.officers, y))
+        for y in range(year - TREND_YEARS + 1, year + 1)
+    }
+    records = _strengths(unit, year)
+    children = list(OrgUnit.objects.filter(parent=unit).order_by("path"))
+    rows = [_unit_row(child.path, child, False, cases_by, trend.officers, year, records) for child in children]
+    own = _unit_row(unit.path, unit, True, cases_by, trend.officers, year, records, strength_of_own=False)
+    if own.cases or own.cases_before or own.injured or own.injured_before:
+        rows.insert(0, own)
+    total = UnitRow(
+        path=unit.path,
+        unit=None,
+        own=False,
+        cases=years[year][0],
+        cases_before=years[year - 1][0],
+        injured=years[year][1],
+        injured_before=years[year - 1][1],
+        strength=strength(unit.path, records),
+    )
+    scenarios: Counter[tuple[str, str]] = Counter()
+    distributions: dict[str, dict[str, tuple[int, int]]] = {d: {} for d in BREAKDOWNS}
+    heat: Counter[tuple[int, int]] = Counter()
+    heat_unknown = 0
+    for (_child, month, dimension, code), n in detail.cases.items():
+        this_year = month.year == year
+        if dimension == dimensions.SCENARIO and this_year:
+            kind, _sep, scenario = code.partition(":")
+            scenarios[(kind, scenario)] += n
+        elif dimension == dimensions.WEEKHOUR and this_year:
+            if code:
+                day, _sep, hour = code.partition(":")
+                heat[(int(day), int(hour))] += n
+            else:
+                heat_unknown += n
+        elif dimension in distributions:
+            now, before = distributions[dimension].get(code, (0, 0))
+            distributions[dimension][code] = (now + n, before) if this_year else (now, before + n)
+    return Analysis(
+        unit=unit,
+        year=year,
+        generated_at=timezone.now(),
+        months={m: (months[(year, m)], months[(year - 1, m)]) for m in range(1, 13)},
+        years=years,
+        rows=tuple(rows),
+        total=total,
+        scenarios=+scenarios,
+        distributions=distributions,
+        heat=+heat,
+        heat_unknown=heat_unknown,
+    )
+
+
+def _unit_row(
+    path: str,
+    unit: OrgUnit,
+    own: bool,
+    cases_by: Counter[tuple[str, int]],
+    officers: Counter[tuple[str, date, str, str]],
+    year: int,
+    records: Mapping[str, Strength],
+    *,
+    strength_of_own: bool = True,
+) -> UnitRow:
+    return UnitRow(
+        path=path,
+        unit=unit,
+        own=own,
+        cases=cases_by[(path, year)],
+        cases_before=cases_by[(path, year - 1)],
+        injured=_injured(officers, year, path),
+        injured_before=_injured(officers, year - 1, path),
+        # The unit's own cases have no strength of their own: its record counts the officers of its whole subtree.
+        strength=strength(path, records) if strength_of_own else None,
+    )
+
+
+def codes_in_order(dimension: str, seen: Iterable[str]) -> list[str]:
+    """A dimension's codes in the order of its choices, then "not recorded" last; only those seen."""
+    order = {code: i for i, code in enumerate(dimensions.ordered_codes(dimension))}
+    return sorted(set(seen), key=lambda c: (c == "", order.get(c, len(order)), c))

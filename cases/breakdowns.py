@@ -1,0 +1,180 @@
+"""Counts of submitted cases and their officers by direct sub-unit, local month of submission and dimension: what
+the analysis of cases (the ``analysis`` app) adds up, read through ``cases.selectors``.
+
+A unit above the summaries' areas (the ministry, a province: ``summaries.AREA_DEPTH``) reads the report summaries,
+kept by the services with every change (cases/summaries.py); a city or a unit below it counts its own cases live,
+with the same SQL the summaries are rebuilt with, since only live can break its cases down by county or station.
+On databases other than PostgreSQL every unit counts live, in Python, with the same definitions
+(cases/dimensions.py ``codes``). The three ways agree: tests/cases/test_breakdowns.py compares them.
+
+Drafts never count. A case counts in the month it was submitted, in settings.TIME_ZONE, and under the direct sub-unit
+of ``unit`` it belongs to (the unit's own path for the cases it handles itself).
+"""
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+
+from accounts.models import OrgUnit
+from cases import dimensions, summaries
+from cases.choices import CaseStatus
+from cases.models import Case, InvolvedOfficer, ReportCaseSummary, ReportOfficerSummary, SummaryDimension
+
+# The dimensions a breakdown may ask for: the report's three and the analysis's six.
+ALL_DIMENSIONS: tuple[str, ...] = tuple(SummaryDimension.values)
+# The case fields the analysis's codes read (cases/dimensions.py ``codes``).
+_FACT_FIELDS = (
+    "duty_scenario",
+    "place_category",
+    "occurred_at",
+    "weapon",
+    "intoxicated",
+    "organised_or_incited",
+    "attackers",
+)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """``cases[(child path, month, dimension, code)]``: submitted cases; ``officers[(child path, month, officer type,
+    injury)]``: their involved officers. Months are first days of local months."""
+
+    cases: Counter[tuple[str, date, str, str]]
+    officers: Counter[tuple[str, date, str, str]]
+
+
+def reads_summaries(unit: OrgUnit) -> bool:
+    return connection.vendor == "postgresql" and unit.depth < summaries.AREA_DEPTH
+
+
+def _child_regex(unit: OrgUnit) -> str:
+    """Cuts a path to the direct sub-unit of ``unit`` (or to the unit itself, for a path that ends there)."""
+    return f"^(?:/[^/]+){{1,{unit.depth + 2}}}/"
+
+
+def _child_of(unit: OrgUnit, path: str) -> str:
+    segments = [s for s in path.split("/") if s][: unit.depth + 2]
+    return "/" + "/".join(segments) + "/"
+
+
+def breakdown(*, unit: OrgUnit, start: date, end: date, dims: Iterable[str]) -> Breakdown:
+    """The submitted cases of ``unit``'s subtree whose local month of submission is in [``start``, ``end``) (first days
+    of months), on each of ``dims``, and their officers."""
+    wanted = [d for d in ALL_DIMENSIONS if d in set(dims)]
+    unknown = set(dims) - set(ALL_DIMENSIONS)
+    if unknown:
+        raise ValueError(f"unknown dimensions {sorted(unknown)}")
+    if reads_summaries(unit):
+        return _from_summaries(unit, start, end, wanted)
+    if connection.vendor == "postgresql":
+        return _live_sql(unit, start, end, wanted)
+    return _live_python(unit, start, end, wanted)
+
+
+def _from_summaries(unit: OrgUnit, start: date, end: date, wanted: list[str]) -> Breakdown:
+    regex = _child_regex(unit)
+    cases_table = ReportCaseSummary._meta.db_table
+    officers_table = ReportOfficerSummary._meta.db_table
+    cases: Counter[tuple[str, date, str, str]] = Counter()
+    officers: Counter[tuple[str, date, str, str]] = Counter()
+    with connection.cursor() as cursor:
+        # Table names are ours; every value is a parameter.
+        cursor.execute(
+            f"SELECT substring(area_path from %s), month, dimension, code, SUM(n) FROM {cases_table} "  # noqa: S608
+            "WHERE month >= %s AND month < %s AND dimension = ANY(%s) AND area_path LIKE %s "
+            "GROUP BY 1, 2, 3, 4 HAVING SUM(n) <> 0",
+            [regex, start, end, wanted, _like(unit.path)],
+        )
+        for child, month, dimension, code, n in cursor.fetchall():
+            cases[(child, month, dimension, code)] += int(n)
+        cursor.execute(
+            f"SELECT substring(area_path from %s), month, officer_type, injury, SUM(n) "  # noqa: S608
+            f"FROM {officers_table} WHERE month >= %s AND month < %s AND area_path LIKE %s "
+            "GROUP BY 1, 2, 3, 4 HAVING SUM(n) <> 0",
+            [regex, start, end, _like(unit.path)],
+        )
+        for child, month, officer_type, injury, n in cursor.fetchall():
+            officers[(child, month, officer_type, injury)] += int(n)
+    return Breakdown(cases, officers)
+
+
+def _like(path: str) -> str:
+    # Unit paths are digits and slashes (accounts.models.OrgUnit): nothing to escape, but never trust that twice.
+    return path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _live_sql(unit: OrgUnit, start: date, end: date, wanted: list[str]) -> Breakdown:
+    case_table = Case._meta.db_table
+    officer_table = InvolvedOfficer._meta.db_table
+    month = "(date_trunc('month', c.submitted_at AT TIME ZONE %(tz)s))::date"
+    values = ", ".join(f"('{d}', {_code_sql(d)})" for d in wanted)  # dimension names are ours, checked above
+    window = (
+        "c.submitted_at IS NOT NULL AND c.status <> %(draft)s AND c.unit_path LIKE %(like)s "
+        "AND c.submitted_at >= (%(start)s::timestamp AT TIME ZONE %(tz)s) "
+        "AND c.submitted_at < (%(end)s::timestamp AT TIME ZONE %(tz)s)"
+    )
+    params = {
+        **summaries.rebuild_params(),
+        "regex": _child_regex(unit),
+        "like": _like(unit.path),
+        "draft": CaseStatus.DRAFT.value,
+        "start": start,
+        "end": end,
+    }
+    cases: Counter[tuple[str, date, str, str]] = Counter()
+    officers: Counter[tuple[str, date, str, str]] = Counter()
+    with connection.cursor() as cursor:
+        if wanted:
+            cursor.execute(
+                f"SELECT substring(c.unit_path from %(regex)s), {month}, d.dimension, d.code, COUNT(*) "  # noqa: S608
+                f"FROM {case_table} c CROSS JOIN LATERAL (VALUES {values}) d(dimension, code) "
+                f"WHERE {window} GROUP BY 1, 2, 3, 4",
+                params,
+            )
+            for child, m, dimension, code, n in cursor.fetchall():
+                cases[(child, m, dimension, code)] += n
+        cursor.execute(
+            f"SELECT substring(c.unit_path from %(regex)s), {month}, o.officer_type, o.injury, COUNT(*) "  # noqa: S608
+            f"FROM {officer_table} o JOIN {case_table} c ON c.id = o.case_id WHERE {window} GROUP BY 1, 2, 3, 4",
+            params,
+        )
+        for child, m, officer_type, injury, n in cursor.fetchall():
+            officers[(child, m, officer_type, injury)] += n
+    return Breakdown(cases, officers)
+
+
+def _code_sql(dimension: str) -> str:
+    return {"kind": "c.kind", "channel": "c.channel", "status": "c.status"}.get(dimension) or dimensions.SQL[dimension]
+
+
+def _live_python(unit: OrgUnit, start: date, end: date, wanted: list[str]) -> Breakdown:
+    cases: Counter[tuple[str, date, str, str]] = Counter()
+    officers: Counter[tuple[str, date, str, str]] = Counter()
+    zone = ZoneInfo(settings.TIME_ZONE)
+    rows = (
+        Case.objects.filter(
+            unit_path__startswith=unit.path,
+            submitted_at__gte=datetime.combine(start, time(), zone),
+            submitted_at__lt=datetime.combine(end, time(), zone),
+        )
+        .exclude(status=CaseStatus.DRAFT)
+        .only("unit_path", "submitted_at", "status", "kind", "channel", *_FACT_FIELDS)
+    )
+    months: dict[int, tuple[str, date]] = {}
+    for case in rows.iterator(chunk_size=2000):
+        month = summaries.local_month(case.submitted_at)  # type: ignore[arg-type]  # filtered: never None
+        child = _child_of(unit, case.unit_path)
+        months[case.pk] = (child, month)
+        codes = {"kind": case.kind, "channel": case.channel, "status": case.status, **dimensions.codes(case)}
+        for d in wanted:
+            cases[(child, month, d, codes[d])] += 1
+    people = InvolvedOfficer.objects.filter(case_id__in=list(months)).values_list("case_id", "officer_type", "injury")
+    for case_id, officer_type, injury in people.iterator(chunk_size=2000):
+        child, month = months[case_id]
+        officers[(child, month, officer_type, injury)] += 1
+    return Breakdown(cases, officers)
