@@ -50,7 +50,9 @@ def unit_title(unit: OrgUnit) -> str:
 
 
 def _row(label: str, values: Iterable[Value], links: Iterable[str], *, total: bool = False) -> GridRow:
-    return GridRow(label, tuple(values), total=total, links=tuple(links))
+    """A row whose first figures link to ``links``, the rest to nothing."""
+    figures, addresses = tuple(values), tuple(links)
+    return GridRow(label, figures, total=total, links=addresses + ("",) * (len(figures) - len(addresses)))
 
 
 # --- the tables ----------------------------------------------------------------------------------------------------

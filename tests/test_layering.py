@@ -254,3 +254,25 @@ def test_the_yearly_report_knows_its_added_sections_only_through_the_registry():
 def test_every_allowed_edge_still_exists():
     # An allowance outliving its edge would quietly permit the next one.
     assert {(imp.source, imp.target) for imp in IMPORTS} >= set(ALLOWED)
+
+
+# The analysis (the analysis app) reads the cases' figures through the selectors and decides who sees them with the
+# policy; it names the analysis's dimensions and their codes as cases/dimensions.py defines them (the vocabulary the
+# queue reads too), and draws its tables and files with the reports' building blocks, as oversight's report does.
+ANALYSIS_VOCABULARY = ("cases.dimensions",)
+ANALYSIS_REPORT_MODULES = ("analysis.tables", "analysis.views")
+
+
+def test_the_analysis_uses_cases_only_through_its_doors():
+    used = sorted(
+        {
+            (imp.source, imp.target)
+            for imp in IMPORTS
+            if _within(imp.source, "analysis") and _within(imp.target, "cases")
+            if imp.target not in CASES_DOORS and imp.target not in ANALYSIS_VOCABULARY
+            if not (imp.source in ANALYSIS_REPORT_MODULES and imp.target in CASES_REPORT_BLOCKS)
+            if not (_within(imp.source, "analysis.api") and imp.target in CASES_API_GROUND)
+        }
+    )
+    assert used == []
+    assert Import("analysis.figures", "cases.selectors") in IMPORTS
