@@ -19,9 +19,9 @@ from django.utils.dates import MONTHS, WEEKDAYS
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, unit_name
-from analysis.figures import BREAKDOWNS, Analysis, UnitRow, change_pct, codes_in_order
+from analysis.figures import BREAKDOWNS, Analysis, HandlingRow, UnitRow, change_pct, codes_in_order
 from cases import dimensions
-from cases.choices import INJURY_RANK, CaseStatus, IncidentKind, InjuryGrade
+from cases.choices import INJURY_RANK, CaseStatus, IncidentKind, InjuryGrade, ReviewVerdict
 from cases.dimensions import NOT_RECORDED  # the queue's word for a dimension's empty code
 from cases.reports.cells import csv_writer
 from cases.reports.grid import Column, Grid, GridFormats, GridRow, Value, grid_csv_rows, write_grid_sheet
@@ -179,6 +179,55 @@ def unit_grid(a: Analysis) -> Grid:
     )
 
 
+def handling_grid(a: Analysis) -> Grid:
+    y = str(a.year)
+    verdicts = ReviewVerdict.values
+
+    def values(r: HandlingRow) -> tuple[Value, ...]:
+        return (
+            r.referred,
+            r.median_days_to_referral,
+            r.downgraded,
+            r.downgraded_share,
+            r.overridden,
+            r.reviews,
+            *(r.verdicts[v] for v in verdicts),
+        )
+
+    rows = [
+        _row(
+            _("%(unit)s itself") % {"unit": unit_title(r.unit)} if r.own else unit_title(r.unit),  # type: ignore[arg-type]
+            values(r),
+            (),
+        )
+        for r in a.handling
+    ]
+    if a.handling_total is not None:
+        rows.append(_row(_("Total"), values(a.handling_total), (), total=True))
+    return Grid(
+        key="handling",
+        title=_("How the cases were handled, %(year)s") % {"year": y},
+        label_title=_("Unit"),
+        columns=(
+            Column(_("Cases first referred"), key="referred"),
+            Column(_("Median days to the first referral"), key="median_days"),
+            Column(_("Cases flagged as downgraded"), key="downgraded"),
+            Column(_("Share downgraded (%)"), "ratio", key="downgraded_share"),
+            Column(_("Downgrade flags overridden"), key="overridden"),
+            Column(_("Look-back reviews"), key="reviews"),
+            *(Column(str(label), key=f"verdict_{code}") for code, label in ReviewVerdict.choices),
+        ),
+        rows=tuple(rows),
+        note=_(
+            "Cases first referred: referred for the first time in the year, whenever submitted; the median counts "
+            "whole days from submission. Flagged as downgraded: cases submitted in the year that the rules flagged as "
+            "handled below what the facts call for, open or resolved; the share is of the year's cases. Overridden: "
+            "downgrade flags the office overrode in the year, with a recorded reason. Look-back reviews: those of the "
+            "year's look-back campaign, by verdict."
+        ),
+    )
+
+
 def scenario_grid(a: Analysis) -> Grid:
     y = str(a.year)
     kinds = sorted(
@@ -300,6 +349,7 @@ def grids(a: Analysis) -> tuple[Grid, ...]:
         year_grid(a),
         month_grid(a),
         unit_grid(a),
+        handling_grid(a),
         scenario_grid(a),
         heat_grid(a),
         *(breakdown_grid(a, d) for d in BREAKDOWNS),
@@ -307,7 +357,7 @@ def grids(a: Analysis) -> tuple[Grid, ...]:
 
 
 # The tables' keys, in the page's order: the CSV download names one.
-TABLE_KEYS = ("years", "months", "units", "scenarios", "heat", *BREAKDOWNS)
+TABLE_KEYS = ("years", "months", "units", "handling", "scenarios", "heat", *BREAKDOWNS)
 
 
 def grid_named(a: Analysis, key: str) -> Grid | None:

@@ -77,6 +77,9 @@ def test_the_county_page_shows_the_exact_figures(client, world, dataset):
     assert units["北山派出所 (330106001)"] == ["2", "0", "", "1", "0", "25", "8.00", "4.00"]
     assert units["灵隐派出所 (330106002)"] == ["1", "0", "", "0", "0", "", "", ""]
     assert units["Total"] == ["3", "0", "", "1", "0", "50", "6.00", "2.00"]
+    handling = cells(body, "handling")
+    # referred, median days, flagged downgraded, share, overridden, reviews, in progress, upheld, deficient
+    assert handling["Total"] == ["0", "", "0", "0.00", "0", "0", "0", "0", "0"]
     scenarios = cells(body, "scenarios")
     assert scenarios["Violent attack"][-1] == "2"
     assert scenarios["Total"][-1] == "3"
