@@ -86,7 +86,8 @@ def test_the_county_page_shows_the_exact_figures(client, world, dataset):
     assert place["Not recorded"] == ["1", "0", "", "33.30"]
     heat = cells(body, "heat")
     # Sunday 22:00 (S1), Tuesday 00:00 (S2), Friday 14:00 (O1), in Shanghai time.
-    assert heat["Sunday"][22] == "1" and heat["Sunday"][24] == "1"
+    assert heat["Sunday"][22] == "1"
+    assert heat["Sunday"][24] == "1"
     assert heat["Tuesday"][0] == "1"
     assert heat["Friday"][14] == "1"
     assert heat["Total"][24] == "3"
@@ -113,7 +114,9 @@ def test_every_figure_links_to_exactly_the_cases_it_counts(client, world, datase
     scenarios = links(body, "scenarios")
     assert listed(client, scenarios["Violent attack"][0]) in ({s1.reference}, {o1.reference})
     query = parse_qs(urlsplit(place["Road or street"][0]).query)
-    assert query["unit"] == [world.county.code] and query["submitted"] == ["2025"] and query["place"] == ["road"]
+    assert query["unit"] == [world.county.code]
+    assert query["submitted"] == ["2025"]
+    assert query["place"] == ["road"]
     assert len(query["status"]) == 8  # every status but a draft
 
 
@@ -145,7 +148,8 @@ def test_the_downloads_need_the_password_and_are_logged(client, world, dataset):
     client.force_login(world.county_supervisor)
     url = f"/analysis/file/csv/?unit={world.county.code}&year=2025&table=place"
     response = client.get(url)
-    assert response.status_code == 302 and response["Location"].startswith(reverse("reauth"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("reauth"))
     assert not AccessLog.objects.filter(object_ref__startswith="analysis").exists()
     reauthenticated(client)
     response = client.get(url)

@@ -51,7 +51,8 @@ def test_every_county_and_station_has_a_strength_for_every_year_of_the_cases(fix
     output = seed("--cases", "300", "--batch-size", "100")
 
     assert "Officer strengths of the counties and stations: 192 recorded, 0 already present." in output
-    assert len(COUNTIES) == 8 and sum(len(s) for s in STATIONS.values()) == 24
+    assert len(COUNTIES) == 8
+    assert sum(len(s) for s in STATIONS.values()) == 24
     strengths = recorded()
     assert set(strengths) == {(code, y) for c in COUNTIES for code in (c, *STATIONS[c]) for y in YEARS}
     # The cities, provinces and the ministry sum their counties: no record of their own.
@@ -70,7 +71,8 @@ def test_every_county_and_station_has_a_strength_for_every_year_of_the_cases(fix
         for year in YEARS:
             stations = [strengths[(s, year)] for s in STATIONS[county]]
             for regular, auxiliary in stations:
-                assert 30 <= regular <= 80 and 20 <= auxiliary <= 60
+                assert 30 <= regular <= 80
+                assert 20 <= auxiliary <= 60
             regular, auxiliary = strengths[(county, year)]
             # The county counts its stations and its own headquarters and brigades (80-320 + 40-260 officers).
             assert 80 <= regular - sum(r for r, _a in stations) <= 320
@@ -124,7 +126,8 @@ def test_the_demo_analysis_shows_rates_per_100_officers(client, fixed_now):
         assert row.cases > 0
         assert row.cases_per_100 == round(row.cases * 100 / sum(strengths[(code, 2026)]), 2)
     total = sum(sum(strengths[(code, 2026)]) for code in rows)
-    assert a.total.strength is not None and a.total.strength.total == total
+    assert a.total.strength is not None
+    assert a.total.strength.total == total
     assert a.total.cases_per_100 == round(a.total.cases * 100 / total, 2)
 
     client.force_login(User.objects.get(username="supervisor"))
