@@ -22,11 +22,11 @@ from accounts.models import OrgUnit, unit_name
 from analysis.figures import BREAKDOWNS, Analysis, UnitRow, change_pct, codes_in_order
 from cases import dimensions
 from cases.choices import INJURY_RANK, CaseStatus, IncidentKind, InjuryGrade
+from cases.dimensions import NOT_RECORDED  # the queue's word for a dimension's empty code
 from cases.reports.cells import csv_writer
 from cases.reports.grid import Column, Grid, GridFormats, GridRow, Value, grid_csv_rows, write_grid_sheet
 from cases.reports.xlsx import sheet_name
 
-NOT_RECORDED = "-"  # the queue's word for a dimension's empty code
 SUBMITTED = [s for s in CaseStatus.values if s != CaseStatus.DRAFT]
 INJURED_RANK = INJURY_RANK[InjuryGrade.MINOR_2]
 FORMATS = ("csv", "xlsx")

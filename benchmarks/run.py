@@ -116,6 +116,10 @@ TARGETS: dict[str, tuple[float | None, str, str]] = {
     "pdf_peak_memory": (150, "MiB", "le"),
     "csv_peak_memory": (200, "MB", "le"),
     "seed_rate": (3000, "cases/s", "ge"),
+    "analysis_ministry": (1000, "ms", "le"),
+    "analysis_province": (1000, "ms", "le"),
+    "analysis_county": (1000, "ms", "le"),
+    "api_analysis_ministry": (1000, "ms", "le"),
     "campaign_select_freeze": (10, "s", "le"),
     "campaign_page": (100, "ms", "le"),
     "wrk_healthz": (None, "req/s", "ge"),
@@ -404,6 +408,11 @@ def run_child(args: argparse.Namespace) -> dict[str, Any]:
         # The supervisor's landing page: every figure of the subtree (the median column cached, see below).
         ("dashboard_ministry", session(users["ministry"]), reverse("cases:home"), {}),
         ("dashboard_county", session(users["county"]), reverse("cases:home"), {}),
+        # The analysis (issue 21): the national page reads the summaries, a county counts its cases live.
+        ("analysis_ministry", session(users["ministry"]), f"/analysis/?year={args.year}", {}),
+        ("analysis_province", session(users["province"]), f"/analysis/?year={args.year}", {}),
+        ("analysis_county", session(users["county"]), f"/analysis/?year={args.year}", {}),
+        ("api_analysis_ministry", api, f"/api/v1/analysis/?year={args.year}", token(users["ministry"])),
     ]
     for name, client, url, headers in pages:
         if args.only and name not in args.only:

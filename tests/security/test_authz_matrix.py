@@ -778,7 +778,7 @@ def media(settings, tmp_path):
 def test_the_document_has_its_three_tables():
     assert len(HTML_ROWS) == len(TABLES[HTML_SECTION]), "a row id is used twice in the browser table"
     assert len(API_OTHER_ROWS) == len(TABLES[API_OTHER_SECTION]), "a row id is used twice in the API table"
-    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (97, 31, 57)
+    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (97, 31, 59)
 
 
 def _route_names(namespace: str) -> set[str]:
@@ -800,6 +800,7 @@ def test_every_case_page_and_api_route_has_a_row():
     assert _route_names("analysis") - html == set(), "analysis pages without a row in the browser table"
     assert _route_names("api") - api == set(), "API routes without a row in the API tables"
     assert _route_names("campaigns-api") - api == set(), "campaign API routes without a row in the API tables"
+    assert _route_names("analysis-api") - api == set(), "analysis API routes without a row in the API tables"
 
 
 def test_every_post_row_says_what_it_sends():

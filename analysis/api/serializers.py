@@ -1,0 +1,86 @@
+"""The analysis API's answers: the figures of the analysis page (analysis/figures.py), as numbers and codes."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from cases.api.serializers import UnitRefSerializer, enum
+from cases.choices import DutyScenario, IncidentKind
+
+
+class AnalysisQuerySerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=2015, max_value=2100, help_text=_("The year analysed (local time)."))
+    unit = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text=_("Unit id; default: your widest unit.")
+    )
+
+
+class MonthSerializer(serializers.Serializer):
+    month = serializers.IntegerField(min_value=1, max_value=12)
+    cases = serializers.IntegerField()
+    cases_previous_year = serializers.IntegerField()
+
+
+class YearSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    cases = serializers.IntegerField()
+    officers_injured = serializers.IntegerField(
+        help_text=_("Involved officers, regular and auxiliary, with an appraised minor injury or worse.")
+    )
+
+
+class StrengthSerializer(serializers.Serializer):
+    regular = serializers.IntegerField()
+    auxiliary = serializers.IntegerField()
+
+
+class UnitFiguresSerializer(serializers.Serializer):
+    unit = UnitRefSerializer(allow_null=True, help_text=_("None for the total."))
+    own = serializers.BooleanField(help_text=_("The cases the analysed unit handles itself, not through a sub-unit."))
+    cases = serializers.IntegerField()
+    cases_previous_year = serializers.IntegerField()
+    cases_change_pct = serializers.FloatField(allow_null=True)
+    officers_injured = serializers.IntegerField()
+    officers_injured_previous_year = serializers.IntegerField()
+    officer_strength = StrengthSerializer(allow_null=True)
+    cases_per_100_officers = serializers.FloatField(allow_null=True)
+    officers_injured_per_100_officers = serializers.FloatField(allow_null=True)
+
+
+class ScenarioSerializer(serializers.Serializer):
+    kind = enum(IncidentKind)
+    duty_scenario = serializers.ChoiceField(
+        choices=[("", _("Not recorded")), *DutyScenario.choices], help_text=_("Empty: not recorded.")
+    )
+    cases = serializers.IntegerField()
+
+
+class HeatCellSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=1, max_value=7, help_text=_("ISO weekday: 1 Monday … 7 Sunday."))
+    hour = serializers.IntegerField(min_value=0, max_value=23)
+    cases = serializers.IntegerField()
+
+
+class CodeCountSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text=_("The recorded value; empty: not recorded."))
+    cases = serializers.IntegerField()
+    cases_previous_year = serializers.IntegerField()
+
+
+class BreakdownsSerializer(serializers.Serializer):
+    place = CodeCountSerializer(many=True)
+    weapon = CodeCountSerializer(many=True)
+    intox = CodeCountSerializer(many=True)
+    crowd = CodeCountSerializer(many=True)
+
+
+class AnalysisSerializer(serializers.Serializer):
+    unit = UnitRefSerializer()
+    year = serializers.IntegerField()
+    months = MonthSerializer(many=True)
+    years = YearSerializer(many=True)
+    sub_units = UnitFiguresSerializer(many=True)
+    total = UnitFiguresSerializer()
+    scenarios = ScenarioSerializer(many=True)
+    heat_map = HeatCellSerializer(many=True, help_text=_("Only the cells with cases."))
+    heat_map_time_not_recorded = serializers.IntegerField()
+    breakdowns = BreakdownsSerializer()
