@@ -186,6 +186,7 @@ def analyse(*, unit: OrgUnit, year: int) -> Analysis:
         start=date(year - 1, 1, 1),
         end=date(year + 1, 1, 1),
         dims=["kind", dimensions.SCENARIO, dimensions.WEEKHOUR, *BREAKDOWNS],
+        officers=False,  # the trend's call counts them
     )
     cases_by: Counter[tuple[str, int]] = Counter()  # (child, year)
     months: Counter[tuple[int, int]] = Counter()  # (year, month)

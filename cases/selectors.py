@@ -310,11 +310,13 @@ def earlier_punishments_of(case: Case, id_number_index: str) -> list[int]:
     return list(found.order_by("incident_at", "id").values_list("pk", flat=True))
 
 
-def case_breakdown(*, unit: OrgUnit, start: date, end: date, dims: Iterable[str]) -> breakdowns.Breakdown:
+def case_breakdown(
+    *, unit: OrgUnit, start: date, end: date, dims: Iterable[str], officers: bool = True
+) -> breakdowns.Breakdown:
     """Submitted cases of ``unit``'s subtree by direct sub-unit, local month of submission in [``start``, ``end``)
     and each dimension of ``dims``, with their officers (cases/breakdowns.py): what the analysis adds up. Whoever
     asks: the caller decides who may see a unit's figures (``policy.can_report_on``)."""
-    return breakdowns.breakdown(unit=unit, start=start, end=end, dims=dims)
+    return breakdowns.breakdown(unit=unit, start=start, end=end, dims=dims, officers=officers)
 
 
 def case_handling(*, unit: OrgUnit, year: int) -> breakdowns.Handling:

@@ -55,3 +55,12 @@ def test_the_summaries_give_what_the_cases_give(dataset, postgres_only, monkeypa
         monkeypatch.undo()
         assert from_summaries == live
         assert sum(sum(c.values()) for c in live.referral_days.values()) > 0
+
+
+@pytest.mark.parametrize("unit", ["ministry", "county", "station"])
+def test_the_referrals_in_sql_and_in_python_agree(dataset, postgres_only, unit):
+    org = getattr(dataset.world, unit)
+    for year in (2024, 2025):
+        start, end = breakdowns._year_window(year)
+        assert breakdowns._referrals_sql(org, start, end) == breakdowns._referrals_python(org, start, end)
+    assert breakdowns._referrals_sql(org, *breakdowns._year_window(2025)) != {}
