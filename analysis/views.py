@@ -3,6 +3,7 @@ CSV and XLSX files. For administrators and supervisors, on the units they may re
 403, a unit outside their area 404), as the yearly report."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -41,7 +43,9 @@ class AnalysisForm(forms.Form):
     table = forms.CharField(max_length=20, required=False)
 
     def clean_year(self) -> int:
-        year = self.cleaned_data.get("year") or _this_year()
+        year = self.cleaned_data.get("year")
+        if year is None:  # not given; a 0 is a year given, and refused below
+            year = _this_year()
         if not FIRST_YEAR <= year <= _this_year():
             raise forms.ValidationError(
                 _("Choose a year from %(first)s to %(last)s.") % {"first": FIRST_YEAR, "last": _this_year()}
@@ -195,7 +199,7 @@ def analysis_file(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
     if fmt == "csv" and key not in tables.TABLE_KEYS:
         raise Http404(_("No such table."))
     if not recently_reauthenticated(request):
-        return reauth_redirect(request, f"{reverse('analysis:page')}?unit={unit.code}&year={year}")
+        return reauth_redirect(request, f"{reverse('analysis:page')}?{urlencode({'unit': unit.code, 'year': year})}")
     a = figures.analyse(unit=unit, year=year)
     data = tables.render_file(a, fmt, key if fmt == "csv" else "")
     case_services.log_access(
@@ -206,5 +210,7 @@ def analysis_file(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
         ),
     )
     response = HttpResponse(data, content_type=tables.CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{tables.file_name(a, fmt, key if fmt == "csv" else "")}"'
+    # The unit's code is an administrator's text: quoted or percent-encoded (RFC 6266), never written raw into a header.
+    name = tables.file_name(a, fmt, key if fmt == "csv" else "")
+    response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
     return response
