@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -80,6 +81,42 @@ class UnitRow:
         return per_hundred(self.injured, self.strength.total if self.strength else None)
 
 
+def median_days(histogram: Mapping[int, int]) -> int | None:
+    """The median of whole days given as a histogram: the smallest value with at least half the cases at or below it
+    (a discrete median: a number of days some case took)."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    seen = 0
+    for days in sorted(histogram):
+        seen += histogram[days]
+        if seen * 2 >= total:
+            return days
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class HandlingRow:
+    """How a sub-unit (or the total) handled its cases in the year."""
+
+    unit: OrgUnit | None  # None for the total
+    own: bool
+    cases: int  # submitted in the year: the denominator of the share downgraded
+    referred: int  # cases first referred in the year
+    median_days_to_referral: int | None
+    downgraded: int  # cases submitted in the year flagged as downgraded, so far
+    overridden: int  # downgraded flags overridden in the year
+    verdicts: Counter[str]  # look-back reviews of the year's campaign by verdict
+
+    @property
+    def downgraded_share(self) -> float | None:
+        return None if not self.cases else round(self.downgraded * 100 / self.cases, 1)
+
+    @property
+    def reviews(self) -> int:
+        return sum(self.verdicts.values())
+
+
 @dataclass(frozen=True)
 class Analysis:
     unit: OrgUnit
@@ -98,6 +135,8 @@ class Analysis:
     # (ISO weekday, hour) -> cases this year; and those whose time is not recorded
     heat: Counter[tuple[int, int]] = field(default_factory=Counter)
     heat_unknown: int = 0
+    handling: tuple[HandlingRow, ...] = ()
+    handling_total: HandlingRow | None = None
 
     @property
     def previous_year(self) -> int:
@@ -161,7 +200,12 @@ def analyse(*, unit: OrgUnit, year: int) -> Analysis:
     children = list(OrgUnit.objects.filter(parent=unit).order_by("path"))
     rows = [_unit_row(child.path, child, False, cases_by, trend.officers, year, records) for child in children]
     own = _unit_row(unit.path, unit, True, cases_by, trend.officers, year, records, strength_of_own=False)
-    if own.cases or own.cases_before or own.injured or own.injured_before:
+    handled = selectors.case_handling(unit=unit, year=year)
+    me = unit.path
+    handled_here = (
+        me in handled.referral_days or me in handled.verdicts or handled.downgraded[me] or handled.overridden[me]
+    )
+    if own.cases or own.cases_before or own.injured or own.injured_before or handled_here:
         rows.insert(0, own)
     total = UnitRow(
         path=unit.path,
@@ -191,6 +235,31 @@ def analyse(*, unit: OrgUnit, year: int) -> Analysis:
         elif dimension in distributions:
             now, before = distributions[dimension].get(code, (0, 0))
             distributions[dimension][code] = (now + n, before) if this_year else (now, before + n)
+
+    def handling_row(path: str | None, row_unit: OrgUnit | None, own: bool, cases: int) -> HandlingRow:
+        def pick(counts: Mapping[str, Any]) -> Any:
+            return counts.get(path) if path is not None else None
+
+        if path is None:  # the total: every child's
+            days: Counter[int] = sum(handled.referral_days.values(), Counter())
+            verdicts: Counter[str] = sum(handled.verdicts.values(), Counter())
+            downgraded, overridden = sum(handled.downgraded.values()), sum(handled.overridden.values())
+        else:
+            days = pick(handled.referral_days) or Counter()
+            verdicts = pick(handled.verdicts) or Counter()
+            downgraded, overridden = handled.downgraded[path], handled.overridden[path]
+        return HandlingRow(
+            unit=row_unit,
+            own=own,
+            cases=cases,
+            referred=sum(days.values()),
+            median_days_to_referral=median_days(days),
+            downgraded=downgraded,
+            overridden=overridden,
+            verdicts=verdicts,
+        )
+
+    handling = tuple(handling_row(r.path, r.unit, r.own, r.cases) for r in rows)
     return Analysis(
         unit=unit,
         year=year,
@@ -203,6 +272,8 @@ def analyse(*, unit: OrgUnit, year: int) -> Analysis:
         distributions=distributions,
         heat=+heat,
         heat_unknown=heat_unknown,
+        handling=handling,
+        handling_total=handling_row(None, None, False, total.cases),
     )
 
 

@@ -19,11 +19,25 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count
 
 from accounts.models import OrgUnit
 from cases import dimensions, summaries
 from cases.choices import CaseStatus
-from cases.models import Case, InvolvedOfficer, ReportCaseSummary, ReportOfficerSummary, SummaryDimension
+from cases.models import (
+    Case,
+    Flag,
+    FlagOverride,
+    InvolvedOfficer,
+    LookBackReview,
+    ReportCaseSummary,
+    ReportOfficerSummary,
+    ReportReviewSummary,
+    ReportSpreadSummary,
+    SpreadMeasure,
+    SummaryDimension,
+)
+from cases.overrides import downgrade_q
 
 # The dimensions a breakdown may ask for: the report's three and the analysis's six.
 ALL_DIMENSIONS: tuple[str, ...] = tuple(SummaryDimension.values)
@@ -178,3 +192,89 @@ def _live_python(unit: OrgUnit, start: date, end: date, wanted: list[str]) -> Br
         child, month = months[case_id]
         officers[(child, month, officer_type, injury)] += 1
     return Breakdown(cases, officers)
+
+
+# --- How the cases were handled ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Handling:
+    """How ``unit``'s sub-units handled their cases in a year, by child path (see ``handling``)."""
+
+    # whole days from submission to the first referral -> cases first referred in the year
+    referral_days: dict[str, Counter[int]]
+    # cases submitted in the year that were flagged as downgraded (a downgrade, not a review prompt), so far
+    downgraded: Counter[str]
+    # downgraded flags overridden in the year (the office kept the disposition, with a recorded reason)
+    overridden: Counter[str]
+    # look-back reviews of the year's campaign by verdict
+    verdicts: dict[str, Counter[str]]
+
+
+def _year_window(year: int) -> tuple[datetime, datetime]:
+    zone = ZoneInfo(settings.TIME_ZONE)
+    return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+
+
+def handling(*, unit: OrgUnit, year: int) -> Handling:
+    """The handling figures of ``unit``'s subtree for ``year``, by its direct sub-units: the first referrals of the
+    year (local year of the referral, as the report's spread) and the look-back reviews of the year's campaign from the
+    report summaries above the areas, live below; the downgraded flags and their overrides, which are few, live."""
+    start, end = _year_window(year)
+    referral_days: dict[str, Counter[int]] = {}
+    verdicts: dict[str, Counter[str]] = {}
+    if reads_summaries(unit):
+        spreads = ReportSpreadSummary.objects.filter(
+            measure=SpreadMeasure.REFERRAL, year=year, area_path__startswith=unit.path
+        ).values_list("area_path", "days", "n")
+        for path, days, n in spreads:
+            if n:
+                referral_days.setdefault(_child_of(unit, path), Counter())[days] += n
+        reviews = ReportReviewSummary.objects.filter(year=year, area_path__startswith=unit.path).values_list(
+            "area_path", "verdict", "n"
+        )
+        for path, verdict, n in reviews:
+            if n:
+                verdicts.setdefault(_child_of(unit, path), Counter())[verdict] += n
+    else:
+        referred = Case.objects.filter(
+            unit_path__startswith=unit.path,
+            first_referred_at__gte=start,
+            first_referred_at__lt=end,
+            submitted_at__isnull=False,
+        ).values_list("unit_path", "first_referred_at", "submitted_at")
+        for path, first, submitted in referred.iterator(chunk_size=2000):
+            days = summaries.whole_days(first, submitted)  # type: ignore[arg-type]  # filtered: neither is None
+            referral_days.setdefault(_child_of(unit, path), Counter())[days] += 1
+        reviews_live = (
+            LookBackReview.objects.filter(campaign_year=year, case__unit_path__startswith=unit.path)
+            .values_list("case__unit_path", "verdict")
+            .annotate(n=Count("pk"))
+        )
+        for path, verdict, n in reviews_live:
+            verdicts.setdefault(_child_of(unit, path), Counter())[verdict] += n
+    downgraded: Counter[str] = Counter()
+    flagged = (
+        Flag.objects.filter(
+            downgrade_q(),
+            case__unit_path__startswith=unit.path,
+            case__submitted_at__gte=start,
+            case__submitted_at__lt=end,
+        )
+        .exclude(case__status=CaseStatus.DRAFT)
+        .values_list("case__unit_path")
+        .annotate(n=Count("case", distinct=True))
+    )
+    for path, n in flagged:
+        downgraded[_child_of(unit, path)] += n
+    overridden: Counter[str] = Counter()
+    overrides = (
+        FlagOverride.objects.filter(
+            downgrade_q("flag__"), flag__case__unit_path__startswith=unit.path, at__gte=start, at__lt=end
+        )
+        .values_list("flag__case__unit_path")
+        .annotate(n=Count("pk"))
+    )
+    for path, n in overrides:
+        overridden[_child_of(unit, path)] += n
+    return Handling(referral_days, downgraded, overridden, verdicts)

@@ -315,3 +315,10 @@ def case_breakdown(*, unit: OrgUnit, start: date, end: date, dims: Iterable[str]
     and each dimension of ``dims``, with their officers (cases/breakdowns.py): what the analysis adds up. Whoever
     asks: the caller decides who may see a unit's figures (``policy.can_report_on``)."""
     return breakdowns.breakdown(unit=unit, start=start, end=end, dims=dims)
+
+
+def case_handling(*, unit: OrgUnit, year: int) -> breakdowns.Handling:
+    """How ``unit``'s sub-units handled their cases in ``year`` (cases/breakdowns.py ``handling``): days to the first
+    referral, cases flagged as downgraded and the overrides, the look-back verdicts. Whoever asks, as
+    ``case_breakdown``."""
+    return breakdowns.handling(unit=unit, year=year)

@@ -302,6 +302,7 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "campaigns-api:campaign": {"pk": lambda o: campaign_objects(o).campaign.pk},
     "campaigns-api:campaign-problem-rectify": {"pk": lambda o: campaign_objects(o).problem.pk},
     "campaigns-api:campaign-pursuit-step": {"pk": lambda o: campaign_objects(o).pursuit.pk},
+    "analysis:file": {"fmt": lambda o: "xlsx"},
 }
 # Every campaign API route names its campaign as ``campaign_pk`` and a selected case as ``item_pk``.
 CAMPAIGN_ARGUMENTS: dict[str, Value] = {
