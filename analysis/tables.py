@@ -377,7 +377,8 @@ def grid_named(a: Analysis, key: str) -> Grid | None:
 
 
 def file_name(a: Analysis, fmt: str, key: str = "") -> str:
-    """By the unit's code, the year and the table's key: no user's text in a header."""
+    """By the unit's code, the year and the table's key (the view quotes it for the header: a code is an
+    administrator's text)."""
     suffix = f"-{key}" if key else ""
     return f"rightsguard-analysis-{a.unit.code}-{a.year}{suffix}.{fmt}"
 

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -42,7 +43,9 @@ class AnalysisForm(forms.Form):
     table = forms.CharField(max_length=20, required=False)
 
     def clean_year(self) -> int:
-        year = self.cleaned_data.get("year") or _this_year()
+        year = self.cleaned_data.get("year")
+        if year is None:  # not given; a 0 is a year given, and refused below
+            year = _this_year()
         if not FIRST_YEAR <= year <= _this_year():
             raise forms.ValidationError(
                 _("Choose a year from %(first)s to %(last)s.") % {"first": FIRST_YEAR, "last": _this_year()}
@@ -239,5 +242,7 @@ def analysis_file(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
         ),
     )
     response = HttpResponse(data, content_type=tables.CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{tables.file_name(a, fmt, key if fmt == "csv" else "")}"'
+    # The unit's code is an administrator's text: quoted or percent-encoded (RFC 6266), never written raw into a header.
+    name = tables.file_name(a, fmt, key if fmt == "csv" else "")
+    response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
     return response
