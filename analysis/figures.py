@@ -9,8 +9,8 @@ What the figures count, so every table says the same:
 - an **officer injured** is an involved officer, regular or auxiliary, whose appraised injury is a minor injury or
   worse (``MINOR_OR_WORSE``), counted in the year of the case's submission;
 - a **rate per 100 officers** divides by the unit's officer strength for that year, regular and auxiliary together:
-  the unit's own record, or else the sum of the records of the units below it that have one and no recorded unit
-  above them (``strength``); with no record at all there is no rate, never a guess;
+  the unit's own record, or else the sum of its direct sub-units' strengths when every one of them has one (by the
+  same rule, ``strength``); a subtree only partly recorded has no rate, never a guess;
 - a **change** is this year's figure against last year's, in per cent of last year's (none when last year had none).
 """
 
@@ -143,21 +143,29 @@ class Analysis:
         return self.year - 1
 
 
-def strength(path: str, records: Mapping[str, Strength]) -> Strength | None:
-    """The officer strength of the unit at ``path``: its own record, else the sum of the records below it that have
-    no recorded unit between them and it; None when none of them has a record."""
+def strength(path: str, records: Mapping[str, Strength], children: Mapping[str, list[str]]) -> Strength | None:
+    """The officer strength of the unit at ``path``: its own record; else, when every unit directly below it has a
+    strength (by the same rule), their sum; else None. A subtree only partly recorded has no strength: dividing all
+    of its cases by some of its officers would be a guess. ``children``: each unit's direct sub-units' paths."""
     if path in records:
         return records[path]
-    tops = [p for p in records if p.startswith(path) and not _has_recorded_ancestor(p, path, records)]
-    if not tops:
+    below = children.get(path, [])
+    if not below:
         return None
-    return Strength(sum(records[p].regular for p in tops), sum(records[p].auxiliary for p in tops))
+    parts = [strength(child, records, children) for child in below]
+    if any(part is None for part in parts):
+        return None
+    return Strength(sum(p.regular for p in parts if p), sum(p.auxiliary for p in parts if p))
 
 
-def _has_recorded_ancestor(p: str, below: str, records: Mapping[str, Strength]) -> bool:
-    """Whether a unit strictly between ``below`` and ``p`` has a record (paths end with "/")."""
-    segments = [s for s in p[len(below) :].split("/") if s]
-    return any(below + "/".join(segments[:i]) + "/" in records for i in range(1, len(segments)))
+def _tree(unit: OrgUnit) -> dict[str, list[str]]:
+    """Each unit of ``unit``'s subtree by its path: the paths of its direct sub-units."""
+    children: dict[str, list[str]] = {}
+    paths = OrgUnit.objects.filter(path__startswith=unit.path).exclude(pk=unit.pk).values_list("path", flat=True)
+    for path in paths:
+        parent = path[: path.rstrip("/").rindex("/") + 1]
+        children.setdefault(parent, []).append(path)
+    return children
 
 
 def _strengths(unit: OrgUnit, year: int) -> dict[str, Strength]:
@@ -198,9 +206,10 @@ def analyse(*, unit: OrgUnit, year: int) -> Analysis:
         for y in range(year - TREND_YEARS + 1, year + 1)
     }
     records = _strengths(unit, year)
+    tree = _tree(unit) if records else {}
     children = list(OrgUnit.objects.filter(parent=unit).order_by("path"))
-    rows = [_unit_row(child.path, child, False, cases_by, trend.officers, year, records) for child in children]
-    own = _unit_row(unit.path, unit, True, cases_by, trend.officers, year, records, strength_of_own=False)
+    rows = [_unit_row(child.path, child, False, cases_by, trend.officers, year, records, tree) for child in children]
+    own = _unit_row(unit.path, unit, True, cases_by, trend.officers, year, records, tree, strength_of_own=False)
     handled = selectors.case_handling(unit=unit, year=year)
     me = unit.path
     handled_here = (
@@ -216,7 +225,7 @@ def analyse(*, unit: OrgUnit, year: int) -> Analysis:
         cases_before=years[year - 1][0],
         injured=years[year][1],
         injured_before=years[year - 1][1],
-        strength=strength(unit.path, records),
+        strength=strength(unit.path, records, tree),
     )
     scenarios: Counter[tuple[str, str]] = Counter()
     distributions: dict[str, dict[str, tuple[int, int]]] = {d: {} for d in BREAKDOWNS}
@@ -286,6 +295,7 @@ def _unit_row(
     officers: Counter[tuple[str, date, str, str]],
     year: int,
     records: Mapping[str, Strength],
+    tree: Mapping[str, list[str]],
     *,
     strength_of_own: bool = True,
 ) -> UnitRow:
@@ -298,7 +308,7 @@ def _unit_row(
         injured=_injured(officers, year, path),
         injured_before=_injured(officers, year - 1, path),
         # The unit's own cases have no strength of their own: its record counts the officers of its whole subtree.
-        strength=strength(path, records) if strength_of_own else None,
+        strength=strength(path, records, tree) if strength_of_own else None,
     )
 
 

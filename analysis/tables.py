@@ -185,9 +185,9 @@ def unit_grid(a: Analysis) -> Grid:
         ),
         rows=tuple(rows),
         note=_(
-            "Officer strength: regular and auxiliary officers as the unit recorded them for the year, or the sum of "
-            "the units below it that did; no rate where none did. A unit's own row counts the cases it handles "
-            "itself; its officers are counted in the total."
+            "Officer strength: regular and auxiliary officers as the unit recorded them for the year, or else the sum "
+            "of the units directly below it when every one of them has a strength; no rate where some did not record "
+            "one. A unit's own row counts the cases it handles itself; its officers are counted in the total."
         ),
     )
 

@@ -42,8 +42,9 @@ def test_the_county_figures_as_numbers(world, dataset):
     assert other["cases_per_100_officers"] is None
     assert body["total"]["unit"] is None
     assert body["total"]["cases"] == 3
-    # The county has no record of its own: its strength is its recorded station's.
-    assert body["total"]["officer_strength"] == {"regular": 20, "auxiliary": 5}
+    # The county has no record of its own and its other station none either: no strength, no rate (not a guess).
+    assert body["total"]["officer_strength"] is None
+    assert body["total"]["cases_per_100_officers"] is None
     assert body["scenarios"] == [
         {"kind": THREAT, "duty_scenario": "", "cases": 1},
         {"kind": VIOLENT, "duty_scenario": "", "cases": 1},
