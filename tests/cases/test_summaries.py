@@ -308,3 +308,26 @@ def test_a_corrected_fact_moves_the_case_between_the_analysis_rows(world):
     assert sorted(left) == [("crowd", "few"), ("place", "road")]
     assert {k[2] for k in stored() if k[0] == "cases"} == {may}
     assert in_step() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_analysis_dimensions_migrate_back_and_forth_with_rows_present(world):
+    """Migration 0037 going back drops the analysis's rows (the older check would refuse them) and coming forward
+    fills them again from the cases: a migration test that goes back past it must not break the database."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    with clock(at(2025, 5, 6, 9)):
+        case = draft(world)
+        services.submit_case(case=case, by=world.officer, expected_version=case.version)
+    before = stored()
+    assert sum(n for key, n in before.items() if key[0] == "cases" and key[3] == "place") == 1
+    executor = MigrationExecutor(connection)
+    executor.migrate([("cases", "0036_analysis_facts_and_welfare")])
+    try:
+        dims = set(ReportCaseSummary.objects.values_list("dimension", flat=True))
+        assert dims == {"kind", "channel", "status"}
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert stored() == before
+    assert in_step() == []
