@@ -239,3 +239,18 @@ def test_the_defaults_hold_while_nobody_set_any(db):
     values = (current.window_days, current.baseline_months, current.alpha, current.min_cases)
     assert (*values, current.repeat_victim_threshold) == (90, 24, 0.01, 5, 3)
     assert WarningSettings.objects.count() == 0
+
+
+def test_a_repeat_attackers_page_names_only_the_earlier_cases_its_reader_may_know_of(client, world, dataset):
+    run()
+    warning = EarlyWarning.objects.get(kind=WarningKind.REPEAT_ATTACKER)
+    url = f"/analysis/warnings/{warning.pk}/"
+    # The earlier case is in the sibling province: the city's supervisor is told of the warning (it is their case)
+    # but the earlier case is neither named nor counted for them; the ministry's supervisor sees it.
+    client.force_login(world.supervisor)
+    assert client.get(url).context["earlier"] == []
+    client.force_login(world.ministry_supervisor)
+    assert [c.pk for c in client.get(url).context["earlier"]] == [dataset.earlier.pk]
+    # The administrator of the province reads no ID numbers: the warning does not exist for them.
+    client.force_login(world.admin)
+    assert client.get(url).status_code == 404

@@ -4,11 +4,14 @@ kind, and two scenario rises, as of ``AS_OF`` (15 January 2026): see ``warnings_
 from dataclasses import dataclass
 from fractions import Fraction
 
+from accounts.models import OrgUnit
+from analysis.choices import Severity, WarningKind
+from analysis.models import EarlyWarning
 from cases import services, welfare
 from cases.choices import CaseStatus
 from cases.models import Case, WelfarePrompt
 from tests.analysis.dataset import at, filed
-from tests.factories import World
+from tests.factories import World, case_in
 from tests.reports.dataset import clock
 
 AS_OF = at(2026, 1, 15, 9)
@@ -78,3 +81,72 @@ def warnings_dataset(world: World) -> Dataset:
         )
         services.add_suspect(case=draft, by=world.officer, name="李某", id_number=ID_NUMBER)
     return Dataset(baseline, window, victim_cases, prompt, earlier, later, draft)
+
+
+RISE_FIGURES = {
+    "observed": 7,
+    "expected": 0.2517,
+    "limit": 3,
+    "p_value": 1.0195069332060639e-08,
+    "alpha": 0.01,
+    "window": {"start": "2025-10-01", "end": "2025-12-31"},
+    "baseline": {"start": "2023-10-01", "end": "2025-09-30", "cases": 2, "months": 24},
+}
+
+
+def a_warning(kind: str, owner: OrgUnit, *, case: Case | None = None, raised_at=None, key: str = "") -> EarlyWarning:
+    """A warning as the job raises it (analysis/services.py), without the cases behind it: for the pages and the API."""
+    figures: dict = dict(RISE_FIGURES)
+    if kind == WarningKind.SCENARIO_RISE:
+        figures.update(dimension="scenario", code="call_110")
+    elif kind == WarningKind.REPEAT_ATTACKER:
+        figures = {"ref": case.reference if case else "", "suspects": 1, "prior_attack_on_police": False}
+    elif kind == WarningKind.REPEAT_VICTIM:
+        figures = {"ref": case.reference if case else "", "officer": "王警官", "attacks": 3, "threshold": 3}
+    return EarlyWarning.objects.create(
+        kind=kind,
+        severity=Severity.HIGH if kind in (WarningKind.UNIT_RISE, WarningKind.SCENARIO_RISE) else Severity.MEDIUM,
+        owner_unit=owner,
+        case=case,
+        key=key or f"{kind}:{owner.pk}:{case.pk if case else ''}:2025-12-31",
+        figures=figures,
+        raised_at=raised_at or AS_OF,
+    )
+
+
+@dataclass
+class Warnings:
+    unit_rise: EarlyWarning  # the county's
+    scenario_rise: EarlyWarning  # the province's
+    repeat_attacker: EarlyWarning  # a case of the station
+    repeat_victim: EarlyWarning  # the same case
+
+    def all(self) -> list[EarlyWarning]:
+        return [self.unit_rise, self.scenario_rise, self.repeat_attacker, self.repeat_victim]
+
+
+def four_warnings(world: World) -> Warnings:
+    """One warning of each kind: the county's rise, the province's, and the two repeats of a case at the station."""
+    case = case_in(world, CaseStatus.INTAKE)
+    return Warnings(
+        unit_rise=a_warning(WarningKind.UNIT_RISE, world.county),
+        scenario_rise=a_warning(WarningKind.SCENARIO_RISE, world.province),
+        repeat_attacker=a_warning(WarningKind.REPEAT_ATTACKER, world.station, case=case),
+        repeat_victim=a_warning(WarningKind.REPEAT_VICTIM, world.station, case=case),
+    )
+
+
+def state_of(warning: EarlyWarning) -> tuple:
+    """Everything a step writes."""
+    return tuple(
+        EarlyWarning.objects.filter(pk=warning.pk).values_list(
+            "state",
+            "version",
+            "acknowledged_by",
+            "acknowledged_at",
+            "acknowledgement_note",
+            "resolved_by",
+            "resolved_at",
+            "resolution_note",
+        )[0]
+    )
