@@ -23,7 +23,6 @@ rise once per window.
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -129,35 +128,44 @@ def _split(counts: Counter[tuple[str, date, str, str]], period: Period) -> tuple
     return window, baseline
 
 
-def unit_rises(period: Period, settings: WarningSettings) -> list[Condition]:
-    """A rise warning for each county-level unit whose cases rose (one breakdown per parent of such units)."""
+def unit_counts(period: Period) -> list[tuple[OrgUnit, int, int]]:
+    """Each county-level unit with its cases in the window and in the baseline (one breakdown per parent of such
+    units: it counts all its sub-units by month)."""
     counties = list(OrgUnit.objects.filter(level=OrgLevel.COUNTY).select_related("parent").order_by("path"))
     by_parent: dict[int | None, list[OrgUnit]] = defaultdict(list)
     for county in counties:
         by_parent[county.parent_id].append(county)
-    found = []
+    counted = []
     for members in by_parent.values():
-        parent = members[0].parent
-        over = parent if parent is not None else members[0]
+        over = members[0].parent or members[0]
         counts = selectors.case_breakdown(
             unit=over, start=period.baseline_start, end=period.window_end, dims=[_COUNT_DIMENSION]
         ).cases
         window, baseline = _split(counts, period)
         for county in members:
-            key = county.path if parent is not None else None
-            observed = sum(n for (child, _d, _c), n in window.items() if key is None or child == key)
-            before = sum(n for (child, _d, _c), n in baseline.items() if key is None or child == key)
-            figures = rise_figures(observed, before, period, settings)
-            if figures is not None:
-                found.append(
-                    Condition(
-                        kind=WarningKind.UNIT_RISE,
-                        severity=rise_severity(figures),
-                        owner_unit=county,
-                        key=f"{WarningKind.UNIT_RISE}:{county.pk}:{period.last_day.isoformat()}",
-                        figures=figures,
-                    )
+            # A county without a parent was counted over itself: every count is its own.
+            mine = county.path if over != county else None
+            observed = sum(n for (child, _d, _c), n in window.items() if mine is None or child == mine)
+            before = sum(n for (child, _d, _c), n in baseline.items() if mine is None or child == mine)
+            counted.append((county, observed, before))
+    return counted
+
+
+def unit_rises(period: Period, settings: WarningSettings) -> list[Condition]:
+    """A rise warning for each county-level unit whose cases rose against its own baseline."""
+    found = []
+    for county, observed, before in unit_counts(period):
+        figures = rise_figures(observed, before, period, settings)
+        if figures is not None:
+            found.append(
+                Condition(
+                    kind=WarningKind.UNIT_RISE,
+                    severity=rise_severity(figures),
+                    owner_unit=county,
+                    key=f"{WarningKind.UNIT_RISE}:{county.pk}:{period.last_day.isoformat()}",
+                    figures=figures,
                 )
+            )
     return found
 
 
@@ -253,7 +261,3 @@ def conditions(now: datetime, settings: WarningSettings) -> list[Condition]:
         *repeat_attackers(),
         *repeat_victims(now, settings),
     ]
-
-
-def keys_of(found: Iterable[Condition]) -> list[str]:
-    return [c.key for c in found]

@@ -2,13 +2,16 @@
 tests/analysis/warnings_dataset.py: each condition raised exactly once with its exact figures, the owner unit's office
 told in-app, a rerun raising nothing, the settings read from their latest row, and the beat's task once per period."""
 
+import io
 from datetime import timedelta
+from fractions import Fraction
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.management import call_command
 from django.utils import translation
 
-from analysis import explain, services, tasks
+from analysis import explain, poisson, services, tasks
 from analysis.choices import Severity, WarningKind
 from analysis.models import EarlyWarning, WarningSettings
 from cases import messages
@@ -254,3 +257,33 @@ def test_a_repeat_attackers_page_names_only_the_earlier_cases_its_reader_may_kno
     # The administrator of the province reads no ID numbers: the warning does not exist for them.
     client.force_login(world.admin)
     assert client.get(url).status_code == 404
+
+
+def test_the_backtest_counts_the_alarms_per_unit_month_and_writes_nothing(world, dataset):
+    out = io.StringIO()
+    call_command("early_warning_backtest", "--until", "2026-01-15", "--days", "31", "--alarms", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == (
+        "2025-12-16 to 2026-01-15: 31 days, 2 windows (2025-09-01 … 2025-12-31); window 3 months, baseline 24 "
+        "months, alpha 0.01, minimum 5 cases"
+    )
+    # The county's 6 of November, then its 7 of October to December; the province's 110 calls and roads both times.
+    assert lines[1] == "unit_rise: 2 alarms in 2 county-months (1 counties): 1.0000 per unit-month"
+    assert lines[2] == "scenario_rise: 4 alarms in 80 province-code-months (2 provinces): 0.0500 per unit-month"
+    # 13 cases in the two windows against 2 × (91 + 92) / 731 expected: 25.964 times.
+    assert lines[3].startswith("the median county expects 0.3 cases a window; the counties had 25.964 times what")
+    # September to November is 91 days against 731: λ = 182 / 731, a little below October to December's 184 / 731.
+    assert poisson.upper_tail(6, 182 / 731) == pytest.approx(reference_tail(6, Fraction(182, 731)), rel=1e-12)
+    county = f"  unit_rise:{world.county.pk}"
+    assert lines[3:][-2:] == [
+        f"{county}:2025-11-30 (330106): observed 6, expected 0.25, limit 3, p 2.7e-07, high, 16 days",
+        f"{county}:2025-12-31 (330106): observed 7, expected 0.25, limit 3, p 1e-08, high, 15 days",
+    ]
+    assert EarlyWarning.objects.count() == 0
+    # Other settings are tried without saving them: at a minimum of 7 cases only the county's 7 remain.
+    out = io.StringIO()
+    call_command("early_warning_backtest", "--until", "2026-01-15", "--days", "31", "--min-cases", "7", stdout=out)
+    assert (
+        out.getvalue().splitlines()[1] == "unit_rise: 1 alarms in 2 county-months (1 counties): 0.5000 per unit-month"
+    )
+    assert WarningSettings.objects.count() == 0

@@ -9,6 +9,7 @@ from fractions import Fraction
 import pytest
 
 from analysis import poisson
+from analysis.backtest import expected_alarm_rate
 from analysis.models import WarningSettings
 from analysis.warnings import Period, add_months, period_as_of
 
@@ -104,3 +105,35 @@ def test_the_window_is_the_last_whole_months_before_the_day_and_the_baseline_bef
 @pytest.mark.parametrize(("days", "months"), [(28, 1), (44, 1), (45, 2), (90, 3), (100, 3), (105, 4), (366, 12)])
 def test_the_window_is_the_nearest_whole_number_of_months(days, months):
     assert WarningSettings(window_days=days).window_months == months
+
+
+def brute_alarm_rate(window_mean: Fraction, scale: Fraction, alpha: float, min_cases: int, trend: Fraction) -> float:
+    """Σ_b P(B = b) P(X ≥ max(limit(b), min)), every term from the 60-digit reference, b up to far in the tail."""
+    baseline_mean = window_mean / scale
+    total = 0.0
+    for b in range(0, 200):
+        weight = reference_tail(b, baseline_mean) - reference_tail(b + 1, baseline_mean)
+        expected = b * scale
+        limit = 1
+        while reference_tail(limit, expected) >= alpha:
+            limit += 1
+        total += weight * reference_tail(max(limit, min_cases), trend * window_mean)
+    return total
+
+
+@pytest.mark.parametrize(
+    ("mean", "min_cases", "trend"), [(Fraction(2), 1, Fraction(1)), (Fraction(6), 5, Fraction(3, 2))]
+)
+def test_the_expected_alarm_rate_is_the_sum_over_every_baseline(mean, min_cases, trend):
+    settings = WarningSettings(alpha=0.01, min_cases=min_cases)
+    period = period_as_of(date(2026, 1, 15), settings)  # 92 days against 731
+    rate = expected_alarm_rate(window_mean=float(mean), period=period, settings=settings, trend=float(trend))
+    assert rate == pytest.approx(brute_alarm_rate(mean, Fraction(92, 731), 0.01, min_cases, trend), rel=1e-9)
+
+
+def test_a_steady_caseload_raises_about_alpha_and_a_growing_one_more():
+    settings = WarningSettings()
+    period = period_as_of(date(2026, 6, 15), settings)
+    steady = expected_alarm_rate(window_mean=135, period=period, settings=settings)
+    growing = expected_alarm_rate(window_mean=135, period=period, settings=settings, trend=1.053)
+    assert (round(steady, 4), round(growing, 4)) == (0.0132, 0.0511)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from analysis import selectors, services
-from analysis.backtest import backtest
+from analysis.backtest import backtest, expected_alarm_rate
 from analysis.choices import WarningKind
 from analysis.models import WarningSettings
 
@@ -57,6 +57,16 @@ class Command(BaseCommand):
         ):
             raised = result.raised(kind)
             out(f"{kind}: {len(raised)} alarms in {tested} {what}: {result.rate(kind):.4f} per unit-month")
+        typical, trend = result.typical_expected, result.trend
+        if typical:
+            period = result.windows[-1]
+            steady = expected_alarm_rate(window_mean=typical, period=period, settings=settings)
+            trending = expected_alarm_rate(window_mean=typical, period=period, settings=settings, trend=trend)
+            out(
+                f"the median county expects {typical:.1f} cases a window; the counties had {trend:.3f} times what "
+                f"their baselines expected. A steady Poisson caseload of that size would raise {steady:.4f} per "
+                f"unit-month; with that trend {trending:.4f}"
+            )
         if options["alarms"]:
             for key, condition in sorted(result.alarms.items()):
                 f = condition.figures
