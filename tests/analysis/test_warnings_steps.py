@@ -7,11 +7,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role
-from analysis import services
+from accounts.selectors import actor_for
+from analysis import policy, services
 from analysis.choices import WarningKind, WarningState
 from analysis.models import EarlyWarning, WarningSettings
 from cases.exceptions import IllegalTransition, StaleVersion
-from tests.analysis.warnings_dataset import AS_OF, a_warning, state_of
+from tests.analysis.warnings_dataset import AS_OF, a_warning, four_warnings, state_of
 from tests.factories import member
 from tests.reports.dataset import clock
 
@@ -212,3 +213,46 @@ def test_settings_out_of_range_are_refused(world, tree_admin, field, value, mess
 def test_the_database_holds_the_settings_ranges(db, field, value):
     with pytest.raises(IntegrityError), transaction.atomic():
         WarningSettings.objects.create(**{**VALUES, field: value}, changed_at=AS_OF)
+
+
+# --- the policy: each predicate agrees with its queryset ---------------------------------------------------------
+
+
+def test_who_sees_a_warning_is_the_same_question_for_one_and_for_many(world):
+    warnings = four_warnings(world)
+    people = [
+        "officer",
+        "other_officer",
+        "supervisor",
+        "county_supervisor",
+        "sibling_supervisor",
+        "ministry_supervisor",
+        "admin",
+        "sibling_officer",
+    ]
+    seen = {}
+    for who in people:
+        actor = actor_for(getattr(world, who))
+        many = set(policy.visible_warnings(actor).values_list("pk", flat=True))
+        one = {w.pk for w in warnings.all() if policy.can_see(actor, w)}
+        assert many == one, who
+        acting = {w.pk for w in warnings.all() if policy.can_act(actor, w)}
+        assert acting <= one, who
+        seen[who] = (
+            {
+                k
+                for k in ("unit_rise", "scenario_rise", "repeat_attacker", "repeat_victim")
+                if getattr(warnings, k).pk in one
+            },
+            len(acting),
+        )
+    assert seen == {
+        "officer": (set(), 0),
+        "other_officer": (set(), 0),
+        "supervisor": ({"unit_rise", "repeat_attacker", "repeat_victim"}, 3),
+        "county_supervisor": ({"unit_rise", "repeat_attacker", "repeat_victim"}, 3),
+        "sibling_supervisor": (set(), 0),
+        "ministry_supervisor": ({"unit_rise", "scenario_rise", "repeat_attacker", "repeat_victim"}, 4),
+        "admin": ({"unit_rise", "scenario_rise", "repeat_victim"}, 0),
+        "sibling_officer": (set(), 0),
+    }
