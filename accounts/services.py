@@ -6,6 +6,7 @@ command). Every change of who may do what (memberships, passwords, activation, p
 account's security notices go (its e-mail address) writes an ``AccountAudit`` row in the same transaction.
 """
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +30,8 @@ from accounts.models import (
     User,
 )
 
+UNIT_CODE = re.compile(r"[0-9A-Za-z_-]{1,12}")
+
 
 @transaction.atomic
 def create_org_unit(
@@ -37,8 +40,9 @@ def create_org_unit(
     """Create a unit below ``parent`` (or a root); its level must be below the parent's."""
     if by is not None and not scope.may_create_unit(by, parent):
         raise PermissionDenied(_("You may only add a unit below one you administer."))
-    if "/" in code or not code.strip():
-        raise ValidationError({"code": _("A unit code must be non-empty and contain no slash.")})
+    if not UNIT_CODE.fullmatch(code):
+        # The code goes into the unit's path, addresses, file names and headers: plain characters only.
+        raise ValidationError({"code": _("A unit code is 1 to 12 letters, digits, hyphens or underscores.")})
     if parent is None:
         path, depth = f"/{code}/", 0
     else:

@@ -9,8 +9,8 @@ What the figures count, so every table says the same:
 - an **officer injured** is an involved officer, regular or auxiliary, whose appraised injury is a minor injury or
   worse (``MINOR_OR_WORSE``), counted in the year of the case's submission;
 - a **rate per 100 officers** divides by the unit's officer strength for that year, regular and auxiliary together:
-  the unit's own record, or else the sum of the records of the units below it that have one and no recorded unit
-  above them (``strength``); with no record at all there is no rate, never a guess;
+  the unit's own record, or else the sum of its direct sub-units' strengths when every one of them has one (by the
+  same rule, ``strength``); a subtree only partly recorded has no rate, never a guess;
 - a **change** is this year's figure against last year's, in per cent of last year's (none when last year had none).
 """
 
@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -80,6 +81,42 @@ class UnitRow:
         return per_hundred(self.injured, self.strength.total if self.strength else None)
 
 
+def median_days(histogram: Mapping[int, int]) -> int | None:
+    """The median of whole days given as a histogram: the smallest value with at least half the cases at or below it
+    (a discrete median: a number of days some case took)."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    seen = 0
+    for days in sorted(histogram):
+        seen += histogram[days]
+        if seen * 2 >= total:
+            return days
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class HandlingRow:
+    """How a sub-unit (or the total) handled its cases in the year."""
+
+    unit: OrgUnit | None  # None for the total
+    own: bool
+    cases: int  # submitted in the year: the denominator of the share downgraded
+    referred: int  # cases first referred in the year
+    median_days_to_referral: int | None
+    downgraded: int  # cases submitted in the year flagged as downgraded, so far
+    overridden: int  # downgraded flags overridden in the year
+    verdicts: Counter[str]  # look-back reviews of the year's campaign by verdict
+
+    @property
+    def downgraded_share(self) -> float | None:
+        return None if not self.cases else round(self.downgraded * 100 / self.cases, 1)
+
+    @property
+    def reviews(self) -> int:
+        return sum(self.verdicts.values())
+
+
 @dataclass(frozen=True)
 class Analysis:
     unit: OrgUnit
@@ -98,27 +135,37 @@ class Analysis:
     # (ISO weekday, hour) -> cases this year; and those whose time is not recorded
     heat: Counter[tuple[int, int]] = field(default_factory=Counter)
     heat_unknown: int = 0
+    handling: tuple[HandlingRow, ...] = ()
+    handling_total: HandlingRow | None = None
 
     @property
     def previous_year(self) -> int:
         return self.year - 1
 
 
-def strength(path: str, records: Mapping[str, Strength]) -> Strength | None:
-    """The officer strength of the unit at ``path``: its own record, else the sum of the records below it that have
-    no recorded unit between them and it; None when none of them has a record."""
+def strength(path: str, records: Mapping[str, Strength], children: Mapping[str, list[str]]) -> Strength | None:
+    """The officer strength of the unit at ``path``: its own record; else, when every unit directly below it has a
+    strength (by the same rule), their sum; else None. A subtree only partly recorded has no strength: dividing all
+    of its cases by some of its officers would be a guess. ``children``: each unit's direct sub-units' paths."""
     if path in records:
         return records[path]
-    tops = [p for p in records if p.startswith(path) and not _has_recorded_ancestor(p, path, records)]
-    if not tops:
+    below = children.get(path, [])
+    if not below:
         return None
-    return Strength(sum(records[p].regular for p in tops), sum(records[p].auxiliary for p in tops))
+    parts = [strength(child, records, children) for child in below]
+    if any(part is None for part in parts):
+        return None
+    return Strength(sum(p.regular for p in parts if p), sum(p.auxiliary for p in parts if p))
 
 
-def _has_recorded_ancestor(p: str, below: str, records: Mapping[str, Strength]) -> bool:
-    """Whether a unit strictly between ``below`` and ``p`` has a record (paths end with "/")."""
-    segments = [s for s in p[len(below) :].split("/") if s]
-    return any(below + "/".join(segments[:i]) + "/" in records for i in range(1, len(segments)))
+def _tree(unit: OrgUnit) -> dict[str, list[str]]:
+    """Each unit of ``unit``'s subtree by its path: the paths of its direct sub-units."""
+    children: dict[str, list[str]] = {}
+    paths = OrgUnit.objects.filter(path__startswith=unit.path).exclude(pk=unit.pk).values_list("path", flat=True)
+    for path in paths:
+        parent = path[: path.rstrip("/").rindex("/") + 1]
+        children.setdefault(parent, []).append(path)
+    return children
 
 
 def _strengths(unit: OrgUnit, year: int) -> dict[str, Strength]:
@@ -147,6 +194,7 @@ def analyse(*, unit: OrgUnit, year: int) -> Analysis:
         start=date(year - 1, 1, 1),
         end=date(year + 1, 1, 1),
         dims=["kind", dimensions.SCENARIO, dimensions.WEEKHOUR, *BREAKDOWNS],
+        officers=False,  # the trend's call counts them
     )
     cases_by: Counter[tuple[str, int]] = Counter()  # (child, year)
     months: Counter[tuple[int, int]] = Counter()  # (year, month)
@@ -158,10 +206,16 @@ def analyse(*, unit: OrgUnit, year: int) -> Analysis:
         for y in range(year - TREND_YEARS + 1, year + 1)
     }
     records = _strengths(unit, year)
+    tree = _tree(unit) if records else {}
     children = list(OrgUnit.objects.filter(parent=unit).order_by("path"))
-    rows = [_unit_row(child.path, child, False, cases_by, trend.officers, year, records) for child in children]
-    own = _unit_row(unit.path, unit, True, cases_by, trend.officers, year, records, strength_of_own=False)
-    if own.cases or own.cases_before or own.injured or own.injured_before:
+    rows = [_unit_row(child.path, child, False, cases_by, trend.officers, year, records, tree) for child in children]
+    own = _unit_row(unit.path, unit, True, cases_by, trend.officers, year, records, tree, strength_of_own=False)
+    handled = selectors.case_handling(unit=unit, year=year)
+    me = unit.path
+    handled_here = (
+        me in handled.referral_days or me in handled.verdicts or handled.downgraded[me] or handled.overridden[me]
+    )
+    if own.cases or own.cases_before or own.injured or own.injured_before or handled_here:
         rows.insert(0, own)
     total = UnitRow(
         path=unit.path,
@@ -171,7 +225,7 @@ def analyse(*, unit: OrgUnit, year: int) -> Analysis:
         cases_before=years[year - 1][0],
         injured=years[year][1],
         injured_before=years[year - 1][1],
-        strength=strength(unit.path, records),
+        strength=strength(unit.path, records, tree),
     )
     scenarios: Counter[tuple[str, str]] = Counter()
     distributions: dict[str, dict[str, tuple[int, int]]] = {d: {} for d in BREAKDOWNS}
@@ -191,6 +245,31 @@ def analyse(*, unit: OrgUnit, year: int) -> Analysis:
         elif dimension in distributions:
             now, before = distributions[dimension].get(code, (0, 0))
             distributions[dimension][code] = (now + n, before) if this_year else (now, before + n)
+
+    def handling_row(path: str | None, row_unit: OrgUnit | None, own: bool, cases: int) -> HandlingRow:
+        def pick(counts: Mapping[str, Any]) -> Any:
+            return counts.get(path) if path is not None else None
+
+        if path is None:  # the total: every child's
+            days: Counter[int] = sum(handled.referral_days.values(), Counter())
+            verdicts: Counter[str] = sum(handled.verdicts.values(), Counter())
+            downgraded, overridden = sum(handled.downgraded.values()), sum(handled.overridden.values())
+        else:
+            days = pick(handled.referral_days) or Counter()
+            verdicts = pick(handled.verdicts) or Counter()
+            downgraded, overridden = handled.downgraded[path], handled.overridden[path]
+        return HandlingRow(
+            unit=row_unit,
+            own=own,
+            cases=cases,
+            referred=sum(days.values()),
+            median_days_to_referral=median_days(days),
+            downgraded=downgraded,
+            overridden=overridden,
+            verdicts=verdicts,
+        )
+
+    handling = tuple(handling_row(r.path, r.unit, r.own, r.cases) for r in rows)
     return Analysis(
         unit=unit,
         year=year,
@@ -203,6 +282,8 @@ def analyse(*, unit: OrgUnit, year: int) -> Analysis:
         distributions=distributions,
         heat=+heat,
         heat_unknown=heat_unknown,
+        handling=handling,
+        handling_total=handling_row(None, None, False, total.cases),
     )
 
 
@@ -214,6 +295,7 @@ def _unit_row(
     officers: Counter[tuple[str, date, str, str]],
     year: int,
     records: Mapping[str, Strength],
+    tree: Mapping[str, list[str]],
     *,
     strength_of_own: bool = True,
 ) -> UnitRow:
@@ -226,7 +308,7 @@ def _unit_row(
         injured=_injured(officers, year, path),
         injured_before=_injured(officers, year - 1, path),
         # The unit's own cases have no strength of their own: its record counts the officers of its whole subtree.
-        strength=strength(path, records) if strength_of_own else None,
+        strength=strength(path, records, tree) if strength_of_own else None,
     )
 
 

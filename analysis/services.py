@@ -55,13 +55,13 @@ def record_officer_strength(*, unit: OrgUnit, year: int, regular: int, auxiliary
     errors = strength_errors(year=year, regular=regular, auxiliary=auxiliary)
     if errors:
         raise ValidationError(errors)
-    # Locked while read, so two corrections of the same year one after the other keep the last, not an error.
-    strength = OfficerStrength.objects.select_for_update().filter(unit=unit, year=year).first()
-    if strength is None:
-        strength = OfficerStrength(unit=unit, year=year)
-    strength.regular, strength.auxiliary = regular, auxiliary
-    strength.recorded_by, strength.recorded_at = by, timezone.now()
-    strength.save()
+    # Locked while read, so two corrections of the same year keep the last, not an error; and two first records at
+    # once, which find no row to lock, meet on the unique constraint: the second updates the first's row.
+    strength, _created = OfficerStrength.objects.update_or_create(
+        unit=unit,
+        year=year,
+        defaults={"regular": regular, "auxiliary": auxiliary, "recorded_by": by, "recorded_at": timezone.now()},
+    )
     return strength
 
 

@@ -19,14 +19,14 @@ from django.utils.dates import MONTHS, WEEKDAYS
 from django.utils.translation import gettext as _
 
 from accounts.models import OrgUnit, unit_name
-from analysis.figures import BREAKDOWNS, Analysis, UnitRow, change_pct, codes_in_order
+from analysis.figures import BREAKDOWNS, Analysis, HandlingRow, UnitRow, change_pct, codes_in_order
 from cases import dimensions
-from cases.choices import INJURY_RANK, CaseStatus, IncidentKind, InjuryGrade
+from cases.choices import INJURY_RANK, CaseStatus, IncidentKind, InjuryGrade, ReviewVerdict
+from cases.dimensions import NOT_RECORDED  # the queue's word for a dimension's empty code
 from cases.reports.cells import csv_writer
 from cases.reports.grid import Column, Grid, GridFormats, GridRow, Value, grid_csv_rows, write_grid_sheet
 from cases.reports.xlsx import sheet_name
 
-NOT_RECORDED = "-"  # the queue's word for a dimension's empty code
 SUBMITTED = [s for s in CaseStatus.values if s != CaseStatus.DRAFT]
 INJURED_RANK = INJURY_RANK[InjuryGrade.MINOR_2]
 FORMATS = ("csv", "xlsx")
@@ -49,10 +49,27 @@ def unit_title(unit: OrgUnit) -> str:
     return f"{unit_name(unit.name, unit.name_en)} ({unit.code})"
 
 
-def _row(label: str, values: Iterable[Value], links: Iterable[str], *, total: bool = False) -> GridRow:
+def _row(
+    label: str, values: Iterable[Value], links: Iterable[str], *, total: bool = False, label_link: str = ""
+) -> GridRow:
     """A row whose first figures link to ``links``, the rest to nothing."""
     figures, addresses = tuple(values), tuple(links)
-    return GridRow(label, figures, total=total, links=addresses + ("",) * (len(figures) - len(addresses)))
+    padded = addresses + ("",) * (len(figures) - len(addresses))
+    return GridRow(label, figures, total=total, links=padded, label_link=label_link)
+
+
+def analysis_link(unit: OrgUnit, year: int) -> str:
+    """The analysis of ``unit`` for ``year``: a sub-unit's row leads to its own page."""
+    return f"{reverse('analysis:page')}?{urlencode({'unit': unit.code, 'year': year})}"
+
+
+def _sub_unit_label(unit: OrgUnit | None, own: bool, year: int) -> tuple[str, str]:
+    """A sub-unit row's label, and its own analysis (none for the unit's own cases)."""
+    if unit is None:  # only the total has none, and it has its own row
+        raise ValueError("a sub-unit row names its unit")
+    if own:
+        return _("%(unit)s itself") % {"unit": unit_title(unit)}, ""
+    return unit_title(unit), analysis_link(unit, year)
 
 
 # --- the tables ----------------------------------------------------------------------------------------------------
@@ -83,7 +100,7 @@ def month_grid(a: Analysis) -> Grid:
         key="months",
         title=_("Cases by month of submission"),
         label_title=_("Month"),
-        columns=(Column(str(y), key="current"), Column(str(p), key="previous"), Column(_("Change (%)"), "ratio")),
+        columns=(Column(str(y), key="current"), Column(str(p), key="previous"), Column(_("Change (%)"), "pct")),
         rows=tuple(rows),
         note=_("Submitted applications by the local month they were submitted in; drafts never count."),
     )
@@ -108,7 +125,7 @@ def year_grid(a: Analysis) -> Grid:
         label_title=_("Year"),
         columns=(
             Column(_("Cases"), key="cases"),
-            Column(_("Change (%)"), "ratio", key="change"),
+            Column(_("Change (%)"), "pct", key="change"),
             Column(_("Officers injured (minor injury or worse)"), key="injured"),
         ),
         rows=tuple(rows),
@@ -147,14 +164,10 @@ def unit_grid(a: Analysis) -> Grid:
             queue_link(unit, p, injury=INJURED_RANK),
         )
 
-    rows = [
-        _row(
-            _("%(unit)s itself") % {"unit": unit_title(r.unit)} if r.own else unit_title(r.unit),  # type: ignore[arg-type]
-            _unit_values(r),
-            () if r.own else links(r.unit),
-        )
-        for r in a.rows
-    ]
+    rows = []
+    for r in a.rows:
+        label, label_link = _sub_unit_label(r.unit, r.own, a.year)
+        rows.append(_row(label, _unit_values(r), () if r.own else links(r.unit), label_link=label_link))
     rows.append(_row(_("Total"), _unit_values(a.total), links(a.unit), total=True))
     return Grid(
         key="units",
@@ -163,7 +176,7 @@ def unit_grid(a: Analysis) -> Grid:
         columns=(
             Column(y, key="cases"),
             Column(p, key="cases_before"),
-            Column(_("Change (%)"), "ratio", key="change"),
+            Column(_("Change (%)"), "pct", key="change"),
             Column(_("Officers injured %(year)s") % {"year": y}, key="injured"),
             Column(_("Officers injured %(year)s") % {"year": p}, key="injured_before"),
             Column(_("Officer strength %(year)s") % {"year": y}, key="officers"),
@@ -172,9 +185,54 @@ def unit_grid(a: Analysis) -> Grid:
         ),
         rows=tuple(rows),
         note=_(
-            "Officer strength: regular and auxiliary officers as the unit recorded them for the year, or the sum of "
-            "the units below it that did; no rate where none did. A unit's own row counts the cases it handles "
-            "itself; its officers are counted in the total."
+            "Officer strength: regular and auxiliary officers as the unit recorded them for the year, or else the sum "
+            "of the units directly below it when every one of them has a strength; no rate where some did not record "
+            "one. A unit's own row counts the cases it handles itself; its officers are counted in the total."
+        ),
+    )
+
+
+def handling_grid(a: Analysis) -> Grid:
+    y = str(a.year)
+    verdicts = ReviewVerdict.values
+
+    def values(r: HandlingRow) -> tuple[Value, ...]:
+        return (
+            r.referred,
+            r.median_days_to_referral,
+            r.downgraded,
+            r.downgraded_share,
+            r.overridden,
+            r.reviews,
+            *(r.verdicts[v] for v in verdicts),
+        )
+
+    rows = []
+    for r in a.handling:
+        label, label_link = _sub_unit_label(r.unit, r.own, a.year)
+        rows.append(_row(label, values(r), (), label_link=label_link))
+    if a.handling_total is not None:
+        rows.append(_row(_("Total"), values(a.handling_total), (), total=True))
+    return Grid(
+        key="handling",
+        title=_("How the cases were handled, %(year)s") % {"year": y},
+        label_title=_("Unit"),
+        columns=(
+            Column(_("Cases first referred"), key="referred"),
+            Column(_("Median days to the first referral"), key="median_days"),
+            Column(_("Cases flagged as downgraded"), key="downgraded"),
+            Column(_("Share downgraded (%)"), "pct", key="downgraded_share"),
+            Column(_("Downgrade flags overridden"), key="overridden"),
+            Column(_("Look-back reviews"), key="reviews"),
+            *(Column(str(label), key=f"verdict_{code}") for code, label in ReviewVerdict.choices),
+        ),
+        rows=tuple(rows),
+        note=_(
+            "Cases first referred: referred for the first time in the year, whenever submitted; the median counts "
+            "whole days from submission. Flagged as downgraded: cases submitted in the year that the rules flagged as "
+            "handled below what the facts call for, open or resolved; the share is of the year's cases. Overridden: "
+            "downgrade flags the office overrode in the year, with a recorded reason. Look-back reviews: those of the "
+            "year's look-back campaign, by verdict."
         ),
     )
 
@@ -261,8 +319,8 @@ def breakdown_grid(a: Analysis, dimension: str) -> Grid:
         columns=(
             Column(y, key="current"),
             Column(p, key="previous"),
-            Column(_("Change (%)"), "ratio", key="change"),
-            Column(_("Share %(year)s (%%)") % {"year": y}, "ratio", key="share"),
+            Column(_("Change (%)"), "pct", key="change"),
+            Column(_("Share %(year)s (%%)") % {"year": y}, "pct", key="share"),
         ),
         rows=tuple(rows) if len(rows) > 1 else (),
         empty=_("No cases in these two years."),
@@ -300,6 +358,7 @@ def grids(a: Analysis) -> tuple[Grid, ...]:
         year_grid(a),
         month_grid(a),
         unit_grid(a),
+        handling_grid(a),
         scenario_grid(a),
         heat_grid(a),
         *(breakdown_grid(a, d) for d in BREAKDOWNS),
@@ -307,7 +366,7 @@ def grids(a: Analysis) -> tuple[Grid, ...]:
 
 
 # The tables' keys, in the page's order: the CSV download names one.
-TABLE_KEYS = ("years", "months", "units", "scenarios", "heat", *BREAKDOWNS)
+TABLE_KEYS = ("years", "months", "units", "handling", "scenarios", "heat", *BREAKDOWNS)
 
 
 def grid_named(a: Analysis, key: str) -> Grid | None:
@@ -318,7 +377,8 @@ def grid_named(a: Analysis, key: str) -> Grid | None:
 
 
 def file_name(a: Analysis, fmt: str, key: str = "") -> str:
-    """By the unit's code, the year and the table's key: no user's text in a header."""
+    """By the unit's code, the year and the table's key (the view quotes it for the header: a code is an
+    administrator's text)."""
     suffix = f"-{key}" if key else ""
     return f"rightsguard-analysis-{a.unit.code}-{a.year}{suffix}.{fmt}"
 

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.authority import Actor
 from accounts.models import OrgUnit
-from accounts.reauth import reauth_redirect, recently_reauthenticated
+from accounts.reauth import REAUTH_AT, reauth_redirect, recently_reauthenticated
 from accounts.requests import AuthenticatedRequest
 from analysis import figures, tables
 from cases import policy
@@ -29,6 +29,8 @@ from cases.reports.layout import Chart, Series
 from cases.reports.page import chart_data, unit_options
 
 FIRST_YEAR = 2015  # as the yearly report: records were migrated in as far back as 2015
+# The download asked for before re-authenticating, resumed on the analysis page just after it (once).
+PENDING_FILE = "analysis.pending_file"
 
 
 def _this_year() -> int:
@@ -41,7 +43,9 @@ class AnalysisForm(forms.Form):
     table = forms.CharField(max_length=20, required=False)
 
     def clean_year(self) -> int:
-        year = self.cleaned_data.get("year") or _this_year()
+        year = self.cleaned_data.get("year")
+        if year is None:  # not given; a 0 is a year given, and refused below
+            year = _this_year()
         if not FIRST_YEAR <= year <= _this_year():
             raise forms.ValidationError(
                 _("Choose a year from %(first)s to %(last)s.") % {"first": FIRST_YEAR, "last": _this_year()}
@@ -125,6 +129,35 @@ def _charts(a: figures.Analysis) -> tuple[Chart, ...]:
     return tuple(charts)
 
 
+def _resumed_file(request: AuthenticatedRequest, unit: OrgUnit, year: int) -> tuple[str, str]:
+    """The (format, table) of the download this reader asked for on this page just before re-authenticating, once:
+    only just before, so a download abandoned at the password page is not resumed when the password is confirmed
+    later for something else. ("", "") when there is none."""
+    pending = request.session.get(PENDING_FILE)
+    if not isinstance(pending, dict) or (pending.get("unit"), pending.get("year")) != (unit.code, year):
+        return "", ""
+    if not recently_reauthenticated(request):
+        return "", ""
+    del request.session[PENDING_FILE]
+    asked, confirmed = pending.get("at"), request.session.get(REAUTH_AT)
+    if not isinstance(asked, int | float) or not isinstance(confirmed, int | float):
+        return "", ""
+    if not 0 <= confirmed - asked <= settings.RIGHTSGUARD_REAUTH_SECONDS:
+        return "", ""
+    fmt, table = pending.get("format"), pending.get("table") or ""
+    if fmt not in tables.FORMATS or (fmt == "csv" and table not in tables.TABLE_KEYS):
+        return "", ""
+    return fmt, table
+
+
+def _with_precision(data: dict[str, Any]) -> dict[str, Any]:
+    """The rates chart's axis reads hundredths (a rate per 100 officers is usually below one); counts stay whole."""
+    for chart in data["charts"]:
+        if chart["key"] == "rates":
+            chart["precision"] = 2
+    return data
+
+
 def _heat_levels(a: figures.Analysis) -> dict[tuple[int, int], int]:
     """Each heat map cell's shade, 0 (none) to 5 (the busiest hour of the week)."""
     top = max(a.heat.values(), default=0)
@@ -166,13 +199,14 @@ def analysis_page(request: AuthenticatedRequest) -> HttpResponse:
         "heat": heat,
         "heat_rows": heat_rows,
         "charts": charts,
-        "chart_data": chart_data(charts),
+        "chart_data": _with_precision(chart_data(charts)),
         "kpis": [
             (_("Cases %(year)s") % {"year": a.year}, a.total.cases),
             (_("Cases %(year)s") % {"year": a.previous_year}, a.total.cases_before),
             (_("Officers injured %(year)s") % {"year": a.year}, a.total.injured),
             (_("Cases per 100 officers"), a.total.cases_per_100),
         ],
+        "resume": _resumed_file(request, unit, a.year),
         "password_first": not recently_reauthenticated(request),
         "reauth_minutes": max(1, settings.RIGHTSGUARD_REAUTH_SECONDS // 60),
     }
@@ -195,7 +229,9 @@ def analysis_file(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
     if fmt == "csv" and key not in tables.TABLE_KEYS:
         raise Http404(_("No such table."))
     if not recently_reauthenticated(request):
-        return reauth_redirect(request, f"{reverse('analysis:page')}?unit={unit.code}&year={year}")
+        asked = {"unit": unit.code, "year": year, "format": fmt, "table": key, "at": timezone.now().timestamp()}
+        request.session[PENDING_FILE] = asked
+        return reauth_redirect(request, tables.analysis_link(unit, year))
     a = figures.analyse(unit=unit, year=year)
     data = tables.render_file(a, fmt, key if fmt == "csv" else "")
     case_services.log_access(
@@ -206,5 +242,7 @@ def analysis_file(request: AuthenticatedRequest, fmt: str) -> HttpResponse:
         ),
     )
     response = HttpResponse(data, content_type=tables.CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{tables.file_name(a, fmt, key if fmt == "csv" else "")}"'
+    # The unit's code is an administrator's text: quoted or percent-encoded (RFC 6266), never written raw into a header.
+    name = tables.file_name(a, fmt, key if fmt == "csv" else "")
+    response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
     return response

@@ -139,7 +139,7 @@ def unit_counts(period: Period) -> list[tuple[OrgUnit, int, int]]:
     for members in by_parent.values():
         over = members[0].parent or members[0]
         counts = selectors.case_breakdown(
-            unit=over, start=period.baseline_start, end=period.window_end, dims=[_COUNT_DIMENSION]
+            unit=over, start=period.baseline_start, end=period.window_end, dims=[_COUNT_DIMENSION], officers=False
         ).cases
         window, baseline = _split(counts, period)
         for county in members:
@@ -178,7 +178,11 @@ def scenario_rises(period: Period, settings: WarningSettings) -> list[Condition]
     found = []
     for province in OrgUnit.objects.filter(level=OrgLevel.PROVINCE).order_by("path"):
         counts = selectors.case_breakdown(
-            unit=province, start=period.baseline_start, end=period.window_end, dims=SCENARIO_DIMENSIONS
+            unit=province,
+            start=period.baseline_start,
+            end=period.window_end,
+            dims=SCENARIO_DIMENSIONS,
+            officers=False,
         ).cases
         window, baseline = Counter[tuple[str, str]](), Counter[tuple[str, str]]()
         for (_child, month, dimension, code), n in counts.items():

@@ -47,6 +47,9 @@ CROWD_CODES: tuple[str, ...] = (ORGANISED, GROUP, FEW)
 GROUP_FROM = 3  # attackers: three or more is a group
 WEEKDAYS = range(1, 8)
 HOURS = range(24)
+# A filter value (the queue's and the API's parameters) writes the empty code, "not recorded", so: an empty parameter
+# means "no filter".
+NOT_RECORDED = "-"
 
 
 def weekhour(moment: datetime | None) -> str:
@@ -178,6 +181,11 @@ def dimension_q(dimension: str, code: str) -> Q:
             q &= Q(occurred_at__hour=_number(hour, HOURS))
         return q
     raise UnknownCode(dimension)
+
+
+def filter_code(value: str) -> str:
+    """The code a filter value names: ``NOT_RECORDED`` is the empty code, any other value is the code itself."""
+    return "" if value == NOT_RECORDED else value
 
 
 def _choice(code: str, values: list[str]) -> str:

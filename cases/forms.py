@@ -33,9 +33,10 @@ from cases.choices import (
     SupportStatus,
     Track,
 )
+from cases.dimensions import UnknownCode
 from cases.models import Case, InvolvedOfficer, SupportMeasure, Suspect
 from cases.overrides import BASIS_MAX, TEXT_MAX, override_errors
-from cases.queue_filters import DUE_OVERDUE, DUE_PAUSED, DUE_WEEK, period_range
+from cases.queue_filters import DIMENSION_CHOICES, DUE_OVERDUE, DUE_PAUSED, DUE_WEEK, period_range, weekhour_code
 from cases.rules.facts import FACT_NAMES, FACTS, OFFICER, SUPERVISOR, facts_asked_of, facts_for_kind
 from cases.rules.presentation import FlagView
 from cases.services.fault import DEPARTMENT_MAX, DOCUMENT_REFERENCE_MAX, NOTES_MAX
@@ -639,6 +640,40 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
         widget=forms.TextInput,
         error_messages={"invalid_choice": _("No unit has this code.")},
     )
+    # The analysis's dimensions (cases/queue_filters.py DIMENSION_CHOICES): where each figure of the analysis links.
+    scenario = forms.ChoiceField(
+        label=_("Duty scenario"),
+        choices=[("", _("Any")), *DIMENSION_CHOICES["scenario"]],
+        required=False,
+        help_text=_("Whatever the incident type; choose the type above for one type."),
+    )
+    place = forms.ChoiceField(
+        label=_("Place category"), choices=[("", _("Any")), *DIMENSION_CHOICES["place"]], required=False
+    )
+    weapon = forms.ChoiceField(
+        label=_("Weapon"), choices=[("", _("Any")), *DIMENSION_CHOICES["weapon"]], required=False
+    )
+    intox = forms.ChoiceField(
+        label=_("Attacker intoxicated"), choices=[("", _("Any")), *DIMENSION_CHOICES["intox"]], required=False
+    )
+    crowd = forms.ChoiceField(
+        label=_("Attackers"),
+        choices=[("", _("Any")), *DIMENSION_CHOICES["crowd"]],
+        required=False,
+        help_text=_("Organised or incited comes first, whatever the number of attackers."),
+    )
+    weekday = forms.ChoiceField(
+        label=_("Day of the week it occurred"),
+        choices=[("", _("Any")), *DIMENSION_CHOICES["weekday"]],
+        required=False,
+        help_text=_("Local time."),
+    )
+    hour = forms.ChoiceField(
+        label=_("Hour it occurred"),
+        choices=[("", _("Any")), *DIMENSION_CHOICES["hour"]],
+        required=False,
+        help_text=_("Local time."),
+    )
     sort = forms.ChoiceField(
         label=_("Sort by"),
         choices=[
@@ -666,6 +701,10 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
         start, end = data.get("occurred_from"), data.get("occurred_to")
         if start and end and start > end:
             self.add_error("occurred_to", _("The end date is before the start date."))
+        try:
+            weekhour_code(data.get("weekday") or "", data.get("hour") or "")
+        except UnknownCode:
+            self.add_error("hour", _("A case whose time is not recorded has no hour: choose a day, or no hour."))
         return data
 
     def clean_submitted(self) -> tuple[datetime, datetime] | None:

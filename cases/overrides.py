@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from cases.choices import RULE_FLAG_KINDS, FlagKind, OverrideReason
@@ -56,6 +57,13 @@ def needs_override(kind: str, detail: Mapping[str, Any] | None) -> bool:
     downgrade. A flag recorded before findings carried a severity counts as one."""
     severity = (detail or {}).get("severity", Severity.DOWNGRADE)
     return kind == FlagKind.DOWNGRADED and severity == Severity.DOWNGRADE
+
+
+def downgrade_q(prefix: str = "") -> Q:
+    """``needs_override`` as a condition on flags (``prefix``: the path to the flag, e.g. "flag__"): a downgraded flag
+    whose finding is a downgrade, or one recorded before findings carried a severity."""
+    severity = Q(**{f"{prefix}detail__severity": Severity.DOWNGRADE}) | ~Q(**{f"{prefix}detail__has_key": "severity"})
+    return Q(**{f"{prefix}kind": FlagKind.DOWNGRADED}) & severity
 
 
 def override_errors(*, reason: str, text: str, basis: str) -> dict[str, str]:

@@ -6,6 +6,10 @@ flag booleans, ``max_injury_rank``) so no filter joins another table; the text i
 cases/search.py (``text_match``), which reads each field's matches through its own index first: the page then reads
 a few by their ids, or walks its order testing each row when there are many, so the case query joins nothing
 either. Pages come from the one keyset paginator (cases/keyset.py), so page 1 and page 10,000 cost the same.
+
+The analysis's dimensions (cases/dimensions.py) are filters too, one parameter each, so that every figure of the
+analysis links to the cases it counts: each value is a dimension's code, read by ``dimension_q`` alone (never
+restated here), with ``NOT_RECORDED`` for the empty code.
 """
 
 import re
@@ -14,10 +18,13 @@ from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS as WEEKDAY_NAMES
+from django.utils.functional import Promise, lazy
 
 from accounts.authority import ANONYMOUS, Actor
-from cases import policy
+from cases import dimensions, policy
 from cases.choices import FLAG_FIELDS, OPEN_STATUSES, CaseStatus
+from cases.dimensions import NOT_RECORDED, UnknownCode, dimension_q, filter_code
 from cases.keyset import keyset_page
 from cases.models import Case, Referral
 from cases.search import capped_count, describe_matches, search_q, text_match
@@ -39,6 +46,35 @@ MONTH = re.compile(r"(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])")
 # A referral the handling unit has not acknowledged yet (a transfer after non-prosecution is recorded closed).
 AWAITING_ACK = Q(acknowledged_at__isnull=True, closed_at__isnull=True)
 ASCENDING, DESCENDING = "asc", "desc"
+
+
+# The analysis's dimensions as queue parameters, each with the values it takes: a code of the dimension or
+# NOT_RECORDED, named as the analysis names them (cases/dimensions.py ``label``). The incident type of the type ×
+# scenario table is the ``kind`` filter; the weekday and the hour are one dimension (``weekhour_code``). A weapon is
+# always recorded (``unknown`` where it was not asked).
+_label = lazy(dimensions.label, str)
+
+
+def _codes(dimension: str, *, not_recorded: bool = True) -> list[tuple[str, str | Promise]]:
+    choices: list[tuple[str, str | Promise]] = [
+        (code, _label(dimension, code)) for code in dimensions.ordered_codes(dimension)
+    ]
+    return [*choices, (NOT_RECORDED, _label(dimension, ""))] if not_recorded else choices
+
+
+DIMENSION_CHOICES: dict[str, list[tuple[str, str | Promise]]] = {
+    "scenario": _codes(dimensions.SCENARIO),
+    "place": _codes(dimensions.PLACE),
+    "weapon": _codes(dimensions.WEAPON, not_recorded=False),
+    "intox": _codes(dimensions.INTOX),
+    "crowd": _codes(dimensions.CROWD),
+    "weekday": [
+        *((str(day), WEEKDAY_NAMES[day - 1]) for day in dimensions.WEEKDAYS),
+        (NOT_RECORDED, _label(dimensions.WEEKHOUR, "")),
+    ],
+    "hour": [(str(hour), f"{hour:02d}:00–{hour:02d}:59") for hour in dimensions.HOURS],
+}
+DIMENSION_PARAMS: tuple[str, ...] = tuple(DIMENSION_CHOICES)
 
 
 def sort_order(sort: str, direction: str = "") -> str:
@@ -69,6 +105,14 @@ class QueueFilters:
     awaiting_unit_id: int | None = None  # ... by this handling unit (implies awaiting_ack)
     closed_after: datetime | None = None  # inclusive
     closed_before: datetime | None = None  # exclusive
+    # The analysis's dimensions (DIMENSION_CHOICES): a code, or NOT_RECORDED; empty: no filter.
+    scenario: str = ""  # the duty scenario, whatever the incident type (the type is ``kinds``)
+    place: str = ""
+    weapon: str = ""
+    intox: str = ""
+    crowd: str = ""
+    weekday: str = ""  # ISO weekday of the local time it occurred; NOT_RECORDED: the time is unknown
+    hour: str = ""  # 0-23, local
 
 
 @dataclass(frozen=True)
@@ -134,6 +178,36 @@ def flags_q(flags: tuple[str, ...]) -> Q:
     return flagged
 
 
+def weekhour_code(weekday: str, hour: str) -> str:
+    """The weekday and hour filters as the one WEEKHOUR code: ``"d:h"``, ``"d:"`` or ``":h"``; a weekday
+    NOT_RECORDED is the empty code (the time is unknown), which has no hour: asking for one raises UnknownCode."""
+    if weekday == NOT_RECORDED:
+        if hour:
+            raise UnknownCode(hour)
+        return ""
+    return f"{weekday}:{hour}"
+
+
+def dimensions_q(filters: QueueFilters) -> Q:
+    """The dimension filters that are set, each as its code's condition (cases/dimensions.py ``dimension_q``). A value
+    no case can have raises UnknownCode: the page's form and the API's filter set refuse it first."""
+    f = filters
+    q = Q()
+    if f.scenario:
+        q &= dimension_q(dimensions.SCENARIO, ":" + filter_code(f.scenario))
+    for dimension, value in (
+        (dimensions.PLACE, f.place),
+        (dimensions.WEAPON, f.weapon),
+        (dimensions.INTOX, f.intox),
+        (dimensions.CROWD, f.crowd),
+    ):
+        if value:
+            q &= dimension_q(dimension, filter_code(value))
+    if f.weekday or f.hour:
+        q &= dimension_q(dimensions.WEEKHOUR, weekhour_code(f.weekday, f.hour))
+    return q
+
+
 def filters_q(filters: QueueFilters, *, actor: Actor, now: datetime | None = None) -> Q:
     """``filters`` as one condition on cases for ``actor`` (their "assigned to me", their search): what
     :func:`filter_cases` applies, and what the dashboard counts with (cases/dashboard.py), so each figure equals the
@@ -181,7 +255,7 @@ def filters_q(filters: QueueFilters, *, actor: Actor, now: datetime | None = Non
         if f.awaiting_unit_id is not None:
             awaiting = awaiting.filter(to_unit_id=f.awaiting_unit_id)
         q &= Q(Exists(awaiting))
-    return q
+    return q & dimensions_q(f)
 
 
 def standing_q(filters: QueueFilters, *, now: datetime | None = None) -> Q:

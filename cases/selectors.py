@@ -351,8 +351,17 @@ def welfare_prompts_since(since: datetime) -> QuerySet[WelfarePrompt]:
     return WelfarePrompt.objects.filter(attacked_at__gte=since).select_related("case__unit").order_by("id")
 
 
-def case_breakdown(*, unit: OrgUnit, start: date, end: date, dims: Iterable[str]) -> breakdowns.Breakdown:
+def case_breakdown(
+    *, unit: OrgUnit, start: date, end: date, dims: Iterable[str], officers: bool = True
+) -> breakdowns.Breakdown:
     """Submitted cases of ``unit``'s subtree by direct sub-unit, local month of submission in [``start``, ``end``)
     and each dimension of ``dims``, with their officers (cases/breakdowns.py): what the analysis adds up. Whoever
     asks: the caller decides who may see a unit's figures (``policy.can_report_on``)."""
-    return breakdowns.breakdown(unit=unit, start=start, end=end, dims=dims)
+    return breakdowns.breakdown(unit=unit, start=start, end=end, dims=dims, officers=officers)
+
+
+def case_handling(*, unit: OrgUnit, year: int) -> breakdowns.Handling:
+    """How ``unit``'s sub-units handled their cases in ``year`` (cases/breakdowns.py ``handling``): days to the first
+    referral, cases flagged as downgraded and the overrides, the look-back verdicts. Whoever asks, as
+    ``case_breakdown``."""
+    return breakdowns.handling(unit=unit, year=year)

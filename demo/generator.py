@@ -69,6 +69,8 @@ from demo.organisation import UNIT_SPECS
 DEFAULT_SEED = 20190201  # any fixed value does; this is the day the 2019 regulation came into force
 DEFAULT_BATCH_SIZE = 2500
 MAX_WORKERS = 8
+# How far back from now the synthetic cases are filed.
+SPAN = timedelta(days=5 * 365)
 
 Log = Callable[[str], None]
 _T = TypeVar("_T")
@@ -1128,10 +1130,9 @@ def _plan_chunks(count: int, *, seed: int, batch_size: int, now: datetime) -> li
     """
     rng = random.Random(seed)
     tzinfo = timezone.get_current_timezone()
-    span = timedelta(days=5 * 365)
     latest = now - timedelta(minutes=1)
     # Skewed towards recent years (caseloads grow), and sorted so reference numbers follow filing dates.
-    created = [min(now - span + span * o, latest) for o in sorted(rng.random() ** 0.85 for _ in range(count))]
+    created = [min(now - SPAN + SPAN * o, latest) for o in sorted(rng.random() ** 0.85 for _ in range(count))]
     years = [moment.astimezone(tzinfo).year for moment in created]
     next_number = take_numbers(Counter(years)) if count else {}
     chunks = []

@@ -1,4 +1,5 @@
-"""What ``manage.py seed_demo`` does: ensure the tree and accounts, play the demo cases, add synthetic ones."""
+"""What ``manage.py seed_demo`` does: ensure the tree, accounts and officer strengths, play the demo cases, add
+synthetic ones."""
 
 import time
 
@@ -7,6 +8,7 @@ from demo.campaigns import seed_demo_campaigns
 from demo.generator import DEFAULT_BATCH_SIZE, DEFAULT_SEED, Log, generate_cases
 from demo.organisation import ensure_demo_accounts, ensure_org_tree
 from demo.stories import seed_demo_cases
+from demo.strengths import ensure_officer_strengths
 
 
 def seed(
@@ -25,6 +27,8 @@ def seed(
     existing = len(users) - new_users
     kept = ", passwords left unchanged" if existing else ""
     log(f"Demo accounts: {new_users} created, {existing} already present{kept}.")
+    strengths, present = ensure_officer_strengths(units)
+    log(f"Officer strengths of the counties and stations: {strengths} recorded, {present} already present.")
     if demo:
         played = seed_demo_cases(units, users)
         if played:

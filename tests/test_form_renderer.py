@@ -86,6 +86,9 @@ def test_the_queue_filters_render_as_the_template_language_renders_them(bound):
         "submitted": HOSTILE[1],
         "awaiting_unit": "<b>none</b>",
         "awaiting": "on",
+        "place": "-",
+        "weekday": "1",
+        "hour": HOSTILE[0],
     }
     args = (data,) if bound else (None,)
     fast_form = QueueFilterForm(*args, units=OrgUnit.objects.all())
@@ -93,7 +96,7 @@ def test_the_queue_filters_render_as_the_template_language_renders_them(bound):
     if bound:
         assert not fast_form.is_valid()
         assert not slow_form.is_valid()
-        assert set(fast_form.errors) == {"status", "occurred_to", "submitted", "awaiting_unit"}
+        assert set(fast_form.errors) == {"status", "occurred_to", "submitted", "awaiting_unit", "hour"}
     fast = str(fast_form)
     slow = render_to_string("includes/form.html", {"form": slow_form})
     assert squeeze(fast) == squeeze(slow)

@@ -9,7 +9,7 @@ from analysis.choices import Severity, WarningKind, WarningState
 from analysis.models import EarlyWarning
 from analysis.services import NOTE_MAX
 from cases.api.serializers import CaseRefSerializer, UnitRefSerializer, UserRefSerializer, enum
-from cases.choices import DutyScenario, IncidentKind
+from cases.choices import DutyScenario, IncidentKind, ReviewVerdict
 
 
 class AnalysisQuerySerializer(serializers.Serializer):
@@ -51,6 +51,26 @@ class UnitFiguresSerializer(serializers.Serializer):
     officers_injured_per_100_officers = serializers.FloatField(allow_null=True)
 
 
+class VerdictCountSerializer(serializers.Serializer):
+    verdict = enum(ReviewVerdict)
+    reviews = serializers.IntegerField()
+
+
+class HandlingSerializer(serializers.Serializer):
+    unit = UnitRefSerializer(allow_null=True, help_text=_("None for the total."))
+    own = serializers.BooleanField()
+    cases_first_referred = serializers.IntegerField(help_text=_("Referred for the first time in the year."))
+    median_days_to_first_referral = serializers.IntegerField(
+        allow_null=True, help_text=_("Whole days from submission; a number of days some case took.")
+    )
+    cases_flagged_downgraded = serializers.IntegerField(
+        help_text=_("Cases submitted in the year flagged as handled below what the facts call for, so far.")
+    )
+    downgraded_share_pct = serializers.FloatField(allow_null=True)
+    downgrade_flags_overridden = serializers.IntegerField()
+    look_back_reviews = VerdictCountSerializer(many=True)
+
+
 class ScenarioSerializer(serializers.Serializer):
     kind = enum(IncidentKind)
     duty_scenario = serializers.ChoiceField(
@@ -85,6 +105,8 @@ class AnalysisSerializer(serializers.Serializer):
     years = YearSerializer(many=True)
     sub_units = UnitFiguresSerializer(many=True)
     total = UnitFiguresSerializer()
+    handling = HandlingSerializer(many=True)
+    handling_total = HandlingSerializer()
     scenarios = ScenarioSerializer(many=True)
     heat_map = HeatCellSerializer(many=True, help_text=_("Only the cells with cases."))
     heat_map_time_not_recorded = serializers.IntegerField()

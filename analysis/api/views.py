@@ -35,6 +35,19 @@ def _unit_figures(r: figures.UnitRow) -> dict[str, Any]:
     }
 
 
+def _handling(r: figures.HandlingRow) -> dict[str, Any]:
+    return {
+        "unit": r.unit,
+        "own": r.own,
+        "cases_first_referred": r.referred,
+        "median_days_to_first_referral": r.median_days_to_referral,
+        "cases_flagged_downgraded": r.downgraded,
+        "downgraded_share_pct": r.downgraded_share,
+        "downgrade_flags_overridden": r.overridden,
+        "look_back_reviews": [{"verdict": v, "reviews": n} for v, n in sorted(r.verdicts.items())],
+    }
+
+
 def answer(a: figures.Analysis) -> dict[str, Any]:
     return {
         "unit": a.unit,
@@ -43,6 +56,8 @@ def answer(a: figures.Analysis) -> dict[str, Any]:
         "years": [{"year": y, "cases": c, "officers_injured": i} for y, (c, i) in sorted(a.years.items())],
         "sub_units": [_unit_figures(r) for r in a.rows],
         "total": _unit_figures(a.total),
+        "handling": [_handling(r) for r in a.handling],
+        "handling_total": _handling(a.handling_total) if a.handling_total else None,
         "scenarios": [
             {"kind": kind, "duty_scenario": scenario, "cases": n} for (kind, scenario), n in sorted(a.scenarios.items())
         ],

@@ -22,9 +22,11 @@ from rest_framework.request import Request
 from accounts.models import OrgUnit
 from cases import policy
 from cases.choices import INJURY_RANK, CaseStatus, FlagKind, IncidentKind, InjuryGrade, NotificationKind
+from cases.dimensions import UnknownCode
 from cases.models import Case, Flag, Notification
 from cases.queue_filters import (
     ASSIGNED_TO_ME,
+    DIMENSION_CHOICES,
     DUE_OVERDUE,
     DUE_PAUSED,
     DUE_WEEK,
@@ -32,6 +34,7 @@ from cases.queue_filters import (
     QueueFilters,
     filter_cases,
     period_range,
+    weekhour_code,
 )
 from cases.selectors import InboxFilters, filter_notifications
 
@@ -136,6 +139,20 @@ class MonthFilter(django_filters.CharFilter):
 RANKED_INJURIES = [(grade, label) for grade, label in InjuryGrade.choices if grade in INJURY_RANK]
 
 
+class CaseFilterForm(forms.Form):
+    """What no single parameter can tell: an hour asked of cases whose time is not recorded."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        try:
+            weekhour_code(data.get("weekday") or "", data.get("hour") or "")
+        except UnknownCode:
+            self.add_error(
+                "hour", _("Leave hour out when weekday is - (the time is not recorded): such a case has none.")
+            )
+        return data
+
+
 class CaseFilter(django_filters.FilterSet):
     """The case list's parameters, parsed into the queue's filters: the page and the API filter by one rule
     (cases/queue_filters.py)."""
@@ -200,10 +217,44 @@ class CaseFilter(django_filters.FilterSet):
         method="filter_nothing",
         help_text=gettext_lazy("Unit id: cases with a referral awaiting acknowledgement by this handling unit."),
     )
+    # The analysis's dimensions, as the queue page takes them (cases/queue_filters.py DIMENSION_CHOICES); "-" is
+    # "not recorded".
+    scenario = ChoiceFilter(
+        choices=DIMENSION_CHOICES["scenario"],
+        help_text=gettext_lazy(
+            "Duty scenario, whatever the incident type (kind narrows it to types); -: not recorded."
+        ),
+    )
+    place = ChoiceFilter(choices=DIMENSION_CHOICES["place"], help_text=gettext_lazy("Place category; -: not recorded."))
+    weapon = ChoiceFilter(
+        choices=DIMENSION_CHOICES["weapon"],
+        help_text=gettext_lazy("Weapon as recorded (unknown where it was not asked)."),
+    )
+    intox = ChoiceFilter(
+        choices=DIMENSION_CHOICES["intox"],
+        help_text=gettext_lazy("Whether the attacker was drunk: yes, no, or - (not recorded)."),
+    )
+    crowd = ChoiceFilter(
+        choices=DIMENSION_CHOICES["crowd"],
+        help_text=gettext_lazy(
+            "organised: someone organised or incited it, whatever the number of attackers; otherwise group: three "
+            "attackers or more; few: one or two; -: the number of attackers is not recorded (or recorded as 0)."
+        ),
+    )
+    weekday = ChoiceFilter(
+        choices=DIMENSION_CHOICES["weekday"],
+        help_text=gettext_lazy(
+            "ISO weekday it occurred (1 Monday … 7 Sunday), local time; -: the time is not recorded (then no hour)."
+        ),
+    )
+    hour = ChoiceFilter(
+        choices=DIMENSION_CHOICES["hour"], help_text=gettext_lazy("Hour it occurred (0–23), local time.")
+    )
 
     class Meta:
         model = Case
         fields: list[str] = []
+        form = CaseFilterForm
 
     def filter_nothing(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
         """The parameter is read by ``queue_filters``; the one filter is applied in ``filter_queryset``."""
@@ -228,6 +279,13 @@ class CaseFilter(django_filters.FilterSet):
             submitted_before=d["submitted"][1] if d["submitted"] else None,
             awaiting_ack=bool(d["awaiting"]),
             awaiting_unit_id=d["awaiting_unit"].pk if d["awaiting_unit"] else None,
+            scenario=d["scenario"] or "",
+            place=d["place"] or "",
+            weapon=d["weapon"] or "",
+            intox=d["intox"] or "",
+            crowd=d["crowd"] or "",
+            weekday=d["weekday"] or "",
+            hour=d["hour"] or "",
         )
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:

@@ -23,10 +23,10 @@ if TYPE_CHECKING:  # XlsxWriter itself is imported where a workbook is written (
 
     from cases.reports.yearly import YearlyReport
 
-CellFormat = Literal["int", "money", "days", "ratio", "text"]
+CellFormat = Literal["int", "money", "days", "ratio", "pct", "text"]
 Value = int | float | Decimal | str | None
 
-NUMBER_FORMATS = {"int": "#,##0", "money": "#,##0.00", "days": "0.0", "ratio": "0.00"}
+NUMBER_FORMATS = {"int": "#,##0", "money": "#,##0.00", "days": "0.0", "ratio": "0.00", "pct": "0.0"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class GridRow:
     # On the page, the address each value links to ("" none), as many as the values or none at all: the cases a
     # figure counts (the analysis's tables link to the queue).
     links: tuple[str, ...] = ()
+    label_link: str = ""  # on the page, where the row's label leads (a sub-unit's own page), if anywhere
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from cases.choices import (
 )
 from cases.reports.yearly import Item, Pair, Spread, SubunitItem, UnitRef, YearlyReport, report_timezone
 
-Format = Literal["int", "money", "days", "ratio"]
+Format = Literal["int", "money", "days", "ratio", "pct"]  # pct: a percentage, one decimal
 ChartKind = Literal["line", "bar", "hbar"]
 
 
@@ -317,7 +317,7 @@ def format_value(value: int | float | Decimal | None, fmt: Format, *, grouped: b
     comma = "," if grouped else ""
     if fmt == "money":
         return f"{Decimal(value):{comma}.2f}"
-    if fmt == "days":
+    if fmt in ("days", "pct"):
         return f"{float(value):{comma}.1f}"
     if fmt == "ratio":
         return f"{float(value):.2f}"

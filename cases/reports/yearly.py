@@ -120,8 +120,8 @@ from cases.models import (
     SupportMeasure,
     Suspect,
 )
+from cases.overrides import downgrade_q
 from cases.reports.sections import ReportSection, extra_sections
-from cases.rules.base import Severity
 from cases.summaries import AREA_DEPTH, one_snapshot, report_tz_literal
 
 Number = int | float | Decimal
@@ -711,10 +711,7 @@ def _flag_figures(scope: _Scope, w: _Window) -> tuple[FlagFigures, ...]:
 def _override_figures(scope: _Scope, w: _Window) -> OverrideFigures:
     # A downgrade flag, not a review prompt recorded under the same kind (a flag from before findings had a severity
     # counts as a downgrade, as cases/overrides.py treats it).
-    downgrade = Q(flag__detail__severity=Severity.DOWNGRADE) | ~Q(flag__detail__has_key="severity")
-    overrides = FlagOverride.objects.filter(
-        w.within("at"), scope.q("flag__case__"), downgrade, flag__kind=FlagKind.DOWNGRADED
-    )
+    overrides = FlagOverride.objects.filter(w.within("at"), scope.q("flag__case__"), downgrade_q("flag__"))
     aggregates: dict[str, Any] = {
         "total": Count("pk"),
         **{f"reason_{r}": Count("pk", filter=Q(reason=r)) for r in OverrideReason.values},

@@ -63,6 +63,13 @@ def _filters(form: QueueFilterForm) -> QueueFilters:
         submitted_before=d["submitted"][1] if d.get("submitted") else None,
         awaiting_ack=bool(d.get("awaiting")),
         awaiting_unit_id=d["awaiting_unit"].pk if d.get("awaiting_unit") else None,
+        scenario=d.get("scenario") or "",
+        place=d.get("place") or "",
+        weapon=d.get("weapon") or "",
+        intox=d.get("intox") or "",
+        crowd=d.get("crowd") or "",
+        weekday=d.get("weekday") or "",
+        hour=d.get("hour") or "",
     )
 
 

@@ -34,6 +34,8 @@
   function config(chart) {
     var horizontal = chart.kind === "hbar";
     var line = chart.kind === "line";
+    // Counts are whole numbers; a chart of rates says how many decimals its axis needs ("precision").
+    var precision = chart.precision || 0;
     return {
       type: line ? "line" : "bar",
       data: {
@@ -57,8 +59,8 @@
         animation: false,
         plugins: { legend: { position: "bottom" } },
         scales: {
-          x: { beginAtZero: true, ticks: { precision: 0 } },
-          y: { beginAtZero: true, ticks: { precision: 0, autoSkip: !horizontal } }
+          x: { beginAtZero: true, ticks: { precision: horizontal ? precision : 0 } },
+          y: { beginAtZero: true, ticks: { precision: horizontal ? 0 : precision, autoSkip: !horizontal } }
         }
       }
     };

@@ -30,6 +30,14 @@ def test_codes_are_unique_and_slash_free(world):
         services.create_org_unit(code="33/01", name="bad", level="county", parent=world.city)
 
 
+@pytest.mark.parametrize("code", ["", "33 01", '33"01', "33\n01", "西湖", "3301%", "1234567890123", "33;01"])
+def test_a_unit_code_is_plain_characters_only(world, code):
+    with pytest.raises(ValidationError) as refused:
+        services.create_org_unit(code=code, name="bad", level="county", parent=world.city)
+    assert refused.value.message_dict == {"code": ["A unit code is 1 to 12 letters, digits, hyphens or underscores."]}
+    assert not OrgUnit.objects.filter(name="bad").exists()
+
+
 def test_passwords_follow_the_validators(db):
     with pytest.raises(ValidationError):
         services.create_user(username="weak", password="short")

@@ -42,8 +42,9 @@ def test_the_county_figures_as_numbers(world, dataset):
     assert other["cases_per_100_officers"] is None
     assert body["total"]["unit"] is None
     assert body["total"]["cases"] == 3
-    # The county has no record of its own: its strength is its recorded station's.
-    assert body["total"]["officer_strength"] == {"regular": 20, "auxiliary": 5}
+    # The county has no record of its own and its other station none either: no strength, no rate (not a guess).
+    assert body["total"]["officer_strength"] is None
+    assert body["total"]["cases_per_100_officers"] is None
     assert body["scenarios"] == [
         {"kind": THREAT, "duty_scenario": "", "cases": 1},
         {"kind": VIOLENT, "duty_scenario": "", "cases": 1},
@@ -55,6 +56,18 @@ def test_the_county_figures_as_numbers(world, dataset):
         {"weekday": 7, "hour": 22, "cases": 1},
     ]
     assert body["heat_map_time_not_recorded"] == 0
+    # Nothing referred, flagged or looked back yet in this small set.
+    assert body["handling_total"] == {
+        "unit": None,
+        "own": False,
+        "cases_first_referred": 0,
+        "median_days_to_first_referral": None,
+        "cases_flagged_downgraded": 0,
+        "downgraded_share_pct": 0.0,
+        "downgrade_flags_overridden": 0,
+        "look_back_reviews": [],
+    }
+    assert [h["unit"]["code"] for h in body["handling"]] == ["330106001", "330106002"]
     assert body["breakdowns"]["crowd"] == [
         {"code": "", "cases": 1, "cases_previous_year": 0},
         {"code": "few", "cases": 1, "cases_previous_year": 0},

@@ -70,6 +70,8 @@ def in_the_api(client, query: str) -> set[str]:
         ("q=灵隐路", f"{OPEN}&q=灵隐路", {"location"}),
         ("q=j330106202603", f"{OPEN}&q=j330106202603", {"dispatch"}),
         ("q=%20灵隐路%20", f"{OPEN}&q=%20灵隐路%20", {"location"}),
+        ("place=-&kind=threat", f"{OPEN}&place=-&kind=threat", {"location"}),
+        ("place=road", f"{OPEN}&place=road", set()),
     ],
 )
 def test_the_page_and_the_api_find_the_same_cases(client, world, api, queue, page_query, api_query, expected):

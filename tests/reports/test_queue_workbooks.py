@@ -274,6 +274,9 @@ def test_the_kept_filters_come_back_as_they_were():
         text="张三",
         awaiting_ack=True,
         awaiting_unit_id=7,
+        place="-",
+        weekday="1",
+        hour="7",
     )
     stored = filters_as_json(filters)
     assert stored == {
@@ -284,6 +287,9 @@ def test_the_kept_filters_come_back_as_they_were():
         "text": "张三",
         "awaiting_ack": True,
         "awaiting_unit_id": 7,
+        "place": "-",
+        "weekday": "1",
+        "hour": "7",
     }
     assert filters_from_json(stored) == filters
     assert filters_from_json({}) == QueueFilters()

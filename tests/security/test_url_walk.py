@@ -281,7 +281,6 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "cases:reports-export-download": {"pk": lambda o: o.export.pk},
     "cases:queue-workbook-download": {"pk": lambda o: o.queue_workbook.pk},
     "api-token-revoke": {"pk": lambda o: o.api_token.pk},
-    "analysis:file": {"fmt": lambda o: "csv"},
     "cases:notification-open": {"pk": lambda o: o.notification.pk},
     "cases:notification-read": {"pk": lambda o: o.notification.pk},
     "api:notification-read": {"pk": lambda o: o.notification.pk},
@@ -314,6 +313,7 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "campaigns-api:campaign": {"pk": lambda o: campaign_objects(o).campaign.pk},
     "campaigns-api:campaign-problem-rectify": {"pk": lambda o: campaign_objects(o).problem.pk},
     "campaigns-api:campaign-pursuit-step": {"pk": lambda o: campaign_objects(o).pursuit.pk},
+    "analysis:file": {"fmt": lambda o: "xlsx"},
 }
 # Every campaign API route names its campaign as ``campaign_pk`` and a selected case as ``item_pk``.
 CAMPAIGN_ARGUMENTS: dict[str, Value] = {
