@@ -858,7 +858,7 @@ class Notification(models.Model):
             # About a case, or else about a unit with the page to open: never about nothing.
             models.CheckConstraint(
                 condition=Q(case__isnull=False, unit__isnull=True, link="")
-                | (Q(case__isnull=True, unit__isnull=False) & Q(link__startswith="/")),
+                | (Q(case__isnull=True, unit__isnull=False) & Q(link__startswith="/") & ~Q(link__startswith="//")),
                 name="notification_about_case_or_unit",
             ),
         ]

@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='notification',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('case__isnull', False), ('link', ''), ('unit__isnull', True)), models.Q(('case__isnull', True), ('unit__isnull', False), ('link__startswith', '/')), _connector='OR'), name='notification_about_case_or_unit'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('case__isnull', False), ('link', ''), ('unit__isnull', True)), models.Q(('case__isnull', True), ('unit__isnull', False), ('link__startswith', '/'), models.Q(('link__startswith', '//'), _negated=True)), _connector='OR'), name='notification_about_case_or_unit'),
         ),
         migrations.AddConstraint(
             model_name='notificationpreference',

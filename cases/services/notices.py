@@ -23,7 +23,7 @@ def notify_unit_office(
     it words in the reader's language; ``link`` is the site path the notification opens (the page checks who may see
     it). In-app only. Written in the caller's transaction, so a notice goes out with the record it announces or not at
     all. Returns the recipients' ids."""
-    if not link.startswith("/"):
+    if not link.startswith("/") or link.startswith("//"):
         raise ValueError("A notice links to a page of this site: give its path.")
     now = now or timezone.now()
     recipients = policy.office_recipients(unit_path=unit.path, assignee=None)

@@ -51,9 +51,10 @@ def test_a_unit_with_no_supervisor_above_it_tells_nobody(world, topic):
     assert Notification.objects.count() == 0
 
 
-def test_a_notice_links_to_a_page_of_this_site_only(world, topic):
+@pytest.mark.parametrize("link", ["https://elsewhere.example/", "//elsewhere.example/x/", "analysis/warnings/1/"])
+def test_a_notice_links_to_a_page_of_this_site_only(world, topic, link):
     with pytest.raises(ValueError, match="page of this site"):
-        services.notify_unit_office(unit=world.county, topic=topic, params={}, link="https://elsewhere.example/")
+        services.notify_unit_office(unit=world.county, topic=topic, params={}, link=link)
     assert Notification.objects.count() == 0
 
 
@@ -63,6 +64,7 @@ def test_a_notification_is_about_a_case_or_about_a_unit_with_its_page(world):
         {},  # about nothing
         {"unit": world.county},  # a unit without the page to open
         {"unit": world.county, "link": "https://elsewhere.example/"},  # not a path of this site
+        {"unit": world.county, "link": "//elsewhere.example/"},  # nor is this
     ):
         with pytest.raises(IntegrityError), transaction.atomic():
             Notification.objects.create(recipient=world.supervisor, verb="x", created_at=now, **fields)
