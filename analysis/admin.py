@@ -1,5 +1,6 @@
 """The officer strength in the admin site: each administrator sees and records the units they administer
-(accounts/scope.py), through ``analysis.services``."""
+(accounts/scope.py), through ``analysis.services``; the early warnings, read-only and scoped alike; and their
+settings, with their history."""
 
 from typing import Any
 
@@ -12,8 +13,10 @@ from accounts import scope
 from accounts.admin import ScopedAdmin
 from accounts.models import User
 from accounts.requests import user_of
-from analysis import services
-from analysis.models import OfficerStrength
+from analysis import selectors, services
+from analysis.choices import WarningKind
+from analysis.models import EarlyWarning, OfficerStrength, WarningSettings
+from rightsguard.admin_lookups import DeclaredLookupsOnly
 
 
 class OfficerStrengthForm(forms.ModelForm):
@@ -62,3 +65,96 @@ class OfficerStrengthAdmin(ScopedAdmin):
             saved.recorded_at,
             False,
         )
+
+
+class WarningSettingsForm(forms.ModelForm):
+    class Meta:
+        model = WarningSettings
+        fields = services.SETTING_FIELDS
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        values = {name: cleaned.get(name) for name in services.SETTING_FIELDS}
+        if all(value is not None for value in values.values()):
+            for field, message in services.warning_settings_errors(**values).items():  # type: ignore[arg-type]
+                self.add_error(field, message)
+        return cleaned
+
+
+@admin.register(WarningSettings)
+class WarningSettingsAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
+    """The early warnings' parameters hold for every unit: only an administrator of the whole tree changes them. A
+    change is saved as a new row (the job reads the latest); the rows before it are the history, read-only."""
+
+    form = WarningSettingsForm
+    list_display = (*services.SETTING_FIELDS, "changed_by", "changed_at")
+    list_select_related = ("changed_by",)
+    readonly_fields = ("changed_by", "changed_at")
+
+    def _latest_pk(self) -> int | None:
+        return WarningSettings.objects.order_by("-changed_at", "-id").values_list("pk", flat=True).first()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and scope.may_change_shared_settings(user_of(request))
+
+    def has_change_permission(self, request: HttpRequest, obj: WarningSettings | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj) and scope.may_change_shared_settings(user_of(request))
+        return allowed and (obj is None or obj.pk == self._latest_pk())
+
+    def has_delete_permission(self, request: HttpRequest, obj: WarningSettings | None = None) -> bool:
+        return False
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        # A new row starts from the settings in force.
+        current = selectors.current_settings()
+        return {name: getattr(current, name) for name in services.SETTING_FIELDS}
+
+    def save_model(self, request: HttpRequest, obj: WarningSettings, form: Any, change: bool) -> None:
+        saved = services.record_warning_settings(
+            by=user_of(request), **{name: getattr(obj, name) for name in services.SETTING_FIELDS}
+        )
+        # Whether added or "changed", the row saved is a new one: the one shown stays as it was.
+        obj.pk, obj.changed_by, obj.changed_at, obj._state.adding = saved.pk, saved.changed_by, saved.changed_at, False
+
+
+@admin.register(EarlyWarning)
+class EarlyWarningAdmin(ScopedAdmin):
+    """The early warnings, read-only: raised by the job, acknowledged and resolved on their pages. Each administrator
+    sees those owned by the units they administer, but for the suspects' earlier cases, told only to the supervisors
+    covering the case (analysis/policy.py)."""
+
+    list_display = ("raised_at", "kind", "severity", "owner_unit", "state", "key")
+    list_filter = ("kind", "severity", "state")
+    list_select_related = ("owner_unit",)
+    search_fields = ("key", "owner_unit__code", "owner_unit__name")
+    readonly_fields = (
+        "kind",
+        "severity",
+        "owner_unit",
+        "case",
+        "key",
+        "figures",
+        "state",
+        "raised_at",
+        "acknowledged_by",
+        "acknowledged_at",
+        "acknowledgement_note",
+        "resolved_by",
+        "resolved_at",
+        "resolution_note",
+        "version",
+    )
+
+    def administered(self, user: User) -> QuerySet[EarlyWarning]:
+        return EarlyWarning.objects.filter(owner_unit__in=scope.administered_units(user).values("pk")).exclude(
+            kind=WarningKind.REPEAT_ATTACKER
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False

@@ -497,11 +497,13 @@ class NotificationKind(models.TextChoices):
     STAGE_WARNINGS = "stage_warnings", _("Stage time-limit warnings")
     EMAIL_PROBLEMS = "email_problems", _("E-mail problems")
     WELFARE = "welfare", _("Welfare prompts")
+    NOTICES = "notices", _("Notices about units")
 
 
 # The kinds a user chooses the delivery of. E-mail problems are told in-app only (their e-mail is what failed), and so
-# are welfare prompts: they name an officer's attacks, which stay in the application (cases/welfare.py).
-IN_APP_ONLY_KINDS = frozenset({NotificationKind.EMAIL_PROBLEMS, NotificationKind.WELFARE})
+# are welfare prompts: they name an officer's attacks, which stay in the application (cases/welfare.py); and so are
+# the notices about units (cases/notices.py): the page they link to is where the office reads and acts on them.
+IN_APP_ONLY_KINDS = frozenset({NotificationKind.EMAIL_PROBLEMS, NotificationKind.WELFARE, NotificationKind.NOTICES})
 PREFERENCE_KINDS: tuple[str, ...] = tuple(k for k in NotificationKind.values if k not in IN_APP_ONLY_KINDS)
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import unit_name
+from cases import notices
 from cases.choices import (
     RULE_FLAG_KINDS,
     CaseStatus,
@@ -39,7 +40,9 @@ FLAG = "flag"
 STAGE_WARNING = "stage_warning"
 EMAIL_FAILED = "email_failed"
 WELFARE = "welfare"
-MESSAGES = (TRANSITION, EVENT, FLAG, STAGE_WARNING, EMAIL_FAILED, WELFARE)
+# A notice about a unit from an app built on the cases (cases/notices.py): worded by the topic its parameters name.
+NOTICE = "notice"
+MESSAGES = (TRANSITION, EVENT, FLAG, STAGE_WARNING, EMAIL_FAILED, WELFARE, NOTICE)
 
 # What the officers or the office hear when a case moves, one sentence per workflow action.
 TRANSITION_TEXT: dict[str, Promise] = {
@@ -397,6 +400,8 @@ def _render_v2(message: str, params: dict[str, Any]) -> str:
         }
     if message == WELFARE:
         return _render_welfare(params)
+    if message == NOTICE:
+        return notices.render(params)
     if message == EMAIL_FAILED:
         return _(
             "The e-mail to %(name)s about %(ref)s could not be sent after %(attempts)d attempts — check their address, "
@@ -435,6 +440,8 @@ def kind_of(message: str, params: dict[str, Any]) -> str:
         return NotificationKind.EMAIL_PROBLEMS
     if message == WELFARE:
         return NotificationKind.WELFARE
+    if message == NOTICE:
+        return NotificationKind.NOTICES
     if params.get("kind") == EventKind.ASSIGNED:
         return NotificationKind.ASSIGNMENTS
     if params.get("kind") == EventKind.SUPPORT and "answer" in params:

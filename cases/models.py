@@ -809,7 +809,13 @@ class AccessLog(models.Model):
 
 class Notification(models.Model):
     recipient = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="notifications")
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    # What it is about: a case, or, for a notice from an app built on the cases (cases/notices.py), a unit and the
+    # site page that tells the rest (a path such as "/analysis/warnings/7/"), which checks who may see it.
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    link = models.CharField(_("link"), max_length=200, blank=True, default="")
     event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # What happened, as a message key and its parameters rendered in the reader's language (cases/messages.py);
     # ``verb`` is its English text, and the whole text of rows whose message could not be recovered.
@@ -849,6 +855,12 @@ class Notification(models.Model):
             ),
             _choice_check("kind", NotificationKind, "notification_kind_valid"),
             _choice_check("delivery", NotificationDelivery, "notification_delivery_valid"),
+            # About a case, or else about a unit with the page to open: never about nothing.
+            models.CheckConstraint(
+                condition=Q(case__isnull=False, unit__isnull=True, link="")
+                | (Q(case__isnull=True, unit__isnull=False) & Q(link__startswith="/") & ~Q(link__startswith="//")),
+                name="notification_about_case_or_unit",
+            ),
         ]
         indexes = [
             models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox"),

@@ -146,7 +146,7 @@ def describe(event: CaseEvent, to: str = messages.OFFICE) -> str:
 def build_notification(
     *,
     recipient_id: int,
-    case_id: int,
+    case_id: int | None,
     message: str,
     params: dict[str, Any],
     delivery: str,
@@ -349,6 +349,8 @@ def _tell_administrators(notes: list[Notification], now: datetime) -> None:
     users = {u.pk: u for u in User.objects.filter(pk__in={n.recipient_id for n in notes})}
     notices: list[Notification] = []
     for note in notes:
+        if note.case_id is None:  # a notice about a unit is in-app only: never e-mailed, so never failed
+            continue
         case, user = cases[note.case_id], users[note.recipient_id]
         message, params = messages.for_email_failed(
             case.reference, user.full_name or user.username, note.email_attempts

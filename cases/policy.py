@@ -629,6 +629,13 @@ def can_report_on(actor: Actor, unit: OrgUnit) -> bool:
     return _under(unit.path, report_paths(actor))
 
 
+def unit_notices_q(actor: Actor, *, through: str = "") -> Q:
+    """The units whose notices (cases/notices.py) the actor reads: those they may report on (``report_paths``), the
+    units they oversee as a supervisor or an administrator. One who no longer oversees a unit no longer reads what
+    its office was told about it. ``through`` reaches the unit from another row (``"unit__"`` for notifications)."""
+    return path_prefix_q(f"{through}path", report_paths(actor))
+
+
 def picker_units(actor: Actor) -> QuerySet[OrgUnit]:
     """The reportable units the report page's picker offers: down to county level, plus the membership units
     themselves. Stations are reached from their county's sub-unit table, which keeps the list short nationally."""

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -21,7 +21,16 @@ from cases.choices import (
     EventKind,
     NotificationDelivery,
 )
-from cases.models import Case, CaseEvent, FaultFinding, Flag, Notification, NotificationPreference, Suspect
+from cases.models import (
+    Case,
+    CaseEvent,
+    FaultFinding,
+    Flag,
+    Notification,
+    NotificationPreference,
+    Suspect,
+    WelfarePrompt,
+)
 from cases.queue_filters import QueueFilters, standing_q
 from cases.rules.facts import FACT_NAMES
 
@@ -148,11 +157,13 @@ def office_notifications_q() -> Q:
 
 def readable_notifications_q(actor: Actor) -> Q:
     """The notifications (of anyone) the actor may still read: about a case they see, and, when written for the office,
-    about a case whose internal material they still read. One who lost access to a case, or stopped supervising it
-    and sees it only as its filer, no longer reads what the office was told about it."""
-    return policy.visibility_q(actor, through="case__") & (
+    about a case whose internal material they still read; a notice about a unit (cases/notices.py) while they oversee
+    the unit. One who lost access to a case, or stopped supervising it and sees it only as its filer, no longer reads
+    what the office was told about it."""
+    about_cases = policy.visibility_q(actor, through="case__") & (
         policy.internal_scope_q(actor, through="case__") | ~office_notifications_q()
     )
+    return about_cases | (Q(case__isnull=True) & policy.unit_notices_q(actor, through="unit__"))
 
 
 def notifications_for(actor: Actor) -> QuerySet[Notification]:
@@ -160,7 +171,7 @@ def notifications_for(actor: Actor) -> QuerySet[Notification]:
     return (
         Notification.objects.filter(recipient_id=actor.user_id)
         .filter(readable_notifications_q(actor))
-        .select_related("case")
+        .select_related("case", "unit")
         .order_by("-created_at", "-id")
     )
 
@@ -308,6 +319,36 @@ def earlier_punishments_of(case: Case, id_number_index: str) -> list[int]:
     )
     found = _earlier_matches(case, [id_number_index], Case.objects.all()).filter(pk__in=punished.values("case_id"))
     return list(found.order_by("incident_at", "id").values_list("pk", flat=True))
+
+
+def open_cases_with_repeat_suspects() -> list[tuple[Case, int]]:
+    """The open cases (``OPEN_STATUSES``) that list a suspect whose ID number (blind index) a suspect of an earlier case
+    on record has too (``_earlier_matches``: its incident came before), each with how many of its suspects match;
+    oldest first, with their units. Whoever asks: nothing here names or counts the earlier cases, and the caller
+    decides who is told of a match (``policy.sees_repeat_matches``). One query, on the index of the blind indexes."""
+    earlier = (
+        Suspect.objects.filter(id_number_index=OuterRef("id_number_index"), case__status__in=ON_RECORD_STATUSES)
+        .filter(~Q(case_id=OuterRef("case_id")))
+        .annotate(earlier_at=Coalesce("case__occurred_at", "case__created_at"))
+        .filter(earlier_at__lt=OuterRef("incident_at"))
+    )
+    counts = dict(
+        Suspect.objects.filter(case__status__in=OPEN_STATUSES)
+        .exclude(id_number_index="")
+        .annotate(incident_at=Coalesce("case__occurred_at", "case__created_at"))
+        .filter(Exists(earlier))
+        .order_by()
+        .values("case_id")
+        .annotate(n=Count("pk"))
+        .values_list("case_id", "n")
+    )
+    cases = Case.objects.filter(pk__in=list(counts)).select_related("unit").order_by("id")
+    return [(case, counts[case.pk]) for case in cases]
+
+
+def welfare_prompts_since(since: datetime) -> QuerySet[WelfarePrompt]:
+    """The welfare prompts (cases/welfare.py) for attacks at or after ``since``, oldest first, with their units."""
+    return WelfarePrompt.objects.filter(attacked_at__gte=since).select_related("case__unit").order_by("id")
 
 
 def case_breakdown(

@@ -96,6 +96,8 @@ ADMIN_EDITABLE: tuple[tuple[str, str], ...] = (
     ("accounts", "orgunit"),
     ("cases", "stagelimit"),
     ("analysis", "officerstrength"),
+    # The early warnings' settings: the admin site lets only administrators of the whole tree change them.
+    ("analysis", "warningsettings"),
 )
 # They revoke memberships as well as grant them (both audited service calls, within their subtree).
 ADMIN_REVOCABLE: tuple[tuple[str, str], ...] = (("accounts", "membership"),)

@@ -308,6 +308,8 @@ RIGHTSGUARD_EVIDENCE_STALE_SECONDS = env.float("RIGHTSGUARD_EVIDENCE_STALE_SECON
 RIGHTSGUARD_SITE_URL = env.str("RIGHTSGUARD_SITE_URL", default="http://localhost:8000").rstrip("/")
 # The local hour (TIME_ZONE) the daily notification digest goes out to users who chose it.
 RIGHTSGUARD_DAILY_DIGEST_HOUR = env.int("RIGHTSGUARD_DAILY_DIGEST_HOUR", default=7)
+# The local hour (TIME_ZONE) the daily early-warning job runs (analysis/tasks.py), before the office's day begins.
+RIGHTSGUARD_EARLY_WARNING_HOUR = env.int("RIGHTSGUARD_EARLY_WARNING_HOUR", default=1)
 # Each entry passes its period: the task claims the period in the database first, so a second beat (started by
 # mistake, or an old one during a deployment) cannot run a job twice in one period.
 CELERY_BEAT_SCHEDULE = {
@@ -349,6 +351,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "kwargs": {"period": 3600.0},
         "options": {"expires": 3600.0},
+    },
+    # Early warnings (analysis/warnings.py): rises against each unit's own baseline, repeat attackers and victims. Once
+    # a day, after midnight local time, so a new month's window is evaluated on its first day; the claim's period is a
+    # day, so a second beat raises nothing more (and each warning's key is unique anyway).
+    "early-warning": {
+        "task": "analysis.early_warning",
+        "schedule": crontab(hour=RIGHTSGUARD_EARLY_WARNING_HOUR, minute=30),
+        "kwargs": {"period": 24 * 3600.0},
     },
     # Evidence files a killed upload left: received and never recorded, or renamed but never committed.
     "sweep-evidence": {

@@ -46,6 +46,7 @@ urlpatterns = [
     # Ahead of the case API, whose catch-all answers every other path under api/v1/.
     path("api/v1/campaigns/", include("oversight.api.urls")),
     path("api/v1/analysis/", include("analysis.api.urls")),
+    path("api/v1/warnings/", include("analysis.api.warning_urls")),
     path("api/v1/", include("cases.api.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

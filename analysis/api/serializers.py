@@ -1,9 +1,14 @@
-"""The analysis API's answers: the figures of the analysis page (analysis/figures.py), as numbers and codes."""
+"""The analysis API's answers: the figures of the analysis page (analysis/figures.py), as numbers and codes; and the
+early warnings (analysis/warnings.py) with their steps."""
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from cases.api.serializers import UnitRefSerializer, enum
+from analysis import explain
+from analysis.choices import Severity, WarningKind, WarningState
+from analysis.models import EarlyWarning
+from analysis.services import NOTE_MAX
+from cases.api.serializers import CaseRefSerializer, UnitRefSerializer, UserRefSerializer, enum
 from cases.choices import DutyScenario, IncidentKind, ReviewVerdict
 
 
@@ -106,3 +111,59 @@ class AnalysisSerializer(serializers.Serializer):
     heat_map = HeatCellSerializer(many=True, help_text=_("Only the cells with cases."))
     heat_map_time_not_recorded = serializers.IntegerField()
     breakdowns = BreakdownsSerializer()
+
+
+# --- early warnings ------------------------------------------------------------------------------------------------
+
+
+class WarningQuerySerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=WarningState.choices, required=False, help_text=_("Default: any."))
+    kind = serializers.ChoiceField(choices=WarningKind.choices, required=False, help_text=_("Default: any."))
+    unit = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=_("Unit id: the warnings owned by it or a unit below it; default: every unit of yours."),
+    )
+
+
+class WarningSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = enum(WarningKind)
+    severity = enum(Severity)
+    state = enum(WarningState)
+    owner_unit = UnitRefSerializer(help_text=_("The unit whose rights-protection office should act."))
+    case = CaseRefSerializer(allow_null=True, help_text=_("The case of a repeat warning; null for a rise."))
+    key = serializers.CharField(help_text=_("The condition and period it was raised for (one warning each)."))
+    figures = serializers.JSONField(
+        help_text=_(
+            "The numbers that raised it: for a rise observed, expected, limit, p_value, alpha, window and baseline "
+            "(ISO dates), and the dimension and code of a scenario rise; for a repeat warning the case's reference "
+            "and the counts."
+        )
+    )
+    explanation = serializers.SerializerMethodField(help_text=_("What it found, as one sentence in your language."))
+    raised_at = serializers.DateTimeField()
+    acknowledged_by = UserRefSerializer(allow_null=True)
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    acknowledgement_note = serializers.CharField()
+    resolved_by = UserRefSerializer(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    resolution_note = serializers.CharField()
+    version = serializers.IntegerField(help_text=_("Send it back (body or If-Match) with a step: a stale one is 412."))
+
+    def get_explanation(self, warning: EarlyWarning) -> str:
+        return explain.explanation(warning.kind, warning.figures, warning.owner_unit.display_name)
+
+
+class WarningStepSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=NOTE_MAX, help_text=_("What the office is doing (optional).")
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text=_("The warning's version you read; a stale one is refused with 412.")
+    )
+
+
+class WarningResolveSerializer(WarningStepSerializer):
+    note = serializers.CharField(max_length=NOTE_MAX, help_text=_("What was found and done (required)."))

@@ -1036,7 +1036,11 @@ class MeSerializer(serializers.Serializer):
 
 class NotificationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    case = CaseRefSerializer()
+    case = CaseRefSerializer(allow_null=True, help_text=_("The case it is about; null for a notice about a unit."))
+    unit = UnitRefSerializer(allow_null=True, help_text=_("The unit a notice is about; null for a case's news."))
+    link = serializers.CharField(
+        help_text=_("For a notice about a unit, the path of the page that tells the rest; empty otherwise.")
+    )
     verb = serializers.CharField(
         source="text", help_text=_("What happened, in the request's language (Accept-Language), as the pages say it.")
     )

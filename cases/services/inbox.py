@@ -33,9 +33,10 @@ def retry_failed_emails(*, notifications: QuerySet[Notification], by: User) -> i
     """Give the selected failed e-mails a new round of attempts (once the address or the mail server is fixed):
     the next retry sweep, or for flags the next digest, sends them. Only an administrator over each case's unit
     may."""
-    failed = list(notifications.filter(email_failed_at__isnull=False).select_related("case"))
+    failed = list(notifications.filter(email_failed_at__isnull=False).select_related("case", "unit"))
     for note in failed:
-        if not (by.is_superuser or administrators_over(note.case.unit_path).filter(pk=by.pk).exists()):
+        about = note.case.unit_path if note.case is not None else note.unit.path if note.unit is not None else ""
+        if not (by.is_superuser or (about and administrators_over(about).filter(pk=by.pk).exists())):
             raise PermissionDenied(_("Only an administrator of the case's unit may retry its e-mails."))
     return Notification.objects.filter(pk__in=[n.pk for n in failed]).update(
         email_failed_at=None, email_attempts=0, email_retry_at=timezone.now()

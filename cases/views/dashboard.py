@@ -6,7 +6,7 @@ from django.shortcuts import render
 
 from accounts.models import OrgUnit
 from accounts.requests import AuthenticatedRequest
-from cases import dashboard, policy
+from cases import dashboard, dashboard_panels, policy
 from cases.forms import DashboardForm
 
 
@@ -55,5 +55,12 @@ def dashboard_page(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "cases/dashboard.html",
-        {"form": form, "board": board, "columns": columns, "unit_code": unit_code, "f": board.figures},
+        {
+            "form": form,
+            "board": board,
+            "columns": columns,
+            "unit_code": unit_code,
+            "f": board.figures,
+            "panels": dashboard_panels.panels(actor, board.unit),
+        },
     )

@@ -1,6 +1,7 @@
 """The notification list (filters, pages, counts), opening a notification, marking read, and the notification
-settings. Opening is a GET that marks the notification read and redirects to its case: it is the link in the list
-and in the notification's e-mail, and only the signed-in recipient can follow it (anyone else gets a 404)."""
+settings. Opening is a GET that marks the notification read and redirects to its case (a notice about a unit: to
+its page): it is the link in the list and in the notification's e-mail, and only the signed-in recipient can follow
+it (anyone else gets a 404)."""
 
 from urllib.parse import urlencode
 
@@ -79,11 +80,14 @@ def notification_read(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @require_safe
 def notification_open(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    """Open a notification: marked read, then its case. Someone else's, or one about a case the user can no longer
-    see, is a 404 and changes nothing."""
+    """Open a notification: marked read, then its case (or, for a notice about a unit, the page it links to).
+    Someone else's, or one about a case the user can no longer see, is a 404 and changes nothing."""
     note = get_object_or_404(selectors.notifications_for(request.actor), pk=pk)
     if request.method == "GET":
         mark_notifications_read(user=request.user, ids=[note.pk])
+    if note.case_id is None:
+        # A path of this site, as the service and a constraint require: never sent elsewhere.
+        return redirect(note.link if url_has_allowed_host_and_scheme(note.link, allowed_hosts=None) else "/")
     return redirect("cases:detail", pk=note.case_id)
 
 

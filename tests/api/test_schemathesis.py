@@ -14,9 +14,9 @@ run takes nearly twice as long; such a run also passes). Each role's run is spli
 
 Generated path ids are mapped onto the objects created for the role (most of the time), so operations reach real
 objects instead of answering 404 throughout: for the supervisor, cases in every status and the handling records
-of one of them; for the officer, drafts and submitted cases of their own, with their parties and evidence, and
-records the officer may not see (support measures, findings, flags). Stateful testing is off: the workflow's own
-state machine is tested in tests/cases.
+of one of them, and an early warning of their county; for the officer, drafts and submitted cases of their own,
+with their parties and evidence, and records the officer may not see (support measures, findings, flags). Stateful
+testing is off: the workflow's own state machine is tested in tests/cases.
 """
 
 import itertools
@@ -32,10 +32,12 @@ from schemathesis.core.parameters import ParameterLocation
 
 from accounts import tokens
 from accounts.models import ApiToken
+from analysis.choices import WarningKind
 from cases import evidence, services
 from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind
 from cases.models import Attachment, Flag, InvolvedOfficer, Suspect
 from rightsguard.wsgi import application
+from tests.analysis.warnings_dataset import a_warning
 from tests.api.conftest import upload
 from tests.factories import World, add_convicted_suspect, case_in, draft
 
@@ -44,7 +46,7 @@ TARGETS: dict[str, list[int]] = {}
 TOKEN: dict[str, Any] = {}
 
 # Segment before "{id}" → kind of object the id names.
-_ID_KINDS = {kind: kind for kind in ("officers", "suspects", "support", "findings", "attachments", "flags")}
+_ID_KINDS = {kind: kind for kind in ("officers", "suspects", "support", "findings", "attachments", "flags", "warnings")}
 
 
 def _pool(path: str, name: str) -> list[int]:
@@ -110,6 +112,7 @@ def _supervisor_targets(world: World) -> dict[str, list[int]]:
     Flag.objects.create(case=handled, kind=FlagKind.STALLED, rule_code="SLA", raised_at=timezone.now())
     return {
         "cases": [c.pk for c in cases],
+        "warnings": [a_warning(WarningKind.UNIT_RISE, world.county).pk],
         "officers": list(handled.officers.values_list("pk", flat=True)),
         "suspects": list(handled.suspects.values_list("pk", flat=True)),
         "support": list(handled.support_measures.values_list("pk", flat=True)),

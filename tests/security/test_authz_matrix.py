@@ -31,6 +31,9 @@ from rest_framework.test import APIClient
 from accounts import services as account_services
 from accounts import tokens
 from accounts.models import AccountAudit, ApiToken, Membership, OrgUnit, Role, SavedQueueFilter, User
+from analysis import services as analysis_services
+from analysis.choices import WarningKind
+from analysis.models import EarlyWarning
 from cases import evidence, services
 from cases.choices import (
     PREFERENCE_KINDS,
@@ -71,6 +74,7 @@ from oversight.models import (
     ReviewerAssignment,
 )
 from oversight.scope import Scope
+from tests.analysis.warnings_dataset import a_warning
 from tests.api.conftest import PDF, stored_files, token_client, upload
 from tests.api.test_matrix import ENDPOINTS as API_MATRIX_ENDPOINTS
 from tests.api.test_matrix import EXPECTED as API_MATRIX_EXPECTED
@@ -225,6 +229,19 @@ class Fixture:
         )
 
     @cached_property
+    def warning(self) -> EarlyWarning:
+        """An open early warning of the county: a rise in its cases."""
+        return a_warning(WarningKind.UNIT_RISE, self.world.county, key=f"unit_rise:{self.world.county.pk}:2025-12-31")
+
+    @cached_property
+    def acknowledged_warning(self) -> EarlyWarning:
+        """Another, of the window before, acknowledged by the county's supervisor."""
+        warning = a_warning(
+            WarningKind.UNIT_RISE, self.world.county, key=f"unit_rise:{self.world.county.pk}:2025-11-30"
+        )
+        return analysis_services.acknowledge_warning(warning=warning, by=self.world.county_supervisor)
+
+    @cached_property
     def token(self) -> ApiToken:
         return tokens.issue_token(user=self.world.officer, name="patrol tablet", mfa_verified=False)[0]
 
@@ -325,6 +342,8 @@ class Fixture:
             "pursuit_campaign": lambda: self.campaigns.pursuit_campaign,
             "pursuit": lambda: self.campaigns.pursuit,
             "pursuit_case": lambda: self.campaigns.pursuit.campaign_case,
+            "warning": lambda: self.warning,
+            "acknowledged_warning": lambda: self.acknowledged_warning,
         }
         if placeholder not in makers:
             raise KeyError(f"unknown placeholder {{{placeholder}}} in {DOCUMENT.name}")
@@ -335,6 +354,10 @@ class Fixture:
 
     def current(self, placeholder: str) -> Case:
         return Case.objects.get(pk=self.value(placeholder).pk)
+
+    def warning_version(self, placeholder: str) -> int:
+        """The version a warning's page shows now (its forms send it back)."""
+        return EarlyWarning.objects.get(pk=self.value(placeholder).pk).version
 
     def campaign_version(self, placeholder: str) -> int:
         """The version the review page of a selected case shows now (its forms send it back)."""
@@ -490,6 +513,14 @@ HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
         "decided_on": timezone.localdate().isoformat(),
         "version": fx.campaign_version("campaign_case"),
     },
+    "warning-acknowledge": lambda fx: {
+        "acknowledge-version": fx.warning_version("warning"),
+        "acknowledge-note": "已安排核查",
+    },
+    "warning-resolve": lambda fx: {
+        "resolve-version": fx.warning_version("acknowledged_warning"),
+        "resolve-note": "经核查为同一起事件重复报案",
+    },
     "campaign-pursuit": lambda fx: {
         f"f{fx.value('pursuit').pk}-{name}": value
         for name, value in {
@@ -564,6 +595,8 @@ API_DATA: dict[str, Callable[[Fixture], Any]] = {
         "document_reference": "杭督〔2026〕3号",
         "decided_on": timezone.localdate().isoformat(),
     },
+    "warning-acknowledge": lambda fx: {"note": "已安排核查"},
+    "warning-resolve": lambda fx: {"note": "经核查为同一起事件重复报案"},
     "campaign-pursuit-step": lambda fx: {
         "status": "arrested",
         "on": timezone.localdate().isoformat(),
@@ -696,6 +729,7 @@ def records() -> tuple:
         tuple(StageLimit.objects.order_by("pk").values_list("pk", "days", "halved_in_major_period")),
         AccountAudit.objects.count(),
         campaign_records(),
+        tuple(EarlyWarning.objects.order_by("pk").values_list("pk", "state", "version")),
     )
 
 
@@ -778,7 +812,7 @@ def media(settings, tmp_path):
 def test_the_document_has_its_three_tables():
     assert len(HTML_ROWS) == len(TABLES[HTML_SECTION]), "a row id is used twice in the browser table"
     assert len(API_OTHER_ROWS) == len(TABLES[API_OTHER_SECTION]), "a row id is used twice in the API table"
-    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (97, 31, 59)
+    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (102, 31, 63)
 
 
 def _route_names(namespace: str) -> set[str]:
@@ -801,6 +835,7 @@ def test_every_case_page_and_api_route_has_a_row():
     assert _route_names("api") - api == set(), "API routes without a row in the API tables"
     assert _route_names("campaigns-api") - api == set(), "campaign API routes without a row in the API tables"
     assert _route_names("analysis-api") - api == set(), "analysis API routes without a row in the API tables"
+    assert _route_names("warnings-api") - api == set(), "early-warning API routes without a row in the API tables"
 
 
 def test_every_post_row_says_what_it_sends():

@@ -43,6 +43,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services as account_services
 from accounts import tokens
 from accounts.models import ApiToken, Role, SavedQueueFilter, User
+from analysis.choices import WarningKind
+from analysis.models import EarlyWarning
 from cases import evidence, services
 from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind, SuspectStatus
 from cases.models import (
@@ -61,6 +63,7 @@ from oversight import services as oversight_services
 from oversight.choices import CampaignKind, ProblemType, SelectionMode
 from oversight.models import CampaignCase, PursuitRecord
 from oversight.scope import Scope
+from tests.analysis.warnings_dataset import a_warning
 from tests.api.conftest import PDF, upload
 from tests.factories import World, case_in, draft, member
 
@@ -159,6 +162,14 @@ class Objects:
     notification: Notification  # the filing officer's
     queue_workbook: QueueExport  # the supervisor's
     campaign: SimpleNamespace | None = None  # built when a campaign route first needs it (campaign_objects)
+    warning: EarlyWarning | None = None  # built when an early-warning route first needs it (warning_of)
+
+
+def warning_of(o: Objects) -> EarlyWarning:
+    """An open early warning of the county: a rise in its cases."""
+    if o.warning is None:
+        o.warning = a_warning(WarningKind.UNIT_RISE, o.world.county)
+    return o.warning
 
 
 def campaign_objects(o: Objects) -> SimpleNamespace:
@@ -317,6 +328,8 @@ CAMPAIGN_PAGE_ARGUMENTS: dict[str, Value] = {
     "record_id": lambda o: campaign_objects(o).pursuit.pk,
     "fmt": lambda o: "csv",  # the campaign report's files
 }
+# The early-warning pages and API routes name a warning as ``pk``.
+WARNING_ROUTES = ("analysis/warnings/", "api/v1/warnings/")
 # Every API route under a case names it as ``case_pk``.
 API_CASE_ARGUMENT = "case_pk"
 
@@ -351,6 +364,8 @@ def _argument(route: Route, argument: str, objects: Objects) -> str:
         return str(given[argument](objects))
     if route.key.startswith("campaigns/") and argument in CAMPAIGN_PAGE_ARGUMENTS:
         return str(CAMPAIGN_PAGE_ARGUMENTS[argument](objects))
+    if route.key.startswith(WARNING_ROUTES) and argument == "pk":
+        return str(warning_of(objects).pk)
     if route.key.startswith("api/v1/campaigns/") and argument in CAMPAIGN_ARGUMENTS:
         return str(CAMPAIGN_ARGUMENTS[argument](objects))
     if route.key.startswith("api/") and argument == API_CASE_ARGUMENT:

@@ -1,0 +1,44 @@
+"""Notices about a unit, from the apps built on the cases (cases/notices.py), told to the unit's office in-app."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import OrgUnit
+from cases import messages, policy
+from cases.choices import NotificationDelivery
+from cases.models import Notification
+from cases.notifications import build_notification
+
+
+@transaction.atomic
+def notify_unit_office(
+    *, unit: OrgUnit, topic: str, params: dict[str, Any], link: str, now: datetime | None = None
+) -> list[int]:
+    """Tell the rights-protection office of ``unit`` about it in the notification list: the supervisors of the unit, or
+    of the nearest unit above it that has any (``policy.office_recipients``), as for an unassigned case of the unit.
+    ``topic`` names the wording an app registered (``cases.notices.register_topic``); ``params`` are codes and values
+    it words in the reader's language; ``link`` is the site path the notification opens (the page checks who may see
+    it). In-app only. Written in the caller's transaction, so a notice goes out with the record it announces or not at
+    all. Returns the recipients' ids."""
+    if not link.startswith("/") or link.startswith("//"):
+        raise ValueError("A notice links to a page of this site: give its path.")
+    now = now or timezone.now()
+    recipients = policy.office_recipients(unit_path=unit.path, assignee=None)
+    full = {**params, "topic": topic, "v": messages.VERSION}
+    notes = []
+    for uid in recipients:
+        note = build_notification(
+            recipient_id=uid,
+            case_id=None,
+            message=messages.NOTICE,
+            params=full,
+            delivery=NotificationDelivery.IN_APP,
+            now=now,
+        )
+        note.unit, note.link = unit, link
+        notes.append(note)
+    Notification.objects.bulk_create(notes)
+    return recipients
