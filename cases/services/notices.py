@@ -13,6 +13,14 @@ from cases.models import Notification
 from cases.notifications import build_notification
 
 
+def _is_site_path(link: str) -> bool:
+    """Whether ``link`` is a path of this site: it starts with one slash, and holds no backslash, space or control
+    character, which a browser drops or reads as a slash ("/\\host/" and "/<tab>/host/" lead to another host)."""
+    if not link.startswith("/") or link.startswith("//") or "\\" in link:
+        return False
+    return all(char.isprintable() and not char.isspace() for char in link)
+
+
 @transaction.atomic
 def notify_unit_office(
     *, unit: OrgUnit, topic: str, params: dict[str, Any], link: str, now: datetime | None = None
@@ -23,7 +31,7 @@ def notify_unit_office(
     it words in the reader's language; ``link`` is the site path the notification opens (the page checks who may see
     it). In-app only. Written in the caller's transaction, so a notice goes out with the record it announces or not at
     all. Returns the recipients' ids."""
-    if not link.startswith("/") or link.startswith("//"):
+    if not _is_site_path(link):
         raise ValueError("A notice links to a page of this site: give its path.")
     now = now or timezone.now()
     recipients = policy.office_recipients(unit_path=unit.path, assignee=None)
