@@ -128,7 +128,8 @@ def _locked(warning: EarlyWarning, by: User, expected_version: int | None) -> Ea
 
 def _note(note: str, *, required: bool) -> str:
     note = (note or "").strip()
-    if required and not note:
+    # A note of white space and invisible characters only (zero-width spaces, joiners, byte-order marks) says nothing.
+    if required and not any(char.isprintable() and not char.isspace() for char in note):
         raise ValidationError({"note": _("Say what was found and done: a resolution needs a note.")})
     if len(note) > NOTE_MAX:
         raise ValidationError({"note": _("Keep the note to %(max)d characters.") % {"max": NOTE_MAX}})

@@ -2,19 +2,25 @@
 notes, stale and repeated steps, the admin site as a second door."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import services as account_services
 from accounts.models import Membership, Role
 from accounts.selectors import actor_for
-from analysis import explain, policy
+from analysis import explain, policy, services
 from analysis.choices import WarningKind
+from analysis.models import EarlyWarning
+from analysis.warnings import Condition
 from cases import selectors as case_selectors
 from cases import services as case_services
+from cases.choices import CaseStatus
 from cases.models import Notification
-from tests.analysis.warnings_dataset import four_warnings
+from tests.analysis.warnings_dataset import a_warning, four_warnings, state_of
 from tests.api.conftest import token_client
+from tests.factories import case_in
 
 
 @pytest.fixture
@@ -87,3 +93,92 @@ def test_opening_a_notice_never_leaves_the_site(client, world, warnings):
     client.force_login(world.county_supervisor)
     response = client.get(f"/notifications/{note.pk}/")
     assert (response.status_code, response["Location"]) == (302, "/")
+
+
+# --- hostile notes --------------------------------------------------------------------------------------------------
+
+
+def test_a_resolution_of_invisible_characters_only_says_nothing_and_is_refused(world, warnings):
+    warning = warnings.unit_rise
+    client = token_client(world.county_supervisor)
+    assert client.post(f"/api/v1/warnings/{warning.pk}/acknowledge/", {"version": 1}, format="json").status_code == 200
+    before = state_of(warning)
+    # Zero-width space, zero-width joiner, byte-order mark: a note nobody can read.
+    response = client.post(
+        f"/api/v1/warnings/{warning.pk}/resolve/", {"note": "\u200b\u200d\ufeff", "version": 2}, format="json"
+    )
+    assert response.status_code == 400
+    assert state_of(warning) == before
+
+
+def test_a_hostile_note_is_text_on_the_page_and_in_the_api(client, world, warnings):
+    warning = warnings.unit_rise
+    hostile = '<script>alert(1)</script><img src=x onerror=alert(2)> =HYPERLINK("http://x")'
+    client.force_login(world.county_supervisor)
+    response = client.post(
+        f"/analysis/warnings/{warning.pk}/acknowledge/", {"acknowledge-version": 1, "acknowledge-note": hostile}
+    )
+    assert response.status_code == 302
+    body = client.get(f"/analysis/warnings/{warning.pk}/").content.decode()
+    assert "<script>alert(1)" not in body and "<img src=x" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in body
+    api = token_client(world.county_supervisor).get(f"/api/v1/warnings/{warning.pk}/").json()
+    assert api["acknowledgement_note"] == hostile
+
+
+# --- other roles and units --------------------------------------------------------------------------------------------
+
+
+def test_a_county_supervisor_neither_sees_nor_acts_on_a_warning_of_the_city(client, world):
+    # A case the county's supervisor sees, whose repeat victim the city's office is to look into.
+    warning = a_warning(WarningKind.REPEAT_VICTIM, world.city, case=case_in(world, CaseStatus.INTAKE))
+    before = state_of(warning)
+    client.force_login(world.county_supervisor)
+    assert client.get(f"/analysis/warnings/{warning.pk}/").status_code == 404
+    assert client.post(f"/analysis/warnings/{warning.pk}/acknowledge/", {"acknowledge-version": 1}).status_code == 404
+    api = token_client(world.county_supervisor)
+    assert api.get(f"/api/v1/warnings/{warning.pk}/").status_code == 404
+    assert api.post(f"/api/v1/warnings/{warning.pk}/acknowledge/", {}, format="json").status_code == 404
+    assert warning.pk not in {row["id"] for row in api.get("/api/v1/warnings/").json()["results"]}
+    assert state_of(warning) == before
+
+
+def test_a_deactivated_supervisor_neither_reads_nor_acts(client, world, warnings):
+    warning = warnings.unit_rise
+    announce(warning)
+    api = token_client(world.county_supervisor)
+    world.county_supervisor.is_active = False
+    world.county_supervisor.save(update_fields=["is_active"])
+    before = state_of(warning)
+    assert api.get(f"/api/v1/warnings/{warning.pk}/").status_code in (401, 403)
+    assert api.post(f"/api/v1/warnings/{warning.pk}/acknowledge/", {}, format="json").status_code in (401, 403)
+    with pytest.raises(PermissionDenied):
+        services.acknowledge_warning(warning=warning, by=world.county_supervisor, expected_version=1)
+    assert list(case_selectors.notifications_for(actor_for(world.county_supervisor))) == []
+    assert state_of(warning) == before
+
+
+def test_a_supervisor_whose_membership_was_revoked_no_longer_acts(world, warnings):
+    warning = warnings.unit_rise
+    api = token_client(world.county_supervisor)
+    account_services.revoke_membership(membership=Membership.objects.get(user=world.county_supervisor))
+    before = state_of(warning)
+    # The revocation ended the terminal's token too.
+    assert api.post(f"/api/v1/warnings/{warning.pk}/acknowledge/", {}, format="json").status_code == 401
+    with pytest.raises(PermissionDenied):
+        services.acknowledge_warning(warning=warning, by=world.county_supervisor, expected_version=1)
+    assert state_of(warning) == before
+
+
+# --- the job twice --------------------------------------------------------------------------------------------------
+
+
+def test_a_run_that_finds_its_key_taken_meanwhile_writes_nothing(world, warnings):
+    """Two runs at once: the second saw no warning for the key when it looked, and the first wrote it since."""
+    taken = warnings.unit_rise
+    condition = Condition(
+        kind=taken.kind, severity=taken.severity, owner_unit=taken.owner_unit, key=taken.key, figures=taken.figures
+    )
+    assert services._raise(condition, timezone.now()) is None
+    assert EarlyWarning.objects.filter(key=taken.key).count() == 1
+    assert Notification.objects.count() == 0
