@@ -121,7 +121,7 @@ class WarningSettingsAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
 class EarlyWarningAdmin(ScopedAdmin):
     """The early warnings, read-only: raised by the job, acknowledged and resolved on their pages. Each administrator
     sees those owned by the units they administer, but for the suspects' earlier cases, told only to the supervisors
-    covering the case (analysis/policy.py)."""
+    covering the case (analysis/policy.py), superusers included."""
 
     list_display = ("raised_at", "kind", "severity", "owner_unit", "state", "key")
     list_filter = ("kind", "severity", "state")
@@ -149,6 +149,10 @@ class EarlyWarningAdmin(ScopedAdmin):
         return EarlyWarning.objects.filter(owner_unit__in=scope.administered_units(user).values("pk")).exclude(
             kind=WarningKind.REPEAT_ATTACKER
         )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EarlyWarning]:
+        # A superuser sees every unit's, yet reads no suspect's ID number here (cases/admin.py): nor the match on it.
+        return super().get_queryset(request).exclude(kind=WarningKind.REPEAT_ATTACKER)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -12,15 +12,16 @@ from accounts.models import Membership, Role
 from accounts.selectors import actor_for
 from analysis import explain, policy, services
 from analysis.choices import WarningKind
-from analysis.models import EarlyWarning
+from analysis.models import EarlyWarning, WarningSettings
 from analysis.warnings import Condition
 from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.choices import CaseStatus
 from cases.models import Notification
+from tests.analysis.test_warnings_admin import SETTINGS, staff
 from tests.analysis.warnings_dataset import a_warning, four_warnings, state_of
 from tests.api.conftest import token_client
-from tests.factories import case_in
+from tests.factories import UserFactory, case_in, member
 
 
 @pytest.fixture
@@ -51,10 +52,11 @@ def test_a_suspect_match_notice_is_not_read_by_one_who_now_only_administers_the_
     Membership.objects.filter(user=world.county_supervisor).update(role=Role.ADMIN)
     actor = actor_for(world.county_supervisor)
     assert not policy.can_see(actor, warnings.repeat_attacker)
-    assert token_client(world.county_supervisor).get(f"/api/v1/warnings/{warnings.repeat_attacker.pk}/").status_code == 404
+    api = token_client(world.county_supervisor)
+    assert api.get(f"/api/v1/warnings/{warnings.repeat_attacker.pk}/").status_code == 404
     # ...nor is its notice, which names the case and how many of its suspects match.
     assert list(case_selectors.notifications_for(actor)) == []
-    response = token_client(world.county_supervisor).get("/api/v1/notifications/")
+    response = api.get("/api/v1/notifications/")
     assert response.status_code == 200
     assert response.json()["results"] == []
     assert Notification.objects.filter(recipient=world.county_supervisor).count() == 1
@@ -120,7 +122,8 @@ def test_a_hostile_note_is_text_on_the_page_and_in_the_api(client, world, warnin
     )
     assert response.status_code == 302
     body = client.get(f"/analysis/warnings/{warning.pk}/").content.decode()
-    assert "<script>alert(1)" not in body and "<img src=x" not in body
+    assert "<script>alert(1)" not in body
+    assert "<img src=x" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in body
     api = token_client(world.county_supervisor).get(f"/api/v1/warnings/{warning.pk}/").json()
     assert api["acknowledgement_note"] == hostile
@@ -182,3 +185,49 @@ def test_a_run_that_finds_its_key_taken_meanwhile_writes_nothing(world, warnings
     assert services._raise(condition, timezone.now()) is None
     assert EarlyWarning.objects.filter(key=taken.key).count() == 1
     assert Notification.objects.count() == 0
+
+
+# --- the admin site ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="The settings' add form carries no trace of the row it started from: a form opened before another "
+    "administrator's change is saved over it, silently putting back the values that change replaced.",
+)
+def test_a_settings_form_opened_before_anothers_change_does_not_undo_it(world):
+    first, second = (member(world.ministry, Role.ADMIN, username=name) for name in ("tree_admin", "tree_admin_2"))
+    add = reverse("admin:analysis_warningsettings_add")
+    mine, theirs = staff(first), staff(second)
+    opened = mine.get(add).context["adminform"].form.initial  # the defaults: alpha 0.01
+    assert theirs.post(add, {**SETTINGS, "alpha": 0.001}).status_code == 302
+    # The first administrator, on the form as it was opened, changes only the minimum.
+    mine.post(add, {**opened, "min_cases": 6})
+    assert list(WarningSettings.objects.order_by("changed_at", "id").values_list("alpha", "min_cases")) == [(0.001, 5)]
+
+
+def test_a_superuser_is_not_told_of_a_suspects_earlier_cases_in_the_admin_site(client, world, warnings):
+    """The admin site never shows a superuser a suspect's ID number (cases/admin.py): nor the match that rests on it."""
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    listed = client.get(reverse("admin:analysis_earlywarning_changelist"))
+    assert listed.status_code == 200
+    assert {w.pk for w in listed.context["cl"].result_list} == {
+        warnings.unit_rise.pk,
+        warnings.scenario_rise.pk,
+        warnings.repeat_victim.pk,
+    }
+    change = reverse("admin:analysis_earlywarning_change", args=[warnings.repeat_attacker.pk])
+    assert client.get(change).status_code == 302  # not found: to the admin's index
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="The notifications' admin shows a superuser every notification, the notice of a suspect-match warning "
+    "included, which the warnings' admin and the superuser's view of suspects keep from them.",
+)
+def test_a_superuser_is_not_told_of_a_suspects_earlier_cases_in_the_notifications_admin(client, world, warnings):
+    announce(warnings.repeat_attacker)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    listed = client.get(reverse("admin:cases_notification_changelist"))
+    assert listed.status_code == 200
+    assert list(listed.context["cl"].result_list) == []
