@@ -53,6 +53,8 @@ def notification_preference_errors(deliveries: Mapping[str, object], *, complete
             errors[kind] = _("E-mail problems are told in the notification list only: their e-mail is what failed.")
         elif kind == NotificationKind.WELFARE:
             errors[kind] = _("Welfare prompts are told in the notification list only: they are not sent by e-mail.")
+        elif kind == NotificationKind.NOTICES:
+            errors[kind] = _("Notices about units are told in the notification list only: they are not sent by e-mail.")
         elif kind not in PREFERENCE_KINDS:
             errors[kind] = _("There is no such kind of notification to choose a delivery for.")
         elif delivery is None or delivery == "":

@@ -7,7 +7,9 @@ from django.utils import timezone, translation
 
 from cases import dashboard_panels, messages, notices, services
 from cases.choices import NotificationKind
-from cases.models import Notification
+from cases.models import Notification, NotificationPreference
+from cases.services.inbox import notification_preference_errors
+from tests.api.conftest import token_client
 
 
 @pytest.fixture
@@ -101,3 +103,14 @@ def test_the_dashboard_shows_each_registered_panel_and_skips_those_with_nothing(
         'aria-label="4 things. Show them.">4</a></dd></div>'
     ) in html
     assert html.count("data-panel=") == 2  # this one and the early warnings' (analysis/apps.py)
+
+
+def test_notices_are_not_a_kind_one_chooses_e_mail_for(world):
+    """A client asking to have them e-mailed is told why not, not that there is no such kind."""
+    assert notification_preference_errors({"notices": "email"}, complete=False) == {
+        "notices": "Notices about units are told in the notification list only: they are not sent by e-mail."
+    }
+    client = token_client(world.county_supervisor)
+    response = client.patch("/api/v1/notifications/preferences/", {"notices": "daily"}, format="json")
+    assert response.status_code == 400
+    assert NotificationPreference.objects.count() == 0
