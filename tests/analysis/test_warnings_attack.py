@@ -1,6 +1,8 @@
 """The early warnings probed from outside: who else reads a warning's notice, where a notice's link may lead, hostile
 notes, stale and repeated steps, the admin site as a second door."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -14,10 +16,11 @@ from analysis import explain, policy, services
 from analysis.choices import WarningKind
 from analysis.models import EarlyWarning, WarningSettings
 from analysis.warnings import Condition
+from cases import notifications
 from cases import selectors as case_selectors
 from cases import services as case_services
 from cases.choices import CaseStatus
-from cases.models import Notification
+from cases.models import Notification, NotificationPreference
 from tests.analysis.test_warnings_admin import SETTINGS, staff
 from tests.analysis.warnings_dataset import a_warning, four_warnings, state_of
 from tests.api.conftest import token_client
@@ -231,3 +234,17 @@ def test_a_superuser_is_not_told_of_a_suspects_earlier_cases_in_the_notification
     listed = client.get(reverse("admin:cases_notification_changelist"))
     assert listed.status_code == 200
     assert list(listed.context["cl"].result_list) == []
+
+
+def test_a_notice_is_never_e_mailed_by_a_digest_or_the_retry_sweep(world, warnings, mailoutbox):
+    """A notice has no event, as the stage warnings the flag digest takes have none: it must not go out with them."""
+    for kind in ("flags", "stage_warnings", "notices"):
+        NotificationPreference.objects.create(user=world.county_supervisor, kind=kind, delivery="daily")
+    announce(warnings.unit_rise)
+    before = list(Notification.objects.values_list("pk", "emailed_at", "email_attempts"))
+    later = timezone.now() + timedelta(days=2)
+    assert notifications.deliver_flag_digests(now=later) == 0
+    assert notifications.deliver_daily_digests(now=later) == 0
+    assert notifications.retry_unsent_emails(now=later)["sent"] == 0
+    assert mailoutbox == []
+    assert list(Notification.objects.values_list("pk", "emailed_at", "email_attempts")) == before
