@@ -342,7 +342,9 @@ class NotificationAdmin(ReadOnlyAdmin):
         """Of the cases the user sees: those whose internal material the user reads (the office's sentences name
         findings, flags and due dates), and the user's own. A filer who is staff never reads what the office was
         told about their case."""
-        qs = super().get_queryset(request)
+        # Notices about a unit (no case) are for its supervisors' notification lists only, never the admin site: one
+        # may tell of a suspect's earlier cases, which rests on ID numbers no administrator reads.
+        qs = super().get_queryset(request).filter(case__isnull=False)
         user = user_of(request)
         if policy.sees_every_case(user):
             return qs

@@ -858,7 +858,17 @@ class Notification(models.Model):
             # About a case, or else about a unit with the page to open: never about nothing.
             models.CheckConstraint(
                 condition=Q(case__isnull=False, unit__isnull=True, link="")
-                | (Q(case__isnull=True, unit__isnull=False) & Q(link__startswith="/") & ~Q(link__startswith="//")),
+                | (
+                    Q(case__isnull=True, unit__isnull=False)
+                    & Q(link__startswith="/")
+                    & ~Q(link__startswith="//")
+                    # Browsers read a backslash or a blank after the first slash as another host.
+                    & ~Q(link__contains="\\")
+                    & ~Q(link__contains=" ")
+                    & ~Q(link__contains="\t")
+                    & ~Q(link__contains="\n")
+                    & ~Q(link__contains="\r")
+                ),
                 name="notification_about_case_or_unit",
             ),
         ]

@@ -630,10 +630,13 @@ def can_report_on(actor: Actor, unit: OrgUnit) -> bool:
 
 
 def unit_notices_q(actor: Actor, *, through: str = "") -> Q:
-    """The units whose notices (cases/notices.py) the actor reads: those they may report on (``report_paths``), the
-    units they oversee as a supervisor or an administrator. One who no longer oversees a unit no longer reads what
-    its office was told about it. ``through`` reaches the unit from another row (``"unit__"`` for notifications)."""
-    return path_prefix_q(f"{through}path", report_paths(actor))
+    """The units whose notices (cases/notices.py) the actor reads: those they oversee as a supervisor, as the
+    rights-protection office the notices are sent to. One who no longer supervises a unit no longer reads what its
+    office was told about it; nor does an administrator (a notice may tell of a suspect's earlier cases, which rests
+    on ID numbers administrators never read). ``through`` reaches the unit from another row (``"unit__"`` for
+    notifications)."""
+    paths = actor.paths_for(Role.SUPERVISOR) if actor.is_active else ()
+    return path_prefix_q(f"{through}path", paths)
 
 
 def picker_units(actor: Actor) -> QuerySet[OrgUnit]:

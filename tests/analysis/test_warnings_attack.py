@@ -43,12 +43,6 @@ def announce(warning):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A notice about a unit is read by whoever may report on the unit (cases.policy.unit_notices_q), "
-    "administrators included; a suspect-match warning is told only to supervisors covering its case, yet its notice "
-    "stays readable to one who is now only an administrator there.",
-)
 def test_a_suspect_match_notice_is_not_read_by_one_who_now_only_administers_the_unit(world, warnings):
     assert announce(warnings.repeat_attacker) == [world.county_supervisor.pk]
     # The county's supervisor becomes its administrator: the warning is no longer theirs to see...
@@ -76,11 +70,6 @@ def test_a_notice_link_a_browser_reads_as_another_host_is_refused(world, link):
     assert Notification.objects.count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The constraint notification_about_case_or_unit refuses '//' but not a backslash or a tab after the "
-    "first slash, which browsers read as another host; the service refuses them, the database does not.",
-)
 @pytest.mark.parametrize("link", HOST_IN_DISGUISE)
 def test_the_database_refuses_a_notice_link_a_browser_reads_as_another_host(world, link):
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -91,13 +80,15 @@ def test_the_database_refuses_a_notice_link_a_browser_reads_as_another_host(worl
 
 
 def test_opening_a_notice_never_leaves_the_site(client, world, warnings):
-    """Were such a link in the database (written around the service), opening the notice goes home, not elsewhere."""
+    """Such a link cannot even be written around the service: the database refuses it, the notice keeps its own."""
     announce(warnings.unit_rise)
-    Notification.objects.update(link="/\\elsewhere.example/")
     note = Notification.objects.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Notification.objects.update(link="/\\elsewhere.example/")
     client.force_login(world.county_supervisor)
     response = client.get(f"/notifications/{note.pk}/")
-    assert (response.status_code, response["Location"]) == (302, "/")
+    assert (response.status_code, response["Location"]) == (302, note.link)
+    assert note.link.startswith("/analysis/warnings/")
 
 
 # --- hostile notes --------------------------------------------------------------------------------------------------
@@ -223,11 +214,6 @@ def test_a_superuser_is_not_told_of_a_suspects_earlier_cases_in_the_admin_site(c
     assert client.get(change).status_code == 302  # not found: to the admin's index
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The notifications' admin shows a superuser every notification, the notice of a suspect-match warning "
-    "included, which the warnings' admin and the superuser's view of suspects keep from them.",
-)
 def test_a_superuser_is_not_told_of_a_suspects_earlier_cases_in_the_notifications_admin(client, world, warnings):
     announce(warnings.repeat_attacker)
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
