@@ -126,7 +126,7 @@ class EarlyWarningAdmin(ScopedAdmin):
     list_display = ("raised_at", "kind", "severity", "owner_unit", "state", "key")
     list_filter = ("kind", "severity", "state")
     list_select_related = ("owner_unit",)
-    search_fields = ("key", "owner_unit__code", "owner_unit__name")
+    search_fields = ("owner_unit__code", "owner_unit__name", "case__reference")
     readonly_fields = (
         "kind",
         "severity",
