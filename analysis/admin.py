@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from accounts import scope
 from accounts.admin import ScopedAdmin
@@ -67,13 +68,32 @@ class OfficerStrengthAdmin(ScopedAdmin):
         )
 
 
+def _latest_settings_pk() -> int | None:
+    return WarningSettings.objects.order_by("-changed_at", "-id").values_list("pk", flat=True).first()
+
+
 class WarningSettingsForm(forms.ModelForm):
+    # The row in force when the form was opened: saving over another administrator's later change is refused.
+    based_on = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
     class Meta:
         model = WarningSettings
         fields = services.SETTING_FIELDS
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["based_on"].initial = _latest_settings_pk()
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if cleaned.get("based_on") != _latest_settings_pk():
+            raise forms.ValidationError(
+                _(
+                    "Another administrator changed these settings after you opened this form. Open the form again "
+                    "to start from the settings in force; what you typed is still shown here."
+                ),
+                code="stale",
+            )
         values = {name: cleaned.get(name) for name in services.SETTING_FIELDS}
         if all(value is not None for value in values.values()):
             for field, message in services.warning_settings_errors(**values).items():  # type: ignore[arg-type]
@@ -92,7 +112,7 @@ class WarningSettingsAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     readonly_fields = ("changed_by", "changed_at")
 
     def _latest_pk(self) -> int | None:
-        return WarningSettings.objects.order_by("-changed_at", "-id").values_list("pk", flat=True).first()
+        return _latest_settings_pk()
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return super().has_add_permission(request) and scope.may_change_shared_settings(user_of(request))

@@ -46,7 +46,8 @@ def test_a_change_of_the_settings_is_a_new_row_and_the_old_rows_stay(world, tree
     assert client.post(add, {**SETTINGS, "min_cases": 6}).status_code == 302
     first = WarningSettings.objects.get()
     change = reverse("admin:analysis_warningsettings_change", args=[first.pk])
-    assert client.post(change, {**SETTINGS, "min_cases": 7, "alpha": 0.005}).status_code == 302
+    # The form carries the row it was opened on (the guard against saving over another's later change).
+    assert client.post(change, {**SETTINGS, "min_cases": 7, "alpha": 0.005, "based_on": first.pk}).status_code == 302
     assert rows() == [(90, 0.01, 6, "tree_admin"), (90, 0.005, 7, "tree_admin")]
     # The older row is history: read-only, and a change sent to it writes nothing.
     assert client.post(change, {**SETTINGS, "min_cases": 9}).status_code == 403

@@ -184,20 +184,30 @@ def test_a_run_that_finds_its_key_taken_meanwhile_writes_nothing(world, warnings
 # --- the admin site ---------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The settings' add form carries no trace of the row it started from: a form opened before another "
-    "administrator's change is saved over it, silently putting back the values that change replaced.",
-)
 def test_a_settings_form_opened_before_anothers_change_does_not_undo_it(world):
     first, second = (member(world.ministry, Role.ADMIN, username=name) for name in ("tree_admin", "tree_admin_2"))
     add = reverse("admin:analysis_warningsettings_add")
     mine, theirs = staff(first), staff(second)
-    opened = mine.get(add).context["adminform"].form.initial  # the defaults: alpha 0.01
+    form = mine.get(add).context["adminform"].form
+    opened = {**form.initial, "based_on": form["based_on"].value() or ""}  # the defaults: alpha 0.01, no row yet
     assert theirs.post(add, {**SETTINGS, "alpha": 0.001}).status_code == 302
     # The first administrator, on the form as it was opened, changes only the minimum.
-    mine.post(add, {**opened, "min_cases": 6})
+    refused = mine.post(add, {**opened, "min_cases": 6})
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.non_field_errors() == [
+        "Another administrator changed these settings after you opened this form. Open the form again to start from "
+        "the settings in force; what you typed is still shown here."
+    ]
     assert list(WarningSettings.objects.order_by("changed_at", "id").values_list("alpha", "min_cases")) == [(0.001, 5)]
+    # Opened again, from the settings in force, the change is saved.
+    form = mine.get(add).context["adminform"].form
+    again = {**form.initial, "based_on": form["based_on"].value()}
+    assert again["alpha"] == 0.001
+    assert mine.post(add, {**again, "min_cases": 6}).status_code == 302
+    assert list(WarningSettings.objects.order_by("changed_at", "id").values_list("alpha", "min_cases")) == [
+        (0.001, 5),
+        (0.001, 6),
+    ]
 
 
 def test_a_superuser_is_not_told_of_a_suspects_earlier_cases_in_the_admin_site(client, world, warnings):
