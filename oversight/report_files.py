@@ -24,6 +24,7 @@ from cases.reports.grid import (
     add_grid_chart,
     display_grid,
     grid_csv_rows,
+    linked_grid,
     write_grid_sheet,
 )
 from cases.reports.layout import Chart, Series
@@ -258,7 +259,7 @@ def page_context(report: CampaignReport) -> dict[str, Any]:
         "report": report,
         "meta": meta(report),
         "kpis": key_figures(report),
-        "grids": [(grid, display_grid(grid)) for grid in grids],
+        "grids": [(grid, linked_grid(grid)) for grid in grids],
         "charts": charts,
         "chart_data": chart_data(charts),
         "downloads": [

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from accounts.models import OrgUnit
-from cases.reports.grid import display_grid, report_grids
+from cases.reports.grid import linked_grid, report_grids
 from cases.reports.layout import Chart, Table, display_rows, format_value, report_charts, report_tables, unit_label
 from cases.reports.yearly import YearlyReport, unit_ref
 
@@ -86,5 +86,5 @@ def report_context(report: YearlyReport) -> dict[str, Any]:
         "tables": [(table, page_rows(table, report)) for table in tables],
         "charts": charts,
         "chart_data": chart_data(charts),
-        "grids": [(grid, display_grid(grid)) for grid in report_grids(report)],
+        "grids": [(grid, linked_grid(grid)) for grid in report_grids(report)],
     }

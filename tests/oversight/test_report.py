@@ -576,7 +576,7 @@ def test_the_page_shows_the_figures_and_links_the_files(client, data):
     for fmt in ("csv", "xlsx", "pdf"):
         assert reverse("oversight:report-file", args=[data.special.pk, fmt]) in html
     grids = {grid.key: rows for grid, rows in page.context["grids"]}
-    assert [(row.label, [t for t, _n in cells]) for row, cells in grids["figures"]] == [
+    assert [(row.label, [t for t, _n, _link in cells]) for row, cells in grids["figures"]] == [
         (WEST, ["3", "2", "4", "2", "1", "1", "1", "1", "2"]),
         (EAST, ["2", "1", "2", "1", "1", "0", "1", "0", "2"]),
         ("Total", ["5", "3", "6", "3", "2", "1", "2", "1", "3"]),
