@@ -45,7 +45,12 @@ def warnings_dataset(world: World) -> Dataset:
     # The settings these figures were worked out under, as an administrator set them long before: a 24-month baseline
     # and alpha 0.01 (the defaults are stricter: a 12-month baseline and 0.001).
     WarningSettings.objects.create(
-        window_days=90, baseline_months=24, alpha=0.01, min_cases=5, repeat_victim_threshold=3, changed_at=at(2023, 1, 1)
+        window_days=90,
+        baseline_months=24,
+        alpha=0.01,
+        min_cases=5,
+        repeat_victim_threshold=3,
+        changed_at=at(2023, 1, 1),
     )
     rise = {"duty_scenario": "call_110", "place_category": "road"}
     baseline = [
