@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ from cases.models import (
     Flag,
     Notification,
     NotificationPreference,
+    OutboxMessage,
     Suspect,
     WelfarePrompt,
 )
@@ -365,3 +366,44 @@ def case_handling(*, unit: OrgUnit, year: int) -> breakdowns.Handling:
     referral, cases flagged as downgraded and the overrides, the look-back verdicts. Whoever asks, as
     ``case_breakdown``."""
     return breakdowns.handling(unit=unit, year=year)
+
+
+@dataclass(frozen=True)
+class OperationsFigures:
+    """What the monitoring reads of the record at each scrape (rightsguard/metrics.py): counts and ages, no rows."""
+
+    unpublished: int
+    oldest_unpublished: datetime | None
+    unfinished: int
+    oldest_unfinished: datetime | None
+    open_flags: dict[str, int]
+    flags_raised: int
+    emails_failed: int
+    emails_waiting: int
+
+
+def operations_figures() -> OperationsFigures:
+    """The outbox's backlog (cases/outbox.py), the flags and the e-mails still owed, each from its partial index."""
+    unpublished = OutboxMessage.objects.filter(published_at__isnull=True).aggregate(
+        n=Count("id"), oldest=Min("created_at")
+    )
+    unfinished = OutboxMessage.objects.filter(published_at__isnull=False, done_at__isnull=True).aggregate(
+        n=Count("id"), oldest=Min("published_at")
+    )
+    open_flags = dict(
+        Flag.objects.filter(resolved_at__isnull=True)
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
+    owed = Notification.objects.filter(emailed_at__isnull=True)
+    return OperationsFigures(
+        unpublished=unpublished["n"],
+        oldest_unpublished=unpublished["oldest"],
+        unfinished=unfinished["n"],
+        oldest_unfinished=unfinished["oldest"],
+        open_flags=open_flags,
+        flags_raised=Flag.objects.count(),
+        emails_failed=owed.filter(email_failed_at__isnull=False).count(),
+        emails_waiting=owed.filter(email_failed_at__isnull=True, delivery=NotificationDelivery.EMAIL).count(),
+    )

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_safe
 
 from accounts import views as account_views
 from rightsguard import health
+from rightsguard.metrics import metrics as metrics_view
 
 
 @login_not_required
@@ -50,6 +51,7 @@ urlpatterns = [
     path("api/v1/", include("cases.api.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler400 = "rightsguard.errors.bad_request"

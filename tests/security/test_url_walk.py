@@ -132,6 +132,9 @@ PUBLIC: dict[str, dict[str, Answer]] = {
     # Liveness and readiness probes, GET only.
     "healthz": {"get": Answer(200)},
     "readyz": {"get": Answer(200)},
+    # The metrics: the walk's client is on loopback, which the monitoring is told; any other address without the
+    # monitoring token gets a 404 (tests/test_operations.py).
+    "metrics": {"get": Answer(200)},
     # The site's icon, for pages that link none (the admin site's): a redirect to the static file, GET only.
     "favicon.ico": {"get": Answer(301, "/static/favicon.svg")},
     # Not public, although Django's auth URLs bring them along: the password-reset pages (accounts/password_reset/,
