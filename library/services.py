@@ -14,9 +14,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
@@ -81,10 +80,19 @@ KIND_TEXT = {
 }
 
 
+def kinds_text(kinds: Iterable[anonymise.Kind]) -> str:
+    """The kinds found, listed in the reader's language: an officer's name, an ID number."""
+    texts = [str(KIND_TEXT[kind]) for kind in kinds]
+    listed = texts[0] if texts else ""
+    for text in texts[1:]:
+        listed = pgettext("a list", "%(list)s, %(item)s") % {"list": listed, "item": text}
+    return listed
+
+
 def field_label(name: str) -> str:
-    """ "What happened (Chinese)": a text of the write-up, named for a reader of either language."""
+    """The name of a text of the write-up in the reader's language: What happened (Chinese)."""
     field, language = name.rsplit("_", 1)
-    return str(format_lazy("{} ({})", TEXT_LABELS[field], Language(language).label))
+    return _("%(field)s (%(language)s)") % {"field": TEXT_LABELS[field], "language": Language(language).label}
 
 
 def _log(writeup: WriteUp, step: str, by: User | None, data: dict[str, Any] | None = None) -> None:
@@ -141,7 +149,7 @@ def check_anonymised(writeup: WriteUp) -> None:
     remaining = selectors.leftovers(writeup, selectors.known_parties(writeup))
     errors = {}
     for name, kinds in remaining.items():
-        items = ", ".join(str(KIND_TEXT[kind]) for kind in kinds)
+        items = kinds_text(kinds)
         errors[name] = _(
             "%(field)s still holds %(items)s from the case. Accept the proposed replacements or rewrite it."
         ) % {"field": field_label(name), "items": items}

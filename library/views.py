@@ -209,7 +209,7 @@ def _edit_page(
             for name, proposal in selectors.proposals(writeup, known).items()
         ],
         "leftovers": {
-            services.field_label(name): [str(services.KIND_TEXT[k]) for k in kinds]
+            services.field_label(name): services.kinds_text(kinds)
             for name, kinds in selectors.leftovers(writeup, known).items()
         },
         "check": check or [],
