@@ -445,8 +445,9 @@ class RuleReference:
 
 @dataclass(frozen=True)
 class LegalBasis:
-    """What a case applied: the rules whose preconditions its facts meet (the flag rules' own evaluation, not
-    suppressed), and the articles its suspects' dispositions were decided under."""
+    """What a case applied: the rules whose preconditions its facts meet and that set the outcome the law calls for
+    (the flag rules' own evaluation, not suppressed; the procedure checks, which only say what must not happen, are
+    left out), and the articles its suspects' dispositions were decided under."""
 
     rules: tuple[RuleReference, ...]
     articles: tuple[str, ...]
@@ -460,6 +461,7 @@ def legal_basis_of(case: Case) -> LegalBasis:
 
     snapshot = load_snapshots([case.pk], timezone.now()).get(case.pk)
     applied = evaluate(snapshot.facts).applied if snapshot is not None else ()
+    applied = tuple(code for code in applied if code in _SETTING_EXPECTED)
     articles = (
         Suspect.objects.filter(case=case)
         .exclude(disposition_article="")
@@ -467,6 +469,9 @@ def legal_basis_of(case: Case) -> LegalBasis:
         .values_list("disposition_article", flat=True)
     )
     return LegalBasis(rules=rule_references(applied), articles=tuple(dict.fromkeys(a.strip() for a in articles)))
+
+
+_SETTING_EXPECTED = frozenset(rule.code for rule in RULES if rule.sets_expected_rank)
 
 
 def rule_references(codes: Iterable[str]) -> tuple[RuleReference, ...]:
