@@ -6,6 +6,7 @@ import time
 from cases import summaries
 from demo.campaigns import seed_demo_campaigns
 from demo.generator import DEFAULT_BATCH_SIZE, DEFAULT_SEED, Log, generate_cases
+from demo.library import seed_demo_library
 from demo.organisation import ensure_demo_accounts, ensure_org_tree
 from demo.stories import seed_demo_cases
 from demo.strengths import ensure_officer_strengths
@@ -42,6 +43,13 @@ def seed(
             log(f"Demo campaigns: skipped, {campaigns.skipped}.")
         else:
             log("Demo campaigns: already present, left unchanged.")
+        library = seed_demo_library(units, users)
+        if library.typical_cases:
+            log(f"Demo typical cases: {library.typical_cases} published.")
+        elif library.skipped:
+            log(f"Demo typical cases: skipped, {library.skipped}.")
+        else:
+            log("Demo typical cases: already present, left unchanged.")
     else:
         log("Demo cases: skipped (--no-demo).")
     if cases:

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cases",
     "oversight",
     "analysis",
+    "library",
     "demo",
 ]
 
@@ -110,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cases.context_processors.navigation",
                 "oversight.context_processors.navigation",
+                "library.context_processors.navigation",
             ],
         },
     },
