@@ -43,7 +43,7 @@ from cases.services.intake import (
     update_involved_officer,
     update_suspect,
 )
-from cases.services.notices import notify_unit_office
+from cases.services.notices import notify_about_unit, notify_unit_office
 from cases.services.support_requests import answer_support_request
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "extend_deadline",
     "log_access",
     "note_draft_step",
+    "notify_about_unit",
     "notify_unit_office",
     "open_evidence",
     "pause_clock",
