@@ -337,7 +337,7 @@ class EvaluationReport(models.Model):
     class Meta:
         verbose_name = _("evaluation report")
         verbose_name_plural = _("evaluation reports")
-        ordering = ["-year", "-quarter", "unit__path", "-id"]
+        ordering = ["-year", "quarter", "unit__path", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["unit", "year", "quarter"],
