@@ -13,6 +13,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any, BinaryIO
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS
 from django.utils.translation import get_language
@@ -236,7 +237,12 @@ def repeat_grid(reading: Reading) -> Grid:
             Column(_("Suspect (masked)"), "text", key="suspect"),
             Column(_("Earlier cases against police"), key="earlier"),
         ),
-        rows=tuple(GridRow(r["reference"], (r["suspect"], r["earlier"])) for r in reading.repeat_rows),
+        # On the page each reference leads to its case: only the readers who are told of the match see the row, and
+        # they cover the case.
+        rows=tuple(
+            GridRow(r["reference"], (r["suspect"], r["earlier"]), label_link=reverse("cases:detail", args=[r["case"]]))
+            for r in reading.repeat_rows
+        ),
         note=note,
         empty=empty,
     )
