@@ -268,7 +268,7 @@ def warning_kind_grid(reading: Reading) -> Grid:
         title=_("Early warnings raised in the period"),
         label_title=_("Kind"),
         columns=(
-            Column(_("Raised"), key="raised"),
+            Column(_("Warnings raised"), key="raised"),
             Column(_("Acknowledged"), key="acknowledged"),
             Column(_("Resolved"), key="resolved"),
             Column(_("Still open"), key="open"),

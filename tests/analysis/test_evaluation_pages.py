@@ -13,11 +13,14 @@ from django.urls import reverse
 from django.utils import translation
 
 from analysis import services
-from analysis.choices import EvaluationState
+from analysis.choices import EvaluationState, WarningKind
 from analysis.models import EvaluationReport
+from cases import services as services_of_cases
 from cases.models import AccessLog
-from tests.analysis.evaluation_dataset import evaluation_dataset
+from tests.analysis.dataset import at, filed
+from tests.analysis.evaluation_dataset import N1, evaluation_dataset
 from tests.analysis.test_evaluation_steps import LESSONS, state_of
+from tests.analysis.warnings_dataset import a_warning
 from tests.conftest import reauthenticated
 
 LIST = "/analysis/evaluations/"
@@ -264,3 +267,19 @@ def test_the_downloads_need_the_password_resume_after_it_and_are_logged(client, 
     client.force_login(world.sibling_supervisor)
     reauthenticated(client)
     assert client.get(url).status_code == 404
+
+
+def test_the_report_page_answers_in_the_same_queries_whatever_its_rows(client, world, report):
+    data = evaluation_dataset(world)  # five cases, two repeat attackers, two warnings of the quarter
+    client.force_login(world.county_supervisor)
+    client.get(detail(report))
+    with CaptureQueriesContext(connection) as fewer:
+        client.get(detail(report))
+    again = filed(world, world.station, world.officer, at(2025, 6, 2), occurred=at(2025, 6, 1))
+    services_of_cases.add_suspect(case=again, by=world.supervisor, name="Li Sisi", id_number=N1)
+    a_warning(WarningKind.REPEAT_ATTACKER, world.station, case=again, raised_at=at(2025, 6, 3))
+    with CaptureQueriesContext(connection) as more:
+        response = client.get(detail(report))
+    html = response.content.decode()
+    assert [f'href="/cases/{pk}/"' in html for pk in (data.a1.pk, data.a3.pk, again.pk)] == [True, True, True]
+    assert len(more) == len(fewer)
