@@ -98,11 +98,11 @@ class WarningSettings(models.Model):
         help_text=_("The recent period compared with the baseline, taken as the nearest whole number of months."),
     )
     baseline_months = models.PositiveSmallIntegerField(
-        _("baseline (months)"), default=24, help_text=_("The months before the window that set what is expected.")
+        _("baseline (months)"), default=12, help_text=_("The months before the window that set what is expected.")
     )
     alpha = models.FloatField(
         _("significance level"),
-        default=0.01,
+        default=0.001,
         help_text=_("A rise is raised when a count this high or higher had less than this chance under the baseline."),
     )
     min_cases = models.PositiveSmallIntegerField(

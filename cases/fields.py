@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -97,16 +98,39 @@ def _blind_index_key() -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=BLIND_INDEX_INFO).derive(field_key)
 
 
-def normalise_id_number(value: str) -> str:
-    """An ID number as the index compares it: full-width digits and letters as their ASCII forms (NFKC: a Chinese
-    input method in full-width mode types ``１１０１…``), without spaces (an ideographic space too), upper case (a
-    final ``x`` is ``X``)."""
+# A first-generation resident ID number: 6 digits of the address code, the birth date as YYMMDD, 3 digits of sequence.
+_FIRST_GENERATION = re.compile(r"[0-9]{15}")
+# GB 11643-1999: the check digit of an 18-digit number, ISO 7064 MOD 11-2 over its first 17 digits.
+_CHECK_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK_DIGITS = "10X98765432"
+
+
+def second_generation(first: str) -> str:
+    """The 18-digit form of a 15-digit first-generation number, as the public security organs converted them when the
+    18-digit numbers were introduced (GB 11643-1999): the century 19 put before the two-digit birth year, and the
+    check digit appended. The first-generation cards were issued to people born in the twentieth century."""
+    body = f"{first[:6]}19{first[6:]}"
+    return body + _CHECK_DIGITS[sum(int(d) * w for d, w in zip(body, _CHECK_WEIGHTS, strict=True)) % 11]
+
+
+def normalise_id_number_v1(value: str) -> str:
+    """The rule before first-generation numbers were read as their 18-digit form (migration cases 0040 goes back
+    to it)."""
     return _SPACES.sub("", unicodedata.normalize("NFKC", value)).upper()
 
 
-def blind_index(value: str) -> str:
+def normalise_id_number(value: str) -> str:
+    """An ID number as the index compares it: full-width digits and letters as their ASCII forms (NFKC: a Chinese
+    input method in full-width mode types ``１１０１…``), without spaces (an ideographic space too), upper case (a
+    final ``x`` is ``X``); a 15-digit first-generation number in its 18-digit form (``second_generation``), so that
+    a suspect recorded under the old card's number is found, and matched as a repeat attacker, by the new one."""
+    normalised = normalise_id_number_v1(value)
+    return second_generation(normalised) if _FIRST_GENERATION.fullmatch(normalised) else normalised
+
+
+def blind_index(value: str, *, normalise: Callable[[str], str] = normalise_id_number) -> str:
     """The keyed digest (64 hex digits) the ID number is found by; empty for an empty number."""
-    normalised = normalise_id_number(value or "")
+    normalised = normalise(value or "")
     if not normalised:
         return ""
     return hmac.new(_blind_index_key(), normalised.encode(), hashlib.sha256).hexdigest()
@@ -132,7 +156,9 @@ class EncryptedCharField(models.CharField):
         return super().get_lookup(lookup_name)
 
 
-def rebuild_id_number_index(connection: Any, *, batch: int = 5000) -> int:
+def rebuild_id_number_index(
+    connection: Any, *, batch: int = 5000, normalise: Callable[[str], str] = normalise_id_number
+) -> int:
     """Recompute every suspect's ``id_number_index`` from its ID number in plain SQL (the migration that added the
     column, and ``manage.py rebuild_blind_index`` after the index key changed); returns how many rows changed.
     Reads id ranges in batches, so a million suspects never sit in memory at once."""
@@ -148,7 +174,9 @@ def rebuild_id_number_index(connection: Any, *, batch: int = 5000) -> int:
         if not rows:
             return changed
         last = rows[-1][0]
-        updates = [(new, pk) for pk, token, old in rows if (new := blind_index(decrypt(token))) != old]
+        updates = [
+            (new, pk) for pk, token, old in rows if (new := blind_index(decrypt(token), normalise=normalise)) != old
+        ]
         if not updates:
             continue
         changed += len(updates)

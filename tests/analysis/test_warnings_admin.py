@@ -12,7 +12,7 @@ from demo.organisation import ensure_admin_group
 from tests.analysis.warnings_dataset import four_warnings
 from tests.factories import member
 
-SETTINGS = {"window_days": 90, "baseline_months": 24, "alpha": 0.01, "min_cases": 5, "repeat_victim_threshold": 3}
+SETTINGS = {"window_days": 90, "baseline_months": 12, "alpha": 0.001, "min_cases": 5, "repeat_victim_threshold": 3}
 
 
 def staff(user) -> Client:
@@ -48,10 +48,10 @@ def test_a_change_of_the_settings_is_a_new_row_and_the_old_rows_stay(world, tree
     change = reverse("admin:analysis_warningsettings_change", args=[first.pk])
     # The form carries the row it was opened on (the guard against saving over another's later change).
     assert client.post(change, {**SETTINGS, "min_cases": 7, "alpha": 0.005, "based_on": first.pk}).status_code == 302
-    assert rows() == [(90, 0.01, 6, "tree_admin"), (90, 0.005, 7, "tree_admin")]
+    assert rows() == [(90, 0.001, 6, "tree_admin"), (90, 0.005, 7, "tree_admin")]
     # The older row is history: read-only, and a change sent to it writes nothing.
     assert client.post(change, {**SETTINGS, "min_cases": 9}).status_code == 403
-    assert rows() == [(90, 0.01, 6, "tree_admin"), (90, 0.005, 7, "tree_admin")]
+    assert rows() == [(90, 0.001, 6, "tree_admin"), (90, 0.005, 7, "tree_admin")]
     assert (
         client.post(reverse("admin:analysis_warningsettings_delete", args=[first.pk]), {"post": "yes"}).status_code
         == 403
@@ -77,7 +77,7 @@ def test_an_administrator_of_a_province_reads_the_settings_and_changes_nothing(w
     latest = WarningSettings.objects.get()
     change = reverse("admin:analysis_warningsettings_change", args=[latest.pk])
     assert client.post(change, {**SETTINGS, "alpha": 0.05}).status_code == 403
-    assert rows() == [(90, 0.01, 5, "tree_admin")]
+    assert rows() == [(90, 0.001, 5, "tree_admin")]
 
 
 def test_the_warnings_are_read_only_and_scoped_to_the_administrators_units(world):

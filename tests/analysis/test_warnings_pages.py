@@ -327,3 +327,19 @@ def test_the_notification_api_names_the_unit_and_the_link(client, world, warning
         (note.pk, None, "330106", detail(warnings.unit_rise), "notices")
     ]
     assert EarlyWarning.objects.count() == 4
+
+
+def test_the_main_menu_leads_readers_of_reports_to_the_warnings_and_marks_where_they_are(client, world):
+    nav = re.compile(r'<a class="nav-link( active" aria-current="page)?" href="/analysis/(warnings/)?">([^<]+)</a>')
+    for user in (world.supervisor, world.admin):
+        # On the warnings' list the warnings' link is the current page, the analysis' link is not.
+        assert nav.findall(page(client, user).content.decode()) == [
+            ("", "", "Analysis"),
+            (' active" aria-current="page', "warnings/", "Early warnings"),
+        ]
+        assert nav.findall(page(client, user, "/analysis/").content.decode()) == [
+            (' active" aria-current="page', "", "Analysis"),
+            ("", "warnings/", "Early warnings"),
+        ]
+    # An officer reads no reports: neither link is there.
+    assert nav.findall(page(client, world.officer, "/").content.decode()) == []

@@ -92,14 +92,19 @@ def test_months_are_added_across_years():
 
 
 def test_the_window_is_the_last_whole_months_before_the_day_and_the_baseline_before_it():
-    period = period_as_of(date(2026, 1, 15), WarningSettings())
+    # 24 months: the baseline of the hand-built dataset's figures (tests/analysis/warnings_dataset.py).
+    period = period_as_of(date(2026, 1, 15), WarningSettings(baseline_months=24))
     assert period == Period(
         baseline_start=date(2023, 10, 1), window_start=date(2025, 10, 1), window_end=date(2026, 1, 1)
     )
     assert (period.window_days, period.baseline_days, period.last_day) == (92, 731, date(2025, 12, 31))
     # Any day of the month gives the same window: a daily job evaluates it once per month.
-    assert period_as_of(date(2026, 1, 1), WarningSettings()) == period
-    assert period_as_of(date(2026, 1, 31), WarningSettings()) == period
+    assert period_as_of(date(2026, 1, 1), WarningSettings(baseline_months=24)) == period
+    assert period_as_of(date(2026, 1, 31), WarningSettings(baseline_months=24)) == period
+    # The default baseline is the 12 months before the window.
+    assert period_as_of(date(2026, 1, 15), WarningSettings()) == Period(
+        baseline_start=date(2024, 10, 1), window_start=date(2025, 10, 1), window_end=date(2026, 1, 1)
+    )
 
 
 @pytest.mark.parametrize(("days", "months"), [(28, 1), (44, 1), (45, 2), (90, 3), (100, 3), (105, 4), (366, 12)])
@@ -125,15 +130,26 @@ def brute_alarm_rate(window_mean: Fraction, scale: Fraction, alpha: float, min_c
     ("mean", "min_cases", "trend"), [(Fraction(2), 1, Fraction(1)), (Fraction(6), 5, Fraction(3, 2))]
 )
 def test_the_expected_alarm_rate_is_the_sum_over_every_baseline(mean, min_cases, trend):
-    settings = WarningSettings(alpha=0.01, min_cases=min_cases)
+    settings = WarningSettings(alpha=0.01, baseline_months=24, min_cases=min_cases)
     period = period_as_of(date(2026, 1, 15), settings)  # 92 days against 731
     rate = expected_alarm_rate(window_mean=float(mean), period=period, settings=settings, trend=float(trend))
     assert rate == pytest.approx(brute_alarm_rate(mean, Fraction(92, 731), 0.01, min_cases, trend), rel=1e-9)
 
 
 def test_a_steady_caseload_raises_about_alpha_and_a_growing_one_more():
-    settings = WarningSettings()
+    settings = WarningSettings(alpha=0.01, baseline_months=24)
     period = period_as_of(date(2026, 6, 15), settings)
     steady = expected_alarm_rate(window_mean=135, period=period, settings=settings)
     growing = expected_alarm_rate(window_mean=135, period=period, settings=settings, trend=1.053)
     assert (round(steady, 4), round(growing, 4)) == (0.0132, 0.0511)
+
+
+def test_the_defaults_keep_false_alarms_rare_on_a_growing_caseload():
+    # alpha 0.001 over a 12-month baseline (docs/early-warnings.md): for a county of ~135 cases a window, 0.28 % of
+    # county-months when steady and 1.3 % when growing 5.3 % beyond its baseline, against 1.3 % and 5.1 % above.
+    settings = WarningSettings()
+    assert (settings.alpha, settings.baseline_months) == (0.001, 12)
+    period = period_as_of(date(2026, 6, 15), settings)
+    steady = expected_alarm_rate(window_mean=135, period=period, settings=settings)
+    growing = expected_alarm_rate(window_mean=135, period=period, settings=settings, trend=1.053)
+    assert (round(steady, 4), round(growing, 4)) == (0.0028, 0.0134)

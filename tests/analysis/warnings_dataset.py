@@ -6,7 +6,7 @@ from fractions import Fraction
 
 from accounts.models import OrgUnit
 from analysis.choices import Severity, WarningKind
-from analysis.models import EarlyWarning
+from analysis.models import EarlyWarning, WarningSettings
 from cases import services, welfare
 from cases.choices import CaseStatus
 from cases.models import Case, WelfarePrompt
@@ -42,6 +42,16 @@ def warnings_dataset(world: World) -> Dataset:
     - A case in the sibling province (May 2025) and an open case at the other station (January 2026) whose suspects
       have the same ID number; a draft of the station's officer listing it too.
     """
+    # The settings these figures were worked out under, as an administrator set them long before: a 24-month baseline
+    # and alpha 0.01 (the defaults are stricter: a 12-month baseline and 0.001).
+    WarningSettings.objects.create(
+        window_days=90,
+        baseline_months=24,
+        alpha=0.01,
+        min_cases=5,
+        repeat_victim_threshold=3,
+        changed_at=at(2023, 1, 1),
+    )
     rise = {"duty_scenario": "call_110", "place_category": "road"}
     baseline = [
         filed(world, world.other_station, world.other_officer, at(2024, 3, 10), occurred=at(2024, 3, 9), **rise),

@@ -2,18 +2,21 @@
 named on the case page only to those who read both; the "previously punished for attacking police" fact set from the
 record, with its reason on the timeline."""
 
+import importlib
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from accounts.selectors import actor_for
 from cases import selectors, services
 from cases.choices import CaseStatus, Disposition, EventKind, IncidentKind
-from cases.fields import blind_index
+from cases.fields import blind_index, normalise_id_number, normalise_id_number_v1, second_generation
 from cases.flagging.snapshot import load_snapshots
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, Suspect
 from cases.templatetags.rg import event_text
 from tests.factories import World, case_in, complete_details, draft
 
@@ -186,3 +189,55 @@ def test_a_later_case_is_not_earlier_and_a_withdrawn_one_is_not_on_record(world)
     later = earlier_punished(world)
     Case.objects.filter(pk=later.pk).update(occurred_at=timezone.now())
     assert selectors.earlier_cases_against_police(actor_for(world.ministry_supervisor), case) == []
+
+
+# GB 11643-1999's own example: a first-generation number and its 18-digit form (check letter X).
+FIRST_GENERATION = "110105491231002"
+SECOND_GENERATION = "11010519491231002X"
+
+
+def test_a_first_generation_number_is_read_as_its_eighteen_digit_form():
+    assert second_generation(FIRST_GENERATION) == SECOND_GENERATION
+    assert second_generation("330106920315451") == "330106199203154511"
+    assert normalise_id_number("１１０１０５ ４９１２３１ ００２") == SECOND_GENERATION
+    assert blind_index(FIRST_GENERATION) == blind_index(SECOND_GENERATION.lower()) != ""
+    # Only a number of exactly fifteen digits is converted: sixteen digits, or fifteen with a letter, are as typed.
+    assert normalise_id_number("1101054912310021") == "1101054912310021"
+    assert normalise_id_number("11010549123100X") == "11010549123100X"
+    # An 18-digit number whose check digit does not follow from the 15-digit one is another number.
+    assert blind_index(FIRST_GENERATION) != blind_index("110105194912310021")
+
+
+def test_a_suspect_recorded_under_the_old_cards_number_is_matched_by_the_new_one(world):
+    earlier_punished(world, number=FIRST_GENERATION)
+    case = services.submit_case(
+        case=new_case_with_suspect(world, SECOND_GENERATION), by=world.officer, expected_version=None
+    )
+    case.refresh_from_db()
+    assert case.prior_attack_on_police is True
+    assert len(derived_events(case)) == 1
+
+
+def test_the_migration_reindexes_the_first_generation_numbers_and_going_back_restores_the_old_digests(world):
+    old_suspect = services.add_suspect(
+        case=case_in(world, CaseStatus.INTAKE), by=world.supervisor, name="何某", id_number=FIRST_GENERATION
+    )
+    new_suspect = services.add_suspect(
+        case=case_in(world, CaseStatus.INTAKE), by=world.supervisor, name="何某", id_number=SECOND_GENERATION
+    )
+    as_before = blind_index(FIRST_GENERATION, normalise=normalise_id_number_v1)
+    assert as_before != blind_index(FIRST_GENERATION)
+    Suspect.objects.filter(pk=old_suspect.pk).update(id_number_index=as_before)  # as stored before the change
+    index = {old_suspect.pk: as_before, new_suspect.pk: blind_index(SECOND_GENERATION)}
+
+    def stored() -> dict[int, str]:
+        return dict(Suspect.objects.values_list("pk", "id_number_index"))
+
+    class Editor:
+        connection = connection
+
+    migration = importlib.import_module("cases.migrations.0040_id_number_index_first_generation")
+    migration.refill_index(apps, Editor())
+    assert stored() == {**index, old_suspect.pk: blind_index(SECOND_GENERATION)}
+    migration.refill_index_as_before(apps, Editor())
+    assert stored() == index
