@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0007_saved_filter_shared_unit'),
-        ('analysis', '0002_early_warnings'),
+        ('analysis', '0003_warning_defaults_measured'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
