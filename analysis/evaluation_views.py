@@ -224,7 +224,9 @@ def evaluation_page(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _detail(request, _report(request, pk))
 
 
-def _step(request: AuthenticatedRequest, pk: int, form_class: type[VersionedForm], done: str) -> HttpResponse:
+def _step(
+    request: AuthenticatedRequest, pk: int, form_class: type[VersionedForm], done: str, *, submit: bool = False
+) -> HttpResponse:
     """Check who may act before reading the form; take the step with the version the page showed; back to the page,
     or the page again with the form's errors (400), or as it is now with the refusal and what was typed (409)."""
     report = _report(request, pk)
@@ -244,7 +246,7 @@ def _step(request: AuthenticatedRequest, pk: int, form_class: type[VersionedForm
             services.approve_evaluation(report=report, by=request.user, expected_version=version)
         elif form_class is ReturnForm:
             services.return_evaluation(report=report, by=request.user, note=data["note"], expected_version=version)
-        elif request.resolver_match is not None and request.resolver_match.url_name == "evaluation-submit":
+        elif submit:
             services.submit_evaluation(
                 report=report, by=request.user, lessons=data["lessons"], expected_version=version
             )
@@ -271,7 +273,7 @@ def evaluation_lessons(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def evaluation_submit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    return _step(request, pk, LessonsForm, _("The report is submitted for approval."))
+    return _step(request, pk, LessonsForm, _("The report is submitted for approval."), submit=True)
 
 
 @require_POST
