@@ -9,4 +9,4 @@ COPY . .
 RUN python manage.py compilemessages -v0 && DJANGO_DEBUG=1 python manage.py collectstatic --no-input -v0
 USER rightsguard
 EXPOSE 8000
-CMD ["gunicorn", "rightsguard.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "rightsguard.wsgi", "-c", "deploy/gunicorn.conf.py", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -162,21 +162,43 @@ def rebuild_id_number_index(
     """Recompute every suspect's ``id_number_index`` from its ID number in plain SQL (the migration that added the
     column, and ``manage.py rebuild_blind_index`` after the index key changed); returns how many rows changed.
     Reads id ranges in batches, so a million suspects never sit in memory at once."""
+    return _rewrite_suspects(
+        connection,
+        "id_number_index",
+        lambda token, old: blind_index(decrypt(token), normalise=normalise),
+        batch=batch,
+    )
+
+
+def reencrypt_id_numbers(connection: Any, *, batch: int = 5000) -> int:
+    """Re-encrypt every suspect's ID number with the first field key (``manage.py rotate_field_key``), so that the
+    older keys can then be dropped; returns how many rows were rewritten. An empty number stays empty."""
+    fernet = _fernet()
+    return _rewrite_suspects(
+        connection,
+        "id_number",
+        lambda token, old: fernet.rotate(token.encode()).decode() if token else token,
+        batch=batch,
+    )
+
+
+def _rewrite_suspects(connection: Any, column: str, compute: Callable[[str, str], str], *, batch: int) -> int:
+    """Set ``column`` of every suspect to ``compute(stored ID-number token, column's value)`` where it differs, in
+    id-ordered batches; returns how many rows changed."""
     table = connection.ops.quote_name("cases_suspect")
+    target = connection.ops.quote_name(column)
     changed, last = 0, 0
     while True:
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT id, id_number, id_number_index FROM {table} WHERE id > %s ORDER BY id LIMIT %s",  # noqa: S608
+                f"SELECT id, id_number, {target} FROM {table} WHERE id > %s ORDER BY id LIMIT %s",  # noqa: S608
                 [last, batch],
             )
             rows = cursor.fetchall()
         if not rows:
             return changed
         last = rows[-1][0]
-        updates = [
-            (new, pk) for pk, token, old in rows if (new := blind_index(decrypt(token), normalise=normalise)) != old
-        ]
+        updates = [(new, pk) for pk, token, old in rows if (new := compute(token, old)) != old]
         if not updates:
             continue
         changed += len(updates)
@@ -184,9 +206,9 @@ def rebuild_id_number_index(
             if connection.vendor == "postgresql":
                 values = ", ".join(["(%s::bigint, %s::text)"] * len(updates))
                 cursor.execute(
-                    f"UPDATE {table} AS s SET id_number_index = v.digest FROM (VALUES {values}) AS v(id, digest) "  # noqa: S608
+                    f"UPDATE {table} AS s SET {target} = v.value FROM (VALUES {values}) AS v(id, value) "  # noqa: S608
                     "WHERE s.id = v.id",
                     [x for new, pk in updates for x in (pk, new)],
                 )
             else:
-                cursor.executemany(f"UPDATE {table} SET id_number_index = %s WHERE id = %s", updates)  # noqa: S608
+                cursor.executemany(f"UPDATE {table} SET {target} = %s WHERE id = %s", updates)  # noqa: S608

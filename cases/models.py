@@ -544,12 +544,19 @@ class SupervisionFinding(models.Model):
         return self.get_problem_display()
 
 
+# Which police-fault finding counts: the latest by the date of the finding, then the later record. A finding carried
+# over from the case record has no date and comes before every dated one, so any finding recorded since supersedes it.
+# Beside the model rather than in the selectors, so that the flag scan's reading (cases/flagging/snapshot.py), which
+# the selectors themselves call on (``selectors.legal_basis_of``), orders by it without importing them.
+FAULT_FINDING_ORDER = (F("found_on").asc(nulls_first=True), F("id").asc())
+
+
 class FaultFinding(models.Model):
     """A finding on whether police conduct was at fault in the incident, made by the legal-affairs department
     (法制部门) and recorded by a supervisor of the case's unit (cases/services/fault.py).
 
     Findings are never edited: a later one supersedes an earlier one, and the current finding is the latest by
-    ``found_on``, then by id (``cases.selectors.FAULT_FINDING_ORDER``). A finding carried over from the case
+    ``found_on``, then by id (``FAULT_FINDING_ORDER``). A finding carried over from the case
     record's former police-fault field has no author, date or document, and never silences a rule
     (cases/rules/downgrade.py, R14).
     """

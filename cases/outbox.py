@@ -75,6 +75,16 @@ def check_welfare_on_commit(case: Case) -> None:
         enqueue("cases.check_officer_welfare", [case.pk], key=f"welfare:{case.pk}:{uuid.uuid4().hex}")
 
 
+def rederive_repeats_on_commit(indexes: Iterable[str], *, changed_case: int) -> None:
+    """The "previously punished for attacking police" fact of the open cases whose suspects have one of these ID
+    numbers (blind indexes), matched again once the transaction commits (``repeats.rederive_later_cases``): a
+    punishment of one of them in case ``changed_case`` was recorded, changed or moved to another number."""
+    for index in sorted({i for i in indexes if i}):
+        enqueue(
+            "cases.rederive_repeat_suspects", [index, changed_case], key=f"repeats:{changed_case}:{uuid.uuid4().hex}"
+        )
+
+
 def notify_event_on_commit(event_id: int) -> None:
     """Deliver a case event's notifications once the transaction that wrote the event commits."""
     enqueue("cases.deliver_event_notifications", [event_id], key=f"notify:{event_id}")

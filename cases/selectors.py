@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -22,17 +22,22 @@ from cases.choices import (
     NotificationDelivery,
 )
 from cases.models import (
+    FAULT_FINDING_ORDER,
     Case,
     CaseEvent,
     FaultFinding,
     Flag,
+    InvolvedOfficer,
     Notification,
     NotificationPreference,
+    OutboxMessage,
     Suspect,
     WelfarePrompt,
 )
 from cases.queue_filters import QueueFilters, standing_q
+from cases.rules.engine import RULES, evaluate
 from cases.rules.facts import FACT_NAMES
+from cases.rules.presentation import rule_anchor, shown_code
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -82,9 +87,8 @@ def timeline_visible_to(actor: Actor, case: Case) -> QuerySet[CaseEvent]:
 
 # --- police-fault findings ---------------------------------------------------------------------------------------
 
-# Which finding counts: the latest by the date of the finding, then the later record. A finding carried over from
-# the case record has no date and comes before every dated one, so any finding recorded since supersedes it.
-FAULT_FINDING_ORDER = (F("found_on").asc(nulls_first=True), F("id").asc())
+# Which finding counts (``FAULT_FINDING_ORDER``, kept beside the model): the latest by the date of the finding, then
+# the later record.
 
 
 def fault_findings_of(case: Case) -> QuerySet[FaultFinding]:
@@ -413,3 +417,160 @@ def case_handling(*, unit: OrgUnit, year: int) -> breakdowns.Handling:
     referral, cases flagged as downgraded and the overrides, the look-back verdicts. Whoever asks, as
     ``case_breakdown``."""
     return breakdowns.handling(unit=unit, year=year)
+
+
+@dataclass(frozen=True)
+class OperationsFigures:
+    """What the monitoring reads of the record at each scrape (rightsguard/metrics.py): counts and ages, no rows."""
+
+    unpublished: int
+    oldest_unpublished: datetime | None
+    unfinished: int
+    oldest_unfinished: datetime | None
+    open_flags: dict[str, int]
+    flags_raised: int
+    emails_failed: int
+    emails_waiting: int
+
+
+def operations_figures() -> OperationsFigures:
+    """The outbox's backlog (cases/outbox.py), the flags and the e-mails still owed, each from its partial index."""
+    unpublished = OutboxMessage.objects.filter(published_at__isnull=True).aggregate(
+        n=Count("id"), oldest=Min("created_at")
+    )
+    unfinished = OutboxMessage.objects.filter(published_at__isnull=False, done_at__isnull=True).aggregate(
+        n=Count("id"), oldest=Min("published_at")
+    )
+    open_flags = dict(
+        Flag.objects.filter(resolved_at__isnull=True)
+        .values_list("kind")
+        .annotate(n=Count("id"))
+        .values_list("kind", "n")
+    )
+    owed = Notification.objects.filter(emailed_at__isnull=True)
+    return OperationsFigures(
+        unpublished=unpublished["n"],
+        oldest_unpublished=unpublished["oldest"],
+        unfinished=unfinished["n"],
+        oldest_unfinished=unfinished["oldest"],
+        open_flags=open_flags,
+        flags_raised=Flag.objects.count(),
+        emails_failed=owed.filter(email_failed_at__isnull=False).count(),
+        emails_waiting=owed.filter(email_failed_at__isnull=True, delivery=NotificationDelivery.EMAIL).count(),
+    )
+
+
+# --- what other apps read of one case: its parties and its legal basis (the typical-case library) ---------------------
+
+
+@dataclass(frozen=True)
+class Party:
+    """One person the case names: an officer (an involved officer, its filer, the supervisor in charge), a suspect or a
+    witness, with what identifies them as the case records it. Blank where nothing is recorded."""
+
+    role: str  # "officer", "suspect" or "witness"
+    name: str
+    # Other names the case gives the same person (an involved officer's account's full name, when it differs).
+    other_names: tuple[str, ...] = ()
+    id_number: str = ""
+    phone: str = ""
+    badge_number: str = ""
+
+
+@dataclass(frozen=True)
+class CaseParties:
+    """Everything the case records that identifies a person or the case itself, for a caller that must find it in text
+    (the typical-case library's anonymisation). Whoever asks: it holds ID numbers in full, so the caller never shows
+    it, only uses it to find and replace."""
+
+    reference: str
+    dispatch_ref: str
+    officers: tuple[Party, ...]
+    suspects: tuple[Party, ...]
+    # The case records no witnesses and no vehicle plates (yet): they are found in text by their patterns only.
+    witnesses: tuple[Party, ...] = ()
+    plates: tuple[str, ...] = ()
+
+
+def case_parties(case: Case) -> CaseParties:
+    """The parties of ``case`` in a fixed number of queries: its involved officers (with their accounts' names and
+    phones), its filer and the supervisor in charge (officers too, whose names a narrative may give), its suspects (ID
+    numbers decrypted). Officers and suspects in the order they were listed, each person once."""
+    officers: list[Party] = []
+    seen_accounts: set[int] = set()
+    for officer in InvolvedOfficer.objects.filter(case=case).select_related("user").order_by("id"):
+        account = officer.user
+        if account is not None:
+            seen_accounts.add(account.pk)
+        other = account.full_name if account is not None and account.full_name not in ("", officer.name) else ""
+        officers.append(
+            Party(
+                role="officer",
+                name=officer.name,
+                other_names=(other,) if other else (),
+                phone=account.phone if account is not None else "",
+                badge_number=officer.badge_number or (account.badge_number if account is not None else ""),
+            )
+        )
+    accounts = [pk for pk in (case.filed_by_id, case.assigned_to_id) if pk is not None and pk not in seen_accounts]
+    for account in User.objects.filter(pk__in=accounts).order_by("id"):
+        officers.append(
+            Party(role="officer", name=account.full_name, phone=account.phone, badge_number=account.badge_number)
+        )
+    suspects = tuple(
+        Party(role="suspect", name=s.name, id_number=s.id_number or "")
+        for s in Suspect.objects.filter(case=case).order_by("id")
+    )
+    return CaseParties(
+        reference=case.reference, dispatch_ref=case.dispatch_ref, officers=tuple(officers), suspects=suspects
+    )
+
+
+@dataclass(frozen=True)
+class RuleReference:
+    code: str  # as readers know it (R7)
+    title: str  # of the rule's latest version, in the active language
+    anchor: str  # its fragment on the rule catalogue page
+
+
+@dataclass(frozen=True)
+class LegalBasis:
+    """What a case applied: the rules whose preconditions its facts meet and that set the outcome the law calls for
+    (the flag rules' own evaluation, not suppressed; the procedure checks, which only say what must not happen, are
+    left out), and the articles its suspects' dispositions were decided under."""
+
+    rules: tuple[RuleReference, ...]
+    articles: tuple[str, ...]
+
+
+def legal_basis_of(case: Case) -> LegalBasis:
+    """The rules that applied to ``case`` (as the flag scan evaluates it now) and the articles applied to its
+    suspects, each once, in order. Whoever asks: the caller decides who reads it."""
+    # Imported here, not at the top: the flag scan's package imports these selectors as it initialises.
+    from cases.flagging.snapshot import load_snapshots
+
+    snapshot = load_snapshots([case.pk], timezone.now()).get(case.pk)
+    applied = evaluate(snapshot.facts).applied if snapshot is not None else ()
+    applied = tuple(code for code in applied if code in _SETTING_EXPECTED)
+    articles = (
+        Suspect.objects.filter(case=case)
+        .exclude(disposition_article="")
+        .order_by("id")
+        .values_list("disposition_article", flat=True)
+    )
+    return LegalBasis(rules=rule_references(applied), articles=tuple(dict.fromkeys(a.strip() for a in articles)))
+
+
+_SETTING_EXPECTED = frozenset(rule.code for rule in RULES if rule.sets_expected_rank)
+
+
+def rule_references(codes: Iterable[str]) -> tuple[RuleReference, ...]:
+    """The catalogue's entries for these rule codes, each once, in the order given; codes the catalogue does not show
+    by a code (the program's own) are left out. Pure: the rules are data."""
+    latest = {rule.code: rule for rule in sorted(RULES, key=lambda r: r.effective_from or date.min)}
+    found = []
+    for code in dict.fromkeys(codes):
+        rule = latest.get(code)
+        if rule is not None and shown_code(code):
+            found.append(RuleReference(code=code, title=str(rule.title), anchor=rule_anchor(code)))
+    return tuple(found)

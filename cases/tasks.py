@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from cases import flagging, notifications, outbox, periodic, welfare
+from cases import flagging, notifications, outbox, periodic, services, welfare
 from cases.evidence import sweep
 from cases.models import IdempotencyRecord
 
@@ -46,6 +46,15 @@ def check_officer_welfare(case_id: int, outbox_key: str | None = None) -> int:
     raised = welfare.check_case(case_id=case_id)
     outbox.done(outbox_key)
     return raised
+
+
+@shared_task(name="cases.rederive_repeat_suspects", acks_late=True)
+def rederive_repeat_suspects(id_number_index: str, changed_case: int, outbox_key: str | None = None) -> int:
+    """Match again the open cases listing this ID number after a punishment of it changed (cases/services/repeats.py);
+    idempotent."""
+    changed = services.rederive_later_cases(id_number_index, changed_case=changed_case)
+    outbox.done(outbox_key)
+    return changed
 
 
 @shared_task(name="cases.send_flag_digests", acks_late=True, max_retries=5, default_retry_delay=60)

@@ -7,6 +7,7 @@ from cases import summaries
 from demo.campaigns import seed_demo_campaigns
 from demo.evaluations import seed_demo_evaluations
 from demo.generator import DEFAULT_BATCH_SIZE, DEFAULT_SEED, Log, generate_cases
+from demo.library import seed_demo_library
 from demo.organisation import ensure_demo_accounts, ensure_org_tree
 from demo.stories import seed_demo_cases
 from demo.strengths import ensure_officer_strengths
@@ -48,6 +49,13 @@ def seed(
             log(f"Demo evaluation reports: {evaluations.reports} created.")
         else:
             log("Demo evaluation reports: already present, left unchanged.")
+        library = seed_demo_library(units, users)
+        if library.typical_cases:
+            log(f"Demo typical cases: {library.typical_cases} published.")
+        elif library.skipped:
+            log(f"Demo typical cases: skipped, {library.skipped}.")
+        else:
+            log("Demo typical cases: already present, left unchanged.")
     else:
         log("Demo cases: skipped (--no-demo).")
     if cases:

@@ -8,6 +8,9 @@ worker with ``celery -A rightsguard worker``:
 - A worker survives Redis being killed (``_RedisChannel``).
 - A connected worker beats (``WorkerHeartbeat``, rightsguard/heartbeat.py) for ``manage.py worker_alive`` and
   ``/readyz``.
+- Each task run is counted for the metrics (rightsguard/metrics.py) and its log lines carry the task's name and id
+  (rightsguard/logs.py). ``RIGHTSGUARD_WORKER_METRICS_PORT`` (with ``PROMETHEUS_MULTIPROC_DIR``) serves the worker's
+  counts, its pool's processes added up, on ``RIGHTSGUARD_WORKER_METRICS_ADDRESS`` (default 127.0.0.1).
 
 Remote control (the pidbox) stays on on purpose: its subscription is the socket on which a worker whose task
 prefetch is full (both processes busy, or their acknowledgements lost with the connection) notices that Redis went
@@ -19,13 +22,13 @@ import os
 from functools import cached_property
 from typing import Any
 
-from celery import Celery, bootsteps
+from celery import Celery, bootsteps, signals
 from celery.apps.worker import Worker as CeleryWorker
 from django.conf import settings
 from kombu.transport import redis as kombu_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from rightsguard import heartbeat
+from rightsguard import heartbeat, logs, metrics
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rightsguard.settings")
 
@@ -102,3 +105,38 @@ app = RightsGuardCelery("rightsguard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.steps["consumer"].add(WorkerHeartbeat)
 app.autodiscover_tasks()
+
+
+# --- each task run: the metrics' counts and the log lines' ids -------------------------------------------------------
+
+_log_tokens: dict[str, list[Any]] = {}
+_OUTCOMES = {"SUCCESS": "succeeded", "FAILURE": "failed", "RETRY": "retried"}
+
+
+@signals.task_prerun.connect
+def _task_started(task_id: str = "", task: Any = None, **kwargs: Any) -> None:
+    name = getattr(task, "name", "") or "unknown"
+    metrics.task_started(task_id, name)
+    _log_tokens[task_id] = [logs.task_name.set(name), logs.task_id.set(task_id)]
+
+
+@signals.task_postrun.connect
+def _task_ended(task_id: str = "", task: Any = None, state: str | None = None, **kwargs: Any) -> None:
+    metrics.task_ended(task_id, getattr(task, "name", "") or "unknown", _OUTCOMES.get(state or "", "failed"))
+    for token in reversed(_log_tokens.pop(task_id, [])):
+        token.var.reset(token)
+
+
+@signals.worker_ready.connect
+def _serve_worker_metrics(**kwargs: Any) -> None:
+    port = os.environ.get("RIGHTSGUARD_WORKER_METRICS_PORT", "")
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if not port or not directory:
+        return
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=directory)
+    start_http_server(
+        int(port), addr=os.environ.get("RIGHTSGUARD_WORKER_METRICS_ADDRESS", "127.0.0.1"), registry=registry
+    )

@@ -55,6 +55,28 @@ def _broker_ok() -> bool:
         return False
 
 
+def database_answers() -> bool:
+    """Whether the database answers at all (read-only or full still answers): the metrics' "up"."""
+    return _database_state() in ("ok", errors.READ_ONLY, errors.FULL)
+
+
+def broker_queue_length() -> int | None:
+    """The jobs waiting in the broker's default queue; None when the broker does not answer. Tasks run in-process
+    (the embedded default) have no queue: 0."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return 0
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            try:
+                declared = conn.default_channel.queue_declare(settings.CELERY_TASK_DEFAULT_QUEUE, passive=True)
+            except conn.channel_errors:  # no such queue yet: nothing was ever sent to it, nothing waits
+                return 0
+            return int(declared.message_count)
+    except Exception:
+        return None
+
+
 def may_see_details(request: HttpRequest) -> bool:
     """Which dependency is down helps an attacker as much as an operator: only the machine itself (loopback) and a
     monitor presenting ``RIGHTSGUARD_MONITORING_TOKEN`` as a bearer token are told."""

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "cases",
     "oversight",
     "analysis",
+    "library",
     "demo",
 ]
 
@@ -62,6 +63,8 @@ MIDDLEWARE = [
     # First: forwarded headers from anyone but a configured proxy are removed before anything reads them.
     "rightsguard.proxies.TrustedProxyMiddleware",
     "accounts.middleware.RequestIdMiddleware",
+    # Counts every answer, those of the middleware below included (rightsguard/metrics.py).
+    "rightsguard.metrics.MetricsMiddleware",
     # Before everything that writes (sessions, authentication): a database error answer must know whether the
     # request's writes may already be saved (rightsguard/errors.py).
     "rightsguard.errors.SavedWritesMiddleware",
@@ -78,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.actor: the user's grants, read from the final user when first used (after the API's token check).
     "accounts.middleware.ActorMiddleware",
+    # The request's ids for every log line it writes (rightsguard/logs.py).
+    "rightsguard.logs.LogContextMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.RequireMFAMiddleware",
@@ -106,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cases.context_processors.navigation",
                 "oversight.context_processors.navigation",
+                "library.context_processors.navigation",
             ],
         },
     },
@@ -515,9 +521,25 @@ RIGHTSGUARD_LOCKOUT_ALERT_ADDRESSES = env.int("RIGHTSGUARD_LOCKOUT_ALERT_ADDRESS
 ADMINS = [("", address) for address in env.list("DJANGO_ADMINS", default=[])]
 EMAIL_SUBJECT_PREFIX = "[RightsGuard] "
 
+# "text" (the default: lines for a person at a terminal) or "json": one JSON object per line with the request id,
+# user id and case id (rightsguard/logs.py), for a log collector. Celery's worker then logs through the same handler.
+RIGHTSGUARD_LOG_FORMAT = env.str("RIGHTSGUARD_LOG_FORMAT", default="text")
+if RIGHTSGUARD_LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"RIGHTSGUARD_LOG_FORMAT is {RIGHTSGUARD_LOG_FORMAT!r}: use text or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "rightsguard.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if RIGHTSGUARD_LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
+# With JSON logs the worker keeps the root logger as configured above instead of putting its own format on it.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = RIGHTSGUARD_LOG_FORMAT == "text"
+# Prometheus metrics at /metrics for the monitoring's callers (rightsguard/metrics.py; the same callers /readyz tells
+# its details to). Off: /metrics is a 404 for everyone.
+RIGHTSGUARD_METRICS = env.bool("RIGHTSGUARD_METRICS", default=True)

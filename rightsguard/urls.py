@@ -9,6 +9,7 @@ from django.views.decorators.http import require_safe
 
 from accounts import views as account_views
 from rightsguard import health
+from rightsguard.metrics import metrics as metrics_view
 
 
 @login_not_required
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("campaigns/", include("oversight.urls")),
     path("analysis/", include("analysis.urls")),
+    path("library/", include("library.urls")),
     path("accounts/mfa/", account_views.verify, name="mfa-verify"),
     path("accounts/mfa/setup/", account_views.setup, name="mfa-setup"),
     path("accounts/mfa/recovery-codes/", account_views.recovery_codes, name="mfa-recovery-codes"),
@@ -47,9 +49,11 @@ urlpatterns = [
     path("api/v1/campaigns/", include("oversight.api.urls")),
     path("api/v1/analysis/", include("analysis.api.urls")),
     path("api/v1/warnings/", include("analysis.api.warning_urls")),
+    path("api/v1/library/", include("library.api.urls")),
     path("api/v1/", include("cases.api.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler400 = "rightsguard.errors.bad_request"

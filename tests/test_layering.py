@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("cases", "accounts", "demo", "oversight", "analysis")
+PACKAGES = ("cases", "accounts", "demo", "oversight", "analysis", "library")
 
 # Existing edges that break a rule below, each with the reason it stays for now. Remove an entry when its edge goes.
 ALLOWED: dict[tuple[str, str], str] = {}
@@ -299,3 +299,36 @@ def test_the_dashboard_and_the_notifications_know_the_analysis_only_through_the_
     assert Import("cases.views.dashboard", "cases.dashboard_panels") in IMPORTS
     assert Import("cases.messages", "cases.notices") in IMPORTS
     assert _violations("cases", ("analysis",)) == []
+
+
+# The typical-case library reads the source case through the selectors (its parties, its legal basis) and decides who
+# may propose, edit and read with the policy; it reaches the case page through its registry of links, as the analysis
+# reaches the dashboard; its API stands on the API's common ground, as the campaign API does.
+LIBRARY_REGISTRIES = {
+    "library.apps": ("cases.case_page_links",),
+    "library.case_links": ("cases.case_page_links",),
+}
+
+
+def test_the_library_uses_cases_only_through_its_doors():
+    used = sorted(
+        {
+            (imp.source, imp.target)
+            for imp in IMPORTS
+            if _within(imp.source, "library") and _within(imp.target, "cases")
+            if imp.target not in CASES_DOORS
+            if not (_within(imp.source, "library.api") and imp.target in CASES_API_GROUND)
+            if imp.target not in LIBRARY_REGISTRIES.get(imp.source, ())
+        }
+    )
+    assert used == []
+    assert Import("library.selectors", "cases.selectors") in IMPORTS
+    assert Import("library.apps", "cases.case_page_links") in IMPORTS
+
+
+def test_cases_knows_the_library_only_through_the_case_page_registry():
+    assert _violations("cases", ("library",)) == []
+    assert _violations("accounts", ("library",)) == []
+    assert _violations("oversight", ("library",)) == []
+    assert _violations("analysis", ("library",)) == []
+    assert Import("cases.views.workspace", "cases.case_page_links") in IMPORTS

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from accounts import tokens
 from accounts.authority import Actor
 from accounts.middleware import use_actor
+from rightsguard import logs
 
 
 class ApiTokenAuthentication(TokenAuthentication):
@@ -18,6 +19,8 @@ class ApiTokenAuthentication(TokenAuthentication):
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         found = super().authenticate(request)
+        if found is not None:
+            logs.user_id.set(found[0].pk)  # cleared when the request finishes (``logs.clear``)
         if found is not None and self.actor is not None:
             # The grants were read (or taken from the cache) with the token: the request's actor need not read them.
             use_actor(request._request, user=found[0], actor=self.actor)

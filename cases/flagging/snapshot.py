@@ -15,6 +15,7 @@ from django.utils import timezone
 from cases.choices import DISPOSITION_RANK, OPEN_STATUSES, EventKind, FlagResolution, SupportKind, SupportStatus
 from cases.flagging.plan import FlagKey, Snapshot
 from cases.models import (
+    FAULT_FINDING_ORDER,
     Case,
     CaseEvent,
     FaultFinding,
@@ -27,7 +28,6 @@ from cases.models import (
 )
 from cases.rules import CaseFacts, FaultFindingFacts, OfficerFacts, ReferralFacts, StageClock, SuspectFacts
 from cases.rules.facts import FACT_NAMES
-from cases.selectors import FAULT_FINDING_ORDER
 
 # What CaseFacts takes from the case row: its type and track, why it concluded without a suspect, and the facts of
 # the table.

@@ -44,6 +44,7 @@ from cases.services.intake import (
     update_suspect,
 )
 from cases.services.notices import notify_about_unit, notify_unit_office
+from cases.services.repeats import rederive_later_cases
 from cases.services.support_requests import answer_support_request
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "record_fault_finding",
     "record_support_measure",
     "rectify_finding",
+    "rederive_later_cases",
     "refer_case",
     "reject_case",
     "remove_involved_officer",

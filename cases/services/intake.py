@@ -26,6 +26,7 @@ from cases.choices import (
 )
 from cases.models import Case, CaseEvent, InvolvedOfficer, ReferenceCounter, Suspect
 from cases.rules.facts import FACT_NAMES, FACTS, SUPERVISOR, facts_asked_of
+from cases.selectors import PUNISHMENTS
 from cases.services.common import (
     UNSET,
     CaseChange,
@@ -445,9 +446,13 @@ def update_suspect(
     diff = apply_changes(suspect, SUSPECT_FIELDS, given(name=name, id_number=id_number, status=status))
     if not diff:
         return suspect
+    index_before = suspect.id_number_index
     suspect.full_clean()
     suspect.save()
     derived = rederive_prior_attack(change) if "id_number" in diff else None
+    if "id_number" in diff and suspect.disposition in PUNISHMENTS:
+        # A punished suspect's number corrected: the later cases of the old number and of the new one.
+        outbox.rederive_repeats_on_commit([index_before, suspect.id_number_index], changed_case=suspect.case_id)
     change.save(
         EventKind.SUSPECT_UPDATED,
         data={"suspect": suspect.pk, "changes": diff},
@@ -543,6 +548,9 @@ def record_disposition(
     if follows_transfer:
         data["follows_transfer"] = True
     change.save(EventKind.DISPOSITION, data=data, read_model=True)
+    if {"disposition", "decided_at"} & set(diff):
+        # A later case listing the same number may now be, or no longer be, a repeat attack on police.
+        outbox.rederive_repeats_on_commit([suspect.id_number_index], changed_case=suspect.case_id)
     return suspect
 
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import OrgUnit
 from accounts.reauth import reauth_redirect
 from accounts.requests import AuthenticatedRequest
-from cases import policy, sensitive, services
+from cases import case_page_links, policy, sensitive, services
 from cases.case_page import flags_to_override, workspace_for
 from cases.choices import AccessAction
 from cases.forms import (
@@ -280,6 +280,8 @@ def render_workspace(
         "can_download_sheet": policy.can_download_case_sheet(request.actor, case),
         "kept_notice": notice,
         "undo": pending_undo(request, case),
+        # What the apps built on cases offer here (cases/case_page_links.py): the library's proposal, for one.
+        "case_links": case_page_links.links(request.actor, case),
     }
     return render(request, "cases/detail.html", context, status=status)
 

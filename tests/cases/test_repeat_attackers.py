@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.selectors import actor_for
 from cases import selectors, services
-from cases.choices import CaseStatus, Disposition, EventKind, IncidentKind
+from cases.choices import CaseStatus, Disposition, EventKind, IncidentKind, LenientReason
 from cases.fields import blind_index, normalise_id_number, normalise_id_number_v1, second_generation
 from cases.flagging.snapshot import load_snapshots
 from cases.models import Case, CaseEvent, Suspect
@@ -241,3 +241,96 @@ def test_the_migration_reindexes_the_first_generation_numbers_and_going_back_res
     assert stored() == {**index, old_suspect.pk: blind_index(SECOND_GENERATION)}
     migration.refill_index_as_before(apps, Editor())
     assert stored() == index
+
+
+def test_a_punishment_recorded_after_a_later_case_came_in_sets_its_fact_and_a_correction_gives_it_back(
+    world, django_capture_on_commit_callbacks
+):
+    # The earlier case's suspect is still under investigation when the later case is submitted: nothing matches.
+    earlier = earlier_punished(world, disposition=Disposition.UNDER_INVESTIGATION)
+    suspect = earlier.suspects.get()
+    later = services.submit_case(
+        case=new_case_with_suspect(world, TYPED_DIFFERENTLY), by=world.officer, expected_version=None
+    )
+    later.refresh_from_db()
+    assert (later.prior_attack_on_police, derived_events(later)) == (None, [])
+    version = later.version
+    # The conviction, decided a month ago (before the later attack of yesterday), is recorded only now: the later
+    # case is matched again once the record commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_disposition(
+            suspect=suspect,
+            by=world.supervisor,
+            disposition=Disposition.CONVICTED_277_5_BASIC,
+            decided_at=timezone.localdate() - timedelta(days=30),
+        )
+    later.refresh_from_db()
+    assert later.prior_attack_on_police is True
+    assert later.version == version + 1
+    [event] = derived_events(later)
+    assert (event.actor, event.data["derived"]) == (None, "repeat_suspect")
+    # The conviction corrected to a decision not to prosecute: no punishment, and the record gives back the answer.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_disposition(
+            suspect=suspect,
+            by=world.supervisor,
+            disposition=Disposition.CRIMINAL_NON_PROSECUTION,
+            lowered_reason="复核后认定不构成犯罪",
+            lenient_reason=LenientReason.INSUFFICIENT_EVIDENCE,
+        )
+    later.refresh_from_db()
+    assert later.prior_attack_on_police is None
+    assert later.version == version + 2
+    assert list(
+        CaseEvent.objects.filter(case=later, data__derived="no_repeat_suspect").values_list("data__answer", flat=True)
+    ) == [None]
+    # Matching again is idempotent: nothing changes a second time.
+    assert services.rederive_later_cases(suspect.id_number_index, changed_case=earlier.pk) == 0
+    assert Case.objects.get(pk=later.pk).version == version + 2
+
+
+def test_a_punishment_decided_after_the_later_attack_does_not_make_it_a_repeat(
+    world, django_capture_on_commit_callbacks
+):
+    earlier = earlier_punished(world, disposition=Disposition.UNDER_INVESTIGATION)
+    later = services.submit_case(case=new_case_with_suspect(world, NUMBER), by=world.officer, expected_version=None)
+    version = Case.objects.get(pk=later.pk).version
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_disposition(
+            suspect=earlier.suspects.get(),
+            by=world.supervisor,
+            disposition=Disposition.CONVICTED_277_5_BASIC,
+            decided_at=timezone.localdate(),  # after the later case's incident
+        )
+    later.refresh_from_db()
+    assert (later.prior_attack_on_police, later.version, derived_events(later)) == (None, version, [])
+
+
+def test_a_closed_later_case_keeps_the_facts_it_was_closed_on(world, django_capture_on_commit_callbacks):
+    earlier = earlier_punished(world, disposition=Disposition.UNDER_INVESTIGATION)
+    closed = case_in(world, CaseStatus.CLOSED, occurred_at=timezone.now() - timedelta(days=2))
+    Suspect.objects.create(case=closed, name="何某", id_number=NUMBER)
+    version = Case.objects.get(pk=closed.pk).version
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_disposition(
+            suspect=earlier.suspects.get(),
+            by=world.supervisor,
+            disposition=Disposition.CONVICTED_277_5_BASIC,
+            decided_at=timezone.localdate() - timedelta(days=30),
+        )
+    closed.refresh_from_db()
+    assert (closed.prior_attack_on_police, closed.version) == (None, version)
+
+
+def test_a_punished_suspects_number_corrected_moves_the_match_to_the_later_cases_of_the_new_number(
+    world, django_capture_on_commit_callbacks
+):
+    earlier = earlier_punished(world, number=OTHER_NUMBER)
+    later = services.submit_case(case=new_case_with_suspect(world, NUMBER), by=world.officer, expected_version=None)
+    later.refresh_from_db()
+    assert later.prior_attack_on_police is None
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_suspect(suspect=earlier.suspects.get(), by=world.supervisor, id_number=NUMBER)
+    later.refresh_from_db()
+    assert later.prior_attack_on_police is True
+    assert [e.data["derived"] for e in derived_events(later)] == ["repeat_suspect"]

@@ -296,3 +296,49 @@ def case_in_supervision_with_a_suspect(world, disposition: str | None = None) ->
         # Written past the services, so no check is scheduled: the task under test is what must flag it.
         Suspect.objects.filter(pk=suspect.pk).update(disposition=disposition)
     return Case.objects.get(pk=case.pk)
+
+
+def test_a_real_worker_counts_its_task_runs_and_serves_them_and_the_web_reads_its_queue(stack, world, tmp_path):
+    """The worker's metrics (rightsguard/metrics.py) from its own process: a run that succeeded and one that failed,
+    served on the worker's metrics port; the web's /metrics reads the jobs waiting in the broker's queue."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:  # a free loopback port, for this worker alone
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    directory = tmp_path / "worker-metrics"
+    directory.mkdir()
+    case = case_in(world, CaseStatus.INTAKE)
+    # Two jobs wait before any worker runs: the web's scrape counts them in the broker's queue.
+    stack.publish("cases.check_case_flags", case.pk)
+    stack.publish("cases.check_case_flags", "not a case id")
+    stack.env["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1"
+    scrape = (
+        "from django.test import Client\n"
+        "body = Client().get('/metrics', HTTP_HOST='127.0.0.1').content.decode()\n"
+        "print([line for line in body.splitlines() if line.startswith('rightsguard_broker_queue_length ')])\n"
+    )
+    assert "['rightsguard_broker_queue_length 2.0']" in stack.run_django(scrape)
+    stack.env.update(PROMETHEUS_MULTIPROC_DIR=str(directory), RIGHTSGUARD_WORKER_METRICS_PORT=str(port))
+    stack.worker()
+
+    def samples() -> dict[str, float]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+        return {
+            line.rpartition(" ")[0]: float(line.rpartition(" ")[2])
+            for line in text.splitlines()
+            if line.startswith("rightsguard_celery_task_runs_total")
+        }
+
+    task = 'task="cases.check_case_flags"'
+    found = stack.wait_for(
+        lambda: (s := samples()).get(f'rightsguard_celery_task_runs_total{{outcome="failed",{task}}}') and s,
+        "the worker to count the failed run",
+    )
+    assert found == {
+        f'rightsguard_celery_task_runs_total{{outcome="succeeded",{task}}}': 1.0,
+        f'rightsguard_celery_task_runs_total{{outcome="failed",{task}}}': 1.0,
+    }
+    assert "['rightsguard_broker_queue_length 0.0']" in stack.run_django(scrape)

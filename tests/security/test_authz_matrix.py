@@ -61,6 +61,9 @@ from cases.models import (
 )
 from cases.views.kept import SESSION_KEY as KEPT_INPUT
 from demo.organisation import ensure_admin_group
+from library import services as library_services
+from library.choices import COLUMNS as LIBRARY_COLUMNS
+from library.models import LibraryFeedback, LibraryRead, WriteUp, WriteUpEvent, WriteUpVersion
 from oversight import services as oversight_services
 from oversight.choices import CHECKLISTS, CampaignKind, ProblemType, SelectionMode
 from oversight.models import (
@@ -168,6 +171,16 @@ CONTENT_ROWS = {row.id: row for row in TABLES.get(CONTENT_SECTION, [])}
 INTERNAL_NOTE = "内部电话记录"
 LESSONS = "一、110接处警现场袭警多发。二、加强执法记录仪全程记录。"
 SHARED_NOTE = "已电话告知本人"
+# A typical case's texts, anonymised (roles for names), complete in Chinese.
+TYPICAL_TEXTS = {
+    "title_zh": "处警时遭驾车冲撞",
+    "happened_zh": "民警甲处警时，嫌疑人A驾车冲撞民警。",
+    "handling_zh": "现场控制嫌疑人，固定视频证据，依法移送起诉。",
+    "legal_basis_zh": "以袭警罪追究刑事责任。",
+    "outcome_zh": "嫌疑人A被判处有期徒刑。",
+    "lessons_zh": "遇冲撞先避让，保全证据，及时呼叫支援。",
+}
+CITY_CODE = "330100"
 
 # --- the objects the rows act on -------------------------------------------------------------------------------
 
@@ -280,6 +293,38 @@ class Fixture:
             selection=SelectionMode.ALL,
         )
 
+    def _typical_case(self, until: str) -> WriteUp:
+        """A typical case the city supervisor wrote from a closed case of the owner (anonymised), taken ``until``
+        "drafting", "submitted" or "published" (by the province administrator, to the city)."""
+        w = self.world
+        writeup = library_services.propose_case(case=case_in(w, CaseStatus.CLOSED), by=w.supervisor)
+        writeup = library_services.save_writeup(
+            writeup=writeup, by=w.supervisor, texts=TYPICAL_TEXTS, expected_version=None
+        )
+        if until in ("submitted", "published"):
+            writeup = library_services.submit_writeup(writeup=writeup, by=w.supervisor, expected_version=None)
+        if until == "published":
+            writeup = library_services.publish_writeup(
+                writeup=writeup, by=w.admin, scope_unit=w.city, expected_version=None
+            )
+        return writeup
+
+    @cached_property
+    def typical_case(self) -> WriteUp:
+        return self._typical_case("published")
+
+    @cached_property
+    def drafting_typical_case(self) -> WriteUp:
+        return self._typical_case("drafting")
+
+    @cached_property
+    def submitted_typical_case(self) -> WriteUp:
+        return self._typical_case("submitted")
+
+    def writeup_version(self, placeholder: str) -> int:
+        """The version the editors' page of a typical case shows now (its forms send it back)."""
+        return WriteUp.objects.get(pk=self.value(placeholder).pk).version
+
     @cached_property
     def campaigns(self) -> SimpleNamespace:
         """A running special supervision of the city over its closed cases, the city supervisor assigned to review the
@@ -363,6 +408,9 @@ class Fixture:
             "acknowledged_warning": lambda: self.acknowledged_warning,
             "evaluation": lambda: self.evaluation,
             "submitted_evaluation": lambda: self.submitted_evaluation,
+            "typical_case": lambda: self.typical_case,
+            "drafting_typical_case": lambda: self.drafting_typical_case,
+            "submitted_typical_case": lambda: self.submitted_typical_case,
         }
         if placeholder not in makers:
             raise KeyError(f"unknown placeholder {{{placeholder}}} in {DOCUMENT.name}")
@@ -570,6 +618,35 @@ HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
     },
 }
 
+
+def writeup_form(placeholder: str, **values: Any) -> Callable[[Fixture], dict[str, Any]]:
+    return lambda fx: {"version": fx.writeup_version(placeholder), **values}
+
+
+HTML_DATA.update(
+    {
+        "library-feedback": lambda fx: {"useful": "yes"},
+        "library-propose": lambda fx: {"note": "驾车冲撞的处置"},
+        "library-save": lambda fx: {
+            **TYPICAL_TEXTS,
+            "lessons_zh": "遇冲撞先避让。",
+            "version": fx.writeup_version("drafting_typical_case"),
+        },
+        "library-anonymise": writeup_form("drafting_typical_case"),
+        "library-submit": writeup_form("drafting_typical_case"),
+        "library-return": lambda fx: {
+            "return-version": fx.writeup_version("submitted_typical_case"),
+            "return-note": "请补充证据保全要点",
+        },
+        "library-publish": writeup_form("submitted_typical_case", scope_unit=CITY_CODE),
+        "library-withdraw": lambda fx: {
+            "withdraw-version": fx.writeup_version("typical_case"),
+            "withdraw-note": "判决被改",
+        },
+        "library-revise": writeup_form("typical_case"),
+    }
+)
+
 API_DATA: dict[str, Callable[[Fixture], Any]] = {
     "token-obtain": lambda fx: {"username": "officer", "password": "not-the-password"},
     "notification-preferences-set": lambda fx: dict.fromkeys(PREFERENCE_KINDS, NotificationDelivery.DAILY),
@@ -644,6 +721,10 @@ API_DATA: dict[str, Callable[[Fixture], Any]] = {
         "on": timezone.localdate().isoformat(),
         "unit": fx.world.county.pk,
     },
+    "api-library-feedback": lambda fx: {"useful": True},
+    "api-library-propose": lambda fx: {"case": fx.in_status(CaseStatus.CLOSED).pk},
+    "api-library-edit": lambda fx: {"lessons_zh": "遇冲撞先避让。"},
+    "api-library-action": lambda fx: {"scope_unit": fx.world.city.pk},
 }
 
 # Rows whose object must first be in a particular state.
@@ -773,6 +854,18 @@ def records() -> tuple:
         campaign_records(),
         tuple(EarlyWarning.objects.order_by("pk").values_list("pk", "state", "version")),
         tuple(EvaluationReport.objects.order_by("pk").values_list("pk", "state", "version", "lessons")),
+        library_records(),
+    )
+
+
+def library_records() -> tuple:
+    """Every row of the typical-case library a request could write."""
+    return (
+        tuple(WriteUp.objects.order_by("pk").values_list("pk", "state", "version", "listed", *LIBRARY_COLUMNS)),
+        WriteUpVersion.objects.count(),
+        WriteUpEvent.objects.count(),
+        LibraryRead.objects.count(),
+        tuple(LibraryFeedback.objects.order_by("pk").values_list("pk", "useful")),
     )
 
 
@@ -855,7 +948,7 @@ def media(settings, tmp_path):
 def test_the_document_has_its_three_tables():
     assert len(HTML_ROWS) == len(TABLES[HTML_SECTION]), "a row id is used twice in the browser table"
     assert len(API_OTHER_ROWS) == len(TABLES[API_OTHER_SECTION]), "a row id is used twice in the API table"
-    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (110, 31, 70)
+    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (123, 31, 78)
 
 
 def _route_names(namespace: str) -> set[str]:
@@ -879,6 +972,8 @@ def test_every_case_page_and_api_route_has_a_row():
     assert _route_names("campaigns-api") - api == set(), "campaign API routes without a row in the API tables"
     assert _route_names("analysis-api") - api == set(), "analysis API routes without a row in the API tables"
     assert _route_names("warnings-api") - api == set(), "early-warning API routes without a row in the API tables"
+    assert _route_names("library") - html == set(), "library pages without a row in the browser table"
+    assert _route_names("library-api") - api == set(), "library API routes without a row in the API tables"
 
 
 def test_every_post_row_says_what_it_sends():
@@ -964,11 +1059,13 @@ CONTENT_MARKERS: dict[str, Callable[[Fixture], str]] = {
     "api-sees-shared-note": lambda fx: SHARED_NOTE,
     "api-sees-flag": lambda fx: '"open_flags":["stalled"]',
     "api-flag-filter": lambda fx: f'"reference":"{fx.value("intake").reference}"',
+    "library-sees-source": lambda fx: fx.value("typical_case").case.reference,
+    "api-library-sees-source": lambda fx: fx.value("typical_case").case.reference,
 }
 
 
 def test_the_content_table_is_there_and_every_row_looks_for_something():
-    assert len(CONTENT_ROWS) == len(TABLES[CONTENT_SECTION]) == 11, "a row id is used twice, or rows went missing"
+    assert len(CONTENT_ROWS) == len(TABLES[CONTENT_SECTION]) == 13, "a row id is used twice, or rows went missing"
     assert set(CONTENT_ROWS) == set(CONTENT_MARKERS)
     assert {row.method for row in CONTENT_ROWS.values()} == {"get"}
 

@@ -162,3 +162,28 @@ def test_debug_falls_back_to_a_fixed_key_derived_from_the_secret_key():
     assert _field_keys({**env, "DJANGO_SECRET_KEY": "another-secret"}) != keys
     configured = Fernet.generate_key().decode()
     assert _field_keys({**env, "RIGHTSGUARD_FIELD_KEY": f"{configured},{keys[0]}"}) == [configured, keys[0]]
+
+
+def test_rotating_the_key_re_encrypts_every_number_and_re_indexes_them_so_the_old_key_can_go(world, settings):
+    settings.RIGHTSGUARD_BLIND_INDEX_KEY = ""  # the index key derived from the first field key: it changes too
+    old_key = settings.RIGHTSGUARD_FIELD_KEYS[0]
+    case = case_in(world, CaseStatus.INTAKE)
+    written = services.add_suspect(case=case, by=world.supervisor, name="张某", id_number=ID_NUMBER)
+    blank = services.add_suspect(case=case, by=world.supervisor, name="王某")
+    new_key = Fernet.generate_key().decode()
+    settings.RIGHTSGUARD_FIELD_KEYS = [new_key, old_key]
+    out = StringIO()
+    call_command("rotate_field_key", stdout=out)
+    assert out.getvalue().strip() == "1 ID numbers re-encrypted with the first key; 1 suspects re-indexed."
+    assert Fernet(new_key).decrypt(raw_id_number(written.pk).encode()).decode() == ID_NUMBER
+    assert raw_id_number(blank.pk) == ""
+    # The old key removed: every number still reads, and is found by the index under the new key.
+    settings.RIGHTSGUARD_FIELD_KEYS = [new_key]
+    assert Suspect.objects.get(pk=written.pk).id_number == ID_NUMBER
+    assert list(Suspect.objects.filter(id_number_index=fields.blind_index(ID_NUMBER)).values_list("pk", flat=True)) == [
+        written.pk
+    ]
+    # Run again, nothing is left to re-index (the numbers are re-encrypted anew: a token differs on every write).
+    out = StringIO()
+    call_command("rotate_field_key", stdout=out)
+    assert out.getvalue().strip() == "1 ID numbers re-encrypted with the first key; 0 suspects re-indexed."

@@ -60,6 +60,8 @@ from cases.models import (
     SupportMeasure,
     Suspect,
 )
+from library import services as library_services
+from library.models import WriteUp
 from oversight import services as oversight_services
 from oversight.choices import CampaignKind, ProblemType, SelectionMode
 from oversight.models import CampaignCase, PursuitRecord
@@ -133,6 +135,9 @@ PUBLIC: dict[str, dict[str, Answer]] = {
     # Liveness and readiness probes, GET only.
     "healthz": {"get": Answer(200)},
     "readyz": {"get": Answer(200)},
+    # The metrics: the walk's client is on loopback, which the monitoring is told; any other address without the
+    # monitoring token gets a 404 (tests/test_operations.py).
+    "metrics": {"get": Answer(200)},
     # The site's icon, for pages that link none (the admin site's): a redirect to the static file, GET only.
     "favicon.ico": {"get": Answer(301, "/static/favicon.svg")},
     # Not public, although Django's auth URLs bring them along: the password-reset pages (accounts/password_reset/,
@@ -165,6 +170,23 @@ class Objects:
     campaign: SimpleNamespace | None = None  # built when a campaign route first needs it (campaign_objects)
     warning: EarlyWarning | None = None  # built when an early-warning route first needs it (warning_of)
     evaluation: EvaluationReport | None = None  # built when an evaluation report route first needs it
+    writeup: WriteUp | None = None  # built when a library route first needs it (writeup_of)
+
+
+def writeup_of(o: Objects) -> WriteUp:
+    """A typical case published to the city, written from a closed case of the filing officer."""
+    if o.writeup is None:
+        w = o.world
+        closed = case_in(w, CaseStatus.CLOSED)
+        writeup = library_services.propose_case(case=closed, by=w.supervisor)
+        texts = {f"{field}_zh": "民警甲处警时遭嫌疑人A踢打。" for field in ("title", "happened", "handling", "outcome")}
+        texts["lessons_zh"] = "保全证据。"
+        writeup = library_services.save_writeup(writeup=writeup, by=w.supervisor, texts=texts, expected_version=None)
+        writeup = library_services.submit_writeup(writeup=writeup, by=w.supervisor, expected_version=None)
+        o.writeup = library_services.publish_writeup(
+            writeup=writeup, by=w.admin, scope_unit=w.city, expected_version=None
+        )
+    return o.writeup
 
 
 def warning_of(o: Objects) -> EarlyWarning:
@@ -326,7 +348,11 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "campaigns-api:campaign-pursuit-step": {"pk": lambda o: campaign_objects(o).pursuit.pk},
     "analysis:file": {"fmt": lambda o: "xlsx"},
     "analysis:evaluation-file": {"pk": lambda o: evaluation_of(o).pk, "fmt": lambda o: "xlsx"},
+    "library:propose": {"case_pk": lambda o: writeup_of(o).case_id},
 }
+# The library's pages and API routes name a typical case as ``pk`` and a step of its workflow as ``action``.
+LIBRARY_ROUTES = ("library/", "api/v1/library/")
+LIBRARY_ARGUMENTS: dict[str, Value] = {"pk": lambda o: writeup_of(o).pk, "action": lambda o: "submit"}
 # Every campaign API route names its campaign as ``campaign_pk`` and a selected case as ``item_pk``.
 CAMPAIGN_ARGUMENTS: dict[str, Value] = {
     "campaign_pk": lambda o: campaign_objects(o).campaign.pk,
@@ -378,6 +404,8 @@ def _argument(route: Route, argument: str, objects: Objects) -> str:
         return str(given[argument](objects))
     if route.key.startswith("campaigns/") and argument in CAMPAIGN_PAGE_ARGUMENTS:
         return str(CAMPAIGN_PAGE_ARGUMENTS[argument](objects))
+    if route.key.startswith(LIBRARY_ROUTES) and argument in LIBRARY_ARGUMENTS:
+        return str(LIBRARY_ARGUMENTS[argument](objects))
     if route.key.startswith(WARNING_ROUTES) and argument == "pk":
         return str(warning_of(objects).pk)
     if route.key.startswith(EVALUATION_ROUTES) and argument == "pk":
