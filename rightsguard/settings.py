@@ -154,6 +154,18 @@ else:
         "options", f"-c max_parallel_workers_per_gather={env.int('RIGHTSGUARD_DB_PARALLEL_WORKERS', default=0)}"
     )
 
+# A read replica of the primary (a streaming standby) for the yearly report and the analysis (cases/reading.py).
+# The tests run it as a mirror of the primary's test database.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {})},
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["rightsguard.routers.ReadReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -183,13 +183,15 @@ def test_the_analysis_stands_on_the_domain_and_the_domain_never_imports_it():
     assert Import("analysis.admin", "analysis.services") in IMPORTS
 
 
-# What oversight may use of cases: its public doors (services, selectors, policy), the model classes its foreign keys
-# point at, the vocabulary of case values (statuses, incident types, flags, timeline steps) and the refusals the
-# services raise (a stale version is one refusal wherever it is given: the API answers it with 412).
+# What oversight may use of cases: its public doors (services, selectors, policy, and where reading-heavy work reads:
+# the read replica's choice), the model classes its foreign keys point at, the vocabulary of case values (statuses,
+# incident types, flags, timeline steps) and the refusals the services raise (a stale version is one refusal wherever
+# it is given: the API answers it with 412).
 CASES_DOORS = (
     "cases.services",
     "cases.selectors",
     "cases.policy",
+    "cases.reading",
     "cases.models",
     "cases.choices",
     "cases.exceptions",
