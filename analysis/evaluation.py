@@ -16,7 +16,7 @@ What the figures count, as the analysis page does (analysis/figures.py):
   with its share of the period's cases; the rest of the recorded ones together, and "not recorded", apart;
 - **repeat attackers**: suspects of the period's cases whose ID number (its blind index) a suspect of an earlier case
   on record of the same subtree has too, with how many such earlier cases; the suspect's name is masked by the case
-  policy's masking rule (``cases.sensitive.mask_id_number``) before it is kept anywhere;
+  rule for names in documents (``cases.sensitive.mask_name``: 张三丰 → 张某) before it is kept anywhere;
 - **warnings**: the early warnings owned by a unit of the subtree and raised in the period (local dates), by kind,
   with how many of them were acknowledged and resolved by the time the figures were read.
 
@@ -41,7 +41,7 @@ from analysis.choices import WHOLE_YEAR, WarningState
 from analysis.models import EarlyWarning
 from cases import dimensions, selectors
 from cases import policy as case_policy
-from cases.sensitive import mask_id_number
+from cases.sensitive import mask_name
 
 # The layout of the frozen figures: a later change of what is kept names a new one, and old reports are read by it.
 LAYOUT = 1
@@ -168,7 +168,7 @@ def compute(*, unit: OrgUnit, year: int, quarter: int) -> dict[str, Any]:
             {
                 "case": r.case_id,
                 "reference": r.reference,
-                "suspect": mask_id_number(r.suspect_name),
+                "suspect": mask_name(r.suspect_name),
                 "earlier": r.earlier,
             }
             for r in repeats

@@ -54,10 +54,10 @@ def test_the_quarter_against_the_same_quarter_a_year_earlier(world, data):
         "total": 5,
     }
     # The earlier cases of the same subtree only: the sibling province's case with ID N1 is not counted. The names are
-    # masked before they are kept: "张三丰" wholly (three characters), "Li Sisi" but for its first three and last two.
+    # masked before they are kept, as case documents write them: "张三丰" as "张某", "Li Sisi" by its initials.
     assert f["repeat_attackers"] == [
-        {"case": data.a1.pk, "reference": data.a1.reference, "suspect": "***", "earlier": 2},
-        {"case": data.a3.pk, "reference": data.a3.reference, "suspect": "Li **si", "earlier": 1},
+        {"case": data.a1.pk, "reference": data.a1.reference, "suspect": "张某", "earlier": 2},
+        {"case": data.a3.pk, "reference": data.a3.reference, "suspect": "L. S.", "earlier": 1},
     ]
     assert [(w["id"], w["kind"], w["acknowledged"], w["resolved"]) for w in f["warnings"]] == [
         (data.unit_rise.pk, WarningKind.UNIT_RISE, True, False),
@@ -82,9 +82,9 @@ def test_the_year_and_its_rates(world, data):
     ]
     assert (f["scenarios"]["not_recorded"], f["places"]["not_recorded"]) == (2, 3)
     assert [(r["case"], r["suspect"], r["earlier"]) for r in f["repeat_attackers"]] == [
-        (data.z1.pk, "**", 1),
-        (data.a1.pk, "***", 2),
-        (data.a3.pk, "Li **si", 1),
+        (data.z1.pk, "张某", 1),
+        (data.a1.pk, "张某", 2),
+        (data.a3.pk, "L. S.", 1),
     ]
     assert [w["id"] for w in f["warnings"]] == [data.unit_rise.pk, data.repeat.pk, data.summer.pk]
 
