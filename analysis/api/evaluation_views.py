@@ -302,7 +302,7 @@ class EvaluationApproveView(EvaluationScoped):
         summary=gettext_lazy("Approve an evaluation report"),
         description=gettext_lazy(
             "Submitted → approved, final: its figures are kept as they are now. A supervisor of its unit or of a "
-            "unit above it other than the one who submitted it (403 for the submitter); 409 when it is not "
+            "unit above it who neither wrote nor submitted it (403 for its writers and submitters); 409 when it is not "
             "submitted."
         ),
         request=s.VersionSerializer,
