@@ -262,7 +262,8 @@ def test_a_deactivated_supervisor_takes_no_step(client, world, report, second):
     before = state_of(waiting)
     assert api.post(f"{API}{waiting.pk}/approve/").status_code == 401
     client.force_login(second)
-    assert client.post(f"{page(waiting)}approve/", {"approve-version": waiting.version}).status_code in (302, 403)
+    answer = client.post(f"{page(waiting)}approve/", {"approve-version": waiting.version})
+    assert (answer.status_code, answer["Location"].split("?")[0]) == (302, "/accounts/login/")
     with pytest.raises(PermissionDenied):
         services.approve_evaluation(report=waiting, by=second)
     assert state_of(waiting) == before
@@ -335,6 +336,21 @@ def test_lessons_at_the_browser_s_limit_with_line_breaks_are_saved(client, world
 
 def test_a_return_note_at_the_browser_s_limit_with_line_breaks_is_taken(client, world, report):
     waiting = submit(report, world.county_supervisor)
+    before = state_of(waiting)
+    too_long = "改" * 2001
+    refused = post(
+        client,
+        world.supervisor,
+        f"{page(waiting)}return/",
+        {"return-version": waiting.version, "return-note": too_long},
+    )
+    assert refused.status_code == 400
+    field = re.search(r'<textarea name="return-note"[^>]*>(.*?)</textarea>', refused.content.decode(), re.S)
+    assert field is not None
+    assert (field.group(1).strip(), 'aria-invalid="true"' in field.group(0)) == (too_long, True)
+    assert 'maxlength="2000"' in field.group(0)
+    assert "Keep the note to 2000 characters." in text(refused)
+    assert state_of(waiting) == before
     typed = "\r\n".join(["改"] * 1000)  # 1,999 in the textarea, 2,998 as sent
     response = post(
         client, world.supervisor, f"{page(waiting)}return/", {"return-version": waiting.version, "return-note": typed}
@@ -357,6 +373,49 @@ def test_too_long_lessons_are_refused_beside_the_field_with_the_text_kept(client
     assert 'aria-invalid="true"' in field.group(0)
     assert "Keep the lessons and measures to 20000 characters; this text has 20025." in text(response)
     assert state_of(report) == before
+
+
+def test_the_api_changes_the_lessons_only_and_refuses_steps_out_of_turn(world, report, second):
+    """A client sending the state, the figures, an approver or the authors along with the lessons changes only the
+    lessons; a return without a note, or a step on a report whose period is not over, writes nothing."""
+    api = token_client(world.county_supervisor)
+    forged = {
+        "lessons": LESSONS,
+        "version": 1,
+        "state": "approved",
+        "figures": {"cases": {"current": 0, "previous": 0}},
+        "approved_by": world.county_supervisor.pk,
+        "authors": [],
+        "submitted_by": second.pk,
+    }
+    assert api.patch(f"{API}{report.pk}/", forged, format="json").status_code == 200
+    done = EvaluationReport.objects.get(pk=report.pk)
+    assert (done.state, done.lessons, done.figures, done.approved_by, done.submitted_by, done.authors) == (
+        EvaluationState.DRAFT,
+        LESSONS,
+        {},
+        None,
+        None,
+        [world.county_supervisor.pk],
+    )
+    assert api.post(f"{API}{report.pk}/submit/", {"version": 2}, format="json").status_code == 200
+    waiting = state_of(report)
+    boss = token_client(second)
+    for body in ({"version": 3}, {"version": 3, "note": ""}, {"version": 3, "note": " \n\t "}):
+        assert boss.post(f"{API}{report.pk}/return/", body, format="json").status_code == 400
+    assert state_of(report) == waiting
+    with clock(NOW):
+        running = services.start_evaluation(unit=world.county, year=2026, quarter=1, by=world.county_supervisor)[0]
+    api.patch(f"{API}{running.pk}/", {"lessons": LESSONS, "version": 1}, format="json")
+    before = state_of(running)
+    with clock(NOW):
+        refused = api.post(f"{API}{running.pk}/submit/", {"version": 2}, format="json")
+        assert boss.post(f"{API}{running.pk}/approve/", {"version": 2}, format="json").status_code == 409
+    assert (refused.status_code, refused.json()["errors"]) == (
+        400,
+        {"non_field_errors": ["The period ends on 31 Mar 2026: submit the report once it is over."]},
+    )
+    assert state_of(running) == before
 
 
 HOSTILE = (
