@@ -6,7 +6,8 @@ Two sources of findings:
 
 1. **The case's own data.** Every name the case gives an officer, a suspect or a witness is looked for wherever it
    appears, in full and in its surname forms (张某, 张某某, and 张警官 for an officer); so are their ID numbers, phone
-   numbers and badge numbers, the case's reference and its 110 incident number. Names are replaced by roles (民警甲/乙,
+   numbers and badge numbers, the case's reference, its 110 incident number and the case numbers the bodies it was
+   referred to gave it. Names are replaced by roles (民警甲/乙,
    嫌疑人A/B, 证人甲 in a Chinese text; Officer A, Suspect A, Witness A in an English one), numbers by what they are.
 2. **Patterns.** ID numbers (18 digits, the last may be X, with a plausible date of birth; 15 digits), mobile numbers
    (11 digits from 13…19, optionally after +86 or 0086) and landlines (0571-…), vehicle plates (浙A·12345, 浙AD12345),
@@ -96,7 +97,8 @@ class Known:
     """Everything of the source case that must not remain in a write-up."""
 
     people: tuple[Person, ...] = ()
-    references: tuple[str, ...] = ()  # the case's reference, its 110 incident number
+    # The case's reference, its 110 incident number, the case numbers the bodies it was referred to gave it.
+    references: tuple[str, ...] = ()
     plates: tuple[str, ...] = ()
 
 
@@ -133,7 +135,10 @@ def known_from(parties: CaseParties) -> Known:
     return Known(
         people=tuple(people),
         references=tuple(
-            form for r in (parties.reference, parties.dispatch_ref) if r.strip() for form in _reference_forms(r)
+            form
+            for r in (parties.reference, parties.dispatch_ref, *parties.handling_references)
+            if r.strip()
+            for form in _reference_forms(r)
         ),
         plates=tuple(p for p in parties.plates if p.strip()),
     )

@@ -5,8 +5,8 @@ covered by the other test files; these are the ways through that were found, eac
 import pytest
 from django.test import Client
 
-from cases.models import Suspect
-from cases.selectors import CaseParties, Party
+from cases.models import Referral, Suspect
+from cases.selectors import CaseParties, Party, case_parties
 from library import services
 from library.anonymise import Kind, known_from, leftovers, propose
 from library.models import WriteUp, WriteUpVersion
@@ -216,3 +216,23 @@ def test_the_proposal_from_the_case_drops_invisible_characters_too(lib):
     lib.case.save(update_fields=["summary"])
     writeup = proposed(lib)
     assert writeup.title_zh == "处警时遭张三驾车冲撞"
+
+
+def test_the_number_the_handling_unit_gave_the_case_is_refused_like_its_reference(lib):
+    """A referral's case number (the handling unit's filing number, a court's case number) finds the case, and its
+    suspect by name, in another body's records as surely as the reference does."""
+    Referral.objects.filter(case=lib.case).update(external_reference="（2026）浙0106刑初118号")
+    writeup = drafted(lib, outcome_zh="经(2026)浙0106刑初118号判决，嫌疑人A被判刑。")
+    before = records()
+    response = token_client(lib.editor).post(f"{L}/manage/{writeup.pk}/actions/submit/", {}, format="json")
+    assert (response.status_code, response.json()["errors"]) == (
+        400,
+        {
+            "outcome_zh": [
+                "Outcome (Chinese) still holds the case's reference number from the case. Accept the proposed "
+                "replacements or rewrite it."
+            ]
+        },
+    )
+    assert records() == before
+    assert propose("经(2026)浙0106刑初118号判决", known_from(case_parties(lib.case)), "zh").text == "经[案件编号]判决"
