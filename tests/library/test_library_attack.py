@@ -9,9 +9,9 @@ from cases.models import Referral, Suspect
 from cases.selectors import CaseParties, Party, case_parties
 from library import services
 from library.anonymise import Kind, known_from, leftovers, propose
-from library.models import WriteUp, WriteUpVersion
+from library.models import LibraryRead, WriteUp, WriteUpVersion
 from tests.api.conftest import token_client
-from tests.library.conftest import ZH_TEXTS, drafted, proposed, submitted
+from tests.library.conftest import ZH_TEXTS, drafted, proposed, published, submitted
 from tests.library.test_services import records
 
 L = "/api/v1/library"
@@ -236,3 +236,15 @@ def test_the_number_the_handling_unit_gave_the_case_is_refused_like_its_referenc
     )
     assert records() == before
     assert propose("经(2026)浙0106刑初118号判决", known_from(case_parties(lib.case)), "zh").text == "经[案件编号]判决"
+
+
+def test_a_head_request_is_not_a_reading(lib):
+    """A terminal's freshness probe or a link preview asks for the headers only: the officer read nothing, and the
+    training records must not say they did (the page answers HEAD with 405 and counts nothing either)."""
+    writeup = published(lib)
+    reader = lib.world.other_officer
+    assert token_client(reader).head(f"{L}/{writeup.pk}/").status_code == 200
+    assert browser(reader).head(f"/library/{writeup.pk}/").status_code == 405
+    assert LibraryRead.objects.count() == 0
+    token_client(reader).get(f"{L}/{writeup.pk}/")
+    assert list(LibraryRead.objects.values_list("reader_id", flat=True)) == [reader.pk]
