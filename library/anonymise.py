@@ -353,11 +353,13 @@ ROAD = (
     r"(?:路|街|大道|大街|巷|弄|胡同|村|小区|大厦|花园|公寓|新村|苑|里)"
 )
 BUILDING = r"(?:\s*(?:\d+|[A-Za-z])\s*(?:号楼|栋|幢|座|楼))?(?:\s*\d+\s*单元)?(?:\s*\d+\s*层)?(?:\s*\d+\s*室)?"
+# Each starts where a number's digits start (``(?<!\d)``), never inside them or in the blanks before them: tried from
+# every digit of a long number, or every space of a long run, they took seconds on a text of the longest length.
 ADDRESS_ZH = [
-    re.compile(rf"(?:{ROAD})?\s*\d+\s*(?:号|弄){BUILDING}"),
-    re.compile(r"(?:\d+|[A-Za-z])\s*(?:号楼|栋|幢|座)(?:\s*\d+\s*单元)?(?:\s*\d+\s*层)?(?:\s*\d+\s*室)?"),
-    re.compile(r"\d+\s*单元(?:\s*\d+\s*层)?(?:\s*\d+\s*室)?"),
-    re.compile(r"\d+\s*室"),
+    re.compile(rf"(?:{ROAD}\s*)?(?<!\d)\d+\s*(?:号|弄){BUILDING}"),
+    re.compile(r"(?:(?<!\d)\d+|[A-Za-z])\s*(?:号楼|栋|幢|座)(?:\s*\d+\s*单元)?(?:\s*\d+\s*层)?(?:\s*\d+\s*室)?"),
+    re.compile(r"(?<!\d)\d+\s*单元(?:\s*\d+\s*层)?(?:\s*\d+\s*室)?"),
+    re.compile(r"(?<!\d)\d+\s*室"),
 ]
 ROAD_EN = r"(?:road|rd|street|st|lane|ln|avenue|ave|alley|boulevard|blvd)\.?"
 ADDRESS_EN = [
@@ -414,14 +416,22 @@ def _is_landline(area: str, number: str) -> bool:
     return bool(LANDLINE_AREA.fullmatch(area) and LANDLINE_NUMBER.fullmatch(number))
 
 
+# The longest number a window may make: an ID number (18), longer than a mobile number after 0086 (15). A window
+# stops growing past it, so a text of many short numbers is read in linear time.
+LONGEST_NUMBER = 18
+
+
 def _digit_windows(folded: str) -> list[_Candidate]:
     found: list[_Candidate] = []
     for run in DIGIT_RUN.finditer(folded):
         groups = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"\+?\d+[xX]?", run.group())]
         for i in range(len(groups)):
+            digits = ""
             for j in range(i, len(groups)):
                 start, end = groups[i][0], groups[j][1]
-                digits = "".join(folded[a:b] for a, b in groups[i : j + 1]).upper()
+                digits += folded[slice(*groups[j])].upper()
+                if len(digits.lstrip("+")) > LONGEST_NUMBER:
+                    break
                 kind = _number_kind(digits)
                 if kind is None and j == i + 1 and _is_landline(folded[slice(*groups[i])], folded[slice(*groups[j])]):
                     kind = Kind.PHONE

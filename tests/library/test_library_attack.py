@@ -2,6 +2,8 @@
 past the anonymisation check, and the doors (pages, API) refusing what they must with nothing changed. What held is
 covered by the other test files; these are the ways through that were found, each closed."""
 
+import time
+
 import pytest
 from django.test import Client
 
@@ -109,6 +111,32 @@ def test_ordinary_text_is_left_alone(text):
 def test_the_proposal_replaces_what_was_disguised_with_its_invisible_characters():
     text = f"嫌疑人张{ZWSP}三（电话一三九一二三四五六七八）"
     assert propose(text, KNOWN, "zh").text == "嫌疑人A（电话[电话号码]）"
+
+
+# Numbers that no window makes an ID or phone number of (2222… has no month, 2525… no plausible birth year).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 " * 5000,
+        "2-" * 5000,
+        "2 - " * 2500,
+        "二 " * 5000,
+        "25 " * 3333,
+        "8" * 10_000,
+        "一" * 10_000,
+        " " * 10_000,
+        "\n" * 10_000,
+        "1" + " " * 9_998 + "2",
+    ],
+)
+def test_a_text_of_many_short_numbers_or_a_long_run_is_checked_at_once(text):
+    """Every window of consecutive numbers was tried as a number, however long, and an address was looked for from
+    every digit and every space of a run: a text of the longest length made of short numbers (a table typed out), of
+    one long number or of blank lines took from seconds to hours to check, on every editors' page and list."""
+    started = time.monotonic()
+    assert leftovers(text, KNOWN, "zh") == []
+    assert propose(text, KNOWN, "zh").text == text
+    assert time.monotonic() - started < 5
 
 
 # --- the doors ---------------------------------------------------------------------------------------------------
