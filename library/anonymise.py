@@ -32,7 +32,8 @@ badge numbers, the case's reference): the service refuses to send a write-up on 
 what the lesson is about.
 
 What it cannot catch (the editor's review and the administrator's approval are there for it): a name the case does
-not record (a witness, a bystander, a relative), a nickname or a name misspelt, a name written in traditional
+not record (a witness, a bystander, a relative), a nickname or a name misspelt, a person called by the surname
+alone or with 老/小 (老张), or by the given name alone (小磊 for 王小磊), a name written in traditional
 characters (張三 for 张三: no table between the two scripts ships with Python) or with other characters of the same
 sound (张叁); a Chinese name written in pinyin in an English text; a number with letters for the digits they look
 like (O for 0, l for 1), or written in words (一百三十九…); an identifying detail in words (a rare job, a famous
