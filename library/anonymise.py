@@ -33,9 +33,9 @@ what the lesson is about.
 
 What it cannot catch (the editor's review and the administrator's approval are there for it): a name the case does
 not record (a witness, a bystander, a relative), a nickname or a name misspelt, a person called by the surname
-alone or with 老/小 (老张), or by the given name alone (小磊 for 王小磊), a name written in traditional
-characters (張三 for 张三: no table between the two scripts ships with Python) or with other characters of the same
-sound (张叁); a Chinese name written in pinyin in an English text; a number with letters for the digits they look
+alone or with 老/小 (老张), or by the given name alone (小磊 for 王小磊), a name written with other characters of
+the same sound (张叁) or with a variant character outside OpenCC's traditional-to-simplified table (a name in
+traditional characters, 張三, is read as 张三); a Chinese name written in pinyin in an English text; a number with letters for the digits they look
 like (O for 0, l for 1), or written in words (一百三十九…); an identifying detail in words (a rare job, a famous
 place, "the son of the county head"); a plate or an address in a format not listed above; a picture.
 """
@@ -231,6 +231,20 @@ LOOKALIKES = str.maketrans(
     "аеорсухіјѕԁԛԝһӏАВЕКМНОРСТУХІЈЅԚԜαενορτυχικΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
     "aeopcyxijsdqwhlABEKMHOPCTYXIJSQWaevoptuxikABEZHIKMNOPTYX",
 )
+# Traditional characters as their simplified forms, one for one (OpenCC's character table, TSCharacters: the first
+# simplified form of each), so that 張三 is read as 张三 on both sides of the comparison.
+def _traditional_table() -> dict[int, str]:
+    from importlib.resources import files
+
+    table: dict[int, str] = {}
+    for line in files("opencc").joinpath("dictionary/TSCharacters.txt").read_text(encoding="utf-8").splitlines():
+        traditional, _tab, simplified = line.partition("\t")
+        if len(traditional) == 1 and simplified:
+            table[ord(traditional)] = simplified.split()[0]
+    return table
+
+
+TRADITIONAL = _traditional_table()
 # Chinese numerals as the digits they stand for, in a run of five or more (a phone, an ID or a badge number written
 # out; a shorter run is a word: 三五成群): 幺 is 1 as it is read aloud, 壹贰叁… are the numerals of amounts.
 NUMERALS = {
@@ -250,7 +264,7 @@ CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 def _fold_char(ch: str) -> str:
     """A character as the check reads it: nothing for an invisible one or a combining mark; the compatibility
     decomposition (full-width to half-width, ㈠ to (一)); a digit of any script as 0-9; a lookalike as its Latin
-    letter."""
+    letter; a traditional character as its simplified form."""
     if invisible(ch):
         return ""
     kept = []
@@ -259,7 +273,7 @@ def _fold_char(ch: str) -> str:
             continue
         digit = unicodedata.decimal(c, None)
         kept.append(str(digit) if digit is not None else c)
-    return "".join(kept).translate(LOOKALIKES)
+    return "".join(kept).translate(LOOKALIKES).translate(TRADITIONAL)
 
 
 def fold(text: str) -> Folded:

@@ -80,6 +80,11 @@ def browser(user) -> Client:
         ("电话幺三九 幺二三四 五六七八", Kind.PHONE),
         ("身份证号三三〇一〇六一九九〇〇一〇一一二三四", Kind.ID_NUMBER),
         ("警号〇一八二三六", Kind.BADGE),
+        # Names in traditional characters, as an input method switched by mistake (Ctrl+Shift+F) types them.
+        ("嫌疑人張三", Kind.SUSPECT_NAME),
+        ("嫌疑人張某", Kind.SUSPECT_NAME),
+        ("處警民警王磊", Kind.OFFICER_NAME),
+        ("買買提·艾力", Kind.SUSPECT_NAME),
         # The case's reference without its letters.
         ("案号2026-000459", Kind.REFERENCE),
         ("案号２０２６－０００４５９", Kind.REFERENCE),
