@@ -35,9 +35,10 @@ What it cannot catch (the editor's review and the administrator's approval are t
 not record (a witness, a bystander, a relative), a nickname or a name misspelt, a person called by the surname
 alone or with 老/小 (老张), or by the given name alone (小磊 for 王小磊), a name written with other characters of
 the same sound (张叁) or with a variant character outside OpenCC's traditional-to-simplified table (a name in
-traditional characters, 張三, is read as 张三); a Chinese name written in pinyin in an English text; a number with letters for the digits they look
-like (O for 0, l for 1), or written in words (一百三十九…); an identifying detail in words (a rare job, a famous
-place, "the son of the county head"); a plate or an address in a format not listed above; a picture.
+traditional characters, 張三, is read as 张三); a Chinese name written in pinyin in an English text; a number with
+letters for the digits they look like (O for 0, l for 1), or written in words (一百三十九…); an identifying detail in
+words (a rare job, a famous place, "the son of the county head"); a plate or an address in a format not listed
+above; a picture.
 """
 
 import re
