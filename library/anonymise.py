@@ -232,6 +232,8 @@ LOOKALIKES = str.maketrans(
     "аеорсухіјѕԁԛԝһӏАВЕКМНОРСТУХІЈЅԚԜαενορτυχικΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
     "aeopcyxijsdqwhlABEKMHOPCTYXIJSQWaevoptuxikABEZHIKMNOPTYX",
 )
+
+
 # Traditional characters as their simplified forms, one for one (OpenCC's character table, TSCharacters: the first
 # simplified form of each), so that 張三 is read as 张三 on both sides of the comparison.
 def _traditional_table() -> dict[int, str]:
