@@ -252,8 +252,9 @@ class EvaluationDetailView(EvaluationScoped):
         summary=gettext_lazy("An evaluation report, with its figures"),
         description=gettext_lazy(
             "An approved report answers the figures kept when it was approved; before approval they are read now. "
-            "Suspects with earlier cases against police are listed (masked) only to the supervisors covering their "
-            "cases, and the warnings only those the caller may open; everyone else gets the counts."
+            "Suspects with earlier cases against police are listed (masked) only to the supervisors of the report's "
+            "unit or of a unit above it, and the warnings only those the caller may open; everyone else gets the "
+            "counts."
         ),
         responses=responses({200: s.EvaluationSerializer}, 401, 403, 404),
         parameters=[ETAG],
