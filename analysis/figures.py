@@ -16,7 +16,7 @@ What the figures count, so every table says the same:
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import OrgUnit
 from analysis.models import OfficerStrength
-from cases import dimensions, selectors
+from cases import dimensions, reading, selectors
 from cases.choices import INJURY_RANK, InjuryGrade
 
 MINOR_OR_WORSE = frozenset(g for g, rank in INJURY_RANK.items() if rank >= INJURY_RANK[InjuryGrade.MINOR_2])
@@ -137,6 +137,9 @@ class Analysis:
     heat_unknown: int = 0
     handling: tuple[HandlingRow, ...] = ()
     handling_total: HandlingRow | None = None
+    # Read from the read replica: the commit time of the last change it had applied (cases/reading.py); None: the
+    # primary, current.
+    figures_as_of: datetime | None = None
 
     @property
     def previous_year(self) -> int:
@@ -175,6 +178,19 @@ def _strengths(unit: OrgUnit, year: int) -> dict[str, Strength]:
     return {path: Strength(regular, auxiliary) for path, regular, auxiliary in rows}
 
 
+def unit_strength(unit: OrgUnit, year: int) -> Strength | None:
+    """The officer strength of ``unit``'s subtree for ``year`` by the rule of ``strength`` (None: not recorded)."""
+    records = _strengths(unit, year)
+    if not records:
+        return None
+    return strength(unit.path, records, _tree(unit))
+
+
+def injured(officers: Counter[tuple[str, date, str, str]], months: set[date]) -> int:
+    """The officers injured, minor injury or worse, in the cases of these months (first days of local months)."""
+    return sum(n for (_c, month, _type, injury), n in officers.items() if month in months and injury in MINOR_OR_WORSE)
+
+
 def _injured(officers: Counter[tuple[str, date, str, str]], year: int, child: str | None = None) -> int:
     return sum(
         n
@@ -184,8 +200,14 @@ def _injured(officers: Counter[tuple[str, date, str, str]], year: int, child: st
 
 
 def analyse(*, unit: OrgUnit, year: int) -> Analysis:
-    """The analysis of ``unit``'s subtree for ``year`` (see the module doc). The caller has checked that the reader
-    may see this unit's figures (``cases.policy.can_report_on``)."""
+    """The analysis of ``unit``'s subtree for ``year`` (see the module doc), read from the read replica when there is
+    one (``cases.reading``). The caller has checked that the reader may see this unit's figures
+    (``cases.policy.can_report_on``)."""
+    with reading.from_replica() as freshness:
+        return replace(_analyse(unit=unit, year=year), figures_as_of=freshness.as_of)
+
+
+def _analyse(*, unit: OrgUnit, year: int) -> Analysis:
     trend = selectors.case_breakdown(
         unit=unit, start=date(year - TREND_YEARS + 1, 1, 1), end=date(year + 1, 1, 1), dims=["status"]
     )

@@ -25,7 +25,7 @@ from cases import policy
 from cases import services as case_services
 from cases.choices import AccessAction
 from cases.reports.grid import linked_grid
-from cases.reports.layout import Chart, Series
+from cases.reports.layout import Chart, Series, as_of_label
 from cases.reports.page import chart_data, unit_options
 
 FIRST_YEAR = 2015  # as the yearly report: records were migrated in as far back as 2015
@@ -207,6 +207,7 @@ def analysis_page(request: AuthenticatedRequest) -> HttpResponse:
             (_("Cases per 100 officers"), a.total.cases_per_100),
         ],
         "resume": _resumed_file(request, unit, a.year),
+        "figures_as_of": as_of_label(a.figures_as_of),
         "password_first": not recently_reauthenticated(request),
         "reauth_minutes": max(1, settings.RIGHTSGUARD_REAUTH_SECONDS // 60),
     }

@@ -15,6 +15,12 @@ those rows refer to: every evidence file, verified against its attachment's reco
 archived (a missing or altered file fails the backup), and the files of finished exports. A file whose row
 committed after the snapshot (or never) is neither archived nor expected.
 
+Evidence is read from, and restored into, the configured evidence storage (cases/evidence_store.py: the local disk
+or an S3-compatible object store), streamed; exports are files under ``MEDIA_ROOT``. In the archive evidence is
+``evidence/<stored name>`` whichever storage held it, so a backup restores into either: restoring a backup of a
+disk-based installation into one configured with ``RIGHTSGUARD_STORAGE_URL`` is how evidence moves to object storage.
+Restore refuses an evidence storage that already holds anything.
+
 PostgreSQL needs ``pg_dump``/``pg_restore`` of the server's major version or newer on the PATH (Debian:
 ``postgresql-client``).
 """
@@ -26,11 +32,12 @@ import shutil
 import sqlite3
 import subprocess
 import tarfile
+import time
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import Any, cast
 
 from django.apps import apps
 from django.conf import settings
@@ -38,8 +45,9 @@ from django.db import connection, connections
 from django.db.models import Field, Model
 from django.utils import timezone
 
-from cases.evidence import path_of
-from cases.ledger import sha256_of
+from cases.evidence import STORED_NAME, stored_key
+from cases.evidence_store import EvidenceStorage, Reader, evidence_storage
+from cases.ledger import sha256_of, sha256_of_stream
 from cases.models import Attachment, ExportStatus, ReportExport
 from cases.reports.services import export_file
 
@@ -49,6 +57,8 @@ PG_DUMP = "database.dump"
 SQLITE_FILE = "database.sqlite3"
 # 2: counts and files from the dump's own snapshot; the archive holds the files the backed-up rows refer to.
 MANIFEST_FORMAT = 2
+# Where evidence sits in the media archive (and sat under MEDIA_ROOT before evidence storage was configurable).
+EVIDENCE = "evidence/"
 
 
 class BackupError(Exception):
@@ -115,23 +125,37 @@ def row_counts(using: str = "default") -> dict[str, int]:
         return _count_rows(cursor)
 
 
-def _media_files(media_root: Path) -> dict[str, str]:
-    """Every regular file under ``media_root`` and its SHA-256 (what a restore left there)."""
-    if not media_root.exists():
-        return {}
-    return {
-        str(path.relative_to(media_root)): sha256_of(path)
-        for path in sorted(media_root.rglob("*"))
-        if path.is_file() and not path.is_symlink()
-    }
+def _media_files(media_root: Path, storage: EvidenceStorage) -> dict[str, str]:
+    """Every regular file under ``media_root`` (the evidence directory aside) and every evidence file in ``storage``,
+    by its name in the archive, with its SHA-256 (what a restore left there)."""
+    found = {}
+    if media_root.exists():
+        found = {
+            str(path.relative_to(media_root)): sha256_of(path)
+            for path in sorted(media_root.rglob("*"))
+            if path.is_file() and not path.is_symlink() and path.relative_to(media_root).parts[0] != EVIDENCE[:-1]
+        }
+    for entry in storage.entries():
+        with closing(storage.reader(entry.name)) as handle:
+            found[EVIDENCE + entry.name] = sha256_of_stream(handle)
+    return dict(sorted(found.items()))
 
 
 @dataclass(frozen=True)
 class _MediaFile:
-    name: str  # path under MEDIA_ROOT, as archived
+    name: str  # as archived: evidence/<stored name>, or the path under MEDIA_ROOT
     sha256: str | None  # what its row records (evidence); None: taken as archived (exports)
     size: int | None
     required: bool
+    stored_name: str | None = None  # evidence: read from the evidence storage
+
+    def open(self) -> Reader:
+        """The file for reading, with its size (``FileNotFoundError`` if it is not there)."""
+        if self.stored_name is not None:
+            return evidence_storage().reader(stored_key(self.stored_name))
+        handle = (Path(settings.MEDIA_ROOT) / self.name).open("rb")
+        handle.size = os.fstat(handle.fileno()).st_size  # type: ignore[attr-defined]
+        return handle  # type: ignore[return-value]
 
 
 def _column(model: type[Model], name: str) -> str:
@@ -149,7 +173,7 @@ def _referenced_files(cursor: Any) -> list[_MediaFile]:
         f"ORDER BY {attachment_id}"
     )
     files = [
-        _MediaFile(str(path_of(name).relative_to(media_root)), checksum, length, required=True)
+        _MediaFile(EVIDENCE + stored_key(name), checksum, length, required=True, stored_name=name)
         for name, checksum, length in cursor.fetchall()
     ]
     # A finished export's file can be produced again, so one that has gone is left out rather than failing.
@@ -169,7 +193,7 @@ def _referenced_files(cursor: Any) -> list[_MediaFile]:
 class _Digesting:
     """A file being read into the archive, hashed on the way: the checksum is of exactly the bytes archived."""
 
-    def __init__(self, handle: IO[bytes]) -> None:
+    def __init__(self, handle: Reader) -> None:
         self.handle = handle
         self.digest = hashlib.sha256()
 
@@ -182,22 +206,22 @@ class _Digesting:
 def _archive(files: list[_MediaFile], tar_path: Path) -> dict[str, str]:
     """Write ``files`` into the media archive; return each archived file's SHA-256. A missing evidence file, or one
     whose size or checksum is not what its row records, fails the backup."""
-    media_root = Path(settings.MEDIA_ROOT)
     archived: dict[str, str] = {}
     problems: list[str] = []
     with tarfile.open(tar_path, "w") as tar:
         for file in files:
             try:
-                handle = (media_root / file.name).open("rb")
+                handle = file.open()
             except FileNotFoundError:
                 if file.required:
                     problems.append(f"{file.name}: missing")
                 continue
-            with handle:
-                info = tar.gettarinfo(arcname=file.name, fileobj=handle)
-                if file.size is not None and info.size != file.size:
-                    problems.append(f"{file.name}: {info.size} bytes, its row records {file.size}")
+            with closing(handle):
+                if file.size is not None and handle.size != file.size:
+                    problems.append(f"{file.name}: {handle.size} bytes, its row records {file.size}")
                     continue
+                info = tarfile.TarInfo(file.name)
+                info.size, info.mode, info.mtime = handle.size, 0o640, int(time.time())
                 reader = _Digesting(handle)
                 tar.addfile(info, reader)  # addfile only calls read()
             archived[file.name] = reader.digest.hexdigest()
@@ -261,7 +285,8 @@ def _copy_sqlite(target: Path) -> tuple[Path, dict[str, int], list[_MediaFile], 
 
 
 def backup(target: Path) -> dict[str, Any]:
-    """Write a backup of the default database and MEDIA_ROOT into ``target`` (created; must be empty)."""
+    """Write a backup of the default database, the evidence storage and MEDIA_ROOT into ``target`` (created; must be
+    empty)."""
     target.mkdir(parents=True, exist_ok=True)
     if any(target.iterdir()):
         raise BackupError(f"{target} is not empty")
@@ -277,6 +302,7 @@ def backup(target: Path) -> dict[str, Any]:
         "format": MANIFEST_FORMAT,
         "created_at": started.isoformat(),
         "vendor": connection.vendor,
+        "evidence_storage": evidence_storage().describe(),
         "tools": tools,
         "database_file": dump.name,
         "database_sha256": sha256_of(dump),
@@ -306,11 +332,15 @@ def read_manifest(source: Path) -> dict[str, Any]:
 
 
 def restore(source: Path, *, using: str = "default") -> RestoreResult:
-    """Restore a backup into the database ``using`` (empty) and MEDIA_ROOT (empty or absent)."""
+    """Restore a backup into the database ``using`` (empty), the evidence storage (empty) and MEDIA_ROOT (empty or
+    absent)."""
     manifest = read_manifest(source)
     media_root = Path(settings.MEDIA_ROOT)
     if media_root.exists() and any(media_root.iterdir()):
         raise BackupError(f"{media_root} is not empty")
+    storage = evidence_storage()
+    if not storage.is_empty():
+        raise BackupError(f"the evidence storage ({storage.describe()}) is not empty")
     target = connections[using]
     if target.introspection.table_names():
         raise BackupError("the target database already has tables: restore into a fresh database")
@@ -340,14 +370,24 @@ def restore(source: Path, *, using: str = "default") -> RestoreResult:
             backup_db.backup(restored_db)
     media_root.mkdir(parents=True, exist_ok=True)
     with tarfile.open(source / MEDIA_TAR) as tar:
-        # The "data" filter refuses absolute paths, "..", links out of the tree and device files.
-        tar.extractall(media_root, filter="data")
+        for member in tar:
+            if member.name.startswith(EVIDENCE):
+                # Streamed into the evidence storage under the name its row records, and nothing else.
+                content = tar.extractfile(member) if member.isfile() else None
+                name = member.name.removeprefix(EVIDENCE)
+                if content is None or not STORED_NAME.fullmatch(name):
+                    raise BackupError(f"the media archive's {member.name} is not an evidence file")
+                with content:
+                    storage.put(name, content)  # type: ignore[arg-type]
+            else:
+                # The "data" filter refuses absolute paths, "..", links out of the tree and device files.
+                tar.extract(member, media_root, filter="data")
     mismatches = []
     restored = row_counts(using)
     for label, count in manifest["row_counts"].items():
         if restored.get(label) != count:
             mismatches.append(f"{label}: {restored.get(label)} rows restored, {count} backed up")
-    media = _media_files(media_root)
+    media = _media_files(media_root, storage)
     if media != manifest["media"]:
         mismatches.append(f"media: {len(media)} files restored, {len(manifest['media'])} backed up or checksums differ")
     return RestoreResult(row_counts=restored, media_files=len(media), mismatches=mismatches)

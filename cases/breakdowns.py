@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 
 from accounts.models import OrgUnit
-from cases import dimensions, summaries
+from cases import dimensions, reading, summaries
 from cases.choices import CaseStatus
 from cases.models import (
     Case,
@@ -98,7 +98,7 @@ def _from_summaries(unit: OrgUnit, start: date, end: date, wanted: list[str], wi
     officers_table = ReportOfficerSummary._meta.db_table
     cases: Counter[tuple[str, date, str, str]] = Counter()
     officers: Counter[tuple[str, date, str, str]] = Counter()
-    with connection.cursor() as cursor:
+    with reading.db().cursor() as cursor:
         # Table names are ours; every value is a parameter.
         cursor.execute(
             f"SELECT substring(area_path from %s), month, dimension, code, SUM(n) FROM {cases_table} "  # noqa: S608
@@ -152,7 +152,7 @@ def _live_sql(unit: OrgUnit, start: date, end: date, wanted: list[str], with_off
         f"SELECT child, month, '{d}', d{i}, COUNT(*) FROM x GROUP BY child, month, d{i}"  # noqa: S608  (ours)
         for i, d in enumerate(wanted)
     )
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=reading.alias()), reading.db().cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
         if wanted:
             cursor.execute(
@@ -247,7 +247,7 @@ def _referrals_sql(unit: OrgUnit, start: datetime, end: datetime) -> dict[str, C
     REBUILD_SQL), grouped in the database."""
     found: dict[str, Counter[int]] = {}
     whole_days_sql = summaries._DAYS.format(end="c.first_referred_at")
-    with connection.cursor() as cursor:
+    with reading.db().cursor() as cursor:
         cursor.execute(
             f"SELECT substring(c.unit_path from %(regex)s), {whole_days_sql}, COUNT(*) "  # noqa: S608
             f"FROM {Case._meta.db_table} c WHERE c.unit_path LIKE %(like)s AND c.first_referred_at >= %(start)s "

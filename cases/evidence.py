@@ -10,7 +10,8 @@ then proves it by the file's structure (``cases/evidence_structure.py``: PDFs op
 MP4 boxes cover the file exactly) after the configured malware scanner, if any, found nothing in it
 (``cases/malware.py``). The size is capped by ``RIGHTSGUARD_MAX_UPLOAD_BYTES`` (25 MiB by default)
 and, when the case is given, by the room left under ``RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES`` (500 MiB per case by
-default), both while the file is received; files are kept under ``MEDIA_ROOT/evidence`` with a random name.
+default), both while the file is received; files are kept in the evidence storage (``cases/evidence_store.py``: the
+local disk under ``MEDIA_ROOT/evidence``, or an S3-compatible object store) under a random name.
 
 JPEG and PNG images are decoded and re-encoded before they are kept: the EXIF orientation is applied to the
 pixels, then all metadata (EXIF with GPS positions, XMP, comments, PNG text chunks) is dropped, and an embedded
@@ -19,33 +20,36 @@ colour profile is converted to sRGB so the picture looks the same without it. Im
 images that do not decode completely and animated PNGs. Of a multi-picture JPEG (MPO) the primary picture is
 kept. The stored size and SHA-256 are those of the file as stored.
 
-Storage and crashes. A file is received into ``MEDIA_ROOT/evidence/.incoming/<random>.part`` (the same file system
-as the evidence, so the final rename is atomic; nothing there is ever served, as downloads go through an
-attachment row and ``path_of`` only knows final names), and checked, scanned and re-encoded there. It gets its
-final name ``MEDIA_ROOT/evidence/<stored_name>`` inside the transaction that records its attachment, as that
-transaction's last step (``Installation``, run by ``services.record_attachment``): the file, flushed to disk when
-it was received, is renamed, the directory is flushed, then the transaction commits. The database commit is the one
-moment the upload happens; a process killed at any point before it leaves no row, and a file no row refers to:
+Storage and crashes. A file is received into a temporary file without a name (``tempfile.TemporaryFile``: the kernel
+frees it when the process ends, however it ends) and checked, scanned and re-encoded there, so nothing of a refused
+file, nor the raw upload of a picture still carrying its metadata, ever reaches the evidence storage. What passed is
+then written, whole and durably, to ``.incoming/<random>.part`` in the evidence storage (nothing there is ever served,
+as downloads go through an attachment row and only final names are opened). It gets its final name ``<stored_name>``
+inside the transaction that records its attachment, as that transaction's last step (``Installation``, run by
+``services.record_attachment``): renamed on disk (the directory flushed), copied server-side in an object store; then
+the transaction commits. The database commit is the one moment the upload happens; a process killed at any point
+before it leaves no row, and a file no row refers to:
 
-- killed while receiving, checking or re-encoding: a stale ``.part`` file (for an image, possibly still with its
-  metadata);
-- killed after the rename, before the commit: an evidence file without an attachment row (an orphan), already
-  checked and re-encoded;
-- killed after the commit: the row and its file, both durable (the rename was flushed before the commit).
+- killed while receiving, checking or re-encoding: nothing;
+- killed after writing to the storage, before the final name: a stale ``.part`` file, already checked and
+  re-encoded;
+- killed after the final name, before the commit: an evidence file without an attachment row (an orphan), already
+  checked and re-encoded (in an object store possibly also its ``.part``, deleted right after the copy);
+- killed after the commit: the row and its file, both durable.
 
-A row therefore never refers to a missing file. Renaming after the commit (``transaction.on_commit``) would leave
-exactly that when the process dies, or the rename fails, between the two. ``sweep`` (Celery beat every 15 minutes,
-also ``manage.py sweep_evidence``) removes ``.part`` files and orphans once they are older than
+A row therefore never refers to a missing file. Installing after the commit (``transaction.on_commit``) would leave
+exactly that when the process dies, or the installation fails, between the two. ``sweep`` (Celery beat every 15
+minutes, also ``manage.py sweep_evidence``) removes ``.part`` files and orphans once they are older than
 ``RIGHTSGUARD_EVIDENCE_STALE_SECONDS`` (an hour by default), so an upload still in progress is never touched: the
-rename stamps the file's modification time. An exception (not a kill) cleans up at once: the received file, and
-the renamed file when its transaction rolled back; only when the commit itself fails is the file left to the sweep,
-as whether it committed is then unknown (as it is when the recording transaction is part of a larger one, the
-Idempotency-Key's, that fails after it).
+installation gives the file a fresh modification time. An exception (not a kill) cleans up at once: the received
+file, and the installed file when its transaction rolled back; only when the commit itself fails is the file left to
+the sweep, as whether it committed is then unknown (as it is when the recording transaction is part of a larger one,
+the Idempotency-Key's, that fails after it).
 
-A retried API request with the same ``Idempotency-Key`` (``attempt``) receives into the same ``.part`` name as the
+A retried API request with the same ``Idempotency-Key`` (``attempt``) writes to the same ``.part`` name as the
 attempt before it, and replaces what a killed attempt left there, so a retry does not keep a second copy of what an
-earlier attempt was receiving; only one request with a key runs at a time (``cases/api/idempotency.py``), and one
-that committed is replayed, not re-run. (An orphan of an attempt killed between rename and commit waits for the
+earlier attempt stored; only one request with a key runs at a time (``cases/api/idempotency.py``), and one that
+committed is replayed, not re-run. (An orphan of an attempt killed between installation and commit waits for the
 sweep.)
 
 The per-case cap is exact only under the case's row lock: ``services.record_attachment`` checks the room again
@@ -58,11 +62,11 @@ import errno
 import hashlib
 import io
 import logging
-import os
 import re
+import tempfile
 import unicodedata
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -80,16 +84,17 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageCms, ImageOps
 
 from cases import evidence_structure, malware
+from cases.evidence_store import Reader, StoreError, evidence_storage
 from cases.models import Attachment, Case
 
 DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 DEFAULT_MAX_CASE_EVIDENCE_BYTES = 500 * 1024 * 1024
 DEFAULT_MAX_IMAGE_PIXELS = 60_000_000
 DEFAULT_STALE_SECONDS = 60 * 60
-# Received files wait here, in the evidence directory's file system, until they are recorded.
+# Checked files wait here, in the evidence storage, until they are recorded.
 INCOMING = ".incoming"
 _INCOMING_NAME = re.compile(r"[0-9a-f]{32}(?:[0-9a-f]{32})?\.part")
-_STORED_NAME = re.compile(r"[0-9a-f]{32}")
+STORED_NAME = re.compile(r"[0-9a-f]{32}")
 JPEG_QUALITY = 92
 # The longest signature checked below is the 12-byte ISO base-media header.
 _SNIFF_BYTES = 32
@@ -110,7 +115,8 @@ class Upload(Protocol):
 
 @dataclass(frozen=True)
 class StoredFile:
-    """A received and checked file, waiting under ``incoming`` until its attachment is recorded."""
+    """A received and checked file, waiting under ``.incoming`` in the evidence storage until its attachment is
+    recorded."""
 
     stored_name: str
     original_name: str
@@ -120,9 +126,9 @@ class StoredFile:
     incoming: str
 
     @property
-    def path(self) -> Path:
-        """Where the file waits (``Installation`` moves it to ``path_of(stored_name)``)."""
-        return incoming_path(self.incoming)
+    def waiting_as(self) -> str:
+        """Its name in the evidence storage until ``Installation`` gives it its final name, ``stored_name``."""
+        return incoming_name(self.incoming)
 
     def attachment_fields(self) -> dict[str, Any]:
         """Keyword arguments for ``services.record_attachment``."""
@@ -158,8 +164,27 @@ def case_evidence_bytes(case: Case) -> int:
     return Attachment.objects.filter(case=case).aggregate(total=Sum("size"))["total"] or 0
 
 
+def stored_key(stored_name: str) -> str:
+    """A stored file's name in the evidence storage. Stored names are generated here (hex), so they never contain a
+    separator."""
+    if not stored_name or not all(c in "0123456789abcdef" for c in stored_name):
+        raise ValueError(f"not a stored evidence name: {stored_name!r}")
+    return stored_name
+
+
+def incoming_name(name: str) -> str:
+    """A received file's name in the evidence storage while it waits. Generated here too: hex and ``.part``."""
+    if not _INCOMING_NAME.fullmatch(name):
+        raise ValueError(f"not a received evidence name: {name!r}")
+    return f"{INCOMING}/{name}"
+
+
+# The local disk's paths, for the disk backend only (tests, the fault stack); an object store has none (Django's
+# ``Storage.path`` raises NotImplementedError). The application itself goes through ``evidence_storage()``.
+
+
 def evidence_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "evidence"
+    return Path(evidence_storage().path(""))  # type: ignore[attr-defined]
 
 
 def incoming_dir() -> Path:
@@ -167,17 +192,7 @@ def incoming_dir() -> Path:
 
 
 def path_of(stored_name: str) -> Path:
-    """Where a stored file lives. Stored names are generated here (hex), so they never contain a separator."""
-    if not stored_name or not all(c in "0123456789abcdef" for c in stored_name):
-        raise ValueError(f"not a stored evidence name: {stored_name!r}")
-    return evidence_dir() / stored_name
-
-
-def incoming_path(name: str) -> Path:
-    """Where a received file waits. Its name is generated here too: hex and ``.part``."""
-    if not _INCOMING_NAME.fullmatch(name):
-        raise ValueError(f"not a received evidence name: {name!r}")
-    return incoming_dir() / name
+    return evidence_dir() / stored_key(stored_name)
 
 
 def sniff_content_type(head: bytes) -> str | None:
@@ -260,8 +275,8 @@ def _check_pixels(size: tuple[int, int], limit: int) -> None:
         raise _image_too_large(limit)
 
 
-def sanitised_image(path: Path, content_type: str) -> bytes:
-    """The image at ``path`` decoded and re-encoded without metadata, upright, in sRGB.
+def sanitised_image(received: BinaryIO, content_type: str) -> bytes:
+    """The image in the seekable file ``received`` decoded and re-encoded without metadata, upright, in sRGB.
 
     Raises ``ValidationError({"file": …})`` (codes ``image_too_large``, ``image_invalid``, ``image_animated``) when
     the image is over the pixel limit, does not decode completely, or is an animated PNG. The pixel count is
@@ -272,10 +287,12 @@ def sanitised_image(path: Path, content_type: str) -> bytes:
     try:
         if image_format == "PNG":
             # verify() walks every chunk with its checksum up to IEND, which decoding alone does not.
-            with Image.open(path, formats=["PNG"]) as probe:
+            received.seek(0)
+            with Image.open(received, formats=["PNG"]) as probe:
                 _check_pixels(probe.size, limit)
                 probe.verify()
-        with Image.open(path, formats=[image_format]) as image:
+        received.seek(0)
+        with Image.open(received, formats=[image_format]) as image:
             _check_pixels(image.size, limit)
             if image_format == "PNG" and getattr(image, "is_animated", False):
                 raise _refuse(
@@ -344,6 +361,21 @@ class StorageFull(CannotKeep):
         )
 
 
+class StoreUnavailable(CannotKeep):
+    """The evidence storage (an object store) did not answer or refused the file (503); nothing is kept."""
+
+    code = "storage_unavailable"
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "The evidence store cannot be reached right now, so the file could not be saved and nothing was kept. "
+                "Please try again in a few minutes, and tell your system administrator if this happens again."
+            )
+        )
+
+
 class ScanUnavailable(CannotKeep):
     """The configured malware scanner could not check the file (503); nothing is kept."""
 
@@ -359,8 +391,8 @@ class ScanUnavailable(CannotKeep):
         )
 
 
-def checked_content_type(path: Path, head: bytes) -> str:
-    """The content type of the received file at ``path`` (whose first bytes are ``head``), once it passed the
+def checked_content_type(received: BinaryIO, head: bytes) -> str:
+    """The content type of the seekable received file (whose first bytes are ``head``), once it passed the
     checks on its content: a type announced by its first bytes, nothing found by the malware scanner, and for
     PDF and MP4 a structure that proves the type (images are proven by decoding them, ``sanitised_image``).
 
@@ -378,7 +410,7 @@ def checked_content_type(path: Path, head: bytes) -> str:
         )
     # The scanner sees the bytes as received, before any parser here touches them.
     try:
-        finding = malware.scan(path)
+        finding = malware.scan(received)
     except malware.ScannerUnavailable:
         raise ScanUnavailable from None
     if finding is not None:
@@ -388,28 +420,28 @@ def checked_content_type(path: Path, head: bytes) -> str:
         )
     try:
         if content_type == "application/pdf":
-            evidence_structure.check_pdf(path)
+            evidence_structure.check_pdf(received)
         elif content_type == "video/mp4":
-            evidence_structure.check_mp4(path)
+            evidence_structure.check_mp4(received)
     except ValidationError as exc:
         raise ValidationError({"file": exc.error_list}) from None
     return content_type
 
 
 def validate_and_store(uploaded_file: Upload, case: Case | None = None, *, attempt: str | None = None) -> StoredFile:
-    """Check the upload's size and content type and receive it into evidence storage, under ``.incoming`` until
+    """Check the upload's size and content, then write it to the evidence storage, under ``.incoming`` until
     ``services.record_attachment`` records it and gives it its final name (module docstring).
 
     With a ``case``, the file must also fit in the room the case has left under
     ``RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES`` (checked again, exactly, when it is recorded). JPEG and PNG images are
     kept re-encoded without metadata (see the module docstring). ``attempt`` names a request that may be retried
-    (the user and the ``Idempotency-Key``): its retries receive into the same place, replacing what an attempt
-    killed on the way left there.
+    (the user and the ``Idempotency-Key``): its retries write to the same place, replacing what an attempt killed on
+    the way left there.
 
     Raises ``ValidationError({"file": …})`` (codes ``file_empty``, ``file_too_large``, ``case_evidence_full``,
-    those of ``checked_content_type``, ``image_too_large``, ``image_invalid``, ``image_animated``) and leaves nothing
-    on disk when the file is refused; ``ScanUnavailable`` when the malware scanner cannot check it and
-    ``StorageFull`` when the disk is full (the partial file is removed).
+    those of ``checked_content_type``, ``image_too_large``, ``image_invalid``, ``image_animated``) and writes nothing
+    to the evidence storage when the file is refused; ``ScanUnavailable`` when the malware scanner cannot check it,
+    ``StorageFull`` when the disk is full and ``StoreUnavailable`` when the object store fails (nothing is kept).
     """
     room = _CaseRoom(used=case_evidence_bytes(case), limit=max_case_evidence_bytes()) if case is not None else None
     if room is not None and room.left <= 0:
@@ -424,18 +456,12 @@ def validate_and_store(uploaded_file: Upload, case: Case | None = None, *, attem
         raise refusal(uploaded_file.size)
     stored_name = uuid.uuid4().hex
     incoming = (hashlib.sha256(attempt.encode()).hexdigest() if attempt else uuid.uuid4().hex) + ".part"
-    path = incoming_path(incoming)
     digest = hashlib.sha256()
     size = 0
     head = b""
     try:
-        path.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
-        if attempt:
-            # Left by an earlier attempt of this request that was killed; no other attempt runs now.
-            path.unlink(missing_ok=True)
-        # O_EXCL: a generated name never overwrites anything, even in the astronomically unlikely collision.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-        with os.fdopen(fd, "wb") as out:
+        # No name on any disk: whatever happens to this process, the raw upload does not outlive it.
+        with tempfile.TemporaryFile(dir=settings.FILE_UPLOAD_TEMP_DIR) as received:
             for chunk in uploaded_file.chunks():
                 size += len(chunk)
                 if size > limit:
@@ -443,37 +469,42 @@ def validate_and_store(uploaded_file: Upload, case: Case | None = None, *, attem
                 if len(head) < _SNIFF_BYTES:
                     head += chunk[: _SNIFF_BYTES - len(head)]
                 digest.update(chunk)
-                out.write(chunk)
-        if size == 0:
-            raise _refuse(_("The file is empty."), "file_empty")
-        content_type = checked_content_type(path, head)
-        if content_type in ("image/jpeg", "image/png"):
-            clean = sanitised_image(path, content_type)
-            size = len(clean)
-            if size > per_file:
-                # Re-encoding can make a heavily compressed picture larger: what is kept stays within the limit.
-                raise _refuse(
-                    _(
-                        "Without its hidden data this picture would be larger than the %(limit)s allowed. Save it "
-                        "at a smaller size or lower quality and add it again."
+                received.write(chunk)
+            if size == 0:
+                raise _refuse(_("The file is empty."), "file_empty")
+            received.flush()
+            content_type = checked_content_type(received, head)
+            if content_type in ("image/jpeg", "image/png"):
+                clean = sanitised_image(received, content_type)
+                size = len(clean)
+                if size > per_file:
+                    # Re-encoding can make a heavily compressed picture larger: what is kept stays within the limit.
+                    raise _refuse(
+                        _(
+                            "Without its hidden data this picture would be larger than the %(limit)s allowed. Save it "
+                            "at a smaller size or lower quality and add it again."
+                        )
+                        % {"limit": filesizeformat(per_file)},
+                        "image_too_large_after_cleaning",
                     )
-                    % {"limit": filesizeformat(per_file)},
-                    "image_too_large_after_cleaning",
-                )
-            if room is not None and size > room.left:
-                raise room.full()
-            digest = hashlib.sha256(clean)
-            _rewrite(path, clean)
-        # Flushed now, outside the transaction that records it, so the case stays locked only for the rename.
-        _fsync(path)
+                if room is not None and size > room.left:
+                    raise room.full()
+                digest = hashlib.sha256(clean)
+                _rewrite(received, clean)
+            received.seek(0)
+            try:
+                _put(incoming_name(incoming), received)
+            except BaseException:
+                # The write failed, maybe after the store took the file (a timeout on its answer): not kept.
+                _remove(incoming_name(incoming))
+                raise
     except OSError as exc:
-        _remove(path)
         if exc.errno in _DISK_FULL:
             raise StorageFull from exc
         raise
-    except BaseException:
-        _remove(path)
-        raise
+    except StoreError as exc:
+        logger.error("Evidence storage failed while an upload was stored: %s", exc)
+        raise StoreUnavailable from exc
     return StoredFile(
         stored_name=stored_name,
         original_name=clean_original_name(uploaded_file.name),
@@ -484,15 +515,28 @@ def validate_and_store(uploaded_file: Upload, case: Case | None = None, *, attem
     )
 
 
-def _rewrite(path: Path, content: bytes) -> None:
-    """The same received file, rewritten in place: what is kept is only the re-encoded picture."""
-    with path.open("wb") as out:
-        out.write(content)
+def _rewrite(received: BinaryIO, content: bytes) -> None:
+    """The same received file, rewritten: what is kept is only the re-encoded picture."""
+    received.seek(0)
+    received.truncate()
+    received.write(content)
+    received.flush()
 
 
-def _remove(*paths: Path) -> None:
-    for path in paths:
-        path.unlink(missing_ok=True)
+def _put(name: str, received: BinaryIO) -> None:
+    """Write the checked file to the evidence storage, whole and durably (a failure leaves nothing there)."""
+    evidence_storage().put(name, received)
+
+
+def _remove(*names: str) -> None:
+    """Remove files from the evidence storage while cleaning up after a failure: one the storage cannot remove now
+    is left to the sweep, never allowed to hide the failure being cleaned up after."""
+    storage = evidence_storage()
+    for name in names:
+        try:
+            storage.remove(name)
+        except StoreError as exc:
+            logger.warning("Evidence storage could not remove %s now; the sweep will: %s", name, exc)
 
 
 def ensure_room(case: Case, size: int) -> None:
@@ -506,15 +550,6 @@ def ensure_room(case: Case, size: int) -> None:
         raise room.full()
 
 
-def _fsync(path: Path) -> None:
-    """Flush a file (or a directory's entries) to the disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 @dataclass
 class Installation:
     """Giving one received file its final name, as the last step of the transaction that records its attachment, so
@@ -523,41 +558,42 @@ class Installation:
 
     incoming: str
     stored_name: str
-    renamed: bool = False
+    started: bool = False
 
     def run(self) -> None:
-        """Rename the file (flushed when it was received) and flush the directory, so a committed row never
-        outlives its file.
+        """Give the file (durable since it was written) its final name, durably, so a committed row never outlives
+        its file.
 
-        Raises ``StorageFull`` when the disk turns out to be full only now (a flush can report it).
+        Raises ``StorageFull`` when the disk turns out to be full only now (a flush can report it), and
+        ``StoreUnavailable`` when the object store fails.
         """
-        source, target = incoming_path(self.incoming), path_of(self.stored_name)
+        # Never replaces an evidence file: the attachment row, inserted first, has a unique stored name; so from here
+        # on the final name is this upload's own.
+        self.started = True
         try:
-            # The sweep measures an orphan's age from here: a file renamed a moment ago is never taken for one.
-            os.utime(source)
-            # Never replaces an evidence file: the attachment row, inserted first, has a unique stored name.
-            os.replace(source, target)
-            self.renamed = True
-            _fsync(target.parent)
+            evidence_storage().install(incoming_name(self.incoming), stored_key(self.stored_name))
         except OSError as exc:
             if exc.errno in _DISK_FULL:
                 raise StorageFull from exc
             raise
+        except StoreError as exc:
+            logger.error("Evidence storage failed while an upload was recorded: %s", exc)
+            raise StoreUnavailable from exc
 
     def undo(self) -> None:
-        """The transaction rolled back: remove the received file, and the final one only if this renamed it (a
+        """The transaction rolled back: remove the received file, and the final one only if this installed it (a
         refused second record of the same file must not take the first one's)."""
-        _remove(incoming_path(self.incoming), *([path_of(self.stored_name)] if self.renamed else []))
+        _remove(incoming_name(self.incoming), *([stored_key(self.stored_name)] if self.started else []))
 
 
 def discard(stored: StoredFile) -> None:
     """Remove a received file that was not recorded. A recorded one has its final name, which this never touches."""
-    _remove(stored.path)
+    _remove(stored.waiting_as)
 
 
-def open_stored(stored_name: str) -> BinaryIO:
-    """Open a stored evidence file for reading (raises ``FileNotFoundError`` if it is gone)."""
-    return path_of(stored_name).open("rb")
+def open_stored(stored_name: str) -> Reader:
+    """Open a stored evidence file for reading, streamed (raises ``FileNotFoundError`` if it is gone)."""
+    return evidence_storage().reader(stored_key(stored_name))
 
 
 class EvidenceMissing(Exception):
@@ -575,38 +611,18 @@ class EvidenceMissing(Exception):
         )
 
 
-def download_response(attachment: Attachment, handle: BinaryIO) -> FileResponse:
-    """The stored file as a download: always an attachment (never shown inline), under its cleaned display name
-    (``Content-Disposition`` with an RFC 5987 ``filename*``), with the content type its content proved, never
-    sniffed by the browser and never kept in a cache."""
+def download_response(attachment: Attachment, handle: Reader) -> FileResponse:
+    """The stored file as a download, streamed from the evidence storage: always an attachment (never shown inline),
+    under its cleaned display name (``Content-Disposition`` with an RFC 5987 ``filename*``), with the content type its
+    content proved, never sniffed by the browser and never kept in a cache."""
     response = FileResponse(
         handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
     )
+    if "Content-Length" not in response:  # a stream from an object store: its length as the store gave it
+        response["Content-Length"] = str(handle.size)
     response["X-Content-Type-Options"] = "nosniff"
     add_never_cache_headers(response)
     return response
-
-
-def _entries(directory: Path) -> Iterator[tuple[Path, os.stat_result]]:
-    """The regular files directly in ``directory`` with their status (none if it does not exist)."""
-    try:
-        entries = list(os.scandir(directory))
-    except FileNotFoundError:
-        return
-    for entry in entries:
-        try:
-            if entry.is_file(follow_symlinks=False):
-                yield Path(entry.path), entry.stat(follow_symlinks=False)
-        except FileNotFoundError:
-            continue
-
-
-def _unlink(path: Path) -> bool:
-    try:
-        path.unlink()
-    except FileNotFoundError:  # a sweep running at the same time took it
-        return False
-    return True
 
 
 _SWEEP_BATCH = 1000
@@ -618,25 +634,29 @@ def sweep(*, now: datetime | None = None, older_than: timedelta | None = None) -
     an upload in progress is never touched. Only names this module generates are removed. Idempotent; returns and
     logs the counts."""
     cutoff = ((now or timezone.now()) - (older_than if older_than is not None else stale_after())).timestamp()
+    storage = evidence_storage()
     result = {"incoming_removed": 0, "orphans_removed": 0, "bytes_removed": 0}
-    for path, status in _entries(incoming_dir()):
-        if _INCOMING_NAME.fullmatch(path.name) and status.st_mtime < cutoff and _unlink(path):
+    for entry in storage.entries(INCOMING):
+        if (
+            _INCOMING_NAME.fullmatch(entry.name)
+            and entry.modified < cutoff
+            and storage.remove(incoming_name(entry.name))
+        ):
             result["incoming_removed"] += 1
-            result["bytes_removed"] += status.st_size
+            result["bytes_removed"] += entry.size
     candidates = {
-        path.name: (path, status)
-        for path, status in _entries(evidence_dir())
-        if _STORED_NAME.fullmatch(path.name) and status.st_mtime < cutoff
+        entry.name: entry
+        for entry in storage.entries()
+        if STORED_NAME.fullmatch(entry.name) and entry.modified < cutoff
     }
     names = sorted(candidates)
     for start in range(0, len(names), _SWEEP_BATCH):
         batch = names[start : start + _SWEEP_BATCH]
         recorded = set(Attachment.objects.filter(stored_name__in=batch).values_list("stored_name", flat=True))
         for name in batch:
-            path, status = candidates[name]
-            if name not in recorded and _unlink(path):
+            if name not in recorded and storage.remove(name):
                 result["orphans_removed"] += 1
-                result["bytes_removed"] += status.st_size
+                result["bytes_removed"] += candidates[name].size
     removed = result["incoming_removed"] + result["orphans_removed"]
     logger.log(
         logging.WARNING if removed else logging.INFO,

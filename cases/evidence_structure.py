@@ -18,7 +18,6 @@ Each check raises ``ValidationError`` with a translated, complete sentence and a
 
 import struct
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from django.core.exceptions import ValidationError
@@ -97,11 +96,10 @@ def _pdf_invalid() -> ValidationError:
     )
 
 
-def _ends_at_eof(path: Path) -> bool:
-    with path.open("rb") as f:
-        f.seek(0, 2)
-        f.seek(max(0, f.tell() - _TAIL_BYTES))
-        tail = f.read()
+def _ends_at_eof(f: BinaryIO) -> bool:
+    f.seek(0, 2)
+    f.seek(max(0, f.tell() - _TAIL_BYTES))
+    tail = f.read()
     return tail.rstrip(_PDF_WHITESPACE).endswith(b"%%EOF")
 
 
@@ -148,17 +146,19 @@ def _active_content(reader: "PdfReader") -> list[str]:
     return [kind for kind in _ACTIVE_NAMES if kind in found]
 
 
-def check_pdf(path: Path) -> None:
-    """Refuse the PDF at ``path`` unless it opens strictly, has pages, ends at ``%%EOF`` and has no active content."""
+def check_pdf(f: BinaryIO) -> None:
+    """Refuse the PDF in the seekable file ``f`` unless it opens strictly, has pages, ends at ``%%EOF`` and has no
+    active content."""
     from pypdf import PasswordType, PdfReader
 
-    if not _ends_at_eof(path):
+    if not _ends_at_eof(f):
         raise ValidationError(
             _("The PDF file does not end with its end-of-file marker; it may be truncated or have data appended."),
             code="pdf_invalid",
         )
     try:
-        reader = PdfReader(path, strict=True)
+        f.seek(0)
+        reader = PdfReader(f, strict=True)
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
             raise ValidationError(
                 _("The PDF file is protected by a password; remove the password and upload it again."),
@@ -248,27 +248,26 @@ class _BoxWalk:
         return kinds
 
 
-def check_mp4(path: Path) -> None:
-    """Refuse the file at ``path`` unless its ISO base-media boxes are consistent and make a playable MP4."""
+def check_mp4(f: BinaryIO) -> None:
+    """Refuse the seekable file ``f`` unless its ISO base-media boxes are consistent and make a playable MP4."""
     kinds: list[bytes] = []
     movie: list[bytes] = []
-    with path.open("rb") as f:
-        size = f.seek(0, 2)
-        walk = _BoxWalk(f)
-        try:
-            for kind, payload, end in walk.boxes(0, size, 0):
-                if not kinds:
-                    f.seek(payload)
-                    # ftyp: major brand, minor version, then whole compatible brands.
-                    if kind != b"ftyp" or end - payload < 8 or (end - payload) % 4 or f.read(4) not in MP4_BRANDS:
-                        raise _Mp4Invalid
-                kinds.append(kind)
-                if kind in _MP4_CONTAINERS:
-                    children = walk.children(payload, end, 1)
-                    if kind == b"moov":
-                        movie = children
-        except _Mp4Invalid:
-            raise _mp4_invalid() from None
+    size = f.seek(0, 2)
+    walk = _BoxWalk(f)
+    try:
+        for kind, payload, end in walk.boxes(0, size, 0):
+            if not kinds:
+                f.seek(payload)
+                # ftyp: major brand, minor version, then whole compatible brands.
+                if kind != b"ftyp" or end - payload < 8 or (end - payload) % 4 or f.read(4) not in MP4_BRANDS:
+                    raise _Mp4Invalid
+            kinds.append(kind)
+            if kind in _MP4_CONTAINERS:
+                children = walk.children(payload, end, 1)
+                if kind == b"moov":
+                    movie = children
+    except _Mp4Invalid:
+        raise _mp4_invalid() from None
     if kinds.count(b"ftyp") != 1 or kinds.count(b"moov") > 1 or movie.count(b"mvhd") > 1:
         raise _mp4_invalid()
     if movie.count(b"mvhd") != 1:

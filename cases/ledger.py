@@ -5,11 +5,12 @@ Reconciles, for every case submitted since ``since`` (or every case):
 - the case has its ``created`` event, and its transitions, in timeline order, are a path through the workflow
   table from a draft to the status it has now (so a submitted case has its ``submit``, while a draft its filer
   withdrew has only its ``withdraw``);
-- every attachment's file exists in evidence storage and its SHA-256 matches the recorded one, and no stored file
-  is without its attachment row (an orphan); with ``since``, the attachments of those cases and every attachment
-  uploaded since (to any case), and orphans among the files stored since (by modification time). Files still
-  being received (``evidence/.incoming``) are not evidence yet: an upload in progress, or what a crash left for
-  the sweep;
+- every attachment's file exists in evidence storage (the local disk or the object store, cases/evidence_store.py)
+  and its size and SHA-256 match the recorded ones, read back in full, and no stored file is without its attachment
+  row (an orphan); with ``since``, the attachments of those cases and every attachment uploaded since (to any case),
+  and orphans among the files stored since (by modification time). Files waiting under ``.incoming`` are not
+  evidence yet: an upload in progress, or what a crash left for the sweep; they are counted (``incoming``), never
+  taken for orphans;
 - every event that notifies someone has its notifications, and none twice (the unique constraint makes a
   duplicate row impossible; duplicate e-mails are counted by the fault tests). A delivery writes all of an event's
   notifications in one statement, so a lost or failed delivery leaves the event with none; which people they went
@@ -31,6 +32,7 @@ non-empty ``problems`` list means something accepted was lost or damaged.
 import hashlib
 import json
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,7 +43,8 @@ from django.utils import timezone
 
 from cases import summaries as report_summaries
 from cases.choices import CaseStatus, EventKind, NotificationDelivery
-from cases.evidence import evidence_dir, path_of
+from cases.evidence import INCOMING, stored_key
+from cases.evidence_store import evidence_storage
 from cases.models import Attachment, Case, CaseEvent, Notification, OutboxMessage
 from cases.notifications import EMAIL_OPEN, recipients_for
 from cases.workflow import TRANSITIONS
@@ -60,6 +63,7 @@ class Ledger:
     events: int = 0
     attachments: int = 0
     attachment_bytes: int = 0
+    incoming: int = 0
     notifications: int = 0
     notifications_expected: int = 0
     emails_unsent: int = 0
@@ -80,10 +84,15 @@ class Ledger:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+        return sha256_of_stream(handle)
+
+
+def sha256_of_stream(handle: Any) -> str:
+    """The SHA-256 of what is left to read of ``handle``, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
 
 
@@ -185,23 +194,26 @@ def _check_emails(ledger: Ledger, notes: Any, email_after: timedelta) -> None:
 
 
 def _check_attachments(ledger: Ledger, attachments: Any, *, since: datetime | None) -> None:
+    storage = evidence_storage()
     known: set[str] = set()
     for attachment in attachments.order_by("pk").iterator():
         ledger.attachments += 1
         ledger.attachment_bytes += attachment.size
         known.add(attachment.stored_name)
-        path = path_of(attachment.stored_name)
-        if not path.exists():
+        try:
+            handle = storage.reader(stored_key(attachment.stored_name))
+        except FileNotFoundError:
             ledger.problems.append(f"attachment {attachment.pk}: file missing")
-        elif path.stat().st_size != attachment.size or sha256_of(path) != attachment.sha256:
-            ledger.problems.append(f"attachment {attachment.pk}: checksum or size does not match")
-    if not evidence_dir().exists():
-        return
-    # Regular files only: the directory of files being received is not evidence.
+            continue
+        with closing(handle):
+            if handle.size != attachment.size or sha256_of_stream(handle) != attachment.sha256:
+                ledger.problems.append(f"attachment {attachment.pk}: checksum or size does not match")
+    ledger.incoming = sum(1 for _entry in storage.entries(INCOMING))
+    # Files directly under the storage's root only: those waiting under .incoming are not evidence.
     unknown = sorted(
-        path.name
-        for path in evidence_dir().iterdir()
-        if path.is_file() and path.name not in known and (since is None or path.stat().st_mtime >= since.timestamp())
+        entry.name
+        for entry in storage.entries()
+        if entry.name not in known and (since is None or entry.modified >= since.timestamp())
     )
     # A file stored in the period may belong to an attachment from before it (an upload that straddled its start, a
     # file copied back without its modification time).

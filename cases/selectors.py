@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -354,6 +354,54 @@ def open_cases_with_repeat_suspects() -> list[tuple[Case, int]]:
     )
     cases = Case.objects.filter(pk__in=list(counts)).select_related("unit").order_by("id")
     return [(case, counts[case.pk]) for case in cases]
+
+
+@dataclass(frozen=True)
+class RepeatSuspect:
+    """A suspect of a case submitted in a period whose ID number (blind index) a suspect of an earlier case on record
+    of the same subtree has too (``suspects_with_earlier_cases``)."""
+
+    case_id: int
+    reference: str
+    unit_path: str
+    suspect_name: str  # as recorded: the caller masks it before showing it to anyone
+    earlier: int  # the earlier cases on record of the subtree with that ID number
+
+
+def suspects_with_earlier_cases(*, unit: OrgUnit, start: datetime, end: datetime) -> list[RepeatSuspect]:
+    """The suspects of the cases of ``unit``'s subtree submitted in [``start``, ``end``) (drafts never) who match
+    earlier cases on record (``_earlier_matches``: the incident came before) of the same subtree, each with how many;
+    by case, then suspect. Only the subtree's earlier cases are named and counted, since its supervisors read their
+    ID numbers in full; whoever asks, the caller decides who is told (``policy.sees_repeat_matches``). One query."""
+    earlier = (
+        Suspect.objects.filter(
+            id_number_index=OuterRef("id_number_index"),
+            case__status__in=ON_RECORD_STATUSES,
+            case__unit_path__startswith=unit.path,
+        )
+        .filter(~Q(case_id=OuterRef("case_id")))
+        .annotate(earlier_at=Coalesce("case__occurred_at", "case__created_at"))
+        .filter(earlier_at__lt=OuterRef("incident_at"))
+        .order_by()
+        .values("id_number_index")
+        .annotate(n=Count("case_id", distinct=True))
+        .values("n")
+    )
+    rows = (
+        Suspect.objects.filter(
+            case__unit_path__startswith=unit.path,
+            case__submitted_at__gte=start,
+            case__submitted_at__lt=end,
+        )
+        .exclude(case__status=CaseStatus.DRAFT)
+        .exclude(id_number_index="")
+        .annotate(incident_at=Coalesce("case__occurred_at", "case__created_at"))
+        .annotate(earlier=Coalesce(Subquery(earlier), 0))
+        .filter(earlier__gt=0)
+        .order_by("case__submitted_at", "case_id", "id")
+        .values_list("case_id", "case__reference", "case__unit_path", "name", "earlier")
+    )
+    return [RepeatSuspect(*row) for row in rows]
 
 
 def welfare_prompts_since(since: datetime) -> QuerySet[WelfarePrompt]:

@@ -39,7 +39,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, models, transaction
 
-from cases import dimensions
+from cases import dimensions, reading
 from cases.choices import CaseStatus, SupportStatus
 from cases.models import (
     Case,
@@ -285,10 +285,11 @@ def one_snapshot() -> Iterator[None]:
     cases agree; read statement by statement (READ COMMITTED), a change committed between two reads of a report
     or a reconcile is seen by one and not the other. Inside a caller's transaction, the caller's snapshot rules.
     """
-    outermost = not connection.in_atomic_block
-    with transaction.atomic():
-        if outermost and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+    db = reading.db()  # the read replica's inside ``reading.from_replica()``
+    outermost = not db.in_atomic_block
+    with transaction.atomic(using=reading.alias()):
+        if outermost and db.vendor == "postgresql":
+            with db.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield
 

@@ -19,6 +19,8 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from rightsguard.storage import evidence_storage
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -154,6 +156,18 @@ else:
         "options", f"-c max_parallel_workers_per_gather={env.int('RIGHTSGUARD_DB_PARALLEL_WORKERS', default=0)}"
     )
 
+# A read replica of the primary (a streaming standby) for the yearly report and the analysis (cases/reading.py).
+# The tests run it as a mirror of the primary's test database.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = {
+        **env.db("DATABASE_REPLICA_URL"),
+        "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {})},
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["rightsguard.routers.ReadReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -187,7 +201,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Evidence lives outside the web root and is only served through a permission-checked view.
+# Evidence lives outside the web root (under MEDIA_ROOT/evidence unless RIGHTSGUARD_STORAGE_URL names an object
+# store) and is only served through a permission-checked view; report exports are kept here too.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 # Never served: no route maps this prefix (evidence is downloaded through a permission-checked view).
 MEDIA_URL = "/_no_direct_media_access_/"
@@ -202,8 +217,13 @@ RIGHTSGUARD_MALWARE_SCANNER = env.str("RIGHTSGUARD_MALWARE_SCANNER", default="")
 RIGHTSGUARD_CLAMD_ADDRESS = env.str("RIGHTSGUARD_CLAMD_ADDRESS", default="unix:///run/clamav/clamd.ctl")
 RIGHTSGUARD_CLAMD_TIMEOUT = env.float("RIGHTSGUARD_CLAMD_TIMEOUT", default=30.0)
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
+# Where evidence is kept: the local disk under MEDIA_ROOT/evidence (unset), or an S3-compatible object store,
+# s3://bucket/prefix?endpoint=https://minio.internal:9000&region=... (rightsguard/storage.py); its keys come from
+# AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, never from the URL.
+RIGHTSGUARD_STORAGE_URL = env.str("RIGHTSGUARD_STORAGE_URL", default="")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "evidence": evidence_storage(RIGHTSGUARD_STORAGE_URL),
     # Hashed, compressed, served by the app itself (no CDN, no separate static server). Development serves
     # the source files directly.
     "staticfiles": {

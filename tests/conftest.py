@@ -7,6 +7,7 @@ from django.db import connection
 from hypothesis import settings as hypothesis_settings
 
 from rightsguard.celery import app as celery_app
+from tests.evidence_backends import evidence_backend, s3_endpoint  # noqa: F401 - fixtures for every test module
 from tests.factories import World, build_world
 
 # Locally hypothesis explores new random examples on every run (and remembers failing ones in .hypothesis/), which

@@ -1,6 +1,9 @@
-"""Restore drill: back up a database with cases and evidence files, restore it into a fresh database and an empty
-media directory in another process, and reconcile the result with the manifest and the ledger."""
+"""Restore drill: back up a database with cases and evidence files, restore it into a fresh database, an empty
+evidence storage and an empty media directory in another process, and reconcile the result with the manifest and the
+ledger; with evidence on the local disk and in an S3 object store (tests/evidence_backends.py). The archive names
+evidence alike whichever storage held it, so either backup restores into either storage."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -21,6 +24,7 @@ from cases.backup import BackupError, backup, read_manifest, restore
 from cases.choices import CaseStatus
 from cases.ledger import sha256_of
 from cases.models import Attachment, Case, CaseEvent
+from tests.evidence_backends import BUCKET, Backend, s3_backend, use_backend
 from tests.evidence_files import pdf_document
 from tests.factories import case_in, complete_details, draft, finished_export
 
@@ -61,9 +65,25 @@ def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     )
 
 
+# (where the evidence is backed up from, where it is restored into)
+ROUTES = {"disk": ("disk", "disk"), "s3": ("s3", "s3")}
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_backup_restores_into_a_fresh_database_with_every_row_and_file(world, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_a_backup_restores_into_a_fresh_database_with_every_row_and_file(
+    world, settings, tmp_path, monkeypatch, request, route
+):
+    source, target = ROUTES[route]
+    endpoint = request.getfixturevalue("s3_endpoint") if "s3" in ROUTES[route] else ""
+    backed_up = use_backend(
+        source, settings=settings, monkeypatch=monkeypatch, media_root=tmp_path / "media", endpoint=endpoint
+    )
+    restored_into = (
+        Backend("disk", tmp_path / "restored-media")
+        if target == "disk"
+        else s3_backend(endpoint, tmp_path / "restored-media")
+    )
     closed = case_in(world, CaseStatus.CLOSED)
     filed = draft(world)
     first = _attach(world, filed, PDF, "scene.pdf")
@@ -77,10 +97,14 @@ def test_a_backup_restores_into_a_fresh_database_with_every_row_and_file(world, 
     assert manifest["row_counts"]["cases.CaseEvent"] == CaseEvent.objects.count()
     assert sorted(manifest["media"]) == sorted(f"evidence/{a.stored_name}" for a in (first, second))
     assert manifest["media"][f"evidence/{first.stored_name}"] == first.sha256
+    assert manifest["evidence_storage"] == (
+        f"disk:{tmp_path / 'media' / 'evidence'}" if source == "disk" else f"s3://{BUCKET}/{backed_up.prefix}"
+    )
 
     url, drop = _fresh_database()
     env = {
         **os.environ,
+        **restored_into.env(),
         "DATABASE_URL": url,
         "MEDIA_ROOT": str(tmp_path / "restored-media"),
         "DJANGO_SECRET_KEY": "restore-drill",
@@ -90,12 +114,17 @@ def test_a_backup_restores_into_a_fresh_database_with_every_row_and_file(world, 
         restored = _manage(env, "restore", str(tmp_path / "backup"))
         assert restored.returncode == 0, restored.stderr
         assert json.loads(restored.stdout) == {"cases": 2, "media_files": 2, "mismatches": []}
+        assert restored_into.names() == sorted([first.stored_name, second.stored_name])
+        if target == "s3":
+            assert {restored_into.head(a.stored_name)["ServerSideEncryption"] for a in (first, second)} == {"AES256"}
         ledger = _manage(env, "reconcile", "--no-notifications")
         assert ledger.returncode == 0, ledger.stdout + ledger.stderr
         counts = json.loads(ledger.stdout)
         assert (counts["cases"], counts["submitted"], counts["attachments"], counts["problems"]) == (2, 2, 2, [])
         assert counts["events"] == CaseEvent.objects.count()
         assert counts["attachment_bytes"] == first.size + second.size
+        if route != "disk":
+            return  # what follows is the database's, the same whichever storage holds the evidence
         # The restored application works: its migrations are all applied and the references are intact.
         plan = _manage(env, "migrate", "--check", "--no-input")
         assert plan.returncode == 0, plan.stdout + plan.stderr
@@ -138,12 +167,11 @@ def test_a_backup_needs_an_empty_directory(world, settings, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_archive_holds_the_files_the_rows_refer_to_and_nothing_else(world, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def test_the_archive_holds_the_files_the_rows_refer_to_and_nothing_else(world, settings, tmp_path, evidence_backend):
     attachment = _attach(world, draft(world), PDF, "scene.pdf")
     export = finished_export(world.supervisor, world.station, 2025)
     # A file no row refers to (an upload whose row never committed) is not part of the backup.
-    (tmp_path / "media" / "evidence" / "0123456789abcdef0123456789abcdef").write_bytes(PDF)
+    evidence_backend.put("0123456789abcdef0123456789abcdef", PDF)
     call_command("backup", str(tmp_path / "backup"), stdout=open(os.devnull, "w"))  # noqa: SIM115
     manifest = read_manifest(tmp_path / "backup")
     export_name = f"exports/yearly-report-{export.pk}.csv"
@@ -156,17 +184,15 @@ def test_the_archive_holds_the_files_the_rows_refer_to_and_nothing_else(world, s
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("damage", ["altered", "missing"])
-def test_a_backup_fails_when_evidence_is_not_as_its_row_records(world, settings, tmp_path, damage):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def test_a_backup_fails_when_evidence_is_not_as_its_row_records(world, settings, tmp_path, damage, evidence_backend):
     attachment = _attach(world, draft(world), PDF, "scene.pdf")
-    stored = tmp_path / "media" / "evidence" / attachment.stored_name
     if damage == "altered":
-        content = bytearray(stored.read_bytes())
+        content = bytearray(evidence_backend.files()[attachment.stored_name])
         content[-8] ^= 0xFF
-        stored.write_bytes(bytes(content))
-        expected = f"SHA-256 {sha256_of(stored)}, its row records {attachment.sha256}"
+        evidence_backend.put(attachment.stored_name, bytes(content))
+        expected = f"SHA-256 {hashlib.sha256(content).hexdigest()}, its row records {attachment.sha256}"
     else:
-        stored.unlink()
+        evidence.evidence_storage().remove(attachment.stored_name)
         expected = "missing"
     with pytest.raises(BackupError) as refused:
         backup(tmp_path / "backup")

@@ -27,7 +27,10 @@ ERROR_DESCRIPTIONS = {
     412: _("The case changed since the client read it (code stale_version): reload and retry."),
     422: _("The Idempotency-Key was already used for a different request (code idempotency_key_reused)."),
     429: _("Too many failed log-ins from this address, or for this username from it (code locked_out)."),
-    503: _("The malware scanner could not check the file (code scanner_unavailable): nothing was kept; retry later."),
+    503: _(
+        "The malware scanner could not check the file (code scanner_unavailable), or the evidence store could not be "
+        "reached (code storage_unavailable): nothing was kept; retry later."
+    ),
     507: _("The evidence store is full (code storage_full): nothing was kept; retry later."),
 }
 

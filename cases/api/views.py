@@ -808,7 +808,8 @@ class AttachmentListView(CaseScoped):
             "when they contain JavaScript, launch actions, embedded files, rich media or an XFA form; MP4 files must "
             "be consistent ISO base-media boxes covering the whole file with a movie header. When a malware scanner "
             "is configured, a file it finds something in is refused with 400, and every upload is refused with 503 "
-            "while the scanner cannot check files."
+            "while the scanner cannot check files. An upload the evidence store cannot take now is refused with 503 "
+            "when the store cannot be reached and 507 when it is full; nothing is kept."
         ),
         request={"multipart/form-data": s.AttachmentUploadSerializer},
         responses=responses({201: s.AttachmentSerializer}, 400, 401, 403, 404, 422, 503, 507),

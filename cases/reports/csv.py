@@ -7,7 +7,15 @@ from django.utils.translation import gettext as _
 
 from cases.reports.cells import csv_writer
 from cases.reports.grid import grid_csv_rows, report_grids
-from cases.reports.layout import column_headers, format_change, format_value, generated_label, report_tables, unit_label
+from cases.reports.layout import (
+    column_headers,
+    figures_as_of_label,
+    format_change,
+    format_value,
+    generated_label,
+    report_tables,
+    unit_label,
+)
 from cases.reports.yearly import YearlyReport
 
 
@@ -21,6 +29,8 @@ def write_csv(report: YearlyReport, out: BinaryIO) -> None:
         writer.writerow([_("Year"), report.year])
         writer.writerow([_("Compared with"), report.previous_year])
         writer.writerow([_("Generated"), generated_label(report)])
+        if as_of := figures_as_of_label(report):
+            writer.writerow([_("Figures as of"), as_of])
         headers = column_headers(report)
         for table in report_tables(report):
             writer.writerow([])

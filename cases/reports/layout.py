@@ -6,7 +6,7 @@ export follows the language it is rendered in (the Celery task activates the req
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -307,6 +307,18 @@ def level_label(level: str) -> str:
 def generated_label(report: YearlyReport) -> str:
     local = timezone.localtime(report.generated_at, report_timezone())
     return formats.date_format(local, "DATETIME_FORMAT")
+
+
+def as_of_label(moment: datetime | None) -> str:
+    """How fresh figures read from the read replica are (cases/reading.py): the local time of the last change it had
+    applied; empty for figures read from the primary (current)."""
+    if moment is None:
+        return ""
+    return formats.date_format(timezone.localtime(moment, report_timezone()), "DATETIME_FORMAT")
+
+
+def figures_as_of_label(report: YearlyReport) -> str:
+    return as_of_label(report.figures_as_of)
 
 
 def format_value(value: int | float | Decimal | None, fmt: Format, *, grouped: bool = False) -> str:

@@ -8,7 +8,16 @@ from django.urls import reverse
 
 from accounts.models import OrgUnit
 from cases.reports.grid import linked_grid, report_grids
-from cases.reports.layout import Chart, Table, display_rows, format_value, report_charts, report_tables, unit_label
+from cases.reports.layout import (
+    Chart,
+    Table,
+    display_rows,
+    figures_as_of_label,
+    format_value,
+    report_charts,
+    report_tables,
+    unit_label,
+)
 from cases.reports.yearly import YearlyReport, unit_ref
 
 KPIS = ("cases", "officers", "injured", "deaths", "convicted", "findings", "support", "closure_median")
@@ -87,4 +96,5 @@ def report_context(report: YearlyReport) -> dict[str, Any]:
         "charts": charts,
         "chart_data": chart_data(charts),
         "grids": [(grid, linked_grid(grid)) for grid in report_grids(report)],
+        "figures_as_of": figures_as_of_label(report),
     }

@@ -16,6 +16,7 @@ from cases.reports.grid import display_grid, report_grids
 from cases.reports.layout import (
     column_headers,
     display_rows,
+    figures_as_of_label,
     generated_label,
     report_charts,
     report_tables,
@@ -43,6 +44,7 @@ def pdf_context(report: YearlyReport) -> dict[str, Any]:
         "report": report,
         "unit": unit_label(report.unit),
         "generated": generated_label(report),
+        "figures_as_of": figures_as_of_label(report),
         "headers": column_headers(report),
         "tables": [(t, rows[t.key]) for t in tables],
         "charts": charts,

@@ -20,6 +20,7 @@ from cases.reports.layout import (
     Row,
     Table,
     column_headers,
+    figures_as_of_label,
     generated_label,
     report_charts,
     report_tables,
@@ -108,6 +109,7 @@ def write_xlsx(report: YearlyReport, out: BinaryIO) -> None:
         (_("Year"), report.year),
         (_("Compared with"), report.previous_year),
         (_("Generated"), generated_label(report)),
+        *([(_("Figures as of"), as_of)] if (as_of := figures_as_of_label(report)) else []),
     )
     for i, (label, value) in enumerate(meta, start=1):
         summary.write_string(i, 0, label, f.label)

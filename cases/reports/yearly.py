@@ -83,6 +83,7 @@ from django.db.models.functions import Ceil, ExtractMonth, Floor, RowNumber, Str
 from django.utils import timezone
 
 from accounts.models import OrgUnit
+from cases import reading
 from cases.choices import (
     INJURY_RANK,
     PENDING_DISPOSITIONS,
@@ -322,6 +323,9 @@ class YearlyReport:
     intake_to_closure: Spread
     # What other apps add (cases/reports/sections.py): the oversight campaigns of the year.
     sections: tuple[ReportSection, ...] = ()
+    # Read from the read replica: the commit time of the last change it had applied (cases/reading.py); None: read
+    # from the primary, current.
+    figures_as_of: datetime | None = None
 
     @property
     def previous_year(self) -> int:
@@ -458,7 +462,7 @@ def _crosstab(cells: QuerySet[Any], year: int, figures: Mapping[str, Sum_]) -> d
     year_column = qn("report_year")
     # Names are ours and quoted, every value is a parameter.
     sql = f"SELECT {year_column}, {', '.join(selects)} FROM ({inner}) cells GROUP BY {year_column}"  # noqa: S608
-    with connection.cursor() as cursor:
+    with reading.db().cursor() as cursor:
         cursor.execute(sql, [*params, *inner_params])
         rows = {row[0]: row[1:] for row in cursor.fetchall()}
     current, previous = rows.get(year), rows.get(year - 1)
@@ -1021,7 +1025,7 @@ def _exact_days(
             params.append(connection.ops.prep_for_like_query(scope.unit.path) + "%")
         params += [min(ranks), max(ranks) - min(ranks) + 1]
     out: dict[tuple[int, int, int], float] = {}
-    with connection.cursor() as cursor:
+    with reading.db().cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         ordered: dict[tuple[int, int], list[float]] = {}
         for year, whole, value in cursor.fetchall():
@@ -1115,10 +1119,11 @@ def yearly_report(*, unit: OrgUnit, year: int, source: str = "auto") -> YearlyRe
     # __date lookups convert to the current time zone; pin it so a worker's setting cannot shift days. The
     # transaction scopes the memory setting to these queries (SET LOCAL ends with it), and its one snapshot keeps
     # the figures of a change committed meanwhile out of every section alike: a spread's histogram and the exact
-    # times of the cases it points at, the summaries and the cases.
-    with one_snapshot(), timezone.override(report_timezone()):
+    # times of the cases it points at, the summaries and the cases. All of it from the read replica when there is
+    # one (cases/reading.py).
+    with reading.from_replica() as freshness, one_snapshot(), timezone.override(report_timezone()):
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+            with reading.db().cursor() as cursor:
                 cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
                 cursor.execute(f"SET LOCAL max_parallel_workers_per_gather = {REPORT_PARALLEL_WORKERS}")
         cases = _case_figures(scope, w)
@@ -1139,4 +1144,5 @@ def yearly_report(*, unit: OrgUnit, year: int, source: str = "auto") -> YearlyRe
             intake_to_referral=_referral_spread(scope, w),
             intake_to_closure=_closure_spread(scope, w),
             sections=extra_sections(unit=unit, year=year),
+            figures_as_of=freshness.as_of,
         )

@@ -3,7 +3,6 @@ the objects most API tests act on."""
 
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,6 +14,7 @@ from accounts import tokens
 from cases import evidence, services
 from cases.choices import CaseStatus, FlagKind
 from cases.models import Attachment, Case, Flag, Suspect
+from tests import evidence_backends
 from tests.evidence_files import mp4_video, pdf_document
 from tests.factories import World, case_in, draft
 
@@ -60,13 +60,9 @@ def upload(content: bytes = JPEG, name: str = "scene.jpg", content_type: str = "
 
 
 def stored_files() -> set[str]:
-    """Every file in evidence storage, received ones (``.incoming/…``) included, by its path there."""
-    directory = evidence.evidence_dir()
-    return {str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file()}
-
-
-def evidence_path(attachment: Attachment) -> Path:
-    return evidence.path_of(attachment.stored_name)
+    """Every file in evidence storage, received ones (``.incoming/…``) included, by its name there (on either
+    backend, tests/evidence_backends.py)."""
+    return set(evidence_backends.stored())
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """Evidence: accepted by content (JPEG, PNG, PDF, MP4) within a size cap, stored under a random name with its
-SHA-256, never left on disk when refused or not recorded, and downloaded only as an attachment. Images are
-stored re-encoded (tests/security/test_upload_corpus.py covers what that removes)."""
+SHA-256, never left in the evidence storage when refused or not recorded, and downloaded only as an attachment.
+Images are stored re-encoded (tests/security/test_upload_corpus.py covers what that removes). The tests that store or
+serve a file run on the local disk and in an S3 object store (``evidence_backend``, tests/evidence_backends.py)."""
 
 import hashlib
 import io
@@ -64,7 +65,7 @@ def post(client, case, file, description: str = ""):
         (JPEG, "misleading.pdf", "image/jpeg"),  # the content decides, not the name
     ],
 )
-def test_accepted_files_are_stored_with_their_digest(world, api, content, name, expected_type):
+def test_accepted_files_are_stored_with_their_digest(world, api, content, name, expected_type, evidence_backend):
     case = case_in(world, S.INTAKE)
     response = post(api("officer"), case, upload(content, name, "application/octet-stream"), "现场照片")
     assert response.status_code == 201, response.content
@@ -78,9 +79,7 @@ def test_accepted_files_are_stored_with_their_digest(world, api, content, name, 
         name,
         "现场照片",
     )
-    path = evidence.path_of(attachment.stored_name)
-    assert path.read_bytes() == kept
-    assert path.parent == evidence.evidence_dir()
+    assert evidence_backend.files() == {attachment.stored_name: kept}
     assert len(attachment.stored_name) == 32
     assert name not in attachment.stored_name
     assert CaseEvent.objects.filter(case=case, kind="attachment").count() == 1
@@ -119,7 +118,7 @@ def test_empty_and_oversized_files_are_refused(world, api, settings):
     assert stored_files() == set()
 
 
-def test_the_size_cap_holds_while_streaming_even_if_the_declared_size_lies(settings, tmp_path):
+def test_the_size_cap_holds_while_streaming_even_if_the_declared_size_lies(settings, tmp_path, evidence_backend):
     settings.RIGHTSGUARD_MAX_UPLOAD_BYTES = 100
 
     class Lying:
@@ -140,7 +139,7 @@ def test_the_default_cap_is_25_mib(settings):
     assert evidence.max_upload_bytes() == 25 * 1024 * 1024
 
 
-def test_the_stored_file_is_removed_when_the_record_cannot_be_written(world, api):
+def test_the_stored_file_is_removed_when_the_record_cannot_be_written(world, api, evidence_backend):
     case = case_in(world, S.INTAKE)
     failing = mock.patch("cases.services.evidence.record_attachment", side_effect=IntegrityError("disk full"))
     with failing, pytest.raises(IntegrityError):
@@ -173,10 +172,12 @@ def test_original_names_are_reduced_to_safe_display_names(name, cleaned):
 
 def test_stored_names_are_only_ever_generated_hex():
     with pytest.raises(ValueError, match="not a stored evidence name"):
-        evidence.path_of("../secret")
+        evidence.stored_key("../secret")
+    with pytest.raises(ValueError, match="not a stored evidence name"):
+        evidence.open_stored("../secret")
 
 
-def test_download_streams_the_file_as_an_attachment_and_is_logged(world, api):
+def test_download_streams_the_file_as_an_attachment_and_is_logged(world, api, evidence_backend):
     case = case_in(world, S.INTAKE)
     stored = evidence.validate_and_store(upload(PDF, "诊断证明.pdf"))
     attachment = services.record_attachment(case=case, by=world.officer, **stored.attachment_fields())
@@ -186,12 +187,13 @@ def test_download_streams_the_file_as_an_attachment_and_is_logged(world, api):
     assert response["Content-Disposition"].startswith("attachment;")
     assert "filename*=utf-8''%E8%AF%8A%E6%96%AD%E8%AF%81%E6%98%8E.pdf" in response["Content-Disposition"]
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Length"] == str(len(PDF))
     assert b"".join(response.streaming_content) == PDF
     log = AccessLog.objects.get(action="download")
     assert (log.user, log.case) == (world.supervisor, case)
 
 
-def test_download_of_an_invisible_case_or_another_cases_file_is_a_404(world, api):
+def test_download_of_an_invisible_case_or_another_cases_file_is_a_404(world, api, evidence_backend):
     case, other = case_in(world, S.INTAKE), case_in(world, S.INTAKE)
     stored = evidence.validate_and_store(upload())
     attachment = services.record_attachment(case=case, by=world.officer, **stored.attachment_fields())
@@ -203,16 +205,17 @@ def test_download_of_an_invisible_case_or_another_cases_file_is_a_404(world, api
     assert not AccessLog.objects.filter(action="download").exists()
 
 
-def test_a_file_missing_from_storage_is_a_404(world, api):
+def test_a_file_missing_from_storage_is_a_404(world, api, evidence_backend):
     case = case_in(world, S.INTAKE)
     stored = evidence.validate_and_store(upload())
     attachment = services.record_attachment(case=case, by=world.officer, **stored.attachment_fields())
-    evidence.path_of(attachment.stored_name).unlink()
+    evidence.evidence_storage().remove(attachment.stored_name)
     response = api("officer").get(f"/api/v1/cases/{case.pk}/attachments/{attachment.pk}/download/")
     assert response.status_code == 404
+    assert AccessLog.objects.get(action="download").outcome == "file_missing"
 
 
-def test_the_helper_works_on_any_chunked_file():
+def test_the_helper_works_on_any_chunked_file(evidence_backend):
     """The browser UI hands Django's UploadedFile over; anything with name, size and chunks() will do."""
     stream = io.BytesIO(PNG)
     uploaded = SimpleUploadedFile("a.png", stream.getvalue())

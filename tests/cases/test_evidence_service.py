@@ -1,9 +1,9 @@
 """Evidence as a service (cases/services/evidence.py): the browser page and the API add and open evidence through
 ``add_evidence`` and ``open_evidence``, so a file is refused for the same reason, a missing stored file is answered
-alike, a download carries the same headers, and a failure while recording keeps nothing, whichever door was used."""
+alike, a download carries the same headers, and a failure while recording keeps nothing, whichever door was used;
+on the local disk and in an S3 object store alike (tests/evidence_backends.py)."""
 
 import logging
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -15,9 +15,11 @@ from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from accounts import tokens
-from cases import evidence, services
+from cases import evidence, evidence_store, services
 from cases.choices import CaseStatus
 from cases.models import AccessLog, Attachment, Case, CaseEvent
+from rightsguard.storage import evidence_storage as storage_setting
+from tests.evidence_backends import BUCKET, Backend
 from tests.evidence_files import pdf_document
 from tests.factories import World, case_in
 from tests.security.test_upload_corpus import REFUSED, Refusal
@@ -31,9 +33,9 @@ ONE_PER_CODE = list({refusal.code: refusal for refusal in reversed(REFUSED)}.val
 
 
 @pytest.fixture
-def media(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
+def media(evidence_backend) -> Backend:
+    """Each test runs with evidence on the local disk and in the object store."""
+    return evidence_backend
 
 
 @pytest.fixture
@@ -67,9 +69,19 @@ def download(doors: dict[str, Client], door: str, case: Case, attachment: Attach
     return doors["browser"].get(reverse("cases:evidence-download", args=[case.pk, attachment.pk]))
 
 
-def files_in(media: Path) -> list[str]:
-    """Every file under MEDIA_ROOT, received ones included."""
-    return sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file()) if media.exists() else []
+def files_in(media: Backend) -> list[str]:
+    """Every file in the evidence storage (received ones included), and any other file under MEDIA_ROOT."""
+    root = media.media_root
+    others = (
+        [
+            str(p.relative_to(root))
+            for p in root.rglob("*")
+            if p.is_file() and (media.kind == "s3" or p.relative_to(root).parts[0] != "evidence")
+        ]
+        if root.exists()
+        else []
+    )
+    return sorted([*media.names(), *others])
 
 
 def added(case: Case, by, content: bytes = b"", name: str = "statement.pdf") -> Attachment:
@@ -108,17 +120,38 @@ def test_both_doors_refuse_a_file_over_the_size_cap_alike(doors, case, media, se
     assert (Attachment.objects.count(), files_in(media)) == (0, [])
 
 
+@pytest.mark.parametrize("evidence_backend", ["disk"], indirect=True)
 def test_a_full_evidence_disk_is_a_507_at_both_doors(doors, case, media):
     full = OSError(28, "No space left on device")
     answers = {}
     for door in ("api", "browser"):
-        with mock.patch.object(evidence, "_fsync", side_effect=full):
+        with mock.patch.object(evidence_store, "_fsync", side_effect=full):
             response = send(doors, door, case, pdf_document(), "report.pdf", "application/pdf")
         body = response.json()
         answers[door] = (response.status_code, body.get("detail") or body["errors"]["file"][0])
     message = str(evidence.StorageFull())
     assert answers == {"api": (507, message), "browser": (507, message)}
     assert (Attachment.objects.count(), files_in(media)) == (0, [])
+
+
+@pytest.mark.parametrize("evidence_backend", ["s3"], indirect=True)
+def test_an_object_store_that_refuses_the_file_is_a_503_at_both_doors(doors, case, media, settings, caplog):
+    """Here the bucket does not exist (deleted, or a wrong name in the setting): a real answer of the store."""
+    settings.STORAGES = {**settings.STORAGES, "evidence": storage_setting(media.url.replace(BUCKET, "no-such-bucket"))}
+    caplog.set_level(logging.ERROR, logger="cases.evidence")
+    answers = {}
+    for door in ("api", "browser"):
+        response = send(doors, door, case, pdf_document(), "report.pdf", "application/pdf")
+        body = response.json()
+        answers[door] = (response.status_code, body.get("code"), body.get("detail") or body["errors"]["file"][0])
+    message = str(evidence.StoreUnavailable())
+    assert answers == {"api": (503, "storage_unavailable", message), "browser": (503, None, message)}
+    assert (Attachment.objects.count(), CaseEvent.objects.filter(case=case, kind="attachment").count()) == (0, 0)
+    assert files_in(media) == []
+    logged = [r.getMessage() for r in caplog.records if r.name == "cases.evidence"]
+    assert len(logged) == 2
+    assert all(m.startswith("Evidence storage failed while an upload was stored: ") for m in logged)
+    assert all("NoSuchBucket" in m for m in logged)
 
 
 def test_a_user_who_may_not_add_evidence_is_refused_before_the_file_is_read(world, case, media):
@@ -183,6 +216,7 @@ def test_both_doors_serve_a_download_with_the_same_headers(world, doors, case, m
     for door in ("api", "browser"):
         response = download(doors, door, case, attachment)
         assert (response.status_code, b"".join(response.streaming_content)) == (200, pdf_document())
+        assert response["Content-Length"] == str(len(pdf_document()))
         headers[door] = {
             name: response[name] for name in ("Content-Type", "Content-Disposition", "X-Content-Type-Options")
         }
@@ -204,7 +238,7 @@ def test_both_doors_serve_a_download_with_the_same_headers(world, doors, case, m
 
 def test_a_missing_stored_file_is_answered_alike_by_both_doors(world, doors, case, media, caplog):
     attachment = added(case, world.officer)
-    evidence.path_of(attachment.stored_name).unlink()
+    evidence.evidence_storage().remove(attachment.stored_name)
     caplog.set_level(logging.ERROR, logger="cases.services.evidence")
 
     api = download(doors, "api", case, attachment)

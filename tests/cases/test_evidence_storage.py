@@ -1,8 +1,10 @@
-"""Evidence storage survives a killed upload: a file is received under ``evidence/.incoming``, checked and
-re-encoded there, and renamed to its final name as the last step of the transaction that records it. A kill at
-any point leaves either the attachment row with its file, or no row and a leftover the sweep removes; a retry with
-the same Idempotency-Key keeps one attachment and one file; ``reconcile --since`` checks the files of the period;
-and concurrent uploads to one case never exceed its evidence cap (checked under the case's row lock)."""
+"""Evidence storage survives a killed upload, on the local disk and in an S3 object store alike: a file is received
+into a temporary file without a name, checked and re-encoded there, written to ``.incoming`` in the evidence storage,
+and given its final name as the last step of the transaction that records it. A kill at any point leaves either the
+attachment row with its file, or no row and at most a leftover the sweep removes; a retry with the same
+Idempotency-Key keeps one attachment and one file; ``reconcile`` finds orphans and leaves received files to the
+sweep, and ``reconcile --since`` checks the files of the period; concurrent uploads to one case never exceed its
+evidence cap (checked under the case's row lock)."""
 
 import hashlib
 import json
@@ -12,7 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from io import StringIO
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -31,7 +32,9 @@ from cases.api.views import AttachmentListView
 from cases.choices import CaseStatus
 from cases.ledger import reconcile
 from cases.models import Attachment, Case, CaseEvent, IdempotencyRecord, JobRun
+from tests import evidence_backends
 from tests.cases.test_concurrency import in_threads
+from tests.evidence_backends import Backend
 from tests.evidence_files import pdf_document
 from tests.factories import World, case_in
 from tests.security.test_upload_corpus import gps_photo, reencoded_jpeg
@@ -47,9 +50,12 @@ class Killed(BaseException):
 
 
 @pytest.fixture
-def media(settings, tmp_path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
+def media(evidence_backend) -> Backend:
+    """Each test runs with evidence on the local disk and in the object store."""
+    return evidence_backend
+
+
+DISK_ONLY = pytest.mark.parametrize("evidence_backend", ["disk"], indirect=True)
 
 
 @pytest.fixture
@@ -73,9 +79,8 @@ def api_upload(client: APIClient, case: Case, content: bytes = PHOTO, key: str |
 
 
 def disk() -> dict[str, bytes]:
-    """Every file in evidence storage, received ones included, by its path there."""
-    root = evidence.evidence_dir()
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file in evidence storage, received ones included, by its name there."""
+    return evidence_backends.stored()
 
 
 def problems(**kwargs) -> list[str]:
@@ -102,12 +107,14 @@ def _die_before(_real: Callable) -> Callable:
 
 # Each point: what to patch, and how it dies there.
 POINTS = {
-    # The raw upload is on disk, before any check: the photo still has its GPS position.
+    # The raw upload is in the temporary file, before any check: the photo still has its GPS position.
     "received": (evidence, "checked_content_type", _die_before),
-    # The re-encoded picture has replaced it in the received file.
+    # The re-encoded picture has replaced it in the temporary file.
     "re-encoded": (evidence, "_rewrite", _die_after),
+    # The checked file is in the evidence storage under .incoming.
+    "stored": (evidence, "_put", _die_after),
     # The file has its final name; the transaction that records it has not committed.
-    "renamed": (evidence.Installation, "run", _die_after),
+    "installed": (evidence.Installation, "run", _die_after),
     # Everything committed; the answer never left the server.
     "committed": (AttachmentListView, "finalize_response", _die_before),
 }
@@ -126,12 +133,14 @@ def dies_at(point: str, *, killed: bool) -> Iterator[None]:
             yield
 
 
-# After a kill at each point, before the sweep: (attachments, what is on disk) — "final" is a file under a final
-# name, "part" a received one.
+# After a kill at each point, before the sweep: (attachments, what is in the evidence storage) — "final" is a file
+# under a final name, "part" a received one. Before the checked file is stored nothing is: the temporary file has no
+# name, and the kernel frees it with the killed process.
 LEFT_BY_A_KILL = {
-    "received": (0, ["part"]),
-    "re-encoded": (0, ["part"]),
-    "renamed": (0, ["final"]),
+    "received": (0, []),
+    "re-encoded": (0, []),
+    "stored": (0, ["part"]),
+    "installed": (0, ["final"]),
     "committed": (1, ["final"]),
 }
 
@@ -152,10 +161,8 @@ def test_a_kill_at_any_point_leaves_a_row_with_its_file_or_no_row_and_a_leftover
     assert (Attachment.objects.count(), kinds(files)) == (rows, left)
     assert CaseEvent.objects.filter(case=case).count() == events + rows
     assert IdempotencyRecord.objects.count() == rows
-    if point == "received":
-        assert b"WGS-84" in next(iter(files.values()))  # why a leftover must not stay: the raw photo
-    if point == "re-encoded":
-        assert list(files.values()) == [KEPT]
+    if point == "stored":
+        assert list(files.values()) == [KEPT]  # what waits is already checked and re-encoded: no GPS position
     if rows:
         attachment = Attachment.objects.get()
         assert files == {attachment.stored_name: KEPT}
@@ -196,7 +203,7 @@ def test_a_retry_with_the_same_key_keeps_one_attachment_and_one_file(world, case
     assert (retry.json()["id"], attachment.sha256) == (attachment.pk, hashlib.sha256(KEPT).hexdigest())
     assert CaseEvent.objects.filter(case=case, kind="attachment").count() == 1
     files = disk()
-    if killed and point == "renamed":
+    if killed and point == "installed":
         # The killed attempt's file got its final name but no row; the sweep takes it once it is old enough.
         assert kinds(files) == ["final", "final"]
         evidence.sweep(now=timezone.now() + HOUR)
@@ -208,7 +215,7 @@ def test_a_retry_with_the_same_key_keeps_one_attachment_and_one_file(world, case
 def test_a_killed_page_upload_leaves_a_received_file_the_sweep_removes_after_an_hour(world, case, client, caplog):
     client.force_login(world.officer)
     url = reverse("cases:evidence-upload", args=[case.pk])
-    with dies_at("re-encoded", killed=True), pytest.raises(Killed):
+    with dies_at("stored", killed=True), pytest.raises(Killed):
         client.post(url, {"file": SimpleUploadedFile("a.jpg", PHOTO)})
     (name,) = disk()
     assert (name[:10], name[-5:]) == (".incoming/", ".part")
@@ -279,14 +286,13 @@ def test_a_second_record_of_the_same_file_is_refused_and_never_removes_the_first
     assert disk() == {first.stored_name: pdf_document()}
 
 
-def test_the_sweep_removes_only_names_it_generates_and_only_files_without_a_row(world, case):
+def test_the_sweep_removes_only_names_it_generates_and_only_files_without_a_row(world, case, media):
     stored = evidence.validate_and_store(SimpleUploadedFile("a.pdf", pdf_document()), case=case)
     attachment = services.record_attachment(case=case, by=world.officer, **stored.attachment_fields())
-    root = evidence.evidence_dir()
-    (root / ("ab" * 16)).write_bytes(b"orphan")
-    (root / "README").write_bytes(b"not ours")
-    (root / ".incoming" / ("cd" * 16 + ".part")).write_bytes(b"received")
-    (root / ".incoming" / "notes.txt").write_bytes(b"not ours either")
+    media.put("ab" * 16, b"orphan")
+    media.put("README", b"not ours")
+    media.put(".incoming/" + "cd" * 16 + ".part", b"received")
+    media.put(".incoming/notes.txt", b"not ours either")
     assert evidence.sweep(now=timezone.now() + HOUR) == {
         "incoming_removed": 1,
         "orphans_removed": 1,
@@ -295,15 +301,7 @@ def test_the_sweep_removes_only_names_it_generates_and_only_files_without_a_row(
     assert sorted(disk()) == sorted([".incoming/notes.txt", "README", attachment.stored_name])
 
 
-def planted(path: Path, content: bytes, *, age: timedelta) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    then = (timezone.now() - age).timestamp()
-    os.utime(path, (then, then))
-    return path
-
-
-def test_the_sweep_is_a_periodic_job_run_once_per_period_and_a_command(world, case, settings, monkeypatch):
+def test_the_sweep_is_a_periodic_job_run_once_per_period_and_a_command(world, case, media, settings, monkeypatch):
     assert settings.CELERY_BEAT_SCHEDULE["sweep-evidence"] == {
         "task": "cases.sweep_evidence",
         "schedule": 900.0,
@@ -311,24 +309,72 @@ def test_the_sweep_is_a_periodic_job_run_once_per_period_and_a_command(world, ca
         "options": {"expires": 900.0},
     }
     assert (settings.RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS, evidence.stale_after()) == (900.0, HOUR)
-    planted(evidence.incoming_dir() / ("ef" * 16 + ".part"), b"12345", age=HOUR + timedelta(seconds=1))
-    at = timezone.now()
-    monkeypatch.setattr("django.utils.timezone.now", lambda: at)  # both ticks in one period
+    media.put(".incoming/" + "ef" * 16 + ".part", b"12345")
+    # An hour and a second later (an object store's modification times cannot be set back), both ticks in one period.
+    at = timezone.now() + HOUR + timedelta(seconds=1)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: at)
 
     assert tasks.sweep_evidence(period=900) == {"incoming_removed": 1, "orphans_removed": 0, "bytes_removed": 5}
     assert tasks.sweep_evidence(period=900) == {"skipped": 1}
     assert list(JobRun.objects.values_list("job", flat=True)) == ["sweep_evidence"]
 
-    planted(evidence.evidence_dir() / ("01" * 16), b"orphan", age=timedelta(minutes=1))
+    media.put("01" * 16, b"orphan")
     out = StringIO()
     call_command("sweep_evidence", "--older-than-minutes", "0", stdout=out)
     assert json.loads(out.getvalue()) == {"incoming_removed": 0, "orphans_removed": 1, "bytes_removed": 6}
     assert disk() == {}
 
 
-# --- reconcile --since --------------------------------------------------------------------------------------------
+# --- reconcile ----------------------------------------------------------------------------------------------------
 
 
+def test_reconcile_reads_every_file_back_and_finds_orphans_but_leaves_received_files_to_the_sweep(world, case, media):
+    files = [
+        services.add_evidence(case=case, by=world.officer, file=SimpleUploadedFile(f"{n}.pdf", pdf_document(pages=n)))
+        for n in (1, 2, 3)
+    ]
+    assert problems() == []
+    lost, altered, _intact = files
+    evidence.evidence_storage().remove(lost.stored_name)
+    media.put(altered.stored_name, pdf_document(pages=2)[:-1] + b" ")  # as long as recorded, one byte different
+    orphan = "0123456789abcdef" * 2
+    media.put(orphan, b"an orphan")
+    media.put(".incoming/" + "ab" * 16 + ".part", b"in progress or left by a crash")
+
+    out = StringIO()
+    with pytest.raises(CommandError, match="3 problem"):
+        call_command("reconcile", "--no-notifications", "--no-summaries", stdout=out)
+    result = json.loads(out.getvalue())
+    assert (result["attachments"], result["attachment_bytes"], result["incoming"]) == (
+        3,
+        sum(f.size for f in files),
+        1,
+    )
+    assert result["problems"] == [
+        f"attachment {lost.pk}: file missing",
+        f"attachment {altered.pk}: checksum or size does not match",
+        f"evidence file {orphan}: no attachment row (orphan)",
+    ]
+    # The sweep takes the received file and the orphan once they are stale; the damaged evidence it never touches.
+    assert evidence.sweep(now=timezone.now() + HOUR) == {
+        "incoming_removed": 1,
+        "orphans_removed": 1,
+        "bytes_removed": len(b"an orphan") + len(b"in progress or left by a crash"),
+    }
+    assert problems() == [
+        f"attachment {lost.pk}: file missing",
+        f"attachment {altered.pk}: checksum or size does not match",
+    ]
+
+
+def planted(path, content: bytes, *, age: timedelta) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    then = (timezone.now() - age).timestamp()
+    os.utime(path, (then, then))
+
+
+@DISK_ONLY  # files from before the period: only the disk lets a test set a file's modification time back
 def test_reconcile_since_checks_the_evidence_of_the_period(world, case):
     """An older case's new evidence, and files stored in the period, are checked too."""
     since = timezone.now() - timedelta(minutes=5)
@@ -358,6 +404,9 @@ SIZE = 300_000
 CAP = 1_000_000
 
 
+# The cap is held by the case's row lock in the database, whichever storage keeps the files; uploads, the lock and
+# the installation run on the object store too in the tests above.
+@DISK_ONLY
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_uploads_to_one_case_never_exceed_its_cap(postgres_only, world: World, media, settings):
     settings.RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES = CAP

@@ -1,4 +1,4 @@
-"""``manage.py backup DIR``: the database and the media files into DIR (cases/backup.py)."""
+"""``manage.py backup DIR``: the database, the evidence and the other media files into DIR (cases/backup.py)."""
 
 import json
 from pathlib import Path
@@ -7,10 +7,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.backup import BackupError, backup
+from cases.evidence_store import StoreError
 
 
 class Command(BaseCommand):
-    help = "Back up the database (pg_dump or SQLite backup) and MEDIA_ROOT into an empty directory."
+    help = (
+        "Back up the database (pg_dump or SQLite backup), the evidence storage (disk or object store) and MEDIA_ROOT "
+        "into an empty directory."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("target", type=Path)
@@ -18,7 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             manifest = backup(options["target"])
-        except BackupError as exc:
+        except (BackupError, StoreError) as exc:
             raise CommandError(str(exc)) from exc
         summary = {
             "target": str(options["target"]),

@@ -1,4 +1,5 @@
-"""``manage.py restore DIR``: restore a backup into this configuration's (fresh) database and MEDIA_ROOT."""
+"""``manage.py restore DIR``: restore a backup into this configuration's (fresh) database, evidence storage and
+MEDIA_ROOT."""
 
 import json
 from pathlib import Path
@@ -7,10 +8,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.backup import BackupError, restore
+from cases.evidence_store import StoreError
 
 
 class Command(BaseCommand):
-    help = "Restore a backup made by `backup` into an empty database (DATABASE_URL) and an empty MEDIA_ROOT."
+    help = (
+        "Restore a backup made by `backup` into an empty database (DATABASE_URL), an empty evidence storage "
+        "(MEDIA_ROOT/evidence or RIGHTSGUARD_STORAGE_URL) and an empty MEDIA_ROOT."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("source", type=Path)
@@ -18,7 +23,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             result = restore(options["source"])
-        except BackupError as exc:
+        except (BackupError, StoreError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             json.dumps(

@@ -1,0 +1,88 @@
+"""Where the reading-heavy work reads: the primary database, or a read replica (``DATABASE_REPLICA_URL``: a streaming
+standby of the primary, e.g. ``pg_basebackup -R``).
+
+The yearly report (``cases.reports.yearly.yearly_report``: its page, its files, its API) and the analysis
+(``analysis.figures.analyse``) read a year of cases; on a busy primary they compete with the officers' and the
+office's work. Inside ``from_replica()`` the ORM's reads go to the replica (``rightsguard.routers.ReadReplicaRouter``)
+and the raw SQL of the report reads from ``db()``; everything else, and every write anywhere, stays on the primary.
+Nothing a user has just written is read there: these reports show figures of the whole area, never the user's own
+change, and the pages say how fresh the replica's figures are ("figures as of 10:42:05": the commit time of the last
+change the replica applied).
+
+A replica that is not configured, does not answer, or is not a standby (promoted, or a plain copy) is not used: the
+report reads the primary, as without one, and says nothing about freshness. The report is never refused because the
+replica is down.
+"""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+
+REPLICA = "replica"
+logger = logging.getLogger(__name__)
+_alias: ContextVar[str] = ContextVar("rightsguard_read_alias", default=DEFAULT_DB_ALIAS)
+_freshness: ContextVar["Freshness | None"] = ContextVar("rightsguard_read_freshness", default=None)
+
+
+def alias() -> str:
+    """The database alias reads go to now: the replica's inside ``from_replica`` (when it is used), else the
+    primary's."""
+    return _alias.get()
+
+
+def db() -> Any:
+    """The connection raw reading SQL runs on (see ``alias``)."""
+    return connections[_alias.get()]
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """Where a report's figures were read: ``as_of`` is the commit time of the last change the replica had applied
+    (None: read from the primary, current)."""
+
+    as_of: datetime | None = None
+
+
+def _replica_state() -> Freshness | None:
+    """The replica's freshness when it answers as a standby; None when it cannot be used."""
+    if REPLICA not in settings.DATABASES:
+        return None
+    try:
+        with connections[REPLICA].cursor() as cursor:
+            cursor.execute("SELECT pg_is_in_recovery(), pg_last_xact_replay_timestamp(), now()")
+            in_recovery, replayed, now = cursor.fetchone()
+    except Exception:
+        logger.warning("The read replica does not answer: the report reads the primary.", exc_info=True)
+        connections[REPLICA].close()
+        return None
+    if not in_recovery:
+        logger.warning("The read replica is not a standby: the report reads the primary.")
+        return None
+    # Nothing replayed since the standby started: it is as fresh as its base backup, which it cannot date; say now.
+    return Freshness(as_of=replayed or now)
+
+
+@contextmanager
+def from_replica() -> Iterator[Freshness]:
+    """Read from the replica inside the block when one is configured and usable (see the module doc); yields where
+    the figures come from. Nested: the outer block's choice holds, and its freshness is the inner's."""
+    outer = _freshness.get()
+    if outer is not None:
+        yield outer
+        return
+    state = _replica_state()
+    alias_token = _alias.set(REPLICA if state is not None else DEFAULT_DB_ALIAS)
+    state = state or Freshness()
+    freshness_token = _freshness.set(state)
+    try:
+        yield state
+    finally:
+        _freshness.reset(freshness_token)
+        _alias.reset(alias_token)
