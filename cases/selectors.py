@@ -32,6 +32,7 @@ from cases.models import (
     Notification,
     NotificationPreference,
     OutboxMessage,
+    Referral,
     Suspect,
     WelfarePrompt,
 )
@@ -493,6 +494,9 @@ class CaseParties:
     dispatch_ref: str
     officers: tuple[Party, ...]
     suspects: tuple[Party, ...]
+    # The case numbers the bodies it was referred to gave it (a court's, a filing number): they find it, and its
+    # parties, in those bodies' records.
+    handling_references: tuple[str, ...] = ()
     # The case records no witnesses and no vehicle plates (yet): they are found in text by their patterns only.
     witnesses: tuple[Party, ...] = ()
     plates: tuple[str, ...] = ()
@@ -501,7 +505,8 @@ class CaseParties:
 def case_parties(case: Case) -> CaseParties:
     """The parties of ``case`` in a fixed number of queries: its involved officers (with their accounts' names and
     phones), its filer and the supervisor in charge (officers too, whose names a narrative may give), its suspects (ID
-    numbers decrypted). Officers and suspects in the order they were listed, each person once."""
+    numbers decrypted), the case numbers its referrals were given. Officers and suspects in the order they were listed,
+    each person once."""
     officers: list[Party] = []
     seen_accounts: set[int] = set()
     for officer in InvolvedOfficer.objects.filter(case=case).select_related("user").order_by("id"):
@@ -527,8 +532,18 @@ def case_parties(case: Case) -> CaseParties:
         Party(role="suspect", name=s.name, id_number=s.id_number or "")
         for s in Suspect.objects.filter(case=case).order_by("id")
     )
+    handling_references = (
+        Referral.objects.filter(case=case)
+        .exclude(external_reference="")
+        .order_by("id")
+        .values_list("external_reference", flat=True)
+    )
     return CaseParties(
-        reference=case.reference, dispatch_ref=case.dispatch_ref, officers=tuple(officers), suspects=suspects
+        reference=case.reference,
+        dispatch_ref=case.dispatch_ref,
+        officers=tuple(officers),
+        suspects=suspects,
+        handling_references=tuple(dict.fromkeys(handling_references)),
     )
 
 
