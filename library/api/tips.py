@@ -173,7 +173,9 @@ class GuidanceDetailView(ApiView):
     def get(self, request: ApiRequest, pk: int) -> Any:
         _require_library(request)
         tip = get_object_or_404(policy.readable_tips(request.actor, selectors.today()), pk=pk)
-        services.record_tip_read(tip=tip, by=request.user)
+        # HEAD is answered by this method too: the headers alone are no reading (a link preview, a freshness probe).
+        if request.method == "GET":
+            services.record_tip_read(tip=tip, by=request.user)
         etag = f'"{tip.pk}-{tip.version}-{reader_language()}"'
         not_modified = _not_modified(request, etag, tip.updated_at)
         if not_modified is not None:

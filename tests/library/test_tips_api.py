@@ -204,6 +204,13 @@ def test_one_tip_is_read_and_its_read_counted_once(world):
     ]
 
 
+def test_a_head_request_is_no_reading(world):
+    tip = published_tip(world)
+    response = terminal(world.officer).head(f"{URL}{tip.pk}/")
+    assert (response.status_code, response["ETag"]) == (200, f'"{tip.pk}-{tip.version}-en"')
+    assert TipRead.objects.count() == 0
+
+
 def test_a_tip_not_in_force_for_the_caller_is_a_404_and_nobody_without_a_unit_reads_any(world, on_day):
     tip = published_tip(world, valid_until=today())
     assert terminal(world.sibling_officer).get(f"{URL}{tip.pk}/").status_code == 404
