@@ -498,12 +498,20 @@ class NotificationKind(models.TextChoices):
     EMAIL_PROBLEMS = "email_problems", _("E-mail problems")
     WELFARE = "welfare", _("Welfare prompts")
     NOTICES = "notices", _("Notices about units")
+    # Notices to chosen people rather than to a unit's office (cases/notices.py): guidance pushed to the officers of a
+    # subtree, and the steps of the material they edit or approve.
+    GUIDANCE = "guidance", _("Guidance tips")
+    LIBRARY_WORK = "library_work", _("Typical cases and tips to work on")
 
 
 # The kinds a user chooses the delivery of. E-mail problems are told in-app only (their e-mail is what failed), and so
 # are welfare prompts: they name an officer's attacks, which stay in the application (cases/welfare.py); and so are
 # the notices about units (cases/notices.py): the page they link to is where the office reads and acts on them.
-IN_APP_ONLY_KINDS = frozenset({NotificationKind.EMAIL_PROBLEMS, NotificationKind.WELFARE, NotificationKind.NOTICES})
+# The notices to chosen people (``MEMBER_NOTICE_KINDS``) likewise: the page they link to is where the material is read.
+MEMBER_NOTICE_KINDS = frozenset({NotificationKind.GUIDANCE, NotificationKind.LIBRARY_WORK})
+IN_APP_ONLY_KINDS = frozenset(
+    {NotificationKind.EMAIL_PROBLEMS, NotificationKind.WELFARE, NotificationKind.NOTICES, *MEMBER_NOTICE_KINDS}
+)
 PREFERENCE_KINDS: tuple[str, ...] = tuple(k for k in NotificationKind.values if k not in IN_APP_ONLY_KINDS)
 
 

@@ -441,7 +441,7 @@ def kind_of(message: str, params: dict[str, Any]) -> str:
     if message == WELFARE:
         return NotificationKind.WELFARE
     if message == NOTICE:
-        return NotificationKind.NOTICES
+        return notices.kind_of(params)
     if params.get("kind") == EventKind.ASSIGNED:
         return NotificationKind.ASSIGNMENTS
     if params.get("kind") == EventKind.SUPPORT and "answer" in params:

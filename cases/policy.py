@@ -639,6 +639,18 @@ def unit_notices_q(actor: Actor, *, through: str = "") -> Q:
     return path_prefix_q(f"{through}path", paths)
 
 
+def member_notices_q(actor: Actor, *, through: str = "") -> Q:
+    """The units whose notices to members (cases/notices.py: guidance pushed to a subtree, the library's work) the actor
+    reads: those on the line of a unit they hold any role at, the unit itself, above it or below it. One who leaves the
+    subtree a tip was pushed to no longer reads its notice; the page it links to decides again who reads what it
+    shows."""
+    if not actor.is_active or not actor.grants:
+        return Q(pk__in=[])
+    paths = tuple(grant.path for grant in actor.grants)
+    above = sorted({path for grant_path in paths for path in ancestor_paths(grant_path)})
+    return Q(**{f"{through}path__in": above}) | path_prefix_q(f"{through}path", paths)
+
+
 def picker_units(actor: Actor) -> QuerySet[OrgUnit]:
     """The reportable units the report page's picker offers: down to county level, plus the membership units
     themselves. Stations are reached from their county's sub-unit table, which keeps the list short nationally."""

@@ -14,6 +14,7 @@ from accounts.selectors import actor_for
 from cases import breakdowns, messages, policy
 from cases.choices import (
     ADMIN_PUNISHMENTS,
+    MEMBER_NOTICE_KINDS,
     OPEN_STATUSES,
     PREFERENCE_KINDS,
     CaseStatus,
@@ -163,12 +164,17 @@ def office_notifications_q() -> Q:
 def readable_notifications_q(actor: Actor) -> Q:
     """The notifications (of anyone) the actor may still read: about a case they see, and, when written for the office,
     about a case whose internal material they still read; a notice about a unit (cases/notices.py) while they oversee
-    the unit. One who lost access to a case, or stopped supervising it and sees it only as its filer, no longer reads
-    what the office was told about it."""
+    the unit, and a notice to members about one (guidance, the library's work) while they hold a role on its line. One
+    who lost access to a case, or stopped supervising it and sees it only as its filer, no longer reads what the office
+    was told about it."""
     about_cases = policy.visibility_q(actor, through="case__") & (
         policy.internal_scope_q(actor, through="case__") | ~office_notifications_q()
     )
-    return about_cases | (Q(case__isnull=True) & policy.unit_notices_q(actor, through="unit__"))
+    members = Q(kind__in=sorted(MEMBER_NOTICE_KINDS))
+    about_units = (~members & policy.unit_notices_q(actor, through="unit__")) | (
+        members & policy.member_notices_q(actor, through="unit__")
+    )
+    return about_cases | (Q(case__isnull=True) & about_units)
 
 
 def notifications_for(actor: Actor) -> QuerySet[Notification]:

@@ -11,6 +11,7 @@ from demo.library import seed_demo_library
 from demo.organisation import ensure_demo_accounts, ensure_org_tree
 from demo.stories import seed_demo_cases
 from demo.strengths import ensure_officer_strengths
+from demo.tips import seed_demo_tips
 
 
 def seed(
@@ -56,6 +57,11 @@ def seed(
             log(f"Demo typical cases: skipped, {library.skipped}.")
         else:
             log("Demo typical cases: already present, left unchanged.")
+        tips = seed_demo_tips(units, users)
+        if tips.tips:
+            log(f"Demo guidance tips: {tips.tips} published.")
+        else:
+            log("Demo guidance tips: already present, left unchanged.")
     else:
         log("Demo cases: skipped (--no-demo).")
     if cases:

@@ -11,6 +11,7 @@ class WriteUpState(models.TextChoices):
     SUBMITTED = "submitted", _("Awaiting approval")
     PUBLISHED = "published", pgettext_lazy("typical case", "Published")
     WITHDRAWN = "withdrawn", pgettext_lazy("typical case", "Withdrawn")
+    DECLINED = "declined", pgettext_lazy("typical case", "Declined")
 
 
 class LogStep(models.TextChoices):
@@ -22,6 +23,7 @@ class LogStep(models.TextChoices):
     PUBLISHED = "published", pgettext_lazy("typical case", "Published")
     WITHDRAWN = "withdrawn", pgettext_lazy("typical case", "Withdrawn")
     REVISED = "revised", _("Revision started")
+    DECLINED = "declined", _("Proposal declined")
 
 
 class Language(models.TextChoices):

@@ -1,5 +1,5 @@
-"""Navigation facts for the library: whether the top bar links to the typical cases and to their editors' page. Pure
-(the actor is read already)."""
+"""Navigation facts for the library: whether the top bar links to the typical cases and to their editors' page, and
+whether the page offers the offline reader. Pure (the actor is read already)."""
 
 from typing import Any
 
@@ -12,4 +12,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     actor = getattr(request, "actor", None)
     if actor is None:
         return {}
-    return {"nav_library": policy.has_library(actor)}
+    reads = policy.has_library(actor)
+    match = getattr(request, "resolver_match", None)
+    # The library's pages offer the offline reader (library/offline.py): its manifest and its worker.
+    return {"nav_library": reads, "offline_reader": reads and match is not None and match.app_name == "library"}

@@ -82,6 +82,8 @@ class WriteUp(WriteUpText):
     # The approver's note when the write-up was last returned; the withdrawal's note while withdrawn.
     return_note = models.TextField(_("note on return"), blank=True)
     withdrawal_note = models.TextField(_("note on withdrawal"), blank=True)
+    # Why the proposal was declined (a declined write-up is never published: the case is not taken up).
+    decline_note = models.TextField(_("reason for declining"), blank=True)
     # Whether readers read the published version now: from publication until withdrawal, a revision under way too.
     listed = models.BooleanField(_("read by officers"), default=False)
     published_version = models.ForeignKey(
@@ -119,7 +121,11 @@ class WriteUp(WriteUpText):
                 | Q(state=S.DRAFTING, submitted_at__isnull=True)
                 | Q(state=S.SUBMITTED, submitted_at__isnull=False, submitted_by__isnull=False)
                 | Q(state=S.PUBLISHED, listed=True, submitted_at__isnull=True)
-                | (Q(state=S.WITHDRAWN, listed=False, submitted_at__isnull=True) & ~Q(withdrawal_note="")),
+                | (Q(state=S.WITHDRAWN, listed=False, submitted_at__isnull=True) & ~Q(withdrawal_note=""))
+                | (
+                    Q(state=S.DECLINED, listed=False, published_version__isnull=True, submitted_at__isnull=True)
+                    & ~Q(decline_note="")
+                ),
                 name="writeup_state_marks",
             ),
             # Read only with a version to read and a subtree to read it in.
@@ -253,3 +259,7 @@ class LibraryFeedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reader_id} on {self.version_id}: {self.useful}"
+
+
+# The guidance tips (library/guidance/models.py) are models of this app: imported here, so Django finds them.
+from library.guidance.models import Tip, TipEvent, TipRead  # noqa: E402, F401

@@ -4,7 +4,7 @@
   the unit they supervise it at (the nearest of their supervisor units above the case's).
 - Editing (saving, accepting the proposed replacements, sending for approval, starting a revision): the supervisors of
   that unit or of a unit above it. Approving and publishing, returning: its administrators (or those above), never
-  the last editor of the text (four eyes). Withdrawing: either.
+  the last editor of the text (four eyes). Withdrawing, and declining a proposal never published: either.
 - Managing (the editors' pages): the supervisors and administrators covering the write-up's unit see it in any state.
 - Reading: a published write-up is read by everyone who belongs to a unit of the subtree it was published to, and by
   the supervisors and administrators above that subtree, who oversee it.
@@ -93,9 +93,12 @@ def is_last_editor(actor: Actor, writeup: WriteUp) -> bool:
 
 
 def state_allows(writeup: WriteUp, action: str) -> bool:
-    """Whether the write-up's state allows ``action``: withdrawal also needs a version readers read. Pure."""
+    """Whether the write-up's state allows ``action``: withdrawal also needs a version readers read, declining a
+    write-up never published. Pure."""
     if writeup.state not in TRANSITIONS[action].sources:
         return False
+    if action == "decline":
+        return writeup.published_version_id is None
     return writeup.listed if action == "withdraw" else True
 
 

@@ -22,7 +22,7 @@ from accounts.selectors import actor_for
 from cases import selectors as case_selectors
 from cases.exceptions import IllegalTransition, StaleVersion
 from cases.models import Case
-from library import anonymise, policy, selectors
+from library import anonymise, notices, policy, selectors
 from library.choices import (
     ARTICLES,
     COLUMNS,
@@ -50,6 +50,9 @@ APPROVE_REFUSAL = gettext_lazy(
 WITHDRAW_REFUSAL = gettext_lazy(
     "Only the supervisors and administrators of the proposing unit, or of a unit above it, withdraw this typical case."
 )
+DECLINE_REFUSAL = gettext_lazy(
+    "Only the supervisors and administrators of the proposing unit, or of a unit above it, decline this proposal."
+)
 FOUR_EYES_REFUSAL = gettext_lazy(
     "You made the last change to this text: someone else must approve it (four eyes). Ask another administrator."
 )
@@ -65,6 +68,7 @@ REFUSALS = {
     "return": APPROVE_REFUSAL,
     "publish": APPROVE_REFUSAL,
     "withdraw": WITHDRAW_REFUSAL,
+    "decline": DECLINE_REFUSAL,
 }
 
 KIND_TEXT = {
@@ -334,6 +338,7 @@ def submit_writeup(*, writeup: WriteUp, by: User, expected_version: int | None) 
     writeup.return_note = ""
     _save(writeup, "state", "submitted_by", "submitted_at", "return_note")
     _log(writeup, LogStep.SUBMITTED, by)
+    notices.writeup_submitted(writeup, by)
     return writeup
 
 
@@ -351,12 +356,14 @@ def return_writeup(*, writeup: WriteUp, by: User, note: str, expected_version: i
     """Send a write-up awaiting approval back to its editors, saying why."""
     writeup = _act(writeup, by, "return", expected_version)
     note = _note(note, _("Say what the editor should change."))
+    editors = (writeup.proposed_by_id, writeup.last_editor_id, writeup.submitted_by_id)
     writeup.state = WriteUpState.DRAFTING
     writeup.submitted_by = None
     writeup.submitted_at = None
     writeup.return_note = note
     _save(writeup, "state", "submitted_by", "submitted_at", "return_note")
     _log(writeup, LogStep.RETURNED, by, {"note": note})
+    notices.writeup_to_editors(writeup, by, notices.RETURNED, editors)
     return writeup
 
 
@@ -373,6 +380,7 @@ def publish_writeup(*, writeup: WriteUp, by: User, scope_unit: OrgUnit, expected
     if editor is None:  # never: a write-up sent for approval has its editor (a database constraint)
         raise PermissionDenied(str(FOUR_EYES_REFUSAL))
     now = timezone.now()
+    editors = (writeup.proposed_by_id, writeup.last_editor_id, writeup.submitted_by_id)
     number = WriteUpVersion.objects.filter(writeup=writeup).count() + 1
     texts = {name: getattr(writeup, name) for name in COLUMNS}
     version = WriteUpVersion.objects.create(
@@ -412,6 +420,7 @@ def publish_writeup(*, writeup: WriteUp, by: User, scope_unit: OrgUnit, expected
         "withdrawal_note",
     )
     _log(writeup, LogStep.PUBLISHED, by, {"version": number, "scope_unit": scope_unit.pk})
+    notices.writeup_to_editors(writeup, by, notices.PUBLISHED, editors)
     return writeup
 
 
@@ -440,6 +449,20 @@ def revise_writeup(*, writeup: WriteUp, by: User, expected_version: int | None) 
     writeup.state = WriteUpState.DRAFTING
     _save(writeup, "state")
     _log(writeup, LogStep.REVISED, by)
+    return writeup
+
+
+@transaction.atomic
+def decline_writeup(*, writeup: WriteUp, by: User, note: str, expected_version: int | None) -> WriteUp:
+    """Decline a proposal (or a draft never published), saying why: the case is not written up, and its proposer and
+    editors are told."""
+    writeup = _act(writeup, by, "decline", expected_version)
+    note = _note(note, _("Say why the proposal is declined."))
+    writeup.state = WriteUpState.DECLINED
+    writeup.decline_note = note
+    _save(writeup, "state", "decline_note")
+    _log(writeup, LogStep.DECLINED, by, {"note": note})
+    notices.writeup_to_editors(writeup, by, notices.DECLINED, (writeup.proposed_by_id, writeup.last_editor_id))
     return writeup
 
 

@@ -219,6 +219,7 @@ def _edit_page(
         "revise_form": bound.get("revise") or StepForm(initial=version),
         "return_form": bound.get("return") or NoteForm(initial=version, prefix="return"),
         "withdraw_form": bound.get("withdraw") or NoteForm(initial=version, prefix="withdraw"),
+        "decline_form": bound.get("decline") or NoteForm(initial=version, prefix="decline"),
         "publish_form": bound.get("publish")
         or PublishForm(initial={**version, "scope_unit": writeup.unit.code}, units=policy.scope_units(writeup)),
         "versions": selectors.versions_of(writeup),
@@ -241,7 +242,7 @@ def edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def _form_for(action: str, request: AuthenticatedRequest, writeup: WriteUp) -> Any:
     if action == "save":
         return WriteUpForm(request.POST, basis=selectors.legal_basis_choices(writeup))
-    if action in ("return", "withdraw"):
+    if action in ("return", "withdraw", "decline"):
         return NoteForm(request.POST, prefix=action)
     if action == "publish":
         return PublishForm(request.POST, units=policy.scope_units(writeup))
@@ -270,6 +271,8 @@ def _call(action: str, writeup: WriteUp, request: AuthenticatedRequest, data: di
         return services.publish_writeup(writeup=writeup, by=by, scope_unit=data["scope_unit"], expected_version=version)
     if action == "withdraw":
         return services.withdraw_writeup(writeup=writeup, by=by, note=data["note"], expected_version=version)
+    if action == "decline":
+        return services.decline_writeup(writeup=writeup, by=by, note=data["note"], expected_version=version)
     return services.revise_writeup(writeup=writeup, by=by, expected_version=version)
 
 
@@ -281,6 +284,7 @@ DONE = {
     "publish": gettext_lazy("Published: officers of the units chosen read it now."),
     "withdraw": gettext_lazy("Withdrawn: officers no longer read it."),
     "revise": gettext_lazy("Revision started: officers read the published version until the revision is published."),
+    "decline": gettext_lazy("Proposal declined: its proposer and editors are told why."),
 }
 
 

@@ -4,7 +4,8 @@ services check it, the pages and the API offer what it allows, the tests enumera
 proposed → drafting (the first save) → submitted → published; a submitted write-up is returned to drafting with a
 note; a published one is revised (drafting again, the published version still read until the revision is published
 as the next version) or withdrawn with a note (readers no longer see it; its versions stay in its history). A withdrawn
-write-up may be revised and published again.
+write-up may be revised and published again. A proposal (or a draft never published) may be declined with a reason,
+which ends it.
 """
 
 from dataclasses import dataclass
@@ -53,6 +54,15 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "revise", frozenset({S.PUBLISHED, S.WITHDRAWN}), S.DRAFTING, frozenset({EDITOR}), _("Start a revision")
+        ),
+        # A proposal not taken up, with the reason: before anything of it was ever published (a revision of a
+        # published write-up is withdrawn instead). Final: the case is not proposed again.
+        Transition(
+            "decline",
+            frozenset({S.PROPOSED, S.DRAFTING}),
+            S.DECLINED,
+            frozenset({APPROVER, EDITOR}),
+            _("Decline the proposal"),
         ),
     )
 }

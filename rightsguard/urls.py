@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from accounts import views as account_views
+from library.offline import clears_offline_copies
 from rightsguard import health
 from rightsguard.metrics import metrics as metrics_view
 
@@ -37,7 +38,8 @@ urlpatterns = [
     # Log-in, log-out and password change only: there is no self-service password reset (an e-mailed link would
     # bypass the second factor and the office's account control); administrators reset passwords.
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The log-out also tells the browser to delete the library's offline copies (library/offline.py).
+    path("accounts/logout/", clears_offline_copies(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/password_change/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     # The language switch is on the login page too.
@@ -50,6 +52,7 @@ urlpatterns = [
     path("api/v1/analysis/", include("analysis.api.urls")),
     path("api/v1/warnings/", include("analysis.api.warning_urls")),
     path("api/v1/library/", include("library.api.urls")),
+    path("api/v1/guidance/", include("library.api.tips_urls")),
     path("api/v1/", include("cases.api.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.selectors import actor_for, administrators_over
 from cases import selectors
-from cases.choices import PREFERENCE_KINDS, NotificationDelivery, NotificationKind
+from cases.choices import MEMBER_NOTICE_KINDS, PREFERENCE_KINDS, NotificationDelivery, NotificationKind
 from cases.models import Notification, NotificationPreference
 
 
@@ -55,6 +55,10 @@ def notification_preference_errors(deliveries: Mapping[str, object], *, complete
             errors[kind] = _("Welfare prompts are told in the notification list only: they are not sent by e-mail.")
         elif kind == NotificationKind.NOTICES:
             errors[kind] = _("Notices about units are told in the notification list only: they are not sent by e-mail.")
+        elif kind in MEMBER_NOTICE_KINDS:
+            errors[kind] = _(
+                "Guidance and library notices are told in the notification list only: they are not sent by e-mail."
+            )
         elif kind not in PREFERENCE_KINDS:
             errors[kind] = _("There is no such kind of notification to choose a delivery for.")
         elif delivery is None or delivery == "":

@@ -1,4 +1,6 @@
-"""Notices about a unit, from the apps built on the cases (cases/notices.py), told to the unit's office in-app."""
+"""Notices about a unit, from the apps built on the cases (cases/notices.py), told in-app: to the unit's office, to
+people the caller's policy chose among those who oversee it, or by topic to chosen people (its members, the
+editors and approvers of its material)."""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -9,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import OrgUnit
 from cases import messages, policy
-from cases.choices import NotificationDelivery
+from cases.choices import MEMBER_NOTICE_KINDS, NotificationDelivery
 from cases.models import Notification
 from cases.notifications import build_notification
 
@@ -66,4 +68,65 @@ def notify_about_unit(
         note.unit, note.link = unit, link
         notes.append(note)
     Notification.objects.bulk_create(notes)
+    return told
+
+
+# Rows per INSERT when a notice goes to many people: a province's tip reaches tens of thousands of officers.
+MEMBER_NOTICE_BATCH = 1000
+
+
+@transaction.atomic
+def notify_members(
+    *,
+    recipients: Iterable[int],
+    unit: OrgUnit,
+    topic: str,
+    params: dict[str, Any],
+    link: str,
+    now: datetime | None = None,
+) -> int:
+    """Tell each of ``recipients`` (user ids, each once) about ``unit`` in the notification list: a topic registered
+    with one of ``MEMBER_NOTICE_KINDS`` (``cases.notices.register_topic``), worded in each reader's language when it is
+    shown, linking to ``link``, a page of this site that checks who may see what it shows. In-app only; read by its
+    recipient while they hold a role on the unit's line (``policy.member_notices_q``). Written in the caller's
+    transaction, one INSERT per ``MEMBER_NOTICE_BATCH`` recipients whatever their number. Returns how many were told."""
+    if not _is_site_path(link):
+        raise ValueError("A notice links to a page of this site: give its path.")
+    full = {**params, "topic": topic, "v": messages.VERSION}
+    if messages.kind_of(messages.NOTICE, full) not in MEMBER_NOTICE_KINDS:
+        raise ValueError(f"The notice topic {topic!r} is not registered as a notice to members.")
+    now = now or timezone.now()
+    # One row built once: every recipient's differs only by its recipient (the sentence is worded when it is read).
+    template = build_notification(
+        recipient_id=0,
+        case_id=None,
+        message=messages.NOTICE,
+        params=full,
+        delivery=NotificationDelivery.IN_APP,
+        now=now,
+    )
+    told = 0
+    batch: list[Notification] = []
+    for uid in recipients:
+        batch.append(
+            Notification(
+                recipient_id=uid,
+                unit=unit,
+                link=link,
+                message=template.message,
+                params=full,
+                verb=template.verb,
+                kind=template.kind,
+                delivery=template.delivery,
+                created_at=now,
+                emailed_at=now,
+            )
+        )
+        if len(batch) >= MEMBER_NOTICE_BATCH:
+            Notification.objects.bulk_create(batch)
+            told += len(batch)
+            batch = []
+    if batch:
+        Notification.objects.bulk_create(batch)
+        told += len(batch)
     return told

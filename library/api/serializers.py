@@ -151,7 +151,7 @@ ACTIONS = tuple(TRANSITIONS)
 
 class ActionInputSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
-    note = text(NOTE_MAX, required=False, allow_blank=True, help_text=_("Returning or withdrawing: why."))
+    note = text(NOTE_MAX, required=False, allow_blank=True, help_text=_("Returning, withdrawing or declining: why."))
     scope_unit = serializers.IntegerField(
         required=False, min_value=1, max_value=2**31 - 1, help_text=_("Publishing: the unit whose subtree reads it.")
     )

@@ -355,7 +355,8 @@ class ManageActionView(Managed):
         description=gettext_lazy(
             "anonymise (editors: accept the proposed replacements), submit (editors: send for approval, refused while "
             "anything of the case remains), return (approvers, with a note), publish (approvers, not the last editor: "
-            "to scope_unit, the proposing unit or one below it), withdraw (either, with a note), revise (editors)."
+            "to scope_unit, the proposing unit or one below it), withdraw (either, with a note), revise (editors), "
+            "decline (either, with a note: a proposal or a draft never published)."
         ),
         request=s.ActionInputSerializer,
         responses=responses({200: s.WriteUpSerializer}, 400, 401, 403, 404, 409, 412),
@@ -381,6 +382,8 @@ class ManageActionView(Managed):
             services.publish_writeup(writeup=writeup, by=by, scope_unit=unit, expected_version=version)
         elif action == "withdraw":
             services.withdraw_writeup(writeup=writeup, by=by, note=data.get("note") or "", expected_version=version)
+        elif action == "decline":
+            services.decline_writeup(writeup=writeup, by=by, note=data.get("note") or "", expected_version=version)
         else:
             services.revise_writeup(writeup=writeup, by=by, expected_version=version)
         return _managed_response(self, self.writeup)

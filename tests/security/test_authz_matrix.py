@@ -63,6 +63,8 @@ from cases.views.kept import SESSION_KEY as KEPT_INPUT
 from demo.organisation import ensure_admin_group
 from library import services as library_services
 from library.choices import COLUMNS as LIBRARY_COLUMNS
+from library.guidance import services as tip_services
+from library.guidance.models import Tip, TipEvent, TipRead
 from library.models import LibraryFeedback, LibraryRead, WriteUp, WriteUpEvent, WriteUpVersion
 from oversight import services as oversight_services
 from oversight.choices import CHECKLISTS, CampaignKind, ProblemType, SelectionMode
@@ -181,6 +183,10 @@ TYPICAL_TEXTS = {
     "lessons_zh": "遇冲撞先避让，保全证据，及时呼叫支援。",
 }
 CITY_CODE = "330100"
+TIP_TEXTS = {
+    "title_zh": "交通查控：不要站在车辆正前方",
+    "body_zh": "拦车检查时站在车辆侧前方，驾驶人拒不熄火时立即避让。",
+}
 
 # --- the objects the rows act on -------------------------------------------------------------------------------
 
@@ -321,6 +327,34 @@ class Fixture:
     def submitted_typical_case(self) -> WriteUp:
         return self._typical_case("submitted")
 
+    def _tip(self, until: str) -> Tip:
+        """A guidance tip of the city written by the city supervisor, taken ``until`` "draft", "submitted" or
+        "published" (by the province administrator, to the city: in force from today)."""
+        w = self.world
+        data = tip_services.TipInput(texts=TIP_TEXTS, priority="high", valid_from=timezone.localdate())
+        tip = tip_services.create_tip(by=w.supervisor, unit=w.city, data=data)
+        if until in ("submitted", "published"):
+            tip = tip_services.submit_tip(tip=tip, by=w.supervisor, expected_version=None)
+        if until == "published":
+            tip = tip_services.publish_tip(tip=tip, by=w.admin, scope_unit=w.city, expected_version=None)
+        return tip
+
+    @cached_property
+    def tip(self) -> Tip:
+        return self._tip("published")
+
+    @cached_property
+    def draft_tip(self) -> Tip:
+        return self._tip("draft")
+
+    @cached_property
+    def submitted_tip(self) -> Tip:
+        return self._tip("submitted")
+
+    def tip_version(self, placeholder: str) -> int:
+        """The version the editors' page of a tip shows now (its forms send it back)."""
+        return Tip.objects.get(pk=self.value(placeholder).pk).version
+
     def writeup_version(self, placeholder: str) -> int:
         """The version the editors' page of a typical case shows now (its forms send it back)."""
         return WriteUp.objects.get(pk=self.value(placeholder).pk).version
@@ -411,6 +445,9 @@ class Fixture:
             "typical_case": lambda: self.typical_case,
             "drafting_typical_case": lambda: self.drafting_typical_case,
             "submitted_typical_case": lambda: self.submitted_typical_case,
+            "tip": lambda: self.tip,
+            "draft_tip": lambda: self.draft_tip,
+            "submitted_tip": lambda: self.submitted_tip,
         }
         if placeholder not in makers:
             raise KeyError(f"unknown placeholder {{{placeholder}}} in {DOCUMENT.name}")
@@ -644,6 +681,28 @@ HTML_DATA.update(
             "withdraw-note": "判决被改",
         },
         "library-revise": writeup_form("typical_case"),
+        "library-decline": lambda fx: {
+            "decline-version": fx.writeup_version("drafting_typical_case"),
+            "decline-note": "案例代表性不足",
+        },
+        "tip-create": lambda fx: {
+            **TIP_TEXTS,
+            "unit": CITY_CODE,
+            "priority": "normal",
+            "valid_from": timezone.localdate().isoformat(),
+        },
+        "tip-save": lambda fx: {
+            **TIP_TEXTS,
+            "body_zh": "拦车检查时站在车辆侧前方。",
+            "priority": "urgent",
+            "valid_from": timezone.localdate().isoformat(),
+            "version": fx.tip_version("draft_tip"),
+        },
+        "tip-submit": lambda fx: {"version": fx.tip_version("draft_tip")},
+        "tip-return": lambda fx: {"return-version": fx.tip_version("submitted_tip"), "return-note": "请补充英文"},
+        "tip-publish": lambda fx: {"version": fx.tip_version("submitted_tip"), "scope_unit": CITY_CODE},
+        "tip-withdraw": lambda fx: {"withdraw-version": fx.tip_version("tip"), "withdraw-note": "已过时"},
+        "tip-copy": lambda fx: {"version": fx.tip_version("tip")},
     }
 )
 
@@ -866,6 +925,9 @@ def library_records() -> tuple:
         WriteUpEvent.objects.count(),
         LibraryRead.objects.count(),
         tuple(LibraryFeedback.objects.order_by("pk").values_list("pk", "useful")),
+        tuple(Tip.objects.order_by("pk").values_list("pk", "state", "version", "title_zh", "body_zh", "priority")),
+        TipEvent.objects.count(),
+        TipRead.objects.count(),
     )
 
 
@@ -948,7 +1010,7 @@ def media(settings, tmp_path):
 def test_the_document_has_its_three_tables():
     assert len(HTML_ROWS) == len(TABLES[HTML_SECTION]), "a row id is used twice in the browser table"
     assert len(API_OTHER_ROWS) == len(TABLES[API_OTHER_SECTION]), "a row id is used twice in the API table"
-    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (123, 31, 78)
+    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (140, 31, 80)
 
 
 def _route_names(namespace: str) -> set[str]:
@@ -974,6 +1036,7 @@ def test_every_case_page_and_api_route_has_a_row():
     assert _route_names("warnings-api") - api == set(), "early-warning API routes without a row in the API tables"
     assert _route_names("library") - html == set(), "library pages without a row in the browser table"
     assert _route_names("library-api") - api == set(), "library API routes without a row in the API tables"
+    assert _route_names("guidance-api") - api == set(), "guidance API routes without a row in the API tables"
 
 
 def test_every_post_row_says_what_it_sends():

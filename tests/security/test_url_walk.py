@@ -61,6 +61,8 @@ from cases.models import (
     Suspect,
 )
 from library import services as library_services
+from library.guidance import services as tip_services
+from library.guidance.models import Tip
 from library.models import WriteUp
 from oversight import services as oversight_services
 from oversight.choices import CampaignKind, ProblemType, SelectionMode
@@ -140,6 +142,10 @@ PUBLIC: dict[str, dict[str, Answer]] = {
     "metrics": {"get": Answer(200)},
     # The site's icon, for pages that link none (the admin site's): a redirect to the static file, GET only.
     "favicon.ico": {"get": Answer(301, "/static/favicon.svg")},
+    # The library's offline reader: its Web App manifest (browsers fetch it without cookies) and its service worker,
+    # GET only; neither holds data (library/offline.py).
+    "library/manifest.webmanifest": {"get": Answer(200)},
+    "library/sw.js": {"get": Answer(200)},
     # Not public, although Django's auth URLs bring them along: the password-reset pages (accounts/password_reset/,
     # accounts/reset/...). Accounts are managed by administrators; a self-service reset by e-mail would let
     # whoever reads an officer's mailbox set a new password without the old one.
@@ -171,6 +177,7 @@ class Objects:
     warning: EarlyWarning | None = None  # built when an early-warning route first needs it (warning_of)
     evaluation: EvaluationReport | None = None  # built when an evaluation report route first needs it
     writeup: WriteUp | None = None  # built when a library route first needs it (writeup_of)
+    tip: Tip | None = None  # built when a tip route first needs it (tip_of)
 
 
 def writeup_of(o: Objects) -> WriteUp:
@@ -187,6 +194,18 @@ def writeup_of(o: Objects) -> WriteUp:
             writeup=writeup, by=w.admin, scope_unit=w.city, expected_version=None
         )
     return o.writeup
+
+
+def tip_of(o: Objects) -> Tip:
+    """A guidance tip of the city, published to the city (in force)."""
+    if o.tip is None:
+        w = o.world
+        texts = {"title_zh": "保全证据", "body_zh": "出警即开启执法记录仪。"}
+        data = tip_services.TipInput(texts=texts, valid_from=timezone.localdate())
+        tip = tip_services.create_tip(by=w.supervisor, unit=w.city, data=data)
+        tip = tip_services.submit_tip(tip=tip, by=w.supervisor, expected_version=None)
+        o.tip = tip_services.publish_tip(tip=tip, by=w.admin, scope_unit=w.city, expected_version=None)
+    return o.tip
 
 
 def warning_of(o: Objects) -> EarlyWarning:
@@ -349,6 +368,11 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "analysis:file": {"fmt": lambda o: "xlsx"},
     "analysis:evaluation-file": {"pk": lambda o: evaluation_of(o).pk, "fmt": lambda o: "xlsx"},
     "library:propose": {"case_pk": lambda o: writeup_of(o).case_id},
+    "library:tip": {"pk": lambda o: tip_of(o).pk},
+    "library:tip-edit": {"pk": lambda o: tip_of(o).pk},
+    "library:tip-action": {"pk": lambda o: tip_of(o).pk, "action": lambda o: "withdraw"},
+    "library:training-file": {"fmt": lambda o: "csv"},
+    "guidance-api:guidance-item": {"pk": lambda o: tip_of(o).pk},
 }
 # The library's pages and API routes name a typical case as ``pk`` and a step of its workflow as ``action``.
 LIBRARY_ROUTES = ("library/", "api/v1/library/")
