@@ -26,3 +26,16 @@ class WarningState(models.TextChoices):
     OPEN = "open", _("Open")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     RESOLVED = "resolved", _("Resolved")
+
+
+class EvaluationState(models.TextChoices):
+    """Where a case analysis and evaluation report stands (analysis/models.py ``EvaluationReport``)."""
+
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted for approval")
+    APPROVED = "approved", _("Approved")
+
+
+# A report covers a quarter (1-4) or, as 0, the whole year.
+WHOLE_YEAR = 0
+QUARTERS = (1, 2, 3, 4)

@@ -178,6 +178,19 @@ def _strengths(unit: OrgUnit, year: int) -> dict[str, Strength]:
     return {path: Strength(regular, auxiliary) for path, regular, auxiliary in rows}
 
 
+def unit_strength(unit: OrgUnit, year: int) -> Strength | None:
+    """The officer strength of ``unit``'s subtree for ``year`` by the rule of ``strength`` (None: not recorded)."""
+    records = _strengths(unit, year)
+    if not records:
+        return None
+    return strength(unit.path, records, _tree(unit))
+
+
+def injured(officers: Counter[tuple[str, date, str, str]], months: set[date]) -> int:
+    """The officers injured, minor injury or worse, in the cases of these months (first days of local months)."""
+    return sum(n for (_c, month, _type, injury), n in officers.items() if month in months and injury in MINOR_OR_WORSE)
+
+
 def _injured(officers: Counter[tuple[str, date, str, str]], year: int, child: str | None = None) -> int:
     return sum(
         n

@@ -1,15 +1,25 @@
 """What the analysis of cases needs besides the cases: each unit's officer strength per year, the denominator of the
-rates per 100 officers; and the early warnings (analysis/warnings.py) with their settings. Written through
-``analysis.services`` only."""
+rates per 100 officers; the early warnings (analysis/warnings.py) with their settings; and the units' case analysis
+and evaluation reports. Written through ``analysis.services`` only."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
-from django.db.models.functions import Concat
+from django.db.models.functions import Concat, Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import OrgUnit
-from analysis.choices import CASE_KINDS, RISE_KINDS, Severity, WarningKind, WarningState
+from analysis.choices import (
+    CASE_KINDS,
+    QUARTERS,
+    RISE_KINDS,
+    WHOLE_YEAR,
+    EvaluationState,
+    Severity,
+    WarningKind,
+    WarningState,
+)
 from cases.models import Case
 
 # The years a strength may be recorded for: none before the earliest case the application holds.
@@ -262,3 +272,148 @@ class EarlyWarning(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# The longest "lessons and measures" text a report keeps: some ten pages, more than any office writes for a quarter.
+LESSONS_MAX = 20000
+
+
+class EvaluationReport(models.Model):
+    """A unit's case analysis and evaluation for a quarter or a year (docs/evaluation-report.md): the figures of its
+    subtree (analysis/evaluation.py) and the "lessons and measures" its office writes, submitted by a supervisor and
+    approved by another (four eyes: the head's sign-off). Until it is approved the figures are read live; approval
+    freezes them in ``figures``, so an approved report is a record that shows what was approved, never today's
+    figures. Approved is final. Written through ``analysis.services`` only."""
+
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    # 0: the whole year; 1-4: that quarter.
+    quarter = models.PositiveSmallIntegerField(_("quarter"), default=WHOLE_YEAR)
+    lessons = models.TextField(_("lessons and measures"), blank=True, default="")
+    state = models.CharField(_("state"), max_length=15, choices=EvaluationState.choices, default=EvaluationState.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("started at"), editable=False)
+    # Who last saved the lessons (the one who started it until then), and when anything last changed.
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("written by"), on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    # The last return to the writers, kept (and shown) after the report is submitted again.
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("returned by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    return_note = models.TextField(_("why it was returned"), blank=True, default="")
+    # The figures as approved (analysis/evaluation.py ``compute``); empty before approval.
+    figures = models.JSONField(_("figures"), default=dict, blank=True, editable=False)
+    # Optimistic concurrency, as on the early warnings: every change bumps it; a stale page or client is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("evaluation report")
+        verbose_name_plural = _("evaluation reports")
+        ordering = ["-year", "quarter", "unit__path", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "year", "quarter"],
+                name="evaluationreport_once_per_unit_period",
+                violation_error_message=_("This unit has a report for this period already."),
+            ),
+            _in("state", EvaluationState, "evaluationreport_state_valid"),
+            models.CheckConstraint(
+                condition=Q(quarter__in=[WHOLE_YEAR, *QUARTERS]), name="evaluationreport_quarter_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=FIRST_YEAR) & Q(year__lte=LAST_YEAR), name="evaluationreport_year_plausible"
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("lessons"), LESSONS_MAX), name="evaluationreport_lessons_bounded"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    state=EvaluationState.DRAFT,
+                    submitted_by__isnull=True,
+                    submitted_at__isnull=True,
+                    approved_by__isnull=True,
+                    approved_at__isnull=True,
+                    figures={},
+                )
+                | Q(
+                    state=EvaluationState.SUBMITTED,
+                    submitted_by__isnull=False,
+                    submitted_at__isnull=False,
+                    approved_by__isnull=True,
+                    approved_at__isnull=True,
+                    figures={},
+                )
+                | (
+                    Q(
+                        state=EvaluationState.APPROVED,
+                        submitted_by__isnull=False,
+                        submitted_at__isnull=False,
+                        approved_by__isnull=False,
+                        approved_at__isnull=False,
+                    )
+                    & ~Q(figures={})
+                ),
+                name="evaluationreport_steps_match_state",
+            ),
+            # Four eyes: the one who submitted it does not approve it.
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("submitted_by")),
+                name="evaluationreport_approver_is_not_submitter",
+            ),
+            # A report goes for approval with its lessons written.
+            models.CheckConstraint(
+                condition=Q(state=EvaluationState.DRAFT) | Q(lessons__regex=r"\S"),
+                name="evaluationreport_submitted_has_lessons",
+            ),
+            # A return is recorded whole: who, when and why (a note with more than white space).
+            models.CheckConstraint(
+                condition=Q(returned_by__isnull=True, returned_at__isnull=True, return_note="")
+                | Q(returned_by__isnull=False, returned_at__isnull=False, return_note__regex=r"\S"),
+                name="evaluationreport_return_recorded_whole",
+            ),
+            models.CheckConstraint(
+                condition=Q(submitted_at__isnull=True) | Q(submitted_at__gte=F("created_at")),
+                name="evaluationreport_submitted_after_started",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_at__isnull=True) | Q(approved_at__gte=F("submitted_at")),
+                name="evaluationreport_approved_after_submitted",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="evaluationreport_version_positive"),
+        ]
+        indexes = [models.Index(fields=["state", "-year"], name="evaluationreport_state_year")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.period_label}"
+
+    @property
+    def period_label(self) -> str:
+        return f"{self.year}" if self.quarter == WHOLE_YEAR else f"{self.year} Q{self.quarter}"

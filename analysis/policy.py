@@ -1,5 +1,6 @@
-"""Who sees and who acts on the early warnings: the case policy's report scope (cases/policy.py), one rule for the
-pages, the API, the dashboard's count and the admin site.
+"""Who sees and who acts on the early warnings and the evaluation reports: the case policy's report scope
+(cases/policy.py), one rule for the pages, the API, the dashboard's count and the admin site. The evaluation reports'
+rules are at the end of the module.
 
 - **Seeing**: the administrators and supervisors who may report on the warning's owner unit (``can_report_on``: of
   that unit or a unit above). A warning about a suspect with earlier cases against police is told only to those who
@@ -15,10 +16,10 @@ are refused the pages with 403.
 from django.db.models import Q, QuerySet
 
 from accounts.authority import Actor
-from accounts.models import Role
-from accounts.selectors import path_prefix_q
+from accounts.models import Membership, OrgUnit, Role
+from accounts.selectors import ancestor_paths, path_prefix_q
 from analysis.choices import WarningKind
-from analysis.models import EarlyWarning
+from analysis.models import EarlyWarning, EvaluationReport
 from cases import policy
 
 
@@ -52,3 +53,55 @@ def can_see(actor: Actor, warning: EarlyWarning) -> bool:
 def can_act(actor: Actor, warning: EarlyWarning) -> bool:
     """Acknowledge or resolve it: a supervisor of the owner unit or of a unit above it."""
     return actor.is_active and policy.supervises(actor, warning.owner_unit.path)
+
+
+# --- the case analysis and evaluation reports ---------------------------------------------------------------------
+#
+# - **Seeing** a unit's report: whoever may report on the unit (``can_report_on``: its administrators and supervisors
+#   and those of the units above it). Officers are refused (403); a report of a unit outside the reader's area is a
+#   404. Within a report, a suspect with earlier cases against police is named (masked) only to those the case policy
+#   tells of such matches on that case (``sees_repeat_matches``), and a warning is listed only when the reader may
+#   open it (``visible_q``); everyone else sees counts.
+# - **Writing** (starting a report, its lessons, submitting it): the supervisors of the unit or of a unit above it.
+# - **Approving or returning** it: the same supervisors, but not the one who submitted it — there is no office-head
+#   role, so the head's approval is a second supervisor's sign-off (four eyes). Administrators see and never act.
+
+
+def has_evaluations(actor: Actor) -> bool:
+    """Whether the evaluation reports are for the actor at all: the readers of reports."""
+    return policy.can_report(actor)
+
+
+def visible_evaluations(actor: Actor) -> QuerySet[EvaluationReport]:
+    return EvaluationReport.objects.filter(path_prefix_q("unit__path", policy.report_paths(actor)))
+
+
+def can_see_evaluation(actor: Actor, report: EvaluationReport) -> bool:
+    return policy.can_report_on(actor, report.unit)
+
+
+def can_write_evaluation(actor: Actor, unit: OrgUnit) -> bool:
+    """Start a report of ``unit``, write its lessons, submit it: a supervisor of the unit or of a unit above it."""
+    return actor.is_active and policy.supervises(actor, unit.path)
+
+
+def can_approve_evaluation(actor: Actor, report: EvaluationReport) -> bool:
+    """Approve or return a report: a supervisor of its unit or above who did not submit it (four eyes)."""
+    return can_write_evaluation(actor, report.unit) and actor.user_id != report.submitted_by_id
+
+
+def approvers_to_tell(unit: OrgUnit, submitter_id: int) -> list[int]:
+    """Who is told that a report waits for approval: the active supervisors of the nearest unit, from ``unit``
+    upwards, that has one other than the submitter (the unit's own office when it has a second supervisor, else the
+    office above it), never the submitter. Each of them may approve it."""
+    held: dict[str, set[int]] = {}
+    rows = Membership.objects.filter(
+        role=Role.SUPERVISOR, unit__path__in=ancestor_paths(unit.path), user__is_active=True
+    ).values_list("unit__path", "user_id")
+    for path, user_id in rows:
+        held.setdefault(path, set()).add(user_id)
+    for path in reversed(ancestor_paths(unit.path)):
+        others = held.get(path, set()) - {submitter_id}
+        if others:
+            return sorted(others)
+    return []

@@ -1,7 +1,8 @@
 """Writes of the analysis data. An administrator records the officer strength of the units they administer
 (accounts/scope.py, the rule behind the admin site). The early-warning job records the warnings (analysis/warnings.py
 finds them) and tells their owner units' offices; a supervisor acknowledges and resolves them (analysis/policy.py);
-an administrator of the whole tree sets their parameters."""
+an administrator of the whole tree sets their parameters. A unit's supervisors write its case analysis and evaluation
+reports; another supervisor approves them (analysis/policy.py)."""
 
 import math
 from datetime import datetime
@@ -16,21 +17,25 @@ from django.utils.translation import gettext_lazy
 from accounts import scope
 from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
-from analysis import explain, policy, selectors, warnings
-from analysis.choices import WarningKind, WarningState
+from analysis import evaluation, explain, policy, selectors, warnings
+from analysis.choices import QUARTERS, WHOLE_YEAR, EvaluationState, WarningKind, WarningState
+from analysis.evaluation import Period
 from analysis.models import (
     ALPHA_MAX,
     BASELINE_MONTHS,
     FIRST_YEAR,
+    LESSONS_MAX,
     MIN_CASES,
     REPEAT_VICTIM_THRESHOLD,
     WINDOW_DAYS,
     EarlyWarning,
+    EvaluationReport,
     OfficerStrength,
     WarningSettings,
 )
 from cases import services as case_services
 from cases.exceptions import IllegalTransition, StaleVersion
+from rightsguard.text import when
 
 
 def strength_errors(*, year: int, regular: int, auxiliary: int) -> dict[str, str]:
@@ -215,3 +220,224 @@ def record_warning_settings(
         changed_by=by,
         changed_at=timezone.now(),
     )
+
+
+# --- case analysis and evaluation reports ---------------------------------------------------------------------------
+
+# The first year a report may cover: as the analysis page, records were migrated in as far back as 2015.
+EVALUATION_FIRST_YEAR = 2015
+WRITE_REFUSAL = gettext_lazy("Only a supervisor of the report's unit or of a unit above it can do this.")
+FOUR_EYES_REFUSAL = gettext_lazy(
+    "You submitted this report: another supervisor of its unit or of a unit above it approves or returns it."
+)
+EVALUATION_STALE = gettext_lazy(
+    "This report changed after you opened it, so nothing was saved. Check it as it is now, then send it again."
+)
+
+
+def evaluation_period_errors(*, year: int, quarter: int) -> dict[str, str]:
+    """What is wrong with this period, one message per field: the start form, the API and the service share it."""
+    errors: dict[str, str] = {}
+    today = timezone.localdate()
+    if quarter not in (WHOLE_YEAR, *QUARTERS):
+        errors["quarter"] = _("Choose the whole year or a quarter from 1 to 4.")
+    if not EVALUATION_FIRST_YEAR <= year <= today.year:
+        errors["year"] = _("Choose a year from %(first)d to %(last)d.") % {
+            "first": EVALUATION_FIRST_YEAR,
+            "last": today.year,
+        }
+    elif "quarter" not in errors and Period(year, quarter).start > today:
+        errors["quarter"] = _("This quarter has not begun yet.")
+    return errors
+
+
+@transaction.atomic
+def start_evaluation(*, unit: OrgUnit, year: int, quarter: int, by: User) -> tuple[EvaluationReport, bool]:
+    """The unit's report for the period, started as an empty draft, or the one it has already (a unit has one report
+    per period); and whether it was started now. A supervisor of the unit or above (403); a period out of range is
+    refused (400) and nothing is written."""
+    if not policy.can_write_evaluation(actor_for(by), unit):
+        raise PermissionDenied(str(WRITE_REFUSAL))
+    errors = evaluation_period_errors(year=year, quarter=quarter)
+    if errors:
+        raise ValidationError(errors)
+    existing = EvaluationReport.objects.filter(unit=unit, year=year, quarter=quarter).first()
+    if existing is not None:
+        return existing, False
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            report = EvaluationReport.objects.create(
+                unit=unit, year=year, quarter=quarter, created_by=by, created_at=now, written_by=by, updated_at=now
+            )
+    except IntegrityError:  # started by someone else meanwhile: theirs is the unit's report
+        return EvaluationReport.objects.get(unit=unit, year=year, quarter=quarter), False
+    return report, True
+
+
+def _locked_report(report: EvaluationReport, by: User, expected_version: int | None) -> EvaluationReport:
+    """The report locked for a change: only by a supervisor of its unit or above (403), only on the version the caller
+    read (412 from the API, 409 on the page); nothing is written otherwise."""
+    locked = EvaluationReport.objects.select_for_update().select_related("unit").get(pk=report.pk)
+    if not policy.can_write_evaluation(actor_for(by), locked.unit):
+        raise PermissionDenied(str(WRITE_REFUSAL))
+    if expected_version is not None and expected_version != locked.version:
+        raise StaleVersion(str(EVALUATION_STALE), code="stale_version")
+    return locked
+
+
+def _past_draft(report: EvaluationReport) -> IllegalTransition:
+    if report.state == EvaluationState.APPROVED:
+        return IllegalTransition(_("This report is approved: it can no longer change."), code="illegal_transition")
+    return IllegalTransition(
+        _("This report was submitted for approval: it changes only if it is returned."), code="illegal_transition"
+    )
+
+
+def _lessons(text: str) -> str:
+    text = (text or "").strip()
+    if "\x00" in text:
+        raise ValidationError({"lessons": _("The text holds a character that cannot be stored (NUL).")})
+    if len(text) > LESSONS_MAX:
+        raise ValidationError(
+            {
+                "lessons": _("Keep the lessons and measures to %(max)d characters; this text has %(n)d.")
+                % {"max": LESSONS_MAX, "n": len(text)}
+            }
+        )
+    return text
+
+
+def _written(text: str) -> bool:
+    return any(char.isprintable() and not char.isspace() for char in text)
+
+
+def _by_name(user: User) -> str:
+    return user.full_name or user.username
+
+
+def _link(report: EvaluationReport) -> str:
+    return reverse("analysis:evaluation", args=[report.pk])
+
+
+@transaction.atomic
+def save_lessons(
+    *, report: EvaluationReport, by: User, lessons: str, expected_version: int | None = None
+) -> EvaluationReport:
+    """Write the report's "lessons and measures" (a draft only: 409 after it is submitted)."""
+    locked = _locked_report(report, by, expected_version)
+    if locked.state != EvaluationState.DRAFT:
+        raise _past_draft(locked)
+    locked.lessons = _lessons(lessons)
+    locked.written_by, locked.updated_at = by, timezone.now()
+    locked.version += 1
+    locked.save(update_fields=["lessons", "written_by", "updated_at", "version"])
+    return locked
+
+
+@transaction.atomic
+def submit_evaluation(
+    *, report: EvaluationReport, by: User, expected_version: int | None = None, lessons: str | None = None
+) -> EvaluationReport:
+    """Send the draft for approval (draft → submitted), with ``lessons`` saved first when given. It needs its lessons
+    written and its period over (400 otherwise); the supervisors who may approve it are told."""
+    locked = _locked_report(report, by, expected_version)
+    if locked.state != EvaluationState.DRAFT:
+        raise _past_draft(locked)
+    now = timezone.now()
+    if lessons is not None:
+        locked.lessons, locked.written_by = _lessons(lessons), by
+    if not _written(locked.lessons):
+        raise ValidationError({"lessons": _("Write the lessons and measures before you submit the report.")})
+    period = Period(locked.year, locked.quarter)
+    if period.end > timezone.localdate(now):
+        raise ValidationError(
+            _("The period ends on %(day)s: submit the report once it is over.") % {"day": when(period.last_day)}
+        )
+    locked.state, locked.submitted_by, locked.submitted_at, locked.updated_at = EvaluationState.SUBMITTED, by, now, now
+    locked.version += 1
+    locked.save(
+        update_fields=["lessons", "written_by", "state", "submitted_by", "submitted_at", "updated_at", "version"]
+    )
+    case_services.notify_about_unit(
+        unit=locked.unit,
+        recipients=policy.approvers_to_tell(locked.unit, by.pk),
+        topic=evaluation.TOPIC,
+        params=evaluation.notice_params(evaluation.SUBMITTED, locked.unit, locked.year, locked.quarter, _by_name(by)),
+        link=_link(locked),
+        now=now,
+    )
+    return locked
+
+
+def _decided(locked: EvaluationReport, by: User) -> None:
+    """A submitted report, decided by someone other than its submitter: 409 otherwise, then 403."""
+    if locked.state != EvaluationState.SUBMITTED:
+        if locked.state == EvaluationState.APPROVED:
+            raise IllegalTransition(_("This report is approved already."), code="illegal_transition")
+        raise IllegalTransition(_("This report is not submitted for approval."), code="illegal_transition")
+    if not policy.can_approve_evaluation(actor_for(by), locked):
+        raise PermissionDenied(str(FOUR_EYES_REFUSAL))
+
+
+def _tell_writers(locked: EvaluationReport, by: User, event: str, submitter_id: int | None, now: datetime) -> None:
+    """Tell the report's writer and its submitter (not the one who decided) that it was approved or returned."""
+    told = {locked.written_by_id, submitter_id} - {None, by.pk}
+    case_services.notify_about_unit(
+        unit=locked.unit,
+        recipients=[uid for uid in told if uid is not None],
+        topic=evaluation.TOPIC,
+        params=evaluation.notice_params(event, locked.unit, locked.year, locked.quarter, _by_name(by)),
+        link=_link(locked),
+        now=now,
+    )
+
+
+@transaction.atomic
+def approve_evaluation(*, report: EvaluationReport, by: User, expected_version: int | None = None) -> EvaluationReport:
+    """Approve a submitted report (submitted → approved, final): a supervisor of its unit or above other than its
+    submitter (four eyes). Its figures are read now and kept as they are (``figures``): the report no longer follows
+    later changes of the cases. Its writer and submitter are told."""
+    locked = _locked_report(report, by, expected_version)
+    _decided(locked, by)
+    now = timezone.now()
+    locked.figures = evaluation.compute(unit=locked.unit, year=locked.year, quarter=locked.quarter)
+    locked.state, locked.approved_by, locked.approved_at, locked.updated_at = EvaluationState.APPROVED, by, now, now
+    locked.version += 1
+    locked.save(update_fields=["figures", "state", "approved_by", "approved_at", "updated_at", "version"])
+    _tell_writers(locked, by, evaluation.APPROVED, locked.submitted_by_id, now)
+    return locked
+
+
+@transaction.atomic
+def return_evaluation(
+    *, report: EvaluationReport, by: User, note: str, expected_version: int | None = None
+) -> EvaluationReport:
+    """Send a submitted report back to its writers as a draft, saying why (the note is required and kept): the same
+    people as approve it. Its writer and submitter are told."""
+    locked = _locked_report(report, by, expected_version)
+    _decided(locked, by)
+    note = (note or "").strip()
+    if not _written(note):
+        raise ValidationError({"note": _("Say what should change: a return needs a note.")})
+    if len(note) > NOTE_MAX:
+        raise ValidationError({"note": _("Keep the note to %(max)d characters.") % {"max": NOTE_MAX}})
+    now = timezone.now()
+    submitter = locked.submitted_by_id
+    locked.state, locked.submitted_by, locked.submitted_at = EvaluationState.DRAFT, None, None
+    locked.returned_by, locked.returned_at, locked.return_note, locked.updated_at = by, now, note, now
+    locked.version += 1
+    locked.save(
+        update_fields=[
+            "state",
+            "submitted_by",
+            "submitted_at",
+            "returned_by",
+            "returned_at",
+            "return_note",
+            "updated_at",
+            "version",
+        ]
+    )
+    _tell_writers(locked, by, evaluation.RETURNED, submitter, now)
+    return locked

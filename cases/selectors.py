@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from cases.models import (
     Notification,
     NotificationPreference,
     OutboxMessage,
+    Referral,
     Suspect,
     WelfarePrompt,
 )
@@ -350,6 +351,54 @@ def open_cases_with_repeat_suspects() -> list[tuple[Case, int]]:
     return [(case, counts[case.pk]) for case in cases]
 
 
+@dataclass(frozen=True)
+class RepeatSuspect:
+    """A suspect of a case submitted in a period whose ID number (blind index) a suspect of an earlier case on record
+    of the same subtree has too (``suspects_with_earlier_cases``)."""
+
+    case_id: int
+    reference: str
+    unit_path: str
+    suspect_name: str  # as recorded: the caller masks it before showing it to anyone
+    earlier: int  # the earlier cases on record of the subtree with that ID number
+
+
+def suspects_with_earlier_cases(*, unit: OrgUnit, start: datetime, end: datetime) -> list[RepeatSuspect]:
+    """The suspects of the cases of ``unit``'s subtree submitted in [``start``, ``end``) (drafts never) who match
+    earlier cases on record (``_earlier_matches``: the incident came before) of the same subtree, each with how many;
+    by case, then suspect. Only the subtree's earlier cases are named and counted, since its supervisors read their
+    ID numbers in full; whoever asks, the caller decides who is told (``policy.sees_repeat_matches``). One query."""
+    earlier = (
+        Suspect.objects.filter(
+            id_number_index=OuterRef("id_number_index"),
+            case__status__in=ON_RECORD_STATUSES,
+            case__unit_path__startswith=unit.path,
+        )
+        .filter(~Q(case_id=OuterRef("case_id")))
+        .annotate(earlier_at=Coalesce("case__occurred_at", "case__created_at"))
+        .filter(earlier_at__lt=OuterRef("incident_at"))
+        .order_by()
+        .values("id_number_index")
+        .annotate(n=Count("case_id", distinct=True))
+        .values("n")
+    )
+    rows = (
+        Suspect.objects.filter(
+            case__unit_path__startswith=unit.path,
+            case__submitted_at__gte=start,
+            case__submitted_at__lt=end,
+        )
+        .exclude(case__status=CaseStatus.DRAFT)
+        .exclude(id_number_index="")
+        .annotate(incident_at=Coalesce("case__occurred_at", "case__created_at"))
+        .annotate(earlier=Coalesce(Subquery(earlier), 0))
+        .filter(earlier__gt=0)
+        .order_by("case__submitted_at", "case_id", "id")
+        .values_list("case_id", "case__reference", "case__unit_path", "name", "earlier")
+    )
+    return [RepeatSuspect(*row) for row in rows]
+
+
 def welfare_prompts_since(since: datetime) -> QuerySet[WelfarePrompt]:
     """The welfare prompts (cases/welfare.py) for attacks at or after ``since``, oldest first, with their units."""
     return WelfarePrompt.objects.filter(attacked_at__gte=since).select_related("case__unit").order_by("id")
@@ -439,6 +488,9 @@ class CaseParties:
     dispatch_ref: str
     officers: tuple[Party, ...]
     suspects: tuple[Party, ...]
+    # The case numbers the bodies it was referred to gave it (a court's, a filing number): they find it, and its
+    # parties, in those bodies' records.
+    handling_references: tuple[str, ...] = ()
     # The case records no witnesses and no vehicle plates (yet): they are found in text by their patterns only.
     witnesses: tuple[Party, ...] = ()
     plates: tuple[str, ...] = ()
@@ -447,7 +499,8 @@ class CaseParties:
 def case_parties(case: Case) -> CaseParties:
     """The parties of ``case`` in a fixed number of queries: its involved officers (with their accounts' names and
     phones), its filer and the supervisor in charge (officers too, whose names a narrative may give), its suspects (ID
-    numbers decrypted). Officers and suspects in the order they were listed, each person once."""
+    numbers decrypted), the case numbers its referrals were given. Officers and suspects in the order they were listed,
+    each person once."""
     officers: list[Party] = []
     seen_accounts: set[int] = set()
     for officer in InvolvedOfficer.objects.filter(case=case).select_related("user").order_by("id"):
@@ -473,8 +526,18 @@ def case_parties(case: Case) -> CaseParties:
         Party(role="suspect", name=s.name, id_number=s.id_number or "")
         for s in Suspect.objects.filter(case=case).order_by("id")
     )
+    handling_references = (
+        Referral.objects.filter(case=case)
+        .exclude(external_reference="")
+        .order_by("id")
+        .values_list("external_reference", flat=True)
+    )
     return CaseParties(
-        reference=case.reference, dispatch_ref=case.dispatch_ref, officers=tuple(officers), suspects=suspects
+        reference=case.reference,
+        dispatch_ref=case.dispatch_ref,
+        officers=tuple(officers),
+        suspects=suspects,
+        handling_references=tuple(dict.fromkeys(handling_references)),
     )
 
 

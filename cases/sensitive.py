@@ -61,6 +61,19 @@ def mask_id_number(value: str) -> str:
     return value[:3] + "*" * (len(value) - 5) + value[-2:]
 
 
+def mask_name(value: str) -> str:
+    """A person's name where a document must not identify them: the surname and 某 for a name in Chinese characters,
+    as Chinese case documents write it ("张三丰" → "张某"; a name given as "何某" stays so); the initials for a name in
+    other letters ("Li Sisi" → "L. S."). A compound surname (欧阳) keeps its first character only: 某 hides the
+    rest either way."""
+    name = " ".join(value.split())
+    if not name:
+        return ""
+    if "\u3400" <= name[0] <= "\u9fff" or "\uf900" <= name[0] <= "\ufaff":
+        return f"{name[0]}某"
+    return " ".join(f"{part[0].upper()}." for part in name.split())
+
+
 def authenticated_by_token(request: HttpRequest) -> bool:
     """An API request that presented a token (a terminal); browser pages and session API calls are not."""
     return isinstance(getattr(request, "successful_authenticator", None), TokenAuthentication)

@@ -5,6 +5,7 @@ import time
 
 from cases import summaries
 from demo.campaigns import seed_demo_campaigns
+from demo.evaluations import seed_demo_evaluations
 from demo.generator import DEFAULT_BATCH_SIZE, DEFAULT_SEED, Log, generate_cases
 from demo.library import seed_demo_library
 from demo.organisation import ensure_demo_accounts, ensure_org_tree
@@ -43,6 +44,11 @@ def seed(
             log(f"Demo campaigns: skipped, {campaigns.skipped}.")
         else:
             log("Demo campaigns: already present, left unchanged.")
+        evaluations = seed_demo_evaluations(units, users)
+        if evaluations.reports:
+            log(f"Demo evaluation reports: {evaluations.reports} created.")
+        else:
+            log("Demo evaluation reports: already present, left unchanged.")
         library = seed_demo_library(units, users)
         if library.typical_cases:
             log(f"Demo typical cases: {library.typical_cases} published.")

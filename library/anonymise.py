@@ -6,16 +6,24 @@ Two sources of findings:
 
 1. **The case's own data.** Every name the case gives an officer, a suspect or a witness is looked for wherever it
    appears, in full and in its surname forms (张某, 张某某, and 张警官 for an officer); so are their ID numbers, phone
-   numbers and badge numbers, the case's reference and its 110 incident number. Names are replaced by roles (民警甲/乙,
+   numbers and badge numbers, the case's reference, its 110 incident number and the case numbers the bodies it was
+   referred to gave it. Names are replaced by roles (民警甲/乙,
    嫌疑人A/B, 证人甲 in a Chinese text; Officer A, Suspect A, Witness A in an English one), numbers by what they are.
 2. **Patterns.** ID numbers (18 digits, the last may be X, with a plausible date of birth; 15 digits), mobile numbers
-   (11 digits from 13…19, optionally after +86) and landlines (0571-…), vehicle plates (浙A·12345, 浙AD12345),
+   (11 digits from 13…19, optionally after +86 or 0086) and landlines (0571-…), vehicle plates (浙A·12345, 浙AD12345),
    exact addresses below district level (…路88号3栋2单元501室, Room 501) and full dates (2026年3月5日 → 2026年3月,
    2026-03-05 → 2026-03, 5 March 2026 → March 2026).
 
-Every text is normalised first, character by character so that positions map back to the original: full-width
-digits, letters and spaces become half-width (Unicode NFKC), Latin letters are matched whatever their case, and
-numbers are matched across the spaces, hyphens and dots people type inside them (138 1234 5678, 330106-1990…).
+Every text is normalised first, character by character so that positions map back to the original (``fold``):
+full-width digits, letters and spaces become half-width (Unicode compatibility decomposition), accents and other
+combining marks are dropped, characters that show nothing (zero-width spaces and joiners, soft hyphens, direction
+marks) are skipped, the Cyrillic and Greek letters that look like Latin ones are read as those, digits of any script
+become 0-9, and a run of five or more Chinese numerals (一三九…, 〇, 幺, 壹贰叁…) is read as the number it spells.
+Latin letters are matched whatever their case, numbers across the spaces, hyphens, minus signs and dots people type
+inside them (138 1234 5678, 330106 - 1990…), names across the spaces and dots typed inside them (张 三, 买买提•艾力),
+the case's reference also without its letters (2026-000459). What shows nothing, or steers the direction a text is
+shown in (a right-to-left override shows 三张 as 张三), is taken out of every text written into a write-up
+(``clean``, library/services.py), so what the check reads is what a reader sees.
 
 ``propose`` gives every finding with its replacement (the editor sees them as a diff and accepts or edits them);
 ``leftovers`` gives the findings that must not remain in a published text (names, ID numbers, phone numbers, plates,
@@ -24,9 +32,13 @@ badge numbers, the case's reference): the service refuses to send a write-up on 
 what the lesson is about.
 
 What it cannot catch (the editor's review and the administrator's approval are there for it): a name the case does
-not record (a witness, a bystander, a relative), a nickname or a name misspelt; a Chinese name written in pinyin in
-an English text; an identifying detail in words (a rare job, a famous place, "the son of the county head"); a plate or
-an address in a format not listed above; a picture.
+not record (a witness, a bystander, a relative), a nickname or a name misspelt, a person called by the surname
+alone or with 老/小 (老张), or by the given name alone (小磊 for 王小磊), a name written with other characters of
+the same sound (张叁) or with a variant character outside OpenCC's traditional-to-simplified table (a name in
+traditional characters, 張三, is read as 张三); a Chinese name written in pinyin in an English text; a number with
+letters for the digits they look like (O for 0, l for 1), or written in words (一百三十九…); an identifying detail in
+words (a rare job, a famous place, "the son of the county head"); a plate or an address in a format not listed
+above; a picture.
 """
 
 import re
@@ -87,7 +99,8 @@ class Known:
     """Everything of the source case that must not remain in a write-up."""
 
     people: tuple[Person, ...] = ()
-    references: tuple[str, ...] = ()  # the case's reference, its 110 incident number
+    # The case's reference, its 110 incident number, the case numbers the bodies it was referred to gave it.
+    references: tuple[str, ...] = ()
     plates: tuple[str, ...] = ()
 
 
@@ -98,6 +111,13 @@ NOT_NAMES = frozenset({"不详", "未知", "无名氏", "姓名不详", "身份�
 def _is_name(name: str) -> bool:
     name = unicodedata.normalize("NFKC", name).strip()
     return bool(name) and name.lower() not in NOT_NAMES and "不详" not in name and "未知" not in name
+
+
+def _reference_forms(reference: str) -> tuple[str, ...]:
+    """A reference as a text may give it: in full, and without the letters it starts with (RG-2026-000459 as
+    2026-000459) when what is left is still too long to be an ordinary number."""
+    digits = re.sub(r"^[A-Z]+", "", compact(reference))
+    return (reference, digits) if digits != compact(reference) and len(digits) >= 8 else (reference,)
 
 
 def known_from(parties: CaseParties) -> Known:
@@ -116,7 +136,12 @@ def known_from(parties: CaseParties) -> Known:
             )
     return Known(
         people=tuple(people),
-        references=tuple(r for r in (parties.reference, parties.dispatch_ref) if r.strip()),
+        references=tuple(
+            form
+            for r in (parties.reference, parties.dispatch_ref, *parties.handling_references)
+            if r.strip()
+            for form in _reference_forms(r)
+        ),
         plates=tuple(p for p in parties.plates if p.strip()),
     )
 
@@ -175,7 +200,7 @@ NUMBER_LABELS = {
 
 @dataclass(frozen=True)
 class Folded:
-    """A text normalised character by character (NFKC), with the original position of every character."""
+    """A text normalised character by character (``fold``), with the original position of every character."""
 
     text: str
     origin: tuple[int, ...]
@@ -188,26 +213,89 @@ class Folded:
         return first, last
 
 
+def invisible(ch: str) -> bool:
+    """A character that shows nothing, or steers how the text around it is shown: zero-width spaces and joiners, soft
+    hyphens, byte order marks, direction marks, overrides and isolates (Unicode's format characters), and the control
+    characters other than line breaks and tabs."""
+    category = unicodedata.category(ch)
+    return category == "Cf" or (category == "Cc" and not ch.isspace())
+
+
+def clean(text: str) -> str:
+    """``text`` without its invisible characters: what the texts of a write-up are written as, so that what the check
+    reads is what a reader sees (a right-to-left override shows 三张 as 张三 while the text holds 三张)."""
+    return "".join(ch for ch in text if not invisible(ch))
+
+
+# The Cyrillic and Greek letters that look like Latin ones, read as those: a name typed with one is still the name.
+LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁԛԝһӏАВЕКМНОРСТУХІЈЅԚԜαενορτυχικΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdqwhlABEKMHOPCTYXIJSQWaevoptuxikABEZHIKMNOPTYX",
+)
+
+
+# Traditional characters as their simplified forms, one for one (OpenCC's character table, TSCharacters: the first
+# simplified form of each), so that 張三 is read as 张三 on both sides of the comparison.
+def _traditional_table() -> dict[int, str]:
+    from importlib.resources import files
+
+    table: dict[int, str] = {}
+    for line in files("opencc").joinpath("dictionary/TSCharacters.txt").read_text(encoding="utf-8").splitlines():
+        traditional, _tab, simplified = line.partition("\t")
+        if len(traditional) == 1 and simplified:
+            table[ord(traditional)] = simplified.split()[0]
+    return table
+
+
+TRADITIONAL = _traditional_table()
+# Chinese numerals as the digits they stand for, in a run of five or more (a phone, an ID or a badge number written
+# out; a shorter run is a word: 三五成群): 幺 is 1 as it is read aloud, 壹贰叁… are the numerals of amounts.
+NUMERALS = {
+    numeral: str(digit)
+    for digit, numerals in enumerate(("〇零", "一壹幺", "二贰", "三叁", "四肆", "五伍", "六陆", "七柒", "八捌", "九玖"))
+    for numeral in numerals
+}
+# What people type inside numbers: spaces (any width: the folding makes the ideographic one a plain one), hyphens,
+# dashes and the minus sign, dots and middle dots; up to three of them (139 - 1234 - 5678).
+SEP_CLASS = r"[\s\-\u2010-\u2015\u2212\u2043\u2e3a\u2e3b\u00b7\u2022\u30fb.]"
+SEP = f"{SEP_CLASS}{{0,3}}"
+_NUMERAL = f"[{''.join(NUMERALS)}]"
+NUMERAL_RUN = re.compile(rf"{_NUMERAL}(?:{SEP}{_NUMERAL}){{4,}}")
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _fold_char(ch: str) -> str:
+    """A character as the check reads it: nothing for an invisible one or a combining mark; the compatibility
+    decomposition (full-width to half-width, ㈠ to (一)); a digit of any script as 0-9; a lookalike as its Latin
+    letter; a traditional character as its simplified form."""
+    if invisible(ch):
+        return ""
+    kept = []
+    for c in unicodedata.normalize("NFKD", ch):
+        if unicodedata.combining(c):
+            continue
+        digit = unicodedata.decimal(c, None)
+        kept.append(str(digit) if digit is not None else c)
+    return "".join(kept).translate(LOOKALIKES).translate(TRADITIONAL)
+
+
 def fold(text: str) -> Folded:
     chars: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
-        for c in unicodedata.normalize("NFKC", ch):
+        for c in _fold_char(ch):
             chars.append(c)
             origin.append(i)
-    return Folded("".join(chars), tuple(origin), len(text))
+    # A run of Chinese numerals becomes its digits one for one: the positions stay as they are.
+    folded = NUMERAL_RUN.sub(lambda run: "".join(NUMERALS.get(c, c) for c in run.group()), "".join(chars))
+    return Folded(folded, tuple(origin), len(text))
 
 
 def compact(value: str) -> str:
-    """A number as compared: NFKC, without the spaces, hyphens and dots typed inside it, upper case."""
-    return re.sub(SEP_CLASS, "", unicodedata.normalize("NFKC", value)).upper()
+    """A number as compared: folded, without the spaces, hyphens and dots typed inside it, upper case."""
+    return re.sub(SEP_CLASS, "", fold(value).text).upper()
 
 
-# What people type inside numbers: spaces (any width: NFKC makes the ideographic one a plain one), hyphens and dashes,
-# dots and middle dots.
-SEP_CLASS = r"[\s\-\u2010-\u2015\u00b7\u2022\u30fb.]"
-SEP = f"{SEP_CLASS}{{0,2}}"
-CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Two-character surnames, written one after the other.
 _COMPOUND = (
     "欧阳太史端木上官司马东方独孤南宫万俟闻人夏侯诸葛尉迟公羊赫连澹台皇甫宗政濮阳公冶"
@@ -220,7 +308,7 @@ COMPOUND_SURNAMES = frozenset(_COMPOUND[i : i + 2] for i in range(0, len(_COMPOU
 
 
 def _number_pattern(value: str) -> re.Pattern[str] | None:
-    """A number of the case as it may be typed: any of its characters separated by up to two separators, and not part
+    """A number of the case as it may be typed: any of its characters separated by up to three separators, and not part
     of a longer number."""
     chars = compact(value)
     if len(chars) < 5:  # too short to be told from other numbers
@@ -231,8 +319,9 @@ def _number_pattern(value: str) -> re.Pattern[str] | None:
 
 def _name_forms(name: str, role: str) -> list[str]:
     """A name as a text may give it: in full, and (for a Chinese name) by its surname: 张某, 张某某, and 张警官 for an
-    officer. A name recorded as a surname form already (施某) is looked for as it is and as 施某某."""
-    name = unicodedata.normalize("NFKC", name).strip()
+    officer. A name recorded as a surname form already (施某) is looked for as it is and as 施某某. Folded as the texts
+    are (``fold``)."""
+    name = fold(name).text.strip()
     if not name:
         return []
     forms = [name]
@@ -246,10 +335,12 @@ def _name_forms(name: str, role: str) -> list[str]:
 
 def _name_pattern(form: str) -> re.Pattern[str] | None:
     if CJK.search(form):
-        chars = [c for c in form if not c.isspace()]
+        # The characters of the name across the spaces and dots typed between them: 张 三, 买买提·艾力 as 买买提•艾力
+        # or 买买提艾力.
+        chars = [c for c in form if not re.fullmatch(SEP_CLASS, c)]
         if len(chars) < 2:
             return None
-        return re.compile(r"\s*".join(re.escape(c) for c in chars))
+        return re.compile(f"{SEP_CLASS}*".join(re.escape(c) for c in chars))
     tokens = form.split()
     if not tokens or (len(tokens) == 1 and len(tokens[0]) < 3):
         return None  # a single short Latin word is too likely to be an ordinary one
@@ -260,12 +351,12 @@ def _name_pattern(form: str) -> re.Pattern[str] | None:
 
 # --- patterns ----------------------------------------------------------------------------------------------------
 
-# A run of digits as people type them: groups of digits (the last of an ID number may be X) separated by one or two
+# A run of digits as people type them: groups of digits (the last of an ID number may be X) separated by one to three
 # separators. Each window of consecutive groups is tried, so a number typed next to another one is still found.
-DIGIT_RUN = re.compile(rf"(?<![0-9A-Za-z])\+?\d+[xX]?(?:{SEP_CLASS}{{1,2}}\d+[xX]?)*(?![0-9A-Za-z])")
+DIGIT_RUN = re.compile(rf"(?<![0-9A-Za-z])\+?\d+[xX]?(?:{SEP_CLASS}{{1,3}}\d+[xX]?)*(?![0-9A-Za-z])")
 ID_18 = re.compile(r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dX]")
 ID_15 = re.compile(r"[1-9]\d{5}\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}")
-MOBILE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+MOBILE = re.compile(r"(?:(?:\+|00)?86)?1[3-9]\d{9}")
 LANDLINE_AREA = re.compile(r"0\d{2,3}")
 LANDLINE_NUMBER = re.compile(r"[2-9]\d{6,7}")
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -280,11 +371,13 @@ ROAD = (
     r"(?:路|街|大道|大街|巷|弄|胡同|村|小区|大厦|花园|公寓|新村|苑|里)"
 )
 BUILDING = r"(?:\s*(?:\d+|[A-Za-z])\s*(?:号楼|栋|幢|座|楼))?(?:\s*\d+\s*单元)?(?:\s*\d+\s*层)?(?:\s*\d+\s*室)?"
+# Each starts where a number's digits start (``(?<!\d)``), never inside them or in the blanks before them: tried from
+# every digit of a long number, or every space of a long run, they took seconds on a text of the longest length.
 ADDRESS_ZH = [
-    re.compile(rf"(?:{ROAD})?\s*\d+\s*(?:号|弄){BUILDING}"),
-    re.compile(r"(?:\d+|[A-Za-z])\s*(?:号楼|栋|幢|座)(?:\s*\d+\s*单元)?(?:\s*\d+\s*层)?(?:\s*\d+\s*室)?"),
-    re.compile(r"\d+\s*单元(?:\s*\d+\s*层)?(?:\s*\d+\s*室)?"),
-    re.compile(r"\d+\s*室"),
+    re.compile(rf"(?:{ROAD}\s*)?(?<!\d)\d+\s*(?:号|弄){BUILDING}"),
+    re.compile(r"(?:(?<!\d)\d+|[A-Za-z])\s*(?:号楼|栋|幢|座)(?:\s*\d+\s*单元)?(?:\s*\d+\s*层)?(?:\s*\d+\s*室)?"),
+    re.compile(r"(?<!\d)\d+\s*单元(?:\s*\d+\s*层)?(?:\s*\d+\s*室)?"),
+    re.compile(r"(?<!\d)\d+\s*室"),
 ]
 ROAD_EN = r"(?:road|rd|street|st|lane|ln|avenue|ave|alley|boulevard|blvd)\.?"
 ADDRESS_EN = [
@@ -341,14 +434,22 @@ def _is_landline(area: str, number: str) -> bool:
     return bool(LANDLINE_AREA.fullmatch(area) and LANDLINE_NUMBER.fullmatch(number))
 
 
+# The longest number a window may make: an ID number (18), longer than a mobile number after 0086 (15). A window
+# stops growing past it, so a text of many short numbers is read in linear time.
+LONGEST_NUMBER = 18
+
+
 def _digit_windows(folded: str) -> list[_Candidate]:
     found: list[_Candidate] = []
     for run in DIGIT_RUN.finditer(folded):
         groups = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"\+?\d+[xX]?", run.group())]
         for i in range(len(groups)):
+            digits = ""
             for j in range(i, len(groups)):
                 start, end = groups[i][0], groups[j][1]
-                digits = "".join(folded[a:b] for a, b in groups[i : j + 1]).upper()
+                digits += folded[slice(*groups[j])].upper()
+                if len(digits.lstrip("+")) > LONGEST_NUMBER:
+                    break
                 kind = _number_kind(digits)
                 if kind is None and j == i + 1 and _is_landline(folded[slice(*groups[i])], folded[slice(*groups[j])]):
                     kind = Kind.PHONE

@@ -53,3 +53,6 @@ def column(field: str, language: str) -> str:
 
 
 COLUMNS = tuple(column(field, language) for language in LANGUAGES for field in TEXT_FIELDS)
+# The articles linked, which readers read as the case recorded them: the anonymisation check reads them with the texts.
+ARTICLES = "articles"
+CHECKED = (*COLUMNS, ARTICLES)

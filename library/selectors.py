@@ -11,7 +11,7 @@ from accounts.models import OrgUnit
 from accounts.selectors import path_prefix_q
 from cases import selectors as case_selectors
 from library import anonymise, policy
-from library.choices import COLUMNS, LANGUAGES, TEXT_FIELDS, WriteUpState, column
+from library.choices import ARTICLES, COLUMNS, LANGUAGES, TEXT_FIELDS, WriteUpState, column
 from library.models import (
     LibraryFeedback,
     LibraryRead,
@@ -206,7 +206,8 @@ def proposals(writeup: WriteUpText, known: anonymise.Known) -> dict[str, anonymi
 
 
 def leftovers(writeup: WriteUpText, known: anonymise.Known) -> dict[str, list[anonymise.Kind]]:
-    """What must not remain that each text still holds, by column (only the columns holding something)."""
+    """What must not remain that each text still holds, by column, then what the articles linked hold (``ARTICLES``);
+    only those holding something."""
     found = {}
     for language in LANGUAGES:
         for field in TEXT_FIELDS:
@@ -214,6 +215,9 @@ def leftovers(writeup: WriteUpText, known: anonymise.Known) -> dict[str, list[an
             kinds = anonymise.leftovers(getattr(writeup, name), known, language)
             if kinds:
                 found[name] = kinds
+    in_articles = {kind for article in writeup.articles for kind in anonymise.leftovers(article, known, "zh")}
+    if in_articles:
+        found[ARTICLES] = [kind for kind in anonymise.Kind if kind in in_articles]
     return found
 
 

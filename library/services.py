@@ -24,6 +24,7 @@ from cases.exceptions import IllegalTransition, StaleVersion
 from cases.models import Case
 from library import anonymise, policy, selectors
 from library.choices import (
+    ARTICLES,
     COLUMNS,
     NOTE_MAX,
     REQUIRED_FIELDS,
@@ -90,7 +91,10 @@ def kinds_text(kinds: Iterable[anonymise.Kind]) -> str:
 
 
 def field_label(name: str) -> str:
-    """The name of a text of the write-up in the reader's language: What happened (Chinese)."""
+    """The name of a text of the write-up in the reader's language: What happened (Chinese); or of the articles
+    linked."""
+    if name == ARTICLES:
+        return _("Articles linked")
     field, language = name.rsplit("_", 1)
     return _("%(field)s (%(language)s)") % {"field": TEXT_LABELS[field], "language": Language(language).label}
 
@@ -144,12 +148,17 @@ def _save(writeup: WriteUp, *fields: str) -> None:
 def check_anonymised(writeup: WriteUp) -> None:
     """Refuse (by field) a write-up any text of which still holds a name, an ID number, a phone number, a plate, a badge
     number of the source case's parties or its reference (in either script, full-width digits and separators
-    included), or an ID number, a mobile number or a plate of any kind. The message says what kind of item remains,
-    never the item."""
+    included), or an ID number, a mobile number or a plate of any kind; the articles linked too, which readers read
+    as the case recorded them. The message says what kind of item remains, never the item."""
     remaining = selectors.leftovers(writeup, selectors.known_parties(writeup))
     errors = {}
     for name, kinds in remaining.items():
         items = kinds_text(kinds)
+        if name == ARTICLES:
+            errors[name] = _(
+                "The articles linked still hold %(items)s from the case. Unlink them and give the legal basis in words."
+            ) % {"items": items}
+            continue
         errors[name] = _(
             "%(field)s still holds %(items)s from the case. Accept the proposed replacements or rewrite it."
         ) % {"field": field_label(name), "items": items}
@@ -162,11 +171,11 @@ def check_anonymised(writeup: WriteUp) -> None:
 def _prefill(case: Case) -> dict[str, str]:
     """The case's own words to start from, in the language they are written in: its summary as the title, its account
     of what happened. The proposal then replaces what identifies anyone."""
-    text = f"{case.summary}{case.narrative}"
-    language = "zh" if anonymise.CJK.search(text) else "en"
+    summary, narrative = anonymise.clean(case.summary), anonymise.clean(case.narrative)
+    language = "zh" if anonymise.CJK.search(f"{summary}{narrative}") else "en"
     return {
-        column("title", language): case.summary[:TITLE_MAX],
-        column("happened", language): case.narrative[:TEXT_MAX],
+        column("title", language): summary[:TITLE_MAX],
+        column("happened", language): narrative[:TEXT_MAX],
     }
 
 
@@ -204,13 +213,22 @@ def propose_case(*, case: Case, by: User, note: str = "") -> WriteUp:
     return writeup
 
 
+def _edited(writeup: WriteUp, by: User, *, changed: bool) -> None:
+    """Make ``by`` the last editor if they changed something (or if no one has edited it yet): four eyes look at who
+    wrote the last change, which a save that changes nothing is not."""
+    if changed or writeup.last_editor_id is None:
+        writeup.last_editor = by
+        writeup.edited_at = timezone.now()
+
+
 def _check_texts(texts: Mapping[str, str], errors: dict[str, str]) -> dict[str, str]:
     cleaned = {}
     for name, value in texts.items():
         if name not in COLUMNS:
             errors[name] = _("There is no such text.")
             continue
-        value = (value or "").replace("\r\n", "\n").strip()
+        # Without what shows nothing or turns the text around (``anonymise.clean``): the check reads what readers see.
+        value = anonymise.clean((value or "").replace("\r\n", "\n")).strip()
         limit = TITLE_MAX if name.startswith("title_") else TEXT_MAX
         if len(value) > limit:
             errors[name] = _("Keep this to %(limit)s characters or fewer.") % {"limit": limit}
@@ -231,8 +249,10 @@ def save_writeup(
     expected_version: int | None,
 ) -> WriteUp:
     """Save the working copy: the texts given (the others are kept), and the rules and articles linked, chosen among
-    those the case applied."""
+    those the case applied. Who changed something becomes its last editor (four eyes): a save that changes nothing
+    leaves the last editor as it was."""
     writeup = _act(writeup, by, "save", expected_version)
+    links = (list(writeup.rule_codes), list(writeup.articles))
     errors: dict[str, str] = {}
     cleaned = _check_texts(texts, errors)
     basis = case_selectors.legal_basis_of(writeup.case)
@@ -247,12 +267,12 @@ def save_writeup(
             errors["articles"] = _("Choose articles the case applied.")
         writeup.articles = chosen
     _raise(errors)
-    for name, value in cleaned.items():
-        setattr(writeup, name, value)
-    changed = list(cleaned)
+    changed = [name for name, value in cleaned.items() if getattr(writeup, name) != value]
+    links_changed = (writeup.rule_codes, writeup.articles) != links
+    for name in changed:
+        setattr(writeup, name, cleaned[name])
     writeup.state = WriteUpState.DRAFTING
-    writeup.last_editor = by
-    writeup.edited_at = timezone.now()
+    _edited(writeup, by, changed=bool(changed) or links_changed)
     _save(writeup, *changed, "rule_codes", "articles", "state", "last_editor", "edited_at")
     _log(writeup, LogStep.SAVED, by, {"texts": changed})
     return writeup
@@ -273,8 +293,7 @@ def accept_anonymisation(
     for name in changed:
         setattr(writeup, name, proposals[name].text)
     writeup.state = WriteUpState.DRAFTING
-    writeup.last_editor = by
-    writeup.edited_at = timezone.now()
+    _edited(writeup, by, changed=bool(changed))
     _save(writeup, *changed, "state", "last_editor", "edited_at")
     replaced = sum(len(proposals[name].changes) for name in changed)
     _log(writeup, LogStep.ANONYMISED, by, {"texts": changed, "replaced": replaced})

@@ -17,7 +17,7 @@ from accounts.requests import AuthenticatedRequest
 from cases import policy as case_policy
 from cases.exceptions import IllegalTransition, StaleVersion
 from library import policy, selectors, services
-from library.choices import COLUMNS, TEXT_FIELDS, WriteUpState
+from library.choices import CHECKED, TEXT_FIELDS, WriteUpState
 from library.forms import FeedbackForm, NoteForm, ProposeForm, PublishForm, ReaderFilterForm, StepForm, WriteUpForm
 from library.models import WriteUp
 from library.workflow import TRANSITIONS
@@ -314,8 +314,8 @@ def writeup_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpR
             return _edit_page(request, writeup, status=400, bound={action: form})
         # What the check (or the completeness of the texts) found is about the draft, not this step's form: it is
         # listed above the draft; anything else stays with the form.
-        check = [message for name in COLUMNS if name in errors for message in errors[name]]
-        form.add_service_errors({k: v for k, v in errors.items() if k not in COLUMNS})
+        check = [message for name in CHECKED if name in errors for message in errors[name]]
+        form.add_service_errors({k: v for k, v in errors.items() if k not in CHECKED})
         return _edit_page(request, writeup, status=400, bound={action: form}, check=check)
     messages.success(request, str(DONE[action]))
     return redirect("library:edit", pk=writeup.pk)

@@ -43,7 +43,7 @@ from cases.services.intake import (
     update_involved_officer,
     update_suspect,
 )
-from cases.services.notices import notify_unit_office
+from cases.services.notices import notify_about_unit, notify_unit_office
 from cases.services.repeats import rederive_later_cases
 from cases.services.support_requests import answer_support_request
 
@@ -63,6 +63,7 @@ __all__ = [
     "extend_deadline",
     "log_access",
     "note_draft_step",
+    "notify_about_unit",
     "notify_unit_office",
     "open_evidence",
     "pause_clock",

@@ -1,5 +1,6 @@
 """Notices about a unit, from the apps built on the cases (cases/notices.py), told to the unit's office in-app."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -31,13 +32,29 @@ def notify_unit_office(
     it words in the reader's language; ``link`` is the site path the notification opens (the page checks who may see
     it). In-app only. Written in the caller's transaction, so a notice goes out with the record it announces or not at
     all. Returns the recipients' ids."""
+    recipients = policy.office_recipients(unit_path=unit.path, assignee=None)
+    return notify_about_unit(unit=unit, recipients=recipients, topic=topic, params=params, link=link, now=now)
+
+
+@transaction.atomic
+def notify_about_unit(
+    *,
+    unit: OrgUnit,
+    recipients: Iterable[int],
+    topic: str,
+    params: dict[str, Any],
+    link: str,
+    now: datetime | None = None,
+) -> list[int]:
+    """``notify_unit_office`` to the people the caller names (ids, each told once) rather than the unit's office: the
+    caller's policy chose them. They read it while they oversee the unit (``policy.unit_notices_q``)."""
     if not _is_site_path(link):
         raise ValueError("A notice links to a page of this site: give its path.")
     now = now or timezone.now()
-    recipients = policy.office_recipients(unit_path=unit.path, assignee=None)
+    told = sorted(set(recipients))
     full = {**params, "topic": topic, "v": messages.VERSION}
     notes = []
-    for uid in recipients:
+    for uid in told:
         note = build_notification(
             recipient_id=uid,
             case_id=None,
@@ -49,4 +66,4 @@ def notify_unit_office(
         note.unit, note.link = unit, link
         notes.append(note)
     Notification.objects.bulk_create(notes)
-    return recipients
+    return told

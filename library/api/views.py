@@ -185,7 +185,9 @@ class LibraryDetailView(Readable):
         responses=responses({200: s.LibraryReadSerializer}, 401, 403, 404),
     )
     def get(self, request: ApiRequest, pk: int) -> Response:
-        services.record_read(writeup=self.writeup, by=request.user)
+        # HEAD is answered by this method too: the headers alone are no reading (a link preview, a freshness probe).
+        if request.method == "GET":
+            services.record_read(writeup=self.writeup, by=request.user)
         return Response(s.LibraryReadSerializer(_read(request.actor, self.writeup)).data)
 
 

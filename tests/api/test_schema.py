@@ -7,5 +7,11 @@ def test_schema_generates_without_warnings_and_validates(tmp_path, db):
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
     text = target.read_text()
-    for path in ("/api/v1/cases/", "/api/v1/cases/{case_pk}/actions/submit/", "/api/v1/flags/{id}/acknowledge/"):
+    for path in (
+        "/api/v1/cases/",
+        "/api/v1/cases/{case_pk}/actions/submit/",
+        "/api/v1/flags/{id}/acknowledge/",
+        "/api/v1/analysis/evaluations/",
+        "/api/v1/analysis/evaluations/{id}/approve/",
+    ):
         assert f"  {path}:" in text

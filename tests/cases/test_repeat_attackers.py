@@ -334,3 +334,22 @@ def test_a_punished_suspects_number_corrected_moves_the_match_to_the_later_cases
     later.refresh_from_db()
     assert later.prior_attack_on_police is True
     assert [e.data["derived"] for e in derived_events(later)] == ["repeat_suspect"]
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("张三丰", "张某"),
+        ("何某", "何某"),
+        ("欧阳娜娜", "欧某"),
+        ("  李 四 ", "李某"),
+        ("Li Sisi", "L. S."),
+        ("maria de la cruz", "M. D. L. C."),
+        ("", ""),
+        ("   ", ""),
+    ],
+)
+def test_a_name_in_a_document_is_masked_as_case_documents_write_it(name, masked):
+    from cases.sensitive import mask_name
+
+    assert mask_name(name) == masked

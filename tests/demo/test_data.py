@@ -65,6 +65,7 @@ def test_demo_accounts_hold_known_roles_in_demo_units():
         "supervisor",
         "county_supervisor",
         "supervisor_hubei",
+        "province_supervisor",
         "admin",
     ]
     for account in DEMO_ACCOUNTS:

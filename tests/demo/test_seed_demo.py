@@ -142,6 +142,7 @@ def test_demo_accounts_hold_their_roles():
     assert held("supervisor") == {(Role.SUPERVISOR, "330100")}
     assert held("county_supervisor") == {(Role.SUPERVISOR, "330106")}
     assert held("supervisor_hubei") == {(Role.SUPERVISOR, "420000")}
+    assert held("province_supervisor") == {(Role.SUPERVISOR, "330000")}
     assert held("admin") == {(Role.ADMIN, "330000")}
     officer_unit = Membership.objects.get(user__username="officer").unit
     assert officer_unit.level == OrgLevel.STATION

@@ -33,7 +33,7 @@ from accounts import tokens
 from accounts.models import AccountAudit, ApiToken, Membership, OrgUnit, Role, SavedQueueFilter, User
 from analysis import services as analysis_services
 from analysis.choices import WarningKind
-from analysis.models import EarlyWarning
+from analysis.models import EarlyWarning, EvaluationReport
 from cases import evidence, services
 from cases.choices import (
     PREFERENCE_KINDS,
@@ -169,6 +169,7 @@ CONTENT_ROWS = {row.id: row for row in TABLES.get(CONTENT_SECTION, [])}
 
 
 INTERNAL_NOTE = "内部电话记录"
+LESSONS = "一、110接处警现场袭警多发。二、加强执法记录仪全程记录。"
 SHARED_NOTE = "已电话告知本人"
 # A typical case's texts, anonymised (roles for names), complete in Chinese.
 TYPICAL_TEXTS = {
@@ -253,6 +254,22 @@ class Fixture:
             WarningKind.UNIT_RISE, self.world.county, key=f"unit_rise:{self.world.county.pk}:2025-11-30"
         )
         return analysis_services.acknowledge_warning(warning=warning, by=self.world.county_supervisor)
+
+    @cached_property
+    def evaluation(self) -> EvaluationReport:
+        """The county's report for last year, a draft its supervisor started and wrote."""
+        report, _created = analysis_services.start_evaluation(
+            unit=self.world.county, year=timezone.localdate().year - 1, quarter=0, by=self.world.county_supervisor
+        )
+        return analysis_services.save_lessons(report=report, by=self.world.county_supervisor, lessons=LESSONS)
+
+    @cached_property
+    def submitted_evaluation(self) -> EvaluationReport:
+        """The county's report for the last quarter of last year, submitted by the county's supervisor."""
+        report, _created = analysis_services.start_evaluation(
+            unit=self.world.county, year=timezone.localdate().year - 1, quarter=4, by=self.world.county_supervisor
+        )
+        return analysis_services.submit_evaluation(report=report, by=self.world.county_supervisor, lessons=LESSONS)
 
     @cached_property
     def token(self) -> ApiToken:
@@ -389,6 +406,8 @@ class Fixture:
             "pursuit_case": lambda: self.campaigns.pursuit.campaign_case,
             "warning": lambda: self.warning,
             "acknowledged_warning": lambda: self.acknowledged_warning,
+            "evaluation": lambda: self.evaluation,
+            "submitted_evaluation": lambda: self.submitted_evaluation,
             "typical_case": lambda: self.typical_case,
             "drafting_typical_case": lambda: self.drafting_typical_case,
             "submitted_typical_case": lambda: self.submitted_typical_case,
@@ -406,6 +425,10 @@ class Fixture:
     def warning_version(self, placeholder: str) -> int:
         """The version a warning's page shows now (its forms send it back)."""
         return EarlyWarning.objects.get(pk=self.value(placeholder).pk).version
+
+    def evaluation_version(self, placeholder: str) -> int:
+        """The version a report's page shows now (its forms send it back)."""
+        return EvaluationReport.objects.get(pk=self.value(placeholder).pk).version
 
     def campaign_version(self, placeholder: str) -> int:
         """The version the review page of a selected case shows now (its forms send it back)."""
@@ -569,6 +592,20 @@ HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
         "resolve-version": fx.warning_version("acknowledged_warning"),
         "resolve-note": "经核查为同一起事件重复报案",
     },
+    "evaluation-start": lambda fx: {"unit": fx.world.county.code, "year": timezone.localdate().year - 1, "quarter": 1},
+    "evaluation-lessons": lambda fx: {
+        "lessons-version": fx.evaluation_version("evaluation"),
+        "lessons-lessons": LESSONS + "三、",
+    },
+    "evaluation-submit": lambda fx: {
+        "lessons-version": fx.evaluation_version("evaluation"),
+        "lessons-lessons": LESSONS,
+    },
+    "evaluation-approve": lambda fx: {"approve-version": fx.evaluation_version("submitted_evaluation")},
+    "evaluation-return": lambda fx: {
+        "return-version": fx.evaluation_version("submitted_evaluation"),
+        "return-note": "请补充整改措施",
+    },
     "campaign-pursuit": lambda fx: {
         f"f{fx.value('pursuit').pk}-{name}": value
         for name, value in {
@@ -674,6 +711,11 @@ API_DATA: dict[str, Callable[[Fixture], Any]] = {
     },
     "warning-acknowledge": lambda fx: {"note": "已安排核查"},
     "warning-resolve": lambda fx: {"note": "经核查为同一起事件重复报案"},
+    "evaluation-create": lambda fx: {"unit": fx.world.county.pk, "year": timezone.localdate().year - 1, "quarter": 1},
+    "evaluation-lessons": lambda fx: {"lessons": LESSONS + "三、"},
+    "evaluation-submit": lambda fx: {},
+    "evaluation-approve": lambda fx: {},
+    "evaluation-return": lambda fx: {"note": "请补充整改措施"},
     "campaign-pursuit-step": lambda fx: {
         "status": "arrested",
         "on": timezone.localdate().isoformat(),
@@ -811,6 +853,7 @@ def records() -> tuple:
         AccountAudit.objects.count(),
         campaign_records(),
         tuple(EarlyWarning.objects.order_by("pk").values_list("pk", "state", "version")),
+        tuple(EvaluationReport.objects.order_by("pk").values_list("pk", "state", "version", "lessons")),
         library_records(),
     )
 
@@ -905,7 +948,7 @@ def media(settings, tmp_path):
 def test_the_document_has_its_three_tables():
     assert len(HTML_ROWS) == len(TABLES[HTML_SECTION]), "a row id is used twice in the browser table"
     assert len(API_OTHER_ROWS) == len(TABLES[API_OTHER_SECTION]), "a row id is used twice in the API table"
-    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (115, 31, 71)
+    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (123, 31, 78)
 
 
 def _route_names(namespace: str) -> set[str]:

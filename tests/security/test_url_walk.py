@@ -43,8 +43,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services as account_services
 from accounts import tokens
 from accounts.models import ApiToken, Role, SavedQueueFilter, User
+from analysis import services as analysis_services
 from analysis.choices import WarningKind
-from analysis.models import EarlyWarning
+from analysis.models import EarlyWarning, EvaluationReport
 from cases import evidence, services
 from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind, SuspectStatus
 from cases.models import (
@@ -168,6 +169,7 @@ class Objects:
     queue_workbook: QueueExport  # the supervisor's
     campaign: SimpleNamespace | None = None  # built when a campaign route first needs it (campaign_objects)
     warning: EarlyWarning | None = None  # built when an early-warning route first needs it (warning_of)
+    evaluation: EvaluationReport | None = None  # built when an evaluation report route first needs it
     writeup: WriteUp | None = None  # built when a library route first needs it (writeup_of)
 
 
@@ -192,6 +194,15 @@ def warning_of(o: Objects) -> EarlyWarning:
     if o.warning is None:
         o.warning = a_warning(WarningKind.UNIT_RISE, o.world.county)
     return o.warning
+
+
+def evaluation_of(o: Objects) -> EvaluationReport:
+    """The county's evaluation report for last year, a draft."""
+    if o.evaluation is None:
+        o.evaluation = analysis_services.start_evaluation(
+            unit=o.world.county, year=timezone.localdate().year - 1, quarter=0, by=o.world.county_supervisor
+        )[0]
+    return o.evaluation
 
 
 def campaign_objects(o: Objects) -> SimpleNamespace:
@@ -336,6 +347,7 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "campaigns-api:campaign-problem-rectify": {"pk": lambda o: campaign_objects(o).problem.pk},
     "campaigns-api:campaign-pursuit-step": {"pk": lambda o: campaign_objects(o).pursuit.pk},
     "analysis:file": {"fmt": lambda o: "xlsx"},
+    "analysis:evaluation-file": {"pk": lambda o: evaluation_of(o).pk, "fmt": lambda o: "xlsx"},
     "library:propose": {"case_pk": lambda o: writeup_of(o).case_id},
 }
 # The library's pages and API routes name a typical case as ``pk`` and a step of its workflow as ``action``.
@@ -356,6 +368,8 @@ CAMPAIGN_PAGE_ARGUMENTS: dict[str, Value] = {
 }
 # The early-warning pages and API routes name a warning as ``pk``.
 WARNING_ROUTES = ("analysis/warnings/", "api/v1/warnings/")
+# The evaluation report pages and API routes name a report as ``pk``.
+EVALUATION_ROUTES = ("analysis/evaluations/", "api/v1/analysis/evaluations/")
 # Every API route under a case names it as ``case_pk``.
 API_CASE_ARGUMENT = "case_pk"
 
@@ -394,6 +408,8 @@ def _argument(route: Route, argument: str, objects: Objects) -> str:
         return str(LIBRARY_ARGUMENTS[argument](objects))
     if route.key.startswith(WARNING_ROUTES) and argument == "pk":
         return str(warning_of(objects).pk)
+    if route.key.startswith(EVALUATION_ROUTES) and argument == "pk":
+        return str(evaluation_of(objects).pk)
     if route.key.startswith("api/v1/campaigns/") and argument in CAMPAIGN_ARGUMENTS:
         return str(CAMPAIGN_ARGUMENTS[argument](objects))
     if route.key.startswith("api/") and argument == API_CASE_ARGUMENT:
