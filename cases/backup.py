@@ -12,14 +12,16 @@ PostgreSQL: a connection of the backup's own opens a REPEATABLE READ, read-only 
 ``pg_dump --snapshot`` on that snapshot while the transaction stays open. SQLite: the online backup API makes a
 consistent copy, and the counts and rows are read from the copy. The media archive then holds exactly the files
 those rows refer to: every evidence file, verified against its attachment's recorded size and SHA-256 as it is
-archived (a missing or altered file fails the backup), and the files of finished exports. A file whose row
-committed after the snapshot (or never) is neither archived nor expected.
+archived (a missing or altered file fails the backup), and the files of finished exports (report exports and queue
+workbooks; one that has gone is left out, as it can be prepared again). A file whose row committed after the snapshot
+(or never) is neither archived nor expected.
 
 Evidence is read from, and restored into, the configured evidence storage (cases/evidence_store.py: the local disk
-or an S3-compatible object store), streamed; exports are files under ``MEDIA_ROOT``. In the archive evidence is
-``evidence/<stored name>`` whichever storage held it, so a backup restores into either: restoring a backup of a
-disk-based installation into one configured with ``RIGHTSGUARD_STORAGE_URL`` is how evidence moves to object storage.
-Restore refuses an evidence storage that already holds anything.
+or an S3-compatible object store), streamed; exports likewise from and into the exports storage beside it. In the
+archive evidence is ``evidence/<stored name>`` and exports ``exports/<name>`` whichever storage held them, so a backup
+restores into either: restoring a backup of a disk-based installation into one configured with
+``RIGHTSGUARD_STORAGE_URL`` is how evidence and exports move to object storage. Restore refuses an evidence or exports
+storage that already holds anything.
 
 PostgreSQL needs ``pg_dump``/``pg_restore`` of the server's major version or newer on the PATH (Debian:
 ``postgresql-client``).
@@ -46,10 +48,10 @@ from django.db.models import Field, Model
 from django.utils import timezone
 
 from cases.evidence import STORED_NAME, stored_key
-from cases.evidence_store import EvidenceStorage, Reader, evidence_storage
+from cases.evidence_store import EvidenceStorage, Reader, evidence_storage, exports_storage
 from cases.ledger import sha256_of, sha256_of_stream
-from cases.models import Attachment, ExportStatus, ReportExport
-from cases.reports.services import export_file
+from cases.models import Attachment, ExportStatus, QueueExport, ReportExport
+from cases.reports.files import FILE_NAME
 
 MANIFEST = "manifest.json"
 MEDIA_TAR = "media.tar"
@@ -57,8 +59,10 @@ PG_DUMP = "database.dump"
 SQLITE_FILE = "database.sqlite3"
 # 2: counts and files from the dump's own snapshot; the archive holds the files the backed-up rows refer to.
 MANIFEST_FORMAT = 2
-# Where evidence sits in the media archive (and sat under MEDIA_ROOT before evidence storage was configurable).
+# Where evidence and exports sit in the media archive (and sat under MEDIA_ROOT before their storage was
+# configurable).
 EVIDENCE = "evidence/"
+EXPORTS = "exports/"
 
 
 class BackupError(Exception):
@@ -125,37 +129,39 @@ def row_counts(using: str = "default") -> dict[str, int]:
         return _count_rows(cursor)
 
 
-def _media_files(media_root: Path, storage: EvidenceStorage) -> dict[str, str]:
-    """Every regular file under ``media_root`` (the evidence directory aside) and every evidence file in ``storage``,
-    by its name in the archive, with its SHA-256 (what a restore left there)."""
+def _media_files(media_root: Path, storage: EvidenceStorage, exports: EvidenceStorage) -> dict[str, str]:
+    """Every regular file under ``media_root`` (the evidence and exports directories aside), every evidence file in
+    ``storage`` and every export in ``exports``, by its name in the archive, with its SHA-256 (what a restore left
+    there)."""
     found = {}
     if media_root.exists():
         found = {
             str(path.relative_to(media_root)): sha256_of(path)
             for path in sorted(media_root.rglob("*"))
-            if path.is_file() and not path.is_symlink() and path.relative_to(media_root).parts[0] != EVIDENCE[:-1]
+            if path.is_file()
+            and not path.is_symlink()
+            and path.relative_to(media_root).parts[0] not in (EVIDENCE[:-1], EXPORTS[:-1])
         }
-    for entry in storage.entries():
-        with closing(storage.reader(entry.name)) as handle:
-            found[EVIDENCE + entry.name] = sha256_of_stream(handle)
+    for folder, where in ((EVIDENCE, storage), (EXPORTS, exports)):
+        for entry in where.entries():
+            with closing(where.reader(entry.name)) as handle:
+                found[folder + entry.name] = sha256_of_stream(handle)
     return dict(sorted(found.items()))
 
 
 @dataclass(frozen=True)
 class _MediaFile:
-    name: str  # as archived: evidence/<stored name>, or the path under MEDIA_ROOT
+    name: str  # as archived: evidence/<stored name>, exports/<name>
     sha256: str | None  # what its row records (evidence); None: taken as archived (exports)
     size: int | None
     required: bool
-    stored_name: str | None = None  # evidence: read from the evidence storage
+    stored_name: str | None = None  # evidence: read from the evidence storage; else an export from its storage
 
     def open(self) -> Reader:
         """The file for reading, with its size (``FileNotFoundError`` if it is not there)."""
         if self.stored_name is not None:
             return evidence_storage().reader(stored_key(self.stored_name))
-        handle = (Path(settings.MEDIA_ROOT) / self.name).open("rb")
-        handle.size = os.fstat(handle.fileno()).st_size  # type: ignore[attr-defined]
-        return handle  # type: ignore[return-value]
+        return exports_storage().reader(self.name.removeprefix(EXPORTS))
 
 
 def _column(model: type[Model], name: str) -> str:
@@ -163,8 +169,7 @@ def _column(model: type[Model], name: str) -> str:
 
 
 def _referenced_files(cursor: Any) -> list[_MediaFile]:
-    """The files under MEDIA_ROOT that the rows seen through ``cursor`` refer to."""
-    media_root = Path(settings.MEDIA_ROOT)
+    """The evidence and export files that the rows seen through ``cursor`` refer to."""
     stored, sha256, size, attachment_id = (
         _quoted(_column(Attachment, name)) for name in ("stored_name", "sha256", "size", "id")
     )
@@ -177,16 +182,16 @@ def _referenced_files(cursor: Any) -> list[_MediaFile]:
         for name, checksum, length in cursor.fetchall()
     ]
     # A finished export's file can be produced again, so one that has gone is left out rather than failing.
-    export_id, export_format, status = (_quoted(_column(ReportExport, name)) for name in ("id", "format", "status"))
-    cursor.execute(
-        f"SELECT {export_id}, {export_format}, {status} FROM {_quoted(ReportExport._meta.db_table)} "  # noqa: S608
-        f"ORDER BY {export_id}"
-    )
-    files += [
-        _MediaFile(str(export_file(ReportExport(pk=pk, format=fmt)).relative_to(media_root)), None, None, False)
-        for pk, fmt, state in cursor.fetchall()
-        if state == ExportStatus.DONE
-    ]
+    for model in (ReportExport, QueueExport):
+        export_id, file_name, status = (_quoted(_column(model, name)) for name in ("id", "file_name", "status"))
+        cursor.execute(
+            f"SELECT {file_name}, {status} FROM {_quoted(model._meta.db_table)} ORDER BY {export_id}"  # noqa: S608
+        )
+        files += [
+            _MediaFile(EXPORTS + name, None, None, False)
+            for name, state in cursor.fetchall()
+            if state == ExportStatus.DONE and FILE_NAME.fullmatch(name)
+        ]
     return files
 
 
@@ -303,6 +308,7 @@ def backup(target: Path) -> dict[str, Any]:
         "created_at": started.isoformat(),
         "vendor": connection.vendor,
         "evidence_storage": evidence_storage().describe(),
+        "exports_storage": exports_storage().describe(),
         "tools": tools,
         "database_file": dump.name,
         "database_sha256": sha256_of(dump),
@@ -332,15 +338,17 @@ def read_manifest(source: Path) -> dict[str, Any]:
 
 
 def restore(source: Path, *, using: str = "default") -> RestoreResult:
-    """Restore a backup into the database ``using`` (empty), the evidence storage (empty) and MEDIA_ROOT (empty or
-    absent)."""
+    """Restore a backup into the database ``using`` (empty), the evidence and exports storages (empty) and MEDIA_ROOT
+    (empty or absent)."""
     manifest = read_manifest(source)
     media_root = Path(settings.MEDIA_ROOT)
     if media_root.exists() and any(media_root.iterdir()):
         raise BackupError(f"{media_root} is not empty")
-    storage = evidence_storage()
+    storage, exports = evidence_storage(), exports_storage()
     if not storage.is_empty():
         raise BackupError(f"the evidence storage ({storage.describe()}) is not empty")
+    if not exports.is_empty():
+        raise BackupError(f"the exports storage ({exports.describe()}) is not empty")
     target = connections[using]
     if target.introspection.table_names():
         raise BackupError("the target database already has tables: restore into a fresh database")
@@ -379,6 +387,13 @@ def restore(source: Path, *, using: str = "default") -> RestoreResult:
                     raise BackupError(f"the media archive's {member.name} is not an evidence file")
                 with content:
                     storage.put(name, content)  # type: ignore[arg-type]
+            elif member.name.startswith(EXPORTS):
+                content = tar.extractfile(member) if member.isfile() else None
+                name = member.name.removeprefix(EXPORTS)
+                if content is None or not FILE_NAME.fullmatch(name):
+                    raise BackupError(f"the media archive's {member.name} is not an export")
+                with content:
+                    exports.put(name, content)  # type: ignore[arg-type]
             else:
                 # The "data" filter refuses absolute paths, "..", links out of the tree and device files.
                 tar.extract(member, media_root, filter="data")
@@ -387,7 +402,7 @@ def restore(source: Path, *, using: str = "default") -> RestoreResult:
     for label, count in manifest["row_counts"].items():
         if restored.get(label) != count:
             mismatches.append(f"{label}: {restored.get(label)} rows restored, {count} backed up")
-    media = _media_files(media_root, storage)
+    media = _media_files(media_root, storage, exports)
     if media != manifest["media"]:
         mismatches.append(f"media: {len(media)} files restored, {len(manifest['media'])} backed up or checksums differ")
     return RestoreResult(row_counts=restored, media_files=len(media), mismatches=mismatches)

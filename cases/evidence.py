@@ -46,11 +46,15 @@ file, and the installed file when its transaction rolled back; only when the com
 the sweep, as whether it committed is then unknown (as it is when the recording transaction is part of a larger one,
 the Idempotency-Key's, that fails after it).
 
-A retried API request with the same ``Idempotency-Key`` (``attempt``) writes to the same ``.part`` name as the
-attempt before it, and replaces what a killed attempt left there, so a retry does not keep a second copy of what an
-earlier attempt stored; only one request with a key runs at a time (``cases/api/idempotency.py``), and one that
-committed is replayed, not re-run. (An orphan of an attempt killed between installation and commit waits for the
-sweep.)
+Every write to ``.incoming`` goes to a name never used before, so a sweep that listed an old leftover can never take a
+file that is being written or waits for its final name under that name. A retried API request with the same
+``Idempotency-Key`` (``attempt``) writes under a name that starts with its attempt's digest, and first removes what its
+killed attempts left under names with that start, so a retry does not keep a second copy of what an earlier attempt
+stored; only one request with a key runs at a time (``cases/api/idempotency.py``), and one that committed is
+replayed, not re-run. (An orphan of an attempt killed between installation and commit waits for the sweep.)
+
+The sweep and the ledger take only what the application wrote (``EvidenceStorage.owns``): an object-store prefix may
+hold other data, left alone and counted as foreign.
 
 The per-case cap is exact only under the case's row lock: ``services.record_attachment`` checks the room again
 (``ensure_room``) after locking the case, in the transaction that records the attachment, so concurrent uploads
@@ -435,8 +439,8 @@ def validate_and_store(uploaded_file: Upload, case: Case | None = None, *, attem
     With a ``case``, the file must also fit in the room the case has left under
     ``RIGHTSGUARD_MAX_CASE_EVIDENCE_BYTES`` (checked again, exactly, when it is recorded). JPEG and PNG images are
     kept re-encoded without metadata (see the module docstring). ``attempt`` names a request that may be retried
-    (the user and the ``Idempotency-Key``): its retries write to the same place, replacing what an attempt killed on
-    the way left there.
+    (the user and the ``Idempotency-Key``): what its attempts killed on the way left under ``.incoming`` is removed
+    before this one writes there.
 
     Raises ``ValidationError({"file": …})`` (codes ``file_empty``, ``file_too_large``, ``case_evidence_full``,
     those of ``checked_content_type``, ``image_too_large``, ``image_invalid``, ``image_animated``) and writes nothing
@@ -455,7 +459,9 @@ def validate_and_store(uploaded_file: Upload, case: Case | None = None, *, attem
     if uploaded_file.size is not None and uploaded_file.size > limit:
         raise refusal(uploaded_file.size)
     stored_name = uuid.uuid4().hex
-    incoming = (hashlib.sha256(attempt.encode()).hexdigest() if attempt else uuid.uuid4().hex) + ".part"
+    # Never a name used before (module docstring); a retry's starts with its attempt's digest.
+    attempt_start = hashlib.sha256(attempt.encode()).hexdigest()[:32] if attempt else ""
+    incoming = attempt_start + uuid.uuid4().hex + ".part"
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -492,6 +498,8 @@ def validate_and_store(uploaded_file: Upload, case: Case | None = None, *, attem
                 digest = hashlib.sha256(clean)
                 _rewrite(received, clean)
             received.seek(0)
+            if attempt_start:
+                _remove(*_left_by_attempts(attempt_start))
             try:
                 _put(incoming_name(incoming), received)
             except BaseException:
@@ -526,6 +534,15 @@ def _rewrite(received: BinaryIO, content: bytes) -> None:
 def _put(name: str, received: BinaryIO) -> None:
     """Write the checked file to the evidence storage, whole and durably (a failure leaves nothing there)."""
     evidence_storage().put(name, received)
+
+
+def _left_by_attempts(attempt_start: str) -> list[str]:
+    """What earlier attempts of a request left under ``.incoming`` (killed before they were recorded)."""
+    return [
+        incoming_name(entry.name)
+        for entry in evidence_storage().entries(INCOMING)
+        if entry.name.startswith(attempt_start) and _INCOMING_NAME.fullmatch(entry.name)
+    ]
 
 
 def _remove(*names: str) -> None:
@@ -592,7 +609,8 @@ def discard(stored: StoredFile) -> None:
 
 
 def open_stored(stored_name: str) -> Reader:
-    """Open a stored evidence file for reading, streamed (raises ``FileNotFoundError`` if it is gone)."""
+    """Open a stored evidence file for reading, streamed (raises ``FileNotFoundError`` if it is gone, ``StoreError``
+    when the object store fails otherwise)."""
     return evidence_storage().reader(stored_key(stored_name))
 
 
@@ -607,6 +625,22 @@ class EvidenceMissing(Exception):
             _(
                 "The file of this evidence is missing from the evidence store, so it cannot be downloaded. "
                 "Please tell your system administrator."
+            )
+        )
+
+
+class EvidenceUnavailable(Exception):
+    """The evidence storage (an object store) did not answer or refused to hand a file out (503 in both doors, with
+    this message and nothing of the store's own); logged as an error."""
+
+    code = "storage_unavailable"
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "The evidence store cannot be reached right now, so the file cannot be downloaded. "
+                "Please try again in a few minutes, and tell your system administrator if this happens again."
             )
         )
 
@@ -631,8 +665,8 @@ _SWEEP_BATCH = 1000
 def sweep(*, now: datetime | None = None, older_than: timedelta | None = None) -> dict[str, int]:
     """Remove what crashed or killed uploads left in evidence storage: received files never recorded, and evidence
     files no attachment row refers to, once older than ``older_than`` (``RIGHTSGUARD_EVIDENCE_STALE_SECONDS``), so
-    an upload in progress is never touched. Only names this module generates are removed. Idempotent; returns and
-    logs the counts."""
+    an upload in progress is never touched. Only names this module generates, on files the application wrote
+    (``owns``), are removed. Idempotent; returns and logs the counts."""
     cutoff = ((now or timezone.now()) - (older_than if older_than is not None else stale_after())).timestamp()
     storage = evidence_storage()
     result = {"incoming_removed": 0, "orphans_removed": 0, "bytes_removed": 0}
@@ -640,6 +674,7 @@ def sweep(*, now: datetime | None = None, older_than: timedelta | None = None) -
         if (
             _INCOMING_NAME.fullmatch(entry.name)
             and entry.modified < cutoff
+            and storage.owns(incoming_name(entry.name))
             and storage.remove(incoming_name(entry.name))
         ):
             result["incoming_removed"] += 1
@@ -654,7 +689,7 @@ def sweep(*, now: datetime | None = None, older_than: timedelta | None = None) -
         batch = names[start : start + _SWEEP_BATCH]
         recorded = set(Attachment.objects.filter(stored_name__in=batch).values_list("stored_name", flat=True))
         for name in batch:
-            if name not in recorded and storage.remove(name):
+            if name not in recorded and storage.owns(name) and storage.remove(name):
                 result["orphans_removed"] += 1
                 result["bytes_removed"] += candidates[name].size
     removed = result["incoming_removed"] + result["orphans_removed"]

@@ -10,7 +10,9 @@ Reconciles, for every case submitted since ``since`` (or every case):
   row (an orphan); with ``since``, the attachments of those cases and every attachment uploaded since (to any case),
   and orphans among the files stored since (by modification time). Files waiting under ``.incoming`` are not
   evidence yet: an upload in progress, or what a crash left for the sweep; they are counted (``incoming``), never
-  taken for orphans;
+  taken for orphans. Files the application did not write (an object-store prefix shared with other data: names
+  that are not evidence names, or objects without the application's mark, ``EvidenceStorage.owns``) are counted
+  (``foreign``) and left alone;
 - every event that notifies someone has its notifications, and none twice (the unique constraint makes a
   duplicate row impossible; duplicate e-mails are counted by the fault tests). A delivery writes all of an event's
   notifications in one statement, so a lost or failed delivery leaves the event with none; which people they went
@@ -43,7 +45,7 @@ from django.utils import timezone
 
 from cases import summaries as report_summaries
 from cases.choices import CaseStatus, EventKind, NotificationDelivery
-from cases.evidence import INCOMING, stored_key
+from cases.evidence import INCOMING, STORED_NAME, stored_key
 from cases.evidence_store import evidence_storage
 from cases.models import Attachment, Case, CaseEvent, Notification, OutboxMessage
 from cases.notifications import EMAIL_OPEN, recipients_for
@@ -64,6 +66,7 @@ class Ledger:
     attachments: int = 0
     attachment_bytes: int = 0
     incoming: int = 0
+    foreign: int = 0
     notifications: int = 0
     notifications_expected: int = 0
     emails_unsent: int = 0
@@ -210,19 +213,25 @@ def _check_attachments(ledger: Ledger, attachments: Any, *, since: datetime | No
                 ledger.problems.append(f"attachment {attachment.pk}: checksum or size does not match")
     ledger.incoming = sum(1 for _entry in storage.entries(INCOMING))
     # Files directly under the storage's root only: those waiting under .incoming are not evidence.
-    unknown = sorted(
-        entry.name
-        for entry in storage.entries()
-        if entry.name not in known and (since is None or entry.modified >= since.timestamp())
-    )
+    unknown = []
+    for entry in storage.entries():
+        if not STORED_NAME.fullmatch(entry.name):
+            ledger.foreign += 1
+        elif entry.name not in known and (since is None or entry.modified >= since.timestamp()):
+            unknown.append(entry.name)
+    unknown.sort()
     # A file stored in the period may belong to an attachment from before it (an upload that straddled its start, a
     # file copied back without its modification time).
     for start in range(0, len(unknown), 1000):
         batch = unknown[start : start + 1000]
         recorded = set(Attachment.objects.filter(stored_name__in=batch).values_list("stored_name", flat=True))
-        ledger.problems.extend(
-            f"evidence file {name}: no attachment row (orphan)" for name in batch if name not in recorded
-        )
+        for name in batch:
+            if name in recorded:
+                continue
+            if storage.owns(name):
+                ledger.problems.append(f"evidence file {name}: no attachment row (orphan)")
+            else:
+                ledger.foreign += 1
 
 
 def _check_notifications(ledger: Ledger, events: Any) -> None:

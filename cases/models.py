@@ -953,6 +953,8 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Ready")
     FAILED = "failed", _("Failed")
+    # Finished longer ago than RIGHTSGUARD_EXPORT_KEEP_DAYS: the file was removed (cases/reports/files.py).
+    EXPIRED = "expired", _("Expired")
 
 
 class BackgroundExport(models.Model):

@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from rightsguard.storage import evidence_storage
+from rightsguard.storage import evidence_storage, exports_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -219,11 +219,13 @@ RIGHTSGUARD_CLAMD_TIMEOUT = env.float("RIGHTSGUARD_CLAMD_TIMEOUT", default=30.0)
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 # Where evidence is kept: the local disk under MEDIA_ROOT/evidence (unset), or an S3-compatible object store,
 # s3://bucket/prefix?endpoint=https://minio.internal:9000&region=... (rightsguard/storage.py); its keys come from
-# AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, never from the URL.
+# AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, never from the URL. Files prepared for download (report exports, queue
+# workbooks) are kept beside it: MEDIA_ROOT/exports, or PREFIX/exports/ in the same bucket.
 RIGHTSGUARD_STORAGE_URL = env.str("RIGHTSGUARD_STORAGE_URL", default="")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "evidence": evidence_storage(RIGHTSGUARD_STORAGE_URL),
+    "exports": exports_storage(RIGHTSGUARD_STORAGE_URL),
     # Hashed, compressed, served by the app itself (no CDN, no separate static server). Development serves
     # the source files directly.
     "staticfiles": {
@@ -330,6 +332,9 @@ RIGHTSGUARD_OUTBOX_REDELIVER_SECONDS = env.float("RIGHTSGUARD_OUTBOX_REDELIVER_S
 # attachment row, must be before the sweep removes it (cases/evidence.py).
 RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS = env.float("RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS", default=15 * 60)
 RIGHTSGUARD_EVIDENCE_STALE_SECONDS = env.float("RIGHTSGUARD_EVIDENCE_STALE_SECONDS", default=60 * 60)
+# Days a prepared file (a report export, a queue workbook) can be downloaded after it was finished; then it expires and
+# its file is removed (cases/reports/files.py, beat every hour). It can be asked for again.
+RIGHTSGUARD_EXPORT_KEEP_DAYS = env.float("RIGHTSGUARD_EXPORT_KEEP_DAYS", default=7)
 # The site's address as users reach it (scheme, host, any path prefix; no trailing slash): links in e-mails.
 RIGHTSGUARD_SITE_URL = env.str("RIGHTSGUARD_SITE_URL", default="http://localhost:8000").rstrip("/")
 # The local hour (TIME_ZONE) the daily notification digest goes out to users who chose it.
@@ -392,6 +397,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS,
         "kwargs": {"period": RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS},
         "options": {"expires": RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS},
+    },
+    # Prepared files past RIGHTSGUARD_EXPORT_KEEP_DAYS expire, and what killed export jobs left goes.
+    "sweep-exports": {
+        "task": "cases.reports.sweep_exports",
+        "schedule": 3600.0,
+        "kwargs": {"period": 3600.0},
+        "options": {"expires": 3600.0},
     },
 }
 # Hours an Idempotency-Key's first answer is kept for replay.

@@ -1,4 +1,5 @@
-"""``RIGHTSGUARD_STORAGE_URL``: where evidence is kept, as Django's ``STORAGES["evidence"]`` (cases/evidence_store.py).
+"""``RIGHTSGUARD_STORAGE_URL``: where evidence is kept, as Django's ``STORAGES["evidence"]`` (cases/evidence_store.py),
+and beside it the files prepared for download (report exports, queue workbooks), ``STORAGES["exports"]``.
 
 Unset or empty: the local disk under ``MEDIA_ROOT/evidence``, the embedded default. Otherwise an S3-compatible
 object store (AWS S3, MinIO, Ceph RGW)::
@@ -12,6 +13,10 @@ for server-side encryption: ``sse=AES256`` (the store's own keys, the default) o
 ``sse=none`` only for a store that encrypts at rest by other means and refuses the request (a MinIO without a KMS).
 The access keys come from ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY`` (or an instance role): a URL carrying
 credentials is refused, so they never end up in a settings dump or a log line.
+
+Prepared files follow the evidence, so a worker on one machine and a web node on another see the same ones: under
+``MEDIA_ROOT/exports`` on the disk, under ``PREFIX/exports/`` in the same bucket (one prefix for the access key's
+policy; the evidence code never lists deeper than the prefix's own files and ``.incoming/``).
 """
 
 from typing import Any
@@ -19,6 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+EXPORTS = "exports"
 _PARAMETERS = frozenset({"endpoint", "region", "addressing", "sse", "kms_key", "ca_bundle"})
 _ENCRYPTION = ("AES256", "aws:kms", "none")
 
@@ -51,6 +57,9 @@ def evidence_storage(url: str) -> dict[str, Any]:
     endpoint = query.get("endpoint") or None
     if endpoint and urlsplit(endpoint).scheme not in ("http", "https"):
         raise _refuse("endpoint must be an http:// or https:// address")
+    if endpoint and "@" in urlsplit(endpoint).netloc:
+        # boto3 repeats the endpoint in its errors, which the evidence log lines carry.
+        raise _refuse("access keys belong in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, never in the endpoint")
     object_parameters = {} if encryption == "none" else {"ServerSideEncryption": encryption}
     if "kms_key" in query:
         object_parameters["SSEKMSKeyId"] = query["kms_key"]
@@ -70,3 +79,14 @@ def evidence_storage(url: str) -> dict[str, Any]:
     if query.get("ca_bundle"):
         options["verify"] = query["ca_bundle"]
     return {"BACKEND": "cases.evidence_store.S3EvidenceStorage", "OPTIONS": options}
+
+
+def exports_storage(url: str) -> dict[str, Any]:
+    """The ``STORAGES["exports"]`` entry for the same ``url``: the disk's ``MEDIA_ROOT/exports``, or the folder
+    ``exports/`` under the evidence prefix in the object store."""
+    evidence = evidence_storage(url)
+    if "OPTIONS" not in evidence:
+        return {"BACKEND": "cases.evidence_store.DiskExportStorage"}
+    options = evidence["OPTIONS"]
+    location = "/".join(part for part in (options["location"], EXPORTS) if part)
+    return {"BACKEND": "cases.evidence_store.S3ExportStorage", "OPTIONS": {**options, "location": location}}

@@ -1,6 +1,8 @@
 """The two evidence storages the tests run against (cases/evidence_store.py): the local disk under a temporary
 ``MEDIA_ROOT``, and an S3-compatible object store, moto's server mode started by the tests on loopback and reached by
-real boto3 calls over HTTP (nothing is mocked). One bucket serves the run; each test gets a prefix of its own.
+real boto3 calls over HTTP (nothing is mocked). One bucket serves the run; each test gets a prefix of its own. The
+exports storage follows the evidence's, as ``RIGHTSGUARD_STORAGE_URL`` sets both (``MEDIA_ROOT/exports``, or
+``exports/`` under the test's prefix).
 
 ``evidence_backend`` is parametrised over both, so a test that asks for it runs once on each. The object store is
 never skipped: if moto cannot start, the test fails.
@@ -19,8 +21,9 @@ import boto3
 import pytest
 
 from cases.evidence import INCOMING
-from cases.evidence_store import EvidenceStorage, evidence_storage
+from cases.evidence_store import OWNER_METADATA, EvidenceStorage, evidence_storage
 from rightsguard.storage import evidence_storage as storage_setting
+from rightsguard.storage import exports_storage as exports_setting
 
 BUCKET = "rightsguard-evidence-test"
 REGION = "us-east-1"
@@ -102,6 +105,19 @@ class Backend:
             item["Key"].removeprefix(f"{self.prefix}/") for page in pages for item in page.get("Contents", ())
         )
 
+    def exported(self) -> dict[str, bytes]:
+        """Every file in the exports storage, at any depth, with its content, by its name there."""
+        if self.kind == "disk":
+            root = self.media_root / "exports"
+            found = root.rglob("*") if root.exists() else ()
+            return {str(p.relative_to(root)): p.read_bytes() for p in sorted(found) if p.is_file()}
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=f"{self.prefix}/exports/")
+        keys = sorted(item["Key"] for page in pages for item in page.get("Contents", ()))
+        return {
+            key.removeprefix(f"{self.prefix}/exports/"): self.client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+            for key in keys
+        }
+
     def files(self) -> dict[str, bytes]:
         """Every file in the evidence storage with its content, by its name there."""
         found = {}
@@ -110,14 +126,16 @@ class Backend:
                 found[name] = handle.read()
         return found
 
-    def put(self, name: str, content: bytes) -> None:
-        """A file the application did not write (an orphan, a leftover, a stranger)."""
+    def put(self, name: str, content: bytes, *, ours: bool = True) -> None:
+        """A file put there by the test: what the application left (an orphan, a leftover: ``ours``, in an object
+        store with the mark the application writes, ``OWNER_METADATA``), or a stranger's object (not ``ours``)."""
         if self.kind == "disk":
             path = self.media_root / "evidence" / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
         else:
-            self.client.put_object(Bucket=BUCKET, Key=f"{self.prefix}/{name}", Body=content)
+            mark = {"Metadata": OWNER_METADATA} if ours else {}
+            self.client.put_object(Bucket=BUCKET, Key=f"{self.prefix}/{name}", Body=content, **mark)
 
     def head(self, name: str) -> dict[str, Any]:
         """The object store's own record of an object (s3 only)."""
@@ -137,7 +155,11 @@ def use_backend(kind: str, *, settings: Any, monkeypatch: Any, media_root: Path,
     for key, value in backend.env().items():
         if key != "RIGHTSGUARD_STORAGE_URL":
             monkeypatch.setenv(key, value)
-    settings.STORAGES = {**settings.STORAGES, "evidence": storage_setting(backend.url)}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "evidence": storage_setting(backend.url),
+        "exports": exports_setting(backend.url),
+    }
     return backend
 
 

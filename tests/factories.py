@@ -1,5 +1,6 @@
 """Test data builders. Units and cases are made through the services so paths, clocks and events are real."""
 
+import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from accounts import services as account_services
 from accounts.models import OrgUnit, Role, User
 from cases import services
 from cases.choices import CaseStatus, Disposition, IncidentKind, NoSuspectReason, Track
+from cases.evidence_store import exports_storage
 from cases.models import Case, ExportStatus, QueueExport, ReportExport
 from cases.reports.queue_jobs import queue_file
 from cases.reports.services import export_file
@@ -164,7 +166,7 @@ def add_convicted_suspect(world: World, case: Case) -> None:
 
 
 def finished_export(user: User, unit: OrgUnit, year: int) -> ReportExport:
-    """A background report export that has finished, with its file on disk (MEDIA_ROOT)."""
+    """A background report export that has finished, with its file in the exports storage."""
     job = ReportExport.objects.create(
         requested_by=user,
         unit=unit,
@@ -173,18 +175,18 @@ def finished_export(user: User, unit: OrgUnit, year: int) -> ReportExport:
         language="en",
         status=ExportStatus.DONE,
         progress=100,
-        file_name="report.csv",
+        file_name="pending",
         created_at=timezone.now(),
         finished_at=timezone.now(),
     )
-    path = export_file(job)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"unit,cases\n330100,1\n")
+    job.file_name = export_file(job)
+    job.save(update_fields=["file_name"])
+    exports_storage().put(job.file_name, io.BytesIO(b"unit,cases\n330100,1\n"))
     return job
 
 
 def finished_queue_export(user: User) -> QueueExport:
-    """A queue workbook prepared in the background that has finished, with its file on disk (MEDIA_ROOT)."""
+    """A queue workbook prepared in the background that has finished, with its file in the exports storage."""
     job = QueueExport.objects.create(
         requested_by=user,
         order="-last_activity_at",
@@ -192,13 +194,13 @@ def finished_queue_export(user: User) -> QueueExport:
         rows=1,
         status=ExportStatus.DONE,
         progress=100,
-        file_name="queue.xlsx",
+        file_name="pending",
         created_at=timezone.now(),
         finished_at=timezone.now(),
     )
-    path = queue_file(job)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"PK\x03\x04 a workbook")
+    job.file_name = queue_file(job)
+    job.save(update_fields=["file_name"])
+    exports_storage().put(job.file_name, io.BytesIO(b"PK\x03\x04 a workbook"))
     return job
 
 

@@ -22,11 +22,11 @@ from django.db import connection
 from cases import evidence, services
 from cases.backup import BackupError, backup, read_manifest, restore
 from cases.choices import CaseStatus
-from cases.ledger import sha256_of
-from cases.models import Attachment, Case, CaseEvent
+from cases.evidence_store import exports_storage
+from cases.models import Attachment, Case, CaseEvent, ExportStatus, ReportExport
 from tests.evidence_backends import BUCKET, Backend, s3_backend, use_backend
 from tests.evidence_files import pdf_document
-from tests.factories import case_in, complete_details, draft, finished_export
+from tests.factories import case_in, complete_details, draft, finished_export, finished_queue_export
 
 ROOT = Path(settings.BASE_DIR)
 PDF = pdf_document()
@@ -89,16 +89,26 @@ def test_a_backup_restores_into_a_fresh_database_with_every_row_and_file(
     first = _attach(world, filed, PDF, "scene.pdf")
     second = _attach(world, filed, pdf_document(pages=2), "statement.pdf")
     services.submit_case(case=filed, by=world.officer, expected_version=Case.objects.get(pk=filed.pk).version)
+    # Prepared files are in the backup too, from the exports storage beside the evidence, and restored into it.
+    exports = {
+        finished_export(world.supervisor, world.station, 2025).file_name: b"unit,cases\n330100,1\n",
+        finished_queue_export(world.supervisor).file_name: b"PK\x03\x04 a workbook",
+    }
 
     call_command("backup", str(tmp_path / "backup"), stdout=open(os.devnull, "w"))  # noqa: SIM115
     manifest = read_manifest(tmp_path / "backup")
     assert manifest["row_counts"]["cases.Case"] == 2
     assert manifest["row_counts"]["cases.Attachment"] == 2
     assert manifest["row_counts"]["cases.CaseEvent"] == CaseEvent.objects.count()
-    assert sorted(manifest["media"]) == sorted(f"evidence/{a.stored_name}" for a in (first, second))
+    assert sorted(manifest["media"]) == sorted(
+        [*(f"evidence/{a.stored_name}" for a in (first, second)), *(f"exports/{name}" for name in exports)]
+    )
     assert manifest["media"][f"evidence/{first.stored_name}"] == first.sha256
     assert manifest["evidence_storage"] == (
         f"disk:{tmp_path / 'media' / 'evidence'}" if source == "disk" else f"s3://{BUCKET}/{backed_up.prefix}"
+    )
+    assert manifest["exports_storage"] == (
+        f"disk:{tmp_path / 'media' / 'exports'}" if source == "disk" else f"s3://{BUCKET}/{backed_up.prefix}/exports"
     )
 
     url, drop = _fresh_database()
@@ -113,8 +123,11 @@ def test_a_backup_restores_into_a_fresh_database_with_every_row_and_file(
     try:
         restored = _manage(env, "restore", str(tmp_path / "backup"))
         assert restored.returncode == 0, restored.stderr
-        assert json.loads(restored.stdout) == {"cases": 2, "media_files": 2, "mismatches": []}
-        assert restored_into.names() == sorted([first.stored_name, second.stored_name])
+        assert json.loads(restored.stdout) == {"cases": 2, "media_files": 4, "mismatches": []}
+        assert [n for n in restored_into.names() if not n.startswith("exports/")] == sorted(
+            [first.stored_name, second.stored_name]
+        )
+        assert restored_into.exported() == exports
         if target == "s3":
             assert {restored_into.head(a.stored_name)["ServerSideEncryption"] for a in (first, second)} == {"AES256"}
         ledger = _manage(env, "reconcile", "--no-notifications")
@@ -170,15 +183,22 @@ def test_a_backup_needs_an_empty_directory(world, settings, tmp_path):
 def test_the_archive_holds_the_files_the_rows_refer_to_and_nothing_else(world, settings, tmp_path, evidence_backend):
     attachment = _attach(world, draft(world), PDF, "scene.pdf")
     export = finished_export(world.supervisor, world.station, 2025)
-    # A file no row refers to (an upload whose row never committed) is not part of the backup.
+    workbook = finished_queue_export(world.supervisor)
+    # A file no row refers to (an upload whose row never committed) is not part of the backup, nor is the file of an
+    # export that is not finished, nor one whose file has gone (it can be prepared again).
     evidence_backend.put("0123456789abcdef0123456789abcdef", PDF)
+    gone = finished_export(world.supervisor, world.station, 2024)
+    exports_storage().remove(gone.file_name)
+    ReportExport.objects.filter(pk=finished_export(world.supervisor, world.station, 2023).pk).update(
+        status=ExportStatus.EXPIRED
+    )
     call_command("backup", str(tmp_path / "backup"), stdout=open(os.devnull, "w"))  # noqa: SIM115
     manifest = read_manifest(tmp_path / "backup")
-    export_name = f"exports/yearly-report-{export.pk}.csv"
     assert manifest["format"] == 2
     assert manifest["media"] == {
         f"evidence/{attachment.stored_name}": attachment.sha256,
-        export_name: sha256_of(tmp_path / "media" / export_name),
+        f"exports/yearly-report-{export.pk}.csv": hashlib.sha256(b"unit,cases\n330100,1\n").hexdigest(),
+        f"exports/queue-{workbook.pk}.xlsx": hashlib.sha256(b"PK\x03\x04 a workbook").hexdigest(),
     }
 
 

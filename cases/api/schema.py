@@ -29,7 +29,7 @@ ERROR_DESCRIPTIONS = {
     429: _("Too many failed log-ins from this address, or for this username from it (code locked_out)."),
     503: _(
         "The malware scanner could not check the file (code scanner_unavailable), or the evidence store could not be "
-        "reached (code storage_unavailable): nothing was kept; retry later."
+        "reached (code storage_unavailable): nothing was kept, or sent; retry later."
     ),
     507: _("The evidence store is full (code storage_full): nothing was kept; retry later."),
 }

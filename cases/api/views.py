@@ -46,7 +46,7 @@ from cases.api.pagination import (
 from cases.api.schema import ETAG, IDEMPOTENCY_KEY, IF_MATCH, errors, responses
 from cases.api.versioning import etag, expected_version
 from cases.choices import AccessAction, FlagKind, NotificationKind
-from cases.evidence import ALLOWED_CONTENT_TYPES, CannotKeep, EvidenceMissing
+from cases.evidence import ALLOWED_CONTENT_TYPES, CannotKeep, EvidenceMissing, EvidenceUnavailable
 from cases.models import (
     Case,
     CaseEvent,
@@ -838,13 +838,15 @@ class AttachmentDownloadView(CaseScoped):
             (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description=_("The file, as an attachment."))
             for content_type in ALLOWED_CONTENT_TYPES
         }
-        | errors(401, 403, 404),
+        | errors(401, 403, 404, 503),
     )
     def get(self, request: ApiRequest, case_pk: int, pk: int) -> FileResponse | Response:
         try:
             return services.open_evidence(case=self.case, attachment_id=pk, request=request)
         except EvidenceMissing as exc:
             return Response({"code": exc.code, "detail": str(exc)}, status=404)
+        except EvidenceUnavailable as exc:
+            return Response({"code": exc.code, "detail": str(exc)}, status=exc.status)
 
 
 class DownloadNegotiation(DefaultContentNegotiation):

@@ -14,7 +14,6 @@ import types
 import typing
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
@@ -29,8 +28,8 @@ from cases import outbox, policy
 from cases.choices import AccessAction
 from cases.models import AccessLog, Case, ExportStatus, QueueExport, QueueExportRefusal
 from cases.queue_filters import QueueFilters, queue_cases
-from cases.reports import queue_export
-from cases.reports.services import ProgressPercent, exports_dir, produce_file
+from cases.reports import files, queue_export
+from cases.reports.services import ProgressPercent, needs_producing, produce_file
 
 PROGRESS_EVERY = 5000  # rows between two progress updates
 
@@ -81,9 +80,10 @@ def filters_from_json(stored: dict[str, Any]) -> QueueFilters:
     return QueueFilters(**values)
 
 
-def queue_file(export: QueueExport) -> Path:
-    """Where the workbook lives: named by the export's id, so a rerun overwrites, never duplicates."""
-    return exports_dir() / f"queue-{export.pk}.xlsx"
+def queue_file(export: QueueExport) -> str:
+    """The workbook's name in the exports storage (cases/reports/files.py): the export's id, so a rerun replaces,
+    never duplicates."""
+    return files.file_name("queue", export.pk, "xlsx")
 
 
 def download_name(export: QueueExport) -> str:
@@ -162,11 +162,11 @@ def failure_sentence(export: QueueExport) -> str:
 
 
 def produce_queue_export(*, export_id: int) -> QueueExport:
-    """The job's work, safe to run twice: a finished workbook with its file is left alone. A refusal (the requester
+    """The job's work, safe to run twice (``services.needs_producing``). A refusal (the requester
     no longer works the queue, or more rows than a workbook may hold) leaves the export failed, saying why."""
     export = QueueExport.objects.select_related("requested_by").get(pk=export_id)
-    target = queue_file(export)
-    if export.status == ExportStatus.DONE and target.exists():
+    name = queue_file(export)
+    if not needs_producing(export, name):
         return export
     jobs = QueueExport.objects.all()
     actor = actor_for(export.requested_by)
@@ -186,6 +186,6 @@ def produce_queue_export(*, export_id: int) -> QueueExport:
             progress(5)
             queue_export.write_xlsx(_counted(queue_export.export_rows(cases, export.order), total, progress), out)
 
-        produce_file(jobs=jobs, export_id=export_id, target=target, render=render)
+        produce_file(jobs=jobs, export_id=export_id, name=name, render=render)
     export.refresh_from_db()
     return export

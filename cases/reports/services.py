@@ -4,10 +4,7 @@ A file is rendered in the language active when ``render_export`` runs; the web r
 activates the requester's language) and the management command each set it first.
 """
 
-import os
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
@@ -19,7 +16,8 @@ from django.utils.module_loading import import_string
 from accounts.models import OrgUnit, User
 from cases import outbox
 from cases.choices import AccessAction
-from cases.models import AccessLog, ExportStatus, ReportExport, ReportFormat
+from cases.models import AccessLog, ExportStatus, QueueExport, ReportExport, ReportFormat
+from cases.reports import files
 from cases.reports.detail import detail_cases, write_detail_csv
 from cases.reports.yearly import yearly_report
 
@@ -108,13 +106,10 @@ def render_export(
     step(100)
 
 
-def exports_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "exports"
-
-
-def export_file(export: ReportExport) -> Path:
-    """Where a background export's file lives: named by the export's id, so a rerun overwrites, never duplicates."""
-    return exports_dir() / f"yearly-report-{export.pk}.{EXTENSIONS[ReportFormat(export.format)]}"
+def export_file(export: ReportExport) -> str:
+    """A background export's file's name in the exports storage (cases/reports/files.py): the export's id, so a rerun
+    replaces, never duplicates."""
+    return files.file_name("yearly-report", export.pk, EXTENSIONS[ReportFormat(export.format)])
 
 
 @transaction.atomic
@@ -133,16 +128,15 @@ def request_export(
 Render = Callable[[IO[bytes], ProgressPercent], None]
 
 
-def produce_file(*, jobs: QuerySet[Any], export_id: int, target: Path, render: Render) -> None:
+def produce_file(*, jobs: QuerySet[Any], export_id: int, name: str, render: Render) -> None:
     """A background export's file: the row ``export_id`` of ``jobs`` marked running, its progress kept (1 … 99 %),
-    the file written under a temporary name and moved into place, so a reader never sees half a file; then marked
-    done (100 %) with the file's name, or failed with the error, which is raised again."""
+    the file put whole into the exports storage under ``name`` (``files.write``), so a reader never sees half a file;
+    then marked done (100 %) with the file's name, or failed with the error, which is raised again."""
 
     def update(**fields: object) -> None:
         # Plain UPDATEs outside any transaction, so the page polling from another process sees each step at once.
         jobs.filter(pk=export_id).update(**fields)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
     update(status=ExportStatus.RUNNING, progress=1, error="", finished_at=None)
     last = [1]
 
@@ -152,28 +146,31 @@ def produce_file(*, jobs: QuerySet[Any], export_id: int, target: Path, render: R
             last[0] = pct
             update(progress=pct)
 
-    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as out:
-            render(out, progress)
-        os.replace(temp_name, target)
+        files.write(name, lambda out: render(out, progress))
     except Exception as error:
-        Path(temp_name).unlink(missing_ok=True)
         update(status=ExportStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now())
         raise
-    update(status=ExportStatus.DONE, progress=100, file_name=target.name, finished_at=timezone.now())
+    update(status=ExportStatus.DONE, progress=100, file_name=name, finished_at=timezone.now())
+
+
+def needs_producing(export: ReportExport | QueueExport, name: str) -> bool:
+    """Whether a job's run has work to do: a finished export with its file, or one that expired, is left alone."""
+    if export.status == ExportStatus.EXPIRED:
+        return False
+    return not (export.status == ExportStatus.DONE and files.is_stored(name))
 
 
 def produce_export(*, export_id: int) -> ReportExport:
-    """The background export's work, safe to run twice: a finished export with its file is left alone."""
+    """The background export's work, safe to run twice (``needs_producing``)."""
     export = ReportExport.objects.select_related("unit").get(pk=export_id)
-    target = export_file(export)
-    if export.status == ExportStatus.DONE and target.exists():
+    name = export_file(export)
+    if not needs_producing(export, name):
         return export
     produce_file(
         jobs=ReportExport.objects.all(),
         export_id=export_id,
-        target=target,
+        name=name,
         render=lambda out, progress: render_export(
             unit=export.unit, year=export.year, fmt=export.format, out=out, progress=progress
         ),

@@ -31,3 +31,14 @@ def export_queue(export_id: int, language: str, outbox_key: str | None = None) -
     from cases.reports.queue_jobs import produce_queue_export
 
     return _produce(produce_queue_export, export_id, language, outbox_key)
+
+
+@shared_task(name="cases.reports.sweep_exports", acks_late=True)
+def sweep_exports(period: float | None = None) -> dict[str, int]:
+    """Expire prepared files past their keep time and remove what killed export jobs left."""
+    from cases import periodic
+    from cases.reports import files
+
+    if period and not periodic.claim("sweep_exports", period):
+        return {"skipped": 1}
+    return files.sweep()

@@ -16,6 +16,7 @@ from accounts.models import User
 from accounts.selectors import actor_for
 from cases import evidence, policy
 from cases.choices import AccessAction, EventKind
+from cases.evidence_store import StoreError
 from cases.models import Attachment, Case
 from cases.services.audit import log_access
 from cases.services.common import lock_case, now, record_event, require, save_case
@@ -111,13 +112,26 @@ def open_evidence(*, case: Case, attachment_id: int, request: HttpRequest) -> Fi
 
     ``case`` comes from the caller's visible set (``cases_visible_to``): whoever sees a case may download its
     evidence. ``request`` says who asks and from where, for the access log. Raises ``Http404`` for an attachment
-    that is not ``case``'s, and ``evidence.EvidenceMissing`` when the attachment's file is not in storage: logged as
-    an error, and in the access log with the outcome ``file_missing``.
+    that is not ``case``'s, ``evidence.EvidenceMissing`` when the attachment's file is not in storage, and
+    ``evidence.EvidenceUnavailable`` when the object store fails otherwise: each logged as an error, and in the access
+    log with the outcome ``file_missing`` or ``storage_unavailable``.
     """
     attachment = get_object_or_404(Attachment, pk=attachment_id, case=case)
     reference = f"attachment:{attachment.pk} {attachment.sha256[:12]} {attachment.original_name}"
     try:
         handle = evidence.open_stored(attachment.stored_name)
+    except StoreError as exc:
+        logger.error(
+            "Evidence storage failed while attachment %s of case %s was opened: %s", attachment.pk, case.reference, exc
+        )
+        log_access(
+            request=request,
+            action=AccessAction.DOWNLOAD,
+            case=case,
+            object_ref=reference,
+            outcome="storage_unavailable",
+        )
+        raise evidence.EvidenceUnavailable from None
     except FileNotFoundError:
         logger.error(
             "Evidence file missing from storage: attachment %s of case %s (stored name %s)",

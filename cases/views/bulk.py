@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, QueryDict, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,7 +31,7 @@ from cases.choices import AccessAction, NoteVisibility
 from cases.forms import BulkAssignForm, BulkNoteForm, BulkReferForm, BulkSelectionForm, QueueFilterForm
 from cases.models import Case, ExportStatus, QueueExport
 from cases.queue_filters import queue_cases, sort_order
-from cases.reports import queue_export
+from cases.reports import files, queue_export
 from cases.reports.cells import csv_blocks
 from cases.reports.queue_jobs import (
     QueueExportRefused,
@@ -46,6 +46,7 @@ from cases.reports.queue_jobs import (
 from cases.reports.services import inline_export_max
 from cases.services.audit import log_denied
 from cases.services.bulk import apply_in_bulk, bulk_scope
+from cases.views.common import open_prepared
 from cases.views.queue import _filters, sort_of
 from cases.views.workspace import require_queue_worker
 
@@ -239,21 +240,20 @@ def workbook_download(request: AuthenticatedRequest, pk: int) -> HttpResponseBas
     job = get_object_or_404(policy.visible_queue_exports(request.actor), pk=pk)
     if not recently_reauthenticated(request):
         return reauth_redirect(request, request.get_full_path())
-    path = queue_file(job)
-    if job.status != ExportStatus.DONE or not path.exists():
-        raise Http404(_("This export is not ready."))
-    log_queue_export(
-        user=request.user,
-        fmt="xlsx",
-        rows=job.rows,
-        query=job.query,
-        source_ip=_source_ip(request),
-        via=f"download:{job.pk}",
-        action=AccessAction.DOWNLOAD,
-    )
-    return FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=download_name(job),
-        content_type=queue_export.CONTENT_TYPES["xlsx"],
-    )
+    handle = open_prepared(request, job, queue_file(job))
+    if isinstance(handle, HttpResponse):
+        return handle
+    try:
+        log_queue_export(
+            user=request.user,
+            fmt="xlsx",
+            rows=job.rows,
+            query=job.query,
+            source_ip=_source_ip(request),
+            via=f"download:{job.pk}",
+            action=AccessAction.DOWNLOAD,
+        )
+    except BaseException:
+        handle.close()
+        raise
+    return files.download_response(handle, filename=download_name(job), content_type=queue_export.CONTENT_TYPES["xlsx"])

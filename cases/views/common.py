@@ -6,12 +6,17 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.requests import AuthenticatedRequest
 from cases import policy
+from cases.evidence_store import Reader
 from cases.exceptions import StaleVersion
-from cases.models import Case
+from cases.models import Case, ExportStatus, QueueExport, ReportExport
+from cases.reports import files
 from cases.services.audit import log_denied
 
 
@@ -50,3 +55,24 @@ def run_service(form: forms.BaseForm, call: Callable[[], Any]) -> tuple[bool, in
         attach_errors(form, exc)
         return False, 400
     return True, 200
+
+
+def open_prepared(request: HttpRequest, job: ReportExport | QueueExport, name: str) -> Reader | HttpResponse:
+    """A finished background export's file opened for download (cases/reports/files.py), or the page that says why
+    not: 404 while it is not ready or once it expired, 503 when the store of prepared files fails."""
+    if job.status == ExportStatus.EXPIRED:
+        days = files.keep_for().days
+        detail = ngettext(
+            "This file was removed %(days)s day after it was prepared. Ask for it again.",
+            "This file was removed %(days)s days after it was prepared. Ask for it again.",
+            days,
+        ) % {"days": days}
+        return render(request, "404.html", {"detail": detail}, status=404)
+    if job.status != ExportStatus.DONE:
+        raise Http404(_("This export is not ready."))
+    try:
+        return files.open_file(name)
+    except FileNotFoundError:
+        raise Http404(_("This export is not ready.")) from None
+    except files.FilesUnavailable as exc:
+        return render(request, "503.html", {"message": str(exc)}, status=exc.status)

@@ -59,3 +59,5 @@ def download(request: AuthenticatedRequest, pk: int, attachment_id: int) -> File
         return services.open_evidence(case=case, attachment_id=attachment_id, request=request)
     except evidence.EvidenceMissing as exc:
         return render(request, "404.html", {"detail": str(exc)}, status=404)
+    except evidence.EvidenceUnavailable as exc:
+        return render(request, "503.html", {"message": str(exc)}, status=exc.status)

@@ -32,7 +32,7 @@ from accounts.requests import AuthenticatedRequest
 from cases import policy
 from cases.choices import AccessAction
 from cases.models import ExportStatus, ReportExport, ReportFormat
-from cases.reports import page, scope
+from cases.reports import files, page, scope
 from cases.reports.detail import stream_detail_csv
 from cases.reports.services import (
     CONTENT_TYPES,
@@ -44,6 +44,7 @@ from cases.reports.services import (
     runs_in_background,
 )
 from cases.reports.yearly import report_timezone, yearly_report
+from cases.views.common import open_prepared
 
 # The export asked for before re-authenticating, resumed on the report page after it; the background export that
 # downloads by itself when ready.
@@ -145,7 +146,11 @@ def _auto_download(request: AuthenticatedRequest, job: ReportExport | None = Non
     pk = request.session.get(AUTO_DOWNLOAD)
     if not isinstance(pk, int):
         return None
-    if job is not None and job.pk == pk and job.status in (ExportStatus.DONE, ExportStatus.FAILED):
+    if (
+        job is not None
+        and job.pk == pk
+        and job.status in (ExportStatus.DONE, ExportStatus.FAILED, ExportStatus.EXPIRED)
+    ):
         del request.session[AUTO_DOWNLOAD]
     return pk
 
@@ -235,20 +240,22 @@ def export_download(request: AuthenticatedRequest, pk: int) -> HttpResponseBase:
         # Back to the report page, where the file downloads by itself once the password is confirmed.
         request.session[AUTO_DOWNLOAD] = job.pk
         return reauth_redirect(request, _back_to(job.unit, job.year))
-    path = export_file(job)
-    if job.status != ExportStatus.DONE or not path.exists():
-        raise Http404(_("This export is not ready."))
-    record_export(
-        user=request.user,
-        unit=job.unit,
-        year=job.year,
-        fmt=job.format,
-        language=job.language,
-        via=f"download:{job.pk}",
-        source_ip=_source_ip(request),
-        action=AccessAction.DOWNLOAD,
-    )
+    handle = open_prepared(request, job, export_file(job))
+    if isinstance(handle, HttpResponse):
+        return handle
+    try:
+        record_export(
+            user=request.user,
+            unit=job.unit,
+            year=job.year,
+            fmt=job.format,
+            language=job.language,
+            via=f"download:{job.pk}",
+            source_ip=_source_ip(request),
+            action=AccessAction.DOWNLOAD,
+        )
+    except BaseException:
+        handle.close()
+        raise
     name = download_name(unit=job.unit, year=job.year, fmt=job.format)
-    return FileResponse(
-        path.open("rb"), as_attachment=True, filename=name, content_type=CONTENT_TYPES[ReportFormat(job.format)]
-    )
+    return files.download_response(handle, filename=name, content_type=CONTENT_TYPES[ReportFormat(job.format)])

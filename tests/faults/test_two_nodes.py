@@ -1,8 +1,9 @@
 """Two web nodes, two workers and one beat, proven together (issue "beyond one machine"): two gunicorn instances on
 ports of their own share a private PostgreSQL, a private Redis and an S3-compatible object store (moto's server on
 loopback, real boto3 calls). A client logs in on one node and goes on on the other; uploads evidence on one and
-downloads it from the other; a stale form on one meets the change made on the other; two workers share the queue and
-run each job once; a node killed mid-burst loses nothing its clients were told was saved.
+downloads it from the other; asks for a report export on one, a worker builds it, and downloads it from the other; a
+stale form on one meets the change made on the other; two workers share the queue and run each job once; a node killed
+mid-burst loses nothing its clients were told was saved.
 
 Needs root, the PostgreSQL server binaries and redis-server: skipped locally without them, a failure in CI.
 Loopback only; every wait is bounded.
@@ -179,6 +180,52 @@ def test_evidence_uploaded_on_one_node_is_downloaded_from_the_other(nodes):
 def s3_client_for(nodes: Nodes) -> Any:
     endpoint = re.search(r"endpoint=([^&]+)", nodes.stack.env["RIGHTSGUARD_STORAGE_URL"]).group(1)
     return s3_client(endpoint)
+
+
+def browser_on(nodes: Nodes, node: str, username: str) -> requests.Session:
+    """A browser logged in on ``node`` and re-authenticated there (exports ask for a recent password)."""
+    browser = requests.Session()
+    for path, data in (("/accounts/login/", {"username": username}), ("/accounts/reauth/?next=/reports/", {})):
+        page = nodes.url(node, path)
+        browser.get(page, timeout=10)
+        answer = browser.post(
+            page,
+            data={**data, "password": PASSWORD, "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+            headers={"Referer": page},
+            timeout=10,
+            allow_redirects=False,
+        )
+        assert answer.status_code == 302, answer.text[:500]
+    return browser
+
+
+def test_a_report_export_asked_for_on_one_node_and_built_by_a_worker_downloads_from_the_other(nodes):
+    browser = browser_on(nodes, "a", "supervisor")
+    asked = browser.post(
+        nodes.url("a", "/reports/export/"),
+        data={"unit": "", "year": "", "format": "pdf", "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+        headers={"Referer": nodes.url("a", "/reports/")},
+        timeout=15,
+        allow_redirects=False,
+    )
+    assert asked.status_code == 302, asked.text[:500]
+    ((pk,),) = nodes.stack.sql("SELECT max(id) FROM cases_reportexport")
+    status = "SELECT status FROM cases_reportexport WHERE id = %s"
+    wait_for(lambda: nodes.stack.sql(status, pk)[0][0] in ("done", "failed"), "a worker to build the export", 120)
+    assert nodes.stack.sql(status, pk) == [("done",)]
+
+    # Node B never saw the request, and no node's disk holds the file: B streams it out of the shared store.
+    downloaded = browser.get(nodes.url("b", f"/reports/exports/{pk}/download/"), timeout=30)
+    assert downloaded.status_code == 200, downloaded.text[:300]
+    assert (downloaded.headers["Content-Type"], downloaded.content[:5]) == ("application/pdf", b"%PDF-")
+    assert downloaded.headers["Content-Length"] == str(len(downloaded.content))
+    key = f"{nodes.prefix}/exports/yearly-report-{pk}.pdf"
+    head = s3_client_for(nodes).head_object(Bucket=BUCKET, Key=key)
+    assert (head["ContentLength"], head["ServerSideEncryption"]) == (len(downloaded.content), "AES256")
+    assert not (nodes.stack.media / "exports").exists() or not any((nodes.stack.media / "exports").iterdir())
+    logged = "SELECT action, object_ref FROM cases_accesslog WHERE object_ref LIKE %s ORDER BY id"
+    assert [action for action, _ref in nodes.stack.sql(logged, "yearly-report %format=pdf%")] == ["export", "download"]
+    print_figures("export_across_nodes", {"export": pk, "bytes": len(downloaded.content)})
 
 
 def test_a_stale_form_on_one_node_meets_the_change_made_on_the_other(nodes):

@@ -1,10 +1,12 @@
 """The queue's workbook beyond what is written while the user waits: asked for from the export link, prepared by a
 task with the page's filters (not its cases), downloaded by its requester only, logged; refused above the ceiling;
-a failure shown, never silent."""
+a failure shown, never silent. The file is kept in the exports storage, on the local disk and in the object store
+alike (tests/evidence_backends.py)."""
 
 import io
+from contextlib import closing
 from datetime import UTC, datetime
-from pathlib import Path
+from unittest import mock
 
 import openpyxl
 import pytest
@@ -13,11 +15,13 @@ from django.urls import reverse
 from accounts.models import Role
 from cases import services
 from cases.choices import CaseStatus, IncidentKind
+from cases.evidence_store import exports_storage
 from cases.models import AccessLog, Case, ExportStatus, OutboxMessage, QueueExport, QueueExportRefusal
 from cases.queue_filters import QueueFilters
-from cases.reports import queue_export, tasks
+from cases.reports import files, queue_export, tasks
 from cases.reports.queue_jobs import filters_as_json, filters_from_json, queue_file
 from tests.conftest import reauthenticated
+from tests.evidence_backends import Backend
 from tests.factories import case_in, member
 
 pytestmark = pytest.mark.django_db
@@ -27,11 +31,20 @@ WORKBOOKS = reverse("cases:queue-workbooks")
 QUERY = "kind=threat&sort=created&dir=asc"
 
 
+DISK_ONLY = pytest.mark.parametrize("evidence_backend", ["disk"], indirect=True)
+
+
 @pytest.fixture
-def big(settings, media) -> Path:
-    """Every workbook of more than one row is "big": it is prepared by the task (eager in tests, run on commit)."""
+def big(settings, evidence_backend) -> Backend:
+    """Every workbook of more than one row is "big": it is prepared by the task (eager in tests, run on commit). The
+    exports storage is the local disk's or the object store's (``evidence_backend``)."""
     settings.RIGHTSGUARD_INLINE_EXPORT_MAX = 1
-    return media
+    return evidence_backend
+
+
+def stored(name: str) -> bytes:
+    with closing(exports_storage().reader(name)) as handle:
+        return handle.read()
 
 
 def supervisor_client(client, user):
@@ -109,7 +122,7 @@ def test_a_big_workbook_is_prepared_with_the_pages_filters_and_downloaded_by_its
         f"queue-{job.pk}.xlsx",
         "",
     )
-    assert queue_file(job).parent == big / "exports"
+    assert big.exported() == {queue_file(job): stored(queue_file(job))}  # in the storage any web node reads
     assert OutboxMessage.objects.get(key=f"queue-export:{job.pk}").done_at is not None
 
     ready = client.get(WORKBOOKS, HTTP_HX_REQUEST="true").content.decode()
@@ -137,12 +150,13 @@ def test_a_big_workbook_is_prepared_with_the_pages_filters_and_downloaded_by_its
     ]
 
 
+@DISK_ONLY
 def test_another_supervisor_cannot_see_or_download_the_workbook(client, world, big, django_capture_on_commit_callbacks):
     case_in(world, S.INTAKE, kind=IncidentKind.THREAT)
     case_in(world, S.INTAKE, kind=IncidentKind.THREAT)
     job = prepared(client, world, django_capture_on_commit_callbacks)
     assert job.status == ExportStatus.DONE
-    content = queue_file(job).read_bytes()
+    content = stored(queue_file(job))
     before = logs()
     download_url = reverse("cases:queue-workbook-download", args=[job.pk])
 
@@ -159,9 +173,10 @@ def test_another_supervisor_cannot_see_or_download_the_workbook(client, world, b
     # Nothing downloaded; the refusals of the two without a queue are in the log, as every 403 is.
     refused = [("denied", download_url, "127.0.0.1"), ("denied", WORKBOOKS, "127.0.0.1")]
     assert logs() == before + refused * 2
-    assert queue_file(job).read_bytes() == content
+    assert stored(queue_file(job)) == content
 
 
+@DISK_ONLY
 def test_the_download_asks_for_the_password_first_and_logs_nothing_until_then(
     client, world, big, django_capture_on_commit_callbacks
 ):
@@ -178,6 +193,7 @@ def test_the_download_asks_for_the_password_first_and_logs_nothing_until_then(
     assert logs() == before
 
 
+@DISK_ONLY
 def test_more_cases_than_a_workbook_may_hold_are_refused_and_nothing_is_started(client, world, big, settings):
     settings.RIGHTSGUARD_QUEUE_EXPORT_MAX_ROWS = 2
     for _ in range(3):
@@ -194,6 +210,7 @@ def test_more_cases_than_a_workbook_may_hold_are_refused_and_nothing_is_started(
     assert client.get(EXPORT, {"kind": "threat", "format": "csv"}).status_code == 200
 
 
+@DISK_ONLY
 def test_a_queue_grown_past_the_ceiling_meanwhile_fails_the_job_saying_why(
     client, world, big, settings, django_capture_on_commit_callbacks
 ):
@@ -213,7 +230,7 @@ def test_a_queue_grown_past_the_ceiling_meanwhile_fails_the_job_saying_why(
         3,
         "",
     )
-    assert not queue_file(job).exists()
+    assert big.exported() == {}
     assert OutboxMessage.objects.get(key=f"queue-export:{job.pk}").done_at is not None  # not retried for ever
     page = client.get(WORKBOOKS).content.decode()
     assert (
@@ -242,7 +259,7 @@ def test_an_unexpected_error_leaves_the_workbook_failed_and_says_so(
         tasks.export_queue(job.pk, "en", f"queue-export:{job.pk}")
     job.refresh_from_db()
     assert (job.status, job.refusal, job.error, job.file_name) == (ExportStatus.FAILED, "", "disk full", "")
-    assert list((big / "exports").iterdir()) == []  # no half file left behind
+    assert big.exported() == {}  # no half file left behind, nor its received part
     assert OutboxMessage.objects.get(key=f"queue-export:{job.pk}").done_at is None
     page = client.get(WORKBOOKS).content.decode()
     assert (
@@ -255,14 +272,16 @@ def test_the_task_is_safe_to_run_twice(client, world, big, django_capture_on_com
     case_in(world, S.INTAKE, kind=IncidentKind.THREAT)
     case_in(world, S.INTAKE, kind=IncidentKind.THREAT)
     job = prepared(client, world, django_capture_on_commit_callbacks)
-    path = queue_file(job)
-    first, stamp = path.read_bytes(), path.stat().st_mtime_ns
-    assert tasks.export_queue(job.pk, "en") == ExportStatus.DONE
-    assert path.stat().st_mtime_ns == stamp  # finished work is left alone
-    path.unlink()
-    assert tasks.export_queue(job.pk, "en") == ExportStatus.DONE
-    assert workbook_rows(path.read_bytes()) == workbook_rows(first)
-    assert [p.name for p in path.parent.iterdir()] == [path.name]
+    name = queue_file(job)
+    first = stored(name)
+    with mock.patch.object(files, "write", wraps=files.write) as write:
+        assert tasks.export_queue(job.pk, "en") == ExportStatus.DONE
+        assert write.call_count == 0  # finished work is left alone
+        exports_storage().remove(name)  # the file went missing: a rerun writes it again
+        assert tasks.export_queue(job.pk, "en") == ExportStatus.DONE
+        assert write.call_count == 1
+    assert workbook_rows(stored(name)) == workbook_rows(first)
+    assert list(big.exported()) == [name]
 
 
 def test_the_kept_filters_come_back_as_they_were():

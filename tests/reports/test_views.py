@@ -4,6 +4,8 @@ import csv
 import io
 import json
 import re
+from contextlib import closing
+from unittest import mock
 
 import openpyxl
 import pytest
@@ -12,10 +14,12 @@ from django.urls import reverse
 from django.utils import translation
 
 from cases.choices import AccessAction, IncidentKind
+from cases.evidence_store import exports_storage
 from cases.models import AccessLog, ExportStatus, ReportExport
-from cases.reports import tasks
+from cases.reports import files, tasks
 from cases.reports.services import export_file
 from tests.conftest import reauthenticated
+from tests.evidence_backends import Backend
 
 PAGE = reverse("cases:reports")
 EXPORT = reverse("cases:reports-export")
@@ -166,11 +170,20 @@ def test_export_requires_post_and_a_known_format(client, dataset):
     assert export_logs() == []
 
 
+DISK_ONLY = pytest.mark.parametrize("evidence_backend", ["disk"], indirect=True)
+
+
 @pytest.fixture
-def background(settings, media):
-    """Every export is "large": it goes to the Celery task (eager in tests, run on commit)."""
+def background(settings, evidence_backend) -> Backend:
+    """Every export is "large": it goes to the Celery task (eager in tests, run on commit), which writes the file into
+    the exports storage: the local disk's or the object store's (``evidence_backend``)."""
     settings.RIGHTSGUARD_INLINE_EXPORT_MAX = 1
-    return media
+    return evidence_backend
+
+
+def stored(name: str) -> bytes:
+    with closing(exports_storage().reader(name)) as handle:
+        return handle.read()
 
 
 def test_large_export_runs_as_a_task_with_progress_and_a_download(
@@ -203,7 +216,7 @@ def test_large_export_runs_as_a_task_with_progress_and_a_download(
     job.refresh_from_db()
     assert (job.status, job.progress, job.file_name) == (ExportStatus.DONE, 100, f"yearly-report-{job.pk}.xlsx")
     assert job.finished_at is not None
-    assert export_file(job).parent == background / "exports"
+    assert background.exported() == {export_file(job): stored(export_file(job))}  # where any web node reads it
 
     ready = client.get(status_url, HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in ready
@@ -214,6 +227,7 @@ def test_large_export_runs_as_a_task_with_progress_and_a_download(
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     assert response["Content-Disposition"] == 'attachment; filename="rightsguard-2025-330106.xlsx"'
+    assert response["Content-Length"] == str(len(stored(export_file(job))))
     workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     with translation.override("zh-hans"):
         armed = str(IncidentKind.ARMED_ATTACK.label)
@@ -231,18 +245,20 @@ def test_the_task_is_safe_to_run_twice(client, dataset, background, django_captu
     with django_capture_on_commit_callbacks(execute=True):
         client.post(EXPORT, {"unit": "330106", "year": 2025, "format": "detail"})
     job = ReportExport.objects.get()
-    path = export_file(job)
-    first = path.read_bytes()
-    stamp = path.stat().st_mtime_ns
-    assert tasks.export_yearly_report(job.pk, "en") == ExportStatus.DONE
-    assert path.stat().st_mtime_ns == stamp  # finished work is left alone
-    path.unlink()  # the file went missing (a cleaned disk): a rerun writes it again
-    assert tasks.export_yearly_report(job.pk, "en") == ExportStatus.DONE
-    assert path.read_bytes() == first
-    assert len(list(path.parent.iterdir())) == 1  # no temporary files left behind
+    name = export_file(job)
+    first = stored(name)
+    with mock.patch.object(files, "write", wraps=files.write) as write:
+        assert tasks.export_yearly_report(job.pk, "en") == ExportStatus.DONE
+        assert write.call_count == 0  # finished work is left alone
+        exports_storage().remove(name)  # the file went missing (a cleaned store): a rerun writes it again
+        assert tasks.export_yearly_report(job.pk, "en") == ExportStatus.DONE
+        assert write.call_count == 1
+    assert stored(name) == first
+    assert list(background.exported()) == [name]  # no received part left behind
     assert first.decode("utf-8-sig").count("\n") == 5  # header + C1, C2, C3, C6
 
 
+@DISK_ONLY
 def test_exports_belong_to_their_requester(client, dataset, background, django_capture_on_commit_callbacks):
     login(client, dataset, "admin")
     with django_capture_on_commit_callbacks(execute=True):
@@ -256,6 +272,7 @@ def test_exports_belong_to_their_requester(client, dataset, background, django_c
     assert AccessLog.objects.filter(action=AccessAction.DOWNLOAD).count() == 0
 
 
+@DISK_ONLY
 def test_an_unfinished_export_cannot_be_downloaded(client, dataset, background):
     login(client, dataset, "admin")
     client.post(EXPORT, {"unit": "330106", "year": 2025, "format": "pdf"})  # never committed: still waiting

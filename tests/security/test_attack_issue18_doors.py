@@ -4,6 +4,7 @@ download."""
 
 import io
 import json
+from contextlib import closing
 
 import openpyxl
 import pytest
@@ -15,6 +16,7 @@ from accounts.models import Membership, Role
 from accounts.reauth import REAUTH_AT
 from cases import services
 from cases.choices import PREFERENCE_KINDS, AccessAction, CaseStatus, IncidentKind, NotificationDelivery
+from cases.evidence_store import exports_storage
 from cases.models import AccessLog, Case, ExportStatus, NotificationPreference, QueueExport
 from cases.reports.queue_jobs import queue_file
 from cases.services.inbox import set_notification_preferences
@@ -269,7 +271,8 @@ def test_a_job_run_after_the_requester_moved_lists_only_their_current_queue(
         callback()
     job = QueueExport.objects.get()
     assert job.status == ExportStatus.DONE
-    references = [row[0] for row in workbook_rows(queue_file(job).read_bytes())[1:]]
+    with closing(exports_storage().reader(queue_file(job))) as stored:
+        references = [row[0] for row in workbook_rows(stored.read())[1:]]
     assert references == [there.reference]
     assert here.reference not in references
     # Asked for under the old authority: not handed out, whatever the job listed.

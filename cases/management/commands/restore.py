@@ -1,5 +1,5 @@
-"""``manage.py restore DIR``: restore a backup into this configuration's (fresh) database, evidence storage and
-MEDIA_ROOT."""
+"""``manage.py restore DIR``: restore a backup into this configuration's (fresh) database, evidence and exports
+storages and MEDIA_ROOT."""
 
 import json
 from pathlib import Path
@@ -13,8 +13,8 @@ from cases.evidence_store import StoreError
 
 class Command(BaseCommand):
     help = (
-        "Restore a backup made by `backup` into an empty database (DATABASE_URL), an empty evidence storage "
-        "(MEDIA_ROOT/evidence or RIGHTSGUARD_STORAGE_URL) and an empty MEDIA_ROOT."
+        "Restore a backup made by `backup` into an empty database (DATABASE_URL), empty evidence and exports "
+        "storages (MEDIA_ROOT/evidence and MEDIA_ROOT/exports, or RIGHTSGUARD_STORAGE_URL) and an empty MEDIA_ROOT."
     )
 
     def add_arguments(self, parser: Any) -> None:
