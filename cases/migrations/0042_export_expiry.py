@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0007_saved_filter_shared_unit'),
-        ('cases', '0040_id_number_index_first_generation'),
+        ('cases', '0041_notices_to_members'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
