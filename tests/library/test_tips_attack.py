@@ -1,0 +1,28 @@
+"""Attacks on the guidance tips, their terminal API, the offline reader and the training record: each test failed on
+the code it guards against, and changes nothing it was refused."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts import services as account_services
+from accounts.models import Membership, Role
+from tests.library.test_tips_api import URL, back_in_time, terminal
+from tests.library.tipkit import published_tip
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_terminal_syncing_by_date_loses_the_tips_of_a_unit_its_officer_left(world):
+    """An officer moved out of the subtree a tip was published to no longer has it: his terminal, syncing by
+    If-Modified-Since, is answered in full (not 304), and the tip is not in the answer."""
+    account_services.grant_membership(user=world.officer, unit=world.sibling_station, role=Role.OFFICER)
+    Membership.objects.update(created_at=timezone.now() - timedelta(days=1))
+    tip = back_in_time(published_tip(world, scope=world.station))
+    first = terminal(world.officer).get(URL)
+    assert [t["id"] for t in first.json()["results"]] == [tip.pk]
+    account_services.revoke_membership(membership=Membership.objects.get(user=world.officer, unit=world.station))
+    after = terminal(world.officer).get(URL, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert after.status_code == 200
+    assert after.json()["results"] == []
