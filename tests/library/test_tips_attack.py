@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Membership, Role
+from cases.models import Notification
 from tests.library.test_tips_api import URL, back_in_time, terminal
-from tests.library.tipkit import published_tip
+from tests.library.tipkit import TEXTS, published_tip
 
 pytestmark = pytest.mark.django_db
 
@@ -26,3 +27,20 @@ def test_a_terminal_syncing_by_date_loses_the_tips_of_a_unit_its_officer_left(wo
     after = terminal(world.officer).get(URL, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
     assert after.status_code == 200
     assert after.json()["results"] == []
+
+
+def test_a_tips_texts_keep_no_bidirectional_override_to_turn_the_words_around_them(world):
+    """A right-to-left override in a title would turn around the sentence a notification wraps it in, and the cells
+    after it in the training record: the tip keeps its words, without the invisible controls."""
+    tip = published_tip(
+        world,
+        texts={**TEXTS, "title_en": "Check \u202eeht elcihev\u202c now", "body_en": "Step \u2067aside\u2069 at once."},
+    )
+    tip.refresh_from_db()
+    assert (tip.title_en, tip.body_en, tip.title_zh) == (
+        "Check eht elcihev now",
+        "Step aside at once.",
+        TEXTS["title_zh"],
+    )
+    notice = Notification.objects.filter(recipient=world.officer).get()
+    assert notice.params["title_en"] == "Check eht elcihev now"
