@@ -1,16 +1,18 @@
 """Attacks on the guidance tips, their terminal API, the offline reader and the training record: each test failed on
 the code it guards against, and changes nothing it was refused."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Membership, Role
 from cases.models import Notification
+from tests.library.test_pwa import page, run_worker
 from tests.library.test_tips_api import URL, back_in_time, terminal
-from tests.library.tipkit import TEXTS, published_tip
+from tests.library.tipkit import TEXTS, published_tip, today
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +46,27 @@ def test_a_tips_texts_keep_no_bidirectional_override_to_turn_the_words_around_th
     )
     notice = Notification.objects.filter(recipient=world.officer).get()
     assert notice.params["title_en"] == "Check eht elcihev now"
+
+
+def test_offline_a_tip_past_its_last_day_is_no_longer_shown_from_its_copy(tmp_path, world):
+    """The server says until when a tip's copy (and a list's) may be shown; offline, the worker shows it no longer
+    after that and deletes it, so an expired tip is never read as in force."""
+    tip = published_tip(world, valid_until=today())
+    lasting = published_tip(world, valid_until=None)
+    client = Client()
+    client.force_login(world.officer)
+    end = int(timezone.make_aware(datetime.combine(today() + timedelta(days=1), time.min)).timestamp())
+    for path in (f"/library/tips/{tip.pk}/", "/library/tips/", f"/api/v1/guidance/{tip.pk}/", "/api/v1/guidance/"):
+        assert client.get(path)["X-RightsGuard-Offline-Until"] == str(end)
+    assert "X-RightsGuard-Offline-Until" not in client.get(f"/library/tips/{lasting.pk}/")
+    results = run_worker(
+        tmp_path,
+        [
+            {"path": "/library/tips/3/", "network": {**page(header="alice", body="tip 3"), "until": 1}},
+            {"path": "/library/tips/4/", "network": {**page(header="alice", body="tip 4"), "until": 4102444800}},
+            {"path": "/library/tips/3/", "navigate": True, "network": {"offline": True}},
+            {"path": "/library/tips/4/", "navigate": True, "network": {"offline": True}},
+        ],
+    )
+    assert [(r["status"], r["body"]) for r in results[2:]] == [(503, ""), (200, "tip 4")]
+    assert results[-1]["caches"] == {"rightsguard-library-reader-alice": ["/library/tips/4/"]}
