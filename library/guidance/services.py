@@ -227,8 +227,17 @@ def save_tip(*, tip: Tip, by: User, data: TipInput, expected_version: int | None
 @transaction.atomic
 def copy_tip(*, tip: Tip, by: User) -> Tip:
     """A new draft written from a published (or withdrawn) tip, of the same unit: publishing it withdraws the one it
-    replaces, if still published."""
+    replaces, if still published. One at a time: while a new tip from it is a draft or awaits approval, another is
+    refused (both would go out, each pushed to every officer)."""
     source = _act(tip, by, "copy", None)
+    open_copy = Tip.objects.filter(replaces=source, state__in=(TipState.DRAFT, TipState.SUBMITTED)).first()
+    if open_copy is not None:
+        _raise(
+            {
+                "__all__": _("A new tip from this one is already being written (no. %(number)s): carry on with it.")
+                % {"number": open_copy.pk}
+            }
+        )
     data = TipInput(
         texts={name: getattr(source, name) for name in TIP_COLUMNS},
         scenarios=source.scenarios,

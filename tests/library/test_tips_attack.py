@@ -4,12 +4,15 @@ the code it guards against, and changes nothing it was refused."""
 from datetime import datetime, time, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Membership, Role
 from cases.models import Notification
+from library.guidance import services
+from library.guidance.models import Tip, TipEvent
 from tests.library.test_pwa import page, run_worker
 from tests.library.test_tips_api import URL, back_in_time, terminal
 from tests.library.tipkit import TEXTS, published_tip, today
@@ -70,3 +73,29 @@ def test_offline_a_tip_past_its_last_day_is_no_longer_shown_from_its_copy(tmp_pa
     )
     assert [(r["status"], r["body"]) for r in results[2:]] == [(503, ""), (200, "tip 4")]
     assert results[-1]["caches"] == {"rightsguard-library-reader-alice": ["/library/tips/4/"]}
+
+
+def test_a_tip_is_not_written_anew_twice_at_once_so_two_replacements_never_both_go_out(world):
+    """Two editors (or two tabs) writing a new tip from the same one would both publish, each pushed to every officer:
+    while one new tip from it is open, a second is refused and nothing is written."""
+    tip = published_tip(world)
+    first = services.copy_tip(tip=tip, by=world.supervisor)
+    before = (Tip.objects.count(), TipEvent.objects.count())
+    with pytest.raises(ValidationError):
+        services.copy_tip(tip=tip, by=world.admin)
+    assert (Tip.objects.count(), TipEvent.objects.count()) == before
+    assert Tip.objects.filter(replaces=tip).get() == first
+
+
+def test_the_second_new_tip_from_the_editors_page_is_refused_with_the_reason(world):
+    tip = published_tip(world)
+    client = Client()
+    client.force_login(world.supervisor)
+    url = f"/library/tips/manage/{tip.pk}/copy/"
+    assert client.post(url, {"version": tip.version}).status_code == 302
+    before = (Tip.objects.count(), TipEvent.objects.count())
+    again = client.post(url, {"version": tip.version})
+    assert again.status_code == 400
+    number = Tip.objects.get(replaces=tip).pk
+    assert f"A new tip from this one is already being written (no. {number})" in again.content.decode()
+    assert (Tip.objects.count(), TipEvent.objects.count()) == before
