@@ -208,15 +208,20 @@ class Reading:
         return len(self.repeat_rows) == self.repeat_suspects
 
 
-def read(data: dict[str, Any], actor: Actor) -> Reading:
-    """``data`` (from ``compute``, live or frozen) as ``actor`` may read it: two queries, whatever the rows."""
+def read(data: dict[str, Any], actor: Actor, unit: OrgUnit) -> Reading:
+    """``data`` (from ``compute``, live or frozen, of ``unit``) as ``actor`` may read it: two queries at most,
+    whatever the rows."""
     repeats = data.get("repeat_attackers", [])
     case_ids = {r["case"] for r in repeats}
-    told = {
-        case.pk
-        for case in case_policy.visible_cases(actor).filter(pk__in=case_ids).only("id", "unit_path", "status")
-        if case_policy.sees_repeat_matches(actor, case)
-    }
+    told = (
+        {
+            case.pk
+            for case in case_policy.visible_cases(actor).filter(pk__in=case_ids).only("id", "unit_path", "status")
+            if case_policy.sees_repeat_matches(actor, case)
+        }
+        if policy.told_of_repeat_attackers(actor, unit)
+        else set()
+    )
     listed = list(data.get("warnings", []))
     opened = set(policy.visible_warnings(actor).filter(pk__in=[w["id"] for w in listed]).values_list("pk", flat=True))
     shown = tuple(w for w in listed if w["id"] in opened)

@@ -225,7 +225,9 @@ def repeat_grid(reading: Reading) -> Grid:
     else:
         note = ""
         empty = (
-            said % counts + " " + _("Which suspects and cases is told only to the supervisors covering those cases.")
+            said % counts
+            + " "
+            + _("Which suspects and cases is told only to the supervisors of the unit or of a unit above it.")
             if reading.repeat_suspects
             else _("No suspect of the period's cases has earlier cases against police in the unit's area.")
         )

@@ -157,7 +157,7 @@ def reading_of(report: EvaluationReport, actor: Actor) -> evaluation.Reading:
         if report.state == EvaluationState.APPROVED
         else evaluation.compute(unit=report.unit, year=report.year, quarter=report.quarter)
     )
-    return evaluation.read(data, actor)
+    return evaluation.read(data, actor, report.unit)
 
 
 @dataclass(frozen=True)

@@ -154,10 +154,11 @@ class ApproveForm(VersionedForm):
 
 class ReturnForm(VersionedForm):
     prefix = "return"
+    # Not bounded here either: a browser sends each line break as two characters and counts it as one against the
+    # maxlength it is told, so the service counts them as the writer saw them (analysis/services.py).
     note = forms.CharField(
         label=_("What should change"),
-        max_length=NOTE_MAX,
-        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control", "maxlength": NOTE_MAX}),
         error_messages={"required": _("Say what should change: a return needs a note.")},
     )
 

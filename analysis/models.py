@@ -5,7 +5,7 @@ and evaluation reports. Written through ``analysis.services`` only."""
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
-from django.db.models.functions import Concat, Length
+from django.db.models.functions import Concat, JSONArray, Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
@@ -329,6 +329,10 @@ class EvaluationReport(models.Model):
     )
     returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     return_note = models.TextField(_("why it was returned"), blank=True, default="")
+    # Whoever wrote its lessons or submitted it, at any step (a return forgets nobody), as user ids in the order they
+    # first had a hand in it: none of them approves or returns it (four eyes). The submitter alone would not do: after
+    # a return, a colleague may send the same text again, and its first writer would then approve their own words.
+    authors = models.JSONField(_("authors"), default=list, blank=True, editable=False)
     # The figures as approved (analysis/evaluation.py ``compute``); empty before approval.
     figures = models.JSONField(_("figures"), default=dict, blank=True, editable=False)
     # Optimistic concurrency, as on the early warnings: every change bumps it; a stale page or client is refused.
@@ -383,10 +387,18 @@ class EvaluationReport(models.Model):
                 ),
                 name="evaluationreport_steps_match_state",
             ),
-            # Four eyes: the one who submitted it does not approve it.
+            # Four eyes: the one who submitted it does not approve it, nor anyone who wrote or submitted it before.
             models.CheckConstraint(
                 condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("submitted_by")),
                 name="evaluationreport_approver_is_not_submitter",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(authors__contains=JSONArray(F("approved_by"))),
+                name="evaluationreport_approver_is_no_author",
+            ),
+            models.CheckConstraint(
+                condition=Q(submitted_by__isnull=True) | Q(authors__contains=JSONArray(F("submitted_by"))),
+                name="evaluationreport_submitter_is_an_author",
             ),
             # A report goes for approval with its lessons written.
             models.CheckConstraint(

@@ -13,6 +13,8 @@ Nobody else learns that a warning exists: a warning outside what the reader sees
 are refused the pages with 403.
 """
 
+from collections.abc import Iterable
+
 from django.db.models import Q, QuerySet
 
 from accounts.authority import Actor
@@ -63,8 +65,19 @@ def can_act(actor: Actor, warning: EarlyWarning) -> bool:
 #   tells of such matches on that case (``sees_repeat_matches``), and a warning is listed only when the reader may
 #   open it (``visible_q``); everyone else sees counts.
 # - **Writing** (starting a report, its lessons, submitting it): the supervisors of the unit or of a unit above it.
-# - **Approving or returning** it: the same supervisors, but not the one who submitted it — there is no office-head
-#   role, so the head's approval is a second supervisor's sign-off (four eyes). Administrators see and never act.
+# - **Approving or returning** it: the same supervisors, but none of its authors (who wrote its lessons or submitted
+#   it, at any step, also before a return) — there is no office-head role, so the head's approval is the sign-off of
+#   a supervisor who had no hand in it (four eyes). Administrators see and never act.
+
+
+def told_of_repeat_attackers(actor: Actor, unit: OrgUnit) -> bool:
+    """Whether a report of ``unit`` names its suspects with earlier cases against police to the actor (each one still
+    only where the case policy tells them of matches on its case): the supervisors of the unit or of a unit above it,
+    who read every ID number of its subtree in full. A suspect's earlier cases are counted over the whole subtree, so
+    a reader who supervises only part of it (a county's supervisor who administers the city) would learn from the
+    count of a match on a number they do not read, which the case policy never tells (``cases.policy.
+    repeat_matches_visible``)."""
+    return actor.is_active and policy.supervises(actor, unit.path)
 
 
 def has_evaluations(actor: Actor) -> bool:
@@ -86,22 +99,27 @@ def can_write_evaluation(actor: Actor, unit: OrgUnit) -> bool:
 
 
 def can_approve_evaluation(actor: Actor, report: EvaluationReport) -> bool:
-    """Approve or return a report: a supervisor of its unit or above who did not submit it (four eyes)."""
-    return can_write_evaluation(actor, report.unit) and actor.user_id != report.submitted_by_id
+    """Approve or return a report: a supervisor of its unit or above who neither wrote nor submitted it (four eyes)."""
+    return (
+        can_write_evaluation(actor, report.unit)
+        and actor.user_id != report.submitted_by_id
+        and actor.user_id not in report.authors
+    )
 
 
-def approvers_to_tell(unit: OrgUnit, submitter_id: int) -> list[int]:
+def approvers_to_tell(unit: OrgUnit, authors: Iterable[int]) -> list[int]:
     """Who is told that a report waits for approval: the active supervisors of the nearest unit, from ``unit``
-    upwards, that has one other than the submitter (the unit's own office when it has a second supervisor, else the
-    office above it), never the submitter. Each of them may approve it."""
+    upwards, that has one who is not among its ``authors`` (the unit's own office when it has a supervisor who had no
+    hand in it, else the office above it), never an author. Each of them may approve it."""
     held: dict[str, set[int]] = {}
     rows = Membership.objects.filter(
         role=Role.SUPERVISOR, unit__path__in=ancestor_paths(unit.path), user__is_active=True
     ).values_list("unit__path", "user_id")
     for path, user_id in rows:
         held.setdefault(path, set()).add(user_id)
+    hands = set(authors)
     for path in reversed(ancestor_paths(unit.path)):
-        others = held.get(path, set()) - {submitter_id}
+        others = held.get(path, set()) - hands
         if others:
             return sorted(others)
     return []

@@ -228,7 +228,7 @@ def record_warning_settings(
 EVALUATION_FIRST_YEAR = 2015
 WRITE_REFUSAL = gettext_lazy("Only a supervisor of the report's unit or of a unit above it can do this.")
 FOUR_EYES_REFUSAL = gettext_lazy(
-    "You submitted this report: another supervisor of its unit or of a unit above it approves or returns it."
+    "You wrote or submitted this report: another supervisor of its unit or of a unit above it approves or returns it."
 )
 EVALUATION_STALE = gettext_lazy(
     "This report changed after you opened it, so nothing was saved. Check it as it is now, then send it again."
@@ -294,8 +294,14 @@ def _past_draft(report: EvaluationReport) -> IllegalTransition:
     )
 
 
+def _text(text: str) -> str:
+    """Typed text with its line breaks as one character each: a browser sends a textarea's line breaks as CR LF and
+    counts each as one against its maxlength, so the bound checked here is the one the writer was shown."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _lessons(text: str) -> str:
-    text = (text or "").strip()
+    text = _text(text)
     if "\x00" in text:
         raise ValidationError({"lessons": _("The text holds a character that cannot be stored (NUL).")})
     if len(text) > LESSONS_MAX:
@@ -310,6 +316,19 @@ def _lessons(text: str) -> str:
 
 def _written(text: str) -> bool:
     return any(char.isprintable() and not char.isspace() for char in text)
+
+
+def _wrote(report: EvaluationReport, by: User, lessons: str) -> None:
+    """``by`` saves ``lessons``: their writer, and one of its authors, when the text changes (pressing Save on a text
+    one did not change takes nobody's approval away)."""
+    if lessons != report.lessons:
+        report.lessons, report.written_by = lessons, by
+        _author(report, by)
+
+
+def _author(report: EvaluationReport, by: User) -> None:
+    if by.pk not in report.authors:
+        report.authors = [*report.authors, by.pk]
 
 
 def _by_name(user: User) -> str:
@@ -328,10 +347,10 @@ def save_lessons(
     locked = _locked_report(report, by, expected_version)
     if locked.state != EvaluationState.DRAFT:
         raise _past_draft(locked)
-    locked.lessons = _lessons(lessons)
-    locked.written_by, locked.updated_at = by, timezone.now()
+    _wrote(locked, by, _lessons(lessons))
+    locked.updated_at = timezone.now()
     locked.version += 1
-    locked.save(update_fields=["lessons", "written_by", "updated_at", "version"])
+    locked.save(update_fields=["lessons", "written_by", "authors", "updated_at", "version"])
     return locked
 
 
@@ -346,7 +365,7 @@ def submit_evaluation(
         raise _past_draft(locked)
     now = timezone.now()
     if lessons is not None:
-        locked.lessons, locked.written_by = _lessons(lessons), by
+        _wrote(locked, by, _lessons(lessons))
     if not _written(locked.lessons):
         raise ValidationError({"lessons": _("Write the lessons and measures before you submit the report.")})
     period = Period(locked.year, locked.quarter)
@@ -355,13 +374,23 @@ def submit_evaluation(
             _("The period ends on %(day)s: submit the report once it is over.") % {"day": when(period.last_day)}
         )
     locked.state, locked.submitted_by, locked.submitted_at, locked.updated_at = EvaluationState.SUBMITTED, by, now, now
+    _author(locked, by)
     locked.version += 1
     locked.save(
-        update_fields=["lessons", "written_by", "state", "submitted_by", "submitted_at", "updated_at", "version"]
+        update_fields=[
+            "lessons",
+            "written_by",
+            "authors",
+            "state",
+            "submitted_by",
+            "submitted_at",
+            "updated_at",
+            "version",
+        ]
     )
     case_services.notify_about_unit(
         unit=locked.unit,
-        recipients=policy.approvers_to_tell(locked.unit, by.pk),
+        recipients=policy.approvers_to_tell(locked.unit, locked.authors),
         topic=evaluation.TOPIC,
         params=evaluation.notice_params(evaluation.SUBMITTED, locked.unit, locked.year, locked.quarter, _by_name(by)),
         link=_link(locked),
@@ -371,7 +400,7 @@ def submit_evaluation(
 
 
 def _decided(locked: EvaluationReport, by: User) -> None:
-    """A submitted report, decided by someone other than its submitter: 409 otherwise, then 403."""
+    """A submitted report, decided by someone who did not write or submit it: 409 otherwise, then 403."""
     if locked.state != EvaluationState.SUBMITTED:
         if locked.state == EvaluationState.APPROVED:
             raise IllegalTransition(_("This report is approved already."), code="illegal_transition")
@@ -395,9 +424,9 @@ def _tell_writers(locked: EvaluationReport, by: User, event: str, submitter_id: 
 
 @transaction.atomic
 def approve_evaluation(*, report: EvaluationReport, by: User, expected_version: int | None = None) -> EvaluationReport:
-    """Approve a submitted report (submitted → approved, final): a supervisor of its unit or above other than its
-    submitter (four eyes). Its figures are read now and kept as they are (``figures``): the report no longer follows
-    later changes of the cases. Its writer and submitter are told."""
+    """Approve a submitted report (submitted → approved, final): a supervisor of its unit or above who neither wrote
+    nor submitted it (four eyes). Its figures are read now and kept as they are (``figures``): the report no longer
+    follows later changes of the cases. Its writer and submitter are told."""
     locked = _locked_report(report, by, expected_version)
     _decided(locked, by)
     now = timezone.now()
@@ -417,7 +446,7 @@ def return_evaluation(
     people as approve it. Its writer and submitter are told."""
     locked = _locked_report(report, by, expected_version)
     _decided(locked, by)
-    note = (note or "").strip()
+    note = _text(note)
     if not _written(note):
         raise ValidationError({"note": _("Say what should change: a return needs a note.")})
     if len(note) > NOTE_MAX:

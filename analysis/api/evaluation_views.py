@@ -252,8 +252,9 @@ class EvaluationDetailView(EvaluationScoped):
         summary=gettext_lazy("An evaluation report, with its figures"),
         description=gettext_lazy(
             "An approved report answers the figures kept when it was approved; before approval they are read now. "
-            "Suspects with earlier cases against police are listed (masked) only to the supervisors covering their "
-            "cases, and the warnings only those the caller may open; everyone else gets the counts."
+            "Suspects with earlier cases against police are listed (masked) only to the supervisors of the report's "
+            "unit or of a unit above it, and the warnings only those the caller may open; everyone else gets the "
+            "counts."
         ),
         responses=responses({200: s.EvaluationSerializer}, 401, 403, 404),
         parameters=[ETAG],
@@ -302,7 +303,7 @@ class EvaluationApproveView(EvaluationScoped):
         summary=gettext_lazy("Approve an evaluation report"),
         description=gettext_lazy(
             "Submitted → approved, final: its figures are kept as they are now. A supervisor of its unit or of a "
-            "unit above it other than the one who submitted it (403 for the submitter); 409 when it is not "
+            "unit above it who neither wrote nor submitted it (403 for its writers and submitters); 409 when it is not "
             "submitted."
         ),
         request=s.VersionSerializer,

@@ -119,7 +119,7 @@ def test_the_top_five_keep_the_rest_apart(world, data):
 
 def test_a_supervisor_of_the_unit_is_told_of_every_suspect_and_warning(world, data):
     f = evaluation.compute(unit=world.county, year=2025, quarter=2)
-    reading = evaluation.read(f, actor_for(world.county_supervisor))
+    reading = evaluation.read(f, actor_for(world.county_supervisor), world.county)
     assert [r["case"] for r in reading.repeat_rows] == [data.a1.pk, data.a3.pk]
     assert (reading.repeat_cases, reading.repeat_suspects, reading.repeat_listed) == (2, 2, True)
     assert [w["id"] for w in reading.warnings] == [data.unit_rise.pk, data.repeat.pk]
@@ -130,7 +130,7 @@ def test_an_administrator_is_told_the_counts_only(world, data):
     """The administrator of the province reads the report, not a suspect's earlier cases (their ID numbers), nor the
     warning about them, which they could not open."""
     f = evaluation.compute(unit=world.county, year=2025, quarter=2)
-    reading = evaluation.read(f, actor_for(world.admin))
+    reading = evaluation.read(f, actor_for(world.admin), world.county)
     assert (reading.repeat_rows, reading.repeat_cases, reading.repeat_suspects) == ((), 2, 2)
     assert reading.repeat_listed is False
     assert [w["id"] for w in reading.warnings] == [data.unit_rise.pk]

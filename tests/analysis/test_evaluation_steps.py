@@ -198,7 +198,7 @@ def test_a_sole_supervisor_s_report_goes_to_the_office_above(world, report):
     written(report, world.county_supervisor)
     submitted(EvaluationReport.objects.get(pk=report.pk), world.county_supervisor)
     assert list(Notification.objects.values_list("recipient_id", flat=True)) == [world.supervisor.pk]
-    assert policy.approvers_to_tell(world.county, world.supervisor.pk) == [world.county_supervisor.pk]
+    assert policy.approvers_to_tell(world.county, [world.supervisor.pk]) == [world.county_supervisor.pk]
 
 
 def test_a_second_supervisor_approves_it_and_its_figures_are_frozen(world, waiting):
@@ -232,9 +232,9 @@ def test_a_second_supervisor_approves_it_and_its_figures_are_frozen(world, waiti
 def test_the_submitter_may_not_approve_or_return_it(world, waiting):
     before = state_of(waiting)
     assert policy.can_approve_evaluation(actor_for(world.county_supervisor), waiting) is False
-    with pytest.raises(PermissionDenied, match="You submitted this report"):
+    with pytest.raises(PermissionDenied, match="You wrote or submitted this report"):
         services.approve_evaluation(report=waiting, by=world.county_supervisor, expected_version=waiting.version)
-    with pytest.raises(PermissionDenied, match="You submitted this report"):
+    with pytest.raises(PermissionDenied, match="You wrote or submitted this report"):
         services.return_evaluation(report=waiting, by=world.county_supervisor, note="自己退回")
     assert state_of(waiting) == before
 
@@ -340,12 +340,19 @@ def test_the_database_holds_the_invariants(world, report):
         "submitted_at": now,
         "approved_at": now,
         "figures": {"cases": 1},
+        "authors": [world.supervisor.pk, world.county_supervisor.pk],
     }
     with pytest.raises(IntegrityError), transaction.atomic():  # four eyes
         EvaluationReport.objects.filter(pk=report.pk).update(**approved, approved_by=world.county_supervisor)
+    with pytest.raises(IntegrityError), transaction.atomic():  # nor one who wrote it before
+        EvaluationReport.objects.filter(pk=report.pk).update(**approved, approved_by=world.supervisor)
+    with pytest.raises(IntegrityError), transaction.atomic():  # the submitter is one of its authors
+        EvaluationReport.objects.filter(pk=report.pk).update(
+            **{**approved, "authors": []}, approved_by=world.ministry_supervisor
+        )
     with pytest.raises(IntegrityError), transaction.atomic():  # approved without its figures
         EvaluationReport.objects.filter(pk=report.pk).update(
-            **{**approved, "figures": {}}, approved_by=world.supervisor
+            **{**approved, "figures": {}}, approved_by=world.ministry_supervisor
         )
     with pytest.raises(IntegrityError), transaction.atomic():  # one report per unit and period
         EvaluationReport.objects.create(
@@ -357,7 +364,7 @@ def test_the_database_holds_the_invariants(world, report):
             written_by=world.supervisor,
             updated_at=now,
         )
-    assert EvaluationReport.objects.filter(pk=report.pk).update(**approved, approved_by=world.supervisor) == 1
+    assert EvaluationReport.objects.filter(pk=report.pk).update(**approved, approved_by=world.ministry_supervisor) == 1
 
 
 def test_the_period_names_itself():
