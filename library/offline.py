@@ -12,6 +12,10 @@ keeps a copy of an answer only when both hold:
 - the answer carries ``READER_HEADER``, which only the reader views send (``offline_copy``), naming the reader: a page
   that names the source case to a reader who may see it is not marked, and is never kept.
 
+A tip's copy, and a list's, carries ``UNTIL_HEADER`` (``keep_until``): the moment its tip, or the first of its tips,
+is past its last day. Offline, the worker no longer answers with a copy past that moment (it deletes it): a tip that
+expired is never shown as in force, even without a connection.
+
 It never keeps a request that is not a GET, nor a redirect, nor a refusal; a refusal (403, 404: withdrawn, expired, no
 longer for this reader) removes the copy of its address.
 
@@ -27,11 +31,13 @@ connection: when online the worker always asks the server first.
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponseBase
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.authority import Actor
@@ -58,6 +64,8 @@ ASSET_PATHS: tuple[str, ...] = (r"^/static/",)
 PRECACHE: tuple[str, ...] = ("/library/", "/library/tips/")
 # The header a reader view sets on an answer the worker may keep; its value names the reader (``reader_key``).
 READER_HEADER = "X-RightsGuard-Offline"
+# The header saying until when a copy may be shown offline (seconds since the epoch): its tips' first last day ends.
+UNTIL_HEADER = "X-RightsGuard-Offline-Until"
 LOGIN_PATH = "/accounts/login/"
 # Where the installed reader opens, and what it covers.
 START_URL = "/library/tips/"
@@ -73,6 +81,7 @@ def worker_settings() -> str:
             "assets": list(ASSET_PATHS),
             "precache": list(PRECACHE),
             "header": READER_HEADER.lower(),
+            "until": UNTIL_HEADER.lower(),
             "login": LOGIN_PATH,
         },
         sort_keys=True,
@@ -87,6 +96,17 @@ def reader_key(actor: Actor) -> str:
 
 
 View = Callable[..., HttpResponseBase]
+Answer = TypeVar("Answer", bound=HttpResponseBase)
+
+
+def keep_until(response: Answer, last_days: Iterable[date | None]) -> Answer:
+    """Mark the answer as shown offline only until the earliest of ``last_days`` (local days, included) has ended;
+    without one (no tip, or none with a last day), for as long as its copy is kept."""
+    days = [day for day in last_days if day is not None]
+    if days:
+        end = timezone.make_aware(datetime.combine(min(days) + timedelta(days=1), time.min))
+        response[UNTIL_HEADER] = str(int(end.timestamp()))
+    return response
 
 
 def offline_copy(unless: Callable[..., bool] | None = None) -> Callable[[View], View]:

@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from accounts.requests import ApiRequest
 from cases.api.schema import responses
 from cases.api.views import ApiView
+from library import offline
 from library import policy as library_policy
 from library.choices import Language
 from library.guidance import policy, selectors, services
@@ -157,7 +158,8 @@ class GuidanceListView(ApiView):
         if not_modified is not None:
             return not_modified
         data = TipListSerializer({"count": len(tips), "results": [_tip(tip) for tip in tips]}).data
-        return _validated(Response(data), state.etag, state.last_modified)
+        response = _validated(Response(data), state.etag, state.last_modified)
+        return offline.keep_until(response, [tip.valid_until for tip in tips])
 
 
 class GuidanceDetailView(ApiView):
@@ -180,4 +182,5 @@ class GuidanceDetailView(ApiView):
         not_modified = _not_modified(request, etag, tip.updated_at)
         if not_modified is not None:
             return not_modified
-        return _validated(Response(TipSerializer(_tip(tip)).data), etag, tip.updated_at)
+        response = _validated(Response(TipSerializer(_tip(tip)).data), etag, tip.updated_at)
+        return offline.keep_until(response, [tip.valid_until])

@@ -10,7 +10,7 @@ from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value,
 from django.utils import timezone
 
 from accounts.authority import Actor
-from accounts.models import Membership
+from accounts.models import AccountAudit, AccountChange, Membership
 from cases.choices import DutyScenario, IncidentKind
 from library.choices import LANGUAGES, column
 from library.guidance import policy
@@ -148,7 +148,8 @@ def sync_state(actor: Actor, tips: list[Tip], language: str, on: date | None = N
     bumps its version; a tip withdrawn, expired or not yet valid is not in the list), so the list a terminal holds is
     current exactly when its ETag is. And when that list last changed: the latest change to any tip ever published to
     the reader's subtrees (a withdrawal is a change), the latest validity boundary passed (a tip starting or ending
-    changes the list though no row is written), and the reader's latest membership. One query each."""
+    changes the list though no row is written), the reader's latest membership, and the latest one they lost (a unit
+    left takes its tips away, and leaves no row whose date says so but the account's audit). One query each."""
     on = on or today()
     listed = "\n".join(f"{tip.pk}:{tip.version}" for tip in tips)
     digest = hashlib.sha256(f"{language}\n{listed}".encode()).hexdigest()[:32]
@@ -158,7 +159,10 @@ def sync_state(actor: Actor, tips: list[Tip], language: str, on: date | None = N
         ended=Max("valid_until", filter=Q(valid_until__lt=on)),
     )
     joined = Membership.objects.filter(user_id=actor.user_id).aggregate(at=Max("created_at"))["at"]
-    moments = [dates["changed"], joined]
+    left = AccountAudit.objects.filter(subject_id=actor.user_id, action=AccountChange.MEMBERSHIP_REVOKED).aggregate(
+        at=Max("at")
+    )["at"]
+    moments = [dates["changed"], joined, left]
     if dates["started"] is not None:
         moments.append(_start_of(dates["started"]))
     if dates["ended"] is not None:

@@ -8,6 +8,7 @@ Publishing pushes the tip to the officers of its subtree (library/notices.py) in
 published with its notifications or not at all.
 """
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -65,6 +66,10 @@ REFUSALS = {
     "publish": APPROVE_REFUSAL,
     "withdraw": WITHDRAW_REFUSAL,
 }
+# Explicit bidirectional embeddings, overrides and isolates (LRE … RLO, LRI … PDI): invisible, and a title holding one
+# turns around the sentence a notification wraps it in and the cells after it in the training record. Dropped from
+# what is written, so a tip reads as what was typed (right-to-left scripts need none of them).
+BIDI_FORMATTING = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,7 @@ def _checked(data: TipInput, errors: dict[str, str]) -> dict[str, Any]:
         if name not in TIP_COLUMNS:
             errors[name] = _("There is no such text.")
             continue
-        value = (value or "").replace("\r\n", "\n").strip()
+        value = BIDI_FORMATTING.sub("", (value or "").replace("\r\n", "\n")).strip()
         limit = TIP_TITLE_MAX if name.startswith("title_") else TIP_BODY_MAX
         if len(value) > limit:
             errors[name] = _("Keep this to %(limit)s characters or fewer.") % {"limit": limit}
@@ -222,8 +227,17 @@ def save_tip(*, tip: Tip, by: User, data: TipInput, expected_version: int | None
 @transaction.atomic
 def copy_tip(*, tip: Tip, by: User) -> Tip:
     """A new draft written from a published (or withdrawn) tip, of the same unit: publishing it withdraws the one it
-    replaces, if still published."""
+    replaces, if still published. One at a time: while a new tip from it is a draft or awaits approval, another is
+    refused (both would go out, each pushed to every officer)."""
     source = _act(tip, by, "copy", None)
+    open_copy = Tip.objects.filter(replaces=source, state__in=(TipState.DRAFT, TipState.SUBMITTED)).first()
+    if open_copy is not None:
+        _raise(
+            {
+                "__all__": _("A new tip from this one is already being written (no. %(number)s): carry on with it.")
+                % {"number": open_copy.pk}
+            }
+        )
     data = TipInput(
         texts={name: getattr(source, name) for name in TIP_COLUMNS},
         scenarios=source.scenarios,

@@ -52,7 +52,7 @@ def tips_list(request: AuthenticatedRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         filters = selectors.TipFilters(**form.cleaned_data)
     tips = selectors.tips_in_force(request.actor, filters=filters)
-    return render(
+    response = render(
         request,
         "library/tips.html",
         {
@@ -63,6 +63,7 @@ def tips_list(request: AuthenticatedRequest) -> HttpResponse:
         },
         status=200 if not form.is_bound or form.is_valid() else 400,
     )
+    return offline.keep_until(response, [tip.valid_until for tip in tips])
 
 
 @never_cache
@@ -74,7 +75,7 @@ def tip_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     readable = policy.readable_tips(request.actor, selectors.today()).select_related("scope_unit", "unit")
     tip = get_object_or_404(readable, pk=pk)
     services.record_tip_read(tip=tip, by=request.user)
-    return render(
+    response = render(
         request,
         "library/tip.html",
         {
@@ -84,6 +85,7 @@ def tip_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "manages": policy.can_manage(request.actor, tip),
         },
     )
+    return offline.keep_until(response, [tip.valid_until])
 
 
 # --- writing and approving -----------------------------------------------------------------------------------------

@@ -50,11 +50,20 @@ function offlinePage() {
   return new Response(html, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
 }
 
+function expired(response) {
+  // A tip past its last day (or a list holding one) is never shown as in force, even offline.
+  const until = Number(response.headers.get(SETTINGS.until));
+  return until > 0 && Date.now() >= until * 1000;
+}
+
 async function fromCopies(request) {
   const cache = await readerCache();
   const kept = cache ? await cache.match(request, { ignoreVary: true }) : undefined;
-  if (kept) {
+  if (kept && !expired(kept)) {
     return kept;
+  }
+  if (kept) {
+    await cache.delete(request, { ignoreVary: true });
   }
   if (request.mode === "navigate") {
     return offlinePage();

@@ -18,8 +18,11 @@ const caches = {
     if (!store.has(name)) store.set(name, new Map());
     const entries = store.get(name);
     return {
-      put: async (request, response) => { entries.set(key(request), await response.text()); },
-      match: async (request) => (entries.has(key(request)) ? new Response(entries.get(key(request)), { status: 200 }) : undefined),
+      put: async (request, response) => { entries.set(key(request), { body: await response.text(), headers: [...response.headers] }); },
+      match: async (request) => {
+        const kept = entries.get(key(request));
+        return kept ? new Response(kept.body, { status: 200, headers: kept.headers }) : undefined;
+      },
       delete: async (request) => entries.delete(key(request)),
     };
   },
@@ -36,6 +39,7 @@ async function network(request) {
   }
   const headers = new Headers({ "Content-Type": "text/html" });
   if (answer.header) headers.set("X-RightsGuard-Offline", answer.header);
+  if (answer.until) headers.set("X-RightsGuard-Offline-Until", String(answer.until));
   const response = new Response(answer.body || "page", { status: answer.status || 200, headers });
   Object.defineProperty(response, "type", { value: "basic" });
   return response;
