@@ -9,13 +9,15 @@ keeps its own copy and its validators. Someone without a unit is refused (403); 
 404.
 """
 
+import copy
+import time
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils.cache import get_conditional_response
-from django.utils.http import http_date
+from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -126,9 +128,16 @@ def _validated(response: Response, etag: str, last_modified: Any) -> Response:
 
 
 def _not_modified(request: Request, etag: str, last_modified: Any) -> HttpResponseBase | None:
-    """The 304 for a conditional GET whose copy is current (RFC 9110 §13.2.2: If-None-Match first), or None."""
+    """The 304 for a conditional GET whose copy is current (RFC 9110 §13.2.2: If-None-Match first), or None. An
+    If-Modified-Since later than the server's clock is no date a copy can have been taken at (RFC 7232 §3.3): it is
+    answered as if it had not been sent, never with a 304 that would keep a terminal's copy stale for ever."""
     stamp = int(last_modified.timestamp()) if last_modified is not None else None
-    answer = get_conditional_response(request._request, etag=etag, last_modified=stamp)
+    asked = request._request
+    since = parse_http_date_safe(asked.META.get("HTTP_IF_MODIFIED_SINCE", ""))
+    if since is not None and since > time.time():
+        asked = copy.copy(asked)
+        asked.META = {key: value for key, value in asked.META.items() if key != "HTTP_IF_MODIFIED_SINCE"}
+    answer = get_conditional_response(asked, etag=etag, last_modified=stamp)
     if answer is None or answer.status_code != 304:
         return None
     answer["ETag"] = etag

@@ -117,6 +117,9 @@ def test_if_none_match_and_if_modified_since_answer_304_with_no_body_while_curre
     # If-None-Match wins: a stale ETag is answered in full, whatever the date says.
     stale = client.get(URL, HTTP_IF_NONE_MATCH='"stale"', HTTP_IF_MODIFIED_SINCE=modified)
     assert stale.status_code == 200
+    # A date in the future is no date a copy was taken at: answered in full, as without it (and on the detail too).
+    future = client.get(URL, HTTP_IF_MODIFIED_SINCE="Sat, 23 Jul 3527 17:30:26 GMT")
+    assert (future.status_code, future["ETag"]) == (200, etag)
 
 
 def test_a_withdrawn_tip_changes_the_etag_and_the_date(world):
