@@ -4,6 +4,7 @@ import os
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from rightsguard.celery import app as celery_app
@@ -63,6 +64,11 @@ def _fast_and_local(settings):
     # Unit tests run tasks in-process on commit; the integration tests start a real worker instead.
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+    # Each test starts in the site's language: a request in Chinese before it (LocaleMiddleware activates the
+    # request's language on the thread and leaves it there) must not change what this one reads.
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
