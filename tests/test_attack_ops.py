@@ -3,6 +3,7 @@ lines (rightsguard/logs.py), the read replica (cases/reading.py, rightsguard/rou
 cases when an earlier punished case changes (cases/services/repeats.py). Each test is an attack and asserts the safe
 behaviour."""
 
+import importlib
 import io
 import json
 import logging
@@ -11,10 +12,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core import mail
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import include, path
@@ -25,6 +27,7 @@ from accounts.models import OrgUnit
 from analysis.figures import analyse
 from cases import reading, services
 from cases.choices import CaseStatus, Disposition, EventKind
+from cases.fields import blind_index, normalise_id_number, normalise_id_number_v2
 from cases.models import Case, CaseEvent, Suspect
 from cases.reports.yearly import yearly_report
 from rightsguard import logs
@@ -381,3 +384,54 @@ def test_an_earlier_case_of_another_unit_leaving_the_record_names_it_nowhere_on_
     page = Client()
     page.force_login(world.supervisor)
     assert earlier.reference not in page.get(f"/cases/{later.pk}/").content.decode()
+
+
+# --- ID numbers typed with invisible characters ----------------------------------------------------------------------
+
+INVISIBLE = ("\u200b", "\ufeff", "\u200d", "\u2060", "\u200e", "\u00ad")
+
+
+@pytest.mark.parametrize("mark", INVISIBLE)
+def test_a_number_copied_with_an_invisible_character_is_the_same_number(mark):
+    """Copied from a web page, a document or a chat, a number may carry a zero-width space, a byte order mark or a
+    direction mark: unseen on the screen, it made another digest (and a 15-digit number was not read as its 18-digit
+    form)."""
+    assert normalise_id_number(f"{mark}3301061992{mark}0315451x{mark}") == NUMBER
+    assert blind_index(f"110105491231002{mark}") == blind_index("11010519491231002X")
+
+
+def test_a_suspect_stored_with_an_invisible_character_is_matched_by_the_plain_number(world):
+    case = case_in(world, CaseStatus.SUPERVISION, occurred_at=timezone.now() - timedelta(days=60))
+    suspect = services.add_suspect(case=case, by=world.supervisor, name="何某", id_number=f"\u200b{NUMBER}")
+    services.record_disposition(
+        suspect=suspect,
+        by=world.supervisor,
+        disposition=Disposition.CONVICTED_277_5_BASIC,
+        decided_at=timezone.localdate() - timedelta(days=30),
+    )
+    later_matched(world)
+
+
+def test_the_migration_reindexes_numbers_with_invisible_characters_and_going_back_restores_the_old_digests(world):
+    typed = f"{NUMBER}\ufeff"
+    suspect = services.add_suspect(
+        case=case_in(world, CaseStatus.INTAKE), by=world.supervisor, name="何某", id_number=typed
+    )
+    plain = services.add_suspect(
+        case=case_in(world, CaseStatus.INTAKE), by=world.supervisor, name="何某", id_number=NUMBER
+    )
+    as_before = blind_index(typed, normalise=normalise_id_number_v2)
+    assert as_before != blind_index(NUMBER)
+    Suspect.objects.filter(pk=suspect.pk).update(id_number_index=as_before)  # as stored before the change
+
+    def stored() -> dict[int, str]:
+        return dict(Suspect.objects.filter(pk__in=[suspect.pk, plain.pk]).values_list("pk", "id_number_index"))
+
+    class Editor:
+        connection = connection
+
+    migration = importlib.import_module("cases.migrations.0043_id_number_index_without_format_characters")
+    migration.refill_index(apps, Editor())
+    assert stored() == {suspect.pk: blind_index(NUMBER), plain.pk: blind_index(NUMBER)}
+    migration.refill_index_as_before(apps, Editor())
+    assert stored() == {suspect.pk: as_before, plain.pk: blind_index(NUMBER)}
