@@ -42,6 +42,7 @@ from library.guidance.selectors import languages_of, today
 from library.guidance.workflow import TRANSITIONS
 
 WRITE_REFUSAL = gettext_lazy("Only supervisors and administrators write guidance tips, for the units they cover.")
+MANAGE_REFUSAL = gettext_lazy("Only supervisors and administrators write and approve guidance tips.")
 EDIT_REFUSAL = gettext_lazy(
     "Only the supervisors and administrators of the tip's unit, or of a unit above it, edit this tip."
 )
@@ -54,6 +55,7 @@ WITHDRAW_REFUSAL = gettext_lazy(
 FOUR_EYES_REFUSAL = gettext_lazy(
     "You wrote this tip or made its last change: someone else must approve it (four eyes). Ask another administrator."
 )
+SCOPE_REFUSAL = gettext_lazy("Publish to the tip's unit or to a unit below it.")
 READ_REFUSAL = gettext_lazy("This tip is not in force for a unit of yours.")
 STALE_REFUSAL = gettext_lazy(
     "This tip changed after you opened it, so nothing was saved. Check it as it is now, then send it again."
@@ -225,11 +227,12 @@ def save_tip(*, tip: Tip, by: User, data: TipInput, expected_version: int | None
 
 
 @transaction.atomic
-def copy_tip(*, tip: Tip, by: User) -> Tip:
+def copy_tip(*, tip: Tip, by: User, expected_version: int | None = None) -> Tip:
     """A new draft written from a published (or withdrawn) tip, of the same unit: publishing it withdraws the one it
     replaces, if still published. One at a time: while a new tip from it is a draft or awaits approval, another is
-    refused (both would go out, each pushed to every officer)."""
-    source = _act(tip, by, "copy", None)
+    refused (both would go out, each pushed to every officer). ``expected_version``, when given, is the version of the
+    tip written from that the caller read."""
+    source = _act(tip, by, "copy", expected_version)
     open_copy = Tip.objects.filter(replaces=source, state__in=(TipState.DRAFT, TipState.SUBMITTED)).first()
     if open_copy is not None:
         _raise(
@@ -301,7 +304,7 @@ def publish_tip(*, tip: Tip, by: User, scope_unit: OrgUnit, expected_version: in
     if still published, is withdrawn."""
     tip = _act(tip, by, "publish", expected_version)
     if not policy.may_publish_to(tip, scope_unit):
-        _raise({"scope_unit": _("Publish to the tip's unit or to a unit below it.")})
+        _raise({"scope_unit": str(SCOPE_REFUSAL)})
     _check_complete(tip)
     now = timezone.now()
     tip.state = TipState.PUBLISHED

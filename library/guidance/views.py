@@ -93,7 +93,7 @@ def tip_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 def _require_writes(request: AuthenticatedRequest) -> None:
     if not policy.writes_tips(request.actor):
-        raise PermissionDenied(_("Only supervisors and administrators write and approve guidance tips."))
+        raise PermissionDenied(str(services.MANAGE_REFUSAL))
 
 
 @require_GET
