@@ -4,8 +4,9 @@ caller read, and writes the tip's log (``TipEvent``). A refusal raises before an
 for who may not, ``StaleVersion`` for a stale copy, ``IllegalTransition`` for a step the state does not allow,
 ``ValidationError`` (by field) for what may not be.
 
-Publishing pushes the tip to the officers of its subtree (library/notices.py) in the same transaction: a tip is
-published with its notifications or not at all.
+Publishing records the push of the tip to the officers of its subtree and enqueues it through the outbox in the same
+transaction (library/notices.py ``push_tip``): a tip is published with its push or not at all, and the officers are
+told by a background task once it commits, outside the approver's request.
 """
 
 import re
@@ -300,8 +301,8 @@ def _withdraw(tip: Tip, by: User, note: str) -> None:
 @transaction.atomic
 def publish_tip(*, tip: Tip, by: User, scope_unit: OrgUnit, expected_version: int | None) -> Tip:
     """Approve the tip and publish it to ``scope_unit``'s subtree (the tip's unit's or a part of it): never by whoever
-    wrote it or made its last change. It is pushed at once to every officer of the subtree, and the tip it replaces,
-    if still published, is withdrawn."""
+    wrote it or made its last change. It is pushed to every officer of the subtree once this commits, and the tip it
+    replaces, if still published, is withdrawn."""
     tip = _act(tip, by, "publish", expected_version)
     if not policy.may_publish_to(tip, scope_unit):
         _raise({"scope_unit": str(SCOPE_REFUSAL)})
@@ -320,7 +321,7 @@ def publish_tip(*, tip: Tip, by: User, scope_unit: OrgUnit, expected_version: in
         replaced = Tip.objects.select_for_update(of=("self",)).get(pk=tip.replaces_id)
         if replaced.state == TipState.PUBLISHED:
             _withdraw(replaced, by, _("Replaced by tip no. %(number)s.") % {"number": tip.pk})
-    notices.push_tip(tip, by)
+    notices.push_tip(tip)
     notices.tip_to_editors(tip, by, notices.PUBLISHED)
     return tip
 
