@@ -13,7 +13,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -30,8 +29,9 @@ from cases.api.pagination import KeysetPagination
 from cases.api.schema import IDEMPOTENCY_KEY, responses
 from cases.api.serializers import BoundedDateField, UnitRefSerializer, UserRefSerializer, enum, text
 from cases.api.versioning import IF_MATCH_PATTERN, expected_version
-from cases.api.views import ApiView, SelectorListView, validated
+from cases.api.views import SelectorListView, validated
 from cases.choices import DutyScenario, IncidentKind
+from library.api.managed import ManagedView, Managing
 from library.choices import NOTE_MAX
 from library.guidance import policy, selectors, services
 from library.guidance.choices import TAGS_MAX, TIP_BODY_MAX, TIP_COLUMNS, TIP_TITLE_MAX, TipPriority, TipState
@@ -302,18 +302,19 @@ class TipManageListView(SelectorListView):
         return _answer(request, tip, status.HTTP_201_CREATED)
 
 
-class ManagedTip(ApiView):
+class ManagedTip(ManagedView):
     """Views of one tip the caller writes or approves, or 404."""
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        _require_writes(self.request)
-        self.tip: Tip = get_object_or_404(_managed_queryset(self.request.actor), pk=self.kwargs["pk"])
+    managing = Managing(
+        require_manager=_require_writes,
+        managed=_managed_queryset,
+        may_take=policy.may_take,
+        refusals=services.REFUSALS,
+    )
 
-    def require(self, action: str) -> None:
-        # Refused before the body is read: a 403 must not depend on what was sent.
-        if not policy.may_take(self.request.actor, self.tip, action):
-            raise PermissionDenied(str(services.REFUSALS[action]))
+    @property
+    def tip(self) -> Tip:
+        return self.managed_object
 
 
 class TipManageDetailView(ManagedTip):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,9 +24,8 @@ from django.utils.translation import gettext_lazy
 from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
 from cases.choices import DutyScenario, IncidentKind
-from cases.exceptions import IllegalTransition, StaleVersion
-from library import notices
-from library.choices import NOTE_MAX, Language, column
+from library import notices, review
+from library.choices import column
 from library.guidance import policy
 from library.guidance.choices import (
     TAGS_MAX,
@@ -91,46 +90,40 @@ class TipInput:
 def tip_field_label(name: str) -> str:
     """A text of a tip in the reader's language: Title (Chinese)."""
     name_of, language = name.rsplit("_", 1)
-    return _("%(field)s (%(language)s)") % {"field": TIP_LABELS[name_of], "language": Language(language).label}
+    return review.text_label(TIP_LABELS[name_of], language)
 
 
 def _log(tip: Tip, step: str, by: User | None, data: dict[str, Any] | None = None) -> None:
     TipEvent.objects.create(tip=tip, step=step, actor=by, at=timezone.now(), data=data or {})
 
 
-def _raise(errors: Mapping[str, str | list[str]]) -> None:
-    if errors:
-        raise ValidationError(dict(errors))
-
-
 def _lock(tip: Tip) -> Tip:
     return Tip.objects.select_for_update(of=("self",)).select_related("unit", "scope_unit").get(pk=tip.pk)
 
 
+def _not_now(tip: Tip, action: str) -> str:
+    return _("“%(action)s” is not possible while the tip is “%(state)s”.") % {
+        "action": TRANSITIONS[action].label,
+        "state": tip.get_state_display(),
+    }
+
+
+RULES = review.StepRules(
+    may_take=policy.may_take,
+    wrote_last=policy.wrote,
+    state_allows=policy.state_allows,
+    refusals=REFUSALS,
+    four_eyes_refusal=FOUR_EYES_REFUSAL,
+    stale_refusal=STALE_REFUSAL,
+    not_now=_not_now,
+)
+
+
 def _act(tip: Tip, by: User, action: str, expected_version: int | None) -> Tip:
-    """Lock the tip and check, in this order, who may (403), four eyes (403), the version read (412) and what its
-    state allows (409)."""
+    """Lock the tip and check the step on it (``review.check_step``)."""
     locked = _lock(tip)
-    actor = actor_for(by)
-    if not policy.may_take(actor, locked, action):
-        raise PermissionDenied(str(REFUSALS[action]))
-    if action == "publish" and policy.wrote(actor, locked):
-        raise PermissionDenied(str(FOUR_EYES_REFUSAL))
-    if expected_version is not None and expected_version != locked.version:
-        raise StaleVersion(str(STALE_REFUSAL), code="stale_version")
-    if locked.state not in TRANSITIONS[action].sources:
-        raise IllegalTransition(
-            _("“%(action)s” is not possible while the tip is “%(state)s”.")
-            % {"action": TRANSITIONS[action].label, "state": locked.get_state_display()},
-            code="illegal_transition",
-        )
+    review.check_step(RULES, locked, by, action, expected_version)
     return locked
-
-
-def _save(tip: Tip, *fields: str) -> None:
-    tip.version += 1
-    tip.updated_at = timezone.now()
-    tip.save(update_fields=[*fields, "version", "updated_at"])
 
 
 # --- what an editor writes -----------------------------------------------------------------------------------------
@@ -178,14 +171,14 @@ def _check_complete(tip: Tip) -> None:
     errors: dict[str, str] = {}
     begun = languages_of(tip)
     if not begun:
-        _raise({column("title", "zh"): _("Write the tip in Chinese, in English or in both.")})
+        review.raise_errors({column("title", "zh"): _("Write the tip in Chinese, in English or in both.")})
     for language in begun:
         for name in (column("title", language), column("body", language)):
             if not getattr(tip, name).strip():
                 errors[name] = _("%(field)s is needed before the tip is sent on.") % {"field": tip_field_label(name)}
     if tip.valid_until is not None and tip.valid_until < today():
         errors["valid_until"] = _("The tip's last day has passed: give a later one.")
-    _raise(errors)
+    review.raise_errors(errors)
 
 
 @transaction.atomic
@@ -195,7 +188,7 @@ def create_tip(*, by: User, unit: OrgUnit, data: TipInput, replaces: Tip | None 
         raise PermissionDenied(str(WRITE_REFUSAL))
     errors: dict[str, str] = {}
     cleaned = _checked(data, errors)
-    _raise(errors)
+    review.raise_errors(errors)
     now = timezone.now()
     tip = Tip.objects.create(
         unit=unit,
@@ -217,12 +210,12 @@ def save_tip(*, tip: Tip, by: User, data: TipInput, expected_version: int | None
     tip = _act(tip, by, "save", expected_version)
     errors: dict[str, str] = {}
     cleaned = _checked(data, errors)
-    _raise(errors)
+    review.raise_errors(errors)
     for name, value in cleaned.items():
         setattr(tip, name, value)
     tip.last_editor = by
     tip.edited_at = timezone.now()
-    _save(tip, *cleaned, "last_editor", "edited_at")
+    review.save_step(tip, *cleaned, "last_editor", "edited_at")
     _log(tip, TipStep.SAVED, by, {"texts": [n for n in cleaned if n in TIP_COLUMNS]})
     return tip
 
@@ -236,7 +229,7 @@ def copy_tip(*, tip: Tip, by: User, expected_version: int | None = None) -> Tip:
     source = _act(tip, by, "copy", expected_version)
     open_copy = Tip.objects.filter(replaces=source, state__in=(TipState.DRAFT, TipState.SUBMITTED)).first()
     if open_copy is not None:
-        _raise(
+        review.raise_errors(
             {
                 "__all__": _("A new tip from this one is already being written (no. %(number)s): carry on with it.")
                 % {"number": open_copy.pk}
@@ -261,30 +254,21 @@ def submit_tip(*, tip: Tip, by: User, expected_version: int | None) -> Tip:
     tip.submitted_by = by
     tip.submitted_at = timezone.now()
     tip.return_note = ""
-    _save(tip, "state", "submitted_by", "submitted_at", "return_note")
+    review.save_step(tip, "state", "submitted_by", "submitted_at", "return_note")
     _log(tip, TipStep.SUBMITTED, by)
     notices.tip_submitted(tip, by)
     return tip
 
 
-def _note(note: str, message: str) -> str:
-    note = (note or "").strip()
-    if not note:
-        _raise({"note": message})
-    if len(note) > NOTE_MAX:
-        _raise({"note": _("Keep this to %(limit)s characters or fewer.") % {"limit": NOTE_MAX}})
-    return note
-
-
 @transaction.atomic
 def return_tip(*, tip: Tip, by: User, note: str, expected_version: int | None) -> Tip:
     tip = _act(tip, by, "return", expected_version)
-    note = _note(note, _("Say what the editor should change."))
+    note = review.required_note(note, _("Say what the editor should change."))
     tip.state = TipState.DRAFT
     tip.submitted_by = None
     tip.submitted_at = None
     tip.return_note = note
-    _save(tip, "state", "submitted_by", "submitted_at", "return_note")
+    review.save_step(tip, "state", "submitted_by", "submitted_at", "return_note")
     _log(tip, TipStep.RETURNED, by, {"note": note})
     notices.tip_to_editors(tip, by, notices.RETURNED)
     return tip
@@ -294,7 +278,7 @@ def _withdraw(tip: Tip, by: User, note: str) -> None:
     tip.state = TipState.WITHDRAWN
     tip.withdrawal_note = note
     tip.withdrawn_at = timezone.now()
-    _save(tip, "state", "withdrawal_note", "withdrawn_at")
+    review.save_step(tip, "state", "withdrawal_note", "withdrawn_at")
     _log(tip, TipStep.WITHDRAWN, by, {"note": note})
 
 
@@ -305,7 +289,7 @@ def publish_tip(*, tip: Tip, by: User, scope_unit: OrgUnit, expected_version: in
     replaces, if still published, is withdrawn."""
     tip = _act(tip, by, "publish", expected_version)
     if not policy.may_publish_to(tip, scope_unit):
-        _raise({"scope_unit": str(SCOPE_REFUSAL)})
+        review.raise_errors({"scope_unit": str(SCOPE_REFUSAL)})
     _check_complete(tip)
     now = timezone.now()
     tip.state = TipState.PUBLISHED
@@ -315,7 +299,9 @@ def publish_tip(*, tip: Tip, by: User, scope_unit: OrgUnit, expected_version: in
     tip.published_at = now
     tip.submitted_by = None
     tip.submitted_at = None
-    _save(tip, "state", "approved_by", "scope_unit", "scope_path", "published_at", "submitted_by", "submitted_at")
+    review.save_step(
+        tip, "state", "approved_by", "scope_unit", "scope_path", "published_at", "submitted_by", "submitted_at"
+    )
     _log(tip, TipStep.PUBLISHED, by, {"scope_unit": scope_unit.pk})
     if tip.replaces_id is not None:
         replaced = Tip.objects.select_for_update(of=("self",)).get(pk=tip.replaces_id)
@@ -330,7 +316,7 @@ def publish_tip(*, tip: Tip, by: User, scope_unit: OrgUnit, expected_version: in
 def withdraw_tip(*, tip: Tip, by: User, note: str, expected_version: int | None) -> Tip:
     """Take a published tip away from its readers (and the terminals' lists), saying why."""
     tip = _act(tip, by, "withdraw", expected_version)
-    _withdraw(tip, by, _note(note, _("Say why the tip is withdrawn.")))
+    _withdraw(tip, by, review.required_note(note, _("Say why the tip is withdrawn.")))
     return tip
 
 
@@ -345,12 +331,5 @@ def record_tip_read(*, tip: Tip, by: User) -> bool:
     actor = actor_for(by)
     if not policy.can_read(actor, fresh, today()):
         raise PermissionDenied(str(READ_REFUSAL))
-    if TipRead.objects.filter(tip=fresh, reader=by).exists():
-        return False
     path = policy.reader_unit_path(actor, fresh.scope_path)
-    unit = OrgUnit.objects.filter(path=path).first() if path else None
-    # A second request at the same moment finds no row above, and its insert is ignored: one read either way.
-    TipRead.objects.bulk_create(
-        [TipRead(tip=fresh, reader=by, unit=unit, read_at=timezone.now())], ignore_conflicts=True
-    )
-    return True
+    return review.record_first_read(TipRead, reader=by, unit_path=path, tip=fresh)
