@@ -569,6 +569,10 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    # Django's own configuration e-mails every server error to ADMINS with the request's query string, form fields
+    # and headers: the narrative or names being typed, a search's text, a password field. The error is in the log
+    # above (its request id, its traceback); ADMINS receive the security alerts only (accounts/throttle.py).
+    "loggers": {"django": {"handlers": [], "level": "INFO"}},
 }
 # With JSON logs the worker keeps the root logger as configured above instead of putting its own format on it.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = RIGHTSGUARD_LOG_FORMAT == "text"
