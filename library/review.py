@@ -7,6 +7,8 @@ written; a written step bumps the row's version. Each material keeps its own wor
 this module keeps the order and the mechanics, so that neither kind of material can drift from the other.
 """
 
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -55,6 +57,21 @@ def check_step(rules: StepRules, locked: Reviewed, by: User, action: str, expect
         raise StaleVersion(str(rules.stale_refusal), code="stale_version")
     if not rules.state_allows(locked, action):
         raise IllegalTransition(rules.not_now(locked, action), code="illegal_transition")
+
+
+# Every way a text breaks a line: CR LF, a lone CR, the vertical tab and form feed, the file, group and record
+# separators, NEL and the Unicode line and paragraph separators (what ``str.splitlines`` splits on). Each is written as
+# "\n", so that "a title on one line" means one line wherever it is shown.
+LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def written_text(value: str | None) -> str:
+    """A text as the material keeps it: its line breaks as "\n", without what shows nothing or steers how the text
+    around it is shown (Unicode's format characters: zero-width spaces and joiners, byte order marks, direction marks,
+    overrides and isolates) nor control characters other than line breaks and tabs, and trimmed. So a text of nothing
+    but invisible characters is empty, and what a check reads is what a reader sees."""
+    text = LINE_BREAKS.sub("\n", value or "")
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf")).strip()
 
 
 def raise_errors(errors: Mapping[str, str | list[str]]) -> None:

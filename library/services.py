@@ -223,8 +223,9 @@ def _check_texts(texts: Mapping[str, str], errors: dict[str, str]) -> dict[str, 
         if name not in COLUMNS:
             errors[name] = _("There is no such text.")
             continue
-        # Without what shows nothing or turns the text around (``anonymise.clean``): the check reads what readers see.
-        value = anonymise.clean((value or "").replace("\r\n", "\n")).strip()
+        # Without what shows nothing or turns the text around (``review.written_text``): the check reads what readers
+        # see, and a title on one line is on one line whatever broke it.
+        value = review.written_text(value)
         limit = TITLE_MAX if name.startswith("title_") else TEXT_MAX
         if len(value) > limit:
             errors[name] = _("Keep this to %(limit)s characters or fewer.") % {"limit": limit}

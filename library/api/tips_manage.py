@@ -230,17 +230,14 @@ def _answer(request: ApiRequest, tip: Tip, code: int = status.HTTP_200_OK) -> Re
     return Response(data, status=code, headers={"ETag": f'"{fresh.version}"'})
 
 
-def _input(data: dict[str, Any], tip: Tip | None = None) -> services.TipInput:
-    """What the editor wrote, as the service takes it: the texts given (a save keeps the others), and the tags, the
-    priority and the validity given, else the tip's own (a new tip: the defaults the form offers)."""
-    return services.TipInput(
-        texts={name: data[name] for name in TIP_COLUMNS if name in data},
-        scenarios=data.get("scenarios", tip.scenarios if tip else []),
-        kinds=data.get("kinds", tip.kinds if tip else []),
-        priority=data.get("priority", tip.priority if tip else TipPriority.NORMAL),
-        valid_from=data.get("valid_from", tip.valid_from if tip else None),
-        valid_until=data.get("valid_until", tip.valid_until if tip else None),
-    )
+KEPT_UNLESS_GIVEN = ("scenarios", "kinds", "priority", "valid_from", "valid_until")
+
+
+def _input(data: dict[str, Any]) -> services.TipInput:
+    """What the editor wrote, as the service takes it: the texts, tags, priority and validity given; what is not given
+    is kept (the service reads the tip's own under its lock; a new tip: the defaults the form offers)."""
+    given = {name: data[name] for name in KEPT_UNLESS_GIVEN if name in data}
+    return services.TipInput(texts={name: data[name] for name in TIP_COLUMNS if name in data}, **given)
 
 
 # --- the views -----------------------------------------------------------------------------------------------------
@@ -342,7 +339,7 @@ class TipManageDetailView(ManagedTip):
         self.require("save")
         data = validated(TipEditSerializer, request)
         version = expected_version(request, data.pop("version", None))
-        services.save_tip(tip=self.tip, by=request.user, data=_input(data, self.tip), expected_version=version)
+        services.save_tip(tip=self.tip, by=request.user, data=_input(data), expected_version=version)
         return _answer(request, self.tip)
 
 

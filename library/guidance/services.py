@@ -9,11 +9,11 @@ transaction (library/notices.py ``push_tip``): a tip is published with its push 
 told by a background task once it commits, outside the approver's request.
 """
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from enum import Enum
+from typing import Any, Final
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -68,23 +68,29 @@ REFUSALS = {
     "publish": APPROVE_REFUSAL,
     "withdraw": WITHDRAW_REFUSAL,
 }
-# Explicit bidirectional embeddings, overrides and isolates (LRE … RLO, LRI … PDI): invisible, and a title holding one
-# turns around the sentence a notification wraps it in and the cells after it in the training record. Dropped from
-# what is written, so a tip reads as what was typed (right-to-left scripts need none of them).
-BIDI_FORMATTING = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+class Keep(Enum):
+    """What a save leaves as it is (``TipInput``): the tip's own value, read under its lock when the change is written;
+    for a new tip, the default."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = Keep.KEEP
 
 
 @dataclass(frozen=True)
 class TipInput:
     """What an editor writes: the texts by column (those left out are kept when saving), the tags, the priority and
-    the validity."""
+    the validity (each ``KEEP`` when not given: a save keeps the tip's, a new tip has the default)."""
 
     texts: Mapping[str, str] = field(default_factory=dict)
-    scenarios: Iterable[str] = ()
-    kinds: Iterable[str] = ()
-    priority: str = TipPriority.NORMAL
-    valid_from: date | None = None
-    valid_until: date | None = None
+    scenarios: Iterable[str] | Keep = KEEP
+    kinds: Iterable[str] | Keep = KEEP
+    priority: str | Keep = KEEP
+    valid_from: date | Keep | None = KEEP
+    valid_until: date | Keep | None = KEEP
 
 
 def tip_field_label(name: str) -> str:
@@ -138,30 +144,54 @@ def _codes(values: Iterable[str], allowed: list[str], name: str, errors: dict[st
     return codes
 
 
-def _checked(data: TipInput, errors: dict[str, str]) -> dict[str, Any]:
-    """The tip's fields from ``data``, with what is wrong in ``errors`` by field."""
+# What a new tip has that its writer did not give.
+NEW_TIP_DEFAULTS: dict[str, Any] = {
+    "scenarios": [],
+    "kinds": [],
+    "priority": TipPriority.NORMAL,
+    "valid_from": None,
+    "valid_until": None,
+}
+
+
+def _checked(data: TipInput, errors: dict[str, str], tip: Tip | None = None) -> dict[str, Any]:
+    """The tip's fields from ``data`` (what it keeps: from ``tip``, the locked row being saved, else the defaults),
+    with what is wrong in ``errors`` by field."""
     cleaned: dict[str, Any] = {}
     for name, value in data.texts.items():
         if name not in TIP_COLUMNS:
             errors[name] = _("There is no such text.")
             continue
-        value = BIDI_FORMATTING.sub("", (value or "").replace("\r\n", "\n")).strip()
+        # Without what shows nothing or turns the text around (bidirectional overrides turn around the sentence a
+        # notification wraps a title in, and the cells after it in the training record): a tip reads as what was
+        # typed, and one of nothing but invisible characters is not written at all.
+        value = review.written_text(value)
         limit = TIP_TITLE_MAX if name.startswith("title_") else TIP_BODY_MAX
         if len(value) > limit:
             errors[name] = _("Keep this to %(limit)s characters or fewer.") % {"limit": limit}
         elif name.startswith("title_") and "\n" in value:
             errors[name] = _("Write the title on one line.")
         cleaned[name] = value
-    cleaned["scenarios"] = _codes(data.scenarios, DutyScenario.values, "scenarios", errors)
-    cleaned["kinds"] = _codes(data.kinds, IncidentKind.values, "kinds", errors)
-    if data.priority not in TipPriority.values:
-        errors["priority"] = _("Choose among the listed values.")
-    cleaned["priority"] = data.priority
-    if data.valid_from is None:
+    if data.scenarios is not KEEP:
+        cleaned["scenarios"] = _codes(data.scenarios, DutyScenario.values, "scenarios", errors)
+    if data.kinds is not KEEP:
+        cleaned["kinds"] = _codes(data.kinds, IncidentKind.values, "kinds", errors)
+    if data.priority is not KEEP:
+        if data.priority not in TipPriority.values:
+            errors["priority"] = _("Choose among the listed values.")
+        cleaned["priority"] = data.priority
+    if data.valid_from is not KEEP:
+        cleaned["valid_from"] = data.valid_from
+    if data.valid_until is not KEEP:
+        cleaned["valid_until"] = data.valid_until
+    if tip is None:
+        cleaned = {**NEW_TIP_DEFAULTS, **cleaned}
+    valid_from = cleaned.get("valid_from", tip.valid_from if tip else None)
+    valid_until = cleaned.get("valid_until", tip.valid_until if tip else None)
+    if valid_from is None:
         errors["valid_from"] = _("Give the first day the tip holds.")
-    elif data.valid_until is not None and data.valid_until < data.valid_from:
+    elif valid_until is not None and valid_until < valid_from:
         errors["valid_until"] = _("The last day cannot be before the first.")
-    cleaned["valid_from"], cleaned["valid_until"] = data.valid_from, data.valid_until
     return cleaned
 
 
@@ -206,17 +236,21 @@ def create_tip(*, by: User, unit: OrgUnit, data: TipInput, replaces: Tip | None 
 
 @transaction.atomic
 def save_tip(*, tip: Tip, by: User, data: TipInput, expected_version: int | None) -> Tip:
-    """Save the draft: the texts given (the others are kept), the tags, the priority and the validity."""
+    """Save the draft: the texts given (the others are kept), the tags, the priority and the validity given (the
+    others kept as they are now, under the lock). Who changed something becomes its last editor (four eyes): a save
+    that changes nothing leaves the last editor as it was."""
     tip = _act(tip, by, "save", expected_version)
     errors: dict[str, str] = {}
-    cleaned = _checked(data, errors)
+    cleaned = _checked(data, errors, tip)
     review.raise_errors(errors)
-    for name, value in cleaned.items():
-        setattr(tip, name, value)
-    tip.last_editor = by
-    tip.edited_at = timezone.now()
-    review.save_step(tip, *cleaned, "last_editor", "edited_at")
-    _log(tip, TipStep.SAVED, by, {"texts": [n for n in cleaned if n in TIP_COLUMNS]})
+    changed = [name for name, value in cleaned.items() if getattr(tip, name) != value]
+    for name in changed:
+        setattr(tip, name, cleaned[name])
+    if changed:
+        tip.last_editor = by
+        tip.edited_at = timezone.now()
+    review.save_step(tip, *changed, "last_editor", "edited_at")
+    _log(tip, TipStep.SAVED, by, {"texts": [n for n in changed if n in TIP_COLUMNS]})
     return tip
 
 
