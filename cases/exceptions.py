@@ -9,3 +9,7 @@ class IllegalTransition(ValidationError):
 
 class StaleVersion(ValidationError):
     """The caller acted on an out-of-date copy of the case (API: 412)."""
+
+
+class VersionRequired(ValidationError):
+    """The caller approved without naming the version they read and approve (API: 428)."""

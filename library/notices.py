@@ -26,6 +26,7 @@ from accounts.selectors import actor_for, ancestor_paths
 from cases import outbox
 from cases import services as case_services
 from cases.choices import NotificationKind
+from cases.models import OutboxMessage
 from library import policy
 from library.guidance import policy as tip_policy
 from library.guidance.choices import TipState
@@ -166,8 +167,8 @@ def deliver_push(push_id: int, *, chunk: int | None = None) -> int:
     """Tell the officers of the pushed tip's subtree (``tip_policy.pushed_to``) but its approver, one notification each,
     ``chunk`` recipients at a time in the order of their ids, each chunk in its own transaction with the mark of the
     last one told. Carries on after that mark, so a run retried or repeated tells no one twice; stops, telling no one
-    more, once the tip is no longer published (withdrawn before or while it is pushed). Returns how many this run
-    told."""
+    more, once the tip is no longer published (withdrawn before or while it is pushed); tells no one before the tip's
+    first day (the push is left for ``start_due_pushes``). Returns how many this run told."""
     size = chunk or PUSH_CHUNK
     told = 0
     while True:
@@ -177,6 +178,10 @@ def deliver_push(push_id: int, *, chunk: int | None = None) -> int:
             if push.finished_at is not None:
                 return told
             tip = Tip.objects.select_related("scope_unit").get(pk=push.tip_id)
+            if tip.state == TipState.PUBLISHED and tip.valid_from > timezone.localdate():
+                # Not in force yet: no officer could open it. The push waits for its first day, when the hourly job
+                # (``start_due_pushes``) starts it again.
+                return told
             scope, approver = tip.scope_unit, tip.approved_by_id
             recipients: list[int] = []
             # (A published tip always has its scope and its approver: database constraints.)
@@ -202,3 +207,24 @@ def deliver_push(push_id: int, *, chunk: int | None = None) -> int:
             push.told += added
             push.save(update_fields=["told_through", "told"])
             told += added
+
+
+def start_due_pushes() -> int:
+    """Start again every push not finished whose tip's first day has come (hourly, from beat): those of tips published
+    ahead of their first day, which waited, and any a lost job left half done. Each through the outbox, at most once a
+    day (its key names the day); the push itself tells no one twice. Returns how many were started."""
+    day = timezone.localdate()
+    due = list(
+        TipPush.objects.filter(finished_at__isnull=True, tip__valid_from__lte=day)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    started = 0
+    for push_id in due:
+        key = f"tip-push:{push_id}:{day.isoformat()}"
+        with transaction.atomic():
+            if OutboxMessage.objects.filter(key=key).exists():
+                continue
+            outbox.enqueue(PUSH_TASK, [push_id], key=key)
+            started += 1
+    return started

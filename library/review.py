@@ -18,11 +18,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.authority import Actor
 from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
-from cases.exceptions import IllegalTransition, StaleVersion
+from cases.exceptions import IllegalTransition, StaleVersion, VersionRequired
 from library.choices import NOTE_MAX, Language
 
 
@@ -30,6 +31,15 @@ class Reviewed(Protocol):
     """A row a step is taken on: it carries the version its readers send back."""
 
     version: int
+
+
+# The steps that approve what the approver read: never without the version read. Otherwise an approver who read one
+# text could publish another that a colleague returned, its writer rewrote and sent back meanwhile, which no one but
+# its writer had read (four eyes). The editors' pages always send it; an API client must too.
+APPROVALS = frozenset({"publish"})
+VERSION_REQUIRED = gettext_lazy(
+    'Approving needs the version you read and approve: send it as "version" in the body or in If-Match.'
+)
 
 
 @dataclass(frozen=True)
@@ -46,13 +56,16 @@ class StepRules:
 
 
 def check_step(rules: StepRules, locked: Reviewed, by: User, action: str, expected_version: int | None) -> None:
-    """Check, on the locked row and in this order, who may (403), four eyes (403), the version read (412) and what the
-    state allows (409). Raises the refusal; returns when the step may be taken."""
+    """Check, on the locked row and in this order, who may (403), four eyes (403), the version read (an approval must
+    name it: 428; a stale one 412) and what the state allows (409). Raises the refusal; returns when the step may be
+    taken. Other steps without a version are taken on the row as it is."""
     actor = actor_for(by)
     if not rules.may_take(actor, locked, action):
         raise PermissionDenied(str(rules.refusals[action]))
     if action == "publish" and rules.wrote_last(actor, locked):
         raise PermissionDenied(str(rules.four_eyes_refusal))
+    if expected_version is None and action in APPROVALS:
+        raise VersionRequired(str(VERSION_REQUIRED), code="version_required")
     if expected_version is not None and expected_version != locked.version:
         raise StaleVersion(str(rules.stale_refusal), code="stale_version")
     if not rules.state_allows(locked, action):

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from cases import outbox
+from cases import outbox, periodic
 from library import notices
 
 
@@ -13,3 +13,12 @@ def push_tip(push_id: int, outbox_key: str | None = None) -> int:
     told = notices.deliver_push(push_id)
     outbox.done(outbox_key)
     return told
+
+
+@shared_task(name="library.start_due_pushes", acks_late=True)
+def start_due_pushes(period: float | None = None) -> int:
+    """Start the pushes of tips whose first day has come (beat, every hour): a tip published ahead of its first day is
+    told to its officers on that day, when they can open it. Returns how many pushes were started."""
+    if period and not periodic.claim("library.start_due_pushes", period):
+        return 0
+    return notices.start_due_pushes()

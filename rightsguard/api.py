@@ -1,6 +1,7 @@
 """API-wide error handling: service errors become precise HTTP answers, all in one envelope.
 
-PermissionDenied → 403, IllegalTransition → 409, StaleVersion → 412, other ValidationError → 400. Every error
+PermissionDenied → 403, IllegalTransition → 409, StaleVersion → 412, VersionRequired → 428, other ValidationError →
+400. Every error
 body is ``{"code": <machine-readable>, "detail": <message>}``; validation errors add ``errors``, the messages
 per field (``non_field_errors`` for the rest). DRF's own errors (401, 404, 405, parse errors, …) use the same
 envelope, so clients and the OpenAPI schema deal with one error shape.
@@ -16,7 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cases.exceptions import IllegalTransition, StaleVersion
+from cases.exceptions import IllegalTransition, StaleVersion, VersionRequired
 
 
 def _messages(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -54,6 +55,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, StaleVersion):
         return Response(
             {"code": "stale_version", "detail": exc.messages[0]}, status=status.HTTP_412_PRECONDITION_FAILED
+        )
+    if isinstance(exc, VersionRequired):
+        return Response(
+            {"code": "version_required", "detail": exc.messages[0]}, status=status.HTTP_428_PRECONDITION_REQUIRED
         )
     if isinstance(exc, DjangoValidationError):
         return Response(invalid(_messages(exc)), status=status.HTTP_400_BAD_REQUEST)

@@ -418,6 +418,13 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"period": RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS},
         "options": {"expires": RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS},
     },
+    # Guidance tips published ahead of their first day are pushed to their officers on it (library/notices.py).
+    "start-due-tip-pushes": {
+        "task": "library.start_due_pushes",
+        "schedule": 3600.0,
+        "kwargs": {"period": 3600.0},
+        "options": {"expires": 3600.0},
+    },
     # Prepared files past RIGHTSGUARD_EXPORT_KEEP_DAYS expire, and what killed export jobs left goes.
     "sweep-exports": {
         "task": "cases.reports.sweep_exports",

@@ -26,6 +26,7 @@ ERROR_DESCRIPTIONS = {
     409: _("The workflow does not allow this action from the case's current status (code illegal_transition)."),
     412: _("The case changed since the client read it (code stale_version): reload and retry."),
     422: _("The Idempotency-Key was already used for a different request (code idempotency_key_reused)."),
+    428: _("An approval that does not name the version approved (code version_required): send the version read."),
     429: _("Too many failed log-ins from this address, or for this username from it (code locked_out)."),
     503: _(
         "The malware scanner could not check the file (code scanner_unavailable), or the evidence store could not be "

@@ -355,7 +355,7 @@ class TipManageActionView(ManagedTip):
             "the new tip)."
         ),
         request=TipActionSerializer,
-        responses=responses({200: ManagedTipSerializer, 201: ManagedTipSerializer}, 400, 401, 403, 404, 409, 412),
+        responses=responses({200: ManagedTipSerializer, 201: ManagedTipSerializer}, 400, 401, 403, 404, 409, 412, 428),
         parameters=[ACTION, IF_MATCH, ETAG],
     )
     def post(self, request: ApiRequest, pk: int, action: str) -> Response:

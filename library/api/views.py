@@ -362,7 +362,7 @@ class ManageActionView(Managed):
             "decline (either, with a note: a proposal or a draft never published)."
         ),
         request=s.ActionInputSerializer,
-        responses=responses({200: s.WriteUpSerializer}, 400, 401, 403, 404, 409, 412),
+        responses=responses({200: s.WriteUpSerializer}, 400, 401, 403, 404, 409, 412, 428),
         parameters=[ACTION, IF_MATCH, ETAG],
     )
     def post(self, request: ApiRequest, pk: int, action: str) -> Response:

@@ -116,8 +116,16 @@ def test_editor_refusals_change_nothing(lib):
             token_client(lib.approver),
             "post",
             f"{L}/manage/{pk}/actions/publish/",
-            {"scope_unit": lib.world.city.pk},
+            {"scope_unit": lib.world.city.pk, "version": writeup.version},
             409,
+        ),
+        # An approval names the version approved.
+        (
+            token_client(lib.approver),
+            "post",
+            f"{L}/manage/{pk}/actions/publish/",
+            {"scope_unit": lib.world.city.pk},
+            428,
         ),
         (token_client(lib.editor), "post", f"{L}/manage/{pk}/actions/withdraw/", {"note": "x"}, 409),
         (token_client(lib.editor), "post", f"{L}/manage/{pk}/actions/save/", {}, 404),

@@ -191,7 +191,9 @@ def test_publication_reads_the_articles_too(lib):
     WriteUp.objects.filter(pk=writeup.pk).update(articles=["刑法第277条（张三）"])
     before = records()
     response = token_client(lib.approver).post(
-        f"{L}/manage/{writeup.pk}/actions/publish/", {"scope_unit": lib.world.city.pk}, format="json"
+        f"{L}/manage/{writeup.pk}/actions/publish/",
+        {"scope_unit": lib.world.city.pk, "version": writeup.version},
+        format="json",
     )
     assert (response.status_code, list(response.json()["errors"])) == (400, ["articles"])
     assert records() == before

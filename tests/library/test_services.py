@@ -205,7 +205,9 @@ def test_only_an_administrator_of_the_proposing_unit_publishes(lib, who):
     by = getattr(lib, who, None) or getattr(lib.world, who)
     refused(
         PermissionDenied,
-        lambda: services.publish_writeup(writeup=writeup, by=by, scope_unit=lib.world.city, expected_version=None),
+        lambda: services.publish_writeup(
+            writeup=writeup, by=by, scope_unit=lib.world.city, expected_version=writeup.version
+        ),
     )
 
 
@@ -214,7 +216,9 @@ def test_an_administrator_of_another_province_does_not_publish(lib):
     other = member(lib.world.sibling_province, "admin")
     message = refused(
         PermissionDenied,
-        lambda: services.publish_writeup(writeup=writeup, by=other, scope_unit=lib.world.city, expected_version=None),
+        lambda: services.publish_writeup(
+            writeup=writeup, by=other, scope_unit=lib.world.city, expected_version=writeup.version
+        ),
     )
     assert message == str(services.APPROVE_REFUSAL)
 
@@ -226,7 +230,9 @@ def test_the_last_editor_never_approves_their_own_text(lib):
     writeup = services.submit_writeup(writeup=writeup, by=lib.editor, expected_version=None)
     message = refused(
         PermissionDenied,
-        lambda: services.publish_writeup(writeup=writeup, by=both, scope_unit=lib.world.city, expected_version=None),
+        lambda: services.publish_writeup(
+            writeup=writeup, by=both, scope_unit=lib.world.city, expected_version=writeup.version
+        ),
     )
     assert message == str(services.FOUR_EYES_REFUSAL)
     assert not policy.can_take(_actor(both), writeup, "publish")
@@ -265,7 +271,7 @@ def test_a_step_the_state_does_not_allow_is_refused(lib):
     refused(
         IllegalTransition,
         lambda: services.publish_writeup(
-            writeup=writeup, by=lib.approver, scope_unit=lib.world.city, expected_version=None
+            writeup=writeup, by=lib.approver, scope_unit=lib.world.city, expected_version=writeup.version
         ),
     )
     refused(IllegalTransition, lambda: services.revise_writeup(writeup=writeup, by=lib.editor, expected_version=None))
@@ -280,7 +286,7 @@ def test_publication_is_to_the_proposing_units_subtree_only(lib):
     message = refused(
         ValidationError,
         lambda: services.publish_writeup(
-            writeup=writeup, by=lib.approver, scope_unit=lib.world.province, expected_version=None
+            writeup=writeup, by=lib.approver, scope_unit=lib.world.province, expected_version=writeup.version
         ),
     )
     assert message == "Publish to the proposing unit or to a unit below it."
@@ -293,7 +299,7 @@ def test_the_check_runs_again_at_publication(lib):
     message = refused(
         ValidationError,
         lambda: services.publish_writeup(
-            writeup=writeup, by=lib.approver, scope_unit=lib.world.city, expected_version=None
+            writeup=writeup, by=lib.approver, scope_unit=lib.world.city, expected_version=writeup.version
         ),
     )
     assert message.startswith("Outcome (Chinese) still holds a suspect's name from the case.")
@@ -337,7 +343,7 @@ def test_a_revision_is_read_as_the_next_version_only_once_published(lib):
     )
     writeup = services.submit_writeup(writeup=writeup, by=lib.editor, expected_version=None)
     writeup = services.publish_writeup(
-        writeup=writeup, by=lib.approver, scope_unit=lib.world.city, expected_version=None
+        writeup=writeup, by=lib.approver, scope_unit=lib.world.city, expected_version=writeup.version
     )
     assert (writeup.published_version.number, writeup.published_version.lessons_zh) == (2, "先避让，再控制。")
     assert list(WriteUpVersion.objects.order_by("number").values_list("number", "lessons_zh")) == [
@@ -437,7 +443,7 @@ def test_a_read_is_counted_once_per_officer_and_version(lib):
     writeup = services.save_writeup(writeup=writeup, by=lib.editor, texts={"title_zh": "修订"}, expected_version=None)
     writeup = services.submit_writeup(writeup=writeup, by=lib.editor, expected_version=None)
     writeup = services.publish_writeup(
-        writeup=writeup, by=lib.approver, scope_unit=lib.world.city, expected_version=None
+        writeup=writeup, by=lib.approver, scope_unit=lib.world.city, expected_version=writeup.version
     )
     assert services.record_read(writeup=writeup, by=officer) is True
     counts = selectors.read_counts(_actor(lib.world.county_supervisor), writeup)

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test import Client
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts import services as account_services
 from accounts.models import Membership, Role
@@ -20,12 +20,25 @@ from library.guidance import services
 from library.guidance.models import Tip, TipPush, TipRead
 from tests.api.conftest import token_client
 from tests.factories import build_world, member
-from tests.library.conftest import proposed
+from tests.library.conftest import proposed, submitted
 from tests.library.test_services import records as library_records
 from tests.library.test_tips_manage_api import M, new_tip_body, records
 from tests.library.tipkit import TEXTS, draft_tip, published_tip, run_pushes, submitted_tip, today
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def on_day(monkeypatch):
+    """``on_day(d)``: the local day is ``d`` from now on (the clock is the one boundary mocked)."""
+    real = timezone.localdate
+
+    def move(day):
+        monkeypatch.setattr(
+            timezone, "localdate", lambda value=None, tz=None: day if value is None else real(value, tz)
+        )
+
+    return move
 
 
 def admin_supervisor(world):
@@ -278,18 +291,19 @@ def at_once(*calls):
 @pytest.mark.django_db(transaction=True)
 def test_two_approvers_publishing_at_once_publish_once_and_push_once(postgres_only):
     """Held. Two administrators (or one double click) publish the same tip at once: one publication, one push, each
-    officer told once; the other is refused for its stale version (or, sent without one, for the state)."""
+    officer told once; the other is refused for its stale version."""
     world = build_world()
     other = member(world.province, Role.ADMIN, username="admin2")
-    for body in ({"scope_unit": world.city.pk, "version": 2}, {"scope_unit": world.city.pk}):
+    body = {"scope_unit": world.city.pk, "version": 2}
+    for _twice in range(2):
         tip = submitted_tip(world)
         url = f"{M}/{tip.pk}/actions/publish/"
         first, second = token_client(world.admin), token_client(other)
         answers = at_once(
-            lambda first=first, url=url, body=body: first.post(url, body, format="json"),
-            lambda second=second, url=url, body=body: second.post(url, body, format="json"),
+            lambda first=first, url=url: first.post(url, body, format="json"),
+            lambda second=second, url=url: second.post(url, body, format="json"),
         )
-        assert sorted(answers) == [200, 412 if "version" in body else 409]
+        assert sorted(answers) == [200, 412]
         tip.refresh_from_db()
         assert (tip.state, tip.version, TipPush.objects.filter(tip=tip).count()) == ("published", 3, 1)
         assert tip.events.filter(step="published").count() == 1
@@ -556,3 +570,98 @@ def test_the_admin_site_has_no_door_to_the_tips(world):
     before = records()
     assert client.post(f"/admin/library/tip/{tip.pk}/change/", {"state": "draft"}).status_code == 404
     assert records() == before
+
+
+def test_a_tip_published_before_its_first_day_is_pushed_on_that_day(
+    world, on_day, settings, django_capture_on_commit_callbacks
+):
+    """Regression. A tip published today to hold from next Monday told every officer at once, with a link to a tip
+    they could not open (404 until its first day). Its push waits: on the first day the hourly job starts it, and each
+    officer is told once, of a tip they can open."""
+    start = today() + timedelta(days=3)
+    tip = published_tip(world, valid_from=start, valid_until=None)
+    push = TipPush.objects.get(tip=tip)
+    assert tasks.push_tip(push.pk) == 0
+    push.refresh_from_db()
+    assert (push.told, push.finished_at) == (0, None)
+    assert not Notification.objects.filter(kind=NotificationKind.GUIDANCE).exists()
+    # The hourly job before the first day starts nothing; on it, the push (in-process here, without a broker).
+    assert tasks.start_due_pushes() == 0
+    on_day(start)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.start_due_pushes() == 1
+    assert tasks.start_due_pushes() == 0  # (once a day at most: the push is finished anyway)
+    push.refresh_from_db()
+    assert (push.told, push.finished_at is not None) == (4, True)
+    note = Notification.objects.get(kind=NotificationKind.GUIDANCE, recipient=world.officer)
+    opened = browser(world.officer).get(f"/notifications/{note.pk}/", follow=True)
+    assert (opened.status_code, opened.redirect_chain[-1][0]) == (200, f"/library/tips/{tip.pk}/")
+    assert settings.CELERY_BEAT_SCHEDULE["start-due-tip-pushes"] == {
+        "task": "library.start_due_pushes",
+        "schedule": 3600.0,
+        "kwargs": {"period": 3600.0},
+        "options": {"expires": 3600.0},
+    }
+
+
+def test_a_future_tip_withdrawn_before_its_first_day_is_pushed_to_no_one(
+    world, on_day, django_capture_on_commit_callbacks
+):
+    tip = published_tip(world, valid_from=today() + timedelta(days=2), valid_until=None)
+    services.withdraw_tip(tip=tip, by=world.admin, note="取消", expected_version=tip.version)
+    on_day(today() + timedelta(days=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.start_due_pushes() == 1
+    assert TipPush.objects.get(tip=tip).finished_at is not None
+    assert not Notification.objects.filter(kind=NotificationKind.GUIDANCE).exists()
+
+
+# --- an approval names the version approved -------------------------------------------------------------------------
+
+
+def test_an_approver_publishes_only_the_version_they_read(world):
+    """Regression. An approver read a tip awaiting approval; a second administrator returned it, its writer rewrote it
+    and sent it back; the first approver's publish without a version then sent the rewritten text, which no one but
+    its writer had read, to every officer under the first approver's name. Over the API, as on the editors' page, an
+    approval names the version approved: without one (or with "*") it is refused (428), with an old one 412."""
+    other_admin = member(world.province, Role.ADMIN, username="admin2")
+    tip = submitted_tip(world)
+    approver = token_client(world.admin)
+    read = approver.get(f"{M}/{tip.pk}/")
+    assert read.json()["texts"]["body_zh"] == TEXTS["body_zh"]
+    services.return_tip(tip=tip, by=other_admin, note="请补充", expected_version=tip.version)
+    editor = token_client(world.supervisor)
+    assert editor.patch(f"{M}/{tip.pk}/", {"body_zh": "改写后无人审过的正文。"}, format="json").status_code == 200
+    assert editor.post(f"{M}/{tip.pk}/actions/submit/", {}, format="json").status_code == 200
+    url = f"{M}/{tip.pk}/actions/publish/"
+    body = {"scope_unit": world.city.pk}
+    before = records()
+    for headers in ({}, {"HTTP_IF_MATCH": "*"}):
+        refused = approver.post(url, body, format="json", **headers)
+        assert (refused.status_code, refused.json()) == (
+            428,
+            {
+                "code": "version_required",
+                "detail": 'Approving needs the version you read and approve: send it as "version" in the body or in '
+                "If-Match.",
+            },
+        )
+    stale = approver.post(url, body, format="json", HTTP_IF_MATCH=read["ETag"])
+    assert stale.status_code == 412
+    assert records() == before
+    assert TipPush.objects.count() == 0
+    current = approver.get(f"{M}/{tip.pk}/")
+    assert approver.post(url, body, format="json", HTTP_IF_MATCH=current["ETag"]).status_code == 200
+
+
+def test_a_typical_case_is_published_only_in_the_version_read(lib):
+    """Regression. The same over the typical cases' API, which shares the step (library/api/managed.py)."""
+    writeup = submitted(lib)
+    approver = token_client(lib.approver)
+    url = f"/api/v1/library/manage/{writeup.pk}/actions/publish/"
+    before = library_records()
+    refused = approver.post(url, {"scope_unit": lib.world.city.pk}, format="json")
+    assert (refused.status_code, refused.json()["code"]) == (428, "version_required")
+    assert library_records() == before
+    published = approver.post(url, {"scope_unit": lib.world.city.pk, "version": writeup.version}, format="json")
+    assert (published.status_code, published.json()["state"]) == (200, "published")

@@ -257,10 +257,11 @@ def test_refusals_are_precise_and_change_nothing(world):
         (editor, "post", f"{M}/{sent.pk}/actions/publish/", {"scope_unit": world.city.pk}, 403),
         (editor, "post", f"{M}/{sent.pk}/actions/return/", {"note": "x"}, 403),
         (token_client(both), "post", f"{M}/{mine.pk}/actions/publish/", {"scope_unit": world.city.pk}, 403),
-        (approver, "post", f"{M}/{tip.pk}/actions/publish/", {"scope_unit": world.city.pk}, 409),
+        (approver, "post", f"{M}/{tip.pk}/actions/publish/", {"scope_unit": world.city.pk, "version": 1}, 409),
+        (approver, "post", f"{M}/{sent.pk}/actions/publish/", {"scope_unit": world.city.pk}, 428),
         (approver, "post", f"{M}/{sent.pk}/actions/publish/", {"scope_unit": world.city.pk, "version": 1}, 412),
         (approver, "post", f"{M}/{sent.pk}/actions/publish/", {}, 400),
-        (approver, "post", f"{M}/{sent.pk}/actions/publish/", {"scope_unit": world.province.pk}, 400),
+        (approver, "post", f"{M}/{sent.pk}/actions/publish/", {"scope_unit": world.province.pk, "version": 2}, 400),
         (approver, "post", f"{M}/{sent.pk}/actions/publish/", {"scope_unit": world.city.pk, "note": 5}, 400),
         (editor, "post", f"{M}/{live.pk}/actions/withdraw/", {}, 400),
         (editor, "post", f"{M}/{tip.pk}/actions/withdraw/", {"note": "x"}, 409),
@@ -303,10 +304,12 @@ def test_the_refusals_say_what_is_wrong(world):
         "again.",
     }
     assert stale.status_code == 412
-    state = approver.post(f"{M}/{tip.pk}/actions/publish/", {"scope_unit": world.city.pk}, format="json")
+    state = approver.post(f"{M}/{tip.pk}/actions/publish/", {"scope_unit": world.city.pk, "version": 1}, format="json")
     assert (state.status_code, state.json()["code"]) == (409, "illegal_transition")
     assert state.json()["detail"] == "“Approve and publish” is not possible while the tip is “Draft”."
-    scope = approver.post(f"{M}/{sent.pk}/actions/publish/", {"scope_unit": world.province.pk}, format="json")
+    scope = approver.post(
+        f"{M}/{sent.pk}/actions/publish/", {"scope_unit": world.province.pk, "version": 2}, format="json"
+    )
     assert scope.json()["errors"] == {"scope_unit": ["Publish to the tip's unit or to a unit below it."]}
     missing = approver.post(f"{M}/{sent.pk}/actions/publish/", {}, format="json")
     assert missing.json()["errors"] == {"scope_unit": ["Publish to the tip's unit or to a unit below it."]}
@@ -355,7 +358,7 @@ def test_every_step_of_the_workflow_is_offered_here(world, action):
     starts = {"submit": draft_tip, "return": submitted_tip, "publish": submitted_tip}
     tip = starts.get(action, published_tip)(world)
     who = token_client(world.admin if action in ("return", "publish") else world.supervisor)
-    data = {"note": "原因", "scope_unit": world.city.pk}
+    data = {"note": "原因", "scope_unit": world.city.pk, "version": tip.version}
     response = who.post(f"{M}/{tip.pk}/actions/{action}/", data, format="json")
     assert response.status_code == (201 if action == "copy" else 200)
     target = Tip.objects.get(pk=response.json()["id"])

@@ -106,7 +106,9 @@ def test_the_readers_list_costs_the_same_queries_however_many_there_are(lib):
         writeup = services.propose_case(case=other, by=lib.editor)
         writeup = services.save_writeup(writeup=writeup, by=lib.editor, texts=ZH_TEXTS, expected_version=None)
         writeup = services.submit_writeup(writeup=writeup, by=lib.editor, expected_version=None)
-        services.publish_writeup(writeup=writeup, by=lib.approver, scope_unit=lib.world.city, expected_version=None)
+        services.publish_writeup(
+            writeup=writeup, by=lib.approver, scope_unit=lib.world.city, expected_version=writeup.version
+        )
     with CaptureQueriesContext(connection) as four:
         page = client.get("/library/")
     assert page.content.decode().count('href="/library/') >= 4

@@ -311,7 +311,7 @@ class Fixture:
             writeup = library_services.submit_writeup(writeup=writeup, by=w.supervisor, expected_version=None)
         if until == "published":
             writeup = library_services.publish_writeup(
-                writeup=writeup, by=w.admin, scope_unit=w.city, expected_version=None
+                writeup=writeup, by=w.admin, scope_unit=w.city, expected_version=writeup.version
             )
         return writeup
 
@@ -336,7 +336,7 @@ class Fixture:
         if until in ("submitted", "published"):
             tip = tip_services.submit_tip(tip=tip, by=w.supervisor, expected_version=None)
         if until == "published":
-            tip = tip_services.publish_tip(tip=tip, by=w.admin, scope_unit=w.city, expected_version=None)
+            tip = tip_services.publish_tip(tip=tip, by=w.admin, scope_unit=w.city, expected_version=tip.version)
         return tip
 
     @cached_property
@@ -783,7 +783,10 @@ API_DATA: dict[str, Callable[[Fixture], Any]] = {
     "api-library-feedback": lambda fx: {"useful": True},
     "api-library-propose": lambda fx: {"case": fx.in_status(CaseStatus.CLOSED).pk},
     "api-library-edit": lambda fx: {"lessons_zh": "遇冲撞先避让。"},
-    "api-library-action": lambda fx: {"scope_unit": fx.world.city.pk},
+    "api-library-action": lambda fx: {
+        "scope_unit": fx.world.city.pk,
+        "version": fx.writeup_version("submitted_typical_case"),
+    },
     "api-guidance-create": lambda fx: {
         "unit": fx.world.city.pk,
         **TIP_TEXTS,

@@ -191,7 +191,7 @@ def writeup_of(o: Objects) -> WriteUp:
         writeup = library_services.save_writeup(writeup=writeup, by=w.supervisor, texts=texts, expected_version=None)
         writeup = library_services.submit_writeup(writeup=writeup, by=w.supervisor, expected_version=None)
         o.writeup = library_services.publish_writeup(
-            writeup=writeup, by=w.admin, scope_unit=w.city, expected_version=None
+            writeup=writeup, by=w.admin, scope_unit=w.city, expected_version=writeup.version
         )
     return o.writeup
 
@@ -204,7 +204,7 @@ def tip_of(o: Objects) -> Tip:
         data = tip_services.TipInput(texts=texts, valid_from=timezone.localdate())
         tip = tip_services.create_tip(by=w.supervisor, unit=w.city, data=data)
         tip = tip_services.submit_tip(tip=tip, by=w.supervisor, expected_version=None)
-        o.tip = tip_services.publish_tip(tip=tip, by=w.admin, scope_unit=w.city, expected_version=None)
+        o.tip = tip_services.publish_tip(tip=tip, by=w.admin, scope_unit=w.city, expected_version=tip.version)
     return o.tip
 
 
