@@ -2,9 +2,10 @@
 
 Both are written, sent for approval, approved by someone else (four eyes), published and withdrawn by the same kind of
 step: each step locks its row, then asks its material's policy and workflow, in one order, who may (403), whether four
-eyes allow (403), whether the copy read is current (412) and whether the state allows it (409), before anything is
-written; a written step bumps the row's version. Each material keeps its own words and its own rules (``StepRules``);
-this module keeps the order and the mechanics, so that neither kind of material can drift from the other.
+eyes allow (403), whether the copy read is current (412; an approval must name it, 428) and whether the state allows
+it (409), before anything is written; a written step bumps the row's version. Each material keeps its own words and
+its own rules (``StepRules``); this module keeps the order and the mechanics, so that neither kind of material can
+drift from the other. What either writes goes through ``written_text``.
 """
 
 import re

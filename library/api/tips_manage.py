@@ -3,8 +3,10 @@ beside the terminals' read-only endpoints. It mirrors the typical cases' ``manag
 the tips' editors' pages (library/guidance/views.py): the same selectors, policy and services, nothing decided here.
 
 Someone who writes no tips is refused (403); a tip the caller does not manage is a 404; a step they may not take on one
-they see a 403, checked before the body is read; a stale version (body ``version`` or ``If-Match``) a 412, a step the
-state does not allow a 409, an invalid one a 400 with the messages by field. A refusal changes nothing.
+they see a 403, checked before the body is read; a stale version (body ``version`` or ``If-Match``) a 412, a
+publication that names no version a 428 (library/review.py), a step the state does not allow a 409, an invalid one a
+400 with the messages by field. A refusal changes nothing. What a PATCH does not name the service keeps as it is under
+the tip's lock.
 """
 
 from datetime import date
