@@ -254,12 +254,33 @@ def save_tip(*, tip: Tip, by: User, data: TipInput, expected_version: int | None
     return tip
 
 
+# How far a line of replacements is followed (each publication of a replacement withdraws the tip it replaces, so a
+# line holds one published tip at most; the bound only keeps a corrupt line from looping).
+REPLACEMENTS_FOLLOWED = 100
+
+
+def _replacement_in_force(tip: Tip) -> Tip | None:
+    """The published tip that replaced ``tip``, directly or through replacements of its replacements, if any."""
+    current = tip
+    for _step in range(REPLACEMENTS_FOLLOWED):
+        child = (
+            Tip.objects.filter(replaces=current, published_at__isnull=False).order_by("-published_at", "-pk").first()
+        )
+        if child is None:
+            return None
+        if child.state == TipState.PUBLISHED:
+            return child
+        current = child
+    return None
+
+
 @transaction.atomic
 def copy_tip(*, tip: Tip, by: User, expected_version: int | None = None) -> Tip:
     """A new draft written from a published (or withdrawn) tip, of the same unit: publishing it withdraws the one it
     replaces, if still published. One at a time: while a new tip from it is a draft or awaits approval, another is
-    refused (both would go out, each pushed to every officer). ``expected_version``, when given, is the version of the
-    tip written from that the caller read."""
+    refused (both would go out, each pushed to every officer); so is one from a tip a published tip replaced (directly
+    or in turn), which would go out beside it: the new tip is written from the one in force. ``expected_version``, when
+    given, is the version of the tip written from that the caller read."""
     source = _act(tip, by, "copy", expected_version)
     open_copy = Tip.objects.filter(replaces=source, state__in=(TipState.DRAFT, TipState.SUBMITTED)).first()
     if open_copy is not None:
@@ -268,6 +289,11 @@ def copy_tip(*, tip: Tip, by: User, expected_version: int | None = None) -> Tip:
                 "__all__": _("A new tip from this one is already being written (no. %(number)s): carry on with it.")
                 % {"number": open_copy.pk}
             }
+        )
+    live = _replacement_in_force(source)
+    if live is not None:
+        review.raise_errors(
+            {"__all__": _("Tip no. %(number)s replaced this one: write the new tip from it.") % {"number": live.pk}}
         )
     data = TipInput(
         texts={name: getattr(source, name) for name in TIP_COLUMNS},

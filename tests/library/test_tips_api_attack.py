@@ -665,3 +665,39 @@ def test_a_typical_case_is_published_only_in_the_version_read(lib):
     assert library_records() == before
     published = approver.post(url, {"scope_unit": lib.world.city.pk, "version": writeup.version}, format="json")
     assert (published.status_code, published.json()["state"]) == (200, "published")
+
+
+def test_a_replaced_tip_is_not_written_anew_beside_its_replacement(world):
+    """Regression. A tip replaced by a published tip is withdrawn; writing a new tip from the withdrawn one (an old
+    page, a second editor) and publishing it left both new tips in force, each pushed to every officer, the second
+    from the older text. While its replacement is published, the new tip is written from the replacement."""
+    old = published_tip(world)
+    editor = token_client(world.supervisor)
+    first = editor.post(f"{M}/{old.pk}/actions/copy/", {}, format="json").json()["id"]
+    replacement = services.submit_tip(tip=Tip.objects.get(pk=first), by=world.supervisor, expected_version=None)
+    services.publish_tip(tip=replacement, by=world.admin, scope_unit=world.city, expected_version=replacement.version)
+    assert Tip.objects.get(pk=old.pk).state == "withdrawn"
+    before = records()
+    again = editor.post(f"{M}/{old.pk}/actions/copy/", {}, format="json")
+    assert (again.status_code, again.json()["errors"]) == (
+        400,
+        {"non_field_errors": [f"Tip no. {first} replaced this one: write the new tip from it."]},
+    )
+    assert records() == before
+    page = browser(world.supervisor).post(f"/library/tips/manage/{old.pk}/copy/", {"version": old.version + 1})
+    assert page.status_code == 400
+    assert records() == before
+    # Nor from a tip replaced twice over (its replacement replaced in turn): the one in force is named.
+    second = editor.post(f"{M}/{first}/actions/copy/", {}, format="json").json()["id"]
+    latest = services.submit_tip(tip=Tip.objects.get(pk=second), by=world.supervisor, expected_version=None)
+    services.publish_tip(tip=latest, by=world.admin, scope_unit=world.city, expected_version=latest.version)
+    before = records()
+    for replaced in (old.pk, first):
+        refused = editor.post(f"{M}/{replaced}/actions/copy/", {}, format="json")
+        assert refused.json()["errors"] == {
+            "non_field_errors": [f"Tip no. {second} replaced this one: write the new tip from it."]
+        }
+    assert records() == before
+    # Once the one in force is withdrawn (not replaced), an older tip may be written anew.
+    services.withdraw_tip(tip=latest, by=world.admin, note="暂停", expected_version=None)
+    assert editor.post(f"{M}/{old.pk}/actions/copy/", {}, format="json").status_code == 201
