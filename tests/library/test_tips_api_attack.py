@@ -701,3 +701,27 @@ def test_a_replaced_tip_is_not_written_anew_beside_its_replacement(world):
     # Once the one in force is withdrawn (not replaced), an older tip may be written anew.
     services.withdraw_tip(tip=latest, by=world.admin, note="暂停", expected_version=None)
     assert editor.post(f"{M}/{old.pk}/actions/copy/", {}, format="json").status_code == 201
+
+
+def test_a_typical_case_step_takes_nothing_the_workflow_decides_from_its_body(lib):
+    """Held. The typical cases' steps read only their own fields: a state, an approver or a published version sent
+    along is ignored (the step's own result stands), and the draft's PATCH refuses such fields outright (400)."""
+    writeup = submitted(lib)
+    before = library_records()
+    forged = {"state": "withdrawn", "approved_by": lib.editor.pk, "last_editor": lib.approver.pk, "listed": False}
+    refused = token_client(lib.editor).patch(f"/api/v1/library/manage/{writeup.pk}/", forged, format="json")
+    assert refused.status_code == 400
+    assert library_records() == before
+    published = token_client(lib.approver).post(
+        f"/api/v1/library/manage/{writeup.pk}/actions/publish/",
+        {"scope_unit": lib.world.city.pk, "version": writeup.version, **forged},
+        format="json",
+    )
+    assert published.status_code == 200
+    writeup.refresh_from_db()
+    assert (writeup.state, writeup.listed, writeup.published_version.approved_by, writeup.last_editor) == (
+        "published",
+        True,
+        lib.approver,
+        lib.editor,
+    )
