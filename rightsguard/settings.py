@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "oversight",
     "analysis",
     "library",
+    "integrations",
     "demo",
 ]
 
@@ -88,6 +89,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.RequireMFAMiddleware",
+    # An integration account (another system: accounts/integration.py) never uses the browser: 403 on every page.
+    # After django_otp's middleware, which wraps request.user anew: the grants read here are the page's (read once).
+    "accounts.integration.IntegrationSessionRefused",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -417,7 +421,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "cases.api.authentication.ApiTokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # An authenticated person: an integration account's token is refused (403) except by the endpoints made for it,
+    # which name their own permission (accounts/integration.py).
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.integration.PeopleOnly"],
     # JSON only (uploads declare their own): one body format to document, validate and replay; UTF-8 and nested
     # a bounded number of levels deep (cases/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": ["cases.api.parsers.JSONParser"],
