@@ -410,6 +410,32 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3600.0},
     },
 }
+# --- Webhooks out (integrations/services/webhooks.py, integrations/outbound.py) ---------------------------------
+# The hosts webhook subscriptions may send to, comma-separated: host names (hooks.procuratorate.example), "*.domain"
+# for its subdomains, IP addresses or CIDR ranges. Empty (the default): none. A host that resolves to a loopback,
+# private, link-local or otherwise non-public address is refused unless an entry names that address (or a range
+# holding it) explicitly, e.g. 10.20.0.0/16 for intranet receivers.
+RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS = env.list("RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS", default=[])
+# The whole exchange with a receiver (connect, send, answer) must end within this many seconds; at most this many
+# bytes of its answer are read.
+RIGHTSGUARD_WEBHOOK_TIMEOUT_SECONDS = env.float("RIGHTSGUARD_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+RIGHTSGUARD_WEBHOOK_MAX_RESPONSE_BYTES = env.int("RIGHTSGUARD_WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
+# A failed delivery is retried after RIGHTSGUARD_WEBHOOK_RETRY_SECONDS, doubled after each failure, up to
+# RIGHTSGUARD_WEBHOOK_MAX_ATTEMPTS attempts (defaults: 8 attempts over about 4 hours); a subscription is disabled after
+# RIGHTSGUARD_WEBHOOK_DISABLE_AFTER failed attempts in a row, and its owner told.
+RIGHTSGUARD_WEBHOOK_RETRY_SECONDS = env.float("RIGHTSGUARD_WEBHOOK_RETRY_SECONDS", default=120.0)
+RIGHTSGUARD_WEBHOOK_MAX_ATTEMPTS = env.int("RIGHTSGUARD_WEBHOOK_MAX_ATTEMPTS", default=8)
+RIGHTSGUARD_WEBHOOK_DISABLE_AFTER = env.int("RIGHTSGUARD_WEBHOOK_DISABLE_AFTER", default=20)
+for _name in ("RIGHTSGUARD_WEBHOOK_MAX_ATTEMPTS", "RIGHTSGUARD_WEBHOOK_DISABLE_AFTER"):
+    if vars()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
+CELERY_BEAT_SCHEDULE["retry-webhooks"] = {
+    "task": "integrations.retry_webhooks",
+    "schedule": 60.0,
+    "kwargs": {"period": 60.0},
+    "options": {"expires": 60.0},
+}
+
 # Hours an Idempotency-Key's first answer is kept for replay.
 RIGHTSGUARD_IDEMPOTENCY_HOURS = env.int("RIGHTSGUARD_IDEMPOTENCY_HOURS", default=24)
 # Days without activity after which an open case is flagged idle.
