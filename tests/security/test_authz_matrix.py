@@ -1126,7 +1126,7 @@ def test_admin_page(world, media, row_id):
 
 
 def test_the_admin_table_is_there_and_says_what_it_sends():
-    assert len(ADMIN_ROWS) == len(TABLES[ADMIN_SECTION]) == 20, "a row id is used twice, or rows went missing"
+    assert len(ADMIN_ROWS) == len(TABLES[ADMIN_SECTION]) == 23, "a row id is used twice, or rows went missing"
     assert {row.id for row in ADMIN_ROWS.values() if row.method != "get"} == set(ADMIN_DATA)
     assert {resolve(re.sub(r"\{\w+\}", "1", row.path)).namespace for row in ADMIN_ROWS.values()} == {"admin"}
 
