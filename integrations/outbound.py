@@ -262,7 +262,9 @@ def send(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     limit = int(settings.RIGHTSGUARD_WEBHOOK_MAX_RESPONSE_BYTES)
     connection: Any
     if target.scheme == "https":
-        connection = _PinnedHTTPSConnection(target.host, target.port, address, timeout, ssl.create_default_context())
+        # The system's certificate authorities, or the intranet's own (RIGHTSGUARD_WEBHOOK_CA_FILE).
+        context = ssl.create_default_context(cafile=settings.RIGHTSGUARD_WEBHOOK_CA_FILE or None)
+        connection = _PinnedHTTPSConnection(target.host, target.port, address, timeout, context)
     else:
         connection = _PinnedHTTPConnection(target.host, target.port, address, timeout)
     started = time.monotonic()

@@ -420,6 +420,9 @@ RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS = env.list("RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS"
 # bytes of its answer are read.
 RIGHTSGUARD_WEBHOOK_TIMEOUT_SECONDS = env.float("RIGHTSGUARD_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 RIGHTSGUARD_WEBHOOK_MAX_RESPONSE_BYTES = env.int("RIGHTSGUARD_WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
+# The certificate authorities https receivers' certificates are checked against (a PEM file): the intranet's own CA.
+# Empty: the system's.
+RIGHTSGUARD_WEBHOOK_CA_FILE = env.str("RIGHTSGUARD_WEBHOOK_CA_FILE", default="")
 # A failed delivery is retried after RIGHTSGUARD_WEBHOOK_RETRY_SECONDS, doubled after each failure, up to
 # RIGHTSGUARD_WEBHOOK_MAX_ATTEMPTS attempts (defaults: 8 attempts over about 4 hours); a subscription is disabled after
 # RIGHTSGUARD_WEBHOOK_DISABLE_AFTER failed attempts in a row, and its owner told.

@@ -5,12 +5,20 @@ a slow trickle)."""
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 # How old a signed timestamp a receiver accepts (replays of an old delivery are refused).
 TOLERANCE_SECONDS = 300
@@ -44,8 +52,8 @@ class Receiver:
         assert self.server is not None
         return self.server.server_address[1]
 
-    def url(self, host: str = "127.0.0.1", path: str = "/hook") -> str:
-        return f"http://{host}:{self.port}{path}"
+    def url(self, host: str = "127.0.0.1", path: str = "/hook", scheme: str = "http") -> str:
+        return f"{scheme}://{host}:{self.port}{path}"
 
     def verify(self, headers: dict[str, str], body: bytes) -> bool:
         """What a receiving system does: recompute the HMAC-SHA-256 over the timestamp, a dot and the raw body with
@@ -58,7 +66,33 @@ class Receiver:
         return hmac.compare_digest(given, f"sha256={expected}")
 
 
-def start(secret: str) -> Receiver:
+def self_signed(directory: Path, host: str) -> tuple[Path, Path]:
+    """A certificate for ``host`` signed by its own key (PEM files): the receiver's, and the CA a sender trusts."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / f"{host}.pem", directory / f"{host}.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+def start(secret: str, tls: tuple[Path, Path] | None = None) -> Receiver:
+    """A receiver on a free loopback port; ``tls``: its certificate and key files (https)."""
     receiver = Receiver(secret=secret)
 
     class Handler(BaseHTTPRequestHandler):
@@ -95,6 +129,10 @@ def start(secret: str) -> Receiver:
 
     receiver.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     receiver.server.daemon_threads = True
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        receiver.server.socket = context.wrap_socket(receiver.server.socket, server_side=True)
     threading.Thread(target=receiver.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return receiver
 

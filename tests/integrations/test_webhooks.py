@@ -3,6 +3,7 @@ loopback that the test starts (tests/integrations/receiver.py); loopback is allo
 default."""
 
 import ipaddress
+import ssl
 import threading
 import time
 from datetime import timedelta
@@ -432,3 +433,29 @@ def test_an_administrator_manages_the_subscriptions_of_their_subtree_in_the_admi
     client.force_login(sibling_admin)
     assert "杭州市检察院" not in client.get("/admin/integrations/webhooksubscription/").content.decode()
     assert client.get(f"/admin/integrations/webhooksubscription/{made.pk}/change/").status_code == 302
+
+
+def test_https_keeps_checking_the_name_while_connecting_to_the_checked_address(
+    world, settings, monkeypatch, tmp_path, django_capture_on_commit_callbacks
+):
+    host = "hooks.procuratorate.example"
+    tls = receivers.self_signed(tmp_path, host)
+    receiver = receivers.start(SECRET, tls=tls)
+    try:
+        # The name resolves to the loopback receiver, which the list names explicitly (as an intranet range would be).
+        settings.RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS = [host, "127.0.0.1"]
+        settings.RIGHTSGUARD_WEBHOOK_CA_FILE = str(tls[0])
+        monkeypatch.setattr(outbound, "resolve", lambda name, port: [ipaddress.ip_address("127.0.0.1")])
+        subscribe(world, receiver.url(host=host, scheme="https"))
+        submit(world, django_capture_on_commit_callbacks)
+        assert [(r.headers["Host"], r.signature_valid) for r in receiver.requests] == [
+            (f"{host}:{receiver.port}", True)
+        ]
+        assert WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED
+        # A certificate for another name is refused, although the address is the same.
+        settings.RIGHTSGUARD_WEBHOOK_CA_FILE = str(receivers.self_signed(tmp_path, "other.example")[0])
+        with pytest.raises(ssl.SSLCertVerificationError):
+            outbound.send(receiver.url(host=host, scheme="https"), b"{}", {"Content-Type": "application/json"})
+        assert len(receiver.requests) == 1
+    finally:
+        receivers.stop(receiver)
