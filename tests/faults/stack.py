@@ -6,6 +6,8 @@ Every wait is bounded; every process is killed at the end.
 """
 
 import base64
+import contextlib
+import fcntl
 import glob
 import json
 import os
@@ -17,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,26 @@ def missing() -> str | None:
     if os.geteuid() != 0:
         return "needs root (a private PostgreSQL cluster runs as postgres; the disk-full test mounts a tmpfs)"
     return None
+
+
+def cache_root(tmp_path_factory: Any) -> Path:
+    """Where the stacks of one test run share what every one of them would otherwise build again: the folder of
+    the whole run (shared by pytest-xdist's workers), or, without workers, the run's own folder. A new run never
+    reads an earlier run's copy."""
+    base = Path(tmp_path_factory.getbasetemp())
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "native-stack-cache"
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One process at a time, across the run's workers."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def wait_for(predicate: Callable[[], Any], what: str, timeout: float = WAIT, interval: float = 0.2) -> Any:
@@ -136,6 +158,47 @@ class NativeStack:
         with psycopg.connect(f"host=127.0.0.1 port={self.pg_port} user=postgres dbname=rightsguard") as conn:
             return conn.execute(query, params).fetchall()
 
+    def _pg_tool(self, tool: str, *args: str) -> None:
+        done = subprocess.run(  # fixed binaries and arguments
+            [str(pg_bindir() / tool), "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "postgres", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+
+    def migrate(self, cache: Path) -> None:
+        """The schema every migration makes. The first stack of a run migrates and keeps a dump; the others restore
+        it (seconds instead of a minute or two of migrations)."""
+        dump = cache / "migrated.dump"
+        with _locked(cache / "migrated.lock"):
+            if not dump.exists():
+                migrated = self.manage("migrate", "--no-input", "-v0")
+                assert migrated.returncode == 0, migrated.stderr
+                part = cache / "migrated.dump.part"
+                self._pg_tool("pg_dump", "-Fc", "-d", "rightsguard", "-f", str(part))
+                part.rename(dump)
+                return
+        self._pg_tool("pg_restore", "--exit-on-error", "--no-owner", "-d", "rightsguard", str(dump))
+
+    def collect_static(self, cache: Path) -> None:
+        """The collected static files, made once per run and shared read-only by every stack's web nodes."""
+        static = cache / "static"
+        with _locked(cache / "static.lock"):
+            if not static.exists():
+                part = cache / "static.part"
+                shutil.rmtree(part, ignore_errors=True)
+                collected = self.manage("collectstatic", "--no-input", "-v0", env={"DJANGO_STATIC_ROOT": str(part)})
+                assert collected.returncode == 0, collected.stderr
+                part.rename(static)
+        self.env["DJANGO_STATIC_ROOT"] = str(static)
+
+    def build_world(self) -> None:
+        seeded = self.manage(
+            "shell", "--no-imports", "-v", "0", "-c", "from tests.factories import build_world; build_world()"
+        )
+        assert seeded.returncode == 0, seeded.stderr
+
     # --- Redis -----------------------------------------------------------------------------------------------
     def start_redis(self) -> None:
         (self.tmp / "redis").mkdir(exist_ok=True)
@@ -210,11 +273,13 @@ class NativeStack:
             **extra,
         }
 
-    def manage(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    def manage(
+        self, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
         return subprocess.run(  # our interpreter and arguments
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **(env or {})},
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -288,16 +353,12 @@ class NativeStack:
             self.mounted = False
 
     # --- everything ------------------------------------------------------------------------------------------
-    def up(self) -> None:
+    def up(self, cache: Path) -> None:
         self.init_postgres()
         self.start_redis()
         self.configure()
-        migrated = self.manage("migrate", "--no-input", "-v0")
-        assert migrated.returncode == 0, migrated.stderr
-        seeded = self.manage(
-            "shell", "--no-imports", "-v", "0", "-c", "from tests.factories import build_world; build_world()"
-        )
-        assert seeded.returncode == 0, seeded.stderr
+        self.migrate(cache)
+        self.build_world()
         self.start_web()
         self.start_worker()
         self.start_beat()

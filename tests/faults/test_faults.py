@@ -24,7 +24,7 @@ import requests
 
 from tests.evidence_files import pdf_document
 from tests.factories import PASSWORD
-from tests.faults.stack import Api, NativeStack, missing, print_figures, wait_for
+from tests.faults.stack import Api, NativeStack, cache_root, missing, print_figures, wait_for
 
 pytestmark = pytest.mark.faults
 
@@ -46,7 +46,7 @@ def stack(tmp_path_factory) -> Iterator[NativeStack]:
         pytest.skip(problem)
     s = NativeStack(tmp=tmp_path_factory.mktemp("faults"))
     try:
-        s.up()
+        s.up(cache_root(tmp_path_factory))
         s.started = datetime.now(UTC)
         s.accepted = []  # what the clients were told was accepted: checked by the ledger at the end
         yield s

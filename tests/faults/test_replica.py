@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.stack import WAIT, NativeStack, free_port, missing, pg_bindir, wait_for
+from tests.faults.stack import WAIT, NativeStack, cache_root, free_port, missing, pg_bindir, wait_for
 
 WORLD = """
 from accounts.models import OrgUnit, User
@@ -132,11 +132,10 @@ def replicated(tmp_path_factory) -> Iterator[tuple[NativeStack, Standby]]:
     try:
         stack.init_postgres()
         stack.configure(REDIS_URL="", CELERY_TASK_ALWAYS_EAGER="1")
-        world = "from tests.factories import build_world; build_world()"
-        steps = (("migrate", "--no-input", "-v0"), ("collectstatic", "--no-input", "-v0"))
-        for step in (*steps, ("shell", "--no-imports", "-v", "0", "-c", world)):
-            done = stack.manage(*step)
-            assert done.returncode == 0, done.stderr
+        cache = cache_root(tmp_path_factory)
+        stack.migrate(cache)
+        stack.collect_static(cache)
+        stack.build_world()
         standby = Standby(stack)
         standby.create()
         standby.start()

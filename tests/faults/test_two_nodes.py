@@ -25,7 +25,7 @@ import requests
 from tests.evidence_backends import BUCKET, KEYS, s3_client, storage_url
 from tests.evidence_files import pdf_document
 from tests.factories import PASSWORD
-from tests.faults.stack import NativeStack, free_port, missing, print_figures, wait_for
+from tests.faults.stack import NativeStack, cache_root, free_port, missing, print_figures, wait_for
 
 pytestmark = pytest.mark.faults
 
@@ -96,14 +96,10 @@ def nodes(tmp_path_factory, s3_endpoint) -> Iterator[Nodes]:
         stack.init_postgres()
         stack.start_redis()
         stack.configure(RIGHTSGUARD_STORAGE_URL=storage_url(s3_endpoint, prefix), **KEYS)
-        world = "from tests.factories import build_world; build_world()"
-        for step in (
-            ("migrate", "--no-input", "-v0"),
-            ("collectstatic", "--no-input", "-v0"),
-            ("shell", "--no-imports", "-v", "0", "-c", world),
-        ):
-            done = stack.manage(*step)
-            assert done.returncode == 0, done.stderr
+        cache = cache_root(tmp_path_factory)
+        stack.migrate(cache)
+        stack.collect_static(cache)
+        stack.build_world()
         two = Nodes(stack, prefix)
         two.start_node("a")
         two.start_node("b")
