@@ -311,7 +311,9 @@ def test_a_scheduled_run_leaves_a_large_default_to_the_command(world, caplog):
 
 
 @pg
-def test_a_run_that_cannot_get_the_lock_gives_up_and_changes_nothing(db, monkeypatch):
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_cannot_get_the_lock_gives_up_and_changes_nothing(monkeypatch):
+    """Committed (a transactional test): creating the old month's partition locks the whole table until the commit."""
     monkeypatch.setattr(partitions, "LOCK_TIMEOUT", "200ms")
     now = timezone.now()
     old = now - timedelta(days=400)
@@ -321,6 +323,7 @@ def test_a_run_that_cannot_get_the_lock_gives_up_and_changes_nothing(db, monkeyp
     names = partition_names(LOG)
     # A long report reading the access log on another connection holds a lock DETACH and DROP must wait for.
     with psycopg.connect(**connection.get_connection_params()) as reader:
+        reader.execute("SET lock_timeout = '10s'")  # a lock this test holds by mistake fails it, never hangs it
         reader.execute(f"LOCK TABLE {LOG} IN ACCESS SHARE MODE")
         outcome = partitions.apply(now=now)
         reader.rollback()
