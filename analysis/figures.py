@@ -203,8 +203,9 @@ def analyse(*, unit: OrgUnit, year: int) -> Analysis:
     """The analysis of ``unit``'s subtree for ``year`` (see the module doc), read from the read replica when there is
     one (``cases.reading``). The caller has checked that the reader may see this unit's figures
     (``cases.policy.can_report_on``)."""
-    with reading.from_replica() as freshness:
-        return replace(_analyse(unit=unit, year=year), figures_as_of=freshness.as_of)
+    return reading.read_from_replica(
+        lambda freshness: replace(_analyse(unit=unit, year=year), figures_as_of=freshness.as_of)
+    )
 
 
 def _analyse(*, unit: OrgUnit, year: int) -> Analysis:

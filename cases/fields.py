@@ -119,13 +119,20 @@ def normalise_id_number_v1(value: str) -> str:
     return _SPACES.sub("", unicodedata.normalize("NFKC", value)).upper()
 
 
-def normalise_id_number(value: str) -> str:
-    """An ID number as the index compares it: full-width digits and letters as their ASCII forms (NFKC: a Chinese
-    input method in full-width mode types ``１１０１…``), without spaces (an ideographic space too), upper case (a
-    final ``x`` is ``X``); a 15-digit first-generation number in its 18-digit form (``second_generation``), so that
-    a suspect recorded under the old card's number is found, and matched as a repeat attacker, by the new one."""
+def normalise_id_number_v2(value: str) -> str:
+    """The rule before invisible format characters were left out (migration cases 0043 goes back to it)."""
     normalised = normalise_id_number_v1(value)
     return second_generation(normalised) if _FIRST_GENERATION.fullmatch(normalised) else normalised
+
+
+def normalise_id_number(value: str) -> str:
+    """An ID number as the index compares it: full-width digits and letters as their ASCII forms (NFKC: a Chinese
+    input method in full-width mode types ``１１０１…``), without spaces (an ideographic space too) and without the
+    invisible format characters a number copied from a web page, a document or a chat carries unseen (Unicode's
+    category Cf: zero-width space and joiners, byte order mark, direction marks, soft hyphen), upper case (a final
+    ``x`` is ``X``); a 15-digit first-generation number in its 18-digit form (``second_generation``), so that a
+    suspect recorded under the old card's number is found, and matched as a repeat attacker, by the new one."""
+    return normalise_id_number_v2("".join(c for c in value if unicodedata.category(c) != "Cf"))
 
 
 def blind_index(value: str, *, normalise: Callable[[str], str] = normalise_id_number) -> str:

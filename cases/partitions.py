@@ -1,6 +1,6 @@
 """Monthly partitions of the timeline and the access log on PostgreSQL, and the access log's retention.
 
-Migration ``cases`` 0043 partitions ``cases_caseevent`` and ``cases_accesslog`` by RANGE on ``at``: one partition per
+Migration ``cases`` 0044 partitions ``cases_caseevent`` and ``cases_accesslog`` by RANGE on ``at``: one partition per
 calendar month in UTC, named ``<table>_pYYYY_MM``, and a DEFAULT partition for rows outside every month partition.
 This module keeps that shape as time passes (beat's ``cases.maintain_partitions`` once a day, or
 ``manage.py partitions --plan`` / ``--apply`` by hand):
@@ -231,7 +231,7 @@ def _table_plan(managed: Managed, state: TableState, now: datetime, *, keep: int
 
 
 def plan(*, now: datetime | None = None) -> list[Step]:
-    """What ``apply`` would do now (nothing on SQLite, nor before migration 0043)."""
+    """What ``apply`` would do now (nothing on SQLite, nor before migration 0044)."""
     if not partitioning_available():
         return []
     now = now or timezone.now()

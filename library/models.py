@@ -262,4 +262,4 @@ class LibraryFeedback(models.Model):
 
 
 # The guidance tips (library/guidance/models.py) are models of this app: imported here, so Django finds them.
-from library.guidance.models import Tip, TipEvent, TipRead  # noqa: E402, F401
+from library.guidance.models import Tip, TipEvent, TipPush, TipRead  # noqa: E402, F401

@@ -2,7 +2,7 @@
 language when it is shown:
 
 - a guidance tip published: each officer of the subtree it was published to (``TIP_TOPIC``, kind "guidance"), with a
-  link to the tip;
+  link to the tip; told by a background task once the publication commits (``push_tip``, ``deliver_push``), in chunks;
 - a step of the editorial work (``WORK_TOPIC``, kind "library work"): a typical case or a tip sent for approval tells
   the administrators who approve it (those of its unit, or of the nearest unit above it that has any); returned,
   published or declined, it tells those who wrote it (its proposer or author, its last editor, who sent it), with a link
@@ -10,22 +10,26 @@ language when it is shown:
 
 The words are registered in library/apps.py; a notification keeps codes and texts that passed the anonymisation check
 (a declined proposal is named by its number, never by its working title, which may still hold the case's words).
-Written in the transaction of the step it announces.
+Written in the transaction of the step it announces (the push: its record and its job).
 """
 
 from collections.abc import Iterable
 from typing import Any
 
+from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, OrgUnit, Role, User
 from accounts.selectors import actor_for, ancestor_paths
+from cases import outbox
 from cases import services as case_services
 from cases.choices import NotificationKind
 from library import policy
 from library.guidance import policy as tip_policy
-from library.guidance.models import Tip
+from library.guidance.choices import TipState
+from library.guidance.models import Tip, TipPush
 from library.models import WriteUp
 from library.selectors import reader_language
 
@@ -35,6 +39,10 @@ TOPICS = {TIP_TOPIC: NotificationKind.GUIDANCE, WORK_TOPIC: NotificationKind.LIB
 
 WRITEUP, TIP = "writeup", "tip"
 SUBMITTED, RETURNED, PUBLISHED, DECLINED = "submitted", "returned", "published", "declined"
+
+# The task that pushes a published tip (library/tasks.py), and how many officers each of its transactions tells.
+PUSH_TASK = "library.push_tip"
+PUSH_CHUNK = 1000
 
 
 def _title(params: dict[str, Any]) -> str:
@@ -145,17 +153,52 @@ def tip_to_editors(tip: Tip, by: User, step: str) -> int:
     return _tell(told, tip.unit, _tip_params(tip, by, step), reverse("library:tip-edit", args=[tip.pk]))
 
 
-def push_tip(tip: Tip, by: User) -> int:
-    """Push a tip just published to every officer of its subtree (``tip_policy.pushed_to``) but its publisher: one
-    notification each, written in batches whatever their number (cases.services.notify_members)."""
-    if tip.scope_unit is None:  # never: a published tip has its scope (a database constraint)
-        return 0
-    recipients = (uid for uid in tip_policy.pushed_to(tip.scope_path).iterator(chunk_size=2000) if uid != by.pk)
-    params = {"tip": tip.pk, "priority": tip.priority, "title_zh": tip.title_zh, "title_en": tip.title_en}
-    return case_services.notify_members(
-        recipients=recipients,
-        unit=tip.scope_unit,
-        topic=TIP_TOPIC,
-        params=params,
-        link=reverse("library:tip", args=[tip.pk]),
-    )
+def push_tip(tip: Tip) -> TipPush:
+    """Start pushing a tip just published to every officer of its subtree: the push is recorded, and its task enqueued
+    through the outbox (cases/outbox.py), in the publishing transaction. The task runs once the publication commits,
+    outside the approver's request, and is not lost to a broker that is down or a crash after the commit."""
+    push = TipPush.objects.create(tip=tip, version=tip.version, created_at=timezone.now())
+    outbox.enqueue(PUSH_TASK, [push.pk], key=f"tip-push:{push.pk}")
+    return push
+
+
+def deliver_push(push_id: int, *, chunk: int | None = None) -> int:
+    """Tell the officers of the pushed tip's subtree (``tip_policy.pushed_to``) but its approver, one notification each,
+    ``chunk`` recipients at a time in the order of their ids, each chunk in its own transaction with the mark of the
+    last one told. Carries on after that mark, so a run retried or repeated tells no one twice; stops, telling no one
+    more, once the tip is no longer published (withdrawn before or while it is pushed). Returns how many this run
+    told."""
+    size = chunk or PUSH_CHUNK
+    told = 0
+    while True:
+        with transaction.atomic():
+            # The push's row lock makes a second run of the same push wait, then find the mark moved on.
+            push = TipPush.objects.select_for_update().get(pk=push_id)
+            if push.finished_at is not None:
+                return told
+            tip = Tip.objects.select_related("scope_unit").get(pk=push.tip_id)
+            scope, approver = tip.scope_unit, tip.approved_by_id
+            recipients: list[int] = []
+            # (A published tip always has its scope and its approver: database constraints.)
+            if tip.state == TipState.PUBLISHED and scope is not None and approver is not None:
+                recipients = list(
+                    tip_policy.pushed_to(tip.scope_path)
+                    .filter(user_id__gt=push.told_through)
+                    .exclude(user_id=approver)[:size]
+                )
+            if scope is None or not recipients:
+                push.finished_at = timezone.now()
+                push.save(update_fields=["finished_at"])
+                return told
+            params = {"tip": tip.pk, "priority": tip.priority, "title_zh": tip.title_zh, "title_en": tip.title_en}
+            added = case_services.notify_members(
+                recipients=recipients,
+                unit=scope,
+                topic=TIP_TOPIC,
+                params=params,
+                link=reverse("library:tip", args=[tip.pk]),
+            )
+            push.told_through = recipients[-1]
+            push.told += added
+            push.save(update_fields=["told_through", "told"])
+            told += added

@@ -131,9 +131,10 @@ def has_library(actor: Actor) -> bool:
     return actor.is_active and bool(actor.grants)
 
 
-def reading_q(actor: Actor) -> Q:
-    """The write-ups the actor reads: listed, and published to a subtree holding a unit they belong to (any role), or
-    lying under a unit they supervise or administer."""
+def scope_q(actor: Actor) -> Q:
+    """What the actor reads of what is published to a subtree (``scope_path``): published to a subtree holding a unit
+    they belong to (any role), or lying under a unit they supervise or administer. The reading rule of the typical
+    cases and of the guidance tips alike."""
     if not actor.is_active or not actor.grants:
         return Q(pk__in=[])
     above = sorted({path for grant in actor.grants for path in ancestor_paths(grant.path)})
@@ -141,7 +142,19 @@ def reading_q(actor: Actor) -> Q:
     overseen = actor.paths_for(*OVERSEER_ROLES)
     if overseen:
         q |= path_prefix_q("scope_path", overseen)
-    return Q(listed=True) & q
+    return q
+
+
+def reads_in(actor: Actor, scope_path: str) -> bool:
+    """Whether what is published to ``scope_path`` is within ``scope_q(actor)``. Pure."""
+    return any(grant.path.startswith(scope_path) for grant in actor.grants) or any(
+        path.startswith(scope_path) or scope_path.startswith(path) for path in actor.paths_for(*OVERSEER_ROLES)
+    )
+
+
+def reading_q(actor: Actor) -> Q:
+    """The write-ups the actor reads: listed, and published to a subtree they read in (``scope_q``)."""
+    return Q(listed=True) & scope_q(actor)
 
 
 def readable_writeups(actor: Actor) -> QuerySet[WriteUp]:
@@ -152,10 +165,7 @@ def can_read(actor: Actor, writeup: WriteUp) -> bool:
     """Whether ``writeup`` is among ``readable_writeups(actor)``. Pure."""
     if not (actor.is_active and writeup.listed and writeup.scope_path):
         return False
-    scope = writeup.scope_path
-    return any(grant.path.startswith(scope) for grant in actor.grants) or any(
-        path.startswith(scope) or scope.startswith(path) for path in actor.paths_for(*OVERSEER_ROLES)
-    )
+    return reads_in(actor, writeup.scope_path)
 
 
 def reader_unit_path(actor: Actor, scope_path: str) -> str | None:

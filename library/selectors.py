@@ -1,7 +1,9 @@
 """Reads of the typical-case library. Every reader's read starts from ``policy.readable_writeups``, every editor's from
 ``policy.managed_writeups``; what the source case holds is read through the case selectors only."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import get_language
@@ -81,10 +83,15 @@ def managed_for(actor: Actor, state: str = "") -> QuerySet[WriteUp]:
     return found.order_by("-updated_at", "-id")
 
 
+def counts_by_state(found: QuerySet[Any], states: Iterable[str]) -> dict[str, int]:
+    """How many of ``found`` are in each of ``states`` (0 for a state none is in), in one query: the editors' lists'
+    tabs, of typical cases and of guidance tips."""
+    counts = dict(found.order_by().values_list("state").annotate(n=Count("pk")))
+    return {state: counts.get(state, 0) for state in states}
+
+
 def managed_counts(actor: Actor) -> dict[str, int]:
-    rows = policy.managed_writeups(actor).order_by().values_list("state").annotate(n=Count("pk"))
-    counts = dict(rows)
-    return {state: counts.get(state, 0) for state in WriteUpState.values}
+    return counts_by_state(policy.managed_writeups(actor), WriteUpState.values)
 
 
 def versions_of(writeup: WriteUp) -> QuerySet[WriteUpVersion]:

@@ -20,9 +20,8 @@ from django.utils.translation import gettext_lazy, pgettext
 from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
 from cases import selectors as case_selectors
-from cases.exceptions import IllegalTransition, StaleVersion
 from cases.models import Case
-from library import anonymise, notices, policy, selectors
+from library import anonymise, notices, policy, review, selectors
 from library.choices import (
     ARTICLES,
     COLUMNS,
@@ -31,7 +30,6 @@ from library.choices import (
     TEXT_LABELS,
     TEXT_MAX,
     TITLE_MAX,
-    Language,
     LogStep,
     WriteUpState,
     column,
@@ -100,16 +98,11 @@ def field_label(name: str) -> str:
     if name == ARTICLES:
         return _("Articles linked")
     field, language = name.rsplit("_", 1)
-    return _("%(field)s (%(language)s)") % {"field": TEXT_LABELS[field], "language": Language(language).label}
+    return review.text_label(TEXT_LABELS[field], language)
 
 
 def _log(writeup: WriteUp, step: str, by: User | None, data: dict[str, Any] | None = None) -> None:
     WriteUpEvent.objects.create(writeup=writeup, step=step, actor=by, at=timezone.now(), data=data or {})
-
-
-def _raise(errors: Mapping[str, str | list[str]]) -> None:
-    if errors:
-        raise ValidationError(dict(errors))
 
 
 def _lock(writeup: WriteUp) -> WriteUp:
@@ -120,30 +113,29 @@ def _lock(writeup: WriteUp) -> WriteUp:
     )
 
 
+def _not_now(writeup: WriteUp, action: str) -> str:
+    return _("“%(action)s” is not possible while the typical case is “%(state)s”.") % {
+        "action": TRANSITIONS[action].label,
+        "state": writeup.get_state_display(),
+    }
+
+
+RULES = review.StepRules(
+    may_take=policy.may_take,
+    wrote_last=policy.is_last_editor,
+    state_allows=policy.state_allows,
+    refusals=REFUSALS,
+    four_eyes_refusal=FOUR_EYES_REFUSAL,
+    stale_refusal=STALE_REFUSAL,
+    not_now=_not_now,
+)
+
+
 def _act(writeup: WriteUp, by: User, action: str, expected_version: int | None) -> WriteUp:
-    """Lock the write-up and check, in this order, who may (403), four eyes (403), the version read (412) and what its
-    state allows (409)."""
+    """Lock the write-up and check the step on it (``review.check_step``)."""
     locked = _lock(writeup)
-    actor = actor_for(by)
-    if not policy.may_take(actor, locked, action):
-        raise PermissionDenied(str(REFUSALS[action]))
-    if action == "publish" and policy.is_last_editor(actor, locked):
-        raise PermissionDenied(str(FOUR_EYES_REFUSAL))
-    if expected_version is not None and expected_version != locked.version:
-        raise StaleVersion(str(STALE_REFUSAL), code="stale_version")
-    if not policy.state_allows(locked, action):
-        raise IllegalTransition(
-            _("“%(action)s” is not possible while the typical case is “%(state)s”.")
-            % {"action": TRANSITIONS[action].label, "state": locked.get_state_display()},
-            code="illegal_transition",
-        )
+    review.check_step(RULES, locked, by, action, expected_version)
     return locked
-
-
-def _save(writeup: WriteUp, *fields: str) -> None:
-    writeup.version += 1
-    writeup.updated_at = timezone.now()
-    writeup.save(update_fields=[*fields, "version", "updated_at"])
 
 
 # --- the anonymisation check ---------------------------------------------------------------------------------------
@@ -166,7 +158,7 @@ def check_anonymised(writeup: WriteUp) -> None:
         errors[name] = _(
             "%(field)s still holds %(items)s from the case. Accept the proposed replacements or rewrite it."
         ) % {"field": field_label(name), "items": items}
-    _raise(errors)
+    review.raise_errors(errors)
 
 
 # --- proposing and drafting ----------------------------------------------------------------------------------------
@@ -193,7 +185,7 @@ def propose_case(*, case: Case, by: User, note: str = "") -> WriteUp:
         raise PermissionDenied(str(PROPOSE_REFUSAL))
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        _raise({"note": _("Keep this to %(limit)s characters or fewer.") % {"limit": NOTE_MAX}})
+        review.raise_errors({"note": _("Keep this to %(limit)s characters or fewer.") % {"limit": NOTE_MAX}})
     if WriteUp.objects.filter(case=case).exists():
         raise ValidationError(_("This case has been proposed as a typical case already."), code="proposed_already")
     unit = OrgUnit.objects.get(path=policy.proposing_path(actor, case))
@@ -270,14 +262,14 @@ def save_writeup(
         if set(chosen) - set(basis.articles):
             errors["articles"] = _("Choose articles the case applied.")
         writeup.articles = chosen
-    _raise(errors)
+    review.raise_errors(errors)
     changed = [name for name, value in cleaned.items() if getattr(writeup, name) != value]
     links_changed = (writeup.rule_codes, writeup.articles) != links
     for name in changed:
         setattr(writeup, name, cleaned[name])
     writeup.state = WriteUpState.DRAFTING
     _edited(writeup, by, changed=bool(changed) or links_changed)
-    _save(writeup, *changed, "rule_codes", "articles", "state", "last_editor", "edited_at")
+    review.save_step(writeup, *changed, "rule_codes", "articles", "state", "last_editor", "edited_at")
     _log(writeup, LogStep.SAVED, by, {"texts": changed})
     return writeup
 
@@ -292,13 +284,13 @@ def accept_anonymisation(
     proposals = selectors.proposals(writeup, selectors.known_parties(writeup))
     wanted = set(COLUMNS if fields is None else fields)
     if wanted - set(COLUMNS):
-        _raise({"fields": _("There is no such text.")})
+        review.raise_errors({"fields": _("There is no such text.")})
     changed = [name for name in COLUMNS if name in wanted and name in proposals]
     for name in changed:
         setattr(writeup, name, proposals[name].text)
     writeup.state = WriteUpState.DRAFTING
     _edited(writeup, by, changed=bool(changed))
-    _save(writeup, *changed, "state", "last_editor", "edited_at")
+    review.save_step(writeup, *changed, "state", "last_editor", "edited_at")
     replaced = sum(len(proposals[name].changes) for name in changed)
     _log(writeup, LogStep.ANONYMISED, by, {"texts": changed, "replaced": replaced})
     return writeup
@@ -309,7 +301,7 @@ def _check_complete(writeup: WriteUp) -> None:
     errors = {}
     begun = selectors.languages_of(writeup)
     if not begun:
-        _raise({column("title", "zh"): _("Write the typical case in Chinese, in English or in both.")})
+        review.raise_errors({column("title", "zh"): _("Write the typical case in Chinese, in English or in both.")})
     for language in begun:
         for field in REQUIRED_FIELDS:
             name = column(field, language)
@@ -323,7 +315,7 @@ def _check_complete(writeup: WriteUp) -> None:
         and not any(getattr(writeup, column("legal_basis", language)).strip() for language in begun)
     ):
         errors[column("legal_basis", begun[0])] = _("Give the legal basis: link a rule or an article, or write it.")
-    _raise(errors)
+    review.raise_errors(errors)
 
 
 @transaction.atomic
@@ -336,32 +328,23 @@ def submit_writeup(*, writeup: WriteUp, by: User, expected_version: int | None) 
     writeup.submitted_by = by
     writeup.submitted_at = timezone.now()
     writeup.return_note = ""
-    _save(writeup, "state", "submitted_by", "submitted_at", "return_note")
+    review.save_step(writeup, "state", "submitted_by", "submitted_at", "return_note")
     _log(writeup, LogStep.SUBMITTED, by)
     notices.writeup_submitted(writeup, by)
     return writeup
-
-
-def _note(note: str, message: str) -> str:
-    note = (note or "").strip()
-    if not note:
-        _raise({"note": message})
-    if len(note) > NOTE_MAX:
-        _raise({"note": _("Keep this to %(limit)s characters or fewer.") % {"limit": NOTE_MAX}})
-    return note
 
 
 @transaction.atomic
 def return_writeup(*, writeup: WriteUp, by: User, note: str, expected_version: int | None) -> WriteUp:
     """Send a write-up awaiting approval back to its editors, saying why."""
     writeup = _act(writeup, by, "return", expected_version)
-    note = _note(note, _("Say what the editor should change."))
+    note = review.required_note(note, _("Say what the editor should change."))
     editors = (writeup.proposed_by_id, writeup.last_editor_id, writeup.submitted_by_id)
     writeup.state = WriteUpState.DRAFTING
     writeup.submitted_by = None
     writeup.submitted_at = None
     writeup.return_note = note
-    _save(writeup, "state", "submitted_by", "submitted_at", "return_note")
+    review.save_step(writeup, "state", "submitted_by", "submitted_at", "return_note")
     _log(writeup, LogStep.RETURNED, by, {"note": note})
     notices.writeup_to_editors(writeup, by, notices.RETURNED, editors)
     return writeup
@@ -373,7 +356,7 @@ def publish_writeup(*, writeup: WriteUp, by: User, scope_unit: OrgUnit, expected
     next version: never by its last editor, never while the check finds anything of the case in it."""
     writeup = _act(writeup, by, "publish", expected_version)
     if not policy.may_publish_to(writeup, scope_unit):
-        _raise({"scope_unit": _("Publish to the proposing unit or to a unit below it.")})
+        review.raise_errors({"scope_unit": _("Publish to the proposing unit or to a unit below it.")})
     _check_complete(writeup)
     check_anonymised(writeup)
     editor = writeup.last_editor
@@ -407,7 +390,7 @@ def publish_writeup(*, writeup: WriteUp, by: User, scope_unit: OrgUnit, expected
     writeup.submitted_by = None
     writeup.submitted_at = None
     writeup.withdrawal_note = ""
-    _save(
+    review.save_step(
         writeup,
         "state",
         "published_version",
@@ -429,13 +412,13 @@ def withdraw_writeup(*, writeup: WriteUp, by: User, note: str, expected_version:
     """Take a published write-up away from its readers, saying why. Its versions stay in its history, and a revision
     under way is kept (the write-up is withdrawn until it is revised and published again)."""
     writeup = _act(writeup, by, "withdraw", expected_version)
-    note = _note(note, _("Say why the typical case is withdrawn."))
+    note = review.required_note(note, _("Say why the typical case is withdrawn."))
     writeup.state = WriteUpState.WITHDRAWN
     writeup.listed = False
     writeup.withdrawal_note = note
     writeup.submitted_by = None
     writeup.submitted_at = None
-    _save(writeup, "state", "listed", "withdrawal_note", "submitted_by", "submitted_at")
+    review.save_step(writeup, "state", "listed", "withdrawal_note", "submitted_by", "submitted_at")
     number = writeup.published_version.number if writeup.published_version else None
     _log(writeup, LogStep.WITHDRAWN, by, {"note": note, "version": number})
     return writeup
@@ -447,7 +430,7 @@ def revise_writeup(*, writeup: WriteUp, by: User, expected_version: int | None) 
     read the published version (if it is not withdrawn). Publishing the revision makes it the next version."""
     writeup = _act(writeup, by, "revise", expected_version)
     writeup.state = WriteUpState.DRAFTING
-    _save(writeup, "state")
+    review.save_step(writeup, "state")
     _log(writeup, LogStep.REVISED, by)
     return writeup
 
@@ -457,10 +440,10 @@ def decline_writeup(*, writeup: WriteUp, by: User, note: str, expected_version: 
     """Decline a proposal (or a draft never published), saying why: the case is not written up, and its proposer and
     editors are told."""
     writeup = _act(writeup, by, "decline", expected_version)
-    note = _note(note, _("Say why the proposal is declined."))
+    note = review.required_note(note, _("Say why the proposal is declined."))
     writeup.state = WriteUpState.DECLINED
     writeup.decline_note = note
-    _save(writeup, "state", "decline_note")
+    review.save_step(writeup, "state", "decline_note")
     _log(writeup, LogStep.DECLINED, by, {"note": note})
     notices.writeup_to_editors(writeup, by, notices.DECLINED, (writeup.proposed_by_id, writeup.last_editor_id))
     return writeup
@@ -484,15 +467,8 @@ def record_read(*, writeup: WriteUp, by: User) -> bool:
     version = writeup.published_version
     if version is None:  # never: a write-up read is listed, which the database says has a version
         raise PermissionDenied(str(READ_REFUSAL))
-    if LibraryRead.objects.filter(version=version, reader=by).exists():
-        return False
     path = policy.reader_unit_path(actor_for(by), writeup.scope_path)
-    unit = OrgUnit.objects.filter(path=path).first() if path else None
-    # A second request at the same moment finds no row above, and its insert is ignored: one read either way.
-    LibraryRead.objects.bulk_create(
-        [LibraryRead(version=version, reader=by, unit=unit, read_at=timezone.now())], ignore_conflicts=True
-    )
-    return True
+    return review.record_first_read(LibraryRead, reader=by, unit_path=path, version=version)
 
 
 @transaction.atomic

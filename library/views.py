@@ -15,19 +15,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.requests import AuthenticatedRequest
 from cases import policy as case_policy
-from cases.exceptions import IllegalTransition, StaleVersion
 from library import policy, selectors, services
 from library.choices import CHECKED, TEXT_FIELDS, WriteUpState
 from library.forms import FeedbackForm, NoteForm, ProposeForm, PublishForm, ReaderFilterForm, StepForm, WriteUpForm
 from library.models import WriteUp
+from library.step_views import StepPage, take_step
 from library.workflow import TRANSITIONS
-
-
-def _errors(error: ValidationError) -> dict[str, list[str]]:
-    if hasattr(error, "error_dict"):
-        return {name: [str(m) for e in errs for m in e.messages] for name, errs in error.error_dict.items()}
-    return {"__all__": [str(m) for m in error.messages]}
-
 
 # --- reading -------------------------------------------------------------------------------------------------------
 
@@ -249,8 +242,9 @@ def _form_for(action: str, request: AuthenticatedRequest, writeup: WriteUp) -> A
     return StepForm(request.POST)
 
 
-def _call(action: str, writeup: WriteUp, request: AuthenticatedRequest, data: dict[str, Any]) -> WriteUp:
-    by, version = request.user, data["version"]
+def _call(action: str, writeup: WriteUp, request: AuthenticatedRequest, form: Any) -> WriteUp:
+    by, data = request.user, dict(form.cleaned_data)
+    version = data["version"]
     if action == "save":
         return services.save_writeup(
             writeup=writeup,
@@ -288,38 +282,22 @@ DONE = {
 }
 
 
+STEPS = StepPage(
+    actions=TRANSITIONS,
+    refusals=services.REFUSALS,
+    may_take=policy.may_take,
+    managed=_managed,
+    form_for=_form_for,
+    call=_call,
+    edit_page=_edit_page,
+    # What the check (or the completeness of the texts) found is about the draft: listed above it.
+    about_the_draft=CHECKED,
+    done=DONE,
+    edit_route="library:edit",
+)
+
+
 @require_POST
 def writeup_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     """One step of the workflow (library/workflow.py) from the editors' page."""
-    writeup = _managed(request, pk)
-    if action not in TRANSITIONS:
-        raise Http404
-    # Refused before the input is read: a 403 must not depend on what was sent.
-    if not policy.may_take(request.actor, writeup, action):
-        raise PermissionDenied(str(services.REFUSALS[action]))
-    form = _form_for(action, request, writeup)
-    if not form.is_valid():
-        return _edit_page(request, writeup, status=400, bound={action: form})
-    try:
-        _call(action, writeup, request, dict(form.cleaned_data))
-    except StaleVersion as error:
-        # The form keeps what was typed, its version brought up to date: checked, it can be sent again.
-        writeup = _managed(request, pk)
-        data = request.POST.copy()
-        data[form.add_prefix("version")] = str(writeup.version)
-        form.data = data
-        return _edit_page(request, writeup, status=409, bound={action: form}, refusal=" ".join(error.messages))
-    except IllegalTransition as error:
-        return _edit_page(request, writeup, status=409, bound={action: form}, refusal=" ".join(error.messages))
-    except ValidationError as error:
-        errors = _errors(error)
-        if action == "save":
-            form.add_service_errors(errors)
-            return _edit_page(request, writeup, status=400, bound={action: form})
-        # What the check (or the completeness of the texts) found is about the draft, not this step's form: it is
-        # listed above the draft; anything else stays with the form.
-        check = [message for name in CHECKED if name in errors for message in errors[name]]
-        form.add_service_errors({k: v for k, v in errors.items() if k not in CHECKED})
-        return _edit_page(request, writeup, status=400, bound={action: form}, check=check)
-    messages.success(request, str(DONE[action]))
-    return redirect("library:edit", pk=writeup.pk)
+    return take_step(STEPS, request, pk, action)

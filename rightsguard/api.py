@@ -8,7 +8,7 @@ envelope, so clients and the OpenAPI schema deal with one error shape.
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -21,7 +21,11 @@ from cases.exceptions import IllegalTransition, StaleVersion
 
 def _messages(exc: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
-        return {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
+        # A service's error about no one field (Django's NON_FIELD_ERRORS) is the envelope's ``non_field_errors``.
+        return {
+            "non_field_errors" if field == NON_FIELD_ERRORS else field: [str(m) for m in messages]
+            for field, messages in exc.message_dict.items()
+        }
     return {"non_field_errors": [str(m) for m in exc.messages]}
 
 

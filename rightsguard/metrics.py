@@ -19,7 +19,8 @@ Two kinds:
 
 Who may read it: the callers ``/readyz`` tells its details to (``health.may_see_details``: loopback, or the
 monitoring token as a bearer token); anyone else gets a 404, as for a page that does not exist. Labels are views,
-tasks, kinds, tables and status codes, never a user, a case or anything typed: the metrics hold no personal data.
+tasks, kinds, tables, status codes and the methods HTTP defines (any other method is "other"), never a user, a case
+or anything typed: the metrics hold no personal data, and a caller cannot add time series at will.
 """
 
 import os
@@ -43,6 +44,10 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 TASK_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
 # A request no URL pattern took (a static file, a 404): one label for all of them, never the path.
 UNMATCHED = "unmatched"
+# The methods HTTP defines (RFC 9110, and PATCH) keep their names; any other (a client may send "PROBE1", "PROBE2",
+# ...) is "other": each label value is a time series every process keeps for its life.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+OTHER_METHOD = "other"
 
 REQUESTS = Counter(
     "rightsguard_http_requests",
@@ -100,7 +105,8 @@ class MetricsMiddleware:
             response = self.get_response(request)
         view = view_label(request)
         LATENCY.labels(view).observe(time.perf_counter() - started)
-        REQUESTS.labels(request.method or "", view, str(response.status_code)).inc()
+        method = request.method if request.method in METHODS else OTHER_METHOD
+        REQUESTS.labels(method, view, str(response.status_code)).inc()
         if statements[0]:
             DB_STATEMENTS.labels(view).inc(statements[0])
             DB_SECONDS.labels(view).inc(statements[1])

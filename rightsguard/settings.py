@@ -152,9 +152,29 @@ else:
     # A request's queries are short: starting parallel workers for one (about 20 ms on two cores) costs more than
     # it saves, and the planner starts them for a search's bitmap that then stops after a page. The yearly report,
     # which reads a year of cases, asks for them itself (cases/reports/yearly.py).
-    DATABASES["default"]["OPTIONS"].setdefault(
-        "options", f"-c max_parallel_workers_per_gather={env.int('RIGHTSGUARD_DB_PARALLEL_WORKERS', default=0)}"
-    )
+    DB_POOL = env.str("RIGHTSGUARD_DB_POOL", default="")
+    if DB_POOL not in ("", "psycopg", "pgbouncer"):
+        raise ImproperlyConfigured(
+            f"RIGHTSGUARD_DB_POOL must be empty, 'psycopg' or 'pgbouncer', not {DB_POOL!r} (docs/operations.md)."
+        )
+    if DB_POOL == "pgbouncer":
+        # Behind PgBouncer in transaction mode each transaction may run on another server connection: no cursor may
+        # outlive its transaction, and no startup option reaches the server (PgBouncer refuses them), so the
+        # parallel-workers setting below is set on the database instead (docs/operations.md, "Connection pooling").
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
+        DATABASES["default"]["OPTIONS"].setdefault(
+            "options", f"-c max_parallel_workers_per_gather={env.int('RIGHTSGUARD_DB_PARALLEL_WORKERS', default=0)}"
+        )
+    if DB_POOL == "psycopg":
+        # Django's own pool (psycopg_pool) in each process: connections are taken per request and given back, so
+        # persistent connections are off (Django refuses both at once).
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": env.int("RIGHTSGUARD_DB_POOL_MIN", default=1),
+            "max_size": env.int("RIGHTSGUARD_DB_POOL_MAX", default=4),
+            "timeout": env.int("RIGHTSGUARD_DB_POOL_TIMEOUT", default=10),
+        }
 
 # A read replica of the primary (a streaming standby) for the yearly report and the analysis (cases/reading.py).
 # The tests run it as a mirror of the primary's test database.
@@ -585,6 +605,10 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    # Django's own configuration e-mails every server error to ADMINS with the request's query string, form fields
+    # and headers: the narrative or names being typed, a search's text, a password field. The error is in the log
+    # above (its request id, its traceback); ADMINS receive the security alerts only (accounts/throttle.py).
+    "loggers": {"django": {"handlers": [], "level": "INFO"}},
 }
 # With JSON logs the worker keeps the root logger as configured above instead of putting its own format on it.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = RIGHTSGUARD_LOG_FORMAT == "text"

@@ -32,7 +32,53 @@ def _worker_redis_url(url: str, worker: str) -> str:
     return f"{base}/{number % 16}"
 
 
+TEMPLATE_ENV = "RIGHTSGUARD_TEST_TEMPLATE"
+
+
+def _migrate_template_once(config) -> None:
+    """With parallel workers on PostgreSQL, the migrations run once, into a template database, before the workers
+    start; each worker's test database is then a copy of it (Django's TEST["TEMPLATE"]), which the migrate that
+    pytest-django runs finds already migrated. Every run migrates its template afresh from this commit's
+    migrations."""
+    if os.environ.get("PYTEST_XDIST_WORKER") or not getattr(config.option, "numprocesses", None):
+        return
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import psycopg
+    from django.conf import settings
+
+    default = settings.DATABASES["default"]
+    template = f"test_{default['NAME']}_template"[:63]
+    server = {"host": default.get("HOST") or "", "port": default.get("PORT") or "", "user": default.get("USER") or ""}
+    with psycopg.connect(dbname="postgres", autocommit=True, **{k: v for k, v in server.items() if v}) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{template}"')
+    base, _, _ = url.partition("?")[0].rpartition("/")
+    migrated = subprocess.run(  # our interpreter and arguments
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "DATABASE_URL": f"{base}/{template}"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if migrated.returncode != 0:
+        raise pytest.UsageError(f"migrating the template test database failed:\n{migrated.stderr}")
+    os.environ[TEMPLATE_ENV] = template  # the workers, started after this, inherit it
+
+
 def pytest_configure(config):
+    _migrate_template_once(config)
+    template = os.environ.get(TEMPLATE_ENV)
+    if template and os.environ.get("PYTEST_XDIST_WORKER"):
+        from django.conf import settings
+
+        settings.DATABASES["default"].setdefault("TEST", {})["TEMPLATE"] = template
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     url = os.environ.get("REDIS_URL", "")
     if not worker or not url.startswith("redis://"):

@@ -1,4 +1,4 @@
-"""The timeline and the access log are partitioned by month on PostgreSQL (cases/migrations/0043, cases/partitions.py):
+"""The timeline and the access log are partitioned by month on PostgreSQL (cases/migrations/0044, cases/partitions.py):
 rows land in their month's partition, the append-only trigger holds on every partition however it is addressed, the
 access log's expired months are dropped and nothing younger than the limit, the job is idempotent, and the migration
 goes back and forth with rows in place."""
@@ -24,7 +24,7 @@ from tests.security.test_deploy_check import manage_check, production_env
 from tests.test_operations import scrape
 
 EVENTS, LOG = CaseEvent._meta.db_table, AccessLog._meta.db_table
-BEFORE, PARTITIONED = ("cases", "0042_export_expiry"), ("cases", "0043_partition_timeline_and_access_log")
+BEFORE = ("cases", "0043_id_number_index_without_format_characters")
 
 
 def one(sql: str, params: list | None = None):

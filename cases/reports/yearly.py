@@ -1116,33 +1116,37 @@ def yearly_report(*, unit: OrgUnit, year: int, source: str = "auto") -> YearlyRe
     ``source`` is for the tests and benchmarks that compare the two ways of counting (``reads_summaries``)."""
     w = _Window.of(year)
     scope = _Scope.of(unit, summaries=reads_summaries(unit, source))
+
     # __date lookups convert to the current time zone; pin it so a worker's setting cannot shift days. The
     # transaction scopes the memory setting to these queries (SET LOCAL ends with it), and its one snapshot keeps
     # the figures of a change committed meanwhile out of every section alike: a spread's histogram and the exact
     # times of the cases it points at, the summaries and the cases. All of it from the read replica when there is
-    # one (cases/reading.py).
-    with reading.from_replica() as freshness, one_snapshot(), timezone.override(report_timezone()):
-        if connection.vendor == "postgresql":
-            with reading.db().cursor() as cursor:
-                cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
-                cursor.execute(f"SET LOCAL max_parallel_workers_per_gather = {REPORT_PARALLEL_WORKERS}")
-        cases = _case_figures(scope, w)
-        suspects, dispositions = _suspect_figures(scope, w, cases.total)
-        return YearlyReport(
-            unit=unit_ref(unit),
-            year=year,
-            generated_at=timezone.now(),
-            cases=cases,
-            officers=_officer_figures(scope, w),
-            suspects=suspects,
-            dispositions=dispositions,
-            flags=_flag_figures(scope, w),
-            overrides=_override_figures(scope, w),
-            findings=_finding_figures(scope, w),
-            reviews=_review_figures(scope, w),
-            support=_support_figures(scope, w),
-            intake_to_referral=_referral_spread(scope, w),
-            intake_to_closure=_closure_spread(scope, w),
-            sections=extra_sections(unit=unit, year=year),
-            figures_as_of=freshness.as_of,
-        )
+    # one, and read again from the primary if the replica fails meanwhile (cases/reading.py).
+    def read(freshness: reading.Freshness) -> YearlyReport:
+        with one_snapshot(), timezone.override(report_timezone()):
+            if connection.vendor == "postgresql":
+                with reading.db().cursor() as cursor:
+                    cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+                    cursor.execute(f"SET LOCAL max_parallel_workers_per_gather = {REPORT_PARALLEL_WORKERS}")
+            cases = _case_figures(scope, w)
+            suspects, dispositions = _suspect_figures(scope, w, cases.total)
+            return YearlyReport(
+                unit=unit_ref(unit),
+                year=year,
+                generated_at=timezone.now(),
+                cases=cases,
+                officers=_officer_figures(scope, w),
+                suspects=suspects,
+                dispositions=dispositions,
+                flags=_flag_figures(scope, w),
+                overrides=_override_figures(scope, w),
+                findings=_finding_figures(scope, w),
+                reviews=_review_figures(scope, w),
+                support=_support_figures(scope, w),
+                intake_to_referral=_referral_spread(scope, w),
+                intake_to_closure=_closure_spread(scope, w),
+                sections=extra_sections(unit=unit, year=year),
+                figures_as_of=freshness.as_of,
+            )
+
+    return reading.read_from_replica(read)

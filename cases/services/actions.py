@@ -29,7 +29,12 @@ from cases.models import Case, LookBackReview, Referral, SupervisionFinding, Sus
 from cases.overrides import OverrideInput
 from cases.services.common import CaseChange, change_case, start_stage
 from cases.services.overrides import Checked, check_overrides, write_overrides
-from cases.services.repeats import PRIOR_ATTACK, derive_prior_attack, record_derived
+from cases.services.repeats import (
+    PRIOR_ATTACK,
+    derive_prior_attack,
+    record_derived,
+    rederive_after_punished_case_changed,
+)
 from cases.sla import stage_deadline
 from cases.workflow import TRANSITIONS, is_legal
 
@@ -136,7 +141,10 @@ def submit_case(*, case: Case, by: User, expected_version: int | None) -> Case:
 def withdraw_case(*, case: Case, by: User, expected_version: int | None, reason: str) -> Case:
     change = _begin(case, by, "withdraw", expected_version)
     reason = _required_text(reason, "reason", _("Say why the application is withdrawn."))
-    return _finish(change, "withdraw", {"reason": reason})
+    case = _finish(change, "withdraw", {"reason": reason})
+    # Off the record now: a later case matched against a punishment recorded here is matched again.
+    rederive_after_punished_case_changed(case)
+    return case
 
 
 @transaction.atomic
@@ -146,7 +154,9 @@ def reject_case(*, case: Case, by: User, expected_version: int | None, reason: s
     reason = _required_text(reason, "reason", _("Say why the application is rejected."))
     if duplicate_of and not Case.objects.filter(reference=duplicate_of).exclude(pk=case.pk).exists():
         raise ValidationError({"duplicate_of": _("No case has the reference %(ref)s.") % {"ref": duplicate_of}})
-    return _finish(change, "reject", {"reason": reason, "duplicate_of": duplicate_of})
+    case = _finish(change, "reject", {"reason": reason, "duplicate_of": duplicate_of})
+    rederive_after_punished_case_changed(case)  # off the record, as for a withdrawal
+    return case
 
 
 @transaction.atomic

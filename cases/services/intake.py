@@ -39,7 +39,13 @@ from cases.services.common import (
     refresh_read_model,
     require,
 )
-from cases.services.repeats import PRIOR_ATTACK, derive_prior_attack, record_derived, rederive_prior_attack
+from cases.services.repeats import (
+    PRIOR_ATTACK,
+    derive_prior_attack,
+    record_derived,
+    rederive_after_punished_case_changed,
+    rederive_prior_attack,
+)
 from cases.sla import stage_deadline
 
 # An application's details; a supervisor of the case's unit may correct all but the unit while the case is open.
@@ -164,8 +170,10 @@ def update_case_details(*, case: Case, by: User, expected_version: int | None, c
     change.save(EventKind.UPDATED, fields=[*diff, *([PRIOR_ATTACK] if derived else [])], data=data, notify=False)
     record_derived(change, derived)
     if "occurred_at" in diff:
-        # The attack moved in time: the twelve months an officer's attacks are counted over moved with it.
+        # The attack moved in time: the twelve months an officer's attacks are counted over moved with it, and a later
+        # case's match against this one's punished suspects may be made or unmade.
         outbox.check_welfare_on_commit(case)
+        rederive_after_punished_case_changed(case)
     return case
 
 

@@ -8,11 +8,13 @@ suspect is removed, or the incident's type or time changes, and a fact the recor
 replaced once no suspect matches. Never on a draft: a draft is its filer's alone, and a fact
 that turned true there would tell the filer, for any number typed, whether its holder was punished before.
 
-The other way round: when a suspect's punishment is recorded or changed (``record_disposition``), or a punished
-suspect's number changes, after a later case listing the same number is already with the office, that later case is
-matched again once the change commits (``rederive_later_cases``, through the outbox): a punishment decided before
-its incident but recorded after it still sets the fact, and one corrected away gives back the answer it replaced.
-Open cases only: a closed case's facts are what it was closed on.
+The other way round: when a suspect's punishment is recorded or changed (``record_disposition``), a punished
+suspect's number changes, or the case of a punished suspect has its incident moved in time or leaves the record
+(rejected, withdrawn: ``rederive_after_punished_case_changed``), after a later case listing the same number is already
+with the office, that later case is matched again once the change commits (``rederive_later_cases``, through the
+outbox): a punishment decided before its incident but recorded after it still sets the fact, and one corrected away
+(or whose case turns out later than the attack, or off the record) gives back the answer it replaced. Open cases
+only: a closed case's facts are what it was closed on.
 """
 
 from collections.abc import Iterable
@@ -108,6 +110,17 @@ def record_derived(change: Changing, data: dict[str, Any] | None) -> None:
     """The timeline entry saying the fact was set from the record, and why (after the change that led to it)."""
     if data is not None:
         record_event(case=change.case, kind=EventKind.UPDATED, by=None, now=change.at, data=data, notify=False)
+
+
+def rederive_after_punished_case_changed(case: Case) -> None:
+    """``case``'s incident moved in time, or the case left the record (rejected, withdrawn): once the change commits,
+    the later cases listing the numbers of its punished suspects are matched again (``rederive_later_cases``)."""
+    indexes = (
+        Suspect.objects.filter(case=case, disposition__in=sorted(selectors.PUNISHMENTS))
+        .exclude(id_number_index="")
+        .values_list("id_number_index", flat=True)
+    )
+    outbox.rederive_repeats_on_commit(list(indexes), changed_case=case.pk)
 
 
 def rederive_later_cases(id_number_index: str, *, changed_case: int) -> int:

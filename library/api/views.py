@@ -30,6 +30,7 @@ from cases.api.versioning import IF_MATCH_PATTERN, expected_version
 from cases.api.views import ApiView, SelectorListView, validated
 from library import policy, selectors, services
 from library.api import serializers as s
+from library.api.managed import ManagedView, Managing
 from library.choices import COLUMNS, TEXT_FIELDS, column
 from library.models import WriteUp, WriteUpVersion
 from library.workflow import TRANSITIONS
@@ -302,17 +303,19 @@ class ManageListView(SelectorListView):
         return _managed_response(self, writeup, status.HTTP_201_CREATED)
 
 
-class Managed(ApiView):
+class Managed(ManagedView):
     """Views of one write-up the caller edits or approves, or 404."""
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        _require_manages(self.request)
-        self.writeup: WriteUp = get_object_or_404(_managed_queryset(self.request.actor), pk=self.kwargs["pk"])
+    managing = Managing(
+        require_manager=_require_manages,
+        managed=_managed_queryset,
+        may_take=policy.may_take,
+        refusals=services.REFUSALS,
+    )
 
-    def require(self, action: str) -> None:
-        if not policy.may_take(self.request.actor, self.writeup, action):
-            raise PermissionDenied(str(services.REFUSALS[action]))
+    @property
+    def writeup(self) -> WriteUp:
+        return self.managed_object
 
 
 class ManageDetailView(Managed):

@@ -8,7 +8,7 @@ the new one withdraws the old one in the same step, so readers and terminals see
 write goes through library/guidance/services.py, which writes the tip's log (``TipEvent``) in the same transaction;
 the invariants that hold whatever the door are constraints here: a state with exactly the marks it implies, an approver
 who neither wrote the tip nor made its last change (four eyes), a validity that ends after it starts, one read per
-reader and tip.
+reader and tip, one push per tip and published version.
 
 Imported by library/models.py, so Django finds these models with the library's.
 """
@@ -163,3 +163,28 @@ class TipRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reader_id} read tip {self.tip_id}"
+
+
+class TipPush(models.Model):
+    """The push of a published tip to the officers of its subtree (library/notices.py ``deliver_push``), done after
+    the publication commits by a background task, in chunks of recipients taken in the order of their ids. Each chunk's
+    notifications and the mark of the last recipient told (``told_through``) are written in one transaction, so a task
+    retried, redelivered or run twice carries on after that mark and never tells anyone twice."""
+
+    tip = models.ForeignKey(Tip, on_delete=models.PROTECT, related_name="pushes")
+    # The tip's version as it was published: the push is of that version.
+    version = models.PositiveIntegerField()
+    created_at = models.DateTimeField(_("started at"))
+    # The id of the last recipient told (0: none yet).
+    told_through = models.BigIntegerField(default=0)
+    told = models.PositiveIntegerField(_("officers told"), default=0)
+    # Every recipient told, or the tip no longer published when the push came to it (then no one more is told).
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("guidance tip push")
+        verbose_name_plural = _("guidance tip pushes")
+        constraints = [models.UniqueConstraint(fields=["tip", "version"], name="tip_push_once_per_version")]
+
+    def __str__(self) -> str:
+        return f"push of tip {self.tip_id} v{self.version}"

@@ -21,14 +21,14 @@ from django.db.models import Q, QuerySet
 
 from accounts.authority import Actor
 from accounts.models import Membership, OrgUnit, Role
-from accounts.selectors import ancestor_paths, path_prefix_q
+from accounts.selectors import path_prefix_q
+from library import policy as library_policy
 from library.guidance.choices import TipState
 from library.guidance.models import Tip
 from library.guidance.workflow import APPROVER, EDITOR, TRANSITIONS, Transition
 
 EDITOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 APPROVER_ROLE = Role.ADMIN
-OVERSEER_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
 
 # --- writing and approving -----------------------------------------------------------------------------------------
@@ -82,9 +82,14 @@ def wrote(actor: Actor, tip: Tip) -> bool:
     return actor.user_id in (tip.author_id, tip.last_editor_id)
 
 
+def state_allows(tip: Tip, action: str) -> bool:
+    """Whether the tip's state allows ``action`` (library/guidance/workflow.py). Pure."""
+    return tip.state in TRANSITIONS[action].sources
+
+
 def can_take(actor: Actor, tip: Tip, action: str) -> bool:
     """``may_take`` in the tip's state now, and for publication, by someone who did not write it. Pure."""
-    if not (may_take(actor, tip, action) and tip.state in TRANSITIONS[action].sources):
+    if not (may_take(actor, tip, action) and state_allows(tip, action)):
         return False
     return not (action == "publish" and wrote(actor, tip))
 
@@ -114,15 +119,8 @@ def in_force_q(today: date) -> Q:
 
 def scope_q(actor: Actor) -> Q:
     """The tips published to a subtree holding a unit the actor belongs to (any role), or lying under a unit they
-    supervise or administer: the library's reading rule (library/policy.py ``reading_q``)."""
-    if not actor.is_active or not actor.grants:
-        return Q(pk__in=[])
-    above = sorted({path for grant in actor.grants for path in ancestor_paths(grant.path)})
-    q = Q(scope_path__in=above)
-    overseen = actor.paths_for(*OVERSEER_ROLES)
-    if overseen:
-        q |= path_prefix_q("scope_path", overseen)
-    return q & ~Q(scope_path="")
+    supervise or administer: the library's reading rule (library/policy.py ``scope_q``)."""
+    return library_policy.scope_q(actor) & ~Q(scope_path="")
 
 
 def readable_tips(actor: Actor, today: date) -> QuerySet[Tip]:
@@ -142,21 +140,12 @@ def can_read(actor: Actor, tip: Tip, today: date) -> bool:
         return False
     if tip.valid_from > today or (tip.valid_until is not None and tip.valid_until < today):
         return False
-    scope = tip.scope_path
-    return any(grant.path.startswith(scope) for grant in actor.grants) or any(
-        path.startswith(scope) or scope.startswith(path) for path in actor.paths_for(*OVERSEER_ROLES)
-    )
+    return library_policy.reads_in(actor, tip.scope_path)
 
 
 def reader_unit_path(actor: Actor, scope_path: str) -> str | None:
-    """The unit a read is counted for: the reader's deepest unit within the subtree read in, else (one overseeing it
-    from above) their nearest unit above it. Pure."""
-    paths = [grant.path for grant in actor.grants]
-    within = [p for p in paths if p.startswith(scope_path)]
-    if within:
-        return max(within, key=len)
-    above = [p for p in paths if scope_path.startswith(p)]
-    return max(above, key=len) if above else None
+    """The unit a read of a tip is counted for, as for a typical case (library/policy.py). Pure."""
+    return library_policy.reader_unit_path(actor, scope_path)
 
 
 def pushed_to(scope_path: str) -> "QuerySet[Membership, int]":

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Max, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts.authority import Actor
@@ -16,7 +16,7 @@ from library.choices import LANGUAGES, column
 from library.guidance import policy
 from library.guidance.choices import PRIORITY_RANK, TIP_FIELDS, TipState
 from library.guidance.models import Tip, TipEvent, TipRead
-from library.selectors import reader_language
+from library.selectors import counts_by_state, reader_language
 
 # The most a reader's list (and a terminal's sync) holds: the most urgent and the latest first.
 IN_FORCE_MAX = 300
@@ -65,8 +65,7 @@ def managed_for(actor: Actor, state: str = "") -> QuerySet[Tip]:
 
 
 def managed_counts(actor: Actor) -> dict[str, int]:
-    rows = dict(policy.managed_tips(actor).order_by().values_list("state").annotate(n=Count("pk")))
-    return {state: rows.get(state, 0) for state in TipState.values}
+    return counts_by_state(policy.managed_tips(actor), TipState.values)
 
 
 def log_of(tip: Tip) -> QuerySet[TipEvent]:

@@ -4,8 +4,9 @@ caller read, and writes the tip's log (``TipEvent``). A refusal raises before an
 for who may not, ``StaleVersion`` for a stale copy, ``IllegalTransition`` for a step the state does not allow,
 ``ValidationError`` (by field) for what may not be.
 
-Publishing pushes the tip to the officers of its subtree (library/notices.py) in the same transaction: a tip is
-published with its notifications or not at all.
+Publishing records the push of the tip to the officers of its subtree and enqueues it through the outbox in the same
+transaction (library/notices.py ``push_tip``): a tip is published with its push or not at all, and the officers are
+told by a background task once it commits, outside the approver's request.
 """
 
 import re
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,9 +24,8 @@ from django.utils.translation import gettext_lazy
 from accounts.models import OrgUnit, User
 from accounts.selectors import actor_for
 from cases.choices import DutyScenario, IncidentKind
-from cases.exceptions import IllegalTransition, StaleVersion
-from library import notices
-from library.choices import NOTE_MAX, Language, column
+from library import notices, review
+from library.choices import column
 from library.guidance import policy
 from library.guidance.choices import (
     TAGS_MAX,
@@ -42,6 +42,7 @@ from library.guidance.selectors import languages_of, today
 from library.guidance.workflow import TRANSITIONS
 
 WRITE_REFUSAL = gettext_lazy("Only supervisors and administrators write guidance tips, for the units they cover.")
+MANAGE_REFUSAL = gettext_lazy("Only supervisors and administrators write and approve guidance tips.")
 EDIT_REFUSAL = gettext_lazy(
     "Only the supervisors and administrators of the tip's unit, or of a unit above it, edit this tip."
 )
@@ -54,6 +55,7 @@ WITHDRAW_REFUSAL = gettext_lazy(
 FOUR_EYES_REFUSAL = gettext_lazy(
     "You wrote this tip or made its last change: someone else must approve it (four eyes). Ask another administrator."
 )
+SCOPE_REFUSAL = gettext_lazy("Publish to the tip's unit or to a unit below it.")
 READ_REFUSAL = gettext_lazy("This tip is not in force for a unit of yours.")
 STALE_REFUSAL = gettext_lazy(
     "This tip changed after you opened it, so nothing was saved. Check it as it is now, then send it again."
@@ -88,46 +90,40 @@ class TipInput:
 def tip_field_label(name: str) -> str:
     """A text of a tip in the reader's language: Title (Chinese)."""
     name_of, language = name.rsplit("_", 1)
-    return _("%(field)s (%(language)s)") % {"field": TIP_LABELS[name_of], "language": Language(language).label}
+    return review.text_label(TIP_LABELS[name_of], language)
 
 
 def _log(tip: Tip, step: str, by: User | None, data: dict[str, Any] | None = None) -> None:
     TipEvent.objects.create(tip=tip, step=step, actor=by, at=timezone.now(), data=data or {})
 
 
-def _raise(errors: Mapping[str, str | list[str]]) -> None:
-    if errors:
-        raise ValidationError(dict(errors))
-
-
 def _lock(tip: Tip) -> Tip:
     return Tip.objects.select_for_update(of=("self",)).select_related("unit", "scope_unit").get(pk=tip.pk)
 
 
+def _not_now(tip: Tip, action: str) -> str:
+    return _("“%(action)s” is not possible while the tip is “%(state)s”.") % {
+        "action": TRANSITIONS[action].label,
+        "state": tip.get_state_display(),
+    }
+
+
+RULES = review.StepRules(
+    may_take=policy.may_take,
+    wrote_last=policy.wrote,
+    state_allows=policy.state_allows,
+    refusals=REFUSALS,
+    four_eyes_refusal=FOUR_EYES_REFUSAL,
+    stale_refusal=STALE_REFUSAL,
+    not_now=_not_now,
+)
+
+
 def _act(tip: Tip, by: User, action: str, expected_version: int | None) -> Tip:
-    """Lock the tip and check, in this order, who may (403), four eyes (403), the version read (412) and what its
-    state allows (409)."""
+    """Lock the tip and check the step on it (``review.check_step``)."""
     locked = _lock(tip)
-    actor = actor_for(by)
-    if not policy.may_take(actor, locked, action):
-        raise PermissionDenied(str(REFUSALS[action]))
-    if action == "publish" and policy.wrote(actor, locked):
-        raise PermissionDenied(str(FOUR_EYES_REFUSAL))
-    if expected_version is not None and expected_version != locked.version:
-        raise StaleVersion(str(STALE_REFUSAL), code="stale_version")
-    if locked.state not in TRANSITIONS[action].sources:
-        raise IllegalTransition(
-            _("“%(action)s” is not possible while the tip is “%(state)s”.")
-            % {"action": TRANSITIONS[action].label, "state": locked.get_state_display()},
-            code="illegal_transition",
-        )
+    review.check_step(RULES, locked, by, action, expected_version)
     return locked
-
-
-def _save(tip: Tip, *fields: str) -> None:
-    tip.version += 1
-    tip.updated_at = timezone.now()
-    tip.save(update_fields=[*fields, "version", "updated_at"])
 
 
 # --- what an editor writes -----------------------------------------------------------------------------------------
@@ -175,14 +171,14 @@ def _check_complete(tip: Tip) -> None:
     errors: dict[str, str] = {}
     begun = languages_of(tip)
     if not begun:
-        _raise({column("title", "zh"): _("Write the tip in Chinese, in English or in both.")})
+        review.raise_errors({column("title", "zh"): _("Write the tip in Chinese, in English or in both.")})
     for language in begun:
         for name in (column("title", language), column("body", language)):
             if not getattr(tip, name).strip():
                 errors[name] = _("%(field)s is needed before the tip is sent on.") % {"field": tip_field_label(name)}
     if tip.valid_until is not None and tip.valid_until < today():
         errors["valid_until"] = _("The tip's last day has passed: give a later one.")
-    _raise(errors)
+    review.raise_errors(errors)
 
 
 @transaction.atomic
@@ -192,7 +188,7 @@ def create_tip(*, by: User, unit: OrgUnit, data: TipInput, replaces: Tip | None 
         raise PermissionDenied(str(WRITE_REFUSAL))
     errors: dict[str, str] = {}
     cleaned = _checked(data, errors)
-    _raise(errors)
+    review.raise_errors(errors)
     now = timezone.now()
     tip = Tip.objects.create(
         unit=unit,
@@ -214,25 +210,26 @@ def save_tip(*, tip: Tip, by: User, data: TipInput, expected_version: int | None
     tip = _act(tip, by, "save", expected_version)
     errors: dict[str, str] = {}
     cleaned = _checked(data, errors)
-    _raise(errors)
+    review.raise_errors(errors)
     for name, value in cleaned.items():
         setattr(tip, name, value)
     tip.last_editor = by
     tip.edited_at = timezone.now()
-    _save(tip, *cleaned, "last_editor", "edited_at")
+    review.save_step(tip, *cleaned, "last_editor", "edited_at")
     _log(tip, TipStep.SAVED, by, {"texts": [n for n in cleaned if n in TIP_COLUMNS]})
     return tip
 
 
 @transaction.atomic
-def copy_tip(*, tip: Tip, by: User) -> Tip:
+def copy_tip(*, tip: Tip, by: User, expected_version: int | None = None) -> Tip:
     """A new draft written from a published (or withdrawn) tip, of the same unit: publishing it withdraws the one it
     replaces, if still published. One at a time: while a new tip from it is a draft or awaits approval, another is
-    refused (both would go out, each pushed to every officer)."""
-    source = _act(tip, by, "copy", None)
+    refused (both would go out, each pushed to every officer). ``expected_version``, when given, is the version of the
+    tip written from that the caller read."""
+    source = _act(tip, by, "copy", expected_version)
     open_copy = Tip.objects.filter(replaces=source, state__in=(TipState.DRAFT, TipState.SUBMITTED)).first()
     if open_copy is not None:
-        _raise(
+        review.raise_errors(
             {
                 "__all__": _("A new tip from this one is already being written (no. %(number)s): carry on with it.")
                 % {"number": open_copy.pk}
@@ -257,30 +254,21 @@ def submit_tip(*, tip: Tip, by: User, expected_version: int | None) -> Tip:
     tip.submitted_by = by
     tip.submitted_at = timezone.now()
     tip.return_note = ""
-    _save(tip, "state", "submitted_by", "submitted_at", "return_note")
+    review.save_step(tip, "state", "submitted_by", "submitted_at", "return_note")
     _log(tip, TipStep.SUBMITTED, by)
     notices.tip_submitted(tip, by)
     return tip
 
 
-def _note(note: str, message: str) -> str:
-    note = (note or "").strip()
-    if not note:
-        _raise({"note": message})
-    if len(note) > NOTE_MAX:
-        _raise({"note": _("Keep this to %(limit)s characters or fewer.") % {"limit": NOTE_MAX}})
-    return note
-
-
 @transaction.atomic
 def return_tip(*, tip: Tip, by: User, note: str, expected_version: int | None) -> Tip:
     tip = _act(tip, by, "return", expected_version)
-    note = _note(note, _("Say what the editor should change."))
+    note = review.required_note(note, _("Say what the editor should change."))
     tip.state = TipState.DRAFT
     tip.submitted_by = None
     tip.submitted_at = None
     tip.return_note = note
-    _save(tip, "state", "submitted_by", "submitted_at", "return_note")
+    review.save_step(tip, "state", "submitted_by", "submitted_at", "return_note")
     _log(tip, TipStep.RETURNED, by, {"note": note})
     notices.tip_to_editors(tip, by, notices.RETURNED)
     return tip
@@ -290,18 +278,18 @@ def _withdraw(tip: Tip, by: User, note: str) -> None:
     tip.state = TipState.WITHDRAWN
     tip.withdrawal_note = note
     tip.withdrawn_at = timezone.now()
-    _save(tip, "state", "withdrawal_note", "withdrawn_at")
+    review.save_step(tip, "state", "withdrawal_note", "withdrawn_at")
     _log(tip, TipStep.WITHDRAWN, by, {"note": note})
 
 
 @transaction.atomic
 def publish_tip(*, tip: Tip, by: User, scope_unit: OrgUnit, expected_version: int | None) -> Tip:
     """Approve the tip and publish it to ``scope_unit``'s subtree (the tip's unit's or a part of it): never by whoever
-    wrote it or made its last change. It is pushed at once to every officer of the subtree, and the tip it replaces,
-    if still published, is withdrawn."""
+    wrote it or made its last change. It is pushed to every officer of the subtree once this commits, and the tip it
+    replaces, if still published, is withdrawn."""
     tip = _act(tip, by, "publish", expected_version)
     if not policy.may_publish_to(tip, scope_unit):
-        _raise({"scope_unit": _("Publish to the tip's unit or to a unit below it.")})
+        review.raise_errors({"scope_unit": str(SCOPE_REFUSAL)})
     _check_complete(tip)
     now = timezone.now()
     tip.state = TipState.PUBLISHED
@@ -311,13 +299,15 @@ def publish_tip(*, tip: Tip, by: User, scope_unit: OrgUnit, expected_version: in
     tip.published_at = now
     tip.submitted_by = None
     tip.submitted_at = None
-    _save(tip, "state", "approved_by", "scope_unit", "scope_path", "published_at", "submitted_by", "submitted_at")
+    review.save_step(
+        tip, "state", "approved_by", "scope_unit", "scope_path", "published_at", "submitted_by", "submitted_at"
+    )
     _log(tip, TipStep.PUBLISHED, by, {"scope_unit": scope_unit.pk})
     if tip.replaces_id is not None:
         replaced = Tip.objects.select_for_update(of=("self",)).get(pk=tip.replaces_id)
         if replaced.state == TipState.PUBLISHED:
             _withdraw(replaced, by, _("Replaced by tip no. %(number)s.") % {"number": tip.pk})
-    notices.push_tip(tip, by)
+    notices.push_tip(tip)
     notices.tip_to_editors(tip, by, notices.PUBLISHED)
     return tip
 
@@ -326,7 +316,7 @@ def publish_tip(*, tip: Tip, by: User, scope_unit: OrgUnit, expected_version: in
 def withdraw_tip(*, tip: Tip, by: User, note: str, expected_version: int | None) -> Tip:
     """Take a published tip away from its readers (and the terminals' lists), saying why."""
     tip = _act(tip, by, "withdraw", expected_version)
-    _withdraw(tip, by, _note(note, _("Say why the tip is withdrawn.")))
+    _withdraw(tip, by, review.required_note(note, _("Say why the tip is withdrawn.")))
     return tip
 
 
@@ -341,12 +331,5 @@ def record_tip_read(*, tip: Tip, by: User) -> bool:
     actor = actor_for(by)
     if not policy.can_read(actor, fresh, today()):
         raise PermissionDenied(str(READ_REFUSAL))
-    if TipRead.objects.filter(tip=fresh, reader=by).exists():
-        return False
     path = policy.reader_unit_path(actor, fresh.scope_path)
-    unit = OrgUnit.objects.filter(path=path).first() if path else None
-    # A second request at the same moment finds no row above, and its insert is ignored: one read either way.
-    TipRead.objects.bulk_create(
-        [TipRead(tip=fresh, reader=by, unit=unit, read_at=timezone.now())], ignore_conflicts=True
-    )
-    return True
+    return review.record_first_read(TipRead, reader=by, unit_path=path, tip=fresh)

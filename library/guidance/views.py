@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,7 +14,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.requests import AuthenticatedRequest
-from cases.exceptions import IllegalTransition, StaleVersion
 from library import offline
 from library import policy as library_policy
 from library.forms import NoteForm, StepForm
@@ -23,14 +22,9 @@ from library.guidance.choices import TIP_COLUMNS, TipState
 from library.guidance.forms import NewTipForm, TipFilterForm, TipForm, TipPublishForm
 from library.guidance.models import Tip
 from library.guidance.workflow import TRANSITIONS
+from library.step_views import StepPage, service_errors, take_step
 
 LANGUAGES = [("zh", gettext_lazy("Chinese")), ("en", gettext_lazy("English"))]
-
-
-def _errors(error: ValidationError) -> dict[str, list[str]]:
-    if hasattr(error, "error_dict"):
-        return {name: [str(m) for e in errs for m in e.messages] for name, errs in error.error_dict.items()}
-    return {"__all__": [str(m) for m in error.messages]}
 
 
 # --- reading -------------------------------------------------------------------------------------------------------
@@ -93,7 +87,7 @@ def tip_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 def _require_writes(request: AuthenticatedRequest) -> None:
     if not policy.writes_tips(request.actor):
-        raise PermissionDenied(_("Only supervisors and administrators write and approve guidance tips."))
+        raise PermissionDenied(str(services.MANAGE_REFUSAL))
 
 
 @require_GET
@@ -130,7 +124,7 @@ def new_tip(request: AuthenticatedRequest) -> HttpResponse:
         try:
             tip = services.create_tip(by=request.user, unit=form.cleaned_data["unit"], data=form.tip_input())
         except ValidationError as error:
-            form.add_service_errors(_errors(error))
+            form.add_service_errors(service_errors(error))
         else:
             messages.success(request, _("Draft saved. Send it for approval when it is ready."))
             return redirect("library:tip-edit", pk=tip.pk)
@@ -230,38 +224,22 @@ DONE = {
 }
 
 
+STEPS = StepPage(
+    actions=TRANSITIONS,
+    refusals=services.REFUSALS,
+    may_take=policy.may_take,
+    managed=_managed,
+    form_for=_form_for,
+    call=_call,
+    edit_page=_edit_page,
+    # What the completeness check found is about the draft, not the step's form: listed above the draft.
+    about_the_draft=(*TIP_COLUMNS, "valid_until"),
+    done=DONE,
+    edit_route="library:tip-edit",
+)
+
+
 @require_POST
 def tip_action(request: AuthenticatedRequest, pk: int, action: str) -> HttpResponse:
     """One step of the tips' workflow (library/guidance/workflow.py) from the editors' page."""
-    tip = _managed(request, pk)
-    if action not in TRANSITIONS:
-        raise Http404
-    # Refused before the input is read: a 403 must not depend on what was sent.
-    if not policy.may_take(request.actor, tip, action):
-        raise PermissionDenied(str(services.REFUSALS[action]))
-    form = _form_for(action, request, tip)
-    if not form.is_valid():
-        return _edit_page(request, tip, status=400, bound={action: form})
-    try:
-        result = _call(action, tip, request, form)
-    except StaleVersion as error:
-        # The form keeps what was typed, its version brought up to date: checked, it can be sent again.
-        tip = _managed(request, pk)
-        data = request.POST.copy()
-        data[form.add_prefix("version")] = str(tip.version)
-        form.data = data
-        return _edit_page(request, tip, status=409, bound={action: form}, refusal=" ".join(error.messages))
-    except IllegalTransition as error:
-        return _edit_page(request, tip, status=409, bound={action: form}, refusal=" ".join(error.messages))
-    except ValidationError as error:
-        errors = _errors(error)
-        if action == "save":
-            form.add_service_errors(errors)
-            return _edit_page(request, tip, status=400, bound={action: form})
-        # What the completeness check found is about the draft, not this step's form: listed above the draft.
-        texts = (*TIP_COLUMNS, "valid_until")
-        check = [message for name in texts if name in errors for message in errors[name]]
-        form.add_service_errors({k: v for k, v in errors.items() if k not in texts})
-        return _edit_page(request, tip, status=400, bound={action: form}, check=check)
-    messages.success(request, str(DONE[action]))
-    return redirect("library:tip-edit", pk=result.pk)
+    return take_step(STEPS, request, pk, action)

@@ -5,26 +5,15 @@ draft → submitted → published → withdrawn; a submitted tip is returned to 
 edited: "copy" starts a new draft from it (or from a withdrawn one) that replaces it when published.
 """
 
-from dataclasses import dataclass
-
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from library.guidance.choices import TipState
+from library.workflow import APPROVER, EDITOR, Transition
+
+# Who takes a step, as for the typical cases (library/workflow.py): EDITOR, a supervisor or administrator of the tip's
+# unit or above it; APPROVER, an administrator of the tip's unit or above it, who neither wrote it nor edited it last.
 
 S = TipState
-EDITOR = "editor"  # a supervisor or administrator of the tip's unit or above it
-APPROVER = "approver"  # an administrator of the tip's unit or above it, who neither wrote it nor edited it last
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[str]
-    target: str
-    who: frozenset[str]
-    label: Promise
-
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t

@@ -13,5 +13,8 @@ def test_schema_generates_without_warnings_and_validates(tmp_path, db):
         "/api/v1/flags/{id}/acknowledge/",
         "/api/v1/analysis/evaluations/",
         "/api/v1/analysis/evaluations/{id}/approve/",
+        "/api/v1/guidance/manage/",
+        "/api/v1/guidance/manage/{id}/",
+        "/api/v1/guidance/manage/{id}/actions/{action}/",
     ):
         assert f"  {path}:" in text

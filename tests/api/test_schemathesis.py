@@ -15,7 +15,8 @@ run takes nearly twice as long; such a run also passes). Each role's run is spli
 
 Generated path ids are mapped onto the objects created for the role (most of the time), so operations reach real
 objects instead of answering 404 throughout: for the supervisor, cases in every status and the handling records
-of one of them, and an early warning of their county; for the officer, drafts and submitted cases of their own,
+of one of them, an early warning of their county, and guidance tips of their city (a draft, one awaiting approval,
+one published); for the officer, drafts and submitted cases of their own,
 with their parties and evidence, and records the officer may not see (support measures, findings, flags). Stateful
 testing is off: the workflow's own state machine is tested in tests/cases.
 """
@@ -41,6 +42,7 @@ from rightsguard.wsgi import application
 from tests.analysis.warnings_dataset import a_warning
 from tests.api.conftest import upload
 from tests.factories import World, add_convicted_suspect, case_in, draft
+from tests.library.tipkit import draft_tip, published_tip, submitted_tip
 
 # Filled by the fixture, read by the hooks: ids of the objects generated requests should reach, and the token.
 TARGETS: dict[str, list[int]] = {}
@@ -55,6 +57,8 @@ def _pool(path: str, name: str) -> list[int]:
     segments = path.strip("/").split("/")
     if name == "case_pk" or (segments[-1] == "{id}" and segments[-2] == "cases"):
         return TARGETS.get("cases", [])
+    if segments[:4] == ["api", "v1", "guidance", "manage"] and name == "id":  # the tips' editors' API
+        return TARGETS.get("tips", [])
     if "{id}" not in segments:  # the campaign API's paths name their objects otherwise (campaign_pk, item_pk)
         return []
     kind = _ID_KINDS.get(segments[segments.index("{id}") - 1])
@@ -113,6 +117,7 @@ def _supervisor_targets(world: World) -> dict[str, list[int]]:
     Flag.objects.create(case=handled, kind=FlagKind.STALLED, rule_code="SLA", raised_at=timezone.now())
     return {
         "cases": [c.pk for c in cases],
+        "tips": _tips(world),
         "warnings": [a_warning(WarningKind.UNIT_RISE, world.county).pk],
         "officers": list(handled.officers.values_list("pk", flat=True)),
         "suspects": list(handled.suspects.values_list("pk", flat=True)),
@@ -121,6 +126,11 @@ def _supervisor_targets(world: World) -> dict[str, list[int]]:
         "attachments": list(handled.attachments.values_list("pk", flat=True)),
         "flags": list(Flag.objects.values_list("pk", flat=True)),
     }
+
+
+def _tips(world: World) -> list[int]:
+    """Guidance tips of the city the supervisor manages: a draft, one awaiting approval, one published."""
+    return [draft_tip(world).pk, submitted_tip(world).pk, published_tip(world).pk]
 
 
 def _officer_targets(world: World) -> dict[str, list[int]]:

@@ -20,14 +20,14 @@ from cases.choices import NotificationKind
 from cases.exceptions import IllegalTransition, StaleVersion
 from cases.models import Notification
 from cases.notices import _TOPICS, register_topic
-from cases.services import notices as notice_services
+from library import notices
 from library import services as library_services
 from library.guidance import policy, selectors, services
 from library.guidance.models import Tip, TipEvent, TipRead
 from library.models import WriteUp
 from tests.factories import member
 from tests.library.conftest import drafted, proposed, published, submitted
-from tests.library.tipkit import TEXTS, draft_tip, published_tip, submitted_tip, tip_input, today
+from tests.library.tipkit import TEXTS, draft_tip, published_tip, run_pushes, submitted_tip, tip_input, today
 
 pytestmark = pytest.mark.django_db
 
@@ -253,6 +253,7 @@ def test_publication_tells_every_officer_of_the_subtree_once_and_nobody_outside(
     # Two roles in the subtree: still one notification.
     account_services.grant_membership(user=world.officer, unit=world.county, role=Role.SUPERVISOR)
     tip = published_tip(world, scope=world.county)
+    assert run_pushes() == 4
     assert guidance_recipients() == ["county_supervisor", "officer", "other_officer", "station_head"]
     note = Notification.objects.get(kind=NotificationKind.GUIDANCE, recipient=world.officer)
     assert (note.case, note.unit, note.link, note.delivery, note.read_at) == (
@@ -271,43 +272,47 @@ def test_publication_tells_every_officer_of_the_subtree_once_and_nobody_outside(
 
 def test_an_urgent_tip_says_so(world):
     published_tip(world, priority="urgent")
+    run_pushes()
     note = Notification.objects.filter(kind=NotificationKind.GUIDANCE).first()
     with translation.override("en"):
         assert note.text == f"Urgent guidance tip: “{TEXTS['title_en']}”. Read it before your next call-out."
 
 
 def test_the_push_takes_the_same_queries_for_three_officers_or_thirty(world):
-    def publish_counting(extra: int) -> int:
+    def push_counting(extra: int) -> int:
         for _n in range(extra):
             member(world.station, Role.OFFICER)
         tip = submitted_tip(world)
+        services.publish_tip(tip=tip, by=world.admin, scope_unit=world.city, expected_version=tip.version)
         with CaptureQueriesContext(connection) as queries:
-            services.publish_tip(tip=tip, by=world.admin, scope_unit=world.city, expected_version=tip.version)
+            run_pushes()
         return len(queries)
 
-    few = publish_counting(3)
+    few = push_counting(3)
     told_few = Notification.objects.filter(kind=NotificationKind.GUIDANCE).count()
-    many = publish_counting(27)
+    many = push_counting(27)
     told_many = Notification.objects.filter(kind=NotificationKind.GUIDANCE).count() - told_few
     assert (told_few, told_many) == (4 + 3, 4 + 30)
     assert many == few
 
 
-def test_the_push_is_written_in_batches_of_a_thousand(world, monkeypatch):
-    monkeypatch.setattr(notice_services, "MEMBER_NOTICE_BATCH", 2)
+def test_the_push_is_written_in_chunks(world, monkeypatch):
+    monkeypatch.setattr(notices, "PUSH_CHUNK", 2)
     for _n in range(3):
         member(world.station, Role.OFFICER)
     tip = submitted_tip(world)
+    services.publish_tip(tip=tip, by=world.admin, scope_unit=world.city, expected_version=tip.version)
     with CaptureQueriesContext(connection) as queries:
-        services.publish_tip(tip=tip, by=world.admin, scope_unit=world.city, expected_version=tip.version)
+        assert run_pushes() == 7
     inserts = [q for q in queries if q["sql"].startswith('INSERT INTO "cases_notification"')]
-    # Seven officers: 2 + 2 + 2 + 1, then the one notice to the author.
-    assert len(inserts) == 5
+    # Seven officers: 2 + 2 + 2 + 1, each chunk in its own transaction.
+    assert len(inserts) == 4
     assert Notification.objects.filter(kind=NotificationKind.GUIDANCE).count() == 7
 
 
 def test_an_officer_reads_the_pushed_notice_while_in_the_subtree_and_it_opens_the_tip(world):
     tip = published_tip(world)
+    run_pushes()
     client = Client()
     client.force_login(world.officer)
     note = Notification.objects.get(kind=NotificationKind.GUIDANCE, recipient=world.officer)

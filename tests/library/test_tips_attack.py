@@ -15,7 +15,7 @@ from library.guidance import services
 from library.guidance.models import Tip, TipEvent
 from tests.library.test_pwa import page, run_worker
 from tests.library.test_tips_api import URL, back_in_time, terminal
-from tests.library.tipkit import TEXTS, published_tip, today
+from tests.library.tipkit import TEXTS, published_tip, run_pushes, today
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,7 @@ def test_a_tips_texts_keep_no_bidirectional_override_to_turn_the_words_around_th
         "Step aside at once.",
         TEXTS["title_zh"],
     )
+    assert run_pushes() == 4
     notice = Notification.objects.filter(recipient=world.officer).get()
     assert notice.params["title_en"] == "Check eht elcihev now"
 

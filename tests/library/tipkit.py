@@ -7,8 +7,9 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import OrgUnit
+from library import tasks
 from library.guidance import services
-from library.guidance.models import Tip
+from library.guidance.models import Tip, TipPush
 from tests.factories import World
 
 TEXTS = {
@@ -48,3 +49,9 @@ def submitted_tip(world: World, **overrides: Any) -> Tip:
 def published_tip(world: World, scope: OrgUnit | None = None, **overrides: Any) -> Tip:
     tip = submitted_tip(world, **overrides)
     return services.publish_tip(tip=tip, by=world.admin, scope_unit=scope or world.city, expected_version=tip.version)
+
+
+def run_pushes() -> int:
+    """Run the push task of every push not finished (as the worker does once a publication commits): how many were
+    told."""
+    return sum(tasks.push_tip(push.pk) for push in TipPush.objects.filter(finished_at__isnull=True).order_by("pk"))

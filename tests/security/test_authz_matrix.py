@@ -784,6 +784,18 @@ API_DATA: dict[str, Callable[[Fixture], Any]] = {
     "api-library-propose": lambda fx: {"case": fx.in_status(CaseStatus.CLOSED).pk},
     "api-library-edit": lambda fx: {"lessons_zh": "遇冲撞先避让。"},
     "api-library-action": lambda fx: {"scope_unit": fx.world.city.pk},
+    "api-guidance-create": lambda fx: {
+        "unit": fx.world.city.pk,
+        **TIP_TEXTS,
+        "priority": "normal",
+        "valid_from": timezone.localdate().isoformat(),
+    },
+    "api-guidance-edit": lambda fx: {"body_zh": "拦车检查时站在车辆侧前方。", "version": fx.tip_version("draft_tip")},
+    "api-guidance-submit": lambda fx: {"version": fx.tip_version("draft_tip")},
+    "api-guidance-return": lambda fx: {"note": "请补充英文", "version": fx.tip_version("submitted_tip")},
+    "api-guidance-publish": lambda fx: {"scope_unit": fx.world.city.pk, "version": fx.tip_version("submitted_tip")},
+    "api-guidance-withdraw": lambda fx: {"note": "已过时", "version": fx.tip_version("tip")},
+    "api-guidance-copy": lambda fx: {"version": fx.tip_version("tip")},
 }
 
 # Rows whose object must first be in a particular state.
@@ -1010,7 +1022,7 @@ def media(settings, tmp_path):
 def test_the_document_has_its_three_tables():
     assert len(HTML_ROWS) == len(TABLES[HTML_SECTION]), "a row id is used twice in the browser table"
     assert len(API_OTHER_ROWS) == len(TABLES[API_OTHER_SECTION]), "a row id is used twice in the API table"
-    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (140, 31, 80)
+    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (140, 31, 89)
 
 
 def _route_names(namespace: str) -> set[str]:

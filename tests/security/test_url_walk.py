@@ -373,6 +373,8 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "library:tip-action": {"pk": lambda o: tip_of(o).pk, "action": lambda o: "withdraw"},
     "library:training-file": {"fmt": lambda o: "csv"},
     "guidance-api:guidance-item": {"pk": lambda o: tip_of(o).pk},
+    "guidance-api:guidance-manage-item": {"pk": lambda o: tip_of(o).pk},
+    "guidance-api:guidance-manage-action": {"pk": lambda o: tip_of(o).pk, "action": lambda o: "withdraw"},
 }
 # The library's pages and API routes name a typical case as ``pk`` and a step of its workflow as ``action``.
 LIBRARY_ROUTES = ("library/", "api/v1/library/")

@@ -186,7 +186,7 @@ def unpartition(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0042_export_expiry")]
+    dependencies = [("cases", "0043_id_number_index_without_format_characters")]
 
     operations = [
         migrations.AlterField(
