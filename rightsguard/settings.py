@@ -359,6 +359,14 @@ RIGHTSGUARD_EVIDENCE_STALE_SECONDS = env.float("RIGHTSGUARD_EVIDENCE_STALE_SECON
 # Days a prepared file (a report export, a queue workbook) can be downloaded after it was finished; then it expires and
 # its file is removed (cases/reports/files.py, beat every hour). It can be asked for again.
 RIGHTSGUARD_EXPORT_KEEP_DAYS = env.float("RIGHTSGUARD_EXPORT_KEEP_DAYS", default=7)
+# Days the access log is kept on PostgreSQL (cases/partitions.py): a month's partition is dropped once all of it is
+# older than this. Never less than a year: the access log is the record of who read which case.
+RIGHTSGUARD_ACCESS_LOG_KEEP_DAYS = env.int("RIGHTSGUARD_ACCESS_LOG_KEEP_DAYS", default=365)
+if RIGHTSGUARD_ACCESS_LOG_KEEP_DAYS < 365:
+    raise ImproperlyConfigured(
+        f"RIGHTSGUARD_ACCESS_LOG_KEEP_DAYS is {RIGHTSGUARD_ACCESS_LOG_KEEP_DAYS}: the access log must be kept at least "
+        "365 days."
+    )
 # The site's address as users reach it (scheme, host, any path prefix; no trailing slash): links in e-mails.
 RIGHTSGUARD_SITE_URL = env.str("RIGHTSGUARD_SITE_URL", default="http://localhost:8000").rstrip("/")
 # The local hour (TIME_ZONE) the daily notification digest goes out to users who chose it.
@@ -421,6 +429,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS,
         "kwargs": {"period": RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS},
         "options": {"expires": RIGHTSGUARD_EVIDENCE_SWEEP_SECONDS},
+    },
+    # The timeline's and the access log's monthly partitions three months ahead, rows that landed in DEFAULT moved, the
+    # access log's months past RIGHTSGUARD_ACCESS_LOG_KEEP_DAYS dropped (cases/partitions.py; PostgreSQL only). Once a
+    # day in the small hours; a missed day changes nothing, as the partitions are months ahead.
+    "maintain-partitions": {
+        "task": "cases.maintain_partitions",
+        "schedule": crontab(hour=3, minute=10),
+        "kwargs": {"period": 24 * 3600.0},
     },
     # Prepared files past RIGHTSGUARD_EXPORT_KEEP_DAYS expire, and what killed export jobs left goes.
     "sweep-exports": {
