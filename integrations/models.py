@@ -92,7 +92,11 @@ class WebhookDelivery(models.Model):
     subscription = models.ForeignKey(
         WebhookSubscription, verbose_name=_("subscription"), on_delete=models.PROTECT, related_name="deliveries"
     )
-    event = models.ForeignKey(CaseEvent, verbose_name=_("case event"), on_delete=models.PROTECT, related_name="+")
+    # No database constraint: the timeline is partitioned by month on PostgreSQL (cases/partitions.py), and a foreign
+    # key cannot point at its id alone; an event is never deleted (its append-only trigger refuses it).
+    event = models.ForeignKey(
+        CaseEvent, verbose_name=_("case event"), on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     event_kind = models.CharField(_("event"), max_length=30, choices=WebhookEvent.choices)
     # What is sent, fixed when the move happened (integrations/services/webhooks.py ``payload``): no personal data.
     payload = models.JSONField(_("payload"))

@@ -428,6 +428,22 @@ def _shape(table: str) -> dict[str, list]:
     }
 
 
+# Timeline kinds a migration after BEFORE's successor adds (cases 0045: an application started from a 110 incident):
+# going back to BEFORE takes them out of the kind's check again.
+LATER_EVENT_KINDS = ("imported",)
+
+
+def _as_before(shape: dict[str, list]) -> dict[str, list]:
+    """The shape as it is at BEFORE: without the timeline kinds later migrations added to its check."""
+
+    def older(definition: str) -> str:
+        for kind in LATER_EVENT_KINDS:
+            definition = definition.replace(f", '{kind}'::character varying", "")
+        return definition
+
+    return {**shape, "constraints": [(name, kind, older(d)) for name, kind, d in shape["constraints"]]}
+
+
 def _contents() -> tuple[list, list, list]:
     return (
         list(CaseEvent.objects.order_by("pk").values_list("pk", "case", "kind", "actor", "at", "data")),
@@ -466,7 +482,7 @@ def test_the_migration_goes_back_and_forth_with_rows_in_place(world, django_capt
             plain = _shape(table)
             assert plain["primary key"] == [(f"{table}_pkey", "PRIMARY KEY (id)")]
             assert {k: v for k, v in plain.items() if k != "primary key"} == {
-                k: v for k, v in partitioned[table].items() if k != "primary key"
+                k: v for k, v in _as_before(partitioned[table]).items() if k != "primary key"
             }
         # The notification's foreign key is back, and the old table still refuses changes.
         assert rows("SELECT conrelid::regclass::text FROM pg_constraint WHERE confrelid = %s::regclass", [EVENTS]) == [

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0008_integration_role'),
-        ('cases', '0044_imported_event'),
+        ('cases', '0045_imported_event'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

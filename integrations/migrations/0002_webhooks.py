@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0008_integration_role'),
-        ('cases', '0044_imported_event'),
+        ('cases', '0045_imported_event'),
         ('integrations', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
                 ('last_status_code', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='last answer')),
                 ('last_error', models.CharField(blank=True, max_length=500, verbose_name='last error')),
                 ('created_at', models.DateTimeField(verbose_name='created at')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cases.caseevent', verbose_name='case event')),
+                ('event', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='cases.caseevent', verbose_name='case event')),
             ],
             options={
                 'verbose_name': 'webhook delivery',

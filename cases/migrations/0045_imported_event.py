@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0043_id_number_index_without_format_characters'),
+        ('cases', '0044_partition_timeline_and_access_log'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
