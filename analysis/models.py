@@ -31,18 +31,18 @@ class PostgresCheckConstraint(models.CheckConstraint):
     """A check that only PostgreSQL can state (JSON containment): made and validated there; on SQLite, the embedded
     default, the table has no such check and the services' own rule (analysis/services.py) is what holds."""
 
-    def constraint_sql(self, model, schema_editor):  # type: ignore[no-untyped-def]
+    def constraint_sql(self, model, schema_editor):
         return super().constraint_sql(model, schema_editor) if schema_editor.connection.vendor == "postgresql" else None
 
-    def create_sql(self, model, schema_editor):  # type: ignore[no-untyped-def]
+    def create_sql(self, model, schema_editor):
         return super().create_sql(model, schema_editor) if schema_editor.connection.vendor == "postgresql" else None
 
-    def remove_sql(self, model, schema_editor):  # type: ignore[no-untyped-def]
+    def remove_sql(self, model, schema_editor):
         return super().remove_sql(model, schema_editor) if schema_editor.connection.vendor == "postgresql" else None
 
-    def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):  # type: ignore[no-untyped-def]
+    def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
         if connections[using].vendor == "postgresql":
-            super().validate(model, instance, exclude=exclude, using=using)
+            super().validate(model, instance, exclude=exclude, using=using)  # type: ignore[misc]
 
 
 class OfficerStrength(models.Model):
