@@ -28,6 +28,11 @@ class Actor:
     def is_officer(self) -> bool:
         return any(g.role == Role.OFFICER for g in self.grants)
 
+    @property
+    def is_integration(self) -> bool:
+        """Another system's account (accounts/integration.py): it holds integration grants and nothing else."""
+        return any(g.role == Role.INTEGRATION for g in self.grants)
+
 
 SYSTEM = Actor(user_id=0, is_active=True, grants=())
 ANONYMOUS = Actor(user_id=0, is_active=False, grants=())  # no user: may do and see nothing

@@ -24,10 +24,14 @@ class Role(models.TextChoices):
     OFFICER = "officer", _("Officer")
     SUPERVISOR = "supervisor", _("Supervisor")
     ADMIN = "admin", _("Administrator")
+    # Another system of the intranet (the 110 command centre's dispatch system), not a person: it calls the
+    # endpoints made for it (integrations/) for the units of its subtree, and nothing else (accounts/integration.py).
+    INTEGRATION = "integration", _("Integration (another system)")
 
 
-# Least authority first: an administrator may grant a role up to their own, never above it.
-ROLE_ORDER = [Role.OFFICER, Role.SUPERVISOR, Role.ADMIN]
+# Least authority first: an administrator may grant a role up to their own, never above it. An integration account
+# reads nothing: it stands below the officer.
+ROLE_ORDER = [Role.INTEGRATION, Role.OFFICER, Role.SUPERVISOR, Role.ADMIN]
 
 
 class User(AbstractUser):

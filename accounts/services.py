@@ -116,6 +116,7 @@ def grant_membership(*, user: User, unit: OrgUnit, role: str, by: User | None = 
 
 
 def _grant(*, user: User, unit: OrgUnit, role: str, by: User | None) -> Membership:
+    _check_account_kind(user, role)
     before = _memberships(user)
     membership, created = Membership.objects.get_or_create(user=user, unit=unit, role=role)
     if created:
@@ -132,6 +133,23 @@ def _grant(*, user: User, unit: OrgUnit, role: str, by: User | None) -> Membersh
             after=_memberships(user),
         )
     return membership
+
+
+def _check_account_kind(user: User, role: str) -> None:
+    """An integration account (another system: accounts/integration.py) holds integration memberships only, and has
+    no password; a person's account holds none."""
+    held = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+    if role == Role.INTEGRATION:
+        if held - {Role.INTEGRATION}:
+            raise ValidationError(
+                {"role": _("A person's account cannot be an integration account: create an account for the system.")}
+            )
+        if user.has_usable_password():
+            raise ValidationError(
+                {"role": _("An integration account has no password: disable password-based log-in for it first.")}
+            )
+    elif Role.INTEGRATION in held:
+        raise ValidationError({"role": _("An integration account holds no other role.")})
 
 
 @transaction.atomic
@@ -199,6 +217,8 @@ def set_password(*, user: User, password: str | None, by: User | None = None) ->
     changes the account's session hash, which ends its sessions and API tokens."""
     _check_administers(by, user)
     before = _password_state(_locked(user))
+    if password is not None and Membership.objects.filter(user=user, role=Role.INTEGRATION).exists():
+        raise ValidationError(_("An integration account has no password: it uses the tokens issued for it."))
     if password is None:
         user.set_unusable_password()
     else:

@@ -3,7 +3,7 @@ rates per 100 officers; the early warnings (analysis/warnings.py) with their set
 and evaluation reports. Written through ``analysis.services`` only."""
 
 from django.conf import settings
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, JSONArray, Length
 from django.db.models.lookups import LessThanOrEqual
@@ -25,6 +25,24 @@ from cases.models import Case
 # The years a strength may be recorded for: none before the earliest case the application holds.
 FIRST_YEAR = 2000
 LAST_YEAR = 2100
+
+
+class PostgresCheckConstraint(models.CheckConstraint):
+    """A check that only PostgreSQL can state (JSON containment): made and validated there; on SQLite, the embedded
+    default, the table has no such check and the services' own rule (analysis/services.py) is what holds."""
+
+    def constraint_sql(self, model, schema_editor):
+        return super().constraint_sql(model, schema_editor) if schema_editor.connection.vendor == "postgresql" else None
+
+    def create_sql(self, model, schema_editor):
+        return super().create_sql(model, schema_editor) if schema_editor.connection.vendor == "postgresql" else None
+
+    def remove_sql(self, model, schema_editor):
+        return super().remove_sql(model, schema_editor) if schema_editor.connection.vendor == "postgresql" else None
+
+    def validate(self, model, instance, exclude=None, using=DEFAULT_DB_ALIAS):
+        if connections[using].vendor == "postgresql":
+            super().validate(model, instance, exclude=exclude, using=using)  # type: ignore[misc]
 
 
 class OfficerStrength(models.Model):
@@ -392,11 +410,11 @@ class EvaluationReport(models.Model):
                 condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("submitted_by")),
                 name="evaluationreport_approver_is_not_submitter",
             ),
-            models.CheckConstraint(
+            PostgresCheckConstraint(
                 condition=Q(approved_by__isnull=True) | ~Q(authors__contains=JSONArray(F("approved_by"))),
                 name="evaluationreport_approver_is_no_author",
             ),
-            models.CheckConstraint(
+            PostgresCheckConstraint(
                 condition=Q(submitted_by__isnull=True) | Q(authors__contains=JSONArray(F("submitted_by"))),
                 name="evaluationreport_submitter_is_an_author",
             ),

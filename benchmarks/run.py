@@ -796,7 +796,6 @@ def throughput(database: str, duration: int, connections: int, redis_url: str = 
             "token_cache": "redis" if redis_url else "off (no --redis-url)",
         }
         results["wrk_api_list_cpu_per_request"] = {"value": api["cpu_ms_per_request"]}
-        return results
     finally:
         server.terminate()
         try:
@@ -804,6 +803,14 @@ def throughput(database: str, duration: int, connections: int, redis_url: str = 
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=30)
+    # The same API list through two nodes (two gunicorns, the connections split between them) against one, measured
+    # back to back by benchmarks/pooling.py, which also compares the connection pools.
+    import pooling
+
+    for way, name in (("direct", "wrk_api_list_one_node"), ("two_nodes", "wrk_api_list_two_nodes")):
+        print(f"wrk /api/v1/cases/ ({way}) for {duration} s...", file=sys.stderr, flush=True)
+        results[name] = {"value": pooling.measure(way, database, duration, connections, redis_url)["requests_per_s"]}
+    return results
 
 
 # --- Driver -------------------------------------------------------------------------------------------------------

@@ -448,6 +448,9 @@ class EventKind(models.TextChoices):
     # A step of an oversight campaign (special supervision, the yearly look-back, fugitive pursuit) about this case;
     # the data names the campaign and the step (``CampaignStep``).
     CAMPAIGN = "campaign", _("Oversight campaign")
+    # The application was started from, or matched to, a 110 incident by another system (integrations/): the data
+    # names the incident number and whether an existing application was matched (``attached``).
+    IMPORTED = "imported", _("Started from a 110 incident")
 
 
 class CampaignStep(models.TextChoices):

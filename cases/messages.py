@@ -354,6 +354,17 @@ def _render_event(params: dict[str, Any]) -> str:
         return _("%(actor)s raised a supervision finding in %(ref)s — follow up its rectification.") % values
     if kind == EventKind.FAULT_FINDING:
         return _("%(actor)s recorded a police-fault finding in %(ref)s — review the flags it bears on.") % values
+    if kind == EventKind.IMPORTED:
+        values["incident"] = params.get("incident", "")
+        if params.get("attached"):
+            return _("%(actor)s matched 110 incident %(incident)s to %(ref)s — check the application.") % values
+        return (
+            _(
+                "%(actor)s started %(ref)s for you from 110 incident %(incident)s — complete the application and "
+                "submit it."
+            )
+            % values
+        )
     return _("%(actor)s recorded “%(what)s” in %(ref)s — read it on the case page.") % {
         **values,
         "what": _choice(EventKind, kind),

@@ -766,7 +766,11 @@ class WelfarePrompt(models.Model):
 
 
 class CaseEvent(models.Model):
-    """Append-only timeline, written in the same transaction as the change it records."""
+    """Append-only timeline, written in the same transaction as the change it records.
+
+    On PostgreSQL the table is partitioned by month of ``at`` (cases/partitions.py): its primary key there is (id, at),
+    and a foreign key to an event is declared with ``db_constraint=False``. Its partitions are never dropped.
+    """
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
@@ -789,7 +793,12 @@ class CaseEvent(models.Model):
 
 
 class AccessLog(models.Model):
-    """Who read or exported what, when and from where. Append-only."""
+    """Who read or exported what, when and from where. Append-only.
+
+    On PostgreSQL the table is partitioned by month of ``at`` (cases/partitions.py), its primary key there (id, at);
+    a month's partition is dropped whole once all of it is older than ``RIGHTSGUARD_ACCESS_LOG_KEEP_DAYS`` (at least a
+    year), the only way its rows ever go.
+    """
 
     user = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -823,7 +832,12 @@ class Notification(models.Model):
         OrgUnit, verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     link = models.CharField(_("link"), max_length=200, blank=True, default="")
-    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # No constraint in the database: the timeline is partitioned by month on PostgreSQL (cases/partitions.py), and a
+    # partitioned table's keys include the month, so no foreign key can point at an event's id alone. The link still
+    # holds: an event is never deleted nor changed (the append-only trigger refuses it on every partition).
+    event = models.ForeignKey(
+        CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     # What happened, as a message key and its parameters rendered in the reader's language (cases/messages.py);
     # ``verb`` is its English text, and the whole text of rows whose message could not be recovered.
     message = models.CharField(_("message"), max_length=30, blank=True, default="")

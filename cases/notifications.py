@@ -66,6 +66,9 @@ def recipients_for(event: CaseEvent) -> set[int]:
         ids = _officers_of(case)
     elif event.kind in (EventKind.FINDING, EventKind.FLAG_RAISED, EventKind.FAULT_FINDING):
         ids = _office_of(case)
+    elif event.kind == EventKind.IMPORTED:
+        # Started (or matched) from a 110 incident by another system: the filer completes and submits it.
+        ids = {case.filed_by_id}
     else:
         ids = set()
     if event.actor_id is not None:
@@ -129,6 +132,8 @@ def message_for(event: CaseEvent, to: str = messages.OFFICE) -> tuple[str, dict[
         key, params = messages.for_support_answer(case.reference, data)
         return key, {**params, **base}
     params = {**base, "kind": event.kind}
+    if event.kind == EventKind.IMPORTED:
+        params.update(incident=str(data.get("incident", "")), attached=bool(data.get("attached")))
     if event.kind == EventKind.ASSIGNED and case.stage_due_at and case.status in OPEN_STATUSES:
         params["due"] = case.stage_due_at.isoformat()
     if event.kind == EventKind.FINDING and to == messages.OFFICE and isinstance(data.get("finding"), int):

@@ -365,6 +365,13 @@ def can_file_in(actor: Actor, unit_path: str) -> bool:
     return officer_here or actor.covers(Role.SUPERVISOR, unit_path)
 
 
+def can_import_into(actor: Actor, unit_path: str) -> bool:
+    """Start applications from 110 incidents for the unit at ``unit_path`` (integrations/): an integration account
+    whose grant covers the unit. It files nothing itself: the attacked officer is the filer, whom ``can_file_in``
+    asks about, and it sees no case (``visibility_q`` gives it none)."""
+    return actor.is_active and actor.covers(Role.INTEGRATION, unit_path)
+
+
 def can_edit_draft(actor: Actor, case: Case) -> bool:
     return actor.is_active and case.status == CaseStatus.DRAFT and case.filed_by_id == actor.user_id
 

@@ -62,6 +62,19 @@ def cases_filed_by(user: User) -> QuerySet[Case]:
     return Case.objects.filter(filed_by=user).select_related("unit").order_by("-created_at", "-id")
 
 
+def case_for_incident(*, unit: OrgUnit, incident_number: str) -> Case | None:
+    """The application of ``unit`` recorded for 110 incident ``incident_number`` (``Case.dispatch_ref``), oldest
+    first, whatever its channel: one filed by hand before the 110 import arrived is the same application. A withdrawn
+    or rejected one does not count (the officer starts again). Not scoped to a reader: the import's own service asks
+    the policy first, and answers no more of the case than its id and reference."""
+    return (
+        Case.objects.filter(unit=unit, dispatch_ref=incident_number)
+        .exclude(status__in=(CaseStatus.WITHDRAWN, CaseStatus.REJECTED))
+        .order_by("created_at", "pk")
+        .first()
+    )
+
+
 def timeline_for(case: Case) -> QuerySet[CaseEvent]:
     return CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "id")
 

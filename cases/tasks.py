@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from cases import flagging, notifications, outbox, periodic, services, welfare
+from cases import flagging, notifications, outbox, partitions, periodic, services, welfare
 from cases.evidence import sweep
 from cases.models import IdempotencyRecord
 
@@ -100,6 +100,14 @@ def sweep_evidence(period: float | None = None) -> dict[str, int]:
     if period and not periodic.claim("sweep_evidence", period):
         return {"skipped": 1}
     return sweep()
+
+
+@shared_task(name="cases.maintain_partitions", acks_late=True)
+def maintain_partitions(period: float | None = None) -> dict[str, object]:
+    """Monthly partitions ahead, DEFAULT emptied, the access log's expired months dropped (cases/partitions.py)."""
+    if period and not periodic.claim("maintain_partitions", period):
+        return {"skipped": 1}
+    return partitions.apply().as_dict()
 
 
 def purge_idempotency_records() -> int:

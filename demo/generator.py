@@ -30,6 +30,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
 from accounts.models import Membership, OrgLevel, OrgUnit, Role, User
+from cases import partitions
 from cases.choices import (
     DISPOSITION_RANK,
     FINAL_DISPOSITIONS,
@@ -59,6 +60,7 @@ from cases.choices import (
     Track,
     Weapon,
 )
+from cases.models import CaseEvent
 from cases.search import party_names
 from cases.sla import stage_deadline
 from cases.workflow import TRANSITIONS
@@ -1087,6 +1089,8 @@ def generate_cases(
     """
     started = time.perf_counter()
     now = now or timezone.now()
+    # Their events in their months' partitions, not in DEFAULT (PostgreSQL: cases/partitions.py).
+    partitions.cover(CaseEvent, start=now - SPAN, end=now)
     state = _WorkerState(seed=seed, sites=_load_sites(), now=now, allowances=_stage_allowances())
     chunks = _plan_chunks(count, seed=seed, batch_size=batch_size, now=now)
     # Each worker holds a database connection: a machine reporting many CPUs gets no more than MAX_WORKERS.

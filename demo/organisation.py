@@ -98,6 +98,8 @@ ADMIN_EDITABLE: tuple[tuple[str, str], ...] = (
     ("analysis", "officerstrength"),
     # The early warnings' settings: the admin site lets only administrators of the whole tree change them.
     ("analysis", "warningsettings"),
+    # Webhook subscriptions of their units (integrations/policy.py); the deliveries and 110 imports are read-only.
+    ("integrations", "webhooksubscription"),
 )
 # They revoke memberships as well as grant them (both audited service calls, within their subtree).
 ADMIN_REVOCABLE: tuple[tuple[str, str], ...] = (("accounts", "membership"),)
@@ -114,7 +116,9 @@ def ensure_admin_group() -> Group:
         )
     for app_label, model in ADMIN_REVOCABLE:
         editable |= Q(content_type__app_label=app_label, content_type__model=model, codename=f"delete_{model}")
-    viewable = Q(content_type__app_label__in=["accounts", "cases", "analysis"], codename__startswith="view_")
+    viewable = Q(
+        content_type__app_label__in=["accounts", "cases", "analysis", "integrations"], codename__startswith="view_"
+    )
     # add() rather than set(): permissions an administrator granted the group later survive a re-run.
     group.permissions.add(*Permission.objects.filter(viewable | editable))
     return group

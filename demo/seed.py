@@ -3,10 +3,13 @@ synthetic ones."""
 
 import time
 
-from cases import summaries
+from django.utils import timezone
+
+from cases import partitions, summaries
+from cases.models import CaseEvent
 from demo.campaigns import seed_demo_campaigns
 from demo.evaluations import seed_demo_evaluations
-from demo.generator import DEFAULT_BATCH_SIZE, DEFAULT_SEED, Log, generate_cases
+from demo.generator import DEFAULT_BATCH_SIZE, DEFAULT_SEED, SPAN, Log, generate_cases
 from demo.library import seed_demo_library
 from demo.organisation import ensure_demo_accounts, ensure_org_tree
 from demo.stories import seed_demo_cases
@@ -24,6 +27,12 @@ def seed(
     log: Log = print,
 ) -> None:
     """Everything but the synthetic cases is idempotent: a second run finds what the first created and leaves it."""
+    # The timeline's monthly partitions for the years the demo's cases span (PostgreSQL: cases/partitions.py), so that
+    # their events land in their months' partitions rather than in DEFAULT.
+    now = timezone.now()
+    created = partitions.cover(CaseEvent, start=now - SPAN, end=now)
+    if created:
+        log(f"Timeline partitions: {created} month(s) created.")
     units, new_units = ensure_org_tree()
     log(f"Organisation units: {new_units} created, {len(units) - new_units} already present.")
     users, new_users = ensure_demo_accounts(units)

@@ -140,3 +140,19 @@ def _serve_worker_metrics(**kwargs: Any) -> None:
     start_http_server(
         int(port), addr=os.environ.get("RIGHTSGUARD_WORKER_METRICS_ADDRESS", "127.0.0.1"), registry=registry
     )
+
+
+def refuse_transaction_pooling(**kwargs: Any) -> None:
+    """The worker and beat keep state on their database session (the flag scan's advisory lock, its settings and
+    temporary tables), which PgBouncer's transaction mode would hand to another client between transactions: they
+    connect to PostgreSQL directly (docs/operations.md, "Connection pooling")."""
+    if getattr(settings, "DB_POOL", "") == "pgbouncer":
+        # SystemExit, not an exception: Celery logs and swallows what a signal handler raises.
+        raise SystemExit(
+            "The Celery worker and beat must connect to PostgreSQL directly, not through PgBouncer in transaction "
+            "mode: give them a DATABASE_URL of the server itself and leave RIGHTSGUARD_DB_POOL empty or 'psycopg'."
+        )
+
+
+signals.worker_init.connect(refuse_transaction_pooling)
+signals.beat_init.connect(refuse_transaction_pooling)

@@ -13,12 +13,14 @@ Two kinds:
 - **Read from the record at scrape time** (``RecordCollector``): the outbox's backlog and the age of its oldest job
   not yet published, or published and not done; the broker's queue length; whether a worker beats; open flags by
   kind and every flag ever raised; notifications whose e-mail failed for good or waits; whether the database and the
-  broker answer. These hold in the database, so every web node reports the same, and a restarted process loses none.
+  broker answer; on PostgreSQL, the rows in the timeline's and the access log's DEFAULT partitions and how many months
+  ahead their partitions reach. These hold in the database, so every web node reports the same, and a restarted
+  process loses none.
 
 Who may read it: the callers ``/readyz`` tells its details to (``health.may_see_details``: loopback, or the
 monitoring token as a bearer token); anyone else gets a 404, as for a page that does not exist. Labels are views,
-tasks, kinds, status codes and the methods HTTP defines (any other method is "other"), never a user, a case or
-anything typed: the metrics hold no personal data, and a caller cannot add time series at will.
+tasks, kinds, tables, status codes and the methods HTTP defines (any other method is "other"), never a user, a case
+or anything typed: the metrics hold no personal data, and a caller cannot add time series at will.
 """
 
 import os
@@ -138,7 +140,7 @@ class RecordCollector(Collector):
     answer is reported down, and the figures that need it are left out rather than reported as zero."""
 
     def collect(self) -> Iterable[Any]:
-        from cases import selectors  # the record's figures are read through the cases' selectors
+        from cases import partitions, selectors  # the record's figures are read through the cases' modules
         from rightsguard import health, heartbeat
 
         up = GaugeMetricFamily(
@@ -199,6 +201,24 @@ class RecordCollector(Collector):
             "Notifications due to be e-mailed at once and not yet sent (nor failed for good).",
             value=figures.emails_waiting,
         )
+        # The timeline's and the access log's monthly partitions (PostgreSQL; cases/partitions.py).
+        partitioned = partitions.status(now=now)
+        if partitioned:
+            default = GaugeMetricFamily(
+                "rightsguard_partition_default_rows",
+                "Rows in a partitioned table's DEFAULT partition (0: every row is in its month's partition).",
+                labels=["table"],
+            )
+            ahead = GaugeMetricFamily(
+                "rightsguard_partition_months_ahead",
+                "Whole months after the current one a partitioned table has partitions for.",
+                labels=["table"],
+            )
+            for table, (rows, months) in sorted(partitioned.items()):
+                default.add_metric([table], rows)
+                ahead.add_metric([table], months)
+            yield default
+            yield ahead
 
 
 def _age(now: Any, since: Any) -> float:

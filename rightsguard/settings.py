@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "oversight",
     "analysis",
     "library",
+    "integrations",
     "demo",
 ]
 
@@ -88,6 +89,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.RequireMFAMiddleware",
+    # An integration account (another system: accounts/integration.py) never uses the browser: 403 on every page.
+    # After django_otp's middleware, which wraps request.user anew: the grants read here are the page's (read once).
+    "accounts.integration.IntegrationSessionRefused",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -355,6 +359,14 @@ RIGHTSGUARD_EVIDENCE_STALE_SECONDS = env.float("RIGHTSGUARD_EVIDENCE_STALE_SECON
 # Days a prepared file (a report export, a queue workbook) can be downloaded after it was finished; then it expires and
 # its file is removed (cases/reports/files.py, beat every hour). It can be asked for again.
 RIGHTSGUARD_EXPORT_KEEP_DAYS = env.float("RIGHTSGUARD_EXPORT_KEEP_DAYS", default=7)
+# Days the access log is kept on PostgreSQL (cases/partitions.py): a month's partition is dropped once all of it is
+# older than this. Never less than a year: the access log is the record of who read which case.
+RIGHTSGUARD_ACCESS_LOG_KEEP_DAYS = env.int("RIGHTSGUARD_ACCESS_LOG_KEEP_DAYS", default=365)
+if RIGHTSGUARD_ACCESS_LOG_KEEP_DAYS < 365:
+    raise ImproperlyConfigured(
+        f"RIGHTSGUARD_ACCESS_LOG_KEEP_DAYS is {RIGHTSGUARD_ACCESS_LOG_KEEP_DAYS}: the access log must be kept at least "
+        "365 days."
+    )
 # The site's address as users reach it (scheme, host, any path prefix; no trailing slash): links in e-mails.
 RIGHTSGUARD_SITE_URL = env.str("RIGHTSGUARD_SITE_URL", default="http://localhost:8000").rstrip("/")
 # The local hour (TIME_ZONE) the daily notification digest goes out to users who chose it.
@@ -425,6 +437,14 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"period": 3600.0},
         "options": {"expires": 3600.0},
     },
+    # The timeline's and the access log's monthly partitions three months ahead, rows that landed in DEFAULT moved, the
+    # access log's months past RIGHTSGUARD_ACCESS_LOG_KEEP_DAYS dropped (cases/partitions.py; PostgreSQL only). Once a
+    # day in the small hours; a missed day changes nothing, as the partitions are months ahead.
+    "maintain-partitions": {
+        "task": "cases.maintain_partitions",
+        "schedule": crontab(hour=3, minute=10),
+        "kwargs": {"period": 24 * 3600.0},
+    },
     # Prepared files past RIGHTSGUARD_EXPORT_KEEP_DAYS expire, and what killed export jobs left goes.
     "sweep-exports": {
         "task": "cases.reports.sweep_exports",
@@ -433,6 +453,35 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 3600.0},
     },
 }
+# --- Webhooks out (integrations/services/webhooks.py, integrations/outbound.py) ---------------------------------
+# The hosts webhook subscriptions may send to, comma-separated: host names (hooks.procuratorate.example), "*.domain"
+# for its subdomains, IP addresses or CIDR ranges. Empty (the default): none. A host that resolves to a loopback,
+# private, link-local or otherwise non-public address is refused unless an entry names that address (or a range
+# holding it) explicitly, e.g. 10.20.0.0/16 for intranet receivers.
+RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS = env.list("RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS", default=[])
+# The whole exchange with a receiver (connect, send, answer) must end within this many seconds; at most this many
+# bytes of its answer are read.
+RIGHTSGUARD_WEBHOOK_TIMEOUT_SECONDS = env.float("RIGHTSGUARD_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+RIGHTSGUARD_WEBHOOK_MAX_RESPONSE_BYTES = env.int("RIGHTSGUARD_WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
+# The certificate authorities https receivers' certificates are checked against (a PEM file): the intranet's own CA.
+# Empty: the system's.
+RIGHTSGUARD_WEBHOOK_CA_FILE = env.str("RIGHTSGUARD_WEBHOOK_CA_FILE", default="")
+# A failed delivery is retried after RIGHTSGUARD_WEBHOOK_RETRY_SECONDS, doubled after each failure, up to
+# RIGHTSGUARD_WEBHOOK_MAX_ATTEMPTS attempts (defaults: 8 attempts over about 4 hours); a subscription is disabled after
+# RIGHTSGUARD_WEBHOOK_DISABLE_AFTER failed attempts in a row, and its owner told.
+RIGHTSGUARD_WEBHOOK_RETRY_SECONDS = env.float("RIGHTSGUARD_WEBHOOK_RETRY_SECONDS", default=120.0)
+RIGHTSGUARD_WEBHOOK_MAX_ATTEMPTS = env.int("RIGHTSGUARD_WEBHOOK_MAX_ATTEMPTS", default=8)
+RIGHTSGUARD_WEBHOOK_DISABLE_AFTER = env.int("RIGHTSGUARD_WEBHOOK_DISABLE_AFTER", default=20)
+for _name in ("RIGHTSGUARD_WEBHOOK_MAX_ATTEMPTS", "RIGHTSGUARD_WEBHOOK_DISABLE_AFTER"):
+    if vars()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
+CELERY_BEAT_SCHEDULE["retry-webhooks"] = {
+    "task": "integrations.retry_webhooks",
+    "schedule": 60.0,
+    "kwargs": {"period": 60.0},
+    "options": {"expires": 60.0},
+}
+
 # Hours an Idempotency-Key's first answer is kept for replay.
 RIGHTSGUARD_IDEMPOTENCY_HOURS = env.int("RIGHTSGUARD_IDEMPOTENCY_HOURS", default=24)
 # Days without activity after which an open case is flagged idle.
@@ -444,7 +493,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "cases.api.authentication.ApiTokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # An authenticated person: an integration account's token is refused (403) except by the endpoints made for it,
+    # which name their own permission (accounts/integration.py).
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.integration.PeopleOnly"],
     # JSON only (uploads declare their own): one body format to document, validate and replay; UTF-8 and nested
     # a bounded number of levels deep (cases/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": ["cases.api.parsers.JSONParser"],

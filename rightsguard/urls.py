@@ -53,6 +53,7 @@ urlpatterns = [
     path("api/v1/warnings/", include("analysis.api.warning_urls")),
     path("api/v1/library/", include("library.api.urls")),
     path("api/v1/guidance/", include("library.api.tips_urls")),
+    path("api/v1/incidents/", include("integrations.api.urls")),
     path("api/v1/", include("cases.api.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

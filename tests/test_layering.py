@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("cases", "accounts", "demo", "oversight", "analysis", "library")
+PACKAGES = ("cases", "accounts", "demo", "oversight", "analysis", "library", "integrations")
 
 # Existing edges that break a rule below, each with the reason it stays for now. Remove an entry when its edge goes.
 ALLOWED: dict[tuple[str, str], str] = {}
@@ -345,3 +345,52 @@ def test_cases_knows_the_library_only_through_the_case_page_registry():
     assert _violations("oversight", ("library",)) == []
     assert _violations("analysis", ("library",)) == []
     assert Import("cases.views.workspace", "cases.case_page_links") in IMPORTS
+
+
+# The integrations (other systems of the intranet) start applications through the intake services, find an application
+# already recorded for a 110 incident through the selectors, and ask the policy which units an integration account
+# imports for; the 110 import prefills the facts the incident's type asks (the facts table is the cases' vocabulary of
+# facts, as cases/dimensions.py is the analysis's); the import API stands on the API's common ground.
+INTEGRATIONS_VOCABULARY = {"integrations.services.incidents": ("cases.rules.facts",)}
+# The webhooks hear of each move of a case through the cases' registry (cases/case_feed.py), as the library reaches the
+# case page through its registry of links; they queue their deliveries in the project's transactional outbox and
+# claim the beat's periods as every periodic task does (no second queue); their signing secrets are encrypted at rest
+# with the field keys, as suspects' ID numbers are (cases/fields.py).
+INTEGRATIONS_GROUND = {
+    "integrations.apps": ("cases.case_feed",),
+    "integrations.services.webhooks": ("cases.outbox",),
+    "integrations.tasks": ("cases.outbox", "cases.periodic"),
+    "integrations.models": ("cases.fields",),
+}
+
+
+def test_cases_never_imports_the_integrations():
+    assert _violations("cases", ("integrations",)) == []
+    assert _violations("accounts", ("integrations",)) == []
+    for app in ("oversight", "analysis", "library"):
+        assert _violations(app, ("integrations",)) == []
+
+
+def test_the_integrations_use_cases_only_through_its_doors():
+    used = sorted(
+        {
+            (imp.source, imp.target)
+            for imp in IMPORTS
+            if _within(imp.source, "integrations") and _within(imp.target, "cases")
+            if imp.target not in CASES_DOORS
+            if not (_within(imp.source, "integrations.api") and imp.target in CASES_API_GROUND)
+            if imp.target not in INTEGRATIONS_VOCABULARY.get(imp.source, ())
+            if imp.target not in INTEGRATIONS_GROUND.get(imp.source, ())
+        }
+    )
+    assert used == []
+    assert Import("integrations.apps", "cases.case_feed") in IMPORTS
+    assert Import("integrations.services.webhooks", "cases.outbox") in IMPORTS
+    assert Import("integrations.services.incidents", "cases.services") in IMPORTS
+    assert Import("integrations.services.incidents", "cases.selectors") in IMPORTS
+    assert Import("integrations.services.incidents", "cases.policy") in IMPORTS
+
+
+def test_cases_knows_the_webhooks_only_through_the_case_feed():
+    assert Import("cases.services.common", "cases.case_feed") in IMPORTS
+    assert _violations("cases.case_feed", ("integrations",)) == []

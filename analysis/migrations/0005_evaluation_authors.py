@@ -4,6 +4,8 @@ import django.db.models.functions.json
 from django.conf import settings
 from django.db import migrations, models
 
+import analysis.models
+
 
 def authors_from_the_record(apps, schema_editor):
     """The reports kept so far: their submitter, and who last saved their lessons when they hold any (a report nobody
@@ -35,10 +37,10 @@ class Migration(migrations.Migration):
         migrations.RunPython(authors_from_the_record, migrations.RunPython.noop),
         migrations.AddConstraint(
             model_name='evaluationreport',
-            constraint=models.CheckConstraint(condition=models.Q(('approved_by__isnull', True), models.Q(('authors__contains', django.db.models.functions.json.JSONArray(models.F('approved_by'))), _negated=True), _connector='OR'), name='evaluationreport_approver_is_no_author'),
+            constraint=analysis.models.PostgresCheckConstraint(condition=models.Q(('approved_by__isnull', True), models.Q(('authors__contains', django.db.models.functions.json.JSONArray(models.F('approved_by'))), _negated=True), _connector='OR'), name='evaluationreport_approver_is_no_author'),
         ),
         migrations.AddConstraint(
             model_name='evaluationreport',
-            constraint=models.CheckConstraint(condition=models.Q(('submitted_by__isnull', True), ('authors__contains', django.db.models.functions.json.JSONArray(models.F('submitted_by'))), _connector='OR'), name='evaluationreport_submitter_is_an_author'),
+            constraint=analysis.models.PostgresCheckConstraint(condition=models.Q(('submitted_by__isnull', True), ('authors__contains', django.db.models.functions.json.JSONArray(models.F('submitted_by'))), _connector='OR'), name='evaluationreport_submitter_is_an_author'),
         ),
     ]

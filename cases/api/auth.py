@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from accounts import mfa, tokens
 from accounts.models import ApiToken
 from accounts.requests import user_of
+from accounts.selectors import actor_for
 from cases.api import serializers as s
 from cases.api.schema import errors, responses
 from cases.api.views import ApiView, validated
@@ -79,7 +80,8 @@ class TokenView(ApiView):
         user = authenticate(request, username=data["username"], password=data["password"])
         if getattr(request, "axes_locked_out", False):
             raise LockedOut()
-        if user is None or not user.is_active:
+        # An integration account never logs in with a password (accounts/integration.py): answered as a wrong one.
+        if user is None or not user.is_active or actor_for(user).is_integration:
             raise InvalidCredentials()
         # A token must not be a way around two-factor log-in; a code that was sent must be right.
         code = data.get("otp_token", "").strip()

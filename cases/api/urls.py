@@ -2,8 +2,8 @@
 
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.permissions import IsAuthenticated
 
+from accounts.integration import PeopleOnly
 from cases.api import auth, views
 from cases.workflow import ACTIONS
 
@@ -12,7 +12,7 @@ app_name = "api"
 
 def _docs_view():
     view = SpectacularSwaggerSplitView.as_view(
-        url_name="api:schema", authentication_classes=views.AUTHENTICATION, permission_classes=[IsAuthenticated]
+        url_name="api:schema", authentication_classes=views.AUTHENTICATION, permission_classes=[PeopleOnly]
     )
     # A browser that is not logged in is sent to the login page (LoginRequiredMiddleware) instead of a JSON 401.
     view.login_required = True  # type: ignore[attr-defined]
@@ -22,7 +22,7 @@ def _docs_view():
 urlpatterns = [
     path(
         "schema/",
-        SpectacularAPIView.as_view(authentication_classes=views.AUTHENTICATION, permission_classes=[IsAuthenticated]),
+        SpectacularAPIView.as_view(authentication_classes=views.AUTHENTICATION, permission_classes=[PeopleOnly]),
         name="schema",
     ),
     path("docs/", _docs_view(), name="docs"),

@@ -34,6 +34,7 @@ from cases.services.common import (
     apply_changes,
     change_case,
     given,
+    lock_case,
     now,
     record_event,
     refresh_read_model,
@@ -110,6 +111,28 @@ def create_draft_case(
         # The read model counts the filer from the start (worst injury "none", not unknown).
         case.save(update_fields=refresh_read_model(case))
     return case
+
+
+@transaction.atomic
+def record_incident_import(*, case: Case, by: User, incident_number: str, attached: bool) -> CaseEvent:
+    """Say on the timeline that the application was started from 110 incident ``incident_number`` by another system's
+    account ``by`` (``attached``: an application recorded for the incident already was matched instead), and tell its
+    filer, who completes and submits it. Allowed to an integration account covering the case's unit
+    (``policy.can_import_into``). An entry on the timeline only: the case's version does not change, so a form the
+    filer has open stays current."""
+    case = lock_case(case)
+    require(
+        policy.can_import_into(actor_for(by), case.unit_path),
+        _("This account cannot start applications from 110 incidents for this unit."),
+    )
+    return record_event(
+        case=case,
+        kind=EventKind.IMPORTED,
+        by=by,
+        now=now(),
+        data={"incident": incident_number, "attached": attached},
+        notify=True,
+    )
 
 
 def note_draft_step(*, case: Case, by: User, step: str) -> None:

@@ -204,6 +204,12 @@ def event_text(event: CaseEvent) -> str:
             "step": _label(CampaignStep, data["step"]),
         }
         return f"{text} ({data['detail']})" if data.get("detail") else text
+    if event.kind == EventKind.IMPORTED and data.get("incident"):
+        if data.get("attached"):
+            return _("110 incident %(incident)s matched to this application by the 110 import") % {
+                "incident": data["incident"]
+            }
+        return _("Started from 110 incident %(incident)s by the 110 import") % {"incident": data["incident"]}
     if event.kind == EventKind.FAULT_FINDING and "finding" in data:
         if data.get("carried_over"):
             return _("Police-fault finding carried over from the case record (no finding document): %(finding)s") % {

@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.core.parameters import ParameterLocation
 
 from accounts import tokens
-from accounts.models import ApiToken
+from accounts.models import ApiToken, User
 from analysis.choices import WarningKind
 from cases import evidence, services
 from cases.choices import CaseStatus, FindingProblem, FlagKind, SupportKind
@@ -161,8 +161,20 @@ def _officer_targets(world: World) -> dict[str, list[int]]:
     }
 
 
+def _integration_targets(world: World) -> dict[str, list[int]]:
+    """The city's 110 dispatch system (an integration account): it calls the import and nothing else, so its run is
+    the import's operation alone, with the bodies the fuzzer makes (every other operation answers it 403, proven
+    route by route by tests/security/test_url_walk.py)."""
+    from integrations.services.accounts import create_integration_account
+
+    create_integration_account(username="hz110", name="杭州市110接处警系统", unit=world.city)
+    return {}
+
+
 # Role (a user of the world) → the objects its run should reach.
-ROLES = {"supervisor": _supervisor_targets, "officer": _officer_targets}
+ROLES = {"supervisor": _supervisor_targets, "officer": _officer_targets, "integration": _integration_targets}
+# The integration account's run is the operations made for it, in one shard.
+INTEGRATION_PATHS = ("/api/v1/incidents/",)
 
 # Each role's run is split into this many shards, every operation in exactly one (round robin over the schema's
 # operations in order), so that parallel test workers share the fuzzing instead of one worker running it all.
@@ -175,7 +187,10 @@ SHARD: dict[str, Any] = {}  # the current shard and each operation's place in th
 def _in_shard(ctx: Any) -> bool:
     """Whether the operation belongs to the current shard. An operation missing from the schema's list fails the
     test (KeyError) rather than going untested."""
-    return SHARD["index"][(ctx.operation.method.upper(), ctx.operation.path)] % SHARDS == SHARD["shard"]
+    index = SHARD["index"][(ctx.operation.method.upper(), ctx.operation.path)]
+    if SHARD["role"] == "integration":
+        return ctx.operation.path.startswith(INTEGRATION_PATHS)
+    return index % SHARDS == SHARD["shard"]
 
 
 def _operation_index(schema: Any) -> dict[tuple[str, str], int]:
@@ -185,13 +200,16 @@ def _operation_index(schema: Any) -> dict[tuple[str, str], int]:
     return {operation: i for i, operation in enumerate(order)}
 
 
-@pytest.fixture(params=[(role, shard) for role in ROLES for shard in range(SHARDS)], ids=lambda p: f"{p[0]}-{p[1]}")
+@pytest.fixture(
+    params=[(role, shard) for role in ROLES for shard in range(1 if role == "integration" else SHARDS)],
+    ids=lambda p: f"{p[0]}-{p[1]}",
+)
 def api_schema(request, world, settings):
     # schemathesis calls the WSGI application as host "localhost".
     settings.ALLOWED_HOSTS = ["localhost", "testserver"]
     role, shard = request.param
-    user = getattr(world, role)
     targets = ROLES[role](world)
+    user = User.objects.get(username="hz110") if role == "integration" else getattr(world, role)
     TARGETS.clear()
     TARGETS.update(targets)
     token, key = tokens.issue_token(user=user, name="schemathesis", mfa_verified=True)
@@ -213,10 +231,16 @@ def api_schema(request, world, settings):
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        schema = schemathesis.openapi.from_wsgi(
-            "/api/v1/schema/", application, headers={"Authorization": f"Token {key}"}, config=config
+        # The schema itself is not for an integration account (403): its run reads it with a person's token.
+        reader = (
+            key
+            if role != "integration"
+            else tokens.issue_token(user=world.supervisor, name="schema", mfa_verified=True)[1]
         )
-        SHARD.update(shard=shard, index=_operation_index(schema))
+        schema = schemathesis.openapi.from_wsgi(
+            "/api/v1/schema/", application, headers={"Authorization": f"Token {reader}"}, config=config
+        )
+        SHARD.update(shard=shard, role=role, index=_operation_index(schema))
         yield schema
     finally:
         signals.request_started.connect(close_old_connections)

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -32,6 +33,7 @@ BODY = {
     "narrative": "嫌疑人多次电话威胁处警民警及其家属。",
 }
 POOL_SIZE = 2
+PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 
 
 class Bouncer:
@@ -66,7 +68,7 @@ class Bouncer:
                 "-u",
                 "postgres",
                 "--",
-                shutil.which("pgbouncer") or "pgbouncer",
+                PGBOUNCER,
                 str(self.home / "pgb.ini"),
             ],
             stdout=(self.home / "stdout.log").open("ab"),
@@ -107,7 +109,7 @@ class Bouncer:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Iterator[NativeStack]:
-    problem = missing() or (None if shutil.which("pgbouncer") else "needs PgBouncer (Debian's pgbouncer)")
+    problem = missing() or (None if Path(PGBOUNCER).exists() else "needs PgBouncer (Debian's pgbouncer)")
     if problem:
         if os.environ.get("CI"):
             pytest.fail(f"CI must run the pooling test: {problem}")
@@ -117,6 +119,7 @@ def stack(tmp_path_factory) -> Iterator[NativeStack]:
         s.init_postgres()
         s.configure(REDIS_URL="", CELERY_TASK_ALWAYS_EAGER="1")
         s.migrate(cache_root(tmp_path_factory))
+        s.collect_static(cache_root(tmp_path_factory))
         s.build_world()
         # What the app sends as a startup option elsewhere is set on the database, as the runbook says.
         import psycopg
@@ -131,6 +134,7 @@ def stack(tmp_path_factory) -> Iterator[NativeStack]:
 def log_in(stack: NativeStack, username: str) -> requests.Session:
     session = requests.Session()
     page = session.get(stack.base_url + "/accounts/login/", timeout=15)
+    assert page.status_code == 200, page.text[:500]
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     done = session.post(
         stack.base_url + "/accounts/login/",
@@ -214,7 +218,6 @@ def test_behind_pgbouncer_in_transaction_mode_every_request_answers_and_the_serv
         )
         seen = burst(stack, "pgbouncer")
         pools = [p for p in bouncer.show("POOLS") if p["database"] == "rightsguard"]
-        databases = {d["name"]: d for d in bouncer.show("DATABASES")}
         print_figures("pgbouncer", {k: v for k, v in seen.items() if k != "read"})
     finally:
         stack.kill("web")
@@ -225,8 +228,7 @@ def test_behind_pgbouncer_in_transaction_mode_every_request_answers_and_the_serv
     # Two gunicorn workers, each keeping its client connection to PgBouncer; PgBouncer keeps at most two server
     # connections whatever the number of clients (the watcher's own connection is not counted).
     assert 1 <= seen["peak"] <= POOL_SIZE, seen["peak"]
-    assert databases["rightsguard"]["pool_mode"] == "transaction"
-    assert [p["user"] for p in pools] == ["postgres"]
+    assert [(p["user"], p["pool_mode"]) for p in pools] == [("postgres", "transaction")]
     assert b"Traceback" not in stack.log("web"), stack.log("web")[-3000:].decode(errors="replace")
 
 
@@ -283,3 +285,19 @@ def test_an_unknown_pool_setting_stops_the_start_with_a_sentence(stack):
     done = stack.manage("check", env={"RIGHTSGUARD_DB_POOL": "pgpool"})
     assert done.returncode != 0
     assert "RIGHTSGUARD_DB_POOL must be empty, 'psycopg' or 'pgbouncer', not 'pgpool'" in done.stderr
+
+
+@pytest.mark.parametrize("program", ["worker", "beat"])
+def test_a_worker_or_beat_told_to_use_pgbouncer_refuses_to_start_and_says_why(stack, program):
+    import sys
+
+    done = subprocess.run(  # our interpreter and arguments
+        [sys.executable, "-m", "celery", "-A", "rightsguard", program, "--loglevel=WARNING"],
+        cwd=stack.tmp.parent,
+        env={**stack.env, "RIGHTSGUARD_DB_POOL": "pgbouncer", "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+    )
+    assert done.returncode != 0
+    assert "must connect to PostgreSQL directly, not through PgBouncer in transaction mode" in done.stdout + done.stderr

@@ -704,8 +704,13 @@ def test_e_an_administrator_makes_no_new_peers(world, browser, province_admin):
     )
     assert response.status_code == 200
     assert standing() == before
-    assert scope.grantable_roles(province_admin, world.province) == [Role.OFFICER, Role.SUPERVISOR]
-    assert scope.grantable_roles(province_admin, world.city) == [Role.OFFICER, Role.SUPERVISOR, Role.ADMIN]
+    assert scope.grantable_roles(province_admin, world.province) == [Role.INTEGRATION, Role.OFFICER, Role.SUPERVISOR]
+    assert scope.grantable_roles(province_admin, world.city) == [
+        Role.INTEGRATION,
+        Role.OFFICER,
+        Role.SUPERVISOR,
+        Role.ADMIN,
+    ]
     services.grant_membership(user=world.supervisor, unit=world.city, role=Role.ADMIN, by=province_admin)
     assert scope.may_administer_user(province_admin, world.supervisor)
 

@@ -61,6 +61,8 @@ from cases.models import (
 )
 from cases.views.kept import SESSION_KEY as KEPT_INPUT
 from demo.organisation import ensure_admin_group
+from integrations.models import IncidentImport
+from integrations.services.accounts import create_integration_account
 from library import services as library_services
 from library.choices import COLUMNS as LIBRARY_COLUMNS
 from library.guidance import services as tip_services
@@ -88,6 +90,8 @@ from tests.api.test_matrix import clients as api_clients
 from tests.api.test_matrix import snapshot as records_snapshot
 from tests.conftest import reauthenticated
 from tests.factories import PASSWORD, World, case_in, draft, finished_export, finished_queue_export, member
+from tests.integrations.conftest import client_for as integration_token_client
+from tests.integrations.conftest import incident
 from tests.security.test_admin_scope import user_form
 
 DOCUMENT = Path(settings.BASE_DIR) / "docs" / "authorization-matrix.md"
@@ -127,8 +131,8 @@ def _cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
 
 
-def read_tables(text: str) -> dict[str, list[Row]]:
-    """The matrix tables of the document, by the heading they stand under."""
+def read_tables(text: str, columns: dict[str, str] = COLUMNS) -> dict[str, list[Row]]:
+    """The matrix tables of the document with these columns, by the heading they stand under."""
     tables: dict[str, list[Row]] = {}
     heading = ""
     header: list[str] | None = None
@@ -145,7 +149,7 @@ def read_tables(text: str) -> dict[str, list[Row]]:
             continue
         if set("".join(cells)) <= set("-: "):
             continue
-        if header[:3] != ["Row", *header[1:2], "Request"] or header[3:] != list(COLUMNS):
+        if header[:3] != ["Row", *header[1:2], "Request"] or header[3:] != list(columns):
             continue  # not a matrix table (the people, the legend)
         request = re.fullmatch(r"`(GET|POST|PUT|PATCH|DELETE) (\S+)`", cells[2])
         assert request, f"{heading}: row {cells[0]} has no `METHOD /path` request: {cells[2]!r}"
@@ -156,7 +160,7 @@ def read_tables(text: str) -> dict[str, list[Row]]:
                 id=row_id,
                 method=request[1].lower(),
                 path=request[2],
-                cells={COLUMNS[column]: cell for column, cell in zip(header[3:], cells[3:], strict=True)},
+                cells={columns[column]: cell for column, cell in zip(header[3:], cells[3:], strict=True)},
             )
         )
     return tables
@@ -168,6 +172,16 @@ API_MATRIX_ROWS = {row.id: row for row in TABLES.get(API_MATRIX_SECTION, [])}
 API_OTHER_ROWS = {row.id: row for row in TABLES.get(API_OTHER_SECTION, [])}
 ADMIN_ROWS = {row.id: row for row in TABLES.get(ADMIN_SECTION, [])}
 CONTENT_ROWS = {row.id: row for row in TABLES.get(CONTENT_SECTION, [])}
+# The integration accounts' table has one more column: another system's account (accounts/integration.py).
+INTEGRATION_SECTION = "Integration accounts"
+INTEGRATION_COLUMNS = {**COLUMNS, "Integration": "integration"}
+INTEGRATION_ROLES = (*ROLES, "integration")
+INTEGRATION_ROWS = {
+    row.id: row
+    for row in read_tables(DOCUMENT.read_text(encoding="utf-8"), INTEGRATION_COLUMNS).get(INTEGRATION_SECTION, [])
+}
+# The rows of the other tables that ask no account, and what they answer the integration account as anyone else.
+INTEGRATION_EXCEPTIONS = {"token-obtain": "400", "not-found": "404"}
 
 
 INTERNAL_NOTE = "内部电话记录"
@@ -929,6 +943,7 @@ def records() -> tuple:
         tuple(EarlyWarning.objects.order_by("pk").values_list("pk", "state", "version")),
         tuple(EvaluationReport.objects.order_by("pk").values_list("pk", "state", "version", "lessons")),
         library_records(),
+        tuple(IncidentImport.objects.order_by("pk").values_list("pk", "incident_number", "unit_id", "case_id")),
     )
 
 
@@ -975,7 +990,14 @@ WRITES_NOTHING = {
 _CASE_FACTS = ("summary", "narrative", "weapon", "major_security_period", "paused_at", "pause_reason", "is_stalled")
 
 
-def run_row(row: Row, fx: Fixture, callers: dict[str, Any], data: Callable[[Fixture], Any] | None, api: bool) -> None:
+def run_row(
+    row: Row,
+    fx: Fixture,
+    callers: dict[str, Any],
+    data: Callable[[Fixture], Any] | None,
+    api: bool,
+    roles: tuple[str, ...] = ROLES,
+) -> None:
     url = fx.url(row.path)
     if row.id in SETUP:
         SETUP[row.id](fx)
@@ -984,7 +1006,7 @@ def run_row(row: Row, fx: Fixture, callers: dict[str, Any], data: Callable[[Fixt
     answers: dict[str, str] = {}
     changed_on_refusal: list[str] = []
     unchanged_on_success: list[str] = []
-    for role in ROLES:
+    for role in roles:
         files_before = stored_files()
         with transaction.atomic():
             before = records()
@@ -1052,6 +1074,8 @@ def test_every_case_page_and_api_route_has_a_row():
     assert _route_names("library") - html == set(), "library pages without a row in the browser table"
     assert _route_names("library-api") - api == set(), "library API routes without a row in the API tables"
     assert _route_names("guidance-api") - api == set(), "guidance API routes without a row in the API tables"
+    integration = _resolved_names(list(INTEGRATION_ROWS.values()))
+    assert _route_names("integrations-api") - integration == set(), "integration API routes without a row"
 
 
 def test_every_post_row_says_what_it_sends():
@@ -1117,7 +1141,7 @@ def test_admin_page(world, media, row_id):
 
 
 def test_the_admin_table_is_there_and_says_what_it_sends():
-    assert len(ADMIN_ROWS) == len(TABLES[ADMIN_SECTION]) == 20, "a row id is used twice, or rows went missing"
+    assert len(ADMIN_ROWS) == len(TABLES[ADMIN_SECTION]) == 23, "a row id is used twice, or rows went missing"
     assert {row.id for row in ADMIN_ROWS.values() if row.method != "get"} == set(ADMIN_DATA)
     assert {resolve(re.sub(r"\{\w+\}", "1", row.path)).namespace for row in ADMIN_ROWS.values()} == {"admin"}
 
@@ -1239,3 +1263,96 @@ def test_a_reactivated_account_must_log_in_again(world, media):
 
     response = laptop.get(page)
     assert (response.status_code, response.get("Location")) == (302, f"{LOGIN_PREFIX}{page}")
+
+
+# --- integration accounts --------------------------------------------------------------------------------------
+
+INTEGRATION_DATA: dict[str, Callable[[Fixture], Any]] = {
+    "incident-110": lambda fx: incident(fx.world),
+}
+
+
+def integration_client(world: World) -> APIClient:
+    """The city's 110 dispatch system, with a token."""
+    account = User.objects.filter(username="hz110").first() or create_integration_account(
+        username="hz110", name="杭州市110接处警系统", unit=world.city
+    )
+    return integration_token_client(account)
+
+
+def test_the_integration_table_is_there_and_says_what_it_sends():
+    assert set(INTEGRATION_ROWS) == {"incident-110"}
+    assert {row.id for row in INTEGRATION_ROWS.values() if row.method != "get"} == set(INTEGRATION_DATA)
+
+
+@pytest.mark.parametrize("row_id", list(INTEGRATION_ROWS))
+def test_integration_endpoint(world, media, row_id):
+    row = INTEGRATION_ROWS[row_id]
+    fx = Fixture(world)
+    callers = {**api_clients(world), "integration": integration_client(world)}
+    run_row(row, fx, callers, INTEGRATION_DATA.get(row_id), api=True, roles=INTEGRATION_ROLES)
+
+
+def _refused_everywhere(fx: Fixture, rows: list[Row], client: Any, data: dict[str, Any], api: bool) -> list[str]:
+    """Request each row as the integration account; the rows that did not answer as the document says, or wrote."""
+    wrong = []
+    for row in rows:
+        # The API role matrix's yearly report names the intake case's year (tests/api/test_matrix.py).
+        url = fx.url(row.path.replace("{year}", str(fx.value("intake").occurred_at.year)))
+        if row.id in SETUP:
+            SETUP[row.id](fx)
+        make = data.get(row.id)
+        if make:
+            make(fx)  # build what the payload names outside the savepoint
+        files_before = stored_files()
+        with transaction.atomic():
+            before = records()
+            payload = make(fx) if make else None
+            options = {"format": _format(row.id)} if api and payload is not None else {}
+            response = getattr(client, row.method)(url, payload, **options)
+            cell = cell_of(response)
+            changed = records() != before
+            transaction.set_rollback(True)
+        for name in stored_files() - files_before:
+            evidence.path_of(name).unlink()
+        expected = INTEGRATION_EXCEPTIONS.get(row.id, "403")
+        if cell != expected or changed:
+            wrong.append(f"{row.id}: {row.method.upper()} {url} answered {cell}{' and wrote' if changed else ''}")
+    return wrong
+
+
+def _format(row_id: str) -> str:
+    call = API_MATRIX_ENDPOINTS.get(row_id)
+    return "multipart" if call is not None and call.multipart else "json"
+
+
+def test_the_integration_token_is_refused_by_every_other_api_row(world, media):
+    fx = Fixture(world)
+    client = integration_client(world)
+    matrix_data = {
+        name: (lambda fx, call=call: call.data(fx.world, _api_objects(fx)))
+        for name, call in API_MATRIX_ENDPOINTS.items()
+    }
+    rows = [*API_MATRIX_ROWS.values(), *API_OTHER_ROWS.values()]
+    wrong = _refused_everywhere(fx, rows, client, {**matrix_data, **API_DATA}, api=True)
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_an_integration_accounts_session_is_refused_on_every_page(world, media):
+    fx = Fixture(world)
+    integration_client(world)
+    browser = Client(raise_request_exception=False)
+    browser.force_login(User.objects.get(username="hz110"))
+    wrong = _refused_everywhere(fx, list(HTML_ROWS.values()), browser, HTML_DATA, api=False)
+    assert wrong == [], "\n".join(wrong)
+
+
+def _api_objects(fx: Fixture) -> SimpleNamespace:
+    """The objects tests/api/test_matrix.py's payloads name, taken from this file's fixture."""
+    return SimpleNamespace(
+        case=fx.value("intake"),
+        draft=fx.value("draft"),
+        suspect=fx.value("suspect"),
+        attachment=fx.value("attachment"),
+        flag=fx.value("flag"),
+    )

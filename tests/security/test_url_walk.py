@@ -475,8 +475,15 @@ def request(client: Client, method: str, url: str) -> tuple[int, str]:
     return response.status_code, response.get("Location", "")
 
 
-def walk(area: str, objects: Objects, client: Client, before_each: Callable[[], None] = lambda: None) -> list[str]:
-    """Request every route of the area with every method; the list of wrong answers (empty when all is well)."""
+def walk(
+    area: str,
+    objects: Objects,
+    client: Client,
+    before_each: Callable[[], None] = lambda: None,
+    public: dict[str, dict[str, Answer]] = PUBLIC,
+) -> list[str]:
+    """Request every route of the area with every method; the list of wrong answers (empty when all is well).
+    ``public``: the routes open to this caller, with their exact answers."""
     wrong: list[str] = []
     walked = 0
     for route in (r for r in ROUTES if r.area == area):
@@ -490,20 +497,20 @@ def walk(area: str, objects: Objects, client: Client, before_each: Callable[[], 
         if match.route != route.key:
             wrong.append(f"{route.key} ({label}): {url} resolves to {match.route!r} instead")
             continue
-        public = PUBLIC.get(route.key, {})
+        open_to_caller = public.get(route.key, {})
         for method in METHODS:
             before_each()
             status, location = request(client, method, url)
             walked += 1
-            if method in public:
-                expected = public[method]
+            if method in open_to_caller:
+                expected = open_to_caller[method]
                 if (status, location) != (expected.status, expected.location):
                     wrong.append(
                         f"{method.upper()} {url} ({label}): public route answered {status} {location!r}, "
                         f"expected {expected.status} {expected.location!r}"
                     )
             elif not is_refusal(route, status, location):
-                hint = "" if route.key in PUBLIC else " — a route open to this caller must be listed in PUBLIC"
+                hint = "" if route.key in public else " — a route open to this caller must be listed in PUBLIC"
                 wrong.append(f"{method.upper()} {url} ({label}): answered {status} {location!r}, not a refusal{hint}")
     assert walked, f"no route walked in area {area!r}"
     return wrong
@@ -567,4 +574,36 @@ def test_a_deactivated_accounts_api_token_is_refused_on_every_api_route(world, s
     # later (SECURITY.md). From then on the surviving token is refused everywhere.
     tokens.forget_user(user)
     wrong = walk("api", objects, client)
+    assert wrong == [], "\n".join(wrong)
+
+
+# An integration account (another system: accounts/integration.py) is let through to the endpoints made for it and
+# nowhere else: the walk's empty form body gets 415 there (the import takes JSON), as it does at the public token
+# endpoint, which asks no account.
+INTEGRATION_OPEN = {**PUBLIC, "api/v1/incidents/110/": {"post": Answer(415)}}
+
+
+def _integration_account(world: World) -> User:
+    from integrations.services.accounts import create_integration_account
+
+    return create_integration_account(username="hz110", name="杭州市110接处警系统", unit=world.city)
+
+
+def test_an_integration_token_is_refused_on_every_api_route_but_its_own(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    objects = build_objects(world)
+    _token, key = tokens.issue_token(user=_integration_account(world), name="feed", mfa_verified=False)
+    client = Client(raise_request_exception=False, HTTP_AUTHORIZATION=f"Token {key}")
+    wrong = walk("api", objects, client, public=INTEGRATION_OPEN)
+    assert wrong == [], "\n".join(wrong)
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_an_integration_accounts_session_is_refused_everywhere(world, settings, tmp_path, area):
+    settings.MEDIA_ROOT = tmp_path
+    objects = build_objects(world)
+    client = Client(raise_request_exception=False)
+    client.force_login(_integration_account(world))
+    # Not even the public pages: another system has no business in the browser.
+    wrong = walk(area, objects, client, public={})
     assert wrong == [], "\n".join(wrong)
