@@ -315,7 +315,7 @@ LIBRARY_REGISTRIES = {
 LIBRARY_REPORT_MODULES = ("library.training",)
 # A published tip is pushed by a background job, enqueued through the project's transactional outbox with the
 # publication and marked done by its task, as every job a service starts is.
-LIBRARY_JOBS = {"library.notices": ("cases.outbox",), "library.tasks": ("cases.outbox",)}
+LIBRARY_JOBS = {"library.notices": ("cases.outbox",), "library.tasks": ("cases.outbox", "cases.periodic")}
 
 
 def test_the_library_uses_cases_only_through_its_doors():
