@@ -76,12 +76,15 @@ def _first(attrs: Any, name: str) -> str:
     return str(values[0]).strip() if values else ""
 
 
-class DirectoryBackend(LDAPBackend):  # type: ignore[misc]
+class DirectoryBackend(LDAPBackend):
+    _directory_settings: LDAPSettings | None = None
+
     @property
     def settings(self) -> LDAPSettings:
-        if self._settings is None:
-            self._settings = LDAPSettings(_NO_OVERRIDES, directory_settings())
-        return self._settings
+        # Read when a log-in needs it (one backend object per log-in), so the configuration is the current one.
+        if self._directory_settings is None:
+            self._directory_settings = LDAPSettings(_NO_OVERRIDES, directory_settings())
+        return self._directory_settings
 
     def get_or_build_user(self, username: str, ldap_user: Any) -> tuple[User, bool]:
         """The account of the directory entry that just proved its password (accounts/sso.py picks it by the police
