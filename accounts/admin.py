@@ -470,20 +470,27 @@ class DirectoryGroupMappingAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     search_fields = ("group", "unit__code", "unit__name")
     autocomplete_fields = ["unit"]
 
+    # The admin site asks these of anonymous callers too (its log-in page lists the apps): a refusal, never a 403.
+
     def has_view_permission(self, request: HttpRequest, obj: DirectoryGroupMapping | None = None) -> bool:
-        return user_of(request).is_superuser
+        return _is_superuser(request)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return user_of(request).is_superuser
+        return _is_superuser(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return user_of(request).is_superuser
+        return _is_superuser(request)
 
     def has_change_permission(self, request: HttpRequest, obj: DirectoryGroupMapping | None = None) -> bool:
-        return user_of(request).is_superuser
+        return _is_superuser(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: DirectoryGroupMapping | None = None) -> bool:
-        return user_of(request).is_superuser
+        return _is_superuser(request)
+
+
+def _is_superuser(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
 
 
 # --- Third-party records about accounts ------------------------------------------------------------------------

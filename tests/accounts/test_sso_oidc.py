@@ -16,6 +16,7 @@ from django.contrib.auth.hashers import is_password_usable
 from django.test import Client
 
 from accounts import oidc, services
+from accounts.admin import DirectoryGroupMappingForm
 from accounts.models import AccountAudit, AccountChange, DirectoryGroupMapping, Membership, Role, SignOn, User
 from tests.accounts.oidc_provider import Provider, ProviderUser
 from tests.factories import PASSWORD, UserFactory
@@ -320,3 +321,25 @@ def test_a_local_account_still_logs_in_with_its_password(client, world, provider
     local = UserFactory(username="local-only")
     assert client.post("/accounts/login/", {"username": "local-only", "password": PASSWORD}).status_code == 302
     assert logged_in_as(client) == local
+
+
+def test_a_provider_log_in_works_with_the_lockout_on(client, world, provider, settings):
+    settings.AXES_ENABLED = True
+    provider.users["wang.li"] = ProviderUser(police_number="330106123")
+    answer = sign_in(client, provider, "wang.li")
+    assert answer.status_code == 302
+    assert answer["Location"] == "/"
+    assert logged_in_as(client) is not None
+
+
+@pytest.mark.parametrize(("role", "valid"), [("officer", True), ("supervisor", True), ("admin", False)])
+def test_the_admin_form_offers_only_the_allowed_roles(world, settings, role, valid):
+    settings.RIGHTSGUARD_SSO_GRANTABLE_ROLES = ["officer", "supervisor"]
+    form = DirectoryGroupMappingForm(
+        data={"directory": SignOn.OIDC, "group": "rg-x", "unit": world.station.pk, "role": role}
+    )
+    assert form.is_valid() is valid
+    if not valid:
+        assert form.errors["role"] == [
+            "This installation lets directory groups grant only these roles: officer, supervisor."
+        ]
