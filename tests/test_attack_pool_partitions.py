@@ -54,7 +54,7 @@ def postgres_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-# --- PgBouncer in transaction mode, in front of the test database ------------------------------------------------------
+# --- PgBouncer in transaction mode, in front of the test database --------------------------------------------------
 
 
 @dataclass
@@ -112,8 +112,8 @@ def bouncer(django_db_setup, django_db_blocker) -> Iterator[Bouncer]:
     )
     for path in (folder, folder / "users.txt", folder / "pgb.ini"):
         shutil.chown(path, "postgres", "postgres")
-    proc = subprocess.Popen(  # fixed binary and arguments
-        ["runuser", "-u", "postgres", "--", PGBOUNCER, str(folder / "pgb.ini")],
+    proc = subprocess.Popen(  # noqa: S603 - fixed binary and arguments
+        ["/usr/sbin/runuser", "-u", "postgres", "--", PGBOUNCER, str(folder / "pgb.ini")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -150,10 +150,16 @@ def test_behind_pgbouncer_the_flag_scan_refuses_rather_than_lend_its_session_to_
     monkeypatch.setattr(scan, "connection", through)
     other = psycopg.connect(bouncer.conninfo, autocommit=True)
     seen = []
-    try:
-        with pytest.raises(ImproperlyConfigured, match=NOT_THROUGH_PGBOUNCER), scan._ScanSession():
+
+    def scan_while_another_client_works() -> None:
+        with scan._ScanSession():
             seen.append(other.execute("SHOW synchronous_commit").fetchone()[0])
             seen.append(other.execute("SELECT pg_try_advisory_lock(%s)", [scan.SCAN_LOCK_KEY]).fetchone()[0])
+
+    try:
+        with pytest.raises(ImproperlyConfigured, match=NOT_THROUGH_PGBOUNCER):
+            scan_while_another_client_works()
+        # Before, the other client saw ["off", True]: the scan's setting, and the lock as if it were free.
         assert seen == []
         assert other.execute("SHOW synchronous_commit").fetchone()[0] == "on"
         held = other.execute(
@@ -218,7 +224,7 @@ def test_the_replica_behind_pgbouncer_uses_no_server_side_cursor_either(pool, ex
         "from django.conf import settings; d = settings.DATABASES; "
         "print([d[a].get('DISABLE_SERVER_SIDE_CURSORS', False) for a in ('default', 'replica')])"
     )
-    done = subprocess.run(  # our interpreter and arguments
+    done = subprocess.run(  # noqa: S603 - our interpreter and arguments
         [sys.executable, "manage.py", "shell", "--no-imports", "-v", "0", "-c", code],
         cwd=ROOT,
         env=env,
