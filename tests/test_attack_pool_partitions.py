@@ -2,6 +2,7 @@
 dated at the end of time did to the app before it was fixed (docs/operations.md, "Connection pooling" and
 "Partitions and retention")."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -16,7 +17,7 @@ import psycopg
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.backends.postgresql.base import DatabaseWrapper
 from django.utils import timezone
 
@@ -269,3 +270,20 @@ def test_a_row_in_the_last_month_a_date_can_name_stays_in_default_and_the_rest_i
     assert partitions.status(now=now) == {EVENTS: (1, 3), LOG: (1, 3)}
     assert partitions.plan(now=now) == []
     assert partitions.apply(now=now).done == []
+
+
+@pg
+def test_a_request_that_finds_the_pool_exhausted_is_told_the_database_is_busy_not_unreachable(db, rf):
+    """A full pool (every connection lent, none free within RIGHTSGUARD_DB_POOL_TIMEOUT) is the database being busy, as
+    PostgreSQL's own "too many connections" is: the answer said it could not be reached."""
+    from psycopg_pool import ConnectionPool
+
+    from rightsguard import errors
+
+    params = connection.get_connection_params()
+    with ConnectionPool(kwargs=params, min_size=0, max_size=1, timeout=0.2, open=True) as pool:
+        with pool.connection(), pytest.raises(DatabaseError) as caught, connection.wrap_database_errors:
+            pool.getconn()
+        assert errors.database_failure(caught.value) == errors.BUSY
+        answer = errors.database_failed(rf.get("/api/v1/cases/"), caught.value, errors.database_failure(caught.value))
+    assert (answer.status_code, json.loads(answer.content)["code"]) == (503, "database_busy")
