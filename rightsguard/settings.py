@@ -622,6 +622,11 @@ if RIGHTSGUARD_OIDC_ISSUER and not (
         "RIGHTSGUARD_OIDC_ISSUER needs RIGHTSGUARD_OIDC_CLIENT_ID, RIGHTSGUARD_OIDC_CLIENT_SECRET and "
         "RIGHTSGUARD_OIDC_REDIRECT_URI."
     )
+if RIGHTSGUARD_OIDC_ISSUER and not RIGHTSGUARD_OIDC_ISSUER.startswith(
+    ("https://", "http://127.0.0.1:", "http://localhost:", "http://[::1]:")
+):
+    # Plain HTTP only to a provider on this host (the tests' provider runs on loopback).
+    raise ImproperlyConfigured("RIGHTSGUARD_OIDC_ISSUER must be an https:// address.")
 if RIGHTSGUARD_LDAP_URI:
     if not RIGHTSGUARD_LDAP_USER_BASE:
         raise ImproperlyConfigured("RIGHTSGUARD_LDAP_URI needs RIGHTSGUARD_LDAP_USER_BASE.")

@@ -7,7 +7,11 @@ honoured from a verified ID token only (a forged, unsigned, shared-secret, misad
 refused and changes nothing), state, nonce and PKCE, and a safe ``next``.
 """
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,6 +28,7 @@ from tests.factories import PASSWORD, UserFactory
 CLIENT_ID = "rightsguard-test"
 CLIENT_SECRET = "a-client-secret-for-the-tests-only-0123456789"
 REDIRECT_URI = "http://testserver/accounts/oidc/callback/"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -343,3 +348,33 @@ def test_the_admin_form_offers_only_the_allowed_roles(world, settings, role, val
         assert form.errors["role"] == [
             "This installation lets directory groups grant only these roles: officer, supervisor."
         ]
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"RIGHTSGUARD_OIDC_ISSUER": "https://id.example.police", "RIGHTSGUARD_OIDC_CLIENT_ID": "rg"},
+            "RIGHTSGUARD_OIDC_ISSUER needs RIGHTSGUARD_OIDC_CLIENT_ID, RIGHTSGUARD_OIDC_CLIENT_SECRET and "
+            "RIGHTSGUARD_OIDC_REDIRECT_URI.",
+        ),
+        (
+            {
+                "RIGHTSGUARD_OIDC_ISSUER": "http://id.example.police",
+                "RIGHTSGUARD_OIDC_CLIENT_ID": "rg",
+                "RIGHTSGUARD_OIDC_CLIENT_SECRET": "s",
+                "RIGHTSGUARD_OIDC_REDIRECT_URI": "https://rg.example.police/accounts/oidc/callback/",
+            },
+            "RIGHTSGUARD_OIDC_ISSUER must be an https:// address.",
+        ),
+        ({"RIGHTSGUARD_LDAP_URI": "ldaps://directory.example.police"}, "RIGHTSGUARD_LDAP_URI needs"),
+    ],
+)
+def test_an_incomplete_sign_on_configuration_stops_the_start(variables, message):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "RIGHTSGUARD_"))}
+    env |= {"DJANGO_DEBUG": "1", "DJANGO_SECRET_KEY": "x", **variables}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
