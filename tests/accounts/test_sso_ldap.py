@@ -214,3 +214,13 @@ def test_local_accounts_keep_working_beside_the_directory(client, world, directo
     local = UserFactory(username="local-only")
     assert log_in(client, "local-only", PASSWORD).status_code == 302
     assert logged_in_as(client) == local
+
+
+def test_a_directory_session_ends_when_the_account_is_switched_off(client, world, directory, alice):
+    assert log_in(client, "alice", ALICE_PASSWORD).status_code == 302
+    assert client.get("/").status_code == 200
+    # The flag alone, written past the service (which would also end the sessions), ends access on the next request.
+    User.objects.filter(badge_number="330106123").update(is_active=False)
+    answer = client.get("/")
+    assert answer.status_code == 302
+    assert answer["Location"] == "/accounts/login/?next=/"
