@@ -112,7 +112,7 @@ def likely_duplicates(actor: Actor, case: Case) -> list[Candidate]:
             place_similarity=_similarity("location", case.location),
             summary_similarity=_similarity("summary", case.summary),
         )
-        .select_related("unit")
+        .select_related("unit", "filed_by", "assigned_to")
         .order_by("-submitted_at", "-pk")[:LIMIT]
     )
     if not rows:

@@ -1208,8 +1208,6 @@ class ErrorSerializer(serializers.Serializer):
 
 class DuplicateCaseSerializer(CaseSerializer):
     dispatch_ref = serializers.CharField()
-    summary = serializers.CharField()
-    submitted_at = serializers.DateTimeField(allow_null=True)
 
 
 class DuplicateCandidateSerializer(serializers.Serializer):
