@@ -1,4 +1,4 @@
-"""The duplicates over the API: the candidates, links, merges and unmerges, with precise refusals that change nothing."""
+"""The duplicates over the API: candidates, links, merges and unmerges, with precise refusals that change nothing."""
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
