@@ -144,9 +144,9 @@ def likely_duplicates(actor: Actor, case: Case) -> list[Candidate]:
                 reasons.append(DuplicateReason.SAME_SUSPECT_ID)
             if own_names & names_by_case.get(other.pk, set()):
                 reasons.append(DuplicateReason.SAME_SUSPECT_NAME)
-            if _similar(other.place_similarity, case.location, other.location):  # type: ignore[attr-defined]
+            if _similar(other.place_similarity, case.location, other.location):
                 reasons.append(DuplicateReason.SIMILAR_PLACE)
-            if _similar(other.summary_similarity, case.summary, other.summary):  # type: ignore[attr-defined]
+            if _similar(other.summary_similarity, case.summary, other.summary):
                 reasons.append(DuplicateReason.SIMILAR_SUMMARY)
         # Close in time and place alone is no duplicate: a busy station has several incidents an afternoon.
         if reasons:
