@@ -376,6 +376,12 @@ class CaseDetailSerializer(CaseSerializer):
     allowed_actions = serializers.SerializerMethodField(
         help_text=_("Workflow actions the caller may take now (cases/{id}/actions/{action}/).")
     )
+    merged_into = serializers.SerializerMethodField(
+        help_text=_(
+            "For a case merged into another as its duplicate (closed, no action applies to it): the reference of the "
+            "case that carries on; null otherwise."
+        )
+    )
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         out = super().to_representation(instance)
@@ -383,6 +389,12 @@ class CaseDetailSerializer(CaseSerializer):
         # the view): a fact set from the record reads as the answer it replaced, outside the office.
         out.update(self.context.get("fact_answers") or {})
         return out
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_merged_into(self, case: Case) -> str | None:
+        if case.merged_into_id is None:
+            return None
+        return Case.objects.filter(pk=case.merged_into_id).values_list("reference", flat=True).first()
 
     @extend_schema_field(AllowedActionSerializer(many=True))
     def get_allowed_actions(self, case: Case) -> list[dict[str, str]]:

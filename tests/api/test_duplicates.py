@@ -84,6 +84,8 @@ def test_link_merge_and_unmerge_with_precise_refusals(world):
         "unmerged_at": None,
         "unmerge_reason": "",
     }
+    assert supervisor.get(f"{C}/{twin.pk}/").json()["merged_into"] == case.reference
+    assert supervisor.get(f"{C}/{case.pk}/").json()["merged_into"] is None
     before = records()
     twice = supervisor.post(f"{C}/{twin.pk}/merge/", {"into": case.pk, "reason": "重复报案"}, format="json")
     assert (twice.status_code, twice.json()["code"]) == (409, "already_merged")
