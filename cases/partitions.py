@@ -48,6 +48,9 @@ LOCK_TIMEOUT = "5s"
 RANGE_BOUND = r"^FOR VALUES FROM \('([^']+)'\) TO \('([^']+)'\)$"
 # pg_advisory_xact_lock key: the ASCII of "rgpart".
 ADVISORY_LOCK = 0x726770617274
+# The last month whose end a date cannot name (10000-01-01): its rows (written by a clock or a --now far off) stay in
+# DEFAULT, and the other months are kept as ever.
+LAST_MONTH = date(9999, 12, 1)
 
 
 @dataclass(frozen=True)
@@ -213,10 +216,9 @@ def _table_plan(managed: Managed, state: TableState, now: datetime, *, keep: int
     default = state.default
     if default is None:
         steps.append(Step("create_default", table, default_name(table)))
-    moved: tuple[date, ...] = ()
-    if state.default_rows and default is not None:
-        moved = tuple(sorted(state.default_rows))
-        steps.append(Step("move", table, default.name, moved, rows=sum(state.default_rows.values())))
+    moved = tuple(sorted(m for m in state.default_rows if m < LAST_MONTH))
+    if moved and default is not None:
+        steps.append(Step("move", table, default.name, moved, rows=sum(state.default_rows[m] for m in moved)))
     ahead = [add_months(month_of(now), n) for n in range(AHEAD_MONTHS + 1)]
     created = [m for m in ahead if not state.covered(m) and m not in moved]
     steps.extend(Step("create", table, partition_name(table, m), (m,)) for m in created)
@@ -332,7 +334,8 @@ def _apply_table(managed: Managed, now: datetime, *, keep: int, move_limit: int 
             elif step.action == "create_default":
                 cursor.execute(f"CREATE TABLE {_quote(step.partition)} PARTITION OF {_quote(table)} DEFAULT")
             elif step.action == "move":
-                outcome.moved_rows += _move_default(cursor, table, step)
+                # Rows of a month that has no partition (LAST_MONTH) go back into the new DEFAULT: not moved.
+                outcome.moved_rows += _move_default(cursor, table, step) - _count(cursor, default_name(table))
             elif step.action == "drop":
                 if not managed.retained:  # the plan never asks it: the timeline is never dropped, whatever happens
                     raise AssertionError(f"refusing to drop a partition of {table}")
@@ -403,7 +406,7 @@ def cover(model: type[Model], *, start: datetime, end: datetime) -> int:
             return 0
         created = 0
         if set(missing) & set(state.default_rows) and state.default is not None:
-            moved = tuple(sorted(state.default_rows))
+            moved = tuple(sorted(m for m in state.default_rows if m < LAST_MONTH))
             _move_default(cursor, table, Step("move", table, state.default.name, moved))
             created += len(moved)
         for month in missing:

@@ -44,6 +44,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.csrf import requires_csrf_token
+from psycopg_pool import PoolTimeout
 from rest_framework import exceptions
 
 logger = logging.getLogger(__name__)
@@ -112,6 +113,10 @@ def database_failure(exc: BaseException | None) -> str | None:
         return UNREACHABLE
     if not isinstance(exc, DatabaseError):
         return None
+    if isinstance(exc.__cause__, PoolTimeout):
+        # Every connection of the process's pool (RIGHTSGUARD_DB_POOL=psycopg) was lent for the pool's whole timeout:
+        # out of connections, as PostgreSQL's own 53300, not out of reach.
+        return BUSY
     sqlstate = sqlstate_of(exc)
     if sqlstate:
         if sqlstate in _READ_ONLY_STATES:

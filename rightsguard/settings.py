@@ -179,6 +179,15 @@ else:
             "max_size": env.int("RIGHTSGUARD_DB_POOL_MAX", default=4),
             "timeout": env.int("RIGHTSGUARD_DB_POOL_TIMEOUT", default=10),
         }
+        # psycopg_pool checks these only when the first request opens the pool: every request would then fail (a 500
+        # for the sizes, a 503 for a timeout that gives up at once) while the start itself looked fine.
+        _pool = DATABASES["default"]["OPTIONS"]["pool"]
+        if not 0 <= _pool["min_size"] <= _pool["max_size"] or _pool["max_size"] < 1 or _pool["timeout"] < 1:
+            raise ImproperlyConfigured(
+                "RIGHTSGUARD_DB_POOL_MIN must be 0 or more and at most RIGHTSGUARD_DB_POOL_MAX, which must be 1 or "
+                "more, and RIGHTSGUARD_DB_POOL_TIMEOUT at least 1 second, not "
+                f"{_pool['min_size']}, {_pool['max_size']} and {_pool['timeout']} (docs/operations.md)."
+            )
 
 # A read replica of the primary (a streaming standby) for the yearly report and the analysis (cases/reading.py).
 # The tests run it as a mirror of the primary's test database.
@@ -188,6 +197,9 @@ if env.str("DATABASE_REPLICA_URL", default=""):
         "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
         "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {**DATABASES["default"].get("OPTIONS", {})},
+        # Behind PgBouncer too (the same RIGHTSGUARD_DB_POOL): the report's and the analysis' iterators would otherwise
+        # fetch from a cursor that another server connection holds.
+        "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS", False),
         "TEST": {"MIRROR": "default"},
     }
 DATABASE_ROUTERS = ["rightsguard.routers.ReadReplicaRouter"]

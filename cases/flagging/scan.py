@@ -48,6 +48,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -179,6 +181,14 @@ class _ScanSession:
     """
 
     def __enter__(self) -> bool:
+        if getattr(settings, "DB_POOL", "") == "pgbouncer":
+            # In transaction mode the session is lent to other clients between the scan's transactions: they would
+            # commit without waiting for the disk and could take the lock themselves, and the unlock may reach another
+            # server connection, leaving the lock held there so that no later scan runs.
+            raise ImproperlyConfigured(
+                "The flag scan must connect to PostgreSQL directly, not through PgBouncer in transaction mode: run it "
+                "with a DATABASE_URL of the server itself and RIGHTSGUARD_DB_POOL empty or 'psycopg'."
+            )
         self.postgres = connection.vendor == "postgresql"
         self.held = True
         if self.postgres:

@@ -4,6 +4,7 @@ from argparse import ArgumentParser
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -36,9 +37,12 @@ class Command(BaseCommand):
         if options["case"] is not None:
             result = flagging.check_case_flags(case_id=options["case"], now=now)
         else:
-            result = flagging.flag_cases(
-                now=now, full=options["full"], notify=not options["no_notify"], batch_size=options["batch_size"]
-            )
+            try:
+                result = flagging.flag_cases(
+                    now=now, full=options["full"], notify=not options["no_notify"], batch_size=options["batch_size"]
+                )
+            except ImproperlyConfigured as exc:
+                raise CommandError(str(exc)) from exc
         if not result.ran:
             self.stdout.write(self.style.WARNING("Another flag scan is running; nothing done."))
             return
