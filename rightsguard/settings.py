@@ -380,6 +380,9 @@ if RIGHTSGUARD_ACCESS_LOG_KEEP_DAYS < 365:
         "365 days."
     )
 # The site's address as users reach it (scheme, host, any path prefix; no trailing slash): links in e-mails.
+# How long after a merge of duplicate cases an administrator may still undo it (cases/services/duplicates.py); after
+# that the merge stands (docs/operations.md).
+RIGHTSGUARD_UNMERGE_DAYS = env.int("RIGHTSGUARD_UNMERGE_DAYS", default=365)
 RIGHTSGUARD_SITE_URL = env.str("RIGHTSGUARD_SITE_URL", default="http://localhost:8000").rstrip("/")
 # The local hour (TIME_ZONE) the daily notification digest goes out to users who chose it.
 RIGHTSGUARD_DAILY_DIGEST_HOUR = env.int("RIGHTSGUARD_DAILY_DIGEST_HOUR", default=7)
