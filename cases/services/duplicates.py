@@ -49,7 +49,8 @@ _DATETIMES = frozenset(STAGE_FIELDS) - {"status", "pause_reason"}
 
 def _reason(reason: str, field: str = "reason") -> str:
     reason = (reason or "").strip()
-    if not reason:
+    # A reason of invisible format characters alone (zero-width space, direction marks, byte order mark) is none.
+    if not "".join(c for c in reason if unicodedata.category(c) != "Cf").strip():
         raise ValidationError({field: _("Give the reason.")})
     if len(reason) > REASON_MAX:
         raise ValidationError({field: _("Keep this to %(limit)s characters or fewer.") % {"limit": REASON_MAX}})
@@ -211,6 +212,16 @@ def merge_cases(*, by: User, case: Case | int, into: Case | int, reason: str) ->
             % {"survivor": survivor.reference, "target": target.reference},
             code="survivor_merged",
         )
+    if CaseMerge.objects.filter(survivor=merged, unmerged_at__isnull=True).exists():
+        # Its merged records would point at a merged record: a chain, which no page follows to the case carrying on.
+        raise Conflict(
+            _(
+                "%(ref)s has taken in merged duplicates: it cannot itself be merged into another. Undo those merges "
+                "first, or link the cases instead."
+            )
+            % {"ref": merged.reference},
+            code="has_merged_records",
+        )
     if merged.status != CaseStatus.INTAKE:
         raise Conflict(
             _(
@@ -265,6 +276,43 @@ def merge_cases(*, by: User, case: Case | int, into: Case | int, reason: str) ->
         # More officers attacked on the record of the survivor (cases/welfare.py); the merged record counts no more.
         outbox.check_welfare_on_commit(survivor)
     return merge
+
+
+def _brings(merged: Case) -> tuple[set[int], set[tuple[str, str]]]:
+    """Whom a merge of ``merged`` lists on its survivor: the accounts of its filer and officers, and the name and badge
+    of its officers without an account."""
+    users, keys = {merged.filed_by_id}, set()
+    for user_id, name, badge in InvolvedOfficer.objects.filter(case=merged).values_list(
+        "user_id", "name", "badge_number"
+    ):
+        if user_id is not None:
+            users.add(user_id)
+        else:
+            keys.add(_officer_key(name, badge))
+    return users, keys
+
+
+def _hand_over(merge: CaseMerge, survivor: Case, rows: list[InvolvedOfficer]) -> set[int]:
+    """The officers ``merge`` listed on the survivor whom another merge in force into it lists too (the same officer
+    filed twice, or is on both duplicates): they stay, now that other merge's, which its own unmerge takes back. The
+    ids of those kept."""
+    kept: set[int] = set()
+    others = CaseMerge.objects.filter(survivor=survivor, unmerged_at__isnull=True).exclude(pk=merge.pk)
+    for other in others.select_related("merged").order_by("merged_at", "pk"):
+        users, keys = _brings(other.merged)
+        taken = [
+            row
+            for row in rows
+            if row.pk not in kept
+            and (row.user_id in users if row.user_id is not None else _officer_key(row.name, row.badge_number) in keys)
+        ]
+        if not taken:
+            continue
+        InvolvedOfficer.objects.filter(pk__in=[row.pk for row in taken]).update(added_by_merge=other)
+        other.previous = {**other.previous, "officers": [*other.previous.get("officers", []), *(r.pk for r in taken)]}
+        other.save(update_fields=["previous"])
+        kept.update(row.pk for row in taken)
+    return kept
 
 
 def unmerge_deadline(merge: CaseMerge) -> datetime:
@@ -331,8 +379,10 @@ def unmerge_cases(*, by: User, case: Case | int, reason: str) -> CaseMerge:
             % {"survivor": survivor.reference},
             code="survivor_moved_on",
         )
-    names = list(still_listed.order_by("id").values_list("name", flat=True))
-    still_listed.delete()
+    kept = _hand_over(merge, survivor, list(still_listed.order_by("id")))
+    gone = still_listed.exclude(pk__in=kept)
+    names = list(gone.order_by("id").values_list("name", flat=True))
+    gone.delete()
     merge.unmerged_at = t
     merge.unmerged_by = by
     merge.unmerge_reason = reason
