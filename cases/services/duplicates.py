@@ -6,10 +6,11 @@ Every check is made on the locked rows, so two merges at once cannot both pass; 
 click) is refused with a message saying the first one did it, and changes nothing.
 
 A merge keeps everything: the merged case becomes a closed record pointing at the survivor (``Case.merged_into``) with
-its own timeline, parties and evidence, readable from the survivor's page; its filer and its victims are listed on the
-survivor as victims (an officer already listed there is not listed twice), so they follow the survivor and count there
-in the reports, where the merged record no longer counts (cases/summaries.py). ``CaseMerge`` records what the merge
-changed, and an administrator's unmerge undoes exactly that within ``RIGHTSGUARD_UNMERGE_DAYS``.
+its own timeline, parties and evidence, readable from the survivor's page; its victims (its filer among them, when
+listed) are listed on the survivor as victims (an officer already listed there is not listed twice, nor a filer who
+was not attacked), so they follow the survivor and count there in the reports, where the merged record no longer
+counts (cases/summaries.py). ``CaseMerge`` records what the merge changed, and an administrator's unmerge undoes
+exactly that within ``RIGHTSGUARD_UNMERGE_DAYS``; an officer another merge in force lists too stays, that merge's.
 """
 
 import re
@@ -147,31 +148,28 @@ def _officer_key(name: str, badge: str) -> tuple[str, str]:
 
 
 def _officers_to_add(survivor: Case, merged: Case) -> list[InvolvedOfficer]:
-    """The merged case's filer and victims not yet listed on the survivor, as new rows of the survivor (unsaved)."""
+    """The merged case's victims not yet listed on the survivor, as new rows of the survivor (unsaved). Its filer goes
+    with it when listed on it as a victim, as a filer is unless they filed for colleagues only: one who was not
+    attacked is never made a victim by a merge. An officer listed by name and badge number without their account is
+    the same officer as their account's row."""
     listed = list(InvolvedOfficer.objects.filter(case=survivor).values_list("user_id", "name", "badge_number"))
     users = {user_id for user_id, _name, _badge in listed if user_id is not None}
     keys = {_officer_key(name, badge) for _user, name, badge in listed}
+    # Listed without an account, by a badge number: their account's row would be them a second time.
+    badged = {_officer_key(name, badge) for user, name, badge in listed if user is None and badge.strip()}
     new: list[InvolvedOfficer] = []
     fields = ("name", "badge_number", "officer_type", "duty_status", "injury", "medical_notes")
-    for officer in InvolvedOfficer.objects.filter(case=merged).select_related("user").order_by("id"):
+    for officer in InvolvedOfficer.objects.filter(case=merged).order_by("id"):
+        key = _officer_key(officer.name, officer.badge_number)
         if officer.user_id is not None:
-            if officer.user_id in users:
+            if officer.user_id in users or key in badged:
                 continue
             users.add(officer.user_id)
         else:
-            key = _officer_key(officer.name, officer.badge_number)
             if key in keys:
                 continue
-            keys.add(key)
+        keys.add(key)
         new.append(InvolvedOfficer(case=survivor, user_id=officer.user_id, **{f: getattr(officer, f) for f in fields}))
-    filer = merged.filed_by
-    if filer.pk not in users:
-        # The filer of the duplicate follows the case that carries on, as a victim (they filed for the incident).
-        new.append(
-            InvolvedOfficer(
-                case=survivor, user=filer, name=filer.full_name or filer.username, badge_number=filer.badge_number
-            )
-        )
     return new
 
 
@@ -279,8 +277,8 @@ def merge_cases(*, by: User, case: Case | int, into: Case | int, reason: str) ->
 
 
 def _brings(merged: Case) -> tuple[set[int], set[tuple[str, str]]]:
-    """Whom a merge of ``merged`` lists on its survivor: the accounts of its filer and officers, and the name and badge
-    of its officers without an account."""
+    """Whom a merge of ``merged`` lists on its survivor (``_officers_to_add``): the accounts of its officers, and the
+    names and badge numbers of all of them."""
     users, keys = {merged.filed_by_id}, set()
     for user_id, name, badge in InvolvedOfficer.objects.filter(case=merged).values_list(
         "user_id", "name", "badge_number"

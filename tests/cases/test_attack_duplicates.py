@@ -10,8 +10,9 @@ from cases import services
 from cases.choices import CaseStatus
 from cases.exceptions import Conflict
 from cases.models import Case, CaseMerge, InvolvedOfficer
-from tests.cases.test_duplicates import UNLIKE, filed, state
-from tests.factories import member
+from tests.api.conftest import token_client
+from tests.cases.test_duplicates import AT, UNLIKE, filed, state
+from tests.factories import complete_details, member
 
 
 @pytest.fixture
@@ -82,3 +83,49 @@ def test_the_merge_page_refuses_who_may_not_merge(world, colleague, who):
         assert client.post(url, {"reason": "x"}).status_code == 404
     assert state(keep, dup) == before
     assert CaseMerge.objects.count() == 0
+
+
+def test_a_filer_who_did_not_list_themselves_is_not_made_a_victim_by_a_merge(world, colleague):
+    """A supervisor files for a colleague without listing themselves (the API's add_filer_as_officer=false): the merge
+    lists the colleague on the survivor, not the supervisor, who was never attacked."""
+    keep = filed(world)
+    dup = services.create_draft_case(
+        by=world.supervisor,
+        unit=world.station,
+        details=complete_details(**UNLIKE, occurred_at=AT),
+        add_filer_as_officer=False,
+    )
+    services.add_involved_officer(case=dup, by=world.supervisor, user=colleague)
+    dup = services.submit_case(case=dup, by=world.supervisor, expected_version=Case.objects.get(pk=dup.pk).version)
+    merge = services.merge_cases(by=world.supervisor, case=dup, into=keep, reason="重复报案")
+    assert listed(keep) == [("officer", None), ("colleague", merge.pk)]
+
+
+def test_an_officer_listed_without_their_account_is_not_listed_twice_by_a_merge(world, colleague):
+    keep = filed(world)
+    services.add_involved_officer(case=keep, by=world.supervisor, name="李警官", badge_number="012345")
+    dup = filed(world, who=colleague, **UNLIKE)
+    merge = services.merge_cases(by=world.supervisor, case=dup, into=keep, reason="重复报案")
+    assert merge.previous["officers"] == []
+    assert listed(keep) == [("officer", None), (None, None)]
+
+
+def test_the_merged_records_filer_reads_it_and_where_it_went_and_nobody_acts_on_it(world, colleague):
+    keep = filed(world)
+    dup = filed(world, who=colleague, **UNLIKE)
+    services.merge_cases(by=world.supervisor, case=dup, into=keep, reason="重复报案")
+    client = Client()
+    client.force_login(colleague)
+    page = client.get(f"/cases/{dup.pk}/")
+    assert page.status_code == 200
+    assert keep.reference in page.content.decode()
+    assert client.get(f"/cases/{keep.pk}/").status_code == 200  # listed there as a victim now
+    before = state(keep, dup)
+    api = token_client(world.supervisor)
+    refer = api.post(f"/api/v1/cases/{dup.pk}/actions/reject/", {"reason": "x"}, format="json")
+    assert refer.status_code in (403, 409)
+    added = api.post(f"/api/v1/cases/{dup.pk}/officers/", {"name": "王五"}, format="json")
+    assert added.status_code in (403, 409)
+    note = token_client(colleague).post(f"/api/v1/cases/{dup.pk}/notes/", {"text": "补充"}, format="json")
+    assert note.status_code in (403, 409)
+    assert state(keep, dup) == before
