@@ -13,6 +13,8 @@ counts (cases/summaries.py). ``CaseMerge`` records what the merge changed, and a
 exactly that within ``RIGHTSGUARD_UNMERGE_DAYS``; an officer another merge in force lists too stays, that merge's.
 """
 
+import hashlib
+import json
 import re
 import unicodedata
 from datetime import datetime, timedelta
@@ -46,6 +48,8 @@ STAGE_FIELDS = (
     "sla_warn_at",
 )
 _DATETIMES = frozenset(STAGE_FIELDS) - {"status", "pause_reason"}
+# What a merge copies of an officer onto the survivor; an unmerge is refused once any of it changed there.
+COPIED_FIELDS = ("name", "badge_number", "officer_type", "duty_status", "injury", "medical_notes")
 
 
 def _reason(reason: str, field: str = "reason") -> str:
@@ -158,7 +162,7 @@ def _officers_to_add(survivor: Case, merged: Case) -> list[InvolvedOfficer]:
     # Listed without an account, by a badge number: their account's row would be them a second time.
     badged = {_officer_key(name, badge) for user, name, badge in listed if user is None and badge.strip()}
     new: list[InvolvedOfficer] = []
-    fields = ("name", "badge_number", "officer_type", "duty_status", "injury", "medical_notes")
+    fields = COPIED_FIELDS
     for officer in InvolvedOfficer.objects.filter(case=merged).order_by("id"):
         key = _officer_key(officer.name, officer.badge_number)
         if officer.user_id is not None:
@@ -171,6 +175,13 @@ def _officers_to_add(survivor: Case, merged: Case) -> list[InvolvedOfficer]:
         keys.add(key)
         new.append(InvolvedOfficer(case=survivor, user_id=officer.user_id, **{f: getattr(officer, f) for f in fields}))
     return new
+
+
+def _copied(officer: InvolvedOfficer) -> str:
+    """A digest of what the merge copied of the officer: compared at the unmerge, without a second copy of their
+    medical details kept on the merge."""
+    values = [officer.user_id, *(getattr(officer, f) for f in COPIED_FIELDS)]
+    return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()
 
 
 def _stage_of(case: Case) -> dict[str, Any]:
@@ -244,7 +255,11 @@ def merge_cases(*, by: User, case: Case | int, into: Case | int, reason: str) ->
         officer.added_by_merge = merge
         officer.full_clean(exclude=["case", "user", "added_by_merge"])
     InvolvedOfficer.objects.bulk_create(added)
-    merge.previous = {**merge.previous, "officers": [o.pk for o in added]}
+    merge.previous = {
+        **merge.previous,
+        "officers": [o.pk for o in added],
+        "listed": {str(o.pk): _copied(o) for o in added},
+    }
     merge.save(update_fields=["previous"])
 
     from_status = merged.status
@@ -307,7 +322,12 @@ def _hand_over(merge: CaseMerge, survivor: Case, rows: list[InvolvedOfficer]) ->
         if not taken:
             continue
         InvolvedOfficer.objects.filter(pk__in=[row.pk for row in taken]).update(added_by_merge=other)
-        other.previous = {**other.previous, "officers": [*other.previous.get("officers", []), *(r.pk for r in taken)]}
+        listed = merge.previous.get("listed", {})
+        other.previous = {
+            **other.previous,
+            "officers": [*other.previous.get("officers", []), *(r.pk for r in taken)],
+            "listed": {**other.previous.get("listed", {}), **{str(r.pk): listed.get(str(r.pk)) for r in taken}},
+        }
         other.save(update_fields=["previous"])
         kept.update(row.pk for row in taken)
     return kept
@@ -373,6 +393,16 @@ def unmerge_cases(*, by: User, case: Case | int, reason: str) -> CaseMerge:
             _(
                 "A support measure is recorded on %(survivor)s for an officer the merge listed there: the merge cannot "
                 "be undone safely."
+            )
+            % {"survivor": survivor.reference},
+            code="survivor_moved_on",
+        )
+    listed = merge.previous.get("listed")
+    if listed is not None and any(listed.get(str(o.pk)) != _copied(o) for o in still_listed):
+        raise Conflict(
+            _(
+                "An officer the merge listed on %(survivor)s has been changed there since: the merge cannot be undone "
+                "safely."
             )
             % {"survivor": survivor.reference},
             code="survivor_moved_on",

@@ -7,7 +7,7 @@ from django.test import Client
 
 from accounts.models import Role
 from cases import services
-from cases.choices import CaseStatus
+from cases.choices import CaseStatus, InjuryGrade
 from cases.exceptions import Conflict
 from cases.models import Case, CaseMerge, InvolvedOfficer
 from tests.api.conftest import token_client
@@ -129,3 +129,19 @@ def test_the_merged_records_filer_reads_it_and_where_it_went_and_nobody_acts_on_
     note = token_client(colleague).post(f"/api/v1/cases/{dup.pk}/notes/", {"text": "补充"}, format="json")
     assert note.status_code in (403, 409)
     assert state(keep, dup) == before
+
+
+def test_unmerge_is_refused_once_an_officer_it_listed_was_changed_on_the_survivor(world, colleague):
+    """The survivor's supervisor recorded the colleague's injury on the survivor after the merge: undoing the merge
+    would silently drop that record (the merged record still says "no injury")."""
+    keep = filed(world)
+    dup = filed(world, who=colleague, **UNLIKE)
+    services.merge_cases(by=world.supervisor, case=dup, into=keep, reason="重复报案")
+    added = InvolvedOfficer.objects.get(case=keep, user=colleague)
+    services.update_involved_officer(officer=added, by=world.supervisor, injury=InjuryGrade.MINOR_1)
+    before = state(keep, dup)
+    with pytest.raises(Conflict) as refused:
+        services.unmerge_cases(by=world.admin, case=dup, reason="误合并")
+    assert refused.value.code == "survivor_moved_on"
+    assert state(keep, dup) == before
+    assert InvolvedOfficer.objects.get(pk=added.pk).injury == InjuryGrade.MINOR_1
