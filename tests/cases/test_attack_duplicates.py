@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from accounts.models import Role
-from cases import services
+from cases import services, summaries
 from cases.choices import CaseStatus, InjuryGrade
 from cases.exceptions import Conflict
 from cases.models import Case, CaseMerge, InvolvedOfficer
@@ -54,9 +54,11 @@ def test_unmerge_keeps_an_officer_another_merge_in_force_listed(world, colleague
     m2.refresh_from_db()
     assert m2.previous["officers"] == [row.pk]
     assert Case.objects.get(pk=first.pk).status == CaseStatus.INTAKE
+    assert summaries.reconcile().mismatches == []
     # And the second merge, undone in turn, takes the officer off.
     services.unmerge_cases(by=world.admin, case=second, reason="误合并")
     assert listed(keep) == [("officer", None)]
+    assert summaries.reconcile().mismatches == []
 
 
 @pytest.mark.parametrize("reason", ["\u200b", "\u200b\u200e\ufeff", " \u3000 "])
