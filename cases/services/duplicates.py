@@ -294,14 +294,13 @@ def merge_cases(*, by: User, case: Case | int, into: Case | int, reason: str) ->
 def _brings(merged: Case) -> tuple[set[int], set[tuple[str, str]]]:
     """Whom a merge of ``merged`` lists on its survivor (``_officers_to_add``): the accounts of its officers, and the
     names and badge numbers of all of them."""
-    users, keys = {merged.filed_by_id}, set()
-    for user_id, name, badge in InvolvedOfficer.objects.filter(case=merged).values_list(
-        "user_id", "name", "badge_number"
-    ):
+    users: set[int] = set()
+    keys: set[tuple[str, str]] = set()
+    officers = InvolvedOfficer.objects.filter(case=merged).values_list("user_id", "name", "badge_number")
+    for user_id, name, badge in officers:
         if user_id is not None:
             users.add(user_id)
-        else:
-            keys.add(_officer_key(name, badge))
+        keys.add(_officer_key(name, badge))
     return users, keys
 
 
@@ -316,8 +315,7 @@ def _hand_over(merge: CaseMerge, survivor: Case, rows: list[InvolvedOfficer]) ->
         taken = [
             row
             for row in rows
-            if row.pk not in kept
-            and (row.user_id in users if row.user_id is not None else _officer_key(row.name, row.badge_number) in keys)
+            if row.pk not in kept and (row.user_id in users or _officer_key(row.name, row.badge_number) in keys)
         ]
         if not taken:
             continue
