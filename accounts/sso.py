@@ -10,6 +10,10 @@ Policy:
   directory) and only the memberships the group mapping grants. Its name and e-mail address are taken then;
   afterwards they are RightsGuard's to change.
 * A deactivated account stays refused whatever the directory says, and so does another system's account.
+* A directory never logs in as an account it could not have made: one that reaches the admin site (staff,
+  superuser) or holds a role granted in RightsGuard that no group mapping may grant here (a unit's administrator
+  when the allow-list leaves that role out). Such accounts log in with their own password and RightsGuard's second
+  factor; otherwise whoever can put that police number on a directory entry would own them.
 * Roles and units are RightsGuard's memberships. A directory group grants one only through an administrator's
   ``DirectoryGroupMapping`` whose role is in ``RIGHTSGUARD_SSO_GRANTABLE_ROLES``. Each log-in adds the mapped
   memberships the account lacks and removes those the directory granted before and no longer does; memberships
@@ -64,6 +68,14 @@ def sign_in(*, identity: Identity) -> User:
         raise SignOnRefused(f"{identity.directory}: account {user.pk} is deactivated")
     if Membership.objects.filter(user=user, role=Role.INTEGRATION).exists():
         raise SignOnRefused(f"{identity.directory}: account {user.pk} is another system's")
+    if user.is_staff or user.is_superuser:
+        raise SignOnRefused(f"{identity.directory}: account {user.pk} reaches the admin site")
+    if (
+        Membership.objects.filter(user=user, managed_by="")
+        .exclude(role__in=grantable_roles() | {str(Role.OFFICER)})
+        .exists()
+    ):
+        raise SignOnRefused(f"{identity.directory}: account {user.pk} holds a role no directory may grant")
     apply_group_mapping(user=user, directory=identity.directory, groups=identity.groups)
     return user
 

@@ -1,0 +1,73 @@
+"""Attacks on single sign-on: what a directory (OpenID Connect provider, LDAP) may never log in as, and how far the
+provider's second factor reaches. Reuses the loopback provider and slapd of test_sso_oidc.py and test_sso_ldap.py."""
+
+import pytest
+
+from accounts.models import Membership, Role, User
+from tests.accounts import test_sso_ldap as ldap_suite
+from tests.accounts import test_sso_oidc as oidc_suite
+from tests.accounts.oidc_provider import ProviderUser
+from tests.factories import PASSWORD, UserFactory, member
+
+# The loopback provider and slapd, as the sign-on suites start them.
+provider_server = oidc_suite.provider_server
+provider = oidc_suite.provider
+directory = ldap_suite.directory
+sign_in = oidc_suite.sign_in
+logged_in_as = oidc_suite.logged_in_as
+log_in = ldap_suite.log_in
+
+
+def _privileged(kind: str, world) -> User:
+    if kind == "superuser":
+        return UserFactory(badge_number="330100077", is_superuser=True, is_staff=True)
+    if kind == "staff":
+        return UserFactory(badge_number="330100077", is_staff=True)
+    return member(world.station, Role.ADMIN, badge_number="330100077")
+
+
+def _state(user: User) -> tuple:
+    user.refresh_from_db()
+    memberships = sorted(Membership.objects.filter(user=user).values_list("unit_id", "role", "managed_by"))
+    return (user.is_active, user.is_staff, user.is_superuser, user.last_login, memberships)
+
+
+@pytest.mark.parametrize("kind", ["superuser", "staff", "unit_admin"])
+def test_a_provider_asserting_a_privileged_accounts_police_number_does_not_log_in_as_it(
+    client,
+    world,
+    provider,
+    kind,
+):
+    """A directory identity carrying the police number of an account that administers (the admin site, the group
+    mapping itself, a unit's accounts) must not become that account, with or without the provider's second factor."""
+    target = _privileged(kind, world)
+    before = _state(target)
+    count = User.objects.count()
+    provider.users["mallory"] = ProviderUser(police_number="330100077", amr=["mfa"])
+    answer = sign_in(client, provider, "mallory")
+    assert answer.status_code == 302
+    assert answer["Location"] == "/accounts/login/"
+    assert logged_in_as(client) is None
+    assert client.get("/admin/").status_code == 302
+    assert _state(target) == before
+    assert User.objects.count() == count
+
+
+@pytest.mark.parametrize("kind", ["superuser", "staff", "unit_admin"])
+def test_a_directory_entry_with_a_privileged_accounts_police_number_does_not_log_in_as_it(
+    client,
+    world,
+    directory,
+    kind,
+):
+    target = _privileged(kind, world)
+    before = _state(target)
+    directory.add_person("mallory", police_number="330100077", password="mallory-directory-password")
+    answer = log_in(client, "mallory", "mallory-directory-password")
+    assert answer.status_code == 200
+    assert logged_in_as(client) is None
+    assert _state(target) == before
+    # The account's own password still works.
+    log_in(client, target.username, PASSWORD)
+    assert logged_in_as(client) == target
