@@ -5,7 +5,8 @@ Policy:
 
 * The account is found by the police number the directory asserts (``User.badge_number``), never by a name, a
   user name or an e-mail address: a directory user called like a RightsGuard account is not that account. Two
-  accounts with the same police number are ambiguous: neither logs in through a directory.
+  accounts with the same police number are ambiguous: neither logs in through a directory. A police number with
+  invisible, control or full-width characters is refused (it would show as another).
 * A first log-in provisions an account with that police number, no password (it logs in only through the
   directory) and only the memberships the group mapping grants. Its name and e-mail address are taken then;
   afterwards they are RightsGuard's to change.
@@ -23,6 +24,7 @@ Policy:
 
 import hashlib
 import logging
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -59,6 +61,10 @@ def sign_in(*, identity: Identity) -> User:
     number = identity.police_number.strip()
     if not number or len(number) > User._meta.get_field("badge_number").max_length:  # type: ignore[operator]
         raise SignOnRefused(f"{identity.directory}: no usable police number")
+    # Invisible, control, right-to-left or compatibility (full-width) characters would make an account that shows
+    # as another officer's police number.
+    if not number.isprintable() or unicodedata.normalize("NFKC", number) != number:
+        raise SignOnRefused(f"{identity.directory}: police number {number!r} has characters it may not have")
     _serialise_first_log_ins(number)
     accounts = list(User.objects.select_for_update().filter(badge_number=number)[:2])
     if len(accounts) > 1:

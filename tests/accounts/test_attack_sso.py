@@ -71,3 +71,23 @@ def test_a_directory_entry_with_a_privileged_accounts_police_number_does_not_log
     # The account's own password still works.
     log_in(client, target.username, PASSWORD)
     assert logged_in_as(client) == target
+
+
+@pytest.mark.parametrize(
+    "claimed",
+    ["330100009\u200b", "\u200b330100009", "３３０１０００09", "330100009\u202e", "3301\u000009"],
+)
+def test_a_police_number_that_only_looks_like_another_is_refused(client, world, provider, claimed):
+    """A police number with invisible, right-to-left or full-width characters would provision an account that shows as
+    another officer's: refused, and no account is made."""
+    world.supervisor.badge_number = "330100009"
+    world.supervisor.save(update_fields=["badge_number"])
+    count = User.objects.count()
+    provider.users["mallory"] = ProviderUser(police_number=claimed, amr=["mfa"])
+    answer = sign_in(client, provider, "mallory")
+    assert answer["Location"] == "/accounts/login/"
+    assert logged_in_as(client) is None
+    assert User.objects.count() == count
+    assert list(User.objects.filter(badge_number__contains="330100009").values_list("pk", flat=True)) == [
+        world.supervisor.pk
+    ]
