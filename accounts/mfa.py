@@ -139,6 +139,10 @@ def log_in_step_passed(request: HttpRequest, user: User) -> bool:
     is_verified = getattr(user, "is_verified", None)
     if is_verified is not None and is_verified():
         return True
+    # Staff and superusers never log in through a directory (accounts/sso.py): a session that did before the account
+    # was made one passes RightsGuard's own second factor, not the provider's.
+    if user.is_staff or user.is_superuser:
+        return False
     session = getattr(request, "session", None)
     return session is not None and session.get(PROVIDER_SECOND_FACTOR_KEY) == user.pk
 

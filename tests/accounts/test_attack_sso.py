@@ -91,3 +91,33 @@ def test_a_police_number_that_only_looks_like_another_is_refused(client, world, 
     assert list(User.objects.filter(badge_number__contains="330100009").values_list("pk", flat=True)) == [
         world.supervisor.pk
     ]
+
+
+def test_the_providers_second_factor_does_not_open_the_admin_site_to_an_account_made_staff_later(
+    client, world, provider
+):
+    """Staff and superusers never log in through a directory; a session that did so before the account was made one
+    does not reach the admin site on the provider's second factor: RightsGuard's own is asked for."""
+    world.supervisor.badge_number = "330100009"
+    world.supervisor.save(update_fields=["badge_number"])
+    provider.users["sup"] = ProviderUser(police_number="330100009", amr=["mfa"])
+    sign_in(client, provider, "sup")
+    assert logged_in_as(client) == world.supervisor
+    assert client.get("/").status_code == 200
+    User.objects.filter(pk=world.supervisor.pk).update(is_staff=True, is_superuser=True)
+    answer = client.get("/admin/accounts/directorygroupmapping/")
+    assert answer.status_code == 302
+    assert answer["Location"] == "/accounts/mfa/setup/?next=/admin/accounts/directorygroupmapping/"
+
+
+def test_the_providers_second_factor_does_not_outlive_a_log_out(client, world, provider):
+    world.supervisor.badge_number = "330100009"
+    world.supervisor.save(update_fields=["badge_number"])
+    provider.users["sup"] = ProviderUser(police_number="330100009", amr=["mfa"])
+    sign_in(client, provider, "sup")
+    assert client.get("/").status_code == 200
+    client.post("/accounts/logout/")
+    client.post("/admin/login/", {"username": world.supervisor.username, "password": PASSWORD})
+    client.post("/accounts/login/", {"username": world.supervisor.username, "password": PASSWORD})
+    assert logged_in_as(client) == world.supervisor
+    assert client.get("/")["Location"] == "/accounts/mfa/setup/?next=/"
