@@ -1,0 +1,170 @@
+"""Regressions found by attacking the integrations: the 110 import (POST /api/v1/incidents/110/) and webhooks out.
+
+Each test failed on the code before its fix."""
+
+import ipaddress
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
+
+from cases.models import Case
+from integrations import outbound
+from integrations.api.serializers import MAX_OFFICERS
+from integrations.models import IncidentImport, WebhookDelivery, WebhookSubscription
+from tests.integrations import receiver as receivers
+from tests.integrations.conftest import URL, incident
+from tests.integrations.test_incidents import records
+from tests.integrations.test_webhooks import SECRET, submit, subscribe
+
+HOST = "hooks.procuratorate.example"
+
+# --- webhooks: an IPv6 address that carries an IPv4 one ---------------------------------------------------------
+
+# IPv6 forms that reach (or are translated to) the IPv4 address inside them, which ``is_global`` judges as IPv6 only:
+# each must be refused when the IPv4 address inside is loopback, private or link-local.
+EMBEDDING = {
+    "::7f00:1": "IPv4-compatible 127.0.0.1",
+    "::ffff:0:a9fe:a9fe": "IPv4-translated (SIIT) 169.254.169.254",
+    "64:ff9b::a9fe:a9fe": "NAT64 169.254.169.254, the cloud metadata address",
+    "64:ff9b::a14:304": "NAT64 10.20.3.4",
+    "64:ff9b:1::a14:304": "local-use NAT64 prefix (RFC 8215), never global",
+    "2002:7f00:1::1": "6to4 of 127.0.0.1",
+    "2002:a14:304::1": "6to4 of 10.20.3.4",
+    "fec0::1": "deprecated site-local, a private range",
+}
+
+
+@pytest.mark.parametrize("address", list(EMBEDDING))
+def test_an_ipv6_address_carrying_a_private_ipv4_one_is_refused(world, settings, monkeypatch, address):
+    settings.RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS = [HOST]
+    monkeypatch.setattr(outbound, "resolve", lambda host, port: [ipaddress.ip_address(address)])
+    with pytest.raises(ValidationError) as error:
+        subscribe(world, f"https://{HOST}/rg")
+    assert error.value.message_dict == {
+        "url": [
+            f"{HOST} resolves to {address}, a loopback, private, link-local or reserved address that "
+            "RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS does not name."
+        ]
+    }, EMBEDDING[address]
+    assert WebhookSubscription.objects.count() == 0
+    # And when sending, after the name was rebound to it.
+    with pytest.raises(outbound.Refused):
+        outbound.checked_addresses(outbound.parse_url(f"https://{HOST}/rg"))
+
+
+def test_an_ipv6_address_carrying_a_public_or_listed_ipv4_one_is_still_allowed(world, settings, monkeypatch):
+    settings.RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS = [HOST, "10.20.0.0/16"]
+    for address in ("64:ff9b::5db8:d822", "2002:5db8:d822::1", "2001:4860:4860::8888", "64:ff9b::a14:304"):
+        monkeypatch.setattr(outbound, "resolve", lambda host, port, a=address: [ipaddress.ip_address(a)])
+        assert subscribe(world, f"https://{HOST}/{address}").url == f"https://{HOST}/{address}"
+    assert WebhookSubscription.objects.count() == 4
+
+
+def test_a_receiver_reached_through_an_embedding_address_is_never_sent_to(
+    world, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    receiver = receivers.start(SECRET)
+    try:
+        settings.RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS = [HOST]
+        monkeypatch.setattr(outbound, "resolve", lambda host, port: [ipaddress.ip_address("93.184.216.34")])
+        subscribe(world, receiver.url(host=HOST))
+        # Rebound to 127.0.0.1 inside an IPv4-compatible address: refused before any connection is tried.
+        monkeypatch.setattr(outbound, "resolve", lambda host, port: [ipaddress.ip_address("::7f00:1")])
+        submit(world, django_capture_on_commit_callbacks)
+        delivery = WebhookDelivery.objects.get()
+        assert (delivery.attempts, delivery.last_status_code, delivery.last_error) == (
+            1,
+            None,
+            f"Refused: {HOST} resolves to ::7f00:1, a loopback, private, link-local or reserved address that "
+            "RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS does not name.",
+        )
+        assert receiver.requests == []
+    finally:
+        receivers.stop(receiver)
+
+
+# --- the 110 import -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "330106202603120042\u200b",  # a zero-width space: looks like the same incident, would start a second draft
+        "3301062026\n03120042",  # a line break: the notification e-mail's subject could not be sent
+        "\u202e240021302620601033",  # a right-to-left override: shows as another number
+        "330106202603120042<b>",
+        "３３０１０６２０２６",  # full-width digits: never equal to the number typed by hand
+    ],
+)
+def test_an_incident_number_is_letters_digits_and_hyphens_only(world, feed, number):
+    assert feed.post(URL, incident(world), format="json").status_code == 201
+    before = records()
+    response = feed.post(URL, incident(world, number=number), format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "incident_number": ["A 110 incident number holds only letters, digits and hyphens."]
+    }
+    assert records() == before
+    assert list(IncidentImport.objects.values_list("incident_number", flat=True)) == ["330106202603120042"]
+
+
+def test_a_time_without_its_offset_is_refused(world, feed):
+    before = records()
+    response = feed.post(URL, incident(world, occurred_at="2026-03-12T21:40:00"), format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "occurred_at": ["Give the time with its offset from UTC, for example 2026-03-12T21:40:00+08:00."]
+    }
+    assert records() == before
+    # With its offset it is taken as it is.
+    assert feed.post(URL, incident(world, occurred_at="2026-03-12T21:40:00+08:00"), format="json").status_code == 201
+    assert Case.objects.get().occurred_at.isoformat() == "2026-03-12T13:40:00+00:00"
+
+
+def test_an_unknown_field_is_named_not_dropped(world, feed):
+    """A misspelt optional field (``injure`` for ``injured``, ``kinds`` for ``kind``) would otherwise be dropped and
+    the draft say the officer was not injured and the incident of type "other"."""
+    before = records()
+    body = incident(world, kinds="violent_attack")
+    body["officers"][0]["injure"] = body["officers"][0].pop("injured")
+    response = feed.post(URL, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "kinds": ["This field is not part of the request."],
+        "officers[0].injure": ["This field is not part of the request."],
+    }
+    assert records() == before
+
+
+def test_the_schema_states_the_limits_the_import_enforces(world, feed):
+    schema = SchemaGenerator().get_schema(request=None, public=True)["components"]["schemas"]["Incident110Request"]
+    properties = schema["properties"]
+    assert (properties["units_dispatched"]["minItems"], properties["units_dispatched"]["maxItems"]) == (1, 50)
+    assert (properties["officers"]["minItems"], properties["officers"]["maxItems"]) == (1, MAX_OFFICERS)
+    assert properties["officers"]["items"] == {"$ref": "#/components/schemas/Incident110OfficerRequest"}
+    assert properties["incident_number"]["pattern"] == "^[0-9A-Za-z-]+$"
+    # And the behaviour is what the schema says.
+    officer = incident(world)["officers"][1]
+    body = incident(world, officers=[officer] * (MAX_OFFICERS + 1))
+    before = records()
+    response = feed.post(URL, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"officers": [f"Ensure this field has no more than {MAX_OFFICERS} elements."]}
+    assert records() == before
+
+
+def test_a_replay_with_other_content_keeps_what_the_officer_typed(world, feed, client):
+    """Holds: the first import wins, a later message about the same incident and unit changes nothing."""
+    assert feed.post(URL, incident(world), format="json").status_code == 201
+    case = Case.objects.get()
+    Case.objects.filter(pk=case.pk).update(location="北山街12号门口", summary="我补充的经过。")
+    later = incident(world, location='=HYPERLINK("http://evil.example/")', summary="<script>x</script>")
+    response = feed.post(URL, later, format="json")
+    assert response.status_code == 200
+    assert response.json()["drafts"][0]["created"] is False
+    case.refresh_from_db()
+    assert (case.location, case.summary) == ("北山街12号门口", "我补充的经过。")
+    assert (timezone.now() - case.occurred_at) > timedelta(hours=2)
