@@ -292,8 +292,7 @@ def send(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     limit = int(settings.RIGHTSGUARD_WEBHOOK_MAX_RESPONSE_BYTES)
     connection: Any
     if target.scheme == "https":
-        # The system's certificate authorities, or the intranet's own (RIGHTSGUARD_WEBHOOK_CA_FILE).
-        context = ssl.create_default_context(cafile=settings.RIGHTSGUARD_WEBHOOK_CA_FILE or None)
+        context = _tls_context()
         connection = _PinnedHTTPSConnection(target.host, target.port, address, timeout, context)
     else:
         connection = _PinnedHTTPConnection(target.host, target.port, address, timeout)
@@ -314,6 +313,16 @@ def send(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     if time.monotonic() - started >= timeout:
         raise TimeoutError(_("The receiver did not answer within %(seconds)s seconds.") % {"seconds": timeout})
     return Answer(status=status, body=received, address=address, duration_ms=int((time.monotonic() - started) * 1000))
+
+
+def _tls_context() -> ssl.SSLContext:
+    """The system's certificate authorities, or the intranet's own (RIGHTSGUARD_WEBHOOK_CA_FILE). A file that cannot
+    be read is the deployment's error, not the receiver's (``ImproperlyConfigured``: no attempt is counted)."""
+    cafile = settings.RIGHTSGUARD_WEBHOOK_CA_FILE or None
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except OSError as exc:  # ssl.SSLError too: a file that holds no certificate
+        raise ImproperlyConfigured(f"RIGHTSGUARD_WEBHOOK_CA_FILE {cafile} cannot be loaded: {exc}") from exc
 
 
 def _cut_off(connection: Any) -> None:

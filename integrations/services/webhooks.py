@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
@@ -225,6 +225,11 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
             answer = outbound.send(subscription.url, body, headers)
         except outbound.Refused as refused:
             error = _("Refused: %(reason)s") % {"reason": refused}
+        except ImproperlyConfigured:
+            # A setting of this deployment (the allow-list, the CA file) fails every attempt alike: counted against
+            # the receivers, it would disable every subscription and cancel what waits. The task fails loudly, and
+            # the delivery waits, untouched, for the sweep after the setting is corrected.
+            raise
         except Exception as exc:  # any failure to reach the receiver or read its answer is a failed attempt
             error = f"{type(exc).__name__}: {exc}"
         else:

@@ -3,17 +3,23 @@
 Each test failed on the code before its fix."""
 
 import ipaddress
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
-from cases.models import Case
+from cases.models import Case, OutboxMessage
 from integrations import outbound
 from integrations.api.serializers import MAX_OFFICERS
-from integrations.models import IncidentImport, WebhookDelivery, WebhookSubscription
+from integrations.choices import DeliveryStatus
+from integrations.models import IncidentImport, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from integrations.services import webhooks
 from tests.integrations import receiver as receivers
 from tests.integrations.conftest import URL, incident
 from tests.integrations.test_incidents import records
@@ -168,3 +174,80 @@ def test_a_replay_with_other_content_keeps_what_the_officer_typed(world, feed, c
     case.refresh_from_db()
     assert (case.location, case.summary) == ("北山街12号门口", "我补充的经过。")
     assert (timezone.now() - case.occurred_at) > timedelta(hours=2)
+
+
+# --- webhooks: a configuration error is the deployment's, not the receivers' ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "scheme"),
+    [
+        ("RIGHTSGUARD_WEBHOOK_CA_FILE", "/nonexistent/intranet-ca.pem", "https"),
+        ("RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS", ["127.0.0.1", "http://hooks.procuratorate.example/"], "http"),
+    ],
+)
+def test_a_configuration_error_disables_no_subscription_and_loses_no_delivery(
+    world, settings, django_capture_on_commit_callbacks, setting, value, scheme
+):
+    """A mistyped setting fails every attempt alike: counted as the receivers' failures, it disabled every
+    subscription, told their owners to check their receivers, and cancelled the moves waiting to be sent."""
+    receiver = receivers.start(SECRET)
+    try:
+        settings.RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+        settings.RIGHTSGUARD_WEBHOOK_DISABLE_AFTER = 2
+        subscription = subscribe(world, receiver.url(scheme=scheme))
+        setattr(settings, setting, value)
+        # The task's own run fails (the outbox keeps its job for the relay), and so does every later one.
+        submit(world, django_capture_on_commit_callbacks)
+        delivery = WebhookDelivery.objects.get()
+        for _ in range(3):
+            with pytest.raises(ImproperlyConfigured):
+                webhooks.deliver(delivery.pk, now=timezone.now() + timedelta(days=1))
+        delivery.refresh_from_db()
+        subscription.refresh_from_db()
+        assert (delivery.status, delivery.attempts, delivery.last_error) == (DeliveryStatus.PENDING, 0, "")
+        assert (subscription.active, subscription.consecutive_failures) == (True, 0)
+        assert WebhookAttempt.objects.count() == 0
+        assert not OutboxMessage.objects.filter(task="integrations.tell_webhook_owner").exists()
+        assert receiver.requests == []
+    finally:
+        receivers.stop(receiver)
+
+
+PROGRAM = "import django; django.setup()"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS",
+            "hooks.procuratorate.example,http://hooks.procuratorate.example/",
+            "RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS holds 'http://hooks.procuratorate.example/': neither a host name nor an "
+            "address or range.",
+        ),
+        (
+            "RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS",
+            "10.20.0.0/33",
+            "RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS holds '10.20.0.0/33': neither a host name nor an address or range.",
+        ),
+        (
+            "RIGHTSGUARD_WEBHOOK_CA_FILE",
+            "/nonexistent/intranet-ca.pem",
+            "RIGHTSGUARD_WEBHOOK_CA_FILE is /nonexistent/intranet-ca.pem, which is not a file.",
+        ),
+    ],
+)
+def test_a_malformed_webhook_setting_stops_the_start(variable, value, message):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "rightsguard.settings", variable: value}
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", PROGRAM],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == f"django.core.exceptions.ImproperlyConfigured: {message}"
