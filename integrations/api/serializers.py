@@ -46,6 +46,16 @@ class ClosedSerializer(serializers.Serializer):
         return {name: [_("This field is not part of the request.")] for name in names}
 
 
+class BoundedListField(serializers.ListField):
+    """A list whose length is checked before its items: 10,000 officers are refused without validating each (DRF
+    checks ``max_length`` after the items)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
 class AwareDateTimeField(BoundedDateTimeField):
     """A time with its offset from UTC: without it, the same text is another instant in another time zone."""
 
@@ -96,7 +106,7 @@ class Incident110Serializer(ClosedSerializer):
         default=IncidentKind.OTHER,
         help_text=_("The incident type if the 110 record says; left out, the officer chooses it."),
     )
-    units_dispatched = serializers.ListField(
+    units_dispatched = BoundedListField(
         child=text(12),
         allow_empty=False,
         min_length=1,  # for the schema: allow_empty's own message answers an empty list
@@ -104,7 +114,7 @@ class Incident110Serializer(ClosedSerializer):
         help_text=_("Codes of the units dispatched; each must be among the units the integration account imports for."),
     )
     # A list field rather than ``many=True``: the schema then states the list's limits (minItems, maxItems).
-    officers = serializers.ListField(
+    officers = BoundedListField(
         child=Incident110OfficerSerializer(),
         allow_empty=False,
         min_length=1,

@@ -152,9 +152,8 @@ def test_the_schema_states_the_limits_the_import_enforces(world, feed):
     assert (properties["officers"]["minItems"], properties["officers"]["maxItems"]) == (1, MAX_OFFICERS)
     assert properties["officers"]["items"] == {"$ref": "#/components/schemas/Incident110OfficerRequest"}
     assert properties["incident_number"]["pattern"] == "^[0-9A-Za-z-]+$"
-    # And the behaviour is what the schema says.
-    officer = incident(world)["officers"][1]
-    body = incident(world, officers=[officer] * (MAX_OFFICERS + 1))
+    # And the behaviour is what the schema says; too many officers are refused before any of them is looked at.
+    body = incident(world, officers=[{"police_number": 1}] * (MAX_OFFICERS + 1))
     before = records()
     response = feed.post(URL, body, format="json")
     assert response.status_code == 400
@@ -251,3 +250,63 @@ def test_a_malformed_webhook_setting_stops_the_start(variable, value, message):
     )
     assert out.returncode == 1
     assert out.stderr.strip().splitlines()[-1] == f"django.core.exceptions.ImproperlyConfigured: {message}"
+
+
+# --- the admin site: held ---------------------------------------------------------------------------------------
+
+
+def test_a_supervisor_with_the_admin_group_manages_no_subscription(world, client, settings):
+    """Held: the admin group and staff flag give a supervisor (no administrator grant) neither the list nor a form."""
+    from demo.organisation import ensure_admin_group
+
+    settings.RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    made = subscribe(world, "http://127.0.0.1:9/hook")
+    world.supervisor.is_staff = True
+    world.supervisor.save(update_fields=["is_staff"])
+    world.supervisor.groups.add(ensure_admin_group())
+    client.force_login(world.supervisor)
+    form = {"name": "x", "url": "http://127.0.0.1:9/x", "unit": world.county.pk, "event_kinds": ["case.closed"]}
+    assert client.post("/admin/integrations/webhooksubscription/add/", {**form, "secret": SECRET}).status_code == 403
+    change = f"/admin/integrations/webhooksubscription/{made.pk}/change/"
+    response = client.post(change, {**form, "secret": "n" * 40, "active": ""})
+    assert response.status_code == 403
+    assert client.get("/admin/integrations/webhooksubscription/").status_code == 403
+    made.refresh_from_db()
+    assert (made.name, made.url, made.secret, made.active, WebhookSubscription.objects.count()) == (
+        "杭州市检察院",
+        "http://127.0.0.1:9/hook",
+        SECRET,
+        True,
+        1,
+    )
+
+
+def test_a_refused_change_does_not_show_the_secret_typed(world, client, settings):
+    """Held: the form shown again after a refusal leaves the new secret out."""
+    from demo.organisation import ensure_admin_group
+
+    settings.RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    made = subscribe(world, "http://127.0.0.1:9/hook")
+    world.admin.is_staff = True
+    world.admin.save(update_fields=["is_staff"])
+    world.admin.groups.add(ensure_admin_group())
+    client.force_login(world.admin)
+    typed = "a-new-secret-for-the-procuratorate-0123456789"
+    response = client.post(
+        f"/admin/integrations/webhooksubscription/{made.pk}/change/",
+        {
+            "name": "x",
+            "url": "http://localhost:9/",
+            "unit": world.city.pk,
+            "event_kinds": ["case.closed"],
+            "secret": typed,
+            "active": "on",
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "localhost is not among the hosts webhooks may be sent to" in page
+    assert typed not in page
+    assert SECRET not in page
+    made.refresh_from_db()
+    assert (made.url, made.secret) == ("http://127.0.0.1:9/hook", SECRET)
