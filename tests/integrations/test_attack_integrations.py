@@ -6,11 +6,13 @@ import ipaddress
 import os
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import connection, transaction
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
@@ -310,3 +312,65 @@ def test_a_refused_change_does_not_show_the_secret_typed(world, client, settings
     assert SECRET not in page
     made.refresh_from_db()
     assert (made.url, made.secret) == ("http://127.0.0.1:9/hook", SECRET)
+
+
+# --- the 110 import: what it locks --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_in_progress_does_not_stop_the_units_officers_filing(postgres_only, monkeypatch):
+    """The import locks its units' rows so that replays wait for each other. A lock that also stops every row that
+    refers to the unit (FOR UPDATE) stopped each officer of the station filing an application by hand for as long as
+    an import took (an import of 200 attacked officers takes seconds)."""
+    from accounts.models import Role
+    from cases import services as case_services
+    from integrations.services import incidents
+    from integrations.services.accounts import create_integration_account
+    from tests.factories import build_world, member
+
+    world = build_world()
+    dispatch = create_integration_account(username="hz110", name="杭州市110接处警系统", unit=world.city)
+    colleague = member(world.station, Role.OFFICER)
+    body = incident(world)
+    officer = body["officers"][0]
+    sent = incidents.Incident(
+        number=body["incident_number"],
+        occurred_at=timezone.now() - timedelta(hours=1),
+        location=body["location"],
+        summary=body["summary"],
+        units_dispatched=(world.station.code,),
+        officers=(incidents.OfficerOnScene(officer["police_number"], officer["name"], world.station.code, True),),
+    )
+    holding, release = threading.Event(), threading.Event()
+    draft_for = incidents._draft_for
+
+    def paused(*args, **kwargs):
+        holding.set()  # the units are locked now
+        release.wait(timeout=30)
+        return draft_for(*args, **kwargs)
+
+    monkeypatch.setattr(incidents, "_draft_for", paused)
+    failures: list[BaseException] = []
+
+    def run_import() -> None:
+        try:
+            incidents.import_incident(incident=sent, by=dispatch)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run_import)
+    thread.start()
+    try:
+        assert holding.wait(timeout=30)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '3s'")  # a wait for the import's lock is an error here
+            filed = case_services.create_draft_case(by=colleague, unit=world.station)
+    finally:
+        release.set()
+        thread.join(timeout=60)
+    assert failures == []
+    assert sorted(Case.objects.values_list("filed_by_id", flat=True)) == sorted([colleague.pk, world.officer.pk])
+    assert IncidentImport.objects.get().case_id != filed.pk
