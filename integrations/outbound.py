@@ -207,7 +207,7 @@ def checked_addresses(target: Target) -> list[IPAddress]:
     literal = _literal(target.host)
     try:
         addresses = [literal] if literal is not None else resolve(target.host, target.port)
-    except OSError:
+    except (OSError, UnicodeError):  # UnicodeError: a name whose ASCII form DNS cannot hold (a label too long)
         raise Refused(_("%(host)s does not resolve.") % {"host": target.host}) from None
     if not addresses:
         raise Refused(_("%(host)s does not resolve.") % {"host": target.host})

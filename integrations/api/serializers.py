@@ -42,7 +42,7 @@ class ClosedSerializer(serializers.Serializer):
         return value
 
     @staticmethod
-    def _unknown(names: list[str]) -> dict[str, list[str]]:
+    def _unknown(names: list[str]) -> dict[str, list[Any]]:
         return {name: [_("This field is not part of the request.")] for name in names}
 
 

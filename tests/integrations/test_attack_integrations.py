@@ -374,3 +374,24 @@ def test_an_import_in_progress_does_not_stop_the_units_officers_filing(postgres_
     assert failures == []
     assert sorted(Case.objects.values_list("filed_by_id", flat=True)) == sorted([colleague.pk, world.officer.pk])
     assert IncidentImport.objects.get().case_id != filed.pk
+
+
+def test_a_name_that_cannot_be_looked_up_is_refused_not_a_server_error(world, client, settings):
+    """A label of 60 "ü" is a valid address to Django's URL field, but its ASCII form is longer than DNS allows: the
+    name look-up raised UnicodeError, not OSError, and the admin site answered 500."""
+    from demo.organisation import ensure_admin_group
+
+    settings.RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS = ["*.court.example"]
+    host = "ü" * 60 + ".court.example"
+    with pytest.raises(ValidationError) as error:
+        subscribe(world, f"https://{host}/rg")
+    assert error.value.message_dict == {"url": [f"{host} does not resolve."]}
+    world.admin.is_staff = True
+    world.admin.save(update_fields=["is_staff"])
+    world.admin.groups.add(ensure_admin_group())
+    client.force_login(world.admin)
+    form = {"name": "法院", "unit": world.city.pk, "event_kinds": ["case.closed"], "secret": SECRET}
+    response = client.post("/admin/integrations/webhooksubscription/add/", {**form, "url": f"https://{host}/rg"})
+    assert response.status_code == 200
+    assert f"{host} does not resolve." in response.content.decode()
+    assert WebhookSubscription.objects.count() == 0
