@@ -23,6 +23,7 @@ import json
 import logging
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -73,6 +74,9 @@ def subscription_errors(data: SubscriptionInput, *, new: bool) -> dict[str, str]
     errors: dict[str, str] = {}
     if not data.name.strip():
         errors["name"] = _("Give the subscription a name.")
+    elif any(unicodedata.category(char) == "Cc" for char in data.name):
+        # The name is the subject of the e-mail telling the owner it was disabled: a line break cannot be sent there.
+        errors["name"] = _("The name may not hold line breaks or other control characters.")
     try:
         outbound.check_url(data.url)
     except outbound.Refused as refused:

@@ -29,6 +29,13 @@ from tests.integrations.test_webhooks import SECRET, submit, subscribe
 
 HOST = "hooks.procuratorate.example"
 
+
+@pytest.fixture
+def loopback_allowed_hosts(settings):
+    settings.RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+    return settings
+
+
 # --- webhooks: an IPv6 address that carries an IPv4 one ---------------------------------------------------------
 
 # IPv6 forms that reach (or are translated to) the IPv4 address inside them, which ``is_global`` judges as IPv6 only:
@@ -395,3 +402,40 @@ def test_a_name_that_cannot_be_looked_up_is_refused_not_a_server_error(world, cl
     assert response.status_code == 200
     assert f"{host} does not resolve." in response.content.decode()
     assert WebhookSubscription.objects.count() == 0
+
+
+def test_a_name_with_a_line_break_is_refused(world, settings, loopback_allowed_hosts):
+    """The name is the subject of the e-mail telling the owner the subscription was disabled: a line break there made
+    sending it fail (BadHeaderError) on every try, and the owner was never told."""
+    with pytest.raises(ValidationError) as error:
+        webhooks.create_subscription(
+            by=world.admin,
+            data=webhooks.SubscriptionInput(
+                name="杭州市检察院\nBcc: someone@example.com",
+                url="http://127.0.0.1:9/hook",
+                event_kinds=("case.closed",),
+                unit=world.city,
+                secret=SECRET,
+            ),
+        )
+    assert error.value.message_dict == {"name": ["The name may not hold line breaks or other control characters."]}
+    assert WebhookSubscription.objects.count() == 0
+
+
+def test_an_error_report_of_the_subscription_form_hides_the_secret(world, client, loopback_allowed_hosts):
+    """Django's error reports (an e-mail to ADMINS, an error tracker) show a failed request's form fields; the
+    signing secret is among those the report must hide, as the admin site hides a password."""
+    from django.views.debug import SafeExceptionReporterFilter
+
+    from demo.organisation import ensure_admin_group
+
+    world.admin.is_staff = True
+    world.admin.save(update_fields=["is_staff"])
+    world.admin.groups.add(ensure_admin_group())
+    client.force_login(world.admin)
+    form = {"name": "法院", "unit": world.city.pk, "event_kinds": ["case.closed"], "url": "http://127.0.0.1:9/"}
+    response = client.post("/admin/integrations/webhooksubscription/add/", {**form, "secret": SECRET})
+    assert response.status_code == 302
+    reported = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    assert reported["secret"] == "********************"
+    assert reported["name"] == "法院"
