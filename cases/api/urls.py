@@ -94,6 +94,11 @@ urlpatterns = [
         name="case-attachment-download",
     ),
     path("cases/<int:case_pk>/events/", views.EventListView.as_view(), name="case-events"),
+    path("cases/<int:case_pk>/duplicates/", views.DuplicateListView.as_view(), name="case-duplicates"),
+    path("cases/<int:case_pk>/links/", views.CaseLinkView.as_view(), name="case-links"),
+    path("cases/<int:case_pk>/links/<int:pk>/", views.CaseUnlinkView.as_view(), name="case-link"),
+    path("cases/<int:case_pk>/merge/", views.CaseMergeView.as_view(), name="case-merge"),
+    path("cases/<int:case_pk>/unmerge/", views.CaseUnmergeView.as_view(), name="case-unmerge"),
     # Any path, including one with a newline in it ("." would not match that).
     re_path(r"^[\s\S]*$", views.NotFoundView.as_view(), name="not-found"),
 ]
