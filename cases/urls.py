@@ -1,6 +1,18 @@
 from django.urls import path
 
-from cases.views import bulk, evidence, filing, notifications, pages, parties, queue, reports, search, workspace
+from cases.views import (
+    bulk,
+    evidence,
+    filing,
+    notifications,
+    pages,
+    parties,
+    queue,
+    reports,
+    retention,
+    search,
+    workspace,
+)
 
 app_name = "cases"
 
@@ -44,6 +56,9 @@ urlpatterns = [
     path("cases/<int:pk>/reveal/<slug:party>/<int:item_id>/", workspace.reveal, name="reveal"),
     path("cases/<int:pk>/evidence/", evidence.upload, name="evidence-upload"),
     path("cases/<int:pk>/evidence/<int:attachment_id>/", evidence.download, name="evidence-download"),
+    path("cases/<int:pk>/legal-hold/", retention.legal_hold, name="legal-hold"),
+    path("retention/", retention.plan, name="retention-plan"),
+    path("retention/plan.csv", retention.plan_csv, name="retention-plan-csv"),
     path("reports/", reports.reports_page, name="reports"),
     path("reports/export/", reports.export, name="reports-export"),
     path("reports/exports/<int:pk>/", reports.export_status, name="reports-export-status"),
