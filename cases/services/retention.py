@@ -142,13 +142,13 @@ def _anonymise(pk: int, now: datetime, policies: dict[str, RetentionPolicy]) -> 
             id_number_index="",
             lowered_reason="",
             lenient_reason_detail=Conditional(
-                When(lenient_reason=LenientReason.OTHER, then=REMOVED), default=Value("")
+                When(lenient_reason=LenientReason.OTHER, then=Value(REMOVED)), default=Value("")
             ),
         ),
         "support_measures": SupportMeasure.objects.filter(case=case).update(
             notes="",
             provider="",
-            decision_reason=Conditional(When(~Q(decision_reason=""), then=REMOVED), default=Value("")),
+            decision_reason=Conditional(When(~Q(decision_reason=""), then=Value(REMOVED)), default=Value("")),
         ),
     }
     Referral.objects.filter(case=case).update(outcome="")
