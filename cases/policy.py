@@ -167,6 +167,9 @@ INTERNAL_EVENT_KINDS = frozenset(
         EventKind.FAULT_FINDING,
         EventKind.REVIEW,
         EventKind.CAMPAIGN,
+        EventKind.LEGAL_HOLD,
+        EventKind.SEALED,
+        EventKind.ANONYMISED,
     }
 )
 # Keys of a shared event's data that point at internal records (a reopen names its supervision finding; a close, its
