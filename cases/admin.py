@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from accounts.requests import AuthenticatedRequest, user_of
 from accounts.scope import may_change_shared_settings
 from cases import policy, services
+from cases.choices import AccessAction
 from cases.models import (
     AccessLog,
     Attachment,
@@ -35,7 +36,6 @@ from cases.models import (
     Suspect,
     WelfarePrompt,
 )
-from cases.choices import AccessAction
 from cases.rules.presentation import describe_flag
 from cases.services import retention as retention_services
 from cases.services.audit import log_access
@@ -435,8 +435,15 @@ class RetentionPolicyChangeInline(admin.TabularInline):
     model = RetentionPolicyChange
     extra = 0
     can_delete = False
-    fields = ("at", "by", "previous_seal_after_days", "seal_after_days", "previous_anonymise_after_days",
-              "anonymise_after_days", "reason")
+    fields = (
+        "at",
+        "by",
+        "previous_seal_after_days",
+        "seal_after_days",
+        "previous_anonymise_after_days",
+        "anonymise_after_days",
+        "reason",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
@@ -453,7 +460,7 @@ class RetentionPolicyAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     readonly_fields = ("kind", "basis", "basis_verified", "effective_from", "updated_at")
     inlines = [RetentionPolicyChangeInline]
 
-    def get_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: object = None) -> Any:
         return ["kind", "seal_after_days", "anonymise_after_days", "reason", *self.readonly_fields[1:]]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -305,7 +305,9 @@ class Case(models.Model):
             ),
             # A hold says who placed it, when and why; a lifted hold leaves nothing behind (the timeline keeps both).
             models.CheckConstraint(
-                condition=Q(legal_hold=False, legal_hold_reason="", legal_hold_by__isnull=True, legal_hold_at__isnull=True)
+                condition=Q(
+                    legal_hold=False, legal_hold_reason="", legal_hold_by__isnull=True, legal_hold_at__isnull=True
+                )
                 | Q(legal_hold=True, legal_hold_by__isnull=False, legal_hold_at__isnull=False)
                 & ~Q(legal_hold_reason=""),
                 name="case_legal_hold_complete",

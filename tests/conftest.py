@@ -140,7 +140,8 @@ _DATABASE_FIXTURES = {
 
 @pytest.fixture(autouse=True)
 def _migration_data(request):
-    """The rows the migrations create (the stage time limits, the retention periods) are there for every test that uses the database.
+    """The rows the migrations create (the stage time limits, the retention periods) are there for every test that
+    uses the database.
 
     A transactional test ends by emptying every table, so without this a test that reads them would pass or fail by
     whether such a test ran before it (the authorization matrix's stage-limit row did, in a full run).

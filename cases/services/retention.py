@@ -32,8 +32,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import actor_for
 from accounts.scope import may_change_shared_settings
+from accounts.selectors import actor_for
 from cases import policy, retention
 from cases.choices import EventKind, LenientReason
 from cases.evidence_store import StoreError, evidence_storage
@@ -115,7 +115,7 @@ def _seal(pk: int, now: datetime, policies: dict[str, RetentionPolicy]) -> str |
         kind=EventKind.SEALED,
         by=None,
         now=now,
-        data={"seal_after_days": period.seal_after_days, "closed_at": case.closed_at.isoformat()},
+        data={"seal_after_days": period.seal_after_days, "closed_at": case.closed_at and case.closed_at.isoformat()},
         notify=False,
     )
     return case.reference

@@ -11,9 +11,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Field, Model, TextChoices
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from accounts.models import unit_name
 from cases.choices import (

@@ -59,7 +59,8 @@ def closed_case(world: World, **details) -> Case:
     )
     services.add_evidence(case=Case.objects.get(pk=case.pk), by=world.supervisor, file=upload(JPEG))
     case = _finish(world, Case.objects.get(pk=case.pk))
-    assert case.status == CaseStatus.CLOSED and case.closed_at is not None
+    assert case.status == CaseStatus.CLOSED
+    assert case.closed_at is not None
     return case
 
 
@@ -82,7 +83,8 @@ def test_the_migration_seeds_a_period_for_every_incident_type_with_its_basis(db)
     assert set(rows) == set(IncidentKind.values)
     for row in rows.values():
         assert (row.seal_after_days, row.anonymise_after_days) == (SEAL_DAYS, ANONYMISE_DAYS)
-        assert "PIPL Art. 19" in row.basis and "Art. 47" in row.basis
+        assert "PIPL Art. 19" in row.basis
+        assert "Art. 47" in row.basis
         assert "archive rules" in row.basis
         assert row.basis_verified is False
 
@@ -115,10 +117,10 @@ def test_a_sealed_case_leaves_queues_search_and_the_api_for_supervisors_and_offi
 
     assert run.sealed == [case.reference]
     sealed = Case.objects.get(pk=case.pk)
-    assert sealed.sealed_at == now and sealed.anonymised_at is None
+    assert (sealed.sealed_at, sealed.anonymised_at) == (now, None)
     assert sealed.version == case.version + 1
     event = CaseEvent.objects.get(case=case, kind=EventKind.SEALED)
-    assert event.actor is None and event.data["seal_after_days"] == SEAL_DAYS
+    assert (event.actor, event.data["seal_after_days"]) == (None, SEAL_DAYS)
     for user in readers:
         actor = actor_for(user)
         assert not policy.visible_cases(actor).filter(pk=case.pk).exists(), user
@@ -228,14 +230,24 @@ def test_the_job_twice_does_nothing_more_and_keeps_the_access_log(world, media):
     assert CaseEvent.objects.filter(case=case).count() == events
     assert Case.objects.filter(pk=case.pk).values_list("version", "sealed_at", "anonymised_at").get() == state
     # The job never removes access-log rows: every row read before is still there, unchanged.
-    assert list(AccessLog.objects.filter(pk__in=[r[0] for r in log]).order_by("pk").values_list(
-        "pk", "user_id", "case_id", "action", "at"
-    )) == log
+    assert (
+        list(
+            AccessLog.objects.filter(pk__in=[r[0] for r in log])
+            .order_by("pk")
+            .values_list("pk", "user_id", "case_id", "action", "at")
+        )
+        == log
+    )
 
 
 def test_the_beat_task_runs_once_per_period(world, media, settings):
     closed_case(world)
-    assert apply_retention_task(period=24 * 3600.0) == {"sealed": 0, "anonymised": 0, "files_removed": 0, "files_left": 0}
+    assert apply_retention_task(period=24 * 3600.0) == {
+        "sealed": 0,
+        "anonymised": 0,
+        "files_removed": 0,
+        "files_left": 0,
+    }
     assert apply_retention_task(period=24 * 3600.0) == {"skipped": 1}
     assert settings.CELERY_BEAT_SCHEDULE["apply-retention"]["task"] == "cases.apply_retention"
 
@@ -248,7 +260,7 @@ def test_the_batch_bounds_each_run(world, media):
     assert retention_services.apply_retention(now=now, batch=1).sealed == [second.reference]
 
 
-# --- legal holds -------------------------------------------------------------------------------------------------------
+# --- legal holds ------------------------------------------------------------------------------------------------------
 
 
 def test_a_held_case_is_untouched_until_the_hold_is_lifted(world, media):
@@ -407,7 +419,8 @@ def test_the_plan_api_and_page_are_for_administrators(world, media):
     assert browser.get(f"/retention/plan.csv?month={month:%Y-%m}").status_code == 403
     browser.force_login(world.admin)
     page = browser.get(f"/retention/?month={month:%Y-%m}")
-    assert page.status_code == 200 and case.reference in page.content.decode()
+    assert page.status_code == 200
+    assert case.reference in page.content.decode()
     exports = AccessLog.objects.filter(action=AccessAction.EXPORT, user=world.admin)
     csv = browser.get(f"/retention/plan.csv?month={month:%Y-%m}")
     assert csv.status_code == 200

@@ -35,7 +35,6 @@ from analysis import services as analysis_services
 from analysis.choices import WarningKind
 from analysis.models import EarlyWarning, EvaluationReport
 from cases import evidence, services
-from cases.services import retention as retention_services
 from cases.choices import (
     PREFERENCE_KINDS,
     CaseStatus,
@@ -63,6 +62,7 @@ from cases.models import (
     StageLimit,
     Suspect,
 )
+from cases.services import retention as retention_services
 from cases.views.kept import SESSION_KEY as KEPT_INPUT
 from demo.organisation import ensure_admin_group
 from integrations.models import IncidentImport
