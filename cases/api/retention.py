@@ -47,7 +47,7 @@ class PlanRowSerializer(serializers.Serializer):
     unit = serializers.CharField()
     kind = serializers.ChoiceField(choices=IncidentKind.choices)
     closed_at = serializers.DateTimeField()
-    step = serializers.ChoiceField(choices=[(k, str(v)) for k, v in retention.STEP_LABELS.items()])
+    step = serializers.ChoiceField(choices=list(retention.STEP_LABELS.items()))
     due_at = serializers.DateTimeField()
 
 
