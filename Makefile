@@ -9,6 +9,7 @@ PORT ?= 8000
 .PHONY: run test lint setup messages migrate seed clean system-deps
 
 $(STAMP): pyproject.toml
+	bash scripts/system-deps --build
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

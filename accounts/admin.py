@@ -29,8 +29,8 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import mfa, scope, services, tokens
-from accounts.models import AccountAudit, ApiToken, Membership, OrgUnit, Role, User
+from accounts import mfa, scope, services, sso, tokens
+from accounts.models import AccountAudit, ApiToken, DirectoryGroupMapping, Membership, OrgUnit, Role, User
 from accounts.requests import user_of
 from rightsguard.admin_lookups import DeclaredLookupsOnly
 
@@ -113,6 +113,8 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["unit"]
+    # Shown, never chosen: only a directory's log-in marks a membership as its own (accounts/sso.py).
+    readonly_fields = ("managed_by",)
 
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         return False
@@ -317,7 +319,8 @@ class OrgUnitAdmin(ScopedAdmin):
 class MembershipAdmin(ScopedAdmin):
     """Granted and revoked through the services (rule, audit, API tokens); never edited in place."""
 
-    list_display = ("user", "role", "unit", "created_at")
+    list_display = ("user", "role", "unit", "managed_by", "created_at")
+    readonly_fields = ("managed_by",)
     list_filter = ("role", "unit__level")
     list_select_related = ("user", "unit")
     search_fields = ("user__username", "user__full_name", "unit__name", "unit__code")
@@ -438,6 +441,56 @@ class AccountAuditAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: AccountAudit | None = None) -> bool:
         return False
+
+
+class DirectoryGroupMappingForm(forms.ModelForm):
+    class Meta:
+        model = DirectoryGroupMapping
+        fields = ("directory", "group", "unit", "role")
+
+    def clean_role(self) -> str:
+        role = self.cleaned_data["role"]
+        if role not in sso.grantable_roles():
+            raise forms.ValidationError(
+                gettext("This installation lets directory groups grant only these roles: %(roles)s.")
+                % {"roles": ", ".join(sorted(sso.grantable_roles())) or "-"}
+            )
+        return str(role)
+
+
+@admin.register(DirectoryGroupMapping)
+class DirectoryGroupMappingAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
+    """Which directory group grants which role where (accounts/sso.py). A superuser's business: a row grants a role
+    to everyone the directory puts in the group, at their next log-in."""
+
+    form = DirectoryGroupMappingForm
+    list_display = ("directory", "group", "role", "unit")
+    list_filter = ("directory", "role")
+    list_select_related = ("unit",)
+    search_fields = ("group", "unit__code", "unit__name")
+    autocomplete_fields = ["unit"]
+
+    # The admin site asks these of anonymous callers too (its log-in page lists the apps): a refusal, never a 403.
+
+    def has_view_permission(self, request: HttpRequest, obj: DirectoryGroupMapping | None = None) -> bool:
+        return _is_superuser(request)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_superuser(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _is_superuser(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: DirectoryGroupMapping | None = None) -> bool:
+        return _is_superuser(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: DirectoryGroupMapping | None = None) -> bool:
+        return _is_superuser(request)
+
+
+def _is_superuser(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
 
 
 # --- Third-party records about accounts ------------------------------------------------------------------------

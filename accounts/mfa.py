@@ -119,6 +119,30 @@ def qr_svg(device: TOTPDevice) -> str:
     return svg[svg.index("<svg") :]
 
 
+# The account (its id) whose log-in through the OpenID Connect provider came with a verified ID token asserting a
+# second factor (accounts/oidc.py): RightsGuard's two-factor step is passed for this session. Set by the provider's
+# callback alone, after every check of the token; a password log-in in the same session clears it.
+PROVIDER_SECOND_FACTOR_KEY = "rg_provider_second_factor"
+
+
+def accept_provider_second_factor(request: HttpRequest, user: User) -> None:
+    request.session[PROVIDER_SECOND_FACTOR_KEY] = user.pk
+
+
+def forget_provider_second_factor(request: HttpRequest) -> None:
+    request.session.pop(PROVIDER_SECOND_FACTOR_KEY, None)
+
+
+def log_in_step_passed(request: HttpRequest, user: User) -> bool:
+    """Whether this session may go past the two-factor step of log-in: our own second factor (OTPMiddleware), or
+    the identity provider's, verified, for this very account. Changing the authenticator still needs our own."""
+    is_verified = getattr(user, "is_verified", None)
+    if is_verified is not None and is_verified():
+        return True
+    session = getattr(request, "session", None)
+    return session is not None and session.get(PROVIDER_SECOND_FACTOR_KEY) == user.pk
+
+
 def second_factor_passed(request: HttpRequest | None, user: User) -> bool:
     """Whether the request is ``user``'s own session and it passed the second factor (OTPMiddleware)."""
     current = getattr(request, "user", None)

@@ -134,8 +134,8 @@ class RequireMFAMiddleware:
         if (
             user is not None
             and user.is_authenticated
-            and not user.is_verified()
             and not request.path.startswith(MFA_EXEMPT_PREFIXES)
+            and not mfa.log_in_step_passed(request, user)
             and mfa.mfa_required_for(user)
         ):
             if request.path.startswith("/api/"):

@@ -128,6 +128,13 @@ class OrgUnit(models.Model):
         return path.startswith(self.path)
 
 
+class SignOn(models.TextChoices):
+    """A directory that users log in through besides RightsGuard's own accounts (accounts/sso.py)."""
+
+    OIDC = "oidc", _("OpenID Connect identity provider")
+    LDAP = "ldap", _("LDAP directory")
+
+
 class Membership(models.Model):
     """A role held at a unit; it covers the unit and everything below it."""
 
@@ -135,6 +142,11 @@ class Membership(models.Model):
     unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(_("role"), max_length=12, choices=Role.choices)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Blank: granted in RightsGuard. Otherwise the directory whose group mapping granted it at a log-in: that
+    # directory's next log-ins add and remove it, and never touch a membership granted here.
+    managed_by = models.CharField(
+        _("granted by directory group"), max_length=4, choices=SignOn.choices, blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("membership")
@@ -142,10 +154,47 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "unit", "role"], name="membership_unique"),
             models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+            models.CheckConstraint(
+                condition=Q(managed_by__in=["", *SignOn.values]), name="membership_managed_by_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.unit}"
+
+
+# The roles a directory group may ever map to: never an integration account (another system, not a person). Which of
+# these a mapping may actually grant is the installation's allow-list (RIGHTSGUARD_SSO_GRANTABLE_ROLES).
+DIRECTORY_ROLES = (Role.OFFICER, Role.SUPERVISOR, Role.ADMIN)
+
+
+class DirectoryGroupMapping(models.Model):
+    """A directory group whose members hold ``role`` at ``unit`` (accounts/sso.py applies it at each log-in).
+
+    ``group`` is an LDAP group's DN or an identity provider's group name, as the directory sends it (compared without
+    regard to case). A role outside RIGHTSGUARD_SSO_GRANTABLE_ROLES is never granted, whatever a row says.
+    """
+
+    directory = models.CharField(_("directory"), max_length=4, choices=SignOn.choices)
+    group = models.CharField(_("directory group"), max_length=500)
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(_("role"), max_length=12, choices=[(r.value, r.label) for r in DIRECTORY_ROLES])
+
+    class Meta:
+        verbose_name = _("directory group mapping")
+        verbose_name_plural = _("directory group mappings")
+        ordering = ["directory", "group", "unit__path", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["directory", "group", "unit", "role"], name="directorymapping_unique"),
+            models.CheckConstraint(condition=Q(directory__in=SignOn.values), name="directorymapping_directory_valid"),
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in DIRECTORY_ROLES]), name="directorymapping_role_valid"
+            ),
+            models.CheckConstraint(condition=~Q(group=""), name="directorymapping_group_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} → {self.get_role_display()} · {self.unit}"
 
 
 class SavedQueueFilter(models.Model):

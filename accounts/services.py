@@ -115,10 +115,15 @@ def grant_membership(*, user: User, unit: OrgUnit, role: str, by: User | None = 
     return _grant(user=user, unit=unit, role=role, by=by)
 
 
-def _grant(*, user: User, unit: OrgUnit, role: str, by: User | None) -> Membership:
+def _grant(
+    *, user: User, unit: OrgUnit, role: str, by: User | None, managed_by: str = "", note: dict[str, Any] | None = None
+) -> Membership:
+    """``managed_by``: the directory whose group mapping grants it (accounts/sso.py), which ``note`` explains."""
     _check_account_kind(user, role)
     before = _memberships(user)
-    membership, created = Membership.objects.get_or_create(user=user, unit=unit, role=role)
+    membership, created = Membership.objects.get_or_create(
+        user=user, unit=unit, role=role, defaults={"managed_by": managed_by}
+    )
     if created:
         # A change of standing ends the user's API tokens: terminals log in again under the new roles (with the
         # second factor, where those need one), and a key copied before the change is worth nothing after it.
@@ -130,7 +135,7 @@ def _grant(*, user: User, unit: OrgUnit, role: str, by: User | None) -> Membersh
             unit=unit,
             role=role,
             before=before,
-            after=_memberships(user),
+            after={**_memberships(user), **(note or {})},
         )
     return membership
 
@@ -153,7 +158,8 @@ def _check_account_kind(user: User, role: str) -> None:
 
 
 @transaction.atomic
-def revoke_membership(*, membership: Membership, by: User | None = None) -> None:
+def revoke_membership(*, membership: Membership, by: User | None = None, note: dict[str, Any] | None = None) -> None:
+    """``note``: why the system revoked it (a directory group mapping no longer granting it: accounts/sso.py)."""
     if by is not None and not scope.may_administer_membership(by, membership):
         raise PermissionDenied(_("You may not administer this account."))
     user = membership.user
@@ -167,7 +173,18 @@ def revoke_membership(*, membership: Membership, by: User | None = None) -> None
         unit=membership.unit,
         role=membership.role,
         before=before,
-        after=_memberships(user),
+        after={**_memberships(user), **(note or {})},
+    )
+
+
+@transaction.atomic
+def grant_directory_membership(
+    *, user: User, unit: OrgUnit, role: str, directory: str, groups: list[str]
+) -> Membership:
+    """A membership that a directory group mapping grants at log-in (the system's change, ``by=None``): marked as the
+    directory's, so that its later log-ins may take it back. An existing membership granted here stays as it is."""
+    return _grant(
+        user=user, unit=unit, role=role, by=None, managed_by=directory, note={"directory": directory, "groups": groups}
     )
 
 

@@ -1,5 +1,6 @@
 """Two-factor verification and enrolment pages, and re-authentication before sensitive steps."""
 
+import logging
 from typing import Any
 from urllib.parse import urlencode
 
@@ -7,11 +8,12 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,9 +27,11 @@ from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import mfa, services, tokens
+from accounts import mfa, oidc, services, sso, tokens
 from accounts.reauth import mark_reauthenticated
 from accounts.requests import user_of
+
+logger = logging.getLogger(__name__)
 
 
 def _styled(form: forms.BaseForm) -> None:
@@ -57,16 +61,71 @@ def remember_language(response: HttpResponse, language: str) -> None:
 
 
 class LoginView(auth_views.LoginView):
-    """Log-in; a user who chose a language before gets it back on any browser they log in from."""
+    """Log-in; a user who chose a language before gets it back on any browser they log in from. With an OpenID
+    Connect provider configured, the page also offers to sign in with it."""
 
     authentication_form = LoginForm
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if oidc.enabled():
+            context["oidc_provider"] = oidc.provider_name()
+        return context
+
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        # A password proves nothing about the identity provider's second factor: whatever this session had from it
+        # before does not carry over.
+        mfa.forget_provider_second_factor(self.request)
         response = super().form_valid(form)
         language = getattr(form.get_user(), "language", "")
         if language:
             remember_language(response, language)
         return response
+
+
+def _sign_on_failed(request: HttpRequest) -> HttpResponse:
+    messages.error(
+        request,
+        _("Signing in with %(provider)s did not succeed. Try again, or ask your unit's administrator.")
+        % {"provider": oidc.provider_name()},
+    )
+    return redirect(settings.LOGIN_URL)
+
+
+@login_not_required
+@never_cache
+def oidc_login(request: HttpRequest) -> HttpResponse:
+    """To the OpenID Connect provider (404 when none is configured)."""
+    if not oidc.enabled():
+        raise Http404
+    try:
+        return oidc.begin(request, next_url=_next(request))
+    except oidc.SignOnFailed as failure:
+        logger.warning("OpenID Connect log-in could not start: %s", failure)
+        return _sign_on_failed(request)
+
+
+@login_not_required
+@never_cache
+def oidc_callback(request: HttpRequest) -> HttpResponse:
+    """Back from the provider: log in as the account its verified ID token names (accounts/oidc.py, accounts/sso.py)."""
+    if not oidc.enabled():
+        raise Http404
+    try:
+        verified = oidc.finish(request)
+        user = sso.sign_in(identity=verified.identity)
+    except (oidc.SignOnFailed, sso.SignOnRefused) as failure:
+        logger.warning("OpenID Connect log-in refused: %s", failure)
+        return _sign_on_failed(request)
+    target = oidc.take_next(request.session)
+    mfa.forget_provider_second_factor(request)
+    auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    if verified.second_factor:
+        mfa.accept_provider_second_factor(request, user)
+    response = redirect(target if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) else "/")
+    if user.language:
+        remember_language(response, user.language)
+    return response
 
 
 class TokenForm(forms.Form):

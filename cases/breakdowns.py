@@ -131,7 +131,8 @@ def _live_sql(unit: OrgUnit, start: date, end: date, wanted: list[str], with_off
     officer_table = InvolvedOfficer._meta.db_table
     month = "(date_trunc('month', c.submitted_at AT TIME ZONE %(tz)s))::date"
     window = (
-        "c.submitted_at IS NOT NULL AND c.status <> %(draft)s AND c.unit_path LIKE %(like)s "
+        "c.submitted_at IS NOT NULL AND c.status <> %(draft)s AND c.merged_into_id IS NULL "
+        "AND c.unit_path LIKE %(like)s "
         "AND c.submitted_at >= (%(start)s::timestamp AT TIME ZONE %(tz)s) "
         "AND c.submitted_at < (%(end)s::timestamp AT TIME ZONE %(tz)s)"
     )
@@ -187,6 +188,7 @@ def _live_python(unit: OrgUnit, start: date, end: date, wanted: list[str], with_
             unit_path__startswith=unit.path,
             submitted_at__gte=datetime.combine(start, time(), zone),
             submitted_at__lt=datetime.combine(end, time(), zone),
+            merged_into__isnull=True,
         )
         .exclude(status=CaseStatus.DRAFT)
         .only("unit_path", "submitted_at", "status", "kind", "channel", *_FACT_FIELDS)
@@ -304,6 +306,7 @@ def handling(*, unit: OrgUnit, year: int) -> Handling:
             case__unit_path__startswith=unit.path,
             case__submitted_at__gte=start,
             case__submitted_at__lt=end,
+            case__merged_into__isnull=True,
         )
         .exclude(case__status=CaseStatus.DRAFT)
         .values_list("case__unit_path")

@@ -3,14 +3,19 @@ webhooks).
 
 ``cases`` never imports those apps (tests/test_layering.py). An app registers a listener in its
 ``AppConfig.ready()``; ``services.common.record_event`` calls every listener with each workflow move (a ``TRANSITION``
-event) inside the transaction that records the move, so what a listener records commits or rolls back with it. A
+event), and each merge and link of duplicates (``MERGED``, ``LINKED``: the listener tells them apart by
+``action``), inside the transaction that records the move, so what a listener records commits or rolls back with it. A
 listener records work for later and nothing more (a row and an outbox job: cases/outbox.py): it runs in the user's
 request, under the case's row lock, and an exception from it refuses the move.
 """
 
 from collections.abc import Callable
 
+from cases.choices import EventKind
 from cases.models import CaseEvent
+
+# The timeline events the listeners hear of.
+FED_KINDS = frozenset({EventKind.TRANSITION, EventKind.MERGED, EventKind.LINKED})
 
 Listener = Callable[[CaseEvent], None]
 

@@ -456,6 +456,12 @@ class EventKind(models.TextChoices):
     SEALED = "sealed", _("Case sealed")
     ANONYMISED = "anonymised", _("Case anonymised")
     LEGAL_HOLD = "legal_hold", _("Legal hold")
+    # Duplicate applications about one incident (cases/services/duplicates.py): linked as related, or one merged into
+    # the other; the data names the other case by reference (and, on the survivor, the officers the merge added).
+    LINKED = "linked", _("Linked to a related case")
+    UNLINKED = "unlinked", _("Link to a related case removed")
+    MERGED = "merged", _("Duplicate merged")
+    UNMERGED = "unmerged", _("Merge undone")
 
 
 class CampaignStep(models.TextChoices):
@@ -529,3 +535,13 @@ class NotificationDelivery(models.TextChoices):
     EMAIL = "email", _("E-mail at once")
     DAILY = "daily", _("Daily digest e-mail")
     IN_APP = "in_app", _("In-app only")
+
+
+class DuplicateReason(models.TextChoices):
+    """Why another case looks like a duplicate of this one (cases/duplicates.py)."""
+
+    SAME_DISPATCH_REF = "same_dispatch_ref", _("Same 110 incident number")
+    SAME_SUSPECT_ID = "same_suspect_id", _("Same suspect ID number")
+    SAME_SUSPECT_NAME = "same_suspect_name", _("Same suspect name")
+    SIMILAR_PLACE = "similar_place", _("Similar place")
+    SIMILAR_SUMMARY = "similar_summary", _("Similar summary")

@@ -13,3 +13,8 @@ class StaleVersion(ValidationError):
 
 class VersionRequired(ValidationError):
     """The caller approved without naming the version they read and approve (API: 428)."""
+
+
+class Conflict(ValidationError):
+    """The request does not fit the state of the case (already merged, already linked, a merge past its period): API
+    409 with the error's ``code``. Nothing was changed."""

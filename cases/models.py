@@ -268,6 +268,17 @@ class Case(models.Model):
         editable=False,
     )
     legal_hold_at = models.DateTimeField(_("legal hold placed at"), null=True, blank=True, editable=False)
+    # Set when the case was merged into another as its duplicate (cases/services/duplicates.py): this one is then a
+    # closed record that points at the case that carries on; an administrator's unmerge empties it again.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_records",
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("case")
@@ -311,6 +322,12 @@ class Case(models.Model):
                 | Q(legal_hold=True, legal_hold_by__isnull=False, legal_hold_at__isnull=False)
                 & ~Q(legal_hold_reason=""),
                 name="case_legal_hold_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | ~Q(merged_into=F("pk")), name="case_not_merged_into_itself"
+            ),
+            models.CheckConstraint(
+                condition=Q(merged_into__isnull=True) | Q(status=CaseStatus.CLOSED), name="case_merged_record_closed"
             ),
         ]
         indexes = [
@@ -376,6 +393,11 @@ class InvolvedOfficer(models.Model):
     injury = models.CharField(_("injury"), max_length=20, choices=InjuryGrade.choices, default=InjuryGrade.NONE)
     medical_notes = models.TextField(_("medical details"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The merge of a duplicate case that listed this officer here (cases/services/duplicates.py); its unmerge removes
+    # exactly these. Empty for an officer listed otherwise.
+    added_by_merge = models.ForeignKey(
+        "CaseMerge", null=True, blank=True, on_delete=models.PROTECT, related_name="added_officers", editable=False
+    )
 
     class Meta:
         verbose_name = _("involved officer")
@@ -395,6 +417,67 @@ class InvolvedOfficer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CaseLink(models.Model):
+    """Two cases about one incident, kept apart but related (cases/services/duplicates.py). One row per pair, the
+    lower id first, so the pair is unique whichever case it was linked from."""
+
+    low = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    high = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("reason"))
+    linked_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    linked_at = models.DateTimeField(_("linked at"))
+
+    class Meta:
+        verbose_name = _("case link")
+        verbose_name_plural = _("case links")
+        constraints = [
+            models.UniqueConstraint(fields=["low", "high"], name="caselink_unique_pair"),
+            # Also refuses a case linked to itself.
+            models.CheckConstraint(condition=Q(low__lt=F("high")), name="caselink_lower_id_first"),
+        ]
+        indexes = [models.Index(fields=["high"], name="caselink_high")]
+
+    def __str__(self) -> str:
+        return f"{self.low_id}-{self.high_id}"
+
+
+class CaseMerge(models.Model):
+    """One case merged into another as its duplicate, with what the merge changed, so that an administrator can undo
+    exactly that (cases/services/duplicates.py). Kept after an unmerge, which it then records."""
+
+    survivor = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="merges_received")
+    merged = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="merges")
+    reason = models.TextField(_("reason"))
+    merged_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField(_("merged at"))
+    # The merged case's stage fields as they were before the merge closed it (ISO datetimes), restored by an unmerge.
+    previous = models.JSONField(default=dict)
+    unmerged_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    unmerged_at = models.DateTimeField(_("unmerged at"), null=True, blank=True)
+    unmerge_reason = models.TextField(_("reason for the unmerge"), blank=True)
+
+    class Meta:
+        verbose_name = _("case merge")
+        verbose_name_plural = _("case merges")
+        ordering = ["merged_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(survivor=F("merged")), name="casemerge_not_itself"),
+            # A case is merged into one survivor at a time; a merge undone stays on record beside a later one.
+            models.UniqueConstraint(
+                fields=["merged"], condition=Q(unmerged_at__isnull=True), name="casemerge_one_in_force"
+            ),
+            models.CheckConstraint(
+                condition=Q(unmerged_at__isnull=True, unmerged_by__isnull=True)
+                | Q(unmerged_at__isnull=False, unmerged_by__isnull=False),
+                name="casemerge_unmerge_has_actor",
+            ),
+        ]
+        indexes = [models.Index(fields=["survivor", "merged_at"], name="casemerge_survivor")]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} -> {self.survivor_id}"
 
 
 class Suspect(models.Model):

@@ -377,12 +377,16 @@ def performer_roles(actor: Actor, case: Case) -> set[str]:
 
 
 def can_perform(actor: Actor, case: Case, action: str) -> bool:
+    """Whether the actor takes ``action`` on the case; nobody takes one on a merged record (it is closed, pointing at
+    the case that carries on: recalling it would make two cases of one incident again; an unmerge is the way back)."""
     t = transition_for(action)
-    return t is not None and bool(t.performers & performer_roles(actor, case))
+    return t is not None and case.merged_into_id is None and bool(t.performers & performer_roles(actor, case))
 
 
 def available_actions(actor: Actor, case: Case) -> list[Transition]:
     """Actions legal from the case's status that this actor may take: what the UI offers."""
+    if case.merged_into_id is not None:
+        return []
     roles = performer_roles(actor, case)
     return [t for t in actions_from(case.status) if t.performers & roles]
 
@@ -574,6 +578,43 @@ def can_download_case_sheet(actor: Actor, case: Case) -> bool:
     the officers listed on the case read and print the case page itself (it has a print layout); they get no sheet,
     which would carry the supervisors' findings and flag decisions as an official-looking document."""
     return can_oversee(actor, case)
+
+
+# --- duplicates: likely duplicates, links and merges (cases/duplicates.py, cases/services/duplicates.py) ------------
+#
+# Two officers attacked in one incident may each file. The office sees the likely duplicates of a case it oversees and
+# links them (related, both carry on) or merges one into the other (one carries on with both filers as victims, the
+# other becomes a closed record pointing at it). The filer and the officers listed never see the candidates: they would
+# learn of other officers' applications. An administrator undoes a merge made by mistake, within a period.
+
+
+def sees_duplicates(actor: Actor, case: Case) -> bool:
+    """The likely duplicates of a submitted case, its links and merges: the office's view (``sees_internal``). Pure."""
+    return case.status != CaseStatus.DRAFT and sees_internal(actor, case)
+
+
+def can_link(actor: Actor, case: Case) -> bool:
+    """Link or unlink this case with another (the service asks for both cases): a supervisor covering its unit, while
+    it is submitted. Whether the cases' states allow it (a merged record does not) is the service's to say. Pure."""
+    return actor.is_active and case.status != CaseStatus.DRAFT and actor.covers(Role.SUPERVISOR, case.unit_path)
+
+
+def can_merge(actor: Actor, case: Case) -> bool:
+    """Take part in a merge, as the survivor or as the duplicate (the service asks for both cases and says which states
+    a merge accepts): a supervisor covering the case's unit, as for a link. Pure."""
+    return can_link(actor, case)
+
+
+def can_unmerge(actor: Actor, merged: Case, survivor: Case) -> bool:
+    """Undo a merge: an administrator covering both cases' units, never a supervisor (the merge was one). Pure."""
+    return (
+        actor.is_active and actor.covers(Role.ADMIN, merged.unit_path) and actor.covers(Role.ADMIN, survivor.unit_path)
+    )
+
+
+def is_merged_record(case: Case) -> bool:
+    """A case merged into another: closed for good, no workflow action applies to it until an unmerge. Pure."""
+    return case.merged_into_id is not None
 
 
 # --- the rule catalogue ---------------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The yearly report's summaries: what each case adds to them, keeping them in step, rebuilding and reconciling them.
 
-A case adds, while it is submitted (drafts never count, as in the report):
+A case adds, while it is submitted (drafts never count, as in the report) and not merged into another as its
+duplicate (a merged record's victims are listed on the case that carries on, and count there; its incident is that
+case's: cases/services/duplicates.py):
 
 - one to each of nine rows of ``ReportCaseSummary`` (its area, local month of submission, and its type, its channel,
   its status now, and its code on each of the analysis's six breakdowns, cases/dimensions.py: one row per
@@ -141,7 +143,7 @@ def contribution(case: Case) -> Counter[Key]:
     path = area_of(case.unit_path)
     _acts(case.pk, path, out)
     submitted = case.submitted_at
-    if submitted is None:
+    if submitted is None or case.merged_into_id is not None:
         return out
     if case.first_referred_at is not None:
         year = _local(case.first_referred_at).year
@@ -239,7 +241,7 @@ _MONTH = "(date_trunc('month', c.submitted_at AT TIME ZONE %(tz)s))::date"
 _AREA = f"substring(c.unit_path from '^(?:/[^/]+){{1,{AREA_DEPTH + 1}}}/')"
 _DAYS = "floor(EXTRACT(EPOCH FROM ({end} - c.submitted_at)) / 86400)::int"
 _YEAR = "EXTRACT(YEAR FROM {end} AT TIME ZONE %(tz)s)::int"
-_SUBMITTED = f"c.submitted_at IS NOT NULL AND c.status <> '{_DRAFT}'"
+_SUBMITTED = f"c.submitted_at IS NOT NULL AND c.status <> '{_DRAFT}' AND c.merged_into_id IS NULL"
 # Each case once per dimension: its type, channel and status, and its code on each analysis dimension.
 _CASE_DIMENSIONS = ", ".join(
     [
@@ -259,7 +261,8 @@ REBUILD_SQL: dict[str, str] = {
     "spreads": (
         f"SELECT '{SpreadMeasure.REFERRAL.value}', {_YEAR.format(end='c.first_referred_at')}, {_AREA}, "  # noqa: S608
         f"{_DAYS.format(end='c.first_referred_at')}, COUNT(*) FROM {_CASE} c "
-        "WHERE c.first_referred_at IS NOT NULL AND c.submitted_at IS NOT NULL GROUP BY 1, 2, 3, 4 "
+        "WHERE c.first_referred_at IS NOT NULL AND c.submitted_at IS NOT NULL AND c.merged_into_id IS NULL "
+        "GROUP BY 1, 2, 3, 4 "
         f"UNION ALL SELECT '{SpreadMeasure.CLOSURE.value}', {_YEAR.format(end='c.closed_at')}, {_AREA}, "
         f"{_DAYS.format(end='c.closed_at')}, COUNT(*) FROM {_CASE} c "
         f"WHERE c.closed_at IS NOT NULL AND {_SUBMITTED} GROUP BY 1, 2, 3, 4"

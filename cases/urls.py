@@ -2,6 +2,7 @@ from django.urls import path
 
 from cases.views import (
     bulk,
+    duplicates,
     evidence,
     filing,
     notifications,
@@ -54,6 +55,10 @@ urlpatterns = [
     path("cases/<int:pk>/facts/", workspace.update_facts, name="facts"),
     path("cases/<int:pk>/notes/", workspace.add_note, name="note"),
     path("cases/<int:pk>/reveal/<slug:party>/<int:item_id>/", workspace.reveal, name="reveal"),
+    path("cases/<int:pk>/links/<int:other_pk>/", duplicates.link, name="link"),
+    path("cases/<int:pk>/links/<int:other_pk>/remove/", duplicates.unlink, name="unlink"),
+    path("cases/<int:pk>/merge/<int:into_pk>/", duplicates.merge, name="merge"),
+    path("cases/<int:pk>/unmerge/", duplicates.unmerge, name="unmerge"),
     path("cases/<int:pk>/evidence/", evidence.upload, name="evidence-upload"),
     path("cases/<int:pk>/evidence/<int:attachment_id>/", evidence.download, name="evidence-download"),
     path("cases/<int:pk>/legal-hold/", retention.legal_hold, name="legal-hold"),

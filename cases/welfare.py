@@ -131,6 +131,8 @@ def attacks_within(officer: Officer, *, until: datetime) -> int:
         .filter(_listings_q(officer))
         .filter(
             case__status__in=selectors.ON_RECORD_STATUSES,
+            # A merged record's victims are listed on the case it was merged into: one attack, counted there.
+            case__merged_into__isnull=True,
             attacked_at__gt=twelve_months_before(until),
             attacked_at__lte=until,
         )

@@ -5,7 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class WebhookEvent(models.TextChoices):
-    """A case's move, as other systems hear of it: one per workflow action (cases/workflow.py)."""
+    """A case's move, as other systems hear of it: one per workflow action (cases/workflow.py), and the duplicates'
+    merge and link (cases/services/duplicates.py)."""
 
     SUBMITTED = "case.submitted", _("Case submitted")
     WITHDRAWN = "case.withdrawn", _("Case withdrawn")
@@ -16,6 +17,8 @@ class WebhookEvent(models.TextChoices):
     REOPENED = "case.reopened", _("Case reopened")
     CLOSED = "case.closed", _("Case closed")
     RECALLED = "case.recalled", _("Case recalled")
+    MERGED = "case.merged", _("Case merged into another as its duplicate")
+    LINKED = "case.linked", _("Case linked to a related case")
 
 
 # The workflow action each event is the news of.
@@ -29,6 +32,8 @@ EVENT_OF_ACTION: dict[str, str] = {
     "reopen": WebhookEvent.REOPENED,
     "close": WebhookEvent.CLOSED,
     "recall": WebhookEvent.RECALLED,
+    "merge": WebhookEvent.MERGED,
+    "link": WebhookEvent.LINKED,
 }
 
 

@@ -1,7 +1,7 @@
 """API-wide error handling: service errors become precise HTTP answers, all in one envelope.
 
-PermissionDenied → 403, IllegalTransition → 409, StaleVersion → 412, VersionRequired → 428, other ValidationError →
-400. Every error
+PermissionDenied → 403, IllegalTransition and Conflict → 409, StaleVersion → 412, VersionRequired → 428, other
+ValidationError → 400. Every error
 body is ``{"code": <machine-readable>, "detail": <message>}``; validation errors add ``errors``, the messages
 per field (``non_field_errors`` for the rest). DRF's own errors (401, 404, 405, parse errors, …) use the same
 envelope, so clients and the OpenAPI schema deal with one error shape.
@@ -17,7 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cases.exceptions import IllegalTransition, StaleVersion, VersionRequired
+from cases.exceptions import Conflict, IllegalTransition, StaleVersion, VersionRequired
 
 
 def _messages(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -52,6 +52,8 @@ def invalid(errors: dict[str, list[str]]) -> dict[str, Any]:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, IllegalTransition):
         return Response({"code": "illegal_transition", "detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, Conflict):
+        return Response({"code": exc.code or "conflict", "detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, StaleVersion):
         return Response(
             {"code": "stale_version", "detail": exc.messages[0]}, status=status.HTTP_412_PRECONDITION_FAILED

@@ -380,6 +380,9 @@ if RIGHTSGUARD_ACCESS_LOG_KEEP_DAYS < 365:
         "365 days."
     )
 # The site's address as users reach it (scheme, host, any path prefix; no trailing slash): links in e-mails.
+# How long after a merge of duplicate cases an administrator may still undo it (cases/services/duplicates.py); after
+# that the merge stands (docs/operations.md).
+RIGHTSGUARD_UNMERGE_DAYS = env.int("RIGHTSGUARD_UNMERGE_DAYS", default=365)
 RIGHTSGUARD_SITE_URL = env.str("RIGHTSGUARD_SITE_URL", default="http://localhost:8000").rstrip("/")
 # The local hour (TIME_ZONE) the daily notification digest goes out to users who chose it.
 RIGHTSGUARD_DAILY_DIGEST_HOUR = env.int("RIGHTSGUARD_DAILY_DIGEST_HOUR", default=7)
@@ -576,6 +579,72 @@ for _proxy in RIGHTSGUARD_TRUSTED_PROXIES:
 RIGHTSGUARD_MONITORING_TOKEN = env.str("RIGHTSGUARD_MONITORING_TOKEN", default="")
 
 RIGHTSGUARD_MFA_REQUIRED = env.bool("RIGHTSGUARD_MFA_REQUIRED", default=True)
+
+# --- Single sign-on (accounts/sso.py, accounts/oidc.py, accounts/directory.py; README "Single sign-on") ---------------
+# Both are optional and sit beside RightsGuard's own accounts. A directory's user is matched to an account by the
+# police number (User.badge_number), never by a name or an e-mail address; roles and units stay RightsGuard's
+# memberships, which a directory group grants only through an administrator's DirectoryGroupMapping and only for the
+# roles listed here (an administrator's role only when "admin" is listed).
+RIGHTSGUARD_SSO_GRANTABLE_ROLES = env.list("RIGHTSGUARD_SSO_GRANTABLE_ROLES", default=["officer", "supervisor"])
+# OpenID Connect (authorization code flow with PKCE, state and nonce): on when the issuer is set.
+RIGHTSGUARD_OIDC_ISSUER = env.str("RIGHTSGUARD_OIDC_ISSUER", default="").rstrip("/")
+RIGHTSGUARD_OIDC_CLIENT_ID = env.str("RIGHTSGUARD_OIDC_CLIENT_ID", default="")
+RIGHTSGUARD_OIDC_CLIENT_SECRET = env.str("RIGHTSGUARD_OIDC_CLIENT_SECRET", default="")
+# The one address the provider sends the browser back to, registered with the provider: https://<host>/accounts/oidc/callback/
+RIGHTSGUARD_OIDC_REDIRECT_URI = env.str("RIGHTSGUARD_OIDC_REDIRECT_URI", default="")
+RIGHTSGUARD_OIDC_PROVIDER_NAME = env.str("RIGHTSGUARD_OIDC_PROVIDER_NAME", default="SSO")
+RIGHTSGUARD_OIDC_SCOPES = env.str("RIGHTSGUARD_OIDC_SCOPES", default="openid profile email")
+# The ID token claims holding the police number and the user's groups.
+RIGHTSGUARD_OIDC_ID_CLAIM = env.str("RIGHTSGUARD_OIDC_ID_CLAIM", default="police_number")
+RIGHTSGUARD_OIDC_GROUPS_CLAIM = env.str("RIGHTSGUARD_OIDC_GROUPS_CLAIM", default="groups")
+# A verified ID token whose "amr" holds one of these (RFC 8176), or whose "acr" is one of the second list, passes
+# RightsGuard's second factor for that session; any other log-in through the provider still needs RightsGuard's own.
+RIGHTSGUARD_OIDC_MFA_AMR = env.list("RIGHTSGUARD_OIDC_MFA_AMR", default=["mfa", "otp", "hwk", "sc"])
+RIGHTSGUARD_OIDC_MFA_ACR = env.list("RIGHTSGUARD_OIDC_MFA_ACR", default=[])
+# Only asymmetric signatures, checked against the provider's published keys (never "none", never a shared secret).
+RIGHTSGUARD_OIDC_SIGNING_ALGORITHMS = env.list(
+    "RIGHTSGUARD_OIDC_SIGNING_ALGORITHMS", default=["RS256", "PS256", "ES256"]
+)
+# A CA bundle for the provider's TLS certificate (empty: the system's), and seconds before a call to it fails.
+RIGHTSGUARD_OIDC_CA_FILE = env.str("RIGHTSGUARD_OIDC_CA_FILE", default="")
+RIGHTSGUARD_OIDC_TIMEOUT = env.int("RIGHTSGUARD_OIDC_TIMEOUT", default=10)
+# LDAP (through the ordinary log-in form, after RightsGuard's own accounts): on when the URI is set.
+RIGHTSGUARD_LDAP_URI = env.str("RIGHTSGUARD_LDAP_URI", default="")
+RIGHTSGUARD_LDAP_BIND_DN = env.str("RIGHTSGUARD_LDAP_BIND_DN", default="")
+RIGHTSGUARD_LDAP_BIND_PASSWORD = env.str("RIGHTSGUARD_LDAP_BIND_PASSWORD", default="")
+RIGHTSGUARD_LDAP_USER_BASE = env.str("RIGHTSGUARD_LDAP_USER_BASE", default="")
+# The typed user name is escaped before it goes into the filter. Add a condition to refuse disabled entries, e.g.
+# Active Directory's "(&(sAMAccountName=%(user)s)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))".
+RIGHTSGUARD_LDAP_USER_FILTER = env.str("RIGHTSGUARD_LDAP_USER_FILTER", default="(uid=%(user)s)")
+RIGHTSGUARD_LDAP_ID_ATTRIBUTE = env.str("RIGHTSGUARD_LDAP_ID_ATTRIBUTE", default="employeeNumber")
+RIGHTSGUARD_LDAP_NAME_ATTRIBUTE = env.str("RIGHTSGUARD_LDAP_NAME_ATTRIBUTE", default="cn")
+RIGHTSGUARD_LDAP_EMAIL_ATTRIBUTE = env.str("RIGHTSGUARD_LDAP_EMAIL_ATTRIBUTE", default="mail")
+# Groups (groupOfNames / member) below this base; empty: no groups are read, and no mapping applies.
+RIGHTSGUARD_LDAP_GROUP_BASE = env.str("RIGHTSGUARD_LDAP_GROUP_BASE", default="")
+RIGHTSGUARD_LDAP_GROUP_FILTER = env.str("RIGHTSGUARD_LDAP_GROUP_FILTER", default="(objectClass=groupOfNames)")
+# Optional: only members of this group may log in; members of the second never may (group DNs).
+RIGHTSGUARD_LDAP_REQUIRE_GROUP = env.str("RIGHTSGUARD_LDAP_REQUIRE_GROUP", default="")
+RIGHTSGUARD_LDAP_DENY_GROUP = env.str("RIGHTSGUARD_LDAP_DENY_GROUP", default="")
+# TLS: an ldaps:// URI, or StartTLS on an ldap:// one; the CA file that signed the directory's certificate.
+RIGHTSGUARD_LDAP_START_TLS = env.bool("RIGHTSGUARD_LDAP_START_TLS", default=False)
+RIGHTSGUARD_LDAP_CA_FILE = env.str("RIGHTSGUARD_LDAP_CA_FILE", default="")
+RIGHTSGUARD_LDAP_TIMEOUT = env.int("RIGHTSGUARD_LDAP_TIMEOUT", default=10)
+if RIGHTSGUARD_OIDC_ISSUER and not (
+    RIGHTSGUARD_OIDC_CLIENT_ID and RIGHTSGUARD_OIDC_CLIENT_SECRET and RIGHTSGUARD_OIDC_REDIRECT_URI
+):
+    raise ImproperlyConfigured(
+        "RIGHTSGUARD_OIDC_ISSUER needs RIGHTSGUARD_OIDC_CLIENT_ID, RIGHTSGUARD_OIDC_CLIENT_SECRET and "
+        "RIGHTSGUARD_OIDC_REDIRECT_URI."
+    )
+if RIGHTSGUARD_OIDC_ISSUER and not RIGHTSGUARD_OIDC_ISSUER.startswith(
+    ("https://", "http://127.0.0.1:", "http://localhost:", "http://[::1]:")
+):
+    # Plain HTTP only to a provider on this host (the tests' provider runs on loopback).
+    raise ImproperlyConfigured("RIGHTSGUARD_OIDC_ISSUER must be an https:// address.")
+if RIGHTSGUARD_LDAP_URI:
+    if not RIGHTSGUARD_LDAP_USER_BASE:
+        raise ImproperlyConfigured("RIGHTSGUARD_LDAP_URI needs RIGHTSGUARD_LDAP_USER_BASE.")
+    AUTHENTICATION_BACKENDS.append("accounts.directory.DirectoryBackend")
 OTP_TOTP_ISSUER = "RightsGuard"
 # The admin site never shows an authenticator's secret, its QR code or recovery codes, not even to superusers: whoever
 # read them could pass the account's second factor. A lost authenticator is reset, never copied.

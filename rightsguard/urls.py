@@ -38,6 +38,9 @@ urlpatterns = [
     # Log-in, log-out and password change only: there is no self-service password reset (an e-mailed link would
     # bypass the second factor and the office's account control); administrators reset passwords.
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
+    # Single sign-on through an OpenID Connect provider (404 unless one is configured: accounts/oidc.py).
+    path("accounts/oidc/login/", account_views.oidc_login, name="oidc-login"),
+    path("accounts/oidc/callback/", account_views.oidc_callback, name="oidc-callback"),
     # The log-out also tells the browser to delete the library's offline copies (library/offline.py).
     path("accounts/logout/", clears_offline_copies(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/password_change/", account_views.PasswordChangeView.as_view(), name="password_change"),

@@ -30,6 +30,7 @@ from cases.choices import (
     CaseStatus,
     Channel,
     Disposition,
+    DuplicateReason,
     DutyStatus,
     EventKind,
     FindingProblem,
@@ -59,6 +60,7 @@ from cases.overrides import BASIS_MAX, TEXT_MAX, override_errors
 from cases.rules.base import Severity, Tag
 from cases.rules.facts import FACTS
 from cases.sensitive import mask_id_number
+from cases.services.duplicates import REASON_MAX as DUPLICATE_REASON_MAX
 from cases.services.fault import DEPARTMENT_MAX, DOCUMENT_REFERENCE_MAX, NOTES_MAX
 
 _GRADE_BY_RANK = {rank: str(grade) for grade, rank in INJURY_RANK.items()}
@@ -374,6 +376,12 @@ class CaseDetailSerializer(CaseSerializer):
     allowed_actions = serializers.SerializerMethodField(
         help_text=_("Workflow actions the caller may take now (cases/{id}/actions/{action}/).")
     )
+    merged_into = serializers.SerializerMethodField(
+        help_text=_(
+            "For a case merged into another as its duplicate (closed, no action applies to it): the reference of the "
+            "case that carries on; null otherwise."
+        )
+    )
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         out = super().to_representation(instance)
@@ -381,6 +389,12 @@ class CaseDetailSerializer(CaseSerializer):
         # the view): a fact set from the record reads as the answer it replaced, outside the office.
         out.update(self.context.get("fact_answers") or {})
         return out
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_merged_into(self, case: Case) -> str | None:
+        if case.merged_into_id is None:
+            return None
+        return Case.objects.filter(pk=case.merged_into_id).values_list("reference", flat=True).first()
 
     @extend_schema_field(AllowedActionSerializer(many=True))
     def get_allowed_actions(self, case: Case) -> list[dict[str, str]]:
@@ -1199,3 +1213,62 @@ class ErrorSerializer(serializers.Serializer):
     )
     detail = serializers.CharField()
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)  # type: ignore[assignment]
+
+
+# --- duplicates (cases/duplicates.py, cases/services/duplicates.py) ---------------------------------------------------
+
+
+class DuplicateCaseSerializer(CaseSerializer):
+    dispatch_ref = serializers.CharField()
+
+
+class DuplicateCandidateSerializer(serializers.Serializer):
+    case = DuplicateCaseSerializer()
+    reasons = serializers.ListField(
+        child=enum(DuplicateReason),
+        help_text=_(
+            "Why the case may be a duplicate: the same 110 incident number; or, for a case of the same unit whose "
+            "incident lies at most two hours apart, the same suspect ID number or name, or a similar place or summary."
+        ),
+    )
+
+
+def reason_field() -> serializers.CharField:
+    return text(DUPLICATE_REASON_MAX, help_text=_("Why; recorded on the timeline of both cases."))
+
+
+class LinkInputSerializer(serializers.Serializer):
+    case = serializers.IntegerField(min_value=1, help_text=_("The id of the case to link with this one."))
+    reason = reason_field()
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = reason_field()
+
+
+class MergeInputSerializer(serializers.Serializer):
+    into = serializers.IntegerField(
+        min_value=1, help_text=_("The id of the case that carries on; this case is merged into it.")
+    )
+    reason = reason_field()
+
+
+class CaseLinkSerializer(serializers.Serializer):
+    cases = serializers.SerializerMethodField(help_text=_("The references of the two cases linked, lower id first."))
+    reason = serializers.CharField()
+    linked_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_cases(self, link: Any) -> list[str]:
+        return [link.low.reference, link.high.reference]
+
+
+class CaseMergeSerializer(serializers.Serializer):
+    merged = serializers.CharField(source="merged.reference", help_text=_("The reference of the merged record."))
+    survivor = serializers.CharField(
+        source="survivor.reference", help_text=_("The reference of the case that carries on.")
+    )
+    reason = serializers.CharField()
+    merged_at = serializers.DateTimeField()
+    unmerged_at = serializers.DateTimeField(allow_null=True)
+    unmerge_reason = serializers.CharField()

@@ -97,6 +97,11 @@ urlpatterns = [
     path("cases/<int:case_pk>/legal-hold/", retention.LegalHoldView.as_view(), name="case-legal-hold"),
     path("cases/<int:case_pk>/legal-hold/lift/", retention.LegalHoldLiftView.as_view(), name="case-legal-hold-lift"),
     path("retention/plan/", retention.RetentionPlanView.as_view(), name="retention-plan"),
+    path("cases/<int:case_pk>/duplicates/", views.DuplicateListView.as_view(), name="case-duplicates"),
+    path("cases/<int:case_pk>/links/", views.CaseLinkView.as_view(), name="case-links"),
+    path("cases/<int:case_pk>/links/<int:pk>/", views.CaseUnlinkView.as_view(), name="case-link"),
+    path("cases/<int:case_pk>/merge/", views.CaseMergeView.as_view(), name="case-merge"),
+    path("cases/<int:case_pk>/unmerge/", views.CaseUnmergeView.as_view(), name="case-unmerge"),
     # Any path, including one with a newline in it ("." would not match that).
     re_path(r"^[\s\S]*$", views.NotFoundView.as_view(), name="not-found"),
 ]

@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 from accounts.models import Membership, OrgUnit
 from accounts.requests import ApiRequest
 from accounts.selectors import units_visible_to
-from cases import policy, selectors, sensitive, services
+from cases import duplicates, policy, selectors, sensitive, services
 from cases.api import serializers as s
 from cases.api.authentication import ApiTokenAuthentication
 from cases.api.filters import CaseFilter, CaseFilterBackend, CaseOrdering, FlagFilter, NotificationFilter
@@ -1158,3 +1158,108 @@ class NotFoundView(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # Before any permission check: there is nothing here to protect, for anyone.
         raise exceptions.NotFound()
+
+
+# --- duplicates -------------------------------------------------------------------------------------------------
+
+
+class DuplicateScoped(CaseScoped):
+    """The office's duplicates of a case: its supervisors and administrators (``policy.sees_duplicates``); 403 for the
+    filer and the officers listed, who would otherwise learn of other officers' applications."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if not policy.sees_duplicates(self.request.actor, self.case):
+            raise PermissionDenied(_("The likely duplicates of a case are the office's."))
+
+    def other_case(self, pk: int) -> Case:
+        """Another case named by the request, from the caller's visible set: 404 otherwise, as for the case itself."""
+        other = selectors.cases_for_api(self.request.actor).filter(pk=pk).first()
+        if other is None:
+            log_denied(request=self.request, object_ref=f"case:{pk}", outcome="not_found")
+            raise exceptions.NotFound()
+        return other
+
+
+_DUPLICATE_ERRORS = (400, 401, 403, 404, 409, 422)
+
+
+@extend_schema(
+    summary=gettext_lazy("Likely duplicates of the case, with why each matched"),
+    description=gettext_lazy(
+        "Only cases the caller sees, never the case itself, a draft, a merged record or a case already linked with it. "
+        "For the case's supervisors and administrators."
+    ),
+    responses=responses({200: s.DuplicateCandidateSerializer(many=True)}, 401, 403, 404),
+)
+class DuplicateListView(DuplicateScoped):
+    def get(self, request: ApiRequest, case_pk: int) -> Response:
+        candidates = duplicates.likely_duplicates(request.actor, self.case)
+        data = [{"case": c.case, "reasons": list(c.reasons)} for c in candidates]
+        return Response(s.DuplicateCandidateSerializer(data, many=True, context=self.context()).data)
+
+
+@extend_schema(
+    summary=gettext_lazy("Link the case with a related case"),
+    request=s.LinkInputSerializer,
+    responses=responses({201: s.CaseLinkSerializer}, *_DUPLICATE_ERRORS),
+    parameters=[IDEMPOTENCY_KEY],
+)
+class CaseLinkView(DuplicateScoped):
+    @idempotent
+    def post(self, request: ApiRequest, case_pk: int) -> Response:
+        payload = validated(s.LinkInputSerializer, request)
+        other = self.other_case(payload["case"])
+        link = services.link_cases(by=request.user, case=self.case, other=other, reason=payload["reason"])
+        return Response(s.CaseLinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    summary=gettext_lazy("Remove the link between the case and another"),
+    request=s.ReasonInputSerializer,
+    responses=responses({204: None}, *_DUPLICATE_ERRORS),
+)
+class CaseUnlinkView(DuplicateScoped):
+    def delete(self, request: ApiRequest, case_pk: int, pk: int) -> Response:
+        payload = validated(s.ReasonInputSerializer, request)
+        other = self.other_case(pk)
+        services.unlink_cases(by=request.user, case=self.case, other=other, reason=payload["reason"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    summary=gettext_lazy("Merge the case into another as its duplicate"),
+    description=gettext_lazy(
+        "The case (at intake) becomes a closed record merged into the other (open), whose victims its filer and "
+        "officers join. 409 when the state does not allow it (already merged, a merged record on either side, the "
+        "case past intake, the other not open), with a code saying which."
+    ),
+    request=s.MergeInputSerializer,
+    responses=responses({201: s.CaseMergeSerializer}, *_DUPLICATE_ERRORS),
+    parameters=[IDEMPOTENCY_KEY],
+)
+class CaseMergeView(DuplicateScoped):
+    @idempotent
+    def post(self, request: ApiRequest, case_pk: int) -> Response:
+        payload = validated(s.MergeInputSerializer, request)
+        into = self.other_case(payload["into"])
+        merge = services.merge_cases(by=request.user, case=self.case, into=into, reason=payload["reason"])
+        return Response(s.CaseMergeSerializer(merge).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    summary=gettext_lazy("Undo the merge of this merged record (administrators)"),
+    description=gettext_lazy(
+        "Within RIGHTSGUARD_UNMERGE_DAYS of the merge, and while the case it was merged into has not moved on "
+        "(409 otherwise, with a code saying why)."
+    ),
+    request=s.ReasonInputSerializer,
+    responses=responses({200: s.CaseMergeSerializer}, *_DUPLICATE_ERRORS),
+    parameters=[IDEMPOTENCY_KEY],
+)
+class CaseUnmergeView(DuplicateScoped):
+    @idempotent
+    def post(self, request: ApiRequest, case_pk: int) -> Response:
+        payload = validated(s.ReasonInputSerializer, request)
+        merge = services.unmerge_cases(by=request.user, case=self.case, reason=payload["reason"])
+        return Response(s.CaseMergeSerializer(merge).data)

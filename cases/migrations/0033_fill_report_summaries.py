@@ -43,7 +43,8 @@ def fill_summaries(apps, schema_editor):
     )
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         for table, rebuild in REBUILD_SQL.items():
-            sql = cases_sql if table == "cases" else rebuild
+            # Without the conditions on merged records: their column comes with migration 0046, and none existed before.
+            sql = (cases_sql if table == "cases" else rebuild).replace(" AND c.merged_into_id IS NULL", "")
             model, dims = TABLES[table]
             columns = ", ".join(connection.ops.quote_name(d) for d in (*dims, *columns_of(table)))
             name = model._meta.db_table

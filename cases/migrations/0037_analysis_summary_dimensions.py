@@ -15,7 +15,9 @@ def fill_dimensions(apps, schema_editor):
     from cases.dimensions import DIMENSIONS
     from cases.summaries import REBUILD_SQL, rebuild_params
 
-    sql = REBUILD_SQL["cases"]
+    # Without the condition on merged records (cases/services/duplicates.py): their column comes with migration 0046,
+    # and no case was merged before it.
+    sql = REBUILD_SQL["cases"].replace(" AND c.merged_into_id IS NULL", "")
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute("DELETE FROM cases_reportcasesummary WHERE dimension = ANY(%s)", [list(DIMENSIONS)])
         cursor.execute(

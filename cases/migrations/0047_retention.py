@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0008_integration_role'),
-        ('cases', '0045_imported_event'),
+        ('cases', '0046_duplicates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -142,7 +142,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='caseevent',
             name='kind',
-            field=models.CharField(choices=[('created', 'Application created'), ('updated', 'Details changed'), ('transition', 'Status changed'), ('assigned', 'Assigned'), ('officer_added', 'Involved officer added'), ('officer_updated', 'Involved officer updated'), ('officer_removed', 'Involved officer removed'), ('suspect_added', 'Suspect added'), ('suspect_updated', 'Suspect updated'), ('suspect_removed', 'Suspect removed'), ('disposition', 'Disposition recorded'), ('referral', 'Referral'), ('support', 'Support measure'), ('finding', 'Supervision finding'), ('review', 'Look-back review'), ('flag_raised', 'Flag raised'), ('flag_resolved', 'Flag resolved'), ('flag_overridden', 'Flag overridden'), ('attachment', 'Evidence added'), ('note', 'Note'), ('clock_paused', 'Clock paused'), ('clock_resumed', 'Clock resumed'), ('deadline_extended', 'Time limit extended'), ('fault_finding', 'Police-fault finding recorded'), ('campaign', 'Oversight campaign'), ('imported', 'Started from a 110 incident'), ('sealed', 'Case sealed'), ('anonymised', 'Case anonymised'), ('legal_hold', 'Legal hold')], max_length=20, verbose_name='kind'),
+            field=models.CharField(choices=[('created', 'Application created'), ('updated', 'Details changed'), ('transition', 'Status changed'), ('assigned', 'Assigned'), ('officer_added', 'Involved officer added'), ('officer_updated', 'Involved officer updated'), ('officer_removed', 'Involved officer removed'), ('suspect_added', 'Suspect added'), ('suspect_updated', 'Suspect updated'), ('suspect_removed', 'Suspect removed'), ('disposition', 'Disposition recorded'), ('referral', 'Referral'), ('support', 'Support measure'), ('finding', 'Supervision finding'), ('review', 'Look-back review'), ('flag_raised', 'Flag raised'), ('flag_resolved', 'Flag resolved'), ('flag_overridden', 'Flag overridden'), ('attachment', 'Evidence added'), ('note', 'Note'), ('clock_paused', 'Clock paused'), ('clock_resumed', 'Clock resumed'), ('deadline_extended', 'Time limit extended'), ('fault_finding', 'Police-fault finding recorded'), ('campaign', 'Oversight campaign'), ('imported', 'Started from a 110 incident'), ('sealed', 'Case sealed'), ('anonymised', 'Case anonymised'), ('legal_hold', 'Legal hold'), ('linked', 'Linked to a related case'), ('unlinked', 'Link to a related case removed'), ('merged', 'Duplicate merged'), ('unmerged', 'Merge undone')], max_length=20, verbose_name='kind'),
         ),
         migrations.AddIndex(
             model_name='case',
@@ -162,7 +162,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='caseevent',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['created', 'updated', 'transition', 'assigned', 'officer_added', 'officer_updated', 'officer_removed', 'suspect_added', 'suspect_updated', 'suspect_removed', 'disposition', 'referral', 'support', 'finding', 'review', 'flag_raised', 'flag_resolved', 'flag_overridden', 'attachment', 'note', 'clock_paused', 'clock_resumed', 'deadline_extended', 'fault_finding', 'campaign', 'imported', 'sealed', 'anonymised', 'legal_hold'])), name='event_kind_valid'),
+            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['created', 'updated', 'transition', 'assigned', 'officer_added', 'officer_updated', 'officer_removed', 'suspect_added', 'suspect_updated', 'suspect_removed', 'disposition', 'referral', 'support', 'finding', 'review', 'flag_raised', 'flag_resolved', 'flag_overridden', 'attachment', 'note', 'clock_paused', 'clock_resumed', 'deadline_extended', 'fault_finding', 'campaign', 'imported', 'sealed', 'anonymised', 'legal_hold', 'linked', 'unlinked', 'merged', 'unmerged'])), name='event_kind_valid'),
         ),
         migrations.AddConstraint(
             model_name='retentionpolicy',

@@ -51,6 +51,7 @@ def detail_cases(*, unit: OrgUnit, year: int) -> QuerySet[Case]:
             unit_path__startswith=unit.path,
             submitted_at__gte=datetime(year, 1, 1, tzinfo=tz),
             submitted_at__lt=datetime(year + 1, 1, 1, tzinfo=tz),
+            merged_into__isnull=True,
         )
         .exclude(status=CaseStatus.DRAFT)
         .order_by("submitted_at", "pk")

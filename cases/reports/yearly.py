@@ -546,7 +546,10 @@ class _Scope:
 
 
 def _year_cases(scope: _Scope, w: _Window) -> QuerySet[Case]:
-    return Case.objects.filter(w.within("submitted_at"), scope.q()).exclude(status=CaseStatus.DRAFT)
+    # A merged record's incident is its survivor's: it is not counted again (cases/summaries.py).
+    return Case.objects.filter(w.within("submitted_at"), scope.q(), merged_into__isnull=True).exclude(
+        status=CaseStatus.DRAFT
+    )
 
 
 def _child_path(unit: OrgUnit, field: str = "unit_path") -> Substr:
@@ -625,9 +628,9 @@ def _party_cells(scope: _Scope, w: _Window, summary: Any, party: Any, dimensions
             .values("report_year", *dimensions)
             .annotate(n=Sum("n"))
         )
-    rows = party.objects.filter(w.within("case__submitted_at"), scope.q("case__")).exclude(
-        case__status=CaseStatus.DRAFT
-    )
+    rows = party.objects.filter(
+        w.within("case__submitted_at"), scope.q("case__"), case__merged_into__isnull=True
+    ).exclude(case__status=CaseStatus.DRAFT)
     return rows.annotate(report_year=w.bucket("case__submitted_at")).values("report_year", *dimensions).annotate(n=ROWS)
 
 
@@ -914,7 +917,9 @@ def _referral_spread(scope: _Scope, w: _Window) -> Spread:
     if scope.summaries:
         return _summary_spread(scope, w, SpreadMeasure.REFERRAL)
     earlier = Referral.objects.filter(case=OuterRef("case"), referred_at__lt=OuterRef("referred_at"))
-    first = Referral.objects.filter(w.within("referred_at"), ~Exists(earlier), scope.q("case__"))
+    first = Referral.objects.filter(
+        w.within("referred_at"), ~Exists(earlier), scope.q("case__"), case__merged_into__isnull=True
+    )
     return _spread(first, w.bucket("referred_at"), DaysBetween(F("referred_at"), F("case__submitted_at")), w.year)
 
 
@@ -922,19 +927,23 @@ def _closure_spread(scope: _Scope, w: _Window) -> Spread:
     """Days from submission to closure, for cases closed in each year."""
     if scope.summaries:
         return _summary_spread(scope, w, SpreadMeasure.CLOSURE)
-    closed = Case.objects.filter(w.within("closed_at"), scope.q(), submitted_at__isnull=False).exclude(
-        status=CaseStatus.DRAFT
-    )
+    closed = Case.objects.filter(
+        w.within("closed_at"), scope.q(), submitted_at__isnull=False, merged_into__isnull=True
+    ).exclude(status=CaseStatus.DRAFT)
     return _spread(closed, w.bucket("closed_at"), DaysBetween(F("closed_at"), F("submitted_at")), w.year)
 
 
 # The conditions of each spread's cases, as the live queries above select them (the first referral of a case is its
 # stored ``first_referred_at``), written to match the partial indexes of migration 0032.
 _SPREAD_SQL = {
-    SpreadMeasure.REFERRAL: ("first_referred_at", "c.first_referred_at IS NOT NULL AND c.submitted_at IS NOT NULL"),
+    SpreadMeasure.REFERRAL: (
+        "first_referred_at",
+        "c.first_referred_at IS NOT NULL AND c.submitted_at IS NOT NULL AND c.merged_into_id IS NULL",
+    ),
     SpreadMeasure.CLOSURE: (
         "closed_at",
-        f"c.closed_at IS NOT NULL AND c.submitted_at IS NOT NULL AND c.status <> '{CaseStatus.DRAFT.value}'",
+        f"c.closed_at IS NOT NULL AND c.submitted_at IS NOT NULL AND c.status <> '{CaseStatus.DRAFT.value}' "
+        "AND c.merged_into_id IS NULL",
     ),
 }
 

@@ -13,6 +13,7 @@ from cases.services.actions import (
 )
 from cases.services.audit import log_access
 from cases.services.campaign_steps import record_campaign_step, record_campaign_steps
+from cases.services.duplicates import link_cases, merge_cases, unlink_cases, unmerge_cases
 from cases.services.evidence import add_evidence, open_evidence, record_attachment
 from cases.services.fault import record_fault_finding
 from cases.services.flags import acknowledge_flag
@@ -62,7 +63,9 @@ __all__ = [
     "conclude_case",
     "create_draft_case",
     "extend_deadline",
+    "link_cases",
     "log_access",
+    "merge_cases",
     "note_draft_step",
     "notify_about_unit",
     "notify_members",
@@ -90,6 +93,8 @@ __all__ = [
     "submit_case",
     "transfer_for_administrative_punishment",
     "undo_removal",
+    "unlink_cases",
+    "unmerge_cases",
     "update_case_details",
     "update_involved_officer",
     "update_support_measure",

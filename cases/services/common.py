@@ -19,7 +19,7 @@ from accounts.authority import Actor
 from accounts.models import User
 from accounts.selectors import actor_for
 from cases import case_feed, outbox, summaries
-from cases.choices import DISPOSITION_RANK, INJURY_RANK, OPEN_STATUSES, EventKind
+from cases.choices import DISPOSITION_RANK, INJURY_RANK, OPEN_STATUSES
 from cases.exceptions import StaleVersion
 from cases.models import Case, CaseEvent, InvolvedOfficer, Suspect
 from cases.search import party_names
@@ -73,7 +73,7 @@ def record_event(
     )
     if notify:
         outbox.notify_event_on_commit(event.pk)
-    if kind == EventKind.TRANSITION:
+    if kind in case_feed.FED_KINDS:
         # Passed on to other systems by the apps that do (the webhooks), in this transaction.
         case_feed.case_moved(event)
     return event

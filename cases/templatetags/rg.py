@@ -223,6 +223,8 @@ def event_text(event: CaseEvent) -> str:
             "Anonymised by the retention job, %(days)s days after closure: %(files)d evidence files removed.",
             files,
         ) % {"days": data.get("anonymise_after_days"), "files": files}
+    if event.kind in DUPLICATE_EVENTS:
+        return duplicate_event_text(event.kind, data)
     if event.kind == EventKind.FAULT_FINDING and "finding" in data:
         if data.get("carried_over"):
             return _("Police-fault finding carried over from the case record (no finding document): %(finding)s") % {
@@ -239,6 +241,35 @@ def event_text(event: CaseEvent) -> str:
         kind = f" ({_label(FlagKind, data['kind'])})" if data.get("kind") in FlagKind.values else ""
         return f"{_label(EventKind, event.kind)}{kind}: {_rule_named(data)}"
     return _label(EventKind, event.kind)
+
+
+DUPLICATE_EVENTS = frozenset({EventKind.LINKED, EventKind.UNLINKED, EventKind.MERGED, EventKind.UNMERGED})
+
+
+def duplicate_event_text(kind: str, data: dict[str, Any]) -> str:
+    """A link, merge or their undoing, as the timeline says it (cases/services/duplicates.py); plain text, escaped on
+    output like every event's."""
+    reason = data.get("reason", "")
+    if kind == EventKind.LINKED:
+        return _("Linked to the related case %(ref)s: %(reason)s") % {"ref": data.get("case", ""), "reason": reason}
+    if kind == EventKind.UNLINKED:
+        return _("Link to %(ref)s removed: %(reason)s") % {"ref": data.get("case", ""), "reason": reason}
+    if kind == EventKind.MERGED and data.get("into"):
+        return _("Merged into %(ref)s as its duplicate: %(reason)s") % {"ref": data["into"], "reason": reason}
+    if kind == EventKind.MERGED:
+        text = _("Duplicate %(ref)s merged into this case: %(reason)s") % {
+            "ref": data.get("from", ""),
+            "reason": reason,
+        }
+        if data.get("officers"):
+            text += " " + _("Officers listed from it: %(names)s.") % {"names": _(", ").join(data["officers"])}
+        return text
+    if kind == EventKind.UNMERGED and data.get("case"):
+        text = _("Merge of %(ref)s undone: %(reason)s") % {"ref": data["case"], "reason": reason}
+        if data.get("officers"):
+            text += " " + _("Officers no longer listed: %(names)s.") % {"names": _(", ").join(data["officers"])}
+        return text
+    return _("Merge into %(ref)s undone: %(reason)s") % {"ref": data.get("from", ""), "reason": reason}
 
 
 def _rule_named(data: dict[str, Any]) -> str:

@@ -22,6 +22,7 @@ from accounts.requests import AuthenticatedRequest
 from cases import case_page_links, policy, sensitive, services
 from cases.case_page import flags_to_override, workspace_for
 from cases.choices import AccessAction
+from cases.duplicates import duplicate_panel
 from cases.forms import (
     AssignForm,
     DispositionForm,
@@ -283,6 +284,8 @@ def render_workspace(
         "undo": pending_undo(request, case),
         # What the apps built on cases offer here (cases/case_page_links.py): the library's proposal, for one.
         "case_links": case_page_links.links(request.actor, case),
+        # Likely duplicates, links and merges (cases/duplicates.py): the office's panel, and "merged into" for anyone.
+        "duplicates": duplicate_panel(request.actor, case),
     }
     return render(request, "cases/detail.html", context, status=status)
 

@@ -24,6 +24,8 @@ from cases.models import (
     Attachment,
     Case,
     CaseEvent,
+    CaseLink,
+    CaseMerge,
     FaultFinding,
     Flag,
     IdempotencyRecord,
@@ -174,6 +176,8 @@ def snapshot() -> tuple:
         tuple(InvolvedOfficer.objects.order_by("pk").values_list("pk", "injury", "name")),
         tuple(Suspect.objects.order_by("pk").values_list("pk", "disposition", "name")),
         tuple(Flag.objects.order_by("pk").values_list("pk", "acknowledged_by_id", "acknowledged_at")),
+        tuple(CaseLink.objects.order_by("pk").values_list("low_id", "high_id")),
+        tuple(CaseMerge.objects.order_by("pk").values_list("pk", "merged_id", "survivor_id", "unmerged_at")),
         tuple(sorted(stored_files())),
     )
 

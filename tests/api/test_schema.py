@@ -16,5 +16,10 @@ def test_schema_generates_without_warnings_and_validates(tmp_path, db):
         "/api/v1/guidance/manage/",
         "/api/v1/guidance/manage/{id}/",
         "/api/v1/guidance/manage/{id}/actions/{action}/",
+        "/api/v1/cases/{case_pk}/duplicates/",
+        "/api/v1/cases/{case_pk}/links/",
+        "/api/v1/cases/{case_pk}/links/{id}/",
+        "/api/v1/cases/{case_pk}/merge/",
+        "/api/v1/cases/{case_pk}/unmerge/",
     ):
         assert f"  {path}:" in text

@@ -459,3 +459,20 @@ def test_https_keeps_checking_the_name_while_connecting_to_the_checked_address(
         assert len(receiver.requests) == 1
     finally:
         receivers.stop(receiver)
+
+
+def test_a_merge_and_a_link_of_duplicates_are_sent_as_case_merged_and_case_linked(
+    world, receiver, loopback_allowed, django_capture_on_commit_callbacks
+):
+    subscribe(world, receiver.url(), kinds=(WebhookEvent.MERGED, WebhookEvent.LINKED))
+    survivor, duplicate, related = (case_in(world, CaseStatus.INTAKE) for _ in range(3))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.merge_cases(by=world.supervisor, case=duplicate, into=survivor, reason="重复报案")
+        services.link_cases(by=world.supervisor, case=survivor, other=related, reason="同一警情")
+    sent = sorted((r.json["event"], r.json["case"]["reference"], r.json["case"]["status"]) for r in receiver.requests)
+    assert sent == [
+        ("case.linked", survivor.reference, "intake"),
+        ("case.linked", related.reference, "intake"),
+        ("case.merged", duplicate.reference, "closed"),
+    ]
+    assert "重复报案" not in str([r.json for r in receiver.requests])  # the reason stays here: no personal data out

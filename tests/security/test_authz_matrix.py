@@ -206,6 +206,12 @@ TIP_TEXTS = {
     "body_zh": "拦车检查时站在车辆侧前方，驾驶人拒不熄火时立即避让。",
 }
 
+_DUPLICATE_DETAILS = {
+    "occurred_at": timezone.now() - timedelta(days=1),
+    "location": "杭州市西湖区北山街",
+    "summary": "盘查时遭嫌疑人踢打",
+}
+
 # --- the objects the rows act on -------------------------------------------------------------------------------
 
 
@@ -235,6 +241,35 @@ class Fixture:
     @cached_property
     def on_intake(self) -> SimpleNamespace:
         return self._intake()
+
+    @cached_property
+    def colleague(self) -> User:
+        """Another officer of the owner's station, attacked in the same incident: the duplicates below are theirs."""
+        return member(self.world.station, Role.OFFICER, username="colleague")
+
+    def _duplicate(self) -> Case:
+        """A submitted application of the colleague about the submitted case's incident (same 110 number)."""
+        details = {"kind": "violent_attack", "dispatch_ref": "110-0601", **_DUPLICATE_DETAILS}
+        case = services.create_draft_case(by=self.colleague, unit=self.world.station, details=details)
+        return services.submit_case(case=case, by=self.colleague, expected_version=None)
+
+    @cached_property
+    def twin(self) -> Case:
+        return self._duplicate()
+
+    @cached_property
+    def linked_twin(self) -> Case:
+        """Another, linked with the submitted case by the city supervisor."""
+        twin = self._duplicate()
+        services.link_cases(by=self.world.supervisor, case=self.on_intake.case, other=twin, reason="同一警情")
+        return twin
+
+    @cached_property
+    def merged(self) -> Case:
+        """Another, merged by the city supervisor into ``twin``: a merged record."""
+        merged = self._duplicate()
+        services.merge_cases(by=self.world.supervisor, case=merged, into=self.twin, reason="重复报案")
+        return Case.objects.get(pk=merged.pk)
 
     @cached_property
     def draft(self) -> Case:
@@ -467,6 +502,9 @@ class Fixture:
             "tip": lambda: self.tip,
             "draft_tip": lambda: self.draft_tip,
             "submitted_tip": lambda: self.submitted_tip,
+            "twin": lambda: self.twin,
+            "linked_twin": lambda: self.linked_twin,
+            "merged": lambda: self.merged,
         }
         if placeholder not in makers:
             raise KeyError(f"unknown placeholder {{{placeholder}}} in {DOCUMENT.name}")
@@ -597,6 +635,10 @@ HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
         "version": fx.current("intake").version,
     },
     "note": lambda fx: {"text": "已电话联系"},
+    "duplicate-link": lambda fx: {"reason": "同一警情的两份申请"},
+    "duplicate-unlink": lambda fx: {"reason": "并非同一警情"},
+    "duplicate-merge": lambda fx: {"reason": "同一警情重复报案"},
+    "duplicate-unmerge": lambda fx: {"reason": "并非同一警情"},
     "evidence-upload": lambda fx: {"file": upload(PDF, "report.pdf", "application/pdf")},
     "reports-export": lambda fx: {"unit": "330100", "year": timezone.localdate().year, "format": "csv"},
     "reveal-suspect": lambda fx: {},
@@ -751,6 +793,10 @@ API_DATA: dict[str, Callable[[Fixture], Any]] = {
         "delivered_on": timezone.localdate().isoformat(),
     },
     "finding-rectify": lambda fx: {},
+    "case-link-add": lambda fx: {"case": fx.value("twin").pk, "reason": "同一警情的两份申请"},
+    "case-link-remove": lambda fx: {"reason": "并非同一警情"},
+    "case-merge": lambda fx: {"into": fx.value("twin").pk, "reason": "同一警情重复报案"},
+    "case-unmerge": lambda fx: {"reason": "并非同一警情"},
     "fault-finding-add": lambda fx: {
         "finding": "serious",
         "department": "杭州市公安局法制支队",
@@ -1079,7 +1125,7 @@ def media(settings, tmp_path):
 def test_the_document_has_its_three_tables():
     assert len(HTML_ROWS) == len(TABLES[HTML_SECTION]), "a row id is used twice in the browser table"
     assert len(API_OTHER_ROWS) == len(TABLES[API_OTHER_SECTION]), "a row id is used twice in the API table"
-    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (144, 31, 92)
+    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (149, 31, 97)
 
 
 def _route_names(namespace: str) -> set[str]:
