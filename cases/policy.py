@@ -606,9 +606,14 @@ def can_merge(actor: Actor, case: Case) -> bool:
 
 
 def can_unmerge(actor: Actor, merged: Case, survivor: Case) -> bool:
-    """Undo a merge: an administrator covering both cases' units, never a supervisor (the merge was one). Pure."""
+    """Undo a merge: an administrator covering both cases' units, never a supervisor (the merge was one), while neither
+    case is sealed (a sealed case is kept, not worked: cases/retention.py). Pure."""
     return (
-        actor.is_active and actor.covers(Role.ADMIN, merged.unit_path) and actor.covers(Role.ADMIN, survivor.unit_path)
+        actor.is_active
+        and actor.covers(Role.ADMIN, merged.unit_path)
+        and actor.covers(Role.ADMIN, survivor.unit_path)
+        and merged.sealed_at is None
+        and survivor.sealed_at is None
     )
 
 
