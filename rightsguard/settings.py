@@ -23,7 +23,21 @@ from rightsguard.storage import evidence_storage, exports_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """The environment, with a sentence naming the variable when a number is not a number (Python's own message,
+    "invalid literal for int()", names neither the variable nor the fix)."""
+
+    def int(self, var, default=environ.Env.NOTSET):
+        try:
+            return super().int(var, default=default)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{var} must be a whole number, not {os.environ.get(var)!r} (.env.example lists every setting)."
+            ) from None
+
+
+env = _Env()
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 

@@ -290,3 +290,22 @@ def test_a_request_that_finds_the_pool_exhausted_is_told_the_database_is_busy_no
         assert errors.database_failure(caught.value) == errors.BUSY
         answer = errors.database_failed(rf.get("/api/v1/cases/"), caught.value, errors.database_failure(caught.value))
     assert (answer.status_code, json.loads(answer.content)["code"]) == (503, "database_busy")
+
+
+@pytest.mark.parametrize("value", ["ten", "1.5", ""])
+def test_a_number_setting_that_is_not_a_whole_number_stops_the_start_naming_the_variable(value):
+    """Before, ``RIGHTSGUARD_IDLE_DAYS=ten`` stopped the start with "invalid literal for int() with base 10", naming
+    neither the variable nor the setting."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(  # our interpreter and arguments
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "DJANGO_DEBUG": "1", "DJANGO_SECRET_KEY": "x", "RIGHTSGUARD_IDLE_DAYS": value},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert f"RIGHTSGUARD_IDLE_DAYS must be a whole number, not {value!r}" in done.stderr, done.stderr[-2000:]

@@ -6,12 +6,15 @@ Every check is made on the locked rows, so two merges at once cannot both pass; 
 click) is refused with a message saying the first one did it, and changes nothing.
 
 A merge keeps everything: the merged case becomes a closed record pointing at the survivor (``Case.merged_into``) with
-its own timeline, parties and evidence, readable from the survivor's page; its filer and its victims are listed on the
-survivor as victims (an officer already listed there is not listed twice), so they follow the survivor and count there
-in the reports, where the merged record no longer counts (cases/summaries.py). ``CaseMerge`` records what the merge
-changed, and an administrator's unmerge undoes exactly that within ``RIGHTSGUARD_UNMERGE_DAYS``.
+its own timeline, parties and evidence, readable from the survivor's page; its victims (its filer among them, when
+listed) are listed on the survivor as victims (an officer already listed there is not listed twice, nor a filer who
+was not attacked), so they follow the survivor and count there in the reports, where the merged record no longer
+counts (cases/summaries.py). ``CaseMerge`` records what the merge changed, and an administrator's unmerge undoes
+exactly that within ``RIGHTSGUARD_UNMERGE_DAYS``; an officer another merge in force lists too stays, that merge's.
 """
 
+import hashlib
+import json
 import re
 import unicodedata
 from datetime import datetime, timedelta
@@ -45,11 +48,14 @@ STAGE_FIELDS = (
     "sla_warn_at",
 )
 _DATETIMES = frozenset(STAGE_FIELDS) - {"status", "pause_reason"}
+# What a merge copies of an officer onto the survivor; an unmerge is refused once any of it changed there.
+COPIED_FIELDS = ("name", "badge_number", "officer_type", "duty_status", "injury", "medical_notes")
 
 
 def _reason(reason: str, field: str = "reason") -> str:
     reason = (reason or "").strip()
-    if not reason:
+    # A reason of invisible format characters alone (zero-width space, direction marks, byte order mark) is none.
+    if not "".join(c for c in reason if unicodedata.category(c) != "Cf").strip():
         raise ValidationError({field: _("Give the reason.")})
     if len(reason) > REASON_MAX:
         raise ValidationError({field: _("Keep this to %(limit)s characters or fewer.") % {"limit": REASON_MAX}})
@@ -146,32 +152,36 @@ def _officer_key(name: str, badge: str) -> tuple[str, str]:
 
 
 def _officers_to_add(survivor: Case, merged: Case) -> list[InvolvedOfficer]:
-    """The merged case's filer and victims not yet listed on the survivor, as new rows of the survivor (unsaved)."""
+    """The merged case's victims not yet listed on the survivor, as new rows of the survivor (unsaved). Its filer goes
+    with it when listed on it as a victim, as a filer is unless they filed for colleagues only: one who was not
+    attacked is never made a victim by a merge. An officer listed by name and badge number without their account is
+    the same officer as their account's row."""
     listed = list(InvolvedOfficer.objects.filter(case=survivor).values_list("user_id", "name", "badge_number"))
     users = {user_id for user_id, _name, _badge in listed if user_id is not None}
     keys = {_officer_key(name, badge) for _user, name, badge in listed}
+    # Listed without an account, by a badge number: their account's row would be them a second time.
+    badged = {_officer_key(name, badge) for user, name, badge in listed if user is None and badge.strip()}
     new: list[InvolvedOfficer] = []
-    fields = ("name", "badge_number", "officer_type", "duty_status", "injury", "medical_notes")
-    for officer in InvolvedOfficer.objects.filter(case=merged).select_related("user").order_by("id"):
+    fields = COPIED_FIELDS
+    for officer in InvolvedOfficer.objects.filter(case=merged).order_by("id"):
+        key = _officer_key(officer.name, officer.badge_number)
         if officer.user_id is not None:
-            if officer.user_id in users:
+            if officer.user_id in users or key in badged:
                 continue
             users.add(officer.user_id)
         else:
-            key = _officer_key(officer.name, officer.badge_number)
             if key in keys:
                 continue
-            keys.add(key)
+        keys.add(key)
         new.append(InvolvedOfficer(case=survivor, user_id=officer.user_id, **{f: getattr(officer, f) for f in fields}))
-    filer = merged.filed_by
-    if filer.pk not in users:
-        # The filer of the duplicate follows the case that carries on, as a victim (they filed for the incident).
-        new.append(
-            InvolvedOfficer(
-                case=survivor, user=filer, name=filer.full_name or filer.username, badge_number=filer.badge_number
-            )
-        )
     return new
+
+
+def _copied(officer: InvolvedOfficer) -> str:
+    """A digest of what the merge copied of the officer: compared at the unmerge, without a second copy of their
+    medical details kept on the merge."""
+    values = [officer.user_id, *(getattr(officer, f) for f in COPIED_FIELDS)]
+    return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode()).hexdigest()
 
 
 def _stage_of(case: Case) -> dict[str, Any]:
@@ -211,6 +221,16 @@ def merge_cases(*, by: User, case: Case | int, into: Case | int, reason: str) ->
             % {"survivor": survivor.reference, "target": target.reference},
             code="survivor_merged",
         )
+    if CaseMerge.objects.filter(survivor=merged, unmerged_at__isnull=True).exists():
+        # Its merged records would point at a merged record: a chain, which no page follows to the case carrying on.
+        raise Conflict(
+            _(
+                "%(ref)s has taken in merged duplicates: it cannot itself be merged into another. Undo those merges "
+                "first, or link the cases instead."
+            )
+            % {"ref": merged.reference},
+            code="has_merged_records",
+        )
     if merged.status != CaseStatus.INTAKE:
         raise Conflict(
             _(
@@ -235,7 +255,11 @@ def merge_cases(*, by: User, case: Case | int, into: Case | int, reason: str) ->
         officer.added_by_merge = merge
         officer.full_clean(exclude=["case", "user", "added_by_merge"])
     InvolvedOfficer.objects.bulk_create(added)
-    merge.previous = {**merge.previous, "officers": [o.pk for o in added]}
+    merge.previous = {
+        **merge.previous,
+        "officers": [o.pk for o in added],
+        "listed": {str(o.pk): _copied(o) for o in added},
+    }
     merge.save(update_fields=["previous"])
 
     from_status = merged.status
@@ -265,6 +289,46 @@ def merge_cases(*, by: User, case: Case | int, into: Case | int, reason: str) ->
         # More officers attacked on the record of the survivor (cases/welfare.py); the merged record counts no more.
         outbox.check_welfare_on_commit(survivor)
     return merge
+
+
+def _brings(merged: Case) -> tuple[set[int], set[tuple[str, str]]]:
+    """Whom a merge of ``merged`` lists on its survivor (``_officers_to_add``): the accounts of its officers, and the
+    names and badge numbers of all of them."""
+    users: set[int] = set()
+    keys: set[tuple[str, str]] = set()
+    officers = InvolvedOfficer.objects.filter(case=merged).values_list("user_id", "name", "badge_number")
+    for user_id, name, badge in officers:
+        if user_id is not None:
+            users.add(user_id)
+        keys.add(_officer_key(name, badge))
+    return users, keys
+
+
+def _hand_over(merge: CaseMerge, survivor: Case, rows: list[InvolvedOfficer]) -> set[int]:
+    """The officers ``merge`` listed on the survivor whom another merge in force into it lists too (the same officer
+    filed twice, or is on both duplicates): they stay, now that other merge's, which its own unmerge takes back. The
+    ids of those kept."""
+    kept: set[int] = set()
+    others = CaseMerge.objects.filter(survivor=survivor, unmerged_at__isnull=True).exclude(pk=merge.pk)
+    for other in others.select_related("merged").order_by("merged_at", "pk"):
+        users, keys = _brings(other.merged)
+        taken = [
+            row
+            for row in rows
+            if row.pk not in kept and (row.user_id in users or _officer_key(row.name, row.badge_number) in keys)
+        ]
+        if not taken:
+            continue
+        InvolvedOfficer.objects.filter(pk__in=[row.pk for row in taken]).update(added_by_merge=other)
+        listed = merge.previous.get("listed", {})
+        other.previous = {
+            **other.previous,
+            "officers": [*other.previous.get("officers", []), *(r.pk for r in taken)],
+            "listed": {**other.previous.get("listed", {}), **{str(r.pk): listed.get(str(r.pk)) for r in taken}},
+        }
+        other.save(update_fields=["previous"])
+        kept.update(row.pk for row in taken)
+    return kept
 
 
 def unmerge_deadline(merge: CaseMerge) -> datetime:
@@ -331,8 +395,20 @@ def unmerge_cases(*, by: User, case: Case | int, reason: str) -> CaseMerge:
             % {"survivor": survivor.reference},
             code="survivor_moved_on",
         )
-    names = list(still_listed.order_by("id").values_list("name", flat=True))
-    still_listed.delete()
+    listed = merge.previous.get("listed")
+    if listed is not None and any(listed.get(str(o.pk)) != _copied(o) for o in still_listed):
+        raise Conflict(
+            _(
+                "An officer the merge listed on %(survivor)s has been changed there since: the merge cannot be undone "
+                "safely."
+            )
+            % {"survivor": survivor.reference},
+            code="survivor_moved_on",
+        )
+    kept = _hand_over(merge, survivor, list(still_listed.order_by("id")))
+    gone = still_listed.exclude(pk__in=kept)
+    names = list(gone.order_by("id").values_list("name", flat=True))
+    gone.delete()
     merge.unmerged_at = t
     merge.unmerged_by = by
     merge.unmerge_reason = reason
