@@ -404,6 +404,10 @@ RIGHTSGUARD_DAILY_DIGEST_HOUR = env.int("RIGHTSGUARD_DAILY_DIGEST_HOUR", default
 RIGHTSGUARD_EARLY_WARNING_HOUR = env.int("RIGHTSGUARD_EARLY_WARNING_HOUR", default=1)
 # Each entry passes its period: the task claims the period in the database first, so a second beat (started by
 # mistake, or an old one during a deployment) cannot run a job twice in one period.
+# Retention: the local hour of the daily job, and how many cases it seals (and anonymises) at most per run.
+RIGHTSGUARD_RETENTION_HOUR = env.int("RIGHTSGUARD_RETENTION_HOUR", default=2)
+RIGHTSGUARD_RETENTION_BATCH = env.int("RIGHTSGUARD_RETENTION_BATCH", default=500)
+
 CELERY_BEAT_SCHEDULE = {
     # Raise and resolve flags (stalled, idle, overdue referral, downgraded, review prompt); digests (DESIGN §5).
     "flag-cases": {
@@ -472,6 +476,13 @@ CELERY_BEAT_SCHEDULE = {
     "maintain-partitions": {
         "task": "cases.maintain_partitions",
         "schedule": crontab(hour=3, minute=10),
+        "kwargs": {"period": 24 * 3600.0},
+    },
+    # Retention (cases/services/retention.py): closed cases past their periods sealed, then anonymised. Once a day in
+    # the small hours; the claim's period is a day, so a second beat does nothing more.
+    "apply-retention": {
+        "task": "cases.apply_retention",
+        "schedule": crontab(hour=RIGHTSGUARD_RETENTION_HOUR, minute=40),
         "kwargs": {"period": 24 * 3600.0},
     },
     # Prepared files past RIGHTSGUARD_EXPORT_KEEP_DAYS expire, and what killed export jobs left goes.
