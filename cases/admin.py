@@ -2,6 +2,7 @@
 
 from typing import Any, cast
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -12,6 +13,7 @@ from django.utils.translation import ngettext
 from accounts.requests import AuthenticatedRequest, user_of
 from accounts.scope import may_change_shared_settings
 from cases import policy, services
+from cases.choices import AccessAction
 from cases.models import (
     AccessLog,
     Attachment,
@@ -26,6 +28,8 @@ from cases.models import (
     ReferenceCounter,
     Referral,
     ReportExport,
+    RetentionPolicy,
+    RetentionPolicyChange,
     StageLimit,
     SupervisionFinding,
     SupportMeasure,
@@ -33,6 +37,8 @@ from cases.models import (
     WelfarePrompt,
 )
 from cases.rules.presentation import describe_flag
+from cases.services import retention as retention_services
+from cases.services.audit import log_access
 from rightsguard.admin_lookups import DeclaredLookupsOnly
 
 
@@ -130,6 +136,7 @@ class CaseAdmin(ReadOnlyAdmin):
         "is_downgraded",
         "has_review_prompt",
         "major_security_period",
+        "legal_hold",
     )
     search_fields = ("reference", "summary", "dispatch_ref", "location")
     date_hierarchy = "occurred_at"
@@ -141,6 +148,14 @@ class CaseAdmin(ReadOnlyAdmin):
         if policy.sees_every_case(user_of(request)):
             return super().get_queryset(request)
         return policy.visible_cases(cast("AuthenticatedRequest", request).actor).select_related("unit", "assigned_to")
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
+        # A case read here is in the access log as on the case page (a sealed case's reads above all).
+        response = super().change_view(request, object_id, form_url, extra_context)
+        case = self.get_object(request, object_id)
+        if case is not None and response.status_code == 200:
+            log_access(request=request, action=AccessAction.VIEW, case=case, object_ref=case.reference)
+        return response
 
 
 @admin.register(InvolvedOfficer)
@@ -404,3 +419,67 @@ class WelfarePromptAdmin(ReadOnlyAdmin):
     internal = True
     list_display = ("officer_name", "attacks", "case", "attacked_at", "raised_at")
     list_select_related = ("case",)
+
+
+class RetentionPolicyForm(forms.ModelForm):
+    reason = forms.CharField(
+        label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 3}), required=True, max_length=2000
+    )
+
+    class Meta:
+        model = RetentionPolicy
+        fields = ("seal_after_days", "anonymise_after_days")
+
+
+class RetentionPolicyChangeInline(admin.TabularInline):
+    model = RetentionPolicyChange
+    extra = 0
+    can_delete = False
+    fields = (
+        "at",
+        "by",
+        "previous_seal_after_days",
+        "seal_after_days",
+        "previous_anonymise_after_days",
+        "anonymise_after_days",
+        "reason",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
+    """The retention periods hold for every unit's cases: only an administrator of the whole tree changes them, each
+    change with a reason, kept below the period (``RetentionPolicyChange``)."""
+
+    form = RetentionPolicyForm
+    list_display = ("kind", "seal_after_days", "anonymise_after_days", "effective_from", "basis_verified")
+    readonly_fields = ("kind", "basis", "basis_verified", "effective_from", "updated_at")
+    inlines = [RetentionPolicyChangeInline]
+
+    def get_fields(self, request: HttpRequest, obj: object = None) -> Any:
+        return ["kind", "seal_after_days", "anonymise_after_days", "reason", *self.readonly_fields[1:]]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return super().has_change_permission(request, obj) and may_change_shared_settings(user_of(request))
+
+    def save_model(self, request: HttpRequest, obj: RetentionPolicy, form: Any, change: bool) -> None:
+        retention_services.change_retention_policy(
+            policy_row=obj,
+            by=user_of(request),
+            seal_after_days=form.cleaned_data["seal_after_days"],
+            anonymise_after_days=form.cleaned_data["anonymise_after_days"],
+            reason=form.cleaned_data["reason"],
+        )
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """The change history is written by the service only."""

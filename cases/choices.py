@@ -451,6 +451,11 @@ class EventKind(models.TextChoices):
     # The application was started from, or matched to, a 110 incident by another system (integrations/): the data
     # names the incident number and whether an existing application was matched (``attached``).
     IMPORTED = "imported", _("Started from a 110 incident")
+    # Retention (cases/retention.py): the case was sealed, then anonymised, by the daily job; a legal hold was placed
+    # or lifted by an administrator (the data says which, with the reason).
+    SEALED = "sealed", _("Case sealed")
+    ANONYMISED = "anonymised", _("Case anonymised")
+    LEGAL_HOLD = "legal_hold", _("Legal hold")
     # Duplicate applications about one incident (cases/services/duplicates.py): linked as related, or one merged into
     # the other; the data names the other case by reference (and, on the survivor, the officers the merge added).
     LINKED = "linked", _("Linked to a related case")

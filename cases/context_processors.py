@@ -18,6 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_is_supervisor": policy.has_queue(actor),
         "nav_can_report": policy.can_report(actor),
         "nav_rules": policy.can_read_rule_catalogue(actor),
+        "nav_retention": policy.can_read_retention_plan(actor),
         "nav_is_officer": policy.can_file(actor),
         "nav_can_search": policy.can_search(actor),
         "max_upload_bytes": settings.RIGHTSGUARD_MAX_UPLOAD_BYTES,

@@ -94,6 +94,58 @@ class StageLimit(models.Model):
         return f"{self.get_stage_display()} {self.track} {self.days}d"
 
 
+class RetentionPolicy(models.Model):
+    """How long a closed case of one incident type stays as it is, then sealed, before it is anonymised (days from
+    its closure). Editable by administrators of the whole tree; each change is kept in ``RetentionPolicyChange``
+    with its reason. ``basis`` says why the period is what it is, and ``basis_verified`` whether that basis is the
+    law's own text (False: the office's reading, to be checked before it is relied on)."""
+
+    kind = models.CharField(_("incident type"), max_length=40, choices=IncidentKind.choices, unique=True)
+    seal_after_days = models.PositiveIntegerField(_("seal after (days from closure)"))
+    anonymise_after_days = models.PositiveIntegerField(_("anonymise after (days from closure)"))
+    basis = models.TextField(_("basis"))
+    basis_verified = models.BooleanField(_("basis verified from the legal text"), default=False)
+    effective_from = models.DateField(_("effective from"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("retention period")
+        verbose_name_plural = _("retention periods")
+        ordering = ["kind"]
+        constraints = [
+            _choice_check("kind", IncidentKind, "retention_kind_valid"),
+            models.CheckConstraint(condition=Q(seal_after_days__gt=0), name="retention_seal_positive"),
+            models.CheckConstraint(
+                condition=Q(anonymise_after_days__gte=F("seal_after_days")), name="retention_anonymise_after_seal"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.seal_after_days}/{self.anonymise_after_days}"
+
+
+class RetentionPolicyChange(models.Model):
+    """One change of a retention period, with who made it and why. Written by ``change_retention_policy`` only."""
+
+    policy = models.ForeignKey(RetentionPolicy, on_delete=models.PROTECT, related_name="changes")
+    seal_after_days = models.PositiveIntegerField(_("seal after (days from closure)"))
+    anonymise_after_days = models.PositiveIntegerField(_("anonymise after (days from closure)"))
+    previous_seal_after_days = models.PositiveIntegerField(_("sealed after, before"))
+    previous_anonymise_after_days = models.PositiveIntegerField(_("anonymised after, before"))
+    reason = models.TextField(_("reason"))
+    by = models.ForeignKey(USER, verbose_name=_("changed by"), on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        verbose_name = _("retention period change")
+        verbose_name_plural = _("retention period changes")
+        ordering = ["-at", "-id"]
+        constraints = [models.CheckConstraint(condition=~Q(reason=""), name="retention_change_has_reason")]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id} {self.at:%Y-%m-%d}"
+
+
 class Case(models.Model):
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
     unit = models.ForeignKey(OrgUnit, verbose_name=_("handling unit"), on_delete=models.PROTECT, related_name="cases")
@@ -200,6 +252,22 @@ class Case(models.Model):
     # When the 75 % warning of the current stage was sent; a value before ``stage_started_at`` belongs to an
     # earlier stage, so each stage warns once.
     sla_warned_at = models.DateTimeField(_("75 % warning sent"), null=True, blank=True, editable=False)
+    # Retention (cases/retention.py): a closed case is sealed (only administrators covering its unit see it, every
+    # read logged) and later anonymised, each once, by the daily job, unless an administrator holds it.
+    sealed_at = models.DateTimeField(_("sealed at"), null=True, blank=True, editable=False)
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
+    legal_hold = models.BooleanField(_("legal hold"), default=False, editable=False)
+    legal_hold_reason = models.TextField(_("reason for the legal hold"), blank=True, editable=False)
+    legal_hold_by = models.ForeignKey(
+        USER,
+        verbose_name=_("legal hold placed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    legal_hold_at = models.DateTimeField(_("legal hold placed at"), null=True, blank=True, editable=False)
     # Set when the case was merged into another as its duplicate (cases/services/duplicates.py): this one is then a
     # closed record that points at the case that carries on; an administrator's unmerge empties it again.
     merged_into = models.ForeignKey(
@@ -238,6 +306,23 @@ class Case(models.Model):
                 name="case_open_stage_has_due_date",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="case_version_positive"),
+            # Only a closed case is sealed, and only a sealed one anonymised.
+            models.CheckConstraint(
+                condition=Q(sealed_at__isnull=True) | Q(status=CaseStatus.CLOSED), name="case_sealed_only_closed"
+            ),
+            models.CheckConstraint(
+                condition=Q(anonymised_at__isnull=True) | Q(sealed_at__isnull=False),
+                name="case_anonymised_only_sealed",
+            ),
+            # A hold says who placed it, when and why; a lifted hold leaves nothing behind (the timeline keeps both).
+            models.CheckConstraint(
+                condition=Q(
+                    legal_hold=False, legal_hold_reason="", legal_hold_by__isnull=True, legal_hold_at__isnull=True
+                )
+                | Q(legal_hold=True, legal_hold_by__isnull=False, legal_hold_at__isnull=False)
+                & ~Q(legal_hold_reason=""),
+                name="case_legal_hold_complete",
+            ),
             models.CheckConstraint(
                 condition=Q(merged_into__isnull=True) | ~Q(merged_into=F("pk")), name="case_not_merged_into_itself"
             ),
@@ -274,6 +359,12 @@ class Case(models.Model):
             # first page in index order however many cases there are, and so does the queue of a wide subtree
             # (a province or the ministry), where the subtree index would return tens of thousands to sort.
             models.Index(fields=["-last_activity_at", "-id"], name="case_recent"),
+            # The retention job's candidates: closed cases not yet anonymised, by closure date.
+            models.Index(
+                fields=["closed_at"],
+                condition=Q(status=CaseStatus.CLOSED, anonymised_at__isnull=True),
+                name="case_retention_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -66,7 +66,7 @@ def visibility_q(actor: Actor, *, through: str = "") -> Q:
     paths = actor.paths_for(*OVERSEER_ROLES)
     if paths:
         q |= submitted & path_prefix_q(f"{through}unit_path", paths)
-    return q
+    return q & unsealed_or_administered_q(actor, through=through)
 
 
 def visible_cases(actor: Actor) -> QuerySet[Case]:
@@ -78,6 +78,8 @@ def can_see(actor: Actor, case: Case) -> bool:
     """Whether ``case`` is among ``visible_cases(actor)``."""
     if not actor.is_active:
         return False
+    if case.sealed_at is not None:
+        return sees_sealed(actor, case)
     if case.filed_by_id == actor.user_id:
         return True
     if case.status == CaseStatus.DRAFT:
@@ -85,6 +87,42 @@ def can_see(actor: Actor, case: Case) -> bool:
     if _under(case.unit_path, actor.paths_for(*OVERSEER_ROLES)):
         return True
     return InvolvedOfficer.objects.filter(case_id=case.pk, user_id=actor.user_id).exists()
+
+
+# --- sealed cases (retention: cases/retention.py) --------------------------------------------------------------------
+#
+# A closed case past its retention period is sealed: from then on only the administrators covering its unit see it,
+# through every door (pages, API, the admin site, exports, the search, the queue and the dashboard), and every read of
+# it is in the access log as any case read is. Its filer, the officers listed on it and the supervisors no longer see
+# it. The yearly reports still count it: they read the summaries (cases/summaries.py), never the visible cases.
+
+
+def sees_sealed(actor: Actor, case: Case) -> bool:
+    """Whether the actor reads a sealed case: an administrator covering its unit. Pure."""
+    return actor.is_active and actor.covers(Role.ADMIN, case.unit_path)
+
+
+def unsealed_or_administered_q(actor: Actor, *, through: str = "") -> Q:
+    """The cases not sealed, and the sealed ones the actor administers (``sees_sealed`` for many)."""
+    unsealed = Q(**{f"{through}sealed_at__isnull": True})
+    paths = actor.paths_for(Role.ADMIN) if actor.is_active else ()
+    return unsealed | path_prefix_q(f"{through}unit_path", paths) if paths else unsealed
+
+
+def can_hold(actor: Actor, case: Case) -> bool:
+    """Place or lift a legal hold, which stops the retention job sealing or anonymising the case: an administrator
+    covering its unit, on a submitted case. Pure."""
+    return case.status != CaseStatus.DRAFT and actor.is_active and actor.covers(Role.ADMIN, case.unit_path)
+
+
+def retention_paths(actor: Actor) -> tuple[str, ...]:
+    """The subtrees whose retention plan (what the job will seal and anonymise next) the actor reads: those they
+    administer (empty: none)."""
+    return actor.paths_for(Role.ADMIN) if actor.is_active else ()
+
+
+def can_read_retention_plan(actor: Actor) -> bool:
+    return bool(retention_paths(actor))
 
 
 def overseen_cases(actor: Actor) -> QuerySet[Case]:
@@ -101,6 +139,7 @@ def can_oversee(actor: Actor, case: Case) -> bool:
         actor.is_active
         and _under(case.unit_path, actor.paths_for(*OVERSEER_ROLES))
         and (case.status != CaseStatus.DRAFT or case.filed_by_id == actor.user_id)
+        and (case.sealed_at is None or sees_sealed(actor, case))
     )
 
 
@@ -128,6 +167,9 @@ INTERNAL_EVENT_KINDS = frozenset(
         EventKind.FAULT_FINDING,
         EventKind.REVIEW,
         EventKind.CAMPAIGN,
+        EventKind.LEGAL_HOLD,
+        EventKind.SEALED,
+        EventKind.ANONYMISED,
     }
 )
 # Keys of a shared event's data that point at internal records (a reopen names its supervision finding; a close, its
@@ -233,7 +275,7 @@ def searchable_cases(actor: Actor) -> QuerySet[Case]:
     if not actor.is_active:
         return Case.objects.none()
     if searches_own_filings_only(actor):
-        return Case.objects.filter(filed_by_id=actor.user_id)
+        return Case.objects.filter(Q(filed_by_id=actor.user_id) & unsealed_or_administered_q(actor))
     return visible_cases(actor)
 
 
@@ -296,7 +338,7 @@ def queue_scope(actor: Actor) -> QuerySet[Case]:
     paths = actor.paths_for(*QUEUE_ROLES) if actor.is_active else ()
     if not paths:
         return Case.objects.none()
-    return Case.objects.filter(path_prefix_q("unit_path", paths))
+    return Case.objects.filter(path_prefix_q("unit_path", paths) & unsealed_or_administered_q(actor))
 
 
 def supervised_units(actor: Actor) -> QuerySet[OrgUnit]:
@@ -317,7 +359,7 @@ def supervised_cases(actor: Actor) -> QuerySet[Case]:
     paths = actor.paths_for(Role.SUPERVISOR)
     if not actor.is_active or not paths:
         return Case.objects.none()
-    return Case.objects.filter(path_prefix_q("unit_path", paths))
+    return Case.objects.filter(path_prefix_q("unit_path", paths) & unsealed_or_administered_q(actor))
 
 
 # --- acting on cases -------------------------------------------------------------------------------------------------
@@ -325,7 +367,8 @@ def supervised_cases(actor: Actor) -> QuerySet[Case]:
 
 def performer_roles(actor: Actor, case: Case) -> set[str]:
     """The workflow performer roles the actor holds for this case."""
-    if not actor.is_active:
+    if not actor.is_active or case.sealed_at is not None:
+        # A sealed case is kept, not worked: nobody takes a workflow action on it (not even a recall).
         return set()
     roles: set[str] = {role for role in OVERSEER_ROLES if actor.covers(role, case.unit_path)}
     if case.filed_by_id == actor.user_id:
@@ -563,9 +606,14 @@ def can_merge(actor: Actor, case: Case) -> bool:
 
 
 def can_unmerge(actor: Actor, merged: Case, survivor: Case) -> bool:
-    """Undo a merge: an administrator covering both cases' units, never a supervisor (the merge was one). Pure."""
+    """Undo a merge: an administrator covering both cases' units, never a supervisor (the merge was one), while neither
+    case is sealed (a sealed case is kept, not worked: cases/retention.py). Pure."""
     return (
-        actor.is_active and actor.covers(Role.ADMIN, merged.unit_path) and actor.covers(Role.ADMIN, survivor.unit_path)
+        actor.is_active
+        and actor.covers(Role.ADMIN, merged.unit_path)
+        and actor.covers(Role.ADMIN, survivor.unit_path)
+        and merged.sealed_at is None
+        and survivor.sealed_at is None
     )
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from cases import flagging, notifications, outbox, partitions, periodic, services, welfare
 from cases.evidence import sweep
 from cases.models import IdempotencyRecord
+from cases.services import retention as retention_services
 
 
 @shared_task(name="cases.deliver_event_notifications", acks_late=True, max_retries=5, default_retry_delay=30)
@@ -108,6 +109,14 @@ def maintain_partitions(period: float | None = None) -> dict[str, object]:
     if period and not periodic.claim("maintain_partitions", period):
         return {"skipped": 1}
     return partitions.apply().as_dict()
+
+
+@shared_task(name="cases.apply_retention", acks_late=True)
+def apply_retention(period: float | None = None) -> dict[str, Any]:
+    """Seal and anonymise the closed cases whose retention periods are over (cases/services/retention.py)."""
+    if period and not periodic.claim("apply_retention", period):
+        return {"skipped": 1}
+    return retention_services.apply_retention().as_dict()
 
 
 def purge_idempotency_records() -> int:

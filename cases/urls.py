@@ -10,6 +10,7 @@ from cases.views import (
     parties,
     queue,
     reports,
+    retention,
     search,
     workspace,
 )
@@ -60,6 +61,9 @@ urlpatterns = [
     path("cases/<int:pk>/unmerge/", duplicates.unmerge, name="unmerge"),
     path("cases/<int:pk>/evidence/", evidence.upload, name="evidence-upload"),
     path("cases/<int:pk>/evidence/<int:attachment_id>/", evidence.download, name="evidence-download"),
+    path("cases/<int:pk>/legal-hold/", retention.legal_hold, name="legal-hold"),
+    path("retention/", retention.plan, name="retention-plan"),
+    path("retention/plan.csv", retention.plan_csv, name="retention-plan-csv"),
     path("reports/", reports.reports_page, name="reports"),
     path("reports/export/", reports.export, name="reports-export"),
     path("reports/exports/<int:pk>/", reports.export_status, name="reports-export-status"),

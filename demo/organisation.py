@@ -95,6 +95,8 @@ ADMIN_EDITABLE: tuple[tuple[str, str], ...] = (
     ("accounts", "membership"),
     ("accounts", "orgunit"),
     ("cases", "stagelimit"),
+    # The retention periods: only administrators of the whole tree change them, each change with its reason.
+    ("cases", "retentionpolicy"),
     ("analysis", "officerstrength"),
     # The early warnings' settings: the admin site lets only administrators of the whole tree change them.
     ("analysis", "warningsettings"),

@@ -8,7 +8,9 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import scope
 from accounts.admin import ScopedAdmin
@@ -60,6 +62,7 @@ class WebhookSubscriptionForm(forms.ModelForm):
 
 
 @admin.register(WebhookSubscription)
+@method_decorator(sensitive_post_parameters("secret"), name="changeform_view")  # error reports hide it
 class WebhookSubscriptionAdmin(ScopedAdmin):
     form = WebhookSubscriptionForm
     list_display = ("name", "url", "unit", "active", "consecutive_failures", "disabled_at", "owner")

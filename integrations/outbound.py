@@ -6,10 +6,11 @@ at the moment of sending. So:
 - Only hosts of ``RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS`` are sent to: a host name listed exactly, a subdomain of a
   ``*.domain`` entry, or an address inside a listed address or CIDR range. Nothing is allowed by default.
 - Every address the host resolves to must be public (``ipaddress``'s ``is_global``: not loopback, private,
-  link-local, shared, reserved, multicast or unspecified), unless an entry of the list names it (the address, or a
-  range holding it): an intranet receiver at 10.20.3.4 is reached only because an administrator of the deployment
-  wrote 10.20.0.0/16 into the setting, and a name that resolves to 127.0.0.1 is refused unless 127.0.0.1 is written
-  there. One address that fails refuses them all.
+  link-local, shared, reserved, multicast or unspecified; an IPv6 address carrying an IPv4 one, IPv4-mapped,
+  -compatible or -translated, NAT64 or 6to4, is judged by the IPv4 one), unless an entry of the list names it (the
+  address, or a range holding it): an intranet receiver at 10.20.3.4 is reached only because an administrator of the
+  deployment wrote 10.20.0.0/16 into the setting, and a name that resolves to 127.0.0.1 is refused unless 127.0.0.1
+  is written there. One address that fails refuses them all.
 - The name is resolved once per attempt, checked, and the connection is made to the address checked (the Host header
   and TLS's server name and certificate check still use the name): a DNS answer changed between the check and the
   connection (rebinding) cannot redirect the request.
@@ -141,14 +142,43 @@ def _listed(address: IPAddress, allowed: AllowList) -> bool:
     return any(a.version == net.version and a in net for a in candidates for net in allowed.networks)
 
 
+# IPv6 ranges that are not global although ``is_global`` (Python 3.11) says they are: the local-use NAT64 prefix
+# (RFC 8215), which translates to the intranet's IPv4 addresses, and the deprecated site-local range (RFC 3879).
+_NOT_GLOBAL_V6 = (ipaddress.IPv6Network("64:ff9b:1::/48"), ipaddress.IPv6Network("fec0::/10"))
+# IPv6 forms whose last 32 bits are an IPv4 address they reach or are translated to: IPv4-compatible (RFC 4291, ::/96),
+# IPv4-translated (SIIT, RFC 2765) and the well-known NAT64 prefix (RFC 6052).
+_EMBEDDING_V6 = (
+    ipaddress.IPv6Network("::/96"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),
+    ipaddress.IPv6Network("64:ff9b::/96"),
+)
+
+
+def _embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries and reaches (mapped, compatible, translated, NAT64, 6to4), if any."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if any(address in net for net in _EMBEDDING_V6):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def address_allowed(address: IPAddress, allowed: AllowList | None = None) -> bool:
-    """Public, or named by an entry of the allow-list (the address or a range holding it)."""
+    """Public, or named by an entry of the allow-list (the address or a range holding it). An IPv6 address carrying
+    an IPv4 one is judged by the IPv4 one: 64:ff9b::a9fe:a9fe reaches 169.254.169.254 through a NAT64 gateway."""
     allowed = allowed or allow_list()
     if _listed(address, allowed):
         return True
-    mapped = getattr(address, "ipv4_mapped", None)
-    checked = mapped if mapped is not None else address
-    return checked.is_global and not checked.is_multicast
+    embedded = _embedded_ipv4(address)
+    if embedded is not None:
+        return address_allowed(embedded, allowed)
+    if any(address in net for net in _NOT_GLOBAL_V6 if address.version == net.version):
+        return False
+    return address.is_global and not address.is_multicast
 
 
 def host_allowed(host: str, allowed: AllowList | None = None) -> bool:
@@ -177,7 +207,7 @@ def checked_addresses(target: Target) -> list[IPAddress]:
     literal = _literal(target.host)
     try:
         addresses = [literal] if literal is not None else resolve(target.host, target.port)
-    except OSError:
+    except (OSError, UnicodeError):  # UnicodeError: a name whose ASCII form DNS cannot hold (a label too long)
         raise Refused(_("%(host)s does not resolve.") % {"host": target.host}) from None
     if not addresses:
         raise Refused(_("%(host)s does not resolve.") % {"host": target.host})
@@ -262,8 +292,7 @@ def send(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     limit = int(settings.RIGHTSGUARD_WEBHOOK_MAX_RESPONSE_BYTES)
     connection: Any
     if target.scheme == "https":
-        # The system's certificate authorities, or the intranet's own (RIGHTSGUARD_WEBHOOK_CA_FILE).
-        context = ssl.create_default_context(cafile=settings.RIGHTSGUARD_WEBHOOK_CA_FILE or None)
+        context = _tls_context()
         connection = _PinnedHTTPSConnection(target.host, target.port, address, timeout, context)
     else:
         connection = _PinnedHTTPConnection(target.host, target.port, address, timeout)
@@ -284,6 +313,16 @@ def send(url: str, body: bytes, headers: dict[str, str]) -> Answer:
     if time.monotonic() - started >= timeout:
         raise TimeoutError(_("The receiver did not answer within %(seconds)s seconds.") % {"seconds": timeout})
     return Answer(status=status, body=received, address=address, duration_ms=int((time.monotonic() - started) * 1000))
+
+
+def _tls_context() -> ssl.SSLContext:
+    """The system's certificate authorities, or the intranet's own (RIGHTSGUARD_WEBHOOK_CA_FILE). A file that cannot
+    be read is the deployment's error, not the receiver's (``ImproperlyConfigured``: no attempt is counted)."""
+    cafile = settings.RIGHTSGUARD_WEBHOOK_CA_FILE or None
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except OSError as exc:  # ssl.SSLError too: a file that holds no certificate
+        raise ImproperlyConfigured(f"RIGHTSGUARD_WEBHOOK_CA_FILE {cafile} cannot be loaded: {exc}") from exc
 
 
 def _cut_off(connection: Any) -> None:

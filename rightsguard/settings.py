@@ -404,6 +404,10 @@ RIGHTSGUARD_DAILY_DIGEST_HOUR = env.int("RIGHTSGUARD_DAILY_DIGEST_HOUR", default
 RIGHTSGUARD_EARLY_WARNING_HOUR = env.int("RIGHTSGUARD_EARLY_WARNING_HOUR", default=1)
 # Each entry passes its period: the task claims the period in the database first, so a second beat (started by
 # mistake, or an old one during a deployment) cannot run a job twice in one period.
+# Retention: the local hour of the daily job, and how many cases it seals (and anonymises) at most per run.
+RIGHTSGUARD_RETENTION_HOUR = env.int("RIGHTSGUARD_RETENTION_HOUR", default=2)
+RIGHTSGUARD_RETENTION_BATCH = env.int("RIGHTSGUARD_RETENTION_BATCH", default=500)
+
 CELERY_BEAT_SCHEDULE = {
     # Raise and resolve flags (stalled, idle, overdue referral, downgraded, review prompt); digests (DESIGN §5).
     "flag-cases": {
@@ -474,6 +478,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=10),
         "kwargs": {"period": 24 * 3600.0},
     },
+    # Retention (cases/services/retention.py): closed cases past their periods sealed, then anonymised. Once a day in
+    # the small hours; the claim's period is a day, so a second beat does nothing more.
+    "apply-retention": {
+        "task": "cases.apply_retention",
+        "schedule": crontab(hour=RIGHTSGUARD_RETENTION_HOUR, minute=40),
+        "kwargs": {"period": 24 * 3600.0},
+    },
     # Prepared files past RIGHTSGUARD_EXPORT_KEEP_DAYS expire, and what killed export jobs left goes.
     "sweep-exports": {
         "task": "cases.reports.sweep_exports",
@@ -488,6 +499,18 @@ CELERY_BEAT_SCHEDULE = {
 # private, link-local or otherwise non-public address is refused unless an entry names that address (or a range
 # holding it) explicitly, e.g. 10.20.0.0/16 for intranet receivers.
 RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS = env.list("RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS", default=[])
+# Checked here as integrations/outbound.py reads it: a mistyped entry (a URL, a range /33) would otherwise fail every
+# delivery at run time.
+for _entry in RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS:
+    _host = _entry.strip().lower().strip("[]")
+    if _host.startswith("*.") or not ("/" in _host or ":" in _host):
+        continue
+    try:
+        ipaddress.ip_network(_host, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"RIGHTSGUARD_WEBHOOK_ALLOWED_HOSTS holds {_entry!r}: neither a host name nor an address or range."
+        ) from None
 # The whole exchange with a receiver (connect, send, answer) must end within this many seconds; at most this many
 # bytes of its answer are read.
 RIGHTSGUARD_WEBHOOK_TIMEOUT_SECONDS = env.float("RIGHTSGUARD_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
@@ -495,6 +518,8 @@ RIGHTSGUARD_WEBHOOK_MAX_RESPONSE_BYTES = env.int("RIGHTSGUARD_WEBHOOK_MAX_RESPON
 # The certificate authorities https receivers' certificates are checked against (a PEM file): the intranet's own CA.
 # Empty: the system's.
 RIGHTSGUARD_WEBHOOK_CA_FILE = env.str("RIGHTSGUARD_WEBHOOK_CA_FILE", default="")
+if RIGHTSGUARD_WEBHOOK_CA_FILE and not Path(RIGHTSGUARD_WEBHOOK_CA_FILE).is_file():
+    raise ImproperlyConfigured(f"RIGHTSGUARD_WEBHOOK_CA_FILE is {RIGHTSGUARD_WEBHOOK_CA_FILE}, which is not a file.")
 # A failed delivery is retried after RIGHTSGUARD_WEBHOOK_RETRY_SECONDS, doubled after each failure, up to
 # RIGHTSGUARD_WEBHOOK_MAX_ATTEMPTS attempts (defaults: 8 attempts over about 4 hours); a subscription is disabled after
 # RIGHTSGUARD_WEBHOOK_DISABLE_AFTER failed attempts in a row, and its owner told.

@@ -140,7 +140,8 @@ _DATABASE_FIXTURES = {
 
 @pytest.fixture(autouse=True)
 def _migration_data(request):
-    """The rows the migrations create (the stage time limits) are there for every test that uses the database.
+    """The rows the migrations create (the stage time limits, the retention periods) are there for every test that
+    uses the database.
 
     A transactional test ends by emptying every table, so without this a test that reads them would pass or fail by
     whether such a test ran before it (the authorization matrix's stage-limit row did, in a full run).
@@ -154,6 +155,10 @@ def _migration_data(request):
 
     if not StageLimit.objects.exists():
         importlib.import_module("cases.migrations.0002_queue_index_and_stage_limits").seed_limits(apps, None)
+    from cases.models import RetentionPolicy
+
+    if not RetentionPolicy.objects.exists():
+        importlib.import_module("cases.migrations.0047_retention").seed_defaults(apps, None)
 
 
 @pytest.fixture

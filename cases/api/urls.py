@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.integration import PeopleOnly
-from cases.api import auth, views
+from cases.api import auth, retention, views
 from cases.workflow import ACTIONS
 
 app_name = "api"
@@ -94,6 +94,9 @@ urlpatterns = [
         name="case-attachment-download",
     ),
     path("cases/<int:case_pk>/events/", views.EventListView.as_view(), name="case-events"),
+    path("cases/<int:case_pk>/legal-hold/", retention.LegalHoldView.as_view(), name="case-legal-hold"),
+    path("cases/<int:case_pk>/legal-hold/lift/", retention.LegalHoldLiftView.as_view(), name="case-legal-hold-lift"),
+    path("retention/plan/", retention.RetentionPlanView.as_view(), name="retention-plan"),
     path("cases/<int:case_pk>/duplicates/", views.DuplicateListView.as_view(), name="case-duplicates"),
     path("cases/<int:case_pk>/links/", views.CaseLinkView.as_view(), name="case-links"),
     path("cases/<int:case_pk>/links/<int:pk>/", views.CaseUnlinkView.as_view(), name="case-link"),

@@ -11,7 +11,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Field, Model, TextChoices
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from accounts.models import unit_name
@@ -210,6 +210,19 @@ def event_text(event: CaseEvent) -> str:
                 "incident": data["incident"]
             }
         return _("Started from 110 incident %(incident)s by the 110 import") % {"incident": data["incident"]}
+    if event.kind == EventKind.LEGAL_HOLD and "held" in data:
+        if data["held"]:
+            return _("Legal hold placed: %(reason)s") % {"reason": data.get("reason", "")}
+        return _("Legal hold lifted: %(reason)s") % {"reason": data.get("reason", "")}
+    if event.kind == EventKind.SEALED:
+        return _("Sealed by the retention job, %(days)s days after closure.") % {"days": data.get("seal_after_days")}
+    if event.kind == EventKind.ANONYMISED:
+        files = len(data.get("files_removed", []))
+        return ngettext(
+            "Anonymised by the retention job, %(days)s days after closure: %(files)d evidence file removed.",
+            "Anonymised by the retention job, %(days)s days after closure: %(files)d evidence files removed.",
+            files,
+        ) % {"days": data.get("anonymise_after_days"), "files": files}
     if event.kind in DUPLICATE_EVENTS:
         return duplicate_event_text(event.kind, data)
     if event.kind == EventKind.FAULT_FINDING and "finding" in data:

@@ -279,6 +279,7 @@ def render_workspace(
         "evidence_form": bound.get("evidence") or EvidenceForm(),
         "open_panel": open_panel,
         "can_download_sheet": policy.can_download_case_sheet(request.actor, case),
+        "can_hold": policy.can_hold(request.actor, case),
         "kept_notice": notice,
         "undo": pending_undo(request, case),
         # What the apps built on cases offer here (cases/case_page_links.py): the library's proposal, for one.

@@ -3,7 +3,9 @@
 from collections.abc import Iterator
 from typing import Any
 
+from django.core.validators import RegexValidator
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -15,8 +17,58 @@ from integrations.models import INCIDENT_NUMBER_MAX
 MAX_UNITS = 50
 MAX_OFFICERS = 200
 
+# An identifier the 110 system issues and an officer may type by hand into the application (``dispatch_ref``): only
+# what both write alike. An invisible character (a zero-width space) or another form of a digit (full-width) would make
+# the same incident another one, and start a second draft for it; a line break would break the notification's e-mail.
+INCIDENT_NUMBER = RegexValidator(
+    r"^[0-9A-Za-z-]+$", _("A 110 incident number holds only letters, digits and hyphens."), code="invalid"
+)
 
-class Incident110OfficerSerializer(serializers.Serializer):
+
+class ClosedSerializer(serializers.Serializer):
+    """Refuses a field it does not know: another system's misspelt optional field (``injure`` for ``injured``) would
+    otherwise be dropped in silence and the application say what the 110 record did not."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if not unknown or not isinstance(error.detail, dict):
+                raise
+            raise serializers.ValidationError({**error.detail, **self._unknown(unknown)}) from None
+        if unknown:
+            raise serializers.ValidationError(self._unknown(unknown))
+        return value
+
+    @staticmethod
+    def _unknown(names: list[str]) -> dict[str, list[Any]]:
+        return {name: [_("This field is not part of the request.")] for name in names}
+
+
+class BoundedListField(serializers.ListField):
+    """A list whose length is checked before its items: 10,000 officers are refused without validating each (DRF
+    checks ``max_length`` after the items)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class AwareDateTimeField(BoundedDateTimeField):
+    """A time with its offset from UTC: without it, the same text is another instant in another time zone."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+        if parsed is not None and timezone.is_naive(parsed):
+            raise serializers.ValidationError(
+                _("Give the time with its offset from UTC, for example 2026-03-12T21:40:00+08:00.")
+            )
+        return super().to_internal_value(value)
+
+
+class Incident110OfficerSerializer(ClosedSerializer):
     police_number = text(
         20,
         help_text=_("The officer's police number (badge number): how the officer's account is found, never by name."),
@@ -34,12 +86,18 @@ class Incident110OfficerSerializer(serializers.Serializer):
     )
 
 
-class Incident110Serializer(serializers.Serializer):
+class Incident110Serializer(ClosedSerializer):
+    """A 110 incident; a field not described here is refused, not ignored."""
+
     incident_number = text(
         INCIDENT_NUMBER_MAX,
-        help_text=_("The 110 incident number: with the unit, what makes a replay start nothing new."),
+        validators=[INCIDENT_NUMBER],
+        help_text=_(
+            "The 110 incident number (letters, digits and hyphens): with the unit, what makes a replay start nothing "
+            "new."
+        ),
     )
-    occurred_at = BoundedDateTimeField(help_text=_("When it happened (ISO 8601 with its offset); not in the future."))
+    occurred_at = AwareDateTimeField(help_text=_("When it happened (ISO 8601 with its offset); not in the future."))
     location = text(200, help_text=_("Where it happened."))
     summary = text(5000, help_text=_("The 110 record's account of the incident."))
     kind = enum(
@@ -48,15 +106,18 @@ class Incident110Serializer(serializers.Serializer):
         default=IncidentKind.OTHER,
         help_text=_("The incident type if the 110 record says; left out, the officer chooses it."),
     )
-    units_dispatched = serializers.ListField(
+    units_dispatched = BoundedListField(
         child=text(12),
         allow_empty=False,
+        min_length=1,  # for the schema: allow_empty's own message answers an empty list
         max_length=MAX_UNITS,
         help_text=_("Codes of the units dispatched; each must be among the units the integration account imports for."),
     )
-    officers = Incident110OfficerSerializer(  # type: ignore[call-arg]  # many=True takes the list's options
-        many=True,
+    # A list field rather than ``many=True``: the schema then states the list's limits (minItems, maxItems).
+    officers = BoundedListField(
+        child=Incident110OfficerSerializer(),
         allow_empty=False,
+        min_length=1,
         max_length=MAX_OFFICERS,
         help_text=_("The officers on scene. Each unit with an attacked officer gets one application."),
     )

@@ -92,8 +92,10 @@ def import_incident(*, incident: Incident, by: User) -> ImportResult:
 @transaction.atomic
 def _import(incident: Incident, by: User) -> ImportResult:
     units, filers = _checked(incident, by)
-    # Every import of an incident for these units waits here for the one before it to commit (see the module).
-    list(OrgUnit.objects.select_for_update().filter(pk__in=[u.pk for u in units.values()]).order_by("pk"))
+    # Every import of an incident for these units waits here for the one before it to commit (see the module). NO KEY:
+    # a plain FOR UPDATE would also stop every row that refers to the unit (an officer filing by hand, a membership
+    # granted) for as long as the import takes, and one of 200 attacked officers takes seconds.
+    list(OrgUnit.objects.select_for_update(no_key=True).filter(pk__in=[u.pk for u in units.values()]).order_by("pk"))
     drafts = []
     for code in dict.fromkeys(incident.units_dispatched):
         attacked = [(o, filers[o.police_number]) for o in incident.officers if o.attacked and o.unit == code]

@@ -23,12 +23,13 @@ import json
 import logging
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
@@ -73,6 +74,9 @@ def subscription_errors(data: SubscriptionInput, *, new: bool) -> dict[str, str]
     errors: dict[str, str] = {}
     if not data.name.strip():
         errors["name"] = _("Give the subscription a name.")
+    elif any(unicodedata.category(char) == "Cc" for char in data.name):
+        # The name is the subject of the e-mail telling the owner it was disabled: a line break cannot be sent there.
+        errors["name"] = _("The name may not hold line breaks or other control characters.")
     try:
         outbound.check_url(data.url)
     except outbound.Refused as refused:
@@ -225,6 +229,11 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> str:
             answer = outbound.send(subscription.url, body, headers)
         except outbound.Refused as refused:
             error = _("Refused: %(reason)s") % {"reason": refused}
+        except ImproperlyConfigured:
+            # A setting of this deployment (the allow-list, the CA file) fails every attempt alike: counted against
+            # the receivers, it would disable every subscription and cancel what waits. The task fails loudly, and
+            # the delivery waits, untouched, for the sweep after the setting is corrected.
+            raise
         except Exception as exc:  # any failure to reach the receiver or read its answer is a failed attempt
             error = f"{type(exc).__name__}: {exc}"
         else:

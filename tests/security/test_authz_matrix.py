@@ -41,6 +41,7 @@ from cases.choices import (
     Disposition,
     FindingProblem,
     FlagKind,
+    IncidentKind,
     LenientReason,
     NoteVisibility,
     NotificationDelivery,
@@ -56,9 +57,12 @@ from cases.models import (
     NotificationPreference,
     QueueExport,
     ReportExport,
+    RetentionPolicy,
+    RetentionPolicyChange,
     StageLimit,
     Suspect,
 )
+from cases.services import retention as retention_services
 from cases.views.kept import SESSION_KEY as KEPT_INPUT
 from demo.organisation import ensure_admin_group
 from integrations.models import IncidentImport
@@ -478,6 +482,7 @@ class Fixture:
             "station": lambda: self.world.station,
             "sibling_province": lambda: self.world.sibling_province,
             "stage_limit": lambda: StageLimit.objects.order_by("pk").first(),
+            "retention_period": lambda: RetentionPolicy.objects.get(kind=IncidentKind.VIOLENT_ATTACK),
             "token": lambda: self.token,
             "notification": lambda: self.notification,
             "campaign": lambda: self.campaigns.campaign,
@@ -549,6 +554,7 @@ def versioned(placeholder: str, **values: Any) -> Callable[[Fixture], dict[str, 
 
 
 HTML_DATA: dict[str, Callable[[Fixture], Any]] = {
+    "legal-hold-place": lambda fx: {"reason": "Court order"},
     "queue-save": lambda fx: {"name": "我的案件", "query": "view=mine"},
     "queue-workbook-new": lambda fx: {"query": "view=mine"},
     "notification-settings-save": lambda fx: dict.fromkeys(PREFERENCE_KINDS, NotificationDelivery.DAILY),
@@ -763,6 +769,8 @@ HTML_DATA.update(
 )
 
 API_DATA: dict[str, Callable[[Fixture], Any]] = {
+    "api-legal-hold": lambda fx: {"reason": "Court order"},
+    "api-legal-hold-lift": lambda fx: {"reason": "Order quashed"},
     "token-obtain": lambda fx: {"username": "officer", "password": "not-the-password"},
     "notification-preferences-set": lambda fx: dict.fromkeys(PREFERENCE_KINDS, NotificationDelivery.DAILY),
     "notification-preferences-change": lambda fx: {"flags": NotificationDelivery.IN_APP},
@@ -876,6 +884,9 @@ SETUP: dict[str, Callable[[Fixture], Any]] = {
     "clock-resume": lambda fx: services.pause_clock(
         case=fx.current("intake"), by=fx.world.supervisor, expected_version=None, reason="other"
     ),
+    "api-legal-hold-lift": lambda fx: retention_services.place_legal_hold(
+        case=fx.current("closed"), by=fx.world.admin, reason="Court order"
+    ),
 }
 
 
@@ -924,6 +935,13 @@ ADMIN_DATA: dict[str, Callable[[Fixture], Any]] = {
     "admin-unit-rename": lambda fx: {"name": "北山街派出所", "name_en": "Beishan Street"},
     "admin-unit-sibling": lambda fx: {"name": "浙江省公安厅二处", "name_en": "Taken over"},
     "admin-stage-limit": lambda fx: {"days": 1, "halved_in_major_period": "on"},
+    "admin-retention-period": lambda fx: {
+        "seal_after_days": 1,
+        "anonymise_after_days": 2,
+        "reason": "Shorter",
+        "changes-TOTAL_FORMS": "0",
+        "changes-INITIAL_FORMS": "0",
+    },
 }
 
 
@@ -984,6 +1002,8 @@ def records() -> tuple:
         tuple(User.objects.order_by("pk").values_list("pk", "is_active", "is_staff", "is_superuser", "password")),
         tuple(OrgUnit.objects.order_by("pk").values_list("pk", "name", "name_en", "parent_id")),
         tuple(StageLimit.objects.order_by("pk").values_list("pk", "days", "halved_in_major_period")),
+        tuple(RetentionPolicy.objects.order_by("pk").values_list("pk", "seal_after_days", "anonymise_after_days")),
+        RetentionPolicyChange.objects.count(),
         AccountAudit.objects.count(),
         campaign_records(),
         tuple(EarlyWarning.objects.order_by("pk").values_list("pk", "state", "version")),
@@ -1033,7 +1053,19 @@ WRITES_NOTHING = {
     "suspect-reveal",
     "officer-reveal",
 }
-_CASE_FACTS = ("summary", "narrative", "weapon", "major_security_period", "paused_at", "pause_reason", "is_stalled")
+_CASE_FACTS = (
+    "summary",
+    "narrative",
+    "weapon",
+    "major_security_period",
+    "paused_at",
+    "pause_reason",
+    "is_stalled",
+    "legal_hold",
+    "legal_hold_reason",
+    "sealed_at",
+    "anonymised_at",
+)
 
 
 def run_row(
@@ -1093,7 +1125,7 @@ def media(settings, tmp_path):
 def test_the_document_has_its_three_tables():
     assert len(HTML_ROWS) == len(TABLES[HTML_SECTION]), "a row id is used twice in the browser table"
     assert len(API_OTHER_ROWS) == len(TABLES[API_OTHER_SECTION]), "a row id is used twice in the API table"
-    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (145, 31, 94)
+    assert (len(HTML_ROWS), len(API_MATRIX_ROWS), len(API_OTHER_ROWS)) == (149, 31, 97)
 
 
 def _route_names(namespace: str) -> set[str]:
@@ -1187,7 +1219,7 @@ def test_admin_page(world, media, row_id):
 
 
 def test_the_admin_table_is_there_and_says_what_it_sends():
-    assert len(ADMIN_ROWS) == len(TABLES[ADMIN_SECTION]) == 23, "a row id is used twice, or rows went missing"
+    assert len(ADMIN_ROWS) == len(TABLES[ADMIN_SECTION]) == 24, "a row id is used twice, or rows went missing"
     assert {row.id for row in ADMIN_ROWS.values() if row.method != "get"} == set(ADMIN_DATA)
     assert {resolve(re.sub(r"\{\w+\}", "1", row.path)).namespace for row in ADMIN_ROWS.values()} == {"admin"}
 

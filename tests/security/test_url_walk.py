@@ -308,6 +308,7 @@ ARGUMENTS: dict[str, dict[str, Value]] = {
     "cases:queue-delete": {"saved_id": lambda o: o.saved_filter.pk},
     "cases:detail": {"pk": CASE},
     "cases:sheet": {"pk": CASE},
+    "cases:legal-hold": {"pk": CASE},
     "cases:edit": {"pk": lambda o: o.draft.pk, "step": lambda o: "incident"},
     "cases:action": {"pk": CASE, "action": lambda o: "conclude"},
     "cases:add-party": {"pk": CASE, "party": lambda o: "suspect"},
