@@ -2,6 +2,8 @@
 provider's second factor reaches. Reuses the loopback provider and slapd of test_sso_oidc.py and test_sso_ldap.py."""
 
 import pytest
+import requests
+from django.test import Client
 
 from accounts.models import Membership, Role, User
 from tests.accounts import test_sso_ldap as ldap_suite
@@ -121,3 +123,18 @@ def test_the_providers_second_factor_does_not_outlive_a_log_out(client, world, p
     client.post("/accounts/login/", {"username": world.supervisor.username, "password": PASSWORD})
     assert logged_in_as(client) == world.supervisor
     assert client.get("/")["Location"] == "/accounts/mfa/setup/?next=/"
+
+
+def test_a_callback_carried_to_another_browser_logs_nobody_in(client, world, provider):
+    """The provider's answer (code and state) taken to another browser session: its state is not that session's."""
+    world.supervisor.badge_number = "330100009"
+    world.supervisor.save(update_fields=["badge_number"])
+    provider.users["sup"] = ProviderUser(police_number="330100009", amr=["mfa"])
+    provider.signed_in = "sup"
+    start = client.get("/accounts/oidc/login/")
+    back = requests.get(start["Location"], allow_redirects=False, timeout=10).headers["Location"]
+    other = Client()
+    assert other.get(back)["Location"] == "/accounts/login/"
+    assert logged_in_as(other) is None
+    assert other.get(f"{back}&error=access_denied")["Location"] == "/accounts/login/"
+    assert logged_in_as(other) is None
