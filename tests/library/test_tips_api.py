@@ -86,9 +86,11 @@ def test_the_list_is_compact_and_carries_a_strong_etag_and_last_modified(world):
     etag = response["ETag"]
     # Strong (no W/ prefix): a digest of the list's tips and versions, quoted.
     assert re.fullmatch(r'"[0-9a-f]{32}"', etag)
-    # The latest change to the reader's tips, or the reader's latest membership: whichever is later.
+    # The latest change to the reader's tips, the reader's latest membership, or the start of the tip's first day (in
+    # the first two hours of a local day, that midnight is later than the tip's change): whichever is later.
     joined = world.officer.memberships.get().created_at
-    assert response["Last-Modified"] == http_date(max(tip.updated_at, joined).timestamp())
+    first_day = timezone.make_aware(datetime.combine(tip.valid_from, datetime.min.time()))
+    assert response["Last-Modified"] == http_date(max(tip.updated_at, joined, first_day).timestamp())
     assert no_store(response)
 
 
